@@ -1,0 +1,319 @@
+//! The CPU reference engine: the same step as the GPU engine, kernel by
+//! kernel, in f32 (each kernel in its own file, named after its WGSL twin).
+
+pub mod neuron_update;
+pub mod rate_sum;
+pub mod record;
+pub mod spike_propagate;
+pub mod vm;
+
+use std::collections::VecDeque;
+use std::sync::Arc;
+
+use crate::error::{Error, Result};
+use crate::lang::ir::{Locality, NeuronIr, SynapseIr};
+use crate::network::model::Operation;
+use crate::network::Network;
+use neuron_update::NeuronKernel;
+use rate_sum::PspKernel;
+use spike_propagate::{EventCtx, PreCsr};
+
+/// Random-stream objects: populations use `pop << 12`, projections
+/// `PROJ_OBJECT | proj << 12`, so that streams never collide.
+pub const PROJ_OBJECT: u32 = 1 << 31;
+
+/// State of one population.
+pub struct PopState {
+    /// Model.
+    pub ir: Arc<NeuronIr>,
+    /// Number of neurons.
+    pub n: usize,
+    /// Slot values (len n, or 1 for population-wide parameters).
+    pub vars: Vec<Vec<f32>>,
+    /// `sum(target)` inputs.
+    pub sums: Vec<Vec<f32>>,
+    kernel: NeuronKernel,
+    /// Spikes of past steps, most recent first.
+    pub spike_hist: VecDeque<Vec<u32>>,
+    hist_depth: usize,
+    /// Past values of slots read with delays: (slot, values after step k-2, k-3, ...).
+    rate_hist: Vec<(usize, VecDeque<Vec<f32>>)>,
+    zero_each_step: Vec<usize>,
+}
+
+/// How a projection acts on its post-synaptic population.
+enum ProjKind {
+    /// Rate-coded: adds into `sums[target]`.
+    Rate { sum: usize, psp: Option<PspKernel> },
+    /// Spiking: increments a conductance slot.
+    Spike { g: usize },
+}
+
+/// State of one projection.
+pub struct ProjState {
+    pre: usize,
+    post: usize,
+    kind: ProjKind,
+    ir: Arc<SynapseIr>,
+    op: Operation,
+    row_ptr: Vec<u32>,
+    pre_idx: Vec<u32>,
+    post_idx: Vec<u32>,
+    delay: Vec<u32>,
+    delays: Vec<u32>,
+    /// Slot values (len nsyn, or 1 for projection-wide parameters).
+    pub values: Vec<Vec<f32>>,
+    csr: PreCsr,
+    pre_ref_slots: Vec<usize>,
+    post_ref_slots: Vec<usize>,
+    out: Vec<f32>,
+    psp: Vec<f32>,
+}
+
+/// The CPU engine.
+pub struct CpuEngine {
+    /// Network seed (random draws).
+    pub seed: u64,
+    /// Time step.
+    pub dt: f32,
+    /// Populations.
+    pub pops: Vec<PopState>,
+    /// Projections.
+    pub projs: Vec<ProjState>,
+}
+
+impl CpuEngine {
+    /// Builds the engine state from a network.
+    pub fn new(net: &Network) -> Result<Self> {
+        let mut pops: Vec<PopState> = net
+            .pops
+            .iter()
+            .map(|p| PopState {
+                ir: p.ir.clone(),
+                n: p.size(),
+                vars: p.init.clone(),
+                sums: vec![vec![0.0; p.size()]; p.ir.targets.len()],
+                kernel: neuron_update::compile(&p.ir),
+                spike_hist: VecDeque::new(),
+                hist_depth: 0,
+                rate_hist: Vec::new(),
+                zero_each_step: p.ir.conductances.iter().filter(|c| !c.2).map(|c| c.1 as usize).collect(),
+            })
+            .collect();
+        let mut projs = Vec::new();
+        for pr in &net.projs {
+            let (pre, post) = (pr.pre.0, pr.post.0);
+            let owner = format!("projection '{}'", pr.name);
+            let pre_ir = &net.pops[pre].ir;
+            let post_ir = &net.pops[post].ir;
+            let kind = match (pre_ir.spiking, post_ir.spiking) {
+                (false, false) => {
+                    let sum = post_ir.targets.iter().position(|t| *t == pr.target).ok_or_else(|| Error::invalid(&owner, "target not read by the post-synaptic model"))?;
+                    let fast = pr.ir.psp_is_weighted_rate && pr.operation == Operation::Sum;
+                    ProjKind::Rate { sum, psp: (!fast).then(|| rate_sum::compile_psp(&pr.ir)) }
+                }
+                (true, true) => {
+                    let g = post_ir.conductances.iter().find(|c| c.0 == pr.target).map(|c| c.1 as usize).ok_or_else(|| Error::invalid(&owner, "conductance not used by the post-synaptic model"))?;
+                    ProjKind::Spike { g }
+                }
+                (true, false) => return Err(Error::Unsupported { owner, message: "a spiking population projecting onto a rate-coded one needs a hybrid synapse, not available in this version".into() }),
+                (false, true) => return Err(Error::Unsupported { owner, message: "a rate-coded population projecting onto a spiking one needs a hybrid synapse, not available in this version".into() }),
+            };
+            let s = &pr.synapses;
+            let n_post = net.pops[post].size();
+            let mut row_ptr = vec![0u32; n_post + 1];
+            for &p in &s.post {
+                row_ptr[p as usize + 1] += 1;
+            }
+            for i in 0..n_post {
+                row_ptr[i + 1] += row_ptr[i];
+            }
+            let mut delays: Vec<u32> = s.delay.clone();
+            delays.sort_unstable();
+            delays.dedup();
+            let max_d = delays.last().copied().unwrap_or(1) as usize;
+            let pre_ref_slots: Vec<usize> = pr.ir.pre_refs.iter().map(|r| pre_ir.slot(r).unwrap_or(0) as usize).collect();
+            let post_ref_slots: Vec<usize> = pr.ir.post_refs.iter().map(|r| post_ir.slot(r).unwrap_or(0) as usize).collect();
+            let ps = &mut pops[pre];
+            match kind {
+                ProjKind::Spike { .. } => ps.hist_depth = ps.hist_depth.max(max_d),
+                ProjKind::Rate { .. } if max_d > 1 => {
+                    for &slot in &pre_ref_slots {
+                        match ps.rate_hist.iter_mut().find(|(s, _)| *s == slot) {
+                            Some((_, h)) => h.resize(h.len().max(max_d - 1), Vec::new()),
+                            None => ps.rate_hist.push((slot, VecDeque::from(vec![Vec::new(); max_d - 1]))),
+                        }
+                    }
+                }
+                ProjKind::Rate { .. } => {}
+            }
+            let csr = if matches!(kind, ProjKind::Spike { .. }) { PreCsr::new(net.pops[pre].size(), &s.pre, &s.post, &s.delay) } else { PreCsr::default() };
+            projs.push(ProjState {
+                pre,
+                post,
+                kind,
+                ir: pr.ir.clone(),
+                op: pr.operation,
+                row_ptr,
+                pre_idx: s.pre.clone(),
+                post_idx: s.post.clone(),
+                delay: s.delay.clone(),
+                delays,
+                values: pr.values.clone(),
+                csr,
+                pre_ref_slots,
+                post_ref_slots,
+                out: vec![0.0; n_post],
+                psp: vec![0.0; s.post.len()],
+            });
+        }
+        let mut e = CpuEngine { seed: net.seed, dt: net.dt as f32, pops, projs };
+        e.reset_history();
+        Ok(e)
+    }
+
+    /// Clears spike and value histories (at start and after a reset).
+    pub fn reset_history(&mut self) {
+        for p in &mut self.pops {
+            p.spike_hist = VecDeque::from(vec![Vec::new(); p.hist_depth]);
+            for (slot, h) in &mut p.rate_hist {
+                for v in h.iter_mut() {
+                    *v = p.vars[*slot].clone();
+                }
+            }
+        }
+    }
+
+    /// One simulation step at time `t` (ms) and step number `step`; returns
+    /// nothing, spikes of this step are in each population's `spike_hist[0]`
+    /// after the call, and in the returned list per population.
+    pub fn step(&mut self, t: f32, step: u64) -> Vec<Vec<u32>> {
+        let seed = self.seed;
+        let dt = self.dt;
+        let step32 = step as u32;
+        // 1. zero the sums and the conductances no equation governs.
+        for p in &mut self.pops {
+            p.sums.iter_mut().for_each(|s| s.fill(0.0));
+            for &g in &p.zero_each_step {
+                p.vars[g].fill(0.0);
+            }
+        }
+        // Projections read what the previous step left.
+        for (pi, pr) in self.projs.iter_mut().enumerate() {
+            let object = PROJ_OBJECT | ((pi as u32) << 12);
+            match &pr.kind {
+                ProjKind::Rate { sum, psp } => {
+                    let pre = &self.pops[pr.pre];
+                    let uniform = pr.delays.len() <= 1;
+                    let d0 = pr.delays.first().copied().unwrap_or(1);
+                    let pre_vals = |slot: usize, d: u32| -> &[f32] {
+                        if d <= 1 {
+                            &pre.vars[slot]
+                        } else {
+                            let h = &pre.rate_hist.iter().find(|(s, _)| *s == slot).expect("history allocated at build").1;
+                            &h[d as usize - 2]
+                        }
+                    };
+                    match psp {
+                        None => {
+                            let r = pr.pre_ref_slots[pr.ir.pre_refs.iter().position(|x| x == "r").unwrap_or(0)];
+                            let w = &pr.values[pr.ir.slot("w").unwrap_or(0) as usize];
+                            let vals = |d: u32| pre_vals(r, if uniform { d0 } else { d });
+                            rate_sum::weighted_sum(&pr.row_ptr, &pr.pre_idx, w, if uniform { None } else { Some(&pr.delay) }, &vals, &mut pr.out);
+                        }
+                        Some(k) => {
+                            let nsyn = pr.pre_idx.len();
+                            let mut gathered: Vec<Vec<f32>> = Vec::new();
+                            for &slot in &pr.pre_ref_slots {
+                                gathered.push((0..nsyn).map(|j| pre_vals(slot, pr.delay[j])[pr.pre_idx[j] as usize]).collect());
+                            }
+                            let post = &self.pops[pr.post];
+                            for &slot in &pr.post_ref_slots {
+                                gathered.push(pr.post_idx.iter().map(|&i| post.vars[slot][i as usize]).collect());
+                            }
+                            let mut scalars = vec![t, dt];
+                            let mut arrays: Vec<&mut [f32]> = Vec::new();
+                            for (v, decl) in pr.values.iter_mut().zip(&pr.ir.vars) {
+                                if decl.locality == Locality::Local {
+                                    arrays.push(v.as_mut_slice());
+                                } else {
+                                    scalars.push(v[0]);
+                                }
+                            }
+                            arrays.extend(gathered.iter_mut().map(|g| g.as_mut_slice()));
+                            rate_sum::eval_psp(k, arrays, &scalars, seed, step32, object, &mut pr.psp);
+                            rate_sum::reduce(&pr.row_ptr, &pr.psp, pr.op, &mut pr.out);
+                        }
+                    }
+                    let target = &mut self.pops[pr.post].sums[*sum];
+                    target.iter_mut().zip(&pr.out).for_each(|(s, o)| *s += o);
+                }
+                ProjKind::Spike { g } => {
+                    let mut gv = std::mem::take(&mut self.pops[pr.post].vars[*g]);
+                    let uniform = pr.delays.len() <= 1;
+                    for &d in &pr.delays {
+                        let pre = &self.pops[pr.pre];
+                        let spikes = &pre.spike_hist[d as usize - 1];
+                        if spikes.is_empty() {
+                            continue;
+                        }
+                        if pr.ir.pre_spike_is_default {
+                            let w = &pr.values[pr.ir.slot("w").unwrap_or(0) as usize];
+                            spike_propagate::deliver_default(&pr.csr, spikes, d, uniform, w, &mut gv);
+                        } else {
+                            let post = &self.pops[pr.post];
+                            let mut c = EventCtx {
+                                syn: &mut pr.values,
+                                pre: pr.pre_ref_slots.iter().map(|&s| pre.vars[s].as_slice()).collect(),
+                                post: pr.post_ref_slots.iter().map(|&s| post.vars[s].as_slice()).collect(),
+                                t,
+                                dt,
+                                seed,
+                                step: step32,
+                                object,
+                            };
+                            spike_propagate::deliver_events(&pr.csr, spikes, d, &pr.ir.pre_spike, &pr.pre_idx, &mut c, &mut gv);
+                        }
+                    }
+                    self.pops[pr.post].vars[*g] = gv;
+                }
+            }
+        }
+        // 2. populations.
+        let mut all_spikes = Vec::with_capacity(self.pops.len());
+        for (pi, p) in self.pops.iter_mut().enumerate() {
+            for (slot, h) in &mut p.rate_hist {
+                if let Some(mut old) = h.pop_back() {
+                    old.clear();
+                    old.extend_from_slice(&p.vars[*slot]);
+                    h.push_front(old);
+                }
+            }
+            let mut scalars = vec![t, dt];
+            let mut arrays: Vec<&mut [f32]> = Vec::with_capacity(p.kernel.binding.n_arrays);
+            for (v, decl) in p.vars.iter_mut().zip(&p.ir.vars) {
+                if decl.locality == Locality::Local {
+                    arrays.push(v.as_mut_slice());
+                } else {
+                    scalars.push(v[0]);
+                }
+            }
+            arrays.extend(p.sums.iter_mut().map(|s| s.as_mut_slice()));
+            let spikes = neuron_update::neuron_update(&p.kernel, arrays, &scalars, seed, step32, (pi as u32) << 12, p.n);
+            if p.hist_depth > 0 {
+                if let Some(mut old) = p.spike_hist.pop_back() {
+                    old.clear();
+                    old.extend_from_slice(&spikes);
+                    p.spike_hist.push_front(old);
+                }
+            }
+            all_spikes.push(spikes);
+        }
+        all_spikes
+    }
+
+    /// Per-synapse values of a projection slot, in (post, pre) order.
+    pub fn synapse_values(&self, proj: usize, slot: usize) -> &[f32] {
+        &self.projs[proj].values[slot]
+    }
+}

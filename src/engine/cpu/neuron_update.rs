@@ -1,0 +1,183 @@
+//! `neuron_update`: integrate, spike, reset and refractoriness of one
+//! population (CPU twin of the GPU kernel of the same name).
+//!
+//! Bindings, in order: the population's per-neuron slots (in slot order),
+//! then its `sum(target)` arrays; scalars: t, dt, then the population-wide
+//! parameters in slot order.
+
+use rayon::prelude::*;
+
+use super::vm::{self, Binder, Frame, Program, Regs, Src, CHUNK};
+use crate::lang::ir::{BinOp, Expr, Func, Guard, Locality, NeuronIr, Stmt};
+
+/// Below this many neurons a population is updated on one thread: the
+/// fork-join cost would exceed the work.
+const PARALLEL_MIN: usize = 8192;
+
+/// Where each slot of a neuron model is bound.
+#[derive(Debug, Clone)]
+pub struct NeuronBinding {
+    /// For each slot: its array index (local) or scalar index (global).
+    pub slot: Vec<Src>,
+    /// Array index of each `sum(target)`.
+    pub sums: Vec<u16>,
+    /// Number of bound arrays.
+    pub n_arrays: usize,
+    /// Number of scalars (t, dt, then globals).
+    pub n_scalars: usize,
+}
+
+impl NeuronBinding {
+    /// The binding order documented at the top of this file.
+    pub fn new(ir: &NeuronIr) -> Self {
+        let mut slot = Vec::new();
+        let (mut a, mut s) = (0u16, 2u16);
+        for v in &ir.vars {
+            match v.locality {
+                Locality::Local => {
+                    slot.push(Src::Arr(a));
+                    a += 1;
+                }
+                Locality::Global => {
+                    slot.push(Src::Scalar(s));
+                    s += 1;
+                }
+            }
+        }
+        let sums = (0..ir.targets.len()).map(|i| a + i as u16).collect();
+        NeuronBinding { slot, sums, n_arrays: a as usize + ir.targets.len(), n_scalars: s as usize }
+    }
+}
+
+impl Binder for NeuronBinding {
+    fn leaf(&self, e: &Expr) -> Option<Src> {
+        match e {
+            Expr::Var(v) => self.slot.get(*v as usize).copied(),
+            Expr::Sum(t) => self.sums.get(*t as usize).map(|a| Src::Arr(*a)),
+            Expr::Time => Some(Src::Scalar(0)),
+            Expr::Dt => Some(Src::Scalar(1)),
+            _ => None,
+        }
+    }
+}
+
+/// The compiled update of one neuron model.
+#[derive(Debug, Clone)]
+pub struct NeuronKernel {
+    /// Slot bindings.
+    pub binding: NeuronBinding,
+    /// The program.
+    pub prog: Program,
+    /// Register holding 1.0 for neurons that spiked (spiking models).
+    pub spike_reg: Option<u16>,
+}
+
+fn arr(b: &NeuronBinding, slot: u32) -> u16 {
+    match b.slot[slot as usize] {
+        Src::Arr(a) => a,
+        // Analysis only lets equations store to per-neuron slots.
+        _ => unreachable!("store to a population-wide slot"),
+    }
+}
+
+/// Compiles the step of a neuron model:
+/// 1. `nr = counter <= 0` (not refractory at the start of the step);
+/// 2. the update statements, ODE stores masked by `nr`;
+/// 3. `counter = max(counter - 1, 0)`;
+/// 4. `spiked = spike && counter <= 0`;
+/// 5. the reset statements and `counter = round(refractory / dt)`, masked by `spiked`.
+pub fn compile(ir: &NeuronIr) -> NeuronKernel {
+    let b = NeuronBinding::new(ir);
+    let mut p = Program::new();
+    let counter = ir.refractory.as_ref().map(|(_, s)| *s);
+    let not_ref = counter.map(|c| {
+        let r = p.to_reg(&Expr::bin(BinOp::Le, Expr::Var(c), Expr::Const(0.0)), &b);
+        p.pin(r);
+        r
+    });
+    for s in &ir.update {
+        match s {
+            Stmt::Let { temp, expr } => p.let_temp(*temp, expr, &b),
+            Stmt::Store { var, expr, guard } => {
+                let mask = if *guard == Guard::NotRefractory { not_ref } else { None };
+                p.store(arr(&b, *var), expr, mask, &b);
+            }
+        }
+    }
+    if let Some(c) = counter {
+        let dec = Expr::Call(Func::Max, vec![Expr::bin(BinOp::Sub, Expr::Var(c), Expr::Const(1.0)), Expr::Const(0.0)]);
+        p.store(arr(&b, c), &dec, None, &b);
+    }
+    let spike_reg = ir.spike.as_ref().map(|cond| {
+        let cond = match counter {
+            Some(c) => Expr::bin(BinOp::And, cond.clone(), Expr::bin(BinOp::Le, Expr::Var(c), Expr::Const(0.0))),
+            None => cond.clone(),
+        };
+        let r = p.to_reg(&cond, &b);
+        p.pin(r);
+        r
+    });
+    if let Some(spk) = spike_reg {
+        for s in &ir.reset {
+            match s {
+                Stmt::Let { temp, expr } => p.let_temp(*temp, expr, &b),
+                Stmt::Store { var, expr, .. } => p.store(arr(&b, *var), expr, Some(spk), &b),
+            }
+        }
+        if let Some((refr, c)) = &ir.refractory {
+            let steps = Expr::Call(Func::Round, vec![Expr::bin(BinOp::Div, refr.clone(), Expr::Dt)]);
+            p.store(arr(&b, *c), &steps, Some(spk), &b);
+        }
+    }
+    NeuronKernel { binding: b, prog: p, spike_reg }
+}
+
+/// Runs one step over all neurons; returns the ranks that spiked, sorted.
+/// `arrays` are the full bound arrays (see the binding order).
+pub fn neuron_update(k: &NeuronKernel, arrays: Vec<&mut [f32]>, scalars: &[f32], seed: u64, step: u32, object: u32, n: usize) -> Vec<u32> {
+    let tasks = if n >= PARALLEL_MIN { (rayon::current_num_threads() * 4).max(1) } else { 1 };
+    // Task boundaries on chunk multiples so random indices stay global ranks.
+    let per = n.div_ceil(tasks).div_ceil(CHUNK) * CHUNK;
+    let mut bounds = vec![0];
+    while *bounds.last().unwrap_or(&n) < n {
+        let last = *bounds.last().unwrap_or(&n);
+        bounds.push((last + per).min(n));
+    }
+    let mut split: Vec<Vec<&mut [f32]>> = (0..bounds.len() - 1).map(|_| Vec::with_capacity(arrays.len())).collect();
+    for a in arrays {
+        let mut rest = a;
+        for (t, w) in bounds.windows(2).enumerate() {
+            let (head, tail) = rest.split_at_mut(w[1] - w[0]);
+            split[t].push(head);
+            rest = tail;
+        }
+    }
+    let run_task = |(start, mut task): (usize, Vec<&mut [f32]>)| -> Vec<u32> {
+        let mut regs = Regs::new(k.prog.n_regs);
+        let mut spikes = Vec::new();
+        let len = task.first().map_or(0, |a| a.len());
+        let mut off = 0;
+        while off < len {
+            let m = CHUNK.min(len - off);
+            let mut chunk: Vec<&mut [f32]> = task.iter_mut().map(|a| &mut a[off..off + m]).collect();
+            let mut frame = Frame { arrays: &mut chunk, scalars, seed, step, object, index: (start + off) as u32 };
+            vm::run(&k.prog, &mut regs, &mut frame, m);
+            if let Some(r) = k.spike_reg {
+                let s = regs.get(r);
+                for (i, v) in s[..m].iter().enumerate() {
+                    if *v != 0.0 {
+                        spikes.push((start + off + i) as u32);
+                    }
+                }
+            }
+            off += m;
+        }
+        spikes
+    };
+    let starts: Vec<usize> = bounds[..bounds.len() - 1].to_vec();
+    if split.len() == 1 {
+        return starts.into_iter().zip(split).map(run_task).next().unwrap_or_default();
+    }
+    let parts: Vec<Vec<u32>> = starts.into_par_iter().zip(split.into_par_iter()).map(run_task).collect();
+    parts.concat()
+}

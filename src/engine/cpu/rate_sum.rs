@@ -1,0 +1,146 @@
+//! `rate_sum`: the weighted sums of a rate-coded projection (CPU twin of the
+//! GPU kernel of the same name). One value per post-synaptic neuron, from the
+//! pre-synaptic values left by the previous step (or `delay` steps back).
+//!
+//! Bindings of the general psp program, in order: the synapse's per-synapse
+//! slots, then one gathered array per `pre.x`, then one per `post.x`;
+//! scalars: t, dt, then the projection-wide parameters.
+
+use rayon::prelude::*;
+
+use super::vm::{self, Binder, Frame, Program, Regs, Src, CHUNK};
+use crate::lang::ir::{Expr, Locality, SynapseIr};
+use crate::network::model::Operation;
+
+/// The post-synaptic neurons below this count are summed on one thread.
+const PARALLEL_MIN: usize = 2048;
+
+/// Slot bindings of a synapse model for per-synapse programs.
+#[derive(Debug, Clone)]
+pub struct SynapseBinding {
+    slot: Vec<Src>,
+    pre: u16,
+    post: u16,
+    /// Number of bound arrays.
+    pub n_arrays: usize,
+}
+
+impl SynapseBinding {
+    /// The binding order documented at the top of this file.
+    pub fn new(ir: &SynapseIr) -> Self {
+        let mut slot = Vec::new();
+        let (mut a, mut s) = (0u16, 2u16);
+        for v in &ir.vars {
+            if v.locality == Locality::Local {
+                slot.push(Src::Arr(a));
+                a += 1;
+            } else {
+                slot.push(Src::Scalar(s));
+                s += 1;
+            }
+        }
+        let pre = a;
+        let post = a + ir.pre_refs.len() as u16;
+        SynapseBinding { slot, pre, post, n_arrays: post as usize + ir.post_refs.len() }
+    }
+}
+
+impl Binder for SynapseBinding {
+    fn leaf(&self, e: &Expr) -> Option<Src> {
+        match e {
+            Expr::Var(v) => self.slot.get(*v as usize).copied(),
+            Expr::Pre(i) => Some(Src::Arr(self.pre + *i as u16)),
+            Expr::Post(i) => Some(Src::Arr(self.post + *i as u16)),
+            Expr::Time => Some(Src::Scalar(0)),
+            Expr::Dt => Some(Src::Scalar(1)),
+            _ => None,
+        }
+    }
+}
+
+/// The compiled psp of a synapse model.
+#[derive(Debug, Clone)]
+pub struct PspKernel {
+    /// Bindings.
+    pub binding: SynapseBinding,
+    /// The program; its result is in `out`.
+    pub prog: Program,
+    /// Register with the psp.
+    pub out: u16,
+}
+
+/// Compiles the psp of a synapse model.
+pub fn compile_psp(ir: &SynapseIr) -> PspKernel {
+    let binding = SynapseBinding::new(ir);
+    let mut prog = Program::new();
+    let out = prog.to_reg(&ir.psp, &binding);
+    PspKernel { binding, prog, out }
+}
+
+/// Evaluates the psp of every synapse into `psp` (general path).
+pub fn eval_psp(k: &PspKernel, mut arrays: Vec<&mut [f32]>, scalars: &[f32], seed: u64, step: u32, object: u32, psp: &mut [f32]) {
+    let mut regs = Regs::new(k.prog.n_regs);
+    let n = psp.len();
+    let mut off = 0;
+    while off < n {
+        let m = CHUNK.min(n - off);
+        let mut chunk: Vec<&mut [f32]> = arrays.iter_mut().map(|a| &mut a[off..off + m]).collect();
+        let mut frame = Frame { arrays: &mut chunk, scalars, seed, step, object, index: off as u32 };
+        vm::run(&k.prog, &mut regs, &mut frame, m);
+        psp[off..off + m].copy_from_slice(&regs.get(k.out)[..m]);
+        off += m;
+    }
+}
+
+/// Combines per-synapse psp into one value per post-synaptic neuron.
+pub fn reduce(row_ptr: &[u32], psp: &[f32], op: Operation, out: &mut [f32]) {
+    let f = |(i, o): (usize, &mut f32)| {
+        let row = &psp[row_ptr[i] as usize..row_ptr[i + 1] as usize];
+        *o = reduce_row(row, op);
+    };
+    if out.len() >= PARALLEL_MIN {
+        out.par_iter_mut().enumerate().for_each(f);
+    } else {
+        out.iter_mut().enumerate().for_each(f);
+    }
+}
+
+fn reduce_row(row: &[f32], op: Operation) -> f32 {
+    if row.is_empty() {
+        return 0.0;
+    }
+    match op {
+        Operation::Sum => row.iter().sum(),
+        Operation::Max => row.iter().copied().fold(f32::NEG_INFINITY, f32::max),
+        Operation::Min => row.iter().copied().fold(f32::INFINITY, f32::min),
+        Operation::Mean => row.iter().sum::<f32>() / row.len() as f32,
+    }
+}
+
+/// The fast path `sum(w * pre.r)`: `pre_vals(d)` gives the pre-synaptic
+/// values seen with a delay of `d` steps.
+pub fn weighted_sum<'a>(row_ptr: &[u32], pre_idx: &[u32], w: &[f32], delay: Option<&[u32]>, pre_vals: &(dyn Fn(u32) -> &'a [f32] + Sync), out: &mut [f32]) {
+    let f = |(i, o): (usize, &mut f32)| {
+        let (a, b) = (row_ptr[i] as usize, row_ptr[i + 1] as usize);
+        let mut s = 0.0f32;
+        match delay {
+            None => {
+                let r = pre_vals(1);
+                for j in a..b {
+                    s += w[j] * r[pre_idx[j] as usize];
+                }
+            }
+            Some(d) => {
+                for j in a..b {
+                    s += w[j] * pre_vals(d[j])[pre_idx[j] as usize];
+                }
+            }
+        }
+        *o = s;
+    };
+    if out.len() >= PARALLEL_MIN {
+        out.par_iter_mut().enumerate().for_each(f);
+    } else {
+        out.iter_mut().enumerate().for_each(f);
+    }
+}

@@ -1,0 +1,138 @@
+//! `spike_propagate`: delivery of the spikes of earlier steps through a
+//! spiking projection (CPU twin of the GPU kernel of the same name). Work is
+//! proportional to the spikes times their fan-out: only the rows of the
+//! neurons that spiked `d` steps ago are visited, and only their synapses
+//! whose delay is `d`.
+
+use crate::lang::ir::{EventStmt, Expr, UnOp};
+use crate::lang::analysis::binop;
+use super::vm::{pow, random_value};
+
+/// Pre-ordered view of a projection: for each pre-synaptic neuron, its
+/// synapses sorted by delay.
+#[derive(Debug, Clone, Default)]
+pub struct PreCsr {
+    /// Row pointers over pre-synaptic ranks.
+    pub ptr: Vec<u32>,
+    /// Synapse indices (into the post-ordered arrays), sorted by (pre, delay, post).
+    pub syn: Vec<u32>,
+    /// Delay of each entry of `syn`.
+    pub delay: Vec<u32>,
+    /// Post rank of each entry of `syn`.
+    pub post: Vec<u32>,
+}
+
+impl PreCsr {
+    /// Builds the view from post-ordered synapses.
+    pub fn new(n_pre: usize, pre: &[u32], post: &[u32], delay: &[u32]) -> Self {
+        let mut order: Vec<u32> = (0..pre.len() as u32).collect();
+        order.sort_by_key(|&s| (pre[s as usize], delay[s as usize], post[s as usize]));
+        let mut ptr = vec![0u32; n_pre + 1];
+        for &p in pre {
+            ptr[p as usize + 1] += 1;
+        }
+        for i in 0..n_pre {
+            ptr[i + 1] += ptr[i];
+        }
+        PreCsr {
+            delay: order.iter().map(|&s| delay[s as usize]).collect(),
+            post: order.iter().map(|&s| post[s as usize]).collect(),
+            syn: order,
+            ptr,
+        }
+    }
+
+    /// The entries of row `pre` whose delay is `d`.
+    pub fn segment(&self, pre: u32, d: u32) -> std::ops::Range<usize> {
+        let (a, b) = (self.ptr[pre as usize] as usize, self.ptr[pre as usize + 1] as usize);
+        let row = &self.delay[a..b];
+        let lo = row.partition_point(|&x| x < d);
+        let hi = row.partition_point(|&x| x <= d);
+        a + lo..a + hi
+    }
+}
+
+/// `g[post] += w` for every synapse of the spiking neurons (default synapse).
+pub fn deliver_default(csr: &PreCsr, spikes: &[u32], d: u32, uniform: bool, w: &[f32], g: &mut [f32]) {
+    for &j in spikes {
+        let range = if uniform { csr.ptr[j as usize] as usize..csr.ptr[j as usize + 1] as usize } else { csr.segment(j, d) };
+        for e in range {
+            g[csr.post[e] as usize] += w[csr.syn[e] as usize];
+        }
+    }
+}
+
+/// What an event statement can read.
+pub struct EventCtx<'a> {
+    /// Per-synapse (len n) or projection-wide (len 1) slot values.
+    pub syn: &'a mut [Vec<f32>],
+    /// Pre-synaptic arrays of each `pre.x`.
+    pub pre: Vec<&'a [f32]>,
+    /// Post-synaptic arrays of each `post.x`.
+    pub post: Vec<&'a [f32]>,
+    /// t and dt.
+    pub t: f32,
+    /// Time step.
+    pub dt: f32,
+    /// Random key.
+    pub seed: u64,
+    /// Step for random draws.
+    pub step: u32,
+    /// Object of stream 0.
+    pub object: u32,
+}
+
+fn eval(e: &Expr, c: &EventCtx, s: usize, pre: usize, post: usize) -> f32 {
+    let ev = |x: &Expr| eval(x, c, s, pre, post);
+    match e {
+        Expr::Const(v) => *v,
+        Expr::Var(v) => {
+            let a = &c.syn[*v as usize];
+            if a.len() == 1 { a[0] } else { a[s] }
+        }
+        Expr::Pre(i) => c.pre[*i as usize][pre],
+        Expr::Post(i) => c.post[*i as usize][post],
+        Expr::Time => c.t,
+        Expr::Dt => c.dt,
+        Expr::Unary(UnOp::Neg, a) => -ev(a),
+        Expr::Unary(UnOp::Not, a) => (ev(a) == 0.0) as i32 as f32,
+        Expr::Binary(crate::lang::ir::BinOp::Pow, a, b) => pow(ev(a), ev(b)),
+        Expr::Binary(op, a, b) => binop(*op, ev(a), ev(b)),
+        Expr::Call(f, args) => {
+            let v: Vec<f32> = args.iter().map(ev).collect();
+            f.apply(v[0], v.get(1).copied().unwrap_or(0.0), v.get(2).copied().unwrap_or(0.0))
+        }
+        Expr::Select(k, a, b) => {
+            let (k, a, b) = (ev(k), ev(a), ev(b));
+            if k != 0.0 { a } else { b }
+        }
+        Expr::Random { kind, stream, args } => {
+            let a = args.first().map(ev).unwrap_or(0.0);
+            let b = args.get(1).map(ev).unwrap_or(0.0);
+            random_value(*kind, c.seed, c.object.wrapping_add(*stream), c.step, s as u32, a, b)
+        }
+        Expr::Temp(_) | Expr::Sum(_) => f32::NAN,
+    }
+}
+
+/// Runs the `pre_spike` statements of a synapse model for every synapse of
+/// the spiking neurons (general path), in (pre, post) order.
+pub fn deliver_events(csr: &PreCsr, spikes: &[u32], d: u32, stmts: &[EventStmt], pre_ranks: &[u32], c: &mut EventCtx, g: &mut [f32]) {
+    for &j in spikes {
+        for e in csr.segment(j, d) {
+            let s = csr.syn[e] as usize;
+            let post = csr.post[e] as usize;
+            let pre = pre_ranks[s] as usize;
+            for st in stmts {
+                match st {
+                    EventStmt::AddConductance(x) => g[post] += eval(x, c, s, pre, post),
+                    EventStmt::Store { var, expr } => {
+                        let v = eval(expr, c, s, pre, post);
+                        let a = &mut c.syn[*var as usize];
+                        if a.len() == 1 { a[0] = v } else { a[s] = v }
+                    }
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,424 @@
+//! Array-at-a-time evaluation of IR expressions.
+//!
+//! An IR program is compiled once into a list of register operations; each
+//! operation then runs over a chunk of up to [`CHUNK`] neurons (or synapses)
+//! in a tight loop that the compiler vectorises. This keeps the reference
+//! engine exact (the same f32 operations in the same order as the IR) and
+//! fast (no per-element dispatch).
+
+use crate::lang::analysis::binop;
+use crate::lang::ir::{BinOp, Expr, Func, RandomKind, UnOp};
+use crate::random::philox;
+
+/// Elements processed by one operation at a time.
+pub const CHUNK: usize = 256;
+
+/// An operand.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Src {
+    /// A register (chunk-sized scratch array).
+    Reg(u16),
+    /// A chunk-sized slice of a bound array.
+    Arr(u16),
+    /// A scalar slot (time, dt, global parameters).
+    Scalar(u16),
+    /// A constant.
+    Const(f32),
+}
+
+/// One operation over a chunk.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Op {
+    /// dst = a op b
+    Bin(BinOp, u16, Src, Src),
+    /// dst = op a
+    Un(UnOp, u16, Src),
+    /// dst = f(args)
+    Call(Func, u16, [Src; 3]),
+    /// dst = c != 0 ? a : b
+    Sel(u16, Src, Src, Src),
+    /// dst = a random draw; `stream` is added to the frame's object base
+    Rand(RandomKind, u32, u16, [Src; 2]),
+    /// dst = a
+    Mov(u16, Src),
+    /// array[arr] = reg where mask (a register) is non-zero, or everywhere
+    Store(u16, u16, Option<u16>),
+}
+
+/// Maps IR leaves to operands while compiling.
+pub trait Binder {
+    /// The operand for a leaf (Var, Sum, Pre, Post, Time, Dt); `None` if unbound.
+    fn leaf(&self, e: &Expr) -> Option<Src>;
+}
+
+/// A compiled program and its register count.
+#[derive(Debug, Clone, Default)]
+pub struct Program {
+    /// The operations in order.
+    pub ops: Vec<Op>,
+    /// Registers needed.
+    pub n_regs: usize,
+    free: Vec<u16>,
+    temps: Vec<Option<Src>>,
+}
+
+impl Program {
+    /// An empty program.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Allocates a register.
+    pub fn reg(&mut self) -> u16 {
+        if let Some(r) = self.free.pop() {
+            return r;
+        }
+        self.n_regs += 1;
+        (self.n_regs - 1) as u16
+    }
+
+    // A destination is always allocated before its operands are released,
+    // so an operation never reads the register it writes (the interpreter
+    // moves the destination out while it computes).
+    fn release(&mut self, s: Src) {
+        if let Src::Reg(r) = s {
+            if !self.temps.contains(&Some(Src::Reg(r))) && !self.free.contains(&r) {
+                self.free.push(r);
+            }
+        }
+    }
+
+    /// Compiles `e`, returning where its value is. Registers of
+    /// sub-expressions are recycled as soon as they are consumed.
+    pub fn expr(&mut self, e: &Expr, b: &dyn Binder) -> Src {
+        if let Some(s) = b.leaf(e) {
+            return s;
+        }
+        match e {
+            Expr::Const(c) => Src::Const(*c),
+            Expr::Temp(t) => self.temps.get(*t as usize).copied().flatten().unwrap_or(Src::Const(f32::NAN)),
+            Expr::Unary(op, a) => {
+                let a = self.expr(a, b);
+                if let Src::Const(x) = a {
+                    return Src::Const(un(*op, x));
+                }
+                let d = self.reg();
+                self.release(a);
+                self.ops.push(Op::Un(*op, d, a));
+                Src::Reg(d)
+            }
+            Expr::Binary(op, x, y) => {
+                let x = self.expr(x, b);
+                let y = self.expr(y, b);
+                if let (Src::Const(p), Src::Const(q)) = (x, y) {
+                    return Src::Const(binop(*op, p, q));
+                }
+                let d = self.reg();
+                self.release(x);
+                self.release(y);
+                self.ops.push(Op::Bin(*op, d, x, y));
+                Src::Reg(d)
+            }
+            Expr::Call(f, args) => {
+                let mut s = [Src::Const(0.0); 3];
+                for (i, a) in args.iter().enumerate().take(3) {
+                    s[i] = self.expr(a, b);
+                }
+                let d = self.reg();
+                s.iter().for_each(|x| self.release(*x));
+                self.ops.push(Op::Call(*f, d, s));
+                Src::Reg(d)
+            }
+            Expr::Select(c, x, y) => {
+                let c = self.expr(c, b);
+                let x = self.expr(x, b);
+                let y = self.expr(y, b);
+                let d = self.reg();
+                [c, x, y].iter().for_each(|s| self.release(*s));
+                self.ops.push(Op::Sel(d, c, x, y));
+                Src::Reg(d)
+            }
+            Expr::Random { kind, stream, args } => {
+                let mut s = [Src::Const(0.0); 2];
+                for (i, a) in args.iter().enumerate().take(2) {
+                    s[i] = self.expr(a, b);
+                }
+                let d = self.reg();
+                s.iter().for_each(|x| self.release(*x));
+                self.ops.push(Op::Rand(*kind, *stream, d, s));
+                Src::Reg(d)
+            }
+            // Unbound leaves are a compiler bug; NaN makes it loud in tests.
+            _ => Src::Const(f32::NAN),
+        }
+    }
+
+    /// Compiles `temp = e`: the value is pinned in its own register, since a
+    /// later store may overwrite the array it was read from.
+    pub fn let_temp(&mut self, temp: u32, e: &Expr, b: &dyn Binder) {
+        let s = self.expr(e, b);
+        let src = match s {
+            Src::Const(_) | Src::Scalar(_) => s,
+            Src::Reg(_) => s,
+            Src::Arr(_) => {
+                let d = self.reg();
+                self.ops.push(Op::Mov(d, s));
+                Src::Reg(d)
+            }
+        };
+        let t = temp as usize;
+        if self.temps.len() <= t {
+            self.temps.resize(t + 1, None);
+        }
+        self.temps[t] = Some(src);
+    }
+
+    /// Compiles a value into a register it owns (for stores and masks).
+    pub fn to_reg(&mut self, e: &Expr, b: &dyn Binder) -> u16 {
+        let s = self.expr(e, b);
+        match s {
+            Src::Reg(r) if !self.temps.contains(&Some(s)) => r,
+            _ => {
+                let d = self.reg();
+                self.ops.push(Op::Mov(d, s));
+                d
+            }
+        }
+    }
+
+    /// Compiles `array[arr] = e` (where `mask` is non-zero, if given).
+    pub fn store(&mut self, arr: u16, e: &Expr, mask: Option<u16>, b: &dyn Binder) {
+        let r = self.to_reg(e, b);
+        self.ops.push(Op::Store(arr, r, mask));
+        self.release(Src::Reg(r));
+    }
+
+    /// Keeps a register alive until the end of the program (masks).
+    pub fn pin(&mut self, r: u16) {
+        self.temps.push(Some(Src::Reg(r)));
+    }
+}
+
+fn un(op: UnOp, x: f32) -> f32 {
+    match op {
+        UnOp::Neg => -x,
+        UnOp::Not => (x == 0.0) as i32 as f32,
+    }
+}
+
+/// What a program runs on: bound arrays (chunk slices), scalars and the
+/// random-number key.
+pub struct Frame<'a, 'b> {
+    /// Chunk slices of the bound arrays, all of the same length.
+    pub arrays: &'a mut [&'b mut [f32]],
+    /// Scalar slots.
+    pub scalars: &'a [f32],
+    /// Network seed.
+    pub seed: u64,
+    /// Current step (for random draws).
+    pub step: u32,
+    /// Object id of stream 0 (for random draws).
+    pub object: u32,
+    /// Global index of element 0 of the chunk (for random draws).
+    pub index: u32,
+}
+
+/// Scratch registers of one worker.
+pub struct Regs(Vec<Vec<f32>>);
+
+impl Regs {
+    /// Registers for a program.
+    pub fn new(n: usize) -> Self {
+        Regs((0..n).map(|_| vec![0.0; CHUNK]).collect())
+    }
+
+    /// A register's contents.
+    pub fn get(&self, r: u16) -> &[f32] {
+        &self.0[r as usize]
+    }
+}
+
+enum V<'a> {
+    S(&'a [f32]),
+    C(f32),
+}
+
+impl V<'_> {
+    #[inline(always)]
+    fn at(&self, i: usize) -> f32 {
+        match self {
+            V::S(s) => s[i],
+            V::C(c) => *c,
+        }
+    }
+}
+
+fn val<'a>(s: Src, regs: &'a [Vec<f32>], arrays: &'a [&mut [f32]], scalars: &[f32], n: usize) -> V<'a> {
+    match s {
+        Src::Reg(r) => V::S(&regs[r as usize][..n]),
+        Src::Arr(a) => V::S(&arrays[a as usize][..n]),
+        Src::Scalar(k) => V::C(scalars[k as usize]),
+        Src::Const(c) => V::C(c),
+    }
+}
+
+#[inline(always)]
+fn map2(d: &mut [f32], a: &V, b: &V, f: impl Fn(f32, f32) -> f32) {
+    match (a, b) {
+        (V::S(a), V::S(b)) => d.iter_mut().zip(a.iter().zip(b.iter())).for_each(|(d, (x, y))| *d = f(*x, *y)),
+        (V::S(a), V::C(c)) => d.iter_mut().zip(a.iter()).for_each(|(d, x)| *d = f(*x, *c)),
+        (V::C(c), V::S(b)) => d.iter_mut().zip(b.iter()).for_each(|(d, y)| *d = f(*c, *y)),
+        (V::C(x), V::C(y)) => d.iter_mut().for_each(|d| *d = f(*x, *y)),
+    }
+}
+
+#[inline(always)]
+fn map1(d: &mut [f32], a: &V, f: impl Fn(f32) -> f32) {
+    match a {
+        V::S(a) => d.iter_mut().zip(a.iter()).for_each(|(d, x)| *d = f(*x)),
+        V::C(c) => d.iter_mut().for_each(|d| *d = f(*c)),
+    }
+}
+
+fn bin_dispatch(op: BinOp, d: &mut [f32], a: &V, b: &V) {
+    // One monomorphised loop per operator, so each vectorises.
+    match op {
+        BinOp::Add => map2(d, a, b, |x, y| x + y),
+        BinOp::Sub => map2(d, a, b, |x, y| x - y),
+        BinOp::Mul => map2(d, a, b, |x, y| x * y),
+        BinOp::Div => map2(d, a, b, |x, y| x / y),
+        BinOp::Pow => map2(d, a, b, pow),
+        BinOp::Rem => map2(d, a, b, |x, y| x % y),
+        BinOp::Lt => map2(d, a, b, |x, y| (x < y) as i32 as f32),
+        BinOp::Gt => map2(d, a, b, |x, y| (x > y) as i32 as f32),
+        BinOp::Le => map2(d, a, b, |x, y| (x <= y) as i32 as f32),
+        BinOp::Ge => map2(d, a, b, |x, y| (x >= y) as i32 as f32),
+        BinOp::Eq => map2(d, a, b, |x, y| (x == y) as i32 as f32),
+        BinOp::Ne => map2(d, a, b, |x, y| (x != y) as i32 as f32),
+        BinOp::And => map2(d, a, b, |x, y| (x != 0.0 && y != 0.0) as i32 as f32),
+        BinOp::Or => map2(d, a, b, |x, y| (x != 0.0 || y != 0.0) as i32 as f32),
+    }
+}
+
+/// `x^y`, with small integer exponents as products (as the GPU code does),
+/// so that `v^2` is exact and negative bases work.
+#[inline(always)]
+pub fn pow(x: f32, y: f32) -> f32 {
+    if y == 2.0 {
+        x * x
+    } else if y == 3.0 {
+        x * x * x
+    } else if y == 1.0 {
+        x
+    } else {
+        x.powf(y)
+    }
+}
+
+/// Runs a program over `n` elements (n <= CHUNK).
+pub fn run(prog: &Program, regs: &mut Regs, frame: &mut Frame, n: usize) {
+    let regs = &mut regs.0;
+    for op in &prog.ops {
+        match op {
+            Op::Bin(o, d, a, b) => {
+                let mut out = std::mem::take(&mut regs[*d as usize]);
+                {
+                    let a = val(*a, regs, frame.arrays, frame.scalars, n);
+                    let b = val(*b, regs, frame.arrays, frame.scalars, n);
+                    bin_dispatch(*o, &mut out[..n], &a, &b);
+                }
+                regs[*d as usize] = out;
+            }
+            Op::Un(o, d, a) => {
+                let mut out = std::mem::take(&mut regs[*d as usize]);
+                {
+                    let a = val(*a, regs, frame.arrays, frame.scalars, n);
+                    match o {
+                        UnOp::Neg => map1(&mut out[..n], &a, |x| -x),
+                        UnOp::Not => map1(&mut out[..n], &a, |x| (x == 0.0) as i32 as f32),
+                    }
+                }
+                regs[*d as usize] = out;
+            }
+            Op::Call(f, d, args) => {
+                let mut out = std::mem::take(&mut regs[*d as usize]);
+                {
+                    let a = val(args[0], regs, frame.arrays, frame.scalars, n);
+                    let b = val(args[1], regs, frame.arrays, frame.scalars, n);
+                    let c = val(args[2], regs, frame.arrays, frame.scalars, n);
+                    let o = &mut out[..n];
+                    match f {
+                        Func::Exp => map1(o, &a, f32::exp),
+                        Func::Min => map2(o, &a, &b, f32::min),
+                        Func::Max => map2(o, &a, &b, f32::max),
+                        Func::Pow => map2(o, &a, &b, pow),
+                        f => {
+                            for (i, x) in o.iter_mut().enumerate() {
+                                *x = f.apply(a.at(i), b.at(i), c.at(i));
+                            }
+                        }
+                    }
+                }
+                regs[*d as usize] = out;
+            }
+            Op::Sel(d, c, a, b) => {
+                let mut out = std::mem::take(&mut regs[*d as usize]);
+                {
+                    let c = val(*c, regs, frame.arrays, frame.scalars, n);
+                    let a = val(*a, regs, frame.arrays, frame.scalars, n);
+                    let b = val(*b, regs, frame.arrays, frame.scalars, n);
+                    for (i, x) in out[..n].iter_mut().enumerate() {
+                        *x = if c.at(i) != 0.0 { a.at(i) } else { b.at(i) };
+                    }
+                }
+                regs[*d as usize] = out;
+            }
+            Op::Rand(kind, stream, d, args) => {
+                let mut out = std::mem::take(&mut regs[*d as usize]);
+                {
+                    let a = val(args[0], regs, frame.arrays, frame.scalars, n);
+                    let b = val(args[1], regs, frame.arrays, frame.scalars, n);
+                    let object = frame.object.wrapping_add(*stream);
+                    for (i, x) in out[..n].iter_mut().enumerate() {
+                        *x = random_value(*kind, frame.seed, object, frame.step, frame.index + i as u32, a.at(i), b.at(i));
+                    }
+                }
+                regs[*d as usize] = out;
+            }
+            Op::Mov(d, a) => {
+                let mut out = std::mem::take(&mut regs[*d as usize]);
+                {
+                    let a = val(*a, regs, frame.arrays, frame.scalars, n);
+                    map1(&mut out[..n], &a, |x| x);
+                }
+                regs[*d as usize] = out;
+            }
+            Op::Store(arr, r, mask) => {
+                let src = &regs[*r as usize][..n];
+                let dst = &mut frame.arrays[*arr as usize][..n];
+                match mask {
+                    None => dst.copy_from_slice(src),
+                    Some(m) => {
+                        let m = &regs[*m as usize][..n];
+                        for i in 0..n {
+                            if m[i] != 0.0 {
+                                dst[i] = src[i];
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// One random draw, as the WGSL twin computes it.
+pub fn random_value(kind: RandomKind, seed: u64, object: u32, step: u32, index: u32, a: f32, b: f32) -> f32 {
+    let bits = philox::draw(seed, object, step, index);
+    match kind {
+        RandomKind::Uniform => a + (b - a) * philox::u01(bits[0]),
+        RandomKind::Normal => a + b * philox::normal_pair(bits[0], bits[1]).0,
+        RandomKind::LogNormal => (a + b * philox::normal_pair(bits[0], bits[1]).0).exp(),
+        RandomKind::Exponential => -philox::u01_open(bits[0]).ln() / a,
+    }
+}

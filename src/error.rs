@@ -1,0 +1,118 @@
+//! The one error type of cajal.
+
+/// Result alias used across the public API.
+pub type Result<T> = std::result::Result<T, Error>;
+
+/// Everything that can go wrong when building or running a network.
+///
+/// Each message names the object (model, population, projection, monitor)
+/// and, for equations, the line and column, so the user can find the cause.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// An equation, parameter or flag could not be parsed or understood.
+    #[error("model '{model}', {section} line {line}, column {column}: {message}")]
+    Equation {
+        /// Name of the neuron or synapse model.
+        model: String,
+        /// The section of the model (parameters, equations, spike, reset, ...).
+        section: String,
+        /// 1-based line inside that section.
+        line: usize,
+        /// 1-based column inside that line.
+        column: usize,
+        /// What is wrong.
+        message: String,
+    },
+    /// A model is well formed line by line but inconsistent as a whole.
+    #[error("model '{model}': {message}")]
+    Model {
+        /// Name of the neuron or synapse model.
+        model: String,
+        /// What is wrong.
+        message: String,
+    },
+    /// A name (population, variable, target, monitor) that does not exist.
+    #[error("{owner}: unknown {kind} '{name}'{hint}")]
+    Unknown {
+        /// Who was asked (population, projection, network...).
+        owner: String,
+        /// What kind of name it is (variable, population...).
+        kind: String,
+        /// The name that was not found.
+        name: String,
+        /// A hint listing what exists, possibly empty.
+        hint: String,
+    },
+    /// Array shapes or sizes that do not fit together.
+    #[error("{owner}: shape mismatch: {message}")]
+    Shape {
+        /// Where it happened.
+        owner: String,
+        /// Expected and given shapes.
+        message: String,
+    },
+    /// A connector (or its weights/delays) cannot build the requested synapses.
+    #[error("projection '{projection}': {message}")]
+    Connector {
+        /// Name of the projection.
+        projection: String,
+        /// What is wrong.
+        message: String,
+    },
+    /// An argument is out of its valid range.
+    #[error("{owner}: invalid argument: {message}")]
+    Invalid {
+        /// Where it happened.
+        owner: String,
+        /// What is wrong.
+        message: String,
+    },
+    /// A feature that this engine does not provide for the given network.
+    #[error("{owner}: not supported: {message}")]
+    Unsupported {
+        /// Where it happened.
+        owner: String,
+        /// What is not supported and why.
+        message: String,
+    },
+    /// Reading or writing a file failed.
+    #[error("{path}: {source}")]
+    Io {
+        /// The file involved.
+        path: String,
+        /// The underlying I/O error.
+        source: std::io::Error,
+    },
+}
+
+impl Error {
+    /// Shorthand for [`Error::Invalid`].
+    pub(crate) fn invalid(owner: impl Into<String>, message: impl Into<String>) -> Self {
+        Error::Invalid {
+            owner: owner.into(),
+            message: message.into(),
+        }
+    }
+
+    /// Shorthand for [`Error::Unknown`], listing the known names as a hint.
+    pub(crate) fn unknown<S: AsRef<str>>(
+        owner: impl Into<String>,
+        kind: &str,
+        name: &str,
+        known: &[S],
+    ) -> Self {
+        let hint = if known.is_empty() {
+            String::new()
+        } else {
+            let list: Vec<&str> = known.iter().map(|s| s.as_ref()).collect();
+            format!(" (known: {})", list.join(", "))
+        };
+        Error::Unknown {
+            owner: owner.into(),
+            kind: kind.to_string(),
+            name: name.to_string(),
+            hint,
+        }
+    }
+}

@@ -1,0 +1,419 @@
+//! The intermediate representation shared by both engines.
+//!
+//! Analysis turns a model's text into straight-line update programs over
+//! resolved variable slots. Integration methods are already applied here
+//! (an ODE becomes plain arithmetic), so both engines evaluate exactly the
+//! same operations in the same order: the CPU engine interprets the IR,
+//! the GPU engine prints it as WGSL.
+
+pub use super::ast::{BinOp, UnOp};
+
+/// Built-in functions of the language.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Func {
+    /// e^x
+    Exp,
+    /// natural logarithm
+    Log,
+    /// square root
+    Sqrt,
+    /// |x|
+    Abs,
+    /// sine
+    Sin,
+    /// cosine
+    Cos,
+    /// tangent
+    Tan,
+    /// hyperbolic tangent
+    Tanh,
+    /// arc sine
+    Asin,
+    /// arc cosine
+    Acos,
+    /// arc tangent
+    Atan,
+    /// hyperbolic sine
+    Sinh,
+    /// hyperbolic cosine
+    Cosh,
+    /// max(x, 0)
+    Pos,
+    /// min(x, 0)
+    Neg,
+    /// round half to even (as WGSL's `round`)
+    Round,
+    /// floor
+    Floor,
+    /// ceiling
+    Ceil,
+    /// -1, 0 or 1
+    Sign,
+    /// min(a, b)
+    Min,
+    /// max(a, b)
+    Max,
+    /// a^b
+    Pow,
+    /// a % b (truncated)
+    Modulo,
+    /// clip(x, lo, hi)
+    Clip,
+}
+
+impl Func {
+    /// Looks up a function by its name in the language; returns it and its arity.
+    pub fn lookup(name: &str) -> Option<(Func, usize)> {
+        use Func::*;
+        Some(match name {
+            "exp" => (Exp, 1),
+            "log" => (Log, 1),
+            "sqrt" => (Sqrt, 1),
+            "abs" | "fabs" => (Abs, 1),
+            "sin" => (Sin, 1),
+            "cos" => (Cos, 1),
+            "tan" => (Tan, 1),
+            "tanh" => (Tanh, 1),
+            "asin" => (Asin, 1),
+            "acos" => (Acos, 1),
+            "atan" => (Atan, 1),
+            "sinh" => (Sinh, 1),
+            "cosh" => (Cosh, 1),
+            "pos" | "positive" => (Pos, 1),
+            "neg" | "negative" => (Neg, 1),
+            "round" => (Round, 1),
+            "floor" => (Floor, 1),
+            "ceil" => (Ceil, 1),
+            "sign" => (Sign, 1),
+            "min" => (Min, 2),
+            "max" => (Max, 2),
+            "pow" | "power" => (Pow, 2),
+            "modulo" | "mod" | "fmod" => (Modulo, 2),
+            "clip" => (Clip, 3),
+            _ => return None,
+        })
+    }
+
+    /// Applies the function in f32, exactly as both engines define it.
+    pub fn apply(self, a: f32, b: f32, c: f32) -> f32 {
+        use Func::*;
+        match self {
+            Exp => a.exp(),
+            Log => a.ln(),
+            Sqrt => a.sqrt(),
+            Abs => a.abs(),
+            Sin => a.sin(),
+            Cos => a.cos(),
+            Tan => a.tan(),
+            Tanh => a.tanh(),
+            Asin => a.asin(),
+            Acos => a.acos(),
+            Atan => a.atan(),
+            Sinh => a.sinh(),
+            Cosh => a.cosh(),
+            Pos => a.max(0.0),
+            Neg => a.min(0.0),
+            Round => a.round_ties_even(),
+            Floor => a.floor(),
+            Ceil => a.ceil(),
+            Sign => {
+                if a > 0.0 {
+                    1.0
+                } else if a < 0.0 {
+                    -1.0
+                } else {
+                    0.0
+                }
+            }
+            Min => a.min(b),
+            Max => a.max(b),
+            Pow => a.powf(b),
+            Modulo => a % b,
+            Clip => a.max(b).min(c),
+        }
+    }
+}
+
+/// Distributions of random variables drawn at run time (Philox, keyed by
+/// seed, stream, step and index, so that both engines draw the same numbers).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum RandomKind {
+    /// Uniform(a, b)
+    Uniform,
+    /// Normal(mu, sigma)
+    Normal,
+    /// LogNormal(mu, sigma)
+    LogNormal,
+    /// Exponential(lambda)
+    Exponential,
+}
+
+impl RandomKind {
+    /// Looks up a random variable by name; returns it and its arity.
+    pub fn lookup(name: &str) -> Option<(RandomKind, usize)> {
+        Some(match name {
+            "Uniform" => (RandomKind::Uniform, 2),
+            "Normal" => (RandomKind::Normal, 2),
+            "LogNormal" => (RandomKind::LogNormal, 2),
+            "Exponential" => (RandomKind::Exponential, 1),
+            _ => return None,
+        })
+    }
+}
+
+/// An expression over resolved slots.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Expr {
+    /// A constant.
+    Const(f32),
+    /// A variable or parameter of the model itself (index into `vars`).
+    Var(u32),
+    /// A temporary of the update program.
+    Temp(u32),
+    /// `sum(target)` of a rate-coded neuron (index into `targets`).
+    Sum(u32),
+    /// A pre-synaptic variable in a synapse model (index into `pre_refs`).
+    Pre(u32),
+    /// A post-synaptic variable in a synapse model (index into `post_refs`).
+    Post(u32),
+    /// Current time in ms (start of the step).
+    Time,
+    /// The time step in ms.
+    Dt,
+    /// A unary operation.
+    Unary(UnOp, Box<Expr>),
+    /// A binary operation.
+    Binary(BinOp, Box<Expr>, Box<Expr>),
+    /// A built-in function.
+    Call(Func, Vec<Expr>),
+    /// `cond ? a : b`; both sides are evaluated (as WGSL's `select`).
+    Select(Box<Expr>, Box<Expr>, Box<Expr>),
+    /// A random variable; `stream` numbers the occurrences in the model.
+    Random {
+        /// The distribution.
+        kind: RandomKind,
+        /// Occurrence number inside the model.
+        stream: u32,
+        /// Its arguments.
+        args: Vec<Expr>,
+    },
+}
+
+impl Expr {
+    /// Shorthand for a binary node.
+    pub fn bin(op: BinOp, a: Expr, b: Expr) -> Expr {
+        Expr::Binary(op, Box::new(a), Box::new(b))
+    }
+
+    /// Visits every node, parents first.
+    pub fn walk(&self, f: &mut dyn FnMut(&Expr)) {
+        f(self);
+        match self {
+            Expr::Unary(_, a) => a.walk(f),
+            Expr::Binary(_, a, b) => {
+                a.walk(f);
+                b.walk(f);
+            }
+            Expr::Call(_, args) | Expr::Random { args, .. } => args.iter().for_each(|a| a.walk(f)),
+            Expr::Select(c, a, b) => {
+                c.walk(f);
+                a.walk(f);
+                b.walk(f);
+            }
+            _ => {}
+        }
+    }
+
+    /// Whether any node satisfies the predicate.
+    pub fn any(&self, pred: &dyn Fn(&Expr) -> bool) -> bool {
+        let mut found = false;
+        self.walk(&mut |e| found |= pred(e));
+        found
+    }
+
+    /// Replaces every node for which `f` returns `Some`, bottom-up.
+    pub fn map(&self, f: &dyn Fn(&Expr) -> Option<Expr>) -> Expr {
+        if let Some(e) = f(self) {
+            return e;
+        }
+        match self {
+            Expr::Unary(op, a) => Expr::Unary(*op, Box::new(a.map(f))),
+            Expr::Binary(op, a, b) => Expr::bin(*op, a.map(f), b.map(f)),
+            Expr::Call(func, args) => Expr::Call(*func, args.iter().map(|a| a.map(f)).collect()),
+            Expr::Random { kind, stream, args } => Expr::Random {
+                kind: *kind,
+                stream: *stream,
+                args: args.iter().map(|a| a.map(f)).collect(),
+            },
+            Expr::Select(c, a, b) => {
+                Expr::Select(Box::new(c.map(f)), Box::new(a.map(f)), Box::new(b.map(f)))
+            }
+            e => e.clone(),
+        }
+    }
+}
+
+/// When a store takes effect.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Guard {
+    /// Every step.
+    Always,
+    /// Only when the neuron is not refractory (ODE variables of spiking neurons).
+    NotRefractory,
+}
+
+/// One statement of an update program.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Stmt {
+    /// `temp = expr`.
+    Let {
+        /// Temporary slot.
+        temp: u32,
+        /// Value.
+        expr: Expr,
+    },
+    /// `var = expr` when the guard holds.
+    Store {
+        /// Variable slot.
+        var: u32,
+        /// Value (min/max flags already applied).
+        expr: Expr,
+        /// When the store happens.
+        guard: Guard,
+    },
+}
+
+/// Where a variable's value lives.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Locality {
+    /// One value per neuron (or per synapse).
+    Local,
+    /// One value for the whole population (or projection).
+    Global,
+}
+
+/// What a slot is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum VarKind {
+    /// A parameter: set by the user, never by the equations.
+    Parameter,
+    /// A state variable: governed by an equation.
+    Variable,
+    /// A conductance `g_target` incremented by spiking projections.
+    Conductance,
+    /// Internal state (the refractory counter).
+    Hidden,
+}
+
+/// The value type declared by flags; everything is stored as f32.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ValueType {
+    /// Floating point (default).
+    Float,
+    /// Integer (`: int`); values are rounded when set.
+    Int,
+    /// Boolean (`: bool`); 0 or 1.
+    Bool,
+}
+
+/// One slot of a model.
+#[derive(Debug, Clone, PartialEq)]
+pub struct VarDecl {
+    /// Name as written.
+    pub name: String,
+    /// Parameter, variable, conductance or hidden.
+    pub kind: VarKind,
+    /// Per neuron or per population.
+    pub locality: Locality,
+    /// Declared type.
+    pub ty: ValueType,
+    /// Initial value.
+    pub init: f32,
+}
+
+/// The analysed form of a neuron model.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NeuronIr {
+    /// Model name.
+    pub name: String,
+    /// Whether it spikes.
+    pub spiking: bool,
+    /// All slots: parameters, variables, conductances, hidden.
+    pub vars: Vec<VarDecl>,
+    /// Targets read with `sum(target)` (rate-coded inputs).
+    pub targets: Vec<String>,
+    /// Conductances: (target, slot, governed by an equation).
+    pub conductances: Vec<(String, u32, bool)>,
+    /// The per-step update, in order.
+    pub update: Vec<Stmt>,
+    /// Spike condition.
+    pub spike: Option<Expr>,
+    /// Statements executed for neurons that spiked (guard is `Always`).
+    pub reset: Vec<Stmt>,
+    /// Refractory period in ms, evaluated at each spike, with the slot of the counter.
+    pub refractory: Option<(Expr, u32)>,
+    /// Number of temporaries used by `update` and `reset`.
+    pub n_temps: u32,
+    /// Number of random-variable streams.
+    pub n_random: u32,
+}
+
+impl NeuronIr {
+    /// The slot of a variable by name.
+    pub fn slot(&self, name: &str) -> Option<u32> {
+        self.vars.iter().position(|v| v.name == name).map(|i| i as u32)
+    }
+
+    /// Names of the slots a user may read and write (hidden ones excluded).
+    pub fn public_names(&self) -> Vec<&str> {
+        self.vars
+            .iter()
+            .filter(|v| v.kind != VarKind::Hidden)
+            .map(|v| v.name.as_str())
+            .collect()
+    }
+}
+
+/// One statement run for each synapse of a spiking neuron that fires.
+#[derive(Debug, Clone, PartialEq)]
+pub enum EventStmt {
+    /// `g_target += expr` on the post-synaptic neuron (negated for `-=`).
+    AddConductance(Expr),
+    /// `x = expr` on a variable of the synapse itself.
+    Store {
+        /// Synapse slot.
+        var: u32,
+        /// Value.
+        expr: Expr,
+    },
+}
+
+/// The analysed form of a synapse model.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SynapseIr {
+    /// Model name.
+    pub name: String,
+    /// Slots: `w` first, then parameters and variables.
+    pub vars: Vec<VarDecl>,
+    /// Names of the pre-synaptic variables read with `pre.x`.
+    pub pre_refs: Vec<String>,
+    /// Names of the post-synaptic variables read with `post.x`.
+    pub post_refs: Vec<String>,
+    /// The post-synaptic potential of rate-coded projections.
+    pub psp: Expr,
+    /// Whether `psp` is the plain product `w * pre.r` (engines take a fast path).
+    pub psp_is_weighted_rate: bool,
+    /// Statements at a pre-synaptic spike.
+    pub pre_spike: Vec<EventStmt>,
+    /// Whether `pre_spike` is the plain `g_target += w` (fast path).
+    pub pre_spike_is_default: bool,
+    /// Number of random streams.
+    pub n_random: u32,
+}
+
+impl SynapseIr {
+    /// The slot of a variable by name.
+    pub fn slot(&self, name: &str) -> Option<u32> {
+        self.vars.iter().position(|v| v.name == name).map(|i| i as u32)
+    }
+}

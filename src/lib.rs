@@ -1,0 +1,28 @@
+//! cajal: a neural network simulator for any GPU, with a CPU reference engine.
+//!
+//! Networks are described the way ANNarchy describes them: populations of
+//! neurons and projections between them, with neuron and synapse models
+//! written as equations. See the README for a first example.
+#![warn(missing_docs)]
+
+pub mod connect;
+pub mod engine;
+pub mod error;
+pub mod lang;
+// models: added when the built-ins land
+
+pub mod network;
+pub mod random;
+
+pub use error::{Error, Result};
+
+/// Everything a typical program needs.
+pub mod prelude {
+    pub use crate::connect::{Delays, Weights};
+    pub use crate::engine::{Backend, Simulation, Value};
+    pub use crate::error::{Error, Result};
+    pub use crate::network::geometry::{Geometry, IntoGeometry};
+    pub use crate::network::model::{Neuron, NeuronKind, Operation, Synapse};
+    pub use crate::network::{MonitorId, Network, PopId, ProjId};
+    pub use crate::random::Dist;
+}

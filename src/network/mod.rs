@@ -1,0 +1,515 @@
+//! The network builder: populations, projections, monitors.
+
+pub mod geometry;
+pub mod model;
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use ndarray::{Array2, ArrayD};
+use rand::rngs::StdRng;
+
+use crate::connect::{self, ConnectSpec, Connector, Delays, Lil, SynapseList, Weights};
+use crate::error::{Error, Result};
+use crate::lang::ir::{Locality, NeuronIr, SynapseIr, ValueType, VarKind};
+use crate::lang::{analyse_neuron, analyse_synapse};
+use crate::random::{rng_for, Dist};
+use geometry::{Geometry, IntoGeometry};
+use model::{Neuron, Operation, Synapse};
+
+/// Handle of a population in its network.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct PopId(pub(crate) usize);
+
+/// Handle of a projection in its network.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct ProjId(pub(crate) usize);
+
+/// Handle of a monitor in its network.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct MonitorId(pub(crate) usize);
+
+/// A value to give a variable or parameter.
+#[derive(Debug, Clone)]
+pub enum Value {
+    /// The same value everywhere.
+    Scalar(f32),
+    /// One value per neuron, shaped like the geometry (or flat).
+    Array(ArrayD<f32>),
+    /// One draw per neuron from a distribution (seeded by the network).
+    Random(Dist),
+}
+
+impl From<f32> for Value {
+    fn from(v: f32) -> Self {
+        Value::Scalar(v)
+    }
+}
+
+impl From<Dist> for Value {
+    fn from(d: Dist) -> Self {
+        Value::Random(d)
+    }
+}
+
+impl From<ArrayD<f32>> for Value {
+    fn from(a: ArrayD<f32>) -> Self {
+        Value::Array(a)
+    }
+}
+
+impl From<Vec<f32>> for Value {
+    fn from(v: Vec<f32>) -> Self {
+        let n = v.len();
+        Value::Array(ArrayD::from_shape_vec(vec![n], v).expect("a flat vector always has its own shape"))
+    }
+}
+
+/// A population as the builder holds it.
+#[derive(Debug, Clone)]
+pub struct Population {
+    /// Unique name.
+    pub name: String,
+    /// Shape.
+    pub geometry: Geometry,
+    /// Analysed neuron model.
+    pub ir: Arc<NeuronIr>,
+    /// Initial values of every slot (length 1 for population-wide parameters).
+    pub init: Vec<Vec<f32>>,
+}
+
+impl Population {
+    /// Number of neurons.
+    pub fn size(&self) -> usize {
+        self.geometry.size()
+    }
+}
+
+/// A projection as the builder holds it.
+#[derive(Debug, Clone)]
+pub struct Projection {
+    /// Unique name (`pre->post:target` unless given).
+    pub name: String,
+    /// Pre-synaptic population.
+    pub pre: PopId,
+    /// Post-synaptic population.
+    pub post: PopId,
+    /// Target (`exc`, `inh`...).
+    pub target: String,
+    /// Analysed synapse model.
+    pub ir: Arc<SynapseIr>,
+    /// How psp are combined (rate-coded).
+    pub operation: Operation,
+    /// The synapses, sorted by (post, pre).
+    pub synapses: SynapseList,
+    /// Values of every synapse slot (`w` from the connector; length 1 for
+    /// projection-wide parameters).
+    pub values: Vec<Vec<f32>>,
+}
+
+/// When and what a monitor records.
+#[derive(Debug, Clone)]
+pub struct Monitor {
+    /// Population recorded.
+    pub pop: PopId,
+    /// Variables recorded (slot names); `spike` is handled apart.
+    pub vars: Vec<String>,
+    /// Whether spikes are recorded.
+    pub spikes: bool,
+    /// Record every `period` steps.
+    pub period: u64,
+    /// Whether it records from the start.
+    pub start: bool,
+}
+
+/// A network under construction.
+///
+/// ```
+/// use cajal::prelude::*;
+/// # fn main() -> cajal::Result<()> {
+/// let mut net = Network::new().dt(1.0).seed(7);
+/// let inp = net.population("in", 3, &Neuron::rate().parameters("r = 0.0"))?;
+/// let out = net.population("out", 2, &Neuron::rate().equations("r = sum(exc)"))?;
+/// net.projection(inp, out, "exc").connect_all_to_all(Weights::constant(0.5))?;
+/// let mut sim = net.compile(Backend::Cpu)?;
+/// sim.set(inp, "r", Value::Scalar(1.0))?;
+/// sim.simulate(2.0)?; // one step to reach `out`
+/// assert_eq!(sim.get(out, "r")?[[0]], 1.5);
+/// # Ok(()) }
+/// ```
+#[derive(Debug, Clone)]
+pub struct Network {
+    pub(crate) dt: f64,
+    pub(crate) seed: u64,
+    pub(crate) constants: HashMap<String, f32>,
+    pub(crate) pops: Vec<Population>,
+    pub(crate) projs: Vec<Projection>,
+    pub(crate) monitors: Vec<Monitor>,
+    // Random draws for initial values use their own stream per call.
+    init_draws: u64,
+}
+
+impl Default for Network {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+/// Name of the spike pseudo-variable of monitors.
+pub const SPIKE: &str = "spike";
+
+impl Network {
+    /// An empty network with dt = 1 ms and seed 0.
+    pub fn new() -> Self {
+        Network {
+            dt: 1.0,
+            seed: 0,
+            constants: HashMap::new(),
+            pops: Vec::new(),
+            projs: Vec::new(),
+            monitors: Vec::new(),
+            init_draws: 0,
+        }
+    }
+
+    /// Sets the time step in ms (set it before adding projections with delays).
+    pub fn dt(mut self, dt: f64) -> Self {
+        self.dt = dt;
+        self
+    }
+
+    /// Sets the seed of every random draw (set it before adding anything).
+    pub fn seed(mut self, seed: u64) -> Self {
+        self.seed = seed;
+        self
+    }
+
+    /// The time step in ms.
+    pub fn time_step(&self) -> f64 {
+        self.dt
+    }
+
+    /// Declares a global constant usable by models added afterwards.
+    pub fn constant(&mut self, name: &str, value: f32) -> Result<()> {
+        if name.is_empty() || !name.chars().all(|c| c.is_alphanumeric() || c == '_') {
+            return Err(Error::invalid("network", format!("'{name}' is not a valid constant name")));
+        }
+        self.constants.insert(name.to_string(), value);
+        Ok(())
+    }
+
+    fn check_dt(&self) -> Result<()> {
+        if !(self.dt.is_finite() && self.dt > 0.0) {
+            return Err(Error::invalid("network", format!("dt must be a positive number of ms, got {}", self.dt)));
+        }
+        Ok(())
+    }
+
+    /// Adds a population of neurons with a model; `geometry` is a size or
+    /// an array of up to 4 dimensions.
+    pub fn population(&mut self, name: &str, geometry: impl IntoGeometry, neuron: &Neuron) -> Result<PopId> {
+        self.check_dt()?;
+        let geometry = geometry.into_geometry().map_err(|e| match e {
+            Error::Invalid { message, .. } => Error::invalid(format!("population '{name}'"), message),
+            e => e,
+        })?;
+        if self.pops.iter().any(|p| p.name == name) {
+            return Err(Error::invalid("network", format!("a population named '{name}' already exists")));
+        }
+        let ir = analyse_neuron(neuron, &self.constants)?;
+        let n = geometry.size();
+        let init = ir
+            .vars
+            .iter()
+            .map(|v| vec![v.init; if v.locality == Locality::Global { 1 } else { n }])
+            .collect();
+        self.pops.push(Population { name: name.to_string(), geometry, ir: Arc::new(ir), init });
+        Ok(PopId(self.pops.len() - 1))
+    }
+
+    /// The population behind a handle.
+    pub fn pop(&self, id: PopId) -> Result<&Population> {
+        self.pops.get(id.0).ok_or_else(|| Error::invalid("network", format!("population handle {} does not belong to this network", id.0)))
+    }
+
+    /// Finds a population by name.
+    pub fn find(&self, name: &str) -> Result<PopId> {
+        self.pops.iter().position(|p| p.name == name).map(PopId).ok_or_else(|| {
+            let names: Vec<&str> = self.pops.iter().map(|p| p.name.as_str()).collect();
+            Error::unknown("network", "population", name, &names)
+        })
+    }
+
+    /// Sets an initial value before compiling (scalar, array shaped like the
+    /// geometry, or a distribution drawn from the network seed).
+    pub fn set(&mut self, pop: PopId, var: &str, value: impl Into<Value>) -> Result<()> {
+        let stream = self.init_draws;
+        self.init_draws += 1;
+        let mut rng = rng_for(self.seed, 0x1000_0000 + stream);
+        let p = self.pops.get_mut(pop.0).ok_or_else(|| Error::invalid("network", "unknown population handle"))?;
+        let values = assign_values(p, var, &value.into(), &mut rng)?;
+        let slot = slot_of(p, var)?;
+        p.init[slot] = values;
+        Ok(())
+    }
+
+    /// Starts a projection from `pre` to `post` on `target`; finish it with a
+    /// `connect_*` method.
+    pub fn projection(&mut self, pre: PopId, post: PopId, target: &str) -> ProjectionBuilder<'_> {
+        ProjectionBuilder {
+            net: self,
+            pre,
+            post,
+            target: target.to_string(),
+            synapse: Synapse::default(),
+            name: None,
+            allow_self: false,
+        }
+    }
+
+    /// The projection behind a handle.
+    pub fn proj(&self, id: ProjId) -> Result<&Projection> {
+        self.projs.get(id.0).ok_or_else(|| Error::invalid("network", format!("projection handle {} does not belong to this network", id.0)))
+    }
+
+    /// Records variables (and `spike`) of a population at every step.
+    pub fn monitor(&mut self, pop: PopId, vars: &[&str]) -> Result<MonitorId> {
+        self.monitor_with(pop, vars, self.dt, true)
+    }
+
+    /// Records variables every `period_ms` (rounded to steps, at least one);
+    /// with `start = false` the monitor waits for [`crate::engine::Simulation::resume`].
+    pub fn monitor_with(&mut self, pop: PopId, vars: &[&str], period_ms: f64, start: bool) -> Result<MonitorId> {
+        self.check_dt()?;
+        let p = self.pop(pop)?;
+        let owner = format!("monitor of population '{}'", p.name);
+        if vars.is_empty() {
+            return Err(Error::invalid(owner, "name at least one variable (or \"spike\")"));
+        }
+        let mut spikes = false;
+        let mut names = Vec::new();
+        for v in vars {
+            if *v == SPIKE {
+                if !p.ir.spiking {
+                    return Err(Error::invalid(owner, format!("population '{}' is rate-coded: it has no spikes", p.name)));
+                }
+                spikes = true;
+            } else {
+                slot_of(p, v)?;
+                if !names.iter().any(|n: &String| n == v) {
+                    names.push(v.to_string());
+                }
+            }
+        }
+        if !(period_ms.is_finite() && period_ms > 0.0) {
+            return Err(Error::invalid(owner, format!("the period must be a positive number of ms, got {period_ms}")));
+        }
+        let period = ((period_ms / self.dt).round() as u64).max(1);
+        self.monitors.push(Monitor { pop, vars: names, spikes, period, start });
+        Ok(MonitorId(self.monitors.len() - 1))
+    }
+}
+
+/// The slot of a public variable, or an error listing what exists.
+pub(crate) fn slot_of(p: &Population, var: &str) -> Result<usize> {
+    match p.ir.slot(var) {
+        Some(s) if p.ir.vars[s as usize].kind != VarKind::Hidden => Ok(s as usize),
+        _ => Err(Error::unknown(format!("population '{}' (model '{}')", p.name, p.ir.name), "variable", var, &p.ir.public_names())),
+    }
+}
+
+/// Turns a [`Value`] into the storage of one slot, checking shapes.
+pub(crate) fn assign_values(p: &Population, var: &str, value: &Value, rng: &mut StdRng) -> Result<Vec<f32>> {
+    let slot = slot_of(p, var)?;
+    let decl = &p.ir.vars[slot];
+    let owner = format!("population '{}', variable '{var}'", p.name);
+    let n = if decl.locality == Locality::Global { 1 } else { p.size() };
+    let mut v = match value {
+        Value::Scalar(x) => vec![*x; n],
+        Value::Array(a) => {
+            let ok = if decl.locality == Locality::Global {
+                a.len() == 1
+            } else {
+                a.shape() == p.geometry.dims() || (a.ndim() == 1 && a.len() == n)
+            };
+            if !ok {
+                let expected = if decl.locality == Locality::Global { "a single value (it is shared by the population)".to_string() } else { format!("{:?}", p.geometry.dims()) };
+                return Err(Error::Shape { owner, message: format!("expected {expected}, got an array of shape {:?}", a.shape()) });
+            }
+            a.iter().copied().collect()
+        }
+        Value::Random(d) => d.sample(rng, n, &owner)?,
+    };
+    match decl.ty {
+        ValueType::Int => v.iter_mut().for_each(|x| *x = x.round()),
+        ValueType::Bool => v.iter_mut().for_each(|x| *x = if *x != 0.0 { 1.0 } else { 0.0 }),
+        ValueType::Float => {}
+    }
+    Ok(v)
+}
+
+/// Builds one projection; created by [`Network::projection`].
+pub struct ProjectionBuilder<'a> {
+    net: &'a mut Network,
+    pre: PopId,
+    post: PopId,
+    target: String,
+    synapse: Synapse,
+    name: Option<String>,
+    allow_self: bool,
+}
+
+impl<'a> ProjectionBuilder<'a> {
+    /// Uses a synapse model (default: [`Synapse::default`]).
+    pub fn synapse(mut self, syn: &Synapse) -> Self {
+        self.synapse = syn.clone();
+        self
+    }
+
+    /// Names the projection (default `pre->post:target`).
+    pub fn name(mut self, name: &str) -> Self {
+        self.name = Some(name.to_string());
+        self
+    }
+
+    /// Allows a neuron to connect to itself when pre and post are the same population.
+    pub fn allow_self_connections(mut self, allow: bool) -> Self {
+        self.allow_self = allow;
+        self
+    }
+
+    /// Every pre-synaptic neuron to every post-synaptic one.
+    pub fn connect_all_to_all(self, weights: Weights) -> Result<ProjId> {
+        self.build(Connector::AllToAll, weights, Delays::none())
+    }
+
+    /// Every pre-synaptic neuron to every post-synaptic one, with delays.
+    pub fn connect_all_to_all_delayed(self, weights: Weights, delays: Delays) -> Result<ProjId> {
+        self.build(Connector::AllToAll, weights, delays)
+    }
+
+    /// Neuron i to neuron i (equal sizes).
+    pub fn connect_one_to_one(self, weights: Weights, delays: Delays) -> Result<ProjId> {
+        self.build(Connector::OneToOne, weights, delays)
+    }
+
+    /// Each pair connected with probability `p`.
+    pub fn connect_fixed_probability(self, p: f64, weights: Weights, delays: Delays) -> Result<ProjId> {
+        self.build(Connector::FixedProbability(p), weights, delays)
+    }
+
+    /// Each post-synaptic neuron receives exactly `n` synapses.
+    pub fn connect_fixed_number_pre(self, n: usize, weights: Weights, delays: Delays) -> Result<ProjId> {
+        self.build(Connector::FixedNumberPre(n), weights, delays)
+    }
+
+    /// Each pre-synaptic neuron sends exactly `n` synapses.
+    pub fn connect_fixed_number_post(self, n: usize, weights: Weights, delays: Delays) -> Result<ProjId> {
+        self.build(Connector::FixedNumberPost(n), weights, delays)
+    }
+
+    /// A dense weight matrix `[post, pre]`; NaN means no synapse.
+    pub fn connect_from_matrix(self, matrix: Array2<f32>, delays: Delays) -> Result<ProjId> {
+        self.build(Connector::FromMatrix(matrix), Weights::Constant(0.0), delays)
+    }
+
+    /// Synapses as (post, pre, weight) triplets, optional delays in ms.
+    pub fn connect_from_sparse(self, post: Vec<u32>, pre: Vec<u32>, w: Vec<f32>, delays_ms: Option<Vec<f64>>) -> Result<ProjId> {
+        self.build(Connector::FromSparse { post, pre, w, delay: delays_ms }, Weights::Constant(0.0), Delays::none())
+    }
+
+    /// Synapses returned by a function of the geometries (a LIL).
+    pub fn connect_with_func(self, f: impl Fn(&Geometry, &Geometry, &mut StdRng) -> Lil + Send + Sync + 'static) -> Result<ProjId> {
+        self.build(Connector::WithFunc(Arc::new(f)), Weights::Constant(0.0), Delays::none())
+    }
+
+    /// Gaussian weights of the normalised distance (ANNarchy's connect_gaussian).
+    pub fn connect_gaussian(self, amp: f32, sigma: f64, delays: Delays, limit: f64) -> Result<ProjId> {
+        self.build(Connector::Gaussian { amp, sigma, limit }, Weights::Constant(0.0), delays)
+    }
+
+    /// Difference of Gaussians (ANNarchy's connect_dog).
+    pub fn connect_dog(self, amp_pos: f32, sigma_pos: f64, amp_neg: f32, sigma_neg: f64, delays: Delays, limit: f64) -> Result<ProjId> {
+        self.build(Connector::Dog { amp_pos, sigma_pos, amp_neg, sigma_neg, limit }, Weights::Constant(0.0), delays)
+    }
+
+    /// Any connector.
+    pub fn connect(self, connector: Connector, weights: Weights, delays: Delays) -> Result<ProjId> {
+        self.build(connector, weights, delays)
+    }
+
+    fn build(self, connector: Connector, weights: Weights, delays: Delays) -> Result<ProjId> {
+        let net = self.net;
+        net.check_dt()?;
+        let pre = net.pop(self.pre)?.clone();
+        let post = net.pop(self.post)?.clone();
+        let name = self.name.unwrap_or_else(|| format!("{}->{}:{}", pre.name, post.name, self.target));
+        if net.projs.iter().any(|p| p.name == name) {
+            return Err(Error::invalid("network", format!("a projection named '{name}' already exists")));
+        }
+        let conn_err = |m: String| Error::Connector { projection: name.clone(), message: m };
+        if self.target.is_empty() || !self.target.chars().all(|c| c.is_alphanumeric() || c == '_') {
+            return Err(conn_err(format!("'{}' is not a valid target name", self.target)));
+        }
+        let ir = analyse_synapse(&self.synapse, &net.constants)?;
+        // Check the target against the post-synaptic model.
+        if post.ir.spiking {
+            if !post.ir.conductances.iter().any(|(t, _, _)| *t == self.target) {
+                return Err(conn_err(format!(
+                    "population '{}' (model '{}') does not use the conductance g_{}: add it to its equations",
+                    post.name, post.ir.name, self.target
+                )));
+            }
+        } else if !post.ir.targets.contains(&self.target) {
+            return Err(conn_err(format!(
+                "population '{}' (model '{}') does not read sum({}) in its equations",
+                post.name, post.ir.name, self.target
+            )));
+        }
+        for r in &ir.pre_refs {
+            if slot_of(&pre, r).is_err() {
+                return Err(conn_err(format!("synapse '{}' reads pre.{r} but population '{}' (model '{}') has no '{r}' (it has: {})", ir.name, pre.name, pre.ir.name, pre.ir.public_names().join(", "))));
+            }
+        }
+        for r in &ir.post_refs {
+            if slot_of(&post, r).is_err() {
+                return Err(conn_err(format!("synapse '{}' reads post.{r} but population '{}' (model '{}') has no '{r}' (it has: {})", ir.name, post.name, post.ir.name, post.ir.public_names().join(", "))));
+            }
+        }
+        let mut rng = rng_for(net.seed, net.projs.len() as u64);
+        let spec = ConnectSpec {
+            projection: &name,
+            pre: &pre.geometry,
+            post: &post.geometry,
+            same_population: self.pre == self.post,
+            allow_self_connections: self.allow_self,
+            weights: &weights,
+            delays: &delays,
+            dt: net.dt,
+        };
+        let synapses = connect::build(&connector, &spec, &mut rng)?;
+        let nsyn = synapses.post.len();
+        let values = ir
+            .vars
+            .iter()
+            .map(|v| {
+                if v.name == "w" {
+                    synapses.w.clone()
+                } else {
+                    vec![v.init; if v.locality == Locality::Global { 1 } else { nsyn }]
+                }
+            })
+            .collect();
+        net.projs.push(Projection {
+            name,
+            pre: self.pre,
+            post: self.post,
+            target: self.target,
+            ir: Arc::new(ir),
+            operation: self.synapse.operation,
+            synapses,
+            values,
+        });
+        Ok(ProjId(net.projs.len() - 1))
+    }
+}
