@@ -12,6 +12,7 @@ pub mod lang;
 // models: added when the built-ins land
 
 pub mod network;
+pub mod networks;
 pub mod random;
 
 pub use error::{Error, Result};

@@ -5,7 +5,7 @@ pub mod cpu;
 use ndarray::{Array2, ArrayD, IxDyn};
 
 use crate::error::{Error, Result};
-use crate::lang::ir::Locality;
+use crate::lang::ir::{Locality, ValueType};
 use crate::network::{assign_values, slot_of, Monitor, MonitorId, Network, PopId, ProjId};
 use crate::random::rng_for;
 pub use crate::network::Value;
@@ -118,7 +118,7 @@ impl Simulation {
             if m.spec.spikes {
                 m.spikes.extend(spikes[m.spec.pop.0].iter().map(|&i| (self.step, i)));
             }
-            if !m.slots.is_empty() && (self.step - m.start_step) % m.spec.period == 0 {
+            if !m.slots.is_empty() && (self.step - m.start_step).is_multiple_of(m.spec.period) {
                 cpu::record::record(&pop.vars, &m.slots, &mut m.buffers);
                 m.sample_steps.push(self.step);
             }
@@ -228,9 +228,16 @@ impl Simulation {
         if rank >= p.size() {
             return Err(Error::invalid(owner, format!("rank {rank} is out of range (size {})", p.size())));
         }
-        if p.ir.vars[slot].locality == Locality::Global {
+        let decl = &p.ir.vars[slot];
+        if decl.locality == Locality::Global {
             return Err(Error::invalid(owner, format!("'{var}' is shared by the population: set it with set()")));
         }
+        // Same conversion as set(): int rounds, bool is 0 or 1.
+        let value = match decl.ty {
+            ValueType::Int => value.round(),
+            ValueType::Bool => f32::from(u8::from(value != 0.0)),
+            ValueType::Float => value,
+        };
         self.engine.pops[pop.0].vars[slot][rank] = value;
         Ok(())
     }

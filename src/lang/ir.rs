@@ -412,6 +412,30 @@ pub struct SynapseIr {
 }
 
 impl SynapseIr {
+    /// The `pre.x` and `post.x` names read when the pre-synaptic population
+    /// spikes (`pre_spike`) or not (`psp`): only those must exist.
+    pub fn refs_used(&self, spiking_pre: bool) -> (Vec<&str>, Vec<&str>) {
+        let mut pre = Vec::new();
+        let mut post = Vec::new();
+        let mut visit = |e: &Expr| match e {
+            Expr::Pre(i) => pre.push(self.pre_refs[*i as usize].as_str()),
+            Expr::Post(i) => post.push(self.post_refs[*i as usize].as_str()),
+            _ => {}
+        };
+        if spiking_pre {
+            for s in &self.pre_spike {
+                match s {
+                    EventStmt::AddConductance(e) | EventStmt::Store { expr: e, .. } => e.walk(&mut visit),
+                }
+            }
+        } else {
+            self.psp.walk(&mut visit);
+        }
+        pre.dedup();
+        post.dedup();
+        (pre, post)
+    }
+
     /// The slot of a variable by name.
     pub fn slot(&self, name: &str) -> Option<u32> {
         self.vars.iter().position(|v| v.name == name).map(|i| i as u32)

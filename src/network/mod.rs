@@ -451,6 +451,13 @@ impl<'a> ProjectionBuilder<'a> {
         if self.target.is_empty() || !self.target.chars().all(|c| c.is_alphanumeric() || c == '_') {
             return Err(conn_err(format!("'{}' is not a valid target name", self.target)));
         }
+        if pre.ir.spiking != post.ir.spiking {
+            let (a, b) = if pre.ir.spiking { ("spiking", "rate-coded") } else { ("rate-coded", "spiking") };
+            return Err(Error::Unsupported {
+                owner: format!("projection '{name}'"),
+                message: format!("population '{}' is {a} and '{}' is {b}: a projection between them needs a hybrid synapse, not available in this version", pre.name, post.name),
+            });
+        }
         let ir = analyse_synapse(&self.synapse, &net.constants)?;
         // Check the target against the post-synaptic model.
         if post.ir.spiking {
@@ -466,12 +473,13 @@ impl<'a> ProjectionBuilder<'a> {
                 post.name, post.ir.name, self.target
             )));
         }
-        for r in &ir.pre_refs {
+        let (pre_used, post_used) = ir.refs_used(pre.ir.spiking);
+        for r in pre_used {
             if slot_of(&pre, r).is_err() {
                 return Err(conn_err(format!("synapse '{}' reads pre.{r} but population '{}' (model '{}') has no '{r}' (it has: {})", ir.name, pre.name, pre.ir.name, pre.ir.public_names().join(", "))));
             }
         }
-        for r in &ir.post_refs {
+        for r in post_used {
             if slot_of(&post, r).is_err() {
                 return Err(conn_err(format!("synapse '{}' reads post.{r} but population '{}' (model '{}') has no '{r}' (it has: {})", ir.name, post.name, post.ir.name, post.ir.public_names().join(", "))));
             }

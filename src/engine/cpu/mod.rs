@@ -64,6 +64,9 @@ pub struct ProjState {
     /// Slot values (len nsyn, or 1 for projection-wide parameters).
     pub values: Vec<Vec<f32>>,
     csr: PreCsr,
+    /// Weights in `csr` order, for the default `g_target += w`; rebuilt
+    /// whenever the weights may have changed.
+    w_pre: Vec<f32>,
     pre_ref_slots: Vec<usize>,
     post_ref_slots: Vec<usize>,
     out: Vec<f32>,
@@ -160,6 +163,7 @@ impl CpuEngine {
                 delay: s.delay.clone(),
                 delays,
                 values: pr.values.clone(),
+                w_pre: Vec::new(),
                 csr,
                 pre_ref_slots,
                 post_ref_slots,
@@ -174,6 +178,7 @@ impl CpuEngine {
 
     /// Clears spike and value histories (at start and after a reset).
     pub fn reset_history(&mut self) {
+        self.sync_weights();
         for p in &mut self.pops {
             p.spike_hist = VecDeque::from(vec![Vec::new(); p.hist_depth]);
             for (slot, h) in &mut p.rate_hist {
@@ -258,8 +263,7 @@ impl CpuEngine {
                             continue;
                         }
                         if pr.ir.pre_spike_is_default {
-                            let w = &pr.values[pr.ir.slot("w").unwrap_or(0) as usize];
-                            spike_propagate::deliver_default(&pr.csr, spikes, d, uniform, w, &mut gv);
+                            spike_propagate::deliver_default(&pr.csr, spikes, d, uniform, &pr.w_pre, &mut gv);
                         } else {
                             let post = &self.pops[pr.post];
                             let mut c = EventCtx {
@@ -310,6 +314,16 @@ impl CpuEngine {
             all_spikes.push(spikes);
         }
         all_spikes
+    }
+
+    /// Refreshes the pre-ordered copies of the weights after a change.
+    pub fn sync_weights(&mut self) {
+        for p in &mut self.projs {
+            if matches!(p.kind, ProjKind::Spike { .. }) && p.ir.pre_spike_is_default {
+                let w = p.ir.slot("w").unwrap_or(0) as usize;
+                p.w_pre = p.csr.permute(&p.values[w]);
+            }
+        }
     }
 
     /// Per-synapse values of a projection slot, in (post, pre) order.

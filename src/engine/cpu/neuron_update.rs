@@ -59,6 +59,10 @@ impl Binder for NeuronBinding {
             _ => None,
         }
     }
+
+    fn n_scalars(&self) -> usize {
+        self.n_scalars
+    }
 }
 
 /// The compiled update of one neuron model.
@@ -135,7 +139,7 @@ pub fn compile(ir: &NeuronIr) -> NeuronKernel {
 /// Runs one step over all neurons; returns the ranks that spiked, sorted.
 /// `arrays` are the full bound arrays (see the binding order).
 pub fn neuron_update(k: &NeuronKernel, arrays: Vec<&mut [f32]>, scalars: &[f32], seed: u64, step: u32, object: u32, n: usize) -> Vec<u32> {
-    let tasks = if n >= PARALLEL_MIN { (rayon::current_num_threads() * 4).max(1) } else { 1 };
+    let tasks = if n >= PARALLEL_MIN { rayon::current_num_threads().max(1) * 4 } else { 1 };
     // Task boundaries on chunk multiples so random indices stay global ranks.
     let per = n.div_ceil(tasks).div_ceil(CHUNK) * CHUNK;
     let mut bounds = vec![0];
@@ -153,7 +157,7 @@ pub fn neuron_update(k: &NeuronKernel, arrays: Vec<&mut [f32]>, scalars: &[f32],
         }
     }
     let run_task = |(start, mut task): (usize, Vec<&mut [f32]>)| -> Vec<u32> {
-        let mut regs = Regs::new(k.prog.n_regs);
+        Regs::with(k.prog.n_regs, |regs| {
         let mut spikes = Vec::new();
         let len = task.first().map_or(0, |a| a.len());
         let mut off = 0;
@@ -161,7 +165,7 @@ pub fn neuron_update(k: &NeuronKernel, arrays: Vec<&mut [f32]>, scalars: &[f32],
             let m = CHUNK.min(len - off);
             let mut chunk: Vec<&mut [f32]> = task.iter_mut().map(|a| &mut a[off..off + m]).collect();
             let mut frame = Frame { arrays: &mut chunk, scalars, seed, step, object, index: (start + off) as u32 };
-            vm::run(&k.prog, &mut regs, &mut frame, m);
+            vm::run(&k.prog, regs, &mut frame, m);
             if let Some(r) = k.spike_reg {
                 let s = regs.get(r);
                 for (i, v) in s[..m].iter().enumerate() {
@@ -173,6 +177,7 @@ pub fn neuron_update(k: &NeuronKernel, arrays: Vec<&mut [f32]>, scalars: &[f32],
             off += m;
         }
         spikes
+        })
     };
     let starts: Vec<usize> = bounds[..bounds.len() - 1].to_vec();
     if split.len() == 1 {
@@ -180,4 +185,18 @@ pub fn neuron_update(k: &NeuronKernel, arrays: Vec<&mut [f32]>, scalars: &[f32],
     }
     let parts: Vec<Vec<u32>> = starts.into_par_iter().zip(split.into_par_iter()).map(run_task).collect();
     parts.concat()
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn print_coba_program() {
+        let (net, _, _) = crate::networks::coba(100, 1).unwrap();
+        let ir = &net.pops[0].ir;
+        let k = super::compile(ir);
+        for op in &k.prog.ops {
+            eprintln!("{op:?}");
+        }
+        eprintln!("regs {}", k.prog.n_regs);
+    }
 }

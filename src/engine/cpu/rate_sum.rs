@@ -19,6 +19,7 @@ const PARALLEL_MIN: usize = 2048;
 #[derive(Debug, Clone)]
 pub struct SynapseBinding {
     slot: Vec<Src>,
+    n_scalars: usize,
     pre: u16,
     post: u16,
     /// Number of bound arrays.
@@ -41,7 +42,7 @@ impl SynapseBinding {
         }
         let pre = a;
         let post = a + ir.pre_refs.len() as u16;
-        SynapseBinding { slot, pre, post, n_arrays: post as usize + ir.post_refs.len() }
+        SynapseBinding { slot, n_scalars: s as usize, pre, post, n_arrays: post as usize + ir.post_refs.len() }
     }
 }
 
@@ -55,6 +56,10 @@ impl Binder for SynapseBinding {
             Expr::Dt => Some(Src::Scalar(1)),
             _ => None,
         }
+    }
+
+    fn n_scalars(&self) -> usize {
+        self.n_scalars
     }
 }
 
@@ -81,12 +86,13 @@ pub fn compile_psp(ir: &SynapseIr) -> PspKernel {
 pub fn eval_psp(k: &PspKernel, mut arrays: Vec<&mut [f32]>, scalars: &[f32], seed: u64, step: u32, object: u32, psp: &mut [f32]) {
     let mut regs = Regs::new(k.prog.n_regs);
     let n = psp.len();
+    let regs = &mut regs;
     let mut off = 0;
     while off < n {
         let m = CHUNK.min(n - off);
         let mut chunk: Vec<&mut [f32]> = arrays.iter_mut().map(|a| &mut a[off..off + m]).collect();
         let mut frame = Frame { arrays: &mut chunk, scalars, seed, step, object, index: off as u32 };
-        vm::run(&k.prog, &mut regs, &mut frame, m);
+        vm::run(&k.prog, regs, &mut frame, m);
         psp[off..off + m].copy_from_slice(&regs.get(k.out)[..m]);
         off += m;
     }

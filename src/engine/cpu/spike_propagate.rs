@@ -42,6 +42,11 @@ impl PreCsr {
         }
     }
 
+    /// Per-synapse values (post-ordered) in this view's order.
+    pub fn permute(&self, values: &[f32]) -> Vec<f32> {
+        self.syn.iter().map(|&s| values[s as usize]).collect()
+    }
+
     /// The entries of row `pre` whose delay is `d`.
     pub fn segment(&self, pre: u32, d: u32) -> std::ops::Range<usize> {
         let (a, b) = (self.ptr[pre as usize] as usize, self.ptr[pre as usize + 1] as usize);
@@ -53,11 +58,13 @@ impl PreCsr {
 }
 
 /// `g[post] += w` for every synapse of the spiking neurons (default synapse).
-pub fn deliver_default(csr: &PreCsr, spikes: &[u32], d: u32, uniform: bool, w: &[f32], g: &mut [f32]) {
+/// `w_pre` holds the weights in the order of `csr` (see [`PreCsr::permute`]),
+/// so that a row is read sequentially.
+pub fn deliver_default(csr: &PreCsr, spikes: &[u32], d: u32, uniform: bool, w_pre: &[f32], g: &mut [f32]) {
     for &j in spikes {
         let range = if uniform { csr.ptr[j as usize] as usize..csr.ptr[j as usize + 1] as usize } else { csr.segment(j, d) };
-        for e in range {
-            g[csr.post[e] as usize] += w[csr.syn[e] as usize];
+        for (&post, &w) in csr.post[range.clone()].iter().zip(&w_pre[range]) {
+            g[post as usize] += w;
         }
     }
 }

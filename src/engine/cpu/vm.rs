@@ -43,12 +43,17 @@ pub enum Op {
     Mov(u16, Src),
     /// array[arr] = reg where mask (a register) is non-zero, or everywhere
     Store(u16, u16, Option<u16>),
+    /// A scalar slot computed once per chunk from scalar operands (an
+    /// expression of parameters, t and dt does not vary across neurons).
+    Scalar(Box<Op>),
 }
 
 /// Maps IR leaves to operands while compiling.
 pub trait Binder {
     /// The operand for a leaf (Var, Sum, Pre, Post, Time, Dt); `None` if unbound.
     fn leaf(&self, e: &Expr) -> Option<Src>;
+    /// Number of scalar slots the frame provides; computed scalars follow them.
+    fn n_scalars(&self) -> usize;
 }
 
 /// A compiled program and its register count.
@@ -58,6 +63,8 @@ pub struct Program {
     pub ops: Vec<Op>,
     /// Registers needed.
     pub n_regs: usize,
+    /// Scalar slots needed (the frame's, then computed ones).
+    pub n_scalars: usize,
     free: Vec<u16>,
     temps: Vec<Option<Src>>,
 }
@@ -80,6 +87,16 @@ impl Program {
     // A destination is always allocated before its operands are released,
     // so an operation never reads the register it writes (the interpreter
     // moves the destination out while it computes).
+    fn scalar_slot(&mut self, b: &dyn Binder) -> u16 {
+        self.n_scalars = self.n_scalars.max(b.n_scalars());
+        self.n_scalars += 1;
+        (self.n_scalars - 1) as u16
+    }
+
+    fn is_uniform(s: &Src) -> bool {
+        matches!(s, Src::Scalar(_) | Src::Const(_))
+    }
+
     fn release(&mut self, s: Src) {
         if let Src::Reg(r) = s {
             if !self.temps.contains(&Some(Src::Reg(r))) && !self.free.contains(&r) {
@@ -102,6 +119,11 @@ impl Program {
                 if let Src::Const(x) = a {
                     return Src::Const(un(*op, x));
                 }
+                if Self::is_uniform(&a) {
+                    let d = self.scalar_slot(b);
+                    self.ops.push(Op::Scalar(Box::new(Op::Un(*op, d, a))));
+                    return Src::Scalar(d);
+                }
                 let d = self.reg();
                 self.release(a);
                 self.ops.push(Op::Un(*op, d, a));
@@ -113,6 +135,23 @@ impl Program {
                 if let (Src::Const(p), Src::Const(q)) = (x, y) {
                     return Src::Const(binop(*op, p, q));
                 }
+                if Self::is_uniform(&x) && Self::is_uniform(&y) {
+                    let d = self.scalar_slot(b);
+                    self.ops.push(Op::Scalar(Box::new(Op::Bin(*op, d, x, y))));
+                    return Src::Scalar(d);
+                }
+                // Dividing a per-neuron value by a uniform one multiplies by
+                // its reciprocal, computed once: a division per neuron costs
+                // several multiplications. The GPU twin does the same, so both
+                // engines round alike.
+                let (op, y) = match (op, y) {
+                    (BinOp::Div, Src::Scalar(_) | Src::Const(_)) => {
+                        let r = self.scalar_slot(b);
+                        self.ops.push(Op::Scalar(Box::new(Op::Bin(BinOp::Div, r, Src::Const(1.0), y))));
+                        (&BinOp::Mul, Src::Scalar(r))
+                    }
+                    _ => (op, y),
+                };
                 let d = self.reg();
                 self.release(x);
                 self.release(y);
@@ -124,6 +163,11 @@ impl Program {
                 for (i, a) in args.iter().enumerate().take(3) {
                     s[i] = self.expr(a, b);
                 }
+                if s.iter().all(Self::is_uniform) {
+                    let d = self.scalar_slot(b);
+                    self.ops.push(Op::Scalar(Box::new(Op::Call(*f, d, s))));
+                    return Src::Scalar(d);
+                }
                 let d = self.reg();
                 s.iter().for_each(|x| self.release(*x));
                 self.ops.push(Op::Call(*f, d, s));
@@ -133,6 +177,11 @@ impl Program {
                 let c = self.expr(c, b);
                 let x = self.expr(x, b);
                 let y = self.expr(y, b);
+                if [c, x, y].iter().all(Self::is_uniform) {
+                    let d = self.scalar_slot(b);
+                    self.ops.push(Op::Scalar(Box::new(Op::Sel(d, c, x, y))));
+                    return Src::Scalar(d);
+                }
                 let d = self.reg();
                 [c, x, y].iter().for_each(|s| self.release(*s));
                 self.ops.push(Op::Sel(d, c, x, y));
@@ -223,18 +272,40 @@ pub struct Frame<'a, 'b> {
     pub index: u32,
 }
 
-/// Scratch registers of one worker.
-pub struct Regs(Vec<Vec<f32>>);
+/// Scratch registers of one worker, and its scalar slots.
+#[derive(Default)]
+pub struct Regs {
+    v: Vec<Vec<f32>>,
+    s: Vec<f32>,
+    scratch: Vec<f32>,
+}
+
+thread_local! {
+    static REGS: std::cell::RefCell<Regs> = std::cell::RefCell::new(Regs::default());
+}
 
 impl Regs {
     /// Registers for a program.
     pub fn new(n: usize) -> Self {
-        Regs((0..n).map(|_| vec![0.0; CHUNK]).collect())
+        Regs { v: (0..n).map(|_| vec![0.0; CHUNK]).collect(), s: Vec::new(), scratch: vec![0.0; CHUNK] }
+    }
+
+    /// Runs `f` with this thread's registers, grown to at least `n` (they
+    /// are kept between steps to avoid an allocation per step).
+    pub fn with<T>(n: usize, f: impl FnOnce(&mut Regs) -> T) -> T {
+        REGS.with(|r| {
+            let mut r = r.borrow_mut();
+            r.scratch.resize(CHUNK, 0.0);
+            while r.v.len() < n {
+                r.v.push(vec![0.0; CHUNK]);
+            }
+            f(&mut r)
+        })
     }
 
     /// A register's contents.
     pub fn get(&self, r: u16) -> &[f32] {
-        &self.0[r as usize]
+        &self.v[r as usize]
     }
 }
 
@@ -253,6 +324,7 @@ impl V<'_> {
     }
 }
 
+#[inline(always)]
 fn val<'a>(s: Src, regs: &'a [Vec<f32>], arrays: &'a [&mut [f32]], scalars: &[f32], n: usize) -> V<'a> {
     match s {
         Src::Reg(r) => V::S(&regs[r as usize][..n]),
@@ -280,6 +352,17 @@ fn map1(d: &mut [f32], a: &V, f: impl Fn(f32) -> f32) {
     }
 }
 
+/// `out = m != 0 ? s : d`, into a buffer distinct from both inputs: written
+/// over one of them it would compile to a (slow) masked store.
+#[inline(always)]
+fn blend(out: &mut [f32], s: &[f32], d: &[f32], m: &[f32]) {
+    for (((o, s), d), m) in out.iter_mut().zip(s).zip(d).zip(m) {
+        let keep = ((*m != 0.0) as u32).wrapping_neg();
+        *o = f32::from_bits((s.to_bits() & keep) | (d.to_bits() & !keep));
+    }
+}
+
+#[inline(always)]
 fn bin_dispatch(op: BinOp, d: &mut [f32], a: &V, b: &V) {
     // One monomorphised loop per operator, so each vectorises.
     match op {
@@ -317,14 +400,38 @@ pub fn pow(x: f32, y: f32) -> f32 {
 
 /// Runs a program over `n` elements (n <= CHUNK).
 pub fn run(prog: &Program, regs: &mut Regs, frame: &mut Frame, n: usize) {
-    let regs = &mut regs.0;
+    #[cfg(target_arch = "x86_64")]
+    if std::arch::is_x86_feature_detected!("avx2") {
+        // SAFETY: the CPU supports AVX2, checked just above.
+        unsafe { run_avx2(prog, regs, frame, n) };
+        return;
+    }
+    run_any(prog, regs, frame, n);
+}
+
+/// The same loops compiled for 8-wide vectors. Only AVX2 is enabled, not
+/// FMA: Rust never fuses a multiply and an add by itself, so the results
+/// are bit for bit those of the portable path.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+unsafe fn run_avx2(prog: &Program, regs: &mut Regs, frame: &mut Frame, n: usize) {
+    run_any(prog, regs, frame, n);
+}
+
+#[inline(always)]
+fn run_any(prog: &Program, regs: &mut Regs, frame: &mut Frame, n: usize) {
+    let Regs { v: regs, s: sc, scratch } = regs;
+    sc.clear();
+    sc.extend_from_slice(frame.scalars);
+    sc.resize(prog.n_scalars.max(frame.scalars.len()), 0.0);
     for op in &prog.ops {
         match op {
+            Op::Scalar(op) => scalar_op(op, sc),
             Op::Bin(o, d, a, b) => {
                 let mut out = std::mem::take(&mut regs[*d as usize]);
                 {
-                    let a = val(*a, regs, frame.arrays, frame.scalars, n);
-                    let b = val(*b, regs, frame.arrays, frame.scalars, n);
+                    let a = val(*a, regs, frame.arrays, sc, n);
+                    let b = val(*b, regs, frame.arrays, sc, n);
                     bin_dispatch(*o, &mut out[..n], &a, &b);
                 }
                 regs[*d as usize] = out;
@@ -332,7 +439,7 @@ pub fn run(prog: &Program, regs: &mut Regs, frame: &mut Frame, n: usize) {
             Op::Un(o, d, a) => {
                 let mut out = std::mem::take(&mut regs[*d as usize]);
                 {
-                    let a = val(*a, regs, frame.arrays, frame.scalars, n);
+                    let a = val(*a, regs, frame.arrays, sc, n);
                     match o {
                         UnOp::Neg => map1(&mut out[..n], &a, |x| -x),
                         UnOp::Not => map1(&mut out[..n], &a, |x| (x == 0.0) as i32 as f32),
@@ -343,15 +450,23 @@ pub fn run(prog: &Program, regs: &mut Regs, frame: &mut Frame, n: usize) {
             Op::Call(f, d, args) => {
                 let mut out = std::mem::take(&mut regs[*d as usize]);
                 {
-                    let a = val(args[0], regs, frame.arrays, frame.scalars, n);
-                    let b = val(args[1], regs, frame.arrays, frame.scalars, n);
-                    let c = val(args[2], regs, frame.arrays, frame.scalars, n);
+                    let a = val(args[0], regs, frame.arrays, sc, n);
+                    let b = val(args[1], regs, frame.arrays, sc, n);
+                    let c = val(args[2], regs, frame.arrays, sc, n);
                     let o = &mut out[..n];
                     match f {
                         Func::Exp => map1(o, &a, f32::exp),
                         Func::Min => map2(o, &a, &b, f32::min),
                         Func::Max => map2(o, &a, &b, f32::max),
                         Func::Pow => map2(o, &a, &b, pow),
+                        Func::Log => map1(o, &a, f32::ln),
+                        Func::Sqrt => map1(o, &a, f32::sqrt),
+                        Func::Abs => map1(o, &a, f32::abs),
+                        Func::Tanh => map1(o, &a, f32::tanh),
+                        Func::Round => map1(o, &a, f32::round_ties_even),
+                        Func::Floor => map1(o, &a, f32::floor),
+                        Func::Pos => map1(o, &a, |x| x.max(0.0)),
+                        Func::Neg => map1(o, &a, |x| x.min(0.0)),
                         f => {
                             for (i, x) in o.iter_mut().enumerate() {
                                 *x = f.apply(a.at(i), b.at(i), c.at(i));
@@ -364,9 +479,9 @@ pub fn run(prog: &Program, regs: &mut Regs, frame: &mut Frame, n: usize) {
             Op::Sel(d, c, a, b) => {
                 let mut out = std::mem::take(&mut regs[*d as usize]);
                 {
-                    let c = val(*c, regs, frame.arrays, frame.scalars, n);
-                    let a = val(*a, regs, frame.arrays, frame.scalars, n);
-                    let b = val(*b, regs, frame.arrays, frame.scalars, n);
+                    let c = val(*c, regs, frame.arrays, sc, n);
+                    let a = val(*a, regs, frame.arrays, sc, n);
+                    let b = val(*b, regs, frame.arrays, sc, n);
                     for (i, x) in out[..n].iter_mut().enumerate() {
                         *x = if c.at(i) != 0.0 { a.at(i) } else { b.at(i) };
                     }
@@ -376,8 +491,8 @@ pub fn run(prog: &Program, regs: &mut Regs, frame: &mut Frame, n: usize) {
             Op::Rand(kind, stream, d, args) => {
                 let mut out = std::mem::take(&mut regs[*d as usize]);
                 {
-                    let a = val(args[0], regs, frame.arrays, frame.scalars, n);
-                    let b = val(args[1], regs, frame.arrays, frame.scalars, n);
+                    let a = val(args[0], regs, frame.arrays, sc, n);
+                    let b = val(args[1], regs, frame.arrays, sc, n);
                     let object = frame.object.wrapping_add(*stream);
                     for (i, x) in out[..n].iter_mut().enumerate() {
                         *x = random_value(*kind, frame.seed, object, frame.step, frame.index + i as u32, a.at(i), b.at(i));
@@ -388,28 +503,44 @@ pub fn run(prog: &Program, regs: &mut Regs, frame: &mut Frame, n: usize) {
             Op::Mov(d, a) => {
                 let mut out = std::mem::take(&mut regs[*d as usize]);
                 {
-                    let a = val(*a, regs, frame.arrays, frame.scalars, n);
+                    let a = val(*a, regs, frame.arrays, sc, n);
                     map1(&mut out[..n], &a, |x| x);
                 }
                 regs[*d as usize] = out;
             }
             Op::Store(arr, r, mask) => {
-                let src = &regs[*r as usize][..n];
                 let dst = &mut frame.arrays[*arr as usize][..n];
                 match mask {
-                    None => dst.copy_from_slice(src),
+                    None => dst.copy_from_slice(&regs[*r as usize][..n]),
                     Some(m) => {
-                        let m = &regs[*m as usize][..n];
-                        for i in 0..n {
-                            if m[i] != 0.0 {
-                                dst[i] = src[i];
-                            }
-                        }
+                        // Blend into the source register, then copy: written
+                        // in place, the blend becomes a masked store, which
+                        // is several times slower than two plain passes.
+                        blend(&mut scratch[..n], &regs[*r as usize][..n], dst, &regs[*m as usize][..n]);
+                        dst.copy_from_slice(&scratch[..n]);
                     }
                 }
             }
         }
     }
+}
+
+fn scalar_op(op: &Op, sc: &mut [f32]) {
+    let g = |s: &Src, sc: &[f32]| match s {
+        Src::Scalar(k) => sc[*k as usize],
+        Src::Const(c) => *c,
+        // Only uniform operands are compiled into scalar operations.
+        Src::Reg(_) | Src::Arr(_) => f32::NAN,
+    };
+    let (d, v) = match op {
+        Op::Un(o, d, a) => (*d, un(*o, g(a, sc))),
+        Op::Bin(BinOp::Pow, d, a, b) => (*d, pow(g(a, sc), g(b, sc))),
+        Op::Bin(o, d, a, b) => (*d, binop(*o, g(a, sc), g(b, sc))),
+        Op::Call(f, d, a) => (*d, f.apply(g(&a[0], sc), g(&a[1], sc), g(&a[2], sc))),
+        Op::Sel(d, c, a, b) => (*d, if g(c, sc) != 0.0 { g(a, sc) } else { g(b, sc) }),
+        _ => return,
+    };
+    sc[d as usize] = v;
 }
 
 /// One random draw, as the WGSL twin computes it.

@@ -1,0 +1,63 @@
+//! Ready-made networks used by the examples, the benchmarks and the tests.
+
+use crate::connect::{Delays, Weights};
+use crate::error::Result;
+use crate::network::model::Neuron;
+use crate::network::{Network, PopId};
+use crate::random::Dist;
+
+/// The conductance-based neuron of the COBA benchmark (Vogels & Abbott 2005,
+/// as in ANNarchy's and Brian2's examples).
+pub fn coba_neuron() -> Neuron {
+    Neuron::spiking()
+        .name("COBA")
+        .parameters(
+            "El = -60.0 : population
+             Vr = -60.0 : population
+             Erev_exc = 0.0 : population
+             Erev_inh = -80.0 : population
+             Vt = -50.0 : population
+             tau = 20.0 : population
+             tau_exc = 5.0 : population
+             tau_inh = 10.0 : population
+             I = 20.0 : population",
+        )
+        .equations(
+            "tau * dv/dt = (El - v) + g_exc * (Erev_exc - v) + g_inh * (Erev_inh - v) + I
+             tau_exc * dg_exc/dt = -g_exc
+             tau_inh * dg_inh/dt = -g_inh",
+        )
+        .spike("v > Vt")
+        .reset("v = Vr")
+        .refractory(5.0)
+}
+
+/// The COBA network: `n` neurons, 80 % excitatory, each pair connected with
+/// probability `80 / n` (mean in-degree 80; p = 0.02 at n = 4000),
+/// w_exc = 0.6, w_inh = 6.7, dt = 0.1 ms, explicit Euler,
+/// v(0) ~ Normal(-55, 5), g_exc(0) ~ Normal(4, 1.5), g_inh(0) ~ Normal(20, 12).
+/// Returns the network and its (excitatory, inhibitory) populations.
+///
+/// ```
+/// let (net, exc, inh) = cajal::networks::coba(400, 1).unwrap();
+/// assert_eq!(net.pop(exc).unwrap().size() + net.pop(inh).unwrap().size(), 400);
+/// ```
+pub fn coba(n: usize, seed: u64) -> Result<(Network, PopId, PopId)> {
+    let mut net = Network::new().dt(0.1).seed(seed);
+    let n_exc = n * 4 / 5;
+    let neuron = coba_neuron();
+    let exc = net.population("exc", n_exc, &neuron)?;
+    let inh = net.population("inh", n - n_exc, &neuron)?;
+    for p in [exc, inh] {
+        net.set(p, "v", Dist::normal(-55.0, 5.0))?;
+        net.set(p, "g_exc", Dist::normal(4.0, 1.5))?;
+        net.set(p, "g_inh", Dist::normal(20.0, 12.0))?;
+    }
+    let p = (80.0 / n as f64).min(1.0);
+    for (pre, target, w) in [(exc, "exc", 0.6), (inh, "inh", 6.7)] {
+        for post in [exc, inh] {
+            net.projection(pre, post, target).connect_fixed_probability(p, Weights::constant(w), Delays::none())?;
+        }
+    }
+    Ok((net, exc, inh))
+}
