@@ -9,8 +9,7 @@ pub mod connect;
 pub mod engine;
 pub mod error;
 pub mod lang;
-// models: added when the built-ins land
-
+pub mod models;
 pub mod network;
 pub mod networks;
 pub mod random;
@@ -27,3 +26,8 @@ pub mod prelude {
     pub use crate::network::{MonitorId, Network, PopId, ProjId};
     pub use crate::random::Dist;
 }
+
+/// The README's examples run as doctests, so the newcomer's guide stays true.
+#[doc = include_str!("../README.md")]
+#[cfg(doctest)]
+pub struct ReadmeDoctests;

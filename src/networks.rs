@@ -56,7 +56,8 @@ pub fn coba(n: usize, seed: u64) -> Result<(Network, PopId, PopId)> {
     let p = (80.0 / n as f64).min(1.0);
     for (pre, target, w) in [(exc, "exc", 0.6), (inh, "inh", 6.7)] {
         for post in [exc, inh] {
-            net.projection(pre, post, target).connect_fixed_probability(p, Weights::constant(w), Delays::none())?;
+            net.projection(pre, post, target)
+                .connect_fixed_probability(p, Weights::constant(w), Delays::none())?;
         }
     }
     Ok((net, exc, inh))

@@ -6,9 +6,9 @@ use ndarray::{Array2, ArrayD, IxDyn};
 
 use crate::error::{Error, Result};
 use crate::lang::ir::{Locality, ValueType};
+pub use crate::network::Value;
 use crate::network::{assign_values, slot_of, Monitor, MonitorId, Network, PopId, ProjId};
 use crate::random::rng_for;
-pub use crate::network::Value;
 use cpu::CpuEngine;
 
 /// Where a network runs.
@@ -37,7 +37,9 @@ pub struct Simulation {
     net: Network,
     engine: CpuEngine,
     step: u64,
-    t: f64,
+    // t = t_origin + (step - step_origin) * dt: no drift from adding dt.
+    t_origin: f64,
+    step_origin: u64,
     initial: Vec<Vec<Vec<f32>>>,
     initial_syn: Vec<Vec<Vec<f32>>>,
     monitors: Vec<MonitorState>,
@@ -52,7 +54,10 @@ impl Network {
             Backend::Cpu => {}
         }
         if self.pops.is_empty() {
-            return Err(Error::invalid("network", "add at least one population before compiling"));
+            return Err(Error::invalid(
+                "network",
+                "add at least one population before compiling",
+            ));
         }
         let engine = CpuEngine::new(self)?;
         let monitors = self
@@ -60,8 +65,20 @@ impl Network {
             .iter()
             .map(|m| {
                 let p = &self.pops[m.pop.0];
-                let slots = m.vars.iter().map(|v| slot_of(p, v)).collect::<Result<Vec<_>>>()?;
-                Ok(MonitorState { spec: m.clone(), buffers: vec![Vec::new(); slots.len()], slots, active: m.start, start_step: 0, sample_steps: Vec::new(), spikes: Vec::new() })
+                let slots = m
+                    .vars
+                    .iter()
+                    .map(|v| slot_of(p, v))
+                    .collect::<Result<Vec<_>>>()?;
+                Ok(MonitorState {
+                    spec: m.clone(),
+                    buffers: vec![Vec::new(); slots.len()],
+                    slots,
+                    active: m.start,
+                    start_step: 0,
+                    sample_steps: Vec::new(),
+                    spikes: Vec::new(),
+                })
             })
             .collect::<Result<Vec<_>>>()?;
         Ok(Simulation {
@@ -70,7 +87,8 @@ impl Network {
             net: self.clone(),
             engine,
             step: 0,
-            t: 0.0,
+            t_origin: 0.0,
+            step_origin: 0,
             monitors,
             draws: 0,
         })
@@ -85,7 +103,7 @@ impl Simulation {
 
     /// Current time in ms.
     pub fn time(&self) -> f64 {
-        self.t
+        self.t_origin + (self.step - self.step_origin) as f64 * self.net.dt
     }
 
     /// Steps done since the start (or the last reset).
@@ -101,22 +119,27 @@ impl Simulation {
     /// Sets the current time (the step counter is kept).
     pub fn set_time(&mut self, t_ms: f64) -> Result<()> {
         if !t_ms.is_finite() {
-            return Err(Error::invalid("simulation", format!("time must be finite, got {t_ms}")));
+            return Err(Error::invalid(
+                "simulation",
+                format!("time must be finite, got {t_ms}"),
+            ));
         }
-        self.t = t_ms;
+        self.t_origin = t_ms;
+        self.step_origin = self.step;
         Ok(())
     }
 
     /// Runs one step.
     pub fn step(&mut self) -> Result<()> {
-        let spikes = self.engine.step(self.t as f32, self.step);
+        let spikes = self.engine.step(self.time() as f32, self.step);
         for m in &mut self.monitors {
             if !m.active {
                 continue;
             }
             let pop = &self.engine.pops[m.spec.pop.0];
             if m.spec.spikes {
-                m.spikes.extend(spikes[m.spec.pop.0].iter().map(|&i| (self.step, i)));
+                m.spikes
+                    .extend(spikes[m.spec.pop.0].iter().map(|&i| (self.step, i)));
             }
             if !m.slots.is_empty() && (self.step - m.start_step).is_multiple_of(m.spec.period) {
                 cpu::record::record(&pop.vars, &m.slots, &mut m.buffers);
@@ -124,13 +147,15 @@ impl Simulation {
             }
         }
         self.step += 1;
-        self.t += self.net.dt;
         Ok(())
     }
 
     fn steps_for(&self, ms: f64) -> Result<u64> {
         if !(ms.is_finite() && ms >= 0.0) {
-            return Err(Error::invalid("simulation", format!("a duration must be a non-negative number of ms, got {ms}")));
+            return Err(Error::invalid(
+                "simulation",
+                format!("a duration must be a non-negative number of ms, got {ms}"),
+            ));
         }
         Ok((ms / self.net.dt).round() as u64)
     }
@@ -145,7 +170,11 @@ impl Simulation {
 
     /// Runs until `stop` returns true (checked after every step) or `max_ms`
     /// has passed; returns the time simulated in ms.
-    pub fn simulate_until(&mut self, max_ms: f64, mut stop: impl FnMut(&Simulation) -> bool) -> Result<f64> {
+    pub fn simulate_until(
+        &mut self,
+        max_ms: f64,
+        mut stop: impl FnMut(&Simulation) -> bool,
+    ) -> Result<f64> {
         let n = self.steps_for(max_ms)?;
         for i in 0..n {
             self.step()?;
@@ -167,7 +196,8 @@ impl Simulation {
         }
         self.engine.reset_history();
         self.step = 0;
-        self.t = 0.0;
+        self.t_origin = 0.0;
+        self.step_origin = 0;
         for m in &mut self.monitors {
             m.buffers.iter_mut().for_each(Vec::clear);
             m.sample_steps.clear();
@@ -187,7 +217,11 @@ impl Simulation {
         let p = self.pop_checked(pop)?;
         let slot = slot_of(p, var)?;
         let v = self.engine.pops[pop.0].vars[slot].clone();
-        let shape: Vec<usize> = if p.ir.vars[slot].locality == Locality::Global { vec![] } else { p.geometry.dims().to_vec() };
+        let shape: Vec<usize> = if p.ir.vars[slot].locality == Locality::Global {
+            vec![]
+        } else {
+            p.geometry.dims().to_vec()
+        };
         Ok(ArrayD::from_shape_vec(IxDyn(&shape), v).expect("storage matches the geometry"))
     }
 
@@ -196,7 +230,10 @@ impl Simulation {
         let p = self.pop_checked(pop)?;
         let slot = slot_of(p, var)?;
         if rank >= p.size() {
-            return Err(Error::invalid(format!("population '{}'", p.name), format!("rank {rank} is out of range (size {})", p.size())));
+            return Err(Error::invalid(
+                format!("population '{}'", p.name),
+                format!("rank {rank} is out of range (size {})", p.size()),
+            ));
         }
         let v = &self.engine.pops[pop.0].vars[slot];
         Ok(if v.len() == 1 { v[0] } else { v[rank] })
@@ -226,11 +263,17 @@ impl Simulation {
         let slot = slot_of(p, var)?;
         let owner = format!("population '{}'", p.name);
         if rank >= p.size() {
-            return Err(Error::invalid(owner, format!("rank {rank} is out of range (size {})", p.size())));
+            return Err(Error::invalid(
+                owner,
+                format!("rank {rank} is out of range (size {})", p.size()),
+            ));
         }
         let decl = &p.ir.vars[slot];
         if decl.locality == Locality::Global {
-            return Err(Error::invalid(owner, format!("'{var}' is shared by the population: set it with set()")));
+            return Err(Error::invalid(
+                owner,
+                format!("'{var}' is shared by the population: set it with set()"),
+            ));
         }
         // Same conversion as set(): int rounds, bool is 0 or 1.
         let value = match decl.ty {
@@ -258,19 +301,31 @@ impl Simulation {
         })? as usize;
         let v = self.engine.synapse_values(proj.0, slot);
         let n = pr.synapses.post.len();
-        let v = if v.len() == 1 { vec![v[0]; n] } else { v.to_vec() };
+        let v = if v.len() == 1 {
+            vec![v[0]; n]
+        } else {
+            v.to_vec()
+        };
         Ok((pr.synapses.post.clone(), pr.synapses.pre.clone(), v))
     }
 
     fn mon(&self, m: MonitorId) -> Result<&MonitorState> {
-        self.monitors.get(m.0).ok_or_else(|| Error::invalid("simulation", format!("monitor handle {} does not belong to this network", m.0)))
+        self.monitors.get(m.0).ok_or_else(|| {
+            Error::invalid(
+                "simulation",
+                format!("monitor handle {} does not belong to this network", m.0),
+            )
+        })
     }
 
     /// Spikes recorded by a monitor, as (step, neuron rank), sorted by step then rank.
     pub fn spikes(&self, m: MonitorId) -> Result<Vec<(u64, u32)>> {
         let s = self.mon(m)?;
         if !s.spec.spikes {
-            return Err(Error::invalid("monitor", "this monitor does not record \"spike\""));
+            return Err(Error::invalid(
+                "monitor",
+                "this monitor does not record \"spike\"",
+            ));
         }
         Ok(s.spikes.clone())
     }
@@ -278,10 +333,16 @@ impl Simulation {
     /// A recorded variable as `[samples, neurons]`.
     pub fn recorded(&self, m: MonitorId, var: &str) -> Result<Array2<f32>> {
         let s = self.mon(m)?;
-        let i = s.spec.vars.iter().position(|v| v == var).ok_or_else(|| Error::unknown("monitor", "recorded variable", var, &s.spec.vars))?;
+        let i = s
+            .spec
+            .vars
+            .iter()
+            .position(|v| v == var)
+            .ok_or_else(|| Error::unknown("monitor", "recorded variable", var, &s.spec.vars))?;
         let n = self.engine.pops[s.spec.pop.0].vars[s.slots[i]].len();
         let buf = &s.buffers[i];
-        Ok(Array2::from_shape_vec((buf.len() / n, n), buf.clone()).expect("whole samples are recorded"))
+        Ok(Array2::from_shape_vec((buf.len() / n, n), buf.clone())
+            .expect("whole samples are recorded"))
     }
 
     /// The steps at which a monitor took its samples.

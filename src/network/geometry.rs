@@ -58,7 +58,10 @@ impl Geometry {
         if coords.len() != self.dims.len() || coords.iter().zip(&self.dims).any(|(c, d)| c >= d) {
             return Err(Error::Shape {
                 owner: "geometry".into(),
-                message: format!("coordinates {coords:?} lie outside geometry {:?}", self.dims),
+                message: format!(
+                    "coordinates {coords:?} lie outside geometry {:?}",
+                    self.dims
+                ),
             });
         }
         Ok(coords.iter().zip(&self.dims).fold(0, |r, (c, d)| r * d + c))

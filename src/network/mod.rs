@@ -61,7 +61,9 @@ impl From<ArrayD<f32>> for Value {
 impl From<Vec<f32>> for Value {
     fn from(v: Vec<f32>) -> Self {
         let n = v.len();
-        Value::Array(ArrayD::from_shape_vec(vec![n], v).expect("a flat vector always has its own shape"))
+        Value::Array(
+            ArrayD::from_shape_vec(vec![n], v).expect("a flat vector always has its own shape"),
+        )
     }
 }
 
@@ -192,7 +194,10 @@ impl Network {
     /// Declares a global constant usable by models added afterwards.
     pub fn constant(&mut self, name: &str, value: f32) -> Result<()> {
         if name.is_empty() || !name.chars().all(|c| c.is_alphanumeric() || c == '_') {
-            return Err(Error::invalid("network", format!("'{name}' is not a valid constant name")));
+            return Err(Error::invalid(
+                "network",
+                format!("'{name}' is not a valid constant name"),
+            ));
         }
         self.constants.insert(name.to_string(), value);
         Ok(())
@@ -200,21 +205,34 @@ impl Network {
 
     fn check_dt(&self) -> Result<()> {
         if !(self.dt.is_finite() && self.dt > 0.0) {
-            return Err(Error::invalid("network", format!("dt must be a positive number of ms, got {}", self.dt)));
+            return Err(Error::invalid(
+                "network",
+                format!("dt must be a positive number of ms, got {}", self.dt),
+            ));
         }
         Ok(())
     }
 
     /// Adds a population of neurons with a model; `geometry` is a size or
     /// an array of up to 4 dimensions.
-    pub fn population(&mut self, name: &str, geometry: impl IntoGeometry, neuron: &Neuron) -> Result<PopId> {
+    pub fn population(
+        &mut self,
+        name: &str,
+        geometry: impl IntoGeometry,
+        neuron: &Neuron,
+    ) -> Result<PopId> {
         self.check_dt()?;
         let geometry = geometry.into_geometry().map_err(|e| match e {
-            Error::Invalid { message, .. } => Error::invalid(format!("population '{name}'"), message),
+            Error::Invalid { message, .. } => {
+                Error::invalid(format!("population '{name}'"), message)
+            }
             e => e,
         })?;
         if self.pops.iter().any(|p| p.name == name) {
-            return Err(Error::invalid("network", format!("a population named '{name}' already exists")));
+            return Err(Error::invalid(
+                "network",
+                format!("a population named '{name}' already exists"),
+            ));
         }
         let ir = analyse_neuron(neuron, &self.constants)?;
         let n = geometry.size();
@@ -223,21 +241,35 @@ impl Network {
             .iter()
             .map(|v| vec![v.init; if v.locality == Locality::Global { 1 } else { n }])
             .collect();
-        self.pops.push(Population { name: name.to_string(), geometry, ir: Arc::new(ir), init });
+        self.pops.push(Population {
+            name: name.to_string(),
+            geometry,
+            ir: Arc::new(ir),
+            init,
+        });
         Ok(PopId(self.pops.len() - 1))
     }
 
     /// The population behind a handle.
     pub fn pop(&self, id: PopId) -> Result<&Population> {
-        self.pops.get(id.0).ok_or_else(|| Error::invalid("network", format!("population handle {} does not belong to this network", id.0)))
+        self.pops.get(id.0).ok_or_else(|| {
+            Error::invalid(
+                "network",
+                format!("population handle {} does not belong to this network", id.0),
+            )
+        })
     }
 
     /// Finds a population by name.
     pub fn find(&self, name: &str) -> Result<PopId> {
-        self.pops.iter().position(|p| p.name == name).map(PopId).ok_or_else(|| {
-            let names: Vec<&str> = self.pops.iter().map(|p| p.name.as_str()).collect();
-            Error::unknown("network", "population", name, &names)
-        })
+        self.pops
+            .iter()
+            .position(|p| p.name == name)
+            .map(PopId)
+            .ok_or_else(|| {
+                let names: Vec<&str> = self.pops.iter().map(|p| p.name.as_str()).collect();
+                Error::unknown("network", "population", name, &names)
+            })
     }
 
     /// Sets an initial value before compiling (scalar, array shaped like the
@@ -246,7 +278,10 @@ impl Network {
         let stream = self.init_draws;
         self.init_draws += 1;
         let mut rng = rng_for(self.seed, 0x1000_0000 + stream);
-        let p = self.pops.get_mut(pop.0).ok_or_else(|| Error::invalid("network", "unknown population handle"))?;
+        let p = self
+            .pops
+            .get_mut(pop.0)
+            .ok_or_else(|| Error::invalid("network", "unknown population handle"))?;
         let values = assign_values(p, var, &value.into(), &mut rng)?;
         let slot = slot_of(p, var)?;
         p.init[slot] = values;
@@ -269,7 +304,24 @@ impl Network {
 
     /// The projection behind a handle.
     pub fn proj(&self, id: ProjId) -> Result<&Projection> {
-        self.projs.get(id.0).ok_or_else(|| Error::invalid("network", format!("projection handle {} does not belong to this network", id.0)))
+        self.projs.get(id.0).ok_or_else(|| {
+            Error::invalid(
+                "network",
+                format!("projection handle {} does not belong to this network", id.0),
+            )
+        })
+    }
+
+    /// Finds a projection by name (`pre->post:target` unless named).
+    pub fn find_projection(&self, name: &str) -> Result<ProjId> {
+        self.projs
+            .iter()
+            .position(|p| p.name == name)
+            .map(ProjId)
+            .ok_or_else(|| {
+                let names: Vec<&str> = self.projs.iter().map(|p| p.name.as_str()).collect();
+                Error::unknown("network", "projection", name, &names)
+            })
     }
 
     /// Records variables (and `spike`) of a population at every step.
@@ -279,19 +331,31 @@ impl Network {
 
     /// Records variables every `period_ms` (rounded to steps, at least one);
     /// with `start = false` the monitor waits for [`crate::engine::Simulation::resume`].
-    pub fn monitor_with(&mut self, pop: PopId, vars: &[&str], period_ms: f64, start: bool) -> Result<MonitorId> {
+    pub fn monitor_with(
+        &mut self,
+        pop: PopId,
+        vars: &[&str],
+        period_ms: f64,
+        start: bool,
+    ) -> Result<MonitorId> {
         self.check_dt()?;
         let p = self.pop(pop)?;
         let owner = format!("monitor of population '{}'", p.name);
         if vars.is_empty() {
-            return Err(Error::invalid(owner, "name at least one variable (or \"spike\")"));
+            return Err(Error::invalid(
+                owner,
+                "name at least one variable (or \"spike\")",
+            ));
         }
         let mut spikes = false;
         let mut names = Vec::new();
         for v in vars {
             if *v == SPIKE {
                 if !p.ir.spiking {
-                    return Err(Error::invalid(owner, format!("population '{}' is rate-coded: it has no spikes", p.name)));
+                    return Err(Error::invalid(
+                        owner,
+                        format!("population '{}' is rate-coded: it has no spikes", p.name),
+                    ));
                 }
                 spikes = true;
             } else {
@@ -302,10 +366,19 @@ impl Network {
             }
         }
         if !(period_ms.is_finite() && period_ms > 0.0) {
-            return Err(Error::invalid(owner, format!("the period must be a positive number of ms, got {period_ms}")));
+            return Err(Error::invalid(
+                owner,
+                format!("the period must be a positive number of ms, got {period_ms}"),
+            ));
         }
         let period = ((period_ms / self.dt).round() as u64).max(1);
-        self.monitors.push(Monitor { pop, vars: names, spikes, period, start });
+        self.monitors.push(Monitor {
+            pop,
+            vars: names,
+            spikes,
+            period,
+            start,
+        });
         Ok(MonitorId(self.monitors.len() - 1))
     }
 }
@@ -314,16 +387,30 @@ impl Network {
 pub(crate) fn slot_of(p: &Population, var: &str) -> Result<usize> {
     match p.ir.slot(var) {
         Some(s) if p.ir.vars[s as usize].kind != VarKind::Hidden => Ok(s as usize),
-        _ => Err(Error::unknown(format!("population '{}' (model '{}')", p.name, p.ir.name), "variable", var, &p.ir.public_names())),
+        _ => Err(Error::unknown(
+            format!("population '{}' (model '{}')", p.name, p.ir.name),
+            "variable",
+            var,
+            &p.ir.public_names(),
+        )),
     }
 }
 
 /// Turns a [`Value`] into the storage of one slot, checking shapes.
-pub(crate) fn assign_values(p: &Population, var: &str, value: &Value, rng: &mut StdRng) -> Result<Vec<f32>> {
+pub(crate) fn assign_values(
+    p: &Population,
+    var: &str,
+    value: &Value,
+    rng: &mut StdRng,
+) -> Result<Vec<f32>> {
     let slot = slot_of(p, var)?;
     let decl = &p.ir.vars[slot];
     let owner = format!("population '{}', variable '{var}'", p.name);
-    let n = if decl.locality == Locality::Global { 1 } else { p.size() };
+    let n = if decl.locality == Locality::Global {
+        1
+    } else {
+        p.size()
+    };
     let mut v = match value {
         Value::Scalar(x) => vec![*x; n],
         Value::Array(a) => {
@@ -333,8 +420,15 @@ pub(crate) fn assign_values(p: &Population, var: &str, value: &Value, rng: &mut 
                 a.shape() == p.geometry.dims() || (a.ndim() == 1 && a.len() == n)
             };
             if !ok {
-                let expected = if decl.locality == Locality::Global { "a single value (it is shared by the population)".to_string() } else { format!("{:?}", p.geometry.dims()) };
-                return Err(Error::Shape { owner, message: format!("expected {expected}, got an array of shape {:?}", a.shape()) });
+                let expected = if decl.locality == Locality::Global {
+                    "a single value (it is shared by the population)".to_string()
+                } else {
+                    format!("{:?}", p.geometry.dims())
+                };
+                return Err(Error::Shape {
+                    owner,
+                    message: format!("expected {expected}, got an array of shape {:?}", a.shape()),
+                });
             }
             a.iter().copied().collect()
         }
@@ -342,7 +436,9 @@ pub(crate) fn assign_values(p: &Population, var: &str, value: &Value, rng: &mut 
     };
     match decl.ty {
         ValueType::Int => v.iter_mut().for_each(|x| *x = x.round()),
-        ValueType::Bool => v.iter_mut().for_each(|x| *x = if *x != 0.0 { 1.0 } else { 0.0 }),
+        ValueType::Bool => v
+            .iter_mut()
+            .for_each(|x| *x = if *x != 0.0 { 1.0 } else { 0.0 }),
         ValueType::Float => {}
     }
     Ok(v)
@@ -394,43 +490,112 @@ impl<'a> ProjectionBuilder<'a> {
     }
 
     /// Each pair connected with probability `p`.
-    pub fn connect_fixed_probability(self, p: f64, weights: Weights, delays: Delays) -> Result<ProjId> {
+    pub fn connect_fixed_probability(
+        self,
+        p: f64,
+        weights: Weights,
+        delays: Delays,
+    ) -> Result<ProjId> {
         self.build(Connector::FixedProbability(p), weights, delays)
     }
 
     /// Each post-synaptic neuron receives exactly `n` synapses.
-    pub fn connect_fixed_number_pre(self, n: usize, weights: Weights, delays: Delays) -> Result<ProjId> {
+    pub fn connect_fixed_number_pre(
+        self,
+        n: usize,
+        weights: Weights,
+        delays: Delays,
+    ) -> Result<ProjId> {
         self.build(Connector::FixedNumberPre(n), weights, delays)
     }
 
     /// Each pre-synaptic neuron sends exactly `n` synapses.
-    pub fn connect_fixed_number_post(self, n: usize, weights: Weights, delays: Delays) -> Result<ProjId> {
+    pub fn connect_fixed_number_post(
+        self,
+        n: usize,
+        weights: Weights,
+        delays: Delays,
+    ) -> Result<ProjId> {
         self.build(Connector::FixedNumberPost(n), weights, delays)
     }
 
     /// A dense weight matrix `[post, pre]`; NaN means no synapse.
     pub fn connect_from_matrix(self, matrix: Array2<f32>, delays: Delays) -> Result<ProjId> {
-        self.build(Connector::FromMatrix(matrix), Weights::Constant(0.0), delays)
+        self.build(
+            Connector::FromMatrix(matrix),
+            Weights::Constant(0.0),
+            delays,
+        )
     }
 
     /// Synapses as (post, pre, weight) triplets, optional delays in ms.
-    pub fn connect_from_sparse(self, post: Vec<u32>, pre: Vec<u32>, w: Vec<f32>, delays_ms: Option<Vec<f64>>) -> Result<ProjId> {
-        self.build(Connector::FromSparse { post, pre, w, delay: delays_ms }, Weights::Constant(0.0), Delays::none())
+    pub fn connect_from_sparse(
+        self,
+        post: Vec<u32>,
+        pre: Vec<u32>,
+        w: Vec<f32>,
+        delays_ms: Option<Vec<f64>>,
+    ) -> Result<ProjId> {
+        self.build(
+            Connector::FromSparse {
+                post,
+                pre,
+                w,
+                delay: delays_ms,
+            },
+            Weights::Constant(0.0),
+            Delays::none(),
+        )
     }
 
     /// Synapses returned by a function of the geometries (a LIL).
-    pub fn connect_with_func(self, f: impl Fn(&Geometry, &Geometry, &mut StdRng) -> Lil + Send + Sync + 'static) -> Result<ProjId> {
-        self.build(Connector::WithFunc(Arc::new(f)), Weights::Constant(0.0), Delays::none())
+    pub fn connect_with_func(
+        self,
+        f: impl Fn(&Geometry, &Geometry, &mut StdRng) -> Lil + Send + Sync + 'static,
+    ) -> Result<ProjId> {
+        self.build(
+            Connector::WithFunc(Arc::new(f)),
+            Weights::Constant(0.0),
+            Delays::none(),
+        )
     }
 
     /// Gaussian weights of the normalised distance (ANNarchy's connect_gaussian).
-    pub fn connect_gaussian(self, amp: f32, sigma: f64, delays: Delays, limit: f64) -> Result<ProjId> {
-        self.build(Connector::Gaussian { amp, sigma, limit }, Weights::Constant(0.0), delays)
+    pub fn connect_gaussian(
+        self,
+        amp: f32,
+        sigma: f64,
+        delays: Delays,
+        limit: f64,
+    ) -> Result<ProjId> {
+        self.build(
+            Connector::Gaussian { amp, sigma, limit },
+            Weights::Constant(0.0),
+            delays,
+        )
     }
 
     /// Difference of Gaussians (ANNarchy's connect_dog).
-    pub fn connect_dog(self, amp_pos: f32, sigma_pos: f64, amp_neg: f32, sigma_neg: f64, delays: Delays, limit: f64) -> Result<ProjId> {
-        self.build(Connector::Dog { amp_pos, sigma_pos, amp_neg, sigma_neg, limit }, Weights::Constant(0.0), delays)
+    pub fn connect_dog(
+        self,
+        amp_pos: f32,
+        sigma_pos: f64,
+        amp_neg: f32,
+        sigma_neg: f64,
+        delays: Delays,
+        limit: f64,
+    ) -> Result<ProjId> {
+        self.build(
+            Connector::Dog {
+                amp_pos,
+                sigma_pos,
+                amp_neg,
+                sigma_neg,
+                limit,
+            },
+            Weights::Constant(0.0),
+            delays,
+        )
     }
 
     /// Any connector.
@@ -443,16 +608,31 @@ impl<'a> ProjectionBuilder<'a> {
         net.check_dt()?;
         let pre = net.pop(self.pre)?.clone();
         let post = net.pop(self.post)?.clone();
-        let name = self.name.unwrap_or_else(|| format!("{}->{}:{}", pre.name, post.name, self.target));
+        let name = self
+            .name
+            .unwrap_or_else(|| format!("{}->{}:{}", pre.name, post.name, self.target));
         if net.projs.iter().any(|p| p.name == name) {
-            return Err(Error::invalid("network", format!("a projection named '{name}' already exists")));
+            return Err(Error::invalid(
+                "network",
+                format!("a projection named '{name}' already exists"),
+            ));
         }
-        let conn_err = |m: String| Error::Connector { projection: name.clone(), message: m };
+        let conn_err = |m: String| Error::Connector {
+            projection: name.clone(),
+            message: m,
+        };
         if self.target.is_empty() || !self.target.chars().all(|c| c.is_alphanumeric() || c == '_') {
-            return Err(conn_err(format!("'{}' is not a valid target name", self.target)));
+            return Err(conn_err(format!(
+                "'{}' is not a valid target name",
+                self.target
+            )));
         }
         if pre.ir.spiking != post.ir.spiking {
-            let (a, b) = if pre.ir.spiking { ("spiking", "rate-coded") } else { ("rate-coded", "spiking") };
+            let (a, b) = if pre.ir.spiking {
+                ("spiking", "rate-coded")
+            } else {
+                ("rate-coded", "spiking")
+            };
             return Err(Error::Unsupported {
                 owner: format!("projection '{name}'"),
                 message: format!("population '{}' is {a} and '{}' is {b}: a projection between them needs a hybrid synapse, not available in this version", pre.name, post.name),
@@ -461,7 +641,12 @@ impl<'a> ProjectionBuilder<'a> {
         let ir = analyse_synapse(&self.synapse, &net.constants)?;
         // Check the target against the post-synaptic model.
         if post.ir.spiking {
-            if !post.ir.conductances.iter().any(|(t, _, _)| *t == self.target) {
+            if !post
+                .ir
+                .conductances
+                .iter()
+                .any(|(t, _, _)| *t == self.target)
+            {
                 return Err(conn_err(format!(
                     "population '{}' (model '{}') does not use the conductance g_{}: add it to its equations",
                     post.name, post.ir.name, self.target
@@ -504,7 +689,14 @@ impl<'a> ProjectionBuilder<'a> {
                 if v.name == "w" {
                     synapses.w.clone()
                 } else {
-                    vec![v.init; if v.locality == Locality::Global { 1 } else { nsyn }]
+                    vec![
+                        v.init;
+                        if v.locality == Locality::Global {
+                            1
+                        } else {
+                            nsyn
+                        }
+                    ]
                 }
             })
             .collect();

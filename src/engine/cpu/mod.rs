@@ -100,7 +100,13 @@ impl CpuEngine {
                 spike_hist: VecDeque::new(),
                 hist_depth: 0,
                 rate_hist: Vec::new(),
-                zero_each_step: p.ir.conductances.iter().filter(|c| !c.2).map(|c| c.1 as usize).collect(),
+                zero_each_step: p
+                    .ir
+                    .conductances
+                    .iter()
+                    .filter(|c| !c.2)
+                    .map(|c| c.1 as usize)
+                    .collect(),
             })
             .collect();
         let mut projs = Vec::new();
@@ -135,8 +141,18 @@ impl CpuEngine {
             delays.sort_unstable();
             delays.dedup();
             let max_d = delays.last().copied().unwrap_or(1) as usize;
-            let pre_ref_slots: Vec<usize> = pr.ir.pre_refs.iter().map(|r| pre_ir.slot(r).unwrap_or(0) as usize).collect();
-            let post_ref_slots: Vec<usize> = pr.ir.post_refs.iter().map(|r| post_ir.slot(r).unwrap_or(0) as usize).collect();
+            let pre_ref_slots: Vec<usize> = pr
+                .ir
+                .pre_refs
+                .iter()
+                .map(|r| pre_ir.slot(r).unwrap_or(0) as usize)
+                .collect();
+            let post_ref_slots: Vec<usize> = pr
+                .ir
+                .post_refs
+                .iter()
+                .map(|r| post_ir.slot(r).unwrap_or(0) as usize)
+                .collect();
             let ps = &mut pops[pre];
             match kind {
                 ProjKind::Spike { .. } => ps.hist_depth = ps.hist_depth.max(max_d),
@@ -144,13 +160,19 @@ impl CpuEngine {
                     for &slot in &pre_ref_slots {
                         match ps.rate_hist.iter_mut().find(|(s, _)| *s == slot) {
                             Some((_, h)) => h.resize(h.len().max(max_d - 1), Vec::new()),
-                            None => ps.rate_hist.push((slot, VecDeque::from(vec![Vec::new(); max_d - 1]))),
+                            None => ps
+                                .rate_hist
+                                .push((slot, VecDeque::from(vec![Vec::new(); max_d - 1]))),
                         }
                     }
                 }
                 ProjKind::Rate { .. } => {}
             }
-            let csr = if matches!(kind, ProjKind::Spike { .. }) { PreCsr::new(net.pops[pre].size(), &s.pre, &s.post, &s.delay) } else { PreCsr::default() };
+            let csr = if matches!(kind, ProjKind::Spike { .. }) {
+                PreCsr::new(net.pops[pre].size(), &s.pre, &s.post, &s.delay)
+            } else {
+                PreCsr::default()
+            };
             projs.push(ProjState {
                 pre,
                 post,
@@ -171,7 +193,12 @@ impl CpuEngine {
                 psp: vec![0.0; s.post.len()],
             });
         }
-        let mut e = CpuEngine { seed: net.seed, dt: net.dt as f32, pops, projs };
+        let mut e = CpuEngine {
+            seed: net.seed,
+            dt: net.dt as f32,
+            pops,
+            projs,
+        };
         e.reset_history();
         Ok(e)
     }
@@ -215,26 +242,50 @@ impl CpuEngine {
                         if d <= 1 {
                             &pre.vars[slot]
                         } else {
-                            let h = &pre.rate_hist.iter().find(|(s, _)| *s == slot).expect("history allocated at build").1;
+                            let h = &pre
+                                .rate_hist
+                                .iter()
+                                .find(|(s, _)| *s == slot)
+                                .expect("history allocated at build")
+                                .1;
                             &h[d as usize - 2]
                         }
                     };
                     match psp {
                         None => {
-                            let r = pr.pre_ref_slots[pr.ir.pre_refs.iter().position(|x| x == "r").unwrap_or(0)];
+                            let r = pr.pre_ref_slots
+                                [pr.ir.pre_refs.iter().position(|x| x == "r").unwrap_or(0)];
                             let w = &pr.values[pr.ir.slot("w").unwrap_or(0) as usize];
                             let vals = |d: u32| pre_vals(r, if uniform { d0 } else { d });
-                            rate_sum::weighted_sum(&pr.row_ptr, &pr.pre_idx, w, if uniform { None } else { Some(&pr.delay) }, &vals, &mut pr.out);
+                            rate_sum::weighted_sum(
+                                &pr.row_ptr,
+                                &pr.pre_idx,
+                                w,
+                                if uniform { None } else { Some(&pr.delay) },
+                                &vals,
+                                &mut pr.out,
+                            );
                         }
                         Some(k) => {
                             let nsyn = pr.pre_idx.len();
                             let mut gathered: Vec<Vec<f32>> = Vec::new();
                             for &slot in &pr.pre_ref_slots {
-                                gathered.push((0..nsyn).map(|j| pre_vals(slot, pr.delay[j])[pr.pre_idx[j] as usize]).collect());
+                                gathered.push(
+                                    (0..nsyn)
+                                        .map(|j| {
+                                            pre_vals(slot, pr.delay[j])[pr.pre_idx[j] as usize]
+                                        })
+                                        .collect(),
+                                );
                             }
                             let post = &self.pops[pr.post];
                             for &slot in &pr.post_ref_slots {
-                                gathered.push(pr.post_idx.iter().map(|&i| post.vars[slot][i as usize]).collect());
+                                gathered.push(
+                                    pr.post_idx
+                                        .iter()
+                                        .map(|&i| post.vars[slot][i as usize])
+                                        .collect(),
+                                );
                             }
                             let mut scalars = vec![t, dt];
                             let mut arrays: Vec<&mut [f32]> = Vec::new();
@@ -246,7 +297,15 @@ impl CpuEngine {
                                 }
                             }
                             arrays.extend(gathered.iter_mut().map(|g| g.as_mut_slice()));
-                            rate_sum::eval_psp(k, arrays, &scalars, seed, step32, object, &mut pr.psp);
+                            rate_sum::eval_psp(
+                                k,
+                                arrays,
+                                &scalars,
+                                seed,
+                                step32,
+                                object,
+                                &mut pr.psp,
+                            );
                             rate_sum::reduce(&pr.row_ptr, &pr.psp, pr.op, &mut pr.out);
                         }
                     }
@@ -263,20 +322,38 @@ impl CpuEngine {
                             continue;
                         }
                         if pr.ir.pre_spike_is_default {
-                            spike_propagate::deliver_default(&pr.csr, spikes, d, uniform, &pr.w_pre, &mut gv);
+                            spike_propagate::deliver_default(
+                                &pr.csr, spikes, d, uniform, &pr.w_pre, &mut gv,
+                            );
                         } else {
                             let post = &self.pops[pr.post];
                             let mut c = EventCtx {
                                 syn: &mut pr.values,
-                                pre: pr.pre_ref_slots.iter().map(|&s| pre.vars[s].as_slice()).collect(),
-                                post: pr.post_ref_slots.iter().map(|&s| post.vars[s].as_slice()).collect(),
+                                pre: pr
+                                    .pre_ref_slots
+                                    .iter()
+                                    .map(|&s| pre.vars[s].as_slice())
+                                    .collect(),
+                                post: pr
+                                    .post_ref_slots
+                                    .iter()
+                                    .map(|&s| post.vars[s].as_slice())
+                                    .collect(),
                                 t,
                                 dt,
                                 seed,
                                 step: step32,
                                 object,
                             };
-                            spike_propagate::deliver_events(&pr.csr, spikes, d, &pr.ir.pre_spike, &pr.pre_idx, &mut c, &mut gv);
+                            spike_propagate::deliver_events(
+                                &pr.csr,
+                                spikes,
+                                d,
+                                &pr.ir.pre_spike,
+                                &pr.pre_idx,
+                                &mut c,
+                                &mut gv,
+                            );
                         }
                     }
                     self.pops[pr.post].vars[*g] = gv;
@@ -303,7 +380,15 @@ impl CpuEngine {
                 }
             }
             arrays.extend(p.sums.iter_mut().map(|s| s.as_mut_slice()));
-            let spikes = neuron_update::neuron_update(&p.kernel, arrays, &scalars, seed, step32, (pi as u32) << 12, p.n);
+            let spikes = neuron_update::neuron_update(
+                &p.kernel,
+                arrays,
+                &scalars,
+                seed,
+                step32,
+                (pi as u32) << 12,
+                p.n,
+            );
             if p.hist_depth > 0 {
                 if let Some(mut old) = p.spike_hist.pop_back() {
                     old.clear();

@@ -45,7 +45,12 @@ impl NeuronBinding {
             }
         }
         let sums = (0..ir.targets.len()).map(|i| a + i as u16).collect();
-        NeuronBinding { slot, sums, n_arrays: a as usize + ir.targets.len(), n_scalars: s as usize }
+        NeuronBinding {
+            slot,
+            sums,
+            n_arrays: a as usize + ir.targets.len(),
+            n_scalars: s as usize,
+        }
     }
 }
 
@@ -103,18 +108,32 @@ pub fn compile(ir: &NeuronIr) -> NeuronKernel {
         match s {
             Stmt::Let { temp, expr } => p.let_temp(*temp, expr, &b),
             Stmt::Store { var, expr, guard } => {
-                let mask = if *guard == Guard::NotRefractory { not_ref } else { None };
+                let mask = if *guard == Guard::NotRefractory {
+                    not_ref
+                } else {
+                    None
+                };
                 p.store(arr(&b, *var), expr, mask, &b);
             }
         }
     }
     if let Some(c) = counter {
-        let dec = Expr::Call(Func::Max, vec![Expr::bin(BinOp::Sub, Expr::Var(c), Expr::Const(1.0)), Expr::Const(0.0)]);
+        let dec = Expr::Call(
+            Func::Max,
+            vec![
+                Expr::bin(BinOp::Sub, Expr::Var(c), Expr::Const(1.0)),
+                Expr::Const(0.0),
+            ],
+        );
         p.store(arr(&b, c), &dec, None, &b);
     }
     let spike_reg = ir.spike.as_ref().map(|cond| {
         let cond = match counter {
-            Some(c) => Expr::bin(BinOp::And, cond.clone(), Expr::bin(BinOp::Le, Expr::Var(c), Expr::Const(0.0))),
+            Some(c) => Expr::bin(
+                BinOp::And,
+                cond.clone(),
+                Expr::bin(BinOp::Le, Expr::Var(c), Expr::Const(0.0)),
+            ),
             None => cond.clone(),
         };
         let r = p.to_reg(&cond, &b);
@@ -129,17 +148,36 @@ pub fn compile(ir: &NeuronIr) -> NeuronKernel {
             }
         }
         if let Some((refr, c)) = &ir.refractory {
-            let steps = Expr::Call(Func::Round, vec![Expr::bin(BinOp::Div, refr.clone(), Expr::Dt)]);
+            let steps = Expr::Call(
+                Func::Round,
+                vec![Expr::bin(BinOp::Div, refr.clone(), Expr::Dt)],
+            );
             p.store(arr(&b, *c), &steps, Some(spk), &b);
         }
     }
-    NeuronKernel { binding: b, prog: p, spike_reg }
+    NeuronKernel {
+        binding: b,
+        prog: p,
+        spike_reg,
+    }
 }
 
 /// Runs one step over all neurons; returns the ranks that spiked, sorted.
 /// `arrays` are the full bound arrays (see the binding order).
-pub fn neuron_update(k: &NeuronKernel, arrays: Vec<&mut [f32]>, scalars: &[f32], seed: u64, step: u32, object: u32, n: usize) -> Vec<u32> {
-    let tasks = if n >= PARALLEL_MIN { rayon::current_num_threads().max(1) * 4 } else { 1 };
+pub fn neuron_update(
+    k: &NeuronKernel,
+    arrays: Vec<&mut [f32]>,
+    scalars: &[f32],
+    seed: u64,
+    step: u32,
+    object: u32,
+    n: usize,
+) -> Vec<u32> {
+    let tasks = if n >= PARALLEL_MIN {
+        rayon::current_num_threads().max(1) * 4
+    } else {
+        1
+    };
     // Task boundaries on chunk multiples so random indices stay global ranks.
     let per = n.div_ceil(tasks).div_ceil(CHUNK) * CHUNK;
     let mut bounds = vec![0];
@@ -147,7 +185,9 @@ pub fn neuron_update(k: &NeuronKernel, arrays: Vec<&mut [f32]>, scalars: &[f32],
         let last = *bounds.last().unwrap_or(&n);
         bounds.push((last + per).min(n));
     }
-    let mut split: Vec<Vec<&mut [f32]>> = (0..bounds.len() - 1).map(|_| Vec::with_capacity(arrays.len())).collect();
+    let mut split: Vec<Vec<&mut [f32]>> = (0..bounds.len() - 1)
+        .map(|_| Vec::with_capacity(arrays.len()))
+        .collect();
     for a in arrays {
         let mut rest = a;
         for (t, w) in bounds.windows(2).enumerate() {
@@ -158,32 +198,49 @@ pub fn neuron_update(k: &NeuronKernel, arrays: Vec<&mut [f32]>, scalars: &[f32],
     }
     let run_task = |(start, mut task): (usize, Vec<&mut [f32]>)| -> Vec<u32> {
         Regs::with(k.prog.n_regs, |regs| {
-        let mut spikes = Vec::new();
-        let len = task.first().map_or(0, |a| a.len());
-        let mut off = 0;
-        while off < len {
-            let m = CHUNK.min(len - off);
-            let mut chunk: Vec<&mut [f32]> = task.iter_mut().map(|a| &mut a[off..off + m]).collect();
-            let mut frame = Frame { arrays: &mut chunk, scalars, seed, step, object, index: (start + off) as u32 };
-            vm::run(&k.prog, regs, &mut frame, m);
-            if let Some(r) = k.spike_reg {
-                let s = regs.get(r);
-                for (i, v) in s[..m].iter().enumerate() {
-                    if *v != 0.0 {
-                        spikes.push((start + off + i) as u32);
+            let mut spikes = Vec::new();
+            let len = task.first().map_or(0, |a| a.len());
+            let mut off = 0;
+            while off < len {
+                let m = CHUNK.min(len - off);
+                let mut chunk: Vec<&mut [f32]> =
+                    task.iter_mut().map(|a| &mut a[off..off + m]).collect();
+                let mut frame = Frame {
+                    arrays: &mut chunk,
+                    scalars,
+                    seed,
+                    step,
+                    object,
+                    index: (start + off) as u32,
+                };
+                vm::run(&k.prog, regs, &mut frame, m);
+                if let Some(r) = k.spike_reg {
+                    let s = regs.get(r);
+                    for (i, v) in s[..m].iter().enumerate() {
+                        if *v != 0.0 {
+                            spikes.push((start + off + i) as u32);
+                        }
                     }
                 }
+                off += m;
             }
-            off += m;
-        }
-        spikes
+            spikes
         })
     };
     let starts: Vec<usize> = bounds[..bounds.len() - 1].to_vec();
     if split.len() == 1 {
-        return starts.into_iter().zip(split).map(run_task).next().unwrap_or_default();
+        return starts
+            .into_iter()
+            .zip(split)
+            .map(run_task)
+            .next()
+            .unwrap_or_default();
     }
-    let parts: Vec<Vec<u32>> = starts.into_par_iter().zip(split.into_par_iter()).map(run_task).collect();
+    let parts: Vec<Vec<u32>> = starts
+        .into_par_iter()
+        .zip(split.into_par_iter())
+        .map(run_task)
+        .collect();
     parts.concat()
 }
 

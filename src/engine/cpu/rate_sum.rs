@@ -42,7 +42,13 @@ impl SynapseBinding {
         }
         let pre = a;
         let post = a + ir.pre_refs.len() as u16;
-        SynapseBinding { slot, n_scalars: s as usize, pre, post, n_arrays: post as usize + ir.post_refs.len() }
+        SynapseBinding {
+            slot,
+            n_scalars: s as usize,
+            pre,
+            post,
+            n_arrays: post as usize + ir.post_refs.len(),
+        }
     }
 }
 
@@ -83,7 +89,15 @@ pub fn compile_psp(ir: &SynapseIr) -> PspKernel {
 }
 
 /// Evaluates the psp of every synapse into `psp` (general path).
-pub fn eval_psp(k: &PspKernel, mut arrays: Vec<&mut [f32]>, scalars: &[f32], seed: u64, step: u32, object: u32, psp: &mut [f32]) {
+pub fn eval_psp(
+    k: &PspKernel,
+    mut arrays: Vec<&mut [f32]>,
+    scalars: &[f32],
+    seed: u64,
+    step: u32,
+    object: u32,
+    psp: &mut [f32],
+) {
     let mut regs = Regs::new(k.prog.n_regs);
     let n = psp.len();
     let regs = &mut regs;
@@ -91,7 +105,14 @@ pub fn eval_psp(k: &PspKernel, mut arrays: Vec<&mut [f32]>, scalars: &[f32], see
     while off < n {
         let m = CHUNK.min(n - off);
         let mut chunk: Vec<&mut [f32]> = arrays.iter_mut().map(|a| &mut a[off..off + m]).collect();
-        let mut frame = Frame { arrays: &mut chunk, scalars, seed, step, object, index: off as u32 };
+        let mut frame = Frame {
+            arrays: &mut chunk,
+            scalars,
+            seed,
+            step,
+            object,
+            index: off as u32,
+        };
         vm::run(&k.prog, regs, &mut frame, m);
         psp[off..off + m].copy_from_slice(&regs.get(k.out)[..m]);
         off += m;
@@ -125,7 +146,14 @@ fn reduce_row(row: &[f32], op: Operation) -> f32 {
 
 /// The fast path `sum(w * pre.r)`: `pre_vals(d)` gives the pre-synaptic
 /// values seen with a delay of `d` steps.
-pub fn weighted_sum<'a>(row_ptr: &[u32], pre_idx: &[u32], w: &[f32], delay: Option<&[u32]>, pre_vals: &(dyn Fn(u32) -> &'a [f32] + Sync), out: &mut [f32]) {
+pub fn weighted_sum<'a>(
+    row_ptr: &[u32],
+    pre_idx: &[u32],
+    w: &[f32],
+    delay: Option<&[u32]>,
+    pre_vals: &(dyn Fn(u32) -> &'a [f32] + Sync),
+    out: &mut [f32],
+) {
     let f = |(i, o): (usize, &mut f32)| {
         let (a, b) = (row_ptr[i] as usize, row_ptr[i + 1] as usize);
         let mut s = 0.0f32;

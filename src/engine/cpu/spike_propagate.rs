@@ -4,9 +4,9 @@
 //! neurons that spiked `d` steps ago are visited, and only their synapses
 //! whose delay is `d`.
 
-use crate::lang::ir::{EventStmt, Expr, UnOp};
-use crate::lang::analysis::binop;
 use super::vm::{pow, random_value};
+use crate::lang::analysis::binop;
+use crate::lang::ir::{EventStmt, Expr, UnOp};
 
 /// Pre-ordered view of a projection: for each pre-synaptic neuron, its
 /// synapses sorted by delay.
@@ -25,14 +25,27 @@ pub struct PreCsr {
 impl PreCsr {
     /// Builds the view from post-ordered synapses.
     pub fn new(n_pre: usize, pre: &[u32], post: &[u32], delay: &[u32]) -> Self {
-        let mut order: Vec<u32> = (0..pre.len() as u32).collect();
-        order.sort_by_key(|&s| (pre[s as usize], delay[s as usize], post[s as usize]));
         let mut ptr = vec![0u32; n_pre + 1];
         for &p in pre {
             ptr[p as usize + 1] += 1;
         }
         for i in 0..n_pre {
             ptr[i + 1] += ptr[i];
+        }
+        // Synapses come sorted by (post, pre): a stable counting sort by pre
+        // gives (pre, post) order in linear time; only rows with mixed
+        // delays then need sorting.
+        let mut order = vec![0u32; pre.len()];
+        let mut next = ptr.clone();
+        for (s, &p) in pre.iter().enumerate() {
+            order[next[p as usize] as usize] = s as u32;
+            next[p as usize] += 1;
+        }
+        if delay.windows(2).any(|w| w[0] != w[1]) {
+            for i in 0..n_pre {
+                order[ptr[i] as usize..ptr[i + 1] as usize]
+                    .sort_by_key(|&s| (delay[s as usize], post[s as usize]));
+            }
         }
         PreCsr {
             delay: order.iter().map(|&s| delay[s as usize]).collect(),
@@ -49,7 +62,10 @@ impl PreCsr {
 
     /// The entries of row `pre` whose delay is `d`.
     pub fn segment(&self, pre: u32, d: u32) -> std::ops::Range<usize> {
-        let (a, b) = (self.ptr[pre as usize] as usize, self.ptr[pre as usize + 1] as usize);
+        let (a, b) = (
+            self.ptr[pre as usize] as usize,
+            self.ptr[pre as usize + 1] as usize,
+        );
         let row = &self.delay[a..b];
         let lo = row.partition_point(|&x| x < d);
         let hi = row.partition_point(|&x| x <= d);
@@ -60,9 +76,20 @@ impl PreCsr {
 /// `g[post] += w` for every synapse of the spiking neurons (default synapse).
 /// `w_pre` holds the weights in the order of `csr` (see [`PreCsr::permute`]),
 /// so that a row is read sequentially.
-pub fn deliver_default(csr: &PreCsr, spikes: &[u32], d: u32, uniform: bool, w_pre: &[f32], g: &mut [f32]) {
+pub fn deliver_default(
+    csr: &PreCsr,
+    spikes: &[u32],
+    d: u32,
+    uniform: bool,
+    w_pre: &[f32],
+    g: &mut [f32],
+) {
     for &j in spikes {
-        let range = if uniform { csr.ptr[j as usize] as usize..csr.ptr[j as usize + 1] as usize } else { csr.segment(j, d) };
+        let range = if uniform {
+            csr.ptr[j as usize] as usize..csr.ptr[j as usize + 1] as usize
+        } else {
+            csr.segment(j, d)
+        };
         for (&post, &w) in csr.post[range.clone()].iter().zip(&w_pre[range]) {
             g[post as usize] += w;
         }
@@ -95,7 +122,11 @@ fn eval(e: &Expr, c: &EventCtx, s: usize, pre: usize, post: usize) -> f32 {
         Expr::Const(v) => *v,
         Expr::Var(v) => {
             let a = &c.syn[*v as usize];
-            if a.len() == 1 { a[0] } else { a[s] }
+            if a.len() == 1 {
+                a[0]
+            } else {
+                a[s]
+            }
         }
         Expr::Pre(i) => c.pre[*i as usize][pre],
         Expr::Post(i) => c.post[*i as usize][post],
@@ -107,16 +138,32 @@ fn eval(e: &Expr, c: &EventCtx, s: usize, pre: usize, post: usize) -> f32 {
         Expr::Binary(op, a, b) => binop(*op, ev(a), ev(b)),
         Expr::Call(f, args) => {
             let v: Vec<f32> = args.iter().map(ev).collect();
-            f.apply(v[0], v.get(1).copied().unwrap_or(0.0), v.get(2).copied().unwrap_or(0.0))
+            f.apply(
+                v[0],
+                v.get(1).copied().unwrap_or(0.0),
+                v.get(2).copied().unwrap_or(0.0),
+            )
         }
         Expr::Select(k, a, b) => {
             let (k, a, b) = (ev(k), ev(a), ev(b));
-            if k != 0.0 { a } else { b }
+            if k != 0.0 {
+                a
+            } else {
+                b
+            }
         }
         Expr::Random { kind, stream, args } => {
             let a = args.first().map(ev).unwrap_or(0.0);
             let b = args.get(1).map(ev).unwrap_or(0.0);
-            random_value(*kind, c.seed, c.object.wrapping_add(*stream), c.step, s as u32, a, b)
+            random_value(
+                *kind,
+                c.seed,
+                c.object.wrapping_add(*stream),
+                c.step,
+                s as u32,
+                a,
+                b,
+            )
         }
         Expr::Temp(_) | Expr::Sum(_) => f32::NAN,
     }
@@ -124,7 +171,15 @@ fn eval(e: &Expr, c: &EventCtx, s: usize, pre: usize, post: usize) -> f32 {
 
 /// Runs the `pre_spike` statements of a synapse model for every synapse of
 /// the spiking neurons (general path), in (pre, post) order.
-pub fn deliver_events(csr: &PreCsr, spikes: &[u32], d: u32, stmts: &[EventStmt], pre_ranks: &[u32], c: &mut EventCtx, g: &mut [f32]) {
+pub fn deliver_events(
+    csr: &PreCsr,
+    spikes: &[u32],
+    d: u32,
+    stmts: &[EventStmt],
+    pre_ranks: &[u32],
+    c: &mut EventCtx,
+    g: &mut [f32],
+) {
     for &j in spikes {
         for e in csr.segment(j, d) {
             let s = csr.syn[e] as usize;
@@ -136,7 +191,11 @@ pub fn deliver_events(csr: &PreCsr, spikes: &[u32], d: u32, stmts: &[EventStmt],
                     EventStmt::Store { var, expr } => {
                         let v = eval(expr, c, s, pre, post);
                         let a = &mut c.syn[*var as usize];
-                        if a.len() == 1 { a[0] = v } else { a[s] = v }
+                        if a.len() == 1 {
+                            a[0] = v
+                        } else {
+                            a[s] = v
+                        }
                     }
                 }
             }

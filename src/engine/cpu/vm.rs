@@ -113,7 +113,12 @@ impl Program {
         }
         match e {
             Expr::Const(c) => Src::Const(*c),
-            Expr::Temp(t) => self.temps.get(*t as usize).copied().flatten().unwrap_or(Src::Const(f32::NAN)),
+            Expr::Temp(t) => self
+                .temps
+                .get(*t as usize)
+                .copied()
+                .flatten()
+                .unwrap_or(Src::Const(f32::NAN)),
             Expr::Unary(op, a) => {
                 let a = self.expr(a, b);
                 if let Src::Const(x) = a {
@@ -147,7 +152,12 @@ impl Program {
                 let (op, y) = match (op, y) {
                     (BinOp::Div, Src::Scalar(_) | Src::Const(_)) => {
                         let r = self.scalar_slot(b);
-                        self.ops.push(Op::Scalar(Box::new(Op::Bin(BinOp::Div, r, Src::Const(1.0), y))));
+                        self.ops.push(Op::Scalar(Box::new(Op::Bin(
+                            BinOp::Div,
+                            r,
+                            Src::Const(1.0),
+                            y,
+                        ))));
                         (&BinOp::Mul, Src::Scalar(r))
                     }
                     _ => (op, y),
@@ -287,7 +297,11 @@ thread_local! {
 impl Regs {
     /// Registers for a program.
     pub fn new(n: usize) -> Self {
-        Regs { v: (0..n).map(|_| vec![0.0; CHUNK]).collect(), s: Vec::new(), scratch: vec![0.0; CHUNK] }
+        Regs {
+            v: (0..n).map(|_| vec![0.0; CHUNK]).collect(),
+            s: Vec::new(),
+            scratch: vec![0.0; CHUNK],
+        }
     }
 
     /// Runs `f` with this thread's registers, grown to at least `n` (they
@@ -325,7 +339,13 @@ impl V<'_> {
 }
 
 #[inline(always)]
-fn val<'a>(s: Src, regs: &'a [Vec<f32>], arrays: &'a [&mut [f32]], scalars: &[f32], n: usize) -> V<'a> {
+fn val<'a>(
+    s: Src,
+    regs: &'a [Vec<f32>],
+    arrays: &'a [&mut [f32]],
+    scalars: &[f32],
+    n: usize,
+) -> V<'a> {
     match s {
         Src::Reg(r) => V::S(&regs[r as usize][..n]),
         Src::Arr(a) => V::S(&arrays[a as usize][..n]),
@@ -337,7 +357,10 @@ fn val<'a>(s: Src, regs: &'a [Vec<f32>], arrays: &'a [&mut [f32]], scalars: &[f3
 #[inline(always)]
 fn map2(d: &mut [f32], a: &V, b: &V, f: impl Fn(f32, f32) -> f32) {
     match (a, b) {
-        (V::S(a), V::S(b)) => d.iter_mut().zip(a.iter().zip(b.iter())).for_each(|(d, (x, y))| *d = f(*x, *y)),
+        (V::S(a), V::S(b)) => d
+            .iter_mut()
+            .zip(a.iter().zip(b.iter()))
+            .for_each(|(d, (x, y))| *d = f(*x, *y)),
         (V::S(a), V::C(c)) => d.iter_mut().zip(a.iter()).for_each(|(d, x)| *d = f(*x, *c)),
         (V::C(c), V::S(b)) => d.iter_mut().zip(b.iter()).for_each(|(d, y)| *d = f(*c, *y)),
         (V::C(x), V::C(y)) => d.iter_mut().for_each(|d| *d = f(*x, *y)),
@@ -420,7 +443,11 @@ unsafe fn run_avx2(prog: &Program, regs: &mut Regs, frame: &mut Frame, n: usize)
 
 #[inline(always)]
 fn run_any(prog: &Program, regs: &mut Regs, frame: &mut Frame, n: usize) {
-    let Regs { v: regs, s: sc, scratch } = regs;
+    let Regs {
+        v: regs,
+        s: sc,
+        scratch,
+    } = regs;
     sc.clear();
     sc.extend_from_slice(frame.scalars);
     sc.resize(prog.n_scalars.max(frame.scalars.len()), 0.0);
@@ -495,7 +522,15 @@ fn run_any(prog: &Program, regs: &mut Regs, frame: &mut Frame, n: usize) {
                     let b = val(args[1], regs, frame.arrays, sc, n);
                     let object = frame.object.wrapping_add(*stream);
                     for (i, x) in out[..n].iter_mut().enumerate() {
-                        *x = random_value(*kind, frame.seed, object, frame.step, frame.index + i as u32, a.at(i), b.at(i));
+                        *x = random_value(
+                            *kind,
+                            frame.seed,
+                            object,
+                            frame.step,
+                            frame.index + i as u32,
+                            a.at(i),
+                            b.at(i),
+                        );
                     }
                 }
                 regs[*d as usize] = out;
@@ -516,7 +551,12 @@ fn run_any(prog: &Program, regs: &mut Regs, frame: &mut Frame, n: usize) {
                         // Blend into the source register, then copy: written
                         // in place, the blend becomes a masked store, which
                         // is several times slower than two plain passes.
-                        blend(&mut scratch[..n], &regs[*r as usize][..n], dst, &regs[*m as usize][..n]);
+                        blend(
+                            &mut scratch[..n],
+                            &regs[*r as usize][..n],
+                            dst,
+                            &regs[*m as usize][..n],
+                        );
                         dst.copy_from_slice(&scratch[..n]);
                     }
                 }
@@ -544,7 +584,15 @@ fn scalar_op(op: &Op, sc: &mut [f32]) {
 }
 
 /// One random draw, as the WGSL twin computes it.
-pub fn random_value(kind: RandomKind, seed: u64, object: u32, step: u32, index: u32, a: f32, b: f32) -> f32 {
+pub fn random_value(
+    kind: RandomKind,
+    seed: u64,
+    object: u32,
+    step: u32,
+    index: u32,
+    a: f32,
+    b: f32,
+) -> f32 {
     let bits = philox::draw(seed, object, step, index);
     match kind {
         RandomKind::Uniform => a + (b - a) * philox::u01(bits[0]),

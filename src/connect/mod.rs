@@ -1,0 +1,835 @@
+//! Connectors: the patterns that create the synapses of a projection
+//! (ANNarchy's `connect_all_to_all`, `connect_fixed_probability`, ...).
+//!
+//! [`build`] turns a [`Connector`] and a [`ConnectSpec`] into a
+//! [`SynapseList`] sorted by (post, pre), with weights and delays in steps.
+//!
+//! ```
+//! use cajal::connect::{build, ConnectSpec, Connector, Delays, Weights};
+//! use cajal::network::geometry::Geometry;
+//! use cajal::random::{rng_for, Dist};
+//!
+//! let g = Geometry::new(&[10]).unwrap();
+//! let spec = ConnectSpec {
+//!     projection: "exc",
+//!     pre: &g,
+//!     post: &g,
+//!     same_population: true,
+//!     allow_self_connections: false,
+//!     weights: &Weights::random(Dist::uniform(0.0, 1.0)),
+//!     delays: &Delays::constant(2.0),
+//!     dt: 0.5,
+//! };
+//! let syn = build(&Connector::FixedNumberPre(3), &spec, &mut rng_for(1, 0)).unwrap();
+//! assert_eq!(syn.len(), 30);
+//! assert!(syn.delay.iter().all(|&d| d == 4));
+//! assert!((0..30).all(|i| syn.pre[i] != syn.post[i]));
+//! ```
+
+mod spatial;
+#[cfg(test)]
+mod tests;
+
+use crate::error::{Error, Result};
+use crate::network::geometry::Geometry;
+use crate::random::Dist;
+use rand::rngs::StdRng;
+use rand::Rng;
+use std::fmt;
+use std::sync::Arc;
+
+/// Most synapses one connector may create (2^31): beyond, [`build`] returns an
+/// error instead of exhausting memory.
+pub const MAX_SYNAPSES: usize = 1 << 31;
+
+/// Weights of a connector.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Weights {
+    /// The same weight for every synapse.
+    Constant(f32),
+    /// One independent draw per synapse, in synapse order.
+    Random(Dist),
+}
+
+impl Weights {
+    /// The same weight `w` for every synapse.
+    pub fn constant(w: f32) -> Self {
+        Weights::Constant(w)
+    }
+
+    /// Weights drawn from `d`, one per synapse.
+    pub fn random(d: Dist) -> Self {
+        Weights::Random(d)
+    }
+}
+
+impl From<f32> for Weights {
+    fn from(w: f32) -> Self {
+        Weights::Constant(w)
+    }
+}
+
+impl From<Dist> for Weights {
+    fn from(d: Dist) -> Self {
+        Weights::Random(d)
+    }
+}
+
+/// Delays of a connector in ms.
+///
+/// A delay becomes `max(1, round(ms / dt))` steps: with a delay of 0 or dt,
+/// what the pre neuron emits at step k reaches the post neuron at step k + 1.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Delays {
+    /// The same delay (ms, >= 0) for every synapse.
+    Constant(f64),
+    /// One draw per synapse (ms); draws below one step are raised to one step.
+    Random(Dist),
+}
+
+impl Delays {
+    /// The same delay of `ms` milliseconds for every synapse.
+    pub fn constant(ms: f64) -> Self {
+        Delays::Constant(ms)
+    }
+
+    /// Delays drawn from `d` (in ms), one per synapse.
+    pub fn random(d: Dist) -> Self {
+        Delays::Random(d)
+    }
+
+    /// No explicit delay: `Constant(0.0)`, i.e. one step.
+    pub fn none() -> Self {
+        Delays::Constant(0.0)
+    }
+}
+
+impl Default for Delays {
+    fn default() -> Self {
+        Delays::none()
+    }
+}
+
+impl From<f64> for Delays {
+    fn from(ms: f64) -> Self {
+        Delays::Constant(ms)
+    }
+}
+
+impl From<Dist> for Delays {
+    fn from(d: Dist) -> Self {
+        Delays::Random(d)
+    }
+}
+
+/// Built synapses, sorted by (post, pre): the coordinate list the engines turn into CSR.
+///
+/// The four vectors have one entry per synapse; no (post, pre) pair repeats.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct SynapseList {
+    /// Post-synaptic rank.
+    pub post: Vec<u32>,
+    /// Pre-synaptic rank.
+    pub pre: Vec<u32>,
+    /// Weight.
+    pub w: Vec<f32>,
+    /// Delay in steps, at least 1.
+    pub delay: Vec<u32>,
+}
+
+impl SynapseList {
+    /// Number of synapses.
+    pub fn len(&self) -> usize {
+        self.post.len()
+    }
+
+    /// Whether there is no synapse.
+    pub fn is_empty(&self) -> bool {
+        self.post.is_empty()
+    }
+}
+
+/// A list-in-list (LIL) returned by user connector functions: for each entry
+/// `i`, post rank `post[i]` receives from `pre[i][j]` with weight `w[i][j]`
+/// and delay `delay[i][j]` ms (or the projection's delays when `delay` is `None`).
+///
+/// A post rank may appear in several entries as long as no (post, pre) pair repeats.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Lil {
+    /// Post-synaptic ranks.
+    pub post: Vec<u32>,
+    /// For each post entry, its pre-synaptic ranks.
+    pub pre: Vec<Vec<u32>>,
+    /// For each post entry, one weight per pre rank.
+    pub w: Vec<Vec<f32>>,
+    /// For each post entry, one delay (ms) per pre rank.
+    pub delay: Option<Vec<Vec<f64>>>,
+}
+
+/// A user connector function: `(pre, post, rng) -> Lil`.
+pub type ConnectFn = dyn Fn(&Geometry, &Geometry, &mut StdRng) -> Lil + Send + Sync;
+
+/// A connection pattern.
+///
+/// Unless told otherwise, weights come from [`ConnectSpec::weights`] and delays
+/// from [`ConnectSpec::delays`]. Patterns marked "no self" leave out i -> i when
+/// pre and post are the same population, unless self connections are allowed.
+#[derive(Clone)]
+pub enum Connector {
+    /// Every pre to every post (no self).
+    AllToAll,
+    /// Pre i to post i; both populations must have the same size.
+    OneToOne,
+    /// Each (pre, post) pair independently with this probability (no self).
+    FixedProbability(f64),
+    /// Each post receives from exactly this many distinct pre, chosen at random (no self).
+    FixedNumberPre(usize),
+    /// Each pre sends to exactly this many distinct post, chosen at random (no self).
+    FixedNumberPost(usize),
+    /// A dense `[post, pre]` weight matrix: NaN means no synapse, 0 is a synapse
+    /// of weight 0. The weights come from the matrix.
+    FromMatrix(ndarray::Array2<f32>),
+    /// Coordinate (COO) triplets, in any order; weights given, delays (ms) given
+    /// or else from the spec.
+    FromSparse {
+        /// Post ranks.
+        post: Vec<u32>,
+        /// Pre ranks.
+        pre: Vec<u32>,
+        /// Weights.
+        w: Vec<f32>,
+        /// Delays in ms, one per synapse.
+        delay: Option<Vec<f64>>,
+    },
+    /// A user function returning a [`Lil`]; see [`Connector::with_func`].
+    WithFunc(Arc<ConnectFn>),
+    /// A Gaussian profile over normalised positions (no self); weights from the
+    /// formula given in [`build`].
+    Gaussian {
+        /// Amplitude.
+        amp: f32,
+        /// Width, in normalised units (> 0).
+        sigma: f64,
+        /// Synapses with |w| <= limit * |amp| are not created.
+        limit: f64,
+    },
+    /// A difference of Gaussians (no self); weights from the formula given in [`build`].
+    Dog {
+        /// Amplitude of the positive Gaussian.
+        amp_pos: f32,
+        /// Width of the positive Gaussian (> 0).
+        sigma_pos: f64,
+        /// Amplitude of the negative Gaussian.
+        amp_neg: f32,
+        /// Width of the negative Gaussian (> 0).
+        sigma_neg: f64,
+        /// Synapses with |w| <= limit * |amp_pos - amp_neg| are not created.
+        limit: f64,
+    },
+}
+
+impl Connector {
+    /// A connector from a user function `(pre, post, rng) -> Lil`.
+    ///
+    /// ```
+    /// use cajal::connect::{Connector, Lil};
+    /// // Each post i receives from pre i and i + 1 (when it exists).
+    /// let c = Connector::with_func(|pre, post, _rng| {
+    ///     let mut lil = Lil::default();
+    ///     for i in 0..post.size() as u32 {
+    ///         let pres: Vec<u32> = (i..(i + 2).min(pre.size() as u32)).collect();
+    ///         lil.w.push(vec![1.0; pres.len()]);
+    ///         lil.pre.push(pres);
+    ///         lil.post.push(i);
+    ///     }
+    ///     lil
+    /// });
+    /// assert_eq!(c.name(), "with_func");
+    /// ```
+    pub fn with_func<F>(f: F) -> Self
+    where
+        F: Fn(&Geometry, &Geometry, &mut StdRng) -> Lil + Send + Sync + 'static,
+    {
+        Connector::WithFunc(Arc::new(f))
+    }
+
+    /// The ANNarchy-style name of the pattern (`all_to_all`, `gaussian`, ...).
+    pub fn name(&self) -> &'static str {
+        match self {
+            Connector::AllToAll => "all_to_all",
+            Connector::OneToOne => "one_to_one",
+            Connector::FixedProbability(_) => "fixed_probability",
+            Connector::FixedNumberPre(_) => "fixed_number_pre",
+            Connector::FixedNumberPost(_) => "fixed_number_post",
+            Connector::FromMatrix(_) => "from_matrix",
+            Connector::FromSparse { .. } => "from_sparse",
+            Connector::WithFunc(_) => "with_func",
+            Connector::Gaussian { .. } => "gaussian",
+            Connector::Dog { .. } => "dog",
+        }
+    }
+}
+
+impl fmt::Debug for Connector {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Connector::AllToAll => f.write_str("AllToAll"),
+            Connector::OneToOne => f.write_str("OneToOne"),
+            Connector::FixedProbability(p) => f.debug_tuple("FixedProbability").field(p).finish(),
+            Connector::FixedNumberPre(n) => f.debug_tuple("FixedNumberPre").field(n).finish(),
+            Connector::FixedNumberPost(n) => f.debug_tuple("FixedNumberPost").field(n).finish(),
+            Connector::FromMatrix(m) => write!(f, "FromMatrix({:?})", m.dim()),
+            Connector::FromSparse { post, delay, .. } => write!(
+                f,
+                "FromSparse {{ {} synapses, delays: {} }}",
+                post.len(),
+                if delay.is_some() { "given" } else { "spec" }
+            ),
+            Connector::WithFunc(_) => f.write_str("WithFunc(..)"),
+            Connector::Gaussian { amp, sigma, limit } => f
+                .debug_struct("Gaussian")
+                .field("amp", amp)
+                .field("sigma", sigma)
+                .field("limit", limit)
+                .finish(),
+            Connector::Dog {
+                amp_pos,
+                sigma_pos,
+                amp_neg,
+                sigma_neg,
+                limit,
+            } => f
+                .debug_struct("Dog")
+                .field("amp_pos", amp_pos)
+                .field("sigma_pos", sigma_pos)
+                .field("amp_neg", amp_neg)
+                .field("sigma_neg", sigma_neg)
+                .field("limit", limit)
+                .finish(),
+        }
+    }
+}
+
+/// Everything a connector needs to know about its projection.
+#[derive(Debug, Clone, Copy)]
+pub struct ConnectSpec<'a> {
+    /// Name of the projection, for error messages.
+    pub projection: &'a str,
+    /// Geometry of the pre-synaptic population.
+    pub pre: &'a Geometry,
+    /// Geometry of the post-synaptic population.
+    pub post: &'a Geometry,
+    /// Whether pre and post are the same population (only then is i -> i a self connection).
+    pub same_population: bool,
+    /// Keep i -> i synapses when `same_population` (ANNarchy's default: false).
+    pub allow_self_connections: bool,
+    /// Weights, for the connectors that do not compute their own.
+    pub weights: &'a Weights,
+    /// Delays in ms, for the synapses whose delays the connector does not give.
+    pub delays: &'a Delays,
+    /// Simulation step in ms, to turn delays into steps.
+    pub dt: f64,
+}
+
+/// Builds the synapses of `connector` for the projection described by `spec`,
+/// drawing every random number from `rng` (same seed, same synapses).
+///
+/// Errors (never panics) on invalid arguments, naming the projection: a
+/// probability outside [0, 1], more synapses asked than exist, shapes that do
+/// not fit, ranks out of range, duplicate pairs, negative or non-finite delays,
+/// invalid distributions, or more than [`MAX_SYNAPSES`] synapses.
+///
+/// Gaussian and DoG connectors follow ANNarchy: pre and post must have the
+/// same number of dimensions; coordinate `c` along a dimension of size `n` is
+/// normalised to `x = c / (n - 1)` (0 when `n == 1`), for pre and post alike,
+/// so both populations span [0, 1] in every dimension; with
+/// `d2 = sum_k (x_pre_k - x_post_k)^2`, the weight is
+/// `amp * exp(-d2 / (2 sigma^2))` (Gaussian) or
+/// `amp_pos * exp(-d2 / (2 sigma_pos^2)) - amp_neg * exp(-d2 / (2 sigma_neg^2))` (DoG),
+/// computed in f64 then rounded to f32, and a synapse exists only where
+/// `|w| > limit * |amp|` (Gaussian) or `|w| > limit * |amp_pos - amp_neg|` (DoG).
+/// `spec.weights` is ignored by Gaussian, DoG, FromMatrix, FromSparse and WithFunc.
+pub fn build(connector: &Connector, spec: &ConnectSpec, rng: &mut StdRng) -> Result<SynapseList> {
+    let cx = Ctx::new(spec)?;
+    let uses_spec_weights = matches!(
+        connector,
+        Connector::AllToAll
+            | Connector::OneToOne
+            | Connector::FixedProbability(_)
+            | Connector::FixedNumberPre(_)
+            | Connector::FixedNumberPost(_)
+    );
+    if uses_spec_weights {
+        match spec.weights {
+            Weights::Constant(w) if !w.is_finite() => {
+                return Err(cx.err(format!("the constant weight must be finite, got {w}")))
+            }
+            Weights::Constant(_) => {}
+            Weights::Random(d) => d.validate(&cx.owner("weights"))?,
+        }
+    }
+    match spec.delays {
+        Delays::Constant(ms) => {
+            cx.steps(*ms)?;
+        }
+        Delays::Random(d) => d.validate(&cx.owner("delays"))?,
+    }
+
+    let pattern = match connector {
+        Connector::AllToAll => cx.all_to_all()?,
+        Connector::OneToOne => cx.one_to_one()?,
+        Connector::FixedProbability(p) => cx.fixed_probability(*p, rng)?,
+        Connector::FixedNumberPre(n) => cx.fixed_number_pre(*n, rng)?,
+        Connector::FixedNumberPost(n) => cx.fixed_number_post(*n, rng)?,
+        Connector::FromMatrix(m) => cx.matrix(m)?,
+        Connector::FromSparse {
+            post,
+            pre,
+            w,
+            delay,
+        } => cx.sparse(post, pre, w, delay.as_deref())?,
+        Connector::WithFunc(f) => {
+            let lil = f(spec.pre, spec.post, rng);
+            cx.lil(lil)?
+        }
+        Connector::Gaussian { amp, sigma, limit } => cx.gaussian(*amp, *sigma, *limit)?,
+        Connector::Dog {
+            amp_pos,
+            sigma_pos,
+            amp_neg,
+            sigma_neg,
+            limit,
+        } => cx.dog(*amp_pos, *sigma_pos, *amp_neg, *sigma_neg, *limit)?,
+    };
+    cx.finish(pattern, rng)
+}
+
+/// Synapses before weights and delays are filled in; sorted by (post, pre).
+struct Pattern {
+    post: Vec<u32>,
+    pre: Vec<u32>,
+    /// Given by the connector, else drawn from the spec.
+    w: Option<Vec<f32>>,
+    /// Given by the connector (ms), else from the spec.
+    delay_ms: Option<Vec<f64>>,
+}
+
+impl Pattern {
+    fn with_capacity(cx: &Ctx, n: usize) -> Result<Self> {
+        Ok(Pattern {
+            post: cx.alloc(n)?,
+            pre: cx.alloc(n)?,
+            w: None,
+            delay_ms: None,
+        })
+    }
+}
+
+/// The spec plus what every pattern derives from it.
+struct Ctx<'a> {
+    spec: &'a ConnectSpec<'a>,
+    n_pre: usize,
+    n_post: usize,
+    /// Leave out i -> i.
+    no_self: bool,
+}
+
+impl<'a> Ctx<'a> {
+    fn new(spec: &'a ConnectSpec<'a>) -> Result<Self> {
+        let cx = Ctx {
+            spec,
+            n_pre: spec.pre.size(),
+            n_post: spec.post.size(),
+            no_self: spec.same_population && !spec.allow_self_connections,
+        };
+        if !(spec.dt.is_finite() && spec.dt > 0.0) {
+            return Err(cx.err(format!(
+                "the time step dt must be finite and > 0, got {}",
+                spec.dt
+            )));
+        }
+        Ok(cx)
+    }
+
+    fn err(&self, message: impl Into<String>) -> Error {
+        Error::Connector {
+            projection: self.spec.projection.to_string(),
+            message: message.into(),
+        }
+    }
+
+    fn owner(&self, what: &str) -> String {
+        format!("projection '{}' {what}", self.spec.projection)
+    }
+
+    /// Errors if `n` synapses are more than [`MAX_SYNAPSES`].
+    fn check_count(&self, n: u64, what: &str) -> Result<()> {
+        if n > MAX_SYNAPSES as u64 {
+            return Err(self.err(format!(
+                "{what} would create {n} synapses, more than the limit of {MAX_SYNAPSES}"
+            )));
+        }
+        Ok(())
+    }
+
+    /// A vector with room for `n` elements, or an error rather than an abort.
+    fn alloc<T>(&self, n: usize) -> Result<Vec<T>> {
+        let mut v = Vec::new();
+        v.try_reserve_exact(n)
+            .map_err(|_| self.err(format!("cannot allocate memory for {n} synapses")))?;
+        Ok(v)
+    }
+
+    /// `max(1, round(ms / dt))`; an error for a negative, non-finite or huge delay.
+    fn steps(&self, ms: f64) -> Result<u32> {
+        if !ms.is_finite() || ms < 0.0 {
+            return Err(self.err(format!("delays must be finite and >= 0 ms, got {ms}")));
+        }
+        self.steps_clipped(ms)
+    }
+
+    /// As [`steps`](Self::steps) but negative delays (random draws) become one step.
+    fn steps_clipped(&self, ms: f64) -> Result<u32> {
+        let s = (ms / self.spec.dt).round();
+        if s.is_nan() || s > f64::from(u32::MAX) {
+            return Err(self.err(format!(
+                "a delay of {ms} ms is not a valid number of steps of {} ms",
+                self.spec.dt
+            )));
+        }
+        Ok((s as u32).max(1))
+    }
+
+    fn all_to_all(&self) -> Result<Pattern> {
+        let diag = if self.no_self {
+            self.n_pre.min(self.n_post) as u64
+        } else {
+            0
+        };
+        let n = self.n_pre as u64 * self.n_post as u64 - diag;
+        self.check_count(n, "all_to_all")?;
+        let mut p = Pattern::with_capacity(self, n as usize)?;
+        for post in 0..self.n_post {
+            for pre in 0..self.n_pre {
+                if !(self.no_self && pre == post) {
+                    p.post.push(post as u32);
+                    p.pre.push(pre as u32);
+                }
+            }
+        }
+        Ok(p)
+    }
+
+    fn one_to_one(&self) -> Result<Pattern> {
+        if self.n_pre != self.n_post {
+            return Err(self.err(format!(
+                "one_to_one needs populations of equal sizes, got pre {:?} ({} neurons) and post {:?} ({} neurons)",
+                self.spec.pre.dims(),
+                self.n_pre,
+                self.spec.post.dims(),
+                self.n_post
+            )));
+        }
+        self.check_count(self.n_post as u64, "one_to_one")?;
+        let mut p = Pattern::with_capacity(self, self.n_post)?;
+        p.post.extend(0..self.n_post as u32);
+        p.pre.extend(0..self.n_pre as u32);
+        Ok(p)
+    }
+
+    /// Skips over the non-synapses with geometric gaps: the cost is
+    /// proportional to the number of synapses, not of pairs.
+    fn fixed_probability(&self, prob: f64, rng: &mut StdRng) -> Result<Pattern> {
+        if !(0.0..=1.0).contains(&prob) {
+            return Err(self.err(format!(
+                "fixed_probability needs a probability in [0, 1], got {prob}"
+            )));
+        }
+        let total = self.n_pre as u64 * self.n_post as u64;
+        let expected = prob * total as f64;
+        if expected > MAX_SYNAPSES as f64 {
+            return Err(self.err(format!(
+                "fixed_probability({prob}) would create about {expected:.0} synapses, more than the limit of {MAX_SYNAPSES}"
+            )));
+        }
+        // Mean plus a few standard deviations avoids regrowing the vectors.
+        let cap = (expected + 5.0 * expected.sqrt() + 16.0) as usize;
+        let mut p = Pattern::with_capacity(self, cap.min(MAX_SYNAPSES))?;
+        if prob == 0.0 {
+            return Ok(p);
+        }
+        // P(gap >= k) = (1 - prob)^k: the number of pairs skipped before the next synapse.
+        let ln_q = (-prob).ln_1p();
+        let n_pre = self.n_pre as u64;
+        let mut idx = 0u64;
+        while idx < total {
+            let u = 1.0 - rng.random::<f64>(); // (0, 1]: finite logarithm
+            let gap = (u.ln() / ln_q).floor();
+            if gap >= (total - idx) as f64 {
+                break;
+            }
+            idx += gap as u64;
+            let (post, pre) = (idx / n_pre, idx % n_pre);
+            idx += 1;
+            if self.no_self && post == pre {
+                continue;
+            }
+            if p.post.len() >= MAX_SYNAPSES {
+                return Err(self.err(format!(
+                    "fixed_probability({prob}) created more than the limit of {MAX_SYNAPSES} synapses"
+                )));
+            }
+            p.post.push(post as u32);
+            p.pre.push(pre as u32);
+        }
+        Ok(p)
+    }
+
+    fn fixed_number_pre(&self, number: usize, rng: &mut StdRng) -> Result<Pattern> {
+        let available = self.n_pre - usize::from(self.no_self);
+        if number > available {
+            return Err(self.err(format!(
+                "fixed_number_pre({number}) asks for more pre neurons than the {available} available{}",
+                if self.no_self { " (self connections excluded)" } else { "" }
+            )));
+        }
+        self.check_count(self.n_post as u64 * number as u64, "fixed_number_pre")?;
+        let mut p = Pattern::with_capacity(self, self.n_post * number)?;
+        for post in 0..self.n_post {
+            let skip = self.no_self && post < self.n_pre;
+            let len = self.n_pre - usize::from(skip);
+            let mut chosen = rand::seq::index::sample(rng, len, number).into_vec();
+            chosen.sort_unstable();
+            for i in chosen {
+                // Drawn among the pres other than `post`: shift those at or after it by one.
+                let pre = if skip && i >= post { i + 1 } else { i };
+                p.post.push(post as u32);
+                p.pre.push(pre as u32);
+            }
+        }
+        Ok(p)
+    }
+
+    fn fixed_number_post(&self, number: usize, rng: &mut StdRng) -> Result<Pattern> {
+        let available = self.n_post - usize::from(self.no_self);
+        if number > available {
+            return Err(self.err(format!(
+                "fixed_number_post({number}) asks for more post neurons than the {available} available{}",
+                if self.no_self { " (self connections excluded)" } else { "" }
+            )));
+        }
+        self.check_count(self.n_pre as u64 * number as u64, "fixed_number_post")?;
+        let n = self.n_pre * number;
+        let mut keys: Vec<u64> = self.alloc(n)?;
+        for pre in 0..self.n_pre {
+            let skip = self.no_self && pre < self.n_post;
+            let len = self.n_post - usize::from(skip);
+            for i in rand::seq::index::sample(rng, len, number).iter() {
+                let post = if skip && i >= pre { i + 1 } else { i };
+                keys.push(((post as u64) << 32) | pre as u64);
+            }
+        }
+        keys.sort_unstable();
+        let mut p = Pattern::with_capacity(self, n)?;
+        for k in keys {
+            p.post.push((k >> 32) as u32);
+            p.pre.push(k as u32);
+        }
+        Ok(p)
+    }
+
+    fn matrix(&self, m: &ndarray::Array2<f32>) -> Result<Pattern> {
+        if m.dim() != (self.n_post, self.n_pre) {
+            return Err(self.err(format!(
+                "from_matrix needs a [post, pre] matrix of shape [{}, {}], got [{}, {}]",
+                self.n_post,
+                self.n_pre,
+                m.nrows(),
+                m.ncols()
+            )));
+        }
+        let mut p = Pattern::with_capacity(self, 0)?;
+        let mut w = Vec::new();
+        for ((post, pre), &x) in m.indexed_iter() {
+            if x.is_nan() {
+                continue;
+            }
+            if x.is_infinite() {
+                return Err(self.err(format!(
+                    "from_matrix: weight [{post}, {pre}] is {x}; use NaN for no synapse"
+                )));
+            }
+            if w.len() >= MAX_SYNAPSES {
+                return Err(self.err(format!(
+                    "from_matrix has more than the limit of {MAX_SYNAPSES} synapses"
+                )));
+            }
+            p.post.push(post as u32);
+            p.pre.push(pre as u32);
+            w.push(x);
+        }
+        p.w = Some(w);
+        Ok(p)
+    }
+
+    fn sparse(
+        &self,
+        post: &[u32],
+        pre: &[u32],
+        w: &[f32],
+        delay: Option<&[f64]>,
+    ) -> Result<Pattern> {
+        let n = post.len();
+        if pre.len() != n || w.len() != n || delay.is_some_and(|d| d.len() != n) {
+            return Err(self.err(format!(
+                "from_sparse needs vectors of equal lengths, got post {n}, pre {}, w {}{}",
+                pre.len(),
+                w.len(),
+                delay.map_or(String::new(), |d| format!(", delay {}", d.len()))
+            )));
+        }
+        self.check_count(n as u64, "from_sparse")?;
+        self.sorted(
+            "from_sparse",
+            post.to_vec(),
+            pre.to_vec(),
+            w.to_vec(),
+            delay.map(<[f64]>::to_vec),
+        )
+    }
+
+    fn lil(&self, lil: Lil) -> Result<Pattern> {
+        let entries = lil.post.len();
+        if lil.pre.len() != entries || lil.w.len() != entries {
+            return Err(self.err(format!(
+                "with_func returned a LIL with {entries} post ranks but {} pre lists and {} weight lists",
+                lil.pre.len(),
+                lil.w.len()
+            )));
+        }
+        if let Some(d) = &lil.delay {
+            if d.len() != entries {
+                return Err(self.err(format!(
+                    "with_func returned a LIL with {entries} post ranks but {} delay lists",
+                    d.len()
+                )));
+            }
+        }
+        let mut n = 0u64;
+        for i in 0..entries {
+            let np = lil.pre[i].len();
+            let bad_delay = lil.delay.as_ref().is_some_and(|d| d[i].len() != np);
+            if lil.w[i].len() != np || bad_delay {
+                return Err(self.err(format!(
+                    "with_func: post rank {} has {np} pre ranks but {} weights{}",
+                    lil.post[i],
+                    lil.w[i].len(),
+                    lil.delay
+                        .as_ref()
+                        .map_or(String::new(), |d| format!(" and {} delays", d[i].len()))
+                )));
+            }
+            n += np as u64;
+        }
+        self.check_count(n, "with_func")?;
+        let n = n as usize;
+        let (mut post, mut pre, mut w) = (self.alloc(n)?, self.alloc(n)?, self.alloc(n)?);
+        for i in 0..entries {
+            post.extend(std::iter::repeat_n(lil.post[i], lil.pre[i].len()));
+            pre.extend_from_slice(&lil.pre[i]);
+            w.extend_from_slice(&lil.w[i]);
+        }
+        let delay = lil.delay.map(|d| d.into_iter().flatten().collect());
+        self.sorted("with_func", post, pre, w, delay)
+    }
+
+    /// Checks ranks, weights and duplicates of given synapses and sorts them by (post, pre).
+    fn sorted(
+        &self,
+        what: &str,
+        post: Vec<u32>,
+        pre: Vec<u32>,
+        w: Vec<f32>,
+        delay: Option<Vec<f64>>,
+    ) -> Result<Pattern> {
+        for i in 0..post.len() {
+            if post[i] as usize >= self.n_post || pre[i] as usize >= self.n_pre {
+                return Err(self.err(format!(
+                    "{what}: synapse {} -> {} lies outside the populations (pre has {} neurons, post {})",
+                    pre[i], post[i], self.n_pre, self.n_post
+                )));
+            }
+            if !w[i].is_finite() {
+                return Err(self.err(format!(
+                    "{what}: synapse {} -> {} has a non-finite weight {}",
+                    pre[i], post[i], w[i]
+                )));
+            }
+        }
+        let keys: Vec<u64> = post
+            .iter()
+            .zip(&pre)
+            .map(|(&q, &p)| (u64::from(q) << 32) | u64::from(p))
+            .collect();
+        if keys.windows(2).all(|k| k[0] < k[1]) {
+            return Ok(Pattern {
+                post,
+                pre,
+                w: Some(w),
+                delay_ms: delay,
+            });
+        }
+        let mut order: Vec<usize> = (0..keys.len()).collect();
+        order.sort_unstable_by_key(|&i| keys[i]);
+        if let Some(k) = order.windows(2).find(|k| keys[k[0]] == keys[k[1]]) {
+            return Err(self.err(format!(
+                "{what}: the synapse {} -> {} is given more than once",
+                pre[k[0]], post[k[0]]
+            )));
+        }
+        Ok(Pattern {
+            post: order.iter().map(|&i| post[i]).collect(),
+            pre: order.iter().map(|&i| pre[i]).collect(),
+            w: Some(order.iter().map(|&i| w[i]).collect()),
+            delay_ms: delay.map(|d| order.iter().map(|&i| d[i]).collect()),
+        })
+    }
+
+    /// Fills in weights and delays, in synapse order.
+    fn finish(&self, p: Pattern, rng: &mut StdRng) -> Result<SynapseList> {
+        let n = p.post.len();
+        let w = match p.w {
+            Some(w) => w,
+            None => match self.spec.weights {
+                Weights::Constant(c) => vec![*c; n],
+                Weights::Random(d) => d.sample(rng, n, &self.owner("weights"))?,
+            },
+        };
+        let delay = match p.delay_ms {
+            Some(ms) => ms
+                .into_iter()
+                .map(|d| self.steps(d))
+                .collect::<Result<Vec<u32>>>()?,
+            None => match self.spec.delays {
+                Delays::Constant(ms) => vec![self.steps(*ms)?; n],
+                Delays::Random(d) => d
+                    .sample_f64(rng, n, &self.owner("delays"))?
+                    .into_iter()
+                    .map(|ms| {
+                        if ms.is_finite() {
+                            self.steps_clipped(ms)
+                        } else {
+                            Err(self.err(format!("a random delay drew {ms} ms")))
+                        }
+                    })
+                    .collect::<Result<Vec<u32>>>()?,
+            },
+        };
+        Ok(SynapseList {
+            post: p.post,
+            pre: p.pre,
+            w,
+            delay,
+        })
+    }
+}

@@ -1,0 +1,146 @@
+//! Philox4x32-10, the counter-based generator of Salmon et al. (2011, Random123).
+//!
+//! A counter-based generator has no state to carry between steps: the bits of
+//! draw `(seed, object, step, index)` are a pure function of those four numbers,
+//! so the CPU engine and a GPU shader (a WGSL twin of this file) produce the
+//! same stream whatever order or thread computes them in.
+
+const M0: u32 = 0xD251_1F53;
+const M1: u32 = 0xCD9E_8D57;
+const W0: u32 = 0x9E37_79B9;
+const W1: u32 = 0xBB67_AE85;
+
+/// 2^-24, exact in f32.
+const INV_2_24: f32 = 1.0 / 16_777_216.0;
+
+#[inline]
+fn mulhilo(a: u32, b: u32) -> (u32, u32) {
+    let p = u64::from(a) * u64::from(b);
+    ((p >> 32) as u32, p as u32)
+}
+
+/// Philox4x32 with 10 rounds: four 32-bit words of output for a 128-bit counter
+/// and a 64-bit key.
+///
+/// ```
+/// use cajal::random::philox::philox4x32_10;
+/// assert_eq!(philox4x32_10([0; 4], [0; 2]), [0x6627e8d5, 0xe169c58d, 0xbc57ac4c, 0x9b00dbd8]);
+/// ```
+pub fn philox4x32_10(counter: [u32; 4], key: [u32; 2]) -> [u32; 4] {
+    let mut c = counter;
+    let mut k = key;
+    for round in 0..10 {
+        if round > 0 {
+            k[0] = k[0].wrapping_add(W0);
+            k[1] = k[1].wrapping_add(W1);
+        }
+        let (hi0, lo0) = mulhilo(M0, c[0]);
+        let (hi1, lo1) = mulhilo(M1, c[2]);
+        c = [hi1 ^ c[1] ^ k[0], lo1, hi0 ^ c[3] ^ k[1], lo0];
+    }
+    c
+}
+
+/// The four random words of one draw, addressed by what they are for.
+///
+/// Counter = `[index, step, object, 0]`, key = `[seed as u32, (seed >> 32) as u32]`:
+/// `object` tells populations/projections apart, `step` is the simulation step
+/// and `index` the neuron or synapse.
+pub fn draw(seed: u64, object: u32, step: u32, index: u32) -> [u32; 4] {
+    philox4x32_10([index, step, object, 0], [seed as u32, (seed >> 32) as u32])
+}
+
+/// A uniform f32 in [0, 1): `(bits >> 8) as f32 * 2^-24`.
+///
+/// The top 24 bits fit the f32 mantissa exactly, so the conversion and the
+/// multiply by a power of two are exact: a GPU gets the very same value.
+#[inline]
+pub fn u01(bits: u32) -> f32 {
+    (bits >> 8) as f32 * INV_2_24
+}
+
+/// A uniform f32 in (0, 1]: `((bits >> 8) + 1) as f32 * 2^-24`.
+///
+/// Never 0, so its logarithm is finite. Exact for the same reason as [`u01`].
+#[inline]
+pub fn u01_open(bits: u32) -> f32 {
+    ((bits >> 8) + 1) as f32 * INV_2_24
+}
+
+/// Two independent standard normal f32 by Box-Muller:
+/// `r = sqrt(-2 ln u01_open(b0))`, `(r cos(2 pi u01(b1)), r sin(2 pi u01(b1)))`,
+/// all in f32.
+///
+/// The uniforms are bit-exact across CPU and GPU; `ln`, `cos` and `sin` are
+/// only as close as the two platforms' f32 functions (a few ulps).
+pub fn normal_pair(b0: u32, b1: u32) -> (f32, f32) {
+    let r = (-2.0 * u01_open(b0).ln()).sqrt();
+    let theta = std::f32::consts::TAU * u01(b1);
+    (r * theta.cos(), r * theta.sin())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn known_answers_random123() {
+        assert_eq!(
+            philox4x32_10([0; 4], [0; 2]),
+            [0x6627e8d5, 0xe169c58d, 0xbc57ac4c, 0x9b00dbd8]
+        );
+        assert_eq!(
+            philox4x32_10([u32::MAX; 4], [u32::MAX; 2]),
+            [0x408f276d, 0x41c83b0e, 0xa20bc7c6, 0x6d5451fd]
+        );
+        assert_eq!(
+            philox4x32_10(
+                [0x243f6a88, 0x85a308d3, 0x13198a2e, 0x03707344],
+                [0xa4093822, 0x299f31d0]
+            ),
+            [0xd16cfe09, 0x94fdcceb, 0x5001e420, 0x24126ea1]
+        );
+    }
+
+    #[test]
+    fn draw_layout() {
+        let seed = 0x0123_4567_89ab_cdefu64;
+        assert_eq!(
+            draw(seed, 7, 11, 13),
+            philox4x32_10([13, 11, 7, 0], [0x89ab_cdef, 0x0123_4567])
+        );
+        assert_ne!(draw(seed, 7, 11, 13), draw(seed, 7, 11, 14));
+    }
+
+    #[test]
+    fn uniform_bounds() {
+        assert_eq!(u01(0), 0.0);
+        assert_eq!(u01(u32::MAX), 1.0 - INV_2_24);
+        assert!(u01(u32::MAX) < 1.0);
+        assert_eq!(u01_open(0), INV_2_24);
+        assert_eq!(u01_open(u32::MAX), 1.0);
+        assert_eq!(u01(0x8000_0000), 0.5);
+    }
+
+    #[test]
+    fn normal_pair_moments() {
+        let n = 200_000u32;
+        let (mut s, mut s2) = (0.0f64, 0.0f64);
+        for i in 0..n {
+            let b = draw(42, 1, 0, i);
+            for x in [normal_pair(b[0], b[1]), normal_pair(b[2], b[3])] {
+                for v in [x.0, x.1] {
+                    assert!(v.is_finite());
+                    s += f64::from(v);
+                    s2 += f64::from(v) * f64::from(v);
+                }
+            }
+        }
+        let m = f64::from(4 * n);
+        let mean = s / m;
+        let var = s2 / m - mean * mean;
+        // Standard errors: 1/sqrt(m) ~ 1.1e-3 for the mean, sqrt(2/m) ~ 1.6e-3 for the variance.
+        assert!(mean.abs() < 6e-3, "mean {mean}");
+        assert!((var - 1.0).abs() < 1e-2, "variance {var}");
+    }
+}
