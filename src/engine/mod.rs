@@ -162,10 +162,17 @@ impl Simulation {
 
     /// Runs for a duration in ms (rounded to whole steps).
     pub fn simulate(&mut self, ms: f64) -> Result<()> {
-        for _ in 0..self.steps_for(ms)? {
-            self.step()?;
-        }
-        Ok(())
+        let n = self.steps_for(ms)?;
+        // The loop runs on a pool worker, so that the per-step fork-joins of
+        // large populations are joins inside the pool rather than
+        // injections from outside it, which put the calling thread to sleep
+        // and wake it at every step.
+        rayon::scope(|_| {
+            for _ in 0..n {
+                self.step()?;
+            }
+            Ok(())
+        })
     }
 
     /// Runs until `stop` returns true (checked after every step) or `max_ms`
