@@ -8,6 +8,8 @@ pub mod spike_propagate;
 pub mod vm;
 
 use std::collections::VecDeque;
+
+use rayon::prelude::*;
 use std::sync::Arc;
 
 use crate::error::{Error, Result};
@@ -21,6 +23,82 @@ use spike_propagate::{EventCtx, PreCsr};
 /// Random-stream objects: populations use `pop << 12`, projections
 /// `PROJ_OBJECT | proj << 12`, so that streams never collide.
 pub const PROJ_OBJECT: u32 = 1 << 31;
+
+/// Below this many synaptic events in a step, spike delivery stays on
+/// one thread.
+const PARALLEL_EVENTS: usize = 4096;
+
+/// Runs one spiking projection's delivery into the conductance `gv` of its
+/// post-synaptic population (taken out of that population meanwhile).
+fn deliver(
+    pr: &mut ProjState,
+    pops: &[PopState],
+    gv: &mut [f32],
+    t: f32,
+    dt: f32,
+    seed: u64,
+    step: u32,
+) {
+    let uniform = pr.delays.len() <= 1;
+    let object = PROJ_OBJECT | ((pr.index as u32) << 12);
+    let g_slot = match pr.kind {
+        ProjKind::Spike { g } => g,
+        ProjKind::Rate { .. } => return,
+    };
+    for &d in &pr.delays {
+        let pre = &pops[pr.pre];
+        let spikes = &pre.spike_hist[d as usize - 1];
+        if spikes.is_empty() {
+            continue;
+        }
+        if pr.ir.pre_spike_is_default {
+            spike_propagate::deliver_default(&pr.csr, spikes, d, uniform, &pr.w_pre, gv);
+        } else {
+            let post = &pops[pr.post];
+            // The conductance being incremented is out of its population:
+            // a statement reading it (post.g_x) reads its value before this
+            // delay's events.
+            let snapshot: Vec<f32> = if pr.post_ref_slots.contains(&g_slot) {
+                gv.to_vec()
+            } else {
+                Vec::new()
+            };
+            let mut c = EventCtx {
+                syn: &mut pr.values,
+                pre: pr
+                    .pre_ref_slots
+                    .iter()
+                    .map(|&s| pre.vars[s].as_slice())
+                    .collect(),
+                post: pr
+                    .post_ref_slots
+                    .iter()
+                    .map(|&s| {
+                        if s == g_slot {
+                            snapshot.as_slice()
+                        } else {
+                            post.vars[s].as_slice()
+                        }
+                    })
+                    .collect(),
+                t,
+                dt,
+                seed,
+                step,
+                object,
+            };
+            spike_propagate::deliver_events(
+                &pr.csr,
+                spikes,
+                d,
+                &pr.ir.pre_spike,
+                &pr.pre_idx,
+                &mut c,
+                gv,
+            );
+        }
+    }
+}
 
 /// State of one population.
 pub struct PopState {
@@ -51,6 +129,7 @@ enum ProjKind {
 
 /// State of one projection.
 pub struct ProjState {
+    index: usize,
     pre: usize,
     post: usize,
     kind: ProjKind,
@@ -83,6 +162,8 @@ pub struct CpuEngine {
     pub pops: Vec<PopState>,
     /// Projections.
     pub projs: Vec<ProjState>,
+    /// Spiking projections grouped by the (population, conductance slot) they feed.
+    spike_groups: Vec<(usize, usize, Vec<usize>)>,
 }
 
 impl CpuEngine {
@@ -174,6 +255,7 @@ impl CpuEngine {
                 PreCsr::default()
             };
             projs.push(ProjState {
+                index: projs.len(),
                 pre,
                 post,
                 kind,
@@ -193,11 +275,24 @@ impl CpuEngine {
                 psp: vec![0.0; s.post.len()],
             });
         }
+        let mut spike_groups: Vec<(usize, usize, Vec<usize>)> = Vec::new();
+        for (i, p) in projs.iter().enumerate() {
+            if let ProjKind::Spike { g } = p.kind {
+                match spike_groups
+                    .iter_mut()
+                    .find(|(post, slot, _)| *post == p.post && *slot == g)
+                {
+                    Some(grp) => grp.2.push(i),
+                    None => spike_groups.push((p.post, g, vec![i])),
+                }
+            }
+        }
         let mut e = CpuEngine {
             seed: net.seed,
             dt: net.dt as f32,
             pops,
             projs,
+            spike_groups,
         };
         e.reset_history();
         Ok(e)
@@ -312,54 +407,11 @@ impl CpuEngine {
                     let target = &mut self.pops[pr.post].sums[*sum];
                     target.iter_mut().zip(&pr.out).for_each(|(s, o)| *s += o);
                 }
-                ProjKind::Spike { g } => {
-                    let mut gv = std::mem::take(&mut self.pops[pr.post].vars[*g]);
-                    let uniform = pr.delays.len() <= 1;
-                    for &d in &pr.delays {
-                        let pre = &self.pops[pr.pre];
-                        let spikes = &pre.spike_hist[d as usize - 1];
-                        if spikes.is_empty() {
-                            continue;
-                        }
-                        if pr.ir.pre_spike_is_default {
-                            spike_propagate::deliver_default(
-                                &pr.csr, spikes, d, uniform, &pr.w_pre, &mut gv,
-                            );
-                        } else {
-                            let post = &self.pops[pr.post];
-                            let mut c = EventCtx {
-                                syn: &mut pr.values,
-                                pre: pr
-                                    .pre_ref_slots
-                                    .iter()
-                                    .map(|&s| pre.vars[s].as_slice())
-                                    .collect(),
-                                post: pr
-                                    .post_ref_slots
-                                    .iter()
-                                    .map(|&s| post.vars[s].as_slice())
-                                    .collect(),
-                                t,
-                                dt,
-                                seed,
-                                step: step32,
-                                object,
-                            };
-                            spike_propagate::deliver_events(
-                                &pr.csr,
-                                spikes,
-                                d,
-                                &pr.ir.pre_spike,
-                                &pr.pre_idx,
-                                &mut c,
-                                &mut gv,
-                            );
-                        }
-                    }
-                    self.pops[pr.post].vars[*g] = gv;
-                }
+                // Spiking projections run below, grouped by the conductance they feed.
+                ProjKind::Spike { .. } => {}
             }
         }
+        self.deliver_spikes(t, step32);
         // 2. populations.
         let mut all_spikes = Vec::with_capacity(self.pops.len());
         for (pi, p) in self.pops.iter_mut().enumerate() {
@@ -399,6 +451,53 @@ impl CpuEngine {
             all_spikes.push(spikes);
         }
         all_spikes
+    }
+
+    /// Delivers the spikes of earlier steps. Projections feeding the same
+    /// conductance of the same population form a group run in creation order
+    /// (so sums are always added in the same order); distinct groups write
+    /// distinct arrays and run in parallel when there is enough work.
+    fn deliver_spikes(&mut self, t: f32, step: u32) {
+        let (seed, dt) = (self.seed, self.dt);
+        let mut gvs: Vec<Vec<f32>> = self
+            .spike_groups
+            .iter()
+            .map(|(post, g, _)| std::mem::take(&mut self.pops[*post].vars[*g]))
+            .collect();
+        let mut events = 0usize;
+        let mut slots: Vec<Option<&mut ProjState>> = self.projs.iter_mut().map(Some).collect();
+        let mut work: Vec<(Vec<&mut ProjState>, &mut Vec<f32>)> = Vec::with_capacity(gvs.len());
+        for ((_, _, members), gv) in self.spike_groups.iter().zip(gvs.iter_mut()) {
+            let mut prs = Vec::with_capacity(members.len());
+            for &i in members {
+                if let Some(pr) = slots[i].take() {
+                    let pre = &self.pops[pr.pre];
+                    let fan = pr.pre_idx.len() / pre.n.max(1) + 1;
+                    events += pr
+                        .delays
+                        .iter()
+                        .map(|&d| pre.spike_hist[d as usize - 1].len())
+                        .sum::<usize>()
+                        * fan;
+                    prs.push(pr);
+                }
+            }
+            work.push((prs, gv));
+        }
+        let pops = &self.pops;
+        let run = |(prs, gv): (Vec<&mut ProjState>, &mut Vec<f32>)| {
+            for pr in prs {
+                deliver(pr, pops, gv, t, dt, seed, step);
+            }
+        };
+        if events >= PARALLEL_EVENTS && work.len() > 1 {
+            work.into_par_iter().for_each(run);
+        } else {
+            work.into_iter().for_each(run);
+        }
+        for ((post, g, _), gv) in self.spike_groups.iter().zip(gvs) {
+            self.pops[*post].vars[*g] = gv;
+        }
     }
 
     /// Refreshes the pre-ordered copies of the weights after a change.
