@@ -9,9 +9,17 @@ use ndarray_npy::read_npy;
 const DATA: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/annarchy/spiking");
 
 fn run(method: &str) -> (Vec<Vec<u64>>, Array2<f32>) {
-    let manifest: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(format!("{DATA}/manifest.json")).unwrap()).unwrap();
+    let manifest: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(format!("{DATA}/manifest.json")).unwrap())
+            .unwrap();
     let mut currents = vec![manifest["i_offset_nA"]["single"][0].as_f64().unwrap() as f32];
-    currents.extend(manifest["i_offset_nA"]["pop10"].as_array().unwrap().iter().map(|x| x.as_f64().unwrap() as f32));
+    currents.extend(
+        manifest["i_offset_nA"]["pop10"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|x| x.as_f64().unwrap() as f32),
+    );
     let neuron = Neuron::spiking()
         .name("IF_curr_exp reference")
         .parameters("v_rest = -65.0\n cm = 1.0\n tau_m = 20.0\n v_thresh = -50.0\n v_reset = -65.0\n i_offset = 0.0")
@@ -34,15 +42,30 @@ fn run(method: &str) -> (Vec<Vec<u64>>, Array2<f32>) {
 
 fn check(scheme: &str, method: &str) {
     let (trains, v) = run(method);
-    let spikes: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(format!("{DATA}/annarchy_{scheme}_spikes.json")).unwrap()).unwrap();
+    let spikes: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(format!("{DATA}/annarchy_{scheme}_spikes.json")).unwrap(),
+    )
+    .unwrap();
     for (i, expected) in spikes["spike_steps"].as_array().unwrap().iter().enumerate() {
-        let expected: Vec<u64> = expected.as_array().unwrap().iter().map(|x| x.as_u64().unwrap()).collect();
+        let expected: Vec<u64> = expected
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|x| x.as_u64().unwrap())
+            .collect();
         assert_eq!(trains[i], expected, "{scheme}: spike steps of neuron {i}");
     }
     let reference: Array2<f64> = read_npy(format!("{DATA}/annarchy_{scheme}_v.npy")).unwrap();
     assert_eq!(reference.shape(), v.shape());
-    let worst = reference.iter().zip(v.iter()).map(|(a, b)| (a - *b as f64).abs()).fold(0.0, f64::max);
-    assert!(worst < 1e-3, "{scheme}: v differs from ANNarchy by up to {worst} mV");
+    let worst = reference
+        .iter()
+        .zip(v.iter())
+        .map(|(a, b)| (a - *b as f64).abs())
+        .fold(0.0, f64::max);
+    assert!(
+        worst < 1e-3,
+        "{scheme}: v differs from ANNarchy by up to {worst} mV"
+    );
 }
 
 #[test]
