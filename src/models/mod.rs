@@ -1,0 +1,130 @@
+//! Built-in models: ANNarchy's standard neuron types, written in the
+//! equation language with ANNarchy's names, defaults and numerical methods.
+//!
+//! ```
+//! use cajal::models;
+//! let lif = models::if_curr_exp();
+//! assert_eq!(lif.model_name(), "IF_curr_exp");
+//! assert!(models::builtin("Izhikevich").is_some());
+//! ```
+
+pub mod neurons;
+
+pub use neurons::{
+    eif_cond_alpha_isfa_ista, eif_cond_exp_isfa_ista, hh_cond_exp, if_cond_alpha, if_cond_exp,
+    if_curr_alpha, if_curr_exp, izhikevich, leaky_integrator,
+};
+
+use crate::network::model::Neuron;
+
+/// ANNarchy's class names of the built-in neuron models, in ANNarchy's order.
+const NAMES: &[&str] = &[
+    "LeakyIntegrator",
+    "Izhikevich",
+    "IF_curr_exp",
+    "IF_cond_exp",
+    "IF_curr_alpha",
+    "IF_cond_alpha",
+    "HH_cond_exp",
+    "EIF_cond_alpha_isfa_ista",
+    "EIF_cond_exp_isfa_ista",
+];
+
+/// The built-in neuron model of the given ANNarchy class name (e.g.
+/// `"IF_curr_exp"`), with its default parameters; `None` for an unknown name.
+/// The name is matched exactly (ANNarchy's names are case-sensitive).
+pub fn builtin(name: &str) -> Option<Neuron> {
+    Some(match name {
+        "LeakyIntegrator" => leaky_integrator(),
+        "Izhikevich" => izhikevich(),
+        "IF_curr_exp" => if_curr_exp(),
+        "IF_cond_exp" => if_cond_exp(),
+        "IF_curr_alpha" => if_curr_alpha(),
+        "IF_cond_alpha" => if_cond_alpha(),
+        "HH_cond_exp" => hh_cond_exp(),
+        "EIF_cond_alpha_isfa_ista" => eif_cond_alpha_isfa_ista(),
+        "EIF_cond_exp_isfa_ista" => eif_cond_exp_isfa_ista(),
+        _ => return None,
+    })
+}
+
+/// The ANNarchy class names that [`builtin`] knows.
+pub fn builtin_names() -> &'static [&'static str] {
+    NAMES
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::network::model::NeuronKind;
+
+    #[test]
+    fn every_builtin_is_found_by_its_name() {
+        assert_eq!(builtin_names().len(), 9);
+        for name in builtin_names() {
+            let n = builtin(name).unwrap_or_else(|| panic!("{name} not found"));
+            assert_eq!(n.model_name(), *name);
+        }
+    }
+
+    #[test]
+    fn unknown_names_are_not_found() {
+        assert!(builtin("if_curr_exp").is_none());
+        assert!(builtin("").is_none());
+        assert!(builtin("AdEx").is_none());
+    }
+
+    #[test]
+    fn every_builtin_has_equations_and_parameters() {
+        for name in builtin_names() {
+            let n = builtin(name).unwrap();
+            assert!(!n.equations.trim().is_empty(), "{name}: no equations");
+            assert!(!n.parameters.trim().is_empty(), "{name}: no parameters");
+        }
+    }
+
+    #[test]
+    fn spiking_builtins_have_spike_and_reset() {
+        for name in builtin_names() {
+            let n = builtin(name).unwrap();
+            match n.kind() {
+                NeuronKind::Rate => {
+                    assert_eq!(*name, "LeakyIntegrator");
+                    assert!(n.spike.is_empty() && n.reset.is_empty() && n.refractory.is_none());
+                    assert!(n.equations.contains("r = "), "{name}: no output r");
+                }
+                NeuronKind::Spiking => {
+                    assert!(!n.spike.trim().is_empty(), "{name}: no spike condition");
+                    // ANNarchy's HH_cond_exp has no reset: its channels repolarise v.
+                    if *name == "HH_cond_exp" {
+                        assert!(n.reset.trim().is_empty());
+                        assert!(n.refractory.is_none());
+                    } else {
+                        assert!(!n.reset.trim().is_empty(), "{name}: no reset");
+                        assert_eq!(n.refractory.as_deref(), Some("tau_refrac"), "{name}");
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn annarchy_defaults_are_kept() {
+        let izh = izhikevich();
+        for p in [
+            "a = 0.02",
+            "b = 0.2",
+            "c = -65.0",
+            "d = 8.0",
+            "v_thresh = 30.0",
+        ] {
+            assert!(izh.parameters.contains(p), "Izhikevich: {p}");
+        }
+        assert!(izh.equations.contains("init = -13.0"));
+        let hh = hh_cond_exp();
+        assert!(hh.spike.contains("prev_v <= v_thresh"));
+        let eif = eif_cond_exp_isfa_ista();
+        assert!(eif.parameters.contains("tau_refrac = 0.1"));
+        assert_eq!(eif.spike, "v > v_spike");
+    }
+}
