@@ -246,14 +246,28 @@ pub fn neuron_update(
 
 #[cfg(test)]
 mod tests {
+    use super::super::vm::{Op, Src};
+
+    fn uniform(s: &Src) -> bool {
+        matches!(s, Src::Scalar(_) | Src::Const(_))
+    }
+
     #[test]
-    fn print_coba_program() {
+    fn uniform_subexpressions_are_hoisted_out_of_the_vector_loops() {
         let (net, _, _) = crate::networks::coba(100, 1).unwrap();
-        let ir = &net.pops[0].ir;
-        let k = super::compile(ir);
+        let k = super::compile(&net.pops[0].ir);
         for op in &k.prog.ops {
-            eprintln!("{op:?}");
+            let all_uniform = match op {
+                Op::Bin(_, _, a, b) => uniform(a) && uniform(b),
+                Op::Un(_, _, a) => uniform(a),
+                Op::Call(_, _, a) => a.iter().all(uniform),
+                Op::Sel(_, c, a, b) => uniform(c) && uniform(a) && uniform(b),
+                _ => false,
+            };
+            assert!(!all_uniform, "vector op over uniform operands: {op:?}");
+            // Division by a parameter became a multiplication by its reciprocal.
+            assert!(!matches!(op, Op::Bin(crate::lang::ir::BinOp::Div, _, _, Src::Scalar(_))), "{op:?}");
         }
-        eprintln!("regs {}", k.prog.n_regs);
+        assert!(k.spike_reg.is_some());
     }
 }
