@@ -1,5 +1,6 @@
 //! Name resolution and integration: model text -> IR.
 
+use std::cell::{Cell, RefCell};
 use std::collections::HashMap;
 
 use super::ast::{AssignOp, Ast, BinOp, Flag, Statement, UnOp};
@@ -16,8 +17,13 @@ pub const REFRACTORY_COUNTER: &str = "_refractory_remaining";
 
 // Marks the derivative inside an ODE while it is solved for; never escapes.
 const DERIV_MARK: u32 = u32::MAX;
-// User functions may call each other; this stops a recursive definition.
+// User functions may call each other, up to this depth.
 const MAX_INLINE_DEPTH: usize = 32;
+// Limits on one resolved expression, so that the recursive passes over it
+// (here and in the engines) cannot overflow the stack, and user functions
+// calling each other cannot expand exponentially.
+const MAX_EXPR_HEIGHT: usize = 256;
+const MAX_EXPR_NODES: usize = 100_000;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Method {
@@ -31,6 +37,7 @@ enum Method {
 struct UserFn {
     args: Vec<String>,
     body: Ast,
+    line: usize,
 }
 
 /// Everything needed to resolve names and report errors in one model.
@@ -46,6 +53,10 @@ struct Ctx<'a> {
     synapse: bool,
     spiking: bool,
     n_temps: u32,
+    /// Nodes built by the current `resolve` (see [`MAX_EXPR_NODES`]).
+    nodes: Cell<usize>,
+    /// User functions being expanded, outermost first.
+    calls: RefCell<Vec<String>>,
 }
 
 impl<'a> Ctx<'a> {
@@ -71,7 +82,10 @@ impl<'a> Ctx<'a> {
     }
 
     fn slot(&self, name: &str) -> Option<u32> {
-        self.vars.iter().position(|v| v.name == name).map(|i| i as u32)
+        self.vars
+            .iter()
+            .position(|v| v.name == name)
+            .map(|i| i as u32)
     }
 
     fn temp(&mut self) -> u32 {
@@ -82,8 +96,30 @@ impl<'a> Ctx<'a> {
     fn statements(&self, text: &str, allow_bare: bool) -> Result<Vec<Statement>> {
         split_statements(text)
             .into_iter()
-            .map(|(line, col, s)| parse_statement(&s, line, col, allow_bare).map_err(|e| self.syntax(e)))
+            .map(|(line, col, s)| {
+                parse_statement(&s, line, col, allow_bare).map_err(|e| self.syntax(e))
+            })
             .collect()
+    }
+
+    /// Parses a section holding one expression (spike condition, psp,
+    /// refractory period); returns it with its line.
+    fn single_expression(&self, text: &str) -> Result<(usize, Ast)> {
+        let parts = split_statements(text);
+        if let Some((line, col, _)) = parts.get(1) {
+            return Err(self.err(*line, *col, "this section holds a single expression"));
+        }
+        match parts.into_iter().next() {
+            Some((line, col, s)) => Ok((
+                line,
+                parse_expression(&s, line, col).map_err(|e| self.syntax(e))?,
+            )),
+            None => Err(self.err(
+                1,
+                1,
+                "an expression is expected (the text is empty or only a comment)",
+            )),
+        }
     }
 
     /// Parses `name(a, b) = body` lines.
@@ -92,29 +128,67 @@ impl<'a> Ctx<'a> {
         for st in self.statements(text, false)? {
             let (name, args, col) = match &st.lhs {
                 Some(Ast::Call(n, args, col)) => (n.clone(), args, *col),
-                _ => return Err(self.err(st.line, 1, "a function is written 'name(x, y) = expression'")),
+                _ => {
+                    return Err(self.err(
+                        st.line,
+                        1,
+                        "a function is written 'name(x, y) = expression'",
+                    ))
+                }
             };
             let mut names = Vec::new();
             for a in args {
                 match a {
                     Ast::Name(n, _) => names.push(n.clone()),
-                    _ => return Err(self.err(st.line, col, format!("the arguments of function '{name}' must be plain names"))),
+                    _ => {
+                        return Err(self.err(
+                            st.line,
+                            col,
+                            format!("the arguments of function '{name}' must be plain names"),
+                        ))
+                    }
                 }
             }
-            if Func::lookup(&name).is_some() || RandomKind::lookup(&name).is_some() || name == "sum" {
-                return Err(self.err(st.line, col, format!("'{name}' is a built-in function and cannot be redefined")));
+            if Func::lookup(&name).is_some() || RandomKind::lookup(&name).is_some() || name == "sum"
+            {
+                return Err(self.err(
+                    st.line,
+                    col,
+                    format!("'{name}' is a built-in function and cannot be redefined"),
+                ));
             }
-            self.functions.insert(name, UserFn { args: names, body: st.rhs });
+            self.functions.insert(
+                name,
+                UserFn {
+                    args: names,
+                    body: st.rhs,
+                    line: st.line,
+                },
+            );
         }
         Ok(())
     }
 
     /// Evaluates a constant expression (parameter values, init flags).
-    fn constant(&self, ast: &Ast, line: usize) -> Result<f32> {
-        let e = self.resolve(ast, line, &HashMap::new(), 0)?;
-        let bad = e.any(&|x| !matches!(x, Expr::Const(_) | Expr::Var(_) | Expr::Unary(..) | Expr::Binary(..) | Expr::Call(..) | Expr::Select(..) | Expr::Dt));
+    fn constant(&self, ast: &Ast, line: usize, col: usize) -> Result<f32> {
+        let e = self.resolve(ast, line, &HashMap::new())?;
+        let bad = e.any(&|x| {
+            !matches!(
+                x,
+                Expr::Const(_)
+                    | Expr::Var(_)
+                    | Expr::Unary(..)
+                    | Expr::Binary(..)
+                    | Expr::Call(..)
+                    | Expr::Select(..)
+            )
+        });
         if bad {
-            return Err(self.err(line, 1, "a constant value is expected here (numbers, constants and parameters only)"));
+            return Err(self.err(
+                line,
+                col,
+                "a constant value is expected here (numbers, constants and parameters only)",
+            ));
         }
         Ok(eval_const(&e, &self.vars))
     }
@@ -124,7 +198,13 @@ impl<'a> Ctx<'a> {
         for st in self.statements(text, false)? {
             let (name, col) = match &st.lhs {
                 Some(Ast::Name(n, c)) if !n.contains('.') => (n.clone(), *c),
-                _ => return Err(self.err(st.line, 1, "a parameter is written 'name = value : flags'")),
+                _ => {
+                    return Err(self.err(
+                        st.line,
+                        1,
+                        "a parameter is written 'name = value : flags'",
+                    ))
+                }
             };
             if st.op != AssignOp::Set {
                 return Err(self.err(st.line, col, "a parameter is set with '='"));
@@ -137,130 +217,365 @@ impl<'a> Ctx<'a> {
             let mut ty = ValueType::Float;
             for f in &st.flags {
                 match f {
-                    Flag::Word(w, _) if w == "population" && !synapse => locality = Locality::Global,
-                    Flag::Word(w, _) if (w == "projection" || w == "postsynaptic") && synapse => locality = Locality::Global,
+                    Flag::Word(w, _) if w == "population" && !synapse => {
+                        locality = Locality::Global
+                    }
+                    Flag::Word(w, _) if (w == "projection" || w == "postsynaptic") && synapse => {
+                        locality = Locality::Global
+                    }
                     Flag::Word(w, _) if w == "int" => ty = ValueType::Int,
                     Flag::Word(w, _) if w == "bool" => ty = ValueType::Bool,
                     Flag::Word(w, _) if w == "float" => ty = ValueType::Float,
                     Flag::Word(w, c) | Flag::Value(w, _, c) => {
-                        let allowed = if synapse { "projection, int, bool, float" } else { "population, int, bool, float" };
-                        return Err(self.err(st.line, *c, format!("unknown flag '{w}' for a parameter (allowed: {allowed})")));
+                        let allowed = if synapse {
+                            "projection, int, bool, float"
+                        } else {
+                            "population, int, bool, float"
+                        };
+                        return Err(self.err(
+                            st.line,
+                            *c,
+                            format!("unknown flag '{w}' for a parameter (allowed: {allowed})"),
+                        ));
                     }
                 }
             }
-            let mut init = self.constant(&st.rhs, st.line)?;
+            let mut init = self.constant(&st.rhs, st.line, ast_col(&st.rhs))?;
             match ty {
                 ValueType::Int => init = init.round(),
                 ValueType::Bool => init = if init != 0.0 { 1.0 } else { 0.0 },
                 ValueType::Float => {}
             }
-            self.vars.push(VarDecl { name, kind: VarKind::Parameter, locality, ty, init });
+            self.vars.push(VarDecl {
+                name,
+                kind: VarKind::Parameter,
+                locality,
+                ty,
+                init,
+            });
         }
         Ok(())
     }
 
     /// Resolves an expression; `args` maps user-function arguments to values.
-    fn resolve(&self, ast: &Ast, line: usize, args: &HashMap<String, Expr>, depth: usize) -> Result<Expr> {
-        // Random streams are numbered by a counter; resolution needs &mut for that.
-        // A Cell keeps `resolve` usable from `constant` too.
-        self.resolve_inner(ast, line, args, depth)
+    fn resolve(&self, ast: &Ast, line: usize, args: &HashMap<String, Arg>) -> Result<Expr> {
+        self.nodes.set(0);
+        self.calls.borrow_mut().clear();
+        self.resolve_inner(ast, line, args, 0)
     }
 
-    fn resolve_inner(&self, ast: &Ast, line: usize, args: &HashMap<String, Expr>, depth: usize) -> Result<Expr> {
+    fn too_big(&self, line: usize, ast: &Ast) -> Error {
+        self.err(line, ast_col(ast), format!("expression too large (more than {MAX_EXPR_HEIGHT} levels or {MAX_EXPR_NODES} terms once user functions are expanded)"))
+    }
+
+    /// Recursive part of [`resolve`](Self::resolve); `level` is the height of
+    /// the expression being built above this node. The arms that do not
+    /// recurse through operators live in their own functions so that this
+    /// frame stays small.
+    fn resolve_inner(
+        &self,
+        ast: &Ast,
+        line: usize,
+        args: &HashMap<String, Arg>,
+        level: usize,
+    ) -> Result<Expr> {
+        self.nodes.set(self.nodes.get() + 1);
+        if level >= MAX_EXPR_HEIGHT || self.nodes.get() > MAX_EXPR_NODES {
+            return Err(self.too_big(line, ast));
+        }
+        let l = level + 1;
         Ok(match ast {
             Ast::Num(v) => Expr::Const(*v as f32),
-            Ast::Name(n, col) => {
-                if let Some(e) = args.get(n) {
-                    return Ok(e.clone());
-                }
-                match n.as_str() {
-                    "t" => return Ok(Expr::Time),
-                    "dt" => return Ok(Expr::Dt),
-                    "pi" => return Ok(Expr::Const(std::f32::consts::PI)),
-                    "true" | "True" => return Ok(Expr::Const(1.0)),
-                    "false" | "False" => return Ok(Expr::Const(0.0)),
-                    _ => {}
-                }
-                if let Some(s) = self.slot(n) {
-                    return Ok(Expr::Var(s));
-                }
-                if let Some(c) = self.constants.get(n) {
-                    return Ok(Expr::Const(*c));
-                }
-                if self.synapse {
-                    if let Some(v) = n.strip_prefix("pre.") {
-                        let i = self.pre_refs.iter().position(|x| x == v).ok_or_else(|| self.err(line, *col, format!("internal: pre.{v} not collected")))?;
-                        return Ok(Expr::Pre(i as u32));
-                    }
-                    if let Some(v) = n.strip_prefix("post.") {
-                        let i = self.post_refs.iter().position(|x| x == v).ok_or_else(|| self.err(line, *col, format!("internal: post.{v} not collected")))?;
-                        return Ok(Expr::Post(i as u32));
-                    }
-                }
-                let known: Vec<&str> = self.vars.iter().filter(|v| v.kind != VarKind::Hidden).map(|v| v.name.as_str()).collect();
-                return Err(self.err(line, *col, format!("unknown name '{n}' (the model has: {})", if known.is_empty() { "nothing".to_string() } else { known.join(", ") })));
+            Ast::Name(n, col) => return self.resolve_name(n, *col, line, args, level),
+            Ast::Deriv(v, col) => {
+                return Err(self.err(
+                    line,
+                    *col,
+                    format!("d{v}/dt can only appear in an equation of '{v}'"),
+                ))
             }
-            Ast::Deriv(v, col) => return Err(self.err(line, *col, format!("d{v}/dt can only appear in an equation of '{v}'"))),
-            Ast::Unary(op, a) => Expr::Unary(*op, Box::new(self.resolve_inner(a, line, args, depth)?)),
-            Ast::Binary(op, a, b) => Expr::bin(*op, self.resolve_inner(a, line, args, depth)?, self.resolve_inner(b, line, args, depth)?),
+            Ast::Unary(op, a) => Expr::Unary(*op, Box::new(self.resolve_inner(a, line, args, l)?)),
+            Ast::Binary(op, a, b) => Expr::bin(
+                *op,
+                self.resolve_inner(a, line, args, l)?,
+                self.resolve_inner(b, line, args, l)?,
+            ),
             Ast::If(c, a, b) => Expr::Select(
-                Box::new(self.resolve_inner(c, line, args, depth)?),
-                Box::new(self.resolve_inner(a, line, args, depth)?),
-                Box::new(self.resolve_inner(b, line, args, depth)?),
+                Box::new(self.resolve_inner(c, line, args, l)?),
+                Box::new(self.resolve_inner(a, line, args, l)?),
+                Box::new(self.resolve_inner(b, line, args, l)?),
             ),
             Ast::Call(name, call_args, col) => {
-                if name == "sum" {
-                    if self.synapse || self.spiking {
-                        return Err(self.err(line, *col, "sum(target) is only available in rate-coded neurons; spiking neurons use conductances g_target"));
-                    }
-                    return match call_args.as_slice() {
-                        [Ast::Name(t, _)] => {
-                            let i = self.targets.iter().position(|x| x == t).ok_or_else(|| self.err(line, *col, format!("internal: target {t} not collected")))?;
-                            Ok(Expr::Sum(i as u32))
-                        }
-                        _ => Err(self.err(line, *col, "sum() takes one target name, e.g. sum(exc)")),
-                    };
-                }
-                if let Some((f, arity)) = Func::lookup(name) {
-                    if call_args.len() != arity {
-                        return Err(self.err(line, *col, format!("{name}() takes {arity} argument(s), got {}", call_args.len())));
-                    }
-                    let a = call_args.iter().map(|x| self.resolve_inner(x, line, args, depth)).collect::<Result<Vec<_>>>()?;
-                    return Ok(match f {
-                        Func::Pow => Expr::bin(BinOp::Pow, a[0].clone(), a[1].clone()),
-                        _ => Expr::Call(f, a),
-                    });
-                }
-                if let Some((kind, arity)) = RandomKind::lookup(name) {
-                    if call_args.len() != arity {
-                        return Err(self.err(line, *col, format!("{name}() takes {arity} argument(s), got {}", call_args.len())));
-                    }
-                    let a = call_args.iter().map(|x| self.resolve_inner(x, line, args, depth)).collect::<Result<Vec<_>>>()?;
-                    // The stream is patched by `number_random` once the program is final.
-                    return Ok(Expr::Random { kind, stream: 0, args: a });
-                }
-                if let Some(uf) = self.functions.get(name) {
-                    if depth >= MAX_INLINE_DEPTH {
-                        return Err(self.err(line, *col, format!("function '{name}' calls itself (or nests deeper than {MAX_INLINE_DEPTH})")));
-                    }
-                    if call_args.len() != uf.args.len() {
-                        return Err(self.err(line, *col, format!("{name}() takes {} argument(s), got {}", uf.args.len(), call_args.len())));
-                    }
-                    let mut inner = HashMap::new();
-                    for (a, v) in uf.args.iter().zip(call_args) {
-                        inner.insert(a.clone(), self.resolve_inner(v, line, args, depth)?);
-                    }
-                    return self.resolve_inner(&uf.body, line, &inner, depth + 1);
-                }
-                return Err(self.err(line, *col, format!("unknown function '{name}'")));
+                return self.resolve_call(name, call_args, *col, line, args, level)
             }
         })
+    }
+
+    #[inline(never)]
+    fn resolve_name(
+        &self,
+        n: &str,
+        col: usize,
+        line: usize,
+        args: &HashMap<String, Arg>,
+        level: usize,
+    ) -> Result<Expr> {
+        if let Some(a) = args.get(n) {
+            self.nodes.set(self.nodes.get() + a.size);
+            if level + a.height > MAX_EXPR_HEIGHT || self.nodes.get() > MAX_EXPR_NODES {
+                return Err(self.err(line, col, format!("expression too large (more than {MAX_EXPR_HEIGHT} levels or {MAX_EXPR_NODES} terms once user functions are expanded)")));
+            }
+            return Ok(a.expr.clone());
+        }
+        match n {
+            "t" => return Ok(Expr::Time),
+            "dt" => return Ok(Expr::Dt),
+            "pi" => return Ok(Expr::Const(std::f32::consts::PI)),
+            "true" | "True" => return Ok(Expr::Const(1.0)),
+            "false" | "False" => return Ok(Expr::Const(0.0)),
+            _ => {}
+        }
+        if let Some(s) = self.slot(n) {
+            return Ok(Expr::Var(s));
+        }
+        if let Some(c) = self.constants.get(n) {
+            return Ok(Expr::Const(*c));
+        }
+        if self.synapse {
+            if let Some(v) = n.strip_prefix("pre.") {
+                let i = self.pre_refs.iter().position(|x| x == v).ok_or_else(|| {
+                    self.err(
+                        line,
+                        col,
+                        format!("pre.{v} can only be read in psp and pre_spike"),
+                    )
+                })?;
+                return Ok(Expr::Pre(i as u32));
+            }
+            if let Some(v) = n.strip_prefix("post.") {
+                let i = self.post_refs.iter().position(|x| x == v).ok_or_else(|| {
+                    self.err(
+                        line,
+                        col,
+                        format!("post.{v} can only be read in psp and pre_spike"),
+                    )
+                })?;
+                return Ok(Expr::Post(i as u32));
+            }
+        }
+        let known: Vec<&str> = self
+            .vars
+            .iter()
+            .filter(|v| v.kind != VarKind::Hidden)
+            .map(|v| v.name.as_str())
+            .collect();
+        Err(self.err(
+            line,
+            col,
+            format!(
+                "unknown name '{n}' (the model has: {})",
+                if known.is_empty() {
+                    "nothing".to_string()
+                } else {
+                    known.join(", ")
+                }
+            ),
+        ))
+    }
+
+    fn resolve_args(
+        &self,
+        call_args: &[Ast],
+        line: usize,
+        args: &HashMap<String, Arg>,
+        level: usize,
+    ) -> Result<Vec<Expr>> {
+        call_args
+            .iter()
+            .map(|x| self.resolve_inner(x, line, args, level + 1))
+            .collect()
+    }
+
+    #[inline(never)]
+    fn resolve_call(
+        &self,
+        name: &str,
+        call_args: &[Ast],
+        col: usize,
+        line: usize,
+        args: &HashMap<String, Arg>,
+        level: usize,
+    ) -> Result<Expr> {
+        if name == "sum" {
+            if self.synapse || self.spiking {
+                return Err(self.err(line, col, "sum(target) is only available in rate-coded neurons; spiking neurons use conductances g_target"));
+            }
+            return match call_args {
+                [Ast::Name(t, _)] => {
+                    let i = self.targets.iter().position(|x| x == t).ok_or_else(|| {
+                        self.err(
+                            line,
+                            col,
+                            format!("sum({t}) cannot be used here (only in the equations)"),
+                        )
+                    })?;
+                    Ok(Expr::Sum(i as u32))
+                }
+                _ => Err(self.err(line, col, "sum() takes one target name, e.g. sum(exc)")),
+            };
+        }
+        if let Some((f, arity)) = Func::lookup(name) {
+            if call_args.len() != arity {
+                return Err(self.err(
+                    line,
+                    col,
+                    format!(
+                        "{name}() takes {arity} argument(s), got {}",
+                        call_args.len()
+                    ),
+                ));
+            }
+            let mut a = self.resolve_args(call_args, line, args, level)?;
+            return Ok(match f {
+                Func::Pow => {
+                    let e = a.pop().unwrap_or(Expr::Const(f32::NAN));
+                    let b = a.pop().unwrap_or(Expr::Const(f32::NAN));
+                    Expr::bin(BinOp::Pow, b, e)
+                }
+                _ => Expr::Call(f, a),
+            });
+        }
+        if let Some((kind, arity)) = RandomKind::lookup(name) {
+            if call_args.len() != arity {
+                return Err(self.err(
+                    line,
+                    col,
+                    format!(
+                        "{name}() takes {arity} argument(s), got {}",
+                        call_args.len()
+                    ),
+                ));
+            }
+            let a = self.resolve_args(call_args, line, args, level)?;
+            // The stream is patched by `number_random` once the program is final.
+            return Ok(Expr::Random {
+                kind,
+                stream: 0,
+                args: a,
+            });
+        }
+        if let Some(uf) = self.functions.get(name) {
+            if call_args.len() != uf.args.len() {
+                return Err(self.err(
+                    line,
+                    col,
+                    format!(
+                        "{name}() takes {} argument(s), got {}",
+                        uf.args.len(),
+                        call_args.len()
+                    ),
+                ));
+            }
+            let outermost = {
+                let calls = self.calls.borrow();
+                if calls.iter().any(|c| c == name) {
+                    let chain: Vec<&str> = calls.iter().map(String::as_str).chain([name]).collect();
+                    return Err(self.err(line, col, format!("function '{name}' calls itself ({}); user functions cannot be recursive", chain.join(" -> "))));
+                }
+                if calls.len() >= MAX_INLINE_DEPTH {
+                    return Err(self.err(line, col, format!("user functions call each other more than {MAX_INLINE_DEPTH} levels deep")));
+                }
+                calls.is_empty()
+            };
+            let mut inner = HashMap::new();
+            for (a, v) in uf.args.iter().zip(call_args) {
+                let before = self.nodes.get();
+                let expr = self.resolve_inner(v, line, args, level + 1)?;
+                let size = self.nodes.get() - before;
+                inner.insert(
+                    a.clone(),
+                    Arg {
+                        height: expr_height(&expr),
+                        size,
+                        expr,
+                    },
+                );
+            }
+            self.calls.borrow_mut().push(name.to_string());
+            let r = self.resolve_inner(&uf.body, line, &inner, level);
+            self.calls.borrow_mut().pop();
+            return match r {
+                // Inside the body, columns are those of the function's text:
+                // report at the call, naming the function.
+                Err(Error::Equation {
+                    message, column, ..
+                }) if outermost => Err(self.err(
+                    line,
+                    col,
+                    format!(
+                        "in function '{name}' (functions line {}, column {column}): {message}",
+                        uf.line
+                    ),
+                )),
+                r => r,
+            };
+        }
+        Err(self.err(line, col, format!("unknown function '{name}'")))
+    }
+}
+
+/// A value bound to an argument of a user function while its body is expanded.
+struct Arg {
+    expr: Expr,
+    height: usize,
+    size: usize,
+}
+
+impl Arg {
+    fn new(expr: Expr) -> Self {
+        Arg {
+            height: expr_height(&expr),
+            size: 1,
+            expr,
+        }
+    }
+}
+
+/// Height of an expression tree (bounded by [`MAX_EXPR_HEIGHT`] by construction).
+fn expr_height(e: &Expr) -> usize {
+    match e {
+        Expr::Unary(_, a) => 1 + expr_height(a),
+        Expr::Binary(_, a, b) => 1 + expr_height(a).max(expr_height(b)),
+        Expr::Call(_, a) | Expr::Random { args: a, .. } => {
+            1 + a.iter().map(expr_height).max().unwrap_or(0)
+        }
+        Expr::Select(c, a, b) => 1 + expr_height(c).max(expr_height(a)).max(expr_height(b)),
+        _ => 1,
+    }
+}
+
+/// The column of the leftmost name of an expression (1 if it has none).
+fn ast_col(a: &Ast) -> usize {
+    let mut a = a;
+    loop {
+        match a {
+            Ast::Name(_, c) | Ast::Deriv(_, c) | Ast::Call(_, _, c) => return *c,
+            Ast::Unary(_, x) | Ast::Binary(_, x, _) | Ast::If(x, _, _) => a = x,
+            Ast::Num(_) => return 1,
+        }
     }
 }
 
 fn check_name(ctx: &Ctx, name: &str, line: usize, col: usize) -> Result<()> {
-    let reserved = ["t", "dt", "pi", "sum", "if", "then", "else", "and", "or", "not", "true", "false", "True", "False", "pre", "post"];
-    if reserved.contains(&name) || Func::lookup(name).is_some() || RandomKind::lookup(name).is_some() || name.starts_with('_') {
+    let reserved = [
+        "t", "dt", "pi", "sum", "if", "then", "else", "and", "or", "not", "true", "false", "True",
+        "False", "pre", "post",
+    ];
+    if reserved.contains(&name)
+        || Func::lookup(name).is_some()
+        || RandomKind::lookup(name).is_some()
+        || name.starts_with('_')
+    {
         return Err(ctx.err(line, col, format!("'{name}' is a reserved name")));
     }
     Ok(())
@@ -277,7 +592,11 @@ fn eval_const(e: &Expr, vars: &[VarDecl]) -> f32 {
         Expr::Binary(op, a, b) => binop(*op, eval_const(a, vars), eval_const(b, vars)),
         Expr::Call(f, a) => {
             let v: Vec<f32> = a.iter().map(|x| eval_const(x, vars)).collect();
-            f.apply(v[0], v.get(1).copied().unwrap_or(0.0), v.get(2).copied().unwrap_or(0.0))
+            f.apply(
+                v[0],
+                v.get(1).copied().unwrap_or(0.0),
+                v.get(2).copied().unwrap_or(0.0),
+            )
         }
         Expr::Select(c, a, b) => {
             if eval_const(c, vars) != 0.0 {
@@ -380,15 +699,24 @@ fn split_linear(e: &Expr, is_x: &dyn Fn(&Expr) -> bool) -> Option<Linear> {
         }
         Expr::Binary(BinOp::Mul, a, b) if !a.any(is_x) => {
             let (c, r) = split_linear(b, is_x)?;
-            Some((c.map(|c| mul((**a).clone(), c)), r.map(|r| mul((**a).clone(), r))))
+            Some((
+                c.map(|c| mul((**a).clone(), c)),
+                r.map(|r| mul((**a).clone(), r)),
+            ))
         }
         Expr::Binary(BinOp::Mul, a, b) if !b.any(is_x) => {
             let (c, r) = split_linear(a, is_x)?;
-            Some((c.map(|c| mul(c, (**b).clone())), r.map(|r| mul(r, (**b).clone()))))
+            Some((
+                c.map(|c| mul(c, (**b).clone())),
+                r.map(|r| mul(r, (**b).clone())),
+            ))
         }
         Expr::Binary(BinOp::Div, a, b) if !b.any(is_x) => {
             let (c, r) = split_linear(a, is_x)?;
-            Some((c.map(|c| div(c, (**b).clone())), r.map(|r| div(r, (**b).clone()))))
+            Some((
+                c.map(|c| div(c, (**b).clone())),
+                r.map(|r| div(r, (**b).clone())),
+            ))
         }
         _ => None,
     }
@@ -400,6 +728,7 @@ struct Ode {
     method: Method,
     guard: Guard,
     line: usize,
+    col: usize,
     min: Option<Expr>,
     max: Option<Expr>,
 }
@@ -423,40 +752,100 @@ fn integrate_block(ctx: &mut Ctx, block: &[Ode], out: &mut Vec<Stmt>) -> Result<
     let dt = || Expr::Dt;
     let subst = |f: &Expr, map: &[(u32, u32)]| {
         f.map(&|e| match e {
-            Expr::Var(v) => map.iter().find(|(a, _)| a == v).map(|(_, t)| Expr::Temp(*t)),
+            Expr::Var(v) => map
+                .iter()
+                .find(|(a, _)| a == v)
+                .map(|(_, t)| Expr::Temp(*t)),
             _ => None,
         })
     };
+    // A random variable is drawn once per step: the stages of midpoint and
+    // rk4 (and the two uses of the linear split) must all see the same draw.
+    let hoisted: Vec<Ode> = block
+        .iter()
+        .map(|o| Ode {
+            f: hoist_random(ctx, &o.f, out),
+            min: o.min.clone(),
+            max: o.max.clone(),
+            ..*o
+        })
+        .collect();
+    let block = hoisted.as_slice();
     let mut stores = Vec::new();
     match method {
         Method::Explicit => {
             for o in block {
                 let k = ctx.temp();
-                out.push(Stmt::Let { temp: k, expr: o.f.clone() });
-                stores.push((o, Expr::bin(BinOp::Add, x(o), Expr::bin(BinOp::Mul, dt(), Expr::Temp(k)))));
+                out.push(Stmt::Let {
+                    temp: k,
+                    expr: o.f.clone(),
+                });
+                stores.push((
+                    o,
+                    Expr::bin(BinOp::Add, x(o), Expr::bin(BinOp::Mul, dt(), Expr::Temp(k))),
+                ));
             }
         }
         Method::Exponential | Method::Implicit => {
             for o in block {
                 let var = o.var;
                 let (b, a) = split_linear(&o.f, &|e| *e == Expr::Var(var)).ok_or_else(|| {
-                    ctx.err(o.line, 1, format!("the {} method needs an equation linear in '{}'", if method == Method::Implicit { "implicit" } else { "exponential" }, ctx.vars[var as usize].name))
+                    ctx.err(
+                        o.line,
+                        o.col,
+                        format!(
+                            "the {} method needs an equation linear in '{}'",
+                            if method == Method::Implicit {
+                                "implicit"
+                            } else {
+                                "exponential"
+                            },
+                            ctx.vars[var as usize].name
+                        ),
+                    )
                 })?;
                 let k = ctx.temp();
                 let new = match (method, b) {
                     // No dependence on x: both methods reduce to x + dt * f.
                     (_, None) => {
-                        out.push(Stmt::Let { temp: k, expr: o.f.clone() });
+                        out.push(Stmt::Let {
+                            temp: k,
+                            expr: o.f.clone(),
+                        });
                         Expr::bin(BinOp::Add, x(o), Expr::bin(BinOp::Mul, dt(), Expr::Temp(k)))
                     }
                     (Method::Exponential, Some(b)) => {
                         // f = a + b x: x relaxes to x_inf = -a/b with tau = -1/b.
-                        let x_inf = match a {
-                            Some(a) => neg(div(a, b.clone())),
+                        let x_inf = match &a {
+                            Some(a) => neg(div(a.clone(), b.clone())),
                             None => Expr::Const(0.0),
                         };
-                        let decay = Expr::bin(BinOp::Sub, Expr::Const(1.0), Expr::Call(Func::Exp, vec![Expr::bin(BinOp::Mul, dt(), b)]));
-                        out.push(Stmt::Let { temp: k, expr: Expr::bin(BinOp::Mul, decay, Expr::bin(BinOp::Sub, x_inf, x(o))) });
+                        let kd = ctx.temp();
+                        out.push(Stmt::Let {
+                            temp: kd,
+                            expr: Expr::bin(
+                                BinOp::Sub,
+                                Expr::Const(1.0),
+                                Expr::Call(Func::Exp, vec![Expr::bin(BinOp::Mul, dt(), b)]),
+                            ),
+                        });
+                        let step = Expr::bin(
+                            BinOp::Mul,
+                            Expr::Temp(kd),
+                            Expr::bin(BinOp::Sub, x_inf, x(o)),
+                        );
+                        // Where dt * b is 0 in f32 (b = 0: a conductance at
+                        // rest, say), x_inf is 0/0 or overflows and the step
+                        // would be NaN: there the solution is x + dt * a.
+                        let euler = a.map_or(Expr::Const(0.0), |a| Expr::bin(BinOp::Mul, dt(), a));
+                        out.push(Stmt::Let {
+                            temp: k,
+                            expr: Expr::Select(
+                                Box::new(Expr::bin(BinOp::Ne, Expr::Temp(kd), Expr::Const(0.0))),
+                                Box::new(step),
+                                Box::new(euler),
+                            ),
+                        });
                         Expr::bin(BinOp::Add, x(o), Expr::Temp(k))
                     }
                     (_, Some(b)) => {
@@ -465,8 +854,12 @@ fn integrate_block(ctx: &mut Ctx, block: &[Ode], out: &mut Vec<Stmt>) -> Result<
                             Some(a) => Expr::bin(BinOp::Add, x(o), Expr::bin(BinOp::Mul, dt(), a)),
                             None => x(o),
                         };
-                        let den = Expr::bin(BinOp::Sub, Expr::Const(1.0), Expr::bin(BinOp::Mul, dt(), b));
-                        out.push(Stmt::Let { temp: k, expr: Expr::bin(BinOp::Div, num, den) });
+                        let den =
+                            Expr::bin(BinOp::Sub, Expr::Const(1.0), Expr::bin(BinOp::Mul, dt(), b));
+                        out.push(Stmt::Let {
+                            temp: k,
+                            expr: Expr::bin(BinOp::Div, num, den),
+                        });
                         Expr::Temp(k)
                     }
                 };
@@ -474,21 +867,48 @@ fn integrate_block(ctx: &mut Ctx, block: &[Ode], out: &mut Vec<Stmt>) -> Result<
             }
         }
         Method::Midpoint => {
-            let k1: Vec<u32> = block.iter().map(|o| {
-                let k = ctx.temp();
-                out.push(Stmt::Let { temp: k, expr: o.f.clone() });
-                k
-            }).collect();
+            let k1: Vec<u32> = block
+                .iter()
+                .map(|o| {
+                    let k = ctx.temp();
+                    out.push(Stmt::Let {
+                        temp: k,
+                        expr: o.f.clone(),
+                    });
+                    k
+                })
+                .collect();
             let mut map = Vec::new();
             for (o, k) in block.iter().zip(&k1) {
                 let m = ctx.temp();
-                out.push(Stmt::Let { temp: m, expr: Expr::bin(BinOp::Add, x(o), Expr::bin(BinOp::Mul, Expr::bin(BinOp::Mul, Expr::Const(0.5), dt()), Expr::Temp(*k))) });
+                out.push(Stmt::Let {
+                    temp: m,
+                    expr: Expr::bin(
+                        BinOp::Add,
+                        x(o),
+                        Expr::bin(
+                            BinOp::Mul,
+                            Expr::bin(BinOp::Mul, Expr::Const(0.5), dt()),
+                            Expr::Temp(*k),
+                        ),
+                    ),
+                });
                 map.push((o.var, m));
             }
             for o in block {
                 let k2 = ctx.temp();
-                out.push(Stmt::Let { temp: k2, expr: subst(&o.f, &map) });
-                stores.push((o, Expr::bin(BinOp::Add, x(o), Expr::bin(BinOp::Mul, dt(), Expr::Temp(k2)))));
+                out.push(Stmt::Let {
+                    temp: k2,
+                    expr: subst(&o.f, &map),
+                });
+                stores.push((
+                    o,
+                    Expr::bin(
+                        BinOp::Add,
+                        x(o),
+                        Expr::bin(BinOp::Mul, dt(), Expr::Temp(k2)),
+                    ),
+                ));
             }
         }
         Method::Rk4 => {
@@ -498,16 +918,31 @@ fn integrate_block(ctx: &mut Ctx, block: &[Ode], out: &mut Vec<Stmt>) -> Result<
                 let mut k_stage = Vec::new();
                 for o in block {
                     let k = ctx.temp();
-                    let f = if stage == 0 { o.f.clone() } else { subst(&o.f, &map) };
+                    let f = if stage == 0 {
+                        o.f.clone()
+                    } else {
+                        subst(&o.f, &map)
+                    };
                     out.push(Stmt::Let { temp: k, expr: f });
                     k_stage.push(k);
                 }
                 if stage < 3 {
-                    let h = if stage < 2 { Expr::bin(BinOp::Mul, Expr::Const(0.5), dt()) } else { dt() };
+                    let h = if stage < 2 {
+                        Expr::bin(BinOp::Mul, Expr::Const(0.5), dt())
+                    } else {
+                        dt()
+                    };
                     let mut new_map = Vec::new();
                     for (o, k) in block.iter().zip(&k_stage) {
                         let s = ctx.temp();
-                        out.push(Stmt::Let { temp: s, expr: Expr::bin(BinOp::Add, x(o), Expr::bin(BinOp::Mul, h.clone(), Expr::Temp(*k))) });
+                        out.push(Stmt::Let {
+                            temp: s,
+                            expr: Expr::bin(
+                                BinOp::Add,
+                                x(o),
+                                Expr::bin(BinOp::Mul, h.clone(), Expr::Temp(*k)),
+                            ),
+                        });
                         new_map.push((o.var, s));
                     }
                     map = new_map;
@@ -516,15 +951,64 @@ fn integrate_block(ctx: &mut Ctx, block: &[Ode], out: &mut Vec<Stmt>) -> Result<
             }
             for (i, o) in block.iter().enumerate() {
                 let t = |s: usize| Expr::Temp(ks[s][i]);
-                let sum = Expr::bin(BinOp::Add, Expr::bin(BinOp::Add, Expr::bin(BinOp::Add, t(0), Expr::bin(BinOp::Mul, Expr::Const(2.0), t(1))), Expr::bin(BinOp::Mul, Expr::Const(2.0), t(2))), t(3));
-                stores.push((o, Expr::bin(BinOp::Add, x(o), Expr::bin(BinOp::Mul, Expr::bin(BinOp::Div, dt(), Expr::Const(6.0)), sum))));
+                let sum = Expr::bin(
+                    BinOp::Add,
+                    Expr::bin(
+                        BinOp::Add,
+                        Expr::bin(
+                            BinOp::Add,
+                            t(0),
+                            Expr::bin(BinOp::Mul, Expr::Const(2.0), t(1)),
+                        ),
+                        Expr::bin(BinOp::Mul, Expr::Const(2.0), t(2)),
+                    ),
+                    t(3),
+                );
+                stores.push((
+                    o,
+                    Expr::bin(
+                        BinOp::Add,
+                        x(o),
+                        Expr::bin(
+                            BinOp::Mul,
+                            Expr::bin(BinOp::Div, dt(), Expr::Const(6.0)),
+                            sum,
+                        ),
+                    ),
+                ));
             }
         }
     }
     for (o, e) in stores {
-        out.push(Stmt::Store { var: o.var, expr: clamp(e, &o.min, &o.max), guard: o.guard });
+        out.push(Stmt::Store {
+            var: o.var,
+            expr: clamp(e, &o.min, &o.max),
+            guard: o.guard,
+        });
     }
     Ok(())
+}
+
+/// Moves every random variable of `f` into a temporary computed before it.
+fn hoist_random(ctx: &mut Ctx, f: &Expr, out: &mut Vec<Stmt>) -> Expr {
+    if !f.any(&|e| matches!(e, Expr::Random { .. })) {
+        return f.clone();
+    }
+    let found = RefCell::new(Vec::new());
+    let base = ctx.n_temps;
+    let g = f.map(&|e| match e {
+        Expr::Random { .. } => {
+            let mut v = found.borrow_mut();
+            v.push(e.clone());
+            Some(Expr::Temp(base + v.len() as u32 - 1))
+        }
+        _ => None,
+    });
+    for r in found.into_inner() {
+        let k = ctx.temp();
+        out.push(Stmt::Let { temp: k, expr: r });
+    }
+    g
 }
 
 /// Gives every random variable its own stream number, in program order.
@@ -543,12 +1027,19 @@ fn number_expr(e: &Expr, next: &mut u32) -> Expr {
         Expr::Random { kind, args, .. } => {
             let s = cell.get();
             cell.set(s + 1);
-            Some(Expr::Random { kind: *kind, stream: s, args: args.iter().map(|a| {
-                let mut n = cell.get();
-                let r = number_expr(a, &mut n);
-                cell.set(n);
-                r
-            }).collect() })
+            Some(Expr::Random {
+                kind: *kind,
+                stream: s,
+                args: args
+                    .iter()
+                    .map(|a| {
+                        let mut n = cell.get();
+                        let r = number_expr(a, &mut n);
+                        cell.set(n);
+                        r
+                    })
+                    .collect(),
+            })
         }
         _ => None,
     });
@@ -562,8 +1053,16 @@ fn lhs_name(ctx: &Ctx, st: &Statement) -> Result<(String, usize, bool)> {
         Some(Ast::Name(n, c)) => Ok((n.clone(), *c, false)),
         Some(lhs) => {
             let mut derivs = Vec::new();
-            lhs.walk(&mut |a| if let Ast::Deriv(v, c) = a { derivs.push((v.clone(), *c)) });
-            st.rhs.walk(&mut |a| if let Ast::Deriv(v, c) = a { derivs.push((v.clone(), *c)) });
+            lhs.walk(&mut |a| {
+                if let Ast::Deriv(v, c) = a {
+                    derivs.push((v.clone(), *c))
+                }
+            });
+            st.rhs.walk(&mut |a| {
+                if let Ast::Deriv(v, c) = a {
+                    derivs.push((v.clone(), *c))
+                }
+            });
             match derivs.first() {
                 Some((v, c)) => {
                     if let Some((w, c2)) = derivs.iter().find(|(w, _)| w != v) {
@@ -571,7 +1070,11 @@ fn lhs_name(ctx: &Ctx, st: &Statement) -> Result<(String, usize, bool)> {
                     }
                     Ok((v.clone(), *c, true))
                 }
-                None => Err(ctx.err(st.line, 1, "the left-hand side must be a variable name or contain dX/dt")),
+                None => Err(ctx.err(
+                    st.line,
+                    1,
+                    "the left-hand side must be a variable name or contain dX/dt",
+                )),
             }
         }
         None => Err(ctx.err(st.line, 1, "expected an assignment")),
@@ -586,18 +1089,26 @@ struct EqFlags {
 }
 
 fn eq_flags(ctx: &Ctx, st: &Statement, default: Method) -> Result<EqFlags> {
-    let mut fl = EqFlags { init: None, min: None, max: None, method: default };
+    let mut fl = EqFlags {
+        init: None,
+        min: None,
+        max: None,
+        method: default,
+    };
     for f in &st.flags {
         match f {
-            Flag::Value(n, v, c) => {
-                let vv = ctx.resolve(v, st.line, &HashMap::new(), 0).map_err(|_| ctx.err(st.line, *c, format!("cannot understand the value of flag '{n}'")))?;
-                match n.as_str() {
-                    "init" => fl.init = Some(ctx.constant(v, st.line)?),
-                    "min" => fl.min = Some(vv),
-                    "max" => fl.max = Some(vv),
-                    _ => return Err(ctx.err(st.line, *c, format!("unknown flag '{n} = ...' (allowed: init, min, max)"))),
+            Flag::Value(n, v, c) => match n.as_str() {
+                "init" => fl.init = Some(ctx.constant(v, st.line, *c)?),
+                "min" => fl.min = Some(ctx.resolve(v, st.line, &HashMap::new())?),
+                "max" => fl.max = Some(ctx.resolve(v, st.line, &HashMap::new())?),
+                _ => {
+                    return Err(ctx.err(
+                        st.line,
+                        *c,
+                        format!("unknown flag '{n} = ...' (allowed: init, min, max)"),
+                    ))
                 }
-            }
+            },
             Flag::Word(w, c) => {
                 fl.method = match w.as_str() {
                     "explicit" | "euler" => Method::Explicit,
@@ -619,10 +1130,12 @@ fn eq_flags(ctx: &Ctx, st: &Statement, default: Method) -> Result<EqFlags> {
 
 fn collect_names(asts: &[&Ast], pred: &dyn Fn(&str) -> Option<String>, out: &mut Vec<String>) {
     for a in asts {
-        a.walk(&mut |n| if let Ast::Name(s, _) = n {
-            if let Some(v) = pred(s) {
-                if !out.contains(&v) {
-                    out.push(v);
+        a.walk(&mut |n| {
+            if let Ast::Name(s, _) = n {
+                if let Some(v) = pred(s) {
+                    if !out.contains(&v) {
+                        out.push(v);
+                    }
                 }
             }
         });
@@ -644,6 +1157,8 @@ pub fn analyse_neuron(model: &Neuron, constants: &HashMap<String, f32>) -> Resul
         synapse: false,
         spiking,
         n_temps: 0,
+        nodes: Cell::new(0),
+        calls: RefCell::new(Vec::new()),
     };
     ctx.parse_functions(&model.functions)?;
     ctx.parse_parameters(&model.parameters, false)?;
@@ -660,16 +1175,34 @@ pub fn analyse_neuron(model: &Neuron, constants: &HashMap<String, f32>) -> Resul
     for st in &eqs {
         let (name, col, is_ode) = lhs_name(&ctx, st)?;
         if name.contains('.') {
-            return Err(ctx.err(st.line, col, format!("'{name}': a neuron cannot assign pre./post. variables")));
+            return Err(ctx.err(
+                st.line,
+                col,
+                format!("'{name}': a neuron cannot assign pre./post. variables"),
+            ));
         }
         check_name(&ctx, &name, st.line, col)?;
         if let Some(s) = ctx.slot(&name) {
             if ctx.vars[s as usize].kind == VarKind::Parameter {
-                return Err(ctx.err(st.line, col, format!("'{name}' is a parameter; it cannot be assigned in the equations")));
+                return Err(ctx.err(
+                    st.line,
+                    col,
+                    format!("'{name}' is a parameter; it cannot be assigned in the equations"),
+                ));
             }
         } else {
-            let kind = if spiking && name.starts_with("g_") { VarKind::Conductance } else { VarKind::Variable };
-            ctx.vars.push(VarDecl { name: name.clone(), kind, locality: Locality::Local, ty: ValueType::Float, init: 0.0 });
+            let kind = if spiking && name.starts_with("g_") {
+                VarKind::Conductance
+            } else {
+                VarKind::Variable
+            };
+            ctx.vars.push(VarDecl {
+                name: name.clone(),
+                kind,
+                locality: Locality::Local,
+                ty: ValueType::Float,
+                init: 0.0,
+            });
         }
         lhs_info.push((name, col, is_ode));
     }
@@ -685,12 +1218,14 @@ pub fn analyse_neuron(model: &Neuron, constants: &HashMap<String, f32>) -> Resul
         ctx.section = "spike";
         let text = model.spike.trim();
         if text.is_empty() {
-            return Err(ctx.model_err("a spiking neuron needs a spike condition, e.g. .spike(\"v > v_thresh\")"));
+            return Err(ctx.model_err(
+                "a spiking neuron needs a spike condition, e.g. .spike(\"v > v_thresh\")",
+            ));
         }
-        let (line, col, s) = split_statements(&model.spike).into_iter().next().unwrap_or((1, 1, String::new()));
-        Some(parse_expression(&s, line, col).map_err(|e| ctx.syntax(e))?)
+        Some(ctx.single_expression(&model.spike)?)
     } else {
-        if !model.spike.trim().is_empty() || !model.reset.trim().is_empty() || refractory.is_some() {
+        if !model.spike.trim().is_empty() || !model.reset.trim().is_empty() || refractory.is_some()
+        {
             return Err(ctx.model_err("a rate-coded neuron has no spike, reset or refractory period (use Neuron::spiking())"));
         }
         None
@@ -698,27 +1233,42 @@ pub fn analyse_neuron(model: &Neuron, constants: &HashMap<String, f32>) -> Resul
     let refr_ast = match refractory {
         Some(r) => {
             ctx.section = "refractory";
-            Some(parse_expression(r, 1, 1).map_err(|e| ctx.syntax(e))?)
+            Some(ctx.single_expression(r)?)
         }
         None => None,
     };
-    if let Some(s) = &spike_ast {
+    if let Some((_, s)) = &spike_ast {
         all.push(s);
     }
     if spiking {
         let mut gs = Vec::new();
         let vars = &ctx.vars;
-        collect_names(&all, &|n| (n.starts_with("g_") && n.len() > 2 && !vars.iter().any(|v| v.name == n)).then(|| n.to_string()), &mut gs);
+        collect_names(
+            &all,
+            &|n| {
+                (n.starts_with("g_") && n.len() > 2 && !vars.iter().any(|v| v.name == n))
+                    .then(|| n.to_string())
+            },
+            &mut gs,
+        );
         for g in gs {
-            ctx.vars.push(VarDecl { name: g, kind: VarKind::Conductance, locality: Locality::Local, ty: ValueType::Float, init: 0.0 });
+            ctx.vars.push(VarDecl {
+                name: g,
+                kind: VarKind::Conductance,
+                locality: Locality::Local,
+                ty: ValueType::Float,
+                init: 0.0,
+            });
         }
     } else {
         for a in &all {
-            a.walk(&mut |n| if let Ast::Call(f, args, _) = n {
-                if f == "sum" {
-                    if let [Ast::Name(t, _)] = args.as_slice() {
-                        if !ctx.targets.contains(t) {
-                            ctx.targets.push(t.clone());
+            a.walk(&mut |n| {
+                if let Ast::Call(f, args, _) = n {
+                    if f == "sum" {
+                        if let [Ast::Name(t, _)] = args.as_slice() {
+                            if !ctx.targets.contains(t) {
+                                ctx.targets.push(t.clone());
+                            }
                         }
                     }
                 }
@@ -729,7 +1279,13 @@ pub fn analyse_neuron(model: &Neuron, constants: &HashMap<String, f32>) -> Resul
         }
     }
     let refr_slot = if refr_ast.is_some() {
-        ctx.vars.push(VarDecl { name: REFRACTORY_COUNTER.into(), kind: VarKind::Hidden, locality: Locality::Local, ty: ValueType::Float, init: 0.0 });
+        ctx.vars.push(VarDecl {
+            name: REFRACTORY_COUNTER.into(),
+            kind: VarKind::Hidden,
+            locality: Locality::Local,
+            ty: ValueType::Float,
+            init: 0.0,
+        });
         Some(ctx.vars.len() as u32 - 1)
     } else {
         None
@@ -739,13 +1295,19 @@ pub fn analyse_neuron(model: &Neuron, constants: &HashMap<String, f32>) -> Resul
     let mut update = Vec::new();
     let mut pending: Vec<Ode> = Vec::new();
     for (st, (name, col, is_ode)) in eqs.iter().zip(&lhs_info) {
-        let slot = ctx.slot(name).ok_or_else(|| ctx.err(st.line, *col, "internal: undeclared variable"))?;
+        let slot = ctx
+            .slot(name)
+            .ok_or_else(|| ctx.err(st.line, *col, "internal: undeclared variable"))?;
         let fl = eq_flags(&ctx, st, Method::Explicit)?;
         if let Some(i) = fl.init {
             ctx.vars[slot as usize].init = i;
         }
         let is_cond = ctx.vars[slot as usize].kind == VarKind::Conductance;
-        let guard = if refr_slot.is_some() && !is_cond { Guard::NotRefractory } else { Guard::Always };
+        let guard = if refr_slot.is_some() && !is_cond {
+            Guard::NotRefractory
+        } else {
+            Guard::Always
+        };
         if *is_ode {
             if st.op != AssignOp::Set {
                 return Err(ctx.err(st.line, *col, "an ODE is written with '='"));
@@ -753,14 +1315,25 @@ pub fn analyse_neuron(model: &Neuron, constants: &HashMap<String, f32>) -> Resul
             let mark = |a: &Ast, ctx: &Ctx| -> Result<Expr> {
                 // Resolve with the derivative replaced by a marker slot.
                 let mut args = HashMap::new();
-                args.insert(format!("\u{0}d{name}"), Expr::Temp(DERIV_MARK));
+                args.insert(format!("\u{0}d{name}"), Arg::new(Expr::Temp(DERIV_MARK)));
                 let a = replace_deriv(a, name);
-                ctx.resolve(&a, st.line, &args, 0)
+                ctx.resolve(&a, st.line, &args)
             };
-            let lhs = st.lhs.as_ref().map(|l| mark(l, &ctx)).transpose()?.unwrap_or(Expr::Const(0.0));
+            let lhs = st
+                .lhs
+                .as_ref()
+                .map(|l| mark(l, &ctx))
+                .transpose()?
+                .unwrap_or(Expr::Const(0.0));
             let rhs = mark(&st.rhs, &ctx)?;
             let is_d = |e: &Expr| *e == Expr::Temp(DERIV_MARK);
-            let not_linear = || ctx.err(st.line, *col, format!("the equation is not linear in d{name}/dt"));
+            let not_linear = || {
+                ctx.err(
+                    st.line,
+                    *col,
+                    format!("the equation is not linear in d{name}/dt"),
+                )
+            };
             let (cl, rl) = split_linear(&lhs, &is_d).ok_or_else(not_linear)?;
             let (cr, rr) = split_linear(&rhs, &is_d).ok_or_else(not_linear)?;
             let den = sub_opt(cl, cr).ok_or_else(not_linear)?;
@@ -769,7 +1342,16 @@ pub fn analyse_neuron(model: &Neuron, constants: &HashMap<String, f32>) -> Resul
             if !pending.is_empty() && pending[0].method != fl.method {
                 integrate_block(&mut ctx, &std::mem::take(&mut pending), &mut update)?;
             }
-            pending.push(Ode { var: slot, f, method: fl.method, guard, line: st.line, min: fl.min, max: fl.max });
+            pending.push(Ode {
+                var: slot,
+                f,
+                method: fl.method,
+                guard,
+                line: st.line,
+                col: *col,
+                min: fl.min,
+                max: fl.max,
+            });
         } else {
             if !pending.is_empty() {
                 integrate_block(&mut ctx, &std::mem::take(&mut pending), &mut update)?;
@@ -777,9 +1359,13 @@ pub fn analyse_neuron(model: &Neuron, constants: &HashMap<String, f32>) -> Resul
             if fl.method != Method::Explicit {
                 return Err(ctx.err(st.line, *col, "an integration method only applies to ODEs"));
             }
-            let rhs = ctx.resolve(&st.rhs, st.line, &HashMap::new(), 0)?;
+            let rhs = ctx.resolve(&st.rhs, st.line, &HashMap::new())?;
             let e = combine(st.op, Expr::Var(slot), rhs);
-            update.push(Stmt::Store { var: slot, expr: clamp(e, &fl.min, &fl.max), guard: Guard::Always });
+            update.push(Stmt::Store {
+                var: slot,
+                expr: clamp(e, &fl.min, &fl.max),
+                guard: Guard::Always,
+            });
         }
     }
     if !pending.is_empty() {
@@ -789,9 +1375,12 @@ pub fn analyse_neuron(model: &Neuron, constants: &HashMap<String, f32>) -> Resul
     number_random(&mut update, &mut n_random);
 
     let spike = match spike_ast {
-        Some(a) => {
+        Some((line, a)) => {
             ctx.section = "spike";
-            let mut e = vec![Stmt::Let { temp: 0, expr: ctx.resolve(&a, 1, &HashMap::new(), 0)? }];
+            let mut e = vec![Stmt::Let {
+                temp: 0,
+                expr: ctx.resolve(&a, line, &HashMap::new())?,
+            }];
             number_random(&mut e, &mut n_random);
             match e.pop() {
                 Some(Stmt::Let { expr, .. }) => Some(expr),
@@ -807,21 +1396,35 @@ pub fn analyse_neuron(model: &Neuron, constants: &HashMap<String, f32>) -> Resul
         if is_ode {
             return Err(ctx.err(st.line, col, "a reset cannot contain an ODE"));
         }
-        let slot = ctx.slot(&name).ok_or_else(|| ctx.err(st.line, col, format!("unknown variable '{name}' in the reset")))?;
+        let slot = ctx.slot(&name).ok_or_else(|| {
+            ctx.err(
+                st.line,
+                col,
+                format!("unknown variable '{name}' in the reset"),
+            )
+        })?;
         if ctx.vars[slot as usize].kind == VarKind::Parameter {
-            return Err(ctx.err(st.line, col, format!("'{name}' is a parameter; a reset cannot change it")));
+            return Err(ctx.err(
+                st.line,
+                col,
+                format!("'{name}' is a parameter; a reset cannot change it"),
+            ));
         }
         if !st.flags.is_empty() {
             return Err(ctx.err(st.line, col, "a reset statement takes no flags"));
         }
-        let rhs = ctx.resolve(&st.rhs, st.line, &HashMap::new(), 0)?;
-        reset.push(Stmt::Store { var: slot, expr: combine(st.op, Expr::Var(slot), rhs), guard: Guard::Always });
+        let rhs = ctx.resolve(&st.rhs, st.line, &HashMap::new())?;
+        reset.push(Stmt::Store {
+            var: slot,
+            expr: combine(st.op, Expr::Var(slot), rhs),
+            guard: Guard::Always,
+        });
     }
     number_random(&mut reset, &mut n_random);
     let refractory = match (refr_ast, refr_slot) {
-        (Some(a), Some(slot)) => {
+        (Some((line, a)), Some(slot)) => {
             ctx.section = "refractory";
-            let e = ctx.resolve(&a, 1, &HashMap::new(), 0)?;
+            let e = ctx.resolve(&a, line, &HashMap::new())?;
             if e.any(&|x| matches!(x, Expr::Random { .. })) {
                 return Err(ctx.model_err("the refractory period cannot be random"));
             }
@@ -835,7 +1438,9 @@ pub fn analyse_neuron(model: &Neuron, constants: &HashMap<String, f32>) -> Resul
         .enumerate()
         .filter(|(_, v)| v.kind == VarKind::Conductance)
         .map(|(i, v)| {
-            let governed = update.iter().any(|s| matches!(s, Stmt::Store { var, .. } if *var == i as u32));
+            let governed = update
+                .iter()
+                .any(|s| matches!(s, Stmt::Store { var, .. } if *var == i as u32));
             (v.name[2..].to_string(), i as u32, governed)
         })
         .collect();
@@ -868,9 +1473,21 @@ fn replace_deriv(a: &Ast, var: &str) -> Ast {
     match a {
         Ast::Deriv(v, c) if v == var => Ast::Name(format!("\u{0}d{var}"), *c),
         Ast::Unary(op, x) => Ast::Unary(*op, Box::new(replace_deriv(x, var))),
-        Ast::Binary(op, x, y) => Ast::Binary(*op, Box::new(replace_deriv(x, var)), Box::new(replace_deriv(y, var))),
-        Ast::Call(n, args, c) => Ast::Call(n.clone(), args.iter().map(|x| replace_deriv(x, var)).collect(), *c),
-        Ast::If(x, y, z) => Ast::If(Box::new(replace_deriv(x, var)), Box::new(replace_deriv(y, var)), Box::new(replace_deriv(z, var))),
+        Ast::Binary(op, x, y) => Ast::Binary(
+            *op,
+            Box::new(replace_deriv(x, var)),
+            Box::new(replace_deriv(y, var)),
+        ),
+        Ast::Call(n, args, c) => Ast::Call(
+            n.clone(),
+            args.iter().map(|x| replace_deriv(x, var)).collect(),
+            *c,
+        ),
+        Ast::If(x, y, z) => Ast::If(
+            Box::new(replace_deriv(x, var)),
+            Box::new(replace_deriv(y, var)),
+            Box::new(replace_deriv(z, var)),
+        ),
         a => a.clone(),
     }
 }
@@ -889,6 +1506,8 @@ pub fn analyse_synapse(model: &Synapse, constants: &HashMap<String, f32>) -> Res
         synapse: true,
         spiking: false,
         n_temps: 0,
+        nodes: Cell::new(0),
+        calls: RefCell::new(Vec::new()),
     };
     ctx.parse_functions(&model.functions)?;
     ctx.parse_parameters(&model.parameters, true)?;
@@ -905,15 +1524,38 @@ pub fn analyse_synapse(model: &Synapse, constants: &HashMap<String, f32>) -> Res
         });
     }
     match ctx.slot("w") {
-        Some(s) => ctx.vars[s as usize].kind = VarKind::Variable,
-        None => ctx.vars.insert(0, VarDecl { name: "w".into(), kind: VarKind::Variable, locality: Locality::Local, ty: ValueType::Float, init: 0.0 }),
+        Some(s) => {
+            if ctx.vars[s as usize].locality == Locality::Global {
+                return Err(ctx.model_err(
+                    "'w' is the weight of each synapse: it cannot be shared by the projection",
+                ));
+            }
+            ctx.vars[s as usize].kind = VarKind::Variable;
+        }
+        None => ctx.vars.insert(
+            0,
+            VarDecl {
+                name: "w".into(),
+                kind: VarKind::Variable,
+                locality: Locality::Local,
+                ty: ValueType::Float,
+                init: 0.0,
+            },
+        ),
     }
     ctx.section = "psp";
-    let psp_text = if model.psp.trim().is_empty() { "w * pre.r" } else { model.psp.as_str() };
-    let (pl, pc, ps) = split_statements(psp_text).into_iter().next().unwrap_or((1, 1, "0".into()));
-    let psp_ast = parse_expression(&ps, pl, pc).map_err(|e| ctx.syntax(e))?;
+    let psp_text = if model.psp.trim().is_empty() {
+        "w * pre.r"
+    } else {
+        model.psp.as_str()
+    };
+    let (pl, psp_ast) = ctx.single_expression(psp_text)?;
     ctx.section = "pre_spike";
-    let pre_text = if model.pre_spike.trim().is_empty() { "g_target += w" } else { model.pre_spike.as_str() };
+    let pre_text = if model.pre_spike.trim().is_empty() {
+        "g_target += w"
+    } else {
+        model.pre_spike.as_str()
+    };
     let pre_stmts = ctx.statements(pre_text, false)?;
     let mut asts: Vec<&Ast> = vec![&psp_ast];
     for s in &pre_stmts {
@@ -921,12 +1563,23 @@ pub fn analyse_synapse(model: &Synapse, constants: &HashMap<String, f32>) -> Res
     }
     let mut pre_refs = Vec::new();
     let mut post_refs = Vec::new();
-    collect_names(&asts, &|n| n.strip_prefix("pre.").map(str::to_string), &mut pre_refs);
-    collect_names(&asts, &|n| n.strip_prefix("post.").map(str::to_string), &mut post_refs);
+    collect_names(
+        &asts,
+        &|n| n.strip_prefix("pre.").map(str::to_string),
+        &mut pre_refs,
+    );
+    collect_names(
+        &asts,
+        &|n| n.strip_prefix("post.").map(str::to_string),
+        &mut post_refs,
+    );
     ctx.pre_refs = pre_refs;
     ctx.post_refs = post_refs;
     ctx.section = "psp";
-    let mut psp = vec![Stmt::Let { temp: 0, expr: ctx.resolve(&psp_ast, pl, &HashMap::new(), 0)? }];
+    let mut psp = vec![Stmt::Let {
+        temp: 0,
+        expr: ctx.resolve(&psp_ast, pl, &HashMap::new())?,
+    }];
     let mut n_random = 0;
     number_random(&mut psp, &mut n_random);
     let psp = match psp.pop() {
@@ -936,28 +1589,48 @@ pub fn analyse_synapse(model: &Synapse, constants: &HashMap<String, f32>) -> Res
     let w = ctx.slot("w").unwrap_or(0);
     let r = ctx.pre_refs.iter().position(|x| x == "r").map(|i| i as u32);
     let psp_is_weighted_rate = r.is_some_and(|r| {
-        psp == Expr::bin(BinOp::Mul, Expr::Var(w), Expr::Pre(r)) || psp == Expr::bin(BinOp::Mul, Expr::Pre(r), Expr::Var(w))
+        psp == Expr::bin(BinOp::Mul, Expr::Var(w), Expr::Pre(r))
+            || psp == Expr::bin(BinOp::Mul, Expr::Pre(r), Expr::Var(w))
     });
     ctx.section = "pre_spike";
     let mut pre_spike = Vec::new();
     for st in &pre_stmts {
         let (name, col) = match &st.lhs {
             Some(Ast::Name(n, c)) => (n.clone(), *c),
-            _ => return Err(ctx.err(st.line, 1, "expected 'g_target += ...' or an assignment to a synapse variable")),
+            _ => {
+                return Err(ctx.err(
+                    st.line,
+                    1,
+                    "expected 'g_target += ...' or an assignment to a synapse variable",
+                ))
+            }
         };
-        let rhs = ctx.resolve(&st.rhs, st.line, &HashMap::new(), 0)?;
+        let rhs = ctx.resolve(&st.rhs, st.line, &HashMap::new())?;
         if name == "g_target" || name == "post.g_target" {
             let e = match st.op {
                 AssignOp::Add => rhs,
                 AssignOp::Sub => neg(rhs),
-                _ => return Err(ctx.err(st.line, col, "g_target can only be changed with '+=' or '-='")),
+                _ => {
+                    return Err(ctx.err(
+                        st.line,
+                        col,
+                        "g_target can only be changed with '+=' or '-='",
+                    ))
+                }
             };
             pre_spike.push(EventStmt::AddConductance(e));
         } else if let Some(s) = ctx.slot(&name) {
             if ctx.vars[s as usize].kind == VarKind::Parameter {
-                return Err(ctx.err(st.line, col, format!("'{name}' is a parameter; pre_spike cannot change it")));
+                return Err(ctx.err(
+                    st.line,
+                    col,
+                    format!("'{name}' is a parameter; pre_spike cannot change it"),
+                ));
             }
-            pre_spike.push(EventStmt::Store { var: s, expr: combine(st.op, Expr::Var(s), rhs) });
+            pre_spike.push(EventStmt::Store {
+                var: s,
+                expr: combine(st.op, Expr::Var(s), rhs),
+            });
         } else {
             return Err(ctx.err(st.line, col, format!("unknown variable '{name}' in pre_spike (use g_target for the post-synaptic conductance)")));
         }

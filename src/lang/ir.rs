@@ -361,7 +361,10 @@ pub struct NeuronIr {
 impl NeuronIr {
     /// The slot of a variable by name.
     pub fn slot(&self, name: &str) -> Option<u32> {
-        self.vars.iter().position(|v| v.name == name).map(|i| i as u32)
+        self.vars
+            .iter()
+            .position(|v| v.name == name)
+            .map(|i| i as u32)
     }
 
     /// Names of the slots a user may read and write (hidden ones excluded).
@@ -425,7 +428,9 @@ impl SynapseIr {
         if spiking_pre {
             for s in &self.pre_spike {
                 match s {
-                    EventStmt::AddConductance(e) | EventStmt::Store { expr: e, .. } => e.walk(&mut visit),
+                    EventStmt::AddConductance(e) | EventStmt::Store { expr: e, .. } => {
+                        e.walk(&mut visit)
+                    }
                 }
             }
         } else {
@@ -438,6 +443,9 @@ impl SynapseIr {
 
     /// The slot of a variable by name.
     pub fn slot(&self, name: &str) -> Option<u32> {
-        self.vars.iter().position(|v| v.name == name).map(|i| i as u32)
+        self.vars
+            .iter()
+            .position(|v| v.name == name)
+            .map(|i| i as u32)
     }
 }

@@ -38,7 +38,8 @@ fn lex(text: &str, line: usize, col0: usize) -> Result<Vec<(Tok, usize)>, Syntax
             i += 1;
             continue;
         }
-        if c.is_ascii_digit() || (c == '.' && chars.get(i + 1).is_some_and(|d| d.is_ascii_digit())) {
+        if c.is_ascii_digit() || (c == '.' && chars.get(i + 1).is_some_and(|d| d.is_ascii_digit()))
+        {
             let start = i;
             while i < chars.len() && (chars[i].is_ascii_digit() || chars[i] == '.') {
                 i += 1;
@@ -70,7 +71,9 @@ fn lex(text: &str, line: usize, col0: usize) -> Result<Vec<(Tok, usize)>, Syntax
                 && (chars[i].is_alphanumeric()
                     || chars[i] == '_'
                     || (chars[i] == '.'
-                        && chars.get(i + 1).is_some_and(|d| d.is_alphabetic() || *d == '_')))
+                        && chars
+                            .get(i + 1)
+                            .is_some_and(|d| d.is_alphabetic() || *d == '_')))
             {
                 i += 1;
             }
@@ -100,12 +103,21 @@ struct Parser {
     toks: Vec<(Tok, usize)>,
     pos: usize,
     line: usize,
+    /// Nesting of the recursive descent (parentheses, unary operators, ...).
     depth: usize,
+    /// An upper bound of the height of the tree being built: nesting plus the
+    /// operators of the chains (`a + b + c ...`) still open.
+    height: usize,
 }
 
-// Deep nesting is legal but a fuzzer can build it; past this the parser
-// reports an error instead of overflowing the stack.
-const MAX_DEPTH: usize = 200;
+// Deep nesting and very long chains are legal but a fuzzer can build them;
+// past these the parser reports an error instead of overflowing the stack
+// (of the parser here, or of the recursive passes over the tree later,
+// also in debug builds with 2 MiB thread stacks).
+const MAX_DEPTH: usize = 64;
+// Largest height of an expression tree (see `Parser::height`).
+const MAX_HEIGHT: usize = 200;
+const TOO_DEEP: &str = "expression nested too deeply or too long (split it into several equations)";
 
 impl Parser {
     fn peek(&self) -> &Tok {
@@ -128,6 +140,28 @@ impl Parser {
             message: message.into(),
         })
     }
+    /// Enters one level of recursion.
+    fn enter(&mut self) -> Result<(), SyntaxError> {
+        self.depth += 1;
+        self.height += 1;
+        if self.depth > MAX_DEPTH || self.height > MAX_HEIGHT {
+            return self.err(TOO_DEEP);
+        }
+        Ok(())
+    }
+    fn leave(&mut self) {
+        self.depth -= 1;
+        self.height -= 1;
+    }
+    /// One more operator in a left-associative chain (undone by the caller
+    /// with `height -= n` when the chain ends).
+    fn chain(&mut self) -> Result<(), SyntaxError> {
+        self.height += 1;
+        if self.height > MAX_HEIGHT {
+            return self.err(TOO_DEEP);
+        }
+        Ok(())
+    }
     fn is_op(&self, op: &str) -> bool {
         matches!(self.peek(), Tok::Op(o) if *o == op)
     }
@@ -145,10 +179,7 @@ impl Parser {
     }
 
     fn expr(&mut self) -> Result<Ast, SyntaxError> {
-        self.depth += 1;
-        if self.depth > MAX_DEPTH {
-            return self.err("expression nested too deeply");
-        }
+        self.enter()?;
         let r = if self.is_word("if") {
             self.next();
             let c = self.expr()?;
@@ -166,39 +197,42 @@ impl Parser {
         } else {
             self.or()
         };
-        self.depth -= 1;
+        self.leave();
         r
     }
 
     fn or(&mut self) -> Result<Ast, SyntaxError> {
         let mut a = self.and()?;
+        let h = self.height;
         while self.is_word("or") {
+            self.chain()?;
             self.next();
             let b = self.and()?;
             a = Ast::Binary(BinOp::Or, Box::new(a), Box::new(b));
         }
+        self.height = h;
         Ok(a)
     }
 
     fn and(&mut self) -> Result<Ast, SyntaxError> {
         let mut a = self.not()?;
+        let h = self.height;
         while self.is_word("and") {
+            self.chain()?;
             self.next();
             let b = self.not()?;
             a = Ast::Binary(BinOp::And, Box::new(a), Box::new(b));
         }
+        self.height = h;
         Ok(a)
     }
 
     fn not(&mut self) -> Result<Ast, SyntaxError> {
         if self.is_word("not") {
             self.next();
-            self.depth += 1;
-            if self.depth > MAX_DEPTH {
-                return self.err("expression nested too deeply");
-            }
+            self.enter()?;
             let a = self.not()?;
-            self.depth -= 1;
+            self.leave();
             return Ok(Ast::Unary(UnOp::Not, Box::new(a)));
         }
         self.cmp()
@@ -216,18 +250,25 @@ impl Parser {
             _ => return Ok(a),
         };
         self.next();
+        self.chain()?;
         let b = self.add()?;
+        self.height -= 1;
         Ok(Ast::Binary(op, Box::new(a), Box::new(b)))
     }
 
     fn add(&mut self) -> Result<Ast, SyntaxError> {
         let mut a = self.mul()?;
+        let h = self.height;
         loop {
             let op = match self.peek() {
                 Tok::Op("+") => BinOp::Add,
                 Tok::Op("-") => BinOp::Sub,
-                _ => return Ok(a),
+                _ => {
+                    self.height = h;
+                    return Ok(a);
+                }
             };
+            self.chain()?;
             self.next();
             let b = self.mul()?;
             a = Ast::Binary(op, Box::new(a), Box::new(b));
@@ -236,13 +277,18 @@ impl Parser {
 
     fn mul(&mut self) -> Result<Ast, SyntaxError> {
         let mut a = self.unary()?;
+        let h = self.height;
         loop {
             let op = match self.peek() {
                 Tok::Op("*") => BinOp::Mul,
                 Tok::Op("/") => BinOp::Div,
                 Tok::Op("%") => BinOp::Rem,
-                _ => return Ok(a),
+                _ => {
+                    self.height = h;
+                    return Ok(a);
+                }
             };
+            self.chain()?;
             self.next();
             let b = self.unary()?;
             a = Ast::Binary(op, Box::new(a), Box::new(b));
@@ -253,12 +299,9 @@ impl Parser {
         if self.is_op("-") || self.is_op("+") {
             let neg = self.is_op("-");
             self.next();
-            self.depth += 1;
-            if self.depth > MAX_DEPTH {
-                return self.err("expression nested too deeply");
-            }
+            self.enter()?;
             let a = self.unary()?;
-            self.depth -= 1;
+            self.leave();
             return Ok(if neg {
                 Ast::Unary(UnOp::Neg, Box::new(a))
             } else {
@@ -274,12 +317,9 @@ impl Parser {
             self.next();
             // Right-associative, and binds tighter than a unary minus on its left:
             // -x^2 is -(x^2), as in Python.
-            self.depth += 1;
-            if self.depth > MAX_DEPTH {
-                return self.err("expression nested too deeply");
-            }
+            self.enter()?;
             let e = self.unary()?;
-            self.depth -= 1;
+            self.leave();
             return Ok(Ast::Binary(BinOp::Pow, Box::new(base), Box::new(e)));
         }
         Ok(base)
@@ -395,6 +435,7 @@ pub fn parse_expression(text: &str, line: usize, col0: usize) -> Result<Ast, Syn
         pos: 0,
         line,
         depth: 0,
+        height: 0,
     };
     let e = p.expr()?;
     if !matches!(p.peek(), Tok::End) {
@@ -418,6 +459,7 @@ pub fn parse_statement(
         pos: 0,
         line,
         depth: 0,
+        height: 0,
     };
     let first = p.expr()?;
     let op = match p.peek() {
@@ -500,9 +542,16 @@ mod tests {
 
     #[test]
     fn precedence_and_derivatives() {
-        let st = parse_statement("tau * dv/dt = -v + 2^3^2 : init = -65.0, exponential", 1, 1, false)
-            .unwrap();
-        assert!(matches!(st.lhs, Some(Ast::Binary(BinOp::Mul, _, ref d)) if matches!(**d, Ast::Deriv(ref n, _) if n == "v")));
+        let st = parse_statement(
+            "tau * dv/dt = -v + 2^3^2 : init = -65.0, exponential",
+            1,
+            1,
+            false,
+        )
+        .unwrap();
+        assert!(
+            matches!(st.lhs, Some(Ast::Binary(BinOp::Mul, _, ref d)) if matches!(**d, Ast::Deriv(ref n, _) if n == "v"))
+        );
         assert_eq!(st.flags.len(), 2);
         // 2^3^2 is right associative: 2^(3^2)
         match rhs("x = 2^3^2") {
@@ -516,10 +565,18 @@ mod tests {
         assert!(matches!(rhs("y = -x^2"), Ast::Unary(UnOp::Neg, _)));
         assert!(matches!(rhs("y = if a > 1 then 2 else 3"), Ast::If(..)));
         assert!(matches!(rhs("y = ite(a, 2, 3)"), Ast::If(..)));
-        assert!(matches!(rhs("y = a and not b or c"), Ast::Binary(BinOp::Or, _, _)));
+        assert!(matches!(
+            rhs("y = a and not b or c"),
+            Ast::Binary(BinOp::Or, _, _)
+        ));
         // `dx / dtau` is a division, not a derivative.
-        assert!(matches!(rhs("y = dx / dtau"), Ast::Binary(BinOp::Div, _, _)));
-        assert!(matches!(rhs("y = pre.r * w"), Ast::Binary(BinOp::Mul, ref a, _) if matches!(**a, Ast::Name(ref n, _) if n == "pre.r")));
+        assert!(matches!(
+            rhs("y = dx / dtau"),
+            Ast::Binary(BinOp::Div, _, _)
+        ));
+        assert!(
+            matches!(rhs("y = pre.r * w"), Ast::Binary(BinOp::Mul, ref a, _) if matches!(**a, Ast::Name(ref n, _) if n == "pre.r"))
+        );
         assert_eq!(rhs("y = 1.5e-3"), Ast::Num(1.5e-3));
     }
 

@@ -266,7 +266,13 @@ mod tests {
             };
             assert!(!all_uniform, "vector op over uniform operands: {op:?}");
             // Division by a parameter became a multiplication by its reciprocal.
-            assert!(!matches!(op, Op::Bin(crate::lang::ir::BinOp::Div, _, _, Src::Scalar(_))), "{op:?}");
+            assert!(
+                !matches!(
+                    op,
+                    Op::Bin(crate::lang::ir::BinOp::Div, _, _, Src::Scalar(_))
+                ),
+                "{op:?}"
+            );
         }
         assert!(k.spike_reg.is_some());
     }
