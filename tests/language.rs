@@ -396,6 +396,11 @@ fn operators_functions_and_keywords() {
             "round(2.4) + 10*round(2.6) + 100*round(-2.6)",
             2.0 + 30.0 - 300.0,
         ),
+        // Halves round away from zero, as C's round() in ANNarchy's code.
+        (
+            "round(2.5) + 10*round(-2.5) + 100*round(0.5)",
+            3.0 - 30.0 + 100.0,
+        ),
         ("floor(b) + 10*floor(-b)", 2.0 - 30.0),
         ("ceil(b) + 10*ceil(-b)", 3.0 - 20.0),
         ("pi", std::f64::consts::PI),

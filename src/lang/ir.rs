@@ -41,7 +41,7 @@ pub enum Func {
     Pos,
     /// min(x, 0)
     Neg,
-    /// round half to even (as WGSL's `round`)
+    /// round half away from zero (C's `round`, as ANNarchy's generated code)
     Round,
     /// floor
     Floor,
@@ -113,7 +113,7 @@ impl Func {
             Cosh => a.cosh(),
             Pos => a.max(0.0),
             Neg => a.min(0.0),
-            Round => a.round_ties_even(),
+            Round => a.round(),
             Floor => a.floor(),
             Ceil => a.ceil(),
             Sign => {

@@ -490,7 +490,7 @@ fn run_any(prog: &Program, regs: &mut Regs, frame: &mut Frame, n: usize) {
                         Func::Sqrt => map1(o, &a, f32::sqrt),
                         Func::Abs => map1(o, &a, f32::abs),
                         Func::Tanh => map1(o, &a, f32::tanh),
-                        Func::Round => map1(o, &a, f32::round_ties_even),
+                        Func::Round => map1(o, &a, f32::round),
                         Func::Floor => map1(o, &a, f32::floor),
                         Func::Pos => map1(o, &a, |x| x.max(0.0)),
                         Func::Neg => map1(o, &a, |x| x.min(0.0)),
