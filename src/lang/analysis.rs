@@ -60,6 +60,24 @@ struct Ctx<'a> {
 }
 
 impl<'a> Ctx<'a> {
+    fn new(model: &str, constants: &'a HashMap<String, f32>, synapse: bool, spiking: bool) -> Self {
+        Ctx {
+            model: model.to_string(),
+            section: "parameters",
+            constants,
+            functions: HashMap::new(),
+            vars: Vec::new(),
+            targets: Vec::new(),
+            pre_refs: Vec::new(),
+            post_refs: Vec::new(),
+            synapse,
+            spiking,
+            n_temps: 0,
+            nodes: Cell::new(0),
+            calls: RefCell::new(Vec::new()),
+        }
+    }
+
     fn err(&self, line: usize, column: usize, message: impl Into<String>) -> Error {
         Error::Equation {
             model: self.model.clone(),
@@ -1145,21 +1163,7 @@ fn collect_names(asts: &[&Ast], pred: &dyn Fn(&str) -> Option<String>, out: &mut
 /// Analyses a neuron model into its IR. `constants` are the network's constants.
 pub fn analyse_neuron(model: &Neuron, constants: &HashMap<String, f32>) -> Result<NeuronIr> {
     let spiking = model.kind == NeuronKind::Spiking;
-    let mut ctx = Ctx {
-        model: model.name.clone(),
-        section: "parameters",
-        constants,
-        functions: HashMap::new(),
-        vars: Vec::new(),
-        targets: Vec::new(),
-        pre_refs: Vec::new(),
-        post_refs: Vec::new(),
-        synapse: false,
-        spiking,
-        n_temps: 0,
-        nodes: Cell::new(0),
-        calls: RefCell::new(Vec::new()),
-    };
+    let mut ctx = Ctx::new(&model.name, constants, false, spiking);
     ctx.parse_functions(&model.functions)?;
     ctx.parse_parameters(&model.parameters, false)?;
     let refractory = model.refractory.as_deref().filter(|r| !r.trim().is_empty());
@@ -1494,21 +1498,7 @@ fn replace_deriv(a: &Ast, var: &str) -> Ast {
 
 /// Analyses a synapse model into its IR.
 pub fn analyse_synapse(model: &Synapse, constants: &HashMap<String, f32>) -> Result<SynapseIr> {
-    let mut ctx = Ctx {
-        model: model.name.clone(),
-        section: "parameters",
-        constants,
-        functions: HashMap::new(),
-        vars: Vec::new(),
-        targets: Vec::new(),
-        pre_refs: Vec::new(),
-        post_refs: Vec::new(),
-        synapse: true,
-        spiking: false,
-        n_temps: 0,
-        nodes: Cell::new(0),
-        calls: RefCell::new(Vec::new()),
-    };
+    let mut ctx = Ctx::new(&model.name, constants, true, false);
     ctx.parse_functions(&model.functions)?;
     ctx.parse_parameters(&model.parameters, true)?;
     if !model.equations.trim().is_empty() {

@@ -222,18 +222,15 @@ impl CpuEngine {
             delays.sort_unstable();
             delays.dedup();
             let max_d = delays.last().copied().unwrap_or(1) as usize;
-            let pre_ref_slots: Vec<usize> = pr
-                .ir
-                .pre_refs
-                .iter()
-                .map(|r| pre_ir.slot(r).unwrap_or(0) as usize)
-                .collect();
-            let post_ref_slots: Vec<usize> = pr
-                .ir
-                .post_refs
-                .iter()
-                .map(|r| post_ir.slot(r).unwrap_or(0) as usize)
-                .collect();
+            // Names the projection does not use may be missing from a model
+            // (the builder checked the ones it uses); they bind to slot 0.
+            let slots = |refs: &[String], ir: &NeuronIr| -> Vec<usize> {
+                refs.iter()
+                    .map(|r| ir.slot(r).unwrap_or(0) as usize)
+                    .collect()
+            };
+            let pre_ref_slots = slots(&pr.ir.pre_refs, pre_ir);
+            let post_ref_slots = slots(&pr.ir.post_refs, post_ir);
             let ps = &mut pops[pre];
             match kind {
                 ProjKind::Spike { .. } => ps.hist_depth = ps.hist_depth.max(max_d),
