@@ -442,16 +442,19 @@ impl<'a> Ctx<'a> {
                 _ => Err(self.err(line, col, "sum() takes one target name, e.g. sum(exc)")),
             };
         }
+        let arity_err = |arity: usize| {
+            self.err(
+                line,
+                col,
+                format!(
+                    "{name}() takes {arity} argument(s), got {}",
+                    call_args.len()
+                ),
+            )
+        };
         if let Some((f, arity)) = Func::lookup(name) {
             if call_args.len() != arity {
-                return Err(self.err(
-                    line,
-                    col,
-                    format!(
-                        "{name}() takes {arity} argument(s), got {}",
-                        call_args.len()
-                    ),
-                ));
+                return Err(arity_err(arity));
             }
             let mut a = self.resolve_args(call_args, line, args, level)?;
             return Ok(match f {
@@ -465,14 +468,7 @@ impl<'a> Ctx<'a> {
         }
         if let Some((kind, arity)) = RandomKind::lookup(name) {
             if call_args.len() != arity {
-                return Err(self.err(
-                    line,
-                    col,
-                    format!(
-                        "{name}() takes {arity} argument(s), got {}",
-                        call_args.len()
-                    ),
-                ));
+                return Err(arity_err(arity));
             }
             let a = self.resolve_args(call_args, line, args, level)?;
             // The stream is patched by `number_random` once the program is final.

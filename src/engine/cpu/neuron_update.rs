@@ -7,7 +7,7 @@
 
 use rayon::prelude::*;
 
-use super::vm::{self, Binder, Frame, Program, Regs, Src, CHUNK};
+use super::vm::{self, Binder, Program, Src, CHUNK};
 use crate::lang::ir::{BinOp, Expr, Func, Guard, Locality, NeuronIr, Stmt};
 
 /// Below this many neurons a population is updated on one thread: the
@@ -197,35 +197,26 @@ pub fn neuron_update(
         }
     }
     let run_task = |(start, mut task): (usize, Vec<&mut [f32]>)| -> Vec<u32> {
-        Regs::with(k.prog.n_regs, |regs| {
-            let mut spikes = Vec::new();
-            let len = task.first().map_or(0, |a| a.len());
-            let mut off = 0;
-            while off < len {
-                let m = CHUNK.min(len - off);
-                let mut chunk: Vec<&mut [f32]> =
-                    task.iter_mut().map(|a| &mut a[off..off + m]).collect();
-                let mut frame = Frame {
-                    arrays: &mut chunk,
-                    scalars,
-                    seed,
-                    step,
-                    object,
-                    index: (start + off) as u32,
-                };
-                vm::run(&k.prog, regs, &mut frame, m);
+        let mut spikes = Vec::new();
+        vm::run_chunks(
+            &k.prog,
+            &mut task,
+            scalars,
+            seed,
+            step,
+            object,
+            start as u32,
+            |regs, off, m| {
                 if let Some(r) = k.spike_reg {
-                    let s = regs.get(r);
-                    for (i, v) in s[..m].iter().enumerate() {
+                    for (i, v) in regs.get(r)[..m].iter().enumerate() {
                         if *v != 0.0 {
                             spikes.push((start + off + i) as u32);
                         }
                     }
                 }
-                off += m;
-            }
-            spikes
-        })
+            },
+        );
+        spikes
     };
     let starts: Vec<usize> = bounds[..bounds.len() - 1].to_vec();
     if split.len() == 1 {

@@ -8,7 +8,7 @@
 
 use rayon::prelude::*;
 
-use super::vm::{self, Binder, Frame, Program, Regs, Src, CHUNK};
+use super::vm::{self, Binder, Program, Src};
 use crate::lang::ir::{Expr, Locality, SynapseIr};
 use crate::network::model::Operation;
 
@@ -98,25 +98,18 @@ pub fn eval_psp(
     object: u32,
     psp: &mut [f32],
 ) {
-    let mut regs = Regs::new(k.prog.n_regs);
-    let n = psp.len();
-    let regs = &mut regs;
-    let mut off = 0;
-    while off < n {
-        let m = CHUNK.min(n - off);
-        let mut chunk: Vec<&mut [f32]> = arrays.iter_mut().map(|a| &mut a[off..off + m]).collect();
-        let mut frame = Frame {
-            arrays: &mut chunk,
-            scalars,
-            seed,
-            step,
-            object,
-            index: off as u32,
-        };
-        vm::run(&k.prog, regs, &mut frame, m);
-        psp[off..off + m].copy_from_slice(&regs.get(k.out)[..m]);
-        off += m;
-    }
+    vm::run_chunks(
+        &k.prog,
+        &mut arrays,
+        scalars,
+        seed,
+        step,
+        object,
+        0,
+        |regs, off, m| {
+            psp[off..off + m].copy_from_slice(&regs.get(k.out)[..m]);
+        },
+    );
 }
 
 /// Combines per-synapse psp into one value per post-synaptic neuron.

@@ -282,6 +282,43 @@ pub struct Frame<'a, 'b> {
     pub index: u32,
 }
 
+/// Runs a program over whole bound arrays (all of the same length), chunk by
+/// chunk, on this thread's registers; `after(regs, offset, len)` sees each
+/// chunk's registers (to collect spikes or a result). `index` is the global
+/// index of element 0, for random draws.
+#[allow(clippy::too_many_arguments)]
+pub fn run_chunks(
+    prog: &Program,
+    arrays: &mut [&mut [f32]],
+    scalars: &[f32],
+    seed: u64,
+    step: u32,
+    object: u32,
+    index: u32,
+    mut after: impl FnMut(&Regs, usize, usize),
+) {
+    Regs::with(prog.n_regs, |regs| {
+        let len = arrays.first().map_or(0, |a| a.len());
+        let mut off = 0;
+        while off < len {
+            let m = CHUNK.min(len - off);
+            let mut chunk: Vec<&mut [f32]> =
+                arrays.iter_mut().map(|a| &mut a[off..off + m]).collect();
+            let mut frame = Frame {
+                arrays: &mut chunk,
+                scalars,
+                seed,
+                step,
+                object,
+                index: index + off as u32,
+            };
+            run(prog, regs, &mut frame, m);
+            after(regs, off, m);
+            off += m;
+        }
+    })
+}
+
 /// Scratch registers of one worker, and its scalar slots.
 #[derive(Default)]
 pub struct Regs {
