@@ -76,6 +76,45 @@ pub enum Error {
         /// What is not supported and why.
         message: String,
     },
+    /// No GPU adapter could be found (or none matched `CAJAL_ADAPTER`).
+    #[error("no GPU adapter: {message}")]
+    NoAdapter {
+        /// Why, and how to get one.
+        message: String,
+    },
+    /// The GPU device failed: device creation, a lost device, a failed readback.
+    #[error("GPU: {context}: {message}")]
+    Gpu {
+        /// What cajal was doing.
+        context: String,
+        /// The driver's or wgpu's message.
+        message: String,
+    },
+    /// Generated WGSL failed naga's validation: a bug in cajal's code
+    /// generator, reported with the source so it can be fixed.
+    #[error(
+        "generated WGSL for kernel '{kernel}' is invalid: {message}\n--- source ---\n{source_code}"
+    )]
+    Codegen {
+        /// The kernel (and the population or projection it belongs to).
+        kernel: String,
+        /// naga's message.
+        message: String,
+        /// The generated source, with line numbers.
+        source_code: String,
+    },
+    /// A buffer larger than the adapter allows.
+    #[error("buffer '{buffer}' needs {size} bytes, more than the adapter's {limit_name} ({limit} bytes)")]
+    Limit {
+        /// The buffer (population, projection or monitor and what it holds).
+        buffer: String,
+        /// Its size in bytes.
+        size: u64,
+        /// The limit it exceeds.
+        limit: u64,
+        /// The name of that limit.
+        limit_name: String,
+    },
     /// Reading or writing a file failed.
     #[error("{path}: {source}")]
     Io {

@@ -1,6 +1,7 @@
 //! Engines and the compiled [`Simulation`].
 
 pub mod cpu;
+pub mod gpu;
 
 use ndarray::{Array2, ArrayD, IxDyn};
 
@@ -10,6 +11,7 @@ pub use crate::network::Value;
 use crate::network::{assign_values, slot_of, Monitor, MonitorId, Network, PopId, ProjId};
 use crate::random::rng_for;
 use cpu::CpuEngine;
+use gpu::{DeviceInfo, GpuEngine, GpuOptions};
 
 /// Where a network runs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -17,16 +19,77 @@ use cpu::CpuEngine;
 pub enum Backend {
     /// The CPU reference engine (multi-threaded).
     Cpu,
+    /// WGSL compute shaders through wgpu on the best adapter (or the one
+    /// `CAJAL_ADAPTER` names); an error if there is none.
+    Gpu,
+    /// The GPU engine if an adapter can run the network, otherwise the CPU
+    /// engine, with one line on stderr saying why.
+    Auto,
 }
 
-struct MonitorState {
-    spec: Monitor,
+/// How a projection acts on its post-synaptic population (both engines).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum ProjectionKind {
+    /// Rate-coded: adds into `sum(target)` number `sum`.
+    Rate { sum: usize },
+    /// Spiking: increments the conductance slot `g`.
+    Spike { g: usize },
+}
+
+/// What a projection does, or why neither engine can run it.
+pub(crate) fn projection_kind(
+    net: &Network,
+    pr: &crate::network::Projection,
+) -> Result<ProjectionKind> {
+    let owner = format!("projection '{}'", pr.name);
+    let pre_ir = &net.pops[pr.pre.0].ir;
+    let post_ir = &net.pops[pr.post.0].ir;
+    match (pre_ir.spiking, post_ir.spiking) {
+        (false, false) => {
+            let sum = post_ir
+                .targets
+                .iter()
+                .position(|t| *t == pr.target)
+                .ok_or_else(|| Error::invalid(&owner, "target not read by the post-synaptic model"))?;
+            Ok(ProjectionKind::Rate { sum })
+        }
+        (true, true) => {
+            let g = post_ir
+                .conductances
+                .iter()
+                .find(|c| c.0 == pr.target)
+                .map(|c| c.1 as usize)
+                .ok_or_else(|| {
+                    Error::invalid(&owner, "conductance not used by the post-synaptic model")
+                })?;
+            Ok(ProjectionKind::Spike { g })
+        }
+        (true, false) => Err(Error::Unsupported {
+            owner,
+            message: "a spiking population projecting onto a rate-coded one needs a hybrid synapse, not available in this version".into(),
+        }),
+        (false, true) => Err(Error::Unsupported {
+            owner,
+            message: "a rate-coded population projecting onto a spiking one needs a hybrid synapse, not available in this version".into(),
+        }),
+    }
+}
+
+pub(crate) struct MonitorState {
+    pub(crate) spec: Monitor,
     slots: Vec<usize>,
-    active: bool,
-    start_step: u64,
-    buffers: Vec<Vec<f32>>,
-    sample_steps: Vec<u64>,
-    spikes: Vec<(u64, u32)>,
+    /// Values per sample of each recorded variable (n, or 1 if population-wide).
+    pub(crate) lens: Vec<usize>,
+    pub(crate) active: bool,
+    pub(crate) start_step: u64,
+    pub(crate) buffers: Vec<Vec<f32>>,
+    pub(crate) sample_steps: Vec<u64>,
+    pub(crate) spikes: Vec<(u64, u32)>,
+}
+
+enum Engine {
+    Cpu(CpuEngine),
+    Gpu(Box<GpuEngine>),
 }
 
 /// A compiled network, ready to run.
@@ -35,13 +98,11 @@ struct MonitorState {
 /// variable, and holds what monitors recorded.
 pub struct Simulation {
     net: Network,
-    engine: CpuEngine,
+    engine: Engine,
     step: u64,
     // t = t_origin + (step - step_origin) * dt: no drift from adding dt.
     t_origin: f64,
     step_origin: u64,
-    initial: Vec<Vec<Vec<f32>>>,
-    initial_syn: Vec<Vec<Vec<f32>>>,
     monitors: Vec<MonitorState>,
     draws: u64,
 }
@@ -51,15 +112,36 @@ impl Network {
     /// builds the engine state and kernels.
     pub fn compile(&self, backend: Backend) -> Result<Simulation> {
         match backend {
-            Backend::Cpu => {}
+            Backend::Cpu => self.build(None),
+            Backend::Gpu => self.build(Some(&GpuOptions::default())),
+            Backend::Auto => match self.build(Some(&GpuOptions::default())) {
+                Ok(s) => Ok(s),
+                Err(gpu_err) => {
+                    let s = self.build(None)?;
+                    eprintln!("cajal: running on the CPU engine: {gpu_err}");
+                    Ok(s)
+                }
+            },
         }
+    }
+
+    /// Compiles for the GPU engine with explicit options (adapter, float
+    /// atomics).
+    pub fn compile_gpu(&self, opts: &GpuOptions) -> Result<Simulation> {
+        self.build(Some(opts))
+    }
+
+    fn build(&self, gpu: Option<&GpuOptions>) -> Result<Simulation> {
         if self.pops.is_empty() {
             return Err(Error::invalid(
                 "network",
                 "add at least one population before compiling",
             ));
         }
-        let engine = CpuEngine::new(self)?;
+        let engine = match gpu {
+            None => Engine::Cpu(CpuEngine::new(self)?),
+            Some(o) => Engine::Gpu(Box::new(GpuEngine::new(self, o)?)),
+        };
         let monitors = self
             .monitors
             .iter()
@@ -70,10 +152,21 @@ impl Network {
                     .iter()
                     .map(|v| slot_of(p, v))
                     .collect::<Result<Vec<_>>>()?;
+                let lens = slots
+                    .iter()
+                    .map(|&s| {
+                        if p.ir.vars[s].locality == Locality::Local {
+                            p.size()
+                        } else {
+                            1
+                        }
+                    })
+                    .collect();
                 Ok(MonitorState {
                     spec: m.clone(),
                     buffers: vec![Vec::new(); slots.len()],
                     slots,
+                    lens,
                     active: m.start,
                     start_step: 0,
                     sample_steps: Vec::new(),
@@ -82,8 +175,6 @@ impl Network {
             })
             .collect::<Result<Vec<_>>>()?;
         Ok(Simulation {
-            initial: engine.pops.iter().map(|p| p.vars.clone()).collect(),
-            initial_syn: engine.projs.iter().map(|p| p.values.clone()).collect(),
             net: self.clone(),
             engine,
             step: 0,
@@ -99,6 +190,30 @@ impl Simulation {
     /// The network this simulation was compiled from.
     pub fn network(&self) -> &Network {
         &self.net
+    }
+
+    /// The engine this simulation runs on (`Cpu` or `Gpu`, never `Auto`).
+    pub fn backend(&self) -> Backend {
+        match self.engine {
+            Engine::Cpu(_) => Backend::Cpu,
+            Engine::Gpu(_) => Backend::Gpu,
+        }
+    }
+
+    /// The GPU adapter, on the GPU engine.
+    pub fn device(&self) -> Option<&DeviceInfo> {
+        match &self.engine {
+            Engine::Cpu(_) => None,
+            Engine::Gpu(g) => Some(g.device()),
+        }
+    }
+
+    /// Kernel dispatches per step on the GPU engine (monitors aside); 0 on the CPU.
+    pub fn dispatches_per_step(&self) -> usize {
+        match &self.engine {
+            Engine::Cpu(_) => 0,
+            Engine::Gpu(g) => g.dispatches_per_step,
+        }
     }
 
     /// Current time in ms.
@@ -131,12 +246,41 @@ impl Simulation {
 
     /// Runs one step.
     pub fn step(&mut self) -> Result<()> {
-        let spikes = self.engine.step(self.time() as f32, self.step);
+        self.run_steps(1)
+    }
+
+    fn time_of(&self, step: u64) -> f64 {
+        self.t_origin + (step as f64 - self.step_origin as f64) * self.net.dt
+    }
+
+    fn run_steps(&mut self, n: u64) -> Result<()> {
+        match &mut self.engine {
+            Engine::Cpu(_) => {
+                for _ in 0..n {
+                    self.cpu_step();
+                }
+            }
+            Engine::Gpu(g) => {
+                let (t0, s0, dt) = (self.t_origin, self.step_origin, self.net.dt);
+                let time = move |s: u64| t0 + (s as f64 - s0 as f64) * dt;
+                g.run(self.step, n, &time, &mut self.monitors)?;
+                self.step += n;
+            }
+        }
+        Ok(())
+    }
+
+    fn cpu_step(&mut self) {
+        let t = self.time_of(self.step) as f32;
+        let Engine::Cpu(engine) = &mut self.engine else {
+            return;
+        };
+        let spikes = engine.step(t, self.step);
         for m in &mut self.monitors {
             if !m.active {
                 continue;
             }
-            let pop = &self.engine.pops[m.spec.pop.0];
+            let pop = &engine.pops[m.spec.pop.0];
             if m.spec.spikes {
                 m.spikes
                     .extend(spikes[m.spec.pop.0].iter().map(|&i| (self.step, i)));
@@ -147,7 +291,6 @@ impl Simulation {
             }
         }
         self.step += 1;
-        Ok(())
     }
 
     fn steps_for(&self, ms: f64) -> Result<u64> {
@@ -163,16 +306,14 @@ impl Simulation {
     /// Runs for a duration in ms (rounded to whole steps).
     pub fn simulate(&mut self, ms: f64) -> Result<()> {
         let n = self.steps_for(ms)?;
+        if matches!(self.engine, Engine::Gpu(_)) {
+            return self.run_steps(n);
+        }
         // The loop runs on a pool worker, so that the per-step fork-joins of
         // large populations are joins inside the pool rather than
         // injections from outside it, which put the calling thread to sleep
         // and wake it at every step.
-        rayon::scope(|_| {
-            for _ in 0..n {
-                self.step()?;
-            }
-            Ok(())
-        })
+        rayon::scope(|_| self.run_steps(n))
     }
 
     /// Runs until `stop` returns true (checked after every step) or `max_ms`
@@ -195,13 +336,18 @@ impl Simulation {
     /// Back to the initial state (values at compile time, time 0), without
     /// rebuilding; monitors are emptied.
     pub fn reset(&mut self) {
-        for (p, init) in self.engine.pops.iter_mut().zip(&self.initial) {
-            p.vars.clone_from(init);
+        match &mut self.engine {
+            Engine::Cpu(e) => {
+                for (p, init) in e.pops.iter_mut().zip(&self.net.pops) {
+                    p.vars.clone_from(&init.init);
+                }
+                for (p, init) in e.projs.iter_mut().zip(&self.net.projs) {
+                    p.values.clone_from(&init.values);
+                }
+                e.reset_history();
+            }
+            Engine::Gpu(g) => g.reset(),
         }
-        for (p, init) in self.engine.projs.iter_mut().zip(&self.initial_syn) {
-            p.values.clone_from(init);
-        }
-        self.engine.reset_history();
         self.step = 0;
         self.t_origin = 0.0;
         self.step_origin = 0;
@@ -214,6 +360,13 @@ impl Simulation {
         }
     }
 
+    fn slot_values(&self, pop: usize, slot: usize) -> Result<Vec<f32>> {
+        match &self.engine {
+            Engine::Cpu(e) => Ok(e.pops[pop].vars[slot].clone()),
+            Engine::Gpu(g) => g.slot_values(pop, slot),
+        }
+    }
+
     fn pop_checked(&self, pop: PopId) -> Result<&crate::network::Population> {
         self.net.pop(pop)
     }
@@ -223,7 +376,7 @@ impl Simulation {
     pub fn get(&self, pop: PopId, var: &str) -> Result<ArrayD<f32>> {
         let p = self.pop_checked(pop)?;
         let slot = slot_of(p, var)?;
-        let v = self.engine.pops[pop.0].vars[slot].clone();
+        let v = self.slot_values(pop.0, slot)?;
         let shape: Vec<usize> = if p.ir.vars[slot].locality == Locality::Global {
             vec![]
         } else {
@@ -242,7 +395,7 @@ impl Simulation {
                 format!("rank {rank} is out of range (size {})", p.size()),
             ));
         }
-        let v = &self.engine.pops[pop.0].vars[slot];
+        let v = self.slot_values(pop.0, slot)?;
         Ok(if v.len() == 1 { v[0] } else { v[rank] })
     }
 
@@ -260,7 +413,10 @@ impl Simulation {
         let mut rng = rng_for(self.net.seed, 0x2000_0000 + self.draws);
         let values = assign_values(p, var, &value.into(), &mut rng)?;
         let slot = slot_of(p, var)?;
-        self.engine.pops[pop.0].vars[slot] = values;
+        match &mut self.engine {
+            Engine::Cpu(e) => e.pops[pop.0].vars[slot] = values,
+            Engine::Gpu(g) => g.set_slot(pop.0, slot, &values),
+        }
         Ok(())
     }
 
@@ -288,7 +444,10 @@ impl Simulation {
             ValueType::Bool => f32::from(u8::from(value != 0.0)),
             ValueType::Float => value,
         };
-        self.engine.pops[pop.0].vars[slot][rank] = value;
+        match &mut self.engine {
+            Engine::Cpu(e) => e.pops[pop.0].vars[slot][rank] = value,
+            Engine::Gpu(g) => g.set_one(pop.0, slot, rank, value),
+        }
         Ok(())
     }
 
@@ -306,7 +465,10 @@ impl Simulation {
             let names: Vec<&str> = pr.ir.vars.iter().map(|v| v.name.as_str()).collect();
             Error::unknown(format!("projection '{}'", pr.name), "variable", var, &names)
         })? as usize;
-        let v = self.engine.synapse_values(proj.0, slot);
+        let v = match &self.engine {
+            Engine::Cpu(e) => e.synapse_values(proj.0, slot).to_vec(),
+            Engine::Gpu(g) => g.synapse_values(proj.0, slot)?,
+        };
         let n = pr.synapses.post.len();
         let v = if v.len() == 1 {
             vec![v[0]; n]
@@ -346,7 +508,7 @@ impl Simulation {
             .iter()
             .position(|v| v == var)
             .ok_or_else(|| Error::unknown("monitor", "recorded variable", var, &s.spec.vars))?;
-        let n = self.engine.pops[s.spec.pop.0].vars[s.slots[i]].len();
+        let n = s.lens[i];
         let buf = &s.buffers[i];
         Ok(Array2::from_shape_vec((buf.len() / n, n), buf.clone())
             .expect("whole samples are recorded"))

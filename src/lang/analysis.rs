@@ -630,7 +630,7 @@ pub fn binop(op: BinOp, a: f32, b: f32) -> f32 {
         BinOp::Sub => a - b,
         BinOp::Mul => a * b,
         BinOp::Div => a / b,
-        BinOp::Pow => a.powf(b),
+        BinOp::Pow => crate::lang::ir::pow(a, b),
         BinOp::Rem => a % b,
         BinOp::Lt => (a < b) as i32 as f32,
         BinOp::Gt => (a > b) as i32 as f32,

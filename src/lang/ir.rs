@@ -127,10 +127,25 @@ impl Func {
             }
             Min => a.min(b),
             Max => a.max(b),
-            Pow => a.powf(b),
+            Pow => pow(a, b),
             Modulo => a % b,
             Clip => a.max(b).min(c),
         }
+    }
+}
+
+/// `x^y` as both engines compute it: exponents 1, 2 and 3 are products
+/// (exact, and defined for negative bases), others `powf`.
+#[inline(always)]
+pub fn pow(x: f32, y: f32) -> f32 {
+    if y == 2.0 {
+        x * x
+    } else if y == 3.0 {
+        x * x * x
+    } else if y == 1.0 {
+        x
+    } else {
+        x.powf(y)
     }
 }
 

@@ -12,7 +12,7 @@ use std::collections::VecDeque;
 use rayon::prelude::*;
 use std::sync::Arc;
 
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::lang::ir::{Locality, NeuronIr, SynapseIr};
 use crate::network::model::Operation;
 use crate::network::Network;
@@ -193,21 +193,17 @@ impl CpuEngine {
         let mut projs = Vec::new();
         for pr in &net.projs {
             let (pre, post) = (pr.pre.0, pr.post.0);
-            let owner = format!("projection '{}'", pr.name);
             let pre_ir = &net.pops[pre].ir;
             let post_ir = &net.pops[post].ir;
-            let kind = match (pre_ir.spiking, post_ir.spiking) {
-                (false, false) => {
-                    let sum = post_ir.targets.iter().position(|t| *t == pr.target).ok_or_else(|| Error::invalid(&owner, "target not read by the post-synaptic model"))?;
+            let kind = match crate::engine::projection_kind(net, pr)? {
+                crate::engine::ProjectionKind::Rate { sum } => {
                     let fast = pr.ir.psp_is_weighted_rate && pr.operation == Operation::Sum;
-                    ProjKind::Rate { sum, psp: (!fast).then(|| rate_sum::compile_psp(&pr.ir)) }
+                    ProjKind::Rate {
+                        sum,
+                        psp: (!fast).then(|| rate_sum::compile_psp(&pr.ir)),
+                    }
                 }
-                (true, true) => {
-                    let g = post_ir.conductances.iter().find(|c| c.0 == pr.target).map(|c| c.1 as usize).ok_or_else(|| Error::invalid(&owner, "conductance not used by the post-synaptic model"))?;
-                    ProjKind::Spike { g }
-                }
-                (true, false) => return Err(Error::Unsupported { owner, message: "a spiking population projecting onto a rate-coded one needs a hybrid synapse, not available in this version".into() }),
-                (false, true) => return Err(Error::Unsupported { owner, message: "a rate-coded population projecting onto a spiking one needs a hybrid synapse, not available in this version".into() }),
+                crate::engine::ProjectionKind::Spike { g } => ProjKind::Spike { g },
             };
             let s = &pr.synapses;
             let n_post = net.pops[post].size();

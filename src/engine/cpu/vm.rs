@@ -443,20 +443,7 @@ fn bin_dispatch(op: BinOp, d: &mut [f32], a: &V, b: &V) {
     }
 }
 
-/// `x^y`, with small integer exponents as products (as the GPU code does),
-/// so that `v^2` is exact and negative bases work.
-#[inline(always)]
-pub fn pow(x: f32, y: f32) -> f32 {
-    if y == 2.0 {
-        x * x
-    } else if y == 3.0 {
-        x * x * x
-    } else if y == 1.0 {
-        x
-    } else {
-        x.powf(y)
-    }
-}
+pub use crate::lang::ir::pow;
 
 /// Runs a program over `n` elements (n <= CHUNK).
 pub fn run(prog: &Program, regs: &mut Regs, frame: &mut Frame, n: usize) {

@@ -1,0 +1,289 @@
+// cajal: functions shared by every generated GPU kernel.
+//
+// This file is included verbatim at the top of every generated kernel, so it
+// declares no bindings and no entry points, and every name starts with `cj_`
+// (or `CJ_`) to stay clear of generated code.
+//
+// Each function has a Rust twin that the CPU engine runs; the two engines must
+// agree bit for bit wherever the GPU's arithmetic allows it (integer work,
+// IEEE add/sub/mul/div, trunc), and to a few ulps where it goes through
+// transcendental functions, which WGSL does not require to be correctly
+// rounded. tests/wgsl_common.rs checks each pair.
+//
+//   cj_philox           random::philox::philox4x32_10
+//   cj_draw             random::philox::draw
+//   cj_u01, cj_u01_open random::philox::{u01, u01_open}
+//   cj_ln               f32::ln (for the draws' uniforms)
+//   cj_normal           random::philox::normal_pair(..).0
+//   cj_uniform, cj_normal_draw, cj_lognormal_draw, cj_exponential_draw
+//                       engine::cpu::vm::random_value (RandomKind::Uniform,
+//                       Normal, LogNormal, Exponential)
+//   cj_pow              engine::cpu::vm::pow
+//   cj_round, cj_sign, cj_mod
+//                       lang::ir::Func::apply (Round, Sign, Modulo)
+//   cj_b                the VM's comparisons, which yield 1.0 or 0.0
+
+const CJ_PHILOX_M0: u32 = 0xD2511F53u;
+const CJ_PHILOX_M1: u32 = 0xCD9E8D57u;
+const CJ_PHILOX_W0: u32 = 0x9E3779B9u;
+const CJ_PHILOX_W1: u32 = 0xBB67AE85u;
+
+// 2^-24: a power of two, so scaling by it is exact.
+const CJ_INV_2_24: f32 = 5.9604644775390625e-8;
+
+// std::f32::consts::TAU written out as its exact f32 value, so that no
+// decimal-to-f32 rounding choice of the shader compiler can change it.
+const CJ_TAU: f32 = 6.283185482025146484375;
+
+// High 32 bits of the 64-bit product a * b. WGSL has no 64-bit integers, so
+// the product is assembled from 16-bit halves; no partial sum can overflow:
+// mid < 3 * 2^16 and the final sum is the exact high word.
+fn cj_mulhi(a: u32, b: u32) -> u32 {
+    let a_lo = a & 0xFFFFu;
+    let a_hi = a >> 16u;
+    let b_lo = b & 0xFFFFu;
+    let b_hi = b >> 16u;
+    let ll = a_lo * b_lo;
+    let lh = a_lo * b_hi;
+    let hl = a_hi * b_lo;
+    let hh = a_hi * b_hi;
+    let mid = (ll >> 16u) + (lh & 0xFFFFu) + (hl & 0xFFFFu);
+    return hh + (lh >> 16u) + (hl >> 16u) + (mid >> 16u);
+}
+
+fn cj_philox(ctr: vec4<u32>, key: vec2<u32>) -> vec4<u32> {
+    var c = ctr;
+    var k = key;
+    for (var i = 0u; i < 10u; i++) {
+        // The low word of the product is the wrapping u32 multiply.
+        let hi0 = cj_mulhi(CJ_PHILOX_M0, c.x);
+        let lo0 = CJ_PHILOX_M0 * c.x;
+        let hi1 = cj_mulhi(CJ_PHILOX_M1, c.z);
+        let lo1 = CJ_PHILOX_M1 * c.z;
+        c = vec4<u32>(hi1 ^ c.y ^ k.x, lo1, hi0 ^ c.w ^ k.y, lo0);
+        // Bumping after the round (the Rust twin bumps before every round
+        // but the first) is the same schedule; the last bump is unused.
+        k += vec2<u32>(CJ_PHILOX_W0, CJ_PHILOX_W1);
+    }
+    return c;
+}
+
+// `key` is the 64-bit seed split as (seed as u32, (seed >> 32) as u32).
+fn cj_draw(key: vec2<u32>, object: u32, step: u32, index: u32) -> vec4<u32> {
+    return cj_philox(vec4<u32>(index, step, object, 0u), key);
+}
+
+// 24 bits convert to f32 exactly and the scaling is by a power of two, so
+// these are bit-identical to the CPU on any conforming GPU.
+fn cj_u01(bits: u32) -> f32 {
+    return f32(bits >> 8u) * CJ_INV_2_24;
+}
+
+fn cj_u01_open(bits: u32) -> f32 {
+    return f32((bits >> 8u) + 1u) * CJ_INV_2_24;
+}
+
+// Natural log for positive, normal, finite x: every u01_open value is one.
+// The draws do not use WGSL's log(): it is only held to an absolute 2^-21
+// near 1, so it may return 0 or even a positive number for u just below 1,
+// and -2 ln(u) < 0 would make a NaN normal (and a negative exponential).
+// This is musl's (FreeBSD's) logf, within 1 ulp using only + - * / and bit
+// operations, so every driver gets about what the CPU's ln() gets: the draws
+// agree to a few ulps on any GPU and never go NaN or negative.
+const CJ_LN2_HI: f32 = 0x1.62e3p-1f; // 0x3f317180
+const CJ_LN2_LO: f32 = 0x1.2fefa2p-17f; // 0x3717f7d1
+const CJ_LG1: f32 = 0x1.555554p-1f;
+const CJ_LG2: f32 = 0x1.999c26p-2f;
+const CJ_LG3: f32 = 0x1.23d3dcp-2f;
+const CJ_LG4: f32 = 0x1.f13c4cp-3f;
+
+fn cj_ln(x: f32) -> f32 {
+    // x = 2^k (1 + f) with 1 + f in [sqrt(2)/2, sqrt(2)).
+    var ix = bitcast<u32>(x) + (0x3F800000u - 0x3F3504F3u);
+    let k = f32(i32(ix >> 23u) - 0x7F);
+    ix = (ix & 0x007FFFFFu) + 0x3F3504F3u;
+    let f = bitcast<f32>(ix) - 1.0;
+    let s = f / (2.0 + f);
+    let z = s * s;
+    let w = z * z;
+    let t1 = w * (CJ_LG2 + w * CJ_LG4);
+    let t2 = z * (CJ_LG1 + w * CJ_LG3);
+    let r = t2 + t1;
+    let hfsq = 0.5 * f * f;
+    return s * (hfsq + r) + k * CJ_LN2_LO - hfsq + f + k * CJ_LN2_HI;
+}
+
+// First value of the Box-Muller pair, in the Rust twin's operation order.
+fn cj_normal(b0: u32, b1: u32) -> f32 {
+    let r = sqrt(-2.0 * cj_ln(cj_u01_open(b0)));
+    let theta = CJ_TAU * cj_u01(b1);
+    return r * cos(theta);
+}
+
+// a + (b - a) * u01(bits) with u01(bits) = m * 2^-24. Shader compilers may
+// fuse a multiply feeding an add into one fma (naga marks nothing
+// NoContraction), which would round differently from the CPU. Scaling by
+// 2^-24 last makes the multiply that feeds the add exact, so fused or not the
+// result equals the CPU's: round((b - a) * m) * 2^-24 == round((b - a) * u).
+fn cj_uniform(key: vec2<u32>, object: u32, step: u32, index: u32, a: f32, b: f32) -> f32 {
+    let bits = cj_draw(key, object, step, index);
+    let m = f32(bits.x >> 8u);
+    return a + ((b - a) * m) * CJ_INV_2_24;
+}
+
+fn cj_normal_draw(key: vec2<u32>, object: u32, step: u32, index: u32, mu: f32, sigma: f32) -> f32 {
+    let bits = cj_draw(key, object, step, index);
+    return mu + sigma * cj_normal(bits.x, bits.y);
+}
+
+fn cj_lognormal_draw(key: vec2<u32>, object: u32, step: u32, index: u32, mu: f32, sigma: f32) -> f32 {
+    let bits = cj_draw(key, object, step, index);
+    return exp(mu + sigma * cj_normal(bits.x, bits.y));
+}
+
+fn cj_exponential_draw(key: vec2<u32>, object: u32, step: u32, index: u32, lambda: f32) -> f32 {
+    let bits = cj_draw(key, object, step, index);
+    return -cj_ln(cj_u01_open(bits.x)) / lambda;
+}
+
+// Round half away from zero, like Rust's f32::round (WGSL's round() goes to
+// even). trunc(x + 0.5) would be wrong where x + 0.5 rounds up, e.g.
+// 0.49999997; x - trunc(x) is exact, so this compare is exact. Keeps the sign
+// of zero (round(-0.3) is -0.0) because trunc does.
+fn cj_round(x: f32) -> f32 {
+    let t = trunc(x);
+    if (abs(x - t) >= 0.5) {
+        return t + select(-1.0, 1.0, x > 0.0);
+    }
+    return t;
+}
+
+// The CPU's pow special-cases small integer exponents so models that square
+// or cube stay exact; any other exponent goes to powf. WGSL's pow() is
+// undefined for a negative or zero base (typically exp2(y * log2(x)), hence
+// NaN), whereas powf follows IEEE pown rules there, so those are rebuilt from
+// pow(|x|, y) and the parity of y.
+fn cj_pow(x: f32, y: f32) -> f32 {
+    if (y == 2.0) {
+        return x * x;
+    }
+    if (y == 3.0) {
+        return x * x * x;
+    }
+    if (y == 1.0) {
+        return x;
+    }
+    // powf(x, 0) is 1 for every x, NaN included.
+    if (y == 0.0) {
+        return 1.0;
+    }
+    let ax = abs(x);
+    var r: f32;
+    if (ax == 0.0) {
+        // 1 / ax is +inf at run time; a literal infinity would be rejected.
+        r = select(0.0, 1.0 / ax, y < 0.0);
+    } else {
+        r = pow(ax, y);
+    }
+    if ((bitcast<u32>(x) & 0x80000000u) != 0u) {
+        if (trunc(y) != y && ax != 0.0 && ax <= 3.40282347e38) {
+            // Finite negative base, fractional exponent (or NaN): NaN, as on
+            // the CPU. Built from the sign bit of x (set here), as WGSL
+            // rejects a constant NaN. (-inf falls through: IEEE gives
+            // pow(inf, y) there.)
+            return bitcast<f32>(bitcast<u32>(x) | 0x7FC00000u);
+        }
+        // |y| >= 2^24 are all even integers in f32.
+        let odd = abs(y) < 16777216.0 && (i32(y) & 1) != 0;
+        if (odd) {
+            return -r;
+        }
+    }
+    return r;
+}
+
+// 0 for NaN too, like the CPU (NaN compares false both ways), and +0.0 for
+// both zeros. Computed in integers: Mesa (lavapipe 22.3) rewrites
+// select(0.0, -1.0, c) as -f32(c), which is -0.0 when c is false, so every
+// float-constant form of this (if/else, select, even selecting the bit
+// patterns as u32) returned -0.0 for +0.0 there.
+fn cj_sign(x: f32) -> f32 {
+    return f32(i32(x > 0.0) - i32(x < 0.0));
+}
+
+// Rust's f32 `%` is C's fmodf: the truncated remainder, with the sign of a,
+// and always exact (the true remainder is representable). WGSL's `%` on f32
+// is truncated too (naga emits SPIR-V OpFRem), but drivers compute it as
+// a - b * trunc(a / b), which is off whenever a / b rounds (about 1 in 1000
+// random pairs on lavapipe) and garbage once a / b > 2^24. So this is
+// musl's integer fmodf: long division on the mantissas, one step per binade
+// between a and b (a handful for model-sized operands), bit-identical to the
+// CPU for all inputs, NaN where the CPU gives NaN.
+fn cj_mod(a: f32, b: f32) -> f32 {
+    let ux = bitcast<u32>(a);
+    let uy = bitcast<u32>(b);
+    let sx = ux & 0x80000000u;
+    let ax = ux << 1u; // |a| and |b| shifted: compare as integers
+    let ay = uy << 1u;
+    var ex = i32(ax >> 24u);
+    var ey = i32(ay >> 24u);
+    if (ay == 0u || ay > 0xFF000000u || ex == 0xFF) {
+        // b zero or NaN, a infinite or NaN. Built from a run-time value so
+        // that no constant NaN appears (WGSL rejects those).
+        return bitcast<f32>(sx | 0x7FC00000u);
+    }
+    if (ax <= ay) {
+        if (ax == ay) {
+            return bitcast<f32>(sx);
+        }
+        return a;
+    }
+    // Mantissas with the implicit bit at bit 23 (subnormals normalised).
+    var mx: u32;
+    if (ex == 0) {
+        let lz = i32(countLeadingZeros(ux << 9u));
+        ex = -lz;
+        mx = ux << u32(lz + 1);
+    } else {
+        mx = (ux & 0x007FFFFFu) | 0x00800000u;
+    }
+    var my: u32;
+    if (ey == 0) {
+        let lz = i32(countLeadingZeros(uy << 9u));
+        ey = -lz;
+        my = uy << u32(lz + 1);
+    } else {
+        my = (uy & 0x007FFFFFu) | 0x00800000u;
+    }
+    for (; ex > ey; ex--) {
+        let d = mx - my;
+        if ((d >> 31u) == 0u) {
+            if (d == 0u) {
+                return bitcast<f32>(sx);
+            }
+            mx = d;
+        }
+        mx <<= 1u;
+    }
+    let d = mx - my;
+    if ((d >> 31u) == 0u) {
+        if (d == 0u) {
+            return bitcast<f32>(sx);
+        }
+        mx = d;
+    }
+    let shift = i32(countLeadingZeros(mx)) - 8;
+    mx <<= u32(shift);
+    ex -= shift;
+    if (ex > 0) {
+        mx = (mx - 0x00800000u) | (u32(ex) << 23u);
+    } else {
+        mx >>= u32(1 - ex);
+    }
+    return bitcast<f32>(mx | sx);
+}
+
+// Comparisons produce f32 in the IR.
+fn cj_b(c: bool) -> f32 {
+    return select(0.0, 1.0, c);
+}

@@ -1,0 +1,22 @@
+// spike_propagate: delivers the spikes emitted `d` steps ago through one
+// spiking projection, event-driven: a workgroup takes a spike, its threads
+// walk the neuron's row of the CSR by (delay, pre) and add into the
+// post-synaptic conductance atomically (CPU twin:
+// src/engine/cpu/spike_propagate.rs).
+// Bindings: 0 clock, 1 post state (atomic), 2 CSR by pre (row pointers,
+// post ranks, synapse ids), 3 synapse values, 4 projection-wide
+// parameters, 5 pre spike counts, 6 pre spike lists, then, when present,
+// the pre-synaptic state.
+@group(0) @binding(2) var<storage, read> csr: array<u32>;
+@group(0) @binding(4) var<storage, read> sparams: array<f32>;
+@group(0) @binding(5) var<storage, read> pre_count: array<u32>;
+@group(0) @binding(6) var<storage, read> pre_list: array<u32>;
+//{{BINDINGS}}
+
+@compute @workgroup_size(64)
+fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
+        @builtin(local_invocation_index) lid: u32) {
+    let groups = nwg.x * nwg.y;
+    let group = wg.y * nwg.x + wg.x;
+//{{BODY}}
+}

@@ -1,0 +1,923 @@
+//! IR -> WGSL: the generated kernels, assembled from the templates in
+//! `shaders/`, and their validation with naga.
+//!
+//! The printer mirrors the CPU engine's evaluation exactly: the same
+//! constant folding, a division of a per-neuron value by a uniform one as a
+//! multiplication by the reciprocal (as `vm.rs`), both sides of a select
+//! evaluated, comparisons as 0.0/1.0, `round` half away from zero, small
+//! integer powers as products, random draws keyed as on the CPU.
+
+use std::fmt::Write;
+
+use crate::error::{Error, Result};
+use crate::lang::analysis::binop;
+use crate::lang::ir::{
+    BinOp, EventStmt, Expr, Func, Guard, Locality, NeuronIr, RandomKind, Stmt, SynapseIr, UnOp,
+};
+use crate::network::model::Operation;
+
+/// Functions every kernel includes (Philox, rounding, powers).
+pub const COMMON: &str = include_str!("../../../shaders/common.wgsl");
+/// The per-step clock block and the thread index.
+pub const CLOCK: &str = include_str!("../../../shaders/clock.wgsl");
+const CLEAR_INPUTS: &str = include_str!("../../../shaders/clear_inputs.wgsl");
+const NEURON_UPDATE: &str = include_str!("../../../shaders/neuron_update.wgsl");
+const RATE_SUM: &str = include_str!("../../../shaders/rate_sum.wgsl");
+const SPIKE_PROPAGATE: &str = include_str!("../../../shaders/spike_propagate.wgsl");
+const RECORD: &str = include_str!("../../../shaders/record.wgsl");
+
+/// Threads per workgroup of every kernel.
+pub const WORKGROUP: u32 = 64;
+
+/// Where a population's values live on the GPU.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PopLayout {
+    /// Neurons.
+    pub n: u32,
+    /// Per slot: its index among the per-neuron slots (offset `index * n`
+    /// in the state buffer), or `None` for population-wide ones.
+    pub local: Vec<Option<u32>>,
+    /// Per slot: its index in the parameter buffer, for population-wide ones.
+    pub global: Vec<Option<u32>>,
+    /// Number of per-neuron slots (the sums follow them).
+    pub n_local: u32,
+    /// Depth of the spike ring (0: no spiking projection reads it).
+    pub ring: u32,
+    /// Whether a spike monitor reads the bitmasks.
+    pub bits: bool,
+    /// Slots whose past values delayed rate projections read.
+    pub hist_slots: Vec<u32>,
+    /// Depth of the rate history ring.
+    pub hist_ring: u32,
+}
+
+impl PopLayout {
+    /// The layout of a population of `n` neurons of model `ir`.
+    pub fn new(ir: &NeuronIr, n: usize) -> Self {
+        let (mut l, mut g) = (0u32, 0u32);
+        let mut local = Vec::new();
+        let mut global = Vec::new();
+        for v in &ir.vars {
+            if v.locality == Locality::Local {
+                local.push(Some(l));
+                global.push(None);
+                l += 1;
+            } else {
+                local.push(None);
+                global.push(Some(g));
+                g += 1;
+            }
+        }
+        PopLayout {
+            n: n as u32,
+            local,
+            global,
+            n_local: l,
+            ring: 0,
+            bits: false,
+            hist_slots: Vec::new(),
+            hist_ring: 0,
+        }
+    }
+
+    /// Element offset of a per-neuron slot in the state buffer.
+    pub fn offset(&self, slot: u32) -> Option<u32> {
+        self.local[slot as usize].map(|l| l * self.n)
+    }
+
+    /// Element offset of `sum(target)` number `t`.
+    pub fn sum_offset(&self, t: u32) -> u32 {
+        (self.n_local + t) * self.n
+    }
+
+    /// Number of population-wide slots.
+    pub fn n_global(&self) -> u32 {
+        self.global.iter().flatten().count() as u32
+    }
+}
+
+/// A WGSL f32 literal that parses back to exactly `x`.
+pub fn lit(x: f32) -> String {
+    if x.is_finite() {
+        let s = format!("{x:?}");
+        if x.is_sign_negative() {
+            format!("({s}f)")
+        } else {
+            format!("{s}f")
+        }
+    } else {
+        format!("bitcast<f32>({}u)", x.to_bits())
+    }
+}
+
+/// What an expression's value is, for the CPU engine's folding rules.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Kind {
+    Const(f32),
+    Uniform,
+    Varying,
+}
+
+/// Prints IR expressions as WGSL statements (one `let` per operation, so
+/// nesting depth stays flat whatever the size of the expression).
+pub struct Printer<'a> {
+    /// WGSL for a leaf (variable, sum, pre/post reference, t, dt) and
+    /// whether it is the same for every thread.
+    pub leaf: &'a dyn Fn(&Expr) -> Option<(String, bool)>,
+    /// Division by a uniform value as a multiplication by its reciprocal
+    /// (the register programs of the CPU engine); `false` for the
+    /// tree-walking evaluation of spike events.
+    pub reciprocal: bool,
+    /// Random object of stream 0.
+    pub object: u32,
+    /// WGSL of the random index (neuron or synapse).
+    pub index: String,
+    /// Statements emitted so far.
+    pub out: String,
+    /// Indentation of emitted statements.
+    pub indent: String,
+    next: usize,
+}
+
+impl<'a> Printer<'a> {
+    /// A printer resolving leaves with `leaf`.
+    pub fn new(
+        leaf: &'a dyn Fn(&Expr) -> Option<(String, bool)>,
+        object: u32,
+        index: &str,
+    ) -> Self {
+        Printer {
+            leaf,
+            reciprocal: true,
+            object,
+            index: index.to_string(),
+            out: String::new(),
+            indent: "    ".into(),
+            next: 0,
+        }
+    }
+
+    fn emit(&mut self, code: String, kind: Kind) -> (String, Kind) {
+        let name = format!("e{}", self.next);
+        self.next += 1;
+        let _ = writeln!(self.out, "{}let {name} = {code};", self.indent);
+        (name, kind)
+    }
+
+    /// Emits a raw statement.
+    pub fn stmt(&mut self, s: &str) {
+        let _ = writeln!(self.out, "{}{s}", self.indent);
+    }
+
+    /// Prints `e`; returns a WGSL expression (a name or a literal) of type f32.
+    pub fn expr(&mut self, e: &Expr) -> String {
+        self.go(e).0
+    }
+
+    fn go(&mut self, e: &Expr) -> (String, Kind) {
+        if let Some((code, uniform)) = (self.leaf)(e) {
+            return (
+                code,
+                if uniform {
+                    Kind::Uniform
+                } else {
+                    Kind::Varying
+                },
+            );
+        }
+        match e {
+            Expr::Const(c) => (lit(*c), Kind::Const(*c)),
+            // An unset temporary reads as NaN on the CPU too.
+            Expr::Temp(t) => (format!("t{t}"), Kind::Varying),
+            Expr::Unary(op, a) => {
+                let (a, k) = self.go(a);
+                if let Kind::Const(x) = k {
+                    let v = match op {
+                        UnOp::Neg => -x,
+                        UnOp::Not => (x == 0.0) as i32 as f32,
+                    };
+                    return (lit(v), Kind::Const(v));
+                }
+                let code = match op {
+                    UnOp::Neg => format!("-({a})"),
+                    UnOp::Not => format!("cj_b({a} == 0.0f)"),
+                };
+                self.emit(code, uniform_or(k, k))
+            }
+            Expr::Binary(op, x, y) => {
+                let (a, ka) = self.go(x);
+                let (b, kb) = self.go(y);
+                if let (Kind::Const(p), Kind::Const(q)) = (ka, kb) {
+                    let v = binop(*op, p, q);
+                    return (lit(v), Kind::Const(v));
+                }
+                let both_uniform = ka != Kind::Varying && kb != Kind::Varying;
+                if *op == BinOp::Div && self.reciprocal && !both_uniform && kb != Kind::Varying {
+                    let r = match kb {
+                        Kind::Const(q) => lit(1.0 / q),
+                        _ => self.emit(format!("1.0f / {b}"), Kind::Uniform).0,
+                    };
+                    return self.emit(format!("{a} * {r}"), Kind::Varying);
+                }
+                let code = match op {
+                    BinOp::Add => format!("{a} + {b}"),
+                    BinOp::Sub => format!("{a} - {b}"),
+                    BinOp::Mul => format!("{a} * {b}"),
+                    BinOp::Div => format!("{a} / {b}"),
+                    BinOp::Pow => format!("cj_pow({a}, {b})"),
+                    BinOp::Rem => format!("cj_mod({a}, {b})"),
+                    BinOp::Lt => format!("cj_b({a} < {b})"),
+                    BinOp::Gt => format!("cj_b({a} > {b})"),
+                    BinOp::Le => format!("cj_b({a} <= {b})"),
+                    BinOp::Ge => format!("cj_b({a} >= {b})"),
+                    BinOp::Eq => format!("cj_b({a} == {b})"),
+                    BinOp::Ne => format!("cj_b({a} != {b})"),
+                    BinOp::And => format!("cj_b({a} != 0.0f && {b} != 0.0f)"),
+                    BinOp::Or => format!("cj_b({a} != 0.0f || {b} != 0.0f)"),
+                };
+                self.emit(code, uniform_or(ka, kb))
+            }
+            Expr::Call(f, args) => {
+                let printed: Vec<(String, Kind)> = args.iter().map(|a| self.go(a)).collect();
+                let consts: Vec<f32> = printed
+                    .iter()
+                    .filter_map(|(_, k)| match k {
+                        Kind::Const(c) => Some(*c),
+                        _ => None,
+                    })
+                    .collect();
+                if consts.len() == printed.len() {
+                    let g = |i: usize| consts.get(i).copied().unwrap_or(0.0);
+                    let v = f.apply(g(0), g(1), g(2));
+                    return (lit(v), Kind::Const(v));
+                }
+                let a = |i: usize| {
+                    printed
+                        .get(i)
+                        .map(|p| p.0.clone())
+                        .unwrap_or_else(|| "0.0f".into())
+                };
+                let code = match f {
+                    Func::Exp => format!("exp({})", a(0)),
+                    Func::Log => format!("log({})", a(0)),
+                    Func::Sqrt => format!("sqrt({})", a(0)),
+                    Func::Abs => format!("abs({})", a(0)),
+                    Func::Sin => format!("sin({})", a(0)),
+                    Func::Cos => format!("cos({})", a(0)),
+                    Func::Tan => format!("tan({})", a(0)),
+                    Func::Tanh => format!("tanh({})", a(0)),
+                    Func::Asin => format!("asin({})", a(0)),
+                    Func::Acos => format!("acos({})", a(0)),
+                    Func::Atan => format!("atan({})", a(0)),
+                    Func::Sinh => format!("sinh({})", a(0)),
+                    Func::Cosh => format!("cosh({})", a(0)),
+                    Func::Pos => format!("max({}, 0.0f)", a(0)),
+                    Func::Neg => format!("min({}, 0.0f)", a(0)),
+                    Func::Round => format!("cj_round({})", a(0)),
+                    Func::Floor => format!("floor({})", a(0)),
+                    Func::Ceil => format!("ceil({})", a(0)),
+                    Func::Sign => format!("cj_sign({})", a(0)),
+                    Func::Min => format!("min({}, {})", a(0), a(1)),
+                    Func::Max => format!("max({}, {})", a(0), a(1)),
+                    Func::Pow => format!("cj_pow({}, {})", a(0), a(1)),
+                    Func::Modulo => format!("cj_mod({}, {})", a(0), a(1)),
+                    Func::Clip => format!("min(max({}, {}), {})", a(0), a(1), a(2)),
+                };
+                let kind = if printed.iter().all(|(_, k)| *k != Kind::Varying) {
+                    Kind::Uniform
+                } else {
+                    Kind::Varying
+                };
+                self.emit(code, kind)
+            }
+            Expr::Select(c, x, y) => {
+                let (c, kc) = self.go(c);
+                let (a, ka) = self.go(x);
+                let (b, kb) = self.go(y);
+                if let (Kind::Const(c), Kind::Const(p), Kind::Const(q)) = (kc, ka, kb) {
+                    let v = if c != 0.0 { p } else { q };
+                    return (lit(v), Kind::Const(v));
+                }
+                let kind = if [kc, ka, kb].iter().all(|k| *k != Kind::Varying) {
+                    Kind::Uniform
+                } else {
+                    Kind::Varying
+                };
+                self.emit(format!("select({b}, {a}, {c} != 0.0f)"), kind)
+            }
+            Expr::Random { kind, stream, args } => {
+                let a: Vec<String> = args.iter().map(|x| self.go(x).0).collect();
+                let g = |i: usize| a.get(i).cloned().unwrap_or_else(|| "0.0f".into());
+                let key = format!(
+                    "clk.key, {}u, clk.step, {}",
+                    self.object.wrapping_add(*stream),
+                    self.index
+                );
+                let code = match kind {
+                    RandomKind::Uniform => format!("cj_uniform({key}, {}, {})", g(0), g(1)),
+                    RandomKind::Normal => format!("cj_normal_draw({key}, {}, {})", g(0), g(1)),
+                    RandomKind::LogNormal => {
+                        format!("cj_lognormal_draw({key}, {}, {})", g(0), g(1))
+                    }
+                    RandomKind::Exponential => format!("cj_exponential_draw({key}, {})", g(0)),
+                };
+                self.emit(code, Kind::Varying)
+            }
+            // Unbound leaves are a generator bug; NaN makes it loud, as on the CPU.
+            _ => (lit(f32::NAN), Kind::Const(f32::NAN)),
+        }
+    }
+}
+
+fn uniform_or(a: Kind, b: Kind) -> Kind {
+    if a == Kind::Varying || b == Kind::Varying {
+        Kind::Varying
+    } else {
+        Kind::Uniform
+    }
+}
+
+/// A generated kernel: its name (for errors) and source.
+#[derive(Debug, Clone)]
+pub struct Kernel {
+    /// e.g. `neuron_update[pop 'exc']`.
+    pub name: String,
+    /// The whole WGSL module.
+    pub source: String,
+}
+
+fn assemble(name: String, template: &str, bindings: &str, body: &str) -> Kernel {
+    let main = template
+        .replace("//{{BINDINGS}}\n", bindings)
+        .replace("//{{BODY}}\n", body);
+    Kernel {
+        name,
+        source: format!("{COMMON}\n{CLOCK}\n{main}"),
+    }
+}
+
+/// The capabilities generated kernels may use.
+pub fn capabilities(float_atomics: bool) -> naga::valid::Capabilities {
+    if float_atomics {
+        naga::valid::Capabilities::SHADER_FLOAT32_ATOMIC
+    } else {
+        naga::valid::Capabilities::empty()
+    }
+}
+
+/// Parses and validates a kernel with naga; an error carries the numbered source.
+pub fn validate(k: &Kernel, float_atomics: bool) -> Result<naga::Module> {
+    let numbered = || {
+        k.source
+            .lines()
+            .enumerate()
+            .map(|(i, l)| format!("{:4} {l}", i + 1))
+            .collect::<Vec<_>>()
+            .join("\n")
+    };
+    let module = naga::front::wgsl::parse_str(&k.source).map_err(|e| Error::Codegen {
+        kernel: k.name.clone(),
+        message: e.emit_to_string(&k.source),
+        source_code: numbered(),
+    })?;
+    naga::valid::Validator::new(
+        naga::valid::ValidationFlags::all(),
+        capabilities(float_atomics),
+    )
+    .validate(&module)
+    .map_err(|e| Error::Codegen {
+        kernel: k.name.clone(),
+        message: e.emit_to_string(&k.source),
+        source_code: numbered(),
+    })?;
+    Ok(module)
+}
+
+/// `clear_inputs` of a population: zero its sums and ungoverned
+/// conductances, empty this step's spike-ring slot.
+pub fn clear_inputs(pop_name: &str, ir: &NeuronIr, l: &PopLayout) -> Kernel {
+    let mut b = String::new();
+    let mut body = String::new();
+    let _ = writeln!(body, "    if (i < {}u) {{", l.n);
+    for t in 0..ir.targets.len() as u32 {
+        let _ = writeln!(body, "        state[{}u + i] = 0.0f;", l.sum_offset(t));
+    }
+    for (_, slot, governed) in &ir.conductances {
+        if !governed {
+            if let Some(o) = l.offset(*slot) {
+                let _ = writeln!(body, "        state[{o}u + i] = 0.0f;");
+            }
+        }
+    }
+    body.push_str("    }\n");
+    if l.ring > 0 {
+        b.push_str("@group(0) @binding(2) var<storage, read_write> spk_count: array<u32>;\n");
+        let _ = writeln!(
+            body,
+            "    if (i == 0u) {{ spk_count[clk.step % {}u] = 0u; }}",
+            l.ring
+        );
+    }
+    assemble(
+        format!("clear_inputs[population '{pop_name}']"),
+        CLEAR_INPUTS,
+        &b,
+        &body,
+    )
+}
+
+/// Whether clear_inputs has anything to do for this population.
+pub fn needs_clear(ir: &NeuronIr, l: &PopLayout) -> bool {
+    !ir.targets.is_empty() || ir.conductances.iter().any(|c| !c.2) || l.ring > 0
+}
+
+/// Binding numbers of the optional buffers of `neuron_update`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct NeuronBindings {
+    /// Spike counts and lists (3, 4).
+    pub ring: bool,
+    /// Spike bitmasks (5).
+    pub bits: bool,
+    /// Rate history (6).
+    pub hist: bool,
+}
+
+/// `neuron_update` of a population; `object` is its random object (`pop << 12`).
+pub fn neuron_update(pop_name: &str, ir: &NeuronIr, l: &PopLayout, dt: f32, object: u32) -> Kernel {
+    let n = l.n;
+    let mut b = String::new();
+    if l.ring > 0 {
+        b.push_str(
+            "@group(0) @binding(3) var<storage, read_write> spk_count: array<atomic<u32>>;\n",
+        );
+        b.push_str("@group(0) @binding(4) var<storage, read_write> spk_list: array<u32>;\n");
+    }
+    if l.bits {
+        b.push_str(
+            "@group(0) @binding(5) var<storage, read_write> spk_bits: array<atomic<u32>>;\n",
+        );
+    }
+    if !l.hist_slots.is_empty() {
+        b.push_str("@group(0) @binding(6) var<storage, read_write> hist: array<f32>;\n");
+    }
+    let leaf = |e: &Expr| -> Option<(String, bool)> {
+        match e {
+            Expr::Var(v) => match (l.local.get(*v as usize)?, l.global.get(*v as usize)?) {
+                (Some(_), _) => Some((format!("s{v}"), false)),
+                (None, Some(g)) => Some((format!("params[{g}]"), true)),
+                _ => None,
+            },
+            Expr::Sum(t) => Some((format!("state[{}u + i]", l.sum_offset(*t)), false)),
+            Expr::Time => Some(("clk.t".into(), true)),
+            Expr::Dt => Some((lit(dt), true)),
+            _ => None,
+        }
+    };
+    let mut p = Printer::new(&leaf, object, "i");
+    let _ = writeln!(p.out, "    if (i >= {n}u) {{ return; }}");
+    for (slot, loc) in l.local.iter().enumerate() {
+        if let Some(li) = loc {
+            let _ = writeln!(p.out, "    var s{slot}: f32 = state[{}u + i];", li * n);
+        }
+    }
+    for t in 0..ir.n_temps {
+        let _ = writeln!(p.out, "    var t{t}: f32 = bitcast<f32>(0x7fc00000u);");
+    }
+    // The values left by the previous step, for delayed rate projections.
+    let k = l.hist_slots.len() as u32;
+    if k > 0 {
+        let rh = l.hist_ring;
+        let _ = writeln!(
+            p.out,
+            "    let hrow = ((clk.step + {}u) % {rh}u) * {k}u;",
+            rh - 1
+        );
+        for (j, s) in l.hist_slots.iter().enumerate() {
+            let _ = writeln!(p.out, "    hist[(hrow + {j}u) * {n}u + i] = s{s};");
+        }
+    }
+    let counter = ir.refractory.as_ref().map(|(_, c)| *c);
+    if let Some(c) = counter {
+        p.stmt(&format!("let nr = s{c} <= 0.0f;"));
+    }
+    for s in &ir.update {
+        match s {
+            Stmt::Let { temp, expr } => {
+                let v = p.expr(expr);
+                p.stmt(&format!("t{temp} = {v};"));
+            }
+            Stmt::Store { var, expr, guard } => {
+                let v = p.expr(expr);
+                if *guard == Guard::NotRefractory && counter.is_some() {
+                    p.stmt(&format!("s{var} = select(s{var}, {v}, nr);"));
+                } else {
+                    p.stmt(&format!("s{var} = {v};"));
+                }
+            }
+        }
+    }
+    if let Some(c) = counter {
+        p.stmt(&format!("s{c} = max(s{c} - 1.0f, 0.0f);"));
+    }
+    if let Some(cond) = &ir.spike {
+        let v = p.expr(cond);
+        match counter {
+            Some(c) => p.stmt(&format!("let spiked = {v} != 0.0f && s{c} <= 0.0f;")),
+            None => p.stmt(&format!("let spiked = {v} != 0.0f;")),
+        }
+        for s in &ir.reset {
+            match s {
+                Stmt::Let { temp, expr } => {
+                    let v = p.expr(expr);
+                    p.stmt(&format!("t{temp} = {v};"));
+                }
+                Stmt::Store { var, expr, .. } => {
+                    let v = p.expr(expr);
+                    p.stmt(&format!("s{var} = select(s{var}, {v}, spiked);"));
+                }
+            }
+        }
+        if let Some((refr, c)) = &ir.refractory {
+            let steps = Expr::Call(
+                Func::Round,
+                vec![Expr::bin(BinOp::Div, refr.clone(), Expr::Dt)],
+            );
+            let v = p.expr(&steps);
+            p.stmt(&format!("s{c} = select(s{c}, {v}, spiked);"));
+        }
+        if l.ring > 0 || l.bits {
+            p.stmt("if (spiked) {");
+            if l.ring > 0 {
+                let r = l.ring;
+                p.stmt(&format!("    let slot = clk.step % {r}u;"));
+                p.stmt("    let k = atomicAdd(&spk_count[slot], 1u);");
+                p.stmt(&format!("    spk_list[slot * {n}u + k] = i;"));
+            }
+            if l.bits {
+                let words = n.div_ceil(32);
+                p.stmt(&format!(
+                    "    atomicOr(&spk_bits[clk.row * {words}u + i / 32u], 1u << (i % 32u));"
+                ));
+            }
+            p.stmt("}");
+        }
+    }
+    for (slot, loc) in l.local.iter().enumerate() {
+        if let Some(li) = loc {
+            if ir.vars[slot].kind != crate::lang::ir::VarKind::Parameter {
+                let _ = writeln!(p.out, "    state[{}u + i] = s{slot};", li * n);
+            }
+        }
+    }
+    assemble(
+        format!("neuron_update[population '{pop_name}']"),
+        NEURON_UPDATE,
+        &b,
+        &p.out,
+    )
+}
+
+/// Where a projection's values live on the GPU.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ProjLayout {
+    /// Synapses.
+    pub nsyn: u32,
+    /// Per slot: index among per-synapse slots (offset `index * nsyn`).
+    pub local: Vec<Option<u32>>,
+    /// Per slot: index among projection-wide slots.
+    pub global: Vec<Option<u32>>,
+}
+
+impl ProjLayout {
+    /// The layout of `nsyn` synapses of model `ir`.
+    pub fn new(ir: &SynapseIr, nsyn: usize) -> Self {
+        let (mut l, mut g) = (0u32, 0u32);
+        let (mut local, mut global) = (Vec::new(), Vec::new());
+        for v in &ir.vars {
+            if v.locality == Locality::Local {
+                local.push(Some(l));
+                global.push(None);
+                l += 1;
+            } else {
+                local.push(None);
+                global.push(Some(g));
+                g += 1;
+            }
+        }
+        ProjLayout {
+            nsyn: nsyn as u32,
+            local,
+            global,
+        }
+    }
+
+    fn var(&self, v: u32, index: &str) -> Option<(String, bool)> {
+        match (self.local.get(v as usize)?, self.global.get(v as usize)?) {
+            (Some(li), _) => Some((format!("syn[{}u + {index}]", li * self.nsyn), false)),
+            (None, Some(g)) => Some((format!("sparams[{g}]"), true)),
+            _ => None,
+        }
+    }
+}
+
+/// What a rate or spike kernel needs to know of its two populations.
+pub struct Ends<'a> {
+    /// Pre-synaptic layout.
+    pub pre: &'a PopLayout,
+    /// Post-synaptic layout.
+    pub post: &'a PopLayout,
+    /// Whether pre and post are the same population (one binding).
+    pub same: bool,
+    /// State-buffer slot of each `pre.x`.
+    pub pre_slots: Vec<u32>,
+    /// State-buffer slot of each `post.x`.
+    pub post_slots: Vec<u32>,
+}
+
+/// `rate_sum` of a rate-coded projection into `sum(target)` number `sum`.
+/// `delays`: `None` when all synapses share `uniform_delay`.
+#[allow(clippy::too_many_arguments)]
+pub fn rate_sum(
+    name: &str,
+    ir: &SynapseIr,
+    op: Operation,
+    pl: &ProjLayout,
+    ends: &Ends,
+    sum: u32,
+    uniform_delay: Option<u32>,
+    dt: f32,
+    object: u32,
+) -> Kernel {
+    let n_post = ends.post.n;
+    let n_pre = ends.pre.n;
+    let nsyn = pl.nsyn;
+    let mut b = String::new();
+    let pre_buf = if ends.same { "post" } else { "pstate" };
+    if !ends.same {
+        b.push_str("@group(0) @binding(5) var<storage, read> pstate: array<f32>;\n");
+    }
+    let uses_hist = uniform_delay.is_none_or(|d| d > 1);
+    if uses_hist {
+        b.push_str("@group(0) @binding(6) var<storage, read> phist: array<f32>;\n");
+    }
+    let pre = ends.pre;
+    let rh = pre.hist_ring.max(1);
+    let kh = pre.hist_slots.len() as u32;
+    let pre_value = |k: u32| -> String {
+        let slot = ends.pre_slots[k as usize];
+        let now = match pre.offset(slot) {
+            Some(o) => format!("{pre_buf}[{o}u + pj]"),
+            None => return "0.0f".into(),
+        };
+        let hpos = pre.hist_slots.iter().position(|s| *s == slot).unwrap_or(0) as u32;
+        let past = |d: &str| {
+            format!(
+                "phist[((((clk.step + {}u - {d}) % {rh}u) * {kh}u) + {hpos}u) * {n_pre}u + pj]",
+                2 * rh
+            )
+        };
+        match uniform_delay {
+            Some(d) if d <= 1 => now,
+            Some(d) => past(&format!("{d}u")),
+            None => format!("select({}, {now}, d <= 1u)", past("d")),
+        }
+    };
+    let leaf = |e: &Expr| -> Option<(String, bool)> {
+        match e {
+            Expr::Var(v) => pl.var(*v, "j"),
+            Expr::Pre(k) => Some((pre_value(*k), false)),
+            Expr::Post(k) => {
+                let slot = ends.post_slots[*k as usize];
+                match ends.post.offset(slot) {
+                    Some(o) => Some((format!("post[{o}u + i]"), false)),
+                    None => Some(("0.0f".into(), false)),
+                }
+            }
+            Expr::Time => Some(("clk.t".into(), true)),
+            Expr::Dt => Some((lit(dt), true)),
+            _ => None,
+        }
+    };
+    let mut p = Printer::new(&leaf, object, "j");
+    p.indent = "        ".into();
+    let init = match op {
+        Operation::Sum | Operation::Mean => "0.0f",
+        Operation::Max => "bitcast<f32>(0xff800000u)",
+        Operation::Min => "bitcast<f32>(0x7f800000u)",
+    };
+    let mut body = String::new();
+    let _ = writeln!(body, "    if (i >= {n_post}u) {{ return; }}");
+    let _ = writeln!(body, "    let a = csr[i];\n    let b = csr[i + 1u];");
+    let _ = writeln!(body, "    var acc: f32 = {init};");
+    let _ = writeln!(body, "    for (var j = a; j < b; j = j + 1u) {{");
+    let _ = writeln!(body, "        let pj = csr[{}u + j];", n_post + 1);
+    if uniform_delay.is_none() {
+        let _ = writeln!(body, "        let d = csr[{}u + j];", n_post + 1 + nsyn);
+    }
+    let v = p.expr(&ir.psp);
+    body.push_str(&p.out);
+    let _ = match op {
+        Operation::Sum | Operation::Mean => writeln!(body, "        acc = acc + {v};"),
+        Operation::Max => writeln!(body, "        acc = max(acc, {v});"),
+        Operation::Min => writeln!(body, "        acc = min(acc, {v});"),
+    };
+    body.push_str("    }\n    var out = 0.0f;\n");
+    let _ = match op {
+        Operation::Mean => writeln!(body, "    if (b > a) {{ out = acc / f32(b - a); }}"),
+        _ => writeln!(body, "    if (b > a) {{ out = acc; }}"),
+    };
+    let so = ends.post.sum_offset(sum);
+    let _ = writeln!(body, "    post[{so}u + i] = post[{so}u + i] + out;");
+    assemble(
+        format!("rate_sum[projection '{name}']"),
+        RATE_SUM,
+        &b,
+        &body,
+    )
+}
+
+/// `spike_propagate` of a spiking projection into conductance slot `g`;
+/// `delays` are its distinct delays in steps (rows of the CSR by
+/// (delay index, pre)), `ring` the pre-synaptic spike ring depth.
+#[allow(clippy::too_many_arguments)]
+pub fn spike_propagate(
+    name: &str,
+    ir: &SynapseIr,
+    pl: &ProjLayout,
+    ends: &Ends,
+    g: u32,
+    delays: &[u32],
+    dt: f32,
+    object: u32,
+    float_atomics: bool,
+) -> Kernel {
+    let n_pre = ends.pre.n;
+    let n_rows = n_pre * delays.len() as u32;
+    let nsyn = pl.nsyn;
+    let default = ir.pre_spike_is_default;
+    let stores = ir
+        .pre_spike
+        .iter()
+        .any(|s| matches!(s, EventStmt::Store { .. }));
+    let mut b = String::new();
+    let atomic_ty = if float_atomics { "f32" } else { "u32" };
+    let _ = writeln!(
+        b,
+        "@group(0) @binding(1) var<storage, read_write> post: array<atomic<{atomic_ty}>>;"
+    );
+    let access = if stores { "read_write" } else { "read" };
+    let _ = writeln!(
+        b,
+        "@group(0) @binding(3) var<storage, {access}> syn: array<f32>;"
+    );
+    let reads_pre = !default && !ends.pre_slots.is_empty();
+    if reads_pre && !ends.same {
+        b.push_str("@group(0) @binding(7) var<storage, read> pstate: array<f32>;\n");
+    }
+    let load = |o: u32, idx: &str| -> String {
+        if float_atomics {
+            format!("atomicLoad(&post[{o}u + {idx}])")
+        } else {
+            format!("bitcast<f32>(atomicLoad(&post[{o}u + {idx}]))")
+        }
+    };
+    let leaf = |e: &Expr| -> Option<(String, bool)> {
+        match e {
+            Expr::Var(v) => pl.var(*v, "s"),
+            Expr::Pre(k) => {
+                let slot = ends.pre_slots[*k as usize];
+                match ends.pre.offset(slot) {
+                    Some(o) if ends.same => Some((load(o, "pj"), false)),
+                    Some(o) => Some((format!("pstate[{o}u + pj]"), false)),
+                    None => Some(("0.0f".into(), false)),
+                }
+            }
+            Expr::Post(k) => {
+                let slot = ends.post_slots[*k as usize];
+                match ends.post.offset(slot) {
+                    Some(o) => Some((load(o, "tgt"), false)),
+                    None => Some(("0.0f".into(), false)),
+                }
+            }
+            Expr::Time => Some(("clk.t".into(), true)),
+            Expr::Dt => Some((lit(dt), true)),
+            _ => None,
+        }
+    };
+    let mut p = Printer::new(&leaf, object, "s");
+    p.reciprocal = false;
+    p.indent = "                ".into();
+    let go = ends.post.offset(g).unwrap_or(0);
+    let add = |v: &str| -> String {
+        if float_atomics {
+            format!("atomicAdd(&post[{go}u + tgt], {v});")
+        } else {
+            format!(
+                "loop {{ let old = atomicLoad(&post[{go}u + tgt]); \
+                 let r = atomicCompareExchangeWeak(&post[{go}u + tgt], old, bitcast<u32>(bitcast<f32>(old) + {v})); \
+                 if (r.exchanged) {{ break; }} }}"
+            )
+        }
+    };
+    if default {
+        let w = pl.var(0, "e").map(|x| x.0).unwrap_or_else(|| "0.0f".into());
+        p.stmt(&add(&w));
+    } else {
+        for st in &ir.pre_spike {
+            match st {
+                EventStmt::AddConductance(x) => {
+                    let v = p.expr(x);
+                    p.stmt(&add(&v));
+                }
+                EventStmt::Store { var, expr } => {
+                    let v = p.expr(expr);
+                    if let Some((place, false)) = pl.var(*var, "s") {
+                        p.stmt(&format!("{place} = {v};"));
+                    }
+                }
+            }
+        }
+    }
+    let ring = ends.pre.ring;
+    let mut body = String::new();
+    for (di, d) in delays.iter().enumerate() {
+        let _ = writeln!(body, "    {{");
+        let _ = writeln!(
+            body,
+            "        let slot = (clk.step + {ring}u - {d}u) % {ring}u;"
+        );
+        let _ = writeln!(body, "        let count = pre_count[slot];");
+        let _ = writeln!(
+            body,
+            "        for (var k = group; k < count; k = k + groups) {{"
+        );
+        let _ = writeln!(body, "            let pj = pre_list[slot * {n_pre}u + k];");
+        let _ = writeln!(body, "            let row = {}u + pj;", di as u32 * n_pre);
+        let _ = writeln!(
+            body,
+            "            for (var e = csr[row] + lid; e < csr[row + 1u]; e = e + 64u) {{"
+        );
+        let _ = writeln!(body, "                let tgt = csr[{}u + e];", n_rows + 1);
+        if !default {
+            let _ = writeln!(
+                body,
+                "                let s = csr[{}u + e];",
+                n_rows + 1 + nsyn
+            );
+        }
+        body.push_str(&p.out);
+        body.push_str("            }\n        }\n    }\n");
+    }
+    // Unused names are fine in WGSL, but say so for readers of dumps.
+    if delays.is_empty() {
+        body.push_str("    _ = group; _ = groups;\n");
+    }
+    assemble(
+        format!("spike_propagate[projection '{name}']"),
+        SPIKE_PROPAGATE,
+        &b,
+        &body,
+    )
+}
+
+/// One recorded variable: its state offset (per neuron) or parameter index.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Recorded {
+    /// Per-neuron slot at this state offset.
+    Local(u32),
+    /// Population-wide slot at this parameter index.
+    Global(u32),
+}
+
+/// `record` of a monitor: each sample row holds the variables one after
+/// the other (n values each, or 1 for population-wide ones).
+pub fn record(name: &str, n: u32, vars: &[Recorded]) -> Kernel {
+    let row_len: u32 = vars
+        .iter()
+        .map(|v| match v {
+            Recorded::Local(_) => n,
+            Recorded::Global(_) => 1,
+        })
+        .sum();
+    let mut body = String::new();
+    let mut off = 0;
+    for v in vars {
+        match v {
+            Recorded::Local(o) => {
+                let _ = writeln!(
+                    body,
+                    "    if (i < {n}u) {{ mon[row * {row_len}u + {off}u + i] = state[{o}u + i]; }}"
+                );
+                off += n;
+            }
+            Recorded::Global(g) => {
+                let _ = writeln!(
+                    body,
+                    "    if (i == 0u) {{ mon[row * {row_len}u + {off}u] = params[{g}]; }}"
+                );
+                off += 1;
+            }
+        }
+    }
+    assemble(format!("record[monitor of '{name}']"), RECORD, "", &body)
+}

@@ -1,0 +1,225 @@
+//! Adapters and devices: which GPU runs a network.
+
+use std::sync::{Arc, Mutex, OnceLock};
+
+use crate::error::{Error, Result};
+
+/// One adapter wgpu can see.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DeviceInfo {
+    /// The adapter's name (e.g. "NVIDIA H100", "llvmpipe (LLVM 15.0.6, 256 bits)").
+    pub name: String,
+    /// Graphics API wgpu drives it through (Vulkan, Metal, Dx12, Gl).
+    pub backend: String,
+    /// Discrete, integrated, virtual, CPU (software) or other.
+    pub device_type: String,
+    /// Driver name and version.
+    pub driver: String,
+    /// Whether it adds floats atomically (`SHADER_FLOAT32_ATOMIC`); without
+    /// it spike delivery uses a compare-exchange loop.
+    pub float_atomics: bool,
+    /// Largest storage buffer one binding may cover, in bytes.
+    pub max_storage_binding: u64,
+    /// Largest buffer, in bytes.
+    pub max_buffer: u64,
+    /// Storage buffers one kernel may bind.
+    pub max_storage_buffers: u32,
+}
+
+/// Options of the GPU engine.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GpuOptions {
+    /// Picks the first adapter whose name contains this text (any case);
+    /// `None` reads `CAJAL_ADAPTER`, and without it takes the best adapter.
+    pub adapter: Option<String>,
+    /// Use float atomics where the adapter has them; `false` forces the
+    /// compare-exchange fallback (for tests and for comparison).
+    pub float_atomics: bool,
+}
+
+impl Default for GpuOptions {
+    fn default() -> Self {
+        GpuOptions {
+            adapter: None,
+            float_atomics: true,
+        }
+    }
+}
+
+/// A device ready for kernels.
+#[derive(Clone)]
+pub struct Gpu {
+    /// The device.
+    pub device: wgpu::Device,
+    /// Its queue.
+    pub queue: wgpu::Queue,
+    /// What it is.
+    pub info: DeviceInfo,
+    /// Its limits (the adapter's own, all requested).
+    pub limits: wgpu::Limits,
+}
+
+fn instance() -> &'static wgpu::Instance {
+    static INSTANCE: OnceLock<wgpu::Instance> = OnceLock::new();
+    INSTANCE.get_or_init(|| {
+        let mut desc = wgpu::InstanceDescriptor::new_without_display_handle();
+        desc.backends = wgpu::Backends::PRIMARY;
+        wgpu::Instance::new(desc)
+    })
+}
+
+fn info_of(a: &wgpu::Adapter) -> DeviceInfo {
+    let i = a.get_info();
+    let l = a.limits();
+    DeviceInfo {
+        name: i.name.clone(),
+        backend: format!("{:?}", i.backend),
+        device_type: match i.device_type {
+            wgpu::DeviceType::DiscreteGpu => "discrete GPU",
+            wgpu::DeviceType::IntegratedGpu => "integrated GPU",
+            wgpu::DeviceType::VirtualGpu => "virtual GPU",
+            wgpu::DeviceType::Cpu => "CPU (software)",
+            wgpu::DeviceType::Other => "other",
+        }
+        .to_string(),
+        driver: format!("{} {}", i.driver, i.driver_info).trim().to_string(),
+        float_atomics: a.features().contains(wgpu::Features::SHADER_FLOAT32_ATOMIC),
+        max_storage_binding: l.max_storage_buffer_binding_size,
+        max_buffer: l.max_buffer_size,
+        max_storage_buffers: l.max_storage_buffers_per_shader_stage,
+    }
+}
+
+fn rank(t: wgpu::DeviceType) -> u8 {
+    match t {
+        wgpu::DeviceType::DiscreteGpu => 0,
+        wgpu::DeviceType::IntegratedGpu => 1,
+        wgpu::DeviceType::VirtualGpu => 2,
+        wgpu::DeviceType::Cpu => 3,
+        wgpu::DeviceType::Other => 4,
+    }
+}
+
+fn adapters() -> Vec<wgpu::Adapter> {
+    let mut v = pollster::block_on(instance().enumerate_adapters(wgpu::Backends::PRIMARY));
+    // Best first; a stable sort keeps the driver's order among equals.
+    v.sort_by_key(|a| rank(a.get_info().device_type));
+    v
+}
+
+/// The adapters cajal can run on, best first (the first is the one
+/// `Backend::Gpu` takes unless `CAJAL_ADAPTER` names another).
+///
+/// ```no_run
+/// for d in cajal::engine::gpu::devices() {
+///     println!("{} ({}, {})", d.name, d.backend, d.device_type);
+/// }
+/// ```
+pub fn devices() -> Vec<DeviceInfo> {
+    adapters().iter().map(info_of).collect()
+}
+
+const HOW_TO_GET_ONE: &str = "install a Vulkan driver (on Linux without a GPU, Mesa's lavapipe: \
+     `apt-get install mesa-vulkan-drivers`), or use Backend::Cpu or Backend::Auto";
+
+type DeviceCache = Mutex<Vec<(String, bool, Gpu)>>;
+
+/// A device on the chosen adapter, created once per process and adapter
+/// (wgpu lets an adapter create one device) and shared by simulations.
+pub fn gpu(opts: &GpuOptions) -> Result<Gpu> {
+    static CACHE: OnceLock<DeviceCache> = OnceLock::new();
+    let wanted = opts
+        .adapter
+        .clone()
+        .or_else(|| std::env::var("CAJAL_ADAPTER").ok())
+        .filter(|s| !s.is_empty());
+    let all = adapters();
+    let adapter = match &wanted {
+        Some(w) => all
+            .into_iter()
+            .find(|a| a.get_info().name.to_lowercase().contains(&w.to_lowercase()))
+            .ok_or_else(|| Error::NoAdapter {
+                message: format!(
+                    "no adapter's name contains '{w}' (adapters: {})",
+                    devices()
+                        .iter()
+                        .map(|d| d.name.clone())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
+            })?,
+        None => all.into_iter().next().ok_or_else(|| Error::NoAdapter {
+            message: format!("wgpu found none; {HOW_TO_GET_ONE}"),
+        })?,
+    };
+    let info = info_of(&adapter);
+    let atomics = opts.float_atomics && info.float_atomics;
+    let cache = CACHE.get_or_init(|| Mutex::new(Vec::new()));
+    let mut cache = cache.lock().unwrap_or_else(|e| e.into_inner());
+    if let Some((_, _, g)) = cache
+        .iter()
+        .find(|(n, a, _)| *n == info.name && *a == atomics)
+    {
+        return Ok(g.clone());
+    }
+    // A cached device of the other atomics flavour owns this adapter
+    // object: ask for a fresh adapter of the same name.
+    let adapter = if cache.iter().any(|(n, _, _)| *n == info.name) {
+        adapters()
+            .into_iter()
+            .find(|a| a.get_info().name == info.name)
+            .ok_or_else(|| Error::NoAdapter {
+                message: format!("adapter '{}' disappeared", info.name),
+            })?
+    } else {
+        adapter
+    };
+    let limits = adapter.limits();
+    let features = if atomics {
+        wgpu::Features::SHADER_FLOAT32_ATOMIC
+    } else {
+        wgpu::Features::empty()
+    };
+    let (device, queue) = pollster::block_on(adapter.request_device(&wgpu::DeviceDescriptor {
+        label: Some("cajal"),
+        required_features: features,
+        required_limits: limits.clone(),
+        ..Default::default()
+    }))
+    .map_err(|e| Error::Gpu {
+        context: format!("creating a device on '{}'", info.name),
+        message: e.to_string(),
+    })?;
+    // Errors are caught in error scopes around every operation; anything
+    // that escapes them is reported instead of aborting the process.
+    device.on_uncaptured_error(Arc::new(|e| eprintln!("cajal: uncaptured GPU error: {e}")));
+    let mut info = info;
+    info.float_atomics = atomics;
+    let g = Gpu {
+        device,
+        queue,
+        info,
+        limits,
+    };
+    cache.push((g.info.name.clone(), atomics, g.clone()));
+    Ok(g)
+}
+
+impl Gpu {
+    /// Runs `f` inside a validation and out-of-memory error scope; a
+    /// captured error becomes [`Error::Gpu`] naming `context`.
+    pub fn checked<T>(&self, context: &str, f: impl FnOnce() -> T) -> Result<T> {
+        let oom = self.device.push_error_scope(wgpu::ErrorFilter::OutOfMemory);
+        let val = self.device.push_error_scope(wgpu::ErrorFilter::Validation);
+        let out = f();
+        let e1 = pollster::block_on(val.pop());
+        let e2 = pollster::block_on(oom.pop());
+        match e1.or(e2) {
+            None => Ok(out),
+            Some(e) => Err(Error::Gpu {
+                context: context.to_string(),
+                message: e.to_string(),
+            }),
+        }
+    }
+}

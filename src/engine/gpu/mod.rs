@@ -1,0 +1,1077 @@
+//! The GPU engine: the step of the CPU engine as WGSL compute shaders on
+//! wgpu, many steps per submission.
+//!
+//! Buffers: per population one state buffer (the per-neuron slots, then
+//! the `sum(target)` arrays, SoA), a parameter buffer, a spike ring (counts
+//! and lists) when spiking projections read it, spike bitmasks when a
+//! monitor records spikes, and a rate history when delayed rate
+//! projections read it; per projection a CSR (by post for rate-coded
+//! pulls, by (delay, pre) for spike pushes), its per-synapse values and its
+//! projection-wide parameters; per monitor a sample buffer.
+
+pub mod codegen;
+pub mod context;
+
+use std::borrow::Cow;
+
+use bytemuck::{Pod, Zeroable};
+
+use context::Gpu;
+pub use context::{devices, DeviceInfo, GpuOptions};
+
+use crate::engine::cpu::PROJ_OBJECT;
+use crate::engine::{projection_kind, MonitorState, ProjectionKind};
+use crate::error::{Error, Result};
+use crate::lang::ir::EventStmt;
+use crate::network::Network;
+use codegen::{Ends, Kernel, PopLayout, ProjLayout, Recorded, WORKGROUP};
+
+/// The per-step block the kernels read (WGSL twin: `Clock` in
+/// shaders/clock.wgsl). `#[repr(C)]`, shared with WGSL: a test checks the
+/// layouts agree.
+#[repr(C)]
+#[derive(Debug, Clone, Copy, PartialEq, Pod, Zeroable)]
+pub struct Clock {
+    /// Step number.
+    pub step: u32,
+    /// Step index in the chunk.
+    pub row: u32,
+    /// Time (ms) at the start of the step.
+    pub t: f32,
+    /// Padding.
+    pub pad0: u32,
+    /// Philox key (seed low, high).
+    pub key: [u32; 2],
+    /// Padding.
+    pub pad1: [u32; 2],
+}
+
+/// The monitor sampling block (WGSL twin: `Sampling` in shaders/record.wgsl).
+#[repr(C)]
+#[derive(Debug, Clone, Copy, PartialEq, Pod, Zeroable)]
+pub struct Sampling {
+    /// First sample step of the chunk.
+    pub first: u32,
+    /// Steps between samples.
+    pub period: u32,
+}
+
+/// Most steps encoded into one submission.
+const MAX_CHUNK: u32 = 2048;
+/// Memory a monitor's or bitmask's chunk buffer may take.
+const MONITOR_BUDGET: u64 = 128 << 20;
+/// Most workgroups a spike propagation kernel runs (each loops over spikes).
+const SPIKE_GROUPS: u32 = 1024;
+
+struct Pass {
+    pipeline: wgpu::ComputePipeline,
+    group: wgpu::BindGroup,
+    grid: (u32, u32),
+}
+
+struct GPop {
+    layout: PopLayout,
+    state: wgpu::Buffer,
+    params: wgpu::Buffer,
+    params_host: Vec<f32>,
+    spk_count: Option<wgpu::Buffer>,
+    spk_list: Option<wgpu::Buffer>,
+    bits: Option<wgpu::Buffer>,
+    hist: Option<wgpu::Buffer>,
+    clear: Option<Pass>,
+    update: Option<Pass>,
+    init_state: Vec<f32>,
+    init_params: Vec<f32>,
+}
+
+struct GProj {
+    layout: ProjLayout,
+    syn: wgpu::Buffer,
+    sparams: wgpu::Buffer,
+    /// For the default spike path, the synapse (post order) at each
+    /// position of the pre-ordered weights.
+    perm: Option<Vec<u32>>,
+    pass: Option<Pass>,
+    init_syn: Vec<f32>,
+    init_sparams: Vec<f32>,
+}
+
+struct GMon {
+    pop: usize,
+    row_len: u32,
+    cap_rows: u32,
+    buf: Option<wgpu::Buffer>,
+    sampling: Option<wgpu::Buffer>,
+    pass: Option<Pass>,
+}
+
+/// The GPU engine of one compiled network.
+pub struct GpuEngine {
+    gpu: Gpu,
+    seed: u64,
+    pops: Vec<GPop>,
+    projs: Vec<GProj>,
+    mons: Vec<GMon>,
+    clock: wgpu::Buffer,
+    stride: u64,
+    chunk: u32,
+    /// Dispatches encoded per step (without monitors), for benchmarks.
+    pub dispatches_per_step: usize,
+}
+
+enum Bind<'a> {
+    Clock,
+    Uniform(&'a wgpu::Buffer),
+    Read(&'a wgpu::Buffer),
+    Write(&'a wgpu::Buffer),
+}
+
+fn grid(n: u32) -> (u32, u32) {
+    let groups = n.div_ceil(WORKGROUP).max(1);
+    if groups <= 65535 {
+        (groups, 1)
+    } else {
+        (65535, groups.div_ceil(65535))
+    }
+}
+
+fn bytes_of(v: &[f32]) -> Vec<u8> {
+    let mut v = v.to_vec();
+    // Bindings may not be empty.
+    if v.is_empty() {
+        v.push(0.0);
+    }
+    bytemuck::cast_slice(&v).to_vec()
+}
+
+impl GpuEngine {
+    /// Builds buffers and kernels for a network on the device `opts` picks.
+    pub fn new(net: &Network, opts: &GpuOptions) -> Result<Self> {
+        let gpu = context::gpu(opts)?;
+        let atomics = gpu.info.float_atomics;
+        let dt = net.dt as f32;
+        let align = gpu.limits.min_uniform_buffer_offset_alignment as u64;
+        let stride = (std::mem::size_of::<Clock>() as u64).div_ceil(align) * align;
+
+        // Layouts first: rings and histories depend on the projections.
+        let mut layouts: Vec<PopLayout> = net
+            .pops
+            .iter()
+            .map(|p| PopLayout::new(&p.ir, p.size()))
+            .collect();
+        let mut kinds = Vec::new();
+        for pr in &net.projs {
+            let kind = projection_kind(net, pr)?;
+            let max_d = pr.synapses.delay.iter().copied().max().unwrap_or(1);
+            let pre = &mut layouts[pr.pre.0];
+            match kind {
+                ProjectionKind::Spike { .. } => pre.ring = pre.ring.max(max_d + 1),
+                ProjectionKind::Rate { .. } if max_d > 1 => {
+                    pre.hist_ring = pre.hist_ring.max(max_d - 1);
+                    for r in &pr.ir.pre_refs {
+                        let slot = net.pops[pr.pre.0].ir.slot(r).unwrap_or(0);
+                        if pre.local[slot as usize].is_some() && !pre.hist_slots.contains(&slot) {
+                            pre.hist_slots.push(slot);
+                        }
+                    }
+                }
+                ProjectionKind::Rate { .. } => {}
+            }
+            kinds.push(kind);
+        }
+        for m in &net.monitors {
+            if m.spikes && net.pops[m.pop.0].ir.spiking {
+                layouts[m.pop.0].bits = true;
+            }
+        }
+        let mut chunk = MAX_CHUNK;
+        for l in &layouts {
+            if l.bits {
+                let words = u64::from(l.n.div_ceil(32)) * 4;
+                chunk = chunk.min((MONITOR_BUDGET / words).clamp(1, MAX_CHUNK as u64) as u32);
+            }
+        }
+
+        let mut e = GpuEngine {
+            clock: gpu.device.create_buffer(&wgpu::BufferDescriptor {
+                label: Some("clock"),
+                size: stride * chunk as u64,
+                usage: wgpu::BufferUsages::UNIFORM | wgpu::BufferUsages::COPY_DST,
+                mapped_at_creation: false,
+            }),
+            gpu,
+            seed: net.seed,
+            pops: Vec::new(),
+            projs: Vec::new(),
+            mons: Vec::new(),
+            stride,
+            chunk,
+            dispatches_per_step: 0,
+        };
+
+        for (pi, (p, l)) in net.pops.iter().zip(&layouts).enumerate() {
+            let owner = format!("population '{}'", p.name);
+            let n = l.n as usize;
+            let mut init_state = vec![0.0f32; (l.n_local as usize + p.ir.targets.len()) * n];
+            let mut init_params = Vec::new();
+            for (slot, v) in p.init.iter().enumerate() {
+                match l.local[slot] {
+                    Some(li) => {
+                        init_state[li as usize * n..(li as usize + 1) * n].copy_from_slice(v)
+                    }
+                    None => init_params.push(v[0]),
+                }
+            }
+            let state = e.storage(&format!("{owner}: state"), &bytes_of(&init_state))?;
+            let params = e.storage(&format!("{owner}: parameters"), &bytes_of(&init_params))?;
+            let spk_count = (l.ring > 0)
+                .then(|| e.zeroed(&format!("{owner}: spike counts"), l.ring as u64 * 4))
+                .transpose()?;
+            let spk_list = (l.ring > 0)
+                .then(|| {
+                    e.zeroed(
+                        &format!("{owner}: spike lists"),
+                        l.ring as u64 * n as u64 * 4,
+                    )
+                })
+                .transpose()?;
+            let bits = l
+                .bits
+                .then(|| {
+                    e.zeroed(
+                        &format!("{owner}: spike bitmasks"),
+                        chunk as u64 * u64::from(l.n.div_ceil(32)) * 4,
+                    )
+                })
+                .transpose()?;
+            let hist = (!l.hist_slots.is_empty())
+                .then(|| {
+                    e.zeroed(
+                        &format!("{owner}: rate history"),
+                        (l.hist_ring as u64) * l.hist_slots.len() as u64 * n as u64 * 4,
+                    )
+                })
+                .transpose()?;
+            let mut gp = GPop {
+                layout: l.clone(),
+                state,
+                params,
+                params_host: init_params.clone(),
+                spk_count,
+                spk_list,
+                bits,
+                hist,
+                clear: None,
+                update: None,
+                init_state,
+                init_params,
+            };
+            if codegen::needs_clear(&p.ir, l) {
+                let k = codegen::clear_inputs(&p.name, &p.ir, l);
+                let mut b = vec![(0, Bind::Clock), (1, Bind::Write(&gp.state))];
+                if let Some(c) = &gp.spk_count {
+                    b.push((2, Bind::Write(c)));
+                }
+                gp.clear = Some(e.pass(&k, &b, grid(l.n))?);
+            }
+            let k = codegen::neuron_update(&p.name, &p.ir, l, dt, (pi as u32) << 12);
+            let mut b = vec![
+                (0, Bind::Clock),
+                (1, Bind::Write(&gp.state)),
+                (2, Bind::Read(&gp.params)),
+            ];
+            if let (Some(c), Some(li)) = (&gp.spk_count, &gp.spk_list) {
+                b.push((3, Bind::Write(c)));
+                b.push((4, Bind::Write(li)));
+            }
+            if let Some(bits) = &gp.bits {
+                b.push((5, Bind::Write(bits)));
+            }
+            if let Some(h) = &gp.hist {
+                b.push((6, Bind::Write(h)));
+            }
+            gp.update = Some(e.pass(&k, &b, grid(l.n))?);
+            e.pops.push(gp);
+        }
+        e.reset_history();
+
+        for (qi, (pr, kind)) in net.projs.iter().zip(&kinds).enumerate() {
+            let owner = format!("projection '{}'", pr.name);
+            let (pre, post) = (pr.pre.0, pr.post.0);
+            let s = &pr.synapses;
+            let nsyn = s.post.len();
+            let layout = ProjLayout::new(&pr.ir, nsyn);
+            let mut init_syn = vec![0.0f32; layout.local.iter().flatten().count() * nsyn];
+            let mut init_sparams = Vec::new();
+            for (slot, v) in pr.values.iter().enumerate() {
+                match layout.local[slot] {
+                    Some(li) => {
+                        init_syn[li as usize * nsyn..(li as usize + 1) * nsyn].copy_from_slice(v)
+                    }
+                    None => init_sparams.push(v[0]),
+                }
+            }
+            let pre_ir = &net.pops[pre].ir;
+            let post_ir = &net.pops[post].ir;
+            let slots = |refs: &[String], ir: &crate::lang::ir::NeuronIr| -> Vec<u32> {
+                refs.iter().map(|r| ir.slot(r).unwrap_or(0)).collect()
+            };
+            let ends = Ends {
+                pre: &layouts[pre],
+                post: &layouts[post],
+                same: pre == post,
+                pre_slots: slots(&pr.ir.pre_refs, pre_ir),
+                post_slots: slots(&pr.ir.post_refs, post_ir),
+            };
+            let object = PROJ_OBJECT | ((qi as u32) << 12);
+            let mut delays: Vec<u32> = s.delay.clone();
+            delays.sort_unstable();
+            delays.dedup();
+            match *kind {
+                ProjectionKind::Rate { sum } => {
+                    let n_post = layouts[post].n as usize;
+                    let mut csr = vec![0u32; n_post + 1];
+                    for &p in &s.post {
+                        csr[p as usize + 1] += 1;
+                    }
+                    for i in 0..n_post {
+                        csr[i + 1] += csr[i];
+                    }
+                    csr.extend_from_slice(&s.pre);
+                    let uniform = (delays.len() <= 1).then(|| delays.first().copied().unwrap_or(1));
+                    if uniform.is_none() {
+                        csr.extend_from_slice(&s.delay);
+                    }
+                    let k = codegen::rate_sum(
+                        &pr.name,
+                        &pr.ir,
+                        pr.operation,
+                        &layout,
+                        &ends,
+                        sum as u32,
+                        uniform,
+                        dt,
+                        object,
+                    );
+                    let csr_buf =
+                        e.storage(&format!("{owner}: CSR"), bytemuck::cast_slice(&csr))?;
+                    let syn = e.storage(&format!("{owner}: synapses"), &bytes_of(&init_syn))?;
+                    let sparams =
+                        e.storage(&format!("{owner}: parameters"), &bytes_of(&init_sparams))?;
+                    let mut b = vec![
+                        (0, Bind::Clock),
+                        (1, Bind::Write(&e.pops[post].state)),
+                        (2, Bind::Read(&csr_buf)),
+                        (3, Bind::Read(&syn)),
+                        (4, Bind::Read(&sparams)),
+                    ];
+                    if pre != post {
+                        b.push((5, Bind::Read(&e.pops[pre].state)));
+                    }
+                    if uniform.is_none_or(|d| d > 1) {
+                        match &e.pops[pre].hist {
+                            Some(h) => b.push((6, Bind::Read(h))),
+                            None => return Err(Error::Unsupported {
+                                owner,
+                                message:
+                                    "a delayed psp that reads no per-neuron pre-synaptic variable"
+                                        .into(),
+                            }),
+                        }
+                    }
+                    let pass = e.pass(&k, &b, grid(layouts[post].n))?;
+                    e.projs.push(GProj {
+                        layout,
+                        syn,
+                        sparams,
+                        perm: None,
+                        pass: Some(pass),
+                        init_syn,
+                        init_sparams,
+                    });
+                }
+                ProjectionKind::Spike { g } => {
+                    if !pr.ir.pre_spike_is_default && ends.post_slots.contains(&(g as u32)) {
+                        return Err(Error::Unsupported {
+                            owner,
+                            message: format!(
+                                "pre_spike reads post.{} while adding to it: on the GPU engine the events of one step add concurrently, so the value read is not defined; read another variable",
+                                post_ir.vars[g].name
+                            ),
+                        });
+                    }
+                    for st in &pr.ir.pre_spike {
+                        if let EventStmt::Store { var, .. } = st {
+                            if layout.local[*var as usize].is_none() {
+                                return Err(Error::Unsupported {
+                                    owner,
+                                    message: format!(
+                                        "pre_spike assigns the projection-wide '{}': concurrent events would race on the GPU engine; make it per synapse",
+                                        pr.ir.vars[*var as usize].name
+                                    ),
+                                });
+                            }
+                        }
+                    }
+                    let n_pre = layouts[pre].n as usize;
+                    let rows = n_pre * delays.len();
+                    // Counting sort of the (post-ordered) synapses by
+                    // (delay index, pre): stable, so rows keep post order.
+                    let key: Vec<usize> = (0..nsyn)
+                        .map(|j| {
+                            let di = delays.binary_search(&s.delay[j]).unwrap_or(0);
+                            di * n_pre + s.pre[j] as usize
+                        })
+                        .collect();
+                    let mut ptr = vec![0u32; rows + 1];
+                    for &k in &key {
+                        ptr[k + 1] += 1;
+                    }
+                    for i in 0..rows {
+                        ptr[i + 1] += ptr[i];
+                    }
+                    let mut next = ptr.clone();
+                    let mut col = vec![0u32; nsyn];
+                    let mut sid = vec![0u32; nsyn];
+                    for (j, &k) in key.iter().enumerate() {
+                        let at = next[k] as usize;
+                        next[k] += 1;
+                        col[at] = s.post[j];
+                        sid[at] = j as u32;
+                    }
+                    let mut csr = ptr;
+                    csr.extend_from_slice(&col);
+                    let default = pr.ir.pre_spike_is_default;
+                    let (syn_host, perm) = if default {
+                        let w = &init_syn[..nsyn];
+                        (
+                            sid.iter().map(|&j| w[j as usize]).collect::<Vec<f32>>(),
+                            Some(sid),
+                        )
+                    } else {
+                        csr.extend_from_slice(&sid);
+                        (init_syn.clone(), None)
+                    };
+                    let k = codegen::spike_propagate(
+                        &pr.name, &pr.ir, &layout, &ends, g as u32, &delays, dt, object, atomics,
+                    );
+                    let csr_buf =
+                        e.storage(&format!("{owner}: CSR"), bytemuck::cast_slice(&csr))?;
+                    let syn = e.storage(&format!("{owner}: synapses"), &bytes_of(&syn_host))?;
+                    let sparams =
+                        e.storage(&format!("{owner}: parameters"), &bytes_of(&init_sparams))?;
+                    let stores = pr
+                        .ir
+                        .pre_spike
+                        .iter()
+                        .any(|s| matches!(s, EventStmt::Store { .. }));
+                    let pp = &e.pops[pre];
+                    let (Some(count), Some(list)) = (&pp.spk_count, &pp.spk_list) else {
+                        return Err(Error::invalid(owner, "spike ring missing"));
+                    };
+                    let mut b = vec![
+                        (0, Bind::Clock),
+                        (1, Bind::Write(&e.pops[post].state)),
+                        (2, Bind::Read(&csr_buf)),
+                        (
+                            3,
+                            if stores {
+                                Bind::Write(&syn)
+                            } else {
+                                Bind::Read(&syn)
+                            },
+                        ),
+                        (4, Bind::Read(&sparams)),
+                        (5, Bind::Read(count)),
+                        (6, Bind::Read(list)),
+                    ];
+                    if !default && !ends.pre_slots.is_empty() && pre != post {
+                        b.push((7, Bind::Read(&pp.state)));
+                    }
+                    let groups = (n_pre as u32).clamp(1, SPIKE_GROUPS);
+                    let pass = e.pass(&k, &b, (groups, 1))?;
+                    e.projs.push(GProj {
+                        layout,
+                        syn,
+                        sparams,
+                        perm,
+                        pass: Some(pass),
+                        init_syn,
+                        init_sparams,
+                    });
+                }
+            }
+        }
+
+        for m in &net.monitors {
+            let p = &net.pops[m.pop.0];
+            let l = &layouts[m.pop.0];
+            let vars: Vec<Recorded> = m
+                .vars
+                .iter()
+                .map(|v| {
+                    let slot = crate::network::slot_of(p, v)? as u32;
+                    Ok(match l.offset(slot) {
+                        Some(o) => Recorded::Local(o),
+                        None => Recorded::Global(l.global[slot as usize].unwrap_or(0)),
+                    })
+                })
+                .collect::<Result<_>>()?;
+            if vars.is_empty() {
+                e.mons.push(GMon {
+                    pop: m.pop.0,
+                    row_len: 0,
+                    cap_rows: 0,
+                    buf: None,
+                    sampling: None,
+                    pass: None,
+                });
+                continue;
+            }
+            let row_len: u32 = vars
+                .iter()
+                .map(|v| match v {
+                    Recorded::Local(_) => l.n,
+                    Recorded::Global(_) => 1,
+                })
+                .sum();
+            let row_bytes = row_len as u64 * 4;
+            let want = (chunk as u64).div_ceil(m.period) + 1;
+            let cap_rows = want.min((MONITOR_BUDGET / row_bytes).max(1)) as u32;
+            let buf = e.zeroed(
+                &format!("monitor of population '{}'", p.name),
+                cap_rows as u64 * row_bytes,
+            )?;
+            let sampling = e.gpu.device.create_buffer(&wgpu::BufferDescriptor {
+                label: Some("sampling"),
+                size: std::mem::size_of::<Sampling>() as u64,
+                usage: wgpu::BufferUsages::UNIFORM | wgpu::BufferUsages::COPY_DST,
+                mapped_at_creation: false,
+            });
+            let k = codegen::record(&p.name, l.n, &vars);
+            let b = vec![
+                (0, Bind::Clock),
+                (1, Bind::Read(&e.pops[m.pop.0].state)),
+                (2, Bind::Read(&e.pops[m.pop.0].params)),
+                (3, Bind::Write(&buf)),
+                (4, Bind::Uniform(&sampling)),
+            ];
+            let pass = e.pass(&k, &b, grid(row_len.max(l.n)))?;
+            e.mons.push(GMon {
+                pop: m.pop.0,
+                row_len,
+                cap_rows,
+                buf: Some(buf),
+                sampling: Some(sampling),
+                pass: Some(pass),
+            });
+        }
+        e.dispatches_per_step =
+            e.pops.iter().filter(|p| p.clear.is_some()).count() + e.projs.len() + e.pops.len();
+        Ok(e)
+    }
+
+    /// The device this engine runs on.
+    pub fn device(&self) -> &DeviceInfo {
+        &self.gpu.info
+    }
+
+    fn check_size(&self, what: &str, size: u64) -> Result<()> {
+        let l = &self.gpu.limits;
+        if size > l.max_buffer_size {
+            return Err(Error::Limit {
+                buffer: what.to_string(),
+                size,
+                limit: l.max_buffer_size,
+                limit_name: "max_buffer_size".into(),
+            });
+        }
+        if size > l.max_storage_buffer_binding_size {
+            return Err(Error::Limit {
+                buffer: what.to_string(),
+                size,
+                limit: l.max_storage_buffer_binding_size,
+                limit_name: "max_storage_buffer_binding_size".into(),
+            });
+        }
+        Ok(())
+    }
+
+    fn storage(&self, what: &str, data: &[u8]) -> Result<wgpu::Buffer> {
+        self.check_size(what, data.len() as u64)?;
+        let size = (data.len() as u64).max(4).div_ceil(4) * 4;
+        let b = self.zeroed(what, size)?;
+        self.gpu.queue.write_buffer(&b, 0, data);
+        Ok(b)
+    }
+
+    fn zeroed(&self, what: &str, size: u64) -> Result<wgpu::Buffer> {
+        self.check_size(what, size)?;
+        self.gpu.checked(&format!("allocating {what}"), || {
+            self.gpu.device.create_buffer(&wgpu::BufferDescriptor {
+                label: Some(what),
+                size: size.max(4),
+                usage: wgpu::BufferUsages::STORAGE
+                    | wgpu::BufferUsages::COPY_SRC
+                    | wgpu::BufferUsages::COPY_DST,
+                mapped_at_creation: false,
+            })
+        })
+    }
+
+    fn pass(&self, k: &Kernel, binds: &[(u32, Bind)], grid: (u32, u32)) -> Result<Pass> {
+        let atomics = self.gpu.info.float_atomics;
+        let module = codegen::validate(k, atomics)?;
+        let d = &self.gpu.device;
+        self.gpu
+            .checked(&format!("creating kernel {}", k.name), || {
+                let entries: Vec<wgpu::BindGroupLayoutEntry> = binds
+                    .iter()
+                    .map(|(i, b)| wgpu::BindGroupLayoutEntry {
+                        binding: *i,
+                        visibility: wgpu::ShaderStages::COMPUTE,
+                        ty: match b {
+                            Bind::Clock => wgpu::BindingType::Buffer {
+                                ty: wgpu::BufferBindingType::Uniform,
+                                has_dynamic_offset: true,
+                                min_binding_size: None,
+                            },
+                            Bind::Uniform(_) => wgpu::BindingType::Buffer {
+                                ty: wgpu::BufferBindingType::Uniform,
+                                has_dynamic_offset: false,
+                                min_binding_size: None,
+                            },
+                            Bind::Read(_) => wgpu::BindingType::Buffer {
+                                ty: wgpu::BufferBindingType::Storage { read_only: true },
+                                has_dynamic_offset: false,
+                                min_binding_size: None,
+                            },
+                            Bind::Write(_) => wgpu::BindingType::Buffer {
+                                ty: wgpu::BufferBindingType::Storage { read_only: false },
+                                has_dynamic_offset: false,
+                                min_binding_size: None,
+                            },
+                        },
+                        count: None,
+                    })
+                    .collect();
+                let bgl = d.create_bind_group_layout(&wgpu::BindGroupLayoutDescriptor {
+                    label: Some(&k.name),
+                    entries: &entries,
+                });
+                let group_entries: Vec<wgpu::BindGroupEntry> = binds
+                    .iter()
+                    .map(|(i, b)| wgpu::BindGroupEntry {
+                        binding: *i,
+                        resource: match b {
+                            Bind::Clock => wgpu::BindingResource::Buffer(wgpu::BufferBinding {
+                                buffer: &self.clock,
+                                offset: 0,
+                                size: wgpu::BufferSize::new(std::mem::size_of::<Clock>() as u64),
+                            }),
+                            Bind::Uniform(x) | Bind::Read(x) | Bind::Write(x) => {
+                                x.as_entire_binding()
+                            }
+                        },
+                    })
+                    .collect();
+                let group = d.create_bind_group(&wgpu::BindGroupDescriptor {
+                    label: Some(&k.name),
+                    layout: &bgl,
+                    entries: &group_entries,
+                });
+                let layout = d.create_pipeline_layout(&wgpu::PipelineLayoutDescriptor {
+                    label: Some(&k.name),
+                    bind_group_layouts: &[Some(&bgl)],
+                    immediate_size: 0,
+                });
+                let sm = d.create_shader_module(wgpu::ShaderModuleDescriptor {
+                    label: Some(&k.name),
+                    source: wgpu::ShaderSource::Naga(Cow::Owned(module)),
+                });
+                let pipeline = d.create_compute_pipeline(&wgpu::ComputePipelineDescriptor {
+                    label: Some(&k.name),
+                    layout: Some(&layout),
+                    module: &sm,
+                    entry_point: Some("main"),
+                    compilation_options: Default::default(),
+                    cache: None,
+                });
+                Pass {
+                    pipeline,
+                    group,
+                    grid,
+                }
+            })
+    }
+
+    fn reset_history(&mut self) {
+        for p in &self.pops {
+            if let Some(c) = &p.spk_count {
+                self.gpu
+                    .queue
+                    .write_buffer(c, 0, &vec![0u8; p.layout.ring as usize * 4]);
+            }
+            if let Some(h) = &p.hist {
+                let n = p.layout.n as usize;
+                let mut v = Vec::new();
+                for _ in 0..p.layout.hist_ring {
+                    for &s in &p.layout.hist_slots {
+                        let li = p.layout.local[s as usize].unwrap_or(0) as usize;
+                        v.extend_from_slice(&p.init_state[li * n..(li + 1) * n]);
+                    }
+                }
+                self.gpu.queue.write_buffer(h, 0, bytemuck::cast_slice(&v));
+            }
+        }
+    }
+
+    /// Back to the values at compile time; histories emptied.
+    pub fn reset(&mut self) {
+        for p in &mut self.pops {
+            self.gpu
+                .queue
+                .write_buffer(&p.state, 0, &bytes_of(&p.init_state));
+            self.gpu
+                .queue
+                .write_buffer(&p.params, 0, &bytes_of(&p.init_params));
+            p.params_host.clone_from(&p.init_params);
+        }
+        for q in &self.projs {
+            let syn = match &q.perm {
+                Some(perm) => perm.iter().map(|&j| q.init_syn[j as usize]).collect(),
+                None => q.init_syn.clone(),
+            };
+            self.gpu.queue.write_buffer(&q.syn, 0, &bytes_of(&syn));
+            self.gpu
+                .queue
+                .write_buffer(&q.sparams, 0, &bytes_of(&q.init_sparams));
+        }
+        self.reset_history();
+    }
+
+    fn read(&self, buf: &wgpu::Buffer, offset: u64, len: u64) -> Result<Vec<u8>> {
+        if len == 0 {
+            return Ok(Vec::new());
+        }
+        let d = &self.gpu.device;
+        let staging = d.create_buffer(&wgpu::BufferDescriptor {
+            label: Some("readback"),
+            size: len,
+            usage: wgpu::BufferUsages::MAP_READ | wgpu::BufferUsages::COPY_DST,
+            mapped_at_creation: false,
+        });
+        let mut enc = d.create_command_encoder(&Default::default());
+        enc.copy_buffer_to_buffer(buf, offset, &staging, 0, len);
+        self.gpu.queue.submit([enc.finish()]);
+        self.map(&[&staging]).map(|mut v| v.remove(0))
+    }
+
+    /// Maps staging buffers after the last submission and returns their bytes.
+    fn map(&self, bufs: &[&wgpu::Buffer]) -> Result<Vec<Vec<u8>>> {
+        let (tx, rx) = std::sync::mpsc::channel();
+        for (i, b) in bufs.iter().enumerate() {
+            let tx = tx.clone();
+            b.slice(..).map_async(wgpu::MapMode::Read, move |r| {
+                let _ = tx.send((i, r));
+            });
+        }
+        drop(tx);
+        self.gpu
+            .device
+            .poll(wgpu::PollType::wait_indefinitely())
+            .map_err(|e| Error::Gpu {
+                context: "waiting for the GPU".into(),
+                message: e.to_string(),
+            })?;
+        for (_, r) in rx.iter() {
+            r.map_err(|e| Error::Gpu {
+                context: "reading results back".into(),
+                message: e.to_string(),
+            })?;
+        }
+        let mut out = Vec::with_capacity(bufs.len());
+        for b in bufs {
+            let v = b
+                .slice(..)
+                .get_mapped_range()
+                .map_err(|e| Error::Gpu {
+                    context: "reading results back".into(),
+                    message: e.to_string(),
+                })?
+                .to_vec();
+            b.unmap();
+            out.push(v);
+        }
+        Ok(out)
+    }
+
+    /// The values of a population slot (length n, or 1 if population-wide).
+    pub fn slot_values(&self, pop: usize, slot: usize) -> Result<Vec<f32>> {
+        let p = &self.pops[pop];
+        match p.layout.offset(slot as u32) {
+            Some(o) => {
+                let bytes = self.read(&p.state, o as u64 * 4, p.layout.n as u64 * 4)?;
+                Ok(bytemuck::pod_collect_to_vec(&bytes))
+            }
+            None => Ok(vec![
+                p.params_host[p.layout.global[slot].unwrap_or(0) as usize],
+            ]),
+        }
+    }
+
+    /// Writes a population slot (length n, or 1 if population-wide).
+    pub fn set_slot(&mut self, pop: usize, slot: usize, values: &[f32]) {
+        let p = &mut self.pops[pop];
+        match p.layout.offset(slot as u32) {
+            Some(o) => {
+                self.gpu
+                    .queue
+                    .write_buffer(&p.state, o as u64 * 4, bytemuck::cast_slice(values))
+            }
+            None => {
+                let g = p.layout.global[slot].unwrap_or(0) as usize;
+                p.params_host[g] = values[0];
+                self.gpu.queue.write_buffer(
+                    &p.params,
+                    g as u64 * 4,
+                    bytemuck::cast_slice(&values[..1]),
+                );
+            }
+        }
+    }
+
+    /// Writes one neuron's value of a per-neuron slot.
+    pub fn set_one(&mut self, pop: usize, slot: usize, rank: usize, value: f32) {
+        let p = &self.pops[pop];
+        if let Some(o) = p.layout.offset(slot as u32) {
+            self.gpu.queue.write_buffer(
+                &p.state,
+                (o as u64 + rank as u64) * 4,
+                bytemuck::bytes_of(&value),
+            );
+        }
+    }
+
+    /// Per-synapse values of a projection slot in (post, pre) order (length
+    /// 1 for projection-wide ones).
+    pub fn synapse_values(&self, proj: usize, slot: usize) -> Result<Vec<f32>> {
+        let q = &self.projs[proj];
+        let nsyn = q.layout.nsyn as u64;
+        match (q.layout.local[slot], q.layout.global[slot]) {
+            (Some(li), _) => {
+                let v: Vec<f32> = bytemuck::pod_collect_to_vec(&self.read(
+                    &q.syn,
+                    li as u64 * nsyn * 4,
+                    nsyn * 4,
+                )?);
+                Ok(match &q.perm {
+                    Some(perm) => {
+                        let mut out = vec![0.0; v.len()];
+                        for (e, &j) in perm.iter().enumerate() {
+                            out[j as usize] = v[e];
+                        }
+                        out
+                    }
+                    None => v,
+                })
+            }
+            (None, Some(g)) => Ok(vec![q.init_sparams[g as usize]]),
+            _ => Ok(Vec::new()),
+        }
+    }
+
+    /// Runs `n` steps from `step0`; `time(s)` is the time of step `s`.
+    /// Active monitors get their samples and spikes.
+    pub(crate) fn run(
+        &mut self,
+        step0: u64,
+        n: u64,
+        time: &dyn Fn(u64) -> f64,
+        monitors: &mut [MonitorState],
+    ) -> Result<()> {
+        let key = [self.seed as u32, (self.seed >> 32) as u32];
+        let mut done = 0u64;
+        while done < n {
+            let first = step0 + done;
+            let mut k = (n - done).min(self.chunk as u64);
+            for (m, gm) in monitors.iter().zip(&self.mons) {
+                if m.active && gm.cap_rows > 0 {
+                    k = k.min((gm.cap_rows as u64 - 1) * m.spec.period + 1);
+                }
+            }
+            self.chunk_run(first, k, key, time, monitors)?;
+            done += k;
+        }
+        Ok(())
+    }
+
+    fn chunk_run(
+        &mut self,
+        first: u64,
+        k: u64,
+        key: [u32; 2],
+        time: &dyn Fn(u64) -> f64,
+        monitors: &mut [MonitorState],
+    ) -> Result<()> {
+        let g = self.gpu.clone();
+        let stride = self.stride as usize;
+        let mut clocks = vec![0u8; stride * k as usize];
+        for r in 0..k {
+            let c = Clock {
+                step: (first + r) as u32,
+                row: r as u32,
+                t: time(first + r) as f32,
+                pad0: 0,
+                key,
+                pad1: [0; 2],
+            };
+            let at = r as usize * stride;
+            clocks[at..at + std::mem::size_of::<Clock>()].copy_from_slice(bytemuck::bytes_of(&c));
+        }
+        g.queue.write_buffer(&self.clock, 0, &clocks);
+        // Sample steps of each monitor in this chunk.
+        let mut samples: Vec<Vec<u64>> = Vec::with_capacity(monitors.len());
+        for (m, gm) in monitors.iter().zip(&self.mons) {
+            let mut s = Vec::new();
+            if m.active && gm.pass.is_some() {
+                for st in first..first + k {
+                    if (st - m.start_step).is_multiple_of(m.spec.period) {
+                        s.push(st);
+                    }
+                }
+            }
+            if let (Some(&f), Some(u)) = (s.first(), &gm.sampling) {
+                let smp = Sampling {
+                    first: f as u32,
+                    period: m.spec.period as u32,
+                };
+                g.queue.write_buffer(u, 0, bytemuck::bytes_of(&smp));
+            }
+            samples.push(s);
+        }
+        let spike_mons: Vec<bool> = monitors.iter().map(|m| m.active && m.spec.spikes).collect();
+        let mut enc = g.device.create_command_encoder(&Default::default());
+        for p in &self.pops {
+            if let Some(b) = &p.bits {
+                enc.clear_buffer(b, 0, None);
+            }
+        }
+        {
+            let mut pass = enc.begin_compute_pass(&Default::default());
+            let run = |pass: &mut wgpu::ComputePass, p: &Pass, off: u32| {
+                pass.set_pipeline(&p.pipeline);
+                pass.set_bind_group(0, &p.group, &[off]);
+                pass.dispatch_workgroups(p.grid.0, p.grid.1, 1);
+            };
+            for r in 0..k {
+                let off = (r as usize * stride) as u32;
+                let st = first + r;
+                for p in &self.pops {
+                    if let Some(c) = &p.clear {
+                        run(&mut pass, c, off);
+                    }
+                }
+                for q in &self.projs {
+                    if let Some(x) = &q.pass {
+                        run(&mut pass, x, off);
+                    }
+                }
+                for p in &self.pops {
+                    if let Some(u) = &p.update {
+                        run(&mut pass, u, off);
+                    }
+                }
+                for (gm, s) in self.mons.iter().zip(&samples) {
+                    if let Some(x) = &gm.pass {
+                        if s.binary_search(&st).is_ok() {
+                            run(&mut pass, x, off);
+                        }
+                    }
+                }
+            }
+        }
+        // Copy what monitors need into staging buffers.
+        let mut staging: Vec<(usize, bool, wgpu::Buffer)> = Vec::new();
+        for (mi, (gm, s)) in self.mons.iter().zip(&samples).enumerate() {
+            if let (Some(buf), false) = (&gm.buf, s.is_empty()) {
+                let len = s.len() as u64 * gm.row_len as u64 * 4;
+                let st = g.device.create_buffer(&wgpu::BufferDescriptor {
+                    label: Some("monitor readback"),
+                    size: len,
+                    usage: wgpu::BufferUsages::MAP_READ | wgpu::BufferUsages::COPY_DST,
+                    mapped_at_creation: false,
+                });
+                enc.copy_buffer_to_buffer(buf, 0, &st, 0, len);
+                staging.push((mi, false, st));
+            }
+        }
+        let mut bit_pops: Vec<usize> = Vec::new();
+        for (mi, on) in spike_mons.iter().enumerate() {
+            let p = self.mons[mi].pop;
+            if *on && self.pops[p].bits.is_some() && !bit_pops.contains(&p) {
+                bit_pops.push(p);
+            }
+        }
+        for &p in &bit_pops {
+            let words = u64::from(self.pops[p].layout.n.div_ceil(32));
+            let len = k * words * 4;
+            let st = g.device.create_buffer(&wgpu::BufferDescriptor {
+                label: Some("spike readback"),
+                size: len,
+                usage: wgpu::BufferUsages::MAP_READ | wgpu::BufferUsages::COPY_DST,
+                mapped_at_creation: false,
+            });
+            if let Some(b) = &self.pops[p].bits {
+                enc.copy_buffer_to_buffer(b, 0, &st, 0, len);
+            }
+            staging.push((p, true, st));
+        }
+        g.checked("running a chunk of steps", || {
+            g.queue.submit([enc.finish()]);
+        })?;
+        if staging.is_empty() {
+            return Ok(());
+        }
+        let bufs: Vec<&wgpu::Buffer> = staging.iter().map(|s| &s.2).collect();
+        let data = self.map(&bufs)?;
+        for ((idx, is_bits, _), bytes) in staging.iter().zip(data) {
+            let words: Vec<u32> = bytemuck::pod_collect_to_vec(&bytes);
+            if *is_bits {
+                let p = *idx;
+                let w = self.pops[p].layout.n.div_ceil(32) as usize;
+                for (mi, m) in monitors.iter_mut().enumerate() {
+                    if !spike_mons[mi] || self.mons[mi].pop != p {
+                        continue;
+                    }
+                    for r in 0..k as usize {
+                        for (wi, &word) in words[r * w..(r + 1) * w].iter().enumerate() {
+                            let mut bits = word;
+                            while bits != 0 {
+                                let b = bits.trailing_zeros();
+                                bits &= bits - 1;
+                                m.spikes.push((first + r as u64, wi as u32 * 32 + b));
+                            }
+                        }
+                    }
+                }
+            } else {
+                let mi = *idx;
+                let m = &mut monitors[mi];
+                let vals: Vec<f32> = bytemuck::cast_slice(&words).to_vec();
+                let row_len = self.mons[mi].row_len as usize;
+                for (ri, &st) in samples[mi].iter().enumerate() {
+                    let row = &vals[ri * row_len..(ri + 1) * row_len];
+                    let mut off = 0;
+                    for (vi, buf) in m.buffers.iter_mut().enumerate() {
+                        let len = m.lens[vi];
+                        buf.extend_from_slice(&row[off..off + len]);
+                        off += len;
+                    }
+                    m.sample_steps.push(st);
+                }
+            }
+        }
+        Ok(())
+    }
+}
