@@ -1,6 +1,7 @@
 //! The CPU reference engine: the same step as the GPU engine, kernel by
 //! kernel, in f32 (each kernel in its own file, named after its WGSL twin).
 
+pub mod clear_inputs;
 pub mod neuron_update;
 pub mod rate_sum;
 pub mod record;
@@ -313,10 +314,7 @@ impl CpuEngine {
         let step32 = step as u32;
         // 1. zero the sums and the conductances no equation governs.
         for p in &mut self.pops {
-            p.sums.iter_mut().for_each(|s| s.fill(0.0));
-            for &g in &p.zero_each_step {
-                p.vars[g].fill(0.0);
-            }
+            clear_inputs::clear_inputs(&mut p.vars, &mut p.sums, &p.zero_each_step);
         }
         // Projections read what the previous step left.
         for (pi, pr) in self.projs.iter_mut().enumerate() {

@@ -105,6 +105,339 @@ struct GMon {
     pass: Option<Pass>,
 }
 
+/// The kernels of one population.
+pub struct PopPlan {
+    /// `clear_inputs`, when there is something to clear.
+    pub clear: Option<Kernel>,
+    /// `neuron_update`.
+    pub update: Kernel,
+}
+
+/// What a spike-propagation kernel binds beyond the fixed bindings.
+#[derive(Debug, Clone, Copy)]
+pub struct SpikePlan {
+    /// `pre_spike` assigns synapse variables (binding 3 writable).
+    pub stores: bool,
+    /// `pre_spike` reads pre-synaptic variables (binding 7).
+    pub reads_pre: bool,
+}
+
+/// The kernel and connectivity of one projection.
+pub struct ProjPlan {
+    /// `rate_sum` or `spike_propagate`.
+    pub kernel: Kernel,
+    /// Where its values live.
+    pub layout: ProjLayout,
+    /// The CSR as uploaded (by post for rate-coded, by (delay, pre) for spiking).
+    pub csr: Vec<u32>,
+    /// Per-synapse values in (post, pre) order, slot after slot.
+    pub init_syn: Vec<f32>,
+    /// Projection-wide values.
+    pub init_sparams: Vec<f32>,
+    /// Default spike path: the synapse at each position of the pre-ordered weights.
+    pub perm: Option<Vec<u32>>,
+    /// Spiking projections: their extra bindings.
+    pub spike: Option<SpikePlan>,
+    /// A rate-coded projection reading the pre-synaptic history.
+    pub uses_hist: bool,
+}
+
+/// The kernel of one monitor recording variables.
+pub struct MonPlan {
+    /// `record`.
+    pub kernel: Kernel,
+    /// Values per sample.
+    pub row_len: u32,
+}
+
+/// Everything the GPU engine computes on the host before it touches a
+/// device: layouts, generated kernels and connectivity. Building a plan
+/// needs no adapter, so the code generator is tested everywhere.
+pub struct Plan {
+    /// Per population.
+    pub layouts: Vec<PopLayout>,
+    /// Per population.
+    pub pops: Vec<PopPlan>,
+    /// Per projection.
+    pub projs: Vec<ProjPlan>,
+    /// Per monitor (`None` for spike-only monitors).
+    pub mons: Vec<Option<MonPlan>>,
+}
+
+impl Plan {
+    /// Every generated kernel.
+    pub fn kernels(&self) -> Vec<&Kernel> {
+        let mut v = Vec::new();
+        for p in &self.pops {
+            v.extend(p.clear.iter());
+            v.push(&p.update);
+        }
+        v.extend(self.projs.iter().map(|p| &p.kernel));
+        v.extend(self.mons.iter().flatten().map(|m| &m.kernel));
+        v
+    }
+}
+
+/// Plans a network for the GPU engine (`float_atomics`: whether spike
+/// delivery may add floats atomically).
+///
+/// ```
+/// # use cajal::prelude::*;
+/// let (net, _, _) = cajal::networks::coba(100, 1)?;
+/// let plan = cajal::engine::gpu::plan(&net, true)?;
+/// for k in plan.kernels() {
+///     cajal::engine::gpu::codegen::validate(k, true)?;
+/// }
+/// # Ok::<(), cajal::Error>(())
+/// ```
+pub fn plan(net: &Network, float_atomics: bool) -> Result<Plan> {
+    let dt = net.dt as f32;
+    // Layouts first: rings and histories depend on the projections.
+    let mut layouts: Vec<PopLayout> = net
+        .pops
+        .iter()
+        .map(|p| PopLayout::new(&p.ir, p.size()))
+        .collect();
+    let mut kinds = Vec::new();
+    for pr in &net.projs {
+        let kind = projection_kind(net, pr)?;
+        let max_d = pr.synapses.delay.iter().copied().max().unwrap_or(1);
+        let pre = &mut layouts[pr.pre.0];
+        match kind {
+            ProjectionKind::Spike { .. } => pre.ring = pre.ring.max(max_d + 1),
+            ProjectionKind::Rate { .. } if max_d > 1 => {
+                pre.hist_ring = pre.hist_ring.max(max_d - 1);
+                for r in &pr.ir.pre_refs {
+                    let slot = net.pops[pr.pre.0].ir.slot(r).unwrap_or(0);
+                    if pre.local[slot as usize].is_some() && !pre.hist_slots.contains(&slot) {
+                        pre.hist_slots.push(slot);
+                    }
+                }
+            }
+            ProjectionKind::Rate { .. } => {}
+        }
+        kinds.push(kind);
+    }
+    for m in &net.monitors {
+        if m.spikes && net.pops[m.pop.0].ir.spiking {
+            layouts[m.pop.0].bits = true;
+        }
+    }
+    let pops = net
+        .pops
+        .iter()
+        .zip(&layouts)
+        .enumerate()
+        .map(|(pi, (p, l))| PopPlan {
+            clear: codegen::needs_clear(&p.ir, l).then(|| codegen::clear_inputs(&p.name, &p.ir, l)),
+            update: codegen::neuron_update(&p.name, &p.ir, l, dt, (pi as u32) << 12),
+        })
+        .collect();
+    let mut projs = Vec::new();
+    for (qi, (pr, kind)) in net.projs.iter().zip(&kinds).enumerate() {
+        let owner = format!("projection '{}'", pr.name);
+        let (pre, post) = (pr.pre.0, pr.post.0);
+        let s = &pr.synapses;
+        let nsyn = s.post.len();
+        let layout = ProjLayout::new(&pr.ir, nsyn);
+        let mut init_syn = vec![0.0f32; layout.local.iter().flatten().count() * nsyn];
+        let mut init_sparams = Vec::new();
+        for (slot, v) in pr.values.iter().enumerate() {
+            match layout.local[slot] {
+                Some(li) => {
+                    init_syn[li as usize * nsyn..(li as usize + 1) * nsyn].copy_from_slice(v)
+                }
+                None => init_sparams.push(v[0]),
+            }
+        }
+        let slots = |refs: &[String], ir: &crate::lang::ir::NeuronIr| -> Vec<u32> {
+            refs.iter().map(|r| ir.slot(r).unwrap_or(0)).collect()
+        };
+        let ends = Ends {
+            pre: &layouts[pre],
+            post: &layouts[post],
+            same: pre == post,
+            pre_slots: slots(&pr.ir.pre_refs, &net.pops[pre].ir),
+            post_slots: slots(&pr.ir.post_refs, &net.pops[post].ir),
+        };
+        let object = PROJ_OBJECT | ((qi as u32) << 12);
+        let mut delays: Vec<u32> = s.delay.clone();
+        delays.sort_unstable();
+        delays.dedup();
+        match *kind {
+            ProjectionKind::Rate { sum } => {
+                let n_post = layouts[post].n as usize;
+                let mut csr = vec![0u32; n_post + 1];
+                for &p in &s.post {
+                    csr[p as usize + 1] += 1;
+                }
+                for i in 0..n_post {
+                    csr[i + 1] += csr[i];
+                }
+                csr.extend_from_slice(&s.pre);
+                let uniform = (delays.len() <= 1).then(|| delays.first().copied().unwrap_or(1));
+                if uniform.is_none() {
+                    csr.extend_from_slice(&s.delay);
+                }
+                let uses_hist = uniform.is_none_or(|d| d > 1);
+                if uses_hist && layouts[pre].hist_slots.is_empty() {
+                    return Err(Error::Unsupported {
+                        owner,
+                        message: "a delayed psp that reads no per-neuron pre-synaptic variable"
+                            .into(),
+                    });
+                }
+                let kernel = codegen::rate_sum(
+                    &pr.name,
+                    &pr.ir,
+                    pr.operation,
+                    &layout,
+                    &ends,
+                    sum as u32,
+                    uniform,
+                    dt,
+                    object,
+                );
+                projs.push(ProjPlan {
+                    kernel,
+                    layout,
+                    csr,
+                    init_syn,
+                    init_sparams,
+                    perm: None,
+                    spike: None,
+                    uses_hist,
+                });
+            }
+            ProjectionKind::Spike { g } => {
+                if !pr.ir.pre_spike_is_default && ends.post_slots.contains(&(g as u32)) {
+                    return Err(Error::Unsupported {
+                        owner,
+                        message: format!(
+                            "pre_spike reads post.{} while adding to it: on the GPU engine the events of one step add concurrently, so the value read is not defined; read another variable",
+                            net.pops[post].ir.vars[g].name
+                        ),
+                    });
+                }
+                for st in &pr.ir.pre_spike {
+                    if let EventStmt::Store { var, .. } = st {
+                        if layout.local[*var as usize].is_none() {
+                            return Err(Error::Unsupported {
+                                owner,
+                                message: format!(
+                                    "pre_spike assigns the projection-wide '{}': concurrent events would race on the GPU engine; make it per synapse",
+                                    pr.ir.vars[*var as usize].name
+                                ),
+                            });
+                        }
+                    }
+                }
+                let n_pre = layouts[pre].n as usize;
+                let rows = n_pre * delays.len();
+                // Counting sort of the (post-ordered) synapses by (delay
+                // index, pre): stable, so each row keeps post order.
+                let key: Vec<usize> = (0..nsyn)
+                    .map(|j| {
+                        let di = delays.binary_search(&s.delay[j]).unwrap_or(0);
+                        di * n_pre + s.pre[j] as usize
+                    })
+                    .collect();
+                let mut ptr = vec![0u32; rows + 1];
+                for &k in &key {
+                    ptr[k + 1] += 1;
+                }
+                for i in 0..rows {
+                    ptr[i + 1] += ptr[i];
+                }
+                let mut next = ptr.clone();
+                let mut col = vec![0u32; nsyn];
+                let mut sid = vec![0u32; nsyn];
+                for (j, &k) in key.iter().enumerate() {
+                    let at = next[k] as usize;
+                    next[k] += 1;
+                    col[at] = s.post[j];
+                    sid[at] = j as u32;
+                }
+                let mut csr = ptr;
+                csr.extend_from_slice(&col);
+                let default = pr.ir.pre_spike_is_default;
+                let perm = if default {
+                    Some(sid)
+                } else {
+                    csr.extend_from_slice(&sid);
+                    None
+                };
+                let kernel = codegen::spike_propagate(
+                    &pr.name,
+                    &pr.ir,
+                    &layout,
+                    &ends,
+                    g as u32,
+                    &delays,
+                    dt,
+                    object,
+                    float_atomics,
+                );
+                let spike = SpikePlan {
+                    stores: pr
+                        .ir
+                        .pre_spike
+                        .iter()
+                        .any(|s| matches!(s, EventStmt::Store { .. })),
+                    reads_pre: !default && !ends.pre_slots.is_empty(),
+                };
+                projs.push(ProjPlan {
+                    kernel,
+                    layout,
+                    csr,
+                    init_syn,
+                    init_sparams,
+                    perm,
+                    spike: Some(spike),
+                    uses_hist: false,
+                });
+            }
+        }
+    }
+    let mut mons = Vec::new();
+    for m in &net.monitors {
+        let p = &net.pops[m.pop.0];
+        let l = &layouts[m.pop.0];
+        let vars: Vec<Recorded> = m
+            .vars
+            .iter()
+            .map(|v| {
+                let slot = crate::network::slot_of(p, v)? as u32;
+                Ok(match l.offset(slot) {
+                    Some(o) => Recorded::Local(o),
+                    None => Recorded::Global(l.global[slot as usize].unwrap_or(0)),
+                })
+            })
+            .collect::<Result<_>>()?;
+        if vars.is_empty() {
+            mons.push(None);
+            continue;
+        }
+        let row_len = vars
+            .iter()
+            .map(|v| match v {
+                Recorded::Local(_) => l.n,
+                Recorded::Global(_) => 1,
+            })
+            .sum();
+        mons.push(Some(MonPlan {
+            kernel: codegen::record(&p.name, l.n, &vars),
+            row_len,
+        }));
+    }
+    Ok(Plan {
+        layouts,
+        pops,
+        projs,
+        mons,
+    })
+}
+
 /// The GPU engine of one compiled network.
 pub struct GpuEngine {
     gpu: Gpu,
@@ -148,50 +481,16 @@ impl GpuEngine {
     /// Builds buffers and kernels for a network on the device `opts` picks.
     pub fn new(net: &Network, opts: &GpuOptions) -> Result<Self> {
         let gpu = context::gpu(opts)?;
-        let atomics = gpu.info.float_atomics;
-        let dt = net.dt as f32;
+        let plan = plan(net, gpu.info.float_atomics)?;
         let align = gpu.limits.min_uniform_buffer_offset_alignment as u64;
         let stride = (std::mem::size_of::<Clock>() as u64).div_ceil(align) * align;
-
-        // Layouts first: rings and histories depend on the projections.
-        let mut layouts: Vec<PopLayout> = net
-            .pops
-            .iter()
-            .map(|p| PopLayout::new(&p.ir, p.size()))
-            .collect();
-        let mut kinds = Vec::new();
-        for pr in &net.projs {
-            let kind = projection_kind(net, pr)?;
-            let max_d = pr.synapses.delay.iter().copied().max().unwrap_or(1);
-            let pre = &mut layouts[pr.pre.0];
-            match kind {
-                ProjectionKind::Spike { .. } => pre.ring = pre.ring.max(max_d + 1),
-                ProjectionKind::Rate { .. } if max_d > 1 => {
-                    pre.hist_ring = pre.hist_ring.max(max_d - 1);
-                    for r in &pr.ir.pre_refs {
-                        let slot = net.pops[pr.pre.0].ir.slot(r).unwrap_or(0);
-                        if pre.local[slot as usize].is_some() && !pre.hist_slots.contains(&slot) {
-                            pre.hist_slots.push(slot);
-                        }
-                    }
-                }
-                ProjectionKind::Rate { .. } => {}
-            }
-            kinds.push(kind);
-        }
-        for m in &net.monitors {
-            if m.spikes && net.pops[m.pop.0].ir.spiking {
-                layouts[m.pop.0].bits = true;
-            }
-        }
         let mut chunk = MAX_CHUNK;
-        for l in &layouts {
+        for l in &plan.layouts {
             if l.bits {
                 let words = u64::from(l.n.div_ceil(32)) * 4;
                 chunk = chunk.min((MONITOR_BUDGET / words).clamp(1, MAX_CHUNK as u64) as u32);
             }
         }
-
         let mut e = GpuEngine {
             clock: gpu.device.create_buffer(&wgpu::BufferDescriptor {
                 label: Some("clock"),
@@ -209,7 +508,7 @@ impl GpuEngine {
             dispatches_per_step: 0,
         };
 
-        for (pi, (p, l)) in net.pops.iter().zip(&layouts).enumerate() {
+        for ((p, l), pp) in net.pops.iter().zip(&plan.layouts).zip(&plan.pops) {
             let owner = format!("population '{}'", p.name);
             let n = l.n as usize;
             let mut init_state = vec![0.0f32; (l.n_local as usize + p.ir.targets.len()) * n];
@@ -224,33 +523,26 @@ impl GpuEngine {
             }
             let state = e.storage(&format!("{owner}: state"), &bytes_of(&init_state))?;
             let params = e.storage(&format!("{owner}: parameters"), &bytes_of(&init_params))?;
-            let spk_count = (l.ring > 0)
-                .then(|| e.zeroed(&format!("{owner}: spike counts"), l.ring as u64 * 4))
+            let ring = u64::from(l.ring);
+            let spk_count = (ring > 0)
+                .then(|| e.zeroed(&format!("{owner}: spike counts"), ring * 4))
                 .transpose()?;
-            let spk_list = (l.ring > 0)
-                .then(|| {
-                    e.zeroed(
-                        &format!("{owner}: spike lists"),
-                        l.ring as u64 * n as u64 * 4,
-                    )
-                })
+            let spk_list = (ring > 0)
+                .then(|| e.zeroed(&format!("{owner}: spike lists"), ring * n as u64 * 4))
                 .transpose()?;
+            let words = u64::from(l.n.div_ceil(32));
             let bits = l
                 .bits
                 .then(|| {
                     e.zeroed(
                         &format!("{owner}: spike bitmasks"),
-                        chunk as u64 * u64::from(l.n.div_ceil(32)) * 4,
+                        chunk as u64 * words * 4,
                     )
                 })
                 .transpose()?;
+            let hist_len = u64::from(l.hist_ring) * l.hist_slots.len() as u64 * n as u64 * 4;
             let hist = (!l.hist_slots.is_empty())
-                .then(|| {
-                    e.zeroed(
-                        &format!("{owner}: rate history"),
-                        (l.hist_ring as u64) * l.hist_slots.len() as u64 * n as u64 * 4,
-                    )
-                })
+                .then(|| e.zeroed(&format!("{owner}: rate history"), hist_len))
                 .transpose()?;
             let mut gp = GPop {
                 layout: l.clone(),
@@ -266,15 +558,13 @@ impl GpuEngine {
                 init_state,
                 init_params,
             };
-            if codegen::needs_clear(&p.ir, l) {
-                let k = codegen::clear_inputs(&p.name, &p.ir, l);
+            if let Some(k) = &pp.clear {
                 let mut b = vec![(0, Bind::Clock), (1, Bind::Write(&gp.state))];
                 if let Some(c) = &gp.spk_count {
                     b.push((2, Bind::Write(c)));
                 }
-                gp.clear = Some(e.pass(&k, &b, grid(l.n))?);
+                gp.clear = Some(e.pass(k, &b, grid(l.n))?);
             }
-            let k = codegen::neuron_update(&p.name, &p.ir, l, dt, (pi as u32) << 12);
             let mut b = vec![
                 (0, Bind::Clock),
                 (1, Bind::Write(&gp.state)),
@@ -290,181 +580,40 @@ impl GpuEngine {
             if let Some(h) = &gp.hist {
                 b.push((6, Bind::Write(h)));
             }
-            gp.update = Some(e.pass(&k, &b, grid(l.n))?);
+            gp.update = Some(e.pass(&pp.update, &b, grid(l.n))?);
             e.pops.push(gp);
         }
         e.reset_history();
 
-        for (qi, (pr, kind)) in net.projs.iter().zip(&kinds).enumerate() {
+        for (pr, qp) in net.projs.iter().zip(plan.projs) {
             let owner = format!("projection '{}'", pr.name);
             let (pre, post) = (pr.pre.0, pr.post.0);
-            let s = &pr.synapses;
-            let nsyn = s.post.len();
-            let layout = ProjLayout::new(&pr.ir, nsyn);
-            let mut init_syn = vec![0.0f32; layout.local.iter().flatten().count() * nsyn];
-            let mut init_sparams = Vec::new();
-            for (slot, v) in pr.values.iter().enumerate() {
-                match layout.local[slot] {
-                    Some(li) => {
-                        init_syn[li as usize * nsyn..(li as usize + 1) * nsyn].copy_from_slice(v)
-                    }
-                    None => init_sparams.push(v[0]),
-                }
-            }
-            let pre_ir = &net.pops[pre].ir;
-            let post_ir = &net.pops[post].ir;
-            let slots = |refs: &[String], ir: &crate::lang::ir::NeuronIr| -> Vec<u32> {
-                refs.iter().map(|r| ir.slot(r).unwrap_or(0)).collect()
+            let csr = e.storage(&format!("{owner}: CSR"), bytemuck::cast_slice(&qp.csr))?;
+            let upload = match &qp.perm {
+                Some(perm) => perm.iter().map(|&j| qp.init_syn[j as usize]).collect(),
+                None => qp.init_syn.clone(),
             };
-            let ends = Ends {
-                pre: &layouts[pre],
-                post: &layouts[post],
-                same: pre == post,
-                pre_slots: slots(&pr.ir.pre_refs, pre_ir),
-                post_slots: slots(&pr.ir.post_refs, post_ir),
-            };
-            let object = PROJ_OBJECT | ((qi as u32) << 12);
-            let mut delays: Vec<u32> = s.delay.clone();
-            delays.sort_unstable();
-            delays.dedup();
-            match *kind {
-                ProjectionKind::Rate { sum } => {
-                    let n_post = layouts[post].n as usize;
-                    let mut csr = vec![0u32; n_post + 1];
-                    for &p in &s.post {
-                        csr[p as usize + 1] += 1;
-                    }
-                    for i in 0..n_post {
-                        csr[i + 1] += csr[i];
-                    }
-                    csr.extend_from_slice(&s.pre);
-                    let uniform = (delays.len() <= 1).then(|| delays.first().copied().unwrap_or(1));
-                    if uniform.is_none() {
-                        csr.extend_from_slice(&s.delay);
-                    }
-                    let k = codegen::rate_sum(
-                        &pr.name,
-                        &pr.ir,
-                        pr.operation,
-                        &layout,
-                        &ends,
-                        sum as u32,
-                        uniform,
-                        dt,
-                        object,
-                    );
-                    let csr_buf =
-                        e.storage(&format!("{owner}: CSR"), bytemuck::cast_slice(&csr))?;
-                    let syn = e.storage(&format!("{owner}: synapses"), &bytes_of(&init_syn))?;
-                    let sparams =
-                        e.storage(&format!("{owner}: parameters"), &bytes_of(&init_sparams))?;
+            let syn = e.storage(&format!("{owner}: synapses"), &bytes_of(&upload))?;
+            let sparams =
+                e.storage(&format!("{owner}: parameters"), &bytes_of(&qp.init_sparams))?;
+            let pass = match qp.spike {
+                None => {
                     let mut b = vec![
                         (0, Bind::Clock),
                         (1, Bind::Write(&e.pops[post].state)),
-                        (2, Bind::Read(&csr_buf)),
+                        (2, Bind::Read(&csr)),
                         (3, Bind::Read(&syn)),
                         (4, Bind::Read(&sparams)),
                     ];
                     if pre != post {
                         b.push((5, Bind::Read(&e.pops[pre].state)));
                     }
-                    if uniform.is_none_or(|d| d > 1) {
-                        match &e.pops[pre].hist {
-                            Some(h) => b.push((6, Bind::Read(h))),
-                            None => return Err(Error::Unsupported {
-                                owner,
-                                message:
-                                    "a delayed psp that reads no per-neuron pre-synaptic variable"
-                                        .into(),
-                            }),
-                        }
+                    if let (true, Some(h)) = (qp.uses_hist, &e.pops[pre].hist) {
+                        b.push((6, Bind::Read(h)));
                     }
-                    let pass = e.pass(&k, &b, grid(layouts[post].n))?;
-                    e.projs.push(GProj {
-                        layout,
-                        syn,
-                        sparams,
-                        perm: None,
-                        pass: Some(pass),
-                        init_syn,
-                        init_sparams,
-                    });
+                    e.pass(&qp.kernel, &b, grid(plan.layouts[post].n))?
                 }
-                ProjectionKind::Spike { g } => {
-                    if !pr.ir.pre_spike_is_default && ends.post_slots.contains(&(g as u32)) {
-                        return Err(Error::Unsupported {
-                            owner,
-                            message: format!(
-                                "pre_spike reads post.{} while adding to it: on the GPU engine the events of one step add concurrently, so the value read is not defined; read another variable",
-                                post_ir.vars[g].name
-                            ),
-                        });
-                    }
-                    for st in &pr.ir.pre_spike {
-                        if let EventStmt::Store { var, .. } = st {
-                            if layout.local[*var as usize].is_none() {
-                                return Err(Error::Unsupported {
-                                    owner,
-                                    message: format!(
-                                        "pre_spike assigns the projection-wide '{}': concurrent events would race on the GPU engine; make it per synapse",
-                                        pr.ir.vars[*var as usize].name
-                                    ),
-                                });
-                            }
-                        }
-                    }
-                    let n_pre = layouts[pre].n as usize;
-                    let rows = n_pre * delays.len();
-                    // Counting sort of the (post-ordered) synapses by
-                    // (delay index, pre): stable, so rows keep post order.
-                    let key: Vec<usize> = (0..nsyn)
-                        .map(|j| {
-                            let di = delays.binary_search(&s.delay[j]).unwrap_or(0);
-                            di * n_pre + s.pre[j] as usize
-                        })
-                        .collect();
-                    let mut ptr = vec![0u32; rows + 1];
-                    for &k in &key {
-                        ptr[k + 1] += 1;
-                    }
-                    for i in 0..rows {
-                        ptr[i + 1] += ptr[i];
-                    }
-                    let mut next = ptr.clone();
-                    let mut col = vec![0u32; nsyn];
-                    let mut sid = vec![0u32; nsyn];
-                    for (j, &k) in key.iter().enumerate() {
-                        let at = next[k] as usize;
-                        next[k] += 1;
-                        col[at] = s.post[j];
-                        sid[at] = j as u32;
-                    }
-                    let mut csr = ptr;
-                    csr.extend_from_slice(&col);
-                    let default = pr.ir.pre_spike_is_default;
-                    let (syn_host, perm) = if default {
-                        let w = &init_syn[..nsyn];
-                        (
-                            sid.iter().map(|&j| w[j as usize]).collect::<Vec<f32>>(),
-                            Some(sid),
-                        )
-                    } else {
-                        csr.extend_from_slice(&sid);
-                        (init_syn.clone(), None)
-                    };
-                    let k = codegen::spike_propagate(
-                        &pr.name, &pr.ir, &layout, &ends, g as u32, &delays, dt, object, atomics,
-                    );
-                    let csr_buf =
-                        e.storage(&format!("{owner}: CSR"), bytemuck::cast_slice(&csr))?;
-                    let syn = e.storage(&format!("{owner}: synapses"), &bytes_of(&syn_host))?;
-                    let sparams =
-                        e.storage(&format!("{owner}: parameters"), &bytes_of(&init_sparams))?;
-                    let stores = pr
-                        .ir
-                        .pre_spike
-                        .iter()
-                        .any(|s| matches!(s, EventStmt::Store { .. }));
+                Some(SpikePlan { stores, reads_pre }) => {
                     let pp = &e.pops[pre];
                     let (Some(count), Some(list)) = (&pp.spk_count, &pp.spk_list) else {
                         return Err(Error::invalid(owner, "spike ring missing"));
@@ -472,7 +621,7 @@ impl GpuEngine {
                     let mut b = vec![
                         (0, Bind::Clock),
                         (1, Bind::Write(&e.pops[post].state)),
-                        (2, Bind::Read(&csr_buf)),
+                        (2, Bind::Read(&csr)),
                         (
                             3,
                             if stores {
@@ -485,39 +634,27 @@ impl GpuEngine {
                         (5, Bind::Read(count)),
                         (6, Bind::Read(list)),
                     ];
-                    if !default && !ends.pre_slots.is_empty() && pre != post {
+                    if reads_pre && pre != post {
                         b.push((7, Bind::Read(&pp.state)));
                     }
-                    let groups = (n_pre as u32).clamp(1, SPIKE_GROUPS);
-                    let pass = e.pass(&k, &b, (groups, 1))?;
-                    e.projs.push(GProj {
-                        layout,
-                        syn,
-                        sparams,
-                        perm,
-                        pass: Some(pass),
-                        init_syn,
-                        init_sparams,
-                    });
+                    let groups = plan.layouts[pre].n.clamp(1, SPIKE_GROUPS);
+                    e.pass(&qp.kernel, &b, (groups, 1))?
                 }
-            }
+            };
+            e.projs.push(GProj {
+                layout: qp.layout,
+                syn,
+                sparams,
+                perm: qp.perm,
+                pass: Some(pass),
+                init_syn: qp.init_syn,
+                init_sparams: qp.init_sparams,
+            });
         }
 
-        for m in &net.monitors {
-            let p = &net.pops[m.pop.0];
-            let l = &layouts[m.pop.0];
-            let vars: Vec<Recorded> = m
-                .vars
-                .iter()
-                .map(|v| {
-                    let slot = crate::network::slot_of(p, v)? as u32;
-                    Ok(match l.offset(slot) {
-                        Some(o) => Recorded::Local(o),
-                        None => Recorded::Global(l.global[slot as usize].unwrap_or(0)),
-                    })
-                })
-                .collect::<Result<_>>()?;
-            if vars.is_empty() {
+        for (m, mp) in net.monitors.iter().zip(plan.mons) {
+            let l = &plan.layouts[m.pop.0];
+            let Some(mp) = mp else {
                 e.mons.push(GMon {
                     pop: m.pop.0,
                     row_len: 0,
@@ -527,20 +664,13 @@ impl GpuEngine {
                     pass: None,
                 });
                 continue;
-            }
-            let row_len: u32 = vars
-                .iter()
-                .map(|v| match v {
-                    Recorded::Local(_) => l.n,
-                    Recorded::Global(_) => 1,
-                })
-                .sum();
-            let row_bytes = row_len as u64 * 4;
+            };
+            let row_bytes = u64::from(mp.row_len) * 4;
             let want = (chunk as u64).div_ceil(m.period) + 1;
             let cap_rows = want.min((MONITOR_BUDGET / row_bytes).max(1)) as u32;
             let buf = e.zeroed(
-                &format!("monitor of population '{}'", p.name),
-                cap_rows as u64 * row_bytes,
+                &format!("monitor of population '{}'", net.pops[m.pop.0].name),
+                u64::from(cap_rows) * row_bytes,
             )?;
             let sampling = e.gpu.device.create_buffer(&wgpu::BufferDescriptor {
                 label: Some("sampling"),
@@ -548,7 +678,6 @@ impl GpuEngine {
                 usage: wgpu::BufferUsages::UNIFORM | wgpu::BufferUsages::COPY_DST,
                 mapped_at_creation: false,
             });
-            let k = codegen::record(&p.name, l.n, &vars);
             let b = vec![
                 (0, Bind::Clock),
                 (1, Bind::Read(&e.pops[m.pop.0].state)),
@@ -556,10 +685,10 @@ impl GpuEngine {
                 (3, Bind::Write(&buf)),
                 (4, Bind::Uniform(&sampling)),
             ];
-            let pass = e.pass(&k, &b, grid(row_len.max(l.n)))?;
+            let pass = e.pass(&mp.kernel, &b, grid(mp.row_len.max(l.n)))?;
             e.mons.push(GMon {
                 pop: m.pop.0,
-                row_len,
+                row_len: mp.row_len,
                 cap_rows,
                 buf: Some(buf),
                 sampling: Some(sampling),
