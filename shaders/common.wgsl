@@ -6,9 +6,9 @@
 //
 // Each function has a Rust twin that the CPU engine runs; the two engines must
 // agree bit for bit wherever the GPU's arithmetic allows it (integer work,
-// IEEE add/sub/mul/div, trunc), and to a few ulps where it goes through
-// transcendental functions, which WGSL does not require to be correctly
-// rounded. tests/wgsl_common.rs checks each pair.
+// add/sub/mul, trunc, comparisons), and to a few ulps where it goes through
+// division (2.5 ulps in Vulkan) or transcendental functions, which WGSL does
+// not require to be correctly rounded. tests/wgsl_common.rs checks each pair.
 //
 //   cj_philox           random::philox::philox4x32_10
 //   cj_draw             random::philox::draw
@@ -124,7 +124,9 @@ fn cj_normal(b0: u32, b1: u32) -> f32 {
 // fuse a multiply feeding an add into one fma (naga marks nothing
 // NoContraction), which would round differently from the CPU. Scaling by
 // 2^-24 last makes the multiply that feeds the add exact, so fused or not the
-// result equals the CPU's: round((b - a) * m) * 2^-24 == round((b - a) * u).
+// result equals the CPU's: round((b - a) * m) * 2^-24 == round((b - a) * u)
+// as long as (b - a) * m neither overflows nor goes subnormal, i.e. for
+// 2^-102 < |b - a| < 2^104.
 fn cj_uniform(key: vec2<u32>, object: u32, step: u32, index: u32, a: f32, b: f32) -> f32 {
     let bits = cj_draw(key, object, step, index);
     let m = f32(bits.x >> 8u);
@@ -180,17 +182,18 @@ fn cj_pow(x: f32, y: f32) -> f32 {
     let ax = abs(x);
     var r: f32;
     if (ax == 0.0) {
-        // 1 / ax is +inf at run time; a literal infinity would be rejected.
+        // 1 / ax is +inf at run time; naga rejects a constant 1.0 / 0.0.
         r = select(0.0, 1.0 / ax, y < 0.0);
     } else {
         r = pow(ax, y);
     }
     if ((bitcast<u32>(x) & 0x80000000u) != 0u) {
-        if (trunc(y) != y && ax != 0.0 && ax <= 3.40282347e38) {
+        if (trunc(y) != y && ax != 0.0 && ax <= 0x1.fffffep127f) {
             // Finite negative base, fractional exponent (or NaN): NaN, as on
-            // the CPU. Built from the sign bit of x (set here), as WGSL
-            // rejects a constant NaN. (-inf falls through: IEEE gives
-            // pow(inf, y) there.)
+            // the CPU. Built from x's bits (the sign bit, set here) because
+            // the WGSL spec makes a constant NaN a shader-creation error
+            // (naga 30 lets bitcast<f32>(0x7FC00000u) through, Tint would
+            // not). -inf falls through: IEEE gives pow(inf, y) there.
             return bitcast<f32>(bitcast<u32>(x) | 0x7FC00000u);
         }
         // |y| >= 2^24 are all even integers in f32.
@@ -228,8 +231,8 @@ fn cj_mod(a: f32, b: f32) -> f32 {
     var ex = i32(ax >> 24u);
     var ey = i32(ay >> 24u);
     if (ay == 0u || ay > 0xFF000000u || ex == 0xFF) {
-        // b zero or NaN, a infinite or NaN. Built from a run-time value so
-        // that no constant NaN appears (WGSL rejects those).
+        // b zero or NaN, a infinite or NaN: NaN, built from a run-time
+        // value so that no constant NaN appears (see cj_pow).
         return bitcast<f32>(sx | 0x7FC00000u);
     }
     if (ax <= ay) {

@@ -62,3 +62,26 @@ pub fn coba(n: usize, seed: u64) -> Result<(Network, PopId, PopId)> {
     }
     Ok((net, exc, inh))
 }
+
+/// `n` unconnected leaky integrate-and-fire neurons driven by constant
+/// currents spread over [0.9, 1.5] (in units of the threshold), so that
+/// most fire regularly at different rates: a benchmark of the neuron
+/// update alone (dt = 0.1 ms).
+///
+/// ```
+/// let (net, pop) = cajal::networks::lif(100, 1)?;
+/// # Ok::<(), cajal::Error>(())
+/// ```
+pub fn lif(n: usize, seed: u64) -> Result<(Network, PopId)> {
+    let model = Neuron::spiking()
+        .name("LIF")
+        .parameters("tau = 20.0 : population\nI = 1.0")
+        .equations("tau * dv/dt = -v + I : init = 0.0, exponential")
+        .spike("v > 1.0")
+        .reset("v = 0.0")
+        .refractory(2.0);
+    let mut net = Network::new().dt(0.1).seed(seed);
+    let pop = net.population("lif", n, &model)?;
+    net.set(pop, "I", crate::random::Dist::uniform(0.9, 1.5))?;
+    Ok((net, pop))
+}
