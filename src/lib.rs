@@ -14,11 +14,13 @@ pub mod network;
 pub mod networks;
 pub mod random;
 
+pub use engine::gpu::{devices, DeviceInfo, GpuOptions};
 pub use error::{Error, Result};
 
 /// Everything a typical program needs.
 pub mod prelude {
     pub use crate::connect::{Delays, Weights};
+    pub use crate::engine::gpu::GpuOptions;
     pub use crate::engine::{Backend, Simulation, Value};
     pub use crate::error::{Error, Result};
     pub use crate::network::geometry::{Geometry, IntoGeometry};

@@ -1,0 +1,153 @@
+//! The GPU engine's own behaviour: adapter choice and errors, Auto's
+//! fallback, buffers over the adapter's limits, the Philox streams of both
+//! engines. GPU tests skip loudly without an adapter unless
+//! `CAJAL_REQUIRE_GPU=1`.
+
+use cajal::prelude::*;
+
+fn have_gpu(test: &str) -> bool {
+    if !cajal::devices().is_empty() {
+        return true;
+    }
+    if std::env::var("CAJAL_REQUIRE_GPU").as_deref() == Ok("1") {
+        panic!("{test}: no GPU adapter and CAJAL_REQUIRE_GPU=1");
+    }
+    use std::io::Write;
+    let _ = writeln!(std::io::stderr(), "SKIPPED (no GPU adapter): {test}");
+    false
+}
+
+#[test]
+fn an_unknown_adapter_name_is_an_error_listing_the_adapters() {
+    let (net, _) = cajal::networks::lif(10, 1).unwrap();
+    let opts = GpuOptions {
+        adapter: Some("no adapter is called this".into()),
+        ..Default::default()
+    };
+    let e = net.compile_gpu(&opts).err().expect("no such adapter");
+    assert!(matches!(e, Error::NoAdapter { .. }), "{e}");
+    assert!(e.to_string().contains("no adapter is called this"), "{e}");
+}
+
+#[test]
+fn devices_are_listed_best_first() {
+    if !have_gpu("devices_are_listed_best_first") {
+        return;
+    }
+    let d = cajal::devices();
+    let rank = |t: &str| match t {
+        "discrete GPU" => 0,
+        "integrated GPU" => 1,
+        "virtual GPU" => 2,
+        "CPU (software)" => 3,
+        _ => 4,
+    };
+    for w in d.windows(2) {
+        assert!(rank(&w[0].device_type) <= rank(&w[1].device_type), "{d:?}");
+    }
+    for x in &d {
+        assert!(!x.name.is_empty() && !x.backend.is_empty(), "{x:?}");
+        assert!(x.max_storage_binding > 0 && x.max_buffer > 0, "{x:?}");
+    }
+    let (net, _) = cajal::networks::lif(10, 1).unwrap();
+    let sim = net.compile(Backend::Gpu).unwrap();
+    assert_eq!(sim.backend(), Backend::Gpu);
+    assert_eq!(sim.device().unwrap().name, d[0].name);
+}
+
+/// A network only the CPU engine can run: `pre_spike` reads the
+/// conductance it adds to.
+fn cpu_only() -> Network {
+    let n = Neuron::spiking()
+        .parameters("I = 2.0")
+        .equations("dv/dt = -v + I + g_exc")
+        .spike("v > 1.0")
+        .reset("v = 0.0");
+    let mut net = Network::new();
+    let p = net.population("p", 5, &n).unwrap();
+    net.projection(p, p, "exc")
+        .synapse(&Synapse::new().pre_spike("g_target += w * (1.0 - post.g_exc)"))
+        .connect_all_to_all(Weights::constant(0.1))
+        .unwrap();
+    net
+}
+
+#[test]
+fn auto_takes_the_gpu_and_falls_back_to_the_cpu() {
+    let net = cpu_only();
+    // Whatever the machine, Auto runs it: on the CPU engine.
+    let mut sim = net.compile(Backend::Auto).unwrap();
+    assert_eq!(sim.backend(), Backend::Cpu);
+    sim.simulate(1.0).unwrap();
+    if !have_gpu("auto_takes_the_gpu_and_falls_back_to_the_cpu") {
+        return;
+    }
+    let e = net.compile(Backend::Gpu).err().expect("GPU refuses it");
+    assert!(
+        matches!(e, Error::Unsupported { .. }) && e.to_string().contains("post.g_exc"),
+        "{e}"
+    );
+    let (lif, _) = cajal::networks::lif(10, 1).unwrap();
+    assert_eq!(lif.compile(Backend::Auto).unwrap().backend(), Backend::Gpu);
+}
+
+#[test]
+fn a_buffer_over_the_adapters_limit_is_an_error_naming_it() {
+    if !have_gpu("a_buffer_over_the_adapters_limit_is_an_error_naming_it") {
+        return;
+    }
+    let limit = cajal::devices()[0].max_storage_binding;
+    if limit > 1 << 30 {
+        use std::io::Write;
+        let _ = writeln!(
+            std::io::stderr(),
+            "SKIPPED: the adapter's binding limit ({limit} bytes) is too large to exceed in a test"
+        );
+        return;
+    }
+    // A state buffer of 4 slots x n neurons x 4 bytes just over the limit.
+    let n = (limit / 16 + 1024) as usize;
+    let model = Neuron::rate()
+        .parameters("a = 1.0\nb = 2.0")
+        .equations("r = a + b\nx = r");
+    let mut net = Network::new();
+    net.population("huge", n, &model).unwrap();
+    let e = net.compile(Backend::Gpu).err().expect("too large");
+    let msg = e.to_string();
+    assert!(matches!(e, Error::Limit { .. }), "{msg}");
+    assert!(
+        msg.contains("population 'huge': state") && msg.contains(&limit.to_string()),
+        "{msg}"
+    );
+}
+
+#[test]
+fn both_engines_draw_the_same_random_numbers() {
+    if !have_gpu("both_engines_draw_the_same_random_numbers") {
+        return;
+    }
+    // Uniform draws are bit-exact on both engines (integer Philox, exact
+    // conversions): the values must be identical, not just close.
+    let model = Neuron::rate()
+        .parameters("lo = -2.0\nhi = 3.0")
+        .equations("r = Uniform(lo, hi)\nx = Uniform(0.0, 1.0)");
+    let mut net = Network::new().seed(1234);
+    let p = net.population("p", 1000, &model).unwrap();
+    let m = net.monitor(p, &["r", "x"]).unwrap();
+    let mut cpu = net.compile(Backend::Cpu).unwrap();
+    let mut gpu = net.compile(Backend::Gpu).unwrap();
+    cpu.simulate(5.0).unwrap();
+    gpu.simulate(5.0).unwrap();
+    for v in ["r", "x"] {
+        assert_eq!(
+            cpu.recorded(m, v).unwrap(),
+            gpu.recorded(m, v).unwrap(),
+            "{v}"
+        );
+    }
+    // And they are uniform: the mean of 50k draws of U(0, 1) is 0.5 +- 4 sigma.
+    let x = gpu.recorded(m, "x").unwrap();
+    let mean = x.mean().unwrap() as f64;
+    let sigma = (1.0 / 12.0 / x.len() as f64).sqrt();
+    assert!((mean - 0.5).abs() < 4.0 * sigma, "mean {mean}");
+}
