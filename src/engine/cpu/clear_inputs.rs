@@ -1,7 +1,6 @@
 //! `clear_inputs`: zero a population's `sum(target)` arrays and the
 //! conductances no equation governs at the start of a step (CPU twin of
-//! the GPU kernel of the same name; that kernel also empties the step's
-//! slot of the spike ring, which the CPU engine keeps as a queue).
+//! the GPU kernel of the same name).
 //!
 //! Bindings, in order: the population's slots, its sums; the slots to zero.
 

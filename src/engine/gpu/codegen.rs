@@ -394,9 +394,8 @@ pub fn validate(k: &Kernel, float_atomics: bool) -> Result<naga::Module> {
 }
 
 /// `clear_inputs` of a population: zero its sums and ungoverned
-/// conductances, empty this step's spike-ring slot.
+/// conductances.
 pub fn clear_inputs(pop_name: &str, ir: &NeuronIr, l: &PopLayout) -> Kernel {
-    let mut b = String::new();
     let mut body = String::new();
     let _ = writeln!(body, "    if (i < {}u) {{", l.n);
     for t in 0..ir.targets.len() as u32 {
@@ -410,25 +409,17 @@ pub fn clear_inputs(pop_name: &str, ir: &NeuronIr, l: &PopLayout) -> Kernel {
         }
     }
     body.push_str("    }\n");
-    if l.ring > 0 {
-        b.push_str("@group(0) @binding(2) var<storage, read_write> spk_count: array<u32>;\n");
-        let _ = writeln!(
-            body,
-            "    if (i == 0u) {{ spk_count[clk.step % {}u] = 0u; }}",
-            l.ring
-        );
-    }
     assemble(
         format!("clear_inputs[population '{pop_name}']"),
         CLEAR_INPUTS,
-        &b,
+        "",
         &body,
     )
 }
 
 /// Whether clear_inputs has anything to do for this population.
-pub fn needs_clear(ir: &NeuronIr, l: &PopLayout) -> bool {
-    !ir.targets.is_empty() || ir.conductances.iter().any(|c| !c.2) || l.ring > 0
+pub fn needs_clear(ir: &NeuronIr) -> bool {
+    !ir.targets.is_empty() || ir.conductances.iter().any(|c| !c.2)
 }
 
 /// Binding numbers of the optional buffers of `neuron_update`.
@@ -474,6 +465,17 @@ pub fn neuron_update(pop_name: &str, ir: &NeuronIr, l: &PopLayout, dt: f32, obje
         }
     };
     let mut p = Printer::new(&leaf, object, "i");
+    if l.ring > 0 {
+        // Empty the next step's slot: it holds the spikes of `ring - 1`
+        // steps ago, which the projections read earlier in this step, and
+        // no thread of this dispatch writes it (they append to this
+        // step's slot), so no separate clearing dispatch is needed.
+        let _ = writeln!(
+            p.out,
+            "    if (i == 0u) {{ atomicStore(&spk_count[(clk.step + 1u) % {}u], 0u); }}",
+            l.ring
+        );
+    }
     let _ = writeln!(p.out, "    if (i >= {n}u) {{ return; }}");
     for (slot, loc) in l.local.iter().enumerate() {
         if let Some(li) = loc {

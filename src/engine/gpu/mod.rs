@@ -229,7 +229,7 @@ pub fn plan(net: &Network, float_atomics: bool) -> Result<Plan> {
         .zip(&layouts)
         .enumerate()
         .map(|(pi, (p, l))| PopPlan {
-            clear: codegen::needs_clear(&p.ir, l).then(|| codegen::clear_inputs(&p.name, &p.ir, l)),
+            clear: codegen::needs_clear(&p.ir).then(|| codegen::clear_inputs(&p.name, &p.ir, l)),
             update: codegen::neuron_update(&p.name, &p.ir, l, dt, (pi as u32) << 12),
         })
         .collect();
@@ -559,10 +559,7 @@ impl GpuEngine {
                 init_params,
             };
             if let Some(k) = &pp.clear {
-                let mut b = vec![(0, Bind::Clock), (1, Bind::Write(&gp.state))];
-                if let Some(c) = &gp.spk_count {
-                    b.push((2, Bind::Write(c)));
-                }
+                let b = vec![(0, Bind::Clock), (1, Bind::Write(&gp.state))];
                 gp.clear = Some(e.pass(k, &b, grid(l.n))?);
             }
             let mut b = vec![
