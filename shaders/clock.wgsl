@@ -21,3 +21,41 @@ struct Clock {
 fn cj_index(wg: vec3<u32>, nwg: vec3<u32>, lid: u32) -> u32 {
     return (wg.y * nwg.x + wg.x) * 64u + lid;
 }
+
+// An identity the compiler cannot see through (pad0 is 0 at run time but
+// not known to be): it neither reassociates a sum across it nor fuses a
+// product into a multiply-add, so each operation rounds as the CPU
+// engine's does. The code generator wraps every +, -, * and / in it.
+fn cj_keep(x: f32) -> f32 {
+    return bitcast<f32>(bitcast<u32>(x) | clk.pad0);
+}
+
+// e^x, the twin of `cajal::lang::ir::exp` (Cody-Waite reduction, Cephes'
+// polynomial), operation for operation, so both engines get the same bits.
+fn cj_exp(x: f32) -> f32 {
+    if (x != x) {
+        return x;
+    }
+    if (x > 88.72284f) {
+        return bitcast<f32>(0x7f800000u);
+    }
+    if (x < -103.97208f) {
+        return 0.0f;
+    }
+    let k = floor(cj_keep(cj_keep(1.442695f * x) + 0.5f));
+    var r = cj_keep(x - cj_keep(k * 0.6933594f));
+    r = cj_keep(r - cj_keep(k * -2.1219444e-4f));
+    let z = cj_keep(r * r);
+    var p = cj_keep(cj_keep(1.9875691e-4f * r) + 1.3981999e-3f);
+    p = cj_keep(cj_keep(p * r) + 8.333452e-3f);
+    p = cj_keep(cj_keep(p * r) + 4.1665796e-2f);
+    p = cj_keep(cj_keep(p * r) + 1.6666665e-1f);
+    p = cj_keep(cj_keep(p * r) + 0.5f);
+    let y = cj_keep(cj_keep(cj_keep(p * z) + r) + 1.0f);
+    let ki = i32(k);
+    let k1 = ki / 2;
+    let k2 = ki - k1;
+    let s1 = bitcast<f32>(u32(k1 + 127) << 23u);
+    let s2 = bitcast<f32>(u32(k2 + 127) << 23u);
+    return cj_keep(cj_keep(y * s1) * s2);
+}

@@ -151,3 +151,56 @@ fn both_engines_draw_the_same_random_numbers() {
     let sigma = (1.0 / 12.0 / x.len() as f64).sqrt();
     assert!((mean - 0.5).abs() < 4.0 * sigma, "mean {mean}");
 }
+
+#[test]
+fn the_exp_twin_is_accurate() {
+    // Within 2 ulps of the exact value over the whole normal range.
+    let mut worst = 0u32;
+    let mut x = -87.0f32;
+    while x < 88.7 {
+        let got = cajal::lang::ir::exp(x);
+        let want = (x as f64).exp() as f32;
+        let ulps = (got.to_bits() as i64 - want.to_bits() as i64).unsigned_abs() as u32;
+        worst = worst.max(ulps);
+        x += 0.001_37;
+    }
+    assert!(worst <= 2, "worst {worst} ulps");
+    assert_eq!(cajal::lang::ir::exp(0.0), 1.0);
+    assert_eq!(cajal::lang::ir::exp(100.0), f32::INFINITY);
+    assert_eq!(cajal::lang::ir::exp(-200.0), 0.0);
+    assert!(cajal::lang::ir::exp(f32::NAN).is_nan());
+}
+
+#[test]
+fn exp_and_arithmetic_are_bit_identical_on_both_engines() {
+    if !have_gpu("exp_and_arithmetic_are_bit_identical_on_both_engines") {
+        return;
+    }
+    // exp is a twin (no GPU exp), and every +,-,*,/ is kept from being
+    // reassociated or fused: the same bits on both engines.
+    let model = Neuron::rate()
+        .parameters("x = 0.0\ny = 1.0")
+        .equations("r = exp(x)\nz = 0.04 * x * x + 5.0 * x + 140.0 - y + x / y\nq = (1.0 - exp(0.01 * x)) * (x - 3.0)");
+    let n = 20000;
+    let xs: Vec<f32> = (0..n)
+        .map(|i| -87.0 + 175.0 * i as f32 / n as f32)
+        .collect();
+    let ys: Vec<f32> = (0..n).map(|i| 0.5 + (i % 97) as f32 * 0.37).collect();
+    let mut net = Network::new();
+    let p = net.population("p", n, &model).unwrap();
+    net.set(p, "x", xs).unwrap();
+    net.set(p, "y", ys).unwrap();
+    let mut cpu = net.compile(Backend::Cpu).unwrap();
+    let mut gpu = net.compile(Backend::Gpu).unwrap();
+    cpu.step().unwrap();
+    gpu.step().unwrap();
+    for v in ["r", "z", "q"] {
+        let (c, g) = (cpu.get(p, v).unwrap(), gpu.get(p, v).unwrap());
+        let differ = c
+            .iter()
+            .zip(g.iter())
+            .filter(|(a, b)| a.to_bits() != b.to_bits())
+            .count();
+        assert_eq!(differ, 0, "{v}: {differ} values differ");
+    }
+}

@@ -98,7 +98,7 @@ impl Func {
     pub fn apply(self, a: f32, b: f32, c: f32) -> f32 {
         use Func::*;
         match self {
-            Exp => a.exp(),
+            Exp => exp(a),
             Log => a.ln(),
             Sqrt => a.sqrt(),
             Abs => a.abs(),
@@ -147,6 +147,43 @@ pub fn pow(x: f32, y: f32) -> f32 {
     } else {
         x.powf(y)
     }
+}
+
+/// `e^x` as both engines compute it (WGSL twin: `cj_exp` in
+/// shaders/clock.wgsl): Cody-Waite reduction by ln 2 and Cephes' degree-7
+/// polynomial, in f32 operations that IEEE 754 defines exactly, so the GPU
+/// engine gets the same bits (a GPU's own `exp` is a few ulps from any
+/// libm's, and exponential Euler's `1 - exp(dt*B)` magnifies that). Within
+/// 2 ulps of the exact value for normal results.
+#[inline(always)]
+pub fn exp(x: f32) -> f32 {
+    const LOG2E: f32 = std::f32::consts::LOG2_E;
+    const C1: f32 = 0.693_359_4;
+    const C2: f32 = -2.121_944_4e-4;
+    if x.is_nan() {
+        return x;
+    }
+    if x > 88.722_84 {
+        return f32::INFINITY;
+    }
+    if x < -103.972_08 {
+        return 0.0;
+    }
+    let k = (LOG2E * x + 0.5).floor();
+    let r = x - k * C1;
+    let r = r - k * C2;
+    let z = r * r;
+    let p = ((((1.987_569_1e-4 * r + 1.398_199_9e-3) * r + 8.333_452e-3) * r + 4.166_579_6e-2) * r
+        + 1.666_666_5e-1)
+        * r
+        + 0.5;
+    let y = p * z + r + 1.0;
+    // y * 2^k in two exact halves, so that k in [-150, 128] never leaves
+    // the range of normal powers of two.
+    let k = k as i32;
+    let k1 = k / 2;
+    let k2 = k - k1;
+    y * f32::from_bits(((k1 + 127) as u32) << 23) * f32::from_bits(((k2 + 127) as u32) << 23)
 }
 
 /// Distributions of random variables drawn at run time (Philox, keyed by

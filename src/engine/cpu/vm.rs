@@ -506,7 +506,7 @@ fn run_any(prog: &Program, regs: &mut Regs, frame: &mut Frame, n: usize) {
                     let c = val(args[2], regs, frame.arrays, sc, n);
                     let o = &mut out[..n];
                     match f {
-                        Func::Exp => map1(o, &a, f32::exp),
+                        Func::Exp => map1(o, &a, crate::lang::ir::exp),
                         Func::Min => map2(o, &a, &b, f32::min),
                         Func::Max => map2(o, &a, &b, f32::max),
                         Func::Pow => map2(o, &a, &b, pow),

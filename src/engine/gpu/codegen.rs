@@ -215,16 +215,16 @@ impl<'a> Printer<'a> {
                 if *op == BinOp::Div && self.reciprocal && !both_uniform && kb != Kind::Varying {
                     let r = match kb {
                         Kind::Const(q) => lit(1.0 / q),
-                        _ => self.emit(format!("1.0f / {b}"), Kind::Uniform).0,
+                        _ => self.emit(format!("cj_keep(1.0f / {b})"), Kind::Uniform).0,
                     };
-                    return self.emit(format!("{a} * {r}"), Kind::Varying);
+                    return self.emit(format!("cj_keep({a} * {r})"), Kind::Varying);
                 }
                 let code = match op {
-                    BinOp::Add => format!("{a} + {b}"),
-                    BinOp::Sub => format!("{a} - {b}"),
-                    BinOp::Mul => format!("{a} * {b}"),
-                    BinOp::Div => format!("{a} / {b}"),
-                    BinOp::Pow => format!("cj_pow({a}, {b})"),
+                    BinOp::Add => format!("cj_keep({a} + {b})"),
+                    BinOp::Sub => format!("cj_keep({a} - {b})"),
+                    BinOp::Mul => format!("cj_keep({a} * {b})"),
+                    BinOp::Div => format!("cj_keep({a} / {b})"),
+                    BinOp::Pow => format!("cj_keep(cj_pow({a}, {b}))"),
                     BinOp::Rem => format!("cj_mod({a}, {b})"),
                     BinOp::Lt => format!("cj_b({a} < {b})"),
                     BinOp::Gt => format!("cj_b({a} > {b})"),
@@ -258,7 +258,7 @@ impl<'a> Printer<'a> {
                         .unwrap_or_else(|| "0.0f".into())
                 };
                 let code = match f {
-                    Func::Exp => format!("exp({})", a(0)),
+                    Func::Exp => format!("cj_exp({})", a(0)),
                     Func::Log => format!("log({})", a(0)),
                     Func::Sqrt => format!("sqrt({})", a(0)),
                     Func::Abs => format!("abs({})", a(0)),
@@ -279,7 +279,7 @@ impl<'a> Printer<'a> {
                     Func::Sign => format!("cj_sign({})", a(0)),
                     Func::Min => format!("min({}, {})", a(0), a(1)),
                     Func::Max => format!("max({}, {})", a(0), a(1)),
-                    Func::Pow => format!("cj_pow({}, {})", a(0), a(1)),
+                    Func::Pow => format!("cj_keep(cj_pow({}, {}))", a(0), a(1)),
                     Func::Modulo => format!("cj_mod({}, {})", a(0), a(1)),
                     Func::Clip => format!("min(max({}, {}), {})", a(0), a(1), a(2)),
                 };
@@ -719,7 +719,7 @@ pub fn rate_sum(
     let v = p.expr(&ir.psp);
     body.push_str(&p.out);
     let _ = match op {
-        Operation::Sum | Operation::Mean => writeln!(body, "        acc = acc + {v};"),
+        Operation::Sum | Operation::Mean => writeln!(body, "        acc = cj_keep(acc + {v});"),
         Operation::Max => writeln!(body, "        acc = max(acc, {v});"),
         Operation::Min => writeln!(body, "        acc = min(acc, {v});"),
     };
