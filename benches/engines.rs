@@ -30,10 +30,12 @@ fn run(c: &mut Criterion, group: &str, cases: &[(usize, Network)]) {
     for (name, backend) in backends() {
         for (n, net) in cases {
             let mut sim = net.compile(backend).expect("compiles");
-            eprintln!(
-                "{group}/{name}/{n}: {} dispatches and 1 submission per chunk of steps",
-                sim.dispatches_per_step()
-            );
+            if backend == Backend::Gpu {
+                eprintln!(
+                    "{group}/{name}/{n}: {} dispatches per step, 1 submission per chunk of steps",
+                    sim.dispatches_per_step()
+                );
+            }
             g.bench_with_input(BenchmarkId::new(name, n), n, |b, _| {
                 b.iter(|| {
                     sim.reset();

@@ -204,3 +204,23 @@ fn exp_and_arithmetic_are_bit_identical_on_both_engines() {
         assert_eq!(differ, 0, "{v}: {differ} values differ");
     }
 }
+
+#[test]
+fn a_synapse_reading_a_population_wide_parameter_is_refused_by_both_engines() {
+    let rate = Neuron::rate()
+        .parameters("tau = 10.0 : population")
+        .equations("r = sum(exc)");
+    let mut net = Network::new();
+    let a = net.population("a", 4, &rate).unwrap();
+    let b = net.population("b", 4, &rate).unwrap();
+    net.projection(a, b, "exc")
+        .synapse(&Synapse::new().psp("w * pre.tau"))
+        .connect_all_to_all(Weights::constant(1.0))
+        .unwrap();
+    let e = net.compile(Backend::Cpu).err().expect("refused");
+    assert!(e.to_string().contains("pre.tau"), "{e}");
+    if have_gpu("a_synapse_reading_a_population_wide_parameter_is_refused_by_both_engines") {
+        let e = net.compile(Backend::Gpu).err().expect("refused");
+        assert!(e.to_string().contains("pre.tau"), "{e}");
+    }
+}

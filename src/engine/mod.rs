@@ -44,6 +44,22 @@ pub(crate) fn projection_kind(
     let owner = format!("projection '{}'", pr.name);
     let pre_ir = &net.pops[pr.pre.0].ir;
     let post_ir = &net.pops[pr.post.0].ir;
+    let (pre_used, post_used) = pr.ir.refs_used(pre_ir.spiking);
+    for (side, names, ir) in [("pre", pre_used, pre_ir), ("post", post_used, post_ir)] {
+        for name in names {
+            if let Some(slot) = ir.slot(name) {
+                if ir.vars[slot as usize].locality == Locality::Global {
+                    return Err(Error::Unsupported {
+                        owner,
+                        message: format!(
+                            "{side}.{name} is shared by the population ('{name}' is a population-wide parameter); \
+                             synapses read per-neuron values: make it a per-neuron parameter"
+                        ),
+                    });
+                }
+            }
+        }
+    }
     match (pre_ir.spiking, post_ir.spiking) {
         (false, false) => {
             let sum = post_ir
