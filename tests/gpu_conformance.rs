@@ -6,7 +6,7 @@
 //!   every recorded step;
 //! - spikes identical step by step on short or feed-forward runs;
 //! - population rates within 5 % on a long chaotic run (COBA);
-//! - ANNarchy's reference traces (tests/data/annarchy/spiking) on the GPU.
+//! - (ANNarchy's reference traces run on both engines in tests/annarchy_reference.rs.)
 //!
 //! States are compared on a free run where the dynamics contract (rate
 //! networks, linear ODEs, feed-forward inputs). Where they amplify the
@@ -1356,78 +1356,7 @@ fn coba_rates_agree() {
 
 // ============================================= 8. ANNarchy's reference data
 
-const ANNARCHY: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/annarchy/spiking");
-
-/// tests/annarchy_reference.rs, on the GPU engine: spike steps exact, v
-/// within 1e-3 mV of ANNarchy 5.0.4.1.
-fn annarchy_on_gpu(scheme: &str, method: &str) {
-    let read = |f: &str| std::fs::read_to_string(format!("{ANNARCHY}/{f}")).unwrap();
-    let manifest: serde_json::Value = serde_json::from_str(&read("manifest.json")).unwrap();
-    let mut currents = vec![manifest["i_offset_nA"]["single"][0].as_f64().unwrap() as f32];
-    currents.extend(
-        manifest["i_offset_nA"]["pop10"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|x| x.as_f64().unwrap() as f32),
-    );
-    let neuron = Neuron::spiking()
-        .name("IF_curr_exp reference")
-        .parameters("v_rest = -65.0\n cm = 1.0\n tau_m = 20.0\n v_thresh = -50.0\n v_reset = -65.0\n i_offset = 0.0")
-        .equations(&format!("cm * dv/dt = cm/tau_m*(v_rest - v) + i_offset : init = -65.0, {method}"))
-        .spike("v > v_thresh")
-        .reset("v = v_reset")
-        .refractory(2.0);
-    let mut net = Network::new().dt(0.1);
-    let pop = net.population("p", currents.len(), &neuron).unwrap();
-    net.set(pop, "i_offset", currents).unwrap();
-    let m = net.monitor(pop, &["spike", "v"]).unwrap();
-    let Some(mut sim) = gpu_sim(&net, None) else {
-        return;
-    };
-    sim.simulate(500.0).unwrap();
-    let mut trains = vec![Vec::new(); 11];
-    for (step, n) in sim.spikes(m).unwrap() {
-        trains[n as usize].push(step);
-    }
-    let spikes: serde_json::Value =
-        serde_json::from_str(&read(&format!("annarchy_{scheme}_spikes.json"))).unwrap();
-    for (i, expected) in spikes["spike_steps"].as_array().unwrap().iter().enumerate() {
-        let expected: Vec<u64> = expected
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|x| x.as_u64().unwrap())
-            .collect();
-        assert_eq!(
-            trains[i], expected,
-            "GPU, {scheme}: spike steps of neuron {i}"
-        );
-    }
-    let reference: Array2<f64> =
-        ndarray_npy::read_npy(format!("{ANNARCHY}/annarchy_{scheme}_v.npy")).unwrap();
-    let v = sim.recorded(m, "v").unwrap();
-    assert_eq!(reference.shape(), v.shape());
-    let worst = reference
-        .iter()
-        .zip(v.iter())
-        .map(|(a, b)| (a - *b as f64).abs())
-        .fold(0.0, f64::max);
-    assert!(
-        worst < 1e-3,
-        "GPU, {scheme}: v differs from ANNarchy by up to {worst} mV"
-    );
-}
-
-#[test]
-fn annarchy_reference_explicit_euler_on_gpu() {
-    annarchy_on_gpu("euler", "explicit");
-}
-
-#[test]
-fn annarchy_reference_exponential_euler_on_gpu() {
-    annarchy_on_gpu("exp", "exponential");
-}
+// The ANNarchy references run on both engines in tests/annarchy_reference.rs.
 
 // ======================================= 9. between simulate calls on the GPU
 

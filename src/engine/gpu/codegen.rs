@@ -29,6 +29,46 @@ const RECORD: &str = include_str!("../../../shaders/record.wgsl");
 /// Threads per workgroup of every kernel.
 pub const WORKGROUP: u32 = 64;
 
+/// Numbers the per-element slots and the shared ones separately: for each
+/// slot, its index among the per-element slots or among the shared ones.
+pub fn split_slots(vars: &[crate::lang::ir::VarDecl]) -> (Vec<Option<u32>>, Vec<Option<u32>>) {
+    let (mut l, mut g) = (0u32, 0u32);
+    let (mut local, mut global) = (Vec::new(), Vec::new());
+    for v in vars {
+        if v.locality == Locality::Local {
+            local.push(Some(l));
+            global.push(None);
+            l += 1;
+        } else {
+            local.push(None);
+            global.push(Some(g));
+            g += 1;
+        }
+    }
+    (local, global)
+}
+
+/// Packs slot values (length `n` or 1) as uploaded: the per-element slots
+/// one after the other (`extra` zeroed arrays of `n` after them), and the
+/// shared ones.
+pub fn pack_values(
+    values: &[Vec<f32>],
+    local: &[Option<u32>],
+    n: usize,
+    extra: usize,
+) -> (Vec<f32>, Vec<f32>) {
+    let n_local = local.iter().flatten().count();
+    let mut per = vec![0.0f32; (n_local + extra) * n];
+    let mut shared = Vec::new();
+    for (slot, v) in values.iter().enumerate() {
+        match local[slot] {
+            Some(li) => per[li as usize * n..(li as usize + 1) * n].copy_from_slice(v),
+            None => shared.push(v[0]),
+        }
+    }
+    (per, shared)
+}
+
 /// Where a population's values live on the GPU.
 #[derive(Debug, Clone, PartialEq)]
 pub struct PopLayout {
@@ -54,20 +94,8 @@ pub struct PopLayout {
 impl PopLayout {
     /// The layout of a population of `n` neurons of model `ir`.
     pub fn new(ir: &NeuronIr, n: usize) -> Self {
-        let (mut l, mut g) = (0u32, 0u32);
-        let mut local = Vec::new();
-        let mut global = Vec::new();
-        for v in &ir.vars {
-            if v.locality == Locality::Local {
-                local.push(Some(l));
-                global.push(None);
-                l += 1;
-            } else {
-                local.push(None);
-                global.push(Some(g));
-                g += 1;
-            }
-        }
+        let (local, global) = split_slots(&ir.vars);
+        let l = local.iter().flatten().count() as u32;
         PopLayout {
             n: n as u32,
             local,
@@ -593,19 +621,7 @@ pub struct ProjLayout {
 impl ProjLayout {
     /// The layout of `nsyn` synapses of model `ir`.
     pub fn new(ir: &SynapseIr, nsyn: usize) -> Self {
-        let (mut l, mut g) = (0u32, 0u32);
-        let (mut local, mut global) = (Vec::new(), Vec::new());
-        for v in &ir.vars {
-            if v.locality == Locality::Local {
-                local.push(Some(l));
-                global.push(None);
-                l += 1;
-            } else {
-                local.push(None);
-                global.push(Some(g));
-                g += 1;
-            }
-        }
+        let (local, global) = split_slots(&ir.vars);
         ProjLayout {
             nsyn: nsyn as u32,
             local,

@@ -240,16 +240,7 @@ pub fn plan(net: &Network, float_atomics: bool) -> Result<Plan> {
         let s = &pr.synapses;
         let nsyn = s.post.len();
         let layout = ProjLayout::new(&pr.ir, nsyn);
-        let mut init_syn = vec![0.0f32; layout.local.iter().flatten().count() * nsyn];
-        let mut init_sparams = Vec::new();
-        for (slot, v) in pr.values.iter().enumerate() {
-            match layout.local[slot] {
-                Some(li) => {
-                    init_syn[li as usize * nsyn..(li as usize + 1) * nsyn].copy_from_slice(v)
-                }
-                None => init_sparams.push(v[0]),
-            }
-        }
+        let (init_syn, init_sparams) = codegen::pack_values(&pr.values, &layout.local, nsyn, 0);
         let slots = |refs: &[String], ir: &crate::lang::ir::NeuronIr| -> Vec<u32> {
             refs.iter().map(|r| ir.slot(r).unwrap_or(0)).collect()
         };
@@ -511,16 +502,8 @@ impl GpuEngine {
         for ((p, l), pp) in net.pops.iter().zip(&plan.layouts).zip(&plan.pops) {
             let owner = format!("population '{}'", p.name);
             let n = l.n as usize;
-            let mut init_state = vec![0.0f32; (l.n_local as usize + p.ir.targets.len()) * n];
-            let mut init_params = Vec::new();
-            for (slot, v) in p.init.iter().enumerate() {
-                match l.local[slot] {
-                    Some(li) => {
-                        init_state[li as usize * n..(li as usize + 1) * n].copy_from_slice(v)
-                    }
-                    None => init_params.push(v[0]),
-                }
-            }
+            let (init_state, init_params) =
+                codegen::pack_values(&p.init, &l.local, n, p.ir.targets.len());
             let state = e.storage(&format!("{owner}: state"), &bytes_of(&init_state))?;
             let params = e.storage(&format!("{owner}: parameters"), &bytes_of(&init_params))?;
             let ring = u64::from(l.ring);
