@@ -1,7 +1,7 @@
 //! The `cajal` command line: runs a built-in network and reports what it did.
 //!
 //! ```text
-//! cajal run [coba] [--n 4000] [--duration 1000] [--seed 42]
+//! cajal run [coba] [--n 4000] [--duration 1000] [--seed 42] [--backend auto|cpu|gpu]
 //! cajal help
 //! ```
 
@@ -10,21 +10,25 @@ use std::time::Instant;
 
 use cajal::prelude::*;
 
-const USAGE: &str = "usage: cajal run [coba] [--n N] [--duration MS] [--seed S]
+const USAGE: &str = "usage: cajal run [coba] [--n N] [--duration MS] [--seed S] [--backend B]
 
-Runs a built-in network on the CPU engine and prints its build time, run
-time and mean firing rate.
+Runs a built-in network and prints the engine, its build time, run time
+and mean firing rate.
 
   coba        Vogels & Abbott (2005) conductance-based network (default)
   --n N       number of neurons (default 4000; mean in-degree stays 80)
   --duration  simulated time in ms (default 1000)
-  --seed S    random seed (default 42)";
+  --seed S    random seed (default 42)
+  --backend   auto (default: a hardware GPU if there is one, else the CPU
+              engine), cpu, or gpu (any adapter, software ones included;
+              CAJAL_ADAPTER=<part of a name> picks one)";
 
 struct Args {
     model: String,
     n: usize,
     duration: f64,
     seed: u64,
+    backend: Backend,
 }
 
 fn parse(args: &[String]) -> std::result::Result<Args, String> {
@@ -33,6 +37,7 @@ fn parse(args: &[String]) -> std::result::Result<Args, String> {
         n: 4000,
         duration: 1000.0,
         seed: 42,
+        backend: Backend::Auto,
     };
     let mut it = args.iter();
     while let Some(x) = it.next() {
@@ -48,6 +53,14 @@ fn parse(args: &[String]) -> std::result::Result<Args, String> {
                 a.seed = value("--seed")?
                     .parse()
                     .map_err(|e| format!("--seed: {e}"))?
+            }
+            "--backend" => {
+                a.backend = match value("--backend")?.as_str() {
+                    "auto" => Backend::Auto,
+                    "cpu" => Backend::Cpu,
+                    "gpu" => Backend::Gpu,
+                    b => return Err(format!("--backend: '{b}' is not one of auto, cpu, gpu")),
+                }
             }
             m if !m.starts_with('-') => a.model = m.to_string(),
             other => return Err(format!("unknown option '{other}'")),
@@ -72,14 +85,20 @@ fn run(a: &Args) -> cajal::Result<()> {
     let (mut net, exc, inh) = cajal::networks::coba(a.n, a.seed)?;
     let me = net.monitor(exc, &["spike"])?;
     let mi = net.monitor(inh, &["spike"])?;
-    let mut sim = net.compile(Backend::Cpu)?;
+    let mut sim = net.compile(a.backend)?;
     let build = t0.elapsed().as_secs_f64();
     let t1 = Instant::now();
     sim.simulate(a.duration)?;
     let wall = t1.elapsed().as_secs_f64();
     let spikes = sim.spikes(me)?.len() + sim.spikes(mi)?.len();
     println!("network   COBA, {} neurons, seed {}", a.n, a.seed);
-    println!("engine    CPU ({} threads)", rayon::current_num_threads());
+    match sim.device() {
+        Some(d) => println!(
+            "engine    GPU: {} ({}, {})",
+            d.name, d.backend, d.device_type
+        ),
+        None => println!("engine    CPU ({} threads)", rayon::current_num_threads()),
+    }
     println!("build     {build:.3} s");
     println!(
         "simulate  {:.0} ms in {wall:.3} s (real-time factor {:.2})",

@@ -22,8 +22,10 @@ pub enum Backend {
     /// WGSL compute shaders through wgpu on the best adapter (or the one
     /// `CAJAL_ADAPTER` names); an error if there is none.
     Gpu,
-    /// The GPU engine if an adapter can run the network, otherwise the CPU
-    /// engine, with one line on stderr saying why.
+    /// The GPU engine on a hardware adapter that can run the network,
+    /// otherwise the CPU engine, with one line on stderr saying why (a
+    /// software adapter such as lavapipe counts only if `CAJAL_ADAPTER`
+    /// names it: the CPU engine is faster on the same cores).
     Auto,
 }
 
@@ -130,14 +132,36 @@ impl Network {
         match backend {
             Backend::Cpu => self.build(None),
             Backend::Gpu => self.build(Some(&GpuOptions::default())),
-            Backend::Auto => match self.build(Some(&GpuOptions::default())) {
-                Ok(s) => Ok(s),
-                Err(gpu_err) => {
-                    let s = self.build(None)?;
-                    eprintln!("cajal: running on the CPU engine: {gpu_err}");
-                    Ok(s)
+            Backend::Auto => {
+                // A software adapter (lavapipe, WARP) is many times slower
+                // than the CPU engine on the same cores: Auto wants hardware
+                // unless CAJAL_ADAPTER names an adapter.
+                let named = std::env::var("CAJAL_ADAPTER").is_ok_and(|s| !s.is_empty());
+                if !named {
+                    if let Some(d) = gpu::devices().first() {
+                        if d.device_type == gpu::context::SOFTWARE {
+                            let s = self.build(None)?;
+                            eprintln!(
+                                "cajal: running on the CPU engine: the only GPU adapter, '{}', is a software renderer",
+                                d.name
+                            );
+                            return Ok(s);
+                        }
+                    }
                 }
-            },
+                self.auto()
+            }
+        }
+    }
+
+    fn auto(&self) -> Result<Simulation> {
+        match self.build(Some(&GpuOptions::default())) {
+            Ok(s) => Ok(s),
+            Err(gpu_err) => {
+                let s = self.build(None)?;
+                eprintln!("cajal: running on the CPU engine: {gpu_err}");
+                Ok(s)
+            }
         }
     }
 

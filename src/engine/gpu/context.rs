@@ -68,6 +68,9 @@ fn instance() -> &'static wgpu::Instance {
     })
 }
 
+/// `DeviceInfo::device_type` of a software renderer (lavapipe, WARP).
+pub const SOFTWARE: &str = "CPU (software)";
+
 fn info_of(a: &wgpu::Adapter) -> DeviceInfo {
     let i = a.get_info();
     let l = a.limits();
@@ -78,7 +81,7 @@ fn info_of(a: &wgpu::Adapter) -> DeviceInfo {
             wgpu::DeviceType::DiscreteGpu => "discrete GPU",
             wgpu::DeviceType::IntegratedGpu => "integrated GPU",
             wgpu::DeviceType::VirtualGpu => "virtual GPU",
-            wgpu::DeviceType::Cpu => "CPU (software)",
+            wgpu::DeviceType::Cpu => SOFTWARE,
             wgpu::DeviceType::Other => "other",
         }
         .to_string(),
