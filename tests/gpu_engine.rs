@@ -233,3 +233,81 @@ fn a_synapse_reading_a_population_wide_parameter_is_refused_by_both_engines() {
         assert!(e.to_string().contains("pre.tau"), "{e}");
     }
 }
+
+/// A deterministic spiking population: both engines give the same spikes.
+fn clock_neurons(n: usize) -> (Network, PopId) {
+    let model = Neuron::spiking()
+        .parameters("tau = 10.0 : population\nI = 1.0")
+        .equations("tau * dv/dt = -v + I : init = 0.0")
+        .spike("v > 0.5")
+        .reset("v = 0.0")
+        .refractory(1.0);
+    let mut net = Network::new().dt(0.1);
+    let p = net.population("p", n, &model).unwrap();
+    let i: Vec<f32> = (0..n).map(|k| 0.6 + 0.9 * k as f32 / n as f32).collect();
+    net.set(p, "I", i).unwrap();
+    (net, p)
+}
+
+#[test]
+fn monitors_of_parameters_long_periods_and_simulate_until_agree() {
+    if !have_gpu("monitors_of_parameters_long_periods_and_simulate_until_agree") {
+        return;
+    }
+    let (mut net, p) = clock_neurons(70);
+    let every = net.monitor(p, &["spike", "v", "tau"]).unwrap();
+    // A period longer than a chunk of steps, started later.
+    let sparse = net.monitor_with(p, &["v"], 450.0, false).unwrap();
+    let mut sims = [
+        net.compile(Backend::Cpu).unwrap(),
+        net.compile(Backend::Gpu).unwrap(),
+    ];
+    for s in &mut sims {
+        s.simulate(30.0).unwrap();
+        s.resume(sparse).unwrap();
+        s.set(p, "tau", 12.0).unwrap();
+        s.simulate(1000.0).unwrap();
+        // Until neuron 69 has spiked again.
+        let waited = s
+            .simulate_until(50.0, |sim| sim.get_neuron(p, 69, "v").unwrap() == 0.0)
+            .unwrap();
+        assert!(waited > 0.0 && waited < 50.0, "{waited}");
+    }
+    let [cpu, gpu] = &sims;
+    assert_eq!(cpu.current_step(), gpu.current_step());
+    assert_eq!(cpu.spikes(every).unwrap(), gpu.spikes(every).unwrap());
+    assert!(!cpu.spikes(every).unwrap().is_empty());
+    assert_eq!(
+        cpu.sample_steps(sparse).unwrap(),
+        gpu.sample_steps(sparse).unwrap()
+    );
+    assert_eq!(cpu.sample_steps(sparse).unwrap().len(), 3);
+    let tau = gpu.recorded(every, "tau").unwrap();
+    assert_eq!(tau.shape()[1], 1);
+    assert_eq!(tau[[0, 0]], 10.0);
+    assert_eq!(tau[[tau.shape()[0] - 1, 0]], 12.0);
+    assert_eq!(cpu.recorded(every, "tau").unwrap(), tau);
+    for (m, v) in [(every, "v"), (sparse, "v")] {
+        assert_eq!(cpu.recorded(m, v).unwrap(), gpu.recorded(m, v).unwrap());
+    }
+}
+
+#[test]
+fn many_spikes_over_many_chunks_are_recorded_in_order() {
+    if !have_gpu("many_spikes_over_many_chunks_are_recorded_in_order") {
+        return;
+    }
+    let (mut net, p) = clock_neurons(3000);
+    let m = net.monitor(p, &["spike"]).unwrap();
+    let mut cpu = net.compile(Backend::Cpu).unwrap();
+    let mut gpu = net.compile(Backend::Gpu).unwrap();
+    cpu.simulate(500.0).unwrap();
+    gpu.simulate(500.0).unwrap();
+    let (c, g) = (cpu.spikes(m).unwrap(), gpu.spikes(m).unwrap());
+    assert!(c.len() > 10_000, "{}", c.len());
+    assert!(
+        g.windows(2).all(|w| w[0] < w[1]),
+        "sorted by step, then rank"
+    );
+    assert_eq!(c, g);
+}
