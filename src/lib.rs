@@ -21,7 +21,7 @@ pub use error::{Error, Result};
 pub mod prelude {
     pub use crate::connect::{Delays, Weights};
     pub use crate::engine::gpu::GpuOptions;
-    pub use crate::engine::{Backend, Simulation, Value};
+    pub use crate::engine::{Backend, CallbackId, Simulation, Value};
     pub use crate::error::{Error, Result};
     pub use crate::network::geometry::{Geometry, IntoGeometry};
     pub use crate::network::model::{Neuron, NeuronKind, Operation, Synapse};

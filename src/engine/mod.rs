@@ -123,7 +123,42 @@ pub struct Simulation {
     step_origin: u64,
     monitors: Vec<MonitorState>,
     draws: u64,
+    callbacks: Vec<Option<Callback>>,
 }
+
+/// A function called during `simulate` with the simulation and the number
+/// of the period (0, 1, 2, ...).
+type CallbackFn = Box<dyn FnMut(&mut Simulation, u64) -> Result<()> + Send>;
+
+struct Callback {
+    period: u64,
+    offset: u64,
+    enabled: bool,
+    f: CallbackFn,
+}
+
+impl Callback {
+    /// Whether it is due before step `s`, and the number of its period.
+    fn due(&self, s: u64) -> Option<u64> {
+        (self.enabled && s >= self.offset && (s - self.offset).is_multiple_of(self.period))
+            .then(|| (s - self.offset) / self.period)
+    }
+
+    /// The first step after `s` at which it is due.
+    fn next_after(&self, s: u64) -> Option<u64> {
+        if !self.enabled {
+            return None;
+        }
+        if s < self.offset {
+            return Some(self.offset);
+        }
+        Some(self.offset + ((s - self.offset) / self.period + 1) * self.period)
+    }
+}
+
+/// A callback registered with [`Simulation::every`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CallbackId(usize);
 
 impl Network {
     /// Compiles the network for a backend: analysis is already done, this
@@ -222,6 +257,7 @@ impl Network {
             step_origin: 0,
             monitors,
             draws: 0,
+            callbacks: Vec::new(),
         })
     }
 }
@@ -286,6 +322,7 @@ impl Simulation {
 
     /// Runs one step.
     pub fn step(&mut self) -> Result<()> {
+        self.fire_callbacks()?;
         self.run_steps(1)
     }
 
@@ -346,14 +383,129 @@ impl Simulation {
     /// Runs for a duration in ms (rounded to whole steps).
     pub fn simulate(&mut self, ms: f64) -> Result<()> {
         let n = self.steps_for(ms)?;
-        if matches!(self.engine, Engine::Gpu(_)) {
-            return self.run_steps(n);
+        let end = self.step + n;
+        while self.step < end {
+            self.fire_callbacks()?;
+            // Run to the next callback (on the GPU engine, a chunk ends there).
+            let next = self
+                .callbacks
+                .iter()
+                .flatten()
+                .filter_map(|c| c.next_after(self.step))
+                .min()
+                .unwrap_or(end)
+                .min(end);
+            let k = next - self.step;
+            if matches!(self.engine, Engine::Gpu(_)) {
+                self.run_steps(k)?;
+            } else {
+                // The loop runs on a pool worker, so that the per-step
+                // fork-joins of large populations are joins inside the pool
+                // rather than injections from outside it, which put the
+                // calling thread to sleep and wake it at every step.
+                rayon::scope(|_| self.run_steps(k))?;
+            }
         }
-        // The loop runs on a pool worker, so that the per-step fork-joins of
-        // large populations are joins inside the pool rather than
-        // injections from outside it, which put the calling thread to sleep
-        // and wake it at every step.
-        rayon::scope(|_| self.run_steps(n))
+        Ok(())
+    }
+
+    /// Calls the callbacks due before the current step, in registration order.
+    fn fire_callbacks(&mut self) -> Result<()> {
+        for i in 0..self.callbacks.len() {
+            let Some(n) = self.callbacks[i].as_ref().and_then(|c| c.due(self.step)) else {
+                continue;
+            };
+            if let Some(mut c) = self.callbacks[i].take() {
+                let r = (c.f)(self, n);
+                // A callback may have cleared the callbacks meanwhile.
+                if i < self.callbacks.len() && self.callbacks[i].is_none() {
+                    self.callbacks[i] = Some(c);
+                }
+                r?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Calls `f(sim, n)` during [`simulate`](Self::simulate) each time the
+    /// time reaches `offset_ms + n * period_ms` (n = 0, 1, ...), before the
+    /// step that starts then, as ANNarchy's `@every`: `f` may read and set
+    /// variables, and what it sets acts from that step on. Times count in
+    /// steps from the start (or the last reset), so they do not move with
+    /// [`set_time`](Self::set_time). An error returned by `f` stops
+    /// `simulate` and is returned. On the GPU engine a chunk of steps ends
+    /// at each callback.
+    ///
+    /// ```
+    /// # use cajal::prelude::*;
+    /// let (net, pop) = cajal::networks::lif(10, 1)?;
+    /// let mut sim = net.compile(Backend::Cpu)?;
+    /// let times = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    /// let seen = times.clone();
+    /// sim.every(100.0, 50.0, move |sim, n| {
+    ///     seen.lock().unwrap().push((n, sim.time()));
+    ///     sim.set(pop, "I", 1.0 + n as f32 * 0.1)
+    /// })?;
+    /// sim.simulate(300.0)?;
+    /// assert_eq!(*times.lock().unwrap(), vec![(0, 50.0), (1, 150.0), (2, 250.0)]);
+    /// # Ok::<(), cajal::Error>(())
+    /// ```
+    pub fn every(
+        &mut self,
+        period_ms: f64,
+        offset_ms: f64,
+        f: impl FnMut(&mut Simulation, u64) -> Result<()> + Send + 'static,
+    ) -> Result<CallbackId> {
+        let period = self.steps_for(period_ms)?;
+        let offset = self.steps_for(offset_ms)?;
+        if period == 0 {
+            return Err(Error::invalid(
+                "callback",
+                format!(
+                    "the period must be at least one step ({} ms), got {period_ms} ms",
+                    self.net.dt
+                ),
+            ));
+        }
+        self.callbacks.push(Some(Callback {
+            period,
+            offset,
+            enabled: true,
+            f: Box::new(f),
+        }));
+        Ok(CallbackId(self.callbacks.len() - 1))
+    }
+
+    fn callback(&mut self, id: CallbackId) -> Result<&mut Callback> {
+        self.callbacks
+            .get_mut(id.0)
+            .and_then(|c| c.as_mut())
+            .ok_or_else(|| {
+                Error::invalid(
+                    "callback",
+                    format!(
+                        "no callback {}: it was cleared or belongs to another simulation",
+                        id.0
+                    ),
+                )
+            })
+    }
+
+    /// Stops calling a callback until [`enable_callback`](Self::enable_callback).
+    pub fn disable_callback(&mut self, id: CallbackId) -> Result<()> {
+        self.callback(id)?.enabled = false;
+        Ok(())
+    }
+
+    /// Calls a disabled callback again, on its original schedule.
+    pub fn enable_callback(&mut self, id: CallbackId) -> Result<()> {
+        self.callback(id)?.enabled = true;
+        Ok(())
+    }
+
+    /// Removes every callback.
+    pub fn clear_callbacks(&mut self) {
+        self.callbacks.clear();
     }
 
     /// Runs until `stop` returns true (checked after every step) or `max_ms`
