@@ -3,7 +3,8 @@
 // step of a chunk, 256-byte aligned, and binds each with a dynamic offset,
 // so a whole chunk of steps is one submission with no round trip.
 struct Clock {
-    // Step number since the start (or the last reset).
+    // Step number since the start (or the last reset, or as set): keys
+    // the random draws and the monitors' samples.
     step: u32,
     // Step index inside the current chunk (row of the spike bitmasks).
     row: u32,
@@ -12,7 +13,11 @@ struct Clock {
     pad0: u32,
     // Philox key: the network seed's low and high words.
     key: vec2<u32>,
-    pad1: vec2<u32>,
+    // Position in the spike and rate-history rings: counts the steps the
+    // engine ran, so that moving `step` (set_current_step) leaves the
+    // delayed spikes and values where the kernels look for them.
+    ring: u32,
+    pad1: u32,
 }
 
 @group(0) @binding(0) var<uniform> clk: Clock;

@@ -173,6 +173,7 @@ fn repr_c_structs_match_their_wgsl_twins() {
             std::mem::offset_of!(Clock, t) as u32,
             std::mem::offset_of!(Clock, pad0) as u32,
             std::mem::offset_of!(Clock, key) as u32,
+            std::mem::offset_of!(Clock, ring) as u32,
             std::mem::offset_of!(Clock, pad1) as u32,
         ]
     );

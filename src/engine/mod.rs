@@ -307,6 +307,33 @@ impl Simulation {
         self.net.dt
     }
 
+    /// Sets the step counter (ANNarchy's `set_current_step`): the time
+    /// becomes `step * dt`, random draws continue from that step's keys,
+    /// monitors take their next sample now and count their periods from
+    /// it, callbacks follow the new numbering. Spikes and values in flight
+    /// (delays) are kept.
+    pub fn set_current_step(&mut self, step: u64) {
+        self.step = step;
+        self.step_origin = step;
+        self.t_origin = step as f64 * self.net.dt;
+        for m in &mut self.monitors {
+            m.start_step = step;
+        }
+    }
+
+    /// Changes the seed of the random draws from now on: run-time draws
+    /// (`Uniform`, `Normal`... in equations) and distributions given to
+    /// [`set`](Self::set). The same seed and step give the same draws on
+    /// both engines.
+    pub fn set_seed(&mut self, seed: u64) {
+        self.net.seed = seed;
+        self.draws = 0;
+        match &mut self.engine {
+            Engine::Cpu(e) => e.seed = seed,
+            Engine::Gpu(g) => g.set_seed(seed),
+        }
+    }
+
     /// Sets the current time (the step counter is kept).
     pub fn set_time(&mut self, t_ms: f64) -> Result<()> {
         if !t_ms.is_finite() {

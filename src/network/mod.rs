@@ -260,6 +260,31 @@ impl Network {
         })
     }
 
+    /// The populations, in creation order.
+    pub fn populations(&self) -> Vec<PopId> {
+        (0..self.pops.len()).map(PopId).collect()
+    }
+
+    /// The projections, in creation order.
+    pub fn projections(&self) -> Vec<ProjId> {
+        (0..self.projs.len()).map(ProjId).collect()
+    }
+
+    /// The monitors, in creation order.
+    pub fn monitors(&self) -> Vec<MonitorId> {
+        (0..self.monitors.len()).map(MonitorId).collect()
+    }
+
+    /// ANNarchy's name for [`find`](Self::find).
+    pub fn get_population(&self, name: &str) -> Result<PopId> {
+        self.find(name)
+    }
+
+    /// ANNarchy's name for [`find_projection`](Self::find_projection).
+    pub fn get_projection(&self, name: &str) -> Result<ProjId> {
+        self.find_projection(name)
+    }
+
     /// Finds a population by name.
     pub fn find(&self, name: &str) -> Result<PopId> {
         self.pops

@@ -500,7 +500,7 @@ pub fn neuron_update(pop_name: &str, ir: &NeuronIr, l: &PopLayout, dt: f32, obje
         // step's slot), so no separate clearing dispatch is needed.
         let _ = writeln!(
             p.out,
-            "    if (i == 0u) {{ atomicStore(&spk_count[(clk.step + 1u) % {}u], 0u); }}",
+            "    if (i == 0u) {{ atomicStore(&spk_count[(clk.ring + 1u) % {}u], 0u); }}",
             l.ring
         );
     }
@@ -519,7 +519,7 @@ pub fn neuron_update(pop_name: &str, ir: &NeuronIr, l: &PopLayout, dt: f32, obje
         let rh = l.hist_ring;
         let _ = writeln!(
             p.out,
-            "    let hrow = ((clk.step + {}u) % {rh}u) * {k}u;",
+            "    let hrow = ((clk.ring + {}u) % {rh}u) * {k}u;",
             rh - 1
         );
         for (j, s) in l.hist_slots.iter().enumerate() {
@@ -579,7 +579,7 @@ pub fn neuron_update(pop_name: &str, ir: &NeuronIr, l: &PopLayout, dt: f32, obje
             p.stmt("if (spiked) {");
             if l.ring > 0 {
                 let r = l.ring;
-                p.stmt(&format!("    let slot = clk.step % {r}u;"));
+                p.stmt(&format!("    let slot = clk.ring % {r}u;"));
                 p.stmt("    let k = atomicAdd(&spk_count[slot], 1u);");
                 p.stmt(&format!("    spk_list[slot * {n}u + k] = i;"));
             }
@@ -690,7 +690,7 @@ pub fn rate_sum(
         let hpos = pre.hist_slots.iter().position(|s| *s == slot).unwrap_or(0) as u32;
         let past = |d: &str| {
             format!(
-                "phist[((((clk.step + {}u - {d}) % {rh}u) * {kh}u) + {hpos}u) * {n_pre}u + pj]",
+                "phist[((((clk.ring + {}u - {d}) % {rh}u) * {kh}u) + {hpos}u) * {n_pre}u + pj]",
                 2 * rh
             )
         };
@@ -862,7 +862,7 @@ pub fn spike_propagate(
         let _ = writeln!(body, "    {{");
         let _ = writeln!(
             body,
-            "        let slot = (clk.step + {ring}u - {d}u) % {ring}u;"
+            "        let slot = (clk.ring + {ring}u - {d}u) % {ring}u;"
         );
         let _ = writeln!(body, "        let count = pre_count[slot];");
         let _ = writeln!(

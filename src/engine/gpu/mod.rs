@@ -42,8 +42,10 @@ pub struct Clock {
     pub pad0: u32,
     /// Philox key (seed low, high).
     pub key: [u32; 2],
+    /// Ring position: steps the engine has run.
+    pub ring: u32,
     /// Padding.
-    pub pad1: [u32; 2],
+    pub pad1: u32,
 }
 
 /// The monitor sampling block (WGSL twin: `Sampling` in shaders/record.wgsl).
@@ -439,6 +441,8 @@ pub struct GpuEngine {
     clock: wgpu::Buffer,
     stride: u64,
     chunk: u32,
+    /// Steps run since the engine was built (the rings' position).
+    ring: u64,
     /// Dispatches encoded per step (without monitors), for benchmarks.
     pub dispatches_per_step: usize,
 }
@@ -496,6 +500,7 @@ impl GpuEngine {
             mons: Vec::new(),
             stride,
             chunk,
+            ring: 0,
             dispatches_per_step: 0,
         };
 
@@ -678,6 +683,11 @@ impl GpuEngine {
         e.dispatches_per_step =
             e.pops.iter().filter(|p| p.clear.is_some()).count() + e.projs.len() + e.pops.len();
         Ok(e)
+    }
+
+    /// Changes the seed of run-time random draws.
+    pub fn set_seed(&mut self, seed: u64) {
+        self.seed = seed;
     }
 
     /// The device this engine runs on.
@@ -1033,7 +1043,8 @@ impl GpuEngine {
                 t: time(first + r) as f32,
                 pad0: 0,
                 key,
-                pad1: [0; 2],
+                ring: (self.ring + r) as u32,
+                pad1: 0,
             };
             let at = r as usize * stride;
             clocks[at..at + std::mem::size_of::<Clock>()].copy_from_slice(bytemuck::bytes_of(&c));
@@ -1139,6 +1150,7 @@ impl GpuEngine {
         g.checked("running a chunk of steps", || {
             g.queue.submit([enc.finish()]);
         })?;
+        self.ring += k;
         if staging.is_empty() {
             return Ok(());
         }
