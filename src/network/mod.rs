@@ -2,6 +2,7 @@
 
 pub mod geometry;
 pub mod model;
+pub mod report;
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -78,6 +79,8 @@ pub struct Population {
     pub ir: Arc<NeuronIr>,
     /// Initial values of every slot (length 1 for population-wide parameters).
     pub init: Vec<Vec<f32>>,
+    /// The model as written (for reports).
+    pub model: Neuron,
 }
 
 impl Population {
@@ -107,6 +110,10 @@ pub struct Projection {
     /// Values of every synapse slot (`w` from the connector; length 1 for
     /// projection-wide parameters).
     pub values: Vec<Vec<f32>>,
+    /// The connector, as a report writes it.
+    pub connector: String,
+    /// The synapse model as written (for reports).
+    pub model: Synapse,
 }
 
 /// When and what a monitor records.
@@ -246,6 +253,7 @@ impl Network {
             geometry,
             ir: Arc::new(ir),
             init,
+            model: neuron.clone(),
         });
         Ok(PopId(self.pops.len() - 1))
     }
@@ -734,6 +742,8 @@ impl<'a> ProjectionBuilder<'a> {
             operation: self.synapse.operation,
             synapses,
             values,
+            connector: crate::network::report::connector(&connector, &weights, &delays),
+            model: self.synapse,
         });
         Ok(ProjId(net.projs.len() - 1))
     }
