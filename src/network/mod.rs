@@ -2,6 +2,7 @@
 
 pub mod geometry;
 pub mod model;
+pub mod params;
 pub mod report;
 
 use std::collections::HashMap;
