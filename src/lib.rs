@@ -8,6 +8,7 @@
 pub mod connect;
 pub mod engine;
 pub mod error;
+pub mod io;
 pub mod lang;
 pub mod models;
 pub mod network;

@@ -105,6 +105,27 @@ pub(crate) struct MonitorState {
     pub(crate) spikes: Vec<(u64, u32)>,
 }
 
+/// The dynamic state of an engine, for save and load: every slot of every
+/// population and projection, and the histories delays read, newest first.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct Snapshot {
+    pub(crate) pops: Vec<PopSnapshot>,
+    /// Per projection, per slot, values in (post, pre) order (1 if shared).
+    pub(crate) projs: Vec<Vec<Vec<f32>>>,
+}
+
+/// One population's part of a [`Snapshot`].
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct PopSnapshot {
+    /// Every slot, hidden ones included.
+    pub(crate) vars: Vec<Vec<f32>>,
+    /// Spikes of the last steps, newest first (as many as the longest delay).
+    pub(crate) spikes: Vec<Vec<u32>>,
+    /// Per delayed slot: its values one step older than the current ones,
+    /// two steps older..., newest first.
+    pub(crate) hist: Vec<(u32, Vec<Vec<f32>>)>,
+}
+
 enum Engine {
     Cpu(CpuEngine),
     Gpu(Box<GpuEngine>),
@@ -332,6 +353,119 @@ impl Simulation {
             Engine::Cpu(e) => e.seed = seed,
             Engine::Gpu(g) => g.set_seed(seed),
         }
+    }
+
+    /// Saves the whole dynamic state (every variable of every population
+    /// and projection, the spikes and values still travelling through
+    /// delays, the step, time, seed) to a file; [`load`](Self::load) into a
+    /// freshly compiled network of the same structure on the same engine
+    /// continues the run bit for bit. Recordings and callbacks are not
+    /// part of the state.
+    pub fn save(&self, path: impl AsRef<std::path::Path>) -> Result<()> {
+        let path = path.as_ref();
+        let snap = match &self.engine {
+            Engine::Cpu(e) => e.snapshot(),
+            Engine::Gpu(g) => g.snapshot()?,
+        };
+        let clock = crate::io::state::Clock {
+            step: self.step,
+            t_origin: self.t_origin,
+            step_origin: self.step_origin,
+            seed: self.net.seed,
+            draws: self.draws,
+        };
+        let bytes = crate::io::state::encode(&crate::io::state::signature(&self.net), clock, &snap);
+        std::fs::write(path, bytes).map_err(|source| Error::Io {
+            path: path.display().to_string(),
+            source,
+        })
+    }
+
+    /// Loads a state written by [`save`](Self::save). The file is read and
+    /// checked whole first (format version, checksum, the network's
+    /// structure, the shape of every array): a file from another network,
+    /// a truncated or a corrupted one is an error and changes nothing.
+    pub fn load(&mut self, path: impl AsRef<std::path::Path>) -> Result<()> {
+        let path = path.as_ref();
+        let file = path.display().to_string();
+        let data = std::fs::read(path).map_err(|source| Error::Io {
+            path: file.clone(),
+            source,
+        })?;
+        let sig = crate::io::state::signature(&self.net);
+        let (clock, snap) = crate::io::state::decode(&file, &data, &sig)?;
+        let shape = match &self.engine {
+            Engine::Cpu(e) => e.history_shape(),
+            Engine::Gpu(g) => g.history_shape(),
+        };
+        let bad = |what: String| {
+            Error::invalid(
+                &file,
+                format!("{what} (was the state saved by the other engine?)"),
+            )
+        };
+        let ok_pops =
+            snap.pops.len() == self.net.pops.len() && snap.projs.len() == self.net.projs.len();
+        if !ok_pops {
+            return Err(bad(
+                "the numbers of populations and projections differ".into()
+            ));
+        }
+        for ((p, ps), (depth, hist)) in self.net.pops.iter().zip(&snap.pops).zip(&shape) {
+            let n = p.size();
+            let lens_ok = ps.vars.len() == p.ir.vars.len()
+                && ps
+                    .vars
+                    .iter()
+                    .zip(&p.ir.vars)
+                    .all(|(v, d)| v.len() == if d.locality == Locality::Local { n } else { 1 });
+            let spikes_ok = ps.spikes.len() == *depth
+                && ps
+                    .spikes
+                    .iter()
+                    .all(|s| s.len() <= n && s.iter().all(|&i| (i as usize) < n));
+            let hist_ok = ps.hist.len() == hist.len()
+                && ps.hist.iter().zip(hist).all(|((s, rows), (s2, d))| {
+                    s == s2 && rows.len() == *d && rows.iter().all(|r| r.len() == n)
+                });
+            if !(lens_ok && spikes_ok && hist_ok) {
+                return Err(bad(format!(
+                    "the state of population '{}' does not fit it",
+                    p.name
+                )));
+            }
+        }
+        for (pr, vals) in self.net.projs.iter().zip(&snap.projs) {
+            let nsyn = pr.synapses.post.len();
+            let ok = vals.len() == pr.ir.vars.len()
+                && vals.iter().zip(&pr.ir.vars).all(|(v, d)| {
+                    v.len()
+                        == if d.locality == Locality::Local {
+                            nsyn
+                        } else {
+                            1
+                        }
+                });
+            if !ok {
+                return Err(bad(format!(
+                    "the state of projection '{}' does not fit it",
+                    pr.name
+                )));
+            }
+        }
+        match &mut self.engine {
+            Engine::Cpu(e) => e.restore(&snap),
+            Engine::Gpu(g) => g.restore(&snap),
+        }
+        self.step = clock.step;
+        self.t_origin = clock.t_origin;
+        self.step_origin = clock.step_origin;
+        self.draws = clock.draws;
+        if clock.seed != self.net.seed {
+            self.set_seed(clock.seed);
+            self.draws = clock.draws;
+        }
+        Ok(())
     }
 
     /// Sets the current time (the step counter is kept).

@@ -292,6 +292,60 @@ impl CpuEngine {
         Ok(e)
     }
 
+    /// The dynamic state, for saving.
+    pub(crate) fn snapshot(&self) -> crate::engine::Snapshot {
+        crate::engine::Snapshot {
+            pops: self
+                .pops
+                .iter()
+                .map(|p| crate::engine::PopSnapshot {
+                    vars: p.vars.clone(),
+                    spikes: p.spike_hist.iter().cloned().collect(),
+                    hist: p
+                        .rate_hist
+                        .iter()
+                        .map(|(s, h)| (*s as u32, h.iter().cloned().collect()))
+                        .collect(),
+                })
+                .collect(),
+            projs: self.projs.iter().map(|p| p.values.clone()).collect(),
+        }
+    }
+
+    /// Puts back a state taken by [`snapshot`](Self::snapshot) from an
+    /// engine of the same network (checked by the caller).
+    pub(crate) fn restore(&mut self, s: &crate::engine::Snapshot) {
+        for (p, q) in self.pops.iter_mut().zip(&s.pops) {
+            p.vars.clone_from(&q.vars);
+            p.spike_hist = q.spikes.iter().cloned().collect();
+            for ((_, h), (_, v)) in p.rate_hist.iter_mut().zip(&q.hist) {
+                *h = v.iter().cloned().collect();
+            }
+        }
+        for (p, v) in self.projs.iter_mut().zip(&s.projs) {
+            p.values.clone_from(v);
+        }
+        self.sync_weights();
+    }
+
+    /// The shape of the histories (spike depth, then (slot, depth) of each
+    /// rate history) per population: a snapshot fits only an engine with
+    /// the same.
+    pub(crate) fn history_shape(&self) -> Vec<(usize, Vec<(u32, usize)>)> {
+        self.pops
+            .iter()
+            .map(|p| {
+                (
+                    p.hist_depth,
+                    p.rate_hist
+                        .iter()
+                        .map(|(s, h)| (*s as u32, h.len()))
+                        .collect(),
+                )
+            })
+            .collect()
+    }
+
     /// Clears spike and value histories (at start and after a reset).
     pub fn reset_history(&mut self) {
         self.sync_weights();

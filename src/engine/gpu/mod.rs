@@ -685,6 +685,131 @@ impl GpuEngine {
         Ok(e)
     }
 
+    /// The dynamic state, for saving (spike lists sorted by rank).
+    pub(crate) fn snapshot(&self) -> Result<crate::engine::Snapshot> {
+        let mut pops = Vec::new();
+        for p in &self.pops {
+            let l = &p.layout;
+            let n = l.n as usize;
+            let state: Vec<f32> =
+                bytemuck::pod_collect_to_vec(&self.read(&p.state, 0, p.state.size())?);
+            let vars = (0..l.local.len())
+                .map(|slot| match (l.local[slot], l.global[slot]) {
+                    (Some(li), _) => state[li as usize * n..(li as usize + 1) * n].to_vec(),
+                    (None, Some(g)) => vec![p.params_host[g as usize]],
+                    _ => Vec::new(),
+                })
+                .collect();
+            let mut spikes = Vec::new();
+            if let (Some(c), Some(li)) = (&p.spk_count, &p.spk_list) {
+                let r = u64::from(l.ring);
+                let counts: Vec<u32> = bytemuck::pod_collect_to_vec(&self.read(c, 0, c.size())?);
+                let lists: Vec<u32> = bytemuck::pod_collect_to_vec(&self.read(li, 0, li.size())?);
+                for age in 1..r {
+                    let slot = ((self.ring + r * age - age) % r) as usize;
+                    let k = counts[slot] as usize;
+                    let mut v = lists[slot * n..slot * n + k].to_vec();
+                    v.sort_unstable();
+                    spikes.push(v);
+                }
+            }
+            let mut hist = Vec::new();
+            if let Some(h) = &p.hist {
+                let rh = i64::from(l.hist_ring);
+                let k = l.hist_slots.len();
+                let all: Vec<f32> = bytemuck::pod_collect_to_vec(&self.read(h, 0, h.size())?);
+                for (j, &slot) in l.hist_slots.iter().enumerate() {
+                    let rows = (0..rh)
+                        .map(|age| {
+                            let row = (self.ring as i64 - 2 - age).rem_euclid(rh) as usize;
+                            let at = (row * k + j) * n;
+                            all[at..at + n].to_vec()
+                        })
+                        .collect();
+                    hist.push((slot, rows));
+                }
+            }
+            pops.push(crate::engine::PopSnapshot { vars, spikes, hist });
+        }
+        let mut projs = Vec::new();
+        for (qi, q) in self.projs.iter().enumerate() {
+            projs.push(
+                (0..q.layout.local.len())
+                    .map(|slot| self.synapse_values(qi, slot))
+                    .collect::<Result<Vec<_>>>()?,
+            );
+        }
+        Ok(crate::engine::Snapshot { pops, projs })
+    }
+
+    /// Puts back a state taken from an engine of the same network (checked
+    /// by the caller).
+    pub(crate) fn restore(&mut self, s: &crate::engine::Snapshot) {
+        let q = &self.gpu.queue;
+        for (p, ps) in self.pops.iter_mut().zip(&s.pops) {
+            let l = &p.layout;
+            let n = l.n as usize;
+            let (state, params) = codegen::pack_values(&ps.vars, &l.local, n, 0);
+            q.write_buffer(&p.state, 0, &bytes_of(&state));
+            q.write_buffer(&p.params, 0, &bytes_of(&params));
+            p.params_host = params;
+            if let (Some(c), Some(li)) = (&p.spk_count, &p.spk_list) {
+                let r = u64::from(l.ring);
+                let mut counts = vec![0u32; r as usize];
+                let mut lists = vec![0u32; r as usize * n];
+                for (i, v) in ps.spikes.iter().enumerate() {
+                    let age = i as u64 + 1;
+                    let slot = ((self.ring + r * age - age) % r) as usize;
+                    counts[slot] = v.len() as u32;
+                    lists[slot * n..slot * n + v.len()].copy_from_slice(v);
+                }
+                q.write_buffer(c, 0, bytemuck::cast_slice(&counts));
+                q.write_buffer(li, 0, bytemuck::cast_slice(&lists));
+            }
+            if let Some(h) = &p.hist {
+                let rh = i64::from(l.hist_ring);
+                let k = l.hist_slots.len();
+                let mut all = vec![0.0f32; rh as usize * k * n];
+                for (j, (_, rows)) in ps.hist.iter().enumerate() {
+                    for (age, v) in rows.iter().enumerate() {
+                        let row = (self.ring as i64 - 2 - age as i64).rem_euclid(rh) as usize;
+                        let at = (row * k + j) * n;
+                        all[at..at + n].copy_from_slice(v);
+                    }
+                }
+                q.write_buffer(h, 0, bytemuck::cast_slice(&all));
+            }
+        }
+        for (g, vals) in self.projs.iter_mut().zip(&s.projs) {
+            let nsyn = g.layout.nsyn as usize;
+            let (syn, shared) = codegen::pack_values(vals, &g.layout.local, nsyn, 0);
+            let upload: Vec<f32> = match &g.perm {
+                Some(perm) => perm.iter().map(|&j| syn[j as usize]).collect(),
+                None => syn,
+            };
+            q.write_buffer(&g.syn, 0, &bytes_of(&upload));
+            q.write_buffer(&g.sparams, 0, &bytes_of(&shared));
+            g.init_sparams = shared;
+        }
+    }
+
+    /// The shape of the histories, as `CpuEngine::history_shape`.
+    pub(crate) fn history_shape(&self) -> Vec<(usize, Vec<(u32, usize)>)> {
+        self.pops
+            .iter()
+            .map(|p| {
+                let l = &p.layout;
+                (
+                    l.ring.saturating_sub(1) as usize,
+                    l.hist_slots
+                        .iter()
+                        .map(|s| (*s, l.hist_ring as usize))
+                        .collect(),
+                )
+            })
+            .collect()
+    }
+
     /// Changes the seed of run-time random draws.
     pub fn set_seed(&mut self, seed: u64) {
         self.seed = seed;

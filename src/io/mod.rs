@@ -1,0 +1,3 @@
+//! Files: the saved state of a simulation.
+
+pub mod state;
