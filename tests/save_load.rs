@@ -182,3 +182,50 @@ fn bad_state_files_are_refused_and_change_nothing() {
         let _ = std::fs::remove_file(&bad);
     }
 }
+
+#[test]
+fn connectivity_round_trips_through_a_file() {
+    for b in backends() {
+        let (n1, _, _) = net(50);
+        let proj = n1.find_projection("s->s:exc").unwrap();
+        let mut a = n1.compile(b).unwrap();
+        a.simulate(20.0).unwrap(); // the weights have changed (w += inc)
+        let path = tmp(&format!("conn-{b:?}.bin"));
+        a.save_connectivity(proj, &path).unwrap();
+        let (post, pre, w) = a.synapses(proj, "w").unwrap();
+        // Rebuild it from the file in a new network.
+        let lif = Neuron::spiking()
+            .equations("dv/dt = -v + g_exc")
+            .spike("v > 1.0")
+            .reset("v = 0.0");
+        let mut n2 = Network::new().dt(0.1);
+        let x = n2.population("x", 50, &lif).unwrap();
+        let p2 = n2.projection(x, x, "exc").connect_from_file(&path).unwrap();
+        let c = n2.compile(b).unwrap();
+        assert_eq!(c.synapses(p2, "w").unwrap(), (post, pre, w), "{b:?}");
+        assert_eq!(
+            n2.proj(p2).unwrap().synapses.delay,
+            n1.proj(proj).unwrap().synapses.delay
+        );
+        // Populations of other sizes are refused; so is a damaged file.
+        let mut n3 = Network::new();
+        let y = n3.population("y", 49, &lif).unwrap();
+        let e = n3
+            .projection(y, y, "exc")
+            .connect_from_file(&path)
+            .unwrap_err();
+        assert!(e.to_string().contains("50 pre to 50 post"), "{e}");
+        let mut data = std::fs::read(&path).unwrap();
+        let k = data.len() - 3;
+        data[k] ^= 1;
+        std::fs::write(&path, data).unwrap();
+        let mut n4 = Network::new();
+        let z = n4.population("z", 50, &lif).unwrap();
+        let e = n4
+            .projection(z, z, "exc")
+            .connect_from_file(&path)
+            .unwrap_err();
+        assert!(e.to_string().contains("corrupted"), "{e}");
+        let _ = std::fs::remove_file(&path);
+    }
+}

@@ -468,6 +468,24 @@ impl Simulation {
         Ok(())
     }
 
+    /// Saves a projection's synapses (ranks, current weights, delays) to a
+    /// file that [`connect_from_file`](crate::network::ProjectionBuilder::connect_from_file)
+    /// reads back.
+    pub fn save_connectivity(&self, proj: ProjId, path: impl AsRef<std::path::Path>) -> Result<()> {
+        let pr = self.net.proj(proj)?;
+        let (post, pre, w) = self.synapses(proj, "w")?;
+        let saved = crate::io::connectivity::Saved {
+            pre_size: self.net.pops[pr.pre.0].size(),
+            post_size: self.net.pops[pr.post.0].size(),
+            dt: self.net.dt,
+            post,
+            pre,
+            w,
+            delay: pr.synapses.delay.clone(),
+        };
+        crate::io::connectivity::write(path.as_ref(), &saved)
+    }
+
     /// Sets the current time (the step counter is kept).
     pub fn set_time(&mut self, t_ms: f64) -> Result<()> {
         if !t_ms.is_finite() {

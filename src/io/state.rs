@@ -11,6 +11,7 @@
 //! projection (slot values). A file from another network, a truncated or a
 //! corrupted one is refused before anything changes.
 
+use super::{frame, unframe, R, W};
 use crate::engine::{PopSnapshot, Snapshot};
 use crate::error::{Error, Result};
 use crate::network::Network;
@@ -18,15 +19,6 @@ use crate::network::Network;
 const MAGIC: &[u8; 8] = b"CAJALSTA";
 /// Version of the format this build writes and reads.
 pub const VERSION: u32 = 1;
-
-fn fnv1a(data: &[u8]) -> u64 {
-    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-    for b in data {
-        h ^= u64::from(*b);
-        h = h.wrapping_mul(0x0000_0100_0000_01b3);
-    }
-    h
-}
 
 /// What identifies a network's structure in a state file.
 pub fn signature(net: &Network) -> String {
@@ -65,82 +57,6 @@ pub(crate) struct Clock {
     pub(crate) draws: u64,
 }
 
-#[derive(Default)]
-struct W(Vec<u8>);
-
-impl W {
-    fn u32(&mut self, x: u32) {
-        self.0.extend_from_slice(&x.to_le_bytes());
-    }
-    fn u64(&mut self, x: u64) {
-        self.0.extend_from_slice(&x.to_le_bytes());
-    }
-    fn f32s(&mut self, v: &[f32]) {
-        self.u32(v.len() as u32);
-        for x in v {
-            self.0.extend_from_slice(&x.to_le_bytes());
-        }
-    }
-    fn u32s(&mut self, v: &[u32]) {
-        self.u32(v.len() as u32);
-        for x in v {
-            self.u32(*x);
-        }
-    }
-    fn text(&mut self, s: &str) {
-        self.u32(s.len() as u32);
-        self.0.extend_from_slice(s.as_bytes());
-    }
-}
-
-struct R<'a> {
-    data: &'a [u8],
-    at: usize,
-    file: &'a str,
-}
-
-impl R<'_> {
-    fn take(&mut self, n: usize) -> Result<&[u8]> {
-        if self.data.len() - self.at < n {
-            return Err(Error::invalid(
-                self.file,
-                "the state file is truncated (it ends inside its data)",
-            ));
-        }
-        let s = &self.data[self.at..self.at + n];
-        self.at += n;
-        Ok(s)
-    }
-    fn u32(&mut self) -> Result<u32> {
-        Ok(u32::from_le_bytes(
-            self.take(4)?.try_into().unwrap_or_default(),
-        ))
-    }
-    fn u64(&mut self) -> Result<u64> {
-        Ok(u64::from_le_bytes(
-            self.take(8)?.try_into().unwrap_or_default(),
-        ))
-    }
-    fn f32s(&mut self) -> Result<Vec<f32>> {
-        let n = self.u32()? as usize;
-        let b = self.take(n.saturating_mul(4))?;
-        Ok(b.chunks_exact(4)
-            .map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]]))
-            .collect())
-    }
-    fn text(&mut self) -> Result<String> {
-        let n = self.u32()? as usize;
-        Ok(String::from_utf8_lossy(self.take(n)?).into_owned())
-    }
-    fn u32s(&mut self) -> Result<Vec<u32>> {
-        let n = self.u32()? as usize;
-        let b = self.take(n.saturating_mul(4))?;
-        Ok(b.chunks_exact(4)
-            .map(|c| u32::from_le_bytes([c[0], c[1], c[2], c[3]]))
-            .collect())
-    }
-}
-
 /// Serialises a state.
 pub(crate) fn encode(sig: &str, clock: Clock, s: &Snapshot) -> Vec<u8> {
     let mut w = W::default();
@@ -168,47 +84,12 @@ pub(crate) fn encode(sig: &str, clock: Clock, s: &Snapshot) -> Vec<u8> {
         w.u32(p.len() as u32);
         p.iter().for_each(|v| w.f32s(v));
     }
-    let payload = w.0;
-    let mut out = Vec::with_capacity(payload.len() + 28);
-    out.extend_from_slice(MAGIC);
-    out.extend_from_slice(&VERSION.to_le_bytes());
-    out.extend_from_slice(&(payload.len() as u64).to_le_bytes());
-    out.extend_from_slice(&fnv1a(&payload).to_le_bytes());
-    out.extend_from_slice(&payload);
-    out
+    frame(MAGIC, VERSION, &w.0)
 }
 
 /// Parses and checks a state file against the network's signature.
 pub(crate) fn decode(file: &str, data: &[u8], sig: &str) -> Result<(Clock, Snapshot)> {
-    if data.len() < 28 || &data[..8] != MAGIC {
-        return Err(Error::invalid(file, "not a cajal state file"));
-    }
-    let version = u32::from_le_bytes([data[8], data[9], data[10], data[11]]);
-    if version != VERSION {
-        return Err(Error::invalid(
-            file,
-            format!("state format version {version}; this build reads version {VERSION}"),
-        ));
-    }
-    let len = u64::from_le_bytes(data[12..20].try_into().unwrap_or_default()) as usize;
-    let sum = u64::from_le_bytes(data[20..28].try_into().unwrap_or_default());
-    let payload = &data[28..];
-    if payload.len() < len {
-        return Err(Error::invalid(
-            file,
-            format!(
-                "the state file is truncated ({} of {len} bytes of data)",
-                payload.len()
-            ),
-        ));
-    }
-    let payload = &payload[..len];
-    if fnv1a(payload) != sum {
-        return Err(Error::invalid(
-            file,
-            "the state file is corrupted (its checksum does not match its data)",
-        ));
-    }
+    let payload = unframe(file, data, MAGIC, VERSION, "state")?;
     let mut r = R {
         data: payload,
         at: 0,

@@ -582,6 +582,29 @@ impl<'a> ProjectionBuilder<'a> {
         )
     }
 
+    /// The synapses (ranks, weights, delays) saved by
+    /// [`Simulation::save_connectivity`](crate::engine::Simulation::save_connectivity),
+    /// for populations of the same sizes (delays keep their duration in ms).
+    pub fn connect_from_file(self, path: impl AsRef<std::path::Path>) -> Result<ProjId> {
+        let path = path.as_ref();
+        let s = crate::io::connectivity::read(path)?;
+        let (pre, post) = (
+            self.net.pop(self.pre)?.size(),
+            self.net.pop(self.post)?.size(),
+        );
+        if (s.pre_size, s.post_size) != (pre, post) {
+            return Err(Error::Shape {
+                owner: path.display().to_string(),
+                message: format!(
+                    "the file connects {} pre to {} post neurons, these populations have {pre} and {post}",
+                    s.pre_size, s.post_size
+                ),
+            });
+        }
+        let delays = s.delays_ms();
+        self.connect_from_sparse(s.post, s.pre, s.w, Some(delays))
+    }
+
     /// Synapses returned by a function of the geometries (a LIL).
     pub fn connect_with_func(
         self,
