@@ -135,4 +135,10 @@ fn the_network_lists_and_finds_its_objects() {
     assert!(e.contains("'c'") && e.contains("a, b, d"), "{e}");
     let dup = n.population("a", 3, &Neuron::rate().equations("r = 1.0"));
     assert!(dup.unwrap_err().to_string().contains("already exists"));
+    n.clear();
+    assert!(n.populations().is_empty() && n.projections().is_empty() && n.monitors().is_empty());
+    assert!(n.pop(a).is_err());
+    assert!(n.compile(Backend::Cpu).is_err(), "nothing to compile");
+    n.population("a", 3, &Neuron::rate().equations("r = 1.0"))
+        .unwrap();
 }

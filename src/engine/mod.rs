@@ -227,6 +227,51 @@ impl Network {
         self.build(Some(opts))
     }
 
+    /// Runs `runs` simulations of this network at once, each on its own
+    /// thread with its own freshly compiled [`Simulation`] (on the GPU
+    /// engine they share the device), and returns what `f(index, sim)`
+    /// returns for each, in order. `f` sets what differs between runs
+    /// (parameters, seed) and simulates; each run is independent, so the
+    /// results are those of running them one after the other. The first
+    /// error is returned.
+    ///
+    /// ```
+    /// # use cajal::prelude::*;
+    /// let (net, pop) = cajal::networks::lif(20, 1)?;
+    /// let rates = net.parallel_run(Backend::Cpu, 3, |i, sim| {
+    ///     sim.set(pop, "I", 1.0 + 0.2 * i as f32)?;
+    ///     sim.simulate(100.0)?;
+    ///     Ok(sim.get_neuron(pop, 0, "v")?)
+    /// })?;
+    /// assert_eq!(rates.len(), 3);
+    /// # Ok::<(), cajal::Error>(())
+    /// ```
+    pub fn parallel_run<T: Send>(
+        &self,
+        backend: Backend,
+        runs: usize,
+        f: impl Fn(usize, &mut Simulation) -> Result<T> + Sync,
+    ) -> Result<Vec<T>> {
+        let f = &f;
+        std::thread::scope(|scope| {
+            let handles: Vec<_> = (0..runs)
+                .map(|i| {
+                    scope.spawn(move || {
+                        let mut sim = self.compile(backend)?;
+                        f(i, &mut sim)
+                    })
+                })
+                .collect();
+            handles
+                .into_iter()
+                .map(|h| {
+                    h.join()
+                        .unwrap_or_else(|_| Err(Error::invalid("parallel_run", "a run panicked")))
+                })
+                .collect()
+        })
+    }
+
     fn build(&self, gpu: Option<&GpuOptions>) -> Result<Simulation> {
         if self.pops.is_empty() {
             return Err(Error::invalid(

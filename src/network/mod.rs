@@ -269,6 +269,16 @@ impl Network {
         })
     }
 
+    /// Removes every population, projection, monitor and constant (ANNarchy's
+    /// `clear()`); dt and the seed stay. Handles taken before no longer
+    /// belong to the network.
+    pub fn clear(&mut self) {
+        self.pops.clear();
+        self.projs.clear();
+        self.monitors.clear();
+        self.constants.clear();
+    }
+
     /// The populations, in creation order.
     pub fn populations(&self) -> Vec<PopId> {
         (0..self.pops.len()).map(PopId).collect()
