@@ -147,6 +147,30 @@ impl SynapseList {
     pub fn is_empty(&self) -> bool {
         self.post.is_empty()
     }
+
+    /// Maps synapses built between views (indices into the views) to the
+    /// populations' ranks, drops neuron-to-itself synapses if asked, and
+    /// restores the (post, pre) order.
+    pub fn on_views(self, pre: Option<&[u32]>, post: Option<&[u32]>, drop_self: bool) -> Self {
+        let map = |v: Vec<u32>, ranks: Option<&[u32]>| -> Vec<u32> {
+            match ranks {
+                Some(r) => v.into_iter().map(|i| r[i as usize]).collect(),
+                None => v,
+            }
+        };
+        let post_r = map(self.post, post);
+        let pre_r = map(self.pre, pre);
+        let mut order: Vec<usize> = (0..post_r.len())
+            .filter(|&i| !(drop_self && post_r[i] == pre_r[i]))
+            .collect();
+        order.sort_by_key(|&i| (post_r[i], pre_r[i]));
+        SynapseList {
+            post: order.iter().map(|&i| post_r[i]).collect(),
+            pre: order.iter().map(|&i| pre_r[i]).collect(),
+            w: order.iter().map(|&i| self.w[i]).collect(),
+            delay: order.iter().map(|&i| self.delay[i]).collect(),
+        }
+    }
 }
 
 /// A list-in-list (LIL) returned by user connector functions: for each entry

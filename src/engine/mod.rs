@@ -95,6 +95,10 @@ pub(crate) fn projection_kind(
 
 pub(crate) struct MonitorState {
     pub(crate) spec: Monitor,
+    /// For a view: which neurons of the population it records.
+    pub(crate) member: Option<Vec<bool>>,
+    /// Per recorded variable: per neuron (or shared by the population).
+    pub(crate) local: Vec<bool>,
     slots: Vec<usize>,
     /// Values per sample of each recorded variable (n, or 1 if population-wide).
     pub(crate) lens: Vec<usize>,
@@ -293,17 +297,29 @@ impl Network {
                     .iter()
                     .map(|v| slot_of(p, v))
                     .collect::<Result<Vec<_>>>()?;
+                let n = m.ranks.as_ref().map_or(p.size(), Vec::len);
                 let lens = slots
                     .iter()
                     .map(|&s| {
                         if p.ir.vars[s].locality == Locality::Local {
-                            p.size()
+                            n
                         } else {
                             1
                         }
                     })
                     .collect();
+                let member = m.ranks.as_ref().map(|r| {
+                    let mut v = vec![false; p.size()];
+                    r.iter().for_each(|&i| v[i as usize] = true);
+                    v
+                });
+                let local = slots
+                    .iter()
+                    .map(|&s| p.ir.vars[s].locality == Locality::Local)
+                    .collect();
                 Ok(MonitorState {
+                    member,
+                    local,
                     spec: m.clone(),
                     buffers: vec![Vec::new(); slots.len()],
                     slots,
@@ -583,11 +599,16 @@ impl Simulation {
             }
             let pop = &engine.pops[m.spec.pop.0];
             if m.spec.spikes {
-                m.spikes
-                    .extend(spikes[m.spec.pop.0].iter().map(|&i| (self.step, i)));
+                let member = &m.member;
+                m.spikes.extend(
+                    spikes[m.spec.pop.0]
+                        .iter()
+                        .filter(|&&i| member.as_ref().is_none_or(|v| v[i as usize]))
+                        .map(|&i| (self.step, i)),
+                );
             }
             if !m.slots.is_empty() && (self.step - m.start_step).is_multiple_of(m.spec.period) {
-                cpu::record::record(&pop.vars, &m.slots, &mut m.buffers);
+                cpu::record::record(&pop.vars, &m.slots, m.spec.ranks.as_deref(), &mut m.buffers);
                 m.sample_steps.push(self.step);
             }
         }
@@ -832,6 +853,54 @@ impl Simulation {
         match &mut self.engine {
             Engine::Cpu(e) => e.pops[pop.0].vars[slot] = values,
             Engine::Gpu(g) => g.set_slot(pop.0, slot, &values),
+        }
+        Ok(())
+    }
+
+    /// The values of the neurons of a view, in view order (a shared
+    /// parameter's value repeated).
+    pub fn get_view(&self, view: &crate::network::View, var: &str) -> Result<Vec<f32>> {
+        let p = self.pop_checked(view.population())?;
+        let slot = slot_of(p, var)?;
+        let v = self.slot_values(view.population().0, slot)?;
+        view.ranks()
+            .iter()
+            .map(|&r| {
+                v.get(if v.len() == 1 { 0 } else { r as usize })
+                    .copied()
+                    .ok_or_else(|| Error::invalid("view", format!("rank {r} is out of range")))
+            })
+            .collect()
+    }
+
+    /// Sets a per-neuron variable or parameter for the neurons of a view: a
+    /// scalar, one value per neuron of the view (in view order) or a
+    /// distribution.
+    pub fn set_view(
+        &mut self,
+        view: &crate::network::View,
+        var: &str,
+        value: impl Into<Value>,
+    ) -> Result<()> {
+        let pop = view.population();
+        let p = self.net.pop(pop)?;
+        if let Some(bad) = view.ranks().iter().find(|&&r| r as usize >= p.size()) {
+            return Err(Error::invalid(
+                format!("population '{}'", p.name),
+                format!("the view has rank {bad}, out of range (size {})", p.size()),
+            ));
+        }
+        self.draws += 1;
+        let mut rng = rng_for(self.net.seed, 0x2000_0000 + self.draws);
+        let values = crate::network::assign_to(p, var, &value.into(), &mut rng, Some(view.len()))?;
+        let slot = slot_of(p, var)?;
+        let mut all = self.slot_values(pop.0, slot)?;
+        for (&r, v) in view.ranks().iter().zip(values) {
+            all[r as usize] = v;
+        }
+        match &mut self.engine {
+            Engine::Cpu(e) => e.pops[pop.0].vars[slot] = all,
+            Engine::Gpu(g) => g.set_slot(pop.0, slot, &all),
         }
         Ok(())
     }

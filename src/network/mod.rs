@@ -4,6 +4,7 @@ pub mod geometry;
 pub mod model;
 pub mod params;
 pub mod report;
+pub mod view;
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -18,6 +19,7 @@ use crate::lang::{analyse_neuron, analyse_synapse};
 use crate::random::{rng_for, Dist};
 use geometry::{Geometry, IntoGeometry};
 use model::{Neuron, Operation, Synapse};
+pub use view::{Part, View};
 
 /// Handle of a population in its network.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -130,6 +132,8 @@ pub struct Monitor {
     pub period: u64,
     /// Whether it records from the start.
     pub start: bool,
+    /// The neurons of a view, or `None` for the whole population.
+    pub ranks: Option<Vec<u32>>,
 }
 
 /// A network under construction.
@@ -334,11 +338,22 @@ impl Network {
 
     /// Starts a projection from `pre` to `post` on `target`; finish it with a
     /// `connect_*` method.
-    pub fn projection(&mut self, pre: PopId, post: PopId, target: &str) -> ProjectionBuilder<'_> {
+    /// `pre` and `post` are populations or views ([`View`]): a connector
+    /// between views sees them as 1-D populations of the views' sizes, and
+    /// its synapses join the views' neurons.
+    pub fn projection(
+        &mut self,
+        pre: impl Into<Part>,
+        post: impl Into<Part>,
+        target: &str,
+    ) -> ProjectionBuilder<'_> {
+        let (pre, post) = (pre.into(), post.into());
         ProjectionBuilder {
             net: self,
-            pre,
-            post,
+            pre: pre.pop,
+            post: post.pop,
+            pre_ranks: pre.ranks,
+            post_ranks: post.ranks,
             target: target.to_string(),
             synapse: Synapse::default(),
             name: None,
@@ -369,21 +384,30 @@ impl Network {
     }
 
     /// Records variables (and `spike`) of a population at every step.
-    pub fn monitor(&mut self, pop: PopId, vars: &[&str]) -> Result<MonitorId> {
-        self.monitor_with(pop, vars, self.dt, true)
+    /// `what` is a population or a [`View`] (then only its neurons are
+    /// recorded, in view order).
+    pub fn monitor(&mut self, what: impl Into<Part>, vars: &[&str]) -> Result<MonitorId> {
+        self.monitor_with(what, vars, self.dt, true)
     }
 
     /// Records variables every `period_ms` (rounded to steps, at least one);
     /// with `start = false` the monitor waits for [`crate::engine::Simulation::resume`].
     pub fn monitor_with(
         &mut self,
-        pop: PopId,
+        what: impl Into<Part>,
         vars: &[&str],
         period_ms: f64,
         start: bool,
     ) -> Result<MonitorId> {
         self.check_dt()?;
+        let Part { pop, ranks } = what.into();
         let p = self.pop(pop)?;
+        if let Some(bad) = ranks.iter().flatten().find(|&&r| r as usize >= p.size()) {
+            return Err(Error::invalid(
+                format!("monitor of population '{}'", p.name),
+                format!("the view has rank {bad}, out of range (size {})", p.size()),
+            ));
+        }
         let owner = format!("monitor of population '{}'", p.name);
         if vars.is_empty() {
             return Err(Error::invalid(
@@ -422,6 +446,7 @@ impl Network {
             spikes,
             period,
             start,
+            ranks,
         });
         Ok(MonitorId(self.monitors.len() - 1))
     }
@@ -447,25 +472,47 @@ pub(crate) fn assign_values(
     value: &Value,
     rng: &mut StdRng,
 ) -> Result<Vec<f32>> {
+    assign_to(p, var, value, rng, None)
+}
+
+/// The values `value` gives a slot: for the whole population, or for the
+/// `view_len` neurons of a view (per-neuron slots only).
+pub(crate) fn assign_to(
+    p: &Population,
+    var: &str,
+    value: &Value,
+    rng: &mut StdRng,
+    view_len: Option<usize>,
+) -> Result<Vec<f32>> {
     let slot = slot_of(p, var)?;
     let decl = &p.ir.vars[slot];
     let owner = format!("population '{}', variable '{var}'", p.name);
+    if view_len.is_some() && decl.locality == Locality::Global {
+        return Err(Error::invalid(
+            owner,
+            format!("'{var}' is shared by the population: set it for the whole population"),
+        ));
+    }
     let n = if decl.locality == Locality::Global {
         1
     } else {
-        p.size()
+        view_len.unwrap_or(p.size())
     };
     let mut v = match value {
         Value::Scalar(x) => vec![*x; n],
         Value::Array(a) => {
             let ok = if decl.locality == Locality::Global {
                 a.len() == 1
+            } else if view_len.is_some() {
+                a.len() == n
             } else {
                 a.shape() == p.geometry.dims() || (a.ndim() == 1 && a.len() == n)
             };
             if !ok {
                 let expected = if decl.locality == Locality::Global {
                     "a single value (it is shared by the population)".to_string()
+                } else if view_len.is_some() {
+                    format!("{n} values, one per neuron of the view")
                 } else {
                     format!("{:?}", p.geometry.dims())
                 };
@@ -493,6 +540,8 @@ pub struct ProjectionBuilder<'a> {
     net: &'a mut Network,
     pre: PopId,
     post: PopId,
+    pre_ranks: Option<Vec<u32>>,
+    post_ranks: Option<Vec<u32>>,
     target: String,
     synapse: Synapse,
     name: Option<String>,
@@ -737,17 +786,42 @@ impl<'a> ProjectionBuilder<'a> {
             }
         }
         let mut rng = rng_for(net.seed, net.projs.len() as u64);
+        // A view is a 1-D population of its own size to the connector.
+        let side = |ranks: &Option<Vec<u32>>, p: &Population| -> Result<Geometry> {
+            match ranks {
+                None => Ok(p.geometry.clone()),
+                Some(r) => {
+                    if let Some(&bad) = r.iter().find(|&&x| x as usize >= p.size()) {
+                        return Err(conn_err(format!(
+                            "a view of population '{}' has rank {bad}, out of range (size {})",
+                            p.name,
+                            p.size()
+                        )));
+                    }
+                    Geometry::new(&[r.len()])
+                }
+            }
+        };
+        let (pre_geo, post_geo) = (side(&self.pre_ranks, &pre)?, side(&self.post_ranks, &post)?);
+        let views = self.pre_ranks.is_some() || self.post_ranks.is_some();
         let spec = ConnectSpec {
             projection: &name,
-            pre: &pre.geometry,
-            post: &post.geometry,
-            same_population: self.pre == self.post,
+            pre: &pre_geo,
+            post: &post_geo,
+            same_population: self.pre == self.post && !views,
             allow_self_connections: self.allow_self,
             weights: &weights,
             delays: &delays,
             dt: net.dt,
         };
-        let synapses = connect::build(&connector, &spec, &mut rng)?;
+        let mut synapses = connect::build(&connector, &spec, &mut rng)?;
+        if views {
+            synapses = synapses.on_views(
+                self.pre_ranks.as_deref(),
+                self.post_ranks.as_deref(),
+                self.pre == self.post && !self.allow_self,
+            );
+        }
         let nsyn = synapses.post.len();
         let values = ir
             .vars

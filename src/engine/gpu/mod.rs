@@ -1296,7 +1296,10 @@ impl GpuEngine {
                             while bits != 0 {
                                 let b = bits.trailing_zeros();
                                 bits &= bits - 1;
-                                m.spikes.push((first + r as u64, wi as u32 * 32 + b));
+                                let i = wi as u32 * 32 + b;
+                                if m.member.as_ref().is_none_or(|v| v[i as usize]) {
+                                    m.spikes.push((first + r as u64, i));
+                                }
                             }
                         }
                     }
@@ -1308,10 +1311,17 @@ impl GpuEngine {
                 let row_len = self.mons[mi].row_len as usize;
                 for (ri, &st) in samples[mi].iter().enumerate() {
                     let row = &vals[ri * row_len..(ri + 1) * row_len];
+                    // The kernel records whole populations; a view keeps
+                    // its neurons.
                     let mut off = 0;
+                    let n = self.pops[m.spec.pop.0].layout.n as usize;
                     for (vi, buf) in m.buffers.iter_mut().enumerate() {
-                        let len = m.lens[vi];
-                        buf.extend_from_slice(&row[off..off + len]);
+                        let len = if m.local[vi] { n } else { 1 };
+                        crate::engine::cpu::record::append(
+                            &row[off..off + len],
+                            m.spec.ranks.as_deref(),
+                            buf,
+                        );
                         off += len;
                     }
                     m.sample_steps.push(st);
