@@ -3,19 +3,10 @@
 //! engines. GPU tests skip loudly without an adapter unless
 //! `CAJAL_REQUIRE_GPU=1`.
 
-use cajal::prelude::*;
+mod common;
 
-fn have_gpu(test: &str) -> bool {
-    if !cajal::devices().is_empty() {
-        return true;
-    }
-    if std::env::var("CAJAL_REQUIRE_GPU").as_deref() == Ok("1") {
-        panic!("{test}: no GPU adapter and CAJAL_REQUIRE_GPU=1");
-    }
-    use std::io::Write;
-    let _ = writeln!(std::io::stderr(), "SKIPPED (no GPU adapter): {test}");
-    false
-}
+use cajal::prelude::*;
+use common::have_gpu;
 
 #[test]
 fn an_unknown_adapter_name_is_an_error_listing_the_adapters() {

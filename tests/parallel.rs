@@ -1,23 +1,10 @@
 //! parallel_run: concurrent runs of one network give what sequential runs
 //! give, on both engines.
 
-use cajal::prelude::*;
+mod common;
 
-fn backends() -> Vec<Backend> {
-    let mut v = vec![Backend::Cpu];
-    if !cajal::devices().is_empty() {
-        v.push(Backend::Gpu);
-    } else if std::env::var("CAJAL_REQUIRE_GPU").as_deref() == Ok("1") {
-        panic!("no GPU adapter and CAJAL_REQUIRE_GPU=1");
-    } else {
-        use std::io::Write;
-        let _ = writeln!(
-            std::io::stderr(),
-            "SKIPPED (no GPU adapter): the GPU half of tests/parallel.rs"
-        );
-    }
-    v
-}
+use cajal::prelude::*;
+use common::backends;
 
 #[test]
 fn parallel_runs_equal_sequential_runs() {

@@ -2,23 +2,10 @@
 //! a freshly compiled network; files from another network, truncated or
 //! corrupted files are refused and change nothing.
 
-use cajal::prelude::*;
+mod common;
 
-fn backends() -> Vec<Backend> {
-    let mut v = vec![Backend::Cpu];
-    if !cajal::devices().is_empty() {
-        v.push(Backend::Gpu);
-    } else if std::env::var("CAJAL_REQUIRE_GPU").as_deref() == Ok("1") {
-        panic!("no GPU adapter and CAJAL_REQUIRE_GPU=1");
-    } else {
-        use std::io::Write;
-        let _ = writeln!(
-            std::io::stderr(),
-            "SKIPPED (no GPU adapter): the GPU half of tests/save_load.rs"
-        );
-    }
-    v
-}
+use cajal::prelude::*;
+use common::backends;
 
 fn tmp(name: &str) -> std::path::PathBuf {
     std::env::temp_dir().join(format!("cajal-{}-{name}", std::process::id()))

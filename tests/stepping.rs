@@ -1,23 +1,10 @@
 //! set_current_step and set_seed on both engines: the time follows the
 //! step, draws follow the step and seed, delayed spikes in flight survive.
 
-use cajal::prelude::*;
+mod common;
 
-fn backends() -> Vec<Backend> {
-    let mut v = vec![Backend::Cpu];
-    if !cajal::devices().is_empty() {
-        v.push(Backend::Gpu);
-    } else if std::env::var("CAJAL_REQUIRE_GPU").as_deref() == Ok("1") {
-        panic!("no GPU adapter and CAJAL_REQUIRE_GPU=1");
-    } else {
-        use std::io::Write;
-        let _ = writeln!(
-            std::io::stderr(),
-            "SKIPPED (no GPU adapter): the GPU half of tests/stepping.rs"
-        );
-    }
-    v
-}
+use cajal::prelude::*;
+use common::backends;
 
 /// Noisy spiking neurons driving a second population one to one through a
 /// 3 ms delay, and a rate neuron showing the raw draws.
