@@ -15,6 +15,10 @@ fn tmp(name: &str) -> std::path::PathBuf {
 /// delays, a plastic weight (w += inc at each spike), a delayed rate
 /// projection: everything a state holds.
 fn net(n: usize) -> (Network, Vec<MonitorId>, PopId) {
+    net_seeded(n, 5)
+}
+
+fn net_seeded(n: usize, seed: u64) -> (Network, Vec<MonitorId>, PopId) {
     let lif = Neuron::spiking()
         .parameters("tau = 10.0 : population\nI = 0.55")
         .equations("tau * dv/dt = -v + I + g_exc - g_inh + 0.5 * Normal(0.0, 1.0) : init = 0.0\ndg_exc/dt = -g_exc / 3.0 : exponential\ndg_inh/dt = -g_inh / 6.0 : exponential")
@@ -24,7 +28,7 @@ fn net(n: usize) -> (Network, Vec<MonitorId>, PopId) {
     let rate = Neuron::rate()
         .parameters("tau = 4.0 : population")
         .equations("tau * dx/dt = -x + sum(exc) + Uniform(0.0, 0.2)\nr = x");
-    let mut net = Network::new().dt(0.1).seed(5);
+    let mut net = Network::new().dt(0.1).seed(seed);
     let s = net.population("s", n, &lif).unwrap();
     let r = net.population("r", 30, &rate).unwrap();
     net.set(s, "v", Dist::uniform(0.0, 0.5)).unwrap();
@@ -165,6 +169,18 @@ fn bad_state_files_are_refused_and_change_nothing() {
             o.load(tmp("none.bin")).unwrap_err(),
             Error::Io { .. }
         ));
+        // The same structure built with another seed: other synapses.
+        let (reseeded, _, _) = net_seeded(40, 6);
+        let e = reseeded
+            .compile(b)
+            .unwrap()
+            .load(&path)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("different network") && e.contains("synapses"),
+            "{e}"
+        );
         let _ = std::fs::remove_file(&path);
         let _ = std::fs::remove_file(&bad);
     }

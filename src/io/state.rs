@@ -20,7 +20,9 @@ const MAGIC: &[u8; 8] = b"CAJALSTA";
 /// Version of the format this build writes and reads.
 pub const VERSION: u32 = 1;
 
-/// What identifies a network's structure in a state file.
+/// What identifies a network's structure in a state file: dt, the
+/// populations (size, model, slots), the projections (ends, synapses and
+/// their delays, slots).
 pub fn signature(net: &Network) -> String {
     let mut s = format!("dt {}\n", net.dt);
     for p in &net.pops {
@@ -35,12 +37,22 @@ pub fn signature(net: &Network) -> String {
     }
     for pr in &net.projs {
         let names: Vec<&str> = pr.ir.vars.iter().map(|v| v.name.as_str()).collect();
+        // The synapses themselves: a network rebuilt with another seed has
+        // the same counts but not the same connectivity.
+        let syn = &pr.synapses;
+        let mut bytes = Vec::with_capacity(syn.post.len() * 12);
+        for ((a, b), d) in syn.post.iter().zip(&syn.pre).zip(&syn.delay) {
+            bytes.extend_from_slice(&a.to_le_bytes());
+            bytes.extend_from_slice(&b.to_le_bytes());
+            bytes.extend_from_slice(&d.to_le_bytes());
+        }
         s += &format!(
-            "projection {} {}->{} {} [{}]\n",
+            "projection {} {}->{} {} synapses {:016x} [{}]\n",
             pr.name,
             net.pops[pr.pre.0].name,
             net.pops[pr.post.0].name,
-            pr.synapses.post.len(),
+            syn.post.len(),
+            super::fnv1a(&bytes),
             names.join(",")
         );
     }
