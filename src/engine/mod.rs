@@ -522,6 +522,11 @@ impl Simulation {
         self.t_origin = clock.t_origin;
         self.step_origin = clock.step_origin;
         self.draws = clock.draws;
+        // A monitor (re)started after the loaded step counts its period
+        // from it; one started before keeps its phase.
+        for m in &mut self.monitors {
+            m.start_step = m.start_step.min(clock.step);
+        }
         if clock.seed != self.net.seed {
             self.set_seed(clock.seed);
             self.draws = clock.draws;
