@@ -8,6 +8,7 @@
 //! assert!(models::builtin("Izhikevich").is_some());
 //! ```
 
+pub mod inputs;
 pub mod neurons;
 
 pub use neurons::{
