@@ -232,3 +232,26 @@ fn connectivity_round_trips_through_a_file() {
         let _ = std::fs::remove_file(&path);
     }
 }
+
+#[test]
+fn reset_after_a_load_returns_to_the_compiled_values() {
+    // Shared projection parameters are not part of the network's
+    // signature: a state may carry other values, which reset must undo.
+    for b in backends() {
+        let path = tmp(&format!("shared-{b:?}.bin"));
+        let (n1, _, _) = net(30);
+        n1.compile(b).unwrap().save(&path).unwrap();
+        let (mut n2, _, _) = net(30);
+        let json = tmp(&format!("shared-{b:?}.json"));
+        std::fs::write(&json, r#"{"projections": {"s->s:exc": {"inc": 0.5}}}"#).unwrap();
+        n2.load_parameters(&json).unwrap();
+        let proj = n2.find_projection("s->s:exc").unwrap();
+        let mut sim = n2.compile(b).unwrap();
+        sim.load(&path).unwrap();
+        assert_eq!(sim.synapses(proj, "inc").unwrap().2[0], 0.001, "{b:?}");
+        sim.reset();
+        assert_eq!(sim.synapses(proj, "inc").unwrap().2[0], 0.5, "{b:?}");
+        let _ = std::fs::remove_file(&path);
+        let _ = std::fs::remove_file(&json);
+    }
+}

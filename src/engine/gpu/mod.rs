@@ -96,6 +96,9 @@ struct GProj {
     pass: Option<Pass>,
     init_syn: Vec<f32>,
     init_sparams: Vec<f32>,
+    /// The projection-wide values now (a load may change them; reset
+    /// restores `init_sparams`).
+    sparams_host: Vec<f32>,
 }
 
 struct GMon {
@@ -633,6 +636,7 @@ impl GpuEngine {
                 perm: qp.perm,
                 pass: Some(pass),
                 init_syn: qp.init_syn,
+                sparams_host: qp.init_sparams.clone(),
                 init_sparams: qp.init_sparams,
             });
         }
@@ -789,7 +793,7 @@ impl GpuEngine {
             };
             q.write_buffer(&g.syn, 0, &bytes_of(&upload));
             q.write_buffer(&g.sparams, 0, &bytes_of(&shared));
-            g.init_sparams = shared;
+            g.sparams_host = shared;
         }
     }
 
@@ -981,7 +985,7 @@ impl GpuEngine {
                 .write_buffer(&p.params, 0, &bytes_of(&p.init_params));
             p.params_host.clone_from(&p.init_params);
         }
-        for q in &self.projs {
+        for q in &mut self.projs {
             let syn = match &q.perm {
                 Some(perm) => perm.iter().map(|&j| q.init_syn[j as usize]).collect(),
                 None => q.init_syn.clone(),
@@ -990,6 +994,7 @@ impl GpuEngine {
             self.gpu
                 .queue
                 .write_buffer(&q.sparams, 0, &bytes_of(&q.init_sparams));
+            q.sparams_host.clone_from(&q.init_sparams);
         }
         self.reset_history();
     }
@@ -1120,7 +1125,7 @@ impl GpuEngine {
                     None => v,
                 })
             }
-            (None, Some(g)) => Ok(vec![q.init_sparams[g as usize]]),
+            (None, Some(g)) => Ok(vec![q.sparams_host[g as usize]]),
             _ => Ok(Vec::new()),
         }
     }
