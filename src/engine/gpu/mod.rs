@@ -466,6 +466,15 @@ fn grid(n: u32) -> (u32, u32) {
     }
 }
 
+/// Per-synapse values as the buffer holds them: for the default spike
+/// path, the weights in CSR order (`perm[e]` is the synapse at position e).
+fn in_buffer_order(perm: Option<&[u32]>, values: &[f32]) -> Vec<f32> {
+    match perm {
+        Some(perm) => perm.iter().map(|&j| values[j as usize]).collect(),
+        None => values.to_vec(),
+    }
+}
+
 fn bytes_of(v: &[f32]) -> Vec<u8> {
     let mut v = v.to_vec();
     // Bindings may not be empty.
@@ -577,10 +586,7 @@ impl GpuEngine {
             let owner = format!("projection '{}'", pr.name);
             let (pre, post) = (pr.pre.0, pr.post.0);
             let csr = e.storage(&format!("{owner}: CSR"), bytemuck::cast_slice(&qp.csr))?;
-            let upload = match &qp.perm {
-                Some(perm) => perm.iter().map(|&j| qp.init_syn[j as usize]).collect(),
-                None => qp.init_syn.clone(),
-            };
+            let upload = in_buffer_order(qp.perm.as_deref(), &qp.init_syn);
             let syn = e.storage(&format!("{owner}: synapses"), &bytes_of(&upload))?;
             let sparams =
                 e.storage(&format!("{owner}: parameters"), &bytes_of(&qp.init_sparams))?;
@@ -787,10 +793,7 @@ impl GpuEngine {
         for (g, vals) in self.projs.iter_mut().zip(&s.projs) {
             let nsyn = g.layout.nsyn as usize;
             let (syn, shared) = codegen::pack_values(vals, &g.layout.local, nsyn, 0);
-            let upload: Vec<f32> = match &g.perm {
-                Some(perm) => perm.iter().map(|&j| syn[j as usize]).collect(),
-                None => syn,
-            };
+            let upload = in_buffer_order(g.perm.as_deref(), &syn);
             q.write_buffer(&g.syn, 0, &bytes_of(&upload));
             q.write_buffer(&g.sparams, 0, &bytes_of(&shared));
             g.sparams_host = shared;
@@ -986,10 +989,7 @@ impl GpuEngine {
             p.params_host.clone_from(&p.init_params);
         }
         for q in &mut self.projs {
-            let syn = match &q.perm {
-                Some(perm) => perm.iter().map(|&j| q.init_syn[j as usize]).collect(),
-                None => q.init_syn.clone(),
-            };
+            let syn = in_buffer_order(q.perm.as_deref(), &q.init_syn);
             self.gpu.queue.write_buffer(&q.syn, 0, &bytes_of(&syn));
             self.gpu
                 .queue
