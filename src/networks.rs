@@ -85,3 +85,80 @@ pub fn lif(n: usize, seed: u64) -> Result<(Network, PopId)> {
     net.set(pop, "I", crate::random::Dist::uniform(0.9, 1.5))?;
     Ok((net, pop))
 }
+
+/// The populations of [`hybrid`].
+#[derive(Debug, Clone, Copy)]
+pub struct Hybrid {
+    /// One rate-coded neuron, `r = baseline` (set `baseline` in Hz).
+    pub input: PopId,
+    /// `n` Poisson neurons whose rate is `sum(exc)`, fed by `input`.
+    pub poisson: PopId,
+    /// `n` rate-coded neurons `r = sum(exc)`: neuron `k` decodes the spikes
+    /// of Poisson neurons `0..=k`.
+    pub decoded: PopId,
+}
+
+/// The hybrid rate/spiking network of Vitay et al. 2015 (Fig. 4; ANNarchy's
+/// hybrid example): a rate-coded input drives `n` Poisson neurons
+/// (all-to-all, w = 1), whose spikes a DecodingProjection (window 10 ms)
+/// turns back into rates, post `k` reading pre `0..=k`; dt = 0.1 ms.
+///
+/// ```
+/// let (mut net, h) = cajal::networks::hybrid(50, 1)?;
+/// net.set(h.input, "baseline", 20.0)?;
+/// # Ok::<(), cajal::Error>(())
+/// ```
+pub fn hybrid(n: usize, seed: u64) -> Result<(Network, Hybrid)> {
+    use crate::connect::Lil;
+    use crate::models::inputs::Rates;
+    let mut net = Network::new().dt(0.1).seed(seed);
+    let input = net.population(
+        "input",
+        1,
+        &Neuron::rate()
+            .name("Baseline")
+            .parameters("baseline = 0.0")
+            .equations("r = baseline"),
+    )?;
+    let poisson = net.poisson_population("poisson", n, Rates::Target("exc".into()), None)?;
+    net.projection(input, poisson, "exc")
+        .connect_all_to_all(Weights::constant(1.0))?;
+    let decoded = net.population(
+        "decoded",
+        n,
+        &Neuron::rate().name("Decoded").equations("r = sum(exc)"),
+    )?;
+    net.decoding_projection(poisson, decoded, "exc", 10.0)
+        .connect_with_func(|_, post, _| {
+            let mut lil = Lil::new();
+            for k in 0..post.size() as u32 {
+                lil.add(k, (0..=k).collect(), vec![1.0; k as usize + 1], None);
+            }
+            lil
+        })?;
+    Ok((
+        net,
+        Hybrid {
+            input,
+            poisson,
+            decoded,
+        },
+    ))
+}
+
+/// The normalized decoding error of [`hybrid`]: for each decoding neuron
+/// `k`, the mean over the recorded steps (rows of `r`) of `|r_k - level| /
+/// level`.
+pub fn decoding_error(r: &ndarray::Array2<f32>, level: f32) -> Vec<f64> {
+    let steps = r.nrows().max(1) as f64;
+    r.columns()
+        .into_iter()
+        .map(|c| {
+            c.iter()
+                .map(|&x| (f64::from(x) - f64::from(level)).abs())
+                .sum::<f64>()
+                / steps
+                / f64::from(level)
+        })
+        .collect()
+}

@@ -1284,21 +1284,21 @@ fn errors_name_the_projection() {
         .connect_fixed_probability(-0.1, w(), Delays::none())
         .unwrap_err();
     assert_connector_error(e, "in->out:exc", &["-0.1"]);
-    // Rate onto spiking (and back) needs a hybrid synapse: refused when connecting.
+    // Rate onto spiking needs a post model reading sum(target); spikes onto a
+    // rate-coded population need a DecodingProjection: refused when connecting.
     let e = net
         .projection(inp, sp, "exc")
         .connect_all_to_all(w())
         .unwrap_err();
-    assert!(
-        matches!(e, Error::Unsupported { .. }) && e.to_string().contains("in->spk:exc"),
-        "{e}"
-    );
+    assert_connector_error(e, "in->spk:exc", &["sum(exc)", "CurrentInjection"]);
     let e = net
         .projection(sp, out, "exc")
         .connect_all_to_all(w())
         .unwrap_err();
     assert!(
-        matches!(e, Error::Unsupported { .. }) && e.to_string().contains("spk->out:exc"),
+        matches!(e, Error::Unsupported { .. })
+            && e.to_string().contains("spk->out:exc")
+            && e.to_string().contains("DecodingProjection"),
         "{e}"
     );
     // Nothing that failed was added.

@@ -190,6 +190,36 @@ pub struct Lil {
     pub delay: Option<Vec<Vec<f64>>>,
 }
 
+impl Lil {
+    /// An empty list, to fill with [`add`](Self::add).
+    pub fn new() -> Self {
+        Lil::default()
+    }
+
+    /// Adds the synapses of post rank `post` (ANNarchy's
+    /// `LILConnectivity.add`): from `pre[j]` with weight `w[j]`, and delay
+    /// `delay[j]` ms if given (then every entry must give delays). Lengths
+    /// are checked when the projection is built.
+    ///
+    /// ```
+    /// use cajal::connect::Lil;
+    /// // Post k receives from pre 0..=k: the diagonal pattern of ANNarchy's hybrid example.
+    /// let mut lil = Lil::new();
+    /// for k in 0..3u32 {
+    ///     lil.add(k, (0..=k).collect(), vec![1.0; k as usize + 1], None);
+    /// }
+    /// assert_eq!(lil.pre[2], vec![0, 1, 2]);
+    /// ```
+    pub fn add(&mut self, post: u32, pre: Vec<u32>, w: Vec<f32>, delay: Option<Vec<f64>>) {
+        self.post.push(post);
+        self.pre.push(pre);
+        self.w.push(w);
+        if let Some(d) = delay {
+            self.delay.get_or_insert_with(Vec::new).push(d);
+        }
+    }
+}
+
 /// A user connector function: `(pre, post, rng) -> Lil`.
 pub type ConnectFn = dyn Fn(&Geometry, &Geometry, &mut StdRng) -> Lil + Send + Sync;
 

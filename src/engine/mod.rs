@@ -36,6 +36,11 @@ pub(crate) enum ProjectionKind {
     Rate { sum: usize },
     /// Spiking: increments the conductance slot `g`.
     Spike { g: usize },
+    /// DecodingProjection: spike counts over `window` steps into
+    /// `sum(target)` number `sum`.
+    Decode { sum: usize, window: u32 },
+    /// CurrentInjection: sets conductance slot `g` of post to slot `r` of pre.
+    Current { g: usize, r: usize },
 }
 
 /// What a projection does, or why neither engine can run it.
@@ -62,6 +67,28 @@ pub(crate) fn projection_kind(
             }
         }
     }
+    if pr.inject {
+        let g = post_ir
+            .conductances
+            .iter()
+            .find(|c| c.0 == pr.target)
+            .map(|c| c.1 as usize)
+            .ok_or_else(|| {
+                Error::invalid(&owner, "conductance not used by the post-synaptic model")
+            })?;
+        let r = pre_ir
+            .slot("r")
+            .ok_or_else(|| Error::invalid(&owner, "the pre-synaptic model has no r"))?;
+        return Ok(ProjectionKind::Current { g, r: r as usize });
+    }
+    if let Some(window) = pr.window {
+        let sum = post_ir
+            .targets
+            .iter()
+            .position(|t| *t == pr.target)
+            .ok_or_else(|| Error::invalid(&owner, "target not read by the post-synaptic model"))?;
+        return Ok(ProjectionKind::Decode { sum, window });
+    }
     match (pre_ir.spiking, post_ir.spiking) {
         (false, false) => {
             let sum = post_ir
@@ -86,10 +113,24 @@ pub(crate) fn projection_kind(
             owner,
             message: "a spiking population projecting onto a rate-coded one needs a hybrid synapse, not available in this version".into(),
         }),
-        (false, true) => Err(Error::Unsupported {
-            owner,
-            message: "a rate-coded population projecting onto a spiking one needs a hybrid synapse, not available in this version".into(),
-        }),
+        // Hybrid: a rate-coded projection feeds sum(target) of a spiking
+        // neuron (e.g. a PoissonPopulation driven by a target).
+        (false, true) => {
+            let sum = post_ir
+                .targets
+                .iter()
+                .position(|t| *t == pr.target)
+                .ok_or_else(|| {
+                    Error::invalid(
+                        &owner,
+                        format!(
+                            "a rate-coded population projects onto a spiking one: the post-synaptic model must read sum({}) (as a PoissonPopulation driven by a target does); to drive a conductance with a rate use a CurrentInjection",
+                            pr.target
+                        ),
+                    )
+                })?;
+            Ok(ProjectionKind::Rate { sum })
+        }
     }
 }
 
@@ -350,6 +391,21 @@ impl Simulation {
         &self.net
     }
 
+    /// Replaces a population's input table on the engine and in the
+    /// network description (same kind and variable, checked by the caller).
+    pub(crate) fn replace_feed(
+        &mut self,
+        pop: PopId,
+        feed: crate::network::feed::Feed,
+    ) -> Result<()> {
+        match &mut self.engine {
+            Engine::Cpu(e) => e.pops[pop.0].feed = Some(feed.clone()),
+            Engine::Gpu(g) => g.set_feed(pop.0, &feed)?,
+        }
+        self.net.pops[pop.0].feed = Some(feed);
+        Ok(())
+    }
+
     /// The engine this simulation runs on (`Cpu` or `Gpu`, never `Auto`).
     pub fn backend(&self) -> Backend {
         match self.engine {
@@ -498,7 +554,11 @@ impl Simulation {
         }
         for (pr, vals) in self.net.projs.iter().zip(&snap.projs) {
             let nsyn = pr.synapses.post.len();
-            let ok = vals.len() == pr.ir.vars.len()
+            // A DecodingProjection's window follows its values.
+            let n_post = self.net.pops[pr.post.0].size();
+            let window = pr.window.unwrap_or(0) as usize;
+            let ok = vals.len() == pr.ir.vars.len() + window
+                && vals[pr.ir.vars.len()..].iter().all(|v| v.len() == n_post)
                 && vals.iter().zip(&pr.ir.vars).all(|(v, d)| {
                     v.len()
                         == if d.locality == Locality::Local {

@@ -51,7 +51,6 @@ struct Ctx<'a> {
     pre_refs: Vec<String>,
     post_refs: Vec<String>,
     synapse: bool,
-    spiking: bool,
     n_temps: u32,
     /// Nodes built by the current `resolve` (see [`MAX_EXPR_NODES`]).
     nodes: Cell<usize>,
@@ -60,7 +59,7 @@ struct Ctx<'a> {
 }
 
 impl<'a> Ctx<'a> {
-    fn new(model: &str, constants: &'a HashMap<String, f32>, synapse: bool, spiking: bool) -> Self {
+    fn new(model: &str, constants: &'a HashMap<String, f32>, synapse: bool) -> Self {
         Ctx {
             model: model.to_string(),
             section: "parameters",
@@ -71,7 +70,6 @@ impl<'a> Ctx<'a> {
             pre_refs: Vec::new(),
             post_refs: Vec::new(),
             synapse,
-            spiking,
             n_temps: 0,
             nodes: Cell::new(0),
             calls: RefCell::new(Vec::new()),
@@ -270,6 +268,7 @@ impl<'a> Ctx<'a> {
                 locality,
                 ty,
                 init,
+                shared: false,
             });
         }
         Ok(())
@@ -425,8 +424,8 @@ impl<'a> Ctx<'a> {
         level: usize,
     ) -> Result<Expr> {
         if name == "sum" {
-            if self.synapse || self.spiking {
-                return Err(self.err(line, col, "sum(target) is only available in rate-coded neurons; spiking neurons use conductances g_target"));
+            if self.synapse {
+                return Err(self.err(line, col, "sum(target) is only available in neuron models (a synapse's psp is what the sum adds up)"));
             }
             return match call_args {
                 [Ast::Name(t, _)] => {
@@ -476,6 +475,7 @@ impl<'a> Ctx<'a> {
                 kind,
                 stream: 0,
                 args: a,
+                shared: false,
             });
         }
         if let Some(uf) = self.functions.get(name) {
@@ -1038,11 +1038,14 @@ fn number_random(stmts: &mut [Stmt], next: &mut u32) {
 fn number_expr(e: &Expr, next: &mut u32) -> Expr {
     let cell = std::cell::Cell::new(*next);
     let out = e.map(&|x| match x {
-        Expr::Random { kind, args, .. } => {
+        Expr::Random {
+            kind, args, shared, ..
+        } => {
             let s = cell.get();
             cell.set(s + 1);
             Some(Expr::Random {
                 kind: *kind,
+                shared: *shared,
                 stream: s,
                 args: args
                     .iter()
@@ -1130,16 +1133,99 @@ fn eq_flags(ctx: &Ctx, st: &Statement, default: Method) -> Result<EqFlags> {
                     "midpoint" => Method::Midpoint,
                     "rk4" => Method::Rk4,
                     "implicit" => Method::Implicit,
-                    "population" | "projection" | "postsynaptic" => {
-                        return Err(ctx.err(st.line, *c, format!("'{w}' on a variable is not supported (only parameters can be shared by the whole population)")))
+                    // Recorded when the variable is declared (VarDecl::shared).
+                    "population" => fl.method,
+                    "projection" | "postsynaptic" => {
+                        return Err(ctx.err(st.line, *c, format!("'{w}' is a flag of synapse models; a neuron variable shared by the whole population takes 'population'")))
                     }
                     "int" | "bool" | "float" => fl.method,
-                    _ => return Err(ctx.err(st.line, *c, format!("unknown flag '{w}' (allowed: init, min, max, explicit, exponential, midpoint, rk4, implicit)"))),
+                    _ => return Err(ctx.err(st.line, *c, format!("unknown flag '{w}' (allowed: init, min, max, population, explicit, exponential, midpoint, rk4, implicit)"))),
                 };
             }
         }
     }
     Ok(fl)
+}
+
+/// Checks the equation of a population variable (`: population`, see
+/// [`VarDecl::shared`]) and marks its random variables as drawn once for
+/// the whole population. It may read population-wide parameters, other
+/// population variables, constants, `t`, `dt` and itself; anything per
+/// neuron is an error at the name that reads it.
+fn shared_expr(ctx: &Ctx, e: &Expr, st: &Statement, name: &str, col: usize) -> Result<Expr> {
+    let mut bad: Option<(String, bool)> = None;
+    e.walk(&mut |x| {
+        if bad.is_some() {
+            return;
+        }
+        match x {
+            Expr::Var(v) => {
+                let d = &ctx.vars[*v as usize];
+                if d.locality != Locality::Global && !d.shared {
+                    bad = Some((d.name.clone(), false));
+                }
+            }
+            Expr::Sum(t) => bad = Some((ctx.targets[*t as usize].clone(), true)),
+            _ => {}
+        }
+    });
+    if let Some((read, is_sum)) = bad {
+        // The column of the offending name, if written in this statement
+        // (not inside a user function).
+        let mut at = None;
+        let mut asts: Vec<&Ast> = st.lhs.iter().chain([&st.rhs]).collect();
+        for f in &st.flags {
+            if let Flag::Value(_, v, _) = f {
+                asts.push(v);
+            }
+        }
+        for a in asts {
+            a.walk(&mut |n| match n {
+                Ast::Name(s, c) if !is_sum && at.is_none() && *s == read => at = Some(*c),
+                Ast::Call(f, args, c) if is_sum && at.is_none() && f == "sum" => {
+                    if matches!(args.as_slice(), [Ast::Name(t, _)] if *t == read) {
+                        at = Some(*c)
+                    }
+                }
+                _ => {}
+            });
+        }
+        let what = if is_sum {
+            format!("sum({read}), which is per neuron")
+        } else {
+            let d = ctx.vars.iter().find(|d| d.name == read);
+            match d.map(|d| d.kind) {
+                Some(VarKind::Parameter) => {
+                    format!("the per-neuron parameter '{read}' (declare it ': population')")
+                }
+                Some(VarKind::Conductance) => {
+                    format!("the conductance '{read}', which is per neuron")
+                }
+                _ => format!("the per-neuron variable '{read}'"),
+            }
+        };
+        return Err(ctx.err(
+            st.line,
+            at.unwrap_or(col),
+            format!("'{name}' is shared by the population (: population): its equation can read only population-wide parameters, population variables, constants, t and dt, not {what}"),
+        ));
+    }
+    Ok(mark_shared(e))
+}
+
+/// Marks every random variable of `e` (arguments included) as shared.
+fn mark_shared(e: &Expr) -> Expr {
+    e.map(&|x| match x {
+        Expr::Random {
+            kind, stream, args, ..
+        } => Some(Expr::Random {
+            kind: *kind,
+            stream: *stream,
+            args: args.iter().map(mark_shared).collect(),
+            shared: true,
+        }),
+        _ => None,
+    })
 }
 
 fn collect_names(asts: &[&Ast], pred: &dyn Fn(&str) -> Option<String>, out: &mut Vec<String>) {
@@ -1159,7 +1245,7 @@ fn collect_names(asts: &[&Ast], pred: &dyn Fn(&str) -> Option<String>, out: &mut
 /// Analyses a neuron model into its IR. `constants` are the network's constants.
 pub fn analyse_neuron(model: &Neuron, constants: &HashMap<String, f32>) -> Result<NeuronIr> {
     let spiking = model.kind == NeuronKind::Spiking;
-    let mut ctx = Ctx::new(&model.name, constants, false, spiking);
+    let mut ctx = Ctx::new(&model.name, constants, false);
     ctx.parse_functions(&model.functions)?;
     ctx.parse_parameters(&model.parameters, false)?;
     let refractory = model.refractory.as_deref().filter(|r| !r.trim().is_empty());
@@ -1182,27 +1268,48 @@ pub fn analyse_neuron(model: &Neuron, constants: &HashMap<String, f32>) -> Resul
             ));
         }
         check_name(&ctx, &name, st.line, col)?;
-        if let Some(s) = ctx.slot(&name) {
-            if ctx.vars[s as usize].kind == VarKind::Parameter {
+        // `: population`: one value for the whole population (see VarDecl::shared).
+        let shared = st
+            .flags
+            .iter()
+            .any(|f| matches!(f, Flag::Word(w, _) if w == "population"));
+        let slot = match ctx.slot(&name) {
+            Some(s) => {
+                if ctx.vars[s as usize].kind == VarKind::Parameter {
+                    return Err(ctx.err(
+                        st.line,
+                        col,
+                        format!("'{name}' is a parameter; it cannot be assigned in the equations"),
+                    ));
+                }
+                s as usize
+            }
+            None => {
+                let kind = if spiking && name.starts_with("g_") {
+                    VarKind::Conductance
+                } else {
+                    VarKind::Variable
+                };
+                ctx.vars.push(VarDecl {
+                    name: name.clone(),
+                    kind,
+                    locality: Locality::Local,
+                    ty: ValueType::Float,
+                    init: 0.0,
+                    shared: false,
+                });
+                ctx.vars.len() - 1
+            }
+        };
+        if shared {
+            if ctx.vars[slot].kind == VarKind::Conductance {
                 return Err(ctx.err(
                     st.line,
                     col,
-                    format!("'{name}' is a parameter; it cannot be assigned in the equations"),
+                    format!("'{name}' is a conductance: it receives spikes neuron by neuron and cannot be shared by the population"),
                 ));
             }
-        } else {
-            let kind = if spiking && name.starts_with("g_") {
-                VarKind::Conductance
-            } else {
-                VarKind::Variable
-            };
-            ctx.vars.push(VarDecl {
-                name: name.clone(),
-                kind,
-                locality: Locality::Local,
-                ty: ValueType::Float,
-                init: 0.0,
-            });
+            ctx.vars[slot].shared = true;
         }
         lhs_info.push((name, col, is_ode));
     }
@@ -1258,25 +1365,29 @@ pub fn analyse_neuron(model: &Neuron, constants: &HashMap<String, f32>) -> Resul
                 locality: Locality::Local,
                 ty: ValueType::Float,
                 init: 0.0,
+                shared: false,
             });
         }
-    } else {
-        for a in &all {
-            a.walk(&mut |n| {
-                if let Ast::Call(f, args, _) = n {
-                    if f == "sum" {
-                        if let [Ast::Name(t, _)] = args.as_slice() {
-                            if !ctx.targets.contains(t) {
-                                ctx.targets.push(t.clone());
-                            }
+    }
+    // sum(target) in a spiking neuron is what rate-coded projections
+    // (hybrid networks) add up, as in a rate-coded one.
+    for a in &all {
+        a.walk(&mut |n| {
+            if let Ast::Call(f, args, _) = n {
+                if f == "sum" {
+                    if let [Ast::Name(t, _)] = args.as_slice() {
+                        if !ctx.targets.contains(t) {
+                            ctx.targets.push(t.clone());
                         }
                     }
                 }
-            });
-        }
-        if ctx.slot("r").is_none() {
-            return Err(ctx.model_err("a rate-coded neuron must define its output 'r' (as a parameter or in the equations)"));
-        }
+            }
+        });
+    }
+    if !spiking && ctx.slot("r").is_none() {
+        return Err(ctx.model_err(
+            "a rate-coded neuron must define its output 'r' (as a parameter or in the equations)",
+        ));
     }
     let refr_slot = if refr_ast.is_some() {
         ctx.vars.push(VarDecl {
@@ -1285,6 +1396,7 @@ pub fn analyse_neuron(model: &Neuron, constants: &HashMap<String, f32>) -> Resul
             locality: Locality::Local,
             ty: ValueType::Float,
             init: 0.0,
+            shared: false,
         });
         Some(ctx.vars.len() as u32 - 1)
     } else {
@@ -1303,10 +1415,24 @@ pub fn analyse_neuron(model: &Neuron, constants: &HashMap<String, f32>) -> Resul
             ctx.vars[slot as usize].init = i;
         }
         let is_cond = ctx.vars[slot as usize].kind == VarKind::Conductance;
-        let guard = if refr_slot.is_some() && !is_cond {
+        let shared = ctx.vars[slot as usize].shared;
+        // A population variable is not held by the refractoriness of single
+        // neurons (as ANNarchy, which updates it outside the neuron loop):
+        // masked per neuron, its copies would differ.
+        let guard = if refr_slot.is_some() && !is_cond && !shared {
             Guard::NotRefractory
         } else {
             Guard::Always
+        };
+        let (min, max) = if shared {
+            let m = |e: &Option<Expr>| {
+                e.as_ref()
+                    .map(|e| shared_expr(&ctx, e, st, name, *col))
+                    .transpose()
+            };
+            (m(&fl.min)?, m(&fl.max)?)
+        } else {
+            (fl.min.clone(), fl.max.clone())
         };
         if *is_ode {
             if st.op != AssignOp::Set {
@@ -1338,7 +1464,10 @@ pub fn analyse_neuron(model: &Neuron, constants: &HashMap<String, f32>) -> Resul
             let (cr, rr) = split_linear(&rhs, &is_d).ok_or_else(not_linear)?;
             let den = sub_opt(cl, cr).ok_or_else(not_linear)?;
             let num = sub_opt(rr, rl).unwrap_or(Expr::Const(0.0));
-            let f = div(num, den);
+            let mut f = div(num, den);
+            if shared {
+                f = shared_expr(&ctx, &f, st, name, *col)?;
+            }
             if !pending.is_empty() && pending[0].method != fl.method {
                 integrate_block(&mut ctx, &std::mem::take(&mut pending), &mut update)?;
             }
@@ -1349,8 +1478,8 @@ pub fn analyse_neuron(model: &Neuron, constants: &HashMap<String, f32>) -> Resul
                 guard,
                 line: st.line,
                 col: *col,
-                min: fl.min,
-                max: fl.max,
+                min,
+                max,
             });
         } else {
             if !pending.is_empty() {
@@ -1359,11 +1488,14 @@ pub fn analyse_neuron(model: &Neuron, constants: &HashMap<String, f32>) -> Resul
             if fl.method != Method::Explicit {
                 return Err(ctx.err(st.line, *col, "an integration method only applies to ODEs"));
             }
-            let rhs = ctx.resolve(&st.rhs, st.line, &HashMap::new())?;
+            let mut rhs = ctx.resolve(&st.rhs, st.line, &HashMap::new())?;
+            if shared {
+                rhs = shared_expr(&ctx, &rhs, st, name, *col)?;
+            }
             let e = combine(st.op, Expr::Var(slot), rhs);
             update.push(Stmt::Store {
                 var: slot,
-                expr: clamp(e, &fl.min, &fl.max),
+                expr: clamp(e, &min, &max),
                 guard: Guard::Always,
             });
         }
@@ -1408,6 +1540,13 @@ pub fn analyse_neuron(model: &Neuron, constants: &HashMap<String, f32>) -> Resul
                 st.line,
                 col,
                 format!("'{name}' is a parameter; a reset cannot change it"),
+            ));
+        }
+        if ctx.vars[slot as usize].shared {
+            return Err(ctx.err(
+                st.line,
+                col,
+                format!("'{name}' is shared by the population (: population); a reset, which runs for the neurons that spiked, cannot change it"),
             ));
         }
         if !st.flags.is_empty() {
@@ -1494,7 +1633,7 @@ fn replace_deriv(a: &Ast, var: &str) -> Ast {
 
 /// Analyses a synapse model into its IR.
 pub fn analyse_synapse(model: &Synapse, constants: &HashMap<String, f32>) -> Result<SynapseIr> {
-    let mut ctx = Ctx::new(&model.name, constants, true, false);
+    let mut ctx = Ctx::new(&model.name, constants, true);
     ctx.parse_functions(&model.functions)?;
     ctx.parse_parameters(&model.parameters, true)?;
     if !model.equations.trim().is_empty() {
@@ -1526,6 +1665,7 @@ pub fn analyse_synapse(model: &Synapse, constants: &HashMap<String, f32>) -> Res
                 locality: Locality::Local,
                 ty: ValueType::Float,
                 init: 0.0,
+                shared: false,
             },
         ),
     }

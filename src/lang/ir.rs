@@ -248,6 +248,10 @@ pub enum Expr {
         stream: u32,
         /// Its arguments.
         args: Vec<Expr>,
+        /// Drawn once per step for the whole population (in the equation
+        /// of a `: population` variable): the Philox key uses index 0 for
+        /// every neuron, so that every neuron draws the same value.
+        shared: bool,
     },
 }
 
@@ -292,10 +296,16 @@ impl Expr {
             Expr::Unary(op, a) => Expr::Unary(*op, Box::new(a.map(f))),
             Expr::Binary(op, a, b) => Expr::bin(*op, a.map(f), b.map(f)),
             Expr::Call(func, args) => Expr::Call(*func, args.iter().map(|a| a.map(f)).collect()),
-            Expr::Random { kind, stream, args } => Expr::Random {
+            Expr::Random {
+                kind,
+                stream,
+                args,
+                shared,
+            } => Expr::Random {
                 kind: *kind,
                 stream: *stream,
                 args: args.iter().map(|a| a.map(f)).collect(),
+                shared: *shared,
             },
             Expr::Select(c, a, b) => {
                 Expr::Select(Box::new(c.map(f)), Box::new(a.map(f)), Box::new(b.map(f)))
@@ -377,6 +387,11 @@ pub struct VarDecl {
     pub kind: VarKind,
     /// Per neuron or per population.
     pub locality: Locality,
+    /// A `: population` variable: its equation is the same for the whole
+    /// population (it reads only population-wide values and draws shared
+    /// random numbers), so every neuron holds the same value. It is still
+    /// stored per neuron (identical copies), with `locality` `Local`.
+    pub shared: bool,
     /// Declared type.
     pub ty: ValueType,
     /// Initial value.

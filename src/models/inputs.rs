@@ -18,6 +18,10 @@ pub enum Rates {
     /// An expression of `t` (ms) and constants, e.g. `"10.0 + 5.0 * sin(t / 100.0)"`,
     /// evaluated at every step (the variable `rates`).
     Expr(String),
+    /// Driven by a target (ANNarchy's `target='exc'`): the rate of each
+    /// neuron is its `sum(target)`, what the rate-coded projections onto it
+    /// with that target add up (a hybrid network).
+    Target(String),
 }
 
 impl From<f32> for Rates {
@@ -46,6 +50,9 @@ pub fn poisson_neuron(rates: &Rates, refractory_ms: Option<f64>) -> Neuron {
     let mut n = Neuron::spiking().name("Poisson");
     n = match rates {
         Rates::Expr(e) => n.equations(&format!("rates = {e}\np = Uniform(0.0, 1.0) * 1000.0 / dt")),
+        Rates::Target(t) => n.equations(&format!(
+            "rates = sum({t})\np = Uniform(0.0, 1.0) * 1000.0 / dt"
+        )),
         _ => n
             .parameters("rates = 10.0")
             .equations("p = Uniform(0.0, 1.0) * 1000.0 / dt"),
@@ -68,6 +75,8 @@ impl Network {
     /// let mut net = Network::new().dt(0.1);
     /// let steady = net.poisson_population("steady", 100, 20.0, None)?;
     /// let ramp = net.poisson_population("ramp", 100, "t / 10.0", Some(2.0))?;
+    /// // Rates from a rate-coded population (a hybrid network).
+    /// let driven = net.poisson_population("driven", 100, Rates::Target("exc".into()), None)?;
     /// # Ok::<(), cajal::Error>(())
     /// ```
     pub fn poisson_population(
@@ -108,13 +117,21 @@ impl Network {
                 }
                 v.iter().try_for_each(|r| check(*r))?
             }
+            Rates::Target(t) => {
+                if t.is_empty() || !t.chars().all(|c| c.is_alphanumeric() || c == '_') {
+                    return Err(Error::invalid(
+                        format!("population '{name}'"),
+                        format!("'{t}' is not a valid target name"),
+                    ));
+                }
+            }
             Rates::Expr(_) => {}
         }
         let pop = self.population(name, geometry, &poisson_neuron(&rates, refractory_ms))?;
         match rates {
             Rates::Constant(r) => self.set(pop, "rates", r)?,
             Rates::PerNeuron(v) => self.set(pop, "rates", v)?,
-            Rates::Expr(_) => {}
+            Rates::Expr(_) | Rates::Target(_) => {}
         }
         Ok(pop)
     }

@@ -8,8 +8,10 @@
 //! assert!(models::builtin("Izhikevich").is_some());
 //! ```
 
+pub mod correlated;
 pub mod inputs;
 pub mod neurons;
+pub mod timed;
 
 pub use neurons::{
     eif_cond_alpha_isfa_ista, eif_cond_exp_isfa_ista, hh_cond_exp, if_cond_alpha, if_cond_exp,

@@ -1,5 +1,6 @@
 //! The network builder: populations, projections, monitors.
 
+pub mod feed;
 pub mod geometry;
 pub mod model;
 pub mod params;
@@ -84,6 +85,9 @@ pub struct Population {
     pub init: Vec<Vec<f32>>,
     /// The model as written (for reports).
     pub model: Neuron,
+    /// An input table written into one variable each step (TimedArray,
+    /// SpikeSourceArray, ...).
+    pub feed: Option<feed::Feed>,
 }
 
 impl Population {
@@ -117,6 +121,10 @@ pub struct Projection {
     pub connector: String,
     /// The synapse model as written (for reports).
     pub model: Synapse,
+    /// A DecodingProjection: its sliding window in steps.
+    pub window: Option<u32>,
+    /// A CurrentInjection: post's `g_target` is set to pre's `r`, one to one.
+    pub inject: bool,
 }
 
 /// When and what a monitor records.
@@ -259,6 +267,7 @@ impl Network {
             ir: Arc::new(ir),
             init,
             model: neuron.clone(),
+            feed: None,
         });
         Ok(PopId(self.pops.len() - 1))
     }
@@ -358,7 +367,63 @@ impl Network {
             synapse: Synapse::default(),
             name: None,
             allow_self: false,
+            window_ms: None,
+            inject: false,
         }
+    }
+
+    /// ANNarchy's `CurrentInjection` (connected with `connect_current`): at
+    /// each step the conductance `g_target` of each neuron of the spiking
+    /// population `post` is set to the rate `r` of the neuron of the same
+    /// rank in the rate-coded population `pre` (as it was at the end of the
+    /// previous step). Nothing else may feed that conductance.
+    ///
+    /// ```
+    /// # use cajal::prelude::*;
+    /// let mut net = Network::new().dt(0.1);
+    /// let drive = net.input_array("drive", 10)?;
+    /// let lif = net.population("lif", 10, &cajal::models::if_curr_exp())?;
+    /// net.current_injection(drive, lif, "exc")?;
+    /// # Ok::<(), cajal::Error>(())
+    /// ```
+    pub fn current_injection(
+        &mut self,
+        pre: impl Into<Part>,
+        post: impl Into<Part>,
+        target: &str,
+    ) -> Result<ProjId> {
+        let mut b = self.projection(pre, post, target);
+        b.inject = true;
+        b.connect_one_to_one(Weights::Constant(1.0), Delays::none())
+    }
+
+    /// ANNarchy's `DecodingProjection`, from a spiking population to a
+    /// rate-coded one: each step, the post-synaptic neuron's `sum(target)`
+    /// is the weighted count of its pre-synaptic neurons' spikes over the
+    /// last `window_ms` (0: one step), in Hz per pre-synaptic neuron:
+    /// `sum_{steps in window} sum_{pre spiking} w / W * 1000 / dt / n_pre`.
+    /// Spikes count from the step after they are emitted; synapses take no
+    /// delay and no synapse model (only `w`).
+    ///
+    /// ```
+    /// # use cajal::prelude::*;
+    /// let mut net = Network::new().dt(0.1);
+    /// let pre = net.poisson_population("pre", 100, 50.0, None)?;
+    /// let out = net.population("out", 1, &Neuron::rate().equations("r = sum(exc)"))?;
+    /// net.decoding_projection(pre, out, "exc", 10.0)
+    ///     .connect_all_to_all(Weights::Constant(1.0))?;
+    /// # Ok::<(), cajal::Error>(())
+    /// ```
+    pub fn decoding_projection(
+        &mut self,
+        pre: impl Into<Part>,
+        post: impl Into<Part>,
+        target: &str,
+        window_ms: f64,
+    ) -> ProjectionBuilder<'_> {
+        let mut b = self.projection(pre, post, target);
+        b.window_ms = Some(window_ms);
+        b
     }
 
     /// The projection behind a handle.
@@ -487,7 +552,7 @@ pub(crate) fn assign_to(
     let slot = slot_of(p, var)?;
     let decl = &p.ir.vars[slot];
     let owner = format!("population '{}', variable '{var}'", p.name);
-    if view_len.is_some() && decl.locality == Locality::Global {
+    if view_len.is_some() && (decl.locality == Locality::Global || decl.shared) {
         return Err(Error::invalid(
             owner,
             format!("'{var}' is shared by the population: set it for the whole population"),
@@ -525,6 +590,13 @@ pub(crate) fn assign_to(
         }
         Value::Random(d) => d.sample(rng, n, &owner)?,
     };
+    // A `: population` variable keeps one copy per neuron, all equal.
+    if decl.shared && v.iter().any(|x| x.to_bits() != v[0].to_bits()) {
+        return Err(Error::invalid(
+            owner,
+            format!("'{var}' is shared by the population (: population): it takes a single value, not one per neuron"),
+        ));
+    }
     match decl.ty {
         ValueType::Int => v.iter_mut().for_each(|x| *x = x.round()),
         ValueType::Bool => v
@@ -546,6 +618,8 @@ pub struct ProjectionBuilder<'a> {
     synapse: Synapse,
     name: Option<String>,
     allow_self: bool,
+    window_ms: Option<f64>,
+    inject: bool,
 }
 
 impl<'a> ProjectionBuilder<'a> {
@@ -743,20 +817,109 @@ impl<'a> ProjectionBuilder<'a> {
                 self.target
             )));
         }
-        if pre.ir.spiking != post.ir.spiking {
-            let (a, b) = if pre.ir.spiking {
-                ("spiking", "rate-coded")
-            } else {
-                ("rate-coded", "spiking")
-            };
+        let window = match self.window_ms {
+            None => None,
+            Some(w) => {
+                let owner = format!("projection '{name}'");
+                if !pre.ir.spiking {
+                    return Err(Error::invalid(
+                        owner,
+                        format!(
+                            "a DecodingProjection decodes spikes: population '{}' is rate-coded",
+                            pre.name
+                        ),
+                    ));
+                }
+                if !(w.is_finite() && w >= 0.0) {
+                    return Err(Error::invalid(
+                        owner,
+                        format!("the window must be a non-negative duration in ms, got {w}"),
+                    ));
+                }
+                if !self.synapse.is_default() {
+                    return Err(Error::invalid(
+                        owner,
+                        "a DecodingProjection counts spikes weighted by w: it takes no synapse model",
+                    ));
+                }
+                if !post.ir.targets.contains(&self.target) {
+                    return Err(conn_err(format!(
+                        "population '{}' (model '{}') does not read sum({}) in its equations",
+                        post.name, post.ir.name, self.target
+                    )));
+                }
+                let steps = (w / net.dt).round().max(1.0);
+                if steps > 1e6 {
+                    return Err(Error::invalid(
+                        owner,
+                        format!("a window of {w} ms is over a million steps"),
+                    ));
+                }
+                Some(steps as u32)
+            }
+        };
+        // A CurrentInjection sets its conductance: nothing else may add to it.
+        let fed = |inject: bool| {
+            net.projs
+                .iter()
+                .any(|p| p.post == self.post && p.target == self.target && (inject || p.inject))
+        };
+        if fed(self.inject) {
+            return Err(Error::invalid(
+                format!("projection '{name}'"),
+                format!(
+                    "a CurrentInjection sets g_{} of population '{}': no other projection may feed it",
+                    self.target, post.name
+                ),
+            ));
+        }
+        if self.inject {
+            let owner = format!("projection '{name}'");
+            if pre.ir.spiking || !post.ir.spiking {
+                return Err(Error::invalid(
+                    owner,
+                    format!(
+                        "a CurrentInjection goes from a rate-coded population to a spiking one ('{}' is {}, '{}' is {})",
+                        pre.name,
+                        if pre.ir.spiking { "spiking" } else { "rate-coded" },
+                        post.name,
+                        if post.ir.spiking { "spiking" } else { "rate-coded" }
+                    ),
+                ));
+            }
+            let r = slot_of(&pre, "r")?;
+            if pre.ir.vars[r].locality == Locality::Global {
+                return Err(Error::invalid(
+                    owner,
+                    "pre.r is population-wide: it must be per neuron",
+                ));
+            }
+        }
+        if pre.ir.spiking && !post.ir.spiking && window.is_none() {
             return Err(Error::Unsupported {
                 owner: format!("projection '{name}'"),
-                message: format!("population '{}' is {a} and '{}' is {b}: a projection between them needs a hybrid synapse, not available in this version", pre.name, post.name),
+                message: format!("population '{}' is spiking and '{}' is rate-coded: spikes reach a rate-coded population through a DecodingProjection (Network::decoding_projection)", pre.name, post.name),
             });
         }
         let ir = analyse_synapse(&self.synapse, &net.constants)?;
-        // Check the target against the post-synaptic model.
-        if post.ir.spiking {
+        // Check the target against the post-synaptic model: spikes feed a
+        // conductance, rates feed sum(target) (of a rate-coded neuron, or of a
+        // spiking one in a hybrid network).
+        if window.is_some() {
+            // Checked above.
+        } else if pre.ir.spiking {
+            if !post
+                .ir
+                .conductances
+                .iter()
+                .any(|(t, _, _)| *t == self.target)
+            {
+                return Err(conn_err(format!(
+                    "population '{}' (model '{}') does not use the conductance g_{}: add it to its equations",
+                    post.name, post.ir.name, self.target
+                )));
+            }
+        } else if self.inject {
             if !post
                 .ir
                 .conductances
@@ -769,8 +932,13 @@ impl<'a> ProjectionBuilder<'a> {
                 )));
             }
         } else if !post.ir.targets.contains(&self.target) {
+            let hint = if post.ir.spiking {
+                " (a rate-coded population feeds a spiking one through sum(target), as a PoissonPopulation driven by a target reads it; to drive a conductance with a rate use a CurrentInjection)"
+            } else {
+                ""
+            };
             return Err(conn_err(format!(
-                "population '{}' (model '{}') does not read sum({}) in its equations",
+                "population '{}' (model '{}') does not read sum({}) in its equations{hint}",
                 post.name, post.ir.name, self.target
             )));
         }
@@ -815,6 +983,11 @@ impl<'a> ProjectionBuilder<'a> {
             dt: net.dt,
         };
         let mut synapses = connect::build(&connector, &spec, &mut rng)?;
+        if window.is_some() && synapses.delay.iter().any(|&d| d != 1) {
+            return Err(conn_err(
+                "a DecodingProjection takes no delays (spikes count from the next step)".into(),
+            ));
+        }
         if views {
             synapses = synapses.on_views(
                 self.pre_ranks.as_deref(),
@@ -852,6 +1025,8 @@ impl<'a> ProjectionBuilder<'a> {
             values,
             connector: crate::network::report::connector(&connector, &weights, &delays),
             model: self.synapse,
+            window,
+            inject: self.inject,
         });
         Ok(ProjId(net.projs.len() - 1))
     }

@@ -183,6 +183,18 @@ impl Synapse {
         }
     }
 
+    /// Whether this is the default synapse with nothing changed but its name.
+    pub fn is_default(&self) -> bool {
+        let d = Synapse::new();
+        self.parameters.trim().is_empty()
+            && self.equations.trim().is_empty()
+            && self.psp.trim().is_empty()
+            && self.operation == d.operation
+            && self.pre_spike.trim().is_empty()
+            && self.post_spike.trim().is_empty()
+            && self.functions.trim().is_empty()
+    }
+
     /// Names the model.
     pub fn name(mut self, name: &str) -> Self {
         self.name = name.to_string();

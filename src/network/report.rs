@@ -189,7 +189,12 @@ impl Network {
                     self.pops[pr.pre.0].name,
                     self.pops[pr.post.0].name,
                     pr.target,
-                    pr.ir.name,
+                    match (pr.window, pr.inject) {
+                        (Some(w), _) =>
+                            format!("DecodingProjection (window {} ms)", f64::from(w) * self.dt),
+                        (None, true) => "CurrentInjection".to_string(),
+                        _ => pr.ir.name.clone(),
+                    },
                     pr.connector,
                     pr.synapses.post.len()
                 );

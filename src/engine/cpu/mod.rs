@@ -2,6 +2,8 @@
 //! kernel, in f32 (each kernel in its own file, named after its WGSL twin).
 
 pub mod clear_inputs;
+pub mod current_inject;
+pub mod decode;
 pub mod neuron_update;
 pub mod rate_sum;
 pub mod record;
@@ -44,7 +46,7 @@ fn deliver(
     let object = PROJ_OBJECT | ((pr.index as u32) << 12);
     let g_slot = match pr.kind {
         ProjKind::Spike { g } => g,
-        ProjKind::Rate { .. } => return,
+        ProjKind::Rate { .. } | ProjKind::Decode { .. } | ProjKind::Current { .. } => return,
     };
     for &d in &pr.delays {
         let pre = &pops[pr.pre];
@@ -118,6 +120,8 @@ pub struct PopState {
     /// Past values of slots read with delays: (slot, values after step k-2, k-3, ...).
     rate_hist: Vec<(usize, VecDeque<Vec<f32>>)>,
     zero_each_step: Vec<usize>,
+    /// The input table, if any (written before the equations).
+    pub feed: Option<crate::network::feed::Feed>,
 }
 
 /// How a projection acts on its post-synaptic population.
@@ -126,6 +130,10 @@ enum ProjKind {
     Rate { sum: usize, psp: Option<PspKernel> },
     /// Spiking: increments a conductance slot.
     Spike { g: usize },
+    /// DecodingProjection: windowed spike counts into `sums[target]`.
+    Decode { sum: usize, scale: f32 },
+    /// CurrentInjection: sets conductance slot `g` to the pre slot `r`.
+    Current { g: usize, r: usize },
 }
 
 /// State of one projection.
@@ -151,6 +159,10 @@ pub struct ProjState {
     post_ref_slots: Vec<usize>,
     out: Vec<f32>,
     psp: Vec<f32>,
+    /// DecodingProjection: counts of the last steps, newest first.
+    window: VecDeque<Vec<f32>>,
+    /// DecodingProjection: `1 / n_pre` per post-synaptic neuron.
+    inv_n: Vec<f32>,
 }
 
 /// The CPU engine.
@@ -189,6 +201,7 @@ impl CpuEngine {
                     .filter(|c| !c.2)
                     .map(|c| c.1 as usize)
                     .collect(),
+                feed: p.feed.clone(),
             })
             .collect();
         let mut projs = Vec::new();
@@ -205,6 +218,15 @@ impl CpuEngine {
                     }
                 }
                 crate::engine::ProjectionKind::Spike { g } => ProjKind::Spike { g },
+                crate::engine::ProjectionKind::Current { g, r } => ProjKind::Current { g, r },
+                crate::engine::ProjectionKind::Decode { sum, window } => ProjKind::Decode {
+                    sum,
+                    scale: decode::scale(net.dt, window),
+                },
+            };
+            let window_steps = match crate::engine::projection_kind(net, pr)? {
+                crate::engine::ProjectionKind::Decode { window, .. } => window as usize,
+                _ => 0,
             };
             let s = &pr.synapses;
             let n_post = net.pops[post].size();
@@ -242,11 +264,19 @@ impl CpuEngine {
                     }
                 }
                 ProjKind::Rate { .. } => {}
+                // Reads the spikes of the previous step.
+                ProjKind::Decode { .. } => ps.hist_depth = ps.hist_depth.max(1),
+                ProjKind::Current { .. } => {}
             }
-            let csr = if matches!(kind, ProjKind::Spike { .. }) {
+            let csr = if matches!(kind, ProjKind::Spike { .. } | ProjKind::Decode { .. }) {
                 PreCsr::new(net.pops[pre].size(), &s.pre, &s.post, &s.delay)
             } else {
                 PreCsr::default()
+            };
+            let inv_n = if window_steps > 0 {
+                decode::inverse_counts(&row_ptr)
+            } else {
+                Vec::new()
             };
             projs.push(ProjState {
                 index: projs.len(),
@@ -267,6 +297,8 @@ impl CpuEngine {
                 post_ref_slots,
                 out: vec![0.0; n_post],
                 psp: vec![0.0; s.post.len()],
+                window: VecDeque::from(vec![vec![0.0; n_post]; window_steps]),
+                inv_n,
             });
         }
         let mut spike_groups: Vec<(usize, usize, Vec<usize>)> = Vec::new();
@@ -308,7 +340,15 @@ impl CpuEngine {
                         .collect(),
                 })
                 .collect(),
-            projs: self.projs.iter().map(|p| p.values.clone()).collect(),
+            projs: self
+                .projs
+                .iter()
+                .map(|p| {
+                    let mut v = p.values.clone();
+                    v.extend(p.window.iter().cloned());
+                    v
+                })
+                .collect(),
         }
     }
 
@@ -323,7 +363,9 @@ impl CpuEngine {
             }
         }
         for (p, v) in self.projs.iter_mut().zip(&s.projs) {
-            p.values.clone_from(v);
+            let n = p.values.len();
+            p.values.clone_from_slice(&v[..n]);
+            p.window = v[n..].iter().cloned().collect();
         }
         self.sync_weights();
     }
@@ -349,6 +391,9 @@ impl CpuEngine {
     /// Clears spike and value histories (at start and after a reset).
     pub fn reset_history(&mut self) {
         self.sync_weights();
+        for p in &mut self.projs {
+            p.window.iter_mut().for_each(|w| w.fill(0.0));
+        }
         for p in &mut self.pops {
             p.spike_hist = VecDeque::from(vec![Vec::new(); p.hist_depth]);
             for (slot, h) in &mut p.rate_hist {
@@ -452,6 +497,27 @@ impl CpuEngine {
                     let target = &mut self.pops[pr.post].sums[*sum];
                     target.iter_mut().zip(&pr.out).for_each(|(s, o)| *s += o);
                 }
+                ProjKind::Decode { sum, scale } => {
+                    // Out of its population meanwhile: pre may be post.
+                    let mut sums = std::mem::take(&mut self.pops[pr.post].sums[*sum]);
+                    let w = &pr.values[pr.ir.slot("w").unwrap_or(0) as usize];
+                    decode::decode(
+                        &pr.csr,
+                        w,
+                        &self.pops[pr.pre].spike_hist[0],
+                        &mut pr.window,
+                        &pr.inv_n,
+                        *scale,
+                        &mut sums,
+                    );
+                    self.pops[pr.post].sums[*sum] = sums;
+                }
+                ProjKind::Current { g, r } => {
+                    // Pre is rate-coded and post spiking: two populations.
+                    let mut gv = std::mem::take(&mut self.pops[pr.post].vars[*g]);
+                    current_inject::current_inject(&mut gv, &self.pops[pr.pre].vars[*r]);
+                    self.pops[pr.post].vars[*g] = gv;
+                }
                 // Spiking projections run below, grouped by the conductance they feed.
                 ProjKind::Spike { .. } => {}
             }
@@ -466,6 +532,10 @@ impl CpuEngine {
                     old.extend_from_slice(&p.vars[*slot]);
                     h.push_front(old);
                 }
+            }
+            // The neuron_update prologue: the input table's value of this step.
+            if let Some(f) = &p.feed {
+                f.apply(step32, &mut p.vars[f.slot()]);
             }
             let mut scalars = vec![t, dt];
             let mut arrays: Vec<&mut [f32]> = Vec::with_capacity(p.kernel.binding.n_arrays);

@@ -152,7 +152,10 @@ fn eval(e: &Expr, c: &EventCtx, s: usize, pre: usize, post: usize) -> f32 {
                 b
             }
         }
-        Expr::Random { kind, stream, args } => {
+        // Synapse models have no population variables: never shared.
+        Expr::Random {
+            kind, stream, args, ..
+        } => {
             let a = args.first().map(ev).unwrap_or(0.0);
             let b = args.get(1).map(ev).unwrap_or(0.0);
             random_value(

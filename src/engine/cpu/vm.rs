@@ -37,8 +37,9 @@ pub enum Op {
     Call(Func, u16, [Src; 3]),
     /// dst = c != 0 ? a : b
     Sel(u16, Src, Src, Src),
-    /// dst = a random draw; `stream` is added to the frame's object base
-    Rand(RandomKind, u32, u16, [Src; 2]),
+    /// dst = a random draw; `stream` is added to the frame's object base;
+    /// the flag is `Expr::Random::shared` (index 0 for every element)
+    Rand(RandomKind, u32, u16, [Src; 2], bool),
     /// dst = a
     Mov(u16, Src),
     /// array[arr] = reg where mask (a register) is non-zero, or everywhere
@@ -197,14 +198,19 @@ impl Program {
                 self.ops.push(Op::Sel(d, c, x, y));
                 Src::Reg(d)
             }
-            Expr::Random { kind, stream, args } => {
+            Expr::Random {
+                kind,
+                stream,
+                args,
+                shared,
+            } => {
                 let mut s = [Src::Const(0.0); 2];
                 for (i, a) in args.iter().enumerate().take(2) {
                     s[i] = self.expr(a, b);
                 }
                 let d = self.reg();
                 s.iter().for_each(|x| self.release(*x));
-                self.ops.push(Op::Rand(*kind, *stream, d, s));
+                self.ops.push(Op::Rand(*kind, *stream, d, s, *shared));
                 Src::Reg(d)
             }
             // Unbound leaves are a compiler bug; NaN makes it loud in tests.
@@ -539,22 +545,34 @@ fn run_any(prog: &Program, regs: &mut Regs, frame: &mut Frame, n: usize) {
                 }
                 regs[*d as usize] = out;
             }
-            Op::Rand(kind, stream, d, args) => {
+            Op::Rand(kind, stream, d, args, shared) => {
                 let mut out = std::mem::take(&mut regs[*d as usize]);
                 {
                     let a = val(args[0], regs, frame.arrays, sc, n);
                     let b = val(args[1], regs, frame.arrays, sc, n);
                     let object = frame.object.wrapping_add(*stream);
-                    for (i, x) in out[..n].iter_mut().enumerate() {
-                        *x = random_value(
+                    let draw = |i: usize, index: u32| {
+                        random_value(
                             *kind,
                             frame.seed,
                             object,
                             frame.step,
-                            frame.index + i as u32,
+                            index,
                             a.at(i),
                             b.at(i),
-                        );
+                        )
+                    };
+                    if !*shared {
+                        for (i, x) in out[..n].iter_mut().enumerate() {
+                            *x = draw(i, frame.index + i as u32);
+                        }
+                    } else if args.iter().all(Program::is_uniform) {
+                        // One draw for the whole chunk.
+                        out[..n].fill(draw(0, 0));
+                    } else {
+                        for (i, x) in out[..n].iter_mut().enumerate() {
+                            *x = draw(i, 0);
+                        }
                     }
                 }
                 regs[*d as usize] = out;

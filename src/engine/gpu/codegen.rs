@@ -14,6 +14,7 @@ use crate::lang::analysis::binop;
 use crate::lang::ir::{
     BinOp, EventStmt, Expr, Func, Guard, Locality, NeuronIr, RandomKind, Stmt, SynapseIr, UnOp,
 };
+use crate::network::feed::Feed;
 use crate::network::model::Operation;
 
 /// Functions every kernel includes (Philox, rounding, powers).
@@ -25,6 +26,8 @@ const NEURON_UPDATE: &str = include_str!("../../../shaders/neuron_update.wgsl");
 const RATE_SUM: &str = include_str!("../../../shaders/rate_sum.wgsl");
 const SPIKE_PROPAGATE: &str = include_str!("../../../shaders/spike_propagate.wgsl");
 const RECORD: &str = include_str!("../../../shaders/record.wgsl");
+const DECODE: &str = include_str!("../../../shaders/decode.wgsl");
+const CURRENT_INJECT: &str = include_str!("../../../shaders/current_inject.wgsl");
 
 /// Threads per workgroup of every kernel.
 pub const WORKGROUP: u32 = 64;
@@ -89,6 +92,9 @@ pub struct PopLayout {
     pub hist_slots: Vec<u32>,
     /// Depth of the rate history ring.
     pub hist_ring: u32,
+    /// Whether a DecodingProjection reads which neurons spiked last step
+    /// (the `lastspk` array: ring number of the last spike, plus 2).
+    pub last: bool,
 }
 
 impl PopLayout {
@@ -105,6 +111,7 @@ impl PopLayout {
             bits: false,
             hist_slots: Vec::new(),
             hist_ring: 0,
+            last: false,
         }
     }
 
@@ -333,13 +340,20 @@ impl<'a> Printer<'a> {
                 };
                 self.emit(format!("select({b}, {a}, {c} != 0.0f)"), kind)
             }
-            Expr::Random { kind, stream, args } => {
+            Expr::Random {
+                kind,
+                stream,
+                args,
+                shared,
+            } => {
                 let a: Vec<String> = args.iter().map(|x| self.go(x).0).collect();
                 let g = |i: usize| a.get(i).cloned().unwrap_or_else(|| "0.0f".into());
+                // A draw shared by the population uses index 0 in every
+                // thread, as the CPU engine (vm.rs, Op::Rand).
+                let index = if *shared { "0u" } else { self.index.as_str() };
                 let key = format!(
-                    "clk.key, {}u, clk.step, {}",
+                    "clk.key, {}u, clk.step, {index}",
                     self.object.wrapping_add(*stream),
-                    self.index
                 );
                 let code = match kind {
                     RandomKind::Uniform => format!("cj_uniform({key}, {}, {})", g(0), g(1)),
@@ -462,9 +476,19 @@ pub struct NeuronBindings {
 }
 
 /// `neuron_update` of a population; `object` is its random object (`pop << 12`).
-pub fn neuron_update(pop_name: &str, ir: &NeuronIr, l: &PopLayout, dt: f32, object: u32) -> Kernel {
+pub fn neuron_update(
+    pop_name: &str,
+    ir: &NeuronIr,
+    l: &PopLayout,
+    feed: Option<&Feed>,
+    dt: f32,
+    object: u32,
+) -> Kernel {
     let n = l.n;
     let mut b = String::new();
+    if feed.is_some() {
+        b.push_str("@group(0) @binding(7) var<storage, read> feed: array<u32>;\n");
+    }
     if l.ring > 0 {
         b.push_str(
             "@group(0) @binding(3) var<storage, read_write> spk_count: array<atomic<u32>>;\n",
@@ -478,6 +502,9 @@ pub fn neuron_update(pop_name: &str, ir: &NeuronIr, l: &PopLayout, dt: f32, obje
     }
     if !l.hist_slots.is_empty() {
         b.push_str("@group(0) @binding(6) var<storage, read_write> hist: array<f32>;\n");
+    }
+    if l.last {
+        b.push_str("@group(0) @binding(8) var<storage, read_write> lastspk: array<u32>;\n");
     }
     let leaf = |e: &Expr| -> Option<(String, bool)> {
         match e {
@@ -525,6 +552,50 @@ pub fn neuron_update(pop_name: &str, ir: &NeuronIr, l: &PopLayout, dt: f32, obje
         for (j, s) in l.hist_slots.iter().enumerate() {
             let _ = writeln!(p.out, "    hist[(hrow + {j}u) * {n}u + i] = s{s};");
         }
+    }
+    // The input table's value of this step (CPU twin: Feed::apply), after
+    // the history kept the previous step's value.
+    match feed {
+        Some(Feed::Rows { slot, .. }) => {
+            let _ = write!(
+                p.out,
+                "    {{
+        let period = feed[0];
+        let rows = feed[1];
+        let width = feed[2];
+        var s = clk.step;
+        if (period > 0u) {{ s = s % period; }}
+        var lo = 0u;
+        var hi = rows;
+        while (lo < hi) {{
+            let mid = (lo + hi) / 2u;
+            if (feed[3u + mid] <= s) {{ lo = mid + 1u; }} else {{ hi = mid; }}
+        }}
+        if (lo > 0u) {{
+            s{slot} = bitcast<f32>(feed[3u + rows + (lo - 1u) * width + min(i, width - 1u)]);
+        }}
+    }}
+"
+            );
+        }
+        Some(Feed::Events { slot, .. }) => {
+            let _ = write!(
+                p.out,
+                "    {{
+        let end = feed[i + 1u];
+        var lo = feed[i];
+        var hi = end;
+        while (lo < hi) {{
+            let mid = (lo + hi) / 2u;
+            if (feed[{base}u + mid] < clk.step) {{ lo = mid + 1u; }} else {{ hi = mid; }}
+        }}
+        s{slot} = select(0.0f, 1.0f, lo < end && feed[{base}u + min(lo, end - 1u)] == clk.step);
+    }}
+",
+                base = n + 1
+            );
+        }
+        None => {}
     }
     let counter = ir.refractory.as_ref().map(|(_, c)| *c);
     if let Some(c) = counter {
@@ -575,13 +646,17 @@ pub fn neuron_update(pop_name: &str, ir: &NeuronIr, l: &PopLayout, dt: f32, obje
             let v = p.expr(&steps);
             p.stmt(&format!("s{c} = select(s{c}, {v}, spiked);"));
         }
-        if l.ring > 0 || l.bits {
+        if l.ring > 0 || l.bits || l.last {
             p.stmt("if (spiked) {");
             if l.ring > 0 {
                 let r = l.ring;
                 p.stmt(&format!("    let slot = clk.ring % {r}u;"));
                 p.stmt("    let k = atomicAdd(&spk_count[slot], 1u);");
                 p.stmt(&format!("    spk_list[slot * {n}u + k] = i;"));
+            }
+            if l.last {
+                // Read by decode at the next step (ring + 1 there); 0 never matches.
+                p.stmt("    lastspk[i] = clk.ring + 2u;");
             }
             if l.bits {
                 let words = n.div_ceil(32);
@@ -594,7 +669,10 @@ pub fn neuron_update(pop_name: &str, ir: &NeuronIr, l: &PopLayout, dt: f32, obje
     }
     for (slot, loc) in l.local.iter().enumerate() {
         if let Some(li) = loc {
-            if ir.vars[slot].kind != crate::lang::ir::VarKind::Parameter {
+            // Parameters do not change, except the one an input table writes.
+            if ir.vars[slot].kind != crate::lang::ir::VarKind::Parameter
+                || feed.is_some_and(|f| f.slot() == slot)
+            {
                 let _ = writeln!(p.out, "    state[{}u + i] = s{slot};", li * n);
             }
         }
@@ -752,6 +830,66 @@ pub fn rate_sum(
         &b,
         &body,
     )
+}
+
+/// `current_inject` of a CurrentInjection: post's conductance slot `g`
+/// takes pre's slot `r`, rank by rank.
+pub fn current_inject(name: &str, pre: &PopLayout, post: &PopLayout, g: u32, r: u32) -> Kernel {
+    let body = format!(
+        "    if (i < {n}u) {{ post[{go}u + i] = pre[{ro}u + i]; }}\n",
+        n = post.n,
+        go = post.offset(g).unwrap_or(0),
+        ro = pre.offset(r).unwrap_or(0),
+    );
+    assemble(
+        format!("current_inject[projection '{name}']"),
+        CURRENT_INJECT,
+        "",
+        &body,
+    )
+}
+
+/// `decode` of a DecodingProjection into `sum(target)` number `sum`, with
+/// a window of `window` steps and the rate scale `scale`
+/// (`cpu::decode::scale`).
+pub fn decode(
+    name: &str,
+    ir: &SynapseIr,
+    pl: &ProjLayout,
+    post: &PopLayout,
+    sum: u32,
+    window: u32,
+    scale: f32,
+) -> Kernel {
+    let n_post = post.n;
+    let nsyn = pl.nsyn;
+    let w = match ir.slot("w").and_then(|s| pl.var(s, "j")) {
+        Some((v, _)) => v,
+        None => "1.0f".into(),
+    };
+    let so = post.sum_offset(sum);
+    let body = format!(
+        "    if (i >= {n_post}u) {{ return; }}
+    let a = csr[i];
+    let b = csr[i + 1u];
+    var c = 0.0f;
+    for (var j = a; j < b; j = j + 1u) {{
+        if (lastspk[csr[{pre}u + j]] == clk.ring + 1u) {{ c = cj_keep(c + {w}); }}
+    }}
+    let pos = clk.ring % {window}u;
+    win[pos * {n_post}u + i] = c;
+    var total = 0.0f;
+    for (var k = 0u; k < {window}u; k = k + 1u) {{
+        total = cj_keep(total + win[((pos + {window}u - k) % {window}u) * {n_post}u + i]);
+    }}
+    let inv = bitcast<f32>(csr[{inv}u + i]);
+    post[{so}u + i] = post[{so}u + i] + cj_keep(cj_keep(total * {scale}) * inv);
+",
+        pre = n_post + 1,
+        inv = n_post + 1 + nsyn,
+        scale = lit(scale),
+    );
+    assemble(format!("decode[projection '{name}']"), DECODE, "", &body)
 }
 
 /// `spike_propagate` of a spiking projection into conductance slot `g`;

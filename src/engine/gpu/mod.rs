@@ -82,6 +82,13 @@ struct GPop {
     hist: Option<wgpu::Buffer>,
     clear: Option<Pass>,
     update: Option<Pass>,
+    /// The `neuron_update` kernel (rebound when the input table changes).
+    update_kernel: Kernel,
+    /// The input table (binding 7), if any.
+    feed: Option<wgpu::Buffer>,
+    /// Ring number + 2 of each neuron's last spike (binding 8), for
+    /// DecodingProjections.
+    last: Option<wgpu::Buffer>,
     init_state: Vec<f32>,
     init_params: Vec<f32>,
 }
@@ -99,6 +106,10 @@ struct GProj {
     /// The projection-wide values now (a load may change them; reset
     /// restores `init_sparams`).
     sparams_host: Vec<f32>,
+    /// A DecodingProjection: its window ring (`window` rows of post size).
+    win: Option<wgpu::Buffer>,
+    window: u32,
+    n_post: u32,
 }
 
 struct GMon {
@@ -145,6 +156,10 @@ pub struct ProjPlan {
     pub spike: Option<SpikePlan>,
     /// A rate-coded projection reading the pre-synaptic history.
     pub uses_hist: bool,
+    /// A DecodingProjection: its window in steps.
+    pub window: Option<u32>,
+    /// A CurrentInjection (binds only the two states).
+    pub inject: bool,
 }
 
 /// The kernel of one monitor recording variables.
@@ -220,6 +235,13 @@ pub fn plan(net: &Network, float_atomics: bool) -> Result<Plan> {
                 }
             }
             ProjectionKind::Rate { .. } => {}
+            // The spikes of the previous step: `lastspk` to test them, the
+            // ring so that a saved state keeps them.
+            ProjectionKind::Decode { .. } => {
+                pre.ring = pre.ring.max(2);
+                pre.last = true;
+            }
+            ProjectionKind::Current { .. } => {}
         }
         kinds.push(kind);
     }
@@ -235,7 +257,14 @@ pub fn plan(net: &Network, float_atomics: bool) -> Result<Plan> {
         .enumerate()
         .map(|(pi, (p, l))| PopPlan {
             clear: codegen::needs_clear(&p.ir).then(|| codegen::clear_inputs(&p.name, &p.ir, l)),
-            update: codegen::neuron_update(&p.name, &p.ir, l, dt, (pi as u32) << 12),
+            update: codegen::neuron_update(
+                &p.name,
+                &p.ir,
+                l,
+                p.feed.as_ref(),
+                dt,
+                (pi as u32) << 12,
+            ),
         })
         .collect();
     let mut projs = Vec::new();
@@ -303,6 +332,64 @@ pub fn plan(net: &Network, float_atomics: bool) -> Result<Plan> {
                     perm: None,
                     spike: None,
                     uses_hist,
+                    window: None,
+                    inject: false,
+                });
+            }
+            ProjectionKind::Current { g, r } => {
+                let kernel = codegen::current_inject(
+                    &pr.name,
+                    &layouts[pre],
+                    &layouts[post],
+                    g as u32,
+                    r as u32,
+                );
+                projs.push(ProjPlan {
+                    kernel,
+                    layout,
+                    csr: vec![0],
+                    init_syn,
+                    init_sparams,
+                    perm: None,
+                    spike: None,
+                    uses_hist: false,
+                    window: None,
+                    inject: true,
+                });
+            }
+            ProjectionKind::Decode { sum, window } => {
+                let n_post = layouts[post].n as usize;
+                let mut row_ptr = vec![0u32; n_post + 1];
+                for &p in &s.post {
+                    row_ptr[p as usize + 1] += 1;
+                }
+                for i in 0..n_post {
+                    row_ptr[i + 1] += row_ptr[i];
+                }
+                let inv = crate::engine::cpu::decode::inverse_counts(&row_ptr);
+                let mut csr = row_ptr;
+                csr.extend_from_slice(&s.pre);
+                csr.extend(inv.iter().map(|x| x.to_bits()));
+                let kernel = codegen::decode(
+                    &pr.name,
+                    &pr.ir,
+                    &layout,
+                    &layouts[post],
+                    sum as u32,
+                    window,
+                    crate::engine::cpu::decode::scale(net.dt, window),
+                );
+                projs.push(ProjPlan {
+                    kernel,
+                    layout,
+                    csr,
+                    init_syn,
+                    init_sparams,
+                    perm: None,
+                    spike: None,
+                    uses_hist: false,
+                    window: Some(window),
+                    inject: false,
                 });
             }
             ProjectionKind::Spike { g } => {
@@ -391,6 +478,8 @@ pub fn plan(net: &Network, float_atomics: bool) -> Result<Plan> {
                     perm,
                     spike: Some(spike),
                     uses_hist: false,
+                    window: None,
+                    inject: false,
                 });
             }
         }
@@ -544,6 +633,20 @@ impl GpuEngine {
             let hist = (!l.hist_slots.is_empty())
                 .then(|| e.zeroed(&format!("{owner}: rate history"), hist_len))
                 .transpose()?;
+            let feed = p
+                .feed
+                .as_ref()
+                .map(|f| {
+                    e.storage(
+                        &format!("{owner}: input table"),
+                        bytemuck::cast_slice(&f.words()),
+                    )
+                })
+                .transpose()?;
+            let last = l
+                .last
+                .then(|| e.zeroed(&format!("{owner}: last spikes"), n as u64 * 4))
+                .transpose()?;
             let mut gp = GPop {
                 layout: l.clone(),
                 state,
@@ -555,6 +658,9 @@ impl GpuEngine {
                 hist,
                 clear: None,
                 update: None,
+                update_kernel: pp.update.clone(),
+                feed,
+                last,
                 init_state,
                 init_params,
             };
@@ -562,22 +668,7 @@ impl GpuEngine {
                 let b = vec![(0, Bind::Clock), (1, Bind::Write(&gp.state))];
                 gp.clear = Some(e.pass(k, &b, grid(l.n))?);
             }
-            let mut b = vec![
-                (0, Bind::Clock),
-                (1, Bind::Write(&gp.state)),
-                (2, Bind::Read(&gp.params)),
-            ];
-            if let (Some(c), Some(li)) = (&gp.spk_count, &gp.spk_list) {
-                b.push((3, Bind::Write(c)));
-                b.push((4, Bind::Write(li)));
-            }
-            if let Some(bits) = &gp.bits {
-                b.push((5, Bind::Write(bits)));
-            }
-            if let Some(h) = &gp.hist {
-                b.push((6, Bind::Write(h)));
-            }
-            gp.update = Some(e.pass(&pp.update, &b, grid(l.n))?);
+            gp.update = Some(e.update_pass(&gp)?);
             e.pops.push(gp);
         }
         e.reset_history();
@@ -590,7 +681,40 @@ impl GpuEngine {
             let syn = e.storage(&format!("{owner}: synapses"), &bytes_of(&upload))?;
             let sparams =
                 e.storage(&format!("{owner}: parameters"), &bytes_of(&qp.init_sparams))?;
+            let n_post = plan.layouts[post].n;
+            let win = qp
+                .window
+                .map(|w| {
+                    e.zeroed(
+                        &format!("{owner}: window"),
+                        u64::from(w) * u64::from(n_post) * 4,
+                    )
+                })
+                .transpose()?;
             let pass = match qp.spike {
+                None if qp.inject => {
+                    let b = vec![
+                        (0, Bind::Clock),
+                        (1, Bind::Write(&e.pops[post].state)),
+                        (2, Bind::Read(&e.pops[pre].state)),
+                    ];
+                    e.pass(&qp.kernel, &b, grid(n_post))?
+                }
+                None if qp.window.is_some() => {
+                    let (Some(last), Some(win)) = (&e.pops[pre].last, &win) else {
+                        return Err(Error::invalid(owner, "decoding buffers missing"));
+                    };
+                    let b = vec![
+                        (0, Bind::Clock),
+                        (1, Bind::Write(&e.pops[post].state)),
+                        (2, Bind::Read(&csr)),
+                        (3, Bind::Read(&syn)),
+                        (4, Bind::Read(&sparams)),
+                        (5, Bind::Read(last)),
+                        (6, Bind::Write(win)),
+                    ];
+                    e.pass(&qp.kernel, &b, grid(n_post))?
+                }
                 None => {
                     let mut b = vec![
                         (0, Bind::Clock),
@@ -644,6 +768,9 @@ impl GpuEngine {
                 init_syn: qp.init_syn,
                 sparams_host: qp.init_sparams.clone(),
                 init_sparams: qp.init_sparams,
+                win,
+                window: qp.window.unwrap_or(0),
+                n_post,
             });
         }
 
@@ -695,6 +822,42 @@ impl GpuEngine {
         Ok(e)
     }
 
+    /// The `neuron_update` pass of a population, bound to its buffers.
+    fn update_pass(&self, gp: &GPop) -> Result<Pass> {
+        let mut b = vec![
+            (0, Bind::Clock),
+            (1, Bind::Write(&gp.state)),
+            (2, Bind::Read(&gp.params)),
+        ];
+        if let (Some(c), Some(li)) = (&gp.spk_count, &gp.spk_list) {
+            b.push((3, Bind::Write(c)));
+            b.push((4, Bind::Write(li)));
+        }
+        if let Some(bits) = &gp.bits {
+            b.push((5, Bind::Write(bits)));
+        }
+        if let Some(h) = &gp.hist {
+            b.push((6, Bind::Write(h)));
+        }
+        if let Some(f) = &gp.feed {
+            b.push((7, Bind::Read(f)));
+        }
+        if let Some(f) = &gp.last {
+            b.push((8, Bind::Write(f)));
+        }
+        self.pass(&gp.update_kernel, &b, grid(gp.layout.n))
+    }
+
+    /// Replaces a population's input table (same kind, same variable).
+    pub(crate) fn set_feed(&mut self, pop: usize, feed: &crate::network::feed::Feed) -> Result<()> {
+        let name = format!("population {pop}: input table");
+        let buf = self.storage(&name, bytemuck::cast_slice(&feed.words()))?;
+        self.pops[pop].feed = Some(buf);
+        let pass = self.update_pass(&self.pops[pop])?;
+        self.pops[pop].update = Some(pass);
+        Ok(())
+    }
+
     /// The dynamic state, for saving (spike lists sorted by rank).
     pub(crate) fn snapshot(&self) -> Result<crate::engine::Snapshot> {
         let mut pops = Vec::new();
@@ -743,11 +906,18 @@ impl GpuEngine {
         }
         let mut projs = Vec::new();
         for (qi, q) in self.projs.iter().enumerate() {
-            projs.push(
-                (0..q.layout.local.len())
-                    .map(|slot| self.synapse_values(qi, slot))
-                    .collect::<Result<Vec<_>>>()?,
-            );
+            let mut v = (0..q.layout.local.len())
+                .map(|slot| self.synapse_values(qi, slot))
+                .collect::<Result<Vec<_>>>()?;
+            if let Some(b) = &q.win {
+                let all: Vec<f32> = bytemuck::pod_collect_to_vec(&self.read(b, 0, b.size())?);
+                let (w, n) = (i64::from(q.window), q.n_post as usize);
+                for age in 0..w {
+                    let row = (self.ring as i64 - 1 - age).rem_euclid(w) as usize;
+                    v.push(all[row * n..(row + 1) * n].to_vec());
+                }
+            }
+            projs.push(v);
         }
         Ok(crate::engine::Snapshot { pops, projs })
     }
@@ -776,6 +946,14 @@ impl GpuEngine {
                 q.write_buffer(c, 0, bytemuck::cast_slice(&counts));
                 q.write_buffer(li, 0, bytemuck::cast_slice(&lists));
             }
+            if let Some(b) = &p.last {
+                // The previous step's spikes, as its neuron_update wrote them.
+                let mut last = vec![0u32; n];
+                for &i in ps.spikes.first().map(Vec::as_slice).unwrap_or(&[]) {
+                    last[i as usize] = (self.ring + 1) as u32;
+                }
+                q.write_buffer(b, 0, bytemuck::cast_slice(&last));
+            }
             if let Some(h) = &p.hist {
                 let rh = i64::from(l.hist_ring);
                 let k = l.hist_slots.len();
@@ -792,6 +970,16 @@ impl GpuEngine {
         }
         for (g, vals) in self.projs.iter_mut().zip(&s.projs) {
             let nsyn = g.layout.nsyn as usize;
+            let (vals, window) = vals.split_at(g.layout.local.len());
+            if let Some(b) = &g.win {
+                let (w, n) = (i64::from(g.window), g.n_post as usize);
+                let mut all = vec![0.0f32; w as usize * n];
+                for (age, v) in window.iter().enumerate() {
+                    let row = (self.ring as i64 - 1 - age as i64).rem_euclid(w) as usize;
+                    all[row * n..(row + 1) * n].copy_from_slice(v);
+                }
+                q.write_buffer(b, 0, bytemuck::cast_slice(&all));
+            }
             let (syn, shared) = codegen::pack_values(vals, &g.layout.local, nsyn, 0);
             let upload = in_buffer_order(g.perm.as_deref(), &syn);
             q.write_buffer(&g.syn, 0, &bytes_of(&upload));
@@ -957,7 +1145,19 @@ impl GpuEngine {
     }
 
     fn reset_history(&mut self) {
+        for q in &self.projs {
+            if let Some(b) = &q.win {
+                self.gpu
+                    .queue
+                    .write_buffer(b, 0, &vec![0u8; b.size() as usize]);
+            }
+        }
         for p in &self.pops {
+            if let Some(b) = &p.last {
+                self.gpu
+                    .queue
+                    .write_buffer(b, 0, &vec![0u8; b.size() as usize]);
+            }
             if let Some(c) = &p.spk_count {
                 self.gpu
                     .queue
