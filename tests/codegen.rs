@@ -4,22 +4,12 @@
 //! bug surfaces as an error carrying the source; the Rust twins of WGSL
 //! structs have the same layout.
 
-use cajal::engine::gpu::codegen::{self, Kernel};
-use cajal::engine::gpu::{plan, Clock, Sampling};
-use cajal::prelude::*;
+mod common;
 
-fn validate_all(net: &Network) {
-    for atomics in [true, false] {
-        let p = plan(net, atomics).unwrap();
-        let kernels = p.kernels();
-        assert!(!kernels.is_empty());
-        for k in kernels {
-            if let Err(e) = codegen::validate(k, atomics) {
-                panic!("{e}");
-            }
-        }
-    }
-}
+use cajal::engine::gpu::codegen::{self, Kernel};
+use cajal::engine::gpu::{Clock, Sampling};
+use cajal::prelude::*;
+use common::validate_all;
 
 #[test]
 fn every_builtin_neuron_model_generates_valid_wgsl() {

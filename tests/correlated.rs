@@ -6,7 +6,6 @@
 
 mod common;
 
-use cajal::engine::gpu::{codegen, plan};
 use cajal::models::correlated::{correction, homogeneous_correlated_neuron};
 use cajal::prelude::*;
 use common::backends;
@@ -231,16 +230,7 @@ fn population_variables_generate_valid_wgsl() {
         .unwrap();
     net.monitor(a, &["z", "s"]).unwrap();
     net.monitor(b, &["spike", "x"]).unwrap();
-    for atomics in [true, false] {
-        let p = plan(&net, atomics).unwrap();
-        let kernels = p.kernels();
-        assert!(!kernels.is_empty());
-        for k in kernels {
-            if let Err(e) = codegen::validate(k, atomics) {
-                panic!("{e}");
-            }
-        }
-    }
+    common::validate_all(&net);
 }
 
 // ---- HomogeneousCorrelatedSpikeTrains ----

@@ -138,6 +138,19 @@ pub struct SynapseList {
 }
 
 impl SynapseList {
+    /// Row pointers of the synapses by post rank (they are sorted by post):
+    /// post `i`'s synapses are `ptr[i]..ptr[i + 1]`.
+    pub fn post_row_ptr(&self, n_post: usize) -> Vec<u32> {
+        let mut ptr = vec![0u32; n_post + 1];
+        for &p in &self.post {
+            ptr[p as usize + 1] += 1;
+        }
+        for i in 0..n_post {
+            ptr[i + 1] += ptr[i];
+        }
+        ptr
+    }
+
     /// Number of synapses.
     pub fn len(&self) -> usize {
         self.post.len()

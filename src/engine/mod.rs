@@ -67,51 +67,44 @@ pub(crate) fn projection_kind(
             }
         }
     }
-    if pr.inject {
-        let g = post_ir
+    let sum_of = || {
+        post_ir
+            .targets
+            .iter()
+            .position(|t| *t == pr.target)
+            .ok_or_else(|| Error::invalid(&owner, "target not read by the post-synaptic model"))
+    };
+    let g_of = || {
+        post_ir
             .conductances
             .iter()
             .find(|c| c.0 == pr.target)
             .map(|c| c.1 as usize)
             .ok_or_else(|| {
                 Error::invalid(&owner, "conductance not used by the post-synaptic model")
-            })?;
+            })
+    };
+    if pr.inject {
         let r = pre_ir
             .slot("r")
             .ok_or_else(|| Error::invalid(&owner, "the pre-synaptic model has no r"))?;
-        return Ok(ProjectionKind::Current { g, r: r as usize });
+        return Ok(ProjectionKind::Current {
+            g: g_of()?,
+            r: r as usize,
+        });
     }
     if let Some(window) = pr.window {
-        let sum = post_ir
-            .targets
-            .iter()
-            .position(|t| *t == pr.target)
-            .ok_or_else(|| Error::invalid(&owner, "target not read by the post-synaptic model"))?;
-        return Ok(ProjectionKind::Decode { sum, window });
+        return Ok(ProjectionKind::Decode {
+            sum: sum_of()?,
+            window,
+        });
     }
     match (pre_ir.spiking, post_ir.spiking) {
-        (false, false) => {
-            let sum = post_ir
-                .targets
-                .iter()
-                .position(|t| *t == pr.target)
-                .ok_or_else(|| Error::invalid(&owner, "target not read by the post-synaptic model"))?;
-            Ok(ProjectionKind::Rate { sum })
-        }
-        (true, true) => {
-            let g = post_ir
-                .conductances
-                .iter()
-                .find(|c| c.0 == pr.target)
-                .map(|c| c.1 as usize)
-                .ok_or_else(|| {
-                    Error::invalid(&owner, "conductance not used by the post-synaptic model")
-                })?;
-            Ok(ProjectionKind::Spike { g })
-        }
+        (false, false) => Ok(ProjectionKind::Rate { sum: sum_of()? }),
+        (true, true) => Ok(ProjectionKind::Spike { g: g_of()? }),
         (true, false) => Err(Error::Unsupported {
             owner,
-            message: "a spiking population projecting onto a rate-coded one needs a hybrid synapse, not available in this version".into(),
+            message: "spikes reach a rate-coded population through a DecodingProjection (Network::decoding_projection)".into(),
         }),
         // Hybrid: a rate-coded projection feeds sum(target) of a spiking
         // neuron (e.g. a PoissonPopulation driven by a target).

@@ -907,19 +907,7 @@ impl<'a> ProjectionBuilder<'a> {
         // spiking one in a hybrid network).
         if window.is_some() {
             // Checked above.
-        } else if pre.ir.spiking {
-            if !post
-                .ir
-                .conductances
-                .iter()
-                .any(|(t, _, _)| *t == self.target)
-            {
-                return Err(conn_err(format!(
-                    "population '{}' (model '{}') does not use the conductance g_{}: add it to its equations",
-                    post.name, post.ir.name, self.target
-                )));
-            }
-        } else if self.inject {
+        } else if pre.ir.spiking || self.inject {
             if !post
                 .ir
                 .conductances

@@ -28,3 +28,22 @@ pub fn backends() -> Vec<Backend> {
     }
     v
 }
+
+/// Plans `net` for the GPU (with and without float atomics) and validates
+/// every generated kernel with naga, no device needed; returns the kernel
+/// names.
+pub fn validate_all(net: &Network) -> Vec<String> {
+    let mut names = Vec::new();
+    for atomics in [true, false] {
+        let p = cajal::engine::gpu::plan(net, atomics).unwrap();
+        let kernels = p.kernels();
+        assert!(!kernels.is_empty());
+        for k in kernels {
+            if let Err(e) = cajal::engine::gpu::codegen::validate(k, atomics) {
+                panic!("{e}");
+            }
+            names.push(k.name.clone());
+        }
+    }
+    names
+}

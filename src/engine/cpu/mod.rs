@@ -230,13 +230,7 @@ impl CpuEngine {
             };
             let s = &pr.synapses;
             let n_post = net.pops[post].size();
-            let mut row_ptr = vec![0u32; n_post + 1];
-            for &p in &s.post {
-                row_ptr[p as usize + 1] += 1;
-            }
-            for i in 0..n_post {
-                row_ptr[i + 1] += row_ptr[i];
-            }
+            let row_ptr = s.post_row_ptr(n_post);
             let mut delays: Vec<u32> = s.delay.clone();
             delays.sort_unstable();
             delays.dedup();

@@ -291,14 +291,7 @@ pub fn plan(net: &Network, float_atomics: bool) -> Result<Plan> {
         delays.dedup();
         match *kind {
             ProjectionKind::Rate { sum } => {
-                let n_post = layouts[post].n as usize;
-                let mut csr = vec![0u32; n_post + 1];
-                for &p in &s.post {
-                    csr[p as usize + 1] += 1;
-                }
-                for i in 0..n_post {
-                    csr[i + 1] += csr[i];
-                }
+                let mut csr = s.post_row_ptr(layouts[post].n as usize);
                 csr.extend_from_slice(&s.pre);
                 let uniform = (delays.len() <= 1).then(|| delays.first().copied().unwrap_or(1));
                 if uniform.is_none() {
@@ -358,14 +351,7 @@ pub fn plan(net: &Network, float_atomics: bool) -> Result<Plan> {
                 });
             }
             ProjectionKind::Decode { sum, window } => {
-                let n_post = layouts[post].n as usize;
-                let mut row_ptr = vec![0u32; n_post + 1];
-                for &p in &s.post {
-                    row_ptr[p as usize + 1] += 1;
-                }
-                for i in 0..n_post {
-                    row_ptr[i + 1] += row_ptr[i];
-                }
+                let row_ptr = s.post_row_ptr(layouts[post].n as usize);
                 let inv = crate::engine::cpu::decode::inverse_counts(&row_ptr);
                 let mut csr = row_ptr;
                 csr.extend_from_slice(&s.pre);
