@@ -5,6 +5,7 @@
 //! written as equations. See the README for a first example.
 #![warn(missing_docs)]
 
+pub mod analysis;
 pub mod connect;
 pub mod engine;
 pub mod error;

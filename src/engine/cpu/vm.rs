@@ -42,7 +42,7 @@ pub enum Op {
     Rand(RandomKind, u32, u16, [Src; 2], bool),
     /// dst = a
     Mov(u16, Src),
-    /// array[arr] = reg where mask (a register) is non-zero, or everywhere
+    /// `array[arr] = reg` where mask (a register) is non-zero, or everywhere
     Store(u16, u16, Option<u16>),
     /// A scalar slot computed once per chunk from scalar operands (an
     /// expression of parameters, t and dt does not vary across neurons).
