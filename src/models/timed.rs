@@ -160,7 +160,7 @@ impl Network {
         let feed = feed_of(0)?;
         let pop = self.population(name, geometry, &timed_array_neuron())?;
         let slot = slot(self, pop, "r")?;
-        self.pops[pop.0].feed = Some(with_slot(feed, slot));
+        self.pops[pop.0].feed = Some(feed.with_slot(slot));
         Ok(pop)
     }
 
@@ -197,7 +197,7 @@ impl Network {
         )?;
         let pop = self.population(name, geometry, &timed_poisson_neuron())?;
         let slot = slot(self, pop, "rates")?;
-        self.pops[pop.0].feed = Some(with_slot(feed, slot));
+        self.pops[pop.0].feed = Some(feed.with_slot(slot));
         Ok(pop)
     }
 
@@ -227,7 +227,7 @@ impl Network {
         let feed = Feed::events(&owner, 0, &spike_times, self.dt)?;
         let pop = self.population(name, spike_times.len(), &spike_source_neuron())?;
         let slot = slot(self, pop, "emit")?;
-        self.pops[pop.0].feed = Some(with_slot(feed, slot));
+        self.pops[pop.0].feed = Some(feed.with_slot(slot));
         Ok(pop)
     }
 
@@ -272,29 +272,6 @@ fn timed_rates(
         period_ms,
         dt,
     )
-}
-
-fn with_slot(feed: Feed, s: usize) -> Feed {
-    match feed {
-        Feed::Rows {
-            width,
-            values,
-            starts,
-            period,
-            ..
-        } => Feed::Rows {
-            slot: s,
-            width,
-            values,
-            starts,
-            period,
-        },
-        Feed::Events { ptr, steps, .. } => Feed::Events {
-            slot: s,
-            ptr,
-            steps,
-        },
-    }
 }
 
 impl Simulation {
@@ -362,10 +339,7 @@ impl Simulation {
                     owner: owner.clone(),
                     message: e.to_string(),
                 })?;
-            with_slot(
-                timed_rates(&owner, n, &two, schedule.into(), period_ms, dt)?,
-                slot,
-            )
+            timed_rates(&owner, n, &two, schedule.into(), period_ms, dt)?.with_slot(slot)
         };
         self.replace_feed(pop, feed)
     }

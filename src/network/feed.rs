@@ -50,6 +50,14 @@ impl Feed {
         }
     }
 
+    /// The same table writing another variable.
+    pub(crate) fn with_slot(mut self, s: usize) -> Feed {
+        match &mut self {
+            Feed::Rows { slot, .. } | Feed::Events { slot, .. } => *slot = s,
+        }
+        self
+    }
+
     /// Rows from per-row values and start times in ms (`dt` the step):
     /// `starts_ms` strictly increasing, `period_ms` 0 or after the last
     /// start.

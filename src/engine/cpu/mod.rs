@@ -209,7 +209,12 @@ impl CpuEngine {
             let (pre, post) = (pr.pre.0, pr.post.0);
             let pre_ir = &net.pops[pre].ir;
             let post_ir = &net.pops[post].ir;
-            let kind = match crate::engine::projection_kind(net, pr)? {
+            let pk = crate::engine::projection_kind(net, pr)?;
+            let window_steps = match pk {
+                crate::engine::ProjectionKind::Decode { window, .. } => window as usize,
+                _ => 0,
+            };
+            let kind = match pk {
                 crate::engine::ProjectionKind::Rate { sum } => {
                     let fast = pr.ir.psp_is_weighted_rate && pr.operation == Operation::Sum;
                     ProjKind::Rate {
@@ -223,10 +228,6 @@ impl CpuEngine {
                     sum,
                     scale: decode::scale(net.dt, window),
                 },
-            };
-            let window_steps = match crate::engine::projection_kind(net, pr)? {
-                crate::engine::ProjectionKind::Decode { window, .. } => window as usize,
-                _ => 0,
             };
             let s = &pr.synapses;
             let n_post = net.pops[post].size();
