@@ -41,6 +41,8 @@ pub(crate) enum ProjectionKind {
     Decode { sum: usize, window: u32 },
     /// CurrentInjection: sets conductance slot `g` of post to slot `r` of pre.
     Current { g: usize, r: usize },
+    /// Convolution or pooling into `sum(target)` number `sum`.
+    Conv { sum: usize },
 }
 
 /// What a projection does, or why neither engine can run it.
@@ -84,6 +86,9 @@ pub(crate) fn projection_kind(
                 Error::invalid(&owner, "conductance not used by the post-synaptic model")
             })
     };
+    if pr.conv.is_some() {
+        return Ok(ProjectionKind::Conv { sum: sum_of()? });
+    }
     if pr.inject {
         let r = pre_ir
             .slot("r")

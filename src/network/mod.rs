@@ -1,5 +1,6 @@
 //! The network builder: populations, projections, monitors.
 
+pub mod conv;
 pub mod feed;
 pub mod geometry;
 pub mod model;
@@ -125,6 +126,8 @@ pub struct Projection {
     pub window: Option<u32>,
     /// A CurrentInjection: post's `g_target` is set to pre's `r`, one to one.
     pub inject: bool,
+    /// A convolution or pooling (shared weights, no synapse list).
+    pub conv: Option<Arc<conv::ConvProjection>>,
 }
 
 /// When and what a monitor records.
@@ -1015,6 +1018,7 @@ impl<'a> ProjectionBuilder<'a> {
             model: self.synapse,
             window,
             inject: self.inject,
+            conv: None,
         });
         Ok(ProjId(net.projs.len() - 1))
     }

@@ -2,6 +2,7 @@
 //! kernel, in f32 (each kernel in its own file, named after its WGSL twin).
 
 pub mod clear_inputs;
+pub mod convolve;
 pub mod current_inject;
 pub mod decode;
 pub mod neuron_update;
@@ -46,7 +47,10 @@ fn deliver(
     let object = PROJ_OBJECT | ((pr.index as u32) << 12);
     let g_slot = match pr.kind {
         ProjKind::Spike { g } => g,
-        ProjKind::Rate { .. } | ProjKind::Decode { .. } | ProjKind::Current { .. } => return,
+        ProjKind::Rate { .. }
+        | ProjKind::Decode { .. }
+        | ProjKind::Current { .. }
+        | ProjKind::Conv { .. } => return,
     };
     for &d in &pr.delays {
         let pre = &pops[pr.pre];
@@ -134,6 +138,12 @@ enum ProjKind {
     Decode { sum: usize, scale: f32 },
     /// CurrentInjection: sets conductance slot `g` to the pre slot `r`.
     Current { g: usize, r: usize },
+    /// Convolution or pooling into `sums[target]`.
+    Conv {
+        sum: usize,
+        psp: Option<PspKernel>,
+        conv: Arc<crate::network::conv::ConvProjection>,
+    },
 }
 
 /// State of one projection.
@@ -224,6 +234,15 @@ impl CpuEngine {
                 }
                 crate::engine::ProjectionKind::Spike { g } => ProjKind::Spike { g },
                 crate::engine::ProjectionKind::Current { g, r } => ProjKind::Current { g, r },
+                crate::engine::ProjectionKind::Conv { sum } => {
+                    let conv = pr.conv.clone().expect("a convolution has its window");
+                    let fast = pr.ir.psp_is_weighted_rate;
+                    ProjKind::Conv {
+                        sum,
+                        psp: (!fast).then(|| rate_sum::compile_psp(&pr.ir)),
+                        conv,
+                    }
+                }
                 crate::engine::ProjectionKind::Decode { sum, window } => ProjKind::Decode {
                     sum,
                     scale: decode::scale(net.dt, window),
@@ -232,7 +251,10 @@ impl CpuEngine {
             let s = &pr.synapses;
             let n_post = net.pops[post].size();
             let row_ptr = s.post_row_ptr(n_post);
-            let mut delays: Vec<u32> = s.delay.clone();
+            let mut delays: Vec<u32> = match &pr.conv {
+                Some(c) => vec![c.delay],
+                None => s.delay.clone(),
+            };
             delays.sort_unstable();
             delays.dedup();
             let max_d = delays.last().copied().unwrap_or(1) as usize;
@@ -248,7 +270,7 @@ impl CpuEngine {
             let ps = &mut pops[pre];
             match kind {
                 ProjKind::Spike { .. } => ps.hist_depth = ps.hist_depth.max(max_d),
-                ProjKind::Rate { .. } if max_d > 1 => {
+                ProjKind::Rate { .. } | ProjKind::Conv { .. } if max_d > 1 => {
                     for &slot in &pre_ref_slots {
                         match ps.rate_hist.iter_mut().find(|(s, _)| *s == slot) {
                             Some((_, h)) => h.resize(h.len().max(max_d - 1), Vec::new()),
@@ -258,7 +280,7 @@ impl CpuEngine {
                         }
                     }
                 }
-                ProjKind::Rate { .. } => {}
+                ProjKind::Rate { .. } | ProjKind::Conv { .. } => {}
                 // Reads the spikes of the previous step.
                 ProjKind::Decode { .. } => ps.hist_depth = ps.hist_depth.max(1),
                 ProjKind::Current { .. } => {}
@@ -506,6 +528,29 @@ impl CpuEngine {
                         &mut sums,
                     );
                     self.pops[pr.post].sums[*sum] = sums;
+                }
+                ProjKind::Conv { sum, psp, conv } => {
+                    let pre = &self.pops[pr.pre];
+                    let d = conv.delay;
+                    let vals: Vec<&[f32]> = pr
+                        .pre_ref_slots
+                        .iter()
+                        .map(|&slot| {
+                            if d <= 1 {
+                                pre.vars[slot].as_slice()
+                            } else {
+                                pre.rate_hist
+                                    .iter()
+                                    .find(|(s, _)| *s == slot)
+                                    .expect("history allocated at build")
+                                    .1[d as usize - 2]
+                                    .as_slice()
+                            }
+                        })
+                        .collect();
+                    convolve::convolve(&conv.conv, &vals, psp.as_ref(), pr.op, t, dt, &mut pr.out);
+                    let target = &mut self.pops[pr.post].sums[*sum];
+                    target.iter_mut().zip(&pr.out).for_each(|(s, o)| *s += o);
                 }
                 ProjKind::Current { g, r } => {
                     // Pre is rate-coded and post spiking: two populations.

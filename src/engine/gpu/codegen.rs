@@ -27,6 +27,7 @@ const RATE_SUM: &str = include_str!("../../../shaders/rate_sum.wgsl");
 const SPIKE_PROPAGATE: &str = include_str!("../../../shaders/spike_propagate.wgsl");
 const RECORD: &str = include_str!("../../../shaders/record.wgsl");
 const DECODE: &str = include_str!("../../../shaders/decode.wgsl");
+const CONVOLVE: &str = include_str!("../../../shaders/convolve.wgsl");
 const CURRENT_INJECT: &str = include_str!("../../../shaders/current_inject.wgsl");
 
 /// Threads per workgroup of every kernel.
@@ -827,6 +828,144 @@ pub fn rate_sum(
     assemble(
         format!("rate_sum[projection '{name}']"),
         RATE_SUM,
+        &b,
+        &body,
+    )
+}
+
+/// `convolve` of a convolution or pooling projection into `sum(target)`
+/// number `sum`, reading the pre-synaptic values `delay` steps back.
+#[allow(clippy::too_many_arguments)]
+pub fn convolve(
+    name: &str,
+    ir: &SynapseIr,
+    op: Operation,
+    conv: &crate::network::conv::Conv,
+    delay: u32,
+    ends: &Ends,
+    sum: u32,
+    dt: f32,
+) -> Kernel {
+    use crate::network::conv::Padding;
+    let w = &conv.window;
+    let n_post = ends.post.n;
+    let n_pre = ends.pre.n;
+    let d = w.pre.len();
+    let taps = w.taps();
+    let mut b = String::new();
+    let pre_buf = if ends.same { "post" } else { "pstate" };
+    if !ends.same {
+        b.push_str("@group(0) @binding(5) var<storage, read> pstate: array<f32>;\n");
+    }
+    if delay > 1 {
+        b.push_str("@group(0) @binding(6) var<storage, read> phist: array<f32>;\n");
+    }
+    let pre = ends.pre;
+    let rh = pre.hist_ring.max(1);
+    let kh = pre.hist_slots.len() as u32;
+    let pad = match w.padding {
+        Padding::Value(v) => lit(v),
+        Padding::Border => "0.0f".into(),
+    };
+    let mut body = String::new();
+    let _ = writeln!(body, "    if (i >= {n_post}u) {{ return; }}");
+    // Post coordinates, row-major.
+    let _ = writeln!(body, "    var r = i;");
+    for (pd, &n) in w.post.iter().enumerate().rev() {
+        let _ = writeln!(body, "    let p{pd} = r % {n}u;\n    r = r / {n}u;");
+    }
+    for (q, a) in w.axes.iter().enumerate() {
+        match &w.starts {
+            Some(_) => {
+                let _ = writeln!(body, "    let s{q} = bitcast<i32>(csr[i * {d}u + {q}u]);");
+            }
+            None => {
+                let p = a
+                    .post_dim
+                    .map_or("0".to_string(), |pd| format!("i32(p{pd})"));
+                let _ = writeln!(body, "    let s{q} = {}i + {}i * {p};", a.offset, a.stride);
+            }
+        }
+    }
+    let f = w.bank.map_or("0u".to_string(), |pd| format!("p{pd}"));
+    let init = match op {
+        Operation::Sum | Operation::Mean => "0.0f",
+        Operation::Max => "bitcast<f32>(0xff800000u)",
+        Operation::Min => "bitcast<f32>(0x7f800000u)",
+    };
+    let _ = writeln!(body, "    let fbase = {f} * {taps}u;");
+    let _ = writeln!(body, "    var acc: f32 = {init};");
+    let _ = writeln!(body, "    for (var t = 0u; t < {taps}u; t = t + 1u) {{");
+    let _ = writeln!(body, "        var tt = t;");
+    for (q, a) in w.axes.iter().enumerate().rev() {
+        let _ = writeln!(
+            body,
+            "        let k{q} = tt % {k}u;\n        tt = tt / {k}u;",
+            k = a.kernel
+        );
+    }
+    let _ = writeln!(body, "        var inb = true;");
+    let mut rank = String::from("0u");
+    for (q, &n) in w.pre.iter().enumerate() {
+        let _ = writeln!(body, "        var q{q} = s{q} + i32(k{q});");
+        match w.padding {
+            Padding::Value(_) => {
+                let _ = writeln!(
+                    body,
+                    "        if (q{q} < 0i || q{q} >= {n}i) {{ inb = false; q{q} = 0i; }}"
+                );
+            }
+            Padding::Border => {
+                let _ = writeln!(body, "        q{q} = clamp(q{q}, 0i, {}i);", n - 1);
+            }
+        }
+        rank = format!("({rank} * {n}u + u32(q{q}))");
+    }
+    let _ = writeln!(body, "        let pj = {rank};");
+    for (j, slot) in ends.pre_slots.iter().enumerate() {
+        let src = match pre.offset(*slot) {
+            Some(o) if delay <= 1 => format!("{pre_buf}[{o}u + pj]"),
+            Some(_) => {
+                let hpos = pre.hist_slots.iter().position(|s| s == slot).unwrap_or(0) as u32;
+                format!(
+                    "phist[((((clk.ring + {}u - {delay}u) % {rh}u) * {kh}u) + {hpos}u) * {n_pre}u + pj]",
+                    2 * rh
+                )
+            }
+            None => "0.0f".into(),
+        };
+        let _ = writeln!(body, "        var pv{j} = {pad};");
+        let _ = writeln!(body, "        if (inb) {{ pv{j} = {src}; }}");
+    }
+    let _ = writeln!(body, "        let wv = syn[fbase + t];");
+    let w_slot = ir.slot("w");
+    let leaf = |e: &Expr| -> Option<(String, bool)> {
+        match e {
+            Expr::Var(v) if Some(*v) == w_slot => Some(("wv".into(), false)),
+            Expr::Pre(k) => Some((format!("pv{k}"), false)),
+            Expr::Time => Some(("clk.t".into(), true)),
+            Expr::Dt => Some((lit(dt), true)),
+            _ => None,
+        }
+    };
+    let mut p = Printer::new(&leaf, 0, "t");
+    p.indent = "        ".into();
+    let v = p.expr(&ir.psp);
+    body.push_str(&p.out);
+    let _ = match op {
+        Operation::Sum | Operation::Mean => writeln!(body, "        acc = cj_keep(acc + {v});"),
+        Operation::Max => writeln!(body, "        acc = max(acc, {v});"),
+        Operation::Min => writeln!(body, "        acc = min(acc, {v});"),
+    };
+    body.push_str("    }\n");
+    if op == Operation::Mean {
+        let _ = writeln!(body, "    acc = acc / {};", lit(taps as f32));
+    }
+    let so = ends.post.sum_offset(sum);
+    let _ = writeln!(body, "    post[{so}u + i] = post[{so}u + i] + acc;");
+    assemble(
+        format!("convolve[projection '{name}']"),
+        CONVOLVE,
         &b,
         &body,
     )

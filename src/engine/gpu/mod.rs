@@ -221,11 +221,14 @@ pub fn plan(net: &Network, float_atomics: bool) -> Result<Plan> {
     let mut kinds = Vec::new();
     for pr in &net.projs {
         let kind = projection_kind(net, pr)?;
-        let max_d = pr.synapses.delay.iter().copied().max().unwrap_or(1);
+        let max_d = match &pr.conv {
+            Some(c) => c.delay,
+            None => pr.synapses.delay.iter().copied().max().unwrap_or(1),
+        };
         let pre = &mut layouts[pr.pre.0];
         match kind {
             ProjectionKind::Spike { .. } => pre.ring = pre.ring.max(max_d + 1),
-            ProjectionKind::Rate { .. } if max_d > 1 => {
+            ProjectionKind::Rate { .. } | ProjectionKind::Conv { .. } if max_d > 1 => {
                 pre.hist_ring = pre.hist_ring.max(max_d - 1);
                 for r in &pr.ir.pre_refs {
                     let slot = net.pops[pr.pre.0].ir.slot(r).unwrap_or(0);
@@ -234,7 +237,7 @@ pub fn plan(net: &Network, float_atomics: bool) -> Result<Plan> {
                     }
                 }
             }
-            ProjectionKind::Rate { .. } => {}
+            ProjectionKind::Rate { .. } | ProjectionKind::Conv { .. } => {}
             // The spikes of the previous step: `lastspk` to test them, the
             // ring so that a saved state keeps them.
             ProjectionKind::Decode { .. } => {
@@ -325,6 +328,35 @@ pub fn plan(net: &Network, float_atomics: bool) -> Result<Plan> {
                     perm: None,
                     spike: None,
                     uses_hist,
+                    window: None,
+                    inject: false,
+                });
+            }
+            ProjectionKind::Conv { sum } => {
+                let cp = pr.conv.as_ref().expect("a convolution has its window");
+                let csr = match &cp.conv.window.starts {
+                    Some(st) => st.iter().map(|&x| x as u32).collect(),
+                    None => vec![0],
+                };
+                let kernel = codegen::convolve(
+                    &pr.name,
+                    &pr.ir,
+                    pr.operation,
+                    &cp.conv,
+                    cp.delay,
+                    &ends,
+                    sum as u32,
+                    dt,
+                );
+                projs.push(ProjPlan {
+                    kernel,
+                    layout,
+                    csr,
+                    init_syn: cp.conv.weights.clone(),
+                    init_sparams,
+                    perm: None,
+                    spike: None,
+                    uses_hist: cp.delay > 1,
                     window: None,
                     inject: false,
                 });

@@ -1,0 +1,835 @@
+//! ANNarchy's convolution extension: `Convolution` (one filter or a bank of
+//! filters) and `Pooling`, as projections with shared weights and nothing
+//! stored per synapse. Both are a [`Window`]: each post-synaptic neuron
+//! reads a box of pre-synaptic neurons, whose position is an affine function
+//! of its coordinates, and combines one psp per tap with an operation.
+//!
+//! Semantics are ANNarchy's documented ones (`ANNarchy.extensions.convolution`),
+//! with two departures from ANNarchy 5.0.4.1's generated code, which does
+//! not follow its own documentation: `max` / `min` start from the first tap
+//! (ANNarchy starts them at 0.0, so an all-negative window gives 0 under
+//! `max`), and a constant padding stands for the rate of every
+//! out-of-bounds tap, weighted like any other (ANNarchy adds the raw padding
+//! value once per out-of-bounds kernel row).
+
+use std::sync::Arc;
+
+use ndarray::ArrayD;
+
+use crate::connect::SynapseList;
+use crate::error::{Error, Result};
+use crate::lang::analysis::analyse_synapse;
+use crate::lang::ir::Locality;
+use crate::network::geometry::Geometry;
+use crate::network::model::{Operation, Synapse};
+use crate::network::{slot_of, Network, PopId, ProjId, Projection};
+
+/// What out-of-bounds taps read.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Padding {
+    /// Every pre-synaptic variable of an out-of-bounds tap has this value
+    /// (ANNarchy's `padding=0.0`, the default).
+    Value(f32),
+    /// The nearest neuron on the edge (ANNarchy's `padding='border'`).
+    Border,
+}
+
+impl From<f32> for Padding {
+    fn from(v: f32) -> Self {
+        Padding::Value(v)
+    }
+}
+
+/// How the window walks one pre-synaptic dimension: tap `k` of post
+/// coordinate `p` reads pre coordinate `offset + stride * p + k`, with
+/// `k` in `0..kernel`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Axis {
+    /// Taps along this dimension.
+    pub kernel: usize,
+    /// The post-synaptic dimension whose coordinate `p` is; `None` when the
+    /// window spans the whole dimension (then `p = 0`).
+    pub post_dim: Option<usize>,
+    /// Step between the windows of neighbouring post neurons.
+    pub stride: i64,
+    /// Where the window of post coordinate 0 starts (may be negative).
+    pub offset: i64,
+}
+
+/// The window of a convolution or pooling projection.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Window {
+    /// Pre-synaptic dimensions.
+    pub pre: Vec<usize>,
+    /// Post-synaptic dimensions.
+    pub post: Vec<usize>,
+    /// One per pre-synaptic dimension.
+    pub axes: Vec<Axis>,
+    /// Explicit subsampling: for each post neuron, the pre coordinate of its
+    /// tap 0 in each dimension (centre minus half the kernel); replaces the
+    /// axes' offset and stride.
+    pub starts: Option<Vec<i32>>,
+    /// The post dimension holding the filter index of a bank.
+    pub bank: Option<usize>,
+    /// Out-of-bounds taps.
+    pub padding: Padding,
+}
+
+impl Window {
+    /// Taps per filter.
+    pub fn taps(&self) -> usize {
+        self.axes.iter().map(|a| a.kernel).product()
+    }
+
+    /// Number of filters (1 unless a bank).
+    pub fn filters(&self) -> usize {
+        self.bank.map_or(1, |d| self.post[d])
+    }
+
+    /// Pre coordinate of tap 0 of post neuron `rank` (coordinates `p`), per
+    /// pre dimension.
+    pub fn start(&self, rank: usize, p: &[usize]) -> Vec<i64> {
+        match &self.starts {
+            Some(s) => {
+                let d = self.pre.len();
+                s[rank * d..(rank + 1) * d]
+                    .iter()
+                    .map(|&x| i64::from(x))
+                    .collect()
+            }
+            None => self
+                .axes
+                .iter()
+                .map(|a| a.offset + a.stride * a.post_dim.map_or(0, |d| p[d]) as i64)
+                .collect(),
+        }
+    }
+
+    /// The pre rank tap `k` (kernel coordinates) of a window starting at
+    /// `start` reads, or `None` for the padding value.
+    pub fn pre_rank(&self, start: &[i64], k: &[usize]) -> Option<usize> {
+        let mut rank = 0usize;
+        for ((&s, &kd), &n) in start.iter().zip(k).zip(&self.pre) {
+            let mut q = s + kd as i64;
+            if q < 0 || q >= n as i64 {
+                match self.padding {
+                    Padding::Value(_) => return None,
+                    Padding::Border => q = q.clamp(0, n as i64 - 1),
+                }
+            }
+            rank = rank * n + q as usize;
+        }
+        Some(rank)
+    }
+
+    /// The kernel coordinates of tap `t` (row-major over the kernel).
+    pub fn tap(&self, mut t: usize) -> Vec<usize> {
+        let mut k = vec![0; self.axes.len()];
+        for (d, a) in self.axes.iter().enumerate().rev() {
+            k[d] = t % a.kernel;
+            t /= a.kernel;
+        }
+        k
+    }
+
+    /// The filter of post neuron `p` (coordinates).
+    pub fn filter(&self, p: &[usize]) -> usize {
+        self.bank.map_or(0, |d| p[d])
+    }
+}
+
+/// How a convolution maps post to pre, as the builder was told.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct ConvOptions {
+    pub padding: Padding,
+    pub subsampling: Option<Vec<Vec<usize>>>,
+    pub keep_last_dimension: bool,
+}
+
+/// The automatic centre of post coordinate `a` along a dimension of `pre`
+/// pre neurons and `post` post neurons: `a` itself when they are equal,
+/// else `(s - 1) / 2 + s a` with `s = pre / post`, which must be whole.
+fn auto_stride(owner: &str, dim: usize, pre: usize, post: usize) -> Result<(i64, i64)> {
+    if pre == post {
+        return Ok((1, 0));
+    }
+    if post == 0 || !pre.is_multiple_of(post) {
+        return Err(Error::Shape {
+            owner: owner.to_string(),
+            message: format!(
+                "dimension {dim}: {post} post-synaptic neurons do not divide {pre} pre-synaptic ones (automatic subsampling needs a whole ratio; give explicit centres with subsampling)"
+            ),
+        });
+    }
+    let s = (pre / post) as i64;
+    Ok((s, (s - 1) / 2))
+}
+
+/// The window of `Convolution.connect_filter` (`bank = false`: `filter`
+/// is one filter) or `connect_filters` (`bank = true`: the first dimension
+/// of `filter` is the filter index, post's last dimension). Returns the
+/// window and the weights (filter after filter, row-major).
+pub(crate) fn convolution_window(
+    owner: &str,
+    pre: &Geometry,
+    post: &Geometry,
+    filter: &ArrayD<f32>,
+    bank: bool,
+    o: &ConvOptions,
+) -> Result<(Window, Vec<f32>)> {
+    let shape_err = |m: String| Error::Shape {
+        owner: owner.to_string(),
+        message: m,
+    };
+    let pre_d = pre.dims().to_vec();
+    let post_d = post.dims().to_vec();
+    let fshape = filter.shape().to_vec();
+    if filter.is_empty() {
+        return Err(shape_err(format!("the filter is empty (shape {fshape:?})")));
+    }
+    if let Some(v) = filter.iter().find(|v| !v.is_finite()) {
+        return Err(Error::invalid(
+            owner,
+            format!("a filter weight is not finite ({v})"),
+        ));
+    }
+    if let Padding::Value(v) = o.padding {
+        if !v.is_finite() {
+            return Err(Error::invalid(
+                owner,
+                format!("the padding is not finite ({v})"),
+            ));
+        }
+    }
+    // The shape of one filter, and the post dimensions it slides over.
+    let (kernel, spatial_post, n_filters): (Vec<usize>, Vec<usize>, usize) = if bank {
+        if o.keep_last_dimension {
+            return Err(Error::invalid(
+                owner,
+                "keep_last_dimension cannot be combined with a bank of filters (connect_filters)",
+            ));
+        }
+        if fshape.len() < 2 {
+            return Err(shape_err(format!(
+                "a bank of filters has the filter index first and at least one filter dimension, got shape {fshape:?}"
+            )));
+        }
+        let nf = fshape[0];
+        if post_d.last() != Some(&nf) {
+            return Err(shape_err(format!(
+                "a bank of {nf} filters needs post's last dimension to be {nf}, post is {post_d:?}"
+            )));
+        }
+        (
+            fshape[1..].to_vec(),
+            post_d[..post_d.len() - 1].to_vec(),
+            nf,
+        )
+    } else {
+        (fshape.clone(), post_d.clone(), 1)
+    };
+    let mut axes = Vec::with_capacity(pre_d.len());
+    let spans_last;
+    if o.keep_last_dimension {
+        // The filter applies to each slice of pre's last dimension.
+        if kernel.len() + 1 != pre_d.len() {
+            return Err(shape_err(format!(
+                "with keep_last_dimension the filter has one dimension less than pre ({pre_d:?}), got {fshape:?}"
+            )));
+        }
+        if spatial_post.len() != pre_d.len() || spatial_post.last() != pre_d.last() {
+            return Err(shape_err(format!(
+                "with keep_last_dimension post must keep pre's last dimension: pre {pre_d:?}, post {post_d:?}"
+            )));
+        }
+        spans_last = false;
+    } else {
+        if kernel.len() != pre_d.len() {
+            return Err(shape_err(format!(
+                "the filter {} has {} dimensions, pre {pre_d:?} has {}: they must match (or use keep_last_dimension)",
+                if bank { "of the bank" } else { "" },
+                kernel.len(),
+                pre_d.len()
+            )));
+        }
+        spans_last = spatial_post.len() + 1 == pre_d.len();
+        if spans_last && kernel.last() != pre_d.last() {
+            return Err(shape_err(format!(
+                "post {post_d:?} drops pre's last dimension ({pre_d:?}): the filter must span it, but its last dimension is {}",
+                kernel.last().copied().unwrap_or(0)
+            )));
+        }
+        if !spans_last && spatial_post.len() != pre_d.len() {
+            return Err(shape_err(format!(
+                "post {post_d:?} does not fit pre {pre_d:?} and the filter {fshape:?}"
+            )));
+        }
+    }
+    let mut kernel_full = kernel.clone();
+    if o.keep_last_dimension {
+        kernel_full.push(1);
+    }
+    // The dimensions subsampled: all but a spanned or kept last one.
+    let n_slide = if spans_last || o.keep_last_dimension {
+        pre_d.len() - 1
+    } else {
+        pre_d.len()
+    };
+    for d in 0..pre_d.len() {
+        let k = kernel_full[d];
+        if d < n_slide {
+            let (stride, centre) =
+                auto_stride(owner, d, pre_d[d], spatial_post[d]).or_else(|e| {
+                    // Explicit centres make the ratio irrelevant.
+                    if o.subsampling.is_some() {
+                        Ok((1, 0))
+                    } else {
+                        Err(e)
+                    }
+                })?;
+            axes.push(Axis {
+                kernel: k,
+                post_dim: Some(d),
+                stride,
+                offset: centre - (k / 2) as i64,
+            });
+        } else if o.keep_last_dimension {
+            axes.push(Axis {
+                kernel: 1,
+                post_dim: Some(d),
+                stride: 1,
+                offset: 0,
+            });
+        } else {
+            axes.push(Axis {
+                kernel: k,
+                post_dim: None,
+                stride: 0,
+                offset: 0,
+            });
+        }
+    }
+    let starts = match &o.subsampling {
+        None => None,
+        Some(list) => {
+            let n_post = post.size();
+            if list.len() != n_post {
+                return Err(shape_err(format!(
+                    "subsampling gives {} centres for {n_post} post-synaptic neurons",
+                    list.len()
+                )));
+            }
+            let mut s = Vec::with_capacity(n_post * pre_d.len());
+            for (i, c) in list.iter().enumerate() {
+                if c.len() != pre_d.len() || c.iter().zip(&pre_d).any(|(x, n)| x >= n) {
+                    return Err(shape_err(format!(
+                        "subsampling centre {i} is {c:?}: it needs one coordinate inside pre {pre_d:?} per dimension"
+                    )));
+                }
+                for (d, a) in axes.iter().enumerate() {
+                    // A spanned dimension stays spanned; a kept one follows post.
+                    let v = match a.post_dim {
+                        Some(_) if d < n_slide => c[d] as i64 - (a.kernel / 2) as i64,
+                        Some(pd) => post.coords(i)[pd] as i64,
+                        None => 0,
+                    };
+                    s.push(v as i32);
+                }
+            }
+            Some(s)
+        }
+    };
+    let window = Window {
+        pre: pre_d,
+        post: post_d,
+        axes,
+        starts,
+        bank: bank.then(|| post.dims().len() - 1),
+        padding: o.padding,
+    };
+    let weights: Vec<f32> = filter.iter().copied().collect();
+    debug_assert_eq!(weights.len(), n_filters * window.taps());
+    Ok((window, weights))
+}
+
+/// The window of `Pooling.connect_pooling`: post coordinate `a` covers pre
+/// `a * e .. a * e + e` along each dimension (`e` the extent); pre
+/// dimensions beyond post's are pooled whole. `extent`: `None` derives it
+/// from the geometries (each pre dimension divided by post's).
+pub(crate) fn pooling_window(
+    owner: &str,
+    pre: &Geometry,
+    post: &Geometry,
+    extent: Option<&[usize]>,
+) -> Result<Window> {
+    let pre_d = pre.dims().to_vec();
+    let post_d = post.dims().to_vec();
+    let shape_err = |m: String| Error::Shape {
+        owner: owner.to_string(),
+        message: m,
+    };
+    if post_d.len() > pre_d.len() {
+        return Err(shape_err(format!(
+            "pooling reduces: post {post_d:?} has more dimensions than pre {pre_d:?}"
+        )));
+    }
+    let extent: Vec<usize> = match extent {
+        Some(e) => {
+            if e.len() != pre_d.len() {
+                return Err(shape_err(format!(
+                    "the extent {e:?} needs one value per pre dimension ({pre_d:?})"
+                )));
+            }
+            e.to_vec()
+        }
+        None => pre_d
+            .iter()
+            .enumerate()
+            .map(|(d, &n)| match post_d.get(d) {
+                Some(&m) if m > 0 && n.is_multiple_of(m) => Ok(n / m),
+                Some(&m) => Err(shape_err(format!(
+                    "dimension {d}: {m} post-synaptic neurons do not divide {n} pre-synaptic ones: give an extent"
+                ))),
+                None => Ok(n),
+            })
+            .collect::<Result<_>>()?,
+    };
+    let mut axes = Vec::new();
+    for (d, (&n, &e)) in pre_d.iter().zip(&extent).enumerate() {
+        if e == 0 {
+            return Err(shape_err(format!("the extent {extent:?} has a zero")));
+        }
+        match post_d.get(d) {
+            Some(&m) => {
+                if m * e != n {
+                    return Err(shape_err(format!(
+                        "dimension {d}: the extent {e} does not divide pre's {n} into post's {m}"
+                    )));
+                }
+                axes.push(Axis {
+                    kernel: e,
+                    post_dim: Some(d),
+                    stride: e as i64,
+                    offset: 0,
+                });
+            }
+            None => {
+                if e != n {
+                    return Err(shape_err(format!(
+                        "dimension {d} is pooled whole: its extent must be {n}, got {e}"
+                    )));
+                }
+                axes.push(Axis {
+                    kernel: e,
+                    post_dim: None,
+                    stride: 0,
+                    offset: 0,
+                });
+            }
+        }
+    }
+    Ok(Window {
+        pre: pre_d,
+        post: post_d,
+        axes,
+        starts: None,
+        bank: None,
+        padding: Padding::Value(0.0),
+    })
+}
+
+/// A convolution or pooling projection: its window and shared weights.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Conv {
+    /// The window.
+    pub window: Window,
+    /// Shared weights, `filters x taps` (1 per tap for pooling).
+    pub weights: Vec<f32>,
+    /// Whether it is a pooling (no weights in the psp).
+    pub pooling: bool,
+}
+
+/// Builds a `Convolution` projection; created by [`Network::convolution`].
+pub struct ConvolutionBuilder<'a> {
+    net: &'a mut Network,
+    pre: PopId,
+    post: PopId,
+    target: String,
+    psp: String,
+    operation: Operation,
+    options: ConvOptions,
+    name: Option<String>,
+    delay_ms: f64,
+}
+
+/// Builds a `Pooling` projection; created by [`Network::pooling`].
+pub struct PoolingBuilder<'a> {
+    net: &'a mut Network,
+    pre: PopId,
+    post: PopId,
+    target: String,
+    psp: String,
+    operation: Operation,
+    name: Option<String>,
+    delay_ms: f64,
+}
+
+impl Network {
+    /// ANNarchy's `Convolution(pre, post, target)`: shared-weight filters,
+    /// nothing stored per synapse. Finish with
+    /// [`connect_filter`](ConvolutionBuilder::connect_filter) or
+    /// [`connect_filters`](ConvolutionBuilder::connect_filters).
+    ///
+    /// ```
+    /// # use cajal::prelude::*;
+    /// use ndarray::array;
+    /// let mut net = Network::new().dt(1.0);
+    /// let img = net.population("img", [32, 32], &Neuron::rate().parameters("r = 0.0"))?;
+    /// let out = net.population("out", [16, 16], &Neuron::rate().equations("r = sum(exc)"))?;
+    /// // A vertical edge detector, subsampled 2x (centres 0, 2, 4, ...).
+    /// let edge = array![[1.0f32, 0.0, -1.0], [1.0, 0.0, -1.0], [1.0, 0.0, -1.0]];
+    /// net.convolution(img, out, "exc").connect_filter(&edge.into_dyn())?;
+    /// # Ok::<(), cajal::Error>(())
+    /// ```
+    pub fn convolution(&mut self, pre: PopId, post: PopId, target: &str) -> ConvolutionBuilder<'_> {
+        ConvolutionBuilder {
+            net: self,
+            pre,
+            post,
+            target: target.to_string(),
+            psp: "w * pre.r".into(),
+            operation: Operation::Sum,
+            options: ConvOptions {
+                padding: Padding::Value(0.0),
+                subsampling: None,
+                keep_last_dimension: false,
+            },
+            name: None,
+            delay_ms: 0.0,
+        }
+    }
+
+    /// ANNarchy's `Pooling(pre, post, target, operation)` (default `max` of
+    /// `pre.r`). Finish with [`connect_pooling`](PoolingBuilder::connect_pooling).
+    ///
+    /// ```
+    /// # use cajal::prelude::*;
+    /// let mut net = Network::new().dt(1.0);
+    /// let fm = net.population("fm", [32, 32, 4], &Neuron::rate().parameters("r = 0.0"))?;
+    /// let pooled = net.population("pooled", [16, 16, 4], &Neuron::rate().equations("r = sum(exc)"))?;
+    /// net.pooling(fm, pooled, "exc").connect_pooling(None)?; // 2 x 2 x 1 max pooling
+    /// # Ok::<(), cajal::Error>(())
+    /// ```
+    pub fn pooling(&mut self, pre: PopId, post: PopId, target: &str) -> PoolingBuilder<'_> {
+        PoolingBuilder {
+            net: self,
+            pre,
+            post,
+            target: target.to_string(),
+            psp: "pre.r".into(),
+            operation: Operation::Max,
+            name: None,
+            delay_ms: 0.0,
+        }
+    }
+}
+
+impl<'a> ConvolutionBuilder<'a> {
+    /// The psp of one tap, an expression of `w` and pre-synaptic variables
+    /// (default `w * pre.r`), e.g. `w * log(1 + pre.r)`.
+    pub fn psp(mut self, psp: &str) -> Self {
+        self.psp = psp.to_string();
+        self
+    }
+
+    /// How the taps combine: sum (cross-correlation, the default), max, min,
+    /// or mean (the sum divided by the number of taps).
+    pub fn operation(mut self, op: Operation) -> Self {
+        self.operation = op;
+        self
+    }
+
+    /// What out-of-bounds taps read: a value (default 0.0) or
+    /// [`Padding::Border`].
+    pub fn padding(mut self, padding: impl Into<Padding>) -> Self {
+        self.options.padding = padding.into();
+        self
+    }
+
+    /// Explicit centres, one pre-synaptic coordinate per post neuron (in
+    /// rank order), instead of the automatic subsampling.
+    pub fn subsampling(mut self, centres: Vec<Vec<usize>>) -> Self {
+        self.options.subsampling = Some(centres);
+        self
+    }
+
+    /// Applies a filter with one dimension less than pre to each slice of
+    /// pre's last dimension (post keeps that dimension).
+    pub fn keep_last_dimension(mut self, keep: bool) -> Self {
+        self.options.keep_last_dimension = keep;
+        self
+    }
+
+    /// Names the projection (default `pre->post:target`).
+    pub fn name(mut self, name: &str) -> Self {
+        self.name = Some(name.to_string());
+        self
+    }
+
+    /// A uniform delay in ms (default none: one step, as every projection).
+    pub fn delay(mut self, ms: f64) -> Self {
+        self.delay_ms = ms;
+        self
+    }
+
+    /// One filter with as many dimensions as pre (or one less with
+    /// `keep_last_dimension`; or spanning pre's last dimension, which post
+    /// then drops, e.g. an RGB filter of shape (3, 3, 3) from (h, w, 3) to
+    /// (h, w)). Post's dimensions equal pre's or divide them (subsampling).
+    pub fn connect_filter(self, filter: &ArrayD<f32>) -> Result<ProjId> {
+        self.build(filter, false)
+    }
+
+    /// A bank of filters: the first dimension of `filters` is the filter
+    /// index, which is post's last dimension.
+    pub fn connect_filters(self, filters: &ArrayD<f32>) -> Result<ProjId> {
+        self.build(filters, true)
+    }
+
+    fn build(self, filter: &ArrayD<f32>, bank: bool) -> Result<ProjId> {
+        let net = self.net;
+        let (name, pre, post) = names(net, self.pre, self.post, &self.target, self.name)?;
+        let owner = format!("projection '{name}'");
+        let (window, weights) = convolution_window(
+            &owner,
+            &net.pop(self.pre)?.geometry,
+            &net.pop(self.post)?.geometry,
+            filter,
+            bank,
+            &self.options,
+        )?;
+        let conv = Conv {
+            window,
+            weights,
+            pooling: false,
+        };
+        let connector = format!(
+            "connect_{}({:?}, padding {:?}{})",
+            if bank { "filters" } else { "filter" },
+            filter.shape(),
+            self.options.padding,
+            if self.options.keep_last_dimension {
+                ", keep_last_dimension"
+            } else {
+                ""
+            }
+        );
+        push(
+            net,
+            Parts {
+                name,
+                pre,
+                post,
+                target: self.target,
+                psp: self.psp,
+                operation: self.operation,
+                delay_ms: self.delay_ms,
+                conv,
+                connector,
+            },
+        )
+    }
+}
+
+impl<'a> PoolingBuilder<'a> {
+    /// The value pooled, an expression of pre-synaptic variables (default `pre.r`).
+    pub fn psp(mut self, psp: &str) -> Self {
+        self.psp = psp.to_string();
+        self
+    }
+
+    /// max (the default), min or mean (sum does too).
+    pub fn operation(mut self, op: Operation) -> Self {
+        self.operation = op;
+        self
+    }
+
+    /// Names the projection (default `pre->post:target`).
+    pub fn name(mut self, name: &str) -> Self {
+        self.name = Some(name.to_string());
+        self
+    }
+
+    /// A uniform delay in ms (default none: one step).
+    pub fn delay(mut self, ms: f64) -> Self {
+        self.delay_ms = ms;
+        self
+    }
+
+    /// Pools blocks of `extent` pre neurons (one value per pre dimension),
+    /// or, with `None`, blocks derived from the geometries: each pre
+    /// dimension divided by post's, and pre dimensions post lacks pooled
+    /// whole (e.g. (100, 100, 10) to (50, 50) pools 2 x 2 x 10).
+    pub fn connect_pooling(self, extent: Option<&[usize]>) -> Result<ProjId> {
+        let net = self.net;
+        let (name, pre, post) = names(net, self.pre, self.post, &self.target, self.name)?;
+        let owner = format!("projection '{name}'");
+        let window = pooling_window(
+            &owner,
+            &net.pop(self.pre)?.geometry,
+            &net.pop(self.post)?.geometry,
+            extent,
+        )?;
+        let taps = window.taps();
+        let connector = format!(
+            "connect_pooling(extent {:?})",
+            window.axes.iter().map(|a| a.kernel).collect::<Vec<_>>()
+        );
+        push(
+            net,
+            Parts {
+                name,
+                pre,
+                post,
+                target: self.target,
+                psp: self.psp,
+                operation: self.operation,
+                delay_ms: self.delay_ms,
+                conv: Conv {
+                    window,
+                    weights: vec![1.0; taps],
+                    pooling: true,
+                },
+                connector,
+            },
+        )
+    }
+}
+
+/// The projection's name and its two populations, checked.
+fn names(
+    net: &Network,
+    pre: PopId,
+    post: PopId,
+    target: &str,
+    name: Option<String>,
+) -> Result<(String, PopId, PopId)> {
+    net.check_dt()?;
+    let (a, b) = (net.pop(pre)?, net.pop(post)?);
+    let name = name.unwrap_or_else(|| format!("{}->{}:{}", a.name, b.name, target));
+    if net.projs.iter().any(|p| p.name == name) {
+        return Err(Error::invalid(
+            "network",
+            format!("a projection named '{name}' already exists"),
+        ));
+    }
+    Ok((name, pre, post))
+}
+
+struct Parts {
+    name: String,
+    pre: PopId,
+    post: PopId,
+    target: String,
+    psp: String,
+    operation: Operation,
+    delay_ms: f64,
+    conv: Conv,
+    connector: String,
+}
+
+/// Checks the psp against the populations and adds the projection.
+fn push(net: &mut Network, p: Parts) -> Result<ProjId> {
+    let owner = format!("projection '{}'", p.name);
+    let pre = net.pop(p.pre)?.clone();
+    let post = net.pop(p.post)?.clone();
+    if pre.ir.spiking || post.ir.spiking {
+        return Err(Error::Unsupported {
+            owner,
+            message: format!(
+                "convolution and pooling run between rate-coded populations in this version ('{}' is {}, '{}' is {})",
+                pre.name,
+                if pre.ir.spiking { "spiking" } else { "rate-coded" },
+                post.name,
+                if post.ir.spiking { "spiking" } else { "rate-coded" }
+            ),
+        });
+    }
+    if !post.ir.targets.contains(&p.target) {
+        return Err(Error::Connector {
+            projection: p.name.clone(),
+            message: format!(
+                "population '{}' (model '{}') does not read sum({}) in its equations",
+                post.name, post.ir.name, p.target
+            ),
+        });
+    }
+    let model = Synapse::new()
+        .name(if p.conv.pooling {
+            "pooling"
+        } else {
+            "convolution"
+        })
+        .psp(&p.psp)
+        .operation(p.operation);
+    let ir = analyse_synapse(&model, &net.constants)?;
+    if ir.vars.len() != 1 || ir.n_random > 0 || !ir.post_refs.is_empty() {
+        return Err(Error::invalid(
+            owner,
+            "the psp of a convolution or pooling reads only w, pre-synaptic variables, constants and t (no random draws, no post-synaptic variables)",
+        ));
+    }
+    for r in &ir.pre_refs {
+        let slot = slot_of(&pre, r).map_err(|_| Error::Connector {
+            projection: p.name.clone(),
+            message: format!(
+                "the psp reads pre.{r} but population '{}' (model '{}') has no '{r}'",
+                pre.name, pre.ir.name
+            ),
+        })?;
+        if pre.ir.vars[slot].locality == Locality::Global {
+            return Err(Error::invalid(
+                owner,
+                format!("pre.{r} is population-wide: the psp reads per-neuron values"),
+            ));
+        }
+    }
+    if !(p.delay_ms.is_finite() && p.delay_ms >= 0.0) {
+        return Err(Error::invalid(
+            owner,
+            format!(
+                "the delay must be a non-negative number of ms, got {}",
+                p.delay_ms
+            ),
+        ));
+    }
+    let delay = ((p.delay_ms / net.dt).round() as u32).max(1);
+    net.projs.push(Projection {
+        name: p.name,
+        pre: p.pre,
+        post: p.post,
+        target: p.target,
+        ir: Arc::new(ir),
+        operation: p.operation,
+        synapses: SynapseList::default(),
+        values: vec![Vec::new()],
+        connector: p.connector,
+        model,
+        window: None,
+        inject: false,
+        conv: Some(Arc::new(ConvProjection {
+            conv: p.conv,
+            delay,
+        })),
+    });
+    Ok(ProjId(net.projs.len() - 1))
+}
+
+/// A convolution or pooling as a projection holds it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ConvProjection {
+    /// Window and weights.
+    pub conv: Conv,
+    /// Uniform delay in steps (at least 1).
+    pub delay: u32,
+}

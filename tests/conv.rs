@@ -1,0 +1,473 @@
+//! The convolution extension on both engines: ANNarchy 5.0.4.1's outputs
+//! (tests/data/annarchy/conv, with its manifest) reproduced within 1e-5,
+//! and every option against a direct loop written here from the documented
+//! semantics (centre-based, independent of the engine's window arithmetic).
+
+mod common;
+
+use cajal::network::conv::Padding;
+use cajal::network::model::Operation;
+use cajal::prelude::*;
+use common::backends;
+use ndarray::{ArrayD, Dimension, IxDyn};
+use ndarray_npy::read_npy;
+
+const DATA: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/annarchy/conv");
+
+fn load(name: &str) -> ArrayD<f64> {
+    read_npy(format!("{DATA}/{name}")).unwrap_or_else(|e| panic!("{name}: {e}"))
+}
+
+fn f32s(a: &ArrayD<f64>) -> ArrayD<f32> {
+    a.mapv(|x| x as f32)
+}
+
+fn input_neuron() -> Neuron {
+    Neuron::rate().parameters("r = 0.0")
+}
+
+fn sum_neuron() -> Neuron {
+    Neuron::rate().equations("r = sum(exc)")
+}
+
+/// Runs `steps` steps and returns post's r after each.
+fn run(
+    b: Backend,
+    input: &ArrayD<f32>,
+    post_dims: &[usize],
+    connect: impl FnOnce(&mut Network, PopId, PopId) -> cajal::Result<ProjId>,
+    steps: usize,
+) -> Vec<ArrayD<f32>> {
+    let mut net = Network::new().dt(1.0);
+    let pre = net
+        .population("pre", input.shape(), &input_neuron())
+        .unwrap();
+    let post = net.population("post", post_dims, &sum_neuron()).unwrap();
+    net.set(pre, "r", input.clone()).unwrap();
+    connect(&mut net, pre, post).unwrap();
+    let mut sim = net.compile(b).unwrap();
+    (0..steps)
+        .map(|_| {
+            sim.step().unwrap();
+            sim.get(post, "r").unwrap()
+        })
+        .collect()
+}
+
+fn assert_close(got: &ArrayD<f32>, want: &ArrayD<f64>, tol: f64, what: &str) {
+    assert_eq!(got.shape(), want.shape(), "{what}: shape");
+    for (idx, (&g, &w)) in got
+        .indexed_iter()
+        .zip(want.iter())
+        .map(|((i, g), w)| (i, (g, w)))
+    {
+        assert!(
+            (f64::from(g) - w).abs() <= tol * w.abs().max(1.0),
+            "{what}: at {idx:?} {g} vs {w}"
+        );
+    }
+}
+
+#[test]
+fn annarchy_reference_cases_are_reproduced() {
+    let in2d = f32s(&load("in2d.npy"));
+    for b in backends() {
+        for (case, post_dims, bank) in [
+            ("conv_edge_32x32", vec![32, 32], false),
+            ("conv_edge_sub16x16", vec![16, 16], false),
+            ("bank4_16x16x4", vec![16, 16, 4], true),
+        ] {
+            let w = f32s(&load(&format!("{case}_w.npy")));
+            let outs = run(
+                b,
+                &in2d,
+                &post_dims,
+                |net, pre, post| {
+                    let c = net.convolution(pre, post, "exc");
+                    if bank {
+                        c.connect_filters(&w)
+                    } else {
+                        c.connect_filter(&w)
+                    }
+                },
+                3,
+            );
+            for (s, out) in outs.iter().enumerate() {
+                let want = load(&format!("{case}_out_step{}.npy", s + 1));
+                assert_close(out, &want, 1e-5, &format!("{b:?} {case} step {}", s + 1));
+            }
+        }
+        let outs = run(
+            b,
+            &in2d,
+            &[16, 16],
+            |net, pre, post| net.pooling(pre, post, "exc").connect_pooling(None),
+            3,
+        );
+        for (s, out) in outs.iter().enumerate() {
+            let want = load(&format!("pool_max_16x16_out_step{}.npy", s + 1));
+            assert_close(out, &want, 1e-5, &format!("{b:?} pool step {}", s + 1));
+        }
+        // The input computed by an equation: one more step of latency.
+        let w = f32s(&load("conv_edge_eqinput_32x32_w.npy"));
+        let mut net = Network::new().dt(1.0);
+        let pre = net
+            .population(
+                "pre",
+                [32, 32],
+                &Neuron::rate()
+                    .parameters("baseline = 0.0")
+                    .equations("r = baseline"),
+            )
+            .unwrap();
+        let post = net.population("post", [32, 32], &sum_neuron()).unwrap();
+        net.set(pre, "baseline", in2d.clone()).unwrap();
+        net.convolution(pre, post, "exc")
+            .connect_filter(&w)
+            .unwrap();
+        let mut sim = net.compile(b).unwrap();
+        for s in 1..=3 {
+            sim.step().unwrap();
+            let want = load(&format!("conv_edge_eqinput_32x32_out_step{s}.npy"));
+            assert_close(
+                &sim.get(post, "r").unwrap(),
+                &want,
+                1e-5,
+                &format!("{b:?} eqinput step {s}"),
+            );
+        }
+    }
+}
+
+/// The documented convolution, written directly: post coordinate `a` has
+/// its centre at `a` (same size) or `(s - 1) / 2 + s a` (s = pre / post),
+/// or at an explicit centre; tap `k` of a kernel of size K reads pre
+/// `centre + k - K / 2`; a spanned last dimension reads `k`; a kept last
+/// dimension reads post's coordinate. Bank: filter = post's last coordinate.
+#[allow(clippy::too_many_arguments)]
+fn direct(
+    input: &ArrayD<f32>,
+    post_dims: &[usize],
+    filters: &ArrayD<f32>,
+    bank: bool,
+    keep_last: bool,
+    padding: Padding,
+    centres: Option<&[Vec<usize>]>,
+    op: Operation,
+    psp: &dyn Fn(f32, f32) -> f32,
+) -> ArrayD<f32> {
+    let pre = input.shape().to_vec();
+    let nd = pre.len();
+    let mut out = ArrayD::<f32>::zeros(IxDyn(post_dims));
+    let spatial = if bank {
+        post_dims.len() - 1
+    } else {
+        post_dims.len()
+    };
+    for (rank, (p, o)) in out.indexed_iter_mut().enumerate() {
+        let p = p.slice().to_vec();
+        let (f, fshape): (Vec<usize>, Vec<usize>) = if bank {
+            (vec![p[post_dims.len() - 1]], filters.shape()[1..].to_vec())
+        } else {
+            (vec![], filters.shape().to_vec())
+        };
+        let fshape_full: Vec<usize> = if keep_last {
+            fshape.iter().copied().chain([1]).collect()
+        } else {
+            fshape.clone()
+        };
+        let spans = !keep_last && spatial + 1 == nd;
+        let mut acc: Option<f32> = None;
+        let taps: usize = fshape.iter().product();
+        for t in 0..taps {
+            // Kernel coordinates of tap t.
+            let mut k = vec![0usize; fshape_full.len()];
+            let mut r = t;
+            for d in (0..fshape_full.len()).rev() {
+                k[d] = r % fshape_full[d];
+                r /= fshape_full[d];
+            }
+            let mut q = vec![0i64; nd];
+            for d in 0..nd {
+                let kd = fshape_full[d];
+                q[d] = if spans && d == nd - 1 {
+                    k[d] as i64
+                } else if keep_last && d == nd - 1 {
+                    p[d] as i64
+                } else {
+                    let c = match centres {
+                        Some(c) => c[rank][d] as i64,
+                        None if pre[d] == post_dims[d] => p[d] as i64,
+                        None => {
+                            let s = (pre[d] / post_dims[d]) as i64;
+                            (s - 1) / 2 + s * p[d] as i64
+                        }
+                    };
+                    c + k[d] as i64 - (kd / 2) as i64
+                };
+            }
+            let out_of = q.iter().zip(&pre).any(|(&x, &n)| x < 0 || x >= n as i64);
+            let r = if out_of {
+                match padding {
+                    Padding::Value(v) => v,
+                    Padding::Border => {
+                        let qc: Vec<usize> = q
+                            .iter()
+                            .zip(&pre)
+                            .map(|(&x, &n)| x.clamp(0, n as i64 - 1) as usize)
+                            .collect();
+                        input[IxDyn(&qc)]
+                    }
+                }
+            } else {
+                let qc: Vec<usize> = q.iter().map(|&x| x as usize).collect();
+                input[IxDyn(&qc)]
+            };
+            let widx: Vec<usize> = f
+                .iter()
+                .copied()
+                .chain(k[..fshape.len()].iter().copied())
+                .collect();
+            let v = psp(filters[IxDyn(&widx)], r);
+            acc = Some(match (acc, op) {
+                (None, _) => v,
+                (Some(a), Operation::Sum | Operation::Mean) => a + v,
+                (Some(a), Operation::Max) => a.max(v),
+                (Some(a), Operation::Min) => a.min(v),
+            });
+        }
+        let a = acc.unwrap_or(0.0);
+        *o = if op == Operation::Mean {
+            a / taps as f32
+        } else {
+            a
+        };
+    }
+    out
+}
+
+fn ramp(shape: &[usize], seed: u32) -> ArrayD<f32> {
+    let mut x = seed.wrapping_mul(2654435761);
+    ArrayD::from_shape_fn(IxDyn(shape), |_| {
+        x ^= x << 13;
+        x ^= x >> 17;
+        x ^= x << 5;
+        (x % 2000) as f32 / 1000.0 - 1.0
+    })
+}
+
+#[test]
+fn every_option_matches_a_direct_loop() {
+    let edge = ArrayD::from_shape_vec(
+        IxDyn(&[3, 3]),
+        vec![1.0f32, 0.0, -1.0, 2.0, 0.0, -2.0, 1.0, 0.0, -1.0],
+    )
+    .unwrap();
+    struct Case {
+        name: &'static str,
+        pre: Vec<usize>,
+        post: Vec<usize>,
+        filter: ArrayD<f32>,
+        bank: bool,
+        keep_last: bool,
+        padding: Padding,
+        centres: Option<Vec<Vec<usize>>>,
+        op: Operation,
+    }
+    let base = |name, pre: &[usize], post: &[usize], filter: ArrayD<f32>| Case {
+        name,
+        pre: pre.to_vec(),
+        post: post.to_vec(),
+        filter,
+        bank: false,
+        keep_last: false,
+        padding: Padding::Value(0.0),
+        centres: None,
+        op: Operation::Sum,
+    };
+    let mut cases = vec![
+        base("edge 20x20", &[20, 20], &[20, 20], edge.clone()),
+        base("edge subsampled 20->10", &[20, 20], &[10, 10], edge.clone()),
+        base("edge subsampled 21->7", &[21, 21], &[7, 7], edge.clone()),
+        base("1-D", &[30], &[10], ramp(&[5], 1)),
+        base("4x4 even kernel", &[12, 12], &[12, 12], ramp(&[4, 4], 2)),
+        base("3-D filter", &[8, 8, 6], &[8, 8, 6], ramp(&[3, 3, 3], 3)),
+        base(
+            "RGB filter spanning the last dimension",
+            &[12, 12, 3],
+            &[12, 12],
+            ramp(&[3, 3, 3], 4),
+        ),
+        base("4-D", &[4, 5, 6, 2], &[4, 5, 6, 2], ramp(&[3, 1, 3, 2], 5)),
+    ];
+    let mut c = base("padding 0.5", &[10, 10], &[10, 10], ramp(&[5, 5], 6));
+    c.padding = Padding::Value(0.5);
+    cases.push(c);
+    let mut c = base("border padding", &[10, 10], &[5, 5], ramp(&[5, 5], 7));
+    c.padding = Padding::Border;
+    cases.push(c);
+    let mut c = base(
+        "keep_last_dimension",
+        &[10, 10, 3],
+        &[10, 10, 3],
+        edge.clone(),
+    );
+    c.keep_last = true;
+    cases.push(c);
+    let mut c = base("bank of 4", &[16, 16], &[8, 8, 4], ramp(&[4, 3, 3], 8));
+    c.bank = true;
+    cases.push(c);
+    let mut c = base(
+        "bank spanning RGB",
+        &[10, 10, 3],
+        &[5, 5, 2],
+        ramp(&[2, 3, 3, 3], 9),
+    );
+    c.bank = true;
+    cases.push(c);
+    let mut c = base("explicit centres", &[9, 9], &[2, 3], edge.clone());
+    c.centres = Some(vec![
+        vec![0, 0],
+        vec![4, 4],
+        vec![8, 8],
+        vec![1, 7],
+        vec![7, 1],
+        vec![3, 5],
+    ]);
+    cases.push(c);
+    for op in [Operation::Max, Operation::Min, Operation::Mean] {
+        let mut c = base("operation", &[10, 10], &[5, 5], ramp(&[3, 3], 10));
+        c.op = op;
+        c.padding = Padding::Value(-0.25);
+        cases.push(c);
+    }
+    for case in &cases {
+        let input = ramp(&case.pre, 11);
+        let want = direct(
+            &input,
+            &case.post,
+            &case.filter,
+            case.bank,
+            case.keep_last,
+            case.padding,
+            case.centres.as_deref(),
+            case.op,
+            &|w, r| w * r,
+        );
+        for b in backends() {
+            let out = run(
+                b,
+                &input,
+                &case.post,
+                |net, pre, post| {
+                    let mut c = net
+                        .convolution(pre, post, "exc")
+                        .padding(case.padding)
+                        .keep_last_dimension(case.keep_last)
+                        .operation(case.op);
+                    if let Some(cs) = &case.centres {
+                        c = c.subsampling(cs.clone());
+                    }
+                    if case.bank {
+                        c.connect_filters(&case.filter)
+                    } else {
+                        c.connect_filter(&case.filter)
+                    }
+                },
+                1,
+            );
+            let want64 = want.mapv(f64::from);
+            assert_close(&out[0], &want64, 1e-5, &format!("{b:?} {}", case.name));
+        }
+    }
+}
+
+#[test]
+fn psp_expressions_and_pooling_match_a_direct_loop() {
+    let input = ramp(&[12, 12], 21).mapv(|x| x.abs());
+    let filter = ramp(&[3, 3], 22);
+    let want = direct(
+        &input,
+        &[12, 12],
+        &filter,
+        false,
+        false,
+        Padding::Value(0.0),
+        None,
+        Operation::Sum,
+        &|w, r| w * (1.0 + r).ln(),
+    );
+    for b in backends() {
+        let out = run(
+            b,
+            &input,
+            &[12, 12],
+            |net, pre, post| {
+                net.convolution(pre, post, "exc")
+                    .psp("w * log(1.0 + pre.r)")
+                    .connect_filter(&filter)
+            },
+            1,
+        );
+        assert_close(
+            &out[0],
+            &want.mapv(f64::from),
+            1e-5,
+            &format!("{b:?} log psp"),
+        );
+    }
+    // Pooling: mean over 2 x 2, min over 3 x 3, max over a whole dimension.
+    let x = ramp(&[6, 6, 4], 23);
+    for b in backends() {
+        for (post, extent, e, op) in [
+            (vec![3, 3, 4], None, [2, 2, 1], Operation::Mean),
+            (
+                vec![2, 2, 4],
+                Some(vec![3, 3, 1]),
+                [3, 3, 1],
+                Operation::Min,
+            ),
+            (vec![6, 6], None, [1, 1, 4], Operation::Max),
+            (vec![3, 3], Some(vec![2, 2, 4]), [2, 2, 4], Operation::Max),
+        ] {
+            let out = run(
+                b,
+                &x,
+                &post,
+                |net, pre, po| {
+                    net.pooling(pre, po, "exc")
+                        .operation(op)
+                        .connect_pooling(extent.as_deref())
+                },
+                1,
+            );
+            // Direct: post a covers pre a*e .. a*e + e (whole where post lacks the dimension).
+            let mut want = ArrayD::<f32>::zeros(IxDyn(&post));
+            for (p, o) in want.indexed_iter_mut() {
+                let p = p.slice().to_vec();
+                let mut vals = Vec::new();
+                for (q, &v) in x.indexed_iter() {
+                    let q = q.slice().to_vec();
+                    let inside = (0..3).all(|d| match p.get(d) {
+                        Some(&a) => q[d] >= a * e[d] && q[d] < a * e[d] + e[d],
+                        None => true,
+                    });
+                    if inside {
+                        vals.push(v);
+                    }
+                }
+                *o = match op {
+                    Operation::Max => vals.iter().cloned().fold(f32::NEG_INFINITY, f32::max),
+                    Operation::Min => vals.iter().cloned().fold(f32::INFINITY, f32::min),
+                    _ => vals.iter().sum::<f32>() / vals.len() as f32,
+                };
+            }
+            assert_close(
+                &out[0],
+                &want.mapv(f64::from),
+                1e-5,
+                &format!("{b:?} pooling {post:?} {op:?}"),
+            );
+        }
+    }
+}
