@@ -471,3 +471,122 @@ fn psp_expressions_and_pooling_match_a_direct_loop() {
         }
     }
 }
+
+/// Spikes through a convolution, event-driven: each spike adds the weight
+/// of every tap that reads it to the conductance of that tap's post neuron.
+/// Expected values from the direct loop (rate-coded) fed with the spike
+/// indicator: what a post neuron receives at step s is the convolution of
+/// the spikes of step s - delay.
+#[test]
+fn spiking_convolution_adds_the_filter_at_each_spike() {
+    let pre_dims = [12usize, 10];
+    // Up to three spike times per neuron (-1: none), at dt = 1 ms.
+    let times = |i: usize| -> [f32; 3] {
+        match i % 7 {
+            0 => [1.0, 4.0, -1.0],
+            3 => [2.0, -1.0, -1.0],
+            5 => [1.0, 2.0, 3.0],
+            _ => [-1.0, -1.0, -1.0],
+        }
+    };
+    let clock = Neuron::spiking()
+        .parameters("t1 = -1.0\nt2 = -1.0\nt3 = -1.0")
+        .spike("(t == t1) or (t == t2) or (t == t3)");
+    // The post neuron keeps what it received each step in `last`.
+    let receiver = Neuron::spiking()
+        .equations("last = g_exc")
+        .spike("last > 1e9");
+    for (post_dims, bank, filter, delay) in [
+        (vec![12usize, 10], false, ramp(&[3, 3], 31), 1.0),
+        (vec![6, 5], false, ramp(&[4, 3], 32), 2.0),
+        (vec![6, 5, 3], true, ramp(&[3, 3, 3], 33), 1.0),
+        (vec![12, 10], false, ramp(&[12, 10], 34), 1.0),
+    ] {
+        let d = delay as usize;
+        let mut runs = Vec::new();
+        for b in backends() {
+            let mut net = Network::new().dt(1.0);
+            let pre = net.population("pre", pre_dims, &clock).unwrap();
+            for (k, name) in ["t1", "t2", "t3"].iter().enumerate() {
+                let v: Vec<f32> = (0..120).map(|i| times(i)[k]).collect();
+                net.set(pre, name, v).unwrap();
+            }
+            let post = net
+                .population("post", post_dims.as_slice(), &receiver)
+                .unwrap();
+            let c = net.convolution(pre, post, "exc").delay(delay);
+            if bank {
+                c.connect_filters(&filter).unwrap();
+            } else {
+                c.connect_filter(&filter).unwrap();
+            }
+            let mut sim = net.compile(b).unwrap();
+            let mut got = Vec::new();
+            for s in 0..8usize {
+                sim.step().unwrap();
+                // Spikes of step s - d: neuron spiked at time t == step.
+                let ind = ArrayD::from_shape_fn(IxDyn(&pre_dims), |ix| {
+                    let i = ix[0] * pre_dims[1] + ix[1];
+                    let hit = s >= d && times(i).iter().any(|&t| t >= 0.0 && t as usize + d == s);
+                    if hit {
+                        1.0f32
+                    } else {
+                        0.0
+                    }
+                });
+                let want = direct(
+                    &ind,
+                    &post_dims,
+                    &filter,
+                    bank,
+                    false,
+                    Padding::Value(0.0),
+                    None,
+                    Operation::Sum,
+                    &|w, r| w * r,
+                );
+                let out = sim.get(post, "last").unwrap();
+                assert_close(
+                    &out,
+                    &want.mapv(f64::from),
+                    1e-5,
+                    &format!("{b:?} {post_dims:?} step {s}"),
+                );
+                got.push(out);
+            }
+            runs.push(got);
+        }
+    }
+}
+
+#[test]
+fn spiking_convolution_refuses_what_it_cannot_do() {
+    let mut net = Network::new().dt(1.0);
+    let lif = cajal::models::if_curr_exp();
+    let a = net.population("a", [8, 8], &lif).unwrap();
+    let b = net.population("b", [8, 8], &lif).unwrap();
+    let r = net.population("r", [8, 8], &sum_neuron()).unwrap();
+    let f = ramp(&[3, 3], 40);
+    let msg = |e: cajal::Error| e.to_string();
+    assert!(
+        msg(net.convolution(a, r, "exc").connect_filter(&f).unwrap_err())
+            .contains("two rate-coded or two spiking")
+    );
+    assert!(msg(net
+        .convolution(a, b, "exc")
+        .padding(1.0)
+        .connect_filter(&f)
+        .unwrap_err())
+    .contains("padding"));
+    assert!(msg(net
+        .convolution(a, b, "exc")
+        .operation(Operation::Max)
+        .connect_filter(&f)
+        .unwrap_err())
+    .contains("operation"));
+    assert!(msg(net.pooling(a, b, "exc").connect_pooling(None).unwrap_err()).contains("pooling"));
+    assert!(msg(net.convolution(a, b, "foo").connect_filter(&f).unwrap_err()).contains("g_foo"));
+    assert!(net.projections().is_empty());
+    net.convolution(a, b, "exc").connect_filter(&f).unwrap();
+    common::validate_all(&net);
+}

@@ -43,6 +43,8 @@ pub(crate) enum ProjectionKind {
     Current { g: usize, r: usize },
     /// Convolution or pooling into `sum(target)` number `sum`.
     Conv { sum: usize },
+    /// Convolution between spiking populations into conductance slot `g`.
+    ConvSpike { g: usize },
 }
 
 /// What a projection does, or why neither engine can run it.
@@ -87,7 +89,11 @@ pub(crate) fn projection_kind(
             })
     };
     if pr.conv.is_some() {
-        return Ok(ProjectionKind::Conv { sum: sum_of()? });
+        return Ok(if pre_ir.spiking {
+            ProjectionKind::ConvSpike { g: g_of()? }
+        } else {
+            ProjectionKind::Conv { sum: sum_of()? }
+        });
     }
     if pr.inject {
         let r = pre_ir

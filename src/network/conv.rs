@@ -743,11 +743,12 @@ fn push(net: &mut Network, p: Parts) -> Result<ProjId> {
     let owner = format!("projection '{}'", p.name);
     let pre = net.pop(p.pre)?.clone();
     let post = net.pop(p.post)?.clone();
-    if pre.ir.spiking || post.ir.spiking {
+    let spiking = pre.ir.spiking;
+    if pre.ir.spiking != post.ir.spiking {
         return Err(Error::Unsupported {
             owner,
             message: format!(
-                "convolution and pooling run between rate-coded populations in this version ('{}' is {}, '{}' is {})",
+                "a convolution joins two rate-coded or two spiking populations ('{}' is {}, '{}' is {})",
                 pre.name,
                 if pre.ir.spiking { "spiking" } else { "rate-coded" },
                 post.name,
@@ -755,7 +756,36 @@ fn push(net: &mut Network, p: Parts) -> Result<ProjId> {
             ),
         });
     }
-    if !post.ir.targets.contains(&p.target) {
+    if spiking {
+        // Event-driven: a spike adds the weights of the taps that read it.
+        let w = &p.conv.window;
+        let why = if p.conv.pooling {
+            Some("pooling of spikes is not available; pool rates, or convolve spikes")
+        } else if p.operation != Operation::Sum || p.psp != "w * pre.r" {
+            Some("a spike adds the filter weights to the conductance: no psp or operation")
+        } else if w.padding != Padding::Value(0.0) {
+            Some("out-of-bounds taps read no spikes: padding must be 0")
+        } else if w.starts.is_some() {
+            Some("explicit subsampling centres are available between rate-coded populations only")
+        } else {
+            None
+        };
+        if let Some(m) = why {
+            return Err(Error::Unsupported {
+                owner,
+                message: format!("between spiking populations: {m}"),
+            });
+        }
+        if !post.ir.conductances.iter().any(|(t, _, _)| *t == p.target) {
+            return Err(Error::Connector {
+                projection: p.name.clone(),
+                message: format!(
+                    "population '{}' (model '{}') does not use the conductance g_{}: add it to its equations",
+                    post.name, post.ir.name, p.target
+                ),
+            });
+        }
+    } else if !post.ir.targets.contains(&p.target) {
         return Err(Error::Connector {
             projection: p.name.clone(),
             message: format!(
@@ -779,7 +809,8 @@ fn push(net: &mut Network, p: Parts) -> Result<ProjId> {
             "the psp of a convolution or pooling reads only w, pre-synaptic variables, constants and t (no random draws, no post-synaptic variables)",
         ));
     }
-    for r in &ir.pre_refs {
+    // A spiking convolution has no psp: only w.
+    for r in ir.pre_refs.iter().filter(|_| !spiking) {
         let slot = slot_of(&pre, r).map_err(|_| Error::Connector {
             projection: p.name.clone(),
             message: format!(

@@ -8,6 +8,7 @@ pub mod decode;
 pub mod neuron_update;
 pub mod rate_sum;
 pub mod record;
+pub mod spike_convolve;
 pub mod spike_propagate;
 pub mod vm;
 
@@ -45,8 +46,15 @@ fn deliver(
 ) {
     let uniform = pr.delays.len() <= 1;
     let object = PROJ_OBJECT | ((pr.index as u32) << 12);
-    let g_slot = match pr.kind {
-        ProjKind::Spike { g } => g,
+    let g_slot = match &pr.kind {
+        ProjKind::Spike { g } => *g,
+        ProjKind::ConvSpike { conv, .. } => {
+            for &d in &pr.delays {
+                let spikes = &pops[pr.pre].spike_hist[d as usize - 1];
+                spike_convolve::spike_convolve(&conv.conv, spikes, gv);
+            }
+            return;
+        }
         ProjKind::Rate { .. }
         | ProjKind::Decode { .. }
         | ProjKind::Current { .. }
@@ -138,6 +146,11 @@ enum ProjKind {
     Decode { sum: usize, scale: f32 },
     /// CurrentInjection: sets conductance slot `g` to the pre slot `r`.
     Current { g: usize, r: usize },
+    /// Convolution between spiking populations into conductance slot `g`.
+    ConvSpike {
+        g: usize,
+        conv: Arc<crate::network::conv::ConvProjection>,
+    },
     /// Convolution or pooling into `sums[target]`.
     Conv {
         sum: usize,
@@ -234,6 +247,10 @@ impl CpuEngine {
                 }
                 crate::engine::ProjectionKind::Spike { g } => ProjKind::Spike { g },
                 crate::engine::ProjectionKind::Current { g, r } => ProjKind::Current { g, r },
+                crate::engine::ProjectionKind::ConvSpike { g } => ProjKind::ConvSpike {
+                    g,
+                    conv: pr.conv.clone().expect("a convolution has its window"),
+                },
                 crate::engine::ProjectionKind::Conv { sum } => {
                     let conv = pr.conv.clone().expect("a convolution has its window");
                     let fast = pr.ir.psp_is_weighted_rate;
@@ -269,7 +286,9 @@ impl CpuEngine {
             let post_ref_slots = slots(&pr.ir.post_refs, post_ir);
             let ps = &mut pops[pre];
             match kind {
-                ProjKind::Spike { .. } => ps.hist_depth = ps.hist_depth.max(max_d),
+                ProjKind::Spike { .. } | ProjKind::ConvSpike { .. } => {
+                    ps.hist_depth = ps.hist_depth.max(max_d)
+                }
                 ProjKind::Rate { .. } | ProjKind::Conv { .. } if max_d > 1 => {
                     for &slot in &pre_ref_slots {
                         match ps.rate_hist.iter_mut().find(|(s, _)| *s == slot) {
@@ -320,7 +339,7 @@ impl CpuEngine {
         }
         let mut spike_groups: Vec<(usize, usize, Vec<usize>)> = Vec::new();
         for (i, p) in projs.iter().enumerate() {
-            if let ProjKind::Spike { g } = p.kind {
+            if let ProjKind::Spike { g } | ProjKind::ConvSpike { g, .. } = p.kind {
                 match spike_groups
                     .iter_mut()
                     .find(|(post, slot, _)| *post == p.post && *slot == g)
@@ -559,7 +578,7 @@ impl CpuEngine {
                     self.pops[pr.post].vars[*g] = gv;
                 }
                 // Spiking projections run below, grouped by the conductance they feed.
-                ProjKind::Spike { .. } => {}
+                ProjKind::Spike { .. } | ProjKind::ConvSpike { .. } => {}
             }
         }
         self.deliver_spikes(t, step32);

@@ -28,6 +28,7 @@ const SPIKE_PROPAGATE: &str = include_str!("../../../shaders/spike_propagate.wgs
 const RECORD: &str = include_str!("../../../shaders/record.wgsl");
 const DECODE: &str = include_str!("../../../shaders/decode.wgsl");
 const CONVOLVE: &str = include_str!("../../../shaders/convolve.wgsl");
+const SPIKE_CONVOLVE: &str = include_str!("../../../shaders/spike_convolve.wgsl");
 const CURRENT_INJECT: &str = include_str!("../../../shaders/current_inject.wgsl");
 
 /// Threads per workgroup of every kernel.
@@ -966,6 +967,110 @@ pub fn convolve(
     assemble(
         format!("convolve[projection '{name}']"),
         CONVOLVE,
+        &b,
+        &body,
+    )
+}
+
+/// `spike_convolve` of a convolution between spiking populations into
+/// conductance slot `g`, delivering the spikes of `delay` steps ago.
+pub fn spike_convolve(
+    name: &str,
+    conv: &crate::network::conv::Conv,
+    delay: u32,
+    ends: &Ends,
+    g: u32,
+    float_atomics: bool,
+) -> Kernel {
+    let w = &conv.window;
+    let taps = w.taps();
+    let pairs = taps * w.filters();
+    let n_pre = ends.pre.n;
+    let ring = ends.pre.ring;
+    let atomic_ty = if float_atomics { "f32" } else { "u32" };
+    let b = format!(
+        "@group(0) @binding(1) var<storage, read_write> post: array<atomic<{atomic_ty}>>;\n"
+    );
+    let go = ends.post.offset(g).unwrap_or(0);
+    let add = if float_atomics {
+        format!("atomicAdd(&post[{go}u + tgt], wv);")
+    } else {
+        format!(
+            "loop {{ let old = atomicLoad(&post[{go}u + tgt]); \
+             let r = atomicCompareExchangeWeak(&post[{go}u + tgt], old, bitcast<u32>(bitcast<f32>(old) + wv)); \
+             if (r.exchanged) {{ break; }} }}"
+        )
+    };
+    let mut body = String::new();
+    let _ = writeln!(
+        body,
+        "    let slot = (clk.ring + {ring}u - {delay}u) % {ring}u;"
+    );
+    let _ = writeln!(body, "    let count = pre_count[slot];");
+    let _ = writeln!(
+        body,
+        "    for (var n = group; n < count; n = n + groups) {{"
+    );
+    let _ = writeln!(body, "        var r = pre_list[slot * {n_pre}u + n];");
+    for (d, &size) in w.pre.iter().enumerate().rev() {
+        let _ = writeln!(
+            body,
+            "        let q{d} = i32(r % {size}u);\n        r = r / {size}u;"
+        );
+    }
+    let _ = writeln!(
+        body,
+        "        for (var e = lid; e < {pairs}u; e = e + 64u) {{"
+    );
+    let _ = writeln!(
+        body,
+        "            let f = e / {taps}u;\n            var tt = e % {taps}u;"
+    );
+    for (d, a) in w.axes.iter().enumerate().rev() {
+        let _ = writeln!(
+            body,
+            "            let k{d} = i32(tt % {k}u);\n            tt = tt / {k}u;",
+            k = a.kernel
+        );
+    }
+    let _ = writeln!(body, "            var ok = true;");
+    let mut p_of = vec![String::from("0u"); w.post.len()];
+    for (d, a) in w.axes.iter().enumerate() {
+        match a.post_dim {
+            Some(pd) => {
+                let _ = writeln!(
+                    body,
+                    "            let num{d} = q{d} - ({}i) - k{d};",
+                    a.offset
+                );
+                let _ = writeln!(
+                    body,
+                    "            if (num{d} < 0i || num{d} % {s}i != 0i || num{d} / {s}i >= {n}i) {{ ok = false; }}",
+                    s = a.stride,
+                    n = w.post[pd]
+                );
+                p_of[pd] = format!("u32(num{d} / {}i)", a.stride);
+            }
+            None => {
+                let _ = writeln!(body, "            if (k{d} != q{d}) {{ ok = false; }}");
+            }
+        }
+    }
+    if let Some(bd) = w.bank {
+        p_of[bd] = "f".into();
+    }
+    let mut rank = String::from("0u");
+    for (pd, &n) in w.post.iter().enumerate() {
+        rank = format!("({rank} * {n}u + {})", p_of[pd]);
+    }
+    let _ = writeln!(body, "            if (ok) {{");
+    let _ = writeln!(body, "                let tgt = {rank};");
+    let _ = writeln!(body, "                let wv = syn[e];");
+    let _ = writeln!(body, "                {add}");
+    body.push_str("            }\n        }\n    }\n");
+    assemble(
+        format!("spike_convolve[projection '{name}']"),
+        SPIKE_CONVOLVE,
         &b,
         &body,
     )

@@ -238,6 +238,7 @@ pub fn plan(net: &Network, float_atomics: bool) -> Result<Plan> {
                 }
             }
             ProjectionKind::Rate { .. } | ProjectionKind::Conv { .. } => {}
+            ProjectionKind::ConvSpike { .. } => pre.ring = pre.ring.max(max_d + 1),
             // The spikes of the previous step: `lastspk` to test them, the
             // ring so that a saved state keeps them.
             ProjectionKind::Decode { .. } => {
@@ -328,6 +329,32 @@ pub fn plan(net: &Network, float_atomics: bool) -> Result<Plan> {
                     perm: None,
                     spike: None,
                     uses_hist,
+                    window: None,
+                    inject: false,
+                });
+            }
+            ProjectionKind::ConvSpike { g } => {
+                let cp = pr.conv.as_ref().expect("a convolution has its window");
+                let kernel = codegen::spike_convolve(
+                    &pr.name,
+                    &cp.conv,
+                    cp.delay,
+                    &ends,
+                    g as u32,
+                    float_atomics,
+                );
+                projs.push(ProjPlan {
+                    kernel,
+                    layout,
+                    csr: vec![0],
+                    init_syn: cp.conv.weights.clone(),
+                    init_sparams,
+                    perm: None,
+                    spike: Some(SpikePlan {
+                        stores: false,
+                        reads_pre: false,
+                    }),
+                    uses_hist: false,
                     window: None,
                     inject: false,
                 });
