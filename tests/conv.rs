@@ -590,3 +590,225 @@ fn spiking_convolution_refuses_what_it_cannot_do() {
     net.convolution(a, b, "exc").connect_filter(&f).unwrap();
     common::validate_all(&net);
 }
+
+#[test]
+fn transpose_and_copy_of_convolutions_and_projections() {
+    // A: the original's pre (reads the transpose in fb), B: its post.
+    let a_model = Neuron::rate()
+        .parameters("r = 0.0")
+        .equations("fb = sum(fb)");
+    let b_model = Neuron::rate()
+        .parameters("r = 0.0")
+        .equations("x = sum(exc)");
+    for (pre_dims, post_dims, filter, bank) in [
+        (
+            vec![10usize, 10],
+            vec![10usize, 10],
+            ramp(&[3, 3], 51),
+            false,
+        ),
+        (vec![12, 12], vec![6, 6], ramp(&[4, 3], 52), false),
+        (vec![12, 12], vec![6, 6, 3], ramp(&[3, 3, 3], 53), true),
+        (vec![8, 8, 3], vec![8, 8], ramp(&[3, 3, 3], 54), false),
+    ] {
+        let b_rates = ramp(&post_dims, 55);
+        // Direct transpose: every (post p, tap k) that reads an in-bounds q
+        // adds w * r_p to q (the documented centres, as in `direct`).
+        let mut want = ArrayD::<f32>::zeros(IxDyn(&pre_dims));
+        let nd = pre_dims.len();
+        let fshape: Vec<usize> = if bank {
+            filter.shape()[1..].to_vec()
+        } else {
+            filter.shape().to_vec()
+        };
+        let spatial = if bank {
+            post_dims.len() - 1
+        } else {
+            post_dims.len()
+        };
+        let spans = spatial + 1 == nd;
+        // Accumulate per q in the order the engines do: filters, then taps.
+        let mut contributions: Vec<Vec<(usize, usize, f32)>> = vec![Vec::new(); want.len()];
+        for (prank, (p, &rp)) in b_rates.indexed_iter().enumerate() {
+            let _ = prank;
+            let p = p.slice().to_vec();
+            let f = if bank { p[post_dims.len() - 1] } else { 0 };
+            let taps: usize = fshape.iter().product();
+            for t in 0..taps {
+                let mut k = vec![0usize; nd];
+                let mut r = t;
+                for d in (0..nd).rev() {
+                    k[d] = r % fshape[d];
+                    r /= fshape[d];
+                }
+                let mut q = vec![0i64; nd];
+                for d in 0..nd {
+                    q[d] = if spans && d == nd - 1 {
+                        k[d] as i64
+                    } else {
+                        let c = if pre_dims[d] == post_dims[d] {
+                            p[d] as i64
+                        } else {
+                            let s = (pre_dims[d] / post_dims[d]) as i64;
+                            (s - 1) / 2 + s * p[d] as i64
+                        };
+                        c + k[d] as i64 - (fshape[d] / 2) as i64
+                    };
+                }
+                if q.iter()
+                    .zip(&pre_dims)
+                    .all(|(&x, &n)| x >= 0 && x < n as i64)
+                {
+                    let qr = q
+                        .iter()
+                        .zip(&pre_dims)
+                        .fold(0usize, |a, (&x, &n)| a * n + x as usize);
+                    let mut widx = vec![];
+                    if bank {
+                        widx.push(f);
+                    }
+                    widx.extend(&k);
+                    contributions[qr].push((f, t, filter[IxDyn(&widx)] * rp));
+                }
+            }
+        }
+        for (w, c) in want.iter_mut().zip(contributions.iter_mut()) {
+            c.sort_by_key(|&(f, t, _)| (f, t));
+            *w = c.iter().fold(0.0f32, |acc, &(_, _, v)| acc + v);
+        }
+        for b in backends() {
+            let mut net = Network::new().dt(1.0);
+            let a = net.population("a", pre_dims.as_slice(), &a_model).unwrap();
+            let bp = net.population("b", post_dims.as_slice(), &b_model).unwrap();
+            net.set(bp, "r", b_rates.clone()).unwrap();
+            let c = net.convolution(a, bp, "exc");
+            let fwd = if bank {
+                c.connect_filters(&filter)
+            } else {
+                c.connect_filter(&filter)
+            }
+            .unwrap();
+            net.transpose(fwd, "fb").unwrap();
+            // A copy between two other populations computes what the original does.
+            let a2 = net.population("a2", pre_dims.as_slice(), &a_model).unwrap();
+            let b2 = net
+                .population("b2", post_dims.as_slice(), &b_model)
+                .unwrap();
+            let a_rates = ramp(&pre_dims, 56);
+            net.set(a, "r", a_rates.clone()).unwrap();
+            net.set(a2, "r", a_rates.clone()).unwrap();
+            net.copy(fwd, a2, b2, "exc").unwrap();
+            let mut sim = net.compile(b).unwrap();
+            sim.step().unwrap();
+            let fb = sim.get(a, "fb").unwrap();
+            assert_close(
+                &fb,
+                &want.mapv(f64::from),
+                1e-5,
+                &format!("{b:?} transpose {pre_dims:?} -> {post_dims:?}"),
+            );
+            assert_eq!(
+                sim.get(b2, "x").unwrap(),
+                sim.get(bp, "x").unwrap(),
+                "{b:?} copy"
+            );
+        }
+    }
+    // A projection with a synapse list: transposed and copied synapse by synapse.
+    for b in backends() {
+        let mut net = Network::new().dt(1.0);
+        let a_model = Neuron::rate()
+            .parameters("r = 0.0")
+            .equations("fb = sum(fb)");
+        let b_model = Neuron::rate()
+            .parameters("r = 0.0")
+            .equations("x = sum(exc)");
+        let a = net.population("a", 4, &a_model).unwrap();
+        let bp = net.population("b", 3, &b_model).unwrap();
+        let nan = f32::NAN;
+        let m = ndarray::array![
+            [1.0f32, nan, 2.0, nan],
+            [nan, 3.0, nan, 4.0],
+            [5.0, 6.0, nan, nan]
+        ];
+        let fwd = net
+            .projection(a, bp, "exc")
+            .connect_from_matrix(m, Delays::none())
+            .unwrap();
+        net.transpose(fwd, "fb").unwrap();
+        let a2 = net.population("a2", 4, &a_model).unwrap();
+        let b2 = net.population("b2", 3, &b_model).unwrap();
+        net.copy(fwd, a2, b2, "exc").unwrap();
+        for (p, v) in [
+            (a, vec![1.0f32, 2.0, 3.0, 4.0]),
+            (a2, vec![1.0, 2.0, 3.0, 4.0]),
+        ] {
+            net.set(p, "r", v).unwrap();
+        }
+        net.set(bp, "r", vec![10.0f32, 100.0, 1000.0]).unwrap();
+        let mut sim = net.compile(b).unwrap();
+        sim.step().unwrap();
+        // fb_j = sum_i m[i][j] r_b[i].
+        assert_eq!(
+            sim.get(a, "fb").unwrap().as_slice().unwrap(),
+            &[5010.0, 6300.0, 20.0, 400.0],
+            "{b:?}"
+        );
+        assert_eq!(
+            sim.get(b2, "x").unwrap().as_slice().unwrap(),
+            &[7.0, 22.0, 17.0],
+            "{b:?}"
+        );
+    }
+    // What a transpose or a copy refuses.
+    let mut net = Network::new().dt(1.0);
+    let a = net
+        .population(
+            "a",
+            [8, 8],
+            &Neuron::rate()
+                .parameters("r = 0.0")
+                .equations("fb = sum(fb)"),
+        )
+        .unwrap();
+    let bp = net
+        .population(
+            "b",
+            [4, 4],
+            &Neuron::rate()
+                .parameters("r = 0.0")
+                .equations("x = sum(exc)"),
+        )
+        .unwrap();
+    let pool = net.pooling(a, bp, "exc").connect_pooling(None).unwrap();
+    assert!(net
+        .transpose(pool, "fb")
+        .unwrap_err()
+        .to_string()
+        .contains("pooling"));
+    let c = net
+        .convolution(a, bp, "exc")
+        .name("border")
+        .padding(Padding::Border)
+        .connect_filter(&ramp(&[3, 3], 57))
+        .unwrap();
+    assert!(net
+        .transpose(c, "fb")
+        .unwrap_err()
+        .to_string()
+        .contains("border"));
+    let other = net
+        .population(
+            "other",
+            [5, 5],
+            &Neuron::rate()
+                .parameters("r = 0.0")
+                .equations("x = sum(exc)"),
+        )
+        .unwrap();
+    assert!(net
+        .copy(c, a, other, "exc")
+        .unwrap_err()
+        .to_string()
+        .contains("shaped like"));
+}

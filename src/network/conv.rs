@@ -851,6 +851,7 @@ fn push(net: &mut Network, p: Parts) -> Result<ProjId> {
         conv: Some(Arc::new(ConvProjection {
             conv: p.conv,
             delay,
+            transposed: false,
         })),
     });
     Ok(ProjId(net.projs.len() - 1))
@@ -863,4 +864,182 @@ pub struct ConvProjection {
     pub conv: Conv,
     /// Uniform delay in steps (at least 1).
     pub delay: u32,
+    /// ANNarchy's Transpose of the convolution `conv` (pre and post
+    /// swapped, `w * pre.r` summed).
+    pub transposed: bool,
+}
+
+impl Network {
+    /// ANNarchy's `Transpose(proj, target)`: a projection from `proj`'s
+    /// post-synaptic population back to its pre-synaptic one through the
+    /// same weights, transposed, with the default psp `w * pre.r` summed.
+    /// For a convolution this is the transposed convolution (each pre
+    /// neuron of the original sums over the post neurons whose windows read
+    /// it, weighted by the tap that reads it; nothing stored per synapse).
+    /// Weights are those of `proj` when the transpose is built.
+    ///
+    /// ```
+    /// # use cajal::prelude::*;
+    /// use ndarray::array;
+    /// let mut net = Network::new().dt(1.0);
+    /// let sum = Neuron::rate().equations("r = sum(exc) + sum(fb)");
+    /// let a = net.population("a", [8, 8], &sum)?;
+    /// let b = net.population("b", [4, 4], &sum)?;
+    /// let fwd = net.convolution(a, b, "exc").connect_filter(&array![[1.0f32, 2.0], [3.0, 4.0]].into_dyn())?;
+    /// net.transpose(fwd, "fb")?;
+    /// # Ok::<(), cajal::Error>(())
+    /// ```
+    pub fn transpose(&mut self, proj: ProjId, target: &str) -> Result<ProjId> {
+        let orig = self.proj(proj)?.clone();
+        let name = format!("transpose of '{}'", orig.name);
+        let owner = format!("projection '{name}'");
+        let (pre, post) = (self.pop(orig.post)?.clone(), self.pop(orig.pre)?.clone());
+        if pre.ir.spiking || post.ir.spiking {
+            return Err(Error::Unsupported {
+                owner,
+                message: "a Transpose reverses a rate-coded projection".into(),
+            });
+        }
+        let Some(cp) = &orig.conv else {
+            // A projection with a synapse list: the same synapses, reversed.
+            let s = &orig.synapses;
+            let w = orig.values[orig.ir.slot("w").unwrap_or(0) as usize].clone();
+            let w = if w.len() == s.len() {
+                w
+            } else {
+                vec![w[0]; s.len()]
+            };
+            let delays: Vec<f64> = s.delay.iter().map(|&d| f64::from(d) * self.dt).collect();
+            return self
+                .projection(orig.post, orig.pre, target)
+                .name(&name)
+                .connect_from_sparse(s.pre.clone(), s.post.clone(), w, Some(delays));
+        };
+        let why = if cp.conv.pooling {
+            Some("a pooling has no weights to transpose")
+        } else if cp.transposed {
+            Some("it is already a transpose")
+        } else if orig.operation != Operation::Sum {
+            Some("only a summing convolution has a transpose")
+        } else if cp.conv.window.padding == Padding::Border {
+            Some("border padding reads edge neurons through several taps: no transpose")
+        } else if cp.conv.window.starts.is_some() {
+            Some("explicit subsampling centres have no transpose in this version")
+        } else {
+            None
+        };
+        if let Some(m) = why {
+            return Err(Error::Unsupported {
+                owner,
+                message: format!("cannot transpose '{}': {m}", orig.name),
+            });
+        }
+        let (_, _, _) = names(self, orig.post, orig.pre, target, Some(name.clone()))?;
+        if !post.ir.targets.iter().any(|t| t == target) {
+            return Err(Error::Connector {
+                projection: name,
+                message: format!(
+                    "population '{}' (model '{}') does not read sum({target}) in its equations",
+                    post.name, post.ir.name
+                ),
+            });
+        }
+        let model = Synapse::new().name("transpose");
+        let ir = analyse_synapse(&model, &self.constants)?;
+        slot_of(&pre, "r").map_err(|_| Error::Connector {
+            projection: name.clone(),
+            message: format!(
+                "the transpose reads pre.r but population '{}' has no 'r'",
+                pre.name
+            ),
+        })?;
+        self.projs.push(Projection {
+            name,
+            pre: orig.post,
+            post: orig.pre,
+            target: target.to_string(),
+            ir: Arc::new(ir),
+            operation: Operation::Sum,
+            synapses: SynapseList::default(),
+            values: vec![Vec::new()],
+            connector: format!("transpose of {}", orig.connector),
+            model,
+            window: None,
+            inject: false,
+            conv: Some(Arc::new(ConvProjection {
+                conv: cp.conv.clone(),
+                delay: 1,
+                transposed: true,
+            })),
+        });
+        Ok(ProjId(self.projs.len() - 1))
+    }
+
+    /// ANNarchy's `Copy(pre, post, target).connect_copy(proj)`: a new
+    /// projection between populations shaped like `proj`'s, with `proj`'s
+    /// connectivity, weights (as they are now), delays, psp and operation.
+    /// (ANNarchy's Copy takes its own psp and operation; here they are the
+    /// original's.)
+    pub fn copy(&mut self, proj: ProjId, pre: PopId, post: PopId, target: &str) -> Result<ProjId> {
+        let orig = self.proj(proj)?.clone();
+        let (a, b) = (self.pop(pre)?.clone(), self.pop(post)?.clone());
+        let (oa, ob) = (self.pop(orig.pre)?.clone(), self.pop(orig.post)?.clone());
+        if a.geometry != oa.geometry || b.geometry != ob.geometry {
+            return Err(Error::Shape {
+                owner: format!("copy of projection '{}'", orig.name),
+                message: format!(
+                    "a copy joins populations shaped like the original's: {:?} -> {:?}, got {:?} -> {:?}",
+                    oa.geometry.dims(),
+                    ob.geometry.dims(),
+                    a.geometry.dims(),
+                    b.geometry.dims()
+                ),
+            });
+        }
+        match &orig.conv {
+            Some(cp) if !cp.transposed => {
+                let (name, pre, post) = names(self, pre, post, target, None)?;
+                let psp = if orig.model.psp.trim().is_empty() {
+                    "w * pre.r".to_string()
+                } else {
+                    orig.model.psp.clone()
+                };
+                push(
+                    self,
+                    Parts {
+                        name,
+                        pre,
+                        post,
+                        target: target.to_string(),
+                        psp,
+                        operation: orig.operation,
+                        delay_ms: f64::from(cp.delay) * self.dt,
+                        conv: cp.conv.clone(),
+                        connector: format!("copy of {}", orig.connector),
+                    },
+                )
+            }
+            Some(_) => Err(Error::Unsupported {
+                owner: format!("copy of projection '{}'", orig.name),
+                message: "copy the original projection and transpose the copy".into(),
+            }),
+            None if orig.window.is_some() || orig.inject => Err(Error::Unsupported {
+                owner: format!("copy of projection '{}'", orig.name),
+                message: "a DecodingProjection or CurrentInjection is not copied".into(),
+            }),
+            None => {
+                let s = &orig.synapses;
+                let w = orig.values[orig.ir.slot("w").unwrap_or(0) as usize].clone();
+                let w = if w.len() == s.len() {
+                    w
+                } else {
+                    vec![w[0]; s.len()]
+                };
+                let delays: Vec<f64> = s.delay.iter().map(|&d| f64::from(d) * self.dt).collect();
+                self.projection(pre, post, target)
+                    .synapse(&orig.model)
+                    .connect_from_sparse(s.post.clone(), s.pre.clone(), w, Some(delays))
+            }
+        }
+    }
 }

@@ -101,3 +101,30 @@ pub fn convolve(
         out.iter_mut().for_each(|o| *o /= k);
     }
 }
+
+/// ANNarchy's Transpose of a convolution: each neuron of the original's
+/// pre (`out`, overwritten) sums `w * r` over the (filter, tap) pairs
+/// through which the original's post neurons (`r`) read it, filters then
+/// taps in order (CPU twin of `convolve_transposed`).
+pub fn convolve_transposed(conv: &Conv, r: &[f32], out: &mut [f32]) {
+    let w = &conv.window;
+    let taps = w.taps();
+    let tap_coords: Vec<Vec<usize>> = (0..taps).map(|t| w.tap(t)).collect();
+    let mut q = vec![0i64; w.pre.len()];
+    for (rank, o) in out.iter_mut().enumerate() {
+        let mut x = rank;
+        for d in (0..w.pre.len()).rev() {
+            q[d] = (x % w.pre[d]) as i64;
+            x /= w.pre[d];
+        }
+        let mut acc = 0.0f32;
+        for f in 0..w.filters() {
+            for (t, k) in tap_coords.iter().enumerate() {
+                if let Some(p) = super::spike_convolve::target(conv, &q, k, f) {
+                    acc += conv.weights[f * taps + t] * r[p];
+                }
+            }
+        }
+        *o = acc;
+    }
+}

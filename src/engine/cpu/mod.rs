@@ -567,7 +567,19 @@ impl CpuEngine {
                             }
                         })
                         .collect();
-                    convolve::convolve(&conv.conv, &vals, psp.as_ref(), pr.op, t, dt, &mut pr.out);
+                    if conv.transposed {
+                        convolve::convolve_transposed(&conv.conv, vals[0], &mut pr.out);
+                    } else {
+                        convolve::convolve(
+                            &conv.conv,
+                            &vals,
+                            psp.as_ref(),
+                            pr.op,
+                            t,
+                            dt,
+                            &mut pr.out,
+                        );
+                    }
                     let target = &mut self.pops[pr.post].sums[*sum];
                     target.iter_mut().zip(&pr.out).for_each(|(s, o)| *s += o);
                 }

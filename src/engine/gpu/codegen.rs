@@ -972,6 +972,107 @@ pub fn convolve(
     )
 }
 
+/// WGSL finding the post neuron whose window reads pre coordinates
+/// `q{d}` (i32) at tap `k{d}` (i32) of filter `f`: sets `ok` and, when
+/// true, `tgt` (CPU twin: `cpu::spike_convolve::target`).
+fn window_target(w: &crate::network::conv::Window, ind: &str) -> String {
+    let mut body = String::new();
+    let _ = writeln!(body, "{ind}var ok = true;");
+    let mut p_of = vec![String::from("0u"); w.post.len()];
+    for (d, a) in w.axes.iter().enumerate() {
+        match a.post_dim {
+            Some(pd) => {
+                let _ = writeln!(body, "{ind}let num{d} = q{d} - ({}i) - k{d};", a.offset);
+                let _ = writeln!(
+                    body,
+                    "{ind}if (num{d} < 0i || num{d} % {s}i != 0i || num{d} / {s}i >= {n}i) {{ ok = false; }}",
+                    s = a.stride,
+                    n = w.post[pd]
+                );
+                p_of[pd] = format!("u32(max(num{d}, 0i) / {}i)", a.stride);
+            }
+            None => {
+                let _ = writeln!(body, "{ind}if (k{d} != q{d}) {{ ok = false; }}");
+            }
+        }
+    }
+    if let Some(bd) = w.bank {
+        p_of[bd] = "f".into();
+    }
+    let mut rank = String::from("0u");
+    for (pd, &n) in w.post.iter().enumerate() {
+        rank = format!("({rank} * {n}u + {})", p_of[pd]);
+    }
+    let _ = writeln!(body, "{ind}let tgt = {rank};");
+    body
+}
+
+/// WGSL of the coordinates `{name}{d}` (converted with `ty`) of the
+/// row-major `rank` (a u32 expression) in `dims`.
+fn coords(dims: &[usize], rank: &str, name: &str, ty: &str, ind: &str) -> String {
+    let mut body = format!("{ind}var {name}r = {rank};\n");
+    for (d, &n) in dims.iter().enumerate().rev() {
+        let _ = writeln!(
+            body,
+            "{ind}let {name}{d} = {ty}({name}r % {n}u);\n{ind}{name}r = {name}r / {n}u;"
+        );
+    }
+    body
+}
+
+/// `convolve_transposed`: ANNarchy's Transpose of a convolution: each
+/// neuron of the original's pre (the post here) sums `w * r` over the
+/// (filter, tap) pairs through which the original's post neurons read it
+/// (CPU twin: `cpu::convolve::convolve_transposed`).
+pub fn convolve_transposed(
+    name: &str,
+    conv: &crate::network::conv::Conv,
+    ends: &Ends,
+    sum: u32,
+) -> Kernel {
+    let w = &conv.window;
+    let taps = w.taps();
+    let pairs = taps * w.filters();
+    let mut b = String::new();
+    let pre_buf = if ends.same { "post" } else { "pstate" };
+    if !ends.same {
+        b.push_str("@group(0) @binding(5) var<storage, read> pstate: array<f32>;\n");
+    }
+    let r_off = ends
+        .pre
+        .offset(ends.pre_slots.first().copied().unwrap_or(0))
+        .unwrap_or(0);
+    let kernel: Vec<usize> = w.axes.iter().map(|a| a.kernel).collect();
+    let mut body = String::new();
+    let _ = writeln!(body, "    if (i >= {}u) {{ return; }}", ends.post.n);
+    // The post here is the original's pre: q are its coordinates.
+    body.push_str(&coords(&w.pre, "i", "q", "i32", "    "));
+    let _ = writeln!(body, "    var acc = 0.0f;");
+    let _ = writeln!(body, "    for (var e = 0u; e < {pairs}u; e = e + 1u) {{");
+    let _ = writeln!(body, "        let f = e / {taps}u;");
+    body.push_str(&coords(
+        &kernel,
+        &format!("e % {taps}u"),
+        "k",
+        "i32",
+        "        ",
+    ));
+    body.push_str(&window_target(w, "        "));
+    let _ = writeln!(
+        body,
+        "        if (ok) {{ acc = cj_keep(acc + cj_keep(syn[e] * {pre_buf}[{r_off}u + tgt])); }}"
+    );
+    body.push_str("    }\n");
+    let so = ends.post.sum_offset(sum);
+    let _ = writeln!(body, "    post[{so}u + i] = post[{so}u + i] + acc;");
+    assemble(
+        format!("convolve_transposed[projection '{name}']"),
+        CONVOLVE,
+        &b,
+        &body,
+    )
+}
+
 /// `spike_convolve` of a convolution between spiking populations into
 /// conductance slot `g`, delivering the spikes of `delay` steps ago.
 pub fn spike_convolve(
@@ -993,14 +1094,15 @@ pub fn spike_convolve(
     );
     let go = ends.post.offset(g).unwrap_or(0);
     let add = if float_atomics {
-        format!("atomicAdd(&post[{go}u + tgt], wv);")
+        format!("atomicAdd(&post[{go}u + tgt], syn[e]);")
     } else {
         format!(
             "loop {{ let old = atomicLoad(&post[{go}u + tgt]); \
-             let r = atomicCompareExchangeWeak(&post[{go}u + tgt], old, bitcast<u32>(bitcast<f32>(old) + wv)); \
+             let r = atomicCompareExchangeWeak(&post[{go}u + tgt], old, bitcast<u32>(bitcast<f32>(old) + syn[e])); \
              if (r.exchanged) {{ break; }} }}"
         )
     };
+    let kernel: Vec<usize> = w.axes.iter().map(|a| a.kernel).collect();
     let mut body = String::new();
     let _ = writeln!(
         body,
@@ -1011,63 +1113,28 @@ pub fn spike_convolve(
         body,
         "    for (var n = group; n < count; n = n + groups) {{"
     );
-    let _ = writeln!(body, "        var r = pre_list[slot * {n_pre}u + n];");
-    for (d, &size) in w.pre.iter().enumerate().rev() {
-        let _ = writeln!(
-            body,
-            "        let q{d} = i32(r % {size}u);\n        r = r / {size}u;"
-        );
-    }
+    body.push_str(&coords(
+        &w.pre,
+        &format!("pre_list[slot * {n_pre}u + n]"),
+        "q",
+        "i32",
+        "        ",
+    ));
     let _ = writeln!(
         body,
         "        for (var e = lid; e < {pairs}u; e = e + 64u) {{"
     );
-    let _ = writeln!(
-        body,
-        "            let f = e / {taps}u;\n            var tt = e % {taps}u;"
-    );
-    for (d, a) in w.axes.iter().enumerate().rev() {
-        let _ = writeln!(
-            body,
-            "            let k{d} = i32(tt % {k}u);\n            tt = tt / {k}u;",
-            k = a.kernel
-        );
-    }
-    let _ = writeln!(body, "            var ok = true;");
-    let mut p_of = vec![String::from("0u"); w.post.len()];
-    for (d, a) in w.axes.iter().enumerate() {
-        match a.post_dim {
-            Some(pd) => {
-                let _ = writeln!(
-                    body,
-                    "            let num{d} = q{d} - ({}i) - k{d};",
-                    a.offset
-                );
-                let _ = writeln!(
-                    body,
-                    "            if (num{d} < 0i || num{d} % {s}i != 0i || num{d} / {s}i >= {n}i) {{ ok = false; }}",
-                    s = a.stride,
-                    n = w.post[pd]
-                );
-                p_of[pd] = format!("u32(num{d} / {}i)", a.stride);
-            }
-            None => {
-                let _ = writeln!(body, "            if (k{d} != q{d}) {{ ok = false; }}");
-            }
-        }
-    }
-    if let Some(bd) = w.bank {
-        p_of[bd] = "f".into();
-    }
-    let mut rank = String::from("0u");
-    for (pd, &n) in w.post.iter().enumerate() {
-        rank = format!("({rank} * {n}u + {})", p_of[pd]);
-    }
-    let _ = writeln!(body, "            if (ok) {{");
-    let _ = writeln!(body, "                let tgt = {rank};");
-    let _ = writeln!(body, "                let wv = syn[e];");
-    let _ = writeln!(body, "                {add}");
-    body.push_str("            }\n        }\n    }\n");
+    let _ = writeln!(body, "            let f = e / {taps}u;");
+    body.push_str(&coords(
+        &kernel,
+        &format!("e % {taps}u"),
+        "k",
+        "i32",
+        "            ",
+    ));
+    body.push_str(&window_target(w, "            "));
+    let _ = writeln!(body, "            if (ok) {{ {add} }}");
+    body.push_str("        }\n    }\n");
     assemble(
         format!("spike_convolve[projection '{name}']"),
         SPIKE_CONVOLVE,

@@ -365,16 +365,20 @@ pub fn plan(net: &Network, float_atomics: bool) -> Result<Plan> {
                     Some(st) => st.iter().map(|&x| x as u32).collect(),
                     None => vec![0],
                 };
-                let kernel = codegen::convolve(
-                    &pr.name,
-                    &pr.ir,
-                    pr.operation,
-                    &cp.conv,
-                    cp.delay,
-                    &ends,
-                    sum as u32,
-                    dt,
-                );
+                let kernel = if cp.transposed {
+                    codegen::convolve_transposed(&pr.name, &cp.conv, &ends, sum as u32)
+                } else {
+                    codegen::convolve(
+                        &pr.name,
+                        &pr.ir,
+                        pr.operation,
+                        &cp.conv,
+                        cp.delay,
+                        &ends,
+                        sum as u32,
+                        dt,
+                    )
+                };
                 projs.push(ProjPlan {
                     kernel,
                     layout,
