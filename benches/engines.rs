@@ -79,5 +79,11 @@ fn build(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group!(benches, lif, coba, build);
+// No HTML plots: cajal's `plot` feature turns on plotters' ab_glyph text,
+// which then needs a font registered, and criterion's plots register none.
+criterion_group! {
+    name = benches;
+    config = Criterion::default().without_plots();
+    targets = lif, coba, build
+}
 criterion_main!(benches);

@@ -14,6 +14,7 @@ pub mod lang;
 pub mod models;
 pub mod network;
 pub mod networks;
+pub mod plot;
 pub mod random;
 
 pub use engine::gpu::{devices, DeviceInfo, GpuOptions};
@@ -25,6 +26,7 @@ pub mod prelude {
     pub use crate::engine::gpu::GpuOptions;
     pub use crate::engine::{Backend, CallbackId, Simulation, Value};
     pub use crate::error::{Error, Result};
+    pub use crate::network::conv::Padding;
     pub use crate::network::geometry::{Geometry, IntoGeometry};
     pub use crate::network::model::{Neuron, NeuronKind, Operation, Synapse};
     pub use crate::network::{MonitorId, Network, PopId, ProjId};

@@ -109,9 +109,21 @@ pub struct Hybrid {
 /// # Ok::<(), cajal::Error>(())
 /// ```
 pub fn hybrid(n: usize, seed: u64) -> Result<(Network, Hybrid)> {
+    hybrid_dt(n, 0.1, seed)
+}
+
+/// [`hybrid`] with another time step (ms).
+///
+/// ```
+/// let (net, h) = cajal::networks::hybrid_dt(20, 0.05, 1)?;
+/// assert_eq!(net.time_step(), 0.05);
+/// # Ok::<(), cajal::Error>(())
+/// ```
+pub fn hybrid_dt(n: usize, dt: f64, seed: u64) -> Result<(Network, Hybrid)> {
     use crate::connect::Lil;
     use crate::models::inputs::Rates;
-    let mut net = Network::new().dt(0.1).seed(seed);
+    check_dt("hybrid", dt)?;
+    let mut net = Network::new().dt(dt).seed(seed);
     let input = net.population(
         "input",
         1,
@@ -161,4 +173,560 @@ pub fn decoding_error(r: &ndarray::Array2<f32>, level: f32) -> Vec<f64> {
                 / f64::from(level)
         })
         .collect()
+}
+
+fn check_dt(owner: &str, dt: f64) -> Result<()> {
+    if dt.is_finite() && dt > 0.0 {
+        Ok(())
+    } else {
+        Err(crate::Error::invalid(
+            owner,
+            format!("dt must be a positive number of ms, got {dt}"),
+        ))
+    }
+}
+
+/// An expression counting the events of a Poisson process with mean `lambda`
+/// per step, from one uniform draw `u` in [0, 1): the inverse of the Poisson
+/// cumulative distribution, `sum_k [u > F(k)]`, exact up to a tail below
+/// 1e-9 (for `lambda` above 30, a normal approximation rounded to whole
+/// events). The draw must be a variable of its own so that every term sees
+/// the same value.
+fn poisson_count(u: &str, lambda: f64) -> String {
+    if lambda <= 0.0 {
+        return "0.0".into();
+    }
+    if lambda > 30.0 {
+        return format!(
+            "max(0.0, round({lambda} + {} * Normal(0.0, 1.0)))",
+            lambda.sqrt()
+        );
+    }
+    let mut p = (-lambda).exp();
+    let mut cdf = p;
+    let mut terms = Vec::new();
+    let mut k = 0.0;
+    while 1.0 - cdf > 1e-9 {
+        terms.push(format!("ite({u} > {cdf:.10}, 1.0, 0.0)"));
+        k += 1.0;
+        p *= lambda / k;
+        cdf += p;
+    }
+    terms.join(" + ")
+}
+
+/// The populations of [`izhikevich`].
+#[derive(Debug, Clone, Copy)]
+pub struct Izhikevich {
+    /// The 800 excitatory (regular spiking to chattering) neurons.
+    pub exc: PopId,
+    /// The 200 inhibitory (fast spiking to low-threshold spiking) neurons.
+    pub inh: PopId,
+}
+
+/// The pulse-coupled network of Izhikevich (2003), "Simple model of spiking
+/// neurons", IEEE Trans. Neural Netw. 14(6), Fig. 3, as the paper's MATLAB
+/// code (`net.m`) simulates it: `n_exc` excitatory and `n_inh` inhibitory
+/// neurons (800 and 200 in the paper), all to all (self-connections
+/// included), weights `0.5 U(0,1)` from excitatory and `-U(0,1)` from
+/// inhibitory neurons; with `r ~ U(0,1)` per neuron, excitatory
+/// `a = 0.02, b = 0.2, c = -65 + 15 r^2, d = 8 - 6 r^2`, inhibitory
+/// `a = 0.02 + 0.08 r, b = 0.25 - 0.05 r, c = -65, d = 2`; thalamic input
+/// `5 N(0,1)` (excitatory) or `2 N(0,1)` (inhibitory) drawn every step;
+/// `v(0) = -65`, `u(0) = b v(0)`.
+///
+/// dt = 1 ms, and each step integrates `v` in two half steps of 0.5 ms and
+/// `u` in one step of 1 ms, exactly as `net.m` does (the spike condition is
+/// `v >= 30`, then `v = c`, `u += d`). The network fires in alpha and gamma
+/// rhythms.
+///
+/// ```
+/// let (net, p) = cajal::networks::izhikevich(80, 20, 1)?;
+/// assert_eq!(net.pop(p.exc)?.size(), 80);
+/// # Ok::<(), cajal::Error>(())
+/// ```
+pub fn izhikevich(n_exc: usize, n_inh: usize, seed: u64) -> Result<(Network, Izhikevich)> {
+    use rand::{Rng, SeedableRng};
+    let neuron = Neuron::spiking()
+        .name("Izhikevich2003")
+        .parameters(
+            "a = 0.02
+             b = 0.2
+             c = -65.0
+             d = 8.0
+             noise = 5.0 : population",
+        )
+        .equations(
+            "I = g_exc - g_inh + noise * Normal(0.0, 1.0)
+             v = v + 0.5 * (0.04 * v^2 + 5.0 * v + 140.0 - u + I) : init = -65.0
+             v = v + 0.5 * (0.04 * v^2 + 5.0 * v + 140.0 - u + I)
+             u = u + a * (b * v - u) : init = -13.0",
+        )
+        .spike("v >= 30.0")
+        .reset("v = c\nu += d");
+    let mut net = Network::new().dt(1.0).seed(seed);
+    let exc = net.population("exc", n_exc, &neuron)?;
+    let inh = net.population("inh", n_inh, &neuron)?;
+    // The per-neuron parameters, from the network's seed.
+    let mut rng = rand::rngs::StdRng::seed_from_u64(seed ^ 0x1a2b_3c4d_2003);
+    let re: Vec<f32> = (0..n_exc).map(|_| rng.random::<f32>()).collect();
+    let ri: Vec<f32> = (0..n_inh).map(|_| rng.random::<f32>()).collect();
+    net.set(
+        exc,
+        "c",
+        re.iter()
+            .map(|r| -65.0 + 15.0 * r * r)
+            .collect::<Vec<f32>>(),
+    )?;
+    net.set(
+        exc,
+        "d",
+        re.iter().map(|r| 8.0 - 6.0 * r * r).collect::<Vec<f32>>(),
+    )?;
+    net.set(exc, "u", -65.0f32 * 0.2)?;
+    let a: Vec<f32> = ri.iter().map(|r| 0.02 + 0.08 * r).collect();
+    let b: Vec<f32> = ri.iter().map(|r| 0.25 - 0.05 * r).collect();
+    net.set(inh, "u", b.iter().map(|b| -65.0 * b).collect::<Vec<f32>>())?;
+    net.set(inh, "a", a)?;
+    net.set(inh, "b", b)?;
+    net.set(inh, "c", -65.0f32)?;
+    net.set(inh, "d", 2.0f32)?;
+    net.set(inh, "noise", 2.0f32)?;
+    for (pre, target, w) in [(exc, "exc", 0.5), (inh, "inh", 1.0)] {
+        for post in [exc, inh] {
+            net.projection(pre, post, target)
+                .allow_self_connections(true)
+                .connect_all_to_all(Weights::random(Dist::uniform(0.0, w)))?;
+        }
+    }
+    Ok((net, Izhikevich { exc, inh }))
+}
+
+/// The dynamical states of [`brunel`]'s model A, as Brunel (2000) shows them
+/// in Fig. 8.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BrunelState {
+    /// Synchronous regular (Fig. 8A): g = 3, nu_ext / nu_thr = 2.
+    SynchronousRegular,
+    /// Synchronous irregular with a fast global oscillation (Fig. 8B):
+    /// g = 6, nu_ext / nu_thr = 4.
+    SynchronousIrregularFast,
+    /// Asynchronous irregular (Fig. 8C): g = 5, nu_ext / nu_thr = 2.
+    AsynchronousIrregular,
+    /// Synchronous irregular with a slow oscillation (Fig. 8D): g = 4.5,
+    /// nu_ext / nu_thr = 0.9.
+    SynchronousIrregularSlow,
+}
+
+impl BrunelState {
+    /// All states, in the order of Fig. 8.
+    pub const ALL: [BrunelState; 4] = [
+        BrunelState::SynchronousRegular,
+        BrunelState::SynchronousIrregularFast,
+        BrunelState::AsynchronousIrregular,
+        BrunelState::SynchronousIrregularSlow,
+    ];
+
+    /// The relative inhibitory strength `g` and `nu_ext / nu_thr`.
+    pub fn parameters(self) -> (f64, f64) {
+        match self {
+            BrunelState::SynchronousRegular => (3.0, 2.0),
+            BrunelState::SynchronousIrregularFast => (6.0, 4.0),
+            BrunelState::AsynchronousIrregular => (5.0, 2.0),
+            BrunelState::SynchronousIrregularSlow => (4.5, 0.9),
+        }
+    }
+
+    /// The short name: `sr`, `si-fast`, `ai` or `si-slow`.
+    pub fn name(self) -> &'static str {
+        match self {
+            BrunelState::SynchronousRegular => "sr",
+            BrunelState::SynchronousIrregularFast => "si-fast",
+            BrunelState::AsynchronousIrregular => "ai",
+            BrunelState::SynchronousIrregularSlow => "si-slow",
+        }
+    }
+
+    /// The state of a short name (see [`name`](Self::name)).
+    pub fn from_name(name: &str) -> Option<BrunelState> {
+        BrunelState::ALL.into_iter().find(|s| s.name() == name)
+    }
+}
+
+/// The populations of [`brunel`].
+#[derive(Debug, Clone, Copy)]
+pub struct Brunel {
+    /// The excitatory neurons (10 000 at scale 1).
+    pub exc: PopId,
+    /// The inhibitory neurons (2 500 at scale 1).
+    pub inh: PopId,
+}
+
+/// Brunel (2000), "Dynamics of sparsely connected networks of excitatory
+/// and inhibitory spiking neurons", J. Comput. Neurosci. 8, model A:
+/// `N_E = 10000 * scale` excitatory and `N_I = N_E / 4` inhibitory leaky
+/// integrate-and-fire neurons with delta synapses (`tau = 20 ms`, threshold
+/// `theta = 20 mV`, reset `V_r = 10 mV`, refractory period 2 ms), each
+/// receiving `C_E = 1000` excitatory and `C_I = 250` inhibitory synapses
+/// (fixed in-degree, epsilon = 0.1 at scale 1) of `J = 0.1 mV` and
+/// `-g J`, all with the delay `D = 1.5 ms`, and `C_ext = C_E` external
+/// Poisson inputs of `J` at `nu_ext = eta nu_thr`, `nu_thr = theta / (J C_E
+/// tau)` (10 Hz). `state` sets `g` and `eta` as in the paper's Fig. 8
+/// (the values of Brian 2's `Brunel_2000.py`, which reproduces it).
+///
+/// The in-degrees do not change with `scale` (the states depend on them),
+/// except at `scale <= 0.1`, where they shrink to `N_E - 1` and `N_I - 1`
+/// (all to all, no self-connection) and the network leaves the paper's
+/// sparse regime. The external
+/// input is drawn each step as the Poisson number of events of all
+/// `C_ext` inputs (one uniform draw per neuron and step); every input to a
+/// neuron moves `v` by its weight at once (explicit Euler with the
+/// increment outside the leak), and none acts during the refractory period.
+/// The paper and Brian 2 use dt = 0.1 ms; `v(0) ~ U(0, theta)`.
+///
+/// ```
+/// use cajal::networks::{brunel, BrunelState};
+/// let (net, p) = brunel(0.02, BrunelState::AsynchronousIrregular, 0.1, 1)?;
+/// assert_eq!(net.pop(p.exc)?.size(), 200);
+/// # Ok::<(), cajal::Error>(())
+/// ```
+pub fn brunel(scale: f64, state: BrunelState, dt: f64, seed: u64) -> Result<(Network, Brunel)> {
+    check_dt("brunel", dt)?;
+    if !(scale.is_finite() && scale > 0.0) {
+        return Err(crate::Error::invalid(
+            "brunel",
+            format!("the scale must be a positive number, got {scale}"),
+        ));
+    }
+    let (g, eta) = state.parameters();
+    let n_exc = ((10000.0 * scale).round() as usize).max(4);
+    let n_inh = (n_exc / 4).max(2);
+    // Self-connections are excluded, so at most n - 1 from one's own population.
+    let c_e = 1000.min(n_exc - 1);
+    let c_i = 250.min(n_inh - 1);
+    let (tau, theta, j) = (20.0, 20.0, 0.1);
+    let nu_thr = theta / (j * 1000.0 * tau); // per ms
+    let lambda = eta * nu_thr * 1000.0 * dt; // external events per step (C_ext = 1000)
+    let neuron = Neuron::spiking()
+        .name("BrunelLIF")
+        .parameters(&format!(
+            "tau = {tau} : population
+             theta = {theta} : population
+             v_r = 10.0 : population
+             J = {j} : population"
+        ))
+        .equations(&format!(
+            "xi = Uniform(0.0, 1.0)
+             n_ext = {}
+             dv/dt = -v / tau + (g_exc - g_inh + J * n_ext) / dt : init = 0.0",
+            poisson_count("xi", lambda)
+        ))
+        .spike("v > theta")
+        .reset("v = v_r")
+        .refractory(2.0);
+    let mut net = Network::new().dt(dt).seed(seed);
+    let exc = net.population("exc", n_exc, &neuron)?;
+    let inh = net.population("inh", n_inh, &neuron)?;
+    for p in [exc, inh] {
+        net.set(p, "v", Dist::uniform(0.0, theta))?;
+    }
+    for post in [exc, inh] {
+        net.projection(exc, post, "exc").connect_fixed_number_pre(
+            c_e,
+            Weights::constant(j as f32),
+            Delays::constant(1.5),
+        )?;
+        net.projection(inh, post, "inh").connect_fixed_number_pre(
+            c_i,
+            Weights::constant((g * j) as f32),
+            Delays::constant(1.5),
+        )?;
+    }
+    Ok((net, Brunel { exc, inh }))
+}
+
+/// The background input of [`microcircuit`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Background {
+    /// A constant current equal to the mean of the Poisson input.
+    Dc,
+    /// `K_ext` Poisson inputs of 8 Hz per neuron, drawn each step as one
+    /// Poisson number of events.
+    Poisson,
+}
+
+/// The names of [`microcircuit`]'s populations, in order.
+pub const MICROCIRCUIT_POPULATIONS: [&str; 8] =
+    ["L23E", "L23I", "L4E", "L4I", "L5E", "L5I", "L6E", "L6I"];
+
+/// The cortical microcircuit of Potjans & Diesmann (2014), "The cell-type
+/// specific cortical microcircuit", Cereb. Cortex 24(3), with the
+/// parameters of NEST's `Potjans_2014` example (`network_params.py`,
+/// `helpers.py`): eight populations (L2/3, L4, L5, L6, excitatory and
+/// inhibitory; 77 169 neurons at scale 1) of current-based LIF neurons
+/// (iaf_psc_exp: C = 250 pF, tau_m = 10 ms, tau_syn = 0.5 ms, refractory
+/// 2 ms, E_L = V_reset = -65 mV, V_th = -50 mV, `v(0) ~ N(-58, 10)`), the
+/// paper's connection probability table, in-degrees from the total synapse
+/// numbers `ln(1 - C_ab) / ln(1 - 1 / (N_a N_b))` divided by the target
+/// size, PSPs of 0.15 mV (87.8 pA; doubled from L4E to L2/3E; inhibitory
+/// g = -4; weights normal with a relative sd of 0.1, clipped at 0), delays
+/// normal 1.5 +- 0.75 ms (excitatory) and 0.75 +- 0.375 ms (inhibitory),
+/// clipped at dt, and a background of `K_ext` inputs of 8 Hz per neuron
+/// (1600, 1500, 2100, 1900, 2000, 1900, 2900, 2100).
+///
+/// `scale` multiplies both the neuron counts and the in-degrees (NEST's
+/// `N_scaling = K_scaling`); as in NEST (van Albada et al. 2015), weights
+/// are then divided by `sqrt(scale)` and a DC current computed from the
+/// full-scale rates (0.971, 2.868, 4.746, 5.396, 8.142, 9.078, 0.991,
+/// 7.523 Hz) restores each population's mean input, so that the rates stay
+/// close to the full-scale ones. Each target neuron gets exactly its
+/// in-degree (`FixedNumberPre`, no multapses) rather than NEST's fixed total
+/// number with multapses. NEST uses dt = 0.1 ms; exponential Euler here.
+///
+/// Returns the network and its populations in the order of
+/// [`MICROCIRCUIT_POPULATIONS`].
+///
+/// ```
+/// use cajal::networks::{microcircuit, Background};
+/// let (net, pops) = microcircuit(0.002, Background::Dc, 0.1, 1)?;
+/// assert_eq!(pops.len(), 8);
+/// # Ok::<(), cajal::Error>(())
+/// ```
+pub fn microcircuit(
+    scale: f64,
+    background: Background,
+    dt: f64,
+    seed: u64,
+) -> Result<(Network, Vec<PopId>)> {
+    check_dt("microcircuit", dt)?;
+    const N_FULL: [f64; 8] = [
+        20683.0, 5834.0, 21915.0, 5479.0, 4850.0, 1065.0, 14395.0, 2948.0,
+    ];
+    const RATES: [f64; 8] = [0.971, 2.868, 4.746, 5.396, 8.142, 9.078, 0.991, 7.523];
+    const K_EXT: [f64; 8] = [
+        1600.0, 1500.0, 2100.0, 1900.0, 2000.0, 1900.0, 2900.0, 2100.0,
+    ];
+    // Connection probabilities, [target][source].
+    const C: [[f64; 8]; 8] = [
+        [0.1009, 0.1689, 0.0437, 0.0818, 0.0323, 0.0, 0.0076, 0.0],
+        [0.1346, 0.1371, 0.0316, 0.0515, 0.0755, 0.0, 0.0042, 0.0],
+        [0.0077, 0.0059, 0.0497, 0.1350, 0.0067, 0.0003, 0.0453, 0.0],
+        [0.0691, 0.0029, 0.0794, 0.1597, 0.0033, 0.0, 0.1057, 0.0],
+        [0.1004, 0.0622, 0.0505, 0.0057, 0.0831, 0.3726, 0.0204, 0.0],
+        [0.0548, 0.0269, 0.0257, 0.0022, 0.0600, 0.3158, 0.0086, 0.0],
+        [
+            0.0156, 0.0066, 0.0211, 0.0166, 0.0572, 0.0197, 0.0396, 0.2252,
+        ],
+        [
+            0.0364, 0.0010, 0.0034, 0.0005, 0.0277, 0.0080, 0.0658, 0.1443,
+        ],
+    ];
+    if !(scale.is_finite() && scale > 0.0 && scale <= 1.0) {
+        return Err(crate::Error::invalid(
+            "microcircuit",
+            format!("the scale must be in (0, 1], got {scale}"),
+        ));
+    }
+    let (c_m, tau_m, tau_syn, bg_rate) = (250.0f64, 10.0f64, 0.5f64, 8.0);
+    // The current (pA) whose PSP peaks at `psp` mV (NEST's get_weight).
+    let psc = |psp: f64| {
+        let r = tau_m / tau_syn;
+        let k = tau_m * tau_syn / (tau_syn - tau_m)
+            * (r.powf(-tau_m / (tau_m - tau_syn)) - r.powf(-tau_syn / (tau_m - tau_syn)))
+            / c_m;
+        psp / k
+    };
+    let w_e = psc(0.15); // 87.8 pA
+    let w = |t: usize, s: usize| {
+        if s % 2 == 1 {
+            -4.0 * w_e
+        } else if t == 0 && s == 2 {
+            2.0 * w_e
+        } else {
+            w_e
+        }
+    };
+    let indegree_full = |t: usize, s: usize| {
+        let prod = N_FULL[t] * N_FULL[s];
+        (1.0 - C[t][s]).ln() / ((prod - 1.0) / prod).ln() / N_FULL[t]
+    };
+    let sq = scale.sqrt();
+    let mut net = Network::new().dt(dt).seed(seed);
+    let mut pops = Vec::new();
+    for (i, name) in MICROCIRCUIT_POPULATIONS.iter().enumerate() {
+        let n = ((N_FULL[i] * scale).round() as usize).max(1);
+        // Mean recurrent input (pA) at full scale that the downscaling loses.
+        let rec: f64 = (0..8)
+            .map(|s| w(i, s) * indegree_full(i, s) * RATES[s])
+            .sum();
+        let ext = w_e * K_EXT[i] * bg_rate;
+        let mut dc = 0.001 * tau_syn * (1.0 - sq) * rec; // pA
+        let lambda_bg = K_EXT[i] * scale * bg_rate * dt / 1000.0;
+        let (background_eq, w_bg) = match background {
+            Background::Dc => {
+                dc += 0.001 * tau_syn * ext;
+                (String::new(), 0.0)
+            }
+            Background::Poisson => {
+                dc += 0.001 * tau_syn * (1.0 - sq) * ext;
+                (
+                    format!(
+                        "xi = Uniform(0.0, 1.0)\ng_exc += w_bg * ({})\n",
+                        poisson_count("xi", lambda_bg)
+                    ),
+                    w_e / sq / 1000.0,
+                )
+            }
+        };
+        let neuron = Neuron::spiking()
+            .name(&format!("PD_{name}"))
+            .parameters(&format!(
+                "cm = {} : population
+                 tau_m = {tau_m} : population
+                 tau_syn = {tau_syn} : population
+                 v_rest = -65.0 : population
+                 v_thresh = -50.0 : population
+                 v_reset = -65.0 : population
+                 i_offset = {} : population
+                 w_bg = {w_bg} : population",
+                c_m / 1000.0,
+                dc / 1000.0
+            ))
+            .equations(&format!(
+                "{background_eq}cm * dv/dt = cm / tau_m * (v_rest - v) + g_exc - g_inh + i_offset : exponential, init = -65.0
+                 tau_syn * dg_exc/dt = -g_exc : exponential
+                 tau_syn * dg_inh/dt = -g_inh : exponential"
+            ))
+            .spike("v > v_thresh")
+            .reset("v = v_reset")
+            .refractory(2.0);
+        let p = net.population(name, n, &neuron)?;
+        net.set(p, "v", Dist::normal(-58.0, 10.0))?;
+        pops.push(p);
+    }
+    for t in 0..8 {
+        for s in 0..8 {
+            if C[t][s] == 0.0 {
+                continue;
+            }
+            let n_pre = net.pop(pops[s])?.size();
+            let k = ((indegree_full(t, s) * scale).round() as usize).min(n_pre);
+            if k == 0 {
+                continue;
+            }
+            let mean = w(t, s).abs() / sq / 1000.0; // nA
+            let (target, delay) = if s % 2 == 0 {
+                ("exc", 1.5)
+            } else {
+                ("inh", 0.75)
+            };
+            net.projection(pops[s], pops[t], target)
+                .connect_fixed_number_pre(
+                    k,
+                    Weights::random(Dist::normal(mean, 0.1 * mean).min(0.0)),
+                    Delays::random(Dist::normal(delay, 0.5 * delay).min(dt)),
+                )?;
+        }
+    }
+    Ok((net, pops))
+}
+
+/// The populations of [`edges`].
+#[derive(Debug, Clone, Copy)]
+pub struct Edges {
+    /// The image, `[size, size]`, `r` set to the grey levels.
+    pub image: PopId,
+    /// Rectified responses of four oriented edge filters, `[size, size, 4]`.
+    pub edges: PopId,
+    /// 2 x 2 max pooling of them, `[size / 2, size / 2, 4]`.
+    pub pooled: PopId,
+    /// Poisson neurons firing at `100 Hz x` the pooled responses, one per pooled neuron.
+    pub spikes: PopId,
+}
+
+/// A test image of `size x size` pixels in [0, 1]: a disc, a square and a
+/// triangle on a soft horizontal gradient.
+pub fn test_image(size: usize) -> ndarray::Array2<f32> {
+    let s = size as f32 / 128.0;
+    ndarray::Array2::from_shape_fn((size, size), |(y, x)| {
+        let (fx, fy) = (x as f32 / s, y as f32 / s);
+        let mut v = 0.15 + 0.2 * fx / 128.0;
+        if (fx - 40.0).powi(2) + (fy - 40.0).powi(2) < 22.0f32.powi(2) {
+            v = 0.9;
+        }
+        if (70.0..110.0).contains(&fx) && (20.0..60.0).contains(&fy) {
+            v = 0.6;
+        }
+        if fy > 70.0 && fy < 115.0 && (fx - 64.0).abs() < (fy - 70.0) * 0.9 {
+            v = 1.0;
+        }
+        v
+    })
+}
+
+/// Four oriented 3 x 3 edge detectors (Sobel-like: vertical, horizontal,
+/// diagonal, anti-diagonal), as a bank of shape (4, 3, 3).
+pub fn edge_filters() -> ndarray::ArrayD<f32> {
+    let f: [[f32; 9]; 4] = [
+        [1.0, 0.0, -1.0, 2.0, 0.0, -2.0, 1.0, 0.0, -1.0],
+        [1.0, 2.0, 1.0, 0.0, 0.0, 0.0, -1.0, -2.0, -1.0],
+        [0.0, 1.0, 2.0, -1.0, 0.0, 1.0, -2.0, -1.0, 0.0],
+        [2.0, 1.0, 0.0, 1.0, 0.0, -1.0, 0.0, -1.0, -2.0],
+    ];
+    ndarray::Array3::from_shape_fn((4, 3, 3), |(k, y, x)| f[k][3 * y + x]).into_dyn()
+}
+
+/// Convolution and pooling on an image (ANNarchy's convolution
+/// extension): [`test_image`] of `size x size` (even) through the bank of
+/// [`edge_filters`] (border padding, rectified: `r = max(sum(exc), 0)`),
+/// then 2 x 2 max pooling, then Poisson neurons firing at 100 Hz times the
+/// pooled responses; dt = 1 ms.
+///
+/// ```
+/// let (net, e) = cajal::networks::edges(16, 1)?;
+/// assert_eq!(net.pop(e.pooled)?.geometry.dims(), &[8, 8, 4]);
+/// # Ok::<(), cajal::Error>(())
+/// ```
+pub fn edges(size: usize, seed: u64) -> Result<(Network, Edges)> {
+    use crate::models::inputs::Rates;
+    use crate::network::conv::Padding;
+    if size < 2 || !size.is_multiple_of(2) {
+        return Err(crate::Error::invalid(
+            "edges network",
+            format!("the image size must be even and at least 2, got {size}"),
+        ));
+    }
+    let mut net = Network::new().dt(1.0).seed(seed);
+    let image = net.population("image", [size, size], &Neuron::rate().parameters("r = 0.0"))?;
+    net.set(image, "r", test_image(size).into_dyn())?;
+    let edges = net.population(
+        "edges",
+        [size, size, 4],
+        &Neuron::rate()
+            .name("Rectified")
+            .equations("r = max(sum(exc), 0.0)"),
+    )?;
+    let half = size / 2;
+    let pooled = net.population(
+        "pooled",
+        [half, half, 4],
+        &Neuron::rate().name("Pooled").equations("r = sum(exc)"),
+    )?;
+    let spikes =
+        net.poisson_population("spikes", [half, half, 4], Rates::Target("exc".into()), None)?;
+    net.convolution(image, edges, "exc")
+        .padding(Padding::Border)
+        .connect_filters(&edge_filters())?;
+    net.pooling(edges, pooled, "exc").connect_pooling(None)?;
+    net.projection(pooled, spikes, "exc")
+        .connect_one_to_one(Weights::constant(100.0), Delays::none())?;
+    Ok((
+        net,
+        Edges {
+            image,
+            edges,
+            pooled,
+            spikes,
+        },
+    ))
 }

@@ -1,140 +1,183 @@
-//! The `cajal` command line: runs a built-in network and reports what it did.
+//! The `cajal` command line: runs built-in models, writes plots, arrays and
+//! a summary, lists the GPU adapters and runs the scaling benchmarks.
 //!
 //! ```text
-//! cajal run [coba] [--n 4000] [--duration 1000] [--seed 42] [--backend auto|cpu|gpu]
-//! cajal help
+//! cajal run MODEL [--backend auto|cpu|gpu] [--duration MS] [--dt MS] [--seed N]
+//!                 [--scale F] [--out DIR] [--state S] [--background B]
+//! cajal models
+//! cajal devices [--json]
+//! cajal bench [--backend B] [--sizes ...] [--duration MS] [--json]
 //! ```
 
+#[path = "cajal/bench.rs"]
+mod bench;
+#[path = "cajal/models.rs"]
+mod models;
+#[path = "cajal/run.rs"]
+mod run;
+
+use std::path::PathBuf;
 use std::process::ExitCode;
-use std::time::Instant;
 
-use cajal::prelude::*;
+use clap::{Parser, Subcommand, ValueEnum};
 
-const USAGE: &str = "usage: cajal run [coba] [--n N] [--duration MS] [--seed S] [--backend B]
-
-Runs a built-in network and prints the engine, its build time, run time
-and mean firing rate.
-
-  coba        Vogels & Abbott (2005) conductance-based network (default)
-  --n N       number of neurons (default 4000; mean in-degree stays 80)
-  --duration  simulated time in ms (default 1000)
-  --seed S    random seed (default 42)
-  --backend   auto (default: a hardware GPU if there is one, else the CPU
-              engine), cpu, or gpu (any adapter, software ones included;
-              CAJAL_ADAPTER=<part of a name> picks one)";
-
-struct Args {
-    model: String,
-    n: usize,
-    duration: f64,
-    seed: u64,
-    backend: Backend,
+#[derive(Parser)]
+#[command(
+    name = "cajal",
+    version,
+    about = "cajal: a neural network simulator (CPU engine and GPU engine through wgpu)",
+    after_help = "Start with `cajal run coba`; `cajal models` lists the built-in models."
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
 }
 
-fn parse(args: &[String]) -> std::result::Result<Args, String> {
-    let mut a = Args {
-        model: "coba".into(),
-        n: 4000,
-        duration: 1000.0,
-        seed: 42,
-        backend: Backend::Auto,
-    };
-    let mut it = args.iter();
-    while let Some(x) = it.next() {
-        let mut value = |name: &str| it.next().ok_or_else(|| format!("{name} needs a value"));
-        match x.as_str() {
-            "--n" => a.n = value("--n")?.parse().map_err(|e| format!("--n: {e}"))?,
-            "--duration" => {
-                a.duration = value("--duration")?
-                    .parse()
-                    .map_err(|e| format!("--duration: {e}"))?
-            }
-            "--seed" => {
-                a.seed = value("--seed")?
-                    .parse()
-                    .map_err(|e| format!("--seed: {e}"))?
-            }
-            "--backend" => {
-                a.backend = match value("--backend")?.as_str() {
-                    "auto" => Backend::Auto,
-                    "cpu" => Backend::Cpu,
-                    "gpu" => Backend::Gpu,
-                    b => return Err(format!("--backend: '{b}' is not one of auto, cpu, gpu")),
-                }
-            }
-            m if !m.starts_with('-') => a.model = m.to_string(),
-            other => return Err(format!("unknown option '{other}'")),
+/// Which engine runs the network.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum BackendArg {
+    /// A hardware GPU if one can run the network, else the CPU engine.
+    Auto,
+    /// The CPU engine.
+    Cpu,
+    /// The GPU engine on any adapter, software ones included
+    /// (CAJAL_ADAPTER=<part of a name> picks one).
+    Gpu,
+}
+
+impl BackendArg {
+    fn backend(self) -> cajal::engine::Backend {
+        match self {
+            BackendArg::Auto => cajal::engine::Backend::Auto,
+            BackendArg::Cpu => cajal::engine::Backend::Cpu,
+            BackendArg::Gpu => cajal::engine::Backend::Gpu,
         }
     }
-    if a.n < 5 {
-        return Err("--n must be at least 5".into());
-    }
-    Ok(a)
 }
 
-fn run(a: &Args) -> cajal::Result<()> {
-    if a.model != "coba" {
-        return Err(Error::Unknown {
-            owner: "cajal run".into(),
-            kind: "network".into(),
-            name: a.model.clone(),
-            hint: " (known: coba)".into(),
-        });
+/// The microcircuit's background input.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum BackgroundArg {
+    /// Poisson input (K_ext inputs of 8 Hz per neuron), as the paper.
+    Poisson,
+    /// The mean of that input as a constant current.
+    Dc,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run a built-in model and write plots, arrays (.npy) and a summary (JSON).
+    Run(RunArgs),
+    /// List the built-in models.
+    Models,
+    /// List the GPU adapters, their features and limits, and what `auto` picks.
+    Devices {
+        /// Print JSON instead of text.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Run the scaling benchmarks (unconnected LIF, COBA) and print a table.
+    Bench(BenchArgs),
+}
+
+/// Options of `cajal run`.
+#[derive(clap::Args)]
+pub struct RunArgs {
+    /// The model (`cajal models` lists them).
+    pub model: String,
+    /// Engine.
+    #[arg(long, value_enum, default_value_t = BackendArg::Auto)]
+    pub backend: BackendArg,
+    /// Simulated time in ms (default: the model's, 1000).
+    #[arg(long, value_name = "MS")]
+    pub duration: Option<f64>,
+    /// Time step in ms (default: the model's, 0.1 for most).
+    #[arg(long, value_name = "MS")]
+    pub dt: Option<f64>,
+    /// Random seed.
+    #[arg(long, default_value_t = 42)]
+    pub seed: u64,
+    /// Multiplies the model's neuron counts (default: the model's, 1 for
+    /// most, 0.1 for the microcircuit).
+    #[arg(long, value_name = "F")]
+    pub scale: Option<f64>,
+    /// Number of neurons (coba only; overrides --scale).
+    #[arg(long, value_name = "N")]
+    pub n: Option<usize>,
+    /// Output folder (default ./cajal-out/MODEL).
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
+    /// Brunel's state (Fig. 8): sr, ai, si-fast, si-slow.
+    #[arg(long, default_value = "ai")]
+    pub state: String,
+    /// The microcircuit's background input.
+    #[arg(long, value_enum, default_value_t = BackgroundArg::Poisson)]
+    pub background: BackgroundArg,
+    /// Do not draw plots.
+    #[arg(long)]
+    pub no_plots: bool,
+}
+
+/// Options of `cajal bench`.
+#[derive(clap::Args)]
+pub struct BenchArgs {
+    /// Engine.
+    #[arg(long, value_enum, default_value_t = BackendArg::Cpu)]
+    pub backend: BackendArg,
+    /// Network sizes, as `lif=4000,64000;coba=4000,16000` (either part may
+    /// be left out, which skips that network).
+    #[arg(long, default_value = "lif=4000,64000;coba=4000,16000")]
+    pub sizes: String,
+    /// Simulated time per measurement, in ms.
+    #[arg(long, value_name = "MS", default_value_t = 200.0)]
+    pub duration: f64,
+    /// Print JSON instead of a table.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// An error and the exit status it gives.
+pub struct Failure {
+    /// What to print after "cajal: ".
+    pub message: String,
+    /// 2 for usage errors, 1 otherwise.
+    pub code: u8,
+}
+
+impl From<cajal::Error> for Failure {
+    fn from(e: cajal::Error) -> Self {
+        let mut message = e.to_string();
+        if matches!(e, cajal::Error::NoAdapter { .. }) {
+            message.push_str(
+                "\nhint: `cajal devices` lists the adapters wgpu finds. Without a GPU, Mesa's \
+                 lavapipe is a Vulkan driver on the CPU (Debian/Ubuntu: `apt-get install \
+                 mesa-vulkan-drivers`; it is slower than the CPU engine); or run with \
+                 --backend cpu or --backend auto.",
+            );
+        }
+        Failure { message, code: 1 }
     }
-    let t0 = Instant::now();
-    let (mut net, exc, inh) = cajal::networks::coba(a.n, a.seed)?;
-    let me = net.monitor(exc, &["spike"])?;
-    let mi = net.monitor(inh, &["spike"])?;
-    let mut sim = net.compile(a.backend)?;
-    let build = t0.elapsed().as_secs_f64();
-    let t1 = Instant::now();
-    sim.simulate(a.duration)?;
-    let wall = t1.elapsed().as_secs_f64();
-    let spikes = sim.spikes(me)?.len() + sim.spikes(mi)?.len();
-    println!("network   COBA, {} neurons, seed {}", a.n, a.seed);
-    match sim.device() {
-        Some(d) => println!(
-            "engine    GPU: {} ({}, {})",
-            d.name, d.backend, d.device_type
-        ),
-        None => println!("engine    CPU ({} threads)", rayon::current_num_threads()),
-    }
-    println!("build     {build:.3} s");
-    println!(
-        "simulate  {:.0} ms in {wall:.3} s (real-time factor {:.2})",
-        a.duration,
-        wall / (a.duration / 1000.0)
-    );
-    println!(
-        "spikes    {spikes}, mean rate {:.2} Hz",
-        spikes as f64 / a.n as f64 / (a.duration / 1000.0)
-    );
-    Ok(())
 }
 
 fn main() -> ExitCode {
-    let args: Vec<String> = std::env::args().skip(1).collect();
-    match args.first().map(String::as_str) {
-        Some("run") => match parse(&args[1..]) {
-            Ok(a) => match run(&a) {
-                Ok(()) => ExitCode::SUCCESS,
-                Err(e) => {
-                    eprintln!("cajal: {e}");
-                    ExitCode::FAILURE
-                }
-            },
-            Err(e) => {
-                eprintln!("cajal: {e}\n\n{USAGE}");
-                ExitCode::from(2)
-            }
-        },
-        Some("help" | "--help" | "-h") | None => {
-            println!("{USAGE}");
-            ExitCode::SUCCESS
+    let cli = Cli::parse();
+    let r = match cli.command {
+        Command::Run(a) => run::run(&a),
+        Command::Models => {
+            println!("{}", models::list());
+            Ok(())
         }
-        Some(other) => {
-            eprintln!("cajal: unknown command '{other}'\n\n{USAGE}");
-            ExitCode::from(2)
+        Command::Devices { json } => {
+            run::devices(json);
+            Ok(())
+        }
+        Command::Bench(a) => bench::bench(&a),
+    };
+    match r {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(f) => {
+            eprintln!("cajal: {}", f.message);
+            ExitCode::from(f.code)
         }
     }
 }

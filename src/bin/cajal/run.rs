@@ -1,0 +1,458 @@
+//! `cajal run` and `cajal devices`.
+
+use std::io::IsTerminal;
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use cajal::analysis;
+use cajal::networks::{Background, BrunelState};
+use cajal::prelude::*;
+use ndarray::{Array1, Array2};
+use serde_json::json;
+
+use crate::models::{self, Options};
+use crate::{BackgroundArg, Failure, RunArgs};
+
+fn usage(message: String) -> Failure {
+    Failure { message, code: 2 }
+}
+
+/// Creates `dir` and checks that a file can be written there.
+fn writable(dir: &Path) -> std::result::Result<(), Failure> {
+    let fail = |e: std::io::Error| Failure {
+        message: format!(
+            "cannot write to the output folder '{}': {e} (choose another with --out DIR)",
+            dir.display()
+        ),
+        code: 1,
+    };
+    std::fs::create_dir_all(dir).map_err(fail)?;
+    let probe = dir.join(".cajal-write-test");
+    std::fs::write(&probe, b"").map_err(fail)?;
+    let _ = std::fs::remove_file(probe);
+    Ok(())
+}
+
+fn io_failure(path: &Path, e: impl std::fmt::Display) -> Failure {
+    Failure {
+        message: format!("cannot write '{}': {e}", path.display()),
+        code: 1,
+    }
+}
+
+/// Device as JSON (null for the CPU engine).
+fn device_json(d: Option<&DeviceInfo>) -> serde_json::Value {
+    match d {
+        Some(d) => json!({
+            "name": d.name,
+            "backend": d.backend,
+            "type": d.device_type,
+            "driver": d.driver,
+            "float_atomics": d.float_atomics,
+            "max_storage_binding_bytes": d.max_storage_binding,
+            "max_buffer_bytes": d.max_buffer,
+            "max_storage_buffers_per_kernel": d.max_storage_buffers,
+        }),
+        None => serde_json::Value::Null,
+    }
+}
+
+use cajal::DeviceInfo;
+
+/// One line naming the engine a simulation runs on.
+pub fn engine_line(sim: &Simulation) -> String {
+    match sim.device() {
+        Some(d) => format!(
+            "GPU engine on {} ({}, {}, {})",
+            d.name, d.backend, d.device_type, d.driver
+        ),
+        None => format!("CPU engine ({} threads)", rayon::current_num_threads()),
+    }
+}
+
+/// Simulates `duration` ms in slices, with a progress bar on a terminal (or
+/// plain lines on stderr otherwise) once the run looks longer than a second.
+fn simulate(sim: &mut Simulation, duration: f64) -> cajal::Result<()> {
+    let dt = sim.dt();
+    let total = (duration / dt).round() as u64;
+    let slice = (total / 50).max(1);
+    let tty = std::io::stderr().is_terminal();
+    let start = Instant::now();
+    let mut done = 0u64;
+    let mut bar: Option<indicatif::ProgressBar> = None;
+    let mut next_line = 0.1;
+    while done < total {
+        let k = slice.min(total - done);
+        sim.simulate(k as f64 * dt)?;
+        done += k;
+        let frac = done as f64 / total as f64;
+        let elapsed = start.elapsed().as_secs_f64();
+        if done == total || elapsed / frac < 1.0 {
+            continue;
+        }
+        if tty {
+            let b = bar.get_or_insert_with(|| {
+                let b = indicatif::ProgressBar::new(total);
+                b.set_style(
+                    indicatif::ProgressStyle::with_template(
+                        "{spinner} [{bar:40}] {msg} ({elapsed}, about {eta} left)",
+                    )
+                    .expect("a valid template")
+                    .progress_chars("=> "),
+                );
+                b
+            });
+            b.set_position(done);
+            b.set_message(format!("{:.0} / {duration:.0} ms", done as f64 * dt));
+        } else if frac >= next_line {
+            eprintln!(
+                "cajal: simulated {:.0} of {duration:.0} ms ({:.0} %) in {elapsed:.1} s",
+                done as f64 * dt,
+                frac * 100.0
+            );
+            while next_line <= frac {
+                next_line += 0.1;
+            }
+        }
+    }
+    if let Some(b) = bar {
+        b.finish_and_clear();
+    }
+    Ok(())
+}
+
+/// `cajal run`.
+pub fn run(a: &RunArgs) -> std::result::Result<(), Failure> {
+    let Some(model) = models::find(&a.model) else {
+        return Err(usage(format!(
+            "unknown model '{}'. The built-in models are:\n{}",
+            a.model,
+            models::list()
+        )));
+    };
+    let state = BrunelState::from_name(&a.state).ok_or_else(|| {
+        usage(format!(
+            "--state: unknown state '{}' (known: {})",
+            a.state,
+            BrunelState::ALL.map(|s| s.name()).join(", ")
+        ))
+    })?;
+    let duration = a.duration.unwrap_or(model.default_duration);
+    if !(duration.is_finite() && duration > 0.0) {
+        return Err(usage(format!(
+            "--duration must be a positive number of ms, got {duration}"
+        )));
+    }
+    let scale = a.scale.unwrap_or(model.default_scale);
+    if !(scale.is_finite() && scale > 0.0) {
+        return Err(usage(format!(
+            "--scale must be a positive number, got {scale}"
+        )));
+    }
+    if a.n.is_some() && model.name != "coba" {
+        return Err(usage(format!(
+            "--n applies to coba only; use --scale for {}",
+            model.name
+        )));
+    }
+    if let Some(dt) = a.dt {
+        if !(dt.is_finite() && dt > 0.0) {
+            return Err(usage(format!(
+                "--dt must be a positive number of ms, got {dt}"
+            )));
+        }
+    }
+    let out = a
+        .out
+        .clone()
+        .unwrap_or_else(|| PathBuf::from("cajal-out").join(model.name));
+    writable(&out)?;
+
+    let opts = Options {
+        scale,
+        n: a.n,
+        dt: a.dt,
+        seed: a.seed,
+        state,
+        background: match a.background {
+            BackgroundArg::Poisson => Background::Poisson,
+            BackgroundArg::Dc => Background::Dc,
+        },
+    };
+    let t0 = Instant::now();
+    let built = (model.build)(&opts)?;
+    let mut net = built.net;
+    let dt = net.time_step();
+    let mut spike_monitors = Vec::new();
+    for &p in &built.spiking {
+        spike_monitors.push((p, net.monitor(p, &["spike"])?));
+    }
+    let mut trace_monitors = Vec::new();
+    for t in &built.traces {
+        trace_monitors.push((t, net.monitor(&t.part, &[t.var])?));
+    }
+    let neurons: usize = net
+        .populations()
+        .iter()
+        .map(|&p| net.pop(p).map(|p| p.size()))
+        .sum::<cajal::Result<usize>>()?;
+    let synapses: usize = net
+        .projections()
+        .iter()
+        .map(|&p| net.proj(p).map(|p| p.synapses.len()))
+        .sum::<cajal::Result<usize>>()?;
+    let mut sim = net.compile(a.backend.backend())?;
+    if let Some(protocol) = built.protocol {
+        protocol(&mut sim, duration)?;
+    }
+    let build_s = t0.elapsed().as_secs_f64();
+    println!("model       {}: {}", model.name, built.title);
+    println!("engine      {}", engine_line(&sim));
+    println!(
+        "network     {neurons} neurons, {synapses} synapses, dt {dt} ms, seed {}",
+        a.seed
+    );
+    println!("build       {build_s:.3} s");
+
+    let t1 = Instant::now();
+    simulate(&mut sim, duration)?;
+    let wall_s = t1.elapsed().as_secs_f64();
+    let rtf = wall_s / (duration / 1000.0);
+    println!(
+        "simulate    {duration:.0} ms in {wall_s:.3} s (real-time factor {rtf:.3}: {})",
+        if rtf <= 1.0 {
+            format!("{:.1}x faster than real time", 1.0 / rtf)
+        } else {
+            format!("{rtf:.1}x slower than real time")
+        }
+    );
+
+    // Per population: spikes, rates, CV of the inter-spike intervals.
+    let net = sim.network();
+    let mut pops_json = Vec::new();
+    let mut groups = Vec::new();
+    let steps = (duration / dt).round() as usize;
+    let bin_steps = ((duration / 500.0 / dt).round() as usize).max(1);
+    let bin_ms = bin_steps as f64 * dt;
+    let mut rate_series = Vec::new();
+    let mut files = Vec::new();
+    let w = built
+        .spiking
+        .iter()
+        .map(|&p| net.pop(p).map(|p| p.name.len()))
+        .collect::<cajal::Result<Vec<_>>>()?
+        .into_iter()
+        .max()
+        .unwrap_or(0)
+        .max(10);
+    for &(p, m) in &spike_monitors {
+        let pop = net.pop(p)?;
+        let spikes = sim.spikes(m)?;
+        let size = pop.size();
+        let rate = analysis::mean_fr(&spikes, size, duration)?;
+        let cvs = analysis::coefficient_of_variation(&spikes, dt, size, false)?.into_flat();
+        let cv = (!cvs.is_empty()).then(|| cvs.iter().sum::<f64>() / cvs.len() as f64);
+        println!(
+            "  {:w$}  {size:>7} neurons  {:>9} spikes  {rate:>8.2} Hz{}",
+            pop.name,
+            spikes.len(),
+            cv.map(|c| format!("  CV(ISI) {c:.2}")).unwrap_or_default()
+        );
+        let hist = analysis::histogram(&spikes, dt, bin_ms, Some(duration))?;
+        let hz: Vec<f64> = hist
+            .iter()
+            .map(|&c| f64::from(c) / size as f64 / (bin_ms / 1000.0))
+            .collect();
+        pops_json.push(json!({
+            "name": pop.name,
+            "size": size,
+            "spikes": spikes.len(),
+            "rate_hz": rate,
+            "cv_isi": cv,
+        }));
+        rate_series.push((pop.name.clone(), hz, spikes, size));
+    }
+    let total_spikes: usize = rate_series.iter().map(|s| s.2.len()).sum();
+    let spiking_neurons: usize = rate_series.iter().map(|s| s.3).sum();
+    if spiking_neurons > 0 {
+        println!(
+            "  {:w$}  {spiking_neurons:>7} neurons  {total_spikes:>9} spikes  {:>8.2} Hz",
+            "all",
+            total_spikes as f64 / spiking_neurons as f64 / (duration / 1000.0)
+        );
+    }
+
+    // Arrays.
+    let save =
+        |name: &str,
+         write: &dyn Fn(&Path) -> std::result::Result<(), ndarray_npy::WriteNpyError>| {
+            let path = out.join(name);
+            write(&path).map_err(|e| io_failure(&path, e))?;
+            Ok::<String, Failure>(name.to_string())
+        };
+    for (name, hz, spikes, _) in &rate_series {
+        let arr = Array2::from_shape_fn((spikes.len(), 2), |(i, j)| {
+            if j == 0 {
+                spikes[i].0 as i64
+            } else {
+                i64::from(spikes[i].1)
+            }
+        });
+        files.push(save(&format!("spikes_{name}.npy"), &|p| {
+            ndarray_npy::write_npy(p, &arr)
+        })?);
+        let r = Array1::from(hz.clone());
+        files.push(save(&format!("rate_{name}.npy"), &|p| {
+            ndarray_npy::write_npy(p, &r)
+        })?);
+    }
+    for (t, m) in &trace_monitors {
+        let arr = sim.recorded(*m, t.var)?;
+        files.push(save(&format!("{}.npy", t.file), &|p| {
+            ndarray_npy::write_npy(p, &arr)
+        })?);
+    }
+    for (name, _, spikes, size) in &rate_series {
+        groups.push((name.clone(), spikes.clone(), *size));
+    }
+
+    // Plots.
+    #[cfg(feature = "plot")]
+    if !a.no_plots {
+        let gs: Vec<cajal::plot::Group> = groups
+            .iter()
+            .map(|(name, spikes, size)| cajal::plot::Group {
+                name,
+                size: *size,
+                spikes,
+            })
+            .collect();
+        let series: Vec<(&str, Vec<f64>)> = rate_series
+            .iter()
+            .map(|(n, hz, _, _)| (n.as_str(), hz.clone()))
+            .collect();
+        for ext in ["png", "svg"] {
+            let name = format!("raster.{ext}");
+            cajal::plot::raster(out.join(&name), &gs, dt, duration, &built.title)?;
+            files.push(name);
+            let name = format!("rate.{ext}");
+            cajal::plot::rates(
+                out.join(&name),
+                &series,
+                bin_ms,
+                &format!("population rate ({bin_ms} ms bins)"),
+            )?;
+            files.push(name);
+        }
+    }
+    #[cfg(not(feature = "plot"))]
+    let _ = (&groups, a.no_plots);
+
+    let summary = json!({
+        "cajal_version": env!("CARGO_PKG_VERSION"),
+        "model": model.name,
+        "title": built.title,
+        "parameters": built.params,
+        "backend": if sim.device().is_some() { "gpu" } else { "cpu" },
+        "device": device_json(sim.device()),
+        "cpu_threads": rayon::current_num_threads(),
+        "seed": a.seed,
+        "scale": scale,
+        "dt_ms": dt,
+        "duration_ms": duration,
+        "steps": steps,
+        "neurons": neurons,
+        "synapses": synapses,
+        "build_s": build_s,
+        "wall_s": wall_s,
+        "real_time_factor": rtf,
+        "spikes": total_spikes,
+        "rate_bin_ms": bin_ms,
+        "populations": pops_json,
+        "files": files.iter().cloned().chain(["summary.json".to_string()]).collect::<Vec<_>>(),
+    });
+    let path = out.join("summary.json");
+    let text = serde_json::to_string_pretty(&summary).expect("JSON values serialise");
+    std::fs::write(&path, text + "\n").map_err(|e| io_failure(&path, e))?;
+    files.push("summary.json".into());
+    println!("wrote       {} ({})", out.display(), files.join(", "));
+    Ok(())
+}
+
+/// What `Backend::Auto` would run on, and why.
+fn auto_choice(devices: &[DeviceInfo]) -> String {
+    let named = std::env::var("CAJAL_ADAPTER")
+        .ok()
+        .filter(|s| !s.is_empty());
+    if let Some(w) = named {
+        return match devices
+            .iter()
+            .find(|d| d.name.to_lowercase().contains(&w.to_lowercase()))
+        {
+            Some(d) => format!(
+                "the GPU engine on {} (CAJAL_ADAPTER={w}), if it can run the network",
+                d.name
+            ),
+            None => format!("the CPU engine: no adapter's name contains CAJAL_ADAPTER={w}"),
+        };
+    }
+    match devices.first() {
+        None => "the CPU engine: there is no GPU adapter".into(),
+        Some(d) if d.device_type == cajal::engine::gpu::context::SOFTWARE => format!(
+            "the CPU engine: the best adapter, {}, is a software renderer (slower than the \
+             CPU engine on the same cores; CAJAL_ADAPTER=<part of its name> makes auto take it)",
+            d.name
+        ),
+        Some(d) => format!(
+            "the GPU engine on {} (otherwise the CPU engine, if a network needs more than it has)",
+            d.name
+        ),
+    }
+}
+
+/// `cajal devices`.
+pub fn devices(as_json: bool) {
+    let list = cajal::devices();
+    let auto = auto_choice(&list);
+    if as_json {
+        let v = json!({
+            "adapters": list.iter().map(|d| device_json(Some(d))).collect::<Vec<_>>(),
+            "cpu_threads": rayon::current_num_threads(),
+            "auto": auto,
+        });
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&v).expect("JSON values serialise")
+        );
+        return;
+    }
+    if list.is_empty() {
+        println!(
+            "no GPU adapter found. Without a GPU, Mesa's lavapipe is a Vulkan driver on the CPU \
+             (Debian/Ubuntu: apt-get install mesa-vulkan-drivers)."
+        );
+    }
+    for (i, d) in list.iter().enumerate() {
+        println!("{i}: {}", d.name);
+        println!("   backend        {}", d.backend);
+        println!("   type           {}", d.device_type);
+        println!("   driver         {}", d.driver);
+        println!(
+            "   float atomics  {}",
+            if d.float_atomics {
+                "yes (SHADER_FLOAT32_ATOMIC: spike delivery adds floats atomically)"
+            } else {
+                "no (spike delivery uses a compare-exchange loop)"
+            }
+        );
+        println!(
+            "   limits         storage binding {} MiB, buffer {} MiB, {} storage buffers per kernel",
+            d.max_storage_binding >> 20,
+            d.max_buffer >> 20,
+            d.max_storage_buffers
+        );
+    }
+    println!("CPU engine: {} threads", rayon::current_num_threads());
+    println!("--backend auto runs on {auto}");
+    println!("--backend gpu takes the first adapter listed, or the one CAJAL_ADAPTER=<part of a name> names");
+}
