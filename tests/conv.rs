@@ -812,3 +812,64 @@ fn transpose_and_copy_of_convolutions_and_projections() {
         .to_string()
         .contains("shaped like"));
 }
+
+#[test]
+fn two_dimensional_filters_take_the_tiled_kernel() {
+    let mut net = Network::new().dt(1.0);
+    let a = net.population("a", [20, 20], &input_neuron()).unwrap();
+    let b = net.population("b", [10, 10, 4], &sum_neuron()).unwrap();
+    let c = net.population("c", [20, 20], &sum_neuron()).unwrap();
+    net.convolution(a, b, "exc")
+        .connect_filters(&ramp(&[4, 3, 3], 60))
+        .unwrap();
+    // A psp other than w * pre.r takes the general kernel.
+    net.convolution(a, c, "exc")
+        .psp("w * pre.r * pre.r")
+        .connect_filter(&ramp(&[3, 3], 61))
+        .unwrap();
+    let names = common::validate_all(&net);
+    assert!(
+        names.iter().any(|n| n.contains("a->b:exc'] (tiled)")),
+        "{names:?}"
+    );
+    assert!(
+        names.iter().any(|n| n == "convolve[projection 'a->c:exc']"),
+        "{names:?}"
+    );
+}
+
+#[test]
+fn centres_are_annarchys() {
+    let mut net = Network::new().dt(1.0);
+    let a = net.population("a", [32, 32, 3], &input_neuron()).unwrap();
+    let b = net.population("b", [16, 16], &sum_neuron()).unwrap();
+    let c = net.population("c", [32, 32, 3], &sum_neuron()).unwrap();
+    let d = net.population("d", [8, 8, 3], &sum_neuron()).unwrap();
+    // Spanning the last dimension, subsampled 2x: centres (2a, 2b, 1).
+    let p = net
+        .convolution(a, b, "exc")
+        .connect_filter(&ramp(&[3, 3, 3], 70))
+        .unwrap();
+    assert_eq!(net.convolution_center(p, &[3, 5]).unwrap(), vec![6, 10, 1]);
+    // Kept last dimension: the slice is the post's.
+    let q = net
+        .convolution(a, c, "exc")
+        .keep_last_dimension(true)
+        .connect_filter(&ramp(&[5, 5], 71))
+        .unwrap();
+    assert_eq!(
+        net.convolution_center(q, &[0, 31, 2]).unwrap(),
+        vec![0, 31, 2]
+    );
+    // Subsampled 4x: (s - 1) / 2 + s a = 1 + 4 a.
+    let r = net
+        .convolution(a, d, "exc")
+        .keep_last_dimension(true)
+        .connect_filter(&ramp(&[3, 3], 72))
+        .unwrap();
+    assert_eq!(
+        net.convolution_center(r, &[2, 7, 0]).unwrap(),
+        vec![9, 29, 0]
+    );
+    assert!(net.convolution_center(r, &[8, 0, 0]).is_err());
+}

@@ -1015,6 +1015,12 @@ impl Simulation {
     /// the post and pre ranks of each synapse.
     pub fn synapses(&self, proj: ProjId, var: &str) -> Result<(Vec<u32>, Vec<u32>, Vec<f32>)> {
         let pr = self.net.proj(proj)?;
+        if pr.conv.is_some() {
+            return Err(Error::invalid(
+                format!("projection '{}'", pr.name),
+                "a convolution or pooling stores no synapses: its shared weights and window are in `net.proj(id)?.conv`",
+            ));
+        }
         let slot = pr.ir.slot(var).ok_or_else(|| {
             let names: Vec<&str> = pr.ir.vars.iter().map(|v| v.name.as_str()).collect();
             Error::unknown(format!("projection '{}'", pr.name), "variable", var, &names)

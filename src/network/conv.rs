@@ -136,6 +136,19 @@ impl Window {
     pub fn filter(&self, p: &[usize]) -> usize {
         self.bank.map_or(0, |d| p[d])
     }
+
+    /// ANNarchy's `center`: the pre-synaptic coordinates at the centre of
+    /// the window of post neuron `p` (tap `K / 2` along each dimension; a
+    /// spanned dimension's middle). May lie outside pre when the window
+    /// hangs over the edge (then the padding applies).
+    pub fn center(&self, p: &[usize]) -> Vec<i64> {
+        let rank = p.iter().zip(&self.post).fold(0, |r, (&x, &n)| r * n + x);
+        self.start(rank, p)
+            .iter()
+            .zip(&self.axes)
+            .map(|(s, a)| s + (a.kernel / 2) as i64)
+            .collect()
+    }
 }
 
 /// How a convolution maps post to pre, as the builder was told.
@@ -246,8 +259,8 @@ pub(crate) fn convolution_window(
     } else {
         if kernel.len() != pre_d.len() {
             return Err(shape_err(format!(
-                "the filter {} has {} dimensions, pre {pre_d:?} has {}: they must match (or use keep_last_dimension)",
-                if bank { "of the bank" } else { "" },
+                "the filter{} has {} dimensions, pre {pre_d:?} has {}: they must match (or use keep_last_dimension)",
+                if bank { " of the bank" } else { "" },
                 kernel.len(),
                 pre_d.len()
             )));
@@ -870,6 +883,45 @@ pub struct ConvProjection {
 }
 
 impl Network {
+    /// ANNarchy's `Convolution.center`: the pre-synaptic coordinates at the
+    /// centre of the window of the post neuron at `coords` (they may lie
+    /// outside pre where the window hangs over the edge).
+    ///
+    /// ```
+    /// # use cajal::prelude::*;
+    /// let mut net = Network::new().dt(1.0);
+    /// let a = net.population("a", [32, 32], &Neuron::rate().parameters("r = 0.0"))?;
+    /// let b = net.population("b", [16, 16], &Neuron::rate().equations("r = sum(exc)"))?;
+    /// let c = net.convolution(a, b, "exc").connect_filter(&ndarray::Array2::<f32>::ones((3, 3)).into_dyn())?;
+    /// assert_eq!(net.convolution_center(c, &[3, 5])?, vec![6, 10]);
+    /// # Ok::<(), cajal::Error>(())
+    /// ```
+    pub fn convolution_center(&self, proj: ProjId, coords: &[usize]) -> Result<Vec<i64>> {
+        let pr = self.proj(proj)?;
+        let owner = format!("projection '{}'", pr.name);
+        let Some(cp) = &pr.conv else {
+            return Err(Error::invalid(owner, "not a convolution or pooling"));
+        };
+        let w = &cp.conv.window;
+        // A transpose's post is the original's pre: no window of its own.
+        if cp.transposed {
+            return Err(Error::invalid(
+                owner,
+                "a transpose has no windows of its own",
+            ));
+        }
+        if coords.len() != w.post.len() || coords.iter().zip(&w.post).any(|(c, n)| c >= n) {
+            return Err(Error::Shape {
+                owner,
+                message: format!(
+                    "{coords:?} is not a post-synaptic coordinate of {:?}",
+                    w.post
+                ),
+            });
+        }
+        Ok(w.center(coords))
+    }
+
     /// ANNarchy's `Transpose(proj, target)`: a projection from `proj`'s
     /// post-synaptic population back to its pre-synaptic one through the
     /// same weights, transposed, with the default psp `w * pre.r` summed.

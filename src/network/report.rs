@@ -193,10 +193,22 @@ impl Network {
                         (Some(w), _) =>
                             format!("DecodingProjection (window {} ms)", f64::from(w) * self.dt),
                         (None, true) => "CurrentInjection".to_string(),
+                        _ if pr.conv.as_ref().is_some_and(|c| c.transposed) => {
+                            "Transpose (convolution)".to_string()
+                        }
+                        _ if pr.conv.as_ref().is_some_and(|c| c.conv.pooling) => {
+                            format!("Pooling ({:?}, psp {})", pr.operation, pr.model.psp)
+                        }
+                        _ if pr.conv.is_some() => {
+                            format!("Convolution ({:?}, psp {})", pr.operation, pr.model.psp)
+                        }
                         _ => pr.ir.name.clone(),
                     },
                     pr.connector,
-                    pr.synapses.post.len()
+                    match &pr.conv {
+                        Some(c) => format!("shared: {}", c.conv.weights.len()),
+                        None => pr.synapses.post.len().to_string(),
+                    }
                 );
             }
             let _ = writeln!(o, "\n## Synapse models\n");

@@ -8,17 +8,28 @@
 //! `None` for the plain `w * pre.r`), the operation, t and dt, then the
 //! output.
 
+use rayon::prelude::*;
+
 use super::rate_sum::{self, PspKernel};
 use crate::network::conv::{Conv, Padding};
 use crate::network::model::Operation;
 
-/// Per post neuron: the start of its window in each pre dimension, and its
-/// filter.
-fn starts(conv: &Conv) -> (Vec<i64>, Vec<usize>) {
+/// What the window of each post neuron is, computed once per projection:
+/// the start of its window in each pre dimension, its filter, and the
+/// kernel coordinates of each tap.
+#[derive(Debug, Clone)]
+pub struct ConvGeometry {
+    start: Vec<i64>,
+    filter: Vec<usize>,
+    taps: Vec<Vec<usize>>,
+}
+
+/// The [`ConvGeometry`] of a convolution or pooling.
+pub fn geometry(conv: &Conv) -> ConvGeometry {
     let w = &conv.window;
     let n_post: usize = w.post.iter().product();
-    let mut s = Vec::with_capacity(n_post * w.pre.len());
-    let mut f = Vec::with_capacity(n_post);
+    let mut start = Vec::with_capacity(n_post * w.pre.len());
+    let mut filter = Vec::with_capacity(n_post);
     let mut p = vec![0usize; w.post.len()];
     for rank in 0..n_post {
         let mut r = rank;
@@ -26,16 +37,24 @@ fn starts(conv: &Conv) -> (Vec<i64>, Vec<usize>) {
             p[d] = r % w.post[d];
             r /= w.post[d];
         }
-        s.extend(w.start(rank, &p));
-        f.push(w.filter(&p));
+        start.extend(w.start(rank, &p));
+        filter.push(w.filter(&p));
     }
-    (s, f)
+    ConvGeometry {
+        start,
+        filter,
+        taps: (0..w.taps()).map(|t| w.tap(t)).collect(),
+    }
 }
+
+/// Below this many post neurons the plain path stays on one thread.
+const PARALLEL_MIN: usize = 4096;
 
 /// The combined psp of every post neuron into `out` (overwritten).
 #[allow(clippy::too_many_arguments)]
 pub fn convolve(
     conv: &Conv,
+    geo: &ConvGeometry,
     pre: &[&[f32]],
     psp: Option<&PspKernel>,
     op: Operation,
@@ -45,8 +64,7 @@ pub fn convolve(
 ) {
     let w = &conv.window;
     let d = w.pre.len();
-    let taps = w.taps();
-    let (start, filter) = starts(conv);
+    let taps = geo.taps.len();
     let pad = match w.padding {
         Padding::Value(v) => v,
         Padding::Border => 0.0,
@@ -56,44 +74,61 @@ pub fn convolve(
         Operation::Max => f32::NEG_INFINITY,
         Operation::Min => f32::INFINITY,
     };
-    out.fill(init);
+    let combine = |o: f32, v: f32| match op {
+        Operation::Sum | Operation::Mean => o + v,
+        Operation::Max => o.max(v),
+        Operation::Min => o.min(v),
+    };
     let n = out.len();
-    // One tap at a time over all post neurons, so that the general psp runs
-    // array-at-a-time.
-    let mut ranks: Vec<Option<usize>> = vec![None; n];
-    let mut wt = vec![0.0f32; n];
-    let mut gathered: Vec<Vec<f32>> = vec![vec![0.0; n]; pre.len()];
-    let mut value = vec![0.0f32; n];
-    for tap in 0..taps {
-        let k = w.tap(tap);
-        for i in 0..n {
-            ranks[i] = w.pre_rank(&start[i * d..(i + 1) * d], &k);
-            wt[i] = conv.weights[filter[i] * taps + tap];
-        }
-        match psp {
-            None => {
-                let r = pre[0];
-                for i in 0..n {
-                    value[i] = wt[i] * ranks[i].map_or(pad, |q| r[q]);
+    match psp {
+        // The plain `w * pre.r`: post neuron by post neuron, taps in order.
+        None => {
+            let r = pre[0];
+            let one = |i: usize| -> f32 {
+                let start = &geo.start[i * d..(i + 1) * d];
+                let wf = &conv.weights[geo.filter[i] * taps..(geo.filter[i] + 1) * taps];
+                let mut acc = init;
+                for (k, &wt) in geo.taps.iter().zip(wf) {
+                    let x = w.pre_rank(start, k).map_or(pad, |q| r[q]);
+                    acc = combine(acc, wt * x);
                 }
-            }
-            Some(kernel) => {
-                for (g, src) in gathered.iter_mut().zip(pre) {
-                    for i in 0..n {
-                        g[i] = ranks[i].map_or(pad, |q| src[q]);
+                acc
+            };
+            if n >= PARALLEL_MIN {
+                out.par_chunks_mut(1024).enumerate().for_each(|(c, chunk)| {
+                    for (j, o) in chunk.iter_mut().enumerate() {
+                        *o = one(c * 1024 + j);
                     }
+                });
+            } else {
+                out.iter_mut().enumerate().for_each(|(i, o)| *o = one(i));
+            }
+        }
+        // Any psp: one tap at a time over all post neurons, so that the
+        // program runs array-at-a-time.
+        Some(kernel) => {
+            out.fill(init);
+            let mut wt = vec![0.0f32; n];
+            let mut gathered: Vec<Vec<f32>> = vec![vec![0.0; n]; pre.len()];
+            let mut value = vec![0.0f32; n];
+            for (tap, k) in geo.taps.iter().enumerate() {
+                for (g, src) in gathered.iter_mut().zip(pre) {
+                    for (i, x) in g.iter_mut().enumerate() {
+                        *x = w
+                            .pre_rank(&geo.start[i * d..(i + 1) * d], k)
+                            .map_or(pad, |q| src[q]);
+                    }
+                }
+                for (i, x) in wt.iter_mut().enumerate() {
+                    *x = conv.weights[geo.filter[i] * taps + tap];
                 }
                 let mut arrays: Vec<&mut [f32]> = vec![wt.as_mut_slice()];
                 arrays.extend(gathered.iter_mut().map(|g| g.as_mut_slice()));
                 rate_sum::eval_psp(kernel, arrays, &[t, dt], 0, 0, 0, &mut value);
+                for (o, v) in out.iter_mut().zip(&value) {
+                    *o = combine(*o, *v);
+                }
             }
-        }
-        for (o, v) in out.iter_mut().zip(&value) {
-            *o = match op {
-                Operation::Sum | Operation::Mean => *o + v,
-                Operation::Max => o.max(*v),
-                Operation::Min => o.min(*v),
-            };
         }
     }
     if op == Operation::Mean {

@@ -156,6 +156,7 @@ enum ProjKind {
         sum: usize,
         psp: Option<PspKernel>,
         conv: Arc<crate::network::conv::ConvProjection>,
+        geo: convolve::ConvGeometry,
     },
 }
 
@@ -257,6 +258,7 @@ impl CpuEngine {
                     ProjKind::Conv {
                         sum,
                         psp: (!fast).then(|| rate_sum::compile_psp(&pr.ir)),
+                        geo: convolve::geometry(&conv.conv),
                         conv,
                     }
                 }
@@ -548,7 +550,12 @@ impl CpuEngine {
                     );
                     self.pops[pr.post].sums[*sum] = sums;
                 }
-                ProjKind::Conv { sum, psp, conv } => {
+                ProjKind::Conv {
+                    sum,
+                    psp,
+                    conv,
+                    geo,
+                } => {
                     let pre = &self.pops[pr.pre];
                     let d = conv.delay;
                     let vals: Vec<&[f32]> = pr
@@ -572,6 +579,7 @@ impl CpuEngine {
                     } else {
                         convolve::convolve(
                             &conv.conv,
+                            geo,
                             &vals,
                             psp.as_ref(),
                             pr.op,

@@ -849,6 +849,9 @@ pub fn convolve(
 ) -> Kernel {
     use crate::network::conv::Padding;
     let w = &conv.window;
+    if let Some(k) = convolve_tiled(name, ir, op, conv, delay, ends, sum) {
+        return k;
+    }
     let n_post = ends.post.n;
     let n_pre = ends.pre.n;
     let d = w.pre.len();
@@ -1018,6 +1021,155 @@ fn coords(dims: &[usize], rank: &str, name: &str, ty: &str, ind: &str) -> String
         );
     }
     body
+}
+
+/// Side of the square of post neurons a tiled `convolve` workgroup computes.
+pub const TILE: usize = 8;
+/// Most f32 values a tiled `convolve` keeps in workgroup memory (16 KiB,
+/// WebGPU's guaranteed minimum).
+const TILE_WORDS: usize = 4096;
+
+/// The number of workgroups a tiled `convolve` of this window runs, or
+/// `None` when the window takes the general kernel.
+pub fn convolve_tiles(
+    conv: &crate::network::conv::Conv,
+    delay: u32,
+    plain_psp: bool,
+) -> Option<u32> {
+    let w = &conv.window;
+    let two_d = w.pre.len() == 2
+        && w.axes[0].post_dim == Some(0)
+        && w.axes[1].post_dim == Some(1)
+        && w.post.len() == 2 + usize::from(w.bank.is_some());
+    if !(two_d && plain_psp && w.starts.is_none() && delay <= 1) {
+        return None;
+    }
+    let th = (TILE - 1) * w.axes[0].stride as usize + w.axes[0].kernel;
+    let tw = (TILE - 1) * w.axes[1].stride as usize + w.axes[1].kernel;
+    if th * tw > TILE_WORDS {
+        return None;
+    }
+    Some((w.post[0].div_ceil(TILE) * w.post[1].div_ceil(TILE)) as u32)
+}
+
+/// The tiled `convolve` of a 2-D window with the plain psp `w * pre.r`: a
+/// workgroup copies the pre-synaptic box its 8 x 8 post neurons read into
+/// workgroup memory once (padding or edge included), then each thread
+/// computes its neuron for every filter from there. Same taps, same order,
+/// same results as the general kernel.
+fn convolve_tiled(
+    name: &str,
+    ir: &SynapseIr,
+    op: Operation,
+    conv: &crate::network::conv::Conv,
+    delay: u32,
+    ends: &Ends,
+    sum: u32,
+) -> Option<Kernel> {
+    use crate::network::conv::Padding;
+    let w = &conv.window;
+    let tiles = convolve_tiles(conv, delay, ir.psp_is_weighted_rate)?;
+    let (a0, a1) = (w.axes[0], w.axes[1]);
+    let (h, wd) = (w.pre[0], w.pre[1]);
+    let (ph, pw) = (w.post[0], w.post[1]);
+    let th = (TILE - 1) * a0.stride as usize + a0.kernel;
+    let tw = (TILE - 1) * a1.stride as usize + a1.kernel;
+    let taps = w.taps();
+    let filters = w.filters();
+    let tx_tiles = pw.div_ceil(TILE);
+    let mut b = format!("var<workgroup> tile: array<f32, {}>;\n", th * tw);
+    let pre_buf = if ends.same { "post" } else { "pstate" };
+    if !ends.same {
+        b.push_str("@group(0) @binding(5) var<storage, read> pstate: array<f32>;\n");
+    }
+    let r_off = ends
+        .pre
+        .offset(ends.pre_slots.first().copied().unwrap_or(0))
+        .unwrap_or(0);
+    let init = match op {
+        Operation::Sum | Operation::Mean => "0.0f",
+        Operation::Max => "bitcast<f32>(0xff800000u)",
+        Operation::Min => "bitcast<f32>(0x7f800000u)",
+    };
+    let combine = match op {
+        Operation::Sum | Operation::Mean => "cj_keep(acc + v)",
+        Operation::Max => "max(acc, v)",
+        Operation::Min => "min(acc, v)",
+    };
+    let load = match w.padding {
+        Padding::Value(v) => format!(
+            "var x = {};\n            if (q0 >= 0i && q0 < {h}i && q1 >= 0i && q1 < {wd}i) {{ x = {pre_buf}[{r_off}u + u32(q0) * {wd}u + u32(q1)]; }}",
+            lit(v)
+        ),
+        Padding::Border => format!(
+            "let x = {pre_buf}[{r_off}u + u32(clamp(q0, 0i, {}i)) * {wd}u + u32(clamp(q1, 0i, {}i))];",
+            h - 1,
+            wd - 1
+        ),
+    };
+    let so = ends.post.sum_offset(sum);
+    let out_rank = if w.bank.is_some() {
+        format!("(py * {pw}u + px) * {filters}u + f")
+    } else {
+        "py * {pw}u + px".replace("{pw}", &pw.to_string())
+    };
+    let mean = if op == Operation::Mean {
+        format!("\n            acc = acc / {};", lit(taps as f32))
+    } else {
+        String::new()
+    };
+    let body = format!(
+        "    // A workgroup per 8 x 8 square of post neurons (uniform: from the
+    // workgroup id), a thread per neuron of the square.
+    let t = wg.y * nwg.x + wg.x;
+    if (t >= {tiles}u) {{ return; }}
+    let y0 = (t / {tx_tiles}u) * {TILE}u;
+    let x0 = (t % {tx_tiles}u) * {TILE}u;
+    let b0 = {o0}i + {s0}i * i32(y0);
+    let b1 = {o1}i + {s1}i * i32(x0);
+    for (var e = lid; e < {n_tile}u; e = e + 64u) {{
+        let q0 = b0 + i32(e / {tw}u);
+        let q1 = b1 + i32(e % {tw}u);
+        {{
+            {load}
+            tile[e] = x;
+        }}
+    }}
+    workgroupBarrier();
+    let ly = lid / {TILE}u;
+    let lx = lid % {TILE}u;
+    let py = y0 + ly;
+    let px = x0 + lx;
+    if (py >= {ph}u || px >= {pw}u) {{ return; }}
+    for (var f = 0u; f < {filters}u; f = f + 1u) {{
+        var acc: f32 = {init};
+        for (var k0 = 0u; k0 < {k0}u; k0 = k0 + 1u) {{
+            for (var k1 = 0u; k1 < {k1}u; k1 = k1 + 1u) {{
+                let x = tile[(ly * {s0}u + k0) * {tw}u + lx * {s1}u + k1];
+                let v = cj_keep(syn[f * {taps}u + k0 * {k1}u + k1] * x);
+                acc = {combine};
+            }}
+        }}{mean}
+        let o = {so}u + {out_rank};
+        post[o] = post[o] + acc;
+    }}
+",
+        o0 = a0.offset,
+        s0 = a0.stride,
+        o1 = a1.offset,
+        s1 = a1.stride,
+        n_tile = th * tw,
+        k0 = a0.kernel,
+        k1 = a1.kernel,
+    );
+    // The template's thread index is unused here.
+    let body = format!("    _ = i;\n{body}");
+    Some(assemble(
+        format!("convolve[projection '{name}'] (tiled)"),
+        CONVOLVE,
+        &b,
+        &body,
+    ))
 }
 
 /// `convolve_transposed`: ANNarchy's Transpose of a convolution: each

@@ -160,6 +160,9 @@ pub struct ProjPlan {
     pub window: Option<u32>,
     /// A CurrentInjection (binds only the two states).
     pub inject: bool,
+    /// Workgroups of a tiled `convolve` (one per tile), instead of one
+    /// thread per post neuron.
+    pub tiles: Option<u32>,
 }
 
 /// The kernel of one monitor recording variables.
@@ -331,6 +334,7 @@ pub fn plan(net: &Network, float_atomics: bool) -> Result<Plan> {
                     uses_hist,
                     window: None,
                     inject: false,
+                    tiles: None,
                 });
             }
             ProjectionKind::ConvSpike { g } => {
@@ -357,6 +361,7 @@ pub fn plan(net: &Network, float_atomics: bool) -> Result<Plan> {
                     uses_hist: false,
                     window: None,
                     inject: false,
+                    tiles: None,
                 });
             }
             ProjectionKind::Conv { sum } => {
@@ -390,6 +395,11 @@ pub fn plan(net: &Network, float_atomics: bool) -> Result<Plan> {
                     uses_hist: cp.delay > 1,
                     window: None,
                     inject: false,
+                    tiles: if cp.transposed {
+                        None
+                    } else {
+                        codegen::convolve_tiles(&cp.conv, cp.delay, pr.ir.psp_is_weighted_rate)
+                    },
                 });
             }
             ProjectionKind::Current { g, r } => {
@@ -411,6 +421,7 @@ pub fn plan(net: &Network, float_atomics: bool) -> Result<Plan> {
                     uses_hist: false,
                     window: None,
                     inject: true,
+                    tiles: None,
                 });
             }
             ProjectionKind::Decode { sum, window } => {
@@ -439,6 +450,7 @@ pub fn plan(net: &Network, float_atomics: bool) -> Result<Plan> {
                     uses_hist: false,
                     window: Some(window),
                     inject: false,
+                    tiles: None,
                 });
             }
             ProjectionKind::Spike { g } => {
@@ -529,6 +541,7 @@ pub fn plan(net: &Network, float_atomics: bool) -> Result<Plan> {
                     uses_hist: false,
                     window: None,
                     inject: false,
+                    tiles: None,
                 });
             }
         }
@@ -778,7 +791,11 @@ impl GpuEngine {
                     if let (true, Some(h)) = (qp.uses_hist, &e.pops[pre].hist) {
                         b.push((6, Bind::Read(h)));
                     }
-                    e.pass(&qp.kernel, &b, grid(plan.layouts[post].n))?
+                    let threads = match qp.tiles {
+                        Some(t) => t * WORKGROUP,
+                        None => plan.layouts[post].n,
+                    };
+                    e.pass(&qp.kernel, &b, grid(threads))?
                 }
                 Some(SpikePlan { stores, reads_pre }) => {
                     let pp = &e.pops[pre];
@@ -1030,9 +1047,16 @@ impl GpuEngine {
                 q.write_buffer(b, 0, bytemuck::cast_slice(&all));
             }
             let (syn, shared) = codegen::pack_values(vals, &g.layout.local, nsyn, 0);
-            let upload = in_buffer_order(g.perm.as_deref(), &syn);
-            q.write_buffer(&g.syn, 0, &bytes_of(&upload));
-            q.write_buffer(&g.sparams, 0, &bytes_of(&shared));
+            // Nothing to put back is nothing to write: `bytes_of` pads an
+            // empty array to one value, which would land on a convolution's
+            // first shared weight (its synapse buffer holds the filters).
+            if !syn.is_empty() {
+                let upload = in_buffer_order(g.perm.as_deref(), &syn);
+                q.write_buffer(&g.syn, 0, &bytes_of(&upload));
+            }
+            if !shared.is_empty() {
+                q.write_buffer(&g.sparams, 0, &bytes_of(&shared));
+            }
             g.sparams_host = shared;
         }
     }
@@ -1401,6 +1425,15 @@ impl GpuEngine {
             self.chunk_run(first, k, key, time, monitors)?;
             done += k;
         }
+        // `simulate` returns when the steps are done (timings and errors
+        // mean what they say), not when they are queued.
+        self.gpu
+            .device
+            .poll(wgpu::PollType::wait_indefinitely())
+            .map_err(|e| Error::Gpu {
+                context: "waiting for the GPU".into(),
+                message: e.to_string(),
+            })?;
         Ok(())
     }
 
