@@ -10,6 +10,7 @@
 
 pub mod correlated;
 pub mod inputs;
+pub mod mlgenn;
 pub mod neurons;
 pub mod timed;
 
