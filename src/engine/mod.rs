@@ -29,6 +29,33 @@ pub enum Backend {
     Auto,
 }
 
+/// When a projection's learning rule runs (ANNarchy's
+/// `enable_learning(period, offset)`): at the steps `s` with
+/// `s >= offset` and `(s - offset) % period == 0`, while on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Learning {
+    pub(crate) on: bool,
+    pub(crate) period: u64,
+    pub(crate) offset: u64,
+}
+
+impl Default for Learning {
+    fn default() -> Self {
+        Learning {
+            on: true,
+            period: 1,
+            offset: 0,
+        }
+    }
+}
+
+impl Learning {
+    /// Whether the rule runs at step `s`.
+    pub(crate) fn due(&self, s: u64) -> bool {
+        self.on && s >= self.offset && (s - self.offset).is_multiple_of(self.period)
+    }
+}
+
 /// How a projection acts on its post-synaptic population (both engines).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum ProjectionKind {
@@ -70,6 +97,14 @@ pub(crate) fn projection_kind(
                 }
             }
         }
+    }
+    let spiking_or_special =
+        pre_ir.spiking || pr.conv.is_some() || pr.window.is_some() || pr.inject;
+    if !pr.ir.update.is_empty() && spiking_or_special {
+        return Err(Error::Unsupported {
+            owner,
+            message: "synapse equations (learning) run on rate-coded projections in this version; spiking plasticity (pre_spike/post_spike learning, STDP, STP) is not available yet".into(),
+        });
     }
     let sum_of = || {
         post_ir
@@ -1036,6 +1071,114 @@ impl Simulation {
             v.to_vec()
         };
         Ok((pr.synapses.post.clone(), pr.synapses.pre.clone(), v))
+    }
+
+    /// A projection's variable as a dense `[post, pre]` matrix, NaN where
+    /// there is no synapse (ANNarchy's `connectivity_matrix`).
+    pub fn connectivity_matrix(&self, proj: ProjId, var: &str) -> Result<Array2<f32>> {
+        let (post, pre, v) = self.synapses(proj, var)?;
+        let pr = self.net.proj(proj)?;
+        let (n_post, n_pre) = (self.net.pop(pr.post)?.size(), self.net.pop(pr.pre)?.size());
+        let cells = n_post.checked_mul(n_pre).filter(|&c| c <= 1 << 31).ok_or_else(|| {
+            Error::invalid(
+                format!("projection '{}'", pr.name),
+                format!("a dense {n_post} x {n_pre} matrix is too large: read the synapses (COO) or a dendrite"),
+            )
+        })?;
+        let mut m = Array2::from_elem((n_post, n_pre), f32::NAN);
+        debug_assert!(cells == m.len());
+        for ((&i, &j), &x) in post.iter().zip(&pre).zip(&v) {
+            m[[i as usize, j as usize]] = x;
+        }
+        Ok(m)
+    }
+
+    /// The synapses of one post-synaptic neuron (ANNarchy's `Dendrite`):
+    /// its pre-synaptic ranks and their values of `var`.
+    pub fn dendrite(&self, proj: ProjId, post: usize, var: &str) -> Result<(Vec<u32>, Vec<f32>)> {
+        let pr = self.net.proj(proj)?;
+        let n_post = self.net.pop(pr.post)?.size();
+        if post >= n_post {
+            return Err(Error::invalid(
+                format!("projection '{}'", pr.name),
+                format!("post-synaptic rank {post} is out of range (size {n_post})"),
+            ));
+        }
+        let (posts, pre, v) = self.synapses(proj, var)?;
+        // Synapses are sorted by (post, pre).
+        let a = posts.partition_point(|&p| (p as usize) < post);
+        let b = posts.partition_point(|&p| (p as usize) <= post);
+        Ok((pre[a..b].to_vec(), v[a..b].to_vec()))
+    }
+
+    /// Turns learning on (ANNarchy's `enable_learning`) for one projection
+    /// or, with `None`, every projection that has a learning rule: the rule
+    /// runs every `period_ms` (default: every step) at the steps whose time
+    /// modulo the period is `offset_ms` (default 0).
+    pub fn enable_learning(
+        &mut self,
+        proj: Option<ProjId>,
+        period_ms: Option<f64>,
+        offset_ms: Option<f64>,
+    ) -> Result<()> {
+        let dt = self.net.dt;
+        let steps = |what: &str, ms: f64| -> Result<u64> {
+            if !(ms.is_finite() && ms >= 0.0) {
+                return Err(Error::invalid(
+                    "enable_learning",
+                    format!("the {what} must be a non-negative number of ms, got {ms}"),
+                ));
+            }
+            Ok((ms / dt).round() as u64)
+        };
+        let period = steps("period", period_ms.unwrap_or(dt))?.max(1);
+        let offset = steps("offset", offset_ms.unwrap_or(0.0))? % period;
+        self.set_learning(
+            proj,
+            Learning {
+                on: true,
+                period,
+                offset,
+            },
+        )
+    }
+
+    /// Turns learning off for one projection or, with `None`, all of them
+    /// (ANNarchy's `disable_learning`); weights keep their values.
+    pub fn disable_learning(&mut self, proj: Option<ProjId>) -> Result<()> {
+        self.set_learning(
+            proj,
+            Learning {
+                on: false,
+                ..Learning::default()
+            },
+        )
+    }
+
+    fn set_learning(&mut self, proj: Option<ProjId>, l: Learning) -> Result<()> {
+        let ids: Vec<usize> = match proj {
+            Some(p) => {
+                let pr = self.net.proj(p)?;
+                if pr.ir.update.is_empty() {
+                    return Err(Error::invalid(
+                        format!("projection '{}'", pr.name),
+                        format!(
+                            "its synapse model '{}' has no learning rule (no equations)",
+                            pr.ir.name
+                        ),
+                    ));
+                }
+                vec![p.0]
+            }
+            None => (0..self.net.projs.len()).collect(),
+        };
+        for i in ids {
+            match &mut self.engine {
+                Engine::Cpu(e) => e.projs[i].learning = l,
+                Engine::Gpu(g) => g.set_learning(i, l),
+            }
+        }
+        Ok(())
     }
 
     fn mon(&self, m: MonitorId) -> Result<&MonitorState> {

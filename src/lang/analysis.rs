@@ -1134,7 +1134,14 @@ fn eq_flags(ctx: &Ctx, st: &Statement, default: Method) -> Result<EqFlags> {
                     "rk4" => Method::Rk4,
                     "implicit" => Method::Implicit,
                     // Recorded when the variable is declared (VarDecl::shared).
-                    "population" => fl.method,
+                    "population" if !ctx.synapse => fl.method,
+                    "postsynaptic" if ctx.synapse => fl.method,
+                    "population" => {
+                        return Err(ctx.err(st.line, *c, "'population' is a flag of neuron models; a synapse variable shared by the synapses of a post-synaptic neuron takes 'postsynaptic'"))
+                    }
+                    "projection" if ctx.synapse => {
+                        return Err(ctx.err(st.line, *c, "projection-wide synapse variables are not available in this version: use 'postsynaptic' or a parameter"))
+                    }
                     "projection" | "postsynaptic" => {
                         return Err(ctx.err(st.line, *c, format!("'{w}' is a flag of synapse models; a neuron variable shared by the whole population takes 'population'")))
                     }
@@ -1438,33 +1445,7 @@ pub fn analyse_neuron(model: &Neuron, constants: &HashMap<String, f32>) -> Resul
             if st.op != AssignOp::Set {
                 return Err(ctx.err(st.line, *col, "an ODE is written with '='"));
             }
-            let mark = |a: &Ast, ctx: &Ctx| -> Result<Expr> {
-                // Resolve with the derivative replaced by a marker slot.
-                let mut args = HashMap::new();
-                args.insert(format!("\u{0}d{name}"), Arg::new(Expr::Temp(DERIV_MARK)));
-                let a = replace_deriv(a, name);
-                ctx.resolve(&a, st.line, &args)
-            };
-            let lhs = st
-                .lhs
-                .as_ref()
-                .map(|l| mark(l, &ctx))
-                .transpose()?
-                .unwrap_or(Expr::Const(0.0));
-            let rhs = mark(&st.rhs, &ctx)?;
-            let is_d = |e: &Expr| *e == Expr::Temp(DERIV_MARK);
-            let not_linear = || {
-                ctx.err(
-                    st.line,
-                    *col,
-                    format!("the equation is not linear in d{name}/dt"),
-                )
-            };
-            let (cl, rl) = split_linear(&lhs, &is_d).ok_or_else(not_linear)?;
-            let (cr, rr) = split_linear(&rhs, &is_d).ok_or_else(not_linear)?;
-            let den = sub_opt(cl, cr).ok_or_else(not_linear)?;
-            let num = sub_opt(rr, rl).unwrap_or(Expr::Const(0.0));
-            let mut f = div(num, den);
+            let mut f = derivative(&ctx, st, name, *col)?;
             if shared {
                 f = shared_expr(&ctx, &f, st, name, *col)?;
             }
@@ -1598,6 +1579,76 @@ pub fn analyse_neuron(model: &Neuron, constants: &HashMap<String, f32>) -> Resul
     })
 }
 
+/// Checks that the equation of a `: postsynaptic` synapse variable reads
+/// only what is the same for all synapses of a post-synaptic neuron:
+/// post-synaptic variables, projection-wide parameters, other postsynaptic
+/// variables, constants, t and dt (no pre-synaptic value, no per-synapse
+/// variable, no random draw), so that every copy stays equal.
+fn postsynaptic_expr(ctx: &Ctx, e: &Expr, st: &Statement, name: &str, col: usize) -> Result<Expr> {
+    let mut bad: Option<String> = None;
+    e.walk(&mut |x| {
+        if bad.is_some() {
+            return;
+        }
+        match x {
+            Expr::Pre(k) => {
+                bad = Some(format!(
+                    "the pre-synaptic 'pre.{}'",
+                    ctx.pre_refs[*k as usize]
+                ))
+            }
+            Expr::Var(v) => {
+                let d = &ctx.vars[*v as usize];
+                if d.locality == Locality::Local && !d.shared {
+                    bad = Some(format!("the per-synapse '{}'", d.name));
+                }
+            }
+            Expr::Random { .. } => bad = Some("a random draw".into()),
+            _ => {}
+        }
+    });
+    match bad {
+        Some(b) => Err(ctx.err(
+            st.line,
+            col,
+            format!("'{name}' is postsynaptic (one value per post-synaptic neuron): its equation cannot read {b}"),
+        )),
+        None => Ok(e.clone()),
+    }
+}
+
+/// The derivative of `name` in the ODE statement `st`, written in any form
+/// linear in `d<name>/dt`.
+fn derivative(ctx: &Ctx, st: &Statement, name: &str, col: usize) -> Result<Expr> {
+    let mark = |a: &Ast| -> Result<Expr> {
+        // Resolve with the derivative replaced by a marker slot.
+        let mut args = HashMap::new();
+        args.insert(format!("\u{0}d{name}"), Arg::new(Expr::Temp(DERIV_MARK)));
+        let a = replace_deriv(a, name);
+        ctx.resolve(&a, st.line, &args)
+    };
+    let lhs = st
+        .lhs
+        .as_ref()
+        .map(&mark)
+        .transpose()?
+        .unwrap_or(Expr::Const(0.0));
+    let rhs = mark(&st.rhs)?;
+    let is_d = |e: &Expr| *e == Expr::Temp(DERIV_MARK);
+    let not_linear = || {
+        ctx.err(
+            st.line,
+            col,
+            format!("the equation is not linear in d{name}/dt"),
+        )
+    };
+    let (cl, rl) = split_linear(&lhs, &is_d).ok_or_else(not_linear)?;
+    let (cr, rr) = split_linear(&rhs, &is_d).ok_or_else(not_linear)?;
+    let den = sub_opt(cl, cr).ok_or_else(not_linear)?;
+    let num = sub_opt(rr, rl).unwrap_or(Expr::Const(0.0));
+    Ok(div(num, den))
+}
+
 fn combine(op: AssignOp, x: Expr, rhs: Expr) -> Expr {
     match op {
         AssignOp::Set => rhs,
@@ -1636,12 +1687,6 @@ pub fn analyse_synapse(model: &Synapse, constants: &HashMap<String, f32>) -> Res
     let mut ctx = Ctx::new(&model.name, constants, true);
     ctx.parse_functions(&model.functions)?;
     ctx.parse_parameters(&model.parameters, true)?;
-    if !model.equations.trim().is_empty() {
-        return Err(Error::Unsupported {
-            owner: format!("synapse '{}'", model.name),
-            message: "per-synapse equations (plasticity) are not available in this version".into(),
-        });
-    }
     if !model.post_spike.trim().is_empty() {
         return Err(Error::Unsupported {
             owner: format!("synapse '{}'", model.name),
@@ -1669,6 +1714,58 @@ pub fn analyse_synapse(model: &Synapse, constants: &HashMap<String, f32>) -> Res
             },
         ),
     }
+    // The learning rule: per-synapse variables declared by the equations
+    // (w is one already), then translated as a neuron's are.
+    ctx.section = "equations";
+    let eqs = ctx.statements(&model.equations, false)?;
+    let mut lhs_info = Vec::new();
+    for st in &eqs {
+        let (name, col, is_ode) = lhs_name(&ctx, st)?;
+        if name.contains('.') {
+            return Err(ctx.err(
+                st.line,
+                col,
+                format!("'{name}': a synapse's equations change its own variables, not pre- or post-synaptic ones"),
+            ));
+        }
+        check_name(&ctx, &name, st.line, col)?;
+        let postsynaptic = st
+            .flags
+            .iter()
+            .any(|f| matches!(f, Flag::Word(w, _) if w == "postsynaptic"));
+        let slot = match ctx.slot(&name) {
+            Some(s) if ctx.vars[s as usize].kind == VarKind::Parameter => {
+                return Err(ctx.err(
+                    st.line,
+                    col,
+                    format!("'{name}' is a parameter; it cannot be assigned in the equations"),
+                ))
+            }
+            Some(s) => s as usize,
+            None => {
+                ctx.vars.push(VarDecl {
+                    name: name.clone(),
+                    kind: VarKind::Variable,
+                    locality: Locality::Local,
+                    ty: ValueType::Float,
+                    init: 0.0,
+                    shared: false,
+                });
+                ctx.vars.len() - 1
+            }
+        };
+        if postsynaptic {
+            if name == "w" {
+                return Err(ctx.err(
+                    st.line,
+                    col,
+                    "'w' is the weight of each synapse: it cannot be postsynaptic",
+                ));
+            }
+            ctx.vars[slot].shared = true;
+        }
+        lhs_info.push((name, col, is_ode));
+    }
     ctx.section = "psp";
     let psp_text = if model.psp.trim().is_empty() {
         "w * pre.r"
@@ -1684,7 +1781,7 @@ pub fn analyse_synapse(model: &Synapse, constants: &HashMap<String, f32>) -> Res
     };
     let pre_stmts = ctx.statements(pre_text, false)?;
     let mut asts: Vec<&Ast> = vec![&psp_ast];
-    for s in &pre_stmts {
+    for s in pre_stmts.iter().chain(&eqs) {
         asts.push(&s.rhs);
     }
     let mut pre_refs = Vec::new();
@@ -1768,7 +1865,69 @@ pub fn analyse_synapse(model: &Synapse, constants: &HashMap<String, f32>) -> Res
         };
         *e = number_expr(e, &mut n_random);
     }
+    ctx.section = "equations";
+    let mut update = Vec::new();
+    let mut pending: Vec<Ode> = Vec::new();
+    for (st, (name, col, is_ode)) in eqs.iter().zip(&lhs_info) {
+        let slot = ctx
+            .slot(name)
+            .ok_or_else(|| ctx.err(st.line, *col, "internal: undeclared variable"))?;
+        let fl = eq_flags(&ctx, st, Method::Explicit)?;
+        if let Some(i) = fl.init {
+            ctx.vars[slot as usize].init = i;
+        }
+        let per_post = ctx.vars[slot as usize].shared;
+        let check = |ctx: &Ctx, e: Expr| -> Result<Expr> {
+            if per_post {
+                postsynaptic_expr(ctx, &e, st, name, *col)
+            } else {
+                Ok(e)
+            }
+        };
+        let (min, max) = (
+            fl.min.clone().map(|e| check(&ctx, e)).transpose()?,
+            fl.max.clone().map(|e| check(&ctx, e)).transpose()?,
+        );
+        if *is_ode {
+            if st.op != AssignOp::Set {
+                return Err(ctx.err(st.line, *col, "an ODE is written with '='"));
+            }
+            let f = check(&ctx, derivative(&ctx, st, name, *col)?)?;
+            if !pending.is_empty() && pending[0].method != fl.method {
+                integrate_block(&mut ctx, &std::mem::take(&mut pending), &mut update)?;
+            }
+            pending.push(Ode {
+                var: slot,
+                f,
+                method: fl.method,
+                guard: Guard::Always,
+                line: st.line,
+                col: *col,
+                min,
+                max,
+            });
+        } else {
+            if !pending.is_empty() {
+                integrate_block(&mut ctx, &std::mem::take(&mut pending), &mut update)?;
+            }
+            if fl.method != Method::Explicit {
+                return Err(ctx.err(st.line, *col, "an integration method only applies to ODEs"));
+            }
+            let rhs = check(&ctx, ctx.resolve(&st.rhs, st.line, &HashMap::new())?)?;
+            let e = combine(st.op, Expr::Var(slot), rhs);
+            update.push(Stmt::Store {
+                var: slot,
+                expr: clamp(e, &min, &max),
+                guard: Guard::Always,
+            });
+        }
+    }
+    if !pending.is_empty() {
+        integrate_block(&mut ctx, &pending, &mut update)?;
+    }
+    number_random(&mut update, &mut n_random);
     Ok(SynapseIr {
+        update,
         name: ctx.model.clone(),
         vars: ctx.vars,
         pre_refs: ctx.pre_refs,

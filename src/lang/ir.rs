@@ -390,7 +390,9 @@ pub struct VarDecl {
     /// A `: population` variable: its equation is the same for the whole
     /// population (it reads only population-wide values and draws shared
     /// random numbers), so every neuron holds the same value. It is still
-    /// stored per neuron (identical copies), with `locality` `Local`.
+    /// stored per neuron (identical copies), with `locality` `Local`. In a
+    /// synapse model, a `: postsynaptic` variable, the same for every
+    /// synapse of a post-synaptic neuron, stored per synapse likewise.
     pub shared: bool,
     /// Declared type.
     pub ty: ValueType,
@@ -479,6 +481,9 @@ pub struct SynapseIr {
     pub pre_spike_is_default: bool,
     /// Number of random streams.
     pub n_random: u32,
+    /// The learning rule: statements run for every synapse at each step
+    /// learning is on (rate-coded plasticity), after the neurons updated.
+    pub update: Vec<Stmt>,
 }
 
 impl SynapseIr {
@@ -503,7 +508,14 @@ impl SynapseIr {
         } else {
             self.psp.walk(&mut visit);
         }
+        for s in &self.update {
+            match s {
+                Stmt::Let { expr, .. } | Stmt::Store { expr, .. } => expr.walk(&mut visit),
+            }
+        }
+        pre.sort_unstable();
         pre.dedup();
+        post.sort_unstable();
         post.dedup();
         (pre, post)
     }

@@ -12,6 +12,7 @@ pub mod correlated;
 pub mod inputs;
 pub mod mlgenn;
 pub mod neurons;
+pub mod synapses;
 pub mod timed;
 
 pub use neurons::{

@@ -10,6 +10,7 @@ pub mod rate_sum;
 pub mod record;
 pub mod spike_convolve;
 pub mod spike_propagate;
+pub mod synapse_update;
 pub mod vm;
 
 use std::collections::VecDeque;
@@ -187,6 +188,10 @@ pub struct ProjState {
     window: VecDeque<Vec<f32>>,
     /// DecodingProjection: `1 / n_pre` per post-synaptic neuron.
     inv_n: Vec<f32>,
+    /// The learning rule, if the synapse model has one.
+    learn: Option<synapse_update::LearnKernel>,
+    /// When it runs.
+    pub(crate) learning: crate::engine::Learning,
 }
 
 /// The CPU engine.
@@ -337,6 +342,8 @@ impl CpuEngine {
                 psp: vec![0.0; s.post.len()],
                 window: VecDeque::from(vec![vec![0.0; n_post]; window_steps]),
                 inv_n,
+                learn: (!pr.ir.update.is_empty()).then(|| synapse_update::compile(&pr.ir)),
+                learning: crate::engine::Learning::default(),
             });
         }
         let mut spike_groups: Vec<(usize, usize, Vec<usize>)> = Vec::new();
@@ -643,6 +650,42 @@ impl CpuEngine {
                 }
             }
             all_spikes.push(spikes);
+        }
+        // 3. learning rules, reading what the neurons have just computed.
+        for (pi, pr) in self.projs.iter_mut().enumerate() {
+            let Some(k) = &pr.learn else { continue };
+            if !pr.learning.due(step) {
+                continue;
+            }
+            let (pre, post) = (&self.pops[pr.pre], &self.pops[pr.post]);
+            let mut gathered: Vec<Vec<f32>> = pr
+                .pre_ref_slots
+                .iter()
+                .map(|&s| {
+                    pr.pre_idx
+                        .iter()
+                        .map(|&i| pre.vars[s][i as usize])
+                        .collect()
+                })
+                .collect();
+            gathered.extend(pr.post_ref_slots.iter().map(|&s| {
+                pr.post_idx
+                    .iter()
+                    .map(|&i| post.vars[s][i as usize])
+                    .collect()
+            }));
+            let mut scalars = vec![t, dt];
+            let mut arrays: Vec<&mut [f32]> = Vec::new();
+            for (v, decl) in pr.values.iter_mut().zip(&pr.ir.vars) {
+                if decl.locality == Locality::Local {
+                    arrays.push(v.as_mut_slice());
+                } else {
+                    scalars.push(v[0]);
+                }
+            }
+            arrays.extend(gathered.iter_mut().map(|g| g.as_mut_slice()));
+            let object = PROJ_OBJECT | ((pi as u32) << 12);
+            synapse_update::synapse_update(k, arrays, &scalars, seed, step32, object);
         }
         all_spikes
     }

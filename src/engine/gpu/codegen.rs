@@ -28,6 +28,7 @@ const SPIKE_PROPAGATE: &str = include_str!("../../../shaders/spike_propagate.wgs
 const RECORD: &str = include_str!("../../../shaders/record.wgsl");
 const DECODE: &str = include_str!("../../../shaders/decode.wgsl");
 const CONVOLVE: &str = include_str!("../../../shaders/convolve.wgsl");
+const SYNAPSE_UPDATE: &str = include_str!("../../../shaders/synapse_update.wgsl");
 const SPIKE_CONVOLVE: &str = include_str!("../../../shaders/spike_convolve.wgsl");
 const CURRENT_INJECT: &str = include_str!("../../../shaders/current_inject.wgsl");
 
@@ -1290,6 +1291,101 @@ pub fn spike_convolve(
     assemble(
         format!("spike_convolve[projection '{name}']"),
         SPIKE_CONVOLVE,
+        &b,
+        &body,
+    )
+}
+
+/// `synapse_update`: the learning rule of a rate-coded projection; `posts`
+/// is where the post ranks start in its CSR.
+pub fn synapse_update(
+    name: &str,
+    ir: &SynapseIr,
+    pl: &ProjLayout,
+    ends: &Ends,
+    posts: u32,
+    dt: f32,
+    object: u32,
+) -> Kernel {
+    let nsyn = pl.nsyn;
+    let n_post = ends.post.n;
+    let mut b = String::new();
+    let pre_buf = if ends.same { "post" } else { "pstate" };
+    if !ends.same {
+        b.push_str("@group(0) @binding(5) var<storage, read> pstate: array<f32>;\n");
+    }
+    let leaf = |e: &Expr| -> Option<(String, bool)> {
+        match e {
+            Expr::Var(v) => match (pl.local.get(*v as usize)?, pl.global.get(*v as usize)?) {
+                (Some(_), _) => Some((format!("y{v}"), false)),
+                (None, Some(g)) => Some((format!("sparams[{g}]"), true)),
+                _ => None,
+            },
+            Expr::Pre(k) => {
+                let slot = ends.pre_slots[*k as usize];
+                Some(match ends.pre.offset(slot) {
+                    Some(o) => (format!("{pre_buf}[{o}u + pj]"), false),
+                    None => ("0.0f".into(), false),
+                })
+            }
+            Expr::Post(k) => {
+                let slot = ends.post_slots[*k as usize];
+                Some(match ends.post.offset(slot) {
+                    Some(o) => (format!("post[{o}u + pi]"), false),
+                    None => ("0.0f".into(), false),
+                })
+            }
+            Expr::Time => Some(("clk.t".into(), true)),
+            Expr::Dt => Some((lit(dt), true)),
+            _ => None,
+        }
+    };
+    let mut p = Printer::new(&leaf, object, "j");
+    let _ = writeln!(p.out, "    if (j >= {nsyn}u) {{ return; }}");
+    let _ = writeln!(p.out, "    let pj = csr[{}u + j];", n_post + 1);
+    let _ = writeln!(p.out, "    let pi = csr[{posts}u + j];");
+    for (slot, loc) in pl.local.iter().enumerate() {
+        if let Some(li) = loc {
+            let _ = writeln!(p.out, "    var y{slot}: f32 = syn[{}u + j];", li * nsyn);
+        }
+    }
+    let temps = ir
+        .update
+        .iter()
+        .filter_map(|s| match s {
+            Stmt::Let { temp, .. } => Some(*temp + 1),
+            Stmt::Store { .. } => None,
+        })
+        .max()
+        .unwrap_or(0);
+    for t in 0..temps {
+        let _ = writeln!(p.out, "    var t{t}: f32 = 0.0f;");
+    }
+    let mut stored = Vec::new();
+    for s in &ir.update {
+        match s {
+            Stmt::Let { temp, expr } => {
+                let v = p.expr(expr);
+                p.stmt(&format!("t{temp} = {v};"));
+            }
+            Stmt::Store { var, expr, .. } => {
+                let v = p.expr(expr);
+                p.stmt(&format!("y{var} = {v};"));
+                if !stored.contains(var) {
+                    stored.push(*var);
+                }
+            }
+        }
+    }
+    for var in stored {
+        if let Some(li) = pl.local[var as usize] {
+            let _ = writeln!(p.out, "    syn[{}u + j] = y{var};", li * nsyn);
+        }
+    }
+    let body = format!("{}    _ = pi;\n    _ = pj;\n", p.out);
+    assemble(
+        format!("synapse_update[projection '{name}']"),
+        SYNAPSE_UPDATE,
         &b,
         &body,
     )

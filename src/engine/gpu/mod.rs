@@ -106,6 +106,9 @@ struct GProj {
     /// The projection-wide values now (a load may change them; reset
     /// restores `init_sparams`).
     sparams_host: Vec<f32>,
+    /// The learning rule's pass, and when it runs.
+    learn: Option<Pass>,
+    learning: crate::engine::Learning,
     /// A DecodingProjection: its window ring (`window` rows of post size).
     win: Option<wgpu::Buffer>,
     window: u32,
@@ -163,6 +166,8 @@ pub struct ProjPlan {
     /// Workgroups of a tiled `convolve` (one per tile), instead of one
     /// thread per post neuron.
     pub tiles: Option<u32>,
+    /// The learning rule (`synapse_update`), if any.
+    pub learn: Option<Kernel>,
 }
 
 /// The kernel of one monitor recording variables.
@@ -196,6 +201,7 @@ impl Plan {
             v.push(&p.update);
         }
         v.extend(self.projs.iter().map(|p| &p.kernel));
+        v.extend(self.projs.iter().filter_map(|p| p.learn.as_ref()));
         v.extend(self.mons.iter().flatten().map(|m| &m.kernel));
         v
     }
@@ -304,6 +310,12 @@ pub fn plan(net: &Network, float_atomics: bool) -> Result<Plan> {
                 if uniform.is_none() {
                     csr.extend_from_slice(&s.delay);
                 }
+                // The learning rule finds each synapse's post rank here.
+                let learn = (!pr.ir.update.is_empty()).then(|| {
+                    let posts = csr.len() as u32;
+                    csr.extend_from_slice(&s.post);
+                    codegen::synapse_update(&pr.name, &pr.ir, &layout, &ends, posts, dt, object)
+                });
                 let uses_hist = uniform.is_none_or(|d| d > 1);
                 if uses_hist && layouts[pre].hist_slots.is_empty() {
                     return Err(Error::Unsupported {
@@ -335,6 +347,7 @@ pub fn plan(net: &Network, float_atomics: bool) -> Result<Plan> {
                     window: None,
                     inject: false,
                     tiles: None,
+                    learn,
                 });
             }
             ProjectionKind::ConvSpike { g } => {
@@ -362,6 +375,7 @@ pub fn plan(net: &Network, float_atomics: bool) -> Result<Plan> {
                     window: None,
                     inject: false,
                     tiles: None,
+                    learn: None,
                 });
             }
             ProjectionKind::Conv { sum } => {
@@ -400,6 +414,7 @@ pub fn plan(net: &Network, float_atomics: bool) -> Result<Plan> {
                     } else {
                         codegen::convolve_tiles(&cp.conv, cp.delay, pr.ir.psp_is_weighted_rate)
                     },
+                    learn: None,
                 });
             }
             ProjectionKind::Current { g, r } => {
@@ -422,6 +437,7 @@ pub fn plan(net: &Network, float_atomics: bool) -> Result<Plan> {
                     window: None,
                     inject: true,
                     tiles: None,
+                    learn: None,
                 });
             }
             ProjectionKind::Decode { sum, window } => {
@@ -451,6 +467,7 @@ pub fn plan(net: &Network, float_atomics: bool) -> Result<Plan> {
                     window: Some(window),
                     inject: false,
                     tiles: None,
+                    learn: None,
                 });
             }
             ProjectionKind::Spike { g } => {
@@ -542,6 +559,7 @@ pub fn plan(net: &Network, float_atomics: bool) -> Result<Plan> {
                     window: None,
                     inject: false,
                     tiles: None,
+                    learn: None,
                 });
             }
         }
@@ -825,7 +843,25 @@ impl GpuEngine {
                     e.pass(&qp.kernel, &b, (groups, 1))?
                 }
             };
+            let learn = match &qp.learn {
+                Some(k) => {
+                    let mut b = vec![
+                        (0, Bind::Clock),
+                        (1, Bind::Read(&e.pops[post].state)),
+                        (2, Bind::Read(&csr)),
+                        (3, Bind::Write(&syn)),
+                        (4, Bind::Read(&sparams)),
+                    ];
+                    if pre != post {
+                        b.push((5, Bind::Read(&e.pops[pre].state)));
+                    }
+                    Some(e.pass(k, &b, grid(qp.layout.nsyn))?)
+                }
+                None => None,
+            };
             e.projs.push(GProj {
+                learn,
+                learning: crate::engine::Learning::default(),
                 layout: qp.layout,
                 syn,
                 sparams,
@@ -912,6 +948,11 @@ impl GpuEngine {
             b.push((8, Bind::Write(f)));
         }
         self.pass(&gp.update_kernel, &b, grid(gp.layout.n))
+    }
+
+    /// Sets when a projection's learning rule runs.
+    pub(crate) fn set_learning(&mut self, proj: usize, l: crate::engine::Learning) {
+        self.projs[proj].learning = l;
     }
 
     /// Replaces a population's input table (same kind, same variable).
@@ -1512,6 +1553,11 @@ impl GpuEngine {
                 for p in &self.pops {
                     if let Some(u) = &p.update {
                         run(&mut pass, u, off);
+                    }
+                }
+                for q in &self.projs {
+                    if let (Some(l), true) = (&q.learn, q.learning.due(st)) {
+                        run(&mut pass, l, off);
                     }
                 }
                 for (gm, s) in self.mons.iter().zip(&samples) {
