@@ -60,8 +60,10 @@ fn colour(i: usize) -> RGBColor {
     COLOURS[i % COLOURS.len()]
 }
 
-/// Registers a TrueType font for the text once; false when none was found.
-fn font() -> bool {
+/// Registers a TrueType font for plotters' text, once (`CAJAL_FONT`, or a
+/// common system font); false when none was found, and then plots are
+/// drawn without text. Call it before drawing text with plotters yourself.
+pub fn register_font() -> bool {
     static FONT: OnceLock<bool> = OnceLock::new();
     *FONT.get_or_init(|| {
         let mut candidates: Vec<String> = std::env::var("CAJAL_FONT").into_iter().collect();
@@ -104,7 +106,7 @@ fn draw(
     f: impl Fn(&DrawingArea<BitMapBackend, Shift>, bool) -> std::result::Result<(), String> + Copy,
     g: impl Fn(&DrawingArea<SVGBackend, Shift>, bool) -> std::result::Result<(), String>,
 ) -> Result<()> {
-    let text = font();
+    let text = register_font();
     match path.extension().and_then(|e| e.to_str()) {
         Some("png") => {
             let area = BitMapBackend::new(path, (WIDTH, HEIGHT)).into_drawing_area();

@@ -100,10 +100,22 @@ pub(crate) fn projection_kind(
     }
     let spiking_or_special =
         pre_ir.spiking || pr.conv.is_some() || pr.window.is_some() || pr.inject;
+    if !pre_ir.spiking && (pr.ir.event_driven || !pr.ir.post_spike.is_empty()) {
+        return Err(Error::invalid(
+            owner,
+            "event-driven variables and post_spike belong to synapses between spiking populations",
+        ));
+    }
+    if !pr.ir.post_spike.is_empty() && !post_ir.spiking {
+        return Err(Error::invalid(
+            owner,
+            "post_spike needs a spiking post-synaptic population",
+        ));
+    }
     if !pr.ir.update.is_empty() && spiking_or_special {
         return Err(Error::Unsupported {
             owner,
-            message: "synapse equations (learning) run on rate-coded projections in this version; spiking plasticity (pre_spike/post_spike learning, STDP, STP) is not available yet".into(),
+            message: "between spiking populations, synapse variables change at events (pre_spike, post_spike) and through ': event-driven' equations; equations run every step only for rate-coded projections in this version".into(),
         });
     }
     let sum_of = || {
@@ -1073,6 +1085,59 @@ impl Simulation {
         Ok((pr.synapses.post.clone(), pr.synapses.pre.clone(), v))
     }
 
+    /// Sets a synapse variable or parameter of a projection: one value per
+    /// synapse in the order [`synapses`](Self::synapses) lists them, or a
+    /// single value for all (the only form for a projection-wide one).
+    pub fn set_synapses(&mut self, proj: ProjId, var: &str, values: &[f32]) -> Result<()> {
+        let pr = self.net.proj(proj)?;
+        let owner = format!("projection '{}'", pr.name);
+        if pr.conv.is_some() {
+            return Err(Error::invalid(
+                owner,
+                "a convolution or pooling stores no synapses",
+            ));
+        }
+        let slot = pr.ir.slot(var).ok_or_else(|| {
+            let names: Vec<&str> = pr.ir.vars.iter().map(|v| v.name.as_str()).collect();
+            Error::unknown(owner.clone(), "variable", var, &names)
+        })? as usize;
+        let decl = &pr.ir.vars[slot];
+        if decl.kind == crate::lang::ir::VarKind::Hidden {
+            return Err(Error::invalid(owner, format!("'{var}' is internal")));
+        }
+        let n = pr.synapses.post.len();
+        let local = decl.locality == Locality::Local;
+        let v: Vec<f32> = match (values.len(), local) {
+            (1, true) => vec![values[0]; n],
+            (1, false) => values.to_vec(),
+            (k, true) if k == n => values.to_vec(),
+            (k, _) => {
+                return Err(Error::Shape {
+                    owner,
+                    message: format!(
+                        "{k} values for '{var}': give one, or one per synapse ({n}){}",
+                        if local {
+                            ""
+                        } else {
+                            " (it is projection-wide: one)"
+                        }
+                    ),
+                })
+            }
+        };
+        if let Some(bad) = v.iter().find(|x| !x.is_finite()) {
+            return Err(Error::invalid(owner, format!("'{var}' cannot be {bad}")));
+        }
+        match &mut self.engine {
+            Engine::Cpu(e) => {
+                e.projs[proj.0].values[slot] = v;
+                e.sync_weights();
+            }
+            Engine::Gpu(g) => g.set_synapse_values(proj.0, slot, &v),
+        }
+        Ok(())
+    }
+
     /// A projection's variable as a dense `[post, pre]` matrix, NaN where
     /// there is no synapse (ANNarchy's `connectivity_matrix`).
     pub fn connectivity_matrix(&self, proj: ProjId, var: &str) -> Result<Array2<f32>> {
@@ -1159,7 +1224,14 @@ impl Simulation {
         let ids: Vec<usize> = match proj {
             Some(p) => {
                 let pr = self.net.proj(p)?;
-                if pr.ir.update.is_empty() {
+                let learns = !pr.ir.update.is_empty()
+                    || !pr.ir.post_spike.is_empty()
+                    || pr
+                        .ir
+                        .pre_spike
+                        .iter()
+                        .any(|s| matches!(s, crate::lang::ir::EventStmt::Store { .. }));
+                if !learns {
                     return Err(Error::invalid(
                         format!("projection '{}'", pr.name),
                         format!(

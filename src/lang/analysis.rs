@@ -1136,6 +1136,8 @@ fn eq_flags(ctx: &Ctx, st: &Statement, default: Method) -> Result<EqFlags> {
                     // Recorded when the variable is declared (VarDecl::shared).
                     "population" if !ctx.synapse => fl.method,
                     "postsynaptic" if ctx.synapse => fl.method,
+                    // Handled by the synapse analysis (integrated at events).
+                    "event-driven" if ctx.synapse => fl.method,
                     "population" => {
                         return Err(ctx.err(st.line, *c, "'population' is a flag of neuron models; a synapse variable shared by the synapses of a post-synaptic neuron takes 'postsynaptic'"))
                     }
@@ -1579,6 +1581,77 @@ pub fn analyse_neuron(model: &Neuron, constants: &HashMap<String, f32>) -> Resul
     })
 }
 
+/// The `pre_spike` (`allow_g`) or `post_spike` statements of a synapse:
+/// `g_target += ...` (pre_spike only) or assignments to synapse variables.
+fn event_statements(ctx: &Ctx, stmts: &[Statement], allow_g: bool) -> Result<Vec<EventStmt>> {
+    let section = if allow_g { "pre_spike" } else { "post_spike" };
+    let mut out = Vec::new();
+    for st in stmts {
+        let (name, col) = match &st.lhs {
+            Some(Ast::Name(n, c)) => (n.clone(), *c),
+            _ => {
+                return Err(ctx.err(
+                    st.line,
+                    1,
+                    if allow_g {
+                        "expected 'g_target += ...' or an assignment to a synapse variable"
+                    } else {
+                        "expected an assignment to a synapse variable"
+                    },
+                ))
+            }
+        };
+        let rhs = ctx.resolve(&st.rhs, st.line, &HashMap::new())?;
+        if name == "g_target" || name == "post.g_target" {
+            if !allow_g {
+                return Err(ctx.err(
+                    st.line,
+                    col,
+                    "post_spike cannot change g_target (a post-synaptic spike transmits nothing)",
+                ));
+            }
+            let e = match st.op {
+                AssignOp::Add => rhs,
+                AssignOp::Sub => neg(rhs),
+                _ => {
+                    return Err(ctx.err(
+                        st.line,
+                        col,
+                        "g_target can only be changed with '+=' or '-='",
+                    ))
+                }
+            };
+            out.push(EventStmt::AddConductance(e));
+        } else if let Some(s) = ctx.slot(&name) {
+            if ctx.vars[s as usize].kind == VarKind::Parameter {
+                return Err(ctx.err(
+                    st.line,
+                    col,
+                    format!("'{name}' is a parameter; {section} cannot change it"),
+                ));
+            }
+            out.push(EventStmt::Store {
+                var: s,
+                expr: combine(st.op, Expr::Var(s), rhs),
+            });
+        } else {
+            return Err(ctx.err(
+                st.line,
+                col,
+                format!(
+                    "unknown variable '{name}' in {section}{}",
+                    if allow_g {
+                        " (use g_target for the post-synaptic conductance)"
+                    } else {
+                        ""
+                    }
+                ),
+            ));
+        }
+    }
+    Ok(out)
+}
+
 /// Checks that the equation of a `: postsynaptic` synapse variable reads
 /// only what is the same for all synapses of a post-synaptic neuron:
 /// post-synaptic variables, projection-wide parameters, other postsynaptic
@@ -1687,12 +1760,6 @@ pub fn analyse_synapse(model: &Synapse, constants: &HashMap<String, f32>) -> Res
     let mut ctx = Ctx::new(&model.name, constants, true);
     ctx.parse_functions(&model.functions)?;
     ctx.parse_parameters(&model.parameters, true)?;
-    if !model.post_spike.trim().is_empty() {
-        return Err(Error::Unsupported {
-            owner: format!("synapse '{}'", model.name),
-            message: "post_spike statements (plasticity) are not available in this version".into(),
-        });
-    }
     match ctx.slot("w") {
         Some(s) => {
             if ctx.vars[s as usize].locality == Locality::Global {
@@ -1780,8 +1847,10 @@ pub fn analyse_synapse(model: &Synapse, constants: &HashMap<String, f32>) -> Res
         model.pre_spike.as_str()
     };
     let pre_stmts = ctx.statements(pre_text, false)?;
+    ctx.section = "post_spike";
+    let post_stmts = ctx.statements(&model.post_spike, false)?;
     let mut asts: Vec<&Ast> = vec![&psp_ast];
-    for s in pre_stmts.iter().chain(&eqs) {
+    for s in pre_stmts.iter().chain(&post_stmts).chain(&eqs) {
         asts.push(&s.rhs);
     }
     let mut pre_refs = Vec::new();
@@ -1816,50 +1885,10 @@ pub fn analyse_synapse(model: &Synapse, constants: &HashMap<String, f32>) -> Res
             || psp == Expr::bin(BinOp::Mul, Expr::Pre(r), Expr::Var(w))
     });
     ctx.section = "pre_spike";
-    let mut pre_spike = Vec::new();
-    for st in &pre_stmts {
-        let (name, col) = match &st.lhs {
-            Some(Ast::Name(n, c)) => (n.clone(), *c),
-            _ => {
-                return Err(ctx.err(
-                    st.line,
-                    1,
-                    "expected 'g_target += ...' or an assignment to a synapse variable",
-                ))
-            }
-        };
-        let rhs = ctx.resolve(&st.rhs, st.line, &HashMap::new())?;
-        if name == "g_target" || name == "post.g_target" {
-            let e = match st.op {
-                AssignOp::Add => rhs,
-                AssignOp::Sub => neg(rhs),
-                _ => {
-                    return Err(ctx.err(
-                        st.line,
-                        col,
-                        "g_target can only be changed with '+=' or '-='",
-                    ))
-                }
-            };
-            pre_spike.push(EventStmt::AddConductance(e));
-        } else if let Some(s) = ctx.slot(&name) {
-            if ctx.vars[s as usize].kind == VarKind::Parameter {
-                return Err(ctx.err(
-                    st.line,
-                    col,
-                    format!("'{name}' is a parameter; pre_spike cannot change it"),
-                ));
-            }
-            pre_spike.push(EventStmt::Store {
-                var: s,
-                expr: combine(st.op, Expr::Var(s), rhs),
-            });
-        } else {
-            return Err(ctx.err(st.line, col, format!("unknown variable '{name}' in pre_spike (use g_target for the post-synaptic conductance)")));
-        }
-    }
-    let pre_spike_is_default = pre_spike == vec![EventStmt::AddConductance(Expr::Var(w))];
-    for s in pre_spike.iter_mut() {
+    let mut pre_spike = event_statements(&ctx, &pre_stmts, true)?;
+    ctx.section = "post_spike";
+    let mut post_spike = event_statements(&ctx, &post_stmts, false)?;
+    for s in pre_spike.iter_mut().chain(post_spike.iter_mut()) {
         let e = match s {
             EventStmt::AddConductance(e) | EventStmt::Store { expr: e, .. } => e,
         };
@@ -1868,6 +1897,8 @@ pub fn analyse_synapse(model: &Synapse, constants: &HashMap<String, f32>) -> Res
     ctx.section = "equations";
     let mut update = Vec::new();
     let mut pending: Vec<Ode> = Vec::new();
+    // Event-driven variables: (slot, A, B) of dx/dt = A + B x.
+    let mut decays: Vec<(u32, Option<Expr>, Option<Expr>)> = Vec::new();
     for (st, (name, col, is_ode)) in eqs.iter().zip(&lhs_info) {
         let slot = ctx
             .slot(name)
@@ -1875,6 +1906,28 @@ pub fn analyse_synapse(model: &Synapse, constants: &HashMap<String, f32>) -> Res
         let fl = eq_flags(&ctx, st, Method::Explicit)?;
         if let Some(i) = fl.init {
             ctx.vars[slot as usize].init = i;
+        }
+        let event_driven = st
+            .flags
+            .iter()
+            .any(|f| matches!(f, Flag::Word(w, _) if w == "event-driven"));
+        if event_driven {
+            // Integrated exactly from the last event: x' = A + B x gives
+            // x(t) = x e^(B D) + A / B (e^(B D) - 1), D = t - t_last.
+            if !*is_ode {
+                return Err(ctx.err(st.line, *col, "only an ODE can be event-driven"));
+            }
+            let f = derivative(&ctx, st, name, *col)?;
+            let is_x = |e: &Expr| *e == Expr::Var(slot);
+            let (b, a) = split_linear(&f, &is_x).ok_or_else(|| {
+                ctx.err(
+                    st.line,
+                    *col,
+                    format!("an event-driven ODE must be linear in {name}, as dx/dt = A + B x"),
+                )
+            })?;
+            decays.push((slot, a, b));
+            continue;
         }
         let per_post = ctx.vars[slot as usize].shared;
         let check = |ctx: &Ctx, e: Expr| -> Result<Expr> {
@@ -1926,7 +1979,78 @@ pub fn analyse_synapse(model: &Synapse, constants: &HashMap<String, f32>) -> Res
         integrate_block(&mut ctx, &pending, &mut update)?;
     }
     number_random(&mut update, &mut n_random);
+    // The default path keeps weights in pre order: post_spike walks them
+    // in post order, so a model with post_spike takes the general path.
+    let pre_spike_is_default = pre_spike == vec![EventStmt::AddConductance(Expr::Var(w))]
+        && decays.is_empty()
+        && post_spike.is_empty();
+    let event_driven = !decays.is_empty();
+    if event_driven {
+        ctx.vars.push(VarDecl {
+            name: "_t_last".into(),
+            kind: VarKind::Hidden,
+            locality: Locality::Local,
+            ty: ValueType::Float,
+            init: 0.0,
+            shared: false,
+        });
+        let t_last = ctx.vars.len() as u32 - 1;
+        let elapsed = Expr::bin(BinOp::Sub, Expr::Time, Expr::Var(t_last));
+        let mut first = Vec::new();
+        for (slot, a, b) in &decays {
+            let x = Expr::Var(*slot);
+            let expr = match b {
+                None => Expr::bin(
+                    BinOp::Add,
+                    x,
+                    Expr::bin(
+                        BinOp::Mul,
+                        a.clone().unwrap_or(Expr::Const(0.0)),
+                        elapsed.clone(),
+                    ),
+                ),
+                Some(b) => {
+                    let e = Expr::Call(
+                        Func::Exp,
+                        vec![Expr::bin(BinOp::Mul, b.clone(), elapsed.clone())],
+                    );
+                    let decayed = Expr::bin(BinOp::Mul, x, e.clone());
+                    match a {
+                        None => decayed,
+                        Some(a) => Expr::bin(
+                            BinOp::Add,
+                            decayed,
+                            Expr::bin(
+                                BinOp::Mul,
+                                Expr::bin(BinOp::Div, a.clone(), b.clone()),
+                                Expr::bin(BinOp::Sub, e, Expr::Const(1.0)),
+                            ),
+                        ),
+                    }
+                }
+            };
+            first.push(EventStmt::Store { var: *slot, expr });
+        }
+        let stamp = EventStmt::Store {
+            var: t_last,
+            expr: Expr::Time,
+        };
+        let with = |stmts: Vec<EventStmt>| -> Vec<EventStmt> {
+            first
+                .iter()
+                .cloned()
+                .chain(stmts)
+                .chain([stamp.clone()])
+                .collect()
+        };
+        pre_spike = with(pre_spike);
+        if !post_spike.is_empty() {
+            post_spike = with(post_spike);
+        }
+    }
     Ok(SynapseIr {
+        post_spike,
+        event_driven,
         update,
         name: ctx.model.clone(),
         vars: ctx.vars,

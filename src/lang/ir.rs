@@ -484,6 +484,13 @@ pub struct SynapseIr {
     /// The learning rule: statements run for every synapse at each step
     /// learning is on (rate-coded plasticity), after the neurons updated.
     pub update: Vec<Stmt>,
+    /// Statements at a post-synaptic spike, for each synapse of the neuron
+    /// that spiked (spiking plasticity).
+    pub post_spike: Vec<EventStmt>,
+    /// Whether the model has `: event-driven` variables (integrated
+    /// exactly at each event: the first statements of `pre_spike` and
+    /// `post_spike`).
+    pub event_driven: bool,
 }
 
 impl SynapseIr {

@@ -47,6 +47,8 @@ fn deliver(
 ) {
     let uniform = pr.delays.len() <= 1;
     let object = PROJ_OBJECT | ((pr.index as u32) << 12);
+    // While learning is off, events leave w alone.
+    let frozen = (!pr.learning.due(u64::from(step))).then(|| pr.ir.slot("w").unwrap_or(0));
     let g_slot = match &pr.kind {
         ProjKind::Spike { g } => *g,
         ProjKind::ConvSpike { conv, .. } => {
@@ -109,6 +111,7 @@ fn deliver(
                 d,
                 &pr.ir.pre_spike,
                 &pr.pre_idx,
+                frozen,
                 &mut c,
                 gv,
             );
@@ -291,6 +294,10 @@ impl CpuEngine {
             };
             let pre_ref_slots = slots(&pr.ir.pre_refs, pre_ir);
             let post_ref_slots = slots(&pr.ir.post_refs, post_ir);
+            // post_spike reads the spikes of the step that just ran.
+            if !pr.ir.post_spike.is_empty() {
+                pops[post].hist_depth = pops[post].hist_depth.max(1);
+            }
             let ps = &mut pops[pre];
             match kind {
                 ProjKind::Spike { .. } | ProjKind::ConvSpike { .. } => {
@@ -651,7 +658,45 @@ impl CpuEngine {
             }
             all_spikes.push(spikes);
         }
-        // 3. learning rules, reading what the neurons have just computed.
+        // 3. post_spike statements for the neurons that spiked this step.
+        for (pi, pr) in self.projs.iter_mut().enumerate() {
+            if pr.ir.post_spike.is_empty() {
+                continue;
+            }
+            let frozen = (!pr.learning.due(step)).then(|| pr.ir.slot("w").unwrap_or(0));
+            let (pre, post) = (&self.pops[pr.pre], &self.pops[pr.post]);
+            let spikes = &post.spike_hist[0];
+            if spikes.is_empty() {
+                continue;
+            }
+            let mut c = EventCtx {
+                syn: &mut pr.values,
+                pre: pr
+                    .pre_ref_slots
+                    .iter()
+                    .map(|&s| pre.vars[s].as_slice())
+                    .collect(),
+                post: pr
+                    .post_ref_slots
+                    .iter()
+                    .map(|&s| post.vars[s].as_slice())
+                    .collect(),
+                t,
+                dt,
+                seed,
+                step: step32,
+                object: PROJ_OBJECT | ((pi as u32) << 12),
+            };
+            spike_propagate::post_spike(
+                &pr.row_ptr,
+                spikes,
+                &pr.ir.post_spike,
+                &pr.pre_idx,
+                frozen,
+                &mut c,
+            );
+        }
+        // 4. learning rules, reading what the neurons have just computed.
         for (pi, pr) in self.projs.iter_mut().enumerate() {
             let Some(k) = &pr.learn else { continue };
             if !pr.learning.due(step) {

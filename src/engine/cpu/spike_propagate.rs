@@ -172,14 +172,45 @@ fn eval(e: &Expr, c: &EventCtx, s: usize, pre: usize, post: usize) -> f32 {
     }
 }
 
+/// Runs event statements for synapse `s` (pre rank `pre`, post rank
+/// `post`); assignments to `frozen` (w while learning is off) are skipped.
+fn run_event(
+    stmts: &[EventStmt],
+    c: &mut EventCtx,
+    s: usize,
+    pre: usize,
+    post: usize,
+    frozen: Option<u32>,
+    g: &mut [f32],
+) {
+    for st in stmts {
+        match st {
+            EventStmt::AddConductance(x) => g[post] += eval(x, c, s, pre, post),
+            EventStmt::Store { var, .. } if Some(*var) == frozen => {}
+            EventStmt::Store { var, expr } => {
+                let v = eval(expr, c, s, pre, post);
+                let a = &mut c.syn[*var as usize];
+                if a.len() == 1 {
+                    a[0] = v
+                } else {
+                    a[s] = v
+                }
+            }
+        }
+    }
+}
+
 /// Runs the `pre_spike` statements of a synapse model for every synapse of
-/// the spiking neurons (general path), in (pre, post) order.
+/// the spiking neurons (general path), in (pre, post) order; `frozen`: the
+/// slot not to assign (w while learning is off).
+#[allow(clippy::too_many_arguments)]
 pub fn deliver_events(
     csr: &PreCsr,
     spikes: &[u32],
     d: u32,
     stmts: &[EventStmt],
     pre_ranks: &[u32],
+    frozen: Option<u32>,
     c: &mut EventCtx,
     g: &mut [f32],
 ) {
@@ -188,20 +219,27 @@ pub fn deliver_events(
             let s = csr.syn[e] as usize;
             let post = csr.post[e] as usize;
             let pre = pre_ranks[s] as usize;
-            for st in stmts {
-                match st {
-                    EventStmt::AddConductance(x) => g[post] += eval(x, c, s, pre, post),
-                    EventStmt::Store { var, expr } => {
-                        let v = eval(expr, c, s, pre, post);
-                        let a = &mut c.syn[*var as usize];
-                        if a.len() == 1 {
-                            a[0] = v
-                        } else {
-                            a[s] = v
-                        }
-                    }
-                }
-            }
+            run_event(stmts, c, s, pre, post, frozen, g);
+        }
+    }
+}
+
+/// `post_spike` (CPU twin of the GPU kernel of the same name): runs the
+/// `post_spike` statements for every synapse of each post-synaptic neuron
+/// that spiked this step, walking the neuron's row of the synapses (they
+/// are stored by post), in (post, pre) order.
+pub fn post_spike(
+    row_ptr: &[u32],
+    spikes: &[u32],
+    stmts: &[EventStmt],
+    pre_ranks: &[u32],
+    frozen: Option<u32>,
+    c: &mut EventCtx,
+) {
+    for &i in spikes {
+        let row = row_ptr[i as usize] as usize..row_ptr[i as usize + 1] as usize;
+        for (s, &pre) in row.clone().zip(&pre_ranks[row]) {
+            run_event(stmts, c, s, pre as usize, i as usize, frozen, &mut []);
         }
     }
 }

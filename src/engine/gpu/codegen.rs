@@ -29,6 +29,7 @@ const RECORD: &str = include_str!("../../../shaders/record.wgsl");
 const DECODE: &str = include_str!("../../../shaders/decode.wgsl");
 const CONVOLVE: &str = include_str!("../../../shaders/convolve.wgsl");
 const SYNAPSE_UPDATE: &str = include_str!("../../../shaders/synapse_update.wgsl");
+const POST_SPIKE: &str = include_str!("../../../shaders/post_spike.wgsl");
 const SPIKE_CONVOLVE: &str = include_str!("../../../shaders/spike_convolve.wgsl");
 const CURRENT_INJECT: &str = include_str!("../../../shaders/current_inject.wgsl");
 
@@ -1386,6 +1387,80 @@ pub fn synapse_update(
     assemble(
         format!("synapse_update[projection '{name}']"),
         SYNAPSE_UPDATE,
+        &b,
+        &body,
+    )
+}
+
+/// `post_spike` of a spiking synapse model (`ir.post_spike` not empty);
+/// `rows` is where the row pointers by post start in the CSR (the pre
+/// ranks follow them).
+pub fn post_spike(
+    name: &str,
+    ir: &SynapseIr,
+    pl: &ProjLayout,
+    ends: &Ends,
+    rows: u32,
+    dt: f32,
+    object: u32,
+) -> Kernel {
+    let n_post = ends.post.n;
+    let ring = ends.post.ring;
+    let pranks = rows + n_post + 1;
+    let mut b = String::new();
+    let pre_buf = if ends.same { "post" } else { "pstate" };
+    if !ends.same {
+        b.push_str("@group(0) @binding(7) var<storage, read> pstate: array<f32>;\n");
+    }
+    let leaf = |e: &Expr| -> Option<(String, bool)> {
+        match e {
+            Expr::Var(v) => pl.var(*v, "s"),
+            Expr::Pre(k) => {
+                let slot = ends.pre_slots[*k as usize];
+                Some(match ends.pre.offset(slot) {
+                    Some(o) => (format!("{pre_buf}[{o}u + pj]"), false),
+                    None => ("0.0f".into(), false),
+                })
+            }
+            Expr::Post(k) => {
+                let slot = ends.post_slots[*k as usize];
+                Some(match ends.post.offset(slot) {
+                    Some(o) => (format!("post[{o}u + pi]"), false),
+                    None => ("0.0f".into(), false),
+                })
+            }
+            Expr::Time => Some(("clk.t".into(), true)),
+            Expr::Dt => Some((lit(dt), true)),
+            _ => None,
+        }
+    };
+    let mut p = Printer::new(&leaf, object, "s");
+    p.reciprocal = false;
+    p.indent = "            ".into();
+    for st in &ir.post_spike {
+        if let EventStmt::Store { var, expr } = st {
+            let v = p.expr(expr);
+            if let Some((place, false)) = pl.var(*var, "s") {
+                p.stmt(&format!("{place} = {v};"));
+            }
+        }
+    }
+    let body = format!(
+        "    let slot = clk.ring % {ring}u;
+    let count = post_count[slot];
+    for (var n = group; n < count; n = n + groups) {{
+        let pi = post_list[slot * {n_post}u + n];
+        for (var s = csr[{rows}u + pi] + lid; s < csr[{rows}u + pi + 1u]; s = s + 64u) {{
+            let pj = csr[{pranks}u + s];
+            _ = pj;
+{}        }}
+    }}
+",
+        p.out
+    );
+    assemble(
+        format!("post_spike[projection '{name}']"),
+        POST_SPIKE,
         &b,
         &body,
     )

@@ -106,6 +106,11 @@ struct GProj {
     /// The projection-wide values now (a load may change them; reset
     /// restores `init_sparams`).
     sparams_host: Vec<f32>,
+    /// Spiking plasticity: the spike pass without assignments to w
+    /// (learning off), post_spike, and post_spike without them.
+    frozen: Option<Pass>,
+    post: Option<Pass>,
+    post_frozen: Option<Pass>,
     /// The learning rule's pass, and when it runs.
     learn: Option<Pass>,
     learning: crate::engine::Learning,
@@ -139,6 +144,8 @@ pub struct SpikePlan {
     pub stores: bool,
     /// `pre_spike` reads pre-synaptic variables (binding 7).
     pub reads_pre: bool,
+    /// The variant without assignments to w still assigns other variables.
+    pub frozen_stores: bool,
 }
 
 /// The kernel and connectivity of one projection.
@@ -168,6 +175,14 @@ pub struct ProjPlan {
     pub tiles: Option<u32>,
     /// The learning rule (`synapse_update`), if any.
     pub learn: Option<Kernel>,
+    /// Spiking plasticity: `spike_propagate` without the assignments to w
+    /// (run while learning is off), `post_spike`, and `post_spike` without
+    /// the assignments to w.
+    pub frozen: Option<Kernel>,
+    /// See `frozen`.
+    pub post: Option<Kernel>,
+    /// See `frozen`.
+    pub post_frozen: Option<Kernel>,
 }
 
 /// The kernel of one monitor recording variables.
@@ -201,7 +216,15 @@ impl Plan {
             v.push(&p.update);
         }
         v.extend(self.projs.iter().map(|p| &p.kernel));
-        v.extend(self.projs.iter().filter_map(|p| p.learn.as_ref()));
+        for p in &self.projs {
+            v.extend(
+                p.learn
+                    .iter()
+                    .chain(&p.frozen)
+                    .chain(&p.post)
+                    .chain(&p.post_frozen),
+            );
+        }
         v.extend(self.mons.iter().flatten().map(|m| &m.kernel));
         v
     }
@@ -255,6 +278,12 @@ pub fn plan(net: &Network, float_atomics: bool) -> Result<Plan> {
                 pre.last = true;
             }
             ProjectionKind::Current { .. } => {}
+        }
+        // post_spike reads this step's spikes of post (a ring of at least
+        // 2, so that neuron_update's clearing of the next slot is another).
+        if !pr.ir.post_spike.is_empty() {
+            let l = &mut layouts[pr.post.0];
+            l.ring = l.ring.max(2);
         }
         kinds.push(kind);
     }
@@ -348,6 +377,9 @@ pub fn plan(net: &Network, float_atomics: bool) -> Result<Plan> {
                     inject: false,
                     tiles: None,
                     learn,
+                    frozen: None,
+                    post: None,
+                    post_frozen: None,
                 });
             }
             ProjectionKind::ConvSpike { g } => {
@@ -370,12 +402,16 @@ pub fn plan(net: &Network, float_atomics: bool) -> Result<Plan> {
                     spike: Some(SpikePlan {
                         stores: false,
                         reads_pre: false,
+                        frozen_stores: false,
                     }),
                     uses_hist: false,
                     window: None,
                     inject: false,
                     tiles: None,
                     learn: None,
+                    frozen: None,
+                    post: None,
+                    post_frozen: None,
                 });
             }
             ProjectionKind::Conv { sum } => {
@@ -415,6 +451,9 @@ pub fn plan(net: &Network, float_atomics: bool) -> Result<Plan> {
                         codegen::convolve_tiles(&cp.conv, cp.delay, pr.ir.psp_is_weighted_rate)
                     },
                     learn: None,
+                    frozen: None,
+                    post: None,
+                    post_frozen: None,
                 });
             }
             ProjectionKind::Current { g, r } => {
@@ -438,6 +477,9 @@ pub fn plan(net: &Network, float_atomics: bool) -> Result<Plan> {
                     inject: true,
                     tiles: None,
                     learn: None,
+                    frozen: None,
+                    post: None,
+                    post_frozen: None,
                 });
             }
             ProjectionKind::Decode { sum, window } => {
@@ -468,6 +510,9 @@ pub fn plan(net: &Network, float_atomics: bool) -> Result<Plan> {
                     inject: false,
                     tiles: None,
                     learn: None,
+                    frozen: None,
+                    post: None,
+                    post_frozen: None,
                 });
             }
             ProjectionKind::Spike { g } => {
@@ -539,13 +584,59 @@ pub fn plan(net: &Network, float_atomics: bool) -> Result<Plan> {
                     object,
                     float_atomics,
                 );
-                let spike = SpikePlan {
+                let mut spike = SpikePlan {
                     stores: pr
                         .ir
                         .pre_spike
                         .iter()
                         .any(|s| matches!(s, EventStmt::Store { .. })),
                     reads_pre: !default && !ends.pre_slots.is_empty(),
+                    frozen_stores: false,
+                };
+                // Spiking plasticity: the variants without assignments to w
+                // (learning off), and post_spike over the rows by post.
+                let w_slot = pr.ir.slot("w").unwrap_or(0);
+                let assigns_w = |v: &[EventStmt]| {
+                    v.iter()
+                        .any(|s| matches!(s, EventStmt::Store { var, .. } if *var == w_slot))
+                };
+                let mut frozen_ir = (*pr.ir).clone();
+                frozen_ir
+                    .pre_spike
+                    .retain(|s| !matches!(s, EventStmt::Store { var, .. } if *var == w_slot));
+                frozen_ir
+                    .post_spike
+                    .retain(|s| !matches!(s, EventStmt::Store { var, .. } if *var == w_slot));
+                spike.frozen_stores = frozen_ir
+                    .pre_spike
+                    .iter()
+                    .any(|s| matches!(s, EventStmt::Store { .. }));
+                let frozen = assigns_w(&pr.ir.pre_spike).then(|| {
+                    codegen::spike_propagate(
+                        &pr.name,
+                        &frozen_ir,
+                        &layout,
+                        &ends,
+                        g as u32,
+                        &delays,
+                        dt,
+                        object,
+                        float_atomics,
+                    )
+                });
+                let (post_k, post_frozen) = if pr.ir.post_spike.is_empty() {
+                    (None, None)
+                } else {
+                    let rows = csr.len() as u32;
+                    csr.extend(s.post_row_ptr(layouts[post].n as usize));
+                    csr.extend_from_slice(&s.pre);
+                    let k = |ir: &crate::lang::ir::SynapseIr| {
+                        codegen::post_spike(&pr.name, ir, &layout, &ends, rows, dt, object)
+                    };
+                    (
+                        Some(k(&pr.ir)),
+                        assigns_w(&pr.ir.post_spike).then(|| k(&frozen_ir)),
+                    )
                 };
                 projs.push(ProjPlan {
                     kernel,
@@ -560,6 +651,9 @@ pub fn plan(net: &Network, float_atomics: bool) -> Result<Plan> {
                     inject: false,
                     tiles: None,
                     learn: None,
+                    frozen,
+                    post: post_k,
+                    post_frozen,
                 });
             }
         }
@@ -771,6 +865,7 @@ impl GpuEngine {
                     )
                 })
                 .transpose()?;
+            let mut frozen = None;
             let pass = match qp.spike {
                 None if qp.inject => {
                     let b = vec![
@@ -815,34 +910,69 @@ impl GpuEngine {
                     };
                     e.pass(&qp.kernel, &b, grid(threads))?
                 }
-                Some(SpikePlan { stores, reads_pre }) => {
+                Some(SpikePlan {
+                    stores,
+                    reads_pre,
+                    frozen_stores,
+                }) => {
                     let pp = &e.pops[pre];
                     let (Some(count), Some(list)) = (&pp.spk_count, &pp.spk_list) else {
                         return Err(Error::invalid(owner, "spike ring missing"));
                     };
-                    let mut b = vec![
-                        (0, Bind::Clock),
-                        (1, Bind::Write(&e.pops[post].state)),
-                        (2, Bind::Read(&csr)),
-                        (
-                            3,
-                            if stores {
-                                Bind::Write(&syn)
-                            } else {
-                                Bind::Read(&syn)
-                            },
-                        ),
-                        (4, Bind::Read(&sparams)),
-                        (5, Bind::Read(count)),
-                        (6, Bind::Read(list)),
-                    ];
-                    if reads_pre && pre != post {
-                        b.push((7, Bind::Read(&pp.state)));
-                    }
+                    let binds = |stores: bool| {
+                        let mut b = vec![
+                            (0, Bind::Clock),
+                            (1, Bind::Write(&e.pops[post].state)),
+                            (2, Bind::Read(&csr)),
+                            (
+                                3,
+                                if stores {
+                                    Bind::Write(&syn)
+                                } else {
+                                    Bind::Read(&syn)
+                                },
+                            ),
+                            (4, Bind::Read(&sparams)),
+                            (5, Bind::Read(count)),
+                            (6, Bind::Read(list)),
+                        ];
+                        if reads_pre && pre != post {
+                            b.push((7, Bind::Read(&pp.state)));
+                        }
+                        b
+                    };
                     let groups = plan.layouts[pre].n.clamp(1, SPIKE_GROUPS);
-                    e.pass(&qp.kernel, &b, (groups, 1))?
+                    if let Some(k) = &qp.frozen {
+                        frozen = Some(e.pass(k, &binds(frozen_stores), (groups, 1))?);
+                    }
+                    e.pass(&qp.kernel, &binds(stores), (groups, 1))?
                 }
             };
+            // post_spike: a workgroup per post spike of this step.
+            let mut post_passes = (None, None);
+            if let Some(k) = &qp.post {
+                let po = &e.pops[post];
+                let (Some(count), Some(list)) = (&po.spk_count, &po.spk_list) else {
+                    return Err(Error::invalid(owner, "post spike ring missing"));
+                };
+                let mut b = vec![
+                    (0, Bind::Clock),
+                    (1, Bind::Read(&po.state)),
+                    (2, Bind::Read(&csr)),
+                    (3, Bind::Write(&syn)),
+                    (4, Bind::Read(&sparams)),
+                    (5, Bind::Read(count)),
+                    (6, Bind::Read(list)),
+                ];
+                if pre != post {
+                    b.push((7, Bind::Read(&e.pops[pre].state)));
+                }
+                let groups = plan.layouts[post].n.clamp(1, SPIKE_GROUPS);
+                post_passes.0 = Some(e.pass(k, &b, (groups, 1))?);
+                if let Some(f) = &qp.post_frozen {
+                    post_passes.1 = Some(e.pass(f, &b, (groups, 1))?);
+                }
+            }
             let learn = match &qp.learn {
                 Some(k) => {
                     let mut b = vec![
@@ -860,6 +990,9 @@ impl GpuEngine {
                 None => None,
             };
             e.projs.push(GProj {
+                frozen,
+                post: post_passes.0,
+                post_frozen: post_passes.1,
                 learn,
                 learning: crate::engine::Learning::default(),
                 layout: qp.layout,
@@ -1444,6 +1577,30 @@ impl GpuEngine {
         }
     }
 
+    /// Writes a projection slot: one value per synapse in (post, pre)
+    /// order, or one value for a projection-wide slot.
+    pub fn set_synapse_values(&mut self, proj: usize, slot: usize, values: &[f32]) {
+        let q = &mut self.projs[proj];
+        let nsyn = q.layout.nsyn as u64;
+        match (q.layout.local[slot], q.layout.global[slot]) {
+            (Some(li), _) if nsyn > 0 => {
+                let v = in_buffer_order(q.perm.as_deref(), values);
+                self.gpu.queue.write_buffer(
+                    &q.syn,
+                    u64::from(li) * nsyn * 4,
+                    bytemuck::cast_slice(&v),
+                );
+            }
+            (None, Some(g)) => {
+                q.sparams_host[g as usize] = values[0];
+                self.gpu
+                    .queue
+                    .write_buffer(&q.sparams, 0, bytemuck::cast_slice(&q.sparams_host));
+            }
+            _ => {}
+        }
+    }
+
     /// Runs `n` steps from `step0`; `time(s)` is the time of step `s`.
     /// Active monitors get their samples and spikes.
     pub(crate) fn run(
@@ -1546,7 +1703,11 @@ impl GpuEngine {
                     }
                 }
                 for q in &self.projs {
-                    if let Some(x) = &q.pass {
+                    let x = match (&q.frozen, q.learning.due(st)) {
+                        (Some(f), false) => Some(f),
+                        _ => q.pass.as_ref(),
+                    };
+                    if let Some(x) = x {
                         run(&mut pass, x, off);
                     }
                 }
@@ -1556,8 +1717,16 @@ impl GpuEngine {
                     }
                 }
                 for q in &self.projs {
-                    if let (Some(l), true) = (&q.learn, q.learning.due(st)) {
+                    let due = q.learning.due(st);
+                    if let (Some(l), true) = (&q.learn, due) {
                         run(&mut pass, l, off);
+                    }
+                    let post = match (&q.post_frozen, due) {
+                        (Some(f), false) => Some(f),
+                        _ => q.post.as_ref(),
+                    };
+                    if let Some(p) = post {
+                        run(&mut pass, p, off);
                     }
                 }
                 for (gm, s) in self.mons.iter().zip(&samples) {
