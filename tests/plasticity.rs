@@ -361,3 +361,52 @@ fn synapse_values_can_be_written() {
         assert!(sim.set_synapses(p, "nope", &[1.0]).is_err());
     }
 }
+
+#[test]
+fn projection_wide_variables_are_one_value() {
+    // A learning rate decaying for the whole projection (explicit Euler).
+    let syn = Synapse::new()
+        .name("Decaying")
+        .equations("tau * deta/dt = -eta : projection, init = 0.1\ndw/dt = eta * pre.r * post.r")
+        .parameters("tau = 10.0 : projection");
+    for b in backends() {
+        let (net, _, _, p) = net_with(&syn, 0.2, &[1.0, 2.0, 3.0]);
+        let mut sim = net.compile(b).unwrap();
+        sim.simulate(5.0).unwrap();
+        let (_, _, eta) = sim.synapses(p, "eta").unwrap();
+        let want = 0.1 * 0.9f64.powi(5);
+        for e in &eta {
+            close(*e, want, &format!("{b:?} eta"));
+        }
+    }
+    let mut net = Network::new().dt(1.0);
+    let a = net.input_array("a", 2).unwrap();
+    let b = net
+        .population("b", 2, &Neuron::rate().equations("r = sum(exc)"))
+        .unwrap();
+    let bad = Synapse::new()
+        .name("Bad")
+        .equations("dw/dt = 0.0\nm = post.r : projection");
+    let e = net
+        .projection(a, b, "exc")
+        .synapse(&bad)
+        .connect_all_to_all(Weights::constant(1.0))
+        .unwrap_err()
+        .to_string();
+    assert!(
+        e.contains("projection-wide") && e.contains("post.r") && e.contains("line 2"),
+        "{e}"
+    );
+    let bad = Synapse::new()
+        .equations("m = 0.0 : postsynaptic")
+        .pre_spike("g_target += w\nm = 1.0");
+    let lif = cajal::models::if_curr_exp();
+    let s1 = net.population("s1", 2, &lif).unwrap();
+    let e = net
+        .projection(s1, s1, "exc")
+        .synapse(&bad)
+        .connect_all_to_all(Weights::constant(1.0))
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("shared by several synapses"), "{e}");
+}

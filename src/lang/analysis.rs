@@ -1141,9 +1141,7 @@ fn eq_flags(ctx: &Ctx, st: &Statement, default: Method) -> Result<EqFlags> {
                     "population" => {
                         return Err(ctx.err(st.line, *c, "'population' is a flag of neuron models; a synapse variable shared by the synapses of a post-synaptic neuron takes 'postsynaptic'"))
                     }
-                    "projection" if ctx.synapse => {
-                        return Err(ctx.err(st.line, *c, "projection-wide synapse variables are not available in this version: use 'postsynaptic' or a parameter"))
-                    }
+                    "projection" if ctx.synapse => fl.method,
                     "projection" | "postsynaptic" => {
                         return Err(ctx.err(st.line, *c, format!("'{w}' is a flag of synapse models; a neuron variable shared by the whole population takes 'population'")))
                     }
@@ -1630,6 +1628,13 @@ fn event_statements(ctx: &Ctx, stmts: &[Statement], allow_g: bool) -> Result<Vec
                     format!("'{name}' is a parameter; {section} cannot change it"),
                 ));
             }
+            if ctx.vars[s as usize].shared {
+                return Err(ctx.err(
+                    st.line,
+                    col,
+                    format!("'{name}' is shared by several synapses; {section}, which runs for one synapse, cannot change it"),
+                ));
+            }
             out.push(EventStmt::Store {
                 var: s,
                 expr: combine(st.op, Expr::Var(s), rhs),
@@ -1652,12 +1657,22 @@ fn event_statements(ctx: &Ctx, stmts: &[Statement], allow_g: bool) -> Result<Vec
     Ok(out)
 }
 
-/// Checks that the equation of a `: postsynaptic` synapse variable reads
-/// only what is the same for all synapses of a post-synaptic neuron:
-/// post-synaptic variables, projection-wide parameters, other postsynaptic
-/// variables, constants, t and dt (no pre-synaptic value, no per-synapse
-/// variable, no random draw), so that every copy stays equal.
-fn postsynaptic_expr(ctx: &Ctx, e: &Expr, st: &Statement, name: &str, col: usize) -> Result<Expr> {
+/// Checks that the equation of a shared synapse variable reads only what
+/// is the same for all the synapses that share it, so that every copy
+/// stays equal: for a `: postsynaptic` one, post-synaptic variables,
+/// projection-wide parameters and variables, other postsynaptic variables,
+/// constants, t and dt; for a `: projection` one (`whole`), only
+/// projection-wide values, constants, t and dt. Never a pre-synaptic value,
+/// a per-synapse variable or a random draw.
+fn shared_synapse_expr(
+    ctx: &Ctx,
+    e: &Expr,
+    st: &Statement,
+    name: &str,
+    col: usize,
+    whole: bool,
+    projection_vars: &[u32],
+) -> Result<Expr> {
     let mut bad: Option<String> = None;
     e.walk(&mut |x| {
         if bad.is_some() {
@@ -1670,21 +1685,34 @@ fn postsynaptic_expr(ctx: &Ctx, e: &Expr, st: &Statement, name: &str, col: usize
                     ctx.pre_refs[*k as usize]
                 ))
             }
+            Expr::Post(k) if whole => {
+                bad = Some(format!(
+                    "the post-synaptic 'post.{}'",
+                    ctx.post_refs[*k as usize]
+                ))
+            }
             Expr::Var(v) => {
                 let d = &ctx.vars[*v as usize];
                 if d.locality == Locality::Local && !d.shared {
                     bad = Some(format!("the per-synapse '{}'", d.name));
+                } else if whole && d.shared && !projection_vars.contains(v) {
+                    bad = Some(format!("the postsynaptic '{}'", d.name));
                 }
             }
             Expr::Random { .. } => bad = Some("a random draw".into()),
             _ => {}
         }
     });
+    let what = if whole {
+        "projection-wide (one value for the projection)"
+    } else {
+        "postsynaptic (one value per post-synaptic neuron)"
+    };
     match bad {
         Some(b) => Err(ctx.err(
             st.line,
             col,
-            format!("'{name}' is postsynaptic (one value per post-synaptic neuron): its equation cannot read {b}"),
+            format!("'{name}' is {what}: its equation cannot read {b}"),
         )),
         None => Ok(e.clone()),
     }
@@ -1786,6 +1814,8 @@ pub fn analyse_synapse(model: &Synapse, constants: &HashMap<String, f32>) -> Res
     ctx.section = "equations";
     let eqs = ctx.statements(&model.equations, false)?;
     let mut lhs_info = Vec::new();
+    // `: projection` variables (also `shared`; stricter reads).
+    let mut projection_vars: Vec<u32> = Vec::new();
     for st in &eqs {
         let (name, col, is_ode) = lhs_name(&ctx, st)?;
         if name.contains('.') {
@@ -1800,6 +1830,10 @@ pub fn analyse_synapse(model: &Synapse, constants: &HashMap<String, f32>) -> Res
             .flags
             .iter()
             .any(|f| matches!(f, Flag::Word(w, _) if w == "postsynaptic"));
+        let projection = st
+            .flags
+            .iter()
+            .any(|f| matches!(f, Flag::Word(w, _) if w == "projection"));
         let slot = match ctx.slot(&name) {
             Some(s) if ctx.vars[s as usize].kind == VarKind::Parameter => {
                 return Err(ctx.err(
@@ -1821,15 +1855,25 @@ pub fn analyse_synapse(model: &Synapse, constants: &HashMap<String, f32>) -> Res
                 ctx.vars.len() - 1
             }
         };
-        if postsynaptic {
+        if postsynaptic || projection {
             if name == "w" {
                 return Err(ctx.err(
                     st.line,
                     col,
-                    "'w' is the weight of each synapse: it cannot be postsynaptic",
+                    "'w' is the weight of each synapse: it cannot be shared",
+                ));
+            }
+            if postsynaptic && projection {
+                return Err(ctx.err(
+                    st.line,
+                    col,
+                    "a variable is postsynaptic or projection-wide, not both",
                 ));
             }
             ctx.vars[slot].shared = true;
+            if projection {
+                projection_vars.push(slot as u32);
+            }
         }
         lhs_info.push((name, col, is_ode));
     }
@@ -1930,9 +1974,10 @@ pub fn analyse_synapse(model: &Synapse, constants: &HashMap<String, f32>) -> Res
             continue;
         }
         let per_post = ctx.vars[slot as usize].shared;
+        let whole = projection_vars.contains(&slot);
         let check = |ctx: &Ctx, e: Expr| -> Result<Expr> {
             if per_post {
-                postsynaptic_expr(ctx, &e, st, name, *col)
+                shared_synapse_expr(ctx, &e, st, name, *col, whole, &projection_vars)
             } else {
                 Ok(e)
             }
