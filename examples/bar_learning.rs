@@ -19,7 +19,7 @@ use cajal::prelude::*;
 use ndarray::{Array2, ArrayView2};
 use plotters::prelude::*;
 use rand::rngs::StdRng;
-use rand::{Rng, SeedableRng};
+use rand::SeedableRng;
 use std::time::Instant;
 
 /// Side of the input image.
@@ -33,50 +33,6 @@ const FEATURES: usize = 32;
 /// other pixels keep a fifth to a third of the bar's weight: another bar
 /// lights each of them with probability about 1/4 when the bar is there).
 const BAR_RATIO: f32 = 2.0;
-
-/// The notebook's network: (network, input, feature, feed-forward projection).
-fn build(seed: u64) -> cajal::Result<(Network, PopId, PopId, ProjId)> {
-    let mut net = Network::new().dt(1.0).seed(seed);
-    let input = net.input_array("Input", [N, N])?;
-    let leaky = Neuron::rate()
-        .name("LeakyNeuron")
-        .parameters("tau = 10.0 : population")
-        .equations("tau * dr/dt + r = sum(exc) - sum(inh) : min = 0.0");
-    let feature = net.population("Feature", [N, FEATURES / N], &leaky)?;
-    // Oja's rule, the same for both projections but for alpha.
-    let oja = |alpha: f32| {
-        Synapse::new()
-            .name("Oja")
-            .parameters(&format!(
-                "tau = 2000.0 : projection\nalpha = {alpha:?} : projection"
-            ))
-            .equations("tau * dw/dt = pre.r * post.r - alpha * post.r^2 * w : min = 0.0")
-    };
-    let ff = net
-        .projection(input, feature, "exc")
-        .synapse(&oja(8.0))
-        .connect_all_to_all(Weights::random(Dist::uniform(0.0, 0.5)))?;
-    net.projection(feature, feature, "inh")
-        .synapse(&oja(0.3))
-        .connect_all_to_all(Weights::random(Dist::uniform(0.0, 1.0)))?;
-    Ok((net, input, feature, ff))
-}
-
-/// A new image: each row and each column is a bar with probability 1/8.
-fn bars(rng: &mut StdRng) -> Array2<f32> {
-    let mut img = Array2::zeros((N, N));
-    for i in 0..N {
-        if rng.random::<f64>() < 1.0 / N as f64 {
-            img.row_mut(i).fill(1.0);
-        }
-    }
-    for j in 0..N {
-        if rng.random::<f64>() < 1.0 / N as f64 {
-            img.column_mut(j).fill(1.0);
-        }
-    }
-    img
-}
 
 /// The mean of the pixels of line `l` (0..8 rows, 8..16 columns), leaving
 /// out those of line `skip`.
@@ -155,7 +111,8 @@ fn main() -> std::result::Result<(), Box<dyn std::error::Error>> {
     let out = std::path::PathBuf::from(args.next().unwrap_or_else(|| "bar_learning.png".into()));
     let seed: u64 = args.next().map_or(Ok(42), |s| s.parse())?;
 
-    let (net, input, _, ff) = build(seed)?;
+    let (net, b) = cajal::networks::bar_learning(seed)?;
+    let (input, ff) = (b.input, b.feedforward);
     let mut sim = net.compile(backend)?;
     let mut rng = StdRng::seed_from_u64(seed);
     println!(
@@ -164,7 +121,7 @@ fn main() -> std::result::Result<(), Box<dyn std::error::Error>> {
     );
     let t0 = Instant::now();
     for trial in 0..trials {
-        sim.set(input, "r", bars(&mut rng).into_dyn())?;
+        sim.set(input, "r", cajal::networks::bar_image(&mut rng).into_dyn())?;
         sim.simulate(50.0)?;
         if (trial + 1) % (trials / 10).max(1) == 0 {
             let w = sim.connectivity_matrix(ff, "w")?;

@@ -3,7 +3,7 @@
 use crate::connect::{Delays, Weights};
 use crate::error::Result;
 use crate::network::model::Neuron;
-use crate::network::{Network, PopId};
+use crate::network::{Network, PopId, ProjId};
 use crate::random::Dist;
 
 /// The conductance-based neuron of the COBA benchmark (Vogels & Abbott 2005,
@@ -729,4 +729,82 @@ pub fn edges(size: usize, seed: u64) -> Result<(Network, Edges)> {
             spikes,
         },
     ))
+}
+
+/// The populations and projections of [`bar_learning`].
+#[derive(Debug, Clone, Copy)]
+pub struct BarLearning {
+    /// The 8 x 8 input (`r` set from the host, e.g. with [`bar_image`]).
+    pub input: PopId,
+    /// 32 feature neurons, geometry (8, 4).
+    pub feature: PopId,
+    /// Input -> feature (Oja, alpha = 8).
+    pub feedforward: ProjId,
+    /// Feature -> feature lateral inhibition (Oja, alpha = 0.3).
+    pub lateral: ProjId,
+}
+
+/// The bar learning problem (Földiák 1990) as ANNarchy's BarLearning
+/// notebook: 8 x 8 inputs feed 32 leaky rate neurons (`tau * dr/dt + r =
+/// sum(exc) - sum(inh)`, tau = 10 ms, r >= 0) all to all through Oja's rule
+/// (`tau * dw/dt = pre.r * post.r - alpha * post.r^2 * w`, tau = 2000 ms,
+/// w >= 0; alpha = 8, weights from Uniform(0, 0.5)); the same rule with
+/// alpha = 0.3 learns the lateral inhibition (weights from Uniform(0, 1));
+/// dt = 1 ms. Present a new [`bar_image`] every 50 ms.
+///
+/// ```
+/// let (net, b) = cajal::networks::bar_learning(1)?;
+/// assert_eq!(net.pop(b.feature)?.size(), 32);
+/// # Ok::<(), cajal::Error>(())
+/// ```
+pub fn bar_learning(seed: u64) -> Result<(Network, BarLearning)> {
+    let mut net = Network::new().dt(1.0).seed(seed);
+    let input = net.input_array("Input", [8, 8])?;
+    let leaky = Neuron::rate()
+        .name("LeakyNeuron")
+        .parameters("tau = 10.0 : population")
+        .equations("tau * dr/dt + r = sum(exc) - sum(inh) : min = 0.0");
+    let feature = net.population("Feature", [8, 4], &leaky)?;
+    let oja = |alpha: f32| {
+        crate::network::model::Synapse::new()
+            .name("Oja")
+            .parameters(&format!(
+                "tau = 2000.0 : projection\nalpha = {alpha:?} : projection"
+            ))
+            .equations("tau * dw/dt = pre.r * post.r - alpha * post.r^2 * w : min = 0.0")
+    };
+    let feedforward = net
+        .projection(input, feature, "exc")
+        .synapse(&oja(8.0))
+        .connect_all_to_all(Weights::random(Dist::uniform(0.0, 0.5)))?;
+    let lateral = net
+        .projection(feature, feature, "inh")
+        .synapse(&oja(0.3))
+        .connect_all_to_all(Weights::random(Dist::uniform(0.0, 1.0)))?;
+    Ok((
+        net,
+        BarLearning {
+            input,
+            feature,
+            feedforward,
+            lateral,
+        },
+    ))
+}
+
+/// An 8 x 8 image of the bar learning problem: each row and each column is
+/// a bar of ones with probability 1/8.
+pub fn bar_image(rng: &mut impl rand::Rng) -> ndarray::Array2<f32> {
+    let mut img = ndarray::Array2::zeros((8, 8));
+    for i in 0..8 {
+        if rng.random::<f64>() < 1.0 / 8.0 {
+            img.row_mut(i).fill(1.0);
+        }
+    }
+    for j in 0..8 {
+        if rng.random::<f64>() < 1.0 / 8.0 {
+            img.column_mut(j).fill(1.0);
+        }
+    }
+    img
 }

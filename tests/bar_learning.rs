@@ -22,7 +22,7 @@ mod common;
 use cajal::prelude::*;
 use ndarray::{Array2, ArrayView2};
 use rand::rngs::StdRng;
-use rand::{Rng, SeedableRng};
+use rand::SeedableRng;
 
 /// Side of the input image.
 const N: usize = 8;
@@ -34,61 +34,15 @@ const FEATURES: usize = 32;
 /// ratios around 1.2; a field of two bars about 1.
 const BAR_RATIO: f32 = 2.0;
 
-/// The notebook's network: (network, input, feed-forward, lateral).
-fn build(seed: u64) -> (Network, PopId, ProjId, ProjId) {
-    let mut net = Network::new().dt(1.0).seed(seed);
-    let input = net.input_array("Input", [N, N]).unwrap();
-    let leaky = Neuron::rate()
-        .name("LeakyNeuron")
-        .parameters("tau = 10.0 : population")
-        .equations("tau * dr/dt + r = sum(exc) - sum(inh) : min = 0.0");
-    let feature = net
-        .population("Feature", [N, FEATURES / N], &leaky)
-        .unwrap();
-    let oja = |alpha: f32| {
-        Synapse::new()
-            .name("Oja")
-            .parameters(&format!(
-                "tau = 2000.0 : projection\nalpha = {alpha:?} : projection"
-            ))
-            .equations("tau * dw/dt = pre.r * post.r - alpha * post.r^2 * w : min = 0.0")
-    };
-    let ff = net
-        .projection(input, feature, "exc")
-        .synapse(&oja(8.0))
-        .connect_all_to_all(Weights::random(Dist::uniform(0.0, 0.5)))
-        .unwrap();
-    let lat = net
-        .projection(feature, feature, "inh")
-        .synapse(&oja(0.3))
-        .connect_all_to_all(Weights::random(Dist::uniform(0.0, 1.0)))
-        .unwrap();
-    (net, input, ff, lat)
-}
-
-/// Each row and each column a bar with probability 1/8.
-fn bars(rng: &mut StdRng) -> Array2<f32> {
-    let mut img = Array2::zeros((N, N));
-    for i in 0..N {
-        if rng.random::<f64>() < 1.0 / N as f64 {
-            img.row_mut(i).fill(1.0);
-        }
-    }
-    for j in 0..N {
-        if rng.random::<f64>() < 1.0 / N as f64 {
-            img.column_mut(j).fill(1.0);
-        }
-    }
-    img
-}
-
 /// `trials` trials of 50 ms; returns the simulation.
 fn train(backend: Backend, seed: u64, trials: usize) -> (Simulation, ProjId, ProjId) {
-    let (net, input, ff, lat) = build(seed);
+    let (net, b) = cajal::networks::bar_learning(seed).unwrap();
+    let (input, ff, lat) = (b.input, b.feedforward, b.lateral);
     let mut sim = net.compile(backend).unwrap();
     let mut rng = StdRng::seed_from_u64(seed);
     for _ in 0..trials {
-        sim.set(input, "r", bars(&mut rng).into_dyn()).unwrap();
+        sim.set(input, "r", cajal::networks::bar_image(&mut rng).into_dyn())
+            .unwrap();
         sim.simulate(50.0).unwrap();
     }
     (sim, ff, lat)
@@ -161,7 +115,8 @@ fn the_criterion_tells_bars_from_other_fields() {
 fn feature_neurons_learn_single_bars() {
     let seed = 7;
     // Before learning, the random weights (Uniform(0, 0.5)) are no bars.
-    let (net, _, ff, _) = build(seed);
+    let (net, b) = cajal::networks::bar_learning(seed).unwrap();
+    let ff = b.feedforward;
     let sim = net.compile(Backend::Cpu).unwrap();
     let before = fields(&sim.connectivity_matrix(ff, "w").unwrap());
     assert!(

@@ -1297,6 +1297,23 @@ pub fn spike_convolve(
     )
 }
 
+/// A leaf of the per-synapse kernels (`synapse_update`, `post_spike`)
+/// other than a synapse variable: `pre.x` at rank `pj`, `post.x` at rank
+/// `pi`, t, dt.
+fn neuron_leaf(e: &Expr, ends: &Ends, pre_buf: &str, dt: f32) -> Option<(String, bool)> {
+    let at = |l: &PopLayout, slot: u32, buf: &str, idx: &str| match l.offset(slot) {
+        Some(o) => (format!("{buf}[{o}u + {idx}]"), false),
+        None => ("0.0f".into(), false),
+    };
+    match e {
+        Expr::Pre(k) => Some(at(ends.pre, ends.pre_slots[*k as usize], pre_buf, "pj")),
+        Expr::Post(k) => Some(at(ends.post, ends.post_slots[*k as usize], "post", "pi")),
+        Expr::Time => Some(("clk.t".into(), true)),
+        Expr::Dt => Some((lit(dt), true)),
+        _ => None,
+    }
+}
+
 /// `synapse_update`: the learning rule of a rate-coded projection; `posts`
 /// is where the post ranks start in its CSR.
 pub fn synapse_update(
@@ -1322,23 +1339,7 @@ pub fn synapse_update(
                 (None, Some(g)) => Some((format!("sparams[{g}]"), true)),
                 _ => None,
             },
-            Expr::Pre(k) => {
-                let slot = ends.pre_slots[*k as usize];
-                Some(match ends.pre.offset(slot) {
-                    Some(o) => (format!("{pre_buf}[{o}u + pj]"), false),
-                    None => ("0.0f".into(), false),
-                })
-            }
-            Expr::Post(k) => {
-                let slot = ends.post_slots[*k as usize];
-                Some(match ends.post.offset(slot) {
-                    Some(o) => (format!("post[{o}u + pi]"), false),
-                    None => ("0.0f".into(), false),
-                })
-            }
-            Expr::Time => Some(("clk.t".into(), true)),
-            Expr::Dt => Some((lit(dt), true)),
-            _ => None,
+            _ => neuron_leaf(e, ends, pre_buf, dt),
         }
     };
     let mut p = Printer::new(&leaf, object, "j");
@@ -1415,23 +1416,7 @@ pub fn post_spike(
     let leaf = |e: &Expr| -> Option<(String, bool)> {
         match e {
             Expr::Var(v) => pl.var(*v, "s"),
-            Expr::Pre(k) => {
-                let slot = ends.pre_slots[*k as usize];
-                Some(match ends.pre.offset(slot) {
-                    Some(o) => (format!("{pre_buf}[{o}u + pj]"), false),
-                    None => ("0.0f".into(), false),
-                })
-            }
-            Expr::Post(k) => {
-                let slot = ends.post_slots[*k as usize];
-                Some(match ends.post.offset(slot) {
-                    Some(o) => (format!("post[{o}u + pi]"), false),
-                    None => ("0.0f".into(), false),
-                })
-            }
-            Expr::Time => Some(("clk.t".into(), true)),
-            Expr::Dt => Some((lit(dt), true)),
-            _ => None,
+            _ => neuron_leaf(e, ends, pre_buf, dt),
         }
     };
     let mut p = Printer::new(&leaf, object, "s");
