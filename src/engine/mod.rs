@@ -2,6 +2,7 @@
 
 pub mod cpu;
 pub mod gpu;
+pub mod readout;
 
 use ndarray::{Array2, ArrayD, IxDyn};
 
