@@ -7,6 +7,7 @@
 
 pub mod analysis;
 pub mod connect;
+pub mod convert;
 pub mod engine;
 pub mod error;
 pub mod io;

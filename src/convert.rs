@@ -1,0 +1,657 @@
+//! ANN-to-SNN conversion: few-spike coding (Stöckl & Maass 2021, "Optimized
+//! spiking neurons can classify images with high accuracy through temporal
+//! coding with two spikes"), as ml_genn's `FewSpike` converter
+//! (`ml_genn_tf/converters/few_spike.py`, with its `FewSpikeCompiler`).
+//!
+//! [`few_spike`] takes a small ReLU network (dense and convolution layers
+//! given as ndarray weights and biases, [`Layer`]) and builds the spiking
+//! network that computes it with the neurons of [`crate::models::mlgenn`]:
+//!
+//! * the input: a [`FewSpikeReluInput`] population whose `input` parameter
+//!   holds the example (set by [`FewSpikeNet::run_one`] and
+//!   [`FewSpikeNet::predict`]);
+//! * one [`FewSpikeRelu`] population per hidden layer (each layer but the
+//!   last; its activation is the ReLU);
+//! * the last layer: a non-spiking accumulator ([`few_spike_readout`]) that
+//!   decodes the spikes of the last hidden layer exactly as a `FewSpikeRelu`
+//!   does and keeps the decoded sum in `v`: the output is the last layer's
+//!   **pre-activation** `W a + b`, not quantised and not rectified (the
+//!   logits; apply a ReLU yourself if the ANN has one there). ml_genn makes
+//!   its output layer a `FewSpikeRelu` too, read through a variable; the
+//!   accumulator gives the same decoded sum without the output layer's own
+//!   `alpha 2^-k` quantisation, its saturation or its ReLU.
+//!
+//! Each layer is a projection (target `"exc"`, delay one step) carrying the
+//! ANN's weights unchanged: a dense one (`connect_from_matrix`, `[out, in]`)
+//! or a convolution ([`Network::convolution`] with the bank of filters;
+//! event-driven between spiking populations); a convolution's populations
+//! are `[h, w, channels]` (examples are given flattened row-major). A
+//! spike at the sender's window step `j` stands for `alpha_sender 2^-(j+1)`,
+//! and the receiver decodes it with `source_alpha = alpha_sender` (ml_genn's
+//! `post_convert` gives each layer's sources the largest `alpha` among them;
+//! in a chain, the previous layer's).
+//!
+//! # `alpha`
+//!
+//! Each sender encodes values in `[0, alpha (1 - 2^-k)]` in steps of
+//! `alpha 2^-k` ([`Alpha`]): one `alpha` for every layer (ml_genn's
+//! `alpha`, default 25), one per layer, or computed from example inputs as
+//! ml_genn's `norm_data` does (`pre_convert`): the input's `alpha` is
+//! `max(x) / (1 - 2^-k)` and each hidden layer's `max(activation) /
+//! (1 - 2^-k)` over the examples, so the largest value seen is sent
+//! exactly and nothing seen saturates.
+//!
+//! # Biases
+//!
+//! ml_genn's converter refuses biases (`validate_tf_layer`: "Bias tensors
+//! not supported"). Here a layer with a non-zero bias gets one more
+//! neuron: a `FewSpikeReluInput` with the layer's `source_alpha` and
+//! `input = source_alpha / 2`, which spikes once, at the first step of every
+//! window, and so is decoded as `w source_alpha / 2`; its weights are
+//! `2 b / source_alpha`, so the layer receives `b` once per window, in the
+//! same window as the activations (the bias neuron sends the same value in
+//! every window, so it needs no pipeline stage).
+//!
+//! # Timing
+//!
+//! Time goes in windows of `k` steps (starting at step 0). The input sends
+//! its value in every window; the `l`-th layer (1-based) decodes during a
+//! window what the layer before it sent and sends it on in the next one,
+//! so each layer adds one window of latency (ml_genn's pipeline depth). The
+//! readout of an `L`-layer network holds the output of the example sent in
+//! window `w` from the first step of window `w + L` to the end of that
+//! window: one example alone needs `L k + 1` steps
+//! ([`FewSpikeNet::steps_per_example`]); a stream of `n` examples, one a
+//! window, needs `(n + L) k` ([`FewSpikeNet::predict`], as ml_genn's
+//! `predict`).
+//!
+//! # Accuracy
+//!
+//! A sender floors its value to the step `s = alpha 2^-k` (error in
+//! `[0, s)`), saturates at `alpha (1 - 2^-k)` and sends nothing for a
+//! negative value (the ReLU). With `e_0 = s_0` the input's error bound,
+//! a hidden layer's activation is within `e_l = |W_l| e_{l-1} + s_l` of the
+//! ANN's (`|W|` the element-wise absolute weights, neuron by neuron: the
+//! ReLU and the saturation, when the ANN's value itself is in range, add
+//! nothing), and the output within `|W_L| e_{L-1}`, up to f32 rounding.
+//!
+//! Not done: signed inputs (`FewSpikeReluInput { signed_input: true }`,
+//! ml_genn's `signed_input`), pooling and `Add` layers, and a
+//! `FewSpikeRelu` output layer as ml_genn's.
+
+use ndarray::{Array1, Array2, Array4, ArrayView2, Axis};
+
+use crate::connect::Delays;
+use crate::engine::{Backend, Simulation};
+use crate::error::{Error, Result};
+use crate::models::mlgenn::{FewSpikeRelu, FewSpikeReluInput};
+use crate::network::model::Neuron;
+use crate::network::{Network, PopId, ProjId};
+
+/// One layer of the ANN.
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub enum Layer {
+    /// A dense layer `a' = relu(w a + b)` (no ReLU for the last layer).
+    Dense {
+        /// Weights `[out, in]`.
+        w: Array2<f32>,
+        /// Biases `[out]`.
+        b: Array1<f32>,
+    },
+    /// A 2-D convolution (a bank of filters, channels last, zero padding,
+    /// output `[h / stride, w / stride, filters]`) followed by a ReLU (none
+    /// for the last layer), as [`Network::convolution`] computes it between
+    /// spiking populations (event-driven: a spike adds the weights of the
+    /// taps that read it):
+    ///
+    /// ```text
+    /// out[y, x, f] = b[f] + sum_{i, j, c} w[f, i, j, c] in[s y + (s - 1) / 2 - kh / 2 + i,
+    ///                                                     s x + (s - 1) / 2 - kw / 2 + j, c]
+    /// ```
+    ///
+    /// (`s` the stride, integer divisions; out-of-bounds inputs are 0: for
+    /// odd kernels and stride 1, Keras' `padding="same"`). Its input is the
+    /// `[h, w, c]` image: the network's input (then shaped `[h, w, c]`) or
+    /// the output of a `Conv` layer of that shape. A `Dense` layer after a
+    /// `Conv` reads its output flattened row-major (`y, x, f`: Keras'
+    /// `Flatten` of channels-last maps).
+    Conv {
+        /// Filters `[filters, kh, kw, channels]`.
+        w: Array4<f32>,
+        /// Biases `[filters]`.
+        b: Array1<f32>,
+        /// The input's height and width (its channels are `w`'s last
+        /// dimension).
+        input: (usize, usize),
+        /// Stride along both dimensions (it must divide `h` and `w`).
+        stride: usize,
+    },
+}
+
+impl Layer {
+    /// A dense layer from its `[out, in]` weights and `[out]` biases.
+    pub fn dense(w: Array2<f32>, b: Array1<f32>) -> Layer {
+        Layer::Dense { w, b }
+    }
+
+    /// A convolution layer (see [`Layer::Conv`]).
+    pub fn conv(w: Array4<f32>, b: Array1<f32>, input: (usize, usize), stride: usize) -> Layer {
+        Layer::Conv {
+            w,
+            b,
+            input,
+            stride,
+        }
+    }
+
+    /// Neurons in, neurons out.
+    pub fn shape(&self) -> (usize, usize) {
+        let (i, o) = self.dims();
+        (i.iter().product(), o.iter().product())
+    }
+
+    /// The input's and the output's dimensions (a stride of 0 counts as 1
+    /// here; [`few_spike`] rejects it).
+    fn dims(&self) -> (Vec<usize>, Vec<usize>) {
+        match self {
+            Layer::Dense { w, .. } => (vec![w.ncols()], vec![w.nrows()]),
+            Layer::Conv {
+                w, input, stride, ..
+            } => {
+                let s = (*stride).max(1);
+                let (f, c) = (w.dim().0, w.dim().3);
+                (vec![input.0, input.1, c], vec![input.0 / s, input.1 / s, f])
+            }
+        }
+    }
+
+    fn bias(&self) -> &Array1<f32> {
+        match self {
+            Layer::Dense { b, .. } | Layer::Conv { b, .. } => b,
+        }
+    }
+
+    /// The ANN's pre-activation `w a + b`, in f64 (`a` flattened).
+    fn forward(&self, a: &[f64]) -> Vec<f64> {
+        match self {
+            Layer::Dense { w, b } => w
+                .outer_iter()
+                .zip(b.iter())
+                .map(|(row, &bi)| {
+                    row.iter()
+                        .zip(a)
+                        .map(|(&wij, &aj)| wij as f64 * aj)
+                        .sum::<f64>()
+                        + bi as f64
+                })
+                .collect(),
+            Layer::Conv {
+                w,
+                b,
+                input: (h, wd),
+                stride,
+            } => {
+                let (nf, kh, kw, c) = w.dim();
+                let s = *stride;
+                let (oh, ow) = (h / s, wd / s);
+                let mut out = Vec::with_capacity(oh * ow * nf);
+                for y in 0..oh {
+                    for x in 0..ow {
+                        for f in 0..nf {
+                            let mut z = b[f] as f64;
+                            for i in 0..kh {
+                                let py = (s * y + (s - 1) / 2 + i) as i64 - (kh / 2) as i64;
+                                if py < 0 || py >= *h as i64 {
+                                    continue;
+                                }
+                                for j in 0..kw {
+                                    let px = (s * x + (s - 1) / 2 + j) as i64 - (kw / 2) as i64;
+                                    if px < 0 || px >= *wd as i64 {
+                                        continue;
+                                    }
+                                    let base = (py as usize * wd + px as usize) * c;
+                                    for ch in 0..c {
+                                        z += w[[f, i, j, ch]] as f64 * a[base + ch];
+                                    }
+                                }
+                            }
+                            out.push(z);
+                        }
+                    }
+                }
+                out
+            }
+        }
+    }
+}
+
+/// How each sender's `alpha` (the scale of its thresholds: it sends values
+/// up to `alpha (1 - 2^-k)` in steps of `alpha 2^-k`) is chosen.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Alpha<'a> {
+    /// The same `alpha` for the input and every hidden layer (ml_genn's
+    /// `FewSpike(alpha=...)`, default 25).
+    Fixed(f32),
+    /// The input's `alpha`, then one per hidden layer (every layer but the
+    /// last).
+    PerLayer {
+        /// The input's.
+        input: f32,
+        /// One per hidden layer.
+        hidden: &'a [f32],
+    },
+    /// From example inputs `[examples, inputs]`, as ml_genn's `norm_data`:
+    /// the largest input and the largest activation of each hidden layer
+    /// (ANN computed in f64), divided by `1 - 2^-k` (rounded up to an f32).
+    /// A layer that is never active gets `alpha = 1` (it sends nothing
+    /// anyway).
+    Data(ArrayView2<'a, f32>),
+}
+
+/// The converted network: the [`Network`], its populations and its timing.
+#[derive(Debug, Clone)]
+pub struct FewSpikeNet {
+    /// The spiking network (compile it with [`FewSpikeNet::compile`] or
+    /// [`Network::compile`]).
+    pub network: Network,
+    /// The `FewSpikeReluInput` population; per-neuron parameter `input`.
+    pub input: PopId,
+    /// The `FewSpikeRelu` population of each hidden layer.
+    pub hidden: Vec<PopId>,
+    /// The readout ([`few_spike_readout`]): the output is its `v`.
+    pub output: PopId,
+    /// The projection of each layer's weights, in layer order.
+    pub projections: Vec<ProjId>,
+    /// The bias neuron of each layer (`None` where all its biases are 0).
+    pub bias: Vec<Option<PopId>>,
+    /// Steps of a window.
+    pub k: u32,
+    /// The input's `alpha`.
+    pub input_alpha: f32,
+    /// The `alpha` of each hidden layer.
+    pub hidden_alpha: Vec<f32>,
+    /// Windows of latency: the number of layers `L`.
+    pub depth: usize,
+    /// Steps to simulate for one example alone: `L k + 1`.
+    pub steps_per_example: u64,
+}
+
+/// The readout of a few-spike network: it decodes the spikes of an
+/// upstream [`FewSpikeRelu`] (or [`FewSpikeReluInput`]) as `FewSpikeRelu`
+/// does, and at the first step of each window sets `v` to the sum decoded
+/// during the window before (`w a + bias`, unrectified). It never spikes.
+///
+/// ```text
+/// pt = (pt + 1) mod k;  q = (pt + k - 1) mod k
+/// d  = q == 0 ? source_alpha / 2 : d / 2
+/// fx = fx + Isyn * d
+/// v  = pt == 0 ? fx : v;   fx = pt == 0 ? 0 : fx
+/// ```
+///
+/// Parameters (population): `k` (int), `source_alpha`. Variables: `pt`,
+/// `q`, `d` (population), `fx`, `v`. `Isyn` is `g_exc`.
+pub fn few_spike_readout(k: u32, source_alpha: f32) -> Neuron {
+    Neuron::spiking()
+        .name("FewSpikeReadout")
+        .parameters(&format!(
+            "k = {k} : population, int\nsource_alpha = {source_alpha:?} : population"
+        ))
+        .equations(
+            "pt = modulo(pt + 1.0, k) : population, init = -1.0
+q = modulo(pt + k - 1.0, k) : population
+d = if q == 0.0 then 0.5 * source_alpha else 0.5 * d : population
+fx = fx + g_exc * d
+v = if pt == 0.0 then fx else v
+fx = if pt == 0.0 then 0.0 else fx",
+        )
+        .spike("false")
+}
+
+fn shape_err(message: String) -> Error {
+    Error::Shape {
+        owner: "few_spike".into(),
+        message,
+    }
+}
+
+fn invalid(message: impl Into<String>) -> Error {
+    Error::invalid("few_spike", message.into())
+}
+
+/// Checks the layers' shapes and values; returns the input's dimensions.
+fn check_layers(layers: &[Layer]) -> Result<Vec<usize>> {
+    let first = layers
+        .first()
+        .ok_or_else(|| invalid("no layers: give at least one Layer::Dense or Layer::Conv"))?;
+    let input = first.dims().0;
+    let mut prev = input.clone();
+    for (i, layer) in layers.iter().enumerate() {
+        let (dims_in, dims_out) = layer.dims();
+        match layer {
+            Layer::Dense { w, b } => {
+                let (n_in, n_out) = (w.ncols(), w.nrows());
+                if n_in == 0 || n_out == 0 {
+                    return Err(shape_err(format!(
+                        "layer {i}: weights of shape [{n_out}, {n_in}] (out, in) are empty"
+                    )));
+                }
+                let n_prev: usize = prev.iter().product();
+                if n_in != n_prev {
+                    return Err(shape_err(format!(
+                        "layer {i}: weights [{n_out}, {n_in}] (out, in) take {n_in} inputs, \
+                         but the layer before gives {n_prev} ({prev:?})"
+                    )));
+                }
+                if b.len() != n_out {
+                    return Err(shape_err(format!(
+                        "layer {i}: {} biases for {n_out} outputs (weights [{n_out}, {n_in}])",
+                        b.len()
+                    )));
+                }
+            }
+            Layer::Conv {
+                w,
+                b,
+                input: (h, wd),
+                stride,
+            } => {
+                let shape = w.shape();
+                if w.is_empty() {
+                    return Err(shape_err(format!(
+                        "layer {i}: the filters [filters, kh, kw, channels] {shape:?} are empty"
+                    )));
+                }
+                if *stride == 0 || h % stride != 0 || wd % stride != 0 || *h == 0 || *wd == 0 {
+                    return Err(shape_err(format!(
+                        "layer {i}: the stride {stride} must divide the input's height {h} and \
+                         width {wd} (both positive)"
+                    )));
+                }
+                if dims_in != prev {
+                    return Err(shape_err(format!(
+                        "layer {i}: a convolution of {h} x {wd} inputs with {} channels \
+                         (filters {shape:?}) reads {dims_in:?}, \
+                         but the layer before gives {prev:?}",
+                        shape[3]
+                    )));
+                }
+                if b.len() != shape[0] {
+                    return Err(shape_err(format!(
+                        "layer {i}: {} biases for {} filters",
+                        b.len(),
+                        shape[0]
+                    )));
+                }
+            }
+        }
+        let finite = match layer {
+            Layer::Dense { w, b } => w.iter().chain(b.iter()).all(|x| x.is_finite()),
+            Layer::Conv { w, b, .. } => w.iter().chain(b.iter()).all(|x| x.is_finite()),
+        };
+        if !finite {
+            return Err(invalid(format!(
+                "layer {i}: weights and biases must be finite"
+            )));
+        }
+        prev = dims_out;
+    }
+    Ok(input)
+}
+
+/// The ANN's hidden activations for one example, in f64.
+fn hidden_activations(layers: &[Layer], x: &[f64]) -> Vec<Vec<f64>> {
+    let mut a = x.to_vec();
+    let mut out = Vec::new();
+    for layer in &layers[..layers.len() - 1] {
+        a = layer.forward(&a).into_iter().map(|z| z.max(0.0)).collect();
+        out.push(a.clone());
+    }
+    out
+}
+
+/// The `alpha` of the input and of each hidden layer.
+fn alphas(layers: &[Layer], k: u32, n_in: usize, alpha: Alpha) -> Result<(f32, Vec<f32>)> {
+    let n_hidden = layers.len() - 1;
+    let check = |what: &str, a: f32| {
+        if a.is_finite() && a > 0.0 {
+            Ok(a)
+        } else {
+            Err(invalid(format!(
+                "alpha of {what} must be positive and finite, got {a}"
+            )))
+        }
+    };
+    match alpha {
+        Alpha::Fixed(a) => Ok((check("every layer", a)?, vec![a; n_hidden])),
+        Alpha::PerLayer { input, hidden } => {
+            if hidden.len() != n_hidden {
+                return Err(shape_err(format!(
+                    "Alpha::PerLayer has {} hidden alphas for {n_hidden} hidden layers \
+                     (every layer but the last)",
+                    hidden.len()
+                )));
+            }
+            let input = check("the input", input)?;
+            let hidden = hidden
+                .iter()
+                .enumerate()
+                .map(|(i, &a)| check(&format!("layer {i}"), a))
+                .collect::<Result<Vec<_>>>()?;
+            Ok((input, hidden))
+        }
+        Alpha::Data(data) => {
+            if data.ncols() != n_in || data.nrows() == 0 {
+                return Err(shape_err(format!(
+                    "Alpha::Data needs [examples, {n_in}] inputs, got [{}, {}]",
+                    data.nrows(),
+                    data.ncols()
+                )));
+            }
+            if data.iter().any(|x| !x.is_finite()) {
+                return Err(invalid("Alpha::Data: inputs must be finite"));
+            }
+            let top = 1.0 - 0.5f64.powi(k as i32);
+            let mut max_in = 0.0f64;
+            let mut max_hidden = vec![0.0f64; n_hidden];
+            for row in data.axis_iter(Axis(0)) {
+                let x: Vec<f64> = row.iter().map(|&v| v as f64).collect();
+                max_in = x.iter().fold(max_in, |m, &v| m.max(v));
+                for (m, a) in max_hidden.iter_mut().zip(hidden_activations(layers, &x)) {
+                    *m = a.iter().fold(*m, |m, &v| m.max(v));
+                }
+            }
+            // The smallest f32 with alpha (1 - 2^-k) >= m, so that m is in
+            // range after the rounding to f32.
+            let to_alpha = |m: f64| {
+                if m <= 0.0 {
+                    return 1.0;
+                }
+                let mut a = (m / top) as f32;
+                while (a as f64) * top < m {
+                    a = f32::from_bits(a.to_bits() + 1);
+                }
+                a
+            };
+            Ok((
+                to_alpha(max_in),
+                max_hidden.into_iter().map(to_alpha).collect(),
+            ))
+        }
+    }
+}
+
+/// Converts a ReLU network to a few-spike SNN with windows of `k` steps
+/// (see the [module documentation](self)).
+///
+/// Errors: no layers, shapes that do not chain (a layer's `in` is not the
+/// previous `out`, biases not `[out]`), non-finite weights, a `k` outside
+/// `1..=24`, a non-positive `alpha`, data of the wrong width.
+pub fn few_spike(layers: &[Layer], k: u32, alpha: Alpha) -> Result<FewSpikeNet> {
+    let input_dims = check_layers(layers)?;
+    let n_in: usize = input_dims.iter().product();
+    if !(1..=24).contains(&k) {
+        return Err(invalid(format!(
+            "k = {k}: a window needs 1 to 24 steps (f32 thresholds alpha 2^-k)"
+        )));
+    }
+    let (input_alpha, hidden_alpha) = alphas(layers, k, n_in, alpha)?;
+    let mut net = Network::new().dt(1.0);
+    let one_step = Delays::constant(1.0);
+    let input_neuron = FewSpikeReluInput {
+        k,
+        alpha: input_alpha,
+        signed_input: false,
+    }
+    .neuron();
+    let input = net.population("fs_input", &input_dims[..], &input_neuron)?;
+    let mut source = input;
+    let mut source_alpha = input_alpha;
+    let mut hidden = Vec::new();
+    let mut projections = Vec::new();
+    let mut bias = Vec::new();
+    let mut output = input;
+    for (i, layer) in layers.iter().enumerate() {
+        let b = layer.bias();
+        let last = i + 1 == layers.len();
+        let neuron = if last {
+            few_spike_readout(k, source_alpha)
+        } else {
+            FewSpikeRelu {
+                k,
+                alpha: hidden_alpha[i],
+                source_alpha: Some(source_alpha),
+                source_signed: false,
+            }
+            .neuron()
+        };
+        let name = if last {
+            "fs_output".to_string()
+        } else {
+            format!("fs_hidden{i}")
+        };
+        let pop = net.population(&name, &layer.dims().1[..], &neuron)?;
+        projections.push(match layer {
+            Layer::Dense { w, .. } => net
+                .projection(source, pop, "exc")
+                .connect_from_matrix(w.clone(), one_step.clone())?,
+            // The default delay: one step.
+            Layer::Conv { w, .. } => net
+                .convolution(source, pop, "exc")
+                .connect_filters(&w.clone().into_dyn())?,
+        });
+        if b.iter().any(|&x| x != 0.0) {
+            // One spike at the first step of every window, worth
+            // w source_alpha / 2: weights 2 b / source_alpha.
+            let bias_neuron = FewSpikeReluInput {
+                k,
+                alpha: source_alpha,
+                signed_input: false,
+            }
+            .neuron();
+            let bp = net.population(&format!("fs_bias{i}"), 1, &bias_neuron)?;
+            net.set(bp, "input", vec![0.5 * source_alpha])?;
+            let scale = 2.0 / source_alpha;
+            // Post neurons in rank order: a conv's filter index is last.
+            let n_post = layer.shape().1;
+            let wb = Array2::from_shape_fn((n_post, 1), |(r, _)| b[r % b.len()] * scale);
+            net.projection(bp, pop, "exc")
+                .connect_from_matrix(wb, one_step.clone())?;
+            bias.push(Some(bp));
+        } else {
+            bias.push(None);
+        }
+        if last {
+            output = pop;
+        } else {
+            hidden.push(pop);
+            source = pop;
+            source_alpha = hidden_alpha[i];
+        }
+    }
+    let depth = layers.len();
+    Ok(FewSpikeNet {
+        network: net,
+        input,
+        hidden,
+        output,
+        projections,
+        bias,
+        k,
+        input_alpha,
+        hidden_alpha,
+        depth,
+        steps_per_example: depth as u64 * k as u64 + 1,
+    })
+}
+
+impl FewSpikeNet {
+    /// Compiles the network for a backend.
+    pub fn compile(&self, backend: Backend) -> Result<Simulation> {
+        self.network.compile(backend)
+    }
+
+    /// The number of inputs.
+    pub fn inputs(&self) -> usize {
+        self.network.pop(self.input).map(|p| p.size()).unwrap_or(0)
+    }
+
+    fn check_input(&self, x: &[f32]) -> Result<()> {
+        let n = self.inputs();
+        if x.len() != n {
+            return Err(shape_err(format!(
+                "an example has {} values for {n} inputs",
+                x.len()
+            )));
+        }
+        if x.iter().any(|v| !v.is_finite()) {
+            return Err(invalid("inputs must be finite"));
+        }
+        Ok(())
+    }
+
+    fn read_output(&self, sim: &Simulation) -> Result<Vec<f32>> {
+        Ok(sim.get(self.output, "v")?.iter().copied().collect())
+    }
+
+    /// Runs one example from the initial state: resets `sim` (compiled from
+    /// this network), sets the input, simulates
+    /// [`steps_per_example`](Self::steps_per_example) steps and returns
+    /// the output (the last layer's pre-activation). Negative inputs are
+    /// sent as 0 (unsigned input, as ml_genn's default).
+    pub fn run_one(&self, sim: &mut Simulation, x: &[f32]) -> Result<Vec<f32>> {
+        self.check_input(x)?;
+        sim.reset();
+        sim.set(self.input, "input", x.to_vec())?;
+        sim.simulate(self.steps_per_example as f64 * sim.dt())?;
+        self.read_output(sim)
+    }
+
+    /// Runs examples `[examples, inputs]` pipelined, one a window (ml_genn's
+    /// `predict`): resets `sim`, then for each window `w` sets the input to
+    /// example `w` (while there is one), simulates `k` steps and, from window
+    /// `L` on, reads the output of example `w - L`: `(n + L) k` steps for
+    /// `n` examples. Returns `[examples, outputs]`.
+    pub fn predict(&self, sim: &mut Simulation, xs: ArrayView2<f32>) -> Result<Array2<f32>> {
+        let n = xs.nrows();
+        let n_out = self.network.pop(self.output)?.size();
+        let mut out = Array2::zeros((n, n_out));
+        for row in xs.axis_iter(Axis(0)) {
+            self.check_input(&row.to_vec())?;
+        }
+        sim.reset();
+        let window = self.k as f64 * sim.dt();
+        for w in 0..n + self.depth {
+            if w < n {
+                sim.set(self.input, "input", xs.row(w).to_vec())?;
+            }
+            sim.simulate(window)?;
+            if w >= self.depth {
+                let y = self.read_output(sim)?;
+                out.row_mut(w - self.depth)
+                    .assign(&Array1::from_vec(y).view());
+            }
+        }
+        Ok(out)
+    }
+}
