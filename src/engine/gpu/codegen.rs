@@ -1227,6 +1227,20 @@ pub fn convolve_transposed(
     )
 }
 
+/// WGSL adding `v` to the atomic f32 `place`: `atomicAdd` with
+/// SHADER_FLOAT32_ATOMIC, otherwise a compare-exchange loop on its bits.
+fn atomic_add(place: &str, v: &str, float_atomics: bool) -> String {
+    if float_atomics {
+        format!("atomicAdd(&{place}, {v});")
+    } else {
+        format!(
+            "loop {{ let old = atomicLoad(&{place}); \
+             let r = atomicCompareExchangeWeak(&{place}, old, bitcast<u32>(bitcast<f32>(old) + {v})); \
+             if (r.exchanged) {{ break; }} }}"
+        )
+    }
+}
+
 /// `spike_convolve` of a convolution between spiking populations into
 /// conductance slot `g`, delivering the spikes of `delay` steps ago.
 pub fn spike_convolve(
@@ -1247,15 +1261,7 @@ pub fn spike_convolve(
         "@group(0) @binding(1) var<storage, read_write> post: array<atomic<{atomic_ty}>>;\n"
     );
     let go = ends.post.offset(g).unwrap_or(0);
-    let add = if float_atomics {
-        format!("atomicAdd(&post[{go}u + tgt], syn[e]);")
-    } else {
-        format!(
-            "loop {{ let old = atomicLoad(&post[{go}u + tgt]); \
-             let r = atomicCompareExchangeWeak(&post[{go}u + tgt], old, bitcast<u32>(bitcast<f32>(old) + syn[e])); \
-             if (r.exchanged) {{ break; }} }}"
-        )
-    };
+    let add = atomic_add(&format!("post[{go}u + tgt]"), "syn[e]", float_atomics);
     let kernel: Vec<usize> = w.axes.iter().map(|a| a.kernel).collect();
     let mut body = String::new();
     let _ = writeln!(
@@ -1583,17 +1589,8 @@ pub fn spike_propagate(
     p.reciprocal = false;
     p.indent = "                ".into();
     let go = ends.post.offset(g).unwrap_or(0);
-    let add = |v: &str| -> String {
-        if float_atomics {
-            format!("atomicAdd(&post[{go}u + tgt], {v});")
-        } else {
-            format!(
-                "loop {{ let old = atomicLoad(&post[{go}u + tgt]); \
-                 let r = atomicCompareExchangeWeak(&post[{go}u + tgt], old, bitcast<u32>(bitcast<f32>(old) + {v})); \
-                 if (r.exchanged) {{ break; }} }}"
-            )
-        }
-    };
+    let place = format!("post[{go}u + tgt]");
+    let add = |v: &str| atomic_add(&place, v, float_atomics);
     if default {
         let w = pl.var(0, "e").map(|x| x.0).unwrap_or_else(|| "0.0f".into());
         p.stmt(&add(&w));
