@@ -410,3 +410,14 @@ fn projection_wide_variables_are_one_value() {
         .to_string();
     assert!(e.contains("shared by several synapses"), "{e}");
 }
+
+#[test]
+fn learning_kernels_count_as_dispatches() {
+    if !common::have_gpu("learning dispatch count") {
+        return;
+    }
+    let (net, _, _, _) = net_with(&hebb(0.01), 0.1, &[1.0, 1.0]);
+    let sim = net.compile(Backend::Gpu).unwrap();
+    // clear_inputs of b, rate_sum, synapse_update, neuron_update of a and b.
+    assert_eq!(sim.dispatches_per_step(), 5);
+}

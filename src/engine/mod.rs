@@ -474,7 +474,8 @@ impl Simulation {
         }
     }
 
-    /// Kernel dispatches per step on the GPU engine (monitors aside); 0 on the CPU.
+    /// Kernel dispatches per step on the GPU engine (monitors aside;
+    /// learning rules counted as running every step); 0 on the CPU.
     pub fn dispatches_per_step(&self) -> usize {
         match &self.engine {
             Engine::Cpu(_) => 0,
@@ -1236,7 +1237,7 @@ impl Simulation {
                     return Err(Error::invalid(
                         format!("projection '{}'", pr.name),
                         format!(
-                            "its synapse model '{}' has no learning rule (no equations)",
+                            "its synapse model '{}' has no learning rule (no equations, no assignments in pre_spike or post_spike)",
                             pr.ir.name
                         ),
                     ));

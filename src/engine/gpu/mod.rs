@@ -1052,8 +1052,12 @@ impl GpuEngine {
                 pass: Some(pass),
             });
         }
-        e.dispatches_per_step =
-            e.pops.iter().filter(|p| p.clear.is_some()).count() + e.projs.len() + e.pops.len();
+        // Learning rules count as they run by default, every step.
+        e.dispatches_per_step = e.pops.iter().filter(|p| p.clear.is_some()).count()
+            + e.projs.len()
+            + e.pops.len()
+            + e.projs.iter().filter(|q| q.learn.is_some()).count()
+            + e.projs.iter().filter(|q| q.post.is_some()).count();
         Ok(e)
     }
 
