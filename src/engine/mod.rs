@@ -1,5 +1,6 @@
 //! Engines and the compiled [`Simulation`].
 
+pub mod batch;
 pub mod cpu;
 pub mod gpu;
 pub mod readout;
@@ -961,12 +962,14 @@ impl Simulation {
     }
 
     /// Sets a variable or parameter: a scalar, an array shaped like the
-    /// geometry, or a distribution (drawn from the network seed).
+    /// geometry, or a distribution (drawn from the network seed). In a
+    /// batch, an array shaped like one element sets every element.
     pub fn set(&mut self, pop: PopId, var: &str, value: impl Into<Value>) -> Result<()> {
+        let value = self.broadcast(pop, var, value.into())?;
         let p = self.net.pop(pop)?;
         self.draws += 1;
         let mut rng = rng_for(self.net.seed, 0x2000_0000 + self.draws);
-        let values = assign_values(p, var, &value.into(), &mut rng)?;
+        let values = assign_values(p, var, &value, &mut rng)?;
         let slot = slot_of(p, var)?;
         match &mut self.engine {
             Engine::Cpu(e) => e.pops[pop.0].vars[slot] = values,

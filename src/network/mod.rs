@@ -1,5 +1,6 @@
 //! The network builder: populations, projections, monitors.
 
+pub mod batch;
 pub mod conv;
 pub mod feed;
 pub mod geometry;
@@ -170,6 +171,8 @@ pub struct Network {
     pub(crate) pops: Vec<Population>,
     pub(crate) projs: Vec<Projection>,
     pub(crate) monitors: Vec<Monitor>,
+    /// Elements of a batch (1 unless batched: see [`batch`]).
+    pub(crate) batch: usize,
     // Random draws for initial values use their own stream per call.
     init_draws: u64,
 }
@@ -193,6 +196,7 @@ impl Network {
             pops: Vec::new(),
             projs: Vec::new(),
             monitors: Vec::new(),
+            batch: 1,
             init_draws: 0,
         }
     }

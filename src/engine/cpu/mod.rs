@@ -63,6 +63,10 @@ fn deliver(
         | ProjKind::Current { .. }
         | ProjKind::Conv { .. } => return,
     };
+    let element = (
+        (pops[pr.pre].n / pr.batch) as u32,
+        (pops[pr.post].n / pr.batch) as u32,
+    );
     for &d in &pr.delays {
         let pre = &pops[pr.pre];
         let spikes = &pre.spike_hist[d as usize - 1];
@@ -70,7 +74,7 @@ fn deliver(
             continue;
         }
         if pr.ir.pre_spike_is_default {
-            spike_propagate::deliver_default(&pr.csr, spikes, d, uniform, &pr.w_pre, gv);
+            spike_propagate::deliver_default(&pr.csr, spikes, d, uniform, &pr.w_pre, element, gv);
         } else {
             let post = &pops[pr.post];
             // The conductance being incremented is out of its population:
@@ -112,6 +116,7 @@ fn deliver(
                 &pr.ir.pre_spike,
                 &pr.pre_idx,
                 frozen,
+                element,
                 &mut c,
                 gv,
             );
@@ -167,6 +172,9 @@ enum ProjKind {
 /// State of one projection.
 pub struct ProjState {
     index: usize,
+    /// Elements of a batch: the synapse list connects neuron `i` of pre to
+    /// neuron `j` of post within each element (ranks `b n + i`).
+    batch: usize,
     pre: usize,
     post: usize,
     kind: ProjKind,
@@ -277,7 +285,7 @@ impl CpuEngine {
             };
             let s = &pr.synapses;
             let n_post = net.pops[post].size();
-            let row_ptr = s.post_row_ptr(n_post);
+            let row_ptr = s.post_row_ptr(n_post / net.batch);
             let mut delays: Vec<u32> = match &pr.conv {
                 Some(c) => vec![c.delay],
                 None => s.delay.clone(),
@@ -319,7 +327,7 @@ impl CpuEngine {
                 ProjKind::Current { .. } => {}
             }
             let csr = if matches!(kind, ProjKind::Spike { .. } | ProjKind::Decode { .. }) {
-                PreCsr::new(net.pops[pre].size(), &s.pre, &s.post, &s.delay)
+                PreCsr::new(net.pops[pre].size() / net.batch, &s.pre, &s.post, &s.delay)
             } else {
                 PreCsr::default()
             };
@@ -330,6 +338,7 @@ impl CpuEngine {
             };
             projs.push(ProjState {
                 index: projs.len(),
+                batch: net.batch,
                 pre,
                 post,
                 kind,
@@ -493,57 +502,74 @@ impl CpuEngine {
                             let r = pr.pre_ref_slots
                                 [pr.ir.pre_refs.iter().position(|x| x == "r").unwrap_or(0)];
                             let w = &pr.values[pr.ir.slot("w").unwrap_or(0) as usize];
-                            let vals = |d: u32| pre_vals(r, if uniform { d0 } else { d });
-                            rate_sum::weighted_sum(
-                                &pr.row_ptr,
-                                &pr.pre_idx,
-                                w,
-                                if uniform { None } else { Some(&pr.delay) },
-                                &vals,
-                                &mut pr.out,
-                            );
+                            let (n_pre, n_post) = (pre.n / pr.batch, pr.out.len() / pr.batch);
+                            for (b, out) in pr.out.chunks_mut(n_post).enumerate() {
+                                let vals = |d: u32| {
+                                    &pre_vals(r, if uniform { d0 } else { d })
+                                        [b * n_pre..(b + 1) * n_pre]
+                                };
+                                rate_sum::weighted_sum(
+                                    &pr.row_ptr,
+                                    &pr.pre_idx,
+                                    w,
+                                    if uniform { None } else { Some(&pr.delay) },
+                                    &vals,
+                                    out,
+                                );
+                            }
                         }
                         Some(k) => {
-                            let nsyn = pr.pre_idx.len();
-                            let mut gathered: Vec<Vec<f32>> = Vec::new();
-                            for &slot in &pr.pre_ref_slots {
-                                gathered.push(
-                                    (0..nsyn)
-                                        .map(|j| {
-                                            pre_vals(slot, pr.delay[j])[pr.pre_idx[j] as usize]
-                                        })
-                                        .collect(),
-                                );
-                            }
-                            let post = &self.pops[pr.post];
-                            for &slot in &pr.post_ref_slots {
-                                gathered.push(
-                                    pr.post_idx
-                                        .iter()
-                                        .map(|&i| post.vars[slot][i as usize])
-                                        .collect(),
-                                );
-                            }
-                            let mut scalars = vec![t, dt];
-                            let mut arrays: Vec<&mut [f32]> = Vec::new();
-                            for (v, decl) in pr.values.iter_mut().zip(&pr.ir.vars) {
-                                if decl.locality == Locality::Local {
-                                    arrays.push(v.as_mut_slice());
-                                } else {
-                                    scalars.push(v[0]);
+                            for b in 0..pr.batch {
+                                let nsyn = pr.pre_idx.len();
+                                let post = &self.pops[pr.post];
+                                let (pre_off, post_off) =
+                                    (b * (pre.n / pr.batch), b * (post.n / pr.batch));
+                                let mut gathered: Vec<Vec<f32>> = Vec::new();
+                                for &slot in &pr.pre_ref_slots {
+                                    gathered.push(
+                                        (0..nsyn)
+                                            .map(|j| {
+                                                pre_vals(slot, pr.delay[j])
+                                                    [pre_off + pr.pre_idx[j] as usize]
+                                            })
+                                            .collect(),
+                                    );
                                 }
+                                for &slot in &pr.post_ref_slots {
+                                    gathered.push(
+                                        pr.post_idx
+                                            .iter()
+                                            .map(|&i| post.vars[slot][post_off + i as usize])
+                                            .collect(),
+                                    );
+                                }
+                                let mut scalars = vec![t, dt];
+                                let mut arrays: Vec<&mut [f32]> = Vec::new();
+                                for (v, decl) in pr.values.iter_mut().zip(&pr.ir.vars) {
+                                    if decl.locality == Locality::Local {
+                                        arrays.push(v.as_mut_slice());
+                                    } else {
+                                        scalars.push(v[0]);
+                                    }
+                                }
+                                arrays.extend(gathered.iter_mut().map(|g| g.as_mut_slice()));
+                                rate_sum::eval_psp(
+                                    k,
+                                    arrays,
+                                    &scalars,
+                                    seed,
+                                    step32,
+                                    object,
+                                    &mut pr.psp,
+                                );
+                                let n_post = pr.out.len() / pr.batch;
+                                rate_sum::reduce(
+                                    &pr.row_ptr,
+                                    &pr.psp,
+                                    pr.op,
+                                    &mut pr.out[post_off..post_off + n_post],
+                                );
                             }
-                            arrays.extend(gathered.iter_mut().map(|g| g.as_mut_slice()));
-                            rate_sum::eval_psp(
-                                k,
-                                arrays,
-                                &scalars,
-                                seed,
-                                step32,
-                                object,
-                                &mut pr.psp,
-                            );
-                            rate_sum::reduce(&pr.row_ptr, &pr.psp, pr.op, &mut pr.out);
                         }
                     }
                     let target = &mut self.pops[pr.post].sums[*sum];

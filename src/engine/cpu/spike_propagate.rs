@@ -73,6 +73,11 @@ impl PreCsr {
     }
 }
 
+/// The sizes of one batch element: `(n_pre, n_post)`. A spike of pre rank
+/// `b n_pre + i` goes through row `i` to the post ranks `b n_post + j`
+/// (the whole populations when not batched, so `b` is 0).
+pub type Element = (u32, u32);
+
 /// `g[post] += w` for every synapse of the spiking neurons (default synapse).
 /// `w_pre` holds the weights in the order of `csr` (see [`PreCsr::permute`]),
 /// so that a row is read sequentially.
@@ -82,9 +87,13 @@ pub fn deliver_default(
     d: u32,
     uniform: bool,
     w_pre: &[f32],
+    (n_pre, n_post): Element,
     g: &mut [f32],
 ) {
-    for &j in spikes {
+    for &k in spikes {
+        let b = k / n_pre;
+        let j = k - b * n_pre;
+        let g = &mut g[(b * n_post) as usize..((b + 1) * n_post) as usize];
         let range = if uniform {
             csr.ptr[j as usize] as usize..csr.ptr[j as usize + 1] as usize
         } else {
@@ -202,7 +211,8 @@ fn run_event(
 
 /// Runs the `pre_spike` statements of a synapse model for every synapse of
 /// the spiking neurons (general path), in (pre, post) order; `frozen`: the
-/// slot not to assign (w while learning is off).
+/// slot not to assign (w while learning is off); `element`: as for
+/// [`deliver_default`].
 #[allow(clippy::too_many_arguments)]
 pub fn deliver_events(
     csr: &PreCsr,
@@ -211,14 +221,17 @@ pub fn deliver_events(
     stmts: &[EventStmt],
     pre_ranks: &[u32],
     frozen: Option<u32>,
+    (n_pre, n_post): Element,
     c: &mut EventCtx,
     g: &mut [f32],
 ) {
-    for &j in spikes {
+    for &k in spikes {
+        let b = k / n_pre;
+        let j = k - b * n_pre;
         for e in csr.segment(j, d) {
             let s = csr.syn[e] as usize;
-            let post = csr.post[e] as usize;
-            let pre = pre_ranks[s] as usize;
+            let post = (csr.post[e] + b * n_post) as usize;
+            let pre = (pre_ranks[s] + b * n_pre) as usize;
             run_event(stmts, c, s, pre, post, frozen, g);
         }
     }

@@ -732,6 +732,16 @@ pub struct Ends<'a> {
     pub pre_slots: Vec<u32>,
     /// State-buffer slot of each `post.x`.
     pub post_slots: Vec<u32>,
+    /// Elements of a batch: the synapses connect the neurons of each
+    /// element (`n / batch` of each population) to the same element.
+    pub batch: u32,
+}
+
+impl Ends<'_> {
+    /// Neurons of one batch element: (pre, post).
+    fn element(&self) -> (u32, u32) {
+        (self.pre.n / self.batch, self.post.n / self.batch)
+    }
 }
 
 /// `rate_sum` of a rate-coded projection into `sum(target)` number `sum`.
@@ -806,13 +816,28 @@ pub fn rate_sum(
         Operation::Min => "bitcast<f32>(0x7f800000u)",
     };
     let mut body = String::new();
+    let (el_pre, el_post) = ends.element();
     let _ = writeln!(body, "    if (i >= {n_post}u) {{ return; }}");
-    let _ = writeln!(body, "    let a = csr[i];\n    let b = csr[i + 1u];");
+    // Batched: post `i` is neuron `il` of element `bi`; the rows are those
+    // of one element, the pre ranks offset to the same element.
+    let (row, pre_off) = if ends.batch > 1 {
+        let _ = writeln!(
+            body,
+            "    let bi = i / {el_post}u;\n    let il = i - bi * {el_post}u;"
+        );
+        ("il", format!(" + bi * {el_pre}u"))
+    } else {
+        ("i", String::new())
+    };
+    let _ = writeln!(
+        body,
+        "    let a = csr[{row}];\n    let b = csr[{row} + 1u];"
+    );
     let _ = writeln!(body, "    var acc: f32 = {init};");
     let _ = writeln!(body, "    for (var j = a; j < b; j = j + 1u) {{");
-    let _ = writeln!(body, "        let pj = csr[{}u + j];", n_post + 1);
+    let _ = writeln!(body, "        let pj = csr[{}u + j]{pre_off};", el_post + 1);
     if uniform_delay.is_none() {
-        let _ = writeln!(body, "        let d = csr[{}u + j];", n_post + 1 + nsyn);
+        let _ = writeln!(body, "        let d = csr[{}u + j];", el_post + 1 + nsyn);
     }
     let v = p.expr(&ir.psp);
     body.push_str(&p.out);
@@ -1533,7 +1558,8 @@ pub fn spike_propagate(
     float_atomics: bool,
 ) -> Kernel {
     let n_pre = ends.pre.n;
-    let n_rows = n_pre * delays.len() as u32;
+    let (el_pre, el_post) = ends.element();
+    let n_rows = el_pre * delays.len() as u32;
     let nsyn = pl.nsyn;
     let default = ir.pre_spike_is_default;
     let stores = ir
@@ -1624,12 +1650,31 @@ pub fn spike_propagate(
             "        for (var k = group; k < count; k = k + groups) {{"
         );
         let _ = writeln!(body, "            let pj = pre_list[slot * {n_pre}u + k];");
-        let _ = writeln!(body, "            let row = {}u + pj;", di as u32 * n_pre);
+        // Batched: the spike of pre rank `pj` (element `bi`) takes the row
+        // of its neuron within the element, to post ranks of that element.
+        let (local, post_off) = if ends.batch > 1 {
+            let _ = writeln!(
+                body,
+                "            let bi = pj / {el_pre}u;\n            let pl = pj - bi * {el_pre}u;"
+            );
+            ("pl", format!(" + bi * {el_post}u"))
+        } else {
+            ("pj", String::new())
+        };
+        let _ = writeln!(
+            body,
+            "            let row = {}u + {local};",
+            di as u32 * el_pre
+        );
         let _ = writeln!(
             body,
             "            for (var e = csr[row] + lid; e < csr[row + 1u]; e = e + 64u) {{"
         );
-        let _ = writeln!(body, "                let tgt = csr[{}u + e];", n_rows + 1);
+        let _ = writeln!(
+            body,
+            "                let tgt = csr[{}u + e]{post_off};",
+            n_rows + 1
+        );
         if !default {
             let _ = writeln!(
                 body,

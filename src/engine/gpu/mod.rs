@@ -326,6 +326,7 @@ pub fn plan(net: &Network, float_atomics: bool) -> Result<Plan> {
             same: pre == post,
             pre_slots: slots(&pr.ir.pre_refs, &net.pops[pre].ir),
             post_slots: slots(&pr.ir.post_refs, &net.pops[post].ir),
+            batch: net.batch as u32,
         };
         let object = PROJ_OBJECT | ((qi as u32) << 12);
         let mut delays: Vec<u32> = s.delay.clone();
@@ -333,7 +334,7 @@ pub fn plan(net: &Network, float_atomics: bool) -> Result<Plan> {
         delays.dedup();
         match *kind {
             ProjectionKind::Rate { sum } => {
-                let mut csr = s.post_row_ptr(layouts[post].n as usize);
+                let mut csr = s.post_row_ptr(layouts[post].n as usize / net.batch);
                 csr.extend_from_slice(&s.pre);
                 let uniform = (delays.len() <= 1).then(|| delays.first().copied().unwrap_or(1));
                 if uniform.is_none() {
@@ -538,7 +539,7 @@ pub fn plan(net: &Network, float_atomics: bool) -> Result<Plan> {
                         }
                     }
                 }
-                let n_pre = layouts[pre].n as usize;
+                let n_pre = layouts[pre].n as usize / net.batch;
                 let rows = n_pre * delays.len();
                 // Counting sort of the (post-ordered) synapses by (delay
                 // index, pre): stable, so each row keeps post order.
