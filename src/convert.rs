@@ -79,7 +79,7 @@
 //! ml_genn's `signed_input`), pooling and `Add` layers, and a
 //! `FewSpikeRelu` output layer as ml_genn's.
 
-use ndarray::{Array1, Array2, Array4, ArrayView2, Axis};
+use ndarray::{s, Array1, Array2, Array4, ArrayView1, ArrayView2, Axis, IxDyn};
 
 use crate::connect::Delays;
 use crate::engine::{Backend, Simulation};
@@ -591,6 +591,12 @@ impl FewSpikeNet {
         self.network.compile(backend)
     }
 
+    /// Compiles `batch` copies of the network ([`Network::compile_batched`]):
+    /// [`predict`](Self::predict) then runs `batch` examples a window.
+    pub fn compile_batched(&self, backend: Backend, batch: usize) -> Result<Simulation> {
+        self.network.compile_batched(backend, batch)
+    }
+
     /// The number of inputs.
     pub fn inputs(&self) -> usize {
         self.network.pop(self.input).map(|p| p.size()).unwrap_or(0)
@@ -610,6 +616,7 @@ impl FewSpikeNet {
         Ok(())
     }
 
+    /// The outputs of every batch element, one after the other.
     fn read_output(&self, sim: &Simulation) -> Result<Vec<f32>> {
         Ok(sim.get(self.output, "v")?.iter().copied().collect())
     }
@@ -622,16 +629,21 @@ impl FewSpikeNet {
     pub fn run_one(&self, sim: &mut Simulation, x: &[f32]) -> Result<Vec<f32>> {
         self.check_input(x)?;
         sim.reset();
+        // In a batch every element runs the example; element 0 answers.
         sim.set(self.input, "input", x.to_vec())?;
         sim.simulate(self.steps_per_example as f64 * sim.dt())?;
-        self.read_output(sim)
+        let mut y = self.read_output(sim)?;
+        y.truncate(self.network.pop(self.output)?.size());
+        Ok(y)
     }
 
-    /// Runs examples `[examples, inputs]` pipelined, one a window (ml_genn's
-    /// `predict`): resets `sim`, then for each window `w` sets the input to
-    /// example `w` (while there is one), simulates `k` steps and, from window
-    /// `L` on, reads the output of example `w - L`: `(n + L) k` steps for
-    /// `n` examples. Returns `[examples, outputs]`.
+    /// Runs examples `[examples, inputs]` pipelined, one batch a window
+    /// (ml_genn's `predict`): resets `sim` (compiled from this network, with
+    /// a batch of `B`, 1 by default), then for each window `w` gives the
+    /// elements examples `w B ..` (while there are; a last partial batch is
+    /// padded with zeros), simulates `k` steps and, from window `L` on,
+    /// reads the outputs of the batch sent `L` windows before: `(n / B + L)
+    /// k` steps for `n` examples. Returns `[examples, outputs]`.
     pub fn predict(&self, sim: &mut Simulation, xs: ArrayView2<f32>) -> Result<Array2<f32>> {
         let n = xs.nrows();
         let n_out = self.network.pop(self.output)?.size();
@@ -639,17 +651,30 @@ impl FewSpikeNet {
         for row in xs.axis_iter(Axis(0)) {
             self.check_input(&row.to_vec())?;
         }
+        let b = sim.batch_size();
+        let batches = n.div_ceil(b);
+        let mut dims = vec![0];
+        dims.extend_from_slice(self.network.pop(self.input)?.geometry.dims());
         sim.reset();
         let window = self.k as f64 * sim.dt();
-        for w in 0..n + self.depth {
-            if w < n {
-                sim.set(self.input, "input", xs.row(w).to_vec())?;
+        for w in 0..batches + self.depth {
+            if w < batches {
+                let rows = xs.slice(s![w * b..((w + 1) * b).min(n), ..]);
+                dims[0] = rows.nrows();
+                let x = rows
+                    .as_standard_layout()
+                    .into_owned()
+                    .into_shape_with_order(IxDyn(&dims))
+                    .map_err(|e| shape_err(e.to_string()))?;
+                sim.set_input(self.input, x.view())?;
             }
             sim.simulate(window)?;
             if w >= self.depth {
                 let y = self.read_output(sim)?;
-                out.row_mut(w - self.depth)
-                    .assign(&Array1::from_vec(y).view());
+                let first = (w - self.depth) * b;
+                for (e, yo) in y.chunks(n_out).take(n - first.min(n)).enumerate() {
+                    out.row_mut(first + e).assign(&ArrayView1::from(yo));
+                }
             }
         }
         Ok(out)

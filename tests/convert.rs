@@ -177,6 +177,21 @@ fn check_against_ann(layers: &[Layer], xs: &Array2<f32>, net: &FewSpikeNet) -> V
         let piped = net.predict(&mut sim, xs.view()).unwrap();
         assert_eq!(piped.shape(), &[xs.nrows(), n_out]);
         assert_eq!(piped.iter().copied().collect::<Vec<_>>(), all, "{b:?}");
+        // Batched, 3 examples a window (the last batch partial): the same
+        // outputs (bit for bit on the CPU; the GPU's atomics add in any order).
+        let mut batched = net.compile_batched(b, 3).unwrap();
+        let got = net.predict(&mut batched, xs.view()).unwrap();
+        assert_eq!(got.shape(), &[xs.nrows(), n_out]);
+        for (g, w) in got.iter().zip(&all) {
+            if b == Backend::Cpu {
+                assert_eq!(g.to_bits(), w.to_bits(), "{b:?} batched");
+            } else {
+                assert!(
+                    (g - w).abs() <= 1e-5 * (1.0 + w.abs()),
+                    "{b:?} batched: {g} vs {w}"
+                );
+            }
+        }
         per_engine.push(all);
     }
     for other in &per_engine[1..] {

@@ -52,11 +52,11 @@
 //! ml_genn's input neurons read `Input`, a per-neuron value the host writes
 //! for each example (`set_input`). Here it is the per-neuron parameter
 //! **`input`**: `net.set(pop, "input", values)` before compiling or
-//! `sim.set(pop, "input", values)` between runs. ml_genn's time-varying
-//! inputs (`input_frames > 1`) and `SpikeInput` (pre-processed spike trains
-//! per example) are not reproduced: change `input` from the host
-//! (`Simulation::every`), or use `Network::timed_array` and
-//! `Network::spike_source_array` for inputs given ahead of time.
+//! `sim.set(pop, "input", values)` between runs, or ml_genn's
+//! `Simulation::set_input` (one example per batch element). ml_genn's
+//! time-varying inputs (`Network::input_frames`) and `SpikeInput`
+//! (`Network::spike_input`, pre-processed spike trains per example) are in
+//! [`super::mlgenn_input`].
 //!
 //! Signed spikes (`signed_spikes` of [`PoissonInput`] and
 //! [`BinarySpikeInput`]): GeNN emits a "negative spike" event that ml_genn's

@@ -11,6 +11,7 @@
 pub mod correlated;
 pub mod inputs;
 pub mod mlgenn;
+pub mod mlgenn_input;
 pub mod neurons;
 pub mod synapses;
 pub mod timed;
