@@ -584,11 +584,72 @@ fn spiking_convolution_refuses_what_it_cannot_do() {
         .connect_filter(&f)
         .unwrap_err())
     .contains("operation"));
-    assert!(msg(net.pooling(a, b, "exc").connect_pooling(None).unwrap_err()).contains("pooling"));
+    assert!(
+        msg(net.pooling(a, b, "exc").connect_pooling(None).unwrap_err())
+            .contains("max and min of spikes are not defined")
+    );
     assert!(msg(net.convolution(a, b, "foo").connect_filter(&f).unwrap_err()).contains("g_foo"));
     assert!(net.projections().is_empty());
     net.convolution(a, b, "exc").connect_filter(&f).unwrap();
     common::validate_all(&net);
+}
+
+#[test]
+fn spiking_sum_and_mean_pooling_add_to_the_block_of_each_spike() {
+    // Pre [4, 6, 2] (a clock spiking at its own times), post [2, 3, 2]:
+    // 2 x 2 x 1 blocks. Each step, post's g_exc is the number (sum) or
+    // fraction (mean) of its block's neurons that spiked d steps before.
+    let clock = Neuron::spiking()
+        .parameters("t1 = -1.0\nt2 = -1.0")
+        .spike("(t == t1) or (t == t2)");
+    let receiver = Neuron::spiking()
+        .equations("last = g_exc")
+        .spike("last > 1e9");
+    let times = |i: usize| -> [f32; 2] { [(i % 5) as f32, if i % 3 == 0 { 2.0 } else { -1.0 }] };
+    for (op, scale) in [(Operation::Sum, 1.0f32), (Operation::Mean, 0.25)] {
+        for b in backends() {
+            let mut net = Network::new().dt(1.0);
+            let pre = net.population("pre", [4, 6, 2], &clock).unwrap();
+            for (k, name) in ["t1", "t2"].iter().enumerate() {
+                let v: Vec<f32> = (0..48).map(|i| times(i)[k]).collect();
+                net.set(pre, name, v).unwrap();
+            }
+            let post = net.population("post", [2, 3, 2], &receiver).unwrap();
+            net.pooling(pre, post, "exc")
+                .operation(op)
+                .delay(2.0)
+                .connect_pooling(None)
+                .unwrap();
+            let mut sim = net.compile(b).unwrap();
+            let mut total = 0.0;
+            for s in 0..8usize {
+                sim.step().unwrap();
+                let got = sim.get(post, "last").unwrap();
+                for y in 0..2 {
+                    for x in 0..3 {
+                        for c in 0..2 {
+                            let mut want = 0.0;
+                            for dy in 0..2 {
+                                for dx in 0..2 {
+                                    let i = ((2 * y + dy) * 6 + 2 * x + dx) * 2 + c;
+                                    if s >= 2 && times(i).contains(&((s - 2) as f32)) {
+                                        want += scale;
+                                    }
+                                }
+                            }
+                            assert_eq!(
+                                got[[y, x, c]],
+                                want,
+                                "{op:?} {b:?} step {s} at {y},{x},{c}"
+                            );
+                            total += want;
+                        }
+                    }
+                }
+            }
+            assert!(total > 5.0);
+        }
+    }
 }
 
 #[test]

@@ -661,7 +661,9 @@ impl<'a> PoolingBuilder<'a> {
         self
     }
 
-    /// max (the default), min or mean (sum does too).
+    /// max (the default), min or mean (sum does too). Between spiking
+    /// populations: sum or mean (ml_genn's average pooling), as a spiking
+    /// convolution whose weights are 1 or 1 / the block size.
     pub fn operation(mut self, op: Operation) -> Self {
         self.operation = op;
         self
@@ -752,11 +754,36 @@ struct Parts {
 }
 
 /// Checks the psp against the populations and adds the projection.
-fn push(net: &mut Network, p: Parts) -> Result<ProjId> {
+fn push(net: &mut Network, mut p: Parts) -> Result<ProjId> {
     let owner = format!("projection '{}'", p.name);
     let pre = net.pop(p.pre)?.clone();
     let post = net.pop(p.post)?.clone();
     let spiking = pre.ir.spiking;
+    // Sum or average pooling of spikes is linear: a spike adds 1 (or
+    // 1 / taps) to the post neuron whose block holds it, so it is a spiking
+    // convolution with constant weights (ml_genn's average pooling).
+    if spiking && post.ir.spiking && p.conv.pooling && p.psp == "pre.r" {
+        let taps = p.conv.window.taps();
+        let w = match p.operation {
+            Operation::Sum => Some(1.0),
+            Operation::Mean => Some(1.0 / taps as f32),
+            Operation::Max | Operation::Min => None,
+        };
+        match w {
+            Some(w) => {
+                p.conv.weights = vec![w; taps];
+                p.conv.pooling = false;
+                p.operation = Operation::Sum;
+                p.psp = "w * pre.r".into();
+            }
+            None => {
+                return Err(Error::Unsupported {
+                    owner,
+                    message: "between spiking populations, pooling is sum or mean (a spike adds 1, or 1 / the block size, to its block's neuron); max and min of spikes are not defined: .operation(Operation::Mean)".into(),
+                })
+            }
+        }
+    }
     if pre.ir.spiking != post.ir.spiking {
         return Err(Error::Unsupported {
             owner,
@@ -773,7 +800,7 @@ fn push(net: &mut Network, p: Parts) -> Result<ProjId> {
         // Event-driven: a spike adds the weights of the taps that read it.
         let w = &p.conv.window;
         let why = if p.conv.pooling {
-            Some("pooling of spikes is not available; pool rates, or convolve spikes")
+            Some("pooling of spikes takes the default psp (sum or mean of the spikes)")
         } else if p.operation != Operation::Sum || p.psp != "w * pre.r" {
             Some("a spike adds the filter weights to the conductance: no psp or operation")
         } else if w.padding != Padding::Value(0.0) {
