@@ -605,7 +605,8 @@ fn spiking_sum_and_mean_pooling_add_to_the_block_of_each_spike() {
     let receiver = Neuron::spiking()
         .equations("last = g_exc")
         .spike("last > 1e9");
-    let times = |i: usize| -> [f32; 2] { [(i % 5) as f32, if i % 3 == 0 { 2.0 } else { -1.0 }] };
+    let times =
+        |i: usize| -> [f32; 2] { [(i % 5) as f32, if i.is_multiple_of(3) { 2.0 } else { -1.0 }] };
     for (op, scale) in [(Operation::Sum, 1.0f32), (Operation::Mean, 0.25)] {
         for b in backends() {
             let mut net = Network::new().dt(1.0);
