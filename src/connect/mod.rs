@@ -26,6 +26,7 @@
 //! assert!((0..30).all(|i| syn.pre[i] != syn.post[i]));
 //! ```
 
+pub mod procedural;
 mod spatial;
 #[cfg(test)]
 mod tests;

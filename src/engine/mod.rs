@@ -74,6 +74,8 @@ pub(crate) enum ProjectionKind {
     Conv { sum: usize },
     /// Convolution between spiking populations into conductance slot `g`.
     ConvSpike { g: usize },
+    /// Procedural fixed-probability connectivity into conductance slot `g`.
+    Procedural { g: usize },
 }
 
 /// What a projection does, or why neither engine can run it.
@@ -137,6 +139,9 @@ pub(crate) fn projection_kind(
                 Error::invalid(&owner, "conductance not used by the post-synaptic model")
             })
     };
+    if pr.procedural.is_some() {
+        return Ok(ProjectionKind::Procedural { g: g_of()? });
+    }
     if pr.conv.is_some() {
         return Ok(if pre_ir.spiking {
             ProjectionKind::ConvSpike { g: g_of()? }
@@ -1077,6 +1082,18 @@ impl Simulation {
             let names: Vec<&str> = pr.ir.vars.iter().map(|v| v.name.as_str()).collect();
             Error::unknown(format!("projection '{}'", pr.name), "variable", var, &names)
         })? as usize;
+        if let Some(gen) = &pr.procedural {
+            // Drawn for the asking: the same draws the engines make.
+            let pairs = gen.materialize(cpu::procedural_object(proj.0));
+            let v = if var == "w" {
+                gen.weight
+            } else {
+                pr.values[slot].first().copied().unwrap_or(0.0)
+            };
+            let (post, pre): (Vec<u32>, Vec<u32>) = pairs.into_iter().unzip();
+            let n = post.len();
+            return Ok((post, pre, vec![v; n]));
+        }
         let v = match &self.engine {
             Engine::Cpu(e) => e.synapse_values(proj.0, slot).to_vec(),
             Engine::Gpu(g) => g.synapse_values(proj.0, slot)?,
@@ -1100,6 +1117,12 @@ impl Simulation {
             return Err(Error::invalid(
                 owner,
                 "a convolution or pooling stores no synapses",
+            ));
+        }
+        if pr.procedural.is_some() {
+            return Err(Error::invalid(
+                owner,
+                "procedural connectivity stores no synapses: its weight is fixed when it is built",
             ));
         }
         let slot = pr.ir.slot(var).ok_or_else(|| {
@@ -1148,7 +1171,12 @@ impl Simulation {
     pub fn connectivity_matrix(&self, proj: ProjId, var: &str) -> Result<Array2<f32>> {
         let (post, pre, v) = self.synapses(proj, var)?;
         let pr = self.net.proj(proj)?;
-        let (n_post, n_pre) = (self.net.pop(pr.post)?.size(), self.net.pop(pr.pre)?.size());
+        // One batch element's matrix: the elements share the synapses.
+        let b = self.net.batch;
+        let (n_post, n_pre) = (
+            self.net.pop(pr.post)?.size() / b,
+            self.net.pop(pr.pre)?.size() / b,
+        );
         let cells = n_post.checked_mul(n_pre).filter(|&c| c <= 1 << 31).ok_or_else(|| {
             Error::invalid(
                 format!("projection '{}'", pr.name),

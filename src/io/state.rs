@@ -46,6 +46,12 @@ pub fn signature(net: &Network) -> String {
             bytes.extend_from_slice(&b.to_le_bytes());
             bytes.extend_from_slice(&d.to_le_bytes());
         }
+        // Procedural synapses are their generator.
+        if let Some(g) = &pr.procedural {
+            bytes.extend_from_slice(
+                format!("{:?}", (g.seed, g.p, g.weight, g.delay, g.skip_self)).as_bytes(),
+            );
+        }
         s += &format!(
             "projection {} {}->{} {} synapses {:016x} [{}]\n",
             pr.name,

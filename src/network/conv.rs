@@ -893,6 +893,7 @@ fn push(net: &mut Network, mut p: Parts) -> Result<ProjId> {
             delay,
             transposed: false,
         })),
+        procedural: None,
     });
     Ok(ProjId(net.projs.len() - 1))
 }
@@ -1050,6 +1051,7 @@ impl Network {
                 delay: 1,
                 transposed: true,
             })),
+            procedural: None,
         });
         Ok(ProjId(self.projs.len() - 1))
     }
@@ -1105,6 +1107,10 @@ impl Network {
             None if orig.window.is_some() || orig.inject => Err(Error::Unsupported {
                 owner: format!("copy of projection '{}'", orig.name),
                 message: "a DecodingProjection or CurrentInjection is not copied".into(),
+            }),
+            None if orig.procedural.is_some() => Err(Error::Unsupported {
+                owner: format!("copy of projection '{}'", orig.name),
+                message: "procedural connectivity is drawn per projection: read its synapses (Simulation::synapses) and connect_from_sparse them".into(),
             }),
             None => {
                 let s = &orig.synapses;

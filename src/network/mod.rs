@@ -6,6 +6,7 @@ pub mod feed;
 pub mod geometry;
 pub mod model;
 pub mod params;
+pub mod procedural;
 pub mod report;
 pub mod view;
 
@@ -129,6 +130,9 @@ pub struct Projection {
     pub inject: bool,
     /// A convolution or pooling (shared weights, no synapse list).
     pub conv: Option<Arc<conv::ConvProjection>>,
+    /// Procedural connectivity: the synapses are drawn again at each spike
+    /// (no synapse list).
+    pub procedural: Option<Arc<crate::connect::procedural::Procedural>>,
 }
 
 /// When and what a monitor records.
@@ -1023,6 +1027,7 @@ impl<'a> ProjectionBuilder<'a> {
             window,
             inject: self.inject,
             conv: None,
+            procedural: None,
         });
         Ok(ProjId(net.projs.len() - 1))
     }

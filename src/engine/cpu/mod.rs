@@ -9,6 +9,7 @@ pub mod neuron_update;
 pub mod rate_sum;
 pub mod record;
 pub mod spike_convolve;
+pub mod spike_procedural;
 pub mod spike_propagate;
 pub mod synapse_update;
 pub mod vm;
@@ -29,6 +30,12 @@ use spike_propagate::{EventCtx, PreCsr};
 /// Random-stream objects: populations use `pop << 12`, projections
 /// `PROJ_OBJECT | proj << 12`, so that streams never collide.
 pub const PROJ_OBJECT: u32 = 1 << 31;
+
+/// The stream of a procedural projection's synapses: the last of the
+/// projection's 4096 (synapse models number theirs from 0).
+pub fn procedural_object(proj: usize) -> u32 {
+    PROJ_OBJECT | ((proj as u32) << 12) | 0xFFF
+}
 
 /// Below this many synaptic events in a step, spike delivery stays on
 /// one thread.
@@ -56,6 +63,21 @@ fn deliver(
                 let spikes = &pops[pr.pre].spike_hist[d as usize - 1];
                 spike_convolve::spike_convolve(&conv.conv, spikes, gv);
             }
+            return;
+        }
+        ProjKind::Procedural { gen, .. } => {
+            let spikes = &pops[pr.pre].spike_hist[gen.delay as usize - 1];
+            let element = (
+                (pops[pr.pre].n / pr.batch) as u32,
+                (pops[pr.post].n / pr.batch) as u32,
+            );
+            spike_procedural::spike_procedural(
+                gen,
+                procedural_object(pr.index),
+                spikes,
+                element,
+                gv,
+            );
             return;
         }
         ProjKind::Rate { .. }
@@ -159,6 +181,11 @@ enum ProjKind {
     ConvSpike {
         g: usize,
         conv: Arc<crate::network::conv::ConvProjection>,
+    },
+    /// Procedural connectivity into conductance slot `g`.
+    Procedural {
+        g: usize,
+        gen: Arc<crate::connect::procedural::Procedural>,
     },
     /// Convolution or pooling into `sums[target]`.
     Conv {
@@ -264,6 +291,13 @@ impl CpuEngine {
                 }
                 crate::engine::ProjectionKind::Spike { g } => ProjKind::Spike { g },
                 crate::engine::ProjectionKind::Current { g, r } => ProjKind::Current { g, r },
+                crate::engine::ProjectionKind::Procedural { g } => ProjKind::Procedural {
+                    g,
+                    gen: pr
+                        .procedural
+                        .clone()
+                        .expect("a procedural projection has its generator"),
+                },
                 crate::engine::ProjectionKind::ConvSpike { g } => ProjKind::ConvSpike {
                     g,
                     conv: pr.conv.clone().expect("a convolution has its window"),
@@ -286,9 +320,10 @@ impl CpuEngine {
             let s = &pr.synapses;
             let n_post = net.pops[post].size();
             let row_ptr = s.post_row_ptr(n_post / net.batch);
-            let mut delays: Vec<u32> = match &pr.conv {
-                Some(c) => vec![c.delay],
-                None => s.delay.clone(),
+            let mut delays: Vec<u32> = match (&pr.conv, &pr.procedural) {
+                (Some(c), _) => vec![c.delay],
+                (_, Some(gen)) => vec![gen.delay],
+                _ => s.delay.clone(),
             };
             delays.sort_unstable();
             delays.dedup();
@@ -308,9 +343,9 @@ impl CpuEngine {
             }
             let ps = &mut pops[pre];
             match kind {
-                ProjKind::Spike { .. } | ProjKind::ConvSpike { .. } => {
-                    ps.hist_depth = ps.hist_depth.max(max_d)
-                }
+                ProjKind::Spike { .. }
+                | ProjKind::ConvSpike { .. }
+                | ProjKind::Procedural { .. } => ps.hist_depth = ps.hist_depth.max(max_d),
                 ProjKind::Rate { .. } | ProjKind::Conv { .. } if max_d > 1 => {
                     for &slot in &pre_ref_slots {
                         match ps.rate_hist.iter_mut().find(|(s, _)| *s == slot) {
@@ -364,7 +399,10 @@ impl CpuEngine {
         }
         let mut spike_groups: Vec<(usize, usize, Vec<usize>)> = Vec::new();
         for (i, p) in projs.iter().enumerate() {
-            if let ProjKind::Spike { g } | ProjKind::ConvSpike { g, .. } = p.kind {
+            if let ProjKind::Spike { g }
+            | ProjKind::ConvSpike { g, .. }
+            | ProjKind::Procedural { g, .. } = p.kind
+            {
                 match spike_groups
                     .iter_mut()
                     .find(|(post, slot, _)| *post == p.post && *slot == g)
@@ -638,7 +676,9 @@ impl CpuEngine {
                     self.pops[pr.post].vars[*g] = gv;
                 }
                 // Spiking projections run below, grouped by the conductance they feed.
-                ProjKind::Spike { .. } | ProjKind::ConvSpike { .. } => {}
+                ProjKind::Spike { .. }
+                | ProjKind::ConvSpike { .. }
+                | ProjKind::Procedural { .. } => {}
             }
         }
         self.deliver_spikes(t, step32);

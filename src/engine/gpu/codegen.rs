@@ -31,6 +31,7 @@ const CONVOLVE: &str = include_str!("../../../shaders/convolve.wgsl");
 const SYNAPSE_UPDATE: &str = include_str!("../../../shaders/synapse_update.wgsl");
 const POST_SPIKE: &str = include_str!("../../../shaders/post_spike.wgsl");
 const SPIKE_CONVOLVE: &str = include_str!("../../../shaders/spike_convolve.wgsl");
+const SPIKE_PROCEDURAL: &str = include_str!("../../../shaders/spike_procedural.wgsl");
 const CURRENT_INJECT: &str = include_str!("../../../shaders/current_inject.wgsl");
 
 /// Threads per workgroup of every kernel.
@@ -1323,6 +1324,89 @@ pub fn spike_convolve(
     assemble(
         format!("spike_convolve[projection '{name}']"),
         SPIKE_CONVOLVE,
+        &b,
+        &body,
+    )
+}
+
+/// `spike_procedural` of a procedural projection into conductance slot
+/// `g`: a thread per (spike, chunk) pair draws the chunk's targets again.
+pub fn spike_procedural(
+    name: &str,
+    gen: &crate::connect::procedural::Procedural,
+    object: u32,
+    ends: &Ends,
+    g: u32,
+    float_atomics: bool,
+) -> Kernel {
+    let n_pre = ends.pre.n;
+    let (el_pre, el_post) = ends.element();
+    let ring = ends.pre.ring;
+    let (delay, chunk, chunks) = (gen.delay, gen.chunk, gen.chunks());
+    let atomic_ty = if float_atomics { "f32" } else { "u32" };
+    let b = format!(
+        "@group(0) @binding(1) var<storage, read_write> post: array<atomic<{atomic_ty}>>;\n"
+    );
+    let go = ends.post.offset(g).unwrap_or(0);
+    let add = atomic_add(
+        &format!("post[{go}u + off + t]"),
+        &lit(gen.weight),
+        float_atomics,
+    );
+    let mut body = String::new();
+    let _ = writeln!(
+        body,
+        "    let slot = (clk.ring + {ring}u - {delay}u) % {ring}u;"
+    );
+    let _ = writeln!(body, "    let total = pre_count[slot] * {chunks}u;");
+    let _ = writeln!(
+        body,
+        "    for (var item = group * 64u + lid; item < total; item = item + groups * 64u) {{"
+    );
+    let _ = writeln!(body, "        let n = item / {chunks}u;");
+    let _ = writeln!(body, "        let c = item - n * {chunks}u;");
+    let _ = writeln!(body, "        let pk = pre_list[slot * {n_pre}u + n];");
+    // Batched: element `bi`'s neuron `j`, its targets in the same element.
+    let _ = writeln!(body, "        let bi = pk / {el_pre}u;");
+    let _ = writeln!(body, "        let j = pk - bi * {el_pre}u;");
+    let _ = writeln!(body, "        let off = bi * {el_post}u;");
+    let _ = writeln!(body, "        let base = c * {chunk}u;");
+    let _ = writeln!(
+        body,
+        "        let len = i32(min({chunk}u, {el_post}u - base));"
+    );
+    // The seed the synapses were drawn with when built (not clk.key,
+    // which Simulation::set_seed changes).
+    let _ = writeln!(
+        body,
+        "        let key = vec2<u32>({}u, {}u);",
+        gen.seed as u32,
+        (gen.seed >> 32) as u32
+    );
+    let _ = writeln!(body, "        var pos = -1;");
+    let _ = writeln!(body, "        var k = 0u;");
+    let _ = writeln!(body, "        var bits = vec4<u32>(0u);");
+    let _ = writeln!(body, "        loop {{");
+    let _ = writeln!(
+        body,
+        "            if ((k & 3u) == 0u) {{ bits = cj_draw(key, {object}u, j, (c << 16u) | (k >> 2u)); }}"
+    );
+    let _ = writeln!(body, "            let u = bits[k & 3u];");
+    let _ = writeln!(body, "            k = k + 1u;");
+    let _ = writeln!(
+        body,
+        "            pos = pos + i32(cj_gap(u, {chunk}u)) + 1;"
+    );
+    let _ = writeln!(body, "            if (pos >= len) {{ break; }}");
+    let _ = writeln!(body, "            let t = base + u32(pos);");
+    if gen.skip_self {
+        let _ = writeln!(body, "            if (t == j) {{ continue; }}");
+    }
+    let _ = writeln!(body, "            {add}");
+    body.push_str("        }\n    }\n");
+    assemble(
+        format!("spike_procedural[projection '{name}']"),
+        SPIKE_PROCEDURAL,
         &b,
         &body,
     )

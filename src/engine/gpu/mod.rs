@@ -253,9 +253,10 @@ pub fn plan(net: &Network, float_atomics: bool) -> Result<Plan> {
     let mut kinds = Vec::new();
     for pr in &net.projs {
         let kind = projection_kind(net, pr)?;
-        let max_d = match &pr.conv {
-            Some(c) => c.delay,
-            None => pr.synapses.delay.iter().copied().max().unwrap_or(1),
+        let max_d = match (&pr.conv, &pr.procedural) {
+            (Some(c), _) => c.delay,
+            (_, Some(gen)) => gen.delay,
+            _ => pr.synapses.delay.iter().copied().max().unwrap_or(1),
         };
         let pre = &mut layouts[pr.pre.0];
         match kind {
@@ -270,7 +271,9 @@ pub fn plan(net: &Network, float_atomics: bool) -> Result<Plan> {
                 }
             }
             ProjectionKind::Rate { .. } | ProjectionKind::Conv { .. } => {}
-            ProjectionKind::ConvSpike { .. } => pre.ring = pre.ring.max(max_d + 1),
+            ProjectionKind::ConvSpike { .. } | ProjectionKind::Procedural { .. } => {
+                pre.ring = pre.ring.max(max_d + 1)
+            }
             // The spikes of the previous step: `lastspk` to test them, the
             // ring so that a saved state keeps them.
             ProjectionKind::Decode { .. } => {
@@ -378,6 +381,41 @@ pub fn plan(net: &Network, float_atomics: bool) -> Result<Plan> {
                     inject: false,
                     tiles: None,
                     learn,
+                    frozen: None,
+                    post: None,
+                    post_frozen: None,
+                });
+            }
+            ProjectionKind::Procedural { g } => {
+                let gen = pr
+                    .procedural
+                    .as_ref()
+                    .expect("a procedural projection has its generator");
+                let kernel = codegen::spike_procedural(
+                    &pr.name,
+                    gen,
+                    crate::engine::cpu::procedural_object(qi),
+                    &ends,
+                    g as u32,
+                    float_atomics,
+                );
+                projs.push(ProjPlan {
+                    kernel,
+                    layout,
+                    csr: gen.table.clone(),
+                    init_syn: vec![gen.weight],
+                    init_sparams,
+                    perm: None,
+                    spike: Some(SpikePlan {
+                        stores: false,
+                        reads_pre: false,
+                        frozen_stores: false,
+                    }),
+                    uses_hist: false,
+                    window: None,
+                    inject: false,
+                    tiles: None,
+                    learn: None,
                     frozen: None,
                     post: None,
                     post_frozen: None,

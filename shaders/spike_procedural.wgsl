@@ -1,0 +1,35 @@
+// spike_procedural: delivers the spikes emitted `d` steps ago through a
+// procedural projection (GeNN's procedural connectivity): nothing is stored
+// per synapse. Each thread takes a (spike, chunk) pair, draws the spiking
+// neuron's targets in that chunk again (geometric gaps read off the
+// threshold table with Philox words: integer operations only, so the
+// targets are exactly the CPU twin's) and adds the weight to their
+// conductance atomically (CPU twin: src/engine/cpu/spike_procedural.rs).
+// Bindings: 0 clock, 1 post state (atomic), 2 threshold table, 3 unused,
+// 4 unused parameters, 5 pre spike counts, 6 pre spike lists.
+@group(0) @binding(2) var<storage, read> table: array<u32>;
+@group(0) @binding(3) var<storage, read> syn: array<f32>;
+@group(0) @binding(4) var<storage, read> sparams: array<f32>;
+@group(0) @binding(5) var<storage, read> pre_count: array<u32>;
+@group(0) @binding(6) var<storage, read> pre_list: array<u32>;
+//{{BINDINGS}}
+
+// The gap a Philox word gives: the number of thresholds above it (the
+// table decreases; `n` entries).
+fn cj_gap(u: u32, n: u32) -> u32 {
+    var lo = 0u;
+    var hi = n;
+    while (lo < hi) {
+        let mid = (lo + hi) / 2u;
+        if (table[mid] > u) { lo = mid + 1u; } else { hi = mid; }
+    }
+    return lo;
+}
+
+@compute @workgroup_size(64)
+fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
+        @builtin(local_invocation_index) lid: u32) {
+    let groups = nwg.x * nwg.y;
+    let group = wg.y * nwg.x + wg.x;
+//{{BODY}}
+}

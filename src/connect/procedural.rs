@@ -1,0 +1,166 @@
+//! Procedural connectivity (GeNN's `PROCEDURAL_GLOBALG`): a fixed-probability
+//! projection whose synapses are never stored. Each time a pre-synaptic
+//! neuron spikes, its row is drawn again from the network seed, so the
+//! memory is a small table instead of 8 bytes a synapse, and the spike
+//! delivery reads no synapse at all.
+//!
+//! The row of pre neuron `j` is cut into chunks of `chunk` post neurons
+//! (a power of two, about 32 expected synapses each, so a GPU thread per
+//! (spike, chunk) has a few targets to write). Inside chunk `c` the targets
+//! are found by geometric skipping: each gap (the number of post neurons
+//! passed over) is drawn from a Philox word `u` keyed by (seed, projection,
+//! `j`, `c`, draw number) and read off a table of thresholds `T[g] = 2^32
+//! (1 - p)^g` (`g = 1..=chunk`, computed once on the host in f64): the gap
+//! is the number of thresholds above `u`, so `P(gap >= g) = (1 - p)^g`.
+//! Only integer operations decide a target, so the CPU engine and any GPU
+//! draw exactly the same synapses (a logarithm would differ by an ulp now
+//! and then, and move a synapse). Each pair of neurons is connected with
+//! probability `p`, independently (to within 2^-32 per threshold).
+
+use crate::error::{Error, Result};
+use crate::random::philox;
+
+/// Most post neurons a chunk covers (a table of 256 KiB).
+pub const MAX_CHUNK: u32 = 1 << 16;
+
+/// A procedural fixed-probability projection: everything needed to draw a
+/// row again.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Procedural {
+    /// The network seed when the projection was built: the synapses are
+    /// fixed then, whatever `Simulation::set_seed` does to run-time draws.
+    pub seed: u64,
+    /// Connection probability.
+    pub p: f64,
+    /// The weight of every synapse.
+    pub weight: f32,
+    /// The delay of every synapse, in steps (at least 1).
+    pub delay: u32,
+    /// Pre-synaptic neurons (of one batch element).
+    pub n_pre: u32,
+    /// Post-synaptic neurons (of one batch element).
+    pub n_post: u32,
+    /// Pre and post are one population and a neuron may not reach itself.
+    pub skip_self: bool,
+    /// Post neurons per chunk (a power of two).
+    pub chunk: u32,
+    /// `T[g - 1] = min(2^32 (1 - p)^g, 2^32 - 1)` for `g = 1..=chunk`,
+    /// decreasing.
+    pub table: Vec<u32>,
+}
+
+impl Procedural {
+    /// The generator of a projection of `n_pre` to `n_post` neurons with
+    /// probability `p`.
+    #[allow(clippy::too_many_arguments)]
+    pub fn new(
+        owner: &str,
+        seed: u64,
+        p: f64,
+        weight: f32,
+        delay: u32,
+        n_pre: usize,
+        n_post: usize,
+        skip_self: bool,
+    ) -> Result<Procedural> {
+        if !(p > 0.0 && p <= 1.0) {
+            return Err(Error::invalid(
+                owner,
+                format!("the probability must be in (0, 1], got {p}"),
+            ));
+        }
+        if !weight.is_finite() {
+            return Err(Error::invalid(
+                owner,
+                format!("the weight must be finite, got {weight}"),
+            ));
+        }
+        let (n_pre, n_post) = match (u32::try_from(n_pre), u32::try_from(n_post)) {
+            (Ok(a), Ok(b)) => (a, b),
+            _ => return Err(Error::invalid(owner, "populations over 2^32 neurons")),
+        };
+        // About 32 expected targets a chunk, as few chunks as that allows.
+        let want = (32.0 / p).min(f64::from(MAX_CHUNK)) as u32;
+        let mut chunk = want.max(32).next_power_of_two().min(MAX_CHUNK);
+        chunk = chunk.min(n_post.max(1).next_power_of_two());
+        // Chunk numbers take 16 bits of the Philox counter.
+        while n_post.div_ceil(chunk) > 1 << 16 {
+            chunk *= 2;
+        }
+        let log_q = (-p).ln_1p();
+        let table = (1..=chunk)
+            .map(|g| {
+                let t = (f64::from(g) * log_q).exp() * 4_294_967_296.0;
+                t.min(f64::from(u32::MAX)) as u32
+            })
+            .collect();
+        Ok(Procedural {
+            seed,
+            p,
+            weight,
+            delay: delay.max(1),
+            n_pre,
+            n_post,
+            skip_self,
+            chunk,
+            table,
+        })
+    }
+
+    /// Chunks of a row.
+    pub fn chunks(&self) -> u32 {
+        self.n_post.div_ceil(self.chunk)
+    }
+
+    /// The gap drawn with word `u`: the number of thresholds above it.
+    #[inline]
+    pub fn gap(&self, u: u32) -> u32 {
+        self.table.partition_point(|&t| t > u) as u32
+    }
+
+    /// The targets of pre neuron `pre` in chunk `c`, ascending (the CPU
+    /// twin of one thread of `spike_procedural`); `object` is the
+    /// projection's random stream.
+    #[inline]
+    pub fn chunk_row(&self, object: u32, pre: u32, c: u32, mut f: impl FnMut(u32)) {
+        let seed = self.seed;
+        let base = c * self.chunk;
+        let len = i64::from(self.chunk.min(self.n_post - base));
+        let mut pos: i64 = -1;
+        let mut k = 0u32;
+        let mut bits = [0u32; 4];
+        loop {
+            if k & 3 == 0 {
+                bits = philox::draw(seed, object, pre, (c << 16) | (k >> 2));
+            }
+            let u = bits[(k & 3) as usize];
+            k += 1;
+            pos += i64::from(self.gap(u)) + 1;
+            if pos >= len {
+                break;
+            }
+            let t = base + pos as u32;
+            if !(self.skip_self && t == pre) {
+                f(t);
+            }
+        }
+    }
+
+    /// Every target of pre neuron `pre`, ascending.
+    pub fn row(&self, object: u32, pre: u32, mut f: impl FnMut(u32)) {
+        for c in 0..self.chunks() {
+            self.chunk_row(object, pre, c, &mut f);
+        }
+    }
+
+    /// The synapses as (post, pre) pairs sorted by post then pre, for
+    /// reading the connectivity (not used to simulate).
+    pub fn materialize(&self, object: u32) -> Vec<(u32, u32)> {
+        let mut v = Vec::new();
+        for j in 0..self.n_pre {
+            self.row(object, j, |t| v.push((t, j)));
+        }
+        v.sort_unstable();
+        v
+    }
+}

@@ -1,0 +1,296 @@
+//! Procedural connectivity: the synapses drawn are a fixed-probability
+//! pattern (statistics), the engines deliver exactly the synapses that
+//! `synapses()` lists (against an explicit synapse list built from them),
+//! both engines draw the same ones, batches share them, and what it cannot
+//! do is refused.
+
+mod common;
+
+use cajal::connect::procedural::Procedural;
+use cajal::prelude::*;
+use common::{backends, validate_all};
+
+/// Spikes at its own time t1 (and t2), per neuron.
+fn clock() -> Neuron {
+    Neuron::spiking()
+        .parameters("t1 = -1.0\nt2 = -1.0")
+        .spike("(t == t1) or (t == t2)")
+}
+
+/// Keeps what it received this step.
+fn receiver() -> Neuron {
+    Neuron::spiking()
+        .equations("last = g_exc")
+        .spike("last > 1e9")
+}
+
+#[test]
+fn the_drawn_synapses_are_a_fixed_probability_pattern() {
+    let (n, p) = (1500usize, 0.04);
+    let mut net = Network::new().dt(1.0).seed(3);
+    let recurrent = clock().equations("last = g_exc");
+    let a = net.population("a", n, &recurrent).unwrap();
+    let proj = net
+        .projection(a, a, "exc")
+        .connect_fixed_probability_procedural(p, 0.5, 0.0)
+        .unwrap();
+    let sim = net.compile(Backend::Cpu).unwrap();
+    let (post, pre, w) = sim.synapses(proj, "w").unwrap();
+    assert!(w.iter().all(|&x| x == 0.5));
+    // Sorted by (post, pre), no pair twice, no neuron to itself.
+    assert!(post
+        .iter()
+        .zip(&pre)
+        .zip(post.iter().zip(&pre).skip(1))
+        .all(|(a, b)| a < b));
+    assert!(post.iter().zip(&pre).all(|(i, j)| i != j));
+    // Binomial totals and in-degrees.
+    let pairs = (n * (n - 1)) as f64;
+    let (mean, sd) = (pairs * p, (pairs * p * (1.0 - p)).sqrt());
+    let total = post.len() as f64;
+    assert!(
+        (total - mean).abs() < 5.0 * sd,
+        "{total} synapses, expected {mean} +- {sd}"
+    );
+    let mut indeg = vec![0f64; n];
+    let mut outdeg = vec![0f64; n];
+    for (&i, &j) in post.iter().zip(&pre) {
+        indeg[i as usize] += 1.0;
+        outdeg[j as usize] += 1.0;
+    }
+    for deg in [&indeg, &outdeg] {
+        let m = deg.iter().sum::<f64>() / n as f64;
+        let v = deg.iter().map(|d| (d - m) * (d - m)).sum::<f64>() / (n - 1) as f64;
+        let want = (n - 1) as f64 * p * (1.0 - p);
+        assert!(
+            (v / want - 1.0).abs() < 0.15,
+            "degree variance {v}, binomial {want}"
+        );
+    }
+    // The gap between a neuron's consecutive targets is geometric: the
+    // fraction of gaps of 1 is p.
+    let (mut ones, mut gaps) = (0usize, 0usize);
+    let mut rows = vec![Vec::new(); n];
+    for (&i, &j) in post.iter().zip(&pre) {
+        rows[j as usize].push(i);
+    }
+    for r in &rows {
+        for w in r.windows(2) {
+            gaps += 1;
+            ones += usize::from(w[1] - w[0] == 1);
+        }
+    }
+    let f = ones as f64 / gaps as f64;
+    assert!(
+        (f - p).abs() < 5.0 * (p * (1.0 - p) / gaps as f64).sqrt() + 0.002,
+        "{f}"
+    );
+}
+
+#[test]
+fn chunks_tables_and_edge_probabilities() {
+    // p = 1: everything (but self), in order, over several chunks.
+    let g = Procedural::new("t", 9, 1.0, 1.0, 1, 3, 100, true).unwrap();
+    let mut row = Vec::new();
+    g.row(0xFFF, 1, |t| row.push(t));
+    let want: Vec<u32> = (0..100).filter(|&t| t != 1).collect();
+    assert_eq!(row, want);
+    assert!(g.table.iter().all(|&t| t == 0));
+    // A small p: the largest chunk, several of them; the table decreases.
+    let g = Procedural::new("t", 9, 1e-4, 1.0, 1, 1, 300_000, false).unwrap();
+    assert_eq!(g.chunk, 1 << 16);
+    assert_eq!(g.chunks(), 5);
+    assert!(g.table.windows(2).all(|w| w[0] >= w[1]));
+    let mut count = 0u64;
+    for j in 0..200 {
+        g.row(7, j, |t| {
+            assert!(t < 300_000);
+            count += 1
+        });
+    }
+    // 200 rows of 300 000 at 1e-4: 6000 expected.
+    assert!(
+        (count as f64 - 6000.0).abs() < 5.0 * 6000f64.sqrt(),
+        "{count}"
+    );
+    for bad in [0.0, -0.1, 1.5, f64::NAN] {
+        assert!(Procedural::new("t", 9, bad, 1.0, 1, 1, 10, false).is_err());
+    }
+}
+
+#[test]
+fn the_engines_deliver_exactly_the_listed_synapses() {
+    let (n_pre, n_post) = (300usize, 500usize);
+    // Procedural, then the same synapses as an explicit list.
+    let build = |explicit: Option<(Vec<u32>, Vec<u32>)>| {
+        let mut net = Network::new().dt(1.0).seed(21);
+        let a = net.population("a", n_pre, &clock()).unwrap();
+        let b = net.population("b", n_post, &receiver()).unwrap();
+        let t1: Vec<f32> = (0..n_pre).map(|i| (i % 7) as f32).collect();
+        let t2: Vec<f32> = (0..n_pre)
+            .map(|i| if i % 3 == 0 { 5.0 } else { -1.0 })
+            .collect();
+        net.set(a, "t1", t1).unwrap();
+        net.set(a, "t2", t2).unwrap();
+        let proj = match explicit {
+            None => net
+                .projection(a, b, "exc")
+                .connect_fixed_probability_procedural(0.1, 1.0, 2.0)
+                .unwrap(),
+            Some((post, pre)) => {
+                let w = vec![1.0; post.len()];
+                let d = vec![2.0; post.len()];
+                net.projection(a, b, "exc")
+                    .connect_from_sparse(post, pre, w, Some(d))
+                    .unwrap()
+            }
+        };
+        (net, b, proj)
+    };
+    let (net, b, proj) = build(None);
+    let listed = {
+        let sim = net.compile(Backend::Cpu).unwrap();
+        let (post, pre, _) = sim.synapses(proj, "w").unwrap();
+        (post, pre)
+    };
+    assert!(listed.0.len() > 10_000);
+    let (explicit, _, _) = build(Some(listed));
+    let mut runs = Vec::new();
+    for backend in backends() {
+        for (net, what) in [(&net, "procedural"), (&explicit, "explicit")] {
+            let mut sim = net.compile(backend).unwrap();
+            let mut got = Vec::new();
+            for _ in 0..10 {
+                sim.step().unwrap();
+                // Weight 1: g counts the spikes received, exact in any order.
+                got.extend(sim.get(b, "last").unwrap().iter().copied());
+            }
+            assert!(got.iter().sum::<f32>() > 1000.0, "{backend:?} {what}");
+            runs.push((format!("{backend:?} {what}"), got));
+        }
+    }
+    for (what, got) in &runs[1..] {
+        assert_eq!(got, &runs[0].1, "{what} differs from {}", runs[0].0);
+    }
+}
+
+#[test]
+fn a_batch_shares_the_procedural_synapses() {
+    for backend in backends() {
+        let mut net = Network::new().dt(1.0).seed(4);
+        let a = net.population("a", 200, &clock()).unwrap();
+        let b = net.population("b", 150, &receiver()).unwrap();
+        net.projection(a, b, "exc")
+            .connect_fixed_probability_procedural(0.2, 1.0, 0.0)
+            .unwrap();
+        let times = |e: usize| -> Vec<f32> { (0..200).map(|i| ((i + 3 * e) % 5) as f32).collect() };
+        let mut sim = net.compile_batched(backend, 3).unwrap();
+        for e in 0..3 {
+            sim.set_element(a, e, "t1", times(e)).unwrap();
+        }
+        sim.simulate(6.0).unwrap();
+        let all = sim.get(b, "last").unwrap();
+        for e in 0..3 {
+            let mut one = net.compile(backend).unwrap();
+            one.set(a, "t1", times(e)).unwrap();
+            one.simulate(6.0).unwrap();
+            let want: Vec<f32> = one.get(b, "last").unwrap().iter().copied().collect();
+            let got: Vec<f32> = all
+                .index_axis(ndarray::Axis(0), e)
+                .iter()
+                .copied()
+                .collect();
+            assert_eq!(got, want, "{backend:?} element {e}");
+            assert!(want.iter().sum::<f32>() > 100.0);
+        }
+    }
+}
+
+#[test]
+fn what_procedural_connectivity_cannot_do_is_refused() {
+    let mut net = Network::new().dt(1.0);
+    let a = net.population("a", 10, &clock()).unwrap();
+    let b = net.population("b", 10, &receiver()).unwrap();
+    let r = net
+        .population("r", 10, &Neuron::rate().equations("r = sum(exc)"))
+        .unwrap();
+    let msg = |e: cajal::Error| e.to_string();
+    let e = msg(net
+        .projection(a, r, "exc")
+        .connect_fixed_probability_procedural(0.1, 1.0, 0.0)
+        .unwrap_err());
+    assert!(e.contains("spiking"), "{e}");
+    let syn = Synapse::new().pre_spike("g_target += 2.0 * w");
+    let e = msg(net
+        .projection(a, b, "exc")
+        .synapse(&syn)
+        .connect_fixed_probability_procedural(0.1, 1.0, 0.0)
+        .unwrap_err());
+    assert!(e.contains("default synapse"), "{e}");
+    let view = net.view(a, &[1, 2]).unwrap();
+    let e = msg(net
+        .projection(view, b, "exc")
+        .connect_fixed_probability_procedural(0.1, 1.0, 0.0)
+        .unwrap_err());
+    assert!(e.contains("views"), "{e}");
+    let e = msg(net
+        .projection(a, b, "exc")
+        .connect_fixed_probability_procedural(1.5, 1.0, 0.0)
+        .unwrap_err());
+    assert!(e.contains("(0, 1]"), "{e}");
+    let e = msg(net
+        .projection(a, b, "exc")
+        .connect_fixed_probability_procedural(0.1, 1.0, -1.0)
+        .unwrap_err());
+    assert!(e.contains("delay"), "{e}");
+    let e = msg(net
+        .projection(a, b, "foo")
+        .connect_fixed_probability_procedural(0.1, 1.0, 0.0)
+        .unwrap_err());
+    assert!(e.contains("g_foo"), "{e}");
+    assert!(net.projections().is_empty());
+    let p = net
+        .projection(a, b, "exc")
+        .connect_fixed_probability_procedural(0.1, 1.0, 0.0)
+        .unwrap();
+    let e = msg(net.copy(p, a, b, "exc").unwrap_err());
+    assert!(e.contains("procedural"), "{e}");
+    let mut sim = net.compile(Backend::Cpu).unwrap();
+    let e = msg(sim.set_synapses(p, "w", &[1.0]).unwrap_err());
+    assert!(e.contains("stores no synapses"), "{e}");
+    let names = validate_all(&net);
+    assert!(names.iter().any(|k| k.starts_with("spike_procedural")));
+}
+
+#[test]
+fn the_synapses_follow_the_network_seed_not_the_run_seed() {
+    let build = |seed: u64| {
+        let mut net = Network::new().dt(1.0).seed(seed);
+        let a = net.population("a", 100, &clock()).unwrap();
+        let b = net.population("b", 100, &receiver()).unwrap();
+        net.set(a, "t1", 1.0).unwrap();
+        let p = net
+            .projection(a, b, "exc")
+            .connect_fixed_probability_procedural(0.1, 1.0, 0.0)
+            .unwrap();
+        (net, b, p)
+    };
+    for backend in backends() {
+        let (net, b, p) = build(1);
+        let mut sim = net.compile(backend).unwrap();
+        let listed = sim.synapses(p, "w").unwrap();
+        sim.set_seed(99);
+        sim.simulate(3.0).unwrap();
+        // Every pre neuron spiked at step 1: post i received its in-degree.
+        let got = sim.get(b, "last").unwrap();
+        let mut indeg = vec![0.0f32; 100];
+        for &i in &listed.0 {
+            indeg[i as usize] += 1.0;
+        }
+        assert_eq!(got.iter().copied().collect::<Vec<_>>(), indeg, "{backend:?}");
+        assert_eq!(sim.synapses(p, "w").unwrap(), listed);
+        let (other, _, q) = build(2);
+        let sim2 = other.compile(backend).unwrap();
+        assert_ne!(sim2.synapses(q, "w").unwrap().0, listed.0);
+    }
+}
