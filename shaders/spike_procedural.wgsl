@@ -15,15 +15,24 @@
 //{{BINDINGS}}
 
 // The gap a Philox word gives: the number of thresholds above it (the
-// table decreases; `n` entries).
-fn cj_gap(u: u32, n: u32) -> u32 {
-    var lo = 0u;
-    var hi = n;
-    while (lo < hi) {
-        let mid = (lo + hi) / 2u;
-        if (table[mid] > u) { lo = mid + 1u; } else { hi = mid; }
+// table decreases; `n` entries). The logarithm guesses (`inv_log_q` is
+// 1 / ln(1 - p)); the table decides, so the result is the CPU's whatever
+// this GPU's log rounds to.
+fn cj_gap(u: u32, n: u32, inv_log_q: f32) -> u32 {
+    var c = n;
+    if (u != 0u) {
+        let x = log(f32(u) * 2.3283064e-10f) * inv_log_q;
+        c = u32(clamp(x, 0.0f, f32(n)));
     }
-    return lo;
+    loop {
+        if (c >= n || table[c] <= u) { break; }
+        c = c + 1u;
+    }
+    loop {
+        if (c == 0u || table[c - 1u] > u) { break; }
+        c = c - 1u;
+    }
+    return c;
 }
 
 @compute @workgroup_size(64)

@@ -43,6 +43,31 @@ pub fn coba_neuron() -> Neuron {
 /// assert_eq!(net.pop(exc).unwrap().size() + net.pop(inh).unwrap().size(), 400);
 /// ```
 pub fn coba(n: usize, seed: u64) -> Result<(Network, PopId, PopId)> {
+    coba_with(n, 80, false, seed)
+}
+
+/// [`coba`] with mean in-degree `in_degree` (p = in_degree / n; weights
+/// scaled by 80 / in_degree so that the mean input stays COBA's), its
+/// synapses stored or, with `procedural`, drawn again at each spike
+/// ([`ProjectionBuilder::connect_fixed_probability_procedural`](crate::network::ProjectionBuilder::connect_fixed_probability_procedural)):
+/// the scaling benchmarks of 4k to 1M neurons with in-degrees 80 and 1000.
+///
+/// ```
+/// let (net, exc, inh) = cajal::networks::coba_with(2000, 1000, true, 1)?;
+/// # Ok::<(), cajal::Error>(())
+/// ```
+pub fn coba_with(
+    n: usize,
+    in_degree: usize,
+    procedural: bool,
+    seed: u64,
+) -> Result<(Network, PopId, PopId)> {
+    if in_degree == 0 || in_degree > n {
+        return Err(crate::Error::invalid(
+            "coba",
+            format!("the in-degree must be between 1 and the {n} neurons, got {in_degree}"),
+        ));
+    }
     let mut net = Network::new().dt(0.1).seed(seed);
     let n_exc = n * 4 / 5;
     let neuron = coba_neuron();
@@ -53,11 +78,16 @@ pub fn coba(n: usize, seed: u64) -> Result<(Network, PopId, PopId)> {
         net.set(p, "g_exc", Dist::normal(4.0, 1.5))?;
         net.set(p, "g_inh", Dist::normal(20.0, 12.0))?;
     }
-    let p = (80.0 / n as f64).min(1.0);
-    for (pre, target, w) in [(exc, "exc", 0.6), (inh, "inh", 6.7)] {
+    let p = (in_degree as f64 / n as f64).min(1.0);
+    let scale = 80.0 / in_degree as f32;
+    for (pre, target, w) in [(exc, "exc", 0.6 * scale), (inh, "inh", 6.7 * scale)] {
         for post in [exc, inh] {
-            net.projection(pre, post, target)
-                .connect_fixed_probability(p, Weights::constant(w), Delays::none())?;
+            let b = net.projection(pre, post, target);
+            if procedural {
+                b.connect_fixed_probability_procedural(p, w, 0.0)?;
+            } else {
+                b.connect_fixed_probability(p, Weights::constant(w), Delays::none())?;
+            }
         }
     }
     Ok((net, exc, inh))

@@ -113,6 +113,26 @@ fn chunks_tables_and_edge_probabilities() {
         (count as f64 - 6000.0).abs() < 5.0 * 6000f64.sqrt(),
         "{count}"
     );
+    // The guessed-then-corrected gap is exactly the count of thresholds
+    // above the word, at the table's edges too.
+    for p in [1.0, 0.5, 0.02, 1e-3, 1e-5] {
+        let g = Procedural::new("t", 9, p, 1.0, 1, 1, 1 << 20, false).unwrap();
+        let exact = |u: u32| g.table.partition_point(|&t| t > u) as u32;
+        let mut x = 0x9E37_79B9u32;
+        let mut words: Vec<u32> = vec![0, 1, u32::MAX, u32::MAX - 1];
+        for &t in g.table.iter().step_by(97) {
+            words.extend([t.saturating_sub(1), t, t.saturating_add(1)]);
+        }
+        for _ in 0..20_000 {
+            x ^= x << 13;
+            x ^= x >> 17;
+            x ^= x << 5;
+            words.push(x);
+        }
+        for u in words {
+            assert_eq!(g.gap(u), exact(u), "p = {p}, u = {u}");
+        }
+    }
     for bad in [0.0, -0.1, 1.5, f64::NAN] {
         assert!(Procedural::new("t", 9, bad, 1.0, 1, 1, 10, false).is_err());
     }
@@ -287,7 +307,11 @@ fn the_synapses_follow_the_network_seed_not_the_run_seed() {
         for &i in &listed.0 {
             indeg[i as usize] += 1.0;
         }
-        assert_eq!(got.iter().copied().collect::<Vec<_>>(), indeg, "{backend:?}");
+        assert_eq!(
+            got.iter().copied().collect::<Vec<_>>(),
+            indeg,
+            "{backend:?}"
+        );
         assert_eq!(sim.synapses(p, "w").unwrap(), listed);
         let (other, _, q) = build(2);
         let sim2 = other.compile(backend).unwrap();

@@ -131,6 +131,13 @@ pub struct BenchArgs {
     /// Simulated time per measurement, in ms.
     #[arg(long, value_name = "MS", default_value_t = 200.0)]
     pub duration: f64,
+    /// Mean in-degree of the COBA networks (weights scaled by 80 / K).
+    #[arg(long, value_name = "K", default_value_t = 80)]
+    pub in_degree: usize,
+    /// COBA with procedural connectivity (synapses drawn at each spike, not
+    /// stored; the synapse count shown is then the expected one).
+    #[arg(long)]
+    pub procedural: bool,
     /// Print JSON instead of a table.
     #[arg(long)]
     pub json: bool,

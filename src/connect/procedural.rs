@@ -47,6 +47,8 @@ pub struct Procedural {
     /// `T[g - 1] = min(2^32 (1 - p)^g, 2^32 - 1)` for `g = 1..=chunk`,
     /// decreasing.
     pub table: Vec<u32>,
+    /// `1 / ln(1 - p)` (0 for p = 1), to guess a gap.
+    pub inv_log_q: f64,
 }
 
 impl Procedural {
@@ -94,7 +96,9 @@ impl Procedural {
                 t.min(f64::from(u32::MAX)) as u32
             })
             .collect();
+        let inv_log_q = if p < 1.0 { 1.0 / log_q } else { 0.0 };
         Ok(Procedural {
+            inv_log_q,
             seed,
             p,
             weight,
@@ -113,9 +117,25 @@ impl Procedural {
     }
 
     /// The gap drawn with word `u`: the number of thresholds above it.
+    /// The logarithm only guesses it (`ln(u 2^-32) / ln(1 - p)`); the
+    /// table has the last word, so the answer is exact whatever the
+    /// logarithm's rounding, and the GPU's guess may differ.
     #[inline]
     pub fn gap(&self, u: u32) -> u32 {
-        self.table.partition_point(|&t| t > u) as u32
+        let n = self.chunk as usize;
+        let x = (f64::from(u) * (1.0 / 4_294_967_296.0)).ln() * self.inv_log_q;
+        let mut c = if x.is_finite() {
+            (x.max(0.0) as usize).min(n)
+        } else {
+            n
+        };
+        while c < n && self.table[c] > u {
+            c += 1;
+        }
+        while c > 0 && self.table[c - 1] <= u {
+            c -= 1;
+        }
+        c as u32
     }
 
     /// The targets of pre neuron `pre` in chunk `c`, ascending (the CPU

@@ -33,6 +33,14 @@ pub struct PopId(pub(crate) usize);
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct ProjId(pub(crate) usize);
 
+impl ProjId {
+    /// The projection's position in its network (creation order), which
+    /// keys its random streams.
+    pub fn index(self) -> usize {
+        self.0
+    }
+}
+
 /// Handle of a monitor in its network.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct MonitorId(pub(crate) usize);

@@ -69,7 +69,7 @@ pub fn bench(a: &BenchArgs) -> std::result::Result<(), Failure> {
                 (net, vec![p])
             }
             _ => {
-                let (net, e, i) = cajal::networks::coba(n, 42)?;
+                let (net, e, i) = cajal::networks::coba_with(n, a.in_degree, a.procedural, 42)?;
                 (net, vec![e, i])
             }
         };
@@ -119,20 +119,39 @@ pub fn bench(a: &BenchArgs) -> std::result::Result<(), Failure> {
             }
             for &q in &net.projections() {
                 let proj = net.proj(q)?;
-                if proj.pre == p {
-                    events += proj
-                        .synapses
-                        .pre
-                        .iter()
-                        .map(|&i| count[i as usize])
-                        .sum::<u64>();
+                if proj.pre != p {
+                    continue;
+                }
+                match &proj.procedural {
+                    // Drawn again for the neurons that spiked.
+                    Some(gen) => {
+                        let object = cajal::engine::cpu::procedural_object(q.index());
+                        for (i, &c) in count.iter().enumerate().filter(|(_, &c)| c > 0) {
+                            let mut k = 0u64;
+                            gen.row(object, i as u32, |_| k += 1);
+                            events += k * c;
+                        }
+                    }
+                    None => {
+                        events += proj
+                            .synapses
+                            .pre
+                            .iter()
+                            .map(|&i| count[i as usize])
+                            .sum::<u64>()
+                    }
                 }
             }
         }
         let synapses: usize = net
             .projections()
             .iter()
-            .map(|&q| net.proj(q).map(|p| p.synapses.len()))
+            .map(|&q| {
+                net.proj(q).map(|p| match &p.procedural {
+                    Some(g) => (g.p * f64::from(g.n_pre) * f64::from(g.n_post)).round() as usize,
+                    None => p.synapses.len(),
+                })
+            })
             .sum::<cajal::Result<usize>>()?;
         let neurons: usize = pops
             .iter()

@@ -1395,7 +1395,8 @@ pub fn spike_procedural(
     let _ = writeln!(body, "            k = k + 1u;");
     let _ = writeln!(
         body,
-        "            pos = pos + i32(cj_gap(u, {chunk}u)) + 1;"
+        "            pos = pos + i32(cj_gap(u, {chunk}u, {})) + 1;",
+        lit(gen.inv_log_q as f32)
     );
     let _ = writeln!(body, "            if (pos >= len) {{ break; }}");
     let _ = writeln!(body, "            let t = base + u32(pos);");
