@@ -126,6 +126,7 @@ fn a_codegen_bug_is_an_error_with_the_source() {
     let k = Kernel {
         name: "neuron_update[population 'broken']".into(),
         source: "fn main() { let x: f32 = 1u; }".into(),
+        body: String::new(),
     };
     let e = codegen::validate(&k, true).unwrap_err();
     let msg = e.to_string();

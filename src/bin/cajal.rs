@@ -138,6 +138,10 @@ pub struct BenchArgs {
     /// stored; the synapse count shown is then the expected one).
     #[arg(long)]
     pub procedural: bool,
+    /// GPU engine: one dispatch per spiking projection (no merged
+    /// kernels), for comparison.
+    #[arg(long)]
+    pub no_merge: bool,
     /// Print JSON instead of a table.
     #[arg(long)]
     pub json: bool,

@@ -8,7 +8,8 @@ use serde_json::json;
 use crate::run::engine_line;
 use crate::{BenchArgs, Failure};
 
-/// Parses `lif=4000,64000;coba=4000,16000`.
+/// Parses `lif=4000,64000;coba=4000,16000;microcircuit=0.1` (the
+/// microcircuit's sizes are scales, kept as millionths).
 fn sizes(spec: &str) -> std::result::Result<Vec<(&'static str, usize)>, Failure> {
     let bad = |m: String| Failure {
         message: format!("--sizes: {m} (expected e.g. 'lif=4000,64000;coba=4000,16000')"),
@@ -22,9 +23,26 @@ fn sizes(spec: &str) -> std::result::Result<Vec<(&'static str, usize)>, Failure>
         let name = match name.trim() {
             "lif" => "lif",
             "coba" => "coba",
-            other => return Err(bad(format!("unknown network '{other}' (known: lif, coba)"))),
+            "microcircuit" => "microcircuit",
+            other => {
+                return Err(bad(format!(
+                    "unknown network '{other}' (known: lif, coba, microcircuit)"
+                )))
+            }
         };
         for n in list.split(',').map(str::trim).filter(|s| !s.is_empty()) {
+            if name == "microcircuit" {
+                let scale: f64 = n
+                    .parse()
+                    .map_err(|e| bad(format!("'{n}' is not a scale: {e}")))?;
+                if !(scale > 0.0 && scale <= 1.0) {
+                    return Err(bad(format!(
+                        "a microcircuit scale is in (0, 1], got {scale}"
+                    )));
+                }
+                cases.push((name, (scale * 1e6).round() as usize));
+                continue;
+            }
             let n: usize = n
                 .parse()
                 .map_err(|e| bad(format!("'{n}' is not a number of neurons: {e}")))?;
@@ -68,6 +86,12 @@ pub fn bench(a: &BenchArgs) -> std::result::Result<(), Failure> {
                 let (net, p) = cajal::networks::lif(n, 1)?;
                 (net, vec![p])
             }
+            "microcircuit" => cajal::networks::microcircuit(
+                n as f64 / 1e6,
+                cajal::networks::Background::Poisson,
+                0.1,
+                42,
+            )?,
             _ => {
                 let (net, e, i) = cajal::networks::coba_with(n, a.in_degree, a.procedural, 42)?;
                 (net, vec![e, i])
@@ -77,13 +101,23 @@ pub fn bench(a: &BenchArgs) -> std::result::Result<(), Failure> {
             .iter()
             .map(|&p| Ok((p, net.monitor(p, &["spike"])?)))
             .collect::<cajal::Result<_>>()?;
-        let mut sim = net.compile(a.backend.backend())?;
+        let mut sim = if a.no_merge && a.backend.backend() != Backend::Cpu {
+            net.compile_gpu(&GpuOptions {
+                merge: false,
+                ..Default::default()
+            })?
+        } else {
+            net.compile(a.backend.backend())?
+        };
         let build_s = t0.elapsed().as_secs_f64();
         if engine.is_empty() {
             engine = engine_line(&sim);
             device = json!(sim.device().map(|d| d.name.clone()));
             if !a.json {
                 println!("engine: {engine}");
+                if sim.device().is_some() {
+                    println!("dispatches per step: {}", sim.dispatches_per_step());
+                }
                 println!(
                     "{:<8} {:>9} {:>11} {:>9} {:>11} {:>10} {:>15} {:>9}",
                     "network",
@@ -171,6 +205,7 @@ pub fn bench(a: &BenchArgs) -> std::result::Result<(), Failure> {
             "real_time_factor": rtf,
             "synaptic_events_per_s": events as f64 / wall,
             "rate_hz": rate,
+            "dispatches_per_step": sim.dispatches_per_step(),
         });
         if !a.json {
             println!(

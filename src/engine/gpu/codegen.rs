@@ -391,6 +391,8 @@ pub struct Kernel {
     pub name: String,
     /// The whole WGSL module.
     pub source: String,
+    /// The generated part of `main` (merged kernels are made of them).
+    pub body: String,
 }
 
 fn assemble(name: String, template: &str, bindings: &str, body: &str) -> Kernel {
@@ -400,6 +402,95 @@ fn assemble(name: String, template: &str, bindings: &str, body: &str) -> Kernel 
     Kernel {
         name,
         source: format!("{COMMON}\n{CLOCK}\n{main}"),
+        body: body.to_string(),
+    }
+}
+
+/// `text` with every array access `from[` (not part of a longer name)
+/// made `to[`.
+fn rename_array(text: &str, from: &str, to: &str) -> String {
+    let pat = format!("{from}[");
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(at) = rest.find(&pat) {
+        let before = rest[..at].chars().next_back();
+        let whole = !before.is_some_and(|c| c.is_ascii_alphanumeric() || c == '_');
+        out.push_str(&rest[..at]);
+        out.push_str(if whole { to } else { from });
+        out.push('[');
+        rest = &rest[at + pat.len()..];
+    }
+    out.push_str(rest);
+    out
+}
+
+/// One dispatch for several default-synapse `spike_propagate` kernels
+/// (`members`) into the same post-synaptic population (GeNN's merged
+/// groups): member `m` keeps its body, in a block of its own, reading its
+/// CSR and weights at bindings `2 + 2m`, `3 + 2m` and the spike ring of its
+/// pre-synaptic population `pre_of[m]` (numbered among the `pres`
+/// distinct ones) at `2 + 2M + 2p`, `3 + 2M + 2p`. The members add into
+/// conductances, which commute, so one dispatch computes what they did one
+/// after the other.
+pub fn spike_propagate_merged(
+    post_name: &str,
+    members: &[(&str, &Kernel)],
+    pre_of: &[usize],
+    pres: usize,
+    float_atomics: bool,
+) -> Kernel {
+    let m_count = members.len();
+    let atomic_ty = if float_atomics { "f32" } else { "u32" };
+    let mut b = format!(
+        "@group(0) @binding(1) var<storage, read_write> post: array<atomic<{atomic_ty}>>;\n"
+    );
+    for m in 0..m_count {
+        let _ = writeln!(
+            b,
+            "@group(0) @binding({}) var<storage, read> csr_{m}: array<u32>;",
+            2 + 2 * m
+        );
+        let _ = writeln!(
+            b,
+            "@group(0) @binding({}) var<storage, read> syn_{m}: array<f32>;",
+            3 + 2 * m
+        );
+    }
+    for p in 0..pres {
+        let _ = writeln!(
+            b,
+            "@group(0) @binding({}) var<storage, read> cnt_{p}: array<u32>;",
+            2 + 2 * m_count + 2 * p
+        );
+        let _ = writeln!(
+            b,
+            "@group(0) @binding({}) var<storage, read> lst_{p}: array<u32>;",
+            3 + 2 * m_count + 2 * p
+        );
+    }
+    let mut body = String::new();
+    for (m, ((name, k), &p)) in members.iter().zip(pre_of).enumerate() {
+        let mut x = rename_array(&k.body, "csr", &format!("csr_{m}"));
+        x = rename_array(&x, "syn", &format!("syn_{m}"));
+        x = rename_array(&x, "pre_count", &format!("cnt_{p}"));
+        x = rename_array(&x, "pre_list", &format!("lst_{p}"));
+        let _ = writeln!(body, "    // projection '{name}'");
+        let _ = writeln!(body, "    {{\n{x}    }}");
+    }
+    let main = format!(
+        "{b}
+@compute @workgroup_size(64)
+fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
+        @builtin(local_invocation_index) lid: u32) {{
+    let groups = nwg.x * nwg.y;
+    let group = wg.y * nwg.x + wg.x;
+{body}}}
+"
+    );
+    Kernel {
+        name: format!("spike_propagate_merged[population '{post_name}', {m_count} projections]"),
+        source: format!("{COMMON}\n{CLOCK}\n{main}"),
+        body,
     }
 }
 

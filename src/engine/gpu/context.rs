@@ -35,6 +35,10 @@ pub struct GpuOptions {
     /// Use float atomics where the adapter has them; `false` forces the
     /// compare-exchange fallback (for tests and for comparison).
     pub float_atomics: bool,
+    /// Deliver the default-synapse spiking projections into one population
+    /// in one dispatch (merged kernels; `false`: one dispatch each, for
+    /// comparison).
+    pub merge: bool,
 }
 
 impl Default for GpuOptions {
@@ -42,6 +46,7 @@ impl Default for GpuOptions {
         GpuOptions {
             adapter: None,
             float_atomics: true,
+            merge: true,
         }
     }
 }

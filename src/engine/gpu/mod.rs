@@ -95,6 +95,8 @@ struct GPop {
 
 struct GProj {
     layout: ProjLayout,
+    /// Its CSR (or table), kept for a merged kernel's bindings.
+    csr: wgpu::Buffer,
     syn: wgpu::Buffer,
     sparams: wgpu::Buffer,
     /// For the default spike path, the synapse (post order) at each
@@ -205,7 +207,61 @@ pub struct Plan {
     pub projs: Vec<ProjPlan>,
     /// Per monitor (`None` for spike-only monitors).
     pub mons: Vec<Option<MonPlan>>,
+    /// Spiking projections delivered together, one dispatch a group.
+    pub merged: Vec<MergedPlan>,
 }
+
+impl ProjPlan {
+    /// A spiking delivery kernel that stores no synapse (convolution,
+    /// procedural): its table or window in `csr`, its shared weights.
+    fn event(
+        kernel: Kernel,
+        layout: ProjLayout,
+        csr: Vec<u32>,
+        init_syn: Vec<f32>,
+        init_sparams: Vec<f32>,
+    ) -> ProjPlan {
+        ProjPlan {
+            kernel,
+            layout,
+            csr,
+            init_syn,
+            init_sparams,
+            perm: None,
+            spike: Some(SpikePlan {
+                stores: false,
+                reads_pre: false,
+                frozen_stores: false,
+            }),
+            uses_hist: false,
+            window: None,
+            inject: false,
+            tiles: None,
+            learn: None,
+            frozen: None,
+            post: None,
+            post_frozen: None,
+        }
+    }
+}
+
+/// Default-synapse spiking projections into one population, delivered by
+/// one dispatch ([`codegen::spike_propagate_merged`]).
+#[derive(Debug, Clone)]
+pub struct MergedPlan {
+    /// The post-synaptic population.
+    pub post: usize,
+    /// The projections, in creation order.
+    pub members: Vec<usize>,
+    /// The distinct pre-synaptic populations whose spike rings it reads.
+    pub pres: Vec<usize>,
+    /// The kernel.
+    pub kernel: Kernel,
+}
+
+/// Storage buffers a merged kernel may bind when the device is not known
+/// (the WebGPU minimum is 8; desktop adapters give 32 or more).
+pub const MERGE_BINDINGS: usize = 32;
 
 impl Plan {
     /// Every generated kernel.
@@ -226,6 +282,7 @@ impl Plan {
             );
         }
         v.extend(self.mons.iter().flatten().map(|m| &m.kernel));
+        v.extend(self.merged.iter().map(|m| &m.kernel));
         v
     }
 }
@@ -243,6 +300,12 @@ impl Plan {
 /// # Ok::<(), cajal::Error>(())
 /// ```
 pub fn plan(net: &Network, float_atomics: bool) -> Result<Plan> {
+    plan_with(net, float_atomics, Some(MERGE_BINDINGS))
+}
+
+/// [`plan`], merging spiking projections into groups that bind at most
+/// `merge` storage buffers (`None`: one dispatch per projection).
+pub fn plan_with(net: &Network, float_atomics: bool, merge: Option<usize>) -> Result<Plan> {
     let dt = net.dt as f32;
     // Layouts first: rings and histories depend on the projections.
     let mut layouts: Vec<PopLayout> = net
@@ -399,27 +462,13 @@ pub fn plan(net: &Network, float_atomics: bool) -> Result<Plan> {
                     g as u32,
                     float_atomics,
                 );
-                projs.push(ProjPlan {
+                projs.push(ProjPlan::event(
                     kernel,
                     layout,
-                    csr: gen.table.clone(),
-                    init_syn: vec![gen.weight],
+                    gen.table.clone(),
+                    vec![gen.weight],
                     init_sparams,
-                    perm: None,
-                    spike: Some(SpikePlan {
-                        stores: false,
-                        reads_pre: false,
-                        frozen_stores: false,
-                    }),
-                    uses_hist: false,
-                    window: None,
-                    inject: false,
-                    tiles: None,
-                    learn: None,
-                    frozen: None,
-                    post: None,
-                    post_frozen: None,
-                });
+                ));
             }
             ProjectionKind::ConvSpike { g } => {
                 let cp = pr.conv.as_ref().expect("a convolution has its window");
@@ -431,27 +480,13 @@ pub fn plan(net: &Network, float_atomics: bool) -> Result<Plan> {
                     g as u32,
                     float_atomics,
                 );
-                projs.push(ProjPlan {
+                projs.push(ProjPlan::event(
                     kernel,
                     layout,
-                    csr: vec![0],
-                    init_syn: cp.conv.weights.clone(),
+                    vec![0],
+                    cp.conv.weights.clone(),
                     init_sparams,
-                    perm: None,
-                    spike: Some(SpikePlan {
-                        stores: false,
-                        reads_pre: false,
-                        frozen_stores: false,
-                    }),
-                    uses_hist: false,
-                    window: None,
-                    inject: false,
-                    tiles: None,
-                    learn: None,
-                    frozen: None,
-                    post: None,
-                    post_frozen: None,
-                });
+                ));
             }
             ProjectionKind::Conv { sum } => {
                 let cp = pr.conv.as_ref().expect("a convolution has its window");
@@ -728,12 +763,102 @@ pub fn plan(net: &Network, float_atomics: bool) -> Result<Plan> {
             row_len,
         }));
     }
+    let merged = match merge {
+        Some(budget) => merge_spikes(net, &kinds, &projs, budget, float_atomics),
+        None => Vec::new(),
+    };
     Ok(Plan {
         layouts,
         pops,
         projs,
         mons,
+        merged,
     })
+}
+
+/// Groups the default-synapse spiking projections by post-synaptic
+/// population, in creation order, each group binding at most `budget`
+/// storage buffers (the post state, 2 per member, 2 per distinct pre);
+/// groups of one are left alone.
+fn merge_spikes(
+    net: &Network,
+    kinds: &[ProjectionKind],
+    projs: &[ProjPlan],
+    budget: usize,
+    float_atomics: bool,
+) -> Vec<MergedPlan> {
+    let mergeable = |qi: usize| {
+        let (pr, qp) = (&net.projs[qi], &projs[qi]);
+        matches!(kinds[qi], ProjectionKind::Spike { .. })
+            && pr.ir.pre_spike_is_default
+            && qp.frozen.is_none()
+            && qp.post.is_none()
+            && qp.learn.is_none()
+    };
+    let mut groups: Vec<MergedPlan> = Vec::new();
+    for post in 0..net.pops.len() {
+        let mut cur: Vec<usize> = Vec::new();
+        let mut pres: Vec<usize> = Vec::new();
+        let mut flush = |cur: &mut Vec<usize>, pres: &mut Vec<usize>| {
+            if cur.len() >= 2 {
+                groups.push(MergedPlan {
+                    post,
+                    members: cur.clone(),
+                    pres: pres.clone(),
+                    kernel: Kernel {
+                        name: String::new(),
+                        source: String::new(),
+                        body: String::new(),
+                    },
+                });
+            }
+            cur.clear();
+            pres.clear();
+        };
+        for qi in (0..net.projs.len()).filter(|&q| net.projs[q].post.0 == post && mergeable(q)) {
+            let pre = net.projs[qi].pre.0;
+            let cost = |cur: &[usize], pres: &[usize]| 1 + 2 * cur.len() + 2 * pres.len();
+            let mut with_pres = pres.clone();
+            if !with_pres.contains(&pre) {
+                with_pres.push(pre);
+            }
+            let mut with = cur.clone();
+            with.push(qi);
+            if cost(&with, &with_pres) > budget {
+                flush(&mut cur, &mut pres);
+            }
+            cur.push(qi);
+            if !pres.contains(&pre) {
+                pres.push(pre);
+            }
+        }
+        flush(&mut cur, &mut pres);
+    }
+    for g in &mut groups {
+        let members: Vec<(&str, &Kernel)> = g
+            .members
+            .iter()
+            .map(|&q| (net.projs[q].name.as_str(), &projs[q].kernel))
+            .collect();
+        let pre_of: Vec<usize> = g
+            .members
+            .iter()
+            .map(|&q| {
+                g.pres
+                    .iter()
+                    .position(|&p| p == net.projs[q].pre.0)
+                    .expect("every member's pre is listed")
+            })
+            .collect();
+        g.kernel = codegen::spike_propagate_merged(
+            &net.pops[g.post].name,
+            &members,
+            &pre_of,
+            g.pres.len(),
+            float_atomics,
+        );
+    }
+    groups
 }
 
 /// The GPU engine of one compiled network.
@@ -750,6 +875,10 @@ pub struct GpuEngine {
     ring: u64,
     /// Dispatches encoded per step (without monitors), for benchmarks.
     pub dispatches_per_step: usize,
+    /// Merged spike deliveries, each encoded where its first member was.
+    merged: Vec<Pass>,
+    /// Per projection: the merged pass encoded in its place.
+    merged_at: Vec<Option<usize>>,
 }
 
 enum Bind<'a> {
@@ -790,7 +919,8 @@ impl GpuEngine {
     /// Builds buffers and kernels for a network on the device `opts` picks.
     pub fn new(net: &Network, opts: &GpuOptions) -> Result<Self> {
         let gpu = context::gpu(opts)?;
-        let plan = plan(net, gpu.info.float_atomics)?;
+        let budget = (gpu.info.max_storage_buffers as usize).min(64);
+        let plan = plan_with(net, gpu.info.float_atomics, opts.merge.then_some(budget))?;
         let align = gpu.limits.min_uniform_buffer_offset_alignment as u64;
         let stride = (std::mem::size_of::<Clock>() as u64).div_ceil(align) * align;
         let mut chunk = MAX_CHUNK;
@@ -816,6 +946,8 @@ impl GpuEngine {
             chunk,
             ring: 0,
             dispatches_per_step: 0,
+            merged: Vec::new(),
+            merged_at: vec![None; net.projs.len()],
         };
 
         for ((p, l), pp) in net.pops.iter().zip(&plan.layouts).zip(&plan.pops) {
@@ -1029,6 +1161,7 @@ impl GpuEngine {
                 None => None,
             };
             e.projs.push(GProj {
+                csr: csr.clone(),
                 frozen,
                 post: post_passes.0,
                 post_frozen: post_passes.1,
@@ -1091,9 +1224,39 @@ impl GpuEngine {
                 pass: Some(pass),
             });
         }
+        for (mi, mg) in plan.merged.iter().enumerate() {
+            let mut b = vec![(0, Bind::Clock), (1, Bind::Write(&e.pops[mg.post].state))];
+            let m_count = mg.members.len() as u32;
+            for (m, &q) in mg.members.iter().enumerate() {
+                b.push((2 + 2 * m as u32, Bind::Read(&e.projs[q].csr)));
+                b.push((3 + 2 * m as u32, Bind::Read(&e.projs[q].syn)));
+            }
+            for (p, &pre) in mg.pres.iter().enumerate() {
+                let pp = &e.pops[pre];
+                let (Some(count), Some(list)) = (&pp.spk_count, &pp.spk_list) else {
+                    return Err(Error::invalid(&mg.kernel.name, "spike ring missing"));
+                };
+                b.push((2 + 2 * m_count + 2 * p as u32, Bind::Read(count)));
+                b.push((3 + 2 * m_count + 2 * p as u32, Bind::Read(list)));
+            }
+            let groups = mg
+                .pres
+                .iter()
+                .map(|&p| plan.layouts[p].n)
+                .max()
+                .unwrap_or(1)
+                .clamp(1, SPIKE_GROUPS);
+            let pass = e.pass(&mg.kernel, &b, (groups, 1))?;
+            e.merged.push(pass);
+            e.merged_at[mg.members[0]] = Some(mi);
+            for &q in &mg.members {
+                e.projs[q].pass = None;
+            }
+        }
         // Learning rules count as they run by default, every step.
         e.dispatches_per_step = e.pops.iter().filter(|p| p.clear.is_some()).count()
-            + e.projs.len()
+            + e.projs.iter().filter(|q| q.pass.is_some()).count()
+            + e.merged.len()
             + e.pops.len()
             + e.projs.iter().filter(|q| q.learn.is_some()).count()
             + e.projs.iter().filter(|q| q.post.is_some()).count();
@@ -1745,7 +1908,10 @@ impl GpuEngine {
                         run(&mut pass, c, off);
                     }
                 }
-                for q in &self.projs {
+                for (qi, q) in self.projs.iter().enumerate() {
+                    if let Some(mi) = self.merged_at[qi] {
+                        run(&mut pass, &self.merged[mi], off);
+                    }
                     let x = match (&q.frozen, q.learning.due(st)) {
                         (Some(f), false) => Some(f),
                         _ => q.pass.as_ref(),
