@@ -107,11 +107,10 @@ fn a_merged_dispatch_delivers_what_separate_ones_do() {
         ..Default::default()
     };
     let mut apart = net.compile_gpu(&separate).unwrap();
-    // 6 projections: 4 merged into one dispatch.
-    assert_eq!(
-        apart.dispatches_per_step() - merged.dispatches_per_step(),
-        3
-    );
+    // Separate: 2 clears (b and c), 6 deliveries, 5 updates. Merged: the 4
+    // default deliveries into b are one dispatch, the 5 updates another.
+    assert_eq!(apart.dispatches_per_step(), 13);
+    assert_eq!(merged.dispatches_per_step(), 6);
     let mut total = 0.0;
     for step in 0..12 {
         for s in [&mut cpu, &mut merged, &mut apart] {
@@ -150,4 +149,82 @@ fn the_microcircuit_needs_fewer_dispatches() {
     for k in p.merged.iter().map(|g| &g.kernel) {
         cajal::engine::gpu::codegen::validate(k, true).unwrap();
     }
+}
+
+#[test]
+fn merged_updates_group_by_the_binding_budget() {
+    let (net, _, _) = network();
+    let members = |b: usize| -> Vec<Vec<usize>> {
+        plan_with(&net, true, Some(b))
+            .unwrap()
+            .merged_updates
+            .iter()
+            .map(|g| g.members.clone())
+            .collect()
+    };
+    // s0..s2 bind state, parameters and a spike ring (4 each); b and c
+    // state and parameters (2 each).
+    assert_eq!(members(32), vec![vec![0, 1, 2, 3, 4]]);
+    assert_eq!(members(8), vec![vec![0, 1], vec![2, 3, 4]]);
+    assert_eq!(members(4), vec![vec![3, 4]]);
+    assert!(members(3).is_empty());
+}
+
+#[test]
+fn merged_updates_with_input_tables_histories_and_monitors() {
+    if !have_gpu("merged updates") {
+        return;
+    }
+    let build = || {
+        let mut net = Network::new().dt(1.0).seed(9);
+        let rows = ndarray::array![[0.5f32, 1.0, 0.0], [2.0, 0.25, 1.5]];
+        let ta = net.timed_array("ta", &rows, 3.0, 0.0).unwrap();
+        let src = net
+            .spike_source_array(
+                "src",
+                vec![vec![1.0, 4.0], vec![2.0], vec![], vec![3.0, 5.0]],
+            )
+            .unwrap();
+        let out = net
+            .population("out", 3, &Neuron::rate().equations("r = sum(exc)"))
+            .unwrap();
+        // Delayed: the history of ta's r.
+        net.projection(ta, out, "exc")
+            .connect_all_to_all_delayed(Weights::constant(1.0), Delays::constant(2.0))
+            .unwrap();
+        let recv = net.population("recv", 4, &receiver()).unwrap();
+        net.projection(src, recv, "exc")
+            .connect_one_to_one(Weights::constant(1.0), Delays::none())
+            .unwrap();
+        let m = net.monitor(src, &["spike"]).unwrap();
+        let ma = net.monitor(out, &["r"]).unwrap();
+        (net, src, recv, out, m, ma)
+    };
+    let (net, src, recv, out, m, ma) = build();
+    let mut runs = Vec::new();
+    for backend in [Backend::Cpu, Backend::Gpu] {
+        let mut sim = net.compile(backend).unwrap();
+        if backend == Backend::Gpu {
+            // ta, src, out, recv: one update dispatch.
+            assert!(
+                sim.dispatches_per_step() <= 5,
+                "{}",
+                sim.dispatches_per_step()
+            );
+        }
+        sim.simulate(4.0).unwrap();
+        // A new table after compiling rebinds the merged group.
+        sim.set_spike_times(src, vec![vec![6.0], vec![5.0, 7.0], vec![6.0], vec![]])
+            .unwrap();
+        sim.simulate(5.0).unwrap();
+        runs.push((
+            sim.spikes(m).unwrap(),
+            sim.recorded(ma, "r").unwrap(),
+            sim.get(recv, "e").unwrap(),
+            sim.get(out, "r").unwrap(),
+        ));
+    }
+    assert_eq!(runs[0], runs[1]);
+    // Steps 1, 2, 3 from the first table; 5, 6, 6, 7 from the second.
+    assert_eq!(runs[0].0.len(), 7, "{:?}", runs[0].0);
 }

@@ -781,6 +781,123 @@ pub fn neuron_update(
     )
 }
 
+/// A buffer of a population that `neuron_update` binds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PopBuf {
+    /// Per-neuron slots and sums (binding 1 alone).
+    State,
+    /// Population-wide slots (2).
+    Params,
+    /// Spike ring counts (3).
+    SpikeCount,
+    /// Spike ring lists (4).
+    SpikeList,
+    /// Spike bitmasks for monitors (5).
+    Bits,
+    /// Rate history (6).
+    Hist,
+    /// Input table (7).
+    Feed,
+    /// Last spike per neuron (8).
+    Last,
+}
+
+/// The buffers `neuron_update` of a population binds, with the names and
+/// types its body uses, in binding order.
+pub fn pop_buffers(l: &PopLayout, feed: bool) -> Vec<(PopBuf, &'static str, &'static str)> {
+    let mut v = vec![
+        (PopBuf::State, "state", "read_write> STATE: array<f32>"),
+        (PopBuf::Params, "params", "read> STATE: array<f32>"),
+    ];
+    if l.ring > 0 {
+        v.push((
+            PopBuf::SpikeCount,
+            "spk_count",
+            "read_write> STATE: array<atomic<u32>>",
+        ));
+        v.push((
+            PopBuf::SpikeList,
+            "spk_list",
+            "read_write> STATE: array<u32>",
+        ));
+    }
+    if l.bits {
+        v.push((
+            PopBuf::Bits,
+            "spk_bits",
+            "read_write> STATE: array<atomic<u32>>",
+        ));
+    }
+    if !l.hist_slots.is_empty() {
+        v.push((PopBuf::Hist, "hist", "read_write> STATE: array<f32>"));
+    }
+    if feed {
+        v.push((PopBuf::Feed, "feed", "read> STATE: array<u32>"));
+    }
+    if l.last {
+        v.push((PopBuf::Last, "lastspk", "read_write> STATE: array<u32>"));
+    }
+    v
+}
+
+/// One dispatch for the `neuron_update` of several populations: thread
+/// `gi` runs the body of the member whose range `[start, start + n)` holds
+/// it, with `i = gi - start` and the member's buffers renamed (`state` ->
+/// `state_m`...). Populations update independently (each writes only its
+/// own buffers), so the order does not matter. `members`: (population
+/// name, its kernel, its layout, whether it has an input table). Returns
+/// the kernel and, per member, the binding number of each of its buffers.
+pub fn neuron_update_merged(
+    members: &[(&str, &Kernel, &PopLayout, bool)],
+) -> (Kernel, Vec<Vec<(PopBuf, u32)>>) {
+    let mut b = String::new();
+    let mut body = String::from("    let gi = cj_index(wg, nwg, lid);\n");
+    let mut binds = Vec::new();
+    let mut next = 1u32;
+    let mut start = 0u32;
+    let mut names = Vec::new();
+    for (m, (name, k, l, feed)) in members.iter().enumerate() {
+        let mut x = k.body.clone();
+        let mut mine = Vec::new();
+        for (buf, var, decl) in pop_buffers(l, *feed) {
+            let renamed = format!("{var}_{m}");
+            let _ = writeln!(
+                b,
+                "@group(0) @binding({next}) var<storage, {};",
+                decl.replace("STATE", &renamed)
+            );
+            x = rename_array(&x, var, &renamed);
+            mine.push((buf, next));
+            next += 1;
+        }
+        binds.push(mine);
+        let _ = writeln!(body, "    // population '{name}'");
+        let _ = writeln!(
+            body,
+            "    if (gi >= {start}u && gi < {}u) {{\n    let i = gi - {start}u;\n{x}    }}",
+            start + l.n
+        );
+        start += l.n;
+        names.push(*name);
+    }
+    let main = format!(
+        "{b}
+@compute @workgroup_size(64)
+fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
+        @builtin(local_invocation_index) lid: u32) {{
+{body}}}
+"
+    );
+    (
+        Kernel {
+            name: format!("neuron_update_merged[populations {}]", names.join(", ")),
+            source: format!("{COMMON}\n{CLOCK}\n{main}"),
+            body,
+        },
+        binds,
+    )
+}
+
 /// Where a projection's values live on the GPU.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ProjLayout {

@@ -209,6 +209,20 @@ pub struct Plan {
     pub mons: Vec<Option<MonPlan>>,
     /// Spiking projections delivered together, one dispatch a group.
     pub merged: Vec<MergedPlan>,
+    /// Populations updated together, one dispatch a group.
+    pub merged_updates: Vec<MergedUpdate>,
+}
+
+/// Populations whose `neuron_update` runs as one dispatch
+/// ([`codegen::neuron_update_merged`]).
+#[derive(Debug, Clone)]
+pub struct MergedUpdate {
+    /// The populations, in creation order.
+    pub members: Vec<usize>,
+    /// Per member, the binding number of each of its buffers.
+    pub binds: Vec<Vec<(codegen::PopBuf, u32)>>,
+    /// The kernel.
+    pub kernel: Kernel,
 }
 
 impl ProjPlan {
@@ -283,6 +297,7 @@ impl Plan {
         }
         v.extend(self.mons.iter().flatten().map(|m| &m.kernel));
         v.extend(self.merged.iter().map(|m| &m.kernel));
+        v.extend(self.merged_updates.iter().map(|m| &m.kernel));
         v
     }
 }
@@ -358,7 +373,7 @@ pub fn plan_with(net: &Network, float_atomics: bool, merge: Option<usize>) -> Re
             layouts[m.pop.0].bits = true;
         }
     }
-    let pops = net
+    let pops: Vec<PopPlan> = net
         .pops
         .iter()
         .zip(&layouts)
@@ -763,9 +778,12 @@ pub fn plan_with(net: &Network, float_atomics: bool, merge: Option<usize>) -> Re
             row_len,
         }));
     }
-    let merged = match merge {
-        Some(budget) => merge_spikes(net, &kinds, &projs, budget, float_atomics),
-        None => Vec::new(),
+    let (merged, merged_updates) = match merge {
+        Some(budget) => (
+            merge_spikes(net, &kinds, &projs, budget, float_atomics),
+            merge_updates(net, &layouts, &pops, budget),
+        ),
+        None => (Vec::new(), Vec::new()),
     };
     Ok(Plan {
         layouts,
@@ -773,7 +791,59 @@ pub fn plan_with(net: &Network, float_atomics: bool, merge: Option<usize>) -> Re
         projs,
         mons,
         merged,
+        merged_updates,
     })
+}
+
+/// Groups the populations, in creation order, into `neuron_update`
+/// dispatches binding at most `budget` storage buffers each; groups of one
+/// are left alone.
+fn merge_updates(
+    net: &Network,
+    layouts: &[PopLayout],
+    pops: &[PopPlan],
+    budget: usize,
+) -> Vec<MergedUpdate> {
+    let cost = |p: usize| codegen::pop_buffers(&layouts[p], net.pops[p].feed.is_some()).len();
+    let mut groups: Vec<Vec<usize>> = Vec::new();
+    let mut cur: Vec<usize> = Vec::new();
+    let mut used = 0;
+    for p in 0..net.pops.len() {
+        let c = cost(p);
+        if used + c > budget
+            || cur.iter().map(|&q| layouts[q].n as u64).sum::<u64>() + u64::from(layouts[p].n)
+                > u64::from(u32::MAX)
+        {
+            groups.push(std::mem::take(&mut cur));
+            used = 0;
+        }
+        cur.push(p);
+        used += c;
+    }
+    groups.push(cur);
+    groups
+        .into_iter()
+        .filter(|g| g.len() >= 2)
+        .map(|members| {
+            let parts: Vec<(&str, &Kernel, &PopLayout, bool)> = members
+                .iter()
+                .map(|&p| {
+                    (
+                        net.pops[p].name.as_str(),
+                        &pops[p].update,
+                        &layouts[p],
+                        net.pops[p].feed.is_some(),
+                    )
+                })
+                .collect();
+            let (kernel, binds) = codegen::neuron_update_merged(&parts);
+            MergedUpdate {
+                members,
+                binds,
+                kernel,
+            }
+        })
+        .collect()
 }
 
 /// Groups the default-synapse spiking projections by post-synaptic
@@ -879,6 +949,10 @@ pub struct GpuEngine {
     merged: Vec<Pass>,
     /// Per projection: the merged pass encoded in its place.
     merged_at: Vec<Option<usize>>,
+    /// Merged neuron updates: the plan (to rebind) and the pass.
+    merged_updates: Vec<(MergedUpdate, Pass)>,
+    /// Per population: the merged update encoded in its place.
+    update_at: Vec<Option<usize>>,
 }
 
 enum Bind<'a> {
@@ -948,6 +1022,8 @@ impl GpuEngine {
             dispatches_per_step: 0,
             merged: Vec::new(),
             merged_at: vec![None; net.projs.len()],
+            merged_updates: Vec::new(),
+            update_at: vec![None; net.pops.len()],
         };
 
         for ((p, l), pp) in net.pops.iter().zip(&plan.layouts).zip(&plan.pops) {
@@ -1253,11 +1329,20 @@ impl GpuEngine {
                 e.projs[q].pass = None;
             }
         }
+        for (ui, mu) in plan.merged_updates.into_iter().enumerate() {
+            let pass = e.merged_update_pass(&mu)?;
+            for &p in &mu.members {
+                e.pops[p].update = None;
+            }
+            e.update_at[mu.members[0]] = Some(ui);
+            e.merged_updates.push((mu, pass));
+        }
         // Learning rules count as they run by default, every step.
         e.dispatches_per_step = e.pops.iter().filter(|p| p.clear.is_some()).count()
             + e.projs.iter().filter(|q| q.pass.is_some()).count()
             + e.merged.len()
-            + e.pops.len()
+            + e.pops.iter().filter(|p| p.update.is_some()).count()
+            + e.merged_updates.len()
             + e.projs.iter().filter(|q| q.learn.is_some()).count()
             + e.projs.iter().filter(|q| q.post.is_some()).count();
         Ok(e)
@@ -1289,6 +1374,36 @@ impl GpuEngine {
         self.pass(&gp.update_kernel, &b, grid(gp.layout.n))
     }
 
+    /// The pass of a merged `neuron_update`, bound to its members' buffers.
+    fn merged_update_pass(&self, mu: &MergedUpdate) -> Result<Pass> {
+        use codegen::PopBuf;
+        let mut b = vec![(0, Bind::Clock)];
+        let mut threads = 0u32;
+        for (&p, binds) in mu.members.iter().zip(&mu.binds) {
+            let gp = &self.pops[p];
+            threads += gp.layout.n;
+            for &(buf, at) in binds {
+                let missing = || Error::invalid(&mu.kernel.name, "a population buffer is missing");
+                b.push((
+                    at,
+                    match buf {
+                        PopBuf::State => Bind::Write(&gp.state),
+                        PopBuf::Params => Bind::Read(&gp.params),
+                        PopBuf::SpikeCount => {
+                            Bind::Write(gp.spk_count.as_ref().ok_or_else(missing)?)
+                        }
+                        PopBuf::SpikeList => Bind::Write(gp.spk_list.as_ref().ok_or_else(missing)?),
+                        PopBuf::Bits => Bind::Write(gp.bits.as_ref().ok_or_else(missing)?),
+                        PopBuf::Hist => Bind::Write(gp.hist.as_ref().ok_or_else(missing)?),
+                        PopBuf::Feed => Bind::Read(gp.feed.as_ref().ok_or_else(missing)?),
+                        PopBuf::Last => Bind::Write(gp.last.as_ref().ok_or_else(missing)?),
+                    },
+                ));
+            }
+        }
+        self.pass(&mu.kernel, &b, grid(threads))
+    }
+
     /// Sets when a projection's learning rule runs.
     pub(crate) fn set_learning(&mut self, proj: usize, l: crate::engine::Learning) {
         self.projs[proj].learning = l;
@@ -1299,6 +1414,16 @@ impl GpuEngine {
         let name = format!("population {pop}: input table");
         let buf = self.storage(&name, bytemuck::cast_slice(&feed.words()))?;
         self.pops[pop].feed = Some(buf);
+        // A merged update binds the table too: rebind the whole group.
+        if let Some(ui) = self
+            .merged_updates
+            .iter()
+            .position(|(mu, _)| mu.members.contains(&pop))
+        {
+            let pass = self.merged_update_pass(&self.merged_updates[ui].0)?;
+            self.merged_updates[ui].1 = pass;
+            return Ok(());
+        }
         let pass = self.update_pass(&self.pops[pop])?;
         self.pops[pop].update = Some(pass);
         Ok(())
@@ -1920,7 +2045,10 @@ impl GpuEngine {
                         run(&mut pass, x, off);
                     }
                 }
-                for p in &self.pops {
+                for (pi, p) in self.pops.iter().enumerate() {
+                    if let Some(ui) = self.update_at[pi] {
+                        run(&mut pass, &self.merged_updates[ui].1, off);
+                    }
                     if let Some(u) = &p.update {
                         run(&mut pass, u, off);
                     }
