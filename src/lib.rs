@@ -18,7 +18,7 @@ pub mod networks;
 pub mod plot;
 pub mod random;
 
-pub use engine::gpu::{devices, DeviceInfo, GpuOptions};
+pub use engine::gpu::{devices, DeviceInfo, GpuOptions, SpikeStrategy};
 pub use error::{Error, Result};
 
 /// Everything a typical program needs.

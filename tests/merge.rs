@@ -7,6 +7,7 @@ mod common;
 
 use cajal::engine::gpu::{plan_with, MergedPlan};
 use cajal::prelude::*;
+use cajal::SpikeStrategy;
 use common::have_gpu;
 
 /// Spikes at its own times t1, t2.
@@ -227,4 +228,88 @@ fn merged_updates_with_input_tables_histories_and_monitors() {
     assert_eq!(runs[0], runs[1]);
     // Steps 1, 2, 3 from the first table; 5, 6, 6, 7 from the second.
     assert_eq!(runs[0].0.len(), 7, "{:?}", runs[0].0);
+}
+
+#[test]
+fn both_spike_strategies_deliver_what_the_cpu_does() {
+    use cajal::engine::gpu::plan_with_strategy;
+
+    let (net, b, c) = network();
+    // Auto: rows of s1 -> b (p 0.5 of 50: 25 a row) are long, s0 -> b
+    // (p 0.3, 3 delays: 5 a row) short.
+    let p = plan_with_strategy(&net, true, None, SpikeStrategy::Auto).unwrap();
+    let per_thread: Vec<bool> = p
+        .projs
+        .iter()
+        .map(|q| q.kernel.name.contains("thread per spike"))
+        .collect();
+    assert_eq!(per_thread[..2], [true, false]);
+    if !have_gpu("spike strategies") {
+        return;
+    }
+    let mut cpu = net.compile(Backend::Cpu).unwrap();
+    let mut sims: Vec<Simulation> = [
+        SpikeStrategy::ThreadPerSpike,
+        SpikeStrategy::WorkgroupPerSpike,
+    ]
+    .into_iter()
+    .map(|s| {
+        net.compile_gpu(&GpuOptions {
+            spike_strategy: s,
+            ..Default::default()
+        })
+        .unwrap()
+    })
+    .collect();
+    for step in 0..12 {
+        cpu.step().unwrap();
+        for s in &mut sims {
+            s.step().unwrap();
+        }
+        for (pop, var) in [(b, "e"), (b, "i"), (c, "e")] {
+            let want = cpu.get(pop, var).unwrap();
+            for (k, s) in sims.iter().enumerate() {
+                assert_eq!(
+                    s.get(pop, var).unwrap(),
+                    want,
+                    "strategy {k}, step {step}, {var}"
+                );
+            }
+        }
+    }
+}
+
+#[test]
+fn many_spikes_in_one_step_each_delivered_once() {
+    if !have_gpu("spike strategies at scale") {
+        return;
+    }
+    // More spikes in a step than a dispatch has threads (1024 x 64), so
+    // that both strategies loop over their share.
+    let n = 70_000;
+    let mut net = Network::new().dt(1.0);
+    let a = net.population("a", n, &clock()).unwrap();
+    net.set(a, "t1", 1.0).unwrap();
+    let r = net.population("r", n, &receiver()).unwrap();
+    net.projection(a, r, "exc")
+        .connect_one_to_one(Weights::constant(1.0), Delays::none())
+        .unwrap();
+    for s in [
+        SpikeStrategy::ThreadPerSpike,
+        SpikeStrategy::WorkgroupPerSpike,
+    ] {
+        let mut sim = net
+            .compile_gpu(&GpuOptions {
+                spike_strategy: s,
+                ..Default::default()
+            })
+            .unwrap();
+        sim.simulate(3.0).unwrap();
+        let e = sim.get(r, "e").unwrap();
+        assert!(
+            e.iter().all(|&x| x == 1.0),
+            "{s:?}: {} wrong",
+            e.iter().filter(|&&x| x != 1.0).count()
+        );
+    }
 }

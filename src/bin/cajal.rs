@@ -45,6 +45,27 @@ pub enum BackendArg {
     Gpu,
 }
 
+/// How spiking projections spread spikes over GPU threads.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum StrategyArg {
+    /// Per projection, by the mean row length.
+    Auto,
+    /// A workgroup per spike.
+    Workgroup,
+    /// A thread per spike.
+    Thread,
+}
+
+impl StrategyArg {
+    fn strategy(self) -> cajal::SpikeStrategy {
+        match self {
+            StrategyArg::Auto => cajal::SpikeStrategy::Auto,
+            StrategyArg::Workgroup => cajal::SpikeStrategy::WorkgroupPerSpike,
+            StrategyArg::Thread => cajal::SpikeStrategy::ThreadPerSpike,
+        }
+    }
+}
+
 impl BackendArg {
     fn backend(self) -> cajal::engine::Backend {
         match self {
@@ -142,6 +163,9 @@ pub struct BenchArgs {
     /// kernels), for comparison.
     #[arg(long)]
     pub no_merge: bool,
+    /// GPU engine: how spiking projections spread spikes over threads.
+    #[arg(long, value_enum, default_value_t = StrategyArg::Auto)]
+    pub spike_strategy: StrategyArg,
     /// Print JSON instead of a table.
     #[arg(long)]
     pub json: bool,

@@ -101,9 +101,11 @@ pub fn bench(a: &BenchArgs) -> std::result::Result<(), Failure> {
             .iter()
             .map(|&p| Ok((p, net.monitor(p, &["spike"])?)))
             .collect::<cajal::Result<_>>()?;
-        let mut sim = if a.no_merge && a.backend.backend() != Backend::Cpu {
+        let custom = a.no_merge || a.spike_strategy != crate::StrategyArg::Auto;
+        let mut sim = if custom && a.backend.backend() != Backend::Cpu {
             net.compile_gpu(&GpuOptions {
-                merge: false,
+                merge: !a.no_merge,
+                spike_strategy: a.spike_strategy.strategy(),
                 ..Default::default()
             })?
         } else {

@@ -1849,6 +1849,7 @@ pub fn spike_propagate(
     dt: f32,
     object: u32,
     float_atomics: bool,
+    per_thread: bool,
 ) -> Kernel {
     let n_pre = ends.pre.n;
     let (el_pre, el_post) = ends.element();
@@ -1938,9 +1939,17 @@ pub fn spike_propagate(
             "        let slot = (clk.ring + {ring}u - {d}u) % {ring}u;"
         );
         let _ = writeln!(body, "        let count = pre_count[slot];");
+        // Two strategies: a workgroup per spike whose threads share its
+        // row (long rows), or a thread per spike walking its row alone
+        // (short rows, where most of a workgroup would idle).
+        let (first, stride, e0, step) = if per_thread {
+            ("group * 64u + lid", "groups * 64u", "csr[row]", "1u")
+        } else {
+            ("group", "groups", "csr[row] + lid", "64u")
+        };
         let _ = writeln!(
             body,
-            "        for (var k = group; k < count; k = k + groups) {{"
+            "        for (var k = {first}; k < count; k = k + {stride}) {{"
         );
         let _ = writeln!(body, "            let pj = pre_list[slot * {n_pre}u + k];");
         // Batched: the spike of pre rank `pj` (element `bi`) takes the row
@@ -1961,7 +1970,7 @@ pub fn spike_propagate(
         );
         let _ = writeln!(
             body,
-            "            for (var e = csr[row] + lid; e < csr[row + 1u]; e = e + 64u) {{"
+            "            for (var e = {e0}; e < csr[row + 1u]; e = e + {step}) {{"
         );
         let _ = writeln!(
             body,
@@ -1982,8 +1991,9 @@ pub fn spike_propagate(
     if delays.is_empty() {
         body.push_str("    _ = group; _ = groups;\n");
     }
+    let how = if per_thread { ", thread per spike" } else { "" };
     assemble(
-        format!("spike_propagate[projection '{name}']"),
+        format!("spike_propagate[projection '{name}'{how}]"),
         SPIKE_PROPAGATE,
         &b,
         &body,

@@ -36,9 +36,25 @@ pub struct GpuOptions {
     /// compare-exchange fallback (for tests and for comparison).
     pub float_atomics: bool,
     /// Deliver the default-synapse spiking projections into one population
-    /// in one dispatch (merged kernels; `false`: one dispatch each, for
-    /// comparison).
+    /// in one dispatch, and update populations together (merged kernels;
+    /// `false`: one dispatch each, for comparison).
     pub merge: bool,
+    /// How spiking projections spread a step's spikes over threads.
+    pub spike_strategy: SpikeStrategy,
+}
+
+/// How `spike_propagate` spreads the spikes of a step over threads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
+pub enum SpikeStrategy {
+    /// Per projection: a thread per spike when its rows (per delay) hold
+    /// fewer than 16 synapses on average, a workgroup per spike otherwise.
+    #[default]
+    Auto,
+    /// A workgroup per spike; its 64 threads share the spike's row.
+    WorkgroupPerSpike,
+    /// A thread per spike, walking the spike's row alone.
+    ThreadPerSpike,
 }
 
 impl Default for GpuOptions {
@@ -47,6 +63,7 @@ impl Default for GpuOptions {
             adapter: None,
             float_atomics: true,
             merge: true,
+            spike_strategy: SpikeStrategy::Auto,
         }
     }
 }

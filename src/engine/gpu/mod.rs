@@ -17,7 +17,7 @@ use std::borrow::Cow;
 use bytemuck::{Pod, Zeroable};
 
 use context::Gpu;
-pub use context::{devices, DeviceInfo, GpuOptions};
+pub use context::{devices, DeviceInfo, GpuOptions, SpikeStrategy};
 
 use crate::engine::cpu::PROJ_OBJECT;
 use crate::engine::{projection_kind, MonitorState, ProjectionKind};
@@ -321,6 +321,16 @@ pub fn plan(net: &Network, float_atomics: bool) -> Result<Plan> {
 /// [`plan`], merging spiking projections into groups that bind at most
 /// `merge` storage buffers (`None`: one dispatch per projection).
 pub fn plan_with(net: &Network, float_atomics: bool, merge: Option<usize>) -> Result<Plan> {
+    plan_with_strategy(net, float_atomics, merge, SpikeStrategy::Auto)
+}
+
+/// [`plan_with`], with the way spikes are spread over threads.
+pub fn plan_with_strategy(
+    net: &Network,
+    float_atomics: bool,
+    merge: Option<usize>,
+    strategy: SpikeStrategy,
+) -> Result<Plan> {
     let dt = net.dt as f32;
     // Layouts first: rings and histories depend on the projections.
     let mut layouts: Vec<PopLayout> = net
@@ -662,6 +672,13 @@ pub fn plan_with(net: &Network, float_atomics: bool, merge: Option<usize>) -> Re
                     csr.extend_from_slice(&sid);
                     None
                 };
+                // Mean synapses a row (one row per pre neuron and delay).
+                let mean_row = nsyn as f64 / (n_pre * delays.len()).max(1) as f64;
+                let per_thread = match strategy {
+                    SpikeStrategy::ThreadPerSpike => true,
+                    SpikeStrategy::WorkgroupPerSpike => false,
+                    SpikeStrategy::Auto => mean_row < 16.0,
+                };
                 let kernel = codegen::spike_propagate(
                     &pr.name,
                     &pr.ir,
@@ -672,6 +689,7 @@ pub fn plan_with(net: &Network, float_atomics: bool, merge: Option<usize>) -> Re
                     dt,
                     object,
                     float_atomics,
+                    per_thread,
                 );
                 let mut spike = SpikePlan {
                     stores: pr
@@ -711,6 +729,7 @@ pub fn plan_with(net: &Network, float_atomics: bool, merge: Option<usize>) -> Re
                         dt,
                         object,
                         float_atomics,
+                        per_thread,
                     )
                 });
                 let (post_k, post_frozen) = if pr.ir.post_spike.is_empty() {
@@ -994,7 +1013,12 @@ impl GpuEngine {
     pub fn new(net: &Network, opts: &GpuOptions) -> Result<Self> {
         let gpu = context::gpu(opts)?;
         let budget = (gpu.info.max_storage_buffers as usize).min(64);
-        let plan = plan_with(net, gpu.info.float_atomics, opts.merge.then_some(budget))?;
+        let plan = plan_with_strategy(
+            net,
+            gpu.info.float_atomics,
+            opts.merge.then_some(budget),
+            opts.spike_strategy,
+        )?;
         let align = gpu.limits.min_uniform_buffer_offset_alignment as u64;
         let stride = (std::mem::size_of::<Clock>() as u64).div_ceil(align) * align;
         let mut chunk = MAX_CHUNK;
