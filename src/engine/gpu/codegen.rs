@@ -1850,6 +1850,7 @@ pub fn spike_propagate(
     object: u32,
     float_atomics: bool,
     per_thread: bool,
+    narrow: bool,
 ) -> Kernel {
     let n_pre = ends.pre.n;
     let (el_pre, el_post) = ends.element();
@@ -1972,11 +1973,20 @@ pub fn spike_propagate(
             body,
             "            for (var e = {e0}; e < csr[row + 1u]; e = e + {step}) {{"
         );
-        let _ = writeln!(
-            body,
-            "                let tgt = csr[{}u + e]{post_off};",
-            n_rows + 1
-        );
+        if narrow {
+            // Post ranks as 16-bit halves of words (low half first).
+            let _ = writeln!(
+                body,
+                "                let tgt = ((csr[{}u + (e >> 1u)] >> ((e & 1u) * 16u)) & 0xFFFFu){post_off};",
+                n_rows + 1
+            );
+        } else {
+            let _ = writeln!(
+                body,
+                "                let tgt = csr[{}u + e]{post_off};",
+                n_rows + 1
+            );
+        }
         if !default {
             let _ = writeln!(
                 body,

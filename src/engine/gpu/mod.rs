@@ -663,9 +663,20 @@ pub fn plan_with_strategy(
                     col[at] = s.post[j];
                     sid[at] = j as u32;
                 }
-                let mut csr = ptr;
-                csr.extend_from_slice(&col);
                 let default = pr.ir.pre_spike_is_default;
+                // 16-bit post ranks where they fit (the default path reads
+                // nothing else per synapse but the weight): two a word, half
+                // the index traffic of a synaptic event.
+                let narrow = default && layouts[post].n as usize / net.batch <= 1 << 16;
+                let mut csr = ptr;
+                if narrow {
+                    csr.extend(
+                        col.chunks(2)
+                            .map(|c| c[0] | (c.get(1).copied().unwrap_or(0) << 16)),
+                    );
+                } else {
+                    csr.extend_from_slice(&col);
+                }
                 let perm = if default {
                     Some(sid)
                 } else {
@@ -690,6 +701,7 @@ pub fn plan_with_strategy(
                     object,
                     float_atomics,
                     per_thread,
+                    narrow,
                 );
                 let mut spike = SpikePlan {
                     stores: pr
@@ -730,6 +742,7 @@ pub fn plan_with_strategy(
                         object,
                         float_atomics,
                         per_thread,
+                        narrow,
                     )
                 });
                 let (post_k, post_frozen) = if pr.ir.post_spike.is_empty() {
