@@ -108,10 +108,11 @@ fn a_merged_dispatch_delivers_what_separate_ones_do() {
         ..Default::default()
     };
     let mut apart = net.compile_gpu(&separate).unwrap();
-    // Separate: 2 clears (b and c), 6 deliveries, 5 updates. Merged: the 4
-    // default deliveries into b are one dispatch, the 5 updates another.
+    // Separate: 2 clears (b and c), 6 deliveries, 5 updates. Merged: the
+    // clears are one dispatch, the 4 default deliveries into b another,
+    // the 5 updates a third.
     assert_eq!(apart.dispatches_per_step(), 13);
-    assert_eq!(merged.dispatches_per_step(), 6);
+    assert_eq!(merged.dispatches_per_step(), 5);
     let mut total = 0.0;
     for step in 0..12 {
         for s in [&mut cpu, &mut merged, &mut apart] {
@@ -168,6 +169,10 @@ fn merged_updates_group_by_the_binding_budget() {
     assert_eq!(members(32), vec![vec![0, 1, 2, 3, 4]]);
     assert_eq!(members(8), vec![vec![0, 1], vec![2, 3, 4]]);
     assert_eq!(members(4), vec![vec![3, 4]]);
+    // b and c clear their conductances: one buffer each.
+    let clears = plan_with(&net, true, Some(32)).unwrap().merged_clears;
+    assert_eq!(clears.len(), 1);
+    assert_eq!(clears[0].members, vec![3, 4]);
     assert!(members(3).is_empty());
 }
 

@@ -850,16 +850,55 @@ pub fn pop_buffers(l: &PopLayout, feed: bool) -> Vec<(PopBuf, &'static str, &'st
 pub fn neuron_update_merged(
     members: &[(&str, &Kernel, &PopLayout, bool)],
 ) -> (Kernel, Vec<Vec<(PopBuf, u32)>>) {
+    let parts: Vec<_> = members
+        .iter()
+        .map(|(name, k, l, feed)| (*name, *k, l.n, pop_buffers(l, *feed)))
+        .collect();
+    merged_over_ranges("neuron_update_merged", &parts)
+}
+
+/// One dispatch for the `clear_inputs` of several populations (as
+/// [`neuron_update_merged`]; each binds its state only).
+pub fn clear_inputs_merged(
+    members: &[(&str, &Kernel, &PopLayout)],
+) -> (Kernel, Vec<Vec<(PopBuf, u32)>>) {
+    let parts: Vec<_> = members
+        .iter()
+        .map(|(name, k, l)| {
+            (
+                *name,
+                *k,
+                l.n,
+                vec![(PopBuf::State, "state", "read_write> STATE: array<f32>")],
+            )
+        })
+        .collect();
+    merged_over_ranges("clear_inputs_merged", &parts)
+}
+
+/// Kernels with a thread per neuron, run as one: thread `gi` runs the body
+/// of the member whose range holds it, with `i = gi - start` and the
+/// member's buffers (name, declaration with `STATE` for the name) renamed.
+#[allow(clippy::type_complexity)]
+fn merged_over_ranges(
+    title: &str,
+    members: &[(
+        &str,
+        &Kernel,
+        u32,
+        Vec<(PopBuf, &'static str, &'static str)>,
+    )],
+) -> (Kernel, Vec<Vec<(PopBuf, u32)>>) {
     let mut b = String::new();
     let mut body = String::from("    let gi = cj_index(wg, nwg, lid);\n");
     let mut binds = Vec::new();
     let mut next = 1u32;
     let mut start = 0u32;
     let mut names = Vec::new();
-    for (m, (name, k, l, feed)) in members.iter().enumerate() {
+    for (m, (name, k, n, bufs)) in members.iter().enumerate() {
         let mut x = k.body.clone();
         let mut mine = Vec::new();
-        for (buf, var, decl) in pop_buffers(l, *feed) {
+        for &(buf, var, decl) in bufs {
             let renamed = format!("{var}_{m}");
             let _ = writeln!(
                 b,
@@ -875,9 +914,9 @@ pub fn neuron_update_merged(
         let _ = writeln!(
             body,
             "    if (gi >= {start}u && gi < {}u) {{\n    let i = gi - {start}u;\n{x}    }}",
-            start + l.n
+            start + n
         );
-        start += l.n;
+        start += n;
         names.push(*name);
     }
     let main = format!(
@@ -890,7 +929,7 @@ fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3
     );
     (
         Kernel {
-            name: format!("neuron_update_merged[populations {}]", names.join(", ")),
+            name: format!("{title}[populations {}]", names.join(", ")),
             source: format!("{COMMON}\n{CLOCK}\n{main}"),
             body,
         },

@@ -211,6 +211,8 @@ pub struct Plan {
     pub merged: Vec<MergedPlan>,
     /// Populations updated together, one dispatch a group.
     pub merged_updates: Vec<MergedUpdate>,
+    /// Populations whose inputs are cleared together, one dispatch a group.
+    pub merged_clears: Vec<MergedUpdate>,
 }
 
 /// Populations whose `neuron_update` runs as one dispatch
@@ -298,6 +300,7 @@ impl Plan {
         v.extend(self.mons.iter().flatten().map(|m| &m.kernel));
         v.extend(self.merged.iter().map(|m| &m.kernel));
         v.extend(self.merged_updates.iter().map(|m| &m.kernel));
+        v.extend(self.merged_clears.iter().map(|m| &m.kernel));
         v
     }
 }
@@ -810,12 +813,13 @@ pub fn plan_with_strategy(
             row_len,
         }));
     }
-    let (merged, merged_updates) = match merge {
+    let (merged, merged_updates, merged_clears) = match merge {
         Some(budget) => (
             merge_spikes(net, &kinds, &projs, budget, float_atomics),
             merge_updates(net, &layouts, &pops, budget),
+            merge_clears(net, &layouts, &pops, budget),
         ),
-        None => (Vec::new(), Vec::new()),
+        None => (Vec::new(), Vec::new(), Vec::new()),
     };
     Ok(Plan {
         layouts,
@@ -824,7 +828,42 @@ pub fn plan_with_strategy(
         mons,
         merged,
         merged_updates,
+        merged_clears,
     })
+}
+
+/// Groups the populations that clear inputs, `budget` a dispatch (one
+/// buffer each); groups of one are left alone.
+fn merge_clears(
+    net: &Network,
+    layouts: &[PopLayout],
+    pops: &[PopPlan],
+    budget: usize,
+) -> Vec<MergedUpdate> {
+    let with: Vec<usize> = (0..pops.len())
+        .filter(|&p| pops[p].clear.is_some())
+        .collect();
+    with.chunks(budget.max(1))
+        .filter(|g| g.len() >= 2)
+        .map(|g| {
+            let parts: Vec<(&str, &Kernel, &PopLayout)> = g
+                .iter()
+                .map(|&p| {
+                    (
+                        net.pops[p].name.as_str(),
+                        pops[p].clear.as_ref().expect("filtered on clear"),
+                        &layouts[p],
+                    )
+                })
+                .collect();
+            let (kernel, binds) = codegen::clear_inputs_merged(&parts);
+            MergedUpdate {
+                members: g.to_vec(),
+                binds,
+                kernel,
+            }
+        })
+        .collect()
 }
 
 /// Groups the populations, in creation order, into `neuron_update`
@@ -985,6 +1024,9 @@ pub struct GpuEngine {
     merged_updates: Vec<(MergedUpdate, Pass)>,
     /// Per population: the merged update encoded in its place.
     update_at: Vec<Option<usize>>,
+    /// Merged input clearing, and per population the one in its place.
+    merged_clears: Vec<Pass>,
+    clear_at: Vec<Option<usize>>,
 }
 
 enum Bind<'a> {
@@ -1061,6 +1103,8 @@ impl GpuEngine {
             merged_at: vec![None; net.projs.len()],
             merged_updates: Vec::new(),
             update_at: vec![None; net.pops.len()],
+            merged_clears: Vec::new(),
+            clear_at: vec![None; net.pops.len()],
         };
 
         for ((p, l), pp) in net.pops.iter().zip(&plan.layouts).zip(&plan.pops) {
@@ -1374,8 +1418,17 @@ impl GpuEngine {
             e.update_at[mu.members[0]] = Some(ui);
             e.merged_updates.push((mu, pass));
         }
+        for (ci, mc) in plan.merged_clears.iter().enumerate() {
+            let pass = e.merged_update_pass(mc)?;
+            for &p in &mc.members {
+                e.pops[p].clear = None;
+            }
+            e.clear_at[mc.members[0]] = Some(ci);
+            e.merged_clears.push(pass);
+        }
         // Learning rules count as they run by default, every step.
         e.dispatches_per_step = e.pops.iter().filter(|p| p.clear.is_some()).count()
+            + e.merged_clears.len()
             + e.projs.iter().filter(|q| q.pass.is_some()).count()
             + e.merged.len()
             + e.pops.iter().filter(|p| p.update.is_some()).count()
@@ -2065,7 +2118,10 @@ impl GpuEngine {
             for r in 0..k {
                 let off = (r as usize * stride) as u32;
                 let st = first + r;
-                for p in &self.pops {
+                for (pi, p) in self.pops.iter().enumerate() {
+                    if let Some(ci) = self.clear_at[pi] {
+                        run(&mut pass, &self.merged_clears[ci], off);
+                    }
                     if let Some(c) = &p.clear {
                         run(&mut pass, c, off);
                     }
