@@ -992,6 +992,31 @@ impl Ends<'_> {
     }
 }
 
+/// In a batched kernel, splits rank `rank` (of a population of `el`
+/// neurons an element) into element `bi` and the rank `local` within it,
+/// and returns that local name with the offset (` + bi * other`) that moves
+/// a rank of the other side into the same element; unbatched, the rank
+/// itself and no offset.
+fn split_element(
+    body: &mut String,
+    indent: &str,
+    batch: u32,
+    rank: &'static str,
+    local: &'static str,
+    el: u32,
+    other: u32,
+) -> (&'static str, String) {
+    if batch > 1 {
+        let _ = writeln!(
+            body,
+            "{indent}let bi = {rank} / {el}u;\n{indent}let {local} = {rank} - bi * {el}u;"
+        );
+        (local, format!(" + bi * {other}u"))
+    } else {
+        (rank, String::new())
+    }
+}
+
 /// `rate_sum` of a rate-coded projection into `sum(target)` number `sum`.
 /// `delays`: `None` when all synapses share `uniform_delay`.
 #[allow(clippy::too_many_arguments)]
@@ -1068,15 +1093,7 @@ pub fn rate_sum(
     let _ = writeln!(body, "    if (i >= {n_post}u) {{ return; }}");
     // Batched: post `i` is neuron `il` of element `bi`; the rows are those
     // of one element, the pre ranks offset to the same element.
-    let (row, pre_off) = if ends.batch > 1 {
-        let _ = writeln!(
-            body,
-            "    let bi = i / {el_post}u;\n    let il = i - bi * {el_post}u;"
-        );
-        ("il", format!(" + bi * {el_pre}u"))
-    } else {
-        ("i", String::new())
-    };
+    let (row, pre_off) = split_element(&mut body, "    ", ends.batch, "i", "il", el_post, el_pre);
     let _ = writeln!(
         body,
         "    let a = csr[{row}];\n    let b = csr[{row} + 1u];"
@@ -1994,15 +2011,15 @@ pub fn spike_propagate(
         let _ = writeln!(body, "            let pj = pre_list[slot * {n_pre}u + k];");
         // Batched: the spike of pre rank `pj` (element `bi`) takes the row
         // of its neuron within the element, to post ranks of that element.
-        let (local, post_off) = if ends.batch > 1 {
-            let _ = writeln!(
-                body,
-                "            let bi = pj / {el_pre}u;\n            let pl = pj - bi * {el_pre}u;"
-            );
-            ("pl", format!(" + bi * {el_post}u"))
-        } else {
-            ("pj", String::new())
-        };
+        let (local, post_off) = split_element(
+            &mut body,
+            "            ",
+            ends.batch,
+            "pj",
+            "pl",
+            el_pre,
+            el_post,
+        );
         let _ = writeln!(
             body,
             "            let row = {}u + {local};",
