@@ -16,7 +16,6 @@ use std::sync::Arc;
 
 use ndarray::ArrayD;
 
-use crate::connect::SynapseList;
 use crate::error::{Error, Result};
 use crate::lang::analysis::analyse_synapse;
 use crate::lang::ir::Locality;
@@ -882,7 +881,7 @@ fn push(net: &mut Network, mut p: Parts) -> Result<ProjId> {
         target: p.target,
         ir: Arc::new(ir),
         operation: p.operation,
-        synapses: SynapseList::default(),
+        synapses: Default::default(),
         values: vec![Vec::new()],
         connector: p.connector,
         model,
@@ -1040,7 +1039,7 @@ impl Network {
             target: target.to_string(),
             ir: Arc::new(ir),
             operation: Operation::Sum,
-            synapses: SynapseList::default(),
+            synapses: Default::default(),
             values: vec![Vec::new()],
             connector: format!("transpose of {}", orig.connector),
             model,

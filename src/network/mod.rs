@@ -123,8 +123,9 @@ pub struct Projection {
     pub ir: Arc<SynapseIr>,
     /// How psp are combined (rate-coded).
     pub operation: Operation,
-    /// The synapses, sorted by (post, pre).
-    pub synapses: SynapseList,
+    /// The synapses, sorted by (post, pre); shared (not copied) by the
+    /// clones of the network a compiled simulation keeps.
+    pub synapses: Arc<SynapseList>,
     /// Values of every synapse slot (`w` from the connector; length 1 for
     /// projection-wide parameters).
     pub values: Vec<Vec<f32>>,
@@ -1028,7 +1029,7 @@ impl<'a> ProjectionBuilder<'a> {
             target: self.target,
             ir: Arc::new(ir),
             operation: self.synapse.operation,
-            synapses,
+            synapses: Arc::new(synapses),
             values,
             connector: crate::network::report::connector(&connector, &weights, &delays),
             model: self.synapse,

@@ -5,7 +5,6 @@ use std::sync::Arc;
 
 use super::{ProjId, Projection, ProjectionBuilder};
 use crate::connect::procedural::Procedural;
-use crate::connect::SynapseList;
 use crate::error::{Error, Result};
 use crate::lang::analyse_synapse;
 use crate::lang::ir::Locality;
@@ -145,7 +144,7 @@ impl ProjectionBuilder<'_> {
             target: self.target,
             ir: Arc::new(ir),
             operation: self.synapse.operation,
-            synapses: SynapseList::default(),
+            synapses: Default::default(),
             values,
             model: self.synapse,
             window: None,

@@ -136,7 +136,7 @@ fn deliver(
                 spikes,
                 d,
                 &pr.ir.pre_spike,
-                &pr.pre_idx,
+                &pr.syn.pre,
                 frozen,
                 element,
                 &mut c,
@@ -208,9 +208,8 @@ pub struct ProjState {
     ir: Arc<SynapseIr>,
     op: Operation,
     row_ptr: Vec<u32>,
-    pre_idx: Vec<u32>,
-    post_idx: Vec<u32>,
-    delay: Vec<u32>,
+    /// The synapses (post, pre, delay by synapse), shared with the network.
+    syn: Arc<crate::connect::SynapseList>,
     delays: Vec<u32>,
     /// Slot values (len nsyn, or 1 for projection-wide parameters).
     pub values: Vec<Vec<f32>>,
@@ -320,13 +319,23 @@ impl CpuEngine {
             let s = &pr.synapses;
             let n_post = net.pops[post].size();
             let row_ptr = s.post_row_ptr(n_post / net.batch);
-            let mut delays: Vec<u32> = match (&pr.conv, &pr.procedural) {
+            let delays: Vec<u32> = match (&pr.conv, &pr.procedural) {
                 (Some(c), _) => vec![c.delay],
                 (_, Some(gen)) => vec![gen.delay],
-                _ => s.delay.clone(),
+                // The distinct delays, without copying or sorting them all.
+                _ => {
+                    let mut seen = Vec::<bool>::new();
+                    for &d in &s.delay {
+                        if d as usize >= seen.len() {
+                            seen.resize(d as usize + 1, false);
+                        }
+                        seen[d as usize] = true;
+                    }
+                    (0..seen.len() as u32)
+                        .filter(|&d| seen[d as usize])
+                        .collect()
+                }
             };
-            delays.sort_unstable();
-            delays.dedup();
             let max_d = delays.last().copied().unwrap_or(1) as usize;
             // Names the projection does not use may be missing from a model
             // (the builder checked the ones it uses); they bind to slot 0.
@@ -371,6 +380,8 @@ impl CpuEngine {
             } else {
                 Vec::new()
             };
+            // Per-synapse psp values only for the general rate path.
+            let general_psp = matches!(kind, ProjKind::Rate { psp: Some(_), .. });
             projs.push(ProjState {
                 index: projs.len(),
                 batch: net.batch,
@@ -380,9 +391,7 @@ impl CpuEngine {
                 ir: pr.ir.clone(),
                 op: pr.operation,
                 row_ptr,
-                pre_idx: s.pre.clone(),
-                post_idx: s.post.clone(),
-                delay: s.delay.clone(),
+                syn: pr.synapses.clone(),
                 delays,
                 values: pr.values.clone(),
                 w_pre: Vec::new(),
@@ -390,7 +399,11 @@ impl CpuEngine {
                 pre_ref_slots,
                 post_ref_slots,
                 out: vec![0.0; n_post],
-                psp: vec![0.0; s.post.len()],
+                psp: if general_psp {
+                    vec![0.0; s.post.len()]
+                } else {
+                    Vec::new()
+                },
                 window: VecDeque::from(vec![vec![0.0; n_post]; window_steps]),
                 inv_n,
                 learn: (!pr.ir.update.is_empty()).then(|| synapse_update::compile(&pr.ir)),
@@ -548,9 +561,9 @@ impl CpuEngine {
                                 };
                                 rate_sum::weighted_sum(
                                     &pr.row_ptr,
-                                    &pr.pre_idx,
+                                    &pr.syn.pre,
                                     w,
-                                    if uniform { None } else { Some(&pr.delay) },
+                                    if uniform { None } else { Some(&pr.syn.delay) },
                                     &vals,
                                     out,
                                 );
@@ -558,7 +571,7 @@ impl CpuEngine {
                         }
                         Some(k) => {
                             for b in 0..pr.batch {
-                                let nsyn = pr.pre_idx.len();
+                                let nsyn = pr.syn.pre.len();
                                 let post = &self.pops[pr.post];
                                 let (pre_off, post_off) =
                                     (b * (pre.n / pr.batch), b * (post.n / pr.batch));
@@ -567,15 +580,16 @@ impl CpuEngine {
                                     gathered.push(
                                         (0..nsyn)
                                             .map(|j| {
-                                                pre_vals(slot, pr.delay[j])
-                                                    [pre_off + pr.pre_idx[j] as usize]
+                                                pre_vals(slot, pr.syn.delay[j])
+                                                    [pre_off + pr.syn.pre[j] as usize]
                                             })
                                             .collect(),
                                     );
                                 }
                                 for &slot in &pr.post_ref_slots {
                                     gathered.push(
-                                        pr.post_idx
+                                        pr.syn
+                                            .post
                                             .iter()
                                             .map(|&i| post.vars[slot][post_off + i as usize])
                                             .collect(),
@@ -757,7 +771,7 @@ impl CpuEngine {
                 &pr.row_ptr,
                 spikes,
                 &pr.ir.post_spike,
-                &pr.pre_idx,
+                &pr.syn.pre,
                 frozen,
                 &mut c,
             );
@@ -773,14 +787,16 @@ impl CpuEngine {
                 .pre_ref_slots
                 .iter()
                 .map(|&s| {
-                    pr.pre_idx
+                    pr.syn
+                        .pre
                         .iter()
                         .map(|&i| pre.vars[s][i as usize])
                         .collect()
                 })
                 .collect();
             gathered.extend(pr.post_ref_slots.iter().map(|&s| {
-                pr.post_idx
+                pr.syn
+                    .post
                     .iter()
                     .map(|&i| post.vars[s][i as usize])
                     .collect()
@@ -820,7 +836,7 @@ impl CpuEngine {
             for &i in members {
                 if let Some(pr) = slots[i].take() {
                     let pre = &self.pops[pr.pre];
-                    let fan = pr.pre_idx.len() / pre.n.max(1) + 1;
+                    let fan = pr.syn.pre.len() / pre.n.max(1) + 1;
                     events += pr
                         .delays
                         .iter()
