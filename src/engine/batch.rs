@@ -78,7 +78,7 @@ impl Simulation {
         }
         let element = &p.geometry.dims()[1..];
         let n: usize = element.iter().product();
-        if a.shape() == element || (a.ndim() == 1 && a.len() == n && n != p.size()) {
+        if a.shape() == element || (a.ndim() == 1 && a.len() == n) {
             let one: Vec<f32> = a.iter().copied().collect();
             let all = ArrayD::from_shape_vec(IxDyn(p.geometry.dims()), one.repeat(b))
                 .expect("b copies of an element fill the batch");

@@ -158,10 +158,9 @@ impl Simulation {
         let element: Vec<usize> = p.geometry.dims()[usize::from(batch > 1)..].to_vec();
         let n: usize = element.iter().product();
         let frames = match &p.feed {
-            Some(f @ Feed::Rows { .. }) if f.slot() == slot => match f {
-                Feed::Rows { starts, .. } => Some((starts.clone(), starts.len())),
-                Feed::Events { .. } => None,
-            },
+            Some(Feed::Rows {
+                slot: s, starts, ..
+            }) if *s == slot => Some((starts.clone(), starts.len())),
             _ => None,
         };
         let per_example: Vec<usize> = match &frames {
@@ -243,15 +242,13 @@ impl Simulation {
     pub fn set_input_spikes(&mut self, pop: PopId, examples: &[Vec<(f64, u32)>]) -> Result<()> {
         let p = self.network().pop(pop)?;
         let owner = format!("population '{}'", p.name);
-        let (Some(Feed::Events { slot, .. }), Some(max)) = (&p.feed, p.ir.slot("max_spikes"))
-        else {
+        let (Some(Feed::Events { slot, .. }), Some(_)) = (&p.feed, p.ir.slot("max_spikes")) else {
             return Err(Error::invalid(
                 owner,
                 "set_input_spikes applies to a SpikeInput (Network::spike_input)",
             ));
         };
         let slot = *slot;
-        let _ = max;
         let max_spikes = self
             .get(pop, "max_spikes")?
             .iter()

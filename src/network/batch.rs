@@ -169,6 +169,8 @@ impl Network {
 /// element gets the same rows (or spike times).
 pub(crate) fn batch_feed(f: &Feed, n: usize, batch: usize) -> Feed {
     match f.clone() {
+        // One value for every neuron serves every element as it is.
+        Feed::Rows { width: 1, .. } => f.clone(),
         Feed::Rows {
             slot,
             width,
@@ -176,15 +178,6 @@ pub(crate) fn batch_feed(f: &Feed, n: usize, batch: usize) -> Feed {
             starts,
             period,
         } => {
-            if width == 1 {
-                return Feed::Rows {
-                    slot,
-                    width,
-                    values,
-                    starts,
-                    period,
-                };
-            }
             let values = values
                 .chunks(width)
                 .flat_map(|row| row.repeat(batch))

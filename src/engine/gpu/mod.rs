@@ -693,19 +693,24 @@ pub fn plan_with_strategy(
                     SpikeStrategy::WorkgroupPerSpike => false,
                     SpikeStrategy::Auto => mean_row < 16.0,
                 };
-                let kernel = codegen::spike_propagate(
-                    &pr.name,
-                    &pr.ir,
-                    &layout,
-                    &ends,
-                    g as u32,
-                    &delays,
-                    dt,
-                    object,
-                    float_atomics,
-                    per_thread,
-                    narrow,
-                );
+                // The kernel for these events (the model's, or the variant
+                // without assignments to w).
+                let deliver = |ir: &crate::lang::ir::SynapseIr| {
+                    codegen::spike_propagate(
+                        &pr.name,
+                        ir,
+                        &layout,
+                        &ends,
+                        g as u32,
+                        &delays,
+                        dt,
+                        object,
+                        float_atomics,
+                        per_thread,
+                        narrow,
+                    )
+                };
+                let kernel = deliver(&pr.ir);
                 let mut spike = SpikePlan {
                     stores: pr
                         .ir
@@ -733,21 +738,7 @@ pub fn plan_with_strategy(
                     .pre_spike
                     .iter()
                     .any(|s| matches!(s, EventStmt::Store { .. }));
-                let frozen = assigns_w(&pr.ir.pre_spike).then(|| {
-                    codegen::spike_propagate(
-                        &pr.name,
-                        &frozen_ir,
-                        &layout,
-                        &ends,
-                        g as u32,
-                        &delays,
-                        dt,
-                        object,
-                        float_atomics,
-                        per_thread,
-                        narrow,
-                    )
-                });
+                let frozen = assigns_w(&pr.ir.pre_spike).then(|| deliver(&frozen_ir));
                 let (post_k, post_frozen) = if pr.ir.post_spike.is_empty() {
                     (None, None)
                 } else {
