@@ -3,8 +3,9 @@
 // per synapse. Each thread takes a (spike, chunk) pair, draws the spiking
 // neuron's targets in that chunk again (geometric gaps read off the
 // threshold table with Philox words: integer operations only, so the
-// targets are exactly the CPU twin's) and adds the weight to their
-// conductance atomically (CPU twin: src/engine/cpu/spike_procedural.rs).
+// targets are exactly the CPU twin's; the body, generated, holds the gap
+// search) and adds each synapse's weight to its conductance atomically
+// (CPU twin: src/engine/cpu/spike_procedural.rs).
 // Bindings: 0 clock, 1 post state (atomic), 2 threshold table, 3 unused,
 // 4 unused parameters, 5 pre spike counts, 6 pre spike lists.
 @group(0) @binding(2) var<storage, read> table: array<u32>;
@@ -13,27 +14,6 @@
 @group(0) @binding(5) var<storage, read> pre_count: array<u32>;
 @group(0) @binding(6) var<storage, read> pre_list: array<u32>;
 //{{BINDINGS}}
-
-// The gap a Philox word gives: the number of thresholds above it (the
-// table decreases; `n` entries). The logarithm guesses (`inv_log_q` is
-// 1 / ln(1 - p)); the table decides, so the result is the CPU's whatever
-// this GPU's log rounds to.
-fn cj_gap(u: u32, n: u32, inv_log_q: f32) -> u32 {
-    var c = n;
-    if (u != 0u) {
-        let x = log(f32(u) * 2.3283064e-10f) * inv_log_q;
-        c = u32(clamp(x, 0.0f, f32(n)));
-    }
-    loop {
-        if (c >= n || table[c] <= u) { break; }
-        c = c + 1u;
-    }
-    loop {
-        if (c == 0u || table[c - 1u] > u) { break; }
-        c = c - 1u;
-    }
-    return c;
-}
 
 @compute @workgroup_size(64)
 fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,

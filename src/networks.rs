@@ -84,7 +84,7 @@ pub fn coba_with(
         for post in [exc, inh] {
             let b = net.projection(pre, post, target);
             if procedural {
-                b.connect_fixed_probability_procedural(p, w, 0.0)?;
+                b.connect_fixed_probability_procedural(p, Weights::constant(w), 0.0)?;
             } else {
                 b.connect_fixed_probability(p, Weights::constant(w), Delays::none())?;
             }
@@ -528,6 +528,42 @@ pub fn microcircuit(
     dt: f64,
     seed: u64,
 ) -> Result<(Network, Vec<PopId>)> {
+    microcircuit_with(scale, background, dt, seed, Connectivity::Stored)
+}
+
+/// How [`microcircuit_with`] connects its populations.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Connectivity {
+    /// NEST's: each neuron gets exactly its in-degree, stored, with
+    /// normal weights and per-synapse normal delays (as [`microcircuit`]).
+    Stored,
+    /// GeNN's (its `potjans_microcircuit` example): fixed probability
+    /// `K / N_pre` (the same mean in-degree), procedural (nothing stored,
+    /// drawn again at each spike), normal weights drawn again with the
+    /// synapses, and one delay a projection, the mean (1.5 ms excitatory,
+    /// 0.75 ms inhibitory). Memory does not grow with the synapses, so the
+    /// full scale fits anywhere.
+    Procedural,
+}
+
+/// [`microcircuit`] with the connectivity chosen: [`Connectivity::Stored`]
+/// is `microcircuit` itself, [`Connectivity::Procedural`] GeNN's
+/// formulation of the same model.
+///
+/// ```
+/// use cajal::networks::{microcircuit_with, Background, Connectivity};
+/// let (net, pops) = microcircuit_with(0.01, Background::Dc, 0.1, 1, Connectivity::Procedural)?;
+/// assert_eq!(pops.len(), 8);
+/// assert!(net.proj(net.projections()[0])?.procedural.is_some());
+/// # Ok::<(), cajal::Error>(())
+/// ```
+pub fn microcircuit_with(
+    scale: f64,
+    background: Background,
+    dt: f64,
+    seed: u64,
+    connectivity: Connectivity,
+) -> Result<(Network, Vec<PopId>)> {
     check_dt("microcircuit", dt)?;
     const N_FULL: [f64; 8] = [
         20683.0, 5834.0, 21915.0, 5479.0, 4850.0, 1065.0, 14395.0, 2948.0,
@@ -650,12 +686,22 @@ pub fn microcircuit(
             } else {
                 ("inh", 0.75)
             };
-            net.projection(pops[s], pops[t], target)
-                .connect_fixed_number_pre(
-                    k,
-                    Weights::random(Dist::normal(mean, 0.1 * mean).min(0.0)),
-                    Delays::random(Dist::normal(delay, 0.5 * delay).min(dt)),
-                )?;
+            let weights = Weights::random(Dist::normal(mean, 0.1 * mean).min(0.0));
+            let b = net.projection(pops[s], pops[t], target);
+            match connectivity {
+                Connectivity::Stored => {
+                    b.connect_fixed_number_pre(
+                        k,
+                        weights,
+                        Delays::random(Dist::normal(delay, 0.5 * delay).min(dt)),
+                    )?;
+                }
+                Connectivity::Procedural => {
+                    // The unrounded scaled in-degree over the sources.
+                    let p = (indegree_full(t, s) * scale / n_pre as f64).min(1.0);
+                    b.connect_fixed_probability_procedural(p, weights, delay)?;
+                }
+            }
         }
     }
     Ok((net, pops))

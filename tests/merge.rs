@@ -151,6 +151,90 @@ fn the_microcircuit_needs_fewer_dispatches() {
     for k in p.merged.iter().map(|g| &g.kernel) {
         cajal::engine::gpu::codegen::validate(k, true).unwrap();
     }
+    // GeNN's procedural formulation: one group a population.
+    let (net, _) = cajal::networks::microcircuit_with(
+        0.02,
+        cajal::networks::Background::Poisson,
+        0.1,
+        1,
+        cajal::networks::Connectivity::Procedural,
+    )
+    .unwrap();
+    let p = plan_with(&net, true, Some(32)).unwrap();
+    let members: usize = p.merged.iter().map(|g| g.members.len()).sum();
+    assert_eq!(members, net.projections().len());
+    assert_eq!(p.merged.len(), 8);
+    for k in p.merged.iter().map(|g| &g.kernel) {
+        cajal::engine::gpu::codegen::validate(k, true).unwrap();
+    }
+}
+
+#[test]
+fn procedural_deliveries_merge_with_stored_ones() {
+    // Stored and procedural projections into b, some sharing a pre.
+    let mut net = Network::new().dt(1.0).seed(9);
+    let mut srcs = Vec::new();
+    for (k, n) in [120usize, 90].into_iter().enumerate() {
+        let s = net.population(&format!("s{k}"), n, &clock()).unwrap();
+        let t1: Vec<f32> = (0..n).map(|i| ((i * (k + 3)) % 5) as f32).collect();
+        net.set(s, "t1", t1).unwrap();
+        srcs.push(s);
+    }
+    let b = net.population("b", 200, &receiver()).unwrap();
+    net.projection(srcs[0], b, "exc")
+        .connect_fixed_probability(0.2, Weights::constant(1.0), Delays::constant(2.0))
+        .unwrap();
+    net.projection(srcs[0], b, "exc")
+        .name("proc0")
+        .connect_fixed_probability_procedural(0.1, Weights::constant(2.0), 1.0)
+        .unwrap();
+    net.projection(srcs[1], b, "exc")
+        .name("proc1")
+        .connect_fixed_probability_procedural(0.3, Weights::constant(1.0), 3.0)
+        .unwrap();
+    // Drawn weights: a GPU's cos may differ from the CPU's by an ulp.
+    net.projection(srcs[1], b, "inh")
+        .name("proc2")
+        .connect_fixed_probability_procedural(
+            0.2,
+            Weights::random(Dist::normal(1.0, 0.3).min(0.0)),
+            2.0,
+        )
+        .unwrap();
+    let plan = plan_with(&net, true, Some(32)).unwrap();
+    assert_eq!(plan.merged.len(), 1);
+    assert_eq!(plan.merged[0].members, vec![0, 1, 2, 3]);
+    if !have_gpu("merged procedural kernels") {
+        return;
+    }
+    let mut cpu = net.compile(Backend::Cpu).unwrap();
+    let mut merged = net.compile(Backend::Gpu).unwrap();
+    let separate = GpuOptions {
+        merge: false,
+        ..Default::default()
+    };
+    let mut apart = net.compile_gpu(&separate).unwrap();
+    // Separate: a clear, 4 deliveries, 3 updates; merged: one of each.
+    assert_eq!(apart.dispatches_per_step(), 8);
+    assert_eq!(merged.dispatches_per_step(), 3);
+    let (mut e_total, mut i_total) = (0.0, 0.0);
+    for step in 0..9 {
+        for s in [&mut cpu, &mut merged, &mut apart] {
+            s.step().unwrap();
+        }
+        let want = cpu.get(b, "e").unwrap();
+        assert_eq!(merged.get(b, "e").unwrap(), want, "merged, step {step}");
+        assert_eq!(apart.get(b, "e").unwrap(), want, "separate, step {step}");
+        e_total += want.sum();
+        let want = cpu.get(b, "i").unwrap();
+        for got in [merged.get(b, "i").unwrap(), apart.get(b, "i").unwrap()] {
+            for (g, w) in got.iter().zip(want.iter()) {
+                assert!((g - w).abs() <= 1e-5 * (1.0 + w.abs()), "step {step}: {g} vs {w}");
+            }
+        }
+        i_total += want.sum();
+    }
+    assert!(e_total > 1000.0 && i_total > 100.0, "{e_total} {i_total}");
 }
 
 #[test]

@@ -6,9 +6,14 @@
 
 mod common;
 
-use cajal::connect::procedural::Procedural;
+use cajal::connect::procedural::{Procedural, ProceduralWeight};
 use cajal::prelude::*;
 use common::{backends, validate_all};
+
+/// Weight 1 for every synapse.
+fn one() -> ProceduralWeight {
+    ProceduralWeight::new("t", &Weights::constant(1.0)).unwrap()
+}
 
 /// Spikes at its own time t1 (and t2), per neuron.
 fn clock() -> Neuron {
@@ -32,7 +37,7 @@ fn the_drawn_synapses_are_a_fixed_probability_pattern() {
     let a = net.population("a", n, &recurrent).unwrap();
     let proj = net
         .projection(a, a, "exc")
-        .connect_fixed_probability_procedural(p, 0.5, 0.0)
+        .connect_fixed_probability_procedural(p, Weights::constant(0.5), 0.0)
         .unwrap();
     let sim = net.compile(Backend::Cpu).unwrap();
     let (post, pre, w) = sim.synapses(proj, "w").unwrap();
@@ -90,14 +95,14 @@ fn the_drawn_synapses_are_a_fixed_probability_pattern() {
 #[test]
 fn chunks_tables_and_edge_probabilities() {
     // p = 1: everything (but self), in order, over several chunks.
-    let g = Procedural::new("t", 9, 1.0, 1.0, 1, 3, 100, true).unwrap();
+    let g = Procedural::new("t", 9, 1.0, one(), 1, 3, 100, true).unwrap();
     let mut row = Vec::new();
     g.row(0xFFF, 1, |t| row.push(t));
     let want: Vec<u32> = (0..100).filter(|&t| t != 1).collect();
     assert_eq!(row, want);
     assert!(g.table.iter().all(|&t| t == 0));
     // A small p: the largest chunk, several of them; the table decreases.
-    let g = Procedural::new("t", 9, 1e-4, 1.0, 1, 1, 300_000, false).unwrap();
+    let g = Procedural::new("t", 9, 1e-4, one(), 1, 1, 300_000, false).unwrap();
     assert_eq!(g.chunk, 1 << 16);
     assert_eq!(g.chunks(), 5);
     assert!(g.table.windows(2).all(|w| w[0] >= w[1]));
@@ -116,7 +121,7 @@ fn chunks_tables_and_edge_probabilities() {
     // The guessed-then-corrected gap is exactly the count of thresholds
     // above the word, at the table's edges too.
     for p in [1.0, 0.5, 0.02, 1e-3, 1e-5] {
-        let g = Procedural::new("t", 9, p, 1.0, 1, 1, 1 << 20, false).unwrap();
+        let g = Procedural::new("t", 9, p, one(), 1, 1, 1 << 20, false).unwrap();
         let exact = |u: u32| g.table.partition_point(|&t| t > u) as u32;
         let mut x = 0x9E37_79B9u32;
         let mut words: Vec<u32> = vec![0, 1, u32::MAX, u32::MAX - 1];
@@ -134,7 +139,7 @@ fn chunks_tables_and_edge_probabilities() {
         }
     }
     for bad in [0.0, -0.1, 1.5, f64::NAN] {
-        assert!(Procedural::new("t", 9, bad, 1.0, 1, 1, 10, false).is_err());
+        assert!(Procedural::new("t", 9, bad, one(), 1, 1, 10, false).is_err());
     }
 }
 
@@ -155,7 +160,7 @@ fn the_engines_deliver_exactly_the_listed_synapses() {
         let proj = match explicit {
             None => net
                 .projection(a, b, "exc")
-                .connect_fixed_probability_procedural(0.1, 1.0, 2.0)
+                .connect_fixed_probability_procedural(0.1, Weights::constant(1.0), 2.0)
                 .unwrap(),
             Some((post, pre)) => {
                 let w = vec![1.0; post.len()];
@@ -201,7 +206,7 @@ fn a_batch_shares_the_procedural_synapses() {
         let a = net.population("a", 200, &clock()).unwrap();
         let b = net.population("b", 150, &receiver()).unwrap();
         net.projection(a, b, "exc")
-            .connect_fixed_probability_procedural(0.2, 1.0, 0.0)
+            .connect_fixed_probability_procedural(0.2, Weights::constant(1.0), 0.0)
             .unwrap();
         let times = |e: usize| -> Vec<f32> { (0..200).map(|i| ((i + 3 * e) % 5) as f32).collect() };
         let mut sim = net.compile_batched(backend, 3).unwrap();
@@ -237,41 +242,41 @@ fn what_procedural_connectivity_cannot_do_is_refused() {
     let msg = |e: cajal::Error| e.to_string();
     let e = msg(net
         .projection(a, r, "exc")
-        .connect_fixed_probability_procedural(0.1, 1.0, 0.0)
+        .connect_fixed_probability_procedural(0.1, Weights::constant(1.0), 0.0)
         .unwrap_err());
     assert!(e.contains("spiking"), "{e}");
     let syn = Synapse::new().pre_spike("g_target += 2.0 * w");
     let e = msg(net
         .projection(a, b, "exc")
         .synapse(&syn)
-        .connect_fixed_probability_procedural(0.1, 1.0, 0.0)
+        .connect_fixed_probability_procedural(0.1, Weights::constant(1.0), 0.0)
         .unwrap_err());
     assert!(e.contains("default synapse"), "{e}");
     let view = net.view(a, &[1, 2]).unwrap();
     let e = msg(net
         .projection(view, b, "exc")
-        .connect_fixed_probability_procedural(0.1, 1.0, 0.0)
+        .connect_fixed_probability_procedural(0.1, Weights::constant(1.0), 0.0)
         .unwrap_err());
     assert!(e.contains("views"), "{e}");
     let e = msg(net
         .projection(a, b, "exc")
-        .connect_fixed_probability_procedural(1.5, 1.0, 0.0)
+        .connect_fixed_probability_procedural(1.5, Weights::constant(1.0), 0.0)
         .unwrap_err());
     assert!(e.contains("(0, 1]"), "{e}");
     let e = msg(net
         .projection(a, b, "exc")
-        .connect_fixed_probability_procedural(0.1, 1.0, -1.0)
+        .connect_fixed_probability_procedural(0.1, Weights::constant(1.0), -1.0)
         .unwrap_err());
     assert!(e.contains("delay"), "{e}");
     let e = msg(net
         .projection(a, b, "foo")
-        .connect_fixed_probability_procedural(0.1, 1.0, 0.0)
+        .connect_fixed_probability_procedural(0.1, Weights::constant(1.0), 0.0)
         .unwrap_err());
     assert!(e.contains("g_foo"), "{e}");
     assert!(net.projections().is_empty());
     let p = net
         .projection(a, b, "exc")
-        .connect_fixed_probability_procedural(0.1, 1.0, 0.0)
+        .connect_fixed_probability_procedural(0.1, Weights::constant(1.0), 0.0)
         .unwrap();
     let e = msg(net.copy(p, a, b, "exc").unwrap_err());
     assert!(e.contains("procedural"), "{e}");
@@ -291,7 +296,7 @@ fn the_synapses_follow_the_network_seed_not_the_run_seed() {
         net.set(a, "t1", 1.0).unwrap();
         let p = net
             .projection(a, b, "exc")
-            .connect_fixed_probability_procedural(0.1, 1.0, 0.0)
+            .connect_fixed_probability_procedural(0.1, Weights::constant(1.0), 0.0)
             .unwrap();
         (net, b, p)
     };
@@ -316,5 +321,211 @@ fn the_synapses_follow_the_network_seed_not_the_run_seed() {
         let (other, _, q) = build(2);
         let sim2 = other.compile(backend).unwrap();
         assert_ne!(sim2.synapses(q, "w").unwrap().0, listed.0);
+    }
+}
+
+/// The weight distributions procedural connectivity draws from.
+fn weight_dists() -> Vec<(&'static str, Weights)> {
+    vec![
+        (
+            "normal clipped",
+            Weights::random(Dist::normal(0.5, 0.4).min(0.0)),
+        ),
+        ("uniform", Weights::random(Dist::uniform(-0.2, 0.7))),
+        ("log-normal", Weights::random(Dist::log_normal(-1.0, 0.3))),
+        (
+            "exponential clipped",
+            Weights::random(Dist::exponential(3.0).max(0.5)),
+        ),
+    ]
+}
+
+#[test]
+fn procedural_weights_follow_their_distribution_and_stay_fixed() {
+    let mut net = Network::new().dt(1.0).seed(8);
+    let a = net.population("a", 400, &clock()).unwrap();
+    let b = net.population("b", 400, &receiver()).unwrap();
+    let projs: Vec<ProjId> = weight_dists()
+        .into_iter()
+        .enumerate()
+        .map(|(k, (_, w))| {
+            net.projection(a, b, "exc")
+                .name(&format!("p{k}"))
+                .connect_fixed_probability_procedural(0.2, w, 0.0)
+                .unwrap()
+        })
+        .collect();
+    let sim = net.compile(Backend::Cpu).unwrap();
+    let moments = |w: &[f32]| {
+        let n = w.len() as f64;
+        let m = w.iter().map(|&x| f64::from(x)).sum::<f64>() / n;
+        let v = w.iter().map(|&x| (f64::from(x) - m).powi(2)).sum::<f64>() / n;
+        (n, m, v.sqrt())
+    };
+    // Normal(0.5, 0.4) clipped at 0: P(clip) = Phi(-1.25) = 0.10565; the
+    // mean of max(X, 0) = mu Phi(mu / s) + s phi(mu / s).
+    let (_, _, w) = sim.synapses(projs[0], "w").unwrap();
+    let (n, m, _) = moments(&w);
+    assert!(n > 25_000.0);
+    let clipped = w.iter().filter(|&&x| x == 0.0).count() as f64 / n;
+    assert!((clipped - 0.10565).abs() < 0.01, "clipped fraction {clipped}");
+    assert!(w.iter().all(|&x| x >= 0.0));
+    let want = 0.5 * 0.89435 + 0.4 * 0.18265;
+    assert!((m - want).abs() < 0.01, "mean {m}, expected {want}");
+    // Uniform(-0.2, 0.7): mean 0.25, sd 0.9 / sqrt(12).
+    let (_, _, w) = sim.synapses(projs[1], "w").unwrap();
+    let (_, m, s) = moments(&w);
+    assert!(w.iter().all(|&x| (-0.2..0.7).contains(&x)));
+    assert!((m - 0.25).abs() < 0.01 && (s - 0.9 / 12f64.sqrt()).abs() < 0.01, "{m} {s}");
+    // Log-normal(-1, 0.3): mean exp(-1 + 0.045).
+    let (_, _, w) = sim.synapses(projs[2], "w").unwrap();
+    let (_, m, _) = moments(&w);
+    assert!((m - (-0.955f64).exp()).abs() < 0.01, "{m}");
+    // Exponential(3) clipped at 0.5: P(clip) = exp(-1.5).
+    let (_, _, w) = sim.synapses(projs[3], "w").unwrap();
+    let (n, _, _) = moments(&w);
+    let clipped = w.iter().filter(|&&x| x == 0.5).count() as f64 / n;
+    assert!((clipped - (-1.5f64).exp()).abs() < 0.01, "{clipped}");
+    // A synapse's weight is the same at every reading; the streams of the
+    // four projections differ.
+    let again = sim.synapses(projs[0], "w").unwrap();
+    assert_eq!(again.2, sim.synapses(projs[0], "w").unwrap().2);
+    let (p0, p1) = (
+        sim.synapses(projs[1], "w").unwrap().2,
+        sim.synapses(projs[2], "w").unwrap().2,
+    );
+    assert_ne!(p0[..10], p1[..10]);
+}
+
+#[test]
+fn the_engines_deliver_the_listed_procedural_weights() {
+    for (what, weights) in weight_dists() {
+        let build = |explicit: Option<(Vec<u32>, Vec<u32>, Vec<f32>)>| {
+            let mut net = Network::new().dt(1.0).seed(5);
+            let a = net.population("a", 250, &clock()).unwrap();
+            let b = net.population("b", 300, &receiver()).unwrap();
+            let t1: Vec<f32> = (0..250).map(|i| (i % 5) as f32).collect();
+            net.set(a, "t1", t1).unwrap();
+            let proj = match explicit {
+                None => net
+                    .projection(a, b, "exc")
+                    .connect_fixed_probability_procedural(0.15, weights.clone(), 1.0)
+                    .unwrap(),
+                Some((post, pre, w)) => {
+                    let d = vec![1.0; post.len()];
+                    net.projection(a, b, "exc")
+                        .connect_from_sparse(post, pre, w, Some(d))
+                        .unwrap()
+                }
+            };
+            (net, b, proj)
+        };
+        let (net, b, proj) = build(None);
+        let listed = net.compile(Backend::Cpu).unwrap().synapses(proj, "w").unwrap();
+        let (explicit, _, _) = build(Some(listed));
+        // The explicit list on the CPU engine is the independent reference.
+        let run = |net: &Network, backend| {
+            let mut sim = net.compile(backend).unwrap();
+            let mut got = Vec::new();
+            for _ in 0..7 {
+                sim.step().unwrap();
+                got.extend(sim.get(b, "last").unwrap().iter().copied());
+            }
+            got
+        };
+        let want = run(&explicit, Backend::Cpu);
+        assert!(want.iter().map(|x| x.abs()).sum::<f32>() > 100.0, "{what}");
+        for backend in backends() {
+            for (net, how) in [(&net, "procedural"), (&explicit, "explicit")] {
+                let got = run(net, backend);
+                for (k, (g, w)) in got.iter().zip(&want).enumerate() {
+                    // Summation order differs (and, on a GPU, cos/exp
+                    // by an ulp or so).
+                    assert!(
+                        (g - w).abs() <= 1e-5 * (1.0 + w.abs()),
+                        "{what}, {backend:?} {how}: value {k} is {g}, expected {w}"
+                    );
+                }
+            }
+        }
+    }
+}
+
+#[test]
+fn procedural_weights_that_cannot_be_drawn_are_refused() {
+    let mut net = Network::new().dt(1.0);
+    let a = net.population("a", 10, &clock()).unwrap();
+    let b = net.population("b", 10, &receiver()).unwrap();
+    for (d, needle) in [
+        (Dist::gamma(2.0, 1.0), "uniform, normal"),
+        (Dist::normal(0.0, -1.0), "sigma"),
+        (Dist::normal(0.0, 1.0).min(1.0).max(0.0), "min <= max"),
+        (Dist::uniform(0.0, 1e300), "finite"),
+    ] {
+        let e = net
+            .projection(a, b, "exc")
+            .connect_fixed_probability_procedural(0.1, Weights::random(d), 0.0)
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains(needle), "{e}");
+        assert!(e.contains("a->b:exc"), "{e}");
+    }
+    let e = net
+        .projection(a, b, "exc")
+        .connect_fixed_probability_procedural(0.1, Weights::constant(f32::NAN), 0.0)
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("finite"), "{e}");
+    assert!(net.projections().is_empty());
+}
+
+#[test]
+fn a_delivery_split_over_chunks_equals_the_listed_synapses() {
+    // Enough events that the CPU engine splits a delivery over chunks of
+    // post neurons (thousands a step), in a batch of two whose elements
+    // spike at different times.
+    let (n_pre, n_post) = (2000usize, 3000usize);
+    let times = |e: usize| -> Vec<f32> { (0..n_pre).map(|i| ((i + e) % 6) as f32).collect() };
+    let build = |explicit: Option<(Vec<u32>, Vec<u32>)>| {
+        let mut net = Network::new().dt(1.0).seed(17);
+        let a = net.population("a", n_pre, &clock()).unwrap();
+        let b = net.population("b", n_post, &receiver()).unwrap();
+        let proj = match explicit {
+            None => net
+                .projection(a, b, "exc")
+                .connect_fixed_probability_procedural(0.1, Weights::constant(1.0), 1.0)
+                .unwrap(),
+            Some((post, pre)) => {
+                let w = vec![1.0; post.len()];
+                net.projection(a, b, "exc")
+                    .connect_from_sparse(post, pre, w, None)
+                    .unwrap()
+            }
+        };
+        (net, a, b, proj)
+    };
+    let (net, a, b, proj) = build(None);
+    let listed = {
+        let sim = net.compile(Backend::Cpu).unwrap();
+        let (post, pre, _) = sim.synapses(proj, "w").unwrap();
+        (post, pre)
+    };
+    let (explicit, _, _, _) = build(Some(listed));
+    let run = |net: &Network, backend| {
+        let mut sim = net.compile_batched(backend, 2).unwrap();
+        for e in 0..2 {
+            sim.set_element(a, e, "t1", times(e)).unwrap();
+        }
+        let mut got = Vec::new();
+        for _ in 0..6 {
+            sim.step().unwrap();
+            got.extend(sim.get(b, "last").unwrap().iter().copied());
+        }
+        got
+    };
+    let want = run(&explicit, Backend::Cpu);
+    assert!(want.iter().sum::<f32>() > 100_000.0);
+    for backend in backends() {
+        assert_eq!(run(&net, backend), want, "{backend:?}");
     }
 }

@@ -134,6 +134,11 @@ pub struct RunArgs {
     /// The microcircuit's background input.
     #[arg(long, value_enum, default_value_t = BackgroundArg::Poisson)]
     pub background: BackgroundArg,
+    /// coba, microcircuit: procedural connectivity (nothing stored per
+    /// synapse, drawn again at each spike; the microcircuit as GeNN
+    /// formulates it: fixed probability, one delay a projection).
+    #[arg(long)]
+    pub procedural: bool,
     /// Do not draw plots.
     #[arg(long)]
     pub no_plots: bool,
@@ -155,8 +160,9 @@ pub struct BenchArgs {
     /// Mean in-degree of the COBA networks (weights scaled by 80 / K).
     #[arg(long, value_name = "K", default_value_t = 80)]
     pub in_degree: usize,
-    /// COBA with procedural connectivity (synapses drawn at each spike, not
-    /// stored; the synapse count shown is then the expected one).
+    /// COBA and the microcircuit with procedural connectivity (synapses
+    /// drawn at each spike, not stored; the synapse count shown is then the
+    /// expected one; the microcircuit as GeNN formulates it).
     #[arg(long)]
     pub procedural: bool,
     /// GPU engine: one dispatch per spiking projection (no merged

@@ -16,9 +16,98 @@
 //! draw exactly the same synapses (a logarithm would differ by an ulp now
 //! and then, and move a synapse). Each pair of neurons is connected with
 //! probability `p`, independently (to within 2^-32 per threshold).
+//!
+//! Weights are a constant or a draw per synapse from the Philox word keyed
+//! by (seed, the projection's weight stream, pre, post) (GeNN's procedural
+//! weights with `PROCEDURAL_PROCEDURALG`): the same synapse gets the same
+//! weight at every spike, on both engines, to the few ulps by which the two
+//! platforms' `cos` (and, for log-normal, `exp`) differ.
 
+use super::Weights;
 use crate::error::{Error, Result};
+use crate::lang::ir::RandomKind;
 use crate::random::philox;
+use crate::random::Dist;
+
+/// The weights of a procedural projection: a constant, or one draw per
+/// synapse (`Uniform`, `Normal`, `LogNormal`, `Exponential`, optionally
+/// clipped), made again at each spike.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct ProceduralWeight {
+    /// The distribution (`None`: every weight is `a`).
+    pub kind: Option<RandomKind>,
+    /// First parameter (the constant, uniform min, mu, or lambda).
+    pub a: f32,
+    /// Second parameter (uniform max, sigma; unused otherwise).
+    pub b: f32,
+    /// Draws below become this.
+    pub min: Option<f32>,
+    /// Draws above become this.
+    pub max: Option<f32>,
+}
+
+impl ProceduralWeight {
+    /// The weight spec of `weights`; an error naming `owner` for a
+    /// distribution that cannot be drawn by both engines from one Philox
+    /// word (discrete uniform, gamma, binomial).
+    pub fn new(owner: &str, weights: &Weights) -> Result<ProceduralWeight> {
+        let finite = |x: f64, what: &str| {
+            let v = x as f32;
+            if v.is_finite() {
+                Ok(v)
+            } else {
+                Err(Error::invalid(
+                    owner,
+                    format!("the {what} must be a finite f32, got {x}"),
+                ))
+            }
+        };
+        let d = match weights {
+            Weights::Constant(w) => {
+                return Ok(ProceduralWeight {
+                    kind: None,
+                    a: finite(f64::from(*w), "weight")?,
+                    b: 0.0,
+                    min: None,
+                    max: None,
+                })
+            }
+            Weights::Random(d) => d,
+        };
+        d.validate(owner)?;
+        let (inner, min, max) = match d {
+            Dist::Clipped { dist, min, max } => (&**dist, *min, *max),
+            d => (d, None, None),
+        };
+        let (kind, a, b) = match *inner {
+            Dist::Uniform { min, max } => (RandomKind::Uniform, min, max),
+            Dist::Normal { mu, sigma } => (RandomKind::Normal, mu, sigma),
+            Dist::LogNormal { mu, sigma } => (RandomKind::LogNormal, mu, sigma),
+            Dist::Exponential { lambda } => (RandomKind::Exponential, lambda, 0.0),
+            _ => {
+                return Err(Error::Unsupported {
+                    owner: owner.into(),
+                    message: format!(
+                        "procedural weights are drawn from a uniform, normal, log-normal or exponential distribution (optionally clipped), not {inner:?}"
+                    ),
+                })
+            }
+        };
+        let bound = |x: Option<f64>, what: &str| x.map(|x| finite(x, what)).transpose();
+        Ok(ProceduralWeight {
+            kind: Some(kind),
+            a: finite(a, "first weight parameter")?,
+            b: finite(b, "second weight parameter")?,
+            min: bound(min, "lower clipping bound")?,
+            max: bound(max, "upper clipping bound")?,
+        })
+    }
+
+    /// The constant weight, if it is one.
+    pub fn constant(&self) -> Option<f32> {
+        self.kind.is_none().then_some(self.a)
+    }
+}
 
 /// Most post neurons a chunk covers (a table of 256 KiB).
 pub const MAX_CHUNK: u32 = 1 << 16;
@@ -32,8 +121,8 @@ pub struct Procedural {
     pub seed: u64,
     /// Connection probability.
     pub p: f64,
-    /// The weight of every synapse.
-    pub weight: f32,
+    /// The weights.
+    pub weight: ProceduralWeight,
     /// The delay of every synapse, in steps (at least 1).
     pub delay: u32,
     /// Pre-synaptic neurons (of one batch element).
@@ -59,7 +148,7 @@ impl Procedural {
         owner: &str,
         seed: u64,
         p: f64,
-        weight: f32,
+        weight: ProceduralWeight,
         delay: u32,
         n_pre: usize,
         n_post: usize,
@@ -69,12 +158,6 @@ impl Procedural {
             return Err(Error::invalid(
                 owner,
                 format!("the probability must be in (0, 1], got {p}"),
-            ));
-        }
-        if !weight.is_finite() {
-            return Err(Error::invalid(
-                owner,
-                format!("the weight must be finite, got {weight}"),
             ));
         }
         let (n_pre, n_post) = match (u32::try_from(n_pre), u32::try_from(n_post)) {
@@ -164,6 +247,39 @@ impl Procedural {
                 f(t);
             }
         }
+    }
+
+    /// The random stream of the weights of the projection whose synapse
+    /// stream is `object`.
+    pub fn weight_object(object: u32) -> u32 {
+        object ^ 1
+    }
+
+    /// The weight of the synapse from `pre` to `post` (the CPU twin of the
+    /// kernel's weight expression): draw `(seed, weight stream, pre, post)`,
+    /// then clipped.
+    #[inline]
+    pub fn weight_at(&self, object: u32, pre: u32, post: u32) -> f32 {
+        let w = &self.weight;
+        let Some(kind) = w.kind else {
+            return w.a;
+        };
+        let mut x = crate::engine::cpu::vm::random_value(
+            kind,
+            self.seed,
+            Self::weight_object(object),
+            pre,
+            post,
+            w.a,
+            w.b,
+        );
+        if let Some(lo) = w.min {
+            x = x.max(lo);
+        }
+        if let Some(hi) = w.max {
+            x = x.min(hi);
+        }
+        x
     }
 
     /// Every target of pre neuron `pre`, ascending.

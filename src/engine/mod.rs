@@ -1084,15 +1084,18 @@ impl Simulation {
         })? as usize;
         if let Some(gen) = &pr.procedural {
             // Drawn for the asking: the same draws the engines make.
-            let pairs = gen.materialize(cpu::procedural_object(proj.0));
+            let object = cpu::procedural_object(proj.0);
+            let pairs = gen.materialize(object);
             let v = if var == "w" {
-                gen.weight
+                pairs
+                    .iter()
+                    .map(|&(t, j)| gen.weight_at(object, j, t))
+                    .collect()
             } else {
-                pr.values[slot].first().copied().unwrap_or(0.0)
+                vec![pr.values[slot].first().copied().unwrap_or(0.0); pairs.len()]
             };
             let (post, pre): (Vec<u32>, Vec<u32>) = pairs.into_iter().unzip();
-            let n = post.len();
-            return Ok((post, pre, vec![v; n]));
+            return Ok((post, pre, v));
         }
         let v = match &self.engine {
             Engine::Cpu(e) => e.synapse_values(proj.0, slot).to_vec(),
@@ -1122,7 +1125,7 @@ impl Simulation {
         if pr.procedural.is_some() {
             return Err(Error::invalid(
                 owner,
-                "procedural connectivity stores no synapses: its weight is fixed when it is built",
+                "procedural connectivity stores no synapses: its weights are fixed when it is built",
             ));
         }
         let slot = pr.ir.slot(var).ok_or_else(|| {

@@ -4,7 +4,8 @@
 use std::sync::Arc;
 
 use super::{ProjId, Projection, ProjectionBuilder};
-use crate::connect::procedural::Procedural;
+use crate::connect::procedural::{Procedural, ProceduralWeight};
+use crate::connect::Weights;
 use crate::error::{Error, Result};
 use crate::lang::analyse_synapse;
 use crate::lang::ir::Locality;
@@ -12,11 +13,14 @@ use crate::lang::ir::Locality;
 impl ProjectionBuilder<'_> {
     /// Fixed-probability connectivity that is never stored (GeNN's
     /// procedural connectivity): every pair of neurons is connected with
-    /// probability `p`, all synapses have weight `weight` and the delay
-    /// `delay_ms` (0: one step), and each spike's targets are drawn again
-    /// from the network seed when it is delivered, on both engines alike.
-    /// The projection takes no memory per synapse and the delivery reads
-    /// none, which is what lets a network of a billion synapses fit.
+    /// probability `p`, the synapses have the weights `weights` (a constant,
+    /// or a draw per synapse from a uniform, normal, log-normal or
+    /// exponential distribution, optionally clipped: GeNN's procedural
+    /// weights) and all the delay `delay_ms` (0: one step), and each
+    /// spike's targets and their weights are drawn again from the network
+    /// seed when it is delivered, on both engines alike. The projection
+    /// takes no memory per synapse and the delivery reads none, which is
+    /// what lets a network of a billion synapses fit.
     ///
     /// Between spiking populations, with the default synapse (`g_target +=
     /// w`), whole populations (no views). The synapses can still be read
@@ -28,13 +32,17 @@ impl ProjectionBuilder<'_> {
     /// let mut net = Network::new().dt(0.1);
     /// let lif = cajal::models::if_curr_exp();
     /// let a = net.population("a", 1000, &lif)?;
-    /// net.projection(a, a, "exc").connect_fixed_probability_procedural(0.02, 0.1, 1.5)?;
+    /// net.projection(a, a, "exc")
+    ///     .connect_fixed_probability_procedural(0.02, Weights::constant(0.1), 1.5)?;
+    /// // Normal weights, clipped at 0, drawn again at each spike:
+    /// let w = Weights::random(Dist::normal(0.1, 0.01).min(0.0));
+    /// net.projection(a, a, "inh").connect_fixed_probability_procedural(0.02, w, 0.8)?;
     /// # Ok::<(), cajal::Error>(())
     /// ```
     pub fn connect_fixed_probability_procedural(
         self,
         p: f64,
-        weight: f32,
+        weights: Weights,
         delay_ms: f64,
     ) -> Result<ProjId> {
         let net = self.net;
@@ -112,6 +120,7 @@ impl ProjectionBuilder<'_> {
             ));
         }
         let skip_self = self.pre == self.post && !self.allow_self;
+        let weight = ProceduralWeight::new(&owner, &weights)?;
         let gen = Procedural::new(
             &owner,
             net.seed,
@@ -136,7 +145,11 @@ impl ProjectionBuilder<'_> {
             .collect();
         net.projs.push(Projection {
             connector: format!(
-                "fixed_probability(p = {p}), procedural, w = {weight}, delay = {delay_ms} ms"
+                "fixed_probability(p = {p}), procedural, w = {}, delay = {delay_ms} ms",
+                match &weights {
+                    Weights::Constant(w) => w.to_string(),
+                    Weights::Random(d) => format!("{d:?}"),
+                }
             ),
             name,
             pre: self.pre,

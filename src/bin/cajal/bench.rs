@@ -86,11 +86,16 @@ pub fn bench(a: &BenchArgs) -> std::result::Result<(), Failure> {
                 let (net, p) = cajal::networks::lif(n, 1)?;
                 (net, vec![p])
             }
-            "microcircuit" => cajal::networks::microcircuit(
+            "microcircuit" => cajal::networks::microcircuit_with(
                 n as f64 / 1e6,
                 cajal::networks::Background::Poisson,
                 0.1,
                 42,
+                if a.procedural {
+                    cajal::networks::Connectivity::Procedural
+                } else {
+                    cajal::networks::Connectivity::Stored
+                },
             )?,
             _ => {
                 let (net, e, i) = cajal::networks::coba_with(n, a.in_degree, a.procedural, 42)?;

@@ -14,6 +14,8 @@ pub struct Options {
     pub dt: Option<f64>,
     /// Random seed.
     pub seed: u64,
+    /// Procedural connectivity (coba, microcircuit).
+    pub procedural: bool,
     /// Brunel's state.
     pub state: BrunelState,
     /// The microcircuit's background.
@@ -136,7 +138,7 @@ fn first(net: &Network, pop: PopId, k: usize) -> cajal::Result<View> {
 
 fn coba(o: &Options) -> cajal::Result<Built> {
     let n = o.n.unwrap_or_else(|| scaled(4000, o.scale)).max(5);
-    let (mut net, exc, inh) = networks::coba(n, o.seed)?;
+    let (mut net, exc, inh) = networks::coba_with(n, 80, o.procedural, o.seed)?;
     if let Some(dt) = o.dt {
         // No delays in COBA: dt can change after the build.
         net = net.dt(dt);
@@ -206,7 +208,18 @@ fn brunel(o: &Options) -> cajal::Result<Built> {
 }
 
 fn microcircuit(o: &Options) -> cajal::Result<Built> {
-    let (net, pops) = networks::microcircuit(o.scale, o.background, o.dt.unwrap_or(0.1), o.seed)?;
+    let connectivity = if o.procedural {
+        networks::Connectivity::Procedural
+    } else {
+        networks::Connectivity::Stored
+    };
+    let (net, pops) = networks::microcircuit_with(
+        o.scale,
+        o.background,
+        o.dt.unwrap_or(0.1),
+        o.seed,
+        connectivity,
+    )?;
     let n: usize = pops
         .iter()
         .map(|&p| net.pop(p).map(|p| p.size()))
@@ -229,7 +242,9 @@ fn microcircuit(o: &Options) -> cajal::Result<Built> {
         spiking: pops,
         traces,
         protocol: None,
-        params: serde_json::json!({ "n": n, "background": background }),
+        params: serde_json::json!({
+            "n": n, "background": background, "procedural": o.procedural,
+        }),
     })
 }
 

@@ -173,6 +173,7 @@ pub fn run(a: &RunArgs) -> std::result::Result<(), Failure> {
         n: a.n,
         dt: a.dt,
         seed: a.seed,
+        procedural: a.procedural,
         state,
         background: match a.background {
             BackgroundArg::Poisson => Background::Poisson,

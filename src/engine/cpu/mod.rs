@@ -836,7 +836,12 @@ impl CpuEngine {
             for &i in members {
                 if let Some(pr) = slots[i].take() {
                     let pre = &self.pops[pr.pre];
-                    let fan = pr.syn.pre.len() / pre.n.max(1) + 1;
+                    let fan = match &pr.kind {
+                        ProjKind::Procedural { gen, .. } => {
+                            (gen.p * f64::from(gen.n_post)) as usize + 1
+                        }
+                        _ => pr.syn.pre.len() / pre.n.max(1) + 1,
+                    };
                     events += pr
                         .delays
                         .iter()

@@ -1,16 +1,24 @@
 //! `spike_procedural`: delivery through a procedural projection (CPU twin
 //! of the GPU kernel of the same name, shaders/spike_procedural.wgsl): for
 //! each spike of `delay` steps ago, the neuron's row is drawn again chunk by
-//! chunk ([`Procedural::chunk_row`]) and the weight added to each target.
+//! chunk ([`Procedural::chunk_row`]) and each synapse's weight (a constant
+//! or drawn again, [`Procedural::weight_at`]) added to its target.
 //!
 //! Bindings, in order: the threshold table and the weight, the spikes
 //! emitted `delay` steps ago, the post-synaptic conductance.
 
+use rayon::prelude::*;
+
 use super::spike_propagate::Element;
 use crate::connect::procedural::Procedural;
 
-/// `g[target] += weight` for every target of every spike (ascending spike
-/// ranks, then chunks, then targets).
+/// Below this many expected synaptic events, one thread delivers.
+const PARALLEL_EVENTS: f64 = 16384.0;
+
+/// `g[target] += w(pre, target)` for every target of every spike. Each
+/// target receives its spikes in ascending rank order, whether one thread
+/// delivers or (with enough events) one thread a chunk of post neurons:
+/// chunks cover disjoint targets, so the sums are the same bit for bit.
 pub fn spike_procedural(
     gen: &Procedural,
     object: u32,
@@ -18,10 +26,43 @@ pub fn spike_procedural(
     (n_pre, n_post): Element,
     g: &mut [f32],
 ) {
-    for &k in spikes {
-        let b = k / n_pre;
-        let j = k - b * n_pre;
-        let g = &mut g[(b * n_post) as usize..((b + 1) * n_post) as usize];
-        gen.row(object, j, |t| g[t as usize] += gen.weight);
+    let deliver = |c: u32, j: u32, out: &mut [f32]| {
+        // `out` starts at the chunk's first target.
+        let base = c * gen.chunk;
+        match gen.weight.constant() {
+            Some(w) => gen.chunk_row(object, j, c, |t| out[(t - base) as usize] += w),
+            None => gen.chunk_row(object, j, c, |t| {
+                out[(t - base) as usize] += gen.weight_at(object, j, t)
+            }),
+        }
+    };
+    let chunks = gen.chunks();
+    let events = spikes.len() as f64 * gen.p * f64::from(n_post);
+    if events < PARALLEL_EVENTS || chunks < 2 {
+        for &k in spikes {
+            let b = k / n_pre;
+            let j = k - b * n_pre;
+            let g = &mut g[(b * n_post) as usize..((b + 1) * n_post) as usize];
+            for c in 0..chunks {
+                deliver(c, j, &mut g[(c * gen.chunk) as usize..]);
+            }
+        }
+        return;
     }
+    // Per chunk, its slice of every batch element.
+    let mut parts: Vec<Vec<&mut [f32]>> = (0..chunks).map(|_| Vec::new()).collect();
+    for element in g.chunks_mut(n_post as usize) {
+        for (c, s) in element.chunks_mut(gen.chunk as usize).enumerate() {
+            parts[c].push(s);
+        }
+    }
+    parts
+        .into_par_iter()
+        .enumerate()
+        .for_each(|(c, mut slices)| {
+            for &k in spikes {
+                let b = k / n_pre;
+                deliver(c as u32, k - b * n_pre, &mut *slices[b as usize]);
+            }
+        });
 }

@@ -424,10 +424,11 @@ fn rename_array(text: &str, from: &str, to: &str) -> String {
     out
 }
 
-/// One dispatch for several default-synapse `spike_propagate` kernels
-/// (`members`) into the same post-synaptic population (GeNN's merged
-/// groups): member `m` keeps its body, in a block of its own, reading its
-/// CSR and weights at bindings `2 + 2m`, `3 + 2m` and the spike ring of its
+/// One dispatch for several default-synapse `spike_propagate` and
+/// `spike_procedural` kernels (`members`) into the same post-synaptic
+/// population (GeNN's merged groups): member `m` keeps its body, in a block
+/// of its own, reading its CSR (or threshold table) and weights at bindings
+/// `2 + 2m`, `3 + 2m` and the spike ring of its
 /// pre-synaptic population `pre_of[m]` (numbered among the `pres`
 /// distinct ones) at `2 + 2M + 2p`, `3 + 2M + 2p`. The members add into
 /// conductances, which commute, so one dispatch computes what they did one
@@ -472,6 +473,8 @@ pub fn spike_propagate_merged(
     for (m, ((name, k), &p)) in members.iter().zip(pre_of).enumerate() {
         let mut x = rename_array(&k.body, "csr", &format!("csr_{m}"));
         x = rename_array(&x, "syn", &format!("syn_{m}"));
+        // A procedural member's threshold table sits where a CSR would.
+        x = rename_array(&x, "table", &format!("csr_{m}"));
         x = rename_array(&x, "pre_count", &format!("cnt_{p}"));
         x = rename_array(&x, "pre_list", &format!("lst_{p}"));
         let _ = writeln!(body, "    // projection '{name}'");
@@ -1612,11 +1615,32 @@ pub fn spike_procedural(
         "@group(0) @binding(1) var<storage, read_write> post: array<atomic<{atomic_ty}>>;\n"
     );
     let go = ends.post.offset(g).unwrap_or(0);
-    let add = atomic_add(
-        &format!("post[{go}u + off + t]"),
-        &lit(gen.weight),
-        float_atomics,
-    );
+    let w = &gen.weight;
+    // The weight: a literal, or the twin of Procedural::weight_at, drawn
+    // from the weight stream at (pre j, post t) and clipped.
+    let weight = match w.kind {
+        None => lit(w.a),
+        Some(kind) => {
+            let wo = crate::connect::procedural::Procedural::weight_object(object);
+            let (a, b) = (lit(w.a), lit(w.b));
+            let mut x = match kind {
+                RandomKind::Uniform => format!("cj_uniform(key, {wo}u, j, t, {a}, {b})"),
+                RandomKind::Normal => format!("cj_normal_draw(key, {wo}u, j, t, {a}, {b})"),
+                RandomKind::LogNormal => {
+                    format!("cj_lognormal_draw(key, {wo}u, j, t, {a}, {b})")
+                }
+                RandomKind::Exponential => format!("cj_exponential_draw(key, {wo}u, j, t, {a})"),
+            };
+            if let Some(lo) = w.min {
+                x = format!("max({x}, {})", lit(lo));
+            }
+            if let Some(hi) = w.max {
+                x = format!("min({x}, {})", lit(hi));
+            }
+            x
+        }
+    };
+    let add = atomic_add(&format!("post[{go}u + off + t]"), "wt", float_atomics);
     let mut body = String::new();
     let _ = writeln!(
         body,
@@ -1657,16 +1681,35 @@ pub fn spike_procedural(
     );
     let _ = writeln!(body, "            let u = bits[k & 3u];");
     let _ = writeln!(body, "            k = k + 1u;");
+    // The gap: the number of thresholds above u (the table decreases). The
+    // logarithm only guesses (its rounding is this GPU's); the table
+    // decides, so the gap is the CPU twin's exactly. Inline rather than a
+    // function, because WGSL cannot pass a storage buffer to one and a
+    // merged kernel renames `table` per member.
+    let _ = writeln!(body, "            var gap = {chunk}u;");
+    let _ = writeln!(body, "            if (u != 0u) {{");
     let _ = writeln!(
         body,
-        "            pos = pos + i32(cj_gap(u, {chunk}u, {})) + 1;",
-        lit(gen.inv_log_q as f32)
+        "                gap = u32(clamp(log(f32(u) * 2.3283064e-10f) * {}, 0.0f, {}));",
+        lit(gen.inv_log_q as f32),
+        lit(chunk as f32)
     );
+    let _ = writeln!(body, "            }}");
+    let _ = writeln!(
+        body,
+        "            loop {{ if (gap >= {chunk}u || table[gap] <= u) {{ break; }} gap = gap + 1u; }}"
+    );
+    let _ = writeln!(
+        body,
+        "            loop {{ if (gap == 0u || table[gap - 1u] > u) {{ break; }} gap = gap - 1u; }}"
+    );
+    let _ = writeln!(body, "            pos = pos + i32(gap) + 1;");
     let _ = writeln!(body, "            if (pos >= len) {{ break; }}");
     let _ = writeln!(body, "            let t = base + u32(pos);");
     if gen.skip_self {
         let _ = writeln!(body, "            if (t == j) {{ continue; }}");
     }
+    let _ = writeln!(body, "            let wt = {weight};");
     let _ = writeln!(body, "            {add}");
     body.push_str("        }\n    }\n");
     assemble(

@@ -494,7 +494,8 @@ pub fn plan_with_strategy(
                     kernel,
                     layout,
                     gen.table.clone(),
-                    vec![gen.weight],
+                    // Binding 3 is unused: the weights are in the kernel.
+                    vec![0.0],
                     init_sparams,
                 ));
             }
@@ -908,7 +909,7 @@ fn merge_updates(
         .collect()
 }
 
-/// Groups the default-synapse spiking projections by post-synaptic
+/// Groups the default-synapse spiking projections (stored or procedural) by post-synaptic
 /// population, in creation order, each group binding at most `budget`
 /// storage buffers (the post state, 2 per member, 2 per distinct pre);
 /// groups of one are left alone.
@@ -921,8 +922,10 @@ fn merge_spikes(
 ) -> Vec<MergedPlan> {
     let mergeable = |qi: usize| {
         let (pr, qp) = (&net.projs[qi], &projs[qi]);
-        matches!(kinds[qi], ProjectionKind::Spike { .. })
-            && pr.ir.pre_spike_is_default
+        matches!(
+            kinds[qi],
+            ProjectionKind::Spike { .. } | ProjectionKind::Procedural { .. }
+        ) && pr.ir.pre_spike_is_default
             && qp.frozen.is_none()
             && qp.post.is_none()
             && qp.learn.is_none()
