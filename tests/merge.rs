@@ -229,7 +229,10 @@ fn procedural_deliveries_merge_with_stored_ones() {
         let want = cpu.get(b, "i").unwrap();
         for got in [merged.get(b, "i").unwrap(), apart.get(b, "i").unwrap()] {
             for (g, w) in got.iter().zip(want.iter()) {
-                assert!((g - w).abs() <= 1e-5 * (1.0 + w.abs()), "step {step}: {g} vs {w}");
+                assert!(
+                    (g - w).abs() <= 1e-5 * (1.0 + w.abs()),
+                    "step {step}: {g} vs {w}"
+                );
             }
         }
         i_total += want.sum();

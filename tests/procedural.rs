@@ -368,7 +368,10 @@ fn procedural_weights_follow_their_distribution_and_stay_fixed() {
     let (n, m, _) = moments(&w);
     assert!(n > 25_000.0);
     let clipped = w.iter().filter(|&&x| x == 0.0).count() as f64 / n;
-    assert!((clipped - 0.10565).abs() < 0.01, "clipped fraction {clipped}");
+    assert!(
+        (clipped - 0.10565).abs() < 0.01,
+        "clipped fraction {clipped}"
+    );
     assert!(w.iter().all(|&x| x >= 0.0));
     let want = 0.5 * 0.89435 + 0.4 * 0.18265;
     assert!((m - want).abs() < 0.01, "mean {m}, expected {want}");
@@ -376,7 +379,10 @@ fn procedural_weights_follow_their_distribution_and_stay_fixed() {
     let (_, _, w) = sim.synapses(projs[1], "w").unwrap();
     let (_, m, s) = moments(&w);
     assert!(w.iter().all(|&x| (-0.2..0.7).contains(&x)));
-    assert!((m - 0.25).abs() < 0.01 && (s - 0.9 / 12f64.sqrt()).abs() < 0.01, "{m} {s}");
+    assert!(
+        (m - 0.25).abs() < 0.01 && (s - 0.9 / 12f64.sqrt()).abs() < 0.01,
+        "{m} {s}"
+    );
     // Log-normal(-1, 0.3): mean exp(-1 + 0.045).
     let (_, _, w) = sim.synapses(projs[2], "w").unwrap();
     let (_, m, _) = moments(&w);
@@ -421,7 +427,11 @@ fn the_engines_deliver_the_listed_procedural_weights() {
             (net, b, proj)
         };
         let (net, b, proj) = build(None);
-        let listed = net.compile(Backend::Cpu).unwrap().synapses(proj, "w").unwrap();
+        let listed = net
+            .compile(Backend::Cpu)
+            .unwrap()
+            .synapses(proj, "w")
+            .unwrap();
         let (explicit, _, _) = build(Some(listed));
         // The explicit list on the CPU engine is the independent reference.
         let run = |net: &Network, backend| {

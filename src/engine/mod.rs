@@ -635,7 +635,7 @@ impl Simulation {
         }
         match &mut self.engine {
             Engine::Cpu(e) => e.restore(&snap),
-            Engine::Gpu(g) => g.restore(&snap),
+            Engine::Gpu(g) => g.restore(&snap)?,
         }
         self.step = clock.step;
         self.t_origin = clock.t_origin;
@@ -1068,6 +1068,37 @@ impl Simulation {
         self.set_neuron(pop, rank, var, value)
     }
 
+    /// Whether the engine delivers a projection's spikes with one weight
+    /// for all its synapses, reading none per synapse: a spiking projection
+    /// of the default synapse whose weights are all one value (on the GPU
+    /// engine its weight buffer then holds that value alone). Automatic:
+    /// [`set_synapses`](Self::set_synapses) with weights that differ makes
+    /// it one a synapse again (the GPU engine allocates them then), and the
+    /// results are the same either way.
+    ///
+    /// ```
+    /// # use cajal::prelude::*;
+    /// let mut net = Network::new();
+    /// let lif = cajal::models::if_curr_exp();
+    /// let a = net.population("a", 100, &lif)?;
+    /// let p = net.projection(a, a, "exc")
+    ///     .connect_fixed_probability(0.1, Weights::constant(0.5), Delays::none())?;
+    /// let mut sim = net.compile(Backend::Cpu)?;
+    /// assert!(sim.shares_weight(p)?);
+    /// let (post, _, _) = sim.synapses(p, "w")?;
+    /// let w: Vec<f32> = (0..post.len()).map(|k| k as f32 * 0.01).collect();
+    /// sim.set_synapses(p, "w", &w)?;
+    /// assert!(!sim.shares_weight(p)?);
+    /// # Ok::<(), cajal::Error>(())
+    /// ```
+    pub fn shares_weight(&self, proj: ProjId) -> Result<bool> {
+        self.net.proj(proj)?;
+        Ok(match &self.engine {
+            Engine::Cpu(e) => e.shares_weight(proj.0),
+            Engine::Gpu(g) => g.shares_weight(proj.0),
+        })
+    }
+
     /// The values of a synapse variable (`w`...) in (post, pre) order, with
     /// the post and pre ranks of each synapse.
     pub fn synapses(&self, proj: ProjId, var: &str) -> Result<(Vec<u32>, Vec<u32>, Vec<f32>)> {
@@ -1164,7 +1195,7 @@ impl Simulation {
                 e.projs[proj.0].values[slot] = v;
                 e.sync_weights();
             }
-            Engine::Gpu(g) => g.set_synapse_values(proj.0, slot, &v),
+            Engine::Gpu(g) => g.set_synapse_values(proj.0, slot, &v)?,
         }
         Ok(())
     }

@@ -37,6 +37,12 @@ pub fn procedural_object(proj: usize) -> u32 {
     PROJ_OBJECT | ((proj as u32) << 12) | 0xFFF
 }
 
+/// The weight all of `w` share (bit for bit), if they do and there are any.
+pub fn shared_weight(w: &[f32]) -> Option<f32> {
+    let v = *w.first()?;
+    w.iter().all(|x| x.to_bits() == v.to_bits()).then_some(v)
+}
+
 /// Below this many synaptic events in a step, spike delivery stays on
 /// one thread.
 const PARALLEL_EVENTS: usize = 4096;
@@ -869,14 +875,26 @@ impl CpuEngine {
         }
     }
 
-    /// Refreshes the pre-ordered copies of the weights after a change.
+    /// Refreshes the pre-ordered copies of the weights after a change: one
+    /// value where all the weights are one (the delivery then reads no
+    /// weight per synapse, as the GPU engine's).
     pub fn sync_weights(&mut self) {
         for p in &mut self.projs {
             if matches!(p.kind, ProjKind::Spike { .. }) && p.ir.pre_spike_is_default {
-                let w = p.ir.slot("w").unwrap_or(0) as usize;
-                p.w_pre = p.csr.permute(&p.values[w]);
+                let w = &p.values[p.ir.slot("w").unwrap_or(0) as usize];
+                p.w_pre = match shared_weight(w) {
+                    Some(v) => vec![v],
+                    None => p.csr.permute(w),
+                };
             }
         }
+    }
+
+    /// Whether the delivery of a projection reads one weight for all its
+    /// synapses.
+    pub fn shares_weight(&self, proj: usize) -> bool {
+        let p = &self.projs[proj];
+        p.w_pre.len() == 1 && p.syn.post.len() > 1
     }
 
     /// Per-synapse values of a projection slot, in (post, pre) order.

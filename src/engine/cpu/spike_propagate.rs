@@ -80,7 +80,7 @@ pub type Element = (u32, u32);
 
 /// `g[post] += w` for every synapse of the spiking neurons (default synapse).
 /// `w_pre` holds the weights in the order of `csr` (see [`PreCsr::permute`]),
-/// so that a row is read sequentially.
+/// so that a row is read sequentially, or the one weight they all share.
 pub fn deliver_default(
     csr: &PreCsr,
     spikes: &[u32],
@@ -99,8 +99,15 @@ pub fn deliver_default(
         } else {
             csr.segment(j, d)
         };
-        for (&post, &w) in csr.post[range.clone()].iter().zip(&w_pre[range]) {
-            g[post as usize] += w;
+        // One weight shared by all synapses: no per-synapse read.
+        if let [w] = *w_pre {
+            for &post in &csr.post[range] {
+                g[post as usize] += w;
+            }
+        } else {
+            for (&post, &w) in csr.post[range.clone()].iter().zip(&w_pre[range]) {
+                g[post as usize] += w;
+            }
         }
     }
 }

@@ -473,6 +473,7 @@ pub fn spike_propagate_merged(
     for (m, ((name, k), &p)) in members.iter().zip(pre_of).enumerate() {
         let mut x = rename_array(&k.body, "csr", &format!("csr_{m}"));
         x = rename_array(&x, "syn", &format!("syn_{m}"));
+        x = x.replace("arrayLength(&syn)", &format!("arrayLength(&syn_{m})"));
         // A procedural member's threshold table sits where a CSR would.
         x = rename_array(&x, "table", &format!("csr_{m}"));
         x = rename_array(&x, "pre_count", &format!("cnt_{p}"));
@@ -1937,6 +1938,8 @@ pub fn decode(
 /// `spike_propagate` of a spiking projection into conductance slot `g`;
 /// `delays` are its distinct delays in steps (rows of the CSR by
 /// (delay index, pre)), `ring` the pre-synaptic spike ring depth.
+/// `shareable`: a default synapse whose only per-synapse variable is `w`,
+/// which may be bound as one weight shared by all synapses.
 #[allow(clippy::too_many_arguments)]
 pub fn spike_propagate(
     name: &str,
@@ -1950,6 +1953,7 @@ pub fn spike_propagate(
     float_atomics: bool,
     per_thread: bool,
     narrow: bool,
+    shareable: bool,
 ) -> Kernel {
     let n_pre = ends.pre.n;
     let (el_pre, el_post) = ends.element();
@@ -2011,7 +2015,12 @@ pub fn spike_propagate(
     let go = ends.post.offset(g).unwrap_or(0);
     let place = format!("post[{go}u + tgt]");
     let add = |v: &str| atomic_add(&place, v, float_atomics);
-    if default {
+    if default && shareable {
+        // The weight buffer holds one per synapse, or the one they all
+        // share (no per-synapse storage): its length says which, so the
+        // engine can switch without a new kernel.
+        p.stmt(&add("syn[min(e, arrayLength(&syn) - 1u)]"));
+    } else if default {
         let w = pl.var(0, "e").map(|x| x.0).unwrap_or_else(|| "0.0f".into());
         p.stmt(&add(&w));
     } else {

@@ -19,7 +19,7 @@ use bytemuck::{Pod, Zeroable};
 use context::Gpu;
 pub use context::{devices, DeviceInfo, GpuOptions, SpikeStrategy};
 
-use crate::engine::cpu::PROJ_OBJECT;
+use crate::engine::cpu::{shared_weight, PROJ_OBJECT};
 use crate::engine::{projection_kind, MonitorState, ProjectionKind};
 use crate::error::{Error, Result};
 use crate::lang::ir::EventStmt;
@@ -120,6 +120,12 @@ struct GProj {
     win: Option<wgpu::Buffer>,
     window: u32,
     n_post: u32,
+    /// A default spike projection whose kernel takes its weights as one
+    /// shared value or one per synapse: the kernel, to bind it again
+    /// when the weights stop being shared, and its populations.
+    shareable: Option<(Kernel, usize, usize)>,
+    /// `syn` holds the one weight all synapses share.
+    shared: bool,
 }
 
 struct GMon {
@@ -148,6 +154,9 @@ pub struct SpikePlan {
     pub reads_pre: bool,
     /// The variant without assignments to w still assigns other variables.
     pub frozen_stores: bool,
+    /// The kernel takes the weights bound as one shared value or one per
+    /// synapse (`init_syn` of length 1 when they start shared).
+    pub shareable: bool,
 }
 
 /// The kernel and connectivity of one projection.
@@ -248,6 +257,7 @@ impl ProjPlan {
                 stores: false,
                 reads_pre: false,
                 frozen_stores: false,
+                shareable: false,
             }),
             uses_hist: false,
             window: None,
@@ -694,6 +704,16 @@ pub fn plan_with_strategy(
                     SpikeStrategy::WorkgroupPerSpike => false,
                     SpikeStrategy::Auto => mean_row < 16.0,
                 };
+                // One weight for all synapses where they share it: the
+                // default synapse, w its only per-synapse variable, nothing
+                // that changes it but the user (set_synapses, which
+                // unshares the buffer if it must).
+                let shareable = default
+                    && pr.ir.post_spike.is_empty()
+                    && pr.ir.update.is_empty()
+                    && layout.local.iter().flatten().count() == 1
+                    && layout.local[0] == Some(0);
+                let shared = shareable && nsyn > 1 && shared_weight(&init_syn).is_some();
                 // The kernel for these events (the model's, or the variant
                 // without assignments to w).
                 let deliver = |ir: &crate::lang::ir::SynapseIr| {
@@ -709,6 +729,7 @@ pub fn plan_with_strategy(
                         float_atomics,
                         per_thread,
                         narrow,
+                        shareable,
                     )
                 };
                 let kernel = deliver(&pr.ir);
@@ -720,6 +741,7 @@ pub fn plan_with_strategy(
                         .any(|s| matches!(s, EventStmt::Store { .. })),
                     reads_pre: !default && !ends.pre_slots.is_empty(),
                     frozen_stores: false,
+                    shareable,
                 };
                 // Spiking plasticity: the variants without assignments to w
                 // (learning off), and post_spike over the rows by post.
@@ -758,7 +780,11 @@ pub fn plan_with_strategy(
                     kernel,
                     layout,
                     csr,
-                    init_syn,
+                    init_syn: if shared {
+                        init_syn[..1].to_vec()
+                    } else {
+                        init_syn
+                    },
                     init_sparams,
                     perm,
                     spike: Some(spike),
@@ -1012,6 +1038,8 @@ pub struct GpuEngine {
     pub dispatches_per_step: usize,
     /// Merged spike deliveries, each encoded where its first member was.
     merged: Vec<Pass>,
+    /// Their plans, to bind them again (a member's weights unshared).
+    merged_plans: Vec<MergedPlan>,
     /// Per projection: the merged pass encoded in its place.
     merged_at: Vec<Option<usize>>,
     /// Merged neuron updates: the plan (to rebind) and the pass.
@@ -1042,6 +1070,10 @@ fn grid(n: u32) -> (u32, u32) {
 /// Per-synapse values as the buffer holds them: for the default spike
 /// path, the weights in CSR order (`perm[e]` is the synapse at position e).
 fn in_buffer_order(perm: Option<&[u32]>, values: &[f32]) -> Vec<f32> {
+    // One weight shared by all synapses has no order.
+    if values.len() == 1 {
+        return values.to_vec();
+    }
     match perm {
         Some(perm) => perm.iter().map(|&j| values[j as usize]).collect(),
         None => values.to_vec(),
@@ -1094,6 +1126,7 @@ impl GpuEngine {
             ring: 0,
             dispatches_per_step: 0,
             merged: Vec::new(),
+            merged_plans: Vec::new(),
             merged_at: vec![None; net.projs.len()],
             merged_updates: Vec::new(),
             update_at: vec![None; net.pops.len()],
@@ -1236,6 +1269,7 @@ impl GpuEngine {
                     stores,
                     reads_pre,
                     frozen_stores,
+                    ..
                 }) => {
                     let pp = &e.pops[pre];
                     let (Some(count), Some(list)) = (&pp.spk_count, &pp.spk_list) else {
@@ -1311,7 +1345,13 @@ impl GpuEngine {
                 }
                 None => None,
             };
+            let shareable = qp
+                .spike
+                .is_some_and(|s| s.shareable)
+                .then(|| (qp.kernel.clone(), pre, post));
             e.projs.push(GProj {
+                shared: shareable.is_some() && qp.init_syn.len() == 1 && qp.layout.nsyn > 1,
+                shareable,
                 csr: csr.clone(),
                 frozen,
                 post: post_passes.0,
@@ -1376,28 +1416,8 @@ impl GpuEngine {
             });
         }
         for (mi, mg) in plan.merged.iter().enumerate() {
-            let mut b = vec![(0, Bind::Clock), (1, Bind::Write(&e.pops[mg.post].state))];
-            let m_count = mg.members.len() as u32;
-            for (m, &q) in mg.members.iter().enumerate() {
-                b.push((2 + 2 * m as u32, Bind::Read(&e.projs[q].csr)));
-                b.push((3 + 2 * m as u32, Bind::Read(&e.projs[q].syn)));
-            }
-            for (p, &pre) in mg.pres.iter().enumerate() {
-                let pp = &e.pops[pre];
-                let (Some(count), Some(list)) = (&pp.spk_count, &pp.spk_list) else {
-                    return Err(Error::invalid(&mg.kernel.name, "spike ring missing"));
-                };
-                b.push((2 + 2 * m_count + 2 * p as u32, Bind::Read(count)));
-                b.push((3 + 2 * m_count + 2 * p as u32, Bind::Read(list)));
-            }
-            let groups = mg
-                .pres
-                .iter()
-                .map(|&p| plan.layouts[p].n)
-                .max()
-                .unwrap_or(1)
-                .clamp(1, SPIKE_GROUPS);
-            let pass = e.pass(&mg.kernel, &b, (groups, 1))?;
+            let pass = e.merged_spike_pass(mg)?;
+            e.merged_plans.push(mg.clone());
             e.merged.push(pass);
             e.merged_at[mg.members[0]] = Some(mi);
             for &q in &mg.members {
@@ -1456,6 +1476,111 @@ impl GpuEngine {
             b.push((8, Bind::Write(f)));
         }
         self.pass(&gp.update_kernel, &b, grid(gp.layout.n))
+    }
+
+    /// The pass of a merged spike delivery, bound to its members' buffers.
+    fn merged_spike_pass(&self, mg: &MergedPlan) -> Result<Pass> {
+        let mut b = vec![
+            (0, Bind::Clock),
+            (1, Bind::Write(&self.pops[mg.post].state)),
+        ];
+        let m_count = mg.members.len() as u32;
+        for (m, &q) in mg.members.iter().enumerate() {
+            b.push((2 + 2 * m as u32, Bind::Read(&self.projs[q].csr)));
+            b.push((3 + 2 * m as u32, Bind::Read(&self.projs[q].syn)));
+        }
+        for (p, &pre) in mg.pres.iter().enumerate() {
+            let pp = &self.pops[pre];
+            let (Some(count), Some(list)) = (&pp.spk_count, &pp.spk_list) else {
+                return Err(Error::invalid(&mg.kernel.name, "spike ring missing"));
+            };
+            b.push((2 + 2 * m_count + 2 * p as u32, Bind::Read(count)));
+            b.push((3 + 2 * m_count + 2 * p as u32, Bind::Read(list)));
+        }
+        let groups = mg
+            .pres
+            .iter()
+            .map(|&p| self.pops[p].layout.n)
+            .max()
+            .unwrap_or(1)
+            .clamp(1, SPIKE_GROUPS);
+        self.pass(&mg.kernel, &b, (groups, 1))
+    }
+
+    /// Gives a projection that shares one weight a buffer of one weight a
+    /// synapse (zeroed: the caller writes them) and binds the passes that
+    /// read it (its own or its merged group's) to the new buffer.
+    fn unshare(&mut self, qi: usize) -> Result<()> {
+        let Some((kernel, pre, post)) = self.projs[qi].shareable.clone() else {
+            return Ok(());
+        };
+        let bytes = u64::from(self.projs[qi].layout.nsyn) * 4;
+        let syn = self.zeroed(&format!("{}: synapses", kernel.name), bytes)?;
+        self.projs[qi].syn = syn;
+        self.projs[qi].shared = false;
+        if self.projs[qi].pass.is_some() {
+            let pp = &self.pops[pre];
+            let (Some(count), Some(list)) = (&pp.spk_count, &pp.spk_list) else {
+                return Err(Error::invalid(&kernel.name, "spike ring missing"));
+            };
+            let q = &self.projs[qi];
+            let b = vec![
+                (0, Bind::Clock),
+                (1, Bind::Write(&self.pops[post].state)),
+                (2, Bind::Read(&q.csr)),
+                (3, Bind::Read(&q.syn)),
+                (4, Bind::Read(&q.sparams)),
+                (5, Bind::Read(count)),
+                (6, Bind::Read(list)),
+            ];
+            let groups = pp.layout.n.clamp(1, SPIKE_GROUPS);
+            let pass = self.pass(&kernel, &b, (groups, 1))?;
+            self.projs[qi].pass = Some(pass);
+        }
+        if let Some(mi) = self
+            .merged_plans
+            .iter()
+            .position(|m| m.members.contains(&qi))
+        {
+            self.merged[mi] = self.merged_spike_pass(&self.merged_plans[mi])?;
+        }
+        Ok(())
+    }
+
+    /// Writes a projection's per-synapse values (post order, all local
+    /// slots): one weight if they all share it and the buffer holds one,
+    /// otherwise one a synapse (unsharing the buffer first if it must).
+    fn write_synapses(&mut self, qi: usize, values: &[f32]) -> Result<()> {
+        if self.projs[qi].shared {
+            if let Some(v) = shared_weight(values) {
+                self.gpu
+                    .queue
+                    .write_buffer(&self.projs[qi].syn, 0, bytemuck::bytes_of(&v));
+                return Ok(());
+            }
+            self.unshare(qi)?;
+        }
+        // A buffer of one a synapse keeps them so: one value for all is
+        // written to every synapse.
+        let q = &self.projs[qi];
+        let upload = if values.len() == 1 && q.shareable.is_some() {
+            vec![values[0]; q.layout.nsyn as usize]
+        } else {
+            in_buffer_order(q.perm.as_deref(), values)
+        };
+        // Nothing to put back is nothing to write: `bytes_of` pads an
+        // empty array to one value, which would land on a convolution's
+        // first shared weight (its synapse buffer holds the filters).
+        if !upload.is_empty() {
+            self.gpu.queue.write_buffer(&q.syn, 0, &bytes_of(&upload));
+        }
+        Ok(())
+    }
+
+    /// Whether a projection's weights are bound as the one value all its
+    /// synapses share (no per-synapse weight storage).
+    pub fn shares_weight(&self, proj: usize) -> bool {
+        self.projs[proj].shared
     }
 
     /// The pass of a merged `neuron_update`, bound to its members' buffers.
@@ -1579,7 +1704,7 @@ impl GpuEngine {
 
     /// Puts back a state taken from an engine of the same network (checked
     /// by the caller).
-    pub(crate) fn restore(&mut self, s: &crate::engine::Snapshot) {
+    pub(crate) fn restore(&mut self, s: &crate::engine::Snapshot) -> Result<()> {
         let q = &self.gpu.queue;
         for (p, ps) in self.pops.iter_mut().zip(&s.pops) {
             let l = &p.layout;
@@ -1623,6 +1748,7 @@ impl GpuEngine {
                 q.write_buffer(h, 0, bytemuck::cast_slice(&all));
             }
         }
+        let mut synapses = Vec::with_capacity(self.projs.len());
         for (g, vals) in self.projs.iter_mut().zip(&s.projs) {
             let nsyn = g.layout.nsyn as usize;
             let (vals, window) = vals.split_at(g.layout.local.len());
@@ -1636,18 +1762,16 @@ impl GpuEngine {
                 q.write_buffer(b, 0, bytemuck::cast_slice(&all));
             }
             let (syn, shared) = codegen::pack_values(vals, &g.layout.local, nsyn, 0);
-            // Nothing to put back is nothing to write: `bytes_of` pads an
-            // empty array to one value, which would land on a convolution's
-            // first shared weight (its synapse buffer holds the filters).
-            if !syn.is_empty() {
-                let upload = in_buffer_order(g.perm.as_deref(), &syn);
-                q.write_buffer(&g.syn, 0, &bytes_of(&upload));
-            }
+            synapses.push(syn);
             if !shared.is_empty() {
                 q.write_buffer(&g.sparams, 0, &bytes_of(&shared));
             }
             g.sparams_host = shared;
         }
+        for (qi, syn) in synapses.iter().enumerate() {
+            self.write_synapses(qi, syn)?;
+        }
+        Ok(())
     }
 
     /// The shape of the histories, as `CpuEngine::history_shape`.
@@ -1851,7 +1975,13 @@ impl GpuEngine {
             p.params_host.clone_from(&p.init_params);
         }
         for q in &mut self.projs {
-            let syn = in_buffer_order(q.perm.as_deref(), &q.init_syn);
+            // Weights shared at the start and unshared since: every synapse
+            // gets the shared one back (the buffer stays one a synapse).
+            let syn = if q.init_syn.len() == 1 && !q.shared && q.shareable.is_some() {
+                vec![q.init_syn[0]; q.layout.nsyn as usize]
+            } else {
+                in_buffer_order(q.perm.as_deref(), &q.init_syn)
+            };
             self.gpu.queue.write_buffer(&q.syn, 0, &bytes_of(&syn));
             self.gpu
                 .queue
@@ -1970,6 +2100,10 @@ impl GpuEngine {
         let q = &self.projs[proj];
         let nsyn = q.layout.nsyn as u64;
         match (q.layout.local[slot], q.layout.global[slot]) {
+            (Some(_), _) if q.shared => {
+                let v: Vec<f32> = bytemuck::pod_collect_to_vec(&self.read(&q.syn, 0, 4)?);
+                Ok(vec![v[0]; nsyn as usize])
+            }
             (Some(li), _) => {
                 let v: Vec<f32> = bytemuck::pod_collect_to_vec(&self.read(
                     &q.syn,
@@ -1994,7 +2128,12 @@ impl GpuEngine {
 
     /// Writes a projection slot: one value per synapse in (post, pre)
     /// order, or one value for a projection-wide slot.
-    pub fn set_synapse_values(&mut self, proj: usize, slot: usize, values: &[f32]) {
+    pub fn set_synapse_values(&mut self, proj: usize, slot: usize, values: &[f32]) -> Result<()> {
+        // The weights of a shareable projection (its only per-synapse
+        // slot): shared if they all are one value and the buffer holds one.
+        if self.projs[proj].shareable.is_some() && self.projs[proj].layout.local[slot].is_some() {
+            return self.write_synapses(proj, values);
+        }
         let q = &mut self.projs[proj];
         let nsyn = q.layout.nsyn as u64;
         match (q.layout.local[slot], q.layout.global[slot]) {
@@ -2014,6 +2153,7 @@ impl GpuEngine {
             }
             _ => {}
         }
+        Ok(())
     }
 
     /// Runs `n` steps from `step0`; `time(s)` is the time of step `s`.
