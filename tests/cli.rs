@@ -48,7 +48,8 @@ fn png_size(path: &Path) -> (u32, u32) {
 
 /// Runs a model and checks everything it writes; returns the summary.
 fn run_model(model: &str, extra: &[&str], duration: f64) -> Value {
-    let out = temp(model);
+    // Tests run at once: one folder per model and options.
+    let out = temp(&format!("{model}{}", extra.join("")));
     let d = duration.to_string();
     let mut args = vec![
         "run",
@@ -189,6 +190,43 @@ fn microcircuit() {
     assert_eq!(s["populations"].as_array().unwrap().len(), 8);
     assert_eq!(s["populations"][0]["name"], "L23E");
     assert_eq!(s["populations"][0]["size"], 414);
+}
+
+#[test]
+fn microcircuit_procedural() {
+    let s = run_model("microcircuit", &["--scale", "0.05", "--procedural"], 200.0);
+    assert_eq!(s["parameters"]["procedural"], true);
+    assert!(s["synapses"].as_u64().unwrap() > 500_000);
+    let pops = s["populations"].as_array().unwrap();
+    assert_eq!(pops.len(), 8);
+    for p in pops {
+        let rate = p["rate_hz"].as_f64().unwrap();
+        assert!(rate > 0.1 && rate < 50.0, "{p}");
+    }
+    // GeNN's formulation keeps the mean in-degrees: as many synapses as
+    // the stored network, to within 1 %.
+    let count = |extra: &[&str]| {
+        let mut args = vec![
+            "bench",
+            "--sizes",
+            "microcircuit=0.05",
+            "--duration",
+            "5",
+            "--json",
+        ];
+        args.extend_from_slice(extra);
+        let o = cajal(&args, &[]);
+        let (out, err) = text(&o);
+        assert!(o.status.success(), "{out}\n{err}");
+        let v: Value = serde_json::from_str(&out).unwrap();
+        v["results"][0]["synapses"].as_f64().unwrap()
+    };
+    let (stored, procedural) = (count(&[]), count(&["--procedural"]));
+    assert!(stored > 500_000.0);
+    assert!(
+        (procedural / stored - 1.0).abs() < 0.01,
+        "{procedural} vs {stored}"
+    );
 }
 
 #[test]

@@ -144,6 +144,19 @@ pub struct Projection {
     pub procedural: Option<Arc<crate::connect::procedural::Procedural>>,
 }
 
+impl Projection {
+    /// Its synapses: the stored ones, or for procedural connectivity the
+    /// expected number `p n_pre n_post` (rounded; they are drawn at each
+    /// spike, and [`Simulation::synapses`](crate::engine::Simulation::synapses)
+    /// lists them exactly).
+    pub fn synapse_count(&self) -> usize {
+        match &self.procedural {
+            Some(g) => (g.p * f64::from(g.n_pre) * f64::from(g.n_post)).round() as usize,
+            None => self.synapses.len(),
+        }
+    }
+}
+
 /// When and what a monitor records.
 #[derive(Debug, Clone)]
 pub struct Monitor {

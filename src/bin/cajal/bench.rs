@@ -187,12 +187,7 @@ pub fn bench(a: &BenchArgs) -> std::result::Result<(), Failure> {
         let synapses: usize = net
             .projections()
             .iter()
-            .map(|&q| {
-                net.proj(q).map(|p| match &p.procedural {
-                    Some(g) => (g.p * f64::from(g.n_pre) * f64::from(g.n_post)).round() as usize,
-                    None => p.synapses.len(),
-                })
-            })
+            .map(|&q| net.proj(q).map(|p| p.synapse_count()))
             .sum::<cajal::Result<usize>>()?;
         let neurons: usize = pops
             .iter()

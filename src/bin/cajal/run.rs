@@ -200,7 +200,7 @@ pub fn run(a: &RunArgs) -> std::result::Result<(), Failure> {
     let synapses: usize = net
         .projections()
         .iter()
-        .map(|&p| net.proj(p).map(|p| p.synapses.len()))
+        .map(|&p| net.proj(p).map(|p| p.synapse_count()))
         .sum::<cajal::Result<usize>>()?;
     let mut sim = net.compile(a.backend.backend())?;
     if let Some(protocol) = built.protocol {
