@@ -425,52 +425,60 @@ fn rename_array(text: &str, from: &str, to: &str) -> String {
 }
 
 /// One dispatch for several default-synapse `spike_propagate` and
-/// `spike_procedural` kernels (`members`) into the same post-synaptic
-/// population (GeNN's merged groups): member `m` keeps its body, in a block
-/// of its own, reading its CSR (or threshold table) and weights at bindings
-/// `2 + 2m`, `3 + 2m` and the spike ring of its
-/// pre-synaptic population `pre_of[m]` (numbered among the `pres`
-/// distinct ones) at `2 + 2M + 2p`, `3 + 2M + 2p`. The members add into
-/// conductances, which commute, so one dispatch computes what they did one
-/// after the other.
+/// `spike_procedural` kernels (`members`), into any post-synaptic
+/// populations (GeNN's merged groups): member `m` keeps its body, in a
+/// block of its own, adding into the state of its post `post_of[m]` (among
+/// the `P` distinct ones, at bindings `1..=P`), reading its CSR (or
+/// threshold table) and weights at `P + 1 + 2m`, `P + 2 + 2m` and the
+/// spike ring of its pre `pre_of[m]` (among the `pres` distinct ones) at
+/// `P + 1 + 2M + 2p`, `P + 2 + 2M + 2p`. The members only add into
+/// conductances, which commute, and read nothing another member writes,
+/// so one dispatch computes what they did one after the other.
 pub fn spike_propagate_merged(
-    post_name: &str,
+    post_names: &[&str],
     members: &[(&str, &Kernel)],
     pre_of: &[usize],
     pres: usize,
+    post_of: &[usize],
     float_atomics: bool,
 ) -> Kernel {
     let m_count = members.len();
+    let posts = post_names.len();
     let atomic_ty = if float_atomics { "f32" } else { "u32" };
-    let mut b = format!(
-        "@group(0) @binding(1) var<storage, read_write> post: array<atomic<{atomic_ty}>>;\n"
-    );
+    let mut b = String::new();
+    for k in 0..posts {
+        let _ = writeln!(
+            b,
+            "@group(0) @binding({}) var<storage, read_write> post_{k}: array<atomic<{atomic_ty}>>;",
+            1 + k
+        );
+    }
     for m in 0..m_count {
         let _ = writeln!(
             b,
             "@group(0) @binding({}) var<storage, read> csr_{m}: array<u32>;",
-            2 + 2 * m
+            posts + 1 + 2 * m
         );
         let _ = writeln!(
             b,
             "@group(0) @binding({}) var<storage, read> syn_{m}: array<f32>;",
-            3 + 2 * m
+            posts + 2 + 2 * m
         );
     }
     for p in 0..pres {
         let _ = writeln!(
             b,
             "@group(0) @binding({}) var<storage, read> cnt_{p}: array<u32>;",
-            2 + 2 * m_count + 2 * p
+            posts + 1 + 2 * m_count + 2 * p
         );
         let _ = writeln!(
             b,
             "@group(0) @binding({}) var<storage, read> lst_{p}: array<u32>;",
-            3 + 2 * m_count + 2 * p
+            posts + 2 + 2 * m_count + 2 * p
         );
     }
     let mut body = String::new();
-    for (m, ((name, k), &p)) in members.iter().zip(pre_of).enumerate() {
+    for (m, (((name, k), &p), &q)) in members.iter().zip(pre_of).zip(post_of).enumerate() {
         let mut x = rename_array(&k.body, "csr", &format!("csr_{m}"));
         x = rename_array(&x, "syn", &format!("syn_{m}"));
         x = x.replace("arrayLength(&syn)", &format!("arrayLength(&syn_{m})"));
@@ -478,6 +486,7 @@ pub fn spike_propagate_merged(
         x = rename_array(&x, "table", &format!("csr_{m}"));
         x = rename_array(&x, "pre_count", &format!("cnt_{p}"));
         x = rename_array(&x, "pre_list", &format!("lst_{p}"));
+        x = rename_array(&x, "post", &format!("post_{q}"));
         let _ = writeln!(body, "    // projection '{name}'");
         let _ = writeln!(body, "    {{\n{x}    }}");
     }
@@ -491,8 +500,13 @@ fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3
 {body}}}
 "
     );
+    let who = post_names
+        .iter()
+        .map(|n| format!("'{n}'"))
+        .collect::<Vec<_>>()
+        .join(", ");
     Kernel {
-        name: format!("spike_propagate_merged[population '{post_name}', {m_count} projections]"),
+        name: format!("spike_propagate_merged[into {who}, {m_count} projections]"),
         source: format!("{COMMON}\n{CLOCK}\n{main}"),
         body,
     }

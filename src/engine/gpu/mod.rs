@@ -271,12 +271,12 @@ impl ProjPlan {
     }
 }
 
-/// Default-synapse spiking projections into one population, delivered by
-/// one dispatch ([`codegen::spike_propagate_merged`]).
+/// Default-synapse spiking projections (stored or procedural), delivered
+/// by one dispatch ([`codegen::spike_propagate_merged`]).
 #[derive(Debug, Clone)]
 pub struct MergedPlan {
-    /// The post-synaptic population.
-    pub post: usize,
+    /// The distinct post-synaptic populations whose conductances it adds to.
+    pub posts: Vec<usize>,
     /// The projections, in creation order.
     pub members: Vec<usize>,
     /// The distinct pre-synaptic populations whose spike rings it reads.
@@ -284,6 +284,10 @@ pub struct MergedPlan {
     /// The kernel.
     pub kernel: Kernel,
 }
+
+/// The most storage buffers a merged kernel binds, whatever the device
+/// allows.
+pub const MAX_MERGE_BINDINGS: usize = 256;
 
 /// Storage buffers a merged kernel may bind when the device is not known
 /// (the WebGPU minimum is 8; desktop adapters give 32 or more).
@@ -935,10 +939,10 @@ fn merge_updates(
         .collect()
 }
 
-/// Groups the default-synapse spiking projections (stored or procedural) by post-synaptic
-/// population, in creation order, each group binding at most `budget`
-/// storage buffers (the post state, 2 per member, 2 per distinct pre);
-/// groups of one are left alone.
+/// Groups the default-synapse spiking projections (stored or procedural),
+/// whatever their populations, in creation order, each group binding at
+/// most `budget` storage buffers (a state per distinct post, 2 per member,
+/// 2 per distinct pre); groups of one are left alone.
 fn merge_spikes(
     net: &Network,
     kinds: &[ProjectionKind],
@@ -957,44 +961,43 @@ fn merge_spikes(
             && qp.learn.is_none()
     };
     let mut groups: Vec<MergedPlan> = Vec::new();
-    for post in 0..net.pops.len() {
-        let mut cur: Vec<usize> = Vec::new();
-        let mut pres: Vec<usize> = Vec::new();
-        let mut flush = |cur: &mut Vec<usize>, pres: &mut Vec<usize>| {
-            if cur.len() >= 2 {
-                groups.push(MergedPlan {
-                    post,
-                    members: cur.clone(),
-                    pres: pres.clone(),
-                    kernel: Kernel {
-                        name: String::new(),
-                        source: String::new(),
-                        body: String::new(),
-                    },
-                });
-            }
-            cur.clear();
-            pres.clear();
-        };
-        for qi in (0..net.projs.len()).filter(|&q| net.projs[q].post.0 == post && mergeable(q)) {
-            let pre = net.projs[qi].pre.0;
-            let cost = |cur: &[usize], pres: &[usize]| 1 + 2 * cur.len() + 2 * pres.len();
-            let mut with_pres = pres.clone();
-            if !with_pres.contains(&pre) {
-                with_pres.push(pre);
-            }
-            let mut with = cur.clone();
-            with.push(qi);
-            if cost(&with, &with_pres) > budget {
-                flush(&mut cur, &mut pres);
-            }
-            cur.push(qi);
-            if !pres.contains(&pre) {
-                pres.push(pre);
-            }
+    let mut flush = |cur: &mut Vec<usize>, posts: &mut Vec<usize>, pres: &mut Vec<usize>| {
+        if cur.len() >= 2 {
+            groups.push(MergedPlan {
+                posts: posts.clone(),
+                members: cur.clone(),
+                pres: pres.clone(),
+                kernel: Kernel {
+                    name: String::new(),
+                    source: String::new(),
+                    body: String::new(),
+                },
+            });
         }
-        flush(&mut cur, &mut pres);
+        cur.clear();
+        posts.clear();
+        pres.clear();
+    };
+    // Storage buffers bound: a state per post, a CSR (or table) and
+    // weights per member, a spike ring (counts, lists) per pre.
+    let cost = |members: usize, posts: usize, pres: usize| posts + 2 * members + 2 * pres;
+    let (mut cur, mut posts, mut pres) = (Vec::new(), Vec::new(), Vec::new());
+    for qi in (0..net.projs.len()).filter(|&q| mergeable(q)) {
+        let (pre, post) = (net.projs[qi].pre.0, net.projs[qi].post.0);
+        let with_posts = posts.len() + usize::from(!posts.contains(&post));
+        let with_pres = pres.len() + usize::from(!pres.contains(&pre));
+        if cost(cur.len() + 1, with_posts, with_pres) > budget {
+            flush(&mut cur, &mut posts, &mut pres);
+        }
+        cur.push(qi);
+        if !posts.contains(&post) {
+            posts.push(post);
+        }
+        if !pres.contains(&pre) {
+            pres.push(pre);
+        }
     }
+    flush(&mut cur, &mut posts, &mut pres);
     for g in &mut groups {
         let members: Vec<(&str, &Kernel)> = g
             .members
@@ -1011,11 +1014,23 @@ fn merge_spikes(
                     .expect("every member's pre is listed")
             })
             .collect();
+        let post_of: Vec<usize> = g
+            .members
+            .iter()
+            .map(|&q| {
+                g.posts
+                    .iter()
+                    .position(|&p| p == net.projs[q].post.0)
+                    .expect("every member's post is listed")
+            })
+            .collect();
+        let post_names: Vec<&str> = g.posts.iter().map(|&p| net.pops[p].name.as_str()).collect();
         g.kernel = codegen::spike_propagate_merged(
-            &net.pops[g.post].name,
+            &post_names,
             &members,
             &pre_of,
             g.pres.len(),
+            &post_of,
             float_atomics,
         );
     }
@@ -1093,7 +1108,9 @@ impl GpuEngine {
     /// Builds buffers and kernels for a network on the device `opts` picks.
     pub fn new(net: &Network, opts: &GpuOptions) -> Result<Self> {
         let gpu = context::gpu(opts)?;
-        let budget = (gpu.info.max_storage_buffers as usize).min(64);
+        // Capped so that a merged kernel stays a size drivers compile
+        // quickly; desktop drivers allow far more.
+        let budget = (gpu.info.max_storage_buffers as usize).min(MAX_MERGE_BINDINGS);
         let plan = plan_with_strategy(
             net,
             gpu.info.float_atomics,
@@ -1480,22 +1497,24 @@ impl GpuEngine {
 
     /// The pass of a merged spike delivery, bound to its members' buffers.
     fn merged_spike_pass(&self, mg: &MergedPlan) -> Result<Pass> {
-        let mut b = vec![
-            (0, Bind::Clock),
-            (1, Bind::Write(&self.pops[mg.post].state)),
-        ];
+        let mut b = vec![(0, Bind::Clock)];
+        for (k, &post) in mg.posts.iter().enumerate() {
+            b.push((1 + k as u32, Bind::Write(&self.pops[post].state)));
+        }
+        // Members and pres follow the posts (codegen::spike_propagate_merged).
+        let base = mg.posts.len() as u32 - 1;
         let m_count = mg.members.len() as u32;
         for (m, &q) in mg.members.iter().enumerate() {
-            b.push((2 + 2 * m as u32, Bind::Read(&self.projs[q].csr)));
-            b.push((3 + 2 * m as u32, Bind::Read(&self.projs[q].syn)));
+            b.push((base + 2 + 2 * m as u32, Bind::Read(&self.projs[q].csr)));
+            b.push((base + 3 + 2 * m as u32, Bind::Read(&self.projs[q].syn)));
         }
         for (p, &pre) in mg.pres.iter().enumerate() {
             let pp = &self.pops[pre];
             let (Some(count), Some(list)) = (&pp.spk_count, &pp.spk_list) else {
                 return Err(Error::invalid(&mg.kernel.name, "spike ring missing"));
             };
-            b.push((2 + 2 * m_count + 2 * p as u32, Bind::Read(count)));
-            b.push((3 + 2 * m_count + 2 * p as u32, Bind::Read(list)));
+            b.push((base + 2 + 2 * m_count + 2 * p as u32, Bind::Read(count)));
+            b.push((base + 3 + 2 * m_count + 2 * p as u32, Bind::Read(list)));
         }
         let groups = mg
             .pres
