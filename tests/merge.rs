@@ -99,19 +99,27 @@ fn merged_groups_follow_the_creation_order_and_the_binding_budget() {
     }
 }
 
+/// The CPU engine, the GPU engine merged, and the GPU engine with a
+/// dispatch per kernel.
+fn three_engines(net: &Network) -> (Simulation, Simulation, Simulation) {
+    let separate = GpuOptions {
+        merge: false,
+        ..Default::default()
+    };
+    (
+        net.compile(Backend::Cpu).unwrap(),
+        net.compile(Backend::Gpu).unwrap(),
+        net.compile_gpu(&separate).unwrap(),
+    )
+}
+
 #[test]
 fn a_merged_dispatch_delivers_what_separate_ones_do() {
     if !have_gpu("merged kernels") {
         return;
     }
     let (net, b, c) = network();
-    let mut cpu = net.compile(Backend::Cpu).unwrap();
-    let mut merged = net.compile(Backend::Gpu).unwrap();
-    let separate = GpuOptions {
-        merge: false,
-        ..Default::default()
-    };
-    let mut apart = net.compile_gpu(&separate).unwrap();
+    let (mut cpu, mut merged, mut apart) = three_engines(&net);
     // Separate: 2 clears (b and c), 6 deliveries, 5 updates. Merged: the
     // clears are one dispatch, the 5 default deliveries (into b and c)
     // another, the general one a third, the 5 updates a fourth.
@@ -217,13 +225,7 @@ fn procedural_deliveries_merge_with_stored_ones() {
     if !have_gpu("merged procedural kernels") {
         return;
     }
-    let mut cpu = net.compile(Backend::Cpu).unwrap();
-    let mut merged = net.compile(Backend::Gpu).unwrap();
-    let separate = GpuOptions {
-        merge: false,
-        ..Default::default()
-    };
-    let mut apart = net.compile_gpu(&separate).unwrap();
+    let (mut cpu, mut merged, mut apart) = three_engines(&net);
     // Separate: a clear, 4 deliveries, 3 updates; merged: one of each.
     assert_eq!(apart.dispatches_per_step(), 8);
     assert_eq!(merged.dispatches_per_step(), 3);

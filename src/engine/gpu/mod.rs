@@ -1004,26 +1004,19 @@ fn merge_spikes(
             .iter()
             .map(|&q| (net.projs[q].name.as_str(), &projs[q].kernel))
             .collect();
-        let pre_of: Vec<usize> = g
-            .members
-            .iter()
-            .map(|&q| {
-                g.pres
-                    .iter()
-                    .position(|&p| p == net.projs[q].pre.0)
-                    .expect("every member's pre is listed")
-            })
-            .collect();
-        let post_of: Vec<usize> = g
-            .members
-            .iter()
-            .map(|&q| {
-                g.posts
-                    .iter()
-                    .position(|&p| p == net.projs[q].post.0)
-                    .expect("every member's post is listed")
-            })
-            .collect();
+        // Each member's population, numbered among the group's distinct ones.
+        let numbered = |list: &[usize], pop: fn(&crate::network::Projection) -> usize| {
+            g.members
+                .iter()
+                .map(|&q| {
+                    list.iter()
+                        .position(|&p| p == pop(&net.projs[q]))
+                        .expect("every member's populations are listed")
+                })
+                .collect::<Vec<usize>>()
+        };
+        let pre_of = numbered(&g.pres, |p| p.pre.0);
+        let post_of = numbered(&g.posts, |p| p.post.0);
         let post_names: Vec<&str> = g.posts.iter().map(|&p| net.pops[p].name.as_str()).collect();
         g.kernel = codegen::spike_propagate_merged(
             &post_names,
