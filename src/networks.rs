@@ -542,7 +542,10 @@ pub enum Connectivity {
     /// drawn again at each spike), normal weights drawn again with the
     /// synapses, and one delay a projection, the mean (1.5 ms excitatory,
     /// 0.75 ms inhibitory). Memory does not grow with the synapses, so the
-    /// full scale fits anywhere.
+    /// full scale fits anywhere. Up to half scale it fires as the stored
+    /// network does; at full scale, without the spread of delays, it
+    /// falls into a faster, burstier state (BENCHMARKS.md): a benchmark of
+    /// speed and memory there, not a substitute.
     Procedural,
 }
 
