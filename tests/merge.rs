@@ -222,6 +222,8 @@ fn procedural_deliveries_merge_with_stored_ones() {
     let plan = plan_with(&net, true, Some(32)).unwrap();
     assert_eq!(plan.merged.len(), 1);
     assert_eq!(plan.merged[0].members, vec![0, 1, 2, 3]);
+    // The procedural members bind their table alone.
+    assert_eq!(plan.merged[0].weights, vec![true, false, false, false]);
     if !have_gpu("merged procedural kernels") {
         return;
     }

@@ -429,14 +429,16 @@ fn rename_array(text: &str, from: &str, to: &str) -> String {
 /// populations (GeNN's merged groups): member `m` keeps its body, in a
 /// block of its own, adding into the state of its post `post_of[m]` (among
 /// the `P` distinct ones, at bindings `1..=P`), reading its CSR (or
-/// threshold table) and weights at `P + 1 + 2m`, `P + 2 + 2m` and the
-/// spike ring of its pre `pre_of[m]` (among the `pres` distinct ones) at
-/// `P + 1 + 2M + 2p`, `P + 2 + 2M + 2p`. The members only add into
+/// threshold table) and, where `weights[m]`, its weights at the next
+/// bindings, member after member, and then the spike ring (counts, lists)
+/// of each of the `pres` distinct pres, member `m`'s being `pre_of[m]`.
+/// The members only add into
 /// conductances, which commute, and read nothing another member writes,
 /// so one dispatch computes what they did one after the other.
 pub fn spike_propagate_merged(
     post_names: &[&str],
     members: &[(&str, &Kernel)],
+    weights: &[bool],
     pre_of: &[usize],
     pres: usize,
     post_of: &[usize],
@@ -453,28 +455,31 @@ pub fn spike_propagate_merged(
             1 + k
         );
     }
-    for m in 0..m_count {
+    let mut next = 1 + posts;
+    for (m, &w) in weights.iter().enumerate().take(m_count) {
         let _ = writeln!(
             b,
-            "@group(0) @binding({}) var<storage, read> csr_{m}: array<u32>;",
-            posts + 1 + 2 * m
+            "@group(0) @binding({next}) var<storage, read> csr_{m}: array<u32>;"
         );
-        let _ = writeln!(
-            b,
-            "@group(0) @binding({}) var<storage, read> syn_{m}: array<f32>;",
-            posts + 2 + 2 * m
-        );
+        next += 1;
+        if w {
+            let _ = writeln!(
+                b,
+                "@group(0) @binding({next}) var<storage, read> syn_{m}: array<f32>;"
+            );
+            next += 1;
+        }
     }
     for p in 0..pres {
         let _ = writeln!(
             b,
             "@group(0) @binding({}) var<storage, read> cnt_{p}: array<u32>;",
-            posts + 1 + 2 * m_count + 2 * p
+            next + 2 * p
         );
         let _ = writeln!(
             b,
             "@group(0) @binding({}) var<storage, read> lst_{p}: array<u32>;",
-            posts + 2 + 2 * m_count + 2 * p
+            next + 1 + 2 * p
         );
     }
     let mut body = String::new();

@@ -277,6 +277,9 @@ impl ProjPlan {
 pub struct MergedPlan {
     /// The distinct post-synaptic populations whose conductances it adds to.
     pub posts: Vec<usize>,
+    /// Per member: it binds a weight buffer (stored synapses; a procedural
+    /// projection draws or knows its weights and binds only its table).
+    pub weights: Vec<bool>,
     /// The projections, in creation order.
     pub members: Vec<usize>,
     /// The distinct pre-synaptic populations whose spike rings it reads.
@@ -941,8 +944,9 @@ fn merge_updates(
 
 /// Groups the default-synapse spiking projections (stored or procedural),
 /// whatever their populations, in creation order, each group binding at
-/// most `budget` storage buffers (a state per distinct post, 2 per member,
-/// 2 per distinct pre); groups of one are left alone.
+/// most `budget` storage buffers (a state per distinct post, 2 per member
+/// or 1 per procedural one, 2 per distinct pre); groups of one are left
+/// alone.
 fn merge_spikes(
     net: &Network,
     kinds: &[ProjectionKind],
@@ -964,6 +968,10 @@ fn merge_spikes(
     let mut flush = |cur: &mut Vec<usize>, posts: &mut Vec<usize>, pres: &mut Vec<usize>| {
         if cur.len() >= 2 {
             groups.push(MergedPlan {
+                weights: cur
+                    .iter()
+                    .map(|&q| !matches!(kinds[q], ProjectionKind::Procedural { .. }))
+                    .collect(),
                 posts: posts.clone(),
                 members: cur.clone(),
                 pres: pres.clone(),
@@ -978,15 +986,23 @@ fn merge_spikes(
         posts.clear();
         pres.clear();
     };
-    // Storage buffers bound: a state per post, a CSR (or table) and
-    // weights per member, a spike ring (counts, lists) per pre.
-    let cost = |members: usize, posts: usize, pres: usize| posts + 2 * members + 2 * pres;
+    // Storage buffers bound: a state per post, a CSR (or table) and, but
+    // for a procedural member, weights per member, a spike ring (counts,
+    // lists) per pre.
+    let member_cost = |q: usize| {
+        if matches!(kinds[q], ProjectionKind::Procedural { .. }) {
+            1
+        } else {
+            2
+        }
+    };
     let (mut cur, mut posts, mut pres) = (Vec::new(), Vec::new(), Vec::new());
     for qi in (0..net.projs.len()).filter(|&q| mergeable(q)) {
         let (pre, post) = (net.projs[qi].pre.0, net.projs[qi].post.0);
         let with_posts = posts.len() + usize::from(!posts.contains(&post));
         let with_pres = pres.len() + usize::from(!pres.contains(&pre));
-        if cost(cur.len() + 1, with_posts, with_pres) > budget {
+        let members: usize = cur.iter().map(|&q| member_cost(q)).sum::<usize>() + member_cost(qi);
+        if with_posts + members + 2 * with_pres > budget {
             flush(&mut cur, &mut posts, &mut pres);
         }
         cur.push(qi);
@@ -1021,6 +1037,7 @@ fn merge_spikes(
         g.kernel = codegen::spike_propagate_merged(
             &post_names,
             &members,
+            &g.weights,
             &pre_of,
             g.pres.len(),
             &post_of,
@@ -1495,19 +1512,22 @@ impl GpuEngine {
             b.push((1 + k as u32, Bind::Write(&self.pops[post].state)));
         }
         // Members and pres follow the posts (codegen::spike_propagate_merged).
-        let base = mg.posts.len() as u32 - 1;
-        let m_count = mg.members.len() as u32;
-        for (m, &q) in mg.members.iter().enumerate() {
-            b.push((base + 2 + 2 * m as u32, Bind::Read(&self.projs[q].csr)));
-            b.push((base + 3 + 2 * m as u32, Bind::Read(&self.projs[q].syn)));
+        let mut next = 1 + mg.posts.len() as u32;
+        for (&q, &weights) in mg.members.iter().zip(&mg.weights) {
+            b.push((next, Bind::Read(&self.projs[q].csr)));
+            next += 1;
+            if weights {
+                b.push((next, Bind::Read(&self.projs[q].syn)));
+                next += 1;
+            }
         }
         for (p, &pre) in mg.pres.iter().enumerate() {
             let pp = &self.pops[pre];
             let (Some(count), Some(list)) = (&pp.spk_count, &pp.spk_list) else {
                 return Err(Error::invalid(&mg.kernel.name, "spike ring missing"));
             };
-            b.push((base + 2 + 2 * m_count + 2 * p as u32, Bind::Read(count)));
-            b.push((base + 3 + 2 * m_count + 2 * p as u32, Bind::Read(list)));
+            b.push((next + 2 * p as u32, Bind::Read(count)));
+            b.push((next + 1 + 2 * p as u32, Bind::Read(list)));
         }
         let groups = mg
             .pres
