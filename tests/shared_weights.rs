@@ -136,15 +136,17 @@ fn shared_weights_deliver_what_the_cpu_does_and_unshare_on_demand() {
         }
     }
     assert!(lockstep(&mut sims, b, c, 8, "unshared") > 1000.0);
-    // One value for all again: the GPU keeps its buffer of one a synapse.
+    // One value for all again: shared again.
     for s in sims.iter_mut() {
         s.set_synapses(p[4], "w", &[5.0]).unwrap();
+        assert!(s.shares_weight(p[4]).unwrap());
         assert!(s.synapses(p[4], "w").unwrap().2.iter().all(|&x| x == 5.0));
     }
     lockstep(&mut sims, b, c, 8, "one value again");
-    // Reset: the weights shared at the start, on every synapse.
+    // Reset: the weights shared at the start, shared again.
     for s in sims.iter_mut() {
         s.reset();
+        assert!(s.shares_weight(p[0]).unwrap());
         assert!(s.synapses(p[0], "w").unwrap().2.iter().all(|&x| x == 2.0));
     }
     assert!(lockstep(&mut sims, b, c, 8, "reset") > 1000.0);

@@ -1073,7 +1073,8 @@ impl Simulation {
     /// of the default synapse whose weights are all one value (on the GPU
     /// engine its weight buffer then holds that value alone). Automatic:
     /// [`set_synapses`](Self::set_synapses) with weights that differ makes
-    /// it one a synapse again (the GPU engine allocates them then), and the
+    /// it one a synapse again (the GPU engine allocates them then), one
+    /// value for all (or [`reset`](Self::reset)) shares it again, and the
     /// results are the same either way.
     ///
     /// ```

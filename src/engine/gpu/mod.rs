@@ -714,7 +714,7 @@ pub fn plan_with_strategy(
                 // One weight for all synapses where they share it: the
                 // default synapse, w its only per-synapse variable, nothing
                 // that changes it but the user (set_synapses, which
-                // unshares the buffer if it must).
+                // gives it a buffer of one a synapse if it must).
                 let shareable = default
                     && pr.ir.post_spike.is_empty()
                     && pr.ir.update.is_empty()
@@ -1063,7 +1063,7 @@ pub struct GpuEngine {
     pub dispatches_per_step: usize,
     /// Merged spike deliveries, each encoded where its first member was.
     merged: Vec<Pass>,
-    /// Their plans, to bind them again (a member's weights unshared).
+    /// Their plans, to bind them again (a member's weight buffer changed).
     merged_plans: Vec<MergedPlan>,
     /// Per projection: the merged pass encoded in its place.
     merged_at: Vec<Option<usize>>,
@@ -1539,17 +1539,21 @@ impl GpuEngine {
         self.pass(&mg.kernel, &b, (groups, 1))
     }
 
-    /// Gives a projection that shares one weight a buffer of one weight a
-    /// synapse (zeroed: the caller writes them) and binds the passes that
-    /// read it (its own or its merged group's) to the new buffer.
-    fn unshare(&mut self, qi: usize) -> Result<()> {
+    /// Gives a shareable projection a weight buffer of one value (`shared`)
+    /// or of one a synapse (zeroed: the caller writes the weights) and binds
+    /// the passes that read it (its own or its merged group's) to it.
+    fn rebind_weights(&mut self, qi: usize, shared: bool) -> Result<()> {
         let Some((kernel, pre, post)) = self.projs[qi].shareable.clone() else {
             return Ok(());
         };
-        let bytes = u64::from(self.projs[qi].layout.nsyn) * 4;
+        let bytes = if shared {
+            4
+        } else {
+            u64::from(self.projs[qi].layout.nsyn) * 4
+        };
         let syn = self.zeroed(&format!("{}: synapses", kernel.name), bytes)?;
         self.projs[qi].syn = syn;
-        self.projs[qi].shared = false;
+        self.projs[qi].shared = shared;
         if self.projs[qi].pass.is_some() {
             let pp = &self.pops[pre];
             let (Some(count), Some(list)) = (&pp.spk_count, &pp.spk_list) else {
@@ -1580,20 +1584,23 @@ impl GpuEngine {
     }
 
     /// Writes a projection's per-synapse values (post order, all local
-    /// slots): one weight if they all share it and the buffer holds one,
-    /// otherwise one a synapse (unsharing the buffer first if it must).
+    /// slots, or one value for all): a shareable projection's weights go
+    /// to a buffer of one value when they all are one, of one a synapse
+    /// otherwise (allocated and bound again when that changes).
     fn write_synapses(&mut self, qi: usize, values: &[f32]) -> Result<()> {
-        if self.projs[qi].shared {
-            if let Some(v) = shared_weight(values) {
+        let q = &self.projs[qi];
+        if q.shareable.is_some() {
+            let one = shared_weight(values).filter(|_| q.layout.nsyn > 1);
+            if one.is_some() != q.shared {
+                self.rebind_weights(qi, one.is_some())?;
+            }
+            if let Some(v) = one {
                 self.gpu
                     .queue
                     .write_buffer(&self.projs[qi].syn, 0, bytemuck::bytes_of(&v));
                 return Ok(());
             }
-            self.unshare(qi)?;
         }
-        // A buffer of one a synapse keeps them so: one value for all is
-        // written to every synapse.
         let q = &self.projs[qi];
         let upload = if values.len() == 1 && q.shareable.is_some() {
             vec![values[0]; q.layout.nsyn as usize]
@@ -2006,9 +2013,15 @@ impl GpuEngine {
                 .write_buffer(&p.params, 0, &bytes_of(&p.init_params));
             p.params_host.clone_from(&p.init_params);
         }
+        // Weights shared at the start and unshared since are shared again;
+        // should binding fail, every synapse gets the shared value.
+        for qi in 0..self.projs.len() {
+            let q = &self.projs[qi];
+            if q.shareable.is_some() && !q.shared && q.init_syn.len() == 1 {
+                let _ = self.rebind_weights(qi, true);
+            }
+        }
         for q in &mut self.projs {
-            // Weights shared at the start and unshared since: every synapse
-            // gets the shared one back (the buffer stays one a synapse).
             let syn = if q.init_syn.len() == 1 && !q.shared && q.shareable.is_some() {
                 vec![q.init_syn[0]; q.layout.nsyn as usize]
             } else {
