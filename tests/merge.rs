@@ -8,21 +8,7 @@ mod common;
 use cajal::engine::gpu::{plan_with, MergedPlan};
 use cajal::prelude::*;
 use cajal::SpikeStrategy;
-use common::have_gpu;
-
-/// Spikes at its own times t1, t2.
-fn clock() -> Neuron {
-    Neuron::spiking()
-        .parameters("t1 = -1.0\nt2 = -1.0")
-        .spike("(t == t1) or (t == t2)")
-}
-
-/// Keeps what each conductance received this step.
-fn receiver() -> Neuron {
-    Neuron::spiking()
-        .equations("e = g_exc\ni = g_inh")
-        .spike("e > 1e9")
-}
+use common::{clock, have_gpu, receiver_ei as receiver};
 
 /// Three sources into `b` (different sizes, delays, targets; one with a
 /// general synapse, which stays on its own), and one into `c`.

@@ -8,18 +8,11 @@ mod common;
 
 use cajal::connect::procedural::{Procedural, ProceduralWeight};
 use cajal::prelude::*;
-use common::{backends, validate_all};
+use common::{backends, clock, validate_all};
 
 /// Weight 1 for every synapse.
 fn one() -> ProceduralWeight {
     ProceduralWeight::new("t", &Weights::constant(1.0)).unwrap()
-}
-
-/// Spikes at its own time t1 (and t2), per neuron.
-fn clock() -> Neuron {
-    Neuron::spiking()
-        .parameters("t1 = -1.0\nt2 = -1.0")
-        .spike("(t == t1) or (t == t2)")
 }
 
 /// Keeps what it received this step.

@@ -8,20 +8,13 @@
 mod common;
 
 use cajal::prelude::*;
-use common::{backends, have_gpu, validate_all};
+use common::{backends, have_gpu, receiver_ei as receiver, validate_all};
 
 /// Spikes at its own times t1, t2.
 fn clock() -> Neuron {
     Neuron::spiking()
         .parameters("t1 = -1.0\nt2 = -1.0")
         .spike("(t == t1) or (t == t2) or (t == t1 + 6.0)")
-}
-
-/// Keeps what each conductance received this step.
-fn receiver() -> Neuron {
-    Neuron::spiking()
-        .equations("e = g_exc\ni = g_inh")
-        .spike("e > 1e9")
 }
 
 /// Sources into `b`: constant weights (two into g_exc, one with delays),

@@ -47,3 +47,18 @@ pub fn validate_all(net: &Network) -> Vec<String> {
     }
     names
 }
+
+/// Spikes at its own times: parameters t1 and t2 (ms, -1 for none).
+pub fn clock() -> Neuron {
+    Neuron::spiking()
+        .parameters("t1 = -1.0\nt2 = -1.0")
+        .spike("(t == t1) or (t == t2)")
+}
+
+/// Keeps in `e` and `i` what its conductances g_exc and g_inh received
+/// this step; never spikes.
+pub fn receiver_ei() -> Neuron {
+    Neuron::spiking()
+        .equations("e = g_exc\ni = g_inh")
+        .spike("e > 1e9")
+}
