@@ -6,10 +6,13 @@
 // targets are exactly the CPU twin's; the body, generated, holds the gap
 // search) and adds each synapse's weight to its conductance atomically
 // (CPU twin: src/engine/cpu/spike_procedural.rs).
-// Bindings: 0 clock, 1 post state (atomic), 2 threshold table, 3 unused,
-// 4 unused parameters, 5 pre spike counts, 6 pre spike lists.
+// Per-synapse delays (generated): the targets' inputs wait in a ring of
+// future steps (binding 3, atomic) and the kernel first moves this step's
+// row into the conductance.
+// Bindings: 0 clock, 1 post state (atomic), 2 threshold tables (gaps, then
+// delays), 3 the delay ring or unused, 4 unused parameters, 5 pre spike
+// counts, 6 pre spike lists.
 @group(0) @binding(2) var<storage, read> table: array<u32>;
-@group(0) @binding(3) var<storage, read> syn: array<f32>;
 @group(0) @binding(4) var<storage, read> sparams: array<f32>;
 @group(0) @binding(5) var<storage, read> pre_count: array<u32>;
 @group(0) @binding(6) var<storage, read> pre_list: array<u32>;

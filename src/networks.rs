@@ -84,7 +84,7 @@ pub fn coba_with(
         for post in [exc, inh] {
             let b = net.projection(pre, post, target);
             if procedural {
-                b.connect_fixed_probability_procedural(p, Weights::constant(w), 0.0)?;
+                b.connect_fixed_probability_procedural(p, Weights::constant(w), Delays::none())?;
             } else {
                 b.connect_fixed_probability(p, Weights::constant(w), Delays::none())?;
             }
@@ -702,7 +702,7 @@ pub fn microcircuit_with(
                 Connectivity::Procedural => {
                     // The unrounded scaled in-degree over the sources.
                     let p = (indegree_full(t, s) * scale / n_pre as f64).min(1.0);
-                    b.connect_fixed_probability_procedural(p, weights, delay)?;
+                    b.connect_fixed_probability_procedural(p, weights, Delays::constant(delay))?;
                 }
             }
         }

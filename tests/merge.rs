@@ -190,11 +190,11 @@ fn procedural_deliveries_merge_with_stored_ones() {
         .unwrap();
     net.projection(srcs[0], b, "exc")
         .name("proc0")
-        .connect_fixed_probability_procedural(0.1, Weights::constant(2.0), 1.0)
+        .connect_fixed_probability_procedural(0.1, Weights::constant(2.0), Delays::constant(1.0))
         .unwrap();
     net.projection(srcs[1], b, "exc")
         .name("proc1")
-        .connect_fixed_probability_procedural(0.3, Weights::constant(1.0), 3.0)
+        .connect_fixed_probability_procedural(0.3, Weights::constant(1.0), Delays::constant(3.0))
         .unwrap();
     // Drawn weights: a GPU's cos may differ from the CPU's by an ulp.
     net.projection(srcs[1], b, "inh")
@@ -202,7 +202,7 @@ fn procedural_deliveries_merge_with_stored_ones() {
         .connect_fixed_probability_procedural(
             0.2,
             Weights::random(Dist::normal(1.0, 0.3).min(0.0)),
-            2.0,
+            Delays::constant(2.0),
         )
         .unwrap();
     let plan = plan_with(&net, true, Some(32)).unwrap();

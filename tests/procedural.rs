@@ -30,7 +30,7 @@ fn the_drawn_synapses_are_a_fixed_probability_pattern() {
     let a = net.population("a", n, &recurrent).unwrap();
     let proj = net
         .projection(a, a, "exc")
-        .connect_fixed_probability_procedural(p, Weights::constant(0.5), 0.0)
+        .connect_fixed_probability_procedural(p, Weights::constant(0.5), Delays::none())
         .unwrap();
     let sim = net.compile(Backend::Cpu).unwrap();
     let (post, pre, w) = sim.synapses(proj, "w").unwrap();
@@ -88,14 +88,14 @@ fn the_drawn_synapses_are_a_fixed_probability_pattern() {
 #[test]
 fn chunks_tables_and_edge_probabilities() {
     // p = 1: everything (but self), in order, over several chunks.
-    let g = Procedural::new("t", 9, 1.0, one(), 1, 3, 100, true).unwrap();
+    let g = Procedural::new("t", 9, 1.0, one(), (1, Vec::new()), 3, 100, true).unwrap();
     let mut row = Vec::new();
     g.row(0xFFF, 1, |t| row.push(t));
     let want: Vec<u32> = (0..100).filter(|&t| t != 1).collect();
     assert_eq!(row, want);
     assert!(g.table.iter().all(|&t| t == 0));
     // A small p: the largest chunk, several of them; the table decreases.
-    let g = Procedural::new("t", 9, 1e-4, one(), 1, 1, 300_000, false).unwrap();
+    let g = Procedural::new("t", 9, 1e-4, one(), (1, Vec::new()), 1, 300_000, false).unwrap();
     assert_eq!(g.chunk, 1 << 16);
     assert_eq!(g.chunks(), 5);
     assert!(g.table.windows(2).all(|w| w[0] >= w[1]));
@@ -114,7 +114,7 @@ fn chunks_tables_and_edge_probabilities() {
     // The guessed-then-corrected gap is exactly the count of thresholds
     // above the word, at the table's edges too.
     for p in [1.0, 0.5, 0.02, 1e-3, 1e-5] {
-        let g = Procedural::new("t", 9, p, one(), 1, 1, 1 << 20, false).unwrap();
+        let g = Procedural::new("t", 9, p, one(), (1, Vec::new()), 1, 1 << 20, false).unwrap();
         let exact = |u: u32| g.table.partition_point(|&t| t > u) as u32;
         let mut x = 0x9E37_79B9u32;
         let mut words: Vec<u32> = vec![0, 1, u32::MAX, u32::MAX - 1];
@@ -132,7 +132,7 @@ fn chunks_tables_and_edge_probabilities() {
         }
     }
     for bad in [0.0, -0.1, 1.5, f64::NAN] {
-        assert!(Procedural::new("t", 9, bad, one(), 1, 1, 10, false).is_err());
+        assert!(Procedural::new("t", 9, bad, one(), (1, Vec::new()), 1, 10, false).is_err());
     }
 }
 
@@ -153,7 +153,11 @@ fn the_engines_deliver_exactly_the_listed_synapses() {
         let proj = match explicit {
             None => net
                 .projection(a, b, "exc")
-                .connect_fixed_probability_procedural(0.1, Weights::constant(1.0), 2.0)
+                .connect_fixed_probability_procedural(
+                    0.1,
+                    Weights::constant(1.0),
+                    Delays::constant(2.0),
+                )
                 .unwrap(),
             Some((post, pre)) => {
                 let w = vec![1.0; post.len()];
@@ -199,7 +203,7 @@ fn a_batch_shares_the_procedural_synapses() {
         let a = net.population("a", 200, &clock()).unwrap();
         let b = net.population("b", 150, &receiver()).unwrap();
         net.projection(a, b, "exc")
-            .connect_fixed_probability_procedural(0.2, Weights::constant(1.0), 0.0)
+            .connect_fixed_probability_procedural(0.2, Weights::constant(1.0), Delays::none())
             .unwrap();
         let times = |e: usize| -> Vec<f32> { (0..200).map(|i| ((i + 3 * e) % 5) as f32).collect() };
         let mut sim = net.compile_batched(backend, 3).unwrap();
@@ -235,41 +239,41 @@ fn what_procedural_connectivity_cannot_do_is_refused() {
     let msg = |e: cajal::Error| e.to_string();
     let e = msg(net
         .projection(a, r, "exc")
-        .connect_fixed_probability_procedural(0.1, Weights::constant(1.0), 0.0)
+        .connect_fixed_probability_procedural(0.1, Weights::constant(1.0), Delays::none())
         .unwrap_err());
     assert!(e.contains("spiking"), "{e}");
     let syn = Synapse::new().pre_spike("g_target += 2.0 * w");
     let e = msg(net
         .projection(a, b, "exc")
         .synapse(&syn)
-        .connect_fixed_probability_procedural(0.1, Weights::constant(1.0), 0.0)
+        .connect_fixed_probability_procedural(0.1, Weights::constant(1.0), Delays::none())
         .unwrap_err());
     assert!(e.contains("default synapse"), "{e}");
     let view = net.view(a, &[1, 2]).unwrap();
     let e = msg(net
         .projection(view, b, "exc")
-        .connect_fixed_probability_procedural(0.1, Weights::constant(1.0), 0.0)
+        .connect_fixed_probability_procedural(0.1, Weights::constant(1.0), Delays::none())
         .unwrap_err());
     assert!(e.contains("views"), "{e}");
     let e = msg(net
         .projection(a, b, "exc")
-        .connect_fixed_probability_procedural(1.5, Weights::constant(1.0), 0.0)
+        .connect_fixed_probability_procedural(1.5, Weights::constant(1.0), Delays::none())
         .unwrap_err());
     assert!(e.contains("(0, 1]"), "{e}");
     let e = msg(net
         .projection(a, b, "exc")
-        .connect_fixed_probability_procedural(0.1, Weights::constant(1.0), -1.0)
+        .connect_fixed_probability_procedural(0.1, Weights::constant(1.0), Delays::constant(-1.0))
         .unwrap_err());
     assert!(e.contains("delay"), "{e}");
     let e = msg(net
         .projection(a, b, "foo")
-        .connect_fixed_probability_procedural(0.1, Weights::constant(1.0), 0.0)
+        .connect_fixed_probability_procedural(0.1, Weights::constant(1.0), Delays::none())
         .unwrap_err());
     assert!(e.contains("g_foo"), "{e}");
     assert!(net.projections().is_empty());
     let p = net
         .projection(a, b, "exc")
-        .connect_fixed_probability_procedural(0.1, Weights::constant(1.0), 0.0)
+        .connect_fixed_probability_procedural(0.1, Weights::constant(1.0), Delays::none())
         .unwrap();
     let e = msg(net.copy(p, a, b, "exc").unwrap_err());
     assert!(e.contains("procedural"), "{e}");
@@ -289,7 +293,7 @@ fn the_synapses_follow_the_network_seed_not_the_run_seed() {
         net.set(a, "t1", 1.0).unwrap();
         let p = net
             .projection(a, b, "exc")
-            .connect_fixed_probability_procedural(0.1, Weights::constant(1.0), 0.0)
+            .connect_fixed_probability_procedural(0.1, Weights::constant(1.0), Delays::none())
             .unwrap();
         (net, b, p)
     };
@@ -344,7 +348,7 @@ fn procedural_weights_follow_their_distribution_and_stay_fixed() {
         .map(|(k, (_, w))| {
             net.projection(a, b, "exc")
                 .name(&format!("p{k}"))
-                .connect_fixed_probability_procedural(0.2, w, 0.0)
+                .connect_fixed_probability_procedural(0.2, w, Delays::none())
                 .unwrap()
         })
         .collect();
@@ -408,7 +412,11 @@ fn the_engines_deliver_the_listed_procedural_weights() {
             let proj = match explicit {
                 None => net
                     .projection(a, b, "exc")
-                    .connect_fixed_probability_procedural(0.15, weights.clone(), 1.0)
+                    .connect_fixed_probability_procedural(
+                        0.15,
+                        weights.clone(),
+                        Delays::constant(1.0),
+                    )
                     .unwrap(),
                 Some((post, pre, w)) => {
                     let d = vec![1.0; post.len()];
@@ -467,7 +475,7 @@ fn procedural_weights_that_cannot_be_drawn_are_refused() {
     ] {
         let e = net
             .projection(a, b, "exc")
-            .connect_fixed_probability_procedural(0.1, Weights::random(d), 0.0)
+            .connect_fixed_probability_procedural(0.1, Weights::random(d), Delays::none())
             .unwrap_err()
             .to_string();
         assert!(e.contains(needle), "{e}");
@@ -475,7 +483,7 @@ fn procedural_weights_that_cannot_be_drawn_are_refused() {
     }
     let e = net
         .projection(a, b, "exc")
-        .connect_fixed_probability_procedural(0.1, Weights::constant(f32::NAN), 0.0)
+        .connect_fixed_probability_procedural(0.1, Weights::constant(f32::NAN), Delays::none())
         .unwrap_err()
         .to_string();
     assert!(e.contains("finite"), "{e}");
@@ -496,7 +504,11 @@ fn a_delivery_split_over_chunks_equals_the_listed_synapses() {
         let proj = match explicit {
             None => net
                 .projection(a, b, "exc")
-                .connect_fixed_probability_procedural(0.1, Weights::constant(1.0), 1.0)
+                .connect_fixed_probability_procedural(
+                    0.1,
+                    Weights::constant(1.0),
+                    Delays::constant(1.0),
+                )
                 .unwrap(),
             Some((post, pre)) => {
                 let w = vec![1.0; post.len()];
@@ -531,4 +543,183 @@ fn a_delivery_split_over_chunks_equals_the_listed_synapses() {
     for backend in backends() {
         assert_eq!(run(&net, backend), want, "{backend:?}");
     }
+}
+
+#[test]
+fn per_synapse_delays_follow_their_distribution() {
+    // Normal(2, 1) ms clipped at 0.5, dt 0.5: steps max(round(x / dt), 1).
+    let dist = Dist::normal(2.0, 1.0).min(0.5);
+    let mut net = Network::new().dt(0.5).seed(6);
+    let a = net.population("a", 300, &clock()).unwrap();
+    let b = net.population("b", 400, &receiver()).unwrap();
+    let proj = net
+        .projection(a, b, "exc")
+        .connect_fixed_probability_procedural(
+            0.3,
+            Weights::constant(1.0),
+            Delays::random(dist.clone()),
+        )
+        .unwrap();
+    let gen = net.proj(proj).unwrap().procedural.clone().unwrap();
+    assert!(gen.per_synapse_delays());
+    assert_eq!(gen.spike_delay(), 1);
+    let object = cajal::engine::cpu::procedural_object(proj.index());
+    let mut got = vec![0f64; gen.delay as usize + 1];
+    let mut n = 0f64;
+    for j in 0..300 {
+        gen.row(object, j, |t| {
+            let d = gen.delay_at(object, j, t);
+            assert!(d >= 1 && d <= gen.delay);
+            // A synapse keeps its delay.
+            assert_eq!(d, gen.delay_at(object, j, t));
+            got[d as usize] += 1.0;
+            n += 1.0;
+        });
+    }
+    assert!(n > 30_000.0);
+    // Against a million draws of the same distribution, rounded as stored
+    // delays are.
+    let mut rng = cajal::random::rng_for(1, 2);
+    let draws = dist.sample(&mut rng, 1_000_000, "test").unwrap();
+    let mut want = vec![0f64; 64];
+    for x in draws {
+        let steps = (f64::from(x) / 0.5).round().max(1.0) as usize;
+        want[steps.min(63)] += 1e-6;
+    }
+    for (k, g) in got.iter().enumerate().skip(1) {
+        let p = g / n;
+        assert!((p - want[k]).abs() < 0.006, "{k} steps: {p} vs {}", want[k]);
+    }
+    // The longest delay has a probability of at least 2^-32 (here 8.5 ms
+    // is 6.5 sd).
+    assert!((16..=20).contains(&gen.delay), "{}", gen.delay);
+}
+
+#[test]
+fn the_engines_deliver_per_synapse_delays_as_the_listed_synapses() {
+    let (n_pre, n_post) = (150usize, 200usize);
+    let times = |e: usize| -> Vec<f32> { (0..n_pre).map(|i| ((i + 2 * e) % 9) as f32).collect() };
+    let build = |explicit: Option<(Vec<u32>, Vec<u32>, Vec<f64>)>| {
+        let mut net = Network::new().dt(1.0).seed(23);
+        let a = net.population("a", n_pre, &clock()).unwrap();
+        let b = net.population("b", n_post, &receiver()).unwrap();
+        let proj = match explicit {
+            None => net
+                .projection(a, b, "exc")
+                .connect_fixed_probability_procedural(
+                    0.2,
+                    Weights::constant(1.0),
+                    Delays::random(Dist::uniform(0.0, 6.0)),
+                )
+                .unwrap(),
+            Some((post, pre, d)) => {
+                let w = vec![1.0; post.len()];
+                net.projection(a, b, "exc")
+                    .connect_from_sparse(post, pre, w, Some(d))
+                    .unwrap()
+            }
+        };
+        (net, a, b, proj)
+    };
+    let (net, a, b, proj) = build(None);
+    let gen = net.proj(proj).unwrap().procedural.clone().unwrap();
+    let object = cajal::engine::cpu::procedural_object(proj.index());
+    let (post, pre, _) = net
+        .compile(Backend::Cpu)
+        .unwrap()
+        .synapses(proj, "w")
+        .unwrap();
+    let d: Vec<f64> = post
+        .iter()
+        .zip(&pre)
+        .map(|(&t, &j)| f64::from(gen.delay_at(object, j, t)))
+        .collect();
+    // Delays of 1 to 6 steps, all of them used.
+    for k in 1..=6 {
+        assert!(d.contains(&f64::from(k)), "{k}");
+    }
+    let (explicit, _, _, _) = build(Some((post, pre, d)));
+    let run = |net: &Network, backend, batch: usize| {
+        let mut sim = net.compile_batched(backend, batch).unwrap();
+        for e in 0..batch {
+            sim.set_element(a, e, "t1", times(e)).unwrap();
+        }
+        let mut got = Vec::new();
+        for _ in 0..20 {
+            sim.step().unwrap();
+            got.extend(sim.get(b, "last").unwrap().iter().copied());
+        }
+        // After a reset the ring starts empty again: the same run.
+        sim.reset();
+        for e in 0..batch {
+            sim.set_element(a, e, "t1", times(e)).unwrap();
+        }
+        for k in 0..20 {
+            sim.step().unwrap();
+            let again: Vec<f32> = sim.get(b, "last").unwrap().iter().copied().collect();
+            let n = again.len();
+            assert_eq!(again, got[k * n..(k + 1) * n], "{backend:?} after reset");
+        }
+        got
+    };
+    for batch in [1, 2] {
+        let want = run(&explicit, Backend::Cpu, batch);
+        assert!(want.iter().sum::<f32>() > 1000.0);
+        for backend in backends() {
+            assert_eq!(
+                run(&net, backend, batch),
+                want,
+                "{backend:?}, batch {batch}"
+            );
+        }
+    }
+    // Not merged (the ring is the projection's), and the kernels validate.
+    let plan = cajal::engine::gpu::plan_with(&net, true, Some(32)).unwrap();
+    assert!(plan.merged.is_empty());
+    assert!(validate_all(&net)
+        .iter()
+        .any(|k| k.starts_with("spike_procedural")));
+}
+
+#[test]
+fn a_state_with_procedural_delay_rings_is_refused() {
+    let mut net = Network::new().dt(1.0);
+    let a = net.population("a", 10, &clock()).unwrap();
+    let b = net.population("b", 10, &receiver()).unwrap();
+    net.projection(a, b, "exc")
+        .name("delayed")
+        .connect_fixed_probability_procedural(
+            0.5,
+            Weights::constant(1.0),
+            Delays::random(Dist::uniform(1.0, 4.0)),
+        )
+        .unwrap();
+    let mut sim = net.compile(Backend::Cpu).unwrap();
+    let file = std::env::temp_dir().join(format!("cajal-ring-{}.state", std::process::id()));
+    let e = sim.save(&file).unwrap_err().to_string();
+    assert!(e.contains("'delayed'") && e.contains("delay ring"), "{e}");
+    assert!(!file.exists());
+    let e = sim.load(&file).unwrap_err().to_string();
+    assert!(e.contains("'delayed'"), "{e}");
+    // A delay distribution whose tail never ends must be clipped.
+    let e = net
+        .projection(a, b, "exc")
+        .connect_fixed_probability_procedural(
+            0.5,
+            Weights::constant(1.0),
+            Delays::random(Dist::exponential(1e-6)),
+        )
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("65535") && e.contains(".max()"), "{e}");
+    let e = net
+        .projection(a, b, "exc")
+        .connect_fixed_probability_procedural(
+            0.5,
+            Weights::constant(1.0),
+            Delays::random(Dist::gamma(2.0, 1.0)),
+        )
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("procedural delays"), "{e}");
 }

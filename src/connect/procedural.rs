@@ -23,7 +23,7 @@
 //! weight at every spike, on both engines, to the few ulps by which the two
 //! platforms' `cos` (and, for log-normal, `exp`) differ.
 
-use super::Weights;
+use super::{Delays, Weights};
 use crate::error::{Error, Result};
 use crate::lang::ir::RandomKind;
 use crate::random::philox;
@@ -112,6 +112,128 @@ impl ProceduralWeight {
 /// Most post neurons a chunk covers (a table of 256 KiB).
 pub const MAX_CHUNK: u32 = 1 << 16;
 
+/// The delays of a procedural projection in steps of `dt` ms: a constant
+/// (`(steps, [])`), or the longest and the threshold table of a
+/// distribution rounded to steps as stored connectors round
+/// (`max(round(x / dt), 1)`), from its distribution function in f64.
+/// Uniform, normal, log-normal and exponential, optionally clipped; a
+/// distribution whose rounded values reach past 65535 steps with
+/// probability 2^-32 or more is refused (clip it with `.max()`).
+pub fn delay_spec(owner: &str, delays: &Delays, dt: f64) -> Result<(u32, Vec<u32>)> {
+    const MAX_STEPS: u32 = 65535;
+    let d = match delays {
+        Delays::Constant(ms) => {
+            if !(ms.is_finite() && *ms >= 0.0) {
+                return Err(Error::invalid(
+                    owner,
+                    format!("the delay must be a non-negative number of ms, got {ms}"),
+                ));
+            }
+            let steps = (ms / dt).round().max(1.0);
+            if steps > f64::from(MAX_STEPS) {
+                return Err(Error::invalid(
+                    owner,
+                    format!("a delay of {ms} ms is over {MAX_STEPS} steps"),
+                ));
+            }
+            return Ok((steps as u32, Vec::new()));
+        }
+        Delays::Random(d) => d,
+    };
+    d.validate(owner)?;
+    let (inner, lo, hi) = match d {
+        Dist::Clipped { dist, min, max } => (&**dist, *min, *max),
+        d => (d, None, None),
+    };
+    let normal = |z: f64| 0.5 * erfc(-z / std::f64::consts::SQRT_2);
+    // P(X < y) of the unclipped distribution.
+    let cdf: Box<dyn Fn(f64) -> f64> = match *inner {
+        Dist::Uniform { min, max } => Box::new(move |y| {
+            if max > min {
+                ((y - min) / (max - min)).clamp(0.0, 1.0)
+            } else {
+                f64::from(u8::from(y > min))
+            }
+        }),
+        Dist::Normal { mu, sigma } => Box::new(move |y| {
+            if sigma > 0.0 {
+                normal((y - mu) / sigma)
+            } else {
+                f64::from(u8::from(y > mu))
+            }
+        }),
+        Dist::LogNormal { mu, sigma } => Box::new(move |y| {
+            if y <= 0.0 {
+                0.0
+            } else if sigma > 0.0 {
+                normal((y.ln() - mu) / sigma)
+            } else {
+                f64::from(u8::from(y.ln() > mu))
+            }
+        }),
+        Dist::Exponential { lambda } => Box::new(move |y| {
+            if y <= 0.0 {
+                0.0
+            } else {
+                -(-lambda * y).exp_m1()
+            }
+        }),
+        _ => {
+            return Err(Error::Unsupported {
+                owner: owner.into(),
+                message: format!(
+                    "procedural delays are drawn from a uniform, normal, log-normal or exponential distribution (optionally clipped), not {inner:?}"
+                ),
+            })
+        }
+    };
+    // P(clipped X < y).
+    let clipped = |y: f64| {
+        if lo.is_some_and(|l| y <= l) {
+            0.0
+        } else if hi.is_some_and(|h| y > h) {
+            1.0
+        } else {
+            cdf(y)
+        }
+    };
+    let mut table = Vec::new();
+    for k in 1..=MAX_STEPS {
+        // P(max(round(X / dt), 1) <= k) = P(X < (k + 1/2) dt).
+        let t = (clipped((f64::from(k) + 0.5) * dt) * 4_294_967_296.0).floor();
+        if t >= 4_294_967_295.0 {
+            return Ok((k, table));
+        }
+        table.push(t.max(0.0) as u32);
+    }
+    Err(Error::invalid(
+        owner,
+        format!("delays of {d:?} reach past {MAX_STEPS} steps; clip them with .max()"),
+    ))
+}
+
+/// The complementary error function, to a relative 1.2e-7 (the Chebyshev
+/// fit of Numerical Recipes' `erfcc`): enough for the probabilities of a
+/// delay table.
+fn erfc(x: f64) -> f64 {
+    let z = x.abs();
+    let t = 1.0 / (1.0 + 0.5 * z);
+    let poly = -z * z - 1.265_512_23
+        + t * (1.000_023_68
+            + t * (0.374_091_96
+                + t * (0.096_784_18
+                    + t * (-0.186_288_06
+                        + t * (0.278_868_07
+                            + t * (-1.135_203_98
+                                + t * (1.488_515_87 + t * (-0.822_152_23 + t * 0.170_872_77))))))));
+    let r = t * poly.exp();
+    if x >= 0.0 {
+        r
+    } else {
+        2.0 - r
+    }
+}
+
 /// A procedural fixed-probability projection: everything needed to draw a
 /// row again.
 #[derive(Debug, Clone, PartialEq)]
@@ -123,8 +245,12 @@ pub struct Procedural {
     pub p: f64,
     /// The weights.
     pub weight: ProceduralWeight,
-    /// The delay of every synapse, in steps (at least 1).
+    /// The delay of every synapse in steps (at least 1) or, with a delay
+    /// table, the longest delay.
     pub delay: u32,
+    /// Per-synapse delays: `D[k - 1] = min(2^32 P(steps <= k), 2^32 - 1)`
+    /// for `k = 1..delay` (increasing); empty when all are `delay`.
+    pub delay_table: Vec<u32>,
     /// Pre-synaptic neurons (of one batch element).
     pub n_pre: u32,
     /// Post-synaptic neurons (of one batch element).
@@ -149,7 +275,7 @@ impl Procedural {
         seed: u64,
         p: f64,
         weight: ProceduralWeight,
-        delay: u32,
+        (delay, delay_table): (u32, Vec<u32>),
         n_pre: usize,
         n_post: usize,
         skip_self: bool,
@@ -186,6 +312,7 @@ impl Procedural {
             p,
             weight,
             delay: delay.max(1),
+            delay_table,
             n_pre,
             n_post,
             skip_self,
@@ -247,6 +374,41 @@ impl Procedural {
                 f(t);
             }
         }
+    }
+
+    /// Whether synapses have delays of their own (a delay table).
+    pub fn per_synapse_delays(&self) -> bool {
+        !self.delay_table.is_empty()
+    }
+
+    /// The age (steps) of the spikes a delivery reads: the delay, or 1 with
+    /// per-synapse delays (the rest of a delay is waited out in a ring of
+    /// future inputs).
+    pub fn spike_delay(&self) -> u32 {
+        if self.per_synapse_delays() {
+            1
+        } else {
+            self.delay
+        }
+    }
+
+    /// The random stream of the delays of the projection whose synapse
+    /// stream is `object`.
+    pub fn delay_object(object: u32) -> u32 {
+        object ^ 2
+    }
+
+    /// The delay in steps of the synapse from `pre` to `post` (the CPU
+    /// twin of the kernel's): the number of thresholds at most the first
+    /// word of draw `(seed, delay stream, pre, post)`, plus one. Integer
+    /// comparisons alone, so both engines give every synapse the same.
+    #[inline]
+    pub fn delay_at(&self, object: u32, pre: u32, post: u32) -> u32 {
+        if self.delay_table.is_empty() {
+            return self.delay;
+        }
+        let u = philox::draw(self.seed, Self::delay_object(object), pre, post)[0];
+        1 + self.delay_table.iter().take_while(|&&t| t <= u).count() as u32
     }
 
     /// The random stream of the weights of the projection whose synapse

@@ -539,6 +539,7 @@ impl Simulation {
     /// part of the state.
     pub fn save(&self, path: impl AsRef<std::path::Path>) -> Result<()> {
         let path = path.as_ref();
+        self.refuse_delay_rings()?;
         let snap = match &self.engine {
             Engine::Cpu(e) => e.snapshot(),
             Engine::Gpu(g) => g.snapshot()?,
@@ -557,12 +558,31 @@ impl Simulation {
         })
     }
 
+    /// A state would lose the inputs waiting in the delay rings of
+    /// procedural projections with per-synapse delays: refused, naming the
+    /// projection.
+    fn refuse_delay_rings(&self) -> Result<()> {
+        match self
+            .net
+            .projs
+            .iter()
+            .find(|p| p.procedural.as_ref().is_some_and(|g| g.per_synapse_delays()))
+        {
+            Some(p) => Err(Error::Unsupported {
+                owner: format!("projection '{}'", p.name),
+                message: "a saved state does not hold the inputs waiting in the delay ring of procedural connectivity with per-synapse delays; give it one delay to save and load".into(),
+            }),
+            None => Ok(()),
+        }
+    }
+
     /// Loads a state written by [`save`](Self::save). The file is read and
     /// checked whole first (format version, checksum, the network's
     /// structure, the shape of every array): a file from another network,
     /// a truncated or a corrupted one is an error and changes nothing.
     pub fn load(&mut self, path: impl AsRef<std::path::Path>) -> Result<()> {
         let path = path.as_ref();
+        self.refuse_delay_rings()?;
         let file = path.display().to_string();
         let data = std::fs::read(path).map_err(|source| Error::Io {
             path: file.clone(),

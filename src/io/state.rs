@@ -49,7 +49,11 @@ pub fn signature(net: &Network) -> String {
         // Procedural synapses are their generator.
         if let Some(g) = &pr.procedural {
             bytes.extend_from_slice(
-                format!("{:?}", (g.seed, g.p, &g.weight, g.delay, g.skip_self)).as_bytes(),
+                format!(
+                    "{:?}",
+                    (g.seed, g.p, &g.weight, g.delay, &g.delay_table, g.skip_self)
+                )
+                .as_bytes(),
             );
         }
         s += &format!(

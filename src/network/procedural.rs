@@ -4,8 +4,8 @@
 use std::sync::Arc;
 
 use super::{ProjId, Projection, ProjectionBuilder};
-use crate::connect::procedural::{Procedural, ProceduralWeight};
-use crate::connect::Weights;
+use crate::connect::procedural::{delay_spec, Procedural, ProceduralWeight};
+use crate::connect::{Delays, Weights};
 use crate::error::{Error, Result};
 use crate::lang::analyse_synapse;
 use crate::lang::ir::Locality;
@@ -16,9 +16,14 @@ impl ProjectionBuilder<'_> {
     /// probability `p`, the synapses have the weights `weights` (a constant,
     /// or a draw per synapse from a uniform, normal, log-normal or
     /// exponential distribution, optionally clipped: GeNN's procedural
-    /// weights) and all the delay `delay_ms` (0: one step), and each
-    /// spike's targets and their weights are drawn again from the network
-    /// seed when it is delivered, on both engines alike. The projection
+    /// weights) and the delays `delays` (one for all, 0: one step; or drawn
+    /// per synapse from a uniform, normal, log-normal or exponential
+    /// distribution, optionally clipped, rounded to steps as stored delays
+    /// are), and each spike's targets, weights and delays are drawn again
+    /// from the network seed when it is delivered, on both engines alike.
+    /// Per-synapse delays wait in a ring of future inputs a post neuron
+    /// (GeNN's dendritic delays: as many rows as the longest delay has
+    /// steps); a simulation with them cannot be saved. The projection
     /// takes no memory per synapse and the delivery reads none, which is
     /// what lets a network of a billion synapses fit.
     ///
@@ -33,17 +38,19 @@ impl ProjectionBuilder<'_> {
     /// let lif = cajal::models::if_curr_exp();
     /// let a = net.population("a", 1000, &lif)?;
     /// net.projection(a, a, "exc")
-    ///     .connect_fixed_probability_procedural(0.02, Weights::constant(0.1), 1.5)?;
-    /// // Normal weights, clipped at 0, drawn again at each spike:
+    ///     .connect_fixed_probability_procedural(0.02, Weights::constant(0.1), Delays::constant(1.5))?;
+    /// // Normal weights, clipped at 0, and normal delays of at least a step,
+    /// // drawn again at each spike:
     /// let w = Weights::random(Dist::normal(0.1, 0.01).min(0.0));
-    /// net.projection(a, a, "inh").connect_fixed_probability_procedural(0.02, w, 0.8)?;
+    /// let d = Delays::random(Dist::normal(1.5, 0.75).min(0.1));
+    /// net.projection(a, a, "inh").connect_fixed_probability_procedural(0.02, w, d)?;
     /// # Ok::<(), cajal::Error>(())
     /// ```
     pub fn connect_fixed_probability_procedural(
         self,
         p: f64,
         weights: Weights,
-        delay_ms: f64,
+        delays: Delays,
     ) -> Result<ProjId> {
         let net = self.net;
         net.check_dt()?;
@@ -106,19 +113,7 @@ impl ProjectionBuilder<'_> {
                 ),
             ));
         }
-        if !(delay_ms.is_finite() && delay_ms >= 0.0) {
-            return Err(Error::invalid(
-                owner,
-                format!("the delay must be a non-negative number of ms, got {delay_ms}"),
-            ));
-        }
-        let steps = (delay_ms / net.dt).round().max(1.0);
-        if steps > 65535.0 {
-            return Err(Error::invalid(
-                owner,
-                format!("a delay of {delay_ms} ms is over 65535 steps"),
-            ));
-        }
+        let delay = delay_spec(&owner, &delays, net.dt)?;
         let skip_self = self.pre == self.post && !self.allow_self;
         let weight = ProceduralWeight::new(&owner, &weights)?;
         let gen = Procedural::new(
@@ -126,7 +121,7 @@ impl ProjectionBuilder<'_> {
             net.seed,
             p,
             weight,
-            steps as u32,
+            delay,
             pre.size(),
             post.size(),
             skip_self,
@@ -145,10 +140,14 @@ impl ProjectionBuilder<'_> {
             .collect();
         net.projs.push(Projection {
             connector: format!(
-                "fixed_probability(p = {p}), procedural, w = {}, delay = {delay_ms} ms",
+                "fixed_probability(p = {p}), procedural, w = {}, delay = {}",
                 match &weights {
                     Weights::Constant(w) => w.to_string(),
                     Weights::Random(d) => format!("{d:?}"),
+                },
+                match &delays {
+                    Delays::Constant(ms) => format!("{ms} ms"),
+                    Delays::Random(d) => format!("{d:?} ms"),
                 }
             ),
             name,

@@ -62,6 +62,22 @@ fn deliver(
     let object = PROJ_OBJECT | ((pr.index as u32) << 12);
     // While learning is off, events leave w alone.
     let frozen = (!pr.learning.due(u64::from(step))).then(|| pr.ir.slot("w").unwrap_or(0));
+    if let ProjKind::Procedural { gen, ring, .. } = &mut pr.kind {
+        let spikes = &pops[pr.pre].spike_hist[gen.spike_delay() as usize - 1];
+        let element = (
+            (pops[pr.pre].n / pr.batch) as u32,
+            (pops[pr.post].n / pr.batch) as u32,
+        );
+        let object = procedural_object(pr.index);
+        if gen.per_synapse_delays() {
+            spike_procedural::spike_procedural_delayed(
+                gen, object, spikes, element, step, ring, gv,
+            );
+        } else {
+            spike_procedural::spike_procedural(gen, object, spikes, element, gv);
+        }
+        return;
+    }
     let g_slot = match &pr.kind {
         ProjKind::Spike { g } => *g,
         ProjKind::ConvSpike { conv, .. } => {
@@ -71,21 +87,7 @@ fn deliver(
             }
             return;
         }
-        ProjKind::Procedural { gen, .. } => {
-            let spikes = &pops[pr.pre].spike_hist[gen.delay as usize - 1];
-            let element = (
-                (pops[pr.pre].n / pr.batch) as u32,
-                (pops[pr.post].n / pr.batch) as u32,
-            );
-            spike_procedural::spike_procedural(
-                gen,
-                procedural_object(pr.index),
-                spikes,
-                element,
-                gv,
-            );
-            return;
-        }
+        ProjKind::Procedural { .. } => unreachable!("delivered above"),
         ProjKind::Rate { .. }
         | ProjKind::Decode { .. }
         | ProjKind::Current { .. }
@@ -192,6 +194,9 @@ enum ProjKind {
     Procedural {
         g: usize,
         gen: Arc<crate::connect::procedural::Procedural>,
+        /// Per-synapse delays: the inputs due at each of the next `delay`
+        /// steps (row `s % delay` for step `s`), post ranks across.
+        ring: Vec<f32>,
     },
     /// Convolution or pooling into `sums[target]`.
     Conv {
@@ -296,13 +301,18 @@ impl CpuEngine {
                 }
                 crate::engine::ProjectionKind::Spike { g } => ProjKind::Spike { g },
                 crate::engine::ProjectionKind::Current { g, r } => ProjKind::Current { g, r },
-                crate::engine::ProjectionKind::Procedural { g } => ProjKind::Procedural {
-                    g,
-                    gen: pr
+                crate::engine::ProjectionKind::Procedural { g } => {
+                    let gen = pr
                         .procedural
                         .clone()
-                        .expect("a procedural projection has its generator"),
-                },
+                        .expect("a procedural projection has its generator");
+                    let ring = if gen.per_synapse_delays() {
+                        vec![0.0; gen.delay as usize * net.pops[pr.post.0].size()]
+                    } else {
+                        Vec::new()
+                    };
+                    ProjKind::Procedural { g, gen, ring }
+                }
                 crate::engine::ProjectionKind::ConvSpike { g } => ProjKind::ConvSpike {
                     g,
                     conv: pr.conv.clone().expect("a convolution has its window"),
@@ -327,7 +337,7 @@ impl CpuEngine {
             let row_ptr = s.post_row_ptr(n_post / net.batch);
             let delays: Vec<u32> = match (&pr.conv, &pr.procedural) {
                 (Some(c), _) => vec![c.delay],
-                (_, Some(gen)) => vec![gen.delay],
+                (_, Some(gen)) => vec![gen.spike_delay()],
                 // The distinct delays, without copying or sorting them all.
                 _ => {
                     let mut seen = Vec::<bool>::new();
@@ -511,6 +521,9 @@ impl CpuEngine {
         self.sync_weights();
         for p in &mut self.projs {
             p.window.iter_mut().for_each(|w| w.fill(0.0));
+            if let ProjKind::Procedural { ring, .. } = &mut p.kind {
+                ring.fill(0.0);
+            }
         }
         for p in &mut self.pops {
             p.spike_hist = VecDeque::from(vec![Vec::new(); p.hist_depth]);

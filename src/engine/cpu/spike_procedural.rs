@@ -66,3 +66,40 @@ pub fn spike_procedural(
             }
         });
 }
+
+/// [`spike_procedural`] with per-synapse delays (GeNN's dendritic delays):
+/// at step `step`, the inputs due now (row `step % D` of `ring`, `D` =
+/// the longest delay) join `g` and the row is emptied; then each synapse
+/// of a spike of the previous step adds its weight to `g` if its delay is
+/// one step, else to the row of the step it is due, `step + delay - 1`.
+/// One thread: each target gets its inputs in the order of the spikes.
+pub fn spike_procedural_delayed(
+    gen: &Procedural,
+    object: u32,
+    spikes: &[u32],
+    (n_pre, n_post): Element,
+    step: u32,
+    ring: &mut [f32],
+    g: &mut [f32],
+) {
+    let d_max = gen.delay;
+    let np = g.len();
+    let row = (step % d_max) as usize * np;
+    for (x, r) in g.iter_mut().zip(&mut ring[row..row + np]) {
+        *x += *r;
+        *r = 0.0;
+    }
+    for &k in spikes {
+        let b = k / n_pre;
+        let j = k - b * n_pre;
+        let off = (b * n_post) as usize;
+        gen.row(object, j, |t| {
+            let w = gen.weight_at(object, j, t);
+            let at = off + t as usize;
+            match gen.delay_at(object, j, t) {
+                1 => g[at] += w,
+                d => ring[((step + d - 1) % d_max) as usize * np + at] += w,
+            }
+        });
+    }
+}

@@ -1629,12 +1629,24 @@ pub fn spike_procedural(
     let n_pre = ends.pre.n;
     let (el_pre, el_post) = ends.element();
     let ring = ends.pre.ring;
-    let (delay, chunk, chunks) = (gen.delay, gen.chunk, gen.chunks());
+    let (delay, chunk, chunks) = (gen.spike_delay(), gen.chunk, gen.chunks());
+    let delayed = gen.per_synapse_delays();
     let atomic_ty = if float_atomics { "f32" } else { "u32" };
-    let b = format!(
+    let mut b = format!(
         "@group(0) @binding(1) var<storage, read_write> post: array<atomic<{atomic_ty}>>;\n"
     );
+    // Binding 3: the ring of future inputs (per-synapse delays), else an
+    // unused weight buffer.
+    if delayed {
+        let _ = writeln!(
+            b,
+            "@group(0) @binding(3) var<storage, read_write> dring: array<atomic<{atomic_ty}>>;"
+        );
+    } else {
+        b.push_str("@group(0) @binding(3) var<storage, read> syn: array<f32>;\n");
+    }
     let go = ends.post.offset(g).unwrap_or(0);
+    let (np, d_max) = (ends.post.n, gen.delay);
     let w = &gen.weight;
     // The weight: a literal, or the twin of Procedural::weight_at, drawn
     // from the weight stream at (pre j, post t) and clipped.
@@ -1662,6 +1674,28 @@ pub fn spike_procedural(
     };
     let add = atomic_add(&format!("post[{go}u + off + t]"), "wt", float_atomics);
     let mut body = String::new();
+    if delayed {
+        // The inputs due this step join the conductance and leave the
+        // ring (nothing else touches this row now: deposits go to later
+        // steps' rows).
+        let _ = writeln!(body, "    let fr = (clk.ring % {d_max}u) * {np}u;");
+        let _ = writeln!(
+            body,
+            "    for (var i = group * 64u + lid; i < {np}u; i = i + groups * 64u) {{"
+        );
+        let (zero, val) = if float_atomics {
+            ("0.0f", "v")
+        } else {
+            ("0u", "bitcast<f32>(v)")
+        };
+        let _ = writeln!(body, "        let v = atomicLoad(&dring[fr + i]);");
+        let _ = writeln!(
+            body,
+            "        if (v != {zero}) {{ atomicStore(&dring[fr + i], {zero}); {} }}",
+            atomic_add(&format!("post[{go}u + i]"), val, float_atomics)
+        );
+        body.push_str("    }\n");
+    }
     let _ = writeln!(
         body,
         "    let slot = (clk.ring + {ring}u - {delay}u) % {ring}u;"
@@ -1730,7 +1764,27 @@ pub fn spike_procedural(
         let _ = writeln!(body, "            if (t == j) {{ continue; }}");
     }
     let _ = writeln!(body, "            let wt = {weight};");
-    let _ = writeln!(body, "            {add}");
+    if delayed {
+        // The twin of Procedural::delay_at: thresholds after the gap table.
+        let dobj = crate::connect::procedural::Procedural::delay_object(object);
+        let _ = writeln!(body, "            let du = cj_draw(key, {dobj}u, j, t).x;");
+        let _ = writeln!(body, "            var dd = 1u;");
+        let _ = writeln!(
+            body,
+            "            loop {{ if (dd >= {d_max}u || table[{chunk}u + dd - 1u] > du) {{ break; }} dd = dd + 1u; }}"
+        );
+        let later = atomic_add(
+            &format!("dring[((clk.ring + dd - 1u) % {d_max}u) * {np}u + off + t]"),
+            "wt",
+            float_atomics,
+        );
+        let _ = writeln!(
+            body,
+            "            if (dd == 1u) {{ {add} }} else {{ {later} }}"
+        );
+    } else {
+        let _ = writeln!(body, "            {add}");
+    }
     body.push_str("        }\n    }\n");
     assemble(
         format!("spike_procedural[projection '{name}']"),

@@ -363,7 +363,7 @@ pub fn plan_with_strategy(
         let kind = projection_kind(net, pr)?;
         let max_d = match (&pr.conv, &pr.procedural) {
             (Some(c), _) => c.delay,
-            (_, Some(gen)) => gen.delay,
+            (_, Some(gen)) => gen.spike_delay(),
             _ => pr.synapses.delay.iter().copied().max().unwrap_or(1),
         };
         let pre = &mut layouts[pr.pre.0];
@@ -507,14 +507,23 @@ pub fn plan_with_strategy(
                     g as u32,
                     float_atomics,
                 );
-                projs.push(ProjPlan::event(
-                    kernel,
-                    layout,
-                    gen.table.clone(),
-                    // Binding 3 is unused: the weights are in the kernel.
-                    vec![0.0],
-                    init_sparams,
-                ));
+                // The gap thresholds, then the delay thresholds.
+                let mut table = gen.table.clone();
+                table.extend_from_slice(&gen.delay_table);
+                // Binding 3: the ring of future inputs for per-synapse
+                // delays (zeros at the start and after a reset), else
+                // unused (the weights are in the kernel).
+                let delayed = gen.per_synapse_delays();
+                let ring = if delayed {
+                    vec![0.0; gen.delay as usize * layouts[post].n as usize]
+                } else {
+                    vec![0.0]
+                };
+                let mut plan = ProjPlan::event(kernel, layout, table, ring, init_sparams);
+                if let Some(sp) = plan.spike.as_mut() {
+                    sp.stores = delayed;
+                }
+                projs.push(plan);
             }
             ProjectionKind::ConvSpike { g } => {
                 let cp = pr.conv.as_ref().expect("a convolution has its window");
@@ -960,6 +969,8 @@ fn merge_spikes(
             kinds[qi],
             ProjectionKind::Spike { .. } | ProjectionKind::Procedural { .. }
         ) && pr.ir.pre_spike_is_default
+            // Per-synapse procedural delays write a ring of their own.
+            && pr.procedural.as_ref().is_none_or(|g| !g.per_synapse_delays())
             && qp.frozen.is_none()
             && qp.post.is_none()
             && qp.learn.is_none()
