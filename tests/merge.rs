@@ -194,7 +194,11 @@ fn procedural_deliveries_merge_with_stored_ones() {
         .unwrap();
     net.projection(srcs[1], b, "exc")
         .name("proc1")
-        .connect_fixed_probability_procedural(0.3, Weights::constant(1.0), Delays::constant(3.0))
+        .connect_fixed_probability_procedural(
+            0.3,
+            Weights::constant(1.0),
+            Delays::random(Dist::uniform(0.0, 5.0)),
+        )
         .unwrap();
     // Drawn weights: a GPU's cos may differ from the CPU's by an ulp.
     net.projection(srcs[1], b, "inh")
@@ -208,8 +212,18 @@ fn procedural_deliveries_merge_with_stored_ones() {
     let plan = plan_with(&net, true, Some(32)).unwrap();
     assert_eq!(plan.merged.len(), 1);
     assert_eq!(plan.merged[0].members, vec![0, 1, 2, 3]);
-    // The procedural members bind their table alone.
-    assert_eq!(plan.merged[0].weights, vec![true, false, false, false]);
+    // The procedural members bind their table alone, or with their ring
+    // of delayed inputs.
+    use cajal::engine::gpu::codegen::MemberBinds;
+    assert_eq!(
+        plan.merged[0].binds,
+        vec![
+            MemberBinds::Weights,
+            MemberBinds::Nothing,
+            MemberBinds::Ring,
+            MemberBinds::Nothing
+        ]
+    );
     if !have_gpu("merged procedural kernels") {
         return;
     }

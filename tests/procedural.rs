@@ -673,9 +673,6 @@ fn the_engines_deliver_per_synapse_delays_as_the_listed_synapses() {
             );
         }
     }
-    // Not merged (the ring is the projection's), and the kernels validate.
-    let plan = cajal::engine::gpu::plan_with(&net, true, Some(32)).unwrap();
-    assert!(plan.merged.is_empty());
     assert!(validate_all(&net)
         .iter()
         .any(|k| k.starts_with("spike_procedural")));

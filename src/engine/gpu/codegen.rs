@@ -424,13 +424,26 @@ fn rename_array(text: &str, from: &str, to: &str) -> String {
     out
 }
 
+/// What a member of a merged spike delivery binds after its CSR or table.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MemberBinds {
+    /// Its weights (stored synapses).
+    Weights,
+    /// Nothing (procedural: the weights are drawn or in the code).
+    Nothing,
+    /// Its ring of future inputs, written (procedural with per-synapse
+    /// delays).
+    Ring,
+}
+
 /// One dispatch for several default-synapse `spike_propagate` and
 /// `spike_procedural` kernels (`members`), into any post-synaptic
 /// populations (GeNN's merged groups): member `m` keeps its body, in a
 /// block of its own, adding into the state of its post `post_of[m]` (among
 /// the `P` distinct ones, at bindings `1..=P`), reading its CSR (or
-/// threshold table) and, where `weights[m]`, its weights at the next
-/// bindings, member after member, and then the spike ring (counts, lists)
+/// threshold table) and what `binds[m]` says (its weights or its delay
+/// ring) at the next bindings, member after member, and then the spike
+/// ring (counts, lists)
 /// of each of the `pres` distinct pres, member `m`'s being `pre_of[m]`.
 /// The members only add into
 /// conductances, which commute, and read nothing another member writes,
@@ -438,7 +451,7 @@ fn rename_array(text: &str, from: &str, to: &str) -> String {
 pub fn spike_propagate_merged(
     post_names: &[&str],
     members: &[(&str, &Kernel)],
-    weights: &[bool],
+    binds: &[MemberBinds],
     pre_of: &[usize],
     pres: usize,
     post_of: &[usize],
@@ -456,18 +469,28 @@ pub fn spike_propagate_merged(
         );
     }
     let mut next = 1 + posts;
-    for (m, &w) in weights.iter().enumerate().take(m_count) {
+    for (m, &w) in binds.iter().enumerate().take(m_count) {
         let _ = writeln!(
             b,
             "@group(0) @binding({next}) var<storage, read> csr_{m}: array<u32>;"
         );
         next += 1;
-        if w {
-            let _ = writeln!(
-                b,
-                "@group(0) @binding({next}) var<storage, read> syn_{m}: array<f32>;"
-            );
-            next += 1;
+        match w {
+            MemberBinds::Weights => {
+                let _ = writeln!(
+                    b,
+                    "@group(0) @binding({next}) var<storage, read> syn_{m}: array<f32>;"
+                );
+                next += 1;
+            }
+            MemberBinds::Ring => {
+                let _ = writeln!(
+                    b,
+                    "@group(0) @binding({next}) var<storage, read_write> dring_{m}: array<atomic<{atomic_ty}>>;"
+                );
+                next += 1;
+            }
+            MemberBinds::Nothing => {}
         }
     }
     for p in 0..pres {
@@ -486,6 +509,7 @@ pub fn spike_propagate_merged(
     for (m, (((name, k), &p), &q)) in members.iter().zip(pre_of).zip(post_of).enumerate() {
         let mut x = rename_array(&k.body, "csr", &format!("csr_{m}"));
         x = rename_array(&x, "syn", &format!("syn_{m}"));
+        x = rename_array(&x, "dring", &format!("dring_{m}"));
         x = x.replace("arrayLength(&syn)", &format!("arrayLength(&syn_{m})"));
         // A procedural member's threshold table sits where a CSR would.
         x = rename_array(&x, "table", &format!("csr_{m}"));

@@ -277,9 +277,10 @@ impl ProjPlan {
 pub struct MergedPlan {
     /// The distinct post-synaptic populations whose conductances it adds to.
     pub posts: Vec<usize>,
-    /// Per member: it binds a weight buffer (stored synapses; a procedural
-    /// projection draws or knows its weights and binds only its table).
-    pub weights: Vec<bool>,
+    /// Per member: what it binds after its CSR or table (stored weights;
+    /// nothing, for a procedural projection, which draws or knows its
+    /// weights; its delay ring, for per-synapse procedural delays).
+    pub binds: Vec<codegen::MemberBinds>,
     /// The projections, in creation order.
     pub members: Vec<usize>,
     /// The distinct pre-synaptic populations whose spike rings it reads.
@@ -969,20 +970,20 @@ fn merge_spikes(
             kinds[qi],
             ProjectionKind::Spike { .. } | ProjectionKind::Procedural { .. }
         ) && pr.ir.pre_spike_is_default
-            // Per-synapse procedural delays write a ring of their own.
-            && pr.procedural.as_ref().is_none_or(|g| !g.per_synapse_delays())
             && qp.frozen.is_none()
             && qp.post.is_none()
             && qp.learn.is_none()
+    };
+    let member_binds = |q: usize| match &net.projs[q].procedural {
+        Some(g) if g.per_synapse_delays() => codegen::MemberBinds::Ring,
+        Some(_) => codegen::MemberBinds::Nothing,
+        None => codegen::MemberBinds::Weights,
     };
     let mut groups: Vec<MergedPlan> = Vec::new();
     let mut flush = |cur: &mut Vec<usize>, posts: &mut Vec<usize>, pres: &mut Vec<usize>| {
         if cur.len() >= 2 {
             groups.push(MergedPlan {
-                weights: cur
-                    .iter()
-                    .map(|&q| !matches!(kinds[q], ProjectionKind::Procedural { .. }))
-                    .collect(),
+                binds: cur.iter().map(|&q| member_binds(q)).collect(),
                 posts: posts.clone(),
                 members: cur.clone(),
                 pres: pres.clone(),
@@ -1001,7 +1002,7 @@ fn merge_spikes(
     // for a procedural member, weights per member, a spike ring (counts,
     // lists) per pre.
     let member_cost = |q: usize| {
-        if matches!(kinds[q], ProjectionKind::Procedural { .. }) {
+        if member_binds(q) == codegen::MemberBinds::Nothing {
             1
         } else {
             2
@@ -1048,7 +1049,7 @@ fn merge_spikes(
         g.kernel = codegen::spike_propagate_merged(
             &post_names,
             &members,
-            &g.weights,
+            &g.binds,
             &pre_of,
             g.pres.len(),
             &post_of,
@@ -1524,13 +1525,15 @@ impl GpuEngine {
         }
         // Members and pres follow the posts (codegen::spike_propagate_merged).
         let mut next = 1 + mg.posts.len() as u32;
-        for (&q, &weights) in mg.members.iter().zip(&mg.weights) {
+        for (&q, &binds) in mg.members.iter().zip(&mg.binds) {
             b.push((next, Bind::Read(&self.projs[q].csr)));
             next += 1;
-            if weights {
-                b.push((next, Bind::Read(&self.projs[q].syn)));
-                next += 1;
+            match binds {
+                codegen::MemberBinds::Weights => b.push((next, Bind::Read(&self.projs[q].syn))),
+                codegen::MemberBinds::Ring => b.push((next, Bind::Write(&self.projs[q].syn))),
+                codegen::MemberBinds::Nothing => continue,
             }
+            next += 1;
         }
         for (p, &pre) in mg.pres.iter().enumerate() {
             let pp = &self.pops[pre];
