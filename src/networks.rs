@@ -537,21 +537,24 @@ pub enum Connectivity {
     /// NEST's: each neuron gets exactly its in-degree, stored, with
     /// normal weights and per-synapse normal delays (as [`microcircuit`]).
     Stored,
-    /// GeNN's (its `potjans_microcircuit` example): fixed probability
-    /// `K / N_pre` (the same mean in-degree), procedural (nothing stored,
-    /// drawn again at each spike), normal weights drawn again with the
-    /// synapses, and one delay a projection, the mean (1.5 ms excitatory,
-    /// 0.75 ms inhibitory). Memory does not grow with the synapses, so the
-    /// full scale fits anywhere. Up to half scale it fires as the stored
-    /// network does; at full scale, without the spread of delays, it
-    /// falls into a faster, burstier state (BENCHMARKS.md): a benchmark of
-    /// speed and memory there, not a substitute.
+    /// Procedural (nothing stored, drawn again at each spike): fixed
+    /// probability `K / N_pre` (the same mean in-degree), normal weights
+    /// and NEST's normal per-synapse delays drawn again with the synapses
+    /// (the delays waiting in a ring of future inputs, GeNN's dendritic
+    /// delays). Memory grows with the neurons and the longest delay, not
+    /// with the synapses, so the full scale fits anywhere.
     Procedural,
+    /// As `Procedural` with one delay a projection, the mean (1.5 ms
+    /// excitatory, 0.75 ms inhibitory), as GeNN's `potjans_microcircuit`
+    /// example: no ring. Up to half scale it fires as the stored network
+    /// does; at full scale, without the spread of delays, it falls into a
+    /// faster, burstier state (BENCHMARKS.md).
+    ProceduralMeanDelays,
 }
 
 /// [`microcircuit`] with the connectivity chosen: [`Connectivity::Stored`]
-/// is `microcircuit` itself, [`Connectivity::Procedural`] GeNN's
-/// formulation of the same model.
+/// is `microcircuit` itself, [`Connectivity::Procedural`] the same model
+/// with nothing stored per synapse.
 ///
 /// ```
 /// use cajal::networks::{microcircuit_with, Background, Connectivity};
@@ -699,10 +702,15 @@ pub fn microcircuit_with(
                         Delays::random(Dist::normal(delay, 0.5 * delay).min(dt)),
                     )?;
                 }
-                Connectivity::Procedural => {
+                Connectivity::Procedural | Connectivity::ProceduralMeanDelays => {
                     // The unrounded scaled in-degree over the sources.
                     let p = (indegree_full(t, s) * scale / n_pre as f64).min(1.0);
-                    b.connect_fixed_probability_procedural(p, weights, Delays::constant(delay))?;
+                    let delays = if connectivity == Connectivity::Procedural {
+                        Delays::random(Dist::normal(delay, 0.5 * delay).min(dt))
+                    } else {
+                        Delays::constant(delay)
+                    };
+                    b.connect_fixed_probability_procedural(p, weights, delays)?;
                 }
             }
         }

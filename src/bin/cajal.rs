@@ -135,10 +135,14 @@ pub struct RunArgs {
     #[arg(long, value_enum, default_value_t = BackgroundArg::Poisson)]
     pub background: BackgroundArg,
     /// coba, microcircuit: procedural connectivity (nothing stored per
-    /// synapse, drawn again at each spike; the microcircuit as GeNN
-    /// formulates it: fixed probability, one delay a projection).
+    /// synapse, drawn again at each spike; the microcircuit with fixed
+    /// probabilities and its per-synapse delays in rings of future inputs).
     #[arg(long)]
     pub procedural: bool,
+    /// With --procedural, the microcircuit with one delay a projection (the
+    /// mean), as GeNN's example.
+    #[arg(long, requires = "procedural")]
+    pub mean_delays: bool,
     /// Do not draw plots.
     #[arg(long)]
     pub no_plots: bool,
@@ -162,9 +166,13 @@ pub struct BenchArgs {
     pub in_degree: usize,
     /// COBA and the microcircuit with procedural connectivity (synapses
     /// drawn at each spike, not stored; the synapse count shown is then the
-    /// expected one; the microcircuit as GeNN formulates it).
+    /// expected one).
     #[arg(long)]
     pub procedural: bool,
+    /// With --procedural, the microcircuit with one delay a projection (the
+    /// mean), as GeNN's example.
+    #[arg(long, requires = "procedural")]
+    pub mean_delays: bool,
     /// GPU engine: one dispatch per spiking projection (no merged
     /// kernels), for comparison.
     #[arg(long)]

@@ -91,7 +91,9 @@ pub fn bench(a: &BenchArgs) -> std::result::Result<(), Failure> {
                 cajal::networks::Background::Poisson,
                 0.1,
                 42,
-                if a.procedural {
+                if a.mean_delays {
+                    cajal::networks::Connectivity::ProceduralMeanDelays
+                } else if a.procedural {
                     cajal::networks::Connectivity::Procedural
                 } else {
                     cajal::networks::Connectivity::Stored

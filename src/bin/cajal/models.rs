@@ -16,6 +16,8 @@ pub struct Options {
     pub seed: u64,
     /// Procedural connectivity (coba, microcircuit).
     pub procedural: bool,
+    /// The procedural microcircuit with one delay a projection.
+    pub mean_delays: bool,
     /// Brunel's state.
     pub state: BrunelState,
     /// The microcircuit's background.
@@ -208,7 +210,9 @@ fn brunel(o: &Options) -> cajal::Result<Built> {
 }
 
 fn microcircuit(o: &Options) -> cajal::Result<Built> {
-    let connectivity = if o.procedural {
+    let connectivity = if o.mean_delays {
+        networks::Connectivity::ProceduralMeanDelays
+    } else if o.procedural {
         networks::Connectivity::Procedural
     } else {
         networks::Connectivity::Stored
@@ -244,6 +248,7 @@ fn microcircuit(o: &Options) -> cajal::Result<Built> {
         protocol: None,
         params: serde_json::json!({
             "n": n, "background": background, "procedural": o.procedural,
+            "mean_delays": o.mean_delays,
         }),
     })
 }

@@ -174,6 +174,7 @@ pub fn run(a: &RunArgs) -> std::result::Result<(), Failure> {
         dt: a.dt,
         seed: a.seed,
         procedural: a.procedural,
+        mean_delays: a.mean_delays,
         state,
         background: match a.background {
             BackgroundArg::Poisson => Background::Poisson,
