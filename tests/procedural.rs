@@ -136,47 +136,62 @@ fn chunks_tables_and_edge_probabilities() {
     }
 }
 
-#[test]
-fn the_engines_deliver_exactly_the_listed_synapses() {
-    let (n_pre, n_post) = (300usize, 500usize);
-    // Procedural, then the same synapses as an explicit list.
-    let build = |explicit: Option<(Vec<u32>, Vec<u32>)>| {
-        let mut net = Network::new().dt(1.0).seed(21);
+/// A procedural projection `a -> b` (weight 1, `delays`, seed `seed`,
+/// dt 1 ms), and a network with the same synapses and delays as an
+/// explicit list (`connect_from_sparse`), the independent reference.
+fn procedural_and_listed(
+    (n_pre, n_post): (usize, usize),
+    seed: u64,
+    p: f64,
+    delays: Delays,
+) -> (Network, Network, PopId, PopId) {
+    let build = |explicit: Option<(Vec<u32>, Vec<u32>, Vec<f64>)>| {
+        let mut net = Network::new().dt(1.0).seed(seed);
         let a = net.population("a", n_pre, &clock()).unwrap();
         let b = net.population("b", n_post, &receiver()).unwrap();
-        let t1: Vec<f32> = (0..n_pre).map(|i| (i % 7) as f32).collect();
-        let t2: Vec<f32> = (0..n_pre)
-            .map(|i| if i % 3 == 0 { 5.0 } else { -1.0 })
-            .collect();
-        net.set(a, "t1", t1).unwrap();
-        net.set(a, "t2", t2).unwrap();
         let proj = match explicit {
             None => net
                 .projection(a, b, "exc")
-                .connect_fixed_probability_procedural(
-                    0.1,
-                    Weights::constant(1.0),
-                    Delays::constant(2.0),
-                )
+                .connect_fixed_probability_procedural(p, Weights::constant(1.0), delays.clone())
                 .unwrap(),
-            Some((post, pre)) => {
+            Some((post, pre, d)) => {
                 let w = vec![1.0; post.len()];
-                let d = vec![2.0; post.len()];
                 net.projection(a, b, "exc")
                     .connect_from_sparse(post, pre, w, Some(d))
                     .unwrap()
             }
         };
-        (net, b, proj)
+        (net, a, b, proj)
     };
-    let (net, b, proj) = build(None);
-    let listed = {
-        let sim = net.compile(Backend::Cpu).unwrap();
-        let (post, pre, _) = sim.synapses(proj, "w").unwrap();
-        (post, pre)
-    };
-    assert!(listed.0.len() > 10_000);
-    let (explicit, _, _) = build(Some(listed));
+    let (net, a, b, proj) = build(None);
+    let gen = net.proj(proj).unwrap().procedural.clone().unwrap();
+    let object = cajal::engine::cpu::procedural_object(proj.index());
+    let (post, pre, _) = net
+        .compile(Backend::Cpu)
+        .unwrap()
+        .synapses(proj, "w")
+        .unwrap();
+    let d: Vec<f64> = post
+        .iter()
+        .zip(&pre)
+        .map(|(&t, &j)| f64::from(gen.delay_at(object, j, t)))
+        .collect();
+    let (explicit, _, _, _) = build(Some((post, pre, d)));
+    (net, explicit, a, b)
+}
+
+#[test]
+fn the_engines_deliver_exactly_the_listed_synapses() {
+    let (mut net, mut explicit, a, b) =
+        procedural_and_listed((300, 500), 21, 0.1, Delays::constant(2.0));
+    let t1: Vec<f32> = (0..300).map(|i| (i % 7) as f32).collect();
+    let t2: Vec<f32> = (0..300)
+        .map(|i| if i % 3 == 0 { 5.0 } else { -1.0 })
+        .collect();
+    for n in [&mut net, &mut explicit] {
+        n.set(a, "t1", t1.clone()).unwrap();
+        n.set(a, "t2", t2.clone()).unwrap();
+    }
     let mut runs = Vec::new();
     for backend in backends() {
         for (net, what) in [(&net, "procedural"), (&explicit, "explicit")] {
@@ -495,37 +510,8 @@ fn a_delivery_split_over_chunks_equals_the_listed_synapses() {
     // Enough events that the CPU engine splits a delivery over chunks of
     // post neurons (thousands a step), in a batch of two whose elements
     // spike at different times.
-    let (n_pre, n_post) = (2000usize, 3000usize);
-    let times = |e: usize| -> Vec<f32> { (0..n_pre).map(|i| ((i + e) % 6) as f32).collect() };
-    let build = |explicit: Option<(Vec<u32>, Vec<u32>)>| {
-        let mut net = Network::new().dt(1.0).seed(17);
-        let a = net.population("a", n_pre, &clock()).unwrap();
-        let b = net.population("b", n_post, &receiver()).unwrap();
-        let proj = match explicit {
-            None => net
-                .projection(a, b, "exc")
-                .connect_fixed_probability_procedural(
-                    0.1,
-                    Weights::constant(1.0),
-                    Delays::constant(1.0),
-                )
-                .unwrap(),
-            Some((post, pre)) => {
-                let w = vec![1.0; post.len()];
-                net.projection(a, b, "exc")
-                    .connect_from_sparse(post, pre, w, None)
-                    .unwrap()
-            }
-        };
-        (net, a, b, proj)
-    };
-    let (net, a, b, proj) = build(None);
-    let listed = {
-        let sim = net.compile(Backend::Cpu).unwrap();
-        let (post, pre, _) = sim.synapses(proj, "w").unwrap();
-        (post, pre)
-    };
-    let (explicit, _, _, _) = build(Some(listed));
+    let (net, explicit, a, b) = procedural_and_listed((2000, 3000), 17, 0.1, Delays::constant(1.0));
+    let times = |e: usize| -> Vec<f32> { (0..2000).map(|i| ((i + e) % 6) as f32).collect() };
     let run = |net: &Network, backend| {
         let mut sim = net.compile_batched(backend, 2).unwrap();
         for e in 0..2 {
@@ -597,48 +583,15 @@ fn per_synapse_delays_follow_their_distribution() {
 
 #[test]
 fn the_engines_deliver_per_synapse_delays_as_the_listed_synapses() {
-    let (n_pre, n_post) = (150usize, 200usize);
-    let times = |e: usize| -> Vec<f32> { (0..n_pre).map(|i| ((i + 2 * e) % 9) as f32).collect() };
-    let build = |explicit: Option<(Vec<u32>, Vec<u32>, Vec<f64>)>| {
-        let mut net = Network::new().dt(1.0).seed(23);
-        let a = net.population("a", n_pre, &clock()).unwrap();
-        let b = net.population("b", n_post, &receiver()).unwrap();
-        let proj = match explicit {
-            None => net
-                .projection(a, b, "exc")
-                .connect_fixed_probability_procedural(
-                    0.2,
-                    Weights::constant(1.0),
-                    Delays::random(Dist::uniform(0.0, 6.0)),
-                )
-                .unwrap(),
-            Some((post, pre, d)) => {
-                let w = vec![1.0; post.len()];
-                net.projection(a, b, "exc")
-                    .connect_from_sparse(post, pre, w, Some(d))
-                    .unwrap()
-            }
-        };
-        (net, a, b, proj)
-    };
-    let (net, a, b, proj) = build(None);
-    let gen = net.proj(proj).unwrap().procedural.clone().unwrap();
-    let object = cajal::engine::cpu::procedural_object(proj.index());
-    let (post, pre, _) = net
-        .compile(Backend::Cpu)
-        .unwrap()
-        .synapses(proj, "w")
-        .unwrap();
-    let d: Vec<f64> = post
-        .iter()
-        .zip(&pre)
-        .map(|(&t, &j)| f64::from(gen.delay_at(object, j, t)))
-        .collect();
+    let (net, explicit, a, b) =
+        procedural_and_listed((150, 200), 23, 0.2, Delays::random(Dist::uniform(0.0, 6.0)));
+    let times = |e: usize| -> Vec<f32> { (0..150).map(|i| ((i + 2 * e) % 9) as f32).collect() };
     // Delays of 1 to 6 steps, all of them used.
+    let proj = explicit.projections()[0];
+    let delays = &explicit.proj(proj).unwrap().synapses.delay;
     for k in 1..=6 {
-        assert!(d.contains(&f64::from(k)), "{k}");
+        assert!(delays.contains(&k), "{k}");
     }
-    let (explicit, _, _, _) = build(Some((post, pre, d)));
     let run = |net: &Network, backend, batch: usize| {
         let mut sim = net.compile_batched(backend, batch).unwrap();
         for e in 0..batch {
