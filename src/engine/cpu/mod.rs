@@ -37,6 +37,24 @@ pub fn procedural_object(proj: usize) -> u32 {
     PROJ_OBJECT | ((proj as u32) << 12) | 0xFFF
 }
 
+/// A projection's values as its kernels take them: the per-synapse slots
+/// as arrays (returned), the projection-wide ones appended to `scalars`.
+fn value_args<'a>(
+    values: &'a mut [Vec<f32>],
+    vars: &[crate::lang::ir::VarDecl],
+    scalars: &mut Vec<f32>,
+) -> Vec<&'a mut [f32]> {
+    let mut arrays = Vec::new();
+    for (v, decl) in values.iter_mut().zip(vars) {
+        if decl.locality == Locality::Local {
+            arrays.push(v.as_mut_slice());
+        } else {
+            scalars.push(v[0]);
+        }
+    }
+    arrays
+}
+
 /// The weight all of `w` share (bit for bit), if they do and there are any.
 pub fn shared_weight(w: &[f32]) -> Option<f32> {
     let v = *w.first()?;
@@ -615,14 +633,8 @@ impl CpuEngine {
                                     );
                                 }
                                 let mut scalars = vec![t, dt];
-                                let mut arrays: Vec<&mut [f32]> = Vec::new();
-                                for (v, decl) in pr.values.iter_mut().zip(&pr.ir.vars) {
-                                    if decl.locality == Locality::Local {
-                                        arrays.push(v.as_mut_slice());
-                                    } else {
-                                        scalars.push(v[0]);
-                                    }
-                                }
+                                let mut arrays =
+                                    value_args(&mut pr.values, &pr.ir.vars, &mut scalars);
                                 arrays.extend(gathered.iter_mut().map(|g| g.as_mut_slice()));
                                 rate_sum::eval_psp(
                                     k,
@@ -821,14 +833,7 @@ impl CpuEngine {
                     .collect()
             }));
             let mut scalars = vec![t, dt];
-            let mut arrays: Vec<&mut [f32]> = Vec::new();
-            for (v, decl) in pr.values.iter_mut().zip(&pr.ir.vars) {
-                if decl.locality == Locality::Local {
-                    arrays.push(v.as_mut_slice());
-                } else {
-                    scalars.push(v[0]);
-                }
-            }
+            let mut arrays = value_args(&mut pr.values, &pr.ir.vars, &mut scalars);
             arrays.extend(gathered.iter_mut().map(|g| g.as_mut_slice()));
             let object = PROJ_OBJECT | ((pi as u32) << 12);
             synapse_update::synapse_update(k, arrays, &scalars, seed, step32, object);
