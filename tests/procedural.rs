@@ -509,8 +509,18 @@ fn procedural_weights_that_cannot_be_drawn_are_refused() {
 fn a_delivery_split_over_chunks_equals_the_listed_synapses() {
     // Enough events that the CPU engine splits a delivery over chunks of
     // post neurons (thousands a step), in a batch of two whose elements
-    // spike at different times.
-    let (net, explicit, a, b) = procedural_and_listed((2000, 3000), 17, 0.1, Delays::constant(1.0));
+    // spike at different times; one delay, and per-synapse delays (the
+    // chunks split the ring too).
+    for delays in [
+        Delays::constant(1.0),
+        Delays::random(Dist::uniform(0.0, 4.0)),
+    ] {
+        split_delivery(delays);
+    }
+}
+
+fn split_delivery(delays: Delays) {
+    let (net, explicit, a, b) = procedural_and_listed((2000, 3000), 17, 0.1, delays);
     let times = |e: usize| -> Vec<f32> { (0..2000).map(|i| ((i + e) % 6) as f32).collect() };
     let run = |net: &Network, backend| {
         let mut sim = net.compile_batched(backend, 2).unwrap();

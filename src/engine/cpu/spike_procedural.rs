@@ -72,7 +72,9 @@ pub fn spike_procedural(
 /// the longest delay) join `g` and the row is emptied; then each synapse
 /// of a spike of the previous step adds its weight to `g` if its delay is
 /// one step, else to the row of the step it is due, `step + delay - 1`.
-/// One thread: each target gets its inputs in the order of the spikes.
+/// Each target gets its inputs in the order of the spikes, whether one
+/// thread delivers or (with enough events) one thread a chunk of post
+/// neurons, which owns those columns of `g` and of every ring row.
 pub fn spike_procedural_delayed(
     gen: &Procedural,
     object: u32,
@@ -83,23 +85,78 @@ pub fn spike_procedural_delayed(
     g: &mut [f32],
 ) {
     let d_max = gen.delay;
-    let np = g.len();
-    let row = (step % d_max) as usize * np;
-    for (x, r) in g.iter_mut().zip(&mut ring[row..row + np]) {
-        *x += *r;
-        *r = 0.0;
-    }
-    for &k in spikes {
-        let b = k / n_pre;
-        let j = k - b * n_pre;
-        let off = (b * n_post) as usize;
-        gen.row(object, j, |t| {
-            let w = gen.weight_at(object, j, t);
-            let at = off + t as usize;
-            match gen.delay_at(object, j, t) {
-                1 => g[at] += w,
-                d => ring[((step + d - 1) % d_max) as usize * np + at] += w,
+    let chunk = gen.chunk as usize;
+    // `gs[b]` and `rows[r][b]`: element b's part of g and of ring row r,
+    // starting at chunk c's first target.
+    let deliver = |c: u32, gs: &mut [&mut [f32]], rows: &mut [Vec<&mut [f32]>]| {
+        let now = (step % d_max) as usize;
+        for (x, r) in gs.iter_mut().zip(rows[now].iter_mut()) {
+            for (x, r) in x.iter_mut().zip(r.iter_mut()) {
+                *x += *r;
+                *r = 0.0;
             }
-        });
+        }
+        let base = c * gen.chunk;
+        for &k in spikes {
+            let b = (k / n_pre) as usize;
+            let j = k - b as u32 * n_pre;
+            gen.chunk_row(object, j, c, |t| {
+                let w = gen.weight_at(object, j, t);
+                let at = (t - base) as usize;
+                match gen.delay_at(object, j, t) {
+                    1 => gs[b][at] += w,
+                    d => rows[((step + d - 1) % d_max) as usize][b][at] += w,
+                }
+            });
+        }
+    };
+    let chunks = gen.chunks() as usize;
+    let (np, elements) = (g.len(), g.len() / n_post as usize);
+    let events = spikes.len() as f64 * gen.p * f64::from(n_post);
+    if events < PARALLEL_EVENTS || chunks < 2 {
+        // One thread, no partitioning: the same sums in the same order.
+        let now = (step % d_max) as usize * np;
+        for (x, r) in g.iter_mut().zip(&mut ring[now..now + np]) {
+            *x += *r;
+            *r = 0.0;
+        }
+        for &k in spikes {
+            let b = k / n_pre;
+            let j = k - b * n_pre;
+            let off = (b * n_post) as usize;
+            gen.row(object, j, |t| {
+                let w = gen.weight_at(object, j, t);
+                let at = off + t as usize;
+                match gen.delay_at(object, j, t) {
+                    1 => g[at] += w,
+                    d => ring[((step + d - 1) % d_max) as usize * np + at] += w,
+                }
+            });
+        }
+        return;
     }
+    // Per chunk: its part of every element of g, and of every ring row.
+    let mut gparts: Vec<Vec<&mut [f32]>> = (0..chunks).map(|_| Vec::new()).collect();
+    for element in g.chunks_mut(n_post as usize) {
+        for (c, s) in element.chunks_mut(chunk).enumerate() {
+            gparts[c].push(s);
+        }
+    }
+    let mut rparts: Vec<Vec<Vec<&mut [f32]>>> = (0..chunks)
+        .map(|_| (0..d_max).map(|_| Vec::with_capacity(elements)).collect())
+        .collect();
+    for (r, row) in ring.chunks_mut(np).enumerate() {
+        for element in row.chunks_mut(n_post as usize) {
+            for (c, s) in element.chunks_mut(chunk).enumerate() {
+                rparts[c][r].push(s);
+            }
+        }
+    }
+    gparts
+        .into_iter()
+        .zip(rparts)
+        .collect::<Vec<_>>()
+        .into_par_iter()
+        .enumerate()
+        .for_each(|(c, (mut gs, mut rows))| deliver(c as u32, &mut gs, &mut rows));
 }
