@@ -408,7 +408,8 @@ impl Procedural {
             return self.delay;
         }
         let u = philox::draw(self.seed, Self::delay_object(object), pre, post)[0];
-        1 + self.delay_table.iter().take_while(|&&t| t <= u).count() as u32
+        // The table increases: a binary search counts the same thresholds.
+        1 + self.delay_table.partition_point(|&t| t <= u) as u32
     }
 
     /// The random stream of the weights of the projection whose synapse

@@ -1095,6 +1095,46 @@ enum Bind<'a> {
     Write(&'a wgpu::Buffer),
 }
 
+/// The bindings of a spike delivery kernel: clock, post state, CSR (or
+/// table), synapse values (written when `stores`), parameters, the spike
+/// ring of `pre`, and its state where the kernel reads it (`reads_pre`,
+/// another population).
+#[allow(clippy::too_many_arguments)]
+fn spike_binds<'a>(
+    owner: &str,
+    post: &'a GPop,
+    pre: &'a GPop,
+    csr: &'a wgpu::Buffer,
+    syn: &'a wgpu::Buffer,
+    sparams: &'a wgpu::Buffer,
+    stores: bool,
+    reads_pre: bool,
+) -> Result<Vec<(u32, Bind<'a>)>> {
+    let (Some(count), Some(list)) = (&pre.spk_count, &pre.spk_list) else {
+        return Err(Error::invalid(owner, "spike ring missing"));
+    };
+    let mut b = vec![
+        (0, Bind::Clock),
+        (1, Bind::Write(&post.state)),
+        (2, Bind::Read(csr)),
+        (
+            3,
+            if stores {
+                Bind::Write(syn)
+            } else {
+                Bind::Read(syn)
+            },
+        ),
+        (4, Bind::Read(sparams)),
+        (5, Bind::Read(count)),
+        (6, Bind::Read(list)),
+    ];
+    if reads_pre {
+        b.push((7, Bind::Read(&pre.state)));
+    }
+    Ok(b)
+}
+
 fn grid(n: u32) -> (u32, u32) {
     let groups = n.div_ceil(WORKGROUP).max(1);
     if groups <= 65535 {
@@ -1310,37 +1350,23 @@ impl GpuEngine {
                     frozen_stores,
                     ..
                 }) => {
-                    let pp = &e.pops[pre];
-                    let (Some(count), Some(list)) = (&pp.spk_count, &pp.spk_list) else {
-                        return Err(Error::invalid(owner, "spike ring missing"));
-                    };
                     let binds = |stores: bool| {
-                        let mut b = vec![
-                            (0, Bind::Clock),
-                            (1, Bind::Write(&e.pops[post].state)),
-                            (2, Bind::Read(&csr)),
-                            (
-                                3,
-                                if stores {
-                                    Bind::Write(&syn)
-                                } else {
-                                    Bind::Read(&syn)
-                                },
-                            ),
-                            (4, Bind::Read(&sparams)),
-                            (5, Bind::Read(count)),
-                            (6, Bind::Read(list)),
-                        ];
-                        if reads_pre && pre != post {
-                            b.push((7, Bind::Read(&pp.state)));
-                        }
-                        b
+                        spike_binds(
+                            &owner,
+                            &e.pops[post],
+                            &e.pops[pre],
+                            &csr,
+                            &syn,
+                            &sparams,
+                            stores,
+                            reads_pre && pre != post,
+                        )
                     };
                     let groups = plan.layouts[pre].n.clamp(1, SPIKE_GROUPS);
                     if let Some(k) = &qp.frozen {
-                        frozen = Some(e.pass(k, &binds(frozen_stores), (groups, 1))?);
+                        frozen = Some(e.pass(k, &binds(frozen_stores)?, (groups, 1))?);
                     }
-                    e.pass(&qp.kernel, &binds(stores), (groups, 1))?
+                    e.pass(&qp.kernel, &binds(stores)?, (groups, 1))?
                 }
             };
             // post_spike: a workgroup per post spike of this step.
@@ -1566,35 +1592,53 @@ impl GpuEngine {
             u64::from(self.projs[qi].layout.nsyn) * 4
         };
         let syn = self.zeroed(&format!("{}: synapses", kernel.name), bytes)?;
-        self.projs[qi].syn = syn;
-        self.projs[qi].shared = shared;
-        if self.projs[qi].pass.is_some() {
-            let pp = &self.pops[pre];
-            let (Some(count), Some(list)) = (&pp.spk_count, &pp.spk_list) else {
-                return Err(Error::invalid(&kernel.name, "spike ring missing"));
-            };
-            let q = &self.projs[qi];
-            let b = vec![
-                (0, Bind::Clock),
-                (1, Bind::Write(&self.pops[post].state)),
-                (2, Bind::Read(&q.csr)),
-                (3, Bind::Read(&q.syn)),
-                (4, Bind::Read(&q.sparams)),
-                (5, Bind::Read(count)),
-                (6, Bind::Read(list)),
-            ];
-            let groups = pp.layout.n.clamp(1, SPIKE_GROUPS);
-            let pass = self.pass(&kernel, &b, (groups, 1))?;
-            self.projs[qi].pass = Some(pass);
-        }
-        if let Some(mi) = self
+        // All or nothing: should a pass fail, the old buffer and passes stay.
+        let old = std::mem::replace(&mut self.projs[qi].syn, syn);
+        let merged = self
             .merged_plans
             .iter()
-            .position(|m| m.members.contains(&qi))
-        {
-            self.merged[mi] = self.merged_spike_pass(&self.merged_plans[mi])?;
+            .position(|m| m.members.contains(&qi));
+        let passes = (|| -> Result<(Option<Pass>, Option<Pass>)> {
+            let own = match self.projs[qi].pass {
+                Some(_) => {
+                    let q = &self.projs[qi];
+                    let b = spike_binds(
+                        &kernel.name,
+                        &self.pops[post],
+                        &self.pops[pre],
+                        &q.csr,
+                        &q.syn,
+                        &q.sparams,
+                        false,
+                        false,
+                    )?;
+                    let groups = self.pops[pre].layout.n.clamp(1, SPIKE_GROUPS);
+                    Some(self.pass(&kernel, &b, (groups, 1))?)
+                }
+                None => None,
+            };
+            let group = match merged {
+                Some(mi) => Some(self.merged_spike_pass(&self.merged_plans[mi])?),
+                None => None,
+            };
+            Ok((own, group))
+        })();
+        match passes {
+            Ok((own, group)) => {
+                if own.is_some() {
+                    self.projs[qi].pass = own;
+                }
+                if let (Some(mi), Some(g)) = (merged, group) {
+                    self.merged[mi] = g;
+                }
+                self.projs[qi].shared = shared;
+                Ok(())
+            }
+            Err(e) => {
+                self.projs[qi].syn = old;
+                Err(e)
+            }
         }
-        Ok(())
     }
 
     /// Writes a projection's per-synapse values (post order, all local
@@ -2027,21 +2071,19 @@ impl GpuEngine {
                 .write_buffer(&p.params, 0, &bytes_of(&p.init_params));
             p.params_host.clone_from(&p.init_params);
         }
-        // Weights shared at the start and unshared since are shared again;
-        // should binding fail, every synapse gets the shared value.
         for qi in 0..self.projs.len() {
-            let q = &self.projs[qi];
-            if q.shareable.is_some() && !q.shared && q.init_syn.len() == 1 {
-                let _ = self.rebind_weights(qi, true);
+            let init = std::mem::take(&mut self.projs[qi].init_syn);
+            // Weights shared at the start are shared again; should binding
+            // fail (the buffer then stays one a synapse), every synapse
+            // gets the shared value.
+            if self.write_synapses(qi, &init).is_err() {
+                let q = &self.projs[qi];
+                let all = vec![init[0]; q.layout.nsyn as usize];
+                self.gpu.queue.write_buffer(&q.syn, 0, &bytes_of(&all));
             }
+            self.projs[qi].init_syn = init;
         }
         for q in &mut self.projs {
-            let syn = if q.init_syn.len() == 1 && !q.shared && q.shareable.is_some() {
-                vec![q.init_syn[0]; q.layout.nsyn as usize]
-            } else {
-                in_buffer_order(q.perm.as_deref(), &q.init_syn)
-            };
-            self.gpu.queue.write_buffer(&q.syn, 0, &bytes_of(&syn));
             self.gpu
                 .queue
                 .write_buffer(&q.sparams, 0, &bytes_of(&q.init_sparams));
