@@ -56,6 +56,16 @@ pub enum StrategyArg {
     Thread,
 }
 
+/// The microcircuit's connectivity from `--procedural` and `--mean-delays`.
+pub fn connectivity(procedural: bool, mean_delays: bool) -> cajal::networks::Connectivity {
+    use cajal::networks::Connectivity;
+    match (procedural, mean_delays) {
+        (_, true) => Connectivity::ProceduralMeanDelays,
+        (true, false) => Connectivity::Procedural,
+        (false, false) => Connectivity::Stored,
+    }
+}
+
 impl StrategyArg {
     fn strategy(self) -> cajal::SpikeStrategy {
         match self {

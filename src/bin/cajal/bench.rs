@@ -91,13 +91,7 @@ pub fn bench(a: &BenchArgs) -> std::result::Result<(), Failure> {
                 cajal::networks::Background::Poisson,
                 0.1,
                 42,
-                if a.mean_delays {
-                    cajal::networks::Connectivity::ProceduralMeanDelays
-                } else if a.procedural {
-                    cajal::networks::Connectivity::Procedural
-                } else {
-                    cajal::networks::Connectivity::Stored
-                },
+                crate::connectivity(a.procedural, a.mean_delays),
             )?,
             _ => {
                 let (net, e, i) = cajal::networks::coba_with(n, a.in_degree, a.procedural, 42)?;

@@ -210,19 +210,12 @@ fn brunel(o: &Options) -> cajal::Result<Built> {
 }
 
 fn microcircuit(o: &Options) -> cajal::Result<Built> {
-    let connectivity = if o.mean_delays {
-        networks::Connectivity::ProceduralMeanDelays
-    } else if o.procedural {
-        networks::Connectivity::Procedural
-    } else {
-        networks::Connectivity::Stored
-    };
     let (net, pops) = networks::microcircuit_with(
         o.scale,
         o.background,
         o.dt.unwrap_or(0.1),
         o.seed,
-        connectivity,
+        crate::connectivity(o.procedural, o.mean_delays),
     )?;
     let n: usize = pops
         .iter()
