@@ -653,25 +653,69 @@ fn the_engines_deliver_per_synapse_delays_as_the_listed_synapses() {
 }
 
 #[test]
-fn a_state_with_procedural_delay_rings_is_refused() {
+fn a_saved_state_and_a_new_step_number_keep_the_inputs_in_the_delay_rings() {
+    let (net, _, a, b) =
+        procedural_and_listed((120, 150), 5, 0.2, Delays::random(Dist::uniform(0.0, 6.0)));
+    let times = |e: usize| -> Vec<f32> { (0..120).map(|i| ((i + 3 * e) % 8) as f32).collect() };
+    let file = |tag: &str| {
+        std::env::temp_dir().join(format!("cajal-ring-{tag}-{}.state", std::process::id()))
+    };
+    // Spikes at steps 0 to 7, delays up to 6 steps: after 9 steps inputs
+    // still wait in the rings, and none of them is due at the same step
+    // number modulo the ring's depth once the counter jumps by 1003.
+    let start = |backend, batch: usize| {
+        let mut sim = net.compile_batched(backend, batch).unwrap();
+        for e in 0..batch {
+            sim.set_element(a, e, "t1", times(e)).unwrap();
+        }
+        for _ in 0..9 {
+            sim.step().unwrap();
+        }
+        sim
+    };
+    let rest = |sim: &mut Simulation| -> Vec<f32> {
+        let mut got = Vec::new();
+        for _ in 0..8 {
+            sim.step().unwrap();
+            got.extend(sim.get(b, "last").unwrap().iter().copied());
+        }
+        got
+    };
+    for batch in [1, 2] {
+        let mut want = None;
+        for backend in [Backend::Cpu].into_iter().chain(backends()) {
+            let tag = format!("{backend:?}{batch}");
+            let mut sim = start(backend, batch);
+            sim.save(file(&tag)).unwrap();
+            let got = rest(&mut sim);
+            assert!(
+                got.iter().sum::<f32>() > 100.0,
+                "{tag}: inputs were waiting"
+            );
+            let want = want.get_or_insert(got.clone());
+            assert_eq!(&got, want, "{tag}");
+            // The step counter is the user's: the rings keep their timing.
+            let mut moved = start(backend, batch);
+            moved.set_current_step(1003);
+            assert_eq!(&rest(&mut moved), want, "{tag} after set_current_step");
+            // A freshly compiled network that loads the state continues
+            // the run.
+            let mut fresh = net.compile_batched(backend, batch).unwrap();
+            fresh.load(file(&tag)).unwrap();
+            assert_eq!(&rest(&mut fresh), want, "{tag} after load");
+            // Loading into a run that has gone on replaces its rings.
+            fresh.load(file(&tag)).unwrap();
+            assert_eq!(&rest(&mut fresh), want, "{tag} after a second load");
+            std::fs::remove_file(file(&tag)).unwrap();
+        }
+    }
+}
+
+#[test]
+fn procedural_delays_without_an_end_are_refused() {
     let mut net = Network::new().dt(1.0);
     let a = net.population("a", 10, &clock()).unwrap();
     let b = net.population("b", 10, &receiver()).unwrap();
-    net.projection(a, b, "exc")
-        .name("delayed")
-        .connect_fixed_probability_procedural(
-            0.5,
-            Weights::constant(1.0),
-            Delays::random(Dist::uniform(1.0, 4.0)),
-        )
-        .unwrap();
-    let mut sim = net.compile(Backend::Cpu).unwrap();
-    let file = std::env::temp_dir().join(format!("cajal-ring-{}.state", std::process::id()));
-    let e = sim.save(&file).unwrap_err().to_string();
-    assert!(e.contains("'delayed'") && e.contains("delay ring"), "{e}");
-    assert!(!file.exists());
-    let e = sim.load(&file).unwrap_err().to_string();
-    assert!(e.contains("'delayed'"), "{e}");
     // A delay distribution whose tail never ends must be clipped.
     let e = net
         .projection(a, b, "exc")

@@ -215,6 +215,26 @@ pub(crate) struct Snapshot {
     pub(crate) pops: Vec<PopSnapshot>,
     /// Per projection, per slot, values in (post, pre) order (1 if shared).
     pub(crate) projs: Vec<Vec<Vec<f32>>>,
+    /// Per projection, the inputs waiting in its delay ring (procedural
+    /// connectivity with per-synapse delays; empty for the others): row
+    /// `k` holds what the `k`-th next step receives (row 0: the next one),
+    /// whatever row the engine keeps it in.
+    pub(crate) rings: Vec<Vec<f32>>,
+}
+
+/// Turns a delay ring of `depth` rows whose row `pos` is due next into
+/// the order of [`Snapshot::rings`] (due next first), or back
+/// (`back`).
+pub(crate) fn ring_rows(ring: &[f32], depth: u32, pos: u32, back: bool) -> Vec<f32> {
+    let depth = depth as usize;
+    let np = ring.len() / depth.max(1);
+    let mut out = vec![0.0; ring.len()];
+    for k in 0..depth {
+        let at = (pos as usize + k) % depth;
+        let (from, to) = if back { (k, at) } else { (at, k) };
+        out[to * np..(to + 1) * np].copy_from_slice(&ring[from * np..(from + 1) * np]);
+    }
+    out
 }
 
 /// One population's part of a [`Snapshot`].
@@ -533,13 +553,13 @@ impl Simulation {
 
     /// Saves the whole dynamic state (every variable of every population
     /// and projection, the spikes and values still travelling through
-    /// delays, the step, time, seed) to a file; [`load`](Self::load) into a
+    /// delays, the inputs waiting in procedural delay rings, the step,
+    /// time, seed) to a file; [`load`](Self::load) into a
     /// freshly compiled network of the same structure on the same engine
     /// continues the run bit for bit. Recordings and callbacks are not
     /// part of the state.
     pub fn save(&self, path: impl AsRef<std::path::Path>) -> Result<()> {
         let path = path.as_ref();
-        self.refuse_delay_rings()?;
         let snap = match &self.engine {
             Engine::Cpu(e) => e.snapshot(),
             Engine::Gpu(g) => g.snapshot()?,
@@ -558,31 +578,12 @@ impl Simulation {
         })
     }
 
-    /// A state would lose the inputs waiting in the delay rings of
-    /// procedural projections with per-synapse delays: refused, naming the
-    /// projection.
-    fn refuse_delay_rings(&self) -> Result<()> {
-        match self
-            .net
-            .projs
-            .iter()
-            .find(|p| p.procedural.as_ref().is_some_and(|g| g.per_synapse_delays()))
-        {
-            Some(p) => Err(Error::Unsupported {
-                owner: format!("projection '{}'", p.name),
-                message: "a saved state does not hold the inputs waiting in the delay ring of procedural connectivity with per-synapse delays; give it one delay to save and load".into(),
-            }),
-            None => Ok(()),
-        }
-    }
-
     /// Loads a state written by [`save`](Self::save). The file is read and
     /// checked whole first (format version, checksum, the network's
     /// structure, the shape of every array): a file from another network,
     /// a truncated or a corrupted one is an error and changes nothing.
     pub fn load(&mut self, path: impl AsRef<std::path::Path>) -> Result<()> {
         let path = path.as_ref();
-        self.refuse_delay_rings()?;
         let file = path.display().to_string();
         let data = std::fs::read(path).map_err(|source| Error::Io {
             path: file.clone(),
@@ -600,8 +601,9 @@ impl Simulation {
                 format!("{what} (was the state saved by the other engine?)"),
             )
         };
-        let ok_pops =
-            snap.pops.len() == self.net.pops.len() && snap.projs.len() == self.net.projs.len();
+        let ok_pops = snap.pops.len() == self.net.pops.len()
+            && snap.projs.len() == self.net.projs.len()
+            && snap.rings.len() == self.net.projs.len();
         if !ok_pops {
             return Err(bad(
                 "the numbers of populations and projections differ".into()
@@ -631,7 +633,7 @@ impl Simulation {
                 )));
             }
         }
-        for (pr, vals) in self.net.projs.iter().zip(&snap.projs) {
+        for ((pr, vals), rows) in self.net.projs.iter().zip(&snap.projs).zip(&snap.rings) {
             let nsyn = pr.synapses.post.len();
             // A DecodingProjection's window follows its values.
             let n_post = self.net.pops[pr.post.0].size();
@@ -646,7 +648,12 @@ impl Simulation {
                             1
                         }
                 });
-            if !ok {
+            let ring = pr
+                .procedural
+                .as_ref()
+                .filter(|g| g.per_synapse_delays())
+                .map_or(0, |g| g.delay as usize * n_post);
+            if !(ok && rows.len() == ring) {
                 return Err(bad(format!(
                     "the state of projection '{}' does not fit it",
                     pr.name

@@ -59,7 +59,7 @@ pub fn read(path: &std::path::Path) -> Result<Saved> {
         path: file.clone(),
         source,
     })?;
-    let payload = unframe(&file, &data, MAGIC, VERSION, "connectivity")?;
+    let (_, payload) = unframe(&file, &data, MAGIC, VERSION..=VERSION, "connectivity")?;
     let mut r = R {
         data: payload,
         at: 0,

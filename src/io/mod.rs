@@ -30,23 +30,27 @@ pub(crate) fn frame(magic: &[u8; 8], version: u32, payload: &[u8]) -> Vec<u8> {
     out
 }
 
-/// Checks a framed file and returns its payload; `kind` names the file
-/// kind in errors.
+/// Checks a framed file and returns its version and payload; `versions`
+/// are those this build reads, `kind` names the file kind in errors.
 pub(crate) fn unframe<'a>(
     file: &str,
     data: &'a [u8],
     magic: &[u8; 8],
-    version: u32,
+    versions: std::ops::RangeInclusive<u32>,
     kind: &str,
-) -> Result<&'a [u8]> {
+) -> Result<(u32, &'a [u8])> {
     if data.len() < 28 || &data[..8] != magic {
         return Err(Error::invalid(file, format!("not a cajal {kind} file")));
     }
     let v = u32::from_le_bytes([data[8], data[9], data[10], data[11]]);
-    if v != version {
+    if !versions.contains(&v) {
+        let reads = match (versions.start(), versions.end()) {
+            (a, b) if a == b => format!("version {a}"),
+            (a, b) => format!("versions {a} to {b}"),
+        };
         return Err(Error::invalid(
             file,
-            format!("{kind} format version {v}; this build reads version {version}"),
+            format!("{kind} format version {v}; this build reads {reads}"),
         ));
     }
     let len = u64::from_le_bytes(data[12..20].try_into().unwrap_or_default()) as usize;
@@ -68,7 +72,7 @@ pub(crate) fn unframe<'a>(
             format!("the {kind} file is corrupted (its checksum does not match its data)"),
         ));
     }
-    Ok(payload)
+    Ok((v, payload))
 }
 
 #[derive(Default)]

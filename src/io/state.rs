@@ -7,9 +7,12 @@
 //! the payload: the network's signature (text: dt, populations with size,
 //! model and slot names, projections with ends, synapse count and slot
 //! names), the clock (step, time origin, seed, draws), then every
-//! population (slot values, spike history, rate histories) and every
-//! projection (slot values). A file from another network, a truncated or a
-//! corrupted one is refused before anything changes.
+//! population (slot values, spike history, rate histories), every
+//! projection (slot values), and (since version 2) every projection's
+//! delay ring, the next step's row first (empty without one). A file from
+//! another network, a truncated or a corrupted one is refused before
+//! anything changes; a version 1 file (no rings: it could not be saved
+//! from a network with them) is read as having none.
 
 use super::{frame, unframe, R, W};
 use crate::engine::{PopSnapshot, Snapshot};
@@ -17,8 +20,8 @@ use crate::error::{Error, Result};
 use crate::network::Network;
 
 const MAGIC: &[u8; 8] = b"CAJALSTA";
-/// Version of the format this build writes and reads.
-pub const VERSION: u32 = 1;
+/// Version of the format this build writes (it reads 1 too).
+pub const VERSION: u32 = 2;
 
 /// What identifies a network's structure in a state file: dt, the
 /// populations (size, model, slots), the projections (ends, synapses and
@@ -106,12 +109,13 @@ pub(crate) fn encode(sig: &str, clock: Clock, s: &Snapshot) -> Vec<u8> {
         w.u32(p.len() as u32);
         p.iter().for_each(|v| w.f32s(v));
     }
+    s.rings.iter().for_each(|v| w.f32s(v));
     frame(MAGIC, VERSION, &w.0)
 }
 
 /// Parses and checks a state file against the network's signature.
 pub(crate) fn decode(file: &str, data: &[u8], sig: &str) -> Result<(Clock, Snapshot)> {
-    let payload = unframe(file, data, MAGIC, VERSION, "state")?;
+    let (version, payload) = unframe(file, data, MAGIC, 1..=VERSION, "state")?;
     let mut r = R {
         data: payload,
         at: 0,
@@ -153,5 +157,55 @@ pub(crate) fn decode(file: &str, data: &[u8], sig: &str) -> Result<(Clock, Snaps
     for _ in 0..r.u32()? {
         projs.push((0..r.u32()?).map(|_| r.f32s()).collect::<Result<_>>()?);
     }
-    Ok((clock, Snapshot { pops, projs }))
+    let rings = if version >= 2 {
+        (0..projs.len()).map(|_| r.f32s()).collect::<Result<_>>()?
+    } else {
+        vec![Vec::new(); projs.len()]
+    };
+    Ok((clock, Snapshot { pops, projs, rings }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn snapshot(rings: Vec<Vec<f32>>) -> Snapshot {
+        Snapshot {
+            pops: vec![PopSnapshot {
+                vars: vec![vec![1.0, 2.0], vec![3.0]],
+                spikes: vec![vec![1], vec![]],
+                hist: vec![(0, vec![vec![0.5, 0.25]])],
+            }],
+            projs: vec![vec![vec![4.0; 3]], vec![]],
+            rings,
+        }
+    }
+
+    const CLOCK: Clock = Clock {
+        step: 7,
+        t_origin: 0.7,
+        step_origin: 0,
+        seed: 3,
+        draws: 1,
+    };
+
+    #[test]
+    fn rings_round_trip_and_version_1_files_read_as_having_none() {
+        let with = snapshot(vec![vec![], vec![1.0, 0.0, 2.5, 0.0]]);
+        let bytes = encode("sig", CLOCK, &with);
+        assert_eq!(decode("f", &bytes, "sig").unwrap(), (CLOCK, with));
+        // A version 1 payload is this one without the rings (a length of
+        // 0 for each of the two projections here).
+        let none = snapshot(vec![vec![], vec![]]);
+        let v2 = encode("sig", CLOCK, &none);
+        let payload = &v2[28..v2.len() - 8];
+        let v1 = frame(MAGIC, 1, payload);
+        assert_eq!(decode("f", &v1, "sig").unwrap(), (CLOCK, none));
+        let v3 = frame(MAGIC, 3, &v2[28..]);
+        let e = decode("f", &v3, "sig").unwrap_err().to_string();
+        assert!(
+            e.contains("version 3") && e.contains("versions 1 to 2"),
+            "{e}"
+        );
+    }
 }

@@ -80,7 +80,7 @@ fn deliver(
     let object = PROJ_OBJECT | ((pr.index as u32) << 12);
     // While learning is off, events leave w alone.
     let frozen = (!pr.learning.due(u64::from(step))).then(|| pr.ir.slot("w").unwrap_or(0));
-    if let ProjKind::Procedural { gen, ring, .. } = &mut pr.kind {
+    if let ProjKind::Procedural { gen, ring, pos, .. } = &mut pr.kind {
         let spikes = &pops[pr.pre].spike_hist[gen.spike_delay() as usize - 1];
         let element = (
             (pops[pr.pre].n / pr.batch) as u32,
@@ -89,8 +89,9 @@ fn deliver(
         let object = procedural_object(pr.index);
         if gen.per_synapse_delays() {
             spike_procedural::spike_procedural_delayed(
-                gen, object, spikes, element, step, ring, gv,
+                gen, object, spikes, element, *pos, ring, gv,
             );
+            *pos = (*pos + 1) % gen.delay;
         } else {
             spike_procedural::spike_procedural(gen, object, spikes, element, gv);
         }
@@ -213,8 +214,11 @@ enum ProjKind {
         g: usize,
         gen: Arc<crate::connect::procedural::Procedural>,
         /// Per-synapse delays: the inputs due at each of the next `delay`
-        /// steps (row `s % delay` for step `s`), post ranks across.
+        /// deliveries (row `pos % delay` now), post ranks across.
         ring: Vec<f32>,
+        /// The ring row the next delivery flushes. It counts deliveries,
+        /// not the user's step number, which `set_current_step` may move.
+        pos: u32,
     },
     /// Convolution or pooling into `sums[target]`.
     Conv {
@@ -329,7 +333,12 @@ impl CpuEngine {
                     } else {
                         Vec::new()
                     };
-                    ProjKind::Procedural { g, gen, ring }
+                    ProjKind::Procedural {
+                        g,
+                        gen,
+                        ring,
+                        pos: 0,
+                    }
                 }
                 crate::engine::ProjectionKind::ConvSpike { g } => ProjKind::ConvSpike {
                     g,
@@ -495,6 +504,16 @@ impl CpuEngine {
                     v
                 })
                 .collect(),
+            rings: self
+                .projs
+                .iter()
+                .map(|p| match &p.kind {
+                    ProjKind::Procedural { gen, ring, pos, .. } if !ring.is_empty() => {
+                        crate::engine::ring_rows(ring, gen.delay, *pos, false)
+                    }
+                    _ => Vec::new(),
+                })
+                .collect(),
         }
     }
 
@@ -512,6 +531,13 @@ impl CpuEngine {
             let n = p.values.len();
             p.values.clone_from_slice(&v[..n]);
             p.window = v[n..].iter().cloned().collect();
+        }
+        for (p, rows) in self.projs.iter_mut().zip(&s.rings) {
+            if let ProjKind::Procedural { gen, ring, pos, .. } = &mut p.kind {
+                if !ring.is_empty() {
+                    *ring = crate::engine::ring_rows(rows, gen.delay, *pos, true);
+                }
+            }
         }
         self.sync_weights();
     }

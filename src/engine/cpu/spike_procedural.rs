@@ -68,10 +68,12 @@ pub fn spike_procedural(
 }
 
 /// [`spike_procedural`] with per-synapse delays (GeNN's dendritic delays):
-/// at step `step`, the inputs due now (row `step % D` of `ring`, `D` =
-/// the longest delay) join `g` and the row is emptied; then each synapse
-/// of a spike of the previous step adds its weight to `g` if its delay is
-/// one step, else to the row of the step it is due, `step + delay - 1`.
+/// at ring position `pos` (the GPU kernel's `clk.ring`: steps delivered
+/// since the engine was built, never the user's step number), the inputs
+/// due now (row `pos % D` of `ring`, `D` = the longest delay) join `g` and
+/// the row is emptied; then each synapse of a spike of the previous step
+/// adds its weight to `g` if its delay is one step, else to the row of the
+/// position it is due, `pos + delay - 1`.
 /// Each target gets its inputs in the order of the spikes, whether one
 /// thread delivers or (with enough events) one thread a chunk of post
 /// neurons, which owns those columns of `g` and of every ring row.
@@ -80,7 +82,7 @@ pub fn spike_procedural_delayed(
     object: u32,
     spikes: &[u32],
     (n_pre, n_post): Element,
-    step: u32,
+    pos: u32,
     ring: &mut [f32],
     g: &mut [f32],
 ) {
@@ -89,7 +91,7 @@ pub fn spike_procedural_delayed(
     // `gs[b]` and `rows[r][b]`: element b's part of g and of ring row r,
     // starting at chunk c's first target.
     let deliver = |c: u32, gs: &mut [&mut [f32]], rows: &mut [Vec<&mut [f32]>]| {
-        let now = (step % d_max) as usize;
+        let now = (pos % d_max) as usize;
         for (x, r) in gs.iter_mut().zip(rows[now].iter_mut()) {
             for (x, r) in x.iter_mut().zip(r.iter_mut()) {
                 *x += *r;
@@ -105,7 +107,7 @@ pub fn spike_procedural_delayed(
                 let at = (t - base) as usize;
                 match gen.delay_at(object, j, t) {
                     1 => gs[b][at] += w,
-                    d => rows[((step + d - 1) % d_max) as usize][b][at] += w,
+                    d => rows[((pos + d - 1) % d_max) as usize][b][at] += w,
                 }
             });
         }
@@ -115,7 +117,7 @@ pub fn spike_procedural_delayed(
     let events = spikes.len() as f64 * gen.p * f64::from(n_post);
     if events < PARALLEL_EVENTS || chunks < 2 {
         // One thread, no partitioning: the same sums in the same order.
-        let now = (step % d_max) as usize * np;
+        let now = (pos % d_max) as usize * np;
         for (x, r) in g.iter_mut().zip(&mut ring[now..now + np]) {
             *x += *r;
             *r = 0.0;
@@ -129,7 +131,7 @@ pub fn spike_procedural_delayed(
                 let at = off + t as usize;
                 match gen.delay_at(object, j, t) {
                     1 => g[at] += w,
-                    d => ring[((step + d - 1) % d_max) as usize * np + at] += w,
+                    d => ring[((pos + d - 1) % d_max) as usize * np + at] += w,
                 }
             });
         }

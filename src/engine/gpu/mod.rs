@@ -126,6 +126,10 @@ struct GProj {
     shareable: Option<(Kernel, usize, usize)>,
     /// `syn` holds the one weight all synapses share.
     shared: bool,
+    /// Procedural with per-synapse delays: `syn` is its ring of future
+    /// inputs, this many rows of post size (row `clk.ring % depth` is due
+    /// at that step).
+    delay_ring: Option<u32>,
 }
 
 struct GMon {
@@ -1434,6 +1438,11 @@ impl GpuEngine {
                 win,
                 window: qp.window.unwrap_or(0),
                 n_post,
+                delay_ring: pr
+                    .procedural
+                    .as_ref()
+                    .filter(|g| g.per_synapse_delays())
+                    .map(|g| g.delay),
             });
         }
 
@@ -1781,7 +1790,7 @@ impl GpuEngine {
             }
             pops.push(crate::engine::PopSnapshot { vars, spikes, hist });
         }
-        let mut projs = Vec::new();
+        let (mut projs, mut rings) = (Vec::new(), Vec::new());
         for (qi, q) in self.projs.iter().enumerate() {
             let mut v = (0..q.layout.local.len())
                 .map(|slot| self.synapse_values(qi, slot))
@@ -1795,8 +1804,16 @@ impl GpuEngine {
                 }
             }
             projs.push(v);
+            rings.push(match q.delay_ring {
+                Some(depth) => {
+                    let all: Vec<f32> =
+                        bytemuck::pod_collect_to_vec(&self.read(&q.syn, 0, q.syn.size())?);
+                    crate::engine::ring_rows(&all, depth, self.ring_pos(depth), false)
+                }
+                None => Vec::new(),
+            });
         }
-        Ok(crate::engine::Snapshot { pops, projs })
+        Ok(crate::engine::Snapshot { pops, projs, rings })
     }
 
     /// Puts back a state taken from an engine of the same network (checked
@@ -1868,7 +1885,21 @@ impl GpuEngine {
         for (qi, syn) in synapses.iter().enumerate() {
             self.write_synapses(qi, syn)?;
         }
+        for (g, rows) in self.projs.iter().zip(&s.rings) {
+            if let Some(depth) = g.delay_ring {
+                let all = crate::engine::ring_rows(rows, depth, self.ring_pos(depth), true);
+                self.gpu
+                    .queue
+                    .write_buffer(&g.syn, 0, bytemuck::cast_slice(&all));
+            }
+        }
         Ok(())
+    }
+
+    /// The row of a delay ring of `depth` rows the next step flushes, as
+    /// the kernel computes it from the clock's (32-bit) ring counter.
+    fn ring_pos(&self, depth: u32) -> u32 {
+        (self.ring as u32) % depth
     }
 
     /// The shape of the histories, as `CpuEngine::history_shape`.
