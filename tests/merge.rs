@@ -419,3 +419,152 @@ fn many_spikes_in_one_step_each_delivered_once() {
         );
     }
 }
+
+/// Rate-coded projections of every shape a weighted sum takes: two into
+/// the same sum (their order matters), a recurrent one, a uniform and a
+/// per-synapse delay, a mean, a psp reading post; a convolution into d's
+/// `conv`, and a rate projection into the same sum, which stays apart.
+fn rate_network() -> (Network, PopId, PopId, PopId) {
+    let mut net = Network::new().dt(1.0).seed(17);
+    let source = Neuron::rate()
+        .parameters("base = 0.0")
+        .equations("r = base * (1.0 + 0.1 * t)");
+    let a = net.population("a", [6usize, 5], &source).unwrap();
+    let b = net.population("b", 20, &source).unwrap();
+    net.set(
+        a,
+        "base",
+        (0..30).map(|i| 0.1 + 0.03 * i as f32).collect::<Vec<_>>(),
+    )
+    .unwrap();
+    net.set(
+        b,
+        "base",
+        (0..20).map(|i| 0.5 - 0.04 * i as f32).collect::<Vec<_>>(),
+    )
+    .unwrap();
+    let leaky = Neuron::rate()
+        .parameters("tau = 5.0")
+        .equations("tau * dr/dt = -r + sum(exc) - sum(inh)");
+    let c = net.population("c", 25, &leaky).unwrap();
+    let d = net
+        .population(
+            "d",
+            [6usize, 5],
+            &Neuron::rate().equations("r = sum(exc) + 0.5 * sum(conv)"),
+        )
+        .unwrap();
+    let w = |lo: f64, hi: f64| Weights::random(Dist::uniform(lo, hi));
+    net.projection(a, c, "exc")
+        .connect_fixed_probability(0.3, w(0.0, 0.5), Delays::none())
+        .unwrap();
+    net.projection(b, c, "exc")
+        .connect_all_to_all(w(-0.2, 0.2))
+        .unwrap();
+    net.projection(c, c, "inh")
+        .connect_fixed_number_pre(3, w(0.0, 0.3), Delays::none())
+        .unwrap();
+    net.projection(c, d, "exc")
+        .connect_fixed_probability(0.4, w(-0.5, 0.5), Delays::constant(3.0))
+        .unwrap();
+    net.projection(a, d, "exc")
+        .synapse(&Synapse::new().operation(Operation::Mean))
+        .connect_fixed_probability(0.5, w(0.0, 1.0), Delays::random(Dist::uniform(1.0, 4.0)))
+        .unwrap();
+    let filter = ndarray::Array::from_shape_fn((3, 2), |(i, j)| 0.1 * (i as f32) - 0.2 * j as f32)
+        .into_dyn();
+    net.convolution(a, d, "conv")
+        .connect_filter(&filter)
+        .unwrap();
+    net.projection(b, d, "conv")
+        .connect_all_to_all(w(0.0, 0.1))
+        .unwrap();
+    net.projection(d, c, "exc")
+        .synapse(&Synapse::new().psp("w * pre.r * (1.0 + post.r)"))
+        .connect_all_to_all(w(-0.1, 0.1))
+        .unwrap();
+    (net, a, c, d)
+}
+
+#[test]
+fn rate_sums_merge_by_the_binding_budget_apart_from_other_sums() {
+    let (net, _, _, _) = rate_network();
+    let groups = |b: usize| -> Vec<Vec<usize>> {
+        plan_with(&net, true, Some(b))
+            .unwrap()
+            .merged_rates
+            .iter()
+            .map(|g| g.members.clone())
+            .collect()
+    };
+    // 5 (the convolution) and 6 (its sum) stay apart. The group binds c,
+    // d, a, b, the histories of c and a, and 3 buffers a member: 24.
+    assert_eq!(groups(32), vec![vec![0, 1, 2, 3, 4, 7]]);
+    let p = plan_with(&net, true, Some(32)).unwrap();
+    let g = &p.merged_rates[0];
+    assert_eq!((g.pops.clone(), g.posts), (vec![2, 3, 0, 1], 2));
+    assert_eq!(g.hists, vec![2, 0]);
+    cajal::engine::gpu::codegen::validate(&g.kernel, true).unwrap();
+    // 0, 1, 2 bind a, b, c and 9: 12; 3 would add d, c's history and 3.
+    // Then 3, 4, 7: d, c, a, two histories and 9 = 14.
+    assert_eq!(groups(14), vec![vec![0, 1, 2], vec![3, 4, 7]]);
+    assert_eq!(groups(13), vec![vec![0, 1, 2], vec![3, 4]]);
+    assert!(groups(5).is_empty());
+    assert!(plan_with(&net, true, None).unwrap().merged_rates.is_empty());
+}
+
+#[test]
+fn merged_rate_sums_compute_what_separate_ones_and_the_cpu_do() {
+    if !have_gpu("merged rate sums") {
+        return;
+    }
+    let (net, a, c, d) = rate_network();
+    for batch in [1, 2] {
+        let separate = GpuOptions {
+            merge: false,
+            ..Default::default()
+        };
+        let mut sims = [
+            net.compile_batched(Backend::Cpu, batch).unwrap(),
+            net.compile_batched(Backend::Gpu, batch).unwrap(),
+            net.compile_gpu_batched(&separate, batch).unwrap(),
+        ];
+        // The merged sum replaces six dispatches.
+        assert!(
+            sims[1].dispatches_per_step() + 5 <= sims[2].dispatches_per_step(),
+            "{} vs {}",
+            sims[1].dispatches_per_step(),
+            sims[2].dispatches_per_step()
+        );
+        if batch == 2 {
+            let other: Vec<f32> = (0..30).map(|i| 0.6 - 0.02 * i as f32).collect();
+            for s in &mut sims {
+                s.set_element(a, 1, "base", other.clone()).unwrap();
+            }
+        }
+        for step in 0..15 {
+            for s in &mut sims {
+                s.step().unwrap();
+            }
+            for pop in [c, d] {
+                let want = sims[0].get(pop, "r").unwrap();
+                let merged = sims[1].get(pop, "r").unwrap();
+                // Same sums in the same order on one device.
+                assert_eq!(
+                    merged,
+                    sims[2].get(pop, "r").unwrap(),
+                    "batch {batch}, step {step}"
+                );
+                for (g, w) in merged.iter().zip(want.iter()) {
+                    assert!(
+                        (g - w).abs() <= 1e-5 * w.abs().max(1.0),
+                        "batch {batch}, step {step}: {g} vs {w}"
+                    );
+                }
+                if step > 4 {
+                    assert!(want.iter().any(|x| x.abs() > 0.05), "step {step}");
+                }
+            }
+        }
+    }
+}

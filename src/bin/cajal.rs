@@ -183,8 +183,8 @@ pub struct BenchArgs {
     /// mean), as GeNN's example.
     #[arg(long, requires = "procedural")]
     pub mean_delays: bool,
-    /// GPU engine: one dispatch per spiking projection (no merged
-    /// kernels), for comparison.
+    /// GPU engine: one dispatch per kernel (no merged deliveries, rate
+    /// sums, clears or updates), for comparison.
     #[arg(long)]
     pub no_merge: bool,
     /// GPU engine: how spiking projections spread spikes over threads.

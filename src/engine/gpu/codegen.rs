@@ -541,6 +541,108 @@ fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3
     }
 }
 
+/// A member of a merged rate-sum dispatch ([`rate_sum_merged`]).
+#[derive(Debug, Clone, Copy)]
+pub struct RateMember<'a> {
+    /// The projection's name.
+    pub name: &'a str,
+    /// Its own `rate_sum` kernel (the body is taken from it).
+    pub kernel: &'a Kernel,
+    /// Its post- and pre-synaptic populations, numbered among the
+    /// group's populations (a post is among the first `posts`).
+    pub post: usize,
+    /// See `post`.
+    pub pre: usize,
+    /// Its pre's rate history, numbered among the group's histories.
+    pub hist: Option<usize>,
+}
+
+/// One dispatch for several `rate_sum` kernels (`members`, in creation
+/// order) into any post-synaptic populations. Each population the group
+/// touches is bound once (`pops`: name and size), so a population that is
+/// one member's post and another's pre (or both, for a recurrent one) is
+/// not bound twice: the first `posts` are posts, written (their sums); the
+/// rest only read. Then the `hists` histories, then each member's CSR,
+/// values and parameters. Threads cover the posts one after the other
+/// (one a neuron); the thread of neuron `i` of a post runs every member
+/// into it, in creation order, so each `sum(target)` is added to in the
+/// order of the separate dispatches (and of the CPU engine). A member
+/// writes only sums and reads only variables, histories and its own
+/// buffers, none of which another member writes.
+pub fn rate_sum_merged(
+    pops: &[(&str, u32)],
+    posts: usize,
+    hists: usize,
+    members: &[RateMember],
+) -> Kernel {
+    let mut b = String::new();
+    for (k, _) in pops.iter().enumerate() {
+        let access = if k < posts { "read_write" } else { "read" };
+        let _ = writeln!(
+            b,
+            "@group(0) @binding({}) var<storage, {access}> st_{k}: array<f32>;",
+            1 + k
+        );
+    }
+    let mut next = 1 + pops.len();
+    for h in 0..hists {
+        let _ = writeln!(
+            b,
+            "@group(0) @binding({next}) var<storage, read> hist_{h}: array<f32>;"
+        );
+        next += 1;
+    }
+    for m in 0..members.len() {
+        for (var, ty) in [("csr", "u32"), ("syn", "f32"), ("sp", "f32")] {
+            let _ = writeln!(
+                b,
+                "@group(0) @binding({next}) var<storage, read> {var}_{m}: array<{ty}>;"
+            );
+            next += 1;
+        }
+    }
+    let mut body = String::from("    let gi = cj_index(wg, nwg, lid);\n");
+    let mut start = 0u32;
+    for (k, (name, n)) in pops.iter().enumerate().take(posts) {
+        let _ = writeln!(
+            body,
+            "    // into population '{name}'\n    if (gi >= {start}u && gi < {}u) {{\n    let i = gi - {start}u;",
+            start + n
+        );
+        for (m, mem) in members.iter().enumerate().filter(|(_, x)| x.post == k) {
+            let mut x = rename_array(&mem.kernel.body, "csr", &format!("csr_{m}"));
+            x = rename_array(&x, "syn", &format!("syn_{m}"));
+            x = rename_array(&x, "sparams", &format!("sp_{m}"));
+            if let Some(h) = mem.hist {
+                x = rename_array(&x, "phist", &format!("hist_{h}"));
+            }
+            x = rename_array(&x, "pstate", &format!("st_{}", mem.pre));
+            x = rename_array(&x, "post", &format!("st_{k}"));
+            let _ = writeln!(body, "    // projection '{}'\n    {{\n{x}    }}", mem.name);
+        }
+        body.push_str("    }\n");
+        start += n;
+    }
+    let main = format!(
+        "{b}
+@compute @workgroup_size(64)
+fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
+        @builtin(local_invocation_index) lid: u32) {{
+{body}}}
+"
+    );
+    let who = pops[..posts]
+        .iter()
+        .map(|(n, _)| format!("'{n}'"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    Kernel {
+        name: format!("rate_sum_merged[into {who}, {} projections]", members.len()),
+        source: format!("{COMMON}\n{CLOCK}\n{main}"),
+        body,
+    }
+}
+
 /// The capabilities generated kernels may use.
 pub fn capabilities(float_atomics: bool) -> naga::valid::Capabilities {
     if float_atomics {
@@ -1137,7 +1239,6 @@ pub fn rate_sum(
     };
     let mut body = String::new();
     let (el_pre, el_post) = ends.element();
-    let _ = writeln!(body, "    if (i >= {n_post}u) {{ return; }}");
     // Batched: post `i` is neuron `il` of element `bi`; the rows are those
     // of one element, the pre ranks offset to the same element.
     let (row, pre_off) = split_element(&mut body, "    ", ends.batch, "i", "il", el_post, el_pre);
@@ -1165,12 +1266,16 @@ pub fn rate_sum(
     };
     let so = ends.post.sum_offset(sum);
     let _ = writeln!(body, "    post[{so}u + i] = post[{so}u + i] + out;");
-    assemble(
+    // The range guard returns, so it stays out of the body a merged
+    // kernel runs among others (which guards each range itself).
+    let mut k = assemble(
         format!("rate_sum[projection '{name}']"),
         RATE_SUM,
         &b,
-        &body,
-    )
+        &format!("    if (i >= {n_post}u) {{ return; }}\n{body}"),
+    );
+    k.body = body;
+    k
 }
 
 /// `convolve` of a convolution or pooling projection into `sum(target)`

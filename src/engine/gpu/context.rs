@@ -35,9 +35,10 @@ pub struct GpuOptions {
     /// Use float atomics where the adapter has them; `false` forces the
     /// compare-exchange fallback (for tests and for comparison).
     pub float_atomics: bool,
-    /// Deliver the default-synapse spiking projections into one population
-    /// in one dispatch, and update populations together (merged kernels;
-    /// `false`: one dispatch each, for comparison).
+    /// Deliver default-synapse spiking projections together, sum rate-coded
+    /// projections together, and clear and update populations together
+    /// (merged kernels, as many a dispatch as the device's bindings
+    /// allow; `false`: one dispatch each, for comparison).
     pub merge: bool,
     /// How spiking projections spread a step's spikes over threads.
     pub spike_strategy: SpikeStrategy,

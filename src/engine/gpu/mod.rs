@@ -226,6 +226,25 @@ pub struct Plan {
     pub merged_updates: Vec<MergedUpdate>,
     /// Populations whose inputs are cleared together, one dispatch a group.
     pub merged_clears: Vec<MergedUpdate>,
+    /// Rate-coded projections summed together, one dispatch a group.
+    pub merged_rates: Vec<MergedRates>,
+}
+
+/// Rate-coded projections whose weighted sums run as one dispatch
+/// ([`codegen::rate_sum_merged`]).
+#[derive(Debug, Clone)]
+pub struct MergedRates {
+    /// The projections, in creation order.
+    pub members: Vec<usize>,
+    /// The populations it binds, once each: the `posts` posts first (in
+    /// the order their members come), then the pres that are no post.
+    pub pops: Vec<usize>,
+    /// See `pops`.
+    pub posts: usize,
+    /// The populations whose rate histories it reads.
+    pub hists: Vec<usize>,
+    /// The kernel.
+    pub kernel: Kernel,
 }
 
 /// Populations whose `neuron_update` runs as one dispatch
@@ -323,6 +342,7 @@ impl Plan {
         v.extend(self.merged.iter().map(|m| &m.kernel));
         v.extend(self.merged_updates.iter().map(|m| &m.kernel));
         v.extend(self.merged_clears.iter().map(|m| &m.kernel));
+        v.extend(self.merged_rates.iter().map(|m| &m.kernel));
         v
     }
 }
@@ -852,13 +872,14 @@ pub fn plan_with_strategy(
             row_len,
         }));
     }
-    let (merged, merged_updates, merged_clears) = match merge {
+    let (merged, merged_updates, merged_clears, merged_rates) = match merge {
         Some(budget) => (
             merge_spikes(net, &kinds, &projs, budget, float_atomics),
             merge_updates(net, &layouts, &pops, budget),
             merge_clears(net, &layouts, &pops, budget),
+            merge_rates(net, &kinds, &projs, &layouts, budget),
         ),
-        None => (Vec::new(), Vec::new(), Vec::new()),
+        None => (Vec::new(), Vec::new(), Vec::new(), Vec::new()),
     };
     Ok(Plan {
         layouts,
@@ -868,6 +889,7 @@ pub fn plan_with_strategy(
         merged,
         merged_updates,
         merged_clears,
+        merged_rates,
     })
 }
 
@@ -1063,6 +1085,122 @@ fn merge_spikes(
     groups
 }
 
+/// Groups the rate-coded projections, in creation order, each group
+/// binding at most `budget` storage buffers (a state per distinct
+/// population, a history per distinct delayed pre, a CSR, values and
+/// parameters per member); groups of one are left alone. A projection
+/// stays out when a convolution or decoding projection adds into the same
+/// `sum(target)`: the merged sum runs where its first member ran, which
+/// would change the order of the additions.
+fn merge_rates(
+    net: &Network,
+    kinds: &[ProjectionKind],
+    projs: &[ProjPlan],
+    layouts: &[PopLayout],
+    budget: usize,
+) -> Vec<MergedRates> {
+    let sum_of = |q: usize| match kinds[q] {
+        ProjectionKind::Rate { sum }
+        | ProjectionKind::Conv { sum }
+        | ProjectionKind::Decode { sum, .. } => Some((net.projs[q].post.0, sum)),
+        _ => None,
+    };
+    let mergeable = |q: usize| {
+        matches!(kinds[q], ProjectionKind::Rate { .. })
+            && (0..net.projs.len())
+                .all(|o| matches!(kinds[o], ProjectionKind::Rate { .. }) || sum_of(o) != sum_of(q))
+    };
+    let mut groups: Vec<Vec<usize>> = Vec::new();
+    let mut cur: Vec<usize> = Vec::new();
+    let (mut touched, mut hists, mut posts): (Vec<usize>, Vec<usize>, Vec<usize>) =
+        (Vec::new(), Vec::new(), Vec::new());
+    for q in (0..net.projs.len()).filter(|&q| mergeable(q)) {
+        let (pre, post) = (net.projs[q].pre.0, net.projs[q].post.0);
+        let mut t2 = touched.clone();
+        for p in [post, pre] {
+            if !t2.contains(&p) {
+                t2.push(p);
+            }
+        }
+        let mut h2 = hists.clone();
+        if projs[q].uses_hist && !h2.contains(&pre) {
+            h2.push(pre);
+        }
+        let mut p2 = posts.clone();
+        if !p2.contains(&post) {
+            p2.push(post);
+        }
+        let threads: u64 = p2.iter().map(|&p| u64::from(layouts[p].n)).sum();
+        if t2.len() + h2.len() + 3 * (cur.len() + 1) > budget || threads > u64::from(u32::MAX) {
+            groups.push(std::mem::take(&mut cur));
+            (t2, h2, p2) = (vec![post], Vec::new(), vec![post]);
+            if !t2.contains(&pre) {
+                t2.push(pre);
+            }
+            if projs[q].uses_hist {
+                h2.push(pre);
+            }
+        }
+        cur.push(q);
+        (touched, hists, posts) = (t2, h2, p2);
+    }
+    groups.push(cur);
+    groups
+        .into_iter()
+        .filter(|g| g.len() >= 2)
+        .map(|members| {
+            let mut pops: Vec<usize> = Vec::new();
+            for &q in &members {
+                let post = net.projs[q].post.0;
+                if !pops.contains(&post) {
+                    pops.push(post);
+                }
+            }
+            let posts = pops.len();
+            let mut hists: Vec<usize> = Vec::new();
+            for &q in &members {
+                let pre = net.projs[q].pre.0;
+                if !pops.contains(&pre) {
+                    pops.push(pre);
+                }
+                if projs[q].uses_hist && !hists.contains(&pre) {
+                    hists.push(pre);
+                }
+            }
+            let at = |list: &[usize], p: usize| {
+                list.iter()
+                    .position(|&x| x == p)
+                    .expect("every member's populations are listed")
+            };
+            let parts: Vec<codegen::RateMember> = members
+                .iter()
+                .map(|&q| {
+                    let pr = &net.projs[q];
+                    codegen::RateMember {
+                        name: &pr.name,
+                        kernel: &projs[q].kernel,
+                        post: at(&pops, pr.post.0),
+                        pre: at(&pops, pr.pre.0),
+                        hist: projs[q].uses_hist.then(|| at(&hists, pr.pre.0)),
+                    }
+                })
+                .collect();
+            let named: Vec<(&str, u32)> = pops
+                .iter()
+                .map(|&p| (net.pops[p].name.as_str(), layouts[p].n))
+                .collect();
+            let kernel = codegen::rate_sum_merged(&named, posts, hists.len(), &parts);
+            MergedRates {
+                members,
+                pops,
+                posts,
+                hists,
+                kernel,
+            }
+        })
+        .collect()
+}
+
 /// The GPU engine of one compiled network.
 pub struct GpuEngine {
     gpu: Gpu,
@@ -1089,6 +1227,10 @@ pub struct GpuEngine {
     update_at: Vec<Option<usize>>,
     /// Merged input clearing, and per population the one in its place.
     merged_clears: Vec<Pass>,
+    /// Merged rate sums, each encoded where its first member was.
+    merged_rates: Vec<Pass>,
+    /// Per projection: the merged rate sum encoded in its place.
+    rates_at: Vec<Option<usize>>,
     clear_at: Vec<Option<usize>>,
 }
 
@@ -1214,6 +1356,8 @@ impl GpuEngine {
             merged_updates: Vec::new(),
             update_at: vec![None; net.pops.len()],
             merged_clears: Vec::new(),
+            merged_rates: Vec::new(),
+            rates_at: vec![None; net.projs.len()],
             clear_at: vec![None; net.pops.len()],
         };
 
@@ -1514,11 +1658,20 @@ impl GpuEngine {
             e.clear_at[mc.members[0]] = Some(ci);
             e.merged_clears.push(pass);
         }
+        for (ri, mr) in plan.merged_rates.iter().enumerate() {
+            let pass = e.merged_rate_pass(mr)?;
+            for &q in &mr.members {
+                e.projs[q].pass = None;
+            }
+            e.rates_at[mr.members[0]] = Some(ri);
+            e.merged_rates.push(pass);
+        }
         // Learning rules count as they run by default, every step.
         e.dispatches_per_step = e.pops.iter().filter(|p| p.clear.is_some()).count()
             + e.merged_clears.len()
             + e.projs.iter().filter(|q| q.pass.is_some()).count()
             + e.merged.len()
+            + e.merged_rates.len()
             + e.pops.iter().filter(|p| p.update.is_some()).count()
             + e.merged_updates.len()
             + e.projs.iter().filter(|q| q.learn.is_some()).count()
@@ -1550,6 +1703,44 @@ impl GpuEngine {
             b.push((8, Bind::Write(f)));
         }
         self.pass(&gp.update_kernel, &b, grid(gp.layout.n))
+    }
+
+    /// The pass of a merged rate sum, bound to its members' buffers
+    /// (in the order of [`codegen::rate_sum_merged`]).
+    fn merged_rate_pass(&self, mr: &MergedRates) -> Result<Pass> {
+        let mut b = vec![(0, Bind::Clock)];
+        for (k, &p) in mr.pops.iter().enumerate() {
+            let st = &self.pops[p].state;
+            b.push((
+                1 + k as u32,
+                if k < mr.posts {
+                    Bind::Write(st)
+                } else {
+                    Bind::Read(st)
+                },
+            ));
+        }
+        let mut next = 1 + mr.pops.len() as u32;
+        for &p in &mr.hists {
+            let h = self.pops[p]
+                .hist
+                .as_ref()
+                .ok_or_else(|| Error::invalid(&mr.kernel.name, "a rate history is missing"))?;
+            b.push((next, Bind::Read(h)));
+            next += 1;
+        }
+        for &q in &mr.members {
+            let g = &self.projs[q];
+            for buf in [&g.csr, &g.syn, &g.sparams] {
+                b.push((next, Bind::Read(buf)));
+                next += 1;
+            }
+        }
+        let threads: u32 = mr.pops[..mr.posts]
+            .iter()
+            .map(|&p| self.pops[p].layout.n)
+            .sum();
+        self.pass(&mr.kernel, &b, grid(threads))
     }
 
     /// The pass of a merged spike delivery, bound to its members' buffers.
@@ -2395,6 +2586,9 @@ impl GpuEngine {
                 for (qi, q) in self.projs.iter().enumerate() {
                     if let Some(mi) = self.merged_at[qi] {
                         run(&mut pass, &self.merged[mi], off);
+                    }
+                    if let Some(ri) = self.rates_at[qi] {
+                        run(&mut pass, &self.merged_rates[ri], off);
                     }
                     let x = match (&q.frozen, q.learning.due(st)) {
                         (Some(f), false) => Some(f),
