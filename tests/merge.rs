@@ -568,3 +568,76 @@ fn merged_rate_sums_compute_what_separate_ones_and_the_cpu_do() {
         }
     }
 }
+
+#[test]
+fn every_delay_block_is_delivered_whatever_the_grid() {
+    // a: 3 neurons, 20 delays (so its own kernel has fewer workgroups
+    // than delay blocks: each workgroup takes several blocks); b: 70
+    // neurons, which size the merged grid (more workgroups than its 21
+    // blocks: several split each block's spikes, a few idle).
+    let mut net = Network::new().dt(1.0).seed(23);
+    let a = net.population("a", 3, &clock()).unwrap();
+    net.set(a, "t1", vec![0.0, 2.0, 5.0]).unwrap();
+    net.set(a, "t2", vec![3.0, 4.0, 9.0]).unwrap();
+    let b = net.population("b", 70, &clock()).unwrap();
+    let t1: Vec<f32> = (0..70).map(|i| (i % 7) as f32).collect();
+    net.set(b, "t1", t1).unwrap();
+    let post = net.population("post", 40, &receiver()).unwrap();
+    net.projection(a, post, "exc")
+        .connect_all_to_all_delayed(
+            Weights::random(Dist::uniform(1.0, 1.0)),
+            Delays::random(Dist::uniform(1.0, 20.0)),
+        )
+        .unwrap();
+    net.projection(b, post, "inh")
+        .connect_fixed_probability(0.3, Weights::constant(2.0), Delays::constant(2.0))
+        .unwrap();
+    let delays = &net.proj(net.projections()[0]).unwrap().synapses.delay;
+    for d in 1..=20 {
+        assert!(delays.contains(&d), "delay {d}");
+    }
+    if !have_gpu("delay blocks") {
+        return;
+    }
+    let mut cpu = net.compile(Backend::Cpu).unwrap();
+    let mut sims: Vec<(String, Simulation)> = Vec::new();
+    for merge in [true, false] {
+        for s in [
+            SpikeStrategy::ThreadPerSpike,
+            SpikeStrategy::WorkgroupPerSpike,
+        ] {
+            let opts = GpuOptions {
+                merge,
+                spike_strategy: s,
+                ..Default::default()
+            };
+            sims.push((
+                format!("merge {merge}, {s:?}"),
+                net.compile_gpu(&opts).unwrap(),
+            ));
+        }
+    }
+    let mut e_total = 0.0;
+    for step in 0..32 {
+        cpu.step().unwrap();
+        for (_, s) in &mut sims {
+            s.step().unwrap();
+        }
+        for var in ["e", "i"] {
+            let want = cpu.get(post, var).unwrap();
+            if var == "e" {
+                e_total += want.sum();
+            }
+            for (label, s) in &sims {
+                assert_eq!(
+                    s.get(post, var).unwrap(),
+                    want,
+                    "{label}, step {step}, {var}"
+                );
+            }
+        }
+    }
+    // Every spike of a reaches every target once, by step 29 (t2 = 9,
+    // delay 20): 6 spikes x 40 targets x weight 1.
+    assert_eq!(e_total, 240.0);
+}

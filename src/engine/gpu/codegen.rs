@@ -436,25 +436,42 @@ pub enum MemberBinds {
     Ring,
 }
 
+/// A member of a merged spike delivery ([`spike_propagate_merged`]).
+#[derive(Debug, Clone, Copy)]
+pub struct SpikeMember<'a> {
+    /// The projection's name.
+    pub name: &'a str,
+    /// Its own `spike_propagate` or `spike_procedural` kernel (the body is
+    /// taken from it).
+    pub kernel: &'a Kernel,
+    /// What it binds after its CSR or table.
+    pub binds: MemberBinds,
+    /// Its pre- and post-synaptic populations, numbered among the group's
+    /// distinct pres and posts.
+    pub pre: usize,
+    /// See `pre`.
+    pub post: usize,
+    /// The delays of a stored member (0 for a procedural one), which the
+    /// workgroups share as [`block_lanes`] says.
+    pub blocks: u32,
+}
+
 /// One dispatch for several default-synapse `spike_propagate` and
 /// `spike_procedural` kernels (`members`), into any post-synaptic
-/// populations (GeNN's merged groups): member `m` keeps its body, in a
-/// block of its own, adding into the state of its post `post_of[m]` (among
-/// the `P` distinct ones, at bindings `1..=P`), reading its CSR (or
-/// threshold table) and what `binds[m]` says (its weights or its delay
-/// ring) at the next bindings, member after member, and then the spike
-/// ring (counts, lists)
-/// of each of the `pres` distinct pres, member `m`'s being `pre_of[m]`.
-/// The members only add into
-/// conductances, which commute, and read nothing another member writes,
-/// so one dispatch computes what they did one after the other.
+/// populations (GeNN's merged groups): each member keeps its body, in a
+/// block of its own, adding into the state of its post (among the `P`
+/// distinct ones, at bindings `1..=P`), reading its CSR (or threshold
+/// table) and what its `binds` says (its weights or its delay ring) at
+/// the next bindings, member after member, and then the spike ring
+/// (counts, lists) of each of the `pres` distinct pres. The members only
+/// add into conductances, which commute, and read nothing another member
+/// writes, so one dispatch computes what they did one after the other.
+/// `groups`: the workgroups it is dispatched with.
 pub fn spike_propagate_merged(
     post_names: &[&str],
-    members: &[(&str, &Kernel)],
-    binds: &[MemberBinds],
-    pre_of: &[usize],
+    members: &[SpikeMember],
     pres: usize,
-    post_of: &[usize],
+    groups: u32,
     float_atomics: bool,
 ) -> Kernel {
     let m_count = members.len();
@@ -469,7 +486,7 @@ pub fn spike_propagate_merged(
         );
     }
     let mut next = 1 + posts;
-    for (m, &w) in binds.iter().enumerate().take(m_count) {
+    for (m, w) in members.iter().map(|x| x.binds).enumerate() {
         let _ = writeln!(
             b,
             "@group(0) @binding({next}) var<storage, read> csr_{m}: array<u32>;"
@@ -505,8 +522,11 @@ pub fn spike_propagate_merged(
             next + 1 + 2 * p
         );
     }
-    let mut body = String::new();
-    for (m, (((name, k), &p), &q)) in members.iter().zip(pre_of).zip(post_of).enumerate() {
+    // The stored members' delays are the blocks the workgroups share.
+    let mut body = block_lanes(members.iter().map(|x| x.blocks).sum(), groups);
+    let mut base = 0u32;
+    for (m, mem) in members.iter().enumerate() {
+        let (name, k, p, q) = (mem.name, mem.kernel, mem.pre, mem.post);
         let mut x = rename_array(&k.body, "csr", &format!("csr_{m}"));
         x = rename_array(&x, "syn", &format!("syn_{m}"));
         x = rename_array(&x, "dring", &format!("dring_{m}"));
@@ -517,7 +537,13 @@ pub fn spike_propagate_merged(
         x = rename_array(&x, "pre_list", &format!("lst_{p}"));
         x = rename_array(&x, "post", &format!("post_{q}"));
         let _ = writeln!(body, "    // projection '{name}'");
-        let _ = writeln!(body, "    {{\n{x}    }}");
+        let nb = mem.blocks;
+        if nb > 0 {
+            let _ = writeln!(body, "    {{\n    let cj_base = {base}u;\n{x}    }}");
+            base += nb;
+        } else {
+            let _ = writeln!(body, "    {{\n{x}    }}");
+        }
     }
     let main = format!(
         "{b}
@@ -2156,6 +2182,8 @@ pub fn spike_propagate(
     per_thread: bool,
     narrow: bool,
     shareable: bool,
+    delay_table: u32,
+    groups: u32,
 ) -> Kernel {
     let n_pre = ends.pre.n;
     let (el_pre, el_post) = ends.element();
@@ -2243,21 +2271,42 @@ pub fn spike_propagate(
     }
     let ring = ends.pre.ring;
     let mut body = String::new();
-    for (di, d) in delays.iter().enumerate() {
-        let _ = writeln!(body, "    {{");
-        let _ = writeln!(
-            body,
-            "        let slot = (clk.ring + {ring}u - {d}u) % {ring}u;"
-        );
-        let _ = writeln!(body, "        let count = pre_count[slot];");
+    if delays.is_empty() {
+        // Unused names are fine in WGSL, but say so for readers of dumps.
+        body.push_str("    _ = group; _ = groups;\n");
+    } else {
+        // One block a delay, dealt to the workgroups by `block_lanes`:
+        // this workgroup takes the delays of the blocks of its lane (the
+        // kernel's blocks are numbered from `cj_base`) and, within each,
+        // the spikes of its place among the workgroups of that lane.
         // Two strategies: a workgroup per spike whose threads share its
         // row (long rows), or a thread per spike walking its row alone
         // (short rows, where most of a workgroup would idle).
         let (first, stride, e0, step) = if per_thread {
-            ("group * 64u + lid", "groups * 64u", "csr[row]", "1u")
+            ("cj_k0 * 64u + lid", "cj_sub * 64u", "csr[row]", "1u")
         } else {
-            ("group", "groups", "csr[row] + lid", "64u")
+            ("cj_k0", "cj_sub", "csr[row] + lid", "64u")
         };
+        let nd = delays.len();
+        if nd == 1 {
+            // One block: no loop, the delay a constant.
+            let _ = writeln!(
+                body,
+                "    if (cj_base % cj_lanes == cj_me && cj_k0 < cj_sub) {{\n        let di = 0u;\n        let d = {}u;",
+                delays[0]
+            );
+        } else {
+            let _ = writeln!(
+                body,
+                "    for (var di = (cj_me + cj_lanes - cj_base % cj_lanes) % cj_lanes; di < {nd}u && cj_k0 < cj_sub; di = di + cj_lanes) {{"
+            );
+            let _ = writeln!(body, "        let d = csr[{delay_table}u + di];");
+        }
+        let _ = writeln!(
+            body,
+            "        let slot = (clk.ring + {ring}u - d) % {ring}u;"
+        );
+        let _ = writeln!(body, "        let count = pre_count[slot];");
         let _ = writeln!(
             body,
             "        for (var k = {first}; k < count; k = k + {stride}) {{"
@@ -2274,11 +2323,7 @@ pub fn spike_propagate(
             el_pre,
             el_post,
         );
-        let _ = writeln!(
-            body,
-            "            let row = {}u + {local};",
-            di as u32 * el_pre
-        );
+        let _ = writeln!(body, "            let row = di * {el_pre}u + {local};");
         let _ = writeln!(
             body,
             "            for (var e = {e0}; e < csr[row + 1u]; e = e + {step}) {{"
@@ -2307,16 +2352,42 @@ pub fn spike_propagate(
         body.push_str(&p.out);
         body.push_str("            }\n        }\n    }\n");
     }
-    // Unused names are fine in WGSL, but say so for readers of dumps.
-    if delays.is_empty() {
-        body.push_str("    _ = group; _ = groups;\n");
-    }
     let how = if per_thread { ", thread per spike" } else { "" };
-    assemble(
+    let mut k = assemble(
         format!("spike_propagate[projection '{name}'{how}]"),
         SPIKE_PROPAGATE,
         &b,
-        &body,
+        &format!(
+            "{}    let cj_base = 0u;\n{body}",
+            block_lanes(delays.len() as u32, groups)
+        ),
+    );
+    // A merged kernel deals its blocks itself (its own `block_lanes` and
+    // each member's `cj_base`).
+    k.body = body;
+    k
+}
+
+/// How the `groups` workgroups of a delivery kernel (the number it is
+/// dispatched with) share its `blocks` (a block is one delay of one
+/// stored projection): they form `L = min(blocks, groups)` lanes; lane
+/// `cj_me` takes the blocks `b` with `b % L == cj_me`, and its
+/// `cj_sub = groups / L` workgroups split each block's spikes (`cj_k0`:
+/// this one's place; the `groups % L` left over idle). `L` is a constant
+/// of the kernel, so the divisions compile to multiplications. Every
+/// thread used to run every block, most of them finding no spike of
+/// theirs: with the microcircuit's ~30 delays a projection and 50
+/// projections a kernel, that was 1 500 blocks a thread a step, nearly
+/// all empty.
+pub fn block_lanes(blocks: u32, groups: u32) -> String {
+    let lanes = blocks.min(groups).max(1);
+    format!(
+        "    let cj_lanes = {lanes}u;
+    let cj_sub = {}u;
+    let cj_me = group % {lanes}u;
+    let cj_k0 = group / {lanes}u;
+",
+        (groups / lanes).max(1)
     )
 }
 

@@ -65,6 +65,14 @@ const MONITOR_BUDGET: u64 = 128 << 20;
 /// Most workgroups a spike propagation kernel runs (each loops over spikes).
 const SPIKE_GROUPS: u32 = 1024;
 
+/// The workgroups of a spike delivery reading the spikes of a population
+/// of `n` neurons (the largest, for a merged one). The plan deals the
+/// kernel's delay blocks to them (`codegen::block_lanes`) and the engine
+/// dispatches them: both call this.
+pub fn spike_groups(n: u32) -> u32 {
+    n.clamp(1, SPIKE_GROUPS)
+}
+
 struct Pass {
     pipeline: wgpu::ComputePipeline,
     group: wgpu::BindGroup,
@@ -161,6 +169,9 @@ pub struct SpikePlan {
     /// The kernel takes the weights bound as one shared value or one per
     /// synapse (`init_syn` of length 1 when they start shared).
     pub shareable: bool,
+    /// Delay blocks of a stored delivery ([`codegen::block_lanes`]; 0 for
+    /// procedural and convolution kernels).
+    pub blocks: u32,
 }
 
 /// The kernel and connectivity of one projection.
@@ -281,6 +292,7 @@ impl ProjPlan {
                 reads_pre: false,
                 frozen_stores: false,
                 shareable: false,
+                blocks: 0,
             }),
             uses_hist: false,
             window: None,
@@ -308,6 +320,8 @@ pub struct MergedPlan {
     pub members: Vec<usize>,
     /// The distinct pre-synaptic populations whose spike rings it reads.
     pub pres: Vec<usize>,
+    /// Its workgroups ([`spike_groups`] of the largest pre).
+    pub groups: u32,
     /// The kernel.
     pub kernel: Kernel,
 }
@@ -738,6 +752,9 @@ pub fn plan_with_strategy(
                     csr.extend_from_slice(&sid);
                     None
                 };
+                // The delays, which the kernel reads by block.
+                let delay_table = csr.len() as u32;
+                csr.extend_from_slice(&delays);
                 // Mean synapses a row (one row per pre neuron and delay).
                 let mean_row = nsyn as f64 / (n_pre * delays.len()).max(1) as f64;
                 let per_thread = match strategy {
@@ -771,6 +788,8 @@ pub fn plan_with_strategy(
                         per_thread,
                         narrow,
                         shareable,
+                        delay_table,
+                        spike_groups(layouts[pre].n),
                     )
                 };
                 let kernel = deliver(&pr.ir);
@@ -783,6 +802,7 @@ pub fn plan_with_strategy(
                     reads_pre: !default && !ends.pre_slots.is_empty(),
                     frozen_stores: false,
                     shareable,
+                    blocks: delays.len() as u32,
                 };
                 // Spiking plasticity: the variants without assignments to w
                 // (learning off), and post_spike over the rows by post.
@@ -874,7 +894,7 @@ pub fn plan_with_strategy(
     }
     let (merged, merged_updates, merged_clears, merged_rates) = match merge {
         Some(budget) => (
-            merge_spikes(net, &kinds, &projs, budget, float_atomics),
+            merge_spikes(net, &kinds, &projs, &layouts, budget, float_atomics),
             merge_updates(net, &layouts, &pops, budget),
             merge_clears(net, &layouts, &pops, budget),
             merge_rates(net, &kinds, &projs, &layouts, budget),
@@ -987,6 +1007,7 @@ fn merge_spikes(
     net: &Network,
     kinds: &[ProjectionKind],
     projs: &[ProjPlan],
+    layouts: &[PopLayout],
     budget: usize,
     float_atomics: bool,
 ) -> Vec<MergedPlan> {
@@ -1013,6 +1034,7 @@ fn merge_spikes(
                 posts: posts.clone(),
                 members: cur.clone(),
                 pres: pres.clone(),
+                groups: 0,
                 kernel: Kernel {
                     name: String::new(),
                     source: String::new(),
@@ -1053,32 +1075,34 @@ fn merge_spikes(
     }
     flush(&mut cur, &mut posts, &mut pres);
     for g in &mut groups {
-        let members: Vec<(&str, &Kernel)> = g
+        let at = |list: &[usize], p: usize| {
+            list.iter()
+                .position(|&x| x == p)
+                .expect("every member's populations are listed")
+        };
+        let members: Vec<codegen::SpikeMember> = g
             .members
             .iter()
-            .map(|&q| (net.projs[q].name.as_str(), &projs[q].kernel))
+            .zip(&g.binds)
+            .map(|(&q, &binds)| {
+                let pr = &net.projs[q];
+                codegen::SpikeMember {
+                    name: &pr.name,
+                    kernel: &projs[q].kernel,
+                    binds,
+                    pre: at(&g.pres, pr.pre.0),
+                    post: at(&g.posts, pr.post.0),
+                    blocks: projs[q].spike.as_ref().map_or(0, |sp| sp.blocks),
+                }
+            })
             .collect();
-        // Each member's population, numbered among the group's distinct ones.
-        let numbered = |list: &[usize], pop: fn(&crate::network::Projection) -> usize| {
-            g.members
-                .iter()
-                .map(|&q| {
-                    list.iter()
-                        .position(|&p| p == pop(&net.projs[q]))
-                        .expect("every member's populations are listed")
-                })
-                .collect::<Vec<usize>>()
-        };
-        let pre_of = numbered(&g.pres, |p| p.pre.0);
-        let post_of = numbered(&g.posts, |p| p.post.0);
         let post_names: Vec<&str> = g.posts.iter().map(|&p| net.pops[p].name.as_str()).collect();
+        g.groups = spike_groups(g.pres.iter().map(|&p| layouts[p].n).max().unwrap_or(1));
         g.kernel = codegen::spike_propagate_merged(
             &post_names,
             &members,
-            &g.binds,
-            &pre_of,
             g.pres.len(),
-            &post_of,
+            g.groups,
             float_atomics,
         );
     }
@@ -1510,7 +1534,7 @@ impl GpuEngine {
                             reads_pre && pre != post,
                         )
                     };
-                    let groups = plan.layouts[pre].n.clamp(1, SPIKE_GROUPS);
+                    let groups = spike_groups(plan.layouts[pre].n);
                     if let Some(k) = &qp.frozen {
                         frozen = Some(e.pass(k, &binds(frozen_stores)?, (groups, 1))?);
                     }
@@ -1536,7 +1560,7 @@ impl GpuEngine {
                 if pre != post {
                     b.push((7, Bind::Read(&e.pops[pre].state)));
                 }
-                let groups = plan.layouts[post].n.clamp(1, SPIKE_GROUPS);
+                let groups = spike_groups(plan.layouts[post].n);
                 post_passes.0 = Some(e.pass(k, &b, (groups, 1))?);
                 if let Some(f) = &qp.post_frozen {
                     post_passes.1 = Some(e.pass(f, &b, (groups, 1))?);
@@ -1769,14 +1793,7 @@ impl GpuEngine {
             b.push((next + 2 * p as u32, Bind::Read(count)));
             b.push((next + 1 + 2 * p as u32, Bind::Read(list)));
         }
-        let groups = mg
-            .pres
-            .iter()
-            .map(|&p| self.pops[p].layout.n)
-            .max()
-            .unwrap_or(1)
-            .clamp(1, SPIKE_GROUPS);
-        self.pass(&mg.kernel, &b, (groups, 1))
+        self.pass(&mg.kernel, &b, (mg.groups, 1))
     }
 
     /// Gives a shareable projection a weight buffer of one value (`shared`)
@@ -1812,7 +1829,7 @@ impl GpuEngine {
                         false,
                         false,
                     )?;
-                    let groups = self.pops[pre].layout.n.clamp(1, SPIKE_GROUPS);
+                    let groups = spike_groups(self.pops[pre].layout.n);
                     Some(self.pass(&kernel, &b, (groups, 1))?)
                 }
                 None => None,
