@@ -571,11 +571,10 @@ impl Simulation {
             seed: self.net.seed,
             draws: self.draws,
         };
-        let bytes = crate::io::state::encode(&crate::io::state::signature(&self.net), clock, &snap);
-        std::fs::write(path, bytes).map_err(|source| Error::Io {
-            path: path.display().to_string(),
-            source,
-        })
+        let file = path.display().to_string();
+        let bytes =
+            crate::io::state::encode(&file, &crate::io::state::signature(&self.net), clock, &snap)?;
+        std::fs::write(path, bytes).map_err(|source| Error::Io { path: file, source })
     }
 
     /// Loads a state written by [`save`](Self::save). The file is read and

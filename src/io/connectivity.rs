@@ -3,7 +3,7 @@
 //! and `connect_from_file`). Payload: pre and post sizes, dt (ms), the
 //! synapse count, then post ranks, pre ranks, weights and delays in steps.
 
-use super::{frame, unframe, R, W};
+use super::{unframe, R, W};
 use crate::error::{Error, Result};
 
 const MAGIC: &[u8; 8] = b"CAJALCON";
@@ -46,10 +46,9 @@ pub fn write(path: &std::path::Path, s: &Saved) -> Result<()> {
     w.u32s(&s.pre);
     w.f32s(&s.w);
     w.u32s(&s.delay);
-    std::fs::write(path, frame(MAGIC, VERSION, &w.0)).map_err(|source| Error::Io {
-        path: path.display().to_string(),
-        source,
-    })
+    let file = path.display().to_string();
+    let bytes = w.finish(&file, MAGIC, VERSION)?;
+    std::fs::write(path, bytes).map_err(|source| Error::Io { path: file, source })
 }
 
 /// Reads synapses from a file, checking that the arrays agree.

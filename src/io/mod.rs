@@ -76,30 +76,55 @@ pub(crate) fn unframe<'a>(
 }
 
 #[derive(Default)]
-pub(crate) struct W(pub(crate) Vec<u8>);
+pub(crate) struct W {
+    bytes: Vec<u8>,
+    /// The longest array written whose length a u32 cannot hold.
+    too_long: Option<usize>,
+}
 
 impl W {
     pub(crate) fn u32(&mut self, x: u32) {
-        self.0.extend_from_slice(&x.to_le_bytes());
+        self.bytes.extend_from_slice(&x.to_le_bytes());
+    }
+    /// An array's length (a u32 in the format).
+    fn len(&mut self, n: usize) {
+        if u32::try_from(n).is_err() {
+            self.too_long = self.too_long.max(Some(n));
+        }
+        self.u32(n as u32);
+    }
+    /// The framed file, or an error naming `file` if an array was too
+    /// long for the format (rather than a file that reads back wrong).
+    pub(crate) fn finish(self, file: &str, magic: &[u8; 8], version: u32) -> Result<Vec<u8>> {
+        match self.too_long {
+            Some(n) => Err(Error::invalid(
+                file,
+                format!(
+                    "an array of {n} values is too long for the file format (at most {} an array)",
+                    u32::MAX
+                ),
+            )),
+            None => Ok(frame(magic, version, &self.bytes)),
+        }
     }
     pub(crate) fn u64(&mut self, x: u64) {
-        self.0.extend_from_slice(&x.to_le_bytes());
+        self.bytes.extend_from_slice(&x.to_le_bytes());
     }
     pub(crate) fn f32s(&mut self, v: &[f32]) {
-        self.u32(v.len() as u32);
+        self.len(v.len());
         for x in v {
-            self.0.extend_from_slice(&x.to_le_bytes());
+            self.bytes.extend_from_slice(&x.to_le_bytes());
         }
     }
     pub(crate) fn u32s(&mut self, v: &[u32]) {
-        self.u32(v.len() as u32);
+        self.len(v.len());
         for x in v {
             self.u32(*x);
         }
     }
     pub(crate) fn text(&mut self, s: &str) {
-        self.u32(s.len() as u32);
-        self.0.extend_from_slice(s.as_bytes());
+        self.len(s.len());
+        self.bytes.extend_from_slice(s.as_bytes());
     }
 }
 
@@ -148,5 +173,28 @@ impl R<'_> {
         Ok(b.chunks_exact(4)
             .map(|c| u32::from_le_bytes([c[0], c[1], c[2], c[3]]))
             .collect())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_array_too_long_for_the_format_is_an_error_not_a_wrong_file() {
+        let mut w = W::default();
+        w.f32s(&[1.0, 2.0]);
+        let ok = W {
+            bytes: w.bytes.clone(),
+            too_long: None,
+        };
+        assert!(ok.finish("f", b"CAJALTST", 1).is_ok());
+        // The length alone: an array that long would take 16 GiB here.
+        w.len(u32::MAX as usize + 1);
+        let e = w
+            .finish("big.state", b"CAJALTST", 1)
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("big.state") && e.contains("4294967296"), "{e}");
     }
 }

@@ -14,7 +14,7 @@
 //! anything changes; a version 1 file (no rings: it could not be saved
 //! from a network with them) is read as having none.
 
-use super::{frame, unframe, R, W};
+use super::{unframe, R, W};
 use crate::engine::{PopSnapshot, Snapshot};
 use crate::error::{Error, Result};
 use crate::network::Network;
@@ -82,8 +82,8 @@ pub(crate) struct Clock {
     pub(crate) draws: u64,
 }
 
-/// Serialises a state.
-pub(crate) fn encode(sig: &str, clock: Clock, s: &Snapshot) -> Vec<u8> {
+/// Serialises a state (`file` names it in errors).
+pub(crate) fn encode(file: &str, sig: &str, clock: Clock, s: &Snapshot) -> Result<Vec<u8>> {
     let mut w = W::default();
     w.text(sig);
     w.u64(clock.step);
@@ -110,7 +110,7 @@ pub(crate) fn encode(sig: &str, clock: Clock, s: &Snapshot) -> Vec<u8> {
         p.iter().for_each(|v| w.f32s(v));
     }
     s.rings.iter().for_each(|v| w.f32s(v));
-    frame(MAGIC, VERSION, &w.0)
+    w.finish(file, MAGIC, VERSION)
 }
 
 /// Parses and checks a state file against the network's signature.
@@ -168,6 +168,7 @@ pub(crate) fn decode(file: &str, data: &[u8], sig: &str) -> Result<(Clock, Snaps
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::io::frame;
 
     fn snapshot(rings: Vec<Vec<f32>>) -> Snapshot {
         Snapshot {
@@ -192,12 +193,12 @@ mod tests {
     #[test]
     fn rings_round_trip_and_version_1_files_read_as_having_none() {
         let with = snapshot(vec![vec![], vec![1.0, 0.0, 2.5, 0.0]]);
-        let bytes = encode("sig", CLOCK, &with);
+        let bytes = encode("f", "sig", CLOCK, &with).unwrap();
         assert_eq!(decode("f", &bytes, "sig").unwrap(), (CLOCK, with));
         // A version 1 payload is this one without the rings (a length of
         // 0 for each of the two projections here).
         let none = snapshot(vec![vec![], vec![]]);
-        let v2 = encode("sig", CLOCK, &none);
+        let v2 = encode("f", "sig", CLOCK, &none).unwrap();
         let payload = &v2[28..v2.len() - 8];
         let v1 = frame(MAGIC, 1, payload);
         assert_eq!(decode("f", &v1, "sig").unwrap(), (CLOCK, none));
