@@ -50,6 +50,47 @@ pub fn draw(seed: u64, object: u32, step: u32, index: u32) -> [u32; 4] {
     philox4x32_10([index, step, object, 0], [seed as u32, (seed >> 32) as u32])
 }
 
+/// Lanes of [`draw_run`]: as many u32 as two AVX2 registers hold, so the
+/// rounds compile to vector multiplies.
+const LANES: usize = 8;
+
+/// The first two words of [`draw`] for consecutive indices `index0`,
+/// `index0 + 1`, ... (as many as `w0` holds; `w1` as long), bit for bit,
+/// computed eight draws at a time in lanes the compiler vectorises: a
+/// population's per-neuron draws of one step, several times faster than
+/// one call per neuron.
+#[inline(always)]
+pub fn draw_run(seed: u64, object: u32, step: u32, index0: u32, w0: &mut [u32], w1: &mut [u32]) {
+    let key = [seed as u32, (seed >> 32) as u32];
+    for (chunk, (o0, o1)) in w0.chunks_mut(LANES).zip(w1.chunks_mut(LANES)).enumerate() {
+        let base = index0.wrapping_add((chunk * LANES) as u32);
+        let mut c0: [u32; LANES] = std::array::from_fn(|l| base.wrapping_add(l as u32));
+        let mut c1 = [step; LANES];
+        let mut c2 = [object; LANES];
+        let mut c3 = [0u32; LANES];
+        let mut k = key;
+        for round in 0..10 {
+            if round > 0 {
+                k[0] = k[0].wrapping_add(W0);
+                k[1] = k[1].wrapping_add(W1);
+            }
+            for l in 0..LANES {
+                let p0 = u64::from(M0) * u64::from(c0[l]);
+                let p1 = u64::from(M1) * u64::from(c2[l]);
+                let (hi0, lo0) = ((p0 >> 32) as u32, p0 as u32);
+                let (hi1, lo1) = ((p1 >> 32) as u32, p1 as u32);
+                c0[l] = hi1 ^ c1[l] ^ k[0];
+                c1[l] = lo1;
+                c2[l] = hi0 ^ c3[l] ^ k[1];
+                c3[l] = lo0;
+            }
+        }
+        let n = o0.len();
+        o0.copy_from_slice(&c0[..n]);
+        o1.copy_from_slice(&c1[..n]);
+    }
+}
+
 /// A uniform f32 in [0, 1): `(bits >> 8) as f32 * 2^-24`.
 ///
 /// The top 24 bits fit the f32 mantissa exactly, so the conversion and the
@@ -100,6 +141,23 @@ mod tests {
             ),
             [0xd16cfe09, 0x94fdcceb, 0x5001e420, 0x24126ea1]
         );
+    }
+
+    #[test]
+    fn a_run_of_draws_is_the_draws_one_by_one() {
+        for (seed, object, step, index0, n) in [
+            (0u64, 0u32, 0u32, 0u32, 1usize),
+            (0x0123_4567_89ab_cdef, 7, 11, 13, 8),
+            (42, 0x8000_0001, 99_999, 1000, 37),
+            (u64::MAX, u32::MAX, u32::MAX, u32::MAX - 5, 20),
+        ] {
+            let (mut w0, mut w1) = (vec![0u32; n], vec![0u32; n]);
+            draw_run(seed, object, step, index0, &mut w0, &mut w1);
+            for i in 0..n {
+                let want = draw(seed, object, step, index0.wrapping_add(i as u32));
+                assert_eq!((w0[i], w1[i]), (want[0], want[1]), "{index0} + {i}");
+            }
+        }
     }
 
     #[test]

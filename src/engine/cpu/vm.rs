@@ -343,7 +343,8 @@ impl Regs {
         Regs {
             v: (0..n).map(|_| vec![0.0; CHUNK]).collect(),
             s: Vec::new(),
-            scratch: vec![0.0; CHUNK],
+            // Two chunks: a draw's two words, or one blend.
+            scratch: vec![0.0; 2 * CHUNK],
         }
     }
 
@@ -352,7 +353,7 @@ impl Regs {
     pub fn with<T>(n: usize, f: impl FnOnce(&mut Regs) -> T) -> T {
         REGS.with(|r| {
             let mut r = r.borrow_mut();
-            r.scratch.resize(CHUNK, 0.0);
+            r.scratch.resize(2 * CHUNK, 0.0);
             while r.v.len() < n {
                 r.v.push(vec![0.0; CHUNK]);
             }
@@ -415,6 +416,34 @@ fn map1(d: &mut [f32], a: &V, f: impl Fn(f32) -> f32) {
     match a {
         V::S(a) => d.iter_mut().zip(a.iter()).for_each(|(d, x)| *d = f(*x)),
         V::C(c) => d.iter_mut().for_each(|d| *d = f(*c)),
+    }
+}
+
+/// `d = c != 0 ? a : b` (NaN counts as true), without a branch: the
+/// conditions are data (a random draw against a threshold, say), and a
+/// branch on each mispredicts half the time.
+#[inline(always)]
+fn select(d: &mut [f32], c: &V, a: &V, b: &V) {
+    #[inline(always)]
+    fn pick(c: f32, a: f32, b: f32) -> f32 {
+        let keep = ((c != 0.0) as u32).wrapping_neg();
+        f32::from_bits((a.to_bits() & keep) | (b.to_bits() & !keep))
+    }
+    let V::S(cs) = c else {
+        return map1(d, if c.at(0) != 0.0 { a } else { b }, |x| x);
+    };
+    let conds = d.iter_mut().zip(cs.iter());
+    match (a, b) {
+        (V::S(a), V::S(b)) => conds
+            .zip(a.iter().zip(b.iter()))
+            .for_each(|((d, c), (a, b))| *d = pick(*c, *a, *b)),
+        (V::S(a), V::C(y)) => conds
+            .zip(a.iter())
+            .for_each(|((d, c), a)| *d = pick(*c, *a, *y)),
+        (V::C(x), V::S(b)) => conds
+            .zip(b.iter())
+            .for_each(|((d, c), b)| *d = pick(*c, *x, *b)),
+        (V::C(x), V::C(y)) => conds.for_each(|(d, c)| *d = pick(*c, *x, *y)),
     }
 }
 
@@ -539,9 +568,7 @@ fn run_any(prog: &Program, regs: &mut Regs, frame: &mut Frame, n: usize) {
                     let c = val(*c, regs, frame.arrays, sc, n);
                     let a = val(*a, regs, frame.arrays, sc, n);
                     let b = val(*b, regs, frame.arrays, sc, n);
-                    for (i, x) in out[..n].iter_mut().enumerate() {
-                        *x = if c.at(i) != 0.0 { a.at(i) } else { b.at(i) };
-                    }
+                    select(&mut out[..n], &c, &a, &b);
                 }
                 regs[*d as usize] = out;
             }
@@ -563,8 +590,13 @@ fn run_any(prog: &Program, regs: &mut Regs, frame: &mut Frame, n: usize) {
                         )
                     };
                     if !*shared {
+                        // The words of all the draws first, in vector lanes.
+                        let (w0, w1) = scratch[..2 * n].split_at_mut(n);
+                        let (w0, w1): (&mut [u32], &mut [u32]) =
+                            (bytemuck::cast_slice_mut(w0), bytemuck::cast_slice_mut(w1));
+                        philox::draw_run(frame.seed, object, frame.step, frame.index, w0, w1);
                         for (i, x) in out[..n].iter_mut().enumerate() {
-                            *x = draw(i, frame.index + i as u32);
+                            *x = random_from_words(*kind, w0[i], w1[i], a.at(i), b.at(i));
                         }
                     } else if args.iter().all(Program::is_uniform) {
                         // One draw for the whole chunk.
@@ -636,10 +668,16 @@ pub fn random_value(
     b: f32,
 ) -> f32 {
     let bits = philox::draw(seed, object, step, index);
+    random_from_words(kind, bits[0], bits[1], a, b)
+}
+
+/// A draw of `kind` from the first two words of its Philox output.
+#[inline]
+fn random_from_words(kind: RandomKind, w0: u32, w1: u32, a: f32, b: f32) -> f32 {
     match kind {
-        RandomKind::Uniform => a + (b - a) * philox::u01(bits[0]),
-        RandomKind::Normal => a + b * philox::normal_pair(bits[0], bits[1]).0,
-        RandomKind::LogNormal => (a + b * philox::normal_pair(bits[0], bits[1]).0).exp(),
-        RandomKind::Exponential => -philox::u01_open(bits[0]).ln() / a,
+        RandomKind::Uniform => a + (b - a) * philox::u01(w0),
+        RandomKind::Normal => a + b * philox::normal_pair(w0, w1).0,
+        RandomKind::LogNormal => (a + b * philox::normal_pair(w0, w1).0).exp(),
+        RandomKind::Exponential => -philox::u01_open(w0).ln() / a,
     }
 }
