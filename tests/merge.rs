@@ -1,10 +1,11 @@
-//! Merged kernels: default-synapse spiking projections into one population
-//! are delivered by one dispatch, which computes what the separate
+//! Merged kernels: spiking projections (default, general and plastic,
+//! stored or procedural) are delivered by one dispatch, which computes what the separate
 //! dispatches computed (and what the CPU engine computes), with fewer
 //! dispatches per step; groups respect the binding budget.
 
 mod common;
 
+use cajal::engine::gpu::codegen::MemberBinds;
 use cajal::engine::gpu::{plan_with, MergedPlan};
 use cajal::prelude::*;
 use cajal::SpikeStrategy;
@@ -57,21 +58,33 @@ fn merged_groups_follow_the_creation_order_and_the_binding_budget() {
     let (net, _, _) = network();
     let names =
         |m: &[MergedPlan]| -> Vec<Vec<usize>> { m.iter().map(|g| g.members.clone()).collect() };
-    // The four default projections into b and the one into c (the general
-    // one stays alone).
+    // All six: the four default projections into b, the general one
+    // (which binds its values, its parameters and its pre's state too)
+    // and the one into c.
     let p = plan_with(&net, true, Some(32)).unwrap();
-    assert_eq!(names(&p.merged), vec![vec![0, 1, 2, 3, 5]]);
+    assert_eq!(names(&p.merged), vec![vec![0, 1, 2, 3, 4, 5]]);
     assert_eq!(p.merged[0].pres, vec![0, 1, 2]);
+    assert_eq!(p.merged[0].pre_of, vec![0, 1, 2, 0, 2, 1]);
     assert_eq!(p.merged[0].posts, vec![3, 4]);
-    // 1 per post + 2 per member + 2 per distinct pre: members 0, 1, 2
-    // (three pres) need 13, so 11 splits them; 3 (pre s0) joins 2 (pre
-    // s2) for 9, and 5 (post c, pre s1) would make it 14.
+    assert_eq!(
+        p.merged[0].binds[4],
+        MemberBinds::General {
+            stores: false,
+            reads_pre: true
+        }
+    );
+    // 1 per post + 2 per default member (4 for the general one) + 2 per
+    // distinct pre: members 0, 1, 2 (three pres) need 13, so 11 splits
+    // them; 3 (pre s0) joins 2 (pre s2) for 9, and 4 would make it 13;
+    // 4 and 5 (two posts, two pres) need 12.
     let p = plan_with(&net, true, Some(11)).unwrap();
     assert_eq!(names(&p.merged), vec![vec![0, 1], vec![2, 3]]);
-    // With 13: 0, 1, 2; then 3 and 5 (two posts, two pres: 10).
+    let p = plan_with(&net, true, Some(12)).unwrap();
+    assert_eq!(names(&p.merged), vec![vec![0, 1], vec![2, 3], vec![4, 5]]);
+    // With 13: 0, 1, 2; then 3 and 4 (11), and 5 would make it 16.
     let p = plan_with(&net, true, Some(13)).unwrap();
-    assert_eq!(names(&p.merged), vec![vec![0, 1, 2], vec![3, 5]]);
-    assert_eq!(p.merged[1].posts, vec![3, 4]);
+    assert_eq!(names(&p.merged), vec![vec![0, 1, 2], vec![3, 4]]);
+    assert_eq!(p.merged[1].posts, vec![3]);
     // Two members of two pres need 9: with 8, nothing merges.
     let p = plan_with(&net, true, Some(8)).unwrap();
     assert!(p.merged.is_empty());
@@ -107,10 +120,10 @@ fn a_merged_dispatch_delivers_what_separate_ones_do() {
     let (net, b, c) = network();
     let (mut cpu, mut merged, mut apart) = three_engines(&net);
     // Separate: 2 clears (b and c), 6 deliveries, 5 updates. Merged: the
-    // clears are one dispatch, the 5 default deliveries (into b and c)
-    // another, the general one a third, the 5 updates a fourth.
+    // clears are one dispatch, the 6 deliveries (into b and c) another,
+    // the 5 updates a third.
     assert_eq!(apart.dispatches_per_step(), 13);
-    assert_eq!(merged.dispatches_per_step(), 4);
+    assert_eq!(merged.dispatches_per_step(), 3);
     let mut total = 0.0;
     for step in 0..12 {
         for s in [&mut cpu, &mut merged, &mut apart] {
@@ -640,4 +653,155 @@ fn every_delay_block_is_delivered_whatever_the_grid() {
     // Every spike of a reaches every target once, by step 29 (t2 = 9,
     // delay 20): 6 spikes x 40 targets x weight 1.
     assert_eq!(e_total, 240.0);
+}
+
+/// Spiking neurons that fire at the times of their parameters t1, t2 and
+/// keep in `last` what their conductance received.
+fn timed() -> Neuron {
+    Neuron::spiking()
+        .parameters("t1 = -1.0\nt2 = -1.0")
+        .equations("last = g_exc")
+        .spike("(t == t1) or (t == t2)")
+}
+
+/// Plastic projections (STDP, STP) among default ones; the STDP from p
+/// reads the state of p, which two other members write as their post.
+fn plastic_network() -> (Network, PopId, PopId, Vec<ProjId>) {
+    use cajal::models::synapses::{stdp, stp};
+    let mut net = Network::new().dt(1.0).seed(29);
+    let mut pop = |name: &str, n: usize, t1: &dyn Fn(usize) -> f32, t2: &dyn Fn(usize) -> f32| {
+        let p = net.population(name, n, &timed()).unwrap();
+        net.set(p, "t1", (0..n).map(t1).collect::<Vec<_>>())
+            .unwrap();
+        net.set(p, "t2", (0..n).map(t2).collect::<Vec<_>>())
+            .unwrap();
+        p
+    };
+    let s0 = pop("s0", 30, &|i| (i % 9) as f32, &|i| (12 + i % 11) as f32);
+    let s1 = pop("s1", 20, &|i| (2 + i % 7) as f32, &|i| (20 + i % 5) as f32);
+    let p = pop("p", 25, &|i| (3 + i % 8) as f32, &|i| (15 + i % 13) as f32);
+    let q = pop("q", 15, &|i| (5 + i % 6) as f32, &|i| (18 + i % 9) as f32);
+    let rule = stdp(10.0, 12.0, 0.05, 0.06, 0.0, 1.0);
+    let w = |lo: f64, hi: f64| Weights::random(Dist::uniform(lo, hi));
+    let projs = vec![
+        net.projection(s0, p, "exc")
+            .synapse(&rule)
+            .connect_fixed_probability(0.5, w(0.2, 0.8), Delays::random(Dist::uniform(1.0, 3.0)))
+            .unwrap(),
+        net.projection(s1, p, "exc")
+            .connect_fixed_probability(0.4, w(0.0, 1.0), Delays::none())
+            .unwrap(),
+        net.projection(s1, q, "exc")
+            .synapse(&stp(50.0, 20.0, 0.3))
+            .connect_all_to_all(w(0.5, 1.0))
+            .unwrap(),
+        net.projection(p, q, "exc")
+            .synapse(&rule)
+            .connect_fixed_probability(0.6, w(0.2, 0.8), Delays::none())
+            .unwrap(),
+        net.projection(s0, q, "exc")
+            .connect_fixed_probability(0.3, w(0.0, 1.0), Delays::constant(2.0))
+            .unwrap(),
+    ];
+    (net, p, q, projs)
+}
+
+#[test]
+fn plastic_deliveries_merge_and_fall_back_while_learning_is_off() {
+    let (net, p, q, projs) = plastic_network();
+    let plan = plan_with(&net, true, Some(32)).unwrap();
+    let groups: Vec<Vec<usize>> = plan.merged.iter().map(|g| g.members.clone()).collect();
+    // 3 reads p's state, which 0 and 1 write: it starts a group of its own.
+    assert_eq!(groups, vec![vec![0, 1, 2], vec![3, 4]]);
+    for k in plan.kernels() {
+        cajal::engine::gpu::codegen::validate(k, true).unwrap();
+    }
+    if !have_gpu("merged plastic deliveries") {
+        return;
+    }
+    let (mut cpu, mut merged, mut apart) = three_engines(&net);
+    assert!(merged.dispatches_per_step() + 3 <= apart.dispatches_per_step());
+    let close = |a: &[f32], b: &[f32], what: &str| {
+        assert_eq!(a.len(), b.len(), "{what}");
+        for (x, y) in a.iter().zip(b) {
+            assert!(
+                (x - y).abs() <= 1e-5 * y.abs().max(1.0),
+                "{what}: {x} vs {y}"
+            );
+        }
+    };
+    let mut moved = 0.0f32;
+    let w0: Vec<Vec<f32>> = projs
+        .iter()
+        .map(|&pr| cpu.synapses(pr, "w").unwrap().2)
+        .collect();
+    for step in 0..40 {
+        // Learning of projection 0 off for steps 12 to 24: its group runs
+        // its members' own passes then (0 without its assignments to w).
+        if step == 12 {
+            for s in [&mut cpu, &mut merged, &mut apart] {
+                s.disable_learning(Some(projs[0])).unwrap();
+            }
+        }
+        if step == 25 {
+            for s in [&mut cpu, &mut merged, &mut apart] {
+                s.enable_learning(Some(projs[0]), None, None).unwrap();
+            }
+        }
+        for s in [&mut cpu, &mut merged, &mut apart] {
+            s.step().unwrap();
+        }
+        for pop in [p, q] {
+            let want: Vec<f32> = cpu.get(pop, "last").unwrap().iter().copied().collect();
+            for (label, s) in [("merged", &merged), ("separate", &apart)] {
+                let got: Vec<f32> = s.get(pop, "last").unwrap().iter().copied().collect();
+                close(&got, &want, &format!("{label}, step {step}"));
+            }
+        }
+        if step == 24 {
+            // Frozen since step 12 on every engine.
+            let now = cpu.synapses(projs[0], "w").unwrap().2;
+            let got = merged.synapses(projs[0], "w").unwrap().2;
+            close(&got, &now, "frozen weights");
+        }
+    }
+    for (k, &pr) in projs.iter().enumerate() {
+        let want = cpu.synapses(pr, "w").unwrap().2;
+        for (label, s) in [("merged", &merged), ("separate", &apart)] {
+            close(
+                &s.synapses(pr, "w").unwrap().2,
+                &want,
+                &format!("{label}, w of {k}"),
+            );
+        }
+        moved += want
+            .iter()
+            .zip(&w0[k])
+            .map(|(a, b)| (a - b).abs())
+            .sum::<f32>();
+    }
+    assert!(moved > 0.5, "STDP moved the weights by {moved}");
+}
+
+#[test]
+fn a_delivery_reading_a_conductance_stays_apart() {
+    let mut net = Network::new().dt(1.0);
+    let s = net.population("s", 10, &clock()).unwrap();
+    let b = net.population("b", 10, &receiver()).unwrap();
+    let w = || Weights::constant(1.0);
+    net.projection(s, b, "exc").connect_all_to_all(w()).unwrap();
+    // Reads g_exc of b, which 0 and 2 add to: in one dispatch that read
+    // would race with their additions.
+    let reader = Synapse::new().pre_spike("g_target += w * (1.0 + post.g_exc)");
+    net.projection(s, b, "inh")
+        .synapse(&reader)
+        .connect_all_to_all(w())
+        .unwrap();
+    net.projection(s, b, "exc")
+        .name("second")
+        .connect_one_to_one(w(), Delays::none())
+        .unwrap();
+    let plan = plan_with(&net, true, Some(32)).unwrap();
+    let groups: Vec<Vec<usize>> = plan.merged.iter().map(|g| g.members.clone()).collect();
+    assert_eq!(groups, vec![vec![0, 2]]);
 }

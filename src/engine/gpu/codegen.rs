@@ -434,6 +434,26 @@ pub enum MemberBinds {
     /// Its ring of future inputs, written (procedural with per-synapse
     /// delays).
     Ring,
+    /// A model's own `pre_spike` (plasticity, say): its synapse values
+    /// (written if it `stores`), its projection-wide parameters and, if
+    /// it `reads_pre` of another population, that population's state.
+    General {
+        /// `pre_spike` assigns synapse variables.
+        stores: bool,
+        /// `pre_spike` reads variables of a pre that is not the post.
+        reads_pre: bool,
+    },
+}
+
+impl MemberBinds {
+    /// The storage buffers it binds after its CSR or table.
+    pub fn bindings(self) -> usize {
+        match self {
+            MemberBinds::Nothing => 0,
+            MemberBinds::Weights | MemberBinds::Ring => 1,
+            MemberBinds::General { reads_pre, .. } => 2 + usize::from(reads_pre),
+        }
+    }
 }
 
 /// A member of a merged spike delivery ([`spike_propagate_merged`]).
@@ -507,6 +527,22 @@ pub fn spike_propagate_merged(
                 );
                 next += 1;
             }
+            MemberBinds::General { stores, reads_pre } => {
+                let access = if stores { "read_write" } else { "read" };
+                let _ = writeln!(
+                    b,
+                    "@group(0) @binding({next}) var<storage, {access}> syn_{m}: array<f32>;\n@group(0) @binding({}) var<storage, read> sp_{m}: array<f32>;",
+                    next + 1
+                );
+                next += 2;
+                if reads_pre {
+                    let _ = writeln!(
+                        b,
+                        "@group(0) @binding({next}) var<storage, read> pst_{m}: array<f32>;"
+                    );
+                    next += 1;
+                }
+            }
             MemberBinds::Nothing => {}
         }
     }
@@ -530,6 +566,8 @@ pub fn spike_propagate_merged(
         let mut x = rename_array(&k.body, "csr", &format!("csr_{m}"));
         x = rename_array(&x, "syn", &format!("syn_{m}"));
         x = rename_array(&x, "dring", &format!("dring_{m}"));
+        x = rename_array(&x, "sparams", &format!("sp_{m}"));
+        x = rename_array(&x, "pstate", &format!("pst_{m}"));
         x = x.replace("arrayLength(&syn)", &format!("arrayLength(&syn_{m})"));
         // A procedural member's threshold table sits where a CSR would.
         x = rename_array(&x, "table", &format!("csr_{m}"));

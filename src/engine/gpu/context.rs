@@ -35,7 +35,7 @@ pub struct GpuOptions {
     /// Use float atomics where the adapter has them; `false` forces the
     /// compare-exchange fallback (for tests and for comparison).
     pub float_atomics: bool,
-    /// Deliver default-synapse spiking projections together, sum rate-coded
+    /// Deliver spiking projections together (plastic ones too), sum rate-coded
     /// projections together, and clear and update populations together
     /// (merged kernels, as many a dispatch as the device's bindings
     /// allow; `false`: one dispatch each, for comparison).

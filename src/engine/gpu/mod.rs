@@ -134,6 +134,8 @@ struct GProj {
     shareable: Option<(Kernel, usize, usize)>,
     /// `syn` holds the one weight all synapses share.
     shared: bool,
+    /// The merged delivery it is a member of.
+    group: Option<usize>,
     /// Procedural with per-synapse delays: `syn` is its ring of future
     /// inputs, this many rows of post size (row `clk.ring % depth` is due
     /// at that step).
@@ -320,6 +322,8 @@ pub struct MergedPlan {
     pub members: Vec<usize>,
     /// The distinct pre-synaptic populations whose spike rings it reads.
     pub pres: Vec<usize>,
+    /// Per member, its pre among `pres`.
+    pub pre_of: Vec<usize>,
     /// Its workgroups ([`spike_groups`] of the largest pre).
     pub groups: u32,
     /// The kernel.
@@ -1011,20 +1015,48 @@ fn merge_spikes(
     budget: usize,
     float_atomics: bool,
 ) -> Vec<MergedPlan> {
+    // Any spiking delivery but a convolution's; a plastic one too (its
+    // post_spike and its variant without the assignments to w stay passes
+    // of their own).
+    // A `pre_spike` that reads a conductance of its post (which other
+    // members may be adding to) stays apart: separate dispatches read it
+    // in creation order, as the CPU engine does, a merged one would race.
+    let reads_a_conductance = |qi: usize| {
+        let pr = &net.projs[qi];
+        let post = &net.pops[pr.post.0].ir;
+        pr.ir.post_refs.iter().any(|name| {
+            post.slot(name)
+                .is_some_and(|s| post.conductances.iter().any(|c| c.1 == s))
+        })
+    };
     let mergeable = |qi: usize| {
-        let (pr, qp) = (&net.projs[qi], &projs[qi]);
         matches!(
             kinds[qi],
             ProjectionKind::Spike { .. } | ProjectionKind::Procedural { .. }
-        ) && pr.ir.pre_spike_is_default
-            && qp.frozen.is_none()
-            && qp.post.is_none()
-            && qp.learn.is_none()
+        ) && projs[qi].learn.is_none()
+            && !reads_a_conductance(qi)
     };
-    let member_binds = |q: usize| match &net.projs[q].procedural {
-        Some(g) if g.per_synapse_delays() => codegen::MemberBinds::Ring,
-        Some(_) => codegen::MemberBinds::Nothing,
-        None => codegen::MemberBinds::Weights,
+    let member_binds = |q: usize| {
+        let pr = &net.projs[q];
+        match &pr.procedural {
+            Some(g) if g.per_synapse_delays() => codegen::MemberBinds::Ring,
+            Some(_) => codegen::MemberBinds::Nothing,
+            None if pr.ir.pre_spike_is_default => codegen::MemberBinds::Weights,
+            None => {
+                let sp = projs[q].spike.as_ref();
+                codegen::MemberBinds::General {
+                    stores: sp.is_some_and(|s| s.stores),
+                    reads_pre: sp.is_some_and(|s| s.reads_pre) && pr.pre != pr.post,
+                }
+            }
+        }
+    };
+    // The state a general member reads of its pre (another population).
+    let reads_state = |q: usize| match member_binds(q) {
+        codegen::MemberBinds::General {
+            reads_pre: true, ..
+        } => Some(net.projs[q].pre.0),
+        _ => None,
     };
     let mut groups: Vec<MergedPlan> = Vec::new();
     let mut flush = |cur: &mut Vec<usize>, posts: &mut Vec<usize>, pres: &mut Vec<usize>| {
@@ -1034,6 +1066,7 @@ fn merge_spikes(
                 posts: posts.clone(),
                 members: cur.clone(),
                 pres: pres.clone(),
+                pre_of: Vec::new(),
                 groups: 0,
                 kernel: Kernel {
                     name: String::new(),
@@ -1046,23 +1079,21 @@ fn merge_spikes(
         posts.clear();
         pres.clear();
     };
-    // Storage buffers bound: a state per post, a CSR (or table) and, but
-    // for a procedural member, weights per member, a spike ring (counts,
+    // Storage buffers bound: a state per post, per member its CSR (or
+    // table) and what `MemberBinds::bindings` says, a spike ring (counts,
     // lists) per pre.
-    let member_cost = |q: usize| {
-        if member_binds(q) == codegen::MemberBinds::Nothing {
-            1
-        } else {
-            2
-        }
-    };
+    let member_cost = |q: usize| 1 + member_binds(q).bindings();
     let (mut cur, mut posts, mut pres) = (Vec::new(), Vec::new(), Vec::new());
     for qi in (0..net.projs.len()).filter(|&q| mergeable(q)) {
         let (pre, post) = (net.projs[qi].pre.0, net.projs[qi].post.0);
         let with_posts = posts.len() + usize::from(!posts.contains(&post));
         let with_pres = pres.len() + usize::from(!pres.contains(&pre));
         let members: usize = cur.iter().map(|&q| member_cost(q)).sum::<usize>() + member_cost(qi);
-        if with_posts + members + 2 * with_pres > budget {
+        // A state read plainly by one member and written (atomically) as
+        // another's post would be bound twice, which wgpu refuses.
+        let aliased = reads_state(qi).is_some_and(|p| posts.contains(&p) || p == post)
+            || cur.iter().any(|&q| reads_state(q) == Some(post));
+        if with_posts + members + 2 * with_pres > budget || aliased {
             flush(&mut cur, &mut posts, &mut pres);
         }
         cur.push(qi);
@@ -1096,6 +1127,7 @@ fn merge_spikes(
                 }
             })
             .collect();
+        g.pre_of = members.iter().map(|m| m.pre).collect();
         let post_names: Vec<&str> = g.posts.iter().map(|&p| net.pops[p].name.as_str()).collect();
         g.groups = spike_groups(g.pres.iter().map(|&p| layouts[p].n).max().unwrap_or(1));
         g.kernel = codegen::spike_propagate_merged(
@@ -1606,6 +1638,7 @@ impl GpuEngine {
                 win,
                 window: qp.window.unwrap_or(0),
                 n_post,
+                group: None,
                 delay_ring: pr
                     .procedural
                     .as_ref()
@@ -1662,8 +1695,10 @@ impl GpuEngine {
             e.merged_plans.push(mg.clone());
             e.merged.push(pass);
             e.merged_at[mg.members[0]] = Some(mi);
+            // Members keep their own passes: a step on which a plastic
+            // member's learning is off runs them instead.
             for &q in &mg.members {
-                e.projs[q].pass = None;
+                e.projs[q].group = Some(mi);
             }
         }
         for (ui, mu) in plan.merged_updates.into_iter().enumerate() {
@@ -1693,7 +1728,10 @@ impl GpuEngine {
         // Learning rules count as they run by default, every step.
         e.dispatches_per_step = e.pops.iter().filter(|p| p.clear.is_some()).count()
             + e.merged_clears.len()
-            + e.projs.iter().filter(|q| q.pass.is_some()).count()
+            + e.projs
+                .iter()
+                .filter(|q| q.pass.is_some() && q.group.is_none())
+                .count()
             + e.merged.len()
             + e.merged_rates.len()
             + e.pops.iter().filter(|p| p.update.is_some()).count()
@@ -1775,15 +1813,31 @@ impl GpuEngine {
         }
         // Members and pres follow the posts (codegen::spike_propagate_merged).
         let mut next = 1 + mg.posts.len() as u32;
-        for (&q, &binds) in mg.members.iter().zip(&mg.binds) {
+        for (i, (&q, &binds)) in mg.members.iter().zip(&mg.binds).enumerate() {
             b.push((next, Bind::Read(&self.projs[q].csr)));
             next += 1;
+            let g = &self.projs[q];
             match binds {
-                codegen::MemberBinds::Weights => b.push((next, Bind::Read(&self.projs[q].syn))),
-                codegen::MemberBinds::Ring => b.push((next, Bind::Write(&self.projs[q].syn))),
-                codegen::MemberBinds::Nothing => continue,
+                codegen::MemberBinds::Weights => b.push((next, Bind::Read(&g.syn))),
+                codegen::MemberBinds::Ring => b.push((next, Bind::Write(&g.syn))),
+                codegen::MemberBinds::General { stores, reads_pre } => {
+                    b.push((
+                        next,
+                        if stores {
+                            Bind::Write(&g.syn)
+                        } else {
+                            Bind::Read(&g.syn)
+                        },
+                    ));
+                    b.push((next + 1, Bind::Read(&g.sparams)));
+                    if reads_pre {
+                        let pre = mg.pres[mg.pre_of[i]];
+                        b.push((next + 2, Bind::Read(&self.pops[pre].state)));
+                    }
+                }
+                codegen::MemberBinds::Nothing => {}
             }
-            next += 1;
+            next += binds.bindings() as u32;
         }
         for (p, &pre) in mg.pres.iter().enumerate() {
             let pp = &self.pops[pre];
@@ -2600,9 +2654,26 @@ impl GpuEngine {
                         run(&mut pass, c, off);
                     }
                 }
+                // A merged delivery runs when every plastic member learns
+                // this step; otherwise its members run their own passes.
+                let whole: Vec<bool> = self
+                    .merged_plans
+                    .iter()
+                    .map(|mg| {
+                        mg.members.iter().all(|&q| {
+                            let q = &self.projs[q];
+                            q.frozen.is_none() || q.learning.due(st)
+                        })
+                    })
+                    .collect();
                 for (qi, q) in self.projs.iter().enumerate() {
                     if let Some(mi) = self.merged_at[qi] {
-                        run(&mut pass, &self.merged[mi], off);
+                        if whole[mi] {
+                            run(&mut pass, &self.merged[mi], off);
+                        }
+                    }
+                    if q.group.is_some_and(|mi| whole[mi]) {
+                        continue;
                     }
                     if let Some(ri) = self.rates_at[qi] {
                         run(&mut pass, &self.merged_rates[ri], off);
