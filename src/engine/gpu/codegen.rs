@@ -2141,6 +2141,85 @@ pub fn post_spike(
     )
 }
 
+/// A member of a merged `post_spike` dispatch ([`post_spike_merged`]).
+#[derive(Debug, Clone, Copy)]
+pub struct PostMember<'a> {
+    /// The projection's name.
+    pub name: &'a str,
+    /// Its own `post_spike` kernel (the body is taken from it).
+    pub kernel: &'a Kernel,
+    /// Its post- and pre-synaptic populations, numbered among the group's
+    /// populations.
+    pub post: usize,
+    /// See `post`.
+    pub pre: usize,
+    /// Its post's spike ring, numbered among the group's rings.
+    pub ring: usize,
+}
+
+/// One dispatch for the `post_spike` kernels of several plastic
+/// projections: the states of the `pops` populations they read (bound
+/// once each, read-only: `post_spike` writes only synapses), the spike
+/// rings (counts, lists) of the `rings` posts, then each member's CSR,
+/// synapse values (written) and parameters. Each member's body runs in a
+/// block of its own over the spikes of its post; members write distinct
+/// synapses and read what none writes, so one dispatch does what the
+/// separate ones did.
+pub fn post_spike_merged(pops: &[&str], rings: usize, members: &[PostMember]) -> Kernel {
+    let mut b = String::new();
+    for k in 0..pops.len() {
+        let _ = writeln!(
+            b,
+            "@group(0) @binding({}) var<storage, read> st_{k}: array<f32>;",
+            1 + k
+        );
+    }
+    let mut next = 1 + pops.len();
+    for r in 0..rings {
+        let _ = writeln!(
+            b,
+            "@group(0) @binding({next}) var<storage, read> cnt_{r}: array<u32>;\n@group(0) @binding({}) var<storage, read> lst_{r}: array<u32>;",
+            next + 1
+        );
+        next += 2;
+    }
+    for m in 0..members.len() {
+        let _ = writeln!(
+            b,
+            "@group(0) @binding({next}) var<storage, read> csr_{m}: array<u32>;\n@group(0) @binding({}) var<storage, read_write> syn_{m}: array<f32>;\n@group(0) @binding({}) var<storage, read> sp_{m}: array<f32>;",
+            next + 1,
+            next + 2
+        );
+        next += 3;
+    }
+    let mut body = String::new();
+    for (m, mem) in members.iter().enumerate() {
+        let mut x = rename_array(&mem.kernel.body, "csr", &format!("csr_{m}"));
+        x = rename_array(&x, "syn", &format!("syn_{m}"));
+        x = rename_array(&x, "sparams", &format!("sp_{m}"));
+        x = rename_array(&x, "post_count", &format!("cnt_{}", mem.ring));
+        x = rename_array(&x, "post_list", &format!("lst_{}", mem.ring));
+        x = rename_array(&x, "pstate", &format!("st_{}", mem.pre));
+        x = rename_array(&x, "post", &format!("st_{}", mem.post));
+        let _ = writeln!(body, "    // projection '{}'\n    {{\n{x}    }}", mem.name);
+    }
+    let main = format!(
+        "{b}
+@compute @workgroup_size(64)
+fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
+        @builtin(local_invocation_index) lid: u32) {{
+    let groups = nwg.x * nwg.y;
+    let group = wg.y * nwg.x + wg.x;
+{body}}}
+"
+    );
+    Kernel {
+        name: format!("post_spike_merged[{} projections]", members.len()),
+        source: format!("{COMMON}\n{CLOCK}\n{main}"),
+        body,
+    }
+}
+
 /// `current_inject` of a CurrentInjection: post's conductance slot `g`
 /// takes pre's slot `r`, rank by rank.
 pub fn current_inject(name: &str, pre: &PopLayout, post: &PopLayout, g: u32, r: u32) -> Kernel {

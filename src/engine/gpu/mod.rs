@@ -136,6 +136,8 @@ struct GProj {
     shared: bool,
     /// The merged delivery it is a member of.
     group: Option<usize>,
+    /// The merged `post_spike` it is a member of.
+    post_group: Option<usize>,
     /// Procedural with per-synapse delays: `syn` is its ring of future
     /// inputs, this many rows of post size (row `clk.ring % depth` is due
     /// at that step).
@@ -241,6 +243,24 @@ pub struct Plan {
     pub merged_clears: Vec<MergedUpdate>,
     /// Rate-coded projections summed together, one dispatch a group.
     pub merged_rates: Vec<MergedRates>,
+    /// Plastic projections whose `post_spike` runs together.
+    pub merged_posts: Vec<MergedPost>,
+}
+
+/// Plastic spiking projections whose `post_spike` kernels run as one
+/// dispatch ([`codegen::post_spike_merged`]).
+#[derive(Debug, Clone)]
+pub struct MergedPost {
+    /// The projections, in creation order.
+    pub members: Vec<usize>,
+    /// The populations whose states it reads, once each.
+    pub pops: Vec<usize>,
+    /// The posts whose spike rings it reads.
+    pub rings: Vec<usize>,
+    /// Its workgroups ([`spike_groups`] of the largest post).
+    pub groups: u32,
+    /// The kernel.
+    pub kernel: Kernel,
 }
 
 /// Rate-coded projections whose weighted sums run as one dispatch
@@ -361,6 +381,7 @@ impl Plan {
         v.extend(self.merged_updates.iter().map(|m| &m.kernel));
         v.extend(self.merged_clears.iter().map(|m| &m.kernel));
         v.extend(self.merged_rates.iter().map(|m| &m.kernel));
+        v.extend(self.merged_posts.iter().map(|m| &m.kernel));
         v
     }
 }
@@ -896,14 +917,15 @@ pub fn plan_with_strategy(
             row_len,
         }));
     }
-    let (merged, merged_updates, merged_clears, merged_rates) = match merge {
+    let (merged, merged_updates, merged_clears, merged_rates, merged_posts) = match merge {
         Some(budget) => (
             merge_spikes(net, &kinds, &projs, &layouts, budget, float_atomics),
             merge_updates(net, &layouts, &pops, budget),
             merge_clears(net, &layouts, &pops, budget),
             merge_rates(net, &kinds, &projs, &layouts, budget),
+            merge_posts(net, &projs, &layouts, budget),
         ),
-        None => (Vec::new(), Vec::new(), Vec::new(), Vec::new()),
+        None => (Vec::new(), Vec::new(), Vec::new(), Vec::new(), Vec::new()),
     };
     Ok(Plan {
         layouts,
@@ -914,6 +936,7 @@ pub fn plan_with_strategy(
         merged_updates,
         merged_clears,
         merged_rates,
+        merged_posts,
     })
 }
 
@@ -1257,6 +1280,90 @@ fn merge_rates(
         .collect()
 }
 
+/// Groups the `post_spike` kernels of plastic projections, in creation
+/// order, each group binding at most `budget` storage buffers (a state per
+/// distinct population read, a spike ring (2) per distinct post, a CSR,
+/// values and parameters per member); groups of one are left alone.
+fn merge_posts(
+    net: &Network,
+    projs: &[ProjPlan],
+    layouts: &[PopLayout],
+    budget: usize,
+) -> Vec<MergedPost> {
+    let mut groups: Vec<Vec<usize>> = Vec::new();
+    let mut cur: Vec<usize> = Vec::new();
+    let cost = |g: &[usize]| {
+        let mut pops: Vec<usize> = Vec::new();
+        let mut rings: Vec<usize> = Vec::new();
+        for &q in g {
+            let pr = &net.projs[q];
+            for p in [pr.post.0, pr.pre.0] {
+                if !pops.contains(&p) {
+                    pops.push(p);
+                }
+            }
+            if !rings.contains(&pr.post.0) {
+                rings.push(pr.post.0);
+            }
+        }
+        pops.len() + 2 * rings.len() + 3 * g.len()
+    };
+    for q in (0..net.projs.len()).filter(|&q| projs[q].post.is_some()) {
+        cur.push(q);
+        if cost(&cur) > budget {
+            cur.pop();
+            groups.push(std::mem::replace(&mut cur, vec![q]));
+        }
+    }
+    groups.push(cur);
+    groups
+        .into_iter()
+        .filter(|g| g.len() >= 2)
+        .map(|members| {
+            let (mut pops, mut rings): (Vec<usize>, Vec<usize>) = (Vec::new(), Vec::new());
+            for &q in &members {
+                let pr = &net.projs[q];
+                for p in [pr.post.0, pr.pre.0] {
+                    if !pops.contains(&p) {
+                        pops.push(p);
+                    }
+                }
+                if !rings.contains(&pr.post.0) {
+                    rings.push(pr.post.0);
+                }
+            }
+            let at = |list: &[usize], p: usize| {
+                list.iter()
+                    .position(|&x| x == p)
+                    .expect("every member's populations are listed")
+            };
+            let parts: Vec<codegen::PostMember> = members
+                .iter()
+                .map(|&q| {
+                    let pr = &net.projs[q];
+                    codegen::PostMember {
+                        name: &pr.name,
+                        kernel: projs[q].post.as_ref().expect("filtered on post"),
+                        post: at(&pops, pr.post.0),
+                        pre: at(&pops, pr.pre.0),
+                        ring: at(&rings, pr.post.0),
+                    }
+                })
+                .collect();
+            let names: Vec<&str> = pops.iter().map(|&p| net.pops[p].name.as_str()).collect();
+            let kernel = codegen::post_spike_merged(&names, rings.len(), &parts);
+            let groups = spike_groups(rings.iter().map(|&p| layouts[p].n).max().unwrap_or(1));
+            MergedPost {
+                members,
+                pops,
+                rings,
+                groups,
+                kernel,
+            }
+        })
+        .collect()
+}
+
 /// The GPU engine of one compiled network.
 pub struct GpuEngine {
     gpu: Gpu,
@@ -1283,6 +1390,11 @@ pub struct GpuEngine {
     update_at: Vec<Option<usize>>,
     /// Merged input clearing, and per population the one in its place.
     merged_clears: Vec<Pass>,
+    /// Merged `post_spike` passes (their members, the pass), each
+    /// encoded where its first member's was.
+    merged_posts: Vec<(Vec<usize>, Pass)>,
+    /// Per projection: the merged `post_spike` encoded in its place.
+    posts_at: Vec<Option<usize>>,
     /// Merged rate sums, each encoded where its first member was.
     merged_rates: Vec<Pass>,
     /// Per projection: the merged rate sum encoded in its place.
@@ -1414,6 +1526,8 @@ impl GpuEngine {
             merged_clears: Vec::new(),
             merged_rates: Vec::new(),
             rates_at: vec![None; net.projs.len()],
+            merged_posts: Vec::new(),
+            posts_at: vec![None; net.projs.len()],
             clear_at: vec![None; net.pops.len()],
         };
 
@@ -1639,6 +1753,7 @@ impl GpuEngine {
                 window: qp.window.unwrap_or(0),
                 n_post,
                 group: None,
+                post_group: None,
                 delay_ring: pr
                     .procedural
                     .as_ref()
@@ -1717,6 +1832,14 @@ impl GpuEngine {
             e.clear_at[mc.members[0]] = Some(ci);
             e.merged_clears.push(pass);
         }
+        for (pi, mp) in plan.merged_posts.iter().enumerate() {
+            let pass = e.merged_post_pass(mp)?;
+            for &q in &mp.members {
+                e.projs[q].post_group = Some(pi);
+            }
+            e.posts_at[mp.members[0]] = Some(pi);
+            e.merged_posts.push((mp.members.clone(), pass));
+        }
         for (ri, mr) in plan.merged_rates.iter().enumerate() {
             let pass = e.merged_rate_pass(mr)?;
             for &q in &mr.members {
@@ -1737,7 +1860,11 @@ impl GpuEngine {
             + e.pops.iter().filter(|p| p.update.is_some()).count()
             + e.merged_updates.len()
             + e.projs.iter().filter(|q| q.learn.is_some()).count()
-            + e.projs.iter().filter(|q| q.post.is_some()).count();
+            + e.projs
+                .iter()
+                .filter(|q| q.post.is_some() && q.post_group.is_none())
+                .count()
+            + e.merged_posts.len();
         Ok(e)
     }
 
@@ -1765,6 +1892,33 @@ impl GpuEngine {
             b.push((8, Bind::Write(f)));
         }
         self.pass(&gp.update_kernel, &b, grid(gp.layout.n))
+    }
+
+    /// The pass of a merged `post_spike`, bound to its members' buffers
+    /// (in the order of [`codegen::post_spike_merged`]).
+    fn merged_post_pass(&self, mp: &MergedPost) -> Result<Pass> {
+        let mut b = vec![(0, Bind::Clock)];
+        for (k, &p) in mp.pops.iter().enumerate() {
+            b.push((1 + k as u32, Bind::Read(&self.pops[p].state)));
+        }
+        let mut next = 1 + mp.pops.len() as u32;
+        for &p in &mp.rings {
+            let pp = &self.pops[p];
+            let (Some(count), Some(list)) = (&pp.spk_count, &pp.spk_list) else {
+                return Err(Error::invalid(&mp.kernel.name, "post spike ring missing"));
+            };
+            b.push((next, Bind::Read(count)));
+            b.push((next + 1, Bind::Read(list)));
+            next += 2;
+        }
+        for &q in &mp.members {
+            let g = &self.projs[q];
+            b.push((next, Bind::Read(&g.csr)));
+            b.push((next + 1, Bind::Write(&g.syn)));
+            b.push((next + 2, Bind::Read(&g.sparams)));
+            next += 3;
+        }
+        self.pass(&mp.kernel, &b, (mp.groups, 1))
     }
 
     /// The pass of a merged rate sum, bound to its members' buffers
@@ -2694,10 +2848,30 @@ impl GpuEngine {
                         run(&mut pass, u, off);
                     }
                 }
-                for q in &self.projs {
+                // As for deliveries: a merged post_spike runs when every
+                // member whose learning can be off learns this step.
+                let whole_post: Vec<bool> = self
+                    .merged_posts
+                    .iter()
+                    .map(|(members, _)| {
+                        members.iter().all(|&q| {
+                            let q = &self.projs[q];
+                            q.post_frozen.is_none() || q.learning.due(st)
+                        })
+                    })
+                    .collect();
+                for (qi, q) in self.projs.iter().enumerate() {
                     let due = q.learning.due(st);
                     if let (Some(l), true) = (&q.learn, due) {
                         run(&mut pass, l, off);
+                    }
+                    if let Some(pi) = self.posts_at[qi] {
+                        if whole_post[pi] {
+                            run(&mut pass, &self.merged_posts[pi].1, off);
+                        }
+                    }
+                    if q.post_group.is_some_and(|pi| whole_post[pi]) {
+                        continue;
                     }
                     let post = match (&q.post_frozen, due) {
                         (Some(f), false) => Some(f),
