@@ -817,3 +817,99 @@ fn a_delivery_reading_a_conductance_stays_apart() {
     let groups: Vec<Vec<usize>> = plan.merged.iter().map(|g| g.members.clone()).collect();
     assert_eq!(groups, vec![vec![0, 2]]);
 }
+
+#[test]
+fn learning_rules_merge_and_fall_back_while_one_is_off() {
+    use cajal::models::synapses::{hebb, oja};
+    let mut net = Network::new().dt(1.0).seed(31);
+    let source = Neuron::rate()
+        .parameters("base = 0.0")
+        .equations("r = base * (1.0 + 0.05 * t)");
+    let a = net.population("a", 12, &source).unwrap();
+    net.set(
+        a,
+        "base",
+        (0..12).map(|i| 0.1 + 0.05 * i as f32).collect::<Vec<_>>(),
+    )
+    .unwrap();
+    let summer = Neuron::rate().equations("r = sum(exc)");
+    let b = net.population("b", 6, &summer).unwrap();
+    let c = net.population("c", 5, &summer).unwrap();
+    let w = || Weights::random(Dist::uniform(0.0, 0.2));
+    let projs = [
+        net.projection(a, b, "exc")
+            .synapse(&oja(0.01, 1.0))
+            .connect_all_to_all(w())
+            .unwrap(),
+        net.projection(b, c, "exc")
+            .synapse(&hebb(0.002))
+            .connect_all_to_all(w())
+            .unwrap(),
+        net.projection(a, c, "exc")
+            .synapse(&oja(0.02, 2.0))
+            .connect_fixed_probability(0.5, w(), Delays::none())
+            .unwrap(),
+    ];
+    let plan = plan_with(&net, true, Some(32)).unwrap();
+    assert_eq!(plan.merged_learns.len(), 1);
+    assert_eq!(plan.merged_learns[0].members, vec![0, 1, 2]);
+    assert_eq!(plan.merged_learns[0].pops, vec![1, 0, 2]);
+    // 3 populations + 3 a member: 8 take the first two only.
+    let narrow = plan_with(&net, true, Some(8)).unwrap();
+    assert_eq!(narrow.merged_learns.len(), 0);
+    let narrow = plan_with(&net, true, Some(9)).unwrap();
+    assert_eq!(narrow.merged_learns[0].members, vec![0, 1]);
+    if !have_gpu("merged learning rules") {
+        return;
+    }
+    let (mut cpu, mut merged, mut apart) = three_engines(&net);
+    // Apart: 2 clears, 3 sums, 3 updates, 3 rules; merged: one each.
+    assert_eq!(apart.dispatches_per_step(), 11);
+    assert_eq!(merged.dispatches_per_step(), 4);
+    let mut at10 = Vec::new();
+    let w0: Vec<Vec<f32>> = projs
+        .iter()
+        .map(|&p| cpu.synapses(p, "w").unwrap().2)
+        .collect();
+    for step in 0..30 {
+        if step == 10 {
+            for s in [&mut cpu, &mut merged, &mut apart] {
+                s.disable_learning(Some(projs[1])).unwrap();
+            }
+            at10 = merged.synapses(projs[1], "w").unwrap().2;
+        }
+        if step == 20 {
+            for s in [&mut cpu, &mut merged, &mut apart] {
+                s.enable_learning(Some(projs[1]), None, None).unwrap();
+            }
+        }
+        for s in [&mut cpu, &mut merged, &mut apart] {
+            s.step().unwrap();
+        }
+        for (k, &p) in projs.iter().enumerate() {
+            let want = cpu.synapses(p, "w").unwrap().2;
+            for (label, s) in [("merged", &merged), ("separate", &apart)] {
+                let got = s.synapses(p, "w").unwrap().2;
+                for (x, y) in got.iter().zip(&want) {
+                    assert!(
+                        (x - y).abs() <= 1e-5 * y.abs().max(1.0),
+                        "{label}, step {step}, projection {k}: {x} vs {y}"
+                    );
+                }
+            }
+            if step == 19 && k == 1 {
+                // Off since step 10, while its group's others learn.
+                assert_eq!(merged.synapses(p, "w").unwrap().2, at10);
+            }
+        }
+    }
+    let moved: f32 = projs
+        .iter()
+        .zip(&w0)
+        .map(|(&p, w0)| {
+            let w = cpu.synapses(p, "w").unwrap().2;
+            w.iter().zip(w0).map(|(x, y)| (x - y).abs()).sum::<f32>()
+        })
+        .sum();
+    assert!(moved > 0.05, "{moved}");
+}

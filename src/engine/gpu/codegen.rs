@@ -2033,7 +2033,6 @@ pub fn synapse_update(
         }
     };
     let mut p = Printer::new(&leaf, object, "j");
-    let _ = writeln!(p.out, "    if (j >= {nsyn}u) {{ return; }}");
     let _ = writeln!(p.out, "    let pj = csr[{}u + j];", n_post + 1);
     let _ = writeln!(p.out, "    let pi = csr[{posts}u + j];");
     for (slot, loc) in pl.local.iter().enumerate() {
@@ -2075,12 +2074,85 @@ pub fn synapse_update(
         }
     }
     let body = format!("{}    _ = pi;\n    _ = pj;\n", p.out);
-    assemble(
+    // The range guard returns: it stays out of the body a merged kernel
+    // runs among others.
+    let mut k = assemble(
         format!("synapse_update[projection '{name}']"),
         SYNAPSE_UPDATE,
         &b,
-        &body,
-    )
+        &format!("    if (j >= {nsyn}u) {{ return; }}\n{body}"),
+    );
+    k.body = body;
+    k
+}
+
+/// A member of a merged learning-rule dispatch ([`synapse_update_merged`]).
+#[derive(Debug, Clone, Copy)]
+pub struct LearnMember<'a> {
+    /// The projection's name.
+    pub name: &'a str,
+    /// Its own `synapse_update` kernel (the body is taken from it).
+    pub kernel: &'a Kernel,
+    /// Its post- and pre-synaptic populations, numbered among the group's.
+    pub post: usize,
+    /// See `post`.
+    pub pre: usize,
+    /// Its synapses (its threads).
+    pub nsyn: u32,
+}
+
+/// One dispatch for the learning rules (`synapse_update`) of several
+/// rate-coded projections: the states of `pops` (read once each: a rule
+/// writes only its synapses), then each member's CSR, values (written)
+/// and parameters. Threads cover the members' synapses one member after
+/// the other; thread `gj` runs the rule of the member whose range holds
+/// it, with `j = gj - start`.
+pub fn synapse_update_merged(pops: &[&str], members: &[LearnMember]) -> Kernel {
+    let mut b = String::new();
+    for k in 0..pops.len() {
+        let _ = writeln!(
+            b,
+            "@group(0) @binding({}) var<storage, read> st_{k}: array<f32>;",
+            1 + k
+        );
+    }
+    let mut next = 1 + pops.len();
+    let mut body = String::from("    let gj = cj_index(wg, nwg, lid);\n");
+    let mut start = 0u32;
+    for (m, mem) in members.iter().enumerate() {
+        let _ = writeln!(
+            b,
+            "@group(0) @binding({next}) var<storage, read> csr_{m}: array<u32>;\n@group(0) @binding({}) var<storage, read_write> syn_{m}: array<f32>;\n@group(0) @binding({}) var<storage, read> sp_{m}: array<f32>;",
+            next + 1,
+            next + 2
+        );
+        next += 3;
+        let mut x = rename_array(&mem.kernel.body, "csr", &format!("csr_{m}"));
+        x = rename_array(&x, "syn", &format!("syn_{m}"));
+        x = rename_array(&x, "sparams", &format!("sp_{m}"));
+        x = rename_array(&x, "pstate", &format!("st_{}", mem.pre));
+        x = rename_array(&x, "post", &format!("st_{}", mem.post));
+        let _ = writeln!(
+            body,
+            "    // projection '{}'\n    if (gj >= {start}u && gj < {}u) {{\n    let j = gj - {start}u;\n{x}    }}",
+            mem.name,
+            start + mem.nsyn
+        );
+        start += mem.nsyn;
+    }
+    let main = format!(
+        "{b}
+@compute @workgroup_size(64)
+fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
+        @builtin(local_invocation_index) lid: u32) {{
+{body}}}
+"
+    );
+    Kernel {
+        name: format!("synapse_update_merged[{} projections]", members.len()),
+        source: format!("{COMMON}\n{CLOCK}\n{main}"),
+        body,
+    }
 }
 
 /// `post_spike` of a spiking synapse model (`ir.post_spike` not empty);

@@ -138,6 +138,8 @@ struct GProj {
     group: Option<usize>,
     /// The merged `post_spike` it is a member of.
     post_group: Option<usize>,
+    /// The merged learning rule it is a member of.
+    learn_group: Option<usize>,
     /// Procedural with per-synapse delays: `syn` is its ring of future
     /// inputs, this many rows of post size (row `clk.ring % depth` is due
     /// at that step).
@@ -245,6 +247,22 @@ pub struct Plan {
     pub merged_rates: Vec<MergedRates>,
     /// Plastic projections whose `post_spike` runs together.
     pub merged_posts: Vec<MergedPost>,
+    /// Rate-coded projections whose learning rules run together.
+    pub merged_learns: Vec<MergedLearn>,
+}
+
+/// Rate-coded projections whose learning rules run as one dispatch
+/// ([`codegen::synapse_update_merged`]).
+#[derive(Debug, Clone)]
+pub struct MergedLearn {
+    /// The projections, in creation order.
+    pub members: Vec<usize>,
+    /// The populations whose states it reads, once each.
+    pub pops: Vec<usize>,
+    /// Its threads: the members' synapses.
+    pub threads: u32,
+    /// The kernel.
+    pub kernel: Kernel,
 }
 
 /// Plastic spiking projections whose `post_spike` kernels run as one
@@ -382,6 +400,7 @@ impl Plan {
         v.extend(self.merged_clears.iter().map(|m| &m.kernel));
         v.extend(self.merged_rates.iter().map(|m| &m.kernel));
         v.extend(self.merged_posts.iter().map(|m| &m.kernel));
+        v.extend(self.merged_learns.iter().map(|m| &m.kernel));
         v
     }
 }
@@ -917,6 +936,7 @@ pub fn plan_with_strategy(
             row_len,
         }));
     }
+    let merged_learns = merge.map_or_else(Vec::new, |b| merge_learns(net, &projs, b));
     let (merged, merged_updates, merged_clears, merged_rates, merged_posts) = match merge {
         Some(budget) => (
             merge_spikes(net, &kinds, &projs, &layouts, budget, float_atomics),
@@ -937,6 +957,7 @@ pub fn plan_with_strategy(
         merged_clears,
         merged_rates,
         merged_posts,
+        merged_learns,
     })
 }
 
@@ -1364,6 +1385,64 @@ fn merge_posts(
         .collect()
 }
 
+/// Groups the learning rules of rate-coded projections, in creation
+/// order, each group binding at most `budget` storage buffers (a state per
+/// distinct population, a CSR, values and parameters per member) and
+/// running at most `u32::MAX` threads; groups of one are left alone.
+fn merge_learns(net: &Network, projs: &[ProjPlan], budget: usize) -> Vec<MergedLearn> {
+    let pops_of = |g: &[usize]| {
+        let mut pops: Vec<usize> = Vec::new();
+        for &q in g {
+            for p in [net.projs[q].post.0, net.projs[q].pre.0] {
+                if !pops.contains(&p) {
+                    pops.push(p);
+                }
+            }
+        }
+        pops
+    };
+    let threads = |g: &[usize]| -> u64 { g.iter().map(|&q| u64::from(projs[q].layout.nsyn)).sum() };
+    let mut groups: Vec<Vec<usize>> = Vec::new();
+    let mut cur: Vec<usize> = Vec::new();
+    for q in (0..net.projs.len()).filter(|&q| projs[q].learn.is_some()) {
+        cur.push(q);
+        if pops_of(&cur).len() + 3 * cur.len() > budget || threads(&cur) > u64::from(u32::MAX) {
+            cur.pop();
+            groups.push(std::mem::replace(&mut cur, vec![q]));
+        }
+    }
+    groups.push(cur);
+    groups
+        .into_iter()
+        .filter(|g| g.len() >= 2)
+        .map(|members| {
+            let pops = pops_of(&members);
+            let at = |p: usize| {
+                pops.iter()
+                    .position(|&x| x == p)
+                    .expect("every member's populations are listed")
+            };
+            let parts: Vec<codegen::LearnMember> = members
+                .iter()
+                .map(|&q| codegen::LearnMember {
+                    name: &net.projs[q].name,
+                    kernel: projs[q].learn.as_ref().expect("filtered on learn"),
+                    post: at(net.projs[q].post.0),
+                    pre: at(net.projs[q].pre.0),
+                    nsyn: projs[q].layout.nsyn,
+                })
+                .collect();
+            let names: Vec<&str> = pops.iter().map(|&p| net.pops[p].name.as_str()).collect();
+            MergedLearn {
+                kernel: codegen::synapse_update_merged(&names, &parts),
+                threads: threads(&members) as u32,
+                members,
+                pops,
+            }
+        })
+        .collect()
+}
+
 /// The GPU engine of one compiled network.
 pub struct GpuEngine {
     gpu: Gpu,
@@ -1395,6 +1474,11 @@ pub struct GpuEngine {
     merged_posts: Vec<(Vec<usize>, Pass)>,
     /// Per projection: the merged `post_spike` encoded in its place.
     posts_at: Vec<Option<usize>>,
+    /// Merged learning rules (their members, the pass), each encoded
+    /// where its first member's was.
+    merged_learns: Vec<(Vec<usize>, Pass)>,
+    /// Per projection: the merged learning rule encoded in its place.
+    learns_at: Vec<Option<usize>>,
     /// Merged rate sums, each encoded where its first member was.
     merged_rates: Vec<Pass>,
     /// Per projection: the merged rate sum encoded in its place.
@@ -1528,6 +1612,8 @@ impl GpuEngine {
             rates_at: vec![None; net.projs.len()],
             merged_posts: Vec::new(),
             posts_at: vec![None; net.projs.len()],
+            merged_learns: Vec::new(),
+            learns_at: vec![None; net.projs.len()],
             clear_at: vec![None; net.pops.len()],
         };
 
@@ -1754,6 +1840,7 @@ impl GpuEngine {
                 n_post,
                 group: None,
                 post_group: None,
+                learn_group: None,
                 delay_ring: pr
                     .procedural
                     .as_ref()
@@ -1840,6 +1927,26 @@ impl GpuEngine {
             e.posts_at[mp.members[0]] = Some(pi);
             e.merged_posts.push((mp.members.clone(), pass));
         }
+        for (li, ml) in plan.merged_learns.iter().enumerate() {
+            let mut b = vec![(0, Bind::Clock)];
+            for (k, &p) in ml.pops.iter().enumerate() {
+                b.push((1 + k as u32, Bind::Read(&e.pops[p].state)));
+            }
+            let mut next = 1 + ml.pops.len() as u32;
+            for &q in &ml.members {
+                let g = &e.projs[q];
+                b.push((next, Bind::Read(&g.csr)));
+                b.push((next + 1, Bind::Write(&g.syn)));
+                b.push((next + 2, Bind::Read(&g.sparams)));
+                next += 3;
+            }
+            let pass = e.pass(&ml.kernel, &b, grid(ml.threads))?;
+            for &q in &ml.members {
+                e.projs[q].learn_group = Some(li);
+            }
+            e.learns_at[ml.members[0]] = Some(li);
+            e.merged_learns.push((ml.members.clone(), pass));
+        }
         for (ri, mr) in plan.merged_rates.iter().enumerate() {
             let pass = e.merged_rate_pass(mr)?;
             for &q in &mr.members {
@@ -1859,7 +1966,11 @@ impl GpuEngine {
             + e.merged_rates.len()
             + e.pops.iter().filter(|p| p.update.is_some()).count()
             + e.merged_updates.len()
-            + e.projs.iter().filter(|q| q.learn.is_some()).count()
+            + e.projs
+                .iter()
+                .filter(|q| q.learn.is_some() && q.learn_group.is_none())
+                .count()
+            + e.merged_learns.len()
             + e.projs
                 .iter()
                 .filter(|q| q.post.is_some() && q.post_group.is_none())
@@ -2860,9 +2971,20 @@ impl GpuEngine {
                         })
                     })
                     .collect();
+                let whole_learn: Vec<bool> = self
+                    .merged_learns
+                    .iter()
+                    .map(|(members, _)| members.iter().all(|&q| self.projs[q].learning.due(st)))
+                    .collect();
                 for (qi, q) in self.projs.iter().enumerate() {
                     let due = q.learning.due(st);
-                    if let (Some(l), true) = (&q.learn, due) {
+                    if let Some(li) = self.learns_at[qi] {
+                        if whole_learn[li] {
+                            run(&mut pass, &self.merged_learns[li].1, off);
+                        }
+                    }
+                    let merged_learn = q.learn_group.is_some_and(|li| whole_learn[li]);
+                    if let (Some(l), true, false) = (&q.learn, due, merged_learn) {
                         run(&mut pass, l, off);
                     }
                     if let Some(pi) = self.posts_at[qi] {
