@@ -424,6 +424,69 @@ fn rename_array(text: &str, from: &str, to: &str) -> String {
     out
 }
 
+/// A merged kernel's module: its bindings, then `main` (with `group` and
+/// `groups` defined first where the members stride over workgroups)
+/// running `body`.
+fn merged_kernel(name: String, bindings: &str, workgroups: bool, body: &str) -> Kernel {
+    let prelude = if workgroups {
+        "    let groups = nwg.x * nwg.y;\n    let group = wg.y * nwg.x + wg.x;\n"
+    } else {
+        ""
+    };
+    let main = format!(
+        "{bindings}
+@compute @workgroup_size(64)
+fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
+        @builtin(local_invocation_index) lid: u32) {{
+{prelude}{body}}}
+"
+    );
+    Kernel {
+        name,
+        source: format!("{COMMON}\n{CLOCK}\n{main}"),
+        body: body.to_string(),
+    }
+}
+
+/// Declares the states `st_0 .. st_{n-1}` at bindings `1..=n`, the first
+/// `written` of them read_write; returns the next binding.
+fn state_bindings(b: &mut String, n: usize, written: usize) -> usize {
+    for k in 0..n {
+        let access = if k < written { "read_write" } else { "read" };
+        let _ = writeln!(
+            b,
+            "@group(0) @binding({}) var<storage, {access}> st_{k}: array<f32>;",
+            1 + k
+        );
+    }
+    1 + n
+}
+
+/// Declares member `m`'s CSR, synapse values (`syn_access`) and
+/// projection-wide parameters from binding `next`; returns the next one.
+fn member_bindings(b: &mut String, next: usize, m: usize, syn_access: &str) -> usize {
+    let _ = writeln!(
+        b,
+        "@group(0) @binding({next}) var<storage, read> csr_{m}: array<u32>;\n@group(0) @binding({}) var<storage, {syn_access}> syn_{m}: array<f32>;\n@group(0) @binding({}) var<storage, read> sp_{m}: array<f32>;",
+        next + 1,
+        next + 2
+    );
+    next + 3
+}
+
+/// Member `m`'s body with its buffers renamed for a merged kernel: its
+/// CSR, values and parameters to `csr_m`, `syn_m`, `sp_m`, then each
+/// `(from, to)` of `more` in order.
+fn member_body(body: &str, m: usize, more: &[(&str, String)]) -> String {
+    let mut x = rename_array(body, "csr", &format!("csr_{m}"));
+    x = rename_array(&x, "syn", &format!("syn_{m}"));
+    x = rename_array(&x, "sparams", &format!("sp_{m}"));
+    for (from, to) in more {
+        x = rename_array(&x, from, to);
+    }
+    x
+}
+
 /// What a member of a merged spike delivery binds after its CSR or table.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum MemberBinds {
@@ -562,18 +625,22 @@ pub fn spike_propagate_merged(
     let mut body = block_lanes(members.iter().map(|x| x.blocks).sum(), groups);
     let mut base = 0u32;
     for (m, mem) in members.iter().enumerate() {
-        let (name, k, p, q) = (mem.name, mem.kernel, mem.pre, mem.post);
-        let mut x = rename_array(&k.body, "csr", &format!("csr_{m}"));
-        x = rename_array(&x, "syn", &format!("syn_{m}"));
-        x = rename_array(&x, "dring", &format!("dring_{m}"));
-        x = rename_array(&x, "sparams", &format!("sp_{m}"));
-        x = rename_array(&x, "pstate", &format!("pst_{m}"));
-        x = x.replace("arrayLength(&syn)", &format!("arrayLength(&syn_{m})"));
-        // A procedural member's threshold table sits where a CSR would.
-        x = rename_array(&x, "table", &format!("csr_{m}"));
-        x = rename_array(&x, "pre_count", &format!("cnt_{p}"));
-        x = rename_array(&x, "pre_list", &format!("lst_{p}"));
-        x = rename_array(&x, "post", &format!("post_{q}"));
+        let (name, p, q) = (mem.name, mem.pre, mem.post);
+        let x = member_body(
+            &mem.kernel.body,
+            m,
+            &[
+                ("dring", format!("dring_{m}")),
+                ("pstate", format!("pst_{m}")),
+                // A procedural member's threshold table sits where a CSR
+                // would.
+                ("table", format!("csr_{m}")),
+                ("pre_count", format!("cnt_{p}")),
+                ("pre_list", format!("lst_{p}")),
+                ("post", format!("post_{q}")),
+            ],
+        )
+        .replace("arrayLength(&syn)", &format!("arrayLength(&syn_{m})"));
         let _ = writeln!(body, "    // projection '{name}'");
         let nb = mem.blocks;
         if nb > 0 {
@@ -583,26 +650,17 @@ pub fn spike_propagate_merged(
             let _ = writeln!(body, "    {{\n{x}    }}");
         }
     }
-    let main = format!(
-        "{b}
-@compute @workgroup_size(64)
-fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
-        @builtin(local_invocation_index) lid: u32) {{
-    let groups = nwg.x * nwg.y;
-    let group = wg.y * nwg.x + wg.x;
-{body}}}
-"
-    );
     let who = post_names
         .iter()
         .map(|n| format!("'{n}'"))
         .collect::<Vec<_>>()
         .join(", ");
-    Kernel {
-        name: format!("spike_propagate_merged[into {who}, {m_count} projections]"),
-        source: format!("{COMMON}\n{CLOCK}\n{main}"),
-        body,
-    }
+    merged_kernel(
+        format!("spike_propagate_merged[into {who}, {m_count} projections]"),
+        &b,
+        true,
+        &body,
+    )
 }
 
 /// A member of a merged rate-sum dispatch ([`rate_sum_merged`]).
@@ -640,15 +698,7 @@ pub fn rate_sum_merged(
     members: &[RateMember],
 ) -> Kernel {
     let mut b = String::new();
-    for (k, _) in pops.iter().enumerate() {
-        let access = if k < posts { "read_write" } else { "read" };
-        let _ = writeln!(
-            b,
-            "@group(0) @binding({}) var<storage, {access}> st_{k}: array<f32>;",
-            1 + k
-        );
-    }
-    let mut next = 1 + pops.len();
+    let mut next = state_bindings(&mut b, pops.len(), posts);
     for h in 0..hists {
         let _ = writeln!(
             b,
@@ -657,13 +707,7 @@ pub fn rate_sum_merged(
         next += 1;
     }
     for m in 0..members.len() {
-        for (var, ty) in [("csr", "u32"), ("syn", "f32"), ("sp", "f32")] {
-            let _ = writeln!(
-                b,
-                "@group(0) @binding({next}) var<storage, read> {var}_{m}: array<{ty}>;"
-            );
-            next += 1;
-        }
+        next = member_bindings(&mut b, next, m, "read");
     }
     let mut body = String::from("    let gi = cj_index(wg, nwg, lid);\n");
     let mut start = 0u32;
@@ -674,37 +718,29 @@ pub fn rate_sum_merged(
             start + n
         );
         for (m, mem) in members.iter().enumerate().filter(|(_, x)| x.post == k) {
-            let mut x = rename_array(&mem.kernel.body, "csr", &format!("csr_{m}"));
-            x = rename_array(&x, "syn", &format!("syn_{m}"));
-            x = rename_array(&x, "sparams", &format!("sp_{m}"));
+            let mut more = Vec::new();
             if let Some(h) = mem.hist {
-                x = rename_array(&x, "phist", &format!("hist_{h}"));
+                more.push(("phist", format!("hist_{h}")));
             }
-            x = rename_array(&x, "pstate", &format!("st_{}", mem.pre));
-            x = rename_array(&x, "post", &format!("st_{k}"));
+            more.push(("pstate", format!("st_{}", mem.pre)));
+            more.push(("post", format!("st_{k}")));
+            let x = member_body(&mem.kernel.body, m, &more);
             let _ = writeln!(body, "    // projection '{}'\n    {{\n{x}    }}", mem.name);
         }
         body.push_str("    }\n");
         start += n;
     }
-    let main = format!(
-        "{b}
-@compute @workgroup_size(64)
-fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
-        @builtin(local_invocation_index) lid: u32) {{
-{body}}}
-"
-    );
     let who = pops[..posts]
         .iter()
         .map(|(n, _)| format!("'{n}'"))
         .collect::<Vec<_>>()
         .join(", ");
-    Kernel {
-        name: format!("rate_sum_merged[into {who}, {} projections]", members.len()),
-        source: format!("{COMMON}\n{CLOCK}\n{main}"),
-        body,
-    }
+    merged_kernel(
+        format!("rate_sum_merged[into {who}, {} projections]", members.len()),
+        &b,
+        false,
+        &body,
+    )
 }
 
 /// The capabilities generated kernels may use.
@@ -1132,20 +1168,13 @@ fn merged_over_ranges(
         start += n;
         names.push(*name);
     }
-    let main = format!(
-        "{b}
-@compute @workgroup_size(64)
-fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
-        @builtin(local_invocation_index) lid: u32) {{
-{body}}}
-"
-    );
     (
-        Kernel {
-            name: format!("{title}[populations {}]", names.join(", ")),
-            source: format!("{COMMON}\n{CLOCK}\n{main}"),
-            body,
-        },
+        merged_kernel(
+            format!("{title}[populations {}]", names.join(", ")),
+            &b,
+            false,
+            &body,
+        ),
         binds,
     )
 }
@@ -2109,29 +2138,19 @@ pub struct LearnMember<'a> {
 /// it, with `j = gj - start`.
 pub fn synapse_update_merged(pops: &[&str], members: &[LearnMember]) -> Kernel {
     let mut b = String::new();
-    for k in 0..pops.len() {
-        let _ = writeln!(
-            b,
-            "@group(0) @binding({}) var<storage, read> st_{k}: array<f32>;",
-            1 + k
-        );
-    }
-    let mut next = 1 + pops.len();
+    let mut next = state_bindings(&mut b, pops.len(), 0);
     let mut body = String::from("    let gj = cj_index(wg, nwg, lid);\n");
     let mut start = 0u32;
     for (m, mem) in members.iter().enumerate() {
-        let _ = writeln!(
-            b,
-            "@group(0) @binding({next}) var<storage, read> csr_{m}: array<u32>;\n@group(0) @binding({}) var<storage, read_write> syn_{m}: array<f32>;\n@group(0) @binding({}) var<storage, read> sp_{m}: array<f32>;",
-            next + 1,
-            next + 2
+        next = member_bindings(&mut b, next, m, "read_write");
+        let x = member_body(
+            &mem.kernel.body,
+            m,
+            &[
+                ("pstate", format!("st_{}", mem.pre)),
+                ("post", format!("st_{}", mem.post)),
+            ],
         );
-        next += 3;
-        let mut x = rename_array(&mem.kernel.body, "csr", &format!("csr_{m}"));
-        x = rename_array(&x, "syn", &format!("syn_{m}"));
-        x = rename_array(&x, "sparams", &format!("sp_{m}"));
-        x = rename_array(&x, "pstate", &format!("st_{}", mem.pre));
-        x = rename_array(&x, "post", &format!("st_{}", mem.post));
         let _ = writeln!(
             body,
             "    // projection '{}'\n    if (gj >= {start}u && gj < {}u) {{\n    let j = gj - {start}u;\n{x}    }}",
@@ -2140,19 +2159,12 @@ pub fn synapse_update_merged(pops: &[&str], members: &[LearnMember]) -> Kernel {
         );
         start += mem.nsyn;
     }
-    let main = format!(
-        "{b}
-@compute @workgroup_size(64)
-fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
-        @builtin(local_invocation_index) lid: u32) {{
-{body}}}
-"
-    );
-    Kernel {
-        name: format!("synapse_update_merged[{} projections]", members.len()),
-        source: format!("{COMMON}\n{CLOCK}\n{main}"),
-        body,
-    }
+    merged_kernel(
+        format!("synapse_update_merged[{} projections]", members.len()),
+        &b,
+        false,
+        &body,
+    )
 }
 
 /// `post_spike` of a spiking synapse model (`ir.post_spike` not empty);
@@ -2239,14 +2251,7 @@ pub struct PostMember<'a> {
 /// separate ones did.
 pub fn post_spike_merged(pops: &[&str], rings: usize, members: &[PostMember]) -> Kernel {
     let mut b = String::new();
-    for k in 0..pops.len() {
-        let _ = writeln!(
-            b,
-            "@group(0) @binding({}) var<storage, read> st_{k}: array<f32>;",
-            1 + k
-        );
-    }
-    let mut next = 1 + pops.len();
+    let mut next = state_bindings(&mut b, pops.len(), 0);
     for r in 0..rings {
         let _ = writeln!(
             b,
@@ -2255,41 +2260,27 @@ pub fn post_spike_merged(pops: &[&str], rings: usize, members: &[PostMember]) ->
         );
         next += 2;
     }
-    for m in 0..members.len() {
-        let _ = writeln!(
-            b,
-            "@group(0) @binding({next}) var<storage, read> csr_{m}: array<u32>;\n@group(0) @binding({}) var<storage, read_write> syn_{m}: array<f32>;\n@group(0) @binding({}) var<storage, read> sp_{m}: array<f32>;",
-            next + 1,
-            next + 2
-        );
-        next += 3;
-    }
     let mut body = String::new();
     for (m, mem) in members.iter().enumerate() {
-        let mut x = rename_array(&mem.kernel.body, "csr", &format!("csr_{m}"));
-        x = rename_array(&x, "syn", &format!("syn_{m}"));
-        x = rename_array(&x, "sparams", &format!("sp_{m}"));
-        x = rename_array(&x, "post_count", &format!("cnt_{}", mem.ring));
-        x = rename_array(&x, "post_list", &format!("lst_{}", mem.ring));
-        x = rename_array(&x, "pstate", &format!("st_{}", mem.pre));
-        x = rename_array(&x, "post", &format!("st_{}", mem.post));
+        next = member_bindings(&mut b, next, m, "read_write");
+        let x = member_body(
+            &mem.kernel.body,
+            m,
+            &[
+                ("post_count", format!("cnt_{}", mem.ring)),
+                ("post_list", format!("lst_{}", mem.ring)),
+                ("pstate", format!("st_{}", mem.pre)),
+                ("post", format!("st_{}", mem.post)),
+            ],
+        );
         let _ = writeln!(body, "    // projection '{}'\n    {{\n{x}    }}", mem.name);
     }
-    let main = format!(
-        "{b}
-@compute @workgroup_size(64)
-fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
-        @builtin(local_invocation_index) lid: u32) {{
-    let groups = nwg.x * nwg.y;
-    let group = wg.y * nwg.x + wg.x;
-{body}}}
-"
-    );
-    Kernel {
-        name: format!("post_spike_merged[{} projections]", members.len()),
-        source: format!("{COMMON}\n{CLOCK}\n{main}"),
-        body,
-    }
+    merged_kernel(
+        format!("post_spike_merged[{} projections]", members.len()),
+        &b,
+        true,
+        &body,
+    )
 }
 
 /// `current_inject` of a CurrentInjection: post's conductance slot `g`

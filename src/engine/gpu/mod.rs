@@ -1311,11 +1311,10 @@ fn merge_posts(
     layouts: &[PopLayout],
     budget: usize,
 ) -> Vec<MergedPost> {
-    let mut groups: Vec<Vec<usize>> = Vec::new();
-    let mut cur: Vec<usize> = Vec::new();
-    let cost = |g: &[usize]| {
-        let mut pops: Vec<usize> = Vec::new();
-        let mut rings: Vec<usize> = Vec::new();
+    // The populations whose states a group reads (posts and pres, once
+    // each) and the posts whose spike rings it reads.
+    let lists = |g: &[usize]| {
+        let (mut pops, mut rings): (Vec<usize>, Vec<usize>) = (Vec::new(), Vec::new());
         for &q in g {
             let pr = &net.projs[q];
             for p in [pr.post.0, pr.pre.0] {
@@ -1327,11 +1326,14 @@ fn merge_posts(
                 rings.push(pr.post.0);
             }
         }
-        pops.len() + 2 * rings.len() + 3 * g.len()
+        (pops, rings)
     };
+    let mut groups: Vec<Vec<usize>> = Vec::new();
+    let mut cur: Vec<usize> = Vec::new();
     for q in (0..net.projs.len()).filter(|&q| projs[q].post.is_some()) {
         cur.push(q);
-        if cost(&cur) > budget {
+        let (pops, rings) = lists(&cur);
+        if pops.len() + 2 * rings.len() + 3 * cur.len() > budget {
             cur.pop();
             groups.push(std::mem::replace(&mut cur, vec![q]));
         }
@@ -1341,18 +1343,7 @@ fn merge_posts(
         .into_iter()
         .filter(|g| g.len() >= 2)
         .map(|members| {
-            let (mut pops, mut rings): (Vec<usize>, Vec<usize>) = (Vec::new(), Vec::new());
-            for &q in &members {
-                let pr = &net.projs[q];
-                for p in [pr.post.0, pr.pre.0] {
-                    if !pops.contains(&p) {
-                        pops.push(p);
-                    }
-                }
-                if !rings.contains(&pr.post.0) {
-                    rings.push(pr.post.0);
-                }
-            }
+            let (pops, rings) = lists(&members);
             let at = |list: &[usize], p: usize| {
                 list.iter()
                     .position(|&x| x == p)
