@@ -391,7 +391,10 @@ pub struct Kernel {
     pub name: String,
     /// The whole WGSL module.
     pub source: String,
-    /// The generated part of `main` (merged kernels are made of them).
+    /// The generated part of `main`, which merged kernels are made of:
+    /// without the range guard that returns (a merged kernel guards each
+    /// member's range itself) or the lanes of a delivery's delay blocks
+    /// (a merged delivery deals its own).
     pub body: String,
 }
 
