@@ -913,3 +913,89 @@ fn learning_rules_merge_and_fall_back_while_one_is_off() {
         .sum();
     assert!(moved > 0.05, "{moved}");
 }
+
+#[test]
+fn untiled_convolutions_and_pooling_merge_with_rate_sums() {
+    let mut net = Network::new().dt(1.0).seed(37);
+    let source = Neuron::rate()
+        .parameters("base = 0.0")
+        .equations("r = base * (1.0 + 0.1 * t)");
+    let a = net.population("a", 20, &source).unwrap();
+    net.set(
+        a,
+        "base",
+        (0..20).map(|i| 0.05 * i as f32 - 0.4).collect::<Vec<_>>(),
+    )
+    .unwrap();
+    let img = net.population("img", [8usize, 8], &source).unwrap();
+    net.set(
+        img,
+        "base",
+        (0..64)
+            .map(|i| ((i * 7) % 11) as f32 * 0.1)
+            .collect::<Vec<_>>(),
+    )
+    .unwrap();
+    let c = net
+        .population("c", 20, &Neuron::rate().equations("r = sum(exc)"))
+        .unwrap();
+    let d = net
+        .population(
+            "d",
+            [4usize, 4],
+            &Neuron::rate().equations("r = sum(pool) + sum(exc)"),
+        )
+        .unwrap();
+    let w = || Weights::random(Dist::uniform(-0.5, 0.5));
+    // Into c's exc: a rate sum, a 1-D convolution (not tiled), another
+    // rate sum; their order is the order the sums add in.
+    net.projection(a, c, "exc")
+        .connect_fixed_probability(0.3, w(), Delays::none())
+        .unwrap();
+    let filter =
+        ndarray::ArrayD::from_shape_vec(ndarray::IxDyn(&[3]), vec![0.25f32, -0.5, 1.0]).unwrap();
+    net.convolution(a, c, "exc")
+        .name("conv")
+        .connect_filter(&filter)
+        .unwrap();
+    net.projection(c, c, "exc")
+        .connect_fixed_number_pre(4, w(), Delays::none())
+        .unwrap();
+    // Max pooling (not a weighted psp: not tiled) and a rate sum into d.
+    net.pooling(img, d, "pool")
+        .operation(Operation::Max)
+        .connect_pooling(None)
+        .unwrap();
+    net.projection(a, d, "exc").connect_all_to_all(w()).unwrap();
+    let plan = plan_with(&net, true, Some(32)).unwrap();
+    assert!(plan.projs[1].tiles.is_none() && plan.projs[3].tiles.is_none());
+    let groups: Vec<Vec<usize>> = plan
+        .merged_rates
+        .iter()
+        .map(|g| g.members.clone())
+        .collect();
+    assert_eq!(groups, vec![vec![0, 1, 2, 3, 4]]);
+    cajal::engine::gpu::codegen::validate(&plan.merged_rates[0].kernel, true).unwrap();
+    if !have_gpu("merged convolutions") {
+        return;
+    }
+    let (mut cpu, mut merged, mut apart) = three_engines(&net);
+    assert!(merged.dispatches_per_step() + 4 <= apart.dispatches_per_step());
+    for step in 0..8 {
+        for s in [&mut cpu, &mut merged, &mut apart] {
+            s.step().unwrap();
+        }
+        for pop in [c, d] {
+            let want = cpu.get(pop, "r").unwrap();
+            let got = merged.get(pop, "r").unwrap();
+            assert_eq!(got, apart.get(pop, "r").unwrap(), "step {step}");
+            for (g, w) in got.iter().zip(want.iter()) {
+                assert!(
+                    (g - w).abs() <= 1e-5 * w.abs().max(1.0),
+                    "step {step}: {g} vs {w}"
+                );
+            }
+        }
+    }
+    assert!(cpu.get(d, "r").unwrap().iter().any(|x| x.abs() > 0.1));
+}

@@ -682,8 +682,9 @@ pub struct RateMember<'a> {
     pub hist: Option<usize>,
 }
 
-/// One dispatch for several `rate_sum` kernels (`members`, in creation
-/// order) into any post-synaptic populations. Each population the group
+/// One dispatch for several `rate_sum` kernels, and untiled `convolve`
+/// ones, which bind the same way (`members`, in creation order), into any
+/// post-synaptic populations. Each population the group
 /// touches is bound once (`pops`: name and size), so a population that is
 /// one member's post and another's pre (or both, for a recurrent one) is
 /// not bound twice: the first `posts` are posts, written (their sums); the
@@ -1412,7 +1413,6 @@ pub fn convolve(
         Padding::Border => "0.0f".into(),
     };
     let mut body = String::new();
-    let _ = writeln!(body, "    if (i >= {n_post}u) {{ return; }}");
     // Post coordinates, row-major.
     let _ = writeln!(body, "    var r = i;");
     for (pd, &n) in w.post.iter().enumerate().rev() {
@@ -1507,12 +1507,16 @@ pub fn convolve(
     }
     let so = ends.post.sum_offset(sum);
     let _ = writeln!(body, "    post[{so}u + i] = post[{so}u + i] + acc;");
-    assemble(
+    // The range guard returns: it stays out of the body, which a merged
+    // rate sum runs among others (`rate_sum_merged`).
+    let mut k = assemble(
         format!("convolve[projection '{name}']"),
         CONVOLVE,
         &b,
-        &body,
-    )
+        &format!("    if (i >= {n_post}u) {{ return; }}\n{body}"),
+    );
+    k.body = body;
+    k
 }
 
 /// WGSL finding the post neuron whose window reads pre coordinates

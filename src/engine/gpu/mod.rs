@@ -281,8 +281,8 @@ pub struct MergedPost {
     pub kernel: Kernel,
 }
 
-/// Rate-coded projections whose weighted sums run as one dispatch
-/// ([`codegen::rate_sum_merged`]).
+/// Rate-coded projections (and untiled convolutions) whose weighted sums
+/// run as one dispatch ([`codegen::rate_sum_merged`]).
 #[derive(Debug, Clone)]
 pub struct MergedRates {
     /// The projections, in creation order.
@@ -1185,11 +1185,12 @@ fn merge_spikes(
     groups
 }
 
-/// Groups the rate-coded projections, in creation order, each group
-/// binding at most `budget` storage buffers (a state per distinct
-/// population, a history per distinct delayed pre, a CSR, values and
-/// parameters per member); groups of one are left alone. A projection
-/// stays out when a convolution or decoding projection adds into the same
+/// Groups the rate-coded projections and the untiled convolutions, in
+/// creation order, each group binding at most `budget` storage buffers (a
+/// state per distinct population, a history per distinct delayed pre, a
+/// CSR, values and parameters per member); groups of one are left alone.
+/// A projection stays out when one that cannot join (a tiled or
+/// transposed convolution, a decoding projection) adds into the same
 /// `sum(target)`: the merged sum runs where its first member ran, which
 /// would change the order of the additions.
 fn merge_rates(
@@ -1205,10 +1206,17 @@ fn merge_rates(
         | ProjectionKind::Decode { sum, .. } => Some((net.projs[q].post.0, sum)),
         _ => None,
     };
+    // A rate sum, or a convolution or pooling with the thread per post
+    // neuron and the bindings of a rate sum (not tiled, not transposed).
+    let kind_fits = |q: usize| match kinds[q] {
+        ProjectionKind::Rate { .. } => true,
+        ProjectionKind::Conv { .. } => {
+            projs[q].tiles.is_none() && net.projs[q].conv.as_ref().is_some_and(|c| !c.transposed)
+        }
+        _ => false,
+    };
     let mergeable = |q: usize| {
-        matches!(kinds[q], ProjectionKind::Rate { .. })
-            && (0..net.projs.len())
-                .all(|o| matches!(kinds[o], ProjectionKind::Rate { .. }) || sum_of(o) != sum_of(q))
+        kind_fits(q) && (0..net.projs.len()).all(|o| kind_fits(o) || sum_of(o) != sum_of(q))
     };
     let mut groups: Vec<Vec<usize>> = Vec::new();
     let mut cur: Vec<usize> = Vec::new();
