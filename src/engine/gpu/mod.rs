@@ -1150,11 +1150,7 @@ fn merge_spikes(
     }
     flush(&mut cur, &mut posts, &mut pres);
     for g in &mut groups {
-        let at = |list: &[usize], p: usize| {
-            list.iter()
-                .position(|&x| x == p)
-                .expect("every member's populations are listed")
-        };
+        let at = index_of;
         let members: Vec<codegen::SpikeMember> = g
             .members
             .iter()
@@ -1182,6 +1178,41 @@ fn merge_spikes(
             float_atomics,
         );
     }
+    groups
+}
+
+/// `p` appended to `list` unless it is there already.
+fn add_distinct(list: &mut Vec<usize>, p: usize) {
+    if !list.contains(&p) {
+        list.push(p);
+    }
+}
+
+/// Where population `p` is among a group's (every member's are listed).
+fn index_of(list: &[usize], p: usize) -> usize {
+    list.iter()
+        .position(|&x| x == p)
+        .expect("every member's populations are listed")
+}
+
+/// The candidates, in order, grouped greedily: a group takes the next
+/// candidate while it still `fits`, else the candidate starts the next
+/// one; groups of fewer than two are dropped (they gain nothing).
+fn greedy_groups(
+    candidates: impl Iterator<Item = usize>,
+    fits: impl Fn(&[usize]) -> bool,
+) -> Vec<Vec<usize>> {
+    let mut groups: Vec<Vec<usize>> = Vec::new();
+    let mut cur: Vec<usize> = Vec::new();
+    for q in candidates {
+        cur.push(q);
+        if !fits(&cur) {
+            cur.pop();
+            groups.push(std::mem::replace(&mut cur, vec![q]));
+        }
+    }
+    groups.push(cur);
+    groups.retain(|g| g.len() >= 2);
     groups
 }
 
@@ -1218,68 +1249,33 @@ fn merge_rates(
     let mergeable = |q: usize| {
         kind_fits(q) && (0..net.projs.len()).all(|o| kind_fits(o) || sum_of(o) != sum_of(q))
     };
-    let mut groups: Vec<Vec<usize>> = Vec::new();
-    let mut cur: Vec<usize> = Vec::new();
-    let (mut touched, mut hists, mut posts): (Vec<usize>, Vec<usize>, Vec<usize>) =
-        (Vec::new(), Vec::new(), Vec::new());
-    for q in (0..net.projs.len()).filter(|&q| mergeable(q)) {
-        let (pre, post) = (net.projs[q].pre.0, net.projs[q].post.0);
-        let mut t2 = touched.clone();
-        for p in [post, pre] {
-            if !t2.contains(&p) {
-                t2.push(p);
-            }
+    // A group's populations (its posts first), how many are posts, and
+    // the delayed pres whose histories it reads.
+    let lists = |g: &[usize]| {
+        let (mut pops, mut hists) = (Vec::new(), Vec::new());
+        for &q in g {
+            add_distinct(&mut pops, net.projs[q].post.0);
         }
-        let mut h2 = hists.clone();
-        if projs[q].uses_hist && !h2.contains(&pre) {
-            h2.push(pre);
-        }
-        let mut p2 = posts.clone();
-        if !p2.contains(&post) {
-            p2.push(post);
-        }
-        let threads: u64 = p2.iter().map(|&p| u64::from(layouts[p].n)).sum();
-        if t2.len() + h2.len() + 3 * (cur.len() + 1) > budget || threads > u64::from(u32::MAX) {
-            groups.push(std::mem::take(&mut cur));
-            (t2, h2, p2) = (vec![post], Vec::new(), vec![post]);
-            if !t2.contains(&pre) {
-                t2.push(pre);
-            }
+        let posts = pops.len();
+        for &q in g {
+            let pre = net.projs[q].pre.0;
+            add_distinct(&mut pops, pre);
             if projs[q].uses_hist {
-                h2.push(pre);
+                add_distinct(&mut hists, pre);
             }
         }
-        cur.push(q);
-        (touched, hists, posts) = (t2, h2, p2);
-    }
-    groups.push(cur);
-    groups
+        (pops, posts, hists)
+    };
+    let fits = |g: &[usize]| {
+        let (pops, posts, hists) = lists(g);
+        let threads: u64 = pops[..posts].iter().map(|&p| u64::from(layouts[p].n)).sum();
+        pops.len() + hists.len() + 3 * g.len() <= budget && threads <= u64::from(u32::MAX)
+    };
+    greedy_groups((0..net.projs.len()).filter(|&q| mergeable(q)), fits)
         .into_iter()
-        .filter(|g| g.len() >= 2)
         .map(|members| {
-            let mut pops: Vec<usize> = Vec::new();
-            for &q in &members {
-                let post = net.projs[q].post.0;
-                if !pops.contains(&post) {
-                    pops.push(post);
-                }
-            }
-            let posts = pops.len();
-            let mut hists: Vec<usize> = Vec::new();
-            for &q in &members {
-                let pre = net.projs[q].pre.0;
-                if !pops.contains(&pre) {
-                    pops.push(pre);
-                }
-                if projs[q].uses_hist && !hists.contains(&pre) {
-                    hists.push(pre);
-                }
-            }
-            let at = |list: &[usize], p: usize| {
-                list.iter()
-                    .position(|&x| x == p)
-                    .expect("every member's populations are listed")
-            };
+            let (pops, posts, hists) = lists(&members);
+            let at = index_of;
             let parts: Vec<codegen::RateMember> = members
                 .iter()
                 .map(|&q| {
@@ -1322,66 +1318,52 @@ fn merge_posts(
     // The populations whose states a group reads (posts and pres, once
     // each) and the posts whose spike rings it reads.
     let lists = |g: &[usize]| {
-        let (mut pops, mut rings): (Vec<usize>, Vec<usize>) = (Vec::new(), Vec::new());
+        let (mut pops, mut rings) = (Vec::new(), Vec::new());
         for &q in g {
             let pr = &net.projs[q];
-            for p in [pr.post.0, pr.pre.0] {
-                if !pops.contains(&p) {
-                    pops.push(p);
-                }
-            }
-            if !rings.contains(&pr.post.0) {
-                rings.push(pr.post.0);
-            }
+            add_distinct(&mut pops, pr.post.0);
+            add_distinct(&mut pops, pr.pre.0);
+            add_distinct(&mut rings, pr.post.0);
         }
         (pops, rings)
     };
-    let mut groups: Vec<Vec<usize>> = Vec::new();
-    let mut cur: Vec<usize> = Vec::new();
-    for q in (0..net.projs.len()).filter(|&q| projs[q].post.is_some()) {
-        cur.push(q);
-        let (pops, rings) = lists(&cur);
-        if pops.len() + 2 * rings.len() + 3 * cur.len() > budget {
-            cur.pop();
-            groups.push(std::mem::replace(&mut cur, vec![q]));
+    let fits = |g: &[usize]| {
+        let (pops, rings) = lists(g);
+        pops.len() + 2 * rings.len() + 3 * g.len() <= budget
+    };
+    greedy_groups(
+        (0..net.projs.len()).filter(|&q| projs[q].post.is_some()),
+        fits,
+    )
+    .into_iter()
+    .map(|members| {
+        let (pops, rings) = lists(&members);
+        let at = index_of;
+        let parts: Vec<codegen::PostMember> = members
+            .iter()
+            .map(|&q| {
+                let pr = &net.projs[q];
+                codegen::PostMember {
+                    name: &pr.name,
+                    kernel: projs[q].post.as_ref().expect("filtered on post"),
+                    post: at(&pops, pr.post.0),
+                    pre: at(&pops, pr.pre.0),
+                    ring: at(&rings, pr.post.0),
+                }
+            })
+            .collect();
+        let names: Vec<&str> = pops.iter().map(|&p| net.pops[p].name.as_str()).collect();
+        let kernel = codegen::post_spike_merged(&names, rings.len(), &parts);
+        let groups = spike_groups(rings.iter().map(|&p| layouts[p].n).max().unwrap_or(1));
+        MergedPost {
+            members,
+            pops,
+            rings,
+            groups,
+            kernel,
         }
-    }
-    groups.push(cur);
-    groups
-        .into_iter()
-        .filter(|g| g.len() >= 2)
-        .map(|members| {
-            let (pops, rings) = lists(&members);
-            let at = |list: &[usize], p: usize| {
-                list.iter()
-                    .position(|&x| x == p)
-                    .expect("every member's populations are listed")
-            };
-            let parts: Vec<codegen::PostMember> = members
-                .iter()
-                .map(|&q| {
-                    let pr = &net.projs[q];
-                    codegen::PostMember {
-                        name: &pr.name,
-                        kernel: projs[q].post.as_ref().expect("filtered on post"),
-                        post: at(&pops, pr.post.0),
-                        pre: at(&pops, pr.pre.0),
-                        ring: at(&rings, pr.post.0),
-                    }
-                })
-                .collect();
-            let names: Vec<&str> = pops.iter().map(|&p| net.pops[p].name.as_str()).collect();
-            let kernel = codegen::post_spike_merged(&names, rings.len(), &parts);
-            let groups = spike_groups(rings.iter().map(|&p| layouts[p].n).max().unwrap_or(1));
-            MergedPost {
-                members,
-                pops,
-                rings,
-                groups,
-                kernel,
-            }
-        })
-        .collect()
+    })
+    .collect()
 }
 
 /// Groups the learning rules of rate-coded projections, in creation
@@ -1390,56 +1372,43 @@ fn merge_posts(
 /// running at most `u32::MAX` threads; groups of one are left alone.
 fn merge_learns(net: &Network, projs: &[ProjPlan], budget: usize) -> Vec<MergedLearn> {
     let pops_of = |g: &[usize]| {
-        let mut pops: Vec<usize> = Vec::new();
+        let mut pops = Vec::new();
         for &q in g {
-            for p in [net.projs[q].post.0, net.projs[q].pre.0] {
-                if !pops.contains(&p) {
-                    pops.push(p);
-                }
-            }
+            add_distinct(&mut pops, net.projs[q].post.0);
+            add_distinct(&mut pops, net.projs[q].pre.0);
         }
         pops
     };
     let threads = |g: &[usize]| -> u64 { g.iter().map(|&q| u64::from(projs[q].layout.nsyn)).sum() };
-    let mut groups: Vec<Vec<usize>> = Vec::new();
-    let mut cur: Vec<usize> = Vec::new();
-    for q in (0..net.projs.len()).filter(|&q| projs[q].learn.is_some()) {
-        cur.push(q);
-        if pops_of(&cur).len() + 3 * cur.len() > budget || threads(&cur) > u64::from(u32::MAX) {
-            cur.pop();
-            groups.push(std::mem::replace(&mut cur, vec![q]));
+    let fits =
+        |g: &[usize]| pops_of(g).len() + 3 * g.len() <= budget && threads(g) <= u64::from(u32::MAX);
+    greedy_groups(
+        (0..net.projs.len()).filter(|&q| projs[q].learn.is_some()),
+        fits,
+    )
+    .into_iter()
+    .map(|members| {
+        let pops = pops_of(&members);
+        let at = |p: usize| index_of(&pops, p);
+        let parts: Vec<codegen::LearnMember> = members
+            .iter()
+            .map(|&q| codegen::LearnMember {
+                name: &net.projs[q].name,
+                kernel: projs[q].learn.as_ref().expect("filtered on learn"),
+                post: at(net.projs[q].post.0),
+                pre: at(net.projs[q].pre.0),
+                nsyn: projs[q].layout.nsyn,
+            })
+            .collect();
+        let names: Vec<&str> = pops.iter().map(|&p| net.pops[p].name.as_str()).collect();
+        MergedLearn {
+            kernel: codegen::synapse_update_merged(&names, &parts),
+            threads: threads(&members) as u32,
+            members,
+            pops,
         }
-    }
-    groups.push(cur);
-    groups
-        .into_iter()
-        .filter(|g| g.len() >= 2)
-        .map(|members| {
-            let pops = pops_of(&members);
-            let at = |p: usize| {
-                pops.iter()
-                    .position(|&x| x == p)
-                    .expect("every member's populations are listed")
-            };
-            let parts: Vec<codegen::LearnMember> = members
-                .iter()
-                .map(|&q| codegen::LearnMember {
-                    name: &net.projs[q].name,
-                    kernel: projs[q].learn.as_ref().expect("filtered on learn"),
-                    post: at(net.projs[q].post.0),
-                    pre: at(net.projs[q].pre.0),
-                    nsyn: projs[q].layout.nsyn,
-                })
-                .collect();
-            let names: Vec<&str> = pops.iter().map(|&p| net.pops[p].name.as_str()).collect();
-            MergedLearn {
-                kernel: codegen::synapse_update_merged(&names, &parts),
-                threads: threads(&members) as u32,
-                members,
-                pops,
-            }
-        })
-        .collect()
+    })
+    .collect()
 }
 
 /// The GPU engine of one compiled network.
@@ -2002,6 +1971,26 @@ impl GpuEngine {
             b.push((8, Bind::Write(f)));
         }
         self.pass(&gp.update_kernel, &b, grid(gp.layout.n))
+    }
+
+    /// Per merged group (its members), whether it runs as one dispatch at
+    /// step `st`: it does when every member whose pass changes while its
+    /// learning is off (`switchable`) learns at that step; otherwise the
+    /// members run their own passes.
+    fn whole_groups<'a>(
+        &self,
+        groups: impl Iterator<Item = &'a [usize]>,
+        st: u64,
+        switchable: impl Fn(&GProj) -> bool,
+    ) -> Vec<bool> {
+        groups
+            .map(|members| {
+                members.iter().all(|&q| {
+                    let q = &self.projs[q];
+                    !switchable(q) || q.learning.due(st)
+                })
+            })
+            .collect()
     }
 
     /// The pass of a merged `post_spike`, bound to its members' buffers
@@ -2920,16 +2909,11 @@ impl GpuEngine {
                 }
                 // A merged delivery runs when every plastic member learns
                 // this step; otherwise its members run their own passes.
-                let whole: Vec<bool> = self
-                    .merged_plans
-                    .iter()
-                    .map(|mg| {
-                        mg.members.iter().all(|&q| {
-                            let q = &self.projs[q];
-                            q.frozen.is_none() || q.learning.due(st)
-                        })
-                    })
-                    .collect();
+                let whole = self.whole_groups(
+                    self.merged_plans.iter().map(|m| m.members.as_slice()),
+                    st,
+                    |q| q.frozen.is_some(),
+                );
                 for (qi, q) in self.projs.iter().enumerate() {
                     if let Some(mi) = self.merged_at[qi] {
                         if whole[mi] {
@@ -2960,21 +2944,17 @@ impl GpuEngine {
                 }
                 // As for deliveries: a merged post_spike runs when every
                 // member whose learning can be off learns this step.
-                let whole_post: Vec<bool> = self
-                    .merged_posts
-                    .iter()
-                    .map(|(members, _)| {
-                        members.iter().all(|&q| {
-                            let q = &self.projs[q];
-                            q.post_frozen.is_none() || q.learning.due(st)
-                        })
-                    })
-                    .collect();
-                let whole_learn: Vec<bool> = self
-                    .merged_learns
-                    .iter()
-                    .map(|(members, _)| members.iter().all(|&q| self.projs[q].learning.due(st)))
-                    .collect();
+                let whole_post = self.whole_groups(
+                    self.merged_posts.iter().map(|(m, _)| m.as_slice()),
+                    st,
+                    |q| q.post_frozen.is_some(),
+                );
+                // A rule runs only while its learning is on.
+                let whole_learn = self.whole_groups(
+                    self.merged_learns.iter().map(|(m, _)| m.as_slice()),
+                    st,
+                    |_| true,
+                );
                 for (qi, q) in self.projs.iter().enumerate() {
                     let due = q.learning.due(st);
                     if let Some(li) = self.learns_at[qi] {
