@@ -1,0 +1,271 @@
+//! Reading and writing variables of populations and projections.
+
+use super::*;
+
+impl GpuEngine {
+    /// Gives a shareable projection a weight buffer of one value (`shared`)
+    /// or of one a synapse (zeroed: the caller writes the weights) and binds
+    /// the passes that read it (its own or its merged group's) to it.
+    pub(super) fn rebind_weights(&mut self, qi: usize, shared: bool) -> Result<()> {
+        let Some((kernel, pre, post)) = self.projs[qi].shareable.clone() else {
+            return Ok(());
+        };
+        let bytes = if shared {
+            4
+        } else {
+            u64::from(self.projs[qi].layout.nsyn) * 4
+        };
+        let syn = self.zeroed(&format!("{}: synapses", kernel.name), bytes)?;
+        // All or nothing: should a pass fail, the old buffer and passes stay.
+        let old = std::mem::replace(&mut self.projs[qi].syn, syn);
+        let merged = self
+            .merged_plans
+            .iter()
+            .position(|m| m.members.contains(&qi));
+        let passes = (|| -> Result<(Option<Pass>, Option<Pass>)> {
+            let own = match self.projs[qi].pass {
+                Some(_) => {
+                    let q = &self.projs[qi];
+                    let b = super::build::spike_binds(
+                        &kernel.name,
+                        &self.pops[post],
+                        &self.pops[pre],
+                        &q.csr,
+                        &q.syn,
+                        &q.sparams,
+                        false,
+                        false,
+                    )?;
+                    let groups = spike_groups(self.pops[pre].layout.n);
+                    Some(self.pass(&kernel, &b, (groups, 1))?)
+                }
+                None => None,
+            };
+            let group = match merged {
+                Some(mi) => Some(self.merged_spike_pass(&self.merged_plans[mi])?),
+                None => None,
+            };
+            Ok((own, group))
+        })();
+        match passes {
+            Ok((own, group)) => {
+                if own.is_some() {
+                    self.projs[qi].pass = own;
+                }
+                if let (Some(mi), Some(g)) = (merged, group) {
+                    self.merged[mi] = g;
+                }
+                self.projs[qi].shared = shared;
+                Ok(())
+            }
+            Err(e) => {
+                self.projs[qi].syn = old;
+                Err(e)
+            }
+        }
+    }
+
+    /// Writes a projection's per-synapse values (post order, all local
+    /// slots, or one value for all): a shareable projection's weights go
+    /// to a buffer of one value when they all are one, of one a synapse
+    /// otherwise (allocated and bound again when that changes).
+    pub(super) fn write_synapses(&mut self, qi: usize, values: &[f32]) -> Result<()> {
+        let q = &self.projs[qi];
+        if q.shareable.is_some() {
+            let one = shared_weight(values).filter(|_| q.layout.nsyn > 1);
+            if one.is_some() != q.shared {
+                self.rebind_weights(qi, one.is_some())?;
+            }
+            if let Some(v) = one {
+                self.gpu
+                    .queue
+                    .write_buffer(&self.projs[qi].syn, 0, bytemuck::bytes_of(&v));
+                return Ok(());
+            }
+        }
+        let q = &self.projs[qi];
+        let upload = if values.len() == 1 && q.shareable.is_some() {
+            vec![values[0]; q.layout.nsyn as usize]
+        } else {
+            in_buffer_order(q.perm.as_deref(), values)
+        };
+        // Nothing to put back is nothing to write: `bytes_of` pads an
+        // empty array to one value, which would land on a convolution's
+        // first shared weight (its synapse buffer holds the filters).
+        if !upload.is_empty() {
+            self.gpu.queue.write_buffer(&q.syn, 0, &bytes_of(&upload));
+        }
+        Ok(())
+    }
+
+    /// Whether a projection's weights are bound as the one value all its
+    /// synapses share (no per-synapse weight storage).
+    pub fn shares_weight(&self, proj: usize) -> bool {
+        self.projs[proj].shared
+    }
+
+    pub(super) fn read(&self, buf: &wgpu::Buffer, offset: u64, len: u64) -> Result<Vec<u8>> {
+        if len == 0 {
+            return Ok(Vec::new());
+        }
+        let d = &self.gpu.device;
+        let staging = d.create_buffer(&wgpu::BufferDescriptor {
+            label: Some("readback"),
+            size: len,
+            usage: wgpu::BufferUsages::MAP_READ | wgpu::BufferUsages::COPY_DST,
+            mapped_at_creation: false,
+        });
+        let mut enc = d.create_command_encoder(&Default::default());
+        enc.copy_buffer_to_buffer(buf, offset, &staging, 0, len);
+        self.gpu.queue.submit([enc.finish()]);
+        self.map(&[&staging]).map(|mut v| v.remove(0))
+    }
+
+    /// Maps staging buffers after the last submission and returns their bytes.
+    pub(super) fn map(&self, bufs: &[&wgpu::Buffer]) -> Result<Vec<Vec<u8>>> {
+        let (tx, rx) = std::sync::mpsc::channel();
+        for (i, b) in bufs.iter().enumerate() {
+            let tx = tx.clone();
+            b.slice(..).map_async(wgpu::MapMode::Read, move |r| {
+                let _ = tx.send((i, r));
+            });
+        }
+        drop(tx);
+        self.gpu
+            .device
+            .poll(wgpu::PollType::wait_indefinitely())
+            .map_err(|e| Error::Gpu {
+                context: "waiting for the GPU".into(),
+                message: e.to_string(),
+            })?;
+        for (_, r) in rx.iter() {
+            r.map_err(|e| Error::Gpu {
+                context: "reading results back".into(),
+                message: e.to_string(),
+            })?;
+        }
+        let mut out = Vec::with_capacity(bufs.len());
+        for b in bufs {
+            let v = b
+                .slice(..)
+                .get_mapped_range()
+                .map_err(|e| Error::Gpu {
+                    context: "reading results back".into(),
+                    message: e.to_string(),
+                })?
+                .to_vec();
+            b.unmap();
+            out.push(v);
+        }
+        Ok(out)
+    }
+
+    /// The values of a population slot (length n, or 1 if population-wide).
+    pub fn slot_values(&self, pop: usize, slot: usize) -> Result<Vec<f32>> {
+        let p = &self.pops[pop];
+        match p.layout.offset(slot as u32) {
+            Some(o) => {
+                let bytes = self.read(&p.state, o as u64 * 4, p.layout.n as u64 * 4)?;
+                Ok(bytemuck::pod_collect_to_vec(&bytes))
+            }
+            None => Ok(vec![
+                p.params_host[p.layout.global[slot].unwrap_or(0) as usize],
+            ]),
+        }
+    }
+
+    /// Writes a population slot (length n, or 1 if population-wide).
+    pub fn set_slot(&mut self, pop: usize, slot: usize, values: &[f32]) {
+        let p = &mut self.pops[pop];
+        match p.layout.offset(slot as u32) {
+            Some(o) => {
+                self.gpu
+                    .queue
+                    .write_buffer(&p.state, o as u64 * 4, bytemuck::cast_slice(values))
+            }
+            None => {
+                let g = p.layout.global[slot].unwrap_or(0) as usize;
+                p.params_host[g] = values[0];
+                self.gpu.queue.write_buffer(
+                    &p.params,
+                    g as u64 * 4,
+                    bytemuck::cast_slice(&values[..1]),
+                );
+            }
+        }
+    }
+
+    /// Writes one neuron's value of a per-neuron slot.
+    pub fn set_one(&mut self, pop: usize, slot: usize, rank: usize, value: f32) {
+        let p = &self.pops[pop];
+        if let Some(o) = p.layout.offset(slot as u32) {
+            self.gpu.queue.write_buffer(
+                &p.state,
+                (o as u64 + rank as u64) * 4,
+                bytemuck::bytes_of(&value),
+            );
+        }
+    }
+
+    /// Per-synapse values of a projection slot in (post, pre) order (length
+    /// 1 for projection-wide ones).
+    pub fn synapse_values(&self, proj: usize, slot: usize) -> Result<Vec<f32>> {
+        let q = &self.projs[proj];
+        let nsyn = q.layout.nsyn as u64;
+        match (q.layout.local[slot], q.layout.global[slot]) {
+            (Some(_), _) if q.shared => {
+                let v: Vec<f32> = bytemuck::pod_collect_to_vec(&self.read(&q.syn, 0, 4)?);
+                Ok(vec![v[0]; nsyn as usize])
+            }
+            (Some(li), _) => {
+                let v: Vec<f32> = bytemuck::pod_collect_to_vec(&self.read(
+                    &q.syn,
+                    li as u64 * nsyn * 4,
+                    nsyn * 4,
+                )?);
+                Ok(match &q.perm {
+                    Some(perm) => {
+                        let mut out = vec![0.0; v.len()];
+                        for (e, &j) in perm.iter().enumerate() {
+                            out[j as usize] = v[e];
+                        }
+                        out
+                    }
+                    None => v,
+                })
+            }
+            (None, Some(g)) => Ok(vec![q.sparams_host[g as usize]]),
+            _ => Ok(Vec::new()),
+        }
+    }
+
+    /// Writes a projection slot: one value per synapse in (post, pre)
+    /// order, or one value for a projection-wide slot.
+    pub fn set_synapse_values(&mut self, proj: usize, slot: usize, values: &[f32]) -> Result<()> {
+        // The weights of a shareable projection (its only per-synapse
+        // slot): shared if they all are one value and the buffer holds one.
+        if self.projs[proj].shareable.is_some() && self.projs[proj].layout.local[slot].is_some() {
+            return self.write_synapses(proj, values);
+        }
+        let q = &mut self.projs[proj];
+        let nsyn = q.layout.nsyn as u64;
+        match (q.layout.local[slot], q.layout.global[slot]) {
+            (Some(li), _) if nsyn > 0 => {
+                let v = in_buffer_order(q.perm.as_deref(), values);
+                self.gpu.queue.write_buffer(
+                    &q.syn,
+                    u64::from(li) * nsyn * 4,
+                    bytemuck::cast_slice(&v),
+                );
+            }
+            (None, Some(g)) => {
+                q.sparams_host[g as usize] = values[0];
+                self.gpu
+                    .queue
+                    .write_buffer(&q.sparams, 0, bytemuck::cast_slice(&q.sparams_host));
+            }
+            _ => {}
+        }
+        Ok(())
+    }
+}

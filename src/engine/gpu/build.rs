@@ -1,0 +1,755 @@
+//! Building the GPU engine: buffers, generated kernels bound to them
+//! (passes), merged passes.
+
+use super::*;
+
+/// The bindings of a spike delivery kernel: clock, post state, CSR (or
+/// table), synapse values (written when `stores`), parameters, the spike
+/// ring of `pre`, and its state where the kernel reads it (`reads_pre`,
+/// another population).
+#[allow(clippy::too_many_arguments)]
+pub(super) fn spike_binds<'a>(
+    owner: &str,
+    post: &'a GPop,
+    pre: &'a GPop,
+    csr: &'a wgpu::Buffer,
+    syn: &'a wgpu::Buffer,
+    sparams: &'a wgpu::Buffer,
+    stores: bool,
+    reads_pre: bool,
+) -> Result<Vec<(u32, Bind<'a>)>> {
+    let (Some(count), Some(list)) = (&pre.spk_count, &pre.spk_list) else {
+        return Err(Error::invalid(owner, "spike ring missing"));
+    };
+    let mut b = vec![
+        (0, Bind::Clock),
+        (1, Bind::Write(&post.state)),
+        (2, Bind::Read(csr)),
+        (
+            3,
+            if stores {
+                Bind::Write(syn)
+            } else {
+                Bind::Read(syn)
+            },
+        ),
+        (4, Bind::Read(sparams)),
+        (5, Bind::Read(count)),
+        (6, Bind::Read(list)),
+    ];
+    if reads_pre {
+        b.push((7, Bind::Read(&pre.state)));
+    }
+    Ok(b)
+}
+
+impl GpuEngine {
+    /// Builds buffers and kernels for a network on the device `opts` picks.
+    pub fn new(net: &Network, opts: &GpuOptions) -> Result<Self> {
+        let gpu = context::gpu(opts)?;
+        // Capped so that a merged kernel stays a size drivers compile
+        // quickly; desktop drivers allow far more.
+        let budget = (gpu.info.max_storage_buffers as usize).min(MAX_MERGE_BINDINGS);
+        let plan = plan_with_strategy(
+            net,
+            gpu.info.float_atomics,
+            opts.merge.then_some(budget),
+            opts.spike_strategy,
+        )?;
+        let align = gpu.limits.min_uniform_buffer_offset_alignment as u64;
+        let stride = (std::mem::size_of::<Clock>() as u64).div_ceil(align) * align;
+        let mut chunk = MAX_CHUNK;
+        for l in &plan.layouts {
+            if l.bits {
+                let words = u64::from(l.n.div_ceil(32)) * 4;
+                chunk = chunk.min((MONITOR_BUDGET / words).clamp(1, MAX_CHUNK as u64) as u32);
+            }
+        }
+        let mut e = GpuEngine {
+            clock: gpu.device.create_buffer(&wgpu::BufferDescriptor {
+                label: Some("clock"),
+                size: stride * chunk as u64,
+                usage: wgpu::BufferUsages::UNIFORM | wgpu::BufferUsages::COPY_DST,
+                mapped_at_creation: false,
+            }),
+            gpu,
+            seed: net.seed,
+            pops: Vec::new(),
+            projs: Vec::new(),
+            mons: Vec::new(),
+            stride,
+            chunk,
+            ring: 0,
+            dispatches_per_step: 0,
+            merged: Vec::new(),
+            merged_plans: Vec::new(),
+            merged_at: vec![None; net.projs.len()],
+            merged_updates: Vec::new(),
+            update_at: vec![None; net.pops.len()],
+            merged_clears: Vec::new(),
+            merged_rates: Vec::new(),
+            rates_at: vec![None; net.projs.len()],
+            merged_posts: Vec::new(),
+            posts_at: vec![None; net.projs.len()],
+            merged_learns: Vec::new(),
+            learns_at: vec![None; net.projs.len()],
+            clear_at: vec![None; net.pops.len()],
+        };
+
+        for ((p, l), pp) in net.pops.iter().zip(&plan.layouts).zip(&plan.pops) {
+            let owner = format!("population '{}'", p.name);
+            let n = l.n as usize;
+            let (init_state, init_params) =
+                codegen::pack_values(&p.init, &l.local, n, p.ir.targets.len());
+            let state = e.storage(&format!("{owner}: state"), &bytes_of(&init_state))?;
+            let params = e.storage(&format!("{owner}: parameters"), &bytes_of(&init_params))?;
+            let ring = u64::from(l.ring);
+            let spk_count = (ring > 0)
+                .then(|| e.zeroed(&format!("{owner}: spike counts"), ring * 4))
+                .transpose()?;
+            let spk_list = (ring > 0)
+                .then(|| e.zeroed(&format!("{owner}: spike lists"), ring * n as u64 * 4))
+                .transpose()?;
+            let words = u64::from(l.n.div_ceil(32));
+            let bits = l
+                .bits
+                .then(|| {
+                    e.zeroed(
+                        &format!("{owner}: spike bitmasks"),
+                        chunk as u64 * words * 4,
+                    )
+                })
+                .transpose()?;
+            let hist_len = u64::from(l.hist_ring) * l.hist_slots.len() as u64 * n as u64 * 4;
+            let hist = (!l.hist_slots.is_empty())
+                .then(|| e.zeroed(&format!("{owner}: rate history"), hist_len))
+                .transpose()?;
+            let feed = p
+                .feed
+                .as_ref()
+                .map(|f| {
+                    e.storage(
+                        &format!("{owner}: input table"),
+                        bytemuck::cast_slice(&f.words()),
+                    )
+                })
+                .transpose()?;
+            let last = l
+                .last
+                .then(|| e.zeroed(&format!("{owner}: last spikes"), n as u64 * 4))
+                .transpose()?;
+            let mut gp = GPop {
+                layout: l.clone(),
+                state,
+                params,
+                params_host: init_params.clone(),
+                spk_count,
+                spk_list,
+                bits,
+                hist,
+                clear: None,
+                update: None,
+                update_kernel: pp.update.clone(),
+                feed,
+                last,
+                init_state,
+                init_params,
+            };
+            if let Some(k) = &pp.clear {
+                let b = vec![(0, Bind::Clock), (1, Bind::Write(&gp.state))];
+                gp.clear = Some(e.pass(k, &b, grid(l.n))?);
+            }
+            gp.update = Some(e.update_pass(&gp)?);
+            e.pops.push(gp);
+        }
+        e.reset_history();
+
+        for (pr, qp) in net.projs.iter().zip(plan.projs) {
+            let owner = format!("projection '{}'", pr.name);
+            let (pre, post) = (pr.pre.0, pr.post.0);
+            let csr = e.storage(&format!("{owner}: CSR"), bytemuck::cast_slice(&qp.csr))?;
+            let upload = in_buffer_order(qp.perm.as_deref(), &qp.init_syn);
+            let syn = e.storage(&format!("{owner}: synapses"), &bytes_of(&upload))?;
+            let sparams =
+                e.storage(&format!("{owner}: parameters"), &bytes_of(&qp.init_sparams))?;
+            let n_post = plan.layouts[post].n;
+            let win = qp
+                .window
+                .map(|w| {
+                    e.zeroed(
+                        &format!("{owner}: window"),
+                        u64::from(w) * u64::from(n_post) * 4,
+                    )
+                })
+                .transpose()?;
+            let mut frozen = None;
+            let pass = match qp.spike {
+                None if qp.inject => {
+                    let b = vec![
+                        (0, Bind::Clock),
+                        (1, Bind::Write(&e.pops[post].state)),
+                        (2, Bind::Read(&e.pops[pre].state)),
+                    ];
+                    e.pass(&qp.kernel, &b, grid(n_post))?
+                }
+                None if qp.window.is_some() => {
+                    let (Some(last), Some(win)) = (&e.pops[pre].last, &win) else {
+                        return Err(Error::invalid(owner, "decoding buffers missing"));
+                    };
+                    let b = vec![
+                        (0, Bind::Clock),
+                        (1, Bind::Write(&e.pops[post].state)),
+                        (2, Bind::Read(&csr)),
+                        (3, Bind::Read(&syn)),
+                        (4, Bind::Read(&sparams)),
+                        (5, Bind::Read(last)),
+                        (6, Bind::Write(win)),
+                    ];
+                    e.pass(&qp.kernel, &b, grid(n_post))?
+                }
+                None => {
+                    let mut b = vec![
+                        (0, Bind::Clock),
+                        (1, Bind::Write(&e.pops[post].state)),
+                        (2, Bind::Read(&csr)),
+                        (3, Bind::Read(&syn)),
+                        (4, Bind::Read(&sparams)),
+                    ];
+                    if pre != post {
+                        b.push((5, Bind::Read(&e.pops[pre].state)));
+                    }
+                    if let (true, Some(h)) = (qp.uses_hist, &e.pops[pre].hist) {
+                        b.push((6, Bind::Read(h)));
+                    }
+                    let threads = match qp.tiles {
+                        Some(t) => t * WORKGROUP,
+                        None => plan.layouts[post].n,
+                    };
+                    e.pass(&qp.kernel, &b, grid(threads))?
+                }
+                Some(SpikePlan {
+                    stores,
+                    reads_pre,
+                    frozen_stores,
+                    ..
+                }) => {
+                    let binds = |stores: bool| {
+                        spike_binds(
+                            &owner,
+                            &e.pops[post],
+                            &e.pops[pre],
+                            &csr,
+                            &syn,
+                            &sparams,
+                            stores,
+                            reads_pre && pre != post,
+                        )
+                    };
+                    let groups = spike_groups(plan.layouts[pre].n);
+                    if let Some(k) = &qp.frozen {
+                        frozen = Some(e.pass(k, &binds(frozen_stores)?, (groups, 1))?);
+                    }
+                    e.pass(&qp.kernel, &binds(stores)?, (groups, 1))?
+                }
+            };
+            // post_spike: a workgroup per post spike of this step.
+            let mut post_passes = (None, None);
+            if let Some(k) = &qp.post {
+                let po = &e.pops[post];
+                let (Some(count), Some(list)) = (&po.spk_count, &po.spk_list) else {
+                    return Err(Error::invalid(owner, "post spike ring missing"));
+                };
+                let mut b = vec![
+                    (0, Bind::Clock),
+                    (1, Bind::Read(&po.state)),
+                    (2, Bind::Read(&csr)),
+                    (3, Bind::Write(&syn)),
+                    (4, Bind::Read(&sparams)),
+                    (5, Bind::Read(count)),
+                    (6, Bind::Read(list)),
+                ];
+                if pre != post {
+                    b.push((7, Bind::Read(&e.pops[pre].state)));
+                }
+                let groups = spike_groups(plan.layouts[post].n);
+                post_passes.0 = Some(e.pass(k, &b, (groups, 1))?);
+                if let Some(f) = &qp.post_frozen {
+                    post_passes.1 = Some(e.pass(f, &b, (groups, 1))?);
+                }
+            }
+            let learn = match &qp.learn {
+                Some(k) => {
+                    let mut b = vec![
+                        (0, Bind::Clock),
+                        (1, Bind::Read(&e.pops[post].state)),
+                        (2, Bind::Read(&csr)),
+                        (3, Bind::Write(&syn)),
+                        (4, Bind::Read(&sparams)),
+                    ];
+                    if pre != post {
+                        b.push((5, Bind::Read(&e.pops[pre].state)));
+                    }
+                    Some(e.pass(k, &b, grid(qp.layout.nsyn))?)
+                }
+                None => None,
+            };
+            let shareable = qp
+                .spike
+                .is_some_and(|s| s.shareable)
+                .then(|| (qp.kernel.clone(), pre, post));
+            e.projs.push(GProj {
+                shared: shareable.is_some() && qp.init_syn.len() == 1 && qp.layout.nsyn > 1,
+                shareable,
+                csr: csr.clone(),
+                frozen,
+                post: post_passes.0,
+                post_frozen: post_passes.1,
+                learn,
+                learning: crate::engine::Learning::default(),
+                layout: qp.layout,
+                syn,
+                sparams,
+                perm: qp.perm,
+                pass: Some(pass),
+                init_syn: qp.init_syn,
+                sparams_host: qp.init_sparams.clone(),
+                init_sparams: qp.init_sparams,
+                win,
+                window: qp.window.unwrap_or(0),
+                n_post,
+                group: None,
+                post_group: None,
+                learn_group: None,
+                delay_ring: pr
+                    .procedural
+                    .as_ref()
+                    .filter(|g| g.per_synapse_delays())
+                    .map(|g| g.delay),
+            });
+        }
+
+        for (m, mp) in net.monitors.iter().zip(plan.mons) {
+            let l = &plan.layouts[m.pop.0];
+            let Some(mp) = mp else {
+                e.mons.push(GMon {
+                    pop: m.pop.0,
+                    row_len: 0,
+                    cap_rows: 0,
+                    buf: None,
+                    sampling: None,
+                    pass: None,
+                });
+                continue;
+            };
+            let row_bytes = u64::from(mp.row_len) * 4;
+            let want = (chunk as u64).div_ceil(m.period) + 1;
+            let cap_rows = want.min((MONITOR_BUDGET / row_bytes).max(1)) as u32;
+            let buf = e.zeroed(
+                &format!("monitor of population '{}'", net.pops[m.pop.0].name),
+                u64::from(cap_rows) * row_bytes,
+            )?;
+            let sampling = e.gpu.device.create_buffer(&wgpu::BufferDescriptor {
+                label: Some("sampling"),
+                size: std::mem::size_of::<Sampling>() as u64,
+                usage: wgpu::BufferUsages::UNIFORM | wgpu::BufferUsages::COPY_DST,
+                mapped_at_creation: false,
+            });
+            let b = vec![
+                (0, Bind::Clock),
+                (1, Bind::Read(&e.pops[m.pop.0].state)),
+                (2, Bind::Read(&e.pops[m.pop.0].params)),
+                (3, Bind::Write(&buf)),
+                (4, Bind::Uniform(&sampling)),
+            ];
+            let pass = e.pass(&mp.kernel, &b, grid(mp.row_len.max(l.n)))?;
+            e.mons.push(GMon {
+                pop: m.pop.0,
+                row_len: mp.row_len,
+                cap_rows,
+                buf: Some(buf),
+                sampling: Some(sampling),
+                pass: Some(pass),
+            });
+        }
+        for (mi, mg) in plan.merged.iter().enumerate() {
+            let pass = e.merged_spike_pass(mg)?;
+            e.merged_plans.push(mg.clone());
+            e.merged.push(pass);
+            e.merged_at[mg.members[0]] = Some(mi);
+            // Members keep their own passes: a step on which a plastic
+            // member's learning is off runs them instead.
+            for &q in &mg.members {
+                e.projs[q].group = Some(mi);
+            }
+        }
+        for (ui, mu) in plan.merged_updates.into_iter().enumerate() {
+            let pass = e.merged_update_pass(&mu)?;
+            for &p in &mu.members {
+                e.pops[p].update = None;
+            }
+            e.update_at[mu.members[0]] = Some(ui);
+            e.merged_updates.push((mu, pass));
+        }
+        for (ci, mc) in plan.merged_clears.iter().enumerate() {
+            let pass = e.merged_update_pass(mc)?;
+            for &p in &mc.members {
+                e.pops[p].clear = None;
+            }
+            e.clear_at[mc.members[0]] = Some(ci);
+            e.merged_clears.push(pass);
+        }
+        for (pi, mp) in plan.merged_posts.iter().enumerate() {
+            let pass = e.merged_post_pass(mp)?;
+            for &q in &mp.members {
+                e.projs[q].post_group = Some(pi);
+            }
+            e.posts_at[mp.members[0]] = Some(pi);
+            e.merged_posts.push((mp.members.clone(), pass));
+        }
+        for (li, ml) in plan.merged_learns.iter().enumerate() {
+            let mut b = vec![(0, Bind::Clock)];
+            for (k, &p) in ml.pops.iter().enumerate() {
+                b.push((1 + k as u32, Bind::Read(&e.pops[p].state)));
+            }
+            let mut next = 1 + ml.pops.len() as u32;
+            for &q in &ml.members {
+                let g = &e.projs[q];
+                b.push((next, Bind::Read(&g.csr)));
+                b.push((next + 1, Bind::Write(&g.syn)));
+                b.push((next + 2, Bind::Read(&g.sparams)));
+                next += 3;
+            }
+            let pass = e.pass(&ml.kernel, &b, grid(ml.threads))?;
+            for &q in &ml.members {
+                e.projs[q].learn_group = Some(li);
+            }
+            e.learns_at[ml.members[0]] = Some(li);
+            e.merged_learns.push((ml.members.clone(), pass));
+        }
+        for (ri, mr) in plan.merged_rates.iter().enumerate() {
+            let pass = e.merged_rate_pass(mr)?;
+            for &q in &mr.members {
+                e.projs[q].pass = None;
+            }
+            e.rates_at[mr.members[0]] = Some(ri);
+            e.merged_rates.push(pass);
+        }
+        // Learning rules count as they run by default, every step.
+        e.dispatches_per_step = e.pops.iter().filter(|p| p.clear.is_some()).count()
+            + e.merged_clears.len()
+            + e.projs
+                .iter()
+                .filter(|q| q.pass.is_some() && q.group.is_none())
+                .count()
+            + e.merged.len()
+            + e.merged_rates.len()
+            + e.pops.iter().filter(|p| p.update.is_some()).count()
+            + e.merged_updates.len()
+            + e.projs
+                .iter()
+                .filter(|q| q.learn.is_some() && q.learn_group.is_none())
+                .count()
+            + e.merged_learns.len()
+            + e.projs
+                .iter()
+                .filter(|q| q.post.is_some() && q.post_group.is_none())
+                .count()
+            + e.merged_posts.len();
+        Ok(e)
+    }
+
+    /// The `neuron_update` pass of a population, bound to its buffers.
+    pub(super) fn update_pass(&self, gp: &GPop) -> Result<Pass> {
+        let mut b = vec![
+            (0, Bind::Clock),
+            (1, Bind::Write(&gp.state)),
+            (2, Bind::Read(&gp.params)),
+        ];
+        if let (Some(c), Some(li)) = (&gp.spk_count, &gp.spk_list) {
+            b.push((3, Bind::Write(c)));
+            b.push((4, Bind::Write(li)));
+        }
+        if let Some(bits) = &gp.bits {
+            b.push((5, Bind::Write(bits)));
+        }
+        if let Some(h) = &gp.hist {
+            b.push((6, Bind::Write(h)));
+        }
+        if let Some(f) = &gp.feed {
+            b.push((7, Bind::Read(f)));
+        }
+        if let Some(f) = &gp.last {
+            b.push((8, Bind::Write(f)));
+        }
+        self.pass(&gp.update_kernel, &b, grid(gp.layout.n))
+    }
+
+    /// The pass of a merged `post_spike`, bound to its members' buffers
+    /// (in the order of [`codegen::post_spike_merged`]).
+    pub(super) fn merged_post_pass(&self, mp: &MergedPost) -> Result<Pass> {
+        let mut b = vec![(0, Bind::Clock)];
+        for (k, &p) in mp.pops.iter().enumerate() {
+            b.push((1 + k as u32, Bind::Read(&self.pops[p].state)));
+        }
+        let mut next = 1 + mp.pops.len() as u32;
+        for &p in &mp.rings {
+            let pp = &self.pops[p];
+            let (Some(count), Some(list)) = (&pp.spk_count, &pp.spk_list) else {
+                return Err(Error::invalid(&mp.kernel.name, "post spike ring missing"));
+            };
+            b.push((next, Bind::Read(count)));
+            b.push((next + 1, Bind::Read(list)));
+            next += 2;
+        }
+        for &q in &mp.members {
+            let g = &self.projs[q];
+            b.push((next, Bind::Read(&g.csr)));
+            b.push((next + 1, Bind::Write(&g.syn)));
+            b.push((next + 2, Bind::Read(&g.sparams)));
+            next += 3;
+        }
+        self.pass(&mp.kernel, &b, (mp.groups, 1))
+    }
+
+    /// The pass of a merged rate sum, bound to its members' buffers
+    /// (in the order of [`codegen::rate_sum_merged`]).
+    pub(super) fn merged_rate_pass(&self, mr: &MergedRates) -> Result<Pass> {
+        let mut b = vec![(0, Bind::Clock)];
+        for (k, &p) in mr.pops.iter().enumerate() {
+            let st = &self.pops[p].state;
+            b.push((
+                1 + k as u32,
+                if k < mr.posts {
+                    Bind::Write(st)
+                } else {
+                    Bind::Read(st)
+                },
+            ));
+        }
+        let mut next = 1 + mr.pops.len() as u32;
+        for &p in &mr.hists {
+            let h = self.pops[p]
+                .hist
+                .as_ref()
+                .ok_or_else(|| Error::invalid(&mr.kernel.name, "a rate history is missing"))?;
+            b.push((next, Bind::Read(h)));
+            next += 1;
+        }
+        for &q in &mr.members {
+            let g = &self.projs[q];
+            for buf in [&g.csr, &g.syn, &g.sparams] {
+                b.push((next, Bind::Read(buf)));
+                next += 1;
+            }
+        }
+        let threads: u32 = mr.pops[..mr.posts]
+            .iter()
+            .map(|&p| self.pops[p].layout.n)
+            .sum();
+        self.pass(&mr.kernel, &b, grid(threads))
+    }
+
+    /// The pass of a merged spike delivery, bound to its members' buffers.
+    pub(super) fn merged_spike_pass(&self, mg: &MergedPlan) -> Result<Pass> {
+        let mut b = vec![(0, Bind::Clock)];
+        for (k, &post) in mg.posts.iter().enumerate() {
+            b.push((1 + k as u32, Bind::Write(&self.pops[post].state)));
+        }
+        // Members and pres follow the posts (codegen::spike_propagate_merged).
+        let mut next = 1 + mg.posts.len() as u32;
+        for (i, (&q, &binds)) in mg.members.iter().zip(&mg.binds).enumerate() {
+            b.push((next, Bind::Read(&self.projs[q].csr)));
+            next += 1;
+            let g = &self.projs[q];
+            match binds {
+                codegen::MemberBinds::Weights => b.push((next, Bind::Read(&g.syn))),
+                codegen::MemberBinds::Ring => b.push((next, Bind::Write(&g.syn))),
+                codegen::MemberBinds::General { stores, reads_pre } => {
+                    b.push((
+                        next,
+                        if stores {
+                            Bind::Write(&g.syn)
+                        } else {
+                            Bind::Read(&g.syn)
+                        },
+                    ));
+                    b.push((next + 1, Bind::Read(&g.sparams)));
+                    if reads_pre {
+                        let pre = mg.pres[mg.pre_of[i]];
+                        b.push((next + 2, Bind::Read(&self.pops[pre].state)));
+                    }
+                }
+                codegen::MemberBinds::Nothing => {}
+            }
+            next += binds.bindings() as u32;
+        }
+        for (p, &pre) in mg.pres.iter().enumerate() {
+            let pp = &self.pops[pre];
+            let (Some(count), Some(list)) = (&pp.spk_count, &pp.spk_list) else {
+                return Err(Error::invalid(&mg.kernel.name, "spike ring missing"));
+            };
+            b.push((next + 2 * p as u32, Bind::Read(count)));
+            b.push((next + 1 + 2 * p as u32, Bind::Read(list)));
+        }
+        self.pass(&mg.kernel, &b, (mg.groups, 1))
+    }
+
+    /// The pass of a merged `neuron_update`, bound to its members' buffers.
+    pub(super) fn merged_update_pass(&self, mu: &MergedUpdate) -> Result<Pass> {
+        use codegen::PopBuf;
+        let mut b = vec![(0, Bind::Clock)];
+        let mut threads = 0u32;
+        for (&p, binds) in mu.members.iter().zip(&mu.binds) {
+            let gp = &self.pops[p];
+            threads += gp.layout.n;
+            for &(buf, at) in binds {
+                let missing = || Error::invalid(&mu.kernel.name, "a population buffer is missing");
+                b.push((
+                    at,
+                    match buf {
+                        PopBuf::State => Bind::Write(&gp.state),
+                        PopBuf::Params => Bind::Read(&gp.params),
+                        PopBuf::SpikeCount => {
+                            Bind::Write(gp.spk_count.as_ref().ok_or_else(missing)?)
+                        }
+                        PopBuf::SpikeList => Bind::Write(gp.spk_list.as_ref().ok_or_else(missing)?),
+                        PopBuf::Bits => Bind::Write(gp.bits.as_ref().ok_or_else(missing)?),
+                        PopBuf::Hist => Bind::Write(gp.hist.as_ref().ok_or_else(missing)?),
+                        PopBuf::Feed => Bind::Read(gp.feed.as_ref().ok_or_else(missing)?),
+                        PopBuf::Last => Bind::Write(gp.last.as_ref().ok_or_else(missing)?),
+                    },
+                ));
+            }
+        }
+        self.pass(&mu.kernel, &b, grid(threads))
+    }
+
+    pub(super) fn check_size(&self, what: &str, size: u64) -> Result<()> {
+        let l = &self.gpu.limits;
+        if size > l.max_buffer_size {
+            return Err(Error::Limit {
+                buffer: what.to_string(),
+                size,
+                limit: l.max_buffer_size,
+                limit_name: "max_buffer_size".into(),
+            });
+        }
+        if size > l.max_storage_buffer_binding_size {
+            return Err(Error::Limit {
+                buffer: what.to_string(),
+                size,
+                limit: l.max_storage_buffer_binding_size,
+                limit_name: "max_storage_buffer_binding_size".into(),
+            });
+        }
+        Ok(())
+    }
+
+    pub(super) fn storage(&self, what: &str, data: &[u8]) -> Result<wgpu::Buffer> {
+        self.check_size(what, data.len() as u64)?;
+        let size = (data.len() as u64).max(4).div_ceil(4) * 4;
+        let b = self.zeroed(what, size)?;
+        self.gpu.queue.write_buffer(&b, 0, data);
+        Ok(b)
+    }
+
+    pub(super) fn zeroed(&self, what: &str, size: u64) -> Result<wgpu::Buffer> {
+        self.check_size(what, size)?;
+        self.gpu.checked(&format!("allocating {what}"), || {
+            self.gpu.device.create_buffer(&wgpu::BufferDescriptor {
+                label: Some(what),
+                size: size.max(4),
+                usage: wgpu::BufferUsages::STORAGE
+                    | wgpu::BufferUsages::COPY_SRC
+                    | wgpu::BufferUsages::COPY_DST,
+                mapped_at_creation: false,
+            })
+        })
+    }
+
+    pub(super) fn pass(&self, k: &Kernel, binds: &[(u32, Bind)], grid: (u32, u32)) -> Result<Pass> {
+        let atomics = self.gpu.info.float_atomics;
+        let module = codegen::validate(k, atomics)?;
+        let d = &self.gpu.device;
+        self.gpu
+            .checked(&format!("creating kernel {}", k.name), || {
+                let entries: Vec<wgpu::BindGroupLayoutEntry> = binds
+                    .iter()
+                    .map(|(i, b)| wgpu::BindGroupLayoutEntry {
+                        binding: *i,
+                        visibility: wgpu::ShaderStages::COMPUTE,
+                        ty: match b {
+                            Bind::Clock => wgpu::BindingType::Buffer {
+                                ty: wgpu::BufferBindingType::Uniform,
+                                has_dynamic_offset: true,
+                                min_binding_size: None,
+                            },
+                            Bind::Uniform(_) => wgpu::BindingType::Buffer {
+                                ty: wgpu::BufferBindingType::Uniform,
+                                has_dynamic_offset: false,
+                                min_binding_size: None,
+                            },
+                            Bind::Read(_) => wgpu::BindingType::Buffer {
+                                ty: wgpu::BufferBindingType::Storage { read_only: true },
+                                has_dynamic_offset: false,
+                                min_binding_size: None,
+                            },
+                            Bind::Write(_) => wgpu::BindingType::Buffer {
+                                ty: wgpu::BufferBindingType::Storage { read_only: false },
+                                has_dynamic_offset: false,
+                                min_binding_size: None,
+                            },
+                        },
+                        count: None,
+                    })
+                    .collect();
+                let bgl = d.create_bind_group_layout(&wgpu::BindGroupLayoutDescriptor {
+                    label: Some(&k.name),
+                    entries: &entries,
+                });
+                let group_entries: Vec<wgpu::BindGroupEntry> = binds
+                    .iter()
+                    .map(|(i, b)| wgpu::BindGroupEntry {
+                        binding: *i,
+                        resource: match b {
+                            Bind::Clock => wgpu::BindingResource::Buffer(wgpu::BufferBinding {
+                                buffer: &self.clock,
+                                offset: 0,
+                                size: wgpu::BufferSize::new(std::mem::size_of::<Clock>() as u64),
+                            }),
+                            Bind::Uniform(x) | Bind::Read(x) | Bind::Write(x) => {
+                                x.as_entire_binding()
+                            }
+                        },
+                    })
+                    .collect();
+                let group = d.create_bind_group(&wgpu::BindGroupDescriptor {
+                    label: Some(&k.name),
+                    layout: &bgl,
+                    entries: &group_entries,
+                });
+                let layout = d.create_pipeline_layout(&wgpu::PipelineLayoutDescriptor {
+                    label: Some(&k.name),
+                    bind_group_layouts: &[Some(&bgl)],
+                    immediate_size: 0,
+                });
+                let sm = d.create_shader_module(wgpu::ShaderModuleDescriptor {
+                    label: Some(&k.name),
+                    source: wgpu::ShaderSource::Naga(Cow::Owned(module)),
+                });
+                let pipeline = d.create_compute_pipeline(&wgpu::ComputePipelineDescriptor {
+                    label: Some(&k.name),
+                    layout: Some(&layout),
+                    module: &sm,
+                    entry_point: Some("main"),
+                    compilation_options: Default::default(),
+                    cache: None,
+                });
+                Pass {
+                    pipeline,
+                    group,
+                    grid,
+                }
+            })
+    }
+}

@@ -1,0 +1,280 @@
+//! The dynamic state: snapshots, restore, reset, seeds, learning and inputs.
+
+use super::*;
+
+impl GpuEngine {
+    /// Sets when a projection's learning rule runs.
+    pub(crate) fn set_learning(&mut self, proj: usize, l: crate::engine::Learning) {
+        self.projs[proj].learning = l;
+    }
+
+    /// Replaces a population's input table (same kind, same variable).
+    pub(crate) fn set_feed(&mut self, pop: usize, feed: &crate::network::feed::Feed) -> Result<()> {
+        let name = format!("population {pop}: input table");
+        let buf = self.storage(&name, bytemuck::cast_slice(&feed.words()))?;
+        self.pops[pop].feed = Some(buf);
+        // A merged update binds the table too: rebind the whole group.
+        if let Some(ui) = self
+            .merged_updates
+            .iter()
+            .position(|(mu, _)| mu.members.contains(&pop))
+        {
+            let pass = self.merged_update_pass(&self.merged_updates[ui].0)?;
+            self.merged_updates[ui].1 = pass;
+            return Ok(());
+        }
+        let pass = self.update_pass(&self.pops[pop])?;
+        self.pops[pop].update = Some(pass);
+        Ok(())
+    }
+
+    /// The dynamic state, for saving (spike lists sorted by rank).
+    pub(crate) fn snapshot(&self) -> Result<crate::engine::Snapshot> {
+        let mut pops = Vec::new();
+        for p in &self.pops {
+            let l = &p.layout;
+            let n = l.n as usize;
+            let state: Vec<f32> =
+                bytemuck::pod_collect_to_vec(&self.read(&p.state, 0, p.state.size())?);
+            let vars = (0..l.local.len())
+                .map(|slot| match (l.local[slot], l.global[slot]) {
+                    (Some(li), _) => state[li as usize * n..(li as usize + 1) * n].to_vec(),
+                    (None, Some(g)) => vec![p.params_host[g as usize]],
+                    _ => Vec::new(),
+                })
+                .collect();
+            let mut spikes = Vec::new();
+            if let (Some(c), Some(li)) = (&p.spk_count, &p.spk_list) {
+                let r = u64::from(l.ring);
+                let counts: Vec<u32> = bytemuck::pod_collect_to_vec(&self.read(c, 0, c.size())?);
+                let lists: Vec<u32> = bytemuck::pod_collect_to_vec(&self.read(li, 0, li.size())?);
+                for age in 1..r {
+                    let slot = ((self.ring + r * age - age) % r) as usize;
+                    let k = counts[slot] as usize;
+                    let mut v = lists[slot * n..slot * n + k].to_vec();
+                    v.sort_unstable();
+                    spikes.push(v);
+                }
+            }
+            let mut hist = Vec::new();
+            if let Some(h) = &p.hist {
+                let rh = i64::from(l.hist_ring);
+                let k = l.hist_slots.len();
+                let all: Vec<f32> = bytemuck::pod_collect_to_vec(&self.read(h, 0, h.size())?);
+                for (j, &slot) in l.hist_slots.iter().enumerate() {
+                    let rows = (0..rh)
+                        .map(|age| {
+                            let row = (self.ring as i64 - 2 - age).rem_euclid(rh) as usize;
+                            let at = (row * k + j) * n;
+                            all[at..at + n].to_vec()
+                        })
+                        .collect();
+                    hist.push((slot, rows));
+                }
+            }
+            pops.push(crate::engine::PopSnapshot { vars, spikes, hist });
+        }
+        let (mut projs, mut rings) = (Vec::new(), Vec::new());
+        for (qi, q) in self.projs.iter().enumerate() {
+            let mut v = (0..q.layout.local.len())
+                .map(|slot| self.synapse_values(qi, slot))
+                .collect::<Result<Vec<_>>>()?;
+            if let Some(b) = &q.win {
+                let all: Vec<f32> = bytemuck::pod_collect_to_vec(&self.read(b, 0, b.size())?);
+                let (w, n) = (i64::from(q.window), q.n_post as usize);
+                for age in 0..w {
+                    let row = (self.ring as i64 - 1 - age).rem_euclid(w) as usize;
+                    v.push(all[row * n..(row + 1) * n].to_vec());
+                }
+            }
+            projs.push(v);
+            rings.push(match q.delay_ring {
+                Some(depth) => {
+                    let all: Vec<f32> =
+                        bytemuck::pod_collect_to_vec(&self.read(&q.syn, 0, q.syn.size())?);
+                    crate::engine::ring_rows(&all, depth, self.ring_pos(depth), false)
+                }
+                None => Vec::new(),
+            });
+        }
+        Ok(crate::engine::Snapshot { pops, projs, rings })
+    }
+
+    /// Puts back a state taken from an engine of the same network (checked
+    /// by the caller).
+    pub(crate) fn restore(&mut self, s: &crate::engine::Snapshot) -> Result<()> {
+        let q = &self.gpu.queue;
+        for (p, ps) in self.pops.iter_mut().zip(&s.pops) {
+            let l = &p.layout;
+            let n = l.n as usize;
+            let (state, params) = codegen::pack_values(&ps.vars, &l.local, n, 0);
+            q.write_buffer(&p.state, 0, &bytes_of(&state));
+            q.write_buffer(&p.params, 0, &bytes_of(&params));
+            p.params_host = params;
+            if let (Some(c), Some(li)) = (&p.spk_count, &p.spk_list) {
+                let r = u64::from(l.ring);
+                let mut counts = vec![0u32; r as usize];
+                let mut lists = vec![0u32; r as usize * n];
+                for (i, v) in ps.spikes.iter().enumerate() {
+                    let age = i as u64 + 1;
+                    let slot = ((self.ring + r * age - age) % r) as usize;
+                    counts[slot] = v.len() as u32;
+                    lists[slot * n..slot * n + v.len()].copy_from_slice(v);
+                }
+                q.write_buffer(c, 0, bytemuck::cast_slice(&counts));
+                q.write_buffer(li, 0, bytemuck::cast_slice(&lists));
+            }
+            if let Some(b) = &p.last {
+                // The previous step's spikes, as its neuron_update wrote them.
+                let mut last = vec![0u32; n];
+                for &i in ps.spikes.first().map(Vec::as_slice).unwrap_or(&[]) {
+                    last[i as usize] = (self.ring + 1) as u32;
+                }
+                q.write_buffer(b, 0, bytemuck::cast_slice(&last));
+            }
+            if let Some(h) = &p.hist {
+                let rh = i64::from(l.hist_ring);
+                let k = l.hist_slots.len();
+                let mut all = vec![0.0f32; rh as usize * k * n];
+                for (j, (_, rows)) in ps.hist.iter().enumerate() {
+                    for (age, v) in rows.iter().enumerate() {
+                        let row = (self.ring as i64 - 2 - age as i64).rem_euclid(rh) as usize;
+                        let at = (row * k + j) * n;
+                        all[at..at + n].copy_from_slice(v);
+                    }
+                }
+                q.write_buffer(h, 0, bytemuck::cast_slice(&all));
+            }
+        }
+        let mut synapses = Vec::with_capacity(self.projs.len());
+        for (g, vals) in self.projs.iter_mut().zip(&s.projs) {
+            let nsyn = g.layout.nsyn as usize;
+            let (vals, window) = vals.split_at(g.layout.local.len());
+            if let Some(b) = &g.win {
+                let (w, n) = (i64::from(g.window), g.n_post as usize);
+                let mut all = vec![0.0f32; w as usize * n];
+                for (age, v) in window.iter().enumerate() {
+                    let row = (self.ring as i64 - 1 - age as i64).rem_euclid(w) as usize;
+                    all[row * n..(row + 1) * n].copy_from_slice(v);
+                }
+                q.write_buffer(b, 0, bytemuck::cast_slice(&all));
+            }
+            let (syn, shared) = codegen::pack_values(vals, &g.layout.local, nsyn, 0);
+            synapses.push(syn);
+            if !shared.is_empty() {
+                q.write_buffer(&g.sparams, 0, &bytes_of(&shared));
+            }
+            g.sparams_host = shared;
+        }
+        for (qi, syn) in synapses.iter().enumerate() {
+            self.write_synapses(qi, syn)?;
+        }
+        for (g, rows) in self.projs.iter().zip(&s.rings) {
+            if let Some(depth) = g.delay_ring {
+                let all = crate::engine::ring_rows(rows, depth, self.ring_pos(depth), true);
+                self.gpu
+                    .queue
+                    .write_buffer(&g.syn, 0, bytemuck::cast_slice(&all));
+            }
+        }
+        Ok(())
+    }
+
+    /// The row of a delay ring of `depth` rows the next step flushes, as
+    /// the kernel computes it from the clock's (32-bit) ring counter.
+    pub(super) fn ring_pos(&self, depth: u32) -> u32 {
+        (self.ring as u32) % depth
+    }
+
+    /// The shape of the histories, as `CpuEngine::history_shape`.
+    pub(crate) fn history_shape(&self) -> Vec<(usize, Vec<(u32, usize)>)> {
+        self.pops
+            .iter()
+            .map(|p| {
+                let l = &p.layout;
+                (
+                    l.ring.saturating_sub(1) as usize,
+                    l.hist_slots
+                        .iter()
+                        .map(|s| (*s, l.hist_ring as usize))
+                        .collect(),
+                )
+            })
+            .collect()
+    }
+
+    /// Changes the seed of run-time random draws.
+    pub fn set_seed(&mut self, seed: u64) {
+        self.seed = seed;
+    }
+
+    /// The device this engine runs on.
+    pub fn device(&self) -> &DeviceInfo {
+        &self.gpu.info
+    }
+
+    pub(super) fn reset_history(&mut self) {
+        for q in &self.projs {
+            if let Some(b) = &q.win {
+                self.gpu
+                    .queue
+                    .write_buffer(b, 0, &vec![0u8; b.size() as usize]);
+            }
+        }
+        for p in &self.pops {
+            if let Some(b) = &p.last {
+                self.gpu
+                    .queue
+                    .write_buffer(b, 0, &vec![0u8; b.size() as usize]);
+            }
+            if let Some(c) = &p.spk_count {
+                self.gpu
+                    .queue
+                    .write_buffer(c, 0, &vec![0u8; p.layout.ring as usize * 4]);
+            }
+            if let Some(h) = &p.hist {
+                let n = p.layout.n as usize;
+                let mut v = Vec::new();
+                for _ in 0..p.layout.hist_ring {
+                    for &s in &p.layout.hist_slots {
+                        let li = p.layout.local[s as usize].unwrap_or(0) as usize;
+                        v.extend_from_slice(&p.init_state[li * n..(li + 1) * n]);
+                    }
+                }
+                self.gpu.queue.write_buffer(h, 0, bytemuck::cast_slice(&v));
+            }
+        }
+    }
+
+    /// Back to the values at compile time; histories emptied.
+    pub fn reset(&mut self) {
+        for p in &mut self.pops {
+            self.gpu
+                .queue
+                .write_buffer(&p.state, 0, &bytes_of(&p.init_state));
+            self.gpu
+                .queue
+                .write_buffer(&p.params, 0, &bytes_of(&p.init_params));
+            p.params_host.clone_from(&p.init_params);
+        }
+        for qi in 0..self.projs.len() {
+            let init = std::mem::take(&mut self.projs[qi].init_syn);
+            // Weights shared at the start are shared again; should binding
+            // fail (the buffer then stays one a synapse), every synapse
+            // gets the shared value.
+            if self.write_synapses(qi, &init).is_err() {
+                let q = &self.projs[qi];
+                let all = vec![init[0]; q.layout.nsyn as usize];
+                self.gpu.queue.write_buffer(&q.syn, 0, &bytes_of(&all));
+            }
+            self.projs[qi].init_syn = init;
+        }
+        for q in &mut self.projs {
+            self.gpu
+                .queue
+                .write_buffer(&q.sparams, 0, &bytes_of(&q.init_sparams));
+            q.sparams_host.clone_from(&q.init_sparams);
+        }
+        self.reset_history();
+    }
+}
