@@ -156,6 +156,11 @@ pub struct RunArgs {
     /// Do not draw plots.
     #[arg(long)]
     pub no_plots: bool,
+    /// Print the step's schedule (its phases in order, each dispatch with
+    /// its kernel and members) for the chosen engine, then stop without
+    /// simulating.
+    #[arg(long)]
+    pub schedule: bool,
 }
 
 /// Options of `cajal bench`.

@@ -3,7 +3,9 @@
 pub mod batch;
 pub mod cpu;
 pub mod gpu;
+mod interface;
 pub mod readout;
+pub mod schedule;
 
 use ndarray::{Array2, ArrayD, IxDyn};
 
@@ -14,6 +16,8 @@ use crate::network::{assign_values, slot_of, Monitor, MonitorId, Network, PopId,
 use crate::random::rng_for;
 use cpu::CpuEngine;
 use gpu::{DeviceInfo, GpuEngine, GpuOptions};
+use interface::Engine;
+use schedule::Schedule;
 
 /// Where a network runs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -249,18 +253,13 @@ pub(crate) struct PopSnapshot {
     pub(crate) hist: Vec<(u32, Vec<Vec<f32>>)>,
 }
 
-enum Engine {
-    Cpu(CpuEngine),
-    Gpu(Box<GpuEngine>),
-}
-
 /// A compiled network, ready to run.
 ///
 /// Obtained from [`Network::compile`]; runs steps, reads and writes any
 /// variable, and holds what monitors recorded.
 pub struct Simulation {
     net: Network,
-    engine: Engine,
+    engine: Box<dyn Engine>,
     step: u64,
     // t = t_origin + (step - step_origin) * dt: no drift from adding dt.
     t_origin: f64,
@@ -402,9 +401,9 @@ impl Network {
                 "add at least one population before compiling",
             ));
         }
-        let engine = match gpu {
-            None => Engine::Cpu(CpuEngine::new(self)?),
-            Some(o) => Engine::Gpu(Box::new(GpuEngine::new(self, o)?)),
+        let engine: Box<dyn Engine> = match gpu {
+            None => Box::new(CpuEngine::new(self)?),
+            Some(o) => Box::new(GpuEngine::new(self, o)?),
         };
         let monitors = self
             .monitors
@@ -476,37 +475,38 @@ impl Simulation {
         pop: PopId,
         feed: crate::network::feed::Feed,
     ) -> Result<()> {
-        match &mut self.engine {
-            Engine::Cpu(e) => e.pops[pop.0].feed = Some(feed.clone()),
-            Engine::Gpu(g) => g.set_feed(pop.0, &feed)?,
-        }
+        self.engine.set_feed(pop.0, &feed)?;
         self.net.pops[pop.0].feed = Some(feed);
         Ok(())
     }
 
     /// The engine this simulation runs on (`Cpu` or `Gpu`, never `Auto`).
     pub fn backend(&self) -> Backend {
-        match self.engine {
-            Engine::Cpu(_) => Backend::Cpu,
-            Engine::Gpu(_) => Backend::Gpu,
-        }
+        self.engine.backend()
     }
 
     /// The GPU adapter, on the GPU engine.
     pub fn device(&self) -> Option<&DeviceInfo> {
-        match &self.engine {
-            Engine::Cpu(_) => None,
-            Engine::Gpu(g) => Some(g.device()),
-        }
+        self.engine.device()
     }
 
     /// Kernel dispatches per step on the GPU engine (monitors aside;
     /// learning rules counted as running every step); 0 on the CPU.
     pub fn dispatches_per_step(&self) -> usize {
-        match &self.engine {
-            Engine::Cpu(_) => 0,
-            Engine::Gpu(g) => g.dispatches_per_step,
-        }
+        self.engine.dispatches_per_step()
+    }
+
+    /// The step as this simulation's engine runs it: its phases in order,
+    /// each with its dispatches (groups) and their members.
+    ///
+    /// ```
+    /// let (net, _, _) = cajal::networks::coba(100, 1)?;
+    /// let sim = net.compile(cajal::Backend::Cpu)?;
+    /// println!("{}", sim.schedule());
+    /// # Ok::<(), cajal::Error>(())
+    /// ```
+    pub fn schedule(&self) -> &Schedule {
+        self.engine.schedule()
     }
 
     /// Current time in ms.
@@ -545,10 +545,7 @@ impl Simulation {
     pub fn set_seed(&mut self, seed: u64) {
         self.net.seed = seed;
         self.draws = 0;
-        match &mut self.engine {
-            Engine::Cpu(e) => e.seed = seed,
-            Engine::Gpu(g) => g.set_seed(seed),
-        }
+        self.engine.set_seed(seed);
     }
 
     /// Saves the whole dynamic state (every variable of every population
@@ -560,10 +557,7 @@ impl Simulation {
     /// part of the state.
     pub fn save(&self, path: impl AsRef<std::path::Path>) -> Result<()> {
         let path = path.as_ref();
-        let snap = match &self.engine {
-            Engine::Cpu(e) => e.snapshot(),
-            Engine::Gpu(g) => g.snapshot()?,
-        };
+        let snap = self.engine.snapshot()?;
         let clock = crate::io::state::Clock {
             step: self.step,
             t_origin: self.t_origin,
@@ -590,10 +584,7 @@ impl Simulation {
         })?;
         let sig = crate::io::state::signature(&self.net);
         let (clock, snap) = crate::io::state::decode(&file, &data, &sig)?;
-        let shape = match &self.engine {
-            Engine::Cpu(e) => e.history_shape(),
-            Engine::Gpu(g) => g.history_shape(),
-        };
+        let shape = self.engine.history_shape();
         let bad = |what: String| {
             Error::invalid(
                 &file,
@@ -659,10 +650,7 @@ impl Simulation {
                 )));
             }
         }
-        match &mut self.engine {
-            Engine::Cpu(e) => e.restore(&snap),
-            Engine::Gpu(g) => g.restore(&snap)?,
-        }
+        self.engine.restore(&snap)?;
         self.step = clock.step;
         self.t_origin = clock.t_origin;
         self.step_origin = clock.step_origin;
@@ -721,48 +709,11 @@ impl Simulation {
     }
 
     fn run_steps(&mut self, n: u64) -> Result<()> {
-        match &mut self.engine {
-            Engine::Cpu(_) => {
-                for _ in 0..n {
-                    self.cpu_step();
-                }
-            }
-            Engine::Gpu(g) => {
-                let (t0, s0, dt) = (self.t_origin, self.step_origin, self.net.dt);
-                let time = move |s: u64| t0 + (s as f64 - s0 as f64) * dt;
-                g.run(self.step, n, &time, &mut self.monitors)?;
-                self.step += n;
-            }
-        }
+        let (t0, s0, dt) = (self.t_origin, self.step_origin, self.net.dt);
+        let time = move |s: u64| t0 + (s as f64 - s0 as f64) * dt;
+        self.engine.run(self.step, n, &time, &mut self.monitors)?;
+        self.step += n;
         Ok(())
-    }
-
-    fn cpu_step(&mut self) {
-        let t = self.time_of(self.step) as f32;
-        let Engine::Cpu(engine) = &mut self.engine else {
-            return;
-        };
-        let spikes = engine.step(t, self.step);
-        for m in &mut self.monitors {
-            if !m.active {
-                continue;
-            }
-            let pop = &engine.pops[m.spec.pop.0];
-            if m.spec.spikes {
-                let member = &m.member;
-                m.spikes.extend(
-                    spikes[m.spec.pop.0]
-                        .iter()
-                        .filter(|&&i| member.as_ref().is_none_or(|v| v[i as usize]))
-                        .map(|&i| (self.step, i)),
-                );
-            }
-            if !m.slots.is_empty() && (self.step - m.start_step).is_multiple_of(m.spec.period) {
-                cpu::record::record(&pop.vars, &m.slots, m.spec.ranks.as_deref(), &mut m.buffers);
-                m.sample_steps.push(self.step);
-            }
-        }
-        self.step += 1;
     }
 
     fn steps_for(&self, ms: f64) -> Result<u64> {
@@ -791,15 +742,7 @@ impl Simulation {
                 .unwrap_or(end)
                 .min(end);
             let k = next - self.step;
-            if matches!(self.engine, Engine::Gpu(_)) {
-                self.run_steps(k)?;
-            } else {
-                // The loop runs on a pool worker, so that the per-step
-                // fork-joins of large populations are joins inside the pool
-                // rather than injections from outside it, which put the
-                // calling thread to sleep and wake it at every step.
-                rayon::scope(|_| self.run_steps(k))?;
-            }
+            self.run_steps(k)?;
         }
         Ok(())
     }
@@ -923,18 +866,7 @@ impl Simulation {
     /// Back to the initial state (values at compile time, time 0), without
     /// rebuilding; monitors are emptied.
     pub fn reset(&mut self) {
-        match &mut self.engine {
-            Engine::Cpu(e) => {
-                for (p, init) in e.pops.iter_mut().zip(&self.net.pops) {
-                    p.vars.clone_from(&init.init);
-                }
-                for (p, init) in e.projs.iter_mut().zip(&self.net.projs) {
-                    p.values.clone_from(&init.values);
-                }
-                e.reset_history();
-            }
-            Engine::Gpu(g) => g.reset(),
-        }
+        self.engine.reset(&self.net);
         self.step = 0;
         self.t_origin = 0.0;
         self.step_origin = 0;
@@ -948,10 +880,7 @@ impl Simulation {
     }
 
     fn slot_values(&self, pop: usize, slot: usize) -> Result<Vec<f32>> {
-        match &self.engine {
-            Engine::Cpu(e) => Ok(e.pops[pop].vars[slot].clone()),
-            Engine::Gpu(g) => g.slot_values(pop, slot),
-        }
+        self.engine.slot_values(pop, slot)
     }
 
     fn pop_checked(&self, pop: PopId) -> Result<&crate::network::Population> {
@@ -1002,10 +931,7 @@ impl Simulation {
         let mut rng = rng_for(self.net.seed, 0x2000_0000 + self.draws);
         let values = assign_values(p, var, &value, &mut rng)?;
         let slot = slot_of(p, var)?;
-        match &mut self.engine {
-            Engine::Cpu(e) => e.pops[pop.0].vars[slot] = values,
-            Engine::Gpu(g) => g.set_slot(pop.0, slot, &values),
-        }
+        self.engine.set_slot(pop.0, slot, values);
         Ok(())
     }
 
@@ -1050,10 +976,7 @@ impl Simulation {
         for (&r, v) in view.ranks().iter().zip(values) {
             all[r as usize] = v;
         }
-        match &mut self.engine {
-            Engine::Cpu(e) => e.pops[pop.0].vars[slot] = all,
-            Engine::Gpu(g) => g.set_slot(pop.0, slot, &all),
-        }
+        self.engine.set_slot(pop.0, slot, all);
         Ok(())
     }
 
@@ -1081,10 +1004,7 @@ impl Simulation {
             ValueType::Bool => f32::from(u8::from(value != 0.0)),
             ValueType::Float => value,
         };
-        match &mut self.engine {
-            Engine::Cpu(e) => e.pops[pop.0].vars[slot][rank] = value,
-            Engine::Gpu(g) => g.set_one(pop.0, slot, rank, value),
-        }
+        self.engine.set_one(pop.0, slot, rank, value);
         Ok(())
     }
 
@@ -1120,10 +1040,7 @@ impl Simulation {
     /// ```
     pub fn shares_weight(&self, proj: ProjId) -> Result<bool> {
         self.net.proj(proj)?;
-        Ok(match &self.engine {
-            Engine::Cpu(e) => e.shares_weight(proj.0),
-            Engine::Gpu(g) => g.shares_weight(proj.0),
-        })
+        Ok(self.engine.shares_weight(proj.0))
     }
 
     /// The values of a synapse variable (`w`...) in (post, pre) order, with
@@ -1155,10 +1072,7 @@ impl Simulation {
             let (post, pre): (Vec<u32>, Vec<u32>) = pairs.into_iter().unzip();
             return Ok((post, pre, v));
         }
-        let v = match &self.engine {
-            Engine::Cpu(e) => e.synapse_values(proj.0, slot).to_vec(),
-            Engine::Gpu(g) => g.synapse_values(proj.0, slot)?,
-        };
+        let v = self.engine.synapse_values(proj.0, slot)?;
         let n = pr.synapses.post.len();
         let v = if v.len() == 1 {
             vec![v[0]; n]
@@ -1217,13 +1131,7 @@ impl Simulation {
         if let Some(bad) = v.iter().find(|x| !x.is_finite()) {
             return Err(Error::invalid(owner, format!("'{var}' cannot be {bad}")));
         }
-        match &mut self.engine {
-            Engine::Cpu(e) => {
-                e.projs[proj.0].values[slot] = v;
-                e.sync_weights();
-            }
-            Engine::Gpu(g) => g.set_synapse_values(proj.0, slot, &v)?,
-        }
+        self.engine.set_synapse_values(proj.0, slot, v)?;
         Ok(())
     }
 
@@ -1339,10 +1247,7 @@ impl Simulation {
             None => (0..self.net.projs.len()).collect(),
         };
         for i in ids {
-            match &mut self.engine {
-                Engine::Cpu(e) => e.projs[i].learning = l,
-                Engine::Gpu(g) => g.set_learning(i, l),
-            }
+            self.engine.set_learning(i, l);
         }
         Ok(())
     }

@@ -215,6 +215,10 @@ pub fn run(a: &RunArgs) -> std::result::Result<(), Failure> {
         a.seed
     );
     println!("build       {build_s:.3} s");
+    if a.schedule {
+        println!("\nschedule of a step ({}):\n{}", engine_line(&sim), sim.schedule());
+        return Ok(());
+    }
 
     let t1 = Instant::now();
     simulate(&mut sim, duration)?;

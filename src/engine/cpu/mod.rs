@@ -11,14 +11,16 @@ pub mod record;
 pub mod spike_convolve;
 pub mod spike_procedural;
 pub mod spike_propagate;
+mod step;
 pub mod synapse_update;
 pub mod vm;
 
 use std::collections::VecDeque;
 
-use rayon::prelude::*;
 use std::sync::Arc;
 
+use crate::engine::schedule::{Group, Schedule, Stage};
+use crate::engine::MonitorState;
 use crate::error::Result;
 use crate::lang::ir::{Locality, NeuronIr, SynapseIr};
 use crate::network::model::Operation;
@@ -274,8 +276,9 @@ pub struct CpuEngine {
     pub pops: Vec<PopState>,
     /// Projections.
     pub projs: Vec<ProjState>,
-    /// Spiking projections grouped by the (population, conductance slot) they feed.
-    spike_groups: Vec<(usize, usize, Vec<usize>)>,
+    /// The step: its phases and their groups (spike deliveries grouped by
+    /// the population and conductance slot they feed).
+    pub(crate) schedule: Schedule,
 }
 
 impl CpuEngine {
@@ -453,28 +456,14 @@ impl CpuEngine {
                 learning: crate::engine::Learning::default(),
             });
         }
-        let mut spike_groups: Vec<(usize, usize, Vec<usize>)> = Vec::new();
-        for (i, p) in projs.iter().enumerate() {
-            if let ProjKind::Spike { g }
-            | ProjKind::ConvSpike { g, .. }
-            | ProjKind::Procedural { g, .. } = p.kind
-            {
-                match spike_groups
-                    .iter_mut()
-                    .find(|(post, slot, _)| *post == p.post && *slot == g)
-                {
-                    Some(grp) => grp.2.push(i),
-                    None => spike_groups.push((p.post, g, vec![i])),
-                }
-            }
-        }
         let mut e = CpuEngine {
             seed: net.seed,
             dt: net.dt as f32,
             pops,
             projs,
-            spike_groups,
+            schedule: Schedule::default(),
         };
+        e.schedule = Schedule::build(net, |stage, members| e.groups(stage, members))?;
         e.reset_history();
         Ok(e)
     }
@@ -581,342 +570,63 @@ impl CpuEngine {
 
     /// One simulation step at time `t` (ms) and step number `step`; returns
     /// nothing, spikes of this step are in each population's `spike_hist[0]`
-    /// after the call, and in the returned list per population.
-    pub fn step(&mut self, t: f32, step: u64) -> Vec<Vec<u32>> {
-        let seed = self.seed;
-        let dt = self.dt;
-        let step32 = step as u32;
-        // 1. zero the sums and the conductances no equation governs.
-        for p in &mut self.pops {
-            clear_inputs::clear_inputs(&mut p.vars, &mut p.sums, &p.zero_each_step);
+    /// The CPU engine's dispatches of a stage: spike deliveries grouped by
+    /// the conductance they feed; every other member alone, named after
+    /// its kernel's CPU twin.
+    fn groups(&self, stage: Stage, members: &[usize]) -> Vec<Group> {
+        let twin = |q: usize| match self.projs[q].kind {
+            ProjKind::Rate { .. } => "rate_sum",
+            ProjKind::Decode { .. } => "decode",
+            ProjKind::Current { .. } => "current_inject",
+            ProjKind::Conv { .. } => "convolve",
+            ProjKind::Spike { .. } => "spike_propagate",
+            ProjKind::ConvSpike { .. } => "spike_convolve",
+            ProjKind::Procedural { .. } => "spike_procedural",
+        };
+        let mut groups: Vec<Group> = Vec::new();
+        for &m in members {
+            if stage == Stage::SpikeDelivery {
+                let fed = self.conductance_of(m);
+                if let Some(g) = groups
+                    .iter_mut()
+                    .find(|g| self.conductance_of(g.members[0]) == fed)
+                {
+                    g.members.push(m);
+                    continue;
+                }
+            }
+            groups.push(Group {
+                members: vec![m],
+                kernel: match stage {
+                    Stage::RateInputs | Stage::SpikeDelivery => twin(m).to_string(),
+                    _ => stage.name().to_string(),
+                },
+            });
         }
-        // Projections read what the previous step left.
-        for (pi, pr) in self.projs.iter_mut().enumerate() {
-            let object = PROJ_OBJECT | ((pi as u32) << 12);
-            match &pr.kind {
-                ProjKind::Rate { sum, psp } => {
-                    let pre = &self.pops[pr.pre];
-                    let uniform = pr.delays.len() <= 1;
-                    let d0 = pr.delays.first().copied().unwrap_or(1);
-                    let pre_vals = |slot: usize, d: u32| -> &[f32] {
-                        if d <= 1 {
-                            &pre.vars[slot]
-                        } else {
-                            let h = &pre
-                                .rate_hist
-                                .iter()
-                                .find(|(s, _)| *s == slot)
-                                .expect("history allocated at build")
-                                .1;
-                            &h[d as usize - 2]
-                        }
-                    };
-                    match psp {
-                        None => {
-                            let r = pr.pre_ref_slots
-                                [pr.ir.pre_refs.iter().position(|x| x == "r").unwrap_or(0)];
-                            let w = &pr.values[pr.ir.slot("w").unwrap_or(0) as usize];
-                            let (n_pre, n_post) = (pre.n / pr.batch, pr.out.len() / pr.batch);
-                            for (b, out) in pr.out.chunks_mut(n_post).enumerate() {
-                                let vals = |d: u32| {
-                                    &pre_vals(r, if uniform { d0 } else { d })
-                                        [b * n_pre..(b + 1) * n_pre]
-                                };
-                                rate_sum::weighted_sum(
-                                    &pr.row_ptr,
-                                    &pr.syn.pre,
-                                    w,
-                                    if uniform { None } else { Some(&pr.syn.delay) },
-                                    &vals,
-                                    out,
-                                );
-                            }
-                        }
-                        Some(k) => {
-                            for b in 0..pr.batch {
-                                let nsyn = pr.syn.pre.len();
-                                let post = &self.pops[pr.post];
-                                let (pre_off, post_off) =
-                                    (b * (pre.n / pr.batch), b * (post.n / pr.batch));
-                                let mut gathered: Vec<Vec<f32>> = Vec::new();
-                                for &slot in &pr.pre_ref_slots {
-                                    gathered.push(
-                                        (0..nsyn)
-                                            .map(|j| {
-                                                pre_vals(slot, pr.syn.delay[j])
-                                                    [pre_off + pr.syn.pre[j] as usize]
-                                            })
-                                            .collect(),
-                                    );
-                                }
-                                for &slot in &pr.post_ref_slots {
-                                    gathered.push(
-                                        pr.syn
-                                            .post
-                                            .iter()
-                                            .map(|&i| post.vars[slot][post_off + i as usize])
-                                            .collect(),
-                                    );
-                                }
-                                let mut scalars = vec![t, dt];
-                                let mut arrays =
-                                    value_args(&mut pr.values, &pr.ir.vars, &mut scalars);
-                                arrays.extend(gathered.iter_mut().map(|g| g.as_mut_slice()));
-                                rate_sum::eval_psp(
-                                    k,
-                                    arrays,
-                                    &scalars,
-                                    seed,
-                                    step32,
-                                    object,
-                                    &mut pr.psp,
-                                );
-                                let n_post = pr.out.len() / pr.batch;
-                                rate_sum::reduce(
-                                    &pr.row_ptr,
-                                    &pr.psp,
-                                    pr.op,
-                                    &mut pr.out[post_off..post_off + n_post],
-                                );
-                            }
-                        }
-                    }
-                    let target = &mut self.pops[pr.post].sums[*sum];
-                    target.iter_mut().zip(&pr.out).for_each(|(s, o)| *s += o);
-                }
-                ProjKind::Decode { sum, scale } => {
-                    // Out of its population meanwhile: pre may be post.
-                    let mut sums = std::mem::take(&mut self.pops[pr.post].sums[*sum]);
-                    let w = &pr.values[pr.ir.slot("w").unwrap_or(0) as usize];
-                    decode::decode(
-                        &pr.csr,
-                        w,
-                        &self.pops[pr.pre].spike_hist[0],
-                        &mut pr.window,
-                        &pr.inv_n,
-                        *scale,
-                        &mut sums,
-                    );
-                    self.pops[pr.post].sums[*sum] = sums;
-                }
-                ProjKind::Conv {
-                    sum,
-                    psp,
-                    conv,
-                    geo,
-                } => {
-                    let pre = &self.pops[pr.pre];
-                    let d = conv.delay;
-                    let vals: Vec<&[f32]> = pr
-                        .pre_ref_slots
-                        .iter()
-                        .map(|&slot| {
-                            if d <= 1 {
-                                pre.vars[slot].as_slice()
-                            } else {
-                                pre.rate_hist
-                                    .iter()
-                                    .find(|(s, _)| *s == slot)
-                                    .expect("history allocated at build")
-                                    .1[d as usize - 2]
-                                    .as_slice()
-                            }
-                        })
-                        .collect();
-                    if conv.transposed {
-                        convolve::convolve_transposed(&conv.conv, vals[0], &mut pr.out);
-                    } else {
-                        convolve::convolve(
-                            &conv.conv,
-                            geo,
-                            &vals,
-                            psp.as_ref(),
-                            pr.op,
-                            t,
-                            dt,
-                            &mut pr.out,
-                        );
-                    }
-                    let target = &mut self.pops[pr.post].sums[*sum];
-                    target.iter_mut().zip(&pr.out).for_each(|(s, o)| *s += o);
-                }
-                ProjKind::Current { g, r } => {
-                    // Pre is rate-coded and post spiking: two populations.
-                    let mut gv = std::mem::take(&mut self.pops[pr.post].vars[*g]);
-                    current_inject::current_inject(&mut gv, &self.pops[pr.pre].vars[*r]);
-                    self.pops[pr.post].vars[*g] = gv;
-                }
-                // Spiking projections run below, grouped by the conductance they feed.
-                ProjKind::Spike { .. }
-                | ProjKind::ConvSpike { .. }
-                | ProjKind::Procedural { .. } => {}
-            }
+        for g in groups.iter_mut().filter(|g| g.members.len() > 1) {
+            g.kernel = "spike deliveries into one conductance".to_string();
         }
-        self.deliver_spikes(t, step32);
-        // 2. populations.
-        let mut all_spikes = Vec::with_capacity(self.pops.len());
-        for (pi, p) in self.pops.iter_mut().enumerate() {
-            for (slot, h) in &mut p.rate_hist {
-                if let Some(mut old) = h.pop_back() {
-                    old.clear();
-                    old.extend_from_slice(&p.vars[*slot]);
-                    h.push_front(old);
-                }
-            }
-            // The neuron_update prologue: the input table's value of this step.
-            if let Some(f) = &p.feed {
-                f.apply(step32, &mut p.vars[f.slot()]);
-            }
-            let mut scalars = vec![t, dt];
-            let mut arrays: Vec<&mut [f32]> = Vec::with_capacity(p.kernel.binding.n_arrays);
-            for (v, decl) in p.vars.iter_mut().zip(&p.ir.vars) {
-                if decl.locality == Locality::Local {
-                    arrays.push(v.as_mut_slice());
-                } else {
-                    scalars.push(v[0]);
-                }
-            }
-            arrays.extend(p.sums.iter_mut().map(|s| s.as_mut_slice()));
-            let spikes = neuron_update::neuron_update(
-                &p.kernel,
-                arrays,
-                &scalars,
-                seed,
-                step32,
-                (pi as u32) << 12,
-                p.n,
-            );
-            if p.hist_depth > 0 {
-                if let Some(mut old) = p.spike_hist.pop_back() {
-                    old.clear();
-                    old.extend_from_slice(&spikes);
-                    p.spike_hist.push_front(old);
-                }
-            }
-            all_spikes.push(spikes);
-        }
-        // 3. post_spike statements for the neurons that spiked this step.
-        for (pi, pr) in self.projs.iter_mut().enumerate() {
-            if pr.ir.post_spike.is_empty() {
-                continue;
-            }
-            let frozen = (!pr.learning.due(step)).then(|| pr.ir.slot("w").unwrap_or(0));
-            let (pre, post) = (&self.pops[pr.pre], &self.pops[pr.post]);
-            let spikes = &post.spike_hist[0];
-            if spikes.is_empty() {
-                continue;
-            }
-            let mut c = EventCtx {
-                syn: &mut pr.values,
-                pre: pr
-                    .pre_ref_slots
-                    .iter()
-                    .map(|&s| pre.vars[s].as_slice())
-                    .collect(),
-                post: pr
-                    .post_ref_slots
-                    .iter()
-                    .map(|&s| post.vars[s].as_slice())
-                    .collect(),
-                t,
-                dt,
-                seed,
-                step: step32,
-                object: PROJ_OBJECT | ((pi as u32) << 12),
-            };
-            spike_propagate::post_spike(
-                &pr.row_ptr,
-                spikes,
-                &pr.ir.post_spike,
-                &pr.syn.pre,
-                frozen,
-                &mut c,
-            );
-        }
-        // 4. learning rules, reading what the neurons have just computed.
-        for (pi, pr) in self.projs.iter_mut().enumerate() {
-            let Some(k) = &pr.learn else { continue };
-            if !pr.learning.due(step) {
-                continue;
-            }
-            let (pre, post) = (&self.pops[pr.pre], &self.pops[pr.post]);
-            let mut gathered: Vec<Vec<f32>> = pr
-                .pre_ref_slots
-                .iter()
-                .map(|&s| {
-                    pr.syn
-                        .pre
-                        .iter()
-                        .map(|&i| pre.vars[s][i as usize])
-                        .collect()
-                })
-                .collect();
-            gathered.extend(pr.post_ref_slots.iter().map(|&s| {
-                pr.syn
-                    .post
-                    .iter()
-                    .map(|&i| post.vars[s][i as usize])
-                    .collect()
-            }));
-            let mut scalars = vec![t, dt];
-            let mut arrays = value_args(&mut pr.values, &pr.ir.vars, &mut scalars);
-            arrays.extend(gathered.iter_mut().map(|g| g.as_mut_slice()));
-            let object = PROJ_OBJECT | ((pi as u32) << 12);
-            synapse_update::synapse_update(k, arrays, &scalars, seed, step32, object);
-        }
-        all_spikes
+        groups
     }
 
-    /// Delivers the spikes of earlier steps. Projections feeding the same
-    /// conductance of the same population form a group run in creation order
-    /// (so sums are always added in the same order); distinct groups write
-    /// distinct arrays and run in parallel when there is enough work.
-    fn deliver_spikes(&mut self, t: f32, step: u32) {
-        let (seed, dt) = (self.seed, self.dt);
-        let mut gvs: Vec<Vec<f32>> = self
-            .spike_groups
-            .iter()
-            .map(|(post, g, _)| std::mem::take(&mut self.pops[*post].vars[*g]))
-            .collect();
-        let mut events = 0usize;
-        let mut slots: Vec<Option<&mut ProjState>> = self.projs.iter_mut().map(Some).collect();
-        let mut work: Vec<(Vec<&mut ProjState>, &mut Vec<f32>)> = Vec::with_capacity(gvs.len());
-        for ((_, _, members), gv) in self.spike_groups.iter().zip(gvs.iter_mut()) {
-            let mut prs = Vec::with_capacity(members.len());
-            for &i in members {
-                if let Some(pr) = slots[i].take() {
-                    let pre = &self.pops[pr.pre];
-                    let fan = match &pr.kind {
-                        ProjKind::Procedural { gen, .. } => {
-                            (gen.p * f64::from(gen.n_post)) as usize + 1
-                        }
-                        _ => pr.syn.pre.len() / pre.n.max(1) + 1,
-                    };
-                    events += pr
-                        .delays
-                        .iter()
-                        .map(|&d| pre.spike_hist[d as usize - 1].len())
-                        .sum::<usize>()
-                        * fan;
-                    prs.push(pr);
-                }
+    /// Runs `n` steps from `step0`; `time(s)` is the time of step `s`.
+    /// Active monitors get their samples and spikes.
+    pub(crate) fn run(
+        &mut self,
+        step0: u64,
+        n: u64,
+        time: &(dyn Fn(u64) -> f64 + Sync),
+        monitors: &mut [MonitorState],
+    ) {
+        // The loop runs on a pool worker, so that the per-step fork-joins
+        // of large populations are joins inside the pool rather than
+        // injections from outside it, which put the calling thread to
+        // sleep and wake it at every step.
+        rayon::scope(|_| {
+            for s in step0..step0 + n {
+                self.step(time(s) as f32, s, monitors);
             }
-            work.push((prs, gv));
-        }
-        let pops = &self.pops;
-        let run = |(prs, gv): (Vec<&mut ProjState>, &mut Vec<f32>)| {
-            for pr in prs {
-                deliver(pr, pops, gv, t, dt, seed, step);
-            }
-        };
-        if events >= PARALLEL_EVENTS && work.len() > 1 {
-            work.into_par_iter().for_each(run);
-        } else {
-            work.into_iter().for_each(run);
-        }
-        for ((post, g, _), gv) in self.spike_groups.iter().zip(gvs) {
-            self.pops[*post].vars[*g] = gv;
-        }
+        });
     }
 
     /// Refreshes the pre-ordered copies of the weights after a change: one
@@ -944,5 +654,88 @@ impl CpuEngine {
     /// Per-synapse values of a projection slot, in (post, pre) order.
     pub fn synapse_values(&self, proj: usize, slot: usize) -> &[f32] {
         &self.projs[proj].values[slot]
+    }
+}
+
+impl crate::engine::interface::Engine for CpuEngine {
+    fn backend(&self) -> crate::engine::Backend {
+        crate::engine::Backend::Cpu
+    }
+
+    fn schedule(&self) -> &Schedule {
+        &self.schedule
+    }
+
+    fn run(
+        &mut self,
+        step0: u64,
+        n: u64,
+        time: &(dyn Fn(u64) -> f64 + Sync),
+        monitors: &mut [MonitorState],
+    ) -> Result<()> {
+        CpuEngine::run(self, step0, n, time, monitors);
+        Ok(())
+    }
+
+    fn slot_values(&self, pop: usize, slot: usize) -> Result<Vec<f32>> {
+        Ok(self.pops[pop].vars[slot].clone())
+    }
+
+    fn set_slot(&mut self, pop: usize, slot: usize, values: Vec<f32>) {
+        self.pops[pop].vars[slot] = values;
+    }
+
+    fn set_one(&mut self, pop: usize, slot: usize, rank: usize, value: f32) {
+        self.pops[pop].vars[slot][rank] = value;
+    }
+
+    fn synapse_values(&self, proj: usize, slot: usize) -> Result<Vec<f32>> {
+        Ok(CpuEngine::synapse_values(self, proj, slot).to_vec())
+    }
+
+    fn set_synapse_values(&mut self, proj: usize, slot: usize, values: Vec<f32>) -> Result<()> {
+        self.projs[proj].values[slot] = values;
+        self.sync_weights();
+        Ok(())
+    }
+
+    fn shares_weight(&self, proj: usize) -> bool {
+        CpuEngine::shares_weight(self, proj)
+    }
+
+    fn set_learning(&mut self, proj: usize, learning: crate::engine::Learning) {
+        self.projs[proj].learning = learning;
+    }
+
+    fn set_feed(&mut self, pop: usize, feed: &crate::network::feed::Feed) -> Result<()> {
+        self.pops[pop].feed = Some(feed.clone());
+        Ok(())
+    }
+
+    fn set_seed(&mut self, seed: u64) {
+        self.seed = seed;
+    }
+
+    fn snapshot(&self) -> Result<crate::engine::Snapshot> {
+        Ok(CpuEngine::snapshot(self))
+    }
+
+    fn restore(&mut self, snapshot: &crate::engine::Snapshot) -> Result<()> {
+        CpuEngine::restore(self, snapshot);
+        Ok(())
+    }
+
+    fn history_shape(&self) -> Vec<(usize, Vec<(u32, usize)>)> {
+        CpuEngine::history_shape(self)
+    }
+
+    fn reset(&mut self, net: &Network) {
+        for (p, init) in self.pops.iter_mut().zip(&net.pops) {
+            p.vars.clone_from(&init.init);
+        }
+        for (p, init) in self.projs.iter_mut().zip(&net.projs) {
+            p.values.clone_from(&init.values);
+        }
+        self.reset_history();
     }
 }

@@ -16,3 +16,36 @@ pub fn append(values: &[f32], ranks: Option<&[u32]>, out: &mut Vec<f32>) {
         _ => out.extend_from_slice(values),
     }
 }
+
+/// What an active monitor records at step `step`: the spikes of its
+/// population (`spikes`, per population, this step's), and its variables
+/// at its sample steps.
+pub(crate) fn monitor(
+    m: &mut crate::engine::MonitorState,
+    pops: &[super::PopState],
+    spikes: &[Vec<u32>],
+    step: u64,
+) {
+    if !m.active {
+        return;
+    }
+    let pop = m.spec.pop.0;
+    if m.spec.spikes {
+        let member = &m.member;
+        m.spikes.extend(
+            spikes[pop]
+                .iter()
+                .filter(|&&i| member.as_ref().is_none_or(|v| v[i as usize]))
+                .map(|&i| (step, i)),
+        );
+    }
+    if !m.slots.is_empty() && (step - m.start_step).is_multiple_of(m.spec.period) {
+        record(
+            &pops[pop].vars,
+            &m.slots,
+            m.spec.ranks.as_deref(),
+            &mut m.buffers,
+        );
+        m.sample_steps.push(step);
+    }
+}

@@ -19,9 +19,14 @@ impl GpuEngine {
         // All or nothing: should a pass fail, the old buffer and passes stay.
         let old = std::mem::replace(&mut self.projs[qi].syn, syn);
         let merged = self
-            .merged_plans
-            .iter()
-            .position(|m| m.members.contains(&qi));
+            .merged_group(Stage::SpikeDelivery, qi)
+            .and_then(|(ph, gi)| match &self.merged[ph][gi] {
+                Some(MergedPass {
+                    rebind: Rebind::Spikes(mg),
+                    ..
+                }) => Some((ph, gi, mg.clone())),
+                _ => None,
+            });
         let passes = (|| -> Result<(Option<Pass>, Option<Pass>)> {
             let own = match self.projs[qi].pass {
                 Some(_) => {
@@ -41,8 +46,8 @@ impl GpuEngine {
                 }
                 None => None,
             };
-            let group = match merged {
-                Some(mi) => Some(self.merged_spike_pass(&self.merged_plans[mi])?),
+            let group = match &merged {
+                Some((_, _, mg)) => Some(self.merged_spike_pass(mg)?),
                 None => None,
             };
             Ok((own, group))
@@ -52,8 +57,10 @@ impl GpuEngine {
                 if own.is_some() {
                     self.projs[qi].pass = own;
                 }
-                if let (Some(mi), Some(g)) = (merged, group) {
-                    self.merged[mi] = g;
+                if let (Some((ph, gi, _)), Some(g)) = (merged, group) {
+                    if let Some(m) = self.merged[ph][gi].as_mut() {
+                        m.pass = g;
+                    }
                 }
                 self.projs[qi].shared = shared;
                 Ok(())

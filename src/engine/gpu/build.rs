@@ -50,7 +50,7 @@ impl GpuEngine {
         // Capped so that a merged kernel stays a size drivers compile
         // quickly; desktop drivers allow far more.
         let budget = (gpu.info.max_storage_buffers as usize).min(MAX_MERGE_BINDINGS);
-        let plan = plan_with_strategy(
+        let mut plan = plan_with_strategy(
             net,
             gpu.info.float_atomics,
             opts.merge.then_some(budget),
@@ -81,381 +81,403 @@ impl GpuEngine {
             chunk,
             ring: 0,
             dispatches_per_step: 0,
+            schedule: plan.schedule.clone(),
             merged: Vec::new(),
-            merged_plans: Vec::new(),
-            merged_at: vec![None; net.projs.len()],
-            merged_updates: Vec::new(),
-            update_at: vec![None; net.pops.len()],
-            merged_clears: Vec::new(),
-            merged_rates: Vec::new(),
-            rates_at: vec![None; net.projs.len()],
-            merged_posts: Vec::new(),
-            posts_at: vec![None; net.projs.len()],
-            merged_learns: Vec::new(),
-            learns_at: vec![None; net.projs.len()],
-            clear_at: vec![None; net.pops.len()],
         };
 
         for ((p, l), pp) in net.pops.iter().zip(&plan.layouts).zip(&plan.pops) {
-            let owner = format!("population '{}'", p.name);
-            let n = l.n as usize;
-            let (init_state, init_params) =
-                codegen::pack_values(&p.init, &l.local, n, p.ir.targets.len());
-            let state = e.storage(&format!("{owner}: state"), &bytes_of(&init_state))?;
-            let params = e.storage(&format!("{owner}: parameters"), &bytes_of(&init_params))?;
-            let ring = u64::from(l.ring);
-            let spk_count = (ring > 0)
-                .then(|| e.zeroed(&format!("{owner}: spike counts"), ring * 4))
-                .transpose()?;
-            let spk_list = (ring > 0)
-                .then(|| e.zeroed(&format!("{owner}: spike lists"), ring * n as u64 * 4))
-                .transpose()?;
-            let words = u64::from(l.n.div_ceil(32));
-            let bits = l
-                .bits
-                .then(|| {
-                    e.zeroed(
-                        &format!("{owner}: spike bitmasks"),
-                        chunk as u64 * words * 4,
-                    )
-                })
-                .transpose()?;
-            let hist_len = u64::from(l.hist_ring) * l.hist_slots.len() as u64 * n as u64 * 4;
-            let hist = (!l.hist_slots.is_empty())
-                .then(|| e.zeroed(&format!("{owner}: rate history"), hist_len))
-                .transpose()?;
-            let feed = p
-                .feed
-                .as_ref()
-                .map(|f| {
-                    e.storage(
-                        &format!("{owner}: input table"),
-                        bytemuck::cast_slice(&f.words()),
-                    )
-                })
-                .transpose()?;
-            let last = l
-                .last
-                .then(|| e.zeroed(&format!("{owner}: last spikes"), n as u64 * 4))
-                .transpose()?;
-            let mut gp = GPop {
-                layout: l.clone(),
-                state,
-                params,
-                params_host: init_params.clone(),
-                spk_count,
-                spk_list,
-                bits,
-                hist,
-                clear: None,
-                update: None,
-                update_kernel: pp.update.clone(),
-                feed,
-                last,
-                init_state,
-                init_params,
-            };
-            if let Some(k) = &pp.clear {
-                let b = vec![(0, Bind::Clock), (1, Bind::Write(&gp.state))];
-                gp.clear = Some(e.pass(k, &b, grid(l.n))?);
-            }
-            gp.update = Some(e.update_pass(&gp)?);
-            e.pops.push(gp);
+            e.add_population(p, l, pp)?;
         }
         e.reset_history();
+        for (pr, qp) in net.projs.iter().zip(std::mem::take(&mut plan.projs)) {
+            e.add_projection(pr, qp, &plan.layouts)?;
+        }
+        for (m, mp) in net.monitors.iter().zip(std::mem::take(&mut plan.mons)) {
+            e.add_monitor(net, m, mp, &plan.layouts[m.pop.0])?;
+        }
+        e.bind_merged(&plan)?;
+        e.dispatches_per_step = e.schedule.dispatches_per_step();
+        Ok(e)
+    }
 
-        for (pr, qp) in net.projs.iter().zip(plan.projs) {
-            let owner = format!("projection '{}'", pr.name);
-            let (pre, post) = (pr.pre.0, pr.post.0);
-            let csr = e.storage(&format!("{owner}: CSR"), bytemuck::cast_slice(&qp.csr))?;
-            let upload = in_buffer_order(qp.perm.as_deref(), &qp.init_syn);
-            let syn = e.storage(&format!("{owner}: synapses"), &bytes_of(&upload))?;
-            let sparams =
-                e.storage(&format!("{owner}: parameters"), &bytes_of(&qp.init_sparams))?;
-            let n_post = plan.layouts[post].n;
-            let win = qp
-                .window
-                .map(|w| {
-                    e.zeroed(
-                        &format!("{owner}: window"),
-                        u64::from(w) * u64::from(n_post) * 4,
-                    )
-                })
-                .transpose()?;
-            let mut frozen = None;
-            let pass = match qp.spike {
-                None if qp.inject => {
-                    let b = vec![
-                        (0, Bind::Clock),
-                        (1, Bind::Write(&e.pops[post].state)),
-                        (2, Bind::Read(&e.pops[pre].state)),
-                    ];
-                    e.pass(&qp.kernel, &b, grid(n_post))?
-                }
-                None if qp.window.is_some() => {
-                    let (Some(last), Some(win)) = (&e.pops[pre].last, &win) else {
-                        return Err(Error::invalid(owner, "decoding buffers missing"));
-                    };
-                    let b = vec![
-                        (0, Bind::Clock),
-                        (1, Bind::Write(&e.pops[post].state)),
-                        (2, Bind::Read(&csr)),
-                        (3, Bind::Read(&syn)),
-                        (4, Bind::Read(&sparams)),
-                        (5, Bind::Read(last)),
-                        (6, Bind::Write(win)),
-                    ];
-                    e.pass(&qp.kernel, &b, grid(n_post))?
-                }
-                None => {
-                    let mut b = vec![
-                        (0, Bind::Clock),
-                        (1, Bind::Write(&e.pops[post].state)),
-                        (2, Bind::Read(&csr)),
-                        (3, Bind::Read(&syn)),
-                        (4, Bind::Read(&sparams)),
-                    ];
-                    if pre != post {
-                        b.push((5, Bind::Read(&e.pops[pre].state)));
-                    }
-                    if let (true, Some(h)) = (qp.uses_hist, &e.pops[pre].hist) {
-                        b.push((6, Bind::Read(h)));
-                    }
-                    let threads = match qp.tiles {
-                        Some(t) => t * WORKGROUP,
-                        None => plan.layouts[post].n,
-                    };
-                    e.pass(&qp.kernel, &b, grid(threads))?
-                }
-                Some(SpikePlan {
-                    stores,
-                    reads_pre,
-                    frozen_stores,
-                    ..
-                }) => {
-                    let binds = |stores: bool| {
-                        spike_binds(
-                            &owner,
-                            &e.pops[post],
-                            &e.pops[pre],
-                            &csr,
-                            &syn,
-                            &sparams,
-                            stores,
-                            reads_pre && pre != post,
-                        )
-                    };
-                    let groups = spike_groups(plan.layouts[pre].n);
-                    if let Some(k) = &qp.frozen {
-                        frozen = Some(e.pass(k, &binds(frozen_stores)?, (groups, 1))?);
-                    }
-                    e.pass(&qp.kernel, &binds(stores)?, (groups, 1))?
-                }
-            };
-            // post_spike: a workgroup per post spike of this step.
-            let mut post_passes = (None, None);
-            if let Some(k) = &qp.post {
-                let po = &e.pops[post];
-                let (Some(count), Some(list)) = (&po.spk_count, &po.spk_list) else {
-                    return Err(Error::invalid(owner, "post spike ring missing"));
+    /// A population's buffers and its own passes.
+    fn add_population(
+        &mut self,
+        p: &crate::network::Population,
+        l: &PopLayout,
+        pp: &PopPlan,
+    ) -> Result<()> {
+        let owner = format!("population '{}'", p.name);
+        let n = l.n as usize;
+        let (init_state, init_params) =
+            codegen::pack_values(&p.init, &l.local, n, p.ir.targets.len());
+        let state = self.storage(&format!("{owner}: state"), &bytes_of(&init_state))?;
+        let params = self.storage(&format!("{owner}: parameters"), &bytes_of(&init_params))?;
+        let ring = u64::from(l.ring);
+        let spk_count = (ring > 0)
+            .then(|| self.zeroed(&format!("{owner}: spike counts"), ring * 4))
+            .transpose()?;
+        let spk_list = (ring > 0)
+            .then(|| self.zeroed(&format!("{owner}: spike lists"), ring * n as u64 * 4))
+            .transpose()?;
+        let words = u64::from(l.n.div_ceil(32));
+        let bits = l
+            .bits
+            .then(|| {
+                self.zeroed(
+                    &format!("{owner}: spike bitmasks"),
+                    self.chunk as u64 * words * 4,
+                )
+            })
+            .transpose()?;
+        let hist_len = u64::from(l.hist_ring) * l.hist_slots.len() as u64 * n as u64 * 4;
+        let hist = (!l.hist_slots.is_empty())
+            .then(|| self.zeroed(&format!("{owner}: rate history"), hist_len))
+            .transpose()?;
+        let feed = p
+            .feed
+            .as_ref()
+            .map(|f| {
+                self.storage(
+                    &format!("{owner}: input table"),
+                    bytemuck::cast_slice(&f.words()),
+                )
+            })
+            .transpose()?;
+        let last = l
+            .last
+            .then(|| self.zeroed(&format!("{owner}: last spikes"), n as u64 * 4))
+            .transpose()?;
+        let mut gp = GPop {
+            layout: l.clone(),
+            state,
+            params,
+            params_host: init_params.clone(),
+            spk_count,
+            spk_list,
+            bits,
+            hist,
+            clear: None,
+            update: None,
+            update_kernel: pp.update.clone(),
+            feed,
+            last,
+            init_state,
+            init_params,
+        };
+        if let Some(k) = &pp.clear {
+            let b = vec![(0, Bind::Clock), (1, Bind::Write(&gp.state))];
+            gp.clear = Some(self.pass(k, &b, grid(l.n))?);
+        }
+        gp.update = Some(self.update_pass(&gp)?);
+        self.pops.push(gp);
+        Ok(())
+    }
+
+    /// A projection's buffers and its own passes.
+    fn add_projection(
+        &mut self,
+        pr: &crate::network::Projection,
+        qp: ProjPlan,
+        layouts: &[PopLayout],
+    ) -> Result<()> {
+        let owner = format!("projection '{}'", pr.name);
+        let (pre, post) = (pr.pre.0, pr.post.0);
+        let csr = self.storage(&format!("{owner}: CSR"), bytemuck::cast_slice(&qp.csr))?;
+        let upload = in_buffer_order(qp.perm.as_deref(), &qp.init_syn);
+        let syn = self.storage(&format!("{owner}: synapses"), &bytes_of(&upload))?;
+        let sparams = self.storage(&format!("{owner}: parameters"), &bytes_of(&qp.init_sparams))?;
+        let n_post = layouts[post].n;
+        let win = qp
+            .window
+            .map(|w| {
+                self.zeroed(
+                    &format!("{owner}: window"),
+                    u64::from(w) * u64::from(n_post) * 4,
+                )
+            })
+            .transpose()?;
+        let mut frozen = None;
+        let pass = match qp.spike {
+            None if qp.inject => {
+                let b = vec![
+                    (0, Bind::Clock),
+                    (1, Bind::Write(&self.pops[post].state)),
+                    (2, Bind::Read(&self.pops[pre].state)),
+                ];
+                self.pass(&qp.kernel, &b, grid(n_post))?
+            }
+            None if qp.window.is_some() => {
+                let (Some(last), Some(win)) = (&self.pops[pre].last, &win) else {
+                    return Err(Error::invalid(owner, "decoding buffers missing"));
                 };
+                let b = vec![
+                    (0, Bind::Clock),
+                    (1, Bind::Write(&self.pops[post].state)),
+                    (2, Bind::Read(&csr)),
+                    (3, Bind::Read(&syn)),
+                    (4, Bind::Read(&sparams)),
+                    (5, Bind::Read(last)),
+                    (6, Bind::Write(win)),
+                ];
+                self.pass(&qp.kernel, &b, grid(n_post))?
+            }
+            None => {
                 let mut b = vec![
                     (0, Bind::Clock),
-                    (1, Bind::Read(&po.state)),
+                    (1, Bind::Write(&self.pops[post].state)),
+                    (2, Bind::Read(&csr)),
+                    (3, Bind::Read(&syn)),
+                    (4, Bind::Read(&sparams)),
+                ];
+                if pre != post {
+                    b.push((5, Bind::Read(&self.pops[pre].state)));
+                }
+                if let (true, Some(h)) = (qp.uses_hist, &self.pops[pre].hist) {
+                    b.push((6, Bind::Read(h)));
+                }
+                let threads = match qp.tiles {
+                    Some(t) => t * WORKGROUP,
+                    None => layouts[post].n,
+                };
+                self.pass(&qp.kernel, &b, grid(threads))?
+            }
+            Some(SpikePlan {
+                stores,
+                reads_pre,
+                frozen_stores,
+                ..
+            }) => {
+                let binds = |stores: bool| {
+                    spike_binds(
+                        &owner,
+                        &self.pops[post],
+                        &self.pops[pre],
+                        &csr,
+                        &syn,
+                        &sparams,
+                        stores,
+                        reads_pre && pre != post,
+                    )
+                };
+                let groups = spike_groups(layouts[pre].n);
+                if let Some(k) = &qp.frozen {
+                    frozen = Some(self.pass(k, &binds(frozen_stores)?, (groups, 1))?);
+                }
+                self.pass(&qp.kernel, &binds(stores)?, (groups, 1))?
+            }
+        };
+        // post_spike: a workgroup per post spike of this step.
+        let mut post_passes = (None, None);
+        if let Some(k) = &qp.post {
+            let po = &self.pops[post];
+            let (Some(count), Some(list)) = (&po.spk_count, &po.spk_list) else {
+                return Err(Error::invalid(owner, "post spike ring missing"));
+            };
+            let mut b = vec![
+                (0, Bind::Clock),
+                (1, Bind::Read(&po.state)),
+                (2, Bind::Read(&csr)),
+                (3, Bind::Write(&syn)),
+                (4, Bind::Read(&sparams)),
+                (5, Bind::Read(count)),
+                (6, Bind::Read(list)),
+            ];
+            if pre != post {
+                b.push((7, Bind::Read(&self.pops[pre].state)));
+            }
+            let groups = spike_groups(layouts[post].n);
+            post_passes.0 = Some(self.pass(k, &b, (groups, 1))?);
+            if let Some(f) = &qp.post_frozen {
+                post_passes.1 = Some(self.pass(f, &b, (groups, 1))?);
+            }
+        }
+        let learn = match &qp.learn {
+            Some(k) => {
+                let mut b = vec![
+                    (0, Bind::Clock),
+                    (1, Bind::Read(&self.pops[post].state)),
                     (2, Bind::Read(&csr)),
                     (3, Bind::Write(&syn)),
                     (4, Bind::Read(&sparams)),
-                    (5, Bind::Read(count)),
-                    (6, Bind::Read(list)),
                 ];
                 if pre != post {
-                    b.push((7, Bind::Read(&e.pops[pre].state)));
+                    b.push((5, Bind::Read(&self.pops[pre].state)));
                 }
-                let groups = spike_groups(plan.layouts[post].n);
-                post_passes.0 = Some(e.pass(k, &b, (groups, 1))?);
-                if let Some(f) = &qp.post_frozen {
-                    post_passes.1 = Some(e.pass(f, &b, (groups, 1))?);
-                }
+                Some(self.pass(k, &b, grid(qp.layout.nsyn))?)
             }
-            let learn = match &qp.learn {
-                Some(k) => {
-                    let mut b = vec![
-                        (0, Bind::Clock),
-                        (1, Bind::Read(&e.pops[post].state)),
-                        (2, Bind::Read(&csr)),
-                        (3, Bind::Write(&syn)),
-                        (4, Bind::Read(&sparams)),
-                    ];
-                    if pre != post {
-                        b.push((5, Bind::Read(&e.pops[pre].state)));
-                    }
-                    Some(e.pass(k, &b, grid(qp.layout.nsyn))?)
-                }
-                None => None,
-            };
-            let shareable = qp
-                .spike
-                .is_some_and(|s| s.shareable)
-                .then(|| (qp.kernel.clone(), pre, post));
-            e.projs.push(GProj {
-                shared: shareable.is_some() && qp.init_syn.len() == 1 && qp.layout.nsyn > 1,
-                shareable,
-                csr: csr.clone(),
-                frozen,
-                post: post_passes.0,
-                post_frozen: post_passes.1,
-                learn,
-                learning: crate::engine::Learning::default(),
-                layout: qp.layout,
-                syn,
-                sparams,
-                perm: qp.perm,
-                pass: Some(pass),
-                init_syn: qp.init_syn,
-                sparams_host: qp.init_sparams.clone(),
-                init_sparams: qp.init_sparams,
-                win,
-                window: qp.window.unwrap_or(0),
-                n_post,
-                group: None,
-                post_group: None,
-                learn_group: None,
-                delay_ring: pr
-                    .procedural
-                    .as_ref()
-                    .filter(|g| g.per_synapse_delays())
-                    .map(|g| g.delay),
-            });
-        }
+            None => None,
+        };
+        let shareable = qp
+            .spike
+            .is_some_and(|s| s.shareable)
+            .then(|| (qp.kernel.clone(), pre, post));
+        self.projs.push(GProj {
+            shared: shareable.is_some() && qp.init_syn.len() == 1 && qp.layout.nsyn > 1,
+            shareable,
+            csr: csr.clone(),
+            frozen,
+            post: post_passes.0,
+            post_frozen: post_passes.1,
+            learn,
+            learning: crate::engine::Learning::default(),
+            layout: qp.layout,
+            syn,
+            sparams,
+            perm: qp.perm,
+            pass: Some(pass),
+            init_syn: qp.init_syn,
+            sparams_host: qp.init_sparams.clone(),
+            init_sparams: qp.init_sparams,
+            win,
+            window: qp.window.unwrap_or(0),
+            n_post,
+            delay_ring: pr
+                .procedural
+                .as_ref()
+                .filter(|g| g.per_synapse_delays())
+                .map(|g| g.delay),
+        });
+        Ok(())
+    }
 
-        for (m, mp) in net.monitors.iter().zip(plan.mons) {
-            let l = &plan.layouts[m.pop.0];
-            let Some(mp) = mp else {
-                e.mons.push(GMon {
-                    pop: m.pop.0,
-                    row_len: 0,
-                    cap_rows: 0,
-                    buf: None,
-                    sampling: None,
-                    pass: None,
-                });
-                continue;
-            };
-            let row_bytes = u64::from(mp.row_len) * 4;
-            let want = (chunk as u64).div_ceil(m.period) + 1;
-            let cap_rows = want.min((MONITOR_BUDGET / row_bytes).max(1)) as u32;
-            let buf = e.zeroed(
-                &format!("monitor of population '{}'", net.pops[m.pop.0].name),
-                u64::from(cap_rows) * row_bytes,
-            )?;
-            let sampling = e.gpu.device.create_buffer(&wgpu::BufferDescriptor {
-                label: Some("sampling"),
-                size: std::mem::size_of::<Sampling>() as u64,
-                usage: wgpu::BufferUsages::UNIFORM | wgpu::BufferUsages::COPY_DST,
-                mapped_at_creation: false,
-            });
-            let b = vec![
-                (0, Bind::Clock),
-                (1, Bind::Read(&e.pops[m.pop.0].state)),
-                (2, Bind::Read(&e.pops[m.pop.0].params)),
-                (3, Bind::Write(&buf)),
-                (4, Bind::Uniform(&sampling)),
-            ];
-            let pass = e.pass(&mp.kernel, &b, grid(mp.row_len.max(l.n)))?;
-            e.mons.push(GMon {
+    /// A monitor's sample buffer and its `record` pass.
+    fn add_monitor(
+        &mut self,
+        net: &Network,
+        m: &crate::network::Monitor,
+        mp: Option<MonPlan>,
+        l: &PopLayout,
+    ) -> Result<()> {
+        let Some(mp) = mp else {
+            self.mons.push(GMon {
                 pop: m.pop.0,
-                row_len: mp.row_len,
-                cap_rows,
-                buf: Some(buf),
-                sampling: Some(sampling),
-                pass: Some(pass),
+                row_len: 0,
+                cap_rows: 0,
+                buf: None,
+                sampling: None,
+                pass: None,
             });
+            return Ok(());
+        };
+        let row_bytes = u64::from(mp.row_len) * 4;
+        let want = (self.chunk as u64).div_ceil(m.period) + 1;
+        let cap_rows = want.min((MONITOR_BUDGET / row_bytes).max(1)) as u32;
+        let buf = self.zeroed(
+            &format!("monitor of population '{}'", net.pops[m.pop.0].name),
+            u64::from(cap_rows) * row_bytes,
+        )?;
+        let sampling = self.gpu.device.create_buffer(&wgpu::BufferDescriptor {
+            label: Some("sampling"),
+            size: std::mem::size_of::<Sampling>() as u64,
+            usage: wgpu::BufferUsages::UNIFORM | wgpu::BufferUsages::COPY_DST,
+            mapped_at_creation: false,
+        });
+        let b = vec![
+            (0, Bind::Clock),
+            (1, Bind::Read(&self.pops[m.pop.0].state)),
+            (2, Bind::Read(&self.pops[m.pop.0].params)),
+            (3, Bind::Write(&buf)),
+            (4, Bind::Uniform(&sampling)),
+        ];
+        let pass = self.pass(&mp.kernel, &b, grid(mp.row_len.max(l.n)))?;
+        self.mons.push(GMon {
+            pop: m.pop.0,
+            row_len: mp.row_len,
+            cap_rows,
+            buf: Some(buf),
+            sampling: Some(sampling),
+            pass: Some(pass),
+        });
+        Ok(())
+    }
+
+    /// The merged pass of every group of two or more in the schedule.
+    fn bind_merged(&mut self, plan: &Plan) -> Result<()> {
+        let schedule = self.schedule.clone();
+        for phase in &schedule.phases {
+            let mut passes = Vec::with_capacity(phase.groups.len());
+            for g in &phase.groups {
+                passes.push(match g.members.len() {
+                    1 => None,
+                    _ => Some(self.merged_pass(plan, phase.stage, &g.members)?),
+                });
+            }
+            self.merged.push(passes);
         }
-        for (mi, mg) in plan.merged.iter().enumerate() {
-            let pass = e.merged_spike_pass(mg)?;
-            e.merged_plans.push(mg.clone());
-            e.merged.push(pass);
-            e.merged_at[mg.members[0]] = Some(mi);
-            // Members keep their own passes: a step on which a plastic
-            // member's learning is off runs them instead.
-            for &q in &mg.members {
-                e.projs[q].group = Some(mi);
+        Ok(())
+    }
+
+    /// The pass of the merged group of `stage` whose members are `members`.
+    fn merged_pass(&mut self, plan: &Plan, stage: Stage, members: &[usize]) -> Result<MergedPass> {
+        let missing = || Error::invalid(stage.name(), "a merged group has no plan");
+        let (pass, rebind) = match stage {
+            Stage::SpikeDelivery => {
+                let mg = plan
+                    .merged
+                    .iter()
+                    .find(|m| m.members == members)
+                    .ok_or_else(missing)?;
+                (self.merged_spike_pass(mg)?, Rebind::Spikes(mg.clone()))
             }
-        }
-        for (ui, mu) in plan.merged_updates.into_iter().enumerate() {
-            let pass = e.merged_update_pass(&mu)?;
-            for &p in &mu.members {
-                e.pops[p].update = None;
+            Stage::NeuronUpdate | Stage::ClearInputs => {
+                let list = if stage == Stage::NeuronUpdate {
+                    &plan.merged_updates
+                } else {
+                    &plan.merged_clears
+                };
+                let mu = list
+                    .iter()
+                    .find(|m| m.members == members)
+                    .ok_or_else(missing)?;
+                // Members run only as the group: their own passes go.
+                for &p in members {
+                    if stage == Stage::NeuronUpdate {
+                        self.pops[p].update = None;
+                    } else {
+                        self.pops[p].clear = None;
+                    }
+                }
+                let pass = self.merged_update_pass(mu)?;
+                (
+                    pass,
+                    if stage == Stage::NeuronUpdate {
+                        Rebind::Updates(mu.clone())
+                    } else {
+                        Rebind::Never
+                    },
+                )
             }
-            e.update_at[mu.members[0]] = Some(ui);
-            e.merged_updates.push((mu, pass));
-        }
-        for (ci, mc) in plan.merged_clears.iter().enumerate() {
-            let pass = e.merged_update_pass(mc)?;
-            for &p in &mc.members {
-                e.pops[p].clear = None;
+            Stage::RateInputs => {
+                let mr = plan
+                    .merged_rates
+                    .iter()
+                    .find(|m| m.members == members)
+                    .ok_or_else(missing)?;
+                for &q in members {
+                    self.projs[q].pass = None;
+                }
+                (self.merged_rate_pass(mr)?, Rebind::Never)
             }
-            e.clear_at[mc.members[0]] = Some(ci);
-            e.merged_clears.push(pass);
-        }
-        for (pi, mp) in plan.merged_posts.iter().enumerate() {
-            let pass = e.merged_post_pass(mp)?;
-            for &q in &mp.members {
-                e.projs[q].post_group = Some(pi);
+            Stage::PostSpike => {
+                let mp = plan
+                    .merged_posts
+                    .iter()
+                    .find(|m| m.members == members)
+                    .ok_or_else(missing)?;
+                (self.merged_post_pass(mp)?, Rebind::Never)
             }
-            e.posts_at[mp.members[0]] = Some(pi);
-            e.merged_posts.push((mp.members.clone(), pass));
-        }
-        for (li, ml) in plan.merged_learns.iter().enumerate() {
-            let mut b = vec![(0, Bind::Clock)];
-            for (k, &p) in ml.pops.iter().enumerate() {
-                b.push((1 + k as u32, Bind::Read(&e.pops[p].state)));
+            Stage::SynapseUpdate => {
+                let ml = plan
+                    .merged_learns
+                    .iter()
+                    .find(|m| m.members == members)
+                    .ok_or_else(missing)?;
+                (self.merged_learn_pass(ml)?, Rebind::Never)
             }
-            let mut next = 1 + ml.pops.len() as u32;
-            for &q in &ml.members {
-                let g = &e.projs[q];
-                b.push((next, Bind::Read(&g.csr)));
-                b.push((next + 1, Bind::Write(&g.syn)));
-                b.push((next + 2, Bind::Read(&g.sparams)));
-                next += 3;
-            }
-            let pass = e.pass(&ml.kernel, &b, grid(ml.threads))?;
-            for &q in &ml.members {
-                e.projs[q].learn_group = Some(li);
-            }
-            e.learns_at[ml.members[0]] = Some(li);
-            e.merged_learns.push((ml.members.clone(), pass));
-        }
-        for (ri, mr) in plan.merged_rates.iter().enumerate() {
-            let pass = e.merged_rate_pass(mr)?;
-            for &q in &mr.members {
-                e.projs[q].pass = None;
-            }
-            e.rates_at[mr.members[0]] = Some(ri);
-            e.merged_rates.push(pass);
-        }
-        // Learning rules count as they run by default, every step.
-        e.dispatches_per_step = e.pops.iter().filter(|p| p.clear.is_some()).count()
-            + e.merged_clears.len()
-            + e.projs
-                .iter()
-                .filter(|q| q.pass.is_some() && q.group.is_none())
-                .count()
-            + e.merged.len()
-            + e.merged_rates.len()
-            + e.pops.iter().filter(|p| p.update.is_some()).count()
-            + e.merged_updates.len()
-            + e.projs
-                .iter()
-                .filter(|q| q.learn.is_some() && q.learn_group.is_none())
-                .count()
-            + e.merged_learns.len()
-            + e.projs
-                .iter()
-                .filter(|q| q.post.is_some() && q.post_group.is_none())
-                .count()
-            + e.merged_posts.len();
-        Ok(e)
+            _ => return Err(missing()),
+        };
+        Ok(MergedPass { pass, rebind })
     }
 
     /// The `neuron_update` pass of a population, bound to its buffers.
@@ -482,6 +504,24 @@ impl GpuEngine {
             b.push((8, Bind::Write(f)));
         }
         self.pass(&gp.update_kernel, &b, grid(gp.layout.n))
+    }
+
+    /// The pass of a merged learning rule, bound to its members' buffers
+    /// (in the order of [`codegen::synapse_update_merged`]).
+    pub(super) fn merged_learn_pass(&self, ml: &MergedLearn) -> Result<Pass> {
+        let mut b = vec![(0, Bind::Clock)];
+        for (k, &p) in ml.pops.iter().enumerate() {
+            b.push((1 + k as u32, Bind::Read(&self.pops[p].state)));
+        }
+        let mut next = 1 + ml.pops.len() as u32;
+        for &q in &ml.members {
+            let g = &self.projs[q];
+            b.push((next, Bind::Read(&g.csr)));
+            b.push((next + 1, Bind::Write(&g.syn)));
+            b.push((next + 2, Bind::Read(&g.sparams)));
+            next += 3;
+        }
+        self.pass(&ml.kernel, &b, grid(ml.threads))
     }
 
     /// The pass of a merged `post_spike`, bound to its members' buffers

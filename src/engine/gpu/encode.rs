@@ -4,24 +4,78 @@
 use super::*;
 
 impl GpuEngine {
-    /// Per merged group (its members), whether it runs as one dispatch at
-    /// step `st`: it does when every member whose pass changes while its
-    /// learning is off (`switchable`) learns at that step; otherwise the
-    /// members run their own passes.
-    pub(super) fn whole_groups<'a>(
-        &self,
-        groups: impl Iterator<Item = &'a [usize]>,
-        st: u64,
-        switchable: impl Fn(&GProj) -> bool,
-    ) -> Vec<bool> {
-        groups
-            .map(|members| {
-                members.iter().all(|&q| {
-                    let q = &self.projs[q];
-                    !switchable(q) || q.learning.due(st)
-                })
-            })
-            .collect()
+    /// The phase and group of `stage` holding `member` when that group is
+    /// merged (two or more members).
+    pub(super) fn merged_group(&self, stage: Stage, member: usize) -> Option<(usize, usize)> {
+        let ph = self.schedule.phases.iter().position(|p| p.stage == stage)?;
+        let gi = self.schedule.phases[ph].group_of(member)?;
+        self.merged[ph][gi].as_ref().map(|_| (ph, gi))
+    }
+
+    /// Whether a merged group runs as one dispatch at step `st`: it does
+    /// unless a member whose kernel changes while its learning is off (a
+    /// plastic delivery or `post_spike`) or whose learning rule pauses is
+    /// not learning at that step; then the members run their own passes.
+    fn whole(&self, stage: Stage, members: &[usize], st: u64) -> bool {
+        members.iter().all(|&q| match stage {
+            Stage::SpikeDelivery => {
+                self.projs[q].frozen.is_none() || self.projs[q].learning.due(st)
+            }
+            Stage::PostSpike => {
+                self.projs[q].post_frozen.is_none() || self.projs[q].learning.due(st)
+            }
+            Stage::SynapseUpdate => self.projs[q].learning.due(st),
+            _ => true,
+        })
+    }
+
+    /// The pass a member of `stage` runs alone at step `st`, if any: a
+    /// plastic projection's variant without assignments to `w` while its
+    /// learning is off, a monitor's only at its sample steps (`sampled`).
+    fn own_pass(&self, stage: Stage, m: usize, st: u64, sampled: &[Vec<u64>]) -> Option<&Pass> {
+        let due = || self.projs[m].learning.due(st);
+        match stage {
+            Stage::ClearInputs => self.pops[m].clear.as_ref(),
+            Stage::NeuronUpdate => self.pops[m].update.as_ref(),
+            Stage::RateInputs => self.projs[m].pass.as_ref(),
+            Stage::SpikeDelivery => match (&self.projs[m].frozen, due()) {
+                (Some(f), false) => Some(f),
+                _ => self.projs[m].pass.as_ref(),
+            },
+            Stage::PostSpike => match (&self.projs[m].post_frozen, due()) {
+                (Some(f), false) => Some(f),
+                _ => self.projs[m].post.as_ref(),
+            },
+            Stage::SynapseUpdate => self.projs[m].learn.as_ref().filter(|_| due()),
+            _ => self.mons[m]
+                .pass
+                .as_ref()
+                .filter(|_| sampled[m].binary_search(&st).is_ok()),
+        }
+    }
+
+    /// The dispatches of step `st` in schedule order, `off` its clock's
+    /// offset.
+    fn encode_step(&self, pass: &mut wgpu::ComputePass, st: u64, off: u32, sampled: &[Vec<u64>]) {
+        let mut run = |p: &Pass| {
+            pass.set_pipeline(&p.pipeline);
+            pass.set_bind_group(0, &p.group, &[off]);
+            pass.dispatch_workgroups(p.grid.0, p.grid.1, 1);
+        };
+        for (phase, merged) in self.schedule.phases.iter().zip(&self.merged) {
+            for (g, m) in phase.groups.iter().zip(merged) {
+                match m {
+                    Some(m) if self.whole(phase.stage, &g.members, st) => run(&m.pass),
+                    _ => {
+                        for &x in &g.members {
+                            if let Some(p) = self.own_pass(phase.stage, x, st, sampled) {
+                                run(p);
+                            }
+                        }
+                    }
+                }
+            }
+        }
     }
 
     /// Runs `n` steps from `step0`; `time(s)` is the time of step `s`.
@@ -112,104 +166,9 @@ impl GpuEngine {
         }
         {
             let mut pass = enc.begin_compute_pass(&Default::default());
-            let run = |pass: &mut wgpu::ComputePass, p: &Pass, off: u32| {
-                pass.set_pipeline(&p.pipeline);
-                pass.set_bind_group(0, &p.group, &[off]);
-                pass.dispatch_workgroups(p.grid.0, p.grid.1, 1);
-            };
             for r in 0..k {
                 let off = (r as usize * stride) as u32;
-                let st = first + r;
-                for (pi, p) in self.pops.iter().enumerate() {
-                    if let Some(ci) = self.clear_at[pi] {
-                        run(&mut pass, &self.merged_clears[ci], off);
-                    }
-                    if let Some(c) = &p.clear {
-                        run(&mut pass, c, off);
-                    }
-                }
-                // A merged delivery runs when every plastic member learns
-                // this step; otherwise its members run their own passes.
-                let whole = self.whole_groups(
-                    self.merged_plans.iter().map(|m| m.members.as_slice()),
-                    st,
-                    |q| q.frozen.is_some(),
-                );
-                for (qi, q) in self.projs.iter().enumerate() {
-                    if let Some(mi) = self.merged_at[qi] {
-                        if whole[mi] {
-                            run(&mut pass, &self.merged[mi], off);
-                        }
-                    }
-                    if q.group.is_some_and(|mi| whole[mi]) {
-                        continue;
-                    }
-                    if let Some(ri) = self.rates_at[qi] {
-                        run(&mut pass, &self.merged_rates[ri], off);
-                    }
-                    let x = match (&q.frozen, q.learning.due(st)) {
-                        (Some(f), false) => Some(f),
-                        _ => q.pass.as_ref(),
-                    };
-                    if let Some(x) = x {
-                        run(&mut pass, x, off);
-                    }
-                }
-                for (pi, p) in self.pops.iter().enumerate() {
-                    if let Some(ui) = self.update_at[pi] {
-                        run(&mut pass, &self.merged_updates[ui].1, off);
-                    }
-                    if let Some(u) = &p.update {
-                        run(&mut pass, u, off);
-                    }
-                }
-                // As for deliveries: a merged post_spike runs when every
-                // member whose learning can be off learns this step.
-                let whole_post = self.whole_groups(
-                    self.merged_posts.iter().map(|(m, _)| m.as_slice()),
-                    st,
-                    |q| q.post_frozen.is_some(),
-                );
-                // A rule runs only while its learning is on.
-                let whole_learn = self.whole_groups(
-                    self.merged_learns.iter().map(|(m, _)| m.as_slice()),
-                    st,
-                    |_| true,
-                );
-                for (qi, q) in self.projs.iter().enumerate() {
-                    let due = q.learning.due(st);
-                    if let Some(li) = self.learns_at[qi] {
-                        if whole_learn[li] {
-                            run(&mut pass, &self.merged_learns[li].1, off);
-                        }
-                    }
-                    let merged_learn = q.learn_group.is_some_and(|li| whole_learn[li]);
-                    if let (Some(l), true, false) = (&q.learn, due, merged_learn) {
-                        run(&mut pass, l, off);
-                    }
-                    if let Some(pi) = self.posts_at[qi] {
-                        if whole_post[pi] {
-                            run(&mut pass, &self.merged_posts[pi].1, off);
-                        }
-                    }
-                    if q.post_group.is_some_and(|pi| whole_post[pi]) {
-                        continue;
-                    }
-                    let post = match (&q.post_frozen, due) {
-                        (Some(f), false) => Some(f),
-                        _ => q.post.as_ref(),
-                    };
-                    if let Some(p) = post {
-                        run(&mut pass, p, off);
-                    }
-                }
-                for (gm, s) in self.mons.iter().zip(&samples) {
-                    if let Some(x) = &gm.pass {
-                        if s.binary_search(&st).is_ok() {
-                            run(&mut pass, x, off);
-                        }
-                    }
-                }
+                self.encode_step(&mut pass, first + r, off, &samples);
             }
         }
         // Copy what monitors need into staging buffers.

@@ -26,6 +26,7 @@ use context::Gpu;
 pub use context::{devices, DeviceInfo, GpuOptions, SpikeStrategy};
 
 use crate::engine::cpu::{shared_weight, PROJ_OBJECT};
+use crate::engine::schedule::{Group, Schedule, Stage};
 use crate::engine::{projection_kind, MonitorState, ProjectionKind};
 use crate::error::{Error, Result};
 use crate::lang::ir::EventStmt;
@@ -145,12 +146,6 @@ struct GProj {
     shareable: Option<(Kernel, usize, usize)>,
     /// `syn` holds the one weight all synapses share.
     shared: bool,
-    /// The merged delivery it is a member of.
-    group: Option<usize>,
-    /// The merged `post_spike` it is a member of.
-    post_group: Option<usize>,
-    /// The merged learning rule it is a member of.
-    learn_group: Option<usize>,
     /// Procedural with per-synapse delays: `syn` is its ring of future
     /// inputs, this many rows of post size (row `clk.ring % depth` is due
     /// at that step).
@@ -180,33 +175,28 @@ pub struct GpuEngine {
     ring: u64,
     /// Dispatches encoded per step (without monitors), for benchmarks.
     pub dispatches_per_step: usize,
-    /// Merged spike deliveries, each encoded where its first member was.
-    merged: Vec<Pass>,
-    /// Their plans, to bind them again (a member's weight buffer changed).
-    merged_plans: Vec<MergedPlan>,
-    /// Per projection: the merged pass encoded in its place.
-    merged_at: Vec<Option<usize>>,
-    /// Merged neuron updates: the plan (to rebind) and the pass.
-    merged_updates: Vec<(MergedUpdate, Pass)>,
-    /// Per population: the merged update encoded in its place.
-    update_at: Vec<Option<usize>>,
-    /// Merged input clearing, and per population the one in its place.
-    merged_clears: Vec<Pass>,
-    /// Merged `post_spike` passes (their members, the pass), each
-    /// encoded where its first member's was.
-    merged_posts: Vec<(Vec<usize>, Pass)>,
-    /// Per projection: the merged `post_spike` encoded in its place.
-    posts_at: Vec<Option<usize>>,
-    /// Merged learning rules (their members, the pass), each encoded
-    /// where its first member's was.
-    merged_learns: Vec<(Vec<usize>, Pass)>,
-    /// Per projection: the merged learning rule encoded in its place.
-    learns_at: Vec<Option<usize>>,
-    /// Merged rate sums, each encoded where its first member was.
-    merged_rates: Vec<Pass>,
-    /// Per projection: the merged rate sum encoded in its place.
-    rates_at: Vec<Option<usize>>,
-    clear_at: Vec<Option<usize>>,
+    /// The step: its phases and their groups.
+    schedule: Schedule,
+    /// Per phase of the schedule, per group: the merged pass of a group of
+    /// two or more (a group of one runs its member's own pass).
+    merged: Vec<Vec<Option<MergedPass>>>,
+}
+
+/// The pass of a merged group, with what binding it again needs.
+struct MergedPass {
+    pass: Pass,
+    rebind: Rebind,
+}
+
+/// What a merged group is bound from, where a change after the build
+/// binds it again (a member's weight buffer, a population's input table).
+enum Rebind {
+    /// A merged spike delivery.
+    Spikes(MergedPlan),
+    /// A merged `neuron_update`.
+    Updates(MergedUpdate),
+    /// Bound once.
+    Never,
 }
 
 enum Bind<'a> {
@@ -245,4 +235,84 @@ fn bytes_of(v: &[f32]) -> Vec<u8> {
         v.push(0.0);
     }
     bytemuck::cast_slice(&v).to_vec()
+}
+
+impl crate::engine::interface::Engine for GpuEngine {
+    fn backend(&self) -> crate::engine::Backend {
+        crate::engine::Backend::Gpu
+    }
+
+    fn device(&self) -> Option<&DeviceInfo> {
+        Some(GpuEngine::device(self))
+    }
+
+    fn schedule(&self) -> &Schedule {
+        &self.schedule
+    }
+
+    fn dispatches_per_step(&self) -> usize {
+        self.dispatches_per_step
+    }
+
+    fn run(
+        &mut self,
+        step0: u64,
+        n: u64,
+        time: &(dyn Fn(u64) -> f64 + Sync),
+        monitors: &mut [MonitorState],
+    ) -> Result<()> {
+        GpuEngine::run(self, step0, n, time, monitors)
+    }
+
+    fn slot_values(&self, pop: usize, slot: usize) -> Result<Vec<f32>> {
+        GpuEngine::slot_values(self, pop, slot)
+    }
+
+    fn set_slot(&mut self, pop: usize, slot: usize, values: Vec<f32>) {
+        GpuEngine::set_slot(self, pop, slot, &values);
+    }
+
+    fn set_one(&mut self, pop: usize, slot: usize, rank: usize, value: f32) {
+        GpuEngine::set_one(self, pop, slot, rank, value);
+    }
+
+    fn synapse_values(&self, proj: usize, slot: usize) -> Result<Vec<f32>> {
+        GpuEngine::synapse_values(self, proj, slot)
+    }
+
+    fn set_synapse_values(&mut self, proj: usize, slot: usize, values: Vec<f32>) -> Result<()> {
+        GpuEngine::set_synapse_values(self, proj, slot, &values)
+    }
+
+    fn shares_weight(&self, proj: usize) -> bool {
+        GpuEngine::shares_weight(self, proj)
+    }
+
+    fn set_learning(&mut self, proj: usize, learning: crate::engine::Learning) {
+        GpuEngine::set_learning(self, proj, learning);
+    }
+
+    fn set_feed(&mut self, pop: usize, feed: &crate::network::feed::Feed) -> Result<()> {
+        GpuEngine::set_feed(self, pop, feed)
+    }
+
+    fn set_seed(&mut self, seed: u64) {
+        GpuEngine::set_seed(self, seed);
+    }
+
+    fn snapshot(&self) -> Result<crate::engine::Snapshot> {
+        GpuEngine::snapshot(self)
+    }
+
+    fn restore(&mut self, snapshot: &crate::engine::Snapshot) -> Result<()> {
+        GpuEngine::restore(self, snapshot)
+    }
+
+    fn history_shape(&self) -> Vec<(usize, Vec<(u32, usize)>)> {
+        GpuEngine::history_shape(self)
+    }
+
+    fn reset(&mut self, _net: &Network) {
+        GpuEngine::reset(self);
+    }
 }

@@ -97,6 +97,9 @@ pub struct Plan {
     pub merged_posts: Vec<MergedPost>,
     /// Rate-coded projections whose learning rules run together.
     pub merged_learns: Vec<MergedLearn>,
+    /// The step: every phase's groups, each one dispatch (the merged
+    /// groups above, and a group of one for every other member).
+    pub schedule: Schedule,
 }
 
 /// Rate-coded projections whose learning rules run as one dispatch
@@ -795,7 +798,7 @@ pub fn plan_with_strategy(
         ),
         None => (Vec::new(), Vec::new(), Vec::new(), Vec::new(), Vec::new()),
     };
-    Ok(Plan {
+    let mut plan = Plan {
         layouts,
         pops,
         projs,
@@ -806,5 +809,71 @@ pub fn plan_with_strategy(
         merged_rates,
         merged_posts,
         merged_learns,
-    })
+        schedule: Schedule::default(),
+    };
+    plan.schedule = plan.schedule_of(net)?;
+    Ok(plan)
+}
+
+/// A kernel's name without what it runs over (`rate_sum[projection 'p']`
+/// is a `rate_sum`), for the schedule.
+fn kernel_label(k: &Kernel) -> String {
+    match (k.name.find('['), k.name.rfind(']')) {
+        (Some(a), Some(b)) if a < b => format!("{}{}", &k.name[..a], &k.name[b + 1..]),
+        _ => k.name.clone(),
+    }
+}
+
+impl Plan {
+    /// The merged groups of a stage: their members and kernels.
+    pub fn merged_groups(&self, stage: Stage) -> Vec<(&[usize], &Kernel)> {
+        fn of<'a, T>(
+            v: &'a [T],
+            f: impl Fn(&'a T) -> (&'a [usize], &'a Kernel),
+        ) -> Vec<(&'a [usize], &'a Kernel)> {
+            v.iter().map(f).collect()
+        }
+        match stage {
+            Stage::ClearInputs => of(&self.merged_clears, |m| (&m.members, &m.kernel)),
+            Stage::RateInputs => of(&self.merged_rates, |m| (&m.members, &m.kernel)),
+            Stage::SpikeDelivery => of(&self.merged, |m| (&m.members, &m.kernel)),
+            Stage::NeuronUpdate => of(&self.merged_updates, |m| (&m.members, &m.kernel)),
+            Stage::PostSpike => of(&self.merged_posts, |m| (&m.members, &m.kernel)),
+            Stage::SynapseUpdate => of(&self.merged_learns, |m| (&m.members, &m.kernel)),
+            _ => Vec::new(),
+        }
+    }
+
+    /// The kernel a member of a stage runs alone (a group of one).
+    pub fn own_kernel(&self, stage: Stage, member: usize) -> Option<&Kernel> {
+        match stage {
+            Stage::ClearInputs => self.pops[member].clear.as_ref(),
+            Stage::NeuronUpdate => Some(&self.pops[member].update),
+            Stage::RateInputs | Stage::SpikeDelivery => Some(&self.projs[member].kernel),
+            Stage::PostSpike => self.projs[member].post.as_ref(),
+            Stage::SynapseUpdate => self.projs[member].learn.as_ref(),
+            _ => self.mons.get(member)?.as_ref().map(|m| &m.kernel),
+        }
+    }
+
+    /// The schedule: the merged groups, and every other member alone.
+    fn schedule_of(&self, net: &Network) -> Result<Schedule> {
+        let mut s = Schedule::build(net, |stage, _| {
+            self.merged_groups(stage)
+                .into_iter()
+                .map(|(members, k)| Group {
+                    members: members.to_vec(),
+                    kernel: kernel_label(k),
+                })
+                .collect()
+        })?;
+        for phase in &mut s.phases {
+            for g in phase.groups.iter_mut().filter(|g| g.members.len() == 1) {
+                if let Some(k) = self.own_kernel(phase.stage, g.members[0]) {
+                    g.kernel = kernel_label(k);
+                }
+            }
+        }
+        Ok(s)
+    }
 }

@@ -14,14 +14,18 @@ impl GpuEngine {
         let buf = self.storage(&name, bytemuck::cast_slice(&feed.words()))?;
         self.pops[pop].feed = Some(buf);
         // A merged update binds the table too: rebind the whole group.
-        if let Some(ui) = self
-            .merged_updates
-            .iter()
-            .position(|(mu, _)| mu.members.contains(&pop))
-        {
-            let pass = self.merged_update_pass(&self.merged_updates[ui].0)?;
-            self.merged_updates[ui].1 = pass;
-            return Ok(());
+        if let Some((ph, gi)) = self.merged_group(Stage::NeuronUpdate, pop) {
+            if let Some(MergedPass {
+                rebind: Rebind::Updates(mu),
+                ..
+            }) = &self.merged[ph][gi]
+            {
+                let pass = self.merged_update_pass(mu)?;
+                if let Some(m) = self.merged[ph][gi].as_mut() {
+                    m.pass = pass;
+                }
+                return Ok(());
+            }
         }
         let pass = self.update_pass(&self.pops[pop])?;
         self.pops[pop].update = Some(pass);

@@ -1,0 +1,397 @@
+//! The CPU engine's executor of the schedule: one step, phase by phase,
+//! each phase calling its kernel's CPU twin on every member.
+
+use rayon::prelude::*;
+
+use super::*;
+use crate::engine::schedule::{Group, Stage};
+use crate::engine::MonitorState;
+
+impl CpuEngine {
+    /// One step: the phases of the schedule in order (the GPU engine runs
+    /// the same schedule); monitors record at the end.
+    pub(crate) fn step(&mut self, t: f32, step: u64, monitors: &mut [MonitorState]) {
+        // Out of the engine meanwhile, so that phases may borrow it mutably.
+        let schedule = std::mem::take(&mut self.schedule);
+        let step32 = step as u32;
+        let mut spikes = vec![Vec::new(); self.pops.len()];
+        for phase in &schedule.phases {
+            let members = phase.groups.iter().flat_map(|g| g.members.iter().copied());
+            match phase.stage {
+                Stage::ClearInputs => {
+                    for p in members {
+                        let p = &mut self.pops[p];
+                        clear_inputs::clear_inputs(&mut p.vars, &mut p.sums, &p.zero_each_step);
+                    }
+                }
+                Stage::RateInputs => members.for_each(|q| self.rate_input(q, t, step32)),
+                Stage::SpikeDelivery => self.deliver_spikes(&phase.groups, t, step32),
+                Stage::NeuronUpdate => {
+                    for p in members {
+                        spikes[p] = self.update_population(p, t, step32);
+                    }
+                }
+                Stage::PostSpike => members.for_each(|q| self.post_spike(q, t, step)),
+                Stage::SynapseUpdate => {
+                    for q in members {
+                        if self.projs[q].learning.due(step) {
+                            self.learn(q, t, step32);
+                        }
+                    }
+                }
+                Stage::Record => {
+                    for m in members {
+                        record::monitor(&mut monitors[m], &self.pops, &spikes, step);
+                    }
+                }
+            }
+        }
+        self.schedule = schedule;
+    }
+
+    /// The input of a rate-coded projection, a convolution, a decoding
+    /// projection or a current injection, from what the previous step left.
+    fn rate_input(&mut self, pi: usize, t: f32, step32: u32) {
+        let (seed, dt) = (self.seed, self.dt);
+        let pr = &mut self.projs[pi];
+        let object = PROJ_OBJECT | ((pi as u32) << 12);
+        match &pr.kind {
+            ProjKind::Rate { sum, psp } => {
+                let pre = &self.pops[pr.pre];
+                let uniform = pr.delays.len() <= 1;
+                let d0 = pr.delays.first().copied().unwrap_or(1);
+                let pre_vals = |slot: usize, d: u32| -> &[f32] {
+                    if d <= 1 {
+                        &pre.vars[slot]
+                    } else {
+                        let h = &pre
+                            .rate_hist
+                            .iter()
+                            .find(|(s, _)| *s == slot)
+                            .expect("history allocated at build")
+                            .1;
+                        &h[d as usize - 2]
+                    }
+                };
+                match psp {
+                    None => {
+                        let r = pr.pre_ref_slots
+                            [pr.ir.pre_refs.iter().position(|x| x == "r").unwrap_or(0)];
+                        let w = &pr.values[pr.ir.slot("w").unwrap_or(0) as usize];
+                        let (n_pre, n_post) = (pre.n / pr.batch, pr.out.len() / pr.batch);
+                        for (b, out) in pr.out.chunks_mut(n_post).enumerate() {
+                            let vals = |d: u32| {
+                                &pre_vals(r, if uniform { d0 } else { d })
+                                    [b * n_pre..(b + 1) * n_pre]
+                            };
+                            rate_sum::weighted_sum(
+                                &pr.row_ptr,
+                                &pr.syn.pre,
+                                w,
+                                if uniform { None } else { Some(&pr.syn.delay) },
+                                &vals,
+                                out,
+                            );
+                        }
+                    }
+                    Some(k) => {
+                        for b in 0..pr.batch {
+                            let nsyn = pr.syn.pre.len();
+                            let post = &self.pops[pr.post];
+                            let (pre_off, post_off) =
+                                (b * (pre.n / pr.batch), b * (post.n / pr.batch));
+                            let mut gathered: Vec<Vec<f32>> = Vec::new();
+                            for &slot in &pr.pre_ref_slots {
+                                gathered.push(
+                                    (0..nsyn)
+                                        .map(|j| {
+                                            pre_vals(slot, pr.syn.delay[j])
+                                                [pre_off + pr.syn.pre[j] as usize]
+                                        })
+                                        .collect(),
+                                );
+                            }
+                            for &slot in &pr.post_ref_slots {
+                                gathered.push(
+                                    pr.syn
+                                        .post
+                                        .iter()
+                                        .map(|&i| post.vars[slot][post_off + i as usize])
+                                        .collect(),
+                                );
+                            }
+                            let mut scalars = vec![t, dt];
+                            let mut arrays = value_args(&mut pr.values, &pr.ir.vars, &mut scalars);
+                            arrays.extend(gathered.iter_mut().map(|g| g.as_mut_slice()));
+                            rate_sum::eval_psp(
+                                k,
+                                arrays,
+                                &scalars,
+                                seed,
+                                step32,
+                                object,
+                                &mut pr.psp,
+                            );
+                            let n_post = pr.out.len() / pr.batch;
+                            rate_sum::reduce(
+                                &pr.row_ptr,
+                                &pr.psp,
+                                pr.op,
+                                &mut pr.out[post_off..post_off + n_post],
+                            );
+                        }
+                    }
+                }
+                let target = &mut self.pops[pr.post].sums[*sum];
+                target.iter_mut().zip(&pr.out).for_each(|(s, o)| *s += o);
+            }
+            ProjKind::Decode { sum, scale } => {
+                // Out of its population meanwhile: pre may be post.
+                let mut sums = std::mem::take(&mut self.pops[pr.post].sums[*sum]);
+                let w = &pr.values[pr.ir.slot("w").unwrap_or(0) as usize];
+                decode::decode(
+                    &pr.csr,
+                    w,
+                    &self.pops[pr.pre].spike_hist[0],
+                    &mut pr.window,
+                    &pr.inv_n,
+                    *scale,
+                    &mut sums,
+                );
+                self.pops[pr.post].sums[*sum] = sums;
+            }
+            ProjKind::Conv {
+                sum,
+                psp,
+                conv,
+                geo,
+            } => {
+                let pre = &self.pops[pr.pre];
+                let d = conv.delay;
+                let vals: Vec<&[f32]> = pr
+                    .pre_ref_slots
+                    .iter()
+                    .map(|&slot| {
+                        if d <= 1 {
+                            pre.vars[slot].as_slice()
+                        } else {
+                            pre.rate_hist
+                                .iter()
+                                .find(|(s, _)| *s == slot)
+                                .expect("history allocated at build")
+                                .1[d as usize - 2]
+                                .as_slice()
+                        }
+                    })
+                    .collect();
+                if conv.transposed {
+                    convolve::convolve_transposed(&conv.conv, vals[0], &mut pr.out);
+                } else {
+                    convolve::convolve(
+                        &conv.conv,
+                        geo,
+                        &vals,
+                        psp.as_ref(),
+                        pr.op,
+                        t,
+                        dt,
+                        &mut pr.out,
+                    );
+                }
+                let target = &mut self.pops[pr.post].sums[*sum];
+                target.iter_mut().zip(&pr.out).for_each(|(s, o)| *s += o);
+            }
+            ProjKind::Current { g, r } => {
+                // Pre is rate-coded and post spiking: two populations.
+                let mut gv = std::mem::take(&mut self.pops[pr.post].vars[*g]);
+                current_inject::current_inject(&mut gv, &self.pops[pr.pre].vars[*r]);
+                self.pops[pr.post].vars[*g] = gv;
+            }
+            // Spiking projections are delivered by `deliver_spikes`.
+            ProjKind::Spike { .. } | ProjKind::ConvSpike { .. } | ProjKind::Procedural { .. } => {}
+        }
+    }
+
+    /// `neuron_update` of one population (with its prologue: the rate
+    /// histories shift, the input table's value of this step); returns
+    /// the neurons that spiked.
+    fn update_population(&mut self, pi: usize, t: f32, step32: u32) -> Vec<u32> {
+        let (seed, dt) = (self.seed, self.dt);
+        let p = &mut self.pops[pi];
+        for (slot, h) in &mut p.rate_hist {
+            if let Some(mut old) = h.pop_back() {
+                old.clear();
+                old.extend_from_slice(&p.vars[*slot]);
+                h.push_front(old);
+            }
+        }
+        // The neuron_update prologue: the input table's value of this step.
+        if let Some(f) = &p.feed {
+            f.apply(step32, &mut p.vars[f.slot()]);
+        }
+        let mut scalars = vec![t, dt];
+        let mut arrays: Vec<&mut [f32]> = Vec::with_capacity(p.kernel.binding.n_arrays);
+        for (v, decl) in p.vars.iter_mut().zip(&p.ir.vars) {
+            if decl.locality == Locality::Local {
+                arrays.push(v.as_mut_slice());
+            } else {
+                scalars.push(v[0]);
+            }
+        }
+        arrays.extend(p.sums.iter_mut().map(|s| s.as_mut_slice()));
+        let spikes = neuron_update::neuron_update(
+            &p.kernel,
+            arrays,
+            &scalars,
+            seed,
+            step32,
+            (pi as u32) << 12,
+            p.n,
+        );
+        if p.hist_depth > 0 {
+            if let Some(mut old) = p.spike_hist.pop_back() {
+                old.clear();
+                old.extend_from_slice(&spikes);
+                p.spike_hist.push_front(old);
+            }
+        }
+        spikes
+    }
+
+    /// `post_spike` statements of a plastic projection for the post
+    /// neurons that spiked this step.
+    fn post_spike(&mut self, pi: usize, t: f32, step: u64) {
+        let (seed, dt, step32) = (self.seed, self.dt, step as u32);
+        let pr = &mut self.projs[pi];
+        let frozen = (!pr.learning.due(step)).then(|| pr.ir.slot("w").unwrap_or(0));
+        let (pre, post) = (&self.pops[pr.pre], &self.pops[pr.post]);
+        let spikes = &post.spike_hist[0];
+        if spikes.is_empty() {
+            return;
+        }
+        let mut c = EventCtx {
+            syn: &mut pr.values,
+            pre: pr
+                .pre_ref_slots
+                .iter()
+                .map(|&s| pre.vars[s].as_slice())
+                .collect(),
+            post: pr
+                .post_ref_slots
+                .iter()
+                .map(|&s| post.vars[s].as_slice())
+                .collect(),
+            t,
+            dt,
+            seed,
+            step: step32,
+            object: PROJ_OBJECT | ((pi as u32) << 12),
+        };
+        spike_propagate::post_spike(
+            &pr.row_ptr,
+            spikes,
+            &pr.ir.post_spike,
+            &pr.syn.pre,
+            frozen,
+            &mut c,
+        );
+    }
+
+    /// A learning rule, reading what the neurons have just computed.
+    fn learn(&mut self, pi: usize, t: f32, step32: u32) {
+        let (seed, dt) = (self.seed, self.dt);
+        let pr = &mut self.projs[pi];
+        let Some(k) = &pr.learn else { return };
+        let (pre, post) = (&self.pops[pr.pre], &self.pops[pr.post]);
+        let mut gathered: Vec<Vec<f32>> = pr
+            .pre_ref_slots
+            .iter()
+            .map(|&s| {
+                pr.syn
+                    .pre
+                    .iter()
+                    .map(|&i| pre.vars[s][i as usize])
+                    .collect()
+            })
+            .collect();
+        gathered.extend(pr.post_ref_slots.iter().map(|&s| {
+            pr.syn
+                .post
+                .iter()
+                .map(|&i| post.vars[s][i as usize])
+                .collect()
+        }));
+        let mut scalars = vec![t, dt];
+        let mut arrays = value_args(&mut pr.values, &pr.ir.vars, &mut scalars);
+        arrays.extend(gathered.iter_mut().map(|g| g.as_mut_slice()));
+        let object = PROJ_OBJECT | ((pi as u32) << 12);
+        synapse_update::synapse_update(k, arrays, &scalars, seed, step32, object);
+    }
+
+    /// Delivers the spikes of earlier steps. The schedule's groups are the
+    /// projections feeding one conductance of one population, run in
+    /// creation order (so sums are always added in the same order);
+    /// distinct groups write distinct arrays and run in parallel when there
+    /// is enough work.
+    fn deliver_spikes(&mut self, groups: &[Group], t: f32, step: u32) {
+        let (seed, dt) = (self.seed, self.dt);
+        let fed: Vec<(usize, usize)> = groups
+            .iter()
+            .map(|g| self.conductance_of(g.members[0]))
+            .collect();
+        let mut gvs: Vec<Vec<f32>> = fed
+            .iter()
+            .map(|&(post, g)| std::mem::take(&mut self.pops[post].vars[g]))
+            .collect();
+        let mut events = 0usize;
+        let mut slots: Vec<Option<&mut ProjState>> = self.projs.iter_mut().map(Some).collect();
+        let mut work: Vec<(Vec<&mut ProjState>, &mut Vec<f32>)> = Vec::with_capacity(gvs.len());
+        for (group, gv) in groups.iter().zip(gvs.iter_mut()) {
+            let mut prs = Vec::with_capacity(group.members.len());
+            for &i in &group.members {
+                if let Some(pr) = slots[i].take() {
+                    let pre = &self.pops[pr.pre];
+                    let fan = match &pr.kind {
+                        ProjKind::Procedural { gen, .. } => {
+                            (gen.p * f64::from(gen.n_post)) as usize + 1
+                        }
+                        _ => pr.syn.pre.len() / pre.n.max(1) + 1,
+                    };
+                    events += pr
+                        .delays
+                        .iter()
+                        .map(|&d| pre.spike_hist[d as usize - 1].len())
+                        .sum::<usize>()
+                        * fan;
+                    prs.push(pr);
+                }
+            }
+            work.push((prs, gv));
+        }
+        let pops = &self.pops;
+        let run = |(prs, gv): (Vec<&mut ProjState>, &mut Vec<f32>)| {
+            for pr in prs {
+                deliver(pr, pops, gv, t, dt, seed, step);
+            }
+        };
+        if events >= PARALLEL_EVENTS && work.len() > 1 {
+            work.into_par_iter().for_each(run);
+        } else {
+            work.into_iter().for_each(run);
+        }
+        for ((post, g), gv) in fed.into_iter().zip(gvs) {
+            self.pops[post].vars[g] = gv;
+        }
+    }
+
+    /// The population and conductance slot a spiking projection feeds.
+    pub(super) fn conductance_of(&self, q: usize) -> (usize, usize) {
+        let pr = &self.projs[q];
+        match pr.kind {
+            ProjKind::Spike { g }
+            | ProjKind::ConvSpike { g, .. }
+            | ProjKind::Procedural { g, .. } => (pr.post, g),
+            _ => (pr.post, usize::MAX),
+        }
+    }
+}

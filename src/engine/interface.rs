@@ -1,0 +1,83 @@
+//! What `Simulation` asks of an engine: the one interface both engines
+//! implement, so that the façade never reaches into an engine's fields.
+
+use crate::engine::schedule::Schedule;
+use crate::engine::{Backend, Learning, MonitorState, Snapshot};
+use crate::error::Result;
+use crate::network::feed::Feed;
+use crate::network::Network;
+
+use super::gpu::DeviceInfo;
+
+/// An engine that runs a compiled network: the CPU engine or the GPU
+/// engine. Indices are the network's (populations, projections, slots).
+pub(crate) trait Engine: Send {
+    /// Which engine this is.
+    fn backend(&self) -> Backend;
+
+    /// The GPU adapter, on the GPU engine.
+    fn device(&self) -> Option<&DeviceInfo> {
+        None
+    }
+
+    /// The step as this engine runs it.
+    fn schedule(&self) -> &Schedule;
+
+    /// Kernel dispatches per step (monitors aside; learning rules counted
+    /// as running every step); 0 on the CPU engine, which has none.
+    fn dispatches_per_step(&self) -> usize {
+        0
+    }
+
+    /// Runs `n` steps from `step0` (`time(s)`: the time of step `s`);
+    /// active monitors get their samples and spikes.
+    fn run(
+        &mut self,
+        step0: u64,
+        n: u64,
+        time: &(dyn Fn(u64) -> f64 + Sync),
+        monitors: &mut [MonitorState],
+    ) -> Result<()>;
+
+    /// A population slot's values (length n, or 1 if population-wide).
+    fn slot_values(&self, pop: usize, slot: usize) -> Result<Vec<f32>>;
+
+    /// Writes a population slot (length n, or 1 if population-wide).
+    fn set_slot(&mut self, pop: usize, slot: usize, values: Vec<f32>);
+
+    /// Writes one neuron's value of a per-neuron slot.
+    fn set_one(&mut self, pop: usize, slot: usize, rank: usize, value: f32);
+
+    /// Per-synapse values of a projection slot in (post, pre) order
+    /// (length 1 for projection-wide ones).
+    fn synapse_values(&self, proj: usize, slot: usize) -> Result<Vec<f32>>;
+
+    /// Writes a projection slot (one value per synapse in (post, pre)
+    /// order, or one for a projection-wide slot).
+    fn set_synapse_values(&mut self, proj: usize, slot: usize, values: Vec<f32>) -> Result<()>;
+
+    /// Whether a projection's delivery reads one weight for all synapses.
+    fn shares_weight(&self, proj: usize) -> bool;
+
+    /// Sets when a projection's learning rule runs.
+    fn set_learning(&mut self, proj: usize, learning: Learning);
+
+    /// Replaces a population's input table (same kind and variable).
+    fn set_feed(&mut self, pop: usize, feed: &Feed) -> Result<()>;
+
+    /// Changes the seed of run-time random draws.
+    fn set_seed(&mut self, seed: u64);
+
+    /// The dynamic state, for saving.
+    fn snapshot(&self) -> Result<Snapshot>;
+
+    /// Puts back a state of the same network (checked by the caller).
+    fn restore(&mut self, snapshot: &Snapshot) -> Result<()>;
+
+    /// Per population: the spike history's depth and the delayed slots'
+    /// history depths, to check a snapshot against.
+    fn history_shape(&self) -> Vec<(usize, Vec<(u32, usize)>)>;
+
+    /// Back to the values at compile time (`net`'s); histories emptied.
+    fn reset(&mut self, net: &Network);
+}
