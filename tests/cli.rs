@@ -268,6 +268,36 @@ fn unknown_model_lists_the_known_ones() {
 }
 
 #[test]
+fn schedule_prints_the_step_and_does_not_simulate() {
+    let out = temp("schedule");
+    let o = cajal(
+        &[
+            "run",
+            "edges",
+            "--backend",
+            "cpu",
+            "--schedule",
+            "--out",
+            out.to_str().unwrap(),
+        ],
+        &[],
+    );
+    let (stdout, err) = text(&o);
+    assert!(o.status.success(), "{err}");
+    for want in [
+        "schedule of a step",
+        "1. clear_inputs",
+        "2. rate inputs",
+        "convolve: image->edges:exc",
+        "neuron_update",
+    ] {
+        assert!(stdout.contains(want), "{want} missing from:\n{stdout}");
+    }
+    assert!(!stdout.contains("simulate "), "{stdout}");
+    assert!(!out.join("summary.json").exists());
+}
+
+#[test]
 fn unwritable_out_says_so() {
     let dir = temp("unwritable");
     std::fs::create_dir_all(&dir).unwrap();

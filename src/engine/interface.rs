@@ -1,7 +1,7 @@
 //! What `Simulation` asks of an engine: the one interface both engines
 //! implement, so that the façade never reaches into an engine's fields.
 
-use crate::engine::schedule::Schedule;
+use crate::engine::schedule::{Schedule, Stage};
 use crate::engine::{Backend, Learning, MonitorState, Snapshot};
 use crate::error::Result;
 use crate::network::feed::Feed;
@@ -39,8 +39,23 @@ pub(crate) trait Engine: Send {
         monitors: &mut [MonitorState],
     ) -> Result<()>;
 
+    /// Runs the phase of `stage` of step `step` (at time `t`) alone,
+    /// without moving the step counter or the histories' position: for
+    /// comparing one kernel on both engines from the same state.
+    fn run_stage(
+        &mut self,
+        stage: Stage,
+        step: u64,
+        t: f64,
+        monitors: &mut [MonitorState],
+    ) -> Result<()>;
+
     /// A population slot's values (length n, or 1 if population-wide).
     fn slot_values(&self, pop: usize, slot: usize) -> Result<Vec<f32>>;
+
+    /// A population's `sum(target)` number `target` as the last step (or
+    /// phase) left it (length n).
+    fn sum_values(&self, pop: usize, target: usize) -> Result<Vec<f32>>;
 
     /// Writes a population slot (length n, or 1 if population-wide).
     fn set_slot(&mut self, pop: usize, slot: usize, values: Vec<f32>);

@@ -501,7 +501,7 @@ impl Simulation {
     ///
     /// ```
     /// let (net, _, _) = cajal::networks::coba(100, 1)?;
-    /// let sim = net.compile(cajal::Backend::Cpu)?;
+    /// let sim = net.compile(cajal::engine::Backend::Cpu)?;
     /// println!("{}", sim.schedule());
     /// # Ok::<(), cajal::Error>(())
     /// ```
@@ -716,6 +716,26 @@ impl Simulation {
         Ok(())
     }
 
+    /// Runs the phase of `stage` of the current step alone: the step
+    /// counter, the time and the rings of past spikes stay where they are,
+    /// and monitors record no spikes. For comparing one kernel on both
+    /// engines from the same state (load the same saved state into both,
+    /// run one stage, compare): a divergence then names its kernel.
+    ///
+    /// ```
+    /// use cajal::engine::schedule::Stage;
+    /// let (net, _, _) = cajal::networks::coba(100, 1)?;
+    /// let mut sim = net.compile(cajal::engine::Backend::Cpu)?;
+    /// sim.simulate(5.0)?;
+    /// sim.run_stage(Stage::SpikeDelivery)?;
+    /// # Ok::<(), cajal::Error>(())
+    /// ```
+    pub fn run_stage(&mut self, stage: schedule::Stage) -> Result<()> {
+        let t = self.time_of(self.step);
+        self.engine
+            .run_stage(stage, self.step, t, &mut self.monitors)
+    }
+
     fn steps_for(&self, ms: f64) -> Result<u64> {
         if !(ms.is_finite() && ms >= 0.0) {
             return Err(Error::invalid(
@@ -899,6 +919,33 @@ impl Simulation {
             p.geometry.dims().to_vec()
         };
         Ok(ArrayD::from_shape_vec(IxDyn(&shape), v).expect("storage matches the geometry"))
+    }
+
+    /// The weighted sum `sum(target)` of a population as the last step
+    /// computed it, shaped as the population (ANNarchy's
+    /// `pop.sum(target)`); zeros for a target no projection feeds.
+    ///
+    /// ```
+    /// use cajal::prelude::*;
+    /// let (net, b) = cajal::networks::bar_learning(1)?;
+    /// let mut sim = net.compile(Backend::Cpu)?;
+    /// sim.step()?;
+    /// assert_eq!(sim.sum(b.feature, "exc")?.shape(), &[8, 4]);
+    /// # Ok::<(), cajal::Error>(())
+    /// ```
+    pub fn sum(&self, pop: PopId, target: &str) -> Result<ArrayD<f32>> {
+        let p = self.pop_checked(pop)?;
+        let Some(t) = p.ir.targets.iter().position(|x| x == target) else {
+            return Err(Error::unknown(
+                format!("population '{}' (model '{}')", p.name, p.ir.name),
+                "target",
+                target,
+                &p.ir.targets,
+            ));
+        };
+        let v = self.engine.sum_values(pop.0, t)?;
+        Ok(ArrayD::from_shape_vec(IxDyn(p.geometry.dims()), v)
+            .expect("storage matches the geometry"))
     }
 
     /// The value of one neuron, by rank.

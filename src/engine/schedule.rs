@@ -279,7 +279,7 @@ impl Schedule {
     ///
     /// ```
     /// let (net, _, _) = cajal::networks::coba(100, 1)?;
-    /// let sim = net.compile(cajal::Backend::Cpu)?;
+    /// let sim = net.compile(cajal::engine::Backend::Cpu)?;
     /// let text = sim.schedule().summary();
     /// assert!(text.contains("neuron_update"));
     /// # Ok::<(), cajal::Error>(())
@@ -289,12 +289,12 @@ impl Schedule {
         for (i, p) in self.phases.iter().enumerate() {
             let _ = writeln!(
                 s,
-                "{}. {} ({}, {} dispatch{})",
+                "{}. {} ({}, {} group{})",
                 i + 1,
                 p.stage.name(),
                 p.stage.when().describe(),
                 p.groups.len(),
-                if p.groups.len() == 1 { "" } else { "es" }
+                if p.groups.len() == 1 { "" } else { "s" }
             );
             let names = &self.names[p.stage.target() as usize];
             for g in &p.groups {

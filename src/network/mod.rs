@@ -469,6 +469,16 @@ impl Network {
         })
     }
 
+    /// The monitor behind a handle: what it records, and how often.
+    pub fn monitor_spec(&self, id: MonitorId) -> Result<&Monitor> {
+        self.monitors.get(id.0).ok_or_else(|| {
+            Error::invalid(
+                "network",
+                format!("monitor handle {} does not belong to this network", id.0),
+            )
+        })
+    }
+
     /// Finds a projection by name (`pre->post:target` unless named).
     pub fn find_projection(&self, name: &str) -> Result<ProjId> {
         self.projs

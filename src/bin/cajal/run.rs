@@ -216,7 +216,11 @@ pub fn run(a: &RunArgs) -> std::result::Result<(), Failure> {
     );
     println!("build       {build_s:.3} s");
     if a.schedule {
-        println!("\nschedule of a step ({}):\n{}", engine_line(&sim), sim.schedule());
+        println!(
+            "\nschedule of a step ({}):\n{}",
+            engine_line(&sim),
+            sim.schedule()
+        );
         return Ok(());
     }
 

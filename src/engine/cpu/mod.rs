@@ -677,8 +677,23 @@ impl crate::engine::interface::Engine for CpuEngine {
         Ok(())
     }
 
+    fn run_stage(
+        &mut self,
+        stage: Stage,
+        step: u64,
+        t: f64,
+        monitors: &mut [MonitorState],
+    ) -> Result<()> {
+        self.run_phases(t as f32, step, monitors, Some(stage));
+        Ok(())
+    }
+
     fn slot_values(&self, pop: usize, slot: usize) -> Result<Vec<f32>> {
         Ok(self.pops[pop].vars[slot].clone())
+    }
+
+    fn sum_values(&self, pop: usize, target: usize) -> Result<Vec<f32>> {
+        Ok(self.pops[pop].sums[target].clone())
     }
 
     fn set_slot(&mut self, pop: usize, slot: usize, values: Vec<f32>) {

@@ -11,11 +11,26 @@ impl CpuEngine {
     /// One step: the phases of the schedule in order (the GPU engine runs
     /// the same schedule); monitors record at the end.
     pub(crate) fn step(&mut self, t: f32, step: u64, monitors: &mut [MonitorState]) {
+        self.run_phases(t, step, monitors, None);
+    }
+
+    /// The phases of step `step` in order, or only that of `only`.
+    pub(crate) fn run_phases(
+        &mut self,
+        t: f32,
+        step: u64,
+        monitors: &mut [MonitorState],
+        only: Option<Stage>,
+    ) {
         // Out of the engine meanwhile, so that phases may borrow it mutably.
         let schedule = std::mem::take(&mut self.schedule);
         let step32 = step as u32;
         let mut spikes = vec![Vec::new(); self.pops.len()];
-        for phase in &schedule.phases {
+        for phase in schedule
+            .phases
+            .iter()
+            .filter(|p| only.is_none_or(|s| s == p.stage))
+        {
             let members = phase.groups.iter().flat_map(|g| g.members.iter().copied());
             match phase.stage {
                 Stage::ClearInputs => {

@@ -181,6 +181,17 @@ impl GpuEngine {
         }
     }
 
+    /// A population's `sum(target)` number `target` (length n).
+    pub fn sum_values(&self, pop: usize, target: usize) -> Result<Vec<f32>> {
+        let l = &self.pops[pop].layout;
+        let bytes = self.read(
+            &self.pops[pop].state,
+            u64::from(l.sum_offset(target as u32)) * 4,
+            u64::from(l.n) * 4,
+        )?;
+        Ok(bytemuck::pod_collect_to_vec(&bytes))
+    }
+
     /// Writes a population slot (length n, or 1 if population-wide).
     pub fn set_slot(&mut self, pop: usize, slot: usize, values: &[f32]) {
         let p = &mut self.pops[pop];

@@ -56,13 +56,21 @@ impl GpuEngine {
 
     /// The dispatches of step `st` in schedule order, `off` its clock's
     /// offset.
-    fn encode_step(&self, pass: &mut wgpu::ComputePass, st: u64, off: u32, sampled: &[Vec<u64>]) {
+    fn encode_step(
+        &self,
+        pass: &mut wgpu::ComputePass,
+        st: u64,
+        off: u32,
+        sampled: &[Vec<u64>],
+        only: Option<Stage>,
+    ) {
         let mut run = |p: &Pass| {
             pass.set_pipeline(&p.pipeline);
             pass.set_bind_group(0, &p.group, &[off]);
             pass.dispatch_workgroups(p.grid.0, p.grid.1, 1);
         };
-        for (phase, merged) in self.schedule.phases.iter().zip(&self.merged) {
+        let phases = self.schedule.phases.iter().zip(&self.merged);
+        for (phase, merged) in phases.filter(|(p, _)| only.is_none_or(|s| s == p.stage)) {
             for (g, m) in phase.groups.iter().zip(merged) {
                 match m {
                     Some(m) if self.whole(phase.stage, &g.members, st) => run(&m.pass),
@@ -97,11 +105,16 @@ impl GpuEngine {
                     k = k.min((gm.cap_rows as u64 - 1) * m.spec.period + 1);
                 }
             }
-            self.chunk_run(first, k, key, time, monitors)?;
+            self.chunk_run(first, k, key, time, monitors, None)?;
             done += k;
         }
         // `simulate` returns when the steps are done (timings and errors
         // mean what they say), not when they are queued.
+        self.wait()
+    }
+
+    /// Waits until the GPU has run what was submitted.
+    pub(super) fn wait(&self) -> Result<()> {
         self.gpu
             .device
             .poll(wgpu::PollType::wait_indefinitely())
@@ -119,6 +132,7 @@ impl GpuEngine {
         key: [u32; 2],
         time: &dyn Fn(u64) -> f64,
         monitors: &mut [MonitorState],
+        only: Option<Stage>,
     ) -> Result<()> {
         let g = self.gpu.clone();
         let stride = self.stride as usize;
@@ -141,7 +155,8 @@ impl GpuEngine {
         let mut samples: Vec<Vec<u64>> = Vec::with_capacity(monitors.len());
         for (m, gm) in monitors.iter().zip(&self.mons) {
             let mut s = Vec::new();
-            if m.active && gm.pass.is_some() {
+            let records = only.is_none_or(|s| s == Stage::Record);
+            if m.active && gm.pass.is_some() && records {
                 for st in first..first + k {
                     if (st - m.start_step).is_multiple_of(m.spec.period) {
                         s.push(st);
@@ -157,7 +172,12 @@ impl GpuEngine {
             }
             samples.push(s);
         }
-        let spike_mons: Vec<bool> = monitors.iter().map(|m| m.active && m.spec.spikes).collect();
+        // Spikes are recorded by full steps only (a phase run alone has no
+        // step's spikes to record, as on the CPU engine).
+        let spike_mons: Vec<bool> = monitors
+            .iter()
+            .map(|m| m.active && m.spec.spikes && only.is_none())
+            .collect();
         let mut enc = g.device.create_command_encoder(&Default::default());
         for p in &self.pops {
             if let Some(b) = &p.bits {
@@ -168,7 +188,7 @@ impl GpuEngine {
             let mut pass = enc.begin_compute_pass(&Default::default());
             for r in 0..k {
                 let off = (r as usize * stride) as u32;
-                self.encode_step(&mut pass, first + r, off, &samples);
+                self.encode_step(&mut pass, first + r, off, &samples, only);
             }
         }
         // Copy what monitors need into staging buffers.
@@ -210,7 +230,10 @@ impl GpuEngine {
         g.checked("running a chunk of steps", || {
             g.queue.submit([enc.finish()]);
         })?;
-        self.ring += k;
+        // A phase run alone leaves the rings where they were.
+        if only.is_none() {
+            self.ring += k;
+        }
         if staging.is_empty() {
             return Ok(());
         }

@@ -264,8 +264,24 @@ impl crate::engine::interface::Engine for GpuEngine {
         GpuEngine::run(self, step0, n, time, monitors)
     }
 
+    fn run_stage(
+        &mut self,
+        stage: Stage,
+        step: u64,
+        t: f64,
+        monitors: &mut [MonitorState],
+    ) -> Result<()> {
+        let key = [self.seed as u32, (self.seed >> 32) as u32];
+        self.chunk_run(step, 1, key, &|_| t, monitors, Some(stage))?;
+        self.wait()
+    }
+
     fn slot_values(&self, pop: usize, slot: usize) -> Result<Vec<f32>> {
         GpuEngine::slot_values(self, pop, slot)
+    }
+
+    fn sum_values(&self, pop: usize, target: usize) -> Result<Vec<f32>> {
+        GpuEngine::sum_values(self, pop, target)
     }
 
     fn set_slot(&mut self, pop: usize, slot: usize, values: Vec<f32>) {
