@@ -1,0 +1,167 @@
+//! Reading and writing population variables.
+
+use super::*;
+
+impl Simulation {
+    pub(super) fn slot_values(&self, pop: usize, slot: usize) -> Result<Vec<f32>> {
+        self.engine.slot_values(pop, slot)
+    }
+
+    pub(super) fn pop_checked(&self, pop: PopId) -> Result<&crate::network::Population> {
+        self.net.pop(pop)
+    }
+
+    /// A variable or parameter of a population, shaped like its geometry
+    /// (a 0-dimensional array for population-wide parameters).
+    pub fn get(&self, pop: PopId, var: &str) -> Result<ArrayD<f32>> {
+        let p = self.pop_checked(pop)?;
+        let slot = slot_of(p, var)?;
+        let v = self.slot_values(pop.0, slot)?;
+        let shape: Vec<usize> = if p.ir.vars[slot].locality == Locality::Global {
+            vec![]
+        } else {
+            p.geometry.dims().to_vec()
+        };
+        Ok(ArrayD::from_shape_vec(IxDyn(&shape), v).expect("storage matches the geometry"))
+    }
+
+    /// The weighted sum `sum(target)` of a population as the last step
+    /// computed it, shaped as the population (ANNarchy's
+    /// `pop.sum(target)`); zeros for a target no projection feeds.
+    ///
+    /// ```
+    /// use cajal::prelude::*;
+    /// let (net, b) = cajal::networks::bar_learning(1)?;
+    /// let mut sim = net.compile(Backend::Cpu)?;
+    /// sim.step()?;
+    /// assert_eq!(sim.sum(b.feature, "exc")?.shape(), &[8, 4]);
+    /// # Ok::<(), cajal::Error>(())
+    /// ```
+    pub fn sum(&self, pop: PopId, target: &str) -> Result<ArrayD<f32>> {
+        let p = self.pop_checked(pop)?;
+        let Some(t) = p.ir.targets.iter().position(|x| x == target) else {
+            return Err(Error::unknown(
+                format!("population '{}' (model '{}')", p.name, p.ir.name),
+                "target",
+                target,
+                &p.ir.targets,
+            ));
+        };
+        let v = self.engine.sum_values(pop.0, t)?;
+        Ok(ArrayD::from_shape_vec(IxDyn(p.geometry.dims()), v)
+            .expect("storage matches the geometry"))
+    }
+
+    /// The value of one neuron, by rank.
+    pub fn get_neuron(&self, pop: PopId, rank: usize, var: &str) -> Result<f32> {
+        let p = self.pop_checked(pop)?;
+        let slot = slot_of(p, var)?;
+        if rank >= p.size() {
+            return Err(Error::invalid(
+                format!("population '{}'", p.name),
+                format!("rank {rank} is out of range (size {})", p.size()),
+            ));
+        }
+        let v = self.slot_values(pop.0, slot)?;
+        Ok(if v.len() == 1 { v[0] } else { v[rank] })
+    }
+
+    /// The value of one neuron, by coordinates.
+    pub fn get_at(&self, pop: PopId, coords: &[usize], var: &str) -> Result<f32> {
+        let rank = self.pop_checked(pop)?.geometry.rank(coords)?;
+        self.get_neuron(pop, rank, var)
+    }
+
+    /// Sets a variable or parameter: a scalar, an array shaped like the
+    /// geometry, or a distribution (drawn from the network seed). In a
+    /// batch, an array shaped like one element sets every element.
+    pub fn set(&mut self, pop: PopId, var: &str, value: impl Into<Value>) -> Result<()> {
+        let value = self.broadcast(pop, var, value.into())?;
+        let p = self.net.pop(pop)?;
+        self.draws += 1;
+        let mut rng = rng_for(self.net.seed, 0x2000_0000 + self.draws);
+        let values = assign_values(p, var, &value, &mut rng)?;
+        let slot = slot_of(p, var)?;
+        self.engine.set_slot(pop.0, slot, values);
+        Ok(())
+    }
+
+    /// The values of the neurons of a view, in view order (a shared
+    /// parameter's value repeated).
+    pub fn get_view(&self, view: &crate::network::View, var: &str) -> Result<Vec<f32>> {
+        let p = self.pop_checked(view.population())?;
+        let slot = slot_of(p, var)?;
+        let v = self.slot_values(view.population().0, slot)?;
+        view.ranks()
+            .iter()
+            .map(|&r| {
+                v.get(if v.len() == 1 { 0 } else { r as usize })
+                    .copied()
+                    .ok_or_else(|| Error::invalid("view", format!("rank {r} is out of range")))
+            })
+            .collect()
+    }
+
+    /// Sets a per-neuron variable or parameter for the neurons of a view: a
+    /// scalar, one value per neuron of the view (in view order) or a
+    /// distribution.
+    pub fn set_view(
+        &mut self,
+        view: &crate::network::View,
+        var: &str,
+        value: impl Into<Value>,
+    ) -> Result<()> {
+        let pop = view.population();
+        let p = self.net.pop(pop)?;
+        if let Some(bad) = view.ranks().iter().find(|&&r| r as usize >= p.size()) {
+            return Err(Error::invalid(
+                format!("population '{}'", p.name),
+                format!("the view has rank {bad}, out of range (size {})", p.size()),
+            ));
+        }
+        self.draws += 1;
+        let mut rng = rng_for(self.net.seed, 0x2000_0000 + self.draws);
+        let values = crate::network::assign_to(p, var, &value.into(), &mut rng, Some(view.len()))?;
+        let slot = slot_of(p, var)?;
+        let mut all = self.slot_values(pop.0, slot)?;
+        for (&r, v) in view.ranks().iter().zip(values) {
+            all[r as usize] = v;
+        }
+        self.engine.set_slot(pop.0, slot, all);
+        Ok(())
+    }
+
+    /// Sets one neuron's value, by rank.
+    pub fn set_neuron(&mut self, pop: PopId, rank: usize, var: &str, value: f32) -> Result<()> {
+        let p = self.pop_checked(pop)?;
+        let slot = slot_of(p, var)?;
+        let owner = format!("population '{}'", p.name);
+        if rank >= p.size() {
+            return Err(Error::invalid(
+                owner,
+                format!("rank {rank} is out of range (size {})", p.size()),
+            ));
+        }
+        let decl = &p.ir.vars[slot];
+        if decl.locality == Locality::Global {
+            return Err(Error::invalid(
+                owner,
+                format!("'{var}' is shared by the population: set it with set()"),
+            ));
+        }
+        // Same conversion as set(): int rounds, bool is 0 or 1.
+        let value = match decl.ty {
+            ValueType::Int => value.round(),
+            ValueType::Bool => f32::from(u8::from(value != 0.0)),
+            ValueType::Float => value,
+        };
+        self.engine.set_one(pop.0, slot, rank, value);
+        Ok(())
+    }
+
+    /// Sets one neuron's value, by coordinates.
+    pub fn set_at(&mut self, pop: PopId, coords: &[usize], var: &str, value: f32) -> Result<()> {
+        let rank = self.pop_checked(pop)?.geometry.rank(coords)?;
+        self.set_neuron(pop, rank, var, value)
+    }
+}

@@ -1,0 +1,162 @@
+//! Compiling a network into a simulation on an engine.
+
+use super::*;
+
+impl Network {
+    /// Compiles the network for a backend: analysis is already done, this
+    /// builds the engine state and kernels.
+    pub fn compile(&self, backend: Backend) -> Result<Simulation> {
+        match backend {
+            Backend::Cpu => self.build(None),
+            Backend::Gpu => self.build(Some(&GpuOptions::default())),
+            Backend::Auto => {
+                // A software adapter (lavapipe, WARP) is many times slower
+                // than the CPU engine on the same cores: Auto wants hardware
+                // unless CAJAL_ADAPTER names an adapter.
+                let named = std::env::var("CAJAL_ADAPTER").is_ok_and(|s| !s.is_empty());
+                if !named {
+                    if let Some(d) = gpu::devices().first() {
+                        if d.device_type == gpu::context::SOFTWARE {
+                            let s = self.build(None)?;
+                            eprintln!(
+                                "cajal: running on the CPU engine: the only GPU adapter, '{}', is a software renderer",
+                                d.name
+                            );
+                            return Ok(s);
+                        }
+                    }
+                }
+                self.auto()
+            }
+        }
+    }
+
+    fn auto(&self) -> Result<Simulation> {
+        match self.build(Some(&GpuOptions::default())) {
+            Ok(s) => Ok(s),
+            Err(gpu_err) => {
+                let s = self.build(None)?;
+                eprintln!("cajal: running on the CPU engine: {gpu_err}");
+                Ok(s)
+            }
+        }
+    }
+
+    /// Compiles for the GPU engine with explicit options (adapter, float
+    /// atomics).
+    pub fn compile_gpu(&self, opts: &GpuOptions) -> Result<Simulation> {
+        self.build(Some(opts))
+    }
+
+    /// Runs `runs` simulations of this network at once, each on its own
+    /// thread with its own freshly compiled [`Simulation`] (on the GPU
+    /// engine they share the device), and returns what `f(index, sim)`
+    /// returns for each, in order. `f` sets what differs between runs
+    /// (parameters, seed) and simulates; each run is independent, so the
+    /// results are those of running them one after the other. The first
+    /// error is returned.
+    ///
+    /// ```
+    /// # use cajal::prelude::*;
+    /// let (net, pop) = cajal::networks::lif(20, 1)?;
+    /// let rates = net.parallel_run(Backend::Cpu, 3, |i, sim| {
+    ///     sim.set(pop, "I", 1.0 + 0.2 * i as f32)?;
+    ///     sim.simulate(100.0)?;
+    ///     Ok(sim.get_neuron(pop, 0, "v")?)
+    /// })?;
+    /// assert_eq!(rates.len(), 3);
+    /// # Ok::<(), cajal::Error>(())
+    /// ```
+    pub fn parallel_run<T: Send>(
+        &self,
+        backend: Backend,
+        runs: usize,
+        f: impl Fn(usize, &mut Simulation) -> Result<T> + Sync,
+    ) -> Result<Vec<T>> {
+        let f = &f;
+        std::thread::scope(|scope| {
+            let handles: Vec<_> = (0..runs)
+                .map(|i| {
+                    scope.spawn(move || {
+                        let mut sim = self.compile(backend)?;
+                        f(i, &mut sim)
+                    })
+                })
+                .collect();
+            handles
+                .into_iter()
+                .map(|h| {
+                    h.join()
+                        .unwrap_or_else(|_| Err(Error::invalid("parallel_run", "a run panicked")))
+                })
+                .collect()
+        })
+    }
+
+    fn build(&self, gpu: Option<&GpuOptions>) -> Result<Simulation> {
+        if self.pops.is_empty() {
+            return Err(Error::invalid(
+                "network",
+                "add at least one population before compiling",
+            ));
+        }
+        let engine: Box<dyn Engine> = match gpu {
+            None => Box::new(CpuEngine::new(self)?),
+            Some(o) => Box::new(GpuEngine::new(self, o)?),
+        };
+        let monitors = self
+            .monitors
+            .iter()
+            .map(|m| {
+                let p = &self.pops[m.pop.0];
+                let slots = m
+                    .vars
+                    .iter()
+                    .map(|v| slot_of(p, v))
+                    .collect::<Result<Vec<_>>>()?;
+                let n = m.ranks.as_ref().map_or(p.size(), Vec::len);
+                let lens = slots
+                    .iter()
+                    .map(|&s| {
+                        if p.ir.vars[s].locality == Locality::Local {
+                            n
+                        } else {
+                            1
+                        }
+                    })
+                    .collect();
+                let member = m.ranks.as_ref().map(|r| {
+                    let mut v = vec![false; p.size()];
+                    r.iter().for_each(|&i| v[i as usize] = true);
+                    v
+                });
+                let local = slots
+                    .iter()
+                    .map(|&s| p.ir.vars[s].locality == Locality::Local)
+                    .collect();
+                Ok(MonitorState {
+                    member,
+                    local,
+                    spec: m.clone(),
+                    buffers: vec![Vec::new(); slots.len()],
+                    slots,
+                    lens,
+                    active: m.start,
+                    start_step: 0,
+                    sample_steps: Vec::new(),
+                    spikes: Vec::new(),
+                })
+            })
+            .collect::<Result<Vec<_>>>()?;
+        Ok(Simulation {
+            net: self.clone(),
+            engine,
+            step: 0,
+            t_origin: 0.0,
+            step_origin: 0,
+            monitors,
+            draws: 0,
+            callbacks: Vec::new(),
+        })
+    }
+}

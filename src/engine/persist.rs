@@ -1,0 +1,142 @@
+//! Saving and loading a simulation's state and connectivity.
+
+use super::*;
+
+impl Simulation {
+    /// Saves the whole dynamic state (every variable of every population
+    /// and projection, the spikes and values still travelling through
+    /// delays, the inputs waiting in procedural delay rings, the step,
+    /// time, seed) to a file; [`load`](Self::load) into a
+    /// freshly compiled network of the same structure on the same engine
+    /// continues the run bit for bit. Recordings and callbacks are not
+    /// part of the state.
+    pub fn save(&self, path: impl AsRef<std::path::Path>) -> Result<()> {
+        let path = path.as_ref();
+        let snap = self.engine.snapshot()?;
+        let clock = crate::io::state::Clock {
+            step: self.step,
+            t_origin: self.t_origin,
+            step_origin: self.step_origin,
+            seed: self.net.seed,
+            draws: self.draws,
+        };
+        let file = path.display().to_string();
+        let bytes =
+            crate::io::state::encode(&file, &crate::io::state::signature(&self.net), clock, &snap)?;
+        std::fs::write(path, bytes).map_err(|source| Error::Io { path: file, source })
+    }
+
+    /// Loads a state written by [`save`](Self::save). The file is read and
+    /// checked whole first (format version, checksum, the network's
+    /// structure, the shape of every array): a file from another network,
+    /// a truncated or a corrupted one is an error and changes nothing.
+    pub fn load(&mut self, path: impl AsRef<std::path::Path>) -> Result<()> {
+        let path = path.as_ref();
+        let file = path.display().to_string();
+        let data = std::fs::read(path).map_err(|source| Error::Io {
+            path: file.clone(),
+            source,
+        })?;
+        let sig = crate::io::state::signature(&self.net);
+        let (clock, snap) = crate::io::state::decode(&file, &data, &sig)?;
+        let shape = self.engine.history_shape();
+        let bad = |what: String| {
+            Error::invalid(
+                &file,
+                format!("{what} (was the state saved by the other engine?)"),
+            )
+        };
+        let ok_pops = snap.pops.len() == self.net.pops.len()
+            && snap.projs.len() == self.net.projs.len()
+            && snap.rings.len() == self.net.projs.len();
+        if !ok_pops {
+            return Err(bad(
+                "the numbers of populations and projections differ".into()
+            ));
+        }
+        for ((p, ps), (depth, hist)) in self.net.pops.iter().zip(&snap.pops).zip(&shape) {
+            let n = p.size();
+            let lens_ok = ps.vars.len() == p.ir.vars.len()
+                && ps
+                    .vars
+                    .iter()
+                    .zip(&p.ir.vars)
+                    .all(|(v, d)| v.len() == if d.locality == Locality::Local { n } else { 1 });
+            let spikes_ok = ps.spikes.len() == *depth
+                && ps
+                    .spikes
+                    .iter()
+                    .all(|s| s.len() <= n && s.iter().all(|&i| (i as usize) < n));
+            let hist_ok = ps.hist.len() == hist.len()
+                && ps.hist.iter().zip(hist).all(|((s, rows), (s2, d))| {
+                    s == s2 && rows.len() == *d && rows.iter().all(|r| r.len() == n)
+                });
+            if !(lens_ok && spikes_ok && hist_ok) {
+                return Err(bad(format!(
+                    "the state of population '{}' does not fit it",
+                    p.name
+                )));
+            }
+        }
+        for ((pr, vals), rows) in self.net.projs.iter().zip(&snap.projs).zip(&snap.rings) {
+            let nsyn = pr.synapses.post.len();
+            // A DecodingProjection's window follows its values.
+            let n_post = self.net.pops[pr.post.0].size();
+            let window = pr.window.unwrap_or(0) as usize;
+            let ok = vals.len() == pr.ir.vars.len() + window
+                && vals[pr.ir.vars.len()..].iter().all(|v| v.len() == n_post)
+                && vals.iter().zip(&pr.ir.vars).all(|(v, d)| {
+                    v.len()
+                        == if d.locality == Locality::Local {
+                            nsyn
+                        } else {
+                            1
+                        }
+                });
+            let ring = pr
+                .procedural
+                .as_ref()
+                .filter(|g| g.per_synapse_delays())
+                .map_or(0, |g| g.delay as usize * n_post);
+            if !(ok && rows.len() == ring) {
+                return Err(bad(format!(
+                    "the state of projection '{}' does not fit it",
+                    pr.name
+                )));
+            }
+        }
+        self.engine.restore(&snap)?;
+        self.step = clock.step;
+        self.t_origin = clock.t_origin;
+        self.step_origin = clock.step_origin;
+        self.draws = clock.draws;
+        // A monitor (re)started after the loaded step counts its period
+        // from it; one started before keeps its phase.
+        for m in &mut self.monitors {
+            m.start_step = m.start_step.min(clock.step);
+        }
+        if clock.seed != self.net.seed {
+            self.set_seed(clock.seed);
+            self.draws = clock.draws;
+        }
+        Ok(())
+    }
+
+    /// Saves a projection's synapses (ranks, current weights, delays) to a
+    /// file that [`connect_from_file`](crate::network::ProjectionBuilder::connect_from_file)
+    /// reads back.
+    pub fn save_connectivity(&self, proj: ProjId, path: impl AsRef<std::path::Path>) -> Result<()> {
+        let pr = self.net.proj(proj)?;
+        let (post, pre, w) = self.synapses(proj, "w")?;
+        let saved = crate::io::connectivity::Saved {
+            pre_size: self.net.pops[pr.pre.0].size(),
+            post_size: self.net.pops[pr.post.0].size(),
+            dt: self.net.dt,
+            post,
+            pre,
+            w,
+            delay: pr.synapses.delay.clone(),
+        };
+        crate::io::connectivity::write(path.as_ref(), &saved)
+    }
+}

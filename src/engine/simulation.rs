@@ -1,0 +1,304 @@
+//! Running a compiled network: time, steps, callbacks, reset.
+
+use super::*;
+
+impl Simulation {
+    /// The network this simulation was compiled from.
+    pub fn network(&self) -> &Network {
+        &self.net
+    }
+
+    /// Replaces a population's input table on the engine and in the
+    /// network description (same kind and variable, checked by the caller).
+    pub(crate) fn replace_feed(
+        &mut self,
+        pop: PopId,
+        feed: crate::network::feed::Feed,
+    ) -> Result<()> {
+        self.engine.set_feed(pop.0, &feed)?;
+        self.net.pops[pop.0].feed = Some(feed);
+        Ok(())
+    }
+
+    /// The engine this simulation runs on (`Cpu` or `Gpu`, never `Auto`).
+    pub fn backend(&self) -> Backend {
+        self.engine.backend()
+    }
+
+    /// The GPU adapter, on the GPU engine.
+    pub fn device(&self) -> Option<&DeviceInfo> {
+        self.engine.device()
+    }
+
+    /// Kernel dispatches per step on the GPU engine (monitors aside;
+    /// learning rules counted as running every step); 0 on the CPU.
+    pub fn dispatches_per_step(&self) -> usize {
+        self.engine.dispatches_per_step()
+    }
+
+    /// The step as this simulation's engine runs it: its phases in order,
+    /// each with its dispatches (groups) and their members.
+    ///
+    /// ```
+    /// let (net, _, _) = cajal::networks::coba(100, 1)?;
+    /// let sim = net.compile(cajal::engine::Backend::Cpu)?;
+    /// println!("{}", sim.schedule());
+    /// # Ok::<(), cajal::Error>(())
+    /// ```
+    pub fn schedule(&self) -> &Schedule {
+        self.engine.schedule()
+    }
+
+    /// Current time in ms.
+    pub fn time(&self) -> f64 {
+        self.t_origin + (self.step - self.step_origin) as f64 * self.net.dt
+    }
+
+    /// Steps done since the start (or the last reset).
+    pub fn current_step(&self) -> u64 {
+        self.step
+    }
+
+    /// The time step in ms.
+    pub fn dt(&self) -> f64 {
+        self.net.dt
+    }
+
+    /// Sets the step counter (ANNarchy's `set_current_step`): the time
+    /// becomes `step * dt`, random draws continue from that step's keys,
+    /// monitors take their next sample now and count their periods from
+    /// it, callbacks follow the new numbering. Spikes and values in flight
+    /// (delays) are kept.
+    pub fn set_current_step(&mut self, step: u64) {
+        self.step = step;
+        self.step_origin = step;
+        self.t_origin = step as f64 * self.net.dt;
+        for m in &mut self.monitors {
+            m.start_step = step;
+        }
+    }
+
+    /// Changes the seed of the random draws from now on: run-time draws
+    /// (`Uniform`, `Normal`... in equations) and distributions given to
+    /// [`set`](Self::set). The same seed and step give the same draws on
+    /// both engines.
+    pub fn set_seed(&mut self, seed: u64) {
+        self.net.seed = seed;
+        self.draws = 0;
+        self.engine.set_seed(seed);
+    }
+
+    /// Sets the current time (the step counter is kept).
+    pub fn set_time(&mut self, t_ms: f64) -> Result<()> {
+        if !t_ms.is_finite() {
+            return Err(Error::invalid(
+                "simulation",
+                format!("time must be finite, got {t_ms}"),
+            ));
+        }
+        self.t_origin = t_ms;
+        self.step_origin = self.step;
+        Ok(())
+    }
+
+    /// Runs one step.
+    pub fn step(&mut self) -> Result<()> {
+        self.fire_callbacks()?;
+        self.run_steps(1)
+    }
+
+    pub(super) fn time_of(&self, step: u64) -> f64 {
+        self.t_origin + (step as f64 - self.step_origin as f64) * self.net.dt
+    }
+
+    pub(super) fn run_steps(&mut self, n: u64) -> Result<()> {
+        let (t0, s0, dt) = (self.t_origin, self.step_origin, self.net.dt);
+        let time = move |s: u64| t0 + (s as f64 - s0 as f64) * dt;
+        self.engine.run(self.step, n, &time, &mut self.monitors)?;
+        self.step += n;
+        Ok(())
+    }
+
+    /// Runs the phase of `stage` of the current step alone: the step
+    /// counter, the time and the rings of past spikes stay where they are,
+    /// and monitors record no spikes. For comparing one kernel on both
+    /// engines from the same state (load the same saved state into both,
+    /// run one stage, compare): a divergence then names its kernel.
+    ///
+    /// ```
+    /// use cajal::engine::schedule::Stage;
+    /// let (net, _, _) = cajal::networks::coba(100, 1)?;
+    /// let mut sim = net.compile(cajal::engine::Backend::Cpu)?;
+    /// sim.simulate(5.0)?;
+    /// sim.run_stage(Stage::SpikeDelivery)?;
+    /// # Ok::<(), cajal::Error>(())
+    /// ```
+    pub fn run_stage(&mut self, stage: schedule::Stage) -> Result<()> {
+        let t = self.time_of(self.step);
+        self.engine
+            .run_stage(stage, self.step, t, &mut self.monitors)
+    }
+
+    pub(super) fn steps_for(&self, ms: f64) -> Result<u64> {
+        if !(ms.is_finite() && ms >= 0.0) {
+            return Err(Error::invalid(
+                "simulation",
+                format!("a duration must be a non-negative number of ms, got {ms}"),
+            ));
+        }
+        Ok((ms / self.net.dt).round() as u64)
+    }
+
+    /// Runs for a duration in ms (rounded to whole steps).
+    pub fn simulate(&mut self, ms: f64) -> Result<()> {
+        let n = self.steps_for(ms)?;
+        let end = self.step + n;
+        while self.step < end {
+            self.fire_callbacks()?;
+            // Run to the next callback (on the GPU engine, a chunk ends there).
+            let next = self
+                .callbacks
+                .iter()
+                .flatten()
+                .filter_map(|c| c.next_after(self.step))
+                .min()
+                .unwrap_or(end)
+                .min(end);
+            let k = next - self.step;
+            self.run_steps(k)?;
+        }
+        Ok(())
+    }
+
+    /// Calls the callbacks due before the current step, in registration order.
+    pub(super) fn fire_callbacks(&mut self) -> Result<()> {
+        for i in 0..self.callbacks.len() {
+            let Some(n) = self.callbacks[i].as_ref().and_then(|c| c.due(self.step)) else {
+                continue;
+            };
+            if let Some(mut c) = self.callbacks[i].take() {
+                let r = (c.f)(self, n);
+                // A callback may have cleared the callbacks meanwhile.
+                if i < self.callbacks.len() && self.callbacks[i].is_none() {
+                    self.callbacks[i] = Some(c);
+                }
+                r?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Calls `f(sim, n)` during [`simulate`](Self::simulate) each time the
+    /// time reaches `offset_ms + n * period_ms` (n = 0, 1, ...), before the
+    /// step that starts then, as ANNarchy's `@every`: `f` may read and set
+    /// variables, and what it sets acts from that step on. Times count in
+    /// steps from the start (or the last reset), so they do not move with
+    /// [`set_time`](Self::set_time). An error returned by `f` stops
+    /// `simulate` and is returned. On the GPU engine a chunk of steps ends
+    /// at each callback.
+    ///
+    /// ```
+    /// # use cajal::prelude::*;
+    /// let (net, pop) = cajal::networks::lif(10, 1)?;
+    /// let mut sim = net.compile(Backend::Cpu)?;
+    /// let times = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    /// let seen = times.clone();
+    /// sim.every(100.0, 50.0, move |sim, n| {
+    ///     seen.lock().unwrap().push((n, sim.time()));
+    ///     sim.set(pop, "I", 1.0 + n as f32 * 0.1)
+    /// })?;
+    /// sim.simulate(300.0)?;
+    /// assert_eq!(*times.lock().unwrap(), vec![(0, 50.0), (1, 150.0), (2, 250.0)]);
+    /// # Ok::<(), cajal::Error>(())
+    /// ```
+    pub fn every(
+        &mut self,
+        period_ms: f64,
+        offset_ms: f64,
+        f: impl FnMut(&mut Simulation, u64) -> Result<()> + Send + 'static,
+    ) -> Result<CallbackId> {
+        let period = self.steps_for(period_ms)?;
+        let offset = self.steps_for(offset_ms)?;
+        if period == 0 {
+            return Err(Error::invalid(
+                "callback",
+                format!(
+                    "the period must be at least one step ({} ms), got {period_ms} ms",
+                    self.net.dt
+                ),
+            ));
+        }
+        self.callbacks.push(Some(Callback {
+            period,
+            offset,
+            enabled: true,
+            f: Box::new(f),
+        }));
+        Ok(CallbackId(self.callbacks.len() - 1))
+    }
+
+    pub(super) fn callback(&mut self, id: CallbackId) -> Result<&mut Callback> {
+        self.callbacks
+            .get_mut(id.0)
+            .and_then(|c| c.as_mut())
+            .ok_or_else(|| {
+                Error::invalid(
+                    "callback",
+                    format!(
+                        "no callback {}: it was cleared or belongs to another simulation",
+                        id.0
+                    ),
+                )
+            })
+    }
+
+    /// Stops calling a callback until [`enable_callback`](Self::enable_callback).
+    pub fn disable_callback(&mut self, id: CallbackId) -> Result<()> {
+        self.callback(id)?.enabled = false;
+        Ok(())
+    }
+
+    /// Calls a disabled callback again, on its original schedule.
+    pub fn enable_callback(&mut self, id: CallbackId) -> Result<()> {
+        self.callback(id)?.enabled = true;
+        Ok(())
+    }
+
+    /// Removes every callback.
+    pub fn clear_callbacks(&mut self) {
+        self.callbacks.clear();
+    }
+
+    /// Runs until `stop` returns true (checked after every step) or `max_ms`
+    /// has passed; returns the time simulated in ms.
+    pub fn simulate_until(
+        &mut self,
+        max_ms: f64,
+        mut stop: impl FnMut(&Simulation) -> bool,
+    ) -> Result<f64> {
+        let n = self.steps_for(max_ms)?;
+        for i in 0..n {
+            self.step()?;
+            if stop(self) {
+                return Ok((i + 1) as f64 * self.net.dt);
+            }
+        }
+        Ok(n as f64 * self.net.dt)
+    }
+
+    /// Back to the initial state (values at compile time, time 0), without
+    /// rebuilding; monitors are emptied.
+    pub fn reset(&mut self) {
+        self.engine.reset(&self.net);
+        self.step = 0;
+        self.t_origin = 0.0;
+        self.step_origin = 0;
+        for m in &mut self.monitors {
+            m.buffers.iter_mut().for_each(Vec::clear);
+            m.sample_steps.clear();
+            m.spikes.clear();
+            m.active = m.spec.start;
+            m.start_step = 0;
+        }
+    }
+}

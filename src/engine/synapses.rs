@@ -1,0 +1,243 @@
+//! Reading and writing synapses; learning on and off.
+
+use super::*;
+
+impl Simulation {
+    /// Whether the engine delivers a projection's spikes with one weight
+    /// for all its synapses, reading none per synapse: a spiking projection
+    /// of the default synapse whose weights are all one value (on the GPU
+    /// engine its weight buffer then holds that value alone). Automatic:
+    /// [`set_synapses`](Self::set_synapses) with weights that differ makes
+    /// it one a synapse again (the GPU engine allocates them then), one
+    /// value for all (or [`reset`](Self::reset)) shares it again, and the
+    /// results are the same either way.
+    ///
+    /// ```
+    /// # use cajal::prelude::*;
+    /// let mut net = Network::new();
+    /// let lif = cajal::models::if_curr_exp();
+    /// let a = net.population("a", 100, &lif)?;
+    /// let p = net.projection(a, a, "exc")
+    ///     .connect_fixed_probability(0.1, Weights::constant(0.5), Delays::none())?;
+    /// let mut sim = net.compile(Backend::Cpu)?;
+    /// assert!(sim.shares_weight(p)?);
+    /// let (post, _, _) = sim.synapses(p, "w")?;
+    /// let w: Vec<f32> = (0..post.len()).map(|k| k as f32 * 0.01).collect();
+    /// sim.set_synapses(p, "w", &w)?;
+    /// assert!(!sim.shares_weight(p)?);
+    /// # Ok::<(), cajal::Error>(())
+    /// ```
+    pub fn shares_weight(&self, proj: ProjId) -> Result<bool> {
+        self.net.proj(proj)?;
+        Ok(self.engine.shares_weight(proj.0))
+    }
+
+    /// The values of a synapse variable (`w`...) in (post, pre) order, with
+    /// the post and pre ranks of each synapse.
+    pub fn synapses(&self, proj: ProjId, var: &str) -> Result<(Vec<u32>, Vec<u32>, Vec<f32>)> {
+        let pr = self.net.proj(proj)?;
+        if pr.conv.is_some() {
+            return Err(Error::invalid(
+                format!("projection '{}'", pr.name),
+                "a convolution or pooling stores no synapses: its shared weights and window are in `net.proj(id)?.conv`",
+            ));
+        }
+        let slot = pr.ir.slot(var).ok_or_else(|| {
+            let names: Vec<&str> = pr.ir.vars.iter().map(|v| v.name.as_str()).collect();
+            Error::unknown(format!("projection '{}'", pr.name), "variable", var, &names)
+        })? as usize;
+        if let Some(gen) = &pr.procedural {
+            // Drawn for the asking: the same draws the engines make.
+            let object = cpu::procedural_object(proj.0);
+            let pairs = gen.materialize(object);
+            let v = if var == "w" {
+                pairs
+                    .iter()
+                    .map(|&(t, j)| gen.weight_at(object, j, t))
+                    .collect()
+            } else {
+                vec![pr.values[slot].first().copied().unwrap_or(0.0); pairs.len()]
+            };
+            let (post, pre): (Vec<u32>, Vec<u32>) = pairs.into_iter().unzip();
+            return Ok((post, pre, v));
+        }
+        let v = self.engine.synapse_values(proj.0, slot)?;
+        let n = pr.synapses.post.len();
+        let v = if v.len() == 1 {
+            vec![v[0]; n]
+        } else {
+            v.to_vec()
+        };
+        Ok((pr.synapses.post.clone(), pr.synapses.pre.clone(), v))
+    }
+
+    /// Sets a synapse variable or parameter of a projection: one value per
+    /// synapse in the order [`synapses`](Self::synapses) lists them, or a
+    /// single value for all (the only form for a projection-wide one).
+    pub fn set_synapses(&mut self, proj: ProjId, var: &str, values: &[f32]) -> Result<()> {
+        let pr = self.net.proj(proj)?;
+        let owner = format!("projection '{}'", pr.name);
+        if pr.conv.is_some() {
+            return Err(Error::invalid(
+                owner,
+                "a convolution or pooling stores no synapses",
+            ));
+        }
+        if pr.procedural.is_some() {
+            return Err(Error::invalid(
+                owner,
+                "procedural connectivity stores no synapses: its weights are fixed when it is built",
+            ));
+        }
+        let slot = pr.ir.slot(var).ok_or_else(|| {
+            let names: Vec<&str> = pr.ir.vars.iter().map(|v| v.name.as_str()).collect();
+            Error::unknown(owner.clone(), "variable", var, &names)
+        })? as usize;
+        let decl = &pr.ir.vars[slot];
+        if decl.kind == crate::lang::ir::VarKind::Hidden {
+            return Err(Error::invalid(owner, format!("'{var}' is internal")));
+        }
+        let n = pr.synapses.post.len();
+        let local = decl.locality == Locality::Local;
+        let v: Vec<f32> = match (values.len(), local) {
+            (1, true) => vec![values[0]; n],
+            (1, false) => values.to_vec(),
+            (k, true) if k == n => values.to_vec(),
+            (k, _) => {
+                return Err(Error::Shape {
+                    owner,
+                    message: format!(
+                        "{k} values for '{var}': give one, or one per synapse ({n}){}",
+                        if local {
+                            ""
+                        } else {
+                            " (it is projection-wide: one)"
+                        }
+                    ),
+                })
+            }
+        };
+        if let Some(bad) = v.iter().find(|x| !x.is_finite()) {
+            return Err(Error::invalid(owner, format!("'{var}' cannot be {bad}")));
+        }
+        self.engine.set_synapse_values(proj.0, slot, v)?;
+        Ok(())
+    }
+
+    /// A projection's variable as a dense `[post, pre]` matrix, NaN where
+    /// there is no synapse (ANNarchy's `connectivity_matrix`).
+    pub fn connectivity_matrix(&self, proj: ProjId, var: &str) -> Result<Array2<f32>> {
+        let (post, pre, v) = self.synapses(proj, var)?;
+        let pr = self.net.proj(proj)?;
+        // One batch element's matrix: the elements share the synapses.
+        let b = self.net.batch;
+        let (n_post, n_pre) = (
+            self.net.pop(pr.post)?.size() / b,
+            self.net.pop(pr.pre)?.size() / b,
+        );
+        let cells = n_post.checked_mul(n_pre).filter(|&c| c <= 1 << 31).ok_or_else(|| {
+            Error::invalid(
+                format!("projection '{}'", pr.name),
+                format!("a dense {n_post} x {n_pre} matrix is too large: read the synapses (COO) or a dendrite"),
+            )
+        })?;
+        let mut m = Array2::from_elem((n_post, n_pre), f32::NAN);
+        debug_assert!(cells == m.len());
+        for ((&i, &j), &x) in post.iter().zip(&pre).zip(&v) {
+            m[[i as usize, j as usize]] = x;
+        }
+        Ok(m)
+    }
+
+    /// The synapses of one post-synaptic neuron (ANNarchy's `Dendrite`):
+    /// its pre-synaptic ranks and their values of `var`.
+    pub fn dendrite(&self, proj: ProjId, post: usize, var: &str) -> Result<(Vec<u32>, Vec<f32>)> {
+        let pr = self.net.proj(proj)?;
+        let n_post = self.net.pop(pr.post)?.size();
+        if post >= n_post {
+            return Err(Error::invalid(
+                format!("projection '{}'", pr.name),
+                format!("post-synaptic rank {post} is out of range (size {n_post})"),
+            ));
+        }
+        let (posts, pre, v) = self.synapses(proj, var)?;
+        // Synapses are sorted by (post, pre).
+        let a = posts.partition_point(|&p| (p as usize) < post);
+        let b = posts.partition_point(|&p| (p as usize) <= post);
+        Ok((pre[a..b].to_vec(), v[a..b].to_vec()))
+    }
+
+    /// Turns learning on (ANNarchy's `enable_learning`) for one projection
+    /// or, with `None`, every projection that has a learning rule: the rule
+    /// runs every `period_ms` (default: every step) at the steps whose time
+    /// modulo the period is `offset_ms` (default 0).
+    pub fn enable_learning(
+        &mut self,
+        proj: Option<ProjId>,
+        period_ms: Option<f64>,
+        offset_ms: Option<f64>,
+    ) -> Result<()> {
+        let dt = self.net.dt;
+        let steps = |what: &str, ms: f64| -> Result<u64> {
+            if !(ms.is_finite() && ms >= 0.0) {
+                return Err(Error::invalid(
+                    "enable_learning",
+                    format!("the {what} must be a non-negative number of ms, got {ms}"),
+                ));
+            }
+            Ok((ms / dt).round() as u64)
+        };
+        let period = steps("period", period_ms.unwrap_or(dt))?.max(1);
+        let offset = steps("offset", offset_ms.unwrap_or(0.0))? % period;
+        self.set_learning(
+            proj,
+            Learning {
+                on: true,
+                period,
+                offset,
+            },
+        )
+    }
+
+    /// Turns learning off for one projection or, with `None`, all of them
+    /// (ANNarchy's `disable_learning`); weights keep their values.
+    pub fn disable_learning(&mut self, proj: Option<ProjId>) -> Result<()> {
+        self.set_learning(
+            proj,
+            Learning {
+                on: false,
+                ..Learning::default()
+            },
+        )
+    }
+
+    pub(super) fn set_learning(&mut self, proj: Option<ProjId>, l: Learning) -> Result<()> {
+        let ids: Vec<usize> = match proj {
+            Some(p) => {
+                let pr = self.net.proj(p)?;
+                let learns = !pr.ir.update.is_empty()
+                    || !pr.ir.post_spike.is_empty()
+                    || pr
+                        .ir
+                        .pre_spike
+                        .iter()
+                        .any(|s| matches!(s, crate::lang::ir::EventStmt::Store { .. }));
+                if !learns {
+                    return Err(Error::invalid(
+                        format!("projection '{}'", pr.name),
+                        format!(
+                            "its synapse model '{}' has no learning rule (no equations, no assignments in pre_spike or post_spike)",
+                            pr.ir.name
+                        ),
+                    ));
+                }
+                vec![p.0]
+            }
+            None => (0..self.net.projs.len()).collect(),
+        };
+        for i in ids {
+            self.engine.set_learning(i, l);
+        }
+        Ok(())
+    }
+}
