@@ -190,7 +190,7 @@ fn eval(e: &Expr, c: &EventCtx, s: usize, pre: usize, post: usize) -> f32 {
 
 /// Runs event statements for synapse `s` (pre rank `pre`, post rank
 /// `post`); assignments to `frozen` (w while learning is off) are skipped.
-fn run_event(
+pub(super) fn run_event(
     stmts: &[EventStmt],
     c: &mut EventCtx,
     s: usize,
@@ -240,26 +240,6 @@ pub fn deliver_events(
             let post = (csr.post[e] + b * n_post) as usize;
             let pre = (pre_ranks[s] + b * n_pre) as usize;
             run_event(stmts, c, s, pre, post, frozen, g);
-        }
-    }
-}
-
-/// `post_spike` (CPU twin of the GPU kernel of the same name): runs the
-/// `post_spike` statements for every synapse of each post-synaptic neuron
-/// that spiked this step, walking the neuron's row of the synapses (they
-/// are stored by post), in (post, pre) order.
-pub fn post_spike(
-    row_ptr: &[u32],
-    spikes: &[u32],
-    stmts: &[EventStmt],
-    pre_ranks: &[u32],
-    frozen: Option<u32>,
-    c: &mut EventCtx,
-) {
-    for &i in spikes {
-        let row = row_ptr[i as usize] as usize..row_ptr[i as usize + 1] as usize;
-        for (s, &pre) in row.clone().zip(&pre_ranks[row]) {
-            run_event(stmts, c, s, pre as usize, i as usize, frozen, &mut []);
         }
     }
 }

@@ -302,7 +302,7 @@ impl CpuEngine {
             step: step32,
             object: PROJ_OBJECT | ((pi as u32) << 12),
         };
-        spike_propagate::post_spike(
+        post_spike::post_spike(
             &pr.row_ptr,
             spikes,
             &pr.ir.post_spike,

@@ -1,0 +1,220 @@
+//! Building the CPU engine's state from a network.
+
+use super::*;
+
+impl CpuEngine {
+    /// Builds the engine state from a network.
+    pub fn new(net: &Network) -> Result<Self> {
+        let mut pops: Vec<PopState> = net.pops.iter().map(pop_state).collect();
+        let mut projs = Vec::with_capacity(net.projs.len());
+        for (qi, pr) in net.projs.iter().enumerate() {
+            let kind = crate::engine::projection_kind(net, pr)?;
+            projs.push(proj_state(net, qi, pr, kind, &mut pops));
+        }
+        let mut e = CpuEngine {
+            seed: net.seed,
+            dt: net.dt as f32,
+            pops,
+            projs,
+            schedule: Schedule::default(),
+        };
+        e.schedule = Schedule::build(net, |stage, members| e.groups(stage, members))?;
+        e.reset_history();
+        Ok(e)
+    }
+}
+
+/// A population's state at compile time.
+fn pop_state(p: &crate::network::Population) -> PopState {
+    PopState {
+        ir: p.ir.clone(),
+        n: p.size(),
+        vars: p.init.clone(),
+        sums: vec![vec![0.0; p.size()]; p.ir.targets.len()],
+        kernel: neuron_update::compile(&p.ir),
+        spike_hist: VecDeque::new(),
+        hist_depth: 0,
+        rate_hist: Vec::new(),
+        zero_each_step: p
+            .ir
+            .conductances
+            .iter()
+            .filter(|c| !c.2)
+            .map(|c| c.1 as usize)
+            .collect(),
+        feed: p.feed.clone(),
+    }
+}
+
+/// The CPU's state of a projection of kind `pk`: what its kernel needs
+/// beyond the kind (compiled psp, convolution window, procedural ring).
+fn proj_kind(net: &Network, pr: &crate::network::Projection, pk: ProjectionKind) -> ProjKind {
+    match pk {
+        ProjectionKind::Rate { sum } => {
+            let fast = pr.ir.psp_is_weighted_rate && pr.operation == Operation::Sum;
+            ProjKind::Rate {
+                sum,
+                psp: (!fast).then(|| rate_sum::compile_psp(&pr.ir)),
+            }
+        }
+        ProjectionKind::Spike { g } => ProjKind::Spike { g },
+        ProjectionKind::Current { g, r } => ProjKind::Current { g, r },
+        ProjectionKind::Procedural { g } => {
+            let gen = pr
+                .procedural
+                .clone()
+                .expect("a procedural projection has its generator");
+            let ring = if gen.per_synapse_delays() {
+                vec![0.0; gen.delay as usize * net.pops[pr.post.0].size()]
+            } else {
+                Vec::new()
+            };
+            ProjKind::Procedural {
+                g,
+                gen,
+                ring,
+                pos: 0,
+            }
+        }
+        ProjectionKind::ConvSpike { g } => ProjKind::ConvSpike {
+            g,
+            conv: pr.conv.clone().expect("a convolution has its window"),
+        },
+        ProjectionKind::Conv { sum } => {
+            let conv = pr.conv.clone().expect("a convolution has its window");
+            let fast = pr.ir.psp_is_weighted_rate;
+            ProjKind::Conv {
+                sum,
+                psp: (!fast).then(|| rate_sum::compile_psp(&pr.ir)),
+                geo: convolve::geometry(&conv.conv),
+                conv,
+            }
+        }
+        ProjectionKind::Decode { sum, window } => ProjKind::Decode {
+            sum,
+            scale: decode::scale(net.dt, window),
+        },
+    }
+}
+
+/// The distinct delays of a projection, in steps, ascending.
+fn distinct_delays(pr: &crate::network::Projection) -> Vec<u32> {
+    match (&pr.conv, &pr.procedural) {
+        (Some(c), _) => vec![c.delay],
+        (_, Some(gen)) => vec![gen.spike_delay()],
+        // The distinct delays, without copying or sorting them all.
+        _ => {
+            let mut seen = Vec::<bool>::new();
+            for &d in &pr.synapses.delay {
+                if d as usize >= seen.len() {
+                    seen.resize(d as usize + 1, false);
+                }
+                seen[d as usize] = true;
+            }
+            (0..seen.len() as u32)
+                .filter(|&d| seen[d as usize])
+                .collect()
+        }
+    }
+}
+
+/// Makes the pre-synaptic population keep what a projection of `kind`
+/// reads of past steps: spikes up to `max_d` steps back, or the values of
+/// the slots it reads with a delay.
+fn keep_history(ps: &mut PopState, kind: &ProjKind, pre_ref_slots: &[usize], max_d: usize) {
+    match kind {
+        ProjKind::Spike { .. } | ProjKind::ConvSpike { .. } | ProjKind::Procedural { .. } => {
+            ps.hist_depth = ps.hist_depth.max(max_d)
+        }
+        ProjKind::Rate { .. } | ProjKind::Conv { .. } if max_d > 1 => {
+            for &slot in pre_ref_slots {
+                match ps.rate_hist.iter_mut().find(|(s, _)| *s == slot) {
+                    Some((_, h)) => h.resize(h.len().max(max_d - 1), Vec::new()),
+                    None => ps
+                        .rate_hist
+                        .push((slot, VecDeque::from(vec![Vec::new(); max_d - 1]))),
+                }
+            }
+        }
+        ProjKind::Rate { .. } | ProjKind::Conv { .. } => {}
+        // Reads the spikes of the previous step.
+        ProjKind::Decode { .. } => ps.hist_depth = ps.hist_depth.max(1),
+        ProjKind::Current { .. } => {}
+    }
+}
+
+/// A projection's state at compile time (projection `qi`, of kind `pk`);
+/// marks the histories it reads in `pops`.
+fn proj_state(
+    net: &Network,
+    qi: usize,
+    pr: &crate::network::Projection,
+    pk: ProjectionKind,
+    pops: &mut [PopState],
+) -> ProjState {
+    let (pre, post) = (pr.pre.0, pr.post.0);
+    let (pre_ir, post_ir) = (&net.pops[pre].ir, &net.pops[post].ir);
+    let window_steps = match pk {
+        ProjectionKind::Decode { window, .. } => window as usize,
+        _ => 0,
+    };
+    let kind = proj_kind(net, pr, pk);
+    let s = &pr.synapses;
+    let n_post = net.pops[post].size();
+    let row_ptr = s.post_row_ptr(n_post / net.batch);
+    let delays = distinct_delays(pr);
+    let max_d = delays.last().copied().unwrap_or(1) as usize;
+    // Names the projection does not use may be missing from a model
+    // (the builder checked the ones it uses); they bind to slot 0.
+    let slots = |refs: &[String], ir: &NeuronIr| -> Vec<usize> {
+        refs.iter()
+            .map(|r| ir.slot(r).unwrap_or(0) as usize)
+            .collect()
+    };
+    let pre_ref_slots = slots(&pr.ir.pre_refs, pre_ir);
+    let post_ref_slots = slots(&pr.ir.post_refs, post_ir);
+    // post_spike reads the spikes of the step that just ran.
+    if !pr.ir.post_spike.is_empty() {
+        pops[post].hist_depth = pops[post].hist_depth.max(1);
+    }
+    keep_history(&mut pops[pre], &kind, &pre_ref_slots, max_d);
+    let csr = if matches!(kind, ProjKind::Spike { .. } | ProjKind::Decode { .. }) {
+        PreCsr::new(net.pops[pre].size() / net.batch, &s.pre, &s.post, &s.delay)
+    } else {
+        PreCsr::default()
+    };
+    let inv_n = if window_steps > 0 {
+        decode::inverse_counts(&row_ptr)
+    } else {
+        Vec::new()
+    };
+    // Per-synapse psp values only for the general rate path.
+    let general_psp = matches!(kind, ProjKind::Rate { psp: Some(_), .. });
+    ProjState {
+        index: qi,
+        batch: net.batch,
+        pre,
+        post,
+        kind,
+        ir: pr.ir.clone(),
+        op: pr.operation,
+        row_ptr,
+        syn: pr.synapses.clone(),
+        delays,
+        values: pr.values.clone(),
+        w_pre: Vec::new(),
+        csr,
+        pre_ref_slots,
+        post_ref_slots,
+        out: vec![0.0; n_post],
+        psp: if general_psp {
+            vec![0.0; s.post.len()]
+        } else {
+            Vec::new()
+        },
+        window: VecDeque::from(vec![vec![0.0; n_post]; window_steps]),
+        inv_n,
+        learn: (!pr.ir.update.is_empty()).then(|| synapse_update::compile(&pr.ir)),
+        learning: crate::engine::Learning::default(),
+    }
+}
