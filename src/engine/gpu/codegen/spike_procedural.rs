@@ -1,0 +1,190 @@
+//! `spike_procedural` (template `shaders/spike_procedural.wgsl`, CPU twin
+//! `cpu/spike_procedural.rs`): spike delivery through procedural
+//! connectivity. Its merged variant is [`super::spike_propagate_merged`].
+
+use std::fmt::Write;
+
+use super::layout::Ends;
+use super::printer::lit;
+use super::{assemble, atomic_add, Kernel};
+use crate::lang::ir::RandomKind;
+
+const SPIKE_PROCEDURAL: &str = include_str!("../../../../shaders/spike_procedural.wgsl");
+
+/// `spike_procedural` of a procedural projection into conductance slot
+/// `g`: a thread per (spike, chunk) pair draws the chunk's targets again.
+pub fn spike_procedural(
+    name: &str,
+    gen: &crate::connect::procedural::Procedural,
+    object: u32,
+    ends: &Ends,
+    g: u32,
+    float_atomics: bool,
+) -> Kernel {
+    let n_pre = ends.pre.n;
+    let (el_pre, el_post) = ends.element();
+    let ring = ends.pre.ring;
+    let (delay, chunk, chunks) = (gen.spike_delay(), gen.chunk, gen.chunks());
+    let delayed = gen.per_synapse_delays();
+    let atomic_ty = if float_atomics { "f32" } else { "u32" };
+    let mut b = format!(
+        "@group(0) @binding(1) var<storage, read_write> post: array<atomic<{atomic_ty}>>;\n"
+    );
+    // Binding 3: the ring of future inputs (per-synapse delays), else an
+    // unused weight buffer.
+    if delayed {
+        let _ = writeln!(
+            b,
+            "@group(0) @binding(3) var<storage, read_write> dring: array<atomic<{atomic_ty}>>;"
+        );
+    } else {
+        b.push_str("@group(0) @binding(3) var<storage, read> syn: array<f32>;\n");
+    }
+    let go = ends.post.offset(g).unwrap_or(0);
+    let (np, d_max) = (ends.post.n, gen.delay);
+    let w = &gen.weight;
+    // The weight: a literal, or the twin of Procedural::weight_at, drawn
+    // from the weight stream at (pre j, post t) and clipped.
+    let weight = match w.kind {
+        None => lit(w.a),
+        Some(kind) => {
+            let wo = crate::connect::procedural::Procedural::weight_object(object);
+            let (a, b) = (lit(w.a), lit(w.b));
+            let mut x = match kind {
+                RandomKind::Uniform => format!("cj_uniform(key, {wo}u, j, t, {a}, {b})"),
+                RandomKind::Normal => format!("cj_normal_draw(key, {wo}u, j, t, {a}, {b})"),
+                RandomKind::LogNormal => {
+                    format!("cj_lognormal_draw(key, {wo}u, j, t, {a}, {b})")
+                }
+                RandomKind::Exponential => format!("cj_exponential_draw(key, {wo}u, j, t, {a})"),
+            };
+            if let Some(lo) = w.min {
+                x = format!("max({x}, {})", lit(lo));
+            }
+            if let Some(hi) = w.max {
+                x = format!("min({x}, {})", lit(hi));
+            }
+            x
+        }
+    };
+    let add = atomic_add(&format!("post[{go}u + off + t]"), "wt", float_atomics);
+    let mut body = String::new();
+    if delayed {
+        // The inputs due this step join the conductance and leave the
+        // ring (nothing else touches this row now: deposits go to later
+        // steps' rows).
+        let _ = writeln!(body, "    let fr = (clk.ring % {d_max}u) * {np}u;");
+        let _ = writeln!(
+            body,
+            "    for (var i = group * 64u + lid; i < {np}u; i = i + groups * 64u) {{"
+        );
+        let (zero, val) = if float_atomics {
+            ("0.0f", "v")
+        } else {
+            ("0u", "bitcast<f32>(v)")
+        };
+        let _ = writeln!(body, "        let v = atomicLoad(&dring[fr + i]);");
+        let _ = writeln!(
+            body,
+            "        if (v != {zero}) {{ atomicStore(&dring[fr + i], {zero}); {} }}",
+            atomic_add(&format!("post[{go}u + i]"), val, float_atomics)
+        );
+        body.push_str("    }\n");
+    }
+    let _ = writeln!(
+        body,
+        "    let slot = (clk.ring + {ring}u - {delay}u) % {ring}u;"
+    );
+    let _ = writeln!(body, "    let total = pre_count[slot] * {chunks}u;");
+    let _ = writeln!(
+        body,
+        "    for (var item = group * 64u + lid; item < total; item = item + groups * 64u) {{"
+    );
+    let _ = writeln!(body, "        let n = item / {chunks}u;");
+    let _ = writeln!(body, "        let c = item - n * {chunks}u;");
+    let _ = writeln!(body, "        let pk = pre_list[slot * {n_pre}u + n];");
+    // Batched: element `bi`'s neuron `j`, its targets in the same element.
+    let _ = writeln!(body, "        let bi = pk / {el_pre}u;");
+    let _ = writeln!(body, "        let j = pk - bi * {el_pre}u;");
+    let _ = writeln!(body, "        let off = bi * {el_post}u;");
+    let _ = writeln!(body, "        let base = c * {chunk}u;");
+    let _ = writeln!(
+        body,
+        "        let len = i32(min({chunk}u, {el_post}u - base));"
+    );
+    // The seed the synapses were drawn with when built (not clk.key,
+    // which Simulation::set_seed changes).
+    let _ = writeln!(
+        body,
+        "        let key = vec2<u32>({}u, {}u);",
+        gen.seed as u32,
+        (gen.seed >> 32) as u32
+    );
+    let _ = writeln!(body, "        var pos = -1;");
+    let _ = writeln!(body, "        var k = 0u;");
+    let _ = writeln!(body, "        var bits = vec4<u32>(0u);");
+    let _ = writeln!(body, "        loop {{");
+    let _ = writeln!(
+        body,
+        "            if ((k & 3u) == 0u) {{ bits = cj_draw(key, {object}u, j, (c << 16u) | (k >> 2u)); }}"
+    );
+    let _ = writeln!(body, "            let u = bits[k & 3u];");
+    let _ = writeln!(body, "            k = k + 1u;");
+    // The gap: the number of thresholds above u (the table decreases). The
+    // logarithm only guesses (its rounding is this GPU's); the table
+    // decides, so the gap is the CPU twin's exactly. Inline rather than a
+    // function, because WGSL cannot pass a storage buffer to one and a
+    // merged kernel renames `table` per member.
+    let _ = writeln!(body, "            var gap = {chunk}u;");
+    let _ = writeln!(body, "            if (u != 0u) {{");
+    let _ = writeln!(
+        body,
+        "                gap = u32(clamp(log(f32(u) * 2.3283064e-10f) * {}, 0.0f, {}));",
+        lit(gen.inv_log_q as f32),
+        lit(chunk as f32)
+    );
+    let _ = writeln!(body, "            }}");
+    let _ = writeln!(
+        body,
+        "            loop {{ if (gap >= {chunk}u || table[gap] <= u) {{ break; }} gap = gap + 1u; }}"
+    );
+    let _ = writeln!(
+        body,
+        "            loop {{ if (gap == 0u || table[gap - 1u] > u) {{ break; }} gap = gap - 1u; }}"
+    );
+    let _ = writeln!(body, "            pos = pos + i32(gap) + 1;");
+    let _ = writeln!(body, "            if (pos >= len) {{ break; }}");
+    let _ = writeln!(body, "            let t = base + u32(pos);");
+    if gen.skip_self {
+        let _ = writeln!(body, "            if (t == j) {{ continue; }}");
+    }
+    let _ = writeln!(body, "            let wt = {weight};");
+    if delayed {
+        // The twin of Procedural::delay_at: thresholds after the gap table.
+        let dobj = crate::connect::procedural::Procedural::delay_object(object);
+        let _ = writeln!(body, "            let du = cj_draw(key, {dobj}u, j, t).x;");
+        let _ = writeln!(body, "            var dd = 1u;");
+        let _ = writeln!(
+            body,
+            "            loop {{ if (dd >= {d_max}u || table[{chunk}u + dd - 1u] > du) {{ break; }} dd = dd + 1u; }}"
+        );
+        let later = atomic_add(
+            &format!("dring[((clk.ring + dd - 1u) % {d_max}u) * {np}u + off + t]"),
+            "wt",
+            float_atomics,
+        );
+        let _ = writeln!(
+            body,
+            "            if (dd == 1u) {{ {add} }} else {{ {later} }}"
+        );
+    } else {
+        let _ = writeln!(body, "            {add}");
+    }
+    body.push_str("        }\n    }\n");
+    assemble(
+        format!("spike_procedural[projection '{name}']"),
+        SPIKE_PROCEDURAL,
+        &b,
+        &body,
+    )
+}
