@@ -6,7 +6,7 @@ use std::fmt::Write;
 use super::layout::PopLayout;
 use super::merged::merged_over_ranges;
 use super::neuron_update::PopBuf;
-use super::{assemble, Kernel};
+use super::{assemble, declare, Kernel};
 use crate::lang::ir::NeuronIr;
 
 const CLEAR_INPUTS: &str = include_str!("../../../../shaders/clear_inputs.wgsl");
@@ -30,7 +30,7 @@ pub fn clear_inputs(pop_name: &str, ir: &NeuronIr, l: &PopLayout) -> Kernel {
     assemble(
         format!("clear_inputs[population '{pop_name}']"),
         CLEAR_INPUTS,
-        "",
+        &declare(&[PopBuf::State.own()]),
         &body,
     )
 }
@@ -41,20 +41,13 @@ pub fn needs_clear(ir: &NeuronIr) -> bool {
 }
 
 /// One dispatch for the `clear_inputs` of several populations (as
-/// [`neuron_update_merged`]; each binds its state only).
+/// [`super::neuron_update_merged`]; each binds its state only).
 pub fn clear_inputs_merged(
     members: &[(&str, &Kernel, &PopLayout)],
 ) -> (Kernel, Vec<Vec<(PopBuf, u32)>>) {
     let parts: Vec<_> = members
         .iter()
-        .map(|(name, k, l)| {
-            (
-                *name,
-                *k,
-                l.n,
-                vec![(PopBuf::State, "state", "read_write> STATE: array<f32>")],
-            )
-        })
+        .map(|(name, k, l)| (*name, *k, l.n, vec![PopBuf::State]))
         .collect();
     merged_over_ranges("clear_inputs_merged", &parts)
 }

@@ -6,8 +6,9 @@ use std::fmt::Write;
 
 use super::layout::Ends;
 use super::printer::{lit, Printer};
+use super::rate_sum::rate_bindings;
 use super::spike_convolve::{coords, window_target};
-use super::{assemble, Kernel};
+use super::{assemble, declare, Kernel};
 use crate::lang::ir::{Expr, SynapseIr};
 use crate::network::model::Operation;
 
@@ -35,14 +36,8 @@ pub fn convolve(
     let n_pre = ends.pre.n;
     let d = w.pre.len();
     let taps = w.taps();
-    let mut b = String::new();
     let pre_buf = if ends.same { "post" } else { "pstate" };
-    if !ends.same {
-        b.push_str("@group(0) @binding(5) var<storage, read> pstate: array<f32>;\n");
-    }
-    if delay > 1 {
-        b.push_str("@group(0) @binding(6) var<storage, read> phist: array<f32>;\n");
-    }
+    let table = rate_bindings(ends.same, delay > 1);
     let pre = ends.pre;
     let rh = pre.hist_ring.max(1);
     let kh = pre.hist_slots.len() as u32;
@@ -150,7 +145,7 @@ pub fn convolve(
     let mut k = assemble(
         format!("convolve[projection '{name}']"),
         CONVOLVE,
-        &b,
+        &declare(&table),
         &format!("    if (i >= {n_post}u) {{ return; }}\n{body}"),
     );
     k.body = body;
@@ -212,11 +207,12 @@ fn convolve_tiled(
     let taps = w.taps();
     let filters = w.filters();
     let tx_tiles = pw.div_ceil(TILE);
-    let mut b = format!("var<workgroup> tile: array<f32, {}>;\n", th * tw);
+    let decls = format!(
+        "{}var<workgroup> tile: array<f32, {}>;\n",
+        declare(&rate_bindings(ends.same, false)),
+        th * tw
+    );
     let pre_buf = if ends.same { "post" } else { "pstate" };
-    if !ends.same {
-        b.push_str("@group(0) @binding(5) var<storage, read> pstate: array<f32>;\n");
-    }
     let r_off = ends
         .pre
         .offset(ends.pre_slots.first().copied().unwrap_or(0))
@@ -302,7 +298,7 @@ fn convolve_tiled(
     Some(assemble(
         format!("convolve[projection '{name}'] (tiled)"),
         CONVOLVE,
-        &b,
+        &decls,
         &body,
     ))
 }
@@ -320,11 +316,8 @@ pub fn convolve_transposed(
     let w = &conv.window;
     let taps = w.taps();
     let pairs = taps * w.filters();
-    let mut b = String::new();
+    let table = rate_bindings(ends.same, false);
     let pre_buf = if ends.same { "post" } else { "pstate" };
-    if !ends.same {
-        b.push_str("@group(0) @binding(5) var<storage, read> pstate: array<f32>;\n");
-    }
     let r_off = ends
         .pre
         .offset(ends.pre_slots.first().copied().unwrap_or(0))
@@ -355,7 +348,7 @@ pub fn convolve_transposed(
     assemble(
         format!("convolve_transposed[projection '{name}']"),
         CONVOLVE,
-        &b,
+        &declare(&table),
         &body,
     )
 }

@@ -2,7 +2,7 @@
 //! `cpu/current_inject.rs`).
 
 use super::layout::PopLayout;
-use super::{assemble, Kernel};
+use super::{assemble, declare, Access, Binding, Kernel, F32};
 
 const CURRENT_INJECT: &str = include_str!("../../../../shaders/current_inject.wgsl");
 
@@ -18,7 +18,10 @@ pub fn current_inject(name: &str, pre: &PopLayout, post: &PopLayout, g: u32, r: 
     assemble(
         format!("current_inject[projection '{name}']"),
         CURRENT_INJECT,
-        "",
+        &declare(&[
+            Binding::new(1, "post", Access::ReadWrite, F32),
+            Binding::new(2, "pre", Access::Read, F32),
+        ]),
         &body,
     )
 }

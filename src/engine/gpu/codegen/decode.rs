@@ -2,7 +2,7 @@
 
 use super::layout::{PopLayout, ProjLayout};
 use super::printer::lit;
-use super::{assemble, Kernel};
+use super::{assemble, declare, Access, Binding, Kernel, F32, U32};
 use crate::lang::ir::SynapseIr;
 
 const DECODE: &str = include_str!("../../../../shaders/decode.wgsl");
@@ -47,5 +47,18 @@ pub fn decode(
         inv = n_post + 1 + nsyn,
         scale = lit(scale),
     );
-    assemble(format!("decode[projection '{name}']"), DECODE, "", &body)
+    let table = [
+        Binding::new(1, "post", Access::ReadWrite, F32),
+        Binding::new(2, "csr", Access::Read, U32),
+        Binding::new(3, "syn", Access::Read, F32),
+        Binding::new(4, "sparams", Access::Read, F32),
+        Binding::new(5, "lastspk", Access::Read, U32),
+        Binding::new(6, "win", Access::ReadWrite, F32),
+    ];
+    assemble(
+        format!("decode[projection '{name}']"),
+        DECODE,
+        &declare(&table),
+        &body,
+    )
 }

@@ -4,7 +4,7 @@
 use std::fmt::Write;
 
 use super::neuron_update::PopBuf;
-use super::{Kernel, CLOCK, COMMON};
+use super::{declare, Access, Binding, Kernel, CLOCK, COMMON, F32, U32};
 
 /// `text` with every array access `from[` (not part of a longer name)
 /// made `to[`.
@@ -27,19 +27,25 @@ fn rename_array(text: &str, from: &str, to: &str) -> String {
 /// A merged kernel's module: its bindings, then `main` (with `group` and
 /// `groups` defined first where the members stride over workgroups)
 /// running `body`.
-pub(super) fn merged_kernel(name: String, bindings: &str, workgroups: bool, body: &str) -> Kernel {
+pub(super) fn merged_kernel(
+    name: String,
+    table: &[Binding],
+    workgroups: bool,
+    body: &str,
+) -> Kernel {
     let prelude = if workgroups {
         "    let groups = nwg.x * nwg.y;\n    let group = wg.y * nwg.x + wg.x;\n"
     } else {
         ""
     };
     let main = format!(
-        "{bindings}
+        "{}
 @compute @workgroup_size(64)
 fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
         @builtin(local_invocation_index) lid: u32) {{
 {prelude}{body}}}
-"
+",
+        declare(table)
     );
     Kernel {
         name,
@@ -48,30 +54,42 @@ fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3
     }
 }
 
-/// Declares the states `st_0 .. st_{n-1}` at bindings `1..=n`, the first
-/// `written` of them read_write; returns the next binding.
-pub(super) fn state_bindings(b: &mut String, n: usize, written: usize) -> usize {
+/// Adds the states `st_0 .. st_{n-1}` at bindings `1..=n`, the first
+/// `written` of them written; returns the next binding.
+pub(super) fn state_bindings(table: &mut Vec<Binding>, n: usize, written: usize) -> usize {
     for k in 0..n {
-        let access = if k < written { "read_write" } else { "read" };
-        let _ = writeln!(
-            b,
-            "@group(0) @binding({}) var<storage, {access}> st_{k}: array<f32>;",
-            1 + k
-        );
+        let access = if k < written {
+            Access::ReadWrite
+        } else {
+            Access::Read
+        };
+        table.push(Binding::new(1 + k as u32, format!("st_{k}"), access, F32));
     }
     1 + n
 }
 
-/// Declares member `m`'s CSR, synapse values (`syn_access`) and
+/// Adds member `m`'s CSR, synapse values (`syn_access`) and
 /// projection-wide parameters from binding `next`; returns the next one.
-pub(super) fn member_bindings(b: &mut String, next: usize, m: usize, syn_access: &str) -> usize {
-    let _ = writeln!(
-        b,
-        "@group(0) @binding({next}) var<storage, read> csr_{m}: array<u32>;\n@group(0) @binding({}) var<storage, {syn_access}> syn_{m}: array<f32>;\n@group(0) @binding({}) var<storage, read> sp_{m}: array<f32>;",
-        next + 1,
-        next + 2
-    );
+pub(super) fn member_bindings(
+    table: &mut Vec<Binding>,
+    next: usize,
+    m: usize,
+    syn_access: Access,
+) -> usize {
+    let at = next as u32;
+    table.push(Binding::new(at, format!("csr_{m}"), Access::Read, U32));
+    table.push(Binding::new(at + 1, format!("syn_{m}"), syn_access, F32));
+    table.push(Binding::new(at + 2, format!("sp_{m}"), Access::Read, F32));
     next + 3
+}
+
+/// Adds spike ring `r` of a merged kernel (its counts `cnt_r` and lists
+/// `lst_r`, read) from binding `next`; returns the next one.
+pub(super) fn ring_bindings(table: &mut Vec<Binding>, next: usize, r: usize) -> usize {
+    let at = next as u32;
+    table.push(Binding::new(at, format!("cnt_{r}"), Access::Read, U32));
+    table.push(Binding::new(at + 1, format!("lst_{r}"), Access::Read, U32));
+    next + 2
 }
 
 /// Member `m`'s body with its buffers renamed for a merged kernel: its
@@ -121,36 +139,25 @@ impl MemberBinds {
 
 /// Kernels with a thread per neuron, run as one: thread `gi` runs the body
 /// of the member whose range holds it, with `i = gi - start` and the
-/// member's buffers (name, declaration with `STATE` for the name) renamed.
-#[allow(clippy::type_complexity)]
+/// member's buffers renamed. `members`: (population name, its kernel, its
+/// neurons, the buffers it binds).
 pub(super) fn merged_over_ranges(
     title: &str,
-    members: &[(
-        &str,
-        &Kernel,
-        u32,
-        Vec<(PopBuf, &'static str, &'static str)>,
-    )],
+    members: &[(&str, &Kernel, u32, Vec<PopBuf>)],
 ) -> (Kernel, Vec<Vec<(PopBuf, u32)>>) {
-    let mut b = String::new();
+    let mut table = Vec::new();
     let mut body = String::from("    let gi = cj_index(wg, nwg, lid);\n");
     let mut binds = Vec::new();
-    let mut next = 1u32;
     let mut start = 0u32;
     let mut names = Vec::new();
     for (m, (name, k, n, bufs)) in members.iter().enumerate() {
         let mut x = k.body.clone();
         let mut mine = Vec::new();
-        for &(buf, var, decl) in bufs {
-            let renamed = format!("{var}_{m}");
-            let _ = writeln!(
-                b,
-                "@group(0) @binding({next}) var<storage, {};",
-                decl.replace("STATE", &renamed)
-            );
-            x = rename_array(&x, var, &renamed);
-            mine.push((buf, next));
-            next += 1;
+        for &buf in bufs {
+            let b = buf.member(m, 1 + table.len() as u32);
+            x = rename_array(&x, buf.name(), &b.name);
+            mine.push((buf, b.number));
+            table.push(b);
         }
         binds.push(mine);
         let _ = writeln!(body, "    // population '{name}'");
@@ -165,7 +172,7 @@ pub(super) fn merged_over_ranges(
     (
         merged_kernel(
             format!("{title}[populations {}]", names.join(", ")),
-            &b,
+            &table,
             false,
             &body,
         ),

@@ -36,7 +36,7 @@ pub use current_inject::current_inject;
 pub use decode::decode;
 pub use layout::{pack_values, split_slots, Ends, PopLayout, ProjLayout};
 pub use merged::MemberBinds;
-pub use neuron_update::{neuron_update, neuron_update_merged, pop_buffers, NeuronBindings, PopBuf};
+pub use neuron_update::{neuron_update, neuron_update_merged, pop_buffers, PopBuf};
 pub use post_spike::{post_spike, post_spike_merged, PostMember};
 pub use printer::{lit, Printer};
 pub use rate_sum::{rate_sum, rate_sum_merged, RateMember};
@@ -69,9 +69,129 @@ pub struct Kernel {
     pub body: String,
 }
 
-fn assemble(name: String, template: &str, bindings: &str, body: &str) -> Kernel {
+impl Kernel {
+    /// Its binding table: every binding its module declares, the clock's
+    /// (0) included, in declaration order. The generators declare them
+    /// from their tables ([`Binding::declaration`]) and this reads those
+    /// lines back, rather than keeping the table in a field, because
+    /// kernels are also built as struct literals (a merged group's
+    /// placeholder in the plan, tests).
+    pub fn bindings(&self) -> Vec<Binding> {
+        self.source.lines().filter_map(Binding::parse).collect()
+    }
+
+    /// The number of its binding named `name`.
+    pub fn binding(&self, name: &str) -> Option<u32> {
+        self.bindings()
+            .into_iter()
+            .find(|b| b.name == name)
+            .map(|b| b.number)
+    }
+}
+
+/// How a kernel reaches one of its bindings.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Access {
+    /// A uniform block (the clock, a monitor's sampling).
+    Uniform,
+    /// A storage buffer the kernel only reads.
+    Read,
+    /// A storage buffer the kernel writes, atomically or not.
+    ReadWrite,
+}
+
+impl Access {
+    /// The WGSL address space (and access mode) of a `var` with this access.
+    fn space(self) -> &'static str {
+        match self {
+            Access::Uniform => "uniform",
+            Access::Read => "storage, read",
+            Access::ReadWrite => "storage, read_write",
+        }
+    }
+}
+
+/// A row of a kernel's binding table: one binding of group 0.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Binding {
+    /// Its binding number.
+    pub number: u32,
+    /// Its WGSL name (a merged kernel's member buffers carry the member's
+    /// number: `syn_3`).
+    pub name: String,
+    /// How the kernel reaches it.
+    pub access: Access,
+    /// Its WGSL type (`array<f32>`, `Clock`...).
+    pub ty: String,
+}
+
+impl Binding {
+    /// The binding `number` named `name`.
+    pub fn new(
+        number: u32,
+        name: impl Into<String>,
+        access: Access,
+        ty: impl Into<String>,
+    ) -> Self {
+        Binding {
+            number,
+            name: name.into(),
+            access,
+            ty: ty.into(),
+        }
+    }
+
+    /// Its WGSL declaration (one line).
+    pub fn declaration(&self) -> String {
+        format!(
+            "@group(0) @binding({}) var<{}> {}: {};",
+            self.number,
+            self.access.space(),
+            self.name,
+            self.ty
+        )
+    }
+
+    /// The binding a line of WGSL declares, if it is a declaration as
+    /// [`Binding::declaration`] writes them.
+    fn parse(line: &str) -> Option<Binding> {
+        let rest = line.strip_prefix("@group(0) @binding(")?;
+        let (number, rest) = rest.split_once(") var<")?;
+        let (space, rest) = rest.split_once("> ")?;
+        let (name, ty) = rest.strip_suffix(';')?.split_once(": ")?;
+        let access = [Access::Uniform, Access::Read, Access::ReadWrite]
+            .into_iter()
+            .find(|a| a.space() == space)?;
+        Some(Binding::new(number.parse().ok()?, name, access, ty))
+    }
+}
+
+/// The WGSL declarations of a binding table, a line each, in its order.
+fn declare(table: &[Binding]) -> String {
+    table.iter().map(|b| b.declaration() + "\n").collect()
+}
+
+/// The types of the buffers kernels bind.
+const F32: &str = "array<f32>";
+/// See [`F32`].
+const U32: &str = "array<u32>";
+
+/// The type of values that spike deliveries add to atomically: f32 with
+/// SHADER_FLOAT32_ATOMIC, otherwise their bits (see [`atomic_add`]).
+fn atomic_f32(float_atomics: bool) -> &'static str {
+    if float_atomics {
+        "array<atomic<f32>>"
+    } else {
+        "array<atomic<u32>>"
+    }
+}
+
+/// A kernel from its template: `decls` (the binding table's declarations,
+/// and any other module-scope ones) replace the template's
+/// `//{{BINDINGS}}` line, `body` its `//{{BODY}}` line.
+fn assemble(name: String, template: &str, decls: &str, body: &str) -> Kernel {
     let main = template
-        .replace("//{{BINDINGS}}\n", bindings)
+        .replace("//{{BINDINGS}}\n", decls)
         .replace("//{{BODY}}\n", body);
     Kernel {
         name,

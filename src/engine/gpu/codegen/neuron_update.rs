@@ -6,22 +6,11 @@ use std::fmt::Write;
 use super::layout::PopLayout;
 use super::merged::merged_over_ranges;
 use super::printer::{lit, Printer};
-use super::{assemble, Kernel};
+use super::{assemble, declare, Access, Binding, Kernel, F32, U32};
 use crate::lang::ir::{BinOp, Expr, Func, Guard, NeuronIr, Stmt};
 use crate::network::feed::Feed;
 
 const NEURON_UPDATE: &str = include_str!("../../../../shaders/neuron_update.wgsl");
-
-/// Binding numbers of the optional buffers of `neuron_update`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct NeuronBindings {
-    /// Spike counts and lists (3, 4).
-    pub ring: bool,
-    /// Spike bitmasks (5).
-    pub bits: bool,
-    /// Rate history (6).
-    pub hist: bool,
-}
 
 /// `neuron_update` of a population; `object` is its random object (`pop << 12`).
 pub fn neuron_update(
@@ -33,27 +22,10 @@ pub fn neuron_update(
     object: u32,
 ) -> Kernel {
     let n = l.n;
-    let mut b = String::new();
-    if feed.is_some() {
-        b.push_str("@group(0) @binding(7) var<storage, read> feed: array<u32>;\n");
-    }
-    if l.ring > 0 {
-        b.push_str(
-            "@group(0) @binding(3) var<storage, read_write> spk_count: array<atomic<u32>>;\n",
-        );
-        b.push_str("@group(0) @binding(4) var<storage, read_write> spk_list: array<u32>;\n");
-    }
-    if l.bits {
-        b.push_str(
-            "@group(0) @binding(5) var<storage, read_write> spk_bits: array<atomic<u32>>;\n",
-        );
-    }
-    if !l.hist_slots.is_empty() {
-        b.push_str("@group(0) @binding(6) var<storage, read_write> hist: array<f32>;\n");
-    }
-    if l.last {
-        b.push_str("@group(0) @binding(8) var<storage, read_write> lastspk: array<u32>;\n");
-    }
+    let table: Vec<Binding> = pop_buffers(l, feed.is_some())
+        .into_iter()
+        .map(|(buf, ..)| buf.own())
+        .collect();
     let leaf = |e: &Expr| -> Option<(String, bool)> {
         match e {
             Expr::Var(v) => match (l.local.get(*v as usize)?, l.global.get(*v as usize)?) {
@@ -228,7 +200,7 @@ pub fn neuron_update(
     assemble(
         format!("neuron_update[population '{pop_name}']"),
         NEURON_UPDATE,
-        &b,
+        &declare(&table),
         &p.out,
     )
 }
@@ -236,60 +208,103 @@ pub fn neuron_update(
 /// A buffer of a population that `neuron_update` binds.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum PopBuf {
-    /// Per-neuron slots and sums (binding 1 alone).
+    /// Per-neuron slots and sums (the only one `clear_inputs` binds).
     State,
-    /// Population-wide slots (2).
+    /// Population-wide slots.
     Params,
-    /// Spike ring counts (3).
+    /// Spike ring counts.
     SpikeCount,
-    /// Spike ring lists (4).
+    /// Spike ring lists.
     SpikeList,
-    /// Spike bitmasks for monitors (5).
+    /// Spike bitmasks for monitors.
     Bits,
-    /// Rate history (6).
+    /// Rate history.
     Hist,
-    /// Input table (7).
+    /// Input table.
     Feed,
-    /// Last spike per neuron (8).
+    /// Last spike per neuron.
     Last,
 }
 
+/// Every buffer `neuron_update` may bind, in binding order: its number in
+/// the population's own kernel, its name, access and type. A merged
+/// update binds each member's buffers in this order too, numbered on from
+/// the previous member's.
+const POP_BUFFERS: [(PopBuf, u32, &str, Access, &str); 8] = [
+    (PopBuf::State, 1, "state", Access::ReadWrite, F32),
+    (PopBuf::Params, 2, "params", Access::Read, F32),
+    (
+        PopBuf::SpikeCount,
+        3,
+        "spk_count",
+        Access::ReadWrite,
+        "array<atomic<u32>>",
+    ),
+    (PopBuf::SpikeList, 4, "spk_list", Access::ReadWrite, U32),
+    (
+        PopBuf::Bits,
+        5,
+        "spk_bits",
+        Access::ReadWrite,
+        "array<atomic<u32>>",
+    ),
+    (PopBuf::Hist, 6, "hist", Access::ReadWrite, F32),
+    (PopBuf::Feed, 7, "feed", Access::Read, U32),
+    (PopBuf::Last, 8, "lastspk", Access::ReadWrite, U32),
+];
+
+impl PopBuf {
+    fn row(self) -> &'static (PopBuf, u32, &'static str, Access, &'static str) {
+        POP_BUFFERS
+            .iter()
+            .find(|r| r.0 == self)
+            .expect("every population buffer has a row")
+    }
+
+    /// Its binding number in the population's own `neuron_update`.
+    pub fn binding(self) -> u32 {
+        self.row().1
+    }
+
+    /// How `neuron_update` reaches it.
+    pub fn access(self) -> Access {
+        self.row().3
+    }
+
+    /// The name the kernels' bodies give it.
+    pub(super) fn name(self) -> &'static str {
+        self.row().2
+    }
+
+    /// Its binding in the population's own kernels.
+    pub(super) fn own(self) -> Binding {
+        let &(_, number, name, access, ty) = self.row();
+        Binding::new(number, name, access, ty)
+    }
+
+    /// Its binding as a buffer of member `m` of a merged kernel, at `number`.
+    pub(super) fn member(self, m: usize, number: u32) -> Binding {
+        let &(_, _, name, access, ty) = self.row();
+        Binding::new(number, format!("{name}_{m}"), access, ty)
+    }
+}
+
 /// The buffers `neuron_update` of a population binds, with the names and
-/// types its body uses, in binding order.
+/// WGSL types its body uses, in binding order.
 pub fn pop_buffers(l: &PopLayout, feed: bool) -> Vec<(PopBuf, &'static str, &'static str)> {
-    let mut v = vec![
-        (PopBuf::State, "state", "read_write> STATE: array<f32>"),
-        (PopBuf::Params, "params", "read> STATE: array<f32>"),
-    ];
-    if l.ring > 0 {
-        v.push((
-            PopBuf::SpikeCount,
-            "spk_count",
-            "read_write> STATE: array<atomic<u32>>",
-        ));
-        v.push((
-            PopBuf::SpikeList,
-            "spk_list",
-            "read_write> STATE: array<u32>",
-        ));
-    }
-    if l.bits {
-        v.push((
-            PopBuf::Bits,
-            "spk_bits",
-            "read_write> STATE: array<atomic<u32>>",
-        ));
-    }
-    if !l.hist_slots.is_empty() {
-        v.push((PopBuf::Hist, "hist", "read_write> STATE: array<f32>"));
-    }
-    if feed {
-        v.push((PopBuf::Feed, "feed", "read> STATE: array<u32>"));
-    }
-    if l.last {
-        v.push((PopBuf::Last, "lastspk", "read_write> STATE: array<u32>"));
-    }
-    v
+    let has = |buf: PopBuf| match buf {
+        PopBuf::State | PopBuf::Params => true,
+        PopBuf::SpikeCount | PopBuf::SpikeList => l.ring > 0,
+        PopBuf::Bits => l.bits,
+        PopBuf::Hist => !l.hist_slots.is_empty(),
+        PopBuf::Feed => feed,
+        PopBuf::Last => l.last,
+    };
+    POP_BUFFERS
+        .iter()
+        .filter(|r| has(r.0))
+        .map(|&(buf, _, name, _, ty)| (buf, name, ty))
+        .collect()
 }
 
 /// One dispatch for the `neuron_update` of several populations: thread
@@ -304,7 +319,10 @@ pub fn neuron_update_merged(
 ) -> (Kernel, Vec<Vec<(PopBuf, u32)>>) {
     let parts: Vec<_> = members
         .iter()
-        .map(|(name, k, l, feed)| (*name, *k, l.n, pop_buffers(l, *feed)))
+        .map(|(name, k, l, feed)| {
+            let bufs = pop_buffers(l, *feed).into_iter().map(|b| b.0).collect();
+            (*name, *k, l.n, bufs)
+        })
         .collect();
     merged_over_ranges("neuron_update_merged", &parts)
 }

@@ -4,9 +4,9 @@
 use std::fmt::Write;
 
 use super::layout::{neuron_leaf, Ends, ProjLayout};
-use super::merged::{member_bindings, member_body, merged_kernel, state_bindings};
+use super::merged::{member_bindings, member_body, merged_kernel, ring_bindings, state_bindings};
 use super::printer::Printer;
-use super::{assemble, Kernel};
+use super::{assemble, declare, Access, Binding, Kernel, F32, U32};
 use crate::lang::ir::{EventStmt, Expr, SynapseIr};
 
 const POST_SPIKE: &str = include_str!("../../../../shaders/post_spike.wgsl");
@@ -26,11 +26,18 @@ pub fn post_spike(
     let n_post = ends.post.n;
     let ring = ends.post.ring;
     let pranks = rows + n_post + 1;
-    let mut b = String::new();
-    let pre_buf = if ends.same { "post" } else { "pstate" };
+    let mut table = vec![
+        Binding::new(1, "post", Access::Read, F32),
+        Binding::new(2, "csr", Access::Read, U32),
+        Binding::new(3, "syn", Access::ReadWrite, F32),
+        Binding::new(4, "sparams", Access::Read, F32),
+        Binding::new(5, "post_count", Access::Read, U32),
+        Binding::new(6, "post_list", Access::Read, U32),
+    ];
     if !ends.same {
-        b.push_str("@group(0) @binding(7) var<storage, read> pstate: array<f32>;\n");
+        table.push(Binding::new(7, "pstate", Access::Read, F32));
     }
+    let pre_buf = if ends.same { "post" } else { "pstate" };
     let leaf = |e: &Expr| -> Option<(String, bool)> {
         match e {
             Expr::Var(v) => pl.var(*v, "s"),
@@ -64,7 +71,7 @@ pub fn post_spike(
     assemble(
         format!("post_spike[projection '{name}']"),
         POST_SPIKE,
-        &b,
+        &declare(&table),
         &body,
     )
 }
@@ -94,19 +101,14 @@ pub struct PostMember<'a> {
 /// synapses and read what none writes, so one dispatch does what the
 /// separate ones did.
 pub fn post_spike_merged(pops: &[&str], rings: usize, members: &[PostMember]) -> Kernel {
-    let mut b = String::new();
-    let mut next = state_bindings(&mut b, pops.len(), 0);
+    let mut table = Vec::new();
+    let mut next = state_bindings(&mut table, pops.len(), 0);
     for r in 0..rings {
-        let _ = writeln!(
-            b,
-            "@group(0) @binding({next}) var<storage, read> cnt_{r}: array<u32>;\n@group(0) @binding({}) var<storage, read> lst_{r}: array<u32>;",
-            next + 1
-        );
-        next += 2;
+        next = ring_bindings(&mut table, next, r);
     }
     let mut body = String::new();
     for (m, mem) in members.iter().enumerate() {
-        next = member_bindings(&mut b, next, m, "read_write");
+        next = member_bindings(&mut table, next, m, Access::ReadWrite);
         let x = member_body(
             &mem.kernel.body,
             m,
@@ -121,7 +123,7 @@ pub fn post_spike_merged(pops: &[&str], rings: usize, members: &[PostMember]) ->
     }
     merged_kernel(
         format!("post_spike_merged[{} projections]", members.len()),
-        &b,
+        &table,
         true,
         &body,
     )

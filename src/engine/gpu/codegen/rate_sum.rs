@@ -7,11 +7,32 @@ use std::fmt::Write;
 use super::layout::{split_element, Ends, ProjLayout};
 use super::merged::{member_bindings, member_body, merged_kernel, state_bindings};
 use super::printer::{lit, Printer};
-use super::{assemble, Kernel};
+use super::{assemble, declare, Access, Binding, Kernel, F32, U32};
 use crate::lang::ir::{Expr, SynapseIr};
 use crate::network::model::Operation;
 
 const RATE_SUM: &str = include_str!("../../../../shaders/rate_sum.wgsl");
+
+/// The bindings of a rate sum, which convolutions share (so that the
+/// untiled ones merge with rate sums): the post's state (its sums
+/// written), the CSR, the synapse values and the parameters, then the
+/// pre's state unless the pre is the post (`same`), and its rate history
+/// when `hist`.
+pub(super) fn rate_bindings(same: bool, hist: bool) -> Vec<Binding> {
+    let mut table = vec![
+        Binding::new(1, "post", Access::ReadWrite, F32),
+        Binding::new(2, "csr", Access::Read, U32),
+        Binding::new(3, "syn", Access::Read, F32),
+        Binding::new(4, "sparams", Access::Read, F32),
+    ];
+    if !same {
+        table.push(Binding::new(5, "pstate", Access::Read, F32));
+    }
+    if hist {
+        table.push(Binding::new(6, "phist", Access::Read, F32));
+    }
+    table
+}
 
 /// `rate_sum` of a rate-coded projection into `sum(target)` number `sum`.
 /// `delays`: `None` when all synapses share `uniform_delay`.
@@ -30,15 +51,8 @@ pub fn rate_sum(
     let n_post = ends.post.n;
     let n_pre = ends.pre.n;
     let nsyn = pl.nsyn;
-    let mut b = String::new();
     let pre_buf = if ends.same { "post" } else { "pstate" };
-    if !ends.same {
-        b.push_str("@group(0) @binding(5) var<storage, read> pstate: array<f32>;\n");
-    }
-    let uses_hist = uniform_delay.is_none_or(|d| d > 1);
-    if uses_hist {
-        b.push_str("@group(0) @binding(6) var<storage, read> phist: array<f32>;\n");
-    }
+    let table = rate_bindings(ends.same, uniform_delay.is_none_or(|d| d > 1));
     let pre = ends.pre;
     let rh = pre.hist_ring.max(1);
     let kh = pre.hist_slots.len() as u32;
@@ -118,7 +132,7 @@ pub fn rate_sum(
     let mut k = assemble(
         format!("rate_sum[projection '{name}']"),
         RATE_SUM,
-        &b,
+        &declare(&table),
         &format!("    if (i >= {n_post}u) {{ return; }}\n{body}"),
     );
     k.body = body;
@@ -160,17 +174,19 @@ pub fn rate_sum_merged(
     hists: usize,
     members: &[RateMember],
 ) -> Kernel {
-    let mut b = String::new();
-    let mut next = state_bindings(&mut b, pops.len(), posts);
+    let mut table = Vec::new();
+    let mut next = state_bindings(&mut table, pops.len(), posts);
     for h in 0..hists {
-        let _ = writeln!(
-            b,
-            "@group(0) @binding({next}) var<storage, read> hist_{h}: array<f32>;"
-        );
+        table.push(Binding::new(
+            next as u32,
+            format!("hist_{h}"),
+            Access::Read,
+            F32,
+        ));
         next += 1;
     }
     for m in 0..members.len() {
-        next = member_bindings(&mut b, next, m, "read");
+        next = member_bindings(&mut table, next, m, Access::Read);
     }
     let mut body = String::from("    let gi = cj_index(wg, nwg, lid);\n");
     let mut start = 0u32;
@@ -200,7 +216,7 @@ pub fn rate_sum_merged(
         .join(", ");
     merged_kernel(
         format!("rate_sum_merged[into {who}, {} projections]", members.len()),
-        &b,
+        &table,
         false,
         &body,
     )

@@ -2,7 +2,7 @@
 
 use std::fmt::Write;
 
-use super::{assemble, Kernel};
+use super::{assemble, declare, Access, Binding, Kernel, F32};
 
 const RECORD: &str = include_str!("../../../../shaders/record.wgsl");
 
@@ -45,5 +45,16 @@ pub fn record(name: &str, n: u32, vars: &[Recorded]) -> Kernel {
             }
         }
     }
-    assemble(format!("record[monitor of '{name}']"), RECORD, "", &body)
+    let table = [
+        Binding::new(1, "state", Access::Read, F32),
+        Binding::new(2, "params", Access::Read, F32),
+        Binding::new(3, "mon", Access::ReadWrite, F32),
+        Binding::new(4, "sampling", Access::Uniform, "Sampling"),
+    ];
+    assemble(
+        format!("record[monitor of '{name}']"),
+        RECORD,
+        &declare(&table),
+        &body,
+    )
 }

@@ -4,7 +4,7 @@
 use std::fmt::Write;
 
 use super::layout::Ends;
-use super::{assemble, atomic_add, Kernel};
+use super::{assemble, atomic_add, atomic_f32, declare, Access, Binding, Kernel, F32, U32};
 
 const SPIKE_CONVOLVE: &str = include_str!("../../../../shaders/spike_convolve.wgsl");
 
@@ -23,10 +23,14 @@ pub fn spike_convolve(
     let pairs = taps * w.filters();
     let n_pre = ends.pre.n;
     let ring = ends.pre.ring;
-    let atomic_ty = if float_atomics { "f32" } else { "u32" };
-    let b = format!(
-        "@group(0) @binding(1) var<storage, read_write> post: array<atomic<{atomic_ty}>>;\n"
-    );
+    let table = [
+        Binding::new(1, "post", Access::ReadWrite, atomic_f32(float_atomics)),
+        Binding::new(2, "csr", Access::Read, U32),
+        Binding::new(3, "syn", Access::Read, F32),
+        Binding::new(4, "sparams", Access::Read, F32),
+        Binding::new(5, "pre_count", Access::Read, U32),
+        Binding::new(6, "pre_list", Access::Read, U32),
+    ];
     let go = ends.post.offset(g).unwrap_or(0);
     let add = atomic_add(&format!("post[{go}u + tgt]"), "syn[e]", float_atomics);
     let kernel: Vec<usize> = w.axes.iter().map(|a| a.kernel).collect();
@@ -65,7 +69,7 @@ pub fn spike_convolve(
     assemble(
         format!("spike_convolve[projection '{name}']"),
         SPIKE_CONVOLVE,
-        &b,
+        &declare(&table),
         &body,
     )
 }

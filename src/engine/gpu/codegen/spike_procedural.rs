@@ -6,7 +6,7 @@ use std::fmt::Write;
 
 use super::layout::Ends;
 use super::printer::lit;
-use super::{assemble, atomic_add, Kernel};
+use super::{assemble, atomic_add, atomic_f32, declare, Access, Binding, Kernel, F32, U32};
 use crate::lang::ir::RandomKind;
 
 const SPIKE_PROCEDURAL: &str = include_str!("../../../../shaders/spike_procedural.wgsl");
@@ -26,20 +26,21 @@ pub fn spike_procedural(
     let ring = ends.pre.ring;
     let (delay, chunk, chunks) = (gen.spike_delay(), gen.chunk, gen.chunks());
     let delayed = gen.per_synapse_delays();
-    let atomic_ty = if float_atomics { "f32" } else { "u32" };
-    let mut b = format!(
-        "@group(0) @binding(1) var<storage, read_write> post: array<atomic<{atomic_ty}>>;\n"
-    );
-    // Binding 3: the ring of future inputs (per-synapse delays), else an
-    // unused weight buffer.
-    if delayed {
-        let _ = writeln!(
-            b,
-            "@group(0) @binding(3) var<storage, read_write> dring: array<atomic<{atomic_ty}>>;"
-        );
-    } else {
-        b.push_str("@group(0) @binding(3) var<storage, read> syn: array<f32>;\n");
-    }
+    let atomic = atomic_f32(float_atomics);
+    let table = [
+        Binding::new(1, "post", Access::ReadWrite, atomic),
+        Binding::new(2, "table", Access::Read, U32),
+        // The ring of future inputs (per-synapse delays) where a stored
+        // projection's weights would be, else an unused weight buffer.
+        if delayed {
+            Binding::new(3, "dring", Access::ReadWrite, atomic)
+        } else {
+            Binding::new(3, "syn", Access::Read, F32)
+        },
+        Binding::new(4, "sparams", Access::Read, F32),
+        Binding::new(5, "pre_count", Access::Read, U32),
+        Binding::new(6, "pre_list", Access::Read, U32),
+    ];
     let go = ends.post.offset(g).unwrap_or(0);
     let (np, d_max) = (ends.post.n, gen.delay);
     let w = &gen.weight;
@@ -184,7 +185,7 @@ pub fn spike_procedural(
     assemble(
         format!("spike_procedural[projection '{name}']"),
         SPIKE_PROCEDURAL,
-        &b,
+        &declare(&table),
         &body,
     )
 }

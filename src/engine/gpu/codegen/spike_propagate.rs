@@ -5,9 +5,9 @@
 use std::fmt::Write;
 
 use super::layout::{split_element, Ends, ProjLayout};
-use super::merged::{member_body, merged_kernel, MemberBinds};
+use super::merged::{member_body, merged_kernel, ring_bindings, MemberBinds};
 use super::printer::{lit, Printer};
-use super::{assemble, atomic_add, Kernel};
+use super::{assemble, atomic_add, atomic_f32, declare, Access, Binding, Kernel, F32, U32};
 use crate::lang::ir::{EventStmt, Expr, SynapseIr};
 
 const SPIKE_PROPAGATE: &str = include_str!("../../../../shaders/spike_propagate.wgsl");
@@ -43,20 +43,22 @@ pub fn spike_propagate(
         .pre_spike
         .iter()
         .any(|s| matches!(s, EventStmt::Store { .. }));
-    let mut b = String::new();
-    let atomic_ty = if float_atomics { "f32" } else { "u32" };
-    let _ = writeln!(
-        b,
-        "@group(0) @binding(1) var<storage, read_write> post: array<atomic<{atomic_ty}>>;"
-    );
-    let access = if stores { "read_write" } else { "read" };
-    let _ = writeln!(
-        b,
-        "@group(0) @binding(3) var<storage, {access}> syn: array<f32>;"
-    );
     let reads_pre = !default && !ends.pre_slots.is_empty();
+    let syn_access = if stores {
+        Access::ReadWrite
+    } else {
+        Access::Read
+    };
+    let mut table = vec![
+        Binding::new(1, "post", Access::ReadWrite, atomic_f32(float_atomics)),
+        Binding::new(2, "csr", Access::Read, U32),
+        Binding::new(3, "syn", syn_access, F32),
+        Binding::new(4, "sparams", Access::Read, F32),
+        Binding::new(5, "pre_count", Access::Read, U32),
+        Binding::new(6, "pre_list", Access::Read, U32),
+    ];
     if reads_pre && !ends.same {
-        b.push_str("@group(0) @binding(7) var<storage, read> pstate: array<f32>;\n");
+        table.push(Binding::new(7, "pstate", Access::Read, F32));
     }
     let load = |o: u32, idx: &str| -> String {
         if float_atomics {
@@ -205,7 +207,7 @@ pub fn spike_propagate(
     let mut k = assemble(
         format!("spike_propagate[projection '{name}'{how}]"),
         SPIKE_PROPAGATE,
-        &b,
+        &declare(&table),
         &format!(
             "{}    let cj_base = 0u;\n{body}",
             block_lanes(delays.len() as u32, groups)
@@ -238,6 +240,46 @@ pub fn block_lanes(blocks: u32, groups: u32) -> String {
 ",
         (groups / lanes).max(1)
     )
+}
+
+/// Adds member `m` of a merged spike delivery from binding `next`: its CSR
+/// (or threshold table) and what `binds` says; returns the next binding.
+fn delivery_member_bindings(
+    table: &mut Vec<Binding>,
+    next: usize,
+    m: usize,
+    binds: MemberBinds,
+    atomic: &str,
+) -> usize {
+    let at = next as u32;
+    table.push(Binding::new(at, format!("csr_{m}"), Access::Read, U32));
+    match binds {
+        MemberBinds::Weights => {
+            table.push(Binding::new(at + 1, format!("syn_{m}"), Access::Read, F32));
+        }
+        MemberBinds::Ring => {
+            table.push(Binding::new(
+                at + 1,
+                format!("dring_{m}"),
+                Access::ReadWrite,
+                atomic,
+            ));
+        }
+        MemberBinds::General { stores, reads_pre } => {
+            let access = if stores {
+                Access::ReadWrite
+            } else {
+                Access::Read
+            };
+            table.push(Binding::new(at + 1, format!("syn_{m}"), access, F32));
+            table.push(Binding::new(at + 2, format!("sp_{m}"), Access::Read, F32));
+            if reads_pre {
+                table.push(Binding::new(at + 3, format!("pst_{m}"), Access::Read, F32));
+            }
+        }
+        MemberBinds::Nothing => {}
+    }
+    next + 1 + binds.bindings()
 }
 
 /// A member of a merged spike delivery ([`spike_propagate_merged`]).
@@ -280,67 +322,23 @@ pub fn spike_propagate_merged(
 ) -> Kernel {
     let m_count = members.len();
     let posts = post_names.len();
-    let atomic_ty = if float_atomics { "f32" } else { "u32" };
-    let mut b = String::new();
+    let atomic = atomic_f32(float_atomics);
+    let mut table = Vec::new();
     for k in 0..posts {
-        let _ = writeln!(
-            b,
-            "@group(0) @binding({}) var<storage, read_write> post_{k}: array<atomic<{atomic_ty}>>;",
-            1 + k
-        );
+        let number = 1 + k as u32;
+        table.push(Binding::new(
+            number,
+            format!("post_{k}"),
+            Access::ReadWrite,
+            atomic,
+        ));
     }
     let mut next = 1 + posts;
-    for (m, w) in members.iter().map(|x| x.binds).enumerate() {
-        let _ = writeln!(
-            b,
-            "@group(0) @binding({next}) var<storage, read> csr_{m}: array<u32>;"
-        );
-        next += 1;
-        match w {
-            MemberBinds::Weights => {
-                let _ = writeln!(
-                    b,
-                    "@group(0) @binding({next}) var<storage, read> syn_{m}: array<f32>;"
-                );
-                next += 1;
-            }
-            MemberBinds::Ring => {
-                let _ = writeln!(
-                    b,
-                    "@group(0) @binding({next}) var<storage, read_write> dring_{m}: array<atomic<{atomic_ty}>>;"
-                );
-                next += 1;
-            }
-            MemberBinds::General { stores, reads_pre } => {
-                let access = if stores { "read_write" } else { "read" };
-                let _ = writeln!(
-                    b,
-                    "@group(0) @binding({next}) var<storage, {access}> syn_{m}: array<f32>;\n@group(0) @binding({}) var<storage, read> sp_{m}: array<f32>;",
-                    next + 1
-                );
-                next += 2;
-                if reads_pre {
-                    let _ = writeln!(
-                        b,
-                        "@group(0) @binding({next}) var<storage, read> pst_{m}: array<f32>;"
-                    );
-                    next += 1;
-                }
-            }
-            MemberBinds::Nothing => {}
-        }
+    for (m, binds) in members.iter().map(|x| x.binds).enumerate() {
+        next = delivery_member_bindings(&mut table, next, m, binds, atomic);
     }
     for p in 0..pres {
-        let _ = writeln!(
-            b,
-            "@group(0) @binding({}) var<storage, read> cnt_{p}: array<u32>;",
-            next + 2 * p
-        );
-        let _ = writeln!(
-            b,
-            "@group(0) @binding({}) var<storage, read> lst_{p}: array<u32>;",
-            next + 1 + 2 * p
-        );
+        next = ring_bindings(&mut table, next, p);
     }
     // The stored members' delays are the blocks the workgroups share.
     let mut body = block_lanes(members.iter().map(|x| x.blocks).sum(), groups);
@@ -378,7 +376,7 @@ pub fn spike_propagate_merged(
         .join(", ");
     merged_kernel(
         format!("spike_propagate_merged[into {who}, {m_count} projections]"),
-        &b,
+        &table,
         true,
         &body,
     )

@@ -7,7 +7,7 @@ use std::fmt::Write;
 use super::layout::{neuron_leaf, Ends, ProjLayout};
 use super::merged::{member_bindings, member_body, merged_kernel, state_bindings};
 use super::printer::Printer;
-use super::{assemble, Kernel};
+use super::{assemble, declare, Access, Binding, Kernel, F32, U32};
 use crate::lang::ir::{Expr, Stmt, SynapseIr};
 
 const SYNAPSE_UPDATE: &str = include_str!("../../../../shaders/synapse_update.wgsl");
@@ -25,11 +25,16 @@ pub fn synapse_update(
 ) -> Kernel {
     let nsyn = pl.nsyn;
     let n_post = ends.post.n;
-    let mut b = String::new();
-    let pre_buf = if ends.same { "post" } else { "pstate" };
+    let mut table = vec![
+        Binding::new(1, "post", Access::Read, F32),
+        Binding::new(2, "csr", Access::Read, U32),
+        Binding::new(3, "syn", Access::ReadWrite, F32),
+        Binding::new(4, "sparams", Access::Read, F32),
+    ];
     if !ends.same {
-        b.push_str("@group(0) @binding(5) var<storage, read> pstate: array<f32>;\n");
+        table.push(Binding::new(5, "pstate", Access::Read, F32));
     }
+    let pre_buf = if ends.same { "post" } else { "pstate" };
     let leaf = |e: &Expr| -> Option<(String, bool)> {
         match e {
             Expr::Var(v) => match (pl.local.get(*v as usize)?, pl.global.get(*v as usize)?) {
@@ -87,7 +92,7 @@ pub fn synapse_update(
     let mut k = assemble(
         format!("synapse_update[projection '{name}']"),
         SYNAPSE_UPDATE,
-        &b,
+        &declare(&table),
         &format!("    if (j >= {nsyn}u) {{ return; }}\n{body}"),
     );
     k.body = body;
@@ -116,12 +121,12 @@ pub struct LearnMember<'a> {
 /// the other; thread `gj` runs the rule of the member whose range holds
 /// it, with `j = gj - start`.
 pub fn synapse_update_merged(pops: &[&str], members: &[LearnMember]) -> Kernel {
-    let mut b = String::new();
-    let mut next = state_bindings(&mut b, pops.len(), 0);
+    let mut table = Vec::new();
+    let mut next = state_bindings(&mut table, pops.len(), 0);
     let mut body = String::from("    let gj = cj_index(wg, nwg, lid);\n");
     let mut start = 0u32;
     for (m, mem) in members.iter().enumerate() {
-        next = member_bindings(&mut b, next, m, "read_write");
+        next = member_bindings(&mut table, next, m, Access::ReadWrite);
         let x = member_body(
             &mem.kernel.body,
             m,
@@ -140,7 +145,7 @@ pub fn synapse_update_merged(pops: &[&str], members: &[LearnMember]) -> Kernel {
     }
     merged_kernel(
         format!("synapse_update_merged[{} projections]", members.len()),
-        &b,
+        &table,
         false,
         &body,
     )
