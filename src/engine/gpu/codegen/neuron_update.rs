@@ -21,7 +21,6 @@ pub fn neuron_update(
     dt: f32,
     object: u32,
 ) -> Kernel {
-    let n = l.n;
     let table: Vec<Binding> = pop_buffers(l, feed.is_some())
         .into_iter()
         .map(|(buf, ..)| buf.own())
@@ -40,45 +39,77 @@ pub fn neuron_update(
         }
     };
     let mut p = Printer::new(&leaf, object, "i");
+    load(&mut p.out, ir, l);
+    keep_history(&mut p.out, l);
+    // After the history kept the previous step's value.
+    if let Some(f) = feed {
+        read_feed(&mut p.out, f, l.n);
+    }
+    let counter = ir.refractory.as_ref().map(|(_, c)| *c);
+    integrate(&mut p, ir, counter);
+    if let Some(cond) = &ir.spike {
+        spike(&mut p, ir, l, cond, counter);
+    }
+    store(&mut p.out, ir, l, feed);
+    assemble(
+        format!("neuron_update[population '{pop_name}']"),
+        NEURON_UPDATE,
+        &declare(&table),
+        &p.out,
+    )
+}
+
+/// The start of `main`: the next step's spike slot emptied, the range
+/// guard, the neuron's slots and the temporaries in registers.
+fn load(out: &mut String, ir: &NeuronIr, l: &PopLayout) {
+    let n = l.n;
     if l.ring > 0 {
         // Empty the next step's slot: it holds the spikes of `ring - 1`
         // steps ago, which the projections read earlier in this step, and
         // no thread of this dispatch writes it (they append to this
         // step's slot), so no separate clearing dispatch is needed.
         let _ = writeln!(
-            p.out,
+            out,
             "    if (i == 0u) {{ atomicStore(&spk_count[(clk.ring + 1u) % {}u], 0u); }}",
             l.ring
         );
     }
-    let _ = writeln!(p.out, "    if (i >= {n}u) {{ return; }}");
+    let _ = writeln!(out, "    if (i >= {n}u) {{ return; }}");
     for (slot, loc) in l.local.iter().enumerate() {
         if let Some(li) = loc {
-            let _ = writeln!(p.out, "    var s{slot}: f32 = state[{}u + i];", li * n);
+            let _ = writeln!(out, "    var s{slot}: f32 = state[{}u + i];", li * n);
         }
     }
     for t in 0..ir.n_temps {
-        let _ = writeln!(p.out, "    var t{t}: f32 = bitcast<f32>(0x7fc00000u);");
+        let _ = writeln!(out, "    var t{t}: f32 = bitcast<f32>(0x7fc00000u);");
     }
-    // The values left by the previous step, for delayed rate projections.
+}
+
+/// Writes the values left by the previous step into the rate history,
+/// for delayed rate projections.
+fn keep_history(out: &mut String, l: &PopLayout) {
     let k = l.hist_slots.len() as u32;
-    if k > 0 {
-        let rh = l.hist_ring;
-        let _ = writeln!(
-            p.out,
-            "    let hrow = ((clk.ring + {}u) % {rh}u) * {k}u;",
-            rh - 1
-        );
-        for (j, s) in l.hist_slots.iter().enumerate() {
-            let _ = writeln!(p.out, "    hist[(hrow + {j}u) * {n}u + i] = s{s};");
-        }
+    if k == 0 {
+        return;
     }
-    // The input table's value of this step (CPU twin: Feed::apply), after
-    // the history kept the previous step's value.
+    let (n, rh) = (l.n, l.hist_ring);
+    let _ = writeln!(
+        out,
+        "    let hrow = ((clk.ring + {}u) % {rh}u) * {k}u;",
+        rh - 1
+    );
+    for (j, s) in l.hist_slots.iter().enumerate() {
+        let _ = writeln!(out, "    hist[(hrow + {j}u) * {n}u + i] = s{s};");
+    }
+}
+
+/// Sets the slot an input table writes to its value of this step (CPU
+/// twin: Feed::apply), found by binary search.
+fn read_feed(out: &mut String, feed: &Feed, n: u32) {
     match feed {
-        Some(Feed::Rows { slot, .. }) => {
+        Feed::Rows { slot, .. } => {
             let _ = write!(
-                p.out,
+                out,
                 "    {{
         let period = feed[0];
         let rows = feed[1];
@@ -98,9 +129,9 @@ pub fn neuron_update(
 "
             );
         }
-        Some(Feed::Events { slot, .. }) => {
+        Feed::Events { slot, .. } => {
             let _ = write!(
-                p.out,
+                out,
                 "    {{
         let end = feed[i + 1u];
         var lo = feed[i];
@@ -115,9 +146,12 @@ pub fn neuron_update(
                 base = n + 1
             );
         }
-        None => {}
     }
-    let counter = ir.refractory.as_ref().map(|(_, c)| *c);
+}
+
+/// The update statements, those guarded by refractoriness skipped while
+/// the refractory `counter` runs, which then counts down.
+fn integrate(p: &mut Printer, ir: &NeuronIr, counter: Option<u32>) {
     if let Some(c) = counter {
         p.stmt(&format!("let nr = s{c} <= 0.0f;"));
     }
@@ -140,69 +174,73 @@ pub fn neuron_update(
     if let Some(c) = counter {
         p.stmt(&format!("s{c} = max(s{c} - 1.0f, 0.0f);"));
     }
-    if let Some(cond) = &ir.spike {
-        let v = p.expr(cond);
-        match counter {
-            Some(c) => p.stmt(&format!("let spiked = {v} != 0.0f && s{c} <= 0.0f;")),
-            None => p.stmt(&format!("let spiked = {v} != 0.0f;")),
-        }
-        for s in &ir.reset {
-            match s {
-                Stmt::Let { temp, expr } => {
-                    let v = p.expr(expr);
-                    p.stmt(&format!("t{temp} = {v};"));
-                }
-                Stmt::Store { var, expr, .. } => {
-                    let v = p.expr(expr);
-                    p.stmt(&format!("s{var} = select(s{var}, {v}, spiked);"));
-                }
+}
+
+/// The spike condition `cond` (not while refractory), the reset and the
+/// refractory period of a neuron that spiked, and the record of its
+/// spike where the projections and monitors read it.
+fn spike(p: &mut Printer, ir: &NeuronIr, l: &PopLayout, cond: &Expr, counter: Option<u32>) {
+    let v = p.expr(cond);
+    match counter {
+        Some(c) => p.stmt(&format!("let spiked = {v} != 0.0f && s{c} <= 0.0f;")),
+        None => p.stmt(&format!("let spiked = {v} != 0.0f;")),
+    }
+    for s in &ir.reset {
+        match s {
+            Stmt::Let { temp, expr } => {
+                let v = p.expr(expr);
+                p.stmt(&format!("t{temp} = {v};"));
             }
-        }
-        if let Some((refr, c)) = &ir.refractory {
-            let steps = Expr::Call(
-                Func::Round,
-                vec![Expr::bin(BinOp::Div, refr.clone(), Expr::Dt)],
-            );
-            let v = p.expr(&steps);
-            p.stmt(&format!("s{c} = select(s{c}, {v}, spiked);"));
-        }
-        if l.ring > 0 || l.bits || l.last {
-            p.stmt("if (spiked) {");
-            if l.ring > 0 {
-                let r = l.ring;
-                p.stmt(&format!("    let slot = clk.ring % {r}u;"));
-                p.stmt("    let k = atomicAdd(&spk_count[slot], 1u);");
-                p.stmt(&format!("    spk_list[slot * {n}u + k] = i;"));
+            Stmt::Store { var, expr, .. } => {
+                let v = p.expr(expr);
+                p.stmt(&format!("s{var} = select(s{var}, {v}, spiked);"));
             }
-            if l.last {
-                // Read by decode at the next step (ring + 1 there); 0 never matches.
-                p.stmt("    lastspk[i] = clk.ring + 2u;");
-            }
-            if l.bits {
-                let words = n.div_ceil(32);
-                p.stmt(&format!(
-                    "    atomicOr(&spk_bits[clk.row * {words}u + i / 32u], 1u << (i % 32u));"
-                ));
-            }
-            p.stmt("}");
         }
     }
+    if let Some((refr, c)) = &ir.refractory {
+        let steps = Expr::Call(
+            Func::Round,
+            vec![Expr::bin(BinOp::Div, refr.clone(), Expr::Dt)],
+        );
+        let v = p.expr(&steps);
+        p.stmt(&format!("s{c} = select(s{c}, {v}, spiked);"));
+    }
+    if !(l.ring > 0 || l.bits || l.last) {
+        return;
+    }
+    let n = l.n;
+    p.stmt("if (spiked) {");
+    if l.ring > 0 {
+        let r = l.ring;
+        p.stmt(&format!("    let slot = clk.ring % {r}u;"));
+        p.stmt("    let k = atomicAdd(&spk_count[slot], 1u);");
+        p.stmt(&format!("    spk_list[slot * {n}u + k] = i;"));
+    }
+    if l.last {
+        // Read by decode at the next step (ring + 1 there); 0 never matches.
+        p.stmt("    lastspk[i] = clk.ring + 2u;");
+    }
+    if l.bits {
+        let words = n.div_ceil(32);
+        p.stmt(&format!(
+            "    atomicOr(&spk_bits[clk.row * {words}u + i / 32u], 1u << (i % 32u));"
+        ));
+    }
+    p.stmt("}");
+}
+
+/// Writes the neuron's slots back to the state.
+fn store(out: &mut String, ir: &NeuronIr, l: &PopLayout, feed: Option<&Feed>) {
     for (slot, loc) in l.local.iter().enumerate() {
         if let Some(li) = loc {
             // Parameters do not change, except the one an input table writes.
             if ir.vars[slot].kind != crate::lang::ir::VarKind::Parameter
                 || feed.is_some_and(|f| f.slot() == slot)
             {
-                let _ = writeln!(p.out, "    state[{}u + i] = s{slot};", li * n);
+                let _ = writeln!(out, "    state[{}u + i] = s{slot};", li * l.n);
             }
         }
     }
-    assemble(
-        format!("neuron_update[population '{pop_name}']"),
-        NEURON_UPDATE,
-        &declare(&table),
-        &p.out,
-    )
 }
 
 /// A buffer of a population that `neuron_update` binds.
