@@ -7,6 +7,7 @@ use std::fmt::Write;
 use super::layout::Ends;
 use super::printer::lit;
 use super::{assemble, atomic_add, atomic_f32, declare, Access, Binding, Kernel, F32, U32};
+use crate::connect::procedural::Procedural;
 use crate::lang::ir::RandomKind;
 
 const SPIKE_PROCEDURAL: &str = include_str!("../../../../shaders/spike_procedural.wgsl");
@@ -15,19 +16,33 @@ const SPIKE_PROCEDURAL: &str = include_str!("../../../../shaders/spike_procedura
 /// `g`: a thread per (spike, chunk) pair draws the chunk's targets again.
 pub fn spike_procedural(
     name: &str,
-    gen: &crate::connect::procedural::Procedural,
+    gen: &Procedural,
     object: u32,
     ends: &Ends,
     g: u32,
     float_atomics: bool,
 ) -> Kernel {
-    let n_pre = ends.pre.n;
-    let (el_pre, el_post) = ends.element();
-    let ring = ends.pre.ring;
-    let (delay, chunk, chunks) = (gen.spike_delay(), gen.chunk, gen.chunks());
-    let delayed = gen.per_synapse_delays();
+    let go = ends.post.offset(g).unwrap_or(0);
+    let mut body = String::new();
+    if gen.per_synapse_delays() {
+        drain_ring(&mut body, gen, ends.post.n, go, float_atomics);
+    }
+    open_chunks(&mut body, gen, ends);
+    draw_targets(&mut body, gen, object);
+    deposit(&mut body, gen, object, ends.post.n, go, float_atomics);
+    body.push_str("        }\n    }\n");
+    assemble(
+        format!("spike_procedural[projection '{name}']"),
+        SPIKE_PROCEDURAL,
+        &declare(&bindings(gen.per_synapse_delays(), float_atomics)),
+        &body,
+    )
+}
+
+/// The binding table of `spike_procedural`; `delayed`: per-synapse delays.
+fn bindings(delayed: bool, float_atomics: bool) -> [Binding; 6] {
     let atomic = atomic_f32(float_atomics);
-    let table = [
+    [
         Binding::new(1, "post", Access::ReadWrite, atomic),
         Binding::new(2, "table", Access::Read, U32),
         // The ring of future inputs (per-synapse delays) where a stored
@@ -40,58 +55,40 @@ pub fn spike_procedural(
         Binding::new(4, "sparams", Access::Read, F32),
         Binding::new(5, "pre_count", Access::Read, U32),
         Binding::new(6, "pre_list", Access::Read, U32),
-    ];
-    let go = ends.post.offset(g).unwrap_or(0);
-    let (np, d_max) = (ends.post.n, gen.delay);
-    let w = &gen.weight;
-    // The weight: a literal, or the twin of Procedural::weight_at, drawn
-    // from the weight stream at (pre j, post t) and clipped.
-    let weight = match w.kind {
-        None => lit(w.a),
-        Some(kind) => {
-            let wo = crate::connect::procedural::Procedural::weight_object(object);
-            let (a, b) = (lit(w.a), lit(w.b));
-            let mut x = match kind {
-                RandomKind::Uniform => format!("cj_uniform(key, {wo}u, j, t, {a}, {b})"),
-                RandomKind::Normal => format!("cj_normal_draw(key, {wo}u, j, t, {a}, {b})"),
-                RandomKind::LogNormal => {
-                    format!("cj_lognormal_draw(key, {wo}u, j, t, {a}, {b})")
-                }
-                RandomKind::Exponential => format!("cj_exponential_draw(key, {wo}u, j, t, {a})"),
-            };
-            if let Some(lo) = w.min {
-                x = format!("max({x}, {})", lit(lo));
-            }
-            if let Some(hi) = w.max {
-                x = format!("min({x}, {})", lit(hi));
-            }
-            x
-        }
+    ]
+}
+
+/// Moves the inputs due this step from the ring of future inputs into the
+/// conductance (at `go`) of the `np` post neurons, and clears them there:
+/// nothing else touches this row now, deposits go to later steps' rows.
+fn drain_ring(body: &mut String, gen: &Procedural, np: u32, go: u32, float_atomics: bool) {
+    let d_max = gen.delay;
+    let _ = writeln!(body, "    let fr = (clk.ring % {d_max}u) * {np}u;");
+    let _ = writeln!(
+        body,
+        "    for (var i = group * 64u + lid; i < {np}u; i = i + groups * 64u) {{"
+    );
+    let (zero, val) = if float_atomics {
+        ("0.0f", "v")
+    } else {
+        ("0u", "bitcast<f32>(v)")
     };
-    let add = atomic_add(&format!("post[{go}u + off + t]"), "wt", float_atomics);
-    let mut body = String::new();
-    if delayed {
-        // The inputs due this step join the conductance and leave the
-        // ring (nothing else touches this row now: deposits go to later
-        // steps' rows).
-        let _ = writeln!(body, "    let fr = (clk.ring % {d_max}u) * {np}u;");
-        let _ = writeln!(
-            body,
-            "    for (var i = group * 64u + lid; i < {np}u; i = i + groups * 64u) {{"
-        );
-        let (zero, val) = if float_atomics {
-            ("0.0f", "v")
-        } else {
-            ("0u", "bitcast<f32>(v)")
-        };
-        let _ = writeln!(body, "        let v = atomicLoad(&dring[fr + i]);");
-        let _ = writeln!(
-            body,
-            "        if (v != {zero}) {{ atomicStore(&dring[fr + i], {zero}); {} }}",
-            atomic_add(&format!("post[{go}u + i]"), val, float_atomics)
-        );
-        body.push_str("    }\n");
-    }
+    let _ = writeln!(body, "        let v = atomicLoad(&dring[fr + i]);");
+    let _ = writeln!(
+        body,
+        "        if (v != {zero}) {{ atomicStore(&dring[fr + i], {zero}); {} }}",
+        atomic_add(&format!("post[{go}u + i]"), val, float_atomics)
+    );
+    body.push_str("    }\n");
+}
+
+/// Opens the loop over this thread's (spike, chunk) pairs: spiking pre
+/// `j` of batch element `bi`, whose targets in chunk `c` are the `len`
+/// post ranks from `base` (offset `off` to the element).
+fn open_chunks(body: &mut String, gen: &Procedural, ends: &Ends) {
+    let (n_pre, ring) = (ends.pre.n, ends.pre.ring);
+    let (el_pre, el_post) = ends.element();
+    let (delay, chunk, chunks) = (gen.spike_delay(), gen.chunk, gen.chunks());
     let _ = writeln!(
         body,
         "    let slot = (clk.ring + {ring}u - {delay}u) % {ring}u;"
@@ -113,6 +110,12 @@ pub fn spike_procedural(
         body,
         "        let len = i32(min({chunk}u, {el_post}u - base));"
     );
+}
+
+/// Opens the loop over the chunk's targets `t`, drawn again as when the
+/// projection was built: geometric gaps from Philox words.
+fn draw_targets(body: &mut String, gen: &Procedural, object: u32) {
+    let chunk = gen.chunk;
     // The seed the synapses were drawn with when built (not clk.key,
     // which Simulation::set_seed changes).
     let _ = writeln!(
@@ -159,33 +162,58 @@ pub fn spike_procedural(
     if gen.skip_self {
         let _ = writeln!(body, "            if (t == j) {{ continue; }}");
     }
-    let _ = writeln!(body, "            let wt = {weight};");
-    if delayed {
-        // The twin of Procedural::delay_at: thresholds after the gap table.
-        let dobj = crate::connect::procedural::Procedural::delay_object(object);
-        let _ = writeln!(body, "            let du = cj_draw(key, {dobj}u, j, t).x;");
-        let _ = writeln!(body, "            var dd = 1u;");
-        let _ = writeln!(
-            body,
-            "            loop {{ if (dd >= {d_max}u || table[{chunk}u + dd - 1u] > du) {{ break; }} dd = dd + 1u; }}"
-        );
-        let later = atomic_add(
-            &format!("dring[((clk.ring + dd - 1u) % {d_max}u) * {np}u + off + t]"),
-            "wt",
-            float_atomics,
-        );
-        let _ = writeln!(
-            body,
-            "            if (dd == 1u) {{ {add} }} else {{ {later} }}"
-        );
-    } else {
+}
+
+/// Adds the weight of synapse (`j`, `t`) to its target's conductance (at
+/// `go` among the `np` post neurons), now or, with per-synapse delays,
+/// into the ring of future inputs.
+fn deposit(body: &mut String, gen: &Procedural, object: u32, np: u32, go: u32, fa: bool) {
+    let (chunk, d_max) = (gen.chunk, gen.delay);
+    let _ = writeln!(body, "            let wt = {};", weight(gen, object));
+    let add = atomic_add(&format!("post[{go}u + off + t]"), "wt", fa);
+    if !gen.per_synapse_delays() {
         let _ = writeln!(body, "            {add}");
+        return;
     }
-    body.push_str("        }\n    }\n");
-    assemble(
-        format!("spike_procedural[projection '{name}']"),
-        SPIKE_PROCEDURAL,
-        &declare(&table),
-        &body,
-    )
+    // The twin of Procedural::delay_at: thresholds after the gap table.
+    let dobj = Procedural::delay_object(object);
+    let _ = writeln!(body, "            let du = cj_draw(key, {dobj}u, j, t).x;");
+    let _ = writeln!(body, "            var dd = 1u;");
+    let _ = writeln!(
+        body,
+        "            loop {{ if (dd >= {d_max}u || table[{chunk}u + dd - 1u] > du) {{ break; }} dd = dd + 1u; }}"
+    );
+    let later = atomic_add(
+        &format!("dring[((clk.ring + dd - 1u) % {d_max}u) * {np}u + off + t]"),
+        "wt",
+        fa,
+    );
+    let _ = writeln!(
+        body,
+        "            if (dd == 1u) {{ {add} }} else {{ {later} }}"
+    );
+}
+
+/// The weight of synapse (`j`, `t`): a literal, or the twin of
+/// Procedural::weight_at, drawn from the weight stream and clipped.
+fn weight(gen: &Procedural, object: u32) -> String {
+    let w = &gen.weight;
+    let Some(kind) = w.kind else {
+        return lit(w.a);
+    };
+    let wo = Procedural::weight_object(object);
+    let (a, b) = (lit(w.a), lit(w.b));
+    let mut x = match kind {
+        RandomKind::Uniform => format!("cj_uniform(key, {wo}u, j, t, {a}, {b})"),
+        RandomKind::Normal => format!("cj_normal_draw(key, {wo}u, j, t, {a}, {b})"),
+        RandomKind::LogNormal => format!("cj_lognormal_draw(key, {wo}u, j, t, {a}, {b})"),
+        RandomKind::Exponential => format!("cj_exponential_draw(key, {wo}u, j, t, {a})"),
+    };
+    if let Some(lo) = w.min {
+        x = format!("max({x}, {})", lit(lo));
+    }
+    if let Some(hi) = w.max {
+        x = format!("min({x}, {})", lit(hi));
+    }
+    x
 }

@@ -34,16 +34,61 @@ pub fn spike_propagate(
     delay_table: u32,
     groups: u32,
 ) -> Kernel {
-    let n_pre = ends.pre.n;
-    let (el_pre, el_post) = ends.element();
-    let n_rows = el_pre * delays.len() as u32;
-    let nsyn = pl.nsyn;
-    let default = ir.pre_spike_is_default;
+    let walk = if per_thread {
+        Walk::ThreadPerSpike
+    } else {
+        Walk::WorkgroupPerSpike
+    };
+    let csr = CsrByPre {
+        delays,
+        delay_table,
+        nsyn: pl.nsyn,
+        ids: !ir.pre_spike_is_default,
+        halves: narrow,
+    };
+    let event = Event {
+        ir,
+        pl,
+        ends,
+        g,
+        dt,
+        object,
+        float_atomics,
+    };
+    let mut body = String::new();
+    if delays.is_empty() {
+        // Unused names are fine in WGSL, but say so for readers of dumps.
+        body.push_str("    _ = group; _ = groups;\n");
+    } else {
+        deliver(&mut body, ends, &csr, walk, &event.code(shareable));
+    }
+    let how = match walk {
+        Walk::ThreadPerSpike => ", thread per spike",
+        Walk::WorkgroupPerSpike => "",
+    };
+    let mut k = assemble(
+        format!("spike_propagate[projection '{name}'{how}]"),
+        SPIKE_PROPAGATE,
+        &declare(&bindings(ir, ends, float_atomics)),
+        &format!(
+            "{}    let cj_base = 0u;\n{body}",
+            block_lanes(delays.len() as u32, groups)
+        ),
+    );
+    // A merged kernel deals its blocks itself (its own `block_lanes` and
+    // each member's `cj_base`).
+    k.body = body;
+    k
+}
+
+/// The binding table of `spike_propagate`: the pre-synaptic state only
+/// where `pre_spike` reads a pre that is not the post.
+fn bindings(ir: &SynapseIr, ends: &Ends, float_atomics: bool) -> Vec<Binding> {
     let stores = ir
         .pre_spike
         .iter()
         .any(|s| matches!(s, EventStmt::Store { .. }));
-    let reads_pre = !default && !ends.pre_slots.is_empty();
+    let reads_pre = !ir.pre_spike_is_default && !ends.pre_slots.is_empty();
     let syn_access = if stores {
         Access::ReadWrite
     } else {
@@ -60,163 +105,205 @@ pub fn spike_propagate(
     if reads_pre && !ends.same {
         table.push(Binding::new(7, "pstate", Access::Read, F32));
     }
-    let load = |o: u32, idx: &str| -> String {
-        if float_atomics {
-            format!("atomicLoad(&post[{o}u + {idx}])")
+    table
+}
+
+/// How the threads share a spike's row: a workgroup per spike whose
+/// threads share its row (long rows), or a thread per spike walking its
+/// row alone (short rows, where most of a workgroup would idle).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Walk {
+    WorkgroupPerSpike,
+    ThreadPerSpike,
+}
+
+impl Walk {
+    /// The first spike of this thread and the stride over spikes, then
+    /// the first synapse of the row and the stride over synapses.
+    fn strides(self) -> [&'static str; 4] {
+        match self {
+            Walk::ThreadPerSpike => ["cj_k0 * 64u + lid", "cj_sub * 64u", "csr[row]", "1u"],
+            Walk::WorkgroupPerSpike => ["cj_k0", "cj_sub", "csr[row] + lid", "64u"],
+        }
+    }
+}
+
+/// The layout of a spiking projection's CSR by pre: the row pointers by
+/// (delay index, pre), the post ranks, then the synapse ids (`ids`) and,
+/// from `delay_table`, the `delays` in steps.
+struct CsrByPre<'a> {
+    delays: &'a [u32],
+    delay_table: u32,
+    nsyn: u32,
+    /// Whether the synapse ids are stored (a model's own `pre_spike`
+    /// reads synapse values by id).
+    ids: bool,
+    /// Post ranks as 16-bit halves of words (low half first), not words.
+    halves: bool,
+}
+
+/// What a spike does at each synapse of its row (`pre_spike`), as WGSL.
+struct Event<'a> {
+    ir: &'a SynapseIr,
+    pl: &'a ProjLayout,
+    ends: &'a Ends<'a>,
+    /// The conductance slot it adds into.
+    g: u32,
+    dt: f32,
+    object: u32,
+    float_atomics: bool,
+}
+
+impl Event<'_> {
+    /// The statements run for synapse `s` (at CSR position `e`) of a spike
+    /// of pre `pj` to post `tgt`. `shareable`: the default event, with a
+    /// weight buffer that may hold one weight for all synapses.
+    fn code(&self, shareable: bool) -> String {
+        let (ir, pl, ends, fa) = (self.ir, self.pl, self.ends, self.float_atomics);
+        let load = |o: u32, idx: &str| -> String {
+            if fa {
+                format!("atomicLoad(&post[{o}u + {idx}])")
+            } else {
+                format!("bitcast<f32>(atomicLoad(&post[{o}u + {idx}]))")
+            }
+        };
+        let leaf = |e: &Expr| -> Option<(String, bool)> {
+            match e {
+                Expr::Var(v) => pl.var(*v, "s"),
+                Expr::Pre(k) => {
+                    let slot = ends.pre_slots[*k as usize];
+                    match ends.pre.offset(slot) {
+                        Some(o) if ends.same => Some((load(o, "pj"), false)),
+                        Some(o) => Some((format!("pstate[{o}u + pj]"), false)),
+                        None => Some(("0.0f".into(), false)),
+                    }
+                }
+                Expr::Post(k) => {
+                    let slot = ends.post_slots[*k as usize];
+                    match ends.post.offset(slot) {
+                        Some(o) => Some((load(o, "tgt"), false)),
+                        None => Some(("0.0f".into(), false)),
+                    }
+                }
+                Expr::Time => Some(("clk.t".into(), true)),
+                Expr::Dt => Some((lit(self.dt), true)),
+                _ => None,
+            }
+        };
+        let mut p = Printer::new(&leaf, self.object, "s");
+        p.reciprocal = false;
+        p.indent = "                ".into();
+        let go = ends.post.offset(self.g).unwrap_or(0);
+        let place = format!("post[{go}u + tgt]");
+        let add = |v: &str| atomic_add(&place, v, fa);
+        if ir.pre_spike_is_default && shareable {
+            // The weight buffer holds one per synapse, or the one they all
+            // share (no per-synapse storage): its length says which, so the
+            // engine can switch without a new kernel.
+            p.stmt(&add("syn[min(e, arrayLength(&syn) - 1u)]"));
+        } else if ir.pre_spike_is_default {
+            let w = pl.var(0, "e").map(|x| x.0).unwrap_or_else(|| "0.0f".into());
+            p.stmt(&add(&w));
         } else {
-            format!("bitcast<f32>(atomicLoad(&post[{o}u + {idx}]))")
-        }
-    };
-    let leaf = |e: &Expr| -> Option<(String, bool)> {
-        match e {
-            Expr::Var(v) => pl.var(*v, "s"),
-            Expr::Pre(k) => {
-                let slot = ends.pre_slots[*k as usize];
-                match ends.pre.offset(slot) {
-                    Some(o) if ends.same => Some((load(o, "pj"), false)),
-                    Some(o) => Some((format!("pstate[{o}u + pj]"), false)),
-                    None => Some(("0.0f".into(), false)),
-                }
-            }
-            Expr::Post(k) => {
-                let slot = ends.post_slots[*k as usize];
-                match ends.post.offset(slot) {
-                    Some(o) => Some((load(o, "tgt"), false)),
-                    None => Some(("0.0f".into(), false)),
-                }
-            }
-            Expr::Time => Some(("clk.t".into(), true)),
-            Expr::Dt => Some((lit(dt), true)),
-            _ => None,
-        }
-    };
-    let mut p = Printer::new(&leaf, object, "s");
-    p.reciprocal = false;
-    p.indent = "                ".into();
-    let go = ends.post.offset(g).unwrap_or(0);
-    let place = format!("post[{go}u + tgt]");
-    let add = |v: &str| atomic_add(&place, v, float_atomics);
-    if default && shareable {
-        // The weight buffer holds one per synapse, or the one they all
-        // share (no per-synapse storage): its length says which, so the
-        // engine can switch without a new kernel.
-        p.stmt(&add("syn[min(e, arrayLength(&syn) - 1u)]"));
-    } else if default {
-        let w = pl.var(0, "e").map(|x| x.0).unwrap_or_else(|| "0.0f".into());
-        p.stmt(&add(&w));
-    } else {
-        for st in &ir.pre_spike {
-            match st {
-                EventStmt::AddConductance(x) => {
-                    let v = p.expr(x);
-                    p.stmt(&add(&v));
-                }
-                EventStmt::Store { var, expr } => {
-                    let v = p.expr(expr);
-                    if let Some((place, false)) = pl.var(*var, "s") {
-                        p.stmt(&format!("{place} = {v};"));
+            for st in &ir.pre_spike {
+                match st {
+                    EventStmt::AddConductance(x) => {
+                        let v = p.expr(x);
+                        p.stmt(&add(&v));
+                    }
+                    EventStmt::Store { var, expr } => {
+                        let v = p.expr(expr);
+                        if let Some((place, false)) = pl.var(*var, "s") {
+                            p.stmt(&format!("{place} = {v};"));
+                        }
                     }
                 }
             }
         }
+        p.out
     }
-    let ring = ends.pre.ring;
-    let mut body = String::new();
-    if delays.is_empty() {
-        // Unused names are fine in WGSL, but say so for readers of dumps.
-        body.push_str("    _ = group; _ = groups;\n");
-    } else {
-        // One block a delay, dealt to the workgroups by `block_lanes`:
-        // this workgroup takes the delays of the blocks of its lane (the
-        // kernel's blocks are numbered from `cj_base`) and, within each,
-        // the spikes of its place among the workgroups of that lane.
-        // Two strategies: a workgroup per spike whose threads share its
-        // row (long rows), or a thread per spike walking its row alone
-        // (short rows, where most of a workgroup would idle).
-        let (first, stride, e0, step) = if per_thread {
-            ("cj_k0 * 64u + lid", "cj_sub * 64u", "csr[row]", "1u")
-        } else {
-            ("cj_k0", "cj_sub", "csr[row] + lid", "64u")
-        };
-        let nd = delays.len();
-        if nd == 1 {
-            // One block: no loop, the delay a constant.
-            let _ = writeln!(
-                body,
-                "    if (cj_base % cj_lanes == cj_me && cj_k0 < cj_sub) {{\n        let di = 0u;\n        let d = {}u;",
-                delays[0]
-            );
-        } else {
-            let _ = writeln!(
-                body,
-                "    for (var di = (cj_me + cj_lanes - cj_base % cj_lanes) % cj_lanes; di < {nd}u && cj_k0 < cj_sub; di = di + cj_lanes) {{"
-            );
-            let _ = writeln!(body, "        let d = csr[{delay_table}u + di];");
-        }
-        let _ = writeln!(
-            body,
-            "        let slot = (clk.ring + {ring}u - d) % {ring}u;"
-        );
-        let _ = writeln!(body, "        let count = pre_count[slot];");
-        let _ = writeln!(
-            body,
-            "        for (var k = {first}; k < count; k = k + {stride}) {{"
-        );
-        let _ = writeln!(body, "            let pj = pre_list[slot * {n_pre}u + k];");
-        // Batched: the spike of pre rank `pj` (element `bi`) takes the row
-        // of its neuron within the element, to post ranks of that element.
-        let (local, post_off) = split_element(
-            &mut body,
-            "            ",
-            ends.batch,
-            "pj",
-            "pl",
-            el_pre,
-            el_post,
-        );
-        let _ = writeln!(body, "            let row = di * {el_pre}u + {local};");
-        let _ = writeln!(
-            body,
-            "            for (var e = {e0}; e < csr[row + 1u]; e = e + {step}) {{"
-        );
-        if narrow {
-            // Post ranks as 16-bit halves of words (low half first).
-            let _ = writeln!(
-                body,
-                "                let tgt = ((csr[{}u + (e >> 1u)] >> ((e & 1u) * 16u)) & 0xFFFFu){post_off};",
-                n_rows + 1
-            );
-        } else {
-            let _ = writeln!(
-                body,
-                "                let tgt = csr[{}u + e]{post_off};",
-                n_rows + 1
-            );
-        }
-        if !default {
-            let _ = writeln!(
-                body,
-                "                let s = csr[{}u + e];",
-                n_rows + 1 + nsyn
-            );
-        }
-        body.push_str(&p.out);
-        body.push_str("            }\n        }\n    }\n");
-    }
-    let how = if per_thread { ", thread per spike" } else { "" };
-    let mut k = assemble(
-        format!("spike_propagate[projection '{name}'{how}]"),
-        SPIKE_PROPAGATE,
-        &declare(&table),
-        &format!(
-            "{}    let cj_base = 0u;\n{body}",
-            block_lanes(delays.len() as u32, groups)
-        ),
+}
+
+/// The delivery loops, running `event` for each synapse of the rows of
+/// this workgroup's spikes.
+fn deliver(body: &mut String, ends: &Ends, csr: &CsrByPre, walk: Walk, event: &str) {
+    let (n_pre, ring) = (ends.pre.n, ends.pre.ring);
+    let (el_pre, el_post) = ends.element();
+    let n_rows = el_pre * csr.delays.len() as u32;
+    let [first, stride, e0, step] = walk.strides();
+    open_delay_blocks(body, csr.delays, csr.delay_table);
+    let _ = writeln!(
+        body,
+        "        let slot = (clk.ring + {ring}u - d) % {ring}u;"
     );
-    // A merged kernel deals its blocks itself (its own `block_lanes` and
-    // each member's `cj_base`).
-    k.body = body;
-    k
+    let _ = writeln!(body, "        let count = pre_count[slot];");
+    let _ = writeln!(
+        body,
+        "        for (var k = {first}; k < count; k = k + {stride}) {{"
+    );
+    let _ = writeln!(body, "            let pj = pre_list[slot * {n_pre}u + k];");
+    // Batched: the spike of pre rank `pj` (element `bi`) takes the row
+    // of its neuron within the element, to post ranks of that element.
+    let (local, post_off) = split_element(
+        body,
+        "            ",
+        ends.batch,
+        "pj",
+        "pl",
+        el_pre,
+        el_post,
+    );
+    let _ = writeln!(body, "            let row = di * {el_pre}u + {local};");
+    let _ = writeln!(
+        body,
+        "            for (var e = {e0}; e < csr[row + 1u]; e = e + {step}) {{"
+    );
+    if csr.halves {
+        let _ = writeln!(
+            body,
+            "                let tgt = ((csr[{}u + (e >> 1u)] >> ((e & 1u) * 16u)) & 0xFFFFu){post_off};",
+            n_rows + 1
+        );
+    } else {
+        let _ = writeln!(
+            body,
+            "                let tgt = csr[{}u + e]{post_off};",
+            n_rows + 1
+        );
+    }
+    if csr.ids {
+        let _ = writeln!(
+            body,
+            "                let s = csr[{}u + e];",
+            n_rows + 1 + csr.nsyn
+        );
+    }
+    body.push_str(event);
+    body.push_str("            }\n        }\n    }\n");
+}
+
+/// Opens the loop over this workgroup's delay blocks, setting the delay
+/// index `di` and the delay `d`. One block a delay, dealt to the
+/// workgroups by [`block_lanes`]: this workgroup takes the delays of the
+/// blocks of its lane (the kernel's blocks are numbered from `cj_base`)
+/// and, within each, the spikes of its place among the workgroups of that
+/// lane.
+fn open_delay_blocks(body: &mut String, delays: &[u32], delay_table: u32) {
+    let nd = delays.len();
+    if nd == 1 {
+        // One block: no loop, the delay a constant.
+        let _ = writeln!(
+            body,
+            "    if (cj_base % cj_lanes == cj_me && cj_k0 < cj_sub) {{\n        let di = 0u;\n        let d = {}u;",
+            delays[0]
+        );
+    } else {
+        let _ = writeln!(
+            body,
+            "    for (var di = (cj_me + cj_lanes - cj_base % cj_lanes) % cj_lanes; di < {nd}u && cj_k0 < cj_sub; di = di + cj_lanes) {{"
+        );
+        let _ = writeln!(body, "        let d = csr[{delay_table}u + di];");
+    }
 }
 
 /// How the `groups` workgroups of a delivery kernel (the number it is
