@@ -6,10 +6,11 @@ use std::fmt::Write;
 
 use super::layout::Ends;
 use super::printer::{lit, Printer};
-use super::rate_sum::rate_bindings;
+use super::rate_sum::{past_value, rate_bindings, reduce, reduce_init};
 use super::spike_convolve::{coords, window_target};
 use super::{assemble, declare, Kernel};
 use crate::lang::ir::{Expr, SynapseIr};
+use crate::network::conv::{Conv, Padding, Window};
 use crate::network::model::Operation;
 
 const CONVOLVE: &str = include_str!("../../../../shaders/convolve.wgsl");
@@ -21,32 +22,62 @@ pub fn convolve(
     name: &str,
     ir: &SynapseIr,
     op: Operation,
-    conv: &crate::network::conv::Conv,
+    conv: &Conv,
     delay: u32,
     ends: &Ends,
     sum: u32,
     dt: f32,
 ) -> Kernel {
-    use crate::network::conv::Padding;
     let w = &conv.window;
     if let Some(k) = convolve_tiled(name, ir, op, conv, delay, ends, sum) {
         return k;
     }
-    let n_post = ends.post.n;
-    let n_pre = ends.pre.n;
-    let d = w.pre.len();
     let taps = w.taps();
-    let pre_buf = if ends.same { "post" } else { "pstate" };
-    let table = rate_bindings(ends.same, delay > 1);
-    let pre = ends.pre;
-    let rh = pre.hist_ring.max(1);
-    let kh = pre.hist_slots.len() as u32;
-    let pad = match w.padding {
-        Padding::Value(v) => lit(v),
-        Padding::Border => "0.0f".into(),
-    };
     let mut body = String::new();
-    // Post coordinates, row-major.
+    window_starts(&mut body, w);
+    let f = w.bank.map_or("0u".to_string(), |pd| format!("p{pd}"));
+    let _ = writeln!(body, "    let fbase = {f} * {taps}u;");
+    let _ = writeln!(body, "    var acc: f32 = {};", reduce_init(op));
+    let _ = writeln!(body, "    for (var t = 0u; t < {taps}u; t = t + 1u) {{");
+    tap_inputs(&mut body, w, ends, delay);
+    let _ = writeln!(body, "        let wv = syn[fbase + t];");
+    let w_slot = ir.slot("w");
+    let leaf = |e: &Expr| -> Option<(String, bool)> {
+        match e {
+            Expr::Var(v) if Some(*v) == w_slot => Some(("wv".into(), false)),
+            Expr::Pre(k) => Some((format!("pv{k}"), false)),
+            Expr::Time => Some(("clk.t".into(), true)),
+            Expr::Dt => Some((lit(dt), true)),
+            _ => None,
+        }
+    };
+    let mut p = Printer::new(&leaf, 0, "t");
+    p.indent = "        ".into();
+    let v = p.expr(&ir.psp);
+    body.push_str(&p.out);
+    let _ = writeln!(body, "        acc = {};", reduce(op, &v));
+    body.push_str("    }\n");
+    if op == Operation::Mean {
+        let _ = writeln!(body, "    acc = acc / {};", lit(taps as f32));
+    }
+    let so = ends.post.sum_offset(sum);
+    let _ = writeln!(body, "    post[{so}u + i] = post[{so}u + i] + acc;");
+    // The range guard returns: it stays out of the body, which a merged
+    // rate sum runs among others (`rate_sum_merged`).
+    let mut k = assemble(
+        format!("convolve[projection '{name}']"),
+        CONVOLVE,
+        &declare(&rate_bindings(ends.same, delay > 1)),
+        &format!("    if (i >= {}u) {{ return; }}\n{body}", ends.post.n),
+    );
+    k.body = body;
+    k
+}
+
+/// The window of post neuron `i`: its coordinates `p{d}` (row-major) and
+/// where its window starts on each pre axis, `s{q}` (i32).
+fn window_starts(body: &mut String, w: &Window) {
+    let d = w.pre.len();
     let _ = writeln!(body, "    var r = i;");
     for (pd, &n) in w.post.iter().enumerate().rev() {
         let _ = writeln!(body, "    let p{pd} = r % {n}u;\n    r = r / {n}u;");
@@ -64,15 +95,18 @@ pub fn convolve(
             }
         }
     }
-    let f = w.bank.map_or("0u".to_string(), |pd| format!("p{pd}"));
-    let init = match op {
-        Operation::Sum | Operation::Mean => "0.0f",
-        Operation::Max => "bitcast<f32>(0xff800000u)",
-        Operation::Min => "bitcast<f32>(0x7f800000u)",
+}
+
+/// The pre-synaptic values `pv{j}` tap `t` reads, `delay` steps back: the
+/// tap's kernel coordinates `k{q}`, the pre coordinates `q{q}` (clamped
+/// to the edge, or flagged out of bounds for the padding value) and rank
+/// `pj`.
+fn tap_inputs(body: &mut String, w: &Window, ends: &Ends, delay: u32) {
+    let pre_buf = if ends.same { "post" } else { "pstate" };
+    let pad = match w.padding {
+        Padding::Value(v) => lit(v),
+        Padding::Border => "0.0f".into(),
     };
-    let _ = writeln!(body, "    let fbase = {f} * {taps}u;");
-    let _ = writeln!(body, "    var acc: f32 = {init};");
-    let _ = writeln!(body, "    for (var t = 0u; t < {taps}u; t = t + 1u) {{");
     let _ = writeln!(body, "        var tt = t;");
     for (q, a) in w.axes.iter().enumerate().rev() {
         let _ = writeln!(
@@ -100,56 +134,14 @@ pub fn convolve(
     }
     let _ = writeln!(body, "        let pj = {rank};");
     for (j, slot) in ends.pre_slots.iter().enumerate() {
-        let src = match pre.offset(*slot) {
+        let src = match ends.pre.offset(*slot) {
             Some(o) if delay <= 1 => format!("{pre_buf}[{o}u + pj]"),
-            Some(_) => {
-                let hpos = pre.hist_slots.iter().position(|s| s == slot).unwrap_or(0) as u32;
-                format!(
-                    "phist[((((clk.ring + {}u - {delay}u) % {rh}u) * {kh}u) + {hpos}u) * {n_pre}u + pj]",
-                    2 * rh
-                )
-            }
+            Some(_) => past_value(ends.pre, *slot, &format!("{delay}u")),
             None => "0.0f".into(),
         };
         let _ = writeln!(body, "        var pv{j} = {pad};");
         let _ = writeln!(body, "        if (inb) {{ pv{j} = {src}; }}");
     }
-    let _ = writeln!(body, "        let wv = syn[fbase + t];");
-    let w_slot = ir.slot("w");
-    let leaf = |e: &Expr| -> Option<(String, bool)> {
-        match e {
-            Expr::Var(v) if Some(*v) == w_slot => Some(("wv".into(), false)),
-            Expr::Pre(k) => Some((format!("pv{k}"), false)),
-            Expr::Time => Some(("clk.t".into(), true)),
-            Expr::Dt => Some((lit(dt), true)),
-            _ => None,
-        }
-    };
-    let mut p = Printer::new(&leaf, 0, "t");
-    p.indent = "        ".into();
-    let v = p.expr(&ir.psp);
-    body.push_str(&p.out);
-    let _ = match op {
-        Operation::Sum | Operation::Mean => writeln!(body, "        acc = cj_keep(acc + {v});"),
-        Operation::Max => writeln!(body, "        acc = max(acc, {v});"),
-        Operation::Min => writeln!(body, "        acc = min(acc, {v});"),
-    };
-    body.push_str("    }\n");
-    if op == Operation::Mean {
-        let _ = writeln!(body, "    acc = acc / {};", lit(taps as f32));
-    }
-    let so = ends.post.sum_offset(sum);
-    let _ = writeln!(body, "    post[{so}u + i] = post[{so}u + i] + acc;");
-    // The range guard returns: it stays out of the body, which a merged
-    // rate sum runs among others (`rate_sum_merged`).
-    let mut k = assemble(
-        format!("convolve[projection '{name}']"),
-        CONVOLVE,
-        &declare(&table),
-        &format!("    if (i >= {n_post}u) {{ return; }}\n{body}"),
-    );
-    k.body = body;
-    k
 }
 
 /// Side of the square of post neurons a tiled `convolve` workgroup computes.
@@ -161,11 +153,7 @@ const TILE_WORDS: usize = 4096;
 
 /// The number of workgroups a tiled `convolve` of this window runs, or
 /// `None` when the window takes the general kernel.
-pub fn convolve_tiles(
-    conv: &crate::network::conv::Conv,
-    delay: u32,
-    plain_psp: bool,
-) -> Option<u32> {
+pub fn convolve_tiles(conv: &Conv, delay: u32, plain_psp: bool) -> Option<u32> {
     let w = &conv.window;
     let two_d = w.pre.len() == 2
         && w.axes[0].post_dim == Some(0)
@@ -174,12 +162,21 @@ pub fn convolve_tiles(
     if !(two_d && plain_psp && w.starts.is_none() && delay <= 1) {
         return None;
     }
-    let th = (TILE - 1) * w.axes[0].stride as usize + w.axes[0].kernel;
-    let tw = (TILE - 1) * w.axes[1].stride as usize + w.axes[1].kernel;
+    let (th, tw) = tile_box(w);
     if th * tw > TILE_WORDS {
         return None;
     }
     Some((w.post[0].div_ceil(TILE) * w.post[1].div_ceil(TILE)) as u32)
+}
+
+/// The box of pre-synaptic values a tile's post neurons read: (rows,
+/// columns).
+fn tile_box(w: &Window) -> (usize, usize) {
+    let (a0, a1) = (w.axes[0], w.axes[1]);
+    (
+        (TILE - 1) * a0.stride as usize + a0.kernel,
+        (TILE - 1) * a1.stride as usize + a1.kernel,
+    )
 }
 
 /// The tiled `convolve` of a 2-D window with the plain psp `w * pre.r`: a
@@ -191,42 +188,45 @@ fn convolve_tiled(
     name: &str,
     ir: &SynapseIr,
     op: Operation,
-    conv: &crate::network::conv::Conv,
+    conv: &Conv,
     delay: u32,
     ends: &Ends,
     sum: u32,
 ) -> Option<Kernel> {
-    use crate::network::conv::Padding;
     let w = &conv.window;
     let tiles = convolve_tiles(conv, delay, ir.psp_is_weighted_rate)?;
-    let (a0, a1) = (w.axes[0], w.axes[1]);
-    let (h, wd) = (w.pre[0], w.pre[1]);
-    let (ph, pw) = (w.post[0], w.post[1]);
-    let th = (TILE - 1) * a0.stride as usize + a0.kernel;
-    let tw = (TILE - 1) * a1.stride as usize + a1.kernel;
-    let taps = w.taps();
-    let filters = w.filters();
-    let tx_tiles = pw.div_ceil(TILE);
+    let (th, tw) = tile_box(w);
     let decls = format!(
         "{}var<workgroup> tile: array<f32, {}>;\n",
         declare(&rate_bindings(ends.same, false)),
         th * tw
     );
+    // The template's thread index is unused here.
+    let body = format!(
+        "    _ = i;\n{}{}",
+        fill_tile(w, ends, tiles),
+        sum_tile(w, op, ends.post.sum_offset(sum))
+    );
+    Some(assemble(
+        format!("convolve[projection '{name}'] (tiled)"),
+        CONVOLVE,
+        &decls,
+        &body,
+    ))
+}
+
+/// The workgroup's tile of the `tiles`: its corner post neuron (`y0`,
+/// `x0`), and the pre box its neurons read copied to `tile`.
+fn fill_tile(w: &Window, ends: &Ends, tiles: u32) -> String {
+    let (a0, a1) = (w.axes[0], w.axes[1]);
+    let (h, wd) = (w.pre[0], w.pre[1]);
+    let (th, tw) = tile_box(w);
+    let tx_tiles = w.post[1].div_ceil(TILE);
     let pre_buf = if ends.same { "post" } else { "pstate" };
     let r_off = ends
         .pre
         .offset(ends.pre_slots.first().copied().unwrap_or(0))
         .unwrap_or(0);
-    let init = match op {
-        Operation::Sum | Operation::Mean => "0.0f",
-        Operation::Max => "bitcast<f32>(0xff800000u)",
-        Operation::Min => "bitcast<f32>(0x7f800000u)",
-    };
-    let combine = match op {
-        Operation::Sum | Operation::Mean => "cj_keep(acc + v)",
-        Operation::Max => "max(acc, v)",
-        Operation::Min => "min(acc, v)",
-    };
     let load = match w.padding {
         Padding::Value(v) => format!(
             "var x = {};\n            if (q0 >= 0i && q0 < {h}i && q1 >= 0i && q1 < {wd}i) {{ x = {pre_buf}[{r_off}u + u32(q0) * {wd}u + u32(q1)]; }}",
@@ -238,18 +238,7 @@ fn convolve_tiled(
             wd - 1
         ),
     };
-    let so = ends.post.sum_offset(sum);
-    let out_rank = if w.bank.is_some() {
-        format!("(py * {pw}u + px) * {filters}u + f")
-    } else {
-        "py * {pw}u + px".replace("{pw}", &pw.to_string())
-    };
-    let mean = if op == Operation::Mean {
-        format!("\n            acc = acc / {};", lit(taps as f32))
-    } else {
-        String::new()
-    };
-    let body = format!(
+    format!(
         "    // A workgroup per 8 x 8 square of post neurons (uniform: from the
     // workgroup id), a thread per neuron of the square.
     let t = wg.y * nwg.x + wg.x;
@@ -267,7 +256,36 @@ fn convolve_tiled(
         }}
     }}
     workgroupBarrier();
-    let ly = lid / {TILE}u;
+",
+        o0 = a0.offset,
+        s0 = a0.stride,
+        o1 = a1.offset,
+        s1 = a1.stride,
+        n_tile = th * tw,
+    )
+}
+
+/// Each thread's post neuron of the tile, for every filter: the `op` of
+/// its taps, read from `tile`, added to `sum(target)` (at state offset
+/// `so`).
+fn sum_tile(w: &Window, op: Operation, so: u32) -> String {
+    let (a0, a1) = (w.axes[0], w.axes[1]);
+    let (ph, pw) = (w.post[0], w.post[1]);
+    let (_, tw) = tile_box(w);
+    let taps = w.taps();
+    let filters = w.filters();
+    let out_rank = if w.bank.is_some() {
+        format!("(py * {pw}u + px) * {filters}u + f")
+    } else {
+        format!("py * {pw}u + px")
+    };
+    let mean = if op == Operation::Mean {
+        format!("\n            acc = acc / {};", lit(taps as f32))
+    } else {
+        String::new()
+    };
+    format!(
+        "    let ly = lid / {TILE}u;
     let lx = lid % {TILE}u;
     let py = y0 + ly;
     let px = x0 + lx;
@@ -285,34 +303,20 @@ fn convolve_tiled(
         post[o] = post[o] + acc;
     }}
 ",
-        o0 = a0.offset,
+        init = reduce_init(op),
+        combine = reduce(op, "v"),
         s0 = a0.stride,
-        o1 = a1.offset,
         s1 = a1.stride,
-        n_tile = th * tw,
         k0 = a0.kernel,
         k1 = a1.kernel,
-    );
-    // The template's thread index is unused here.
-    let body = format!("    _ = i;\n{body}");
-    Some(assemble(
-        format!("convolve[projection '{name}'] (tiled)"),
-        CONVOLVE,
-        &decls,
-        &body,
-    ))
+    )
 }
 
 /// `convolve_transposed`: ANNarchy's Transpose of a convolution: each
 /// neuron of the original's pre (the post here) sums `w * r` over the
 /// (filter, tap) pairs through which the original's post neurons read it
 /// (CPU twin: `cpu::convolve::convolve_transposed`).
-pub fn convolve_transposed(
-    name: &str,
-    conv: &crate::network::conv::Conv,
-    ends: &Ends,
-    sum: u32,
-) -> Kernel {
+pub fn convolve_transposed(name: &str, conv: &Conv, ends: &Ends, sum: u32) -> Kernel {
     let w = &conv.window;
     let taps = w.taps();
     let pairs = taps * w.filters();

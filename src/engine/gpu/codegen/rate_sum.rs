@@ -4,7 +4,7 @@
 
 use std::fmt::Write;
 
-use super::layout::{split_element, Ends, ProjLayout};
+use super::layout::{split_element, Ends, PopLayout, ProjLayout};
 use super::merged::{member_bindings, member_body, merged_kernel, state_bindings};
 use super::printer::{lit, Printer};
 use super::{assemble, declare, Access, Binding, Kernel, F32, U32};
@@ -49,30 +49,22 @@ pub fn rate_sum(
     object: u32,
 ) -> Kernel {
     let n_post = ends.post.n;
-    let n_pre = ends.pre.n;
     let nsyn = pl.nsyn;
     let pre_buf = if ends.same { "post" } else { "pstate" };
     let table = rate_bindings(ends.same, uniform_delay.is_none_or(|d| d > 1));
-    let pre = ends.pre;
-    let rh = pre.hist_ring.max(1);
-    let kh = pre.hist_slots.len() as u32;
     let pre_value = |k: u32| -> String {
         let slot = ends.pre_slots[k as usize];
-        let now = match pre.offset(slot) {
+        let now = match ends.pre.offset(slot) {
             Some(o) => format!("{pre_buf}[{o}u + pj]"),
             None => return "0.0f".into(),
         };
-        let hpos = pre.hist_slots.iter().position(|s| *s == slot).unwrap_or(0) as u32;
-        let past = |d: &str| {
-            format!(
-                "phist[((((clk.ring + {}u - {d}) % {rh}u) * {kh}u) + {hpos}u) * {n_pre}u + pj]",
-                2 * rh
-            )
-        };
         match uniform_delay {
             Some(d) if d <= 1 => now,
-            Some(d) => past(&format!("{d}u")),
-            None => format!("select({}, {now}, d <= 1u)", past("d")),
+            Some(d) => past_value(ends.pre, slot, &format!("{d}u")),
+            None => format!(
+                "select({}, {now}, d <= 1u)",
+                past_value(ends.pre, slot, "d")
+            ),
         }
     };
     let leaf = |e: &Expr| -> Option<(String, bool)> {
@@ -93,11 +85,6 @@ pub fn rate_sum(
     };
     let mut p = Printer::new(&leaf, object, "j");
     p.indent = "        ".into();
-    let init = match op {
-        Operation::Sum | Operation::Mean => "0.0f",
-        Operation::Max => "bitcast<f32>(0xff800000u)",
-        Operation::Min => "bitcast<f32>(0x7f800000u)",
-    };
     let mut body = String::new();
     let (el_pre, el_post) = ends.element();
     // Batched: post `i` is neuron `il` of element `bi`; the rows are those
@@ -107,7 +94,7 @@ pub fn rate_sum(
         body,
         "    let a = csr[{row}];\n    let b = csr[{row} + 1u];"
     );
-    let _ = writeln!(body, "    var acc: f32 = {init};");
+    let _ = writeln!(body, "    var acc: f32 = {};", reduce_init(op));
     let _ = writeln!(body, "    for (var j = a; j < b; j = j + 1u) {{");
     let _ = writeln!(body, "        let pj = csr[{}u + j]{pre_off};", el_post + 1);
     if uniform_delay.is_none() {
@@ -115,11 +102,7 @@ pub fn rate_sum(
     }
     let v = p.expr(&ir.psp);
     body.push_str(&p.out);
-    let _ = match op {
-        Operation::Sum | Operation::Mean => writeln!(body, "        acc = cj_keep(acc + {v});"),
-        Operation::Max => writeln!(body, "        acc = max(acc, {v});"),
-        Operation::Min => writeln!(body, "        acc = min(acc, {v});"),
-    };
+    let _ = writeln!(body, "        acc = {};", reduce(op, &v));
     body.push_str("    }\n    var out = 0.0f;\n");
     let _ = match op {
         Operation::Mean => writeln!(body, "    if (b > a) {{ out = acc / f32(b - a); }}"),
@@ -137,6 +120,36 @@ pub fn rate_sum(
     );
     k.body = body;
     k
+}
+
+/// The value of pre `pj`'s slot `slot` `delay` steps ago (a WGSL u32), in
+/// its population's rate history `phist`.
+pub(super) fn past_value(pre: &PopLayout, slot: u32, delay: &str) -> String {
+    let (n_pre, rh) = (pre.n, pre.hist_ring.max(1));
+    let kh = pre.hist_slots.len() as u32;
+    let hpos = pre.hist_slots.iter().position(|s| *s == slot).unwrap_or(0) as u32;
+    format!(
+        "phist[((((clk.ring + {}u - {delay}) % {rh}u) * {kh}u) + {hpos}u) * {n_pre}u + pj]",
+        2 * rh
+    )
+}
+
+/// The value an `op` reduction starts from.
+pub(super) fn reduce_init(op: Operation) -> &'static str {
+    match op {
+        Operation::Sum | Operation::Mean => "0.0f",
+        Operation::Max => "bitcast<f32>(0xff800000u)",
+        Operation::Min => "bitcast<f32>(0x7f800000u)",
+    }
+}
+
+/// The `op` reduction `acc` takes in the value `v`.
+pub(super) fn reduce(op: Operation, v: &str) -> String {
+    match op {
+        Operation::Sum | Operation::Mean => format!("cj_keep(acc + {v})"),
+        Operation::Max => format!("max(acc, {v})"),
+        Operation::Min => format!("min(acc, {v})"),
+    }
 }
 
 /// A member of a merged rate-sum dispatch ([`rate_sum_merged`]).

@@ -5,6 +5,7 @@ use std::fmt::Write;
 
 use super::layout::Ends;
 use super::{assemble, atomic_add, atomic_f32, declare, Access, Binding, Kernel, F32, U32};
+use crate::network::conv::{Conv, Window};
 
 const SPIKE_CONVOLVE: &str = include_str!("../../../../shaders/spike_convolve.wgsl");
 
@@ -12,7 +13,7 @@ const SPIKE_CONVOLVE: &str = include_str!("../../../../shaders/spike_convolve.wg
 /// conductance slot `g`, delivering the spikes of `delay` steps ago.
 pub fn spike_convolve(
     name: &str,
-    conv: &crate::network::conv::Conv,
+    conv: &Conv,
     delay: u32,
     ends: &Ends,
     g: u32,
@@ -77,7 +78,7 @@ pub fn spike_convolve(
 /// WGSL finding the post neuron whose window reads pre coordinates
 /// `q{d}` (i32) at tap `k{d}` (i32) of filter `f`: sets `ok` and, when
 /// true, `tgt` (CPU twin: `cpu::spike_convolve::target`).
-pub(super) fn window_target(w: &crate::network::conv::Window, ind: &str) -> String {
+pub(super) fn window_target(w: &Window, ind: &str) -> String {
     let mut body = String::new();
     let _ = writeln!(body, "{ind}var ok = true;");
     let mut p_of = vec![String::from("0u"); w.post.len()];
