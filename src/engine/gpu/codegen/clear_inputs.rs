@@ -41,7 +41,8 @@ pub fn needs_clear(ir: &NeuronIr) -> bool {
 }
 
 /// One dispatch for the `clear_inputs` of several populations (as
-/// [`super::neuron_update_merged`]; each binds its state only).
+/// [`neuron_update_merged`](super::neuron_update_merged); each binds its
+/// state only).
 pub fn clear_inputs_merged(
     members: &[(&str, &Kernel, &PopLayout)],
 ) -> (Kernel, Vec<Vec<(PopBuf, u32)>>) {

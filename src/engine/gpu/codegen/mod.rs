@@ -11,6 +11,11 @@
 //! twin `src/engine/cpu/X.rs`, holding its generator and its merged
 //! variant; the printer, the layouts and the machinery of merged kernels
 //! are shared.
+//!
+//! A kernel's binding numbers are written once on this side: in the
+//! binding table ([`Binding`] rows) of its file, from which its WGSL
+//! declarations are generated (the templates declare none) and which
+//! [`Kernel::bindings`] reads back, for binding by name.
 
 mod clear_inputs;
 mod convolve;

@@ -1,6 +1,7 @@
 //! `spike_procedural` (template `shaders/spike_procedural.wgsl`, CPU twin
 //! `cpu/spike_procedural.rs`): spike delivery through procedural
-//! connectivity. Its merged variant is [`super::spike_propagate_merged`].
+//! connectivity. It merges with stored deliveries:
+//! [`spike_propagate_merged`](super::spike_propagate_merged).
 
 use std::fmt::Write;
 
