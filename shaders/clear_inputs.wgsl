@@ -1,7 +1,7 @@
 // clear_inputs: zeroes a population's sum(target) arrays and the
 // conductances no equation governs (CPU twin: src/engine/cpu/clear_inputs.rs).
 // Bindings: 0 clock, 1 state (read_write).
-@group(0) @binding(1) var<storage, read_write> state: array<f32>;
+//{{BINDINGS}}
 
 @compute @workgroup_size(64)
 fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,

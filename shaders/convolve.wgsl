@@ -9,10 +9,6 @@
 // window starts (i32 bits; one word when unused), 3 shared weights,
 // 4 unused parameters, then, when present, the pre-synaptic state and its
 // rate history (a delay).
-@group(0) @binding(1) var<storage, read_write> post: array<f32>;
-@group(0) @binding(2) var<storage, read> csr: array<u32>;
-@group(0) @binding(3) var<storage, read> syn: array<f32>;
-@group(0) @binding(4) var<storage, read> sparams: array<f32>;
 //{{BINDINGS}}
 
 @compute @workgroup_size(64)

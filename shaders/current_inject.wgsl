@@ -2,8 +2,7 @@
 // conductance to the rate of the pre-synaptic neuron of the same rank
 // (CPU twin: src/engine/cpu/current_inject.rs).
 // Bindings: 0 clock, 1 post state (read_write), 2 pre state.
-@group(0) @binding(1) var<storage, read_write> post: array<f32>;
-@group(0) @binding(2) var<storage, read> pre: array<f32>;
+//{{BINDINGS}}
 
 @compute @workgroup_size(64)
 fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,

@@ -7,12 +7,6 @@
 // (row pointers, pre ranks, then 1 / n_pre per post as f32 bits),
 // 3 per-synapse values, 4 projection-wide parameters, 5 the pre-synaptic
 // `lastspk` (ring number of the last spike + 2), 6 the window ring.
-@group(0) @binding(1) var<storage, read_write> post: array<f32>;
-@group(0) @binding(2) var<storage, read> csr: array<u32>;
-@group(0) @binding(3) var<storage, read> syn: array<f32>;
-@group(0) @binding(4) var<storage, read> sparams: array<f32>;
-@group(0) @binding(5) var<storage, read> lastspk: array<u32>;
-@group(0) @binding(6) var<storage, read_write> win: array<f32>;
 //{{BINDINGS}}
 
 @compute @workgroup_size(64)

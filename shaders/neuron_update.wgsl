@@ -4,8 +4,6 @@
 // the sum(target) arrays: the CPU twin's arrays), 2 parameters (the
 // population-wide slots: the CPU twin's scalars), then, when present,
 // spike counts, spike lists, spike bitmasks and the rate history.
-@group(0) @binding(1) var<storage, read_write> state: array<f32>;
-@group(0) @binding(2) var<storage, read> params: array<f32>;
 //{{BINDINGS}}
 
 @compute @workgroup_size(64)

@@ -7,12 +7,6 @@
 // pointers by post, then each synapse's pre rank), 3 per-synapse values
 // (read_write), 4 projection-wide parameters, 5 post spike counts, 6 post
 // spike lists, then, when pre is another population, its state.
-@group(0) @binding(1) var<storage, read> post: array<f32>;
-@group(0) @binding(2) var<storage, read> csr: array<u32>;
-@group(0) @binding(3) var<storage, read_write> syn: array<f32>;
-@group(0) @binding(4) var<storage, read> sparams: array<f32>;
-@group(0) @binding(5) var<storage, read> post_count: array<u32>;
-@group(0) @binding(6) var<storage, read> post_list: array<u32>;
 //{{BINDINGS}}
 
 @compute @workgroup_size(64)

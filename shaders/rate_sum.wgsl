@@ -6,10 +6,6 @@
 // pointers, pre ranks, then per-synapse delays if they differ),
 // 3 per-synapse values, 4 projection-wide parameters, then, when present,
 // the pre-synaptic state and its rate history.
-@group(0) @binding(1) var<storage, read_write> post: array<f32>;
-@group(0) @binding(2) var<storage, read> csr: array<u32>;
-@group(0) @binding(3) var<storage, read> syn: array<f32>;
-@group(0) @binding(4) var<storage, read> sparams: array<f32>;
 //{{BINDINGS}}
 
 @compute @workgroup_size(64)

@@ -7,10 +7,7 @@ struct Sampling {
     first: u32,
     period: u32,
 }
-@group(0) @binding(1) var<storage, read> state: array<f32>;
-@group(0) @binding(2) var<storage, read> params: array<f32>;
-@group(0) @binding(3) var<storage, read_write> mon: array<f32>;
-@group(0) @binding(4) var<uniform> sampling: Sampling;
+//{{BINDINGS}}
 
 @compute @workgroup_size(64)
 fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,

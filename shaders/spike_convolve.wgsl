@@ -6,11 +6,6 @@
 // src/engine/cpu/spike_convolve.rs).
 // Bindings: 0 clock, 1 post state (atomic), 2 unused, 3 shared weights,
 // 4 unused parameters, 5 pre spike counts, 6 pre spike lists.
-@group(0) @binding(2) var<storage, read> csr: array<u32>;
-@group(0) @binding(3) var<storage, read> syn: array<f32>;
-@group(0) @binding(4) var<storage, read> sparams: array<f32>;
-@group(0) @binding(5) var<storage, read> pre_count: array<u32>;
-@group(0) @binding(6) var<storage, read> pre_list: array<u32>;
 //{{BINDINGS}}
 
 @compute @workgroup_size(64)

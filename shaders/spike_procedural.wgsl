@@ -12,10 +12,6 @@
 // Bindings: 0 clock, 1 post state (atomic), 2 threshold tables (gaps, then
 // delays), 3 the delay ring or unused, 4 unused parameters, 5 pre spike
 // counts, 6 pre spike lists.
-@group(0) @binding(2) var<storage, read> table: array<u32>;
-@group(0) @binding(4) var<storage, read> sparams: array<f32>;
-@group(0) @binding(5) var<storage, read> pre_count: array<u32>;
-@group(0) @binding(6) var<storage, read> pre_list: array<u32>;
 //{{BINDINGS}}
 
 @compute @workgroup_size(64)

@@ -9,10 +9,6 @@
 // post ranks, synapse ids), 3 synapse values, 4 projection-wide
 // parameters, 5 pre spike counts, 6 pre spike lists, then, when present,
 // the pre-synaptic state.
-@group(0) @binding(2) var<storage, read> csr: array<u32>;
-@group(0) @binding(4) var<storage, read> sparams: array<f32>;
-@group(0) @binding(5) var<storage, read> pre_count: array<u32>;
-@group(0) @binding(6) var<storage, read> pre_list: array<u32>;
 //{{BINDINGS}}
 
 @compute @workgroup_size(64)

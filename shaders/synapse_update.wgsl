@@ -5,10 +5,6 @@
 // pre ranks, per-synapse delays if they differ, then post ranks), 3
 // per-synapse values (read_write), 4 projection-wide parameters, then,
 // when pre is another population, its state.
-@group(0) @binding(1) var<storage, read> post: array<f32>;
-@group(0) @binding(2) var<storage, read> csr: array<u32>;
-@group(0) @binding(3) var<storage, read_write> syn: array<f32>;
-@group(0) @binding(4) var<storage, read> sparams: array<f32>;
 //{{BINDINGS}}
 
 @compute @workgroup_size(64)

@@ -1,0 +1,257 @@
+//! IR -> WGSL: the generated kernels, assembled from the templates in
+//! `shaders/`, and their validation with naga.
+//!
+//! The printer mirrors the CPU engine's evaluation exactly: the same
+//! constant folding, a division of a per-neuron value by a uniform one as a
+//! multiplication by the reciprocal (as `vm.rs`), both sides of a select
+//! evaluated, comparisons as 0.0/1.0, `round` half away from zero, small
+//! integer powers as products, random draws keyed as on the CPU.
+//!
+//! One file a kernel, named as its template `shaders/X.wgsl` and its CPU
+//! twin `src/engine/cpu/X.rs`, holding its generator and its merged
+//! variant; the printer, the layouts and the machinery of merged kernels
+//! are shared.
+//!
+//! A kernel's binding numbers are written once on this side: in the
+//! binding table ([`Binding`] rows) of its file, from which its WGSL
+//! declarations are generated (the templates declare none) and which
+//! [`Kernel::bindings`] reads back, for binding by name.
+
+mod clear_inputs;
+mod convolve;
+mod current_inject;
+mod decode;
+mod layout;
+mod merged;
+mod neuron_update;
+mod post_spike;
+mod printer;
+mod rate_sum;
+mod record;
+mod spike_convolve;
+mod spike_procedural;
+mod spike_propagate;
+mod synapse_update;
+
+use crate::error::{Error, Result};
+
+pub use clear_inputs::{clear_inputs, clear_inputs_merged, needs_clear};
+pub use convolve::{convolve, convolve_tiles, convolve_transposed, TILE};
+pub use current_inject::current_inject;
+pub use decode::decode;
+pub use layout::{pack_values, split_slots, Ends, PopLayout, ProjLayout};
+pub use merged::MemberBinds;
+pub use neuron_update::{neuron_update, neuron_update_merged, pop_buffers, PopBuf};
+pub use post_spike::{post_spike, post_spike_merged, PostMember};
+pub use printer::{lit, Printer};
+pub use rate_sum::{rate_sum, rate_sum_merged, RateMember};
+pub use record::{record, Recorded};
+pub use spike_convolve::spike_convolve;
+pub use spike_procedural::spike_procedural;
+pub use spike_propagate::{block_lanes, spike_propagate, spike_propagate_merged, SpikeMember};
+pub use synapse_update::{synapse_update, synapse_update_merged, LearnMember};
+
+/// Functions every kernel includes (Philox, rounding, powers).
+pub const COMMON: &str = include_str!("../../../../shaders/common.wgsl");
+
+/// The per-step clock block and the thread index.
+pub const CLOCK: &str = include_str!("../../../../shaders/clock.wgsl");
+
+/// Threads per workgroup of every kernel.
+pub const WORKGROUP: u32 = 64;
+
+/// A generated kernel: its name (for errors) and source.
+#[derive(Debug, Clone)]
+pub struct Kernel {
+    /// e.g. `neuron_update[pop 'exc']`.
+    pub name: String,
+    /// The whole WGSL module.
+    pub source: String,
+    /// The generated part of `main`, which merged kernels are made of:
+    /// without the range guard that returns (a merged kernel guards each
+    /// member's range itself) or the lanes of a delivery's delay blocks
+    /// (a merged delivery deals its own).
+    pub body: String,
+}
+
+impl Kernel {
+    /// Its binding table: every binding its module declares, the clock's
+    /// (0) included, in declaration order. The generators declare them
+    /// from their tables ([`Binding::declaration`]) and this reads those
+    /// lines back, rather than keeping the table in a field, because
+    /// kernels are also built as struct literals (a merged group's
+    /// placeholder in the plan, tests).
+    pub fn bindings(&self) -> Vec<Binding> {
+        self.source.lines().filter_map(Binding::parse).collect()
+    }
+
+    /// The number of its binding named `name`.
+    pub fn binding(&self, name: &str) -> Option<u32> {
+        self.bindings()
+            .into_iter()
+            .find(|b| b.name == name)
+            .map(|b| b.number)
+    }
+}
+
+/// How a kernel reaches one of its bindings.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Access {
+    /// A uniform block (the clock, a monitor's sampling).
+    Uniform,
+    /// A storage buffer the kernel only reads.
+    Read,
+    /// A storage buffer the kernel writes, atomically or not.
+    ReadWrite,
+}
+
+impl Access {
+    /// The WGSL address space (and access mode) of a `var` with this access.
+    fn space(self) -> &'static str {
+        match self {
+            Access::Uniform => "uniform",
+            Access::Read => "storage, read",
+            Access::ReadWrite => "storage, read_write",
+        }
+    }
+}
+
+/// A row of a kernel's binding table: one binding of group 0.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Binding {
+    /// Its binding number.
+    pub number: u32,
+    /// Its WGSL name (a merged kernel's member buffers carry the member's
+    /// number: `syn_3`).
+    pub name: String,
+    /// How the kernel reaches it.
+    pub access: Access,
+    /// Its WGSL type (`array<f32>`, `Clock`...).
+    pub ty: String,
+}
+
+impl Binding {
+    /// The binding `number` named `name`.
+    pub fn new(
+        number: u32,
+        name: impl Into<String>,
+        access: Access,
+        ty: impl Into<String>,
+    ) -> Self {
+        Binding {
+            number,
+            name: name.into(),
+            access,
+            ty: ty.into(),
+        }
+    }
+
+    /// Its WGSL declaration (one line).
+    pub fn declaration(&self) -> String {
+        format!(
+            "@group(0) @binding({}) var<{}> {}: {};",
+            self.number,
+            self.access.space(),
+            self.name,
+            self.ty
+        )
+    }
+
+    /// The binding a line of WGSL declares, if it is a declaration as
+    /// [`Binding::declaration`] writes them.
+    fn parse(line: &str) -> Option<Binding> {
+        let rest = line.strip_prefix("@group(0) @binding(")?;
+        let (number, rest) = rest.split_once(") var<")?;
+        let (space, rest) = rest.split_once("> ")?;
+        let (name, ty) = rest.strip_suffix(';')?.split_once(": ")?;
+        let access = [Access::Uniform, Access::Read, Access::ReadWrite]
+            .into_iter()
+            .find(|a| a.space() == space)?;
+        Some(Binding::new(number.parse().ok()?, name, access, ty))
+    }
+}
+
+/// The WGSL declarations of a binding table, a line each, in its order.
+fn declare(table: &[Binding]) -> String {
+    table.iter().map(|b| b.declaration() + "\n").collect()
+}
+
+/// The types of the buffers kernels bind.
+const F32: &str = "array<f32>";
+/// See [`F32`].
+const U32: &str = "array<u32>";
+
+/// The type of values that spike deliveries add to atomically: f32 with
+/// SHADER_FLOAT32_ATOMIC, otherwise their bits (see [`atomic_add`]).
+fn atomic_f32(float_atomics: bool) -> &'static str {
+    if float_atomics {
+        "array<atomic<f32>>"
+    } else {
+        "array<atomic<u32>>"
+    }
+}
+
+/// A kernel from its template: `decls` (the binding table's declarations,
+/// and any other module-scope ones) replace the template's
+/// `//{{BINDINGS}}` line, `body` its `//{{BODY}}` line.
+fn assemble(name: String, template: &str, decls: &str, body: &str) -> Kernel {
+    let main = template
+        .replace("//{{BINDINGS}}\n", decls)
+        .replace("//{{BODY}}\n", body);
+    Kernel {
+        name,
+        source: format!("{COMMON}\n{CLOCK}\n{main}"),
+        body: body.to_string(),
+    }
+}
+
+/// The capabilities generated kernels may use.
+pub fn capabilities(float_atomics: bool) -> naga::valid::Capabilities {
+    if float_atomics {
+        naga::valid::Capabilities::SHADER_FLOAT32_ATOMIC
+    } else {
+        naga::valid::Capabilities::empty()
+    }
+}
+
+/// Parses and validates a kernel with naga; an error carries the numbered source.
+pub fn validate(k: &Kernel, float_atomics: bool) -> Result<naga::Module> {
+    let numbered = || {
+        k.source
+            .lines()
+            .enumerate()
+            .map(|(i, l)| format!("{:4} {l}", i + 1))
+            .collect::<Vec<_>>()
+            .join("\n")
+    };
+    let module = naga::front::wgsl::parse_str(&k.source).map_err(|e| Error::Codegen {
+        kernel: k.name.clone(),
+        message: e.emit_to_string(&k.source),
+        source_code: numbered(),
+    })?;
+    naga::valid::Validator::new(
+        naga::valid::ValidationFlags::all(),
+        capabilities(float_atomics),
+    )
+    .validate(&module)
+    .map_err(|e| Error::Codegen {
+        kernel: k.name.clone(),
+        message: e.emit_to_string(&k.source),
+        source_code: numbered(),
+    })?;
+    Ok(module)
+}
+
+/// WGSL adding `v` to the atomic f32 `place`: `atomicAdd` with
+/// SHADER_FLOAT32_ATOMIC, otherwise a compare-exchange loop on its bits.
+fn atomic_add(place: &str, v: &str, float_atomics: bool) -> String {
+    if float_atomics {
+        format!("atomicAdd(&{place}, {v});")
+    } else {
+        format!(
+            "loop {{ let old = atomicLoad(&{place}); \
+             let r = atomicCompareExchangeWeak(&{place}, old, bitcast<u32>(bitcast<f32>(old) + {v})); \
+             if (r.exchanged) {{ break; }} }}"
+        )
+    }
+}

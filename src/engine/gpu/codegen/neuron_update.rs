@@ -1,0 +1,366 @@
+//! `neuron_update` (template `shaders/neuron_update.wgsl`, CPU twin
+//! `cpu/neuron_update.rs`) and its merged variant.
+
+use std::fmt::Write;
+
+use super::layout::PopLayout;
+use super::merged::merged_over_ranges;
+use super::printer::{lit, Printer};
+use super::{assemble, declare, Access, Binding, Kernel, F32, U32};
+use crate::lang::ir::{BinOp, Expr, Func, Guard, NeuronIr, Stmt};
+use crate::network::feed::Feed;
+
+const NEURON_UPDATE: &str = include_str!("../../../../shaders/neuron_update.wgsl");
+
+/// `neuron_update` of a population; `object` is its random object (`pop << 12`).
+pub fn neuron_update(
+    pop_name: &str,
+    ir: &NeuronIr,
+    l: &PopLayout,
+    feed: Option<&Feed>,
+    dt: f32,
+    object: u32,
+) -> Kernel {
+    let table: Vec<Binding> = pop_buffers(l, feed.is_some())
+        .into_iter()
+        .map(|(buf, ..)| buf.own())
+        .collect();
+    let leaf = |e: &Expr| -> Option<(String, bool)> {
+        match e {
+            Expr::Var(v) => match (l.local.get(*v as usize)?, l.global.get(*v as usize)?) {
+                (Some(_), _) => Some((format!("s{v}"), false)),
+                (None, Some(g)) => Some((format!("params[{g}]"), true)),
+                _ => None,
+            },
+            Expr::Sum(t) => Some((format!("state[{}u + i]", l.sum_offset(*t)), false)),
+            Expr::Time => Some(("clk.t".into(), true)),
+            Expr::Dt => Some((lit(dt), true)),
+            _ => None,
+        }
+    };
+    let mut p = Printer::new(&leaf, object, "i");
+    load(&mut p.out, ir, l);
+    keep_history(&mut p.out, l);
+    // After the history kept the previous step's value.
+    if let Some(f) = feed {
+        read_feed(&mut p.out, f, l.n);
+    }
+    let counter = ir.refractory.as_ref().map(|(_, c)| *c);
+    integrate(&mut p, ir, counter);
+    if let Some(cond) = &ir.spike {
+        spike(&mut p, ir, l, cond, counter);
+    }
+    store(&mut p.out, ir, l, feed);
+    assemble(
+        format!("neuron_update[population '{pop_name}']"),
+        NEURON_UPDATE,
+        &declare(&table),
+        &p.out,
+    )
+}
+
+/// The start of `main`: the next step's spike slot emptied, the range
+/// guard, the neuron's slots and the temporaries in registers.
+fn load(out: &mut String, ir: &NeuronIr, l: &PopLayout) {
+    let n = l.n;
+    if l.ring > 0 {
+        // Empty the next step's slot: it holds the spikes of `ring - 1`
+        // steps ago, which the projections read earlier in this step, and
+        // no thread of this dispatch writes it (they append to this
+        // step's slot), so no separate clearing dispatch is needed.
+        let _ = writeln!(
+            out,
+            "    if (i == 0u) {{ atomicStore(&spk_count[(clk.ring + 1u) % {}u], 0u); }}",
+            l.ring
+        );
+    }
+    let _ = writeln!(out, "    if (i >= {n}u) {{ return; }}");
+    for (slot, loc) in l.local.iter().enumerate() {
+        if let Some(li) = loc {
+            let _ = writeln!(out, "    var s{slot}: f32 = state[{}u + i];", li * n);
+        }
+    }
+    for t in 0..ir.n_temps {
+        let _ = writeln!(out, "    var t{t}: f32 = bitcast<f32>(0x7fc00000u);");
+    }
+}
+
+/// Writes the values left by the previous step into the rate history,
+/// for delayed rate projections.
+fn keep_history(out: &mut String, l: &PopLayout) {
+    let k = l.hist_slots.len() as u32;
+    if k == 0 {
+        return;
+    }
+    let (n, rh) = (l.n, l.hist_ring);
+    let _ = writeln!(
+        out,
+        "    let hrow = ((clk.ring + {}u) % {rh}u) * {k}u;",
+        rh - 1
+    );
+    for (j, s) in l.hist_slots.iter().enumerate() {
+        let _ = writeln!(out, "    hist[(hrow + {j}u) * {n}u + i] = s{s};");
+    }
+}
+
+/// Sets the slot an input table writes to its value of this step (CPU
+/// twin: Feed::apply), found by binary search.
+fn read_feed(out: &mut String, feed: &Feed, n: u32) {
+    match feed {
+        Feed::Rows { slot, .. } => {
+            let _ = write!(
+                out,
+                "    {{
+        let period = feed[0];
+        let rows = feed[1];
+        let width = feed[2];
+        var s = clk.step;
+        if (period > 0u) {{ s = s % period; }}
+        var lo = 0u;
+        var hi = rows;
+        while (lo < hi) {{
+            let mid = (lo + hi) / 2u;
+            if (feed[3u + mid] <= s) {{ lo = mid + 1u; }} else {{ hi = mid; }}
+        }}
+        if (lo > 0u) {{
+            s{slot} = bitcast<f32>(feed[3u + rows + (lo - 1u) * width + min(i, width - 1u)]);
+        }}
+    }}
+"
+            );
+        }
+        Feed::Events { slot, .. } => {
+            let _ = write!(
+                out,
+                "    {{
+        let end = feed[i + 1u];
+        var lo = feed[i];
+        var hi = end;
+        while (lo < hi) {{
+            let mid = (lo + hi) / 2u;
+            if (feed[{base}u + mid] < clk.step) {{ lo = mid + 1u; }} else {{ hi = mid; }}
+        }}
+        s{slot} = select(0.0f, 1.0f, lo < end && feed[{base}u + min(lo, end - 1u)] == clk.step);
+    }}
+",
+                base = n + 1
+            );
+        }
+    }
+}
+
+/// The update statements, those guarded by refractoriness skipped while
+/// the refractory `counter` runs, which then counts down.
+fn integrate(p: &mut Printer, ir: &NeuronIr, counter: Option<u32>) {
+    if let Some(c) = counter {
+        p.stmt(&format!("let nr = s{c} <= 0.0f;"));
+    }
+    for s in &ir.update {
+        match s {
+            Stmt::Let { temp, expr } => {
+                let v = p.expr(expr);
+                p.stmt(&format!("t{temp} = {v};"));
+            }
+            Stmt::Store { var, expr, guard } => {
+                let v = p.expr(expr);
+                if *guard == Guard::NotRefractory && counter.is_some() {
+                    p.stmt(&format!("s{var} = select(s{var}, {v}, nr);"));
+                } else {
+                    p.stmt(&format!("s{var} = {v};"));
+                }
+            }
+        }
+    }
+    if let Some(c) = counter {
+        p.stmt(&format!("s{c} = max(s{c} - 1.0f, 0.0f);"));
+    }
+}
+
+/// The spike condition `cond` (not while refractory), the reset and the
+/// refractory period of a neuron that spiked, and the record of its
+/// spike where the projections and monitors read it.
+fn spike(p: &mut Printer, ir: &NeuronIr, l: &PopLayout, cond: &Expr, counter: Option<u32>) {
+    let v = p.expr(cond);
+    match counter {
+        Some(c) => p.stmt(&format!("let spiked = {v} != 0.0f && s{c} <= 0.0f;")),
+        None => p.stmt(&format!("let spiked = {v} != 0.0f;")),
+    }
+    for s in &ir.reset {
+        match s {
+            Stmt::Let { temp, expr } => {
+                let v = p.expr(expr);
+                p.stmt(&format!("t{temp} = {v};"));
+            }
+            Stmt::Store { var, expr, .. } => {
+                let v = p.expr(expr);
+                p.stmt(&format!("s{var} = select(s{var}, {v}, spiked);"));
+            }
+        }
+    }
+    if let Some((refr, c)) = &ir.refractory {
+        let steps = Expr::Call(
+            Func::Round,
+            vec![Expr::bin(BinOp::Div, refr.clone(), Expr::Dt)],
+        );
+        let v = p.expr(&steps);
+        p.stmt(&format!("s{c} = select(s{c}, {v}, spiked);"));
+    }
+    if !(l.ring > 0 || l.bits || l.last) {
+        return;
+    }
+    let n = l.n;
+    p.stmt("if (spiked) {");
+    if l.ring > 0 {
+        let r = l.ring;
+        p.stmt(&format!("    let slot = clk.ring % {r}u;"));
+        p.stmt("    let k = atomicAdd(&spk_count[slot], 1u);");
+        p.stmt(&format!("    spk_list[slot * {n}u + k] = i;"));
+    }
+    if l.last {
+        // Read by decode at the next step (ring + 1 there); 0 never matches.
+        p.stmt("    lastspk[i] = clk.ring + 2u;");
+    }
+    if l.bits {
+        let words = n.div_ceil(32);
+        p.stmt(&format!(
+            "    atomicOr(&spk_bits[clk.row * {words}u + i / 32u], 1u << (i % 32u));"
+        ));
+    }
+    p.stmt("}");
+}
+
+/// Writes the neuron's slots back to the state.
+fn store(out: &mut String, ir: &NeuronIr, l: &PopLayout, feed: Option<&Feed>) {
+    for (slot, loc) in l.local.iter().enumerate() {
+        if let Some(li) = loc {
+            // Parameters do not change, except the one an input table writes.
+            if ir.vars[slot].kind != crate::lang::ir::VarKind::Parameter
+                || feed.is_some_and(|f| f.slot() == slot)
+            {
+                let _ = writeln!(out, "    state[{}u + i] = s{slot};", li * l.n);
+            }
+        }
+    }
+}
+
+/// A buffer of a population that `neuron_update` binds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PopBuf {
+    /// Per-neuron slots and sums (the only one `clear_inputs` binds).
+    State,
+    /// Population-wide slots.
+    Params,
+    /// Spike ring counts.
+    SpikeCount,
+    /// Spike ring lists.
+    SpikeList,
+    /// Spike bitmasks for monitors.
+    Bits,
+    /// Rate history.
+    Hist,
+    /// Input table.
+    Feed,
+    /// Last spike per neuron.
+    Last,
+}
+
+/// Every buffer `neuron_update` may bind, in binding order: its number in
+/// the population's own kernel, its name, access and type. A merged
+/// update binds each member's buffers in this order too, numbered on from
+/// the previous member's.
+const POP_BUFFERS: [(PopBuf, u32, &str, Access, &str); 8] = [
+    (PopBuf::State, 1, "state", Access::ReadWrite, F32),
+    (PopBuf::Params, 2, "params", Access::Read, F32),
+    (
+        PopBuf::SpikeCount,
+        3,
+        "spk_count",
+        Access::ReadWrite,
+        "array<atomic<u32>>",
+    ),
+    (PopBuf::SpikeList, 4, "spk_list", Access::ReadWrite, U32),
+    (
+        PopBuf::Bits,
+        5,
+        "spk_bits",
+        Access::ReadWrite,
+        "array<atomic<u32>>",
+    ),
+    (PopBuf::Hist, 6, "hist", Access::ReadWrite, F32),
+    (PopBuf::Feed, 7, "feed", Access::Read, U32),
+    (PopBuf::Last, 8, "lastspk", Access::ReadWrite, U32),
+];
+
+impl PopBuf {
+    fn row(self) -> &'static (PopBuf, u32, &'static str, Access, &'static str) {
+        POP_BUFFERS
+            .iter()
+            .find(|r| r.0 == self)
+            .expect("every population buffer has a row")
+    }
+
+    /// Its binding number in the population's own `neuron_update`.
+    pub fn binding(self) -> u32 {
+        self.row().1
+    }
+
+    /// How `neuron_update` reaches it.
+    pub fn access(self) -> Access {
+        self.row().3
+    }
+
+    /// The name the kernels' bodies give it.
+    pub(super) fn name(self) -> &'static str {
+        self.row().2
+    }
+
+    /// Its binding in the population's own kernels.
+    pub(super) fn own(self) -> Binding {
+        let &(_, number, name, access, ty) = self.row();
+        Binding::new(number, name, access, ty)
+    }
+
+    /// Its binding as a buffer of member `m` of a merged kernel, at `number`.
+    pub(super) fn member(self, m: usize, number: u32) -> Binding {
+        let &(_, _, name, access, ty) = self.row();
+        Binding::new(number, format!("{name}_{m}"), access, ty)
+    }
+}
+
+/// The buffers `neuron_update` of a population binds, with the names and
+/// WGSL types its body uses, in binding order.
+pub fn pop_buffers(l: &PopLayout, feed: bool) -> Vec<(PopBuf, &'static str, &'static str)> {
+    let has = |buf: PopBuf| match buf {
+        PopBuf::State | PopBuf::Params => true,
+        PopBuf::SpikeCount | PopBuf::SpikeList => l.ring > 0,
+        PopBuf::Bits => l.bits,
+        PopBuf::Hist => !l.hist_slots.is_empty(),
+        PopBuf::Feed => feed,
+        PopBuf::Last => l.last,
+    };
+    POP_BUFFERS
+        .iter()
+        .filter(|r| has(r.0))
+        .map(|&(buf, _, name, _, ty)| (buf, name, ty))
+        .collect()
+}
+
+/// One dispatch for the `neuron_update` of several populations: thread
+/// `gi` runs the body of the member whose range `[start, start + n)` holds
+/// it, with `i = gi - start` and the member's buffers renamed (`state` ->
+/// `state_m`...). Populations update independently (each writes only its
+/// own buffers), so the order does not matter. `members`: (population
+/// name, its kernel, its layout, whether it has an input table). Returns
+/// the kernel and, per member, the binding number of each of its buffers.
+pub fn neuron_update_merged(
+    members: &[(&str, &Kernel, &PopLayout, bool)],
+) -> (Kernel, Vec<Vec<(PopBuf, u32)>>) {
+    let parts: Vec<_> = members
+        .iter()
+        .map(|(name, k, l, feed)| {
+            let bufs = pop_buffers(l, *feed).into_iter().map(|b| b.0).collect();
+            (*name, *k, l.n, bufs)
+        })
+        .collect();
+    merged_over_ranges("neuron_update_merged", &parts)
+}

@@ -1,0 +1,270 @@
+//! The IR -> WGSL expression printer, and WGSL literals.
+
+use std::fmt::Write;
+
+use crate::lang::analysis::binop;
+use crate::lang::ir::{BinOp, Expr, Func, RandomKind, UnOp};
+
+/// A WGSL f32 literal that parses back to exactly `x`.
+pub fn lit(x: f32) -> String {
+    if x.is_finite() {
+        let s = format!("{x:?}");
+        if x.is_sign_negative() {
+            format!("({s}f)")
+        } else {
+            format!("{s}f")
+        }
+    } else {
+        format!("bitcast<f32>({}u)", x.to_bits())
+    }
+}
+
+/// What an expression's value is, for the CPU engine's folding rules.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Kind {
+    Const(f32),
+    Uniform,
+    Varying,
+}
+
+/// Prints IR expressions as WGSL statements (one `let` per operation, so
+/// nesting depth stays flat whatever the size of the expression).
+pub struct Printer<'a> {
+    /// WGSL for a leaf (variable, sum, pre/post reference, t, dt) and
+    /// whether it is the same for every thread.
+    pub leaf: &'a dyn Fn(&Expr) -> Option<(String, bool)>,
+    /// Division by a uniform value as a multiplication by its reciprocal
+    /// (the register programs of the CPU engine); `false` for the
+    /// tree-walking evaluation of spike events.
+    pub reciprocal: bool,
+    /// Random object of stream 0.
+    pub object: u32,
+    /// WGSL of the random index (neuron or synapse).
+    pub index: String,
+    /// Statements emitted so far.
+    pub out: String,
+    /// Indentation of emitted statements.
+    pub indent: String,
+    next: usize,
+}
+
+impl<'a> Printer<'a> {
+    /// A printer resolving leaves with `leaf`.
+    pub fn new(
+        leaf: &'a dyn Fn(&Expr) -> Option<(String, bool)>,
+        object: u32,
+        index: &str,
+    ) -> Self {
+        Printer {
+            leaf,
+            reciprocal: true,
+            object,
+            index: index.to_string(),
+            out: String::new(),
+            indent: "    ".into(),
+            next: 0,
+        }
+    }
+
+    fn emit(&mut self, code: String, kind: Kind) -> (String, Kind) {
+        let name = format!("e{}", self.next);
+        self.next += 1;
+        let _ = writeln!(self.out, "{}let {name} = {code};", self.indent);
+        (name, kind)
+    }
+
+    /// Emits a raw statement.
+    pub fn stmt(&mut self, s: &str) {
+        let _ = writeln!(self.out, "{}{s}", self.indent);
+    }
+
+    /// Prints `e`; returns a WGSL expression (a name or a literal) of type f32.
+    pub fn expr(&mut self, e: &Expr) -> String {
+        self.go(e).0
+    }
+
+    fn go(&mut self, e: &Expr) -> (String, Kind) {
+        if let Some((code, uniform)) = (self.leaf)(e) {
+            return (
+                code,
+                if uniform {
+                    Kind::Uniform
+                } else {
+                    Kind::Varying
+                },
+            );
+        }
+        match e {
+            Expr::Const(c) => (lit(*c), Kind::Const(*c)),
+            // An unset temporary reads as NaN on the CPU too.
+            Expr::Temp(t) => (format!("t{t}"), Kind::Varying),
+            Expr::Unary(op, a) => self.unary(*op, a),
+            Expr::Binary(op, x, y) => self.binary(*op, x, y),
+            Expr::Call(f, args) => self.call(*f, args),
+            Expr::Select(c, x, y) => self.select(c, x, y),
+            Expr::Random {
+                kind,
+                stream,
+                args,
+                shared,
+            } => self.random(*kind, *stream, args, *shared),
+            // Unbound leaves are a generator bug; NaN makes it loud, as on the CPU.
+            _ => (lit(f32::NAN), Kind::Const(f32::NAN)),
+        }
+    }
+
+    fn unary(&mut self, op: UnOp, a: &Expr) -> (String, Kind) {
+        let (a, k) = self.go(a);
+        if let Kind::Const(x) = k {
+            let v = match op {
+                UnOp::Neg => -x,
+                UnOp::Not => (x == 0.0) as i32 as f32,
+            };
+            return (lit(v), Kind::Const(v));
+        }
+        let code = match op {
+            UnOp::Neg => format!("-({a})"),
+            UnOp::Not => format!("cj_b({a} == 0.0f)"),
+        };
+        self.emit(code, uniform_or(k, k))
+    }
+
+    fn binary(&mut self, op: BinOp, x: &Expr, y: &Expr) -> (String, Kind) {
+        let (a, ka) = self.go(x);
+        let (b, kb) = self.go(y);
+        if let (Kind::Const(p), Kind::Const(q)) = (ka, kb) {
+            let v = binop(op, p, q);
+            return (lit(v), Kind::Const(v));
+        }
+        let both_uniform = ka != Kind::Varying && kb != Kind::Varying;
+        if op == BinOp::Div && self.reciprocal && !both_uniform && kb != Kind::Varying {
+            let r = match kb {
+                Kind::Const(q) => lit(1.0 / q),
+                _ => self.emit(format!("cj_keep(1.0f / {b})"), Kind::Uniform).0,
+            };
+            return self.emit(format!("cj_keep({a} * {r})"), Kind::Varying);
+        }
+        let code = match op {
+            BinOp::Add => format!("cj_keep({a} + {b})"),
+            BinOp::Sub => format!("cj_keep({a} - {b})"),
+            BinOp::Mul => format!("cj_keep({a} * {b})"),
+            BinOp::Div => format!("cj_keep({a} / {b})"),
+            BinOp::Pow => format!("cj_keep(cj_pow({a}, {b}))"),
+            BinOp::Rem => format!("cj_mod({a}, {b})"),
+            BinOp::Lt => format!("cj_b({a} < {b})"),
+            BinOp::Gt => format!("cj_b({a} > {b})"),
+            BinOp::Le => format!("cj_b({a} <= {b})"),
+            BinOp::Ge => format!("cj_b({a} >= {b})"),
+            BinOp::Eq => format!("cj_b({a} == {b})"),
+            BinOp::Ne => format!("cj_b({a} != {b})"),
+            BinOp::And => format!("cj_b({a} != 0.0f && {b} != 0.0f)"),
+            BinOp::Or => format!("cj_b({a} != 0.0f || {b} != 0.0f)"),
+        };
+        self.emit(code, uniform_or(ka, kb))
+    }
+
+    fn call(&mut self, f: Func, args: &[Expr]) -> (String, Kind) {
+        let printed: Vec<(String, Kind)> = args.iter().map(|a| self.go(a)).collect();
+        let consts: Vec<f32> = printed
+            .iter()
+            .filter_map(|(_, k)| match k {
+                Kind::Const(c) => Some(*c),
+                _ => None,
+            })
+            .collect();
+        if consts.len() == printed.len() {
+            let g = |i: usize| consts.get(i).copied().unwrap_or(0.0);
+            let v = f.apply(g(0), g(1), g(2));
+            return (lit(v), Kind::Const(v));
+        }
+        let a: Vec<String> = printed.iter().map(|p| p.0.clone()).collect();
+        let kind = if printed.iter().all(|(_, k)| *k != Kind::Varying) {
+            Kind::Uniform
+        } else {
+            Kind::Varying
+        };
+        self.emit(call_code(f, &a), kind)
+    }
+
+    fn select(&mut self, c: &Expr, x: &Expr, y: &Expr) -> (String, Kind) {
+        let (c, kc) = self.go(c);
+        let (a, ka) = self.go(x);
+        let (b, kb) = self.go(y);
+        if let (Kind::Const(c), Kind::Const(p), Kind::Const(q)) = (kc, ka, kb) {
+            let v = if c != 0.0 { p } else { q };
+            return (lit(v), Kind::Const(v));
+        }
+        let kind = if [kc, ka, kb].iter().all(|k| *k != Kind::Varying) {
+            Kind::Uniform
+        } else {
+            Kind::Varying
+        };
+        self.emit(format!("select({b}, {a}, {c} != 0.0f)"), kind)
+    }
+
+    fn random(
+        &mut self,
+        kind: RandomKind,
+        stream: u32,
+        args: &[Expr],
+        shared: bool,
+    ) -> (String, Kind) {
+        let a: Vec<String> = args.iter().map(|x| self.go(x).0).collect();
+        let g = |i: usize| a.get(i).cloned().unwrap_or_else(|| "0.0f".into());
+        // A draw shared by the population uses index 0 in every
+        // thread, as the CPU engine (vm.rs, Op::Rand).
+        let index = if shared { "0u" } else { self.index.as_str() };
+        let key = format!(
+            "clk.key, {}u, clk.step, {index}",
+            self.object.wrapping_add(stream),
+        );
+        let code = match kind {
+            RandomKind::Uniform => format!("cj_uniform({key}, {}, {})", g(0), g(1)),
+            RandomKind::Normal => format!("cj_normal_draw({key}, {}, {})", g(0), g(1)),
+            RandomKind::LogNormal => {
+                format!("cj_lognormal_draw({key}, {}, {})", g(0), g(1))
+            }
+            RandomKind::Exponential => format!("cj_exponential_draw({key}, {})", g(0)),
+        };
+        self.emit(code, Kind::Varying)
+    }
+}
+
+fn uniform_or(a: Kind, b: Kind) -> Kind {
+    if a == Kind::Varying || b == Kind::Varying {
+        Kind::Varying
+    } else {
+        Kind::Uniform
+    }
+}
+
+/// The WGSL call of `f` on the printed arguments `a` (missing ones 0).
+fn call_code(f: Func, a: &[String]) -> String {
+    let a = |i: usize| a.get(i).cloned().unwrap_or_else(|| "0.0f".into());
+    match f {
+        Func::Exp => format!("cj_exp({})", a(0)),
+        Func::Log => format!("log({})", a(0)),
+        Func::Sqrt => format!("sqrt({})", a(0)),
+        Func::Abs => format!("abs({})", a(0)),
+        Func::Sin => format!("sin({})", a(0)),
+        Func::Cos => format!("cos({})", a(0)),
+        Func::Tan => format!("tan({})", a(0)),
+        Func::Tanh => format!("tanh({})", a(0)),
+        Func::Asin => format!("asin({})", a(0)),
+        Func::Acos => format!("acos({})", a(0)),
+        Func::Atan => format!("atan({})", a(0)),
+        Func::Sinh => format!("sinh({})", a(0)),
+        Func::Cosh => format!("cosh({})", a(0)),
+        Func::Pos => format!("max({}, 0.0f)", a(0)),
+        Func::Neg => format!("min({}, 0.0f)", a(0)),
+        Func::Round => format!("cj_round({})", a(0)),
+        Func::Floor => format!("floor({})", a(0)),
+        Func::Ceil => format!("ceil({})", a(0)),
+        Func::Sign => format!("cj_sign({})", a(0)),
+        Func::Min => format!("min({}, {})", a(0), a(1)),
+        Func::Max => format!("max({}, {})", a(0), a(1)),
+        Func::Pow => format!("cj_keep(cj_pow({}, {}))", a(0), a(1)),
+        Func::Modulo => format!("cj_mod({}, {})", a(0), a(1)),
+        Func::Clip => format!("min(max({}, {}), {})", a(0), a(1), a(2)),
+    }
+}

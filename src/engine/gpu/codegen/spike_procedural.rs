@@ -1,0 +1,220 @@
+//! `spike_procedural` (template `shaders/spike_procedural.wgsl`, CPU twin
+//! `cpu/spike_procedural.rs`): spike delivery through procedural
+//! connectivity. It merges with stored deliveries:
+//! [`spike_propagate_merged`](super::spike_propagate_merged).
+
+use std::fmt::Write;
+
+use super::layout::Ends;
+use super::printer::lit;
+use super::{assemble, atomic_add, atomic_f32, declare, Access, Binding, Kernel, F32, U32};
+use crate::connect::procedural::Procedural;
+use crate::lang::ir::RandomKind;
+
+const SPIKE_PROCEDURAL: &str = include_str!("../../../../shaders/spike_procedural.wgsl");
+
+/// `spike_procedural` of a procedural projection into conductance slot
+/// `g`: a thread per (spike, chunk) pair draws the chunk's targets again.
+pub fn spike_procedural(
+    name: &str,
+    gen: &Procedural,
+    object: u32,
+    ends: &Ends,
+    g: u32,
+    float_atomics: bool,
+) -> Kernel {
+    let go = ends.post.offset(g).unwrap_or(0);
+    let mut body = String::new();
+    if gen.per_synapse_delays() {
+        drain_ring(&mut body, gen, ends.post.n, go, float_atomics);
+    }
+    open_chunks(&mut body, gen, ends);
+    draw_targets(&mut body, gen, object);
+    deposit(&mut body, gen, object, ends.post.n, go, float_atomics);
+    body.push_str("        }\n    }\n");
+    assemble(
+        format!("spike_procedural[projection '{name}']"),
+        SPIKE_PROCEDURAL,
+        &declare(&bindings(gen.per_synapse_delays(), float_atomics)),
+        &body,
+    )
+}
+
+/// The binding table of `spike_procedural`; `delayed`: per-synapse delays.
+fn bindings(delayed: bool, float_atomics: bool) -> [Binding; 6] {
+    let atomic = atomic_f32(float_atomics);
+    [
+        Binding::new(1, "post", Access::ReadWrite, atomic),
+        Binding::new(2, "table", Access::Read, U32),
+        // The ring of future inputs (per-synapse delays) where a stored
+        // projection's weights would be, else an unused weight buffer.
+        if delayed {
+            Binding::new(3, "dring", Access::ReadWrite, atomic)
+        } else {
+            Binding::new(3, "syn", Access::Read, F32)
+        },
+        Binding::new(4, "sparams", Access::Read, F32),
+        Binding::new(5, "pre_count", Access::Read, U32),
+        Binding::new(6, "pre_list", Access::Read, U32),
+    ]
+}
+
+/// Moves the inputs due this step from the ring of future inputs into the
+/// conductance (at `go`) of the `np` post neurons, and clears them there:
+/// nothing else touches this row now, deposits go to later steps' rows.
+fn drain_ring(body: &mut String, gen: &Procedural, np: u32, go: u32, float_atomics: bool) {
+    let d_max = gen.delay;
+    let _ = writeln!(body, "    let fr = (clk.ring % {d_max}u) * {np}u;");
+    let _ = writeln!(
+        body,
+        "    for (var i = group * 64u + lid; i < {np}u; i = i + groups * 64u) {{"
+    );
+    let (zero, val) = if float_atomics {
+        ("0.0f", "v")
+    } else {
+        ("0u", "bitcast<f32>(v)")
+    };
+    let _ = writeln!(body, "        let v = atomicLoad(&dring[fr + i]);");
+    let _ = writeln!(
+        body,
+        "        if (v != {zero}) {{ atomicStore(&dring[fr + i], {zero}); {} }}",
+        atomic_add(&format!("post[{go}u + i]"), val, float_atomics)
+    );
+    body.push_str("    }\n");
+}
+
+/// Opens the loop over this thread's (spike, chunk) pairs: spiking pre
+/// `j` of batch element `bi`, whose targets in chunk `c` are the `len`
+/// post ranks from `base` (offset `off` to the element).
+fn open_chunks(body: &mut String, gen: &Procedural, ends: &Ends) {
+    let (n_pre, ring) = (ends.pre.n, ends.pre.ring);
+    let (el_pre, el_post) = ends.element();
+    let (delay, chunk, chunks) = (gen.spike_delay(), gen.chunk, gen.chunks());
+    let _ = writeln!(
+        body,
+        "    let slot = (clk.ring + {ring}u - {delay}u) % {ring}u;"
+    );
+    let _ = writeln!(body, "    let total = pre_count[slot] * {chunks}u;");
+    let _ = writeln!(
+        body,
+        "    for (var item = group * 64u + lid; item < total; item = item + groups * 64u) {{"
+    );
+    let _ = writeln!(body, "        let n = item / {chunks}u;");
+    let _ = writeln!(body, "        let c = item - n * {chunks}u;");
+    let _ = writeln!(body, "        let pk = pre_list[slot * {n_pre}u + n];");
+    // Batched: element `bi`'s neuron `j`, its targets in the same element.
+    let _ = writeln!(body, "        let bi = pk / {el_pre}u;");
+    let _ = writeln!(body, "        let j = pk - bi * {el_pre}u;");
+    let _ = writeln!(body, "        let off = bi * {el_post}u;");
+    let _ = writeln!(body, "        let base = c * {chunk}u;");
+    let _ = writeln!(
+        body,
+        "        let len = i32(min({chunk}u, {el_post}u - base));"
+    );
+}
+
+/// Opens the loop over the chunk's targets `t`, drawn again as when the
+/// projection was built: geometric gaps from Philox words.
+fn draw_targets(body: &mut String, gen: &Procedural, object: u32) {
+    let chunk = gen.chunk;
+    // The seed the synapses were drawn with when built (not clk.key,
+    // which Simulation::set_seed changes).
+    let _ = writeln!(
+        body,
+        "        let key = vec2<u32>({}u, {}u);",
+        gen.seed as u32,
+        (gen.seed >> 32) as u32
+    );
+    let _ = writeln!(body, "        var pos = -1;");
+    let _ = writeln!(body, "        var k = 0u;");
+    let _ = writeln!(body, "        var bits = vec4<u32>(0u);");
+    let _ = writeln!(body, "        loop {{");
+    let _ = writeln!(
+        body,
+        "            if ((k & 3u) == 0u) {{ bits = cj_draw(key, {object}u, j, (c << 16u) | (k >> 2u)); }}"
+    );
+    let _ = writeln!(body, "            let u = bits[k & 3u];");
+    let _ = writeln!(body, "            k = k + 1u;");
+    // The gap: the number of thresholds above u (the table decreases). The
+    // logarithm only guesses (its rounding is this GPU's); the table
+    // decides, so the gap is the CPU twin's exactly. Inline rather than a
+    // function, because WGSL cannot pass a storage buffer to one and a
+    // merged kernel renames `table` per member.
+    let _ = writeln!(body, "            var gap = {chunk}u;");
+    let _ = writeln!(body, "            if (u != 0u) {{");
+    let _ = writeln!(
+        body,
+        "                gap = u32(clamp(log(f32(u) * 2.3283064e-10f) * {}, 0.0f, {}));",
+        lit(gen.inv_log_q as f32),
+        lit(chunk as f32)
+    );
+    let _ = writeln!(body, "            }}");
+    let _ = writeln!(
+        body,
+        "            loop {{ if (gap >= {chunk}u || table[gap] <= u) {{ break; }} gap = gap + 1u; }}"
+    );
+    let _ = writeln!(
+        body,
+        "            loop {{ if (gap == 0u || table[gap - 1u] > u) {{ break; }} gap = gap - 1u; }}"
+    );
+    let _ = writeln!(body, "            pos = pos + i32(gap) + 1;");
+    let _ = writeln!(body, "            if (pos >= len) {{ break; }}");
+    let _ = writeln!(body, "            let t = base + u32(pos);");
+    if gen.skip_self {
+        let _ = writeln!(body, "            if (t == j) {{ continue; }}");
+    }
+}
+
+/// Adds the weight of synapse (`j`, `t`) to its target's conductance (at
+/// `go` among the `np` post neurons), now or, with per-synapse delays,
+/// into the ring of future inputs.
+fn deposit(body: &mut String, gen: &Procedural, object: u32, np: u32, go: u32, fa: bool) {
+    let (chunk, d_max) = (gen.chunk, gen.delay);
+    let _ = writeln!(body, "            let wt = {};", weight(gen, object));
+    let add = atomic_add(&format!("post[{go}u + off + t]"), "wt", fa);
+    if !gen.per_synapse_delays() {
+        let _ = writeln!(body, "            {add}");
+        return;
+    }
+    // The twin of Procedural::delay_at: thresholds after the gap table.
+    let dobj = Procedural::delay_object(object);
+    let _ = writeln!(body, "            let du = cj_draw(key, {dobj}u, j, t).x;");
+    let _ = writeln!(body, "            var dd = 1u;");
+    let _ = writeln!(
+        body,
+        "            loop {{ if (dd >= {d_max}u || table[{chunk}u + dd - 1u] > du) {{ break; }} dd = dd + 1u; }}"
+    );
+    let later = atomic_add(
+        &format!("dring[((clk.ring + dd - 1u) % {d_max}u) * {np}u + off + t]"),
+        "wt",
+        fa,
+    );
+    let _ = writeln!(
+        body,
+        "            if (dd == 1u) {{ {add} }} else {{ {later} }}"
+    );
+}
+
+/// The weight of synapse (`j`, `t`): a literal, or the twin of
+/// Procedural::weight_at, drawn from the weight stream and clipped.
+fn weight(gen: &Procedural, object: u32) -> String {
+    let w = &gen.weight;
+    let Some(kind) = w.kind else {
+        return lit(w.a);
+    };
+    let wo = Procedural::weight_object(object);
+    let (a, b) = (lit(w.a), lit(w.b));
+    let mut x = match kind {
+        RandomKind::Uniform => format!("cj_uniform(key, {wo}u, j, t, {a}, {b})"),
+        RandomKind::Normal => format!("cj_normal_draw(key, {wo}u, j, t, {a}, {b})"),
+        RandomKind::LogNormal => format!("cj_lognormal_draw(key, {wo}u, j, t, {a}, {b})"),
+        RandomKind::Exponential => format!("cj_exponential_draw(key, {wo}u, j, t, {a})"),
+    };
+    if let Some(lo) = w.min {
+        x = format!("max({x}, {})", lit(lo));
+    }
+    if let Some(hi) = w.max {
+        x = format!("min({x}, {})", lit(hi));
+    }
+    x
+}

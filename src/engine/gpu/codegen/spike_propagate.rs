@@ -1,0 +1,470 @@
+//! `spike_propagate` (template `shaders/spike_propagate.wgsl`, CPU twin
+//! `cpu/spike_propagate.rs`) and the merged spike delivery, which
+//! procedural projections join.
+
+use std::fmt::Write;
+
+use super::layout::{split_element, Ends, ProjLayout};
+use super::merged::{member_body, merged_kernel, ring_bindings, MemberBinds};
+use super::printer::{lit, Printer};
+use super::{assemble, atomic_add, atomic_f32, declare, Access, Binding, Kernel, F32, U32};
+use crate::lang::ir::{EventStmt, Expr, SynapseIr};
+
+const SPIKE_PROPAGATE: &str = include_str!("../../../../shaders/spike_propagate.wgsl");
+
+/// `spike_propagate` of a spiking projection into conductance slot `g`;
+/// `delays` are its distinct delays in steps (rows of the CSR by
+/// (delay index, pre)), `ring` the pre-synaptic spike ring depth.
+/// `shareable`: a default synapse whose only per-synapse variable is `w`,
+/// which may be bound as one weight shared by all synapses.
+#[allow(clippy::too_many_arguments)]
+pub fn spike_propagate(
+    name: &str,
+    ir: &SynapseIr,
+    pl: &ProjLayout,
+    ends: &Ends,
+    g: u32,
+    delays: &[u32],
+    dt: f32,
+    object: u32,
+    float_atomics: bool,
+    per_thread: bool,
+    narrow: bool,
+    shareable: bool,
+    delay_table: u32,
+    groups: u32,
+) -> Kernel {
+    let walk = if per_thread {
+        Walk::ThreadPerSpike
+    } else {
+        Walk::WorkgroupPerSpike
+    };
+    let csr = CsrByPre {
+        delays,
+        delay_table,
+        nsyn: pl.nsyn,
+        ids: !ir.pre_spike_is_default,
+        halves: narrow,
+    };
+    let event = Event {
+        ir,
+        pl,
+        ends,
+        g,
+        dt,
+        object,
+        float_atomics,
+    };
+    let mut body = String::new();
+    if delays.is_empty() {
+        // Unused names are fine in WGSL, but say so for readers of dumps.
+        body.push_str("    _ = group; _ = groups;\n");
+    } else {
+        deliver(&mut body, ends, &csr, walk, &event.code(shareable));
+    }
+    let how = match walk {
+        Walk::ThreadPerSpike => ", thread per spike",
+        Walk::WorkgroupPerSpike => "",
+    };
+    let mut k = assemble(
+        format!("spike_propagate[projection '{name}'{how}]"),
+        SPIKE_PROPAGATE,
+        &declare(&bindings(ir, ends, float_atomics)),
+        &format!(
+            "{}    let cj_base = 0u;\n{body}",
+            block_lanes(delays.len() as u32, groups)
+        ),
+    );
+    // A merged kernel deals its blocks itself (its own `block_lanes` and
+    // each member's `cj_base`).
+    k.body = body;
+    k
+}
+
+/// The binding table of `spike_propagate`: the pre-synaptic state only
+/// where `pre_spike` reads a pre that is not the post.
+fn bindings(ir: &SynapseIr, ends: &Ends, float_atomics: bool) -> Vec<Binding> {
+    let stores = ir
+        .pre_spike
+        .iter()
+        .any(|s| matches!(s, EventStmt::Store { .. }));
+    let reads_pre = !ir.pre_spike_is_default && !ends.pre_slots.is_empty();
+    let syn_access = if stores {
+        Access::ReadWrite
+    } else {
+        Access::Read
+    };
+    let mut table = vec![
+        Binding::new(1, "post", Access::ReadWrite, atomic_f32(float_atomics)),
+        Binding::new(2, "csr", Access::Read, U32),
+        Binding::new(3, "syn", syn_access, F32),
+        Binding::new(4, "sparams", Access::Read, F32),
+        Binding::new(5, "pre_count", Access::Read, U32),
+        Binding::new(6, "pre_list", Access::Read, U32),
+    ];
+    if reads_pre && !ends.same {
+        table.push(Binding::new(7, "pstate", Access::Read, F32));
+    }
+    table
+}
+
+/// How the threads share a spike's row: a workgroup per spike whose
+/// threads share its row (long rows), or a thread per spike walking its
+/// row alone (short rows, where most of a workgroup would idle).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Walk {
+    WorkgroupPerSpike,
+    ThreadPerSpike,
+}
+
+impl Walk {
+    /// The first spike of this thread and the stride over spikes, then
+    /// the first synapse of the row and the stride over synapses.
+    fn strides(self) -> [&'static str; 4] {
+        match self {
+            Walk::ThreadPerSpike => ["cj_k0 * 64u + lid", "cj_sub * 64u", "csr[row]", "1u"],
+            Walk::WorkgroupPerSpike => ["cj_k0", "cj_sub", "csr[row] + lid", "64u"],
+        }
+    }
+}
+
+/// The layout of a spiking projection's CSR by pre: the row pointers by
+/// (delay index, pre), the post ranks, then the synapse ids (`ids`) and,
+/// from `delay_table`, the `delays` in steps.
+struct CsrByPre<'a> {
+    delays: &'a [u32],
+    delay_table: u32,
+    nsyn: u32,
+    /// Whether the synapse ids are stored (a model's own `pre_spike`
+    /// reads synapse values by id).
+    ids: bool,
+    /// Post ranks as 16-bit halves of words (low half first), not words.
+    halves: bool,
+}
+
+/// What a spike does at each synapse of its row (`pre_spike`), as WGSL.
+struct Event<'a> {
+    ir: &'a SynapseIr,
+    pl: &'a ProjLayout,
+    ends: &'a Ends<'a>,
+    /// The conductance slot it adds into.
+    g: u32,
+    dt: f32,
+    object: u32,
+    float_atomics: bool,
+}
+
+impl Event<'_> {
+    /// The statements run for synapse `s` (at CSR position `e`) of a spike
+    /// of pre `pj` to post `tgt`. `shareable`: the default event, with a
+    /// weight buffer that may hold one weight for all synapses.
+    fn code(&self, shareable: bool) -> String {
+        let (ir, pl, ends, fa) = (self.ir, self.pl, self.ends, self.float_atomics);
+        let load = |o: u32, idx: &str| -> String {
+            if fa {
+                format!("atomicLoad(&post[{o}u + {idx}])")
+            } else {
+                format!("bitcast<f32>(atomicLoad(&post[{o}u + {idx}]))")
+            }
+        };
+        let leaf = |e: &Expr| -> Option<(String, bool)> {
+            match e {
+                Expr::Var(v) => pl.var(*v, "s"),
+                Expr::Pre(k) => {
+                    let slot = ends.pre_slots[*k as usize];
+                    match ends.pre.offset(slot) {
+                        Some(o) if ends.same => Some((load(o, "pj"), false)),
+                        Some(o) => Some((format!("pstate[{o}u + pj]"), false)),
+                        None => Some(("0.0f".into(), false)),
+                    }
+                }
+                Expr::Post(k) => {
+                    let slot = ends.post_slots[*k as usize];
+                    match ends.post.offset(slot) {
+                        Some(o) => Some((load(o, "tgt"), false)),
+                        None => Some(("0.0f".into(), false)),
+                    }
+                }
+                Expr::Time => Some(("clk.t".into(), true)),
+                Expr::Dt => Some((lit(self.dt), true)),
+                _ => None,
+            }
+        };
+        let mut p = Printer::new(&leaf, self.object, "s");
+        p.reciprocal = false;
+        p.indent = "                ".into();
+        let go = ends.post.offset(self.g).unwrap_or(0);
+        let place = format!("post[{go}u + tgt]");
+        let add = |v: &str| atomic_add(&place, v, fa);
+        if ir.pre_spike_is_default && shareable {
+            // The weight buffer holds one per synapse, or the one they all
+            // share (no per-synapse storage): its length says which, so the
+            // engine can switch without a new kernel.
+            p.stmt(&add("syn[min(e, arrayLength(&syn) - 1u)]"));
+        } else if ir.pre_spike_is_default {
+            let w = pl.var(0, "e").map(|x| x.0).unwrap_or_else(|| "0.0f".into());
+            p.stmt(&add(&w));
+        } else {
+            for st in &ir.pre_spike {
+                match st {
+                    EventStmt::AddConductance(x) => {
+                        let v = p.expr(x);
+                        p.stmt(&add(&v));
+                    }
+                    EventStmt::Store { var, expr } => {
+                        let v = p.expr(expr);
+                        if let Some((place, false)) = pl.var(*var, "s") {
+                            p.stmt(&format!("{place} = {v};"));
+                        }
+                    }
+                }
+            }
+        }
+        p.out
+    }
+}
+
+/// The delivery loops, running `event` for each synapse of the rows of
+/// this workgroup's spikes.
+fn deliver(body: &mut String, ends: &Ends, csr: &CsrByPre, walk: Walk, event: &str) {
+    let (n_pre, ring) = (ends.pre.n, ends.pre.ring);
+    let (el_pre, el_post) = ends.element();
+    let n_rows = el_pre * csr.delays.len() as u32;
+    let [first, stride, e0, step] = walk.strides();
+    open_delay_blocks(body, csr.delays, csr.delay_table);
+    let _ = writeln!(
+        body,
+        "        let slot = (clk.ring + {ring}u - d) % {ring}u;"
+    );
+    let _ = writeln!(body, "        let count = pre_count[slot];");
+    let _ = writeln!(
+        body,
+        "        for (var k = {first}; k < count; k = k + {stride}) {{"
+    );
+    let _ = writeln!(body, "            let pj = pre_list[slot * {n_pre}u + k];");
+    // Batched: the spike of pre rank `pj` (element `bi`) takes the row
+    // of its neuron within the element, to post ranks of that element.
+    let (local, post_off) = split_element(
+        body,
+        "            ",
+        ends.batch,
+        "pj",
+        "pl",
+        el_pre,
+        el_post,
+    );
+    let _ = writeln!(body, "            let row = di * {el_pre}u + {local};");
+    let _ = writeln!(
+        body,
+        "            for (var e = {e0}; e < csr[row + 1u]; e = e + {step}) {{"
+    );
+    if csr.halves {
+        let _ = writeln!(
+            body,
+            "                let tgt = ((csr[{}u + (e >> 1u)] >> ((e & 1u) * 16u)) & 0xFFFFu){post_off};",
+            n_rows + 1
+        );
+    } else {
+        let _ = writeln!(
+            body,
+            "                let tgt = csr[{}u + e]{post_off};",
+            n_rows + 1
+        );
+    }
+    if csr.ids {
+        let _ = writeln!(
+            body,
+            "                let s = csr[{}u + e];",
+            n_rows + 1 + csr.nsyn
+        );
+    }
+    body.push_str(event);
+    body.push_str("            }\n        }\n    }\n");
+}
+
+/// Opens the loop over this workgroup's delay blocks, setting the delay
+/// index `di` and the delay `d`. One block a delay, dealt to the
+/// workgroups by [`block_lanes`]: this workgroup takes the delays of the
+/// blocks of its lane (the kernel's blocks are numbered from `cj_base`)
+/// and, within each, the spikes of its place among the workgroups of that
+/// lane.
+fn open_delay_blocks(body: &mut String, delays: &[u32], delay_table: u32) {
+    let nd = delays.len();
+    if nd == 1 {
+        // One block: no loop, the delay a constant.
+        let _ = writeln!(
+            body,
+            "    if (cj_base % cj_lanes == cj_me && cj_k0 < cj_sub) {{\n        let di = 0u;\n        let d = {}u;",
+            delays[0]
+        );
+    } else {
+        let _ = writeln!(
+            body,
+            "    for (var di = (cj_me + cj_lanes - cj_base % cj_lanes) % cj_lanes; di < {nd}u && cj_k0 < cj_sub; di = di + cj_lanes) {{"
+        );
+        let _ = writeln!(body, "        let d = csr[{delay_table}u + di];");
+    }
+}
+
+/// How the `groups` workgroups of a delivery kernel (the number it is
+/// dispatched with) share its `blocks` (a block is one delay of one
+/// stored projection): they form `L = min(blocks, groups)` lanes; lane
+/// `cj_me` takes the blocks `b` with `b % L == cj_me`, and its
+/// `cj_sub = groups / L` workgroups split each block's spikes (`cj_k0`:
+/// this one's place; the `groups % L` left over idle). `L` is a constant
+/// of the kernel, so the divisions compile to multiplications. Every
+/// thread used to run every block, most of them finding no spike of
+/// theirs: with the microcircuit's ~30 delays a projection and 50
+/// projections a kernel, that was 1 500 blocks a thread a step, nearly
+/// all empty.
+pub fn block_lanes(blocks: u32, groups: u32) -> String {
+    let lanes = blocks.min(groups).max(1);
+    format!(
+        "    let cj_lanes = {lanes}u;
+    let cj_sub = {}u;
+    let cj_me = group % {lanes}u;
+    let cj_k0 = group / {lanes}u;
+",
+        (groups / lanes).max(1)
+    )
+}
+
+/// Adds member `m` of a merged spike delivery from binding `next`: its CSR
+/// (or threshold table) and what `binds` says; returns the next binding.
+fn delivery_member_bindings(
+    table: &mut Vec<Binding>,
+    next: usize,
+    m: usize,
+    binds: MemberBinds,
+    atomic: &str,
+) -> usize {
+    let at = next as u32;
+    table.push(Binding::new(at, format!("csr_{m}"), Access::Read, U32));
+    match binds {
+        MemberBinds::Weights => {
+            table.push(Binding::new(at + 1, format!("syn_{m}"), Access::Read, F32));
+        }
+        MemberBinds::Ring => {
+            table.push(Binding::new(
+                at + 1,
+                format!("dring_{m}"),
+                Access::ReadWrite,
+                atomic,
+            ));
+        }
+        MemberBinds::General { stores, reads_pre } => {
+            let access = if stores {
+                Access::ReadWrite
+            } else {
+                Access::Read
+            };
+            table.push(Binding::new(at + 1, format!("syn_{m}"), access, F32));
+            table.push(Binding::new(at + 2, format!("sp_{m}"), Access::Read, F32));
+            if reads_pre {
+                table.push(Binding::new(at + 3, format!("pst_{m}"), Access::Read, F32));
+            }
+        }
+        MemberBinds::Nothing => {}
+    }
+    next + 1 + binds.bindings()
+}
+
+/// A member of a merged spike delivery ([`spike_propagate_merged`]).
+#[derive(Debug, Clone, Copy)]
+pub struct SpikeMember<'a> {
+    /// The projection's name.
+    pub name: &'a str,
+    /// Its own `spike_propagate` or `spike_procedural` kernel (the body is
+    /// taken from it).
+    pub kernel: &'a Kernel,
+    /// What it binds after its CSR or table.
+    pub binds: MemberBinds,
+    /// Its pre- and post-synaptic populations, numbered among the group's
+    /// distinct pres and posts.
+    pub pre: usize,
+    /// See `pre`.
+    pub post: usize,
+    /// The delays of a stored member (0 for a procedural one), which the
+    /// workgroups share as [`block_lanes`] says.
+    pub blocks: u32,
+}
+
+/// One dispatch for several default-synapse `spike_propagate` and
+/// `spike_procedural` kernels (`members`), into any post-synaptic
+/// populations (GeNN's merged groups): each member keeps its body, in a
+/// block of its own, adding into the state of its post (among the `P`
+/// distinct ones, at bindings `1..=P`), reading its CSR (or threshold
+/// table) and what its `binds` says (its weights or its delay ring) at
+/// the next bindings, member after member, and then the spike ring
+/// (counts, lists) of each of the `pres` distinct pres. The members only
+/// add into conductances, which commute, and read nothing another member
+/// writes, so one dispatch computes what they did one after the other.
+/// `groups`: the workgroups it is dispatched with.
+pub fn spike_propagate_merged(
+    post_names: &[&str],
+    members: &[SpikeMember],
+    pres: usize,
+    groups: u32,
+    float_atomics: bool,
+) -> Kernel {
+    let m_count = members.len();
+    let posts = post_names.len();
+    let atomic = atomic_f32(float_atomics);
+    let mut table = Vec::new();
+    for k in 0..posts {
+        let number = 1 + k as u32;
+        table.push(Binding::new(
+            number,
+            format!("post_{k}"),
+            Access::ReadWrite,
+            atomic,
+        ));
+    }
+    let mut next = 1 + posts;
+    for (m, binds) in members.iter().map(|x| x.binds).enumerate() {
+        next = delivery_member_bindings(&mut table, next, m, binds, atomic);
+    }
+    for p in 0..pres {
+        next = ring_bindings(&mut table, next, p);
+    }
+    // The stored members' delays are the blocks the workgroups share.
+    let mut body = block_lanes(members.iter().map(|x| x.blocks).sum(), groups);
+    let mut base = 0u32;
+    for (m, mem) in members.iter().enumerate() {
+        let (name, p, q) = (mem.name, mem.pre, mem.post);
+        let x = member_body(
+            &mem.kernel.body,
+            m,
+            &[
+                ("dring", format!("dring_{m}")),
+                ("pstate", format!("pst_{m}")),
+                // A procedural member's threshold table sits where a CSR
+                // would.
+                ("table", format!("csr_{m}")),
+                ("pre_count", format!("cnt_{p}")),
+                ("pre_list", format!("lst_{p}")),
+                ("post", format!("post_{q}")),
+            ],
+        )
+        .replace("arrayLength(&syn)", &format!("arrayLength(&syn_{m})"));
+        let _ = writeln!(body, "    // projection '{name}'");
+        let nb = mem.blocks;
+        if nb > 0 {
+            let _ = writeln!(body, "    {{\n    let cj_base = {base}u;\n{x}    }}");
+            base += nb;
+        } else {
+            let _ = writeln!(body, "    {{\n{x}    }}");
+        }
+    }
+    let who = post_names
+        .iter()
+        .map(|n| format!("'{n}'"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    merged_kernel(
+        format!("spike_propagate_merged[into {who}, {m_count} projections]"),
+        &table,
+        true,
+        &body,
+    )
+}
