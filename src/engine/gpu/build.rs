@@ -43,6 +43,18 @@ pub(super) fn spike_binds<'a>(
     Ok(b)
 }
 
+/// A projection's own buffers, which its passes bind.
+struct ProjBuffers {
+    /// Its CSR or table.
+    csr: wgpu::Buffer,
+    /// Its per-synapse values (or shared weight, or delay ring).
+    syn: wgpu::Buffer,
+    /// Its projection-wide values.
+    sparams: wgpu::Buffer,
+    /// A DecodingProjection's window ring.
+    win: Option<wgpu::Buffer>,
+}
+
 impl GpuEngine {
     /// Builds buffers and kernels for a network on the device `opts` picks.
     pub fn new(net: &Network, opts: &GpuOptions) -> Result<Self> {
@@ -183,131 +195,11 @@ impl GpuEngine {
     ) -> Result<()> {
         let owner = format!("projection '{}'", pr.name);
         let (pre, post) = (pr.pre.0, pr.post.0);
-        let csr = self.storage(&format!("{owner}: CSR"), bytemuck::cast_slice(&qp.csr))?;
-        let upload = in_buffer_order(qp.perm.as_deref(), &qp.init_syn);
-        let syn = self.storage(&format!("{owner}: synapses"), &bytes_of(&upload))?;
-        let sparams = self.storage(&format!("{owner}: parameters"), &bytes_of(&qp.init_sparams))?;
         let n_post = layouts[post].n;
-        let win = qp
-            .window
-            .map(|w| {
-                self.zeroed(
-                    &format!("{owner}: window"),
-                    u64::from(w) * u64::from(n_post) * 4,
-                )
-            })
-            .transpose()?;
-        let mut frozen = None;
-        let pass = match qp.spike {
-            None if qp.inject => {
-                let b = vec![
-                    (0, Bind::Clock),
-                    (1, Bind::Write(&self.pops[post].state)),
-                    (2, Bind::Read(&self.pops[pre].state)),
-                ];
-                self.pass(&qp.kernel, &b, grid(n_post))?
-            }
-            None if qp.window.is_some() => {
-                let (Some(last), Some(win)) = (&self.pops[pre].last, &win) else {
-                    return Err(Error::invalid(owner, "decoding buffers missing"));
-                };
-                let b = vec![
-                    (0, Bind::Clock),
-                    (1, Bind::Write(&self.pops[post].state)),
-                    (2, Bind::Read(&csr)),
-                    (3, Bind::Read(&syn)),
-                    (4, Bind::Read(&sparams)),
-                    (5, Bind::Read(last)),
-                    (6, Bind::Write(win)),
-                ];
-                self.pass(&qp.kernel, &b, grid(n_post))?
-            }
-            None => {
-                let mut b = vec![
-                    (0, Bind::Clock),
-                    (1, Bind::Write(&self.pops[post].state)),
-                    (2, Bind::Read(&csr)),
-                    (3, Bind::Read(&syn)),
-                    (4, Bind::Read(&sparams)),
-                ];
-                if pre != post {
-                    b.push((5, Bind::Read(&self.pops[pre].state)));
-                }
-                if let (true, Some(h)) = (qp.uses_hist, &self.pops[pre].hist) {
-                    b.push((6, Bind::Read(h)));
-                }
-                let threads = match qp.tiles {
-                    Some(t) => t * WORKGROUP,
-                    None => layouts[post].n,
-                };
-                self.pass(&qp.kernel, &b, grid(threads))?
-            }
-            Some(SpikePlan {
-                stores,
-                reads_pre,
-                frozen_stores,
-                ..
-            }) => {
-                let binds = |stores: bool| {
-                    spike_binds(
-                        &owner,
-                        &self.pops[post],
-                        &self.pops[pre],
-                        &csr,
-                        &syn,
-                        &sparams,
-                        stores,
-                        reads_pre && pre != post,
-                    )
-                };
-                let groups = spike_groups(layouts[pre].n);
-                if let Some(k) = &qp.frozen {
-                    frozen = Some(self.pass(k, &binds(frozen_stores)?, (groups, 1))?);
-                }
-                self.pass(&qp.kernel, &binds(stores)?, (groups, 1))?
-            }
-        };
-        // post_spike: a workgroup per post spike of this step.
-        let mut post_passes = (None, None);
-        if let Some(k) = &qp.post {
-            let po = &self.pops[post];
-            let (Some(count), Some(list)) = (&po.spk_count, &po.spk_list) else {
-                return Err(Error::invalid(owner, "post spike ring missing"));
-            };
-            let mut b = vec![
-                (0, Bind::Clock),
-                (1, Bind::Read(&po.state)),
-                (2, Bind::Read(&csr)),
-                (3, Bind::Write(&syn)),
-                (4, Bind::Read(&sparams)),
-                (5, Bind::Read(count)),
-                (6, Bind::Read(list)),
-            ];
-            if pre != post {
-                b.push((7, Bind::Read(&self.pops[pre].state)));
-            }
-            let groups = spike_groups(layouts[post].n);
-            post_passes.0 = Some(self.pass(k, &b, (groups, 1))?);
-            if let Some(f) = &qp.post_frozen {
-                post_passes.1 = Some(self.pass(f, &b, (groups, 1))?);
-            }
-        }
-        let learn = match &qp.learn {
-            Some(k) => {
-                let mut b = vec![
-                    (0, Bind::Clock),
-                    (1, Bind::Read(&self.pops[post].state)),
-                    (2, Bind::Read(&csr)),
-                    (3, Bind::Write(&syn)),
-                    (4, Bind::Read(&sparams)),
-                ];
-                if pre != post {
-                    b.push((5, Bind::Read(&self.pops[pre].state)));
-                }
-                Some(self.pass(k, &b, grid(qp.layout.nsyn))?)
-            }
-            None => None,
-        };
+        let b = self.projection_buffers(&owner, &qp, n_post)?;
+        let (pass, frozen) = self.delivery_passes(&owner, pr, &qp, &b, layouts)?;
+        let (post_pass, post_frozen) = self.post_spike_passes(&owner, pr, &qp, &b, layouts)?;
+        let learn = self.learn_pass(pr, &qp, &b)?;
         let shareable = qp
             .spike
             .is_some_and(|s| s.shareable)
@@ -315,21 +207,21 @@ impl GpuEngine {
         self.projs.push(GProj {
             shared: shareable.is_some() && qp.init_syn.len() == 1 && qp.layout.nsyn > 1,
             shareable,
-            csr: csr.clone(),
+            csr: b.csr,
             frozen,
-            post: post_passes.0,
-            post_frozen: post_passes.1,
+            post: post_pass,
+            post_frozen,
             learn,
             learning: crate::engine::Learning::default(),
             layout: qp.layout,
-            syn,
-            sparams,
+            syn: b.syn,
+            sparams: b.sparams,
             perm: qp.perm,
             pass: Some(pass),
             init_syn: qp.init_syn,
             sparams_host: qp.init_sparams.clone(),
             init_sparams: qp.init_sparams,
-            win,
+            win: b.win,
             window: qp.window.unwrap_or(0),
             n_post,
             delay_ring: pr
@@ -339,6 +231,201 @@ impl GpuEngine {
                 .map(|g| g.delay),
         });
         Ok(())
+    }
+
+    /// A projection's own buffers: its CSR (or table), synapse values in
+    /// the order its kernel reads them, parameters, and a decoding
+    /// projection's window (`n_post` neurons).
+    fn projection_buffers(&self, owner: &str, qp: &ProjPlan, n_post: u32) -> Result<ProjBuffers> {
+        let csr = self.storage(&format!("{owner}: CSR"), bytemuck::cast_slice(&qp.csr))?;
+        let upload = in_buffer_order(qp.perm.as_deref(), &qp.init_syn);
+        let syn = self.storage(&format!("{owner}: synapses"), &bytes_of(&upload))?;
+        let sparams = self.storage(&format!("{owner}: parameters"), &bytes_of(&qp.init_sparams))?;
+        let win = qp
+            .window
+            .map(|w| {
+                self.zeroed(
+                    &format!("{owner}: window"),
+                    u64::from(w) * u64::from(n_post) * 4,
+                )
+            })
+            .transpose()?;
+        Ok(ProjBuffers {
+            csr,
+            syn,
+            sparams,
+            win,
+        })
+    }
+
+    /// The pass that delivers a projection's input to its post (a current
+    /// injection, a decoding, a rate sum or convolution, a spike
+    /// delivery), and a plastic spike delivery's variant without the
+    /// assignments to w.
+    fn delivery_passes(
+        &self,
+        owner: &str,
+        pr: &crate::network::Projection,
+        qp: &ProjPlan,
+        b: &ProjBuffers,
+        layouts: &[PopLayout],
+    ) -> Result<(Pass, Option<Pass>)> {
+        if let Some(sp) = qp.spike {
+            return self.spike_passes(owner, pr, qp, sp, b, layouts);
+        }
+        let (pre, post) = (pr.pre.0, pr.post.0);
+        let n_post = layouts[post].n;
+        let pass = if qp.inject {
+            let binds = vec![
+                (0, Bind::Clock),
+                (1, Bind::Write(&self.pops[post].state)),
+                (2, Bind::Read(&self.pops[pre].state)),
+            ];
+            self.pass(&qp.kernel, &binds, grid(n_post))?
+        } else if qp.window.is_some() {
+            let (Some(last), Some(win)) = (&self.pops[pre].last, &b.win) else {
+                return Err(Error::invalid(owner, "decoding buffers missing"));
+            };
+            let binds = vec![
+                (0, Bind::Clock),
+                (1, Bind::Write(&self.pops[post].state)),
+                (2, Bind::Read(&b.csr)),
+                (3, Bind::Read(&b.syn)),
+                (4, Bind::Read(&b.sparams)),
+                (5, Bind::Read(last)),
+                (6, Bind::Write(win)),
+            ];
+            self.pass(&qp.kernel, &binds, grid(n_post))?
+        } else {
+            self.rate_pass(pr, qp, b, layouts)?
+        };
+        Ok((pass, None))
+    }
+
+    /// A spike delivery's pass, a workgroup (or thread) per spike of pre,
+    /// and a plastic one's variant without the assignments to w.
+    fn spike_passes(
+        &self,
+        owner: &str,
+        pr: &crate::network::Projection,
+        qp: &ProjPlan,
+        sp: SpikePlan,
+        b: &ProjBuffers,
+        layouts: &[PopLayout],
+    ) -> Result<(Pass, Option<Pass>)> {
+        let (pre, post) = (pr.pre.0, pr.post.0);
+        let binds = |stores: bool| {
+            spike_binds(
+                owner,
+                &self.pops[post],
+                &self.pops[pre],
+                &b.csr,
+                &b.syn,
+                &b.sparams,
+                stores,
+                sp.reads_pre && pre != post,
+            )
+        };
+        let groups = spike_groups(layouts[pre].n);
+        let frozen = match &qp.frozen {
+            Some(k) => Some(self.pass(k, &binds(sp.frozen_stores)?, (groups, 1))?),
+            None => None,
+        };
+        let pass = self.pass(&qp.kernel, &binds(sp.stores)?, (groups, 1))?;
+        Ok((pass, frozen))
+    }
+
+    /// A rate sum's or convolution's pass: a thread per post neuron, or a
+    /// workgroup per tile of a tiled convolution.
+    fn rate_pass(
+        &self,
+        pr: &crate::network::Projection,
+        qp: &ProjPlan,
+        b: &ProjBuffers,
+        layouts: &[PopLayout],
+    ) -> Result<Pass> {
+        let (pre, post) = (pr.pre.0, pr.post.0);
+        let mut binds = vec![
+            (0, Bind::Clock),
+            (1, Bind::Write(&self.pops[post].state)),
+            (2, Bind::Read(&b.csr)),
+            (3, Bind::Read(&b.syn)),
+            (4, Bind::Read(&b.sparams)),
+        ];
+        if pre != post {
+            binds.push((5, Bind::Read(&self.pops[pre].state)));
+        }
+        if let (true, Some(h)) = (qp.uses_hist, &self.pops[pre].hist) {
+            binds.push((6, Bind::Read(h)));
+        }
+        let threads = match qp.tiles {
+            Some(t) => t * WORKGROUP,
+            None => layouts[post].n,
+        };
+        self.pass(&qp.kernel, &binds, grid(threads))
+    }
+
+    /// A plastic projection's `post_spike` pass (a workgroup per post
+    /// spike of this step) and its variant without the assignments to w.
+    fn post_spike_passes(
+        &self,
+        owner: &str,
+        pr: &crate::network::Projection,
+        qp: &ProjPlan,
+        b: &ProjBuffers,
+        layouts: &[PopLayout],
+    ) -> Result<(Option<Pass>, Option<Pass>)> {
+        let Some(k) = &qp.post else {
+            return Ok((None, None));
+        };
+        let (pre, post) = (pr.pre.0, pr.post.0);
+        let po = &self.pops[post];
+        let (Some(count), Some(list)) = (&po.spk_count, &po.spk_list) else {
+            return Err(Error::invalid(owner, "post spike ring missing"));
+        };
+        let mut binds = vec![
+            (0, Bind::Clock),
+            (1, Bind::Read(&po.state)),
+            (2, Bind::Read(&b.csr)),
+            (3, Bind::Write(&b.syn)),
+            (4, Bind::Read(&b.sparams)),
+            (5, Bind::Read(count)),
+            (6, Bind::Read(list)),
+        ];
+        if pre != post {
+            binds.push((7, Bind::Read(&self.pops[pre].state)));
+        }
+        let groups = spike_groups(layouts[post].n);
+        let pass = self.pass(k, &binds, (groups, 1))?;
+        let frozen = match &qp.post_frozen {
+            Some(f) => Some(self.pass(f, &binds, (groups, 1))?),
+            None => None,
+        };
+        Ok((Some(pass), frozen))
+    }
+
+    /// A rate-coded projection's learning rule pass, a thread per synapse.
+    fn learn_pass(
+        &self,
+        pr: &crate::network::Projection,
+        qp: &ProjPlan,
+        b: &ProjBuffers,
+    ) -> Result<Option<Pass>> {
+        let Some(k) = &qp.learn else {
+            return Ok(None);
+        };
+        let (pre, post) = (pr.pre.0, pr.post.0);
+        let mut binds = vec![
+            (0, Bind::Clock),
+            (1, Bind::Read(&self.pops[post].state)),
+            (2, Bind::Read(&b.csr)),
+            (3, Bind::Write(&b.syn)),
+            (4, Bind::Read(&b.sparams)),
+        ];
+        if pre != post {
+            binds.push((5, Bind::Read(&self.pops[pre].state)));
+        }
+        Ok(Some(self.pass(k, &binds, grid(qp.layout.nsyn))?))
     }
 
     /// A monitor's sample buffer and its `record` pass.

@@ -125,6 +125,8 @@ impl GpuEngine {
         Ok(())
     }
 
+    /// Runs the `k` steps from `first` as one submission; active monitors
+    /// get their samples and spikes.
     pub(super) fn chunk_run(
         &mut self,
         first: u64,
@@ -134,7 +136,71 @@ impl GpuEngine {
         monitors: &mut [MonitorState],
         only: Option<Stage>,
     ) -> Result<()> {
-        let g = self.gpu.clone();
+        self.write_clocks(first, k, key, time);
+        let samples = self.sample_steps(first, k, monitors, only);
+        // Spikes are recorded by full steps only (a phase run alone has no
+        // step's spikes to record, as on the CPU engine).
+        let spike_mons: Vec<bool> = monitors
+            .iter()
+            .map(|m| m.active && m.spec.spikes && only.is_none())
+            .collect();
+        let mut enc = self.gpu.device.create_command_encoder(&Default::default());
+        for p in &self.pops {
+            if let Some(b) = &p.bits {
+                enc.clear_buffer(b, 0, None);
+            }
+        }
+        {
+            let mut pass = enc.begin_compute_pass(&Default::default());
+            for r in 0..k {
+                let off = (r as usize * self.stride as usize) as u32;
+                self.encode_step(&mut pass, first + r, off, &samples, only);
+            }
+        }
+        let staging = self.stage_readbacks(&mut enc, k, &samples, &spike_mons);
+        self.gpu.checked("running a chunk of steps", || {
+            self.gpu.queue.submit([enc.finish()]);
+        })?;
+        // A phase run alone leaves the rings where they were.
+        if only.is_none() {
+            self.ring += k;
+        }
+        if staging.is_empty() {
+            return Ok(());
+        }
+        self.read_back(&staging, first, k, &samples, &spike_mons, monitors)
+    }
+
+    /// Maps the staging buffers of a chunk (the `k` steps from `first`)
+    /// and hands their samples and spikes to the monitors.
+    fn read_back(
+        &self,
+        staging: &[(Readback, wgpu::Buffer)],
+        first: u64,
+        k: u64,
+        samples: &[Vec<u64>],
+        spike_mons: &[bool],
+        monitors: &mut [MonitorState],
+    ) -> Result<()> {
+        let bufs: Vec<&wgpu::Buffer> = staging.iter().map(|s| &s.1).collect();
+        let data = self.map(&bufs)?;
+        for ((what, _), bytes) in staging.iter().zip(data) {
+            let words: Vec<u32> = bytemuck::pod_collect_to_vec(&bytes);
+            match *what {
+                Readback::Spikes(p) => {
+                    self.append_spikes(p, &words, first, k, spike_mons, monitors)
+                }
+                Readback::Samples(mi) => {
+                    self.append_samples(mi, &words, &samples[mi], &mut monitors[mi])
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// The clocks of the `k` steps from `first`, one a stride of the
+    /// clock buffer (the dispatches of step `r` bind row `r`).
+    fn write_clocks(&self, first: u64, k: u64, key: [u32; 2], time: &dyn Fn(u64) -> f64) {
         let stride = self.stride as usize;
         let mut clocks = vec![0u8; stride * k as usize];
         for r in 0..k {
@@ -150,12 +216,22 @@ impl GpuEngine {
             let at = r as usize * stride;
             clocks[at..at + std::mem::size_of::<Clock>()].copy_from_slice(bytemuck::bytes_of(&c));
         }
-        g.queue.write_buffer(&self.clock, 0, &clocks);
-        // Sample steps of each monitor in this chunk.
+        self.gpu.queue.write_buffer(&self.clock, 0, &clocks);
+    }
+
+    /// The sample steps of each monitor among the `k` steps from `first`;
+    /// tells each monitor's `record` pass where its samples start.
+    fn sample_steps(
+        &self,
+        first: u64,
+        k: u64,
+        monitors: &[MonitorState],
+        only: Option<Stage>,
+    ) -> Vec<Vec<u64>> {
+        let records = only.is_none_or(|s| s == Stage::Record);
         let mut samples: Vec<Vec<u64>> = Vec::with_capacity(monitors.len());
         for (m, gm) in monitors.iter().zip(&self.mons) {
             let mut s = Vec::new();
-            let records = only.is_none_or(|s| s == Stage::Record);
             if m.active && gm.pass.is_some() && records {
                 for st in first..first + k {
                     if (st - m.start_step).is_multiple_of(m.spec.period) {
@@ -168,42 +244,38 @@ impl GpuEngine {
                     first: f as u32,
                     period: m.spec.period as u32,
                 };
-                g.queue.write_buffer(u, 0, bytemuck::bytes_of(&smp));
+                self.gpu.queue.write_buffer(u, 0, bytemuck::bytes_of(&smp));
             }
             samples.push(s);
         }
-        // Spikes are recorded by full steps only (a phase run alone has no
-        // step's spikes to record, as on the CPU engine).
-        let spike_mons: Vec<bool> = monitors
-            .iter()
-            .map(|m| m.active && m.spec.spikes && only.is_none())
-            .collect();
-        let mut enc = g.device.create_command_encoder(&Default::default());
-        for p in &self.pops {
-            if let Some(b) = &p.bits {
-                enc.clear_buffer(b, 0, None);
-            }
-        }
-        {
-            let mut pass = enc.begin_compute_pass(&Default::default());
-            for r in 0..k {
-                let off = (r as usize * stride) as u32;
-                self.encode_step(&mut pass, first + r, off, &samples, only);
-            }
-        }
-        // Copy what monitors need into staging buffers.
-        let mut staging: Vec<(usize, bool, wgpu::Buffer)> = Vec::new();
-        for (mi, (gm, s)) in self.mons.iter().zip(&samples).enumerate() {
+        samples
+    }
+
+    /// Copies what monitors read back into staging buffers: the samples of
+    /// each monitor with some, then the `k` steps' spike bitmasks of each
+    /// population a spike monitor (`spike_mons`) records.
+    fn stage_readbacks(
+        &self,
+        enc: &mut wgpu::CommandEncoder,
+        k: u64,
+        samples: &[Vec<u64>],
+        spike_mons: &[bool],
+    ) -> Vec<(Readback, wgpu::Buffer)> {
+        let staging_buffer = |label: &str, size: u64| {
+            self.gpu.device.create_buffer(&wgpu::BufferDescriptor {
+                label: Some(label),
+                size,
+                usage: wgpu::BufferUsages::MAP_READ | wgpu::BufferUsages::COPY_DST,
+                mapped_at_creation: false,
+            })
+        };
+        let mut staging = Vec::new();
+        for (mi, (gm, s)) in self.mons.iter().zip(samples).enumerate() {
             if let (Some(buf), false) = (&gm.buf, s.is_empty()) {
                 let len = s.len() as u64 * gm.row_len as u64 * 4;
-                let st = g.device.create_buffer(&wgpu::BufferDescriptor {
-                    label: Some("monitor readback"),
-                    size: len,
-                    usage: wgpu::BufferUsages::MAP_READ | wgpu::BufferUsages::COPY_DST,
-                    mapped_at_creation: false,
-                });
+                let st = staging_buffer("monitor readback", len);
                 enc.copy_buffer_to_buffer(buf, 0, &st, 0, len);
-                staging.push((mi, false, st));
+                staging.push((Readback::Samples(mi), st));
             }
         }
         let mut bit_pops: Vec<usize> = Vec::new();
@@ -216,76 +288,78 @@ impl GpuEngine {
         for &p in &bit_pops {
             let words = u64::from(self.pops[p].layout.n.div_ceil(32));
             let len = k * words * 4;
-            let st = g.device.create_buffer(&wgpu::BufferDescriptor {
-                label: Some("spike readback"),
-                size: len,
-                usage: wgpu::BufferUsages::MAP_READ | wgpu::BufferUsages::COPY_DST,
-                mapped_at_creation: false,
-            });
+            let st = staging_buffer("spike readback", len);
             if let Some(b) = &self.pops[p].bits {
                 enc.copy_buffer_to_buffer(b, 0, &st, 0, len);
             }
-            staging.push((p, true, st));
+            staging.push((Readback::Spikes(p), st));
         }
-        g.checked("running a chunk of steps", || {
-            g.queue.submit([enc.finish()]);
-        })?;
-        // A phase run alone leaves the rings where they were.
-        if only.is_none() {
-            self.ring += k;
-        }
-        if staging.is_empty() {
-            return Ok(());
-        }
-        let bufs: Vec<&wgpu::Buffer> = staging.iter().map(|s| &s.2).collect();
-        let data = self.map(&bufs)?;
-        for ((idx, is_bits, _), bytes) in staging.iter().zip(data) {
-            let words: Vec<u32> = bytemuck::pod_collect_to_vec(&bytes);
-            if *is_bits {
-                let p = *idx;
-                let w = self.pops[p].layout.n.div_ceil(32) as usize;
-                for (mi, m) in monitors.iter_mut().enumerate() {
-                    if !spike_mons[mi] || self.mons[mi].pop != p {
-                        continue;
-                    }
-                    for r in 0..k as usize {
-                        for (wi, &word) in words[r * w..(r + 1) * w].iter().enumerate() {
-                            let mut bits = word;
-                            while bits != 0 {
-                                let b = bits.trailing_zeros();
-                                bits &= bits - 1;
-                                let i = wi as u32 * 32 + b;
-                                if m.member.as_ref().is_none_or(|v| v[i as usize]) {
-                                    m.spikes.push((first + r as u64, i));
-                                }
-                            }
+        staging
+    }
+
+    /// Appends the spikes in population `p`'s bitmasks (`words`, a row of
+    /// them for each of the `k` steps from `first`) to each spike monitor
+    /// of `p`, the neurons of its view.
+    fn append_spikes(
+        &self,
+        p: usize,
+        words: &[u32],
+        first: u64,
+        k: u64,
+        spike_mons: &[bool],
+        monitors: &mut [MonitorState],
+    ) {
+        let w = self.pops[p].layout.n.div_ceil(32) as usize;
+        for (mi, m) in monitors.iter_mut().enumerate() {
+            if !spike_mons[mi] || self.mons[mi].pop != p {
+                continue;
+            }
+            for r in 0..k as usize {
+                for (wi, &word) in words[r * w..(r + 1) * w].iter().enumerate() {
+                    let mut bits = word;
+                    while bits != 0 {
+                        let b = bits.trailing_zeros();
+                        bits &= bits - 1;
+                        let i = wi as u32 * 32 + b;
+                        if m.member.as_ref().is_none_or(|v| v[i as usize]) {
+                            m.spikes.push((first + r as u64, i));
                         }
                     }
                 }
-            } else {
-                let mi = *idx;
-                let m = &mut monitors[mi];
-                let vals: Vec<f32> = bytemuck::cast_slice(&words).to_vec();
-                let row_len = self.mons[mi].row_len as usize;
-                for (ri, &st) in samples[mi].iter().enumerate() {
-                    let row = &vals[ri * row_len..(ri + 1) * row_len];
-                    // The kernel records whole populations; a view keeps
-                    // its neurons.
-                    let mut off = 0;
-                    let n = self.pops[m.spec.pop.0].layout.n as usize;
-                    for (vi, buf) in m.buffers.iter_mut().enumerate() {
-                        let len = if m.local[vi] { n } else { 1 };
-                        crate::engine::cpu::record::append(
-                            &row[off..off + len],
-                            m.spec.ranks.as_deref(),
-                            buf,
-                        );
-                        off += len;
-                    }
-                    m.sample_steps.push(st);
-                }
             }
         }
-        Ok(())
     }
+
+    /// Appends monitor `mi`'s samples (`words`, a row for each step of
+    /// `steps`) to its buffers.
+    fn append_samples(&self, mi: usize, words: &[u32], steps: &[u64], m: &mut MonitorState) {
+        let vals: Vec<f32> = bytemuck::cast_slice(words).to_vec();
+        let row_len = self.mons[mi].row_len as usize;
+        for (ri, &st) in steps.iter().enumerate() {
+            let row = &vals[ri * row_len..(ri + 1) * row_len];
+            // The kernel records whole populations; a view keeps
+            // its neurons.
+            let mut off = 0;
+            let n = self.pops[m.spec.pop.0].layout.n as usize;
+            for (vi, buf) in m.buffers.iter_mut().enumerate() {
+                let len = if m.local[vi] { n } else { 1 };
+                crate::engine::cpu::record::append(
+                    &row[off..off + len],
+                    m.spec.ranks.as_deref(),
+                    buf,
+                );
+                off += len;
+            }
+            m.sample_steps.push(st);
+        }
+    }
+}
+
+/// What a staging buffer of a chunk holds.
+#[derive(Debug, Clone, Copy)]
+enum Readback {
+    /// The samples of a monitor.
+    Samples(usize),
+    /// The spike bitmasks of a population.
+    Spikes(usize),
 }

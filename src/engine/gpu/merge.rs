@@ -101,126 +101,136 @@ pub(super) fn merge_spikes(
     budget: usize,
     float_atomics: bool,
 ) -> Vec<MergedPlan> {
-    // Any spiking delivery but a convolution's; a plastic one too (its
-    // post_spike and its variant without the assignments to w stay passes
-    // of their own).
-    // A `pre_spike` that reads a conductance of its post (which other
-    // members may be adding to) stays apart: separate dispatches read it
-    // in creation order, as the CPU engine does, a merged one would race.
-    let reads_a_conductance = |qi: usize| {
-        let pr = &net.projs[qi];
-        let post = &net.pops[pr.post.0].ir;
-        pr.ir.post_refs.iter().any(|name| {
-            post.slot(name)
-                .is_some_and(|s| post.conductances.iter().any(|c| c.1 == s))
-        })
+    // Storage buffers bound: a state per post, per member its CSR (or
+    // table) and what `MemberBinds::bindings` says, a spike ring (counts,
+    // lists) per pre.
+    let member_cost = |q: usize| 1 + member_binds(net, projs, q).bindings();
+    let fits = |g: &[usize]| {
+        let (posts, pres) = spike_lists(net, g);
+        let members: usize = g.iter().map(|&q| member_cost(q)).sum();
+        // A state read plainly by one member and written (atomically) as
+        // another's post would be bound twice, which wgpu refuses.
+        let aliased = g
+            .iter()
+            .any(|&q| reads_state(net, projs, q).is_some_and(|p| posts.contains(&p)));
+        posts.len() + members + 2 * pres.len() <= budget && !aliased
     };
-    let mergeable = |qi: usize| {
-        matches!(
-            kinds[qi],
-            ProjectionKind::Spike { .. } | ProjectionKind::Procedural { .. }
-        ) && projs[qi].learn.is_none()
-            && !reads_a_conductance(qi)
-    };
-    let member_binds = |q: usize| {
-        let pr = &net.projs[q];
-        match &pr.procedural {
-            Some(g) if g.per_synapse_delays() => codegen::MemberBinds::Ring,
-            Some(_) => codegen::MemberBinds::Nothing,
-            None if pr.ir.pre_spike_is_default => codegen::MemberBinds::Weights,
-            None => {
-                let sp = projs[q].spike.as_ref();
-                codegen::MemberBinds::General {
-                    stores: sp.is_some_and(|s| s.stores),
-                    reads_pre: sp.is_some_and(|s| s.reads_pre) && pr.pre != pr.post,
-                }
+    greedy_groups(
+        (0..net.projs.len()).filter(|&q| spike_mergeable(net, kinds, projs, q)),
+        fits,
+    )
+    .into_iter()
+    .map(|members| merged_spike_group(net, projs, layouts, members, float_atomics))
+    .collect()
+}
+
+/// Whether a projection's delivery may join a merged one: any spiking
+/// delivery but a convolution's; a plastic one too (its post_spike and its
+/// variant without the assignments to w stay passes of their own).
+fn spike_mergeable(net: &Network, kinds: &[ProjectionKind], projs: &[ProjPlan], q: usize) -> bool {
+    matches!(
+        kinds[q],
+        ProjectionKind::Spike { .. } | ProjectionKind::Procedural { .. }
+    ) && projs[q].learn.is_none()
+        && !reads_a_conductance(net, q)
+}
+
+/// Whether a projection's `pre_spike` reads a conductance of its post
+/// (which other members may be adding to): it stays apart, since separate
+/// dispatches read it in creation order, as the CPU engine does, and a
+/// merged one would race.
+fn reads_a_conductance(net: &Network, q: usize) -> bool {
+    let pr = &net.projs[q];
+    let post = &net.pops[pr.post.0].ir;
+    pr.ir.post_refs.iter().any(|name| {
+        post.slot(name)
+            .is_some_and(|s| post.conductances.iter().any(|c| c.1 == s))
+    })
+}
+
+/// What a member of a merged delivery binds after its CSR or table.
+fn member_binds(net: &Network, projs: &[ProjPlan], q: usize) -> codegen::MemberBinds {
+    let pr = &net.projs[q];
+    match &pr.procedural {
+        Some(g) if g.per_synapse_delays() => codegen::MemberBinds::Ring,
+        Some(_) => codegen::MemberBinds::Nothing,
+        None if pr.ir.pre_spike_is_default => codegen::MemberBinds::Weights,
+        None => {
+            let sp = projs[q].spike.as_ref();
+            codegen::MemberBinds::General {
+                stores: sp.is_some_and(|s| s.stores),
+                reads_pre: sp.is_some_and(|s| s.reads_pre) && pr.pre != pr.post,
             }
         }
-    };
-    // The state a general member reads of its pre (another population).
-    let reads_state = |q: usize| match member_binds(q) {
+    }
+}
+
+/// The population whose state a general member reads as its pre (another
+/// population than its post), if any.
+fn reads_state(net: &Network, projs: &[ProjPlan], q: usize) -> Option<usize> {
+    match member_binds(net, projs, q) {
         codegen::MemberBinds::General {
             reads_pre: true, ..
         } => Some(net.projs[q].pre.0),
         _ => None,
-    };
-    let mut groups: Vec<MergedPlan> = Vec::new();
-    let mut flush = |cur: &mut Vec<usize>, posts: &mut Vec<usize>, pres: &mut Vec<usize>| {
-        if cur.len() >= 2 {
-            groups.push(MergedPlan {
-                binds: cur.iter().map(|&q| member_binds(q)).collect(),
-                posts: posts.clone(),
-                members: cur.clone(),
-                pres: pres.clone(),
-                pre_of: Vec::new(),
-                groups: 0,
-                kernel: Kernel {
-                    name: String::new(),
-                    source: String::new(),
-                    body: String::new(),
-                },
-            });
-        }
-        cur.clear();
-        posts.clear();
-        pres.clear();
-    };
-    // Storage buffers bound: a state per post, per member its CSR (or
-    // table) and what `MemberBinds::bindings` says, a spike ring (counts,
-    // lists) per pre.
-    let member_cost = |q: usize| 1 + member_binds(q).bindings();
-    let (mut cur, mut posts, mut pres) = (Vec::new(), Vec::new(), Vec::new());
-    for qi in (0..net.projs.len()).filter(|&q| mergeable(q)) {
-        let (pre, post) = (net.projs[qi].pre.0, net.projs[qi].post.0);
-        let with_posts = posts.len() + usize::from(!posts.contains(&post));
-        let with_pres = pres.len() + usize::from(!pres.contains(&pre));
-        let members: usize = cur.iter().map(|&q| member_cost(q)).sum::<usize>() + member_cost(qi);
-        // A state read plainly by one member and written (atomically) as
-        // another's post would be bound twice, which wgpu refuses.
-        let aliased = reads_state(qi).is_some_and(|p| posts.contains(&p) || p == post)
-            || cur.iter().any(|&q| reads_state(q) == Some(post));
-        if with_posts + members + 2 * with_pres > budget || aliased {
-            flush(&mut cur, &mut posts, &mut pres);
-        }
-        cur.push(qi);
-        if !posts.contains(&post) {
-            posts.push(post);
-        }
-        if !pres.contains(&pre) {
-            pres.push(pre);
-        }
     }
-    flush(&mut cur, &mut posts, &mut pres);
-    for g in &mut groups {
-        let at = index_of;
-        let members: Vec<codegen::SpikeMember> = g
-            .members
-            .iter()
-            .zip(&g.binds)
-            .map(|(&q, &binds)| {
-                let pr = &net.projs[q];
-                codegen::SpikeMember {
-                    name: &pr.name,
-                    kernel: &projs[q].kernel,
-                    binds,
-                    pre: at(&g.pres, pr.pre.0),
-                    post: at(&g.posts, pr.post.0),
-                    blocks: projs[q].spike.as_ref().map_or(0, |sp| sp.blocks),
-                }
-            })
-            .collect();
-        g.pre_of = members.iter().map(|m| m.pre).collect();
-        let post_names: Vec<&str> = g.posts.iter().map(|&p| net.pops[p].name.as_str()).collect();
-        g.groups = spike_groups(g.pres.iter().map(|&p| layouts[p].n).max().unwrap_or(1));
-        g.kernel = codegen::spike_propagate_merged(
-            &post_names,
-            &members,
-            g.pres.len(),
-            g.groups,
-            float_atomics,
-        );
+}
+
+/// A merged delivery's distinct posts and pres, in the order its members
+/// come.
+fn spike_lists(net: &Network, g: &[usize]) -> (Vec<usize>, Vec<usize>) {
+    let (mut posts, mut pres) = (Vec::new(), Vec::new());
+    for &q in g {
+        add_distinct(&mut posts, net.projs[q].post.0);
+        add_distinct(&mut pres, net.projs[q].pre.0);
     }
-    groups
+    (posts, pres)
+}
+
+/// A group of spiking projections as one merged delivery: its bindings,
+/// workgroups and kernel.
+fn merged_spike_group(
+    net: &Network,
+    projs: &[ProjPlan],
+    layouts: &[PopLayout],
+    members: Vec<usize>,
+    float_atomics: bool,
+) -> MergedPlan {
+    let (posts, pres) = spike_lists(net, &members);
+    let binds: Vec<codegen::MemberBinds> = members
+        .iter()
+        .map(|&q| member_binds(net, projs, q))
+        .collect();
+    let at = index_of;
+    let parts: Vec<codegen::SpikeMember> = members
+        .iter()
+        .zip(&binds)
+        .map(|(&q, &binds)| {
+            let pr = &net.projs[q];
+            codegen::SpikeMember {
+                name: &pr.name,
+                kernel: &projs[q].kernel,
+                binds,
+                pre: at(&pres, pr.pre.0),
+                post: at(&posts, pr.post.0),
+                blocks: projs[q].spike.as_ref().map_or(0, |sp| sp.blocks),
+            }
+        })
+        .collect();
+    let pre_of = parts.iter().map(|m| m.pre).collect();
+    let post_names: Vec<&str> = posts.iter().map(|&p| net.pops[p].name.as_str()).collect();
+    let groups = spike_groups(pres.iter().map(|&p| layouts[p].n).max().unwrap_or(1));
+    let kernel =
+        codegen::spike_propagate_merged(&post_names, &parts, pres.len(), groups, float_atomics);
+    MergedPlan {
+        posts,
+        binds,
+        members,
+        pres,
+        pre_of,
+        groups,
+        kernel,
+    }
 }
 
 /// `p` appended to `list` unless it is there already.

@@ -3,6 +3,9 @@
 
 use super::*;
 
+mod projection;
+use projection::{plan_projection, ProjInput};
+
 /// The kernels of one population.
 pub struct PopPlan {
     /// `clear_inputs`, when there is something to clear.
@@ -162,9 +165,10 @@ pub struct MergedUpdate {
 }
 
 impl ProjPlan {
-    /// A spiking delivery kernel that stores no synapse (convolution,
-    /// procedural): its table or window in `csr`, its shared weights.
-    fn event(
+    /// A projection's kernel and connectivity, with nothing else: no
+    /// permutation, no spike bindings, history, window, tiles or
+    /// plasticity.
+    fn new(
         kernel: Kernel,
         layout: ProjLayout,
         csr: Vec<u32>,
@@ -178,13 +182,7 @@ impl ProjPlan {
             init_syn,
             init_sparams,
             perm: None,
-            spike: Some(SpikePlan {
-                stores: false,
-                reads_pre: false,
-                frozen_stores: false,
-                shareable: false,
-                blocks: 0,
-            }),
+            spike: None,
             uses_hist: false,
             window: None,
             inject: false,
@@ -193,6 +191,27 @@ impl ProjPlan {
             frozen: None,
             post: None,
             post_frozen: None,
+        }
+    }
+
+    /// A spiking delivery kernel that stores no synapse (convolution,
+    /// procedural): its table or window in `csr`, its shared weights.
+    fn event(
+        kernel: Kernel,
+        layout: ProjLayout,
+        csr: Vec<u32>,
+        init_syn: Vec<f32>,
+        init_sparams: Vec<f32>,
+    ) -> ProjPlan {
+        ProjPlan {
+            spike: Some(SpikePlan {
+                stores: false,
+                reads_pre: false,
+                frozen_stores: false,
+                shareable: false,
+                blocks: 0,
+            }),
+            ..ProjPlan::new(kernel, layout, csr, init_syn, init_sparams)
         }
     }
 }
@@ -285,508 +304,23 @@ pub fn plan_with_strategy(
     merge: Option<usize>,
     strategy: SpikeStrategy,
 ) -> Result<Plan> {
-    let dt = net.dt as f32;
-    // Layouts first: rings and histories depend on the projections.
-    let mut layouts: Vec<PopLayout> = net
-        .pops
+    let (layouts, kinds) = plan_layouts(net)?;
+    let pops = plan_pops(net, &layouts);
+    let projs = net
+        .projs
         .iter()
-        .map(|p| PopLayout::new(&p.ir, p.size()))
-        .collect();
-    let mut kinds = Vec::new();
-    for pr in &net.projs {
-        let kind = projection_kind(net, pr)?;
-        let max_d = match (&pr.conv, &pr.procedural) {
-            (Some(c), _) => c.delay,
-            (_, Some(gen)) => gen.spike_delay(),
-            _ => pr.synapses.delay.iter().copied().max().unwrap_or(1),
-        };
-        let pre = &mut layouts[pr.pre.0];
-        match kind {
-            ProjectionKind::Spike { .. } => pre.ring = pre.ring.max(max_d + 1),
-            ProjectionKind::Rate { .. } | ProjectionKind::Conv { .. } if max_d > 1 => {
-                pre.hist_ring = pre.hist_ring.max(max_d - 1);
-                for r in &pr.ir.pre_refs {
-                    let slot = net.pops[pr.pre.0].ir.slot(r).unwrap_or(0);
-                    if pre.local[slot as usize].is_some() && !pre.hist_slots.contains(&slot) {
-                        pre.hist_slots.push(slot);
-                    }
-                }
-            }
-            ProjectionKind::Rate { .. } | ProjectionKind::Conv { .. } => {}
-            ProjectionKind::ConvSpike { .. } | ProjectionKind::Procedural { .. } => {
-                pre.ring = pre.ring.max(max_d + 1)
-            }
-            // The spikes of the previous step: `lastspk` to test them, the
-            // ring so that a saved state keeps them.
-            ProjectionKind::Decode { .. } => {
-                pre.ring = pre.ring.max(2);
-                pre.last = true;
-            }
-            ProjectionKind::Current { .. } => {}
-        }
-        // post_spike reads this step's spikes of post (a ring of at least
-        // 2, so that neuron_update's clearing of the next slot is another).
-        if !pr.ir.post_spike.is_empty() {
-            let l = &mut layouts[pr.post.0];
-            l.ring = l.ring.max(2);
-        }
-        kinds.push(kind);
-    }
-    for m in &net.monitors {
-        if m.spikes && net.pops[m.pop.0].ir.spiking {
-            layouts[m.pop.0].bits = true;
-        }
-    }
-    let pops: Vec<PopPlan> = net
-        .pops
-        .iter()
-        .zip(&layouts)
+        .zip(&kinds)
         .enumerate()
-        .map(|(pi, (p, l))| PopPlan {
-            clear: codegen::needs_clear(&p.ir).then(|| codegen::clear_inputs(&p.name, &p.ir, l)),
-            update: codegen::neuron_update(
-                &p.name,
-                &p.ir,
-                l,
-                p.feed.as_ref(),
-                dt,
-                (pi as u32) << 12,
-            ),
+        .map(|(qi, (pr, &kind))| {
+            let input = ProjInput::new(net, pr, qi, &layouts, float_atomics, strategy);
+            plan_projection(input, kind)
         })
-        .collect();
-    let mut projs = Vec::new();
-    for (qi, (pr, kind)) in net.projs.iter().zip(&kinds).enumerate() {
-        let owner = format!("projection '{}'", pr.name);
-        let (pre, post) = (pr.pre.0, pr.post.0);
-        let s = &pr.synapses;
-        let nsyn = s.post.len();
-        let layout = ProjLayout::new(&pr.ir, nsyn);
-        let (init_syn, init_sparams) = codegen::pack_values(&pr.values, &layout.local, nsyn, 0);
-        let slots = |refs: &[String], ir: &crate::lang::ir::NeuronIr| -> Vec<u32> {
-            refs.iter().map(|r| ir.slot(r).unwrap_or(0)).collect()
-        };
-        let ends = Ends {
-            pre: &layouts[pre],
-            post: &layouts[post],
-            same: pre == post,
-            pre_slots: slots(&pr.ir.pre_refs, &net.pops[pre].ir),
-            post_slots: slots(&pr.ir.post_refs, &net.pops[post].ir),
-            batch: net.batch as u32,
-        };
-        let object = PROJ_OBJECT | ((qi as u32) << 12);
-        let mut delays: Vec<u32> = s.delay.clone();
-        delays.sort_unstable();
-        delays.dedup();
-        match *kind {
-            ProjectionKind::Rate { sum } => {
-                let mut csr = s.post_row_ptr(layouts[post].n as usize / net.batch);
-                csr.extend_from_slice(&s.pre);
-                let uniform = (delays.len() <= 1).then(|| delays.first().copied().unwrap_or(1));
-                if uniform.is_none() {
-                    csr.extend_from_slice(&s.delay);
-                }
-                // The learning rule finds each synapse's post rank here.
-                let learn = (!pr.ir.update.is_empty()).then(|| {
-                    let posts = csr.len() as u32;
-                    csr.extend_from_slice(&s.post);
-                    codegen::synapse_update(&pr.name, &pr.ir, &layout, &ends, posts, dt, object)
-                });
-                let uses_hist = uniform.is_none_or(|d| d > 1);
-                if uses_hist && layouts[pre].hist_slots.is_empty() {
-                    return Err(Error::Unsupported {
-                        owner,
-                        message: "a delayed psp that reads no per-neuron pre-synaptic variable"
-                            .into(),
-                    });
-                }
-                let kernel = codegen::rate_sum(
-                    &pr.name,
-                    &pr.ir,
-                    pr.operation,
-                    &layout,
-                    &ends,
-                    sum as u32,
-                    uniform,
-                    dt,
-                    object,
-                );
-                projs.push(ProjPlan {
-                    kernel,
-                    layout,
-                    csr,
-                    init_syn,
-                    init_sparams,
-                    perm: None,
-                    spike: None,
-                    uses_hist,
-                    window: None,
-                    inject: false,
-                    tiles: None,
-                    learn,
-                    frozen: None,
-                    post: None,
-                    post_frozen: None,
-                });
-            }
-            ProjectionKind::Procedural { g } => {
-                let gen = pr
-                    .procedural
-                    .as_ref()
-                    .expect("a procedural projection has its generator");
-                let kernel = codegen::spike_procedural(
-                    &pr.name,
-                    gen,
-                    crate::engine::cpu::procedural_object(qi),
-                    &ends,
-                    g as u32,
-                    float_atomics,
-                );
-                // The gap thresholds, then the delay thresholds.
-                let mut table = gen.table.clone();
-                table.extend_from_slice(&gen.delay_table);
-                // Binding 3: the ring of future inputs for per-synapse
-                // delays (zeros at the start and after a reset), else
-                // unused (the weights are in the kernel).
-                let delayed = gen.per_synapse_delays();
-                let ring = if delayed {
-                    vec![0.0; gen.delay as usize * layouts[post].n as usize]
-                } else {
-                    vec![0.0]
-                };
-                let mut plan = ProjPlan::event(kernel, layout, table, ring, init_sparams);
-                if let Some(sp) = plan.spike.as_mut() {
-                    sp.stores = delayed;
-                }
-                projs.push(plan);
-            }
-            ProjectionKind::ConvSpike { g } => {
-                let cp = pr.conv.as_ref().expect("a convolution has its window");
-                let kernel = codegen::spike_convolve(
-                    &pr.name,
-                    &cp.conv,
-                    cp.delay,
-                    &ends,
-                    g as u32,
-                    float_atomics,
-                );
-                projs.push(ProjPlan::event(
-                    kernel,
-                    layout,
-                    vec![0],
-                    cp.conv.weights.clone(),
-                    init_sparams,
-                ));
-            }
-            ProjectionKind::Conv { sum } => {
-                let cp = pr.conv.as_ref().expect("a convolution has its window");
-                let csr = match &cp.conv.window.starts {
-                    Some(st) => st.iter().map(|&x| x as u32).collect(),
-                    None => vec![0],
-                };
-                let kernel = if cp.transposed {
-                    codegen::convolve_transposed(&pr.name, &cp.conv, &ends, sum as u32)
-                } else {
-                    codegen::convolve(
-                        &pr.name,
-                        &pr.ir,
-                        pr.operation,
-                        &cp.conv,
-                        cp.delay,
-                        &ends,
-                        sum as u32,
-                        dt,
-                    )
-                };
-                projs.push(ProjPlan {
-                    kernel,
-                    layout,
-                    csr,
-                    init_syn: cp.conv.weights.clone(),
-                    init_sparams,
-                    perm: None,
-                    spike: None,
-                    uses_hist: cp.delay > 1,
-                    window: None,
-                    inject: false,
-                    tiles: if cp.transposed {
-                        None
-                    } else {
-                        codegen::convolve_tiles(&cp.conv, cp.delay, pr.ir.psp_is_weighted_rate)
-                    },
-                    learn: None,
-                    frozen: None,
-                    post: None,
-                    post_frozen: None,
-                });
-            }
-            ProjectionKind::Current { g, r } => {
-                let kernel = codegen::current_inject(
-                    &pr.name,
-                    &layouts[pre],
-                    &layouts[post],
-                    g as u32,
-                    r as u32,
-                );
-                projs.push(ProjPlan {
-                    kernel,
-                    layout,
-                    csr: vec![0],
-                    init_syn,
-                    init_sparams,
-                    perm: None,
-                    spike: None,
-                    uses_hist: false,
-                    window: None,
-                    inject: true,
-                    tiles: None,
-                    learn: None,
-                    frozen: None,
-                    post: None,
-                    post_frozen: None,
-                });
-            }
-            ProjectionKind::Decode { sum, window } => {
-                let row_ptr = s.post_row_ptr(layouts[post].n as usize);
-                let inv = crate::engine::cpu::decode::inverse_counts(&row_ptr);
-                let mut csr = row_ptr;
-                csr.extend_from_slice(&s.pre);
-                csr.extend(inv.iter().map(|x| x.to_bits()));
-                let kernel = codegen::decode(
-                    &pr.name,
-                    &pr.ir,
-                    &layout,
-                    &layouts[post],
-                    sum as u32,
-                    window,
-                    crate::engine::cpu::decode::scale(net.dt, window),
-                );
-                projs.push(ProjPlan {
-                    kernel,
-                    layout,
-                    csr,
-                    init_syn,
-                    init_sparams,
-                    perm: None,
-                    spike: None,
-                    uses_hist: false,
-                    window: Some(window),
-                    inject: false,
-                    tiles: None,
-                    learn: None,
-                    frozen: None,
-                    post: None,
-                    post_frozen: None,
-                });
-            }
-            ProjectionKind::Spike { g } => {
-                if !pr.ir.pre_spike_is_default && ends.post_slots.contains(&(g as u32)) {
-                    return Err(Error::Unsupported {
-                        owner,
-                        message: format!(
-                            "pre_spike reads post.{} while adding to it: on the GPU engine the events of one step add concurrently, so the value read is not defined; read another variable",
-                            net.pops[post].ir.vars[g].name
-                        ),
-                    });
-                }
-                for st in &pr.ir.pre_spike {
-                    if let EventStmt::Store { var, .. } = st {
-                        if layout.local[*var as usize].is_none() {
-                            return Err(Error::Unsupported {
-                                owner,
-                                message: format!(
-                                    "pre_spike assigns the projection-wide '{}': concurrent events would race on the GPU engine; make it per synapse",
-                                    pr.ir.vars[*var as usize].name
-                                ),
-                            });
-                        }
-                    }
-                }
-                let n_pre = layouts[pre].n as usize / net.batch;
-                let rows = n_pre * delays.len();
-                // Counting sort of the (post-ordered) synapses by (delay
-                // index, pre): stable, so each row keeps post order.
-                let key: Vec<usize> = (0..nsyn)
-                    .map(|j| {
-                        let di = delays.binary_search(&s.delay[j]).unwrap_or(0);
-                        di * n_pre + s.pre[j] as usize
-                    })
-                    .collect();
-                let mut ptr = vec![0u32; rows + 1];
-                for &k in &key {
-                    ptr[k + 1] += 1;
-                }
-                for i in 0..rows {
-                    ptr[i + 1] += ptr[i];
-                }
-                let mut next = ptr.clone();
-                let mut col = vec![0u32; nsyn];
-                let mut sid = vec![0u32; nsyn];
-                for (j, &k) in key.iter().enumerate() {
-                    let at = next[k] as usize;
-                    next[k] += 1;
-                    col[at] = s.post[j];
-                    sid[at] = j as u32;
-                }
-                let default = pr.ir.pre_spike_is_default;
-                // 16-bit post ranks where they fit (the default path reads
-                // nothing else per synapse but the weight): two a word, half
-                // the index traffic of a synaptic event.
-                let narrow = default && layouts[post].n as usize / net.batch <= 1 << 16;
-                let mut csr = ptr;
-                if narrow {
-                    csr.extend(
-                        col.chunks(2)
-                            .map(|c| c[0] | (c.get(1).copied().unwrap_or(0) << 16)),
-                    );
-                } else {
-                    csr.extend_from_slice(&col);
-                }
-                let perm = if default {
-                    Some(sid)
-                } else {
-                    csr.extend_from_slice(&sid);
-                    None
-                };
-                // The delays, which the kernel reads by block.
-                let delay_table = csr.len() as u32;
-                csr.extend_from_slice(&delays);
-                // Mean synapses a row (one row per pre neuron and delay).
-                let mean_row = nsyn as f64 / (n_pre * delays.len()).max(1) as f64;
-                let per_thread = match strategy {
-                    SpikeStrategy::ThreadPerSpike => true,
-                    SpikeStrategy::WorkgroupPerSpike => false,
-                    SpikeStrategy::Auto => mean_row < 16.0,
-                };
-                // One weight for all synapses where they share it: the
-                // default synapse, w its only per-synapse variable, nothing
-                // that changes it but the user (set_synapses, which
-                // gives it a buffer of one a synapse if it must).
-                let shareable = default
-                    && pr.ir.post_spike.is_empty()
-                    && pr.ir.update.is_empty()
-                    && layout.local.iter().flatten().count() == 1
-                    && layout.local[0] == Some(0);
-                let shared = shareable && nsyn > 1 && shared_weight(&init_syn).is_some();
-                // The kernel for these events (the model's, or the variant
-                // without assignments to w).
-                let deliver = |ir: &crate::lang::ir::SynapseIr| {
-                    codegen::spike_propagate(
-                        &pr.name,
-                        ir,
-                        &layout,
-                        &ends,
-                        g as u32,
-                        &delays,
-                        dt,
-                        object,
-                        float_atomics,
-                        per_thread,
-                        narrow,
-                        shareable,
-                        delay_table,
-                        spike_groups(layouts[pre].n),
-                    )
-                };
-                let kernel = deliver(&pr.ir);
-                let mut spike = SpikePlan {
-                    stores: pr
-                        .ir
-                        .pre_spike
-                        .iter()
-                        .any(|s| matches!(s, EventStmt::Store { .. })),
-                    reads_pre: !default && !ends.pre_slots.is_empty(),
-                    frozen_stores: false,
-                    shareable,
-                    blocks: delays.len() as u32,
-                };
-                // Spiking plasticity: the variants without assignments to w
-                // (learning off), and post_spike over the rows by post.
-                let w_slot = pr.ir.slot("w").unwrap_or(0);
-                let assigns_w = |v: &[EventStmt]| {
-                    v.iter()
-                        .any(|s| matches!(s, EventStmt::Store { var, .. } if *var == w_slot))
-                };
-                let mut frozen_ir = (*pr.ir).clone();
-                frozen_ir
-                    .pre_spike
-                    .retain(|s| !matches!(s, EventStmt::Store { var, .. } if *var == w_slot));
-                frozen_ir
-                    .post_spike
-                    .retain(|s| !matches!(s, EventStmt::Store { var, .. } if *var == w_slot));
-                spike.frozen_stores = frozen_ir
-                    .pre_spike
-                    .iter()
-                    .any(|s| matches!(s, EventStmt::Store { .. }));
-                let frozen = assigns_w(&pr.ir.pre_spike).then(|| deliver(&frozen_ir));
-                let (post_k, post_frozen) = if pr.ir.post_spike.is_empty() {
-                    (None, None)
-                } else {
-                    let rows = csr.len() as u32;
-                    csr.extend(s.post_row_ptr(layouts[post].n as usize));
-                    csr.extend_from_slice(&s.pre);
-                    let k = |ir: &crate::lang::ir::SynapseIr| {
-                        codegen::post_spike(&pr.name, ir, &layout, &ends, rows, dt, object)
-                    };
-                    (
-                        Some(k(&pr.ir)),
-                        assigns_w(&pr.ir.post_spike).then(|| k(&frozen_ir)),
-                    )
-                };
-                projs.push(ProjPlan {
-                    kernel,
-                    layout,
-                    csr,
-                    init_syn: if shared {
-                        init_syn[..1].to_vec()
-                    } else {
-                        init_syn
-                    },
-                    init_sparams,
-                    perm,
-                    spike: Some(spike),
-                    uses_hist: false,
-                    window: None,
-                    inject: false,
-                    tiles: None,
-                    learn: None,
-                    frozen,
-                    post: post_k,
-                    post_frozen,
-                });
-            }
-        }
-    }
-    let mut mons = Vec::new();
-    for m in &net.monitors {
-        let p = &net.pops[m.pop.0];
-        let l = &layouts[m.pop.0];
-        let vars: Vec<Recorded> = m
-            .vars
-            .iter()
-            .map(|v| {
-                let slot = crate::network::slot_of(p, v)? as u32;
-                Ok(match l.offset(slot) {
-                    Some(o) => Recorded::Local(o),
-                    None => Recorded::Global(l.global[slot as usize].unwrap_or(0)),
-                })
-            })
-            .collect::<Result<_>>()?;
-        if vars.is_empty() {
-            mons.push(None);
-            continue;
-        }
-        let row_len = vars
-            .iter()
-            .map(|v| match v {
-                Recorded::Local(_) => l.n,
-                Recorded::Global(_) => 1,
-            })
-            .sum();
-        mons.push(Some(MonPlan {
-            kernel: codegen::record(&p.name, l.n, &vars),
-            row_len,
-        }));
-    }
+        .collect::<Result<Vec<_>>>()?;
+    let mons = net
+        .monitors
+        .iter()
+        .map(|m| plan_monitor(net, m, &layouts[m.pop.0]))
+        .collect::<Result<Vec<_>>>()?;
     let merged_learns = merge.map_or_else(Vec::new, |b| merge_learns(net, &projs, b));
     let (merged, merged_updates, merged_clears, merged_rates, merged_posts) = match merge {
         Some(budget) => (
@@ -813,6 +347,129 @@ pub fn plan_with_strategy(
     };
     plan.schedule = plan.schedule_of(net)?;
     Ok(plan)
+}
+
+/// The populations' layouts and the projections' kinds. The layouts come
+/// first, but their rings and histories depend on the projections that
+/// read them.
+fn plan_layouts(net: &Network) -> Result<(Vec<PopLayout>, Vec<ProjectionKind>)> {
+    let mut layouts: Vec<PopLayout> = net
+        .pops
+        .iter()
+        .map(|p| PopLayout::new(&p.ir, p.size()))
+        .collect();
+    let mut kinds = Vec::new();
+    for pr in &net.projs {
+        let kind = projection_kind(net, pr)?;
+        fit_layouts(net, pr, kind, &mut layouts);
+        kinds.push(kind);
+    }
+    for m in &net.monitors {
+        if m.spikes && net.pops[m.pop.0].ir.spiking {
+            layouts[m.pop.0].bits = true;
+        }
+    }
+    Ok((layouts, kinds))
+}
+
+/// Grows the spike rings and rate histories of `pr`'s populations to what
+/// a projection of `kind` reads of them.
+fn fit_layouts(
+    net: &Network,
+    pr: &crate::network::Projection,
+    kind: ProjectionKind,
+    layouts: &mut [PopLayout],
+) {
+    let max_d = match (&pr.conv, &pr.procedural) {
+        (Some(c), _) => c.delay,
+        (_, Some(gen)) => gen.spike_delay(),
+        _ => pr.synapses.delay.iter().copied().max().unwrap_or(1),
+    };
+    let pre = &mut layouts[pr.pre.0];
+    match kind {
+        ProjectionKind::Spike { .. } => pre.ring = pre.ring.max(max_d + 1),
+        ProjectionKind::Rate { .. } | ProjectionKind::Conv { .. } if max_d > 1 => {
+            pre.hist_ring = pre.hist_ring.max(max_d - 1);
+            for r in &pr.ir.pre_refs {
+                let slot = net.pops[pr.pre.0].ir.slot(r).unwrap_or(0);
+                if pre.local[slot as usize].is_some() && !pre.hist_slots.contains(&slot) {
+                    pre.hist_slots.push(slot);
+                }
+            }
+        }
+        ProjectionKind::Rate { .. } | ProjectionKind::Conv { .. } => {}
+        ProjectionKind::ConvSpike { .. } | ProjectionKind::Procedural { .. } => {
+            pre.ring = pre.ring.max(max_d + 1)
+        }
+        // The spikes of the previous step: `lastspk` to test them, the
+        // ring so that a saved state keeps them.
+        ProjectionKind::Decode { .. } => {
+            pre.ring = pre.ring.max(2);
+            pre.last = true;
+        }
+        ProjectionKind::Current { .. } => {}
+    }
+    // post_spike reads this step's spikes of post (a ring of at least
+    // 2, so that neuron_update's clearing of the next slot is another).
+    if !pr.ir.post_spike.is_empty() {
+        let l = &mut layouts[pr.post.0];
+        l.ring = l.ring.max(2);
+    }
+}
+
+/// Each population's `clear_inputs` (if it needs one) and `neuron_update`.
+fn plan_pops(net: &Network, layouts: &[PopLayout]) -> Vec<PopPlan> {
+    let dt = net.dt as f32;
+    net.pops
+        .iter()
+        .zip(layouts)
+        .enumerate()
+        .map(|(pi, (p, l))| PopPlan {
+            clear: codegen::needs_clear(&p.ir).then(|| codegen::clear_inputs(&p.name, &p.ir, l)),
+            update: codegen::neuron_update(
+                &p.name,
+                &p.ir,
+                l,
+                p.feed.as_ref(),
+                dt,
+                (pi as u32) << 12,
+            ),
+        })
+        .collect()
+}
+
+/// A monitor's `record` kernel, or `None` when it records only spikes.
+fn plan_monitor(
+    net: &Network,
+    m: &crate::network::Monitor,
+    l: &PopLayout,
+) -> Result<Option<MonPlan>> {
+    let p = &net.pops[m.pop.0];
+    let vars: Vec<Recorded> = m
+        .vars
+        .iter()
+        .map(|v| {
+            let slot = crate::network::slot_of(p, v)? as u32;
+            Ok(match l.offset(slot) {
+                Some(o) => Recorded::Local(o),
+                None => Recorded::Global(l.global[slot as usize].unwrap_or(0)),
+            })
+        })
+        .collect::<Result<_>>()?;
+    if vars.is_empty() {
+        return Ok(None);
+    }
+    let row_len = vars
+        .iter()
+        .map(|v| match v {
+            Recorded::Local(_) => l.n,
+            Recorded::Global(_) => 1,
+        })
+        .sum();
+    Ok(Some(MonPlan {
+        kernel: codegen::record(&p.name, l.n, &vars),
+        row_len,
+    }))
 }
 
 /// A kernel's name without what it runs over (`rate_sum[projection 'p']`

@@ -1,0 +1,532 @@
+//! Planning one projection: a function per projection kind, each
+//! returning its kernels and connectivity.
+
+use super::*;
+
+/// What planning a projection starts from, whatever its kind.
+pub(super) struct ProjInput<'a> {
+    net: &'a Network,
+    pr: &'a crate::network::Projection,
+    /// Its index among the network's projections.
+    qi: usize,
+    layouts: &'a [PopLayout],
+    /// Its pre- and post-synaptic populations.
+    pre: usize,
+    /// See `pre`.
+    post: usize,
+    /// How errors name it.
+    owner: String,
+    layout: ProjLayout,
+    init_syn: Vec<f32>,
+    init_sparams: Vec<f32>,
+    ends: Ends<'a>,
+    /// The random stream id of its kernels.
+    object: u32,
+    /// Its distinct delays, ascending.
+    delays: Vec<u32>,
+    dt: f32,
+    float_atomics: bool,
+    strategy: SpikeStrategy,
+}
+
+impl<'a> ProjInput<'a> {
+    /// Everything the kinds share: its layout, values, ends, delays.
+    pub(super) fn new(
+        net: &'a Network,
+        pr: &'a crate::network::Projection,
+        qi: usize,
+        layouts: &'a [PopLayout],
+        float_atomics: bool,
+        strategy: SpikeStrategy,
+    ) -> Self {
+        let (pre, post) = (pr.pre.0, pr.post.0);
+        let nsyn = pr.synapses.post.len();
+        let layout = ProjLayout::new(&pr.ir, nsyn);
+        let (init_syn, init_sparams) = codegen::pack_values(&pr.values, &layout.local, nsyn, 0);
+        let ends = Ends {
+            pre: &layouts[pre],
+            post: &layouts[post],
+            same: pre == post,
+            pre_slots: slots_of(&pr.ir.pre_refs, &net.pops[pre].ir),
+            post_slots: slots_of(&pr.ir.post_refs, &net.pops[post].ir),
+            batch: net.batch as u32,
+        };
+        let mut delays: Vec<u32> = pr.synapses.delay.clone();
+        delays.sort_unstable();
+        delays.dedup();
+        ProjInput {
+            net,
+            pr,
+            qi,
+            layouts,
+            pre,
+            post,
+            owner: format!("projection '{}'", pr.name),
+            layout,
+            init_syn,
+            init_sparams,
+            ends,
+            object: PROJ_OBJECT | ((qi as u32) << 12),
+            delays,
+            dt: net.dt as f32,
+            float_atomics,
+            strategy,
+        }
+    }
+
+    /// Neurons of one batch element of population `p`.
+    fn element(&self, p: usize) -> usize {
+        self.layouts[p].n as usize / self.net.batch
+    }
+}
+
+/// The state-buffer slot of each named variable of a population.
+fn slots_of(refs: &[String], ir: &crate::lang::ir::NeuronIr) -> Vec<u32> {
+    refs.iter().map(|r| ir.slot(r).unwrap_or(0)).collect()
+}
+
+/// A projection's kernels and connectivity, by its kind.
+pub(super) fn plan_projection(input: ProjInput, kind: ProjectionKind) -> Result<ProjPlan> {
+    match kind {
+        ProjectionKind::Rate { sum } => plan_rate(input, sum),
+        ProjectionKind::Procedural { g } => Ok(plan_procedural(input, g)),
+        ProjectionKind::ConvSpike { g } => Ok(plan_spike_convolution(input, g)),
+        ProjectionKind::Conv { sum } => Ok(plan_convolution(input, sum)),
+        ProjectionKind::Current { g, r } => Ok(plan_current(input, g, r)),
+        ProjectionKind::Decode { sum, window } => Ok(plan_decode(input, sum, window)),
+        ProjectionKind::Spike { g } => plan_spiking(input, g),
+    }
+}
+
+/// A rate-coded projection: `rate_sum` over its CSR by post (row
+/// pointers, pres, then the per-synapse delays unless they are one), and
+/// its learning rule.
+fn plan_rate(c: ProjInput, sum: usize) -> Result<ProjPlan> {
+    let (pr, s) = (c.pr, &c.pr.synapses);
+    let mut csr = s.post_row_ptr(c.element(c.post));
+    csr.extend_from_slice(&s.pre);
+    let uniform = (c.delays.len() <= 1).then(|| c.delays.first().copied().unwrap_or(1));
+    if uniform.is_none() {
+        csr.extend_from_slice(&s.delay);
+    }
+    // The learning rule finds each synapse's post rank here.
+    let learn = (!pr.ir.update.is_empty()).then(|| {
+        let posts = csr.len() as u32;
+        csr.extend_from_slice(&s.post);
+        codegen::synapse_update(&pr.name, &pr.ir, &c.layout, &c.ends, posts, c.dt, c.object)
+    });
+    let uses_hist = uniform.is_none_or(|d| d > 1);
+    if uses_hist && c.layouts[c.pre].hist_slots.is_empty() {
+        return Err(Error::Unsupported {
+            owner: c.owner,
+            message: "a delayed psp that reads no per-neuron pre-synaptic variable".into(),
+        });
+    }
+    let kernel = codegen::rate_sum(
+        &pr.name,
+        &pr.ir,
+        pr.operation,
+        &c.layout,
+        &c.ends,
+        sum as u32,
+        uniform,
+        c.dt,
+        c.object,
+    );
+    Ok(ProjPlan {
+        uses_hist,
+        learn,
+        ..ProjPlan::new(kernel, c.layout, csr, c.init_syn, c.init_sparams)
+    })
+}
+
+/// A procedural projection: `spike_procedural` draws its synapses again
+/// at each spike, from the thresholds in its table.
+fn plan_procedural(c: ProjInput, g: usize) -> ProjPlan {
+    let gen =
+        c.pr.procedural
+            .as_ref()
+            .expect("a procedural projection has its generator");
+    let kernel = codegen::spike_procedural(
+        &c.pr.name,
+        gen,
+        crate::engine::cpu::procedural_object(c.qi),
+        &c.ends,
+        g as u32,
+        c.float_atomics,
+    );
+    // The gap thresholds, then the delay thresholds.
+    let mut table = gen.table.clone();
+    table.extend_from_slice(&gen.delay_table);
+    // Binding 3: the ring of future inputs for per-synapse
+    // delays (zeros at the start and after a reset), else
+    // unused (the weights are in the kernel).
+    let delayed = gen.per_synapse_delays();
+    let ring = if delayed {
+        vec![0.0; gen.delay as usize * c.layouts[c.post].n as usize]
+    } else {
+        vec![0.0]
+    };
+    let mut plan = ProjPlan::event(kernel, c.layout, table, ring, c.init_sparams);
+    if let Some(sp) = plan.spike.as_mut() {
+        sp.stores = delayed;
+    }
+    plan
+}
+
+/// A convolution between spiking populations (`spike_convolve`): its
+/// kernel's weights, no table.
+fn plan_spike_convolution(c: ProjInput, g: usize) -> ProjPlan {
+    let cp = c.pr.conv.as_ref().expect("a convolution has its window");
+    let kernel = codegen::spike_convolve(
+        &c.pr.name,
+        &cp.conv,
+        cp.delay,
+        &c.ends,
+        g as u32,
+        c.float_atomics,
+    );
+    ProjPlan::event(
+        kernel,
+        c.layout,
+        vec![0],
+        cp.conv.weights.clone(),
+        c.init_sparams,
+    )
+}
+
+/// A rate-coded convolution or pooling (`convolve`, tiled where that
+/// pays, or `convolve_transposed`): the window starts as its table.
+fn plan_convolution(c: ProjInput, sum: usize) -> ProjPlan {
+    let (pr, dt) = (c.pr, c.dt);
+    let cp = pr.conv.as_ref().expect("a convolution has its window");
+    let csr = match &cp.conv.window.starts {
+        Some(st) => st.iter().map(|&x| x as u32).collect(),
+        None => vec![0],
+    };
+    let kernel = if cp.transposed {
+        codegen::convolve_transposed(&pr.name, &cp.conv, &c.ends, sum as u32)
+    } else {
+        codegen::convolve(
+            &pr.name,
+            &pr.ir,
+            pr.operation,
+            &cp.conv,
+            cp.delay,
+            &c.ends,
+            sum as u32,
+            dt,
+        )
+    };
+    ProjPlan {
+        uses_hist: cp.delay > 1,
+        tiles: if cp.transposed {
+            None
+        } else {
+            codegen::convolve_tiles(&cp.conv, cp.delay, pr.ir.psp_is_weighted_rate)
+        },
+        ..ProjPlan::new(
+            kernel,
+            c.layout,
+            csr,
+            cp.conv.weights.clone(),
+            c.init_sparams,
+        )
+    }
+}
+
+/// A CurrentInjection (`current_inject`): binds only the two states.
+fn plan_current(c: ProjInput, g: usize, r: usize) -> ProjPlan {
+    let kernel = codegen::current_inject(
+        &c.pr.name,
+        &c.layouts[c.pre],
+        &c.layouts[c.post],
+        g as u32,
+        r as u32,
+    );
+    ProjPlan {
+        inject: true,
+        ..ProjPlan::new(kernel, c.layout, vec![0], c.init_syn, c.init_sparams)
+    }
+}
+
+/// A DecodingProjection (`decode`): its CSR by post, then each post's
+/// inverse count of pres.
+fn plan_decode(c: ProjInput, sum: usize, window: u32) -> ProjPlan {
+    let (pr, s) = (c.pr, &c.pr.synapses);
+    let row_ptr = s.post_row_ptr(c.layouts[c.post].n as usize);
+    let inv = crate::engine::cpu::decode::inverse_counts(&row_ptr);
+    let mut csr = row_ptr;
+    csr.extend_from_slice(&s.pre);
+    csr.extend(inv.iter().map(|x| x.to_bits()));
+    let kernel = codegen::decode(
+        &pr.name,
+        &pr.ir,
+        &c.layout,
+        &c.layouts[c.post],
+        sum as u32,
+        window,
+        crate::engine::cpu::decode::scale(c.net.dt, window),
+    );
+    ProjPlan {
+        window: Some(window),
+        ..ProjPlan::new(kernel, c.layout, csr, c.init_syn, c.init_sparams)
+    }
+}
+
+/// A spiking projection with stored synapses: `spike_propagate` over its
+/// rows by (delay, pre), and where it learns, its variants without the
+/// assignments to w and its `post_spike`.
+fn plan_spiking(c: ProjInput, g: usize) -> Result<ProjPlan> {
+    check_spike_events(&c, g)?;
+    let pr = c.pr;
+    let nsyn = pr.synapses.post.len();
+    let default = pr.ir.pre_spike_is_default;
+    // 16-bit post ranks where they fit (the default path reads
+    // nothing else per synapse but the weight): two a word, half
+    // the index traffic of a synaptic event.
+    let narrow = default && c.element(c.post) <= 1 << 16;
+    let rows = c.element(c.pre) * c.delays.len();
+    let SpikeCsr {
+        mut csr,
+        perm,
+        delay_table,
+    } = spike_csr(&pr.synapses, &c.delays, c.element(c.pre), default, narrow);
+    let per_thread = thread_per_spike(c.strategy, nsyn, rows);
+    let shareable = shareable_weight(&pr.ir, &c.layout);
+    let shared = shareable && nsyn > 1 && shared_weight(&c.init_syn).is_some();
+    // The kernel for these events (the model's, or the variant
+    // without assignments to w).
+    let deliver = |ir: &crate::lang::ir::SynapseIr| {
+        codegen::spike_propagate(
+            &pr.name,
+            ir,
+            &c.layout,
+            &c.ends,
+            g as u32,
+            &c.delays,
+            c.dt,
+            c.object,
+            c.float_atomics,
+            per_thread,
+            narrow,
+            shareable,
+            delay_table,
+            spike_groups(c.layouts[c.pre].n),
+        )
+    };
+    let kernel = deliver(&pr.ir);
+    // Spiking plasticity: the variants without assignments to w
+    // (learning off), and post_spike over the rows by post.
+    let w_slot = pr.ir.slot("w").unwrap_or(0);
+    let frozen_ir = without_stores_to(&pr.ir, w_slot);
+    let frozen = stores_to(&pr.ir.pre_spike, w_slot).then(|| deliver(&frozen_ir));
+    let spike = SpikePlan {
+        stores: stores_any(&pr.ir.pre_spike),
+        reads_pre: !default && !c.ends.pre_slots.is_empty(),
+        frozen_stores: stores_any(&frozen_ir.pre_spike),
+        shareable,
+        blocks: c.delays.len() as u32,
+    };
+    let (post, post_frozen) = plan_post_spike(&c, &frozen_ir, w_slot, &mut csr);
+    let init_syn = if shared {
+        c.init_syn[..1].to_vec()
+    } else {
+        c.init_syn
+    };
+    Ok(ProjPlan {
+        perm,
+        spike: Some(spike),
+        frozen,
+        post,
+        post_frozen,
+        ..ProjPlan::new(kernel, c.layout, csr, init_syn, c.init_sparams)
+    })
+}
+
+/// Refuses the `pre_spike` statements whose concurrent events would race
+/// on the GPU: reading the conductance they add to, assigning a
+/// projection-wide variable.
+fn check_spike_events(c: &ProjInput, g: usize) -> Result<()> {
+    let pr = c.pr;
+    if !pr.ir.pre_spike_is_default && c.ends.post_slots.contains(&(g as u32)) {
+        return Err(Error::Unsupported {
+            owner: c.owner.clone(),
+            message: format!(
+                "pre_spike reads post.{} while adding to it: on the GPU engine the events of one step add concurrently, so the value read is not defined; read another variable",
+                c.net.pops[c.post].ir.vars[g].name
+            ),
+        });
+    }
+    for st in &pr.ir.pre_spike {
+        if let EventStmt::Store { var, .. } = st {
+            if c.layout.local[*var as usize].is_none() {
+                return Err(Error::Unsupported {
+                    owner: c.owner.clone(),
+                    message: format!(
+                        "pre_spike assigns the projection-wide '{}': concurrent events would race on the GPU engine; make it per synapse",
+                        pr.ir.vars[*var as usize].name
+                    ),
+                });
+            }
+        }
+    }
+    Ok(())
+}
+
+/// The CSR of a spike delivery as uploaded.
+struct SpikeCsr {
+    /// Row pointers (a row per delay and pre), post ranks (16-bit pairs
+    /// when narrow), synapse ids (non-default synapses), the delays.
+    csr: Vec<u32>,
+    /// The default synapse's: the synapse at each position of the rows,
+    /// by which its weights are uploaded.
+    perm: Option<Vec<u32>>,
+    /// Where the delays start in `csr`.
+    delay_table: u32,
+}
+
+/// The rows of a spike delivery: its synapses by (delay, pre), `n_pre`
+/// pres an element; `default`: the default synapse, `narrow`: its post
+/// ranks fit in 16 bits.
+fn spike_csr(
+    s: &crate::connect::SynapseList,
+    delays: &[u32],
+    n_pre: usize,
+    default: bool,
+    narrow: bool,
+) -> SpikeCsr {
+    let (ptr, col, sid) = rows_by_delay_and_pre(s, delays, n_pre);
+    let mut csr = ptr;
+    if narrow {
+        csr.extend(
+            col.chunks(2)
+                .map(|c| c[0] | (c.get(1).copied().unwrap_or(0) << 16)),
+        );
+    } else {
+        csr.extend_from_slice(&col);
+    }
+    let perm = if default {
+        Some(sid)
+    } else {
+        csr.extend_from_slice(&sid);
+        None
+    };
+    // The delays, which the kernel reads by block.
+    let delay_table = csr.len() as u32;
+    csr.extend_from_slice(delays);
+    SpikeCsr {
+        csr,
+        perm,
+        delay_table,
+    }
+}
+
+/// Counting sort of the (post-ordered) synapses by (delay index, pre):
+/// the row pointers, each position's post rank and synapse. Stable, so
+/// each row keeps post order.
+fn rows_by_delay_and_pre(
+    s: &crate::connect::SynapseList,
+    delays: &[u32],
+    n_pre: usize,
+) -> (Vec<u32>, Vec<u32>, Vec<u32>) {
+    let nsyn = s.post.len();
+    let rows = n_pre * delays.len();
+    let key: Vec<usize> = (0..nsyn)
+        .map(|j| {
+            let di = delays.binary_search(&s.delay[j]).unwrap_or(0);
+            di * n_pre + s.pre[j] as usize
+        })
+        .collect();
+    let mut ptr = vec![0u32; rows + 1];
+    for &k in &key {
+        ptr[k + 1] += 1;
+    }
+    for i in 0..rows {
+        ptr[i + 1] += ptr[i];
+    }
+    let mut next = ptr.clone();
+    let mut col = vec![0u32; nsyn];
+    let mut sid = vec![0u32; nsyn];
+    for (j, &k) in key.iter().enumerate() {
+        let at = next[k] as usize;
+        next[k] += 1;
+        col[at] = s.post[j];
+        sid[at] = j as u32;
+    }
+    (ptr, col, sid)
+}
+
+/// Whether a delivery gives each spike a thread of its own rather than
+/// a workgroup: short rows (`nsyn` synapses over `rows` rows) do not
+/// fill a workgroup.
+fn thread_per_spike(strategy: SpikeStrategy, nsyn: usize, rows: usize) -> bool {
+    // Mean synapses a row (one row per pre neuron and delay).
+    let mean_row = nsyn as f64 / rows.max(1) as f64;
+    match strategy {
+        SpikeStrategy::ThreadPerSpike => true,
+        SpikeStrategy::WorkgroupPerSpike => false,
+        SpikeStrategy::Auto => mean_row < 16.0,
+    }
+}
+
+/// Whether the synapses may share one weight where they start with one:
+/// the default synapse, w its only per-synapse variable, nothing that
+/// changes it but the user (set_synapses, which gives it a buffer of one
+/// a synapse if it must).
+fn shareable_weight(ir: &crate::lang::ir::SynapseIr, layout: &ProjLayout) -> bool {
+    ir.pre_spike_is_default
+        && ir.post_spike.is_empty()
+        && ir.update.is_empty()
+        && layout.local.iter().flatten().count() == 1
+        && layout.local[0] == Some(0)
+}
+
+/// Whether the statements assign a variable.
+fn stores_any(v: &[EventStmt]) -> bool {
+    v.iter().any(|s| matches!(s, EventStmt::Store { .. }))
+}
+
+/// Whether the statements assign slot `slot`.
+fn stores_to(v: &[EventStmt], slot: u32) -> bool {
+    v.iter()
+        .any(|s| matches!(s, EventStmt::Store { var, .. } if *var == slot))
+}
+
+/// The synapse with its events' assignments to slot `slot` (w) removed:
+/// what runs while its learning is off.
+fn without_stores_to(ir: &crate::lang::ir::SynapseIr, slot: u32) -> crate::lang::ir::SynapseIr {
+    let mut frozen = ir.clone();
+    frozen
+        .pre_spike
+        .retain(|s| !matches!(s, EventStmt::Store { var, .. } if *var == slot));
+    frozen
+        .post_spike
+        .retain(|s| !matches!(s, EventStmt::Store { var, .. } if *var == slot));
+    frozen
+}
+
+/// A spiking projection's `post_spike` and its variant without the
+/// assignments to w (`frozen_ir`, slot `w_slot`), if it has one; they
+/// read the rows by post, appended to `csr`.
+fn plan_post_spike(
+    c: &ProjInput,
+    frozen_ir: &crate::lang::ir::SynapseIr,
+    w_slot: u32,
+    csr: &mut Vec<u32>,
+) -> (Option<Kernel>, Option<Kernel>) {
+    let pr = c.pr;
+    if pr.ir.post_spike.is_empty() {
+        return (None, None);
+    }
+    let rows = csr.len() as u32;
+    csr.extend(pr.synapses.post_row_ptr(c.layouts[c.post].n as usize));
+    csr.extend_from_slice(&pr.synapses.pre);
+    let k = |ir: &crate::lang::ir::SynapseIr| {
+        codegen::post_spike(&pr.name, ir, &c.layout, &c.ends, rows, c.dt, c.object)
+    };
+    (
+        Some(k(&pr.ir)),
+        stores_to(&pr.ir.post_spike, w_slot).then(|| k(frozen_ir)),
+    )
+}
