@@ -215,6 +215,12 @@ pub fn run(a: &RunArgs) -> std::result::Result<(), Failure> {
         a.seed
     );
     println!("build       {build_s:.3} s");
+    if sim.dispatches_per_step() > 0 {
+        println!(
+            "step        {} dispatches (monitors aside; `--schedule` lists them)",
+            sim.dispatches_per_step()
+        );
+    }
     if a.schedule {
         println!(
             "\nschedule of a step ({}):\n{}",
@@ -376,6 +382,8 @@ pub fn run(a: &RunArgs) -> std::result::Result<(), Failure> {
         "build_s": build_s,
         "wall_s": wall_s,
         "real_time_factor": rtf,
+        "dispatches_per_step": sim.dispatches_per_step(),
+        "schedule": sim.schedule().to_string(),
         "spikes": total_spikes,
         "rate_bin_ms": bin_ms,
         "populations": pops_json,
