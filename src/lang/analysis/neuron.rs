@@ -1,0 +1,410 @@
+//! The analysis of a neuron model.
+
+use std::collections::HashMap;
+
+use super::algebra::{clamp, combine, derivative};
+use super::declare::{collect_names, eq_flags, lhs_name};
+use super::methods::{integrate_block, Method, Ode};
+use super::random::{mark_shared, number_random};
+use super::resolve::check_name;
+use super::{Ctx, REFRACTORY_COUNTER};
+use crate::error::Result;
+use crate::lang::ast::{AssignOp, Ast, Flag, Statement};
+use crate::lang::ir::{Expr, Guard, Locality, NeuronIr, Stmt, ValueType, VarDecl, VarKind};
+use crate::network::model::{Neuron, NeuronKind};
+
+/// Checks the equation of a population variable (`: population`, see
+/// [`VarDecl::shared`]) and marks its random variables as drawn once for
+/// the whole population. It may read population-wide parameters, other
+/// population variables, constants, `t`, `dt` and itself; anything per
+/// neuron is an error at the name that reads it.
+fn shared_expr(ctx: &Ctx, e: &Expr, st: &Statement, name: &str, col: usize) -> Result<Expr> {
+    let mut bad: Option<(String, bool)> = None;
+    e.walk(&mut |x| {
+        if bad.is_some() {
+            return;
+        }
+        match x {
+            Expr::Var(v) => {
+                let d = &ctx.vars[*v as usize];
+                if d.locality != Locality::Global && !d.shared {
+                    bad = Some((d.name.clone(), false));
+                }
+            }
+            Expr::Sum(t) => bad = Some((ctx.targets[*t as usize].clone(), true)),
+            _ => {}
+        }
+    });
+    if let Some((read, is_sum)) = bad {
+        // The column of the offending name, if written in this statement
+        // (not inside a user function).
+        let mut at = None;
+        let mut asts: Vec<&Ast> = st.lhs.iter().chain([&st.rhs]).collect();
+        for f in &st.flags {
+            if let Flag::Value(_, v, _) = f {
+                asts.push(v);
+            }
+        }
+        for a in asts {
+            a.walk(&mut |n| match n {
+                Ast::Name(s, c) if !is_sum && at.is_none() && *s == read => at = Some(*c),
+                Ast::Call(f, args, c) if is_sum && at.is_none() && f == "sum" => {
+                    if matches!(args.as_slice(), [Ast::Name(t, _)] if *t == read) {
+                        at = Some(*c)
+                    }
+                }
+                _ => {}
+            });
+        }
+        let what = if is_sum {
+            format!("sum({read}), which is per neuron")
+        } else {
+            let d = ctx.vars.iter().find(|d| d.name == read);
+            match d.map(|d| d.kind) {
+                Some(VarKind::Parameter) => {
+                    format!("the per-neuron parameter '{read}' (declare it ': population')")
+                }
+                Some(VarKind::Conductance) => {
+                    format!("the conductance '{read}', which is per neuron")
+                }
+                _ => format!("the per-neuron variable '{read}'"),
+            }
+        };
+        return Err(ctx.err(
+            st.line,
+            at.unwrap_or(col),
+            format!("'{name}' is shared by the population (: population): its equation can read only population-wide parameters, population variables, constants, t and dt, not {what}"),
+        ));
+    }
+    Ok(mark_shared(e))
+}
+
+/// Analyses a neuron model into its IR. `constants` are the network's constants.
+pub fn analyse_neuron(model: &Neuron, constants: &HashMap<String, f32>) -> Result<NeuronIr> {
+    let spiking = model.kind == NeuronKind::Spiking;
+    let mut ctx = Ctx::new(&model.name, constants, false);
+    ctx.parse_functions(&model.functions)?;
+    ctx.parse_parameters(&model.parameters, false)?;
+    let refractory = model.refractory.as_deref().filter(|r| !r.trim().is_empty());
+
+    // Declare every variable first so that an equation may read a variable
+    // defined further down (it sees that variable's value from the previous step).
+    ctx.section = "equations";
+    let eqs = ctx.statements(&model.equations, false)?;
+    ctx.section = "reset";
+    let resets = ctx.statements(&model.reset, false)?;
+    ctx.section = "equations";
+    let mut lhs_info = Vec::new();
+    for st in &eqs {
+        let (name, col, is_ode) = lhs_name(&ctx, st)?;
+        if name.contains('.') {
+            return Err(ctx.err(
+                st.line,
+                col,
+                format!("'{name}': a neuron cannot assign pre./post. variables"),
+            ));
+        }
+        check_name(&ctx, &name, st.line, col)?;
+        // `: population`: one value for the whole population (see VarDecl::shared).
+        let shared = st
+            .flags
+            .iter()
+            .any(|f| matches!(f, Flag::Word(w, _) if w == "population"));
+        let slot = match ctx.slot(&name) {
+            Some(s) => {
+                if ctx.vars[s as usize].kind == VarKind::Parameter {
+                    return Err(ctx.err(
+                        st.line,
+                        col,
+                        format!("'{name}' is a parameter; it cannot be assigned in the equations"),
+                    ));
+                }
+                s as usize
+            }
+            None => {
+                let kind = if spiking && name.starts_with("g_") {
+                    VarKind::Conductance
+                } else {
+                    VarKind::Variable
+                };
+                ctx.vars.push(VarDecl {
+                    name: name.clone(),
+                    kind,
+                    locality: Locality::Local,
+                    ty: ValueType::Float,
+                    init: 0.0,
+                    shared: false,
+                });
+                ctx.vars.len() - 1
+            }
+        };
+        if shared {
+            if ctx.vars[slot].kind == VarKind::Conductance {
+                return Err(ctx.err(
+                    st.line,
+                    col,
+                    format!("'{name}' is a conductance: it receives spikes neuron by neuron and cannot be shared by the population"),
+                ));
+            }
+            ctx.vars[slot].shared = true;
+        }
+        lhs_info.push((name, col, is_ode));
+    }
+    // Conductances read but not governed, and targets of sum().
+    let mut all: Vec<&Ast> = Vec::new();
+    for st in eqs.iter().chain(&resets) {
+        all.push(&st.rhs);
+        if let Some(l) = &st.lhs {
+            all.push(l);
+        }
+    }
+    let spike_ast = if spiking {
+        ctx.section = "spike";
+        let text = model.spike.trim();
+        if text.is_empty() {
+            return Err(ctx.model_err(
+                "a spiking neuron needs a spike condition, e.g. .spike(\"v > v_thresh\")",
+            ));
+        }
+        Some(ctx.single_expression(&model.spike)?)
+    } else {
+        if !model.spike.trim().is_empty() || !model.reset.trim().is_empty() || refractory.is_some()
+        {
+            return Err(ctx.model_err("a rate-coded neuron has no spike, reset or refractory period (use Neuron::spiking())"));
+        }
+        None
+    };
+    let refr_ast = match refractory {
+        Some(r) => {
+            ctx.section = "refractory";
+            Some(ctx.single_expression(r)?)
+        }
+        None => None,
+    };
+    if let Some((_, s)) = &spike_ast {
+        all.push(s);
+    }
+    if spiking {
+        let mut gs = Vec::new();
+        let vars = &ctx.vars;
+        collect_names(
+            &all,
+            &|n| {
+                (n.starts_with("g_") && n.len() > 2 && !vars.iter().any(|v| v.name == n))
+                    .then(|| n.to_string())
+            },
+            &mut gs,
+        );
+        for g in gs {
+            ctx.vars.push(VarDecl {
+                name: g,
+                kind: VarKind::Conductance,
+                locality: Locality::Local,
+                ty: ValueType::Float,
+                init: 0.0,
+                shared: false,
+            });
+        }
+    }
+    // sum(target) in a spiking neuron is what rate-coded projections
+    // (hybrid networks) add up, as in a rate-coded one.
+    for a in &all {
+        a.walk(&mut |n| {
+            if let Ast::Call(f, args, _) = n {
+                if f == "sum" {
+                    if let [Ast::Name(t, _)] = args.as_slice() {
+                        if !ctx.targets.contains(t) {
+                            ctx.targets.push(t.clone());
+                        }
+                    }
+                }
+            }
+        });
+    }
+    if !spiking && ctx.slot("r").is_none() {
+        return Err(ctx.model_err(
+            "a rate-coded neuron must define its output 'r' (as a parameter or in the equations)",
+        ));
+    }
+    let refr_slot = if refr_ast.is_some() {
+        ctx.vars.push(VarDecl {
+            name: REFRACTORY_COUNTER.into(),
+            kind: VarKind::Hidden,
+            locality: Locality::Local,
+            ty: ValueType::Float,
+            init: 0.0,
+            shared: false,
+        });
+        Some(ctx.vars.len() as u32 - 1)
+    } else {
+        None
+    };
+
+    // Flags (init) before translating, since init values do not depend on order.
+    let mut update = Vec::new();
+    let mut pending: Vec<Ode> = Vec::new();
+    for (st, (name, col, is_ode)) in eqs.iter().zip(&lhs_info) {
+        let slot = ctx
+            .slot(name)
+            .ok_or_else(|| ctx.err(st.line, *col, "internal: undeclared variable"))?;
+        let fl = eq_flags(&ctx, st, Method::Explicit)?;
+        if let Some(i) = fl.init {
+            ctx.vars[slot as usize].init = i;
+        }
+        let is_cond = ctx.vars[slot as usize].kind == VarKind::Conductance;
+        let shared = ctx.vars[slot as usize].shared;
+        // A population variable is not held by the refractoriness of single
+        // neurons (as ANNarchy, which updates it outside the neuron loop):
+        // masked per neuron, its copies would differ.
+        let guard = if refr_slot.is_some() && !is_cond && !shared {
+            Guard::NotRefractory
+        } else {
+            Guard::Always
+        };
+        let (min, max) = if shared {
+            let m = |e: &Option<Expr>| {
+                e.as_ref()
+                    .map(|e| shared_expr(&ctx, e, st, name, *col))
+                    .transpose()
+            };
+            (m(&fl.min)?, m(&fl.max)?)
+        } else {
+            (fl.min.clone(), fl.max.clone())
+        };
+        if *is_ode {
+            if st.op != AssignOp::Set {
+                return Err(ctx.err(st.line, *col, "an ODE is written with '='"));
+            }
+            let mut f = derivative(&ctx, st, name, *col)?;
+            if shared {
+                f = shared_expr(&ctx, &f, st, name, *col)?;
+            }
+            if !pending.is_empty() && pending[0].method != fl.method {
+                integrate_block(&mut ctx, &std::mem::take(&mut pending), &mut update)?;
+            }
+            pending.push(Ode {
+                var: slot,
+                f,
+                method: fl.method,
+                guard,
+                line: st.line,
+                col: *col,
+                min,
+                max,
+            });
+        } else {
+            if !pending.is_empty() {
+                integrate_block(&mut ctx, &std::mem::take(&mut pending), &mut update)?;
+            }
+            if fl.method != Method::Explicit {
+                return Err(ctx.err(st.line, *col, "an integration method only applies to ODEs"));
+            }
+            let mut rhs = ctx.resolve(&st.rhs, st.line, &HashMap::new())?;
+            if shared {
+                rhs = shared_expr(&ctx, &rhs, st, name, *col)?;
+            }
+            let e = combine(st.op, Expr::Var(slot), rhs);
+            update.push(Stmt::Store {
+                var: slot,
+                expr: clamp(e, &min, &max),
+                guard: Guard::Always,
+            });
+        }
+    }
+    if !pending.is_empty() {
+        integrate_block(&mut ctx, &pending, &mut update)?;
+    }
+    let mut n_random = 0;
+    number_random(&mut update, &mut n_random);
+
+    let spike = match spike_ast {
+        Some((line, a)) => {
+            ctx.section = "spike";
+            let mut e = vec![Stmt::Let {
+                temp: 0,
+                expr: ctx.resolve(&a, line, &HashMap::new())?,
+            }];
+            number_random(&mut e, &mut n_random);
+            match e.pop() {
+                Some(Stmt::Let { expr, .. }) => Some(expr),
+                _ => None,
+            }
+        }
+        None => None,
+    };
+    ctx.section = "reset";
+    let mut reset = Vec::new();
+    for st in &resets {
+        let (name, col, is_ode) = lhs_name(&ctx, st)?;
+        if is_ode {
+            return Err(ctx.err(st.line, col, "a reset cannot contain an ODE"));
+        }
+        let slot = ctx.slot(&name).ok_or_else(|| {
+            ctx.err(
+                st.line,
+                col,
+                format!("unknown variable '{name}' in the reset"),
+            )
+        })?;
+        if ctx.vars[slot as usize].kind == VarKind::Parameter {
+            return Err(ctx.err(
+                st.line,
+                col,
+                format!("'{name}' is a parameter; a reset cannot change it"),
+            ));
+        }
+        if ctx.vars[slot as usize].shared {
+            return Err(ctx.err(
+                st.line,
+                col,
+                format!("'{name}' is shared by the population (: population); a reset, which runs for the neurons that spiked, cannot change it"),
+            ));
+        }
+        if !st.flags.is_empty() {
+            return Err(ctx.err(st.line, col, "a reset statement takes no flags"));
+        }
+        let rhs = ctx.resolve(&st.rhs, st.line, &HashMap::new())?;
+        reset.push(Stmt::Store {
+            var: slot,
+            expr: combine(st.op, Expr::Var(slot), rhs),
+            guard: Guard::Always,
+        });
+    }
+    number_random(&mut reset, &mut n_random);
+    let refractory = match (refr_ast, refr_slot) {
+        (Some((line, a)), Some(slot)) => {
+            ctx.section = "refractory";
+            let e = ctx.resolve(&a, line, &HashMap::new())?;
+            if e.any(&|x| matches!(x, Expr::Random { .. })) {
+                return Err(ctx.model_err("the refractory period cannot be random"));
+            }
+            Some((e, slot))
+        }
+        _ => None,
+    };
+    let conductances = ctx
+        .vars
+        .iter()
+        .enumerate()
+        .filter(|(_, v)| v.kind == VarKind::Conductance)
+        .map(|(i, v)| {
+            let governed = update
+                .iter()
+                .any(|s| matches!(s, Stmt::Store { var, .. } if *var == i as u32));
+            (v.name[2..].to_string(), i as u32, governed)
+        })
+        .collect();
+    Ok(NeuronIr {
+        name: ctx.model.clone(),
+        spiking,
+        vars: ctx.vars,
+        targets: ctx.targets,
+        conductances,
+        update,
+        spike,
+        reset,
+        refractory,
+        n_temps: ctx.n_temps,
+        n_random,
+    })
+}

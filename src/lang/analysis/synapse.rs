@@ -1,0 +1,481 @@
+//! The analysis of a synapse model.
+
+use std::collections::HashMap;
+
+use super::algebra::{clamp, combine, derivative, neg, split_linear};
+use super::declare::{collect_names, eq_flags, lhs_name};
+use super::methods::{integrate_block, Method, Ode};
+use super::random::{number_expr, number_random};
+use super::resolve::check_name;
+use super::Ctx;
+use crate::error::Result;
+use crate::lang::ast::{AssignOp, Ast, BinOp, Flag, Statement};
+use crate::lang::ir::{
+    EventStmt, Expr, Func, Guard, Locality, Stmt, SynapseIr, ValueType, VarDecl, VarKind,
+};
+use crate::network::model::Synapse;
+
+/// The `pre_spike` (`allow_g`) or `post_spike` statements of a synapse:
+/// `g_target += ...` (pre_spike only) or assignments to synapse variables.
+fn event_statements(ctx: &Ctx, stmts: &[Statement], allow_g: bool) -> Result<Vec<EventStmt>> {
+    let section = if allow_g { "pre_spike" } else { "post_spike" };
+    let mut out = Vec::new();
+    for st in stmts {
+        let (name, col) = match &st.lhs {
+            Some(Ast::Name(n, c)) => (n.clone(), *c),
+            _ => {
+                return Err(ctx.err(
+                    st.line,
+                    1,
+                    if allow_g {
+                        "expected 'g_target += ...' or an assignment to a synapse variable"
+                    } else {
+                        "expected an assignment to a synapse variable"
+                    },
+                ))
+            }
+        };
+        let rhs = ctx.resolve(&st.rhs, st.line, &HashMap::new())?;
+        if name == "g_target" || name == "post.g_target" {
+            if !allow_g {
+                return Err(ctx.err(
+                    st.line,
+                    col,
+                    "post_spike cannot change g_target (a post-synaptic spike transmits nothing)",
+                ));
+            }
+            let e = match st.op {
+                AssignOp::Add => rhs,
+                AssignOp::Sub => neg(rhs),
+                _ => {
+                    return Err(ctx.err(
+                        st.line,
+                        col,
+                        "g_target can only be changed with '+=' or '-='",
+                    ))
+                }
+            };
+            out.push(EventStmt::AddConductance(e));
+        } else if let Some(s) = ctx.slot(&name) {
+            if ctx.vars[s as usize].kind == VarKind::Parameter {
+                return Err(ctx.err(
+                    st.line,
+                    col,
+                    format!("'{name}' is a parameter; {section} cannot change it"),
+                ));
+            }
+            if ctx.vars[s as usize].shared {
+                return Err(ctx.err(
+                    st.line,
+                    col,
+                    format!("'{name}' is shared by several synapses; {section}, which runs for one synapse, cannot change it"),
+                ));
+            }
+            out.push(EventStmt::Store {
+                var: s,
+                expr: combine(st.op, Expr::Var(s), rhs),
+            });
+        } else {
+            return Err(ctx.err(
+                st.line,
+                col,
+                format!(
+                    "unknown variable '{name}' in {section}{}",
+                    if allow_g {
+                        " (use g_target for the post-synaptic conductance)"
+                    } else {
+                        ""
+                    }
+                ),
+            ));
+        }
+    }
+    Ok(out)
+}
+
+/// Checks that the equation of a shared synapse variable reads only what
+/// is the same for all the synapses that share it, so that every copy
+/// stays equal: for a `: postsynaptic` one, post-synaptic variables,
+/// projection-wide parameters and variables, other postsynaptic variables,
+/// constants, t and dt; for a `: projection` one (`whole`), only
+/// projection-wide values, constants, t and dt. Never a pre-synaptic value,
+/// a per-synapse variable or a random draw.
+fn shared_synapse_expr(
+    ctx: &Ctx,
+    e: &Expr,
+    st: &Statement,
+    name: &str,
+    col: usize,
+    whole: bool,
+    projection_vars: &[u32],
+) -> Result<Expr> {
+    let mut bad: Option<String> = None;
+    e.walk(&mut |x| {
+        if bad.is_some() {
+            return;
+        }
+        match x {
+            Expr::Pre(k) => {
+                bad = Some(format!(
+                    "the pre-synaptic 'pre.{}'",
+                    ctx.pre_refs[*k as usize]
+                ))
+            }
+            Expr::Post(k) if whole => {
+                bad = Some(format!(
+                    "the post-synaptic 'post.{}'",
+                    ctx.post_refs[*k as usize]
+                ))
+            }
+            Expr::Var(v) => {
+                let d = &ctx.vars[*v as usize];
+                if d.locality == Locality::Local && !d.shared {
+                    bad = Some(format!("the per-synapse '{}'", d.name));
+                } else if whole && d.shared && !projection_vars.contains(v) {
+                    bad = Some(format!("the postsynaptic '{}'", d.name));
+                }
+            }
+            Expr::Random { .. } => bad = Some("a random draw".into()),
+            _ => {}
+        }
+    });
+    let what = if whole {
+        "projection-wide (one value for the projection)"
+    } else {
+        "postsynaptic (one value per post-synaptic neuron)"
+    };
+    match bad {
+        Some(b) => Err(ctx.err(
+            st.line,
+            col,
+            format!("'{name}' is {what}: its equation cannot read {b}"),
+        )),
+        None => Ok(e.clone()),
+    }
+}
+
+/// Analyses a synapse model into its IR.
+pub fn analyse_synapse(model: &Synapse, constants: &HashMap<String, f32>) -> Result<SynapseIr> {
+    let mut ctx = Ctx::new(&model.name, constants, true);
+    ctx.parse_functions(&model.functions)?;
+    ctx.parse_parameters(&model.parameters, true)?;
+    match ctx.slot("w") {
+        Some(s) => {
+            if ctx.vars[s as usize].locality == Locality::Global {
+                return Err(ctx.model_err(
+                    "'w' is the weight of each synapse: it cannot be shared by the projection",
+                ));
+            }
+            ctx.vars[s as usize].kind = VarKind::Variable;
+        }
+        None => ctx.vars.insert(
+            0,
+            VarDecl {
+                name: "w".into(),
+                kind: VarKind::Variable,
+                locality: Locality::Local,
+                ty: ValueType::Float,
+                init: 0.0,
+                shared: false,
+            },
+        ),
+    }
+    // The learning rule: per-synapse variables declared by the equations
+    // (w is one already), then translated as a neuron's are.
+    ctx.section = "equations";
+    let eqs = ctx.statements(&model.equations, false)?;
+    let mut lhs_info = Vec::new();
+    // `: projection` variables (also `shared`; stricter reads).
+    let mut projection_vars: Vec<u32> = Vec::new();
+    for st in &eqs {
+        let (name, col, is_ode) = lhs_name(&ctx, st)?;
+        if name.contains('.') {
+            return Err(ctx.err(
+                st.line,
+                col,
+                format!("'{name}': a synapse's equations change its own variables, not pre- or post-synaptic ones"),
+            ));
+        }
+        check_name(&ctx, &name, st.line, col)?;
+        let postsynaptic = st
+            .flags
+            .iter()
+            .any(|f| matches!(f, Flag::Word(w, _) if w == "postsynaptic"));
+        let projection = st
+            .flags
+            .iter()
+            .any(|f| matches!(f, Flag::Word(w, _) if w == "projection"));
+        let slot = match ctx.slot(&name) {
+            Some(s) if ctx.vars[s as usize].kind == VarKind::Parameter => {
+                return Err(ctx.err(
+                    st.line,
+                    col,
+                    format!("'{name}' is a parameter; it cannot be assigned in the equations"),
+                ))
+            }
+            Some(s) => s as usize,
+            None => {
+                ctx.vars.push(VarDecl {
+                    name: name.clone(),
+                    kind: VarKind::Variable,
+                    locality: Locality::Local,
+                    ty: ValueType::Float,
+                    init: 0.0,
+                    shared: false,
+                });
+                ctx.vars.len() - 1
+            }
+        };
+        if postsynaptic || projection {
+            if name == "w" {
+                return Err(ctx.err(
+                    st.line,
+                    col,
+                    "'w' is the weight of each synapse: it cannot be shared",
+                ));
+            }
+            if postsynaptic && projection {
+                return Err(ctx.err(
+                    st.line,
+                    col,
+                    "a variable is postsynaptic or projection-wide, not both",
+                ));
+            }
+            ctx.vars[slot].shared = true;
+            if projection {
+                projection_vars.push(slot as u32);
+            }
+        }
+        lhs_info.push((name, col, is_ode));
+    }
+    ctx.section = "psp";
+    let psp_text = if model.psp.trim().is_empty() {
+        "w * pre.r"
+    } else {
+        model.psp.as_str()
+    };
+    let (pl, psp_ast) = ctx.single_expression(psp_text)?;
+    ctx.section = "pre_spike";
+    let pre_text = if model.pre_spike.trim().is_empty() {
+        "g_target += w"
+    } else {
+        model.pre_spike.as_str()
+    };
+    let pre_stmts = ctx.statements(pre_text, false)?;
+    ctx.section = "post_spike";
+    let post_stmts = ctx.statements(&model.post_spike, false)?;
+    let mut asts: Vec<&Ast> = vec![&psp_ast];
+    for s in pre_stmts.iter().chain(&post_stmts).chain(&eqs) {
+        asts.push(&s.rhs);
+    }
+    let mut pre_refs = Vec::new();
+    let mut post_refs = Vec::new();
+    collect_names(
+        &asts,
+        &|n| n.strip_prefix("pre.").map(str::to_string),
+        &mut pre_refs,
+    );
+    collect_names(
+        &asts,
+        &|n| n.strip_prefix("post.").map(str::to_string),
+        &mut post_refs,
+    );
+    ctx.pre_refs = pre_refs;
+    ctx.post_refs = post_refs;
+    ctx.section = "psp";
+    let mut psp = vec![Stmt::Let {
+        temp: 0,
+        expr: ctx.resolve(&psp_ast, pl, &HashMap::new())?,
+    }];
+    let mut n_random = 0;
+    number_random(&mut psp, &mut n_random);
+    let psp = match psp.pop() {
+        Some(Stmt::Let { expr, .. }) => expr,
+        _ => Expr::Const(0.0),
+    };
+    let w = ctx.slot("w").unwrap_or(0);
+    let r = ctx.pre_refs.iter().position(|x| x == "r").map(|i| i as u32);
+    let psp_is_weighted_rate = r.is_some_and(|r| {
+        psp == Expr::bin(BinOp::Mul, Expr::Var(w), Expr::Pre(r))
+            || psp == Expr::bin(BinOp::Mul, Expr::Pre(r), Expr::Var(w))
+    });
+    ctx.section = "pre_spike";
+    let mut pre_spike = event_statements(&ctx, &pre_stmts, true)?;
+    ctx.section = "post_spike";
+    let mut post_spike = event_statements(&ctx, &post_stmts, false)?;
+    for s in pre_spike.iter_mut().chain(post_spike.iter_mut()) {
+        let e = match s {
+            EventStmt::AddConductance(e) | EventStmt::Store { expr: e, .. } => e,
+        };
+        *e = number_expr(e, &mut n_random);
+    }
+    ctx.section = "equations";
+    let mut update = Vec::new();
+    let mut pending: Vec<Ode> = Vec::new();
+    // Event-driven variables: (slot, A, B) of dx/dt = A + B x.
+    let mut decays: Vec<(u32, Option<Expr>, Option<Expr>)> = Vec::new();
+    for (st, (name, col, is_ode)) in eqs.iter().zip(&lhs_info) {
+        let slot = ctx
+            .slot(name)
+            .ok_or_else(|| ctx.err(st.line, *col, "internal: undeclared variable"))?;
+        let fl = eq_flags(&ctx, st, Method::Explicit)?;
+        if let Some(i) = fl.init {
+            ctx.vars[slot as usize].init = i;
+        }
+        let event_driven = st
+            .flags
+            .iter()
+            .any(|f| matches!(f, Flag::Word(w, _) if w == "event-driven"));
+        if event_driven {
+            // Integrated exactly from the last event: x' = A + B x gives
+            // x(t) = x e^(B D) + A / B (e^(B D) - 1), D = t - t_last.
+            if !*is_ode {
+                return Err(ctx.err(st.line, *col, "only an ODE can be event-driven"));
+            }
+            let f = derivative(&ctx, st, name, *col)?;
+            let is_x = |e: &Expr| *e == Expr::Var(slot);
+            let (b, a) = split_linear(&f, &is_x).ok_or_else(|| {
+                ctx.err(
+                    st.line,
+                    *col,
+                    format!("an event-driven ODE must be linear in {name}, as dx/dt = A + B x"),
+                )
+            })?;
+            decays.push((slot, a, b));
+            continue;
+        }
+        let per_post = ctx.vars[slot as usize].shared;
+        let whole = projection_vars.contains(&slot);
+        let check = |ctx: &Ctx, e: Expr| -> Result<Expr> {
+            if per_post {
+                shared_synapse_expr(ctx, &e, st, name, *col, whole, &projection_vars)
+            } else {
+                Ok(e)
+            }
+        };
+        let (min, max) = (
+            fl.min.clone().map(|e| check(&ctx, e)).transpose()?,
+            fl.max.clone().map(|e| check(&ctx, e)).transpose()?,
+        );
+        if *is_ode {
+            if st.op != AssignOp::Set {
+                return Err(ctx.err(st.line, *col, "an ODE is written with '='"));
+            }
+            let f = check(&ctx, derivative(&ctx, st, name, *col)?)?;
+            if !pending.is_empty() && pending[0].method != fl.method {
+                integrate_block(&mut ctx, &std::mem::take(&mut pending), &mut update)?;
+            }
+            pending.push(Ode {
+                var: slot,
+                f,
+                method: fl.method,
+                guard: Guard::Always,
+                line: st.line,
+                col: *col,
+                min,
+                max,
+            });
+        } else {
+            if !pending.is_empty() {
+                integrate_block(&mut ctx, &std::mem::take(&mut pending), &mut update)?;
+            }
+            if fl.method != Method::Explicit {
+                return Err(ctx.err(st.line, *col, "an integration method only applies to ODEs"));
+            }
+            let rhs = check(&ctx, ctx.resolve(&st.rhs, st.line, &HashMap::new())?)?;
+            let e = combine(st.op, Expr::Var(slot), rhs);
+            update.push(Stmt::Store {
+                var: slot,
+                expr: clamp(e, &min, &max),
+                guard: Guard::Always,
+            });
+        }
+    }
+    if !pending.is_empty() {
+        integrate_block(&mut ctx, &pending, &mut update)?;
+    }
+    number_random(&mut update, &mut n_random);
+    // The default path keeps weights in pre order: post_spike walks them
+    // in post order, so a model with post_spike takes the general path.
+    let pre_spike_is_default = pre_spike == vec![EventStmt::AddConductance(Expr::Var(w))]
+        && decays.is_empty()
+        && post_spike.is_empty();
+    let event_driven = !decays.is_empty();
+    if event_driven {
+        ctx.vars.push(VarDecl {
+            name: "_t_last".into(),
+            kind: VarKind::Hidden,
+            locality: Locality::Local,
+            ty: ValueType::Float,
+            init: 0.0,
+            shared: false,
+        });
+        let t_last = ctx.vars.len() as u32 - 1;
+        let elapsed = Expr::bin(BinOp::Sub, Expr::Time, Expr::Var(t_last));
+        let mut first = Vec::new();
+        for (slot, a, b) in &decays {
+            let x = Expr::Var(*slot);
+            let expr = match b {
+                None => Expr::bin(
+                    BinOp::Add,
+                    x,
+                    Expr::bin(
+                        BinOp::Mul,
+                        a.clone().unwrap_or(Expr::Const(0.0)),
+                        elapsed.clone(),
+                    ),
+                ),
+                Some(b) => {
+                    let e = Expr::Call(
+                        Func::Exp,
+                        vec![Expr::bin(BinOp::Mul, b.clone(), elapsed.clone())],
+                    );
+                    let decayed = Expr::bin(BinOp::Mul, x, e.clone());
+                    match a {
+                        None => decayed,
+                        Some(a) => Expr::bin(
+                            BinOp::Add,
+                            decayed,
+                            Expr::bin(
+                                BinOp::Mul,
+                                Expr::bin(BinOp::Div, a.clone(), b.clone()),
+                                Expr::bin(BinOp::Sub, e, Expr::Const(1.0)),
+                            ),
+                        ),
+                    }
+                }
+            };
+            first.push(EventStmt::Store { var: *slot, expr });
+        }
+        let stamp = EventStmt::Store {
+            var: t_last,
+            expr: Expr::Time,
+        };
+        let with = |stmts: Vec<EventStmt>| -> Vec<EventStmt> {
+            first
+                .iter()
+                .cloned()
+                .chain(stmts)
+                .chain([stamp.clone()])
+                .collect()
+        };
+        pre_spike = with(pre_spike);
+        if !post_spike.is_empty() {
+            post_spike = with(post_spike);
+        }
+    }
+    Ok(SynapseIr {
+        post_spike,
+        event_driven,
+        update,
+        name: ctx.model.clone(),
+        vars: ctx.vars,
+        pre_refs: ctx.pre_refs,
+        post_refs: ctx.post_refs,
+        psp,
+        psp_is_weighted_rate,
+        pre_spike,
+        pre_spike_is_default,
+        n_random,
+    })
+}
