@@ -1,16 +1,17 @@
-//! Declarations: parameters, the variables the equations assign, and the
-//! flags of an equation.
+//! Declarations: the parameters, then the variables the equations assign,
+//! in one pass shared by neurons and synapses ([`declare`]; what differs
+//! between them is a [`Rules`]).
 
-use std::collections::HashMap;
-
-use super::methods::Method;
 use super::resolve::{ast_col, check_name};
 use super::Ctx;
 use crate::error::Result;
 use crate::lang::ast::{AssignOp, Ast, Flag, Statement};
-use crate::lang::ir::{Expr, Locality, ValueType, VarDecl, VarKind};
+use crate::lang::ir::{Expr, Guard, Locality, ValueType, VarDecl, VarKind};
 
 impl Ctx<'_> {
+    /// Declares the parameters (`name = value : flags`); a synapse's
+    /// projection-wide ones take `projection`, a neuron's population-wide
+    /// ones `population`.
     pub(super) fn parse_parameters(&mut self, text: &str, synapse: bool) -> Result<()> {
         self.section = "parameters";
         for st in self.statements(text, false)? {
@@ -77,96 +78,131 @@ impl Ctx<'_> {
     }
 }
 
-pub(super) fn lhs_name(ctx: &Ctx, st: &Statement) -> Result<(String, usize, bool)> {
-    // Returns (variable, column, is_ode).
-    match &st.lhs {
-        Some(Ast::Name(n, c)) => Ok((n.clone(), *c, false)),
-        Some(lhs) => {
-            let mut derivs = Vec::new();
-            lhs.walk(&mut |a| {
-                if let Ast::Deriv(v, c) = a {
-                    derivs.push((v.clone(), *c))
-                }
-            });
-            st.rhs.walk(&mut |a| {
-                if let Ast::Deriv(v, c) = a {
-                    derivs.push((v.clone(), *c))
-                }
-            });
-            match derivs.first() {
-                Some((v, c)) => {
-                    if let Some((w, c2)) = derivs.iter().find(|(w, _)| w != v) {
-                        return Err(ctx.err(st.line, *c2, format!("an equation holds the derivative of one variable, found d{v}/dt and d{w}/dt")));
-                    }
-                    Ok((v.clone(), *c, true))
-                }
-                None => Err(ctx.err(
-                    st.line,
-                    1,
-                    "the left-hand side must be a variable name or contain dX/dt",
-                )),
-            }
+/// What an equation assigns.
+pub(super) struct Lhs {
+    /// The variable.
+    pub(super) name: String,
+    /// Where it is named, for errors.
+    pub(super) col: usize,
+    /// Whether the equation is an ODE (holds `d<name>/dt`).
+    pub(super) is_ode: bool,
+}
+
+/// What an equation or reset statement assigns: a plain name, or the
+/// variable whose derivative it holds (on either side).
+pub(super) fn lhs_name(ctx: &Ctx, st: &Statement) -> Result<Lhs> {
+    let lhs = match &st.lhs {
+        Some(Ast::Name(n, c)) => {
+            return Ok(Lhs {
+                name: n.clone(),
+                col: *c,
+                is_ode: false,
+            })
         }
-        None => Err(ctx.err(st.line, 1, "expected an assignment")),
-    }
-}
-
-pub(super) struct EqFlags {
-    pub(super) init: Option<f32>,
-    pub(super) min: Option<Expr>,
-    pub(super) max: Option<Expr>,
-    pub(super) method: Method,
-}
-
-pub(super) fn eq_flags(ctx: &Ctx, st: &Statement, default: Method) -> Result<EqFlags> {
-    let mut fl = EqFlags {
-        init: None,
-        min: None,
-        max: None,
-        method: default,
+        Some(lhs) => lhs,
+        None => return Err(ctx.err(st.line, 1, "expected an assignment")),
     };
-    for f in &st.flags {
-        match f {
-            Flag::Value(n, v, c) => match n.as_str() {
-                "init" => fl.init = Some(ctx.constant(v, st.line, *c)?),
-                "min" => fl.min = Some(ctx.resolve(v, st.line, &HashMap::new())?),
-                "max" => fl.max = Some(ctx.resolve(v, st.line, &HashMap::new())?),
-                _ => {
-                    return Err(ctx.err(
-                        st.line,
-                        *c,
-                        format!("unknown flag '{n} = ...' (allowed: init, min, max)"),
-                    ))
-                }
-            },
-            Flag::Word(w, c) => {
-                fl.method = match w.as_str() {
-                    "explicit" | "euler" => Method::Explicit,
-                    "exponential" => Method::Exponential,
-                    "midpoint" => Method::Midpoint,
-                    "rk4" => Method::Rk4,
-                    "implicit" => Method::Implicit,
-                    // Recorded when the variable is declared (VarDecl::shared).
-                    "population" if !ctx.synapse => fl.method,
-                    "postsynaptic" if ctx.synapse => fl.method,
-                    // Handled by the synapse analysis (integrated at events).
-                    "event-driven" if ctx.synapse => fl.method,
-                    "population" => {
-                        return Err(ctx.err(st.line, *c, "'population' is a flag of neuron models; a synapse variable shared by the synapses of a post-synaptic neuron takes 'postsynaptic'"))
-                    }
-                    "projection" if ctx.synapse => fl.method,
-                    "projection" | "postsynaptic" => {
-                        return Err(ctx.err(st.line, *c, format!("'{w}' is a flag of synapse models; a neuron variable shared by the whole population takes 'population'")))
-                    }
-                    "int" | "bool" | "float" => fl.method,
-                    _ => return Err(ctx.err(st.line, *c, format!("unknown flag '{w}' (allowed: init, min, max, population, explicit, exponential, midpoint, rk4, implicit)"))),
-                };
+    let mut derivs = Vec::new();
+    for side in [lhs, &st.rhs] {
+        side.walk(&mut |a| {
+            if let Ast::Deriv(v, c) = a {
+                derivs.push((v.clone(), *c))
             }
-        }
+        });
     }
-    Ok(fl)
+    match derivs.first() {
+        Some((v, c)) => {
+            if let Some((w, c2)) = derivs.iter().find(|(w, _)| w != v) {
+                return Err(ctx.err(st.line, *c2, format!("an equation holds the derivative of one variable, found d{v}/dt and d{w}/dt")));
+            }
+            Ok(Lhs {
+                name: v.clone(),
+                col: *c,
+                is_ode: true,
+            })
+        }
+        None => Err(ctx.err(
+            st.line,
+            1,
+            "the left-hand side must be a variable name or contain dX/dt",
+        )),
+    }
 }
 
+/// What the equations of a neuron and of a synapse do differently; the
+/// passes over them ([`declare`] and
+/// [`translate`](super::equations::translate)) are shared.
+pub(super) trait Rules {
+    /// The error for an equation that assigns `name`, a `pre.`/`post.` name.
+    fn dotted(&self, name: &str) -> String;
+
+    /// The kind of a variable first declared by an equation.
+    fn kind(&self, name: &str) -> VarKind;
+
+    /// Reads the flags that share the variable of `st` (declared in `slot`)
+    /// among neurons or synapses.
+    fn share(&mut self, ctx: &mut Ctx, st: &Statement, lhs: &Lhs, slot: usize) -> Result<()>;
+
+    /// Translates an equation that the shared pass leaves out (a synapse's
+    /// event-driven ODEs); true when it did.
+    fn take(&mut self, ctx: &Ctx, st: &Statement, lhs: &Lhs, slot: u32) -> Result<bool>;
+
+    /// When the integrated value of the ODE of `slot` is stored.
+    fn guard(&self, ctx: &Ctx, slot: u32) -> Guard;
+
+    /// Checks an expression (value, min or max) of the equation of a shared
+    /// variable, which must be the same for all that share it.
+    fn shared(&self, ctx: &Ctx, e: Expr, st: &Statement, lhs: &Lhs, slot: u32) -> Result<Expr>;
+}
+
+/// Declares every variable the equations assign before any is translated,
+/// so that an equation may read a variable defined further down (it sees
+/// that variable's value from the previous step); returns what each
+/// equation assigns.
+pub(super) fn declare(ctx: &mut Ctx, eqs: &[Statement], rules: &mut dyn Rules) -> Result<Vec<Lhs>> {
+    let mut all = Vec::new();
+    for st in eqs {
+        let lhs = lhs_name(ctx, st)?;
+        let (name, col) = (&lhs.name, lhs.col);
+        if name.contains('.') {
+            return Err(ctx.err(st.line, col, rules.dotted(name)));
+        }
+        check_name(ctx, name, st.line, col)?;
+        let slot = match ctx.slot(name) {
+            Some(s) if ctx.vars[s as usize].kind == VarKind::Parameter => {
+                return Err(ctx.err(
+                    st.line,
+                    col,
+                    format!("'{name}' is a parameter; it cannot be assigned in the equations"),
+                ))
+            }
+            Some(s) => s as usize,
+            None => {
+                ctx.vars.push(VarDecl {
+                    name: name.clone(),
+                    kind: rules.kind(name),
+                    locality: Locality::Local,
+                    ty: ValueType::Float,
+                    init: 0.0,
+                    shared: false,
+                });
+                ctx.vars.len() - 1
+            }
+        };
+        rules.share(ctx, st, &lhs, slot)?;
+        all.push(lhs);
+    }
+    Ok(all)
+}
+
+/// Whether `st` has the flag `word`.
+pub(super) fn has_flag(st: &Statement, word: &str) -> bool {
+    st.flags
+        .iter()
+        .any(|f| matches!(f, Flag::Word(w, _) if w == word))
+}
+
+/// Adds to `out` (once each) what `pred` makes of the names in `asts`.
 pub(super) fn collect_names(
     asts: &[&Ast],
     pred: &dyn Fn(&str) -> Option<String>,

@@ -17,6 +17,7 @@ use resolve::UserFn;
 
 mod algebra;
 mod declare;
+mod equations;
 mod methods;
 mod neuron;
 mod random;

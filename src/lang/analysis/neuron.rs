@@ -2,14 +2,13 @@
 
 use std::collections::HashMap;
 
-use super::algebra::{clamp, combine, derivative};
-use super::declare::{collect_names, eq_flags, lhs_name};
-use super::methods::{integrate_block, Method, Ode};
+use super::algebra::combine;
+use super::declare::{collect_names, declare, has_flag, lhs_name, Lhs, Rules};
+use super::equations::translate;
 use super::random::{mark_shared, number_random};
-use super::resolve::check_name;
 use super::{Ctx, REFRACTORY_COUNTER};
 use crate::error::Result;
-use crate::lang::ast::{AssignOp, Ast, Flag, Statement};
+use crate::lang::ast::{Ast, Flag, Statement};
 use crate::lang::ir::{Expr, Guard, Locality, NeuronIr, Stmt, ValueType, VarDecl, VarKind};
 use crate::network::model::{Neuron, NeuronKind};
 
@@ -79,6 +78,64 @@ fn shared_expr(ctx: &Ctx, e: &Expr, st: &Statement, name: &str, col: usize) -> R
     Ok(mark_shared(e))
 }
 
+/// The equations of a neuron: `g_` variables of a spiking neuron are
+/// conductances, `: population` shares a variable by the population, and
+/// the ODEs of a refractory neuron are held while it is refractory.
+struct NeuronRules {
+    spiking: bool,
+    /// Whether the neuron has a refractory period.
+    refractory: bool,
+}
+
+impl Rules for NeuronRules {
+    fn dotted(&self, name: &str) -> String {
+        format!("'{name}': a neuron cannot assign pre./post. variables")
+    }
+
+    fn kind(&self, name: &str) -> VarKind {
+        if self.spiking && name.starts_with("g_") {
+            VarKind::Conductance
+        } else {
+            VarKind::Variable
+        }
+    }
+
+    fn share(&mut self, ctx: &mut Ctx, st: &Statement, lhs: &Lhs, slot: usize) -> Result<()> {
+        // `: population`: one value for the whole population (see VarDecl::shared).
+        if has_flag(st, "population") {
+            if ctx.vars[slot].kind == VarKind::Conductance {
+                return Err(ctx.err(
+                    st.line,
+                    lhs.col,
+                    format!("'{}' is a conductance: it receives spikes neuron by neuron and cannot be shared by the population", lhs.name),
+                ));
+            }
+            ctx.vars[slot].shared = true;
+        }
+        Ok(())
+    }
+
+    fn take(&mut self, _: &Ctx, _: &Statement, _: &Lhs, _: u32) -> Result<bool> {
+        Ok(false)
+    }
+
+    fn guard(&self, ctx: &Ctx, slot: u32) -> Guard {
+        let v = &ctx.vars[slot as usize];
+        // A population variable is not held by the refractoriness of single
+        // neurons (as ANNarchy, which updates it outside the neuron loop):
+        // masked per neuron, its copies would differ.
+        if self.refractory && v.kind != VarKind::Conductance && !v.shared {
+            Guard::NotRefractory
+        } else {
+            Guard::Always
+        }
+    }
+
+    fn shared(&self, ctx: &Ctx, e: Expr, st: &Statement, lhs: &Lhs, _: u32) -> Result<Expr> {
+        shared_expr(ctx, &e, st, &lhs.name, lhs.col)
+    }
+}
+
 /// Analyses a neuron model into its IR. `constants` are the network's constants.
 pub fn analyse_neuron(model: &Neuron, constants: &HashMap<String, f32>) -> Result<NeuronIr> {
     let spiking = model.kind == NeuronKind::Spiking;
@@ -94,62 +151,11 @@ pub fn analyse_neuron(model: &Neuron, constants: &HashMap<String, f32>) -> Resul
     ctx.section = "reset";
     let resets = ctx.statements(&model.reset, false)?;
     ctx.section = "equations";
-    let mut lhs_info = Vec::new();
-    for st in &eqs {
-        let (name, col, is_ode) = lhs_name(&ctx, st)?;
-        if name.contains('.') {
-            return Err(ctx.err(
-                st.line,
-                col,
-                format!("'{name}': a neuron cannot assign pre./post. variables"),
-            ));
-        }
-        check_name(&ctx, &name, st.line, col)?;
-        // `: population`: one value for the whole population (see VarDecl::shared).
-        let shared = st
-            .flags
-            .iter()
-            .any(|f| matches!(f, Flag::Word(w, _) if w == "population"));
-        let slot = match ctx.slot(&name) {
-            Some(s) => {
-                if ctx.vars[s as usize].kind == VarKind::Parameter {
-                    return Err(ctx.err(
-                        st.line,
-                        col,
-                        format!("'{name}' is a parameter; it cannot be assigned in the equations"),
-                    ));
-                }
-                s as usize
-            }
-            None => {
-                let kind = if spiking && name.starts_with("g_") {
-                    VarKind::Conductance
-                } else {
-                    VarKind::Variable
-                };
-                ctx.vars.push(VarDecl {
-                    name: name.clone(),
-                    kind,
-                    locality: Locality::Local,
-                    ty: ValueType::Float,
-                    init: 0.0,
-                    shared: false,
-                });
-                ctx.vars.len() - 1
-            }
-        };
-        if shared {
-            if ctx.vars[slot].kind == VarKind::Conductance {
-                return Err(ctx.err(
-                    st.line,
-                    col,
-                    format!("'{name}' is a conductance: it receives spikes neuron by neuron and cannot be shared by the population"),
-                ));
-            }
-            ctx.vars[slot].shared = true;
-        }
-        lhs_info.push((name, col, is_ode));
-    }
+    let mut rules = NeuronRules {
+        spiking,
+        refractory: false,
+    };
+    let lhs_info = declare(&mut ctx, &eqs, &mut rules)?;
     // Conductances read but not governed, and targets of sum().
     let mut all: Vec<&Ast> = Vec::new();
     for st in eqs.iter().chain(&resets) {
@@ -240,80 +246,10 @@ pub fn analyse_neuron(model: &Neuron, constants: &HashMap<String, f32>) -> Resul
         None
     };
 
-    // Flags (init) before translating, since init values do not depend on order.
-    let mut update = Vec::new();
-    let mut pending: Vec<Ode> = Vec::new();
-    for (st, (name, col, is_ode)) in eqs.iter().zip(&lhs_info) {
-        let slot = ctx
-            .slot(name)
-            .ok_or_else(|| ctx.err(st.line, *col, "internal: undeclared variable"))?;
-        let fl = eq_flags(&ctx, st, Method::Explicit)?;
-        if let Some(i) = fl.init {
-            ctx.vars[slot as usize].init = i;
-        }
-        let is_cond = ctx.vars[slot as usize].kind == VarKind::Conductance;
-        let shared = ctx.vars[slot as usize].shared;
-        // A population variable is not held by the refractoriness of single
-        // neurons (as ANNarchy, which updates it outside the neuron loop):
-        // masked per neuron, its copies would differ.
-        let guard = if refr_slot.is_some() && !is_cond && !shared {
-            Guard::NotRefractory
-        } else {
-            Guard::Always
-        };
-        let (min, max) = if shared {
-            let m = |e: &Option<Expr>| {
-                e.as_ref()
-                    .map(|e| shared_expr(&ctx, e, st, name, *col))
-                    .transpose()
-            };
-            (m(&fl.min)?, m(&fl.max)?)
-        } else {
-            (fl.min.clone(), fl.max.clone())
-        };
-        if *is_ode {
-            if st.op != AssignOp::Set {
-                return Err(ctx.err(st.line, *col, "an ODE is written with '='"));
-            }
-            let mut f = derivative(&ctx, st, name, *col)?;
-            if shared {
-                f = shared_expr(&ctx, &f, st, name, *col)?;
-            }
-            if !pending.is_empty() && pending[0].method != fl.method {
-                integrate_block(&mut ctx, &std::mem::take(&mut pending), &mut update)?;
-            }
-            pending.push(Ode {
-                var: slot,
-                f,
-                method: fl.method,
-                guard,
-                line: st.line,
-                col: *col,
-                min,
-                max,
-            });
-        } else {
-            if !pending.is_empty() {
-                integrate_block(&mut ctx, &std::mem::take(&mut pending), &mut update)?;
-            }
-            if fl.method != Method::Explicit {
-                return Err(ctx.err(st.line, *col, "an integration method only applies to ODEs"));
-            }
-            let mut rhs = ctx.resolve(&st.rhs, st.line, &HashMap::new())?;
-            if shared {
-                rhs = shared_expr(&ctx, &rhs, st, name, *col)?;
-            }
-            let e = combine(st.op, Expr::Var(slot), rhs);
-            update.push(Stmt::Store {
-                var: slot,
-                expr: clamp(e, &min, &max),
-                guard: Guard::Always,
-            });
-        }
-    }
-    if !pending.is_empty() {
-        integrate_block(&mut ctx, &pending, &mut update)?;
-    }
+    rules.refractory = refr_slot.is_some();
+    // The section is still the last one parsed (spike or refractory), so
+    // errors in the equations from here on name that one: kept as it was.
+    let mut update = translate(&mut ctx, &eqs, &lhs_info, &mut rules)?;
     let mut n_random = 0;
     number_random(&mut update, &mut n_random);
 
@@ -335,7 +271,7 @@ pub fn analyse_neuron(model: &Neuron, constants: &HashMap<String, f32>) -> Resul
     ctx.section = "reset";
     let mut reset = Vec::new();
     for st in &resets {
-        let (name, col, is_ode) = lhs_name(&ctx, st)?;
+        let Lhs { name, col, is_ode } = lhs_name(&ctx, st)?;
         if is_ode {
             return Err(ctx.err(st.line, col, "a reset cannot contain an ODE"));
         }

@@ -2,14 +2,13 @@
 
 use std::collections::HashMap;
 
-use super::algebra::{clamp, combine, derivative, neg, split_linear};
-use super::declare::{collect_names, eq_flags, lhs_name};
-use super::methods::{integrate_block, Method, Ode};
+use super::algebra::{combine, derivative, neg, split_linear};
+use super::declare::{collect_names, declare, has_flag, Lhs, Rules};
+use super::equations::translate;
 use super::random::{number_expr, number_random};
-use super::resolve::check_name;
 use super::Ctx;
 use crate::error::Result;
-use crate::lang::ast::{AssignOp, Ast, BinOp, Flag, Statement};
+use crate::lang::ast::{AssignOp, Ast, BinOp, Statement};
 use crate::lang::ir::{
     EventStmt, Expr, Func, Guard, Locality, Stmt, SynapseIr, ValueType, VarDecl, VarKind,
 };
@@ -154,6 +153,94 @@ fn shared_synapse_expr(
     }
 }
 
+/// The equations of a synapse: `: postsynaptic` and `: projection` share a
+/// variable among synapses, `: event-driven` ODEs are integrated at events.
+#[derive(Default)]
+struct SynapseRules {
+    /// `: projection` variables (also `shared`; stricter reads).
+    projection_vars: Vec<u32>,
+    /// Event-driven variables: (slot, A, B) of dx/dt = A + B x.
+    decays: Vec<(u32, Option<Expr>, Option<Expr>)>,
+}
+
+impl Rules for SynapseRules {
+    fn dotted(&self, name: &str) -> String {
+        format!("'{name}': a synapse's equations change its own variables, not pre- or post-synaptic ones")
+    }
+
+    fn kind(&self, _: &str) -> VarKind {
+        VarKind::Variable
+    }
+
+    fn share(&mut self, ctx: &mut Ctx, st: &Statement, lhs: &Lhs, slot: usize) -> Result<()> {
+        let postsynaptic = has_flag(st, "postsynaptic");
+        let projection = has_flag(st, "projection");
+        if postsynaptic || projection {
+            if lhs.name == "w" {
+                return Err(ctx.err(
+                    st.line,
+                    lhs.col,
+                    "'w' is the weight of each synapse: it cannot be shared",
+                ));
+            }
+            if postsynaptic && projection {
+                return Err(ctx.err(
+                    st.line,
+                    lhs.col,
+                    "a variable is postsynaptic or projection-wide, not both",
+                ));
+            }
+            ctx.vars[slot].shared = true;
+            if projection {
+                self.projection_vars.push(slot as u32);
+            }
+        }
+        Ok(())
+    }
+
+    fn take(&mut self, ctx: &Ctx, st: &Statement, lhs: &Lhs, slot: u32) -> Result<bool> {
+        if !has_flag(st, "event-driven") {
+            return Ok(false);
+        }
+        // Integrated exactly from the last event: x' = A + B x gives
+        // x(t) = x e^(B D) + A / B (e^(B D) - 1), D = t - t_last.
+        if !lhs.is_ode {
+            return Err(ctx.err(st.line, lhs.col, "only an ODE can be event-driven"));
+        }
+        let f = derivative(ctx, st, &lhs.name, lhs.col)?;
+        let is_x = |e: &Expr| *e == Expr::Var(slot);
+        let (b, a) = split_linear(&f, &is_x).ok_or_else(|| {
+            ctx.err(
+                st.line,
+                lhs.col,
+                format!(
+                    "an event-driven ODE must be linear in {}, as dx/dt = A + B x",
+                    lhs.name
+                ),
+            )
+        })?;
+        self.decays.push((slot, a, b));
+        Ok(true)
+    }
+
+    fn guard(&self, _: &Ctx, _: u32) -> Guard {
+        Guard::Always
+    }
+
+    fn shared(&self, ctx: &Ctx, e: Expr, st: &Statement, lhs: &Lhs, slot: u32) -> Result<Expr> {
+        let whole = self.projection_vars.contains(&slot);
+        shared_synapse_expr(
+            ctx,
+            &e,
+            st,
+            &lhs.name,
+            lhs.col,
+            whole,
+            &self.projection_vars,
+        )
+    }
+}
+
 /// Analyses a synapse model into its IR.
 pub fn analyse_synapse(model: &Synapse, constants: &HashMap<String, f32>) -> Result<SynapseIr> {
     let mut ctx = Ctx::new(&model.name, constants, true);
@@ -184,70 +271,8 @@ pub fn analyse_synapse(model: &Synapse, constants: &HashMap<String, f32>) -> Res
     // (w is one already), then translated as a neuron's are.
     ctx.section = "equations";
     let eqs = ctx.statements(&model.equations, false)?;
-    let mut lhs_info = Vec::new();
-    // `: projection` variables (also `shared`; stricter reads).
-    let mut projection_vars: Vec<u32> = Vec::new();
-    for st in &eqs {
-        let (name, col, is_ode) = lhs_name(&ctx, st)?;
-        if name.contains('.') {
-            return Err(ctx.err(
-                st.line,
-                col,
-                format!("'{name}': a synapse's equations change its own variables, not pre- or post-synaptic ones"),
-            ));
-        }
-        check_name(&ctx, &name, st.line, col)?;
-        let postsynaptic = st
-            .flags
-            .iter()
-            .any(|f| matches!(f, Flag::Word(w, _) if w == "postsynaptic"));
-        let projection = st
-            .flags
-            .iter()
-            .any(|f| matches!(f, Flag::Word(w, _) if w == "projection"));
-        let slot = match ctx.slot(&name) {
-            Some(s) if ctx.vars[s as usize].kind == VarKind::Parameter => {
-                return Err(ctx.err(
-                    st.line,
-                    col,
-                    format!("'{name}' is a parameter; it cannot be assigned in the equations"),
-                ))
-            }
-            Some(s) => s as usize,
-            None => {
-                ctx.vars.push(VarDecl {
-                    name: name.clone(),
-                    kind: VarKind::Variable,
-                    locality: Locality::Local,
-                    ty: ValueType::Float,
-                    init: 0.0,
-                    shared: false,
-                });
-                ctx.vars.len() - 1
-            }
-        };
-        if postsynaptic || projection {
-            if name == "w" {
-                return Err(ctx.err(
-                    st.line,
-                    col,
-                    "'w' is the weight of each synapse: it cannot be shared",
-                ));
-            }
-            if postsynaptic && projection {
-                return Err(ctx.err(
-                    st.line,
-                    col,
-                    "a variable is postsynaptic or projection-wide, not both",
-                ));
-            }
-            ctx.vars[slot].shared = true;
-            if projection {
-                projection_vars.push(slot as u32);
-            }
-        }
-        lhs_info.push((name, col, is_ode));
-    }
+    let mut rules = SynapseRules::default();
+    let lhs_info = declare(&mut ctx, &eqs, &mut rules)?;
     ctx.section = "psp";
     let psp_text = if model.psp.trim().is_empty() {
         "w * pre.r"
@@ -310,90 +335,8 @@ pub fn analyse_synapse(model: &Synapse, constants: &HashMap<String, f32>) -> Res
         *e = number_expr(e, &mut n_random);
     }
     ctx.section = "equations";
-    let mut update = Vec::new();
-    let mut pending: Vec<Ode> = Vec::new();
-    // Event-driven variables: (slot, A, B) of dx/dt = A + B x.
-    let mut decays: Vec<(u32, Option<Expr>, Option<Expr>)> = Vec::new();
-    for (st, (name, col, is_ode)) in eqs.iter().zip(&lhs_info) {
-        let slot = ctx
-            .slot(name)
-            .ok_or_else(|| ctx.err(st.line, *col, "internal: undeclared variable"))?;
-        let fl = eq_flags(&ctx, st, Method::Explicit)?;
-        if let Some(i) = fl.init {
-            ctx.vars[slot as usize].init = i;
-        }
-        let event_driven = st
-            .flags
-            .iter()
-            .any(|f| matches!(f, Flag::Word(w, _) if w == "event-driven"));
-        if event_driven {
-            // Integrated exactly from the last event: x' = A + B x gives
-            // x(t) = x e^(B D) + A / B (e^(B D) - 1), D = t - t_last.
-            if !*is_ode {
-                return Err(ctx.err(st.line, *col, "only an ODE can be event-driven"));
-            }
-            let f = derivative(&ctx, st, name, *col)?;
-            let is_x = |e: &Expr| *e == Expr::Var(slot);
-            let (b, a) = split_linear(&f, &is_x).ok_or_else(|| {
-                ctx.err(
-                    st.line,
-                    *col,
-                    format!("an event-driven ODE must be linear in {name}, as dx/dt = A + B x"),
-                )
-            })?;
-            decays.push((slot, a, b));
-            continue;
-        }
-        let per_post = ctx.vars[slot as usize].shared;
-        let whole = projection_vars.contains(&slot);
-        let check = |ctx: &Ctx, e: Expr| -> Result<Expr> {
-            if per_post {
-                shared_synapse_expr(ctx, &e, st, name, *col, whole, &projection_vars)
-            } else {
-                Ok(e)
-            }
-        };
-        let (min, max) = (
-            fl.min.clone().map(|e| check(&ctx, e)).transpose()?,
-            fl.max.clone().map(|e| check(&ctx, e)).transpose()?,
-        );
-        if *is_ode {
-            if st.op != AssignOp::Set {
-                return Err(ctx.err(st.line, *col, "an ODE is written with '='"));
-            }
-            let f = check(&ctx, derivative(&ctx, st, name, *col)?)?;
-            if !pending.is_empty() && pending[0].method != fl.method {
-                integrate_block(&mut ctx, &std::mem::take(&mut pending), &mut update)?;
-            }
-            pending.push(Ode {
-                var: slot,
-                f,
-                method: fl.method,
-                guard: Guard::Always,
-                line: st.line,
-                col: *col,
-                min,
-                max,
-            });
-        } else {
-            if !pending.is_empty() {
-                integrate_block(&mut ctx, &std::mem::take(&mut pending), &mut update)?;
-            }
-            if fl.method != Method::Explicit {
-                return Err(ctx.err(st.line, *col, "an integration method only applies to ODEs"));
-            }
-            let rhs = check(&ctx, ctx.resolve(&st.rhs, st.line, &HashMap::new())?)?;
-            let e = combine(st.op, Expr::Var(slot), rhs);
-            update.push(Stmt::Store {
-                var: slot,
-                expr: clamp(e, &min, &max),
-                guard: Guard::Always,
-            });
-        }
-    }
-    if !pending.is_empty() {
-        integrate_block(&mut ctx, &pending, &mut update)?;
-    }
+    let mut update = translate(&mut ctx, &eqs, &lhs_info, &mut rules)?;
+    let decays = rules.decays;
     number_random(&mut update, &mut n_random);
     // The default path keeps weights in pre order: post_spike walks them
     // in post order, so a model with post_spike takes the general path.
