@@ -60,8 +60,10 @@ pub fn binop(op: BinOp, a: f32, b: f32) -> f32 {
     }
 }
 
-// ---- linear algebra on expressions (solving ODEs for their derivative) ----
+// The helpers below simplify as they build (no `1 * x`, no `--x`), so that
+// an ODE solved for its derivative stays about as small as it was written.
 
+/// `a + b`, a missing term being 0.
 fn add_opt(a: Option<Expr>, b: Option<Expr>) -> Option<Expr> {
     match (a, b) {
         (None, x) | (x, None) => x,
@@ -69,6 +71,7 @@ fn add_opt(a: Option<Expr>, b: Option<Expr>) -> Option<Expr> {
     }
 }
 
+/// `a - b`, a missing term being 0.
 pub(super) fn sub_opt(a: Option<Expr>, b: Option<Expr>) -> Option<Expr> {
     match (a, b) {
         (a, None) => a,
@@ -77,6 +80,7 @@ pub(super) fn sub_opt(a: Option<Expr>, b: Option<Expr>) -> Option<Expr> {
     }
 }
 
+/// `-e`.
 pub(super) fn neg(e: Expr) -> Expr {
     match e {
         Expr::Const(c) => Expr::Const(-c),
@@ -85,6 +89,7 @@ pub(super) fn neg(e: Expr) -> Expr {
     }
 }
 
+/// `a * b`.
 fn mul(a: Expr, b: Expr) -> Expr {
     match (&a, &b) {
         (Expr::Const(x), _) if *x == 1.0 => b,
@@ -95,6 +100,7 @@ fn mul(a: Expr, b: Expr) -> Expr {
     }
 }
 
+/// `a / b`.
 pub(super) fn div(a: Expr, b: Expr) -> Expr {
     match &b {
         Expr::Const(x) if *x == 1.0 => a,
@@ -102,6 +108,7 @@ pub(super) fn div(a: Expr, b: Expr) -> Expr {
     }
 }
 
+/// `(coef, rest)` of `coef * X + rest`; `None` stands for 0.
 type Linear = (Option<Expr>, Option<Expr>);
 
 /// Splits `e` into `coef * X + rest` where X is what `is_x` matches;
@@ -153,6 +160,7 @@ pub(super) fn split_linear(e: &Expr, is_x: &dyn Fn(&Expr) -> bool) -> Option<Lin
     }
 }
 
+/// `e` within the `min` and `max` flags of its equation.
 pub(super) fn clamp(e: Expr, min: &Option<Expr>, max: &Option<Expr>) -> Expr {
     let mut e = e;
     if let Some(m) = min {
@@ -196,6 +204,7 @@ pub(super) fn derivative(ctx: &Ctx, st: &Statement, name: &str, col: usize) -> R
     Ok(div(num, den))
 }
 
+/// The new value of `x` in `x op= rhs`.
 pub(super) fn combine(op: AssignOp, x: Expr, rhs: Expr) -> Expr {
     match op {
         AssignOp::Set => rhs,
@@ -206,6 +215,7 @@ pub(super) fn combine(op: AssignOp, x: Expr, rhs: Expr) -> Expr {
     }
 }
 
+/// `a` with `d<var>/dt` as a name that `derivative` binds to its marker.
 fn replace_deriv(a: &Ast, var: &str) -> Ast {
     match a {
         Ast::Deriv(v, c) if v == var => Ast::Name(format!("\u{0}d{var}"), *c),

@@ -9,10 +9,11 @@ use crate::lang::ast::{AssignOp, Ast, Flag, Statement};
 use crate::lang::ir::{Expr, Guard, Locality, ValueType, VarDecl, VarKind};
 
 impl Ctx<'_> {
-    /// Declares the parameters (`name = value : flags`); a synapse's
-    /// projection-wide ones take `projection`, a neuron's population-wide
-    /// ones `population`.
-    pub(super) fn parse_parameters(&mut self, text: &str, synapse: bool) -> Result<()> {
+    /// Declares the parameters (`name = value : flags`); a neuron's
+    /// population-wide ones take `population`, a synapse's projection-wide
+    /// ones `projection` (or `postsynaptic`).
+    pub(super) fn parse_parameters(&mut self, text: &str) -> Result<()> {
+        let synapse = self.synapse;
         self.section = "parameters";
         for st in self.statements(text, false)? {
             let (name, col) = match &st.lhs {
@@ -145,10 +146,14 @@ pub(super) trait Rules {
 
     /// Translates an equation that the shared pass leaves out (a synapse's
     /// event-driven ODEs); true when it did.
-    fn take(&mut self, ctx: &Ctx, st: &Statement, lhs: &Lhs, slot: u32) -> Result<bool>;
+    fn take(&mut self, _ctx: &Ctx, _st: &Statement, _lhs: &Lhs, _slot: u32) -> Result<bool> {
+        Ok(false)
+    }
 
     /// When the integrated value of the ODE of `slot` is stored.
-    fn guard(&self, ctx: &Ctx, slot: u32) -> Guard;
+    fn guard(&self, _ctx: &Ctx, _slot: u32) -> Guard {
+        Guard::Always
+    }
 
     /// Checks an expression (value, min or max) of the equation of a shared
     /// variable, which must be the same for all that share it.
@@ -177,17 +182,7 @@ pub(super) fn declare(ctx: &mut Ctx, eqs: &[Statement], rules: &mut dyn Rules) -
                 ))
             }
             Some(s) => s as usize,
-            None => {
-                ctx.vars.push(VarDecl {
-                    name: name.clone(),
-                    kind: rules.kind(name),
-                    locality: Locality::Local,
-                    ty: ValueType::Float,
-                    init: 0.0,
-                    shared: false,
-                });
-                ctx.vars.len() - 1
-            }
+            None => ctx.push_var(name, rules.kind(name)) as usize,
         };
         rules.share(ctx, st, &lhs, slot)?;
         all.push(lhs);

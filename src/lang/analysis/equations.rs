@@ -20,6 +20,7 @@ struct EqFlags {
     method: Method,
 }
 
+/// Reads the flags of an equation.
 fn eq_flags(ctx: &Ctx, st: &Statement) -> Result<EqFlags> {
     let mut fl = EqFlags {
         init: None,

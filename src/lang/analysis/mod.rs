@@ -1,16 +1,18 @@
 //! Name resolution and integration: model text -> IR.
 //!
-//! [`analyse_neuron`] and [`analyse_synapse`] share one context ([`Ctx`]):
-//! `resolve` turns expressions into IR (user functions inlined), `declare`
-//! reads parameters and what the equations declare, `algebra` solves an
-//! ODE for its derivative, `methods` integrates it (one method a file) and
-//! `random` numbers the random draws.
+//! [`analyse_neuron`] (`neuron`) and [`analyse_synapse`] (`synapse`) fill
+//! one context, [`Ctx`], in the same passes: `declare` reads the parameters
+//! and declares what the equations assign, `equations` translates them
+//! (what differs between neurons and synapses is a `declare::Rules`).
+//! Below them, `resolve` turns expressions into IR (user functions
+//! inlined), `algebra` solves an ODE for its derivative, `methods`
+//! integrates it (one method a file) and `random` numbers the draws.
 
 use std::cell::{Cell, RefCell};
 use std::collections::HashMap;
 
 use super::ast::{Ast, Statement};
-use super::ir::VarDecl;
+use super::ir::{Locality, ValueType, VarDecl, VarKind};
 use super::parser::{parse_expression, parse_statement, split_statements, SyntaxError};
 use crate::error::{Error, Result};
 use resolve::UserFn;
@@ -33,15 +35,25 @@ pub const REFRACTORY_COUNTER: &str = "_refractory_remaining";
 
 /// Everything needed to resolve names and report errors in one model.
 struct Ctx<'a> {
+    /// The model's name, for errors.
     model: String,
+    /// The section being read, for errors.
     section: &'static str,
+    /// The network's constants.
     constants: &'a HashMap<String, f32>,
+    /// User functions, by name.
     functions: HashMap<String, UserFn>,
+    /// The slots of the model, in order.
     vars: Vec<VarDecl>,
+    /// The targets of a neuron's `sum(target)`, in order.
     targets: Vec<String>,
+    /// The `pre.x` a synapse reads, in order.
     pre_refs: Vec<String>,
+    /// The `post.x` a synapse reads, in order.
     post_refs: Vec<String>,
+    /// Whether the model is a synapse.
     synapse: bool,
+    /// Temporaries used so far.
     n_temps: u32,
     /// Nodes built by the current `resolve` (see [`resolve::MAX_EXPR_NODES`]).
     nodes: Cell<usize>,
@@ -95,6 +107,12 @@ impl<'a> Ctx<'a> {
             .map(|i| i as u32)
     }
 
+    /// Declares a per-element float variable starting at 0; returns its slot.
+    fn push_var(&mut self, name: &str, kind: VarKind) -> u32 {
+        self.vars.push(local_var(name, kind));
+        self.vars.len() as u32 - 1
+    }
+
     fn temp(&mut self) -> u32 {
         self.n_temps += 1;
         self.n_temps - 1
@@ -127,5 +145,17 @@ impl<'a> Ctx<'a> {
                 "an expression is expected (the text is empty or only a comment)",
             )),
         }
+    }
+}
+
+/// A per-element float variable starting at 0.
+fn local_var(name: &str, kind: VarKind) -> VarDecl {
+    VarDecl {
+        name: name.to_string(),
+        kind,
+        locality: Locality::Local,
+        ty: ValueType::Float,
+        init: 0.0,
+        shared: false,
     }
 }

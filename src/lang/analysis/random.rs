@@ -38,6 +38,8 @@ pub(super) fn number_random(stmts: &mut [Stmt], next: &mut u32) {
     }
 }
 
+/// Numbers the random variables of `e` from `next`, each before those of
+/// its arguments.
 pub(super) fn number_expr(e: &Expr, next: &mut u32) -> Expr {
     let cell = std::cell::Cell::new(*next);
     let out = e.map(&|x| match x {

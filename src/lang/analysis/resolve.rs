@@ -239,6 +239,65 @@ impl Ctx<'_> {
             .collect()
     }
 
+    /// `sum(target)`: what the projections of that target add up.
+    fn resolve_sum(&self, call_args: &[Ast], col: usize, line: usize) -> Result<Expr> {
+        if self.synapse {
+            return Err(self.err(line, col, "sum(target) is only available in neuron models (a synapse's psp is what the sum adds up)"));
+        }
+        match call_args {
+            [Ast::Name(t, _)] => {
+                let i = self.targets.iter().position(|x| x == t).ok_or_else(|| {
+                    self.err(
+                        line,
+                        col,
+                        format!("sum({t}) cannot be used here (only in the equations)"),
+                    )
+                })?;
+                Ok(Expr::Sum(i as u32))
+            }
+            _ => Err(self.err(line, col, "sum() takes one target name, e.g. sum(exc)")),
+        }
+    }
+
+    /// Checks a call of the user function `uf` (its arity, recursion and
+    /// depth); returns whether it is the outermost one being expanded.
+    fn check_call(
+        &self,
+        name: &str,
+        uf: &UserFn,
+        n_args: usize,
+        col: usize,
+        line: usize,
+    ) -> Result<bool> {
+        if n_args != uf.args.len() {
+            return Err(self.err(
+                line,
+                col,
+                format!("{name}() takes {} argument(s), got {n_args}", uf.args.len()),
+            ));
+        }
+        let calls = self.calls.borrow();
+        if calls.iter().any(|c| c == name) {
+            let chain: Vec<&str> = calls.iter().map(String::as_str).chain([name]).collect();
+            return Err(self.err(
+                line,
+                col,
+                format!(
+                    "function '{name}' calls itself ({}); user functions cannot be recursive",
+                    chain.join(" -> ")
+                ),
+            ));
+        }
+        if calls.len() >= MAX_INLINE_DEPTH {
+            return Err(self.err(
+                line,
+                col,
+                format!("user functions call each other more than {MAX_INLINE_DEPTH} levels deep"),
+            ));
+        }
+        Ok(calls.is_empty())
+    }
+
     #[inline(never)]
     fn resolve_call(
         &self,
@@ -250,22 +309,7 @@ impl Ctx<'_> {
         level: usize,
     ) -> Result<Expr> {
         if name == "sum" {
-            if self.synapse {
-                return Err(self.err(line, col, "sum(target) is only available in neuron models (a synapse's psp is what the sum adds up)"));
-            }
-            return match call_args {
-                [Ast::Name(t, _)] => {
-                    let i = self.targets.iter().position(|x| x == t).ok_or_else(|| {
-                        self.err(
-                            line,
-                            col,
-                            format!("sum({t}) cannot be used here (only in the equations)"),
-                        )
-                    })?;
-                    Ok(Expr::Sum(i as u32))
-                }
-                _ => Err(self.err(line, col, "sum() takes one target name, e.g. sum(exc)")),
-            };
+            return self.resolve_sum(call_args, col, line);
         }
         let arity_err = |arity: usize| {
             self.err(
@@ -305,28 +349,7 @@ impl Ctx<'_> {
             });
         }
         if let Some(uf) = self.functions.get(name) {
-            if call_args.len() != uf.args.len() {
-                return Err(self.err(
-                    line,
-                    col,
-                    format!(
-                        "{name}() takes {} argument(s), got {}",
-                        uf.args.len(),
-                        call_args.len()
-                    ),
-                ));
-            }
-            let outermost = {
-                let calls = self.calls.borrow();
-                if calls.iter().any(|c| c == name) {
-                    let chain: Vec<&str> = calls.iter().map(String::as_str).chain([name]).collect();
-                    return Err(self.err(line, col, format!("function '{name}' calls itself ({}); user functions cannot be recursive", chain.join(" -> "))));
-                }
-                if calls.len() >= MAX_INLINE_DEPTH {
-                    return Err(self.err(line, col, format!("user functions call each other more than {MAX_INLINE_DEPTH} levels deep")));
-                }
-                calls.is_empty()
-            };
+            let outermost = self.check_call(name, uf, call_args.len(), col, line)?;
             let mut inner = HashMap::new();
             for (a, v) in uf.args.iter().zip(call_args) {
                 let before = self.nodes.get();
@@ -406,6 +429,7 @@ pub(super) fn ast_col(a: &Ast) -> usize {
     }
 }
 
+/// An error if `name` is reserved (keywords, built-in names, a leading `_`).
 pub(super) fn check_name(ctx: &Ctx, name: &str, line: usize, col: usize) -> Result<()> {
     let reserved = [
         "t", "dt", "pi", "sum", "if", "then", "else", "and", "or", "not", "true", "false", "True",

@@ -2,6 +2,7 @@
 //! Brian2's state updaters). Each method turns a block of ODEs into the
 //! statements computing their new values; [`integrate_block`] stores them.
 
+pub(super) mod event_driven;
 mod explicit;
 mod exponential;
 mod implicit;
