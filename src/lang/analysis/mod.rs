@@ -1,7 +1,7 @@
 //! Name resolution and integration: model text -> IR.
 //!
 //! [`analyse_neuron`] (`neuron`) and [`analyse_synapse`] (`synapse`) fill
-//! one context, [`Ctx`], in the same passes: `declare` reads the parameters
+//! one context, `Ctx`, in the same passes: `declare` reads the parameters
 //! and declares what the equations assign, `equations` translates them
 //! (what differs between neurons and synapses is a `declare::Rules`).
 //! Below them, `resolve` turns expressions into IR (user functions
