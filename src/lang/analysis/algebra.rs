@@ -1,0 +1,240 @@
+//! Symbolic helpers: constant folding, linear splits, solving an ODE for
+//! its derivative.
+
+use std::collections::HashMap;
+
+use super::resolve::Arg;
+use super::Ctx;
+use crate::error::Result;
+use crate::lang::ast::{AssignOp, Ast, BinOp, Statement, UnOp};
+use crate::lang::ir::{Expr, Func, VarDecl};
+
+// Marks the derivative inside an ODE while it is solved for; never escapes.
+const DERIV_MARK: u32 = u32::MAX;
+
+/// Folds an expression of constants and parameter initial values.
+pub(super) fn eval_const(e: &Expr, vars: &[VarDecl]) -> f32 {
+    match e {
+        Expr::Const(c) => *c,
+        Expr::Var(v) => vars[*v as usize].init,
+        Expr::Dt => f32::NAN,
+        Expr::Unary(UnOp::Neg, a) => -eval_const(a, vars),
+        Expr::Unary(UnOp::Not, a) => (eval_const(a, vars) == 0.0) as i32 as f32,
+        Expr::Binary(op, a, b) => binop(*op, eval_const(a, vars), eval_const(b, vars)),
+        Expr::Call(f, a) => {
+            let v: Vec<f32> = a.iter().map(|x| eval_const(x, vars)).collect();
+            f.apply(
+                v[0],
+                v.get(1).copied().unwrap_or(0.0),
+                v.get(2).copied().unwrap_or(0.0),
+            )
+        }
+        Expr::Select(c, a, b) => {
+            if eval_const(c, vars) != 0.0 {
+                eval_const(a, vars)
+            } else {
+                eval_const(b, vars)
+            }
+        }
+        _ => f32::NAN,
+    }
+}
+
+/// A binary operation in f32, as both engines define it.
+pub fn binop(op: BinOp, a: f32, b: f32) -> f32 {
+    match op {
+        BinOp::Add => a + b,
+        BinOp::Sub => a - b,
+        BinOp::Mul => a * b,
+        BinOp::Div => a / b,
+        BinOp::Pow => crate::lang::ir::pow(a, b),
+        BinOp::Rem => a % b,
+        BinOp::Lt => (a < b) as i32 as f32,
+        BinOp::Gt => (a > b) as i32 as f32,
+        BinOp::Le => (a <= b) as i32 as f32,
+        BinOp::Ge => (a >= b) as i32 as f32,
+        BinOp::Eq => (a == b) as i32 as f32,
+        BinOp::Ne => (a != b) as i32 as f32,
+        BinOp::And => (a != 0.0 && b != 0.0) as i32 as f32,
+        BinOp::Or => (a != 0.0 || b != 0.0) as i32 as f32,
+    }
+}
+
+// The helpers below simplify as they build (no `1 * x`, no `--x`), so that
+// an ODE solved for its derivative stays about as small as it was written.
+
+/// `a + b`, a missing term being 0.
+fn add_opt(a: Option<Expr>, b: Option<Expr>) -> Option<Expr> {
+    match (a, b) {
+        (None, x) | (x, None) => x,
+        (Some(a), Some(b)) => Some(Expr::bin(BinOp::Add, a, b)),
+    }
+}
+
+/// `a - b`, a missing term being 0.
+pub(super) fn sub_opt(a: Option<Expr>, b: Option<Expr>) -> Option<Expr> {
+    match (a, b) {
+        (a, None) => a,
+        (None, Some(b)) => Some(neg(b)),
+        (Some(a), Some(b)) => Some(Expr::bin(BinOp::Sub, a, b)),
+    }
+}
+
+/// `-e`.
+pub(super) fn neg(e: Expr) -> Expr {
+    match e {
+        Expr::Const(c) => Expr::Const(-c),
+        Expr::Unary(UnOp::Neg, a) => *a,
+        e => Expr::Unary(UnOp::Neg, Box::new(e)),
+    }
+}
+
+/// `a * b`.
+fn mul(a: Expr, b: Expr) -> Expr {
+    match (&a, &b) {
+        (Expr::Const(x), _) if *x == 1.0 => b,
+        (_, Expr::Const(x)) if *x == 1.0 => a,
+        (Expr::Const(x), _) if *x == -1.0 => neg(b),
+        (_, Expr::Const(x)) if *x == -1.0 => neg(a),
+        _ => Expr::bin(BinOp::Mul, a, b),
+    }
+}
+
+/// `a / b`.
+pub(super) fn div(a: Expr, b: Expr) -> Expr {
+    match &b {
+        Expr::Const(x) if *x == 1.0 => a,
+        _ => Expr::bin(BinOp::Div, a, b),
+    }
+}
+
+/// `(coef, rest)` of `coef * X + rest`; `None` stands for 0.
+type Linear = (Option<Expr>, Option<Expr>);
+
+/// Splits `e` into `coef * X + rest` where X is what `is_x` matches;
+/// `None` when `e` is not linear in X.
+pub(super) fn split_linear(e: &Expr, is_x: &dyn Fn(&Expr) -> bool) -> Option<Linear> {
+    if is_x(e) {
+        return Some((Some(Expr::Const(1.0)), None));
+    }
+    if !e.any(is_x) {
+        return Some((None, Some(e.clone())));
+    }
+    match e {
+        Expr::Binary(BinOp::Add, a, b) => {
+            let (ca, ra) = split_linear(a, is_x)?;
+            let (cb, rb) = split_linear(b, is_x)?;
+            Some((add_opt(ca, cb), add_opt(ra, rb)))
+        }
+        Expr::Binary(BinOp::Sub, a, b) => {
+            let (ca, ra) = split_linear(a, is_x)?;
+            let (cb, rb) = split_linear(b, is_x)?;
+            Some((sub_opt(ca, cb), sub_opt(ra, rb)))
+        }
+        Expr::Unary(UnOp::Neg, a) => {
+            let (c, r) = split_linear(a, is_x)?;
+            Some((c.map(neg), r.map(neg)))
+        }
+        Expr::Binary(BinOp::Mul, a, b) if !a.any(is_x) => {
+            let (c, r) = split_linear(b, is_x)?;
+            Some((
+                c.map(|c| mul((**a).clone(), c)),
+                r.map(|r| mul((**a).clone(), r)),
+            ))
+        }
+        Expr::Binary(BinOp::Mul, a, b) if !b.any(is_x) => {
+            let (c, r) = split_linear(a, is_x)?;
+            Some((
+                c.map(|c| mul(c, (**b).clone())),
+                r.map(|r| mul(r, (**b).clone())),
+            ))
+        }
+        Expr::Binary(BinOp::Div, a, b) if !b.any(is_x) => {
+            let (c, r) = split_linear(a, is_x)?;
+            Some((
+                c.map(|c| div(c, (**b).clone())),
+                r.map(|r| div(r, (**b).clone())),
+            ))
+        }
+        _ => None,
+    }
+}
+
+/// `e` within the `min` and `max` flags of its equation.
+pub(super) fn clamp(e: Expr, min: &Option<Expr>, max: &Option<Expr>) -> Expr {
+    let mut e = e;
+    if let Some(m) = min {
+        e = Expr::Call(Func::Max, vec![e, m.clone()]);
+    }
+    if let Some(m) = max {
+        e = Expr::Call(Func::Min, vec![e, m.clone()]);
+    }
+    e
+}
+
+/// The derivative of `name` in the ODE statement `st`, written in any form
+/// linear in `d<name>/dt`.
+pub(super) fn derivative(ctx: &Ctx, st: &Statement, name: &str, col: usize) -> Result<Expr> {
+    let mark = |a: &Ast| -> Result<Expr> {
+        // Resolve with the derivative replaced by a marker slot.
+        let mut args = HashMap::new();
+        args.insert(format!("\u{0}d{name}"), Arg::new(Expr::Temp(DERIV_MARK)));
+        let a = replace_deriv(a, name);
+        ctx.resolve(&a, st.line, &args)
+    };
+    let lhs = st
+        .lhs
+        .as_ref()
+        .map(&mark)
+        .transpose()?
+        .unwrap_or(Expr::Const(0.0));
+    let rhs = mark(&st.rhs)?;
+    let is_d = |e: &Expr| *e == Expr::Temp(DERIV_MARK);
+    let not_linear = || {
+        ctx.err(
+            st.line,
+            col,
+            format!("the equation is not linear in d{name}/dt"),
+        )
+    };
+    let (cl, rl) = split_linear(&lhs, &is_d).ok_or_else(not_linear)?;
+    let (cr, rr) = split_linear(&rhs, &is_d).ok_or_else(not_linear)?;
+    let den = sub_opt(cl, cr).ok_or_else(not_linear)?;
+    let num = sub_opt(rr, rl).unwrap_or(Expr::Const(0.0));
+    Ok(div(num, den))
+}
+
+/// The new value of `x` in `x op= rhs`.
+pub(super) fn combine(op: AssignOp, x: Expr, rhs: Expr) -> Expr {
+    match op {
+        AssignOp::Set => rhs,
+        AssignOp::Add => Expr::bin(BinOp::Add, x, rhs),
+        AssignOp::Sub => Expr::bin(BinOp::Sub, x, rhs),
+        AssignOp::Mul => Expr::bin(BinOp::Mul, x, rhs),
+        AssignOp::Div => Expr::bin(BinOp::Div, x, rhs),
+    }
+}
+
+/// `a` with `d<var>/dt` as a name that `derivative` binds to its marker.
+fn replace_deriv(a: &Ast, var: &str) -> Ast {
+    match a {
+        Ast::Deriv(v, c) if v == var => Ast::Name(format!("\u{0}d{var}"), *c),
+        Ast::Unary(op, x) => Ast::Unary(*op, Box::new(replace_deriv(x, var))),
+        Ast::Binary(op, x, y) => Ast::Binary(
+            *op,
+            Box::new(replace_deriv(x, var)),
+            Box::new(replace_deriv(y, var)),
+        ),
+        Ast::Call(n, args, c) => Ast::Call(
+            n.clone(),
+            args.iter().map(|x| replace_deriv(x, var)).collect(),
+            *c,
+        ),
+        Ast::If(x, y, z) => Ast::If(
+            Box::new(replace_deriv(x, var)),
+            Box::new(replace_deriv(y, var)),
+            Box::new(replace_deriv(z, var)),
+        ),
+        a => a.clone(),
+    }
+}

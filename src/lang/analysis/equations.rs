@@ -1,0 +1,144 @@
+//! The translation of the equations into update statements, shared by
+//! neurons and synapses (what differs is a [`Rules`]).
+
+use std::collections::HashMap;
+
+use super::algebra::{clamp, combine, derivative};
+use super::declare::{Lhs, Rules};
+use super::methods::{integrate_block, Method, Ode};
+use super::Ctx;
+use crate::error::Result;
+use crate::lang::ast::{AssignOp, Flag, Statement};
+use crate::lang::ir::{Expr, Guard, Stmt};
+
+/// The flags of an equation, but for those that share its variable (read
+/// by [`Rules::share`]).
+struct EqFlags {
+    init: Option<f32>,
+    min: Option<Expr>,
+    max: Option<Expr>,
+    method: Method,
+}
+
+/// Reads the flags of an equation.
+fn eq_flags(ctx: &Ctx, st: &Statement) -> Result<EqFlags> {
+    let mut fl = EqFlags {
+        init: None,
+        min: None,
+        max: None,
+        method: Method::Explicit,
+    };
+    for f in &st.flags {
+        match f {
+            Flag::Value(n, v, c) => match n.as_str() {
+                "init" => fl.init = Some(ctx.constant(v, st.line, *c)?),
+                "min" => fl.min = Some(ctx.resolve(v, st.line, &HashMap::new())?),
+                "max" => fl.max = Some(ctx.resolve(v, st.line, &HashMap::new())?),
+                _ => {
+                    return Err(ctx.err(
+                        st.line,
+                        *c,
+                        format!("unknown flag '{n} = ...' (allowed: init, min, max)"),
+                    ))
+                }
+            },
+            Flag::Word(w, c) => {
+                fl.method = match w.as_str() {
+                    "explicit" | "euler" => Method::Explicit,
+                    "exponential" => Method::Exponential,
+                    "midpoint" => Method::Midpoint,
+                    "rk4" => Method::Rk4,
+                    "implicit" => Method::Implicit,
+                    // Recorded when the variable is declared (VarDecl::shared).
+                    "population" if !ctx.synapse => fl.method,
+                    "postsynaptic" if ctx.synapse => fl.method,
+                    // Handled by the synapse analysis (integrated at events).
+                    "event-driven" if ctx.synapse => fl.method,
+                    "population" => {
+                        return Err(ctx.err(st.line, *c, "'population' is a flag of neuron models; a synapse variable shared by the synapses of a post-synaptic neuron takes 'postsynaptic'"))
+                    }
+                    "projection" if ctx.synapse => fl.method,
+                    "projection" | "postsynaptic" => {
+                        return Err(ctx.err(st.line, *c, format!("'{w}' is a flag of synapse models; a neuron variable shared by the whole population takes 'population'")))
+                    }
+                    "int" | "bool" | "float" => fl.method,
+                    _ => return Err(ctx.err(st.line, *c, format!("unknown flag '{w}' (allowed: init, min, max, population, explicit, exponential, midpoint, rk4, implicit)"))),
+                };
+            }
+        }
+    }
+    Ok(fl)
+}
+
+/// Translates the equations (declared by [`declare`](super::declare::declare),
+/// which returned `lhs`) into update statements, in order; consecutive ODEs
+/// with the same method are integrated as one block. Sets the `init` values.
+pub(super) fn translate(
+    ctx: &mut Ctx,
+    eqs: &[Statement],
+    lhs: &[Lhs],
+    rules: &mut dyn Rules,
+) -> Result<Vec<Stmt>> {
+    let mut update = Vec::new();
+    let mut pending: Vec<Ode> = Vec::new();
+    for (st, l) in eqs.iter().zip(lhs) {
+        let slot = ctx
+            .slot(&l.name)
+            .ok_or_else(|| ctx.err(st.line, l.col, "internal: undeclared variable"))?;
+        let fl = eq_flags(ctx, st)?;
+        if let Some(i) = fl.init {
+            ctx.vars[slot as usize].init = i;
+        }
+        if rules.take(ctx, st, l, slot)? {
+            continue;
+        }
+        let shared = ctx.vars[slot as usize].shared;
+        let rules = &*rules;
+        let check = |ctx: &Ctx, e: Expr| {
+            if shared {
+                rules.shared(ctx, e, st, l, slot)
+            } else {
+                Ok(e)
+            }
+        };
+        let min = fl.min.map(|e| check(ctx, e)).transpose()?;
+        let max = fl.max.map(|e| check(ctx, e)).transpose()?;
+        if l.is_ode {
+            if st.op != AssignOp::Set {
+                return Err(ctx.err(st.line, l.col, "an ODE is written with '='"));
+            }
+            let f = check(ctx, derivative(ctx, st, &l.name, l.col)?)?;
+            if !pending.is_empty() && pending[0].method != fl.method {
+                integrate_block(ctx, &std::mem::take(&mut pending), &mut update)?;
+            }
+            pending.push(Ode {
+                var: slot,
+                f,
+                method: fl.method,
+                guard: rules.guard(ctx, slot),
+                line: st.line,
+                col: l.col,
+                min,
+                max,
+            });
+        } else {
+            if !pending.is_empty() {
+                integrate_block(ctx, &std::mem::take(&mut pending), &mut update)?;
+            }
+            if fl.method != Method::Explicit {
+                return Err(ctx.err(st.line, l.col, "an integration method only applies to ODEs"));
+            }
+            let rhs = check(ctx, ctx.resolve(&st.rhs, st.line, &HashMap::new())?)?;
+            let e = combine(st.op, Expr::Var(slot), rhs);
+            update.push(Stmt::Store {
+                var: slot,
+                expr: clamp(e, &min, &max),
+                guard: Guard::Always,
+            });
+        }
+    }
+    if !pending.is_empty() {
+        integrate_block(ctx, &pending, &mut update)?;
+    }
+    Ok(update)
+}

@@ -1,0 +1,446 @@
+//! Name and call resolution: AST -> IR expressions, user functions inlined.
+
+use std::collections::HashMap;
+
+use super::algebra::eval_const;
+use super::Ctx;
+use crate::error::{Error, Result};
+use crate::lang::ast::{Ast, BinOp};
+use crate::lang::ir::{Expr, Func, RandomKind, VarKind};
+
+// User functions may call each other, up to this depth.
+const MAX_INLINE_DEPTH: usize = 32;
+// Limits on one resolved expression, so that the recursive passes over it
+// (here and in the engines) cannot overflow the stack, and user functions
+// calling each other cannot expand exponentially.
+const MAX_EXPR_HEIGHT: usize = 256;
+pub(super) const MAX_EXPR_NODES: usize = 100_000;
+
+/// A user function: `name(args) = body`, written on `line` of its section.
+pub(super) struct UserFn {
+    args: Vec<String>,
+    body: Ast,
+    line: usize,
+}
+
+impl Ctx<'_> {
+    /// Parses `name(a, b) = body` lines.
+    pub(super) fn parse_functions(&mut self, text: &str) -> Result<()> {
+        self.section = "functions";
+        for st in self.statements(text, false)? {
+            let (name, args, col) = match &st.lhs {
+                Some(Ast::Call(n, args, col)) => (n.clone(), args, *col),
+                _ => {
+                    return Err(self.err(
+                        st.line,
+                        1,
+                        "a function is written 'name(x, y) = expression'",
+                    ))
+                }
+            };
+            let mut names = Vec::new();
+            for a in args {
+                match a {
+                    Ast::Name(n, _) => names.push(n.clone()),
+                    _ => {
+                        return Err(self.err(
+                            st.line,
+                            col,
+                            format!("the arguments of function '{name}' must be plain names"),
+                        ))
+                    }
+                }
+            }
+            if Func::lookup(&name).is_some() || RandomKind::lookup(&name).is_some() || name == "sum"
+            {
+                return Err(self.err(
+                    st.line,
+                    col,
+                    format!("'{name}' is a built-in function and cannot be redefined"),
+                ));
+            }
+            self.functions.insert(
+                name,
+                UserFn {
+                    args: names,
+                    body: st.rhs,
+                    line: st.line,
+                },
+            );
+        }
+        Ok(())
+    }
+
+    /// Evaluates a constant expression (parameter values, init flags).
+    pub(super) fn constant(&self, ast: &Ast, line: usize, col: usize) -> Result<f32> {
+        let e = self.resolve(ast, line, &HashMap::new())?;
+        let bad = e.any(&|x| {
+            !matches!(
+                x,
+                Expr::Const(_)
+                    | Expr::Var(_)
+                    | Expr::Unary(..)
+                    | Expr::Binary(..)
+                    | Expr::Call(..)
+                    | Expr::Select(..)
+            )
+        });
+        if bad {
+            return Err(self.err(
+                line,
+                col,
+                "a constant value is expected here (numbers, constants and parameters only)",
+            ));
+        }
+        Ok(eval_const(&e, &self.vars))
+    }
+
+    /// Resolves an expression; `args` maps user-function arguments to values.
+    pub(super) fn resolve(
+        &self,
+        ast: &Ast,
+        line: usize,
+        args: &HashMap<String, Arg>,
+    ) -> Result<Expr> {
+        self.nodes.set(0);
+        self.calls.borrow_mut().clear();
+        self.resolve_inner(ast, line, args, 0)
+    }
+
+    fn too_big(&self, line: usize, ast: &Ast) -> Error {
+        self.err(line, ast_col(ast), format!("expression too large (more than {MAX_EXPR_HEIGHT} levels or {MAX_EXPR_NODES} terms once user functions are expanded)"))
+    }
+
+    /// Recursive part of [`resolve`](Self::resolve); `level` is the height of
+    /// the expression being built above this node. The arms that do not
+    /// recurse through operators live in their own functions so that this
+    /// frame stays small.
+    fn resolve_inner(
+        &self,
+        ast: &Ast,
+        line: usize,
+        args: &HashMap<String, Arg>,
+        level: usize,
+    ) -> Result<Expr> {
+        self.nodes.set(self.nodes.get() + 1);
+        if level >= MAX_EXPR_HEIGHT || self.nodes.get() > MAX_EXPR_NODES {
+            return Err(self.too_big(line, ast));
+        }
+        let l = level + 1;
+        Ok(match ast {
+            Ast::Num(v) => Expr::Const(*v as f32),
+            Ast::Name(n, col) => return self.resolve_name(n, *col, line, args, level),
+            Ast::Deriv(v, col) => {
+                return Err(self.err(
+                    line,
+                    *col,
+                    format!("d{v}/dt can only appear in an equation of '{v}'"),
+                ))
+            }
+            Ast::Unary(op, a) => Expr::Unary(*op, Box::new(self.resolve_inner(a, line, args, l)?)),
+            Ast::Binary(op, a, b) => Expr::bin(
+                *op,
+                self.resolve_inner(a, line, args, l)?,
+                self.resolve_inner(b, line, args, l)?,
+            ),
+            Ast::If(c, a, b) => Expr::Select(
+                Box::new(self.resolve_inner(c, line, args, l)?),
+                Box::new(self.resolve_inner(a, line, args, l)?),
+                Box::new(self.resolve_inner(b, line, args, l)?),
+            ),
+            Ast::Call(name, call_args, col) => {
+                return self.resolve_call(name, call_args, *col, line, args, level)
+            }
+        })
+    }
+
+    #[inline(never)]
+    fn resolve_name(
+        &self,
+        n: &str,
+        col: usize,
+        line: usize,
+        args: &HashMap<String, Arg>,
+        level: usize,
+    ) -> Result<Expr> {
+        if let Some(a) = args.get(n) {
+            self.nodes.set(self.nodes.get() + a.size);
+            if level + a.height > MAX_EXPR_HEIGHT || self.nodes.get() > MAX_EXPR_NODES {
+                return Err(self.err(line, col, format!("expression too large (more than {MAX_EXPR_HEIGHT} levels or {MAX_EXPR_NODES} terms once user functions are expanded)")));
+            }
+            return Ok(a.expr.clone());
+        }
+        match n {
+            "t" => return Ok(Expr::Time),
+            "dt" => return Ok(Expr::Dt),
+            "pi" => return Ok(Expr::Const(std::f32::consts::PI)),
+            "true" | "True" => return Ok(Expr::Const(1.0)),
+            "false" | "False" => return Ok(Expr::Const(0.0)),
+            _ => {}
+        }
+        if let Some(s) = self.slot(n) {
+            return Ok(Expr::Var(s));
+        }
+        if let Some(c) = self.constants.get(n) {
+            return Ok(Expr::Const(*c));
+        }
+        if self.synapse {
+            if let Some(v) = n.strip_prefix("pre.") {
+                let i = self.pre_refs.iter().position(|x| x == v).ok_or_else(|| {
+                    self.err(
+                        line,
+                        col,
+                        format!("pre.{v} can only be read in psp and pre_spike"),
+                    )
+                })?;
+                return Ok(Expr::Pre(i as u32));
+            }
+            if let Some(v) = n.strip_prefix("post.") {
+                let i = self.post_refs.iter().position(|x| x == v).ok_or_else(|| {
+                    self.err(
+                        line,
+                        col,
+                        format!("post.{v} can only be read in psp and pre_spike"),
+                    )
+                })?;
+                return Ok(Expr::Post(i as u32));
+            }
+        }
+        let known: Vec<&str> = self
+            .vars
+            .iter()
+            .filter(|v| v.kind != VarKind::Hidden)
+            .map(|v| v.name.as_str())
+            .collect();
+        Err(self.err(
+            line,
+            col,
+            format!(
+                "unknown name '{n}' (the model has: {})",
+                if known.is_empty() {
+                    "nothing".to_string()
+                } else {
+                    known.join(", ")
+                }
+            ),
+        ))
+    }
+
+    fn resolve_args(
+        &self,
+        call_args: &[Ast],
+        line: usize,
+        args: &HashMap<String, Arg>,
+        level: usize,
+    ) -> Result<Vec<Expr>> {
+        call_args
+            .iter()
+            .map(|x| self.resolve_inner(x, line, args, level + 1))
+            .collect()
+    }
+
+    /// `sum(target)`: what the projections of that target add up.
+    fn resolve_sum(&self, call_args: &[Ast], col: usize, line: usize) -> Result<Expr> {
+        if self.synapse {
+            return Err(self.err(line, col, "sum(target) is only available in neuron models (a synapse's psp is what the sum adds up)"));
+        }
+        match call_args {
+            [Ast::Name(t, _)] => {
+                let i = self.targets.iter().position(|x| x == t).ok_or_else(|| {
+                    self.err(
+                        line,
+                        col,
+                        format!("sum({t}) cannot be used here (only in the equations)"),
+                    )
+                })?;
+                Ok(Expr::Sum(i as u32))
+            }
+            _ => Err(self.err(line, col, "sum() takes one target name, e.g. sum(exc)")),
+        }
+    }
+
+    /// Checks a call of the user function `uf` (its arity, recursion and
+    /// depth); returns whether it is the outermost one being expanded.
+    fn check_call(
+        &self,
+        name: &str,
+        uf: &UserFn,
+        n_args: usize,
+        col: usize,
+        line: usize,
+    ) -> Result<bool> {
+        if n_args != uf.args.len() {
+            return Err(self.err(
+                line,
+                col,
+                format!("{name}() takes {} argument(s), got {n_args}", uf.args.len()),
+            ));
+        }
+        let calls = self.calls.borrow();
+        if calls.iter().any(|c| c == name) {
+            let chain: Vec<&str> = calls.iter().map(String::as_str).chain([name]).collect();
+            return Err(self.err(
+                line,
+                col,
+                format!(
+                    "function '{name}' calls itself ({}); user functions cannot be recursive",
+                    chain.join(" -> ")
+                ),
+            ));
+        }
+        if calls.len() >= MAX_INLINE_DEPTH {
+            return Err(self.err(
+                line,
+                col,
+                format!("user functions call each other more than {MAX_INLINE_DEPTH} levels deep"),
+            ));
+        }
+        Ok(calls.is_empty())
+    }
+
+    #[inline(never)]
+    fn resolve_call(
+        &self,
+        name: &str,
+        call_args: &[Ast],
+        col: usize,
+        line: usize,
+        args: &HashMap<String, Arg>,
+        level: usize,
+    ) -> Result<Expr> {
+        if name == "sum" {
+            return self.resolve_sum(call_args, col, line);
+        }
+        let arity_err = |arity: usize| {
+            self.err(
+                line,
+                col,
+                format!(
+                    "{name}() takes {arity} argument(s), got {}",
+                    call_args.len()
+                ),
+            )
+        };
+        if let Some((f, arity)) = Func::lookup(name) {
+            if call_args.len() != arity {
+                return Err(arity_err(arity));
+            }
+            let mut a = self.resolve_args(call_args, line, args, level)?;
+            return Ok(match f {
+                Func::Pow => {
+                    let e = a.pop().unwrap_or(Expr::Const(f32::NAN));
+                    let b = a.pop().unwrap_or(Expr::Const(f32::NAN));
+                    Expr::bin(BinOp::Pow, b, e)
+                }
+                _ => Expr::Call(f, a),
+            });
+        }
+        if let Some((kind, arity)) = RandomKind::lookup(name) {
+            if call_args.len() != arity {
+                return Err(arity_err(arity));
+            }
+            let a = self.resolve_args(call_args, line, args, level)?;
+            // The stream is patched by `number_random` once the program is final.
+            return Ok(Expr::Random {
+                kind,
+                stream: 0,
+                args: a,
+                shared: false,
+            });
+        }
+        if let Some(uf) = self.functions.get(name) {
+            let outermost = self.check_call(name, uf, call_args.len(), col, line)?;
+            let mut inner = HashMap::new();
+            for (a, v) in uf.args.iter().zip(call_args) {
+                let before = self.nodes.get();
+                let expr = self.resolve_inner(v, line, args, level + 1)?;
+                let size = self.nodes.get() - before;
+                inner.insert(
+                    a.clone(),
+                    Arg {
+                        height: expr_height(&expr),
+                        size,
+                        expr,
+                    },
+                );
+            }
+            self.calls.borrow_mut().push(name.to_string());
+            let r = self.resolve_inner(&uf.body, line, &inner, level);
+            self.calls.borrow_mut().pop();
+            return match r {
+                // Inside the body, columns are those of the function's text:
+                // report at the call, naming the function.
+                Err(Error::Equation {
+                    message, column, ..
+                }) if outermost => Err(self.err(
+                    line,
+                    col,
+                    format!(
+                        "in function '{name}' (functions line {}, column {column}): {message}",
+                        uf.line
+                    ),
+                )),
+                r => r,
+            };
+        }
+        Err(self.err(line, col, format!("unknown function '{name}'")))
+    }
+}
+
+/// A value bound to an argument of a user function while its body is expanded.
+pub(super) struct Arg {
+    expr: Expr,
+    height: usize,
+    size: usize,
+}
+
+impl Arg {
+    pub(super) fn new(expr: Expr) -> Self {
+        Arg {
+            height: expr_height(&expr),
+            size: 1,
+            expr,
+        }
+    }
+}
+
+/// Height of an expression tree (bounded by [`MAX_EXPR_HEIGHT`] by construction).
+fn expr_height(e: &Expr) -> usize {
+    match e {
+        Expr::Unary(_, a) => 1 + expr_height(a),
+        Expr::Binary(_, a, b) => 1 + expr_height(a).max(expr_height(b)),
+        Expr::Call(_, a) | Expr::Random { args: a, .. } => {
+            1 + a.iter().map(expr_height).max().unwrap_or(0)
+        }
+        Expr::Select(c, a, b) => 1 + expr_height(c).max(expr_height(a)).max(expr_height(b)),
+        _ => 1,
+    }
+}
+
+/// The column of the leftmost name of an expression (1 if it has none).
+pub(super) fn ast_col(a: &Ast) -> usize {
+    let mut a = a;
+    loop {
+        match a {
+            Ast::Name(_, c) | Ast::Deriv(_, c) | Ast::Call(_, _, c) => return *c,
+            Ast::Unary(_, x) | Ast::Binary(_, x, _) | Ast::If(x, _, _) => a = x,
+            Ast::Num(_) => return 1,
+        }
+    }
+}
+
+/// An error if `name` is reserved (keywords, built-in names, a leading `_`).
+pub(super) fn check_name(ctx: &Ctx, name: &str, line: usize, col: usize) -> Result<()> {
+    let reserved = [
+        "t", "dt", "pi", "sum", "if", "then", "else", "and", "or", "not", "true", "false", "True",
+        "False", "pre", "post",
+    ];
+    if reserved.contains(&name)
+        || Func::lookup(name).is_some()
+        || RandomKind::lookup(name).is_some()
+        || name.starts_with('_')
+    {
+        return Err(ctx.err(line, col, format!("'{name}' is a reserved name")));
+    }
+    Ok(())
+}

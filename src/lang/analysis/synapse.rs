@@ -1,0 +1,375 @@
+//! The analysis of a synapse model.
+
+use std::collections::HashMap;
+
+use super::algebra::{combine, derivative, neg, split_linear};
+use super::declare::{collect_names, declare, has_flag, Lhs, Rules};
+use super::equations::translate;
+use super::methods::event_driven::{self, Decay};
+use super::random::{number_expr, number_random};
+use super::{local_var, Ctx};
+use crate::error::Result;
+use crate::lang::ast::{AssignOp, Ast, BinOp, Statement};
+use crate::lang::ir::{EventStmt, Expr, Locality, SynapseIr, VarKind};
+use crate::network::model::Synapse;
+
+/// Analyses a synapse model into its IR.
+pub fn analyse_synapse(model: &Synapse, constants: &HashMap<String, f32>) -> Result<SynapseIr> {
+    let mut ctx = Ctx::new(&model.name, constants, true);
+    ctx.parse_functions(&model.functions)?;
+    ctx.parse_parameters(&model.parameters)?;
+    declare_weight(&mut ctx)?;
+    // The learning rule: per-synapse variables declared by the equations
+    // (w is one already), then translated as a neuron's are.
+    ctx.section = "equations";
+    let eqs = ctx.statements(&model.equations, false)?;
+    let mut rules = SynapseRules::default();
+    let lhs = declare(&mut ctx, &eqs, &mut rules)?;
+    let sections = Sections::parse(&mut ctx, model)?;
+    let mut read: Vec<&Ast> = vec![&sections.psp.1];
+    for s in sections.pre.iter().chain(&sections.post).chain(&eqs) {
+        read.push(&s.rhs);
+    }
+    collect_names(
+        &read,
+        &|n| n.strip_prefix("pre.").map(str::to_string),
+        &mut ctx.pre_refs,
+    );
+    collect_names(
+        &read,
+        &|n| n.strip_prefix("post.").map(str::to_string),
+        &mut ctx.post_refs,
+    );
+    let mut n_random = 0;
+    let psp = psp(&mut ctx, &sections.psp, &mut n_random)?;
+    let w = ctx.slot("w").unwrap_or(0);
+    let r = ctx.pre_refs.iter().position(|x| x == "r").map(|i| i as u32);
+    let psp_is_weighted_rate = r.is_some_and(|r| {
+        psp == Expr::bin(BinOp::Mul, Expr::Var(w), Expr::Pre(r))
+            || psp == Expr::bin(BinOp::Mul, Expr::Pre(r), Expr::Var(w))
+    });
+    let (mut pre_spike, mut post_spike) = events(&mut ctx, &sections, &mut n_random)?;
+    ctx.section = "equations";
+    let mut update = translate(&mut ctx, &eqs, &lhs, &mut rules)?;
+    number_random(&mut update, &mut n_random);
+    // The default path keeps weights in pre order: post_spike walks them
+    // in post order, so a model with post_spike takes the general path.
+    let pre_spike_is_default = pre_spike == vec![EventStmt::AddConductance(Expr::Var(w))]
+        && rules.decays.is_empty()
+        && post_spike.is_empty();
+    let event_driven = !rules.decays.is_empty();
+    if event_driven {
+        let t_last = ctx.push_var("_t_last", VarKind::Hidden);
+        event_driven::integrate(&rules.decays, t_last, &mut pre_spike, &mut post_spike);
+    }
+    Ok(SynapseIr {
+        post_spike,
+        event_driven,
+        update,
+        name: ctx.model.clone(),
+        vars: ctx.vars,
+        pre_refs: ctx.pre_refs,
+        post_refs: ctx.post_refs,
+        psp,
+        psp_is_weighted_rate,
+        pre_spike,
+        pre_spike_is_default,
+        n_random,
+    })
+}
+
+/// Makes `w` a per-synapse variable, slot 0 unless declared as a parameter.
+fn declare_weight(ctx: &mut Ctx) -> Result<()> {
+    match ctx.slot("w") {
+        Some(s) => {
+            if ctx.vars[s as usize].locality == Locality::Global {
+                return Err(ctx.model_err(
+                    "'w' is the weight of each synapse: it cannot be shared by the projection",
+                ));
+            }
+            ctx.vars[s as usize].kind = VarKind::Variable;
+        }
+        None => ctx.vars.insert(0, local_var("w", VarKind::Variable)),
+    }
+    Ok(())
+}
+
+/// The psp, pre_spike and post_spike sections, parsed (defaults filled in).
+struct Sections {
+    /// The psp expression and its line.
+    psp: (usize, Ast),
+    /// The pre_spike statements.
+    pre: Vec<Statement>,
+    /// The post_spike statements.
+    post: Vec<Statement>,
+}
+
+impl Sections {
+    fn parse(ctx: &mut Ctx, model: &Synapse) -> Result<Self> {
+        ctx.section = "psp";
+        let psp_text = if model.psp.trim().is_empty() {
+            "w * pre.r"
+        } else {
+            model.psp.as_str()
+        };
+        let psp = ctx.single_expression(psp_text)?;
+        ctx.section = "pre_spike";
+        let pre_text = if model.pre_spike.trim().is_empty() {
+            "g_target += w"
+        } else {
+            model.pre_spike.as_str()
+        };
+        let pre = ctx.statements(pre_text, false)?;
+        ctx.section = "post_spike";
+        let post = ctx.statements(&model.post_spike, false)?;
+        Ok(Sections { psp, pre, post })
+    }
+}
+
+/// The psp expression; its random draws are numbered first.
+fn psp(ctx: &mut Ctx, (line, ast): &(usize, Ast), n_random: &mut u32) -> Result<Expr> {
+    ctx.section = "psp";
+    let psp = ctx.resolve(ast, *line, &HashMap::new())?;
+    Ok(number_expr(&psp, n_random))
+}
+
+/// The pre_spike and post_spike statements, their random draws numbered
+/// after the psp's.
+fn events(
+    ctx: &mut Ctx,
+    sections: &Sections,
+    n_random: &mut u32,
+) -> Result<(Vec<EventStmt>, Vec<EventStmt>)> {
+    ctx.section = "pre_spike";
+    let mut pre_spike = event_statements(ctx, &sections.pre, true)?;
+    ctx.section = "post_spike";
+    let mut post_spike = event_statements(ctx, &sections.post, false)?;
+    for s in pre_spike.iter_mut().chain(post_spike.iter_mut()) {
+        let e = match s {
+            EventStmt::AddConductance(e) | EventStmt::Store { expr: e, .. } => e,
+        };
+        *e = number_expr(e, n_random);
+    }
+    Ok((pre_spike, post_spike))
+}
+
+/// The `pre_spike` (`allow_g`) or `post_spike` statements of a synapse:
+/// `g_target += ...` (pre_spike only) or assignments to synapse variables.
+fn event_statements(ctx: &Ctx, stmts: &[Statement], allow_g: bool) -> Result<Vec<EventStmt>> {
+    let section = if allow_g { "pre_spike" } else { "post_spike" };
+    let mut out = Vec::new();
+    for st in stmts {
+        let (name, col) = match &st.lhs {
+            Some(Ast::Name(n, c)) => (n.clone(), *c),
+            _ => {
+                return Err(ctx.err(
+                    st.line,
+                    1,
+                    if allow_g {
+                        "expected 'g_target += ...' or an assignment to a synapse variable"
+                    } else {
+                        "expected an assignment to a synapse variable"
+                    },
+                ))
+            }
+        };
+        let rhs = ctx.resolve(&st.rhs, st.line, &HashMap::new())?;
+        if name == "g_target" || name == "post.g_target" {
+            if !allow_g {
+                return Err(ctx.err(
+                    st.line,
+                    col,
+                    "post_spike cannot change g_target (a post-synaptic spike transmits nothing)",
+                ));
+            }
+            let e = match st.op {
+                AssignOp::Add => rhs,
+                AssignOp::Sub => neg(rhs),
+                _ => {
+                    return Err(ctx.err(
+                        st.line,
+                        col,
+                        "g_target can only be changed with '+=' or '-='",
+                    ))
+                }
+            };
+            out.push(EventStmt::AddConductance(e));
+        } else if let Some(s) = ctx.slot(&name) {
+            if ctx.vars[s as usize].kind == VarKind::Parameter {
+                return Err(ctx.err(
+                    st.line,
+                    col,
+                    format!("'{name}' is a parameter; {section} cannot change it"),
+                ));
+            }
+            if ctx.vars[s as usize].shared {
+                return Err(ctx.err(
+                    st.line,
+                    col,
+                    format!("'{name}' is shared by several synapses; {section}, which runs for one synapse, cannot change it"),
+                ));
+            }
+            out.push(EventStmt::Store {
+                var: s,
+                expr: combine(st.op, Expr::Var(s), rhs),
+            });
+        } else {
+            return Err(ctx.err(
+                st.line,
+                col,
+                format!(
+                    "unknown variable '{name}' in {section}{}",
+                    if allow_g {
+                        " (use g_target for the post-synaptic conductance)"
+                    } else {
+                        ""
+                    }
+                ),
+            ));
+        }
+    }
+    Ok(out)
+}
+
+/// The equations of a synapse: `: postsynaptic` and `: projection` share a
+/// variable among synapses, `: event-driven` ODEs are integrated at events.
+#[derive(Default)]
+struct SynapseRules {
+    /// `: projection` variables (also `shared`; stricter reads).
+    projection_vars: Vec<u32>,
+    /// The event-driven ODEs.
+    decays: Vec<Decay>,
+}
+
+impl Rules for SynapseRules {
+    fn dotted(&self, name: &str) -> String {
+        format!("'{name}': a synapse's equations change its own variables, not pre- or post-synaptic ones")
+    }
+
+    fn kind(&self, _: &str) -> VarKind {
+        VarKind::Variable
+    }
+
+    fn share(&mut self, ctx: &mut Ctx, st: &Statement, lhs: &Lhs, slot: usize) -> Result<()> {
+        let postsynaptic = has_flag(st, "postsynaptic");
+        let projection = has_flag(st, "projection");
+        if postsynaptic || projection {
+            if lhs.name == "w" {
+                return Err(ctx.err(
+                    st.line,
+                    lhs.col,
+                    "'w' is the weight of each synapse: it cannot be shared",
+                ));
+            }
+            if postsynaptic && projection {
+                return Err(ctx.err(
+                    st.line,
+                    lhs.col,
+                    "a variable is postsynaptic or projection-wide, not both",
+                ));
+            }
+            ctx.vars[slot].shared = true;
+            if projection {
+                self.projection_vars.push(slot as u32);
+            }
+        }
+        Ok(())
+    }
+
+    fn take(&mut self, ctx: &Ctx, st: &Statement, lhs: &Lhs, slot: u32) -> Result<bool> {
+        if !has_flag(st, "event-driven") {
+            return Ok(false);
+        }
+        if !lhs.is_ode {
+            return Err(ctx.err(st.line, lhs.col, "only an ODE can be event-driven"));
+        }
+        let f = derivative(ctx, st, &lhs.name, lhs.col)?;
+        let is_x = |e: &Expr| *e == Expr::Var(slot);
+        let (b, a) = split_linear(&f, &is_x).ok_or_else(|| {
+            ctx.err(
+                st.line,
+                lhs.col,
+                format!(
+                    "an event-driven ODE must be linear in {}, as dx/dt = A + B x",
+                    lhs.name
+                ),
+            )
+        })?;
+        self.decays.push(Decay { var: slot, a, b });
+        Ok(true)
+    }
+
+    fn shared(&self, ctx: &Ctx, e: Expr, st: &Statement, lhs: &Lhs, slot: u32) -> Result<Expr> {
+        let whole = self.projection_vars.contains(&slot);
+        shared_synapse_expr(
+            ctx,
+            &e,
+            st,
+            &lhs.name,
+            lhs.col,
+            whole,
+            &self.projection_vars,
+        )
+    }
+}
+
+/// Checks that the equation of a shared synapse variable reads only what
+/// is the same for all the synapses that share it, so that every copy
+/// stays equal: for a `: postsynaptic` one, post-synaptic variables,
+/// projection-wide parameters and variables, other postsynaptic variables,
+/// constants, t and dt; for a `: projection` one (`whole`), only
+/// projection-wide values, constants, t and dt. Never a pre-synaptic value,
+/// a per-synapse variable or a random draw.
+fn shared_synapse_expr(
+    ctx: &Ctx,
+    e: &Expr,
+    st: &Statement,
+    name: &str,
+    col: usize,
+    whole: bool,
+    projection_vars: &[u32],
+) -> Result<Expr> {
+    let mut bad: Option<String> = None;
+    e.walk(&mut |x| {
+        if bad.is_some() {
+            return;
+        }
+        match x {
+            Expr::Pre(k) => {
+                bad = Some(format!(
+                    "the pre-synaptic 'pre.{}'",
+                    ctx.pre_refs[*k as usize]
+                ))
+            }
+            Expr::Post(k) if whole => {
+                bad = Some(format!(
+                    "the post-synaptic 'post.{}'",
+                    ctx.post_refs[*k as usize]
+                ))
+            }
+            Expr::Var(v) => {
+                let d = &ctx.vars[*v as usize];
+                if d.locality == Locality::Local && !d.shared {
+                    bad = Some(format!("the per-synapse '{}'", d.name));
+                } else if whole && d.shared && !projection_vars.contains(v) {
+                    bad = Some(format!("the postsynaptic '{}'", d.name));
+                }
+            }
+            Expr::Random { .. } => bad = Some("a random draw".into()),
+            _ => {}
+        }
+    });
+    let what = if whole {
+        "projection-wide (one value for the projection)"
+    } else {
+        "postsynaptic (one value per post-synaptic neuron)"
+    };
+    match bad {
+        Some(b) => Err(ctx.err(
+            st.line,
+            col,
+            format!("'{name}' is {what}: its equation cannot read {b}"),
+        )),
+        None => Ok(e.clone()),
+    }
+}
