@@ -15,8 +15,7 @@
 
 use std::fmt::Write;
 
-use crate::engine::{projection_kind, ProjectionKind};
-use crate::error::Result;
+use crate::engine::ProjectionKind;
 use crate::network::Network;
 
 /// A kernel of the step, named as its WGSL template (`shaders/X.wgsl`),
@@ -164,16 +163,13 @@ pub struct Schedule {
     names: [Vec<String>; 3],
 }
 
-/// The members of each stage in creation order, from the network alone.
-pub(crate) fn stage_members(net: &Network) -> Result<Vec<(Stage, Vec<usize>)>> {
-    let kinds = net
-        .projs
-        .iter()
-        .map(|pr| projection_kind(net, pr))
-        .collect::<Result<Vec<_>>>()?;
+/// The members of each stage in creation order, from the network and its
+/// projections' kinds (`kinds[q]`, as `projection_kind` decided them once
+/// for the engine).
+pub(crate) fn stage_members(net: &Network, kinds: &[ProjectionKind]) -> Vec<(Stage, Vec<usize>)> {
     let pops = 0..net.pops.len();
     let projs = 0..net.projs.len();
-    Ok(Stage::ALL
+    Stage::ALL
         .iter()
         .map(|&stage| {
             let members: Vec<usize> = match stage {
@@ -217,11 +213,12 @@ pub(crate) fn stage_members(net: &Network) -> Result<Vec<(Stage, Vec<usize>)>> {
             };
             (stage, members)
         })
-        .collect())
+        .collect()
 }
 
 impl Schedule {
-    /// The schedule of `net`: every stage's members, in step order, split
+    /// The schedule of `net` (its projections of `kinds`): every stage's
+    /// members, in step order, split
     /// into dispatches by `group` (given a stage and its members in
     /// creation order, the groups of two or more members it merges; each
     /// member left out becomes a group of one). Groups are ordered by
@@ -229,10 +226,11 @@ impl Schedule {
     /// would have.
     pub(crate) fn build(
         net: &Network,
+        kinds: &[ProjectionKind],
         mut group: impl FnMut(Stage, &[usize]) -> Vec<Group>,
-    ) -> Result<Schedule> {
+    ) -> Schedule {
         let mut phases = Vec::new();
-        for (stage, members) in stage_members(net)? {
+        for (stage, members) in stage_members(net, kinds) {
             if members.is_empty() {
                 continue;
             }
@@ -256,7 +254,7 @@ impl Schedule {
                 .map(|m| format!("monitor of {}", net.pops[m.pop.0].name))
                 .collect(),
         ];
-        Ok(Schedule { phases, names })
+        Schedule { phases, names }
     }
 
     /// The phase of `stage`, if it has members.

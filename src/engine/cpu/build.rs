@@ -5,10 +5,14 @@ use super::*;
 impl CpuEngine {
     /// Builds the engine state from a network.
     pub fn new(net: &Network) -> Result<Self> {
+        let kinds = net
+            .projs
+            .iter()
+            .map(|pr| crate::engine::projection_kind(net, pr))
+            .collect::<Result<Vec<_>>>()?;
         let mut pops: Vec<PopState> = net.pops.iter().map(pop_state).collect();
         let mut projs = Vec::with_capacity(net.projs.len());
-        for (qi, pr) in net.projs.iter().enumerate() {
-            let kind = crate::engine::projection_kind(net, pr)?;
+        for (qi, (pr, &kind)) in net.projs.iter().zip(&kinds).enumerate() {
             projs.push(proj_state(net, qi, pr, kind, &mut pops));
         }
         let mut e = CpuEngine {
@@ -18,7 +22,7 @@ impl CpuEngine {
             projs,
             schedule: Schedule::default(),
         };
-        e.schedule = Schedule::build(net, |stage, members| e.groups(stage, members))?;
+        e.schedule = Schedule::build(net, &kinds, |stage, members| e.groups(stage, members));
         e.reset_history();
         Ok(e)
     }

@@ -345,7 +345,7 @@ pub fn plan_with_strategy(
         merged_learns,
         schedule: Schedule::default(),
     };
-    plan.schedule = plan.schedule_of(net)?;
+    plan.schedule = plan.schedule_of(net, &kinds);
     Ok(plan)
 }
 
@@ -514,8 +514,8 @@ impl Plan {
     }
 
     /// The schedule: the merged groups, and every other member alone.
-    fn schedule_of(&self, net: &Network) -> Result<Schedule> {
-        let mut s = Schedule::build(net, |stage, _| {
+    fn schedule_of(&self, net: &Network, kinds: &[ProjectionKind]) -> Schedule {
+        let mut s = Schedule::build(net, kinds, |stage, _| {
             self.merged_groups(stage)
                 .into_iter()
                 .map(|(members, k)| Group {
@@ -523,7 +523,7 @@ impl Plan {
                     kernel: kernel_label(k),
                 })
                 .collect()
-        })?;
+        });
         for phase in &mut s.phases {
             for g in phase.groups.iter_mut().filter(|g| g.members.len() == 1) {
                 if let Some(k) = self.own_kernel(phase.stage, g.members[0]) {
@@ -531,6 +531,6 @@ impl Plan {
                 }
             }
         }
-        Ok(s)
+        s
     }
 }
