@@ -72,93 +72,12 @@ impl CpuEngine {
         let object = PROJ_OBJECT | ((pi as u32) << 12);
         match &pr.kind {
             ProjKind::Rate { sum, psp } => {
-                let pre = &self.pops[pr.pre];
-                let uniform = pr.delays.len() <= 1;
-                let d0 = pr.delays.first().copied().unwrap_or(1);
-                let pre_vals = |slot: usize, d: u32| -> &[f32] {
-                    if d <= 1 {
-                        &pre.vars[slot]
-                    } else {
-                        let h = &pre
-                            .rate_hist
-                            .iter()
-                            .find(|(s, _)| *s == slot)
-                            .expect("history allocated at build")
-                            .1;
-                        &h[d as usize - 2]
-                    }
-                };
+                let sum = *sum;
                 match psp {
-                    None => {
-                        let r = pr.pre_ref_slots
-                            [pr.ir.pre_refs.iter().position(|x| x == "r").unwrap_or(0)];
-                        let w = &pr.values[pr.ir.slot("w").unwrap_or(0) as usize];
-                        let (n_pre, n_post) = (pre.n / pr.batch, pr.out.len() / pr.batch);
-                        for (b, out) in pr.out.chunks_mut(n_post).enumerate() {
-                            let vals = |d: u32| {
-                                &pre_vals(r, if uniform { d0 } else { d })
-                                    [b * n_pre..(b + 1) * n_pre]
-                            };
-                            rate_sum::weighted_sum(
-                                &pr.row_ptr,
-                                &pr.syn.pre,
-                                w,
-                                if uniform { None } else { Some(&pr.syn.delay) },
-                                &vals,
-                                out,
-                            );
-                        }
-                    }
-                    Some(k) => {
-                        for b in 0..pr.batch {
-                            let nsyn = pr.syn.pre.len();
-                            let post = &self.pops[pr.post];
-                            let (pre_off, post_off) =
-                                (b * (pre.n / pr.batch), b * (post.n / pr.batch));
-                            let mut gathered: Vec<Vec<f32>> = Vec::new();
-                            for &slot in &pr.pre_ref_slots {
-                                gathered.push(
-                                    (0..nsyn)
-                                        .map(|j| {
-                                            pre_vals(slot, pr.syn.delay[j])
-                                                [pre_off + pr.syn.pre[j] as usize]
-                                        })
-                                        .collect(),
-                                );
-                            }
-                            for &slot in &pr.post_ref_slots {
-                                gathered.push(
-                                    pr.syn
-                                        .post
-                                        .iter()
-                                        .map(|&i| post.vars[slot][post_off + i as usize])
-                                        .collect(),
-                                );
-                            }
-                            let mut scalars = vec![t, dt];
-                            let mut arrays = value_args(&mut pr.values, &pr.ir.vars, &mut scalars);
-                            arrays.extend(gathered.iter_mut().map(|g| g.as_mut_slice()));
-                            rate_sum::eval_psp(
-                                k,
-                                arrays,
-                                &scalars,
-                                seed,
-                                step32,
-                                object,
-                                &mut pr.psp,
-                            );
-                            let n_post = pr.out.len() / pr.batch;
-                            rate_sum::reduce(
-                                &pr.row_ptr,
-                                &pr.psp,
-                                pr.op,
-                                &mut pr.out[post_off..post_off + n_post],
-                            );
-                        }
-                    }
+                    None => weighted_sum(pr, &self.pops[pr.pre]),
+                    Some(_) => general_psp(pr, &self.pops, (t, dt), (seed, step32, object)),
                 }
-                let target = &mut self.pops[pr.post].sums[*sum];
-                target.iter_mut().zip(&pr.out).for_each(|(s, o)| *s += o);
+                add_into(&mut self.pops[pr.post].sums[sum], &pr.out);
             }
             ProjKind::Decode { sum, scale } => {
                 // Out of its population meanwhile: pre may be post.
@@ -182,22 +101,10 @@ impl CpuEngine {
                 geo,
             } => {
                 let pre = &self.pops[pr.pre];
-                let d = conv.delay;
                 let vals: Vec<&[f32]> = pr
                     .pre_ref_slots
                     .iter()
-                    .map(|&slot| {
-                        if d <= 1 {
-                            pre.vars[slot].as_slice()
-                        } else {
-                            pre.rate_hist
-                                .iter()
-                                .find(|(s, _)| *s == slot)
-                                .expect("history allocated at build")
-                                .1[d as usize - 2]
-                                .as_slice()
-                        }
-                    })
+                    .map(|&slot| delayed(pre, slot, conv.delay))
                     .collect();
                 if conv.transposed {
                     convolve::convolve_transposed(&conv.conv, vals[0], &mut pr.out);
@@ -213,8 +120,7 @@ impl CpuEngine {
                         &mut pr.out,
                     );
                 }
-                let target = &mut self.pops[pr.post].sums[*sum];
-                target.iter_mut().zip(&pr.out).for_each(|(s, o)| *s += o);
+                add_into(&mut self.pops[pr.post].sums[*sum], &pr.out);
             }
             ProjKind::Current { g, r } => {
                 // Pre is rate-coded and post spiking: two populations.
@@ -408,5 +314,93 @@ impl CpuEngine {
             | ProjKind::Procedural { g, .. } => (pr.post, g),
             _ => (pr.post, usize::MAX),
         }
+    }
+}
+
+/// A slot's values as they were `d` steps ago (`d <= 1`: the previous
+/// step's, the current ones), from the population's rate history.
+fn delayed(pre: &PopState, slot: usize, d: u32) -> &[f32] {
+    if d <= 1 {
+        &pre.vars[slot]
+    } else {
+        &pre.rate_hist
+            .iter()
+            .find(|(s, _)| *s == slot)
+            .expect("history allocated at build")
+            .1[d as usize - 2]
+    }
+}
+
+/// `target += out`, element by element.
+fn add_into(target: &mut [f32], out: &[f32]) {
+    target.iter_mut().zip(out).for_each(|(s, o)| *s += o);
+}
+
+/// `rate_sum` with the default psp `w * pre.r` and a sum: each post
+/// neuron's row of weights times the delayed rates, into `pr.out`.
+fn weighted_sum(pr: &mut ProjState, pre: &PopState) {
+    let uniform = pr.delays.len() <= 1;
+    let d0 = pr.delays.first().copied().unwrap_or(1);
+    let r = pr.pre_ref_slots[pr.ir.pre_refs.iter().position(|x| x == "r").unwrap_or(0)];
+    let w = &pr.values[pr.ir.slot("w").unwrap_or(0) as usize];
+    let (n_pre, n_post) = (pre.n / pr.batch, pr.out.len() / pr.batch);
+    for (b, out) in pr.out.chunks_mut(n_post).enumerate() {
+        let vals =
+            |d: u32| &delayed(pre, r, if uniform { d0 } else { d })[b * n_pre..(b + 1) * n_pre];
+        rate_sum::weighted_sum(
+            &pr.row_ptr,
+            &pr.syn.pre,
+            w,
+            if uniform { None } else { Some(&pr.syn.delay) },
+            &vals,
+            out,
+        );
+    }
+}
+
+/// `rate_sum` with a general psp: the psp of every synapse from the
+/// gathered pre (delayed) and post values, reduced by the projection's
+/// operation into `pr.out`, element by element of a batch.
+fn general_psp(
+    pr: &mut ProjState,
+    pops: &[PopState],
+    (t, dt): (f32, f32),
+    (seed, step32, object): (u64, u32, u32),
+) {
+    let ProjKind::Rate { psp: Some(k), .. } = &pr.kind else {
+        return;
+    };
+    let (pre, post) = (&pops[pr.pre], &pops[pr.post]);
+    let nsyn = pr.syn.pre.len();
+    for b in 0..pr.batch {
+        let (pre_off, post_off) = (b * (pre.n / pr.batch), b * (post.n / pr.batch));
+        let mut gathered: Vec<Vec<f32>> = Vec::new();
+        for &slot in &pr.pre_ref_slots {
+            gathered.push(
+                (0..nsyn)
+                    .map(|j| delayed(pre, slot, pr.syn.delay[j])[pre_off + pr.syn.pre[j] as usize])
+                    .collect(),
+            );
+        }
+        for &slot in &pr.post_ref_slots {
+            gathered.push(
+                pr.syn
+                    .post
+                    .iter()
+                    .map(|&i| post.vars[slot][post_off + i as usize])
+                    .collect(),
+            );
+        }
+        let mut scalars = vec![t, dt];
+        let mut arrays = value_args(&mut pr.values, &pr.ir.vars, &mut scalars);
+        arrays.extend(gathered.iter_mut().map(|g| g.as_mut_slice()));
+        rate_sum::eval_psp(k, arrays, &scalars, seed, step32, object, &mut pr.psp);
+        let n_post = pr.out.len() / pr.batch;
+        rate_sum::reduce(
+            &pr.row_ptr,
+            &pr.psp,
+            pr.op,
+            &mut pr.out[post_off..post_off + n_post],
+        );
     }
 }
