@@ -1,16 +1,28 @@
 //! ANNarchy 5.0.4.1 reference: an IF_curr_exp-type neuron driven by 11
 //! constant currents for 500 ms (tests/data/annarchy/spiking/manifest.json).
 //! cajal must reproduce the spike steps exactly and v to 1e-3 mV, on both
-//! engines (the GPU tests skip loudly without an adapter unless
+//! engines (the `[gpu]` tests are ignored without an adapter, failed under
 //! `CAJAL_REQUIRE_GPU=1`).
 
+use crate::common::tests;
 use cajal::prelude::*;
 use ndarray::Array2;
 use ndarray_npy::read_npy;
 
+tests! {
+    cpu: [
+        explicit_euler_matches_annarchy,
+        exponential_euler_matches_annarchy,
+    ],
+    gpu: [
+        explicit_euler_matches_annarchy_on_the_gpu,
+        exponential_euler_matches_annarchy_on_the_gpu,
+    ],
+}
+
 const DATA: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/annarchy/spiking");
 
-fn run(method: &str, backend: Backend) -> Option<(Vec<Vec<u64>>, Array2<f32>)> {
+fn run(method: &str, backend: Backend) -> (Vec<Vec<u64>>, Array2<f32>) {
     let manifest: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(format!("{DATA}/manifest.json")).unwrap())
             .unwrap();
@@ -33,32 +45,17 @@ fn run(method: &str, backend: Backend) -> Option<(Vec<Vec<u64>>, Array2<f32>)> {
     let pop = net.population("p", currents.len(), &neuron).unwrap();
     net.set(pop, "i_offset", currents).unwrap();
     let m = net.monitor(pop, &["spike", "v"]).unwrap();
-    let mut sim = match net.compile(backend) {
-        Ok(s) => s,
-        Err(Error::NoAdapter { .. })
-            if std::env::var("CAJAL_REQUIRE_GPU").as_deref() != Ok("1") =>
-        {
-            use std::io::Write;
-            let _ = writeln!(
-                std::io::stderr(),
-                "SKIPPED (no GPU adapter): ANNarchy reference, {method}"
-            );
-            return None;
-        }
-        Err(e) => panic!("{e}"),
-    };
+    let mut sim = net.compile(backend).unwrap_or_else(|e| panic!("{e}"));
     sim.simulate(500.0).unwrap();
     let mut trains = vec![Vec::new(); 11];
     for (step, n) in sim.spikes(m).unwrap() {
         trains[n as usize].push(step);
     }
-    Some((trains, sim.recorded(m, "v").unwrap()))
+    (trains, sim.recorded(m, "v").unwrap())
 }
 
 fn check(scheme: &str, method: &str, backend: Backend) {
-    let Some((trains, v)) = run(method, backend) else {
-        return;
-    };
+    let (trains, v) = run(method, backend);
     let spikes: serde_json::Value = serde_json::from_str(
         &std::fs::read_to_string(format!("{DATA}/annarchy_{scheme}_spikes.json")).unwrap(),
     )
@@ -88,22 +85,18 @@ fn check(scheme: &str, method: &str, backend: Backend) {
     );
 }
 
-#[test]
 fn explicit_euler_matches_annarchy() {
     check("euler", "explicit", Backend::Cpu);
 }
 
-#[test]
 fn exponential_euler_matches_annarchy() {
     check("exp", "exponential", Backend::Cpu);
 }
 
-#[test]
 fn explicit_euler_matches_annarchy_on_the_gpu() {
     check("euler", "explicit", Backend::Gpu);
 }
 
-#[test]
 fn exponential_euler_matches_annarchy_on_the_gpu() {
     check("exp", "exponential", Backend::Gpu);
 }

@@ -17,12 +17,21 @@
 //! trials (about 2 s) must leave the same weights as the CPU engine's (on
 //! lavapipe they are bit for bit the same, after 3000 trials too).
 
-mod common;
-
+use crate::common::tests;
 use cajal::prelude::*;
 use ndarray::{Array2, ArrayView2};
 use rand::rngs::StdRng;
 use rand::SeedableRng;
+
+tests! {
+    cpu: [
+        the_criterion_tells_bars_from_other_fields,
+        feature_neurons_learn_single_bars,
+    ],
+    gpu: [
+        gpu_engine_learns_the_same_weights,
+    ],
+}
 
 /// Side of the input image.
 const N: usize = 8;
@@ -96,7 +105,6 @@ fn covered(found: &[Option<usize>]) -> usize {
     b.len()
 }
 
-#[test]
 fn the_criterion_tells_bars_from_other_fields() {
     let mut bar = Array2::from_elem((N, N), 0.1f32);
     bar.row_mut(3).fill(0.5);
@@ -111,7 +119,6 @@ fn the_criterion_tells_bars_from_other_fields() {
     assert_eq!(bar_of(Array2::zeros((N, N)).view()), None);
 }
 
-#[test]
 fn feature_neurons_learn_single_bars() {
     let seed = 7;
     // Before learning, the random weights (Uniform(0, 0.5)) are no bars.
@@ -141,11 +148,7 @@ fn feature_neurons_learn_single_bars() {
     );
 }
 
-#[test]
 fn gpu_engine_learns_the_same_weights() {
-    if !common::have_gpu("bar learning on the GPU engine") {
-        return;
-    }
     let (cpu, ff, lat) = train(Backend::Cpu, 3, 200);
     let (gpu, _, _) = train(Backend::Gpu, 3, 200);
     for p in [ff, lat] {

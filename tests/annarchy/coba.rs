@@ -2,9 +2,16 @@
 //! 4000 neurons for 1 s give a mean rate of about 21 Hz in ANNarchy and
 //! Brian2 (21.0-22.2 Hz at N = 4k-64k); cajal must lie within 15-30 Hz.
 
+use crate::common::tests;
 use cajal::prelude::*;
 
-#[test]
+tests! {
+    cpu: [
+        coba_rate_is_in_the_published_range,
+        coba_connectivity_has_the_requested_in_degree,
+    ],
+}
+
 fn coba_rate_is_in_the_published_range() {
     let (mut net, exc, inh) = cajal::networks::coba(4000, 42).unwrap();
     let me = net.monitor(exc, &["spike"]).unwrap();
@@ -22,7 +29,6 @@ fn coba_rate_is_in_the_published_range() {
     assert!(sim.population_rate(mi, 1000.0).unwrap() > 5.0);
 }
 
-#[test]
 fn coba_connectivity_has_the_requested_in_degree() {
     let (net, exc, _) = cajal::networks::coba(4000, 1).unwrap();
     let ee = net.find_projection("exc->exc:exc").unwrap();

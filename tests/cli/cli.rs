@@ -5,8 +5,26 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
+use crate::common::tests;
 use ndarray::{Array1, Array2};
 use serde_json::Value;
+
+tests! {
+    cpu: [
+        coba,
+        izhikevich,
+        brunel_states,
+        microcircuit,
+        microcircuit_procedural,
+        hybrid,
+        edges,
+        unknown_model_lists_the_known_ones,
+        unwritable_out_says_so,
+        gpu_without_adapter_says_how_to_get_one,
+        devices_lists_adapters_and_the_auto_choice,
+        bench_prints_a_table_and_json,
+    ],
+}
 
 const BIN: &str = env!("CARGO_BIN_EXE_cajal");
 
@@ -151,7 +169,6 @@ fn run_model(model: &str, extra: &[&str], duration: f64) -> Value {
     s
 }
 
-#[test]
 fn coba() {
     let s = run_model("coba", &["--n", "800", "--seed", "3"], 200.0);
     assert_eq!(s["neurons"], 800);
@@ -160,7 +177,6 @@ fn coba() {
     assert!(rate > 2.0 && rate < 100.0, "COBA exc rate {rate}");
 }
 
-#[test]
 fn izhikevich() {
     let s = run_model("izhikevich", &["--scale", "0.25"], 100.0);
     assert_eq!(s["dt_ms"], 1.0);
@@ -168,7 +184,6 @@ fn izhikevich() {
     assert_eq!(s["populations"][1]["size"], 50);
 }
 
-#[test]
 fn brunel_states() {
     let s = run_model("brunel", &["--scale", "0.1", "--state", "sr"], 50.0);
     assert_eq!(s["parameters"]["state"], "sr");
@@ -180,7 +195,6 @@ fn brunel_states() {
     assert!(err.contains("sr") && err.contains("si-slow"), "{err}");
 }
 
-#[test]
 fn microcircuit() {
     let s = run_model(
         "microcircuit",
@@ -192,7 +206,6 @@ fn microcircuit() {
     assert_eq!(s["populations"][0]["size"], 414);
 }
 
-#[test]
 fn microcircuit_procedural() {
     let s = run_model("microcircuit", &["--scale", "0.05", "--procedural"], 200.0);
     assert_eq!(s["parameters"]["procedural"], true);
@@ -229,7 +242,6 @@ fn microcircuit_procedural() {
     );
 }
 
-#[test]
 fn hybrid() {
     let s = run_model("hybrid", &["--scale", "0.1"], 100.0);
     assert_eq!(s["populations"][0]["name"], "poisson");
@@ -238,7 +250,6 @@ fn hybrid() {
     assert!(rate > 25.0 && rate < 55.0, "{rate}");
 }
 
-#[test]
 fn edges() {
     let s = run_model("edges", &["--scale", "0.25"], 20.0);
     assert_eq!(s["parameters"]["size"], 32);
@@ -246,7 +257,6 @@ fn edges() {
     assert_eq!(s["populations"][0]["size"], 1024);
 }
 
-#[test]
 fn unknown_model_lists_the_known_ones() {
     let o = cajal(&["run", "nosuch"], &[]);
     assert_eq!(o.status.code(), Some(2));
@@ -267,7 +277,6 @@ fn unknown_model_lists_the_known_ones() {
     assert!(text(&o).0.contains("Potjans"));
 }
 
-#[test]
 fn unwritable_out_says_so() {
     let dir = temp("unwritable");
     std::fs::create_dir_all(&dir).unwrap();
@@ -294,7 +303,6 @@ fn unwritable_out_says_so() {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
-#[test]
 fn gpu_without_adapter_says_how_to_get_one() {
     let out = temp("noadapter");
     let o = cajal(
@@ -322,7 +330,6 @@ fn gpu_without_adapter_says_how_to_get_one() {
     let _ = std::fs::remove_dir_all(&out);
 }
 
-#[test]
 fn devices_lists_adapters_and_the_auto_choice() {
     let o = cajal(&["devices"], &[]);
     assert!(o.status.success());
@@ -336,7 +343,6 @@ fn devices_lists_adapters_and_the_auto_choice() {
     }
 }
 
-#[test]
 fn bench_prints_a_table_and_json() {
     let o = cajal(
         &[

@@ -4,14 +4,25 @@
 //! rate convolutions and pooling; monitors and readouts split by element;
 //! what cannot be batched is refused.
 
-mod common;
-
+use crate::common::{backends, tests, validate_all};
 use cajal::engine::readout::Readout;
 use cajal::models::mlgenn::LeakyIntegrateFire;
 use cajal::models::synapses::stdp;
 use cajal::prelude::*;
-use common::{backends, validate_all};
 use ndarray::{ArrayD, IxDyn};
+
+tests! {
+    cpu: [
+        one_shape_sets_every_element_and_element_sizes_are_reported,
+        a_batch_of_one_is_the_network_itself_and_zero_is_refused,
+        what_cannot_be_batched_is_refused,
+        batched_kernels_validate,
+    ],
+    both: [
+        a_batch_gives_what_separate_runs_give,
+        random_draws_of_element_zero_are_those_of_a_single_run,
+    ],
+}
 
 const B: usize = 3;
 const SIDE: usize = 6;
@@ -281,7 +292,6 @@ fn close(a: &[f32], b: &[f32], exact: bool, what: &str) {
     }
 }
 
-#[test]
 fn a_batch_gives_what_separate_runs_give() {
     let n = build();
     for backend in backends() {
@@ -316,7 +326,6 @@ fn a_batch_gives_what_separate_runs_give() {
     }
 }
 
-#[test]
 fn one_shape_sets_every_element_and_element_sizes_are_reported() {
     let n = build();
     let mut sim = n.net.compile_batched(Backend::Cpu, B).unwrap();
@@ -347,7 +356,6 @@ fn one_shape_sets_every_element_and_element_sizes_are_reported() {
     let _ = n.rout;
 }
 
-#[test]
 fn a_batch_of_one_is_the_network_itself_and_zero_is_refused() {
     let n = build();
     let one = n.net.batched(1).unwrap();
@@ -356,7 +364,6 @@ fn a_batch_of_one_is_the_network_itself_and_zero_is_refused() {
     assert!(e.contains("at least 1"), "{e}");
 }
 
-#[test]
 fn random_draws_of_element_zero_are_those_of_a_single_run() {
     for backend in backends() {
         let mut net = Network::new().dt(1.0).seed(5);
@@ -383,7 +390,6 @@ fn random_draws_of_element_zero_are_those_of_a_single_run() {
     }
 }
 
-#[test]
 fn what_cannot_be_batched_is_refused() {
     let lif = LeakyIntegrateFire::default().neuron();
     let mut net = Network::new().dt(1.0);
@@ -431,7 +437,6 @@ fn what_cannot_be_batched_is_refused() {
     );
 }
 
-#[test]
 fn batched_kernels_validate() {
     let n = build();
     let names = validate_all(&n.net.batched(B).unwrap());

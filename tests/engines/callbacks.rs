@@ -4,10 +4,16 @@
 
 use std::sync::{Arc, Mutex};
 
-mod common;
-
+use crate::common::{backends, tests};
 use cajal::prelude::*;
-use common::backends;
+
+tests! {
+    both: [
+        callbacks_run_on_schedule_and_act_alike_on_both_engines,
+        callbacks_can_be_disabled_enabled_and_cleared,
+        an_error_in_a_callback_stops_simulate,
+    ],
+}
 
 fn net() -> (Network, PopId, MonitorId) {
     let model = Neuron::spiking()
@@ -21,7 +27,6 @@ fn net() -> (Network, PopId, MonitorId) {
     (net, p, m)
 }
 
-#[test]
 fn callbacks_run_on_schedule_and_act_alike_on_both_engines() {
     let mut results = Vec::new();
     for b in backends() {
@@ -56,7 +61,6 @@ fn callbacks_run_on_schedule_and_act_alike_on_both_engines() {
     }
 }
 
-#[test]
 fn callbacks_can_be_disabled_enabled_and_cleared() {
     for b in backends() {
         let (net, _, _) = net();
@@ -93,7 +97,6 @@ fn callbacks_can_be_disabled_enabled_and_cleared() {
     }
 }
 
-#[test]
 fn an_error_in_a_callback_stops_simulate() {
     for b in backends() {
         let (net, p, _) = net();

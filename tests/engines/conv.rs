@@ -3,14 +3,28 @@
 //! and every option against a direct loop written here from the documented
 //! semantics (centre-based, independent of the engine's window arithmetic).
 
-mod common;
-
+use crate::common::{backends, tests};
 use cajal::network::conv::Padding;
 use cajal::network::model::Operation;
 use cajal::prelude::*;
-use common::backends;
 use ndarray::{ArrayD, Dimension, IxDyn};
 use ndarray_npy::read_npy;
+
+tests! {
+    cpu: [
+        spiking_convolution_refuses_what_it_cannot_do,
+        two_dimensional_filters_take_the_tiled_kernel,
+        centres_are_annarchys,
+    ],
+    both: [
+        annarchy_reference_cases_are_reproduced,
+        every_option_matches_a_direct_loop,
+        psp_expressions_and_pooling_match_a_direct_loop,
+        spiking_convolution_adds_the_filter_at_each_spike,
+        spiking_sum_and_mean_pooling_add_to_the_block_of_each_spike,
+        transpose_and_copy_of_convolutions_and_projections,
+    ],
+}
 
 const DATA: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/annarchy/conv");
 
@@ -68,7 +82,6 @@ fn assert_close(got: &ArrayD<f32>, want: &ArrayD<f64>, tol: f64, what: &str) {
     }
 }
 
-#[test]
 fn annarchy_reference_cases_are_reproduced() {
     let in2d = f32s(&load("in2d.npy"));
     for b in backends() {
@@ -256,7 +269,6 @@ fn ramp(shape: &[usize], seed: u32) -> ArrayD<f32> {
     })
 }
 
-#[test]
 fn every_option_matches_a_direct_loop() {
     let edge = ArrayD::from_shape_vec(
         IxDyn(&[3, 3]),
@@ -382,7 +394,6 @@ fn every_option_matches_a_direct_loop() {
     }
 }
 
-#[test]
 fn psp_expressions_and_pooling_match_a_direct_loop() {
     let input = ramp(&[12, 12], 21).mapv(|x| x.abs());
     let filter = ramp(&[3, 3], 22);
@@ -477,7 +488,6 @@ fn psp_expressions_and_pooling_match_a_direct_loop() {
 /// Expected values from the direct loop (rate-coded) fed with the spike
 /// indicator: what a post neuron receives at step s is the convolution of
 /// the spikes of step s - delay.
-#[test]
 fn spiking_convolution_adds_the_filter_at_each_spike() {
     let pre_dims = [12usize, 10];
     // Up to three spike times per neuron (-1: none), at dt = 1 ms.
@@ -559,7 +569,6 @@ fn spiking_convolution_adds_the_filter_at_each_spike() {
     }
 }
 
-#[test]
 fn spiking_convolution_refuses_what_it_cannot_do() {
     let mut net = Network::new().dt(1.0);
     let lif = cajal::models::if_curr_exp();
@@ -591,10 +600,9 @@ fn spiking_convolution_refuses_what_it_cannot_do() {
     assert!(msg(net.convolution(a, b, "foo").connect_filter(&f).unwrap_err()).contains("g_foo"));
     assert!(net.projections().is_empty());
     net.convolution(a, b, "exc").connect_filter(&f).unwrap();
-    common::validate_all(&net);
+    crate::common::validate_all(&net);
 }
 
-#[test]
 fn spiking_sum_and_mean_pooling_add_to_the_block_of_each_spike() {
     // Pre [4, 6, 2] (a clock spiking at its own times), post [2, 3, 2]:
     // 2 x 2 x 1 blocks. Each step, post's g_exc is the number (sum) or
@@ -653,7 +661,6 @@ fn spiking_sum_and_mean_pooling_add_to_the_block_of_each_spike() {
     }
 }
 
-#[test]
 fn transpose_and_copy_of_convolutions_and_projections() {
     // A: the original's pre (reads the transpose in fb), B: its post.
     let a_model = Neuron::rate()
@@ -875,7 +882,6 @@ fn transpose_and_copy_of_convolutions_and_projections() {
         .contains("shaped like"));
 }
 
-#[test]
 fn two_dimensional_filters_take_the_tiled_kernel() {
     let mut net = Network::new().dt(1.0);
     let a = net.population("a", [20, 20], &input_neuron()).unwrap();
@@ -889,7 +895,7 @@ fn two_dimensional_filters_take_the_tiled_kernel() {
         .psp("w * pre.r * pre.r")
         .connect_filter(&ramp(&[3, 3], 61))
         .unwrap();
-    let names = common::validate_all(&net);
+    let names = crate::common::validate_all(&net);
     assert!(
         names.iter().any(|n| n.contains("a->b:exc'] (tiled)")),
         "{names:?}"
@@ -900,7 +906,6 @@ fn two_dimensional_filters_take_the_tiled_kernel() {
     );
 }
 
-#[test]
 fn centres_are_annarchys() {
     let mut net = Network::new().dt(1.0);
     let a = net.population("a", [32, 32, 3], &input_neuron()).unwrap();

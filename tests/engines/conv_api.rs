@@ -6,12 +6,32 @@
 //! step of latency; a delayed pooling against hand-computed values; save,
 //! load and reset with convolutions in the network.
 
-mod common;
-
+use crate::common::{backends, temp_path, tests};
 use cajal::network::conv::Padding;
 use cajal::prelude::*;
-use common::backends;
 use ndarray::{ArrayD, Dimension, IxDyn};
+
+tests! {
+    cpu: [
+        pooling_extents_that_do_not_divide_are_refused,
+        filters_that_do_not_fit_pre_are_refused,
+        subsampling_lists_of_the_wrong_length_are_refused,
+        banks_are_checked,
+        non_finite_weights_and_padding_are_refused,
+        automatic_subsampling_needs_a_whole_ratio,
+        spiking_populations_are_refused_where_unsupported,
+        a_post_that_does_not_read_the_target_is_refused,
+        psps_are_checked,
+        a_refused_projection_leaves_its_name_free,
+    ],
+    both: [
+        the_manuals_examples_at_their_real_sizes,
+        post_reads_what_pre_had_at_the_end_of_the_previous_step,
+        a_delayed_pooling_reads_pre_three_steps_back,
+        a_loaded_state_continues_identically_with_convolutions,
+        reset_gives_the_same_outputs_again_with_convolutions,
+    ],
+}
 
 // ---------------------------------------------------------------------------
 // Helpers.
@@ -107,7 +127,6 @@ const NAME: &str = "pre->post:exc";
 // ---------------------------------------------------------------------------
 // (a) Errors.
 
-#[test]
 fn pooling_extents_that_do_not_divide_are_refused() {
     let (mut net, pre, post) = fixture(&[10, 10], &[3, 3]);
     let c = counts(&net);
@@ -153,7 +172,6 @@ fn pooling_extents_that_do_not_divide_are_refused() {
     refused(&net, c, r, is_shape, NAME, &["more dimensions than pre"]);
 }
 
-#[test]
 fn filters_that_do_not_fit_pre_are_refused() {
     // 2-D pre, 3-D filter: it has nothing to span.
     let (mut net, pre, post) = fixture(&[10, 10], &[10, 10]);
@@ -207,7 +225,6 @@ fn filters_that_do_not_fit_pre_are_refused() {
     refused(&net, c, r, is_shape, NAME, &["empty"]);
 }
 
-#[test]
 fn subsampling_lists_of_the_wrong_length_are_refused() {
     let (mut net, pre, post) = fixture(&[9, 9], &[2, 3]);
     let c = counts(&net);
@@ -248,7 +265,6 @@ fn subsampling_lists_of_the_wrong_length_are_refused() {
     refused(&net, c, r, is_shape, NAME, &["subsampling centre 5 is [1]"]);
 }
 
-#[test]
 fn banks_are_checked() {
     // keep_last_dimension with a bank.
     let (mut net, pre, post) = fixture(&[10, 10, 3], &[10, 10, 3]);
@@ -284,7 +300,6 @@ fn banks_are_checked() {
     );
 }
 
-#[test]
 fn non_finite_weights_and_padding_are_refused() {
     let (mut net, pre, post) = fixture(&[10, 10], &[10, 10]);
     let c = counts(&net);
@@ -314,7 +329,6 @@ fn non_finite_weights_and_padding_are_refused() {
     }
 }
 
-#[test]
 fn automatic_subsampling_needs_a_whole_ratio() {
     let (mut net, pre, post) = fixture(&[10, 10], &[4, 4]);
     let c = counts(&net);
@@ -357,7 +371,6 @@ fn automatic_subsampling_needs_a_whole_ratio() {
     assert_eq!(net.projections().len(), 1);
 }
 
-#[test]
 fn spiking_populations_are_refused_where_unsupported() {
     let lif = Neuron::spiking()
         .parameters("tau = 10.0")
@@ -386,7 +399,6 @@ fn spiking_populations_are_refused_where_unsupported() {
     refused(&net, c, res, is_unsupported, "s->s2:exc", &["spiking"]);
 }
 
-#[test]
 fn a_post_that_does_not_read_the_target_is_refused() {
     let (mut net, pre, post) = fixture(&[10, 10], &[10, 10]);
     let c = counts(&net);
@@ -414,7 +426,6 @@ fn a_post_that_does_not_read_the_target_is_refused() {
     );
 }
 
-#[test]
 fn psps_are_checked() {
     let (mut net, pre, post) = fixture(&[10, 10], &[10, 10]);
     let c = counts(&net);
@@ -478,7 +489,6 @@ fn psps_are_checked() {
     refused(&net, c, r, is_invalid, NAME, &["pre.g is population-wide"]);
 }
 
-#[test]
 fn a_refused_projection_leaves_its_name_free() {
     let (mut net, pre, post) = fixture(&[10, 10], &[5, 5]);
     net.convolution(pre, post, "exc")
@@ -633,7 +643,6 @@ type Example<'a> = (
     Connect<'a>,
 );
 
-#[test]
 fn the_manuals_examples_at_their_real_sizes() {
     let vertical = vertical();
     let horizontal = vertical.t().to_owned();
@@ -759,7 +768,6 @@ fn the_manuals_examples_at_their_real_sizes() {
     );
 }
 
-#[test]
 fn post_reads_what_pre_had_at_the_end_of_the_previous_step() {
     let a = noise(&[100, 100], 21);
     let b_in = noise(&[100, 100], 22);
@@ -848,7 +856,6 @@ fn post_reads_what_pre_had_at_the_end_of_the_previous_step() {
 // ---------------------------------------------------------------------------
 // (c) Delays.
 
-#[test]
 fn a_delayed_pooling_reads_pre_three_steps_back() {
     // r = t + b: step k (t = k) leaves r = k + b; b differs per neuron so
     // the operation matters.
@@ -1004,11 +1011,9 @@ fn run_and_save(b: Backend, path: &std::path::Path) -> (Simulation, Vec<Vec<Arra
     (a, outs)
 }
 
-#[test]
 fn a_loaded_state_continues_identically_with_convolutions() {
     for b in backends() {
-        let path =
-            std::env::temp_dir().join(format!("cajal-conv-api-{}-{b:?}.bin", std::process::id()));
+        let path = temp_path(&format!("{b:?}.bin"));
         let (_, outs) = run_and_save(b, &path);
         // A fresh compile that ran elsewhere, then loads.
         let (net2, fm, pooled, meaned) = stateful_net();
@@ -1030,13 +1035,9 @@ fn a_loaded_state_continues_identically_with_convolutions() {
     }
 }
 
-#[test]
 fn reset_gives_the_same_outputs_again_with_convolutions() {
     for b in backends() {
-        let path = std::env::temp_dir().join(format!(
-            "cajal-conv-api-reset-{}-{b:?}.bin",
-            std::process::id()
-        ));
+        let path = temp_path(&format!("{b:?}.bin"));
         let (mut a, outs) = run_and_save(b, &path);
         let (_, fm, pooled, meaned) = stateful_net();
         let pops = [fm, pooled, meaned];

@@ -11,14 +11,23 @@
 //! and the output `o`'s (decoded exactly, not quantised) below
 //! `sum_i |W2[o, i]| e1[i]`, plus f32 rounding.
 
-mod common;
-
+use crate::common::{backends, tests};
 use cajal::convert::{few_spike, Alpha, FewSpikeNet, Layer};
 use cajal::prelude::*;
-use common::backends;
 use ndarray::{Array1, Array2, Array4};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
+
+tests! {
+    cpu: [
+        few_spike_shape_errors_are_clear,
+    ],
+    both: [
+        few_spike_matches_the_ann_within_the_quantisation,
+        few_spike_with_a_fixed_alpha,
+        few_spike_convolutions,
+    ],
+}
 
 const K: u32 = 10;
 const N_IN: usize = 6;
@@ -200,7 +209,6 @@ fn check_against_ann(layers: &[Layer], xs: &Array2<f32>, net: &FewSpikeNet) -> V
     per_engine
 }
 
-#[test]
 fn few_spike_matches_the_ann_within_the_quantisation() {
     let (layers, xs) = fixture();
     let net = few_spike(&layers, K, Alpha::Data(xs.view())).unwrap();
@@ -229,7 +237,6 @@ fn few_spike_matches_the_ann_within_the_quantisation() {
     assert!(outs[0].iter().any(|&v| v > 0.1) && outs[0].iter().any(|&v| v < -0.1));
 }
 
-#[test]
 fn few_spike_with_a_fixed_alpha() {
     let (layers, xs) = fixture();
     let net = few_spike(&layers, K, Alpha::Fixed(4.0)).unwrap();
@@ -258,7 +265,6 @@ fn few_spike_with_a_fixed_alpha() {
     check_against_ann(&unbiased, &xs, &net);
 }
 
-#[test]
 fn few_spike_shape_errors_are_clear() {
     let (layers, xs) = fixture();
     let (w1, b1) = dense(&layers[0]);
@@ -308,7 +314,6 @@ fn few_spike_shape_errors_are_clear() {
     assert!(e.contains("4 values for 6 inputs"), "{e}");
 }
 
-#[test]
 fn few_spike_convolutions() {
     // [6, 6, 2] -> conv 3x3, 3 filters -> [6, 6, 3] -> conv 3x3 stride 2,
     // 4 filters -> [3, 3, 4] -> dense 36 -> 3.

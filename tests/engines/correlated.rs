@@ -4,11 +4,24 @@
 //! the WGSL validating in naga, the statistics of the spike trains (rate,
 //! total correlation) and the same spikes on both engines.
 
-mod common;
-
+use crate::common::{backends, tests};
 use cajal::models::correlated::{correction, homogeneous_correlated_neuron};
 use cajal::prelude::*;
-use common::backends;
+
+tests! {
+    cpu: [
+        population_variables_reading_per_neuron_values_are_refused,
+        a_population_variable_takes_a_single_value,
+        population_variables_generate_valid_wgsl,
+        correlated_trains_check_their_arguments,
+        the_correction_is_annarchys,
+        correlated_trains_have_the_rate_and_the_correlation_asked_for,
+    ],
+    both: [
+        population_variables_are_shared_and_draw_the_same_numbers,
+        correlated_trains_spike_alike_on_both_engines,
+    ],
+}
 
 fn err(model: &Neuron) -> String {
     let mut net = Network::new();
@@ -60,7 +73,6 @@ p = Uniform(0.0, 1.0) * 1000.0 / dt",
         .refractory(5.0)
 }
 
-#[test]
 fn population_variables_are_shared_and_draw_the_same_numbers() {
     let n = 300; // more than one CPU chunk (256) and one GPU workgroup
     let mut runs = Vec::new();
@@ -118,7 +130,6 @@ fn population_variables_are_shared_and_draw_the_same_numbers() {
     }
 }
 
-#[test]
 fn population_variables_reading_per_neuron_values_are_refused() {
     // A per-neuron variable, read in the second line of the equations.
     let e = err(&Neuron::rate()
@@ -194,7 +205,6 @@ fn population_variables_reading_per_neuron_values_are_refused() {
     net.population("ok", 3, &ok).unwrap();
 }
 
-#[test]
 fn a_population_variable_takes_a_single_value() {
     let mut net = Network::new().seed(1);
     let p = net.population("p", 4, &shared_spiking_model()).unwrap();
@@ -221,7 +231,6 @@ fn a_population_variable_takes_a_single_value() {
     assert!(sim.get(p, "x").unwrap().iter().all(|x| *x == 5.0));
 }
 
-#[test]
 fn population_variables_generate_valid_wgsl() {
     let mut net = Network::new().dt(0.1);
     let a = net.population("a", 10, &shared_rate_model()).unwrap();
@@ -230,12 +239,11 @@ fn population_variables_generate_valid_wgsl() {
         .unwrap();
     net.monitor(a, &["z", "s"]).unwrap();
     net.monitor(b, &["spike", "x"]).unwrap();
-    common::validate_all(&net);
+    crate::common::validate_all(&net);
 }
 
 // ---- HomogeneousCorrelatedSpikeTrains ----
 
-#[test]
 fn correlated_trains_check_their_arguments() {
     let mut net = Network::new();
     for (r, c, t, what) in [
@@ -265,7 +273,6 @@ fn correlated_trains_check_their_arguments() {
     assert_eq!(n.model_name(), "HomogeneousCorrelated");
 }
 
-#[test]
 fn the_correction_is_annarchys() {
     // No correlation: the rate itself, no noise.
     assert_eq!(correction(20.0, 0.0, 10.0).unwrap(), (20.0, 0.0));
@@ -385,7 +392,6 @@ fn stats(n: usize, rates: f32, corr: f32, tau: f32, ms: f64, seed: u64) -> Stats
     }
 }
 
-#[test]
 fn correlated_trains_have_the_rate_and_the_correlation_asked_for() {
     // Tolerances are about 4 standard deviations of each estimate (measured
     // over 20 seeds): what limits them is the number of independent
@@ -438,7 +444,6 @@ fn correlated_trains_have_the_rate_and_the_correlation_asked_for() {
     );
 }
 
-#[test]
 fn correlated_trains_spike_alike_on_both_engines() {
     let mut runs = Vec::new();
     for b in backends() {

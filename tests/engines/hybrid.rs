@@ -4,11 +4,23 @@
 //! save/load, its errors, and the Vitay et al. 2015 hybrid network against
 //! ANNarchy 5.0.4.1's decoding errors.
 
-mod common;
-
+use crate::common::{backends, temp_path, tests};
 use cajal::prelude::*;
-use common::backends;
 use ndarray::{array, Array2};
+
+tests! {
+    cpu: [
+        hybrid_connections_refuse_what_they_cannot_do,
+        every_input_and_hybrid_kernel_validates_without_a_device,
+    ],
+    both: [
+        decoding_projection_counts_spikes_over_its_window,
+        poisson_population_follows_a_rate_coded_target,
+        a_saved_decoding_window_continues_the_run,
+        hybrid_network_decodes_as_annarchy_does,
+        current_injection_sets_the_conductance_to_the_rate,
+    ],
+}
 
 /// The decoded sums a DecodingProjection should give, computed here in f64
 /// from the spike steps: at step s, post i gets the weighted count of its
@@ -43,7 +55,6 @@ fn expected_decoding(
     out
 }
 
-#[test]
 fn decoding_projection_counts_spikes_over_its_window() {
     let dt = 0.5;
     // Spike steps per source neuron.
@@ -91,7 +102,6 @@ fn decoding_projection_counts_spikes_over_its_window() {
     }
 }
 
-#[test]
 fn poisson_population_follows_a_rate_coded_target() {
     let mut counts = Vec::new();
     for b in backends() {
@@ -137,7 +147,6 @@ fn poisson_population_follows_a_rate_coded_target() {
     }
 }
 
-#[test]
 fn hybrid_connections_refuse_what_they_cannot_do() {
     let mut net = Network::new().dt(0.1);
     let rate = net.input_array("rate", 3).unwrap();
@@ -184,7 +193,6 @@ fn hybrid_connections_refuse_what_they_cannot_do() {
     assert!(net.projections().is_empty());
 }
 
-#[test]
 fn a_saved_decoding_window_continues_the_run() {
     for b in backends() {
         let build = || {
@@ -192,7 +200,7 @@ fn a_saved_decoding_window_continues_the_run() {
             net.set(h.input, "baseline", 80.0).unwrap();
             (net, h)
         };
-        let dir = std::env::temp_dir().join(format!("cajal-hybrid-{}-{b:?}", std::process::id()));
+        let dir = temp_path(&format!("{b:?}"));
         std::fs::create_dir_all(&dir).unwrap();
         let path = dir.join("state.bin");
         let (net, h) = build();
@@ -222,7 +230,6 @@ fn a_saved_decoding_window_continues_the_run() {
 /// the neuron decoding all 1000 Poisson neurons at 10, 50 and 100 Hz.
 const ANNARCHY: [(f32, f64); 3] = [(10.0, 0.100), (50.0, 0.051), (100.0, 0.037)];
 
-#[test]
 fn hybrid_network_decodes_as_annarchy_does() {
     let n = 1000;
     let level_steps = 2500;
@@ -271,7 +278,6 @@ fn hybrid_network_decodes_as_annarchy_does() {
     }
 }
 
-#[test]
 fn current_injection_sets_the_conductance_to_the_rate() {
     for b in backends() {
         let mut net = Network::new().dt(1.0);
@@ -327,7 +333,6 @@ fn current_injection_sets_the_conductance_to_the_rate() {
     assert!(net.current_injection(rate, lif, "exc").is_err());
 }
 
-#[test]
 fn every_input_and_hybrid_kernel_validates_without_a_device() {
     let (mut net, h) = cajal::networks::hybrid(30, 1).unwrap();
     net.monitor(h.poisson, &["spike"]).unwrap();
@@ -353,7 +358,7 @@ fn every_input_and_hybrid_kernel_validates_without_a_device() {
     net.decoding_projection(src, out, "exc", 5.0)
         .connect_all_to_all(Weights::constant(1.0))
         .unwrap();
-    let kernels = common::validate_all(&net);
+    let kernels = crate::common::validate_all(&net);
     for name in [
         "decode[",
         "current_inject[",

@@ -2,11 +2,19 @@
 //! ISI coefficient of variation near 1, rates as expressions of t,
 //! refractoriness, the same spikes on both engines for the same seed.
 
-mod common;
-
+use crate::common::{backends, tests};
 use cajal::models::inputs::Rates;
 use cajal::prelude::*;
-use common::backends;
+
+tests! {
+    cpu: [
+        bad_rates_are_refused,
+    ],
+    both: [
+        poisson_counts_and_isis_are_those_of_the_rate,
+        rates_can_follow_time_and_respect_refractoriness,
+    ],
+}
 
 fn run(b: Backend, rates: Rates, refractory: Option<f64>, ms: f64) -> (Vec<(u64, u32)>, usize) {
     let n = 500;
@@ -18,7 +26,6 @@ fn run(b: Backend, rates: Rates, refractory: Option<f64>, ms: f64) -> (Vec<(u64,
     (sim.spikes(m).unwrap(), n)
 }
 
-#[test]
 fn poisson_counts_and_isis_are_those_of_the_rate() {
     let mut all = Vec::new();
     for b in backends() {
@@ -53,7 +60,6 @@ fn poisson_counts_and_isis_are_those_of_the_rate() {
     }
 }
 
-#[test]
 fn rates_can_follow_time_and_respect_refractoriness() {
     for b in backends() {
         // Silent for 200 ms, then 100 Hz.
@@ -88,7 +94,6 @@ fn rates_can_follow_time_and_respect_refractoriness() {
     }
 }
 
-#[test]
 fn bad_rates_are_refused() {
     let mut net = Network::new();
     assert!(net.poisson_population("a", 3, -1.0, None).is_err());

@@ -9,18 +9,35 @@
 //! One network holds every case (dt = 1 ms, ml_genn's default) and is
 //! simulated once per engine; each test checks its populations.
 
-mod common;
-
 use std::collections::HashMap;
 use std::sync::OnceLock;
 
+use crate::common::{backends, tests};
 use cajal::models::mlgenn::{
     self, AdaptiveLeakyIntegrateFire, BinarySpikeInput, FewSpikeRelu, FewSpikeReluInput,
     IntegrateFire, IntegrateFireInput, LeakyIntegrate, LeakyIntegrateFire, LeakyIntegrateFireInput,
     PoissonInput,
 };
 use cajal::prelude::*;
-use common::backends;
+
+tests! {
+    cpu: [
+        every_model_compiles_with_its_defaults,
+    ],
+    gpu: [
+        both_engines_give_the_same_spikes_and_traces,
+    ],
+    both: [
+        lif_reaches_threshold_at_the_analytic_step,
+        lif_scaled_input_and_refractoriness,
+        alif_threshold_adapts_after_each_spike,
+        integrate_fire_counts,
+        leaky_integrate_decays_and_integrates,
+        few_spike_relu_encodes_and_decodes,
+        few_spike_signed_input_and_relu,
+        input_models,
+    ],
+}
 
 const STEPS: usize = 200;
 const K: usize = 10;
@@ -318,10 +335,18 @@ fn simulate(b: Backend) -> Run {
     run
 }
 
-/// The runs on every engine there is (CPU first), simulated once.
-fn runs() -> &'static [(Backend, Run)] {
-    static RUNS: OnceLock<Vec<(Backend, Run)>> = OnceLock::new();
-    RUNS.get_or_init(|| backends().into_iter().map(|b| (b, simulate(b))).collect())
+/// The runs on the engines of the trial (CPU first), each simulated once
+/// per process.
+fn runs() -> Vec<(Backend, &'static Run)> {
+    static CPU: OnceLock<Run> = OnceLock::new();
+    static GPU: OnceLock<Run> = OnceLock::new();
+    backends()
+        .into_iter()
+        .map(|b| {
+            let run = if b == Backend::Cpu { &CPU } else { &GPU };
+            (b, run.get_or_init(|| simulate(b)))
+        })
+        .collect()
 }
 
 /// ml_genn's (A)LIF in f64: spike steps under a constant current.
@@ -388,7 +413,6 @@ fn check_reference(pop: &str, r: Ref, currents: &[f32]) {
     }
 }
 
-#[test]
 fn lif_reaches_threshold_at_the_analytic_step() {
     for (b, run) in runs() {
         for (n, &i) in LIF_I.iter().enumerate() {
@@ -431,7 +455,6 @@ fn lif_reaches_threshold_at_the_analytic_step() {
     }
 }
 
-#[test]
 fn lif_scaled_input_and_refractoriness() {
     // scale_i: v -> I; the first spike when 1 - alpha^(s+1) >= 1 / I.
     check_reference(
@@ -475,7 +498,6 @@ fn lif_scaled_input_and_refractoriness() {
     );
 }
 
-#[test]
 fn alif_threshold_adapts_after_each_spike() {
     let alif = Ref {
         beta: 0.5,
@@ -520,7 +542,6 @@ fn alif_threshold_adapts_after_each_spike() {
     }
 }
 
-#[test]
 fn integrate_fire_counts() {
     for (b, run) in runs() {
         // I = 0.25: v = 1 exactly at the 4th step; 0.1: the 10th (f32 sums
@@ -539,7 +560,6 @@ fn integrate_fire_counts() {
     }
 }
 
-#[test]
 fn leaky_integrate_decays_and_integrates() {
     for (b, run) in runs() {
         assert!(run.spikes("li").is_empty() && run.spikes("li_bias").is_empty());
@@ -598,7 +618,6 @@ fn decode(spikes: &[(u64, u32)], n: usize, w: u64, signed: bool) -> Vec<f64> {
     x
 }
 
-#[test]
 fn few_spike_relu_encodes_and_decodes() {
     let alpha = FS_ALPHA as f64;
     let step = alpha * 2f64.powi(-(K as i32));
@@ -671,7 +690,6 @@ fn few_spike_relu_encodes_and_decodes() {
     }
 }
 
-#[test]
 fn few_spike_signed_input_and_relu() {
     let alpha = FS_ALPHA as f64;
     let step = alpha * 2f64.powi(-(K as i32 / 2));
@@ -695,7 +713,6 @@ fn few_spike_signed_input_and_relu() {
     }
 }
 
-#[test]
 fn input_models() {
     for (b, run) in runs() {
         // LeakyIntegrateFireInput is LeakyIntegrateFire with `input` for Isyn.
@@ -751,7 +768,6 @@ fn input_models() {
     }
 }
 
-#[test]
 fn both_engines_give_the_same_spikes_and_traces() {
     let all = runs();
     if all.len() < 2 {
@@ -790,7 +806,6 @@ fn both_engines_give_the_same_spikes_and_traces() {
     }
 }
 
-#[test]
 fn every_model_compiles_with_its_defaults() {
     let mut net = Network::new().dt(1.0);
     for name in mlgenn::model_names() {

@@ -2,14 +2,19 @@
 //! padding), input frames, SpikeInput (ceil to the step, one spike a step
 //! per neuron, max_spikes), on both engines.
 
-mod common;
-
+use crate::common::{backends, tests};
 use cajal::models::mlgenn::IntegrateFireInput;
 use cajal::prelude::*;
-use common::backends;
 use ndarray::{array, Array3, ArrayD, IxDyn};
 
-#[test]
+tests! {
+    both: [
+        spike_input_spikes_at_the_first_step_at_or_after_each_time,
+        set_input_pads_the_batch_and_checks_shapes,
+        input_frames_switch_every_frame_timesteps_and_hold_the_last,
+    ],
+}
+
 fn spike_input_spikes_at_the_first_step_at_or_after_each_time() {
     for backend in backends() {
         let mut net = Network::new().dt(0.5);
@@ -64,7 +69,6 @@ fn spike_input_spikes_at_the_first_step_at_or_after_each_time() {
     }
 }
 
-#[test]
 fn set_input_pads_the_batch_and_checks_shapes() {
     for backend in backends() {
         let mut net = Network::new().dt(1.0);
@@ -114,7 +118,6 @@ fn set_input_pads_the_batch_and_checks_shapes() {
     assert!(e.contains("'input'"), "{e}");
 }
 
-#[test]
 fn input_frames_switch_every_frame_timesteps_and_hold_the_last() {
     for backend in backends() {
         let mut net = Network::new().dt(1.0);

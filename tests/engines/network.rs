@@ -2,12 +2,50 @@
 //! connectors (structure and W·x), psp operations, per-layer latency, rate
 //! and spike delays, monitors, get/set, reset, determinism and errors.
 
+use crate::common::tests;
 use cajal::connect::Lil;
 use cajal::network::ProjectionBuilder;
 use cajal::prelude::*;
 use ndarray::{Array2, ArrayD, IxDyn};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
+
+tests! {
+    cpu: [
+        all_to_all_constant_and_random_weights,
+        one_to_one_is_the_diagonal,
+        fixed_probability,
+        fixed_number_pre_gives_the_in_degree,
+        fixed_number_post_gives_the_out_degree,
+        from_matrix_reproduces_the_entries,
+        from_sparse_sorts_the_triplets,
+        with_func_builds_the_lil,
+        gaussian_weights_follow_the_formula,
+        dog_weights_follow_the_formula,
+        no_self_connections_unless_allowed,
+        operations_with_a_custom_psp,
+        one_step_of_latency_per_layer,
+        uniform_rate_delay,
+        per_synapse_rate_delays,
+        spike_source_fires_when_told,
+        uniform_spike_delay,
+        per_synapse_spike_delays,
+        monitor_period_start_pause_resume,
+        spikes_are_sorted_by_step_then_neuron,
+        get_and_set_values,
+        simulate_until_stops_at_the_right_step,
+        same_seed_same_network,
+        errors_name_the_projection,
+        projections_onto_the_same_target_add_up,
+        set_converts_int_and_bool,
+        adding_a_projection_keeps_the_others,
+        random_values_are_reproducible,
+        population_names_and_handles,
+        large_populations_use_the_parallel_path,
+        delays_between_computed_layers_and_loops,
+        time_does_not_drift,
+    ],
+}
 
 // ---------------------------------------------------------------- helpers
 
@@ -200,7 +238,6 @@ fn assert_same_triplets(got: &[(u32, u32, f32)], expected: &[(u32, u32, f32)], w
 
 // ------------------------------------------------------- 1. connectors
 
-#[test]
 fn all_to_all_constant_and_random_weights() {
     let mut c = chain(&[7], &[5], 1, |b| {
         b.connect_all_to_all(Weights::constant(0.5))
@@ -224,7 +261,6 @@ fn all_to_all_constant_and_random_weights() {
     );
 }
 
-#[test]
 fn one_to_one_is_the_diagonal() {
     let mut c = chain(&[3, 4], &[12], 3, |b| {
         b.connect_one_to_one(Weights::random(Dist::normal(0.0, 1.0)), Delays::none())
@@ -235,7 +271,6 @@ fn one_to_one_is_the_diagonal() {
     assert!(syn.2.iter().any(|&w| w < 0.0) && syn.2.iter().any(|&w| w > 0.0));
 }
 
-#[test]
 fn fixed_probability() {
     let mut c = chain(&[20], &[15], 4, |b| {
         b.connect_fixed_probability(
@@ -263,7 +298,6 @@ fn fixed_probability() {
     assert!(syn.0.is_empty());
 }
 
-#[test]
 fn fixed_number_pre_gives_the_in_degree() {
     let mut c = chain(&[10], &[12], 6, |b| {
         b.connect_fixed_number_pre(4, Weights::random(Dist::uniform(0.0, 1.0)), Delays::none())
@@ -275,7 +309,6 @@ fn fixed_number_pre_gives_the_in_degree() {
     assert!((1..12).any(|i| syn.1[i * 4..i * 4 + 4] != first[..]));
 }
 
-#[test]
 fn fixed_number_post_gives_the_out_degree() {
     let mut c = chain(&[10], &[12], 7, |b| {
         b.connect_fixed_number_post(3, Weights::random(Dist::normal(0.5, 0.2)), Delays::none())
@@ -285,7 +318,6 @@ fn fixed_number_post_gives_the_out_degree() {
     assert_eq!(syn.0.len(), 30);
 }
 
-#[test]
 fn from_matrix_reproduces_the_entries() {
     let mut rng = StdRng::seed_from_u64(99);
     let m = Array2::from_shape_fn((6, 5), |(i, j)| {
@@ -311,7 +343,6 @@ fn from_matrix_reproduces_the_entries() {
     assert_eq!(triplets(&syn), expected);
 }
 
-#[test]
 fn from_sparse_sorts_the_triplets() {
     let post = vec![2u32, 0, 3, 0, 2, 1];
     let pre = vec![1u32, 4, 0, 0, 3, 2];
@@ -326,7 +357,6 @@ fn from_sparse_sorts_the_triplets() {
     assert_eq!(triplets(&syn), expected);
 }
 
-#[test]
 fn with_func_builds_the_lil() {
     // Post i receives from pre i, i + 1 and i + 3 (mod n_pre), weight 0.1 * (i + 1) - 0.05 * j;
     // the entries are given in reverse post order and unsorted pre order.
@@ -358,7 +388,6 @@ fn with_func_builds_the_lil() {
     assert_eq!(triplets(&syn), expected);
 }
 
-#[test]
 fn gaussian_weights_follow_the_formula() {
     let (pre, post) = ([6usize, 5], [4usize, 4]);
     let (amp, sigma, limit) = (1.5f32, 0.3f64, 0.05f64);
@@ -377,7 +406,6 @@ fn gaussian_weights_follow_the_formula() {
     assert_same_triplets(&triplets(&syn), &expected, "gaussian");
 }
 
-#[test]
 fn dog_weights_follow_the_formula() {
     let (pre, post) = ([5usize, 5], [3usize, 4]);
     let (ap, sp, an, sn, limit) = (1.0f32, 0.2f64, 0.5f32, 0.5f64, 0.05f64);
@@ -405,7 +433,6 @@ fn recurrent(
     Ok(sorted_synapses(&sim, proj))
 }
 
-#[test]
 fn no_self_connections_unless_allowed() {
     let w = || Weights::constant(1.0);
     let d = Delays::none;
@@ -467,7 +494,6 @@ fn no_self_connections_unless_allowed() {
 
 // ------------------------------------------------------- 2. operations
 
-#[test]
 fn operations_with_a_custom_psp() {
     // post 3 has no synapse: every operation gives 0 there.
     let post = vec![0u32, 0, 0, 1, 2, 2, 0, 1];
@@ -542,7 +568,6 @@ fn operations_with_a_custom_psp() {
 
 // ------------------------------------------------------- 3. latency
 
-#[test]
 fn one_step_of_latency_per_layer() {
     let mut net = Network::new().dt(0.25);
     let inp = net.population("in", 3, &input_neuron()).unwrap();
@@ -630,7 +655,6 @@ fn delayed_expected(
     y
 }
 
-#[test]
 fn uniform_rate_delay() {
     let dt = 0.5;
     let mut net = Network::new().dt(dt).seed(5);
@@ -673,7 +697,6 @@ fn uniform_rate_delay() {
     }
 }
 
-#[test]
 fn per_synapse_rate_delays() {
     let dt = 0.5;
     // from_sparse with delays in ms: 0 and dt are one step, 2.6 ms is 5 steps.
@@ -797,7 +820,6 @@ fn spike_run(
 
 const FIRE: [u64; 3] = [2, 0, 5];
 
-#[test]
 fn spike_source_fires_when_told() {
     let (_, spikes, _) = spike_run(1.0, None, |b| b.connect_all_to_all(Weights::constant(1.0)));
     assert_eq!(spikes, vec![(0, 1), (2, 0), (5, 2)]);
@@ -820,7 +842,6 @@ fn spike_expected(
     g
 }
 
-#[test]
 fn uniform_spike_delay() {
     let dt = 0.5;
     for (ms, steps) in [(0.0, 1u32), (dt, 1), (2.0, 4), (3.1, 6)] {
@@ -841,7 +862,6 @@ fn uniform_spike_delay() {
     }
 }
 
-#[test]
 fn per_synapse_spike_delays() {
     let post = vec![0u32, 0, 1, 1, 1];
     let pre = vec![0u32, 2, 0, 1, 2];
@@ -893,7 +913,6 @@ fn counter() -> Neuron {
     Neuron::rate().name("counter").equations("r = r + 1")
 }
 
-#[test]
 fn monitor_period_start_pause_resume() {
     let dt = 0.5;
     let mut net = Network::new().dt(dt);
@@ -939,7 +958,6 @@ fn monitor_period_start_pause_resume() {
     ));
 }
 
-#[test]
 fn spikes_are_sorted_by_step_then_neuron() {
     // Neuron i adds inc_i each step and fires at v >= 1 (reset to 0):
     // inc 1 fires every step, 0.5 every 2nd (steps 1, 3...), 0.25 every 4th (3, 7...).
@@ -1009,7 +1027,6 @@ fn three_d() -> (Network, PopId) {
     (net, p)
 }
 
-#[test]
 fn get_and_set_values() {
     let (mut net, p) = three_d();
     // Set before compiling: kept by reset().
@@ -1121,7 +1138,6 @@ fn get_and_set_values() {
     assert!(sim.set_time(f64::NAN).is_err());
 }
 
-#[test]
 fn simulate_until_stops_at_the_right_step() {
     let dt = 0.25;
     let mut net = Network::new().dt(dt);
@@ -1177,7 +1193,6 @@ fn random_net(seed: u64) -> (Vec<Syn>, Vec<Vec<u32>>, Vec<f32>) {
     (syns, delays, flat(&sim.get(a, "r").unwrap()))
 }
 
-#[test]
 fn same_seed_same_network() {
     let x = random_net(42);
     assert_eq!(x, random_net(42));
@@ -1208,7 +1223,6 @@ fn assert_connector_error(e: Error, name: &str, words: &[&str]) {
     }
 }
 
-#[test]
 fn errors_name_the_projection() {
     let mut net = Network::new();
     let inp = net.population("in", 4, &input_neuron()).unwrap();
@@ -1326,7 +1340,6 @@ fn errors_name_the_projection() {
 
 // ------------------------------------------------------- more
 
-#[test]
 fn projections_onto_the_same_target_add_up() {
     let mut net = Network::new().seed(4);
     let a = net.population("a", 3, &input_neuron()).unwrap();
@@ -1368,7 +1381,6 @@ fn projections_onto_the_same_target_add_up() {
     );
 }
 
-#[test]
 fn set_converts_int_and_bool() {
     let mut net = Network::new();
     let p = net
@@ -1399,7 +1411,6 @@ fn set_converts_int_and_bool() {
     );
 }
 
-#[test]
 fn adding_a_projection_keeps_the_others() {
     let build = |extra: bool| {
         let mut net = Network::new().seed(8);
@@ -1423,7 +1434,6 @@ fn adding_a_projection_keeps_the_others() {
     assert_eq!(build(false), build(true));
 }
 
-#[test]
 fn random_values_are_reproducible() {
     let run = || {
         let mut net = Network::new().seed(11);
@@ -1444,7 +1454,6 @@ fn random_values_are_reproducible() {
     assert!((mean - 1.0).abs() < 1.0, "mean {mean}");
 }
 
-#[test]
 fn population_names_and_handles() {
     let mut net = Network::new();
     let a = net.population("a", 2, &input_neuron()).unwrap();
@@ -1477,7 +1486,6 @@ fn population_names_and_handles() {
         .is_err());
 }
 
-#[test]
 fn large_populations_use_the_parallel_path() {
     // More than 2048 post neurons: the sums run on several threads.
     for custom in [false, true] {
@@ -1508,7 +1516,6 @@ fn large_populations_use_the_parallel_path() {
     }
 }
 
-#[test]
 fn delays_between_computed_layers_and_loops() {
     // in -> L1 (no delay) -> L2 (delay 3 steps) and in -> L2 (delay 5 steps);
     // rec: r = x + 0.5 * r delayed by 2 through a self projection.
@@ -1590,7 +1597,6 @@ fn delays_between_computed_layers_and_loops() {
     }
 }
 
-#[test]
 fn time_does_not_drift() {
     let mut net = Network::new().dt(0.1);
     let p = net

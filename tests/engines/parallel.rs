@@ -1,12 +1,15 @@
 //! parallel_run: concurrent runs of one network give what sequential runs
 //! give, on both engines.
 
-mod common;
-
+use crate::common::{backends, tests};
 use cajal::prelude::*;
-use common::backends;
 
-#[test]
+tests! {
+    both: [
+        parallel_runs_equal_sequential_runs,
+    ],
+}
+
 fn parallel_runs_equal_sequential_runs() {
     let model = Neuron::spiking()
         .parameters("tau = 10.0 : population\nI = 0.5")

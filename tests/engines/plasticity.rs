@@ -4,11 +4,27 @@
 //! as a dense matrix and per dendrite, and the errors of rules the engines
 //! cannot run.
 
-mod common;
-
+use crate::common::{backends, temp_path, tests};
 use cajal::models::synapses::{hebb, ibcm, oja};
 use cajal::prelude::*;
-use common::backends;
+
+tests! {
+    cpu: [
+        rules_the_engines_cannot_run_are_refused,
+    ],
+    gpu: [
+        learning_kernels_count_as_dispatches,
+    ],
+    both: [
+        hebb_oja_and_ibcm_follow_their_equations,
+        oja_keeps_the_weight_norm_bounded,
+        learning_can_be_switched_off_and_on_with_a_period,
+        weights_read_as_matrix_dendrite_and_list,
+        learning_kernels_validate_and_saved_weights_continue,
+        synapse_values_can_be_written,
+        projection_wide_variables_are_one_value,
+    ],
+}
 
 /// Two inputs (r set), two rate neurons `r = sum(exc)`, all to all.
 fn net_with(syn: &Synapse, w0: f32, inputs: &[f32]) -> (Network, PopId, PopId, ProjId) {
@@ -55,7 +71,6 @@ fn close(a: f32, b: f64, what: &str) {
     );
 }
 
-#[test]
 fn hebb_oja_and_ibcm_follow_their_equations() {
     let x = [0.5f32, 1.5, 1.0];
     let xs: Vec<f64> = x.iter().map(|&v| f64::from(v)).collect();
@@ -117,7 +132,6 @@ fn hebb_oja_and_ibcm_follow_their_equations() {
     }
 }
 
-#[test]
 fn oja_keeps_the_weight_norm_bounded() {
     // Inputs of norm ~2.2: pure Hebb would grow without bound; Oja's
     // weight vector converges to norm 1 / sqrt(alpha).
@@ -145,7 +159,6 @@ fn oja_keeps_the_weight_norm_bounded() {
     }
 }
 
-#[test]
 fn learning_can_be_switched_off_and_on_with_a_period() {
     let x = [1.0f32, 1.0, 1.0];
     for b in backends() {
@@ -184,7 +197,6 @@ fn learning_can_be_switched_off_and_on_with_a_period() {
     }
 }
 
-#[test]
 fn weights_read_as_matrix_dendrite_and_list() {
     for b in backends() {
         let mut net = Network::new().dt(1.0);
@@ -213,7 +225,6 @@ fn weights_read_as_matrix_dendrite_and_list() {
     }
 }
 
-#[test]
 fn rules_the_engines_cannot_run_are_refused() {
     let mut net = Network::new().dt(1.0);
     // A postsynaptic variable reading a pre-synaptic value.
@@ -271,7 +282,6 @@ fn rules_the_engines_cannot_run_are_refused() {
     assert!(sim.enable_learning(None, Some(-1.0), None).is_err());
 }
 
-#[test]
 fn learning_kernels_validate_and_saved_weights_continue() {
     let (mut net, a, _, p0) = net_with(&ibcm(0.01, 20.0), 0.2, &[0.5, 1.5, 1.0]);
     let c = net
@@ -283,12 +293,12 @@ fn learning_kernels_validate_and_saved_weights_continue() {
         .unwrap();
     // Two rules, and the dispatch that runs them together, each with and
     // without float atomics.
-    let names = common::validate_all(&net);
+    let names = crate::common::validate_all(&net);
     let count = |prefix: &str| names.iter().filter(|n| n.starts_with(prefix)).count();
     assert_eq!(count("synapse_update["), 4);
     assert_eq!(count("synapse_update_merged["), 2);
     for b in backends() {
-        let dir = std::env::temp_dir().join(format!("cajal-plast-{}-{b:?}", std::process::id()));
+        let dir = temp_path(&format!("{b:?}"));
         std::fs::create_dir_all(&dir).unwrap();
         let path = dir.join("s.bin");
         let mut sim = net.compile(b).unwrap();
@@ -304,7 +314,6 @@ fn learning_kernels_validate_and_saved_weights_continue() {
     }
 }
 
-#[test]
 fn synapse_values_can_be_written() {
     for b in backends() {
         let mut net = Network::new().dt(1.0);
@@ -360,7 +369,6 @@ fn synapse_values_can_be_written() {
     }
 }
 
-#[test]
 fn projection_wide_variables_are_one_value() {
     // A learning rate decaying for the whole projection (explicit Euler).
     let syn = Synapse::new()
@@ -409,11 +417,7 @@ fn projection_wide_variables_are_one_value() {
     assert!(e.contains("shared by several synapses"), "{e}");
 }
 
-#[test]
 fn learning_kernels_count_as_dispatches() {
-    if !common::have_gpu("learning dispatch count") {
-        return;
-    }
     let (net, _, _, _) = net_with(&hebb(0.01), 0.1, &[1.0, 1.0]);
     let sim = net.compile(Backend::Gpu).unwrap();
     // clear_inputs of b, rate_sum, synapse_update, and one merged

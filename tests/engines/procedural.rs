@@ -4,11 +4,30 @@
 //! both engines draw the same ones, batches share them, and what it cannot
 //! do is refused.
 
-mod common;
-
+use crate::common::{backends, clock, temp_path, tests, validate_all};
 use cajal::connect::procedural::{Procedural, ProceduralWeight};
 use cajal::prelude::*;
-use common::{backends, clock, validate_all};
+
+tests! {
+    cpu: [
+        the_drawn_synapses_are_a_fixed_probability_pattern,
+        chunks_tables_and_edge_probabilities,
+        what_procedural_connectivity_cannot_do_is_refused,
+        procedural_weights_follow_their_distribution_and_stay_fixed,
+        procedural_weights_that_cannot_be_drawn_are_refused,
+        per_synapse_delays_follow_their_distribution,
+        procedural_delays_without_an_end_are_refused,
+    ],
+    both: [
+        a_delivery_split_over_chunks_equals_the_listed_synapses,
+        the_engines_deliver_exactly_the_listed_synapses,
+        a_batch_shares_the_procedural_synapses,
+        the_synapses_follow_the_network_seed_not_the_run_seed,
+        the_engines_deliver_the_listed_procedural_weights,
+        the_engines_deliver_per_synapse_delays_as_the_listed_synapses,
+        a_saved_state_and_a_new_step_number_keep_the_inputs_in_the_delay_rings,
+    ],
+}
 
 /// Weight 1 for every synapse.
 fn one() -> ProceduralWeight {
@@ -22,7 +41,6 @@ fn receiver() -> Neuron {
         .spike("last > 1e9")
 }
 
-#[test]
 fn the_drawn_synapses_are_a_fixed_probability_pattern() {
     let (n, p) = (1500usize, 0.04);
     let mut net = Network::new().dt(1.0).seed(3);
@@ -85,7 +103,6 @@ fn the_drawn_synapses_are_a_fixed_probability_pattern() {
     );
 }
 
-#[test]
 fn chunks_tables_and_edge_probabilities() {
     // p = 1: everything (but self), in order, over several chunks.
     let g = Procedural::new("t", 9, 1.0, one(), (1, Vec::new()), 3, 100, true).unwrap();
@@ -180,7 +197,6 @@ fn procedural_and_listed(
     (net, explicit, a, b)
 }
 
-#[test]
 fn the_engines_deliver_exactly_the_listed_synapses() {
     let (mut net, mut explicit, a, b) =
         procedural_and_listed((300, 500), 21, 0.1, Delays::constant(2.0));
@@ -211,7 +227,6 @@ fn the_engines_deliver_exactly_the_listed_synapses() {
     }
 }
 
-#[test]
 fn a_batch_shares_the_procedural_synapses() {
     for backend in backends() {
         let mut net = Network::new().dt(1.0).seed(4);
@@ -243,7 +258,6 @@ fn a_batch_shares_the_procedural_synapses() {
     }
 }
 
-#[test]
 fn what_procedural_connectivity_cannot_do_is_refused() {
     let mut net = Network::new().dt(1.0);
     let a = net.population("a", 10, &clock()).unwrap();
@@ -299,7 +313,6 @@ fn what_procedural_connectivity_cannot_do_is_refused() {
     assert!(names.iter().any(|k| k.starts_with("spike_procedural")));
 }
 
-#[test]
 fn the_synapses_follow_the_network_seed_not_the_run_seed() {
     let build = |seed: u64| {
         let mut net = Network::new().dt(1.0).seed(seed);
@@ -352,7 +365,6 @@ fn weight_dists() -> Vec<(&'static str, Weights)> {
     ]
 }
 
-#[test]
 fn procedural_weights_follow_their_distribution_and_stay_fixed() {
     let mut net = Network::new().dt(1.0).seed(8);
     let a = net.population("a", 400, &clock()).unwrap();
@@ -415,7 +427,6 @@ fn procedural_weights_follow_their_distribution_and_stay_fixed() {
     assert_ne!(p0[..10], p1[..10]);
 }
 
-#[test]
 fn the_engines_deliver_the_listed_procedural_weights() {
     for (what, weights) in weight_dists() {
         let build = |explicit: Option<(Vec<u32>, Vec<u32>, Vec<f32>)>| {
@@ -477,7 +488,6 @@ fn the_engines_deliver_the_listed_procedural_weights() {
     }
 }
 
-#[test]
 fn procedural_weights_that_cannot_be_drawn_are_refused() {
     let mut net = Network::new().dt(1.0);
     let a = net.population("a", 10, &clock()).unwrap();
@@ -505,7 +515,6 @@ fn procedural_weights_that_cannot_be_drawn_are_refused() {
     assert!(net.projections().is_empty());
 }
 
-#[test]
 fn a_delivery_split_over_chunks_equals_the_listed_synapses() {
     // Enough events that the CPU engine splits a delivery over chunks of
     // post neurons (thousands a step), in a batch of two whose elements
@@ -541,7 +550,6 @@ fn split_delivery(delays: Delays) {
     }
 }
 
-#[test]
 fn per_synapse_delays_follow_their_distribution() {
     // Normal(2, 1) ms clipped at 0.5, dt 0.5: steps max(round(x / dt), 1).
     let dist = Dist::normal(2.0, 1.0).min(0.5);
@@ -591,7 +599,6 @@ fn per_synapse_delays_follow_their_distribution() {
     assert!((16..=20).contains(&gen.delay), "{}", gen.delay);
 }
 
-#[test]
 fn the_engines_deliver_per_synapse_delays_as_the_listed_synapses() {
     let (net, explicit, a, b) =
         procedural_and_listed((150, 200), 23, 0.2, Delays::random(Dist::uniform(0.0, 6.0)));
@@ -652,14 +659,11 @@ fn the_engines_deliver_per_synapse_delays_as_the_listed_synapses() {
         .any(|k| k.starts_with("spike_procedural")));
 }
 
-#[test]
 fn a_saved_state_and_a_new_step_number_keep_the_inputs_in_the_delay_rings() {
     let (net, _, a, b) =
         procedural_and_listed((120, 150), 5, 0.2, Delays::random(Dist::uniform(0.0, 6.0)));
     let times = |e: usize| -> Vec<f32> { (0..120).map(|i| ((i + 3 * e) % 8) as f32).collect() };
-    let file = |tag: &str| {
-        std::env::temp_dir().join(format!("cajal-ring-{tag}-{}.state", std::process::id()))
-    };
+    let file = |tag: &str| temp_path(&format!("{tag}.state"));
     // Spikes at steps 0 to 7, delays up to 6 steps: after 9 steps inputs
     // still wait in the rings, and none of them is due at the same step
     // number modulo the ring's depth once the counter jumps by 1003.
@@ -711,7 +715,6 @@ fn a_saved_state_and_a_new_step_number_keep_the_inputs_in_the_delay_rings() {
     }
 }
 
-#[test]
 fn procedural_delays_without_an_end_are_refused() {
     let mut net = Network::new().dt(1.0);
     let a = net.population("a", 10, &clock()).unwrap();

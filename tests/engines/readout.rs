@@ -1,13 +1,16 @@
 //! ml_genn's readouts over an example window, on both engines, against
 //! values computed by hand.
 
-mod common;
-
+use crate::common::{backends, tests};
 use cajal::engine::readout::Readout;
 use cajal::prelude::*;
-use common::backends;
 
-#[test]
+tests! {
+    both: [
+        readouts_of_spikes_and_variables,
+    ],
+}
+
 fn readouts_of_spikes_and_variables() {
     for b in backends() {
         let mut net = Network::new().dt(1.0);

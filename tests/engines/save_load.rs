@@ -2,13 +2,20 @@
 //! a freshly compiled network; files from another network, truncated or
 //! corrupted files are refused and change nothing.
 
-mod common;
-
+use crate::common::{backends, temp_path, tests};
 use cajal::prelude::*;
-use common::backends;
+
+tests! {
+    both: [
+        a_loaded_run_continues_bit_for_bit,
+        bad_state_files_are_refused_and_change_nothing,
+        connectivity_round_trips_through_a_file,
+        reset_after_a_load_returns_to_the_compiled_values,
+    ],
+}
 
 fn tmp(name: &str) -> std::path::PathBuf {
-    std::env::temp_dir().join(format!("cajal-{}-{name}", std::process::id()))
+    temp_path(name)
 }
 
 /// Noise, refractoriness, spiking projections with uniform and per-synapse
@@ -59,7 +66,6 @@ fn net_seeded(n: usize, seed: u64) -> (Network, Vec<MonitorId>, PopId) {
     (net, vec![ms, mr], s)
 }
 
-#[test]
 fn a_loaded_run_continues_bit_for_bit() {
     for b in backends() {
         let path = tmp(&format!("state-{b:?}.bin"));
@@ -127,7 +133,6 @@ fn a_loaded_run_continues_bit_for_bit() {
     }
 }
 
-#[test]
 fn bad_state_files_are_refused_and_change_nothing() {
     for b in backends() {
         let path = tmp(&format!("good-{b:?}.bin"));
@@ -186,7 +191,6 @@ fn bad_state_files_are_refused_and_change_nothing() {
     }
 }
 
-#[test]
 fn connectivity_round_trips_through_a_file() {
     for b in backends() {
         let (n1, _, _) = net(50);
@@ -233,7 +237,6 @@ fn connectivity_round_trips_through_a_file() {
     }
 }
 
-#[test]
 fn reset_after_a_load_returns_to_the_compiled_values() {
     // Shared projection parameters are not part of the network's
     // signature: a state may carry other values, which reset must undo.

@@ -5,10 +5,18 @@
 //! reset, from a saved state), and delivers exactly what the CPU engine
 //! does throughout.
 
-mod common;
-
+use crate::common::{backends, receiver_ei as receiver, temp_path, tests, validate_all};
 use cajal::prelude::*;
-use common::{backends, have_gpu, receiver_ei as receiver, validate_all};
+
+tests! {
+    gpu: [
+        shared_weights_deliver_what_the_cpu_does_and_unshare_on_demand,
+        a_saved_state_with_differing_weights_unshares_them,
+    ],
+    both: [
+        constant_weights_are_shared_and_only_they,
+    ],
+}
 
 /// Spikes at its own times t1, t2.
 fn clock() -> Neuron {
@@ -83,7 +91,6 @@ fn lockstep(sims: &mut [Simulation], b: PopId, c: PopId, steps: usize, what: &st
     total
 }
 
-#[test]
 fn constant_weights_are_shared_and_only_they() {
     let (net, _, _, p) = network();
     for backend in backends() {
@@ -101,11 +108,7 @@ fn constant_weights_are_shared_and_only_they() {
         .any(|k| k.starts_with("spike_propagate_merged")));
 }
 
-#[test]
 fn shared_weights_deliver_what_the_cpu_does_and_unshare_on_demand() {
-    if !have_gpu("shared weights") {
-        return;
-    }
     let (net, b, c, p) = network();
     let separate = GpuOptions {
         merge: false,
@@ -145,13 +148,9 @@ fn shared_weights_deliver_what_the_cpu_does_and_unshare_on_demand() {
     assert!(lockstep(&mut sims, b, c, 8, "reset") > 1000.0);
 }
 
-#[test]
 fn a_saved_state_with_differing_weights_unshares_them() {
-    if !have_gpu("shared weights and saved states") {
-        return;
-    }
     let (net, b, c, p) = network();
-    let dir = std::env::temp_dir().join(format!("cajal-shared-{}", std::process::id()));
+    let dir = temp_path("dir");
     std::fs::create_dir_all(&dir).unwrap();
     let file = dir.join("state.cajal");
     let mut cpu = net.compile(Backend::Cpu).unwrap();

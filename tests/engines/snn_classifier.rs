@@ -2,15 +2,18 @@
 //! digits, converted to few-spike and run batched, classifies the test set
 //! within one point of the ANN on both engines.
 
-mod common;
-
-#[path = "../examples/snn_classifier/ann.rs"]
+#[path = "../../examples/snn_classifier/ann.rs"]
 mod ann;
 
+use crate::common::{backends, tests};
 use cajal::convert::{few_spike, Alpha, Layer};
-use common::backends;
 
-#[test]
+tests! {
+    both: [
+        the_snn_classifies_the_digits_within_one_point_of_the_ann,
+    ],
+}
+
 fn the_snn_classifies_the_digits_within_one_point_of_the_ann() {
     let digits = ann::load_digits().unwrap();
     assert_eq!(digits.len(), 1797);

@@ -3,11 +3,20 @@
 //! against the recursion written here, event-driven traces, learning
 //! switched off, and the kernels validated without a device.
 
-mod common;
-
+use crate::common::{backends, tests};
 use cajal::models::synapses::{stdp, stp};
 use cajal::prelude::*;
-use common::backends;
+
+tests! {
+    cpu: [
+        spiking_plasticity_kernels_validate_and_errors_are_clear,
+    ],
+    both: [
+        the_stdp_window_is_the_analytic_one,
+        learning_off_freezes_w_but_not_the_traces,
+        stp_reproduces_depression_and_facilitation,
+    ],
+}
 
 /// Spiking neurons that fire at the times (ms) of their parameters t1, t2
 /// (-1: never) and keep what their conductance received in `last`.
@@ -18,7 +27,6 @@ fn clock() -> Neuron {
         .spike("(t == t1) or (t == t2)")
 }
 
-#[test]
 fn the_stdp_window_is_the_analytic_one() {
     // Pair k: pre fires at 100 ms, post at 100 + k - 40 ms (k = 0..81); the
     // spike arrives one step (1 ms) after it is emitted.
@@ -79,7 +87,6 @@ fn the_stdp_window_is_the_analytic_one() {
     }
 }
 
-#[test]
 fn learning_off_freezes_w_but_not_the_traces() {
     for b in backends() {
         let mut net = Network::new().dt(1.0);
@@ -143,7 +150,6 @@ fn tm_curve(n: usize, isi: f64, tau_rec: f64, tau_f: f64, u0: f64, w: f64) -> Ve
         .collect()
 }
 
-#[test]
 fn stp_reproduces_depression_and_facilitation() {
     let n = 8;
     let isi = 20.0;
@@ -207,7 +213,6 @@ fn stp_reproduces_depression_and_facilitation() {
     }
 }
 
-#[test]
 fn spiking_plasticity_kernels_validate_and_errors_are_clear() {
     let mut net = Network::new().dt(0.5);
     let a = net.population("a", 30, &clock()).unwrap();
@@ -220,7 +225,7 @@ fn spiking_plasticity_kernels_validate_and_errors_are_clear() {
         .synapse(&stp(100.0, 50.0, 0.3))
         .connect_fixed_probability(0.3, Weights::constant(0.5), Delays::none())
         .unwrap();
-    let names = common::validate_all(&net);
+    let names = crate::common::validate_all(&net);
     assert!(
         names.iter().any(|n| n.starts_with("post_spike[")),
         "{names:?}"

@@ -1,10 +1,18 @@
 //! set_current_step and set_seed on both engines: the time follows the
 //! step, draws follow the step and seed, delayed spikes in flight survive.
 
-mod common;
-
+use crate::common::{backends, tests};
 use cajal::prelude::*;
-use common::backends;
+
+tests! {
+    cpu: [
+        the_network_lists_and_finds_its_objects,
+    ],
+    both: [
+        set_current_step_moves_time_and_draws_and_keeps_spikes_in_flight,
+        set_seed_changes_the_draws_as_a_network_with_that_seed,
+    ],
+}
 
 /// Noisy spiking neurons driving a second population one to one through a
 /// 3 ms delay, and a rate neuron showing the raw draws.
@@ -29,7 +37,6 @@ fn net(seed: u64) -> (Network, PopId, PopId, PopId) {
     (net, a, b, d)
 }
 
-#[test]
 fn set_current_step_moves_time_and_draws_and_keeps_spikes_in_flight() {
     let mut runs = Vec::new();
     for be in backends() {
@@ -86,7 +93,6 @@ fn set_current_step_moves_time_and_draws_and_keeps_spikes_in_flight() {
     }
 }
 
-#[test]
 fn set_seed_changes_the_draws_as_a_network_with_that_seed() {
     for be in backends() {
         let (n, _, _, d) = net(7);
@@ -109,7 +115,6 @@ fn set_seed_changes_the_draws_as_a_network_with_that_seed() {
     }
 }
 
-#[test]
 fn the_network_lists_and_finds_its_objects() {
     let (mut n, a, b, d) = net(1);
     let m = n.monitor(b, &["v"]).unwrap();

@@ -4,12 +4,23 @@
 //! spiking exactly at its times (replayed by reset, changed by
 //! set_spike_times), InputArray, and the errors of bad inputs.
 
-mod common;
-
+use crate::common::{backends, tests};
 use cajal::models::timed::Schedule;
 use cajal::prelude::*;
-use common::backends;
 use ndarray::{array, Array2};
+
+tests! {
+    cpu: [
+        timed_inputs_refuse_bad_input,
+    ],
+    both: [
+        timed_array_switches_on_the_right_step,
+        timed_array_shapes_reset_set_time_and_update,
+        timed_poisson_rates_follow_the_schedule,
+        spike_source_array_spikes_at_its_times_and_replays,
+        input_array_values_come_from_the_host,
+    ],
+}
 
 /// The row a schedule presents at `step` (the test's own reading of
 /// ANNarchy's semantics): the last start <= step, modulo the period.
@@ -18,7 +29,6 @@ fn expected_row(starts: &[u64], period: u64, step: u64) -> Option<usize> {
     starts.iter().rposition(|&x| x <= s)
 }
 
-#[test]
 fn timed_array_switches_on_the_right_step() {
     let rows = array![[1.0f32, -1.0], [2.0, -2.0], [3.0, -3.0], [4.0, -4.0]];
     // (schedule, period ms, starts in steps, period in steps); dt = 0.5 ms.
@@ -77,7 +87,6 @@ fn timed_array_switches_on_the_right_step() {
     }
 }
 
-#[test]
 fn timed_array_shapes_reset_set_time_and_update() {
     for b in backends() {
         let mut net = Network::new().dt(1.0);
@@ -113,7 +122,6 @@ fn timed_array_shapes_reset_set_time_and_update() {
     }
 }
 
-#[test]
 fn timed_inputs_refuse_bad_input() {
     let mut net = Network::new().dt(1.0);
     let rows = array![[1.0f32], [2.0]];
@@ -165,7 +173,6 @@ fn timed_inputs_refuse_bad_input() {
     assert!(net.populations().is_empty());
 }
 
-#[test]
 fn timed_poisson_rates_follow_the_schedule() {
     let n = 400;
     let mut all = Vec::new();
@@ -210,7 +217,6 @@ fn timed_poisson_rates_follow_the_schedule() {
     }
 }
 
-#[test]
 fn spike_source_array_spikes_at_its_times_and_replays() {
     let times = vec![
         vec![0.0, 1.0, 1.04, 7.26],
@@ -273,7 +279,6 @@ fn spike_source_array_spikes_at_its_times_and_replays() {
     }
 }
 
-#[test]
 fn input_array_values_come_from_the_host() {
     for b in backends() {
         let mut net = Network::new().dt(1.0);

@@ -1,10 +1,19 @@
 //! Population views on both engines: get/set, as the pre or post side of
 //! projections, in monitors.
 
-mod common;
-
+use crate::common::{backends, tests};
 use cajal::prelude::*;
-use common::backends;
+
+tests! {
+    cpu: [
+        overlapping_views_of_one_population_skip_self_connections,
+    ],
+    both: [
+        views_are_made_checked_and_set,
+        projections_between_views_join_the_views_neurons,
+        monitors_of_views_record_their_neurons,
+    ],
+}
 
 fn input() -> Neuron {
     Neuron::rate().parameters("b = 0.0").equations("r = b")
@@ -14,7 +23,6 @@ fn summer() -> Neuron {
     Neuron::rate().equations("r = sum(exc)")
 }
 
-#[test]
 fn views_are_made_checked_and_set() {
     let mut net = Network::new();
     let p = net.population("p", &[4usize, 5][..], &input()).unwrap();
@@ -66,7 +74,6 @@ fn views_are_made_checked_and_set() {
     }
 }
 
-#[test]
 fn projections_between_views_join_the_views_neurons() {
     let mut net = Network::new();
     let a = net.population("a", 10, &input()).unwrap();
@@ -91,7 +98,6 @@ fn projections_between_views_join_the_views_neurons() {
     }
 }
 
-#[test]
 fn overlapping_views_of_one_population_skip_self_connections() {
     let mut net = Network::new();
     let lif = Neuron::spiking()
@@ -113,7 +119,6 @@ fn overlapping_views_of_one_population_skip_self_connections() {
     assert!(s.post.windows(2).all(|w| w[0] <= w[1]), "sorted by post");
 }
 
-#[test]
 fn monitors_of_views_record_their_neurons() {
     let lif = Neuron::spiking()
         .parameters("I = 1.0")

@@ -4,14 +4,21 @@
 //! bug surfaces as an error carrying the source; the Rust twins of WGSL
 //! structs have the same layout.
 
-mod common;
-
+use crate::common::{tests, validate_all};
 use cajal::engine::gpu::codegen::{self, Kernel};
 use cajal::engine::gpu::{Clock, Sampling};
 use cajal::prelude::*;
-use common::validate_all;
 
-#[test]
+tests! {
+    cpu: [
+        every_builtin_neuron_model_generates_valid_wgsl,
+        odd_models_generate_valid_wgsl,
+        a_codegen_bug_is_an_error_with_the_source,
+        repr_c_structs_match_their_wgsl_twins,
+        float_literals_round_trip_exactly,
+    ],
+}
+
 fn every_builtin_neuron_model_generates_valid_wgsl() {
     for name in cajal::models::builtin_names() {
         let model = cajal::models::builtin(name).unwrap();
@@ -45,7 +52,6 @@ fn every_builtin_neuron_model_generates_valid_wgsl() {
     }
 }
 
-#[test]
 fn odd_models_generate_valid_wgsl() {
     let odd_rate = Neuron::rate()
         .name("odd rate")
@@ -121,7 +127,6 @@ tau * du/dt = -u + (v - El) * 0.1 : explicit",
     validate_all(&net);
 }
 
-#[test]
 fn a_codegen_bug_is_an_error_with_the_source() {
     let k = Kernel {
         name: "neuron_update[population 'broken']".into(),
@@ -153,7 +158,6 @@ fn wgsl_layout(src: &str, name: &str) -> (Vec<u32>, u32) {
     panic!("struct {name} not found");
 }
 
-#[test]
 fn repr_c_structs_match_their_wgsl_twins() {
     let (offsets, span) = wgsl_layout(codegen::CLOCK, "Clock");
     assert_eq!(
@@ -184,11 +188,10 @@ fn repr_c_structs_match_their_wgsl_twins() {
     );
     assert_eq!(span as usize, std::mem::size_of::<Sampling>());
     // The record template declares the same struct.
-    assert!(include_str!("../shaders/record.wgsl")
+    assert!(include_str!("../../shaders/record.wgsl")
         .contains("struct Sampling {\n    first: u32,\n    period: u32,\n}"));
 }
 
-#[test]
 fn float_literals_round_trip_exactly() {
     for x in [
         0.1f32,

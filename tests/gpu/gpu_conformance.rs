@@ -6,7 +6,8 @@
 //!   every recorded step;
 //! - spikes identical step by step on short or feed-forward runs;
 //! - population rates within 5 % on a long chaotic run (COBA);
-//! - (ANNarchy's reference traces run on both engines in tests/annarchy_reference.rs.)
+//! - (ANNarchy's reference traces run on both engines in
+//!   tests/annarchy/annarchy_reference.rs.)
 //!
 //! States are compared on a free run where the dynamics contract (rate
 //! networks, linear ODEs, feed-forward inputs). Where they amplify the
@@ -17,73 +18,85 @@
 //! engines (see [`lockstep`]). `CAJAL_CONFORMANCE_FREE=1` checks the states
 //! of those cases on the free run too, to see the drift.
 //!
-//! Without a GPU adapter every test prints `SKIPPED (no GPU adapter): <test>`
-//! and passes; with `CAJAL_REQUIRE_GPU=1` (CI, where lavapipe is installed)
-//! the missing adapter is a failure. Runs are kept short, since lavapipe
-//! emulates the GPU on the CPU.
+//! These are `[gpu]` tests: without a GPU adapter they are reported ignored,
+//! and with `CAJAL_REQUIRE_GPU=1` (CI, where lavapipe is installed) they
+//! fail. Runs are kept short, since lavapipe emulates the GPU on the CPU.
 
+use crate::common::{test_name, tests};
 use cajal::engine::gpu::GpuOptions;
 use cajal::lang::ir::VarKind;
 use cajal::models;
 use cajal::prelude::*;
 use ndarray::{Array2, ArrayD, IxDyn};
-use std::io::Write;
+
+tests! {
+    cpu: [
+        every_builtin_model_has_a_conformance_test,
+    ],
+    gpu: [
+        builtin_leaky_integrator,
+        builtin_izhikevich,
+        builtin_if_curr_exp,
+        builtin_if_cond_exp,
+        builtin_if_curr_alpha,
+        builtin_if_cond_alpha,
+        builtin_hh_cond_exp,
+        builtin_eif_cond_alpha_isfa_ista,
+        builtin_eif_cond_exp_isfa_ista,
+        integration_methods_linear_coupled_ode,
+        integration_methods_nonlinear_ode,
+        integration_methods_spiking_quadratic,
+        odd_rate_model_functions_conditionals_flags_random,
+        odd_spiking_model_random_spikes_refractory_parameter,
+        size_1,
+        size_65,
+        size_100000,
+        rate_psp_and_operations,
+        rate_connectors_including_spatial,
+        rate_delays_uniform_and_per_synapse,
+        rate_recurrent_and_shared_target,
+        spiking_projections,
+        spiking_projections_without_float_atomics,
+        coba_rates_agree,
+        get_and_set_between_runs,
+        set_parameter_changes_the_dynamics_alike,
+        reset_replays_identically,
+        set_time_changes_t,
+        monitor_pause_resume_with_a_period,
+        split_simulate_equals_one_call,
+        long_recording_with_a_period,
+    ],
+}
 
 // ================================================================ engines
 
-/// The name of the running test (libtest names each test's thread after it).
-fn test_name() -> String {
-    std::thread::current()
-        .name()
-        .unwrap_or("<unnamed test>")
-        .to_string()
-}
-
-/// Compiles `net` for the GPU, with `options` or with `Backend::Gpu`.
-/// Without an adapter: `None` after a loud skip line, or a panic when
-/// `CAJAL_REQUIRE_GPU=1`. Any other error is a failure.
-fn gpu_sim(net: &Network, options: Option<&GpuOptions>) -> Option<Simulation> {
+/// Compiles `net` for the GPU, with `options` or with `Backend::Gpu`; any
+/// error is a failure (the harness runs these tests only with an adapter).
+fn gpu_sim(net: &Network, options: Option<&GpuOptions>) -> Simulation {
     let compiled = match options {
         None => net.compile(Backend::Gpu),
         Some(o) => net.compile_gpu(o),
     };
-    match compiled {
-        Ok(sim) => Some(sim),
-        Err(e @ Error::NoAdapter { .. }) => {
-            if std::env::var("CAJAL_REQUIRE_GPU").as_deref() == Ok("1") {
-                panic!(
-                    "{}: CAJAL_REQUIRE_GPU=1 but there is no GPU adapter: {e}",
-                    test_name()
-                );
-            }
-            // Straight to stderr: libtest captures eprintln! of passing tests.
-            let _ = writeln!(
-                std::io::stderr(),
-                "SKIPPED (no GPU adapter): {}",
-                test_name()
-            );
-            None
-        }
-        Err(e) => panic!(
+    compiled.unwrap_or_else(|e| {
+        panic!(
             "{}: the GPU engine cannot compile the network: {e}",
             test_name()
-        ),
-    }
+        )
+    })
 }
 
-/// The network compiled on both engines: `(cpu, gpu)`, or `None` (skipped)
-/// without a GPU adapter.
-fn engines(net: &Network) -> Option<(Simulation, Simulation)> {
+/// The network compiled on both engines: `(cpu, gpu)`.
+fn engines(net: &Network) -> (Simulation, Simulation) {
     engines_with(net, None)
 }
 
 /// As [`engines`], with explicit GPU options.
-fn engines_with(net: &Network, options: Option<&GpuOptions>) -> Option<(Simulation, Simulation)> {
-    let gpu = gpu_sim(net, options)?;
+fn engines_with(net: &Network, options: Option<&GpuOptions>) -> (Simulation, Simulation) {
+    let gpu = gpu_sim(net, options);
     let cpu = net
         .compile(Backend::Cpu)
         .unwrap_or_else(|e| panic!("{}: the CPU engine refused: {e}", test_name()));
-    Some((cpu, gpu))
+    (cpu, gpu)
 }
 
 /// Runs the same operation on both engines.
@@ -579,9 +592,7 @@ fn builtin_model_conformance(name: &str) {
         src
     };
     monitors.push(monitor_all(&mut net, pop));
-    let Some((mut cpu, mut gpu)) = engines(&net) else {
-        return;
-    };
+    let (mut cpu, mut gpu) = engines(&net);
     // Spiking models amplify rounding near threshold: spikes from a free
     // run, states in lockstep.
     run_and_check(
@@ -606,7 +617,6 @@ fn builtin_model_conformance(name: &str) {
 macro_rules! builtin_tests {
     ($($test:ident => $name:literal),* $(,)?) => {
         $(
-            #[test]
             fn $test() {
                 builtin_model_conformance($name);
             }
@@ -628,7 +638,6 @@ builtin_tests! {
     builtin_eif_cond_exp_isfa_ista => "EIF_cond_exp_isfa_ista",
 }
 
-#[test]
 fn every_builtin_model_has_a_conformance_test() {
     let mut known: Vec<&str> = models::builtin_names().to_vec();
     let mut covered = COVERED_BUILTINS.to_vec();
@@ -668,9 +677,7 @@ fn methods_conformance(
         monitors.push(monitor_all(&mut net, pop));
         pops.push(pop);
     }
-    let Some((mut cpu, mut gpu)) = engines(&net) else {
-        return;
-    };
+    let (mut cpu, mut gpu) = engines(&net);
     both(&mut cpu, &mut gpu, |s| run_steps(s, steps));
     for (k, (m, vars)) in monitors.iter().enumerate() {
         let names: Vec<&str> = vars
@@ -686,7 +693,6 @@ fn methods_conformance(
     }
 }
 
-#[test]
 fn integration_methods_linear_coupled_ode() {
     // A damped rotation: linear, so every method applies.
     let model = |m: &str| {
@@ -704,7 +710,6 @@ fn integration_methods_linear_coupled_ode() {
     );
 }
 
-#[test]
 fn integration_methods_nonlinear_ode() {
     // Van der Pol: nonlinear; each equation is still linear in its own
     // variable, which the exponential and implicit methods need.
@@ -741,7 +746,6 @@ fn integration_methods_nonlinear_ode() {
     );
 }
 
-#[test]
 fn integration_methods_spiking_quadratic() {
     // Izhikevich's equations written out, with each explicit-family method.
     let model = |m: &str| {
@@ -766,7 +770,6 @@ fn integration_methods_spiking_quadratic() {
 
 // ========================================================== 3. odd models
 
-#[test]
 fn odd_rate_model_functions_conditionals_flags_random() {
     // x moves by exact quarter steps (dt = 0.25), so round() meets halves
     // (2.5, -2.5, 0.5...) and comparisons are exact on both engines.
@@ -826,9 +829,7 @@ r = c_if + acc";
     )
     .unwrap();
     let monitors = vec![monitor_all(&mut net, pop)];
-    let Some((mut cpu, mut gpu)) = engines(&net) else {
-        return;
-    };
+    let (mut cpu, mut gpu) = engines(&net);
     both(&mut cpu, &mut gpu, |s| run_steps(s, 60));
     compare_all("odd rate model", &cpu, &gpu, &monitors);
     // Halves really were met, and rounded away from zero on both.
@@ -849,7 +850,6 @@ r = c_if + acc";
     assert!(halves > 10, "the test should meet halves ({halves})");
 }
 
-#[test]
 fn odd_spiking_model_random_spikes_refractory_parameter() {
     // Random spike condition and reset, a refractory period given by a
     // per-neuron parameter, a population-wide threshold, a conditional reset.
@@ -873,9 +873,7 @@ count = count",
     net.set(pop, "inc", spread(n, 0.01, 0.2)).unwrap();
     net.set(pop, "p", spread(n, 0.0, 0.05)).unwrap();
     let monitors = vec![monitor_all(&mut net, pop)];
-    let Some((mut cpu, mut gpu)) = engines(&net) else {
-        return;
-    };
+    let (mut cpu, mut gpu) = engines(&net);
     both(&mut cpu, &mut gpu, |s| run_steps(s, 400));
     compare_all("odd spiking model", &cpu, &gpu, &monitors);
     let spikes = cpu.spikes(monitors[0].0).unwrap().len();
@@ -932,9 +930,7 @@ tau_s * dg_inh/dt = -g_inh : exponential",
         )
         .unwrap();
     let monitors = vec![monitor_all(&mut net, s), monitor_all(&mut net, r)];
-    let Some((mut cpu, mut gpu)) = engines(&net) else {
-        return;
-    };
+    let (mut cpu, mut gpu) = engines(&net);
     // Recurrent, noisy: spikes from a free run, states in lockstep.
     run_and_check(
         &format!("N = {n}"),
@@ -949,24 +945,20 @@ tau_s * dg_inh/dt = -g_inh : exponential",
     compare_state(&format!("N = {n}, rate"), &cpu, &gpu, r);
 }
 
-#[test]
 fn size_1() {
     size_conformance(1, 300);
 }
 
-#[test]
 fn size_65() {
     size_conformance(65, 300);
 }
 
-#[test]
 fn size_100000() {
     size_conformance(100_000, 20);
 }
 
 // ================================================ 5. rate-coded projections
 
-#[test]
 fn rate_psp_and_operations() {
     // Every operation with the default psp and three custom ones (a function
     // of pre.r, pre.x with post.bias, pre.r with post.x).
@@ -1012,9 +1004,7 @@ fn rate_psp_and_operations() {
             labels.push(format!("operation {op:?}, psp '{psp}'"));
         }
     }
-    let Some((mut cpu, mut gpu)) = engines(&net) else {
-        return;
-    };
+    let (mut cpu, mut gpu) = engines(&net);
     both(&mut cpu, &mut gpu, |s| run_steps(s, 80));
     for ((m, vars), label) in monitors.iter().zip(&labels) {
         let names: Vec<&str> = vars.iter().map(String::as_str).collect();
@@ -1022,7 +1012,6 @@ fn rate_psp_and_operations() {
     }
 }
 
-#[test]
 fn rate_connectors_including_spatial() {
     let mut net = Network::new().dt(1.0).seed(43);
     let src = add_wave(&mut net, "src", [8usize, 8]);
@@ -1075,16 +1064,13 @@ fn rate_connectors_including_spatial() {
     net.projection(src, p, "exc")
         .connect_from_matrix(matrix, Delays::none())
         .unwrap();
-    let Some((mut cpu, mut gpu)) = engines(&net) else {
-        return;
-    };
+    let (mut cpu, mut gpu) = engines(&net);
     both(&mut cpu, &mut gpu, |s| run_steps(s, 60));
     for (name, m) in &monitors {
         compare_monitor(&format!("connector {name}"), &cpu, &gpu, *m, &["r"]);
     }
 }
 
-#[test]
 fn rate_delays_uniform_and_per_synapse() {
     let mut net = Network::new().dt(0.5).seed(47);
     let src = add_wave(&mut net, "src", 13);
@@ -1130,16 +1116,13 @@ fn rate_delays_uniform_and_per_synapse() {
         )
         .unwrap();
     monitors.push(("max, random delays", net.monitor(p, &["r"]).unwrap()));
-    let Some((mut cpu, mut gpu)) = engines(&net) else {
-        return;
-    };
+    let (mut cpu, mut gpu) = engines(&net);
     both(&mut cpu, &mut gpu, |s| run_steps(s, 80));
     for (name, m) in &monitors {
         compare_monitor(name, &cpu, &gpu, *m, &["r"]);
     }
 }
 
-#[test]
 fn rate_recurrent_and_shared_target() {
     // `a` reads exc from three projections (itself, two sources) and inh
     // from itself with a delay.
@@ -1174,9 +1157,7 @@ fn rate_recurrent_and_shared_target() {
         )
         .unwrap();
     let monitors = vec![monitor_all(&mut net, a)];
-    let Some((mut cpu, mut gpu)) = engines(&net) else {
-        return;
-    };
+    let (mut cpu, mut gpu) = engines(&net);
     both(&mut cpu, &mut gpu, |s| run_steps(s, 150));
     compare_all("recurrent rate network", &cpu, &gpu, &monitors);
 }
@@ -1279,9 +1260,7 @@ tau * dv/dt = -v + g_exc * (3.0 - v) + g_inh * (-1.0 - v) + I",
 
 fn spiking_projections_conformance(options: Option<&GpuOptions>) {
     let (net, monitors, changing, pops) = spiking_projection_network();
-    let Some((mut cpu, mut gpu)) = engines_with(&net, options) else {
-        return;
-    };
+    let (mut cpu, mut gpu) = engines_with(&net, options);
     // The recurrence within `lif` and the unspecified order of atomic adds
     // make last-bit differences grow: spikes from a free run, states in
     // lockstep.
@@ -1315,12 +1294,10 @@ fn spiking_projections_conformance(options: Option<&GpuOptions>) {
     }
 }
 
-#[test]
 fn spiking_projections() {
     spiking_projections_conformance(None);
 }
 
-#[test]
 fn spiking_projections_without_float_atomics() {
     let options = GpuOptions {
         float_atomics: false,
@@ -1331,14 +1308,11 @@ fn spiking_projections_without_float_atomics() {
 
 // ================================================================ 7. COBA
 
-#[test]
 fn coba_rates_agree() {
     let (mut net, exc, inh) = cajal::networks::coba(4000, 42).unwrap();
     let me = net.monitor(exc, &["spike"]).unwrap();
     let mi = net.monitor(inh, &["spike"]).unwrap();
-    let Some((mut cpu, mut gpu)) = engines(&net) else {
-        return;
-    };
+    let (mut cpu, mut gpu) = engines(&net);
     both(&mut cpu, &mut gpu, |s| s.simulate(1000.0).unwrap());
     for (name, m) in [("exc", me), ("inh", mi)] {
         let c = cpu.population_rate(m, 1000.0).unwrap();
@@ -1356,7 +1330,7 @@ fn coba_rates_agree() {
 
 // ============================================= 8. ANNarchy's reference data
 
-// The ANNarchy references run on both engines in tests/annarchy_reference.rs.
+// The ANNarchy references run on both engines in tests/annarchy/annarchy_reference.rs.
 
 // ======================================= 9. between simulate calls on the GPU
 
@@ -1400,13 +1374,10 @@ fn mixed_network() -> (Network, PopId, PopId) {
     (net, grid, spk)
 }
 
-#[test]
 fn get_and_set_between_runs() {
     let (mut net, grid, spk) = mixed_network();
     let monitors = vec![monitor_all(&mut net, grid), monitor_all(&mut net, spk)];
-    let Some((mut cpu, mut gpu)) = engines(&net) else {
-        return;
-    };
+    let (mut cpu, mut gpu) = engines(&net);
     // Before any step: the initial values, exactly.
     for pop in [grid, spk] {
         for var in public_vars(&net, pop) {
@@ -1483,13 +1454,10 @@ fn get_and_set_between_runs() {
     );
 }
 
-#[test]
 fn set_parameter_changes_the_dynamics_alike() {
     let (mut net, grid, spk) = mixed_network();
     let monitors = vec![monitor_all(&mut net, grid), monitor_all(&mut net, spk)];
-    let Some((mut cpu, mut gpu)) = engines(&net) else {
-        return;
-    };
+    let (mut cpu, mut gpu) = engines(&net);
     both(&mut cpu, &mut gpu, |s| s.simulate(10.0).unwrap());
     let before = cpu.spikes(monitors[1].0).unwrap().len();
     both(&mut cpu, &mut gpu, |s| {
@@ -1507,7 +1475,6 @@ fn set_parameter_changes_the_dynamics_alike() {
     compare_all("parameters set between runs", &cpu, &gpu, &monitors);
 }
 
-#[test]
 fn reset_replays_identically() {
     let (mut net, grid, spk) = mixed_network();
     let poisson = add_poisson(&mut net, "poisson", 25, 50.0, 300.0);
@@ -1519,9 +1486,7 @@ fn reset_replays_identically() {
         monitor_all(&mut net, spk),
         monitor_all(&mut net, poisson),
     ];
-    let Some((mut cpu, mut gpu)) = engines(&net) else {
-        return;
-    };
+    let (mut cpu, mut gpu) = engines(&net);
     let pops = [grid, spk, poisson];
     let initial: Vec<Vec<ArrayD<f32>>> = pops
         .iter()
@@ -1598,7 +1563,6 @@ fn reset_replays_identically() {
     }
 }
 
-#[test]
 fn set_time_changes_t() {
     let model = Neuron::rate()
         .name("clock")
@@ -1608,9 +1572,7 @@ fn set_time_changes_t() {
     let p = net.population("clock", 5, &model).unwrap();
     net.set(p, "f", spread(5, 0.0005, 0.002)).unwrap();
     let m = net.monitor(p, &["now", "r", "ramp"]).unwrap();
-    let Some((mut cpu, mut gpu)) = engines(&net) else {
-        return;
-    };
+    let (mut cpu, mut gpu) = engines(&net);
     both(&mut cpu, &mut gpu, |s| {
         s.simulate(5.0).unwrap();
         s.set_time(1000.0).unwrap();
@@ -1635,7 +1597,6 @@ fn set_time_changes_t() {
     );
 }
 
-#[test]
 fn monitor_pause_resume_with_a_period() {
     let counter = Neuron::rate()
         .name("counter")
@@ -1648,9 +1609,7 @@ fn monitor_pause_resume_with_a_period() {
     let every3 = net.monitor_with(p, &["r"], 1.5, true).unwrap();
     let later = net.monitor_with(p, &["r"], 1.0, false).unwrap();
     let spikes = net.monitor_with(src, &["spike", "v"], 2.0, false).unwrap();
-    let Some((mut cpu, mut gpu)) = engines(&net) else {
-        return;
-    };
+    let (mut cpu, mut gpu) = engines(&net);
     both(&mut cpu, &mut gpu, |s| {
         run_steps(s, 10);
         s.resume(later).unwrap();
@@ -1688,7 +1647,6 @@ fn monitor_pause_resume_with_a_period() {
     );
 }
 
-#[test]
 fn split_simulate_equals_one_call() {
     let (mut net, grid, spk) = mixed_network();
     let poisson = add_poisson(&mut net, "poisson", 25, 50.0, 300.0);
@@ -1700,10 +1658,8 @@ fn split_simulate_equals_one_call() {
         monitor_all(&mut net, spk),
         monitor_all(&mut net, poisson),
     ];
-    let Some((mut cpu, mut whole)) = engines(&net) else {
-        return;
-    };
-    let mut split = gpu_sim(&net, None).expect("a second GPU simulation");
+    let (mut cpu, mut whole) = engines(&net);
+    let mut split = gpu_sim(&net, None);
     both(&mut cpu, &mut whole, |s| s.simulate(50.0).unwrap());
     // 30 + 175 + 0 + 4 + 10 + 281 = 500 steps.
     split.simulate(3.0).unwrap();
@@ -1736,7 +1692,6 @@ fn split_simulate_equals_one_call() {
 
 // ========================================== 10. long recordings with a period
 
-#[test]
 fn long_recording_with_a_period() {
     let lif = Neuron::spiking()
         .name("noisy LIF")
@@ -1753,9 +1708,7 @@ fn long_recording_with_a_period() {
     let ms = net.monitor(spk, &["spike"]).unwrap();
     let mr = net.monitor_with(src, &["r", "x"], 0.3, true).unwrap();
     let m7 = net.monitor_with(src, &["r"], 0.7, true).unwrap();
-    let Some((mut cpu, mut gpu)) = engines(&net) else {
-        return;
-    };
+    let (mut cpu, mut gpu) = engines(&net);
     both(&mut cpu, &mut gpu, |s| run_steps(s, 5000));
     assert_eq!(gpu.sample_steps(mv).unwrap().len(), 1667);
     compare_monitor("v every 3 steps", &cpu, &gpu, mv, &["v"]);

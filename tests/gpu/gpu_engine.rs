@@ -1,14 +1,30 @@
 //! The GPU engine's own behaviour: adapter choice and errors, Auto's
 //! fallback, buffers over the adapter's limits, the Philox streams of both
-//! engines. GPU tests skip loudly without an adapter unless
-//! `CAJAL_REQUIRE_GPU=1`.
+//! engines. The `[gpu]` tests are ignored without an adapter (failed under
+//! `CAJAL_REQUIRE_GPU=1`).
 
-mod common;
-
+use crate::common::{gpu_trial, skip, tests};
 use cajal::prelude::*;
-use common::have_gpu;
 
-#[test]
+tests! {
+    cpu: [
+        an_unknown_adapter_name_is_an_error_listing_the_adapters,
+        the_exp_twin_is_accurate,
+    ],
+    gpu: [
+        devices_are_listed_best_first,
+        a_buffer_over_the_adapters_limit_is_an_error_naming_it,
+        both_engines_draw_the_same_random_numbers,
+        exp_and_arithmetic_are_bit_identical_on_both_engines,
+        monitors_of_parameters_long_periods_and_simulate_until_agree,
+        many_spikes_over_many_chunks_are_recorded_in_order,
+    ],
+    both: [
+        auto_takes_the_gpu_and_falls_back_to_the_cpu,
+        a_synapse_reading_a_population_wide_parameter_is_refused_by_both_engines,
+    ],
+}
+
 fn an_unknown_adapter_name_is_an_error_listing_the_adapters() {
     let (net, _) = cajal::networks::lif(10, 1).unwrap();
     let opts = GpuOptions {
@@ -20,11 +36,7 @@ fn an_unknown_adapter_name_is_an_error_listing_the_adapters() {
     assert!(e.to_string().contains("no adapter is called this"), "{e}");
 }
 
-#[test]
 fn devices_are_listed_best_first() {
-    if !have_gpu("devices_are_listed_best_first") {
-        return;
-    }
     let d = cajal::devices();
     let rank = |t: &str| match t {
         "discrete GPU" => 0,
@@ -63,14 +75,13 @@ fn cpu_only() -> Network {
     net
 }
 
-#[test]
 fn auto_takes_the_gpu_and_falls_back_to_the_cpu() {
     let net = cpu_only();
     // Whatever the machine, Auto runs it: on the CPU engine.
     let mut sim = net.compile(Backend::Auto).unwrap();
     assert_eq!(sim.backend(), Backend::Cpu);
     sim.simulate(1.0).unwrap();
-    if !have_gpu("auto_takes_the_gpu_and_falls_back_to_the_cpu") {
+    if !gpu_trial() {
         return;
     }
     let e = net.compile(Backend::Gpu).err().expect("GPU refuses it");
@@ -91,19 +102,12 @@ fn auto_takes_the_gpu_and_falls_back_to_the_cpu() {
     assert_eq!(lif.compile(Backend::Auto).unwrap().backend(), expected);
 }
 
-#[test]
 fn a_buffer_over_the_adapters_limit_is_an_error_naming_it() {
-    if !have_gpu("a_buffer_over_the_adapters_limit_is_an_error_naming_it") {
-        return;
-    }
     let limit = cajal::devices()[0].max_storage_binding;
     if limit > 1 << 30 {
-        use std::io::Write;
-        let _ = writeln!(
-            std::io::stderr(),
-            "SKIPPED: the adapter's binding limit ({limit} bytes) is too large to exceed in a test"
-        );
-        return;
+        skip(format!(
+            "the adapter's binding limit ({limit} bytes) is too large to exceed in a test"
+        ));
     }
     // A state buffer of 4 slots x n neurons x 4 bytes just over the limit.
     let n = (limit / 16 + 1024) as usize;
@@ -121,11 +125,7 @@ fn a_buffer_over_the_adapters_limit_is_an_error_naming_it() {
     );
 }
 
-#[test]
 fn both_engines_draw_the_same_random_numbers() {
-    if !have_gpu("both_engines_draw_the_same_random_numbers") {
-        return;
-    }
     // Uniform draws are bit-exact on both engines (integer Philox, exact
     // conversions): the values must be identical, not just close.
     let model = Neuron::rate()
@@ -152,7 +152,6 @@ fn both_engines_draw_the_same_random_numbers() {
     assert!((mean - 0.5).abs() < 4.0 * sigma, "mean {mean}");
 }
 
-#[test]
 fn the_exp_twin_is_accurate() {
     // Within 2 ulps of the exact value over the whole normal range.
     let mut worst = 0u32;
@@ -171,11 +170,7 @@ fn the_exp_twin_is_accurate() {
     assert!(cajal::lang::ir::exp(f32::NAN).is_nan());
 }
 
-#[test]
 fn exp_and_arithmetic_are_bit_identical_on_both_engines() {
-    if !have_gpu("exp_and_arithmetic_are_bit_identical_on_both_engines") {
-        return;
-    }
     // exp is a twin (no GPU exp), and every +,-,*,/ is kept from being
     // reassociated or fused: the same bits on both engines.
     let model = Neuron::rate()
@@ -205,7 +200,6 @@ fn exp_and_arithmetic_are_bit_identical_on_both_engines() {
     }
 }
 
-#[test]
 fn a_synapse_reading_a_population_wide_parameter_is_refused_by_both_engines() {
     let rate = Neuron::rate()
         .parameters("tau = 10.0 : population")
@@ -219,7 +213,7 @@ fn a_synapse_reading_a_population_wide_parameter_is_refused_by_both_engines() {
         .unwrap();
     let e = net.compile(Backend::Cpu).err().expect("refused");
     assert!(e.to_string().contains("pre.tau"), "{e}");
-    if have_gpu("a_synapse_reading_a_population_wide_parameter_is_refused_by_both_engines") {
+    if gpu_trial() {
         let e = net.compile(Backend::Gpu).err().expect("refused");
         assert!(e.to_string().contains("pre.tau"), "{e}");
     }
@@ -240,11 +234,7 @@ fn clock_neurons(n: usize) -> (Network, PopId) {
     (net, p)
 }
 
-#[test]
 fn monitors_of_parameters_long_periods_and_simulate_until_agree() {
-    if !have_gpu("monitors_of_parameters_long_periods_and_simulate_until_agree") {
-        return;
-    }
     let (mut net, p) = clock_neurons(70);
     let every = net.monitor(p, &["spike", "v", "tau"]).unwrap();
     // A period longer than a chunk of steps, started later.
@@ -283,11 +273,7 @@ fn monitors_of_parameters_long_periods_and_simulate_until_agree() {
     }
 }
 
-#[test]
 fn many_spikes_over_many_chunks_are_recorded_in_order() {
-    if !have_gpu("many_spikes_over_many_chunks_are_recorded_in_order") {
-        return;
-    }
     let (mut net, p) = clock_neurons(3000);
     let m = net.monitor(p, &["spike"]).unwrap();
     let mut cpu = net.compile(Backend::Cpu).unwrap();

@@ -3,13 +3,35 @@
 //! dispatches computed (and what the CPU engine computes), with fewer
 //! dispatches per step; groups respect the binding budget.
 
-mod common;
-
+use crate::common::{clock, gpu_trial, receiver_ei as receiver, tests};
 use cajal::engine::gpu::codegen::MemberBinds;
 use cajal::engine::gpu::{plan_with, MergedPlan};
 use cajal::prelude::*;
 use cajal::SpikeStrategy;
-use common::{clock, have_gpu, receiver_ei as receiver};
+
+tests! {
+    cpu: [
+        merged_groups_follow_the_creation_order_and_the_binding_budget,
+        the_microcircuit_needs_fewer_dispatches,
+        merged_updates_group_by_the_binding_budget,
+        rate_sums_merge_by_the_binding_budget_apart_from_other_sums,
+        a_delivery_reading_a_conductance_stays_apart,
+    ],
+    gpu: [
+        a_merged_dispatch_delivers_what_separate_ones_do,
+        merged_updates_with_input_tables_histories_and_monitors,
+        many_spikes_in_one_step_each_delivered_once,
+        merged_rate_sums_compute_what_separate_ones_and_the_cpu_do,
+    ],
+    both: [
+        procedural_deliveries_merge_with_stored_ones,
+        both_spike_strategies_deliver_what_the_cpu_does,
+        every_delay_block_is_delivered_whatever_the_grid,
+        plastic_deliveries_merge_and_fall_back_while_learning_is_off,
+        learning_rules_merge_and_fall_back_while_one_is_off,
+        untiled_convolutions_and_pooling_merge_with_rate_sums,
+    ],
+}
 
 /// Three sources into `b` (different sizes, delays, targets; one with a
 /// general synapse, which stays on its own), and one into `c`.
@@ -53,7 +75,6 @@ fn network() -> (Network, PopId, PopId) {
     (net, b, c)
 }
 
-#[test]
 fn merged_groups_follow_the_creation_order_and_the_binding_budget() {
     let (net, _, _) = network();
     let names =
@@ -112,11 +133,7 @@ fn three_engines(net: &Network) -> (Simulation, Simulation, Simulation) {
     )
 }
 
-#[test]
 fn a_merged_dispatch_delivers_what_separate_ones_do() {
-    if !have_gpu("merged kernels") {
-        return;
-    }
     let (net, b, c) = network();
     let (mut cpu, mut merged, mut apart) = three_engines(&net);
     // Separate: 2 clears (b and c), 6 deliveries, 5 updates. Merged: the
@@ -147,7 +164,6 @@ fn a_merged_dispatch_delivers_what_separate_ones_do() {
     assert!(total > 500.0, "{total}");
 }
 
-#[test]
 fn the_microcircuit_needs_fewer_dispatches() {
     let (net, _) =
         cajal::networks::microcircuit(0.02, cajal::networks::Background::Poisson, 0.1, 1).unwrap();
@@ -186,7 +202,6 @@ fn the_microcircuit_needs_fewer_dispatches() {
     }
 }
 
-#[test]
 fn procedural_deliveries_merge_with_stored_ones() {
     // Stored and procedural projections into b, some sharing a pre.
     let mut net = Network::new().dt(1.0).seed(9);
@@ -237,7 +252,7 @@ fn procedural_deliveries_merge_with_stored_ones() {
             MemberBinds::Nothing
         ]
     );
-    if !have_gpu("merged procedural kernels") {
+    if !gpu_trial() {
         return;
     }
     let (mut cpu, mut merged, mut apart) = three_engines(&net);
@@ -267,7 +282,6 @@ fn procedural_deliveries_merge_with_stored_ones() {
     assert!(e_total > 1000.0 && i_total > 100.0, "{e_total} {i_total}");
 }
 
-#[test]
 fn merged_updates_group_by_the_binding_budget() {
     let (net, _, _) = network();
     let members = |b: usize| -> Vec<Vec<usize>> {
@@ -290,11 +304,7 @@ fn merged_updates_group_by_the_binding_budget() {
     assert!(members(3).is_empty());
 }
 
-#[test]
 fn merged_updates_with_input_tables_histories_and_monitors() {
-    if !have_gpu("merged updates") {
-        return;
-    }
     let build = || {
         let mut net = Network::new().dt(1.0).seed(9);
         let rows = ndarray::array![[0.5f32, 1.0, 0.0], [2.0, 0.25, 1.5]];
@@ -349,7 +359,6 @@ fn merged_updates_with_input_tables_histories_and_monitors() {
     assert_eq!(runs[0].0.len(), 7, "{:?}", runs[0].0);
 }
 
-#[test]
 fn both_spike_strategies_deliver_what_the_cpu_does() {
     use cajal::engine::gpu::plan_with_strategy;
 
@@ -363,7 +372,7 @@ fn both_spike_strategies_deliver_what_the_cpu_does() {
         .map(|q| q.kernel.name.contains("thread per spike"))
         .collect();
     assert_eq!(per_thread[..2], [true, false]);
-    if !have_gpu("spike strategies") {
+    if !gpu_trial() {
         return;
     }
     let mut cpu = net.compile(Backend::Cpu).unwrap();
@@ -398,11 +407,7 @@ fn both_spike_strategies_deliver_what_the_cpu_does() {
     }
 }
 
-#[test]
 fn many_spikes_in_one_step_each_delivered_once() {
-    if !have_gpu("spike strategies at scale") {
-        return;
-    }
     // More spikes in a step than a dispatch has threads (1024 x 64), so
     // that both strategies loop over their share.
     let n = 70_000;
@@ -499,7 +504,6 @@ fn rate_network() -> (Network, PopId, PopId, PopId) {
     (net, a, c, d)
 }
 
-#[test]
 fn rate_sums_merge_by_the_binding_budget_apart_from_other_sums() {
     let (net, _, _, _) = rate_network();
     let groups = |b: usize| -> Vec<Vec<usize>> {
@@ -526,11 +530,7 @@ fn rate_sums_merge_by_the_binding_budget_apart_from_other_sums() {
     assert!(plan_with(&net, true, None).unwrap().merged_rates.is_empty());
 }
 
-#[test]
 fn merged_rate_sums_compute_what_separate_ones_and_the_cpu_do() {
-    if !have_gpu("merged rate sums") {
-        return;
-    }
     let (net, a, c, d) = rate_network();
     for batch in [1, 2] {
         let separate = GpuOptions {
@@ -582,7 +582,6 @@ fn merged_rate_sums_compute_what_separate_ones_and_the_cpu_do() {
     }
 }
 
-#[test]
 fn every_delay_block_is_delivered_whatever_the_grid() {
     // a: 3 neurons, 20 delays (so its own kernel has fewer workgroups
     // than delay blocks: each workgroup takes several blocks); b: 70
@@ -609,7 +608,7 @@ fn every_delay_block_is_delivered_whatever_the_grid() {
     for d in 1..=20 {
         assert!(delays.contains(&d), "delay {d}");
     }
-    if !have_gpu("delay blocks") {
+    if !gpu_trial() {
         return;
     }
     let mut cpu = net.compile(Backend::Cpu).unwrap();
@@ -706,7 +705,6 @@ fn plastic_network() -> (Network, PopId, PopId, Vec<ProjId>) {
     (net, p, q, projs)
 }
 
-#[test]
 fn plastic_deliveries_merge_and_fall_back_while_learning_is_off() {
     let (net, p, q, projs) = plastic_network();
     let plan = plan_with(&net, true, Some(32)).unwrap();
@@ -725,7 +723,7 @@ fn plastic_deliveries_merge_and_fall_back_while_learning_is_off() {
     for k in plan.kernels() {
         cajal::engine::gpu::codegen::validate(k, true).unwrap();
     }
-    if !have_gpu("merged plastic deliveries") {
+    if !gpu_trial() {
         return;
     }
     let (mut cpu, mut merged, mut apart) = three_engines(&net);
@@ -795,7 +793,6 @@ fn plastic_deliveries_merge_and_fall_back_while_learning_is_off() {
     assert!(moved > 0.5, "STDP moved the weights by {moved}");
 }
 
-#[test]
 fn a_delivery_reading_a_conductance_stays_apart() {
     let mut net = Network::new().dt(1.0);
     let s = net.population("s", 10, &clock()).unwrap();
@@ -818,7 +815,6 @@ fn a_delivery_reading_a_conductance_stays_apart() {
     assert_eq!(groups, vec![vec![0, 2]]);
 }
 
-#[test]
 fn learning_rules_merge_and_fall_back_while_one_is_off() {
     use cajal::models::synapses::{hebb, oja};
     let mut net = Network::new().dt(1.0).seed(31);
@@ -859,7 +855,7 @@ fn learning_rules_merge_and_fall_back_while_one_is_off() {
     assert_eq!(narrow.merged_learns.len(), 0);
     let narrow = plan_with(&net, true, Some(9)).unwrap();
     assert_eq!(narrow.merged_learns[0].members, vec![0, 1]);
-    if !have_gpu("merged learning rules") {
+    if !gpu_trial() {
         return;
     }
     let (mut cpu, mut merged, mut apart) = three_engines(&net);
@@ -914,7 +910,6 @@ fn learning_rules_merge_and_fall_back_while_one_is_off() {
     assert!(moved > 0.05, "{moved}");
 }
 
-#[test]
 fn untiled_convolutions_and_pooling_merge_with_rate_sums() {
     let mut net = Network::new().dt(1.0).seed(37);
     let source = Neuron::rate()
@@ -976,7 +971,7 @@ fn untiled_convolutions_and_pooling_merge_with_rate_sums() {
         .collect();
     assert_eq!(groups, vec![vec![0, 1, 2, 3, 4]]);
     cajal::engine::gpu::codegen::validate(&plan.merged_rates[0].kernel, true).unwrap();
-    if !have_gpu("merged convolutions") {
+    if !gpu_trial() {
         return;
     }
     let (mut cpu, mut merged, mut apart) = three_engines(&net);

@@ -1,23 +1,38 @@
 //! `shaders/common.wgsl` against its Rust twins.
 //!
 //! The naga check always runs. The GPU checks need a Vulkan adapter (Mesa's
-//! lavapipe is enough); without one they print `SKIPPED` and pass, unless
-//! `CAJAL_REQUIRE_GPU=1`, which turns a missing adapter into a failure.
+//! lavapipe is enough): they are `[gpu]` tests, ignored without one, failed
+//! without one under `CAJAL_REQUIRE_GPU=1`.
 //!
 //! f32 values travel through the u32 buffers as bits, so "bit-identical"
 //! below really means the same 32 bits.
 
-use std::io::Write;
 use std::sync::OnceLock;
 
+use crate::common::{skip, tests};
 use cajal::engine::cpu::vm::{pow, random_value};
 use cajal::lang::ir::{Func, RandomKind};
 use cajal::random::philox::{draw, normal_pair, philox4x32_10, u01, u01_open};
 use wgpu::util::DeviceExt;
 
-const COMMON: &str = include_str!("../shaders/common.wgsl");
+tests! {
+    cpu: [
+        common_wgsl_validates_with_naga,
+    ],
+    gpu: [
+        philox_matches_random123_and_rust,
+        draw_and_uniforms_are_bit_identical,
+        uniform_draw_is_bit_identical,
+        normal_draws_are_close,
+        exponential_draw_is_close,
+        round_is_half_away_from_zero_and_exact,
+        pow_sign_mod_and_b,
+        ln_is_within_an_ulp,
+    ],
+}
 
-#[test]
+const COMMON: &str = include_str!("../../shaders/common.wgsl");
+
 fn common_wgsl_validates_with_naga() {
     let module = naga::front::wgsl::parse_str(COMMON)
         .unwrap_or_else(|e| panic!("{}", e.emit_to_string(COMMON)));
@@ -68,9 +83,13 @@ struct Gpu {
     queue: wgpu::Queue,
 }
 
-fn gpu_or_none() -> Option<&'static Gpu> {
+/// The shared Vulkan device. The harness runs the `[gpu]` tests only where
+/// cajal finds an adapter, which may be on another backend (Metal, DX12):
+/// without a Vulkan one, the test is ignored (failed under
+/// `CAJAL_REQUIRE_GPU=1`).
+fn gpu() -> &'static Gpu {
     static GPU: OnceLock<Option<Gpu>> = OnceLock::new();
-    GPU.get_or_init(|| {
+    let gpu = GPU.get_or_init(|| {
         let instance = wgpu::Instance::new(wgpu::InstanceDescriptor {
             backends: wgpu::Backends::VULKAN,
             ..wgpu::InstanceDescriptor::new_without_display_handle()
@@ -82,30 +101,14 @@ fn gpu_or_none() -> Option<&'static Gpu> {
         let (device, queue) =
             pollster::block_on(adapter.request_device(&wgpu::DeviceDescriptor::default())).ok()?;
         Some(Gpu { device, queue })
-    })
-    .as_ref()
-}
-
-/// The shared GPU, or `None` after announcing the skip (panics instead when
-/// `CAJAL_REQUIRE_GPU=1`).
-fn gpu(test: &str) -> Option<&'static Gpu> {
-    let g = gpu_or_none();
-    if g.is_none() {
-        if std::env::var("CAJAL_REQUIRE_GPU").as_deref() == Ok("1") {
-            panic!("{test}: no GPU adapter and CAJAL_REQUIRE_GPU=1");
+    });
+    match gpu {
+        Some(g) => g,
+        None if std::env::var("CAJAL_REQUIRE_GPU").as_deref() == Ok("1") => {
+            panic!("no Vulkan adapter and CAJAL_REQUIRE_GPU=1")
         }
-        // Straight to stderr: eprintln! from a passing test is captured and
-        // never shown.
-        static ONCE: std::sync::Once = std::sync::Once::new();
-        ONCE.call_once(|| {
-            let _ = writeln!(
-                std::io::stderr(),
-                "\n*** SKIPPED: no GPU adapter: the wgsl_common GPU checks did not run \
-                 (CAJAL_REQUIRE_GPU=1 makes this a failure) ***\n"
-            );
-        });
+        None => skip("no Vulkan adapter"),
     }
-    g
 }
 
 impl Gpu {
@@ -314,11 +317,8 @@ fn close(what: &str, gpu: &[f32], cpu: &[f32], rel: f32, abs: &dyn Fn(usize) -> 
 
 // ---------------------------------------------------------------- tests
 
-#[test]
 fn philox_matches_random123_and_rust() {
-    let Some(gpu) = gpu("philox_matches_random123_and_rust") else {
-        return;
-    };
+    let gpu = gpu();
     let mut cases: Vec<([u32; 4], [u32; 2])> = vec![
         ([0; 4], [0; 2]),
         ([u32::MAX; 4], [u32::MAX; 2]),
@@ -391,11 +391,8 @@ fn draw_input_words(cases: &[(u64, u32, u32, u32)], extra: &[[f32; 2]]) -> Vec<u
     input
 }
 
-#[test]
 fn draw_and_uniforms_are_bit_identical() {
-    let Some(gpu) = gpu("draw_and_uniforms_are_bit_identical") else {
-        return;
-    };
+    let gpu = gpu();
     let cases = draw_inputs(20_000);
     let input = draw_input_words(&cases, &[]);
     let out = gpu.run(
@@ -464,11 +461,8 @@ fn random_draws(
     (g, c)
 }
 
-#[test]
 fn uniform_draw_is_bit_identical() {
-    let Some(gpu) = gpu("uniform_draw_is_bit_identical") else {
-        return;
-    };
+    let gpu = gpu();
     let cases = draw_inputs(20_000);
     let mut rng = Mix(3);
     let params: Vec<[f32; 2]> = (0..cases.len())
@@ -507,11 +501,8 @@ const REL: f32 = 1e-5;
 /// error times r (up to 5.8) matters near the zeros of cos.
 const NORMAL_ABS: f32 = 1e-5;
 
-#[test]
 fn normal_draws_are_close() {
-    let Some(gpu) = gpu("normal_draws_are_close") else {
-        return;
-    };
+    let gpu = gpu();
     let cases = draw_inputs(20_000);
     let mut rng = Mix(4);
 
@@ -587,11 +578,8 @@ fn normal_draws_are_close() {
     });
 }
 
-#[test]
 fn exponential_draw_is_close() {
-    let Some(gpu) = gpu("exponential_draw_is_close") else {
-        return;
-    };
+    let gpu = gpu();
     let cases = draw_inputs(20_000);
     let mut rng = Mix(5);
     let params: Vec<[f32; 2]> = (0..cases.len())
@@ -613,11 +601,8 @@ fn exponential_draw_is_close() {
     close("Exponential", &g, &c, 1e-6, &|_| 0.0);
 }
 
-#[test]
 fn round_is_half_away_from_zero_and_exact() {
-    let Some(gpu) = gpu("round_is_half_away_from_zero_and_exact") else {
-        return;
-    };
+    let gpu = gpu();
     let mut xs: Vec<f32> = vec![
         0.5,
         -0.5,
@@ -667,11 +652,8 @@ fn round_is_half_away_from_zero_and_exact() {
     assert!(g[0].is_nan(), "round(NaN) = {}", g[0]);
 }
 
-#[test]
 fn pow_sign_mod_and_b() {
-    let Some(gpu) = gpu("pow_sign_mod_and_b") else {
-        return;
-    };
+    let gpu = gpu();
     let mut rng = Mix(7);
 
     // Exponents 1, 2 and 3 are plain multiplications: bit-identical, sign
@@ -857,11 +839,8 @@ fn pow_sign_mod_and_b() {
     assert_eq!(g, vec![1.0, 10.0, 0.0, 1.0]);
 }
 
-#[test]
 fn ln_is_within_an_ulp() {
-    let Some(gpu) = gpu("ln_is_within_an_ulp") else {
-        return;
-    };
+    let gpu = gpu();
     // Every value u01_open can take (all 2^24), then positive normals
     // across the whole range.
     let mut xs: Vec<f32> = (0..1u32 << 24).map(|k| u01_open(k << 8)).collect();

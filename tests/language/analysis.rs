@@ -2,8 +2,25 @@
 //! function, edge cases (no spike, one spike, a neuron with one spike),
 //! invalid arguments, and the statistics of a Poisson population.
 
+use crate::common::tests;
 use cajal::analysis::*;
 use cajal::prelude::*;
+
+tests! {
+    cpu: [
+        raster_plot_is_times_and_ranks,
+        histogram_counts_spikes_per_bin,
+        histogram_edge_cases_and_errors,
+        inter_spike_intervals_flat_and_per_neuron,
+        inter_spike_interval_errors,
+        coefficient_of_variation_is_std_over_mean_of_each_neuron,
+        coefficient_of_variation_edge_cases_and_errors,
+        population_rate_per_step_and_smoothed,
+        smoothed_rate_per_neuron_and_step,
+        mean_fr_is_spikes_per_neuron_per_second,
+        poisson_population_statistics,
+    ],
+}
 
 fn is_invalid<T: std::fmt::Debug>(r: Result<T>) -> bool {
     matches!(r, Err(Error::Invalid { .. }))
@@ -13,7 +30,6 @@ fn close(a: f64, b: f64) -> bool {
     (a - b).abs() <= 1e-9 * (1.0 + a.abs().max(b.abs()))
 }
 
-#[test]
 fn raster_plot_is_times_and_ranks() {
     // dt = 0.25 ms: steps 0, 2, 2 are 0, 0.5, 0.5 ms.
     let (t, n) = raster_plot(&[(0, 1), (2, 0), (2, 3)], 0.25).unwrap();
@@ -27,7 +43,6 @@ fn raster_plot_is_times_and_ranks() {
     assert!(is_invalid(raster_plot(&[(1, 0)], f64::NAN)));
 }
 
-#[test]
 fn histogram_counts_spikes_per_bin() {
     // dt = 0.5 ms, 1 ms bins = 2 steps: bin 0 = steps 0-1, bin 1 = 2-3,
     // bin 2 = 4-5, bin 3 = 6-7.
@@ -54,7 +69,6 @@ fn histogram_counts_spikes_per_bin() {
     assert_eq!(histogram(&s3, 0.1, 0.3, None).unwrap(), vec![2, 2, 1]);
 }
 
-#[test]
 fn histogram_edge_cases_and_errors() {
     // No spike: empty without a duration, zeros with one.
     assert_eq!(histogram(&[], 0.5, 1.0, None).unwrap(), Vec::<u32>::new());
@@ -75,7 +89,6 @@ fn histogram_edge_cases_and_errors() {
     assert!(is_invalid(histogram(&s, 0.5, 1.0, Some(-1.0))));
 }
 
-#[test]
 fn inter_spike_intervals_flat_and_per_neuron() {
     // dt = 0.5 ms. Neuron 0 at steps 1, 4, 10 -> ISIs 3 and 6 steps = 1.5, 3 ms.
     // Neuron 1 once (step 11) -> none. Neuron 2 at steps 2, 5 -> 1.5 ms.
@@ -107,7 +120,6 @@ fn inter_spike_intervals_flat_and_per_neuron() {
     );
 }
 
-#[test]
 fn inter_spike_interval_errors() {
     // Rank 3 in a population of 3.
     assert!(is_invalid(inter_spike_interval(&[(0, 3)], 1.0, 3, false)));
@@ -128,7 +140,6 @@ fn inter_spike_interval_errors() {
     assert!(is_invalid(inter_spike_interval(&[(0, 0)], 0.0, 3, false)));
 }
 
-#[test]
 fn coefficient_of_variation_is_std_over_mean_of_each_neuron() {
     // dt = 1 ms.
     // Neuron 0 at 0, 1, 3, 6: ISIs 1, 2, 3, mean 2, variance (1 + 0 + 1) / 3,
@@ -177,7 +188,6 @@ fn coefficient_of_variation_is_std_over_mean_of_each_neuron() {
     assert!(f.iter().zip(&f2).all(|(a, b)| close(*a, *b)));
 }
 
-#[test]
 fn coefficient_of_variation_edge_cases_and_errors() {
     assert_eq!(
         coefficient_of_variation(&[], 1.0, 2, true).unwrap(),
@@ -207,7 +217,6 @@ fn coefficient_of_variation_edge_cases_and_errors() {
     )));
 }
 
-#[test]
 fn population_rate_per_step_and_smoothed() {
     // dt = 0.5 ms, 4 neurons: one spike in a step is 1000 / (0.5 * 4) = 500 Hz.
     // Counts per step 2, 0, 1, 1 -> 1000, 0, 500, 500 Hz.
@@ -250,7 +259,6 @@ fn population_rate_per_step_and_smoothed() {
     assert!(is_invalid(population_rate(&s, 0.0, 4, 0.0)));
 }
 
-#[test]
 fn smoothed_rate_per_neuron_and_step() {
     // dt = 0.5 ms, 8 steps. Neuron 0 at steps 1, 3, 7: 1000 / (2 * 0.5) = 1000 Hz
     // on steps 1-2, 1000 / (4 * 0.5) = 500 Hz on steps 3-6, 0 before and from 7.
@@ -289,7 +297,6 @@ fn smoothed_rate_per_neuron_and_step() {
     assert!(is_invalid(smoothed_rate(&s, -0.5, 2, 8, 0.0)));
 }
 
-#[test]
 fn mean_fr_is_spikes_per_neuron_per_second() {
     // 4 spikes, 2 neurons, 100 ms: 4 / 2 / 0.1 s = 20 Hz.
     let s = [(0, 0), (1, 1), (5, 0), (9, 1)];
@@ -299,7 +306,6 @@ fn mean_fr_is_spikes_per_neuron_per_second() {
     assert!(is_invalid(mean_fr(&s, 0, 100.0)));
 }
 
-#[test]
 fn poisson_population_statistics() {
     // 200 Poisson neurons at 20 Hz for 5 s: about 100 spikes each.
     let (n, rate, ms, dt) = (200usize, 20.0, 5000.0, 0.1);

@@ -9,10 +9,17 @@
 
 use std::panic::{catch_unwind, AssertUnwindSafe};
 
+use crate::common::tests;
 use cajal::lang::parser::{parse_expression, parse_statement, split_statements};
 use cajal::prelude::*;
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
+
+tests! {
+    cpu: [
+        bad_model_text_never_panics,
+    ],
+}
 
 /// A model's sections as text.
 #[derive(Debug, Clone, Default)]
@@ -449,7 +456,6 @@ fn exercise(m: &Text, syn: &Synapse, seed: u64, delayed: bool, conn: u32) -> Res
     Ok(projections.iter().filter(|p| p.is_ok()).count())
 }
 
-#[test]
 fn bad_model_text_never_panics() {
     let cases: usize = std::env::var("FUZZ_CASES")
         .ok()

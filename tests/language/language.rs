@@ -3,8 +3,41 @@
 //! hand computations, all done here in f64. Tolerances are stated where they
 //! are used, from the f32 rounding of the engine and the error of the method.
 
+use crate::common::tests;
 use cajal::prelude::*;
 use ndarray::Array2;
+
+tests! {
+    cpu: [
+        exponential_decay_with_every_method,
+        leaky_integrator_with_constant_input_matches_the_closed_form,
+        spiking_lif_interspike_interval_is_analytic,
+        exponential_method_with_a_vanishing_coefficient,
+        odes_in_any_form_linear_in_the_derivative_agree,
+        harmonic_oscillator_with_rk4_and_block_semantics,
+        statements_run_in_order_and_see_the_new_values,
+        operators_functions_and_keywords,
+        time_flags_and_assignment_operators,
+        parameter_flags_population_int_bool,
+        random_variables_have_their_distribution,
+        random_draws_depend_on_the_seed_only,
+        a_random_variable_is_drawn_once_per_step_in_every_method,
+        conductances_reset_each_step_unless_governed,
+        refractory_period_given_by_a_parameter,
+        unknown_names_and_functions,
+        wrong_arity,
+        syntax_errors,
+        flag_errors,
+        parameters_cannot_be_assigned_or_declared_twice,
+        ode_errors,
+        model_level_errors,
+        user_function_errors,
+        synapse_errors,
+        deep_or_long_expressions_are_errors_not_crashes,
+        random_spike_condition_and_reset,
+        synapse_statements_read_pre_and_post_and_run_in_order,
+    ],
+}
 
 // ---------------------------------------------------------------- helpers
 
@@ -85,7 +118,6 @@ fn growth(method: &str, x: f64) -> f64 {
     }
 }
 
-#[test]
 fn exponential_decay_with_every_method() {
     let (tau, dt, steps) = (10.0, 1.0, 100);
     let x: f64 = dt / tau;
@@ -140,7 +172,6 @@ fn exponential_decay_with_every_method() {
     }
 }
 
-#[test]
 fn leaky_integrator_with_constant_input_matches_the_closed_form() {
     // tau dv/dt = E - v + I, v(0) = E: v(t) = E + I (1 - e^{-t/tau}).
     let (tau, e_l, i, dt, steps) = (20.0, -65.0, 10.0, 0.1, 1000);
@@ -162,7 +193,6 @@ fn leaky_integrator_with_constant_input_matches_the_closed_form() {
     }
 }
 
-#[test]
 fn spiking_lif_interspike_interval_is_analytic() {
     // tau dv/dt = E - v + I; threshold crossing from v_reset takes
     // T = tau ln((I_eff - v_reset)/(I_eff - v_thresh)) with I_eff = E + I.
@@ -205,7 +235,6 @@ fn spiking_lif_interspike_interval_is_analytic() {
     assert!(v[[(steps[0] + refr_steps + 1) as usize, 0]] as f64 > v_reset);
 }
 
-#[test]
 fn exponential_method_with_a_vanishing_coefficient() {
     // dv/dt = g (E - v) + I: with g = 0 the linear coefficient is 0 and the
     // relaxation target is 0/0 (or overflows for a denormal g); v must
@@ -241,7 +270,6 @@ fn exponential_method_with_a_vanishing_coefficient() {
     }
 }
 
-#[test]
 fn odes_in_any_form_linear_in_the_derivative_agree() {
     let forms = [
         "dv/dt = (E - v)/tau",
@@ -279,7 +307,6 @@ fn odes_in_any_form_linear_in_the_derivative_agree() {
     }
 }
 
-#[test]
 fn harmonic_oscillator_with_rk4_and_block_semantics() {
     let (dt, steps) = (0.05, 400);
     let neuron = |m: &str| {
@@ -321,7 +348,6 @@ fn harmonic_oscillator_with_rk4_and_block_semantics() {
     }
 }
 
-#[test]
 fn statements_run_in_order_and_see_the_new_values() {
     // a is assigned before b reads it; c reads d, which is assigned later,
     // so it sees d's value of the previous step.
@@ -344,7 +370,6 @@ fn statements_run_in_order_and_see_the_new_values() {
 
 // --------------------------------------------------------- expressions
 
-#[test]
 fn operators_functions_and_keywords() {
     let (a, b) = (0.7f64, 2.5f64);
     let cases: Vec<(&str, f64)> = vec![
@@ -438,7 +463,6 @@ fn operators_functions_and_keywords() {
     }
 }
 
-#[test]
 fn time_flags_and_assignment_operators() {
     let dt = 0.1;
     let neuron = Neuron::rate().parameters("a = 0.5\nr = 0.0").equations(
@@ -482,7 +506,6 @@ dw/dt = 1 : max = 0.35",
     }
 }
 
-#[test]
 fn parameter_flags_population_int_bool() {
     let neuron = Neuron::rate().parameters("g = 1.5 : population\nn = 2.7 : int\nflag = 5 : bool\nf = 0.25 : float\nh = 2 * g + n\nr = 0.0").equations("y = g + n + flag + f");
     let mut net = Network::new();
@@ -534,7 +557,6 @@ fn mean_var(x: &[f64]) -> (f64, f64) {
     )
 }
 
-#[test]
 fn random_variables_have_their_distribution() {
     let neuron = Neuron::rate().parameters("r = 0.0").equations("u = Uniform(2.0, 5.0)\nn = Normal(1.0, 2.0)\nn2 = Normal(1.0, 2.0)\ne = Exponential(0.5)\nl = LogNormal(0.0, 0.5)");
     let (neurons, steps) = (1000, 50);
@@ -597,7 +619,6 @@ fn random_variables_have_their_distribution() {
     );
 }
 
-#[test]
 fn random_draws_depend_on_the_seed_only() {
     let neuron = Neuron::rate()
         .parameters("r = 0.0")
@@ -616,7 +637,6 @@ fn random_draws_depend_on_the_seed_only() {
     assert!(a.1.iter().zip(b.1.iter()).filter(|(x, y)| x == y).count() < 3);
 }
 
-#[test]
 fn a_random_variable_is_drawn_once_per_step_in_every_method() {
     // dx/dt = sigma * xi with x(0) = 0: one step gives x = dt * sigma * xi,
     // variance (dt sigma)^2, whatever the method, if every stage sees the
@@ -665,7 +685,6 @@ fn one_spike(at: usize) -> Neuron {
         .spike("v > 0.5")
 }
 
-#[test]
 fn conductances_reset_each_step_unless_governed() {
     let dt = 0.1f64;
     let w = 0.75f32;
@@ -728,7 +747,6 @@ fn conductances_reset_each_step_unless_governed() {
     assert_eq!(sim.get_neuron(pop, 0, "v").unwrap(), 0.0);
 }
 
-#[test]
 fn refractory_period_given_by_a_parameter() {
     let dt = 0.1;
     let neuron = Neuron::spiking()
@@ -771,7 +789,6 @@ fn refractory_period_given_by_a_parameter() {
 
 // --------------------------------------------------------------- errors
 
-#[test]
 fn unknown_names_and_functions() {
     let (section, line, col, msg) = equation(&rate_error("a = 1.0", "r = a + foo"));
     assert_eq!((section.as_str(), line, col), ("equations", 1, 9));
@@ -788,7 +805,6 @@ fn unknown_names_and_functions() {
         .starts_with("model 'M', equations line 1, column 5"));
 }
 
-#[test]
 fn wrong_arity() {
     for (eq, col, what) in [
         ("r = exp(1, 2)", 5, "exp() takes 1"),
@@ -813,7 +829,6 @@ fn wrong_arity() {
     assert!(equation(&e).3.contains("f() takes 2 argument(s), got 1"));
 }
 
-#[test]
 fn syntax_errors() {
     let (_, line, _, msg) = equation(&rate_error("", "x = 1\nr = (1 + 2"));
     assert_eq!(line, 2);
@@ -836,7 +851,6 @@ fn syntax_errors() {
     assert_eq!((line, col), (1, 15));
 }
 
-#[test]
 fn flag_errors() {
     let (_, _, col, msg) = equation(&rate_error("", "r = 1 : foo"));
     assert_eq!(col, 9);
@@ -847,7 +861,7 @@ fn flag_errors() {
     let (_, _, col, msg) = equation(&rate_error("", "r = 1 : bar = 2"));
     assert_eq!(col, 9);
     assert!(msg.contains("unknown flag 'bar"), "{msg}");
-    // `population` on a variable is accepted (tests/correlated.rs); the
+    // `population` on a variable is accepted (tests/engines/correlated.rs); the
     // synapse flags are not.
     let (_, _, _, msg) = equation(&rate_error("", "r = 1 : projection"));
     assert!(
@@ -863,7 +877,6 @@ fn flag_errors() {
     assert!(msg.contains("unknown name 'nope'"), "{msg}");
 }
 
-#[test]
 fn parameters_cannot_be_assigned_or_declared_twice() {
     let (_, line, col, msg) = equation(&rate_error("a = 1.0\nr = 0", "b = 1\n a = 2"));
     assert_eq!((line, col), (2, 2));
@@ -877,7 +890,6 @@ fn parameters_cannot_be_assigned_or_declared_twice() {
     assert!(msg.contains("unknown name 'v'"), "{msg}");
 }
 
-#[test]
 fn ode_errors() {
     let (_, line, col, msg) = equation(&rate_error("r = 0", "dv/dt^2 = 1 - v"));
     assert_eq!((line, col), (1, 1));
@@ -903,7 +915,6 @@ fn ode_errors() {
     assert!(msg.contains("dv/dt"), "{msg}");
 }
 
-#[test]
 fn model_level_errors() {
     let mut net = Network::new();
     let e = net
@@ -970,7 +981,6 @@ fn model_level_errors() {
     );
 }
 
-#[test]
 fn user_function_errors() {
     let mut net = Network::new();
     let e = net
@@ -1033,7 +1043,6 @@ fn user_function_errors() {
     assert!(equation(&e).3.contains("plain names"));
 }
 
-#[test]
 fn synapse_errors() {
     let mut net = Network::new();
     let a = net
@@ -1102,7 +1111,6 @@ fn synapse_errors() {
         .all(|&r| (r - 2.5).abs() < 1e-6));
 }
 
-#[test]
 fn deep_or_long_expressions_are_errors_not_crashes() {
     // Also in debug builds on 2 MiB threads: the recursive passes stay bounded.
     let go = |eq: String, f: String| {
@@ -1146,7 +1154,6 @@ fn deep_or_long_expressions_are_errors_not_crashes() {
     assert!(e.contains("too large"), "{e}");
 }
 
-#[test]
 fn random_spike_condition_and_reset() {
     // A Poisson neuron: spikes with probability rate * dt / 1000 each step;
     // the reset draws v from Uniform(-1, 0).
@@ -1183,7 +1190,6 @@ fn random_spike_condition_and_reset() {
     );
 }
 
-#[test]
 fn synapse_statements_read_pre_and_post_and_run_in_order() {
     let dt = 0.1;
     let pre_model = Neuron::spiking()

@@ -3,8 +3,18 @@
 //! integrations that mirror ANNarchy's numerical scheme, and convergence
 //! under a smaller time step.
 
+use crate::common::tests;
 use cajal::models;
 use cajal::prelude::*;
+
+tests! {
+    cpu: [
+        izhikevich_spike_count_matches_a_hand_written_euler_integration,
+        hh_cond_exp_spike_times_converge_when_dt_shrinks,
+        every_builtin_compiles_and_simulates_without_nan,
+        if_curr_exp_spike_steps_match_a_hand_written_exponential_euler,
+    ],
+}
 
 /// Spike steps of neuron 0 of a monitor.
 fn spike_steps(spikes: &[(u64, u32)]) -> Vec<u64> {
@@ -37,7 +47,6 @@ fn izhikevich_reference(i_offset: f64, dt: f64, steps: usize) -> usize {
     count
 }
 
-#[test]
 fn izhikevich_spike_count_matches_a_hand_written_euler_integration() -> cajal::Result<()> {
     let (dt, i_offset, duration) = (0.1, 10.0, 1000.0);
     let mut net = Network::new().dt(dt).seed(1);
@@ -91,7 +100,6 @@ fn hh_pulse_train(
 // model has exp((40 - v + v_offset)/5)): with it, a constant current gives a
 // single spike and then a depolarised steady state. So the neuron is made to
 // fire repeatedly with a train of current pulses, one spike per pulse.
-#[test]
 fn hh_cond_exp_spike_times_converge_when_dt_shrinks() -> cajal::Result<()> {
     let (amp, on, period, pulses) = (4.0, 5.0, 25.0, 10);
     let coarse = hh_pulse_train(0.01, amp, on, period, pulses)?;
@@ -164,7 +172,6 @@ fn drive(name: &str) -> (&'static str, f32) {
     }
 }
 
-#[test]
 fn every_builtin_compiles_and_simulates_without_nan() -> cajal::Result<()> {
     for name in models::builtin_names() {
         let neuron = models::builtin(name).expect("a listed name is found");
@@ -239,7 +246,6 @@ fn if_curr_exp_reference(i_offset: f64, tau_refrac: f64, dt: f64, steps: u64) ->
     spikes
 }
 
-#[test]
 fn if_curr_exp_spike_steps_match_a_hand_written_exponential_euler() -> cajal::Result<()> {
     let (dt, i_offset, tau_refrac, duration) = (0.1, 1.0, 2.0, 500.0);
     let mut net = Network::new().dt(dt).seed(1);

@@ -1,7 +1,15 @@
 //! save_parameters / load_parameters: the shared parameters of populations
 //! and projections round-trip through JSON; a bad file changes nothing.
 
+use crate::common::{temp_path, tests};
 use cajal::prelude::*;
+
+tests! {
+    cpu: [
+        parameters_round_trip_and_change_the_dynamics,
+        a_bad_parameter_file_is_an_error_and_changes_nothing,
+    ],
+}
 
 fn net() -> (Network, PopId) {
     let model = Neuron::rate()
@@ -22,10 +30,9 @@ fn net() -> (Network, PopId) {
 }
 
 fn tmp(name: &str) -> std::path::PathBuf {
-    std::env::temp_dir().join(format!("cajal-{}-{name}", std::process::id()))
+    temp_path(name)
 }
 
-#[test]
 fn parameters_round_trip_and_change_the_dynamics() {
     let (mut net, a) = net();
     let path = tmp("params.json");
@@ -60,7 +67,6 @@ fn parameters_round_trip_and_change_the_dynamics() {
     let _ = std::fs::remove_file(&path);
 }
 
-#[test]
 fn a_bad_parameter_file_is_an_error_and_changes_nothing() {
     let (mut net, _) = net();
     let before = net.parameters_json();

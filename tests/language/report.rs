@@ -1,9 +1,15 @@
 //! `Network::report()`: the Markdown description names every population,
 //! model, projection, connector and initial value.
 
+use crate::common::tests;
 use cajal::prelude::*;
 
-#[test]
+tests! {
+    cpu: [
+        the_report_describes_the_whole_network,
+    ],
+}
+
 fn the_report_describes_the_whole_network() {
     let mut net = Network::new().dt(0.5).seed(3);
     net.constant("gain", 2.0).unwrap();
