@@ -1,12 +1,17 @@
 //! Helpers shared by the test binaries (each includes this folder as its
 //! `common` module): the harness ([`harness`]: how tests are listed, run,
-//! and ignored without a GPU adapter) and small networks.
+//! and ignored without a GPU adapter), closeness ([`compare`]: `close`,
+//! `assert_close`, `lockstep`, with a `Tol` saying how close) and small
+//! networks.
 
 #![allow(dead_code)]
 
+pub mod compare;
 pub mod harness;
 
 // Not every binary uses every helper.
+#[allow(unused_imports)]
+pub use compare::{assert_close, close, lockstep, Tol};
 pub(crate) use harness::tests;
 #[allow(unused_imports)]
 pub use harness::{backends, gpu_trial, skip, temp_path, test_name};

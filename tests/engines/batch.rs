@@ -4,7 +4,7 @@
 //! rate convolutions and pooling; monitors and readouts split by element;
 //! what cannot be batched is refused.
 
-use crate::common::{backends, tests, validate_all};
+use crate::common::{assert_close, backends, tests, validate_all, Tol};
 use cajal::engine::readout::Readout;
 use cajal::models::mlgenn::LeakyIntegrateFire;
 use cajal::models::synapses::stdp;
@@ -280,40 +280,34 @@ fn batched(n: &Net, backend: Backend) -> Vec<Run> {
         .collect()
 }
 
-fn close(a: &[f32], b: &[f32], exact: bool, what: &str) {
-    assert_eq!(a.len(), b.len(), "{what}: lengths");
-    for (i, (x, y)) in a.iter().zip(b).enumerate() {
-        let ok = if exact {
-            x.to_bits() == y.to_bits()
-        } else {
-            (x - y).abs() <= 1e-5 + 1e-5 * y.abs()
-        };
-        assert!(ok, "{what}: index {i}: batched {x} vs separate {y}");
-    }
-}
-
 fn a_batch_gives_what_separate_runs_give() {
     let n = build();
     for backend in backends() {
         let got = batched(&n, backend);
         // The CPU engine adds in the same order either way: bit for bit.
         // The GPU's float atomics add a step's spikes in any order.
-        let exact = backend == Backend::Cpu;
+        // Batched against separate: the same bits, or (GPU)
+        // |a - b| <= 1e-5 + 1e-5 * |b| in f32.
+        let tol = if backend == Backend::Cpu {
+            Tol::bits()
+        } else {
+            Tol::abs_plus_rel(1e-5f32, 1e-5)
+        };
         let mut active = 0;
         for (b, g) in got.iter().enumerate() {
             let want = single(&n, backend, b);
             let what = format!("{backend:?} element {b}");
             assert_eq!(g.spikes, want.spikes, "{what}: hid spikes");
             assert_eq!(g.conv_spikes, want.conv_spikes, "{what}: conv spikes");
-            close(&g.v, &want.v, exact, &format!("{what}: hid v"));
-            close(&g.v2, &want.v2, exact, &format!("{what}: hid2 v"));
-            close(&g.r, &want.r, exact, &format!("{what}: rout r"));
-            close(&g.view, &want.view, exact, &format!("{what}: view v"));
-            close(&g.pool, &want.pool, exact, &format!("{what}: pool r"));
-            close(
+            assert_close(&g.v, &want.v, tol, &format!("{what}: hid v"));
+            assert_close(&g.v2, &want.v2, tol, &format!("{what}: hid2 v"));
+            assert_close(&g.r, &want.r, tol, &format!("{what}: rout r"));
+            assert_close(&g.view, &want.view, tol, &format!("{what}: view v"));
+            assert_close(&g.pool, &want.pool, tol, &format!("{what}: pool r"));
+            assert_close(
                 &g.count,
                 &want.count,
-                true,
+                Tol::<f32>::bits(),
                 &format!("{what}: spike counts"),
             );
             active += usize::from(!want.spikes.is_empty() && !want.conv_spikes.is_empty());

@@ -3,7 +3,7 @@
 //! and every option against a direct loop written here from the documented
 //! semantics (centre-based, independent of the engine's window arithmetic).
 
-use crate::common::{backends, tests};
+use crate::common::{assert_close, backends, tests, Tol};
 use cajal::network::conv::Padding;
 use cajal::network::model::Operation;
 use cajal::prelude::*;
@@ -25,6 +25,10 @@ tests! {
         transpose_and_copy_of_convolutions_and_projections,
     ],
 }
+
+/// The tolerance of a value against its reference:
+/// `|got - want| <= 1e-5 * max(|want|, 1)`.
+const TOL: Tol<f64> = Tol::rel_floor(1e-5, 1.0);
 
 const DATA: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/annarchy/conv");
 
@@ -68,20 +72,6 @@ fn run(
         .collect()
 }
 
-fn assert_close(got: &ArrayD<f32>, want: &ArrayD<f64>, tol: f64, what: &str) {
-    assert_eq!(got.shape(), want.shape(), "{what}: shape");
-    for (idx, (&g, &w)) in got
-        .indexed_iter()
-        .zip(want.iter())
-        .map(|((i, g), w)| (i, (g, w)))
-    {
-        assert!(
-            (f64::from(g) - w).abs() <= tol * w.abs().max(1.0),
-            "{what}: at {idx:?} {g} vs {w}"
-        );
-    }
-}
-
 fn annarchy_reference_cases_are_reproduced() {
     let in2d = f32s(&load("in2d.npy"));
     for b in backends() {
@@ -107,7 +97,7 @@ fn annarchy_reference_cases_are_reproduced() {
             );
             for (s, out) in outs.iter().enumerate() {
                 let want = load(&format!("{case}_out_step{}.npy", s + 1));
-                assert_close(out, &want, 1e-5, &format!("{b:?} {case} step {}", s + 1));
+                assert_close(out, &want, TOL, &format!("{b:?} {case} step {}", s + 1));
             }
         }
         let outs = run(
@@ -119,7 +109,7 @@ fn annarchy_reference_cases_are_reproduced() {
         );
         for (s, out) in outs.iter().enumerate() {
             let want = load(&format!("pool_max_16x16_out_step{}.npy", s + 1));
-            assert_close(out, &want, 1e-5, &format!("{b:?} pool step {}", s + 1));
+            assert_close(out, &want, TOL, &format!("{b:?} pool step {}", s + 1));
         }
         // The input computed by an equation: one more step of latency.
         let w = f32s(&load("conv_edge_eqinput_32x32_w.npy"));
@@ -145,7 +135,7 @@ fn annarchy_reference_cases_are_reproduced() {
             assert_close(
                 &sim.get(post, "r").unwrap(),
                 &want,
-                1e-5,
+                TOL,
                 &format!("{b:?} eqinput step {s}"),
             );
         }
@@ -389,7 +379,7 @@ fn every_option_matches_a_direct_loop() {
                 1,
             );
             let want64 = want.mapv(f64::from);
-            assert_close(&out[0], &want64, 1e-5, &format!("{b:?} {}", case.name));
+            assert_close(&out[0], &want64, TOL, &format!("{b:?} {}", case.name));
         }
     }
 }
@@ -423,7 +413,7 @@ fn psp_expressions_and_pooling_match_a_direct_loop() {
         assert_close(
             &out[0],
             &want.mapv(f64::from),
-            1e-5,
+            TOL,
             &format!("{b:?} log psp"),
         );
     }
@@ -476,7 +466,7 @@ fn psp_expressions_and_pooling_match_a_direct_loop() {
             assert_close(
                 &out[0],
                 &want.mapv(f64::from),
-                1e-5,
+                TOL,
                 &format!("{b:?} pooling {post:?} {op:?}"),
             );
         }
@@ -559,7 +549,7 @@ fn spiking_convolution_adds_the_filter_at_each_spike() {
                 assert_close(
                     &out,
                     &want.mapv(f64::from),
-                    1e-5,
+                    TOL,
                     &format!("{b:?} {post_dims:?} step {s}"),
                 );
                 got.push(out);
@@ -773,7 +763,7 @@ fn transpose_and_copy_of_convolutions_and_projections() {
             assert_close(
                 &fb,
                 &want.mapv(f64::from),
-                1e-5,
+                TOL,
                 &format!("{b:?} transpose {pre_dims:?} -> {post_dims:?}"),
             );
             assert_eq!(

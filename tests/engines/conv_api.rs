@@ -6,7 +6,7 @@
 //! step of latency; a delayed pooling against hand-computed values; save,
 //! load and reset with convolutions in the network.
 
-use crate::common::{backends, temp_path, tests};
+use crate::common::{assert_close, backends, temp_path, tests, Tol};
 use cajal::network::conv::Padding;
 use cajal::prelude::*;
 use ndarray::{ArrayD, Dimension, IxDyn};
@@ -606,16 +606,9 @@ fn scatter_max(x: &ArrayD<f32>, post: &[usize], extent: &[usize]) -> ArrayD<f64>
     out
 }
 
-#[track_caller]
-fn assert_close(got: &ArrayD<f32>, want: &ArrayD<f64>, what: &str) {
-    assert_eq!(got.shape(), want.shape(), "{what}: shape");
-    for ((idx, &g), &w) in got.indexed_iter().zip(want.iter()) {
-        assert!(
-            (f64::from(g) - w).abs() <= 1e-5 * w.abs().max(1.0),
-            "{what}: at {idx:?} got {g}, want {w}"
-        );
-    }
-}
+/// The tolerance of a value against its reference:
+/// `|got - want| <= 1e-5 * max(|want|, 1)`.
+const TOL: Tol<f64> = Tol::rel_floor(1e-5, 1.0);
 
 /// Compiles, steps once, returns post's r.
 fn one_step(
@@ -738,7 +731,7 @@ fn the_manuals_examples_at_their_real_sizes() {
     for b in backends() {
         for (name, input, post, want, connect) in &cases {
             let got = one_step(b, input, post, connect.as_ref());
-            assert_close(&got, want, &format!("{b:?} {name}"));
+            assert_close(&got, want, TOL, &format!("{b:?} {name}"));
         }
     }
     // The references themselves: a few values by hand. Vertical edges at
@@ -788,10 +781,16 @@ fn post_reads_what_pre_had_at_the_end_of_the_previous_step() {
         sim.set(pre, "r", a.clone()).unwrap();
         assert!(sim.get(post, "r").unwrap().iter().all(|&v| v == 0.0));
         sim.step().unwrap();
-        assert_close(&sim.get(post, "r").unwrap(), &want_a, &format!("{b:?} A"));
+        assert_close(
+            &sim.get(post, "r").unwrap(),
+            &want_a,
+            TOL,
+            &format!("{b:?} A"),
+        );
         assert_close(
             &sim.get(pooled, "r").unwrap(),
             &scatter_max(&a, &[50, 50], &[2, 2]),
+            TOL,
             &format!("{b:?} pooled A"),
         );
         sim.set(pre, "r", b_in.clone()).unwrap();
@@ -799,13 +798,20 @@ fn post_reads_what_pre_had_at_the_end_of_the_previous_step() {
         assert_close(
             &sim.get(post, "r").unwrap(),
             &want_a,
+            TOL,
             &format!("{b:?} A still"),
         );
         sim.step().unwrap();
-        assert_close(&sim.get(post, "r").unwrap(), &want_b, &format!("{b:?} B"));
+        assert_close(
+            &sim.get(post, "r").unwrap(),
+            &want_b,
+            TOL,
+            &format!("{b:?} B"),
+        );
         assert_close(
             &sim.get(pooled, "r").unwrap(),
             &scatter_max(&b_in, &[50, 50], &[2, 2]),
+            TOL,
             &format!("{b:?} pooled B"),
         );
 
@@ -835,6 +841,7 @@ fn post_reads_what_pre_had_at_the_end_of_the_previous_step() {
         assert_close(
             &sim.get(post, "r").unwrap(),
             &want_a,
+            TOL,
             &format!("{b:?} eq A"),
         );
         sim.set(pre, "baseline", b_in.clone()).unwrap();
@@ -842,12 +849,14 @@ fn post_reads_what_pre_had_at_the_end_of_the_previous_step() {
         assert_close(
             &sim.get(post, "r").unwrap(),
             &want_a,
+            TOL,
             &format!("{b:?} eq A, one step late"),
         );
         sim.step().unwrap();
         assert_close(
             &sim.get(post, "r").unwrap(),
             &want_b,
+            TOL,
             &format!("{b:?} eq B"),
         );
     }
@@ -914,7 +923,12 @@ fn a_delayed_pooling_reads_pre_three_steps_back() {
             let r = sim.get(pre, "r").unwrap();
             // t of step k is k.
             let want_r = b_vals.mapv(|x| k as f32 + x);
-            assert_close(&r, &want_r.mapv(f64::from), &format!("{b:?} pre step {k}"));
+            assert_close(
+                &r,
+                &want_r.mapv(f64::from),
+                TOL,
+                &format!("{b:?} pre step {k}"),
+            );
             pre_hist.push(r);
             // Pooled at step k: pre of step k - d, or the initial r (0) before.
             let expect = |d: usize, bpart: &ArrayD<f32>| -> ArrayD<f64> {
@@ -927,16 +941,19 @@ fn a_delayed_pooling_reads_pre_three_steps_back() {
             assert_close(
                 &sim.get(max3, "r").unwrap(),
                 &expect(3, &bmax),
+                TOL,
                 &format!("{b:?} max, delay 3, step {k}"),
             );
             assert_close(
                 &sim.get(mean3, "r").unwrap(),
                 &expect(3, &bmean),
+                TOL,
                 &format!("{b:?} mean, delay 3, step {k}"),
             );
             assert_close(
                 &sim.get(max1, "r").unwrap(),
                 &expect(1, &bmax),
+                TOL,
                 &format!("{b:?} max, no delay, step {k}"),
             );
             let want_conv = if k >= 2 {
@@ -947,6 +964,7 @@ fn a_delayed_pooling_reads_pre_three_steps_back() {
             assert_close(
                 &sim.get(conv2, "r").unwrap(),
                 &want_conv,
+                TOL,
                 &format!("{b:?} convolution, delay 2, step {k}"),
             );
         }

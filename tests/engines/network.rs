@@ -2,7 +2,7 @@
 //! connectors (structure and W·x), psp operations, per-layer latency, rate
 //! and spike delays, monitors, get/set, reset, determinism and errors.
 
-use crate::common::tests;
+use crate::common::{assert_close, tests, Tol};
 use cajal::connect::Lil;
 use cajal::network::ProjectionBuilder;
 use cajal::prelude::*;
@@ -47,6 +47,10 @@ tests! {
     ],
 }
 
+/// The tolerance of a value against its reference:
+/// `|got - want| <= 1e-5 * (1 + |want|)`.
+const TOL: Tol<f64> = Tol::rel_one_plus(1e-5);
+
 // ---------------------------------------------------------------- helpers
 
 fn input_neuron() -> Neuron {
@@ -68,16 +72,6 @@ fn shaped(dims: &[usize], v: Vec<f32>) -> ArrayD<f32> {
 
 fn flat(a: &ArrayD<f32>) -> Vec<f32> {
     a.iter().copied().collect()
-}
-
-fn assert_close(got: &[f32], expected: &[f64], tol: f64, what: &str) {
-    assert_eq!(got.len(), expected.len(), "{what}: lengths");
-    for (i, (g, e)) in got.iter().zip(expected).enumerate() {
-        assert!(
-            (*g as f64 - e).abs() <= tol * (1.0 + e.abs()),
-            "{what}: element {i} is {g}, expected {e}"
-        );
-    }
 }
 
 /// Synapses as (post, pre, w), checked to be strictly sorted by (post, pre).
@@ -149,7 +143,7 @@ fn check_product(c: &mut Chain, seed: u64) -> Syn {
     for step in 1..=2 {
         c.sim.step().unwrap();
         let got = flat(&c.sim.get(c.out, "r").unwrap());
-        assert_close(&got, &expected, 1e-5, &format!("W·x after {step} step(s)"));
+        assert_close(&got, &expected, TOL, &format!("W·x after {step} step(s)"));
     }
     syn
 }
@@ -559,7 +553,7 @@ fn operations_with_a_custom_psp() {
             assert_close(
                 &got,
                 &expected,
-                1e-5,
+                TOL,
                 &format!("{op:?}, custom psp {custom}"),
             );
         }
@@ -682,7 +676,7 @@ fn uniform_rate_delay() {
         if s < 2 {
             assert!(expected.iter().all(|&e| e == 0.0));
         }
-        assert_close(y, &expected, 1e-5, &format!("step {s}"));
+        assert_close(y, &expected, TOL, &format!("step {s}"));
     }
     // The same after a reset (the history restarts from the initial values).
     sim.reset();
@@ -691,7 +685,7 @@ fn uniform_rate_delay() {
         assert_close(
             y,
             &delayed_expected(&syn, &[3; 12], 3, &xs, s, 1.0),
-            1e-5,
+            TOL,
             &format!("after reset, step {s}"),
         );
     }
@@ -734,7 +728,7 @@ fn per_synapse_rate_delays() {
             assert_close(
                 y,
                 &delayed_expected(&syn, &d, 3, &xs, s, gain),
-                1e-5,
+                TOL,
                 &format!("custom psp {custom_psp}, step {s}"),
             );
         }
@@ -762,7 +756,7 @@ fn per_synapse_rate_delays() {
         assert_close(
             y,
             &delayed_expected(&syn, &d, 5, &xs, s, 1.0),
-            1e-5,
+            TOL,
             &format!("random delays, step {s}"),
         );
     }
@@ -1376,7 +1370,7 @@ fn projections_onto_the_same_target_add_up() {
     assert_close(
         &flat(&sim.get(out, "r").unwrap()),
         &expected,
-        1e-5,
+        TOL,
         "exc + exc - 2 inh",
     );
 }
@@ -1506,7 +1500,7 @@ fn large_populations_use_the_parallel_path() {
             assert_close(
                 &flat(&c.sim.get(c.out, "r").unwrap()),
                 &expected,
-                1e-5,
+                TOL,
                 "mean",
             );
         } else {

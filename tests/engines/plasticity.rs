@@ -4,7 +4,7 @@
 //! as a dense matrix and per dendrite, and the errors of rules the engines
 //! cannot run.
 
-use crate::common::{backends, temp_path, tests};
+use crate::common::{assert_close, backends, temp_path, tests, Tol};
 use cajal::models::synapses::{hebb, ibcm, oja};
 use cajal::prelude::*;
 
@@ -64,12 +64,9 @@ fn reference(steps: usize, w0: f64, x: &[f64], rule: &Rule) -> (Vec<Vec<f64>>, V
     (w, theta)
 }
 
-fn close(a: f32, b: f64, what: &str) {
-    assert!(
-        (f64::from(a) - b).abs() <= 1e-5 * b.abs().max(1e-3),
-        "{what}: {a} vs {b}"
-    );
-}
+/// The tolerance of a weight against its reference:
+/// `|got - want| <= 1e-5 * max(|want|, 1e-3)`.
+const TOL: Tol<f64> = Tol::rel_floor(1e-5, 1e-3);
 
 fn hebb_oja_and_ibcm_follow_their_equations() {
     let x = [0.5f32, 1.5, 1.0];
@@ -115,7 +112,12 @@ fn hebb_oja_and_ibcm_follow_their_equations() {
             let m = sim.connectivity_matrix(p, "w").unwrap();
             for i in 0..2 {
                 for j in 0..3 {
-                    close(m[[i, j]], want[i][j], &format!("{b:?} {name} w[{i}][{j}]"));
+                    assert_close(
+                        &m[[i, j]],
+                        &want[i][j],
+                        TOL,
+                        &format!("{b:?} {name} w[{i}][{j}]"),
+                    );
                 }
             }
             if *name == "IBCM" {
@@ -124,7 +126,7 @@ fn hebb_oja_and_ibcm_follow_their_equations() {
                     let (pre, th) = sim.dendrite(p, i, "theta").unwrap();
                     assert_eq!(pre, vec![0, 1, 2]);
                     for t in th {
-                        close(t, *want_theta, &format!("{b:?} theta[{i}]"));
+                        assert_close(&t, want_theta, TOL, &format!("{b:?} theta[{i}]"));
                     }
                 }
             }
@@ -382,7 +384,7 @@ fn projection_wide_variables_are_one_value() {
         let (_, _, eta) = sim.synapses(p, "eta").unwrap();
         let want = 0.1 * 0.9f64.powi(5);
         for e in &eta {
-            close(*e, want, &format!("{b:?} eta"));
+            assert_close(e, &want, TOL, &format!("{b:?} eta"));
         }
     }
     let mut net = Network::new().dt(1.0);

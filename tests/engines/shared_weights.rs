@@ -5,7 +5,7 @@
 //! reset, from a saved state), and delivers exactly what the CPU engine
 //! does throughout.
 
-use crate::common::{backends, receiver_ei as receiver, temp_path, tests, validate_all};
+use crate::common::{backends, lockstep, receiver_ei as receiver, temp_path, tests, validate_all};
 use cajal::prelude::*;
 
 tests! {
@@ -68,26 +68,27 @@ fn network() -> (Network, PopId, PopId, Vec<ProjId>) {
     (net, b, c, projs)
 }
 
-/// Steps `sims` together for `steps` steps; every one must equal the first
-/// (the CPU engine) exactly; returns the total received.
-fn lockstep(sims: &mut [Simulation], b: PopId, c: PopId, steps: usize, what: &str) -> f32 {
+/// Steps `sims` together for `steps` steps ([`lockstep`]); what `b` and
+/// `c` received each step must equal, in every one, what the first (the
+/// CPU engine) received, exactly; returns the total received.
+fn delivered_in_lockstep(
+    sims: &mut [Simulation],
+    b: PopId,
+    c: PopId,
+    steps: u64,
+    what: &str,
+) -> f32 {
+    let vars = [(b, "e".to_string()), (b, "i".into()), (c, "e".into())];
     let mut total = 0.0;
-    for step in 0..steps {
-        for s in sims.iter_mut() {
-            s.step().unwrap();
-        }
-        for (pop, var) in [(b, "e"), (b, "i"), (c, "e")] {
-            let want = sims[0].get(pop, var).unwrap();
-            for (k, s) in sims.iter().enumerate().skip(1) {
-                assert_eq!(
-                    s.get(pop, var).unwrap(),
-                    want,
-                    "{what}: engine {k}, step {step}, {var}"
-                );
+    lockstep(sims, &vars, steps, false, |step, values| {
+        for ((_, var), v) in vars.iter().zip(values) {
+            let want = &v[0];
+            for (k, got) in v.iter().enumerate().skip(1) {
+                assert_eq!(got, want, "{what}: engine {k}, step {step}, {var}");
             }
             total += want.sum();
         }
-    }
+    });
     total
 }
 
@@ -119,7 +120,7 @@ fn shared_weights_deliver_what_the_cpu_does_and_unshare_on_demand() {
         net.compile(Backend::Gpu).unwrap(),
         net.compile_gpu(&separate).unwrap(),
     ];
-    assert!(lockstep(&mut sims, b, c, 8, "shared") > 1000.0);
+    assert!(delivered_in_lockstep(&mut sims, b, c, 8, "shared") > 1000.0);
     // Weights that differ: p0 is merged with p1 and p2 into b (in the
     // merged engine), p4 is alone into c.
     for &q in &[p[0], p[4]] {
@@ -131,21 +132,21 @@ fn shared_weights_deliver_what_the_cpu_does_and_unshare_on_demand() {
             assert_eq!(s.synapses(q, "w").unwrap().2, w);
         }
     }
-    assert!(lockstep(&mut sims, b, c, 8, "unshared") > 1000.0);
+    assert!(delivered_in_lockstep(&mut sims, b, c, 8, "unshared") > 1000.0);
     // One value for all again: shared again.
     for s in sims.iter_mut() {
         s.set_synapses(p[4], "w", &[5.0]).unwrap();
         assert!(s.shares_weight(p[4]).unwrap());
         assert!(s.synapses(p[4], "w").unwrap().2.iter().all(|&x| x == 5.0));
     }
-    lockstep(&mut sims, b, c, 8, "one value again");
+    delivered_in_lockstep(&mut sims, b, c, 8, "one value again");
     // Reset: the weights shared at the start, shared again.
     for s in sims.iter_mut() {
         s.reset();
         assert!(s.shares_weight(p[0]).unwrap());
         assert!(s.synapses(p[0], "w").unwrap().2.iter().all(|&x| x == 2.0));
     }
-    assert!(lockstep(&mut sims, b, c, 8, "reset") > 1000.0);
+    assert!(delivered_in_lockstep(&mut sims, b, c, 8, "reset") > 1000.0);
 }
 
 fn a_saved_state_with_differing_weights_unshares_them() {
@@ -167,6 +168,6 @@ fn a_saved_state_with_differing_weights_unshares_them() {
     let mut fresh = net.compile(Backend::Cpu).unwrap();
     fresh.load(&file).unwrap();
     let mut sims = vec![fresh, gpu];
-    assert!(lockstep(&mut sims, b, c, 8, "loaded") > 500.0);
+    assert!(delivered_in_lockstep(&mut sims, b, c, 8, "loaded") > 500.0);
     std::fs::remove_dir_all(&dir).unwrap();
 }

@@ -15,14 +15,14 @@
 //! `cos`..., arithmetic reassociated or fused by the shader compiler, the
 //! order of atomic adds), a free run gives the spikes (identical) and a
 //! lockstep run the states: each step starts from the CPU's state on both
-//! engines (see [`lockstep`]). `CAJAL_CONFORMANCE_FREE=1` checks the states
+//! engines (see [`lockstep_states`]). `CAJAL_CONFORMANCE_FREE=1` checks the states
 //! of those cases on the free run too, to see the drift.
 //!
 //! These are `[gpu]` tests: without a GPU adapter they are reported ignored,
 //! and with `CAJAL_REQUIRE_GPU=1` (CI, where lavapipe is installed) they
 //! fail. Runs are kept short, since lavapipe emulates the GPU on the CPU.
 
-use crate::common::{test_name, tests};
+use crate::common::{close, lockstep, test_name, tests, Tol};
 use cajal::engine::gpu::GpuOptions;
 use cajal::lang::ir::VarKind;
 use cajal::models;
@@ -107,24 +107,9 @@ fn both(cpu: &mut Simulation, gpu: &mut Simulation, f: impl Fn(&mut Simulation))
 
 // ============================================================ comparison
 
-const REL: f64 = 1e-5;
-const ABS: f64 = 1e-6;
-
-/// Equal within the conformance tolerance; NaN equals NaN, an infinity
-/// only itself.
-fn close(a: f32, b: f32) -> bool {
-    if a.is_nan() || b.is_nan() {
-        return a.is_nan() && b.is_nan();
-    }
-    if a == b {
-        return true;
-    }
-    if a.is_infinite() || b.is_infinite() {
-        return false;
-    }
-    let (a, b) = (a as f64, b as f64);
-    (a - b).abs() <= ABS.max(REL * a.abs().max(b.abs()))
-}
+/// The conformance tolerance: `|a - b| <= max(1e-6, 1e-5 * max(|a|, |b|))`
+/// (in f64), NaN equal to NaN, an infinity only to itself.
+const TOL: Tol<f64> = Tol::abs_or_rel(1e-6, 1e-5).of_larger().specials();
 
 /// A disagreement between the engines, at the first step where it shows.
 struct Mismatch {
@@ -159,7 +144,7 @@ fn state_mismatch(
         if first_bits.is_none() && c != g && !(c.is_nan() && g.is_nan()) {
             first_bits = Some((s, n, c, g));
         }
-        if !close(c, g) {
+        if !close(c, g, TOL) {
             count += 1;
             let d = (c as f64 - g as f64).abs();
             if d.is_nan() || d > worst {
@@ -293,41 +278,47 @@ fn compare_state(what: &str, cpu: &Simulation, gpu: &Simulation, pop: PopId) {
     report(&format!("{what} (get after step {step})"), found);
 }
 
-/// Lockstep: from the same state, one step on each engine, every state
-/// variable of `pops` compared within tolerance, then the GPU given the
-/// CPU's state, so that rounding differences cannot grow. This checks each
-/// kernel on models whose dynamics amplify the last-bit differences that the
-/// engines may legitimately have (GPU `exp`, `log`, `cos`..., reassociated or
-/// fused arithmetic in the shader compiler, the order of atomic adds).
-fn lockstep(what: &str, cpu: &mut Simulation, gpu: &mut Simulation, pops: &[PopId], steps: u64) {
-    let vars: Vec<Vec<String>> = pops.iter().map(|&p| state_vars(cpu.network(), p)).collect();
-    for _ in 0..steps {
-        both(cpu, gpu, |s| s.step().unwrap());
-        let step = cpu.current_step() - 1;
-        let mut found = Vec::new();
-        for (&p, names) in pops.iter().zip(&vars) {
-            for var in names {
-                let c = cpu.get(p, var).unwrap();
-                let g = gpu.get(p, var).unwrap();
-                let row = |a: &ArrayD<f32>| {
-                    let v: Vec<f32> = a.iter().copied().collect();
-                    Array2::from_shape_vec((1, v.len()), v).unwrap()
-                };
-                let pop_name = &cpu.network().pop(p).unwrap().name;
-                found.extend(state_mismatch(
-                    &format!("{pop_name}.{var}"),
-                    &[step],
-                    &row(&c),
-                    &row(&g),
-                ));
-                gpu.set(p, var, c).unwrap();
-            }
-        }
+/// Lockstep ([`lockstep`]): from the same state, one step on each engine,
+/// every state variable of `pops` compared within tolerance, then the GPU
+/// given the CPU's state, so that rounding differences cannot grow. This
+/// checks each kernel on models whose dynamics amplify the last-bit
+/// differences that the engines may legitimately have (GPU `exp`, `log`,
+/// `cos`..., reassociated or fused arithmetic in the shader compiler, the
+/// order of atomic adds).
+fn lockstep_states(
+    what: &str,
+    cpu: &mut Simulation,
+    gpu: &mut Simulation,
+    pops: &[PopId],
+    steps: u64,
+) {
+    let vars: Vec<(PopId, String)> = pops
+        .iter()
+        .flat_map(|&p| {
+            state_vars(cpu.network(), p)
+                .into_iter()
+                .map(move |v| (p, v))
+        })
+        .collect();
+    let names: Vec<String> = vars
+        .iter()
+        .map(|(p, var)| format!("{}.{var}", cpu.network().pop(*p).unwrap().name))
+        .collect();
+    let row = |a: &ArrayD<f32>| {
+        let v: Vec<f32> = a.iter().copied().collect();
+        Array2::from_shape_vec((1, v.len()), v).unwrap()
+    };
+    lockstep(&mut [cpu, gpu], &vars, steps, true, |step, values| {
+        let found = names
+            .iter()
+            .zip(values)
+            .filter_map(|(name, v)| state_mismatch(name, &[step], &row(&v[0]), &row(&v[1])))
+            .collect();
         report(
             &format!("{what} (lockstep: one step from the same state)"),
             found,
         );
-    }
+    });
 }
 
 /// The variables of a population that its equations change (not the
@@ -363,7 +354,7 @@ enum Check {
     /// One free run: recorded states within tolerance, spikes identical.
     Free,
     /// A free run for the spikes (identical), then, after a reset, a
-    /// [`lockstep`] run for the states: for dynamics that amplify rounding.
+    /// [`lockstep_states`] run for the states: for dynamics that amplify rounding.
     Lockstep,
 }
 
@@ -396,7 +387,7 @@ fn run_and_check(
         Check::Lockstep => {
             compare_spikes(&format!("{what}, free run"), cpu, gpu, monitors);
             both(cpu, gpu, |s| s.reset());
-            lockstep(what, cpu, gpu, pops, steps);
+            lockstep_states(what, cpu, gpu, pops, steps);
         }
     }
 }
@@ -689,7 +680,7 @@ fn methods_conformance(
     }
     if check == Check::Lockstep {
         both(&mut cpu, &mut gpu, |s| s.reset());
-        lockstep("methods", &mut cpu, &mut gpu, &pops, steps);
+        lockstep_states("methods", &mut cpu, &mut gpu, &pops, steps);
     }
 }
 
@@ -1437,7 +1428,10 @@ fn get_and_set_between_runs() {
                     cpu.get_neuron(pop, rank, &var).unwrap(),
                     gpu.get_neuron(pop, rank, &var).unwrap(),
                 );
-                assert!(close(c, g), "get_neuron({rank}, {var}): cpu {c}, gpu {g}");
+                assert!(
+                    close(c, g, TOL),
+                    "get_neuron({rank}, {var}): cpu {c}, gpu {g}"
+                );
             }
         }
     }

@@ -9,7 +9,7 @@
 
 use std::sync::OnceLock;
 
-use crate::common::{skip, tests};
+use crate::common::{assert_close, skip, tests, Tol};
 use cajal::engine::cpu::vm::{pow, random_value};
 use cajal::lang::ir::{Func, RandomKind};
 use cajal::random::philox::{draw, normal_pair, philox4x32_10, u01, u01_open};
@@ -278,43 +278,6 @@ fn same_bits(what: &str, gpu: &[f32], cpu: &[f32], inputs: &dyn Fn(usize) -> Str
     }
 }
 
-/// Checks |gpu - cpu| <= rel * |cpu| + abs(i) for every item (NaN only
-/// against NaN) and reports the worst errors seen.
-fn close(what: &str, gpu: &[f32], cpu: &[f32], rel: f32, abs: &dyn Fn(usize) -> f32) {
-    let (mut worst, mut worst_abs, mut worst_rel, mut worst_ulps) = (0.0f64, 0.0f64, 0.0f64, 0u32);
-    let mut fails = Vec::new();
-    for i in 0..cpu.len() {
-        let (g, c) = (gpu[i], cpu[i]);
-        if g.to_bits() == c.to_bits() || (g.is_nan() && c.is_nan()) {
-            continue;
-        }
-        if g.is_nan() || c.is_nan() {
-            fails.push(format!("item {i}: gpu {g:e} cpu {c:e}"));
-            continue;
-        }
-        let err = f64::from((g - c).abs());
-        let bound = f64::from(rel * c.abs() + abs(i));
-        worst_abs = worst_abs.max(err);
-        worst_rel = worst_rel.max(err / f64::from(c.abs()));
-        worst_ulps = worst_ulps.max(g.to_bits().abs_diff(c.to_bits()));
-        if err > bound {
-            fails.push(format!(
-                "item {i}: gpu {g:e} cpu {c:e}, error {err:e} > {bound:e}"
-            ));
-        }
-        worst = worst.max(err / bound);
-    }
-    eprintln!(
-        "{what}: worst error {worst:.3} of the tolerance; abs {worst_abs:e}, rel {worst_rel:e}, {worst_ulps} ulps"
-    );
-    assert!(
-        fails.is_empty(),
-        "{what}: {} out of tolerance:\n{}",
-        fails.len(),
-        fails.join("\n")
-    );
-}
-
 // ---------------------------------------------------------------- tests
 
 fn philox_matches_random123_and_rust() {
@@ -534,7 +497,13 @@ fn normal_draws_are_close() {
         .into_iter()
         .map(f32::from_bits)
         .collect();
-    close("normal_pair.0", &g, &cpu, REL, &|_| NORMAL_ABS);
+    let seen = assert_close(
+        &g,
+        &cpu,
+        Tol::abs_plus_rel(NORMAL_ABS, REL).specials(),
+        "normal_pair.0",
+    );
+    eprintln!("normal_pair.0: {seen}");
 
     let params: Vec<[f32; 2]> = (0..cases.len())
         .map(|j| match j % 3 {
@@ -553,9 +522,15 @@ fn normal_draws_are_close() {
     // sigma scales the standard normal's absolute error; mu + sigma * n may
     // round either way once n is off by an ulp, which is an ulp of mu when
     // the two nearly cancel (and a fused multiply-add, if any, moves it too).
-    close("Normal", &g, &c, REL, &|j| {
-        REL * params[j][0].abs() + NORMAL_ABS * params[j][1]
-    });
+    let seen = assert_close(
+        &g,
+        &c,
+        |j: usize| {
+            Tol::abs_plus_rel(REL * params[j][0].abs() + NORMAL_ABS * params[j][1], REL).specials()
+        },
+        "Normal",
+    );
+    eprintln!("Normal: {seen}");
 
     let params: Vec<[f32; 2]> = (0..cases.len())
         .map(|j| match j % 3 {
@@ -573,9 +548,15 @@ fn normal_draws_are_close() {
     );
     // exp turns an absolute error e in its argument into a relative error e,
     // on top of its own few ulps.
-    close("LogNormal", &g, &c, 0.0, &|j| {
-        c[j].abs() * (REL + NORMAL_ABS * params[j][1])
-    });
+    let seen = assert_close(
+        &g,
+        &c,
+        |j: usize| {
+            Tol::abs_plus_rel(c[j].abs() * (REL + NORMAL_ABS * params[j][1]), 0.0).specials()
+        },
+        "LogNormal",
+    );
+    eprintln!("LogNormal: {seen}");
 }
 
 fn exponential_draw_is_close() {
@@ -598,7 +579,13 @@ fn exponential_draw_is_close() {
     );
     // cj_ln (1 ulp) and a division (Vulkan allows 2.5 ulps): about 8 ulps
     // is plenty, even for u near 1, since cj_ln is accurate there too.
-    close("Exponential", &g, &c, 1e-6, &|_| 0.0);
+    let seen = assert_close(
+        &g,
+        &c,
+        Tol::<f32>::abs_plus_rel(0.0, 1e-6).specials(),
+        "Exponential",
+    );
+    eprintln!("Exponential: {seen}");
 }
 
 fn round_is_half_away_from_zero_and_exact() {
@@ -728,7 +715,13 @@ fn pow_sign_mod_and_b() {
             c[i]
         );
     }
-    close("pow (other exponents)", &g, &c, 1e-5, &|_| 0.0);
+    let seen = assert_close(
+        &g,
+        &c,
+        Tol::<f32>::abs_plus_rel(0.0, 1e-5).specials(),
+        "pow (other exponents)",
+    );
+    eprintln!("pow (other exponents): {seen}");
     // Special values of IEEE pow that WGSL leaves undefined.
     let xs = [0.0f32, -0.0, 0.0, -0.0, -2.0, -8.0];
     let ys = [-1.0f32, -1.0, -2.0, -2.0, 0.5, 1.0 / 3.0];

@@ -2,7 +2,7 @@
 //! function, edge cases (no spike, one spike, a neuron with one spike),
 //! invalid arguments, and the statistics of a Poisson population.
 
-use crate::common::tests;
+use crate::common::{close, tests, Tol};
 use cajal::analysis::*;
 use cajal::prelude::*;
 
@@ -26,9 +26,8 @@ fn is_invalid<T: std::fmt::Debug>(r: Result<T>) -> bool {
     matches!(r, Err(Error::Invalid { .. }))
 }
 
-fn close(a: f64, b: f64) -> bool {
-    (a - b).abs() <= 1e-9 * (1.0 + a.abs().max(b.abs()))
-}
+/// `|a - b| <= 1e-9 * (1 + max(|a|, |b|))`.
+const TOL: Tol<f64> = Tol::rel_one_plus(1e-9).of_larger();
 
 fn raster_plot_is_times_and_ranks() {
     // dt = 0.25 ms: steps 0, 2, 2 are 0, 0.5, 0.5 ms.
@@ -169,23 +168,23 @@ fn coefficient_of_variation_is_std_over_mean_of_each_neuron() {
         panic!("per neuron asked, got {per:?}")
     };
     assert_eq!(v.len(), 5);
-    assert!(close(v[0].unwrap(), (1.0f64 / 6.0).sqrt()));
+    assert!(close(v[0].unwrap(), (1.0f64 / 6.0).sqrt(), TOL));
     assert_eq!(v[1], Some(0.0));
     assert_eq!(v[2], None);
-    assert!(close(v[3].unwrap(), 0.5));
+    assert!(close(v[3].unwrap(), 0.5, TOL));
     assert_eq!(v[4], None);
     // Flat: the defined CVs in rank order.
     let Cv::Flat(f) = coefficient_of_variation(&s, 1.0, 5, false).unwrap() else {
         panic!("flat asked")
     };
     assert_eq!(f.len(), 3);
-    assert!(close(f[0], (1.0f64 / 6.0).sqrt()) && f[1] == 0.0 && close(f[2], 0.5));
+    assert!(close(f[0], (1.0f64 / 6.0).sqrt(), TOL) && f[1] == 0.0 && close(f[2], 0.5, TOL));
     assert_eq!(per.into_flat(), f);
     // The CV does not depend on dt.
     let Cv::Flat(f2) = coefficient_of_variation(&s, 0.1, 5, false).unwrap() else {
         panic!("flat asked")
     };
-    assert!(f.iter().zip(&f2).all(|(a, b)| close(*a, *b)));
+    assert!(f.iter().zip(&f2).all(|(a, b)| close(*a, *b, TOL)));
 }
 
 fn coefficient_of_variation_edge_cases_and_errors() {
@@ -300,7 +299,7 @@ fn smoothed_rate_per_neuron_and_step() {
 fn mean_fr_is_spikes_per_neuron_per_second() {
     // 4 spikes, 2 neurons, 100 ms: 4 / 2 / 0.1 s = 20 Hz.
     let s = [(0, 0), (1, 1), (5, 0), (9, 1)];
-    assert!(close(mean_fr(&s, 2, 100.0).unwrap(), 20.0));
+    assert!(close(mean_fr(&s, 2, 100.0).unwrap(), 20.0, TOL));
     assert_eq!(mean_fr(&[], 2, 100.0).unwrap(), 0.0);
     assert!(is_invalid(mean_fr(&s, 2, 0.0)));
     assert!(is_invalid(mean_fr(&s, 0, 100.0)));
@@ -342,8 +341,8 @@ fn poisson_population_statistics() {
     );
     // ... and is the mean rate the simulation reports.
     let sim_rate = sim.population_rate(m, ms).unwrap();
-    assert!(close(mean_pr, sim_rate), "{mean_pr} vs {sim_rate}");
-    assert!(close(mean_fr(&spikes, n, ms).unwrap(), sim_rate));
+    assert!(close(mean_pr, sim_rate, TOL), "{mean_pr} vs {sim_rate}");
+    assert!(close(mean_fr(&spikes, n, ms).unwrap(), sim_rate, TOL));
     // Smoothed over 50 ms, it stays near the rate after the first second.
     let smooth = population_rate(&spikes, dt, n, 50.0).unwrap();
     let late = &smooth[10_000..];
