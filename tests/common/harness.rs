@@ -50,15 +50,16 @@
 //! without an adapter. A `both` test whose GPU part is not a loop over
 //! `backends()` asks [`gpu_trial`] (`if !gpu_trial() { return; }`).
 //!
-//! A test is a plain `fn()`, or `fn() -> Result<(), E>` (no `#[test]`,
-//! which does nothing without libtest): it fails by panicking or returning
-//! an `Err`. A test function left out of `tests!` is
-//! never called, so rustc's `dead_code` lint names it, and CI's
-//! `clippy -D warnings` fails on it; a stray `#[test]` (which compiles the
-//! function away without a word) fails the `harness::every_test_is_listed`
-//! trial of its binary. A test that must skip itself at run time for
-//! another reason than a missing adapter calls [`skip`] (reported ignored,
-//! with the reason).
+//! A test is a plain `fn()`, or `fn() -> Result<(), E>` (no `#[test]`, which
+//! does nothing without libtest): it fails by panicking or returning an
+//! `Err`. A test function left out of `tests!` is never called, so rustc's
+//! `dead_code` lint names it, and CI's `clippy -D warnings` fails on it (as
+//! on a module whose `tests` the binary's `main` does not run); a stray
+//! `#[test]` (which compiles the function away without a word), or a file of
+//! the binary's folder that its `main.rs` does not declare, fails the
+//! `harness::every_test_is_listed` trial of its binary. A test that must skip
+//! itself at run time for another reason than a missing adapter calls
+//! [`skip`] (reported ignored, with the reason).
 //!
 //! Each trial runs on its own thread named after it (as libtest does: a
 //! panic message names the test). The tests of all the modules of a binary
@@ -343,9 +344,15 @@ pub fn main(modules: &[fn() -> Vec<Test>]) -> ! {
 
 /// Fails on a `#[test]`, `#[should_panic]` or `#[ignore]` in this binary's
 /// sources: without libtest they do nothing (a `#[test]` function is even
-/// compiled away), so such a test would silently never run.
+/// compiled away), so such a test would silently never run; and on a file
+/// of the binary's folder that its `main.rs` does not declare as a module
+/// (never compiled). A module's test left out of its `tests!`, or a module
+/// whose `tests` the `main` does not run, is dead code instead (rustc's
+/// warning; an error under `clippy -D warnings`).
 fn every_test_is_listed() -> Result<(), Failed> {
     let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests");
+    let own = root.join(env!("CARGO_CRATE_NAME"));
+    let main = std::fs::read_to_string(own.join("main.rs")).map_err(|e| e.to_string())?;
     let mut found = Vec::new();
     for dir in [env!("CARGO_CRATE_NAME"), "common"] {
         let dir = root.join(dir);
@@ -354,6 +361,14 @@ fn every_test_is_listed() -> Result<(), Failed> {
             let path = entry.map_err(|e| e.to_string())?.path();
             if path.extension().is_none_or(|e| e != "rs") {
                 continue;
+            }
+            let stem = path.file_stem().map(|s| s.to_string_lossy().to_string());
+            if dir == own
+                && stem.as_ref().is_some_and(|m| {
+                    m != "main" && !main.lines().any(|l| l.trim() == format!("mod {m};"))
+                })
+            {
+                found.push(format!("{}: not a module of main.rs", path.display()));
             }
             let text = std::fs::read_to_string(&path).map_err(|e| e.to_string())?;
             for (i, line) in text.lines().enumerate() {
@@ -371,7 +386,8 @@ fn every_test_is_listed() -> Result<(), Failed> {
         Ok(())
     } else {
         Err(format!(
-            "libtest attributes do nothing here; list the test in its module's tests! instead:\n{}",
+            "tests that would never run (list a test in its module's tests!, \
+             declare a module in main.rs):\n{}",
             found.join("\n")
         )
         .into())
