@@ -1,33 +1,22 @@
-//! Helpers shared by the integration tests: which engines to run on.
-//! Without a GPU adapter the GPU half of a test is skipped with a line on
-//! stderr, unless `CAJAL_REQUIRE_GPU=1` (set in CI), which makes it fail.
+//! Helpers shared by the test binaries (each includes this folder as its
+//! `common` module): the harness ([`harness`]: how tests are listed, run,
+//! and ignored without a GPU adapter), closeness ([`compare`]: `close`,
+//! `assert_close`, `lockstep`, with a `Tol` saying how close) and small
+//! networks.
 
 #![allow(dead_code)]
 
+pub mod compare;
+pub mod harness;
+
+// Not every binary uses every helper.
+#[allow(unused_imports)]
+pub use compare::{assert_close, close, lockstep, Tol};
+pub(crate) use harness::tests;
+#[allow(unused_imports)]
+pub use harness::{backends, gpu_trial, skip, temp_path, test_name};
+
 use cajal::prelude::*;
-
-/// Whether a GPU adapter is there; says SKIPPED for `what` if not.
-pub fn have_gpu(what: &str) -> bool {
-    if !cajal::devices().is_empty() {
-        return true;
-    }
-    if std::env::var("CAJAL_REQUIRE_GPU").as_deref() == Ok("1") {
-        panic!("{what}: no GPU adapter and CAJAL_REQUIRE_GPU=1");
-    }
-    // Straight to stderr: the test harness hides eprintln! of passing tests.
-    use std::io::Write;
-    let _ = writeln!(std::io::stderr(), "SKIPPED (no GPU adapter): {what}");
-    false
-}
-
-/// The CPU engine, and the GPU engine when there is an adapter.
-pub fn backends() -> Vec<Backend> {
-    let mut v = vec![Backend::Cpu];
-    if have_gpu("the GPU half of this test") {
-        v.push(Backend::Gpu);
-    }
-    v
-}
 
 /// Plans `net` for the GPU (with and without float atomics) and validates
 /// every generated kernel with naga, no device needed; returns the kernel

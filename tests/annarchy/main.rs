@@ -1,0 +1,22 @@
+//! The `annarchy` test binary: published results reproduced. ANNarchy
+//! 5.0.4.1's reference traces of an IF_curr_exp neuron, spike steps exactly
+//! and v to 1e-3 mV (`annarchy_reference`); the COBA network's rate as in
+//! ANNarchy's and Brian2's examples (`coba`); bar learning as in ANNarchy's
+//! notebook (`bar_learning`).
+//!
+//! The harness is libtest-mimic's (tests/common/harness.rs): each module
+//! lists its tests in `tests!` (`cpu`, `gpu` or `both`); `[gpu]` trials are
+//! ignored without a GPU adapter and fail without one when
+//! `CAJAL_REQUIRE_GPU=1`. `cargo test --release --test annarchy -- NAME` runs
+//! the tests whose name (`module::function`) contains NAME.
+
+#[path = "../common/mod.rs"]
+mod common;
+
+mod annarchy_reference;
+mod bar_learning;
+mod coba;
+
+fn main() {
+    common::harness::main(&[annarchy_reference::tests, bar_learning::tests, coba::tests]);
+}

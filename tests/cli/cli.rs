@@ -1,0 +1,406 @@
+//! The `cajal` command line, run as a user runs it: every built-in model for
+//! a short time into a temporary folder, then the files are checked (PNG
+//! sizes, .npy shapes, summary fields), and the errors a user can meet.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use crate::common::tests;
+use ndarray::{Array1, Array2};
+use serde_json::Value;
+
+tests! {
+    cpu: [
+        coba,
+        izhikevich,
+        brunel_states,
+        microcircuit,
+        microcircuit_procedural,
+        hybrid,
+        edges,
+        unknown_model_lists_the_known_ones,
+        schedule_prints_the_step_and_does_not_simulate,
+        unwritable_out_says_so,
+        gpu_without_adapter_says_how_to_get_one,
+        devices_lists_adapters_and_the_auto_choice,
+        bench_prints_a_table_and_json,
+    ],
+}
+
+const BIN: &str = env!("CARGO_BIN_EXE_cajal");
+
+fn cajal(args: &[&str], env: &[(&str, &str)]) -> Output {
+    let mut c = Command::new(BIN);
+    c.args(args);
+    for (k, v) in env {
+        c.env(k, v);
+    }
+    c.output().expect("the cajal binary runs")
+}
+
+fn text(o: &Output) -> (String, String) {
+    (
+        String::from_utf8_lossy(&o.stdout).into_owned(),
+        String::from_utf8_lossy(&o.stderr).into_owned(),
+    )
+}
+
+fn temp(name: &str) -> PathBuf {
+    let d = std::env::temp_dir().join(format!("cajal-cli-{}-{name}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&d);
+    d
+}
+
+/// Width and height of a PNG, from its IHDR chunk.
+fn png_size(path: &Path) -> (u32, u32) {
+    let b = std::fs::read(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    assert_eq!(
+        &b[..8],
+        b"\x89PNG\r\n\x1a\n",
+        "{} is not a PNG",
+        path.display()
+    );
+    assert_eq!(&b[12..16], b"IHDR");
+    let be = |i: usize| u32::from_be_bytes([b[i], b[i + 1], b[i + 2], b[i + 3]]);
+    (be(16), be(20))
+}
+
+/// Runs a model and checks everything it writes; returns the summary.
+fn run_model(model: &str, extra: &[&str], duration: f64) -> Value {
+    // Tests run at once: one folder per model and options.
+    let out = temp(&format!("{model}{}", extra.join("")));
+    let d = duration.to_string();
+    let mut args = vec![
+        "run",
+        model,
+        "--backend",
+        "cpu",
+        "--duration",
+        &d,
+        "--out",
+        out.to_str().unwrap(),
+    ];
+    args.extend_from_slice(extra);
+    let o = cajal(&args, &[]);
+    let (stdout, stderr) = text(&o);
+    assert!(
+        o.status.success(),
+        "cajal {args:?} failed:\n{stdout}\n{stderr}"
+    );
+    assert!(stdout.contains("CPU engine"), "{stdout}");
+    assert!(stdout.contains("real-time factor"), "{stdout}");
+
+    let s: Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("summary.json")).unwrap())
+            .expect("summary.json is JSON");
+    assert_eq!(s["model"], model);
+    assert_eq!(s["backend"], "cpu");
+    assert!(s["device"].is_null());
+    assert_eq!(s["duration_ms"].as_f64(), Some(duration));
+    let dt = s["dt_ms"].as_f64().unwrap();
+    let steps = s["steps"].as_u64().unwrap() as usize;
+    assert_eq!(steps, (duration / dt).round() as usize);
+    for k in ["build_s", "wall_s", "real_time_factor"] {
+        let v = s[k].as_f64().unwrap_or_else(|| panic!("{k} missing"));
+        assert!(v.is_finite() && v > 0.0, "{k} = {v}");
+    }
+    assert!(s["neurons"].as_u64().unwrap() > 0);
+    assert!(s["synapses"].as_u64().unwrap() > 0);
+    let bin_ms = s["rate_bin_ms"].as_f64().unwrap();
+    let bins = steps.div_ceil((bin_ms / dt).round() as usize);
+    let pops = s["populations"].as_array().unwrap();
+    assert!(!pops.is_empty());
+    let mut total = 0;
+    for p in pops {
+        let name = p["name"].as_str().unwrap();
+        let size = p["size"].as_u64().unwrap() as i64;
+        let n = p["spikes"].as_u64().unwrap() as usize;
+        total += n;
+        let rate = p["rate_hz"].as_f64().unwrap();
+        assert!(rate.is_finite() && rate >= 0.0, "{name}: {rate} Hz");
+        let spikes: Array2<i64> = ndarray_npy::read_npy(out.join(format!("spikes_{name}.npy")))
+            .expect("spikes .npy loads");
+        assert_eq!(spikes.shape(), &[n, 2], "{model}/{name}");
+        assert!(spikes
+            .column(0)
+            .iter()
+            .all(|&t| t >= 0 && (t as usize) < steps));
+        assert!(spikes.column(1).iter().all(|&r| r >= 0 && r < size));
+        let r: Array1<f64> =
+            ndarray_npy::read_npy(out.join(format!("rate_{name}.npy"))).expect("rate .npy loads");
+        assert_eq!(r.len(), bins, "{model}/{name}");
+        // The binned rate averages to the mean rate.
+        let mean = r.sum() / bins as f64;
+        assert!(
+            (mean - rate).abs() <= 1e-6 * rate.max(1.0) + 1e-9,
+            "{mean} vs {rate}"
+        );
+    }
+    assert_eq!(s["spikes"].as_u64().unwrap() as usize, total);
+    assert!(total > 0, "{model}: no spike at all");
+    let files: Vec<&str> = s["files"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f.as_str().unwrap())
+        .collect();
+    for f in &files {
+        assert!(out.join(f).is_file(), "{model}: {f} listed but missing");
+    }
+    // The recorded traces: [steps, neurons].
+    for f in files.iter().filter(|f| f.ends_with(".npy")) {
+        if f.starts_with("v_") || f.starts_with("r_") {
+            let a: Array2<f32> = ndarray_npy::read_npy(out.join(f)).unwrap();
+            assert_eq!(a.nrows(), steps, "{model}/{f}");
+            assert!(
+                a.ncols() >= 1 && a.ncols() <= 10,
+                "{model}/{f}: {:?}",
+                a.shape()
+            );
+            assert!(a.iter().all(|x| x.is_finite()), "{model}/{f}");
+        }
+    }
+    for plot in ["raster", "rate"] {
+        assert!(files.contains(&format!("{plot}.png").as_str()));
+        assert_eq!(png_size(&out.join(format!("{plot}.png"))), (1000, 600));
+        let svg = std::fs::read_to_string(out.join(format!("{plot}.svg"))).unwrap();
+        assert!(svg.contains("<svg") && svg.contains("1000"), "{plot}.svg");
+    }
+    let _ = std::fs::remove_dir_all(&out);
+    s
+}
+
+fn coba() {
+    let s = run_model("coba", &["--n", "800", "--seed", "3"], 200.0);
+    assert_eq!(s["neurons"], 800);
+    assert_eq!(s["seed"], 3);
+    let rate = s["populations"][0]["rate_hz"].as_f64().unwrap();
+    assert!(rate > 2.0 && rate < 100.0, "COBA exc rate {rate}");
+}
+
+fn izhikevich() {
+    let s = run_model("izhikevich", &["--scale", "0.25"], 100.0);
+    assert_eq!(s["dt_ms"], 1.0);
+    assert_eq!(s["populations"][0]["size"], 200);
+    assert_eq!(s["populations"][1]["size"], 50);
+}
+
+fn brunel_states() {
+    let s = run_model("brunel", &["--scale", "0.1", "--state", "sr"], 50.0);
+    assert_eq!(s["parameters"]["state"], "sr");
+    assert_eq!(s["parameters"]["g"], 3.0);
+    assert_eq!(s["neurons"], 1250);
+    let o = cajal(&["run", "brunel", "--state", "chaotic"], &[]);
+    assert_eq!(o.status.code(), Some(2));
+    let (_, err) = text(&o);
+    assert!(err.contains("sr") && err.contains("si-slow"), "{err}");
+}
+
+fn microcircuit() {
+    let s = run_model(
+        "microcircuit",
+        &["--scale", "0.02", "--background", "dc"],
+        50.0,
+    );
+    assert_eq!(s["populations"].as_array().unwrap().len(), 8);
+    assert_eq!(s["populations"][0]["name"], "L23E");
+    assert_eq!(s["populations"][0]["size"], 414);
+}
+
+fn microcircuit_procedural() {
+    let s = run_model("microcircuit", &["--scale", "0.05", "--procedural"], 200.0);
+    assert_eq!(s["parameters"]["procedural"], true);
+    assert!(s["synapses"].as_u64().unwrap() > 500_000);
+    let pops = s["populations"].as_array().unwrap();
+    assert_eq!(pops.len(), 8);
+    for p in pops {
+        let rate = p["rate_hz"].as_f64().unwrap();
+        assert!(rate > 0.1 && rate < 50.0, "{p}");
+    }
+    // GeNN's formulation keeps the mean in-degrees: as many synapses as
+    // the stored network, to within 1 %.
+    let count = |extra: &[&str]| {
+        let mut args = vec![
+            "bench",
+            "--sizes",
+            "microcircuit=0.05",
+            "--duration",
+            "5",
+            "--json",
+        ];
+        args.extend_from_slice(extra);
+        let o = cajal(&args, &[]);
+        let (out, err) = text(&o);
+        assert!(o.status.success(), "{out}\n{err}");
+        let v: Value = serde_json::from_str(&out).unwrap();
+        v["results"][0]["synapses"].as_f64().unwrap()
+    };
+    let (stored, procedural) = (count(&[]), count(&["--procedural"]));
+    assert!(stored > 500_000.0);
+    assert!(
+        (procedural / stored - 1.0).abs() < 0.01,
+        "{procedural} vs {stored}"
+    );
+}
+
+fn hybrid() {
+    let s = run_model("hybrid", &["--scale", "0.1"], 100.0);
+    assert_eq!(s["populations"][0]["name"], "poisson");
+    // 0, 10, 50, 100 Hz for a quarter each: 40 Hz on average.
+    let rate = s["populations"][0]["rate_hz"].as_f64().unwrap();
+    assert!(rate > 25.0 && rate < 55.0, "{rate}");
+}
+
+fn edges() {
+    let s = run_model("edges", &["--scale", "0.25"], 20.0);
+    assert_eq!(s["parameters"]["size"], 32);
+    // 16 x 16 x 4 Poisson neurons driven by the pooled edge responses.
+    assert_eq!(s["populations"][0]["size"], 1024);
+}
+
+fn unknown_model_lists_the_known_ones() {
+    let o = cajal(&["run", "nosuch"], &[]);
+    assert_eq!(o.status.code(), Some(2));
+    let (_, err) = text(&o);
+    assert!(err.contains("unknown model 'nosuch'"), "{err}");
+    for m in [
+        "coba",
+        "izhikevich",
+        "brunel",
+        "microcircuit",
+        "hybrid",
+        "edges",
+    ] {
+        assert!(err.contains(m), "{m} missing from: {err}");
+    }
+    let o = cajal(&["models"], &[]);
+    assert!(o.status.success());
+    assert!(text(&o).0.contains("Potjans"));
+}
+
+fn schedule_prints_the_step_and_does_not_simulate() {
+    let out = temp("schedule");
+    let o = cajal(
+        &[
+            "run",
+            "edges",
+            "--backend",
+            "cpu",
+            "--schedule",
+            "--out",
+            out.to_str().unwrap(),
+        ],
+        &[],
+    );
+    let (stdout, err) = text(&o);
+    assert!(o.status.success(), "{err}");
+    for want in [
+        "schedule of a step",
+        "1. clear_inputs",
+        "2. rate inputs",
+        "convolve: image->edges:exc",
+        "neuron_update",
+    ] {
+        assert!(stdout.contains(want), "{want} missing from:\n{stdout}");
+    }
+    assert!(!stdout.contains("simulate "), "{stdout}");
+    assert!(!out.join("summary.json").exists());
+}
+
+fn unwritable_out_says_so() {
+    let dir = temp("unwritable");
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("a-file");
+    std::fs::write(&file, b"not a folder").unwrap();
+    let out = file.join("sub");
+    let o = cajal(
+        &[
+            "run",
+            "coba",
+            "--n",
+            "100",
+            "--duration",
+            "10",
+            "--out",
+            out.to_str().unwrap(),
+        ],
+        &[],
+    );
+    assert_eq!(o.status.code(), Some(1));
+    let (_, err) = text(&o);
+    assert!(err.contains("cannot write to the output folder"), "{err}");
+    assert!(err.contains("--out"), "{err}");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+fn gpu_without_adapter_says_how_to_get_one() {
+    let out = temp("noadapter");
+    let o = cajal(
+        &[
+            "run",
+            "coba",
+            "--n",
+            "100",
+            "--duration",
+            "10",
+            "--backend",
+            "gpu",
+            "--out",
+            out.to_str().unwrap(),
+        ],
+        &[("CAJAL_ADAPTER", "nonexistent-adapter")],
+    );
+    assert_eq!(o.status.code(), Some(1));
+    let (_, err) = text(&o);
+    assert!(err.contains("no GPU adapter"), "{err}");
+    assert!(
+        err.contains("lavapipe") && err.contains("mesa-vulkan-drivers"),
+        "{err}"
+    );
+    let _ = std::fs::remove_dir_all(&out);
+}
+
+fn devices_lists_adapters_and_the_auto_choice() {
+    let o = cajal(&["devices"], &[]);
+    assert!(o.status.success());
+    let (out, _) = text(&o);
+    assert!(out.contains("--backend auto runs on"), "{out}");
+    let o = cajal(&["devices", "--json"], &[]);
+    let v: Value = serde_json::from_slice(&o.stdout).expect("devices --json is JSON");
+    assert!(v["adapters"].is_array() && v["auto"].is_string());
+    for a in v["adapters"].as_array().unwrap() {
+        assert!(a["name"].is_string() && a["backend"].is_string() && a["driver"].is_string());
+    }
+}
+
+fn bench_prints_a_table_and_json() {
+    let o = cajal(
+        &[
+            "bench",
+            "--sizes",
+            "lif=200;coba=400",
+            "--duration",
+            "20",
+            "--json",
+        ],
+        &[],
+    );
+    let (out, err) = text(&o);
+    assert!(o.status.success(), "{out}\n{err}");
+    let v: Value = serde_json::from_str(&out).expect("bench --json is JSON");
+    let rows = v["results"].as_array().unwrap();
+    assert_eq!(rows.len(), 2);
+    assert_eq!(rows[1]["network"], "coba");
+    assert_eq!(rows[1]["neurons"], 400);
+    for k in ["steps_per_s", "real_time_factor", "synaptic_events_per_s"] {
+        assert!(rows[1][k].as_f64().unwrap() > 0.0, "{k}");
+    }
+    assert_eq!(rows[0]["synapses"], 0);
+    let o = cajal(&["bench", "--sizes", "lif=200", "--duration", "10"], &[]);
+    let (out, _) = text(&o);
+    assert!(o.status.success());
+    assert!(
+        out.contains("steps/s") && out.contains("syn. events/s"),
+        "{out}"
+    );
+}

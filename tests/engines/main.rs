@@ -1,0 +1,69 @@
+//! The `engines` test binary: the simulator's features, each on both engines
+//! (a `both` test is a CPU trial and a `[gpu]` trial that also compares the
+//! GPU engine with the CPU engine): connectors, delays, monitors and the
+//! network API (`network`), stepping, seeds, inputs, timed inputs, views,
+//! callbacks, save/load, parallel runs, batches, convolutions (`conv`,
+//! `conv_api`), rate and spiking plasticity (`plasticity`, `stdp`), hybrid
+//! networks, population variables and correlated trains (`correlated`),
+//! procedural connectivity, shared weights, and ml_genn's models, inputs,
+//! readouts, few-spike conversion and the digit classifier (`mlgenn`,
+//! `mlgenn_input`, `readout`, `convert`, `snn_classifier`).
+//!
+//! The harness is libtest-mimic's (tests/common/harness.rs): each module
+//! lists its tests in `tests!` (`cpu`, `gpu` or `both`); `[gpu]` trials are
+//! ignored without a GPU adapter and fail without one when
+//! `CAJAL_REQUIRE_GPU=1`. `cargo test --release --test engines -- NAME` runs
+//! the tests whose name (`module::function`) contains NAME.
+
+#[path = "../common/mod.rs"]
+mod common;
+
+mod batch;
+mod callbacks;
+mod conv;
+mod conv_api;
+mod convert;
+mod correlated;
+mod hybrid;
+mod inputs;
+mod mlgenn;
+mod mlgenn_input;
+mod network;
+mod parallel;
+mod plasticity;
+mod procedural;
+mod readout;
+mod save_load;
+mod shared_weights;
+mod snn_classifier;
+mod stdp;
+mod stepping;
+mod timed;
+mod views;
+
+fn main() {
+    common::harness::main(&[
+        batch::tests,
+        callbacks::tests,
+        conv::tests,
+        conv_api::tests,
+        convert::tests,
+        correlated::tests,
+        hybrid::tests,
+        inputs::tests,
+        mlgenn::tests,
+        mlgenn_input::tests,
+        network::tests,
+        parallel::tests,
+        plasticity::tests,
+        procedural::tests,
+        readout::tests,
+        save_load::tests,
+        shared_weights::tests,
+        snn_classifier::tests,
+        stdp::tests,
+        stepping::tests,
+        timed::tests,
+        views::tests,
+    ]);
+}

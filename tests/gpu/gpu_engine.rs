@@ -1,0 +1,290 @@
+//! The GPU engine's own behaviour: adapter choice and errors, Auto's
+//! fallback, buffers over the adapter's limits, the Philox streams of both
+//! engines. The `[gpu]` tests are ignored without an adapter (failed under
+//! `CAJAL_REQUIRE_GPU=1`).
+
+use crate::common::{gpu_trial, skip, tests};
+use cajal::prelude::*;
+
+tests! {
+    cpu: [
+        an_unknown_adapter_name_is_an_error_listing_the_adapters,
+        the_exp_twin_is_accurate,
+    ],
+    gpu: [
+        devices_are_listed_best_first,
+        a_buffer_over_the_adapters_limit_is_an_error_naming_it,
+        both_engines_draw_the_same_random_numbers,
+        exp_and_arithmetic_are_bit_identical_on_both_engines,
+        monitors_of_parameters_long_periods_and_simulate_until_agree,
+        many_spikes_over_many_chunks_are_recorded_in_order,
+    ],
+    both: [
+        auto_takes_the_gpu_and_falls_back_to_the_cpu,
+        a_synapse_reading_a_population_wide_parameter_is_refused_by_both_engines,
+    ],
+}
+
+fn an_unknown_adapter_name_is_an_error_listing_the_adapters() {
+    let (net, _) = cajal::networks::lif(10, 1).unwrap();
+    let opts = GpuOptions {
+        adapter: Some("no adapter is called this".into()),
+        ..Default::default()
+    };
+    let e = net.compile_gpu(&opts).err().expect("no such adapter");
+    assert!(matches!(e, Error::NoAdapter { .. }), "{e}");
+    assert!(e.to_string().contains("no adapter is called this"), "{e}");
+}
+
+fn devices_are_listed_best_first() {
+    let d = cajal::devices();
+    let rank = |t: &str| match t {
+        "discrete GPU" => 0,
+        "integrated GPU" => 1,
+        "virtual GPU" => 2,
+        "CPU (software)" => 3,
+        _ => 4,
+    };
+    for w in d.windows(2) {
+        assert!(rank(&w[0].device_type) <= rank(&w[1].device_type), "{d:?}");
+    }
+    for x in &d {
+        assert!(!x.name.is_empty() && !x.backend.is_empty(), "{x:?}");
+        assert!(x.max_storage_binding > 0 && x.max_buffer > 0, "{x:?}");
+    }
+    let (net, _) = cajal::networks::lif(10, 1).unwrap();
+    let sim = net.compile(Backend::Gpu).unwrap();
+    assert_eq!(sim.backend(), Backend::Gpu);
+    assert_eq!(sim.device().unwrap().name, d[0].name);
+}
+
+/// A network only the CPU engine can run: `pre_spike` reads the
+/// conductance it adds to.
+fn cpu_only() -> Network {
+    let n = Neuron::spiking()
+        .parameters("I = 2.0")
+        .equations("dv/dt = -v + I + g_exc")
+        .spike("v > 1.0")
+        .reset("v = 0.0");
+    let mut net = Network::new();
+    let p = net.population("p", 5, &n).unwrap();
+    net.projection(p, p, "exc")
+        .synapse(&Synapse::new().pre_spike("g_target += w * (1.0 - post.g_exc)"))
+        .connect_all_to_all(Weights::constant(0.1))
+        .unwrap();
+    net
+}
+
+fn auto_takes_the_gpu_and_falls_back_to_the_cpu() {
+    let net = cpu_only();
+    // Whatever the machine, Auto runs it: on the CPU engine.
+    let mut sim = net.compile(Backend::Auto).unwrap();
+    assert_eq!(sim.backend(), Backend::Cpu);
+    sim.simulate(1.0).unwrap();
+    if !gpu_trial() {
+        return;
+    }
+    let e = net.compile(Backend::Gpu).err().expect("GPU refuses it");
+    assert!(
+        matches!(e, Error::Unsupported { .. }) && e.to_string().contains("post.g_exc"),
+        "{e}"
+    );
+    // With a hardware adapter Auto takes it; with only a software one
+    // (lavapipe) the CPU engine, which is faster on the same cores.
+    let (lif, _) = cajal::networks::lif(10, 1).unwrap();
+    let software = cajal::devices()[0].device_type == "CPU (software)";
+    let named = std::env::var("CAJAL_ADAPTER").is_ok_and(|s| !s.is_empty());
+    let expected = if software && !named {
+        Backend::Cpu
+    } else {
+        Backend::Gpu
+    };
+    assert_eq!(lif.compile(Backend::Auto).unwrap().backend(), expected);
+}
+
+fn a_buffer_over_the_adapters_limit_is_an_error_naming_it() {
+    let limit = cajal::devices()[0].max_storage_binding;
+    if limit > 1 << 30 {
+        skip(format!(
+            "the adapter's binding limit ({limit} bytes) is too large to exceed in a test"
+        ));
+    }
+    // A state buffer of 4 slots x n neurons x 4 bytes just over the limit.
+    let n = (limit / 16 + 1024) as usize;
+    let model = Neuron::rate()
+        .parameters("a = 1.0\nb = 2.0")
+        .equations("r = a + b\nx = r");
+    let mut net = Network::new();
+    net.population("huge", n, &model).unwrap();
+    let e = net.compile(Backend::Gpu).err().expect("too large");
+    let msg = e.to_string();
+    assert!(matches!(e, Error::Limit { .. }), "{msg}");
+    assert!(
+        msg.contains("population 'huge': state") && msg.contains(&limit.to_string()),
+        "{msg}"
+    );
+}
+
+fn both_engines_draw_the_same_random_numbers() {
+    // Uniform draws are bit-exact on both engines (integer Philox, exact
+    // conversions): the values must be identical, not just close.
+    let model = Neuron::rate()
+        .parameters("lo = -2.0\nhi = 3.0")
+        .equations("r = Uniform(lo, hi)\nx = Uniform(0.0, 1.0)");
+    let mut net = Network::new().seed(1234);
+    let p = net.population("p", 1000, &model).unwrap();
+    let m = net.monitor(p, &["r", "x"]).unwrap();
+    let mut cpu = net.compile(Backend::Cpu).unwrap();
+    let mut gpu = net.compile(Backend::Gpu).unwrap();
+    cpu.simulate(5.0).unwrap();
+    gpu.simulate(5.0).unwrap();
+    for v in ["r", "x"] {
+        assert_eq!(
+            cpu.recorded(m, v).unwrap(),
+            gpu.recorded(m, v).unwrap(),
+            "{v}"
+        );
+    }
+    // And they are uniform: the mean of 50k draws of U(0, 1) is 0.5 +- 4 sigma.
+    let x = gpu.recorded(m, "x").unwrap();
+    let mean = x.mean().unwrap() as f64;
+    let sigma = (1.0 / 12.0 / x.len() as f64).sqrt();
+    assert!((mean - 0.5).abs() < 4.0 * sigma, "mean {mean}");
+}
+
+fn the_exp_twin_is_accurate() {
+    // Within 2 ulps of the exact value over the whole normal range.
+    let mut worst = 0u32;
+    let mut x = -87.0f32;
+    while x < 88.7 {
+        let got = cajal::lang::ir::exp(x);
+        let want = (x as f64).exp() as f32;
+        let ulps = (got.to_bits() as i64 - want.to_bits() as i64).unsigned_abs() as u32;
+        worst = worst.max(ulps);
+        x += 0.001_37;
+    }
+    assert!(worst <= 2, "worst {worst} ulps");
+    assert_eq!(cajal::lang::ir::exp(0.0), 1.0);
+    assert_eq!(cajal::lang::ir::exp(100.0), f32::INFINITY);
+    assert_eq!(cajal::lang::ir::exp(-200.0), 0.0);
+    assert!(cajal::lang::ir::exp(f32::NAN).is_nan());
+}
+
+fn exp_and_arithmetic_are_bit_identical_on_both_engines() {
+    // exp is a twin (no GPU exp), and every +,-,*,/ is kept from being
+    // reassociated or fused: the same bits on both engines.
+    let model = Neuron::rate()
+        .parameters("x = 0.0\ny = 1.0")
+        .equations("r = exp(x)\nz = 0.04 * x * x + 5.0 * x + 140.0 - y + x / y\nq = (1.0 - exp(0.01 * x)) * (x - 3.0)");
+    let n = 20000;
+    let xs: Vec<f32> = (0..n)
+        .map(|i| -87.0 + 175.0 * i as f32 / n as f32)
+        .collect();
+    let ys: Vec<f32> = (0..n).map(|i| 0.5 + (i % 97) as f32 * 0.37).collect();
+    let mut net = Network::new();
+    let p = net.population("p", n, &model).unwrap();
+    net.set(p, "x", xs).unwrap();
+    net.set(p, "y", ys).unwrap();
+    let mut cpu = net.compile(Backend::Cpu).unwrap();
+    let mut gpu = net.compile(Backend::Gpu).unwrap();
+    cpu.step().unwrap();
+    gpu.step().unwrap();
+    for v in ["r", "z", "q"] {
+        let (c, g) = (cpu.get(p, v).unwrap(), gpu.get(p, v).unwrap());
+        let differ = c
+            .iter()
+            .zip(g.iter())
+            .filter(|(a, b)| a.to_bits() != b.to_bits())
+            .count();
+        assert_eq!(differ, 0, "{v}: {differ} values differ");
+    }
+}
+
+fn a_synapse_reading_a_population_wide_parameter_is_refused_by_both_engines() {
+    let rate = Neuron::rate()
+        .parameters("tau = 10.0 : population")
+        .equations("r = sum(exc)");
+    let mut net = Network::new();
+    let a = net.population("a", 4, &rate).unwrap();
+    let b = net.population("b", 4, &rate).unwrap();
+    net.projection(a, b, "exc")
+        .synapse(&Synapse::new().psp("w * pre.tau"))
+        .connect_all_to_all(Weights::constant(1.0))
+        .unwrap();
+    let e = net.compile(Backend::Cpu).err().expect("refused");
+    assert!(e.to_string().contains("pre.tau"), "{e}");
+    if gpu_trial() {
+        let e = net.compile(Backend::Gpu).err().expect("refused");
+        assert!(e.to_string().contains("pre.tau"), "{e}");
+    }
+}
+
+/// A deterministic spiking population: both engines give the same spikes.
+fn clock_neurons(n: usize) -> (Network, PopId) {
+    let model = Neuron::spiking()
+        .parameters("tau = 10.0 : population\nI = 1.0")
+        .equations("tau * dv/dt = -v + I : init = 0.0")
+        .spike("v > 0.5")
+        .reset("v = 0.0")
+        .refractory(1.0);
+    let mut net = Network::new().dt(0.1);
+    let p = net.population("p", n, &model).unwrap();
+    let i: Vec<f32> = (0..n).map(|k| 0.6 + 0.9 * k as f32 / n as f32).collect();
+    net.set(p, "I", i).unwrap();
+    (net, p)
+}
+
+fn monitors_of_parameters_long_periods_and_simulate_until_agree() {
+    let (mut net, p) = clock_neurons(70);
+    let every = net.monitor(p, &["spike", "v", "tau"]).unwrap();
+    // A period longer than a chunk of steps, started later.
+    let sparse = net.monitor_with(p, &["v"], 450.0, false).unwrap();
+    let mut sims = [
+        net.compile(Backend::Cpu).unwrap(),
+        net.compile(Backend::Gpu).unwrap(),
+    ];
+    for s in &mut sims {
+        s.simulate(30.0).unwrap();
+        s.resume(sparse).unwrap();
+        s.set(p, "tau", 12.0).unwrap();
+        s.simulate(1000.0).unwrap();
+        // Until neuron 69 has spiked again.
+        let waited = s
+            .simulate_until(50.0, |sim| sim.get_neuron(p, 69, "v").unwrap() == 0.0)
+            .unwrap();
+        assert!(waited > 0.0 && waited < 50.0, "{waited}");
+    }
+    let [cpu, gpu] = &sims;
+    assert_eq!(cpu.current_step(), gpu.current_step());
+    assert_eq!(cpu.spikes(every).unwrap(), gpu.spikes(every).unwrap());
+    assert!(!cpu.spikes(every).unwrap().is_empty());
+    assert_eq!(
+        cpu.sample_steps(sparse).unwrap(),
+        gpu.sample_steps(sparse).unwrap()
+    );
+    assert_eq!(cpu.sample_steps(sparse).unwrap().len(), 3);
+    let tau = gpu.recorded(every, "tau").unwrap();
+    assert_eq!(tau.shape()[1], 1);
+    assert_eq!(tau[[0, 0]], 10.0);
+    assert_eq!(tau[[tau.shape()[0] - 1, 0]], 12.0);
+    assert_eq!(cpu.recorded(every, "tau").unwrap(), tau);
+    for (m, v) in [(every, "v"), (sparse, "v")] {
+        assert_eq!(cpu.recorded(m, v).unwrap(), gpu.recorded(m, v).unwrap());
+    }
+}
+
+fn many_spikes_over_many_chunks_are_recorded_in_order() {
+    let (mut net, p) = clock_neurons(3000);
+    let m = net.monitor(p, &["spike"]).unwrap();
+    let mut cpu = net.compile(Backend::Cpu).unwrap();
+    let mut gpu = net.compile(Backend::Gpu).unwrap();
+    cpu.simulate(500.0).unwrap();
+    gpu.simulate(500.0).unwrap();
+    let (c, g) = (cpu.spikes(m).unwrap(), gpu.spikes(m).unwrap());
+    assert!(c.len() > 10_000, "{}", c.len());
+    assert!(
+        g.windows(2).all(|w| w[0] < w[1]),
+        "sorted by step, then rank"
+    );
+    assert_eq!(c, g);
+}

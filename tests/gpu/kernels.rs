@@ -1,0 +1,435 @@
+//! Conformance kernel by kernel: each test is named after one kernel
+//! (`shaders/X.wgsl`, its GPU generator and its CPU twin `cpu/X.rs`) and
+//! runs that kernel alone on both engines from the same state, so that a
+//! divergence names the kernel rather than a variable some steps later.
+//!
+//! The method (vello's `force_gpu_from`, per kernel): a network that uses
+//! the kernel runs some steps on the CPU engine; its saved state is loaded
+//! into the GPU engine; then both run the kernel's phase of the next step
+//! alone (`Simulation::run_stage`) and every variable of every population
+//! and projection must agree within a relative 1e-5 (absolute floor 1e-6,
+//! the bound of the lockstep conformance tests). The test also checks that
+//! the GPU schedule really runs the kernel named, and that the phase
+//! changed something on the CPU (so it cannot pass by doing nothing).
+//! Every test here is a `[gpu]` trial: ignored without an adapter, failed
+//! without one under `CAJAL_REQUIRE_GPU=1`.
+
+use crate::common::tests;
+use cajal::engine::gpu::GpuOptions;
+use cajal::engine::schedule::Stage;
+use cajal::lang::ir::VarKind;
+use cajal::models::inputs::Rates;
+use cajal::models::synapses::{oja, stdp};
+use cajal::prelude::*;
+
+tests! {
+    gpu: [
+        clear_inputs,
+        clear_inputs_merged,
+        neuron_update,
+        neuron_update_merged,
+        record,
+        spike_propagate,
+        spike_propagate_merged,
+        post_spike,
+        post_spike_merged,
+        spike_procedural,
+        spike_convolve,
+        rate_sum,
+        rate_sum_merged,
+        synapse_update,
+        synapse_update_merged,
+        convolve,
+        decode,
+        current_inject,
+    ],
+}
+
+/// Every variable and `sum(target)` of every population and every
+/// per-synapse variable of every projection (convolutions store none), by
+/// name.
+fn state(sim: &Simulation) -> Vec<(String, Vec<f32>)> {
+    let net = sim.network();
+    let mut out = Vec::new();
+    for p in net.populations() {
+        let pop = net.pop(p).unwrap();
+        for v in pop.ir.vars.iter().filter(|v| v.kind != VarKind::Hidden) {
+            let a = sim.get(p, &v.name).unwrap();
+            out.push((
+                format!("{}.{}", pop.name, v.name),
+                a.iter().copied().collect(),
+            ));
+        }
+        for t in &pop.ir.targets {
+            let a = sim.sum(p, t).unwrap();
+            out.push((
+                format!("{}.sum({t})", pop.name),
+                a.iter().copied().collect(),
+            ));
+        }
+    }
+    for q in net.projections() {
+        let proj = net.proj(q).unwrap();
+        if proj.conv.is_some() {
+            continue;
+        }
+        for v in proj.ir.vars.iter().filter(|v| v.kind != VarKind::Hidden) {
+            let (_, _, vals) = sim.synapses(q, &v.name).unwrap();
+            out.push((format!("{}.{}", proj.name, v.name), vals));
+        }
+    }
+    out
+}
+
+/// The last sample of every monitored variable, and the sample count.
+fn last_samples(sim: &Simulation) -> Vec<(String, Vec<f32>, usize)> {
+    let net = sim.network();
+    let mut out = Vec::new();
+    for m in net.monitors() {
+        for v in &net.monitor_spec(m).unwrap().vars {
+            let r = sim.recorded(m, v).unwrap();
+            let last = match r.nrows() {
+                0 => Vec::new(),
+                n => r.row(n - 1).to_vec(),
+            };
+            out.push((format!("monitor of {v}"), last, r.nrows()));
+        }
+    }
+    out
+}
+
+fn close(a: f32, b: f32) -> bool {
+    (a.is_nan() && b.is_nan()) || (a - b).abs() <= 1e-6f32.max(1e-5 * a.abs().max(b.abs()))
+}
+
+/// Panics at the first value where the engines differ beyond [`close`].
+fn agree(what: &str, cpu: &[(String, Vec<f32>)], gpu: &[(String, Vec<f32>)]) {
+    for ((name, c), (_, g)) in cpu.iter().zip(gpu) {
+        assert_eq!(c.len(), g.len(), "{what}: {name} lengths");
+        if let Some(i) = (0..c.len()).find(|&i| !close(c[i], g[i])) {
+            panic!("{what}: {name}[{i}]: CPU {} GPU {}", c[i], g[i]);
+        }
+    }
+}
+
+/// Runs the phase of `stage` alone on both engines from the CPU's state
+/// after `warm_ms`, and checks that the GPU engine ran `kernel` in it and
+/// that both engines agree after it.
+///
+/// A saved state holds every variable but not the `sum(target)` arrays
+/// (each step rebuilds them), so both engines first run the phases of the
+/// step that come before `stage` (each checked by its own test here; for
+/// `clear_inputs`, the phases that fill what it clears) and must agree
+/// then: a divergence there is reported as coming before the kernel, not
+/// from it.
+fn alone(net: &Network, stage: Stage, kernel: &str, merge: bool, warm_ms: f64) {
+    let what = format!("kernel {kernel}");
+    let mut cpu = net.compile(Backend::Cpu).unwrap();
+    let opts = GpuOptions {
+        merge,
+        ..GpuOptions::default()
+    };
+    let mut gpu = net.compile_gpu(&opts).unwrap();
+    let phase = gpu
+        .schedule()
+        .phase(stage)
+        .unwrap_or_else(|| panic!("{what}: no {} phase", stage.name()));
+    assert!(
+        phase.groups.iter().any(|g| g.kernel == kernel),
+        "{what}: the GPU schedule does not run it:\n{}",
+        gpu.schedule()
+    );
+    cpu.simulate(warm_ms).unwrap();
+    let dir = crate::common::temp_path(kernel);
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("state.cajal");
+    cpu.save(&file).unwrap();
+    gpu.load(&file).unwrap();
+    std::fs::remove_dir_all(&dir).unwrap();
+    let vars = |s: &Simulation| -> Vec<(String, Vec<f32>)> {
+        state(s)
+            .into_iter()
+            .filter(|(n, _)| !n.contains(".sum("))
+            .collect()
+    };
+    for ((name, c), (_, g)) in vars(&cpu).iter().zip(&vars(&gpu)) {
+        assert_eq!(c, g, "{what}: {name} differs after loading the same state");
+    }
+    // clear_inputs clears what the later phases fill: run those first
+    // (from cleared sums), so that there is something to clear.
+    let before_stage: Vec<Stage> = match stage {
+        Stage::ClearInputs => vec![Stage::ClearInputs, Stage::RateInputs, Stage::SpikeDelivery],
+        _ => Stage::ALL
+            .iter()
+            .copied()
+            .take_while(|&s| s != stage)
+            .collect(),
+    }
+    .into_iter()
+    .filter(|&s| cpu.schedule().phase(s).is_some())
+    .collect();
+    for &s in &before_stage {
+        cpu.run_stage(s).unwrap();
+        gpu.run_stage(s).unwrap();
+    }
+    let before = state(&cpu);
+    // With no phase before it, the sums are still the last step's on the
+    // CPU engine and absent from the loaded state on the GPU engine.
+    let compared = |s: Vec<(String, Vec<f32>)>| -> Vec<(String, Vec<f32>)> {
+        s.into_iter()
+            .filter(|(n, _)| !before_stage.is_empty() || !n.contains(".sum("))
+            .collect()
+    };
+    agree(
+        &format!("{what}: in the phases before it"),
+        &compared(before.clone()),
+        &compared(state(&gpu)),
+    );
+    let samples_before = last_samples(&cpu);
+    cpu.run_stage(stage).unwrap();
+    gpu.run_stage(stage).unwrap();
+    let after = state(&cpu);
+    agree(&what, &after, &state(&gpu));
+    if stage == Stage::Record {
+        let (c, g) = (last_samples(&cpu), last_samples(&gpu));
+        for (((name, cv, cn), (_, gv, gn)), (_, _, n0)) in c.iter().zip(&g).zip(&samples_before) {
+            assert_eq!((*cn, *gn), (n0 + 1, 1), "{what}: {name}: samples");
+            agree(
+                &what,
+                &[(name.clone(), cv.clone())],
+                &[(name.clone(), gv.clone())],
+            );
+        }
+        return;
+    }
+    let changed = before
+        .iter()
+        .zip(&after)
+        .any(|((_, b), (_, a))| a.iter().zip(b).any(|(x, y)| x != y));
+    assert!(
+        changed,
+        "{what}: the phase changed nothing on the CPU engine"
+    );
+}
+
+/// Neurons that fire regularly, each at its own rate (a constant drive
+/// `I`), with conductances: every step has spikes to deliver.
+fn driven_neuron() -> Neuron {
+    Neuron::spiking()
+        .parameters("I = 2.0\ntau = 5.0")
+        .equations(
+            "tau * dv/dt = I - v + g_exc - g_inh
+             dg_exc/dt = -g_exc / 5.0
+             dg_inh/dt = -g_inh / 10.0",
+        )
+        .spike("v > 1.0")
+        .reset("v = 0.0")
+}
+
+/// Spiking projections of every delivery kind the schedule merges: a
+/// Poisson source and two driven populations; default synapses with
+/// per-synapse delays, a general `pre_spike` reading `pre.v`, and STDP
+/// (post_spike); a monitor of `v` and a conductance.
+fn driven() -> Network {
+    let mut net = Network::new().dt(0.5).seed(11);
+    let src = net
+        .poisson_population("src", 60, Rates::Constant(80.0), None)
+        .unwrap();
+    let a = net.population("a", 40, &driven_neuron()).unwrap();
+    let b = net.population("b", 30, &driven_neuron()).unwrap();
+    for p in [a, b] {
+        net.set(p, "I", Dist::uniform(1.2, 4.0)).unwrap();
+        net.set(p, "v", Dist::uniform(0.0, 1.0)).unwrap();
+    }
+    net.projection(src, a, "exc")
+        .connect_fixed_probability(
+            0.3,
+            Weights::random(Dist::uniform(0.05, 0.2)),
+            Delays::random(Dist::uniform(0.5, 4.0)),
+        )
+        .unwrap();
+    net.projection(a, a, "inh")
+        .connect_fixed_probability(
+            0.2,
+            Weights::random(Dist::uniform(0.05, 0.2)),
+            Delays::none(),
+        )
+        .unwrap();
+    let general = Synapse::new()
+        .parameters("w = 0.0")
+        .pre_spike("g_target += w * (1.0 + 0.1 * pre.v)");
+    net.projection(a, b, "inh")
+        .synapse(&general)
+        .connect_fixed_probability(0.4, Weights::constant(0.05), Delays::constant(1.5))
+        .unwrap();
+    net.projection(src, b, "exc")
+        .synapse(&stdp(20.0, 20.0, 0.01, 0.012, 0.0, 2.0))
+        .connect_fixed_probability(
+            0.5,
+            Weights::random(Dist::uniform(0.05, 0.2)),
+            Delays::none(),
+        )
+        .unwrap();
+    net.projection(a, b, "exc")
+        .synapse(&stdp(15.0, 25.0, 0.02, 0.02, 0.0, 2.0))
+        .connect_fixed_probability(
+            0.5,
+            Weights::random(Dist::uniform(0.05, 0.2)),
+            Delays::none(),
+        )
+        .unwrap();
+    net.monitor(a, &["v", "g_exc"]).unwrap();
+    net.monitor(b, &["v"]).unwrap();
+    net
+}
+
+fn neuron_update() {
+    alone(&driven(), Stage::NeuronUpdate, "neuron_update", false, 20.0);
+}
+
+fn neuron_update_merged() {
+    alone(
+        &driven(),
+        Stage::NeuronUpdate,
+        "neuron_update_merged",
+        true,
+        20.0,
+    );
+}
+
+fn record() {
+    alone(&driven(), Stage::Record, "record", true, 20.0);
+}
+
+fn spike_propagate() {
+    alone(
+        &driven(),
+        Stage::SpikeDelivery,
+        "spike_propagate",
+        false,
+        20.0,
+    );
+}
+
+fn spike_propagate_merged() {
+    alone(
+        &driven(),
+        Stage::SpikeDelivery,
+        "spike_propagate_merged",
+        true,
+        20.0,
+    );
+}
+
+fn post_spike() {
+    alone(&driven(), Stage::PostSpike, "post_spike", false, 20.0);
+}
+
+fn post_spike_merged() {
+    alone(&driven(), Stage::PostSpike, "post_spike_merged", true, 20.0);
+}
+
+fn spike_procedural() {
+    let (net, _, _) = cajal::networks::coba_with(400, 40, true, 5).unwrap();
+    alone(&net, Stage::SpikeDelivery, "spike_procedural", false, 20.0);
+}
+
+fn spike_convolve() {
+    let mut net = Network::new().dt(0.5).seed(3);
+    let pre = net
+        .poisson_population("pre", [12, 10], Rates::Constant(200.0), None)
+        .unwrap();
+    let post = net
+        .population("post", [12, 10], &cajal::networks::coba_neuron())
+        .unwrap();
+    let filter = ndarray::ArrayD::from_shape_fn(ndarray::IxDyn(&[3, 3]), |ix| {
+        0.1 * (1 + ix[0] * 3 + ix[1]) as f32
+    });
+    net.convolution(pre, post, "exc")
+        .delay(1.0)
+        .connect_filter(&filter)
+        .unwrap();
+    alone(&net, Stage::SpikeDelivery, "spike_convolve", false, 10.0);
+}
+
+/// Bar learning: rate sums of two Oja projections (one recurrent) and
+/// their learning rules.
+fn bars() -> Network {
+    let (mut net, b) = cajal::networks::bar_learning(4).unwrap();
+    net.set(b.input, "r", Dist::uniform(0.0, 1.0)).unwrap();
+    net
+}
+
+fn rate_sum() {
+    alone(&bars(), Stage::RateInputs, "rate_sum", false, 5.0);
+}
+
+fn rate_sum_merged() {
+    alone(&bars(), Stage::RateInputs, "rate_sum_merged", true, 5.0);
+}
+
+fn synapse_update() {
+    alone(&bars(), Stage::SynapseUpdate, "synapse_update", false, 5.0);
+}
+
+fn synapse_update_merged() {
+    // Two rules over the same populations: one merged dispatch.
+    let mut net = bars();
+    let (_, b) = cajal::networks::bar_learning(4).unwrap();
+    let (input, feature) = (b.input, b.feature);
+    net.projection(input, feature, "exc")
+        .synapse(&oja(2.0, 1.0))
+        .name("second")
+        .connect_all_to_all(Weights::random(Dist::uniform(0.0, 0.5)))
+        .unwrap();
+    alone(
+        &net,
+        Stage::SynapseUpdate,
+        "synapse_update_merged",
+        true,
+        5.0,
+    );
+}
+
+fn convolve() {
+    alone(&edges(), Stage::RateInputs, "convolve", false, 3.0);
+}
+
+fn decode() {
+    let (mut net, h) = cajal::networks::hybrid(200, 9).unwrap();
+    net.set(h.input, "baseline", 40.0).unwrap();
+    alone(&net, Stage::RateInputs, "decode", false, 50.0);
+}
+
+fn current_inject() {
+    let mut net = Network::new().dt(0.5).seed(5);
+    let drive = net
+        .population("drive", 30, &Neuron::rate().parameters("r = 0.0"))
+        .unwrap();
+    let lif = net
+        .population("lif", 30, &cajal::networks::coba_neuron())
+        .unwrap();
+    net.set(drive, "r", Dist::uniform(0.0, 3.0)).unwrap();
+    net.current_injection(drive, lif, "exc").unwrap();
+    alone(&net, Stage::RateInputs, "current_inject", false, 5.0);
+}
+
+/// Rate-coded sums of a convolution, a pooling and a Poisson population
+/// driven by them.
+fn edges() -> Network {
+    cajal::networks::edges(16, 2).unwrap().0
+}
+
+fn clear_inputs() {
+    alone(&edges(), Stage::ClearInputs, "clear_inputs", false, 3.0);
+}
+
+fn clear_inputs_merged() {
+    alone(
+        &edges(),
+        Stage::ClearInputs,
+        "clear_inputs_merged",
+        true,
+        3.0,
+    );
+}

@@ -1,0 +1,40 @@
+//! The `gpu` test binary: the GPU engine itself. The WGSL it generates,
+//! validated with naga without a device (`codegen`); `shaders/common.wgsl`
+//! against its Rust twins (`wgsl_common`); CPU-vs-GPU conformance of every
+//! built-in model, integration method, projection kind and run control
+//! (`gpu_conformance`); merged kernels (`merge`); adapters, limits and the
+//! random streams (`gpu_engine`); every kernel alone on both engines
+//! (`kernels`); the schedule (`schedule`); binding tables against naga
+//! (`codegen_bindings`). Most of these tests are `[gpu]`: ignored
+//! without an adapter, failed without one under `CAJAL_REQUIRE_GPU=1`.
+//!
+//! The harness is libtest-mimic's (tests/common/harness.rs): each module
+//! lists its tests in `tests!` (`cpu`, `gpu` or `both`); `[gpu]` trials are
+//! ignored without a GPU adapter and fail without one when
+//! `CAJAL_REQUIRE_GPU=1`. `cargo test --release --test gpu -- NAME` runs
+//! the tests whose name (`module::function`) contains NAME.
+
+#[path = "../common/mod.rs"]
+mod common;
+
+mod codegen;
+mod codegen_bindings;
+mod gpu_conformance;
+mod gpu_engine;
+mod kernels;
+mod merge;
+mod schedule;
+mod wgsl_common;
+
+fn main() {
+    common::harness::main(&[
+        codegen::tests,
+        codegen_bindings::tests,
+        gpu_conformance::tests,
+        gpu_engine::tests,
+        kernels::tests,
+        merge::tests,
+        schedule::tests,
+        wgsl_common::tests,
+    ]);
+}
