@@ -24,7 +24,7 @@
 //! its own example `rates = 10`, `corr = 0.3`, `tau = 10`). cajal follows
 //! the documentation with `sqrt(2 dt / tau)`, the Euler form of the
 //! Ornstein-Uhlenbeck process of standard deviation `sigma`;
-//! `tests/correlated.rs` measures the correlation and both rates.
+//! `tests/engines/correlated.rs` measures the correlation and both rates.
 
 use crate::error::{Error, Result};
 use crate::network::geometry::IntoGeometry;
