@@ -44,17 +44,25 @@ pub struct GpuOptions {
     pub spike_strategy: SpikeStrategy,
 }
 
-/// How `spike_propagate` spreads the spikes of a step over threads.
+/// How `spike_propagate` spreads the spikes of a step over threads: the
+/// choice among the delivery strategies for stored rows
+/// ([`codegen::stored_strategy`](super::codegen::stored_strategy)).
+/// Procedural projections have a strategy of their own, whatever this
+/// says.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 #[non_exhaustive]
 pub enum SpikeStrategy {
-    /// Per projection: a thread per spike when its rows (per delay) hold
-    /// fewer than 16 synapses on average, a workgroup per spike otherwise.
+    /// Per projection, the first strategy of
+    /// [`codegen::STORED_ORDER`](super::codegen::STORED_ORDER) that fits:
+    /// a workgroup per spike when its rows (per delay) hold at least 16
+    /// synapses on average, a thread per spike otherwise.
     #[default]
     Auto,
-    /// A workgroup per spike; its 64 threads share the spike's row.
+    /// A workgroup per spike; its 64 threads share the spike's row
+    /// ([`codegen::WorkgroupPerSpike`](super::codegen::WorkgroupPerSpike)).
     WorkgroupPerSpike,
-    /// A thread per spike, walking the spike's row alone.
+    /// A thread per spike, walking the spike's row alone
+    /// ([`codegen::ThreadPerSpike`](super::codegen::ThreadPerSpike)).
     ThreadPerSpike,
 }
 

@@ -31,6 +31,7 @@ mod record;
 mod spike_convolve;
 mod spike_procedural;
 mod spike_propagate;
+mod strategy;
 mod synapse_update;
 
 use crate::error::{Error, Result};
@@ -48,7 +49,15 @@ pub use rate_sum::{rate_sum, rate_sum_merged, RateMember};
 pub use record::{record, Recorded};
 pub use spike_convolve::spike_convolve;
 pub use spike_procedural::spike_procedural;
-pub use spike_propagate::{block_lanes, spike_propagate, spike_propagate_merged, SpikeMember};
+pub use spike_propagate::{
+    block_lanes, spike_propagate, spike_propagate_merged, Atomics, CsrByPre, PostRanks, SpikeEvent,
+    SpikeMember, WeightBuffer,
+};
+pub use strategy::{
+    procedural_strategy, stored_strategy, DeliveryStrategy, ProceduralDelivery, Rows,
+    StoredDelivery, Strides, ThreadPerChunk, ThreadPerSpike, WorkgroupPerSpike, LONG_ROW,
+    PROCEDURAL_ORDER, STORED_ORDER,
+};
 pub use synapse_update::{synapse_update, synapse_update_merged, LearnMember};
 
 /// Functions every kernel includes (Philox, rounding, powers).

@@ -7,28 +7,34 @@ use std::fmt::Write;
 
 use super::layout::Ends;
 use super::printer::lit;
-use super::{assemble, atomic_add, atomic_f32, declare, Access, Binding, Kernel, F32, U32};
+use super::strategy::ProceduralDelivery;
+use super::{
+    assemble, atomic_add, atomic_f32, declare, Access, Atomics, Binding, Kernel, F32, U32,
+};
 use crate::connect::procedural::Procedural;
 use crate::lang::ir::RandomKind;
 
 const SPIKE_PROCEDURAL: &str = include_str!("../../../../shaders/spike_procedural.wgsl");
 
 /// `spike_procedural` of a procedural projection into conductance slot
-/// `g`: a thread per (spike, chunk) pair draws the chunk's targets again.
+/// `g`: its rows drawn again, spread over the threads as `strategy` says,
+/// adding atomically with `atomics`.
 pub fn spike_procedural(
     name: &str,
     gen: &Procedural,
     object: u32,
     ends: &Ends,
     g: u32,
-    float_atomics: bool,
+    atomics: Atomics,
+    strategy: &dyn ProceduralDelivery,
 ) -> Kernel {
+    let float_atomics = atomics.float();
     let go = ends.post.offset(g).unwrap_or(0);
     let mut body = String::new();
     if gen.per_synapse_delays() {
         drain_ring(&mut body, gen, ends.post.n, go, float_atomics);
     }
-    open_chunks(&mut body, gen, ends);
+    strategy.open_rows(&mut body, gen, ends);
     draw_targets(&mut body, gen, object);
     deposit(&mut body, gen, object, ends.post.n, go, float_atomics);
     body.push_str("        }\n    }\n");
@@ -81,36 +87,6 @@ fn drain_ring(body: &mut String, gen: &Procedural, np: u32, go: u32, float_atomi
         atomic_add(&format!("post[{go}u + i]"), val, float_atomics)
     );
     body.push_str("    }\n");
-}
-
-/// Opens the loop over this thread's (spike, chunk) pairs: spiking pre
-/// `j` of batch element `bi`, whose targets in chunk `c` are the `len`
-/// post ranks from `base` (offset `off` to the element).
-fn open_chunks(body: &mut String, gen: &Procedural, ends: &Ends) {
-    let (n_pre, ring) = (ends.pre.n, ends.pre.ring);
-    let (el_pre, el_post) = ends.element();
-    let (delay, chunk, chunks) = (gen.spike_delay(), gen.chunk, gen.chunks());
-    let _ = writeln!(
-        body,
-        "    let slot = (clk.ring + {ring}u - {delay}u) % {ring}u;"
-    );
-    let _ = writeln!(body, "    let total = pre_count[slot] * {chunks}u;");
-    let _ = writeln!(
-        body,
-        "    for (var item = group * 64u + lid; item < total; item = item + groups * 64u) {{"
-    );
-    let _ = writeln!(body, "        let n = item / {chunks}u;");
-    let _ = writeln!(body, "        let c = item - n * {chunks}u;");
-    let _ = writeln!(body, "        let pk = pre_list[slot * {n_pre}u + n];");
-    // Batched: element `bi`'s neuron `j`, its targets in the same element.
-    let _ = writeln!(body, "        let bi = pk / {el_pre}u;");
-    let _ = writeln!(body, "        let j = pk - bi * {el_pre}u;");
-    let _ = writeln!(body, "        let off = bi * {el_post}u;");
-    let _ = writeln!(body, "        let base = c * {chunk}u;");
-    let _ = writeln!(
-        body,
-        "        let len = i32(min({chunk}u, {el_post}u - base));"
-    );
 }
 
 /// Opens the loop over the chunk's targets `t`, drawn again as when the

@@ -7,72 +7,50 @@ use std::fmt::Write;
 use super::layout::{split_element, Ends, ProjLayout};
 use super::merged::{member_body, merged_kernel, ring_bindings, MemberBinds};
 use super::printer::{lit, Printer};
+use super::strategy::{StoredDelivery, Strides};
 use super::{assemble, atomic_add, atomic_f32, declare, Access, Binding, Kernel, F32, U32};
 use crate::lang::ir::{EventStmt, Expr, SynapseIr};
 
 const SPIKE_PROPAGATE: &str = include_str!("../../../../shaders/spike_propagate.wgsl");
 
-/// `spike_propagate` of a spiking projection into conductance slot `g`;
-/// `delays` are its distinct delays in steps (rows of the CSR by
-/// (delay index, pre)), `ring` the pre-synaptic spike ring depth.
-/// `shareable`: a default synapse whose only per-synapse variable is `w`,
-/// which may be bound as one weight shared by all synapses.
-#[allow(clippy::too_many_arguments)]
+/// `spike_propagate` of a spiking projection: `event` at each synapse of
+/// the rows of `csr` of this step's spikes, spread over the threads as
+/// `strategy` says, adding atomically with `atomics`.
 pub fn spike_propagate(
     name: &str,
-    ir: &SynapseIr,
-    pl: &ProjLayout,
-    ends: &Ends,
-    g: u32,
-    delays: &[u32],
-    dt: f32,
-    object: u32,
-    float_atomics: bool,
-    per_thread: bool,
-    narrow: bool,
-    shareable: bool,
-    delay_table: u32,
-    groups: u32,
+    event: &SpikeEvent,
+    csr: &CsrByPre,
+    weights: WeightBuffer,
+    atomics: Atomics,
+    strategy: &dyn StoredDelivery,
 ) -> Kernel {
-    let walk = if per_thread {
-        Walk::ThreadPerSpike
-    } else {
-        Walk::WorkgroupPerSpike
-    };
-    let csr = CsrByPre {
-        delays,
-        delay_table,
-        nsyn: pl.nsyn,
-        ids: !ir.pre_spike_is_default,
-        halves: narrow,
-    };
-    let event = Event {
-        ir,
-        pl,
-        ends,
-        g,
-        dt,
-        object,
-        float_atomics,
-    };
+    let (ir, ends) = (event.ir, event.ends);
     let mut body = String::new();
-    if delays.is_empty() {
+    if csr.delays.is_empty() {
         // Unused names are fine in WGSL, but say so for readers of dumps.
         body.push_str("    _ = group; _ = groups;\n");
     } else {
-        deliver(&mut body, ends, &csr, walk, &event.code(shareable));
+        let rows = StoredRows {
+            csr,
+            nsyn: event.layout.nsyn,
+            ids: !ir.pre_spike_is_default,
+        };
+        deliver(
+            &mut body,
+            ends,
+            &rows,
+            strategy.strides(),
+            &event.code(weights, atomics),
+        );
     }
-    let how = match walk {
-        Walk::ThreadPerSpike => ", thread per spike",
-        Walk::WorkgroupPerSpike => "",
-    };
+    let groups = strategy.workgroups(ends.pre.n);
     let mut k = assemble(
-        format!("spike_propagate[projection '{name}'{how}]"),
+        format!("spike_propagate[projection '{name}', {}]", strategy.name()),
         SPIKE_PROPAGATE,
-        &declare(&bindings(ir, ends, float_atomics)),
+        &declare(&bindings(ir, ends, atomics)),
         &format!(
             "{}    let cj_base = 0u;\n{body}",
-            block_lanes(delays.len() as u32, groups)
+            block_lanes(csr.delays.len() as u32, groups)
         ),
     );
     // A merged kernel deals its blocks itself (its own `block_lanes` and
@@ -81,9 +59,89 @@ pub fn spike_propagate(
     k
 }
 
+/// How spike deliveries add into conductances.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Atomics {
+    /// `atomicAdd` on f32 (SHADER_FLOAT32_ATOMIC).
+    Float,
+    /// A compare-exchange loop on the f32's bits, where float atomics are
+    /// missing.
+    CompareExchange,
+}
+
+impl Atomics {
+    /// Float atomics where `float_atomics`, else compare-exchange.
+    pub fn new(float_atomics: bool) -> Atomics {
+        if float_atomics {
+            Atomics::Float
+        } else {
+            Atomics::CompareExchange
+        }
+    }
+
+    /// Whether they add floats.
+    pub fn float(self) -> bool {
+        self == Atomics::Float
+    }
+}
+
+/// How a stored delivery's weights are bound, for the default synapse.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum WeightBuffer {
+    /// One weight a synapse (or another synapse model's values).
+    PerSynapse,
+    /// One a synapse or, where they all start with one, that one: a
+    /// default synapse whose only per-synapse variable is `w` and which
+    /// nothing but the user changes. The kernel reads the buffer's length,
+    /// so the engine can switch without a new kernel.
+    Shareable,
+}
+
+/// How the post ranks of a CSR by pre are stored.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PostRanks {
+    /// A word each.
+    Words,
+    /// 16 bits each, two a word (low half first): half the index traffic,
+    /// where the posts of an element fit.
+    Halves,
+}
+
+/// The layout of a spiking projection's CSR by pre, as uploaded: the row
+/// pointers by (delay index, pre), the post ranks, then the synapse ids
+/// (a model's own `pre_spike`, which reads synapse values by id) and,
+/// from `delay_table`, the `delays`.
+#[derive(Debug, Clone, Copy)]
+pub struct CsrByPre<'a> {
+    /// Its distinct delays in steps, ascending: the blocks of rows.
+    pub delays: &'a [u32],
+    /// Where the delays start.
+    pub delay_table: u32,
+    /// How its post ranks are stored.
+    pub posts: PostRanks,
+}
+
+/// What a spike does at each synapse of its row: its synapse's
+/// `pre_spike`, adding into conductance slot `g` of the post.
+#[derive(Clone, Copy)]
+pub struct SpikeEvent<'a> {
+    /// The synapse model.
+    pub ir: &'a SynapseIr,
+    /// Where the projection's values live.
+    pub layout: &'a ProjLayout,
+    /// Its pre- and post-synaptic populations.
+    pub ends: &'a Ends<'a>,
+    /// The conductance slot it adds into.
+    pub g: u32,
+    /// The step in ms.
+    pub dt: f32,
+    /// The random stream id of its draws.
+    pub object: u32,
+}
+
 /// The binding table of `spike_propagate`: the pre-synaptic state only
 /// where `pre_spike` reads a pre that is not the post.
-fn bindings(ir: &SynapseIr, ends: &Ends, float_atomics: bool) -> Vec<Binding> {
+fn bindings(ir: &SynapseIr, ends: &Ends, atomics: Atomics) -> Vec<Binding> {
     let stores = ir
         .pre_spike
         .iter()
@@ -95,7 +153,7 @@ fn bindings(ir: &SynapseIr, ends: &Ends, float_atomics: bool) -> Vec<Binding> {
         Access::Read
     };
     let mut table = vec![
-        Binding::new(1, "post", Access::ReadWrite, atomic_f32(float_atomics)),
+        Binding::new(1, "post", Access::ReadWrite, atomic_f32(atomics.float())),
         Binding::new(2, "csr", Access::Read, U32),
         Binding::new(3, "syn", syn_access, F32),
         Binding::new(4, "sparams", Access::Read, F32),
@@ -108,58 +166,21 @@ fn bindings(ir: &SynapseIr, ends: &Ends, float_atomics: bool) -> Vec<Binding> {
     table
 }
 
-/// How the threads share a spike's row: a workgroup per spike whose
-/// threads share its row (long rows), or a thread per spike walking its
-/// row alone (short rows, where most of a workgroup would idle).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Walk {
-    WorkgroupPerSpike,
-    ThreadPerSpike,
-}
-
-impl Walk {
-    /// The first spike of this thread and the stride over spikes, then
-    /// the first synapse of the row and the stride over synapses.
-    fn strides(self) -> [&'static str; 4] {
-        match self {
-            Walk::ThreadPerSpike => ["cj_k0 * 64u + lid", "cj_sub * 64u", "csr[row]", "1u"],
-            Walk::WorkgroupPerSpike => ["cj_k0", "cj_sub", "csr[row] + lid", "64u"],
-        }
-    }
-}
-
-/// The layout of a spiking projection's CSR by pre: the row pointers by
-/// (delay index, pre), the post ranks, then the synapse ids (`ids`) and,
-/// from `delay_table`, the `delays` in steps.
-struct CsrByPre<'a> {
-    delays: &'a [u32],
-    delay_table: u32,
+/// The rows a stored delivery walks.
+struct StoredRows<'a> {
+    csr: &'a CsrByPre<'a>,
+    /// Synapses in the CSR.
     nsyn: u32,
-    /// Whether the synapse ids are stored (a model's own `pre_spike`
-    /// reads synapse values by id).
+    /// Whether the synapse ids are stored.
     ids: bool,
-    /// Post ranks as 16-bit halves of words (low half first), not words.
-    halves: bool,
 }
 
-/// What a spike does at each synapse of its row (`pre_spike`), as WGSL.
-struct Event<'a> {
-    ir: &'a SynapseIr,
-    pl: &'a ProjLayout,
-    ends: &'a Ends<'a>,
-    /// The conductance slot it adds into.
-    g: u32,
-    dt: f32,
-    object: u32,
-    float_atomics: bool,
-}
-
-impl Event<'_> {
+impl SpikeEvent<'_> {
     /// The statements run for synapse `s` (at CSR position `e`) of a spike
-    /// of pre `pj` to post `tgt`. `shareable`: the default event, with a
-    /// weight buffer that may hold one weight for all synapses.
-    fn code(&self, shareable: bool) -> String {
-        let (ir, pl, ends, fa) = (self.ir, self.pl, self.ends, self.float_atomics);
+    /// of pre `pj` to post `tgt`, with the default event's weights bound
+    /// as `weights` says.
+    fn code(&self, weights: WeightBuffer, atomics: Atomics) -> String {
+        let (ir, pl, ends, fa) = (self.ir, self.layout, self.ends, atomics.float());
         let load = |o: u32, idx: &str| -> String {
             if fa {
                 format!("atomicLoad(&post[{o}u + {idx}])")
@@ -196,7 +217,7 @@ impl Event<'_> {
         let go = ends.post.offset(self.g).unwrap_or(0);
         let place = format!("post[{go}u + tgt]");
         let add = |v: &str| atomic_add(&place, v, fa);
-        if ir.pre_spike_is_default && shareable {
+        if ir.pre_spike_is_default && weights == WeightBuffer::Shareable {
             // The weight buffer holds one per synapse, or the one they all
             // share (no per-synapse storage): its length says which, so the
             // engine can switch without a new kernel.
@@ -226,11 +247,17 @@ impl Event<'_> {
 
 /// The delivery loops, running `event` for each synapse of the rows of
 /// this workgroup's spikes.
-fn deliver(body: &mut String, ends: &Ends, csr: &CsrByPre, walk: Walk, event: &str) {
+fn deliver(body: &mut String, ends: &Ends, rows: &StoredRows, strides: Strides, event: &str) {
     let (n_pre, ring) = (ends.pre.n, ends.pre.ring);
     let (el_pre, el_post) = ends.element();
+    let csr = rows.csr;
     let n_rows = el_pre * csr.delays.len() as u32;
-    let [first, stride, e0, step] = walk.strides();
+    let Strides {
+        first_spike: first,
+        spike_step: stride,
+        first_synapse: e0,
+        synapse_step: step,
+    } = strides;
     open_delay_blocks(body, csr.delays, csr.delay_table);
     let _ = writeln!(
         body,
@@ -258,7 +285,7 @@ fn deliver(body: &mut String, ends: &Ends, csr: &CsrByPre, walk: Walk, event: &s
         body,
         "            for (var e = {e0}; e < csr[row + 1u]; e = e + {step}) {{"
     );
-    if csr.halves {
+    if csr.posts == PostRanks::Halves {
         let _ = writeln!(
             body,
             "                let tgt = ((csr[{}u + (e >> 1u)] >> ((e & 1u) * 16u)) & 0xFFFFu){post_off};",
@@ -271,11 +298,11 @@ fn deliver(body: &mut String, ends: &Ends, csr: &CsrByPre, walk: Walk, event: &s
             n_rows + 1
         );
     }
-    if csr.ids {
+    if rows.ids {
         let _ = writeln!(
             body,
             "                let s = csr[{}u + e];",
-            n_rows + 1 + csr.nsyn
+            n_rows + 1 + rows.nsyn
         );
     }
     body.push_str(event);

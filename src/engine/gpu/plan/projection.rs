@@ -2,6 +2,7 @@
 //! returning its kernels and connectivity.
 
 use super::*;
+use codegen::{Atomics, CsrByPre, PostRanks, Rows, SpikeEvent, WeightBuffer};
 
 /// What planning a projection starts from, whatever its kind.
 pub(super) struct ProjInput<'a> {
@@ -153,7 +154,8 @@ fn plan_procedural(c: ProjInput, g: usize) -> ProjPlan {
         crate::engine::cpu::procedural_object(c.qi),
         &c.ends,
         g as u32,
-        c.float_atomics,
+        Atomics::new(c.float_atomics),
+        codegen::procedural_strategy(&Rows::procedural(gen)),
     );
     // The gap thresholds, then the delay thresholds.
     let mut table = gen.table.clone();
@@ -285,34 +287,48 @@ fn plan_spiking(c: ProjInput, g: usize) -> Result<ProjPlan> {
     // 16-bit post ranks where they fit (the default path reads
     // nothing else per synapse but the weight): two a word, half
     // the index traffic of a synaptic event.
-    let narrow = default && c.element(c.post) <= 1 << 16;
-    let rows = c.element(c.pre) * c.delays.len();
+    let posts = if default && c.element(c.post) <= 1 << 16 {
+        PostRanks::Halves
+    } else {
+        PostRanks::Words
+    };
     let SpikeCsr {
         mut csr,
         perm,
         delay_table,
-    } = spike_csr(&pr.synapses, &c.delays, c.element(c.pre), default, narrow);
-    let per_thread = thread_per_spike(c.strategy, nsyn, rows);
+    } = spike_csr(&pr.synapses, &c.delays, c.element(c.pre), default, posts);
+    let rows = Rows::stored(nsyn, c.element(c.pre) * c.delays.len());
+    let strategy = codegen::stored_strategy(c.strategy, &rows);
     let shareable = shareable_weight(&pr.ir, &c.layout);
     let shared = shareable && nsyn > 1 && shared_weight(&c.init_syn).is_some();
+    let weights = if shareable {
+        WeightBuffer::Shareable
+    } else {
+        WeightBuffer::PerSynapse
+    };
+    let layout = CsrByPre {
+        delays: &c.delays,
+        delay_table,
+        posts,
+    };
     // The kernel for these events (the model's, or the variant
     // without assignments to w).
     let deliver = |ir: &crate::lang::ir::SynapseIr| {
+        let event = SpikeEvent {
+            ir,
+            layout: &c.layout,
+            ends: &c.ends,
+            g: g as u32,
+            dt: c.dt,
+            object: c.object,
+        };
         codegen::spike_propagate(
             &pr.name,
-            ir,
-            &c.layout,
-            &c.ends,
-            g as u32,
-            &c.delays,
-            c.dt,
-            c.object,
-            c.float_atomics,
-            per_thread,
-            narrow,
-            shareable,
-            delay_table,
-            spike_groups(c.layouts[c.pre].n),
+            &event,
+            &layout,
+            weights,
+            Atomics::new(c.float_atomics),
+            strategy,
         )
     };
     let kernel = deliver(&pr.ir);
@@ -387,18 +403,18 @@ struct SpikeCsr {
 }
 
 /// The rows of a spike delivery: its synapses by (delay, pre), `n_pre`
-/// pres an element; `default`: the default synapse, `narrow`: its post
-/// ranks fit in 16 bits.
+/// pres an element; `default`: the default synapse, `posts`: how its post
+/// ranks are stored.
 fn spike_csr(
     s: &crate::connect::SynapseList,
     delays: &[u32],
     n_pre: usize,
     default: bool,
-    narrow: bool,
+    posts: PostRanks,
 ) -> SpikeCsr {
     let (ptr, col, sid) = rows_by_delay_and_pre(s, delays, n_pre);
     let mut csr = ptr;
-    if narrow {
+    if posts == PostRanks::Halves {
         csr.extend(
             col.chunks(2)
                 .map(|c| c[0] | (c.get(1).copied().unwrap_or(0) << 16)),
@@ -455,19 +471,6 @@ fn rows_by_delay_and_pre(
         sid[at] = j as u32;
     }
     (ptr, col, sid)
-}
-
-/// Whether a delivery gives each spike a thread of its own rather than
-/// a workgroup: short rows (`nsyn` synapses over `rows` rows) do not
-/// fill a workgroup.
-fn thread_per_spike(strategy: SpikeStrategy, nsyn: usize, rows: usize) -> bool {
-    // Mean synapses a row (one row per pre neuron and delay).
-    let mean_row = nsyn as f64 / rows.max(1) as f64;
-    match strategy {
-        SpikeStrategy::ThreadPerSpike => true,
-        SpikeStrategy::WorkgroupPerSpike => false,
-        SpikeStrategy::Auto => mean_row < 16.0,
-    }
 }
 
 /// Whether the synapses may share one weight where they start with one:
