@@ -35,6 +35,7 @@ impl GpuEngine {
                         &kernel.name,
                         &self.pops[post],
                         &self.pops[pre],
+                        super::build::spike_names(None),
                         &q.csr,
                         &q.syn,
                         &q.sparams,

@@ -3,44 +3,140 @@
 
 use super::*;
 
+/// The names a spike delivery kernel gives its CSR (or threshold table)
+/// and its synapse values (or ring of future inputs): a procedural
+/// projection's kernel (`procedural`) reads a table, and writes a ring
+/// where a stored one reads weights when its synapses have delays of
+/// their own.
+pub(super) fn spike_names(
+    procedural: Option<&crate::connect::procedural::Procedural>,
+) -> (&'static str, &'static str) {
+    match procedural {
+        None => ("csr", "syn"),
+        Some(g) if g.per_synapse_delays() => ("table", "dring"),
+        Some(_) => ("table", "syn"),
+    }
+}
+
 /// The bindings of a spike delivery kernel: clock, post state, CSR (or
 /// table), synapse values (written when `stores`), parameters, the spike
 /// ring of `pre`, and its state where the kernel reads it (`reads_pre`,
-/// another population).
+/// another population); `names` as [`spike_names`] says.
 #[allow(clippy::too_many_arguments)]
 pub(super) fn spike_binds<'a>(
     owner: &str,
     post: &'a GPop,
     pre: &'a GPop,
+    names: (&'static str, &'static str),
     csr: &'a wgpu::Buffer,
     syn: &'a wgpu::Buffer,
     sparams: &'a wgpu::Buffer,
     stores: bool,
     reads_pre: bool,
-) -> Result<Vec<(u32, Bind<'a>)>> {
+) -> Result<Vec<(&'static str, Bind<'a>)>> {
     let (Some(count), Some(list)) = (&pre.spk_count, &pre.spk_list) else {
         return Err(Error::invalid(owner, "spike ring missing"));
     };
+    let (csr_name, syn_name) = names;
     let mut b = vec![
-        (0, Bind::Clock),
-        (1, Bind::Write(&post.state)),
-        (2, Bind::Read(csr)),
+        ("clk", Bind::Clock),
+        ("post", Bind::Write(&post.state)),
+        (csr_name, Bind::Read(csr)),
         (
-            3,
+            syn_name,
             if stores {
                 Bind::Write(syn)
             } else {
                 Bind::Read(syn)
             },
         ),
-        (4, Bind::Read(sparams)),
-        (5, Bind::Read(count)),
-        (6, Bind::Read(list)),
+        ("sparams", Bind::Read(sparams)),
+        ("pre_count", Bind::Read(count)),
+        ("pre_list", Bind::Read(list)),
     ];
     if reads_pre {
-        b.push((7, Bind::Read(&pre.state)));
+        b.push(("pstate", Bind::Read(&pre.state)));
     }
     Ok(b)
+}
+
+/// A population's buffer `buf`, bound as its `neuron_update` (and
+/// `clear_inputs`) reaches it; `None` if the population has none.
+fn pop_bind(gp: &GPop, buf: codegen::PopBuf) -> Option<Bind<'_>> {
+    use codegen::PopBuf;
+    Some(match buf {
+        PopBuf::State => Bind::Write(&gp.state),
+        PopBuf::Params => Bind::Read(&gp.params),
+        PopBuf::SpikeCount => Bind::Write(gp.spk_count.as_ref()?),
+        PopBuf::SpikeList => Bind::Write(gp.spk_list.as_ref()?),
+        PopBuf::Bits => Bind::Write(gp.bits.as_ref()?),
+        PopBuf::Hist => Bind::Write(gp.hist.as_ref()?),
+        PopBuf::Feed => Bind::Read(gp.feed.as_ref()?),
+        PopBuf::Last => Bind::Write(gp.last.as_ref()?),
+    })
+}
+
+/// The binding numbers, in kernel `k`, of the buffers `binds` names, in
+/// their order. Each name must be one `k` declares, with the access it
+/// declares, and every binding `k` declares must be named exactly once.
+/// A disagreement between the engine and the generator is then an error
+/// that names the kernel and the binding, not a wgpu validation failure
+/// far from its cause.
+pub(super) fn resolve<N: AsRef<str>>(
+    k: &Kernel,
+    binds: &[(N, codegen::Access)],
+) -> Result<Vec<u32>> {
+    let table = k.bindings();
+    let fail = |message: String| Error::Codegen {
+        kernel: k.name.clone(),
+        message,
+        source_code: k
+            .source
+            .lines()
+            .enumerate()
+            .map(|(i, l)| format!("{:4} {l}", i + 1))
+            .collect::<Vec<_>>()
+            .join("\n"),
+    };
+    let mut bound = vec![false; table.len()];
+    let mut numbers = Vec::with_capacity(binds.len());
+    for (name, access) in binds {
+        let name = name.as_ref();
+        let Some(i) = table.iter().position(|b| b.name == name) else {
+            let declared: Vec<&str> = table.iter().map(|b| b.name.as_str()).collect();
+            return Err(fail(format!(
+                "the engine binds '{name}', which the kernel does not declare (it declares {})",
+                declared.join(", ")
+            )));
+        };
+        let b = &table[i];
+        if std::mem::replace(&mut bound[i], true) {
+            return Err(fail(format!(
+                "the engine binds '{name}' (binding {}) twice",
+                b.number
+            )));
+        }
+        if b.access != *access {
+            return Err(fail(format!(
+                "the engine binds '{name}' (binding {}) as {access:?}, the kernel declares it {:?}",
+                b.number, b.access
+            )));
+        }
+        numbers.push(b.number);
+    }
+    let unbound: Vec<String> = table
+        .iter()
+        .zip(&bound)
+        .filter(|(_, &done)| !done)
+        .map(|(b, _)| format!("'{}' (binding {})", b.name, b.number))
+        .collect();
+    if !unbound.is_empty() {
+        return Err(fail(format!(
+            "the engine binds nothing to {}",
+            unbound.join(", ")
+        )));
+    }
+    Ok(numbers)
 }
 
 /// A projection's own buffers, which its passes bind.
@@ -178,7 +274,8 @@ impl GpuEngine {
             init_params,
         };
         if let Some(k) = &pp.clear {
-            let b = vec![(0, Bind::Clock), (1, Bind::Write(&gp.state))];
+            let state = codegen::pop_buffer_name(codegen::PopBuf::State);
+            let b = [("clk", Bind::Clock), (state, Bind::Write(&gp.state))];
             gp.clear = Some(self.pass(k, &b, grid(l.n))?);
         }
         gp.update = Some(self.update_pass(&gp)?);
@@ -276,24 +373,24 @@ impl GpuEngine {
         let (pre, post) = (pr.pre.0, pr.post.0);
         let n_post = layouts[post].n;
         let pass = if qp.inject {
-            let binds = vec![
-                (0, Bind::Clock),
-                (1, Bind::Write(&self.pops[post].state)),
-                (2, Bind::Read(&self.pops[pre].state)),
+            let binds = [
+                ("clk", Bind::Clock),
+                ("post", Bind::Write(&self.pops[post].state)),
+                ("pre", Bind::Read(&self.pops[pre].state)),
             ];
             self.pass(&qp.kernel, &binds, grid(n_post))?
         } else if qp.window.is_some() {
             let (Some(last), Some(win)) = (&self.pops[pre].last, &b.win) else {
                 return Err(Error::invalid(owner, "decoding buffers missing"));
             };
-            let binds = vec![
-                (0, Bind::Clock),
-                (1, Bind::Write(&self.pops[post].state)),
-                (2, Bind::Read(&b.csr)),
-                (3, Bind::Read(&b.syn)),
-                (4, Bind::Read(&b.sparams)),
-                (5, Bind::Read(last)),
-                (6, Bind::Write(win)),
+            let binds = [
+                ("clk", Bind::Clock),
+                ("post", Bind::Write(&self.pops[post].state)),
+                ("csr", Bind::Read(&b.csr)),
+                ("syn", Bind::Read(&b.syn)),
+                ("sparams", Bind::Read(&b.sparams)),
+                ("lastspk", Bind::Read(last)),
+                ("win", Bind::Write(win)),
             ];
             self.pass(&qp.kernel, &binds, grid(n_post))?
         } else {
@@ -319,6 +416,7 @@ impl GpuEngine {
                 owner,
                 &self.pops[post],
                 &self.pops[pre],
+                spike_names(pr.procedural.as_deref()),
                 &b.csr,
                 &b.syn,
                 &b.sparams,
@@ -346,17 +444,17 @@ impl GpuEngine {
     ) -> Result<Pass> {
         let (pre, post) = (pr.pre.0, pr.post.0);
         let mut binds = vec![
-            (0, Bind::Clock),
-            (1, Bind::Write(&self.pops[post].state)),
-            (2, Bind::Read(&b.csr)),
-            (3, Bind::Read(&b.syn)),
-            (4, Bind::Read(&b.sparams)),
+            ("clk", Bind::Clock),
+            ("post", Bind::Write(&self.pops[post].state)),
+            ("csr", Bind::Read(&b.csr)),
+            ("syn", Bind::Read(&b.syn)),
+            ("sparams", Bind::Read(&b.sparams)),
         ];
         if pre != post {
-            binds.push((5, Bind::Read(&self.pops[pre].state)));
+            binds.push(("pstate", Bind::Read(&self.pops[pre].state)));
         }
         if let (true, Some(h)) = (qp.uses_hist, &self.pops[pre].hist) {
-            binds.push((6, Bind::Read(h)));
+            binds.push(("phist", Bind::Read(h)));
         }
         let threads = match qp.tiles {
             Some(t) => t * WORKGROUP,
@@ -384,16 +482,16 @@ impl GpuEngine {
             return Err(Error::invalid(owner, "post spike ring missing"));
         };
         let mut binds = vec![
-            (0, Bind::Clock),
-            (1, Bind::Read(&po.state)),
-            (2, Bind::Read(&b.csr)),
-            (3, Bind::Write(&b.syn)),
-            (4, Bind::Read(&b.sparams)),
-            (5, Bind::Read(count)),
-            (6, Bind::Read(list)),
+            ("clk", Bind::Clock),
+            ("post", Bind::Read(&po.state)),
+            ("csr", Bind::Read(&b.csr)),
+            ("syn", Bind::Write(&b.syn)),
+            ("sparams", Bind::Read(&b.sparams)),
+            ("post_count", Bind::Read(count)),
+            ("post_list", Bind::Read(list)),
         ];
         if pre != post {
-            binds.push((7, Bind::Read(&self.pops[pre].state)));
+            binds.push(("pstate", Bind::Read(&self.pops[pre].state)));
         }
         let groups = spike_groups(layouts[post].n);
         let pass = self.pass(k, &binds, (groups, 1))?;
@@ -416,14 +514,14 @@ impl GpuEngine {
         };
         let (pre, post) = (pr.pre.0, pr.post.0);
         let mut binds = vec![
-            (0, Bind::Clock),
-            (1, Bind::Read(&self.pops[post].state)),
-            (2, Bind::Read(&b.csr)),
-            (3, Bind::Write(&b.syn)),
-            (4, Bind::Read(&b.sparams)),
+            ("clk", Bind::Clock),
+            ("post", Bind::Read(&self.pops[post].state)),
+            ("csr", Bind::Read(&b.csr)),
+            ("syn", Bind::Write(&b.syn)),
+            ("sparams", Bind::Read(&b.sparams)),
         ];
         if pre != post {
-            binds.push((5, Bind::Read(&self.pops[pre].state)));
+            binds.push(("pstate", Bind::Read(&self.pops[pre].state)));
         }
         Ok(Some(self.pass(k, &binds, grid(qp.layout.nsyn))?))
     }
@@ -460,12 +558,12 @@ impl GpuEngine {
             usage: wgpu::BufferUsages::UNIFORM | wgpu::BufferUsages::COPY_DST,
             mapped_at_creation: false,
         });
-        let b = vec![
-            (0, Bind::Clock),
-            (1, Bind::Read(&self.pops[m.pop.0].state)),
-            (2, Bind::Read(&self.pops[m.pop.0].params)),
-            (3, Bind::Write(&buf)),
-            (4, Bind::Uniform(&sampling)),
+        let b = [
+            ("clk", Bind::Clock),
+            ("state", Bind::Read(&self.pops[m.pop.0].state)),
+            ("params", Bind::Read(&self.pops[m.pop.0].params)),
+            ("mon", Bind::Write(&buf)),
+            ("sampling", Bind::Uniform(&sampling)),
         ];
         let pass = self.pass(&mp.kernel, &b, grid(mp.row_len.max(l.n)))?;
         self.mons.push(GMon {
@@ -569,105 +667,102 @@ impl GpuEngine {
 
     /// The `neuron_update` pass of a population, bound to its buffers.
     pub(super) fn update_pass(&self, gp: &GPop) -> Result<Pass> {
-        let mut b = vec![
-            (0, Bind::Clock),
-            (1, Bind::Write(&gp.state)),
-            (2, Bind::Read(&gp.params)),
-        ];
-        if let (Some(c), Some(li)) = (&gp.spk_count, &gp.spk_list) {
-            b.push((3, Bind::Write(c)));
-            b.push((4, Bind::Write(li)));
+        let k = &gp.update_kernel;
+        let mut b = vec![("clk", Bind::Clock)];
+        for (buf, _, _) in codegen::pop_buffers(&gp.layout, gp.feed.is_some()) {
+            let bind = pop_bind(gp, buf)
+                .ok_or_else(|| Error::invalid(&k.name, "a population buffer is missing"))?;
+            b.push((codegen::pop_buffer_name(buf), bind));
         }
-        if let Some(bits) = &gp.bits {
-            b.push((5, Bind::Write(bits)));
-        }
-        if let Some(h) = &gp.hist {
-            b.push((6, Bind::Write(h)));
-        }
-        if let Some(f) = &gp.feed {
-            b.push((7, Bind::Read(f)));
-        }
-        if let Some(f) = &gp.last {
-            b.push((8, Bind::Write(f)));
-        }
-        self.pass(&gp.update_kernel, &b, grid(gp.layout.n))
+        self.pass(k, &b, grid(gp.layout.n))
+    }
+
+    /// The bindings of merged kernels' populations `pops`: each one's
+    /// state as `st_k`, the first `written` of them written.
+    fn merged_states<'a>(&'a self, pops: &[usize], written: usize) -> Vec<(String, Bind<'a>)> {
+        pops.iter()
+            .enumerate()
+            .map(|(k, &p)| {
+                let st = &self.pops[p].state;
+                let bind = if k < written {
+                    Bind::Write(st)
+                } else {
+                    Bind::Read(st)
+                };
+                (codegen::member_name("st", k), bind)
+            })
+            .collect()
+    }
+
+    /// The bindings of member `m` of a merged kernel, projection `q`: its
+    /// CSR, synapse values (written if `writes`) and parameters.
+    fn merged_member(&self, m: usize, q: usize, writes: bool) -> [(String, Bind<'_>); 3] {
+        let g = &self.projs[q];
+        let syn = if writes {
+            Bind::Write(&g.syn)
+        } else {
+            Bind::Read(&g.syn)
+        };
+        [
+            (codegen::member_name("csr", m), Bind::Read(&g.csr)),
+            (codegen::member_name("syn", m), syn),
+            (codegen::member_name("sp", m), Bind::Read(&g.sparams)),
+        ]
+    }
+
+    /// The bindings of spike ring `r` of a merged kernel, population `p`'s
+    /// counts and lists (`kernel` names the kernel, for the error when it
+    /// has none).
+    fn merged_ring(&self, kernel: &str, r: usize, p: usize) -> Result<[(String, Bind<'_>); 2]> {
+        let pp = &self.pops[p];
+        let (Some(count), Some(list)) = (&pp.spk_count, &pp.spk_list) else {
+            return Err(Error::invalid(kernel, "spike ring missing"));
+        };
+        Ok([
+            (codegen::member_name("cnt", r), Bind::Read(count)),
+            (codegen::member_name("lst", r), Bind::Read(list)),
+        ])
     }
 
     /// The pass of a merged learning rule, bound to its members' buffers
-    /// (in the order of [`codegen::synapse_update_merged`]).
+    /// (as [`codegen::synapse_update_merged`] names them).
     pub(super) fn merged_learn_pass(&self, ml: &MergedLearn) -> Result<Pass> {
-        let mut b = vec![(0, Bind::Clock)];
-        for (k, &p) in ml.pops.iter().enumerate() {
-            b.push((1 + k as u32, Bind::Read(&self.pops[p].state)));
-        }
-        let mut next = 1 + ml.pops.len() as u32;
-        for &q in &ml.members {
-            let g = &self.projs[q];
-            b.push((next, Bind::Read(&g.csr)));
-            b.push((next + 1, Bind::Write(&g.syn)));
-            b.push((next + 2, Bind::Read(&g.sparams)));
-            next += 3;
+        let mut b = vec![("clk".to_string(), Bind::Clock)];
+        b.extend(self.merged_states(&ml.pops, 0));
+        for (m, &q) in ml.members.iter().enumerate() {
+            b.extend(self.merged_member(m, q, true));
         }
         self.pass(&ml.kernel, &b, grid(ml.threads))
     }
 
     /// The pass of a merged `post_spike`, bound to its members' buffers
-    /// (in the order of [`codegen::post_spike_merged`]).
+    /// (as [`codegen::post_spike_merged`] names them).
     pub(super) fn merged_post_pass(&self, mp: &MergedPost) -> Result<Pass> {
-        let mut b = vec![(0, Bind::Clock)];
-        for (k, &p) in mp.pops.iter().enumerate() {
-            b.push((1 + k as u32, Bind::Read(&self.pops[p].state)));
+        let mut b = vec![("clk".to_string(), Bind::Clock)];
+        b.extend(self.merged_states(&mp.pops, 0));
+        for (r, &p) in mp.rings.iter().enumerate() {
+            b.extend(self.merged_ring(&mp.kernel.name, r, p)?);
         }
-        let mut next = 1 + mp.pops.len() as u32;
-        for &p in &mp.rings {
-            let pp = &self.pops[p];
-            let (Some(count), Some(list)) = (&pp.spk_count, &pp.spk_list) else {
-                return Err(Error::invalid(&mp.kernel.name, "post spike ring missing"));
-            };
-            b.push((next, Bind::Read(count)));
-            b.push((next + 1, Bind::Read(list)));
-            next += 2;
-        }
-        for &q in &mp.members {
-            let g = &self.projs[q];
-            b.push((next, Bind::Read(&g.csr)));
-            b.push((next + 1, Bind::Write(&g.syn)));
-            b.push((next + 2, Bind::Read(&g.sparams)));
-            next += 3;
+        for (m, &q) in mp.members.iter().enumerate() {
+            b.extend(self.merged_member(m, q, true));
         }
         self.pass(&mp.kernel, &b, (mp.groups, 1))
     }
 
     /// The pass of a merged rate sum, bound to its members' buffers
-    /// (in the order of [`codegen::rate_sum_merged`]).
+    /// (as [`codegen::rate_sum_merged`] names them).
     pub(super) fn merged_rate_pass(&self, mr: &MergedRates) -> Result<Pass> {
-        let mut b = vec![(0, Bind::Clock)];
-        for (k, &p) in mr.pops.iter().enumerate() {
-            let st = &self.pops[p].state;
-            b.push((
-                1 + k as u32,
-                if k < mr.posts {
-                    Bind::Write(st)
-                } else {
-                    Bind::Read(st)
-                },
-            ));
-        }
-        let mut next = 1 + mr.pops.len() as u32;
-        for &p in &mr.hists {
-            let h = self.pops[p]
+        let mut b = vec![("clk".to_string(), Bind::Clock)];
+        b.extend(self.merged_states(&mr.pops, mr.posts));
+        for (h, &p) in mr.hists.iter().enumerate() {
+            let hist = self.pops[p]
                 .hist
                 .as_ref()
                 .ok_or_else(|| Error::invalid(&mr.kernel.name, "a rate history is missing"))?;
-            b.push((next, Bind::Read(h)));
-            next += 1;
+            b.push((codegen::member_name("hist", h), Bind::Read(hist)));
         }
-        for &q in &mr.members {
-            let g = &self.projs[q];
-            for buf in [&g.csr, &g.syn, &g.sparams] {
-                b.push((next, Bind::Read(buf)));
-                next += 1;
-            }
+        for (m, &q) in mr.members.iter().enumerate() {
+            b.extend(self.merged_member(m, q, false));
         }
         let threads: u32 = mr.pops[..mr.posts]
             .iter()
@@ -676,76 +771,58 @@ impl GpuEngine {
         self.pass(&mr.kernel, &b, grid(threads))
     }
 
-    /// The pass of a merged spike delivery, bound to its members' buffers.
+    /// The pass of a merged spike delivery, bound to its members' buffers
+    /// (as [`codegen::spike_propagate_merged`] names them).
     pub(super) fn merged_spike_pass(&self, mg: &MergedPlan) -> Result<Pass> {
-        let mut b = vec![(0, Bind::Clock)];
+        use codegen::{member_name, MemberBinds};
+        let mut b = vec![("clk".to_string(), Bind::Clock)];
         for (k, &post) in mg.posts.iter().enumerate() {
-            b.push((1 + k as u32, Bind::Write(&self.pops[post].state)));
+            b.push((member_name("post", k), Bind::Write(&self.pops[post].state)));
         }
-        // Members and pres follow the posts (codegen::spike_propagate_merged).
-        let mut next = 1 + mg.posts.len() as u32;
-        for (i, (&q, &binds)) in mg.members.iter().zip(&mg.binds).enumerate() {
-            b.push((next, Bind::Read(&self.projs[q].csr)));
-            next += 1;
+        for (m, (&q, &binds)) in mg.members.iter().zip(&mg.binds).enumerate() {
             let g = &self.projs[q];
+            // A procedural member's table is bound where a CSR would be.
+            b.push((member_name("csr", m), Bind::Read(&g.csr)));
             match binds {
-                codegen::MemberBinds::Weights => b.push((next, Bind::Read(&g.syn))),
-                codegen::MemberBinds::Ring => b.push((next, Bind::Write(&g.syn))),
-                codegen::MemberBinds::General { stores, reads_pre } => {
-                    b.push((
-                        next,
-                        if stores {
-                            Bind::Write(&g.syn)
-                        } else {
-                            Bind::Read(&g.syn)
-                        },
-                    ));
-                    b.push((next + 1, Bind::Read(&g.sparams)));
+                MemberBinds::Weights => b.push((member_name("syn", m), Bind::Read(&g.syn))),
+                MemberBinds::Ring => b.push((member_name("dring", m), Bind::Write(&g.syn))),
+                MemberBinds::General { stores, reads_pre } => {
+                    let syn = if stores {
+                        Bind::Write(&g.syn)
+                    } else {
+                        Bind::Read(&g.syn)
+                    };
+                    b.push((member_name("syn", m), syn));
+                    b.push((member_name("sp", m), Bind::Read(&g.sparams)));
                     if reads_pre {
-                        let pre = mg.pres[mg.pre_of[i]];
-                        b.push((next + 2, Bind::Read(&self.pops[pre].state)));
+                        let pre = mg.pres[mg.pre_of[m]];
+                        b.push((member_name("pst", m), Bind::Read(&self.pops[pre].state)));
                     }
                 }
-                codegen::MemberBinds::Nothing => {}
+                MemberBinds::Nothing => {}
             }
-            next += binds.bindings() as u32;
         }
-        for (p, &pre) in mg.pres.iter().enumerate() {
-            let pp = &self.pops[pre];
-            let (Some(count), Some(list)) = (&pp.spk_count, &pp.spk_list) else {
-                return Err(Error::invalid(&mg.kernel.name, "spike ring missing"));
-            };
-            b.push((next + 2 * p as u32, Bind::Read(count)));
-            b.push((next + 1 + 2 * p as u32, Bind::Read(list)));
+        for (r, &pre) in mg.pres.iter().enumerate() {
+            b.extend(self.merged_ring(&mg.kernel.name, r, pre)?);
         }
         self.pass(&mg.kernel, &b, (mg.groups, 1))
     }
 
-    /// The pass of a merged `neuron_update`, bound to its members' buffers.
+    /// The pass of a merged `neuron_update` (or `clear_inputs`), bound to
+    /// its members' buffers, member `m`'s named as
+    /// [`codegen::member_name`] says.
     pub(super) fn merged_update_pass(&self, mu: &MergedUpdate) -> Result<Pass> {
-        use codegen::PopBuf;
-        let mut b = vec![(0, Bind::Clock)];
+        let mut b = vec![("clk".to_string(), Bind::Clock)];
         let mut threads = 0u32;
-        for (&p, binds) in mu.members.iter().zip(&mu.binds) {
+        for (m, (&p, binds)) in mu.members.iter().zip(&mu.binds).enumerate() {
             let gp = &self.pops[p];
             threads += gp.layout.n;
-            for &(buf, at) in binds {
-                let missing = || Error::invalid(&mu.kernel.name, "a population buffer is missing");
-                b.push((
-                    at,
-                    match buf {
-                        PopBuf::State => Bind::Write(&gp.state),
-                        PopBuf::Params => Bind::Read(&gp.params),
-                        PopBuf::SpikeCount => {
-                            Bind::Write(gp.spk_count.as_ref().ok_or_else(missing)?)
-                        }
-                        PopBuf::SpikeList => Bind::Write(gp.spk_list.as_ref().ok_or_else(missing)?),
-                        PopBuf::Bits => Bind::Write(gp.bits.as_ref().ok_or_else(missing)?),
-                        PopBuf::Hist => Bind::Write(gp.hist.as_ref().ok_or_else(missing)?),
-                        PopBuf::Feed => Bind::Read(gp.feed.as_ref().ok_or_else(missing)?),
-                        PopBuf::Last => Bind::Write(gp.last.as_ref().ok_or_else(missing)?),
-                    },
-                ));
+            for &(buf, _) in binds {
+                let bind = pop_bind(gp, buf).ok_or_else(|| {
+                    Error::invalid(&mu.kernel.name, "a population buffer is missing")
+                })?;
+                let name = codegen::member_name(codegen::pop_buffer_name(buf), m);
+                b.push((name, bind));
             }
         }
         self.pass(&mu.kernel, &b, grid(threads))
@@ -794,7 +871,23 @@ impl GpuEngine {
         })
     }
 
-    pub(super) fn pass(&self, k: &Kernel, binds: &[(u32, Bind)], grid: (u32, u32)) -> Result<Pass> {
+    /// Kernel `k` bound to the buffers `binds` names (by the names of its
+    /// binding table: see [`resolve`]), dispatched over `grid`.
+    pub(super) fn pass<N: AsRef<str>>(
+        &self,
+        k: &Kernel,
+        binds: &[(N, Bind)],
+        grid: (u32, u32),
+    ) -> Result<Pass> {
+        let wants: Vec<(&str, codegen::Access)> = binds
+            .iter()
+            .map(|(n, b)| (n.as_ref(), b.access()))
+            .collect();
+        let numbers = resolve(k, &wants)?;
+        let binds: Vec<(u32, &Bind)> = numbers
+            .into_iter()
+            .zip(binds.iter().map(|b| &b.1))
+            .collect();
         let atomics = self.gpu.info.float_atomics;
         let module = codegen::validate(k, atomics)?;
         let d = &self.gpu.device;
@@ -802,8 +895,8 @@ impl GpuEngine {
             .checked(&format!("creating kernel {}", k.name), || {
                 let entries: Vec<wgpu::BindGroupLayoutEntry> = binds
                     .iter()
-                    .map(|(i, b)| wgpu::BindGroupLayoutEntry {
-                        binding: *i,
+                    .map(|&(i, b)| wgpu::BindGroupLayoutEntry {
+                        binding: i,
                         visibility: wgpu::ShaderStages::COMPUTE,
                         ty: match b {
                             Bind::Clock => wgpu::BindingType::Buffer {
@@ -836,8 +929,8 @@ impl GpuEngine {
                 });
                 let group_entries: Vec<wgpu::BindGroupEntry> = binds
                     .iter()
-                    .map(|(i, b)| wgpu::BindGroupEntry {
-                        binding: *i,
+                    .map(|&(i, b)| wgpu::BindGroupEntry {
+                        binding: i,
                         resource: match b {
                             Bind::Clock => wgpu::BindingResource::Buffer(wgpu::BufferBinding {
                                 buffer: &self.clock,
@@ -878,5 +971,86 @@ impl GpuEngine {
                     grid,
                 }
             })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use codegen::{Access, Binding};
+
+    /// A kernel declaring the clock, a written state and read parameters.
+    fn kernel() -> Kernel {
+        let table = [
+            Binding::new(0, "clk", Access::Uniform, "Clock"),
+            Binding::new(1, "state", Access::ReadWrite, "array<f32>"),
+            Binding::new(2, "params", Access::Read, "array<f32>"),
+        ];
+        let source: String = table.iter().map(|b| b.declaration() + "\n").collect();
+        Kernel {
+            name: "test_kernel".into(),
+            body: String::new(),
+            source,
+        }
+    }
+
+    /// The message of a resolver error, which must name the kernel.
+    fn message(binds: &[(&str, Access)]) -> String {
+        match resolve(&kernel(), binds) {
+            Err(Error::Codegen {
+                kernel, message, ..
+            }) => {
+                assert_eq!(kernel, "test_kernel");
+                message
+            }
+            other => panic!("{binds:?}: {other:?}"),
+        }
+    }
+
+    #[test]
+    fn names_resolve_to_the_declared_numbers() {
+        let binds = [
+            ("params", Access::Read),
+            ("clk", Access::Uniform),
+            ("state", Access::ReadWrite),
+        ];
+        assert_eq!(resolve(&kernel(), &binds).unwrap(), vec![2, 0, 1]);
+    }
+
+    #[test]
+    fn an_unknown_name_is_an_error() {
+        let m = message(&[
+            ("clk", Access::Uniform),
+            ("state", Access::ReadWrite),
+            ("params", Access::Read),
+            ("syn_3", Access::Read),
+        ]);
+        assert!(
+            m.contains("'syn_3'") && m.contains("does not declare"),
+            "{m}"
+        );
+    }
+
+    #[test]
+    fn a_declared_binding_left_unbound_is_an_error() {
+        let m = message(&[("clk", Access::Uniform), ("state", Access::ReadWrite)]);
+        assert!(m.contains("nothing to 'params' (binding 2)"), "{m}");
+    }
+
+    #[test]
+    fn a_binding_bound_twice_or_with_the_wrong_access_is_an_error() {
+        let m = message(&[
+            ("clk", Access::Uniform),
+            ("state", Access::ReadWrite),
+            ("params", Access::Read),
+            ("params", Access::Read),
+        ]);
+        assert!(m.contains("'params' (binding 2) twice"), "{m}");
+        let m = message(&[
+            ("clk", Access::Uniform),
+            ("state", Access::Read),
+            ("params", Access::Read),
+        ]);
+        assert!(m.contains("'state' (binding 1) as Read"), "{m}");
     }
 }

@@ -104,9 +104,9 @@ struct GPop {
     update: Option<Pass>,
     /// The `neuron_update` kernel (rebound when the input table changes).
     update_kernel: Kernel,
-    /// The input table (binding 7), if any.
+    /// The input table (`feed` of `neuron_update`), if any.
     feed: Option<wgpu::Buffer>,
-    /// Ring number + 2 of each neuron's last spike (binding 8), for
+    /// Ring number + 2 of each neuron's last spike (`lastspk`), for
     /// DecodingProjections.
     last: Option<wgpu::Buffer>,
     init_state: Vec<f32>,
@@ -199,11 +199,24 @@ enum Rebind {
     Never,
 }
 
+/// A buffer bound to a kernel, and how the kernel must declare it.
 enum Bind<'a> {
+    /// The clock, at the step's offset.
     Clock,
     Uniform(&'a wgpu::Buffer),
     Read(&'a wgpu::Buffer),
     Write(&'a wgpu::Buffer),
+}
+
+impl Bind<'_> {
+    /// The access the kernel must declare for it.
+    fn access(&self) -> codegen::Access {
+        match self {
+            Bind::Clock | Bind::Uniform(_) => codegen::Access::Uniform,
+            Bind::Read(_) => codegen::Access::Read,
+            Bind::Write(_) => codegen::Access::ReadWrite,
+        }
+    }
 }
 
 fn grid(n: u32) -> (u32, u32) {

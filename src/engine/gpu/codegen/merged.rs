@@ -6,6 +6,22 @@ use std::fmt::Write;
 use super::neuron_update::PopBuf;
 use super::{declare, Access, Binding, Kernel, CLOCK, COMMON, F32, U32};
 
+/// The name a merged kernel gives buffer `name` of its member `m`: `syn`
+/// of member 3 is `syn_3`. Its populations (`st_0`, `post_1`), spike
+/// rings (`cnt_0`, `lst_0`) and histories (`hist_2`) are numbered the
+/// same way. The engine binds merged kernels by these names, so both
+/// sides build them here.
+pub fn member_name(name: &str, m: usize) -> String {
+    format!("{name}_{m}")
+}
+
+/// The name of a population's buffer `buf` in its own `neuron_update`
+/// and `clear_inputs` (`state`, `spk_count`...); a merged one's member
+/// `m` binds it as [`member_name`]`(name, m)`.
+pub fn pop_buffer_name(buf: PopBuf) -> &'static str {
+    buf.name()
+}
+
 /// `text` with every array access `from[` (not part of a longer name)
 /// made `to[`.
 fn rename_array(text: &str, from: &str, to: &str) -> String {
@@ -63,7 +79,12 @@ pub(super) fn state_bindings(table: &mut Vec<Binding>, n: usize, written: usize)
         } else {
             Access::Read
         };
-        table.push(Binding::new(1 + k as u32, format!("st_{k}"), access, F32));
+        table.push(Binding::new(
+            1 + k as u32,
+            member_name("st", k),
+            access,
+            F32,
+        ));
     }
     1 + n
 }
@@ -77,9 +98,14 @@ pub(super) fn member_bindings(
     syn_access: Access,
 ) -> usize {
     let at = next as u32;
-    table.push(Binding::new(at, format!("csr_{m}"), Access::Read, U32));
-    table.push(Binding::new(at + 1, format!("syn_{m}"), syn_access, F32));
-    table.push(Binding::new(at + 2, format!("sp_{m}"), Access::Read, F32));
+    table.push(Binding::new(at, member_name("csr", m), Access::Read, U32));
+    table.push(Binding::new(at + 1, member_name("syn", m), syn_access, F32));
+    table.push(Binding::new(
+        at + 2,
+        member_name("sp", m),
+        Access::Read,
+        F32,
+    ));
     next + 3
 }
 
@@ -87,8 +113,13 @@ pub(super) fn member_bindings(
 /// `lst_r`, read) from binding `next`; returns the next one.
 pub(super) fn ring_bindings(table: &mut Vec<Binding>, next: usize, r: usize) -> usize {
     let at = next as u32;
-    table.push(Binding::new(at, format!("cnt_{r}"), Access::Read, U32));
-    table.push(Binding::new(at + 1, format!("lst_{r}"), Access::Read, U32));
+    table.push(Binding::new(at, member_name("cnt", r), Access::Read, U32));
+    table.push(Binding::new(
+        at + 1,
+        member_name("lst", r),
+        Access::Read,
+        U32,
+    ));
     next + 2
 }
 
@@ -96,9 +127,9 @@ pub(super) fn ring_bindings(table: &mut Vec<Binding>, next: usize, r: usize) -> 
 /// CSR, values and parameters to `csr_m`, `syn_m`, `sp_m`, then each
 /// `(from, to)` of `more` in order.
 pub(super) fn member_body(body: &str, m: usize, more: &[(&str, String)]) -> String {
-    let mut x = rename_array(body, "csr", &format!("csr_{m}"));
-    x = rename_array(&x, "syn", &format!("syn_{m}"));
-    x = rename_array(&x, "sparams", &format!("sp_{m}"));
+    let mut x = rename_array(body, "csr", &member_name("csr", m));
+    x = rename_array(&x, "syn", &member_name("syn", m));
+    x = rename_array(&x, "sparams", &member_name("sp", m));
     for (from, to) in more {
         x = rename_array(&x, from, to);
     }

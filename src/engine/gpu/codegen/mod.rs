@@ -41,7 +41,7 @@ pub use convolve::{convolve, convolve_tiles, convolve_transposed, TILE};
 pub use current_inject::current_inject;
 pub use decode::decode;
 pub use layout::{pack_values, split_slots, Ends, PopLayout, ProjLayout};
-pub use merged::MemberBinds;
+pub use merged::{member_name, pop_buffer_name, MemberBinds};
 pub use neuron_update::{neuron_update, neuron_update_merged, pop_buffers, PopBuf};
 pub use post_spike::{post_spike, post_spike_merged, PostMember};
 pub use printer::{lit, Printer};
