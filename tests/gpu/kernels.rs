@@ -14,7 +14,7 @@
 //! Every test here is a `[gpu]` trial: ignored without an adapter, failed
 //! without one under `CAJAL_REQUIRE_GPU=1`.
 
-use crate::common::tests;
+use crate::common::{tests, Tol};
 use cajal::engine::gpu::GpuOptions;
 use cajal::engine::schedule::Stage;
 use cajal::lang::ir::VarKind;
@@ -98,8 +98,10 @@ fn last_samples(sim: &Simulation) -> Vec<(String, Vec<f32>, usize)> {
     out
 }
 
+/// The bound of the lockstep conformance tests: relative 1e-5 of the
+/// larger value, absolute floor 1e-6, NaN equal to NaN.
 fn close(a: f32, b: f32) -> bool {
-    (a.is_nan() && b.is_nan()) || (a - b).abs() <= 1e-6f32.max(1e-5 * a.abs().max(b.abs()))
+    crate::common::close(a, b, Tol::abs_or_rel(1e-6, 1e-5).of_larger().specials())
 }
 
 /// Panics at the first value where the engines differ beyond [`close`].

@@ -17,6 +17,7 @@
 #[path = "../common/mod.rs"]
 mod common;
 
+mod bind_by_name;
 mod codegen;
 mod codegen_bindings;
 mod gpu_conformance;
@@ -24,10 +25,12 @@ mod gpu_engine;
 mod kernels;
 mod merge;
 mod schedule;
+mod strategies;
 mod wgsl_common;
 
 fn main() {
     common::harness::main(&[
+        bind_by_name::tests,
         codegen::tests,
         codegen_bindings::tests,
         gpu_conformance::tests,
@@ -35,6 +38,7 @@ fn main() {
         kernels::tests,
         merge::tests,
         schedule::tests,
+        strategies::tests,
         wgsl_common::tests,
     ]);
 }

@@ -1,12 +1,27 @@
 //! The spike delivery strategies: what each says of itself, and what
 //! `SpikeStrategy` picks with them. Host only: no device needed.
 
+use crate::common::tests;
 use cajal::engine::gpu::codegen::{
     procedural_strategy, stored_strategy, DeliveryStrategy, Rows, StoredDelivery, ThreadPerChunk,
     ThreadPerSpike, WorkgroupPerSpike, LONG_ROW, STORED_ORDER,
 };
 use cajal::engine::gpu::{plan_with_strategy, spike_groups};
 use cajal::SpikeStrategy;
+
+tests! {
+    cpu: [
+        workgroup_per_spike_fits_long_stored_rows,
+        thread_per_spike_fits_any_stored_rows,
+        thread_per_chunk_fits_drawn_rows_only,
+        every_strategy_asks_for_the_workgroups_the_engine_dispatches,
+        auto_takes_a_workgroup_for_long_rows_and_a_thread_for_short_ones,
+        an_explicit_choice_is_taken_whatever_the_rows,
+        drawn_rows_take_a_thread_per_chunk,
+        plans_name_the_strategy_auto_picked,
+        procedural_deliveries_ignore_the_choice,
+    ],
+}
 
 /// Stored rows whose mean length is `mean`.
 fn stored(mean: f64) -> Rows {
@@ -15,7 +30,6 @@ fn stored(mean: f64) -> Rows {
 
 const PROCEDURAL: Rows = Rows::Procedural { chunks: 7 };
 
-#[test]
 fn workgroup_per_spike_fits_long_stored_rows() {
     let s = WorkgroupPerSpike;
     assert!(s.fits(&stored(LONG_ROW)));
@@ -32,7 +46,6 @@ fn workgroup_per_spike_fits_long_stored_rows() {
     assert_eq!((w.first_synapse, w.synapse_step), ("csr[row] + lid", "64u"));
 }
 
-#[test]
 fn thread_per_spike_fits_any_stored_rows() {
     let s = ThreadPerSpike;
     for mean in [0.0, 1.0, LONG_ROW - 0.01, LONG_ROW, 1000.0] {
@@ -46,7 +59,6 @@ fn thread_per_spike_fits_any_stored_rows() {
     assert_eq!((w.first_synapse, w.synapse_step), ("csr[row]", "1u"));
 }
 
-#[test]
 fn thread_per_chunk_fits_drawn_rows_only() {
     let s = ThreadPerChunk;
     assert!(s.fits(&PROCEDURAL));
@@ -55,7 +67,6 @@ fn thread_per_chunk_fits_drawn_rows_only() {
     assert_eq!(s.name(), "thread per chunk");
 }
 
-#[test]
 fn every_strategy_asks_for_the_workgroups_the_engine_dispatches() {
     let all: [&dyn DeliveryStrategy; 3] = [&WorkgroupPerSpike, &ThreadPerSpike, &ThreadPerChunk];
     for s in all {
@@ -65,7 +76,6 @@ fn every_strategy_asks_for_the_workgroups_the_engine_dispatches() {
     }
 }
 
-#[test]
 fn auto_takes_a_workgroup_for_long_rows_and_a_thread_for_short_ones() {
     let pick = |rows: Rows| stored_strategy(SpikeStrategy::Auto, &rows).name();
     assert_eq!(pick(Rows::stored(80 * 100, 100)), WorkgroupPerSpike.name());
@@ -78,7 +88,6 @@ fn auto_takes_a_workgroup_for_long_rows_and_a_thread_for_short_ones() {
     assert!(last.fits(&stored(0.0)), "the last fits any stored rows");
 }
 
-#[test]
 fn an_explicit_choice_is_taken_whatever_the_rows() {
     for rows in [stored(2.0), stored(200.0)] {
         let w = stored_strategy(SpikeStrategy::WorkgroupPerSpike, &rows);
@@ -88,7 +97,6 @@ fn an_explicit_choice_is_taken_whatever_the_rows() {
     }
 }
 
-#[test]
 fn drawn_rows_take_a_thread_per_chunk() {
     assert_eq!(
         procedural_strategy(&PROCEDURAL).name(),
@@ -114,7 +122,6 @@ fn picked(net: &cajal::network::Network, s: SpikeStrategy) -> Vec<String> {
         .collect()
 }
 
-#[test]
 fn plans_name_the_strategy_auto_picked() {
     // Mean in-degree (and so out-degree) 200: long rows.
     let (long, _, _) = cajal::networks::coba_with(1000, 200, false, 1).unwrap();
@@ -135,7 +142,6 @@ fn plans_name_the_strategy_auto_picked() {
     );
 }
 
-#[test]
 fn procedural_deliveries_ignore_the_choice() {
     let (net, _, _) = cajal::networks::coba_with(1000, 50, true, 1).unwrap();
     let sources = |s| {

@@ -10,8 +10,7 @@
 //! Ready-made networks, merged and not; one with STDP and a monitor, and
 //! procedural ones with and without per-synapse delays.
 
-mod common;
-
+use crate::common::{tests, Tol};
 use cajal::connect::{Delays, Weights};
 use cajal::engine::gpu::{GpuOptions, MERGE_BINDINGS};
 use cajal::lang::ir::VarKind;
@@ -20,13 +19,19 @@ use cajal::networks::{self as nets, Background, Connectivity};
 use cajal::prelude::*;
 use ndarray::ArrayD;
 
+tests! {
+    gpu: [
+        coba_with_stdp_and_a_monitor,
+        procedural_microcircuits,
+        spiking_networks,
+        rate_coded_and_hybrid_networks,
+    ],
+}
+
 /// Equal within a tolerance looser than the conformance tests' (a wrong
 /// binding is off by far more), NaN equal to NaN.
 fn close(a: f32, b: f32) -> bool {
-    if a.is_nan() || b.is_nan() {
-        return a.is_nan() && b.is_nan();
-    }
-    a == b || (a - b).abs() <= 1e-5f32.max(1e-4 * a.abs().max(b.abs()))
+    crate::common::close(a, b, Tol::abs_or_rel(1e-5, 1e-4).of_larger().specials())
 }
 
 /// The first value of `cpu` and `gpu` out of tolerance, as text.
@@ -77,11 +82,8 @@ fn kernel_names(net: &Network, merge: bool) -> Vec<String> {
 /// on it and on the CPU engine in lockstep: each step starts both from the
 /// CPU's state, so only the step itself is compared. Then the synapse
 /// variables `w` (where stored) and the monitors' spikes. Returns the
-/// names of the kernels bound (merged and not); none without a GPU.
+/// names of the kernels bound (merged and not).
 fn check(what: &str, net: &Network, steps: u64) -> Vec<String> {
-    if !common::have_gpu(what) {
-        return Vec::new();
-    }
     let mut names = Vec::new();
     for merge in [true, false] {
         let what = format!("{what}, merge {merge}");
@@ -140,7 +142,6 @@ fn assert_kinds(names: &[String], kinds: &[&str]) {
     }
 }
 
-#[test]
 fn coba_with_stdp_and_a_monitor() {
     let (mut net, exc, inh) = nets::coba(200, 1).unwrap();
     for (name, pre, post, target, delay) in [
@@ -170,7 +171,6 @@ fn coba_with_stdp_and_a_monitor() {
     }
 }
 
-#[test]
 fn procedural_microcircuits() {
     for c in [Connectivity::Procedural, Connectivity::ProceduralMeanDelays] {
         let (net, _) = nets::microcircuit_with(0.01, Background::Poisson, 0.1, 1, c).unwrap();
@@ -181,7 +181,6 @@ fn procedural_microcircuits() {
     }
 }
 
-#[test]
 fn spiking_networks() {
     let (net, _) = nets::izhikevich(80, 20, 1).unwrap();
     let names = check("Izhikevich", &net, 30);
@@ -192,7 +191,6 @@ fn spiking_networks() {
     check("Brunel", &net, 30);
 }
 
-#[test]
 fn rate_coded_and_hybrid_networks() {
     let mut names = Vec::new();
     let (net, _) = nets::bar_learning(1).unwrap();
