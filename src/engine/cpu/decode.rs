@@ -68,11 +68,14 @@ pub fn decode(
         }
     }
     window.push_front(counts);
-    for (i, s) in sums.iter_mut().enumerate() {
-        let mut total = 0.0f32;
-        for past in window.iter() {
-            total += past[i];
-        }
-        *s += total * scale * inv_n[i];
+    // Row by row, newest first: each total adds its window in the order the
+    // GPU kernel does, while the rows are read contiguously (a neuron at a
+    // time strode across all of them, most of the model's time).
+    let mut totals = vec![0.0f32; sums.len()];
+    for past in window.iter() {
+        totals.iter_mut().zip(past).for_each(|(t, &c)| *t += c);
+    }
+    for ((s, total), inv) in sums.iter_mut().zip(totals).zip(inv_n) {
+        *s += total * scale * inv;
     }
 }

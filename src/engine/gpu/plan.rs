@@ -17,9 +17,9 @@ pub struct PopPlan {
 /// What a spike-propagation kernel binds beyond the fixed bindings.
 #[derive(Debug, Clone, Copy)]
 pub struct SpikePlan {
-    /// `pre_spike` assigns synapse variables (binding 3 writable).
+    /// `pre_spike` assigns synapse variables (its values bound writable).
     pub stores: bool,
-    /// `pre_spike` reads pre-synaptic variables (binding 7).
+    /// `pre_spike` reads pre-synaptic variables (the pre state bound).
     pub reads_pre: bool,
     /// The variant without assignments to w still assigns other variables.
     pub frozen_stores: bool,
