@@ -31,11 +31,11 @@ impl GpuEngine {
             let own = match self.projs[qi].pass {
                 Some(_) => {
                     let q = &self.projs[qi];
-                    let b = super::build::spike_binds(
+                    let b = super::bind::spike_binds(
                         &kernel.name,
                         &self.pops[post],
                         &self.pops[pre],
-                        super::build::spike_names(None),
+                        super::bind::spike_names(None),
                         &q.csr,
                         &q.syn,
                         &q.sparams,

@@ -10,6 +10,7 @@
 //! projection-wide parameters; per monitor a sample buffer.
 
 mod access;
+mod bind;
 mod build;
 pub mod codegen;
 pub mod context;
