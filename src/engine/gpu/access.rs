@@ -139,13 +139,7 @@ impl GpuEngine {
             });
         }
         drop(tx);
-        self.gpu
-            .device
-            .poll(wgpu::PollType::wait_indefinitely())
-            .map_err(|e| Error::Gpu {
-                context: "waiting for the GPU".into(),
-                message: e.to_string(),
-            })?;
+        self.wait()?;
         for (_, r) in rx.iter() {
             r.map_err(|e| Error::Gpu {
                 context: "reading results back".into(),
