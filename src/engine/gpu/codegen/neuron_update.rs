@@ -323,7 +323,7 @@ impl PopBuf {
     /// Its binding as a buffer of member `m` of a merged kernel, at `number`.
     pub(super) fn member(self, m: usize, number: u32) -> Binding {
         let &(_, _, name, access, ty) = self.row();
-        Binding::new(number, format!("{name}_{m}"), access, ty)
+        Binding::new(number, super::merged::member_name(name, m), access, ty)
     }
 }
 

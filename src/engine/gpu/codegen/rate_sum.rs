@@ -5,6 +5,7 @@
 use std::fmt::Write;
 
 use super::layout::{split_element, Ends, PopLayout, ProjLayout};
+use super::merged::member_name;
 use super::merged::{member_bindings, member_body, merged_kernel, state_bindings};
 use super::printer::{lit, Printer};
 use super::{assemble, declare, Access, Binding, Kernel, F32, U32};
@@ -192,7 +193,7 @@ pub fn rate_sum_merged(
     for h in 0..hists {
         table.push(Binding::new(
             next as u32,
-            format!("hist_{h}"),
+            member_name("hist", h),
             Access::Read,
             F32,
         ));
@@ -212,10 +213,10 @@ pub fn rate_sum_merged(
         for (m, mem) in members.iter().enumerate().filter(|(_, x)| x.post == k) {
             let mut more = Vec::new();
             if let Some(h) = mem.hist {
-                more.push(("phist", format!("hist_{h}")));
+                more.push(("phist", member_name("hist", h)));
             }
             more.push(("pstate", format!("st_{}", mem.pre)));
-            more.push(("post", format!("st_{k}")));
+            more.push(("post", member_name("st", k)));
             let x = member_body(&mem.kernel.body, m, &more);
             let _ = writeln!(body, "    // projection '{}'\n    {{\n{x}    }}", mem.name);
         }

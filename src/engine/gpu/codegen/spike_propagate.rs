@@ -5,6 +5,7 @@
 use std::fmt::Write;
 
 use super::layout::{split_element, Ends, ProjLayout};
+use super::merged::member_name;
 use super::merged::{member_body, merged_kernel, ring_bindings, MemberBinds};
 use super::printer::{lit, Printer};
 use super::strategy::{StoredDelivery, Strides};
@@ -366,15 +367,20 @@ fn delivery_member_bindings(
     atomic: &str,
 ) -> usize {
     let at = next as u32;
-    table.push(Binding::new(at, format!("csr_{m}"), Access::Read, U32));
+    table.push(Binding::new(at, member_name("csr", m), Access::Read, U32));
     match binds {
         MemberBinds::Weights => {
-            table.push(Binding::new(at + 1, format!("syn_{m}"), Access::Read, F32));
+            table.push(Binding::new(
+                at + 1,
+                member_name("syn", m),
+                Access::Read,
+                F32,
+            ));
         }
         MemberBinds::Ring => {
             table.push(Binding::new(
                 at + 1,
-                format!("dring_{m}"),
+                member_name("dring", m),
                 Access::ReadWrite,
                 atomic,
             ));
@@ -385,10 +391,20 @@ fn delivery_member_bindings(
             } else {
                 Access::Read
             };
-            table.push(Binding::new(at + 1, format!("syn_{m}"), access, F32));
-            table.push(Binding::new(at + 2, format!("sp_{m}"), Access::Read, F32));
+            table.push(Binding::new(at + 1, member_name("syn", m), access, F32));
+            table.push(Binding::new(
+                at + 2,
+                member_name("sp", m),
+                Access::Read,
+                F32,
+            ));
             if reads_pre {
-                table.push(Binding::new(at + 3, format!("pst_{m}"), Access::Read, F32));
+                table.push(Binding::new(
+                    at + 3,
+                    member_name("pst", m),
+                    Access::Read,
+                    F32,
+                ));
             }
         }
         MemberBinds::Nothing => {}
@@ -442,7 +458,7 @@ pub fn spike_propagate_merged(
         let number = 1 + k as u32;
         table.push(Binding::new(
             number,
-            format!("post_{k}"),
+            member_name("post", k),
             Access::ReadWrite,
             atomic,
         ));
@@ -463,17 +479,20 @@ pub fn spike_propagate_merged(
             &mem.kernel.body,
             m,
             &[
-                ("dring", format!("dring_{m}")),
-                ("pstate", format!("pst_{m}")),
+                ("dring", member_name("dring", m)),
+                ("pstate", member_name("pst", m)),
                 // A procedural member's threshold table sits where a CSR
                 // would.
-                ("table", format!("csr_{m}")),
-                ("pre_count", format!("cnt_{p}")),
-                ("pre_list", format!("lst_{p}")),
-                ("post", format!("post_{q}")),
+                ("table", member_name("csr", m)),
+                ("pre_count", member_name("cnt", p)),
+                ("pre_list", member_name("lst", p)),
+                ("post", member_name("post", q)),
             ],
         )
-        .replace("arrayLength(&syn)", &format!("arrayLength(&syn_{m})"));
+        .replace(
+            "arrayLength(&syn)",
+            &format!("arrayLength(&{})", member_name("syn", m)),
+        );
         let _ = writeln!(body, "    // projection '{name}'");
         let nb = mem.blocks;
         if nb > 0 {
