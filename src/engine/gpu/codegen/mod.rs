@@ -87,9 +87,9 @@ impl Kernel {
     /// Its binding table: every binding its module declares, the clock's
     /// (0) included, in declaration order. The generators declare them
     /// from their tables ([`Binding::declaration`]) and this reads those
-    /// lines back, rather than keeping the table in a field, because
-    /// kernels are also built as struct literals (a merged group's
-    /// placeholder in the plan, tests).
+    /// lines back rather than keeping a copy in a field, so the table the
+    /// engine binds by is the one the module declares, whatever edits the
+    /// source went through (merged kernels rename their members' buffers).
     pub fn bindings(&self) -> Vec<Binding> {
         self.source.lines().filter_map(Binding::parse).collect()
     }
