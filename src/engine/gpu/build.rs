@@ -313,16 +313,8 @@ impl GpuEngine {
         layouts: &[PopLayout],
     ) -> Result<Pass> {
         let (pre, post) = (pr.pre.0, pr.post.0);
-        let mut binds = vec![
-            ("clk", Bind::Clock),
-            ("post", Bind::Write(&self.pops[post].state)),
-            ("csr", Bind::Read(&b.csr)),
-            ("syn", Bind::Read(&b.syn)),
-            ("sparams", Bind::Read(&b.sparams)),
-        ];
-        if pre != post {
-            binds.push(("pstate", Bind::Read(&self.pops[pre].state)));
-        }
+        // A rate sum writes its post's sums and reads its synapses.
+        let mut binds = self.synapse_binds(pr, b, true, false);
         if let (true, Some(h)) = (qp.uses_hist, &self.pops[pre].hist) {
             binds.push(("phist", Bind::Read(h)));
         }
@@ -382,18 +374,41 @@ impl GpuEngine {
         let Some(k) = &qp.learn else {
             return Ok(None);
         };
+        // A learning rule reads its post and writes its synapses.
+        let binds = self.synapse_binds(pr, b, false, true);
+        Ok(Some(self.pass(k, &binds, grid(qp.layout.nsyn))?))
+    }
+
+    /// The bindings of a kernel over a projection's synapses (rate sum,
+    /// learning rule): clock, post state (written when `post_written`),
+    /// CSR, synapse values (written when `syn_written`), parameters, and
+    /// the pre state when pre is another population.
+    fn synapse_binds<'a>(
+        &'a self,
+        pr: &crate::network::Projection,
+        b: &'a ProjBuffers,
+        post_written: bool,
+        syn_written: bool,
+    ) -> Vec<(&'static str, Bind<'a>)> {
         let (pre, post) = (pr.pre.0, pr.post.0);
+        let access = |buf, written| {
+            if written {
+                Bind::Write(buf)
+            } else {
+                Bind::Read(buf)
+            }
+        };
         let mut binds = vec![
             ("clk", Bind::Clock),
-            ("post", Bind::Read(&self.pops[post].state)),
+            ("post", access(&self.pops[post].state, post_written)),
             ("csr", Bind::Read(&b.csr)),
-            ("syn", Bind::Write(&b.syn)),
+            ("syn", access(&b.syn, syn_written)),
             ("sparams", Bind::Read(&b.sparams)),
         ];
         if pre != post {
             binds.push(("pstate", Bind::Read(&self.pops[pre].state)));
         }
-        Ok(Some(self.pass(k, &binds, grid(qp.layout.nsyn))?))
+        binds
     }
 
     /// A monitor's sample buffer and its `record` pass.
