@@ -22,6 +22,14 @@ struct Clock {
 
 @group(0) @binding(0) var<uniform> clk: Clock;
 
+// Whether a projection learns at this step: `Learning::due` over the
+// words (on, period, offset) that `GpuEngine::set_learning` writes into its
+// CSR, so a kernel checks its own without a variant or a host round trip.
+// In u32 as clk.step is: exact for the first 2^32 steps.
+fn cj_learns(on: u32, period: u32, offset: u32) -> bool {
+    return on != 0u && clk.step >= offset && (clk.step - offset) % period == 0u;
+}
+
 // The thread's element: grids over 65535 workgroups wrap into y.
 fn cj_index(wg: vec3<u32>, nwg: vec3<u32>, lid: u32) -> u32 {
     return (wg.y * nwg.x + wg.x) * 64u + lid;

@@ -27,8 +27,8 @@ tests! {
         procedural_deliveries_merge_with_stored_ones,
         both_spike_strategies_deliver_what_the_cpu_does,
         every_delay_block_is_delivered_whatever_the_grid,
-        plastic_deliveries_merge_and_fall_back_while_learning_is_off,
-        learning_rules_merge_and_fall_back_while_one_is_off,
+        plastic_deliveries_merge_and_stay_merged_while_learning_is_off,
+        learning_rules_merge_and_stay_merged_while_one_is_off,
         untiled_convolutions_and_pooling_merge_with_rate_sums,
     ],
 }
@@ -705,7 +705,7 @@ fn plastic_network() -> (Network, PopId, PopId, Vec<ProjId>) {
     (net, p, q, projs)
 }
 
-fn plastic_deliveries_merge_and_fall_back_while_learning_is_off() {
+fn plastic_deliveries_merge_and_stay_merged_while_learning_is_off() {
     let (net, p, q, projs) = plastic_network();
     let plan = plan_with(&net, true, Some(32)).unwrap();
     let groups: Vec<Vec<usize>> = plan.merged.iter().map(|g| g.members.clone()).collect();
@@ -746,8 +746,8 @@ fn plastic_deliveries_merge_and_fall_back_while_learning_is_off() {
         .map(|&pr| cpu.synapses(pr, "w").unwrap().2)
         .collect();
     for step in 0..40 {
-        // Learning of projection 0 off for steps 12 to 24: its group runs
-        // its members' own passes then (0 without its assignments to w).
+        // Learning of projection 0 off for steps 12 to 24: its group still
+        // runs as one dispatch, 0 skipping its assignments to w.
         if step == 12 {
             for s in [&mut cpu, &mut merged, &mut apart] {
                 s.disable_learning(Some(projs[0])).unwrap();
@@ -815,7 +815,7 @@ fn a_delivery_reading_a_conductance_stays_apart() {
     assert_eq!(groups, vec![vec![0, 2]]);
 }
 
-fn learning_rules_merge_and_fall_back_while_one_is_off() {
+fn learning_rules_merge_and_stay_merged_while_one_is_off() {
     use cajal::models::synapses::{hebb, oja};
     let mut net = Network::new().dt(1.0).seed(31);
     let source = Neuron::rate()

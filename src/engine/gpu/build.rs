@@ -159,8 +159,8 @@ impl GpuEngine {
         let (pre, post) = (pr.pre.0, pr.post.0);
         let n_post = layouts[post].n;
         let b = self.projection_buffers(&owner, &qp, n_post)?;
-        let (pass, frozen) = self.delivery_passes(&owner, pr, &qp, &b, layouts)?;
-        let (post_pass, post_frozen) = self.post_spike_passes(&owner, pr, &qp, &b, layouts)?;
+        let pass = self.delivery_pass(&owner, pr, &qp, &b, layouts)?;
+        let post_pass = self.post_spike_pass(&owner, pr, &qp, &b, layouts)?;
         let learn = self.learn_pass(pr, &qp, &b)?;
         let shareable = qp
             .spike
@@ -170,9 +170,8 @@ impl GpuEngine {
             shared: shareable.is_some() && qp.init_syn.len() == 1 && qp.layout.nsyn > 1,
             shareable,
             csr: b.csr,
-            frozen,
             post: post_pass,
-            post_frozen,
+            flags: qp.flags,
             learn,
             learning: crate::engine::Learning::default(),
             layout: qp.layout,
@@ -227,18 +226,17 @@ impl GpuEngine {
 
     /// The pass that delivers a projection's input to its post (a current
     /// injection, a decoding, a rate sum or convolution, a spike
-    /// delivery), and a plastic spike delivery's variant without the
-    /// assignments to w.
-    pub(super) fn delivery_passes(
+    /// delivery).
+    pub(super) fn delivery_pass(
         &self,
         owner: &str,
         pr: &crate::network::Projection,
         qp: &ProjPlan,
         b: &ProjBuffers,
         layouts: &[PopLayout],
-    ) -> Result<(Pass, Option<Pass>)> {
+    ) -> Result<Pass> {
         if let Some(sp) = qp.spike {
-            return self.spike_passes(owner, pr, qp, sp, b, layouts);
+            return self.spike_pass(owner, pr, qp, sp, b, layouts);
         }
         let (pre, post) = (pr.pre.0, pr.post.0);
         let n_post = layouts[post].n;
@@ -266,12 +264,11 @@ impl GpuEngine {
         } else {
             self.rate_pass(pr, qp, b, layouts)?
         };
-        Ok((pass, None))
+        Ok(pass)
     }
 
-    /// A spike delivery's pass, a workgroup (or thread) per spike of pre,
-    /// and a plastic one's variant without the assignments to w.
-    pub(super) fn spike_passes(
+    /// A spike delivery's pass, a workgroup (or thread) per spike of pre.
+    pub(super) fn spike_pass(
         &self,
         owner: &str,
         pr: &crate::network::Projection,
@@ -279,7 +276,7 @@ impl GpuEngine {
         sp: SpikePlan,
         b: &ProjBuffers,
         layouts: &[PopLayout],
-    ) -> Result<(Pass, Option<Pass>)> {
+    ) -> Result<Pass> {
         let (pre, post) = (pr.pre.0, pr.post.0);
         let binds = |stores: bool| {
             spike_binds(
@@ -295,12 +292,7 @@ impl GpuEngine {
             )
         };
         let groups = spike_groups(layouts[pre].n);
-        let frozen = match &qp.frozen {
-            Some(k) => Some(self.pass(k, &binds(sp.frozen_stores)?, (groups, 1))?),
-            None => None,
-        };
-        let pass = self.pass(&qp.kernel, &binds(sp.stores)?, (groups, 1))?;
-        Ok((pass, frozen))
+        self.pass(&qp.kernel, &binds(sp.stores)?, (groups, 1))
     }
 
     /// A rate sum's or convolution's pass: a thread per post neuron, or a
@@ -326,17 +318,17 @@ impl GpuEngine {
     }
 
     /// A plastic projection's `post_spike` pass (a workgroup per post
-    /// spike of this step) and its variant without the assignments to w.
-    pub(super) fn post_spike_passes(
+    /// spike of this step).
+    pub(super) fn post_spike_pass(
         &self,
         owner: &str,
         pr: &crate::network::Projection,
         qp: &ProjPlan,
         b: &ProjBuffers,
         layouts: &[PopLayout],
-    ) -> Result<(Option<Pass>, Option<Pass>)> {
+    ) -> Result<Option<Pass>> {
         let Some(k) = &qp.post else {
-            return Ok((None, None));
+            return Ok(None);
         };
         let (pre, post) = (pr.pre.0, pr.post.0);
         let po = &self.pops[post];
@@ -356,12 +348,7 @@ impl GpuEngine {
             binds.push(("pstate", Bind::Read(&self.pops[pre].state)));
         }
         let groups = spike_groups(layouts[post].n);
-        let pass = self.pass(k, &binds, (groups, 1))?;
-        let frozen = match &qp.post_frozen {
-            Some(f) => Some(self.pass(f, &binds, (groups, 1))?),
-            None => None,
-        };
-        Ok((Some(pass), frozen))
+        Ok(Some(self.pass(k, &binds, (groups, 1))?))
     }
 
     /// A rate-coded projection's learning rule pass, a thread per synapse.

@@ -12,41 +12,20 @@ impl GpuEngine {
         self.merged[ph][gi].as_ref().map(|_| (ph, gi))
     }
 
-    /// Whether a merged group runs as one dispatch at step `st`: it does
-    /// unless a member whose kernel changes while its learning is off (a
-    /// plastic delivery or `post_spike`) or whose learning rule pauses is
-    /// not learning at that step; then the members run their own passes.
-    fn whole(&self, stage: Stage, members: &[usize], st: u64) -> bool {
-        members.iter().all(|&q| match stage {
-            Stage::SpikeDelivery => {
-                self.projs[q].frozen.is_none() || self.projs[q].learning.due(st)
-            }
-            Stage::PostSpike => {
-                self.projs[q].post_frozen.is_none() || self.projs[q].learning.due(st)
-            }
-            Stage::SynapseUpdate => self.projs[q].learning.due(st),
-            _ => true,
-        })
-    }
-
     /// The pass a member of `stage` runs alone at step `st`, if any: a
-    /// plastic projection's variant without assignments to `w` while its
-    /// learning is off, a monitor's only at its sample steps (`sampled`).
+    /// learning rule only while its learning is due (its kernel checks
+    /// that too, for when it runs merged), a monitor's only at its sample
+    /// steps (`sampled`).
     fn own_pass(&self, stage: Stage, m: usize, st: u64, sampled: &[Vec<u64>]) -> Option<&Pass> {
-        let due = || self.projs[m].learning.due(st);
         match stage {
             Stage::ClearInputs => self.pops[m].clear.as_ref(),
             Stage::NeuronUpdate => self.pops[m].update.as_ref(),
-            Stage::RateInputs => self.projs[m].pass.as_ref(),
-            Stage::SpikeDelivery => match (&self.projs[m].frozen, due()) {
-                (Some(f), false) => Some(f),
-                _ => self.projs[m].pass.as_ref(),
-            },
-            Stage::PostSpike => match (&self.projs[m].post_frozen, due()) {
-                (Some(f), false) => Some(f),
-                _ => self.projs[m].post.as_ref(),
-            },
-            Stage::SynapseUpdate => self.projs[m].learn.as_ref().filter(|_| due()),
+            Stage::RateInputs | Stage::SpikeDelivery => self.projs[m].pass.as_ref(),
+            Stage::PostSpike => self.projs[m].post.as_ref(),
+            Stage::SynapseUpdate => self.projs[m]
+                .learn
+                .as_ref()
+                .filter(|_| self.projs[m].learning.due(st)),
             _ => self.mons[m]
                 .pass
                 .as_ref()
@@ -73,8 +52,10 @@ impl GpuEngine {
         for (phase, merged) in phases.filter(|(p, _)| only.is_none_or(|s| s == p.stage)) {
             for (g, m) in phase.groups.iter().zip(merged) {
                 match m {
-                    Some(m) if self.whole(phase.stage, &g.members, st) => run(&m.pass),
-                    _ => {
+                    // Its members check their own learning flags: a
+                    // merged group runs whole at every step.
+                    Some(m) => run(&m.pass),
+                    None => {
                         for &x in &g.members {
                             if let Some(p) = self.own_pass(phase.stage, x, st, sampled) {
                                 run(p);

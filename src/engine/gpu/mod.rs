@@ -129,11 +129,10 @@ struct GProj {
     /// The projection-wide values now (a load may change them; reset
     /// restores `init_sparams`).
     sparams_host: Vec<f32>,
-    /// Spiking plasticity: the spike pass without assignments to w
-    /// (learning off), post_spike, and post_spike without them.
-    frozen: Option<Pass>,
+    /// Spiking plasticity: post_spike.
     post: Option<Pass>,
-    post_frozen: Option<Pass>,
+    /// A plastic projection: where its learning flags are in `csr`.
+    flags: Option<u32>,
     /// The learning rule's pass, and when it runs.
     learn: Option<Pass>,
     learning: crate::engine::Learning,
@@ -345,4 +344,13 @@ impl crate::engine::interface::Engine for GpuEngine {
     fn reset(&mut self, _net: &Network) {
         GpuEngine::reset(self);
     }
+}
+
+/// The words of a projection's learning flags as its kernels read them
+/// (`cj_learns`): on, period, offset. The kernels count steps in u32 as
+/// `Clock::step` does, so they agree with `Learning::due` for the first
+/// 2^32 steps (a period or offset past u32 saturates).
+pub(crate) fn learning_words(l: &crate::engine::Learning) -> [u32; 3] {
+    let fit = |x: u64| u32::try_from(x).unwrap_or(u32::MAX);
+    [u32::from(l.on), fit(l.period), fit(l.offset)]
 }

@@ -21,8 +21,6 @@ pub struct SpikePlan {
     pub stores: bool,
     /// `pre_spike` reads pre-synaptic variables (the pre state bound).
     pub reads_pre: bool,
-    /// The variant without assignments to w still assigns other variables.
-    pub frozen_stores: bool,
     /// The kernel takes the weights bound as one shared value or one per
     /// synapse (`init_syn` of length 1 when they start shared).
     pub shareable: bool,
@@ -58,14 +56,11 @@ pub struct ProjPlan {
     pub tiles: Option<u32>,
     /// The learning rule (`synapse_update`), if any.
     pub learn: Option<Kernel>,
-    /// Spiking plasticity: `spike_propagate` without the assignments to w
-    /// (run while learning is off), `post_spike`, and `post_spike` without
-    /// the assignments to w.
-    pub frozen: Option<Kernel>,
-    /// See `frozen`.
+    /// Spiking plasticity: `post_spike`.
     pub post: Option<Kernel>,
-    /// See `frozen`.
-    pub post_frozen: Option<Kernel>,
+    /// A plastic projection: where its learning flags (on, period, offset)
+    /// are in its CSR, which its kernels check at each step.
+    pub flags: Option<u32>,
 }
 
 /// The kernel of one monitor recording variables.
@@ -188,9 +183,8 @@ impl ProjPlan {
             inject: false,
             tiles: None,
             learn: None,
-            frozen: None,
             post: None,
-            post_frozen: None,
+            flags: None,
         }
     }
 
@@ -207,7 +201,6 @@ impl ProjPlan {
             spike: Some(SpikePlan {
                 stores: false,
                 reads_pre: false,
-                frozen_stores: false,
                 shareable: false,
                 blocks: 0,
             }),
@@ -256,13 +249,7 @@ impl Plan {
         }
         v.extend(self.projs.iter().map(|p| &p.kernel));
         for p in &self.projs {
-            v.extend(
-                p.learn
-                    .iter()
-                    .chain(&p.frozen)
-                    .chain(&p.post)
-                    .chain(&p.post_frozen),
-            );
+            v.extend(p.learn.iter().chain(&p.post));
         }
         v.extend(self.mons.iter().flatten().map(|m| &m.kernel));
         v.extend(self.merged.iter().map(|m| &m.kernel));

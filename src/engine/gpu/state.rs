@@ -5,6 +5,16 @@ use super::*;
 impl GpuEngine {
     /// Sets when a projection's learning rule runs.
     pub(crate) fn set_learning(&mut self, proj: usize, l: crate::engine::Learning) {
+        // Its kernels read when it learns from its CSR (see
+        // `learning_words`): written once here, not at each step.
+        if let Some(at) = self.projs[proj].flags {
+            let words = learning_words(&l);
+            self.gpu.queue.write_buffer(
+                &self.projs[proj].csr,
+                u64::from(at) * 4,
+                bytemuck::cast_slice(&words),
+            );
+        }
         self.projs[proj].learning = l;
     }
 

@@ -13,13 +13,16 @@ const POST_SPIKE: &str = include_str!("../../../../shaders/post_spike.wgsl");
 
 /// `post_spike` of a spiking synapse model (`ir.post_spike` not empty);
 /// `rows` is where the row pointers by post start in the CSR (the pre
-/// ranks follow them).
+/// ranks follow them); `learn` is where its learning flags are in the
+/// CSR and the slot (w) whose assignments they guard.
+#[allow(clippy::too_many_arguments)]
 pub fn post_spike(
     name: &str,
     ir: &SynapseIr,
     pl: &ProjLayout,
     ends: &Ends,
     rows: u32,
+    learn: Option<(u32, u32)>,
     dt: f32,
     object: u32,
 ) -> Kernel {
@@ -49,14 +52,28 @@ pub fn post_spike(
     p.indent = "            ".into();
     for st in &ir.post_spike {
         if let EventStmt::Store { var, expr } = st {
+            let guard = learn.filter(|l| l.1 == *var);
+            if guard.is_some() {
+                p.stmt("if (cj_learn) {");
+            }
             let v = p.expr(expr);
             if let Some((place, false)) = pl.var(*var, "s") {
                 p.stmt(&format!("{place} = {v};"));
             }
+            if guard.is_some() {
+                p.stmt("}");
+            }
         }
     }
+    // Once a thread, not at each synapse.
+    let learn = learn.map_or_else(String::new, |(at, _)| {
+        format!(
+            "    let cj_learn = {};\n",
+            super::spike_propagate::learns(at)
+        )
+    });
     let body = format!(
-        "    let slot = clk.ring % {ring}u;
+        "{learn}    let slot = clk.ring % {ring}u;
     let count = post_count[slot];
     for (var n = group; n < count; n = n + groups) {{
         let pi = post_list[slot * {n_post}u + n];

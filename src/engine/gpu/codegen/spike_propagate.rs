@@ -27,6 +27,10 @@ pub fn spike_propagate(
 ) -> Kernel {
     let (ir, ends) = (event.ir, event.ends);
     let mut body = String::new();
+    if let Some((at, _)) = event.learn {
+        // Once a thread, not at each synapse.
+        let _ = writeln!(body, "    let cj_learn = {};", learns(at));
+    }
     if csr.delays.is_empty() {
         // Unused names are fine in WGSL, but say so for readers of dumps.
         body.push_str("    _ = group; _ = groups;\n");
@@ -138,6 +142,9 @@ pub struct SpikeEvent<'a> {
     pub dt: f32,
     /// The random stream id of its draws.
     pub object: u32,
+    /// Where it learns: the CSR word of its learning flags
+    /// ([`learns`]) and the slot (w) whose assignments they guard.
+    pub learn: Option<(u32, u32)>,
 }
 
 /// The binding table of `spike_propagate`: the pre-synaptic state only
@@ -234,9 +241,16 @@ impl SpikeEvent<'_> {
                         p.stmt(&add(&v));
                     }
                     EventStmt::Store { var, expr } => {
+                        let guard = self.learn.filter(|l| l.1 == *var);
+                        if guard.is_some() {
+                            p.stmt("if (cj_learn) {");
+                        }
                         let v = p.expr(expr);
                         if let Some((place, false)) = pl.var(*var, "s") {
                             p.stmt(&format!("{place} = {v};"));
+                        }
+                        if guard.is_some() {
+                            p.stmt("}");
                         }
                     }
                 }
@@ -513,4 +527,10 @@ pub fn spike_propagate_merged(
         true,
         &body,
     )
+}
+
+/// Whether the projection whose learning flags are at word `at` of its
+/// CSR learns at this step (`cj_learns`).
+pub fn learns(at: u32) -> String {
+    format!("cj_learns(csr[{at}u], csr[{at}u + 1u], csr[{at}u + 2u])")
 }

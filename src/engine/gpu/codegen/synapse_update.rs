@@ -13,13 +13,16 @@ use crate::lang::ir::{Expr, Stmt, SynapseIr};
 const SYNAPSE_UPDATE: &str = include_str!("../../../../shaders/synapse_update.wgsl");
 
 /// `synapse_update`: the learning rule of a rate-coded projection; `posts`
-/// is where the post ranks start in its CSR.
+/// is where the post ranks start in its CSR, `learn` where its learning
+/// flags are.
+#[allow(clippy::too_many_arguments)]
 pub fn synapse_update(
     name: &str,
     ir: &SynapseIr,
     pl: &ProjLayout,
     ends: &Ends,
     posts: u32,
+    learn: u32,
     dt: f32,
     object: u32,
 ) -> Kernel {
@@ -86,7 +89,13 @@ pub fn synapse_update(
             let _ = writeln!(p.out, "    syn[{}u + j] = y{var};", li * nsyn);
         }
     }
-    let body = format!("{}    _ = pi;\n    _ = pj;\n", p.out);
+    // The rule runs only where its learning is due, checked here rather
+    // than by the host so that a merged dispatch never splits up.
+    let body = format!(
+        "    if ({}) {{\n{}    _ = pi;\n    _ = pj;\n    }}\n",
+        super::spike_propagate::learns(learn),
+        p.out
+    );
     // The range guard returns: it stays out of the body a merged kernel
     // runs among others.
     let mut k = assemble(

@@ -110,11 +110,17 @@ fn plan_rate(c: ProjInput, sum: usize) -> Result<ProjPlan> {
     if uniform.is_none() {
         csr.extend_from_slice(&s.delay);
     }
-    // The learning rule finds each synapse's post rank here.
+    // The learning rule finds each synapse's post rank here, and its
+    // learning flags after them.
+    let mut flags = None;
     let learn = (!pr.ir.update.is_empty()).then(|| {
         let posts = csr.len() as u32;
         csr.extend_from_slice(&s.post);
-        codegen::synapse_update(&pr.name, &pr.ir, &c.layout, &c.ends, posts, c.dt, c.object)
+        let at = append_learning(&mut csr);
+        flags = Some(at);
+        codegen::synapse_update(
+            &pr.name, &pr.ir, &c.layout, &c.ends, posts, at, c.dt, c.object,
+        )
     });
     let uses_hist = uniform.is_none_or(|d| d > 1);
     if uses_hist && c.layouts[c.pre].hist_slots.is_empty() {
@@ -137,6 +143,7 @@ fn plan_rate(c: ProjInput, sum: usize) -> Result<ProjPlan> {
     Ok(ProjPlan {
         uses_hist,
         learn,
+        flags,
         ..ProjPlan::new(kernel, c.layout, csr, c.init_syn, c.init_sparams)
     })
 }
@@ -277,8 +284,7 @@ fn plan_decode(c: ProjInput, sum: usize, window: u32) -> ProjPlan {
 }
 
 /// A spiking projection with stored synapses: `spike_propagate` over its
-/// rows by (delay, pre), and where it learns, its variants without the
-/// assignments to w and its `post_spike`.
+/// rows by (delay, pre), and where it learns, its `post_spike`.
 fn plan_spiking(c: ProjInput, g: usize) -> Result<ProjPlan> {
     check_spike_events(&c, g)?;
     let pr = c.pr;
@@ -311,16 +317,21 @@ fn plan_spiking(c: ProjInput, g: usize) -> Result<ProjPlan> {
         delay_table,
         posts,
     };
-    // The kernel for these events (the model's, or the variant
-    // without assignments to w).
-    let deliver = |ir: &crate::lang::ir::SynapseIr| {
+    // Spiking plasticity: its events' assignments to w check its learning
+    // flags, and post_spike reads the rows by post.
+    let w_slot = pr.ir.slot("w").unwrap_or(0);
+    let plastic = stores_to(&pr.ir.pre_spike, w_slot) || stores_to(&pr.ir.post_spike, w_slot);
+    let flags = plastic.then(|| append_learning(&mut csr));
+    let learn = flags.map(|at| (at, w_slot));
+    let kernel = {
         let event = SpikeEvent {
-            ir,
+            ir: &pr.ir,
             layout: &c.layout,
             ends: &c.ends,
             g: g as u32,
             dt: c.dt,
             object: c.object,
+            learn,
         };
         codegen::spike_propagate(
             &pr.name,
@@ -331,20 +342,13 @@ fn plan_spiking(c: ProjInput, g: usize) -> Result<ProjPlan> {
             strategy,
         )
     };
-    let kernel = deliver(&pr.ir);
-    // Spiking plasticity: the variants without assignments to w
-    // (learning off), and post_spike over the rows by post.
-    let w_slot = pr.ir.slot("w").unwrap_or(0);
-    let frozen_ir = without_stores_to(&pr.ir, w_slot);
-    let frozen = stores_to(&pr.ir.pre_spike, w_slot).then(|| deliver(&frozen_ir));
     let spike = SpikePlan {
         stores: stores_any(&pr.ir.pre_spike),
         reads_pre: !default && !c.ends.pre_slots.is_empty(),
-        frozen_stores: stores_any(&frozen_ir.pre_spike),
         shareable,
         blocks: c.delays.len() as u32,
     };
-    let (post, post_frozen) = plan_post_spike(&c, &frozen_ir, w_slot, &mut csr);
+    let post = plan_post_spike(&c, learn, &mut csr);
     let init_syn = if shared {
         c.init_syn[..1].to_vec()
     } else {
@@ -353,9 +357,8 @@ fn plan_spiking(c: ProjInput, g: usize) -> Result<ProjPlan> {
     Ok(ProjPlan {
         perm,
         spike: Some(spike),
-        frozen,
         post,
-        post_frozen,
+        flags,
         ..ProjPlan::new(kernel, c.layout, csr, init_syn, c.init_sparams)
     })
 }
@@ -496,40 +499,29 @@ fn stores_to(v: &[EventStmt], slot: u32) -> bool {
         .any(|s| matches!(s, EventStmt::Store { var, .. } if *var == slot))
 }
 
-/// The synapse with its events' assignments to slot `slot` (w) removed:
-/// what runs while its learning is off.
-fn without_stores_to(ir: &crate::lang::ir::SynapseIr, slot: u32) -> crate::lang::ir::SynapseIr {
-    let mut frozen = ir.clone();
-    frozen
-        .pre_spike
-        .retain(|s| !matches!(s, EventStmt::Store { var, .. } if *var == slot));
-    frozen
-        .post_spike
-        .retain(|s| !matches!(s, EventStmt::Store { var, .. } if *var == slot));
-    frozen
+/// Appends a projection's learning flags (on, period, offset: learning
+/// by default, as `Learning::default`) to its CSR; returns where they
+/// are. `GpuEngine::set_learning` rewrites them.
+fn append_learning(csr: &mut Vec<u32>) -> u32 {
+    let at = csr.len() as u32;
+    csr.extend_from_slice(&crate::engine::gpu::learning_words(
+        &crate::engine::Learning::default(),
+    ));
+    at
 }
 
-/// A spiking projection's `post_spike` and its variant without the
-/// assignments to w (`frozen_ir`, slot `w_slot`), if it has one; they
-/// read the rows by post, appended to `csr`.
-fn plan_post_spike(
-    c: &ProjInput,
-    frozen_ir: &crate::lang::ir::SynapseIr,
-    w_slot: u32,
-    csr: &mut Vec<u32>,
-) -> (Option<Kernel>, Option<Kernel>) {
+/// A spiking projection's `post_spike`, if it has one, its assignments
+/// to w guarded by its learning flags (`learn`, as `SpikeEvent::learn`);
+/// it reads the rows by post, appended to `csr`.
+fn plan_post_spike(c: &ProjInput, learn: Option<(u32, u32)>, csr: &mut Vec<u32>) -> Option<Kernel> {
     let pr = c.pr;
     if pr.ir.post_spike.is_empty() {
-        return (None, None);
+        return None;
     }
     let rows = csr.len() as u32;
     csr.extend(pr.synapses.post_row_ptr(c.layouts[c.post].n as usize));
     csr.extend_from_slice(&pr.synapses.pre);
-    let k = |ir: &crate::lang::ir::SynapseIr| {
-        codegen::post_spike(&pr.name, ir, &c.layout, &c.ends, rows, c.dt, c.object)
-    };
-    (
-        Some(k(&pr.ir)),
-        stores_to(&pr.ir.post_spike, w_slot).then(|| k(frozen_ir)),
-    )
+    Some(codegen::post_spike(
+        &pr.name, &pr.ir, &c.layout, &c.ends, rows, learn, c.dt, c.object,
+    ))
 }
