@@ -105,8 +105,8 @@ pub enum When {
     /// At every step.
     EveryStep,
     /// At every step; a plastic member whose learning is off at a step
-    /// runs its kernel without the assignments to `w` (a merged group then
-    /// runs its members one by one, in order).
+    /// skips its assignments to `w` (a flag the kernel tests, so a merged
+    /// group still runs whole).
     EveryStepLearningSwitched,
     /// At the steps where the member's learning is on
     /// (`enable_learning(period, offset)`).
