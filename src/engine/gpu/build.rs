@@ -475,69 +475,39 @@ impl GpuEngine {
         let missing = || Error::invalid(stage.name(), "a merged group has no plan");
         let (pass, rebind) = match stage {
             Stage::SpikeDelivery => {
-                let mg = plan
-                    .merged
-                    .iter()
-                    .find(|m| m.members == members)
-                    .ok_or_else(missing)?;
+                let mg = group_plan(&plan.merged, members, |m| &m.members).ok_or_else(missing)?;
                 (self.merged_spike_pass(mg)?, Rebind::Spikes(mg.clone()))
             }
-            Stage::NeuronUpdate | Stage::ClearInputs => {
-                let list = if stage == Stage::NeuronUpdate {
-                    &plan.merged_updates
-                } else {
-                    &plan.merged_clears
-                };
-                let mu = list
-                    .iter()
-                    .find(|m| m.members == members)
+            Stage::NeuronUpdate => {
+                let mu = group_plan(&plan.merged_updates, members, |m| &m.members)
                     .ok_or_else(missing)?;
                 // Members run only as the group: their own passes go.
-                for &p in members {
-                    if stage == Stage::NeuronUpdate {
-                        self.pops[p].update = None;
-                    } else {
-                        self.pops[p].clear = None;
-                    }
-                }
-                let pass = self.merged_update_pass(mu)?;
-                (
-                    pass,
-                    if stage == Stage::NeuronUpdate {
-                        Rebind::Updates(mu.clone())
-                    } else {
-                        Rebind::Never
-                    },
-                )
+                members.iter().for_each(|&p| self.pops[p].update = None);
+                (self.merged_update_pass(mu)?, Rebind::Updates(mu.clone()))
+            }
+            Stage::ClearInputs => {
+                let mc =
+                    group_plan(&plan.merged_clears, members, |m| &m.members).ok_or_else(missing)?;
+                members.iter().for_each(|&p| self.pops[p].clear = None);
+                (self.merged_update_pass(mc)?, Rebind::Never)
             }
             Stage::RateInputs => {
-                let mr = plan
-                    .merged_rates
-                    .iter()
-                    .find(|m| m.members == members)
-                    .ok_or_else(missing)?;
-                for &q in members {
-                    self.projs[q].pass = None;
-                }
+                let mr =
+                    group_plan(&plan.merged_rates, members, |m| &m.members).ok_or_else(missing)?;
+                members.iter().for_each(|&q| self.projs[q].pass = None);
                 (self.merged_rate_pass(mr)?, Rebind::Never)
             }
             Stage::PostSpike => {
-                let mp = plan
-                    .merged_posts
-                    .iter()
-                    .find(|m| m.members == members)
-                    .ok_or_else(missing)?;
+                let mp =
+                    group_plan(&plan.merged_posts, members, |m| &m.members).ok_or_else(missing)?;
                 (self.merged_post_pass(mp)?, Rebind::Never)
             }
             Stage::SynapseUpdate => {
-                let ml = plan
-                    .merged_learns
-                    .iter()
-                    .find(|m| m.members == members)
-                    .ok_or_else(missing)?;
+                let ml =
+                    group_plan(&plan.merged_learns, members, |m| &m.members).ok_or_else(missing)?;
                 (self.merged_learn_pass(ml)?, Rebind::Never)
             }
-            _ => return Err(missing()),
+            Stage::Record => return Err(missing()),
         };
         Ok(MergedPass { pass, rebind })
     }
@@ -584,4 +554,13 @@ impl GpuEngine {
             })
         })
     }
+}
+
+/// The plan, among a stage's merged groups, of the group of `members`.
+fn group_plan<'a, T>(
+    groups: &'a [T],
+    members: &[usize],
+    members_of: impl Fn(&T) -> &Vec<usize>,
+) -> Option<&'a T> {
+    groups.iter().find(|g| members_of(g).as_slice() == members)
 }

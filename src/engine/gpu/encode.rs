@@ -76,7 +76,7 @@ impl GpuEngine {
         time: &dyn Fn(u64) -> f64,
         monitors: &mut [MonitorState],
     ) -> Result<()> {
-        let key = [self.seed as u32, (self.seed >> 32) as u32];
+        let key = self.philox_key();
         let mut done = 0u64;
         while done < n {
             let first = step0 + done;
@@ -92,6 +92,12 @@ impl GpuEngine {
         // `simulate` returns when the steps are done (timings and errors
         // mean what they say), not when they are queued.
         self.wait()
+    }
+
+    /// The Philox key of run-time draws, as the clock carries it: the
+    /// seed's low and high words.
+    pub(super) fn philox_key(&self) -> [u32; 2] {
+        [self.seed as u32, (self.seed >> 32) as u32]
     }
 
     /// Waits until the GPU has run what was submitted.

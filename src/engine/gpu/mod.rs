@@ -284,8 +284,7 @@ impl crate::engine::interface::Engine for GpuEngine {
         t: f64,
         monitors: &mut [MonitorState],
     ) -> Result<()> {
-        let key = [self.seed as u32, (self.seed >> 32) as u32];
-        self.chunk_run(step, 1, key, &|_| t, monitors, Some(stage))?;
+        self.chunk_run(step, 1, self.philox_key(), &|_| t, monitors, Some(stage))?;
         self.wait()
     }
 
