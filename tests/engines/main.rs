@@ -2,7 +2,7 @@
 //! (a `both` test is a CPU trial and a `[gpu]` trial that also compares the
 //! GPU engine with the CPU engine): connectors, delays, monitors and the
 //! network API (`network`), stepping, seeds, inputs, timed inputs, views,
-//! callbacks, save/load, parallel runs, batches, convolutions (`conv`,
+//! callbacks, network constants and functions (`constants`), save/load, parallel runs, batches, convolutions (`conv`,
 //! `conv_api`), rate and spiking plasticity (`plasticity`, `stdp`), hybrid
 //! networks, population variables and correlated trains (`correlated`),
 //! procedural connectivity, shared weights, and ml_genn's models, inputs,
@@ -20,6 +20,7 @@ mod common;
 
 mod batch;
 mod callbacks;
+mod constants;
 mod conv;
 mod conv_api;
 mod convert;
@@ -45,6 +46,7 @@ fn main() {
     common::harness::main(&[
         batch::tests,
         callbacks::tests,
+        constants::tests,
         conv::tests,
         conv_api::tests,
         convert::tests,
