@@ -23,6 +23,7 @@ use crate::lang::ir::{Locality, NeuronIr, SynapseIr, ValueType, VarKind};
 use crate::lang::{analyse_neuron, analyse_synapse};
 use crate::random::{rng_for, Dist};
 use geometry::{Geometry, IntoGeometry};
+pub use globals::Function;
 use model::{Neuron, Operation, Synapse};
 pub use view::{Part, View};
 

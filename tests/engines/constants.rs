@@ -503,6 +503,16 @@ fn constants_and_functions_errors_name_the_cause() {
         let e = net.constant(bad, 1.0).unwrap_err().to_string();
         assert!(e.contains(&format!("'{bad}'")), "{bad}: {e}");
     }
+    let mut full = Network::new();
+    for k in 0..2048 {
+        full.constant(&format!("k{k}"), 0.0).unwrap();
+    }
+    let e = full.constant("one_more", 1.0).unwrap_err().to_string();
+    assert!(
+        e.contains("'one_more'") && e.contains("at most 2048"),
+        "{e}"
+    );
+    full.constant("k7", 2.0).unwrap(); // changing one is fine
     let p = net
         .population("p", 1, &Neuron::rate().equations("r = c"))
         .unwrap();

@@ -19,6 +19,11 @@ use crate::lang::ir::{Expr, Func, RandomKind};
 /// Owner named in errors about the network's functions and constants.
 const OWNER: &str = "network";
 
+/// The most constants a network may declare: the engines read them from
+/// every kernel's scalar frame (u16 indices on the CPU) and every step's
+/// clock block (a uniform binding of at least 16 KiB on any adapter).
+pub const MAX_CONSTANTS: usize = 2048;
+
 /// The network's constants and functions, as the analysis reads them.
 #[derive(Debug, Clone, Default)]
 pub struct Globals {
@@ -65,6 +70,12 @@ impl Globals {
         if let Some(i) = self.constant_index(name) {
             self.constants[i].1 = value;
             return Ok(i);
+        }
+        if self.constants.len() >= MAX_CONSTANTS {
+            return Err(Error::invalid(
+                OWNER,
+                format!("cannot declare '{name}': a network has at most {MAX_CONSTANTS} constants (every kernel's frame holds them all)"),
+            ));
         }
         self.constants.push((name.to_string(), value));
         Ok(self.constants.len() - 1)
