@@ -101,7 +101,7 @@ pub(crate) trait Engine: Send {
     /// history depths, to check a snapshot against.
     fn history_shape(&self) -> Vec<(usize, Vec<(u32, usize)>)>;
 
-    /// Back to the values at compile time (`net`'s, constants included);
-    /// histories emptied.
+    /// Back to the values at compile time (`net`'s); histories emptied.
+    /// The constants keep their current values, as ANNarchy's.
     fn reset(&mut self, net: &Network);
 }

@@ -92,8 +92,10 @@ impl Simulation {
     /// rebuild: the next step of every population and projection that
     /// reads it uses `value`, on either engine, exactly as a network
     /// compiled with that value. [`save`](Self::save) and
-    /// [`load`](Self::load) carry the current value; [`reset`](Self::reset)
-    /// returns to the compiled one. A model with a parameter or variable of
+    /// [`load`](Self::load) carry the current value, and so does
+    /// [`reset`](Self::reset), as ANNarchy's (which resets parameters but
+    /// not constants; the compiled value is
+    /// [`Network::get_constant`]'s). A model with a parameter or variable of
     /// the same name reads its own, not the constant. An unknown name is
     /// an error listing the constants.
     ///
@@ -386,7 +388,8 @@ impl Simulation {
     }
 
     /// Back to the initial state (values at compile time, time 0), without
-    /// rebuilding; monitors are emptied.
+    /// rebuilding; monitors are emptied. Network constants keep their
+    /// current values, as in ANNarchy.
     pub fn reset(&mut self) {
         self.engine.reset(&self.net);
         self.step = 0;

@@ -587,7 +587,6 @@ impl crate::engine::interface::Engine for CpuEngine {
     }
 
     fn reset(&mut self, net: &Network) {
-        self.consts = net.globals.constant_values();
         for (p, init) in self.pops.iter_mut().zip(&net.pops) {
             p.vars.clone_from(&init.init);
         }

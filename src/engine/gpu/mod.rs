@@ -359,8 +359,7 @@ impl crate::engine::interface::Engine for GpuEngine {
         self.consts = values.to_vec();
     }
 
-    fn reset(&mut self, net: &Network) {
-        self.consts = net.globals.constant_values();
+    fn reset(&mut self, _net: &Network) {
         GpuEngine::reset(self);
     }
 }
