@@ -3,7 +3,8 @@
 //! and v to 1e-3 mV (`annarchy_reference`); the COBA network's rate as in
 //! ANNarchy's and Brian2's examples (`coba`); bar learning as in ANNarchy's
 //! notebook (`bar_learning`); network constants changed after compile and
-//! network functions (`constants`).
+//! network functions (`constants`); the STDP window and STP increments of
+//! event-driven synapses (`event_driven`).
 //!
 //! The harness is libtest-mimic's (tests/common/harness.rs): each module
 //! lists its tests in `tests!` (`cpu`, `gpu` or `both`); `[gpu]` trials are
@@ -18,6 +19,7 @@ mod annarchy_reference;
 mod bar_learning;
 mod coba;
 mod constants;
+mod event_driven;
 
 fn main() {
     common::harness::main(&[
@@ -25,5 +27,6 @@ fn main() {
         bar_learning::tests,
         coba::tests,
         constants::tests,
+        event_driven::tests,
     ]);
 }

@@ -29,7 +29,11 @@ fn clock() -> Neuron {
 
 fn the_stdp_window_is_the_analytic_one() {
     // Pair k: pre fires at 100 ms, post at 100 + k - 40 ms (k = 0..81); the
-    // spike arrives one step (1 ms) after it is emitted.
+    // spike arrives one step (1 ms) after it is emitted. As ANNarchy: the
+    // arriving spike brings the traces to the step before its arrival
+    // (100 ms), then stamps the arrival (101 ms), from which a later post
+    // spike decays x (tests/data/annarchy/stdp_window has ANNarchy's own
+    // window: tests/annarchy/stdp_window.rs).
     let n = 81usize;
     let (tau_p, tau_m, a_p, a_m, w_max) = (20.0f64, 30.0f64, 0.01f64, 0.012f64, 1.0f64);
     let w0 = 0.5f64;
@@ -42,7 +46,7 @@ fn the_stdp_window_is_the_analytic_one() {
             let dw = if post >= arrival {
                 a_p * w_max * (-(post - arrival) / tau_p).exp()
             } else {
-                -a_m * w_max * (-(arrival - post) / tau_m).exp()
+                -a_m * w_max * (-(arrival - 1.0 - post) / tau_m).exp()
             };
             (w0 + dw).clamp(0.0, w_max)
         })
@@ -117,12 +121,13 @@ fn learning_off_freezes_w_but_not_the_traces() {
         sim.enable_learning(Some(p), None, None).unwrap();
         sim.simulate(30.0).unwrap();
         let (_, _, w) = sim.synapses(p, "w").unwrap();
-        // Second pair: at the arrival (41 ms) w += y, the post trace of the
-        // spike at 15 ms (-0.01, decayed over 26 ms), and x gains 0.01 on
-        // what is left of the first pre spike; at the post spike (45 ms)
-        // w += x.
-        let y41 = -0.01 * (-26.0f64 / 20.0).exp();
-        let x41 = 0.01 * (-30.0f64 / 20.0).exp() + 0.01;
+        // Second pair: at the arrival (41 ms) the traces are brought to the
+        // step before (40 ms), w += y, the post trace of the spike at 15 ms
+        // (-0.01, decayed over 25 ms), and x gains 0.01 on what is left of
+        // the first pre spike (stamped at 15 ms by the post spike); at the
+        // post spike (45 ms, 4 ms after the arrival's stamp) w += x.
+        let y41 = -0.01 * (-25.0f64 / 20.0).exp();
+        let x41 = 0.01 * (-29.0f64 / 20.0).exp() + 0.01;
         let want = 0.5 + y41 + x41 * (-4.0f64 / 20.0).exp();
         assert!(
             (f64::from(w[0]) - want).abs() < 1e-6,
@@ -132,13 +137,16 @@ fn learning_off_freezes_w_but_not_the_traces() {
 }
 
 /// The conductance increments of a regular train through STP, by the
-/// model's own recursion in f64.
+/// model's own recursion in f64, with ANNarchy's timing: an arriving spike
+/// brings x and u to the step before its arrival, from the previous
+/// arrival (so consecutive spikes ISI apart decay over ISI - dt; ANNarchy's
+/// own increments: tests/data/annarchy/stp, tests/annarchy/event_driven.rs).
 fn tm_curve(n: usize, isi: f64, tau_rec: f64, tau_f: f64, u0: f64, w: f64) -> Vec<f64> {
     let (mut x, mut u, mut last) = (1.0f64, u0, 0.0f64);
     (0..n)
         .map(|k| {
             let t = 1.0 + k as f64 * isi + 1.0; // emitted at 1 + k isi, arrives 1 ms later
-            let d = t - last;
+            let d = (t - 1.0) - last;
             x = 1.0 + (x - 1.0) * (-d / tau_rec).exp();
             u = u0 + (u - u0) * (-d / tau_f).exp();
             let g = w * u * x;

@@ -17,35 +17,45 @@ pub(in crate::lang::analysis) struct Decay {
 /// Brings the event-driven variables up to date at the start of the
 /// pre_spike statements (and of the post_spike ones, if any), then stamps
 /// the time of the event into `t_last`.
+///
+/// When, as ANNarchy 5.0.4.1's generated code does it: a pre-synaptic
+/// event handled at step s (the spike's step plus its delay, before the
+/// neurons update) brings the variables to the step before, (s - 1) dt,
+/// whatever the delay; a post-synaptic one (after the update) to s dt; both
+/// then stamp s dt. So a post spike and a pre spike of the same step leave
+/// the post trace undecayed when the pre spike arrives a step later
+/// (tests/data/annarchy/stdp_window holds ANNarchy's whole window).
 pub(in crate::lang::analysis) fn integrate(
     decays: &[Decay],
     t_last: u32,
     pre_spike: &mut Vec<EventStmt>,
     post_spike: &mut Vec<EventStmt>,
 ) {
-    let elapsed = Expr::bin(BinOp::Sub, Expr::Time, Expr::Var(t_last));
-    let first: Vec<EventStmt> = decays
-        .iter()
-        .map(|d| EventStmt::Store {
-            var: d.var,
-            expr: solution(d, &elapsed),
-        })
-        .collect();
+    let bring_to = |now: Expr| -> Vec<EventStmt> {
+        let elapsed = Expr::bin(BinOp::Sub, now, Expr::Var(t_last));
+        decays
+            .iter()
+            .map(|d| EventStmt::Store {
+                var: d.var,
+                expr: solution(d, &elapsed),
+            })
+            .collect()
+    };
     let stamp = EventStmt::Store {
         var: t_last,
         expr: Expr::Time,
     };
-    let with = |stmts: Vec<EventStmt>| -> Vec<EventStmt> {
+    let with = |first: Vec<EventStmt>, stmts: Vec<EventStmt>| -> Vec<EventStmt> {
         first
-            .iter()
-            .cloned()
+            .into_iter()
             .chain(stmts)
             .chain([stamp.clone()])
             .collect()
     };
-    *pre_spike = with(std::mem::take(pre_spike));
+    let step_before = Expr::bin(BinOp::Sub, Expr::Time, Expr::Dt);
+    *pre_spike = with(bring_to(step_before), std::mem::take(pre_spike));
     if !post_spike.is_empty() {
-        *post_spike = with(std::mem::take(post_spike));
+        *post_spike = with(bring_to(Expr::Time), std::mem::take(post_spike));
     }
 }
 
