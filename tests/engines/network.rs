@@ -113,7 +113,7 @@ fn chain(
     pre: &[usize],
     post: &[usize],
     seed: u64,
-    connect: impl FnOnce(ProjectionBuilder<'_>) -> Result<ProjId>,
+    connect: impl FnOnce(ProjectionBuilder<'_>) -> cajal::Result<ProjId>,
 ) -> Chain {
     let mut net = Network::new().dt(1.0).seed(seed);
     let inp = net.population("in", pre, &input_neuron()).unwrap();
@@ -418,8 +418,8 @@ fn dog_weights_follow_the_formula() {
 /// A recurrent projection of one population onto itself.
 fn recurrent(
     allow: bool,
-    connect: impl FnOnce(ProjectionBuilder<'_>) -> Result<ProjId>,
-) -> Result<Syn> {
+    connect: impl FnOnce(ProjectionBuilder<'_>) -> cajal::Result<ProjId>,
+) -> cajal::Result<Syn> {
     let mut net = Network::new().seed(3);
     let p = net.population("p", [3usize, 3], &sum_neuron())?;
     let proj = connect(net.projection(p, p, "exc").allow_self_connections(allow))?;
@@ -430,7 +430,7 @@ fn recurrent(
 fn no_self_connections_unless_allowed() {
     let w = || Weights::constant(1.0);
     let d = Delays::none;
-    type Conn = fn(ProjectionBuilder<'_>) -> Result<ProjId>;
+    type Conn = fn(ProjectionBuilder<'_>) -> cajal::Result<ProjId>;
     let cases: Vec<(&str, Conn)> = vec![
         ("all_to_all", |b| {
             b.connect_all_to_all(Weights::constant(1.0))
@@ -786,7 +786,7 @@ fn receiver() -> Neuron {
 fn spike_run(
     dt: f64,
     syn: Option<&Synapse>,
-    connect: impl FnOnce(ProjectionBuilder<'_>) -> Result<ProjId>,
+    connect: impl FnOnce(ProjectionBuilder<'_>) -> cajal::Result<ProjId>,
 ) -> (Array2<f32>, Vec<(u64, u32)>, Vec<u32>) {
     let mut net = Network::new().dt(dt);
     let src = net.population("src", 3, &one_shot()).unwrap();

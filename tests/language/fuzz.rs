@@ -392,7 +392,7 @@ fn random_model(rng: &mut StdRng, corpus: &[Text]) -> Text {
 }
 
 /// Builds, compiles and runs a small network around a fuzzed neuron and synapse.
-fn exercise(m: &Text, syn: &Synapse, seed: u64, delayed: bool, conn: u32) -> Result<usize> {
+fn exercise(m: &Text, syn: &Synapse, seed: u64, delayed: bool, conn: u32) -> cajal::Result<usize> {
     let mut net = Network::new().dt(0.1).seed(seed);
     let pop = net.population("fuzz", 5, &m.neuron())?;
     let partner = if m.spiking {
