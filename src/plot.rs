@@ -56,6 +56,19 @@ const COLOURS: [RGBColor; 8] = [
     RGBColor(23, 190, 207),
 ];
 
+/// `k` as an English ordinal ("2nd", "3rd", "11th", "21st"), for the raster
+/// title's "every k-th neuron".
+fn ordinal(k: usize) -> String {
+    let suffix = match (k % 10, k % 100) {
+        (_, 11..=13) => "th",
+        (1, _) => "st",
+        (2, _) => "nd",
+        (3, _) => "rd",
+        _ => "th",
+    };
+    format!("{k}{suffix}")
+}
+
 fn colour(i: usize) -> RGBColor {
     COLOURS[i % COLOURS.len()]
 }
@@ -149,7 +162,7 @@ where
     chart.margin(15);
     if text {
         let caption = if stride > 1 {
-            format!("{title} (every {stride}th neuron)")
+            format!("{title} (every {} neuron)", ordinal(stride))
         } else {
             title.to_string()
         };
@@ -311,4 +324,24 @@ pub fn rates(
         |a, t| rates_on(a, t, series, bin_ms, title),
         |a, t| rates_on(a, t, series, bin_ms, title),
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::ordinal;
+
+    #[test]
+    fn ordinals_read_as_english() {
+        let got: Vec<String> = [1, 2, 3, 4, 11, 12, 13, 21, 22, 23, 101, 111, 112]
+            .into_iter()
+            .map(ordinal)
+            .collect();
+        assert_eq!(
+            got,
+            [
+                "1st", "2nd", "3rd", "4th", "11th", "12th", "13th", "21st", "22nd", "23rd",
+                "101st", "111th", "112th"
+            ]
+        );
+    }
 }
