@@ -405,7 +405,7 @@ fn auto_choice(devices: &[DeviceInfo]) -> String {
     if let Some(w) = named {
         return match devices
             .iter()
-            .find(|d| d.name.to_lowercase().contains(&w.to_lowercase()))
+            .find(|d| cajal::engine::gpu::context::adapter_matches(&d.name, &w))
         {
             Some(d) => format!(
                 "the GPU engine on {} (CAJAL_ADAPTER={w}), if it can run the network",
