@@ -745,6 +745,10 @@ pub fn test_image(size: usize) -> ndarray::Array2<f32> {
     })
 }
 
+/// The names of [`edge_filters`], in the bank's order (the last dimension
+/// of the edges network's feature maps).
+pub const EDGE_FILTERS: [&str; 4] = ["vertical", "horizontal", "diagonal", "antidiagonal"];
+
 /// Four oriented 3 x 3 edge detectors (Sobel-like: vertical, horizontal,
 /// diagonal, anti-diagonal), as a bank of shape (4, 3, 3).
 pub fn edge_filters() -> ndarray::ArrayD<f32> {

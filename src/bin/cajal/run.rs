@@ -191,7 +191,7 @@ pub fn run(a: &RunArgs) -> std::result::Result<(), Failure> {
     }
     let mut trace_monitors = Vec::new();
     for t in &built.traces {
-        trace_monitors.push((t, net.monitor(&t.part, &[t.var])?));
+        trace_monitors.push((t, net.monitor(&t.part, &[t.var.as_str()])?));
     }
     let neurons: usize = net
         .populations()
@@ -323,7 +323,7 @@ pub fn run(a: &RunArgs) -> std::result::Result<(), Failure> {
         })?);
     }
     for (t, m) in &trace_monitors {
-        let arr = sim.recorded(*m, t.var)?;
+        let arr = sim.recorded(*m, &t.var)?;
         files.push(save(&format!("{}.npy", t.file), &|p| {
             ndarray_npy::write_npy(p, &arr)
         })?);
@@ -359,6 +359,10 @@ pub fn run(a: &RunArgs) -> std::result::Result<(), Failure> {
                 &format!("population rate ({bin_ms} ms bins)"),
             )?;
             files.push(name);
+        }
+        if let Some(figures) = built.figures {
+            let monitors: Vec<_> = trace_monitors.iter().map(|&(_, m)| m).collect();
+            files.extend(figures(&sim, &out, duration, &monitors)?);
         }
     }
     #[cfg(not(feature = "plot"))]
