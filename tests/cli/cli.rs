@@ -347,6 +347,42 @@ fn model_files_run() {
     assert_eq!(s["neurons"], 120);
     assert_eq!(s["synapses"], 2000);
     assert!(listed(&s).iter().any(|f| f == "v_lif.npy"));
+
+    // A rate-coded model: its trace, and no empty raster.
+    let dir = temp("ratefile");
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("rate.toml");
+    std::fs::write(
+        &path,
+        "[network]\ndt = 1.0\nduration = 20\n\n\
+         [neurons.Leaky]\nparameters = \"tau = 10.0\\n b = 1.0\"\n\
+         equations = \"tau * dr/dt = b - r\"\n\n\
+         [[populations]]\nname = \"rates\"\ngeometry = [2, 3]\nneuron = \"Leaky\"\n\
+         set = { b = [1, 2, 3, 4, 5, 6] }\n\n\
+         [[monitors]]\npopulation = \"rates\"\nvariables = [\"r\"]\n",
+    )
+    .unwrap();
+    let out = dir.join("out");
+    let o = cajal(
+        &[
+            "run",
+            path.to_str().unwrap(),
+            "--backend",
+            "cpu",
+            "--out",
+            out.to_str().unwrap(),
+        ],
+        &[],
+    );
+    let (stdout, err) = text(&o);
+    assert!(o.status.success(), "{stdout}\n{err}");
+    let r: Array2<f32> = ndarray_npy::read_npy(out.join("r_rates.npy")).unwrap();
+    assert_eq!(r.shape(), &[20, 6]);
+    // tau dr/dt = b - r from 0, explicit Euler with dt = 1: r grows towards b.
+    assert!((r[[0, 5]] - 0.6).abs() < 1e-6, "{}", r[[0, 5]]);
+    assert!(r[[19, 0]] < 1.0 && r[[19, 5]] > r[[19, 0]]);
+    assert!(!out.join("raster.png").exists());
+    let _ = std::fs::remove_dir_all(&dir);
 }
 
 fn model_file_errors_name_the_file_and_the_line() {
@@ -392,6 +428,11 @@ fn model_file_errors_name_the_file_and_the_line() {
             assert!(err.contains(w), "'{w}' missing from: {err}");
         }
     }
+    let empty = dir.join("empty.toml");
+    std::fs::write(&empty, "# nothing yet\n").unwrap();
+    let o = cajal(&["run", empty.to_str().unwrap()], &[]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(text(&o).1.contains("no [[populations]]"));
     let o = cajal(&["run", "no/such/model.toml"], &[]);
     assert_eq!(o.status.code(), Some(1));
     assert!(text(&o)

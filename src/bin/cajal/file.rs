@@ -112,9 +112,12 @@ pub struct Loaded {
 pub struct FileError(pub String);
 
 /// Whether the command line's model names a model file rather than a
-/// built-in model.
+/// built-in model: by its extension, so that a file in the working folder
+/// named like a built-in model does not take its place.
 pub fn is_model_file(model: &str) -> bool {
-    model.ends_with(".toml") || Path::new(model).is_file()
+    Path::new(model)
+        .extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("toml"))
 }
 
 /// How many neurons of a population a monitor of variables other than
@@ -136,6 +139,11 @@ pub fn load(
         let line = text[..span.start.min(text.len())].matches('\n').count() + 1;
         FileError(format!("{shown}, line {line} ({what}): {e}"))
     };
+    if file.populations.is_empty() {
+        return Err(FileError(format!(
+            "{shown}: no [[populations]]: a model needs at least one (see docs/model-files.md)"
+        )));
+    }
     let file_seed = file.network.seed;
     let mut net = Network::new()
         .dt(dt.or(file.network.dt).unwrap_or(0.1))

@@ -343,7 +343,10 @@ pub fn run(a: &RunArgs) -> std::result::Result<(), Failure> {
             .iter()
             .map(|(n, hz, _, _)| (n.as_str(), hz.clone()))
             .collect();
-        for ext in ["png", "svg"] {
+        // A network without spikes to show (rate-coded, or no spike
+        // monitor) gets no empty raster and rate plots.
+        let exts: &[&str] = if gs.is_empty() { &[] } else { &["png", "svg"] };
+        for ext in exts {
             let name = format!("raster.{ext}");
             cajal::plot::raster(out.join(&name), &gs, dt, duration, &built.title)?;
             files.push(name);
