@@ -19,6 +19,7 @@ tests! {
         hybrid,
         edges,
         model_files_run,
+        the_readme_model_file_runs,
         model_file_errors_name_the_file_and_the_line,
         model_file_refuses_the_built_in_options,
         auto_backend_prints_no_error_lines,
@@ -382,6 +383,24 @@ fn model_files_run() {
     assert!((r[[0, 5]] - 0.6).abs() < 1e-6, "{}", r[[0, 5]]);
     assert!(r[[19, 0]] < 1.0 && r[[19, 5]] > r[[19, 0]]);
     assert!(!out.join("raster.png").exists());
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// The README's model file, as a newcomer copies it.
+fn the_readme_model_file_runs() {
+    let readme =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).unwrap();
+    let section = &readme[readme
+        .find("## Model files")
+        .expect("a Model files section")..];
+    let start = section.find("```toml\n").expect("a TOML block") + "```toml\n".len();
+    let toml = &section[start..start + section[start..].find("```").unwrap()];
+    let dir = temp("readmefile");
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("readme.toml");
+    std::fs::write(&path, toml).unwrap();
+    let s = run_model(path.to_str().unwrap(), &[], 200.0);
+    assert_eq!(s["neurons"], 100);
     let _ = std::fs::remove_dir_all(&dir);
 }
 
