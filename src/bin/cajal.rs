@@ -219,9 +219,9 @@ impl From<cajal::Error> for Failure {
         if matches!(e, cajal::Error::NoAdapter { .. }) {
             message.push_str(
                 "\nhint: `cajal devices` lists the adapters wgpu finds. Without a GPU, Mesa's \
-                 lavapipe is a Vulkan driver on the CPU (Debian/Ubuntu: `apt-get install \
-                 mesa-vulkan-drivers`; it is slower than the CPU engine); or run with \
-                 --backend cpu or --backend auto.",
+                 lavapipe is a Vulkan driver on the CPU, whose adapter is named llvmpipe \
+                 (Debian/Ubuntu: `apt-get install mesa-vulkan-drivers`; it is slower than the \
+                 CPU engine); or run with --backend cpu or --backend auto.",
             );
         }
         Failure { message, code: 1 }
@@ -234,6 +234,10 @@ fn main() -> ExitCode {
         Command::Run(a) => run::run(&a),
         Command::Models => {
             println!("{}", models::list());
+            println!(
+                "\nA model file runs too: cajal run examples/models/coba.toml \
+                 (the format: docs/model-files.md)."
+            );
             Ok(())
         }
         Command::Devices { json } => {

@@ -507,9 +507,11 @@ fn unknown_model_lists_the_known_ones() {
     ] {
         assert!(err.contains(m), "{m} missing from: {err}");
     }
+    assert!(err.contains("model file, FILE.toml"), "{err}");
     let o = cajal(&["models"], &[]);
     assert!(o.status.success());
     assert!(text(&o).0.contains("Potjans"));
+    assert!(text(&o).0.contains("examples/models/coba.toml"));
 }
 
 fn schedule_prints_the_step_and_does_not_simulate() {

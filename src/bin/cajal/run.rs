@@ -449,8 +449,8 @@ pub fn devices(as_json: bool) {
     }
     if list.is_empty() {
         println!(
-            "no GPU adapter found. Without a GPU, Mesa's lavapipe is a Vulkan driver on the CPU \
-             (Debian/Ubuntu: apt-get install mesa-vulkan-drivers)."
+            "no GPU adapter found. Without a GPU, Mesa's lavapipe is a Vulkan driver on the CPU, \
+             whose adapter is named llvmpipe (Debian/Ubuntu: apt-get install mesa-vulkan-drivers)."
         );
     }
     for (i, d) in list.iter().enumerate() {
@@ -475,7 +475,10 @@ pub fn devices(as_json: bool) {
     }
     println!("CPU engine: {} threads", rayon::current_num_threads());
     println!("--backend auto runs on {auto}");
-    println!("--backend gpu takes the first adapter listed, or the one CAJAL_ADAPTER=<part of a name> names");
+    println!(
+        "--backend gpu takes the first adapter listed, or the one CAJAL_ADAPTER=<part of a name> \
+         names (CAJAL_ADAPTER=lavapipe names llvmpipe)"
+    );
 }
 
 /// The seed of a run that names none.
