@@ -1,5 +1,5 @@
 // The per-step block every kernel reads (Rust twin: `gpu::Clock`,
-// #[repr(C)]; a test checks both layouts). The host writes one block per
+// #[repr(C)], then the constants; a test checks both layouts). The host writes one block per
 // step of a chunk, 256-byte aligned, and binds each with a dynamic offset,
 // so a whole chunk of steps is one submission with no round trip.
 struct Clock {
@@ -18,6 +18,12 @@ struct Clock {
     // delayed spikes and values where the kernels look for them.
     ring: u32,
     pad1: u32,
+    // The network's constants, four to a vec4 (a uniform array's stride
+    // is 16 bytes): constant k is consts[k / 4][k % 4]. Written into every
+    // block from the host's current values, so a constant changed between
+    // two runs needs no rebuild. The length is what the kernel reads
+    // (`codegen::clock`); the bound block may hold more.
+    consts: array<vec4<f32>, CJ_CONST_VEC4S>,
 }
 
 @group(0) @binding(0) var<uniform> clk: Clock;

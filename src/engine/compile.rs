@@ -157,6 +157,7 @@ impl Network {
             monitors,
             draws: 0,
             callbacks: Vec::new(),
+            callbacks_on: true,
         })
     }
 }

@@ -83,6 +83,14 @@ pub(crate) trait Engine: Send {
     /// Changes the seed of run-time random draws.
     fn set_seed(&mut self, seed: u64);
 
+    /// The network's constants as the next step reads them, in
+    /// declaration order.
+    fn constants(&self) -> &[f32];
+
+    /// Replaces the constants' values (all of them, in declaration order),
+    /// for the next step on.
+    fn set_constants(&mut self, values: &[f32]);
+
     /// The dynamic state, for saving.
     fn snapshot(&self) -> Result<Snapshot>;
 
@@ -94,5 +102,6 @@ pub(crate) trait Engine: Send {
     fn history_shape(&self) -> Vec<(usize, Vec<(u32, usize)>)>;
 
     /// Back to the values at compile time (`net`'s); histories emptied.
+    /// The constants keep their current values, as ANNarchy's.
     fn reset(&mut self, net: &Network);
 }

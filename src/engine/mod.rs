@@ -98,6 +98,8 @@ pub(crate) struct Snapshot {
     /// `k` holds what the `k`-th next step receives (row 0: the next one),
     /// whatever row the engine keeps it in.
     pub(crate) rings: Vec<Vec<f32>>,
+    /// The network's constants as they are now, in declaration order.
+    pub(crate) constants: Vec<f32>,
 }
 
 /// Turns a delay ring of `depth` rows whose row `pos` is due next into
@@ -141,6 +143,8 @@ pub struct Simulation {
     monitors: Vec<MonitorState>,
     draws: u64,
     callbacks: Vec<Option<Callback>>,
+    /// The whole-network switch of the callbacks (each has its own too).
+    callbacks_on: bool,
 }
 
 /// A function called during `simulate` with the simulation and the number

@@ -5,8 +5,8 @@ use super::*;
 impl Simulation {
     /// Saves the whole dynamic state (every variable of every population
     /// and projection, the spikes and values still travelling through
-    /// delays, the inputs waiting in procedural delay rings, the step,
-    /// time, seed) to a file; [`load`](Self::load) into a
+    /// delays, the inputs waiting in procedural delay rings, the
+    /// constants' current values, the step, time, seed) to a file; [`load`](Self::load) into a
     /// freshly compiled network of the same structure on the same engine
     /// continues the run bit for bit. Recordings and callbacks are not
     /// part of the state.
@@ -21,8 +21,15 @@ impl Simulation {
             draws: self.draws,
         };
         let file = path.display().to_string();
-        let bytes =
-            crate::io::state::encode(&file, &crate::io::state::signature(&self.net), clock, &snap)?;
+        let names: Vec<&str> = self
+            .net
+            .globals
+            .constants()
+            .iter()
+            .map(|(n, _)| n.as_str())
+            .collect();
+        let sig = crate::io::state::signature(&self.net);
+        let bytes = crate::io::state::encode(&file, &sig, clock, &snap, &names)?;
         std::fs::write(path, bytes).map_err(|source| Error::Io { path: file, source })
     }
 
@@ -38,7 +45,27 @@ impl Simulation {
             source,
         })?;
         let sig = crate::io::state::signature(&self.net);
-        let (clock, snap) = crate::io::state::decode(&file, &data, &sig)?;
+        let (clock, mut snap, names) = crate::io::state::decode(&file, &data, &sig)?;
+        let ours: Vec<&str> = self
+            .net
+            .globals
+            .constants()
+            .iter()
+            .map(|(n, _)| n.as_str())
+            .collect();
+        match names {
+            Some(names) if names != ours => {
+                let (theirs, ours) = (names.join(", "), ours.join(", "));
+                let msg = format!(
+                    "the state was saved from a network with the constants [{theirs}], this one has [{ours}]"
+                );
+                return Err(Error::invalid(&file, msg));
+            }
+            Some(_) => {}
+            // Before version 3 constants could not change after
+            // compilation: the run used the compiled values.
+            None => snap.constants = self.net.globals.constant_values(),
+        }
         let shape = self.engine.history_shape();
         let bad = |what: String| {
             Error::invalid(

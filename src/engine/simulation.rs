@@ -88,6 +88,60 @@ impl Simulation {
         self.engine.set_seed(seed);
     }
 
+    /// Changes a network constant (ANNarchy's `Constant.set`) without a
+    /// rebuild: the next step of every population and projection that
+    /// reads it uses `value`, on either engine, exactly as a network
+    /// compiled with that value. [`save`](Self::save) and
+    /// [`load`](Self::load) carry the current value, and so does
+    /// [`reset`](Self::reset), as ANNarchy's (which resets parameters but
+    /// not constants; the compiled value is
+    /// [`Network::get_constant`]'s). A model with a parameter or variable of
+    /// the same name reads its own, not the constant. An unknown name is
+    /// an error listing the constants.
+    ///
+    /// ```
+    /// # use cajal::prelude::*;
+    /// let mut net = Network::new();
+    /// net.constant("gain", 2.0)?;
+    /// let pop = net.population("p", 1, &Neuron::rate().equations("r = gain * t"))?;
+    /// let mut sim = net.compile(Backend::Cpu)?;
+    /// sim.simulate(3.0)?; // t = 2 ms in the last step
+    /// assert_eq!(sim.get(pop, "r")?[[0]], 4.0);
+    /// sim.set_constant("gain", -1.0)?;
+    /// sim.simulate(1.0)?;
+    /// assert_eq!(sim.get(pop, "r")?[[0]], -3.0);
+    /// # Ok::<(), cajal::Error>(())
+    /// ```
+    pub fn set_constant(&mut self, name: &str, value: f32) -> Result<()> {
+        let k = self
+            .net
+            .globals
+            .constant_index(name)
+            .ok_or_else(|| self.net.unknown_constant(name))?;
+        let mut values = self.engine.constants().to_vec();
+        values[k] = value;
+        self.engine.set_constants(&values);
+        Ok(())
+    }
+
+    /// The current value of a network constant (ANNarchy's
+    /// `get_constant`); an unknown name is an error listing the constants.
+    pub fn get_constant(&self, name: &str) -> Result<f32> {
+        let k = self
+            .net
+            .globals
+            .constant_index(name)
+            .ok_or_else(|| self.net.unknown_constant(name))?;
+        Ok(self.engine.constants()[k])
+    }
+
+    /// The network constants' names and current values, in declaration
+    /// order.
+    pub fn constants(&self) -> Vec<(String, f32)> {
+        let names = self.net.globals.constants().iter().map(|(n, _)| n.clone());
+        names.zip(self.engine.constants().iter().copied()).collect()
+    }
+
     /// Sets the current time (the step counter is kept).
     pub fn set_time(&mut self, t_ms: f64) -> Result<()> {
         if !t_ms.is_finite() {
@@ -160,6 +214,7 @@ impl Simulation {
                 .callbacks
                 .iter()
                 .flatten()
+                .filter(|_| self.callbacks_on)
                 .filter_map(|c| c.next_after(self.step))
                 .min()
                 .unwrap_or(end)
@@ -170,9 +225,14 @@ impl Simulation {
         Ok(())
     }
 
-    /// Calls the callbacks due before the current step, in registration order.
+    /// Calls the callbacks due before the current step, in registration
+    /// order (none while they are switched off as a whole).
     pub(super) fn fire_callbacks(&mut self) -> Result<()> {
         for i in 0..self.callbacks.len() {
+            // A callback may switch them all off for the ones after it.
+            if !self.callbacks_on {
+                break;
+            }
             let Some(n) = self.callbacks[i].as_ref().and_then(|c| c.due(self.step)) else {
                 continue;
             };
@@ -264,9 +324,50 @@ impl Simulation {
         Ok(())
     }
 
-    /// Removes every callback.
-    pub fn clear_callbacks(&mut self) {
+    /// Removes every callback (ANNarchy's `clear_all_callbacks`); it cannot
+    /// be undone. Their [`CallbackId`]s no longer name anything.
+    pub fn clear_all_callbacks(&mut self) {
         self.callbacks.clear();
+    }
+
+    /// Whether callbacks are called at all (ANNarchy's
+    /// `callbacks_enabled`): true unless
+    /// [`disable_callbacks`](Self::disable_callbacks) switched them off.
+    pub fn callbacks_enabled(&self) -> bool {
+        self.callbacks_on
+    }
+
+    /// Stops calling every callback (ANNarchy's `disable_callbacks`), the
+    /// whole-network switch beside each callback's own
+    /// ([`disable_callback`](Self::disable_callback)): `simulate` and
+    /// `step` then run as if none were registered. Each keeps its own
+    /// switch and its schedule.
+    pub fn disable_callbacks(&mut self) {
+        self.callbacks_on = false;
+    }
+
+    /// Calls the callbacks again (ANNarchy's `enable_callbacks`), each on
+    /// its original schedule, those disabled one by one staying disabled.
+    ///
+    /// ```
+    /// # use cajal::prelude::*;
+    /// let (net, _) = cajal::networks::lif(10, 1)?;
+    /// let mut sim = net.compile(Backend::Cpu)?;
+    /// let calls = std::sync::Arc::new(std::sync::atomic::AtomicU64::new(0));
+    /// let c = calls.clone();
+    /// sim.every(10.0, 0.0, move |_, _| {
+    ///     c.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    ///     Ok(())
+    /// })?;
+    /// sim.disable_callbacks();
+    /// sim.simulate(50.0)?; // none of t = 0, 10, ..., 40
+    /// sim.enable_callbacks();
+    /// sim.simulate(50.0)?; // t = 50, 60, ..., 90
+    /// assert_eq!(calls.load(std::sync::atomic::Ordering::Relaxed), 5);
+    /// # Ok::<(), cajal::Error>(())
+    /// ```
+    pub fn enable_callbacks(&mut self) {
+        self.callbacks_on = true;
     }
 
     /// Runs until `stop` returns true (checked after every step) or `max_ms`
@@ -287,7 +388,8 @@ impl Simulation {
     }
 
     /// Back to the initial state (values at compile time, time 0), without
-    /// rebuilding; monitors are emptied.
+    /// rebuilding; monitors are emptied. Network constants keep their
+    /// current values, as in ANNarchy.
     pub fn reset(&mut self) {
         self.engine.reset(&self.net);
         self.step = 0;

@@ -8,11 +8,14 @@
 //! model and slot names, projections with ends, synapse count and slot
 //! names), the clock (step, time origin, seed, draws), then every
 //! population (slot values, spike history, rate histories), every
-//! projection (slot values), and (since version 2) every projection's
-//! delay ring, the next step's row first (empty without one). A file from
-//! another network, a truncated or a corrupted one is refused before
-//! anything changes; a version 1 file (no rings: it could not be saved
-//! from a network with them) is read as having none.
+//! projection (slot values), (since version 2) every projection's
+//! delay ring, the next step's row first (empty without one), and (since
+//! version 3) the network's constants: their names (text, one a line) and
+//! current values. A file from another network, a truncated or a corrupted
+//! one is refused before anything changes; a version 1 file (no rings: it
+//! could not be saved from a network with them) is read as having none,
+//! and a file before version 3 as having no constants' values (constants
+//! could not change after compilation then).
 
 use super::{unframe, R, W};
 use crate::engine::{PopSnapshot, Snapshot};
@@ -20,8 +23,8 @@ use crate::error::{Error, Result};
 use crate::network::Network;
 
 const MAGIC: &[u8; 8] = b"CAJALSTA";
-/// Version of the format this build writes (it reads 1 too).
-pub const VERSION: u32 = 2;
+/// Version of the format this build writes (it reads 1 and 2 too).
+pub const VERSION: u32 = 3;
 
 /// What identifies a network's structure in a state file: dt, the
 /// populations (size, model, slots), the projections (ends, synapses and
@@ -82,8 +85,15 @@ pub(crate) struct Clock {
     pub(crate) draws: u64,
 }
 
-/// Serialises a state (`file` names it in errors).
-pub(crate) fn encode(file: &str, sig: &str, clock: Clock, s: &Snapshot) -> Result<Vec<u8>> {
+/// Serialises a state (`file` names it in errors); `constants` names the
+/// network's constants, whose values are the snapshot's.
+pub(crate) fn encode(
+    file: &str,
+    sig: &str,
+    clock: Clock,
+    s: &Snapshot,
+    constants: &[&str],
+) -> Result<Vec<u8>> {
     let mut w = W::default();
     w.text(sig);
     w.u64(clock.step);
@@ -110,11 +120,18 @@ pub(crate) fn encode(file: &str, sig: &str, clock: Clock, s: &Snapshot) -> Resul
         p.iter().for_each(|v| w.f32s(v));
     }
     s.rings.iter().for_each(|v| w.f32s(v));
+    w.text(&constants.join("\n"));
+    w.f32s(&s.constants);
     w.finish(file, MAGIC, VERSION)
 }
 
+/// A decoded state: the clock, the engine's part, and the names of the
+/// constants whose values the snapshot holds (`None` before version 3: no
+/// values).
+pub(crate) type Decoded = (Clock, Snapshot, Option<Vec<String>>);
+
 /// Parses and checks a state file against the network's signature.
-pub(crate) fn decode(file: &str, data: &[u8], sig: &str) -> Result<(Clock, Snapshot)> {
+pub(crate) fn decode(file: &str, data: &[u8], sig: &str) -> Result<Decoded> {
     let (version, payload) = unframe(file, data, MAGIC, 1..=VERSION, "state")?;
     let mut r = R {
         data: payload,
@@ -162,7 +179,31 @@ pub(crate) fn decode(file: &str, data: &[u8], sig: &str) -> Result<(Clock, Snaps
     } else {
         vec![Vec::new(); projs.len()]
     };
-    Ok((clock, Snapshot { pops, projs, rings }))
+    let (names, constants) = if version >= 3 {
+        let text = r.text()?;
+        let names: Vec<String> = text.lines().map(str::to_string).collect();
+        let values = r.f32s()?;
+        if values.len() != names.len() {
+            return Err(Error::invalid(
+                file,
+                format!(
+                    "the state names {} constants but holds {} values",
+                    names.len(),
+                    values.len()
+                ),
+            ));
+        }
+        (Some(names), values)
+    } else {
+        (None, Vec::new())
+    };
+    let snap = Snapshot {
+        pops,
+        projs,
+        rings,
+        constants,
+    };
+    Ok((clock, snap, names))
 }
 
 #[cfg(test)]
@@ -170,7 +211,7 @@ mod tests {
     use super::*;
     use crate::io::frame;
 
-    fn snapshot(rings: Vec<Vec<f32>>) -> Snapshot {
+    fn snapshot(rings: Vec<Vec<f32>>, constants: Vec<f32>) -> Snapshot {
         Snapshot {
             pops: vec![PopSnapshot {
                 vars: vec![vec![1.0, 2.0], vec![3.0]],
@@ -179,6 +220,7 @@ mod tests {
             }],
             projs: vec![vec![vec![4.0; 3]], vec![]],
             rings,
+            constants,
         }
     }
 
@@ -191,22 +233,41 @@ mod tests {
     };
 
     #[test]
-    fn rings_round_trip_and_version_1_files_read_as_having_none() {
-        let with = snapshot(vec![vec![], vec![1.0, 0.0, 2.5, 0.0]]);
-        let bytes = encode("f", "sig", CLOCK, &with).unwrap();
-        assert_eq!(decode("f", &bytes, "sig").unwrap(), (CLOCK, with));
-        // A version 1 payload is this one without the rings (a length of
-        // 0 for each of the two projections here).
-        let none = snapshot(vec![vec![], vec![]]);
-        let v2 = encode("f", "sig", CLOCK, &none).unwrap();
-        let payload = &v2[28..v2.len() - 8];
-        let v1 = frame(MAGIC, 1, payload);
-        assert_eq!(decode("f", &v1, "sig").unwrap(), (CLOCK, none));
-        let v3 = frame(MAGIC, 3, &v2[28..]);
-        let e = decode("f", &v3, "sig").unwrap_err().to_string();
+    fn rings_and_constants_round_trip_and_older_versions_read_as_having_none() {
+        let with = snapshot(vec![vec![], vec![1.0, 0.0, 2.5, 0.0]], vec![1.5, -2.0]);
+        let bytes = encode("f", "sig", CLOCK, &with, &["tau", "g_max"]).unwrap();
+        let names = Some(vec!["tau".to_string(), "g_max".to_string()]);
+        assert_eq!(decode("f", &bytes, "sig").unwrap(), (CLOCK, with, names));
+        // A version 2 payload is a version 3 one without the constants (an
+        // empty name list and an empty value array: 4 bytes each here), a
+        // version 1 payload one without the rings either (a length of 0
+        // for each of the two projections).
+        let none = snapshot(vec![vec![], vec![]], vec![]);
+        let v3 = encode("f", "sig", CLOCK, &none, &[]).unwrap();
+        assert_eq!(
+            decode("f", &v3, "sig").unwrap(),
+            (CLOCK, none.clone(), Some(vec![]))
+        );
+        let v2 = frame(MAGIC, 2, &v3[28..v3.len() - 8]);
+        assert_eq!(
+            decode("f", &v2, "sig").unwrap(),
+            (CLOCK, none.clone(), None)
+        );
+        let v1 = frame(MAGIC, 1, &v3[28..v3.len() - 16]);
+        assert_eq!(decode("f", &v1, "sig").unwrap(), (CLOCK, none, None));
+        let v4 = frame(MAGIC, 4, &v3[28..]);
+        let e = decode("f", &v4, "sig").unwrap_err().to_string();
         assert!(
-            e.contains("version 3") && e.contains("versions 1 to 2"),
+            e.contains("version 4") && e.contains("versions 1 to 3"),
             "{e}"
         );
+    }
+
+    #[test]
+    fn constants_names_and_values_must_agree() {
+        let s = snapshot(vec![vec![], vec![]], vec![1.0]);
+        let bytes = encode("f", "sig", CLOCK, &s, &["a", "b"]).unwrap();
+        let e = decode("f", &bytes, "sig").unwrap_err().to_string();
+        assert!(e.contains("2 constants but holds 1 values"), "{e}");
     }
 }

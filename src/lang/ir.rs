@@ -232,6 +232,10 @@ pub enum Expr {
     Time,
     /// The time step in ms.
     Dt,
+    /// A network constant (index into the network's constants, in
+    /// declaration order): read at run time, so that changing it after
+    /// compilation needs no rebuild.
+    Constant(u32),
     /// A unary operation.
     Unary(UnOp, Box<Expr>),
     /// A binary operation.

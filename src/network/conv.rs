@@ -841,7 +841,7 @@ fn push(net: &mut Network, mut p: Parts) -> Result<ProjId> {
         })
         .psp(&p.psp)
         .operation(p.operation);
-    let ir = analyse_synapse(&model, &net.constants)?;
+    let ir = analyse_synapse(&model, &net.globals)?;
     if ir.vars.len() != 1 || ir.n_random > 0 || !ir.post_refs.is_empty() {
         return Err(Error::invalid(
             owner,
@@ -1024,7 +1024,7 @@ impl Network {
             });
         }
         let model = Synapse::new().name("transpose");
-        let ir = analyse_synapse(&model, &self.constants)?;
+        let ir = analyse_synapse(&model, &self.globals)?;
         slot_of(&pre, "r").map_err(|_| Error::Connector {
             projection: name.clone(),
             message: format!(

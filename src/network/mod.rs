@@ -4,13 +4,13 @@ pub mod batch;
 pub mod conv;
 pub mod feed;
 pub mod geometry;
+pub mod globals;
 pub mod model;
 pub mod params;
 pub mod procedural;
 pub mod report;
 pub mod view;
 
-use std::collections::HashMap;
 use std::sync::Arc;
 
 use ndarray::{Array, Array2, ArrayD};
@@ -18,10 +18,12 @@ use rand::rngs::StdRng;
 
 use crate::connect::{self, ConnectSpec, Connector, Delays, Lil, SynapseList, Weights};
 use crate::error::{Error, Result};
+use crate::lang::analysis::Globals;
 use crate::lang::ir::{Locality, NeuronIr, SynapseIr, ValueType, VarKind};
 use crate::lang::{analyse_neuron, analyse_synapse};
 use crate::random::{rng_for, Dist};
 use geometry::{Geometry, IntoGeometry};
+pub use globals::Function;
 use model::{Neuron, Operation, Synapse};
 pub use view::{Part, View};
 
@@ -236,7 +238,8 @@ pub struct Monitor {
 pub struct Network {
     pub(crate) dt: f64,
     pub(crate) seed: u64,
-    pub(crate) constants: HashMap<String, f32>,
+    /// Constants and functions every model may read.
+    pub(crate) globals: Globals,
     pub(crate) pops: Vec<Population>,
     pub(crate) projs: Vec<Projection>,
     pub(crate) monitors: Vec<Monitor>,
@@ -261,7 +264,7 @@ impl Network {
         Network {
             dt: 1.0,
             seed: 0,
-            constants: HashMap::new(),
+            globals: Globals::default(),
             pops: Vec::new(),
             projs: Vec::new(),
             monitors: Vec::new(),
@@ -285,18 +288,6 @@ impl Network {
     /// The time step in ms.
     pub fn time_step(&self) -> f64 {
         self.dt
-    }
-
-    /// Declares a global constant usable by models added afterwards.
-    pub fn constant(&mut self, name: &str, value: f32) -> Result<()> {
-        if name.is_empty() || !name.chars().all(|c| c.is_alphanumeric() || c == '_') {
-            return Err(Error::invalid(
-                "network",
-                format!("'{name}' is not a valid constant name"),
-            ));
-        }
-        self.constants.insert(name.to_string(), value);
-        Ok(())
     }
 
     fn check_dt(&self) -> Result<()> {
@@ -330,7 +321,7 @@ impl Network {
                 format!("a population named '{name}' already exists"),
             ));
         }
-        let ir = analyse_neuron(neuron, &self.constants)?;
+        let ir = analyse_neuron(neuron, &self.globals)?;
         let n = geometry.size();
         let init = ir
             .vars
@@ -358,14 +349,14 @@ impl Network {
         })
     }
 
-    /// Removes every population, projection, monitor and constant (ANNarchy's
-    /// `clear()`); dt and the seed stay. Handles taken before no longer
+    /// Removes every population, projection, monitor, constant and network
+    /// function (ANNarchy's `clear()`); dt and the seed stay. Handles taken before no longer
     /// belong to the network.
     pub fn clear(&mut self) {
         self.pops.clear();
         self.projs.clear();
         self.monitors.clear();
-        self.constants.clear();
+        self.globals = Globals::default();
     }
 
     /// The populations, in creation order.
@@ -982,7 +973,7 @@ impl<'a> ProjectionBuilder<'a> {
                 message: format!("population '{}' is spiking and '{}' is rate-coded: spikes reach a rate-coded population through a DecodingProjection (Network::decoding_projection)", pre.name, post.name),
             });
         }
-        let ir = analyse_synapse(&self.synapse, &net.constants)?;
+        let ir = analyse_synapse(&self.synapse, &net.globals)?;
         // Check the target against the post-synaptic model: spikes feed a
         // conductance, rates feed sum(target) (of a rate-coded neuron, or of a
         // spiking one in a hybrid network).

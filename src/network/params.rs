@@ -16,8 +16,10 @@ fn shared(vars: &[VarDecl], values: &[Vec<f32>]) -> Map<String, Json> {
 }
 
 impl Network {
-    /// The population-wide and projection-wide parameters as JSON:
-    /// `{"populations": {name: {param: value}}, "projections": {...}}`.
+    /// The population-wide and projection-wide parameters and the network
+    /// constants as JSON, as ANNarchy's `save_parameters`:
+    /// `{"populations": {name: {param: value}}, "projections": {...},
+    /// "constants": {name: value}}`.
     pub fn parameters_json(&self) -> String {
         let pops: Map<String, Json> = self
             .pops
@@ -29,7 +31,13 @@ impl Network {
             .iter()
             .map(|p| (p.name.clone(), Json::Object(shared(&p.ir.vars, &p.values))))
             .collect();
-        let doc = json!({ "populations": pops, "projections": projs });
+        let constants: Map<String, Json> = self
+            .globals
+            .constants()
+            .iter()
+            .map(|(n, v)| (n.clone(), json!(v)))
+            .collect();
+        let doc = json!({ "populations": pops, "projections": projs, "constants": constants });
         serde_json::to_string_pretty(&doc).unwrap_or_default()
     }
 
@@ -42,11 +50,11 @@ impl Network {
         })
     }
 
-    /// Sets the shared parameters from a file written by
+    /// Sets the shared parameters and the constants from a file written by
     /// [`save_parameters`](Self::save_parameters) (or by hand, with any
     /// subset of the names). Everything is checked first: an unknown
-    /// population, projection or parameter, a per-neuron name or a value
-    /// that is not a number is an error and changes nothing.
+    /// population, projection, parameter or constant, a per-neuron name or
+    /// a value that is not a number is an error and changes nothing.
     pub fn load_parameters(&mut self, path: impl AsRef<std::path::Path>) -> Result<()> {
         let path = path.as_ref();
         let owner = path.display().to_string();
@@ -109,6 +117,25 @@ impl Network {
                     changes.push((is_pop, index, slot, x));
                 }
             }
+        }
+        let mut constants: Vec<(String, f32)> = Vec::new();
+        if let Some(entries) = doc.get("constants") {
+            let entries = entries
+                .as_object()
+                .ok_or_else(|| Error::invalid(&owner, "'constants' must be an object of names"))?;
+            for (name, v) in entries {
+                self.get_constant(name)?;
+                let x = v.as_f64().ok_or_else(|| {
+                    Error::invalid(
+                        &owner,
+                        format!("constant '{name}' must be a number, got {v}"),
+                    )
+                })?;
+                constants.push((name.clone(), x as f32));
+            }
+        }
+        for (name, x) in constants {
+            self.constant(&name, x)?;
         }
         for (is_pop, i, slot, x) in changes {
             if is_pop {

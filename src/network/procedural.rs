@@ -127,7 +127,7 @@ impl ProjectionBuilder<'_> {
             post.size(),
             skip_self,
         )?;
-        let ir = analyse_synapse(&self.synapse, &net.constants)?;
+        let ir = analyse_synapse(&self.synapse, &net.globals)?;
         let values = ir
             .vars
             .iter()

@@ -133,11 +133,17 @@ impl Network {
         let _ = writeln!(o, "# Network\n");
         let _ = writeln!(o, "- time step: {} ms", self.dt);
         let _ = writeln!(o, "- seed: {}", self.seed);
-        if !self.constants.is_empty() {
-            let mut c: Vec<_> = self.constants.iter().collect();
-            c.sort_by(|a, b| a.0.cmp(b.0));
-            let list: Vec<String> = c.iter().map(|(k, v)| format!("{k} = {v}")).collect();
+        let constants = self.globals.constants();
+        if !constants.is_empty() {
+            let list: Vec<String> = constants
+                .iter()
+                .map(|(k, v)| format!("{k} = {v}"))
+                .collect();
             let _ = writeln!(o, "- constants: {}", list.join(", "));
+        }
+        let functions = self.globals.function_names();
+        if !functions.is_empty() {
+            let _ = writeln!(o, "- functions: {}", functions.join(", "));
         }
         let _ = writeln!(o, "\n## Populations\n");
         let _ = writeln!(o, "| name | size | geometry | neuron model | type |");

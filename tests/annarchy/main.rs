@@ -2,7 +2,8 @@
 //! 5.0.4.1's reference traces of an IF_curr_exp neuron, spike steps exactly
 //! and v to 1e-3 mV (`annarchy_reference`); the COBA network's rate as in
 //! ANNarchy's and Brian2's examples (`coba`); bar learning as in ANNarchy's
-//! notebook (`bar_learning`).
+//! notebook (`bar_learning`); network constants changed after compile and
+//! network functions (`constants`).
 //!
 //! The harness is libtest-mimic's (tests/common/harness.rs): each module
 //! lists its tests in `tests!` (`cpu`, `gpu` or `both`); `[gpu]` trials are
@@ -16,7 +17,13 @@ mod common;
 mod annarchy_reference;
 mod bar_learning;
 mod coba;
+mod constants;
 
 fn main() {
-    common::harness::main(&[annarchy_reference::tests, bar_learning::tests, coba::tests]);
+    common::harness::main(&[
+        annarchy_reference::tests,
+        bar_learning::tests,
+        coba::tests,
+        constants::tests,
+    ]);
 }

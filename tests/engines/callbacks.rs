@@ -86,7 +86,7 @@ fn callbacks_can_be_disabled_enabled_and_cleared() {
             sim.step().unwrap();
         }
         assert_eq!(*count.lock().unwrap(), 16);
-        sim.clear_callbacks();
+        sim.clear_all_callbacks();
         sim.simulate(10.0).unwrap();
         assert_eq!(*count.lock().unwrap(), 16);
         assert!(sim.enable_callback(id).is_err());

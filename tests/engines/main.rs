@@ -2,13 +2,14 @@
 //! (a `both` test is a CPU trial and a `[gpu]` trial that also compares the
 //! GPU engine with the CPU engine): connectors, delays, monitors and the
 //! network API (`network`) and its defaults and conversions (`defaults`),
-//! stepping, seeds, inputs, timed inputs, views, callbacks, save/load,
-//! parallel runs, batches, convolutions (`conv`, `conv_api`), rate and
-//! spiking plasticity (`plasticity`, `stdp`), hybrid networks, population
-//! variables and correlated trains (`correlated`), procedural connectivity,
-//! shared weights, and ml_genn's models, inputs, readouts, few-spike
-//! conversion and the digit classifier (`mlgenn`, `mlgenn_input`,
-//! `readout`, `convert`, `snn_classifier`).
+//! stepping, seeds, inputs, timed inputs, views, callbacks, network
+//! constants and functions (`constants`), save/load, parallel runs,
+//! batches, convolutions (`conv`, `conv_api`), rate and spiking plasticity
+//! (`plasticity`, `stdp`), hybrid networks, population variables and
+//! correlated trains (`correlated`), procedural connectivity, shared
+//! weights, and ml_genn's models, inputs, readouts, few-spike conversion
+//! and the digit classifier (`mlgenn`, `mlgenn_input`, `readout`,
+//! `convert`, `snn_classifier`).
 //!
 //! The harness is libtest-mimic's (tests/common/harness.rs): each module
 //! lists its tests in `tests!` (`cpu`, `gpu` or `both`); `[gpu]` trials are
@@ -21,6 +22,7 @@ mod common;
 
 mod batch;
 mod callbacks;
+mod constants;
 mod conv;
 mod conv_api;
 mod convert;
@@ -47,6 +49,7 @@ fn main() {
     common::harness::main(&[
         batch::tests,
         callbacks::tests,
+        constants::tests,
         conv::tests,
         conv_api::tests,
         convert::tests,

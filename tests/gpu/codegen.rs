@@ -154,23 +154,29 @@ fn wgsl_layout(src: &str, name: &str) -> (Vec<u32>, u32) {
 }
 
 fn repr_c_structs_match_their_wgsl_twins() {
-    let (offsets, span) = wgsl_layout(codegen::CLOCK, "Clock");
-    assert_eq!(
-        offsets,
-        vec![
-            std::mem::offset_of!(Clock, step) as u32,
-            std::mem::offset_of!(Clock, row) as u32,
-            std::mem::offset_of!(Clock, t) as u32,
-            std::mem::offset_of!(Clock, pad0) as u32,
-            std::mem::offset_of!(Clock, key) as u32,
-            std::mem::offset_of!(Clock, ring) as u32,
-            std::mem::offset_of!(Clock, pad1) as u32,
-        ]
-    );
-    assert_eq!(span as usize, std::mem::size_of::<Clock>());
+    // The Rust `Clock` is the block's head; the constants follow it, four
+    // to a vec4, and the host writes them there (`clock_block`).
+    for n_consts in [0usize, 1, 4, 5, 9] {
+        let vec4s = n_consts.div_ceil(4);
+        let (offsets, span) = wgsl_layout(&codegen::clock(vec4s), "Clock");
+        assert_eq!(
+            offsets,
+            vec![
+                std::mem::offset_of!(Clock, step) as u32,
+                std::mem::offset_of!(Clock, row) as u32,
+                std::mem::offset_of!(Clock, t) as u32,
+                std::mem::offset_of!(Clock, pad0) as u32,
+                std::mem::offset_of!(Clock, key) as u32,
+                std::mem::offset_of!(Clock, ring) as u32,
+                std::mem::offset_of!(Clock, pad1) as u32,
+                std::mem::size_of::<Clock>() as u32,
+            ]
+        );
+        assert_eq!(u64::from(span), cajal::engine::gpu::clock_block(n_consts));
+    }
     let src = format!(
         "{}\n{}",
-        codegen::CLOCK,
+        codegen::clock(1),
         "struct Sampling { first: u32, period: u32, }"
     );
     let (offsets, span) = wgsl_layout(&src, "Sampling");

@@ -10,7 +10,8 @@ impl CpuEngine {
             .iter()
             .map(|pr| crate::engine::projection_kind(net, pr))
             .collect::<Result<Vec<_>>>()?;
-        let mut pops: Vec<PopState> = net.pops.iter().map(pop_state).collect();
+        let nc = net.globals.constants().len();
+        let mut pops: Vec<PopState> = net.pops.iter().map(|p| pop_state(p, nc)).collect();
         let mut projs = Vec::with_capacity(net.projs.len());
         for (qi, (pr, &kind)) in net.projs.iter().zip(&kinds).enumerate() {
             projs.push(proj_state(net, qi, pr, kind, &mut pops));
@@ -20,6 +21,7 @@ impl CpuEngine {
             dt: net.dt as f32,
             pops,
             projs,
+            consts: net.globals.constant_values(),
             schedule: Schedule::default(),
         };
         e.schedule = Schedule::build(net, &kinds, |stage, members| e.groups(stage, members));
@@ -29,13 +31,13 @@ impl CpuEngine {
 }
 
 /// A population's state at compile time.
-fn pop_state(p: &crate::network::Population) -> PopState {
+fn pop_state(p: &crate::network::Population, n_consts: usize) -> PopState {
     PopState {
         ir: p.ir.clone(),
         n: p.size(),
         vars: p.init.clone(),
         sums: vec![vec![0.0; p.size()]; p.ir.targets.len()],
-        kernel: neuron_update::compile(&p.ir),
+        kernel: neuron_update::compile(&p.ir, n_consts),
         spike_hist: VecDeque::new(),
         hist_depth: 0,
         rate_hist: Vec::new(),
@@ -58,7 +60,7 @@ fn proj_kind(net: &Network, pr: &crate::network::Projection, pk: ProjectionKind)
             let fast = pr.ir.psp_is_weighted_rate && pr.operation == Operation::Sum;
             ProjKind::Rate {
                 sum,
-                psp: (!fast).then(|| rate_sum::compile_psp(&pr.ir)),
+                psp: (!fast).then(|| rate_sum::compile_psp(&pr.ir, net.globals.constants().len())),
             }
         }
         ProjectionKind::Spike { g } => ProjKind::Spike { g },
@@ -89,7 +91,7 @@ fn proj_kind(net: &Network, pr: &crate::network::Projection, pk: ProjectionKind)
             let fast = pr.ir.psp_is_weighted_rate;
             ProjKind::Conv {
                 sum,
-                psp: (!fast).then(|| rate_sum::compile_psp(&pr.ir)),
+                psp: (!fast).then(|| rate_sum::compile_psp(&pr.ir, net.globals.constants().len())),
                 geo: convolve::geometry(&conv.conv),
                 conv,
             }
@@ -218,7 +220,8 @@ fn proj_state(
         },
         window: VecDeque::from(vec![vec![0.0; n_post]; window_steps]),
         inv_n,
-        learn: (!pr.ir.update.is_empty()).then(|| synapse_update::compile(&pr.ir)),
+        learn: (!pr.ir.update.is_empty())
+            .then(|| synapse_update::compile(&pr.ir, net.globals.constants().len())),
         learning: crate::engine::Learning::default(),
     }
 }

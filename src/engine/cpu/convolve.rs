@@ -50,16 +50,15 @@ pub fn geometry(conv: &Conv) -> ConvGeometry {
 /// Below this many post neurons the plain path stays on one thread.
 const PARALLEL_MIN: usize = 4096;
 
-/// The combined psp of every post neuron into `out` (overwritten).
-#[allow(clippy::too_many_arguments)]
+/// The combined psp of every post neuron into `out` (overwritten);
+/// `frame`: the psp's scalars (t, dt, the constants: `super::frame_scalars`).
 pub fn convolve(
     conv: &Conv,
     geo: &ConvGeometry,
     pre: &[&[f32]],
     psp: Option<&PspKernel>,
     op: Operation,
-    t: f32,
-    dt: f32,
+    frame: &[f32],
     out: &mut [f32],
 ) {
     let w = &conv.window;
@@ -124,7 +123,7 @@ pub fn convolve(
                 }
                 let mut arrays: Vec<&mut [f32]> = vec![wt.as_mut_slice()];
                 arrays.extend(gathered.iter_mut().map(|g| g.as_mut_slice()));
-                rate_sum::eval_psp(kernel, arrays, &[t, dt], 0, 0, 0, &mut value);
+                rate_sum::eval_psp(kernel, arrays, frame, 0, 0, 0, &mut value);
                 for (o, v) in out.iter_mut().zip(&value) {
                     *o = combine(*o, *v);
                 }

@@ -69,17 +69,30 @@ pub fn shared_weight(w: &[f32]) -> Option<f32> {
 /// one thread.
 const PARALLEL_EVENTS: usize = 4096;
 
-/// Runs one spiking projection's delivery into the conductance `gv` of its
-/// post-synaptic population (taken out of that population meanwhile).
-fn deliver(
-    pr: &mut ProjState,
-    pops: &[PopState],
-    gv: &mut [f32],
+/// The scalars every kernel's frame starts with: t, dt, then the
+/// network's constants (what `Expr::Constant(k)` reads: scalar `2 + k`);
+/// the kernel's own population- or projection-wide values follow.
+fn frame_scalars(t: f32, dt: f32, consts: &[f32]) -> Vec<f32> {
+    let mut s = Vec::with_capacity(2 + consts.len());
+    s.extend([t, dt]);
+    s.extend_from_slice(consts);
+    s
+}
+
+/// What the step's event-driven code reads besides the state: time, dt,
+/// the network's constants, the random key and the step.
+struct Now<'a> {
     t: f32,
     dt: f32,
+    consts: &'a [f32],
     seed: u64,
     step: u32,
-) {
+}
+
+/// Runs one spiking projection's delivery into the conductance `gv` of its
+/// post-synaptic population (taken out of that population meanwhile).
+fn deliver(pr: &mut ProjState, pops: &[PopState], gv: &mut [f32], now: &Now) {
+    let (t, dt, seed, step) = (now.t, now.dt, now.seed, now.step);
     let uniform = pr.delays.len() <= 1;
     let object = PROJ_OBJECT | ((pr.index as u32) << 12);
     // While learning is off, events leave w alone.
@@ -158,6 +171,7 @@ fn deliver(
                     .collect(),
                 t,
                 dt,
+                consts: now.consts,
                 seed,
                 step,
                 object,
@@ -278,6 +292,8 @@ pub struct CpuEngine {
     pub pops: Vec<PopState>,
     /// Projections.
     pub projs: Vec<ProjState>,
+    /// The network's constants, as they are now (`Expr::Constant`).
+    pub consts: Vec<f32>,
     /// The step: its phases and their groups (spike deliveries grouped by
     /// the population and conductance slot they feed).
     pub(crate) schedule: Schedule,
@@ -319,12 +335,14 @@ impl CpuEngine {
                     _ => Vec::new(),
                 })
                 .collect(),
+            constants: self.consts.clone(),
         }
     }
 
     /// Puts back a state taken by [`snapshot`](Self::snapshot) from an
     /// engine of the same network (checked by the caller).
     pub(crate) fn restore(&mut self, s: &crate::engine::Snapshot) {
+        self.consts.clone_from(&s.constants);
         for (p, q) in self.pops.iter_mut().zip(&s.pops) {
             p.vars.clone_from(&q.vars);
             p.spike_hist = q.spikes.iter().cloned().collect();
@@ -558,6 +576,14 @@ impl crate::engine::interface::Engine for CpuEngine {
 
     fn history_shape(&self) -> Vec<(usize, Vec<(u32, usize)>)> {
         CpuEngine::history_shape(self)
+    }
+
+    fn constants(&self) -> &[f32] {
+        &self.consts
+    }
+
+    fn set_constants(&mut self, values: &[f32]) {
+        self.consts = values.to_vec();
     }
 
     fn reset(&mut self, net: &Network) {

@@ -2,8 +2,9 @@
 //! population (CPU twin of the GPU kernel of the same name).
 //!
 //! Bindings, in order: the population's per-neuron slots (in slot order),
-//! then its `sum(target)` arrays; scalars: t, dt, then the population-wide
-//! parameters in slot order.
+//! then its `sum(target)` arrays; scalars: t, dt, the network's constants
+//! (`super::frame_scalars`), then the population-wide parameters in slot
+//! order.
 
 use rayon::prelude::*;
 
@@ -23,15 +24,16 @@ pub struct NeuronBinding {
     pub sums: Vec<u16>,
     /// Number of bound arrays.
     pub n_arrays: usize,
-    /// Number of scalars (t, dt, then globals).
+    /// Number of scalars (t, dt, constants, then globals).
     pub n_scalars: usize,
 }
 
 impl NeuronBinding {
-    /// The binding order documented at the top of this file.
-    pub fn new(ir: &NeuronIr) -> Self {
+    /// The binding order documented at the top of this file, in a
+    /// network of `n_consts` constants.
+    pub fn new(ir: &NeuronIr, n_consts: usize) -> Self {
         let mut slot = Vec::new();
-        let (mut a, mut s) = (0u16, 2u16);
+        let (mut a, mut s) = (0u16, 2 + n_consts as u16);
         for v in &ir.vars {
             match v.locality {
                 Locality::Local => {
@@ -61,6 +63,7 @@ impl Binder for NeuronBinding {
             Expr::Sum(t) => self.sums.get(*t as usize).map(|a| Src::Arr(*a)),
             Expr::Time => Some(Src::Scalar(0)),
             Expr::Dt => Some(Src::Scalar(1)),
+            Expr::Constant(k) => Some(Src::Scalar(2 + *k as u16)),
             _ => None,
         }
     }
@@ -95,8 +98,8 @@ fn arr(b: &NeuronBinding, slot: u32) -> u16 {
 /// 3. `counter = max(counter - 1, 0)`;
 /// 4. `spiked = spike && counter <= 0`;
 /// 5. the reset statements and `counter = round(refractory / dt)`, masked by `spiked`.
-pub fn compile(ir: &NeuronIr) -> NeuronKernel {
-    let b = NeuronBinding::new(ir);
+pub fn compile(ir: &NeuronIr, n_consts: usize) -> NeuronKernel {
+    let b = NeuronBinding::new(ir, n_consts);
     let mut p = Program::new();
     let counter = ir.refractory.as_ref().map(|(_, s)| *s);
     let not_ref = counter.map(|c| {
@@ -246,7 +249,7 @@ mod tests {
     #[test]
     fn uniform_subexpressions_are_hoisted_out_of_the_vector_loops() {
         let (net, _, _) = crate::networks::coba(100, 1).unwrap();
-        let k = super::compile(&net.pops[0].ir);
+        let k = super::compile(&net.pops[0].ir, 0);
         for op in &k.prog.ops {
             let all_uniform = match op {
                 Op::Bin(_, _, a, b) => uniform(a) && uniform(b),

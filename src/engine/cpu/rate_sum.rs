@@ -4,7 +4,8 @@
 //!
 //! Bindings of the general psp program, in order: the synapse's per-synapse
 //! slots, then one gathered array per `pre.x`, then one per `post.x`;
-//! scalars: t, dt, then the projection-wide parameters.
+//! scalars: t, dt, the network's constants (`super::frame_scalars`), then
+//! the projection-wide parameters.
 
 use rayon::prelude::*;
 
@@ -27,10 +28,11 @@ pub struct SynapseBinding {
 }
 
 impl SynapseBinding {
-    /// The binding order documented at the top of this file.
-    pub fn new(ir: &SynapseIr) -> Self {
+    /// The binding order documented at the top of this file, in a
+    /// network of `n_consts` constants.
+    pub fn new(ir: &SynapseIr, n_consts: usize) -> Self {
         let mut slot = Vec::new();
-        let (mut a, mut s) = (0u16, 2u16);
+        let (mut a, mut s) = (0u16, 2 + n_consts as u16);
         for v in &ir.vars {
             if v.locality == Locality::Local {
                 slot.push(Src::Arr(a));
@@ -60,6 +62,7 @@ impl Binder for SynapseBinding {
             Expr::Post(i) => Some(Src::Arr(self.post + *i as u16)),
             Expr::Time => Some(Src::Scalar(0)),
             Expr::Dt => Some(Src::Scalar(1)),
+            Expr::Constant(k) => Some(Src::Scalar(2 + *k as u16)),
             _ => None,
         }
     }
@@ -81,8 +84,8 @@ pub struct PspKernel {
 }
 
 /// Compiles the psp of a synapse model.
-pub fn compile_psp(ir: &SynapseIr) -> PspKernel {
-    let binding = SynapseBinding::new(ir);
+pub fn compile_psp(ir: &SynapseIr, n_consts: usize) -> PspKernel {
+    let binding = SynapseBinding::new(ir, n_consts);
     let mut prog = Program::new();
     let out = prog.to_reg(&ir.psp, &binding);
     PspKernel { binding, prog, out }

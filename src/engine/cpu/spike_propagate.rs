@@ -124,6 +124,8 @@ pub struct EventCtx<'a> {
     pub t: f32,
     /// Time step.
     pub dt: f32,
+    /// The network's constants.
+    pub consts: &'a [f32],
     /// Random key.
     pub seed: u64,
     /// Step for random draws.
@@ -148,6 +150,7 @@ fn eval(e: &Expr, c: &EventCtx, s: usize, pre: usize, post: usize) -> f32 {
         Expr::Post(i) => c.post[*i as usize][post],
         Expr::Time => c.t,
         Expr::Dt => c.dt,
+        Expr::Constant(k) => c.consts.get(*k as usize).copied().unwrap_or(f32::NAN),
         Expr::Unary(UnOp::Neg, a) => -ev(a),
         Expr::Unary(UnOp::Not, a) => (ev(a) == 0.0) as i32 as f32,
         Expr::Binary(crate::lang::ir::BinOp::Pow, a, b) => pow(ev(a), ev(b)),

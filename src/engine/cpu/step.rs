@@ -75,7 +75,12 @@ impl CpuEngine {
                 let sum = *sum;
                 match psp {
                     None => weighted_sum(pr, &self.pops[pr.pre]),
-                    Some(_) => general_psp(pr, &self.pops, (t, dt), (seed, step32, object)),
+                    Some(_) => general_psp(
+                        pr,
+                        &self.pops,
+                        frame_scalars(t, dt, &self.consts),
+                        (seed, step32, object),
+                    ),
                 }
                 add_into(&mut self.pops[pr.post].sums[sum], &pr.out);
             }
@@ -115,8 +120,7 @@ impl CpuEngine {
                         &vals,
                         psp.as_ref(),
                         pr.op,
-                        t,
-                        dt,
+                        &frame_scalars(t, dt, &self.consts),
                         &mut pr.out,
                     );
                 }
@@ -150,7 +154,7 @@ impl CpuEngine {
         if let Some(f) = &p.feed {
             f.apply(step32, &mut p.vars[f.slot()]);
         }
-        let mut scalars = vec![t, dt];
+        let mut scalars = frame_scalars(t, dt, &self.consts);
         let mut arrays: Vec<&mut [f32]> = Vec::with_capacity(p.kernel.binding.n_arrays);
         for (v, decl) in p.vars.iter_mut().zip(&p.ir.vars) {
             if decl.locality == Locality::Local {
@@ -204,6 +208,7 @@ impl CpuEngine {
                 .collect(),
             t,
             dt,
+            consts: &self.consts,
             seed,
             step: step32,
             object: PROJ_OBJECT | ((pi as u32) << 12),
@@ -242,7 +247,7 @@ impl CpuEngine {
                 .map(|&i| post.vars[s][i as usize])
                 .collect()
         }));
-        let mut scalars = vec![t, dt];
+        let mut scalars = frame_scalars(t, dt, &self.consts);
         let mut arrays = value_args(&mut pr.values, &pr.ir.vars, &mut scalars);
         arrays.extend(gathered.iter_mut().map(|g| g.as_mut_slice()));
         let object = PROJ_OBJECT | ((pi as u32) << 12);
@@ -255,7 +260,13 @@ impl CpuEngine {
     /// distinct groups write distinct arrays and run in parallel when there
     /// is enough work.
     fn deliver_spikes(&mut self, groups: &[Group], t: f32, step: u32) {
-        let (seed, dt) = (self.seed, self.dt);
+        let now = Now {
+            t,
+            dt: self.dt,
+            consts: &self.consts,
+            seed: self.seed,
+            step,
+        };
         let fed: Vec<(usize, usize)> = groups
             .iter()
             .map(|g| self.conductance_of(g.members[0]))
@@ -292,7 +303,7 @@ impl CpuEngine {
         let pops = &self.pops;
         let run = |(prs, gv): (Vec<&mut ProjState>, &mut Vec<f32>)| {
             for pr in prs {
-                deliver(pr, pops, gv, t, dt, seed, step);
+                deliver(pr, pops, gv, &now);
             }
         };
         if events >= PARALLEL_EVENTS && work.len() > 1 {
@@ -360,11 +371,12 @@ fn weighted_sum(pr: &mut ProjState, pre: &PopState) {
 
 /// `rate_sum` with a general psp: the psp of every synapse from the
 /// gathered pre (delayed) and post values, reduced by the projection's
-/// operation into `pr.out`, element by element of a batch.
+/// operation into `pr.out`, element by element of a batch; `scalars`:
+/// the frame's (`frame_scalars`).
 fn general_psp(
     pr: &mut ProjState,
     pops: &[PopState],
-    (t, dt): (f32, f32),
+    mut scalars: Vec<f32>,
     (seed, step32, object): (u64, u32, u32),
 ) {
     let ProjKind::Rate { psp: Some(k), .. } = &pr.kind else {
@@ -391,7 +403,6 @@ fn general_psp(
                     .collect(),
             );
         }
-        let mut scalars = vec![t, dt];
         let mut arrays = value_args(&mut pr.values, &pr.ir.vars, &mut scalars);
         arrays.extend(gathered.iter_mut().map(|g| g.as_mut_slice()));
         rate_sum::eval_psp(k, arrays, &scalars, seed, step32, object, &mut pr.psp);

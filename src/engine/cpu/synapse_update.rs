@@ -4,8 +4,8 @@
 //!
 //! Bindings, as the psp program's (`rate_sum.rs`): the synapse's
 //! per-synapse slots, then one gathered array per `pre.x` and per `post.x`
-//! (the values the neurons have just computed); scalars: t, dt, then the
-//! projection-wide parameters.
+//! (the values the neurons have just computed); scalars: t, dt, the
+//! network's constants, then the projection-wide parameters.
 
 use super::rate_sum::SynapseBinding;
 use super::vm::{self, Binder, Program, Src};
@@ -21,8 +21,8 @@ pub struct LearnKernel {
 }
 
 /// Compiles the learning rule (`ir.update`, not empty).
-pub fn compile(ir: &SynapseIr) -> LearnKernel {
-    let binding = SynapseBinding::new(ir);
+pub fn compile(ir: &SynapseIr, n_consts: usize) -> LearnKernel {
+    let binding = SynapseBinding::new(ir, n_consts);
     let mut prog = Program::new();
     for s in &ir.update {
         match s {

@@ -381,7 +381,7 @@ impl GpuEngine {
                             Bind::Clock => wgpu::BindingResource::Buffer(wgpu::BufferBinding {
                                 buffer: &self.clock,
                                 offset: 0,
-                                size: wgpu::BufferSize::new(std::mem::size_of::<Clock>() as u64),
+                                size: wgpu::BufferSize::new(self.block),
                             }),
                             Bind::Uniform(x) | Bind::Read(x) | Bind::Write(x) => {
                                 x.as_entire_binding()

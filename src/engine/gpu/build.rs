@@ -29,8 +29,22 @@ impl GpuEngine {
             opts.merge.then_some(budget),
             opts.spike_strategy,
         )?;
+        let consts = net.globals.constant_values();
+        let block = clock_block(consts.len());
+        let max_block = gpu.limits.max_uniform_buffer_binding_size;
+        if block > max_block {
+            return Err(Error::Limit {
+                buffer: format!(
+                    "clock (the step's block with the network's {} constants)",
+                    consts.len()
+                ),
+                size: block,
+                limit: max_block,
+                limit_name: "max_uniform_buffer_binding_size".into(),
+            });
+        }
         let align = gpu.limits.min_uniform_buffer_offset_alignment as u64;
-        let stride = (std::mem::size_of::<Clock>() as u64).div_ceil(align) * align;
+        let stride = block.div_ceil(align) * align;
         let mut chunk = MAX_CHUNK;
         for l in &plan.layouts {
             if l.bits {
@@ -50,8 +64,10 @@ impl GpuEngine {
             pops: Vec::new(),
             projs: Vec::new(),
             mons: Vec::new(),
+            block,
             stride,
             chunk,
+            consts,
             ring: 0,
             dispatches_per_step: 0,
             schedule: plan.schedule.clone(),

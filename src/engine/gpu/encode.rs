@@ -186,7 +186,8 @@ impl GpuEngine {
     }
 
     /// The clocks of the `k` steps from `first`, one a stride of the
-    /// clock buffer (the dispatches of step `r` bind row `r`).
+    /// clock buffer (the dispatches of step `r` bind row `r`), each with
+    /// the constants' current values.
     fn write_clocks(&self, first: u64, k: u64, key: [u32; 2], time: &dyn Fn(u64) -> f64) {
         let stride = self.stride as usize;
         let mut clocks = vec![0u8; stride * k as usize];
@@ -201,7 +202,10 @@ impl GpuEngine {
                 pad1: 0,
             };
             let at = r as usize * stride;
-            clocks[at..at + std::mem::size_of::<Clock>()].copy_from_slice(bytemuck::bytes_of(&c));
+            let head = std::mem::size_of::<Clock>();
+            clocks[at..at + head].copy_from_slice(bytemuck::bytes_of(&c));
+            let consts: &[u8] = bytemuck::cast_slice(&self.consts);
+            clocks[at + head..at + head + consts.len()].copy_from_slice(consts);
         }
         self.gpu.queue.write_buffer(&self.clock, 0, &clocks);
     }

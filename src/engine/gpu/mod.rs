@@ -61,6 +61,12 @@ pub struct Clock {
     pub pad1: u32,
 }
 
+/// Bytes of a step's clock block with `n_consts` constants: the [`Clock`],
+/// then the constants four to a vec4 (at least one, as the WGSL declares).
+pub fn clock_block(n_consts: usize) -> u64 {
+    (std::mem::size_of::<Clock>() + 16 * n_consts.div_ceil(4).max(1)) as u64
+}
+
 /// The monitor sampling block (WGSL twin: `Sampling` in shaders/record.wgsl).
 #[repr(C)]
 #[derive(Debug, Clone, Copy, PartialEq, Pod, Zeroable)]
@@ -169,8 +175,13 @@ pub struct GpuEngine {
     projs: Vec<GProj>,
     mons: Vec<GMon>,
     clock: wgpu::Buffer,
+    /// Bytes of one step's block: the [`Clock`], then the constants.
+    block: u64,
+    /// Bytes between two steps' blocks (`block`, aligned for dynamic offsets).
     stride: u64,
     chunk: u32,
+    /// The network's constants as the next steps read them.
+    consts: Vec<f32>,
     /// Steps run since the engine was built (the rings' position).
     ring: u64,
     /// Dispatches encoded per step (without monitors), for benchmarks.
@@ -338,6 +349,14 @@ impl crate::engine::interface::Engine for GpuEngine {
 
     fn history_shape(&self) -> Vec<(usize, Vec<(u32, usize)>)> {
         GpuEngine::history_shape(self)
+    }
+
+    fn constants(&self) -> &[f32] {
+        &self.consts
+    }
+
+    fn set_constants(&mut self, values: &[f32]) {
+        self.consts = values.to_vec();
     }
 
     fn reset(&mut self, _net: &Network) {

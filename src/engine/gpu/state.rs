@@ -111,12 +111,18 @@ impl GpuEngine {
                 None => Vec::new(),
             });
         }
-        Ok(crate::engine::Snapshot { pops, projs, rings })
+        Ok(crate::engine::Snapshot {
+            pops,
+            projs,
+            rings,
+            constants: self.consts.clone(),
+        })
     }
 
     /// Puts back a state taken from an engine of the same network (checked
     /// by the caller).
     pub(crate) fn restore(&mut self, s: &crate::engine::Snapshot) -> Result<()> {
+        self.consts.clone_from(&s.constants);
         let q = &self.gpu.queue;
         for (p, ps) in self.pops.iter_mut().zip(&s.pops) {
             let l = &p.layout;

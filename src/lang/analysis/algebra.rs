@@ -12,11 +12,15 @@ use crate::lang::ir::{Expr, Func, VarDecl};
 // Marks the derivative inside an ODE while it is solved for; never escapes.
 const DERIV_MARK: u32 = u32::MAX;
 
-/// Folds an expression of constants and parameter initial values.
-pub(super) fn eval_const(e: &Expr, vars: &[VarDecl]) -> f32 {
+/// Folds an expression of numbers, parameter initial values and network
+/// constants (their values at analysis: a parameter's value is fixed when
+/// it is declared, as ANNarchy's).
+pub(super) fn eval_const(e: &Expr, vars: &[VarDecl], consts: &[(String, f32)]) -> f32 {
+    let eval_const = |e: &Expr, vars: &[VarDecl]| eval_const(e, vars, consts);
     match e {
         Expr::Const(c) => *c,
         Expr::Var(v) => vars[*v as usize].init,
+        Expr::Constant(k) => consts.get(*k as usize).map_or(f32::NAN, |c| c.1),
         Expr::Dt => f32::NAN,
         Expr::Unary(UnOp::Neg, a) => -eval_const(a, vars),
         Expr::Unary(UnOp::Not, a) => (eval_const(a, vars) == 0.0) as i32 as f32,

@@ -4,7 +4,8 @@
 //! one context, `Ctx`, in the same passes: `declare` reads the parameters
 //! and declares what the equations assign, `equations` translates them
 //! (what differs between neurons and synapses is a `declare::Rules`).
-//! Below them, `resolve` turns expressions into IR (user functions
+//! `globals` holds what every model of a network may read: its constants
+//! and functions. Below them, `resolve` turns expressions into IR (user functions
 //! inlined), `algebra` solves an ODE for its derivative, `methods`
 //! integrates it (one method a file) and `random` numbers the draws.
 
@@ -20,6 +21,7 @@ use resolve::UserFn;
 mod algebra;
 mod declare;
 mod equations;
+mod globals;
 mod methods;
 mod neuron;
 mod random;
@@ -27,6 +29,7 @@ mod resolve;
 mod synapse;
 
 pub use algebra::binop;
+pub use globals::Globals;
 pub use neuron::analyse_neuron;
 pub use synapse::analyse_synapse;
 
@@ -39,8 +42,8 @@ struct Ctx<'a> {
     model: String,
     /// The section being read, for errors.
     section: &'static str,
-    /// The network's constants.
-    constants: &'a HashMap<String, f32>,
+    /// The network's constants and functions.
+    globals: &'a Globals,
     /// User functions, by name.
     functions: HashMap<String, UserFn>,
     /// The slots of the model, in order.
@@ -62,12 +65,12 @@ struct Ctx<'a> {
 }
 
 impl<'a> Ctx<'a> {
-    fn new(model: &str, constants: &'a HashMap<String, f32>, synapse: bool) -> Self {
+    fn new(model: &str, globals: &'a Globals, synapse: bool) -> Self {
         Ctx {
             model: model.to_string(),
             section: "parameters",
-            constants,
-            functions: HashMap::new(),
+            globals,
+            functions: globals.user_functions(),
             vars: Vec::new(),
             targets: Vec::new(),
             pre_refs: Vec::new(),

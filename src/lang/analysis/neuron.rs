@@ -6,16 +6,17 @@ use super::algebra::combine;
 use super::declare::{collect_names, declare, has_flag, lhs_name, Lhs, Rules};
 use super::equations::translate;
 use super::random::{mark_shared, number_expr, number_random};
-use super::{Ctx, REFRACTORY_COUNTER};
+use super::{Ctx, Globals, REFRACTORY_COUNTER};
 use crate::error::Result;
 use crate::lang::ast::{Ast, Flag, Statement};
 use crate::lang::ir::{Expr, Guard, Locality, NeuronIr, Stmt, VarDecl, VarKind};
 use crate::network::model::{Neuron, NeuronKind};
 
-/// Analyses a neuron model into its IR. `constants` are the network's constants.
-pub fn analyse_neuron(model: &Neuron, constants: &HashMap<String, f32>) -> Result<NeuronIr> {
+/// Analyses a neuron model into its IR; `globals` are the network's
+/// constants and functions.
+pub fn analyse_neuron(model: &Neuron, globals: &Globals) -> Result<NeuronIr> {
     let spiking = model.kind == NeuronKind::Spiking;
-    let mut ctx = Ctx::new(&model.name, constants, false);
+    let mut ctx = Ctx::new(&model.name, globals, false);
     ctx.parse_functions(&model.functions)?;
     ctx.parse_parameters(&model.parameters)?;
     ctx.section = "equations";

@@ -5,7 +5,7 @@ use std::collections::HashMap;
 use super::algebra::eval_const;
 use super::Ctx;
 use crate::error::{Error, Result};
-use crate::lang::ast::{Ast, BinOp};
+use crate::lang::ast::{Ast, BinOp, Statement};
 use crate::lang::ir::{Expr, Func, RandomKind, VarKind};
 
 // User functions may call each other, up to this depth.
@@ -18,57 +18,69 @@ pub(super) const MAX_EXPR_NODES: usize = 100_000;
 
 /// A user function: `name(args) = body`, written on `line` of its section.
 pub(super) struct UserFn {
-    args: Vec<String>,
-    body: Ast,
-    line: usize,
+    pub(super) args: Vec<String>,
+    pub(super) body: Ast,
+    pub(super) line: usize,
 }
 
 impl Ctx<'_> {
-    /// Parses `name(a, b) = body` lines.
+    /// Parses `name(a, b) = body` lines; a model's function hides a
+    /// network function of the same name.
     pub(super) fn parse_functions(&mut self, text: &str) -> Result<()> {
         self.section = "functions";
         for st in self.statements(text, false)? {
-            let (name, args, col) = match &st.lhs {
-                Some(Ast::Call(n, args, col)) => (n.clone(), args, *col),
+            let (name, uf, _) = self.function_of(&st)?;
+            self.functions.insert(name, uf);
+        }
+        Ok(())
+    }
+
+    /// The function a `name(a, b) = body` statement defines, with the
+    /// column of its name.
+    pub(super) fn function_of(&self, st: &Statement) -> Result<(String, UserFn, usize)> {
+        let (name, args, col) = match &st.lhs {
+            Some(Ast::Call(n, args, col)) => (n.clone(), args, *col),
+            _ => {
+                return Err(self.err(
+                    st.line,
+                    1,
+                    "a function is written 'name(x, y) = expression'",
+                ))
+            }
+        };
+        let mut names: Vec<String> = Vec::new();
+        for a in args {
+            match a {
+                Ast::Name(n, _) if names.contains(n) => {
+                    return Err(self.err(
+                        st.line,
+                        col,
+                        format!("function '{name}' names its argument '{n}' twice"),
+                    ))
+                }
+                Ast::Name(n, _) => names.push(n.clone()),
                 _ => {
                     return Err(self.err(
                         st.line,
-                        1,
-                        "a function is written 'name(x, y) = expression'",
+                        col,
+                        format!("the arguments of function '{name}' must be plain names"),
                     ))
                 }
-            };
-            let mut names = Vec::new();
-            for a in args {
-                match a {
-                    Ast::Name(n, _) => names.push(n.clone()),
-                    _ => {
-                        return Err(self.err(
-                            st.line,
-                            col,
-                            format!("the arguments of function '{name}' must be plain names"),
-                        ))
-                    }
-                }
             }
-            if Func::lookup(&name).is_some() || RandomKind::lookup(&name).is_some() || name == "sum"
-            {
-                return Err(self.err(
-                    st.line,
-                    col,
-                    format!("'{name}' is a built-in function and cannot be redefined"),
-                ));
-            }
-            self.functions.insert(
-                name,
-                UserFn {
-                    args: names,
-                    body: st.rhs,
-                    line: st.line,
-                },
-            );
         }
-        Ok(())
+        if Func::lookup(&name).is_some() || RandomKind::lookup(&name).is_some() || name == "sum" {
+            return Err(self.err(
+                st.line,
+                col,
+                format!("'{name}' is a built-in function and cannot be redefined"),
+            ));
+        }
+        let uf = UserFn {
+            args: names,
+            body: st.rhs.clone(),
+            line: st.line,
+        };
+        Ok((name, uf, col))
     }
 
     /// Evaluates a constant expression (parameter values, init flags).
@@ -78,6 +90,7 @@ impl Ctx<'_> {
             !matches!(
                 x,
                 Expr::Const(_)
+                    | Expr::Constant(_)
                     | Expr::Var(_)
                     | Expr::Unary(..)
                     | Expr::Binary(..)
@@ -92,7 +105,7 @@ impl Ctx<'_> {
                 "a constant value is expected here (numbers, constants and parameters only)",
             ));
         }
-        Ok(eval_const(&e, &self.vars))
+        Ok(eval_const(&e, &self.vars, self.globals.constants()))
     }
 
     /// Resolves an expression; `args` maps user-function arguments to values.
@@ -181,8 +194,8 @@ impl Ctx<'_> {
         if let Some(s) = self.slot(n) {
             return Ok(Expr::Var(s));
         }
-        if let Some(c) = self.constants.get(n) {
-            return Ok(Expr::Const(*c));
+        if let Some(k) = self.globals.constant_index(n) {
+            return Ok(Expr::Constant(k as u32));
         }
         if self.synapse {
             if let Some(v) = n.strip_prefix("pre.") {

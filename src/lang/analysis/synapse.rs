@@ -7,15 +7,16 @@ use super::declare::{collect_names, declare, has_flag, Lhs, Rules};
 use super::equations::translate;
 use super::methods::event_driven::{self, Decay};
 use super::random::{number_expr, number_random};
-use super::{local_var, Ctx};
+use super::{local_var, Ctx, Globals};
 use crate::error::Result;
 use crate::lang::ast::{AssignOp, Ast, BinOp, Statement};
 use crate::lang::ir::{EventStmt, Expr, Locality, SynapseIr, VarKind};
 use crate::network::model::Synapse;
 
-/// Analyses a synapse model into its IR.
-pub fn analyse_synapse(model: &Synapse, constants: &HashMap<String, f32>) -> Result<SynapseIr> {
-    let mut ctx = Ctx::new(&model.name, constants, true);
+/// Analyses a synapse model into its IR; `globals` are the network's
+/// constants and functions.
+pub fn analyse_synapse(model: &Synapse, globals: &Globals) -> Result<SynapseIr> {
+    let mut ctx = Ctx::new(&model.name, globals, true);
     ctx.parse_functions(&model.functions)?;
     ctx.parse_parameters(&model.parameters)?;
     declare_weight(&mut ctx)?;

@@ -4,7 +4,7 @@
 use std::fmt::Write;
 
 use super::neuron_update::PopBuf;
-use super::{declare, Access, Binding, Kernel, CLOCK, COMMON, F32, U32};
+use super::{clock_for, declare, Access, Binding, Kernel, COMMON, F32, U32};
 
 /// The name a merged kernel gives buffer `name` of its member `m`: `syn`
 /// of member 3 is `syn_3`. Its populations (`st_0`, `post_1`), spike
@@ -65,7 +65,7 @@ fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3
     );
     Kernel {
         name,
-        source: format!("{COMMON}\n{CLOCK}\n{main}"),
+        source: format!("{COMMON}\n{}\n{main}", clock_for(&main)),
         body: body.to_string(),
     }
 }

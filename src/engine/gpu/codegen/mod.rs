@@ -63,8 +63,33 @@ pub use synapse_update::{synapse_update, synapse_update_merged, LearnMember};
 /// Functions every kernel includes (Philox, rounding, powers).
 pub const COMMON: &str = include_str!("../../../../shaders/common.wgsl");
 
-/// The per-step clock block and the thread index.
+/// The per-step clock block and the thread index, as a template: see
+/// [`clock`].
 pub const CLOCK: &str = include_str!("../../../../shaders/clock.wgsl");
+
+/// The clock's WGSL with room for `vec4s` vec4 of constants (at least one:
+/// a WGSL array is never empty).
+pub fn clock(vec4s: usize) -> String {
+    CLOCK.replace("CJ_CONST_VEC4S", &format!("{}u", vec4s.max(1)))
+}
+
+/// The clock's WGSL for a kernel whose generated code is `main`: with room
+/// for the constants it reads (`clk.consts[q]`, which the printer writes),
+/// so that a kernel's source depends only on what it reads.
+fn clock_for(main: &str) -> String {
+    let used = main
+        .match_indices(CONSTS_READ)
+        .filter_map(|(at, _)| {
+            let rest = &main[at + CONSTS_READ.len()..];
+            rest[..rest.find('u')?].parse::<usize>().ok()
+        })
+        .max()
+        .map_or(0, |q| q + 1);
+    clock(used)
+}
+
+/// How generated code reads a vec4 of constants (see [`clock_for`]).
+const CONSTS_READ: &str = "clk.consts[";
 
 /// Threads per workgroup of every kernel.
 pub const WORKGROUP: u32 = 64;
@@ -209,7 +234,7 @@ fn assemble(name: String, template: &str, decls: &str, body: &str) -> Kernel {
         .replace("//{{BODY}}\n", body);
     Kernel {
         name,
-        source: format!("{COMMON}\n{CLOCK}\n{main}"),
+        source: format!("{COMMON}\n{}\n{main}", clock_for(&main)),
         body: body.to_string(),
     }
 }

@@ -96,6 +96,9 @@ impl<'a> Printer<'a> {
         }
         match e {
             Expr::Const(c) => (lit(*c), Kind::Const(*c)),
+            // The clock block holds the constants (shaders/clock.wgsl); the
+            // same for every thread, like a population-wide parameter.
+            Expr::Constant(k) => (format!("clk.consts[{}u][{}u]", k / 4, k % 4), Kind::Uniform),
             // An unset temporary reads as NaN on the CPU too.
             Expr::Temp(t) => (format!("t{t}"), Kind::Varying),
             Expr::Unary(op, a) => self.unary(*op, a),
