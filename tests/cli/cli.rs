@@ -349,15 +349,17 @@ fn model_files_run() {
     assert_eq!(s["synapses"], 2000);
     assert!(listed(&s).iter().any(|f| f == "v_lif.npy"));
 
-    // A rate-coded model: its trace, and no empty raster.
+    // A rate-coded model reading a network constant and a network
+    // function: its trace, and no empty raster.
     let dir = temp("ratefile");
     std::fs::create_dir_all(&dir).unwrap();
     let path = dir.join("rate.toml");
     std::fs::write(
         &path,
-        "[network]\ndt = 1.0\nduration = 20\n\n\
-         [neurons.Leaky]\nparameters = \"tau = 10.0\\n b = 1.0\"\n\
-         equations = \"tau * dr/dt = b - r\"\n\n\
+        "[network]\ndt = 1.0\nduration = 20\nfunctions = \"double(x) = 2 * x\"\n\n\
+         [constants]\ntau = 10.0\n\n\
+         [neurons.Leaky]\nparameters = \"b = 1.0\"\n\
+         equations = \"tau * dr/dt = double(b) - r\"\n\n\
          [[populations]]\nname = \"rates\"\ngeometry = [2, 3]\nneuron = \"Leaky\"\n\
          set = { b = [1, 2, 3, 4, 5, 6] }\n\n\
          [[monitors]]\npopulation = \"rates\"\nvariables = [\"r\"]\n",
@@ -379,9 +381,10 @@ fn model_files_run() {
     assert!(o.status.success(), "{stdout}\n{err}");
     let r: Array2<f32> = ndarray_npy::read_npy(out.join("r_rates.npy")).unwrap();
     assert_eq!(r.shape(), &[20, 6]);
-    // tau dr/dt = b - r from 0, explicit Euler with dt = 1: r grows towards b.
-    assert!((r[[0, 5]] - 0.6).abs() < 1e-6, "{}", r[[0, 5]]);
-    assert!(r[[19, 0]] < 1.0 && r[[19, 5]] > r[[19, 0]]);
+    // tau dr/dt = 2 b - r from 0, explicit Euler with dt = 1: r grows
+    // towards 2 b.
+    assert!((r[[0, 5]] - 1.2).abs() < 1e-6, "{}", r[[0, 5]]);
+    assert!(r[[19, 0]] < 2.0 && r[[19, 5]] > r[[19, 0]]);
     assert!(!out.join("raster.png").exists());
     let _ = std::fs::remove_dir_all(&dir);
 }

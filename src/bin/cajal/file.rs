@@ -21,6 +21,8 @@ struct File {
     #[serde(default)]
     network: NetworkSpec,
     #[serde(default)]
+    constants: BTreeMap<String, f64>,
+    #[serde(default)]
     neurons: BTreeMap<String, Spanned<NeuronSpec>>,
     #[serde(default)]
     synapses: BTreeMap<String, Spanned<SynapseSpec>>,
@@ -39,6 +41,7 @@ struct NetworkSpec {
     dt: Option<f64>,
     seed: Option<u64>,
     duration: Option<f64>,
+    functions: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -149,6 +152,15 @@ pub fn load(
         .dt(dt.or(file.network.dt).unwrap_or(0.1))
         .seed(seed.or(file_seed).unwrap_or(42));
 
+    // Constants and functions first: every model may read them.
+    for (name, &value) in &file.constants {
+        net.constant(name, value as f32)
+            .map_err(|e| FileError(format!("{shown}, [constants] {name}: {e}")))?;
+    }
+    if let Some(f) = &file.network.functions {
+        net.add_function(f)
+            .map_err(|e| FileError(format!("{shown}, [network] functions: {e}")))?;
+    }
     let mut neurons = BTreeMap::new();
     for (name, spec) in &file.neurons {
         let what = format!("neurons.{name}");
