@@ -78,21 +78,13 @@ fn rate_stack(layers: usize, n: usize) -> Network {
         let p = net.population(&format!("l{l}"), n, &leaky).expect("builds");
         if let Some(q) = prev {
             net.projection(q, p, "exc")
-                .connect_fixed_number_pre(
-                    100,
-                    Weights::random(Dist::uniform(0.0, 0.02)),
-                    Delays::none(),
-                )
+                .connect_fixed_number_pre(100, Weights::random(Dist::uniform(0.0, 0.02)))
                 .expect("builds");
         } else {
             net.set(p, "base", 1.0).expect("builds");
         }
         net.projection(p, p, "inh")
-            .connect_fixed_number_pre(
-                50,
-                Weights::random(Dist::uniform(0.0, 0.01)),
-                Delays::none(),
-            )
+            .connect_fixed_number_pre(50, Weights::random(Dist::uniform(0.0, 0.01)))
             .expect("builds");
         prev = Some(p);
     }

@@ -7,27 +7,9 @@
 //! `cargo run --release --example edge_detection [cpu|gpu|auto] [OUT_DIR]`
 
 use cajal::prelude::*;
-use ndarray::Array2;
-use plotters::prelude::*;
 use std::time::Instant;
 
 const SIZE: usize = 128;
-
-/// Writes a grey-level PNG of `map`, scaled to its own maximum.
-fn write_png(
-    path: &std::path::Path,
-    map: &Array2<f32>,
-) -> std::result::Result<(), Box<dyn std::error::Error>> {
-    let (h, w) = map.dim();
-    let max = map.iter().cloned().fold(f32::MIN_POSITIVE, f32::max);
-    let root = BitMapBackend::new(path, (w as u32, h as u32)).into_drawing_area();
-    for ((y, x), &v) in map.indexed_iter() {
-        let g = (255.0 * (v / max).clamp(0.0, 1.0)) as u8;
-        root.draw_pixel((x as i32, y as i32), &RGBColor(g, g, g))?;
-    }
-    root.present()?;
-    Ok(())
-}
 
 fn main() -> std::result::Result<(), Box<dyn std::error::Error>> {
     let mut args = std::env::args().skip(1);
@@ -55,23 +37,14 @@ fn main() -> std::result::Result<(), Box<dyn std::error::Error>> {
         t1.elapsed().as_secs_f64()
     );
 
-    write_png(&out.join("image.png"), &picture)?;
+    cajal::plot::image(out.join("image.png"), picture.view())?;
     let e = sim.get(edges, "r")?;
     let p = sim.get(pooled, "r")?;
-    for (k, name) in ["vertical", "horizontal", "diagonal", "antidiagonal"]
-        .iter()
-        .enumerate()
-    {
-        let fm = e
-            .index_axis(ndarray::Axis(2), k)
-            .to_owned()
-            .into_dimensionality()?;
-        let pm = p
-            .index_axis(ndarray::Axis(2), k)
-            .to_owned()
-            .into_dimensionality()?;
-        write_png(&out.join(format!("edges_{name}.png")), &fm)?;
-        write_png(&out.join(format!("pooled_{name}.png")), &pm)?;
+    for (k, name) in cajal::networks::EDGE_FILTERS.iter().enumerate() {
+        let fm = e.index_axis(ndarray::Axis(2), k).into_dimensionality()?;
+        let pm = p.index_axis(ndarray::Axis(2), k).into_dimensionality()?;
+        cajal::plot::image(out.join(format!("edges_{name}.png")), fm)?;
+        cajal::plot::image(out.join(format!("pooled_{name}.png")), pm)?;
     }
     println!("wrote 9 PNGs to {}", out.display());
     Ok(())

@@ -35,7 +35,7 @@ fn main() -> std::result::Result<(), Box<dyn std::error::Error>> {
     let p = net
         .projection(pre, post, "exc")
         .synapse(&stdp(tau_plus, tau_minus, a_plus, a_minus, 0.0, 1.0))
-        .connect_one_to_one(Weights::constant(0.5), Delays::none())?;
+        .connect_one_to_one(Weights::constant(0.5))?;
     let mut sim = net.compile(backend)?;
     sim.simulate(400.0)?;
     let (_, _, w) = sim.synapses(p, "w")?;

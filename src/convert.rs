@@ -534,7 +534,8 @@ pub fn few_spike(layers: &[Layer], k: u32, alpha: Alpha) -> Result<FewSpikeNet> 
         projections.push(match layer {
             Layer::Dense { w, .. } => net
                 .projection(source, pop, "exc")
-                .connect_from_matrix(w.clone(), one_step.clone())?,
+                .delays(one_step.clone())
+                .connect_from_matrix(w.clone())?,
             // The default delay: one step.
             Layer::Conv { w, .. } => net
                 .convolution(source, pop, "exc")
@@ -556,7 +557,8 @@ pub fn few_spike(layers: &[Layer], k: u32, alpha: Alpha) -> Result<FewSpikeNet> 
             let n_post = layer.shape().1;
             let wb = Array2::from_shape_fn((n_post, 1), |(r, _)| b[r % b.len()] * scale);
             net.projection(bp, pop, "exc")
-                .connect_from_matrix(wb, one_step.clone())?;
+                .delays(one_step.clone())
+                .connect_from_matrix(wb)?;
             bias.push(Some(bp));
         } else {
             bias.push(None);

@@ -7,7 +7,7 @@ pub type Result<T> = std::result::Result<T, Error>;
 ///
 /// Each message names the object (model, population, projection, monitor)
 /// and, for equations, the line and column, so the user can find the cause.
-#[derive(Debug, thiserror::Error)]
+#[derive(thiserror::Error)]
 #[non_exhaustive]
 pub enum Error {
     /// An equation, parameter or flag could not be parsed or understood.
@@ -123,6 +123,15 @@ pub enum Error {
         /// The underlying I/O error.
         source: std::io::Error,
     },
+}
+
+/// The message, as Display writes it: `fn main() -> cajal::Result<()>`
+/// prints an error with Debug, and a newcomer should read what went wrong,
+/// not the enum's fields.
+impl std::fmt::Debug for Error {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        std::fmt::Display::fmt(self, f)
+    }
 }
 
 impl Error {

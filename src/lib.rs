@@ -21,12 +21,13 @@ pub mod random;
 pub use engine::gpu::{devices, DeviceInfo, GpuOptions, SpikeStrategy};
 pub use error::{Error, Result};
 
-/// Everything a typical program needs.
+/// Everything a typical program needs. It holds no `Result`, which would
+/// shadow the standard one: write `cajal::Result<T>`.
 pub mod prelude {
     pub use crate::connect::{Delays, Weights};
     pub use crate::engine::gpu::GpuOptions;
     pub use crate::engine::{Backend, CallbackId, Simulation, Value};
-    pub use crate::error::{Error, Result};
+    pub use crate::error::Error;
     pub use crate::network::conv::Padding;
     pub use crate::network::geometry::{Geometry, IntoGeometry};
     pub use crate::network::model::{Neuron, NeuronKind, Operation, Synapse};

@@ -84,9 +84,9 @@ pub fn coba_with(
         for post in [exc, inh] {
             let b = net.projection(pre, post, target);
             if procedural {
-                b.connect_fixed_probability_procedural(p, Weights::constant(w), Delays::none())?;
+                b.connect_fixed_probability_procedural(p, Weights::constant(w))?;
             } else {
-                b.connect_fixed_probability(p, Weights::constant(w), Delays::none())?;
+                b.connect_fixed_probability(p, Weights::constant(w))?;
             }
         }
     }
@@ -461,16 +461,12 @@ pub fn brunel(scale: f64, state: BrunelState, dt: f64, seed: u64) -> Result<(Net
         net.set(p, "v", Dist::uniform(0.0, theta))?;
     }
     for post in [exc, inh] {
-        net.projection(exc, post, "exc").connect_fixed_number_pre(
-            c_e,
-            Weights::constant(j as f32),
-            Delays::constant(1.5),
-        )?;
-        net.projection(inh, post, "inh").connect_fixed_number_pre(
-            c_i,
-            Weights::constant((g * j) as f32),
-            Delays::constant(1.5),
-        )?;
+        net.projection(exc, post, "exc")
+            .delays(1.5)
+            .connect_fixed_number_pre(c_e, Weights::constant(j as f32))?;
+        net.projection(inh, post, "inh")
+            .delays(1.5)
+            .connect_fixed_number_pre(c_i, Weights::constant((g * j) as f32))?;
     }
     Ok((net, Brunel { exc, inh }))
 }
@@ -696,11 +692,8 @@ pub fn microcircuit_with(
             let b = net.projection(pops[s], pops[t], target);
             match connectivity {
                 Connectivity::Stored => {
-                    b.connect_fixed_number_pre(
-                        k,
-                        weights,
-                        Delays::random(Dist::normal(delay, 0.5 * delay).min(dt)),
-                    )?;
+                    b.delays(Delays::random(Dist::normal(delay, 0.5 * delay).min(dt)))
+                        .connect_fixed_number_pre(k, weights)?;
                 }
                 Connectivity::Procedural | Connectivity::ProceduralMeanDelays => {
                     // The unrounded scaled in-degree over the sources.
@@ -710,7 +703,8 @@ pub fn microcircuit_with(
                     } else {
                         Delays::constant(delay)
                     };
-                    b.connect_fixed_probability_procedural(p, weights, delays)?;
+                    b.delays(delays)
+                        .connect_fixed_probability_procedural(p, weights)?;
                 }
             }
         }
@@ -750,6 +744,10 @@ pub fn test_image(size: usize) -> ndarray::Array2<f32> {
         v
     })
 }
+
+/// The names of [`edge_filters`], in the bank's order (the last dimension
+/// of the edges network's feature maps).
+pub const EDGE_FILTERS: [&str; 4] = ["vertical", "horizontal", "diagonal", "antidiagonal"];
 
 /// Four oriented 3 x 3 edge detectors (Sobel-like: vertical, horizontal,
 /// diagonal, anti-diagonal), as a bank of shape (4, 3, 3).
@@ -806,7 +804,7 @@ pub fn edges(size: usize, seed: u64) -> Result<(Network, Edges)> {
         .connect_filters(&edge_filters())?;
     net.pooling(edges, pooled, "exc").connect_pooling(None)?;
     net.projection(pooled, spikes, "exc")
-        .connect_one_to_one(Weights::constant(100.0), Delays::none())?;
+        .connect_one_to_one(Weights::constant(100.0))?;
     Ok((
         net,
         Edges {

@@ -56,6 +56,19 @@ const COLOURS: [RGBColor; 8] = [
     RGBColor(23, 190, 207),
 ];
 
+/// `k` as an English ordinal ("2nd", "3rd", "11th", "21st"), for the raster
+/// title's "every k-th neuron".
+fn ordinal(k: usize) -> String {
+    let suffix = match (k % 10, k % 100) {
+        (_, 11..=13) => "th",
+        (1, _) => "st",
+        (2, _) => "nd",
+        (3, _) => "rd",
+        _ => "th",
+    };
+    format!("{k}{suffix}")
+}
+
 fn colour(i: usize) -> RGBColor {
     COLOURS[i % COLOURS.len()]
 }
@@ -149,7 +162,7 @@ where
     chart.margin(15);
     if text {
         let caption = if stride > 1 {
-            format!("{title} (every {stride}th neuron)")
+            format!("{title} (every {} neuron)", ordinal(stride))
         } else {
             title.to_string()
         };
@@ -311,4 +324,79 @@ pub fn rates(
         |a, t| rates_on(a, t, series, bin_ms, title),
         |a, t| rates_on(a, t, series, bin_ms, title),
     )
+}
+
+/// A map of values (an image, a feature map: `[height, width]`, as
+/// `sim.get` returns a 2-D population's variable) as a grey-level PNG,
+/// black at 0 (and below), white at the map's largest value. Each value is
+/// a square of pixels, as many as make the image at least
+/// [`MIN_IMAGE_SIDE`] pixels on its longer side, so that a small map can be
+/// seen.
+///
+/// ```no_run
+/// let map = ndarray::Array2::from_shape_fn((32, 32), |(y, x)| (x + y) as f32);
+/// cajal::plot::image("map.png", map.view())?;
+/// # Ok::<(), cajal::Error>(())
+/// ```
+pub fn image(path: impl AsRef<Path>, map: ndarray::ArrayView2<f32>) -> Result<()> {
+    let path = path.as_ref();
+    if path.extension().and_then(|e| e.to_str()) != Some("png") {
+        return Err(Error::invalid(
+            "plot",
+            format!("an image is written as PNG, not '{}'", path.display()),
+        ));
+    }
+    let (h, w) = map.dim();
+    if h == 0 || w == 0 {
+        return Err(Error::Shape {
+            owner: "plot".into(),
+            message: format!("an image needs at least one value, got {h} x {w}"),
+        });
+    }
+    let zoom = MIN_IMAGE_SIDE.div_ceil(h.max(w) as u32).max(1);
+    let (pw, ph) = (w as u32 * zoom, h as u32 * zoom);
+    let top = map
+        .iter()
+        .copied()
+        .filter(|x| x.is_finite())
+        .fold(0.0f32, f32::max);
+    let area = BitMapBackend::new(path, (pw, ph)).into_drawing_area();
+    for ((y, x), &v) in map.indexed_iter() {
+        let g = if top > 0.0 && v.is_finite() {
+            (255.0 * (v / top).clamp(0.0, 1.0)).round() as u8
+        } else {
+            0
+        };
+        let (x0, y0) = ((x as u32 * zoom) as i32, (y as u32 * zoom) as i32);
+        let z = zoom as i32;
+        area.draw(&Rectangle::new(
+            [(x0, y0), (x0 + z, y0 + z)],
+            RGBColor(g, g, g).filled(),
+        ))
+        .map_err(|e| plot_error(path, e))?;
+    }
+    area.present().map_err(|e| plot_error(path, e))
+}
+
+/// [`image`] enlarges a map until its longer side has at least this many pixels.
+pub const MIN_IMAGE_SIDE: u32 = 256;
+
+#[cfg(test)]
+mod tests {
+    use super::ordinal;
+
+    #[test]
+    fn ordinals_read_as_english() {
+        let got: Vec<String> = [1, 2, 3, 4, 11, 12, 13, 21, 22, 23, 101, 111, 112]
+            .into_iter()
+            .map(ordinal)
+            .collect();
+        assert_eq!(
+            got,
+            [
+                "1st", "2nd", "3rd", "4th", "11th", "12th", "13th", "21st", "22nd", "23rd",
+                "101st", "111th", "112th"
+            ]
+        );
+    }
 }

@@ -2,7 +2,7 @@
 //! a summary, lists the GPU adapters and runs the scaling benchmarks.
 //!
 //! ```text
-//! cajal run MODEL [--backend auto|cpu|gpu] [--duration MS] [--dt MS] [--seed N]
+//! cajal run MODEL|FILE.toml [--backend auto|cpu|gpu] [--duration MS] [--dt MS] [--seed N]
 //!                 [--scale F] [--out DIR] [--state S] [--background B]
 //! cajal models
 //! cajal devices [--json]
@@ -11,6 +11,8 @@
 
 #[path = "cajal/bench.rs"]
 mod bench;
+#[path = "cajal/file.rs"]
+mod file;
 #[path = "cajal/models.rs"]
 mod models;
 #[path = "cajal/run.rs"]
@@ -26,7 +28,8 @@ use clap::{Parser, Subcommand, ValueEnum};
     name = "cajal",
     version,
     about = "cajal: a neural network simulator (CPU engine and GPU engine through wgpu)",
-    after_help = "Start with `cajal run coba`; `cajal models` lists the built-in models."
+    after_help = "Start with `cajal run coba`; `cajal models` lists the built-in models; \
+                  `cajal run examples/models/coba.toml` runs a model file."
 )]
 struct Cli {
     #[command(subcommand)]
@@ -97,7 +100,8 @@ pub enum BackgroundArg {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Run a built-in model and write plots, arrays (.npy) and a summary (JSON).
+    /// Run a built-in model or a model file (FILE.toml) and write plots,
+    /// arrays (.npy) and a summary (JSON).
     Run(RunArgs),
     /// List the built-in models.
     Models,
@@ -114,7 +118,8 @@ enum Command {
 /// Options of `cajal run`.
 #[derive(clap::Args)]
 pub struct RunArgs {
-    /// The model (`cajal models` lists them).
+    /// A built-in model (`cajal models` lists them) or a model file,
+    /// FILE.toml (docs/model-files.md).
     pub model: String,
     /// Engine.
     #[arg(long, value_enum, default_value_t = BackendArg::Auto)]
@@ -125,9 +130,9 @@ pub struct RunArgs {
     /// Time step in ms (default: the model's, 0.1 for most).
     #[arg(long, value_name = "MS")]
     pub dt: Option<f64>,
-    /// Random seed.
-    #[arg(long, default_value_t = 42)]
-    pub seed: u64,
+    /// Random seed (default: the model file's, or 42).
+    #[arg(long)]
+    pub seed: Option<u64>,
     /// Multiplies the model's neuron counts (default: the model's, 1 for
     /// most, 0.1 for the microcircuit).
     #[arg(long, value_name = "F")]
@@ -138,12 +143,12 @@ pub struct RunArgs {
     /// Output folder (default ./cajal-out/MODEL).
     #[arg(long, value_name = "DIR")]
     pub out: Option<PathBuf>,
-    /// Brunel's state (Fig. 8): sr, ai, si-fast, si-slow.
-    #[arg(long, default_value = "ai")]
-    pub state: String,
-    /// The microcircuit's background input.
-    #[arg(long, value_enum, default_value_t = BackgroundArg::Poisson)]
-    pub background: BackgroundArg,
+    /// Brunel's state (Fig. 8): sr, ai (default), si-fast, si-slow.
+    #[arg(long)]
+    pub state: Option<String>,
+    /// The microcircuit's background input (default: poisson).
+    #[arg(long, value_enum)]
+    pub background: Option<BackgroundArg>,
     /// coba, microcircuit: procedural connectivity (nothing stored per
     /// synapse, drawn again at each spike; the microcircuit with fixed
     /// probabilities and its per-synapse delays in rings of future inputs).
@@ -214,9 +219,9 @@ impl From<cajal::Error> for Failure {
         if matches!(e, cajal::Error::NoAdapter { .. }) {
             message.push_str(
                 "\nhint: `cajal devices` lists the adapters wgpu finds. Without a GPU, Mesa's \
-                 lavapipe is a Vulkan driver on the CPU (Debian/Ubuntu: `apt-get install \
-                 mesa-vulkan-drivers`; it is slower than the CPU engine); or run with \
-                 --backend cpu or --backend auto.",
+                 lavapipe is a Vulkan driver on the CPU, whose adapter is named llvmpipe \
+                 (Debian/Ubuntu: `apt-get install mesa-vulkan-drivers`; it is slower than the \
+                 CPU engine); or run with --backend cpu or --backend auto.",
             );
         }
         Failure { message, code: 1 }
@@ -229,6 +234,10 @@ fn main() -> ExitCode {
         Command::Run(a) => run::run(&a),
         Command::Models => {
             println!("{}", models::list());
+            println!(
+                "\nA model file runs too: cajal run examples/models/coba.toml \
+                 (the format: docs/model-files.md)."
+            );
             Ok(())
         }
         Command::Devices { json } => {

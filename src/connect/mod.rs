@@ -70,6 +70,14 @@ impl From<f32> for Weights {
     }
 }
 
+/// A number written as `0.5` is an `f64`: the weight is that number in
+/// `f32`, as every weight is stored.
+impl From<f64> for Weights {
+    fn from(w: f64) -> Self {
+        Weights::Constant(w as f32)
+    }
+}
+
 impl From<Dist> for Weights {
     fn from(d: Dist) -> Self {
         Weights::Random(d)

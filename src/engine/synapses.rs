@@ -18,7 +18,7 @@ impl Simulation {
     /// let lif = cajal::models::if_curr_exp();
     /// let a = net.population("a", 100, &lif)?;
     /// let p = net.projection(a, a, "exc")
-    ///     .connect_fixed_probability(0.1, Weights::constant(0.5), Delays::none())?;
+    ///     .connect_fixed_probability(0.1, Weights::constant(0.5))?;
     /// let mut sim = net.compile(Backend::Cpu)?;
     /// assert!(sim.shares_weight(p)?);
     /// let (post, _, _) = sim.synapses(p, "w")?;

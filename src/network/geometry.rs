@@ -79,7 +79,8 @@ impl Geometry {
     }
 }
 
-/// Anything that can be turned into a [`Geometry`]: a size or an array of dimensions.
+/// Anything that can be turned into a [`Geometry`]: a size, an array, a
+/// slice, a vector or a tuple of dimensions (`100`, `[10, 10]`, `(10, 10)`).
 pub trait IntoGeometry {
     /// The geometry, or an error if it is empty or too large.
     fn into_geometry(self) -> Result<Geometry>;
@@ -100,6 +101,30 @@ impl<const N: usize> IntoGeometry for [usize; N] {
 impl IntoGeometry for &[usize] {
     fn into_geometry(self) -> Result<Geometry> {
         Geometry::new(self)
+    }
+}
+
+impl IntoGeometry for Vec<usize> {
+    fn into_geometry(self) -> Result<Geometry> {
+        Geometry::new(&self)
+    }
+}
+
+impl IntoGeometry for (usize, usize) {
+    fn into_geometry(self) -> Result<Geometry> {
+        Geometry::new(&[self.0, self.1])
+    }
+}
+
+impl IntoGeometry for (usize, usize, usize) {
+    fn into_geometry(self) -> Result<Geometry> {
+        Geometry::new(&[self.0, self.1, self.2])
+    }
+}
+
+impl IntoGeometry for (usize, usize, usize, usize) {
+    fn into_geometry(self) -> Result<Geometry> {
+        Geometry::new(&[self.0, self.1, self.2, self.3])
     }
 }
 
@@ -129,5 +154,15 @@ mod tests {
         assert!(g.rank(&[2, 0, 0]).is_err());
         assert!(Geometry::new(&[1, 1, 1, 1, 1]).is_err());
         assert!(Geometry::new(&[3, 0]).is_err());
+    }
+
+    #[test]
+    fn tuples_vectors_and_arrays_give_the_same_geometry() {
+        let g = [4, 3, 2].into_geometry().unwrap();
+        assert_eq!((4, 3, 2).into_geometry().unwrap(), g);
+        assert_eq!(vec![4, 3, 2].into_geometry().unwrap(), g);
+        assert_eq!((4, 3).into_geometry().unwrap().dims(), &[4, 3]);
+        assert_eq!((1, 2, 3, 4).into_geometry().unwrap().size(), 24);
+        assert!((4, 0).into_geometry().is_err());
     }
 }

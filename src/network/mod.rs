@@ -13,7 +13,7 @@ pub mod view;
 
 use std::sync::Arc;
 
-use ndarray::{Array2, ArrayD};
+use ndarray::{Array, Array2, ArrayD};
 use rand::rngs::StdRng;
 
 use crate::connect::{self, ConnectSpec, Connector, Delays, Lil, SynapseList, Weights};
@@ -64,24 +64,67 @@ impl From<f32> for Value {
     }
 }
 
+/// `-65.0` is an `f64` unless written `-65.0f32`; values are stored in
+/// `f32`, so it is converted, as ANNarchy's `float` is.
+impl From<f64> for Value {
+    fn from(v: f64) -> Self {
+        Value::Scalar(v as f32)
+    }
+}
+
+/// An integer parameter (`: int`) or a whole number.
+impl From<i32> for Value {
+    fn from(v: i32) -> Self {
+        Value::Scalar(v as f32)
+    }
+}
+
+/// A flag (`: bool`): 1 or 0.
+impl From<bool> for Value {
+    fn from(v: bool) -> Self {
+        Value::Scalar(if v { 1.0 } else { 0.0 })
+    }
+}
+
 impl From<Dist> for Value {
     fn from(d: Dist) -> Self {
         Value::Random(d)
     }
 }
 
-impl From<ArrayD<f32>> for Value {
-    fn from(a: ArrayD<f32>) -> Self {
-        Value::Array(a)
+impl<D: ndarray::Dimension> From<Array<f32, D>> for Value {
+    fn from(a: Array<f32, D>) -> Self {
+        Value::Array(a.into_dyn())
+    }
+}
+
+impl<D: ndarray::Dimension> From<Array<f64, D>> for Value {
+    fn from(a: Array<f64, D>) -> Self {
+        Value::Array(a.mapv(|x| x as f32).into_dyn())
     }
 }
 
 impl From<Vec<f32>> for Value {
     fn from(v: Vec<f32>) -> Self {
-        let n = v.len();
-        Value::Array(
-            ArrayD::from_shape_vec(vec![n], v).expect("a flat vector always has its own shape"),
-        )
+        Value::Array(Array::from_vec(v).into_dyn())
+    }
+}
+
+impl From<Vec<f64>> for Value {
+    fn from(v: Vec<f64>) -> Self {
+        Value::from(Array::from_vec(v))
+    }
+}
+
+impl From<&[f32]> for Value {
+    fn from(v: &[f32]) -> Self {
+        Value::from(v.to_vec())
+    }
+}
+
+impl From<&[f64]> for Value {
+    fn from(v: &[f64]) -> Self {
+        Value::from(v.to_vec())
     }
 }
 
@@ -393,6 +436,7 @@ impl Network {
             allow_self: false,
             window_ms: None,
             inject: false,
+            delays: Delays::none(),
         }
     }
 
@@ -418,7 +462,7 @@ impl Network {
     ) -> Result<ProjId> {
         let mut b = self.projection(pre, post, target);
         b.inject = true;
-        b.connect_one_to_one(Weights::Constant(1.0), Delays::none())
+        b.connect_one_to_one(Weights::Constant(1.0))
     }
 
     /// ANNarchy's `DecodingProjection`, from a spiking population to a
@@ -654,6 +698,7 @@ pub struct ProjectionBuilder<'a> {
     allow_self: bool,
     window_ms: Option<f64>,
     inject: bool,
+    delays: Delays,
 }
 
 impl<'a> ProjectionBuilder<'a> {
@@ -675,61 +720,67 @@ impl<'a> ProjectionBuilder<'a> {
         self
     }
 
-    /// Every pre-synaptic neuron to every post-synaptic one.
-    pub fn connect_all_to_all(self, weights: Weights) -> Result<ProjId> {
-        self.build(Connector::AllToAll, weights, Delays::none())
+    /// The synapses' delays in ms: a number (one for all) or
+    /// `Delays::random(dist)` (one draw per synapse, at least one step).
+    /// Without it a spike arrives one step later, as ANNarchy's default.
+    /// Every connector takes them from here, those that give their own
+    /// per-synapse delays ([`connect_from_sparse`](Self::connect_from_sparse),
+    /// [`connect_with_func`](Self::connect_with_func)) for the synapses
+    /// they leave without one.
+    ///
+    /// ```
+    /// # use cajal::prelude::*;
+    /// let mut net = Network::new().dt(0.1);
+    /// let pop = net.population("pop", 100, &cajal::models::if_cond_exp())?;
+    /// net.projection(pop, pop, "exc")
+    ///     .delays(1.5)
+    ///     .connect_fixed_probability(0.1, 0.5)?;
+    /// net.projection(pop, pop, "inh")
+    ///     .delays(Delays::random(Dist::uniform(1.0, 3.0)))
+    ///     .connect_fixed_probability(0.1, Dist::normal(0.5, 0.1).min(0.0))?;
+    /// # Ok::<(), cajal::Error>(())
+    /// ```
+    pub fn delays(mut self, delays: impl Into<Delays>) -> Self {
+        self.delays = delays.into();
+        self
     }
 
-    /// Every pre-synaptic neuron to every post-synaptic one, with delays.
-    pub fn connect_all_to_all_delayed(self, weights: Weights, delays: Delays) -> Result<ProjId> {
-        self.build(Connector::AllToAll, weights, delays)
+    /// Every pre-synaptic neuron to every post-synaptic one.
+    pub fn connect_all_to_all(self, weights: impl Into<Weights>) -> Result<ProjId> {
+        self.connect(Connector::AllToAll, weights)
     }
 
     /// Neuron i to neuron i (equal sizes).
-    pub fn connect_one_to_one(self, weights: Weights, delays: Delays) -> Result<ProjId> {
-        self.build(Connector::OneToOne, weights, delays)
+    pub fn connect_one_to_one(self, weights: impl Into<Weights>) -> Result<ProjId> {
+        self.connect(Connector::OneToOne, weights)
     }
 
     /// Each pair connected with probability `p`.
-    pub fn connect_fixed_probability(
-        self,
-        p: f64,
-        weights: Weights,
-        delays: Delays,
-    ) -> Result<ProjId> {
-        self.build(Connector::FixedProbability(p), weights, delays)
+    pub fn connect_fixed_probability(self, p: f64, weights: impl Into<Weights>) -> Result<ProjId> {
+        self.connect(Connector::FixedProbability(p), weights)
     }
 
     /// Each post-synaptic neuron receives exactly `n` synapses.
-    pub fn connect_fixed_number_pre(
-        self,
-        n: usize,
-        weights: Weights,
-        delays: Delays,
-    ) -> Result<ProjId> {
-        self.build(Connector::FixedNumberPre(n), weights, delays)
+    pub fn connect_fixed_number_pre(self, n: usize, weights: impl Into<Weights>) -> Result<ProjId> {
+        self.connect(Connector::FixedNumberPre(n), weights)
     }
 
     /// Each pre-synaptic neuron sends exactly `n` synapses.
     pub fn connect_fixed_number_post(
         self,
         n: usize,
-        weights: Weights,
-        delays: Delays,
+        weights: impl Into<Weights>,
     ) -> Result<ProjId> {
-        self.build(Connector::FixedNumberPost(n), weights, delays)
+        self.connect(Connector::FixedNumberPost(n), weights)
     }
 
     /// A dense weight matrix `[post, pre]`; NaN means no synapse.
-    pub fn connect_from_matrix(self, matrix: Array2<f32>, delays: Delays) -> Result<ProjId> {
-        self.build(
-            Connector::FromMatrix(matrix),
-            Weights::Constant(0.0),
-            delays,
-        )
+    pub fn connect_from_matrix(self, matrix: Array2<f32>) -> Result<ProjId> {
+        self.connect(Connector::FromMatrix(matrix), Weights::Constant(0.0))
     }
 
-    /// Synapses as (post, pre, weight) triplets, optional delays in ms.
+    /// Synapses as (post, pre, weight) triplets, optional delays in ms
+    /// (without them, the builder's [`delays`](Self::delays)).
     pub fn connect_from_sparse(
         self,
         post: Vec<u32>,
@@ -737,7 +788,7 @@ impl<'a> ProjectionBuilder<'a> {
         w: Vec<f32>,
         delays_ms: Option<Vec<f64>>,
     ) -> Result<ProjId> {
-        self.build(
+        self.connect(
             Connector::FromSparse {
                 post,
                 pre,
@@ -745,7 +796,6 @@ impl<'a> ProjectionBuilder<'a> {
                 delay: delays_ms,
             },
             Weights::Constant(0.0),
-            Delays::none(),
         )
     }
 
@@ -777,25 +827,14 @@ impl<'a> ProjectionBuilder<'a> {
         self,
         f: impl Fn(&Geometry, &Geometry, &mut StdRng) -> Lil + Send + Sync + 'static,
     ) -> Result<ProjId> {
-        self.build(
-            Connector::WithFunc(Arc::new(f)),
-            Weights::Constant(0.0),
-            Delays::none(),
-        )
+        self.connect(Connector::WithFunc(Arc::new(f)), Weights::Constant(0.0))
     }
 
     /// Gaussian weights of the normalised distance (ANNarchy's connect_gaussian).
-    pub fn connect_gaussian(
-        self,
-        amp: f32,
-        sigma: f64,
-        delays: Delays,
-        limit: f64,
-    ) -> Result<ProjId> {
-        self.build(
+    pub fn connect_gaussian(self, amp: f32, sigma: f64, limit: f64) -> Result<ProjId> {
+        self.connect(
             Connector::Gaussian { amp, sigma, limit },
             Weights::Constant(0.0),
-            delays,
         )
     }
 
@@ -806,10 +845,9 @@ impl<'a> ProjectionBuilder<'a> {
         sigma_pos: f64,
         amp_neg: f32,
         sigma_neg: f64,
-        delays: Delays,
         limit: f64,
     ) -> Result<ProjId> {
-        self.build(
+        self.connect(
             Connector::Dog {
                 amp_pos,
                 sigma_pos,
@@ -818,13 +856,13 @@ impl<'a> ProjectionBuilder<'a> {
                 limit,
             },
             Weights::Constant(0.0),
-            delays,
         )
     }
 
-    /// Any connector.
-    pub fn connect(self, connector: Connector, weights: Weights, delays: Delays) -> Result<ProjId> {
-        self.build(connector, weights, delays)
+    /// Any connector, with the builder's delays.
+    pub fn connect(self, connector: Connector, weights: impl Into<Weights>) -> Result<ProjId> {
+        let delays = self.delays.clone();
+        self.build(connector, weights.into(), delays)
     }
 
     fn build(self, connector: Connector, weights: Weights, delays: Delays) -> Result<ProjId> {

@@ -16,7 +16,8 @@ impl ProjectionBuilder<'_> {
     /// probability `p`, the synapses have the weights `weights` (a constant,
     /// or a draw per synapse from a uniform, normal, log-normal or
     /// exponential distribution, optionally clipped: GeNN's procedural
-    /// weights) and the delays `delays` (one for all, 0: one step; or drawn
+    /// weights) and the builder's [`delays`](Self::delays) (one for all,
+    /// none: one step; or drawn
     /// per synapse from a uniform, normal, log-normal or exponential
     /// distribution, optionally clipped, rounded to steps as stored delays
     /// are), and each spike's targets, weights and delays are drawn again
@@ -38,20 +39,20 @@ impl ProjectionBuilder<'_> {
     /// let lif = cajal::models::if_curr_exp();
     /// let a = net.population("a", 1000, &lif)?;
     /// net.projection(a, a, "exc")
-    ///     .connect_fixed_probability_procedural(0.02, Weights::constant(0.1), Delays::constant(1.5))?;
+    ///     .delays(1.5).connect_fixed_probability_procedural(0.02, Weights::constant(0.1))?;
     /// // Normal weights, clipped at 0, and normal delays of at least a step,
     /// // drawn again at each spike:
     /// let w = Weights::random(Dist::normal(0.1, 0.01).min(0.0));
     /// let d = Delays::random(Dist::normal(1.5, 0.75).min(0.1));
-    /// net.projection(a, a, "inh").connect_fixed_probability_procedural(0.02, w, d)?;
+    /// net.projection(a, a, "inh").delays(d).connect_fixed_probability_procedural(0.02, w)?;
     /// # Ok::<(), cajal::Error>(())
     /// ```
     pub fn connect_fixed_probability_procedural(
         self,
         p: f64,
-        weights: Weights,
-        delays: Delays,
+        weights: impl Into<Weights>,
     ) -> Result<ProjId> {
+        let (weights, delays) = (weights.into(), self.delays.clone());
         let net = self.net;
         net.check_dt()?;
         let pre = net.pop(self.pre)?.clone();

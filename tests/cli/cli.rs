@@ -18,6 +18,11 @@ tests! {
         microcircuit_procedural,
         hybrid,
         edges,
+        model_files_run,
+        the_readme_model_file_runs,
+        model_file_errors_name_the_file_and_the_line,
+        model_file_refuses_the_built_in_options,
+        auto_backend_prints_no_error_lines,
         unknown_model_lists_the_known_ones,
         schedule_prints_the_step_and_does_not_simulate,
         unwritable_out_says_so,
@@ -65,10 +70,23 @@ fn png_size(path: &Path) -> (u32, u32) {
     (be(16), be(20))
 }
 
-/// Runs a model and checks everything it writes; returns the summary.
-fn run_model(model: &str, extra: &[&str], duration: f64) -> Value {
+/// Lines of a successful run's stderr that read as errors: a newcomer
+/// reads "error" before cajal has said anything (the Vulkan loader's
+/// layers printed such lines on machines without a display).
+fn error_lines(stderr: &str) -> Vec<&str> {
+    stderr
+        .lines()
+        .filter(|l| l.to_lowercase().contains("error"))
+        .collect()
+}
+
+/// Runs a model (a built-in one or a model file) and checks everything it
+/// writes, and that it says nothing that reads as an error; returns the
+/// summary and the files written, which the caller removes with the
+/// folder.
+fn run_model_keep(model: &str, extra: &[&str], duration: f64) -> (Value, PathBuf) {
     // Tests run at once: one folder per model and options.
-    let out = temp(&format!("{model}{}", extra.join("")));
+    let out = temp(&format!("{model}{}", extra.join("")).replace(['/', '.'], "_"));
     let d = duration.to_string();
     let mut args = vec![
         "run",
@@ -87,13 +105,18 @@ fn run_model(model: &str, extra: &[&str], duration: f64) -> Value {
         o.status.success(),
         "cajal {args:?} failed:\n{stdout}\n{stderr}"
     );
+    assert!(
+        error_lines(&stderr).is_empty(),
+        "cajal {args:?} succeeded but printed:\n{stderr}"
+    );
     assert!(stdout.contains("CPU engine"), "{stdout}");
     assert!(stdout.contains("real-time factor"), "{stdout}");
 
     let s: Value =
         serde_json::from_str(&std::fs::read_to_string(out.join("summary.json")).unwrap())
             .expect("summary.json is JSON");
-    assert_eq!(s["model"], model);
+    let name = Path::new(model).file_stem().unwrap().to_str().unwrap();
+    assert_eq!(s["model"], name);
     assert_eq!(s["backend"], "cpu");
     assert!(s["device"].is_null());
     assert_eq!(s["duration_ms"].as_f64(), Some(duration));
@@ -166,8 +189,24 @@ fn run_model(model: &str, extra: &[&str], duration: f64) -> Value {
         let svg = std::fs::read_to_string(out.join(format!("{plot}.svg"))).unwrap();
         assert!(svg.contains("<svg") && svg.contains("1000"), "{plot}.svg");
     }
+    (s, out)
+}
+
+/// [`run_model_keep`], then removes what it wrote.
+fn run_model(model: &str, extra: &[&str], duration: f64) -> Value {
+    let (s, out) = run_model_keep(model, extra, duration);
     let _ = std::fs::remove_dir_all(&out);
     s
+}
+
+/// The files a summary lists.
+fn listed(s: &Value) -> Vec<String> {
+    s["files"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f.as_str().unwrap().to_string())
+        .collect()
 }
 
 fn coba() {
@@ -244,7 +283,15 @@ fn microcircuit_procedural() {
 }
 
 fn hybrid() {
-    let s = run_model("hybrid", &["--scale", "0.1"], 100.0);
+    let (s, out) = run_model_keep("hybrid", &["--scale", "0.1"], 100.0);
+    // Fig. 4: the decoded rates against the baseline.
+    for f in ["decoded.png", "decoded.svg"] {
+        assert!(listed(&s).iter().any(|l| l == f), "{f} not listed");
+    }
+    assert_eq!(png_size(&out.join("decoded.png")), (1000, 600));
+    let svg = std::fs::read_to_string(out.join("decoded.svg")).unwrap();
+    assert!(svg.contains("baseline") && svg.contains("decoded, 1 neuron"));
+    let _ = std::fs::remove_dir_all(&out);
     assert_eq!(s["populations"][0]["name"], "poisson");
     // 0, 10, 50, 100 Hz for a quarter each: 40 Hz on average.
     let rate = s["populations"][0]["rate_hz"].as_f64().unwrap();
@@ -252,10 +299,200 @@ fn hybrid() {
 }
 
 fn edges() {
-    let s = run_model("edges", &["--scale", "0.25"], 20.0);
+    let (s, out) = run_model_keep("edges", &["--scale", "0.25"], 20.0);
     assert_eq!(s["parameters"]["size"], 32);
     // 16 x 16 x 4 Poisson neurons driven by the pooled edge responses.
     assert_eq!(s["populations"][0]["size"], 1024);
+    // What the model is about: the image, the responses, the pooled maps,
+    // each enlarged to at least 256 pixels a side.
+    let files = listed(&s);
+    let mut pngs = vec![("image.png".to_string(), 256)];
+    for f in ["vertical", "horizontal", "diagonal", "antidiagonal"] {
+        pngs.push((format!("edges_{f}.png"), 256));
+        pngs.push((format!("pooled_{f}.png"), 256));
+    }
+    for (f, side) in pngs {
+        assert!(files.contains(&f), "{f} not listed in {files:?}");
+        assert_eq!(png_size(&out.join(&f)), (side, side), "{f}");
+    }
+    // A response is not a blank image: the edges of the shapes show.
+    let a = std::fs::read(out.join("edges_vertical.png")).unwrap();
+    let b = std::fs::read(out.join("pooled_horizontal.png")).unwrap();
+    assert_ne!(a, b);
+    let _ = std::fs::remove_dir_all(&out);
+}
+
+fn model_file(name: &str) -> String {
+    format!("{}/examples/models/{name}", env!("CARGO_MANIFEST_DIR"))
+}
+
+fn model_files_run() {
+    let s = run_model(&model_file("coba.toml"), &["--seed", "5"], 100.0);
+    assert_eq!(s["neurons"], 4000);
+    assert_eq!(s["seed"], 5);
+    assert_eq!(s["dt_ms"], 0.1);
+    let names: Vec<&str> = s["populations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["exc", "inh"]);
+    // COBA's rates: about 20 Hz, far from silence and from saturation.
+    for p in s["populations"].as_array().unwrap() {
+        let rate = p["rate_hz"].as_f64().unwrap();
+        assert!(rate > 2.0 && rate < 100.0, "{rate}");
+    }
+    assert!(listed(&s).iter().any(|f| f == "v_exc.npy"));
+    let s = run_model(&model_file("stdp_input.toml"), &[], 100.0);
+    assert_eq!(s["neurons"], 120);
+    assert_eq!(s["synapses"], 2000);
+    assert!(listed(&s).iter().any(|f| f == "v_lif.npy"));
+
+    // A rate-coded model reading a network constant and a network
+    // function: its trace, and no empty raster.
+    let dir = temp("ratefile");
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("rate.toml");
+    std::fs::write(
+        &path,
+        "[network]\ndt = 1.0\nduration = 20\nfunctions = \"double(x) = 2 * x\"\n\n\
+         [constants]\ntau = 10.0\n\n\
+         [neurons.Leaky]\nparameters = \"b = 1.0\"\n\
+         equations = \"tau * dr/dt = double(b) - r\"\n\n\
+         [[populations]]\nname = \"rates\"\ngeometry = [2, 3]\nneuron = \"Leaky\"\n\
+         set = { b = [1, 2, 3, 4, 5, 6] }\n\n\
+         [[monitors]]\npopulation = \"rates\"\nvariables = [\"r\"]\n",
+    )
+    .unwrap();
+    let out = dir.join("out");
+    let o = cajal(
+        &[
+            "run",
+            path.to_str().unwrap(),
+            "--backend",
+            "cpu",
+            "--out",
+            out.to_str().unwrap(),
+        ],
+        &[],
+    );
+    let (stdout, err) = text(&o);
+    assert!(o.status.success(), "{stdout}\n{err}");
+    let r: Array2<f32> = ndarray_npy::read_npy(out.join("r_rates.npy")).unwrap();
+    assert_eq!(r.shape(), &[20, 6]);
+    // tau dr/dt = 2 b - r from 0, explicit Euler with dt = 1: r grows
+    // towards 2 b.
+    assert!((r[[0, 5]] - 1.2).abs() < 1e-6, "{}", r[[0, 5]]);
+    assert!(r[[19, 0]] < 2.0 && r[[19, 5]] > r[[19, 0]]);
+    assert!(!out.join("raster.png").exists());
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// The README's model file, as a newcomer copies it.
+fn the_readme_model_file_runs() {
+    let readme =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).unwrap();
+    let section = &readme[readme
+        .find("## Model files")
+        .expect("a Model files section")..];
+    let start = section.find("```toml\n").expect("a TOML block") + "```toml\n".len();
+    let toml = &section[start..start + section[start..].find("```").unwrap()];
+    let dir = temp("readmefile");
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("readme.toml");
+    std::fs::write(&path, toml).unwrap();
+    let s = run_model(path.to_str().unwrap(), &[], 200.0);
+    assert_eq!(s["neurons"], 100);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+fn model_file_errors_name_the_file_and_the_line() {
+    let dir = temp("badfiles");
+    std::fs::create_dir_all(&dir).unwrap();
+    let cases = [
+        (
+            "[[populations]]\nname = \"a\"\ngeometry = 10\nneuron = \"LIf\"\n",
+            vec!["line 1", "populations[0] 'a'", "unknown neuron 'LIf'", "IF_cond_exp"],
+        ),
+        (
+            "[network]\ndt = 0.1\n\n[[populations]]\nname = \"a\"\ngeometry = 10\nneron = \"LIF\"\n",
+            vec!["line 7", "unknown field `neron`"],
+        ),
+        (
+            "[[populations]]\nname = \"a\"\ngeometry = 10\nneuron = \"IF_cond_exp\"\n\n\
+             [[projections]]\npre = \"a\"\npost = \"a\"\ntarget = \"exc\"\n\
+             connector = { fixed_probablity = 0.1 }\n",
+            vec!["line 6", "projections[0] a -> a", "unknown connector", "fixed_probability"],
+        ),
+        (
+            "[neurons.N]\nequations = \"r = v_rst\"\n\n\
+             [[populations]]\nname = \"a\"\ngeometry = 1\nneuron = \"N\"\n",
+            vec!["populations[0] 'a'", "model 'N'", "v_rst"],
+        ),
+    ];
+    for (i, (toml, wants)) in cases.iter().enumerate() {
+        let path = dir.join(format!("bad{i}.toml"));
+        std::fs::write(&path, toml).unwrap();
+        let o = cajal(
+            &[
+                "run",
+                path.to_str().unwrap(),
+                "--out",
+                dir.to_str().unwrap(),
+            ],
+            &[],
+        );
+        assert_eq!(o.status.code(), Some(1), "{toml}");
+        let (_, err) = text(&o);
+        assert!(err.contains(path.to_str().unwrap()), "{err}");
+        for w in wants {
+            assert!(err.contains(w), "'{w}' missing from: {err}");
+        }
+    }
+    let empty = dir.join("empty.toml");
+    std::fs::write(&empty, "# nothing yet\n").unwrap();
+    let o = cajal(&["run", empty.to_str().unwrap()], &[]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(text(&o).1.contains("no [[populations]]"));
+    let o = cajal(&["run", "no/such/model.toml"], &[]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(text(&o)
+        .1
+        .contains("cannot read the model file 'no/such/model.toml'"));
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+fn model_file_refuses_the_built_in_options() {
+    let o = cajal(&["run", &model_file("coba.toml"), "--scale", "0.5"], &[]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(text(&o)
+        .1
+        .contains("--scale applies to the built-in models"));
+}
+
+/// `--backend auto` lists the adapters (where a Vulkan driver is
+/// installed), which is where the loader's layers printed error lines.
+fn auto_backend_prints_no_error_lines() {
+    let out = temp("auto");
+    let o = cajal(
+        &[
+            "run",
+            "coba",
+            "--n",
+            "100",
+            "--duration",
+            "10",
+            "--no-plots",
+            "--out",
+            out.to_str().unwrap(),
+        ],
+        &[],
+    );
+    let (stdout, err) = text(&o);
+    assert!(o.status.success(), "{stdout}\n{err}");
+    assert!(error_lines(&err).is_empty(), "{err}");
+    let _ = std::fs::remove_dir_all(&out);
 }
 
 fn unknown_model_lists_the_known_ones() {
@@ -273,9 +510,11 @@ fn unknown_model_lists_the_known_ones() {
     ] {
         assert!(err.contains(m), "{m} missing from: {err}");
     }
+    assert!(err.contains("model file, FILE.toml"), "{err}");
     let o = cajal(&["models"], &[]);
     assert!(o.status.success());
     assert!(text(&o).0.contains("Potjans"));
+    assert!(text(&o).0.contains("examples/models/coba.toml"));
 }
 
 fn schedule_prints_the_step_and_does_not_simulate() {
@@ -363,8 +602,18 @@ fn gpu_without_adapter_says_how_to_get_one() {
 fn devices_lists_adapters_and_the_auto_choice() {
     let o = cajal(&["devices"], &[]);
     assert!(o.status.success());
-    let (out, _) = text(&o);
+    let (out, err) = text(&o);
     assert!(out.contains("--backend auto runs on"), "{out}");
+    assert!(error_lines(&err).is_empty(), "{err}");
+    // Mesa's software driver is lavapipe; its adapter calls itself llvmpipe.
+    if out.contains("llvmpipe") {
+        let o = cajal(&["devices"], &[("CAJAL_ADAPTER", "lavapipe")]);
+        let (out, _) = text(&o);
+        assert!(
+            out.contains("the GPU engine on llvmpipe") && out.contains("CAJAL_ADAPTER=lavapipe"),
+            "{out}"
+        );
+    }
     let o = cajal(&["devices", "--json"], &[]);
     let v: Value = serde_json::from_slice(&o.stdout).expect("devices --json is JSON");
     assert!(v["adapters"].is_array() && v["auto"].is_string());

@@ -56,11 +56,8 @@ fn build() -> Net {
     .neuron();
     let hid = net.population("hid", 20, &lif).unwrap();
     net.projection(src, hid, "exc")
-        .connect_fixed_probability(
-            0.3,
-            Weights::random(Dist::uniform(0.3, 1.5)),
-            Delays::random(Dist::uniform(1.0, 3.0)),
-        )
+        .delays(Delays::random(Dist::uniform(1.0, 3.0)))
+        .connect_fixed_probability(0.3, Weights::random(Dist::uniform(0.3, 1.5)))
         .unwrap();
     // General events reading a pre-synaptic variable.
     let hid2 = net.population("hid2", 7, &lif).unwrap();
@@ -99,17 +96,11 @@ fn build() -> Net {
         .operation(Operation::Max);
     net.projection(rin, rout, "exc")
         .synapse(&sq)
-        .connect_all_to_all_delayed(
-            Weights::random(Dist::uniform(0.0, 1.0)),
-            Delays::constant(2.0),
-        )
+        .delays(2.0)
+        .connect_all_to_all(Weights::random(Dist::uniform(0.0, 1.0)))
         .unwrap();
     net.projection(rin, rout, "inh")
-        .connect_fixed_probability(
-            0.5,
-            Weights::random(Dist::uniform(-1.0, 1.0)),
-            Delays::constant(0.0),
-        )
+        .connect_fixed_probability(0.5, Weights::random(Dist::uniform(-1.0, 1.0)))
         .unwrap();
     let rconv = net
         .population(

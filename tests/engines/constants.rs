@@ -385,7 +385,7 @@ fn network_functions_give_on_the_host_what_the_engines_compute() {
             )
             .unwrap();
         net.projection(inp, out, "exc")
-            .connect_one_to_one(Weights::constant(1.0), Delays::none())
+            .connect_one_to_one(Weights::constant(1.0))
             .unwrap();
         // In a synapse too, beside the neuron's.
         let via = net
@@ -393,7 +393,7 @@ fn network_functions_give_on_the_host_what_the_engines_compute() {
             .unwrap();
         net.projection(inp, via, "exc")
             .synapse(&Synapse::new().psp("sigmoid(w * pre.r)"))
-            .connect_one_to_one(Weights::constant(1.0), Delays::none())
+            .connect_one_to_one(Weights::constant(1.0))
             .unwrap();
         let soft = net.function("soft").unwrap();
         let sigmoid = net.function("sigmoid").unwrap();

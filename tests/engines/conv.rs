@@ -790,10 +790,7 @@ fn transpose_and_copy_of_convolutions_and_projections() {
             [nan, 3.0, nan, 4.0],
             [5.0, 6.0, nan, nan]
         ];
-        let fwd = net
-            .projection(a, bp, "exc")
-            .connect_from_matrix(m, Delays::none())
-            .unwrap();
+        let fwd = net.projection(a, bp, "exc").connect_from_matrix(m).unwrap();
         net.transpose(fwd, "fb").unwrap();
         let a2 = net.population("a2", 4, &a_model).unwrap();
         let b2 = net.population("b2", 3, &b_model).unwrap();

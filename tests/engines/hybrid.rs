@@ -85,7 +85,7 @@ fn decoding_projection_counts_spikes_over_its_window() {
                 .population("out", 3, &Neuron::rate().equations("r = sum(exc)"))
                 .unwrap();
             net.decoding_projection(src, out, "exc", window_ms)
-                .connect_from_matrix(m.clone(), Delays::none())
+                .connect_from_matrix(m.clone())
                 .unwrap();
             let mo = net.monitor(out, &["r"]).unwrap();
             let mut sim = net.compile(b).unwrap();
@@ -158,7 +158,7 @@ fn hybrid_connections_refuse_what_they_cannot_do() {
     // Decoding a rate-coded population.
     let e = net
         .decoding_projection(rate, out, "exc", 10.0)
-        .connect_one_to_one(Weights::constant(1.0), Delays::none())
+        .connect_one_to_one(Weights::constant(1.0))
         .unwrap_err();
     assert!(msg(e).contains("rate-coded"));
     // A synapse model, a delay, a target the post does not read, a bad window.
@@ -166,28 +166,29 @@ fn hybrid_connections_refuse_what_they_cannot_do() {
     let e = net
         .decoding_projection(src, out, "exc", 10.0)
         .synapse(&syn)
-        .connect_one_to_one(Weights::constant(1.0), Delays::none())
+        .connect_one_to_one(Weights::constant(1.0))
         .unwrap_err();
     assert!(msg(e).contains("no synapse model"));
     let e = net
         .decoding_projection(src, out, "exc", 10.0)
-        .connect_one_to_one(Weights::constant(1.0), Delays::Constant(2.0))
+        .delays(2.0)
+        .connect_one_to_one(Weights::constant(1.0))
         .unwrap_err();
     assert!(msg(e).contains("no delays"));
     let e = net
         .decoding_projection(src, out, "inh", 10.0)
-        .connect_one_to_one(Weights::constant(1.0), Delays::none())
+        .connect_one_to_one(Weights::constant(1.0))
         .unwrap_err();
     assert!(msg(e).contains("sum(inh)"));
     let e = net
         .decoding_projection(src, out, "exc", -1.0)
-        .connect_one_to_one(Weights::constant(1.0), Delays::none())
+        .connect_one_to_one(Weights::constant(1.0))
         .unwrap_err();
     assert!(msg(e).contains("window"));
     // Spikes onto a rate-coded population without decoding.
     let e = net
         .projection(src, out, "exc")
-        .connect_one_to_one(Weights::constant(1.0), Delays::none())
+        .connect_one_to_one(Weights::constant(1.0))
         .unwrap_err();
     assert!(msg(e).contains("DecodingProjection"));
     assert!(net.projections().is_empty());
@@ -326,7 +327,7 @@ fn current_injection_sets_the_conductance_to_the_rate() {
     net.current_injection(rate, lif, "exc").unwrap();
     let e = net
         .projection(src, lif, "exc")
-        .connect_one_to_one(Weights::constant(1.0), Delays::none())
+        .connect_one_to_one(Weights::constant(1.0))
         .unwrap_err();
     assert!(msg(e).contains("no other projection"));
     // A second injection into the same conductance (same default name).

@@ -1,13 +1,15 @@
 //! The `engines` test binary: the simulator's features, each on both engines
 //! (a `both` test is a CPU trial and a `[gpu]` trial that also compares the
 //! GPU engine with the CPU engine): connectors, delays, monitors and the
-//! network API (`network`), stepping, seeds, inputs, timed inputs, views,
-//! callbacks, network constants and functions (`constants`), save/load, parallel runs, batches, convolutions (`conv`,
-//! `conv_api`), rate and spiking plasticity (`plasticity`, `stdp`), hybrid
-//! networks, population variables and correlated trains (`correlated`),
-//! procedural connectivity, shared weights, and ml_genn's models, inputs,
-//! readouts, few-spike conversion and the digit classifier (`mlgenn`,
-//! `mlgenn_input`, `readout`, `convert`, `snn_classifier`).
+//! network API (`network`) and its defaults and conversions (`defaults`),
+//! stepping, seeds, inputs, timed inputs, views, callbacks, network
+//! constants and functions (`constants`), save/load, parallel runs,
+//! batches, convolutions (`conv`, `conv_api`), rate and spiking plasticity
+//! (`plasticity`, `stdp`), hybrid networks, population variables and
+//! correlated trains (`correlated`), procedural connectivity, shared
+//! weights, and ml_genn's models, inputs, readouts, few-spike conversion
+//! and the digit classifier (`mlgenn`, `mlgenn_input`, `readout`,
+//! `convert`, `snn_classifier`).
 //!
 //! The harness is libtest-mimic's (tests/common/harness.rs): each module
 //! lists its tests in `tests!` (`cpu`, `gpu` or `both`); `[gpu]` trials are
@@ -25,6 +27,7 @@ mod conv;
 mod conv_api;
 mod convert;
 mod correlated;
+mod defaults;
 mod hybrid;
 mod inputs;
 mod mlgenn;
@@ -51,6 +54,7 @@ fn main() {
         conv_api::tests,
         convert::tests,
         correlated::tests,
+        defaults::tests,
         hybrid::tests,
         inputs::tests,
         mlgenn::tests,

@@ -97,7 +97,8 @@ fn one_to_one(net: &mut Network, pre: PopId, post: PopId, w: f32, syn: Option<&S
     if let Some(s) = syn {
         b = b.synapse(s);
     }
-    b.connect_one_to_one(Weights::constant(w), Delays::constant(1.0))
+    b.delays(1.0)
+        .connect_one_to_one(Weights::constant(w))
         .unwrap();
 }
 

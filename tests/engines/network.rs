@@ -113,7 +113,7 @@ fn chain(
     pre: &[usize],
     post: &[usize],
     seed: u64,
-    connect: impl FnOnce(ProjectionBuilder<'_>) -> Result<ProjId>,
+    connect: impl FnOnce(ProjectionBuilder<'_>) -> cajal::Result<ProjId>,
 ) -> Chain {
     let mut net = Network::new().dt(1.0).seed(seed);
     let inp = net.population("in", pre, &input_neuron()).unwrap();
@@ -257,7 +257,7 @@ fn all_to_all_constant_and_random_weights() {
 
 fn one_to_one_is_the_diagonal() {
     let mut c = chain(&[3, 4], &[12], 3, |b| {
-        b.connect_one_to_one(Weights::random(Dist::normal(0.0, 1.0)), Delays::none())
+        b.connect_one_to_one(Weights::random(Dist::normal(0.0, 1.0)))
     });
     let syn = check_product(&mut c, 12);
     assert_eq!(syn.0, (0..12).collect::<Vec<u32>>());
@@ -267,11 +267,7 @@ fn one_to_one_is_the_diagonal() {
 
 fn fixed_probability() {
     let mut c = chain(&[20], &[15], 4, |b| {
-        b.connect_fixed_probability(
-            0.3,
-            Weights::random(Dist::uniform(-1.0, 1.0)),
-            Delays::none(),
-        )
+        b.connect_fixed_probability(0.3, Weights::random(Dist::uniform(-1.0, 1.0)))
     });
     let syn = check_product(&mut c, 13);
     // 300 pairs, p = 0.3: mean 90, sd ~ 7.9.
@@ -282,11 +278,11 @@ fn fixed_probability() {
     );
 
     let mut c = chain(&[6], &[4], 5, |b| {
-        b.connect_fixed_probability(1.0, Weights::constant(1.0), Delays::none())
+        b.connect_fixed_probability(1.0, Weights::constant(1.0))
     });
     assert_eq!(check_product(&mut c, 14).0.len(), 24);
     let mut c = chain(&[6], &[4], 5, |b| {
-        b.connect_fixed_probability(0.0, Weights::constant(1.0), Delays::none())
+        b.connect_fixed_probability(0.0, Weights::constant(1.0))
     });
     let syn = check_product(&mut c, 15);
     assert!(syn.0.is_empty());
@@ -294,7 +290,7 @@ fn fixed_probability() {
 
 fn fixed_number_pre_gives_the_in_degree() {
     let mut c = chain(&[10], &[12], 6, |b| {
-        b.connect_fixed_number_pre(4, Weights::random(Dist::uniform(0.0, 1.0)), Delays::none())
+        b.connect_fixed_number_pre(4, Weights::random(Dist::uniform(0.0, 1.0)))
     });
     let syn = check_product(&mut c, 16);
     assert!(in_degrees(&syn, 12).iter().all(|&d| d == 4));
@@ -305,7 +301,7 @@ fn fixed_number_pre_gives_the_in_degree() {
 
 fn fixed_number_post_gives_the_out_degree() {
     let mut c = chain(&[10], &[12], 7, |b| {
-        b.connect_fixed_number_post(3, Weights::random(Dist::normal(0.5, 0.2)), Delays::none())
+        b.connect_fixed_number_post(3, Weights::random(Dist::normal(0.5, 0.2)))
     });
     let syn = check_product(&mut c, 17);
     assert!(out_degrees(&syn, 10).iter().all(|&d| d == 3));
@@ -324,9 +320,7 @@ fn from_matrix_reproduces_the_entries() {
         }
     });
     let m2 = m.clone();
-    let mut c = chain(&[5], &[6], 8, move |b| {
-        b.connect_from_matrix(m2, Delays::none())
-    });
+    let mut c = chain(&[5], &[6], 8, move |b| b.connect_from_matrix(m2));
     let syn = check_product(&mut c, 18);
     let expected: Vec<(u32, u32, f32)> = m
         .indexed_iter()
@@ -385,9 +379,7 @@ fn with_func_builds_the_lil() {
 fn gaussian_weights_follow_the_formula() {
     let (pre, post) = ([6usize, 5], [4usize, 4]);
     let (amp, sigma, limit) = (1.5f32, 0.3f64, 0.05f64);
-    let mut c = chain(&pre, &post, 11, |b| {
-        b.connect_gaussian(amp, sigma, Delays::none(), limit)
-    });
+    let mut c = chain(&pre, &post, 11, |b| b.connect_gaussian(amp, sigma, limit));
     let syn = check_product(&mut c, 21);
     let a = amp as f64;
     let expected = spatial_expected(&pre, &post, false, limit * a, |d2| {
@@ -403,9 +395,7 @@ fn gaussian_weights_follow_the_formula() {
 fn dog_weights_follow_the_formula() {
     let (pre, post) = ([5usize, 5], [3usize, 4]);
     let (ap, sp, an, sn, limit) = (1.0f32, 0.2f64, 0.5f32, 0.5f64, 0.05f64);
-    let mut c = chain(&pre, &post, 12, |b| {
-        b.connect_dog(ap, sp, an, sn, Delays::none(), limit)
-    });
+    let mut c = chain(&pre, &post, 12, |b| b.connect_dog(ap, sp, an, sn, limit));
     let syn = check_product(&mut c, 22);
     let (ap, an) = (ap as f64, an as f64);
     let expected = spatial_expected(&pre, &post, false, limit * (ap - an).abs(), |d2| {
@@ -418,8 +408,8 @@ fn dog_weights_follow_the_formula() {
 /// A recurrent projection of one population onto itself.
 fn recurrent(
     allow: bool,
-    connect: impl FnOnce(ProjectionBuilder<'_>) -> Result<ProjId>,
-) -> Result<Syn> {
+    connect: impl FnOnce(ProjectionBuilder<'_>) -> cajal::Result<ProjId>,
+) -> cajal::Result<Syn> {
     let mut net = Network::new().seed(3);
     let p = net.population("p", [3usize, 3], &sum_neuron())?;
     let proj = connect(net.projection(p, p, "exc").allow_self_connections(allow))?;
@@ -430,26 +420,22 @@ fn recurrent(
 fn no_self_connections_unless_allowed() {
     let w = || Weights::constant(1.0);
     let d = Delays::none;
-    type Conn = fn(ProjectionBuilder<'_>) -> Result<ProjId>;
+    type Conn = fn(ProjectionBuilder<'_>) -> cajal::Result<ProjId>;
     let cases: Vec<(&str, Conn)> = vec![
         ("all_to_all", |b| {
             b.connect_all_to_all(Weights::constant(1.0))
         }),
         ("fixed_probability", |b| {
-            b.connect_fixed_probability(1.0, Weights::constant(1.0), Delays::none())
+            b.connect_fixed_probability(1.0, Weights::constant(1.0))
         }),
         ("fixed_number_pre", |b| {
-            b.connect_fixed_number_pre(5, Weights::constant(1.0), Delays::none())
+            b.connect_fixed_number_pre(5, Weights::constant(1.0))
         }),
         ("fixed_number_post", |b| {
-            b.connect_fixed_number_post(5, Weights::constant(1.0), Delays::none())
+            b.connect_fixed_number_post(5, Weights::constant(1.0))
         }),
-        ("gaussian", |b| {
-            b.connect_gaussian(1.0, 10.0, Delays::none(), 0.0)
-        }),
-        ("dog", |b| {
-            b.connect_dog(2.0, 10.0, 1.0, 20.0, Delays::none(), 0.0)
-        }),
+        ("gaussian", |b| b.connect_gaussian(1.0, 10.0, 0.0)),
+        ("dog", |b| b.connect_dog(2.0, 10.0, 1.0, 20.0, 0.0)),
     ];
     for (name, conn) in cases {
         let syn = recurrent(false, conn).unwrap();
@@ -471,18 +457,15 @@ fn no_self_connections_unless_allowed() {
         }
     }
     // All 9 pre neurons: possible only with self connections.
-    assert!(recurrent(false, |b| b.connect_fixed_number_pre(
-        9,
-        Weights::constant(1.0),
-        Delays::none()
-    ))
+    assert!(recurrent(false, |b| b
+        .connect_fixed_number_pre(9, Weights::constant(1.0)))
     .is_err());
-    let syn = recurrent(true, |b| b.connect_fixed_number_pre(9, w(), d())).unwrap();
+    let syn = recurrent(true, |b| b.delays(d()).connect_fixed_number_pre(9, w())).unwrap();
     assert_eq!(syn.0.len(), 81);
-    let syn = recurrent(true, |b| b.connect_fixed_number_post(9, w(), d())).unwrap();
+    let syn = recurrent(true, |b| b.delays(d()).connect_fixed_number_post(9, w())).unwrap();
     assert_eq!(syn.0.len(), 81);
     // one_to_one onto itself is the diagonal: self connections are the point.
-    let syn = recurrent(false, |b| b.connect_one_to_one(w(), d())).unwrap();
+    let syn = recurrent(false, |b| b.delays(d()).connect_one_to_one(w())).unwrap();
     assert_eq!(syn.0, (0..9).collect::<Vec<u32>>());
 }
 
@@ -570,7 +553,7 @@ fn one_step_of_latency_per_layer() {
     for k in 1..=3 {
         let l = net.population(&format!("L{k}"), 3, &sum_neuron()).unwrap();
         net.projection(prev, l, "exc")
-            .connect_one_to_one(Weights::constant(2.0), Delays::none())
+            .connect_one_to_one(Weights::constant(2.0))
             .unwrap();
         layers.push((l, net.monitor(l, &["r"]).unwrap()));
         prev = l;
@@ -656,10 +639,8 @@ fn uniform_rate_delay() {
     let out = net.population("out", 3, &sum_neuron()).unwrap();
     let proj = net
         .projection(inp, out, "exc")
-        .connect_all_to_all_delayed(
-            Weights::random(Dist::uniform(-1.0, 1.0)),
-            Delays::constant(3.0 * dt),
-        )
+        .delays(3.0 * dt)
+        .connect_all_to_all(Weights::random(Dist::uniform(-1.0, 1.0)))
         .unwrap();
     assert!(net
         .proj(proj)
@@ -740,11 +721,8 @@ fn per_synapse_rate_delays() {
     let out = net.population("out", 5, &sum_neuron()).unwrap();
     let proj = net
         .projection(inp, out, "exc")
-        .connect_fixed_number_pre(
-            4,
-            Weights::random(Dist::uniform(0.0, 1.0)),
-            Delays::random(Dist::discrete_uniform(1.0, 4.0)),
-        )
+        .delays(Delays::random(Dist::discrete_uniform(1.0, 4.0)))
+        .connect_fixed_number_pre(4, Weights::random(Dist::uniform(0.0, 1.0)))
         .unwrap();
     let d = net.proj(proj).unwrap().synapses.delay.clone();
     assert!(d.iter().all(|&x| (1..=4).contains(&x)));
@@ -786,7 +764,7 @@ fn receiver() -> Neuron {
 fn spike_run(
     dt: f64,
     syn: Option<&Synapse>,
-    connect: impl FnOnce(ProjectionBuilder<'_>) -> Result<ProjId>,
+    connect: impl FnOnce(ProjectionBuilder<'_>) -> cajal::Result<ProjId>,
 ) -> (Array2<f32>, Vec<(u64, u32)>, Vec<u32>) {
     let mut net = Network::new().dt(dt);
     let src = net.population("src", 3, &one_shot()).unwrap();
@@ -840,7 +818,7 @@ fn uniform_spike_delay() {
     let dt = 0.5;
     for (ms, steps) in [(0.0, 1u32), (dt, 1), (2.0, 4), (3.1, 6)] {
         let (g, spikes, delays) = spike_run(dt, None, |b| {
-            b.connect_all_to_all_delayed(Weights::constant(0.7), Delays::constant(ms))
+            b.delays(ms).connect_all_to_all(Weights::constant(0.7))
         });
         assert_eq!(spikes, vec![(0, 1), (2, 0), (5, 2)]);
         assert!(delays.iter().all(|&d| d == steps));
@@ -886,10 +864,8 @@ fn per_synapse_spike_delays() {
     assert_eq!(g, expected.mapv(|x| 2.0 * x), "custom pre_spike");
     // Random delays, checked against the delays the connector drew.
     let (g, _, d) = spike_run(1.0, None, |b| {
-        b.connect_all_to_all_delayed(
-            Weights::constant(1.0),
-            Delays::random(Dist::discrete_uniform(1.0, 6.0)),
-        )
+        b.delays(Delays::random(Dist::discrete_uniform(1.0, 6.0)))
+            .connect_all_to_all(Weights::constant(1.0))
     });
     let post: Vec<u32> = (0..2).flat_map(|i| [i; 3]).collect();
     let pre: Vec<u32> = (0..2).flat_map(|_| 0..3).collect();
@@ -1160,20 +1136,17 @@ fn random_net(seed: u64) -> (Vec<Syn>, Vec<Vec<u32>>, Vec<f32>) {
     net.set(a, "r", Dist::normal(0.0, 1.0)).unwrap();
     let p1 = net
         .projection(a, b, "exc")
-        .connect_fixed_probability(
-            0.2,
-            Weights::random(Dist::uniform(0.0, 1.0)),
-            Delays::random(Dist::uniform(0.0, 3.0)),
-        )
+        .delays(Delays::random(Dist::uniform(0.0, 3.0)))
+        .connect_fixed_probability(0.2, Weights::random(Dist::uniform(0.0, 1.0)))
         .unwrap();
     let p2 = net
         .projection(b, b, "exc")
-        .connect_fixed_number_pre(5, Weights::random(Dist::normal(0.0, 0.5)), Delays::none())
+        .connect_fixed_number_pre(5, Weights::random(Dist::normal(0.0, 0.5)))
         .unwrap();
     let p3 = net
         .projection(a, b, "exc")
         .name("third")
-        .connect_fixed_number_post(4, Weights::constant(1.0), Delays::none())
+        .connect_fixed_number_post(4, Weights::constant(1.0))
         .unwrap();
     let delays = [p1, p2, p3]
         .iter()
@@ -1253,19 +1226,20 @@ fn errors_name_the_projection() {
     let e = net
         .projection(inp, out, "exc")
         .name("sizes")
-        .connect_one_to_one(w(), Delays::none())
+        .connect_one_to_one(w())
         .unwrap_err();
     assert_connector_error(e, "sizes", &["one_to_one", "4", "3"]);
     let e = net
         .projection(inp, out, "exc")
         .name("matrix")
-        .connect_from_matrix(Array2::zeros((4, 3)), Delays::none())
+        .connect_from_matrix(Array2::zeros((4, 3)))
         .unwrap_err();
     assert_connector_error(e, "matrix", &["[3, 4]", "[4, 3]"]);
     let e = net
         .projection(inp, out, "exc")
         .name("negative")
-        .connect_all_to_all_delayed(w(), Delays::constant(-1.0))
+        .delays(-1.0)
+        .connect_all_to_all(w())
         .unwrap_err();
     assert_connector_error(e, "negative", &["-1"]);
     let e = net
@@ -1277,19 +1251,19 @@ fn errors_name_the_projection() {
     let e = net
         .projection(inp, out, "exc")
         .name("prob")
-        .connect_fixed_probability(1.5, w(), Delays::none())
+        .connect_fixed_probability(1.5, w())
         .unwrap_err();
     assert_connector_error(e, "prob", &["1.5"]);
     let e = net
         .projection(inp, out, "exc")
         .name("too many")
-        .connect_fixed_number_pre(5, w(), Delays::none())
+        .connect_fixed_number_pre(5, w())
         .unwrap_err();
     assert_connector_error(e, "too many", &["5"]);
     // Default name: pre->post:target.
     let e = net
         .projection(inp, out, "exc")
-        .connect_fixed_probability(-0.1, w(), Delays::none())
+        .connect_fixed_probability(-0.1, w())
         .unwrap_err();
     assert_connector_error(e, "in->out:exc", &["-0.1"]);
     // Rate onto spiking needs a post model reading sum(target); spikes onto a
@@ -1317,7 +1291,7 @@ fn errors_name_the_projection() {
     assert!(net2
         .projection(i2, o2, "exc")
         .name("x")
-        .connect_fixed_probability(2.0, w(), Delays::none())
+        .connect_fixed_probability(2.0, w())
         .is_err());
     net2.projection(i2, o2, "exc")
         .name("x")
@@ -1351,11 +1325,11 @@ fn projections_onto_the_same_target_add_up() {
         .unwrap();
     let p2 = net
         .projection(b, out, "exc")
-        .connect_fixed_number_pre(2, Weights::random(Dist::normal(0.0, 1.0)), Delays::none())
+        .connect_fixed_number_pre(2, Weights::random(Dist::normal(0.0, 1.0)))
         .unwrap();
     let p3 = net
         .projection(a, out, "inh")
-        .connect_fixed_probability(0.5, Weights::constant(0.3), Delays::none())
+        .connect_fixed_probability(0.5, Weights::constant(0.3))
         .unwrap();
     let mut sim = net.compile(Backend::Cpu).unwrap();
     let mut rng = StdRng::seed_from_u64(5);
@@ -1412,15 +1386,11 @@ fn adding_a_projection_keeps_the_others() {
         let b = net.population("b", 20, &sum_neuron()).unwrap();
         let p = net
             .projection(a, b, "exc")
-            .connect_fixed_probability(
-                0.3,
-                Weights::random(Dist::uniform(0.0, 1.0)),
-                Delays::none(),
-            )
+            .connect_fixed_probability(0.3, Weights::random(Dist::uniform(0.0, 1.0)))
             .unwrap();
         if extra {
             net.projection(b, b, "exc")
-                .connect_fixed_number_pre(3, Weights::constant(1.0), Delays::none())
+                .connect_fixed_number_pre(3, Weights::constant(1.0))
                 .unwrap();
         }
         net.compile(Backend::Cpu).unwrap().synapses(p, "w").unwrap()
@@ -1489,7 +1459,7 @@ fn large_populations_use_the_parallel_path() {
             } else {
                 b
             };
-            b.connect_fixed_number_pre(7, Weights::random(Dist::uniform(-1.0, 1.0)), Delays::none())
+            b.connect_fixed_number_pre(7, Weights::random(Dist::uniform(-1.0, 1.0)))
         });
         if custom {
             let syn = sorted_synapses(&c.sim, c.proj);
@@ -1531,19 +1501,22 @@ fn delays_between_computed_layers_and_loops() {
         )
         .unwrap();
     net.projection(inp, l1, "exc")
-        .connect_one_to_one(Weights::constant(1.0), Delays::none())
+        .connect_one_to_one(Weights::constant(1.0))
         .unwrap();
     net.projection(l1, l2, "exc")
-        .connect_one_to_one(Weights::constant(1.0), Delays::constant(3.0))
+        .delays(3.0)
+        .connect_one_to_one(Weights::constant(1.0))
         .unwrap();
     net.projection(inp, l2, "inh")
-        .connect_one_to_one(Weights::constant(10.0), Delays::constant(5.0))
+        .delays(5.0)
+        .connect_one_to_one(Weights::constant(10.0))
         .unwrap();
     net.projection(inp, rec, "inp")
-        .connect_one_to_one(Weights::constant(1.0), Delays::none())
+        .connect_one_to_one(Weights::constant(1.0))
         .unwrap();
     net.projection(rec, rec, "exc")
-        .connect_one_to_one(Weights::constant(0.5), Delays::constant(2.0))
+        .delays(2.0)
+        .connect_one_to_one(Weights::constant(0.5))
         .unwrap();
     let mut sim = net.compile(Backend::Cpu).unwrap();
     let (xs, _) = drive(&mut sim, inp, l1, 2, 1, 1);

@@ -19,7 +19,7 @@ fn parallel_runs_equal_sequential_runs() {
     let mut net = Network::new().dt(0.1);
     let p = net.population("p", 200, &model).unwrap();
     let m = net.monitor(p, &["spike"]).unwrap();
-    let run = |i: usize, sim: &mut Simulation| -> Result<Vec<(u64, u32)>> {
+    let run = |i: usize, sim: &mut Simulation| -> cajal::Result<Vec<(u64, u32)>> {
         sim.set_seed(100 + i as u64);
         sim.set(p, "I", 0.4 + 0.05 * i as f32)?;
         sim.simulate(50.0)?;

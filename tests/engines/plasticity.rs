@@ -210,7 +210,7 @@ fn weights_read_as_matrix_dendrite_and_list() {
         let m = ndarray::array![[1.0f32, nan, 3.0], [nan, 5.0, nan]];
         let p = net
             .projection(a, c, "exc")
-            .connect_from_matrix(m.clone(), Delays::none())
+            .connect_from_matrix(m.clone())
             .unwrap();
         let sim = net.compile(b).unwrap();
         let got = sim.connectivity_matrix(p, "w").unwrap();
@@ -291,7 +291,8 @@ fn learning_kernels_validate_and_saved_weights_continue() {
         .unwrap();
     net.projection(a, c, "exc")
         .synapse(&oja(0.01, 1.0))
-        .connect_one_to_one(Weights::constant(0.3), Delays::constant(2.0))
+        .delays(2.0)
+        .connect_one_to_one(Weights::constant(0.3))
         .unwrap();
     // Two rules, and the dispatch that runs them together, each with and
     // without float atomics.

@@ -48,7 +48,7 @@ fn the_drawn_synapses_are_a_fixed_probability_pattern() {
     let a = net.population("a", n, &recurrent).unwrap();
     let proj = net
         .projection(a, a, "exc")
-        .connect_fixed_probability_procedural(p, Weights::constant(0.5), Delays::none())
+        .connect_fixed_probability_procedural(p, Weights::constant(0.5))
         .unwrap();
     let sim = net.compile(Backend::Cpu).unwrap();
     let (post, pre, w) = sim.synapses(proj, "w").unwrap();
@@ -169,7 +169,8 @@ fn procedural_and_listed(
         let proj = match explicit {
             None => net
                 .projection(a, b, "exc")
-                .connect_fixed_probability_procedural(p, Weights::constant(1.0), delays.clone())
+                .delays(delays.clone())
+                .connect_fixed_probability_procedural(p, Weights::constant(1.0))
                 .unwrap(),
             Some((post, pre, d)) => {
                 let w = vec![1.0; post.len()];
@@ -233,7 +234,7 @@ fn a_batch_shares_the_procedural_synapses() {
         let a = net.population("a", 200, &clock()).unwrap();
         let b = net.population("b", 150, &receiver()).unwrap();
         net.projection(a, b, "exc")
-            .connect_fixed_probability_procedural(0.2, Weights::constant(1.0), Delays::none())
+            .connect_fixed_probability_procedural(0.2, Weights::constant(1.0))
             .unwrap();
         let times = |e: usize| -> Vec<f32> { (0..200).map(|i| ((i + 3 * e) % 5) as f32).collect() };
         let mut sim = net.compile_batched(backend, 3).unwrap();
@@ -268,41 +269,42 @@ fn what_procedural_connectivity_cannot_do_is_refused() {
     let msg = |e: cajal::Error| e.to_string();
     let e = msg(net
         .projection(a, r, "exc")
-        .connect_fixed_probability_procedural(0.1, Weights::constant(1.0), Delays::none())
+        .connect_fixed_probability_procedural(0.1, Weights::constant(1.0))
         .unwrap_err());
     assert!(e.contains("spiking"), "{e}");
     let syn = Synapse::new().pre_spike("g_target += 2.0 * w");
     let e = msg(net
         .projection(a, b, "exc")
         .synapse(&syn)
-        .connect_fixed_probability_procedural(0.1, Weights::constant(1.0), Delays::none())
+        .connect_fixed_probability_procedural(0.1, Weights::constant(1.0))
         .unwrap_err());
     assert!(e.contains("default synapse"), "{e}");
     let view = net.view(a, &[1, 2]).unwrap();
     let e = msg(net
         .projection(view, b, "exc")
-        .connect_fixed_probability_procedural(0.1, Weights::constant(1.0), Delays::none())
+        .connect_fixed_probability_procedural(0.1, Weights::constant(1.0))
         .unwrap_err());
     assert!(e.contains("views"), "{e}");
     let e = msg(net
         .projection(a, b, "exc")
-        .connect_fixed_probability_procedural(1.5, Weights::constant(1.0), Delays::none())
+        .connect_fixed_probability_procedural(1.5, Weights::constant(1.0))
         .unwrap_err());
     assert!(e.contains("(0, 1]"), "{e}");
     let e = msg(net
         .projection(a, b, "exc")
-        .connect_fixed_probability_procedural(0.1, Weights::constant(1.0), Delays::constant(-1.0))
+        .delays(-1.0)
+        .connect_fixed_probability_procedural(0.1, Weights::constant(1.0))
         .unwrap_err());
     assert!(e.contains("delay"), "{e}");
     let e = msg(net
         .projection(a, b, "foo")
-        .connect_fixed_probability_procedural(0.1, Weights::constant(1.0), Delays::none())
+        .connect_fixed_probability_procedural(0.1, Weights::constant(1.0))
         .unwrap_err());
     assert!(e.contains("g_foo"), "{e}");
     assert!(net.projections().is_empty());
     let p = net
         .projection(a, b, "exc")
-        .connect_fixed_probability_procedural(0.1, Weights::constant(1.0), Delays::none())
+        .connect_fixed_probability_procedural(0.1, Weights::constant(1.0))
         .unwrap();
     let e = msg(net.copy(p, a, b, "exc").unwrap_err());
     assert!(e.contains("procedural"), "{e}");
@@ -321,7 +323,7 @@ fn the_synapses_follow_the_network_seed_not_the_run_seed() {
         net.set(a, "t1", 1.0).unwrap();
         let p = net
             .projection(a, b, "exc")
-            .connect_fixed_probability_procedural(0.1, Weights::constant(1.0), Delays::none())
+            .connect_fixed_probability_procedural(0.1, Weights::constant(1.0))
             .unwrap();
         (net, b, p)
     };
@@ -375,7 +377,7 @@ fn procedural_weights_follow_their_distribution_and_stay_fixed() {
         .map(|(k, (_, w))| {
             net.projection(a, b, "exc")
                 .name(&format!("p{k}"))
-                .connect_fixed_probability_procedural(0.2, w, Delays::none())
+                .connect_fixed_probability_procedural(0.2, w)
                 .unwrap()
         })
         .collect();
@@ -438,11 +440,8 @@ fn the_engines_deliver_the_listed_procedural_weights() {
             let proj = match explicit {
                 None => net
                     .projection(a, b, "exc")
-                    .connect_fixed_probability_procedural(
-                        0.15,
-                        weights.clone(),
-                        Delays::constant(1.0),
-                    )
+                    .delays(1.0)
+                    .connect_fixed_probability_procedural(0.15, weights.clone())
                     .unwrap(),
                 Some((post, pre, w)) => {
                     let d = vec![1.0; post.len()];
@@ -500,7 +499,7 @@ fn procedural_weights_that_cannot_be_drawn_are_refused() {
     ] {
         let e = net
             .projection(a, b, "exc")
-            .connect_fixed_probability_procedural(0.1, Weights::random(d), Delays::none())
+            .connect_fixed_probability_procedural(0.1, Weights::random(d))
             .unwrap_err()
             .to_string();
         assert!(e.contains(needle), "{e}");
@@ -508,7 +507,7 @@ fn procedural_weights_that_cannot_be_drawn_are_refused() {
     }
     let e = net
         .projection(a, b, "exc")
-        .connect_fixed_probability_procedural(0.1, Weights::constant(f32::NAN), Delays::none())
+        .connect_fixed_probability_procedural(0.1, Weights::constant(f32::NAN))
         .unwrap_err()
         .to_string();
     assert!(e.contains("finite"), "{e}");
@@ -558,11 +557,8 @@ fn per_synapse_delays_follow_their_distribution() {
     let b = net.population("b", 400, &receiver()).unwrap();
     let proj = net
         .projection(a, b, "exc")
-        .connect_fixed_probability_procedural(
-            0.3,
-            Weights::constant(1.0),
-            Delays::random(dist.clone()),
-        )
+        .delays(Delays::random(dist.clone()))
+        .connect_fixed_probability_procedural(0.3, Weights::constant(1.0))
         .unwrap();
     let gen = net.proj(proj).unwrap().procedural.clone().unwrap();
     assert!(gen.per_synapse_delays());
@@ -722,21 +718,15 @@ fn procedural_delays_without_an_end_are_refused() {
     // A delay distribution whose tail never ends must be clipped.
     let e = net
         .projection(a, b, "exc")
-        .connect_fixed_probability_procedural(
-            0.5,
-            Weights::constant(1.0),
-            Delays::random(Dist::exponential(1e-6)),
-        )
+        .delays(Delays::random(Dist::exponential(1e-6)))
+        .connect_fixed_probability_procedural(0.5, Weights::constant(1.0))
         .unwrap_err()
         .to_string();
     assert!(e.contains("65535") && e.contains(".max()"), "{e}");
     let e = net
         .projection(a, b, "exc")
-        .connect_fixed_probability_procedural(
-            0.5,
-            Weights::constant(1.0),
-            Delays::random(Dist::gamma(2.0, 1.0)),
-        )
+        .delays(Delays::random(Dist::gamma(2.0, 1.0)))
+        .connect_fixed_probability_procedural(0.5, Weights::constant(1.0))
         .unwrap_err()
         .to_string();
     assert!(e.contains("procedural delays"), "{e}");

@@ -45,21 +45,16 @@ fn net_seeded(n: usize, seed: u64) -> (Network, Vec<MonitorId>, PopId) {
                 .parameters("inc = 0.001 : projection")
                 .pre_spike("g_target += w\nw += inc"),
         )
-        .connect_fixed_probability(
-            0.1,
-            Weights::constant(0.05),
-            Delays::random(Dist::uniform(0.1, 4.0)),
-        )
+        .delays(Delays::random(Dist::uniform(0.1, 4.0)))
+        .connect_fixed_probability(0.1, Weights::constant(0.05))
         .unwrap();
     net.projection(s, s, "inh")
-        .connect_fixed_number_pre(3, Weights::constant(0.08), Delays::constant(2.0))
+        .delays(2.0)
+        .connect_fixed_number_pre(3, Weights::constant(0.08))
         .unwrap();
     net.projection(r, r, "exc")
-        .connect_fixed_number_pre(
-            4,
-            Weights::random(Dist::uniform(0.0, 0.3)),
-            Delays::random(Dist::uniform(0.1, 1.5)),
-        )
+        .delays(Delays::random(Dist::uniform(0.1, 1.5)))
+        .connect_fixed_number_pre(4, Weights::random(Dist::uniform(0.0, 0.3)))
         .unwrap();
     let ms = net.monitor(s, &["spike", "v", "g_exc"]).unwrap();
     let mr = net.monitor(r, &["r"]).unwrap();

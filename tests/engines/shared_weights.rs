@@ -41,25 +41,18 @@ fn network() -> (Network, PopId, PopId, Vec<ProjId>) {
     let c = net.population("c", 30, &receiver()).unwrap();
     let projs = vec![
         net.projection(srcs[0], b, "exc")
-            .connect_fixed_probability(0.3, Weights::constant(2.0), Delays::none())
+            .connect_fixed_probability(0.3, Weights::constant(2.0))
             .unwrap(),
         net.projection(srcs[1], b, "exc")
-            .connect_fixed_probability(
-                0.4,
-                Weights::constant(1.0),
-                Delays::random(Dist::uniform(1.0, 3.0)),
-            )
+            .delays(Delays::random(Dist::uniform(1.0, 3.0)))
+            .connect_fixed_probability(0.4, Weights::constant(1.0))
             .unwrap(),
         net.projection(srcs[1], b, "inh")
-            .connect_fixed_probability(
-                0.5,
-                Weights::random(Dist::discrete_uniform(1.0, 3.0)),
-                Delays::none(),
-            )
+            .connect_fixed_probability(0.5, Weights::random(Dist::discrete_uniform(1.0, 3.0)))
             .unwrap(),
         net.projection(srcs[0], b, "inh")
             .synapse(&Synapse::new().pre_spike("g_target += 2.0 * w"))
-            .connect_fixed_probability(0.2, Weights::constant(1.0), Delays::none())
+            .connect_fixed_probability(0.2, Weights::constant(1.0))
             .unwrap(),
         net.projection(srcs[0], c, "exc")
             .connect_all_to_all(Weights::constant(3.0))

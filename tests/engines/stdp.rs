@@ -68,7 +68,7 @@ fn the_stdp_window_is_the_analytic_one() {
                 0.0,
                 1.0,
             ))
-            .connect_one_to_one(Weights::constant(w0 as f32), Delays::none())
+            .connect_one_to_one(Weights::constant(w0 as f32))
             .unwrap();
         let mut sim = net.compile(b).unwrap();
         sim.simulate(200.0).unwrap();
@@ -103,7 +103,7 @@ fn learning_off_freezes_w_but_not_the_traces() {
         let p = net
             .projection(pre, post, "exc")
             .synapse(&stdp(20.0, 20.0, 0.01, 0.01, 0.0, 1.0))
-            .connect_one_to_one(Weights::constant(0.5), Delays::none())
+            .connect_one_to_one(Weights::constant(0.5))
             .unwrap();
         let mut sim = net.compile(b).unwrap();
         sim.disable_learning(Some(p)).unwrap();
@@ -186,7 +186,7 @@ fn stp_reproduces_depression_and_facilitation() {
             let post = net.population("post", 1, &clock()).unwrap();
             net.projection(pre, post, "exc")
                 .synapse(&stp(tau_rec, tau_f, u0))
-                .connect_one_to_one(Weights::constant(2.0), Delays::none())
+                .connect_one_to_one(Weights::constant(2.0))
                 .unwrap();
             let m = net.monitor(post, &["last"]).unwrap();
             let mut sim = net.compile(b).unwrap();
@@ -227,11 +227,12 @@ fn spiking_plasticity_kernels_validate_and_errors_are_clear() {
     let b = net.population("b", 20, &clock()).unwrap();
     net.projection(a, b, "exc")
         .synapse(&stdp(20.0, 20.0, 0.01, 0.01, 0.0, 1.0))
-        .connect_fixed_probability(0.3, Weights::constant(0.5), Delays::constant(2.0))
+        .delays(2.0)
+        .connect_fixed_probability(0.3, Weights::constant(0.5))
         .unwrap();
     net.projection(a, a, "exc")
         .synapse(&stp(100.0, 50.0, 0.3))
-        .connect_fixed_probability(0.3, Weights::constant(0.5), Delays::none())
+        .connect_fixed_probability(0.3, Weights::constant(0.5))
         .unwrap();
     let names = crate::common::validate_all(&net);
     assert!(

@@ -32,7 +32,8 @@ fn net(seed: u64) -> (Network, PopId, PopId, PopId) {
     let b = net.population("b", 50, &follower).unwrap();
     let d = net.population("d", 16, &draws).unwrap();
     net.projection(a, b, "exc")
-        .connect_one_to_one(Weights::constant(8.0), Delays::constant(3.0))
+        .delays(3.0)
+        .connect_one_to_one(Weights::constant(8.0))
         .unwrap();
     (net, a, b, d)
 }

@@ -60,7 +60,7 @@ fn timed_array_switches_on_the_right_step() {
                 .population("out", 2, &Neuron::rate().equations("r = sum(exc)"))
                 .unwrap();
             net.projection(inp, out, "exc")
-                .connect_one_to_one(Weights::Constant(1.0), Delays::none())
+                .connect_one_to_one(Weights::Constant(1.0))
                 .unwrap();
             let m = net.monitor(inp, &["r"]).unwrap();
             let mo = net.monitor(out, &["r"]).unwrap();
@@ -241,7 +241,8 @@ fn spike_source_array_spikes_at_its_times_and_replays() {
             )
             .unwrap();
         net.projection(src, tgt, "exc")
-            .connect_one_to_one(Weights::Constant(1.0), Delays::Constant(2.0))
+            .delays(2.0)
+            .connect_one_to_one(Weights::Constant(1.0))
             .unwrap();
         let m = net.monitor(src, &["spike"]).unwrap();
         let mut sim = net.compile(b).unwrap();

@@ -85,7 +85,7 @@ fn projections_between_views_join_the_views_neurons() {
     let post = net.view(c, &[4, 0, 2]).unwrap();
     let proj = net
         .projection(&pre, &post, "exc")
-        .connect_one_to_one(Weights::constant(2.0), Delays::none())
+        .connect_one_to_one(Weights::constant(2.0))
         .unwrap();
     for b in backends() {
         let mut sim = net.compile(b).unwrap();

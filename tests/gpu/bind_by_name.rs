@@ -11,7 +11,7 @@
 //! procedural ones with and without per-synapse delays.
 
 use crate::common::{tests, Tol};
-use cajal::connect::{Delays, Weights};
+use cajal::connect::Weights;
 use cajal::engine::gpu::{GpuOptions, MERGE_BINDINGS};
 use cajal::lang::ir::VarKind;
 use cajal::models::synapses::stdp;
@@ -151,7 +151,8 @@ fn coba_with_stdp_and_a_monitor() {
         net.projection(pre, post, target)
             .name(name)
             .synapse(&stdp(10.0, 12.0, 0.05, 0.06, 0.0, 1.0))
-            .connect_fixed_probability(0.1, Weights::constant(0.1), Delays::constant(delay))
+            .delays(delay)
+            .connect_fixed_probability(0.1, Weights::constant(0.1))
             .unwrap();
     }
     net.monitor(exc, &["spike", "v"]).unwrap();

@@ -33,16 +33,14 @@ fn every_builtin_neuron_model_generates_valid_wgsl() {
             .unwrap();
         for (target, _, _) in &ir.conductances {
             net.projection(a, b, target)
-                .connect_fixed_probability(
-                    0.5,
-                    Weights::constant(0.1),
-                    Delays::random(Dist::uniform(0.1, 2.0)),
-                )
+                .delays(Delays::random(Dist::uniform(0.1, 2.0)))
+                .connect_fixed_probability(0.5, Weights::constant(0.1))
                 .unwrap();
         }
         for target in &ir.targets {
             net.projection(a, b, target)
-                .connect_all_to_all_delayed(Weights::constant(0.1), Delays::constant(1.0))
+                .delays(1.0)
+                .connect_all_to_all(Weights::constant(0.1))
                 .unwrap();
         }
         let vars: Vec<String> = ir.public_names().iter().map(|s| s.to_string()).collect();
@@ -98,29 +96,26 @@ tau * du/dt = -u + (v - El) * 0.1 : explicit",
         net.projection(r1, r2, "exc")
             .name(&format!("{op:?}"))
             .synapse(&psp.clone().operation(op))
-            .connect_all_to_all_delayed(
-                Weights::random(Dist::uniform(0.0, 1.0)),
-                Delays::random(Dist::uniform(0.1, 1.5)),
-            )
+            .delays(Delays::random(Dist::uniform(0.1, 1.5)))
+            .connect_all_to_all(Weights::random(Dist::uniform(0.0, 1.0)))
             .unwrap();
     }
     net.projection(r2, r2, "inh")
-        .connect_fixed_number_pre(3, Weights::constant(0.2), Delays::constant(2.0))
+        .delays(2.0)
+        .connect_fixed_number_pre(3, Weights::constant(0.2))
         .unwrap();
     net.projection(s1, s1, "exc")
         .synapse(&stdp_like)
-        .connect_fixed_probability(
-            0.2,
-            Weights::constant(0.5),
-            Delays::random(Dist::uniform(0.1, 3.0)),
-        )
+        .delays(Delays::random(Dist::uniform(0.1, 3.0)))
+        .connect_fixed_probability(0.2, Weights::constant(0.5))
         .unwrap();
     net.projection(s1, s2, "exc")
         .connect_all_to_all(Weights::constant(0.5))
         .unwrap();
     net.projection(s2, s1, "inh")
         .synapse(&stdp_like)
-        .connect_all_to_all_delayed(Weights::constant(0.5), Delays::constant(0.3))
+        .delays(0.3)
+        .connect_all_to_all(Weights::constant(0.5))
         .unwrap();
     net.monitor(r2, &["v", "r", "tau"]).unwrap();
     net.monitor(s1, &["spike", "v", "g_exc"]).unwrap();

@@ -4,7 +4,7 @@
 //! to the wrong slots. No device needed.
 
 use crate::common::tests;
-use cajal::connect::{Delays, Weights};
+use cajal::connect::Weights;
 use cajal::engine::gpu::codegen::{self, Access};
 use cajal::models::synapses::stdp;
 use cajal::networks::{self as nets, Background, Connectivity};
@@ -77,12 +77,14 @@ fn coba_with_plasticity_and_monitors() {
     net.projection(exc, inh, "exc")
         .name("plastic e->i")
         .synapse(&stdp(10.0, 12.0, 0.05, 0.06, 0.0, 1.0))
-        .connect_fixed_probability(0.1, Weights::constant(0.1), Delays::constant(1.0))
+        .delays(1.0)
+        .connect_fixed_probability(0.1, Weights::constant(0.1))
         .unwrap();
     net.projection(inh, exc, "inh")
         .name("plastic i->e")
         .synapse(&stdp(10.0, 12.0, 0.05, 0.06, 0.0, 1.0))
-        .connect_fixed_probability(0.1, Weights::constant(0.1), Delays::constant(2.0))
+        .delays(2.0)
+        .connect_fixed_probability(0.1, Weights::constant(0.1))
         .unwrap();
     net.monitor(exc, &["spike", "v"]).unwrap();
     let names = check_names(&net);

@@ -557,28 +557,26 @@ fn builtin_model_conformance(name: &str) {
     let src = if spiking {
         let src = add_pulses(&mut net, "src", 23, 0.1, 0.6);
         net.projection(src, pop, "exc")
+            .delays(Delays::random(Dist::uniform(0.0, 2.0)))
             .connect_fixed_number_pre(
                 5,
                 Weights::random(Dist::uniform(0.5 * w as f64, 1.5 * w as f64)),
-                Delays::random(Dist::uniform(0.0, 2.0)),
             )
             .unwrap();
         net.projection(src, pop, "inh")
-            .connect_fixed_probability(0.2, Weights::constant(0.5 * w), Delays::constant(1.0))
+            .delays(1.0)
+            .connect_fixed_probability(0.2, Weights::constant(0.5 * w))
             .unwrap();
         monitors.push(monitor_all(&mut net, src));
         src
     } else {
         let src = add_wave(&mut net, "src", 23);
         net.projection(src, pop, "exc")
-            .connect_fixed_number_pre(
-                5,
-                Weights::random(Dist::uniform(0.0, w as f64)),
-                Delays::none(),
-            )
+            .connect_fixed_number_pre(5, Weights::random(Dist::uniform(0.0, w as f64)))
             .unwrap();
         net.projection(src, pop, "inh")
-            .connect_fixed_probability(0.3, Weights::constant(w), Delays::constant(0.5))
+            .delays(0.5)
+            .connect_fixed_probability(0.3, Weights::constant(w))
             .unwrap();
         src
     };
@@ -902,23 +900,17 @@ tau_s * dg_inh/dt = -g_inh : exponential",
     let fan = n.min(10);
     net.projection(s, s, "exc")
         .allow_self_connections(n == 1)
-        .connect_fixed_number_pre(fan, Weights::constant(0.1), Delays::constant(0.5))
+        .delays(0.5)
+        .connect_fixed_number_pre(fan, Weights::constant(0.1))
         .unwrap();
     net.projection(s, s, "inh")
         .allow_self_connections(true)
-        .connect_fixed_probability(
-            (5.0 / n as f64).min(1.0),
-            Weights::constant(0.05),
-            Delays::none(),
-        )
+        .connect_fixed_probability((5.0 / n as f64).min(1.0), Weights::constant(0.05))
         .unwrap();
     net.projection(r, r, "exc")
         .allow_self_connections(true)
-        .connect_fixed_number_pre(
-            fan,
-            Weights::random(Dist::uniform(-0.3, 0.3)),
-            Delays::constant(0.3),
-        )
+        .delays(0.3)
+        .connect_fixed_number_pre(fan, Weights::random(Dist::uniform(-0.3, 0.3)))
         .unwrap();
     let monitors = vec![monitor_all(&mut net, s), monitor_all(&mut net, r)];
     let (mut cpu, mut gpu) = engines(&net);
@@ -985,11 +977,7 @@ fn rate_psp_and_operations() {
             }
             net.projection(src, post, "exc")
                 .synapse(&syn)
-                .connect_fixed_number_pre(
-                    6,
-                    Weights::random(Dist::uniform(-1.0, 1.0)),
-                    Delays::none(),
-                )
+                .connect_fixed_number_pre(6, Weights::random(Dist::uniform(-1.0, 1.0)))
                 .unwrap();
             monitors.push(monitor_all(&mut net, post));
             labels.push(format!("operation {op:?}, psp '{psp}'"));
@@ -1018,31 +1006,27 @@ fn rate_connectors_including_spatial() {
         .unwrap();
     let p = add(&mut net, "one_to_one", &[8, 8]);
     net.projection(src, p, "exc")
-        .connect_one_to_one(Weights::random(Dist::uniform(-1.0, 1.0)), Delays::none())
+        .connect_one_to_one(Weights::random(Dist::uniform(-1.0, 1.0)))
         .unwrap();
     let p = add(&mut net, "fixed_probability", &[40]);
     net.projection(src, p, "exc")
-        .connect_fixed_probability(
-            0.2,
-            Weights::random(Dist::uniform(-1.0, 1.0)),
-            Delays::none(),
-        )
+        .connect_fixed_probability(0.2, Weights::random(Dist::uniform(-1.0, 1.0)))
         .unwrap();
     let p = add(&mut net, "fixed_number_pre", &[30]);
     net.projection(src, p, "exc")
-        .connect_fixed_number_pre(7, Weights::random(Dist::uniform(0.0, 1.0)), Delays::none())
+        .connect_fixed_number_pre(7, Weights::random(Dist::uniform(0.0, 1.0)))
         .unwrap();
     let p = add(&mut net, "fixed_number_post", &[30]);
     net.projection(src, p, "exc")
-        .connect_fixed_number_post(4, Weights::random(Dist::normal(0.5, 0.2)), Delays::none())
+        .connect_fixed_number_post(4, Weights::random(Dist::normal(0.5, 0.2)))
         .unwrap();
     let p = add(&mut net, "gaussian", &[6, 6]);
     net.projection(src, p, "exc")
-        .connect_gaussian(1.0, 0.3, Delays::none(), 0.01)
+        .connect_gaussian(1.0, 0.3, 0.01)
         .unwrap();
     let p = add(&mut net, "dog", &[6, 6]);
     net.projection(src, p, "exc")
-        .connect_dog(1.0, 0.2, 0.5, 0.5, Delays::none(), 0.01)
+        .connect_dog(1.0, 0.2, 0.5, 0.5, 0.01)
         .unwrap();
     let p = add(&mut net, "from_matrix", &[5]);
     let matrix = Array2::from_shape_fn((5, 64), |(i, j)| {
@@ -1053,7 +1037,7 @@ fn rate_connectors_including_spatial() {
         }
     });
     net.projection(src, p, "exc")
-        .connect_from_matrix(matrix, Delays::none())
+        .connect_from_matrix(matrix)
         .unwrap();
     let (mut cpu, mut gpu) = engines(&net);
     both(&mut cpu, &mut gpu, |s| run_steps(s, 60));
@@ -1069,42 +1053,31 @@ fn rate_delays_uniform_and_per_synapse() {
     // A uniform delay of 2.5 ms (5 steps).
     let p = net.population("uniform", 9, &summer()).unwrap();
     net.projection(src, p, "exc")
-        .connect_all_to_all_delayed(
-            Weights::random(Dist::uniform(-1.0, 1.0)),
-            Delays::constant(2.5),
-        )
+        .delays(2.5)
+        .connect_all_to_all(Weights::random(Dist::uniform(-1.0, 1.0)))
         .unwrap();
     monitors.push(("uniform delay", net.monitor(p, &["r"]).unwrap()));
     // Per-synapse random delays (0 to 6 ms: 1 to 12 steps).
     let p = net.population("random", 11, &summer()).unwrap();
     net.projection(src, p, "exc")
-        .connect_fixed_probability(
-            0.5,
-            Weights::random(Dist::uniform(-1.0, 1.0)),
-            Delays::random(Dist::uniform(0.0, 6.0)),
-        )
+        .delays(Delays::random(Dist::uniform(0.0, 6.0)))
+        .connect_fixed_probability(0.5, Weights::random(Dist::uniform(-1.0, 1.0)))
         .unwrap();
     monitors.push(("random delays", net.monitor(p, &["r"]).unwrap()));
     // A custom psp reading a delayed pre.x.
     let p = net.population("custom", 7, &summer()).unwrap();
     net.projection(src, p, "exc")
         .synapse(&Synapse::new().psp("w * pre.x - 0.5 * w"))
-        .connect_fixed_number_pre(
-            4,
-            Weights::random(Dist::uniform(0.0, 1.0)),
-            Delays::random(Dist::discrete_uniform(1.0, 8.0)),
-        )
+        .delays(Delays::random(Dist::discrete_uniform(1.0, 8.0)))
+        .connect_fixed_number_pre(4, Weights::random(Dist::uniform(0.0, 1.0)))
         .unwrap();
     monitors.push(("custom psp, random delays", net.monitor(p, &["r"]).unwrap()));
     // Max over delayed values.
     let p = net.population("max", 7, &summer()).unwrap();
     net.projection(src, p, "exc")
         .synapse(&Synapse::new().operation(Operation::Max))
-        .connect_fixed_number_pre(
-            5,
-            Weights::random(Dist::uniform(-1.0, 1.0)),
-            Delays::random(Dist::uniform(0.5, 4.0)),
-        )
+        .delays(Delays::random(Dist::uniform(0.5, 4.0)))
+        .connect_fixed_number_pre(5, Weights::random(Dist::uniform(-1.0, 1.0)))
         .unwrap();
     monitors.push(("max, random delays", net.monitor(p, &["r"]).unwrap()));
     let (mut cpu, mut gpu) = engines(&net);
@@ -1127,25 +1100,24 @@ fn rate_recurrent_and_shared_target() {
     let s1 = add_wave(&mut net, "s1", 31);
     let s2 = add_wave(&mut net, "s2", 12);
     net.projection(a, a, "exc")
-        .connect_fixed_number_pre(5, Weights::random(Dist::uniform(-0.5, 0.5)), Delays::none())
+        .connect_fixed_number_pre(5, Weights::random(Dist::uniform(-0.5, 0.5)))
         .unwrap();
     net.projection(a, a, "inh")
-        .connect_all_to_all_delayed(Weights::constant(0.02), Delays::constant(3.0))
+        .delays(3.0)
+        .connect_all_to_all(Weights::constant(0.02))
         .unwrap();
     net.projection(a, a, "exc")
         .name("self included")
         .allow_self_connections(true)
-        .connect_fixed_probability(0.1, Weights::constant(0.1), Delays::constant(2.0))
+        .delays(2.0)
+        .connect_fixed_probability(0.1, Weights::constant(0.1))
         .unwrap();
     net.projection(s1, a, "exc")
-        .connect_one_to_one(Weights::constant(0.8), Delays::none())
+        .connect_one_to_one(Weights::constant(0.8))
         .unwrap();
     net.projection(s2, a, "exc")
-        .connect_fixed_probability(
-            0.4,
-            Weights::random(Dist::uniform(0.0, 0.5)),
-            Delays::constant(1.0),
-        )
+        .delays(1.0)
+        .connect_fixed_probability(0.4, Weights::random(Dist::uniform(0.0, 0.5)))
         .unwrap();
     let monitors = vec![monitor_all(&mut net, a)];
     let (mut cpu, mut gpu) = engines(&net);
@@ -1188,21 +1160,16 @@ tau * dv/dt = -v + g_exc * (3.0 - v) + g_inh * (-1.0 - v) + I",
     let mut changing = Vec::new();
     // Default pre_spike; two projections onto lif.g_exc.
     net.projection(pulses, post, "exc")
-        .connect_fixed_probability(
-            0.3,
-            Weights::random(Dist::uniform(0.05, 0.3)),
-            Delays::none(),
-        )
+        .connect_fixed_probability(0.3, Weights::random(Dist::uniform(0.05, 0.3)))
         .unwrap();
     net.projection(poisson, post, "exc")
-        .connect_fixed_number_pre(6, Weights::constant(0.2), Delays::constant(2.0))
+        .delays(2.0)
+        .connect_fixed_number_pre(6, Weights::constant(0.2))
         .unwrap();
     // Inhibition with per-synapse random delays.
     net.projection(pulses, post, "inh")
-        .connect_all_to_all_delayed(
-            Weights::constant(0.05),
-            Delays::random(Dist::uniform(0.0, 5.0)),
-        )
+        .delays(Delays::random(Dist::uniform(0.0, 5.0)))
+        .connect_all_to_all(Weights::constant(0.05))
         .unwrap();
     // Custom pre_spike reading a pre-synaptic parameter.
     net.projection(pulses, post2, "exc")
@@ -1211,11 +1178,8 @@ tau * dv/dt = -v + g_exc * (3.0 - v) + g_inh * (-1.0 - v) + I",
                 .name("scaled")
                 .pre_spike("g_target += w * pre.scale"),
         )
-        .connect_fixed_number_pre(
-            8,
-            Weights::random(Dist::uniform(0.1, 0.6)),
-            Delays::random(Dist::uniform(0.1, 1.5)),
-        )
+        .delays(Delays::random(Dist::uniform(0.1, 1.5)))
+        .connect_fixed_number_pre(8, Weights::random(Dist::uniform(0.1, 0.6)))
         .unwrap();
     // A weight that grows at each spike.
     changing.push(
@@ -1226,19 +1190,17 @@ tau * dv/dt = -v + g_exc * (3.0 - v) + g_inh * (-1.0 - v) + I",
                     .parameters("inc = 0.01 : projection")
                     .pre_spike("g_target += w\nw += inc"),
             )
-            .connect_fixed_probability(
-                0.3,
-                Weights::random(Dist::uniform(0.1, 0.4)),
-                Delays::constant(0.5),
-            )
+            .delays(0.5)
+            .connect_fixed_probability(0.3, Weights::random(Dist::uniform(0.1, 0.4)))
             .unwrap(),
     );
     // A chain (lif -> current) and a recurrence (lif -> lif).
     net.projection(post, post2, "exc")
-        .connect_fixed_probability(0.2, Weights::constant(0.7), Delays::constant(1.5))
+        .delays(1.5)
+        .connect_fixed_probability(0.2, Weights::constant(0.7))
         .unwrap();
     net.projection(post, post, "inh")
-        .connect_fixed_number_pre(4, Weights::constant(0.05), Delays::none())
+        .connect_fixed_number_pre(4, Weights::constant(0.05))
         .unwrap();
     let monitors = vec![
         monitor_all(&mut net, pulses),
@@ -1346,21 +1308,15 @@ fn mixed_network() -> (Network, PopId, PopId) {
     let grid = net.population("grid", [4usize, 5], &rate).unwrap();
     net.set(grid, "b", spread(20, -1.0, 2.0)).unwrap();
     net.projection(grid, grid, "exc")
-        .connect_fixed_number_pre(
-            3,
-            Weights::random(Dist::uniform(-1.0, 1.0)),
-            Delays::constant(0.5),
-        )
+        .delays(0.5)
+        .connect_fixed_number_pre(3, Weights::random(Dist::uniform(-1.0, 1.0)))
         .unwrap();
     let spk = net.population("lif", 29, &lif).unwrap();
     net.set(spk, "I", spread(29, 0.9, 1.6)).unwrap();
     net.set(spk, "v", Dist::uniform(0.0, 1.0)).unwrap();
     net.projection(spk, spk, "exc")
-        .connect_fixed_probability(
-            0.2,
-            Weights::constant(0.2),
-            Delays::random(Dist::uniform(0.1, 2.0)),
-        )
+        .delays(Delays::random(Dist::uniform(0.1, 2.0)))
+        .connect_fixed_probability(0.2, Weights::constant(0.2))
         .unwrap();
     (net, grid, spk)
 }
@@ -1473,7 +1429,8 @@ fn reset_replays_identically() {
     let (mut net, grid, spk) = mixed_network();
     let poisson = add_poisson(&mut net, "poisson", 25, 50.0, 300.0);
     net.projection(poisson, spk, "exc")
-        .connect_fixed_number_pre(3, Weights::constant(0.3), Delays::constant(1.0))
+        .delays(1.0)
+        .connect_fixed_number_pre(3, Weights::constant(0.3))
         .unwrap();
     let monitors = vec![
         monitor_all(&mut net, grid),
@@ -1645,7 +1602,8 @@ fn split_simulate_equals_one_call() {
     let (mut net, grid, spk) = mixed_network();
     let poisson = add_poisson(&mut net, "poisson", 25, 50.0, 300.0);
     net.projection(poisson, spk, "exc")
-        .connect_fixed_number_pre(3, Weights::constant(0.3), Delays::constant(1.0))
+        .delays(1.0)
+        .connect_fixed_number_pre(3, Weights::constant(0.3))
         .unwrap();
     let monitors = vec![
         monitor_all(&mut net, grid),

@@ -244,41 +244,27 @@ fn driven() -> Network {
         net.set(p, "v", Dist::uniform(0.0, 1.0)).unwrap();
     }
     net.projection(src, a, "exc")
-        .connect_fixed_probability(
-            0.3,
-            Weights::random(Dist::uniform(0.05, 0.2)),
-            Delays::random(Dist::uniform(0.5, 4.0)),
-        )
+        .delays(Delays::random(Dist::uniform(0.5, 4.0)))
+        .connect_fixed_probability(0.3, Weights::random(Dist::uniform(0.05, 0.2)))
         .unwrap();
     net.projection(a, a, "inh")
-        .connect_fixed_probability(
-            0.2,
-            Weights::random(Dist::uniform(0.05, 0.2)),
-            Delays::none(),
-        )
+        .connect_fixed_probability(0.2, Weights::random(Dist::uniform(0.05, 0.2)))
         .unwrap();
     let general = Synapse::new()
         .parameters("w = 0.0")
         .pre_spike("g_target += w * (1.0 + 0.1 * pre.v)");
     net.projection(a, b, "inh")
         .synapse(&general)
-        .connect_fixed_probability(0.4, Weights::constant(0.05), Delays::constant(1.5))
+        .delays(1.5)
+        .connect_fixed_probability(0.4, Weights::constant(0.05))
         .unwrap();
     net.projection(src, b, "exc")
         .synapse(&stdp(20.0, 20.0, 0.01, 0.012, 0.0, 2.0))
-        .connect_fixed_probability(
-            0.5,
-            Weights::random(Dist::uniform(0.05, 0.2)),
-            Delays::none(),
-        )
+        .connect_fixed_probability(0.5, Weights::random(Dist::uniform(0.05, 0.2)))
         .unwrap();
     net.projection(a, b, "exc")
         .synapse(&stdp(15.0, 25.0, 0.02, 0.02, 0.0, 2.0))
-        .connect_fixed_probability(
-            0.5,
-            Weights::random(Dist::uniform(0.05, 0.2)),
-            Delays::none(),
-        )
+        .connect_fixed_probability(0.5, Weights::random(Dist::uniform(0.05, 0.2)))
         .unwrap();
     net.monitor(a, &["v", "g_exc"]).unwrap();
     net.monitor(b, &["v"]).unwrap();

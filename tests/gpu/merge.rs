@@ -53,13 +53,15 @@ fn network() -> (Network, PopId, PopId) {
     // Whole-number weights: every sum is exact, whatever order the atomics add in.
     let int = |lo: f64, hi: f64| Weights::random(Dist::uniform(lo, hi));
     net.projection(srcs[0], b, "exc")
-        .connect_fixed_probability(0.3, int(1.0, 1.0), Delays::random(Dist::uniform(1.0, 3.0)))
+        .delays(Delays::random(Dist::uniform(1.0, 3.0)))
+        .connect_fixed_probability(0.3, int(1.0, 1.0))
         .unwrap();
     net.projection(srcs[1], b, "inh")
-        .connect_fixed_probability(0.5, Weights::constant(2.0), Delays::constant(2.0))
+        .delays(2.0)
+        .connect_fixed_probability(0.5, Weights::constant(2.0))
         .unwrap();
     net.projection(srcs[2], b, "exc")
-        .connect_fixed_probability(0.2, Weights::constant(3.0), Delays::none())
+        .connect_fixed_probability(0.2, Weights::constant(3.0))
         .unwrap();
     net.projection(srcs[0], b, "inh")
         .connect_all_to_all(Weights::constant(1.0))
@@ -67,7 +69,7 @@ fn network() -> (Network, PopId, PopId) {
     let general = Synapse::new().pre_spike("g_target += 2.0 * w");
     net.projection(srcs[2], b, "inh")
         .synapse(&general)
-        .connect_fixed_probability(0.1, Weights::constant(1.0), Delays::none())
+        .connect_fixed_probability(0.1, Weights::constant(1.0))
         .unwrap();
     net.projection(srcs[1], c, "exc")
         .connect_all_to_all(Weights::constant(1.0))
@@ -214,28 +216,24 @@ fn procedural_deliveries_merge_with_stored_ones() {
     }
     let b = net.population("b", 200, &receiver()).unwrap();
     net.projection(srcs[0], b, "exc")
-        .connect_fixed_probability(0.2, Weights::constant(1.0), Delays::constant(2.0))
+        .delays(2.0)
+        .connect_fixed_probability(0.2, Weights::constant(1.0))
         .unwrap();
     net.projection(srcs[0], b, "exc")
         .name("proc0")
-        .connect_fixed_probability_procedural(0.1, Weights::constant(2.0), Delays::constant(1.0))
+        .delays(1.0)
+        .connect_fixed_probability_procedural(0.1, Weights::constant(2.0))
         .unwrap();
     net.projection(srcs[1], b, "exc")
         .name("proc1")
-        .connect_fixed_probability_procedural(
-            0.3,
-            Weights::constant(1.0),
-            Delays::random(Dist::uniform(0.0, 5.0)),
-        )
+        .delays(Delays::random(Dist::uniform(0.0, 5.0)))
+        .connect_fixed_probability_procedural(0.3, Weights::constant(1.0))
         .unwrap();
     // Drawn weights: a GPU's cos may differ from the CPU's by an ulp.
     net.projection(srcs[1], b, "inh")
         .name("proc2")
-        .connect_fixed_probability_procedural(
-            0.2,
-            Weights::random(Dist::normal(1.0, 0.3).min(0.0)),
-            Delays::constant(2.0),
-        )
+        .delays(2.0)
+        .connect_fixed_probability_procedural(0.2, Weights::random(Dist::normal(1.0, 0.3).min(0.0)))
         .unwrap();
     let plan = plan_with(&net, true, Some(32)).unwrap();
     assert_eq!(plan.merged.len(), 1);
@@ -320,11 +318,12 @@ fn merged_updates_with_input_tables_histories_and_monitors() {
             .unwrap();
         // Delayed: the history of ta's r.
         net.projection(ta, out, "exc")
-            .connect_all_to_all_delayed(Weights::constant(1.0), Delays::constant(2.0))
+            .delays(2.0)
+            .connect_all_to_all(Weights::constant(1.0))
             .unwrap();
         let recv = net.population("recv", 4, &receiver()).unwrap();
         net.projection(src, recv, "exc")
-            .connect_one_to_one(Weights::constant(1.0), Delays::none())
+            .connect_one_to_one(Weights::constant(1.0))
             .unwrap();
         let m = net.monitor(src, &["spike"]).unwrap();
         let ma = net.monitor(out, &["r"]).unwrap();
@@ -416,7 +415,7 @@ fn many_spikes_in_one_step_each_delivered_once() {
     net.set(a, "t1", 1.0).unwrap();
     let r = net.population("r", n, &receiver()).unwrap();
     net.projection(a, r, "exc")
-        .connect_one_to_one(Weights::constant(1.0), Delays::none())
+        .connect_one_to_one(Weights::constant(1.0))
         .unwrap();
     for s in [
         SpikeStrategy::ThreadPerSpike,
@@ -474,20 +473,22 @@ fn rate_network() -> (Network, PopId, PopId, PopId) {
         .unwrap();
     let w = |lo: f64, hi: f64| Weights::random(Dist::uniform(lo, hi));
     net.projection(a, c, "exc")
-        .connect_fixed_probability(0.3, w(0.0, 0.5), Delays::none())
+        .connect_fixed_probability(0.3, w(0.0, 0.5))
         .unwrap();
     net.projection(b, c, "exc")
         .connect_all_to_all(w(-0.2, 0.2))
         .unwrap();
     net.projection(c, c, "inh")
-        .connect_fixed_number_pre(3, w(0.0, 0.3), Delays::none())
+        .connect_fixed_number_pre(3, w(0.0, 0.3))
         .unwrap();
     net.projection(c, d, "exc")
-        .connect_fixed_probability(0.4, w(-0.5, 0.5), Delays::constant(3.0))
+        .delays(3.0)
+        .connect_fixed_probability(0.4, w(-0.5, 0.5))
         .unwrap();
     net.projection(a, d, "exc")
         .synapse(&Synapse::new().operation(Operation::Mean))
-        .connect_fixed_probability(0.5, w(0.0, 1.0), Delays::random(Dist::uniform(1.0, 4.0)))
+        .delays(Delays::random(Dist::uniform(1.0, 4.0)))
+        .connect_fixed_probability(0.5, w(0.0, 1.0))
         .unwrap();
     let filter = ndarray::Array::from_shape_fn((3, 2), |(i, j)| 0.1 * (i as f32) - 0.2 * j as f32)
         .into_dyn();
@@ -596,13 +597,12 @@ fn every_delay_block_is_delivered_whatever_the_grid() {
     net.set(b, "t1", t1).unwrap();
     let post = net.population("post", 40, &receiver()).unwrap();
     net.projection(a, post, "exc")
-        .connect_all_to_all_delayed(
-            Weights::random(Dist::uniform(1.0, 1.0)),
-            Delays::random(Dist::uniform(1.0, 20.0)),
-        )
+        .delays(Delays::random(Dist::uniform(1.0, 20.0)))
+        .connect_all_to_all(Weights::random(Dist::uniform(1.0, 1.0)))
         .unwrap();
     net.projection(b, post, "inh")
-        .connect_fixed_probability(0.3, Weights::constant(2.0), Delays::constant(2.0))
+        .delays(2.0)
+        .connect_fixed_probability(0.3, Weights::constant(2.0))
         .unwrap();
     let delays = &net.proj(net.projections()[0]).unwrap().synapses.delay;
     for d in 1..=20 {
@@ -685,10 +685,11 @@ fn plastic_network() -> (Network, PopId, PopId, Vec<ProjId>) {
     let projs = vec![
         net.projection(s0, p, "exc")
             .synapse(&rule)
-            .connect_fixed_probability(0.5, w(0.2, 0.8), Delays::random(Dist::uniform(1.0, 3.0)))
+            .delays(Delays::random(Dist::uniform(1.0, 3.0)))
+            .connect_fixed_probability(0.5, w(0.2, 0.8))
             .unwrap(),
         net.projection(s1, p, "exc")
-            .connect_fixed_probability(0.4, w(0.0, 1.0), Delays::none())
+            .connect_fixed_probability(0.4, w(0.0, 1.0))
             .unwrap(),
         net.projection(s1, q, "exc")
             .synapse(&stp(50.0, 20.0, 0.3))
@@ -696,10 +697,11 @@ fn plastic_network() -> (Network, PopId, PopId, Vec<ProjId>) {
             .unwrap(),
         net.projection(p, q, "exc")
             .synapse(&rule)
-            .connect_fixed_probability(0.6, w(0.2, 0.8), Delays::none())
+            .connect_fixed_probability(0.6, w(0.2, 0.8))
             .unwrap(),
         net.projection(s0, q, "exc")
-            .connect_fixed_probability(0.3, w(0.0, 1.0), Delays::constant(2.0))
+            .delays(2.0)
+            .connect_fixed_probability(0.3, w(0.0, 1.0))
             .unwrap(),
     ];
     (net, p, q, projs)
@@ -808,7 +810,7 @@ fn a_delivery_reading_a_conductance_stays_apart() {
         .unwrap();
     net.projection(s, b, "exc")
         .name("second")
-        .connect_one_to_one(w(), Delays::none())
+        .connect_one_to_one(w())
         .unwrap();
     let plan = plan_with(&net, true, Some(32)).unwrap();
     let groups: Vec<Vec<usize>> = plan.merged.iter().map(|g| g.members.clone()).collect();
@@ -843,7 +845,7 @@ fn learning_rules_merge_and_stay_merged_while_one_is_off() {
             .unwrap(),
         net.projection(a, c, "exc")
             .synapse(&oja(0.02, 2.0))
-            .connect_fixed_probability(0.5, w(), Delays::none())
+            .connect_fixed_probability(0.5, w())
             .unwrap(),
     ];
     let plan = plan_with(&net, true, Some(32)).unwrap();
@@ -945,7 +947,7 @@ fn untiled_convolutions_and_pooling_merge_with_rate_sums() {
     // Into c's exc: a rate sum, a 1-D convolution (not tiled), another
     // rate sum; their order is the order the sums add in.
     net.projection(a, c, "exc")
-        .connect_fixed_probability(0.3, w(), Delays::none())
+        .connect_fixed_probability(0.3, w())
         .unwrap();
     let filter =
         ndarray::ArrayD::from_shape_vec(ndarray::IxDyn(&[3]), vec![0.25f32, -0.5, 1.0]).unwrap();
@@ -954,7 +956,7 @@ fn untiled_convolutions_and_pooling_merge_with_rate_sums() {
         .connect_filter(&filter)
         .unwrap();
     net.projection(c, c, "exc")
-        .connect_fixed_number_pre(4, w(), Delays::none())
+        .connect_fixed_number_pre(4, w())
         .unwrap();
     // Max pooling (not a weighted psp: not tiled) and a rate sum into d.
     net.pooling(img, d, "pool")

@@ -22,7 +22,7 @@ tests! {
     ],
 }
 
-fn is_invalid<T: std::fmt::Debug>(r: Result<T>) -> bool {
+fn is_invalid<T: std::fmt::Debug>(r: cajal::Result<T>) -> bool {
     matches!(r, Err(Error::Invalid { .. }))
 }
 

@@ -392,7 +392,7 @@ fn random_model(rng: &mut StdRng, corpus: &[Text]) -> Text {
 }
 
 /// Builds, compiles and runs a small network around a fuzzed neuron and synapse.
-fn exercise(m: &Text, syn: &Synapse, seed: u64, delayed: bool, conn: u32) -> Result<usize> {
+fn exercise(m: &Text, syn: &Synapse, seed: u64, delayed: bool, conn: u32) -> cajal::Result<usize> {
     let mut net = Network::new().dt(0.1).seed(seed);
     let pop = net.population("fuzz", 5, &m.neuron())?;
     let partner = if m.spiking {
@@ -430,10 +430,18 @@ fn exercise(m: &Text, syn: &Synapse, seed: u64, delayed: bool, conn: u32) -> Res
         let b = net.projection(pre, post, target).synapse(syn);
         match conn {
             // No synapse at all.
-            0 => b.connect_fixed_probability(0.0, Weights::constant(w), delays.clone()),
-            1 => b.connect_fixed_probability(0.5, Weights::constant(w), delays.clone()),
-            2 => b.connect_one_to_one(Weights::constant(w), delays.clone()),
-            _ => b.connect_all_to_all_delayed(Weights::constant(w), delays.clone()),
+            0 => b
+                .delays(delays.clone())
+                .connect_fixed_probability(0.0, Weights::constant(w)),
+            1 => b
+                .delays(delays.clone())
+                .connect_fixed_probability(0.5, Weights::constant(w)),
+            2 => b
+                .delays(delays.clone())
+                .connect_one_to_one(Weights::constant(w)),
+            _ => b
+                .delays(delays.clone())
+                .connect_all_to_all(Weights::constant(w)),
         }
     };
     let projections = [

@@ -24,7 +24,7 @@ fn net() -> (Network, PopId) {
                 .parameters("g = 2.0 : projection")
                 .psp("g * w * pre.r"),
         )
-        .connect_one_to_one(Weights::constant(0.1), Delays::none())
+        .connect_one_to_one(Weights::constant(0.1))
         .unwrap();
     (net, a)
 }

@@ -35,11 +35,8 @@ fn the_report_describes_the_whole_network() {
                 .psp("w * log(1.0 + pre.r)")
                 .operation(Operation::Max),
         )
-        .connect_fixed_number_pre(
-            2,
-            Weights::random(Dist::uniform(0.0, 1.0).max(0.8)),
-            Delays::constant(1.5),
-        )
+        .delays(1.5)
+        .connect_fixed_number_pre(2, Weights::random(Dist::uniform(0.0, 1.0).max(0.8)))
         .unwrap();
     net.projection(s, s, "exc")
         .connect_all_to_all(Weights::constant(0.25))

@@ -31,11 +31,17 @@ pub struct Trace {
     /// Which neurons.
     pub part: View,
     /// Which variable.
-    pub var: &'static str,
+    pub var: String,
 }
 
 /// A protocol: callbacks registered on the compiled simulation.
 pub type Protocol = Box<dyn FnOnce(&mut Simulation, f64) -> cajal::Result<()>>;
+
+/// A model's own figures, drawn after the run into the output folder:
+/// given the simulation, the folder, the duration (ms) and the monitors of
+/// [`Built::traces`] in order; returns the names of the files written.
+pub type Figures =
+    Box<dyn FnOnce(&Simulation, &std::path::Path, f64, &[MonitorId]) -> cajal::Result<Vec<String>>>;
 
 /// A model ready to run.
 pub struct Built {
@@ -49,6 +55,8 @@ pub struct Built {
     pub traces: Vec<Trace>,
     /// Callbacks to register after compiling (the hybrid levels).
     pub protocol: Option<Protocol>,
+    /// Figures of what the model is about, beside the raster and rates.
+    pub figures: Option<Figures>,
     /// Parameters for the summary.
     pub params: serde_json::Value,
 }
@@ -148,7 +156,7 @@ fn coba(o: &Options) -> cajal::Result<Built> {
     let traces = vec![Trace {
         file: "v_exc".into(),
         part: first(&net, exc, 10)?,
-        var: "v",
+        var: "v".into(),
     }];
     Ok(Built {
         title: format!("COBA (Vogels & Abbott 2005), {n} neurons"),
@@ -156,6 +164,7 @@ fn coba(o: &Options) -> cajal::Result<Built> {
         spiking: vec![exc, inh],
         traces,
         protocol: None,
+        figures: None,
         params: serde_json::json!({ "n": n }),
     })
 }
@@ -172,7 +181,7 @@ fn izhikevich(o: &Options) -> cajal::Result<Built> {
     let traces = vec![Trace {
         file: "v_exc".into(),
         part: first(&net, p.exc, 10)?,
-        var: "v",
+        var: "v".into(),
     }];
     Ok(Built {
         title: format!("Izhikevich (2003), {ne} excitatory + {ni} inhibitory neurons"),
@@ -180,6 +189,7 @@ fn izhikevich(o: &Options) -> cajal::Result<Built> {
         spiking: vec![p.exc, p.inh],
         traces,
         protocol: None,
+        figures: None,
         params: serde_json::json!({ "n_exc": ne, "n_inh": ni }),
     })
 }
@@ -191,7 +201,7 @@ fn brunel(o: &Options) -> cajal::Result<Built> {
     let traces = vec![Trace {
         file: "v_exc".into(),
         part: first(&net, p.exc, 10)?,
-        var: "v",
+        var: "v".into(),
     }];
     Ok(Built {
         title: format!(
@@ -202,6 +212,7 @@ fn brunel(o: &Options) -> cajal::Result<Built> {
         spiking: vec![p.exc, p.inh],
         traces,
         protocol: None,
+        figures: None,
         params: serde_json::json!({
             "state": o.state.name(), "g": g, "nu_ext_over_nu_thr": eta,
             "n_exc": ne, "n_inh": ni,
@@ -224,7 +235,7 @@ fn microcircuit(o: &Options) -> cajal::Result<Built> {
     let traces = vec![Trace {
         file: "v_L4E".into(),
         part: first(&net, pops[2], 10)?,
-        var: "v",
+        var: "v".into(),
     }];
     let background = match o.background {
         Background::Dc => "dc",
@@ -239,6 +250,7 @@ fn microcircuit(o: &Options) -> cajal::Result<Built> {
         spiking: pops,
         traces,
         protocol: None,
+        figures: None,
         params: serde_json::json!({
             "n": n, "background": background, "procedural": o.procedural,
             "mean_delays": o.mean_delays,
@@ -258,7 +270,7 @@ fn hybrid(o: &Options) -> cajal::Result<Built> {
     let traces = vec![Trace {
         file: "r_decoded".into(),
         part: net.view(h.decoded, &ranks)?,
-        var: "r",
+        var: "r".into(),
     }];
     let input = h.input;
     let levels = [0.0f32, 10.0, 50.0, 100.0];
@@ -276,6 +288,7 @@ fn hybrid(o: &Options) -> cajal::Result<Built> {
         spiking: vec![h.poisson],
         traces,
         protocol: Some(protocol),
+        figures: hybrid_figures(ranks.clone(), levels),
         params: serde_json::json!({ "n": n, "levels_hz": levels, "decoders": ranks }),
     })
 }
@@ -292,7 +305,7 @@ fn edges(o: &Options) -> cajal::Result<Built> {
     let traces = vec![Trace {
         file: "r_pooled".into(),
         part: first(&net, e.pooled, 10)?,
-        var: "r",
+        var: "r".into(),
     }];
     Ok(Built {
         title: format!("{size}x{size} image, 4 edge filters, 2x2 max pooling, Poisson spikes"),
@@ -300,6 +313,101 @@ fn edges(o: &Options) -> cajal::Result<Built> {
         spiking: vec![e.spikes],
         traces,
         protocol: None,
+        figures: edges_figures(e.edges, e.pooled, size),
         params: serde_json::json!({ "size": size, "filters": 4, "pooling": [2, 2] }),
     })
+}
+
+/// Fig. 4 of Vitay et al. (2015): each decoder's rate against the baseline
+/// the Poisson neurons fire at (`decoded.png`, `.svg`), in bins of
+/// duration / 500.
+#[cfg(feature = "plot")]
+fn hybrid_figures(ranks: Vec<usize>, levels: [f32; 4]) -> Option<Figures> {
+    Some(Box::new(move |sim, out, duration, monitors| {
+        let Some(&m) = monitors.first() else {
+            return Ok(Vec::new());
+        };
+        let r = sim.recorded(m, "r")?;
+        let dt = sim.dt();
+        let bin = ((duration / 500.0 / dt).round() as usize).max(1);
+        let bins = r.nrows().div_ceil(bin);
+        let mean = |col: usize| -> Vec<f64> {
+            (0..bins)
+                .map(|b| {
+                    let rows = b * bin..((b + 1) * bin).min(r.nrows());
+                    let n = rows.len() as f64;
+                    rows.map(|s| f64::from(r[[s, col]])).sum::<f64>() / n
+                })
+                .collect()
+        };
+        let quarter = duration / 4.0;
+        let baseline: Vec<f64> = (0..bins)
+            .map(|b| {
+                let t = (b * bin) as f64 * dt;
+                f64::from(levels[((t / quarter) as usize).min(3)])
+            })
+            .collect();
+        let mut series = vec![("baseline".to_string(), baseline)];
+        for (col, &k) in ranks.iter().enumerate() {
+            let label = if k == 0 {
+                "decoded, 1 neuron".to_string()
+            } else {
+                format!("decoded, {} neurons", k + 1)
+            };
+            series.push((label, mean(col)));
+        }
+        let series: Vec<(&str, Vec<f64>)> = series
+            .iter()
+            .map(|(n, v)| (n.as_str(), v.clone()))
+            .collect();
+        let mut files = Vec::new();
+        for ext in ["png", "svg"] {
+            let name = format!("decoded.{ext}");
+            cajal::plot::rates(
+                out.join(&name),
+                &series,
+                bin as f64 * dt,
+                "decoded rate against the baseline (Vitay et al. 2015, Fig. 4)",
+            )?;
+            files.push(name);
+        }
+        Ok(files)
+    }))
+}
+
+/// The image, each filter's response and each pooled map as grey-level
+/// PNGs (`image.png`, `edges_NAME.png`, `pooled_NAME.png`), as
+/// `examples/edge_detection.rs` writes them.
+#[cfg(feature = "plot")]
+fn edges_figures(edges: PopId, pooled: PopId, size: usize) -> Option<Figures> {
+    Some(Box::new(move |sim, out, _, _| {
+        let mut files = vec!["image.png".to_string()];
+        cajal::plot::image(out.join(&files[0]), networks::test_image(size).view())?;
+        let (e, p) = (sim.get(edges, "r")?, sim.get(pooled, "r")?);
+        for (k, name) in networks::EDGE_FILTERS.iter().enumerate() {
+            for (prefix, maps) in [("edges", &e), ("pooled", &p)] {
+                let map = maps
+                    .index_axis(ndarray::Axis(2), k)
+                    .into_dimensionality::<ndarray::Ix2>()
+                    .map_err(|e| Error::Shape {
+                        owner: format!("population '{prefix}'"),
+                        message: e.to_string(),
+                    })?;
+                let file = format!("{prefix}_{name}.png");
+                cajal::plot::image(out.join(&file), map)?;
+                files.push(file);
+            }
+        }
+        Ok(files)
+    }))
+}
+
+#[cfg(not(feature = "plot"))]
+fn hybrid_figures(_: Vec<usize>, _: [f32; 4]) -> Option<Figures> {
+    None
+}
+
+#[cfg(not(feature = "plot"))]
+fn edges_figures(_: PopId, _: PopId, _: usize) -> Option<Figures> {
+    None
 }

@@ -10,7 +10,8 @@ use cajal::prelude::*;
 use ndarray::{Array1, Array2};
 use serde_json::json;
 
-use crate::models::{self, Options};
+use crate::file;
+use crate::models::{self, Built, Model, Options};
 use crate::{BackgroundArg, Failure, RunArgs};
 
 fn usage(message: String) -> Failure {
@@ -123,37 +124,12 @@ fn simulate(sim: &mut Simulation, duration: f64) -> cajal::Result<()> {
 
 /// `cajal run`.
 pub fn run(a: &RunArgs) -> std::result::Result<(), Failure> {
-    let Some(model) = models::find(&a.model) else {
-        return Err(usage(format!(
-            "unknown model '{}'. The built-in models are:\n{}",
-            a.model,
-            models::list()
-        )));
-    };
-    let state = BrunelState::from_name(&a.state).ok_or_else(|| {
-        usage(format!(
-            "--state: unknown state '{}' (known: {})",
-            a.state,
-            BrunelState::ALL.map(|s| s.name()).join(", ")
-        ))
-    })?;
-    let duration = a.duration.unwrap_or(model.default_duration);
-    if !(duration.is_finite() && duration > 0.0) {
-        return Err(usage(format!(
-            "--duration must be a positive number of ms, got {duration}"
-        )));
-    }
-    let scale = a.scale.unwrap_or(model.default_scale);
-    if !(scale.is_finite() && scale > 0.0) {
-        return Err(usage(format!(
-            "--scale must be a positive number, got {scale}"
-        )));
-    }
-    if a.n.is_some() && model.name != "coba" {
-        return Err(usage(format!(
-            "--n applies to coba only; use --scale for {}",
-            model.name
-        )));
+    if let Some(d) = a.duration {
+        if !(d.is_finite() && d > 0.0) {
+            return Err(usage(format!(
+                "--duration must be a positive number of ms, got {d}"
+            )));
+        }
     }
     if let Some(dt) = a.dt {
         if !(dt.is_finite() && dt > 0.0) {
@@ -162,27 +138,50 @@ pub fn run(a: &RunArgs) -> std::result::Result<(), Failure> {
             )));
         }
     }
+    let t0 = Instant::now();
+    let (name, built, duration, seed, scale) = if file::is_model_file(&a.model) {
+        let builtin_only = [
+            ("--scale", a.scale.is_some()),
+            ("--n", a.n.is_some()),
+            ("--state", a.state.is_some()),
+            ("--background", a.background.is_some()),
+            ("--procedural", a.procedural),
+        ];
+        if let Some((flag, _)) = builtin_only.iter().find(|(_, given)| *given) {
+            return Err(usage(format!(
+                "{flag} applies to the built-in models, not to a model file"
+            )));
+        }
+        let path = Path::new(&a.model);
+        let loaded = file::load(path, a.dt, a.seed).map_err(|e| Failure {
+            message: e.0,
+            code: 1,
+        })?;
+        let duration = a.duration.or(loaded.duration).unwrap_or(1000.0);
+        if !(duration.is_finite() && duration > 0.0) {
+            return Err(Failure {
+                message: format!(
+                    "{}: [network] duration must be a positive number of ms, got {duration}",
+                    path.display()
+                ),
+                code: 1,
+            });
+        }
+        let name = path
+            .file_stem()
+            .map(|s| s.to_string_lossy().into_owned())
+            .unwrap_or_else(|| "model".into());
+        let seed = a.seed.or(loaded.seed).unwrap_or(DEFAULT_SEED);
+        (name, loaded.built, duration, seed, None)
+    } else {
+        let (model, built, duration, seed, scale) = builtin(a)?;
+        (model.name.to_string(), built, duration, seed, Some(scale))
+    };
     let out = a
         .out
         .clone()
-        .unwrap_or_else(|| PathBuf::from("cajal-out").join(model.name));
+        .unwrap_or_else(|| PathBuf::from("cajal-out").join(&name));
     writable(&out)?;
-
-    let opts = Options {
-        scale,
-        n: a.n,
-        dt: a.dt,
-        seed: a.seed,
-        procedural: a.procedural,
-        mean_delays: a.mean_delays,
-        state,
-        background: match a.background {
-            BackgroundArg::Poisson => Background::Poisson,
-            BackgroundArg::Dc => Background::Dc,
-        },
-    };
-    let t0 = Instant::now();
-    let built = (model.build)(&opts)?;
     let mut net = built.net;
     let dt = net.time_step();
     let mut spike_monitors = Vec::new();
@@ -191,7 +190,7 @@ pub fn run(a: &RunArgs) -> std::result::Result<(), Failure> {
     }
     let mut trace_monitors = Vec::new();
     for t in &built.traces {
-        trace_monitors.push((t, net.monitor(&t.part, &[t.var])?));
+        trace_monitors.push((t, net.monitor(&t.part, &[t.var.as_str()])?));
     }
     let neurons: usize = net
         .populations()
@@ -208,12 +207,9 @@ pub fn run(a: &RunArgs) -> std::result::Result<(), Failure> {
         protocol(&mut sim, duration)?;
     }
     let build_s = t0.elapsed().as_secs_f64();
-    println!("model       {}: {}", model.name, built.title);
+    println!("model       {name}: {}", built.title);
     println!("engine      {}", engine_line(&sim));
-    println!(
-        "network     {neurons} neurons, {synapses} synapses, dt {dt} ms, seed {}",
-        a.seed
-    );
+    println!("network     {neurons} neurons, {synapses} synapses, dt {dt} ms, seed {seed}");
     println!("build       {build_s:.3} s");
     if sim.dispatches_per_step() > 0 {
         println!(
@@ -323,7 +319,7 @@ pub fn run(a: &RunArgs) -> std::result::Result<(), Failure> {
         })?);
     }
     for (t, m) in &trace_monitors {
-        let arr = sim.recorded(*m, t.var)?;
+        let arr = sim.recorded(*m, &t.var)?;
         files.push(save(&format!("{}.npy", t.file), &|p| {
             ndarray_npy::write_npy(p, &arr)
         })?);
@@ -347,7 +343,10 @@ pub fn run(a: &RunArgs) -> std::result::Result<(), Failure> {
             .iter()
             .map(|(n, hz, _, _)| (n.as_str(), hz.clone()))
             .collect();
-        for ext in ["png", "svg"] {
+        // A network without spikes to show (rate-coded, or no spike
+        // monitor) gets no empty raster and rate plots.
+        let exts: &[&str] = if gs.is_empty() { &[] } else { &["png", "svg"] };
+        for ext in exts {
             let name = format!("raster.{ext}");
             cajal::plot::raster(out.join(&name), &gs, dt, duration, &built.title)?;
             files.push(name);
@@ -360,19 +359,23 @@ pub fn run(a: &RunArgs) -> std::result::Result<(), Failure> {
             )?;
             files.push(name);
         }
+        if let Some(figures) = built.figures {
+            let monitors: Vec<_> = trace_monitors.iter().map(|&(_, m)| m).collect();
+            files.extend(figures(&sim, &out, duration, &monitors)?);
+        }
     }
     #[cfg(not(feature = "plot"))]
     let _ = (&groups, a.no_plots);
 
     let summary = json!({
         "cajal_version": env!("CARGO_PKG_VERSION"),
-        "model": model.name,
+        "model": name,
         "title": built.title,
         "parameters": built.params,
         "backend": if sim.device().is_some() { "gpu" } else { "cpu" },
         "device": device_json(sim.device()),
         "cpu_threads": rayon::current_num_threads(),
-        "seed": a.seed,
+        "seed": seed,
         "scale": scale,
         "dt_ms": dt,
         "duration_ms": duration,
@@ -405,7 +408,7 @@ fn auto_choice(devices: &[DeviceInfo]) -> String {
     if let Some(w) = named {
         return match devices
             .iter()
-            .find(|d| d.name.to_lowercase().contains(&w.to_lowercase()))
+            .find(|d| cajal::engine::gpu::context::adapter_matches(&d.name, &w))
         {
             Some(d) => format!(
                 "the GPU engine on {} (CAJAL_ADAPTER={w}), if it can run the network",
@@ -446,8 +449,8 @@ pub fn devices(as_json: bool) {
     }
     if list.is_empty() {
         println!(
-            "no GPU adapter found. Without a GPU, Mesa's lavapipe is a Vulkan driver on the CPU \
-             (Debian/Ubuntu: apt-get install mesa-vulkan-drivers)."
+            "no GPU adapter found. Without a GPU, Mesa's lavapipe is a Vulkan driver on the CPU, \
+             whose adapter is named llvmpipe (Debian/Ubuntu: apt-get install mesa-vulkan-drivers)."
         );
     }
     for (i, d) in list.iter().enumerate() {
@@ -472,5 +475,60 @@ pub fn devices(as_json: bool) {
     }
     println!("CPU engine: {} threads", rayon::current_num_threads());
     println!("--backend auto runs on {auto}");
-    println!("--backend gpu takes the first adapter listed, or the one CAJAL_ADAPTER=<part of a name> names");
+    println!(
+        "--backend gpu takes the first adapter listed, or the one CAJAL_ADAPTER=<part of a name> \
+         names (CAJAL_ADAPTER=lavapipe names llvmpipe)"
+    );
+}
+
+/// The seed of a run that names none.
+const DEFAULT_SEED: u64 = 42;
+
+/// A built-in model from the command line's options: the model, the
+/// network built, the duration, the seed and the scale.
+fn builtin(a: &RunArgs) -> std::result::Result<(&'static Model, Built, f64, u64, f64), Failure> {
+    let Some(model) = models::find(&a.model) else {
+        return Err(usage(format!(
+            "unknown model '{}'. The built-in models are:\n{}\n(or give a model file, \
+             FILE.toml: see docs/model-files.md)",
+            a.model,
+            models::list()
+        )));
+    };
+    let state_name = a.state.as_deref().unwrap_or("ai");
+    let state = BrunelState::from_name(state_name).ok_or_else(|| {
+        usage(format!(
+            "--state: unknown state '{state_name}' (known: {})",
+            BrunelState::ALL.map(|s| s.name()).join(", ")
+        ))
+    })?;
+    let duration = a.duration.unwrap_or(model.default_duration);
+    let scale = a.scale.unwrap_or(model.default_scale);
+    if !(scale.is_finite() && scale > 0.0) {
+        return Err(usage(format!(
+            "--scale must be a positive number, got {scale}"
+        )));
+    }
+    if a.n.is_some() && model.name != "coba" {
+        return Err(usage(format!(
+            "--n applies to coba only; use --scale for {}",
+            model.name
+        )));
+    }
+    let seed = a.seed.unwrap_or(DEFAULT_SEED);
+    let opts = Options {
+        scale,
+        n: a.n,
+        dt: a.dt,
+        seed,
+        procedural: a.procedural,
+        mean_delays: a.mean_delays,
+        state,
+        background: match a.background.unwrap_or(BackgroundArg::Poisson) {
+            BackgroundArg::Poisson => Background::Poisson,
+            BackgroundArg::Dc => Background::Dc,
+        },
+    };
+    let built = (model.build)(&opts)?;
+    Ok((model, built, duration, seed, scale))
 }

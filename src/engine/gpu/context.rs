@@ -93,10 +93,53 @@ pub struct Gpu {
 fn instance() -> &'static wgpu::Instance {
     static INSTANCE: OnceLock<wgpu::Instance> = OnceLock::new();
     INSTANCE.get_or_init(|| {
+        quiet_device_select();
         let mut desc = wgpu::InstanceDescriptor::new_without_display_handle();
         desc.backends = wgpu::Backends::PRIMARY;
         wgpu::Instance::new(desc)
     })
+}
+
+/// Turns off Mesa's Vulkan device-select layer, unless the user speaks to
+/// it (`MESA_VK_DEVICE_SELECT`, `NODEVICE_SELECT`). The layer reorders
+/// adapters to put the display's first, and to find the display it
+/// connects to Wayland, which without one prints "error: XDG_RUNTIME_DIR is
+/// invalid or not set in the environment." on every enumeration: the first
+/// line a user saw on a headless machine. cajal ranks the adapters itself
+/// ([`devices`]) and draws nothing on a display, so the layer has nothing to
+/// do here; Vulkan's own errors and the drivers' still reach stderr.
+fn quiet_device_select() {
+    if !cfg!(all(
+        unix,
+        not(target_os = "macos"),
+        not(target_os = "android")
+    )) {
+        return;
+    }
+    let set = |k: &str| std::env::var_os(k).is_some();
+    if !set("MESA_VK_DEVICE_SELECT") && !set("NODEVICE_SELECT") {
+        // Written once, before the first Vulkan call (the loader reads it
+        // when the instance is created); cajal reads the environment only
+        // through std, which locks it.
+        std::env::set_var("NODEVICE_SELECT", "1");
+    }
+}
+
+/// Whether the adapter named `name` is the one `wanted` (a part of its
+/// name, any case) names, as `CAJAL_ADAPTER` and [`GpuOptions::adapter`]
+/// name one. "lavapipe", Mesa's name for its software Vulkan driver, also
+/// names its adapter, which calls itself "llvmpipe (LLVM ...)".
+///
+/// ```
+/// use cajal::engine::gpu::context::adapter_matches;
+/// let lavapipe = "llvmpipe (LLVM 15.0.6, 256 bits)";
+/// assert!(adapter_matches(lavapipe, "LLVMpipe"));
+/// assert!(adapter_matches(lavapipe, "lavapipe"));
+/// assert!(!adapter_matches("NVIDIA H100", "lavapipe"));
+/// ```
+pub fn adapter_matches(name: &str, wanted: &str) -> bool {
+    let (name, wanted) = (name.to_lowercase(), wanted.to_lowercase());
+    name.contains(&wanted) || (wanted == "lavapipe" && name.contains("llvmpipe"))
 }
 
 /// `DeviceInfo::device_type` of a software renderer (lavapipe, WARP).
@@ -171,7 +214,7 @@ pub fn gpu(opts: &GpuOptions) -> Result<Gpu> {
     let adapter = match &wanted {
         Some(w) => all
             .into_iter()
-            .find(|a| a.get_info().name.to_lowercase().contains(&w.to_lowercase()))
+            .find(|a| adapter_matches(&a.get_info().name, w))
             .ok_or_else(|| Error::NoAdapter {
                 message: format!(
                     "no adapter's name contains '{w}' (adapters: {})",
