@@ -78,7 +78,8 @@ fn the_stdp_window_is_annarchys() {
             let p = net
                 .projection(pre, post, "exc")
                 .synapse(&stdp)
-                .connect_one_to_one(Weights::constant(1.0), delays)
+                .delays(delays)
+                .connect_one_to_one(1.0)
                 .unwrap();
             let mut sim = net.compile(b).unwrap();
             sim.simulate(110.0).unwrap();
@@ -126,7 +127,7 @@ fn stp_increments_are_annarchys() {
                 .unwrap();
             net.projection(pre, post, "exc")
                 .synapse(&stp(tau_rec, tau_f, u))
-                .connect_one_to_one(Weights::constant(2.0), Delays::none())
+                .connect_one_to_one(2.0)
                 .unwrap();
             let m = net.monitor(post, &["last"]).unwrap();
             let mut sim = net.compile(b).unwrap();
