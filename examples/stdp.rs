@@ -1,8 +1,12 @@
-//! The STDP window: 201 pre/post pairs, each with its own delay between the
-//! pre-synaptic spike's arrival and the post-synaptic spike (-100..100 ms),
-//! through ANNarchy's online STDP synapse; the weight change of each pair
-//! against the analytic exponentials, printed and plotted to
-//! `stdp_window.png`.
+//! The STDP window: 201 pre/post pairs, each with its own lag between the
+//! pre-synaptic spike and the post-synaptic spike (-99..101 ms), through
+//! ANNarchy's online STDP synapse; the weight change of each pair against
+//! the exponentials of ANNarchy's timing, printed and plotted to
+//! `stdp_window.png`. The pre spike arrives one step after it is emitted
+//! and, as in ANNarchy, meets the post trace as it was at its emission: a
+//! post spike in the same step as the pre spike depresses fully (-A_minus
+//! at lag 0), one a step later potentiates fully (+A_plus at lag 1)
+//! (ANNarchy's own window: tests/data/annarchy/stdp_window).
 //!
 //! `cargo run --release --example stdp [cpu|gpu|auto] [OUT.png]`
 
@@ -41,13 +45,14 @@ fn main() -> std::result::Result<(), Box<dyn std::error::Error>> {
     let (_, _, w) = sim.synapses(p, "w")?;
     let points: Vec<(f64, f64, f64)> = (0..n)
         .map(|k| {
-            let dt = f64::from(post_times[k]) - 201.0;
-            let analytic = if dt >= 0.0 {
-                f64::from(a_plus) * (-dt / f64::from(tau_plus)).exp()
+            // t_post - t_pre, the pre spike emitted at 200 ms.
+            let lag = f64::from(post_times[k]) - 200.0;
+            let analytic = if lag >= 1.0 {
+                f64::from(a_plus) * (-(lag - 1.0) / f64::from(tau_plus)).exp()
             } else {
-                -f64::from(a_minus) * (dt / f64::from(tau_minus)).exp()
+                -f64::from(a_minus) * (lag / f64::from(tau_minus)).exp()
             };
-            (dt, f64::from(w[k]) - 0.5, analytic)
+            (lag, f64::from(w[k]) - 0.5, analytic)
         })
         .collect();
     println!(
@@ -70,7 +75,7 @@ fn main() -> std::result::Result<(), Box<dyn std::error::Error>> {
         .margin(20)
         .x_label_area_size(40)
         .y_label_area_size(60)
-        .build_cartesian_2d(-100.0f64..100.0, -0.012f64..0.012)?;
+        .build_cartesian_2d(-100.0f64..102.0, -0.012f64..0.012)?;
     // Labels need a font; without one the axes are drawn bare.
     if text {
         chart

@@ -4,7 +4,8 @@
 //! ANNarchy's and Brian2's examples (`coba`); bar learning as in ANNarchy's
 //! notebook (`bar_learning`); network constants changed after compile and
 //! network functions (`constants`); the STDP window and STP increments of
-//! event-driven synapses (`event_driven`).
+//! event-driven synapses (`event_driven`); the steady state of the STDP II
+//! notebook (Song, Miller & Abbott; `stdp2`).
 //!
 //! The harness is libtest-mimic's (tests/common/harness.rs): each module
 //! lists its tests in `tests!` (`cpu`, `gpu` or `both`); `[gpu]` trials are
@@ -20,6 +21,7 @@ mod bar_learning;
 mod coba;
 mod constants;
 mod event_driven;
+mod stdp2;
 
 fn main() {
     common::harness::main(&[
@@ -28,5 +30,6 @@ fn main() {
         coba::tests,
         constants::tests,
         event_driven::tests,
+        stdp2::tests,
     ]);
 }
