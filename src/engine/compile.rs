@@ -134,12 +134,18 @@ impl Network {
                     .iter()
                     .map(|&s| p.ir.vars[s].locality == Locality::Local)
                     .collect();
+                let early = slots
+                    .iter()
+                    .map(|&s| p.ir.is_conductance(s as u32))
+                    .collect();
                 Ok(MonitorState {
                     member,
                     local,
                     spec: m.clone(),
                     buffers: vec![Vec::new(); slots.len()],
                     slots,
+                    early,
+                    pending: None,
                     lens,
                     active: m.start,
                     start_step: 0,

@@ -77,6 +77,12 @@ pub(crate) struct MonitorState {
     /// Per recorded variable: per neuron (or shared by the population).
     pub(crate) local: Vec<bool>,
     slots: Vec<usize>,
+    /// Per recorded variable: sampled by `record_inputs`, before the
+    /// update (a conductance), not by `record`.
+    pub(crate) early: Vec<bool>,
+    /// The CPU engine's samples of the early variables at a step, kept
+    /// until `record` appends the step's row.
+    pub(crate) pending: Option<(u64, Vec<Vec<f32>>)>,
     /// Values per sample of each recorded variable (n, or 1 if population-wide).
     pub(crate) lens: Vec<usize>,
     pub(crate) active: bool,

@@ -33,6 +33,10 @@ pub enum Stage {
     /// Spikes of earlier steps into conductances: `spike_propagate`,
     /// `spike_convolve`, `spike_procedural`.
     SpikeDelivery,
+    /// `record_inputs`: monitors sample the conductances they record, as
+    /// the inputs left them, before the update (ANNarchy's
+    /// `record_targets`); their other variables wait for `record`.
+    RecordInputs,
     /// `neuron_update`: integrate, spike, reset, refractoriness.
     NeuronUpdate,
     /// `post_spike`: the statements of plastic synapses at a post spike.
@@ -45,10 +49,11 @@ pub enum Stage {
 
 impl Stage {
     /// Every stage, in step order.
-    pub const ALL: [Stage; 7] = [
+    pub const ALL: [Stage; 8] = [
         Stage::ClearInputs,
         Stage::RateInputs,
         Stage::SpikeDelivery,
+        Stage::RecordInputs,
         Stage::NeuronUpdate,
         Stage::PostSpike,
         Stage::SynapseUpdate,
@@ -61,6 +66,7 @@ impl Stage {
             Stage::ClearInputs => "clear_inputs",
             Stage::RateInputs => "rate inputs",
             Stage::SpikeDelivery => "spike delivery",
+            Stage::RecordInputs => "record_inputs",
             Stage::NeuronUpdate => "neuron_update",
             Stage::PostSpike => "post_spike",
             Stage::SynapseUpdate => "synapse_update",
@@ -72,7 +78,7 @@ impl Stage {
     pub fn target(self) -> Target {
         match self {
             Stage::ClearInputs | Stage::NeuronUpdate => Target::Populations,
-            Stage::Record => Target::Monitors,
+            Stage::RecordInputs | Stage::Record => Target::Monitors,
             _ => Target::Projections,
         }
     }
@@ -82,7 +88,7 @@ impl Stage {
         match self {
             Stage::SpikeDelivery | Stage::PostSpike => When::EveryStepLearningSwitched,
             Stage::SynapseUpdate => When::WhileLearning,
-            Stage::Record => When::SampleSteps,
+            Stage::RecordInputs | Stage::Record => When::SampleSteps,
             _ => When::EveryStep,
         }
     }
@@ -209,11 +215,24 @@ pub(crate) fn stage_members(net: &Network, kinds: &[ProjectionKind]) -> Vec<(Sta
                     .clone()
                     .filter(|&q| !net.projs[q].ir.update.is_empty())
                     .collect(),
+                Stage::RecordInputs => (0..net.monitors.len())
+                    .filter(|&m| records_inputs(net, m))
+                    .collect(),
                 Stage::Record => (0..net.monitors.len()).collect(),
             };
             (stage, members)
         })
         .collect()
+}
+
+/// Whether monitor `m` records a conductance, which `record_inputs`
+/// samples.
+fn records_inputs(net: &Network, m: usize) -> bool {
+    let mon = &net.monitors[m];
+    let p = &net.pops[mon.pop.0];
+    mon.vars
+        .iter()
+        .any(|v| p.ir.slot(v).is_some_and(|s| p.ir.is_conductance(s)))
 }
 
 impl Schedule {
@@ -267,7 +286,7 @@ impl Schedule {
     pub fn dispatches_per_step(&self) -> usize {
         self.phases
             .iter()
-            .filter(|p| p.stage != Stage::Record)
+            .filter(|p| p.stage.target() != Target::Monitors)
             .map(|p| p.groups.len())
             .sum()
     }

@@ -440,6 +440,12 @@ impl NeuronIr {
             .map(|i| i as u32)
     }
 
+    /// Whether a slot is a conductance (`g_target`), with or without an
+    /// equation of its own: monitors sample these before the update.
+    pub fn is_conductance(&self, slot: u32) -> bool {
+        self.conductances.iter().any(|c| c.1 == slot)
+    }
+
     /// Names of the slots a user may read and write (hidden ones excluded).
     pub fn public_names(&self) -> Vec<&str> {
         self.vars

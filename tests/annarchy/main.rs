@@ -5,7 +5,8 @@
 //! notebook (`bar_learning`); network constants changed after compile and
 //! network functions (`constants`); the STDP window and STP increments of
 //! event-driven synapses (`event_driven`); the steady state of the STDP II
-//! notebook (Song, Miller & Abbott; `stdp2`).
+//! notebook (Song, Miller & Abbott; `stdp2`); when monitors sample
+//! conductances (`recording`).
 //!
 //! The harness is libtest-mimic's (tests/common/harness.rs): each module
 //! lists its tests in `tests!` (`cpu`, `gpu` or `both`); `[gpu]` trials are
@@ -21,6 +22,7 @@ mod bar_learning;
 mod coba;
 mod constants;
 mod event_driven;
+mod recording;
 mod stdp2;
 
 fn main() {
@@ -30,6 +32,7 @@ fn main() {
         coba::tests,
         constants::tests,
         event_driven::tests,
+        recording::tests,
         stdp2::tests,
     ]);
 }

@@ -29,6 +29,7 @@ tests! {
         neuron_update,
         neuron_update_merged,
         record,
+        record_inputs,
         spike_propagate,
         spike_propagate_merged,
         post_spike,
@@ -287,6 +288,64 @@ fn neuron_update_merged() {
 
 fn record() {
     alone(&driven(), Stage::Record, "record", true, 20.0);
+}
+
+/// `record_inputs` samples the monitored conductances inside a step, after
+/// delivery and before the update (run alone it keeps nothing, as `record`
+/// run alone samples every variable as it is), so its test runs one whole
+/// step on both engines from one loaded state: the conductance's sample
+/// must be the value the phases before the update left (a third, CPU,
+/// simulation runs them alone), not the updated one, on both engines.
+fn record_inputs() {
+    let what = "kernel record_inputs";
+    let net = driven();
+    let mut cpu = net.compile(Backend::Cpu).unwrap();
+    let mut gpu = net.compile_gpu(&GpuOptions::default()).unwrap();
+    let mut before = net.compile(Backend::Cpu).unwrap();
+    let phase = gpu.schedule().phase(Stage::RecordInputs).cloned();
+    assert!(
+        phase.is_some_and(|p| p.groups.iter().any(|g| g.kernel == "record_inputs")),
+        "{what}: the GPU schedule does not run it:\n{}",
+        gpu.schedule()
+    );
+    cpu.simulate(20.0).unwrap();
+    let file = crate::common::temp_path("record_inputs.state");
+    cpu.save(&file).unwrap();
+    gpu.load(&file).unwrap();
+    before.load(&file).unwrap();
+    std::fs::remove_file(&file).unwrap();
+    for s in [Stage::ClearInputs, Stage::RateInputs, Stage::SpikeDelivery] {
+        if before.schedule().phase(s).is_some() {
+            before.run_stage(s).unwrap();
+        }
+    }
+    cpu.step().unwrap();
+    gpu.step().unwrap();
+    let m = net.monitors()[0];
+    let pop = net.monitor_spec(m).unwrap().pop;
+    let sample = |sim: &Simulation| -> Vec<f32> {
+        let r = sim.recorded(m, "g_exc").unwrap();
+        r.row(r.nrows() - 1).to_vec()
+    };
+    let delivered: Vec<f32> = before.get(pop, "g_exc").unwrap().iter().copied().collect();
+    let updated: Vec<f32> = cpu.get(pop, "g_exc").unwrap().iter().copied().collect();
+    assert_ne!(
+        delivered, updated,
+        "{what}: the update left g_exc as it was"
+    );
+    assert_eq!(sample(&cpu), delivered, "{what}: CPU sample");
+    agree(
+        what,
+        &[("g_exc sample".into(), delivered)],
+        &[("g_exc sample".into(), sample(&gpu))],
+    );
+    let rows = |sim: &Simulation| -> Vec<(String, Vec<f32>)> {
+        last_samples(sim)
+            .into_iter()
+            .map(|(n, v, _)| (n, v))
+            .collect()
+    };
+    agree(what, &rows(&cpu), &rows(&gpu));
 }
 
 fn spike_propagate() {

@@ -713,9 +713,11 @@ fn conductances_reset_each_step_unless_governed() {
         for k in 0..20 {
             // A spike of step 3 arrives at step 4 (one-step delay).
             let expected = if governed {
-                // Added before the update, then decays (explicit Euler).
+                // Added before the update, then decays (explicit Euler);
+                // monitors sample conductances before the update, as
+                // ANNarchy (tests/annarchy/recording.rs).
                 if k >= 4 {
-                    w as f64 * (1.0 - dt / 2.0).powi(k as i32 - 3)
+                    w as f64 * (1.0 - dt / 2.0).powi(k as i32 - 4)
                 } else {
                     0.0
                 }

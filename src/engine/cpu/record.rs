@@ -1,13 +1,7 @@
-//! `record`: monitors copy the recorded variables after the populations
-//! have updated (CPU twin of the GPU kernel of the same name).
-
-/// Appends the current values of the recorded slots to their buffers:
-/// all of them, or those of the neurons `ranks` (a view) for per-neuron slots.
-pub fn record(vars: &[Vec<f32>], slots: &[usize], ranks: Option<&[u32]>, buffers: &mut [Vec<f32>]) {
-    for (s, b) in slots.iter().zip(buffers.iter_mut()) {
-        append(&vars[*s], ranks, b);
-    }
-}
+//! `record` and `record_inputs`: monitors copy the recorded variables
+//! after the populations have updated, and the conductances they record
+//! before, as the inputs left them (CPU twins of the GPU kernels of the
+//! same names: one template, `shaders/record.wgsl`).
 
 /// Appends `values` (or those at `ranks`, unless `values` is one shared value).
 pub fn append(values: &[f32], ranks: Option<&[u32]>, out: &mut Vec<f32>) {
@@ -17,10 +11,42 @@ pub fn append(values: &[f32], ranks: Option<&[u32]>, out: &mut Vec<f32>) {
     }
 }
 
+/// Whether an active monitor samples at `step`.
+fn samples_at(m: &crate::engine::MonitorState, step: u64) -> bool {
+    m.active && (step - m.start_step).is_multiple_of(m.spec.period)
+}
+
+/// `record_inputs`: at a sample step of an active monitor, the values of
+/// the conductances it records (before the update), kept for `record`.
+pub(crate) fn record_inputs(
+    m: &mut crate::engine::MonitorState,
+    pops: &[super::PopState],
+    step: u64,
+) {
+    if !samples_at(m, step) {
+        return;
+    }
+    let vars = &pops[m.spec.pop.0].vars;
+    let ranks = m.spec.ranks.as_deref();
+    let rows = m
+        .slots
+        .iter()
+        .zip(&m.early)
+        .filter(|(_, &e)| e)
+        .map(|(&s, _)| {
+            let mut v = Vec::new();
+            append(&vars[s], ranks, &mut v);
+            v
+        })
+        .collect();
+    m.pending = Some((step, rows));
+}
+
 /// What an active monitor records at step `step`: the spikes of its
 /// population (`spikes`, per population, this step's), and its variables
-/// at its sample steps.
-pub(crate) fn monitor(
+/// at its sample steps (the conductances as `record_inputs` kept them at
+/// this step; without, as they are now: `record` run alone).
+pub(crate) fn record(
     m: &mut crate::engine::MonitorState,
     pops: &[super::PopState],
     spikes: &[Vec<u32>],
@@ -39,13 +65,19 @@ pub(crate) fn monitor(
                 .map(|&i| (step, i)),
         );
     }
-    if !m.slots.is_empty() && (step - m.start_step).is_multiple_of(m.spec.period) {
-        record(
-            &pops[pop].vars,
-            &m.slots,
-            m.spec.ranks.as_deref(),
-            &mut m.buffers,
-        );
+    if !m.slots.is_empty() && samples_at(m, step) {
+        let mut kept = match m.pending.take() {
+            Some((s, rows)) if s == step => rows.into_iter(),
+            _ => Vec::new().into_iter(),
+        };
+        let vars = &pops[pop].vars;
+        let ranks = m.spec.ranks.as_deref();
+        for ((&s, &early), b) in m.slots.iter().zip(&m.early).zip(&mut m.buffers) {
+            match if early { kept.next() } else { None } {
+                Some(row) => b.extend_from_slice(&row),
+                None => append(&vars[s], ranks, b),
+            }
+        }
         m.sample_steps.push(step);
     }
 }

@@ -54,9 +54,17 @@ impl CpuEngine {
                         }
                     }
                 }
+                // Run alone (`run_stage`), record_inputs keeps nothing:
+                // record then samples every variable, as on the GPU.
+                Stage::RecordInputs if only.is_none() => {
+                    for m in members {
+                        record::record_inputs(&mut monitors[m], &self.pops, step);
+                    }
+                }
+                Stage::RecordInputs => {}
                 Stage::Record => {
                     for m in members {
-                        record::monitor(&mut monitors[m], &self.pops, &spikes, step);
+                        record::record(&mut monitors[m], &self.pops, &spikes, step);
                     }
                 }
             }

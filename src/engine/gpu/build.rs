@@ -430,6 +430,7 @@ impl GpuEngine {
                 buf: None,
                 sampling: None,
                 pass: None,
+                inputs: None,
             });
             return Ok(());
         };
@@ -454,6 +455,10 @@ impl GpuEngine {
             ("sampling", Bind::Uniform(&sampling)),
         ];
         let pass = self.pass(&mp.kernel, &b, grid(mp.row_len.max(l.n)))?;
+        let inputs = match &mp.inputs {
+            Some(k) => Some(self.pass(k, &b, grid(mp.row_len.max(l.n)))?),
+            None => None,
+        };
         self.mons.push(GMon {
             pop: m.pop.0,
             row_len: mp.row_len,
@@ -461,6 +466,7 @@ impl GpuEngine {
             buf: Some(buf),
             sampling: Some(sampling),
             pass: Some(pass),
+            inputs,
         });
         Ok(())
     }
@@ -523,7 +529,7 @@ impl GpuEngine {
                     group_plan(&plan.merged_learns, members, |m| &m.members).ok_or_else(missing)?;
                 (self.merged_learn_pass(ml)?, Rebind::Never)
             }
-            Stage::Record => return Err(missing()),
+            Stage::RecordInputs | Stage::Record => return Err(missing()),
         };
         Ok(MergedPass { pass, rebind })
     }

@@ -26,7 +26,11 @@ impl GpuEngine {
                 .learn
                 .as_ref()
                 .filter(|_| self.projs[m].learning.due(st)),
-            _ => self.mons[m]
+            Stage::RecordInputs => self.mons[m]
+                .inputs
+                .as_ref()
+                .filter(|_| sampled[m].binary_search(&st).is_ok()),
+            Stage::Record => self.mons[m]
                 .pass
                 .as_ref()
                 .filter(|_| sampled[m].binary_search(&st).is_ok()),
@@ -50,6 +54,15 @@ impl GpuEngine {
         };
         let phases = self.schedule.phases.iter().zip(&self.merged);
         for (phase, merged) in phases.filter(|(p, _)| only.is_none_or(|s| s == p.stage)) {
+            // `record` run alone writes the whole row: its conductances
+            // too, as they are now (the CPU engine's `record` does the same).
+            if only == Some(Stage::Record) {
+                for &x in phase.groups.iter().flat_map(|g| &g.members) {
+                    if let Some(p) = self.own_pass(Stage::RecordInputs, x, st, sampled) {
+                        run(p);
+                    }
+                }
+            }
             for (g, m) in phase.groups.iter().zip(merged) {
                 match m {
                     // Its members check their own learning flags: a

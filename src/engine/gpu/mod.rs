@@ -165,6 +165,8 @@ struct GMon {
     buf: Option<wgpu::Buffer>,
     sampling: Option<wgpu::Buffer>,
     pass: Option<Pass>,
+    /// `record_inputs`: the conductances of the row, before the update.
+    inputs: Option<Pass>,
 }
 
 /// The GPU engine of one compiled network.

@@ -67,6 +67,8 @@ pub struct ProjPlan {
 pub struct MonPlan {
     /// `record`.
     pub kernel: Kernel,
+    /// `record_inputs`, if the monitor records a conductance.
+    pub inputs: Option<Kernel>,
     /// Values per sample.
     pub row_len: u32,
 }
@@ -252,6 +254,7 @@ impl Plan {
             v.extend(p.learn.iter().chain(&p.post));
         }
         v.extend(self.mons.iter().flatten().map(|m| &m.kernel));
+        v.extend(self.mons.iter().flatten().filter_map(|m| m.inputs.as_ref()));
         v.extend(self.merged.iter().map(|m| &m.kernel));
         v.extend(self.merged_updates.iter().map(|m| &m.kernel));
         v.extend(self.merged_clears.iter().map(|m| &m.kernel));
@@ -432,11 +435,13 @@ fn plan_monitor(
     l: &PopLayout,
 ) -> Result<Option<MonPlan>> {
     let p = &net.pops[m.pop.0];
+    let mut early = Vec::new();
     let vars: Vec<Recorded> = m
         .vars
         .iter()
         .map(|v| {
             let slot = crate::network::slot_of(p, v)? as u32;
+            early.push(p.ir.is_conductance(slot));
             Ok(match l.offset(slot) {
                 Some(o) => Recorded::Local(o),
                 None => Recorded::Global(l.global[slot as usize].unwrap_or(0)),
@@ -454,7 +459,10 @@ fn plan_monitor(
         })
         .sum();
     Ok(Some(MonPlan {
-        kernel: codegen::record(&p.name, l.n, &vars),
+        kernel: codegen::record(&p.name, l.n, &vars, &early),
+        inputs: early
+            .contains(&true)
+            .then(|| codegen::record_inputs(&p.name, l.n, &vars, &early)),
         row_len,
     }))
 }
@@ -496,6 +504,7 @@ impl Plan {
             Stage::RateInputs | Stage::SpikeDelivery => Some(&self.projs[member].kernel),
             Stage::PostSpike => self.projs[member].post.as_ref(),
             Stage::SynapseUpdate => self.projs[member].learn.as_ref(),
+            Stage::RecordInputs => self.mons.get(member)?.as_ref()?.inputs.as_ref(),
             _ => self.mons.get(member)?.as_ref().map(|m| &m.kernel),
         }
     }

@@ -46,7 +46,7 @@ pub use neuron_update::{neuron_update, neuron_update_merged, pop_buffers, PopBuf
 pub use post_spike::{post_spike, post_spike_merged, PostMember};
 pub use printer::{lit, Printer};
 pub use rate_sum::{rate_sum, rate_sum_merged, RateMember};
-pub use record::{record, Recorded};
+pub use record::{record, record_inputs, Recorded};
 pub use spike_convolve::spike_convolve;
 pub use spike_procedural::spike_procedural;
 pub use spike_propagate::{

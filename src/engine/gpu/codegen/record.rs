@@ -1,4 +1,5 @@
-//! `record` (template `shaders/record.wgsl`, CPU twin `cpu/record.rs`).
+//! `record` and `record_inputs` (one template, `shaders/record.wgsl`; CPU
+//! twins in `cpu/record.rs`).
 
 use std::fmt::Write;
 
@@ -16,8 +17,26 @@ pub enum Recorded {
 }
 
 /// `record` of a monitor: each sample row holds the variables one after
-/// the other (n values each, or 1 for population-wide ones).
-pub fn record(name: &str, n: u32, vars: &[Recorded]) -> Kernel {
+/// the other (n values each, or 1 for population-wide ones); this kernel
+/// writes those not `early` (`record_inputs` writes the others).
+pub fn record(name: &str, n: u32, vars: &[Recorded], early: &[bool]) -> Kernel {
+    let late: Vec<bool> = early.iter().map(|e| !e).collect();
+    record_columns(format!("record[monitor of '{name}']"), n, vars, &late)
+}
+
+/// `record_inputs` of a monitor: the `early` variables of its rows (the
+/// conductances, sampled before the update), where `record` leaves them.
+pub fn record_inputs(name: &str, n: u32, vars: &[Recorded], early: &[bool]) -> Kernel {
+    record_columns(
+        format!("record_inputs[monitor of '{name}']"),
+        n,
+        vars,
+        early,
+    )
+}
+
+/// A kernel writing the variables `write` of a monitor's sample row.
+fn record_columns(kernel: String, n: u32, vars: &[Recorded], write: &[bool]) -> Kernel {
     let row_len: u32 = vars
         .iter()
         .map(|v| match v {
@@ -27,20 +46,24 @@ pub fn record(name: &str, n: u32, vars: &[Recorded]) -> Kernel {
         .sum();
     let mut body = String::new();
     let mut off = 0;
-    for v in vars {
+    for (v, &w) in vars.iter().zip(write) {
         match v {
             Recorded::Local(o) => {
-                let _ = writeln!(
-                    body,
-                    "    if (i < {n}u) {{ mon[row * {row_len}u + {off}u + i] = state[{o}u + i]; }}"
-                );
+                if w {
+                    let _ = writeln!(
+                        body,
+                        "    if (i < {n}u) {{ mon[row * {row_len}u + {off}u + i] = state[{o}u + i]; }}"
+                    );
+                }
                 off += n;
             }
             Recorded::Global(g) => {
-                let _ = writeln!(
-                    body,
-                    "    if (i == 0u) {{ mon[row * {row_len}u + {off}u] = params[{g}]; }}"
-                );
+                if w {
+                    let _ = writeln!(
+                        body,
+                        "    if (i == 0u) {{ mon[row * {row_len}u + {off}u] = params[{g}]; }}"
+                    );
+                }
                 off += 1;
             }
         }
@@ -51,10 +74,5 @@ pub fn record(name: &str, n: u32, vars: &[Recorded]) -> Kernel {
         Binding::new(3, "mon", Access::ReadWrite, F32),
         Binding::new(4, "sampling", Access::Uniform, "Sampling"),
     ];
-    assemble(
-        format!("record[monitor of '{name}']"),
-        RECORD,
-        &declare(&table),
-        &body,
-    )
+    assemble(kernel, RECORD, &declare(&table), &body)
 }
