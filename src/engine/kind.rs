@@ -110,6 +110,18 @@ pub(crate) fn projection_kind(
     }
     match (pre_ir.spiking, post_ir.spiking) {
         (false, false) => Ok(ProjectionKind::Rate { sum: sum_of()? }),
+        // ANNarchy computes a spiking synapse's psp at every step into its
+        // target (continuous transmission: gap junctions'
+        // `w * (pre.v - post.v)`); cajal does not yet, and must not
+        // deliver `w` at spikes in its place.
+        (true, true) if !pr.model.psp.trim().is_empty() => Err(Error::Unsupported {
+            owner,
+            message: format!(
+                "the synapse model '{}' has a psp ('{}'): between spiking populations a psp is continuous transmission, computed at every step (e.g. gap junctions), which this version does not run; spikes transmit through pre_spike (default: g_target += w)",
+                pr.ir.name,
+                pr.model.psp.trim()
+            ),
+        }),
         (true, true) => Ok(ProjectionKind::Spike { g: g_of()? }),
         (true, false) => Err(Error::Unsupported {
             owner,
