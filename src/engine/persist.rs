@@ -21,13 +21,7 @@ impl Simulation {
             draws: self.draws,
         };
         let file = path.display().to_string();
-        let names: Vec<&str> = self
-            .net
-            .globals
-            .constants()
-            .iter()
-            .map(|(n, _)| n.as_str())
-            .collect();
+        let names = self.net.globals.constant_names();
         let sig = crate::io::state::signature(&self.net);
         let bytes = crate::io::state::encode(&file, &sig, clock, &snap, &names)?;
         std::fs::write(path, bytes).map_err(|source| Error::Io { path: file, source })
@@ -46,13 +40,7 @@ impl Simulation {
         })?;
         let sig = crate::io::state::signature(&self.net);
         let (clock, mut snap, names) = crate::io::state::decode(&file, &data, &sig)?;
-        let ours: Vec<&str> = self
-            .net
-            .globals
-            .constants()
-            .iter()
-            .map(|(n, _)| n.as_str())
-            .collect();
+        let ours = self.net.globals.constant_names();
         match names {
             Some(names) if names != ours => {
                 let (theirs, ours) = (names.join(", "), ours.join(", "));

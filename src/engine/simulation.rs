@@ -113,11 +113,7 @@ impl Simulation {
     /// # Ok::<(), cajal::Error>(())
     /// ```
     pub fn set_constant(&mut self, name: &str, value: f32) -> Result<()> {
-        let k = self
-            .net
-            .globals
-            .constant_index(name)
-            .ok_or_else(|| self.net.unknown_constant(name))?;
+        let k = self.constant_index(name)?;
         let mut values = self.engine.constants().to_vec();
         values[k] = value;
         self.engine.set_constants(&values);
@@ -127,18 +123,25 @@ impl Simulation {
     /// The current value of a network constant (ANNarchy's
     /// `get_constant`); an unknown name is an error listing the constants.
     pub fn get_constant(&self, name: &str) -> Result<f32> {
-        let k = self
-            .net
+        Ok(self.engine.constants()[self.constant_index(name)?])
+    }
+
+    fn constant_index(&self, name: &str) -> Result<usize> {
+        self.net
             .globals
             .constant_index(name)
-            .ok_or_else(|| self.net.unknown_constant(name))?;
-        Ok(self.engine.constants()[k])
+            .ok_or_else(|| self.net.unknown_constant(name))
     }
 
     /// The network constants' names and current values, in declaration
     /// order.
     pub fn constants(&self) -> Vec<(String, f32)> {
-        let names = self.net.globals.constants().iter().map(|(n, _)| n.clone());
+        let names = self
+            .net
+            .globals
+            .constant_names()
+            .into_iter()
+            .map(String::from);
         names.zip(self.engine.constants().iter().copied()).collect()
     }
 

@@ -47,13 +47,7 @@ impl Network {
     }
 
     pub(crate) fn unknown_constant(&self, name: &str) -> Error {
-        let known: Vec<&str> = self
-            .globals
-            .constants()
-            .iter()
-            .map(|(n, _)| n.as_str())
-            .collect();
-        Error::unknown("network", "constant", name, &known)
+        Error::unknown("network", "constant", name, &self.globals.constant_names())
     }
 
     /// Declares network functions (ANNarchy's `add_function`), one

@@ -91,6 +91,11 @@ impl Globals {
         &self.constants
     }
 
+    /// The constants' names, in declaration order.
+    pub fn constant_names(&self) -> Vec<&str> {
+        self.constants.iter().map(|(n, _)| n.as_str()).collect()
+    }
+
     /// The constants' values, in declaration order.
     pub fn constant_values(&self) -> Vec<f32> {
         self.constants.iter().map(|(_, v)| *v).collect()
