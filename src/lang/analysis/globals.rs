@@ -60,13 +60,12 @@ impl Globals {
                 ),
             ));
         }
-        let ctx = Ctx::new(OWNER, self, false);
-        super::resolve::check_name(&ctx, name, 1, 1).map_err(|_| {
-            Error::invalid(
+        if super::resolve::is_reserved(name) {
+            return Err(Error::invalid(
                 OWNER,
                 format!("'{name}' is a reserved name and cannot be a constant"),
-            )
-        })?;
+            ));
+        }
         if let Some(i) = self.constant_index(name) {
             self.constants[i].1 = value;
             return Ok(i);

@@ -442,17 +442,21 @@ pub(super) fn ast_col(a: &Ast) -> usize {
     }
 }
 
-/// An error if `name` is reserved (keywords, built-in names, a leading `_`).
-pub(super) fn check_name(ctx: &Ctx, name: &str, line: usize, col: usize) -> Result<()> {
+/// Whether `name` is reserved (keywords, built-in names, a leading `_`).
+pub(super) fn is_reserved(name: &str) -> bool {
     let reserved = [
         "t", "dt", "pi", "sum", "if", "then", "else", "and", "or", "not", "true", "false", "True",
         "False", "pre", "post",
     ];
-    if reserved.contains(&name)
+    reserved.contains(&name)
         || Func::lookup(name).is_some()
         || RandomKind::lookup(name).is_some()
         || name.starts_with('_')
-    {
+}
+
+/// An error if `name` is reserved ([`is_reserved`]).
+pub(super) fn check_name(ctx: &Ctx, name: &str, line: usize, col: usize) -> Result<()> {
+    if is_reserved(name) {
         return Err(ctx.err(line, col, format!("'{name}' is a reserved name")));
     }
     Ok(())
