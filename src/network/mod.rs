@@ -708,7 +708,9 @@ impl<'a> ProjectionBuilder<'a> {
         self
     }
 
-    /// Names the projection (default `pre->post:target`).
+    /// Names the projection (default `pre->post:target`, then
+    /// `pre->post:target#2`, `#3`, ... for more projections with the same
+    /// ends and target); a name given twice is an error.
     pub fn name(mut self, name: &str) -> Self {
         self.name = Some(name.to_string());
         self
@@ -870,10 +872,21 @@ impl<'a> ProjectionBuilder<'a> {
         net.check_dt()?;
         let pre = net.pop(self.pre)?.clone();
         let post = net.pop(self.post)?.clone();
-        let name = self
-            .name
-            .unwrap_or_else(|| format!("{}->{}:{}", pre.name, post.name, self.target));
-        if net.projs.iter().any(|p| p.name == name) {
+        let taken = |n: &str| net.projs.iter().any(|p| p.name == n);
+        let name = self.name.unwrap_or_else(|| {
+            // ANNarchy allows several projections with the same ends and
+            // target (two views of one population, two synapse types):
+            // their default names are numbered.
+            let base = format!("{}->{}:{}", pre.name, post.name, self.target);
+            let mut name = base.clone();
+            let mut k = 2;
+            while taken(&name) {
+                name = format!("{base}#{k}");
+                k += 1;
+            }
+            name
+        });
+        if taken(&name) {
             return Err(Error::invalid(
                 "network",
                 format!("a projection named '{name}' already exists"),

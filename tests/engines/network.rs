@@ -1304,6 +1304,28 @@ fn errors_name_the_projection() {
         .unwrap_err();
     assert!(e.to_string().contains("already exists"), "{e}");
     net2.compile(Backend::Cpu).unwrap();
+    // Default names: several projections with the same ends and target
+    // (here between views of one population, as ANNarchy allows) are
+    // numbered; each is found by its name.
+    let mut net3 = Network::new();
+    let p = net3.population("P", 10, &sum_neuron()).unwrap();
+    let (a, b) = (net3.slice(p, 0..5).unwrap(), net3.slice(p, 5..10).unwrap());
+    let first = net3
+        .projection(a.clone(), b.clone(), "exc")
+        .connect_all_to_all(w())
+        .unwrap();
+    let second = net3
+        .projection(b, a, "exc")
+        .connect_all_to_all(w())
+        .unwrap();
+    let third = net3
+        .projection(p, p, "exc")
+        .connect_all_to_all(w())
+        .unwrap();
+    assert_eq!(net3.get_projection("P->P:exc").unwrap(), first);
+    assert_eq!(net3.get_projection("P->P:exc#2").unwrap(), second);
+    assert_eq!(net3.get_projection("P->P:exc#3").unwrap(), third);
+    net3.compile(Backend::Cpu).unwrap();
 }
 
 // ------------------------------------------------------- more
