@@ -5,8 +5,10 @@ use super::*;
 /// How a projection acts on its post-synaptic population (both engines).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum ProjectionKind {
-    /// Rate-coded: adds into `sum(target)` number `sum`.
-    Rate { sum: usize },
+    /// A psp summed at every step: a rate-coded projection into a
+    /// `sum(target)`, or continuous transmission between spiking
+    /// populations (a synapse with a psp: gap junctions) into a conductance.
+    Rate { into: Input },
     /// Spiking: increments the conductance slot `g`.
     Spike { g: usize },
     /// DecodingProjection: spike counts over `window` steps into
@@ -20,6 +22,16 @@ pub(crate) enum ProjectionKind {
     ConvSpike { g: usize },
     /// Procedural fixed-probability connectivity into conductance slot `g`.
     Procedural { g: usize },
+}
+
+/// Where a projection's per-step psp sums go in its post-synaptic
+/// population.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub(crate) enum Input {
+    /// `sum(target)` number k.
+    Sum(usize),
+    /// The conductance slot k (`g_target`).
+    Conductance(usize),
 }
 
 /// What a projection does, or why neither engine can run it.
@@ -109,19 +121,31 @@ pub(crate) fn projection_kind(
         });
     }
     match (pre_ir.spiking, post_ir.spiking) {
-        (false, false) => Ok(ProjectionKind::Rate { sum: sum_of()? }),
-        // ANNarchy computes a spiking synapse's psp at every step into its
-        // target (continuous transmission: gap junctions'
-        // `w * (pre.v - post.v)`); cajal does not yet, and must not
-        // deliver `w` at spikes in its place.
-        (true, true) if !pr.model.psp.trim().is_empty() => Err(Error::Unsupported {
-            owner,
-            message: format!(
-                "the synapse model '{}' has a psp ('{}'): between spiking populations a psp is continuous transmission, computed at every step (e.g. gap junctions), which this version does not run; spikes transmit through pre_spike (default: g_target += w)",
-                pr.ir.name,
-                pr.model.psp.trim()
-            ),
+        (false, false) => Ok(ProjectionKind::Rate {
+            into: Input::Sum(sum_of()?),
         }),
+        // A psp between spiking populations is continuous transmission, as
+        // ANNarchy's: summed into the conductance at every step, no spike
+        // events (gap junctions' `w * (pre.v - post.v)`).
+        (true, true) if pr.ir.psp_given => {
+            // An explicit pre_spike counts, even the default's text: it
+            // would otherwise be silently unused.
+            let events = !pr.model.pre_spike.trim().is_empty()
+                || !pr.ir.post_spike.is_empty()
+                || pr.ir.event_driven;
+            if events {
+                return Err(Error::Unsupported {
+                    owner,
+                    message: format!(
+                        "the synapse model '{}' has a psp (continuous transmission, computed at every step) and spike events (pre_spike, post_spike or event-driven variables): a spiking synapse has one or the other",
+                        pr.ir.name
+                    ),
+                });
+            }
+            Ok(ProjectionKind::Rate {
+                into: Input::Conductance(g_of()?),
+            })
+        }
         (true, true) => Ok(ProjectionKind::Spike { g: g_of()? }),
         (true, false) => Err(Error::Unsupported {
             owner,
@@ -143,7 +167,9 @@ pub(crate) fn projection_kind(
                         ),
                     )
                 })?;
-            Ok(ProjectionKind::Rate { sum })
+            Ok(ProjectionKind::Rate {
+                into: Input::Sum(sum),
+            })
         }
     }
 }

@@ -485,6 +485,11 @@ pub struct SynapseIr {
     pub psp: Expr,
     /// Whether `psp` is the plain product `w * pre.r` (engines take a fast path).
     pub psp_is_weighted_rate: bool,
+    /// Whether the model writes its psp (not the default `w * pre.r`):
+    /// between spiking populations that is continuous transmission, the
+    /// psp summed into the target's conductance at every step (gap
+    /// junctions), in place of spike events.
+    pub psp_given: bool,
     /// Statements at a pre-synaptic spike.
     pub pre_spike: Vec<EventStmt>,
     /// Whether `pre_spike` is the plain `g_target += w` (fast path).
@@ -514,7 +519,7 @@ impl SynapseIr {
             Expr::Post(i) => post.push(self.post_refs[*i as usize].as_str()),
             _ => {}
         };
-        if spiking_pre {
+        if spiking_pre && !self.psp_given {
             for s in &self.pre_spike {
                 match s {
                     EventStmt::AddConductance(e) | EventStmt::Store { expr: e, .. } => {

@@ -6,7 +6,8 @@
 //! network functions (`constants`); the STDP window and STP increments of
 //! event-driven synapses (`event_driven`); the steady state of the STDP II
 //! notebook (Song, Miller & Abbott; `stdp2`); when monitors sample
-//! conductances (`recording`).
+//! conductances (`recording`); continuous transmission of the Gap junctions
+//! notebook (`gap_junctions`).
 //!
 //! The harness is libtest-mimic's (tests/common/harness.rs): each module
 //! lists its tests in `tests!` (`cpu`, `gpu` or `both`); `[gpu]` trials are
@@ -22,6 +23,7 @@ mod bar_learning;
 mod coba;
 mod constants;
 mod event_driven;
+mod gap_junctions;
 mod recording;
 mod stdp2;
 
@@ -32,6 +34,7 @@ fn main() {
         coba::tests,
         constants::tests,
         event_driven::tests,
+        gap_junctions::tests,
         recording::tests,
         stdp2::tests,
     ]);

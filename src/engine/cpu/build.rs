@@ -56,10 +56,10 @@ fn pop_state(p: &crate::network::Population, n_consts: usize) -> PopState {
 /// beyond the kind (compiled psp, convolution window, procedural ring).
 fn proj_kind(net: &Network, pr: &crate::network::Projection, pk: ProjectionKind) -> ProjKind {
     match pk {
-        ProjectionKind::Rate { sum } => {
+        ProjectionKind::Rate { into } => {
             let fast = pr.ir.psp_is_weighted_rate && pr.operation == Operation::Sum;
             ProjKind::Rate {
-                sum,
+                into,
                 psp: (!fast).then(|| rate_sum::compile_psp(&pr.ir, net.globals.constants().len())),
             }
         }

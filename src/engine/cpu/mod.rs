@@ -215,7 +215,10 @@ pub struct PopState {
 /// How a projection acts on its post-synaptic population.
 enum ProjKind {
     /// Rate-coded: adds into `sums[target]`.
-    Rate { sum: usize, psp: Option<PspKernel> },
+    Rate {
+        into: crate::engine::Input,
+        psp: Option<PspKernel>,
+    },
     /// Spiking: increments a conductance slot.
     Spike { g: usize },
     /// DecodingProjection: windowed spike counts into `sums[target]`.

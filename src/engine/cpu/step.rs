@@ -5,6 +5,7 @@ use rayon::prelude::*;
 
 use super::*;
 use crate::engine::schedule::{Group, Stage};
+use crate::engine::Input;
 use crate::engine::MonitorState;
 
 impl CpuEngine {
@@ -79,8 +80,8 @@ impl CpuEngine {
         let pr = &mut self.projs[pi];
         let object = PROJ_OBJECT | ((pi as u32) << 12);
         match &pr.kind {
-            ProjKind::Rate { sum, psp } => {
-                let sum = *sum;
+            ProjKind::Rate { into, psp } => {
+                let into = *into;
                 match psp {
                     None => weighted_sum(pr, &self.pops[pr.pre]),
                     Some(_) => general_psp(
@@ -90,7 +91,12 @@ impl CpuEngine {
                         (seed, step32, object),
                     ),
                 }
-                add_into(&mut self.pops[pr.post].sums[sum], &pr.out);
+                let post = &mut self.pops[pr.post];
+                let dest = match into {
+                    Input::Sum(k) => &mut post.sums[k],
+                    Input::Conductance(g) => &mut post.vars[g],
+                };
+                add_into(dest, &pr.out);
             }
             ProjKind::Decode { sum, scale } => {
                 // Out of its population meanwhile: pre may be post.

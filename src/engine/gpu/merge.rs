@@ -2,6 +2,7 @@
 //! their merged kernels.
 
 use super::*;
+use crate::engine::Input;
 
 /// Groups the populations that clear inputs, `budget` a dispatch (one
 /// buffer each); groups of one are left alone.
@@ -284,9 +285,10 @@ pub(super) fn merge_rates(
     budget: usize,
 ) -> Vec<MergedRates> {
     let sum_of = |q: usize| match kinds[q] {
-        ProjectionKind::Rate { sum }
-        | ProjectionKind::Conv { sum }
-        | ProjectionKind::Decode { sum, .. } => Some((net.projs[q].post.0, sum)),
+        ProjectionKind::Rate { into } => Some((net.projs[q].post.0, into)),
+        ProjectionKind::Conv { sum } | ProjectionKind::Decode { sum, .. } => {
+            Some((net.projs[q].post.0, Input::Sum(sum)))
+        }
         _ => None,
     };
     // A rate sum, or a convolution or pooling with the thread per post

@@ -73,6 +73,7 @@ pub fn analyse_synapse(model: &Synapse, globals: &Globals) -> Result<SynapseIr> 
         post_refs: ctx.post_refs,
         psp,
         psp_is_weighted_rate,
+        psp_given: !model.psp.trim().is_empty(),
         pre_spike,
         pre_spike_is_default,
         n_random,

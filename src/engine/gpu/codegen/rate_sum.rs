@@ -35,7 +35,9 @@ pub(super) fn rate_bindings(same: bool, hist: bool) -> Vec<Binding> {
     table
 }
 
-/// `rate_sum` of a rate-coded projection into `sum(target)` number `sum`.
+/// `rate_sum` of a projection summing its psp at every step into the post
+/// state at element offset `into` (a `sum(target)`, or a conductance for
+/// continuous transmission between spiking populations).
 /// `delays`: `None` when all synapses share `uniform_delay`.
 #[allow(clippy::too_many_arguments)]
 pub fn rate_sum(
@@ -44,7 +46,7 @@ pub fn rate_sum(
     op: Operation,
     pl: &ProjLayout,
     ends: &Ends,
-    sum: u32,
+    into: u32,
     uniform_delay: Option<u32>,
     dt: f32,
     object: u32,
@@ -109,8 +111,7 @@ pub fn rate_sum(
         Operation::Mean => writeln!(body, "    if (b > a) {{ out = acc / f32(b - a); }}"),
         _ => writeln!(body, "    if (b > a) {{ out = acc; }}"),
     };
-    let so = ends.post.sum_offset(sum);
-    let _ = writeln!(body, "    post[{so}u + i] = post[{so}u + i] + out;");
+    let _ = writeln!(body, "    post[{into}u + i] = post[{into}u + i] + out;");
     // The range guard returns, so it stays out of the body a merged
     // kernel runs among others (which guards each range itself).
     let mut k = assemble(

@@ -2,6 +2,7 @@
 //! returning its kernels and connectivity.
 
 use super::*;
+use crate::engine::Input;
 use codegen::{Atomics, CsrByPre, PostRanks, Rows, SpikeEvent, WeightBuffer};
 
 /// What planning a projection starts from, whatever its kind.
@@ -89,7 +90,7 @@ fn slots_of(refs: &[String], ir: &crate::lang::ir::NeuronIr) -> Vec<u32> {
 /// A projection's kernels and connectivity, by its kind.
 pub(super) fn plan_projection(input: ProjInput, kind: ProjectionKind) -> Result<ProjPlan> {
     match kind {
-        ProjectionKind::Rate { sum } => plan_rate(input, sum),
+        ProjectionKind::Rate { into } => plan_rate(input, into),
         ProjectionKind::Procedural { g } => Ok(plan_procedural(input, g)),
         ProjectionKind::ConvSpike { g } => Ok(plan_spike_convolution(input, g)),
         ProjectionKind::Conv { sum } => Ok(plan_convolution(input, sum)),
@@ -102,7 +103,7 @@ pub(super) fn plan_projection(input: ProjInput, kind: ProjectionKind) -> Result<
 /// A rate-coded projection: `rate_sum` over its CSR by post (row
 /// pointers, pres, then the per-synapse delays unless they are one), and
 /// its learning rule.
-fn plan_rate(c: ProjInput, sum: usize) -> Result<ProjPlan> {
+fn plan_rate(c: ProjInput, into: Input) -> Result<ProjPlan> {
     let (pr, s) = (c.pr, &c.pr.synapses);
     let mut csr = s.post_row_ptr(c.element(c.post));
     csr.extend_from_slice(&s.pre);
@@ -129,13 +130,19 @@ fn plan_rate(c: ProjInput, sum: usize) -> Result<ProjPlan> {
             message: "a delayed psp that reads no per-neuron pre-synaptic variable".into(),
         });
     }
+    // The state offset the sums add into.
+    let into = match into {
+        Input::Sum(k) => c.ends.post.sum_offset(k as u32),
+        // A conductance is per neuron, so it has an offset.
+        Input::Conductance(g) => c.ends.post.offset(g as u32).unwrap_or(0),
+    };
     let kernel = codegen::rate_sum(
         &pr.name,
         &pr.ir,
         pr.operation,
         &c.layout,
         &c.ends,
-        sum as u32,
+        into,
         uniform,
         c.dt,
         c.object,
