@@ -26,14 +26,15 @@ impl GpuEngine {
                 .learn
                 .as_ref()
                 .filter(|_| self.projs[m].learning.due(st)),
-            Stage::RecordInputs => self.mons[m]
-                .inputs
-                .as_ref()
-                .filter(|_| sampled[m].binary_search(&st).is_ok()),
-            Stage::Record => self.mons[m]
-                .pass
-                .as_ref()
-                .filter(|_| sampled[m].binary_search(&st).is_ok()),
+            Stage::RecordInputs | Stage::Record => {
+                let gm = &self.mons[m];
+                let pass = match stage {
+                    Stage::RecordInputs => &gm.inputs,
+                    _ => &gm.pass,
+                };
+                pass.as_ref()
+                    .filter(|_| sampled[m].binary_search(&st).is_ok())
+            }
         }
     }
 

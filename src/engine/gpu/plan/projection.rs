@@ -133,8 +133,11 @@ fn plan_rate(c: ProjInput, into: Input) -> Result<ProjPlan> {
     // The state offset the sums add into.
     let into = match into {
         Input::Sum(k) => c.ends.post.sum_offset(k as u32),
-        // A conductance is per neuron, so it has an offset.
-        Input::Conductance(g) => c.ends.post.offset(g as u32).unwrap_or(0),
+        Input::Conductance(g) => c
+            .ends
+            .post
+            .offset(g as u32)
+            .ok_or_else(|| Error::invalid(&c.owner, "its conductance is not per neuron"))?,
     };
     let kernel = codegen::rate_sum(
         &pr.name,
