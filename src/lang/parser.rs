@@ -27,7 +27,7 @@ const OPS: &[&str] = &[
     "=", "(", ")", ",", ":",
 ];
 
-fn lex(text: &str, line: usize, col0: usize) -> Result<Vec<(Tok, usize)>, SyntaxError> {
+fn lex(text: &str, line: usize, col0: usize) -> Result<Vec<(Tok, usize, usize)>, SyntaxError> {
     let chars: Vec<char> = text.chars().collect();
     let mut out = Vec::new();
     let mut i = 0;
@@ -62,7 +62,7 @@ fn lex(text: &str, line: usize, col0: usize) -> Result<Vec<(Tok, usize)>, Syntax
                 column: col,
                 message: format!("malformed number '{s}'"),
             })?;
-            out.push((Tok::Num(v), col));
+            out.push((Tok::Num(v), line, col));
             continue;
         }
         if c.is_alphabetic() || c == '_' {
@@ -77,13 +77,13 @@ fn lex(text: &str, line: usize, col0: usize) -> Result<Vec<(Tok, usize)>, Syntax
             {
                 i += 1;
             }
-            out.push((Tok::Name(chars[start..i].iter().collect()), col));
+            out.push((Tok::Name(chars[start..i].iter().collect()), line, col));
             continue;
         }
         let rest: String = chars[i..chars.len().min(i + 2)].iter().collect();
         match OPS.iter().find(|op| rest.starts_with(**op)) {
             Some(op) => {
-                out.push((Tok::Op(op), col));
+                out.push((Tok::Op(op), line, col));
                 i += op.len();
             }
             None => {
@@ -95,14 +95,15 @@ fn lex(text: &str, line: usize, col0: usize) -> Result<Vec<(Tok, usize)>, Syntax
             }
         }
     }
-    out.push((Tok::End, col0 + chars.len()));
+    out.push((Tok::End, line, col0 + chars.len()));
     Ok(out)
 }
 
 struct Parser {
-    toks: Vec<(Tok, usize)>,
+    /// Tokens with the line and column where each starts (a statement may be
+    /// continued over several lines).
+    toks: Vec<(Tok, usize, usize)>,
     pos: usize,
-    line: usize,
     /// Nesting of the recursive descent (parentheses, unary operators, ...).
     depth: usize,
     /// An upper bound of the height of the tree being built: nesting plus the
@@ -124,6 +125,9 @@ impl Parser {
         &self.toks[self.pos].0
     }
     fn col(&self) -> usize {
+        self.toks[self.pos].2
+    }
+    fn line(&self) -> usize {
         self.toks[self.pos].1
     }
     fn next(&mut self) -> Tok {
@@ -135,7 +139,7 @@ impl Parser {
     }
     fn err<T>(&self, message: impl Into<String>) -> Result<T, SyntaxError> {
         Err(SyntaxError {
-            line: self.line,
+            line: self.line(),
             column: self.col(),
             message: message.into(),
         })
@@ -183,15 +187,26 @@ impl Parser {
         let r = if self.is_word("if") {
             self.next();
             let c = self.expr()?;
-            if !self.is_word("then") {
-                return self.err("expected 'then' after the condition of 'if'");
+            // ANNarchy writes `if c: a else: b`; `if c then a else b` is
+            // cajal's older spelling. Either is accepted.
+            if !(self.is_word("then") || self.is_op(":")) {
+                let found = describe(self.peek());
+                return self.err(format!(
+                    "expected ':' (or 'then') after the condition of 'if', found {found}"
+                ));
             }
             self.next();
             let a = self.expr()?;
             if !self.is_word("else") {
-                return self.err("expected 'else' in 'if ... then ... else ...'");
+                let found = describe(self.peek());
+                return self.err(format!(
+                    "expected 'else' in 'if condition: a else: b', found {found}"
+                ));
             }
             self.next();
+            if self.is_op(":") {
+                self.next();
+            }
             let b = self.expr()?;
             Ok(Ast::If(Box::new(c), Box::new(a), Box::new(b)))
         } else {
@@ -327,6 +342,7 @@ impl Parser {
 
     fn primary(&mut self) -> Result<Ast, SyntaxError> {
         let col = self.col();
+        let line = self.line();
         match self.next() {
             Tok::Num(v) => Ok(Ast::Num(v)),
             Tok::Op("(") => {
@@ -366,7 +382,7 @@ impl Parser {
                     if n == "ite" {
                         if args.len() != 3 {
                             return Err(SyntaxError {
-                                line: self.line,
+                                line,
                                 column: col,
                                 message: format!("ite() takes 3 arguments, got {}", args.len()),
                             });
@@ -387,7 +403,7 @@ impl Parser {
                 self.pos = self.pos.saturating_sub(1);
                 let found = describe(&t);
                 Err(SyntaxError {
-                    line: self.line,
+                    line,
                     column: col,
                     message: format!("expected a number, a name or '(', found {found}"),
                 })
@@ -409,17 +425,102 @@ fn describe(t: &Tok) -> String {
     }
 }
 
+/// One statement of a section: the pieces of text it spans, each with the
+/// 1-based line and column where it starts (a statement continued over
+/// several lines has one piece a line).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Source {
+    /// (line, column, text) of each piece, in order.
+    pub pieces: Vec<(usize, usize, String)>,
+}
+
+impl Source {
+    /// A statement written on one line.
+    pub fn one(line: usize, col: usize, text: &str) -> Source {
+        Source {
+            pieces: vec![(line, col, text.to_string())],
+        }
+    }
+    /// The line where the statement starts.
+    pub fn line(&self) -> usize {
+        self.pieces[0].0
+    }
+    /// The column where the statement starts.
+    pub fn col(&self) -> usize {
+        self.pieces[0].1
+    }
+    /// The statement's text, its pieces joined by a space.
+    pub fn text(&self) -> String {
+        let parts: Vec<&str> = self.pieces.iter().map(|p| p.2.trim()).collect();
+        parts.join(" ")
+    }
+    /// Whether the statement cannot end here: an open parenthesis, or a
+    /// last word that needs something after it (`if c:`, `else:`, `a +`).
+    fn is_open(&self) -> bool {
+        let mut depth = 0i64;
+        for (_, _, t) in &self.pieces {
+            for c in t.chars() {
+                match c {
+                    '(' => depth += 1,
+                    ')' => depth -= 1,
+                    _ => {}
+                }
+            }
+        }
+        if depth > 0 {
+            return true;
+        }
+        let last = self.pieces.last().map(|p| p.2.trim_end()).unwrap_or("");
+        if last.ends_with([':', '+', '-', '*', '/', '^', '%', '=', '<', '>', ',']) {
+            return true;
+        }
+        let word = last
+            .rsplit(|c: char| !(c.is_alphanumeric() || c == '_'))
+            .next()
+            .unwrap_or("");
+        matches!(word, "if" | "then" | "else" | "and" | "or" | "not")
+    }
+}
+
+/// Whether a line continues the statement before it: it starts with `else`
+/// or `then` (ANNarchy's multi-line conditionals) or with a binary operator.
+fn continues(text: &str) -> bool {
+    let t = text.trim_start();
+    if t.starts_with(['+', '-', '*', '/', '^', '%', ')']) && !t.starts_with("->") {
+        return true;
+    }
+    let word: String = t
+        .chars()
+        .take_while(|c| c.is_alphanumeric() || *c == '_')
+        .collect();
+    matches!(word.as_str(), "else" | "then" | "and" | "or")
+}
+
 /// Splits a section into statements: one a line, or separated by `;`.
-/// `#` starts a comment. Returns (line, starting column, text).
-pub fn split_statements(text: &str) -> Vec<(usize, usize, String)> {
-    let mut out = Vec::new();
+/// `#` starts a comment. A statement goes on over the next lines while it
+/// cannot end (an open parenthesis, a trailing `:` or operator) or when the
+/// next line starts with `else` or an operator, as ANNarchy's
+/// ```text
+/// age = if pre.r * post.r > 1.0 :
+///         0
+///       else :
+///         age + 1 : init = 0
+/// ```
+pub fn split_statements(text: &str) -> Vec<Source> {
+    let mut out: Vec<Source> = Vec::new();
     for (li, raw) in text.lines().enumerate() {
         let line = raw.split('#').next().unwrap_or("");
         let mut col = 1;
         for part in line.split(';') {
             let n = part.chars().count();
             if !part.trim().is_empty() {
-                out.push((li + 1, col, part.to_string()));
+                let piece = (li + 1, col, part.to_string());
+                match out.last_mut() {
+                    Some(prev) if prev.is_open() || continues(part) => prev.pieces.push(piece),
+                    _ => out.push(Source {
+                        pieces: vec![piece],
+                    }),
+                }
             }
             col += n + 1;
         }
@@ -427,13 +528,23 @@ pub fn split_statements(text: &str) -> Vec<(usize, usize, String)> {
     out
 }
 
+/// The tokens of every piece of a statement, with one end token.
+fn lex_source(src: &Source) -> Result<Vec<(Tok, usize, usize)>, SyntaxError> {
+    let mut toks = Vec::new();
+    for (line, col, text) in &src.pieces {
+        toks.extend(lex(text, *line, *col)?);
+        toks.pop(); // the piece's end
+    }
+    let (line, col, text) = src.pieces.last().cloned().unwrap_or((1, 1, String::new()));
+    toks.push((Tok::End, line, col + text.chars().count()));
+    Ok(toks)
+}
+
 /// Parses one expression standing alone (a spike condition, a refractory period).
-pub fn parse_expression(text: &str, line: usize, col0: usize) -> Result<Ast, SyntaxError> {
-    let toks = lex(text, line, col0)?;
+pub fn parse_expression(src: &Source) -> Result<Ast, SyntaxError> {
     let mut p = Parser {
-        toks,
+        toks: lex_source(src)?,
         pos: 0,
-        line,
         depth: 0,
         height: 0,
     };
@@ -447,17 +558,11 @@ pub fn parse_expression(text: &str, line: usize, col0: usize) -> Result<Ast, Syn
 
 /// Parses one statement `lhs op rhs : flags` (or a bare expression when
 /// `allow_bare` is set).
-pub fn parse_statement(
-    text: &str,
-    line: usize,
-    col0: usize,
-    allow_bare: bool,
-) -> Result<Statement, SyntaxError> {
-    let toks = lex(text, line, col0)?;
+pub fn parse_statement(src: &Source, allow_bare: bool) -> Result<Statement, SyntaxError> {
+    let line = src.line();
     let mut p = Parser {
-        toks,
+        toks: lex_source(src)?,
         pos: 0,
-        line,
         depth: 0,
         height: 0,
     };
@@ -536,6 +641,15 @@ pub fn parse_statement(
 mod tests {
     use super::*;
 
+    fn parse_statement(
+        s: &str,
+        line: usize,
+        col: usize,
+        bare: bool,
+    ) -> Result<Statement, SyntaxError> {
+        super::parse_statement(&Source::one(line, col, s), bare)
+    }
+
     fn rhs(s: &str) -> Ast {
         parse_statement(s, 1, 1, false).unwrap().rhs
     }
@@ -595,9 +709,60 @@ mod tests {
     #[test]
     fn statements_split_on_lines_and_semicolons() {
         let s = split_statements("a = 1; b = 2\n\n# c\nd = 3 # tail");
-        let lines: Vec<usize> = s.iter().map(|x| x.0).collect();
+        let lines: Vec<usize> = s.iter().map(|x| x.line()).collect();
         assert_eq!(lines, vec![1, 1, 4]);
-        assert_eq!(s[1].1, 7);
+        assert_eq!(s[1].col(), 7);
+    }
+
+    #[test]
+    fn python_style_conditionals() {
+        // ANNarchy's form, with and without spaces before the colons, and
+        // flags after the else branch.
+        for text in [
+            "y = if a > 1: 2 else: 3",
+            "y = if a > 1 : 2 else : 3 : min = 0",
+            "y = if a > 1 then 2 else 3",
+        ] {
+            let st = parse_statement(text, 1, 1, false).unwrap();
+            assert!(matches!(st.rhs, Ast::If(..)), "{text}");
+        }
+        let st =
+            parse_statement("y = if a > 1 : 2 else : 3 : min = 0, init = 1", 1, 1, false).unwrap();
+        assert_eq!(st.flags.len(), 2);
+        // Nested in either branch.
+        let st = parse_statement("y = if a: if b: 1 else: 2 else: 3", 1, 1, false).unwrap();
+        match st.rhs {
+            Ast::If(_, a, _) => assert!(matches!(*a, Ast::If(..))),
+            e => panic!("{e:?}"),
+        }
+        let e = parse_statement("y = if a > 1: 2", 1, 1, false).unwrap_err();
+        assert!(e.message.contains("'else'"), "{}", e.message);
+        let e = parse_statement("y = if a > 1 2 else 3", 1, 1, false).unwrap_err();
+        assert!(e.message.contains("':'"), "{}", e.message);
+    }
+
+    #[test]
+    fn statements_continue_over_lines() {
+        // The Structural plasticity notebook's synapse.
+        let text = "age = if pre.r * post.r > 1.0 :\n        0\n      else :\n        age + 1 : init = 0, int\nx = 1";
+        let s = split_statements(text);
+        assert_eq!(s.len(), 2, "{s:?}");
+        assert_eq!(s[0].pieces.len(), 4);
+        let st = super::parse_statement(&s[0], false).unwrap();
+        assert!(matches!(st.rhs, Ast::If(..)));
+        assert_eq!(st.flags.len(), 2);
+        // Miconi's trace: the else on its own line.
+        let text = "trace += if learning_phase < 0.5:\n    power(pre.rprev * (post.delta_x), 3)\n  else:\n    0.0\n";
+        let s = split_statements(text);
+        assert_eq!(s.len(), 1);
+        assert!(super::parse_statement(&s[0], false).is_ok());
+        // An open parenthesis or a leading operator continues a line.
+        let s = split_statements("dv/dt = (a\n  + b)\nu = v\n   * 2");
+        assert_eq!(s.len(), 2);
+        // An error on a continued line names that line and its column.
+        let s = split_statements("y = if a > 1:\n   2 $ 3\n else: 4");
+        let e = super::parse_statement(&s[0], false).unwrap_err();
+        assert_eq!((e.line, e.column), (2, 6), "{e:?}");
     }
 
     #[test]

@@ -22,6 +22,7 @@ mod common;
 
 mod batch;
 mod callbacks;
+mod conditionals;
 mod constants;
 mod conv;
 mod conv_api;
@@ -50,6 +51,7 @@ fn main() {
         batch::tests,
         callbacks::tests,
         constants::tests,
+        conditionals::tests,
         conv::tests,
         conv_api::tests,
         convert::tests,

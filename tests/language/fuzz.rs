@@ -10,7 +10,7 @@
 use std::panic::{catch_unwind, AssertUnwindSafe};
 
 use crate::common::tests;
-use cajal::lang::parser::{parse_expression, parse_statement, split_statements};
+use cajal::lang::parser::{parse_expression, parse_statement, split_statements, Source};
 use cajal::prelude::*;
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
@@ -492,11 +492,11 @@ fn bad_model_text_never_panics() {
             eprintln!("case {case} parser: {line:?}");
         }
         let r = catch_unwind(|| {
-            for (l, c, s) in split_statements(&line) {
-                let _ = parse_statement(&s, l, c, bare);
-                let _ = parse_expression(&s, l, c);
+            for src in split_statements(&line) {
+                let _ = parse_statement(&src, bare);
+                let _ = parse_expression(&src);
             }
-            let _ = parse_statement(&line, 1, 1, bare);
+            let _ = parse_statement(&Source::one(1, 1, &line), bare);
         });
         if r.is_err() {
             failures.push(format!("parser panicked on {line:?}"));

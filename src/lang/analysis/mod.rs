@@ -123,10 +123,8 @@ impl<'a> Ctx<'a> {
 
     fn statements(&self, text: &str, allow_bare: bool) -> Result<Vec<Statement>> {
         split_statements(text)
-            .into_iter()
-            .map(|(line, col, s)| {
-                parse_statement(&s, line, col, allow_bare).map_err(|e| self.syntax(e))
-            })
+            .iter()
+            .map(|src| parse_statement(src, allow_bare).map_err(|e| self.syntax(e)))
             .collect()
     }
 
@@ -134,13 +132,17 @@ impl<'a> Ctx<'a> {
     /// refractory period); returns it with its line.
     fn single_expression(&self, text: &str) -> Result<(usize, Ast)> {
         let parts = split_statements(text);
-        if let Some((line, col, _)) = parts.get(1) {
-            return Err(self.err(*line, *col, "this section holds a single expression"));
+        if let Some(src) = parts.get(1) {
+            return Err(self.err(
+                src.line(),
+                src.col(),
+                "this section holds a single expression",
+            ));
         }
-        match parts.into_iter().next() {
-            Some((line, col, s)) => Ok((
-                line,
-                parse_expression(&s, line, col).map_err(|e| self.syntax(e))?,
+        match parts.first() {
+            Some(src) => Ok((
+                src.line(),
+                parse_expression(src).map_err(|e| self.syntax(e))?,
             )),
             None => Err(self.err(
                 1,
