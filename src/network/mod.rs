@@ -8,6 +8,7 @@ pub mod globals;
 pub mod model;
 pub mod params;
 pub mod procedural;
+pub mod rate;
 pub mod report;
 pub mod view;
 
@@ -144,6 +145,17 @@ pub struct Population {
     /// An input table written into one variable each step (TimedArray,
     /// SpikeSourceArray, ...).
     pub feed: Option<feed::Feed>,
+    /// The firing-rate window in ms and the slot of `r`
+    /// ([`Network::compute_firing_rate`]).
+    pub firing_rate: Option<(f64, u32)>,
+}
+
+impl Population {
+    /// The firing-rate window as the engines run it, at `dt`.
+    pub fn firing_rate(&self, dt: f64) -> Option<rate::FiringRate> {
+        self.firing_rate
+            .map(|(w, slot)| rate::FiringRate::new(w, dt, slot))
+    }
 }
 
 impl Population {
@@ -335,6 +347,7 @@ impl Network {
             init,
             model: neuron.clone(),
             feed: None,
+            firing_rate: None,
         });
         Ok(PopId(self.pops.len() - 1))
     }

@@ -29,6 +29,7 @@ mod conv_api;
 mod convert;
 mod correlated;
 mod defaults;
+mod firing_rate;
 mod hybrid;
 mod inputs;
 mod mlgenn;
@@ -57,6 +58,7 @@ fn main() {
         convert::tests,
         correlated::tests,
         defaults::tests,
+        firing_rate::tests,
         hybrid::tests,
         inputs::tests,
         mlgenn::tests,

@@ -11,7 +11,7 @@ impl CpuEngine {
             .map(|pr| crate::engine::projection_kind(net, pr))
             .collect::<Result<Vec<_>>>()?;
         let nc = net.globals.constants().len();
-        let mut pops: Vec<PopState> = net.pops.iter().map(|p| pop_state(p, nc)).collect();
+        let mut pops: Vec<PopState> = net.pops.iter().map(|p| pop_state(p, nc, net.dt)).collect();
         let mut projs = Vec::with_capacity(net.projs.len());
         for (qi, (pr, &kind)) in net.projs.iter().zip(&kinds).enumerate() {
             projs.push(proj_state(net, qi, pr, kind, &mut pops));
@@ -31,7 +31,8 @@ impl CpuEngine {
 }
 
 /// A population's state at compile time.
-fn pop_state(p: &crate::network::Population, n_consts: usize) -> PopState {
+fn pop_state(p: &crate::network::Population, n_consts: usize, dt: f64) -> PopState {
+    let fr = p.firing_rate(dt);
     PopState {
         ir: p.ir.clone(),
         n: p.size(),
@@ -39,7 +40,9 @@ fn pop_state(p: &crate::network::Population, n_consts: usize) -> PopState {
         sums: vec![vec![0.0; p.size()]; p.ir.targets.len()],
         kernel: neuron_update::compile(&p.ir, n_consts),
         spike_hist: VecDeque::new(),
-        hist_depth: 0,
+        // The firing rate drops the spikes that leave its window from the
+        // history: it keeps the whole window.
+        hist_depth: fr.map_or(0, |f| f.steps as usize),
         rate_hist: Vec::new(),
         zero_each_step: p
             .ir
@@ -49,6 +52,7 @@ fn pop_state(p: &crate::network::Population, n_consts: usize) -> PopState {
             .map(|c| c.1 as usize)
             .collect(),
         feed: p.feed.clone(),
+        fr: fr.map(|f| (f, vec![0; p.size()])),
     }
 }
 

@@ -210,6 +210,9 @@ pub struct PopState {
     zero_each_step: Vec<usize>,
     /// The input table, if any (written before the equations).
     pub feed: Option<crate::network::feed::Feed>,
+    /// The firing-rate window and each neuron's spike count in it
+    /// (`neuron_update::firing_rate`).
+    fr: Option<(crate::network::rate::FiringRate, Vec<u32>)>,
 }
 
 /// How a projection acts on its post-synaptic population.
@@ -349,6 +352,9 @@ impl CpuEngine {
         for (p, q) in self.pops.iter_mut().zip(&s.pops) {
             p.vars.clone_from(&q.vars);
             p.spike_hist = q.spikes.iter().cloned().collect();
+            if let Some((f, counts)) = &mut p.fr {
+                neuron_update::count_window(counts, &p.spike_hist, f.steps as usize);
+            }
             for ((_, h), (_, v)) in p.rate_hist.iter_mut().zip(&q.hist) {
                 *h = v.iter().cloned().collect();
             }
@@ -397,6 +403,9 @@ impl CpuEngine {
         }
         for p in &mut self.pops {
             p.spike_hist = VecDeque::from(vec![Vec::new(); p.hist_depth]);
+            if let Some((_, counts)) = &mut p.fr {
+                counts.fill(0);
+            }
             for (slot, h) in &mut p.rate_hist {
                 for v in h.iter_mut() {
                     *v = p.vars[*slot].clone();

@@ -238,6 +238,39 @@ pub fn neuron_update(
     parts.concat()
 }
 
+/// The end of `neuron_update` for a population that computes its firing
+/// rate (ANNarchy's `compute_firing_rate`): each neuron's count of spikes
+/// in the window gains this step's spike and loses the one that leaves the
+/// window (`leaving`: the spikes of `steps` steps ago), and `r = scale *
+/// count` for every neuron. The GPU kernel keeps the window as one bit a
+/// step per neuron and does the same.
+pub fn firing_rate(counts: &mut [u32], r: &mut [f32], spiked: &[u32], leaving: &[u32], scale: f32) {
+    for &i in leaving {
+        counts[i as usize] = counts[i as usize].saturating_sub(1);
+    }
+    for &i in spiked {
+        counts[i as usize] += 1;
+    }
+    for (r, &c) in r.iter_mut().zip(counts.iter()) {
+        *r = c as f32 * scale;
+    }
+}
+
+/// Each neuron's count of spikes in the `steps` most recent lists of
+/// `history` (after a restore).
+pub fn count_window(
+    counts: &mut [u32],
+    history: &std::collections::VecDeque<Vec<u32>>,
+    steps: usize,
+) {
+    counts.fill(0);
+    for list in history.iter().take(steps) {
+        for &i in list {
+            counts[i as usize] += 1;
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::super::vm::{Op, Src};

@@ -187,6 +187,18 @@ impl CpuEngine {
             (pi as u32) << 12,
             p.n,
         );
+        if let Some((f, counts)) = &mut p.fr {
+            // Before the push: the list leaving the window is the one
+            // `steps` steps old at the end of this step.
+            let leaving = &p.spike_hist[f.steps as usize - 1];
+            neuron_update::firing_rate(
+                counts,
+                &mut p.vars[f.slot as usize],
+                &spikes,
+                leaving,
+                f.scale,
+            );
+        }
         if p.hist_depth > 0 {
             if let Some(mut old) = p.spike_hist.pop_back() {
                 old.clear();

@@ -73,6 +73,7 @@ pub(super) fn pop_bind(gp: &GPop, buf: codegen::PopBuf) -> Option<Bind<'_>> {
         PopBuf::Hist => Bind::Write(gp.hist.as_ref()?),
         PopBuf::Feed => Bind::Read(gp.feed.as_ref()?),
         PopBuf::Last => Bind::Write(gp.last.as_ref()?),
+        PopBuf::Rate => Bind::Write(gp.frate.as_ref()?),
     })
 }
 

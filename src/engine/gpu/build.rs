@@ -137,7 +137,12 @@ impl GpuEngine {
             .last
             .then(|| self.zeroed(&format!("{owner}: last spikes"), n as u64 * 4))
             .transpose()?;
+        let frate = l
+            .fr_words()
+            .map(|w| self.zeroed(&format!("{owner}: firing-rate window"), w * 4))
+            .transpose()?;
         let mut gp = GPop {
+            frate,
             layout: l.clone(),
             state,
             params,

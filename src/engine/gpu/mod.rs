@@ -116,6 +116,8 @@ struct GPop {
     /// Ring number + 2 of each neuron's last spike (`lastspk`), for
     /// DecodingProjections.
     last: Option<wgpu::Buffer>,
+    /// The firing-rate window (`frate`), when the population computes one.
+    frate: Option<wgpu::Buffer>,
     init_state: Vec<f32>,
     init_params: Vec<f32>,
 }

@@ -346,7 +346,16 @@ fn plan_layouts(net: &Network) -> Result<(Vec<PopLayout>, Vec<ProjectionKind>)> 
     let mut layouts: Vec<PopLayout> = net
         .pops
         .iter()
-        .map(|p| PopLayout::new(&p.ir, p.size()))
+        .map(|p| {
+            let mut l = PopLayout::new(&p.ir, p.size());
+            // The spike ring holds the whole firing-rate window, so that a
+            // snapshot carries it as the CPU engine's history does.
+            l.fr = p.firing_rate(net.dt);
+            if let Some(f) = l.fr {
+                l.ring = l.ring.max(f.steps + 1);
+            }
+            l
+        })
         .collect();
     let mut kinds = Vec::new();
     for pr in &net.projs {

@@ -144,6 +144,13 @@ impl GpuEngine {
                 q.write_buffer(c, 0, bytemuck::cast_slice(&counts));
                 q.write_buffer(li, 0, bytemuck::cast_slice(&lists));
             }
+            if let (Some(b), Some(f)) = (&p.frate, l.fr) {
+                q.write_buffer(
+                    b,
+                    0,
+                    bytemuck::cast_slice(&window_bits(f, n, self.ring, &ps.spikes)),
+                );
+            }
             if let Some(b) = &p.last {
                 // The previous step's spikes, as its neuron_update wrote them.
                 let mut last = vec![0u32; n];
@@ -242,7 +249,7 @@ impl GpuEngine {
             }
         }
         for p in &self.pops {
-            if let Some(b) = &p.last {
+            for b in p.last.iter().chain(&p.frate) {
                 self.gpu
                     .queue
                     .write_buffer(b, 0, &vec![0u8; b.size() as usize]);
@@ -297,4 +304,27 @@ impl GpuEngine {
         }
         self.reset_history();
     }
+}
+
+/// The `frate` buffer of a population of `n` neurons whose last spikes are
+/// `spikes` (the previous step's first), before step number `ring` of the
+/// engine: the counts over the window, and each list's bits at the
+/// position its step had (`ring - age` modulo the window).
+fn window_bits(
+    f: crate::network::rate::FiringRate,
+    n: usize,
+    ring: u64,
+    spikes: &[Vec<u32>],
+) -> Vec<u32> {
+    let (steps, words) = (u64::from(f.steps), f.steps.div_ceil(32) as usize);
+    let mut out = vec![0u32; n * (1 + words)];
+    for (i, list) in spikes.iter().enumerate().take(f.steps as usize) {
+        let age = i as u64 + 1;
+        let pos = ((ring + steps * age - age) % steps) as usize;
+        for &k in list {
+            out[k as usize] += 1;
+            out[n + k as usize * words + pos / 32] |= 1 << (pos % 32);
+        }
+    }
+    out
 }

@@ -69,6 +69,9 @@ pub struct PopLayout {
     /// Whether a DecodingProjection reads which neurons spiked last step
     /// (the `lastspk` array: ring number of the last spike, plus 2).
     pub last: bool,
+    /// The firing-rate window (`frate`: each neuron's spike count in the
+    /// window, then one bit a step of the window per neuron).
+    pub fr: Option<crate::network::rate::FiringRate>,
 }
 
 impl PopLayout {
@@ -86,6 +89,7 @@ impl PopLayout {
             hist_slots: Vec::new(),
             hist_ring: 0,
             last: false,
+            fr: None,
         }
     }
 
@@ -97,6 +101,13 @@ impl PopLayout {
     /// Element offset of `sum(target)` number `t`.
     pub fn sum_offset(&self, t: u32) -> u32 {
         (self.n_local + t) * self.n
+    }
+
+    /// Words of the `frate` buffer: the counts, then `ceil(steps / 32)`
+    /// words of window bits per neuron.
+    pub fn fr_words(&self) -> Option<u64> {
+        self.fr
+            .map(|f| u64::from(self.n) * (1 + u64::from(f.steps.div_ceil(32))))
     }
 
     /// Number of population-wide slots.

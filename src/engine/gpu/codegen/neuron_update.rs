@@ -205,6 +205,9 @@ fn spike(p: &mut Printer, ir: &NeuronIr, l: &PopLayout, cond: &Expr, counter: Op
         let v = p.expr(&steps);
         p.stmt(&format!("s{c} = select(s{c}, {v}, spiked);"));
     }
+    if let Some(f) = l.fr {
+        firing_rate(p, l, f);
+    }
     if !(l.ring > 0 || l.bits || l.last) {
         return;
     }
@@ -226,6 +229,30 @@ fn spike(p: &mut Printer, ir: &NeuronIr, l: &PopLayout, cond: &Expr, counter: Op
             "    atomicOr(&spk_bits[clk.row * {words}u + i / 32u], 1u << (i % 32u));"
         ));
     }
+    p.stmt("}");
+}
+
+/// The firing rate (CPU twin: `cpu::neuron_update::firing_rate`): the
+/// neuron's bit of the window's oldest step, which this step's replaces,
+/// leaves the count; this step's spike joins it; `r = scale * count`. The
+/// bit position is the ring position modulo the window, which every step
+/// advances by one.
+fn firing_rate(p: &mut Printer, l: &PopLayout, f: crate::network::rate::FiringRate) {
+    let (n, steps, words) = (l.n, f.steps, f.steps.div_ceil(32));
+    p.stmt("{");
+    p.stmt(&format!("    let pos = clk.ring % {steps}u;"));
+    p.stmt(&format!("    let at = {n}u + i * {words}u + pos / 32u;"));
+    p.stmt("    let bit = 1u << (pos % 32u);");
+    p.stmt("    var count = frate[i];");
+    p.stmt("    if ((frate[at] & bit) != 0u) { count -= 1u; }");
+    p.stmt("    if (spiked) {");
+    p.stmt("        count += 1u;");
+    p.stmt("        frate[at] = frate[at] | bit;");
+    p.stmt("    } else {");
+    p.stmt("        frate[at] = frate[at] & ~bit;");
+    p.stmt("    }");
+    p.stmt("    frate[i] = count;");
+    p.stmt(&format!("    s{} = f32(count) * {};", f.slot, lit(f.scale)));
     p.stmt("}");
 }
 
@@ -262,13 +289,15 @@ pub enum PopBuf {
     Feed,
     /// Last spike per neuron.
     Last,
+    /// Firing-rate counts and window bits.
+    Rate,
 }
 
 /// Every buffer `neuron_update` may bind, in binding order: its number in
 /// the population's own kernel, its name, access and type. A merged
 /// update binds each member's buffers in this order too, numbered on from
 /// the previous member's.
-const POP_BUFFERS: [(PopBuf, u32, &str, Access, &str); 8] = [
+const POP_BUFFERS: [(PopBuf, u32, &str, Access, &str); 9] = [
     (PopBuf::State, 1, "state", Access::ReadWrite, F32),
     (PopBuf::Params, 2, "params", Access::Read, F32),
     (
@@ -289,6 +318,7 @@ const POP_BUFFERS: [(PopBuf, u32, &str, Access, &str); 8] = [
     (PopBuf::Hist, 6, "hist", Access::ReadWrite, F32),
     (PopBuf::Feed, 7, "feed", Access::Read, U32),
     (PopBuf::Last, 8, "lastspk", Access::ReadWrite, U32),
+    (PopBuf::Rate, 9, "frate", Access::ReadWrite, U32),
 ];
 
 impl PopBuf {
@@ -337,6 +367,7 @@ pub fn pop_buffers(l: &PopLayout, feed: bool) -> Vec<(PopBuf, &'static str, &'st
         PopBuf::Hist => !l.hist_slots.is_empty(),
         PopBuf::Feed => feed,
         PopBuf::Last => l.last,
+        PopBuf::Rate => l.fr.is_some(),
     };
     POP_BUFFERS
         .iter()
