@@ -23,6 +23,7 @@ mod bar_learning;
 mod coba;
 mod constants;
 mod event_driven;
+mod firing_rate;
 mod gap_junctions;
 mod recording;
 mod stdp2;
@@ -34,6 +35,7 @@ fn main() {
         coba::tests,
         constants::tests,
         event_driven::tests,
+        firing_rate::tests,
         gap_junctions::tests,
         recording::tests,
         stdp2::tests,
