@@ -25,6 +25,7 @@ mod constants;
 mod event_driven;
 mod firing_rate;
 mod gap_junctions;
+mod homeostatic;
 mod recording;
 mod stdp2;
 
@@ -37,6 +38,7 @@ fn main() {
         event_driven::tests,
         firing_rate::tests,
         gap_junctions::tests,
+        homeostatic::tests,
         recording::tests,
         stdp2::tests,
     ]);

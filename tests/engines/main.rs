@@ -44,6 +44,7 @@ mod shared_weights;
 mod snn_classifier;
 mod stdp;
 mod stepping;
+mod synapse_equations;
 mod timed;
 mod views;
 
@@ -73,6 +74,7 @@ fn main() {
         snn_classifier::tests,
         stdp::tests,
         stepping::tests,
+        synapse_equations::tests,
         timed::tests,
         views::tests,
     ]);
