@@ -45,6 +45,7 @@ mod snn_classifier;
 mod stdp;
 mod stepping;
 mod synapse_equations;
+mod targets;
 mod timed;
 mod views;
 
@@ -75,6 +76,7 @@ fn main() {
         stdp::tests,
         stepping::tests,
         synapse_equations::tests,
+        targets::tests,
         timed::tests,
         views::tests,
     ]);
