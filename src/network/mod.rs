@@ -1092,6 +1092,11 @@ impl<'a> ProjectionBuilder<'a> {
             if ir.post_refs.contains(&spike_time) {
                 net.keep_spike_times(self.post, &name)?;
             }
+            if pre.ir.spiking && !self.inject && window.is_none() {
+                for t in std::iter::once(&self.target).chain(&self.more_targets) {
+                    net.input_conductance(self.post, t);
+                }
+            }
             (net.pop(self.pre)?.clone(), net.pop(self.post)?.clone())
         };
         // Check the target against the post-synaptic model: spikes feed a
