@@ -9,7 +9,7 @@
 //! intervals (the notebook's histograms) beside ANNarchy 5.0.4.1's mean and
 //! range over its seeds (`tests/data/annarchy/notebooks/coba`).
 //!
-//! `cargo run --release --example nb_coba [cpu|gpu|auto] [SEEDS]` (5 seeds
+//! `cargo run --release --example nb_coba [cpu|gpu|auto] [SEEDS]` (10 seeds
 //! by default).
 
 #[path = "common.rs"]
@@ -19,17 +19,17 @@ use cajal::prelude::*;
 use common::{mean_min_max, spread};
 use std::time::Instant;
 
-/// ANNarchy 5.0.4.1, seeds 1..=5, `(mean, min, max)`
+/// ANNarchy 5.0.4.1, seeds 1..=10, `(mean, min, max)`
 /// (tests/data/annarchy/notebooks/coba/coba.json, "summary").
 const ANNARCHY: [(&str, (f64, f64, f64)); 8] = [
-    ("COBA rate (Hz)", (22.4287, 21.576, 23.3087)),
-    ("COBA exc rate (Hz)", (22.6681, 21.6678, 23.685)),
-    ("COBA inh rate (Hz)", (21.471, 21.1737, 21.8612)),
-    ("COBA mean ISI CV", (1.5463, 1.5135, 1.5797)),
-    ("CUBA rate (Hz)", (5.5969, 5.2512, 5.9943)),
-    ("CUBA exc rate (Hz)", (5.5884, 5.1922, 6.0684)),
-    ("CUBA inh rate (Hz)", (5.6312, 5.4875, 5.7088)),
-    ("CUBA mean ISI CV", (0.5251, 0.5114, 0.5415)),
+    ("COBA rate (Hz)", (21.4175, 20.4267, 22.4785)),
+    ("COBA exc rate (Hz)", (21.5199, 20.4469, 22.7475)),
+    ("COBA inh rate (Hz)", (21.0077, 20.3463, 21.525)),
+    ("COBA mean ISI CV", (1.5517, 1.5014, 1.5876)),
+    ("CUBA rate (Hz)", (5.5826, 5.2665, 5.8965)),
+    ("CUBA exc rate (Hz)", (5.5702, 5.1841, 5.9478)),
+    ("CUBA inh rate (Hz)", (5.6319, 5.5187, 5.71)),
+    ("CUBA mean ISI CV", (0.5191, 0.5028, 0.5361)),
 ];
 
 fn coba_neuron() -> Neuron {
@@ -111,7 +111,7 @@ fn main() -> cajal::Result<()> {
     let seeds: u64 = std::env::args()
         .nth(2)
         .and_then(|s| s.parse().ok())
-        .unwrap_or(5);
+        .unwrap_or(10);
     let mut per_seed: Vec<[f64; 8]> = Vec::new();
     let t0 = Instant::now();
     for seed in 1..=seeds {
