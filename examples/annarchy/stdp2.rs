@@ -10,7 +10,7 @@
 //! the engine tests, whose script runs this notebook; its 4.8.2 output
 //! showed 26.99 Hz).
 //!
-//! `cargo run --release --example nb_stdp2 [cpu|gpu|auto] [SEEDS]` (3
+//! `cargo run --release --example nb_stdp2 [cpu|gpu|auto] [SEEDS]` (6
 //! seeds by default; 100 s of simulated time each).
 
 #[path = "common.rs"]
@@ -41,7 +41,7 @@ fn main() -> cajal::Result<()> {
     let seeds: u64 = std::env::args()
         .nth(2)
         .and_then(|s| s.parse().ok())
-        .unwrap_or(3);
+        .unwrap_or(6);
     let if_neuron = Neuron::spiking()
         .name("IF")
         .parameters(
