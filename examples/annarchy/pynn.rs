@@ -14,7 +14,7 @@
 //! `pre_spike` events) is left out: cajal refuses a spiking synapse with
 //! both, with an error saying so.
 //!
-//! `cargo run --release --example pynn [cpu|gpu|auto]`
+//! `cargo run --release --example nb_pynn [cpu|gpu|auto]`
 
 use cajal::models::neurons::{eif_cond_exp_isfa_ista, if_cond_exp};
 use cajal::prelude::*;

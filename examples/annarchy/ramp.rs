@@ -10,7 +10,7 @@
 //! final weight beside ANNarchy 5.0.4.1's (three seeds, the Poisson inputs
 //! are random: tests/data/annarchy/notebooks/ramp).
 //!
-//! `cargo run --release --example ramp [cpu|gpu|auto] [SECONDS]`
+//! `cargo run --release --example nb_ramp [cpu|gpu|auto] [SECONDS]`
 //! (default: the notebook's 1000 s).
 
 use cajal::models::inputs::Rates;

@@ -157,17 +157,9 @@ fn main() -> cajal::Result<()> {
         );
     let mut net = Network::new().dt(1.0);
     let pre = net.spike_source_array("pre", vec![vec![0.0]])?;
-    // The notebook's post side is a SpikeSourceArray too, but cajal refuses
-    // a projection onto a population that does not read its conductance
-    // ("population 'post' (model 'SpikeSourceArray') does not use the
-    // conductance g_exc"): a neuron that reads g_exc and spikes at
-    // `t_post` stands in for it.
-    let post_source = Neuron::spiking()
-        .name("PostSource")
-        .parameters("t_post = 50.0")
-        .equations("unused = g_exc")
-        .spike("(t >= t_post - dt / 2) and (t < t_post + dt / 2)");
-    let post = net.population("post", 1, &post_source)?;
+    // The post side is a SpikeSourceArray too, as in the notebook: the
+    // spikes' increments of g_exc are dropped, their plasticity runs.
+    let post = net.spike_source_array("post", vec![vec![50.0]])?;
     let proj = net
         .projection(pre, post, "exc")
         .synapse(&stdp)
@@ -185,7 +177,7 @@ fn main() -> cajal::Result<()> {
         let start = sim.time();
         let first = sim.current_step();
         sim.set_spike_times(pre, vec![vec![start + f64::from(t_pre)]])?;
-        sim.set(post, "t_post", (start + 50.0) as f32)?;
+        sim.set_spike_times(post, vec![vec![start + 50.0]])?;
         sim.set_synapses(proj, "x", &[0.0])?;
         sim.set_synapses(proj, "y", &[0.0])?;
         let before = sim.synapses(proj, "w")?.2[0];

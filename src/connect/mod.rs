@@ -19,6 +19,7 @@
 //!     weights: &Weights::random(Dist::uniform(0.0, 1.0)),
 //!     delays: &Delays::constant(2.0),
 //!     dt: 0.5,
+//!     rate_coded: false,
 //! };
 //! let syn = build(&Connector::FixedNumberPre(3), &spec, &mut rng_for(1, 0)).unwrap();
 //! assert_eq!(syn.len(), 30);
@@ -84,10 +85,26 @@ impl From<Dist> for Weights {
     }
 }
 
+/// The stored steps of a delay of `d = round(ms / dt)` steps (see
+/// [`Delays`]): `max(1, d)` between spiking populations; for a rate-coded
+/// projection 1 for `d <= 1`, else `d + 1`.
+pub(crate) fn rate_or_spike_steps(d: u32, rate_coded: bool) -> u32 {
+    if rate_coded && d >= 2 {
+        d.saturating_add(1)
+    } else {
+        d.max(1)
+    }
+}
+
 /// Delays of a connector in ms.
 ///
-/// A delay becomes `max(1, round(ms / dt))` steps: with a delay of 0 or dt,
-/// what the pre neuron emits at step k reaches the post neuron at step k + 1.
+/// A delay becomes `max(1, round(ms / dt))` steps between spiking
+/// populations: with a delay of 0 or dt, what the pre neuron emits at step
+/// k reaches the post neuron at step k + 1. A rate-coded projection reads
+/// the `r` its pre neurons had at the previous step, and with a delay of D
+/// = `round(ms / dt)` >= 2 steps, D steps before that; a delay of one step
+/// is none, as ANNarchy 5.0.4.1's (tests/data/annarchy/rate_delays): its
+/// delays are stored as D + 1 steps, 1 for none or one step.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Delays {
     /// The same delay (ms, >= 0) for every synapse.
@@ -405,6 +422,9 @@ pub struct ConnectSpec<'a> {
     pub delays: &'a Delays,
     /// Simulation step in ms, to turn delays into steps.
     pub dt: f64,
+    /// A rate-coded projection: delays of D >= 2 steps are stored as D + 1,
+    /// the others as 1 (see [`Delays`]).
+    pub rate_coded: bool,
 }
 
 /// Builds the synapses of `connector` for the projection described by `spec`,
@@ -556,7 +576,9 @@ impl<'a> Ctx<'a> {
         Ok(v)
     }
 
-    /// `max(1, round(ms / dt))`; an error for a negative, non-finite or huge delay.
+    /// `max(1, round(ms / dt))` (for a rate-coded projection
+    /// `round(ms / dt) + 1` from two steps up, see [`Delays`]); an error for
+    /// a negative, non-finite or huge delay.
     fn steps(&self, ms: f64) -> Result<u32> {
         if !ms.is_finite() || ms < 0.0 {
             return Err(self.err(format!("delays must be finite and >= 0 ms, got {ms}")));
@@ -573,7 +595,8 @@ impl<'a> Ctx<'a> {
                 self.spec.dt
             )));
         }
-        Ok((s as u32).max(1))
+        let d = s.max(0.0) as u32;
+        Ok(rate_or_spike_steps(d, self.spec.rate_coded))
     }
 
     fn all_to_all(&self) -> Result<Pattern> {

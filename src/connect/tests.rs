@@ -47,6 +47,7 @@ impl Setup {
             weights: &self.weights,
             delays: &self.delays,
             dt: self.dt,
+            rate_coded: false,
         }
     }
 

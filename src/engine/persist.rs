@@ -150,7 +150,14 @@ impl Simulation {
             post,
             pre,
             w,
-            delay: pr.synapses.delay.clone(),
+            // In steps of dt as the connector was given them (a rate-coded
+            // projection stores one more: `Delays`).
+            delay: self
+                .net
+                .delays_ms(pr)
+                .iter()
+                .map(|ms| (ms / self.net.dt).round() as u32)
+                .collect(),
         };
         crate::io::connectivity::write(path.as_ref(), &saved)
     }

@@ -873,7 +873,10 @@ fn push(net: &mut Network, mut p: Parts) -> Result<ProjId> {
             ),
         ));
     }
-    let delay = ((p.delay_ms / net.dt).round() as u32).max(1);
+    // As a connector's (`Delays`): a rate-coded convolution reads the
+    // previous step's r with no delay, D steps before it with one.
+    let steps = (p.delay_ms / net.dt).round() as u32;
+    let delay = crate::connect::rate_or_spike_steps(steps, !net.pops[p.pre.0].ir.spiking);
     net.projs.push(Projection {
         name: p.name,
         pre: p.pre,
@@ -989,7 +992,7 @@ impl Network {
             } else {
                 vec![w[0]; s.len()]
             };
-            let delays: Vec<f64> = s.delay.iter().map(|&d| f64::from(d) * self.dt).collect();
+            let delays = self.delays_ms(&orig);
             return self
                 .projection(orig.post, orig.pre, target)
                 .name(&name)
@@ -1095,7 +1098,7 @@ impl Network {
                         target: target.to_string(),
                         psp,
                         operation: orig.operation,
-                        delay_ms: f64::from(cp.delay) * self.dt,
+                        delay_ms: self.delay_ms(orig.pre, cp.delay),
                         conv: cp.conv.clone(),
                         connector: format!("copy of {}", orig.connector),
                     },
@@ -1121,7 +1124,7 @@ impl Network {
                 } else {
                     vec![w[0]; s.len()]
                 };
-                let delays: Vec<f64> = s.delay.iter().map(|&d| f64::from(d) * self.dt).collect();
+                let delays = self.delays_ms(&orig);
                 self.projection(pre, post, target)
                     .synapse(&orig.model)
                     .connect_from_sparse(s.post.clone(), s.pre.clone(), w, Some(delays))

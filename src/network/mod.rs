@@ -356,6 +356,27 @@ impl Network {
         Ok(PopId(self.pops.len() - 1))
     }
 
+    /// The delay in ms of `steps` stored steps of a projection from `pre`
+    /// (see [`Delays`]: a rate-coded projection stores one more from two
+    /// steps up, and 1 for none).
+    pub(crate) fn delay_ms(&self, pre: PopId, steps: u32) -> f64 {
+        let d = if self.pops[pre.0].ir.spiking || steps <= 1 {
+            steps
+        } else {
+            steps - 1
+        };
+        f64::from(d) * self.dt
+    }
+
+    /// A projection's delays in ms, as its connector was given them.
+    pub(crate) fn delays_ms(&self, pr: &Projection) -> Vec<f64> {
+        pr.synapses
+            .delay
+            .iter()
+            .map(|&d| self.delay_ms(pr.pre, d))
+            .collect()
+    }
+
     /// The population behind a handle.
     pub fn pop(&self, id: PopId) -> Result<&Population> {
         self.pops.get(id.0).ok_or_else(|| {
@@ -1082,7 +1103,12 @@ impl<'a> ProjectionBuilder<'a> {
                 message: format!("population '{}' is spiking and '{}' is rate-coded: spikes reach a rate-coded population through a DecodingProjection (Network::decoding_projection)", pre.name, post.name),
             });
         }
-        let ir = analyse_synapse(&self.synapse, &net.globals)?;
+        let mut ir = analyse_synapse(&self.synapse, &net.globals)?;
+        // ANNarchy's last-event clock starts at step -10000: event-driven
+        // variables relax from there to the first event, not from t = 0.
+        if let Some(s) = ir.slot("_t_last") {
+            ir.vars[s as usize].init = (-10000.0 * net.dt) as f32;
+        }
         // t_pre / t_post: the populations keep their neurons' spike times.
         let spike_time = crate::lang::analysis::SPIKE_TIME.to_string();
         let (pre, post) = {
@@ -1167,6 +1193,7 @@ impl<'a> ProjectionBuilder<'a> {
             weights: &weights,
             delays: &delays,
             dt: net.dt,
+            rate_coded: !pre.ir.spiking,
         };
         let mut synapses = connect::build(&connector, &spec, &mut rng)?;
         if window.is_some() && synapses.delay.iter().any(|&d| d != 1) {

@@ -26,6 +26,7 @@ mod event_driven;
 mod firing_rate;
 mod gap_junctions;
 mod homeostatic;
+mod rate_delays;
 mod recording;
 mod stdp2;
 
@@ -39,6 +40,7 @@ fn main() {
         firing_rate::tests,
         gap_junctions::tests,
         homeostatic::tests,
+        rate_delays::tests,
         recording::tests,
         stdp2::tests,
     ]);

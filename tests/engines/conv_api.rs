@@ -27,7 +27,7 @@ tests! {
     both: [
         the_manuals_examples_at_their_real_sizes,
         post_reads_what_pre_had_at_the_end_of_the_previous_step,
-        a_delayed_pooling_reads_pre_three_steps_back,
+        a_delayed_pooling_reads_pre_three_steps_before_the_previous,
         a_loaded_state_continues_identically_with_convolutions,
         reset_gives_the_same_outputs_again_with_convolutions,
     ],
@@ -865,7 +865,7 @@ fn post_reads_what_pre_had_at_the_end_of_the_previous_step() {
 // ---------------------------------------------------------------------------
 // (c) Delays.
 
-fn a_delayed_pooling_reads_pre_three_steps_back() {
+fn a_delayed_pooling_reads_pre_three_steps_before_the_previous() {
     // r = t + b: step k (t = k) leaves r = k + b; b differs per neuron so
     // the operation matters.
     let b_vals = ArrayD::from_shape_fn(IxDyn(&[4, 6]), |i| {
@@ -930,7 +930,9 @@ fn a_delayed_pooling_reads_pre_three_steps_back() {
                 &format!("{b:?} pre step {k}"),
             );
             pre_hist.push(r);
-            // Pooled at step k: pre of step k - d, or the initial r (0) before.
+            // Pooled at step k: pre of step k - 1 - D with a delay of D >= 2
+            // steps (ANNarchy's delayed rate inputs; k - 1 without), or the
+            // initial r (0) before.
             let expect = |d: usize, bpart: &ArrayD<f32>| -> ArrayD<f64> {
                 if k >= d {
                     bpart.mapv(|x| (k - d) as f64 + f64::from(x))
@@ -940,13 +942,13 @@ fn a_delayed_pooling_reads_pre_three_steps_back() {
             };
             assert_close(
                 &sim.get(max3, "r").unwrap(),
-                &expect(3, &bmax),
+                &expect(4, &bmax),
                 TOL,
                 &format!("{b:?} max, delay 3, step {k}"),
             );
             assert_close(
                 &sim.get(mean3, "r").unwrap(),
-                &expect(3, &bmean),
+                &expect(4, &bmean),
                 TOL,
                 &format!("{b:?} mean, delay 3, step {k}"),
             );
@@ -956,8 +958,8 @@ fn a_delayed_pooling_reads_pre_three_steps_back() {
                 TOL,
                 &format!("{b:?} max, no delay, step {k}"),
             );
-            let want_conv = if k >= 2 {
-                scatter_conv(&pre_hist[k - 2], &[4, 6], &vertical(), Layout::Plain)
+            let want_conv = if k >= 3 {
+                scatter_conv(&pre_hist[k - 3], &[4, 6], &vertical(), Layout::Plain)
             } else {
                 ArrayD::zeros(IxDyn(&[4, 6]))
             };
@@ -968,8 +970,8 @@ fn a_delayed_pooling_reads_pre_three_steps_back() {
                 &format!("{b:?} convolution, delay 2, step {k}"),
             );
         }
-        // The hand values: step 9 pools step 6, whose r is 6 + b.
-        assert_eq!(sim.get_at(max3, &[1, 2], "r").unwrap(), 6.0 + bmax[[1, 2]]);
+        // The hand values: step 9 pools step 5, whose r is 5 + b.
+        assert_eq!(sim.get_at(max3, &[1, 2], "r").unwrap(), 5.0 + bmax[[1, 2]]);
     }
 }
 

@@ -648,13 +648,14 @@ fn uniform_rate_delay() {
         .synapses
         .delay
         .iter()
-        .all(|&d| d == 3));
+        .all(|&d| d == 4));
     let mut sim = net.compile(Backend::Cpu).unwrap();
     let syn = sorted_synapses(&sim, proj);
     let (xs, ys) = drive(&mut sim, inp, out, 4, 12, 7);
     for (s, y) in ys.iter().enumerate() {
-        let expected = delayed_expected(&syn, &[3; 12], 3, &xs, s, 1.0);
-        if s < 2 {
+        // Three steps before the previous step's r, as ANNarchy's.
+        let expected = delayed_expected(&syn, &[4; 12], 3, &xs, s, 1.0);
+        if s < 3 {
             assert!(expected.iter().all(|&e| e == 0.0));
         }
         assert_close(y, &expected, TOL, &format!("step {s}"));
@@ -665,7 +666,7 @@ fn uniform_rate_delay() {
     for (s, y) in ys.iter().enumerate() {
         assert_close(
             y,
-            &delayed_expected(&syn, &[3; 12], 3, &xs, s, 1.0),
+            &delayed_expected(&syn, &[4; 12], 3, &xs, s, 1.0),
             TOL,
             &format!("after reset, step {s}"),
         );
@@ -674,11 +675,17 @@ fn uniform_rate_delay() {
 
 fn per_synapse_rate_delays() {
     let dt = 0.5;
-    // from_sparse with delays in ms: 0 and dt are one step, 2.6 ms is 5 steps.
+    // from_sparse with delays in ms: D = round(ms / dt) steps before the
+    // previous step's r from two steps up, stored as D + 1; none and one
+    // step are stored as 1 (0 and dt: 1, 1.0 ms: 3, 2.6 ms: 6), as
+    // ANNarchy's (tests/data/annarchy/rate_delays).
     let delays_ms = vec![0.0, 0.5, 1.0, 1.5, 2.0, 1.0, 2.6];
     let expected_steps: Vec<u32> = delays_ms
         .iter()
-        .map(|&ms: &f64| ((ms / dt).round() as u32).max(1))
+        .map(|&ms: &f64| match (ms / dt).round() as u32 {
+            d if d <= 1 => 1,
+            d => d + 1,
+        })
         .collect();
     let post = vec![0u32, 0, 1, 1, 2, 2, 2];
     let pre = vec![0u32, 1, 1, 2, 0, 2, 3];
@@ -725,7 +732,7 @@ fn per_synapse_rate_delays() {
         .connect_fixed_number_pre(4, Weights::random(Dist::uniform(0.0, 1.0)))
         .unwrap();
     let d = net.proj(proj).unwrap().synapses.delay.clone();
-    assert!(d.iter().all(|&x| (1..=4).contains(&x)));
+    assert!(d.iter().all(|&x| [1, 3, 4, 5].contains(&x)));
     assert!(d.iter().any(|&x| x != d[0]), "random delays all equal");
     let mut sim = net.compile(Backend::Cpu).unwrap();
     let syn = sorted_synapses(&sim, proj);
@@ -1556,8 +1563,9 @@ fn delays_between_computed_layers_and_loops() {
         l2s.push(flat(&sim.get(l2, "r").unwrap()));
         recs.push(flat(&sim.get(rec, "r").unwrap()));
     }
-    // Independent model: x_s set before step s; L1_s = x_s;
-    // L2_s = L1_{s-3} + 10 x_{s-4}; rec_s = x_s + 0.5 rec_{s-2}.
+    // Independent model: x_s set before step s; L1_s = x_s; a delay of D
+    // >= 2 steps reads D steps before the previous step, as ANNarchy's:
+    // L2_s = L1_{s-4} + 10 x_{s-5}; rec_s = x_s + 0.5 rec_{s-3}.
     let at = |v: &Vec<Vec<f64>>, s: i64, n: usize| if s >= 0 { v[s as usize][n] } else { 0.0 };
     let x: Vec<Vec<f64>> = all_x
         .iter()
@@ -1566,11 +1574,11 @@ fn delays_between_computed_layers_and_loops() {
     let mut r: Vec<Vec<f64>> = Vec::new();
     for s in 0..15i64 {
         let row: Vec<f64> = (0..2)
-            .map(|n| x[s as usize][n] + 0.5 * at(&r, s - 2, n))
+            .map(|n| x[s as usize][n] + 0.5 * at(&r, s - 3, n))
             .collect();
         r.push(row);
         for n in 0..2 {
-            let e2 = at(&x, s - 3, n) + 10.0 * at(&x, s - 4, n);
+            let e2 = at(&x, s - 4, n) + 10.0 * at(&x, s - 5, n);
             assert!(
                 (l2s[s as usize][n] as f64 - e2).abs() < 1e-5,
                 "L2 at step {s}: {} vs {e2}",
