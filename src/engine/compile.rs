@@ -154,6 +154,43 @@ impl Network {
                 })
             })
             .collect::<Result<Vec<_>>>()?;
+        let synapse_monitors = self
+            .synapse_monitors
+            .iter()
+            .map(|m| {
+                let pr = &self.projs[m.proj.0];
+                let slots = m
+                    .vars
+                    .iter()
+                    .map(|v| {
+                        pr.ir.slot(v).map(|s| s as usize).ok_or_else(|| {
+                            let owner = format!("monitor of projection '{}'", pr.name);
+                            Error::unknown(owner, "synapse variable", v, &[] as &[&str])
+                        })
+                    })
+                    .collect::<Result<Vec<_>>>()?;
+                let local = slots
+                    .iter()
+                    .map(|&s| pr.ir.vars[s].locality == Locality::Local)
+                    .collect();
+                // Synapses are sorted by (post, pre): a dendrite is a range.
+                let post = &pr.synapses.post;
+                let range = match m.post {
+                    Some(i) => post.partition_point(|&p| p < i)..post.partition_point(|&p| p <= i),
+                    None => 0..post.len(),
+                };
+                Ok(SynapseMonitorState {
+                    spec: m.clone(),
+                    buffers: vec![Vec::new(); slots.len()],
+                    slots,
+                    local,
+                    range,
+                    active: true,
+                    start_step: 0,
+                    sample_steps: Vec::new(),
+                })
+            })
+            .collect::<Result<Vec<_>>>()?;
         Ok(Simulation {
             net: self.clone(),
             engine,
@@ -161,6 +198,7 @@ impl Network {
             t_origin: 0.0,
             step_origin: 0,
             monitors,
+            synapse_monitors,
             draws: 0,
             callbacks: Vec::new(),
             callbacks_on: true,
