@@ -455,6 +455,42 @@ impl Network {
         Ok(())
     }
 
+    /// Sets a synaptic variable or parameter of a projection before
+    /// compiling (ANNarchy's `proj.U = Normal(0.5, 0.1)`): a scalar for
+    /// all, one value per synapse in the order
+    /// [`Simulation::synapses`](crate::engine::Simulation::synapses) lists
+    /// them ((post, pre)), or a distribution, one draw per synapse from
+    /// the network's seed (the same network and seed draw the same
+    /// values). A projection-wide parameter (`: projection`) takes one
+    /// value, not an array or a distribution. After compiling:
+    /// [`Simulation::set_projection`](crate::engine::Simulation::set_projection).
+    ///
+    /// ```
+    /// # use cajal::prelude::*;
+    /// let mut net = Network::new().seed(3);
+    /// let lif = cajal::models::if_curr_exp();
+    /// let a = net.population("a", 10, &lif)?;
+    /// let stp = cajal::models::synapses::stp(100.0, 50.0, 0.5);
+    /// let p = net.projection(a, a, "exc").synapse(&stp).connect_all_to_all(0.1)?;
+    /// net.set_projection(p, "U", Dist::normal(0.5, 0.1).min(0.0))?;
+    /// net.set_projection(p, "tau_rec", 80.0)?;
+    /// # Ok::<(), cajal::Error>(())
+    /// ```
+    pub fn set_projection(
+        &mut self,
+        proj: ProjId,
+        var: &str,
+        value: impl Into<Value>,
+    ) -> Result<()> {
+        let stream = self.init_draws;
+        self.init_draws += 1;
+        let mut rng = rng_for(self.seed, 0x1000_0000 + stream);
+        let pr = self.proj(proj)?;
+        let (slot, values) = synapse_values(pr, var, &value.into(), &mut rng)?;
+        self.projs[proj.0].values[slot] = values;
+        Ok(())
+    }
+
     /// Starts a projection from `pre` to `post` on `target`; finish it with a
     /// `connect_*` method.
     /// `pre` and `post` are populations or views ([`View`]): a connector
@@ -786,6 +822,93 @@ pub(crate) fn slot_of(p: &Population, var: &str) -> Result<usize> {
             &p.ir.public_names(),
         )),
     }
+}
+
+/// The storage `value` gives a projection's variable or parameter `var`,
+/// and its slot: one value per synapse in (post, pre) order, or one for a
+/// projection-wide slot; shapes, names and kinds checked.
+pub(crate) fn synapse_values(
+    pr: &Projection,
+    var: &str,
+    value: &Value,
+    rng: &mut StdRng,
+) -> Result<(usize, Vec<f32>)> {
+    let owner = format!("projection '{}'", pr.name);
+    if pr.conv.is_some() {
+        return Err(Error::invalid(
+            owner,
+            "a convolution or pooling stores no synapses: its shared weights are in `net.proj(id)?.conv`",
+        ));
+    }
+    if pr.procedural.is_some() {
+        return Err(Error::invalid(
+            owner,
+            "procedural connectivity stores no synapses: its weights are fixed when it is built",
+        ));
+    }
+    let public = || -> Vec<&str> {
+        pr.ir
+            .vars
+            .iter()
+            .filter(|d| d.kind != VarKind::Hidden)
+            .map(|d| d.name.as_str())
+            .collect()
+    };
+    let slot = match pr.ir.slot(var) {
+        Some(s) if pr.ir.vars[s as usize].kind != VarKind::Hidden => s as usize,
+        _ => {
+            return Err(Error::unknown(
+                format!("{owner} (synapse '{}')", pr.ir.name),
+                "variable",
+                var,
+                &public(),
+            ))
+        }
+    };
+    let decl = &pr.ir.vars[slot];
+    let owner = format!("{owner}, '{var}'");
+    let n = pr.synapses.post.len();
+    let wide = decl.locality == Locality::Global;
+    let one_only = || {
+        Error::invalid(
+            owner.clone(),
+            format!("'{var}' is projection-wide (: projection): it takes a single value, not one per synapse"),
+        )
+    };
+    let mut v = match value {
+        Value::Scalar(x) => vec![*x; if wide { 1 } else { n }],
+        Value::Array(a) if wide => {
+            if a.len() != 1 {
+                return Err(one_only());
+            }
+            a.iter().copied().collect()
+        }
+        Value::Array(a) => {
+            if a.ndim() != 1 || a.len() != n {
+                return Err(Error::Shape {
+                    owner,
+                    message: format!(
+                        "expected {n} values, one per synapse in (post, pre) order, got an array of shape {:?}",
+                        a.shape()
+                    ),
+                });
+            }
+            a.iter().copied().collect()
+        }
+        Value::Random(_) if wide => return Err(one_only()),
+        Value::Random(d) => d.sample(rng, n, &owner)?,
+    };
+    if let Some(bad) = v.iter().find(|x| !x.is_finite()) {
+        return Err(Error::invalid(owner, format!("'{var}' cannot be {bad}")));
+    }
+    match decl.ty {
+        ValueType::Int => v.iter_mut().for_each(|x| *x = x.round()),
+        ValueType::Bool => v
+            .iter_mut()
+            .for_each(|x| *x = if *x != 0.0 { 1.0 } else { 0.0 }),
+        ValueType::Float => {}
+    }
+    Ok((slot, v))
 }
 
 /// Turns a [`Value`] into the storage of one slot, checking shapes.
