@@ -183,6 +183,22 @@ pub(crate) struct PopSnapshot {
     pub(crate) hist: Vec<(u32, Vec<Vec<f32>>)>,
 }
 
+/// The seeds of the runs of [`Network::parallel_run_seeded`] (ANNarchy's
+/// `parallel_run(seeds=...)`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Seeds {
+    /// A seed of its own for each run, from the operating system's entropy
+    /// (ANNarchy's `None`, the default of [`Network::parallel_run`]).
+    Random,
+    /// The network's seed for every run (ANNarchy's `'same'`).
+    Same,
+    /// The network's seed plus 1, 2, ... (ANNarchy's `'sequential'`).
+    Sequential,
+    /// One seed per run, in order.
+    List(Vec<u64>),
+}
+
 /// A compiled network, ready to run.
 ///
 /// Obtained from [`Network::compile`]; runs steps, reads and writes any

@@ -91,6 +91,12 @@ impl Simulation {
         self.engine.set_seed(seed);
     }
 
+    /// The seed of the random draws now: the network's, or the last
+    /// [`set_seed`](Self::set_seed)'s.
+    pub fn seed(&self) -> u64 {
+        self.net.seed
+    }
+
     /// Changes a network constant (ANNarchy's `Constant.set`) without a
     /// rebuild: the next step of every population and projection that
     /// reads it uses `value`, on either engine, exactly as a network
