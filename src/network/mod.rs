@@ -410,7 +410,9 @@ impl Network {
         (0..self.projs.len()).map(ProjId).collect()
     }
 
-    /// The monitors, in creation order.
+    /// The monitors: those of populations in creation order, then those
+    /// of synapses ([`monitor_projection`](Self::monitor_projection)) in
+    /// creation order.
     pub fn monitors(&self) -> Vec<MonitorId> {
         let neurons = (0..self.monitors.len()).map(MonitorRef::Neurons);
         let synapses = (0..self.synapse_monitors.len()).map(MonitorRef::Synapses);
@@ -900,6 +902,18 @@ pub(crate) fn synapse_values(
     };
     if let Some(bad) = v.iter().find(|x| !x.is_finite()) {
         return Err(Error::invalid(owner, format!("'{var}' cannot be {bad}")));
+    }
+    // A `: postsynaptic` variable keeps one copy per synapse, equal over a
+    // dendrite (synapses are sorted by post).
+    let post = &pr.synapses.post;
+    if decl.shared
+        && !wide
+        && (1..n).any(|k| post[k] == post[k - 1] && v[k].to_bits() != v[k - 1].to_bits())
+    {
+        return Err(Error::invalid(
+            owner,
+            format!("'{var}' is postsynaptic (: postsynaptic): the synapses of a post-synaptic neuron take one value, not one each"),
+        ));
     }
     match decl.ty {
         ValueType::Int => v.iter_mut().for_each(|x| *x = x.round()),

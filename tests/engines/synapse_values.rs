@@ -85,6 +85,25 @@ fn distributions_set_synapses_before_and_after_compile() {
     assert!(e.contains("10000 values") && e.contains("[3]"), "{e}");
     let e = msg(n1.set_projection(p, "U", f32::NAN));
     assert!(e.contains("'U' cannot be NaN"), "{e}");
+    // A `: postsynaptic` variable is one value per post-synaptic neuron.
+    let mut n4 = Network::new();
+    let rate = Neuron::rate().equations("r = sum(exc)");
+    let (x, y) = (
+        n4.population("x", 4, &rate).unwrap(),
+        n4.population("y", 3, &rate).unwrap(),
+    );
+    let h = n4
+        .projection(x, y, "exc")
+        .synapse(&cajal::models::synapses::ibcm(0.01, 2000.0))
+        .connect_all_to_all(0.5)
+        .unwrap();
+    let e = msg(n4.set_projection(h, "theta", Dist::uniform(0.0, 1.0)));
+    assert!(e.contains("x->y:exc") && e.contains("postsynaptic"), "{e}");
+    let per_post: Vec<f32> = (0..12).map(|k| (k / 4) as f32).collect();
+    n4.set_projection(h, "theta", per_post.clone()).unwrap();
+    n4.set_projection(h, "w", Dist::uniform(0.0, 1.0)).unwrap();
+    let sim = n4.compile(Backend::Cpu).unwrap();
+    assert_eq!(sim.synapses(h, "theta").unwrap().2, per_post);
 
     let mut ws = Vec::new();
     for b in backends() {
