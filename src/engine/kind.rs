@@ -58,8 +58,6 @@ pub(crate) fn projection_kind(
             }
         }
     }
-    let spiking_or_special =
-        pre_ir.spiking || pr.conv.is_some() || pr.window.is_some() || pr.inject;
     if !pre_ir.spiking && (pr.ir.event_driven || !pr.ir.post_spike.is_empty()) {
         return Err(Error::invalid(
             owner,
@@ -72,12 +70,29 @@ pub(crate) fn projection_kind(
             "post_spike needs a spiking post-synaptic population",
         ));
     }
-    if !pr.ir.update.is_empty() && spiking_or_special {
+    // Equations run every step for every synapse of a rate-coded or a
+    // spiking projection stored synapse by synapse; the others have no
+    // synapses of their own to update.
+    let special = pr.conv.is_some() || pr.window.is_some() || pr.inject || pr.procedural.is_some();
+    if !pr.ir.update.is_empty() && special {
+        let what = if pr.conv.is_some() {
+            "a convolution or pooling shares its kernel"
+        } else if pr.window.is_some() {
+            "a DecodingProjection counts spikes"
+        } else if pr.inject {
+            "a CurrentInjection copies a rate"
+        } else {
+            "a procedural projection draws its synapses anew at each spike"
+        };
         return Err(Error::Unsupported {
             owner,
-            message: "between spiking populations, synapse variables change at events (pre_spike, post_spike) and through ': event-driven' equations; equations run every step only for rate-coded projections in this version".into(),
+            message: format!(
+                "{what}: its synapse model '{}' cannot have equations run at every step",
+                pr.ir.name
+            ),
         });
     }
+
     let sum_of = || {
         post_ir
             .targets

@@ -39,10 +39,13 @@ pub enum Stage {
     RecordInputs,
     /// `neuron_update`: integrate, spike, reset, refractoriness.
     NeuronUpdate,
+    /// `synapse_update`: the equations of synapses, run every step (the
+    /// learning rules of rate-coded projections; spiking synapses'
+    /// equations), before the post-synaptic events as ANNarchy's
+    /// `update_synapse` before `post_event`.
+    SynapseUpdate,
     /// `post_spike`: the statements of plastic synapses at a post spike.
     PostSpike,
-    /// `synapse_update`: learning rules of rate-coded projections.
-    SynapseUpdate,
     /// `record`: monitors sample their variables.
     Record,
 }
@@ -55,8 +58,8 @@ impl Stage {
         Stage::SpikeDelivery,
         Stage::RecordInputs,
         Stage::NeuronUpdate,
-        Stage::PostSpike,
         Stage::SynapseUpdate,
+        Stage::PostSpike,
         Stage::Record,
     ];
 

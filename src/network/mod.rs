@@ -1304,6 +1304,17 @@ impl<'a> ProjectionBuilder<'a> {
             });
         }
         let ir = analyse_synapse(&self.synapse, &net.globals)?;
+        // t_pre / t_post: the populations keep their neurons' spike times.
+        let spike_time = crate::lang::analysis::SPIKE_TIME.to_string();
+        let (pre, post) = {
+            if ir.pre_refs.contains(&spike_time) {
+                net.keep_spike_times(self.pre, &name)?;
+            }
+            if ir.post_refs.contains(&spike_time) {
+                net.keep_spike_times(self.post, &name)?;
+            }
+            (net.pop(self.pre)?.clone(), net.pop(self.post)?.clone())
+        };
         // Check the target against the post-synaptic model: spikes feed a
         // conductance, rates feed sum(target) (of a rate-coded neuron, or of a
         // spiking one in a hybrid network).
@@ -1333,13 +1344,14 @@ impl<'a> ProjectionBuilder<'a> {
             )));
         }
         let (pre_used, post_used) = ir.refs_used(pre.ir.spiking);
+        let hidden_ok = |p: &Population, r: &str| r == spike_time && p.ir.slot(r).is_some();
         for r in pre_used {
-            if slot_of(&pre, r).is_err() {
+            if slot_of(&pre, r).is_err() && !hidden_ok(&pre, r) {
                 return Err(conn_err(format!("synapse '{}' reads pre.{r} but population '{}' (model '{}') has no '{r}' (it has: {})", ir.name, pre.name, pre.ir.name, pre.ir.public_names().join(", "))));
             }
         }
         for r in post_used {
-            if slot_of(&post, r).is_err() {
+            if slot_of(&post, r).is_err() && !hidden_ok(&post, r) {
                 return Err(conn_err(format!("synapse '{}' reads post.{r} but population '{}' (model '{}') has no '{r}' (it has: {})", ir.name, post.name, post.ir.name, post.ir.public_names().join(", "))));
             }
         }

@@ -1,11 +1,12 @@
 //! The firing rate of spiking neurons (ANNarchy's
-//! `Population.compute_firing_rate(window)`).
+//! `Population.compute_firing_rate(window)`), and the times of their last
+//! spikes (`t_pre`, `t_post`).
 
 use std::sync::Arc;
 
 use super::{Network, PopId};
 use crate::error::{Error, Result};
-use crate::lang::ir::{Locality, ValueType, VarDecl, VarKind};
+use crate::lang::ir::{Expr, Guard, Locality, Stmt, ValueType, VarDecl, VarKind};
 
 /// Largest spike history a firing-rate window may keep, in bytes: the GPU
 /// engine keeps `steps + 1` spike lists of the whole population.
@@ -122,6 +123,48 @@ impl Network {
             }
         };
         p.firing_rate = Some((window_ms, slot));
+        Ok(())
+    }
+
+    /// Makes population `pop` keep the time (ms) of each neuron's last
+    /// spike in a hidden slot, for the synapses of `projection` that read
+    /// `t_pre` or `t_post`: set to `t` when the neuron spikes, after its
+    /// reset; before any spike it is `-10000 * dt`, as ANNarchy's
+    /// `last_spike` starts at step -10000.
+    pub(crate) fn keep_spike_times(&mut self, pop: PopId, projection: &str) -> Result<()> {
+        let dt = self.dt;
+        let p = &mut self.pops[pop.0];
+        let name = crate::lang::analysis::SPIKE_TIME;
+        if p.ir.slot(name).is_some() {
+            return Ok(());
+        }
+        if !p.ir.spiking {
+            return Err(Error::invalid(
+                format!("projection '{projection}'"),
+                format!(
+                    "t_pre and t_post are the times of spikes: population '{}' is rate-coded",
+                    p.name
+                ),
+            ));
+        }
+        let init = (-10000.0 * dt) as f32;
+        let mut ir = (*p.ir).clone();
+        ir.vars.push(VarDecl {
+            name: name.into(),
+            kind: VarKind::Hidden,
+            locality: Locality::Local,
+            shared: false,
+            ty: ValueType::Float,
+            init,
+        });
+        let slot = ir.vars.len() as u32 - 1;
+        ir.reset.push(Stmt::Store {
+            var: slot,
+            expr: Expr::Time,
+            guard: Guard::Always,
+        });
+        p.ir = Arc::new(ir);
+        p.init.push(vec![init; p.size()]);
         Ok(())
     }
 }

@@ -26,6 +26,7 @@ mod constants;
 mod event_driven;
 mod firing_rate;
 mod gap_junctions;
+mod homeostatic;
 mod projection_monitor;
 mod recording;
 mod stdp2;
@@ -39,6 +40,7 @@ fn main() {
         event_driven::tests,
         firing_rate::tests,
         gap_junctions::tests,
+        homeostatic::tests,
         projection_monitor::tests,
         recording::tests,
         stdp2::tests,

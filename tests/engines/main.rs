@@ -47,6 +47,7 @@ mod shared_weights;
 mod snn_classifier;
 mod stdp;
 mod stepping;
+mod synapse_equations;
 mod synapse_values;
 mod timed;
 mod views;
@@ -78,6 +79,7 @@ fn main() {
         snn_classifier::tests,
         stdp::tests,
         stepping::tests,
+        synapse_equations::tests,
         synapse_values::tests,
         timed::tests,
         views::tests,

@@ -256,19 +256,20 @@ fn rules_the_engines_cannot_run_are_refused() {
         .unwrap_err()
         .to_string();
     assert!(e.contains("post.r"), "{e}");
-    // Learning between spiking populations is not available yet.
+    // Equations between spiking populations run every step (they were
+    // refused before; tests/engines/synapse_equations.rs tests them).
+    let mut net = Network::new().dt(0.5);
     let lif = cajal::models::if_curr_exp();
     let s1 = net.population("s1", 2, &lif).unwrap();
     let s2 = net.population("s2", 2, &lif).unwrap();
-    net.projection(s1, s2, "exc")
+    let p = net
+        .projection(s1, s2, "exc")
         .synapse(&Synapse::new().equations("dw/dt = -w"))
         .connect_all_to_all(Weights::constant(1.0))
         .unwrap();
-    let e = match net.compile(Backend::Cpu) {
-        Ok(_) => panic!("learning between spiking populations compiled"),
-        Err(e) => e.to_string(),
-    };
-    assert!(e.contains("event-driven"), "{e}");
+    let mut sim = net.compile(Backend::Cpu).unwrap();
+    sim.simulate(0.5).unwrap();
+    assert_eq!(sim.synapses(p, "w").unwrap().2, vec![0.5; 4]);
     // enable_learning on a projection without a rule.
     let mut net = Network::new().dt(1.0);
     let a = net.input_array("a", 2).unwrap();

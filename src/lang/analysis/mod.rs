@@ -32,6 +32,7 @@ pub use algebra::binop;
 pub use globals::Globals;
 pub use neuron::analyse_neuron;
 pub use synapse::analyse_synapse;
+pub use synapse::SPIKE_TIME;
 
 /// Name of the hidden per-neuron refractory counter (steps left).
 pub const REFRACTORY_COUNTER: &str = "_refractory_remaining";

@@ -198,6 +198,20 @@ impl Ctx<'_> {
             return Ok(Expr::Constant(k as u32));
         }
         if self.synapse {
+            let spike_time = match n {
+                "t_pre" => Some((&self.pre_refs, true)),
+                "t_post" => Some((&self.post_refs, false)),
+                _ => None,
+            };
+            if let Some((refs, pre)) = spike_time {
+                if let Some(i) = refs.iter().position(|x| x == super::synapse::SPIKE_TIME) {
+                    return Ok(if pre {
+                        Expr::Pre(i as u32)
+                    } else {
+                        Expr::Post(i as u32)
+                    });
+                }
+            }
             if let Some(v) = n.strip_prefix("pre.") {
                 let i = self.pre_refs.iter().position(|x| x == v).ok_or_else(|| {
                     self.err(

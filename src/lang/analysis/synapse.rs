@@ -13,6 +13,11 @@ use crate::lang::ast::{AssignOp, Ast, BinOp, Statement};
 use crate::lang::ir::{EventStmt, Expr, Locality, SynapseIr, VarKind};
 use crate::network::model::Synapse;
 
+/// The hidden per-neuron slot holding the time (ms) of a neuron's last
+/// spike, which `t_pre` and `t_post` read: added to a population by the
+/// first projection whose synapse reads it.
+pub const SPIKE_TIME: &str = "_t_spike";
+
 /// Analyses a synapse model into its IR; `globals` are the network's
 /// constants and functions.
 pub fn analyse_synapse(model: &Synapse, globals: &Globals) -> Result<SynapseIr> {
@@ -31,14 +36,25 @@ pub fn analyse_synapse(model: &Synapse, globals: &Globals) -> Result<SynapseIr> 
     for s in sections.pre.iter().chain(&sections.post).chain(&eqs) {
         read.push(&s.rhs);
     }
+    // `t_pre` and `t_post` (ANNarchy's times of the last spikes, in ms)
+    // read a hidden per-neuron slot of each side that the network adds
+    // (`SPIKE_TIME`), unless the model declares a name of its own.
+    let own = |n: &str| ctx.slot(n).is_some();
+    let (own_pre, own_post) = (own("t_pre"), own("t_post"));
     collect_names(
         &read,
-        &|n| n.strip_prefix("pre.").map(str::to_string),
+        &|n| match n {
+            "t_pre" if !own_pre => Some(SPIKE_TIME.to_string()),
+            _ => n.strip_prefix("pre.").map(str::to_string),
+        },
         &mut ctx.pre_refs,
     );
     collect_names(
         &read,
-        &|n| n.strip_prefix("post.").map(str::to_string),
+        &|n| match n {
+            "t_post" if !own_post => Some(SPIKE_TIME.to_string()),
+            _ => n.strip_prefix("post.").map(str::to_string),
+        },
         &mut ctx.post_refs,
     );
     let mut n_random = 0;
@@ -55,9 +71,12 @@ pub fn analyse_synapse(model: &Synapse, globals: &Globals) -> Result<SynapseIr> 
     number_random(&mut update, &mut n_random);
     // The default path keeps weights in pre order: post_spike walks them
     // in post order, so a model with post_spike takes the general path.
+    // Nor can a model whose equations change w at every step: the copy
+    // in pre order would fall behind.
     let pre_spike_is_default = pre_spike == vec![EventStmt::AddConductance(Expr::Var(w))]
         && rules.decays.is_empty()
-        && post_spike.is_empty();
+        && post_spike.is_empty()
+        && update.is_empty();
     let event_driven = !rules.decays.is_empty();
     if event_driven {
         let t_last = ctx.push_var("_t_last", VarKind::Hidden);

@@ -1,6 +1,7 @@
 //! `synapse_update` (template `shaders/synapse_update.wgsl`, CPU twin
-//! `cpu/synapse_update.rs`): the learning rules of rate-coded
-//! projections, and their merged variant.
+//! `cpu/synapse_update.rs`): the equations of synapses run every step
+//! (rate-coded learning rules, spiking synapses' equations), and their
+//! merged variant.
 
 use std::fmt::Write;
 
@@ -12,22 +13,23 @@ use crate::lang::ir::{Expr, Stmt, SynapseIr};
 
 const SYNAPSE_UPDATE: &str = include_str!("../../../../shaders/synapse_update.wgsl");
 
-/// `synapse_update`: the learning rule of a rate-coded projection; `posts`
-/// is where the post ranks start in its CSR, `learn` where its learning
-/// flags are.
+/// `synapse_update`: the equations of a projection's synapses, run every
+/// step; `pres` and `posts` are where the pre and post ranks of its
+/// synapses (in (post, pre) order) start in its CSR, `learn` where its
+/// learning flags are.
 #[allow(clippy::too_many_arguments)]
 pub fn synapse_update(
     name: &str,
     ir: &SynapseIr,
     pl: &ProjLayout,
     ends: &Ends,
+    pres: u32,
     posts: u32,
     learn: u32,
     dt: f32,
     object: u32,
 ) -> Kernel {
     let nsyn = pl.nsyn;
-    let n_post = ends.post.n;
     let mut table = vec![
         Binding::new(1, "post", Access::Read, F32),
         Binding::new(2, "csr", Access::Read, U32),
@@ -49,7 +51,7 @@ pub fn synapse_update(
         }
     };
     let mut p = Printer::new(&leaf, object, "j");
-    let _ = writeln!(p.out, "    let pj = csr[{}u + j];", n_post + 1);
+    let _ = writeln!(p.out, "    let pj = csr[{pres}u + j];");
     let _ = writeln!(p.out, "    let pi = csr[{posts}u + j];");
     for (slot, loc) in pl.local.iter().enumerate() {
         if let Some(li) = loc {

@@ -119,8 +119,9 @@ fn plan_rate(c: ProjInput, into: Input) -> Result<ProjPlan> {
         csr.extend_from_slice(&s.post);
         let at = append_learning(&mut csr);
         flags = Some(at);
+        let pres = c.element(c.post) as u32 + 1;
         codegen::synapse_update(
-            &pr.name, &pr.ir, &c.layout, &c.ends, posts, at, c.dt, c.object,
+            &pr.name, &pr.ir, &c.layout, &c.ends, pres, posts, at, c.dt, c.object,
         )
     });
     let uses_hist = uniform.is_none_or(|d| d > 1);
@@ -330,7 +331,9 @@ fn plan_spiking(c: ProjInput, g: usize) -> Result<ProjPlan> {
     // Spiking plasticity: its events' assignments to w check its learning
     // flags, and post_spike reads the rows by post.
     let w_slot = pr.ir.slot("w").unwrap_or(0);
-    let plastic = stores_to(&pr.ir.pre_spike, w_slot) || stores_to(&pr.ir.post_spike, w_slot);
+    let plastic = stores_to(&pr.ir.pre_spike, w_slot)
+        || stores_to(&pr.ir.post_spike, w_slot)
+        || !pr.ir.update.is_empty();
     let flags = plastic.then(|| append_learning(&mut csr));
     let learn = flags.map(|at| (at, w_slot));
     let kernel = {
@@ -359,6 +362,7 @@ fn plan_spiking(c: ProjInput, g: usize) -> Result<ProjPlan> {
         blocks: c.delays.len() as u32,
     };
     let post = plan_post_spike(&c, learn, &mut csr);
+    let update = plan_spiking_update(&c, flags, &mut csr);
     let init_syn = if shared {
         c.init_syn[..1].to_vec()
     } else {
@@ -369,8 +373,36 @@ fn plan_spiking(c: ProjInput, g: usize) -> Result<ProjPlan> {
         spike: Some(spike),
         post,
         flags,
+        learn: update,
         ..ProjPlan::new(kernel, c.layout, csr, init_syn, c.init_sparams)
     })
+}
+
+/// The equations of a spiking projection's synapses, run every step
+/// (`synapse_update`, as a rate-coded projection's learning rule): they
+/// find each synapse's pre and post ranks in (post, pre) order after the
+/// CSR by pre (sharing `post_spike`'s rows by post when it has them).
+fn plan_spiking_update(c: &ProjInput, flags: Option<u32>, csr: &mut Vec<u32>) -> Option<Kernel> {
+    let pr = c.pr;
+    let at = flags.filter(|_| !pr.ir.update.is_empty())?;
+    // plan_post_spike appended the rows by post, then the pres.
+    if pr.ir.post_spike.is_empty() {
+        csr.extend_from_slice(&pr.synapses.pre);
+    }
+    let pres = csr.len() - pr.synapses.pre.len();
+    let posts = csr.len() as u32;
+    csr.extend_from_slice(&pr.synapses.post);
+    Some(codegen::synapse_update(
+        &pr.name,
+        &pr.ir,
+        &c.layout,
+        &c.ends,
+        pres as u32,
+        posts,
+        at,
+        c.dt,
+        c.object,
+    ))
 }
 
 /// Refuses the `pre_spike` statements whose concurrent events would race
