@@ -31,7 +31,7 @@ pub mod prelude {
     pub use crate::network::conv::Padding;
     pub use crate::network::geometry::{Geometry, IntoGeometry};
     pub use crate::network::model::{Neuron, NeuronKind, Operation, Synapse};
-    pub use crate::network::{MonitorId, Network, PopId, ProjId};
+    pub use crate::network::{MonitorId, Network, PopId, ProjId, Targets};
     pub use crate::random::Dist;
 }
 

@@ -34,11 +34,34 @@ pub(crate) enum Input {
     Conductance(usize),
 }
 
+/// The conductance slots of a spiking projection's targets after the
+/// first (ANNarchy's `['ampa', 'nmda']`), which its events increment too.
+pub(crate) fn more_conductances(net: &Network, pr: &crate::network::Projection) -> Vec<usize> {
+    let post_ir = &net.pops[pr.post.0].ir;
+    pr.more_targets
+        .iter()
+        .filter_map(|t| post_ir.conductances.iter().find(|c| c.0 == *t))
+        .map(|c| c.1 as usize)
+        .collect()
+}
+
 /// What a projection does, or why neither engine can run it.
 pub(crate) fn projection_kind(
     net: &Network,
     pr: &crate::network::Projection,
 ) -> Result<ProjectionKind> {
+    let kind = single_kind(net, pr)?;
+    if !pr.more_targets.is_empty() && !matches!(kind, ProjectionKind::Spike { .. }) {
+        return Err(Error::Unsupported {
+            owner: format!("projection '{}'", pr.name),
+            message: "several targets are for spiking projections with spike events (a psp between spiking populations transmits into one conductance): make one projection a target".into(),
+        });
+    }
+    Ok(kind)
+}
+
+/// [`projection_kind`] of the first target.
+fn single_kind(net: &Network, pr: &crate::network::Projection) -> Result<ProjectionKind> {
     let owner = format!("projection '{}'", pr.name);
     let pre_ir = &net.pops[pr.pre.0].ir;
     let post_ir = &net.pops[pr.post.0].ir;

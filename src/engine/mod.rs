@@ -26,7 +26,7 @@ use crate::random::rng_for;
 use cpu::CpuEngine;
 use gpu::{DeviceInfo, GpuEngine, GpuOptions};
 use interface::Engine;
-pub(crate) use kind::{projection_kind, Input, ProjectionKind};
+pub(crate) use kind::{more_conductances, projection_kind, Input, ProjectionKind};
 pub use monitors::Recording;
 use schedule::Schedule;
 

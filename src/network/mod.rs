@@ -185,8 +185,12 @@ pub struct Projection {
     pub pre: PopId,
     /// Post-synaptic population.
     pub post: PopId,
-    /// Target (`exc`, `inh`...).
+    /// Target (`exc`, `inh`...); the first, when there are several.
     pub target: String,
+    /// The other targets of a projection onto several (ANNarchy's
+    /// `['ampa', 'nmda']`): each `g_target += x` adds to every target's
+    /// conductance.
+    pub more_targets: Vec<String>,
     /// Analysed synapse model.
     pub ir: Arc<SynapseIr>,
     /// How psp are combined (rate-coded).
@@ -502,16 +506,18 @@ impl Network {
         &mut self,
         pre: impl Into<Part>,
         post: impl Into<Part>,
-        target: &str,
+        target: impl Into<Targets>,
     ) -> ProjectionBuilder<'_> {
         let (pre, post) = (pre.into(), post.into());
+        let mut targets = target.into().0.into_iter();
         ProjectionBuilder {
             net: self,
             pre: pre.pop,
             post: post.pop,
             pre_ranks: pre.ranks,
             post_ranks: post.ranks,
-            target: target.to_string(),
+            target: targets.next().unwrap_or_default(),
+            more_targets: targets.collect(),
             synapse: Synapse::default(),
             name: None,
             allow_self: false,
@@ -1002,6 +1008,54 @@ pub(crate) fn assign_to(
     Ok(v)
 }
 
+/// The target or targets of a projection: a name (`"exc"`), or several
+/// (`["ampa", "nmda"]`, ANNarchy's list), each conductance of which
+/// `g_target += w` increments.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Targets(pub Vec<String>);
+
+impl From<&str> for Targets {
+    fn from(t: &str) -> Self {
+        Targets(vec![t.to_string()])
+    }
+}
+
+impl From<&String> for Targets {
+    fn from(t: &String) -> Self {
+        Targets(vec![t.clone()])
+    }
+}
+
+impl From<String> for Targets {
+    fn from(t: String) -> Self {
+        Targets(vec![t])
+    }
+}
+
+impl From<&[&str]> for Targets {
+    fn from(t: &[&str]) -> Self {
+        Targets(t.iter().map(|s| s.to_string()).collect())
+    }
+}
+
+impl<const N: usize> From<[&str; N]> for Targets {
+    fn from(t: [&str; N]) -> Self {
+        Targets(t.iter().map(|s| s.to_string()).collect())
+    }
+}
+
+impl<const N: usize> From<&[&str; N]> for Targets {
+    fn from(t: &[&str; N]) -> Self {
+        Targets(t.iter().map(|s| s.to_string()).collect())
+    }
+}
+
+impl From<Vec<String>> for Targets {
+    fn from(t: Vec<String>) -> Self {
+        Targets(t)
+    }
+}
+
 /// Builds one projection; created by [`Network::projection`].
 pub struct ProjectionBuilder<'a> {
     net: &'a mut Network,
@@ -1010,6 +1064,7 @@ pub struct ProjectionBuilder<'a> {
     pre_ranks: Option<Vec<u32>>,
     post_ranks: Option<Vec<u32>>,
     target: String,
+    more_targets: Vec<String>,
     synapse: Synapse,
     name: Option<String>,
     allow_self: bool,
@@ -1194,7 +1249,11 @@ impl<'a> ProjectionBuilder<'a> {
             // ANNarchy allows several projections with the same ends and
             // target (two views of one population, two synapse types):
             // their default names are numbered.
-            let base = format!("{}->{}:{}", pre.name, post.name, self.target);
+            let targets = std::iter::once(self.target.as_str())
+                .chain(self.more_targets.iter().map(String::as_str))
+                .collect::<Vec<_>>()
+                .join("+");
+            let base = format!("{}->{}:{}", pre.name, post.name, targets);
             let mut name = base.clone();
             let mut k = 2;
             while taken(&name) {
@@ -1213,11 +1272,35 @@ impl<'a> ProjectionBuilder<'a> {
             projection: name.clone(),
             message: m,
         };
-        if self.target.is_empty() || !self.target.chars().all(|c| c.is_alphanumeric() || c == '_') {
-            return Err(conn_err(format!(
-                "'{}' is not a valid target name",
-                self.target
-            )));
+        for t in std::iter::once(&self.target).chain(&self.more_targets) {
+            if t.is_empty() || !t.chars().all(|c| c.is_alphanumeric() || c == '_') {
+                return Err(conn_err(format!("'{t}' is not a valid target name")));
+            }
+        }
+        if !self.more_targets.is_empty() {
+            let all: Vec<&str> = std::iter::once(self.target.as_str())
+                .chain(self.more_targets.iter().map(String::as_str))
+                .collect();
+            if let Some(t) = all.iter().enumerate().find(|(i, t)| all[..*i].contains(t)) {
+                return Err(conn_err(format!("the target '{}' is given twice", t.1)));
+            }
+            if self.window_ms.is_some() || self.inject || !pre.ir.spiking || !post.ir.spiking {
+                return Err(Error::Unsupported {
+                    owner: format!("projection '{name}'"),
+                    message: format!(
+                        "several targets ({}) are for spiking projections, whose spikes add to each target's conductance; make one projection a target",
+                        all.join(", ")
+                    ),
+                });
+            }
+            for t in &self.more_targets {
+                if !post.ir.conductances.iter().any(|(c, _, _)| c == t) {
+                    return Err(conn_err(format!(
+                        "population '{}' (model '{}') does not use the conductance g_{t}: add it to its equations",
+                        post.name, post.ir.name
+                    )));
+                }
+            }
         }
         let window = match self.window_ms {
             None => None,
@@ -1312,6 +1395,11 @@ impl<'a> ProjectionBuilder<'a> {
             }
             if ir.post_refs.contains(&spike_time) {
                 net.keep_spike_times(self.post, &name)?;
+            }
+            if pre.ir.spiking && !self.inject && window.is_none() {
+                for t in std::iter::once(&self.target).chain(&self.more_targets) {
+                    net.input_conductance(self.post, t);
+                }
             }
             (net.pop(self.pre)?.clone(), net.pop(self.post)?.clone())
         };
@@ -1421,6 +1509,7 @@ impl<'a> ProjectionBuilder<'a> {
             pre: self.pre,
             post: self.post,
             target: self.target,
+            more_targets: self.more_targets,
             ir: Arc::new(ir),
             operation: self.synapse.operation,
             synapses: Arc::new(synapses),

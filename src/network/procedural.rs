@@ -61,6 +61,13 @@ impl ProjectionBuilder<'_> {
             .name
             .unwrap_or_else(|| format!("{}->{}:{}", pre.name, post.name, self.target));
         let owner = format!("projection '{name}'");
+        if !self.more_targets.is_empty() {
+            return Err(Error::Unsupported {
+                owner,
+                message: "a procedural projection feeds one target: make one projection a target"
+                    .into(),
+            });
+        }
         if net.projs.iter().any(|q| q.name == name) {
             return Err(Error::invalid(
                 "network",
@@ -155,6 +162,7 @@ impl ProjectionBuilder<'_> {
             pre: self.pre,
             post: self.post,
             target: self.target,
+            more_targets: Vec::new(),
             ir: Arc::new(ir),
             operation: self.synapse.operation,
             synapses: Default::default(),

@@ -167,4 +167,32 @@ impl Network {
         p.init.push(vec![init; p.size()]);
         Ok(())
     }
+
+    /// Gives population `pop`, whose spikes an input table sets (a
+    /// SpikeSourceArray), a conductance `g_target` that nothing reads, so
+    /// that a spiking projection may end on it as in ANNarchy (the STDP I
+    /// notebook's pre and post SpikeSourceArrays): the spikes' increments
+    /// are dropped, their events (plasticity) run. Returns whether it did.
+    pub(crate) fn input_conductance(&mut self, pop: PopId, target: &str) -> bool {
+        let p = &mut self.pops[pop.0];
+        let g = format!("g_{target}");
+        let driven = p.feed.is_some() && p.ir.spiking && p.ir.update.is_empty();
+        if !driven || p.ir.slot(&g).is_some() {
+            return false;
+        }
+        let mut ir = (*p.ir).clone();
+        ir.vars.push(VarDecl {
+            name: g,
+            kind: VarKind::Conductance,
+            locality: Locality::Local,
+            shared: false,
+            ty: ValueType::Float,
+            init: 0.0,
+        });
+        let slot = ir.vars.len() as u32 - 1;
+        ir.conductances.push((target.to_string(), slot, false));
+        p.ir = Arc::new(ir);
+        p.init.push(vec![0.0; p.size()]);
+        true
+    }
 }

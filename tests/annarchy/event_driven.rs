@@ -15,6 +15,7 @@ use cajal::prelude::*;
 tests! {
     both: [
         the_stdp_window_is_annarchys,
+        the_stdp_window_between_spike_source_arrays_is_annarchys,
         stp_increments_are_annarchys,
     ],
 }
@@ -42,6 +43,17 @@ fn clock() -> Neuron {
 }
 
 fn the_stdp_window_is_annarchys() {
+    stdp_window(false);
+}
+
+/// As the reference itself (and the notebook): SpikeSourceArrays on both
+/// sides, the post one without a conductance of its own (the spikes'
+/// increments are dropped, their plasticity runs).
+fn the_stdp_window_between_spike_source_arrays_is_annarchys() {
+    stdp_window(true);
+}
+
+fn stdp_window(sources: bool) {
     let doc = json("stdp_window/stdp_window.json");
     let pre_times = floats(&doc["pre_times"]);
     let n = pre_times.len();
@@ -69,11 +81,20 @@ fn the_stdp_window_is_annarchys() {
         let want = floats(&doc[key]);
         for b in backends() {
             let mut net = Network::new().dt(1.0);
-            let pre = net.population("pre", n, &clock()).unwrap();
-            let post = net.population("post", n, &clock()).unwrap();
-            let t1: Vec<f32> = pre_times.iter().map(|&t| t as f32).collect();
-            net.set(pre, "t1", t1).unwrap();
-            net.set(post, "t1", vec![50.0f32; n]).unwrap();
+            let (pre, post) = if sources {
+                let pre_spikes = pre_times.iter().map(|&t| vec![t]).collect();
+                (
+                    net.spike_source_array("pre", pre_spikes).unwrap(),
+                    net.spike_source_array("post", vec![vec![50.0]; n]).unwrap(),
+                )
+            } else {
+                let pre = net.population("pre", n, &clock()).unwrap();
+                let post = net.population("post", n, &clock()).unwrap();
+                let t1: Vec<f32> = pre_times.iter().map(|&t| t as f32).collect();
+                net.set(pre, "t1", t1).unwrap();
+                net.set(post, "t1", vec![50.0f32; n]).unwrap();
+                (pre, post)
+            };
             let delays = delay.map_or(Delays::none(), Delays::constant);
             let p = net
                 .projection(pre, post, "exc")
@@ -89,7 +110,7 @@ fn the_stdp_window_is_annarchys() {
                 let (got, lag) = (f64::from(wj) - 1.0, 50.0 - pre_times[j]);
                 assert!(
                     (got - want[j]).abs() < 1e-6,
-                    "{b:?} {key}: t_post - t_pre = {lag} ms: cajal {got}, ANNarchy {}",
+                    "{b:?} {key} (sources: {sources}): t_post - t_pre = {lag} ms: cajal {got}, ANNarchy {}",
                     want[j]
                 );
             }

@@ -49,6 +49,7 @@ mod stdp;
 mod stepping;
 mod synapse_equations;
 mod synapse_values;
+mod targets;
 mod timed;
 mod views;
 
@@ -81,6 +82,7 @@ fn main() {
         stepping::tests,
         synapse_equations::tests,
         synapse_values::tests,
+        targets::tests,
         timed::tests,
         views::tests,
     ]);

@@ -67,7 +67,15 @@ fn proj_kind(net: &Network, pr: &crate::network::Projection, pk: ProjectionKind)
                 psp: (!fast).then(|| rate_sum::compile_psp(&pr.ir, net.globals.constants().len())),
             }
         }
-        ProjectionKind::Spike { g } => ProjKind::Spike { g },
+        ProjectionKind::Spike { g } => {
+            let more = crate::engine::more_conductances(net, pr);
+            let scratch = if more.is_empty() {
+                Vec::new()
+            } else {
+                vec![0.0; net.pops[pr.post.0].size()]
+            };
+            ProjKind::Spike { g, more, scratch }
+        }
         ProjectionKind::Current { g, r } => ProjKind::Current { g, r },
         ProjectionKind::Procedural { g } => {
             let gen = pr

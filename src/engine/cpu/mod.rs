@@ -92,7 +92,7 @@ struct Now<'a> {
 /// Runs one spiking projection's delivery into the conductance `gv` of its
 /// post-synaptic population (taken out of that population meanwhile).
 fn deliver(pr: &mut ProjState, pops: &[PopState], gv: &mut [f32], now: &Now) {
-    let (t, dt, seed, step) = (now.t, now.dt, now.seed, now.step);
+    let step = now.step;
     let uniform = pr.delays.len() <= 1;
     let object = PROJ_OBJECT | ((pr.index as u32) << 12);
     // While learning is off, events leave w alone.
@@ -114,8 +114,23 @@ fn deliver(pr: &mut ProjState, pops: &[PopState], gv: &mut [f32], now: &Now) {
         }
         return;
     }
-    let g_slot = match &pr.kind {
-        ProjKind::Spike { g } => *g,
+    let g_slot = match &mut pr.kind {
+        ProjKind::Spike { g, more, scratch } => {
+            if !more.is_empty() {
+                // Several targets: the events of this step add into the
+                // scratch, which the caller adds to every target.
+                let mut into = std::mem::take(scratch);
+                into.fill(0.0);
+                let g = *g;
+                deliver_into(pr, pops, &mut into, now, g, frozen, uniform, object);
+                gv.iter_mut().zip(&into).for_each(|(a, b)| *a += b);
+                if let ProjKind::Spike { scratch, .. } = &mut pr.kind {
+                    *scratch = into;
+                }
+                return;
+            }
+            *g
+        }
         ProjKind::ConvSpike { conv, .. } => {
             for &d in &pr.delays {
                 let spikes = &pops[pr.pre].spike_hist[d as usize - 1];
@@ -129,6 +144,23 @@ fn deliver(pr: &mut ProjState, pops: &[PopState], gv: &mut [f32], now: &Now) {
         | ProjKind::Current { .. }
         | ProjKind::Conv { .. } => return,
     };
+    deliver_into(pr, pops, gv, now, g_slot, frozen, uniform, object);
+}
+
+/// The spike events of a stored spiking projection into `gv`, the
+/// conductance `g_slot` of its post-synaptic population.
+#[allow(clippy::too_many_arguments)]
+fn deliver_into(
+    pr: &mut ProjState,
+    pops: &[PopState],
+    gv: &mut [f32],
+    now: &Now,
+    g_slot: usize,
+    frozen: Option<u32>,
+    uniform: bool,
+    object: u32,
+) {
+    let (t, dt, seed, step) = (now.t, now.dt, now.seed, now.step);
     let element = (
         (pops[pr.pre].n / pr.batch) as u32,
         (pops[pr.post].n / pr.batch) as u32,
@@ -222,8 +254,14 @@ enum ProjKind {
         into: crate::engine::Input,
         psp: Option<PspKernel>,
     },
-    /// Spiking: increments a conductance slot.
-    Spike { g: usize },
+    /// Spiking: increments a conductance slot `g`, and the slots `more`
+    /// of the other targets (then the events add into `scratch`, which
+    /// is added to each target after the step's deliveries).
+    Spike {
+        g: usize,
+        more: Vec<usize>,
+        scratch: Vec<f32>,
+    },
     /// DecodingProjection: windowed spike counts into `sums[target]`.
     Decode { sum: usize, scale: f32 },
     /// CurrentInjection: sets conductance slot `g` to the pre slot `r`.

@@ -340,13 +340,24 @@ impl CpuEngine {
         for ((post, g), gv) in fed.into_iter().zip(gvs) {
             self.pops[post].vars[g] = gv;
         }
+        // The other targets of projections onto several, in creation order.
+        for group in groups {
+            for &q in &group.members {
+                let pr = &self.projs[q];
+                if let ProjKind::Spike { more, scratch, .. } = &pr.kind {
+                    for &g in more {
+                        add_into(&mut self.pops[pr.post].vars[g], scratch);
+                    }
+                }
+            }
+        }
     }
 
     /// The population and conductance slot a spiking projection feeds.
     pub(super) fn conductance_of(&self, q: usize) -> (usize, usize) {
         let pr = &self.projs[q];
         match pr.kind {
-            ProjKind::Spike { g }
+            ProjKind::Spike { g, .. }
             | ProjKind::ConvSpike { g, .. }
             | ProjKind::Procedural { g, .. } => (pr.post, g),
             _ => (pr.post, usize::MAX),

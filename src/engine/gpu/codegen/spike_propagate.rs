@@ -138,6 +138,8 @@ pub struct SpikeEvent<'a> {
     pub ends: &'a Ends<'a>,
     /// The conductance slot it adds into.
     pub g: u32,
+    /// The conductance slots of its other targets, which it adds into too.
+    pub more: &'a [u32],
     /// The step in ms.
     pub dt: f32,
     /// The random stream id of its draws.
@@ -222,9 +224,19 @@ impl SpikeEvent<'_> {
         let mut p = Printer::new(&leaf, self.object, "s");
         p.reciprocal = false;
         p.indent = "                ".into();
-        let go = ends.post.offset(self.g).unwrap_or(0);
-        let place = format!("post[{go}u + tgt]");
-        let add = |v: &str| atomic_add(&place, v, fa);
+        // Each target's conductance gets the same value, as ANNarchy's
+        // `g_target += w` onto ['ampa', 'nmda'].
+        let places: Vec<String> = std::iter::once(self.g)
+            .chain(self.more.iter().copied())
+            .map(|g| format!("post[{}u + tgt]", ends.post.offset(g).unwrap_or(0)))
+            .collect();
+        let add = |v: &str| {
+            places
+                .iter()
+                .map(|place| atomic_add(place, v, fa))
+                .collect::<Vec<_>>()
+                .join(" ")
+        };
         if ir.pre_spike_is_default && weights == WeightBuffer::Shareable {
             // The weight buffer holds one per synapse, or the one they all
             // share (no per-synapse storage): its length says which, so the

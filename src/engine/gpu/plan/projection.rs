@@ -297,8 +297,14 @@ fn plan_decode(c: ProjInput, sum: usize, window: u32) -> ProjPlan {
 /// A spiking projection with stored synapses: `spike_propagate` over its
 /// rows by (delay, pre), and where it learns, its `post_spike`.
 fn plan_spiking(c: ProjInput, g: usize) -> Result<ProjPlan> {
-    check_spike_events(&c, g)?;
     let pr = c.pr;
+    let more: Vec<u32> = crate::engine::more_conductances(c.net, pr)
+        .into_iter()
+        .map(|g| g as u32)
+        .collect();
+    for &slot in std::iter::once(&(g as u32)).chain(&more) {
+        check_spike_events(&c, slot as usize)?;
+    }
     let nsyn = pr.synapses.post.len();
     let default = pr.ir.pre_spike_is_default;
     // 16-bit post ranks where they fit (the default path reads
@@ -342,6 +348,7 @@ fn plan_spiking(c: ProjInput, g: usize) -> Result<ProjPlan> {
             layout: &c.layout,
             ends: &c.ends,
             g: g as u32,
+            more: &more,
             dt: c.dt,
             object: c.object,
             learn,
