@@ -56,6 +56,12 @@ impl Network {
     /// results are those of running them one after the other. The first
     /// error is returned.
     ///
+    /// As ANNarchy's `parallel_run` (`seeds=None`), each run draws with a
+    /// seed of its own, taken from the operating system's entropy: the
+    /// runs differ, and they differ from one call to the next. A run reads
+    /// its seed with [`Simulation::seed`];
+    /// [`parallel_run_seeded`](Self::parallel_run_seeded) chooses them.
+    ///
     /// ```
     /// # use cajal::prelude::*;
     /// let (net, pop) = cajal::networks::lif(20, 1)?;
@@ -73,12 +79,62 @@ impl Network {
         runs: usize,
         f: impl Fn(usize, &mut Simulation) -> Result<T> + Sync,
     ) -> Result<Vec<T>> {
+        self.parallel_run_seeded(backend, runs, Seeds::Random, f)
+    }
+
+    /// [`parallel_run`](Self::parallel_run) with the runs' seeds chosen
+    /// (ANNarchy's `seeds` argument): each run's simulation gets its seed
+    /// ([`Simulation::set_seed`]) before `f` is called. A seed drives the
+    /// run-time draws (`Uniform`, `Poisson` inputs... in equations) and the
+    /// distributions given to the simulation's setters; the network is
+    /// built once, so what was drawn while building it (connectivity,
+    /// initial values from [`Network::set`]) is the same in every run,
+    /// where ANNarchy builds the network again in each process. A list
+    /// must have one seed per run.
+    ///
+    /// ```
+    /// # use cajal::prelude::*;
+    /// # use cajal::engine::Seeds;
+    /// let (net, _) = cajal::networks::lif(20, 1)?;
+    /// let seeds = net.parallel_run_seeded(Backend::Cpu, 3, Seeds::Sequential, |_, sim| Ok(sim.seed()))?;
+    /// assert_eq!(seeds, vec![2, 3, 4]); // the network's seed is 1
+    /// # Ok::<(), cajal::Error>(())
+    /// ```
+    pub fn parallel_run_seeded<T: Send>(
+        &self,
+        backend: Backend,
+        runs: usize,
+        seeds: Seeds,
+        f: impl Fn(usize, &mut Simulation) -> Result<T> + Sync,
+    ) -> Result<Vec<T>> {
+        let seeds: Vec<u64> = match seeds {
+            Seeds::Random => (0..runs).map(|_| rand::random()).collect(),
+            Seeds::Same => vec![self.seed; runs],
+            Seeds::Sequential => (1..=runs as u64)
+                .map(|i| self.seed.wrapping_add(i))
+                .collect(),
+            Seeds::List(list) => {
+                if list.len() != runs {
+                    return Err(Error::invalid(
+                        "parallel_run",
+                        format!(
+                            "{} seeds for {runs} runs: give one seed per run",
+                            list.len()
+                        ),
+                    ));
+                }
+                list
+            }
+        };
         let f = &f;
         std::thread::scope(|scope| {
-            let handles: Vec<_> = (0..runs)
-                .map(|i| {
+            let handles: Vec<_> = seeds
+                .into_iter()
+                .enumerate()
+                .map(|(i, seed)| {
                     scope.spawn(move || {
                         let mut sim = self.compile(backend)?;
+                        sim.set_seed(seed);
                         f(i, &mut sim)
                     })
                 })
@@ -154,6 +210,43 @@ impl Network {
                 })
             })
             .collect::<Result<Vec<_>>>()?;
+        let synapse_monitors = self
+            .synapse_monitors
+            .iter()
+            .map(|m| {
+                let pr = &self.projs[m.proj.0];
+                let slots = m
+                    .vars
+                    .iter()
+                    .map(|v| {
+                        pr.ir.slot(v).map(|s| s as usize).ok_or_else(|| {
+                            let owner = format!("monitor of projection '{}'", pr.name);
+                            Error::unknown(owner, "synapse variable", v, &[] as &[&str])
+                        })
+                    })
+                    .collect::<Result<Vec<_>>>()?;
+                let local = slots
+                    .iter()
+                    .map(|&s| pr.ir.vars[s].locality == Locality::Local)
+                    .collect();
+                // Synapses are sorted by (post, pre): a dendrite is a range.
+                let post = &pr.synapses.post;
+                let range = match m.post {
+                    Some(i) => post.partition_point(|&p| p < i)..post.partition_point(|&p| p <= i),
+                    None => 0..post.len(),
+                };
+                Ok(SynapseMonitorState {
+                    spec: m.clone(),
+                    buffers: vec![Vec::new(); slots.len()],
+                    slots,
+                    local,
+                    range,
+                    active: true,
+                    start_step: 0,
+                    sample_steps: Vec::new(),
+                })
+            })
+            .collect::<Result<Vec<_>>>()?;
         Ok(Simulation {
             net: self.clone(),
             engine,
@@ -161,6 +254,7 @@ impl Network {
             t_origin: 0.0,
             step_origin: 0,
             monitors,
+            synapse_monitors,
             draws: 0,
             callbacks: Vec::new(),
             callbacks_on: true,

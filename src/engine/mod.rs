@@ -19,12 +19,15 @@ use ndarray::{Array2, ArrayD, IxDyn};
 use crate::error::{Error, Result};
 use crate::lang::ir::{Locality, ValueType};
 pub use crate::network::Value;
-use crate::network::{assign_values, slot_of, Monitor, MonitorId, Network, PopId, ProjId};
+use crate::network::{
+    assign_values, slot_of, Monitor, MonitorId, MonitorRef, Network, PopId, ProjId, SynapseMonitor,
+};
 use crate::random::rng_for;
 use cpu::CpuEngine;
 use gpu::{DeviceInfo, GpuEngine, GpuOptions};
 use interface::Engine;
 pub(crate) use kind::{more_conductances, projection_kind, Input, ProjectionKind};
+pub use monitors::Recording;
 use schedule::Schedule;
 
 /// Where a network runs.
@@ -92,6 +95,51 @@ pub(crate) struct MonitorState {
     pub(crate) spikes: Vec<(u64, u32)>,
 }
 
+/// A monitor of synapses: sampled by the simulation, which reads the
+/// values from the engine after each sample step (engine-independent).
+pub(crate) struct SynapseMonitorState {
+    pub(crate) spec: SynapseMonitor,
+    /// The slot of each recorded variable.
+    pub(crate) slots: Vec<usize>,
+    /// Per recorded variable: one value per synapse (or one for the
+    /// projection).
+    pub(crate) local: Vec<bool>,
+    /// The recorded synapses: this range of the (post, pre) order.
+    pub(crate) range: std::ops::Range<usize>,
+    pub(crate) active: bool,
+    pub(crate) start_step: u64,
+    pub(crate) buffers: Vec<Vec<f32>>,
+    pub(crate) sample_steps: Vec<u64>,
+}
+
+impl SynapseMonitorState {
+    /// Whether it samples at step `s` (not before its start).
+    fn due(&self, s: u64) -> bool {
+        self.active
+            && s >= self.start_step
+            && (s - self.start_step).is_multiple_of(self.spec.period)
+    }
+
+    /// Its first sample step at or after `s`.
+    fn next_from(&self, s: u64) -> Option<u64> {
+        if !self.active {
+            return None;
+        }
+        let p = self.spec.period;
+        let from = s.max(self.start_step);
+        Some(from + (p - (from - self.start_step) % p) % p)
+    }
+
+    /// Values per sample of each recorded variable.
+    fn width(&self, var: usize) -> usize {
+        if self.local[var] {
+            self.range.len()
+        } else {
+            1
+        }
+    }
+}
+
 /// The dynamic state of an engine, for save and load: every slot of every
 /// population and projection, and the histories delays read, newest first.
 #[derive(Debug, Clone, PartialEq)]
@@ -135,6 +183,22 @@ pub(crate) struct PopSnapshot {
     pub(crate) hist: Vec<(u32, Vec<Vec<f32>>)>,
 }
 
+/// The seeds of the runs of [`Network::parallel_run_seeded`] (ANNarchy's
+/// `parallel_run(seeds=...)`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Seeds {
+    /// A seed of its own for each run, from the operating system's entropy
+    /// (ANNarchy's `None`, the default of [`Network::parallel_run`]).
+    Random,
+    /// The network's seed for every run (ANNarchy's `'same'`).
+    Same,
+    /// The network's seed plus 1, 2, ... (ANNarchy's `'sequential'`).
+    Sequential,
+    /// One seed per run, in order.
+    List(Vec<u64>),
+}
+
 /// A compiled network, ready to run.
 ///
 /// Obtained from [`Network::compile`]; runs steps, reads and writes any
@@ -147,6 +211,7 @@ pub struct Simulation {
     t_origin: f64,
     step_origin: u64,
     monitors: Vec<MonitorState>,
+    synapse_monitors: Vec<SynapseMonitorState>,
     draws: u64,
     callbacks: Vec<Option<Callback>>,
     /// The whole-network switch of the callbacks (each has its own too).

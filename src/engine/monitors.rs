@@ -2,14 +2,62 @@
 
 use super::*;
 
+/// What a monitor recorded since the last
+/// [`take_recording`](Simulation::take_recording) (or since the start),
+/// handed over by that call, which empties the monitor.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Recording {
+    /// The steps at which the samples were taken, one per row of each
+    /// variable.
+    pub sample_steps: Vec<u64>,
+    /// Each recorded variable (in the monitor's order) as `[samples,
+    /// values]`, as [`recorded`](Simulation::recorded) shapes it.
+    pub vars: Vec<(String, Array2<f32>)>,
+    /// The spikes, as (step, rank) sorted by step then rank (empty unless
+    /// the monitor records `spike`).
+    pub spikes: Vec<(u64, u32)>,
+}
+
+impl Recording {
+    /// One recorded variable; an unknown name is an error listing those
+    /// recorded.
+    pub fn var(&self, name: &str) -> Result<&Array2<f32>> {
+        self.vars
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, a)| a)
+            .ok_or_else(|| {
+                let names: Vec<&str> = self.vars.iter().map(|(n, _)| n.as_str()).collect();
+                Error::unknown("recording", "recorded variable", name, &names)
+            })
+    }
+}
+
+/// The error for a handle of another network's monitor.
+fn foreign() -> Error {
+    Error::invalid(
+        "simulation",
+        "the monitor handle does not belong to this network",
+    )
+}
+
 impl Simulation {
     pub(super) fn mon(&self, m: MonitorId) -> Result<&MonitorState> {
-        self.monitors.get(m.0).ok_or_else(|| {
-            Error::invalid(
-                "simulation",
-                format!("monitor handle {} does not belong to this network", m.0),
-            )
-        })
+        match m.0 {
+            MonitorRef::Neurons(i) => self.monitors.get(i).ok_or_else(foreign),
+            MonitorRef::Synapses(i) => {
+                let s = self.synapse_monitors.get(i).ok_or_else(foreign)?;
+                let pr = self.net.proj(s.spec.proj)?;
+                Err(Error::invalid(
+                    format!("monitor of projection '{}'", pr.name),
+                    "it records synapses: it has no spikes, neurons or readouts",
+                ))
+            }
+        }
+    }
+
+    fn synapse_mon(&self, i: usize) -> Result<&SynapseMonitorState> {
+        self.synapse_monitors.get(i).ok_or_else(foreign)
     }
 
     /// Spikes recorded by a monitor, as (step, neuron rank), sorted by step then rank.
@@ -24,8 +72,22 @@ impl Simulation {
         Ok(s.spikes.clone())
     }
 
-    /// A recorded variable as `[samples, neurons]`.
+    /// A recorded variable as `[samples, neurons]` (a monitor of
+    /// synapses: `[samples, synapses]`, see
+    /// [`Network::monitor_projection`](crate::network::Network::monitor_projection)).
     pub fn recorded(&self, m: MonitorId, var: &str) -> Result<Array2<f32>> {
+        if let MonitorRef::Synapses(i) = m.0 {
+            let s = self.synapse_mon(i)?;
+            let k =
+                s.spec.vars.iter().position(|v| v == var).ok_or_else(|| {
+                    Error::unknown("monitor", "recorded variable", var, &s.spec.vars)
+                })?;
+            let (n, buf) = (s.width(k), &s.buffers[k]);
+            return Ok(
+                Array2::from_shape_vec((buf.len() / n.max(1), n), buf.clone())
+                    .expect("whole samples are recorded"),
+            );
+        }
         let s = self.mon(m)?;
         let i = s
             .spec
@@ -39,25 +101,110 @@ impl Simulation {
             .expect("whole samples are recorded"))
     }
 
+    /// Hands over everything a monitor recorded since the last call (or
+    /// the start) and empties it (ANNarchy's `Monitor.get()`, whose
+    /// default `keep=False` empties the buffers), so that a loop of trials
+    /// reading a monitor each trial keeps no more than a trial in memory.
+    /// All of the monitor's variables, their sample steps and its spikes
+    /// go together, so the rows always match their steps; the monitor goes
+    /// on sampling on its period (counted from its start, not from the
+    /// call). The readers that keep what they read
+    /// ([`recorded`](Self::recorded), [`spikes`](Self::spikes),
+    /// [`sample_steps`](Self::sample_steps)) then see only what came after.
+    ///
+    /// ```
+    /// # use cajal::prelude::*;
+    /// let mut net = Network::new(); // dt = 1 ms
+    /// let pop = net.population("p", 10, &Neuron::rate().equations("r = t"))?;
+    /// let m = net.monitor_with(pop, &["r"], 2.0, true)?;
+    /// let mut sim = net.compile(Backend::Cpu)?;
+    /// sim.simulate(5.0)?;
+    /// let a = sim.take_recording(m)?;
+    /// sim.simulate(5.0)?;
+    /// let b = sim.take_recording(m)?;
+    /// assert_eq!(a.sample_steps, vec![0, 2, 4]);
+    /// assert_eq!(b.sample_steps, vec![6, 8]);
+    /// assert_eq!(b.var("r")?.dim(), (2, 10));
+    /// assert!(sim.sample_steps(m)?.is_empty());
+    /// # Ok::<(), cajal::Error>(())
+    /// ```
+    pub fn take_recording(&mut self, m: MonitorId) -> Result<Recording> {
+        let take = |names: &[String], bufs: &mut [Vec<f32>], lens: &[usize]| {
+            names
+                .iter()
+                .zip(bufs)
+                .zip(lens)
+                .map(|((name, buf), &n)| {
+                    let buf = std::mem::take(buf);
+                    let a = Array2::from_shape_vec((buf.len() / n.max(1), n), buf)
+                        .expect("whole samples are recorded");
+                    (name.clone(), a)
+                })
+                .collect()
+        };
+        let i = match m.0 {
+            MonitorRef::Neurons(i) => i,
+            MonitorRef::Synapses(i) => {
+                self.synapse_mon(i)?;
+                let s = &mut self.synapse_monitors[i];
+                let lens: Vec<usize> = (0..s.slots.len()).map(|k| s.width(k)).collect();
+                return Ok(Recording {
+                    sample_steps: std::mem::take(&mut s.sample_steps),
+                    vars: take(&s.spec.vars, &mut s.buffers, &lens),
+                    spikes: Vec::new(),
+                });
+            }
+        };
+        self.mon(m)?;
+        let s = &mut self.monitors[i];
+        Ok(Recording {
+            sample_steps: std::mem::take(&mut s.sample_steps),
+            vars: take(&s.spec.vars, &mut s.buffers, &s.lens),
+            spikes: std::mem::take(&mut s.spikes),
+        })
+    }
+
     /// The steps at which a monitor took its samples.
     pub fn sample_steps(&self, m: MonitorId) -> Result<Vec<u64>> {
-        Ok(self.mon(m)?.sample_steps.clone())
+        match m.0 {
+            MonitorRef::Synapses(i) => Ok(self.synapse_mon(i)?.sample_steps.clone()),
+            MonitorRef::Neurons(_) => Ok(self.mon(m)?.sample_steps.clone()),
+        }
     }
 
     /// Stops a monitor from recording until [`resume`](Self::resume).
     pub fn pause(&mut self, m: MonitorId) -> Result<()> {
-        self.mon(m)?;
-        self.monitors[m.0].active = false;
+        match m.0 {
+            MonitorRef::Synapses(i) => {
+                self.synapse_mon(i)?;
+                self.synapse_monitors[i].active = false;
+            }
+            MonitorRef::Neurons(i) => {
+                self.mon(m)?;
+                self.monitors[i].active = false;
+            }
+        }
         Ok(())
     }
 
     /// (Re)starts a monitor; its period counts from now.
     pub fn resume(&mut self, m: MonitorId) -> Result<()> {
-        self.mon(m)?;
-        let s = &mut self.monitors[m.0];
-        if !s.active {
-            s.active = true;
-            s.start_step = self.step;
+        let step = self.step;
+        let (active, start) = match m.0 {
+            MonitorRef::Synapses(i) => {
+                self.synapse_mon(i)?;
+                let s = &mut self.synapse_monitors[i];
+                (&mut s.active, &mut s.start_step)
+            }
+            MonitorRef::Neurons(i) => {
+                self.mon(m)?;
+                let s = &mut self.monitors[i];
+                (&mut s.active, &mut s.start_step)
+            }
+        };
+        if !*active {
+            *active = true;
+            *start = step;
         }
         Ok(())
     }

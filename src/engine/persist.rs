@@ -130,6 +130,9 @@ impl Simulation {
         for m in &mut self.monitors {
             m.start_step = m.start_step.min(clock.step);
         }
+        for m in &mut self.synapse_monitors {
+            m.start_step = m.start_step.min(clock.step);
+        }
         if clock.seed != self.net.seed {
             self.set_seed(clock.seed);
             self.draws = clock.draws;

@@ -76,6 +76,9 @@ impl Simulation {
         for m in &mut self.monitors {
             m.start_step = step;
         }
+        for m in &mut self.synapse_monitors {
+            m.start_step = step;
+        }
     }
 
     /// Changes the seed of the random draws from now on: run-time draws
@@ -86,6 +89,12 @@ impl Simulation {
         self.net.seed = seed;
         self.draws = 0;
         self.engine.set_seed(seed);
+    }
+
+    /// The seed of the random draws now: the network's, or the last
+    /// [`set_seed`](Self::set_seed)'s.
+    pub fn seed(&self) -> u64 {
+        self.net.seed
     }
 
     /// Changes a network constant (ANNarchy's `Constant.set`) without a
@@ -169,10 +178,45 @@ impl Simulation {
     }
 
     pub(super) fn run_steps(&mut self, n: u64) -> Result<()> {
-        let (t0, s0, dt) = (self.t_origin, self.step_origin, self.net.dt);
-        let time = move |s: u64| t0 + (s as f64 - s0 as f64) * dt;
-        self.engine.run(self.step, n, &time, &mut self.monitors)?;
-        self.step += n;
+        let end = self.step + n;
+        while self.step < end {
+            // A monitor of synapses reads them after its sample step: the
+            // engine's run (on the GPU, its submission) ends there.
+            let next = self
+                .synapse_monitors
+                .iter()
+                .filter_map(|m| m.next_from(self.step))
+                .min()
+                .map_or(end, |s| (s + 1).min(end));
+            let (t0, s0, dt) = (self.t_origin, self.step_origin, self.net.dt);
+            let time = move |s: u64| t0 + (s as f64 - s0 as f64) * dt;
+            self.engine
+                .run(self.step, next - self.step, &time, &mut self.monitors)?;
+            self.step = next;
+            self.sample_synapses(next - 1)?;
+        }
+        Ok(())
+    }
+
+    /// The monitors of synapses due at `step` (just run) take their sample.
+    fn sample_synapses(&mut self, step: u64) -> Result<()> {
+        for m in &mut self.synapse_monitors {
+            if !m.due(step) {
+                continue;
+            }
+            for (k, &slot) in m.slots.iter().enumerate() {
+                let v = self.engine.synapse_values(m.spec.proj.0, slot)?;
+                let (local, range) = (m.local[k], m.range.clone());
+                let b = &mut m.buffers[k];
+                match (local, v.len()) {
+                    // One weight stored for all the synapses.
+                    (true, 1) => b.extend(std::iter::repeat_n(v[0], range.len())),
+                    (true, _) => b.extend_from_slice(&v[range]),
+                    (false, _) => b.push(v[0]),
+                }
+            }
+            m.sample_steps.push(step);
+        }
         Ok(())
     }
 
@@ -403,6 +447,12 @@ impl Simulation {
             m.sample_steps.clear();
             m.spikes.clear();
             m.active = m.spec.start;
+            m.start_step = 0;
+        }
+        for m in &mut self.synapse_monitors {
+            m.buffers.iter_mut().for_each(Vec::clear);
+            m.sample_steps.clear();
+            m.active = true;
             m.start_step = 0;
         }
     }

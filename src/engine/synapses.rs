@@ -124,6 +124,40 @@ impl Simulation {
         Ok(())
     }
 
+    /// Sets a synaptic variable or parameter of a projection (ANNarchy's
+    /// `proj.U = Normal(0.5, 0.1)` after compile): a scalar for all, one
+    /// value per synapse in the order [`synapses`](Self::synapses) lists
+    /// them, or a distribution, one draw per synapse from the simulation's
+    /// seed ([`set`](Self::set)'s streams: the same seed and calls draw
+    /// the same values). A projection-wide parameter takes one value, not
+    /// an array or a distribution. Before compiling:
+    /// [`Network::set_projection`].
+    ///
+    /// ```
+    /// # use cajal::prelude::*;
+    /// let mut net = Network::new();
+    /// let lif = cajal::models::if_curr_exp();
+    /// let a = net.population("a", 10, &lif)?;
+    /// let p = net.projection(a, a, "exc").connect_all_to_all(0.1)?;
+    /// let mut sim = net.compile(Backend::Cpu)?;
+    /// sim.set_projection(p, "w", Dist::uniform(0.0, 0.2))?;
+    /// let (_, _, w) = sim.synapses(p, "w")?;
+    /// assert!(w.iter().all(|&x| (0.0..0.2).contains(&x)));
+    /// # Ok::<(), cajal::Error>(())
+    /// ```
+    pub fn set_projection(
+        &mut self,
+        proj: ProjId,
+        var: &str,
+        value: impl Into<Value>,
+    ) -> Result<()> {
+        let pr = self.net.proj(proj)?;
+        self.draws += 1;
+        let mut rng = rng_for(self.net.seed, 0x2000_0000 + self.draws);
+        let (slot, values) = crate::network::synapse_values(pr, var, &value.into(), &mut rng)?;
+        self.engine.set_synapse_values(proj.0, slot, values)
+    }
+
     /// A projection's variable as a dense `[post, pre]` matrix, NaN where
     /// there is no synapse (ANNarchy's `connectivity_matrix`).
     pub fn connectivity_matrix(&self, proj: ProjId, var: &str) -> Result<Array2<f32>> {

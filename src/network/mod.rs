@@ -44,9 +44,20 @@ impl ProjId {
     }
 }
 
-/// Handle of a monitor in its network.
+/// Handle of a monitor in its network: of a population
+/// ([`Network::monitor`]) or of synapses ([`Network::monitor_projection`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub struct MonitorId(pub(crate) usize);
+pub struct MonitorId(pub(crate) MonitorRef);
+
+/// Which list of its network a monitor is in, and where.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub(crate) enum MonitorRef {
+    /// A population monitor (`Network::monitors`, run by the engines).
+    Neurons(usize),
+    /// A synapse monitor (`Network::synapse_monitors`, sampled by the
+    /// simulation between engine runs).
+    Synapses(usize),
+}
 
 /// A value to give a variable or parameter.
 #[derive(Debug, Clone)]
@@ -235,6 +246,20 @@ pub struct Monitor {
     pub ranks: Option<Vec<u32>>,
 }
 
+/// What a monitor of synapses records ([`Network::monitor_projection`]).
+#[derive(Debug, Clone)]
+pub struct SynapseMonitor {
+    /// The projection recorded.
+    pub proj: ProjId,
+    /// The post-synaptic neuron whose synapses (a dendrite) are recorded,
+    /// or `None` for all the projection's synapses.
+    pub post: Option<u32>,
+    /// Variables recorded (per synapse, or projection-wide).
+    pub vars: Vec<String>,
+    /// Record every `period` steps.
+    pub period: u64,
+}
+
 /// A network under construction.
 ///
 /// ```
@@ -259,6 +284,7 @@ pub struct Network {
     pub(crate) pops: Vec<Population>,
     pub(crate) projs: Vec<Projection>,
     pub(crate) monitors: Vec<Monitor>,
+    pub(crate) synapse_monitors: Vec<SynapseMonitor>,
     /// Elements of a batch (1 unless batched: see [`batch`]).
     pub(crate) batch: usize,
     // Random draws for initial values use their own stream per call.
@@ -284,6 +310,7 @@ impl Network {
             pops: Vec::new(),
             projs: Vec::new(),
             monitors: Vec::new(),
+            synapse_monitors: Vec::new(),
             batch: 1,
             init_draws: 0,
         }
@@ -394,6 +421,7 @@ impl Network {
         self.pops.clear();
         self.projs.clear();
         self.monitors.clear();
+        self.synapse_monitors.clear();
         self.globals = Globals::default();
     }
 
@@ -407,9 +435,13 @@ impl Network {
         (0..self.projs.len()).map(ProjId).collect()
     }
 
-    /// The monitors, in creation order.
+    /// The monitors: those of populations in creation order, then those
+    /// of synapses ([`monitor_projection`](Self::monitor_projection)) in
+    /// creation order.
     pub fn monitors(&self) -> Vec<MonitorId> {
-        (0..self.monitors.len()).map(MonitorId).collect()
+        let neurons = (0..self.monitors.len()).map(MonitorRef::Neurons);
+        let synapses = (0..self.synapse_monitors.len()).map(MonitorRef::Synapses);
+        neurons.chain(synapses).map(MonitorId).collect()
     }
 
     /// ANNarchy's name for [`find`](Self::find).
@@ -447,6 +479,42 @@ impl Network {
         let values = assign_values(p, var, &value.into(), &mut rng)?;
         let slot = slot_of(p, var)?;
         p.init[slot] = values;
+        Ok(())
+    }
+
+    /// Sets a synaptic variable or parameter of a projection before
+    /// compiling (ANNarchy's `proj.U = Normal(0.5, 0.1)`): a scalar for
+    /// all, one value per synapse in the order
+    /// [`Simulation::synapses`](crate::engine::Simulation::synapses) lists
+    /// them ((post, pre)), or a distribution, one draw per synapse from
+    /// the network's seed (the same network and seed draw the same
+    /// values). A projection-wide parameter (`: projection`) takes one
+    /// value, not an array or a distribution. After compiling:
+    /// [`Simulation::set_projection`](crate::engine::Simulation::set_projection).
+    ///
+    /// ```
+    /// # use cajal::prelude::*;
+    /// let mut net = Network::new().seed(3);
+    /// let lif = cajal::models::if_curr_exp();
+    /// let a = net.population("a", 10, &lif)?;
+    /// let stp = cajal::models::synapses::stp(100.0, 50.0, 0.5);
+    /// let p = net.projection(a, a, "exc").synapse(&stp).connect_all_to_all(0.1)?;
+    /// net.set_projection(p, "U", Dist::normal(0.5, 0.1).min(0.0))?;
+    /// net.set_projection(p, "tau_rec", 80.0)?;
+    /// # Ok::<(), cajal::Error>(())
+    /// ```
+    pub fn set_projection(
+        &mut self,
+        proj: ProjId,
+        var: &str,
+        value: impl Into<Value>,
+    ) -> Result<()> {
+        let stream = self.init_draws;
+        self.init_draws += 1;
+        let mut rng = rng_for(self.seed, 0x1000_0000 + stream);
+        let pr = self.proj(proj)?;
+        let (slot, values) = synapse_values(pr, var, &value.into(), &mut rng)?;
+        self.projs[proj.0].values[slot] = values;
         Ok(())
     }
 
@@ -544,12 +612,42 @@ impl Network {
         })
     }
 
-    /// The monitor behind a handle: what it records, and how often.
+    /// The monitor of a population behind a handle: what it records, and
+    /// how often (a monitor of synapses: [`synapse_monitor_spec`](Self::synapse_monitor_spec)).
     pub fn monitor_spec(&self, id: MonitorId) -> Result<&Monitor> {
-        self.monitors.get(id.0).ok_or_else(|| {
+        match id.0 {
+            MonitorRef::Neurons(i) => self.monitors.get(i),
+            MonitorRef::Synapses(_) => {
+                return Err(Error::invalid(
+                    "network",
+                    "this monitor records synapses: its spec is synapse_monitor_spec's",
+                ))
+            }
+        }
+        .ok_or_else(|| {
             Error::invalid(
                 "network",
-                format!("monitor handle {} does not belong to this network", id.0),
+                "the monitor handle does not belong to this network",
+            )
+        })
+    }
+
+    /// The monitor of synapses behind a handle: what it records, and how
+    /// often.
+    pub fn synapse_monitor_spec(&self, id: MonitorId) -> Result<&SynapseMonitor> {
+        match id.0 {
+            MonitorRef::Synapses(i) => self.synapse_monitors.get(i),
+            MonitorRef::Neurons(_) => {
+                return Err(Error::invalid(
+                    "network",
+                    "this monitor records a population: its spec is monitor_spec's",
+                ))
+            }
+        }
+        .ok_or_else(|| {
+            Error::invalid(
+                "network",
+                "the monitor handle does not belong to this network",
             )
         })
     }
@@ -631,7 +729,114 @@ impl Network {
             start,
             ranks,
         });
-        Ok(MonitorId(self.monitors.len() - 1))
+        Ok(MonitorId(MonitorRef::Neurons(self.monitors.len() - 1)))
+    }
+
+    /// Records synaptic variables (ANNarchy's `Monitor(proj[post], 'w',
+    /// period=...)` with `dendrite = Some(post)`, `Monitor(proj, 'w')` with
+    /// `None`) every `period_ms` (rounded to steps, at least one), from the
+    /// start. A sample at step `s` holds the values after step `s`: after
+    /// the learning rules and the post-synaptic events of that step, as
+    /// ANNarchy's recorders, which run at the end of the step. The
+    /// samples are taken at the steps `s` with `(s - start) % period ==
+    /// 0`, `start` being 0 (or the step of the last
+    /// [`resume`](crate::engine::Simulation::resume)).
+    ///
+    /// [`recorded`](crate::engine::Simulation::recorded) returns
+    /// `[samples, synapses]`: the dendrite's synapses by pre-synaptic rank
+    /// (ANNarchy's order), or all the projection's in (post, pre) order as
+    /// [`synapses`](crate::engine::Simulation::synapses) lists them; one
+    /// column for a projection-wide parameter.
+    /// [`sample_steps`](crate::engine::Simulation::sample_steps),
+    /// [`take_recording`](crate::engine::Simulation::take_recording),
+    /// [`pause`](crate::engine::Simulation::pause) and
+    /// [`resume`](crate::engine::Simulation::resume) work as for a
+    /// population. The simulation reads the values from the engine after
+    /// each sample step, so a run stops there (on the GPU engine a
+    /// submission ends at each sample): sample sparsely, as ANNarchy
+    /// advises for whole projections.
+    ///
+    /// ```
+    /// # use cajal::prelude::*;
+    /// let mut net = Network::new();
+    /// let lif = cajal::models::if_curr_exp();
+    /// let a = net.population("a", 10, &lif)?;
+    /// let p = net.projection(a, a, "exc").connect_all_to_all(0.1)?;
+    /// let m = net.monitor_projection(p, Some(0), &["w"], 100.0)?;
+    /// let mut sim = net.compile(Backend::Cpu)?;
+    /// sim.simulate(250.0)?;
+    /// assert_eq!(sim.sample_steps(m)?, vec![0, 100, 200]);
+    /// assert_eq!(sim.recorded(m, "w")?.dim(), (3, 9)); // no self-connection
+    /// # Ok::<(), cajal::Error>(())
+    /// ```
+    pub fn monitor_projection(
+        &mut self,
+        proj: ProjId,
+        dendrite: Option<usize>,
+        vars: &[&str],
+        period_ms: f64,
+    ) -> Result<MonitorId> {
+        self.check_dt()?;
+        let pr = self.proj(proj)?;
+        let owner = format!("monitor of projection '{}'", pr.name);
+        if pr.conv.is_some() {
+            return Err(Error::invalid(
+                owner,
+                "a convolution or pooling stores no synapses: its shared weights are in `net.proj(id)?.conv`",
+            ));
+        }
+        if pr.procedural.is_some() {
+            return Err(Error::invalid(
+                owner,
+                "procedural connectivity stores no synapses (they are drawn at each spike)",
+            ));
+        }
+        if let Some(post) = dendrite {
+            let n_post = self.pop(pr.post)?.size();
+            if post >= n_post {
+                return Err(Error::invalid(
+                    owner,
+                    format!("post-synaptic rank {post} is out of range (size {n_post})"),
+                ));
+            }
+        }
+        if vars.is_empty() {
+            return Err(Error::invalid(owner, "name at least one variable"));
+        }
+        let mut names: Vec<String> = Vec::new();
+        for v in vars {
+            let known = || -> Vec<&str> {
+                pr.ir
+                    .vars
+                    .iter()
+                    .filter(|d| d.kind != VarKind::Hidden)
+                    .map(|d| d.name.as_str())
+                    .collect()
+            };
+            match pr.ir.slot(v) {
+                Some(s) if pr.ir.vars[s as usize].kind != VarKind::Hidden => {}
+                _ => return Err(Error::unknown(owner, "synapse variable", v, &known())),
+            }
+            if !names.iter().any(|n| n == v) {
+                names.push(v.to_string());
+            }
+        }
+        if !(period_ms.is_finite() && period_ms > 0.0) {
+            return Err(Error::invalid(
+                owner,
+                format!("the period must be a positive number of ms, got {period_ms}"),
+            ));
+        }
+        let period = ((period_ms / self.dt).round() as u64).max(1);
+        self.synapse_monitors.push(SynapseMonitor {
+            proj,
+            post: dendrite.map(|p| p as u32),
+            vars: names,
+            period,
+        });
+        Ok(MonitorId(MonitorRef::Synapses(
+            self.synapse_monitors.len() - 1,
+        )))
     }
 }
 
@@ -646,6 +851,105 @@ pub(crate) fn slot_of(p: &Population, var: &str) -> Result<usize> {
             &p.ir.public_names(),
         )),
     }
+}
+
+/// The storage `value` gives a projection's variable or parameter `var`,
+/// and its slot: one value per synapse in (post, pre) order, or one for a
+/// projection-wide slot; shapes, names and kinds checked.
+pub(crate) fn synapse_values(
+    pr: &Projection,
+    var: &str,
+    value: &Value,
+    rng: &mut StdRng,
+) -> Result<(usize, Vec<f32>)> {
+    let owner = format!("projection '{}'", pr.name);
+    if pr.conv.is_some() {
+        return Err(Error::invalid(
+            owner,
+            "a convolution or pooling stores no synapses: its shared weights are in `net.proj(id)?.conv`",
+        ));
+    }
+    if pr.procedural.is_some() {
+        return Err(Error::invalid(
+            owner,
+            "procedural connectivity stores no synapses: its weights are fixed when it is built",
+        ));
+    }
+    let public = || -> Vec<&str> {
+        pr.ir
+            .vars
+            .iter()
+            .filter(|d| d.kind != VarKind::Hidden)
+            .map(|d| d.name.as_str())
+            .collect()
+    };
+    let slot = match pr.ir.slot(var) {
+        Some(s) if pr.ir.vars[s as usize].kind != VarKind::Hidden => s as usize,
+        _ => {
+            return Err(Error::unknown(
+                format!("{owner} (synapse '{}')", pr.ir.name),
+                "variable",
+                var,
+                &public(),
+            ))
+        }
+    };
+    let decl = &pr.ir.vars[slot];
+    let owner = format!("{owner}, '{var}'");
+    let n = pr.synapses.post.len();
+    let wide = decl.locality == Locality::Global;
+    let one_only = || {
+        Error::invalid(
+            owner.clone(),
+            format!("'{var}' is projection-wide (: projection): it takes a single value, not one per synapse"),
+        )
+    };
+    let mut v = match value {
+        Value::Scalar(x) => vec![*x; if wide { 1 } else { n }],
+        Value::Array(a) if wide => {
+            if a.len() != 1 {
+                return Err(one_only());
+            }
+            a.iter().copied().collect()
+        }
+        Value::Array(a) => {
+            if a.ndim() != 1 || a.len() != n {
+                return Err(Error::Shape {
+                    owner,
+                    message: format!(
+                        "expected {n} values, one per synapse in (post, pre) order, got an array of shape {:?}",
+                        a.shape()
+                    ),
+                });
+            }
+            a.iter().copied().collect()
+        }
+        Value::Random(_) if wide => return Err(one_only()),
+        Value::Random(d) => d.sample(rng, n, &owner)?,
+    };
+    if let Some(bad) = v.iter().find(|x| !x.is_finite()) {
+        return Err(Error::invalid(owner, format!("'{var}' cannot be {bad}")));
+    }
+    // A `: postsynaptic` variable keeps one copy per synapse, equal over a
+    // dendrite (synapses are sorted by post).
+    let post = &pr.synapses.post;
+    if decl.shared
+        && !wide
+        && (1..n).any(|k| post[k] == post[k - 1] && v[k].to_bits() != v[k - 1].to_bits())
+    {
+        return Err(Error::invalid(
+            owner,
+            format!("'{var}' is postsynaptic (: postsynaptic): the synapses of a post-synaptic neuron take one value, not one each"),
+        ));
+    }
+    match decl.ty {
+        ValueType::Int => v.iter_mut().for_each(|x| *x = x.round()),
+        ValueType::Bool => v
+            .iter_mut()
+            .for_each(|x| *x = if *x != 0.0 { 1.0 } else { 0.0 }),
+        ValueType::Float => {}
+    }
+    Ok((slot, v))
 }
 
 /// Turns a [`Value`] into the storage of one slot, checking shapes.

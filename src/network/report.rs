@@ -285,6 +285,22 @@ impl Network {
                 );
             }
         }
+        if !self.synapse_monitors.is_empty() {
+            let _ = writeln!(o, "\n## Monitors of synapses\n");
+            let _ = writeln!(o, "| projection | synapses | records | period |");
+            let _ = writeln!(o, "|---|---|---|---:|");
+            for m in &self.synapse_monitors {
+                let _ = writeln!(
+                    o,
+                    "| {} | {} | {} | {} ms |",
+                    self.projs[m.proj.0].name,
+                    m.post
+                        .map_or("all".to_string(), |p| format!("of post neuron {p}")),
+                    m.vars.join(", "),
+                    m.period as f64 * self.dt,
+                );
+            }
+        }
         o
     }
 }

@@ -7,7 +7,8 @@
 //! event-driven synapses (`event_driven`); the steady state of the STDP II
 //! notebook (Song, Miller & Abbott; `stdp2`); when monitors sample
 //! conductances (`recording`); continuous transmission of the Gap junctions
-//! notebook (`gap_junctions`).
+//! notebook (`gap_junctions`); monitors of synaptic variables, when and
+//! what they sample (`projection_monitor`).
 //!
 //! The harness is libtest-mimic's (tests/common/harness.rs): each module
 //! lists its tests in `tests!` (`cpu`, `gpu` or `both`); `[gpu]` trials are
@@ -26,6 +27,7 @@ mod event_driven;
 mod firing_rate;
 mod gap_junctions;
 mod homeostatic;
+mod projection_monitor;
 mod rate_delays;
 mod recording;
 mod stdp2;
@@ -40,6 +42,7 @@ fn main() {
         firing_rate::tests,
         gap_junctions::tests,
         homeostatic::tests,
+        projection_monitor::tests,
         rate_delays::tests,
         recording::tests,
         stdp2::tests,

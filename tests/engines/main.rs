@@ -3,9 +3,11 @@
 //! GPU engine with the CPU engine): connectors, delays, monitors and the
 //! network API (`network`) and its defaults and conversions (`defaults`),
 //! stepping, seeds, inputs, timed inputs, views, callbacks, network
-//! constants and functions (`constants`), save/load, parallel runs,
-//! batches, convolutions (`conv`, `conv_api`), rate and spiking plasticity
-//! (`plasticity`, `stdp`), hybrid networks, population variables and
+//! constants and functions (`constants`), reading monitors and monitors of
+//! synapses (`monitors`), synaptic values set from distributions
+//! (`synapse_values`), save/load, parallel runs, batches, convolutions
+//! (`conv`, `conv_api`), rate and spiking plasticity (`plasticity`,
+//! `stdp`), hybrid networks, population variables and
 //! correlated trains (`correlated`), procedural connectivity, shared
 //! weights, and ml_genn's models, inputs, readouts, few-spike conversion
 //! and the digit classifier (`mlgenn`, `mlgenn_input`, `readout`,
@@ -34,6 +36,7 @@ mod hybrid;
 mod inputs;
 mod mlgenn;
 mod mlgenn_input;
+mod monitors;
 mod network;
 mod parallel;
 mod plasticity;
@@ -45,6 +48,7 @@ mod snn_classifier;
 mod stdp;
 mod stepping;
 mod synapse_equations;
+mod synapse_values;
 mod targets;
 mod timed;
 mod views;
@@ -65,6 +69,7 @@ fn main() {
         inputs::tests,
         mlgenn::tests,
         mlgenn_input::tests,
+        monitors::tests,
         network::tests,
         parallel::tests,
         plasticity::tests,
@@ -76,6 +81,7 @@ fn main() {
         stdp::tests,
         stepping::tests,
         synapse_equations::tests,
+        synapse_values::tests,
         targets::tests,
         timed::tests,
         views::tests,
