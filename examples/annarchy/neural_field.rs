@@ -11,11 +11,10 @@
 //! Noise is everywhere, so the example runs several seeds and prints the
 //! field's activity and how far its centre of mass stays from the input
 //! bubble beside ANNarchy 5.0.4.1's mean and range over its seeds
-//! (`tests/data/annarchy/notebooks/neural_field`). cajal's delayed
-//! rate-coded projections lag one step less than ANNarchy's (the 20 ms
-//! delay lags 19 steps here, 20 in ANNarchy 5.0.4.1; see
-//! `examples/annarchy/README.md`), so the field runs one step closer to the
-//! bubble than ANNarchy's.
+//! (`tests/data/annarchy/notebooks/neural_field`). The distance depends on
+//! the delay's exact lag: 20 steps for 20 ms at dt 1, as ANNarchy 5.0.4.1's
+//! (this example found cajal one step short; see
+//! `tests/annarchy/rate_delays.rs`).
 //!
 //! `cargo run --release --example nb_neural_field [cpu|gpu|auto] [SEEDS]`
 //! (5 seeds by default).

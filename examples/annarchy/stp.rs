@@ -11,12 +11,12 @@
 //! prints the mean rates, the spread of the excitatory rates (the
 //! notebook's rate histogram) and the population bursts (its 1 ms
 //! spike-count histogram) beside ANNarchy 5.0.4.1's mean and range over
-//! its seeds (`tests/data/annarchy/notebooks/stp`). The first population
-//! burst is smaller here than in ANNarchy 5.0.4.1, whose synapses start
-//! their last-event clock at step -10000: at their first spike the
-//! facilitating synapses' `u` (init 0.1, U = 0.04, tau_facil = 1 s) has
-//! relaxed to about U there, but only from t = 0 here (see
-//! `examples/annarchy/README.md`); the largest 1 ms bin is that burst's.
+//! its seeds (`tests/data/annarchy/notebooks/stp`). The largest 1 ms bin
+//! is the first population burst's, which depends on where the
+//! facilitating synapses' `u` (init 0.1, U = 0.04, tau_facil = 1 s) stands
+//! at their first spike: as in ANNarchy 5.0.4.1, event-driven variables
+//! relax from a last-event clock started at step -10000, so `u` is about U
+//! there.
 //!
 //! `cargo run --release --example nb_stp [cpu|gpu|auto] [SEEDS]` (5 seeds
 //! by default).

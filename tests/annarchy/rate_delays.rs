@@ -12,6 +12,9 @@ tests! {
     both: [rate_delays_are_annarchys],
 }
 
+/// A reference's key, and each output's name and delay (ms; none).
+type Case<'a> = (f64, &'a str, &'a [(&'a str, Option<f64>)]);
+
 const DATA: &str = concat!(
     env!("CARGO_MANIFEST_DIR"),
     "/tests/data/annarchy/rate_delays/rate_delays.json"
@@ -20,7 +23,7 @@ const DATA: &str = concat!(
 fn rate_delays_are_annarchys() {
     let doc: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(DATA).unwrap()).unwrap();
-    let cases: [(f64, &str, &[(&str, Option<f64>)]); 2] = [
+    let cases: [Case; 2] = [
         (
             1.0,
             "dt=1.0",
