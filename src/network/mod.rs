@@ -404,6 +404,18 @@ impl Network {
             .collect()
     }
 
+    /// A monitor's period in steps (at least one), or an error naming
+    /// `owner` for a period that is not a positive number of ms.
+    fn period_steps(&self, owner: impl Into<String>, period_ms: f64) -> Result<u64> {
+        if !(period_ms.is_finite() && period_ms > 0.0) {
+            return Err(Error::invalid(
+                owner,
+                format!("the period must be a positive number of ms, got {period_ms}"),
+            ));
+        }
+        Ok(((period_ms / self.dt).round() as u64).max(1))
+    }
+
     /// The population behind a handle.
     pub fn pop(&self, id: PopId) -> Result<&Population> {
         self.pops.get(id.0).ok_or_else(|| {
@@ -714,13 +726,7 @@ impl Network {
                 }
             }
         }
-        if !(period_ms.is_finite() && period_ms > 0.0) {
-            return Err(Error::invalid(
-                owner,
-                format!("the period must be a positive number of ms, got {period_ms}"),
-            ));
-        }
-        let period = ((period_ms / self.dt).round() as u64).max(1);
+        let period = self.period_steps(owner, period_ms)?;
         self.monitors.push(Monitor {
             pop,
             vars: names,
@@ -821,13 +827,7 @@ impl Network {
                 names.push(v.to_string());
             }
         }
-        if !(period_ms.is_finite() && period_ms > 0.0) {
-            return Err(Error::invalid(
-                owner,
-                format!("the period must be a positive number of ms, got {period_ms}"),
-            ));
-        }
-        let period = ((period_ms / self.dt).round() as u64).max(1);
+        let period = self.period_steps(owner, period_ms)?;
         self.synapse_monitors.push(SynapseMonitor {
             proj,
             post: dendrite.map(|p| p as u32),
