@@ -131,7 +131,9 @@ impl When {
             When::EveryStepLearningSwitched => {
                 "every step (without w updates while learning is off)"
             }
-            When::WhileLearning => "while learning",
+            When::WhileLearning => {
+                "while learning (spiking synapses: every step, w while learning)"
+            }
             When::SampleSteps => "at sample steps",
         }
     }

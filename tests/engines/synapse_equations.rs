@@ -13,6 +13,7 @@ tests! {
     both: [
         spiking_synapse_equations_run_every_step,
         equations_change_the_weights_the_spikes_deliver,
+        while_learning_is_off_only_w_waits,
     ],
     cpu: [equations_are_refused_where_no_synapse_holds_them],
 }
@@ -129,6 +130,37 @@ fn equations_change_the_weights_the_spikes_deliver() {
             };
             assert_eq!(seen[[s as usize, 0]], want, "{backend:?} step {s}");
         }
+    }
+}
+
+fn while_learning_is_off_only_w_waits() {
+    // ANNarchy's disable_learning on a spiking projection stops the
+    // updates of w only; its other variables go on (a rate-coded rule
+    // stops whole). `seen` reads w after its assignment: the old w while
+    // learning is off.
+    let syn = Synapse::new().equations("n += 1.0\nw += 0.5\nseen = w");
+    for backend in backends() {
+        let mut net = Network::new().dt(1.0);
+        let pre = net.population("pre", 2, &clockwork()).unwrap();
+        let post = net.population("post", 1, &clockwork()).unwrap();
+        let p = net
+            .projection(pre, post, "exc")
+            .synapse(&syn)
+            .connect_all_to_all(1.0)
+            .unwrap();
+        let mut sim = net.compile(backend).unwrap();
+        let val = |sim: &Simulation, v: &str| sim.synapses(p, v).unwrap().2;
+        sim.simulate(3.0).unwrap();
+        assert_eq!(val(&sim, "w"), vec![2.5; 2], "{backend:?}");
+        sim.disable_learning(Some(p)).unwrap();
+        sim.simulate(4.0).unwrap();
+        assert_eq!(val(&sim, "n"), vec![7.0; 2], "{backend:?}");
+        assert_eq!(val(&sim, "w"), vec![2.5; 2], "{backend:?}");
+        assert_eq!(val(&sim, "seen"), vec![2.5; 2], "{backend:?}");
+        sim.enable_learning(Some(p), None, None).unwrap();
+        sim.simulate(2.0).unwrap();
+        assert_eq!(val(&sim, "n"), vec![9.0; 2], "{backend:?}");
+        assert_eq!(val(&sim, "w"), vec![3.5; 2], "{backend:?}");
     }
 }
 

@@ -50,8 +50,13 @@ impl CpuEngine {
                 Stage::PostSpike => members.for_each(|q| self.post_spike(q, t, step)),
                 Stage::SynapseUpdate => {
                     for q in members {
-                        if self.projs[q].learning.due(step) {
-                            self.learn(q, t, step32);
+                        // A rate-coded rule waits for learning whole; a
+                        // spiking synapse's equations run and leave only w
+                        // alone, as ANNarchy's.
+                        let due = self.projs[q].learning.due(step);
+                        let spiking = matches!(self.projs[q].kind, ProjKind::Spike { .. });
+                        if due || spiking {
+                            self.learn(q, t, step32, !due);
                         }
                     }
                 }
@@ -249,8 +254,9 @@ impl CpuEngine {
         );
     }
 
-    /// A learning rule, reading what the neurons have just computed.
-    fn learn(&mut self, pi: usize, t: f32, step32: u32) {
+    /// A learning rule, reading what the neurons have just computed; with
+    /// `freeze_w` its assignments to `w` are skipped.
+    fn learn(&mut self, pi: usize, t: f32, step32: u32, freeze_w: bool) {
         let (seed, dt) = (self.seed, self.dt);
         let pr = &mut self.projs[pi];
         let Some(k) = &pr.learn else { return };
@@ -277,7 +283,7 @@ impl CpuEngine {
         let mut arrays = value_args(&mut pr.values, &pr.ir.vars, &mut scalars);
         arrays.extend(gathered.iter_mut().map(|g| g.as_mut_slice()));
         let object = PROJ_OBJECT | ((pi as u32) << 12);
-        synapse_update::synapse_update(k, arrays, &scalars, seed, step32, object);
+        synapse_update::synapse_update(k, freeze_w, arrays, &scalars, seed, step32, object);
     }
 
     /// Delivers the spikes of earlier steps. The schedule's groups are the

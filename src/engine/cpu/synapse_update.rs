@@ -18,31 +18,44 @@ pub struct LearnKernel {
     pub binding: SynapseBinding,
     /// The program.
     pub prog: Program,
+    /// The program without its assignments to `w` (a spiking synapse's
+    /// equations while learning is off).
+    pub frozen: Program,
 }
 
 /// Compiles the learning rule (`ir.update`, not empty).
 pub fn compile(ir: &SynapseIr, n_consts: usize) -> LearnKernel {
     let binding = SynapseBinding::new(ir, n_consts);
-    let mut prog = Program::new();
-    for s in &ir.update {
-        match s {
-            Stmt::Let { temp, expr } => prog.let_temp(*temp, expr, &binding),
-            Stmt::Store { var, expr, .. } => {
-                let arr = match binding.leaf(&crate::lang::ir::Expr::Var(*var)) {
-                    Some(Src::Arr(a)) => a,
-                    // Analysis declares every assigned synapse variable per synapse.
-                    _ => unreachable!("store to a projection-wide slot"),
-                };
-                prog.store(arr, expr, None, &binding);
+    let program = |skip: Option<u32>| {
+        let mut prog = Program::new();
+        for s in &ir.update {
+            match s {
+                Stmt::Let { temp, expr } => prog.let_temp(*temp, expr, &binding),
+                Stmt::Store { var, .. } if Some(*var) == skip => {}
+                Stmt::Store { var, expr, .. } => {
+                    let arr = match binding.leaf(&crate::lang::ir::Expr::Var(*var)) {
+                        Some(Src::Arr(a)) => a,
+                        // Analysis declares every assigned synapse variable per synapse.
+                        _ => unreachable!("store to a projection-wide slot"),
+                    };
+                    prog.store(arr, expr, None, &binding);
+                }
             }
         }
+        prog
+    };
+    LearnKernel {
+        prog: program(None),
+        frozen: program(ir.slot("w")),
+        binding,
     }
-    LearnKernel { binding, prog }
 }
 
-/// Runs the rule over every synapse (`arrays` bound as documented above).
+/// Runs the rule over every synapse (`arrays` bound as documented above);
+/// with `freeze_w`, all but its assignments to `w`.
 pub fn synapse_update(
     k: &LearnKernel,
+    freeze_w: bool,
     mut arrays: Vec<&mut [f32]>,
     scalars: &[f32],
     seed: u64,
@@ -50,7 +63,7 @@ pub fn synapse_update(
     object: u32,
 ) {
     vm::run_chunks(
-        &k.prog,
+        if freeze_w { &k.frozen } else { &k.prog },
         &mut arrays,
         scalars,
         seed,

@@ -194,6 +194,9 @@ impl GpuEngine {
             post: post_pass,
             flags: qp.flags,
             learn,
+            // A spiking synapse's equations run while learning is off too
+            // (only w waits), as ANNarchy's.
+            learn_always: qp.spike.is_some(),
             learning: crate::engine::Learning::default(),
             layout: qp.layout,
             syn: b.syn,

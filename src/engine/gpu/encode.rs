@@ -25,7 +25,7 @@ impl GpuEngine {
             Stage::SynapseUpdate => self.projs[m]
                 .learn
                 .as_ref()
-                .filter(|_| self.projs[m].learning.due(st)),
+                .filter(|_| self.projs[m].learn_always || self.projs[m].learning.due(st)),
             Stage::RecordInputs | Stage::Record => {
                 let gm = &self.mons[m];
                 let pass = match stage {

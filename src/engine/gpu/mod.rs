@@ -143,6 +143,9 @@ struct GProj {
     flags: Option<u32>,
     /// The learning rule's pass, and when it runs.
     learn: Option<Pass>,
+    /// Whether `learn` runs while learning is off (a spiking synapse's
+    /// equations: its kernel then leaves only `w` alone).
+    learn_always: bool,
     learning: crate::engine::Learning,
     /// A DecodingProjection: its window ring (`window` rows of post size).
     win: Option<wgpu::Buffer>,

@@ -16,7 +16,9 @@ const SYNAPSE_UPDATE: &str = include_str!("../../../../shaders/synapse_update.wg
 /// `synapse_update`: the equations of a projection's synapses, run every
 /// step; `pres` and `posts` are where the pre and post ranks of its
 /// synapses (in (post, pre) order) start in its CSR, `learn` where its
-/// learning flags are.
+/// learning flags are. While learning is off a rate-coded rule does not
+/// run at all; with `freeze_w` (spiking synapses, as ANNarchy's) the rule
+/// runs and only its assignments to `w` wait for learning.
 #[allow(clippy::too_many_arguments)]
 pub fn synapse_update(
     name: &str,
@@ -26,6 +28,7 @@ pub fn synapse_update(
     pres: u32,
     posts: u32,
     learn: u32,
+    freeze_w: bool,
     dt: f32,
     object: u32,
 ) -> Kernel {
@@ -50,6 +53,7 @@ pub fn synapse_update(
             _ => neuron_leaf(e, ends, pre_buf, dt),
         }
     };
+    let w_slot = ir.slot("w");
     let mut p = Printer::new(&leaf, object, "j");
     let _ = writeln!(p.out, "    let pj = csr[{pres}u + j];");
     let _ = writeln!(p.out, "    let pi = csr[{posts}u + j];");
@@ -79,7 +83,12 @@ pub fn synapse_update(
             }
             Stmt::Store { var, expr, .. } => {
                 let v = p.expr(expr);
-                p.stmt(&format!("y{var} = {v};"));
+                if freeze_w && Some(*var) == w_slot {
+                    let on = super::spike_propagate::learns(learn);
+                    p.stmt(&format!("if ({on}) {{ y{var} = {v}; }}"));
+                } else {
+                    p.stmt(&format!("y{var} = {v};"));
+                }
                 if !stored.contains(var) {
                     stored.push(*var);
                 }
@@ -93,11 +102,15 @@ pub fn synapse_update(
     }
     // The rule runs only where its learning is due, checked here rather
     // than by the host so that a merged dispatch never splits up.
-    let body = format!(
-        "    if ({}) {{\n{}    _ = pi;\n    _ = pj;\n    }}\n",
-        super::spike_propagate::learns(learn),
-        p.out
-    );
+    let body = if freeze_w {
+        format!("    {{\n{}    _ = pi;\n    _ = pj;\n    }}\n", p.out)
+    } else {
+        format!(
+            "    if ({}) {{\n{}    _ = pi;\n    _ = pj;\n    }}\n",
+            super::spike_propagate::learns(learn),
+            p.out
+        )
+    };
     // The range guard returns: it stays out of the body a merged kernel
     // runs among others.
     let mut k = assemble(

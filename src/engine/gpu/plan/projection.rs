@@ -121,7 +121,7 @@ fn plan_rate(c: ProjInput, into: Input) -> Result<ProjPlan> {
         flags = Some(at);
         let pres = c.element(c.post) as u32 + 1;
         codegen::synapse_update(
-            &pr.name, &pr.ir, &c.layout, &c.ends, pres, posts, at, c.dt, c.object,
+            &pr.name, &pr.ir, &c.layout, &c.ends, pres, posts, at, false, c.dt, c.object,
         )
     });
     let uses_hist = uniform.is_none_or(|d| d > 1);
@@ -407,6 +407,7 @@ fn plan_spiking_update(c: &ProjInput, flags: Option<u32>, csr: &mut Vec<u32>) ->
         pres as u32,
         posts,
         at,
+        true,
         c.dt,
         c.object,
     ))
