@@ -106,21 +106,7 @@ impl Network {
                 }
                 s
             }
-            None => {
-                // Appended, so that the slots projections already read stay.
-                let mut ir = (*p.ir).clone();
-                ir.vars.push(VarDecl {
-                    name: "r".into(),
-                    kind: VarKind::Variable,
-                    locality: Locality::Local,
-                    shared: false,
-                    ty: ValueType::Float,
-                    init: 0.0,
-                });
-                p.ir = Arc::new(ir);
-                p.init.push(vec![0.0; p.size()]);
-                p.ir.vars.len() as u32 - 1
-            }
+            None => append_slot(p, "r", VarKind::Variable, 0.0, |_, _| {}),
         };
         p.firing_rate = Some((window_ms, slot));
         Ok(())
@@ -148,23 +134,13 @@ impl Network {
             ));
         }
         let init = (-10000.0 * dt) as f32;
-        let mut ir = (*p.ir).clone();
-        ir.vars.push(VarDecl {
-            name: name.into(),
-            kind: VarKind::Hidden,
-            locality: Locality::Local,
-            shared: false,
-            ty: ValueType::Float,
-            init,
+        append_slot(p, name, VarKind::Hidden, init, |ir, slot| {
+            ir.reset.push(Stmt::Store {
+                var: slot,
+                expr: Expr::Time,
+                guard: Guard::Always,
+            });
         });
-        let slot = ir.vars.len() as u32 - 1;
-        ir.reset.push(Stmt::Store {
-            var: slot,
-            expr: Expr::Time,
-            guard: Guard::Always,
-        });
-        p.ir = Arc::new(ir);
-        p.init.push(vec![init; p.size()]);
         Ok(())
     }
 
@@ -172,27 +148,44 @@ impl Network {
     /// SpikeSourceArray), a conductance `g_target` that nothing reads, so
     /// that a spiking projection may end on it as in ANNarchy (the STDP I
     /// notebook's pre and post SpikeSourceArrays): the spikes' increments
-    /// are dropped, their events (plasticity) run. Returns whether it did.
-    pub(crate) fn input_conductance(&mut self, pop: PopId, target: &str) -> bool {
+    /// are dropped, their events (plasticity) run.
+    pub(crate) fn input_conductance(&mut self, pop: PopId, target: &str) {
         let p = &mut self.pops[pop.0];
         let g = format!("g_{target}");
         let driven = p.feed.is_some() && p.ir.spiking && p.ir.update.is_empty();
         if !driven || p.ir.slot(&g).is_some() {
-            return false;
+            return;
         }
-        let mut ir = (*p.ir).clone();
-        ir.vars.push(VarDecl {
-            name: g,
-            kind: VarKind::Conductance,
-            locality: Locality::Local,
-            shared: false,
-            ty: ValueType::Float,
-            init: 0.0,
+        append_slot(p, &g, VarKind::Conductance, 0.0, |ir, slot| {
+            ir.conductances.push((target.to_string(), slot, false));
         });
-        let slot = ir.vars.len() as u32 - 1;
-        ir.conductances.push((target.to_string(), slot, false));
-        p.ir = Arc::new(ir);
-        p.init.push(vec![0.0; p.size()]);
-        true
     }
+}
+
+/// Appends a per-neuron slot `name` of `kind`, starting at `init`, to
+/// population `p`'s model (after the existing slots, so that those
+/// projections already read stay where they are); `more` completes the
+/// model with it (a reset statement, a conductance entry). Returns the
+/// slot.
+fn append_slot(
+    p: &mut super::Population,
+    name: &str,
+    kind: VarKind,
+    init: f32,
+    more: impl FnOnce(&mut crate::lang::ir::NeuronIr, u32),
+) -> u32 {
+    let mut ir = (*p.ir).clone();
+    ir.vars.push(VarDecl {
+        name: name.into(),
+        kind,
+        locality: Locality::Local,
+        shared: false,
+        ty: ValueType::Float,
+        init,
+    });
+    let slot = ir.vars.len() as u32 - 1;
+    more(&mut ir, slot);
+    p.ir = Arc::new(ir);
+    p.init.push(vec![init; p.size()]);
+    slot
 }
