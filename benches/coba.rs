@@ -18,7 +18,7 @@ fn simulate(c: &mut Criterion) {
         let mut sim = net.compile(Backend::Cpu).expect("COBA compiles");
         g.bench_with_input(BenchmarkId::from_parameter(n), &n, |b, _| {
             b.iter(|| {
-                sim.reset();
+                sim.reset().expect("resets");
                 sim.simulate(1000.0).expect("COBA runs");
             })
         });

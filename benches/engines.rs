@@ -40,7 +40,7 @@ fn run(c: &mut Criterion, group: &str, cases: &[(usize, Network)]) {
             }
             g.bench_with_input(BenchmarkId::new(name, n), n, |b, _| {
                 b.iter(|| {
-                    sim.reset();
+                    sim.reset().expect("resets");
                     sim.simulate(100.0).expect("runs");
                 })
             });
@@ -120,7 +120,7 @@ fn rate_layers(c: &mut Criterion) {
         }
         g.bench_function(BenchmarkId::new(name, n), |b| {
             b.iter(|| {
-                sim.reset();
+                sim.reset().expect("resets");
                 sim.simulate(100.0).expect("runs");
             })
         });

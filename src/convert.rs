@@ -630,7 +630,7 @@ impl FewSpikeNet {
     /// sent as 0 (unsigned input, as ml_genn's default).
     pub fn run_one(&self, sim: &mut Simulation, x: &[f32]) -> Result<Vec<f32>> {
         self.check_input(x)?;
-        sim.reset();
+        sim.reset()?;
         // In a batch every element runs the example; element 0 answers.
         sim.set(self.input, "input", x.to_vec())?;
         sim.simulate(self.steps_per_example as f64 * sim.dt())?;
@@ -657,7 +657,7 @@ impl FewSpikeNet {
         let batches = n.div_ceil(b);
         let mut dims = vec![0];
         dims.extend_from_slice(self.network.pop(self.input)?.geometry.dims());
-        sim.reset();
+        sim.reset()?;
         let window = self.k as f64 * sim.dt();
         for w in 0..batches + self.depth {
             if w < batches {

@@ -258,6 +258,10 @@ impl Network {
             draws: 0,
             callbacks: Vec::new(),
             callbacks_on: true,
+            gpu: gpu.cloned(),
+            learning: vec![Learning::default(); self.projs.len()],
+            structural: vec![Default::default(); self.projs.len()],
+            pristine: vec![None; self.projs.len()],
         })
     }
 }

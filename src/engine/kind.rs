@@ -97,7 +97,8 @@ fn single_kind(net: &Network, pr: &crate::network::Projection) -> Result<Project
     // spiking projection stored synapse by synapse; the others have no
     // synapses of their own to update.
     let special = pr.conv.is_some() || pr.window.is_some() || pr.inject || pr.procedural.is_some();
-    if !pr.ir.update.is_empty() && special {
+    let structural = pr.ir.pruning.is_some() || pr.ir.creating.is_some();
+    if (!pr.ir.update.is_empty() || structural) && special {
         let what = if pr.conv.is_some() {
             "a convolution or pooling shares its kernel"
         } else if pr.window.is_some() {
@@ -107,12 +108,14 @@ fn single_kind(net: &Network, pr: &crate::network::Projection) -> Result<Project
         } else {
             "a procedural projection draws its synapses anew at each spike"
         };
+        let cannot = if structural {
+            "cannot create or prune synapses"
+        } else {
+            "cannot have equations run at every step"
+        };
         return Err(Error::Unsupported {
             owner,
-            message: format!(
-                "{what}: its synapse model '{}' cannot have equations run at every step",
-                pr.ir.name
-            ),
+            message: format!("{what}: its synapse model '{}' {cannot}", pr.ir.name),
         });
     }
 

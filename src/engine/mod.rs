@@ -12,6 +12,7 @@ mod persist;
 pub mod readout;
 pub mod schedule;
 mod simulation;
+mod structural;
 mod synapses;
 
 use ndarray::{Array2, ArrayD, IxDyn};
@@ -216,6 +217,17 @@ pub struct Simulation {
     callbacks: Vec<Option<Callback>>,
     /// The whole-network switch of the callbacks (each has its own too).
     callbacks_on: bool,
+    /// The GPU engine's options (`None`: the CPU engine), to build the
+    /// engine anew when synapses are created or pruned.
+    gpu: Option<GpuOptions>,
+    /// Per projection: its learning switch as last set, which a rebuilt
+    /// engine takes over.
+    learning: Vec<Learning>,
+    /// Per projection: its structural rules running.
+    structural: Vec<structural::StructuralRun>,
+    /// Per projection whose synapses were created or pruned: the synapses
+    /// and values it was compiled with, for `reset`.
+    pristine: Vec<Option<structural::Compiled>>,
 }
 
 /// A function called during `simulate` with the simulation and the number

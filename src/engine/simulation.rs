@@ -182,10 +182,13 @@ impl Simulation {
         while self.step < end {
             // A monitor of synapses reads them after its sample step: the
             // engine's run (on the GPU, its submission) ends there.
+            // Structural plasticity edits the synapses after its steps,
+            // before monitors of synapses sample (as ANNarchy's step).
             let next = self
                 .synapse_monitors
                 .iter()
                 .filter_map(|m| m.next_from(self.step))
+                .chain(self.next_structural(self.step))
                 .min()
                 .map_or(end, |s| (s + 1).min(end));
             let (t0, s0, dt) = (self.t_origin, self.step_origin, self.net.dt);
@@ -193,6 +196,7 @@ impl Simulation {
             self.engine
                 .run(self.step, next - self.step, &time, &mut self.monitors)?;
             self.step = next;
+            self.structural_step(next - 1)?;
             self.sample_synapses(next - 1)?;
         }
         Ok(())
@@ -436,8 +440,12 @@ impl Simulation {
 
     /// Back to the initial state (values at compile time, time 0), without
     /// rebuilding; monitors are emptied. Network constants keep their
-    /// current values, as in ANNarchy.
-    pub fn reset(&mut self) {
+    /// current values, as in ANNarchy. Synapses created or pruned since
+    /// compilation are undone (as ANNarchy's `reset(synapses=True)`), and
+    /// structural plasticity stops: the engine is then built anew, which
+    /// on the GPU engine can fail.
+    pub fn reset(&mut self) -> Result<()> {
+        self.restore_compiled_synapses()?;
         self.engine.reset(&self.net);
         self.step = 0;
         self.t_origin = 0.0;
@@ -455,5 +463,6 @@ impl Simulation {
             m.active = true;
             m.start_step = 0;
         }
+        Ok(())
     }
 }

@@ -271,6 +271,7 @@ impl Simulation {
         };
         for i in ids {
             self.engine.set_learning(i, l);
+            self.learning[i] = l;
         }
         Ok(())
     }

@@ -506,6 +506,28 @@ pub struct SynapseIr {
     /// exactly at each event: the first statements of `pre_spike` and
     /// `post_spike`).
     pub event_driven: bool,
+    /// Structural plasticity: when an existing synapse is removed.
+    pub pruning: Option<StructuralRule>,
+    /// Structural plasticity: when a missing synapse is created.
+    pub creating: Option<StructuralRule>,
+}
+
+/// A `pruning` or `creating` condition of a synapse model (ANNarchy's
+/// structural plasticity), checked on the host every period once started.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StructuralRule {
+    /// The condition, as written (for messages and reports).
+    pub text: String,
+    /// The condition (non-zero: true).
+    pub cond: Expr,
+    /// `proba = p`: the change happens with probability `p` (a uniform
+    /// draw per candidate synapse); `None`: always, and nothing is drawn.
+    pub proba: Option<f32>,
+    /// `w = x` of `creating`: the created synapse's weight (default 0).
+    pub w: f32,
+    /// `d = ms` of `creating`: the created synapse's delay in ms; `None`:
+    /// the projection's (which must then be one delay for all synapses).
+    pub delay_ms: Option<f32>,
 }
 
 impl SynapseIr {
@@ -534,6 +556,9 @@ impl SynapseIr {
             match s {
                 Stmt::Let { expr, .. } | Stmt::Store { expr, .. } => expr.walk(&mut visit),
             }
+        }
+        for r in self.pruning.iter().chain(&self.creating) {
+            r.cond.walk(&mut visit);
         }
         pre.sort_unstable();
         pre.dedup();

@@ -160,6 +160,8 @@ pub struct Synapse {
     pub(crate) pre_spike: String,
     pub(crate) post_spike: String,
     pub(crate) functions: String,
+    pub(crate) pruning: String,
+    pub(crate) creating: String,
 }
 
 impl Default for Synapse {
@@ -180,6 +182,8 @@ impl Synapse {
             pre_spike: String::new(),
             post_spike: String::new(),
             functions: String::new(),
+            pruning: String::new(),
+            creating: String::new(),
         }
     }
 
@@ -193,6 +197,8 @@ impl Synapse {
             && self.pre_spike.trim().is_empty()
             && self.post_spike.trim().is_empty()
             && self.functions.trim().is_empty()
+            && self.pruning.trim().is_empty()
+            && self.creating.trim().is_empty()
     }
 
     /// Names the model.
@@ -240,6 +246,39 @@ impl Synapse {
     /// User functions, one `name(a, b) = expression` a line.
     pub fn functions(mut self, text: &str) -> Self {
         self.functions = text.to_string();
+        self
+    }
+
+    /// Structural plasticity, ANNarchy's `pruning`: a condition under which
+    /// an existing synapse is removed, `cond : proba = p` (removed with
+    /// probability `p`, default 1). It may read the synapse's variables,
+    /// `pre.x` and `post.x`. It is checked once
+    /// [`Simulation::start_pruning`](crate::engine::Simulation::start_pruning)
+    /// is called.
+    ///
+    /// ```
+    /// let s = cajal::Synapse::new()
+    ///     .parameters("T = 10000 : int, projection")
+    ///     .equations("age = if pre.r * post.r > 1.0 : 0 else : age + 1 : init = 0, int")
+    ///     .pruning("age > T : proba = 0.2")
+    ///     .creating("pre.r * post.r > 1.0 : proba = 0.1, w = 0.01");
+    /// ```
+    pub fn pruning(mut self, text: &str) -> Self {
+        self.pruning = text.to_string();
+        self
+    }
+
+    /// Structural plasticity, ANNarchy's `creating`: a condition under which
+    /// a synapse that does not exist is created, `cond : proba = p, w = x,
+    /// d = ms` (with probability `p`, default 1; weight `x`, default 0; delay
+    /// `ms`, default the projection's). It may read `pre.x`, `post.x` and
+    /// the projection's shared parameters, not per-synapse variables (the
+    /// synapse does not exist yet). Checked once
+    /// [`Simulation::start_creating`](crate::engine::Simulation::start_creating)
+    /// is called; a created synapse's other variables take their initial
+    /// values.
+    pub fn creating(mut self, text: &str) -> Self {
+        self.creating = text.to_string();
         self
     }
 

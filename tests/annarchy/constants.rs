@@ -109,7 +109,7 @@ fn constants_changed_after_compile_match_annarchy() {
         );
         // Reset restores the parameter, not the constants.
         sim.set(own, "tau", 7.0f32).unwrap();
-        sim.reset();
+        sim.reset().unwrap();
         assert_eq!(
             f64::from(sim.get(own, "tau").unwrap()[[0]]),
             doc["own_tau_after_reset"].as_f64().unwrap()

@@ -8,7 +8,8 @@
 //! notebook (Song, Miller & Abbott; `stdp2`); when monitors sample
 //! conductances (`recording`); continuous transmission of the Gap junctions
 //! notebook (`gap_junctions`); monitors of synaptic variables, when and
-//! what they sample (`projection_monitor`).
+//! what they sample (`projection_monitor`); synapses created and pruned
+//! by structural plasticity (`structural`).
 //!
 //! The harness is libtest-mimic's (tests/common/harness.rs): each module
 //! lists its tests in `tests!` (`cpu`, `gpu` or `both`); `[gpu]` trials are
@@ -31,6 +32,7 @@ mod projection_monitor;
 mod rate_delays;
 mod recording;
 mod stdp2;
+mod structural;
 
 fn main() {
     common::harness::main(&[
@@ -46,5 +48,6 @@ fn main() {
         rate_delays::tests,
         recording::tests,
         stdp2::tests,
+        structural::tests,
     ]);
 }

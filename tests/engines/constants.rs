@@ -307,7 +307,7 @@ fn save_load_and_reset_carry_the_current_value() {
         assert_eq!(other.get(p, "r").unwrap()[[1]], 8.0, "{b:?}");
         // Reset keeps the current value, as ANNarchy's (its reset restores
         // parameters, not constants: tests/data/annarchy/constants).
-        sim.reset();
+        sim.reset().unwrap();
         assert_eq!(sim.get_constant("c").unwrap(), 3.0, "{b:?}");
         sim.simulate(2.0).unwrap();
         assert_eq!(sim.get(p, "r").unwrap()[[1]], 6.0, "{b:?}");

@@ -1061,7 +1061,7 @@ fn reset_gives_the_same_outputs_again_with_convolutions() {
         let (mut a, outs) = run_and_save(b, &path);
         let (_, fm, pooled, meaned) = stateful_net();
         let pops = [fm, pooled, meaned];
-        a.reset();
+        a.reset().unwrap();
         assert_eq!(a.current_step(), 0);
         for (s, want) in outs.iter().enumerate() {
             a.step().unwrap();

@@ -103,7 +103,7 @@ fn saved_states_and_reset_carry_the_window() {
         }
         // A reset empties the window: the run replays.
         sim.simulate(40.0).unwrap();
-        sim.reset();
+        sim.reset().unwrap();
         assert!(sim.get(p, "r").unwrap().iter().all(|&x| x == 0.0));
         sim.simulate(80.0).unwrap();
         assert_eq!(sim.get(p, "r").unwrap(), whole, "{backend:?} after reset");

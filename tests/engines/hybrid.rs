@@ -219,7 +219,7 @@ fn a_saved_decoding_window_continues_the_run() {
         let (net3, _) = build();
         let mut sim3 = net3.compile(b).unwrap();
         sim3.simulate(13.0).unwrap();
-        sim3.reset();
+        sim3.reset().unwrap();
         sim3.set_current_step(130);
         sim3.simulate(7.0).unwrap();
         assert_ne!(sim3.get(h.decoded, "r").unwrap(), want, "{b:?}");

@@ -47,6 +47,7 @@ mod shared_weights;
 mod snn_classifier;
 mod stdp;
 mod stepping;
+mod structural;
 mod synapse_equations;
 mod synapse_values;
 mod targets;
@@ -80,6 +81,7 @@ fn main() {
         snn_classifier::tests,
         stdp::tests,
         stepping::tests,
+        structural::tests,
         synapse_equations::tests,
         synapse_values::tests,
         targets::tests,

@@ -39,7 +39,7 @@ fn spike_input_spikes_at_the_first_step_at_or_after_each_time() {
         assert_eq!(per[1], vec![(1, 2), (4, 2)], "{backend:?}");
         assert!(per[2].is_empty(), "{backend:?}");
         // A reset plays the example again; a new example replaces it.
-        sim.reset();
+        sim.reset().unwrap();
         sim.set_input_spikes(inp, &[vec![], vec![], vec![(1.5, 1)]])
             .unwrap();
         sim.simulate(4.0).unwrap();
@@ -149,7 +149,7 @@ fn input_frames_switch_every_frame_timesteps_and_hold_the_last() {
         let want: f32 = (0..8).map(|s| ((s / 2).min(2) * 10 + 1) as f32).sum();
         assert_eq!(v[[0, 7, 1]], want, "{backend:?}");
         // After a reset the frames play from the first again.
-        sim.reset();
+        sim.reset().unwrap();
         sim.simulate(1.0).unwrap();
         assert_eq!(sim.get(inp, "input").unwrap()[[0, 2]], 2.0, "{backend:?}");
         // The frame count is part of the shape.

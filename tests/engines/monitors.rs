@@ -177,7 +177,7 @@ fn synapse_monitors_sample_what_the_synapses_hold_after_the_step() {
         assert_eq!(sw.dim(), (10, 4));
         assert!(sw.iter().all(|&x| x == 0.25));
         // Reset empties them and starts them again from step 0.
-        sim.reset();
+        sim.reset().unwrap();
         assert!(sim.sample_steps(all).unwrap().is_empty());
         sim.simulate(4.0).unwrap();
         assert_eq!(sim.sample_steps(d1).unwrap(), vec![0, 3]);

@@ -661,7 +661,7 @@ fn uniform_rate_delay() {
         assert_close(y, &expected, TOL, &format!("step {s}"));
     }
     // The same after a reset (the history restarts from the initial values).
-    sim.reset();
+    sim.reset().unwrap();
     let (xs, ys) = drive(&mut sim, inp, out, 4, 6, 8);
     for (s, y) in ys.iter().enumerate() {
         assert_close(
@@ -790,7 +790,7 @@ fn spike_run(
     let (g, spikes) = (sim.recorded(mg, "g_exc").unwrap(), sim.spikes(ms).unwrap());
     // A reset clears the spikes in flight: the replay is identical.
     sim.simulate(3.0 * dt).unwrap();
-    sim.reset();
+    sim.reset().unwrap();
     sim.simulate(20.0 * dt).unwrap();
     assert_eq!(sim.recorded(mg, "g_exc").unwrap(), g, "replay after reset");
     assert_eq!(sim.spikes(ms).unwrap(), spikes, "replay after reset");
@@ -923,7 +923,7 @@ fn monitor_period_start_pause_resume() {
     assert_eq!(rec.column(0).to_vec(), vec![11.0, 13.0, 15.0, 20.0, 22.0]);
 
     // Reset empties the monitors and restores their start state.
-    sim.reset();
+    sim.reset().unwrap();
     assert!(sim.sample_steps(every3).unwrap().is_empty());
     sim.simulate(4.0 * dt).unwrap();
     assert_eq!(sim.sample_steps(every3).unwrap(), vec![0, 3]);
@@ -1094,7 +1094,7 @@ fn get_and_set_values() {
     sim.simulate(3.0).unwrap();
     assert_eq!(sim.current_step(), 3);
     assert_eq!(sim.time(), 3.0);
-    sim.reset();
+    sim.reset().unwrap();
     assert_eq!(sim.current_step(), 0);
     assert_eq!(sim.time(), 0.0);
     assert_eq!(flat(&sim.get(p, "b").unwrap()), b0);

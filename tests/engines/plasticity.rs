@@ -190,7 +190,7 @@ fn learning_can_be_switched_off_and_on_with_a_period() {
         }
         assert_eq!(changed, vec![10, 13], "{b:?}: steps where w changed");
         // Reset restores the weights; learning stays as set.
-        sim.reset();
+        sim.reset().unwrap();
         assert!(sim
             .connectivity_matrix(p, "w")
             .unwrap()

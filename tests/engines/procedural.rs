@@ -618,7 +618,7 @@ fn the_engines_deliver_per_synapse_delays_as_the_listed_synapses() {
         // After a reset the ring starts empty again: the same run. Reset
         // first while inputs still wait in it (spikes until step 9, delays
         // up to 6 steps).
-        sim.reset();
+        sim.reset().unwrap();
         for _ in 0..2 {
             for e in 0..batch {
                 sim.set_element(a, e, "t1", times(e)).unwrap();
@@ -626,7 +626,7 @@ fn the_engines_deliver_per_synapse_delays_as_the_listed_synapses() {
             for _ in 0..6 {
                 sim.step().unwrap();
             }
-            sim.reset();
+            sim.reset().unwrap();
         }
         for e in 0..batch {
             sim.set_element(a, e, "t1", times(e)).unwrap();

@@ -247,7 +247,7 @@ fn reset_after_a_load_returns_to_the_compiled_values() {
         let mut sim = n2.compile(b).unwrap();
         sim.load(&path).unwrap();
         assert_eq!(sim.synapses(proj, "inc").unwrap().2[0], 0.001, "{b:?}");
-        sim.reset();
+        sim.reset().unwrap();
         assert_eq!(sim.synapses(proj, "inc").unwrap().2[0], 0.5, "{b:?}");
         let _ = std::fs::remove_file(&path);
         let _ = std::fs::remove_file(&json);

@@ -135,7 +135,7 @@ fn shared_weights_deliver_what_the_cpu_does_and_unshare_on_demand() {
     delivered_in_lockstep(&mut sims, b, c, 8, "one value again");
     // Reset: the weights shared at the start, shared again.
     for s in sims.iter_mut() {
-        s.reset();
+        s.reset().unwrap();
         assert!(s.shares_weight(p[0]).unwrap());
         assert!(s.synapses(p[0], "w").unwrap().2.iter().all(|&x| x == 2.0));
     }

@@ -103,7 +103,7 @@ fn timed_array_shapes_reset_set_time_and_update() {
         assert_eq!(r.shape(), &[2, 3]);
         assert_eq!(r[[1, 2]], 212.0, "{b:?}");
         // Back to the start: row 0 again at the next step.
-        sim.reset();
+        sim.reset().unwrap();
         sim.simulate(1.0).unwrap();
         assert_eq!(sim.get(inp, "r").unwrap()[[1, 2]], 12.0, "{b:?}");
         // A jump in steps reads the row of the new step.
@@ -258,7 +258,7 @@ fn spike_source_array_spikes_at_its_times_and_replays() {
             "{b:?}: delivered counts"
         );
         // A reset plays them again.
-        sim.reset();
+        sim.reset().unwrap();
         sim.simulate(12.0).unwrap();
         let mut again = sim.spikes(m).unwrap();
         again.sort_unstable();

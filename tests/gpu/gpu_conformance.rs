@@ -386,7 +386,7 @@ fn run_and_check(
         Check::Free => compare_all(what, cpu, gpu, monitors),
         Check::Lockstep => {
             compare_spikes(&format!("{what}, free run"), cpu, gpu, monitors);
-            both(cpu, gpu, |s| s.reset());
+            both(cpu, gpu, |s| s.reset().unwrap());
             lockstep_states(what, cpu, gpu, pops, steps);
         }
     }
@@ -677,7 +677,7 @@ fn methods_conformance(
         compare_monitor(&format!("method {}", methods[k]), &cpu, &gpu, *m, &names);
     }
     if check == Check::Lockstep {
-        both(&mut cpu, &mut gpu, |s| s.reset());
+        both(&mut cpu, &mut gpu, |s| s.reset().unwrap());
         lockstep_states("methods", &mut cpu, &mut gpu, &pops, steps);
     }
 }
@@ -1471,7 +1471,7 @@ fn reset_replays_identically() {
         s.simulate(3.0).unwrap();
         s.set(spk, "I", 5.0).unwrap();
         s.set_time(77.0).unwrap();
-        s.reset();
+        s.reset().unwrap();
     });
     assert_eq!(gpu.current_step(), 0);
     assert_eq!(gpu.time(), 0.0);

@@ -459,7 +459,7 @@ fn exercise(m: &Text, syn: &Synapse, seed: u64, delayed: bool, conn: u32) -> caj
     for name in net.pop(pop)?.ir.public_names() {
         sim.get(pop, name)?;
     }
-    sim.reset();
+    sim.reset()?;
     sim.step()?;
     Ok(projections.iter().filter(|p| p.is_ok()).count())
 }

@@ -134,7 +134,9 @@ pub struct EventCtx<'a> {
     pub object: u32,
 }
 
-fn eval(e: &Expr, c: &EventCtx, s: usize, pre: usize, post: usize) -> f32 {
+/// Evaluates an expression of a synapse model for synapse `s` (pre rank
+/// `pre`, post rank `post`).
+pub(crate) fn eval(e: &Expr, c: &EventCtx, s: usize, pre: usize, post: usize) -> f32 {
     let ev = |x: &Expr| eval(x, c, s, pre, post);
     match e {
         Expr::Const(v) => *v,

@@ -9,8 +9,8 @@ use super::methods::event_driven::{self, Decay};
 use super::random::{number_expr, number_random};
 use super::{local_var, Ctx, Globals};
 use crate::error::Result;
-use crate::lang::ast::{AssignOp, Ast, BinOp, Statement};
-use crate::lang::ir::{EventStmt, Expr, Locality, SynapseIr, VarKind};
+use crate::lang::ast::{AssignOp, Ast, BinOp, Flag, Statement};
+use crate::lang::ir::{EventStmt, Expr, Locality, StructuralRule, SynapseIr, VarKind};
 use crate::network::model::Synapse;
 
 /// The hidden per-neuron slot holding the time (ms) of a neuron's last
@@ -34,6 +34,9 @@ pub fn analyse_synapse(model: &Synapse, globals: &Globals) -> Result<SynapseIr> 
     let sections = Sections::parse(&mut ctx, model)?;
     let mut read: Vec<&Ast> = vec![&sections.psp.1];
     for s in sections.pre.iter().chain(&sections.post).chain(&eqs) {
+        read.push(&s.rhs);
+    }
+    for s in sections.pruning.iter().chain(&sections.creating) {
         read.push(&s.rhs);
     }
     // `t_pre` and `t_post` (ANNarchy's times of the last spikes, in ms)
@@ -82,7 +85,23 @@ pub fn analyse_synapse(model: &Synapse, globals: &Globals) -> Result<SynapseIr> 
         let t_last = ctx.push_var("_t_last", VarKind::Hidden);
         event_driven::integrate(&rules.decays, t_last, &mut pre_spike, &mut post_spike);
     }
+    let pruning = structural(
+        &mut ctx,
+        "pruning",
+        &model.pruning,
+        &sections.pruning,
+        &mut n_random,
+    )?;
+    let creating = structural(
+        &mut ctx,
+        "creating",
+        &model.creating,
+        &sections.creating,
+        &mut n_random,
+    )?;
     Ok(SynapseIr {
+        pruning,
+        creating,
         post_spike,
         event_driven,
         update,
@@ -123,6 +142,10 @@ struct Sections {
     pre: Vec<Statement>,
     /// The post_spike statements.
     post: Vec<Statement>,
+    /// The pruning condition, a bare expression with flags.
+    pruning: Option<Statement>,
+    /// The creating condition.
+    creating: Option<Statement>,
 }
 
 impl Sections {
@@ -143,8 +166,123 @@ impl Sections {
         let pre = ctx.statements(pre_text, false)?;
         ctx.section = "post_spike";
         let post = ctx.statements(&model.post_spike, false)?;
-        Ok(Sections { psp, pre, post })
+        let pruning = Self::condition(ctx, "pruning", &model.pruning)?;
+        let creating = Self::condition(ctx, "creating", &model.creating)?;
+        Ok(Sections {
+            psp,
+            pre,
+            post,
+            pruning,
+            creating,
+        })
     }
+
+    /// A structural-plasticity section: one condition with its flags, or
+    /// nothing.
+    fn condition(ctx: &mut Ctx, section: &'static str, text: &str) -> Result<Option<Statement>> {
+        ctx.section = section;
+        let mut stmts = ctx.statements(text, true)?;
+        if let Some(second) = stmts.get(1) {
+            return Err(ctx.err(
+                second.line,
+                1,
+                format!("{section} holds one condition (join several with 'and' / 'or')"),
+            ));
+        }
+        match stmts.pop() {
+            Some(st) if st.lhs.is_some() => Err(ctx.err(
+                st.line,
+                1,
+                format!(
+                    "{section} is a condition (e.g. 'age > T : proba = 0.5'), not an assignment"
+                ),
+            )),
+            st => Ok(st),
+        }
+    }
+}
+
+/// The IR of a `pruning` or `creating` condition: its expression and its
+/// flags (`proba`; `w` and `d` for creating). Creating reads no
+/// per-synapse variable: the synapse it would create does not exist.
+fn structural(
+    ctx: &mut Ctx,
+    section: &'static str,
+    text: &str,
+    st: &Option<Statement>,
+    n_random: &mut u32,
+) -> Result<Option<StructuralRule>> {
+    let Some(st) = st else { return Ok(None) };
+    ctx.section = section;
+    let cond = ctx.resolve(&st.rhs, st.line, &HashMap::new())?;
+    if section == "creating" {
+        let mut local = None;
+        cond.walk(&mut |e| {
+            if let Expr::Var(v) = e {
+                if ctx.vars[*v as usize].locality == Locality::Local && local.is_none() {
+                    local = Some(ctx.vars[*v as usize].name.clone());
+                }
+            }
+        });
+        if let Some(name) = local {
+            return Err(ctx.err(
+                st.line,
+                1,
+                format!("the creating condition reads '{name}', a variable of each synapse, but the synapse it would create does not exist yet (use pre.x, post.x and the projection's parameters)"),
+            ));
+        }
+    }
+    let cond = number_expr(&cond, n_random);
+    let mut rule = StructuralRule {
+        text: text.trim().to_string(),
+        cond,
+        proba: None,
+        w: 0.0,
+        delay_ms: None,
+    };
+    for f in &st.flags {
+        let (name, value, col) = match f {
+            Flag::Value(n, v, c) => (n.as_str(), Some(v), *c),
+            Flag::Word(n, c) => (n.as_str(), None, *c),
+        };
+        let allowed = match section {
+            "creating" => matches!(name, "proba" | "w" | "d"),
+            _ => name == "proba",
+        };
+        let Some(value) = value.filter(|_| allowed) else {
+            let known = if section == "creating" {
+                "'proba = p', 'w = weight' and 'd = delay in ms'"
+            } else {
+                "'proba = p'"
+            };
+            return Err(ctx.err(
+                st.line,
+                col,
+                format!("unknown flag '{name}' of {section}: the flags are {known}"),
+            ));
+        };
+        let x = ctx.constant(value, st.line, col)?;
+        match name {
+            "proba" if !(0.0..=1.0).contains(&x) => {
+                return Err(ctx.err(
+                    st.line,
+                    col,
+                    format!("proba is a probability, between 0 and 1; got {x}"),
+                ))
+            }
+            "proba" => rule.proba = Some(x),
+            "w" => rule.w = x,
+            _ if !(x.is_finite() && x >= 0.0) => {
+                return Err(ctx.err(
+                    st.line,
+                    col,
+                    format!("d is a delay in ms, 0 or more; got {x}"),
+                ))
+            }
+            _ => rule.delay_ms = Some(x),
+        }
+    }
+    Ok(Some(rule))
 }
 
 /// The psp expression; its random draws are numbered first.
