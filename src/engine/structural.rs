@@ -179,9 +179,9 @@ impl Simulation {
     ///
     /// ```
     /// # use cajal::prelude::*;
-    /// let (net, pop) = cajal::networks::lif(3, 1)?;
-    /// let mut net = net;
-    /// let p = net.projection(pop, pop, "exc").connect_one_to_one(Weights::constant(1.0))?;
+    /// let mut net = Network::new();
+    /// let pop = net.population("pop", 3, &Neuron::rate().equations("r = sum(exc)"))?;
+    /// let p = net.projection(pop, pop, "exc").connect_one_to_one(1.0)?;
     /// let mut sim = net.compile(Backend::Cpu)?;
     /// sim.create_synapse(p, 0, 2, 0.5, None)?;
     /// sim.prune_synapse(p, 1, 1)?;
@@ -208,6 +208,72 @@ impl Simulation {
                 ))
             }
             Err(at) => edit.insert(at, i, j, delay, &fresh),
+        }
+        self.commit(proj.0, edit)
+    }
+
+    /// Creates the synapses from the pre neurons `pre` to post neuron
+    /// `post`, weights `w` (one, or one per synapse), in one change
+    /// (ANNarchy's `dendrite.create_synapses`). Nothing is created if one
+    /// of them exists.
+    pub fn create_synapses(
+        &mut self,
+        proj: ProjId,
+        post: usize,
+        pre: &[usize],
+        w: &[f32],
+        delay_ms: Option<f64>,
+    ) -> Result<()> {
+        self.structural_allowed(proj)?;
+        if w.len() != 1 && w.len() != pre.len() {
+            return Err(Error::Shape {
+                owner: format!(
+                    "create_synapses of projection '{}'",
+                    self.net.projs[proj.0].name
+                ),
+                message: format!(
+                    "{} weights for {} synapses: give one, or one per synapse",
+                    w.len(),
+                    pre.len()
+                ),
+            });
+        }
+        let delay = self.created_delay(proj.0, delay_ms)?;
+        let mut edit = self.edit(proj.0)?;
+        for (k, &j) in pre.iter().enumerate() {
+            let (i, j) = self.synapse_ranks(proj, post, j, "create_synapses")?;
+            let fresh = self.fresh_values(proj.0, w[k.min(w.len() - 1)]);
+            match edit.find(i, j) {
+                Ok(_) => {
+                    return Err(Error::invalid(
+                        format!("projection '{}'", self.net.projs[proj.0].name),
+                        format!("create_synapses: the synapse from pre neuron {j} to post neuron {post} exists already"),
+                    ))
+                }
+                Err(at) => edit.insert(at, i, j, delay, &fresh),
+            }
+        }
+        self.commit(proj.0, edit)
+    }
+
+    /// Removes the synapses from the pre neurons `pre` to post neuron
+    /// `post` in one change (ANNarchy's `dendrite.prune_synapses`). Nothing
+    /// is removed if one of them does not exist.
+    pub fn prune_synapses(&mut self, proj: ProjId, post: usize, pre: &[usize]) -> Result<()> {
+        self.structural_allowed(proj)?;
+        let local = self.local_slots(proj.0);
+        let mut edit = self.edit(proj.0)?;
+        for &j in pre {
+            let (i, j) = self.synapse_ranks(proj, post, j, "prune_synapses")?;
+            match edit.find(i, j) {
+                Ok(at) => edit.remove(at, &local),
+                Err(_) => {
+                    return Err(Error::invalid(
+                        format!("projection '{}'", self.net.projs[proj.0].name),
+                        format!("prune_synapses: there is no synapse from pre neuron {j} to post neuron {post}"),
+                    ))
+                }
+            }
         }
         self.commit(proj.0, edit)
     }
@@ -579,6 +645,9 @@ impl Simulation {
     /// projection changes and the engine is built anew from it, with the
     /// state it had. On an error nothing changes.
     fn commit(&mut self, p: usize, edit: Edit) -> Result<()> {
+        if !edit.changed {
+            return Ok(());
+        }
         let mut snap = self.engine.snapshot()?;
         let mut net = self.net.clone();
         let pr = &mut net.projs[p];

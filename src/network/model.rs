@@ -257,7 +257,7 @@ impl Synapse {
     /// is called.
     ///
     /// ```
-    /// let s = cajal::Synapse::new()
+    /// let s = cajal::prelude::Synapse::new()
     ///     .parameters("T = 10000 : int, projection")
     ///     .equations("age = if pre.r * post.r > 1.0 : 0 else : age + 1 : init = 0, int")
     ///     .pruning("age > T : proba = 0.2")

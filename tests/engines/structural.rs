@@ -205,6 +205,22 @@ fn reset_and_save_after_changes() {
     assert_eq!(sim.synapses(p, "w").unwrap(), compiled);
     sim.simulate(5.0).unwrap();
     assert_eq!(sim.synapses(p, "w").unwrap(), compiled, "the rule stopped");
+    // Several at once, all or nothing.
+    sim.create_synapses(p, 2, &[0, 3], &[0.5, 0.75], None)
+        .unwrap();
+    assert!(sim.create_synapses(p, 2, &[1, 3], &[0.5], None).is_err());
+    sim.prune_synapses(p, 2, &[2, 3]).unwrap();
+    assert!(sim.prune_synapses(p, 2, &[0, 3]).is_err());
+    let (post, pre, w) = sim.synapses(p, "w").unwrap();
+    assert_eq!(
+        (&post[..], &pre[..], &w[..]),
+        (
+            &[0, 1, 2, 3][..],
+            &[0, 1, 0, 3][..],
+            &[0.1, 0.1, 0.5, 0.1][..]
+        )
+    );
+    sim.reset().unwrap();
 
     sim.set(pop, "baseline", vec![1.0f32, 0.0, 0.0, 0.0])
         .unwrap();
