@@ -10,9 +10,14 @@
 //! (membrane potential range, spike steps), the random networks as total
 //! spike counts (ANNarchy over three seeds; their inputs, connectivity and
 //! initial values are random, and the EIF network is bistable: a seed in
-//! three or so stays active after its inputs stop, on either simulator). The notebook's NMDA synapse (a `psp` beside
-//! `pre_spike` events) is left out: cajal refuses a spiking synapse with
-//! both, with an error saying so.
+//! three or so stays active after its inputs stop, on either simulator),
+//! and the non-linear NMDA synapse (`x += w` at a spike, `psp = g`): the
+//! inputs' first spikes, the peak conductance of each synapse and the
+//! integrator's peak v. Its inputs' threshold `v > 1.0` is met after ten
+//! steps of 0.1, which is 1 + 1e-7 in single precision and 1 - 1e-16 in
+//! double: cajal's inputs fire a step earlier and every 10 steps where
+//! ANNarchy's fire every 11 (tests/annarchy/psp_events.rs checks the
+//! synapse against ANNarchy step by step with a threshold of 1.05).
 //!
 //! `cargo run --release --example nb_pynn [cpu|gpu|auto]`
 
@@ -30,6 +35,10 @@ mod annarchy {
     pub const EIF_SPIKES: [u64; 3] = [84647, 360851, 76539];
     /// STP network: total spikes in 1000 ms, seeds 1, 2, 3.
     pub const STP_SPIKES: [u64; 3] = [14236, 14530, 14724];
+    /// NMDA synapse (tests/data/annarchy/nmda, run with the notebook's
+    /// threshold): the inputs' first spike steps, the peak g of each
+    /// synapse, the integrator's peak v.
+    pub const NMDA: ([u64; 2], [f64; 2], f64) = ([10, 5], [0.504344, 1.0], 1.377572);
 }
 
 fn if_cond_exp_part(backend: Backend) -> cajal::Result<[f64; 3]> {
@@ -190,6 +199,47 @@ fn stp_part(backend: Backend, seed: u64) -> cajal::Result<usize> {
     Ok(sim.spikes(m)?.len())
 }
 
+/// The non-linear synapses cell: the inputs' first spikes, each synapse's
+/// peak g, the integrator's peak v.
+fn nmda_part(backend: Backend) -> cajal::Result<([u64; 2], [f64; 2], f64)> {
+    let mut net = Network::new().dt(1.0);
+    let linear = Neuron::spiking()
+        .equations("dv/dt = 0.1")
+        .spike("v>1.0")
+        .reset("v=0.0");
+    let integrator = Neuron::spiking()
+        .equations("dv/dt = 0.1*(g_exc -v)")
+        .spike("v>2.0")
+        .reset("v=0.0");
+    let nmda = Synapse::new()
+        .parameters("tau = 10.0 : projection")
+        .equations(
+            "tau * dx/dt = -x
+             tau * dg/dt = -g +  x * (1 -g)",
+        )
+        .pre_spike("x += w")
+        .psp("g");
+    let input = net.population("input", 2, &linear)?;
+    let pop = net.population("pop", 1, &integrator)?;
+    let proj = net
+        .projection(input, pop, "exc")
+        .synapse(&nmda)
+        .connect_from_matrix(ndarray::arr2(&[[1.0f32, 10.0]]))?;
+    let m = net.monitor(pop, &["v"])?;
+    let spikes = net.monitor(input, &["spike"])?;
+    let w = net.monitor_projection(proj, Some(0), &["g"], 1.0)?;
+    let mut sim = net.compile(backend)?;
+    sim.set(input, "v", vec![0.0f32, 0.5])?;
+    sim.simulate(100.0)?;
+    let s = sim.spikes(spikes)?;
+    let first = |k: u32| s.iter().find(|x| x.1 == k).map_or(0, |x| x.0);
+    let g = sim.recorded(w, "g")?;
+    let peak = |c: usize| g.column(c).iter().fold(0.0f64, |a, &x| a.max(f64::from(x)));
+    let v = sim.recorded(m, "v")?;
+    let vmax = v.iter().fold(f64::MIN, |a, &x| a.max(f64::from(x)));
+    Ok(([first(0), first(1)], [peak(0), peak(1)], vmax))
+}
+
 fn main() -> cajal::Result<()> {
     let backend = match std::env::args().nth(1).as_deref() {
         Some("gpu") => Backend::Gpu,
@@ -228,5 +278,13 @@ fn main() -> cajal::Result<()> {
         "| STP network | spikes in 1000 ms (3 seeds) | {stp:?} | {:?} |",
         annarchy::STP_SPIKES
     );
+    let (first, g, v) = nmda_part(backend)?;
+    let (a_first, a_g, a_v) = annarchy::NMDA;
+    println!("| NMDA synapse | first spikes of the inputs | {first:?} | {a_first:?} |");
+    println!(
+        "| NMDA synapse | peak g of the two synapses | {:.4}, {:.4} | {:.4}, {:.4} |",
+        g[0], g[1], a_g[0], a_g[1]
+    );
+    println!("| NMDA synapse | peak v of the integrator | {v:.4} | {a_v:.4} |");
     Ok(())
 }

@@ -1,6 +1,7 @@
 //! What a projection does: the one kind both engines and the schedule read.
 
 use super::*;
+use crate::lang::ir::EventStmt;
 
 /// How a projection acts on its post-synaptic population (both engines).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -58,6 +59,47 @@ pub(crate) fn projection_kind(
         });
     }
     Ok(kind)
+}
+
+/// What a spiking synapse with a psp (continuous transmission) may have
+/// beside it: pre_spike statements that change its own variables (PyNN's
+/// NMDA synapse: `x += w`, `psp = g`), run when a spike arrives and before
+/// the psp is summed, as ANNarchy's compute_psp runs the events then the
+/// psp. The engines run them in the psp's kernel, synapse by synapse,
+/// which is the same as long as the events neither add to `g_target`,
+/// nor change `w` (which learning switches), nor wait for a delay; those,
+/// `post_spike` and event-driven variables are refused.
+fn psp_beside_events(pr: &crate::network::Projection, owner: &str) -> Result<()> {
+    let refuse = |what: &str| {
+        Err(Error::Unsupported {
+            owner: owner.to_string(),
+            message: format!(
+                "the synapse model '{}' has a psp (continuous transmission, computed at every step) and {what}: not supported in this version",
+                pr.ir.name
+            ),
+        })
+    };
+    if !pr.ir.post_spike.is_empty() || pr.ir.event_driven {
+        return refuse("post_spike or event-driven variables");
+    }
+    let w = pr.ir.slot("w");
+    for s in &pr.ir.pre_spike {
+        match s {
+            EventStmt::AddConductance(_) => {
+                return refuse(
+                    "a pre_spike that changes g_target (the psp is what reaches the conductance)",
+                )
+            }
+            EventStmt::Store { var, .. } if Some(*var) == w => {
+                return refuse("a pre_spike that changes w")
+            }
+            EventStmt::Store { .. } => {}
+        }
+    }
+    if !pr.ir.pre_spike.is_empty() && pr.synapses.delay.iter().any(|&d| d > 1) {
+        return refuse("pre_spike statements with a delay longer than one step");
+    }
+    Ok(())
 }
 
 /// [`projection_kind`] of the first target.
@@ -169,20 +211,7 @@ fn single_kind(net: &Network, pr: &crate::network::Projection) -> Result<Project
         // ANNarchy's: summed into the conductance at every step, no spike
         // events (gap junctions' `w * (pre.v - post.v)`).
         (true, true) if pr.ir.psp_given => {
-            // An explicit pre_spike counts, even the default's text: it
-            // would otherwise be silently unused.
-            let events = !pr.model.pre_spike.trim().is_empty()
-                || !pr.ir.post_spike.is_empty()
-                || pr.ir.event_driven;
-            if events {
-                return Err(Error::Unsupported {
-                    owner,
-                    message: format!(
-                        "the synapse model '{}' has a psp (continuous transmission, computed at every step) and spike events (pre_spike, post_spike or event-driven variables): a spiking synapse has one or the other",
-                        pr.ir.name
-                    ),
-                });
-            }
+            psp_beside_events(pr, &owner)?;
             Ok(ProjectionKind::Rate {
                 into: Input::Conductance(g_of()?),
             })

@@ -541,7 +541,7 @@ impl SynapseIr {
             Expr::Post(i) => post.push(self.post_refs[*i as usize].as_str()),
             _ => {}
         };
-        if spiking_pre && !self.psp_given {
+        if spiking_pre {
             for s in &self.pre_spike {
                 match s {
                     EventStmt::AddConductance(e) | EventStmt::Store { expr: e, .. } => {
@@ -549,7 +549,8 @@ impl SynapseIr {
                     }
                 }
             }
-        } else {
+        }
+        if !spiking_pre || self.psp_given {
             self.psp.walk(&mut visit);
         }
         for s in &self.update {

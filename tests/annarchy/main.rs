@@ -8,7 +8,8 @@
 //! notebook (Song, Miller & Abbott; `stdp2`); when monitors sample
 //! conductances (`recording`); continuous transmission of the Gap junctions
 //! notebook (`gap_junctions`); monitors of synaptic variables, when and
-//! what they sample (`projection_monitor`); synapses created and pruned
+//! what they sample (`projection_monitor`); the PyNN notebook's NMDA
+//! synapse, a psp beside pre_spike statements (`psp_events`); synapses created and pruned
 //! by structural plasticity (`structural`).
 //!
 //! The harness is libtest-mimic's (tests/common/harness.rs): each module
@@ -29,6 +30,7 @@ mod firing_rate;
 mod gap_junctions;
 mod homeostatic;
 mod projection_monitor;
+mod psp_events;
 mod rate_delays;
 mod recording;
 mod stdp2;
@@ -45,6 +47,7 @@ fn main() {
         gap_junctions::tests,
         homeostatic::tests,
         projection_monitor::tests,
+        psp_events::tests,
         rate_delays::tests,
         recording::tests,
         stdp2::tests,

@@ -196,6 +196,10 @@ fn proj_state(
         pops[post].hist_depth = pops[post].hist_depth.max(1);
     }
     keep_history(&mut pops[pre], &kind, &pre_ref_slots, max_d);
+    // A psp's pre_spike statements test the spikes of the previous step.
+    if matches!(kind, ProjKind::Rate { .. }) && pre_ir.spiking && !pr.ir.pre_spike.is_empty() {
+        pops[pre].hist_depth = pops[pre].hist_depth.max(1);
+    }
     let csr = if matches!(kind, ProjKind::Spike { .. } | ProjKind::Decode { .. }) {
         PreCsr::new(net.pops[pre].size() / net.batch, &s.pre, &s.post, &s.delay)
     } else {

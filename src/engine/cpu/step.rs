@@ -416,12 +416,65 @@ fn weighted_sum(pr: &mut ProjState, pre: &PopState) {
 /// gathered pre (delayed) and post values, reduced by the projection's
 /// operation into `pr.out`, element by element of a batch; `scalars`:
 /// the frame's (`frame_scalars`).
+/// The pre_spike statements of a spiking synapse with a psp (PyNN's NMDA
+/// synapse), for the synapses whose pre neuron spiked at the previous
+/// step (their delay is one step, checked by `projection_kind`), in
+/// (post, pre) order, before the psp is summed: the `rate_sum` kernel runs
+/// them in the same place. They change only the synapse's own variables.
+fn psp_events(
+    pr: &mut ProjState,
+    pre: &PopState,
+    post: &PopState,
+    (pre_off, post_off): (usize, usize),
+    scalars: &[f32],
+    (seed, step32, object): (u64, u32, u32),
+) {
+    let Some(spikes) = pre.spike_hist.front() else {
+        return;
+    };
+    let mut spiked = vec![false; pre.n];
+    spikes.iter().for_each(|&r| spiked[r as usize] = true);
+    let n_consts = scalars.len() - 2;
+    let mut ctx = EventCtx {
+        syn: &mut pr.values,
+        pre: pr
+            .pre_ref_slots
+            .iter()
+            .map(|&s| pre.vars[s].as_slice())
+            .collect(),
+        post: pr
+            .post_ref_slots
+            .iter()
+            .map(|&s| post.vars[s].as_slice())
+            .collect(),
+        t: scalars[0],
+        dt: scalars[1],
+        consts: &scalars[2..2 + n_consts],
+        seed,
+        step: step32,
+        object,
+    };
+    for (s, (&i, &j)) in pr.syn.post.iter().zip(&pr.syn.pre).enumerate() {
+        let (i, j) = (post_off + i as usize, pre_off + j as usize);
+        if spiked[j] {
+            spike_propagate::run_event(&pr.ir.pre_spike, &mut ctx, s, j, i, None, &mut []);
+        }
+    }
+}
+
 fn general_psp(
     pr: &mut ProjState,
     pops: &[PopState],
     mut scalars: Vec<f32>,
     (seed, step32, object): (u64, u32, u32),
 ) {
+    if pops[pr.pre].ir.spiking && !pr.ir.pre_spike.is_empty() {
+        let (pre, post) = (&pops[pr.pre], &pops[pr.post]);
+        for b in 0..pr.batch {
+            let offs = (b * (pre.n / pr.batch), b * (post.n / pr.batch));
+            psp_events(pr, pre, post, offs, &scalars, (seed, step32, object));
+        }
+    }
     let ProjKind::Rate { psp: Some(k), .. } = &pr.kind else {
         return;
     };
@@ -429,6 +482,7 @@ fn general_psp(
     let nsyn = pr.syn.pre.len();
     for b in 0..pr.batch {
         let (pre_off, post_off) = (b * (pre.n / pr.batch), b * (post.n / pr.batch));
+
         let mut gathered: Vec<Vec<f32>> = Vec::new();
         for &slot in &pr.pre_ref_slots {
             gathered.push(

@@ -330,9 +330,18 @@ impl GpuEngine {
     ) -> Result<Pass> {
         let (pre, post) = (pr.pre.0, pr.post.0);
         // A rate sum writes its post's sums and reads its synapses.
-        let mut binds = self.synapse_binds(pr, b, true, false);
+        let mut binds = self.synapse_binds(pr, b, true, qp.events);
         if let (true, Some(h)) = (qp.uses_hist, &self.pops[pre].hist) {
             binds.push(("phist", Bind::Read(h)));
+        }
+        if qp.events {
+            let Some(last) = &self.pops[pre].last else {
+                return Err(Error::invalid(
+                    &pr.name,
+                    "the pre-synaptic spikes' buffer is missing",
+                ));
+            };
+            binds.push(("lastspk", Bind::Read(last)));
         }
         let threads = match qp.tiles {
             Some(t) => t * WORKGROUP,

@@ -293,8 +293,10 @@ pub(super) fn merge_rates(
     };
     // A rate sum, or a convolution or pooling with the thread per post
     // neuron and the bindings of a rate sum (not tiled, not transposed).
+    // A psp with pre_spike statements binds more (and writes its
+    // synapses): it runs alone.
     let kind_fits = |q: usize| match kinds[q] {
-        ProjectionKind::Rate { .. } => true,
+        ProjectionKind::Rate { .. } => !projs[q].events,
         ProjectionKind::Conv { .. } => {
             projs[q].tiles.is_none() && net.projs[q].conv.as_ref().is_some_and(|c| !c.transposed)
         }

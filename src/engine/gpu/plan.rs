@@ -61,6 +61,9 @@ pub struct ProjPlan {
     /// A plastic projection: where its learning flags (on, period, offset)
     /// are in its CSR, which its kernels check at each step.
     pub flags: Option<u32>,
+    /// A psp with pre_spike statements (PyNN's NMDA synapse): its
+    /// `rate_sum` writes synapse values and tests the pre's `lastspk`.
+    pub events: bool,
 }
 
 /// The kernel of one monitor recording variables.
@@ -187,6 +190,7 @@ impl ProjPlan {
             learn: None,
             post: None,
             flags: None,
+            events: false,
         }
     }
 
@@ -396,6 +400,10 @@ fn fit_layouts(
                 }
             }
         }
+        ProjectionKind::Rate { .. } if psp_events(net, pr) => {
+            pre.ring = pre.ring.max(2);
+            pre.last = true;
+        }
         ProjectionKind::Rate { .. } | ProjectionKind::Conv { .. } => {}
         ProjectionKind::ConvSpike { .. } | ProjectionKind::Procedural { .. } => {
             pre.ring = pre.ring.max(max_d + 1)
@@ -414,6 +422,12 @@ fn fit_layouts(
         let l = &mut layouts[pr.post.0];
         l.ring = l.ring.max(2);
     }
+}
+
+/// Whether a projection summing a psp runs pre_spike statements too (a
+/// spiking synapse with a psp: PyNN's NMDA synapse).
+pub(super) fn psp_events(net: &Network, pr: &crate::network::Projection) -> bool {
+    net.pops[pr.pre.0].ir.spiking && pr.ir.psp_given && !pr.ir.pre_spike.is_empty()
 }
 
 /// Each population's `clear_inputs` (if it needs one) and `neuron_update`.

@@ -158,10 +158,14 @@ impl Sections {
         };
         let psp = ctx.single_expression(psp_text)?;
         ctx.section = "pre_spike";
-        let pre_text = if model.pre_spike.trim().is_empty() {
+        // A model with a psp transmits through it: its pre_spike, if any,
+        // only changes synapse variables (PyNN's NMDA synapse, `x += w`).
+        let pre_text = if !model.pre_spike.trim().is_empty() {
+            model.pre_spike.as_str()
+        } else if model.psp.trim().is_empty() {
             "g_target += w"
         } else {
-            model.pre_spike.as_str()
+            ""
         };
         let pre = ctx.statements(pre_text, false)?;
         ctx.section = "post_spike";

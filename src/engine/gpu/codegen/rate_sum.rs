@@ -9,7 +9,7 @@ use super::merged::member_name;
 use super::merged::{member_bindings, member_body, merged_kernel, state_bindings};
 use super::printer::{lit, Printer};
 use super::{assemble, declare, Access, Binding, Kernel, F32, U32};
-use crate::lang::ir::{Expr, SynapseIr};
+use crate::lang::ir::{EventStmt, Expr, SynapseIr};
 use crate::network::model::Operation;
 
 const RATE_SUM: &str = include_str!("../../../../shaders/rate_sum.wgsl");
@@ -38,7 +38,11 @@ pub(super) fn rate_bindings(same: bool, hist: bool) -> Vec<Binding> {
 /// `rate_sum` of a projection summing its psp at every step into the post
 /// state at element offset `into` (a `sum(target)`, or a conductance for
 /// continuous transmission between spiking populations).
-/// `delays`: `None` when all synapses share `uniform_delay`.
+/// `uniform_delay`: `None` when the synapses' delays differ; `events`:
+/// the synapse model's pre_spike statements run first for the synapses
+/// whose pre neuron spiked at the previous step (a spiking synapse with a
+/// psp, PyNN's NMDA synapse; `projection_kind` checked that they only
+/// change the synapse's own variables and that the delay is one step).
 #[allow(clippy::too_many_arguments)]
 pub fn rate_sum(
     name: &str,
@@ -47,14 +51,20 @@ pub fn rate_sum(
     pl: &ProjLayout,
     ends: &Ends,
     into: u32,
-    uniform_delay: Option<u32>,
+    (uniform_delay, events): (Option<u32>, bool),
     dt: f32,
     object: u32,
 ) -> Kernel {
     let n_post = ends.post.n;
     let nsyn = pl.nsyn;
     let pre_buf = if ends.same { "post" } else { "pstate" };
-    let table = rate_bindings(ends.same, uniform_delay.is_none_or(|d| d > 1));
+    let mut table = rate_bindings(ends.same, uniform_delay.is_none_or(|d| d > 1));
+    if events {
+        if let Some(syn) = table.iter_mut().find(|b| b.name == "syn") {
+            syn.access = Access::ReadWrite;
+        }
+        table.push(Binding::new(7, "lastspk", Access::Read, U32));
+    }
     let pre_value = |k: u32| -> String {
         let slot = ends.pre_slots[k as usize];
         let now = match ends.pre.offset(slot) {
@@ -102,6 +112,23 @@ pub fn rate_sum(
     let _ = writeln!(body, "        let pj = csr[{}u + j]{pre_off};", el_post + 1);
     if uniform_delay.is_none() {
         let _ = writeln!(body, "        let d = csr[{}u + j];", el_post + 1 + nsyn);
+    }
+    if events {
+        // `lastspk` holds the ring number of a neuron's last spike plus 2:
+        // the previous step's spike reads `clk.ring + 1`.
+        let mut e = Printer::new(&leaf, object, "j");
+        e.indent = "            ".into();
+        for st in &ir.pre_spike {
+            if let EventStmt::Store { var, expr } = st {
+                let v = e.expr(expr);
+                if let Some((place, false)) = pl.var(*var, "j") {
+                    e.stmt(&format!("{place} = {v};"));
+                }
+            }
+        }
+        let _ = writeln!(body, "        if (lastspk[pj] == clk.ring + 1u) {{");
+        body.push_str(&e.out);
+        let _ = writeln!(body, "        }}");
     }
     let v = p.expr(&ir.psp);
     body.push_str(&p.out);

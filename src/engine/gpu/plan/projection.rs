@@ -140,6 +140,7 @@ fn plan_rate(c: ProjInput, into: Input) -> Result<ProjPlan> {
             .offset(g as u32)
             .ok_or_else(|| Error::invalid(&c.owner, "its conductance is not per neuron"))?,
     };
+    let events = super::psp_events(c.net, pr);
     let kernel = codegen::rate_sum(
         &pr.name,
         &pr.ir,
@@ -147,7 +148,7 @@ fn plan_rate(c: ProjInput, into: Input) -> Result<ProjPlan> {
         &c.layout,
         &c.ends,
         into,
-        uniform,
+        (uniform, events),
         c.dt,
         c.object,
     );
@@ -155,6 +156,7 @@ fn plan_rate(c: ProjInput, into: Input) -> Result<ProjPlan> {
         uses_hist,
         learn,
         flags,
+        events,
         ..ProjPlan::new(kernel, c.layout, csr, c.init_syn, c.init_sparams)
     })
 }
