@@ -14,6 +14,7 @@ tests! {
         spiking_synapse_equations_run_every_step,
         equations_change_the_weights_the_spikes_deliver,
         while_learning_is_off_only_w_waits,
+        a_pre_without_r_whose_first_slot_is_shared,
     ],
     cpu: [equations_are_refused_where_no_synapse_holds_them],
 }
@@ -198,4 +199,42 @@ fn equations_are_refused_where_no_synapse_holds_them() {
         .unwrap_err()
         .to_string();
     assert!(e.contains("rate-coded") && e.contains("t_pre"), "{e}");
+}
+
+/// A spiking synapse with equations from a population without `r` whose
+/// first variable is population-wide (the SORF notebook's RSNeuron
+/// buffers): the default psp's unused `pre.r` once bound the CPU engine's
+/// gather to that shared slot, which it read neuron by neuron past its one
+/// value. Both engines run it and agree.
+fn a_pre_without_r_whose_first_slot_is_shared() {
+    let mut runs = Vec::new();
+    for backend in backends() {
+        let mut net = Network::new().dt(1.0);
+        let pre_model = Neuron::spiking()
+            .parameters("a = 0.5 : population")
+            .equations("v += a")
+            .spike("v > 2.0")
+            .reset("v = 0.0");
+        let post_model = Neuron::spiking().equations("v = g_exc").spike("v > 1e9");
+        let pre = net.population("pre", 3, &pre_model).unwrap();
+        let post = net.population("post", 2, &post_model).unwrap();
+        let syn = Synapse::new()
+            .equations("last = t_pre")
+            .pre_spike("g_target += w");
+        let p = net
+            .projection(pre, post, "exc")
+            .synapse(&syn)
+            .connect_all_to_all(1.0)
+            .unwrap();
+        let m = net.monitor(post, &["v"]).unwrap();
+        let mut sim = net.compile(backend).unwrap();
+        sim.simulate(12.0).unwrap();
+        let last = sim.synapses(p, "last").unwrap().2;
+        // The pre neurons spike at steps 4 and 9: t_pre is 9 ms now.
+        assert!(last.iter().all(|&x| x == 9.0), "{backend:?}: {last:?}");
+        runs.push(sim.recorded(m, "v").unwrap());
+    }
+    if let [a, b] = &runs[..] {
+        assert_eq!(a, b);
+    }
 }

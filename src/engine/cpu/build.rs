@@ -183,10 +183,18 @@ fn proj_state(
     let delays = distinct_delays(pr);
     let max_d = delays.last().copied().unwrap_or(1) as usize;
     // Names the projection does not use may be missing from a model
-    // (the builder checked the ones it uses); they bind to slot 0.
+    // (the builder checked the ones it uses: the default psp's `pre.r` of
+    // a spiking synapse is one); they bind to a per-neuron slot, which the
+    // kernels may gather neuron by neuron without reading past a
+    // population-wide one.
     let slots = |refs: &[String], ir: &NeuronIr| -> Vec<usize> {
+        let local = ir
+            .vars
+            .iter()
+            .position(|v| v.locality == Locality::Local)
+            .unwrap_or(0);
         refs.iter()
-            .map(|r| ir.slot(r).unwrap_or(0) as usize)
+            .map(|r| ir.slot(r).map_or(local, |s| s as usize))
             .collect()
     };
     let pre_ref_slots = slots(&pr.ir.pre_refs, pre_ir);
