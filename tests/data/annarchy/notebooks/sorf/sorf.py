@@ -3,9 +3,11 @@
 # protocol: NB_EPOCHS epochs of the 40 gratings instead of the notebook's 20,
 # each epoch in a fixed order (ORDERS below; the notebook shuffles with
 # Python's random) so that cajal's example gets the same inputs. Three
-# seeds; writes sorf.json. The notebook uses ANNarchy's global network,
-# which compiles once a process: each seed runs in a process of its own
-# (`python sorf.py SEED` prints one JSON line).
+# seeds (the seed reaches the Poisson spikes, not the initial weights:
+# ANNarchy 5's Uniform draws from an unseeded generator); writes
+# sorf.json. The notebook uses ANNarchy's global network, which compiles
+# once a process: each seed runs in a process of its own (`python sorf.py
+# SEED` prints one JSON line).
 import json
 import subprocess
 import sys
