@@ -196,20 +196,7 @@ impl Simulation {
         w: f32,
         delay_ms: Option<f64>,
     ) -> Result<()> {
-        let (i, j) = self.synapse_ranks(proj, post, pre, "create_synapse")?;
-        let delay = self.created_delay(proj.0, delay_ms)?;
-        let fresh = self.fresh_values(proj.0, w);
-        let mut edit = self.edit(proj.0)?;
-        match edit.find(i, j) {
-            Ok(_) => {
-                return Err(Error::invalid(
-                    format!("projection '{}'", self.net.projs[proj.0].name),
-                    format!("create_synapse: the synapse from pre neuron {pre} to post neuron {post} exists already"),
-                ))
-            }
-            Err(at) => edit.insert(at, i, j, delay, &fresh),
-        }
-        self.commit(proj.0, edit)
+        self.create_synapses(proj, post, &[pre], &[w], delay_ms)
     }
 
     /// Creates the synapses from the pre neurons `pre` to post neuron
@@ -241,13 +228,13 @@ impl Simulation {
         let delay = self.created_delay(proj.0, delay_ms)?;
         let mut edit = self.edit(proj.0)?;
         for (k, &j) in pre.iter().enumerate() {
-            let (i, j) = self.synapse_ranks(proj, post, j, "create_synapses")?;
+            let (i, j) = self.synapse_ranks(proj, post, j, "create_synapse")?;
             let fresh = self.fresh_values(proj.0, w[k.min(w.len() - 1)]);
             match edit.find(i, j) {
                 Ok(_) => {
                     return Err(Error::invalid(
                         format!("projection '{}'", self.net.projs[proj.0].name),
-                        format!("create_synapses: the synapse from pre neuron {j} to post neuron {post} exists already"),
+                        format!("the synapse from pre neuron {j} to post neuron {post} exists already: nothing was created"),
                     ))
                 }
                 Err(at) => edit.insert(at, i, j, delay, &fresh),
@@ -264,13 +251,13 @@ impl Simulation {
         let local = self.local_slots(proj.0);
         let mut edit = self.edit(proj.0)?;
         for &j in pre {
-            let (i, j) = self.synapse_ranks(proj, post, j, "prune_synapses")?;
+            let (i, j) = self.synapse_ranks(proj, post, j, "prune_synapse")?;
             match edit.find(i, j) {
                 Ok(at) => edit.remove(at, &local),
                 Err(_) => {
                     return Err(Error::invalid(
                         format!("projection '{}'", self.net.projs[proj.0].name),
-                        format!("prune_synapses: there is no synapse from pre neuron {j} to post neuron {post}"),
+                        format!("there is no synapse from pre neuron {j} to post neuron {post}: nothing was pruned"),
                     ))
                 }
             }
@@ -282,19 +269,7 @@ impl Simulation {
     /// (ANNarchy's `proj.dendrite(post).prune_synapse(pre)`). A synapse
     /// that does not exist is an error.
     pub fn prune_synapse(&mut self, proj: ProjId, post: usize, pre: usize) -> Result<()> {
-        let (i, j) = self.synapse_ranks(proj, post, pre, "prune_synapse")?;
-        let local = self.local_slots(proj.0);
-        let mut edit = self.edit(proj.0)?;
-        match edit.find(i, j) {
-            Ok(at) => edit.remove(at, &local),
-            Err(_) => {
-                return Err(Error::invalid(
-                    format!("projection '{}'", self.net.projs[proj.0].name),
-                    format!("prune_synapse: there is no synapse from pre neuron {pre} to post neuron {post}"),
-                ))
-            }
-        }
-        self.commit(proj.0, edit)
+        self.prune_synapses(proj, post, &[pre])
     }
 
     /// The first step at or after `s` at which a structural rule runs.
@@ -371,11 +346,8 @@ impl Simulation {
                     continue;
                 }
                 let Err(at) = edit.find(i, j) else { continue };
-                if let Some(pr) = rule.proba {
-                    let bits = crate::random::philox::draw(ctx.seed, object, s as u32, pair);
-                    if crate::random::philox::u01(bits[0]) >= pr {
-                        continue;
-                    }
+                if !chance(rule.proba, ctx.seed, object, s, pair) {
+                    continue;
                 }
                 edit.insert(at, i, j, delay, fresh);
             }
@@ -407,12 +379,9 @@ impl Simulation {
                 if eval(&rule.cond, &ctx, k, j as usize, i as usize) == 0.0 {
                     continue;
                 }
-                if let Some(pr) = rule.proba {
-                    let pair = i.wrapping_mul(n_pre).wrapping_add(j);
-                    let bits = crate::random::philox::draw(ctx.seed, object, s as u32, pair);
-                    if crate::random::philox::u01(bits[0]) >= pr {
-                        continue;
-                    }
+                let pair = i.wrapping_mul(n_pre).wrapping_add(j);
+                if !chance(rule.proba, ctx.seed, object, s, pair) {
+                    continue;
                 }
                 doomed.push(k);
             }
@@ -707,6 +676,15 @@ impl Simulation {
         }
         Ok(any)
     }
+}
+
+/// Whether a candidate passes its `proba` (always without one): a
+/// uniform Philox draw keyed by (seed, stream, step, pair) below it.
+fn chance(proba: Option<f32>, seed: u64, object: u32, step: u64, pair: u32) -> bool {
+    proba.is_none_or(|p| {
+        let bits = crate::random::philox::draw(seed, object, step as u32, pair);
+        crate::random::philox::u01(bits[0]) < p
+    })
 }
 
 /// Fits a snapshot's spike and value histories to an engine's depths

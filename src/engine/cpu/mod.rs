@@ -41,6 +41,12 @@ pub fn procedural_object(proj: usize) -> u32 {
     PROJ_OBJECT | ((proj as u32) << 12) | 0xFFF
 }
 
+/// The arrays of a population's `slots`, in order (what `pre.x` and
+/// `post.x` of a synapse read).
+fn slices<'a>(vars: &'a [Vec<f32>], slots: &[usize]) -> Vec<&'a [f32]> {
+    slots.iter().map(|&s| vars[s].as_slice()).collect()
+}
+
 /// A projection's values as its kernels take them: the per-synapse slots
 /// as arrays (returned), the projection-wide ones appended to `scalars`.
 fn value_args<'a>(
@@ -185,11 +191,7 @@ fn deliver_into(
             };
             let mut c = EventCtx {
                 syn: &mut pr.values,
-                pre: pr
-                    .pre_ref_slots
-                    .iter()
-                    .map(|&s| pre.vars[s].as_slice())
-                    .collect(),
+                pre: slices(&pre.vars, &pr.pre_ref_slots),
                 post: pr
                     .post_ref_slots
                     .iter()

@@ -227,16 +227,8 @@ impl CpuEngine {
         }
         let mut c = EventCtx {
             syn: &mut pr.values,
-            pre: pr
-                .pre_ref_slots
-                .iter()
-                .map(|&s| pre.vars[s].as_slice())
-                .collect(),
-            post: pr
-                .post_ref_slots
-                .iter()
-                .map(|&s| post.vars[s].as_slice())
-                .collect(),
+            pre: slices(&pre.vars, &pr.pre_ref_slots),
+            post: slices(&post.vars, &pr.post_ref_slots),
             t,
             dt,
             consts: &self.consts,
@@ -437,16 +429,8 @@ fn psp_events(
     let n_consts = scalars.len() - 2;
     let mut ctx = EventCtx {
         syn: &mut pr.values,
-        pre: pr
-            .pre_ref_slots
-            .iter()
-            .map(|&s| pre.vars[s].as_slice())
-            .collect(),
-        post: pr
-            .post_ref_slots
-            .iter()
-            .map(|&s| post.vars[s].as_slice())
-            .collect(),
+        pre: slices(&pre.vars, &pr.pre_ref_slots),
+        post: slices(&post.vars, &pr.post_ref_slots),
         t: scalars[0],
         dt: scalars[1],
         consts: &scalars[2..2 + n_consts],
