@@ -38,6 +38,7 @@ mod mlgenn;
 mod mlgenn_input;
 mod monitors;
 mod network;
+mod numerics;
 mod parallel;
 mod plasticity;
 mod procedural;
@@ -72,6 +73,7 @@ fn main() {
         mlgenn_input::tests,
         monitors::tests,
         network::tests,
+        numerics::tests,
         parallel::tests,
         plasticity::tests,
         procedural::tests,

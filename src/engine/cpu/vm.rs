@@ -13,6 +13,10 @@ use crate::random::philox;
 /// Elements processed by one operation at a time.
 pub const CHUNK: usize = 256;
 
+/// 2^64: the scale of a tiny divisor's reciprocal (see `scaled_quotient`;
+/// the GPU printer's twin uses the same).
+pub const TINY_DIVISOR_SCALE: f32 = 18_446_744_073_709_551_616.0;
+
 /// An operand.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub enum Src {
@@ -94,6 +98,54 @@ impl Program {
         (self.n_scalars - 1) as u16
     }
 
+    /// `x / y` for a uniform `y` that may be tiny: `(x * r) * s` with `s`
+    /// = 2^64 where `y * y` underflows to 0 (|y| < 2^-75, subnormals
+    /// included), else 1, and `r = 1 / (y s)`, computed once. With `s` = 1
+    /// it is `x * (1 / y)`, bit for bit; with a tiny `y` the reciprocal of
+    /// `y` alone would overflow to infinity where the quotient is finite
+    /// (`x / 1e-39`), and scaling by a power of two is exact.
+    fn scaled_quotient(&mut self, x: Src, y: Src, b: &dyn Binder) -> Src {
+        let sq = self.scalar_slot(b);
+        self.ops
+            .push(Op::Scalar(Box::new(Op::Bin(BinOp::Mul, sq, y, y))));
+        let tiny = self.scalar_slot(b);
+        self.ops.push(Op::Scalar(Box::new(Op::Bin(
+            BinOp::Eq,
+            tiny,
+            Src::Scalar(sq),
+            Src::Const(0.0),
+        ))));
+        let scale = self.scalar_slot(b);
+        self.ops.push(Op::Scalar(Box::new(Op::Sel(
+            scale,
+            Src::Scalar(tiny),
+            Src::Const(TINY_DIVISOR_SCALE),
+            Src::Const(1.0),
+        ))));
+        let ys = self.scalar_slot(b);
+        self.ops.push(Op::Scalar(Box::new(Op::Bin(
+            BinOp::Mul,
+            ys,
+            y,
+            Src::Scalar(scale),
+        ))));
+        let r = self.scalar_slot(b);
+        self.ops.push(Op::Scalar(Box::new(Op::Bin(
+            BinOp::Div,
+            r,
+            Src::Const(1.0),
+            Src::Scalar(ys),
+        ))));
+        let t = self.reg();
+        self.release(x);
+        self.ops.push(Op::Bin(BinOp::Mul, t, x, Src::Scalar(r)));
+        let d = self.reg();
+        self.release(Src::Reg(t));
+        self.ops
+            .push(Op::Bin(BinOp::Mul, d, Src::Reg(t), Src::Scalar(scale)));
+        Src::Reg(d)
+    }
+
     fn is_uniform(s: &Src) -> bool {
         matches!(s, Src::Scalar(_) | Src::Const(_))
     }
@@ -151,15 +203,11 @@ impl Program {
                 // several multiplications. The GPU twin does the same, so both
                 // engines round alike.
                 let (op, y) = match (op, y) {
+                    (BinOp::Div, Src::Const(q)) if (1.0 / q).is_finite() => {
+                        (&BinOp::Mul, Src::Const(1.0 / q))
+                    }
                     (BinOp::Div, Src::Scalar(_) | Src::Const(_)) => {
-                        let r = self.scalar_slot(b);
-                        self.ops.push(Op::Scalar(Box::new(Op::Bin(
-                            BinOp::Div,
-                            r,
-                            Src::Const(1.0),
-                            y,
-                        ))));
-                        (&BinOp::Mul, Src::Scalar(r))
+                        return self.scaled_quotient(x, y, b);
                     }
                     _ => (op, y),
                 };

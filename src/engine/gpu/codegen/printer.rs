@@ -141,11 +141,22 @@ impl<'a> Printer<'a> {
         }
         let both_uniform = ka != Kind::Varying && kb != Kind::Varying;
         if op == BinOp::Div && self.reciprocal && !both_uniform && kb != Kind::Varying {
-            let r = match kb {
-                Kind::Const(q) => lit(1.0 / q),
-                _ => self.emit(format!("cj_keep(1.0f / {b})"), Kind::Uniform).0,
-            };
-            return self.emit(format!("cj_keep({a} * {r})"), Kind::Varying);
+            // As the CPU VM: a reciprocal, scaled by 2^64 (exactly) where
+            // the divisor is so small that its square underflows, since its
+            // reciprocal alone would overflow where the quotient need not
+            // (vm.rs, `scaled_quotient`).
+            if let Kind::Const(q) = kb {
+                if (1.0 / q).is_finite() {
+                    return self.emit(format!("cj_keep({a} * {})", lit(1.0 / q)), Kind::Varying);
+                }
+            }
+            let big = lit(crate::engine::cpu::vm::TINY_DIVISOR_SCALE);
+            let (sq, _) = self.emit(format!("cj_keep({b} * {b})"), Kind::Uniform);
+            let (s, _) = self.emit(format!("select(1.0f, {big}, {sq} == 0.0f)"), Kind::Uniform);
+            let (ys, _) = self.emit(format!("cj_keep({b} * {s})"), Kind::Uniform);
+            let (r, _) = self.emit(format!("cj_keep(1.0f / {ys})"), Kind::Uniform);
+            let (t, _) = self.emit(format!("cj_keep({a} * {r})"), Kind::Varying);
+            return self.emit(format!("cj_keep({t} * {s})"), Kind::Varying);
         }
         let code = match op {
             BinOp::Add => format!("cj_keep({a} + {b})"),

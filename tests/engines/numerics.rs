@@ -1,0 +1,50 @@
+//! Numerical edge cases of the engines' arithmetic: a division by a
+//! uniform value (a `: population` parameter, a literal), which both
+//! engines turn into a multiplication by a reciprocal computed once, stays
+//! finite where the quotient is finite, even for a subnormal divisor
+//! whose reciprocal alone overflows f32.
+
+use crate::common::{backends, tests};
+use cajal::prelude::*;
+
+tests! {
+    both: [division_by_a_tiny_uniform_divisor_is_finite],
+}
+
+fn division_by_a_tiny_uniform_divisor_is_finite() {
+    for b in backends() {
+        let mut net = Network::new().dt(1.0);
+        let n = Neuron::rate()
+            .parameters("p = 1e-39 : population\nx = 6e-3")
+            .equations("q = x / p\nl = x / 1e-39\nr = x / 4.0");
+        let pop = net.population("pop", 3, &n).unwrap();
+        let mut sim = net.compile(b).unwrap();
+        sim.set(pop, "x", vec![6e-3f32, -2.5e-3, 0.0]).unwrap();
+        sim.simulate(1.0).unwrap();
+        let get = |sim: &Simulation, v: &str| -> Vec<f32> {
+            sim.get(pop, v).unwrap().iter().copied().collect()
+        };
+        let (q, l, r) = (get(&sim, "q"), get(&sim, "l"), get(&sim, "r"));
+        for (i, &x) in [6e-3f32, -2.5e-3, 0.0].iter().enumerate() {
+            let want = f64::from(x) / f64::from(1e-39f32);
+            for (name, v) in [("q", q[i]), ("l", l[i])] {
+                assert!(v.is_finite(), "{b:?} {name}[{i}] = {v}");
+                let err = (f64::from(v) - want).abs() / want.abs().max(1e-30);
+                assert!(
+                    err < 1e-6 || want == 0.0 && v == 0.0,
+                    "{b:?} {name}[{i}] = {v}, want {want}"
+                );
+            }
+            // A normal divisor keeps the one multiplication by 1 / 4.
+            assert_eq!(r[i], x * 0.25, "{b:?} r[{i}]");
+        }
+        // Set to 0 the parameter divides to infinity, as a division would.
+        sim.set(pop, "p", 0.0).unwrap();
+        sim.simulate(1.0).unwrap();
+        let q = get(&sim, "q");
+        assert!(
+            q[0] == f32::INFINITY && q[1] == f32::NEG_INFINITY && q[2].is_nan(),
+            "{b:?} {q:?}"
+        );
+    }
+}
