@@ -120,17 +120,18 @@ fn draw(
     g: impl Fn(&DrawingArea<SVGBackend, Shift>, bool) -> std::result::Result<(), String>,
 ) -> Result<()> {
     let text = register_font();
+    // Drawn beside the file and renamed over it once whole.
     match path.extension().and_then(|e| e.to_str()) {
-        Some("png") => {
-            let area = BitMapBackend::new(path, (WIDTH, HEIGHT)).into_drawing_area();
-            f(&area, text).map_err(|e| plot_error(path, e))?;
-            area.present().map_err(|e| plot_error(path, e))
-        }
-        Some("svg") => {
-            let area = SVGBackend::new(path, (WIDTH, HEIGHT)).into_drawing_area();
-            g(&area, text).map_err(|e| plot_error(path, e))?;
-            area.present().map_err(|e| plot_error(path, e))
-        }
+        Some("png") => crate::io::with_temp_path(path, |tmp| {
+            let area = BitMapBackend::new(tmp, (WIDTH, HEIGHT)).into_drawing_area();
+            f(&area, text)?;
+            area.present().map_err(|e| e.to_string())
+        }),
+        Some("svg") => crate::io::with_temp_path(path, |tmp| {
+            let area = SVGBackend::new(tmp, (WIDTH, HEIGHT)).into_drawing_area();
+            g(&area, text)?;
+            area.present().map_err(|e| e.to_string())
+        }),
         _ => Err(Error::Invalid {
             owner: "plot".into(),
             message: format!("'{}': the extension must be .png or .svg", path.display()),
@@ -360,22 +361,24 @@ pub fn image(path: impl AsRef<Path>, map: ndarray::ArrayView2<f32>) -> Result<()
         .copied()
         .filter(|x| x.is_finite())
         .fold(0.0f32, f32::max);
-    let area = BitMapBackend::new(path, (pw, ph)).into_drawing_area();
-    for ((y, x), &v) in map.indexed_iter() {
-        let g = if top > 0.0 && v.is_finite() {
-            (255.0 * (v / top).clamp(0.0, 1.0)).round() as u8
-        } else {
-            0
-        };
-        let (x0, y0) = ((x as u32 * zoom) as i32, (y as u32 * zoom) as i32);
-        let z = zoom as i32;
-        area.draw(&Rectangle::new(
-            [(x0, y0), (x0 + z, y0 + z)],
-            RGBColor(g, g, g).filled(),
-        ))
-        .map_err(|e| plot_error(path, e))?;
-    }
-    area.present().map_err(|e| plot_error(path, e))
+    crate::io::with_temp_path(path, |tmp| {
+        let area = BitMapBackend::new(tmp, (pw, ph)).into_drawing_area();
+        for ((y, x), &v) in map.indexed_iter() {
+            let g = if top > 0.0 && v.is_finite() {
+                (255.0 * (v / top).clamp(0.0, 1.0)).round() as u8
+            } else {
+                0
+            };
+            let (x0, y0) = ((x as u32 * zoom) as i32, (y as u32 * zoom) as i32);
+            let z = zoom as i32;
+            area.draw(&Rectangle::new(
+                [(x0, y0), (x0 + z, y0 + z)],
+                RGBColor(g, g, g).filled(),
+            ))
+            .map_err(|e| plot_error(path, e))?;
+        }
+        area.present().map_err(|e| plot_error(path, e))
+    })
 }
 
 /// [`image`] enlarges a map until its longer side has at least this many pixels.

@@ -24,7 +24,7 @@ impl Simulation {
         let names = self.net.globals.constant_names();
         let sig = crate::io::state::signature(&self.net);
         let bytes = crate::io::state::encode(&file, &sig, clock, &snap, &names)?;
-        std::fs::write(path, bytes).map_err(|source| Error::Io { path: file, source })
+        crate::io::write_atomic(path, &bytes)
     }
 
     /// Loads a state written by [`save`](Self::save). The file is read and

@@ -48,7 +48,7 @@ pub fn write(path: &std::path::Path, s: &Saved) -> Result<()> {
     w.u32s(&s.delay);
     let file = path.display().to_string();
     let bytes = w.finish(&file, MAGIC, VERSION)?;
-    std::fs::write(path, bytes).map_err(|source| Error::Io { path: file, source })
+    super::write_atomic(path, &bytes)
 }
 
 /// Reads synapses from a file, checking that the arrays agree.

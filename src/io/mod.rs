@@ -1,4 +1,5 @@
-//! Files: the saved state of a simulation, a projection's connectivity.
+//! Files: the saved state of a simulation, a projection's connectivity,
+//! and how every file cajal writes is written ([`write_atomic`]).
 //!
 //! Both are binary, little-endian, framed the same way: an 8-byte magic, a
 //! format version (u32), the payload length (u64) and an FNV-1a 64-bit
@@ -9,6 +10,83 @@ pub mod connectivity;
 pub mod state;
 
 use crate::error::{Error, Result};
+use std::path::{Path, PathBuf};
+
+/// Writes `bytes` to `path` so that the file is either the old one or the
+/// whole new one, never a mix: they go to a temporary file in the same
+/// directory, which is flushed to the disk and then renamed over `path`
+/// (a rename within a file system replaces atomically). A write that
+/// fails part-way (disk full, quota, interruption) leaves the previous
+/// file as it was and removes the temporary one.
+///
+/// ```
+/// let dir = std::env::temp_dir().join(format!("cajal-doc-atomic-{}", std::process::id()));
+/// std::fs::create_dir_all(&dir)?;
+/// let f = dir.join("out.txt");
+/// cajal::io::write_atomic(&f, b"new")?;
+/// assert_eq!(std::fs::read(&f)?, b"new");
+/// # std::fs::remove_dir_all(&dir)?;
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub fn write_atomic(path: impl AsRef<Path>, bytes: &[u8]) -> Result<()> {
+    let path = path.as_ref();
+    with_temp_path(path, |tmp| {
+        use std::io::Write;
+        let mut f = std::fs::File::create(tmp)?;
+        f.write_all(bytes)?;
+        f.sync_all()
+    })
+}
+
+/// Runs `write` on a temporary path beside `path` (same directory, same
+/// extension, so that a writer choosing its format by the extension
+/// chooses the same), then renames the result over `path`; on any error
+/// the temporary file is removed and `path` is untouched. What
+/// [`write_atomic`] and the plots use.
+pub fn with_temp_path<E: std::fmt::Display>(
+    path: &Path,
+    write: impl FnOnce(&Path) -> std::result::Result<(), E>,
+) -> Result<()> {
+    let tmp = temp_beside(path);
+    let fail = |message: String| Error::Io {
+        path: path.display().to_string(),
+        source: std::io::Error::other(message),
+    };
+    if let Err(e) = write(&tmp) {
+        std::fs::remove_file(&tmp).ok();
+        return Err(fail(e.to_string()));
+    }
+    if let Err(e) = std::fs::rename(&tmp, path) {
+        std::fs::remove_file(&tmp).ok();
+        return Err(Error::Io {
+            path: path.display().to_string(),
+            source: e,
+        });
+    }
+    // The rename itself reaches the disk with the directory's entry.
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        if let Ok(d) = std::fs::File::open(dir) {
+            d.sync_all().ok();
+        }
+    }
+    Ok(())
+}
+
+/// `.NAME.tmp-PID-N.EXT` in the directory of `path`.
+fn temp_beside(path: &Path) -> PathBuf {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static NEXT: AtomicU64 = AtomicU64::new(0);
+    let n = NEXT.fetch_add(1, Ordering::Relaxed);
+    let stem = path
+        .file_stem()
+        .map_or_else(|| "cajal".into(), |s| s.to_string_lossy().into_owned());
+    let ext = path
+        .extension()
+        .map(|e| format!(".{}", e.to_string_lossy()))
+        .unwrap_or_default();
+    let name = format!(".{stem}.tmp-{}-{n}{ext}", std::process::id());
+    path.with_file_name(name)
+}
 
 pub(crate) fn fnv1a(data: &[u8]) -> u64 {
     let mut h: u64 = 0xcbf2_9ce4_8422_2325;
@@ -179,6 +257,40 @@ impl R<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_failed_write_leaves_the_old_file_whole() {
+        let dir = std::env::temp_dir().join(format!("cajal-atomic-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let f = dir.join("state.bin");
+        write_atomic(&f, b"old and good").unwrap();
+        // A writer that fails part-way, as a full disk would.
+        let e = with_temp_path(&f, |tmp| {
+            std::fs::write(tmp, b"half").map_err(|e| e.to_string())?;
+            Err::<(), _>("No space left on device".to_string())
+        })
+        .unwrap_err()
+        .to_string();
+        assert!(
+            e.contains("state.bin") && e.contains("No space left"),
+            "{e}"
+        );
+        assert_eq!(std::fs::read(&f).unwrap(), b"old and good");
+        // Nothing but the file is left in the directory.
+        let names: Vec<_> = std::fs::read_dir(&dir)
+            .unwrap()
+            .map(|d| d.unwrap().file_name())
+            .collect();
+        assert_eq!(names, vec![std::ffi::OsString::from("state.bin")]);
+        write_atomic(&f, b"new").unwrap();
+        assert_eq!(std::fs::read(&f).unwrap(), b"new");
+        // A directory that does not exist: an error naming the file.
+        let e = write_atomic(dir.join("no/such/dir/x.bin"), b"x")
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("x.bin"), "{e}");
+        std::fs::remove_dir_all(&dir).ok();
+    }
 
     #[test]
     fn an_array_too_long_for_the_format_is_an_error_not_a_wrong_file() {

@@ -44,10 +44,7 @@ impl Network {
     /// Writes [`parameters_json`](Self::parameters_json) to a file.
     pub fn save_parameters(&self, path: impl AsRef<std::path::Path>) -> Result<()> {
         let path = path.as_ref();
-        std::fs::write(path, self.parameters_json()).map_err(|source| Error::Io {
-            path: path.display().to_string(),
-            source,
-        })
+        crate::io::write_atomic(path, self.parameters_json().as_bytes())
     }
 
     /// Sets the shared parameters and the constants from a file written by

@@ -34,9 +34,10 @@ fn writable(dir: &Path) -> std::result::Result<(), Failure> {
     Ok(())
 }
 
-fn io_failure(path: &Path, e: impl std::fmt::Display) -> Failure {
+/// A file of the run could not be written (`e` names it).
+fn io_failure(e: cajal::Error) -> Failure {
     Failure {
-        message: format!("cannot write '{}': {e}", path.display()),
+        message: format!("cannot write {e}"),
         code: 1,
     }
 }
@@ -299,7 +300,7 @@ pub fn run(a: &RunArgs) -> std::result::Result<(), Failure> {
         |name: &str,
          write: &dyn Fn(&Path) -> std::result::Result<(), ndarray_npy::WriteNpyError>| {
             let path = out.join(name);
-            write(&path).map_err(|e| io_failure(&path, e))?;
+            cajal::io::with_temp_path(&path, |tmp| write(tmp)).map_err(io_failure)?;
             Ok::<String, Failure>(name.to_string())
         };
     for (name, hz, spikes, _) in &rate_series {
@@ -394,7 +395,7 @@ pub fn run(a: &RunArgs) -> std::result::Result<(), Failure> {
     });
     let path = out.join("summary.json");
     let text = serde_json::to_string_pretty(&summary).expect("JSON values serialise");
-    std::fs::write(&path, text + "\n").map_err(|e| io_failure(&path, e))?;
+    cajal::io::write_atomic(&path, (text + "\n").as_bytes()).map_err(io_failure)?;
     files.push("summary.json".into());
     println!("wrote       {} ({})", out.display(), files.join(", "));
     Ok(())
