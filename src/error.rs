@@ -154,13 +154,84 @@ impl Error {
             String::new()
         } else {
             let list: Vec<&str> = known.iter().map(|s| s.as_ref()).collect();
-            format!(" (known: {})", list.join(", "))
+            format!(" (known: {})", list_of(&list))
         };
         Error::Unknown {
             owner: owner.into(),
             kind: kind.to_string(),
-            name: name.to_string(),
+            name: clip(name),
             hint,
         }
+    }
+}
+
+/// The names a message lists: all of them up to 30 (each clipped), else
+/// the first 30 and how many more.
+pub(crate) fn list(names: &[&str]) -> String {
+    list_of(names)
+}
+
+fn list_of(names: &[&str]) -> String {
+    let shown: Vec<String> = names.iter().take(30).map(|n| clip(n)).collect();
+    match names.len().saturating_sub(30) {
+        0 => shown.join(", "),
+        more => format!("{}, and {more} more", shown.join(", ")),
+    }
+}
+
+/// The longest name or quoted text a message repeats whole.
+const CLIP: usize = 64;
+
+/// `name`, or its first characters and its length when it is longer than
+/// a message should repeat (a 100 KB identifier is not echoed whole).
+pub(crate) fn clip(name: &str) -> String {
+    if name.chars().count() <= CLIP {
+        return name.to_string();
+    }
+    let head: String = name.chars().take(CLIP / 2).collect();
+    format!("{head}... ({} characters)", name.chars().count())
+}
+
+/// `message` with every '...'-quoted text longer than a message should
+/// repeat shortened by [`clip`].
+pub(crate) fn clip_quoted(message: &str) -> String {
+    let parts: Vec<&str> = message.split('\'').collect();
+    if parts
+        .iter()
+        .skip(1)
+        .step_by(2)
+        .all(|p| p.chars().count() <= CLIP)
+    {
+        return message.to_string();
+    }
+    let mut out = String::with_capacity(message.len().min(4096));
+    for (i, p) in parts.iter().enumerate() {
+        if i > 0 {
+            out.push('\'');
+        }
+        // Odd parts are inside quotes (the last one only if closed).
+        if i % 2 == 1 && i + 1 < parts.len() {
+            out.push_str(&clip(p));
+        } else {
+            out.push_str(p);
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod clip_tests {
+    use super::*;
+
+    #[test]
+    fn long_quoted_names_are_shortened() {
+        let long = "x".repeat(100_000);
+        let m = clip_quoted(&format!("unknown name '{long}' (the model has: v)"));
+        assert!(
+            m.len() < 200 && m.contains("(100000 characters)") && m.ends_with("(the model has: v)"),
+            "{m}"
+        );
+        assert_eq!(clip_quoted("unknown name 'abc'"), "unknown name 'abc'");
+        assert_eq!(clip("short"), "short");
     }
 }

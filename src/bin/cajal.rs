@@ -125,17 +125,17 @@ pub struct RunArgs {
     #[arg(long, value_enum, default_value_t = BackendArg::Auto)]
     pub backend: BackendArg,
     /// Simulated time in ms (default: the model's, 1000).
-    #[arg(long, value_name = "MS")]
+    #[arg(long, value_name = "MS", allow_negative_numbers = true)]
     pub duration: Option<f64>,
     /// Time step in ms (default: the model's, 0.1 for most).
-    #[arg(long, value_name = "MS")]
+    #[arg(long, value_name = "MS", allow_negative_numbers = true)]
     pub dt: Option<f64>,
     /// Random seed (default: the model file's, or 42).
     #[arg(long)]
     pub seed: Option<u64>,
     /// Multiplies the model's neuron counts (default: the model's, 1 for
     /// most, 0.1 for the microcircuit).
-    #[arg(long, value_name = "F")]
+    #[arg(long, value_name = "F", allow_negative_numbers = true)]
     pub scale: Option<f64>,
     /// Number of neurons (coba only; overrides --scale).
     #[arg(long, value_name = "N")]

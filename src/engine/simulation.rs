@@ -169,6 +169,12 @@ impl Simulation {
 
     /// Runs one step.
     pub fn step(&mut self) -> Result<()> {
+        if self.step == u64::MAX {
+            return Err(Error::invalid(
+                "simulation",
+                "the step counter is at its last value: no step can follow",
+            ));
+        }
         self.fire_callbacks()?;
         self.run_steps(1)
     }
@@ -254,9 +260,37 @@ impl Simulation {
         Ok((ms / self.net.dt).round() as u64)
     }
 
-    /// Runs for a duration in ms (rounded to whole steps).
+    /// The steps of a run of `ms`: a positive duration that rounds to no
+    /// step, or one that would carry the step counter past its end, is an
+    /// error rather than a run that silently does nothing.
+    pub(super) fn run_length(&self, ms: f64) -> Result<u64> {
+        self.steps_for(ms)?;
+        let n = (ms / self.net.dt).round();
+        if ms > 0.0 && n < 1.0 {
+            return Err(Error::invalid(
+                "simulation",
+                format!(
+                    "a duration of {ms} ms is less than half a step (dt = {} ms): it would run no step",
+                    self.net.dt
+                ),
+            ));
+        }
+        if n >= 2f64.powi(53) || self.step.checked_add(n as u64).is_none() {
+            return Err(Error::invalid(
+                "simulation",
+                format!(
+                    "{ms} ms from step {} is {n} steps: past the last step the counter can hold",
+                    self.step
+                ),
+            ));
+        }
+        Ok(n as u64)
+    }
+
+    /// Runs for a duration in ms (rounded to whole steps; a positive
+    /// duration shorter than half a step is an error, not a run of none).
     pub fn simulate(&mut self, ms: f64) -> Result<()> {
-        let n = self.steps_for(ms)?;
+        let n = self.run_length(ms)?;
         let end = self.step + n;
         while self.step < end {
             self.fire_callbacks()?;
@@ -428,7 +462,7 @@ impl Simulation {
         max_ms: f64,
         mut stop: impl FnMut(&Simulation) -> bool,
     ) -> Result<f64> {
-        let n = self.steps_for(max_ms)?;
+        let n = self.run_length(max_ms)?;
         for i in 0..n {
             self.step()?;
             if stop(self) {

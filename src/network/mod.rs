@@ -343,6 +343,18 @@ impl Network {
                 format!("dt must be a positive number of ms, got {}", self.dt),
             ));
         }
+        // The kernels compute in f32: a step they read as 0 (or as a
+        // subnormal, which drivers may flush) would never advance time.
+        if !(self.dt as f32).is_normal() {
+            return Err(Error::invalid(
+                "network",
+                format!(
+                    "dt = {:e} ms is too small for the engines' single precision (at least {:e} ms)",
+                    self.dt,
+                    f32::MIN_POSITIVE
+                ),
+            ));
+        }
         Ok(())
     }
 

@@ -101,7 +101,15 @@ impl Neuron {
 
     /// A constant refractory period in ms.
     pub fn refractory(mut self, ms: f64) -> Self {
-        self.refractory = Some(format!("{ms:?}"));
+        // Written so that the analysis reads back the same number, and
+        // refuses NaN, infinities and negative periods by their value.
+        self.refractory = Some(if ms.is_nan() {
+            "0.0 / 0.0".to_string()
+        } else if ms.is_infinite() {
+            format!("{}1.0 / 0.0", if ms < 0.0 { "-" } else { "" })
+        } else {
+            format!("{ms:?}")
+        });
         self
     }
 

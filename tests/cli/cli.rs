@@ -11,6 +11,7 @@ use serde_json::Value;
 
 tests! {
     cpu: [
+        runs_that_would_do_nothing_are_refused,
         coba,
         izhikevich,
         brunel_states,
@@ -652,4 +653,35 @@ fn bench_prints_a_table_and_json() {
         out.contains("steps/s") && out.contains("syn. events/s"),
         "{out}"
     );
+}
+
+/// Options that would simulate nothing, or something else than asked, are
+/// refused with a message naming the option, never run.
+fn runs_that_would_do_nothing_are_refused() {
+    let out = temp("nothing");
+    let o = out.to_str().unwrap();
+    for (args, says) in [
+        (vec!["--dt", "1e9", "--duration", "20"], "no step would run"),
+        (vec!["--duration", "0.01"], "no step would run"),
+        (
+            vec!["--duration", "-5"],
+            "--duration must be a positive number",
+        ),
+        (vec!["--dt", "-1"], "--dt must be a positive number"),
+        (
+            vec!["--dt", "1e-300"],
+            "too small for the engines' single precision",
+        ),
+        (vec!["--n", "0"], "--n 0 gives 0 neurons"),
+        (vec!["--scale", "1e-9"], "gives 1 neurons"),
+    ] {
+        let mut a = vec!["run", "coba", "--backend", "cpu", "--out", o];
+        a.extend(&args);
+        let r = cajal(&a, &[]);
+        let (_, err) = text(&r);
+        // 2: a bad option value, 1: a run that cannot be made.
+        assert!(matches!(r.status.code(), Some(1 | 2)), "{args:?}: {err}");
+        assert!(err.contains(says), "{args:?}: {err}");
+    }
+    let _ = std::fs::remove_dir_all(&out);
 }

@@ -2,13 +2,15 @@
 //! uniform value (a `: population` parameter, a literal), which both
 //! engines turn into a multiplication by a reciprocal computed once, stays
 //! finite where the quotient is finite, even for a subnormal divisor
-//! whose reciprocal alone overflows f32.
+//! whose reciprocal alone overflows f32. What cannot be simulated, or
+//! would silently simulate nothing, is an error.
 
 use crate::common::{backends, tests};
 use cajal::prelude::*;
 
 tests! {
     both: [division_by_a_tiny_uniform_divisor_is_finite],
+    cpu: [what_cannot_be_simulated_is_refused],
 }
 
 fn division_by_a_tiny_uniform_divisor_is_finite() {
@@ -47,4 +49,55 @@ fn division_by_a_tiny_uniform_divisor_is_finite() {
             "{b:?} {q:?}"
         );
     }
+}
+
+fn what_cannot_be_simulated_is_refused() {
+    let msg = |e: Error| e.to_string();
+    let lif = |refr: f64| {
+        Neuron::spiking()
+            .equations("dv/dt = 1.0")
+            .spike("v > 1.0")
+            .reset("v = 0.0")
+            .refractory(refr)
+    };
+    for (refr, says) in [(f64::NAN, "NaN"), (-1.0, "-1"), (f64::INFINITY, "inf")] {
+        let mut net = Network::new();
+        let e = msg(net.population("p", 2, &lif(refr)).unwrap_err());
+        assert!(
+            e.contains("refractory period must be a non-negative number") && e.contains(says),
+            "{e}"
+        );
+    }
+    // A dt the kernels' f32 cannot hold.
+    let mut net = Network::new().dt(1e-300);
+    let e = msg(net.population("p", 2, &lif(1.0)).unwrap_err());
+    assert!(
+        e.contains("too small for the engines' single precision"),
+        "{e}"
+    );
+    // A 100 KB unknown name is not echoed whole.
+    let long = "q".repeat(100_000);
+    let mut net = Network::new();
+    let e = msg(net
+        .population("p", 2, &Neuron::rate().equations(&format!("r = {long}")))
+        .unwrap_err());
+    assert!(
+        e.len() < 1000 && e.contains("(100000 characters)"),
+        "{} bytes",
+        e.len()
+    );
+    // A duration under half a step runs nothing: an error, not Ok.
+    let mut net = Network::new().dt(0.1);
+    net.population("p", 2, &lif(1.0)).unwrap();
+    let mut sim = net.compile(Backend::Cpu).unwrap();
+    let e = msg(sim.simulate(0.04).unwrap_err());
+    assert!(e.contains("less than half a step"), "{e}");
+    sim.simulate(0.0).unwrap();
+    // The step counter never wraps.
+    sim.set_current_step(u64::MAX - 2);
+    let e = msg(sim.simulate(1.0).unwrap_err());
+    assert!(e.contains("past the last step"), "{e}");
+    sim.simulate(0.2).unwrap();
+    assert_eq!(sim.current_step(), u64::MAX);
+    assert!(sim.step().is_err());
 }

@@ -147,7 +147,20 @@ fn first(net: &Network, pop: PopId, k: usize) -> cajal::Result<View> {
 }
 
 fn coba(o: &Options) -> cajal::Result<Built> {
-    let n = o.n.unwrap_or_else(|| scaled(4000, o.scale)).max(5);
+    let n = o.n.unwrap_or_else(|| scaled(4000, o.scale));
+    // Each neuron draws 80 inputs among the others.
+    if n <= 80 {
+        let given = match o.n {
+            Some(n) => format!("--n {n}"),
+            None => format!("--scale {}", o.scale),
+        };
+        return Err(cajal::Error::Invalid {
+            owner: "coba".into(),
+            message: format!(
+                "{given} gives {n} neurons: COBA needs more than 80 (each neuron has 80 inputs)"
+            ),
+        });
+    }
     let (mut net, exc, inh) = networks::coba_with(n, 80, o.procedural, o.seed)?;
     if let Some(dt) = o.dt {
         // No delays in COBA: dt can change after the build.

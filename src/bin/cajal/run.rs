@@ -77,6 +77,14 @@ pub fn engine_line(sim: &Simulation) -> String {
 fn simulate(sim: &mut Simulation, duration: f64) -> cajal::Result<()> {
     let dt = sim.dt();
     let total = (duration / dt).round() as u64;
+    if total == 0 && duration > 0.0 {
+        return Err(cajal::Error::Invalid {
+            owner: "--duration".into(),
+            message: format!(
+                "{duration} ms is less than half a step (dt = {dt} ms): no step would run"
+            ),
+        });
+    }
     let slice = (total / 50).max(1);
     let tty = std::io::stderr().is_terminal();
     let start = Instant::now();

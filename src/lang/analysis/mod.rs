@@ -89,7 +89,7 @@ impl<'a> Ctx<'a> {
             section: self.section.to_string(),
             line,
             column,
-            message: message.into(),
+            message: crate::error::clip_quoted(&message.into()),
         }
     }
 

@@ -331,6 +331,29 @@ fn refractory_period(ctx: &mut Ctx, (line, a): (usize, Ast)) -> Result<Expr> {
     if e.any(&|x| matches!(x, Expr::Random { .. })) {
         return Err(ctx.model_err("the refractory period cannot be random"));
     }
+    // A constant period is checked now (a parameter's at each spike).
+    let fixed = !e.any(&|x| {
+        matches!(
+            x,
+            Expr::Var(_)
+                | Expr::Temp(_)
+                | Expr::Sum(_)
+                | Expr::Pre(_)
+                | Expr::Post(_)
+                | Expr::Time
+                | Expr::Constant(_)
+        )
+    });
+    if fixed {
+        let ms = super::algebra::eval_const(&e, &ctx.vars, ctx.globals.constants());
+        if !(ms.is_finite() && ms >= 0.0) {
+            return Err(ctx.err(
+                line,
+                1,
+                format!("the refractory period must be a non-negative number of ms, got {ms}"),
+            ));
+        }
+    }
     Ok(e)
 }
 

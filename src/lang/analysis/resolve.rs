@@ -247,7 +247,7 @@ impl Ctx<'_> {
                 if known.is_empty() {
                     "nothing".to_string()
                 } else {
-                    known.join(", ")
+                    crate::error::list(&known)
                 }
             ),
         ))
