@@ -51,6 +51,13 @@ pub enum Op {
     /// A scalar slot computed once per chunk from scalar operands (an
     /// expression of parameters, t and dt does not vary across neurons).
     Scalar(Box<Op>),
+    /// `reg *= scalar` unless the scalar is 1 (a tiny divisor's scale,
+    /// `scaled_quotient`: no pass at all in the usual case).
+    Rescale(u16, u16),
+    /// Scalar only: the reciprocal `r` and scale `s` of a uniform divisor
+    /// `y` (`scaled_quotient`), one operation for the five steps
+    /// `s = y * y == 0 ? 2^64 : 1`, `r = 1 / (y * s)`.
+    Recip(u16, u16, Src),
 }
 
 /// Maps IR leaves to operands while compiling.
@@ -105,44 +112,13 @@ impl Program {
     /// `y` alone would overflow to infinity where the quotient is finite
     /// (`x / 1e-39`), and scaling by a power of two is exact.
     fn scaled_quotient(&mut self, x: Src, y: Src, b: &dyn Binder) -> Src {
-        let sq = self.scalar_slot(b);
-        self.ops
-            .push(Op::Scalar(Box::new(Op::Bin(BinOp::Mul, sq, y, y))));
-        let tiny = self.scalar_slot(b);
-        self.ops.push(Op::Scalar(Box::new(Op::Bin(
-            BinOp::Eq,
-            tiny,
-            Src::Scalar(sq),
-            Src::Const(0.0),
-        ))));
-        let scale = self.scalar_slot(b);
-        self.ops.push(Op::Scalar(Box::new(Op::Sel(
-            scale,
-            Src::Scalar(tiny),
-            Src::Const(TINY_DIVISOR_SCALE),
-            Src::Const(1.0),
-        ))));
-        let ys = self.scalar_slot(b);
-        self.ops.push(Op::Scalar(Box::new(Op::Bin(
-            BinOp::Mul,
-            ys,
-            y,
-            Src::Scalar(scale),
-        ))));
         let r = self.scalar_slot(b);
-        self.ops.push(Op::Scalar(Box::new(Op::Bin(
-            BinOp::Div,
-            r,
-            Src::Const(1.0),
-            Src::Scalar(ys),
-        ))));
-        let t = self.reg();
-        self.release(x);
-        self.ops.push(Op::Bin(BinOp::Mul, t, x, Src::Scalar(r)));
+        let scale = self.scalar_slot(b);
+        self.ops.push(Op::Scalar(Box::new(Op::Recip(r, scale, y))));
         let d = self.reg();
-        self.release(Src::Reg(t));
-        self.ops
-            .push(Op::Bin(BinOp::Mul, d, Src::Reg(t), Src::Scalar(scale)));
+        self.release(x);
+        self.ops.push(Op::Bin(BinOp::Mul, d, x, Src::Scalar(r)));
+        self.ops.push(Op::Rescale(d, scale));
         Src::Reg(d)
     }
 
@@ -561,6 +537,8 @@ fn run_any(prog: &Program, regs: &mut Regs, frame: &mut Frame, n: usize) {
     for op in &prog.ops {
         match op {
             Op::Scalar(op) => scalar_op(op, sc),
+            // Compiled only inside `Op::Scalar`.
+            Op::Recip(..) => {}
             Op::Bin(o, d, a, b) => {
                 let mut out = std::mem::take(&mut regs[*d as usize]);
                 {
@@ -657,6 +635,12 @@ fn run_any(prog: &Program, regs: &mut Regs, frame: &mut Frame, n: usize) {
                 }
                 regs[*d as usize] = out;
             }
+            Op::Rescale(d, s) => {
+                let k = sc[*s as usize];
+                if k != 1.0 {
+                    regs[*d as usize][..n].iter_mut().for_each(|x| *x *= k);
+                }
+            }
             Op::Mov(d, a) => {
                 let mut out = std::mem::take(&mut regs[*d as usize]);
                 {
@@ -700,6 +684,13 @@ fn scalar_op(op: &Op, sc: &mut [f32]) {
         Op::Bin(o, d, a, b) => (*d, binop(*o, g(a, sc), g(b, sc))),
         Op::Call(f, d, a) => (*d, f.apply(g(&a[0], sc), g(&a[1], sc), g(&a[2], sc))),
         Op::Sel(d, c, a, b) => (*d, if g(c, sc) != 0.0 { g(a, sc) } else { g(b, sc) }),
+        Op::Recip(r, s, y) => {
+            let y = g(y, sc);
+            // The same operations, in the same order, as the WGSL twin.
+            let k = if y * y == 0.0 { TINY_DIVISOR_SCALE } else { 1.0 };
+            sc[*s as usize] = k;
+            (*r, 1.0 / (y * k))
+        }
         _ => return,
     };
     sc[d as usize] = v;
