@@ -98,6 +98,31 @@ impl Edit {
         self.changed = true;
     }
 
+    /// Removes the synapses at the indices `doomed`, in one pass.
+    fn remove_all(&mut self, doomed: &[usize], local: &[bool]) {
+        if doomed.is_empty() {
+            return;
+        }
+        let mut gone = vec![false; self.post.len()];
+        doomed.iter().for_each(|&k| gone[k] = true);
+        fn keep<T>(v: &mut Vec<T>, gone: &[bool]) {
+            let mut k = 0;
+            v.retain(|_| {
+                k += 1;
+                !gone[k - 1]
+            });
+        }
+        keep(&mut self.post, &gone);
+        keep(&mut self.pre, &gone);
+        keep(&mut self.delay, &gone);
+        for (v, &l) in self.values.iter_mut().zip(local) {
+            if l {
+                keep(v, &gone);
+            }
+        }
+        self.changed = true;
+    }
+
     fn remove(&mut self, at: usize, local: &[bool]) {
         self.post.remove(at);
         self.pre.remove(at);
@@ -294,13 +319,15 @@ impl Simulation {
             }
             let mut edit = self.edit(p)?;
             let ir = self.net.projs[p].ir.clone();
+            // Both rules read the neurons as the step left them.
+            let sides = self.side_values(p)?;
             if let (Some(_), Some(rule)) = (creating, &ir.creating) {
                 let delay = self.created_delay(p, rule.delay_ms.map(f64::from))?;
                 let fresh = self.fresh_values(p, rule.w);
-                self.create_by_rule(p, s, rule, delay, &fresh, &mut edit)?;
+                self.create_by_rule(p, s, rule, (delay, &fresh), &sides, &mut edit);
             }
             if let (Some(_), Some(rule)) = (pruning, &ir.pruning) {
-                self.prune_by_rule(p, s, rule, &mut edit)?;
+                self.prune_by_rule(p, s, rule, &sides, &mut edit);
             }
             if edit.changed {
                 self.commit(p, edit)?;
@@ -316,14 +343,13 @@ impl Simulation {
         p: usize,
         s: u64,
         rule: &StructuralRule,
-        delay: u32,
-        fresh: &[(bool, f32)],
+        (delay, fresh): (u32, &[(bool, f32)]),
+        (pre_vals, post_vals): &(Arrays, Arrays),
         edit: &mut Edit,
-    ) -> Result<()> {
+    ) {
         let pr = &self.net.projs[p];
         let n_pre = self.net.pops[pr.pre.0].size() as u32;
         let n_post = self.net.pops[pr.post.0].size() as u32;
-        let (pre_vals, post_vals) = self.side_values(p)?;
         // The condition reads no per-synapse slot (checked by the
         // analysis): the projection-wide values are all it needs.
         let mut syn: Vec<Vec<f32>> = edit
@@ -337,7 +363,7 @@ impl Simulation {
                 }
             })
             .collect();
-        let ctx = self.event_ctx(p, s, &mut syn, &pre_vals, &post_vals);
+        let ctx = self.event_ctx(p, s, &mut syn, pre_vals, post_vals);
         let object = PROJ_OBJECT | ((p as u32) << 12) | CREATE_STREAM;
         for i in 0..n_post {
             for j in 0..n_pre {
@@ -352,7 +378,6 @@ impl Simulation {
                 edit.insert(at, i, j, delay, fresh);
             }
         }
-        Ok(())
     }
 
     /// Every synapse whose condition holds is removed (with probability
@@ -362,9 +387,9 @@ impl Simulation {
         p: usize,
         s: u64,
         rule: &StructuralRule,
+        (pre_vals, post_vals): &(Arrays, Arrays),
         edit: &mut Edit,
-    ) -> Result<()> {
-        let (pre_vals, post_vals) = self.side_values(p)?;
+    ) {
         let local = self.local_slots(p);
         let n_pre = self.net.pops[self.net.projs[p].pre.0].size() as u32;
         let object = PROJ_OBJECT | ((p as u32) << 12) | PRUNE_STREAM;
@@ -373,7 +398,7 @@ impl Simulation {
         let mut doomed = Vec::new();
         {
             let mut syn = std::mem::take(&mut edit.values);
-            let ctx = self.event_ctx(p, s, &mut syn, &pre_vals, &post_vals);
+            let ctx = self.event_ctx(p, s, &mut syn, pre_vals, post_vals);
             for k in 0..edit.post.len() {
                 let (i, j) = (edit.post[k], edit.pre[k]);
                 if eval(&rule.cond, &ctx, k, j as usize, i as usize) == 0.0 {
@@ -388,10 +413,7 @@ impl Simulation {
             drop(ctx);
             edit.values = syn;
         }
-        for &k in doomed.iter().rev() {
-            edit.remove(k, &local);
-        }
-        Ok(())
+        edit.remove_all(&doomed, &local);
     }
 
     /// What the conditions read: `syn` the synapse slots, the pre- and

@@ -687,7 +687,11 @@ fn scalar_op(op: &Op, sc: &mut [f32]) {
         Op::Recip(r, s, y) => {
             let y = g(y, sc);
             // The same operations, in the same order, as the WGSL twin.
-            let k = if y * y == 0.0 { TINY_DIVISOR_SCALE } else { 1.0 };
+            let k = if y * y == 0.0 {
+                TINY_DIVISOR_SCALE
+            } else {
+                1.0
+            };
             sc[*s as usize] = k;
             (*r, 1.0 / (y * k))
         }
