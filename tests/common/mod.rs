@@ -44,6 +44,16 @@ pub fn clock() -> Neuron {
         .spike("(t == t1) or (t == t2)")
 }
 
+/// Spikes every `period` steps (at steps period - 1, 2 period - 1, ...).
+pub fn periodic(period: f32) -> Neuron {
+    Neuron::spiking()
+        .name("clock")
+        .parameters(&format!("period = {period}"))
+        .equations("c += 1.0")
+        .spike("c >= period")
+        .reset("c = 0.0")
+}
+
 /// Keeps in `e` and `i` what its conductances g_exc and g_inh received
 /// this step; never spikes.
 pub fn receiver_ei() -> Neuron {

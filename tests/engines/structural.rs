@@ -5,21 +5,12 @@
 //! goes on across the changes; `reset` brings the compiled synapses back;
 //! a saved state loads; and the errors.
 
-use crate::common::{backends, tests};
+use crate::common::{backends, periodic as clock, tests};
 use cajal::prelude::*;
 
 tests! {
     both: [spikes_reach_the_synapses_that_exist, proba_is_a_probability, plasticity_goes_on_across_changes],
     cpu: [reset_and_save_after_changes, structural_errors_name_the_cause],
-}
-
-fn clock(period: f32) -> Neuron {
-    Neuron::spiking()
-        .name("clock")
-        .parameters(&format!("period = {period}"))
-        .equations("c += 1.0")
-        .spike("c >= period")
-        .reset("c = 0.0")
 }
 
 /// Copies its conductance each step (ANNarchy empties an undriven g_a).

@@ -3,21 +3,12 @@
 //! other projections feeding those conductances too; and the errors for
 //! what several targets cannot be.
 
-use crate::common::{backends, tests};
+use crate::common::{backends, periodic as clock, tests};
 use cajal::prelude::*;
 
 tests! {
     both: [each_spike_adds_to_every_target],
     cpu: [several_targets_errors_name_the_cause],
-}
-
-fn clock(period: f32) -> Neuron {
-    Neuron::spiking()
-        .name("clock")
-        .parameters(&format!("period = {period}"))
-        .equations("c += 1.0")
-        .spike("c >= period")
-        .reset("c = 0.0")
 }
 
 /// Copies its conductances each step, then empties them.
