@@ -154,7 +154,7 @@ impl Error {
             String::new()
         } else {
             let list: Vec<&str> = known.iter().map(|s| s.as_ref()).collect();
-            format!(" (known: {})", list_of(&list))
+            format!(" (known: {})", self::list(&list))
         };
         Error::Unknown {
             owner: owner.into(),
@@ -168,10 +168,6 @@ impl Error {
 /// The names a message lists: all of them up to 30 (each clipped), else
 /// the first 30 and how many more.
 pub(crate) fn list(names: &[&str]) -> String {
-    list_of(names)
-}
-
-fn list_of(names: &[&str]) -> String {
     let shown: Vec<String> = names.iter().take(30).map(|n| clip(n)).collect();
     match names.len().saturating_sub(30) {
         0 => shown.join(", "),

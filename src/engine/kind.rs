@@ -102,6 +102,13 @@ fn psp_beside_events(pr: &crate::network::Projection, owner: &str) -> Result<()>
     Ok(())
 }
 
+/// Whether a projection summing a psp runs pre_spike statements too (a
+/// spiking synapse with a psp: PyNN's NMDA synapse), which read the
+/// pre-synaptic spikes of the previous step.
+pub(crate) fn psp_events(net: &Network, pr: &crate::network::Projection) -> bool {
+    net.pops[pr.pre.0].ir.spiking && pr.ir.psp_given && !pr.ir.pre_spike.is_empty()
+}
+
 /// [`projection_kind`] of the first target.
 fn single_kind(net: &Network, pr: &crate::network::Projection) -> Result<ProjectionKind> {
     let owner = format!("projection '{}'", pr.name);

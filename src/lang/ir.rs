@@ -516,8 +516,6 @@ pub struct SynapseIr {
 /// structural plasticity), checked on the host every period once started.
 #[derive(Debug, Clone, PartialEq)]
 pub struct StructuralRule {
-    /// The condition, as written (for messages and reports).
-    pub text: String,
     /// The condition (non-zero: true).
     pub cond: Expr,
     /// `proba = p`: the change happens with probability `p` (a uniform

@@ -241,10 +241,11 @@ impl Network {
                     Operation::Mean => "mean",
                 };
                 let _ = writeln!(o, "psp: `{psp}`, operation: {op}\n");
-                let pre = if m.pre_spike.trim().is_empty() {
-                    "g_target += w"
-                } else {
-                    &m.pre_spike
+                // A synapse with a psp has no default event (as the analysis).
+                let pre = match (m.pre_spike.trim().is_empty(), m.psp.trim().is_empty()) {
+                    (false, _) => m.pre_spike.as_str(),
+                    (true, true) => "g_target += w",
+                    (true, false) => "",
                 };
                 block(&mut o, "pre_spike", pre);
             }

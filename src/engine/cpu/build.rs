@@ -205,7 +205,7 @@ fn proj_state(
     }
     keep_history(&mut pops[pre], &kind, &pre_ref_slots, max_d);
     // A psp's pre_spike statements test the spikes of the previous step.
-    if matches!(kind, ProjKind::Rate { .. }) && pre_ir.spiking && !pr.ir.pre_spike.is_empty() {
+    if matches!(kind, ProjKind::Rate { .. }) && crate::engine::kind::psp_events(net, pr) {
         pops[pre].hist_depth = pops[pre].hist_depth.max(1);
     }
     let csr = if matches!(kind, ProjKind::Spike { .. } | ProjKind::Decode { .. }) {

@@ -404,10 +404,6 @@ fn weighted_sum(pr: &mut ProjState, pre: &PopState) {
     }
 }
 
-/// `rate_sum` with a general psp: the psp of every synapse from the
-/// gathered pre (delayed) and post values, reduced by the projection's
-/// operation into `pr.out`, element by element of a batch; `scalars`:
-/// the frame's (`frame_scalars`).
 /// The pre_spike statements of a spiking synapse with a psp (PyNN's NMDA
 /// synapse), for the synapses whose pre neuron spiked at the previous
 /// step (their delay is one step, checked by `projection_kind`), in
@@ -446,6 +442,10 @@ fn psp_events(
     }
 }
 
+/// `rate_sum` with a general psp: the psp of every synapse from the
+/// gathered pre (delayed) and post values, reduced by the projection's
+/// operation into `pr.out`, element by element of a batch; `scalars`:
+/// the frame's (`frame_scalars`).
 fn general_psp(
     pr: &mut ProjState,
     pops: &[PopState],
@@ -466,7 +466,6 @@ fn general_psp(
     let nsyn = pr.syn.pre.len();
     for b in 0..pr.batch {
         let (pre_off, post_off) = (b * (pre.n / pr.batch), b * (post.n / pr.batch));
-
         let mut gathered: Vec<Vec<f32>> = Vec::new();
         for &slot in &pr.pre_ref_slots {
             gathered.push(

@@ -400,7 +400,7 @@ fn fit_layouts(
                 }
             }
         }
-        ProjectionKind::Rate { .. } if psp_events(net, pr) => {
+        ProjectionKind::Rate { .. } if crate::engine::kind::psp_events(net, pr) => {
             pre.ring = pre.ring.max(2);
             pre.last = true;
         }
@@ -422,12 +422,6 @@ fn fit_layouts(
         let l = &mut layouts[pr.post.0];
         l.ring = l.ring.max(2);
     }
-}
-
-/// Whether a projection summing a psp runs pre_spike statements too (a
-/// spiking synapse with a psp: PyNN's NMDA synapse).
-pub(super) fn psp_events(net: &Network, pr: &crate::network::Projection) -> bool {
-    net.pops[pr.pre.0].ir.spiking && pr.ir.psp_given && !pr.ir.pre_spike.is_empty()
 }
 
 /// Each population's `clear_inputs` (if it needs one) and `neuron_update`.

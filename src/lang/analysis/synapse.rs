@@ -85,20 +85,8 @@ pub fn analyse_synapse(model: &Synapse, globals: &Globals) -> Result<SynapseIr> 
         let t_last = ctx.push_var("_t_last", VarKind::Hidden);
         event_driven::integrate(&rules.decays, t_last, &mut pre_spike, &mut post_spike);
     }
-    let pruning = structural(
-        &mut ctx,
-        "pruning",
-        &model.pruning,
-        &sections.pruning,
-        &mut n_random,
-    )?;
-    let creating = structural(
-        &mut ctx,
-        "creating",
-        &model.creating,
-        &sections.creating,
-        &mut n_random,
-    )?;
+    let pruning = structural(&mut ctx, "pruning", &sections.pruning, &mut n_random)?;
+    let creating = structural(&mut ctx, "creating", &sections.creating, &mut n_random)?;
     Ok(SynapseIr {
         pruning,
         creating,
@@ -212,7 +200,6 @@ impl Sections {
 fn structural(
     ctx: &mut Ctx,
     section: &'static str,
-    text: &str,
     st: &Option<Statement>,
     n_random: &mut u32,
 ) -> Result<Option<StructuralRule>> {
@@ -238,7 +225,6 @@ fn structural(
     }
     let cond = number_expr(&cond, n_random);
     let mut rule = StructuralRule {
-        text: text.trim().to_string(),
         cond,
         proba: None,
         w: 0.0,

@@ -140,7 +140,7 @@ fn plan_rate(c: ProjInput, into: Input) -> Result<ProjPlan> {
             .offset(g as u32)
             .ok_or_else(|| Error::invalid(&c.owner, "its conductance is not per neuron"))?,
     };
-    let events = super::psp_events(c.net, pr);
+    let events = crate::engine::kind::psp_events(c.net, pr);
     let kernel = codegen::rate_sum(
         &pr.name,
         &pr.ir,
