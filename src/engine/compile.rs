@@ -257,6 +257,7 @@ impl Network {
             synapse_monitors,
             draws: 0,
             callbacks: Vec::new(),
+            callback_tag: crate::network::NetTag::fresh(),
             callbacks_on: true,
             gpu: gpu.cloned(),
             learning: vec![Learning::default(); self.projs.len()],

@@ -21,7 +21,8 @@ use crate::error::{Error, Result};
 use crate::lang::ir::{Locality, ValueType};
 pub use crate::network::Value;
 use crate::network::{
-    assign_values, slot_of, Monitor, MonitorId, MonitorRef, Network, PopId, ProjId, SynapseMonitor,
+    assign_values, slot_of, Monitor, MonitorId, MonitorRef, NetTag, Network, PopId, ProjId,
+    SynapseMonitor,
 };
 use crate::random::rng_for;
 use cpu::CpuEngine;
@@ -215,6 +216,9 @@ pub struct Simulation {
     synapse_monitors: Vec<SynapseMonitorState>,
     draws: u64,
     callbacks: Vec<Option<Callback>>,
+    /// The identity the callbacks' handles carry (not the network's: two
+    /// simulations of one network have callbacks of their own).
+    callback_tag: NetTag,
     /// The whole-network switch of the callbacks (each has its own too).
     callbacks_on: bool,
     /// The GPU engine's options (`None`: the CPU engine), to build the
@@ -262,4 +266,4 @@ impl Callback {
 
 /// A callback registered with [`Simulation::every`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct CallbackId(usize);
+pub struct CallbackId(usize, NetTag);

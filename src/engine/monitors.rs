@@ -42,8 +42,15 @@ fn foreign() -> Error {
 }
 
 impl Simulation {
+    /// Where a monitor's handle points, once it is known to be this
+    /// network's.
+    fn mon_ref(&self, m: MonitorId) -> Result<MonitorRef> {
+        self.net.owns(m.1, "monitor")?;
+        Ok(m.0)
+    }
+
     pub(super) fn mon(&self, m: MonitorId) -> Result<&MonitorState> {
-        match m.0 {
+        match self.mon_ref(m)? {
             MonitorRef::Neurons(i) => self.monitors.get(i).ok_or_else(foreign),
             MonitorRef::Synapses(i) => {
                 let s = self.synapse_monitors.get(i).ok_or_else(foreign)?;
@@ -76,7 +83,7 @@ impl Simulation {
     /// synapses: `[samples, synapses]`, see
     /// [`Network::monitor_projection`](crate::network::Network::monitor_projection)).
     pub fn recorded(&self, m: MonitorId, var: &str) -> Result<Array2<f32>> {
-        if let MonitorRef::Synapses(i) = m.0 {
+        if let MonitorRef::Synapses(i) = self.mon_ref(m)? {
             let s = self.synapse_mon(i)?;
             let k =
                 s.spec.vars.iter().position(|v| v == var).ok_or_else(|| {
@@ -142,7 +149,7 @@ impl Simulation {
                 })
                 .collect()
         };
-        let i = match m.0 {
+        let i = match self.mon_ref(m)? {
             MonitorRef::Neurons(i) => i,
             MonitorRef::Synapses(i) => {
                 self.synapse_mon(i)?;
@@ -166,7 +173,7 @@ impl Simulation {
 
     /// The steps at which a monitor took its samples.
     pub fn sample_steps(&self, m: MonitorId) -> Result<Vec<u64>> {
-        match m.0 {
+        match self.mon_ref(m)? {
             MonitorRef::Synapses(i) => Ok(self.synapse_mon(i)?.sample_steps.clone()),
             MonitorRef::Neurons(_) => Ok(self.mon(m)?.sample_steps.clone()),
         }
@@ -174,7 +181,7 @@ impl Simulation {
 
     /// Stops a monitor from recording until [`resume`](Self::resume).
     pub fn pause(&mut self, m: MonitorId) -> Result<()> {
-        match m.0 {
+        match self.mon_ref(m)? {
             MonitorRef::Synapses(i) => {
                 self.synapse_mon(i)?;
                 self.synapse_monitors[i].active = false;
@@ -190,7 +197,7 @@ impl Simulation {
     /// (Re)starts a monitor; its period counts from now.
     pub fn resume(&mut self, m: MonitorId) -> Result<()> {
         let step = self.step;
-        let (active, start) = match m.0 {
+        let (active, start) = match self.mon_ref(m)? {
             MonitorRef::Synapses(i) => {
                 self.synapse_mon(i)?;
                 let s = &mut self.synapse_monitors[i];

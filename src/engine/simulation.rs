@@ -379,12 +379,14 @@ impl Simulation {
             enabled: true,
             f: Box::new(f),
         }));
-        Ok(CallbackId(self.callbacks.len() - 1))
+        Ok(CallbackId(self.callbacks.len() - 1, self.callback_tag))
     }
 
     pub(super) fn callback(&mut self, id: CallbackId) -> Result<&mut Callback> {
+        let tag = self.callback_tag;
         self.callbacks
             .get_mut(id.0)
+            .filter(|_| id.1 == tag)
             .and_then(|c| c.as_mut())
             .ok_or_else(|| {
                 Error::invalid(

@@ -522,6 +522,6 @@ impl<'a> ProjectionBuilder<'a> {
             conv: None,
             procedural: None,
         });
-        Ok(ProjId(net.projs.len() - 1))
+        Ok(ProjId(net.projs.len() - 1, net.tag))
     }
 }

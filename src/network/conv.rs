@@ -898,7 +898,7 @@ fn push(net: &mut Network, mut p: Parts) -> Result<ProjId> {
         })),
         procedural: None,
     });
-    Ok(ProjId(net.projs.len() - 1))
+    Ok(ProjId(net.projs.len() - 1, net.tag))
 }
 
 /// A convolution or pooling as a projection holds it.
@@ -1057,7 +1057,7 @@ impl Network {
             })),
             procedural: None,
         });
-        Ok(ProjId(self.projs.len() - 1))
+        Ok(ProjId(self.projs.len() - 1, self.tag))
     }
 
     /// ANNarchy's `Copy(pre, post, target).connect_copy(proj)`: a new

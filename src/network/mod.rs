@@ -31,13 +31,29 @@ pub use globals::Function;
 use model::{Neuron, Operation, Synapse};
 pub use view::{Part, View};
 
+/// The identity of a network, carried by its handles so that a handle
+/// used on another network is refused instead of silently reading the
+/// object at the same index (generational handles, as rapier's). A clone
+/// of a network (a compiled [`Simulation`](crate::Simulation), a batch, a
+/// run of `parallel_run`) keeps it: the objects are the same.
+/// [`Network::clear`] takes a new one, so handles from before are refused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub(crate) struct NetTag(u64);
+
+impl NetTag {
+    pub(crate) fn fresh() -> Self {
+        static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
+        NetTag(NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed))
+    }
+}
+
 /// Handle of a population in its network.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub struct PopId(pub(crate) usize);
+pub struct PopId(pub(crate) usize, pub(crate) NetTag);
 
 /// Handle of a projection in its network.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub struct ProjId(pub(crate) usize);
+pub struct ProjId(pub(crate) usize, pub(crate) NetTag);
 
 impl ProjId {
     /// The projection's position in its network (creation order), which
@@ -50,7 +66,7 @@ impl ProjId {
 /// Handle of a monitor in its network: of a population
 /// ([`Network::monitor`]) or of synapses ([`Network::monitor_projection`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub struct MonitorId(pub(crate) MonitorRef);
+pub struct MonitorId(pub(crate) MonitorRef, pub(crate) NetTag);
 
 /// Which list of its network a monitor is in, and where.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -292,6 +308,8 @@ pub struct Network {
     pub(crate) batch: usize,
     // Random draws for initial values use their own stream per call.
     init_draws: u64,
+    /// The identity its handles carry.
+    pub(crate) tag: NetTag,
 }
 
 impl Default for Network {
@@ -316,6 +334,7 @@ impl Network {
             synapse_monitors: Vec::new(),
             batch: 1,
             init_draws: 0,
+            tag: NetTag::fresh(),
         }
     }
 
@@ -395,7 +414,7 @@ impl Network {
             feed: None,
             firing_rate: None,
         });
-        Ok(PopId(self.pops.len() - 1))
+        Ok(PopId(self.pops.len() - 1, self.tag))
     }
 
     /// The delay in ms of `steps` stored steps of a projection from `pre`
@@ -433,12 +452,28 @@ impl Network {
 
     /// The population behind a handle.
     pub fn pop(&self, id: PopId) -> Result<&Population> {
+        self.owns(id.1, "population")?;
         self.pops.get(id.0).ok_or_else(|| {
             Error::invalid(
                 "network",
                 format!("population handle {} does not belong to this network", id.0),
             )
         })
+    }
+
+    /// Refuses a handle of another network, or one taken before
+    /// [`clear`](Self::clear).
+    pub(crate) fn owns(&self, tag: NetTag, what: &str) -> Result<()> {
+        if tag == self.tag {
+            return Ok(());
+        }
+        Err(Error::invalid(
+            "network",
+            format!(
+                "this {what} handle belongs to another network (or to this one before clear()): \
+                 take handles from the network they are used on, or find the object by name"
+            ),
+        ))
     }
 
     /// Removes every population, projection, monitor, constant and network
@@ -450,16 +485,17 @@ impl Network {
         self.monitors.clear();
         self.synapse_monitors.clear();
         self.globals = Globals::default();
+        self.tag = NetTag::fresh();
     }
 
     /// The populations, in creation order.
     pub fn populations(&self) -> Vec<PopId> {
-        (0..self.pops.len()).map(PopId).collect()
+        (0..self.pops.len()).map(|i| PopId(i, self.tag)).collect()
     }
 
     /// The projections, in creation order.
     pub fn projections(&self) -> Vec<ProjId> {
-        (0..self.projs.len()).map(ProjId).collect()
+        (0..self.projs.len()).map(|i| ProjId(i, self.tag)).collect()
     }
 
     /// The monitors: those of populations in creation order, then those
@@ -468,7 +504,10 @@ impl Network {
     pub fn monitors(&self) -> Vec<MonitorId> {
         let neurons = (0..self.monitors.len()).map(MonitorRef::Neurons);
         let synapses = (0..self.synapse_monitors.len()).map(MonitorRef::Synapses);
-        neurons.chain(synapses).map(MonitorId).collect()
+        neurons
+            .chain(synapses)
+            .map(|r| MonitorId(r, self.tag))
+            .collect()
     }
 
     /// ANNarchy's name for [`find`](Self::find).
@@ -486,7 +525,7 @@ impl Network {
         self.pops
             .iter()
             .position(|p| p.name == name)
-            .map(PopId)
+            .map(|i| PopId(i, self.tag))
             .ok_or_else(|| {
                 let names: Vec<&str> = self.pops.iter().map(|p| p.name.as_str()).collect();
                 Error::unknown("network", "population", name, &names)
@@ -496,6 +535,7 @@ impl Network {
     /// Sets an initial value before compiling (scalar, array shaped like the
     /// geometry, or a distribution drawn from the network seed).
     pub fn set(&mut self, pop: PopId, var: &str, value: impl Into<Value>) -> Result<()> {
+        self.owns(pop.1, "population")?;
         let stream = self.init_draws;
         self.init_draws += 1;
         let mut rng = rng_for(self.seed, 0x1000_0000 + stream);
@@ -631,6 +671,7 @@ impl Network {
 
     /// The projection behind a handle.
     pub fn proj(&self, id: ProjId) -> Result<&Projection> {
+        self.owns(id.1, "projection")?;
         self.projs.get(id.0).ok_or_else(|| {
             Error::invalid(
                 "network",
@@ -642,6 +683,7 @@ impl Network {
     /// The monitor of a population behind a handle: what it records, and
     /// how often (a monitor of synapses: [`synapse_monitor_spec`](Self::synapse_monitor_spec)).
     pub fn monitor_spec(&self, id: MonitorId) -> Result<&Monitor> {
+        self.owns(id.1, "monitor")?;
         match id.0 {
             MonitorRef::Neurons(i) => self.monitors.get(i),
             MonitorRef::Synapses(_) => {
@@ -662,6 +704,7 @@ impl Network {
     /// The monitor of synapses behind a handle: what it records, and how
     /// often.
     pub fn synapse_monitor_spec(&self, id: MonitorId) -> Result<&SynapseMonitor> {
+        self.owns(id.1, "monitor")?;
         match id.0 {
             MonitorRef::Synapses(i) => self.synapse_monitors.get(i),
             MonitorRef::Neurons(_) => {
@@ -684,7 +727,7 @@ impl Network {
         self.projs
             .iter()
             .position(|p| p.name == name)
-            .map(ProjId)
+            .map(|i| ProjId(i, self.tag))
             .ok_or_else(|| {
                 let names: Vec<&str> = self.projs.iter().map(|p| p.name.as_str()).collect();
                 Error::unknown("network", "projection", name, &names)

@@ -63,7 +63,10 @@ impl Network {
             start,
             ranks,
         });
-        Ok(MonitorId(MonitorRef::Neurons(self.monitors.len() - 1)))
+        Ok(MonitorId(
+            MonitorRef::Neurons(self.monitors.len() - 1),
+            self.tag,
+        ))
     }
 
     /// Records synaptic variables (ANNarchy's `Monitor(proj[post], 'w',
@@ -162,8 +165,9 @@ impl Network {
             vars: names,
             period,
         });
-        Ok(MonitorId(MonitorRef::Synapses(
-            self.synapse_monitors.len() - 1,
-        )))
+        Ok(MonitorId(
+            MonitorRef::Synapses(self.synapse_monitors.len() - 1),
+            self.tag,
+        ))
     }
 }

@@ -173,6 +173,6 @@ impl ProjectionBuilder<'_> {
             conv: None,
             procedural: Some(Arc::new(gen)),
         });
-        Ok(ProjId(net.projs.len() - 1))
+        Ok(ProjId(net.projs.len() - 1, net.tag))
     }
 }

@@ -10,7 +10,7 @@ use cajal::prelude::*;
 
 tests! {
     both: [division_by_a_tiny_uniform_divisor_is_finite],
-    cpu: [what_cannot_be_simulated_is_refused],
+    cpu: [what_cannot_be_simulated_is_refused, handles_of_another_network_are_refused],
 }
 
 fn division_by_a_tiny_uniform_divisor_is_finite() {
@@ -100,4 +100,74 @@ fn what_cannot_be_simulated_is_refused() {
     sim.simulate(0.2).unwrap();
     assert_eq!(sim.current_step(), u64::MAX);
     assert!(sim.step().is_err());
+}
+
+/// Two networks of the same shape: each handle of the first, used on the
+/// second (or on the first after `clear`), points at an object that exists
+/// at the same index there, which used to be read silently.
+fn handles_of_another_network_are_refused() {
+    let build = || {
+        let mut net = Network::new();
+        let n = Neuron::spiking()
+            .equations("dv/dt = 1.0 + g_exc")
+            .spike("v > 1.0")
+            .reset("v = 0.0");
+        let a = net.population("a", 4, &n).unwrap();
+        let b = net.population("b", 4, &n).unwrap();
+        let p = net.projection(a, b, "exc").connect_all_to_all(0.5).unwrap();
+        let m = net.monitor(a, &["v", "spike"]).unwrap();
+        (net, a, p, m)
+    };
+    let (mut one, a1, p1, m1) = build();
+    let (mut two, a2, p2, m2) = build();
+    let foreign = |e: Error| {
+        let s = e.to_string();
+        assert!(s.contains("belongs to another network"), "{s}");
+    };
+    // Before compiling.
+    foreign(two.set(a1, "v", 0.5).unwrap_err());
+    foreign(two.pop(a1).map(|_| ()).unwrap_err());
+    foreign(two.proj(p1).map(|_| ()).unwrap_err());
+    foreign(two.monitor_spec(m1).map(|_| ()).unwrap_err());
+    foreign(two.monitor(a1, &["v"]).map(|_| ()).unwrap_err());
+    foreign(
+        two.projection(a1, a2, "exc")
+            .connect_one_to_one(1.0)
+            .map(|_| ())
+            .unwrap_err(),
+    );
+    foreign(two.view(a1, &[0, 1]).map(|_| ()).unwrap_err());
+    two.set(a2, "v", 0.5).unwrap();
+    one.set(a1, "v", 0.25).unwrap();
+    // A compiled simulation is a copy of its network: its handles work.
+    let mut s1 = one.compile(Backend::Cpu).unwrap();
+    let mut s2 = two.compile(Backend::Cpu).unwrap();
+    assert_eq!(s1.get_neuron(a1, 0, "v").unwrap(), 0.25);
+    assert_eq!(s2.get_neuron(a2, 0, "v").unwrap(), 0.5);
+    foreign(s2.get(a1, "v").map(|_| ()).unwrap_err());
+    foreign(s2.set(a1, "v", 0.0).unwrap_err());
+    foreign(s2.synapses(p1, "w").map(|_| ()).unwrap_err());
+    foreign(s2.set_projection(p1, "w", 1.0).unwrap_err());
+    s2.simulate(3.0).unwrap();
+    foreign(s2.spikes(m1).map(|_| ()).unwrap_err());
+    foreign(s2.recorded(m1, "v").map(|_| ()).unwrap_err());
+    foreign(s2.take_recording(m1).map(|_| ()).unwrap_err());
+    foreign(s2.pause(m1).unwrap_err());
+    assert_eq!(s2.recorded(m2, "v").unwrap().nrows(), 3);
+    assert!(s2.synapses(p2, "w").is_ok());
+    // Callbacks: each simulation's own, even of one network.
+    let c1 = s1.every(1.0, 0.0, |_, _| Ok(())).unwrap();
+    let mut s1b = one.compile(Backend::Cpu).unwrap();
+    s1b.every(1.0, 0.0, |_, _| Ok(())).unwrap();
+    let e = s1b.disable_callback(c1).unwrap_err().to_string();
+    assert!(e.contains("belongs to another simulation"), "{e}");
+    s1.disable_callback(c1).unwrap();
+    // After clear(), the old handles are refused, even once the network
+    // holds objects at their indices again.
+    let (mut net, a, _, _) = build();
+    net.clear();
+    let n = Neuron::rate().equations("r = 1.0");
+    let fresh = net.population("a", 4, &n).unwrap();
+    foreign(net.set(a, "r", 0.5).unwrap_err());
+    net.set(fresh, "r", 0.5).unwrap();
 }
