@@ -231,3 +231,44 @@ mod clip_tests {
         assert_eq!(clip("short"), "short");
     }
 }
+
+/// `x` in the engines' single precision, or why it does not fit: a finite
+/// number beyond f32's largest would become infinite, a non-zero one below
+/// its smallest (subnormal) would become 0. Subnormals pass (they keep a
+/// value, with fewer digits). NaN and infinities pass through unchanged:
+/// where they are refused, the callers say so in their own words.
+pub(crate) fn narrow(x: f64) -> std::result::Result<f32, String> {
+    let v = x as f32;
+    if x.is_finite() && v.is_infinite() {
+        Err(format!(
+            "{x:e} does not fit single precision (f32, whose largest number is 3.4e38): it would become infinite"
+        ))
+    } else if x != 0.0 && v == 0.0 {
+        Err(format!(
+            "{x:e} does not fit single precision (f32, whose smallest non-zero number is 1.4e-45): it would become 0"
+        ))
+    } else {
+        Ok(v)
+    }
+}
+
+/// [`narrow`] over values, the error naming `owner` and the first value
+/// that does not fit (with its position when there are several).
+pub(crate) fn narrow_all(
+    xs: impl IntoIterator<Item = f64>,
+    owner: impl FnOnce() -> String,
+) -> Result<Vec<f32>> {
+    let mut out = Vec::new();
+    for (i, x) in xs.into_iter().enumerate() {
+        match narrow(x) {
+            Ok(v) => out.push(v),
+            Err(why) => {
+                return Err(Error::invalid(
+                    owner(),
+                    format!("the value at index {i}, {why}"),
+                ))
+            }
+        }
+    }
+    Ok(out)
+}

@@ -47,16 +47,18 @@ pub const MAX_SYNAPSES: usize = 1 << 31;
 /// Weights of a connector.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Weights {
-    /// The same weight for every synapse.
-    Constant(f32),
+    /// The same weight for every synapse (kept as given; rounded to the
+    /// engines' f32 when the synapses are made, an error if it does not
+    /// fit).
+    Constant(f64),
     /// One independent draw per synapse, in synapse order.
     Random(Dist),
 }
 
 impl Weights {
     /// The same weight `w` for every synapse.
-    pub fn constant(w: f32) -> Self {
-        Weights::Constant(w)
+    pub fn constant(w: impl Into<f64>) -> Self {
+        Weights::Constant(w.into())
     }
 
     /// Weights drawn from `d`, one per synapse.
@@ -67,7 +69,7 @@ impl Weights {
 
 impl From<f32> for Weights {
     fn from(w: f32) -> Self {
-        Weights::Constant(w)
+        Weights::Constant(f64::from(w))
     }
 }
 
@@ -75,7 +77,7 @@ impl From<f32> for Weights {
 /// `f32`, as every weight is stored.
 impl From<f64> for Weights {
     fn from(w: f64) -> Self {
-        Weights::Constant(w as f32)
+        Weights::Constant(w)
     }
 }
 
@@ -460,7 +462,9 @@ pub fn build(connector: &Connector, spec: &ConnectSpec, rng: &mut StdRng) -> Res
             Weights::Constant(w) if !w.is_finite() => {
                 return Err(cx.err(format!("the constant weight must be finite, got {w}")))
             }
-            Weights::Constant(_) => {}
+            Weights::Constant(w) => {
+                crate::error::narrow(*w).map_err(|why| cx.err(format!("the weight {why}")))?;
+            }
             Weights::Random(d) => d.validate(&cx.owner("weights"))?,
         }
     }
@@ -900,7 +904,11 @@ impl<'a> Ctx<'a> {
         let w = match p.w {
             Some(w) => w,
             None => match self.spec.weights {
-                Weights::Constant(c) => vec![*c; n],
+                Weights::Constant(c) => {
+                    let c = crate::error::narrow(*c)
+                        .map_err(|why| self.err(format!("the weight {why}")))?;
+                    vec![c; n]
+                }
                 Weights::Random(d) => d.sample(rng, n, &self.owner("weights"))?,
             },
         };

@@ -51,22 +51,19 @@ impl ProceduralWeight {
     /// distribution that cannot be drawn by both engines from one Philox
     /// word (discrete uniform, gamma, binomial).
     pub fn new(owner: &str, weights: &Weights) -> Result<ProceduralWeight> {
-        let finite = |x: f64, what: &str| {
-            let v = x as f32;
-            if v.is_finite() {
-                Ok(v)
-            } else {
-                Err(Error::invalid(
-                    owner,
-                    format!("the {what} must be a finite f32, got {x}"),
-                ))
-            }
+        let finite = |x: f64, what: &str| match crate::error::narrow(x) {
+            Ok(v) if v.is_finite() => Ok(v),
+            Ok(_) => Err(Error::invalid(
+                owner,
+                format!("the {what} must be a finite f32, got {x}"),
+            )),
+            Err(why) => Err(Error::invalid(owner, format!("the {what} {why}"))),
         };
         let d = match weights {
             Weights::Constant(w) => {
                 return Ok(ProceduralWeight {
                     kind: None,
-                    a: finite(f64::from(*w), "weight")?,
+                    a: finite(*w, "weight")?,
                     b: 0.0,
                     min: None,
                     max: None,

@@ -79,7 +79,7 @@ impl Simulation {
         let element = &p.geometry.dims()[1..];
         let n: usize = element.iter().product();
         if a.shape() == element || (a.ndim() == 1 && a.len() == n) {
-            let one: Vec<f32> = a.iter().copied().collect();
+            let one: Vec<f64> = a.iter().copied().collect();
             let all = ArrayD::from_shape_vec(IxDyn(p.geometry.dims()), one.repeat(b))
                 .expect("b copies of an element fill the batch");
             return Ok(Value::Array(all));
@@ -127,7 +127,7 @@ impl Simulation {
         }
         let n = p.size() / b;
         let one: Vec<f32> = match value.into() {
-            Value::Scalar(x) => vec![x; n],
+            Value::Scalar(x) => crate::error::narrow_all(vec![x; n], || owner.clone())?,
             Value::Array(a) => {
                 if a.len() != n {
                     return Err(Error::Shape {
@@ -138,7 +138,7 @@ impl Simulation {
                         ),
                     });
                 }
-                a.iter().copied().collect()
+                crate::error::narrow_all(a.iter().copied(), || owner.clone())?
             }
             Value::Random(_) => {
                 return Err(Error::invalid(

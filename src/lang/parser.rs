@@ -62,6 +62,21 @@ fn lex(text: &str, line: usize, col0: usize) -> Result<Vec<(Tok, usize, usize)>,
                 column: col,
                 message: format!("malformed number '{s}'"),
             })?;
+            // The engines compute in f32: a literal that would become
+            // infinite or 0 there is refused here, where its line and
+            // column are known, not folded into a silently wrong model.
+            let fits = if v.is_finite() {
+                crate::error::narrow(v).map(|_| ())
+            } else {
+                Err(format!("{s} does not fit even double precision"))
+            };
+            if let Err(why) = fits {
+                return Err(SyntaxError {
+                    line,
+                    column: col,
+                    message: format!("the number '{s}': {why}"),
+                });
+            }
             out.push((Tok::Num(v), line, col));
             continue;
         }

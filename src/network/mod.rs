@@ -21,7 +21,7 @@ use ndarray::{Array, Array2, ArrayD};
 use rand::rngs::StdRng;
 
 use crate::connect::{self, ConnectSpec, Connector, Delays, Lil, SynapseList, Weights};
-use crate::error::{Error, Result};
+use crate::error::{narrow, narrow_all, Error, Result};
 use crate::lang::analysis::Globals;
 use crate::lang::ir::{Locality, NeuronIr, SynapseIr, ValueType, VarKind};
 use crate::lang::{analyse_neuron, analyse_synapse};
@@ -78,35 +78,39 @@ pub(crate) enum MonitorRef {
     Synapses(usize),
 }
 
-/// A value to give a variable or parameter.
+/// A value to give a variable or parameter. Numbers are kept as given
+/// (f64) and narrowed to the engines' f32 when assigned: one that does not
+/// fit (beyond 3.4e38, or non-zero below 1.4e-45) is an error naming the
+/// variable, not an infinity or a 0.
 #[derive(Debug, Clone)]
 pub enum Value {
     /// The same value everywhere.
-    Scalar(f32),
+    Scalar(f64),
     /// One value per neuron, shaped like the geometry (or flat).
-    Array(ArrayD<f32>),
+    Array(ArrayD<f64>),
     /// One draw per neuron from a distribution (seeded by the network).
     Random(Dist),
 }
 
 impl From<f32> for Value {
     fn from(v: f32) -> Self {
-        Value::Scalar(v)
+        Value::Scalar(f64::from(v))
     }
 }
 
 /// `-65.0` is an `f64` unless written `-65.0f32`; values are stored in
-/// `f32`, so it is converted, as ANNarchy's `float` is.
+/// `f32`, so it is rounded to f32 when assigned (an error if it does not
+/// fit).
 impl From<f64> for Value {
     fn from(v: f64) -> Self {
-        Value::Scalar(v as f32)
+        Value::Scalar(v)
     }
 }
 
 /// An integer parameter (`: int`) or a whole number.
 impl From<i32> for Value {
     fn from(v: i32) -> Self {
-        Value::Scalar(v as f32)
+        Value::Scalar(f64::from(v))
     }
 }
 
@@ -125,19 +129,19 @@ impl From<Dist> for Value {
 
 impl<D: ndarray::Dimension> From<Array<f32, D>> for Value {
     fn from(a: Array<f32, D>) -> Self {
-        Value::Array(a.into_dyn())
+        Value::Array(a.mapv(f64::from).into_dyn())
     }
 }
 
 impl<D: ndarray::Dimension> From<Array<f64, D>> for Value {
     fn from(a: Array<f64, D>) -> Self {
-        Value::Array(a.mapv(|x| x as f32).into_dyn())
+        Value::Array(a.into_dyn())
     }
 }
 
 impl From<Vec<f32>> for Value {
     fn from(v: Vec<f32>) -> Self {
-        Value::Array(Array::from_vec(v).into_dyn())
+        Value::from(Array::from_vec(v))
     }
 }
 
@@ -800,12 +804,12 @@ pub(crate) fn synapse_values(
         )
     };
     let mut v = match value {
-        Value::Scalar(x) => vec![*x; if wide { 1 } else { n }],
+        Value::Scalar(x) => vec![narrow_scalar(*x, &owner)?; if wide { 1 } else { n }],
         Value::Array(a) if wide => {
             if a.len() != 1 {
                 return Err(one_only());
             }
-            a.iter().copied().collect()
+            narrow_all(a.iter().copied(), || owner.clone())?
         }
         Value::Array(a) => {
             if a.ndim() != 1 || a.len() != n {
@@ -817,7 +821,7 @@ pub(crate) fn synapse_values(
                     ),
                 });
             }
-            a.iter().copied().collect()
+            narrow_all(a.iter().copied(), || owner.clone())?
         }
         Value::Random(_) if wide => return Err(one_only()),
         Value::Random(d) => d.sample(rng, n, &owner)?,
@@ -845,6 +849,12 @@ pub(crate) fn synapse_values(
         ValueType::Float => {}
     }
     Ok((slot, v))
+}
+
+/// A number given for `owner` in the engines' f32, or an error that says
+/// it does not fit.
+fn narrow_scalar(x: f64, owner: &str) -> Result<f32> {
+    narrow(x).map_err(|why| Error::invalid(owner, why))
 }
 
 /// Turns a [`Value`] into the storage of one slot, checking shapes.
@@ -881,7 +891,7 @@ pub(crate) fn assign_to(
         view_len.unwrap_or(p.size())
     };
     let mut v = match value {
-        Value::Scalar(x) => vec![*x; n],
+        Value::Scalar(x) => vec![narrow_scalar(*x, &owner)?; n],
         Value::Array(a) => {
             let ok = if decl.locality == Locality::Global {
                 a.len() == 1
@@ -903,7 +913,7 @@ pub(crate) fn assign_to(
                     message: format!("expected {expected}, got an array of shape {:?}", a.shape()),
                 });
             }
-            a.iter().copied().collect()
+            narrow_all(a.iter().copied(), || owner.clone())?
         }
         Value::Random(d) => d.sample(rng, n, &owner)?,
     };

@@ -256,13 +256,11 @@ impl Dist {
     }
 
     /// `n` values drawn in order from `rng`, as f32; an error naming `owner`
-    /// if the parameters are invalid.
+    /// if the parameters are invalid or a draw does not fit f32 (a uniform
+    /// up to 1e39 would otherwise give infinite values).
     pub fn sample(&self, rng: &mut StdRng, n: usize, owner: &str) -> Result<Vec<f32>> {
-        Ok(self
-            .sample_f64(rng, n, owner)?
-            .into_iter()
-            .map(|x| x as f32)
-            .collect())
+        let draws = self.sample_f64(rng, n, owner)?;
+        crate::error::narrow_all(draws, || format!("{owner}, a draw of {self:?}"))
     }
 
     /// As [`sample`](Self::sample) in f64, for delays that are divided by dt

@@ -10,7 +10,11 @@ use cajal::prelude::*;
 
 tests! {
     both: [division_by_a_tiny_uniform_divisor_is_finite],
-    cpu: [what_cannot_be_simulated_is_refused, handles_of_another_network_are_refused],
+    cpu: [
+        what_cannot_be_simulated_is_refused,
+        handles_of_another_network_are_refused,
+        numbers_beyond_single_precision_are_refused,
+    ],
 }
 
 fn division_by_a_tiny_uniform_divisor_is_finite() {
@@ -170,4 +174,90 @@ fn handles_of_another_network_are_refused() {
     let fresh = net.population("a", 4, &n).unwrap();
     foreign(net.set(a, "r", 0.5).unwrap_err());
     net.set(fresh, "r", 0.5).unwrap();
+}
+
+/// A number the engines' f32 would turn into an infinity or a 0 is an
+/// error naming where it was given; a subnormal, which keeps a value, is
+/// not.
+fn numbers_beyond_single_precision_are_refused() {
+    let fits = |e: Error, names: &[&str]| {
+        let s = e.to_string();
+        assert!(s.contains("does not fit"), "{s}");
+        for n in names {
+            assert!(s.contains(n), "{s} should name {n}");
+        }
+    };
+    let model = |params: &str, eqs: &str| Neuron::rate().parameters(params).equations(eqs);
+    // Literals, with their section, line and column.
+    let mut net = Network::new();
+    let e = net
+        .population("p", 2, &model("a = 1.0", "x = a\nr = 1e39 * x"))
+        .unwrap_err();
+    fits(e, &["equations line 2, column 5", "1e39", "infinite"]);
+    let e = net
+        .population("p", 2, &model("a = 1e-46", "r = a"))
+        .unwrap_err();
+    fits(e, &["parameters line 1", "1e-46", "become 0"]);
+    let e = net
+        .population("p", 2, &model("a = 1e400", "r = a"))
+        .unwrap_err();
+    fits(e, &["parameters line 1", "double precision"]);
+    // A subnormal keeps a value.
+    let p = net
+        .population("p", 2, &model("a = 1e-39", "r = a"))
+        .unwrap();
+    assert!(net.pop(p).unwrap().init[0][0] > 0.0);
+    // Values set before and after compiling.
+    fits(
+        net.set(p, "a", 1e39).unwrap_err(),
+        &["population 'p'", "'a'"],
+    );
+    fits(
+        net.set(p, "r", vec![1.0, 1e-50]).unwrap_err(),
+        &["index 1", "1e-50"],
+    );
+    fits(
+        net.set(p, "r", Dist::uniform(0.0, 1e39)).unwrap_err(),
+        &["population 'p'", "'r'"],
+    );
+    let q = net.population("q", 2, &model("", "r = sum(exc)")).unwrap();
+    // Weights: constant, drawn, procedural.
+    fits(
+        net.projection(p, q, "exc")
+            .connect_all_to_all(1e39)
+            .unwrap_err(),
+        &["weight"],
+    );
+    fits(
+        net.projection(p, q, "exc")
+            .connect_all_to_all(Weights::random(Dist::uniform(0.0, 1e39)))
+            .unwrap_err(),
+        &["weights"],
+    );
+    let s = Neuron::spiking()
+        .equations("dv/dt = g_exc")
+        .spike("v > 1.0")
+        .reset("v = 0.0");
+    let a = net.population("a", 4, &s).unwrap();
+    let b = net.population("b", 4, &s).unwrap();
+    fits(
+        net.projection(a, b, "exc")
+            .connect_fixed_probability_procedural(0.5, 1e39)
+            .unwrap_err(),
+        &["weight"],
+    );
+    let proj = net.projection(p, q, "exc").connect_all_to_all(0.5).unwrap();
+    let mut sim = net.compile(Backend::Cpu).unwrap();
+    fits(sim.set(p, "r", -1e39).unwrap_err(), &["population 'p'"]);
+    fits(
+        sim.set_projection(proj, "w", 1e39).unwrap_err(),
+        &["projection"],
+    );
+    // Nothing was changed by the refused calls.
+    // (q reads the r that p had at the previous step.)
+    sim.simulate(2.0).unwrap();
+    let r: Vec<f32> = sim.get(q, "r").unwrap().iter().copied().collect();
+    let want = 0.5 * 1e-39f32 + 0.5 * 1e-39f32;
+    assert!(want > 0.0);
+    assert_eq!(r, vec![want; 2]);
 }

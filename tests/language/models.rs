@@ -51,7 +51,7 @@ fn izhikevich_spike_count_matches_a_hand_written_euler_integration() -> cajal::R
     let (dt, i_offset, duration) = (0.1, 10.0, 1000.0);
     let mut net = Network::new().dt(dt).seed(1);
     let pop = net.population("p", 1, &models::izhikevich())?;
-    net.set(pop, "i_offset", Value::Scalar(i_offset as f32))?;
+    net.set(pop, "i_offset", Value::from(i_offset as f32))?;
     let m = net.monitor(pop, &["spike", "v"])?;
     let mut sim = net.compile(Backend::Cpu)?;
     sim.simulate(duration)?;
@@ -85,7 +85,7 @@ fn hh_pulse_train(
     let m = net.monitor(pop, &["spike"])?;
     let mut sim = net.compile(Backend::Cpu)?;
     for _ in 0..pulses {
-        sim.set(pop, "i_offset", Value::Scalar(amp))?;
+        sim.set(pop, "i_offset", Value::from(amp))?;
         sim.simulate(on)?;
         sim.set(pop, "i_offset", Value::Scalar(0.0))?;
         sim.simulate(period - on)?;
@@ -180,7 +180,7 @@ fn every_builtin_compiles_and_simulates_without_nan() -> cajal::Result<()> {
         let mut net = Network::new().dt(0.1).seed(1);
         let pop = net.population("p", 10, &neuron)?;
         let (param, value) = drive(name);
-        net.set(pop, param, Value::Scalar(value))?;
+        net.set(pop, param, Value::from(value))?;
         let mut recorded: Vec<&str> = vars.to_vec();
         if spiking {
             recorded.push("spike");
@@ -250,8 +250,8 @@ fn if_curr_exp_spike_steps_match_a_hand_written_exponential_euler() -> cajal::Re
     let (dt, i_offset, tau_refrac, duration) = (0.1, 1.0, 2.0, 500.0);
     let mut net = Network::new().dt(dt).seed(1);
     let pop = net.population("lif", 1, &models::if_curr_exp())?;
-    net.set(pop, "i_offset", Value::Scalar(i_offset as f32))?;
-    net.set(pop, "tau_refrac", Value::Scalar(tau_refrac as f32))?;
+    net.set(pop, "i_offset", Value::from(i_offset as f32))?;
+    net.set(pop, "tau_refrac", Value::from(tau_refrac as f32))?;
     let m = net.monitor(pop, &["spike", "v"])?;
     let mut sim = net.compile(Backend::Cpu)?;
     sim.simulate(duration)?;
