@@ -215,23 +215,6 @@ pub(crate) fn clip_quoted(message: &str) -> String {
     out
 }
 
-#[cfg(test)]
-mod clip_tests {
-    use super::*;
-
-    #[test]
-    fn long_quoted_names_are_shortened() {
-        let long = "x".repeat(100_000);
-        let m = clip_quoted(&format!("unknown name '{long}' (the model has: v)"));
-        assert!(
-            m.len() < 200 && m.contains("(100000 characters)") && m.ends_with("(the model has: v)"),
-            "{m}"
-        );
-        assert_eq!(clip_quoted("unknown name 'abc'"), "unknown name 'abc'");
-        assert_eq!(clip("short"), "short");
-    }
-}
-
 /// `x` in the engines' single precision, or why it does not fit: a finite
 /// number beyond f32's largest would become infinite, a non-zero one below
 /// its smallest (subnormal) would become 0. Subnormals pass (they keep a
@@ -271,4 +254,21 @@ pub(crate) fn narrow_all(
         }
     }
     Ok(out)
+}
+
+#[cfg(test)]
+mod clip_tests {
+    use super::*;
+
+    #[test]
+    fn long_quoted_names_are_shortened() {
+        let long = "x".repeat(100_000);
+        let m = clip_quoted(&format!("unknown name '{long}' (the model has: v)"));
+        assert!(
+            m.len() < 200 && m.contains("(100000 characters)") && m.ends_with("(the model has: v)"),
+            "{m}"
+        );
+        assert_eq!(clip_quoted("unknown name 'abc'"), "unknown name 'abc'");
+        assert_eq!(clip("short"), "short");
+    }
 }

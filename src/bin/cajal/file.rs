@@ -410,7 +410,7 @@ fn projection(
     let delays = match &p.delays {
         None => Delays::none(),
         Some(d) => match value(d, "delays")? {
-            Value::Scalar(x) => Delays::constant(f64::from(x)),
+            Value::Scalar(x) => Delays::constant(x),
             Value::Random(d) => Delays::random(d),
             Value::Array(_) => {
                 return Err("'delays' is a number of ms or a distribution, not a list".into())
