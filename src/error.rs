@@ -115,6 +115,21 @@ pub enum Error {
         /// The name of that limit.
         limit_name: String,
     },
+    /// An object would need more memory than the machine can give: found
+    /// by an estimate before allocating, or by an allocation that failed.
+    #[error("{owner}: needs {} of memory, more than the {} available ({what}); {advice}", crate::memory::human(*.bytes), crate::memory::human(*.available))]
+    Memory {
+        /// The population, projection, monitor or run that needs it.
+        owner: String,
+        /// What the memory is for.
+        what: String,
+        /// Bytes needed.
+        bytes: u64,
+        /// Bytes available (what the machine reported, or what failed).
+        available: u64,
+        /// What to do instead.
+        advice: String,
+    },
     /// Reading or writing a file failed.
     #[error("{path}: {source}")]
     Io {

@@ -12,6 +12,7 @@ pub mod engine;
 pub mod error;
 pub mod io;
 pub mod lang;
+pub mod memory;
 pub mod models;
 pub mod network;
 pub mod networks;

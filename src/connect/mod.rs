@@ -569,7 +569,14 @@ impl<'a> Ctx<'a> {
                 "{what} would create {n} synapses, more than the limit of {MAX_SYNAPSES}"
             )));
         }
-        Ok(())
+        // Post and pre ranks, weight and delay, and as much again while
+        // they are sorted.
+        crate::memory::check(
+            &format!("projection '{}'", self.spec.projection),
+            &format!("{what} would create {n} synapses"),
+            n as f64 * 32.0,
+            "connect fewer synapses, or draw them procedurally (connect_fixed_probability_procedural stores none)",
+        )
     }
 
     /// A vector with room for `n` elements, or an error rather than an abort.
@@ -655,6 +662,7 @@ impl<'a> Ctx<'a> {
                 "fixed_probability({prob}) would create about {expected:.0} synapses, more than the limit of {MAX_SYNAPSES}"
             )));
         }
+        self.check_count(expected as u64, &format!("fixed_probability({prob})"))?;
         // Mean plus a few standard deviations avoids regrowing the vectors.
         let cap = (expected + 5.0 * expected.sqrt() + 16.0) as usize;
         let mut p = Pattern::with_capacity(self, cap.min(MAX_SYNAPSES))?;

@@ -156,6 +156,7 @@ impl Network {
                 "add at least one population before compiling",
             ));
         }
+        self.check_memory()?;
         let engine: Box<dyn Engine> = match gpu {
             None => Box::new(CpuEngine::new(self)?),
             Some(o) => Box::new(GpuEngine::new(self, o)?),

@@ -4,6 +4,7 @@ mod access;
 pub mod batch;
 mod compile;
 pub mod cpu;
+mod footprint;
 pub mod gpu;
 mod interface;
 mod kind;

@@ -216,6 +216,52 @@ impl Simulation {
         Ok(())
     }
 
+    /// Refuses a run of `n` steps whose recording would not fit in the
+    /// memory available (spikes aside, which cannot be known before), naming
+    /// the monitor that records the most.
+    pub(super) fn check_recording(&self, n: u64) -> Result<()> {
+        let mut total = 0.0;
+        let mut big: Option<(f64, String)> = None;
+        let mut add = |bytes: f64, owner: String| {
+            total += bytes;
+            if big.as_ref().is_none_or(|(b, _)| bytes > *b) {
+                big = Some((bytes, owner));
+            }
+        };
+        for m in self.monitors.iter().filter(|m| m.active) {
+            let samples = (n / m.spec.period + 1) as f64;
+            let width: usize = m.lens.iter().sum();
+            let p = &self.net.pops[m.spec.pop.0];
+            add(
+                samples * (width as f64 * 4.0 + 8.0),
+                format!("monitor of population '{}'", p.name),
+            );
+        }
+        for m in self.synapse_monitors.iter().filter(|m| m.active) {
+            let samples = (n / m.spec.period + 1) as f64;
+            let width: usize = (0..m.slots.len()).map(|k| m.width(k)).sum();
+            let pr = &self.net.projs[m.spec.proj.0];
+            add(
+                samples * (width as f64 * 4.0 + 8.0),
+                format!("monitor of projection '{}'", pr.name),
+            );
+        }
+        let Some((bytes, owner)) = big else {
+            return Ok(());
+        };
+        crate::memory::check(
+            &owner,
+            &format!(
+                "recording {n} steps: {} for this monitor, {} for all",
+                crate::memory::human(bytes as u64),
+                crate::memory::human(total as u64)
+            ),
+            total,
+            "record every k-th step (monitor_with's period), fewer neurons or variables, \
+             or run shorter pieces and read and empty the monitor between them (take_recording)",
+        )
+    }
+
     /// Mean firing rate (Hz) of the spikes a monitor recorded over `duration_ms`.
     pub fn population_rate(&self, m: MonitorId, duration_ms: f64) -> Result<f64> {
         let s = self.spikes(m)?;

@@ -184,6 +184,7 @@ impl Simulation {
     }
 
     pub(super) fn run_steps(&mut self, n: u64) -> Result<()> {
+        self.check_recording(n)?;
         let end = self.step + n;
         while self.step < end {
             // A monitor of synapses reads them after its sample step: the
@@ -291,6 +292,9 @@ impl Simulation {
     /// duration shorter than half a step is an error, not a run of none).
     pub fn simulate(&mut self, ms: f64) -> Result<()> {
         let n = self.run_length(ms)?;
+        // The whole run's recording at once: callbacks split it into
+        // shorter engine runs, each too small to refuse alone.
+        self.check_recording(n)?;
         let end = self.step + n;
         while self.step < end {
             self.fire_callbacks()?;

@@ -404,11 +404,23 @@ impl Network {
         }
         let ir = analyse_neuron(neuron, &self.globals)?;
         let n = geometry.size();
+        let owner = format!("population '{name}'");
+        // The initial values here, and later the simulation's copy and the
+        // engine's state: refused now rather than when compiling.
+        crate::memory::check(
+            &owner,
+            &format!("{n} neurons of {} variables", ir.vars.len()),
+            n as f64 * ir.vars.len() as f64 * 4.0 * 3.0,
+            "use fewer neurons",
+        )?;
         let init = ir
             .vars
             .iter()
-            .map(|v| vec![v.init; if v.locality == Locality::Global { 1 } else { n }])
-            .collect();
+            .map(|v| {
+                let len = if v.locality == Locality::Global { 1 } else { n };
+                crate::memory::try_vec(len, v.init, &owner, "initial values")
+            })
+            .collect::<Result<_>>()?;
         self.pops.push(Population {
             name: name.to_string(),
             geometry,

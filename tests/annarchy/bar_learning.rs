@@ -150,10 +150,12 @@ fn feature_neurons_learn_single_bars() {
 
 fn gpu_engine_learns_the_same_weights() {
     let (cpu, ff, lat) = train(Backend::Cpu, 3, 200);
-    let (gpu, _, _) = train(Backend::Gpu, 3, 200);
-    for p in [ff, lat] {
+    // Each network's own handles: the two are built alike, but a handle
+    // belongs to the network that gave it.
+    let (gpu, gff, glat) = train(Backend::Gpu, 3, 200);
+    for (p, q) in [(ff, gff), (lat, glat)] {
         let a = cpu.connectivity_matrix(p, "w").unwrap();
-        let b = gpu.connectivity_matrix(p, "w").unwrap();
+        let b = gpu.connectivity_matrix(q, "w").unwrap();
         for (x, y) in a.iter().zip(b.iter()) {
             assert!(
                 (x.is_nan() && y.is_nan()) || (x - y).abs() <= 1e-4 * x.abs().max(1e-2),

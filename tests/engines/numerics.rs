@@ -14,6 +14,7 @@ tests! {
         what_cannot_be_simulated_is_refused,
         handles_of_another_network_are_refused,
         numbers_beyond_single_precision_are_refused,
+        sizes_beyond_memory_are_refused,
     ],
 }
 
@@ -260,4 +261,85 @@ fn numbers_beyond_single_precision_are_refused() {
     let want = 0.5 * 1e-39f32 + 0.5 * 1e-39f32;
     assert!(want > 0.0);
     assert_eq!(r, vec![want; 2]);
+}
+
+/// A population, a projection, a delay or a recording larger than the
+/// memory the machine reports is refused before anything is allocated,
+/// with the object, the size and what to do: the sizes are taken from
+/// what this machine has, so that the test means the same everywhere.
+fn sizes_beyond_memory_are_refused() {
+    let Some(avail) = cajal::memory::available() else {
+        eprintln!("sizes_beyond_memory_are_refused: SKIPPED, no memory figure on this system");
+        return;
+    };
+    let avail = avail as f64;
+    let memory = |e: Error, names: &[&str]| {
+        let s = e.to_string();
+        assert!(s.contains("of memory, more than the"), "{s}");
+        for n in names {
+            assert!(s.contains(n), "{s} should name {n}");
+        }
+    };
+    let rate = Neuron::rate().equations("r = sum(exc)");
+    // A population of 2^31 neurons (the issue's), with as many variables
+    // as it takes for their 4 bytes each to be more than there is.
+    let mut net = Network::new();
+    let n = 1usize << 31;
+    let k = (avail / (n as f64 * 4.0)).ceil() as usize + 1;
+    let params: Vec<String> = (0..k).map(|i| format!("p{i} = 0.0")).collect();
+    let wide = Neuron::rate()
+        .parameters(&params.join("\n"))
+        .equations("r = sum(exc)");
+    memory(
+        net.population("big", n, &wide).unwrap_err(),
+        &["population 'big'", "use fewer neurons"],
+    );
+    // An all-to-all projection of about avail / 16 synapses.
+    let side = (avail / 16.0).sqrt() as usize;
+    let a = net.population("a", side, &rate).unwrap();
+    let b = net.population("b", side, &rate).unwrap();
+    memory(
+        net.projection(a, b, "exc")
+            .connect_all_to_all(1.0)
+            .unwrap_err(),
+        &["projection 'a->b:exc'", "all_to_all", "procedural"],
+    );
+    memory(
+        net.projection(a, b, "exc")
+            .connect_fixed_probability(0.9, 1.0)
+            .unwrap_err(),
+        &["projection 'a->b:exc'", "fixed_probability"],
+    );
+    // A delay whose ring of spikes is larger than the memory.
+    let lif = Neuron::spiking()
+        .equations("dv/dt = 1.0 + g_exc")
+        .spike("v > 1.0")
+        .reset("v = 0.0");
+    let mut net = Network::new();
+    let s = net.population("s", 1000, &lif).unwrap();
+    let steps = (avail / 100.0).min(4e9);
+    net.projection(s, s, "exc")
+        .delays(steps)
+        .connect_fixed_number_pre(1, 0.1)
+        .unwrap();
+    if steps * 149.0 > avail {
+        memory(
+            net.compile(Backend::Cpu).map(|_| ()).unwrap_err(),
+            &["population 's'", "delay"],
+        );
+    }
+    // A recording: 1000 neurons over more steps than there is room for.
+    let mut net = Network::new();
+    let p = net.population("p", 1000, &rate).unwrap();
+    let m = net.monitor(p, &["r"]).unwrap();
+    let mut sim = net.compile(Backend::Cpu).unwrap();
+    let steps = (2.0 * avail / 4000.0).ceil();
+    memory(
+        sim.simulate(steps).unwrap_err(),
+        &["monitor of population 'p'", "period", "take_recording"],
+    );
+    // Nothing ran, and a run that fits records as before.
+    assert_eq!(sim.current_step(), 0);
+    sim.simulate(3.0).unwrap();
+    assert_eq!(sim.recorded(m, "r").unwrap().dim(), (3, 1000));
 }
