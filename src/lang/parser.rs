@@ -454,32 +454,35 @@ impl Source {
         let parts: Vec<&str> = self.pieces.iter().map(|p| p.2.trim()).collect();
         parts.join(" ")
     }
-    /// Whether the statement cannot end here: an open parenthesis, or a
-    /// last word that needs something after it (`if c:`, `else:`, `a +`).
-    fn is_open(&self) -> bool {
-        let mut depth = 0i64;
-        for (_, _, t) in &self.pieces {
-            for c in t.chars() {
-                match c {
-                    '(' => depth += 1,
-                    ')' => depth -= 1,
-                    _ => {}
-                }
-            }
-        }
-        if depth > 0 {
-            return true;
-        }
-        let last = self.pieces.last().map(|p| p.2.trim_end()).unwrap_or("");
-        if last.ends_with([':', '+', '-', '*', '/', '^', '%', '=', '<', '>', ',']) {
-            return true;
-        }
-        let word = last
-            .rsplit(|c: char| !(c.is_alphanumeric() || c == '_'))
-            .next()
-            .unwrap_or("");
-        matches!(word, "if" | "then" | "else" | "and" | "or" | "not")
+}
+
+/// How many more parentheses `text` opens than it closes.
+fn paren_balance(text: &str) -> i64 {
+    text.chars()
+        .map(|c| match c {
+            '(' => 1,
+            ')' => -1,
+            _ => 0,
+        })
+        .sum()
+}
+
+/// Whether a statement cannot end after `last`, its last piece, with
+/// `depth` parentheses open over all its pieces: an open parenthesis, or a
+/// last word that needs something after it (`if c:`, `else:`, `a +`).
+fn is_open(depth: i64, last: &str) -> bool {
+    if depth > 0 {
+        return true;
     }
+    let last = last.trim_end();
+    if last.ends_with([':', '+', '-', '*', '/', '^', '%', '=', '<', '>', ',']) {
+        return true;
+    }
+    let word = last
+        .rsplit(|c: char| !(c.is_alphanumeric() || c == '_'))
+        .next()
+        .unwrap_or("");
+    matches!(word, "if" | "then" | "else" | "and" | "or" | "not")
 }
 
 /// Whether a line continues the statement before it: it starts with `else`
@@ -508,6 +511,9 @@ fn continues(text: &str) -> bool {
 /// ```
 pub fn split_statements(text: &str) -> Vec<Source> {
     let mut out: Vec<Source> = Vec::new();
+    // The parentheses open in the last statement, kept as pieces are added
+    // (not counted again over all its pieces at each line).
+    let mut depth = 0;
     for (li, raw) in text.lines().enumerate() {
         let line = raw.split('#').next().unwrap_or("");
         let mut col = 1;
@@ -515,11 +521,21 @@ pub fn split_statements(text: &str) -> Vec<Source> {
             let n = part.chars().count();
             if !part.trim().is_empty() {
                 let piece = (li + 1, col, part.to_string());
+                let balance = paren_balance(part);
                 match out.last_mut() {
-                    Some(prev) if prev.is_open() || continues(part) => prev.pieces.push(piece),
-                    _ => out.push(Source {
-                        pieces: vec![piece],
-                    }),
+                    Some(prev)
+                        if prev.pieces.last().is_some_and(|p| is_open(depth, &p.2))
+                            || continues(part) =>
+                    {
+                        prev.pieces.push(piece);
+                        depth += balance;
+                    }
+                    _ => {
+                        out.push(Source {
+                            pieces: vec![piece],
+                        });
+                        depth = balance;
+                    }
                 }
             }
             col += n + 1;

@@ -3,7 +3,7 @@
 //! between them is a [`Rules`]).
 
 use super::resolve::{ast_col, check_name};
-use super::Ctx;
+use super::{Ctx, Names};
 use crate::error::Result;
 use crate::lang::ast::{AssignOp, Ast, Flag, Statement};
 use crate::lang::ir::{Expr, Guard, Locality, ValueType, VarDecl, VarKind};
@@ -66,7 +66,7 @@ impl Ctx<'_> {
                 ValueType::Bool => init = if init != 0.0 { 1.0 } else { 0.0 },
                 ValueType::Float => {}
             }
-            self.vars.push(VarDecl {
+            self.add_var(VarDecl {
                 name,
                 kind: VarKind::Parameter,
                 locality,
@@ -198,18 +198,12 @@ pub(super) fn has_flag(st: &Statement, word: &str) -> bool {
 }
 
 /// Adds to `out` (once each) what `pred` makes of the names in `asts`.
-pub(super) fn collect_names(
-    asts: &[&Ast],
-    pred: &dyn Fn(&str) -> Option<String>,
-    out: &mut Vec<String>,
-) {
+pub(super) fn collect_names(asts: &[&Ast], pred: &dyn Fn(&str) -> Option<String>, out: &mut Names) {
     for a in asts {
         a.walk(&mut |n| {
             if let Ast::Name(s, _) = n {
                 if let Some(v) = pred(s) {
-                    if !out.contains(&v) {
-                        out.push(v);
-                    }
+                    out.add(&v);
                 }
             }
         });

@@ -30,6 +30,9 @@ pub struct Globals {
     /// Name and compiled value of each constant, in declaration order (the
     /// index is what [`Expr::Constant`] holds).
     constants: Vec<(String, f32)>,
+    /// The index of each constant by name (every name a model does not
+    /// declare is looked up here).
+    constant_index: HashMap<String, usize>,
     /// The functions, in declaration order.
     functions: Vec<GlobalFn>,
 }
@@ -77,12 +80,14 @@ impl Globals {
             ));
         }
         self.constants.push((name.to_string(), value));
+        self.constant_index
+            .insert(name.to_string(), self.constants.len() - 1);
         Ok(self.constants.len() - 1)
     }
 
     /// The index of a constant.
     pub fn constant_index(&self, name: &str) -> Option<usize> {
-        self.constants.iter().position(|(n, _)| n == name)
+        self.constant_index.get(name).copied()
     }
 
     /// The constants' names and values, in declaration order.

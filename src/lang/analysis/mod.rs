@@ -47,14 +47,18 @@ struct Ctx<'a> {
     globals: &'a Globals,
     /// User functions, by name.
     functions: HashMap<String, UserFn>,
-    /// The slots of the model, in order.
+    /// The slots of the model, in order (added with [`Ctx::add_var`], so
+    /// that `slots` stays their index).
     vars: Vec<VarDecl>,
+    /// The slot of each name of `vars`: a model of tens of thousands of
+    /// lines looks its names up in constant time, not along `vars`.
+    slots: HashMap<String, u32>,
     /// The targets of a neuron's `sum(target)`, in order.
-    targets: Vec<String>,
+    targets: Names,
     /// The `pre.x` a synapse reads, in order.
-    pre_refs: Vec<String>,
+    pre_refs: Names,
     /// The `post.x` a synapse reads, in order.
-    post_refs: Vec<String>,
+    post_refs: Names,
     /// Whether the model is a synapse.
     synapse: bool,
     /// Temporaries used so far.
@@ -73,9 +77,10 @@ impl<'a> Ctx<'a> {
             globals,
             functions: globals.user_functions(),
             vars: Vec::new(),
-            targets: Vec::new(),
-            pre_refs: Vec::new(),
-            post_refs: Vec::new(),
+            slots: HashMap::new(),
+            targets: Names::default(),
+            pre_refs: Names::default(),
+            post_refs: Names::default(),
             synapse,
             n_temps: 0,
             nodes: Cell::new(0),
@@ -105,16 +110,31 @@ impl<'a> Ctx<'a> {
     }
 
     fn slot(&self, name: &str) -> Option<u32> {
-        self.vars
-            .iter()
-            .position(|v| v.name == name)
-            .map(|i| i as u32)
+        self.slots.get(name).copied()
+    }
+
+    /// Declares a variable in the next slot; returns the slot. A name
+    /// declared twice keeps its first slot (the callers refuse that
+    /// before, with an error at the name).
+    fn add_var(&mut self, decl: VarDecl) -> u32 {
+        let slot = self.vars.len() as u32;
+        self.slots.entry(decl.name.clone()).or_insert(slot);
+        self.vars.push(decl);
+        slot
+    }
+
+    /// Declares a variable in slot 0, moving the others up by one.
+    fn add_first_var(&mut self, decl: VarDecl) {
+        self.vars.insert(0, decl);
+        self.slots.clear();
+        for (i, v) in self.vars.iter().enumerate() {
+            self.slots.entry(v.name.clone()).or_insert(i as u32);
+        }
     }
 
     /// Declares a per-element float variable starting at 0; returns its slot.
     fn push_var(&mut self, name: &str, kind: VarKind) -> u32 {
-        self.vars.push(local_var(name, kind));
-        self.vars.len() as u32 - 1
+        self.add_var(local_var(name, kind))
     }
 
     fn temp(&mut self) -> u32 {
@@ -150,6 +170,30 @@ impl<'a> Ctx<'a> {
                 1,
                 "an expression is expected (the text is empty or only a comment)",
             )),
+        }
+    }
+}
+
+/// Names in the order they were first added, each with its index.
+#[derive(Default)]
+struct Names {
+    /// The names, in order.
+    list: Vec<String>,
+    /// The index of each name in `list`.
+    index: HashMap<String, u32>,
+}
+
+impl Names {
+    /// The index of `name`, if added.
+    fn get(&self, name: &str) -> Option<u32> {
+        self.index.get(name).copied()
+    }
+
+    /// Adds `name` at the end unless it is there already.
+    fn add(&mut self, name: &str) {
+        if !self.index.contains_key(name) {
+            self.index.insert(name.to_string(), self.list.len() as u32);
+            self.list.push(name.to_string());
         }
     }
 }

@@ -1,12 +1,12 @@
 //! The analysis of a neuron model.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use super::algebra::combine;
 use super::declare::{collect_names, declare, has_flag, lhs_name, Lhs, Rules};
 use super::equations::translate;
 use super::random::{mark_shared, number_expr, number_random};
-use super::{Ctx, Globals, REFRACTORY_COUNTER};
+use super::{Ctx, Globals, Names, REFRACTORY_COUNTER};
 use crate::error::Result;
 use crate::lang::ast::{Ast, Flag, Statement};
 use crate::lang::ir::{Expr, Guard, Locality, NeuronIr, Stmt, VarDecl, VarKind};
@@ -67,7 +67,7 @@ pub fn analyse_neuron(model: &Neuron, globals: &Globals) -> Result<NeuronIr> {
         spiking,
         conductances: conductances(&ctx.vars, &update),
         vars: ctx.vars,
-        targets: ctx.targets,
+        targets: ctx.targets.list,
         update,
         spike,
         reset,
@@ -150,7 +150,7 @@ fn shared_expr(ctx: &Ctx, e: &Expr, st: &Statement, name: &str, col: usize) -> R
                     bad = Some((d.name.clone(), false));
                 }
             }
-            Expr::Sum(t) => bad = Some((ctx.targets[*t as usize].clone(), true)),
+            Expr::Sum(t) => bad = Some((ctx.targets.list[*t as usize].clone(), true)),
             _ => {}
         }
     });
@@ -237,17 +237,14 @@ fn spike_sections(ctx: &mut Ctx, model: &Neuron) -> Result<(Section, Section)> {
 /// Declares the `g_` names that a spiking neuron reads but no equation
 /// governs: conductances that only spikes change.
 fn declare_conductances(ctx: &mut Ctx, read: &[&Ast]) {
-    let mut gs = Vec::new();
-    let vars = &ctx.vars;
+    let mut gs = Names::default();
+    let slots = &ctx.slots;
     collect_names(
         read,
-        &|n| {
-            (n.starts_with("g_") && n.len() > 2 && !vars.iter().any(|v| v.name == n))
-                .then(|| n.to_string())
-        },
+        &|n| (n.starts_with("g_") && n.len() > 2 && !slots.contains_key(n)).then(|| n.to_string()),
         &mut gs,
     );
-    for g in gs {
+    for g in gs.list {
         ctx.push_var(&g, VarKind::Conductance);
     }
 }
@@ -259,9 +256,7 @@ fn declare_targets(ctx: &mut Ctx, read: &[&Ast]) {
             if let Ast::Call(f, args, _) = n {
                 if f == "sum" {
                     if let [Ast::Name(t, _)] = args.as_slice() {
-                        if !ctx.targets.contains(t) {
-                            ctx.targets.push(t.clone());
-                        }
+                        ctx.targets.add(t);
                     }
                 }
             }
@@ -360,14 +355,22 @@ fn refractory_period(ctx: &mut Ctx, (line, a): (usize, Ast)) -> Result<Expr> {
 /// Each conductance `g_<target>`: its target, slot, and whether an
 /// equation governs it.
 fn conductances(vars: &[VarDecl], update: &[Stmt]) -> Vec<(String, u32, bool)> {
+    let stored: HashSet<u32> = update
+        .iter()
+        .filter_map(|s| match s {
+            Stmt::Store { var, .. } => Some(*var),
+            Stmt::Let { .. } => None,
+        })
+        .collect();
     vars.iter()
         .enumerate()
         .filter(|(_, v)| v.kind == VarKind::Conductance)
         .map(|(i, v)| {
-            let governed = update
-                .iter()
-                .any(|s| matches!(s, Stmt::Store { var, .. } if *var == i as u32));
-            (v.name[2..].to_string(), i as u32, governed)
+            (
+                v.name[2..].to_string(),
+                i as u32,
+                stored.contains(&(i as u32)),
+            )
         })
         .collect()
 }

@@ -204,33 +204,29 @@ impl Ctx<'_> {
                 _ => None,
             };
             if let Some((refs, pre)) = spike_time {
-                if let Some(i) = refs.iter().position(|x| x == super::synapse::SPIKE_TIME) {
-                    return Ok(if pre {
-                        Expr::Pre(i as u32)
-                    } else {
-                        Expr::Post(i as u32)
-                    });
+                if let Some(i) = refs.get(super::synapse::SPIKE_TIME) {
+                    return Ok(if pre { Expr::Pre(i) } else { Expr::Post(i) });
                 }
             }
             if let Some(v) = n.strip_prefix("pre.") {
-                let i = self.pre_refs.iter().position(|x| x == v).ok_or_else(|| {
+                let i = self.pre_refs.get(v).ok_or_else(|| {
                     self.err(
                         line,
                         col,
                         format!("pre.{v} can only be read in psp and pre_spike"),
                     )
                 })?;
-                return Ok(Expr::Pre(i as u32));
+                return Ok(Expr::Pre(i));
             }
             if let Some(v) = n.strip_prefix("post.") {
-                let i = self.post_refs.iter().position(|x| x == v).ok_or_else(|| {
+                let i = self.post_refs.get(v).ok_or_else(|| {
                     self.err(
                         line,
                         col,
                         format!("post.{v} can only be read in psp and pre_spike"),
                     )
                 })?;
-                return Ok(Expr::Post(i as u32));
+                return Ok(Expr::Post(i));
             }
         }
         let known: Vec<&str> = self
@@ -273,14 +269,14 @@ impl Ctx<'_> {
         }
         match call_args {
             [Ast::Name(t, _)] => {
-                let i = self.targets.iter().position(|x| x == t).ok_or_else(|| {
+                let i = self.targets.get(t).ok_or_else(|| {
                     self.err(
                         line,
                         col,
                         format!("sum({t}) cannot be used here (only in the equations)"),
                     )
                 })?;
-                Ok(Expr::Sum(i as u32))
+                Ok(Expr::Sum(i))
             }
             _ => Err(self.err(line, col, "sum() takes one target name, e.g. sum(exc)")),
         }

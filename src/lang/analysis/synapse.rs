@@ -1,6 +1,6 @@
 //! The analysis of a synapse model.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use super::algebra::{combine, derivative, neg, split_linear};
 use super::declare::{collect_names, declare, has_flag, Lhs, Rules};
@@ -63,7 +63,7 @@ pub fn analyse_synapse(model: &Synapse, globals: &Globals) -> Result<SynapseIr> 
     let mut n_random = 0;
     let psp = psp(&mut ctx, &sections.psp, &mut n_random)?;
     let w = ctx.slot("w").unwrap_or(0);
-    let r = ctx.pre_refs.iter().position(|x| x == "r").map(|i| i as u32);
+    let r = ctx.pre_refs.get("r");
     let psp_is_weighted_rate = r.is_some_and(|r| {
         psp == Expr::bin(BinOp::Mul, Expr::Var(w), Expr::Pre(r))
             || psp == Expr::bin(BinOp::Mul, Expr::Pre(r), Expr::Var(w))
@@ -95,8 +95,8 @@ pub fn analyse_synapse(model: &Synapse, globals: &Globals) -> Result<SynapseIr> 
         update,
         name: ctx.model.clone(),
         vars: ctx.vars,
-        pre_refs: ctx.pre_refs,
-        post_refs: ctx.post_refs,
+        pre_refs: ctx.pre_refs.list,
+        post_refs: ctx.post_refs.list,
         psp,
         psp_is_weighted_rate,
         psp_given: !model.psp.trim().is_empty(),
@@ -117,7 +117,7 @@ fn declare_weight(ctx: &mut Ctx) -> Result<()> {
             }
             ctx.vars[s as usize].kind = VarKind::Variable;
         }
-        None => ctx.vars.insert(0, local_var("w", VarKind::Variable)),
+        None => ctx.add_first_var(local_var("w", VarKind::Variable)),
     }
     Ok(())
 }
@@ -385,7 +385,7 @@ fn event_statements(ctx: &Ctx, stmts: &[Statement], allow_g: bool) -> Result<Vec
 #[derive(Default)]
 struct SynapseRules {
     /// `: projection` variables (also `shared`; stricter reads).
-    projection_vars: Vec<u32>,
+    projection_vars: HashSet<u32>,
     /// The event-driven ODEs.
     decays: Vec<Decay>,
 }
@@ -419,7 +419,7 @@ impl Rules for SynapseRules {
             }
             ctx.vars[slot].shared = true;
             if projection {
-                self.projection_vars.push(slot as u32);
+                self.projection_vars.insert(slot as u32);
             }
         }
         Ok(())
@@ -476,7 +476,7 @@ fn shared_synapse_expr(
     name: &str,
     col: usize,
     whole: bool,
-    projection_vars: &[u32],
+    projection_vars: &HashSet<u32>,
 ) -> Result<Expr> {
     let mut bad: Option<String> = None;
     e.walk(&mut |x| {
@@ -487,13 +487,13 @@ fn shared_synapse_expr(
             Expr::Pre(k) => {
                 bad = Some(format!(
                     "the pre-synaptic 'pre.{}'",
-                    ctx.pre_refs[*k as usize]
+                    ctx.pre_refs.list[*k as usize]
                 ))
             }
             Expr::Post(k) if whole => {
                 bad = Some(format!(
                     "the post-synaptic 'post.{}'",
-                    ctx.post_refs[*k as usize]
+                    ctx.post_refs.list[*k as usize]
                 ))
             }
             Expr::Var(v) => {

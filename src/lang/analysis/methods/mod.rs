@@ -9,6 +9,8 @@ mod implicit;
 mod midpoint;
 mod rk4;
 
+use std::collections::HashMap;
+
 use super::algebra::{clamp, split_linear};
 use super::random::hoist_random;
 use super::Ctx;
@@ -109,12 +111,9 @@ fn let_temp(ctx: &mut Ctx, out: &mut Vec<Stmt>, expr: Expr) -> u32 {
 
 /// `f` with the variables of `map` read from their temporaries instead (an
 /// intermediate stage).
-fn subst(f: &Expr, map: &[(u32, u32)]) -> Expr {
+fn subst(f: &Expr, map: &HashMap<u32, u32>) -> Expr {
     f.map(&|e| match e {
-        Expr::Var(v) => map
-            .iter()
-            .find(|(a, _)| a == v)
-            .map(|(_, t)| Expr::Temp(*t)),
+        Expr::Var(v) => map.get(v).map(|t| Expr::Temp(*t)),
         _ => None,
     })
 }
