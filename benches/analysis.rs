@@ -152,7 +152,9 @@ fn main() {
         }
         return;
     }
-    let mut c = Criterion::default().configure_from_args();
+    // No plots: plotters finds no font on a bare machine, and the numbers
+    // are what BENCHMARKS.md records.
+    let mut c = Criterion::default().without_plots().configure_from_args();
     let mut group = c.benchmark_group("analysis");
     group
         .sample_size(10)

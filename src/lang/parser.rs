@@ -1,6 +1,6 @@
 //! Lexer and recursive-descent parser for one section of model text.
 
-use super::ast::{AssignOp, Ast, BinOp, Flag, Statement, UnOp};
+use super::ast::{AssignOp, Ast, BinOp, Flag, Pos, Statement, UnOp};
 
 /// A syntax error at a position of a section (1-based line and column).
 #[derive(Debug, Clone, PartialEq)]
@@ -129,6 +129,13 @@ impl Parser {
     }
     fn line(&self) -> usize {
         self.toks[self.pos].1
+    }
+    /// Where the next token starts.
+    fn here(&self) -> Pos {
+        Pos {
+            line: self.line(),
+            column: self.col(),
+        }
     }
     fn next(&mut self) -> Tok {
         let t = self.toks[self.pos].0.clone();
@@ -343,6 +350,7 @@ impl Parser {
     fn primary(&mut self) -> Result<Ast, SyntaxError> {
         let col = self.col();
         let line = self.line();
+        let at = self.here();
         match self.next() {
             Tok::Num(v) => Ok(Ast::Num(v)),
             Tok::Op("(") => {
@@ -361,7 +369,7 @@ impl Parser {
                     self.next();
                     if self.is_word("dt") {
                         self.next();
-                        return Ok(Ast::Deriv(n[1..].to_string(), col));
+                        return Ok(Ast::Deriv(n[1..].to_string(), at));
                     }
                     self.pos = save;
                 }
@@ -395,9 +403,9 @@ impl Parser {
                         }
                         unreachable!("arity checked above");
                     }
-                    return Ok(Ast::Call(n, args, col));
+                    return Ok(Ast::Call(n, args, at));
                 }
-                Ok(Ast::Name(n, col))
+                Ok(Ast::Name(n, at))
             }
             t => {
                 self.pos = self.pos.saturating_sub(1);
@@ -445,9 +453,19 @@ impl Source {
     pub fn line(&self) -> usize {
         self.pieces[0].0
     }
-    /// The column where the statement starts.
+    /// The column where the statement's piece on its first line starts
+    /// (after a `;`, or at 1), blanks before its first token included.
     pub fn col(&self) -> usize {
         self.pieces[0].1
+    }
+    /// Where the statement's first token is written.
+    pub fn start(&self) -> Pos {
+        let (line, col, text) = &self.pieces[0];
+        let blanks = text.chars().take_while(|c| c.is_whitespace()).count();
+        Pos {
+            line: *line,
+            column: col + blanks,
+        }
     }
     /// The statement's text, its pieces joined by a space.
     pub fn text(&self) -> String {
@@ -575,13 +593,13 @@ pub fn parse_expression(src: &Source) -> Result<Ast, SyntaxError> {
 /// Parses one statement `lhs op rhs : flags` (or a bare expression when
 /// `allow_bare` is set).
 pub fn parse_statement(src: &Source, allow_bare: bool) -> Result<Statement, SyntaxError> {
-    let line = src.line();
     let mut p = Parser {
         toks: lex_source(src)?,
         pos: 0,
         depth: 0,
         height: 0,
     };
+    let start = p.here();
     let first = p.expr()?;
     let op = match p.peek() {
         Tok::Op("=") => Some(AssignOp::Set),
@@ -607,7 +625,7 @@ pub fn parse_statement(src: &Source, allow_bare: bool) -> Result<Statement, Synt
     if p.is_op(":") {
         p.next();
         loop {
-            let col = p.col();
+            let at = p.here();
             let name = match p.next() {
                 Tok::Name(n) => n,
                 t => {
@@ -629,9 +647,9 @@ pub fn parse_statement(src: &Source, allow_bare: bool) -> Result<Statement, Synt
             if p.is_op("=") {
                 p.next();
                 let v = p.expr()?;
-                flags.push(Flag::Value(name, v, col));
+                flags.push(Flag::Value(name, v, at));
             } else {
-                flags.push(Flag::Word(name, col));
+                flags.push(Flag::Word(name, at));
             }
             if p.is_op(",") {
                 p.next();
@@ -645,7 +663,7 @@ pub fn parse_statement(src: &Source, allow_bare: bool) -> Result<Statement, Synt
         return p.err(format!("unexpected {found}"));
     }
     Ok(Statement {
-        line,
+        pos: start,
         lhs,
         op,
         rhs,

@@ -12,7 +12,7 @@
 use std::cell::{Cell, RefCell};
 use std::collections::HashMap;
 
-use super::ast::{Ast, Statement};
+use super::ast::{Ast, Pos, Statement};
 use super::ir::{Locality, ValueType, VarDecl, VarKind};
 use super::parser::{parse_expression, parse_statement, split_statements, SyntaxError};
 use crate::error::{Error, Result};
@@ -67,6 +67,12 @@ struct Ctx<'a> {
     nodes: Cell<usize>,
     /// User functions being expanded, outermost first.
     calls: RefCell<Vec<String>>,
+    /// Where the outermost of them is called (in `section`).
+    call_site: Cell<Pos>,
+    /// Whether the error coming out of the expansion has been moved to
+    /// the model's functions section already (by the innermost model
+    /// function it arose in).
+    relocated: Cell<bool>,
 }
 
 impl<'a> Ctx<'a> {
@@ -85,6 +91,8 @@ impl<'a> Ctx<'a> {
             n_temps: 0,
             nodes: Cell::new(0),
             calls: RefCell::new(Vec::new()),
+            call_site: Cell::new(Pos::default()),
+            relocated: Cell::new(false),
         }
     }
 
@@ -96,6 +104,10 @@ impl<'a> Ctx<'a> {
             column,
             message: crate::error::clip_quoted(&message.into()),
         }
+    }
+
+    fn err_at(&self, pos: Pos, message: impl Into<String>) -> Error {
+        self.err(pos.line, pos.column, message)
     }
 
     fn syntax(&self, e: SyntaxError) -> Error {
@@ -150,19 +162,15 @@ impl<'a> Ctx<'a> {
     }
 
     /// Parses a section holding one expression (spike condition, psp,
-    /// refractory period); returns it with its line.
-    fn single_expression(&self, text: &str) -> Result<(usize, Ast)> {
+    /// refractory period); returns it with where it starts.
+    fn single_expression(&self, text: &str) -> Result<(Pos, Ast)> {
         let parts = split_statements(text);
         if let Some(src) = parts.get(1) {
-            return Err(self.err(
-                src.line(),
-                src.col(),
-                "this section holds a single expression",
-            ));
+            return Err(self.err_at(src.start(), "this section holds a single expression"));
         }
         match parts.first() {
             Some(src) => Ok((
-                src.line(),
+                src.start(),
                 parse_expression(src).map_err(|e| self.syntax(e))?,
             )),
             None => Err(self.err(
