@@ -42,21 +42,33 @@ pub enum UnOp {
     Not,
 }
 
-/// An expression as written, with the column of each name for error messages.
+/// A place in the text of a section: 1-based line and column (in
+/// characters), where a token starts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Pos {
+    /// 1-based line within the section.
+    pub line: usize,
+    /// 1-based column within the line.
+    pub column: usize,
+}
+
+/// An expression as written, with the place of each name for error
+/// messages (a statement may go on over several lines).
 #[derive(Debug, Clone, PartialEq)]
 pub enum Ast {
     /// A number literal.
     Num(f64),
-    /// A name, possibly dotted (`pre.r`), with its 1-based column.
-    Name(String, usize),
-    /// `dX/dt`: the derivative of X, with its column.
-    Deriv(String, usize),
+    /// A name, possibly dotted (`pre.r`), where it is written.
+    Name(String, Pos),
+    /// `dX/dt`: the derivative of X, where it is written.
+    Deriv(String, Pos),
     /// A unary operation.
     Unary(UnOp, Box<Ast>),
     /// A binary operation.
     Binary(BinOp, Box<Ast>, Box<Ast>),
-    /// A function call (also `sum(target)` and random variables), with the column.
-    Call(String, Vec<Ast>, usize),
+    /// A function call (also `sum(target)` and random variables), where
+    /// its name is written.
+    Call(String, Vec<Ast>, Pos),
     /// `if c then a else b` / `ite(c, a, b)`.
     If(Box<Ast>, Box<Ast>, Box<Ast>),
 }
@@ -100,17 +112,33 @@ pub enum AssignOp {
 /// One flag after the `:` of a statement.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Flag {
-    /// A bare word: `population`, `int`, `exponential`...
-    Word(String, usize),
-    /// `init = expr`, `min = expr`, `max = expr`.
-    Value(String, Ast, usize),
+    /// A bare word: `population`, `int`, `exponential`..., where it is written.
+    Word(String, Pos),
+    /// `init = expr`, `min = expr`, `max = expr`, where the name is written.
+    Value(String, Ast, Pos),
+}
+
+impl Flag {
+    /// The flag's name.
+    pub fn name(&self) -> &str {
+        match self {
+            Flag::Word(n, _) | Flag::Value(n, _, _) => n,
+        }
+    }
+
+    /// Where the flag is written.
+    pub fn pos(&self) -> Pos {
+        match self {
+            Flag::Word(_, p) | Flag::Value(_, _, p) => *p,
+        }
+    }
 }
 
 /// One statement: `lhs op rhs : flags`, or a bare expression (spike conditions).
 #[derive(Debug, Clone, PartialEq)]
 pub struct Statement {
-    /// 1-based line within its section.
-    pub line: usize,
+    /// Where its first token is written (the line it starts on).
+    pub pos: Pos,
     /// Left-hand side; `None` for a bare expression.
     pub lhs: Option<Ast>,
     /// The assignment operator.

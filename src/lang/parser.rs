@@ -1,6 +1,6 @@
 //! Lexer and recursive-descent parser for one section of model text.
 
-use super::ast::{AssignOp, Ast, BinOp, Flag, Statement, UnOp};
+use super::ast::{AssignOp, Ast, BinOp, Flag, Pos, Statement, UnOp};
 
 /// A syntax error at a position of a section (1-based line and column).
 #[derive(Debug, Clone, PartialEq)]
@@ -144,6 +144,13 @@ impl Parser {
     }
     fn line(&self) -> usize {
         self.toks[self.pos].1
+    }
+    /// Where the next token starts.
+    fn here(&self) -> Pos {
+        Pos {
+            line: self.line(),
+            column: self.col(),
+        }
     }
     fn next(&mut self) -> Tok {
         let t = self.toks[self.pos].0.clone();
@@ -358,6 +365,7 @@ impl Parser {
     fn primary(&mut self) -> Result<Ast, SyntaxError> {
         let col = self.col();
         let line = self.line();
+        let at = self.here();
         match self.next() {
             Tok::Num(v) => Ok(Ast::Num(v)),
             Tok::Op("(") => {
@@ -376,7 +384,7 @@ impl Parser {
                     self.next();
                     if self.is_word("dt") {
                         self.next();
-                        return Ok(Ast::Deriv(n[1..].to_string(), col));
+                        return Ok(Ast::Deriv(n[1..].to_string(), at));
                     }
                     self.pos = save;
                 }
@@ -410,9 +418,9 @@ impl Parser {
                         }
                         unreachable!("arity checked above");
                     }
-                    return Ok(Ast::Call(n, args, col));
+                    return Ok(Ast::Call(n, args, at));
                 }
-                Ok(Ast::Name(n, col))
+                Ok(Ast::Name(n, at))
             }
             t => {
                 self.pos = self.pos.saturating_sub(1);
@@ -460,41 +468,54 @@ impl Source {
     pub fn line(&self) -> usize {
         self.pieces[0].0
     }
-    /// The column where the statement starts.
+    /// The column where the statement's piece on its first line starts
+    /// (after a `;`, or at 1), blanks before its first token included.
     pub fn col(&self) -> usize {
         self.pieces[0].1
+    }
+    /// Where the statement's first token is written.
+    pub fn start(&self) -> Pos {
+        let (line, col, text) = &self.pieces[0];
+        let blanks = text.chars().take_while(|c| c.is_whitespace()).count();
+        Pos {
+            line: *line,
+            column: col + blanks,
+        }
     }
     /// The statement's text, its pieces joined by a space.
     pub fn text(&self) -> String {
         let parts: Vec<&str> = self.pieces.iter().map(|p| p.2.trim()).collect();
         parts.join(" ")
     }
-    /// Whether the statement cannot end here: an open parenthesis, or a
-    /// last word that needs something after it (`if c:`, `else:`, `a +`).
-    fn is_open(&self) -> bool {
-        let mut depth = 0i64;
-        for (_, _, t) in &self.pieces {
-            for c in t.chars() {
-                match c {
-                    '(' => depth += 1,
-                    ')' => depth -= 1,
-                    _ => {}
-                }
-            }
-        }
-        if depth > 0 {
-            return true;
-        }
-        let last = self.pieces.last().map(|p| p.2.trim_end()).unwrap_or("");
-        if last.ends_with([':', '+', '-', '*', '/', '^', '%', '=', '<', '>', ',']) {
-            return true;
-        }
-        let word = last
-            .rsplit(|c: char| !(c.is_alphanumeric() || c == '_'))
-            .next()
-            .unwrap_or("");
-        matches!(word, "if" | "then" | "else" | "and" | "or" | "not")
+}
+
+/// How many more parentheses `text` opens than it closes.
+fn paren_balance(text: &str) -> i64 {
+    text.chars()
+        .map(|c| match c {
+            '(' => 1,
+            ')' => -1,
+            _ => 0,
+        })
+        .sum()
+}
+
+/// Whether a statement cannot end after `last`, its last piece, with
+/// `depth` parentheses open over all its pieces: an open parenthesis, or a
+/// last word that needs something after it (`if c:`, `else:`, `a +`).
+fn is_open(depth: i64, last: &str) -> bool {
+    if depth > 0 {
+        return true;
     }
+    let last = last.trim_end();
+    if last.ends_with([':', '+', '-', '*', '/', '^', '%', '=', '<', '>', ',']) {
+        return true;
+    }
+    let word = last
+        .rsplit(|c: char| !(c.is_alphanumeric() || c == '_'))
+        .next()
+        .unwrap_or("");
+    matches!(word, "if" | "then" | "else" | "and" | "or" | "not")
 }
 
 /// Whether a line continues the statement before it: it starts with `else`
@@ -523,6 +544,9 @@ fn continues(text: &str) -> bool {
 /// ```
 pub fn split_statements(text: &str) -> Vec<Source> {
     let mut out: Vec<Source> = Vec::new();
+    // The parentheses open in the last statement, kept as pieces are added
+    // (not counted again over all its pieces at each line).
+    let mut depth = 0;
     for (li, raw) in text.lines().enumerate() {
         let line = raw.split('#').next().unwrap_or("");
         let mut col = 1;
@@ -530,11 +554,21 @@ pub fn split_statements(text: &str) -> Vec<Source> {
             let n = part.chars().count();
             if !part.trim().is_empty() {
                 let piece = (li + 1, col, part.to_string());
+                let balance = paren_balance(part);
                 match out.last_mut() {
-                    Some(prev) if prev.is_open() || continues(part) => prev.pieces.push(piece),
-                    _ => out.push(Source {
-                        pieces: vec![piece],
-                    }),
+                    Some(prev)
+                        if prev.pieces.last().is_some_and(|p| is_open(depth, &p.2))
+                            || continues(part) =>
+                    {
+                        prev.pieces.push(piece);
+                        depth += balance;
+                    }
+                    _ => {
+                        out.push(Source {
+                            pieces: vec![piece],
+                        });
+                        depth = balance;
+                    }
                 }
             }
             col += n + 1;
@@ -574,13 +608,13 @@ pub fn parse_expression(src: &Source) -> Result<Ast, SyntaxError> {
 /// Parses one statement `lhs op rhs : flags` (or a bare expression when
 /// `allow_bare` is set).
 pub fn parse_statement(src: &Source, allow_bare: bool) -> Result<Statement, SyntaxError> {
-    let line = src.line();
     let mut p = Parser {
         toks: lex_source(src)?,
         pos: 0,
         depth: 0,
         height: 0,
     };
+    let start = p.here();
     let first = p.expr()?;
     let op = match p.peek() {
         Tok::Op("=") => Some(AssignOp::Set),
@@ -606,7 +640,7 @@ pub fn parse_statement(src: &Source, allow_bare: bool) -> Result<Statement, Synt
     if p.is_op(":") {
         p.next();
         loop {
-            let col = p.col();
+            let at = p.here();
             let name = match p.next() {
                 Tok::Name(n) => n,
                 t => {
@@ -628,9 +662,9 @@ pub fn parse_statement(src: &Source, allow_bare: bool) -> Result<Statement, Synt
             if p.is_op("=") {
                 p.next();
                 let v = p.expr()?;
-                flags.push(Flag::Value(name, v, col));
+                flags.push(Flag::Value(name, v, at));
             } else {
-                flags.push(Flag::Word(name, col));
+                flags.push(Flag::Word(name, at));
             }
             if p.is_op(",") {
                 p.next();
@@ -644,7 +678,7 @@ pub fn parse_statement(src: &Source, allow_bare: bool) -> Result<Statement, Synt
         return p.err(format!("unexpected {found}"));
     }
     Ok(Statement {
-        line,
+        pos: start,
         lhs,
         op,
         rhs,

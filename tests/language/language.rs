@@ -956,8 +956,9 @@ fn model_level_errors() {
             &Neuron::spiking().equations("v = 1").spike("v > 0; v < 2"),
         )
         .unwrap_err();
+    // At the second expression's first token.
     let (section, _, col, _) = equation(&e);
-    assert_eq!((section.as_str(), col), ("spike", 7));
+    assert_eq!((section.as_str(), col), ("spike", 8));
     let e = net
         .population(
             "p",
@@ -995,10 +996,13 @@ fn user_function_errors() {
                 .equations("r = 0\nr = f(1)"),
         )
         .unwrap_err();
-    let (_, line, col, msg) = equation(&e);
-    assert_eq!((line, col), (2, 5));
+    // Where g calls f back, in the functions, with the outermost call.
+    let (section, line, col, msg) = equation(&e);
+    assert_eq!((section.as_str(), line, col), ("functions", 2, 12));
     assert!(
-        msg.contains("calls itself") && msg.contains("f -> g -> f"),
+        msg.contains("calls itself")
+            && msg.contains("f -> g -> f")
+            && msg.contains("called from equations line 2, column 5"),
         "{msg}"
     );
     let e = net
@@ -1011,7 +1015,8 @@ fn user_function_errors() {
         )
         .unwrap_err();
     assert!(equation(&e).3.contains("calls itself"));
-    // An error inside a function body names the function.
+    // An error inside a function body is where it is written, naming the
+    // function and its call.
     let e = net
         .population(
             "p",
@@ -1021,10 +1026,11 @@ fn user_function_errors() {
                 .equations("r = 2 * f(1)"),
         )
         .unwrap_err();
-    let (_, line, col, msg) = equation(&e);
-    assert_eq!((line, col), (1, 9));
+    let (section, line, col, msg) = equation(&e);
+    assert_eq!((section.as_str(), line, col), ("functions", 2, 12));
     assert!(
-        msg.contains("in function 'f' (functions line 2") && msg.contains("unknown name 'nope'"),
+        msg.starts_with("unknown name 'nope'")
+            && msg.ends_with("(in function 'f', called from equations line 1, column 9)"),
         "{msg}"
     );
     let e = net
@@ -1082,10 +1088,10 @@ fn synapse_errors() {
         )
         .connect_all_to_all(Weights::constant(1.0))
         .unwrap_err();
-    assert!(
-        matches!(&e, Error::Model { message, .. } if message.contains("'w'")),
-        "{e}"
-    );
+    // At the flag that shares it.
+    let (section, line, col, msg) = equation(&e);
+    assert_eq!((section.as_str(), line, col), ("parameters", 1, 11));
+    assert!(msg.contains("'w' is the weight of each synapse"), "{msg}");
     let e = net
         .projection(a, b, "exc")
         .synapse(&Synapse::new().pre_spike("g_target = w"))

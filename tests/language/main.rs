@@ -2,6 +2,7 @@
 //! engine, with expectations computed independently here: the equation
 //! language and its errors (`language`), the built-in neuron models
 //! (`models`), the parser and analysis under random bad input (`fuzz`),
+//! large generated models (`large`), where errors point (`locations`),
 //! shared parameters through JSON (`parameters`), `Network::report`
 //! (`report`) and spike-train analysis (`analysis`).
 //!
@@ -17,6 +18,8 @@ mod common;
 mod analysis;
 mod fuzz;
 mod language;
+mod large;
+mod locations;
 mod models;
 mod parameters;
 mod report;
@@ -26,6 +29,8 @@ fn main() {
         analysis::tests,
         fuzz::tests,
         language::tests,
+        large::tests,
+        locations::tests,
         models::tests,
         parameters::tests,
         report::tests,

@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use super::resolve::Arg;
 use super::Ctx;
 use crate::error::Result;
-use crate::lang::ast::{AssignOp, Ast, BinOp, Statement, UnOp};
+use crate::lang::ast::{AssignOp, Ast, BinOp, Pos, Statement, UnOp};
 use crate::lang::ir::{Expr, Func, VarDecl};
 
 // Marks the derivative inside an ODE while it is solved for; never escapes.
@@ -178,13 +178,13 @@ pub(super) fn clamp(e: Expr, min: &Option<Expr>, max: &Option<Expr>) -> Expr {
 
 /// The derivative of `name` in the ODE statement `st`, written in any form
 /// linear in `d<name>/dt`.
-pub(super) fn derivative(ctx: &Ctx, st: &Statement, name: &str, col: usize) -> Result<Expr> {
+pub(super) fn derivative(ctx: &Ctx, st: &Statement, name: &str, at: Pos) -> Result<Expr> {
     let mark = |a: &Ast| -> Result<Expr> {
         // Resolve with the derivative replaced by a marker slot.
         let mut args = HashMap::new();
         args.insert(format!("\u{0}d{name}"), Arg::new(Expr::Temp(DERIV_MARK)));
         let a = replace_deriv(a, name);
-        ctx.resolve(&a, st.line, &args)
+        ctx.resolve(&a, st.pos, &args)
     };
     let lhs = st
         .lhs
@@ -194,13 +194,7 @@ pub(super) fn derivative(ctx: &Ctx, st: &Statement, name: &str, col: usize) -> R
         .unwrap_or(Expr::Const(0.0));
     let rhs = mark(&st.rhs)?;
     let is_d = |e: &Expr| *e == Expr::Temp(DERIV_MARK);
-    let not_linear = || {
-        ctx.err(
-            st.line,
-            col,
-            format!("the equation is not linear in d{name}/dt"),
-        )
-    };
+    let not_linear = || ctx.err_at(at, format!("the equation is not linear in d{name}/dt"));
     let (cl, rl) = split_linear(&lhs, &is_d).ok_or_else(not_linear)?;
     let (cr, rr) = split_linear(&rhs, &is_d).ok_or_else(not_linear)?;
     let den = sub_opt(cl, cr).ok_or_else(not_linear)?;

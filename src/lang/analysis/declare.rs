@@ -2,10 +2,10 @@
 //! in one pass shared by neurons and synapses ([`declare`]; what differs
 //! between them is a [`Rules`]).
 
-use super::resolve::{ast_col, check_name};
-use super::Ctx;
+use super::resolve::{ast_pos, check_name};
+use super::{Ctx, Names};
 use crate::error::Result;
-use crate::lang::ast::{AssignOp, Ast, Flag, Statement};
+use crate::lang::ast::{AssignOp, Ast, Flag, Pos, Statement};
 use crate::lang::ir::{Expr, Guard, Locality, ValueType, VarDecl, VarKind};
 
 impl Ctx<'_> {
@@ -16,22 +16,18 @@ impl Ctx<'_> {
         let synapse = self.synapse;
         self.section = "parameters";
         for st in self.statements(text, false)? {
-            let (name, col) = match &st.lhs {
-                Some(Ast::Name(n, c)) if !n.contains('.') => (n.clone(), *c),
+            let (name, at) = match &st.lhs {
+                Some(Ast::Name(n, at)) if !n.contains('.') => (n.clone(), *at),
                 _ => {
-                    return Err(self.err(
-                        st.line,
-                        1,
-                        "a parameter is written 'name = value : flags'",
-                    ))
+                    return Err(self.err_at(st.pos, "a parameter is written 'name = value : flags'"))
                 }
             };
             if st.op != AssignOp::Set {
-                return Err(self.err(st.line, col, "a parameter is set with '='"));
+                return Err(self.err_at(at, "a parameter is set with '='"));
             }
-            check_name(self, &name, st.line, col)?;
+            check_name(self, &name, at)?;
             if self.slot(&name).is_some() {
-                return Err(self.err(st.line, col, format!("'{name}' is declared twice")));
+                return Err(self.err_at(at, format!("'{name}' is declared twice")));
             }
             let mut locality = Locality::Local;
             let mut ty = ValueType::Float;
@@ -46,27 +42,38 @@ impl Ctx<'_> {
                     Flag::Word(w, _) if w == "int" => ty = ValueType::Int,
                     Flag::Word(w, _) if w == "bool" => ty = ValueType::Bool,
                     Flag::Word(w, _) if w == "float" => ty = ValueType::Float,
-                    Flag::Word(w, c) | Flag::Value(w, _, c) => {
+                    Flag::Word(w, at) | Flag::Value(w, _, at) => {
                         let allowed = if synapse {
                             "projection, int, bool, float"
                         } else {
                             "population, int, bool, float"
                         };
-                        return Err(self.err(
-                            st.line,
-                            *c,
+                        return Err(self.err_at(
+                            *at,
                             format!("unknown flag '{w}' for a parameter (allowed: {allowed})"),
                         ));
                     }
                 }
             }
-            let mut init = self.constant(&st.rhs, st.line, ast_col(&st.rhs))?;
+            // The weight of a synapse is its own (checked here, where the
+            // flag is written).
+            if synapse && name == "w" && locality == Locality::Global {
+                let flag = st
+                    .flags
+                    .iter()
+                    .find(|f| matches!(f.name(), "projection" | "postsynaptic"));
+                return Err(self.err_at(
+                    flag.map_or(at, |f| f.pos()),
+                    "'w' is the weight of each synapse: it cannot be shared by the projection",
+                ));
+            }
+            let mut init = self.constant(&st.rhs, ast_pos(&st.rhs).unwrap_or(st.pos))?;
             match ty {
                 ValueType::Int => init = init.round(),
                 ValueType::Bool => init = if init != 0.0 { 1.0 } else { 0.0 },
                 ValueType::Float => {}
             }
-            self.vars.push(VarDecl {
+            self.add_var(VarDecl {
                 name,
                 kind: VarKind::Parameter,
                 locality,
@@ -84,7 +91,7 @@ pub(super) struct Lhs {
     /// The variable.
     pub(super) name: String,
     /// Where it is named, for errors.
-    pub(super) col: usize,
+    pub(super) at: Pos,
     /// Whether the equation is an ODE (holds `d<name>/dt`).
     pub(super) is_ode: bool,
 }
@@ -93,38 +100,37 @@ pub(super) struct Lhs {
 /// variable whose derivative it holds (on either side).
 pub(super) fn lhs_name(ctx: &Ctx, st: &Statement) -> Result<Lhs> {
     let lhs = match &st.lhs {
-        Some(Ast::Name(n, c)) => {
+        Some(Ast::Name(n, at)) => {
             return Ok(Lhs {
                 name: n.clone(),
-                col: *c,
+                at: *at,
                 is_ode: false,
             })
         }
         Some(lhs) => lhs,
-        None => return Err(ctx.err(st.line, 1, "expected an assignment")),
+        None => return Err(ctx.err_at(st.pos, "expected an assignment")),
     };
     let mut derivs = Vec::new();
     for side in [lhs, &st.rhs] {
         side.walk(&mut |a| {
-            if let Ast::Deriv(v, c) = a {
-                derivs.push((v.clone(), *c))
+            if let Ast::Deriv(v, at) = a {
+                derivs.push((v.clone(), *at))
             }
         });
     }
     match derivs.first() {
-        Some((v, c)) => {
-            if let Some((w, c2)) = derivs.iter().find(|(w, _)| w != v) {
-                return Err(ctx.err(st.line, *c2, format!("an equation holds the derivative of one variable, found d{v}/dt and d{w}/dt")));
+        Some((v, at)) => {
+            if let Some((w, at2)) = derivs.iter().find(|(w, _)| w != v) {
+                return Err(ctx.err_at(*at2, format!("an equation holds the derivative of one variable, found d{v}/dt and d{w}/dt")));
             }
             Ok(Lhs {
                 name: v.clone(),
-                col: *c,
+                at: *at,
                 is_ode: true,
             })
         }
-        None => Err(ctx.err(
-            st.line,
-            1,
+        None => Err(ctx.err_at(
+            st.pos,
             "the left-hand side must be a variable name or contain dX/dt",
         )),
     }
@@ -168,16 +174,15 @@ pub(super) fn declare(ctx: &mut Ctx, eqs: &[Statement], rules: &mut dyn Rules) -
     let mut all = Vec::new();
     for st in eqs {
         let lhs = lhs_name(ctx, st)?;
-        let (name, col) = (&lhs.name, lhs.col);
+        let (name, at) = (&lhs.name, lhs.at);
         if name.contains('.') {
-            return Err(ctx.err(st.line, col, rules.dotted(name)));
+            return Err(ctx.err_at(at, rules.dotted(name)));
         }
-        check_name(ctx, name, st.line, col)?;
+        check_name(ctx, name, at)?;
         let slot = match ctx.slot(name) {
             Some(s) if ctx.vars[s as usize].kind == VarKind::Parameter => {
-                return Err(ctx.err(
-                    st.line,
-                    col,
+                return Err(ctx.err_at(
+                    at,
                     format!("'{name}' is a parameter; it cannot be assigned in the equations"),
                 ))
             }
@@ -192,26 +197,59 @@ pub(super) fn declare(ctx: &mut Ctx, eqs: &[Statement], rules: &mut dyn Rules) -
 
 /// Whether `st` has the flag `word`.
 pub(super) fn has_flag(st: &Statement, word: &str) -> bool {
-    st.flags
-        .iter()
-        .any(|f| matches!(f, Flag::Word(w, _) if w == word))
+    flag_pos(st, word).is_some()
+}
+
+/// Where `st` has the flag `word`, if it has.
+pub(super) fn flag_pos(st: &Statement, word: &str) -> Option<Pos> {
+    st.flags.iter().find_map(|f| match f {
+        Flag::Word(w, at) if w == word => Some(*at),
+        _ => None,
+    })
+}
+
+/// An error at the first flag of `st`, a statement of `section` that
+/// takes none; nothing if it has none.
+pub(super) fn no_flags(ctx: &Ctx, st: &Statement, what: &str) -> Result<()> {
+    match st.flags.first() {
+        Some(f) => Err(ctx.err_at(f.pos(), format!("{what} takes no flags"))),
+        None => Ok(()),
+    }
 }
 
 /// Adds to `out` (once each) what `pred` makes of the names in `asts`.
-pub(super) fn collect_names(
-    asts: &[&Ast],
-    pred: &dyn Fn(&str) -> Option<String>,
-    out: &mut Vec<String>,
-) {
+pub(super) fn collect_names(asts: &[&Ast], pred: &dyn Fn(&str) -> Option<String>, out: &mut Names) {
     for a in asts {
         a.walk(&mut |n| {
             if let Ast::Name(s, _) = n {
                 if let Some(v) = pred(s) {
-                    if !out.contains(&v) {
-                        out.push(v);
-                    }
+                    out.add(&v);
                 }
             }
         });
     }
+}
+
+/// Where `read` (a name, or the target of a sum) is written in `st`, if
+/// there rather than inside a user function.
+pub(super) fn written_at(st: &Statement, read: &str, is_sum: bool) -> Option<Pos> {
+    let mut at = None;
+    let mut asts: Vec<&Ast> = st.lhs.iter().chain([&st.rhs]).collect();
+    for f in &st.flags {
+        if let Flag::Value(_, v, _) = f {
+            asts.push(v);
+        }
+    }
+    for a in asts {
+        a.walk(&mut |n| match n {
+            Ast::Name(s, c) if !is_sum && at.is_none() && *s == read => at = Some(*c),
+            Ast::Call(f, args, c) if is_sum && at.is_none() && f == "sum" => {
+                if matches!(args.as_slice(), [Ast::Name(t, _)] if *t == read) {
+                    at = Some(*c)
+                }
+            }
+            _ => {}
+        });
+    }
+    at
 }

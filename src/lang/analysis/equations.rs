@@ -8,7 +8,7 @@ use super::declare::{Lhs, Rules};
 use super::methods::{integrate_block, Method, Ode};
 use super::Ctx;
 use crate::error::Result;
-use crate::lang::ast::{AssignOp, Flag, Statement};
+use crate::lang::ast::{AssignOp, Flag, Pos, Statement};
 use crate::lang::ir::{Expr, Guard, Stmt};
 
 /// The flags of an equation, but for those that share its variable (read
@@ -18,6 +18,8 @@ struct EqFlags {
     min: Option<Expr>,
     max: Option<Expr>,
     method: Method,
+    /// Where the method is named, if it is.
+    method_at: Option<Pos>,
 }
 
 /// Reads the flags of an equation.
@@ -27,43 +29,45 @@ fn eq_flags(ctx: &Ctx, st: &Statement) -> Result<EqFlags> {
         min: None,
         max: None,
         method: Method::Explicit,
+        method_at: None,
     };
     for f in &st.flags {
         match f {
-            Flag::Value(n, v, c) => match n.as_str() {
-                "init" => fl.init = Some(ctx.constant(v, st.line, *c)?),
-                "min" => fl.min = Some(ctx.resolve(v, st.line, &HashMap::new())?),
-                "max" => fl.max = Some(ctx.resolve(v, st.line, &HashMap::new())?),
+            Flag::Value(n, v, at) => match n.as_str() {
+                "init" => fl.init = Some(ctx.constant(v, *at)?),
+                "min" => fl.min = Some(ctx.resolve(v, *at, &HashMap::new())?),
+                "max" => fl.max = Some(ctx.resolve(v, *at, &HashMap::new())?),
                 _ => {
-                    return Err(ctx.err(
-                        st.line,
-                        *c,
+                    return Err(ctx.err_at(
+                        *at,
                         format!("unknown flag '{n} = ...' (allowed: init, min, max)"),
                     ))
                 }
             },
-            Flag::Word(w, c) => {
-                fl.method = match w.as_str() {
+            Flag::Word(w, at) => {
+                let method = match w.as_str() {
                     "explicit" | "euler" => Method::Explicit,
                     "exponential" => Method::Exponential,
                     "midpoint" => Method::Midpoint,
                     "rk4" => Method::Rk4,
                     "implicit" => Method::Implicit,
                     // Recorded when the variable is declared (VarDecl::shared).
-                    "population" if !ctx.synapse => fl.method,
-                    "postsynaptic" if ctx.synapse => fl.method,
+                    "population" if !ctx.synapse => continue,
+                    "postsynaptic" if ctx.synapse => continue,
                     // Handled by the synapse analysis (integrated at events).
-                    "event-driven" if ctx.synapse => fl.method,
+                    "event-driven" if ctx.synapse => continue,
                     "population" => {
-                        return Err(ctx.err(st.line, *c, "'population' is a flag of neuron models; a synapse variable shared by the synapses of a post-synaptic neuron takes 'postsynaptic'"))
+                        return Err(ctx.err_at(*at, "'population' is a flag of neuron models; a synapse variable shared by the synapses of a post-synaptic neuron takes 'postsynaptic'"))
                     }
-                    "projection" if ctx.synapse => fl.method,
+                    "projection" if ctx.synapse => continue,
                     "projection" | "postsynaptic" => {
-                        return Err(ctx.err(st.line, *c, format!("'{w}' is a flag of synapse models; a neuron variable shared by the whole population takes 'population'")))
+                        return Err(ctx.err_at(*at, format!("'{w}' is a flag of synapse models; a neuron variable shared by the whole population takes 'population'")))
                     }
-                    "int" | "bool" | "float" => fl.method,
-                    _ => return Err(ctx.err(st.line, *c, format!("unknown flag '{w}' (allowed: init, min, max, population, explicit, exponential, midpoint, rk4, implicit)"))),
+                    "int" | "bool" | "float" => continue,
+                    _ => return Err(ctx.err_at(*at, format!("unknown flag '{w}' (allowed: init, min, max, population, explicit, exponential, midpoint, rk4, implicit)"))),
                 };
+                fl.method = method;
+                fl.method_at = Some(*at);
             }
         }
     }
@@ -84,7 +88,7 @@ pub(super) fn translate(
     for (st, l) in eqs.iter().zip(lhs) {
         let slot = ctx
             .slot(&l.name)
-            .ok_or_else(|| ctx.err(st.line, l.col, "internal: undeclared variable"))?;
+            .ok_or_else(|| ctx.err_at(l.at, "internal: undeclared variable"))?;
         let fl = eq_flags(ctx, st)?;
         if let Some(i) = fl.init {
             ctx.vars[slot as usize].init = i;
@@ -105,9 +109,9 @@ pub(super) fn translate(
         let max = fl.max.map(|e| check(ctx, e)).transpose()?;
         if l.is_ode {
             if st.op != AssignOp::Set {
-                return Err(ctx.err(st.line, l.col, "an ODE is written with '='"));
+                return Err(ctx.err_at(l.at, "an ODE is written with '='"));
             }
-            let f = check(ctx, derivative(ctx, st, &l.name, l.col)?)?;
+            let f = check(ctx, derivative(ctx, st, &l.name, l.at)?)?;
             if !pending.is_empty() && pending[0].method != fl.method {
                 integrate_block(ctx, &std::mem::take(&mut pending), &mut update)?;
             }
@@ -116,8 +120,7 @@ pub(super) fn translate(
                 f,
                 method: fl.method,
                 guard: rules.guard(ctx, slot),
-                line: st.line,
-                col: l.col,
+                at: l.at,
                 min,
                 max,
             });
@@ -125,10 +128,10 @@ pub(super) fn translate(
             if !pending.is_empty() {
                 integrate_block(ctx, &std::mem::take(&mut pending), &mut update)?;
             }
-            if fl.method != Method::Explicit {
-                return Err(ctx.err(st.line, l.col, "an integration method only applies to ODEs"));
+            if let Some(at) = fl.method_at.filter(|_| fl.method != Method::Explicit) {
+                return Err(ctx.err_at(at, "an integration method only applies to ODEs"));
             }
-            let rhs = check(ctx, ctx.resolve(&st.rhs, st.line, &HashMap::new())?)?;
+            let rhs = check(ctx, ctx.resolve(&st.rhs, st.pos, &HashMap::new())?)?;
             let e = combine(st.op, Expr::Var(slot), rhs);
             update.push(Stmt::Store {
                 var: slot,

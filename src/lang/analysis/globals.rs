@@ -30,6 +30,9 @@ pub struct Globals {
     /// Name and compiled value of each constant, in declaration order (the
     /// index is what [`Expr::Constant`] holds).
     constants: Vec<(String, f32)>,
+    /// The index of each constant by name (every name a model does not
+    /// declare is looked up here).
+    constant_index: HashMap<String, usize>,
     /// The functions, in declaration order.
     functions: Vec<GlobalFn>,
 }
@@ -40,7 +43,6 @@ struct GlobalFn {
     name: String,
     args: Vec<String>,
     body: Ast,
-    line: usize,
     /// The body with argument `i` as `Expr::Var(i)`.
     expr: Expr,
 }
@@ -77,12 +79,14 @@ impl Globals {
             ));
         }
         self.constants.push((name.to_string(), value));
+        self.constant_index
+            .insert(name.to_string(), self.constants.len() - 1);
         Ok(self.constants.len() - 1)
     }
 
     /// The index of a constant.
     pub fn constant_index(&self, name: &str) -> Option<usize> {
-        self.constants.iter().position(|(n, _)| n == name)
+        self.constant_index.get(name).copied()
     }
 
     /// The constants' names and values, in declaration order.
@@ -123,26 +127,23 @@ impl Globals {
         ctx.section = "functions";
         let mut added: Vec<GlobalFn> = Vec::new();
         for st in ctx.statements(text, false)? {
-            let (name, uf, col) = ctx.function_of(&st)?;
+            let (name, uf, at) = ctx.function_of(&st)?;
             if ctx.functions.contains_key(&name) {
-                return Err(ctx.err(
-                    st.line,
-                    col,
-                    format!("network function '{name}' is already declared"),
-                ));
+                return Err(
+                    ctx.err_at(at, format!("network function '{name}' is already declared"))
+                );
             }
-            check_reads(&ctx, &name, &uf, &uf.body, st.line)?;
+            check_reads(&ctx, &name, &uf, &uf.body)?;
             let args: HashMap<String, Arg> = uf
                 .args
                 .iter()
                 .enumerate()
                 .map(|(i, a)| (a.clone(), Arg::new(Expr::Var(i as u32))))
                 .collect();
-            let expr = ctx.resolve(&uf.body, st.line, &args)?;
+            let expr = ctx.resolve(&uf.body, st.pos, &args)?;
             if expr.any(&|e| matches!(e, Expr::Random { .. })) {
-                return Err(ctx.err(
-                    st.line,
-                    col,
+                return Err(ctx.err_at(
+                    at,
                     format!("network function '{name}' draws random numbers; a network function is a pure function of its arguments (draw in the model instead)"),
                 ));
             }
@@ -150,7 +151,6 @@ impl Globals {
                 name: name.clone(),
                 args: uf.args.clone(),
                 body: uf.body.clone(),
-                line: uf.line,
                 expr,
             });
             ctx.functions.insert(name, uf);
@@ -171,7 +171,7 @@ impl Globals {
                     UserFn {
                         args: f.args.clone(),
                         body: f.body.clone(),
-                        line: f.line,
+                        own: false,
                     },
                 )
             })
@@ -182,39 +182,35 @@ impl Globals {
 /// An error if the body of function `name` reads a name other than its
 /// arguments (and `pi`, `true`, `false`): in a model it would otherwise
 /// read that model's variable of the name, a different meaning in each.
-fn check_reads(ctx: &Ctx, name: &str, uf: &UserFn, a: &Ast, line: usize) -> Result<()> {
+fn check_reads(ctx: &Ctx, name: &str, uf: &UserFn, a: &Ast) -> Result<()> {
     match a {
         Ast::Num(_) => Ok(()),
-        Ast::Name(n, col) => {
+        Ast::Name(n, at) => {
             let fixed = ["pi", "true", "false", "True", "False"];
             if uf.args.iter().any(|x| x == n) || fixed.contains(&n.as_str()) {
                 Ok(())
             } else {
-                Err(ctx.err(
-                    line,
-                    *col,
+                Err(ctx.err_at(
+                    *at,
                     format!("network function '{name}' reads '{n}', which is not one of its arguments ({}); a network function reads only its arguments", uf.args.join(", ")),
                 ))
             }
         }
-        Ast::Deriv(v, col) => {
-            Err(ctx.err(line, *col, format!("d{v}/dt cannot appear in a function")))
-        }
-        Ast::Unary(_, x) => check_reads(ctx, name, uf, x, line),
+        Ast::Deriv(v, at) => Err(ctx.err_at(*at, format!("d{v}/dt cannot appear in a function"))),
+        Ast::Unary(_, x) => check_reads(ctx, name, uf, x),
         Ast::Binary(_, x, y) => {
-            check_reads(ctx, name, uf, x, line)?;
-            check_reads(ctx, name, uf, y, line)
+            check_reads(ctx, name, uf, x)?;
+            check_reads(ctx, name, uf, y)
         }
         Ast::If(c, x, y) => {
-            check_reads(ctx, name, uf, c, line)?;
-            check_reads(ctx, name, uf, x, line)?;
-            check_reads(ctx, name, uf, y, line)
+            check_reads(ctx, name, uf, c)?;
+            check_reads(ctx, name, uf, x)?;
+            check_reads(ctx, name, uf, y)
         }
-        Ast::Call(f, args, col) => {
+        Ast::Call(f, args, at) => {
             if f == "sum" {
-                return Err(ctx.err(
-                    line,
-                    *col,
+                return Err(ctx.err_at(
+                    *at,
                     format!("network function '{name}' reads sum(); a network function reads only its arguments"),
                 ));
             }
@@ -222,14 +218,12 @@ fn check_reads(ctx: &Ctx, name: &str, uf: &UserFn, a: &Ast, line: usize) -> Resu
                 || RandomKind::lookup(f).is_some()
                 || ctx.functions.contains_key(f);
             if !known {
-                return Err(ctx.err(
-                    line,
-                    *col,
+                return Err(ctx.err_at(
+                    *at,
                     format!("unknown function '{f}' (a network function may call the built-in functions and the network functions declared before it)"),
                 ));
             }
-            args.iter()
-                .try_for_each(|x| check_reads(ctx, name, uf, x, line))
+            args.iter().try_for_each(|x| check_reads(ctx, name, uf, x))
         }
     }
 }

@@ -12,7 +12,7 @@
 use std::cell::{Cell, RefCell};
 use std::collections::HashMap;
 
-use super::ast::{Ast, Statement};
+use super::ast::{Ast, Pos, Statement};
 use super::ir::{Locality, ValueType, VarDecl, VarKind};
 use super::parser::{parse_expression, parse_statement, split_statements, SyntaxError};
 use crate::error::{Error, Result};
@@ -47,14 +47,18 @@ struct Ctx<'a> {
     globals: &'a Globals,
     /// User functions, by name.
     functions: HashMap<String, UserFn>,
-    /// The slots of the model, in order.
+    /// The slots of the model, in order (added with [`Ctx::add_var`], so
+    /// that `slots` stays their index).
     vars: Vec<VarDecl>,
+    /// The slot of each name of `vars`: a model of tens of thousands of
+    /// lines looks its names up in constant time, not along `vars`.
+    slots: HashMap<String, u32>,
     /// The targets of a neuron's `sum(target)`, in order.
-    targets: Vec<String>,
+    targets: Names,
     /// The `pre.x` a synapse reads, in order.
-    pre_refs: Vec<String>,
+    pre_refs: Names,
     /// The `post.x` a synapse reads, in order.
-    post_refs: Vec<String>,
+    post_refs: Names,
     /// Whether the model is a synapse.
     synapse: bool,
     /// Temporaries used so far.
@@ -63,6 +67,12 @@ struct Ctx<'a> {
     nodes: Cell<usize>,
     /// User functions being expanded, outermost first.
     calls: RefCell<Vec<String>>,
+    /// Where the outermost of them is called (in `section`).
+    call_site: Cell<Pos>,
+    /// Whether the error coming out of the expansion has been moved to
+    /// the model's functions section already (by the innermost model
+    /// function it arose in).
+    relocated: Cell<bool>,
 }
 
 impl<'a> Ctx<'a> {
@@ -73,13 +83,16 @@ impl<'a> Ctx<'a> {
             globals,
             functions: globals.user_functions(),
             vars: Vec::new(),
-            targets: Vec::new(),
-            pre_refs: Vec::new(),
-            post_refs: Vec::new(),
+            slots: HashMap::new(),
+            targets: Names::default(),
+            pre_refs: Names::default(),
+            post_refs: Names::default(),
             synapse,
             n_temps: 0,
             nodes: Cell::new(0),
             calls: RefCell::new(Vec::new()),
+            call_site: Cell::new(Pos::default()),
+            relocated: Cell::new(false),
         }
     }
 
@@ -91,6 +104,10 @@ impl<'a> Ctx<'a> {
             column,
             message: crate::error::clip_quoted(&message.into()),
         }
+    }
+
+    fn err_at(&self, pos: Pos, message: impl Into<String>) -> Error {
+        self.err(pos.line, pos.column, message)
     }
 
     fn syntax(&self, e: SyntaxError) -> Error {
@@ -105,16 +122,31 @@ impl<'a> Ctx<'a> {
     }
 
     fn slot(&self, name: &str) -> Option<u32> {
-        self.vars
-            .iter()
-            .position(|v| v.name == name)
-            .map(|i| i as u32)
+        self.slots.get(name).copied()
+    }
+
+    /// Declares a variable in the next slot; returns the slot. A name
+    /// declared twice keeps its first slot (the callers refuse that
+    /// before, with an error at the name).
+    fn add_var(&mut self, decl: VarDecl) -> u32 {
+        let slot = self.vars.len() as u32;
+        self.slots.entry(decl.name.clone()).or_insert(slot);
+        self.vars.push(decl);
+        slot
+    }
+
+    /// Declares a variable in slot 0, moving the others up by one.
+    fn add_first_var(&mut self, decl: VarDecl) {
+        self.vars.insert(0, decl);
+        self.slots.clear();
+        for (i, v) in self.vars.iter().enumerate() {
+            self.slots.entry(v.name.clone()).or_insert(i as u32);
+        }
     }
 
     /// Declares a per-element float variable starting at 0; returns its slot.
     fn push_var(&mut self, name: &str, kind: VarKind) -> u32 {
-        self.vars.push(local_var(name, kind));
-        self.vars.len() as u32 - 1
+        self.add_var(local_var(name, kind))
     }
 
     fn temp(&mut self) -> u32 {
@@ -130,19 +162,15 @@ impl<'a> Ctx<'a> {
     }
 
     /// Parses a section holding one expression (spike condition, psp,
-    /// refractory period); returns it with its line.
-    fn single_expression(&self, text: &str) -> Result<(usize, Ast)> {
+    /// refractory period); returns it with where it starts.
+    fn single_expression(&self, text: &str) -> Result<(Pos, Ast)> {
         let parts = split_statements(text);
         if let Some(src) = parts.get(1) {
-            return Err(self.err(
-                src.line(),
-                src.col(),
-                "this section holds a single expression",
-            ));
+            return Err(self.err_at(src.start(), "this section holds a single expression"));
         }
         match parts.first() {
             Some(src) => Ok((
-                src.line(),
+                src.start(),
                 parse_expression(src).map_err(|e| self.syntax(e))?,
             )),
             None => Err(self.err(
@@ -150,6 +178,30 @@ impl<'a> Ctx<'a> {
                 1,
                 "an expression is expected (the text is empty or only a comment)",
             )),
+        }
+    }
+}
+
+/// Names in the order they were first added, each with its index.
+#[derive(Default)]
+struct Names {
+    /// The names, in order.
+    list: Vec<String>,
+    /// The index of each name in `list`.
+    index: HashMap<String, u32>,
+}
+
+impl Names {
+    /// The index of `name`, if added.
+    fn get(&self, name: &str) -> Option<u32> {
+        self.index.get(name).copied()
+    }
+
+    /// Adds `name` at the end unless it is there already.
+    fn add(&mut self, name: &str) {
+        if !self.index.contains_key(name) {
+            self.index.insert(name.to_string(), self.list.len() as u32);
+            self.list.push(name.to_string());
         }
     }
 }

@@ -1,15 +1,17 @@
 //! The analysis of a neuron model.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use super::algebra::combine;
-use super::declare::{collect_names, declare, has_flag, lhs_name, Lhs, Rules};
+use super::declare::{
+    collect_names, declare, has_flag, lhs_name, no_flags, written_at, Lhs, Rules,
+};
 use super::equations::translate;
 use super::random::{mark_shared, number_expr, number_random};
-use super::{Ctx, Globals, REFRACTORY_COUNTER};
+use super::{Ctx, Globals, Names, REFRACTORY_COUNTER};
 use crate::error::Result;
-use crate::lang::ast::{Ast, Flag, Statement};
-use crate::lang::ir::{Expr, Guard, Locality, NeuronIr, Stmt, VarDecl, VarKind};
+use crate::lang::ast::{Ast, Pos, Statement};
+use crate::lang::ir::{Expr, Func, Guard, Locality, NeuronIr, Stmt, VarDecl, VarKind};
 use crate::network::model::{Neuron, NeuronKind};
 
 /// Analyses a neuron model into its IR; `globals` are the network's
@@ -51,8 +53,7 @@ pub fn analyse_neuron(model: &Neuron, globals: &Globals) -> Result<NeuronIr> {
         .is_some()
         .then(|| ctx.push_var(REFRACTORY_COUNTER, VarKind::Hidden));
     rules.refractory = refr_slot.is_some();
-    // The section is still the last one parsed (spike or refractory), so
-    // errors in the equations from here on name that one: kept as it was.
+    ctx.section = "equations";
     let mut update = translate(&mut ctx, &eqs, &lhs, &mut rules)?;
     let mut n_random = 0;
     number_random(&mut update, &mut n_random);
@@ -67,7 +68,7 @@ pub fn analyse_neuron(model: &Neuron, globals: &Globals) -> Result<NeuronIr> {
         spiking,
         conductances: conductances(&ctx.vars, &update),
         vars: ctx.vars,
-        targets: ctx.targets,
+        targets: ctx.targets.list,
         update,
         spike,
         reset,
@@ -104,9 +105,8 @@ impl Rules for NeuronRules {
         // `: population`: one value for the whole population (see VarDecl::shared).
         if has_flag(st, "population") {
             if ctx.vars[slot].kind == VarKind::Conductance {
-                return Err(ctx.err(
-                    st.line,
-                    lhs.col,
+                return Err(ctx.err_at(
+                    lhs.at,
                     format!("'{}' is a conductance: it receives spikes neuron by neuron and cannot be shared by the population", lhs.name),
                 ));
             }
@@ -128,7 +128,7 @@ impl Rules for NeuronRules {
     }
 
     fn shared(&self, ctx: &Ctx, e: Expr, st: &Statement, lhs: &Lhs, _: u32) -> Result<Expr> {
-        shared_expr(ctx, &e, st, &lhs.name, lhs.col)
+        shared_expr(ctx, &e, st, &lhs.name, lhs.at)
     }
 }
 
@@ -137,7 +137,7 @@ impl Rules for NeuronRules {
 /// the whole population. It may read population-wide parameters, other
 /// population variables, constants, `t`, `dt` and itself; anything per
 /// neuron is an error at the name that reads it.
-fn shared_expr(ctx: &Ctx, e: &Expr, st: &Statement, name: &str, col: usize) -> Result<Expr> {
+fn shared_expr(ctx: &Ctx, e: &Expr, st: &Statement, name: &str, at: Pos) -> Result<Expr> {
     let mut bad: Option<(String, bool)> = None;
     e.walk(&mut |x| {
         if bad.is_some() {
@@ -150,7 +150,7 @@ fn shared_expr(ctx: &Ctx, e: &Expr, st: &Statement, name: &str, col: usize) -> R
                     bad = Some((d.name.clone(), false));
                 }
             }
-            Expr::Sum(t) => bad = Some((ctx.targets[*t as usize].clone(), true)),
+            Expr::Sum(t) => bad = Some((ctx.targets.list[*t as usize].clone(), true)),
             _ => {}
         }
     });
@@ -169,41 +169,16 @@ fn shared_expr(ctx: &Ctx, e: &Expr, st: &Statement, name: &str, col: usize) -> R
                 _ => format!("the per-neuron variable '{read}'"),
             }
         };
-        return Err(ctx.err(
-            st.line,
-            written_at(st, &read, is_sum).unwrap_or(col),
+        return Err(ctx.err_at(
+            written_at(st, &read, is_sum).unwrap_or(at),
             format!("'{name}' is shared by the population (: population): its equation can read only population-wide parameters, population variables, constants, t and dt, not {what}"),
         ));
     }
     Ok(mark_shared(e))
 }
 
-/// The column of `read` (a name, or the target of a sum) in `st`, if written
-/// there rather than inside a user function.
-fn written_at(st: &Statement, read: &str, is_sum: bool) -> Option<usize> {
-    let mut at = None;
-    let mut asts: Vec<&Ast> = st.lhs.iter().chain([&st.rhs]).collect();
-    for f in &st.flags {
-        if let Flag::Value(_, v, _) = f {
-            asts.push(v);
-        }
-    }
-    for a in asts {
-        a.walk(&mut |n| match n {
-            Ast::Name(s, c) if !is_sum && at.is_none() && *s == read => at = Some(*c),
-            Ast::Call(f, args, c) if is_sum && at.is_none() && f == "sum" => {
-                if matches!(args.as_slice(), [Ast::Name(t, _)] if *t == read) {
-                    at = Some(*c)
-                }
-            }
-            _ => {}
-        });
-    }
-    at
-}
-
-/// An expression section with the line it starts on.
-type Section = Option<(usize, Ast)>;
+/// An expression section with where it starts.
+type Section = Option<(Pos, Ast)>;
 
 /// Parses the spike condition and the refractory period; neither is
 /// allowed in a rate-coded neuron, and a spiking one needs the condition.
@@ -237,17 +212,14 @@ fn spike_sections(ctx: &mut Ctx, model: &Neuron) -> Result<(Section, Section)> {
 /// Declares the `g_` names that a spiking neuron reads but no equation
 /// governs: conductances that only spikes change.
 fn declare_conductances(ctx: &mut Ctx, read: &[&Ast]) {
-    let mut gs = Vec::new();
-    let vars = &ctx.vars;
+    let mut gs = Names::default();
+    let slots = &ctx.slots;
     collect_names(
         read,
-        &|n| {
-            (n.starts_with("g_") && n.len() > 2 && !vars.iter().any(|v| v.name == n))
-                .then(|| n.to_string())
-        },
+        &|n| (n.starts_with("g_") && n.len() > 2 && !slots.contains_key(n)).then(|| n.to_string()),
         &mut gs,
     );
-    for g in gs {
+    for g in gs.list {
         ctx.push_var(&g, VarKind::Conductance);
     }
 }
@@ -259,9 +231,7 @@ fn declare_targets(ctx: &mut Ctx, read: &[&Ast]) {
             if let Ast::Call(f, args, _) = n {
                 if f == "sum" {
                     if let [Ast::Name(t, _)] = args.as_slice() {
-                        if !ctx.targets.contains(t) {
-                            ctx.targets.push(t.clone());
-                        }
+                        ctx.targets.add(t);
                     }
                 }
             }
@@ -271,11 +241,11 @@ fn declare_targets(ctx: &mut Ctx, read: &[&Ast]) {
 
 /// The spike condition, its random draws numbered after the equations'.
 fn spike_condition(ctx: &mut Ctx, ast: Section, n_random: &mut u32) -> Result<Option<Expr>> {
-    let Some((line, a)) = ast else {
+    let Some((at, a)) = ast else {
         return Ok(None);
     };
     ctx.section = "spike";
-    let e = ctx.resolve(&a, line, &HashMap::new())?;
+    let e = ctx.resolve(&a, at, &HashMap::new())?;
     Ok(Some(number_expr(&e, n_random)))
 }
 
@@ -285,35 +255,27 @@ fn reset_statements(ctx: &mut Ctx, resets: &[Statement], n_random: &mut u32) -> 
     ctx.section = "reset";
     let mut reset = Vec::new();
     for st in resets {
-        let Lhs { name, col, is_ode } = lhs_name(ctx, st)?;
+        let Lhs { name, at, is_ode } = lhs_name(ctx, st)?;
         if is_ode {
-            return Err(ctx.err(st.line, col, "a reset cannot contain an ODE"));
+            return Err(ctx.err_at(at, "a reset cannot contain an ODE"));
         }
-        let slot = ctx.slot(&name).ok_or_else(|| {
-            ctx.err(
-                st.line,
-                col,
-                format!("unknown variable '{name}' in the reset"),
-            )
-        })?;
+        let slot = ctx
+            .slot(&name)
+            .ok_or_else(|| ctx.err_at(at, format!("unknown variable '{name}' in the reset")))?;
         if ctx.vars[slot as usize].kind == VarKind::Parameter {
-            return Err(ctx.err(
-                st.line,
-                col,
+            return Err(ctx.err_at(
+                at,
                 format!("'{name}' is a parameter; a reset cannot change it"),
             ));
         }
         if ctx.vars[slot as usize].shared {
-            return Err(ctx.err(
-                st.line,
-                col,
+            return Err(ctx.err_at(
+                at,
                 format!("'{name}' is shared by the population (: population); a reset, which runs for the neurons that spiked, cannot change it"),
             ));
         }
-        if !st.flags.is_empty() {
-            return Err(ctx.err(st.line, col, "a reset statement takes no flags"));
-        }
-        let rhs = ctx.resolve(&st.rhs, st.line, &HashMap::new())?;
+        no_flags(ctx, st, "a reset statement")?;
+        let rhs = ctx.resolve(&st.rhs, st.pos, &HashMap::new())?;
         reset.push(Stmt::Store {
             var: slot,
             expr: combine(st.op, Expr::Var(slot), rhs),
@@ -325,11 +287,23 @@ fn reset_statements(ctx: &mut Ctx, resets: &[Statement], n_random: &mut u32) -> 
 }
 
 /// The refractory period, which cannot be random.
-fn refractory_period(ctx: &mut Ctx, (line, a): (usize, Ast)) -> Result<Expr> {
+fn refractory_period(ctx: &mut Ctx, (at, a): (Pos, Ast)) -> Result<Expr> {
     ctx.section = "refractory";
-    let e = ctx.resolve(&a, line, &HashMap::new())?;
+    let e = ctx.resolve(&a, at, &HashMap::new())?;
     if e.any(&|x| matches!(x, Expr::Random { .. })) {
-        return Err(ctx.model_err("the refractory period cannot be random"));
+        // At the draw if it is written here, else at the call of the
+        // function that draws.
+        let mut draw = None;
+        a.walk(&mut |n| match (draw, n) {
+            (None, Ast::Call(f, _, p)) if Func::lookup(f).is_none() => {
+                let r = ctx.resolve(n, *p, &HashMap::new());
+                if r.is_ok_and(|e| e.any(&|x| matches!(x, Expr::Random { .. }))) {
+                    draw = Some(*p);
+                }
+            }
+            _ => {}
+        });
+        return Err(ctx.err_at(draw.unwrap_or(at), "the refractory period cannot be random"));
     }
     // A constant period is checked now (a parameter's at each spike).
     let fixed = !e.any(&|x| {
@@ -347,9 +321,8 @@ fn refractory_period(ctx: &mut Ctx, (line, a): (usize, Ast)) -> Result<Expr> {
     if fixed {
         let ms = super::algebra::eval_const(&e, &ctx.vars, ctx.globals.constants());
         if !(ms.is_finite() && ms >= 0.0) {
-            return Err(ctx.err(
-                line,
-                1,
+            return Err(ctx.err_at(
+                at,
                 format!("the refractory period must be a non-negative number of ms, got {ms}"),
             ));
         }
@@ -360,14 +333,22 @@ fn refractory_period(ctx: &mut Ctx, (line, a): (usize, Ast)) -> Result<Expr> {
 /// Each conductance `g_<target>`: its target, slot, and whether an
 /// equation governs it.
 fn conductances(vars: &[VarDecl], update: &[Stmt]) -> Vec<(String, u32, bool)> {
+    let stored: HashSet<u32> = update
+        .iter()
+        .filter_map(|s| match s {
+            Stmt::Store { var, .. } => Some(*var),
+            Stmt::Let { .. } => None,
+        })
+        .collect();
     vars.iter()
         .enumerate()
         .filter(|(_, v)| v.kind == VarKind::Conductance)
         .map(|(i, v)| {
-            let governed = update
-                .iter()
-                .any(|s| matches!(s, Stmt::Store { var, .. } if *var == i as u32));
-            (v.name[2..].to_string(), i as u32, governed)
+            (
+                v.name[2..].to_string(),
+                i as u32,
+                stored.contains(&(i as u32)),
+            )
         })
         .collect()
 }

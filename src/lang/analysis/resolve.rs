@@ -5,7 +5,7 @@ use std::collections::HashMap;
 use super::algebra::eval_const;
 use super::Ctx;
 use crate::error::{Error, Result};
-use crate::lang::ast::{Ast, BinOp, Statement};
+use crate::lang::ast::{Ast, BinOp, Pos, Statement};
 use crate::lang::ir::{Expr, Func, RandomKind, VarKind};
 
 // User functions may call each other, up to this depth.
@@ -16,11 +16,13 @@ const MAX_INLINE_DEPTH: usize = 32;
 const MAX_EXPR_HEIGHT: usize = 256;
 pub(super) const MAX_EXPR_NODES: usize = 100_000;
 
-/// A user function: `name(args) = body`, written on `line` of its section.
+/// A user function: `name(args) = body`.
 pub(super) struct UserFn {
     pub(super) args: Vec<String>,
     pub(super) body: Ast,
-    pub(super) line: usize,
+    /// Whether the model declares it (its body is the model's functions
+    /// section), rather than the network.
+    pub(super) own: bool,
 }
 
 impl Ctx<'_> {
@@ -29,99 +31,100 @@ impl Ctx<'_> {
     pub(super) fn parse_functions(&mut self, text: &str) -> Result<()> {
         self.section = "functions";
         for st in self.statements(text, false)? {
-            let (name, uf, _) = self.function_of(&st)?;
+            let (name, mut uf, _) = self.function_of(&st)?;
+            uf.own = true;
             self.functions.insert(name, uf);
         }
         Ok(())
     }
 
-    /// The function a `name(a, b) = body` statement defines, with the
-    /// column of its name.
-    pub(super) fn function_of(&self, st: &Statement) -> Result<(String, UserFn, usize)> {
-        let (name, args, col) = match &st.lhs {
-            Some(Ast::Call(n, args, col)) => (n.clone(), args, *col),
-            _ => {
-                return Err(self.err(
-                    st.line,
-                    1,
-                    "a function is written 'name(x, y) = expression'",
-                ))
-            }
+    /// The function a `name(a, b) = body` statement defines (a network's
+    /// until the caller says otherwise), with where its name is written.
+    pub(super) fn function_of(&self, st: &Statement) -> Result<(String, UserFn, Pos)> {
+        let (name, args, at) = match &st.lhs {
+            Some(Ast::Call(n, args, at)) => (n.clone(), args, *at),
+            _ => return Err(self.err_at(st.pos, "a function is written 'name(x, y) = expression'")),
         };
         let mut names: Vec<String> = Vec::new();
         for a in args {
             match a {
-                Ast::Name(n, _) if names.contains(n) => {
-                    return Err(self.err(
-                        st.line,
-                        col,
+                Ast::Name(n, pos) if names.contains(n) => {
+                    return Err(self.err_at(
+                        *pos,
                         format!("function '{name}' names its argument '{n}' twice"),
                     ))
                 }
                 Ast::Name(n, _) => names.push(n.clone()),
-                _ => {
-                    return Err(self.err(
-                        st.line,
-                        col,
+                a => {
+                    return Err(self.err_at(
+                        ast_pos(a).unwrap_or(at),
                         format!("the arguments of function '{name}' must be plain names"),
                     ))
                 }
             }
         }
         if Func::lookup(&name).is_some() || RandomKind::lookup(&name).is_some() || name == "sum" {
-            return Err(self.err(
-                st.line,
-                col,
+            return Err(self.err_at(
+                at,
                 format!("'{name}' is a built-in function and cannot be redefined"),
             ));
         }
         let uf = UserFn {
             args: names,
             body: st.rhs.clone(),
-            line: st.line,
+            own: false,
         };
-        Ok((name, uf, col))
+        Ok((name, uf, at))
     }
 
-    /// Evaluates a constant expression (parameter values, init flags).
-    pub(super) fn constant(&self, ast: &Ast, line: usize, col: usize) -> Result<f32> {
-        let e = self.resolve(ast, line, &HashMap::new())?;
-        let bad = e.any(&|x| {
-            !matches!(
-                x,
-                Expr::Const(_)
-                    | Expr::Constant(_)
-                    | Expr::Var(_)
-                    | Expr::Unary(..)
-                    | Expr::Binary(..)
-                    | Expr::Call(..)
-                    | Expr::Select(..)
-            )
-        });
-        if bad {
-            return Err(self.err(
-                line,
-                col,
+    /// Evaluates a constant expression (parameter values, init flags)
+    /// written at `at`.
+    pub(super) fn constant(&self, ast: &Ast, at: Pos) -> Result<f32> {
+        let e = self.resolve(ast, at, &HashMap::new())?;
+        if !is_constant(&e) {
+            return Err(self.err_at(
+                self.first_variable(ast).unwrap_or(at),
                 "a constant value is expected here (numbers, constants and parameters only)",
             ));
         }
         Ok(eval_const(&e, &self.vars, self.globals.constants()))
     }
 
-    /// Resolves an expression; `args` maps user-function arguments to values.
-    pub(super) fn resolve(
-        &self,
-        ast: &Ast,
-        line: usize,
-        args: &HashMap<String, Arg>,
-    ) -> Result<Expr> {
-        self.nodes.set(0);
-        self.calls.borrow_mut().clear();
-        self.resolve_inner(ast, line, args, 0)
+    /// Where `ast` first reads something that is not constant (a name such
+    /// as `t`, a random draw, a sum, a call of a function that reads one).
+    fn first_variable(&self, ast: &Ast) -> Option<Pos> {
+        let mut found = None;
+        ast.walk(&mut |a| {
+            if found.is_some() {
+                return;
+            }
+            let (at, lone) = match a {
+                Ast::Name(_, at) => (*at, a),
+                Ast::Call(f, _, at) if Func::lookup(f).is_none() => (*at, a),
+                _ => return,
+            };
+            let bad = self
+                .resolve(lone, at, &HashMap::new())
+                .map_or(true, |e| !is_constant(&e));
+            if bad {
+                found = Some(at);
+            }
+        });
+        found
     }
 
-    fn too_big(&self, line: usize, ast: &Ast) -> Error {
-        self.err(line, ast_col(ast), format!("expression too large (more than {MAX_EXPR_HEIGHT} levels or {MAX_EXPR_NODES} terms once user functions are expanded)"))
+    /// Resolves an expression of a statement written at `at` (where an
+    /// error is reported when no name of the expression tells better);
+    /// `args` maps user-function arguments to values.
+    pub(super) fn resolve(&self, ast: &Ast, at: Pos, args: &HashMap<String, Arg>) -> Result<Expr> {
+        self.nodes.set(0);
+        self.calls.borrow_mut().clear();
+        self.relocated.set(false);
+        self.resolve_inner(ast, at, args, 0)
+    }
+
+    fn too_big(&self, at: Pos, ast: &Ast) -> Error {
+        self.err_at(ast_pos(ast).unwrap_or(at), format!("expression too large (more than {MAX_EXPR_HEIGHT} levels or {MAX_EXPR_NODES} terms once user functions are expanded)"))
     }
 
     /// Recursive part of [`resolve`](Self::resolve); `level` is the height of
@@ -131,38 +134,37 @@ impl Ctx<'_> {
     fn resolve_inner(
         &self,
         ast: &Ast,
-        line: usize,
+        at: Pos,
         args: &HashMap<String, Arg>,
         level: usize,
     ) -> Result<Expr> {
         self.nodes.set(self.nodes.get() + 1);
         if level >= MAX_EXPR_HEIGHT || self.nodes.get() > MAX_EXPR_NODES {
-            return Err(self.too_big(line, ast));
+            return Err(self.too_big(at, ast));
         }
         let l = level + 1;
         Ok(match ast {
             Ast::Num(v) => Expr::Const(*v as f32),
-            Ast::Name(n, col) => return self.resolve_name(n, *col, line, args, level),
-            Ast::Deriv(v, col) => {
-                return Err(self.err(
-                    line,
-                    *col,
+            Ast::Name(n, pos) => return self.resolve_name(n, *pos, args, level),
+            Ast::Deriv(v, pos) => {
+                return Err(self.err_at(
+                    *pos,
                     format!("d{v}/dt can only appear in an equation of '{v}'"),
                 ))
             }
-            Ast::Unary(op, a) => Expr::Unary(*op, Box::new(self.resolve_inner(a, line, args, l)?)),
+            Ast::Unary(op, a) => Expr::Unary(*op, Box::new(self.resolve_inner(a, at, args, l)?)),
             Ast::Binary(op, a, b) => Expr::bin(
                 *op,
-                self.resolve_inner(a, line, args, l)?,
-                self.resolve_inner(b, line, args, l)?,
+                self.resolve_inner(a, at, args, l)?,
+                self.resolve_inner(b, at, args, l)?,
             ),
             Ast::If(c, a, b) => Expr::Select(
-                Box::new(self.resolve_inner(c, line, args, l)?),
-                Box::new(self.resolve_inner(a, line, args, l)?),
-                Box::new(self.resolve_inner(b, line, args, l)?),
+                Box::new(self.resolve_inner(c, at, args, l)?),
+                Box::new(self.resolve_inner(a, at, args, l)?),
+                Box::new(self.resolve_inner(b, at, args, l)?),
             ),
-            Ast::Call(name, call_args, col) => {
-                return self.resolve_call(name, call_args, *col, line, args, level)
+            Ast::Call(name, call_args, pos) => {
+                return self.resolve_call(name, call_args, *pos, args, level)
             }
         })
     }
@@ -171,15 +173,14 @@ impl Ctx<'_> {
     fn resolve_name(
         &self,
         n: &str,
-        col: usize,
-        line: usize,
+        at: Pos,
         args: &HashMap<String, Arg>,
         level: usize,
     ) -> Result<Expr> {
         if let Some(a) = args.get(n) {
             self.nodes.set(self.nodes.get() + a.size);
             if level + a.height > MAX_EXPR_HEIGHT || self.nodes.get() > MAX_EXPR_NODES {
-                return Err(self.err(line, col, format!("expression too large (more than {MAX_EXPR_HEIGHT} levels or {MAX_EXPR_NODES} terms once user functions are expanded)")));
+                return Err(self.err_at(at, format!("expression too large (more than {MAX_EXPR_HEIGHT} levels or {MAX_EXPR_NODES} terms once user functions are expanded)")));
             }
             return Ok(a.expr.clone());
         }
@@ -204,33 +205,24 @@ impl Ctx<'_> {
                 _ => None,
             };
             if let Some((refs, pre)) = spike_time {
-                if let Some(i) = refs.iter().position(|x| x == super::synapse::SPIKE_TIME) {
-                    return Ok(if pre {
-                        Expr::Pre(i as u32)
-                    } else {
-                        Expr::Post(i as u32)
-                    });
+                if let Some(i) = refs.get(super::synapse::SPIKE_TIME) {
+                    return Ok(if pre { Expr::Pre(i) } else { Expr::Post(i) });
                 }
             }
             if let Some(v) = n.strip_prefix("pre.") {
-                let i = self.pre_refs.iter().position(|x| x == v).ok_or_else(|| {
-                    self.err(
-                        line,
-                        col,
-                        format!("pre.{v} can only be read in psp and pre_spike"),
-                    )
+                let i = self.pre_refs.get(v).ok_or_else(|| {
+                    self.err_at(at, format!("pre.{v} can only be read in psp and pre_spike"))
                 })?;
-                return Ok(Expr::Pre(i as u32));
+                return Ok(Expr::Pre(i));
             }
             if let Some(v) = n.strip_prefix("post.") {
-                let i = self.post_refs.iter().position(|x| x == v).ok_or_else(|| {
-                    self.err(
-                        line,
-                        col,
+                let i = self.post_refs.get(v).ok_or_else(|| {
+                    self.err_at(
+                        at,
                         format!("post.{v} can only be read in psp and pre_spike"),
                     )
                 })?;
-                return Ok(Expr::Post(i as u32));
+                return Ok(Expr::Post(i));
             }
         }
         let known: Vec<&str> = self
@@ -239,9 +231,8 @@ impl Ctx<'_> {
             .filter(|v| v.kind != VarKind::Hidden)
             .map(|v| v.name.as_str())
             .collect();
-        Err(self.err(
-            line,
-            col,
+        Err(self.err_at(
+            at,
             format!(
                 "unknown name '{n}' (the model has: {})",
                 if known.is_empty() {
@@ -256,59 +247,49 @@ impl Ctx<'_> {
     fn resolve_args(
         &self,
         call_args: &[Ast],
-        line: usize,
+        at: Pos,
         args: &HashMap<String, Arg>,
         level: usize,
     ) -> Result<Vec<Expr>> {
         call_args
             .iter()
-            .map(|x| self.resolve_inner(x, line, args, level + 1))
+            .map(|x| self.resolve_inner(x, at, args, level + 1))
             .collect()
     }
 
     /// `sum(target)`: what the projections of that target add up.
-    fn resolve_sum(&self, call_args: &[Ast], col: usize, line: usize) -> Result<Expr> {
+    fn resolve_sum(&self, call_args: &[Ast], at: Pos) -> Result<Expr> {
         if self.synapse {
-            return Err(self.err(line, col, "sum(target) is only available in neuron models (a synapse's psp is what the sum adds up)"));
+            return Err(self.err_at(at, "sum(target) is only available in neuron models (a synapse's psp is what the sum adds up)"));
         }
         match call_args {
             [Ast::Name(t, _)] => {
-                let i = self.targets.iter().position(|x| x == t).ok_or_else(|| {
-                    self.err(
-                        line,
-                        col,
+                let i = self.targets.get(t).ok_or_else(|| {
+                    self.err_at(
+                        at,
                         format!("sum({t}) cannot be used here (only in the equations)"),
                     )
                 })?;
-                Ok(Expr::Sum(i as u32))
+                Ok(Expr::Sum(i))
             }
-            _ => Err(self.err(line, col, "sum() takes one target name, e.g. sum(exc)")),
+            _ => Err(self.err_at(at, "sum() takes one target name, e.g. sum(exc)")),
         }
     }
 
     /// Checks a call of the user function `uf` (its arity, recursion and
     /// depth); returns whether it is the outermost one being expanded.
-    fn check_call(
-        &self,
-        name: &str,
-        uf: &UserFn,
-        n_args: usize,
-        col: usize,
-        line: usize,
-    ) -> Result<bool> {
+    fn check_call(&self, name: &str, uf: &UserFn, n_args: usize, at: Pos) -> Result<bool> {
         if n_args != uf.args.len() {
-            return Err(self.err(
-                line,
-                col,
+            return Err(self.err_at(
+                at,
                 format!("{name}() takes {} argument(s), got {n_args}", uf.args.len()),
             ));
         }
         let calls = self.calls.borrow();
         if calls.iter().any(|c| c == name) {
             let chain: Vec<&str> = calls.iter().map(String::as_str).chain([name]).collect();
-            return Err(self.err(
-                line,
-                col,
+            return Err(self.err_at(
+                at,
                 format!(
                     "function '{name}' calls itself ({}); user functions cannot be recursive",
                     chain.join(" -> ")
@@ -316,9 +297,8 @@ impl Ctx<'_> {
             ));
         }
         if calls.len() >= MAX_INLINE_DEPTH {
-            return Err(self.err(
-                line,
-                col,
+            return Err(self.err_at(
+                at,
                 format!("user functions call each other more than {MAX_INLINE_DEPTH} levels deep"),
             ));
         }
@@ -330,18 +310,16 @@ impl Ctx<'_> {
         &self,
         name: &str,
         call_args: &[Ast],
-        col: usize,
-        line: usize,
+        at: Pos,
         args: &HashMap<String, Arg>,
         level: usize,
     ) -> Result<Expr> {
         if name == "sum" {
-            return self.resolve_sum(call_args, col, line);
+            return self.resolve_sum(call_args, at);
         }
         let arity_err = |arity: usize| {
-            self.err(
-                line,
-                col,
+            self.err_at(
+                at,
                 format!(
                     "{name}() takes {arity} argument(s), got {}",
                     call_args.len()
@@ -352,7 +330,7 @@ impl Ctx<'_> {
             if call_args.len() != arity {
                 return Err(arity_err(arity));
             }
-            let mut a = self.resolve_args(call_args, line, args, level)?;
+            let mut a = self.resolve_args(call_args, at, args, level)?;
             return Ok(match f {
                 Func::Pow => {
                     let e = a.pop().unwrap_or(Expr::Const(f32::NAN));
@@ -366,7 +344,7 @@ impl Ctx<'_> {
             if call_args.len() != arity {
                 return Err(arity_err(arity));
             }
-            let a = self.resolve_args(call_args, line, args, level)?;
+            let a = self.resolve_args(call_args, at, args, level)?;
             // The stream is patched by `number_random` once the program is final.
             return Ok(Expr::Random {
                 kind,
@@ -376,11 +354,13 @@ impl Ctx<'_> {
             });
         }
         if let Some(uf) = self.functions.get(name) {
-            let outermost = self.check_call(name, uf, call_args.len(), col, line)?;
+            if self.check_call(name, uf, call_args.len(), at)? {
+                self.call_site.set(at);
+            }
             let mut inner = HashMap::new();
             for (a, v) in uf.args.iter().zip(call_args) {
                 let before = self.nodes.get();
-                let expr = self.resolve_inner(v, line, args, level + 1)?;
+                let expr = self.resolve_inner(v, at, args, level + 1)?;
                 let size = self.nodes.get() - before;
                 inner.insert(
                     a.clone(),
@@ -392,25 +372,56 @@ impl Ctx<'_> {
                 );
             }
             self.calls.borrow_mut().push(name.to_string());
-            let r = self.resolve_inner(&uf.body, line, &inner, level);
+            let r = self.resolve_inner(&uf.body, at, &inner, level);
             self.calls.borrow_mut().pop();
-            return match r {
-                // Inside the body, columns are those of the function's text:
-                // report at the call, naming the function.
-                Err(Error::Equation {
-                    message, column, ..
-                }) if outermost => Err(self.err(
-                    line,
-                    col,
-                    format!(
-                        "in function '{name}' (functions line {}, column {column}): {message}",
-                        uf.line
-                    ),
-                )),
-                r => r,
+            return r.map_err(|e| self.body_error(e, name, uf, at));
+        }
+        Err(self.err_at(at, format!("unknown function '{name}'")))
+    }
+
+    /// An error `e` from the body of function `name`, called at `at`. A
+    /// model's function is written in its functions section: the error
+    /// stays where it is in there, naming the function and where the
+    /// outermost call is. A network function's body is not the model's
+    /// text: the error moves to the call, naming the function and the
+    /// place in its own text.
+    fn body_error(&self, e: Error, name: &str, uf: &UserFn, at: Pos) -> Error {
+        let Error::Equation {
+            model,
+            section,
+            line,
+            column,
+            message,
+        } = e
+        else {
+            return e;
+        };
+        if !uf.own {
+            return self.err_at(
+                at,
+                format!("in function '{name}' (functions line {line}, column {column}): {message}"),
+            );
+        }
+        if self.relocated.replace(true) {
+            return Error::Equation {
+                model,
+                section,
+                line,
+                column,
+                message,
             };
         }
-        Err(self.err(line, col, format!("unknown function '{name}'")))
+        let site = self.call_site.get();
+        Error::Equation {
+            model,
+            section: "functions".to_string(),
+            line,
+            column,
+            message: format!(
+                "{message} (in function '{name}', called from {} line {}, column {})",
+                self.section, site.line, site.column
+            ),
+        }
     }
 }
 
@@ -444,16 +455,33 @@ fn expr_height(e: &Expr) -> usize {
     }
 }
 
-/// The column of the leftmost name of an expression (1 if it has none).
-pub(super) fn ast_col(a: &Ast) -> usize {
-    let mut a = a;
-    loop {
-        match a {
-            Ast::Name(_, c) | Ast::Deriv(_, c) | Ast::Call(_, _, c) => return *c,
-            Ast::Unary(_, x) | Ast::Binary(_, x, _) | Ast::If(x, _, _) => a = x,
-            Ast::Num(_) => return 1,
+/// Where the first name of an expression (in reading order) is written,
+/// if it has one.
+pub(super) fn ast_pos(a: &Ast) -> Option<Pos> {
+    let mut found = None;
+    a.walk(&mut |n| {
+        if let (None, Ast::Name(_, p) | Ast::Deriv(_, p) | Ast::Call(_, _, p)) = (found, n) {
+            found = Some(*p);
         }
-    }
+    });
+    found
+}
+
+/// Whether a resolved expression can be evaluated when the model is
+/// analysed (numbers, network constants, parameters' values).
+fn is_constant(e: &Expr) -> bool {
+    !e.any(&|x| {
+        !matches!(
+            x,
+            Expr::Const(_)
+                | Expr::Constant(_)
+                | Expr::Var(_)
+                | Expr::Unary(..)
+                | Expr::Binary(..)
+                | Expr::Call(..)
+                | Expr::Select(..)
+        )
+    })
 }
 
 /// Whether `name` is reserved (keywords, built-in names, a leading `_`).
@@ -468,10 +496,10 @@ pub(super) fn is_reserved(name: &str) -> bool {
         || name.starts_with('_')
 }
 
-/// An error if `name` is reserved ([`is_reserved`]).
-pub(super) fn check_name(ctx: &Ctx, name: &str, line: usize, col: usize) -> Result<()> {
+/// An error if `name`, written at `at`, is reserved ([`is_reserved`]).
+pub(super) fn check_name(ctx: &Ctx, name: &str, at: Pos) -> Result<()> {
     if is_reserved(name) {
-        return Err(ctx.err(line, col, format!("'{name}' is a reserved name")));
+        return Err(ctx.err_at(at, format!("'{name}' is a reserved name")));
     }
     Ok(())
 }

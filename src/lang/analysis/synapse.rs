@@ -1,15 +1,18 @@
 //! The analysis of a synapse model.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use super::algebra::{combine, derivative, neg, split_linear};
-use super::declare::{collect_names, declare, has_flag, Lhs, Rules};
+use super::declare::{
+    collect_names, declare, flag_pos, has_flag, no_flags, written_at, Lhs, Rules,
+};
 use super::equations::translate;
 use super::methods::event_driven::{self, Decay};
 use super::random::{number_expr, number_random};
+use super::resolve::ast_pos;
 use super::{local_var, Ctx, Globals};
 use crate::error::Result;
-use crate::lang::ast::{AssignOp, Ast, BinOp, Flag, Statement};
+use crate::lang::ast::{AssignOp, Ast, BinOp, Flag, Pos, Statement};
 use crate::lang::ir::{EventStmt, Expr, Locality, StructuralRule, SynapseIr, VarKind};
 use crate::network::model::Synapse;
 
@@ -24,7 +27,7 @@ pub fn analyse_synapse(model: &Synapse, globals: &Globals) -> Result<SynapseIr> 
     let mut ctx = Ctx::new(&model.name, globals, true);
     ctx.parse_functions(&model.functions)?;
     ctx.parse_parameters(&model.parameters)?;
-    declare_weight(&mut ctx)?;
+    declare_weight(&mut ctx);
     // The learning rule: per-synapse variables declared by the equations
     // (w is one already), then translated as a neuron's are.
     ctx.section = "equations";
@@ -63,7 +66,7 @@ pub fn analyse_synapse(model: &Synapse, globals: &Globals) -> Result<SynapseIr> 
     let mut n_random = 0;
     let psp = psp(&mut ctx, &sections.psp, &mut n_random)?;
     let w = ctx.slot("w").unwrap_or(0);
-    let r = ctx.pre_refs.iter().position(|x| x == "r").map(|i| i as u32);
+    let r = ctx.pre_refs.get("r");
     let psp_is_weighted_rate = r.is_some_and(|r| {
         psp == Expr::bin(BinOp::Mul, Expr::Var(w), Expr::Pre(r))
             || psp == Expr::bin(BinOp::Mul, Expr::Pre(r), Expr::Var(w))
@@ -95,8 +98,8 @@ pub fn analyse_synapse(model: &Synapse, globals: &Globals) -> Result<SynapseIr> 
         update,
         name: ctx.model.clone(),
         vars: ctx.vars,
-        pre_refs: ctx.pre_refs,
-        post_refs: ctx.post_refs,
+        pre_refs: ctx.pre_refs.list,
+        post_refs: ctx.post_refs.list,
         psp,
         psp_is_weighted_rate,
         psp_given: !model.psp.trim().is_empty(),
@@ -106,26 +109,19 @@ pub fn analyse_synapse(model: &Synapse, globals: &Globals) -> Result<SynapseIr> 
     })
 }
 
-/// Makes `w` a per-synapse variable, slot 0 unless declared as a parameter.
-fn declare_weight(ctx: &mut Ctx) -> Result<()> {
+/// Makes `w` a per-synapse variable, slot 0 unless declared as a
+/// parameter (which `parse_parameters` keeps per synapse).
+fn declare_weight(ctx: &mut Ctx) {
     match ctx.slot("w") {
-        Some(s) => {
-            if ctx.vars[s as usize].locality == Locality::Global {
-                return Err(ctx.model_err(
-                    "'w' is the weight of each synapse: it cannot be shared by the projection",
-                ));
-            }
-            ctx.vars[s as usize].kind = VarKind::Variable;
-        }
-        None => ctx.vars.insert(0, local_var("w", VarKind::Variable)),
+        Some(s) => ctx.vars[s as usize].kind = VarKind::Variable,
+        None => ctx.add_first_var(local_var("w", VarKind::Variable)),
     }
-    Ok(())
 }
 
 /// The psp, pre_spike and post_spike sections, parsed (defaults filled in).
 struct Sections {
-    /// The psp expression and its line.
-    psp: (usize, Ast),
+    /// The psp expression and where it starts.
+    psp: (Pos, Ast),
     /// The pre_spike statements.
     pre: Vec<Statement>,
     /// The post_spike statements.
@@ -175,16 +171,14 @@ impl Sections {
         ctx.section = section;
         let mut stmts = ctx.statements(text, true)?;
         if let Some(second) = stmts.get(1) {
-            return Err(ctx.err(
-                second.line,
-                1,
+            return Err(ctx.err_at(
+                second.pos,
                 format!("{section} holds one condition (join several with 'and' / 'or')"),
             ));
         }
         match stmts.pop() {
-            Some(st) if st.lhs.is_some() => Err(ctx.err(
-                st.line,
-                1,
+            Some(st) if st.lhs.is_some() => Err(ctx.err_at(
+                st.pos,
                 format!(
                     "{section} is a condition (e.g. 'age > T : proba = 0.5'), not an assignment"
                 ),
@@ -205,7 +199,7 @@ fn structural(
 ) -> Result<Option<StructuralRule>> {
     let Some(st) = st else { return Ok(None) };
     ctx.section = section;
-    let cond = ctx.resolve(&st.rhs, st.line, &HashMap::new())?;
+    let cond = ctx.resolve(&st.rhs, st.pos, &HashMap::new())?;
     if section == "creating" {
         let mut local = None;
         cond.walk(&mut |e| {
@@ -216,9 +210,8 @@ fn structural(
             }
         });
         if let Some(name) = local {
-            return Err(ctx.err(
-                st.line,
-                1,
+            return Err(ctx.err_at(
+                written_at(st, &name, false).unwrap_or(st.pos),
                 format!("the creating condition reads '{name}', a variable of each synapse, but the synapse it would create does not exist yet (use pre.x, post.x and the projection's parameters)"),
             ));
         }
@@ -231,9 +224,9 @@ fn structural(
         delay_ms: None,
     };
     for f in &st.flags {
-        let (name, value, col) = match f {
-            Flag::Value(n, v, c) => (n.as_str(), Some(v), *c),
-            Flag::Word(n, c) => (n.as_str(), None, *c),
+        let (name, value, at) = match f {
+            Flag::Value(n, v, at) => (n.as_str(), Some(v), *at),
+            Flag::Word(n, at) => (n.as_str(), None, *at),
         };
         let allowed = match section {
             "creating" => matches!(name, "proba" | "w" | "d"),
@@ -245,29 +238,23 @@ fn structural(
             } else {
                 "'proba = p'"
             };
-            return Err(ctx.err(
-                st.line,
-                col,
+            return Err(ctx.err_at(
+                at,
                 format!("unknown flag '{name}' of {section}: the flags are {known}"),
             ));
         };
-        let x = ctx.constant(value, st.line, col)?;
+        let x = ctx.constant(value, ast_pos(value).unwrap_or(at))?;
         match name {
             "proba" if !(0.0..=1.0).contains(&x) => {
-                return Err(ctx.err(
-                    st.line,
-                    col,
+                return Err(ctx.err_at(
+                    at,
                     format!("proba is a probability, between 0 and 1; got {x}"),
                 ))
             }
             "proba" => rule.proba = Some(x),
             "w" => rule.w = x,
             _ if !(x.is_finite() && x >= 0.0) => {
-                return Err(ctx.err(
-                    st.line,
-                    col,
-                    format!("d is a delay in ms, 0 or more; got {x}"),
-                ))
+                return Err(ctx.err_at(at, format!("d is a delay in ms, 0 or more; got {x}")))
             }
             _ => rule.delay_ms = Some(x),
         }
@@ -276,9 +263,9 @@ fn structural(
 }
 
 /// The psp expression; its random draws are numbered first.
-fn psp(ctx: &mut Ctx, (line, ast): &(usize, Ast), n_random: &mut u32) -> Result<Expr> {
+fn psp(ctx: &mut Ctx, (at, ast): &(Pos, Ast), n_random: &mut u32) -> Result<Expr> {
     ctx.section = "psp";
-    let psp = ctx.resolve(ast, *line, &HashMap::new())?;
+    let psp = ctx.resolve(ast, *at, &HashMap::new())?;
     Ok(number_expr(&psp, n_random))
 }
 
@@ -308,12 +295,11 @@ fn event_statements(ctx: &Ctx, stmts: &[Statement], allow_g: bool) -> Result<Vec
     let section = if allow_g { "pre_spike" } else { "post_spike" };
     let mut out = Vec::new();
     for st in stmts {
-        let (name, col) = match &st.lhs {
-            Some(Ast::Name(n, c)) => (n.clone(), *c),
+        let (name, at) = match &st.lhs {
+            Some(Ast::Name(n, at)) => (n.clone(), *at),
             _ => {
-                return Err(ctx.err(
-                    st.line,
-                    1,
+                return Err(ctx.err_at(
+                    st.pos,
                     if allow_g {
                         "expected 'g_target += ...' or an assignment to a synapse variable"
                     } else {
@@ -322,39 +308,31 @@ fn event_statements(ctx: &Ctx, stmts: &[Statement], allow_g: bool) -> Result<Vec
                 ))
             }
         };
-        let rhs = ctx.resolve(&st.rhs, st.line, &HashMap::new())?;
+        no_flags(ctx, st, &format!("a {section} statement"))?;
+        let rhs = ctx.resolve(&st.rhs, st.pos, &HashMap::new())?;
         if name == "g_target" || name == "post.g_target" {
             if !allow_g {
-                return Err(ctx.err(
-                    st.line,
-                    col,
+                return Err(ctx.err_at(
+                    at,
                     "post_spike cannot change g_target (a post-synaptic spike transmits nothing)",
                 ));
             }
             let e = match st.op {
                 AssignOp::Add => rhs,
                 AssignOp::Sub => neg(rhs),
-                _ => {
-                    return Err(ctx.err(
-                        st.line,
-                        col,
-                        "g_target can only be changed with '+=' or '-='",
-                    ))
-                }
+                _ => return Err(ctx.err_at(at, "g_target can only be changed with '+=' or '-='")),
             };
             out.push(EventStmt::AddConductance(e));
         } else if let Some(s) = ctx.slot(&name) {
             if ctx.vars[s as usize].kind == VarKind::Parameter {
-                return Err(ctx.err(
-                    st.line,
-                    col,
+                return Err(ctx.err_at(
+                    at,
                     format!("'{name}' is a parameter; {section} cannot change it"),
                 ));
             }
             if ctx.vars[s as usize].shared {
-                return Err(ctx.err(
-                    st.line,
-                    col,
+                return Err(ctx.err_at(
+                    at,
                     format!("'{name}' is shared by several synapses; {section}, which runs for one synapse, cannot change it"),
                 ));
             }
@@ -363,9 +341,8 @@ fn event_statements(ctx: &Ctx, stmts: &[Statement], allow_g: bool) -> Result<Vec
                 expr: combine(st.op, Expr::Var(s), rhs),
             });
         } else {
-            return Err(ctx.err(
-                st.line,
-                col,
+            return Err(ctx.err_at(
+                at,
                 format!(
                     "unknown variable '{name}' in {section}{}",
                     if allow_g {
@@ -385,7 +362,7 @@ fn event_statements(ctx: &Ctx, stmts: &[Statement], allow_g: bool) -> Result<Vec
 #[derive(Default)]
 struct SynapseRules {
     /// `: projection` variables (also `shared`; stricter reads).
-    projection_vars: Vec<u32>,
+    projection_vars: HashSet<u32>,
     /// The event-driven ODEs.
     decays: Vec<Decay>,
 }
@@ -403,23 +380,30 @@ impl Rules for SynapseRules {
         let postsynaptic = has_flag(st, "postsynaptic");
         let projection = has_flag(st, "projection");
         if postsynaptic || projection {
+            // At the flag that shares it (the second, for both).
+            let flag = st
+                .flags
+                .iter()
+                .filter(
+                    |f| matches!(f, Flag::Word(w, _) if w == "postsynaptic" || w == "projection"),
+                )
+                .nth(usize::from(postsynaptic && projection))
+                .map_or(lhs.at, |f| f.pos());
             if lhs.name == "w" {
-                return Err(ctx.err(
-                    st.line,
-                    lhs.col,
+                return Err(ctx.err_at(
+                    flag,
                     "'w' is the weight of each synapse: it cannot be shared",
                 ));
             }
             if postsynaptic && projection {
-                return Err(ctx.err(
-                    st.line,
-                    lhs.col,
+                return Err(ctx.err_at(
+                    flag,
                     "a variable is postsynaptic or projection-wide, not both",
                 ));
             }
             ctx.vars[slot].shared = true;
             if projection {
-                self.projection_vars.push(slot as u32);
+                self.projection_vars.insert(slot as u32);
             }
         }
         Ok(())
@@ -430,14 +414,16 @@ impl Rules for SynapseRules {
             return Ok(false);
         }
         if !lhs.is_ode {
-            return Err(ctx.err(st.line, lhs.col, "only an ODE can be event-driven"));
+            return Err(ctx.err_at(
+                flag_pos(st, "event-driven").unwrap_or(lhs.at),
+                "only an ODE can be event-driven",
+            ));
         }
-        let f = derivative(ctx, st, &lhs.name, lhs.col)?;
+        let f = derivative(ctx, st, &lhs.name, lhs.at)?;
         let is_x = |e: &Expr| *e == Expr::Var(slot);
         let (b, a) = split_linear(&f, &is_x).ok_or_else(|| {
-            ctx.err(
-                st.line,
-                lhs.col,
+            ctx.err_at(
+                lhs.at,
                 format!(
                     "an event-driven ODE must be linear in {}, as dx/dt = A + B x",
                     lhs.name
@@ -450,15 +436,7 @@ impl Rules for SynapseRules {
 
     fn shared(&self, ctx: &Ctx, e: Expr, st: &Statement, lhs: &Lhs, slot: u32) -> Result<Expr> {
         let whole = self.projection_vars.contains(&slot);
-        shared_synapse_expr(
-            ctx,
-            &e,
-            st,
-            &lhs.name,
-            lhs.col,
-            whole,
-            &self.projection_vars,
-        )
+        shared_synapse_expr(ctx, &e, st, &lhs.name, lhs.at, whole, &self.projection_vars)
     }
 }
 
@@ -474,37 +452,34 @@ fn shared_synapse_expr(
     e: &Expr,
     st: &Statement,
     name: &str,
-    col: usize,
+    at: Pos,
     whole: bool,
-    projection_vars: &[u32],
+    projection_vars: &HashSet<u32>,
 ) -> Result<Expr> {
-    let mut bad: Option<String> = None;
+    // What is read, and the name it is written with.
+    let mut bad: Option<(String, String)> = None;
     e.walk(&mut |x| {
         if bad.is_some() {
             return;
         }
         match x {
             Expr::Pre(k) => {
-                bad = Some(format!(
-                    "the pre-synaptic 'pre.{}'",
-                    ctx.pre_refs[*k as usize]
-                ))
+                let r = format!("pre.{}", ctx.pre_refs.list[*k as usize]);
+                bad = Some((format!("the pre-synaptic '{r}'"), r))
             }
             Expr::Post(k) if whole => {
-                bad = Some(format!(
-                    "the post-synaptic 'post.{}'",
-                    ctx.post_refs[*k as usize]
-                ))
+                let r = format!("post.{}", ctx.post_refs.list[*k as usize]);
+                bad = Some((format!("the post-synaptic '{r}'"), r))
             }
             Expr::Var(v) => {
                 let d = &ctx.vars[*v as usize];
                 if d.locality == Locality::Local && !d.shared {
-                    bad = Some(format!("the per-synapse '{}'", d.name));
+                    bad = Some((format!("the per-synapse '{}'", d.name), d.name.clone()));
                 } else if whole && d.shared && !projection_vars.contains(v) {
-                    bad = Some(format!("the postsynaptic '{}'", d.name));
+                    bad = Some((format!("the postsynaptic '{}'", d.name), d.name.clone()));
                 }
             }
-            Expr::Random { .. } => bad = Some("a random draw".into()),
+            Expr::Random { .. } => bad = Some(("a random draw".into(), String::new())),
             _ => {}
         }
     });
@@ -514,9 +489,8 @@ fn shared_synapse_expr(
         "postsynaptic (one value per post-synaptic neuron)"
     };
     match bad {
-        Some(b) => Err(ctx.err(
-            st.line,
-            col,
+        Some((b, read)) => Err(ctx.err_at(
+            written_at(st, &read, false).unwrap_or(at),
             format!("'{name}' is {what}: its equation cannot read {b}"),
         )),
         None => Ok(e.clone()),

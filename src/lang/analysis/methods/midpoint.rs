@@ -1,6 +1,8 @@
 //! The midpoint method (second-order Runge-Kutta): the slope at half a
 //! step, taken for all the ODEs of the block together.
 
+use std::collections::HashMap;
+
 use super::{euler, let_temp, subst, x, Ode, Steps};
 use crate::lang::analysis::Ctx;
 use crate::lang::ast::BinOp;
@@ -12,7 +14,7 @@ pub(super) fn integrate<'a>(ctx: &mut Ctx, block: &'a [Ode], out: &mut Vec<Stmt>
         .iter()
         .map(|o| let_temp(ctx, out, o.f.clone()))
         .collect();
-    let mut map = Vec::new();
+    let mut map = HashMap::new();
     for (o, k) in block.iter().zip(&k1) {
         let half = Expr::bin(
             BinOp::Add,
@@ -23,7 +25,7 @@ pub(super) fn integrate<'a>(ctx: &mut Ctx, block: &'a [Ode], out: &mut Vec<Stmt>
                 Expr::Temp(*k),
             ),
         );
-        map.push((o.var, let_temp(ctx, out, half)));
+        map.insert(o.var, let_temp(ctx, out, half));
     }
     block
         .iter()

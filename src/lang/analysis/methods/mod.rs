@@ -9,11 +9,13 @@ mod implicit;
 mod midpoint;
 mod rk4;
 
+use std::collections::HashMap;
+
 use super::algebra::{clamp, split_linear};
 use super::random::hoist_random;
 use super::Ctx;
 use crate::error::Result;
-use crate::lang::ast::BinOp;
+use crate::lang::ast::{BinOp, Pos};
 use crate::lang::ir::{Expr, Guard, Stmt};
 
 /// The integration method of an ODE (its flag).
@@ -41,10 +43,8 @@ pub(super) struct Ode {
     pub(super) method: Method,
     /// When its new value is stored.
     pub(super) guard: Guard,
-    /// Where the equation is written, for errors.
-    pub(super) line: usize,
-    /// Column of the variable in that line.
-    pub(super) col: usize,
+    /// Where the variable is named in its equation, for errors.
+    pub(super) at: Pos,
     /// The `min` flag: the new value is clamped to it.
     pub(super) min: Option<Expr>,
     /// The `max` flag: the new value is clamped to it.
@@ -109,12 +109,9 @@ fn let_temp(ctx: &mut Ctx, out: &mut Vec<Stmt>, expr: Expr) -> u32 {
 
 /// `f` with the variables of `map` read from their temporaries instead (an
 /// intermediate stage).
-fn subst(f: &Expr, map: &[(u32, u32)]) -> Expr {
+fn subst(f: &Expr, map: &HashMap<u32, u32>) -> Expr {
     f.map(&|e| match e {
-        Expr::Var(v) => map
-            .iter()
-            .find(|(a, _)| a == v)
-            .map(|(_, t)| Expr::Temp(*t)),
+        Expr::Var(v) => map.get(v).map(|t| Expr::Temp(*t)),
         _ => None,
     })
 }
@@ -124,9 +121,8 @@ fn subst(f: &Expr, map: &[(u32, u32)]) -> Expr {
 fn linear(ctx: &Ctx, o: &Ode, method: &str) -> Result<(Option<Expr>, Option<Expr>)> {
     let var = o.var;
     split_linear(&o.f, &|e| *e == Expr::Var(var)).ok_or_else(|| {
-        ctx.err(
-            o.line,
-            o.col,
+        ctx.err_at(
+            o.at,
             format!(
                 "the {method} method needs an equation linear in '{}'",
                 ctx.vars[var as usize].name

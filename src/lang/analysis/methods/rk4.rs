@@ -1,6 +1,8 @@
 //! Classic fourth-order Runge-Kutta, its stages taken for all the ODEs of
 //! the block together.
 
+use std::collections::HashMap;
+
 use super::{let_temp, subst, x, Ode, Steps};
 use crate::lang::analysis::Ctx;
 use crate::lang::ast::BinOp;
@@ -10,7 +12,7 @@ use crate::lang::ir::{Expr, Stmt};
 pub(super) fn integrate<'a>(ctx: &mut Ctx, block: &'a [Ode], out: &mut Vec<Stmt>) -> Steps<'a> {
     // ks[stage][i]: the slope of ODE i at that stage.
     let mut ks: Vec<Vec<u32>> = Vec::new();
-    let mut map: Vec<(u32, u32)> = Vec::new();
+    let mut map: HashMap<u32, u32> = HashMap::new();
     for stage in 0..4 {
         let k_stage: Vec<u32> = block
             .iter()
