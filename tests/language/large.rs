@@ -86,9 +86,20 @@ fn fifty_thousand_parameters_and_twenty_thousand_chained_equations() {
     assert_eq!(ir.update[NE], store(NP + NE, var(NP + NE - 1)));
 
     // The statements run in order from the initial values (evaluated here,
-    // in f64): every x is the sum of the parameters up to it. (70 001
-    // slots are more than the CPU engine binds, which the midpoint test
-    // below runs.)
+    // in f64): every x is the sum of the parameters up to it. 70 001
+    // per-neuron slots are more than the CPU engine's 16-bit indices bind:
+    // refused with the reason (they used to wrap, reading other slots).
+    let mut net = Network::new();
+    net.population("big", 1, &neuron).unwrap();
+    let e = net
+        .compile(Backend::Cpu)
+        .map(|_| ())
+        .unwrap_err()
+        .to_string();
+    assert!(
+        e.contains("population 'big' (model 'chain')") && e.contains("70001 per-neuron values"),
+        "{e}"
+    );
     let mut vals: Vec<f64> = ir.vars.iter().map(|v| f64::from(v.init)).collect();
     for s in &ir.update {
         match s {
@@ -102,6 +113,26 @@ fn fifty_thousand_parameters_and_twenty_thousand_chained_equations() {
         assert_eq!(vals[NP + i], sum, "x{i}");
     }
     assert_eq!(vals[NP + NE], sum, "r");
+
+    // Just under the limit, the CPU engine runs the chain exactly.
+    let np = 65_536 - NE - 1;
+    let neuron = Neuron::rate()
+        .name("chain")
+        .parameters(&parameters(np))
+        .equations(&chain());
+    let mut net = Network::new();
+    let pop = net.population("big", 1, &neuron).unwrap();
+    let mut sim = net.compile(Backend::Cpu).unwrap();
+    sim.step().unwrap();
+    let mut sum = 0.0;
+    for i in 0..NE {
+        sum += p_value(i);
+        if i % 997 == 0 || i == NE - 1 {
+            let x = sim.get_neuron(pop, 0, &format!("x{i}")).unwrap();
+            assert_eq!(f64::from(x), sum, "x{i}");
+        }
+    }
+    assert_eq!(f64::from(sim.get_neuron(pop, 0, "r").unwrap()), sum);
 }
 
 /// The value of a sum of slots and numbers.

@@ -1,6 +1,7 @@
 //! Building the CPU engine's state from a network.
 
 use super::*;
+use crate::error::Error;
 
 impl CpuEngine {
     /// Builds the engine state from a network.
@@ -10,6 +11,7 @@ impl CpuEngine {
             .iter()
             .map(|pr| crate::engine::projection_kind(net, pr))
             .collect::<Result<Vec<_>>>()?;
+        check_bindings(net)?;
         let nc = net.globals.constants().len();
         let mut pops: Vec<PopState> = net.pops.iter().map(|p| pop_state(p, nc, net.dt)).collect();
         let mut projs = Vec::with_capacity(net.projs.len());
@@ -26,8 +28,85 @@ impl CpuEngine {
         };
         e.schedule = Schedule::build(net, &kinds, |stage, members| e.groups(stage, members));
         e.reset_history();
+        e.check_programs(net)?;
         Ok(e)
     }
+
+    /// Refuses programs whose registers or scalar slots exceed the VM's
+    /// 16-bit indices (a 10,000-equation midpoint block can): their
+    /// indices would have wrapped while compiling, silently reading other
+    /// values.
+    fn check_programs(&self, net: &Network) -> Result<()> {
+        for (p, ps) in net.pops.iter().zip(&self.pops) {
+            let owner = || format!("population '{}' (model '{}')", p.name, p.ir.name);
+            vm_fits(owner, "registers", ps.kernel.prog.n_regs)?;
+            vm_fits(owner, "scalar values", ps.kernel.prog.n_scalars)?;
+        }
+        for (pr, ps) in net.projs.iter().zip(&self.projs) {
+            let owner = || format!("projection '{}' (synapse '{}')", pr.name, pr.ir.name);
+            let psp = match &ps.kind {
+                ProjKind::Rate { psp, .. } | ProjKind::Conv { psp, .. } => psp.as_ref(),
+                _ => None,
+            };
+            let learn = ps.learn.iter().flat_map(|l| [&l.prog, &l.frozen]);
+            for prog in psp.map(|k| &k.prog).into_iter().chain(learn) {
+                vm_fits(owner, "registers", prog.n_regs)?;
+                vm_fits(owner, "scalar values", prog.n_scalars)?;
+            }
+        }
+        Ok(())
+    }
+}
+
+/// What the CPU engine's programs can index: arrays, scalars and
+/// registers are numbered with 16 bits.
+const VM_LIMIT: usize = 1 << 16;
+
+/// An error naming `owner` when a program would need more than
+/// [`VM_LIMIT`] of `what`.
+fn vm_fits(owner: impl FnOnce() -> String, what: &str, n: usize) -> Result<()> {
+    if n <= VM_LIMIT {
+        return Ok(());
+    }
+    Err(Error::Unsupported {
+        owner: owner(),
+        message: format!(
+            "its model needs {n} {what} in the CPU engine's programs, more than their {VM_LIMIT}: \
+             split the model over several populations or projections"
+        ),
+    })
+}
+
+/// Refuses, before anything is compiled, a model with more per-neuron
+/// (per-synapse) values or scalars than the VM's 16-bit indices address.
+fn check_bindings(net: &Network) -> Result<()> {
+    let nc = net.globals.constants().len();
+    for p in &net.pops {
+        let owner = || format!("population '{}' (model '{}')", p.name, p.ir.name);
+        let local =
+            p.ir.vars
+                .iter()
+                .filter(|v| v.locality == Locality::Local)
+                .count();
+        vm_fits(owner, "per-neuron values", local + p.ir.targets.len())?;
+        vm_fits(owner, "scalar values", 2 + nc + p.ir.vars.len() - local)?;
+    }
+    for pr in &net.projs {
+        let owner = || format!("projection '{}' (synapse '{}')", pr.name, pr.ir.name);
+        let local = pr
+            .ir
+            .vars
+            .iter()
+            .filter(|v| v.locality == Locality::Local)
+            .count();
+        vm_fits(
+            owner,
+            "per-synapse values",
+            local + pr.ir.pre_refs.len() + pr.ir.post_refs.len(),
+        )?;
+        vm_fits(owner, "scalar values", 2 + nc + pr.ir.vars.len() - local)?;
+    }
+    Ok(())
 }
 
 /// A population's state at compile time.
