@@ -20,6 +20,7 @@ mod common;
 mod bind_by_name;
 mod codegen;
 mod codegen_bindings;
+mod determinism;
 mod gpu_conformance;
 mod gpu_engine;
 mod kernels;
@@ -33,6 +34,7 @@ fn main() {
         bind_by_name::tests,
         codegen::tests,
         codegen_bindings::tests,
+        determinism::tests,
         gpu_conformance::tests,
         gpu_engine::tests,
         kernels::tests,

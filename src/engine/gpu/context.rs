@@ -42,6 +42,19 @@ pub struct GpuOptions {
     pub merge: bool,
     /// How spiking projections spread a step's spikes over threads.
     pub spike_strategy: SpikeStrategy,
+    /// Ordered accumulation: every sum a step adds into (spike deliveries,
+    /// stored, procedural or convolutional) is added in a fixed order, the
+    /// CPU engine's, so that two runs on the same adapter give the same
+    /// bits. Default `false`: float atomics (or a compare-exchange loop)
+    /// add a step's spikes in whatever order the threads arrive, which
+    /// differs from run to run in the last bits. A spiking projection is
+    /// then delivered by a thread per post-synaptic neuron that walks its
+    /// incoming synapses (`spike_gather`) and tests each pre-synaptic
+    /// neuron's bit in a ring of spike bitmasks: work proportional to the
+    /// synapses every step rather than to the spikes, so slower
+    /// (BENCHMARKS.md, "Deterministic GPU runs"). `spike_strategy` is then
+    /// unused.
+    pub deterministic: bool,
 }
 
 /// How `spike_propagate` spreads the spikes of a step over threads: the
@@ -73,6 +86,7 @@ impl Default for GpuOptions {
             float_atomics: true,
             merge: true,
             spike_strategy: SpikeStrategy::Auto,
+            deterministic: false,
         }
     }
 }
