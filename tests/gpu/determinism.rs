@@ -23,6 +23,9 @@ use cajal::models::synapses::stdp;
 use cajal::prelude::*;
 
 tests! {
+    cpu: [
+        deterministic_plans_add_no_float_atomically,
+    ],
     gpu: [
         noisy_plastic_delayed_network_runs_are_bit_identical,
         separate_dispatches_are_bit_identical_too,
@@ -130,9 +133,18 @@ fn deterministic() -> GpuOptions {
 }
 
 /// The deterministic mode on `net`, with `opts`: two runs of `ms`, the same
-/// bits; the spikes are not empty (so the deliveries had work).
-fn twice(what: &str, net: &Network, opts: &GpuOptions, ms: f64) -> Outcome {
-    let a = outcome(net.compile_gpu(opts).unwrap(), ms);
+/// bits; the spikes are not empty (so the deliveries had work), and the
+/// schedule runs every kernel of `kernels` (so the test is about them).
+fn twice(what: &str, net: &Network, opts: &GpuOptions, ms: f64, kernels: &[&str]) -> Outcome {
+    let first = net.compile_gpu(opts).unwrap();
+    let schedule = first.schedule().to_string();
+    for k in kernels {
+        assert!(
+            schedule.contains(k),
+            "{what}: the schedule runs no {k}:\n{schedule}"
+        );
+    }
+    let a = outcome(first, ms);
     let b = outcome(net.compile_gpu(opts).unwrap(), ms);
     assert!(
         a.spikes.iter().any(|s| !s.is_empty()),
@@ -274,7 +286,13 @@ fn noisy_plastic_delayed(noise: &str) -> Network {
 
 fn noisy_plastic_delayed_network_runs_are_bit_identical() {
     let net = noisy_plastic_delayed(NORMAL);
-    twice("noisy plastic delayed, merged", &net, &deterministic(), 60.0);
+    twice(
+        "noisy plastic delayed, merged",
+        &net,
+        &deterministic(),
+        60.0,
+        &["spike_gather_merged", "post_spike_merged", "rate_sum_merged"],
+    );
 }
 
 fn separate_dispatches_are_bit_identical_too() {
@@ -284,7 +302,13 @@ fn separate_dispatches_are_bit_identical_too() {
         float_atomics: false,
         ..deterministic()
     };
-    twice("noisy plastic delayed, separate", &net, &opts, 40.0);
+    twice(
+        "noisy plastic delayed, separate",
+        &net,
+        &opts,
+        40.0,
+        &["spike_gather", "post_spike"],
+    );
 }
 
 fn procedural_network_runs_are_bit_identical() {
@@ -299,27 +323,100 @@ fn procedural_network_runs_are_bit_identical() {
     for p in [e, i] {
         net.monitor(p, &["spike"]).unwrap();
     }
-    twice("procedural COBA", &net, &deterministic(), 40.0);
+    twice(
+        "procedural COBA",
+        &net,
+        &deterministic(),
+        40.0,
+        &["spike_procedural_ordered"],
+    );
 }
 
 fn spiking_convolution_runs_are_bit_identical() {
+    let net = spiking_convolution();
+    twice(
+        "spiking convolution",
+        &net,
+        &deterministic(),
+        50.0,
+        &["spike_convolve_gather"],
+    );
+}
+
+/// A bank of two 3 x 3 filters between Poisson inputs and COBA neurons.
+fn spiking_convolution() -> Network {
     let mut net = Network::new().dt(0.5).seed(3);
     let pre = net
         .poisson_population("pre", [12, 10], Rates::Constant(300.0), None)
         .unwrap();
     let post = net
-        .population("post", [12, 10], &cajal::networks::coba_neuron())
+        .population("post", [12, 10, 2], &cajal::networks::coba_neuron())
         .unwrap();
-    let filter = ndarray::ArrayD::from_shape_fn(ndarray::IxDyn(&[3, 3]), |ix| {
-        0.7 * (1 + ix[0] * 3 + ix[1]) as f32
+    let filters = ndarray::ArrayD::from_shape_fn(ndarray::IxDyn(&[2, 3, 3]), |ix| {
+        0.35 * (1 + ix[0] * 9 + ix[1] * 3 + ix[2]) as f32
     });
     net.convolution(pre, post, "exc")
         .delay(1.0)
-        .connect_filter(&filter)
+        .connect_filters(&filters)
         .unwrap();
     net.monitor(post, &["spike"]).unwrap();
     net.monitor(pre, &["spike"]).unwrap();
-    twice("spiking convolution", &net, &deterministic(), 50.0);
+    net
+}
+
+/// Nothing in a deterministic plan adds floats atomically: no float
+/// atomics, no compare-exchange loop; the integer atomics left (a spike
+/// list's length, a bit of a bitmask) give the same result in any order.
+/// The spike lists' order still varies, but no kernel of this mode sums
+/// over it, and a saved state sorts them.
+fn deterministic_plans_add_no_float_atomically() {
+    let (coba, _, _) = cajal::networks::coba_with(400, 40, true, 1).unwrap();
+    let (micro, _) = cajal::networks::microcircuit_with(
+        0.01,
+        cajal::networks::Background::Poisson,
+        0.1,
+        1,
+        cajal::networks::Connectivity::Stored,
+    )
+    .unwrap();
+    for (name, net) in [
+        ("noisy", noisy_plastic_delayed(NORMAL)),
+        ("procedural COBA", coba),
+        ("microcircuit", micro),
+        ("spiking convolution", spiking_convolution()),
+    ] {
+        for float_atomics in [true, false] {
+            let opts = cajal::engine::gpu::PlanOptions {
+                float_atomics,
+                deterministic: true,
+                ..Default::default()
+            };
+            let plan = cajal::engine::gpu::plan_for(&net, &opts).unwrap();
+            for k in plan.kernels() {
+                cajal::engine::gpu::codegen::validate(k, float_atomics)
+                    .unwrap_or_else(|e| panic!("{e}"));
+                assert!(!k.name.starts_with("spike_propagate"), "{name}: {}", k.name);
+                for bad in ["atomic<f32>", "atomicCompareExchange"] {
+                    assert!(!k.source.contains(bad), "{name}: {} has {bad}", k.name);
+                }
+                for (at, _) in k.source.match_indices("atomicAdd(") {
+                    assert!(
+                        k.source[at..].starts_with("atomicAdd(&spk_count"),
+                        "{name}: {} adds atomically: {}",
+                        k.name,
+                        &k.source[at..(at + 60).min(k.source.len())]
+                    );
+                }
+            }
+        }
+        // The same networks in the default mode do add floats
+        // atomically, so the checks above can fail.
+        let plan = cajal::engine::gpu::plan(&net, true).unwrap();
+        assert!(
+            plan.kernels().iter().any(|k| k.source.contains("atomic<f32>")),
+            "{name}"
+        );
+    }
 }
 
 /// The deterministic mode adds in the CPU engine's order: with the same
