@@ -292,7 +292,11 @@ fn noisy_plastic_delayed_network_runs_are_bit_identical() {
         &net,
         &deterministic(),
         60.0,
-        &["spike_gather_merged", "post_spike_merged", "rate_sum_merged"],
+        &[
+            "spike_gather_merged",
+            "post_spike_merged",
+            "rate_sum_merged",
+        ],
     );
 }
 
@@ -414,7 +418,9 @@ fn deterministic_plans_add_no_float_atomically() {
         // atomically, so the checks above can fail.
         let plan = cajal::engine::gpu::plan(&net, true).unwrap();
         assert!(
-            plan.kernels().iter().any(|k| k.source.contains("atomic<f32>")),
+            plan.kernels()
+                .iter()
+                .any(|k| k.source.contains("atomic<f32>")),
             "{name}"
         );
     }

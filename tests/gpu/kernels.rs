@@ -8,7 +8,9 @@
 //! into the GPU engine; then both run the kernel's phase of the next step
 //! alone (`Simulation::run_stage`) and every variable of every population
 //! and projection must agree within a relative 1e-5 (absolute floor 1e-6,
-//! the bound of the lockstep conformance tests). The test also checks that
+//! the bound of the lockstep conformance tests), or to the bit for the
+//! kernels of the deterministic mode (`GpuOptions::deterministic`), which
+//! add in the CPU engine's order. The test also checks that
 //! the GPU schedule really runs the kernel named, and that the phase
 //! changed something on the CPU (so it cannot pass by doing nothing).
 //! Every test here is a `[gpu]` trial: ignored without an adapter, failed

@@ -5,8 +5,9 @@
 //! (`gpu_conformance`); merged kernels (`merge`); adapters, limits and the
 //! random streams (`gpu_engine`); every kernel alone on both engines
 //! (`kernels`); the schedule (`schedule`); binding tables against naga
-//! (`codegen_bindings`). Most of these tests are `[gpu]`: ignored
-//! without an adapter, failed without one under `CAJAL_REQUIRE_GPU=1`.
+//! (`codegen_bindings`); reproducible runs (`determinism`). Most of these
+//! tests are `[gpu]`: ignored without an adapter, failed without one under
+//! `CAJAL_REQUIRE_GPU=1`.
 //!
 //! The harness is libtest-mimic's (tests/common/harness.rs): each module
 //! lists its tests in `tests!` (`cpu`, `gpu` or `both`); `[gpu]` trials are

@@ -75,7 +75,11 @@ mod tests {
             stride,
             offset: -1,
         };
-        let post = [7usize.div_ceil(stride as usize), 6usize.div_ceil(stride as usize), 3];
+        let post = [
+            7usize.div_ceil(stride as usize),
+            6usize.div_ceil(stride as usize),
+            3,
+        ];
         let window = Window {
             pre: vec![7, 6, 2],
             post: post.to_vec(),
@@ -97,7 +101,9 @@ mod tests {
         Conv {
             window,
             // Magnitudes far apart: the order of the additions shows.
-            weights: (0..n).map(|i| 10f32.powi(i as i32 % 7 - 3) * (1.0 + i as f32 / 7.0)).collect(),
+            weights: (0..n)
+                .map(|i| 10f32.powi(i as i32 % 7 - 3) * (1.0 + i as f32 / 7.0))
+                .collect(),
             pooling: false,
         }
     }
@@ -122,7 +128,11 @@ mod tests {
             spike_convolve_gather(&mut gathered, &c, &bits, 1);
             assert!(pushed != start, "stride {stride}: nothing delivered");
             for (i, (a, b)) in pushed.iter().zip(&gathered).enumerate() {
-                assert_eq!(a.to_bits(), b.to_bits(), "stride {stride}, post {i}: {a} vs {b}");
+                assert_eq!(
+                    a.to_bits(),
+                    b.to_bits(),
+                    "stride {stride}, post {i}: {a} vs {b}"
+                );
             }
         }
     }

@@ -245,9 +245,16 @@ mod tests {
             let mut gathered = start.clone();
             spike_gather(&mut gathered, &csr, &s.w, &bits);
             let changed = pushed.iter().zip(&start).filter(|(a, b)| a != b).count();
-            assert!(changed > n_post as usize / 2, "max_d {max_d}: little delivered");
+            assert!(
+                changed > n_post as usize / 2,
+                "max_d {max_d}: little delivered"
+            );
             for (i, (a, b)) in pushed.iter().zip(&gathered).enumerate() {
-                assert_eq!(a.to_bits(), b.to_bits(), "max_d {max_d}, post {i}: {a} vs {b}");
+                assert_eq!(
+                    a.to_bits(),
+                    b.to_bits(),
+                    "max_d {max_d}, post {i}: {a} vs {b}"
+                );
             }
         }
     }

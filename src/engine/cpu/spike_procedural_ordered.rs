@@ -74,8 +74,8 @@ pub fn spike_procedural_ordered(
 mod tests {
     use super::*;
     use crate::connect::procedural::ProceduralWeight;
-    use crate::engine::cpu::spike_procedural::{spike_procedural, spike_procedural_delayed};
     use crate::connect::Weights;
+    use crate::engine::cpu::spike_procedural::{spike_procedural, spike_procedural_delayed};
     use crate::random::Dist;
 
     fn generator(delays: (u32, Vec<u32>)) -> Procedural {
@@ -120,7 +120,10 @@ mod tests {
         let (mut a, mut b) = (vec![0.0f32; 500], vec![0.0f32; 500]);
         // A few steps, each with the spikes of the previous one.
         for pos in 0..6u32 {
-            let list: Vec<u32> = spikes().into_iter().filter(|j| (j + pos) % 3 != 0).collect();
+            let list: Vec<u32> = spikes()
+                .into_iter()
+                .filter(|j| (j + pos) % 3 != 0)
+                .collect();
             spike_procedural_delayed(&gen, object, &list, (300, 500), pos, &mut ring_a, &mut a);
             let words = SpikeBits::ring_of(std::slice::from_ref(&list), 2, 300, pos);
             let bits = SpikeBits {

@@ -186,13 +186,10 @@ impl GpuEngine {
         let pass = self.delivery_pass(&owner, pr, &qp, &b, layouts)?;
         let post_pass = self.post_spike_pass(&owner, pr, &qp, &b, layouts)?;
         let learn = self.learn_pass(pr, &qp, &b)?;
-        let shareable = qp
-            .spike
-            .is_some_and(|s| s.shareable)
-            .then(|| {
-                let ordered = qp.spike.and_then(|s| s.ordered);
-                (qp.kernel.clone(), pre, post, ordered)
-            });
+        let shareable = qp.spike.is_some_and(|s| s.shareable).then(|| {
+            let ordered = qp.spike.and_then(|s| s.ordered);
+            (qp.kernel.clone(), pre, post, ordered)
+        });
         self.projs.push(GProj {
             shared: shareable.is_some() && qp.init_syn.len() == 1 && qp.layout.nsyn > 1,
             shareable,

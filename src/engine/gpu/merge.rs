@@ -275,7 +275,10 @@ fn merge_gathers(
         let fed = conductances_fed(net, kinds, q);
         joins(q)
             && (0..net.projs.len()).all(|o| {
-                joins(o) || conductances_fed(net, kinds, o).iter().all(|c| !fed.contains(c))
+                joins(o)
+                    || conductances_fed(net, kinds, o)
+                        .iter()
+                        .all(|c| !fed.contains(c))
             })
     };
     let fits = |g: &[usize]| {
@@ -288,9 +291,7 @@ fn merge_gathers(
             .iter()
             .any(|&q| reads_state(net, projs, q).is_some_and(|p| posts.contains(&p)));
         let threads: u64 = posts.iter().map(|&p| u64::from(layouts[p].n)).sum();
-        posts.len() + members + pres.len() <= budget
-            && !aliased
-            && threads <= u64::from(u32::MAX)
+        posts.len() + members + pres.len() <= budget && !aliased && threads <= u64::from(u32::MAX)
     };
     greedy_groups((0..net.projs.len()).filter(|&q| mergeable(q)), fits)
         .into_iter()

@@ -387,7 +387,15 @@ pub fn plan_for(net: &Network, opts: &PlanOptions) -> Result<Plan> {
     let merged_learns = merge.map_or_else(Vec::new, |b| merge_learns(net, &projs, b));
     let (merged, merged_updates, merged_clears, merged_rates, merged_posts) = match merge {
         Some(budget) => (
-            merge_spikes(net, &kinds, &projs, &layouts, budget, float_atomics, deterministic),
+            merge_spikes(
+                net,
+                &kinds,
+                &projs,
+                &layouts,
+                budget,
+                float_atomics,
+                deterministic,
+            ),
             merge_updates(net, &layouts, &pops, budget),
             merge_clears(net, &layouts, &pops, budget),
             merge_rates(net, &kinds, &projs, &layouts, budget),

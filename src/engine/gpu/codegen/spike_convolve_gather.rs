@@ -20,13 +20,7 @@ const SPIKE_CONVOLVE_GATHER: &str = include_str!("../../../../shaders/spike_conv
 /// others (the twin of `cpu::spike_convolve::target`, inverted); each
 /// coordinate grows with its tap's, so ascending taps (row-major) are
 /// ascending pre ranks.
-pub fn spike_convolve_gather(
-    name: &str,
-    conv: &Conv,
-    delay: u32,
-    ends: &Ends,
-    g: u32,
-) -> Kernel {
+pub fn spike_convolve_gather(name: &str, conv: &Conv, delay: u32, ends: &Ends, g: u32) -> Kernel {
     let w = &conv.window;
     let taps = w.taps();
     let (n_post, ring, words) = (ends.post.n, ends.pre.ring, ends.pre.bit_words());
@@ -49,13 +43,12 @@ pub fn spike_convolve_gather(
     let _ = writeln!(body, "    let mask_at = {ring}u + slot * {words}u;");
     body.push_str(&coords(&w.post, "i", "p", "i32", "    "));
     // The filter of a bank is the post neuron's coordinate along it.
-    let f = w.bank.map_or_else(|| "0u".to_string(), |bd| format!("u32(p{bd})"));
+    let f = w
+        .bank
+        .map_or_else(|| "0u".to_string(), |bd| format!("u32(p{bd})"));
     let _ = writeln!(body, "    let f = {f};");
     let _ = writeln!(body, "    var acc = post[{go}u + i];");
-    let _ = writeln!(
-        body,
-        "    for (var e = 0u; e < {taps}u; e = e + 1u) {{"
-    );
+    let _ = writeln!(body, "    for (var e = 0u; e < {taps}u; e = e + 1u) {{");
     body.push_str(&coords(&kernel, "e", "k", "i32", "        "));
     let _ = writeln!(body, "        var ok = true;");
     let mut rank = String::from("0u");

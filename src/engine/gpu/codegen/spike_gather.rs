@@ -79,10 +79,7 @@ pub fn spike_gather(
         format!("spike_gather[projection '{name}']"),
         SPIKE_GATHER,
         &declare(&bindings(event)),
-        &format!(
-            "    if (i >= {}u) {{ return; }}\n{body}",
-            event.ends.post.n
-        ),
+        &format!("    if (i >= {}u) {{ return; }}\n{body}", event.ends.post.n),
     );
     // A merged kernel guards each post's range itself.
     k.body = body;
