@@ -265,8 +265,8 @@ mod tests {
         // order (pre descending) give other bits somewhere.
         let s = synapses(70, 50, 1, 9);
         let hist = history(70, 1, 19);
-        let mut forward = vec![0.0f32; 50];
-        let mut backward = vec![0.0f32; 50];
+        let mut forward = [0.0f32; 50];
+        let mut backward = [0.0f32; 50];
         for (k, (&i, &j)) in s.post.iter().zip(&s.pre).enumerate() {
             if hist[0].contains(&j) {
                 forward[i as usize] += s.w[k];
