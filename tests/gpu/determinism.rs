@@ -33,6 +33,7 @@ tests! {
         spiking_convolution_runs_are_bit_identical,
         deterministic_runs_match_the_cpu_engine_bit_for_bit,
         batched_runs_match_the_cpu_engine_bit_for_bit,
+        shared_weights_unshared_and_reset_stay_bit_for_bit,
         saved_states_of_two_runs_are_the_same_file,
     ],
 }
@@ -503,6 +504,57 @@ fn batched_runs_match_the_cpu_engine_bit_for_bit() {
         let gpu = outcome(net.compile_gpu_batched(&opts, 3).unwrap(), 20.0);
         assert!(cpu.spikes.iter().all(|s| !s.is_empty()), "no spikes");
         assert_identical(&format!("batch of 3, merge {merge}"), &cpu, &gpu);
+    }
+}
+
+/// Constant weights are shared (one value, no weight a synapse); in the
+/// deterministic mode too, `set_synapses` with differing weights gives the
+/// gather a buffer of one a synapse (its pass bound again, merged or
+/// not), and `reset` empties the spike rings' bitmasks with their counts:
+/// the GPU engine stays the CPU engine's bits through all of it.
+fn shared_weights_unshared_and_reset_stay_bit_for_bit() {
+    let (mut net, e, i) = cajal::networks::coba_with(600, 40, false, 3).unwrap();
+    for p in [e, i] {
+        net.monitor(p, &["spike"]).unwrap();
+    }
+    let qs = net.projections();
+    for merge in [true, false] {
+        let opts = GpuOptions {
+            merge,
+            ..deterministic()
+        };
+        let mut cpu = net.compile(Backend::Cpu).unwrap();
+        let mut gpu = net.compile_gpu(&opts).unwrap();
+        assert!(qs.iter().all(|&q| gpu.shares_weight(q).unwrap()));
+        let check = |cpu: &mut Simulation, gpu: &mut Simulation, what: &str| {
+            cpu.simulate(10.0).unwrap();
+            gpu.simulate(10.0).unwrap();
+            let c = Outcome {
+                state: state(cpu),
+                spikes: Vec::new(),
+            };
+            let g = Outcome {
+                state: state(gpu),
+                spikes: Vec::new(),
+            };
+            assert_identical(&format!("merge {merge}, {what}"), &c, &g);
+            c
+        };
+        let first = check(&mut cpu, &mut gpu, "shared");
+        let n = net.proj(qs[0]).unwrap().synapse_count();
+        let w: Vec<f32> = (0..n)
+            .map(|k| 0.2 + 0.4 * ((k * 37) % 11) as f32 / 11.0)
+            .collect();
+        for sim in [&mut cpu, &mut gpu] {
+            sim.set_synapses(qs[0], "w", &w).unwrap();
+        }
+        assert!(!gpu.shares_weight(qs[0]).unwrap());
+        check(&mut cpu, &mut gpu, "unshared");
+        for sim in [&mut cpu, &mut gpu] {
+            sim.reset().unwrap();
+        }
+        let again = check(&mut cpu, &mut gpu, "after a reset");
+        assert_identical("a reset replays the first run", &first, &again);
     }
 }
 
