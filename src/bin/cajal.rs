@@ -200,6 +200,10 @@ pub struct BenchArgs {
     /// GPU engine: how spiking projections spread spikes over threads.
     #[arg(long, value_enum, default_value_t = StrategyArg::Auto)]
     pub spike_strategy: StrategyArg,
+    /// GPU engine: ordered accumulation (GpuOptions::deterministic), so
+    /// that two runs give the same bits; for its cost.
+    #[arg(long)]
+    pub deterministic: bool,
     /// Print JSON instead of a table.
     #[arg(long)]
     pub json: bool,

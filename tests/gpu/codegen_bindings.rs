@@ -1,11 +1,14 @@
 //! Each generated kernel's binding table (`Kernel::bindings`), which the
 //! engine may bind by name, against the bindings naga finds in the kernel's
 //! module: a table that drifted from the declarations would bind buffers
-//! to the wrong slots. No device needed.
+//! to the wrong slots. Every kernel of every plan: with float atomics, with
+//! the compare-exchange fallback, and in the deterministic mode. No device
+//! needed.
 
 use crate::common::tests;
 use cajal::connect::Weights;
 use cajal::engine::gpu::codegen::{self, Access};
+use cajal::engine::gpu::PlanOptions;
 use cajal::models::synapses::stdp;
 use cajal::networks::{self as nets, Background, Connectivity};
 use cajal::prelude::*;
@@ -43,12 +46,17 @@ fn naga_bindings(module: &naga::Module) -> Vec<(u32, String, Access)> {
         .collect()
 }
 
-/// Checks every kernel of `net`'s plans, with and without float atomics;
-/// returns how many.
+/// Checks every kernel of `net`'s plans, with and without float atomics,
+/// and in the deterministic mode (ordered deliveries); returns how many.
 fn check(net: &Network) -> usize {
     let mut count = 0;
-    for atomics in [true, false] {
-        let plan = cajal::engine::gpu::plan(net, atomics).unwrap();
+    for (atomics, deterministic) in [(true, false), (false, false), (true, true), (false, true)] {
+        let opts = PlanOptions {
+            float_atomics: atomics,
+            deterministic,
+            ..PlanOptions::default()
+        };
+        let plan = cajal::engine::gpu::plan_for(net, &opts).unwrap();
         for k in plan.kernels() {
             let module = codegen::validate(k, atomics).unwrap_or_else(|e| panic!("{e}"));
             let mut found = naga_bindings(&module);

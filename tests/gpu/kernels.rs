@@ -8,7 +8,9 @@
 //! into the GPU engine; then both run the kernel's phase of the next step
 //! alone (`Simulation::run_stage`) and every variable of every population
 //! and projection must agree within a relative 1e-5 (absolute floor 1e-6,
-//! the bound of the lockstep conformance tests). The test also checks that
+//! the bound of the lockstep conformance tests), or to the bit for the
+//! kernels of the deterministic mode (`GpuOptions::deterministic`), which
+//! add in the CPU engine's order. The test also checks that
 //! the GPU schedule really runs the kernel named, and that the phase
 //! changed something on the CPU (so it cannot pass by doing nothing).
 //! Every test here is a `[gpu]` trial: ignored without an adapter, failed
@@ -36,6 +38,10 @@ tests! {
         post_spike_merged,
         spike_procedural,
         spike_convolve,
+        spike_gather,
+        spike_gather_merged,
+        spike_procedural_ordered,
+        spike_convolve_gather,
         rate_sum,
         rate_sum_merged,
         synapse_update,
@@ -107,9 +113,25 @@ fn close(a: f32, b: f32) -> bool {
 
 /// Panics at the first value where the engines differ beyond [`close`].
 fn agree(what: &str, cpu: &[(String, Vec<f32>)], gpu: &[(String, Vec<f32>)]) {
+    agree_by(what, cpu, gpu, close);
+}
+
+/// Panics at the first value whose bits differ (the deterministic
+/// deliveries add in the CPU engine's order).
+fn agree_exactly(what: &str, cpu: &[(String, Vec<f32>)], gpu: &[(String, Vec<f32>)]) {
+    agree_by(what, cpu, gpu, |a, b| a.to_bits() == b.to_bits());
+}
+
+/// Panics at the first value where the engines differ by `same`.
+fn agree_by(
+    what: &str,
+    cpu: &[(String, Vec<f32>)],
+    gpu: &[(String, Vec<f32>)],
+    same: impl Fn(f32, f32) -> bool,
+) {
     for ((name, c), (_, g)) in cpu.iter().zip(gpu) {
         assert_eq!(c.len(), g.len(), "{what}: {name} lengths");
-        if let Some(i) = (0..c.len()).find(|&i| !close(c[i], g[i])) {
+        if let Some(i) = (0..c.len()).find(|&i| !same(c[i], g[i])) {
             panic!("{what}: {name}[{i}]: CPU {} GPU {}", c[i], g[i]);
         }
     }
@@ -126,13 +148,24 @@ fn agree(what: &str, cpu: &[(String, Vec<f32>)], gpu: &[(String, Vec<f32>)]) {
 /// then: a divergence there is reported as coming before the kernel, not
 /// from it.
 fn alone(net: &Network, stage: Stage, kernel: &str, merge: bool, warm_ms: f64) {
-    let what = format!("kernel {kernel}");
-    let mut cpu = net.compile(Backend::Cpu).unwrap();
     let opts = GpuOptions {
         merge,
         ..GpuOptions::default()
     };
-    let mut gpu = net.compile_gpu(&opts).unwrap();
+    alone_with(net, stage, kernel, &opts, warm_ms);
+}
+
+/// [`alone`] with the GPU engine's options `opts`; with
+/// `opts.deterministic` the engines must agree to the bit.
+fn alone_with(net: &Network, stage: Stage, kernel: &str, opts: &GpuOptions, warm_ms: f64) {
+    let what = format!("kernel {kernel}");
+    let agree = if opts.deterministic {
+        agree_exactly
+    } else {
+        agree
+    };
+    let mut cpu = net.compile(Backend::Cpu).unwrap();
+    let mut gpu = net.compile_gpu(opts).unwrap();
     let phase = gpu
         .schedule()
         .phase(stage)
@@ -381,7 +414,74 @@ fn spike_procedural() {
     alone(&net, Stage::SpikeDelivery, "spike_procedural", false, 20.0);
 }
 
+/// The deterministic mode's options, merged or not.
+fn deterministic(merge: bool) -> GpuOptions {
+    GpuOptions {
+        merge,
+        deterministic: true,
+        ..GpuOptions::default()
+    }
+}
+
+fn spike_gather() {
+    alone_with(
+        &driven(),
+        Stage::SpikeDelivery,
+        "spike_gather",
+        &deterministic(false),
+        20.0,
+    );
+}
+
+fn spike_gather_merged() {
+    alone_with(
+        &driven(),
+        Stage::SpikeDelivery,
+        "spike_gather_merged",
+        &deterministic(true),
+        20.0,
+    );
+}
+
+fn spike_procedural_ordered() {
+    let (mut net, e, i) = cajal::networks::coba_with(400, 40, true, 5).unwrap();
+    // Per-synapse delays too: the ring of delayed inputs.
+    net.projection(e, i, "exc")
+        .name("delayed")
+        .delays(Delays::random(Dist::uniform(0.1, 2.0)))
+        .connect_fixed_probability_procedural(0.05, Weights::constant(0.3))
+        .unwrap();
+    alone_with(
+        &net,
+        Stage::SpikeDelivery,
+        "spike_procedural_ordered",
+        &deterministic(true),
+        20.0,
+    );
+}
+
+fn spike_convolve_gather() {
+    alone_with(
+        &spiking_convolution(),
+        Stage::SpikeDelivery,
+        "spike_convolve_gather",
+        &deterministic(true),
+        10.0,
+    );
+}
+
 fn spike_convolve() {
+    alone(
+        &spiking_convolution(),
+        Stage::SpikeDelivery,
+        "spike_convolve",
+        false,
+        10.0,
+    );
+}
+
+/// A 3 x 3 filter between Poisson inputs and COBA neurons of 12 x 10.
+fn spiking_convolution() -> Network {
     let mut net = Network::new().dt(0.5).seed(3);
     let pre = net
         .poisson_population("pre", [12, 10], Rates::Constant(200.0), None)
@@ -396,7 +496,7 @@ fn spike_convolve() {
         .delay(1.0)
         .connect_filter(&filter)
         .unwrap();
-    alone(&net, Stage::SpikeDelivery, "spike_convolve", false, 10.0);
+    net
 }
 
 /// Bar learning: rate sums of two Oja projections (one recurrent) and

@@ -5,8 +5,9 @@
 //! (`gpu_conformance`); merged kernels (`merge`); adapters, limits and the
 //! random streams (`gpu_engine`); every kernel alone on both engines
 //! (`kernels`); the schedule (`schedule`); binding tables against naga
-//! (`codegen_bindings`). Most of these tests are `[gpu]`: ignored
-//! without an adapter, failed without one under `CAJAL_REQUIRE_GPU=1`.
+//! (`codegen_bindings`); reproducible runs (`determinism`). Most of these
+//! tests are `[gpu]`: ignored without an adapter, failed without one under
+//! `CAJAL_REQUIRE_GPU=1`.
 //!
 //! The harness is libtest-mimic's (tests/common/harness.rs): each module
 //! lists its tests in `tests!` (`cpu`, `gpu` or `both`); `[gpu]` trials are
@@ -20,6 +21,7 @@ mod common;
 mod bind_by_name;
 mod codegen;
 mod codegen_bindings;
+mod determinism;
 mod gpu_conformance;
 mod gpu_engine;
 mod kernels;
@@ -33,6 +35,7 @@ fn main() {
         bind_by_name::tests,
         codegen::tests,
         codegen_bindings::tests,
+        determinism::tests,
         gpu_conformance::tests,
         gpu_engine::tests,
         kernels::tests,

@@ -102,11 +102,12 @@ pub fn bench(a: &BenchArgs) -> std::result::Result<(), Failure> {
             .iter()
             .map(|&p| Ok((p, net.monitor(p, &["spike"])?)))
             .collect::<cajal::Result<_>>()?;
-        let custom = a.no_merge || a.spike_strategy != crate::StrategyArg::Auto;
+        let custom = a.no_merge || a.deterministic || a.spike_strategy != crate::StrategyArg::Auto;
         let mut sim = if custom && a.backend.backend() != Backend::Cpu {
             net.compile_gpu(&GpuOptions {
                 merge: !a.no_merge,
                 spike_strategy: a.spike_strategy.strategy(),
+                deterministic: a.deterministic,
                 ..Default::default()
             })?
         } else {

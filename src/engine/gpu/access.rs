@@ -7,7 +7,7 @@ impl GpuEngine {
     /// or of one a synapse (zeroed: the caller writes the weights) and binds
     /// the passes that read it (its own or its merged group's) to it.
     pub(super) fn rebind_weights(&mut self, qi: usize, shared: bool) -> Result<()> {
-        let Some((kernel, pre, post)) = self.projs[qi].shareable.clone() else {
+        let Some((kernel, pre, post, ordered)) = self.projs[qi].shareable.clone() else {
             return Ok(());
         };
         let bytes = if shared {
@@ -39,11 +39,13 @@ impl GpuEngine {
                         &q.csr,
                         &q.syn,
                         &q.sparams,
-                        false,
-                        false,
+                        (false, false, ordered.is_some()),
                     )?;
-                    let groups = spike_groups(self.pops[pre].layout.n);
-                    Some(self.pass(&kernel, &b, (groups, 1))?)
+                    let dispatch = match ordered {
+                        Some(threads) => grid(threads),
+                        None => (spike_groups(self.pops[pre].layout.n), 1),
+                    };
+                    Some(self.pass(&kernel, &b, dispatch)?)
                 }
                 None => None,
             };

@@ -20,8 +20,10 @@ pub(super) fn spike_names(
 
 /// The bindings of a spike delivery kernel: clock, post state, CSR (or
 /// table), synapse values (written when `stores`), parameters, the spike
-/// ring of `pre`, and its state where the kernel reads it (`reads_pre`,
-/// another population); `names` as [`spike_names`] says.
+/// ring of `pre` (its counts, and its lists unless the delivery is
+/// `ordered`, which reads the bitmasks after the counts), and its state
+/// where the kernel reads it (`reads_pre`, another population); `names`
+/// as [`spike_names`] says.
 #[allow(clippy::too_many_arguments)]
 pub(super) fn spike_binds<'a>(
     owner: &str,
@@ -31,8 +33,7 @@ pub(super) fn spike_binds<'a>(
     csr: &'a wgpu::Buffer,
     syn: &'a wgpu::Buffer,
     sparams: &'a wgpu::Buffer,
-    stores: bool,
-    reads_pre: bool,
+    (stores, reads_pre, ordered): (bool, bool, bool),
 ) -> Result<Vec<(&'static str, Bind<'a>)>> {
     let (Some(count), Some(list)) = (&pre.spk_count, &pre.spk_list) else {
         return Err(Error::invalid(owner, "spike ring missing"));
@@ -52,8 +53,10 @@ pub(super) fn spike_binds<'a>(
         ),
         ("sparams", Bind::Read(sparams)),
         ("pre_count", Bind::Read(count)),
-        ("pre_list", Bind::Read(list)),
     ];
+    if !ordered {
+        b.push(("pre_list", Bind::Read(list)));
+    }
     if reads_pre {
         b.push(("pstate", Bind::Read(&pre.state)));
     }
@@ -293,9 +296,21 @@ impl GpuEngine {
             }
         }
         for (r, &pre) in mg.pres.iter().enumerate() {
-            b.extend(self.merged_ring(&mg.kernel.name, r, pre)?);
+            let ring = self.merged_ring(&mg.kernel.name, r, pre)?;
+            if mg.gather {
+                // The counts and bitmasks only.
+                let [counts, _] = ring;
+                b.push(counts);
+            } else {
+                b.extend(ring);
+            }
         }
-        self.pass(&mg.kernel, &b, (mg.groups, 1))
+        let grid = if mg.gather {
+            grid(mg.groups)
+        } else {
+            (mg.groups, 1)
+        };
+        self.pass(&mg.kernel, &b, grid)
     }
 
     /// The pass of a merged `neuron_update` (or `clear_inputs`), bound to

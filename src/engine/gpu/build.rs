@@ -23,11 +23,14 @@ impl GpuEngine {
         // Capped so that a merged kernel stays a size drivers compile
         // quickly; desktop drivers allow far more.
         let budget = (gpu.info.max_storage_buffers as usize).min(MAX_MERGE_BINDINGS);
-        let mut plan = plan_with_strategy(
+        let mut plan = plan_for(
             net,
-            gpu.info.float_atomics,
-            opts.merge.then_some(budget),
-            opts.spike_strategy,
+            &PlanOptions {
+                float_atomics: gpu.info.float_atomics,
+                merge: opts.merge.then_some(budget),
+                strategy: opts.spike_strategy,
+                deterministic: opts.deterministic,
+            },
         )?;
         let consts = net.globals.constant_values();
         let block = clock_block(consts.len());
@@ -104,7 +107,7 @@ impl GpuEngine {
         let params = self.storage(&format!("{owner}: parameters"), &bytes_of(&init_params))?;
         let ring = u64::from(l.ring);
         let spk_count = (ring > 0)
-            .then(|| self.zeroed(&format!("{owner}: spike counts"), ring * 4))
+            .then(|| self.zeroed(&format!("{owner}: spike counts"), l.count_words() * 4))
             .transpose()?;
         let spk_list = (ring > 0)
             .then(|| self.zeroed(&format!("{owner}: spike lists"), ring * n as u64 * 4))
@@ -183,10 +186,10 @@ impl GpuEngine {
         let pass = self.delivery_pass(&owner, pr, &qp, &b, layouts)?;
         let post_pass = self.post_spike_pass(&owner, pr, &qp, &b, layouts)?;
         let learn = self.learn_pass(pr, &qp, &b)?;
-        let shareable = qp
-            .spike
-            .is_some_and(|s| s.shareable)
-            .then(|| (qp.kernel.clone(), pre, post));
+        let shareable = qp.spike.is_some_and(|s| s.shareable).then(|| {
+            let ordered = qp.spike.and_then(|s| s.ordered);
+            (qp.kernel.clone(), pre, post, ordered)
+        });
         self.projs.push(GProj {
             shared: shareable.is_some() && qp.init_syn.len() == 1 && qp.layout.nsyn > 1,
             shareable,
@@ -311,12 +314,14 @@ impl GpuEngine {
                 &b.csr,
                 &b.syn,
                 &b.sparams,
-                stores,
-                sp.reads_pre && pre != post,
+                (stores, sp.reads_pre && pre != post, sp.ordered.is_some()),
             )
         };
-        let groups = spike_groups(layouts[pre].n);
-        self.pass(&qp.kernel, &binds(sp.stores)?, (groups, 1))
+        let dispatch = match sp.ordered {
+            Some(threads) => grid(threads),
+            None => (spike_groups(layouts[pre].n), 1),
+        };
+        self.pass(&qp.kernel, &binds(sp.stores)?, dispatch)
     }
 
     /// A rate sum's or convolution's pass: a thread per post neuron, or a

@@ -42,6 +42,23 @@ pub struct GpuOptions {
     pub merge: bool,
     /// How spiking projections spread a step's spikes over threads.
     pub spike_strategy: SpikeStrategy,
+    /// Ordered accumulation: every sum a step adds into (spike deliveries,
+    /// stored, procedural or convolutional) is added in a fixed order, the
+    /// CPU engine's, so that two runs on the same adapter give the same
+    /// bits (and the CPU engine's bits, where the model reads none of the
+    /// GPU's own `log`, `cos`...: a Gaussian draw does). Default `false`:
+    /// float atomics (or a compare-exchange loop) add a step's spikes in
+    /// whatever order the threads arrive, which differs from run to run
+    /// in the last bits. A stored spiking projection is then delivered by
+    /// a thread per post-synaptic neuron that walks its incoming synapses
+    /// (`spike_gather`) and tests each pre-synaptic neuron's bit in a ring
+    /// of spike bitmasks, a procedural one by a thread per chunk of post
+    /// neurons (`spike_procedural_ordered`), a convolution by a thread per
+    /// post neuron (`spike_convolve_gather`): work proportional to the
+    /// synapses every step rather than to the spikes, slower or faster
+    /// depending on the network (BENCHMARKS.md, "Deterministic GPU runs";
+    /// DECISIONS.md, same title). `spike_strategy` is then unused.
+    pub deterministic: bool,
 }
 
 /// How `spike_propagate` spreads the spikes of a step over threads: the
@@ -73,6 +90,7 @@ impl Default for GpuOptions {
             float_atomics: true,
             merge: true,
             spike_strategy: SpikeStrategy::Auto,
+            deterministic: false,
         }
     }
 }

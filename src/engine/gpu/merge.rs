@@ -101,7 +101,11 @@ pub(super) fn merge_spikes(
     layouts: &[PopLayout],
     budget: usize,
     float_atomics: bool,
+    deterministic: bool,
 ) -> Vec<MergedPlan> {
+    if deterministic {
+        return merge_gathers(net, kinds, projs, layouts, budget);
+    }
     // Storage buffers bound: a state per post, per member its CSR (or
     // table) and what `MemberBinds::bindings` says, a spike ring (counts,
     // lists) per pre.
@@ -230,8 +234,105 @@ fn merged_spike_group(
         pres,
         pre_of,
         groups,
+        gather: false,
         kernel,
     }
+}
+
+/// The conductances (population, slot) a spiking delivery adds into.
+fn conductances_fed(net: &Network, kinds: &[ProjectionKind], q: usize) -> Vec<(usize, usize)> {
+    let post = net.projs[q].post.0;
+    match kinds[q] {
+        ProjectionKind::Spike { g } => std::iter::once(g)
+            .chain(crate::engine::more_conductances(net, &net.projs[q]))
+            .map(|g| (post, g))
+            .collect(),
+        ProjectionKind::Procedural { g } | ProjectionKind::ConvSpike { g } => vec![(post, g)],
+        _ => Vec::new(),
+    }
+}
+
+/// The deterministic mode's merged deliveries (`spike_gather_merged`):
+/// the stored spiking projections that may merge
+/// ([`spike_mergeable`]), in creation order, each group binding at most
+/// `budget` storage buffers (a state per distinct post, a CSR and what
+/// `MemberBinds::bindings` says per member, the counts and bitmasks of
+/// each distinct pre). A projection stays out when a delivery that cannot
+/// join (procedural, convolution, one with synapse equations) adds into
+/// one of its conductances: a group runs where its first member ran, and
+/// the CPU engine's order of additions would change.
+fn merge_gathers(
+    net: &Network,
+    kinds: &[ProjectionKind],
+    projs: &[ProjPlan],
+    layouts: &[PopLayout],
+    budget: usize,
+) -> Vec<MergedPlan> {
+    let joins = |q: usize| {
+        matches!(kinds[q], ProjectionKind::Spike { .. }) && spike_mergeable(net, kinds, projs, q)
+    };
+    let mergeable = |q: usize| {
+        let fed = conductances_fed(net, kinds, q);
+        joins(q)
+            && (0..net.projs.len()).all(|o| {
+                joins(o)
+                    || conductances_fed(net, kinds, o)
+                        .iter()
+                        .all(|c| !fed.contains(c))
+            })
+    };
+    let fits = |g: &[usize]| {
+        let (posts, pres) = spike_lists(net, g);
+        let members: usize = g
+            .iter()
+            .map(|&q| 1 + member_binds(net, projs, q).bindings())
+            .sum();
+        let aliased = g
+            .iter()
+            .any(|&q| reads_state(net, projs, q).is_some_and(|p| posts.contains(&p)));
+        let threads: u64 = posts.iter().map(|&p| u64::from(layouts[p].n)).sum();
+        posts.len() + members + pres.len() <= budget && !aliased && threads <= u64::from(u32::MAX)
+    };
+    greedy_groups((0..net.projs.len()).filter(|&q| mergeable(q)), fits)
+        .into_iter()
+        .map(|members| {
+            let (posts, pres) = spike_lists(net, &members);
+            let binds: Vec<codegen::MemberBinds> = members
+                .iter()
+                .map(|&q| member_binds(net, projs, q))
+                .collect();
+            let parts: Vec<codegen::GatherMember> = members
+                .iter()
+                .zip(&binds)
+                .map(|(&q, &binds)| {
+                    let pr = &net.projs[q];
+                    codegen::GatherMember {
+                        name: &pr.name,
+                        kernel: &projs[q].kernel,
+                        binds,
+                        pre: index_of(&pres, pr.pre.0),
+                        post: index_of(&posts, pr.post.0),
+                    }
+                })
+                .collect();
+            let pre_of = parts.iter().map(|m| m.pre).collect();
+            let sized: Vec<(&str, u32)> = posts
+                .iter()
+                .map(|&p| (net.pops[p].name.as_str(), layouts[p].n))
+                .collect();
+            let kernel = codegen::spike_gather_merged(&sized, &parts, pres.len());
+            MergedPlan {
+                groups: sized.iter().map(|x| x.1).sum(),
+                gather: true,
+                posts,
+                binds,
+                members,
+                pres,
+                pre_of,
+                kernel,
+            }
+        })
+        .collect()
 }
 
 /// `p` appended to `list` unless it is there already.

@@ -35,8 +35,9 @@ use crate::network::Network;
 use codegen::{Ends, Kernel, PopLayout, ProjLayout, Recorded, WORKGROUP};
 use merge::*;
 pub use plan::{
-    plan, plan_with, plan_with_strategy, MergedLearn, MergedPlan, MergedPost, MergedRates,
-    MergedUpdate, MonPlan, Plan, PopPlan, ProjPlan, SpikePlan, MAX_MERGE_BINDINGS, MERGE_BINDINGS,
+    plan, plan_for, plan_with, plan_with_strategy, MergedLearn, MergedPlan, MergedPost,
+    MergedRates, MergedUpdate, MonPlan, Plan, PlanOptions, PopPlan, ProjPlan, SpikePlan,
+    MAX_MERGE_BINDINGS, MERGE_BINDINGS,
 };
 
 /// The per-step block the kernels read (WGSL twin: `Clock` in
@@ -153,8 +154,9 @@ struct GProj {
     n_post: u32,
     /// A default spike projection whose kernel takes its weights as one
     /// shared value or one per synapse: the kernel, to bind it again
-    /// when the weights stop being shared, and its populations.
-    shareable: Option<(Kernel, usize, usize)>,
+    /// when the weights stop being shared, its populations, and the
+    /// threads of an ordered delivery (`SpikePlan::ordered`).
+    shareable: Option<(Kernel, usize, usize, Option<u32>)>,
     /// `syn` holds the one weight all synapses share.
     shared: bool,
     /// Procedural with per-synapse delays: `syn` is its ring of future

@@ -27,6 +27,12 @@ pub struct SpikePlan {
     /// Delay blocks of a stored delivery ([`codegen::block_lanes`]; 0 for
     /// procedural and convolution kernels).
     pub blocks: u32,
+    /// An ordered delivery (`GpuOptions::deterministic`: `spike_gather`,
+    /// `spike_procedural_ordered`, `spike_convolve_gather`): its threads
+    /// (a post neuron or a chunk of post neurons each), which read the
+    /// pre's spike bitmasks, not its lists. `None`: a push delivery,
+    /// [`spike_groups`] workgroups over the pre's spikes.
+    pub ordered: Option<u32>,
 }
 
 /// The kernel and connectivity of one projection.
@@ -209,6 +215,7 @@ impl ProjPlan {
                 reads_pre: false,
                 shareable: false,
                 blocks: 0,
+                ordered: None,
             }),
             ..ProjPlan::new(kernel, layout, csr, init_syn, init_sparams)
         }
@@ -231,8 +238,13 @@ pub struct MergedPlan {
     pub pres: Vec<usize>,
     /// Per member, its pre among `pres`.
     pub pre_of: Vec<usize>,
-    /// Its workgroups ([`spike_groups`] of the largest pre).
+    /// Its workgroups ([`spike_groups`] of the largest pre), or with
+    /// `gather` its threads (the posts' neurons).
     pub groups: u32,
+    /// A merged `spike_gather` ([`codegen::spike_gather_merged`]): a
+    /// thread per post neuron, binding each pre's spike counts and
+    /// bitmasks but not its lists.
+    pub gather: bool,
     /// The kernel.
     pub kernel: Kernel,
 }
@@ -298,7 +310,64 @@ pub fn plan_with_strategy(
     merge: Option<usize>,
     strategy: SpikeStrategy,
 ) -> Result<Plan> {
-    let (layouts, kinds) = plan_layouts(net)?;
+    plan_for(
+        net,
+        &PlanOptions {
+            float_atomics,
+            merge,
+            strategy,
+            deterministic: false,
+        },
+    )
+}
+
+/// What a plan is made for: the device's float atomics and the engine's
+/// options ([`GpuOptions`] as the device allows them).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PlanOptions {
+    /// Whether spike deliveries may add floats atomically.
+    pub float_atomics: bool,
+    /// Merged groups binding at most this many storage buffers (`None`:
+    /// one dispatch per member).
+    pub merge: Option<usize>,
+    /// How push deliveries spread spikes over threads.
+    pub strategy: SpikeStrategy,
+    /// Ordered deliveries ([`GpuOptions::deterministic`]).
+    pub deterministic: bool,
+}
+
+impl Default for PlanOptions {
+    /// As [`plan`]: float atomics, merged within [`MERGE_BINDINGS`],
+    /// `Auto` strategy, not deterministic.
+    fn default() -> Self {
+        PlanOptions {
+            float_atomics: true,
+            merge: Some(MERGE_BINDINGS),
+            strategy: SpikeStrategy::Auto,
+            deterministic: false,
+        }
+    }
+}
+
+/// Plans a network for the GPU engine with `opts`.
+///
+/// ```
+/// # use cajal::prelude::*;
+/// use cajal::engine::gpu::{plan_for, PlanOptions};
+/// let (net, _, _) = cajal::networks::coba(100, 1)?;
+/// let opts = PlanOptions { deterministic: true, ..PlanOptions::default() };
+/// let plan = plan_for(&net, &opts)?;
+/// assert!(plan.kernels().iter().any(|k| k.name.starts_with("spike_gather")));
+/// # Ok::<(), cajal::Error>(())
+/// ```
+pub fn plan_for(net: &Network, opts: &PlanOptions) -> Result<Plan> {
+    let PlanOptions {
+        float_atomics,
+        merge,
+        strategy,
+        deterministic,
+    } = *opts;
+    let (layouts, kinds) = plan_layouts(net, deterministic)?;
     let pops = plan_pops(net, &layouts);
     let projs = net
         .projs
@@ -307,7 +376,7 @@ pub fn plan_with_strategy(
         .enumerate()
         .map(|(qi, (pr, &kind))| {
             let input = ProjInput::new(net, pr, qi, &layouts, float_atomics, strategy);
-            plan_projection(input, kind)
+            plan_projection(input.deterministic(deterministic), kind)
         })
         .collect::<Result<Vec<_>>>()?;
     let mons = net
@@ -318,7 +387,15 @@ pub fn plan_with_strategy(
     let merged_learns = merge.map_or_else(Vec::new, |b| merge_learns(net, &projs, b));
     let (merged, merged_updates, merged_clears, merged_rates, merged_posts) = match merge {
         Some(budget) => (
-            merge_spikes(net, &kinds, &projs, &layouts, budget, float_atomics),
+            merge_spikes(
+                net,
+                &kinds,
+                &projs,
+                &layouts,
+                budget,
+                float_atomics,
+                deterministic,
+            ),
             merge_updates(net, &layouts, &pops, budget),
             merge_clears(net, &layouts, &pops, budget),
             merge_rates(net, &kinds, &projs, &layouts, budget),
@@ -345,8 +422,12 @@ pub fn plan_with_strategy(
 
 /// The populations' layouts and the projections' kinds. The layouts come
 /// first, but their rings and histories depend on the projections that
-/// read them.
-fn plan_layouts(net: &Network) -> Result<(Vec<PopLayout>, Vec<ProjectionKind>)> {
+/// read them; `deterministic`: the spike rings that deliveries read keep
+/// bitmasks.
+fn plan_layouts(
+    net: &Network,
+    deterministic: bool,
+) -> Result<(Vec<PopLayout>, Vec<ProjectionKind>)> {
     let mut layouts: Vec<PopLayout> = net
         .pops
         .iter()
@@ -365,6 +446,16 @@ fn plan_layouts(net: &Network) -> Result<(Vec<PopLayout>, Vec<ProjectionKind>)> 
     for pr in &net.projs {
         let kind = projection_kind(net, pr)?;
         fit_layouts(net, pr, kind, &mut layouts);
+        if deterministic
+            && matches!(
+                kind,
+                ProjectionKind::Spike { .. }
+                    | ProjectionKind::ConvSpike { .. }
+                    | ProjectionKind::Procedural { .. }
+            )
+        {
+            layouts[pr.pre.0].ring_bits = true;
+        }
         kinds.push(kind);
     }
     for m in &net.monitors {

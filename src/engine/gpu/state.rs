@@ -133,13 +133,20 @@ impl GpuEngine {
             p.params_host = params;
             if let (Some(c), Some(li)) = (&p.spk_count, &p.spk_list) {
                 let r = u64::from(l.ring);
-                let mut counts = vec![0u32; r as usize];
+                let mut counts = vec![0u32; l.count_words() as usize];
                 let mut lists = vec![0u32; r as usize * n];
+                let words = l.bit_words() as usize;
                 for (i, v) in ps.spikes.iter().enumerate() {
                     let age = i as u64 + 1;
                     let slot = ((self.ring + r * age - age) % r) as usize;
                     counts[slot] = v.len() as u32;
                     lists[slot * n..slot * n + v.len()].copy_from_slice(v);
+                    if l.ring_bits {
+                        let mask = r as usize + slot * words;
+                        for &k in v {
+                            counts[mask + k as usize / 32] |= 1 << (k % 32);
+                        }
+                    }
                 }
                 q.write_buffer(c, 0, bytemuck::cast_slice(&counts));
                 q.write_buffer(li, 0, bytemuck::cast_slice(&lists));
@@ -257,7 +264,7 @@ impl GpuEngine {
             if let Some(c) = &p.spk_count {
                 self.gpu
                     .queue
-                    .write_buffer(c, 0, &vec![0u8; p.layout.ring as usize * 4]);
+                    .write_buffer(c, 0, &vec![0u8; p.layout.count_words() as usize * 4]);
             }
             if let Some(h) = &p.hist {
                 let n = p.layout.n as usize;

@@ -60,6 +60,11 @@ pub struct PopLayout {
     pub n_local: u32,
     /// Depth of the spike ring (0: no spiking projection reads it).
     pub ring: u32,
+    /// Whether the spike ring keeps, after its `ring` counts, a bitmask
+    /// of the spiking neurons per slot (`ceil(n / 32)` words each): the
+    /// deterministic deliveries test a pre-synaptic neuron's bit, where
+    /// the lists' order varies from run to run.
+    pub ring_bits: bool,
     /// Whether a spike monitor reads the bitmasks.
     pub bits: bool,
     /// Slots whose past values delayed rate projections read.
@@ -85,6 +90,7 @@ impl PopLayout {
             global,
             n_local: l,
             ring: 0,
+            ring_bits: false,
             bits: false,
             hist_slots: Vec::new(),
             hist_ring: 0,
@@ -101,6 +107,22 @@ impl PopLayout {
     /// Element offset of `sum(target)` number `t`.
     pub fn sum_offset(&self, t: u32) -> u32 {
         (self.n_local + t) * self.n
+    }
+
+    /// Words of the spike ring's counts buffer (`spk_count`): a count a
+    /// slot, then, with `ring_bits`, a bitmask a slot.
+    pub fn count_words(&self) -> u64 {
+        let r = u64::from(self.ring);
+        if self.ring_bits {
+            r + r * u64::from(self.bit_words())
+        } else {
+            r
+        }
+    }
+
+    /// Words of one bitmask of the neurons (`ceil(n / 32)`).
+    pub fn bit_words(&self) -> u32 {
+        self.n.div_ceil(32)
     }
 
     /// Words of the `frate` buffer: the counts, then `ceil(steps / 32)`

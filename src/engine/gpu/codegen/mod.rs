@@ -29,7 +29,10 @@ mod printer;
 mod rate_sum;
 mod record;
 mod spike_convolve;
+mod spike_convolve_gather;
+mod spike_gather;
 mod spike_procedural;
+mod spike_procedural_ordered;
 mod spike_propagate;
 mod strategy;
 mod synapse_update;
@@ -48,7 +51,10 @@ pub use printer::{lit, Printer};
 pub use rate_sum::{rate_sum, rate_sum_merged, RateMember};
 pub use record::{record, record_inputs, Recorded};
 pub use spike_convolve::spike_convolve;
+pub use spike_convolve_gather::spike_convolve_gather;
+pub use spike_gather::{spike_gather, spike_gather_merged, CsrByPost, GatherMember};
 pub use spike_procedural::spike_procedural;
+pub use spike_procedural_ordered::{procedural_ordered_threads, spike_procedural_ordered};
 pub use spike_propagate::{
     block_lanes, spike_propagate, spike_propagate_merged, Atomics, CsrByPre, PostRanks, SpikeEvent,
     SpikeMember, WeightBuffer,

@@ -75,6 +75,15 @@ fn load(out: &mut String, ir: &NeuronIr, l: &PopLayout) {
         );
     }
     let _ = writeln!(out, "    if (i >= {n}u) {{ return; }}");
+    if l.ring_bits {
+        // The next slot's bitmask, a word for every 32 neurons, emptied by
+        // its first neuron's thread, for the same reason.
+        let (r, w) = (l.ring, l.bit_words());
+        let _ = writeln!(
+            out,
+            "    if ((i & 31u) == 0u) {{ atomicStore(&spk_count[{r}u + ((clk.ring + 1u) % {r}u) * {w}u + (i >> 5u)], 0u); }}"
+        );
+    }
     for (slot, loc) in l.local.iter().enumerate() {
         if let Some(li) = loc {
             let _ = writeln!(out, "    var s{slot}: f32 = state[{}u + i];", li * n);
@@ -218,6 +227,12 @@ fn spike(p: &mut Printer, ir: &NeuronIr, l: &PopLayout, cond: &Expr, counter: Op
         p.stmt(&format!("    let slot = clk.ring % {r}u;"));
         p.stmt("    let k = atomicAdd(&spk_count[slot], 1u);");
         p.stmt(&format!("    spk_list[slot * {n}u + k] = i;"));
+        if l.ring_bits {
+            p.stmt(&format!(
+                "    atomicOr(&spk_count[{r}u + slot * {}u + (i >> 5u)], 1u << (i & 31u));",
+                l.bit_words()
+            ));
+        }
     }
     if l.last {
         // Read by decode at the next step (ring + 1 there); 0 never matches.

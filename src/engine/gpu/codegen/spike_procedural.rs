@@ -91,7 +91,7 @@ fn drain_ring(body: &mut String, gen: &Procedural, np: u32, go: u32, float_atomi
 
 /// Opens the loop over the chunk's targets `t`, drawn again as when the
 /// projection was built: geometric gaps from Philox words.
-fn draw_targets(body: &mut String, gen: &Procedural, object: u32) {
+pub(super) fn draw_targets(body: &mut String, gen: &Procedural, object: u32) {
     let chunk = gen.chunk;
     // The seed the synapses were drawn with when built (not clk.key,
     // which Simulation::set_seed changes).
@@ -173,7 +173,7 @@ fn deposit(body: &mut String, gen: &Procedural, object: u32, np: u32, go: u32, f
 
 /// The weight of synapse (`j`, `t`): a literal, or the twin of
 /// Procedural::weight_at, drawn from the weight stream and clipped.
-fn weight(gen: &Procedural, object: u32) -> String {
+pub(super) fn weight(gen: &Procedural, object: u32) -> String {
     let w = &gen.weight;
     let Some(kind) = w.kind else {
         return lit(w.a);

@@ -45,7 +45,7 @@ pub fn spike_propagate(
             ends,
             &rows,
             strategy.strides(),
-            &event.code(weights, atomics),
+            &event.code(weights, Accumulate::Atomic(atomics)),
         );
     }
     let groups = strategy.workgroups(ends.pre.n);
@@ -88,6 +88,18 @@ impl Atomics {
     pub fn float(self) -> bool {
         self == Atomics::Float
     }
+}
+
+/// How an event adds into a conductance.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Accumulate {
+    /// Atomically into each of its places (the post's conductances): a
+    /// push from the spike's row, concurrent with other spikes'.
+    Atomic(Atomics),
+    /// Into the thread's `acc`, in the order the thread runs its events
+    /// (a gather: the thread owns its post neuron, whose state it reads
+    /// plainly), which writes it back to the conductances itself.
+    Ordered,
 }
 
 /// How a stored delivery's weights are bound, for the default synapse.
@@ -186,16 +198,19 @@ struct StoredRows<'a> {
 }
 
 impl SpikeEvent<'_> {
-    /// The statements run for synapse `s` (at CSR position `e`) of a spike
-    /// of pre `pj` to post `tgt`, with the default event's weights bound
-    /// as `weights` says.
-    fn code(&self, weights: WeightBuffer, atomics: Atomics) -> String {
-        let (ir, pl, ends, fa) = (self.ir, self.layout, self.ends, atomics.float());
+    /// The statements run for synapse `s` (the default synapse's weight
+    /// at position `e` of the weights) of a spike of pre `pj` to post
+    /// `tgt`, with the default event's weights bound as `weights` says,
+    /// adding as `how` says.
+    pub(super) fn code(&self, weights: WeightBuffer, how: Accumulate) -> String {
+        let (ir, pl, ends) = (self.ir, self.layout, self.ends);
         let load = |o: u32, idx: &str| -> String {
-            if fa {
-                format!("atomicLoad(&post[{o}u + {idx}])")
-            } else {
-                format!("bitcast<f32>(atomicLoad(&post[{o}u + {idx}]))")
+            match how {
+                Accumulate::Atomic(Atomics::Float) => format!("atomicLoad(&post[{o}u + {idx}])"),
+                Accumulate::Atomic(Atomics::CompareExchange) => {
+                    format!("bitcast<f32>(atomicLoad(&post[{o}u + {idx}]))")
+                }
+                Accumulate::Ordered => format!("post[{o}u + {idx}]"),
             }
         };
         let leaf = |e: &Expr| -> Option<(String, bool)> {
@@ -230,12 +245,13 @@ impl SpikeEvent<'_> {
             .chain(self.more.iter().copied())
             .map(|g| format!("post[{}u + tgt]", ends.post.offset(g).unwrap_or(0)))
             .collect();
-        let add = |v: &str| {
-            places
+        let add = |v: &str| match how {
+            Accumulate::Atomic(a) => places
                 .iter()
-                .map(|place| atomic_add(place, v, fa))
+                .map(|place| atomic_add(place, v, a.float()))
                 .collect::<Vec<_>>()
-                .join(" ")
+                .join(" "),
+            Accumulate::Ordered => format!("acc = cj_keep(acc + {v});"),
         };
         if ir.pre_spike_is_default && weights == WeightBuffer::Shareable {
             // The weight buffer holds one per synapse, or the one they all
@@ -385,7 +401,7 @@ pub fn block_lanes(blocks: u32, groups: u32) -> String {
 
 /// Adds member `m` of a merged spike delivery from binding `next`: its CSR
 /// (or threshold table) and what `binds` says; returns the next binding.
-fn delivery_member_bindings(
+pub(super) fn delivery_member_bindings(
     table: &mut Vec<Binding>,
     next: usize,
     m: usize,

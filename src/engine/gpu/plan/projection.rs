@@ -29,9 +29,19 @@ pub(super) struct ProjInput<'a> {
     dt: f32,
     float_atomics: bool,
     strategy: SpikeStrategy,
+    /// Ordered deliveries (`GpuOptions::deterministic`).
+    deterministic: bool,
 }
 
 impl<'a> ProjInput<'a> {
+    /// The same, delivering spikes in order where `on`.
+    pub(super) fn deterministic(self, on: bool) -> Self {
+        ProjInput {
+            deterministic: on,
+            ..self
+        }
+    }
+
     /// Everything the kinds share: its layout, values, ends, delays.
     pub(super) fn new(
         net: &'a Network,
@@ -73,6 +83,7 @@ impl<'a> ProjInput<'a> {
             dt: net.dt as f32,
             float_atomics,
             strategy,
+            deterministic: false,
         }
     }
 
@@ -168,15 +179,23 @@ fn plan_procedural(c: ProjInput, g: usize) -> ProjPlan {
         c.pr.procedural
             .as_ref()
             .expect("a procedural projection has its generator");
-    let kernel = codegen::spike_procedural(
-        &c.pr.name,
-        gen,
-        crate::engine::cpu::procedural_object(c.qi),
-        &c.ends,
-        g as u32,
-        Atomics::new(c.float_atomics),
-        codegen::procedural_strategy(&Rows::procedural(gen)),
-    );
+    let object = crate::engine::cpu::procedural_object(c.qi);
+    let kernel = if c.deterministic {
+        codegen::spike_procedural_ordered(&c.pr.name, gen, object, &c.ends, g as u32)
+    } else {
+        codegen::spike_procedural(
+            &c.pr.name,
+            gen,
+            object,
+            &c.ends,
+            g as u32,
+            Atomics::new(c.float_atomics),
+            codegen::procedural_strategy(&Rows::procedural(gen)),
+        )
+    };
+    let ordered = c
+        .deterministic
+        .then(|| codegen::procedural_ordered_threads(gen, &c.ends));
     // The gap thresholds, then the delay thresholds.
     let mut table = gen.table.clone();
     table.extend_from_slice(&gen.delay_table);
@@ -192,6 +211,7 @@ fn plan_procedural(c: ProjInput, g: usize) -> ProjPlan {
     let mut plan = ProjPlan::event(kernel, c.layout, table, ring, c.init_sparams);
     if let Some(sp) = plan.spike.as_mut() {
         sp.stores = delayed;
+        sp.ordered = ordered;
     }
     plan
 }
@@ -200,21 +220,29 @@ fn plan_procedural(c: ProjInput, g: usize) -> ProjPlan {
 /// kernel's weights, no table.
 fn plan_spike_convolution(c: ProjInput, g: usize) -> ProjPlan {
     let cp = c.pr.conv.as_ref().expect("a convolution has its window");
-    let kernel = codegen::spike_convolve(
-        &c.pr.name,
-        &cp.conv,
-        cp.delay,
-        &c.ends,
-        g as u32,
-        c.float_atomics,
-    );
-    ProjPlan::event(
+    let kernel = if c.deterministic {
+        codegen::spike_convolve_gather(&c.pr.name, &cp.conv, cp.delay, &c.ends, g as u32)
+    } else {
+        codegen::spike_convolve(
+            &c.pr.name,
+            &cp.conv,
+            cp.delay,
+            &c.ends,
+            g as u32,
+            c.float_atomics,
+        )
+    };
+    let mut plan = ProjPlan::event(
         kernel,
         c.layout,
         vec![0],
         cp.conv.weights.clone(),
         c.init_sparams,
-    )
+    );
+    if let Some(sp) = plan.spike.as_mut() {
+        sp.ordered = c.deterministic.then_some(c.layouts[c.post].n);
+    }
+    plan
 }
 
 /// A rate-coded convolution or pooling (`convolve`, tiled where that
@@ -321,7 +349,12 @@ fn plan_spiking(c: ProjInput, g: usize) -> Result<ProjPlan> {
         mut csr,
         perm,
         delay_table,
-    } = spike_csr(&pr.synapses, &c.delays, c.element(c.pre), default, posts);
+        by_post,
+    } = if c.deterministic {
+        gather_csr(&pr.synapses, &c.delays, c.element(c.post))
+    } else {
+        spike_csr(&pr.synapses, &c.delays, c.element(c.pre), default, posts)
+    };
     let rows = Rows::stored(nsyn, c.element(c.pre) * c.delays.len());
     let strategy = codegen::stored_strategy(c.strategy, &rows);
     let shareable = shareable_weight(&pr.ir, &c.layout);
@@ -355,20 +388,24 @@ fn plan_spiking(c: ProjInput, g: usize) -> Result<ProjPlan> {
             object: c.object,
             learn,
         };
-        codegen::spike_propagate(
-            &pr.name,
-            &event,
-            &layout,
-            weights,
-            Atomics::new(c.float_atomics),
-            strategy,
-        )
+        match by_post {
+            Some(rows) => codegen::spike_gather(&pr.name, &event, &rows.layout(&c.delays), weights),
+            None => codegen::spike_propagate(
+                &pr.name,
+                &event,
+                &layout,
+                weights,
+                Atomics::new(c.float_atomics),
+                strategy,
+            ),
+        }
     };
     let spike = SpikePlan {
         stores: stores_any(&pr.ir.pre_spike),
         reads_pre: !default && !c.ends.pre_slots.is_empty(),
         shareable,
         blocks: c.delays.len() as u32,
+        ordered: by_post.map(|_| c.layouts[c.post].n),
     };
     let post = plan_post_spike(&c, learn, &mut csr);
     let update = plan_spiking_update(&c, flags, &mut csr);
@@ -448,13 +485,55 @@ fn check_spike_events(c: &ProjInput, g: usize) -> Result<()> {
 /// The CSR of a spike delivery as uploaded.
 struct SpikeCsr {
     /// Row pointers (a row per delay and pre), post ranks (16-bit pairs
-    /// when narrow), synapse ids (non-default synapses), the delays.
+    /// when narrow), synapse ids (non-default synapses), the delays; or,
+    /// for `spike_gather` (`by_post`), rows by (post, delay).
     csr: Vec<u32>,
     /// The default synapse's: the synapse at each position of the rows,
     /// by which its weights are uploaded.
     perm: Option<Vec<u32>>,
     /// Where the delays start in `csr`.
     delay_table: u32,
+    /// Rows by post for `spike_gather`: where its parts start.
+    by_post: Option<GatherRows>,
+}
+
+/// Where the parts of `spike_gather`'s CSR by post start.
+#[derive(Debug, Clone, Copy)]
+struct GatherRows {
+    pres: u32,
+    ids: Option<u32>,
+    delay_table: u32,
+}
+
+impl GatherRows {
+    fn layout<'a>(&self, delays: &'a [u32]) -> codegen::CsrByPost<'a> {
+        codegen::CsrByPost {
+            delays,
+            pres: self.pres,
+            ids: self.ids,
+            delay_table: self.delay_table,
+        }
+    }
+}
+
+/// The rows of `spike_gather` (its CPU twin's [`GatherCsr`]: by (post,
+/// delay), each keeping the synapses' order, the order in which the CPU
+/// engine adds a post's events). The weights stay in synapse order (no
+/// permutation).
+///
+/// [`GatherCsr`]: crate::engine::cpu::spike_gather::GatherCsr
+fn gather_csr(s: &crate::connect::SynapseList, delays: &[u32], n_post: usize) -> SpikeCsr {
+    let rows = crate::engine::cpu::spike_gather::GatherCsr::new(s, delays, n_post);
+    SpikeCsr {
+        perm: None,
+        delay_table: rows.delay_table,
+        by_post: Some(GatherRows {
+            pres: rows.pres,
+            ids: rows.ids,
+            delay_table: rows.delay_table,
+        }),
+        csr: rows.words,
+    }
 }
 
 /// The rows of a spike delivery: its synapses by (delay, pre), `n_pre`
@@ -490,6 +569,7 @@ fn spike_csr(
         csr,
         perm,
         delay_table,
+        by_post: None,
     }
 }
 

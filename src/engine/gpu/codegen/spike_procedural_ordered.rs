@@ -1,0 +1,129 @@
+//! `spike_procedural_ordered` (template
+//! `shaders/spike_procedural_ordered.wgsl`, CPU twin
+//! `cpu/spike_procedural_ordered.rs`): the deterministic delivery of a
+//! procedural projection (`GpuOptions::deterministic`), a thread per
+//! chunk of post neurons walking the spikes in ascending rank.
+
+use std::fmt::Write;
+
+use super::layout::Ends;
+use super::spike_procedural::{draw_targets, weight};
+use super::{assemble, declare, Access, Binding, Kernel, F32, U32};
+use crate::connect::procedural::Procedural;
+
+const SPIKE_PROCEDURAL_ORDERED: &str =
+    include_str!("../../../../shaders/spike_procedural_ordered.wgsl");
+
+/// The threads of a `spike_procedural_ordered` dispatch: one per chunk of
+/// each batch element.
+pub fn procedural_ordered_threads(gen: &Procedural, ends: &Ends) -> u32 {
+    ends.batch * gen.chunks()
+}
+
+/// `spike_procedural_ordered` of a procedural projection into
+/// conductance slot `g`.
+pub fn spike_procedural_ordered(
+    name: &str,
+    gen: &Procedural,
+    object: u32,
+    ends: &Ends,
+    g: u32,
+) -> Kernel {
+    let delayed = gen.per_synapse_delays();
+    let table = [
+        Binding::new(1, "post", Access::ReadWrite, F32),
+        Binding::new(2, "table", Access::Read, U32),
+        if delayed {
+            Binding::new(3, "dring", Access::ReadWrite, F32)
+        } else {
+            Binding::new(3, "syn", Access::Read, F32)
+        },
+        Binding::new(4, "sparams", Access::Read, F32),
+        Binding::new(5, "pre_count", Access::Read, U32),
+    ];
+    let go = ends.post.offset(g).unwrap_or(0);
+    let (el_pre, el_post) = ends.element();
+    let (np, ring, words) = (ends.post.n, ends.pre.ring, ends.pre.bit_words());
+    let chunks = gen.chunks();
+    let mut body = String::new();
+    let _ = writeln!(
+        body,
+        "    if (item >= {}u) {{ return; }}",
+        procedural_ordered_threads(gen, ends)
+    );
+    let _ = writeln!(body, "    let bi = item / {chunks}u;");
+    let _ = writeln!(body, "    let c = item - bi * {chunks}u;");
+    let _ = writeln!(body, "    let off = bi * {el_post}u;");
+    let _ = writeln!(body, "    let base = c * {}u;", gen.chunk);
+    let _ = writeln!(
+        body,
+        "    let len = i32(min({}u, {el_post}u - base));",
+        gen.chunk
+    );
+    if delayed {
+        // This step's inputs, waiting in its row of the ring, join the
+        // conductances first (all of them, as the CPU twin's `+=`).
+        let _ = writeln!(body, "    let fr = (clk.ring % {}u) * {np}u;", gen.delay);
+        let _ = writeln!(
+            body,
+            "    for (var x = 0u; x < u32(len); x = x + 1u) {{
+        let at = off + base + x;
+        post[{go}u + at] = cj_keep(post[{go}u + at] + dring[fr + at]);
+        dring[fr + at] = 0.0f;
+    }}"
+        );
+    }
+    let _ = writeln!(
+        body,
+        "    let slot = (clk.ring + {ring}u - {}u) % {ring}u;",
+        gen.spike_delay()
+    );
+    let _ = writeln!(body, "    if (pre_count[slot] == 0u) {{ return; }}");
+    let _ = writeln!(body, "    let mask_at = {ring}u + slot * {words}u;");
+    // The element's pre ranks `[lo, hi)`, word by word, bit by bit: in
+    // ascending rank.
+    let _ = writeln!(body, "    let lo = bi * {el_pre}u;");
+    let _ = writeln!(body, "    let hi = lo + {el_pre}u;");
+    let _ = writeln!(
+        body,
+        "    for (var wd = lo >> 5u; wd < ((hi + 31u) >> 5u); wd = wd + 1u) {{"
+    );
+    let _ = writeln!(body, "      var m = pre_count[mask_at + wd];");
+    let _ = writeln!(body, "      loop {{");
+    let _ = writeln!(body, "        if (m == 0u) {{ break; }}");
+    let _ = writeln!(body, "        let pk = wd * 32u + countTrailingZeros(m);");
+    let _ = writeln!(body, "        m = m & (m - 1u);");
+    let _ = writeln!(body, "        if (pk < lo || pk >= hi) {{ continue; }}");
+    let _ = writeln!(body, "        let j = pk - lo;");
+    draw_targets(&mut body, gen, object);
+    let _ = writeln!(body, "            let wt = {};", weight(gen, object));
+    let now = format!("post[{go}u + off + t] = cj_keep(post[{go}u + off + t] + wt);");
+    if delayed {
+        // The twin of Procedural::delay_at, as spike_procedural draws it.
+        let (chunk, d_max) = (gen.chunk, gen.delay);
+        let dobj = Procedural::delay_object(object);
+        let _ = writeln!(body, "            let du = cj_draw(key, {dobj}u, j, t).x;");
+        let _ = writeln!(body, "            var dd = 1u;");
+        let _ = writeln!(
+            body,
+            "            loop {{ if (dd >= {d_max}u || table[{chunk}u + dd - 1u] > du) {{ break; }} dd = dd + 1u; }}"
+        );
+        let _ = writeln!(
+            body,
+            "            if (dd == 1u) {{ {now} }} else {{
+                let r = ((clk.ring + dd - 1u) % {d_max}u) * {np}u + off + t;
+                dring[r] = cj_keep(dring[r] + wt);
+            }}"
+        );
+    } else {
+        let _ = writeln!(body, "            {now}");
+    }
+    // The draw loop, the bits of a word, the words.
+    body.push_str("        }\n      }\n    }\n");
+    assemble(
+        format!("spike_procedural_ordered[projection '{name}']"),
+        SPIKE_PROCEDURAL_ORDERED,
+        &declare(&table),
+        &body,
+    )
+}
