@@ -208,6 +208,7 @@ impl Network {
                     start_step: 0,
                     sample_steps: Vec::new(),
                     spikes: Vec::new(),
+                    stream: None,
                 })
             })
             .collect::<Result<Vec<_>>>()?;

@@ -96,6 +96,9 @@ pub(crate) struct MonitorState {
     pub(crate) buffers: Vec<Vec<f32>>,
     pub(crate) sample_steps: Vec<u64>,
     pub(crate) spikes: Vec<(u64, u32)>,
+    /// The files it records to, once [`Simulation::stream_to`] is called:
+    /// the buffers above then hold only what the last engine run recorded.
+    pub(crate) stream: Option<crate::io::stream::Stream>,
 }
 
 /// A monitor of synapses: sampled by the simulation, which reads the

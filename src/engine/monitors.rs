@@ -63,13 +63,125 @@ impl Simulation {
         }
     }
 
+    /// A monitor whose recording is in memory: one that streams to disk
+    /// is read from its files.
+    fn mon_in_memory(&self, m: MonitorId) -> Result<&MonitorState> {
+        let s = self.mon(m)?;
+        if let Some(st) = &s.stream {
+            return Err(Error::invalid(
+                format!("monitor of population '{}'", self.net.pops[s.spec.pop.0].name),
+                format!(
+                    "it records to the files in {} (stream_to): read them with cajal::io::read_recording, or numpy.load",
+                    st.dir.display()
+                ),
+            ));
+        }
+        Ok(s)
+    }
+
+    /// Records a monitor of a population to `.npy` files in `dir` (created
+    /// if needed; files of an earlier stream there are replaced) instead
+    /// of memory, from now on and with what it holds already, so that a
+    /// long run keeps its memory flat whatever it records: each engine run
+    /// appends its samples and spikes (long runs are cut into pieces of at
+    /// most about 16 MiB of recording). The files (see
+    /// [`io::stream`](crate::io::stream)) are whole after every call that
+    /// returns, readable with `numpy.load` or
+    /// [`read_recording`](crate::io::read_recording); the monitor's
+    /// readers in memory ([`recorded`](Self::recorded),
+    /// [`spikes`](Self::spikes)...) refuse it until
+    /// [`stop_streaming`](Self::stop_streaming).
+    ///
+    /// Unlike the files cajal writes whole, these grow in place: a write
+    /// that fails (disk full) is an error, and the samples it could not
+    /// write stay in memory and are written by the next run's append.
+    ///
+    /// ```
+    /// # use cajal::prelude::*;
+    /// let mut net = Network::new();
+    /// let p = net.population("p", 3, &Neuron::rate().equations("r = t"))?;
+    /// let m = net.monitor(p, &["r"])?;
+    /// let mut sim = net.compile(Backend::Cpu)?;
+    /// let dir = std::env::temp_dir().join(format!("cajal-doc-stream-{}", std::process::id()));
+    /// sim.stream_to(m, &dir)?;
+    /// sim.simulate(4.0)?;
+    /// let rec = cajal::io::read_recording(&dir)?;
+    /// assert_eq!(rec.sample_steps, vec![0, 1, 2, 3]);
+    /// assert_eq!(rec.var("r")?.row(3).to_vec(), vec![3.0; 3]);
+    /// # std::fs::remove_dir_all(&dir).ok();
+    /// # Ok::<(), cajal::Error>(())
+    /// ```
+    pub fn stream_to(&mut self, m: MonitorId, dir: impl AsRef<std::path::Path>) -> Result<()> {
+        let i = match self.mon_ref(m)? {
+            MonitorRef::Neurons(i) => i,
+            MonitorRef::Synapses(_) => {
+                return Err(Error::Unsupported {
+                    owner: "monitor".into(),
+                    message: "a monitor of synapses records in memory only".into(),
+                })
+            }
+        };
+        self.stop_streaming(m)?;
+        let s = &self.monitors[i];
+        let stream =
+            crate::io::stream::Stream::create(dir.as_ref(), &s.spec.vars, &s.lens, s.spec.spikes)?;
+        self.monitors[i].stream = Some(stream);
+        self.drain_streams()
+    }
+
+    /// Ends a monitor's streaming ([`stream_to`](Self::stream_to)): its
+    /// files are complete, and it records in memory again. Nothing
+    /// happens to a monitor that does not stream.
+    pub fn stop_streaming(&mut self, m: MonitorId) -> Result<()> {
+        let MonitorRef::Neurons(i) = self.mon_ref(m)? else {
+            return Ok(());
+        };
+        self.mon(m)?;
+        self.drain_streams()?;
+        self.monitors[i].stream = None;
+        Ok(())
+    }
+
+    /// Appends what the streaming monitors hold to their files, and
+    /// empties them; what could not be written stays.
+    pub(super) fn drain_streams(&mut self) -> Result<()> {
+        for s in &mut self.monitors {
+            let Some(st) = &mut s.stream else { continue };
+            st.append(&s.sample_steps, &s.buffers, &s.spikes)?;
+            s.sample_steps.clear();
+            s.buffers.iter_mut().for_each(Vec::clear);
+            s.spikes.clear();
+        }
+        Ok(())
+    }
+
+    /// How many steps one engine run may take while monitors stream: about
+    /// 16 MiB of recording (spikes reckoned at one neuron in a hundred a
+    /// step), so that memory stays flat; `u64::MAX` when none streams.
+    pub(super) fn stream_piece(&self) -> u64 {
+        let mut per_step = 0.0;
+        let mut any = false;
+        for s in self.monitors.iter().filter(|s| s.stream.is_some()) {
+            any = true;
+            let width: usize = s.lens.iter().sum();
+            per_step += (width as f64 * 4.0 + 8.0) / s.spec.period as f64;
+            if s.spec.spikes {
+                per_step += self.net.pops[s.spec.pop.0].size() as f64 * 16.0 / 100.0;
+            }
+        }
+        if !any {
+            return u64::MAX;
+        }
+        ((16.0 * 1024.0 * 1024.0 / per_step.max(1.0)) as u64).clamp(10, 1_000_000)
+    }
+
     fn synapse_mon(&self, i: usize) -> Result<&SynapseMonitorState> {
         self.synapse_monitors.get(i).ok_or_else(foreign)
     }
 
     /// Spikes recorded by a monitor, as (step, neuron rank), sorted by step then rank.
     pub fn spikes(&self, m: MonitorId) -> Result<Vec<(u64, u32)>> {
-        let s = self.mon(m)?;
+        let s = self.mon_in_memory(m)?;
         if !s.spec.spikes {
             return Err(Error::invalid(
                 "monitor",
@@ -95,7 +207,7 @@ impl Simulation {
                     .expect("whole samples are recorded"),
             );
         }
-        let s = self.mon(m)?;
+        let s = self.mon_in_memory(m)?;
         let i = s
             .spec
             .vars
@@ -162,7 +274,7 @@ impl Simulation {
                 });
             }
         };
-        self.mon(m)?;
+        self.mon_in_memory(m)?;
         let s = &mut self.monitors[i];
         Ok(Recording {
             sample_steps: std::mem::take(&mut s.sample_steps),
@@ -175,7 +287,7 @@ impl Simulation {
     pub fn sample_steps(&self, m: MonitorId) -> Result<Vec<u64>> {
         match self.mon_ref(m)? {
             MonitorRef::Synapses(i) => Ok(self.synapse_mon(i)?.sample_steps.clone()),
-            MonitorRef::Neurons(_) => Ok(self.mon(m)?.sample_steps.clone()),
+            MonitorRef::Neurons(_) => Ok(self.mon_in_memory(m)?.sample_steps.clone()),
         }
     }
 
@@ -228,7 +340,11 @@ impl Simulation {
                 big = Some((bytes, owner));
             }
         };
-        for m in self.monitors.iter().filter(|m| m.active) {
+        for m in self
+            .monitors
+            .iter()
+            .filter(|m| m.active && m.stream.is_none())
+        {
             let samples = (n / m.spec.period + 1) as f64;
             let width: usize = m.lens.iter().sum();
             let p = &self.net.pops[m.spec.pop.0];

@@ -197,12 +197,14 @@ impl Simulation {
                 .filter_map(|m| m.next_from(self.step))
                 .chain(self.next_structural(self.step))
                 .min()
-                .map_or(end, |s| (s + 1).min(end));
+                .map_or(end, |s| (s + 1).min(end))
+                .min(self.step.saturating_add(self.stream_piece()));
             let (t0, s0, dt) = (self.t_origin, self.step_origin, self.net.dt);
             let time = move |s: u64| t0 + (s as f64 - s0 as f64) * dt;
             self.engine
                 .run(self.step, next - self.step, &time, &mut self.monitors)?;
             self.step = next;
+            self.drain_streams()?;
             self.structural_step(next - 1)?;
             self.sample_synapses(next - 1)?;
         }

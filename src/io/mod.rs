@@ -8,6 +8,8 @@
 
 pub mod connectivity;
 pub mod state;
+pub mod stream;
+pub use stream::read_recording;
 
 use crate::error::{Error, Result};
 use std::path::{Path, PathBuf};

@@ -162,10 +162,10 @@ fn a_constant_set_after_compile_acts_as_one_compiled_with_it() {
             "{b:?}: set after compile differs from compiled with"
         );
         // The second values matter: the first give another run.
-        let (net, ..) = rich(false);
+        let (net, monitors3, projs3) = rich(false);
         let mut first = net.compile(b).unwrap();
         first.simulate(200.0).unwrap();
-        assert_ne!(outcome(&first, &monitors, &projs), want, "{b:?}");
+        assert_ne!(outcome(&first, &monitors3, &projs3), want, "{b:?}");
         // Something spiked and learned, so that every path ran.
         assert!(!changed.spikes(monitors[0]).unwrap().is_empty(), "{b:?}");
         assert!(!changed.spikes(monitors[1]).unwrap().is_empty(), "{b:?}");

@@ -210,19 +210,19 @@ fn a_saved_decoding_window_continues_the_run() {
         sim.save(&path).unwrap();
         sim.simulate(7.0).unwrap();
         let want = sim.get(h.decoded, "r").unwrap();
-        let (net2, _) = build();
+        let (net2, h2) = build();
         let mut sim2 = net2.compile(b).unwrap();
         sim2.load(&path).unwrap();
         sim2.simulate(7.0).unwrap();
-        assert_eq!(sim2.get(h.decoded, "r").unwrap(), want, "{b:?}");
+        assert_eq!(sim2.get(h2.decoded, "r").unwrap(), want, "{b:?}");
         // The window is not empty at the save: a run that forgot it differs.
-        let (net3, _) = build();
+        let (net3, h3) = build();
         let mut sim3 = net3.compile(b).unwrap();
         sim3.simulate(13.0).unwrap();
         sim3.reset().unwrap();
         sim3.set_current_step(130);
         sim3.simulate(7.0).unwrap();
-        assert_ne!(sim3.get(h.decoded, "r").unwrap(), want, "{b:?}");
+        assert_ne!(sim3.get(h3.decoded, "r").unwrap(), want, "{b:?}");
         std::fs::remove_dir_all(&dir).ok();
     }
 }

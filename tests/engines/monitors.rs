@@ -2,13 +2,14 @@
 //! and monitors of synapses (dendrites and whole projections), on both
 //! engines.
 
-use crate::common::{backends, tests};
+use crate::common::{backends, temp_path, tests};
 use cajal::prelude::*;
 
 tests! {
     both: [
         take_recording_pieces_make_the_uninterrupted_recording,
         synapse_monitors_sample_what_the_synapses_hold_after_the_step,
+        a_streamed_recording_is_the_one_in_memory,
     ],
     cpu: [
         synapse_monitors_refuse_what_they_cannot_record,
@@ -214,4 +215,64 @@ fn synapse_monitors_refuse_what_they_cannot_record() {
     assert!(e.contains("records synapses"), "{e}");
     let e = sim.recorded(m, "eta").unwrap_err().to_string();
     assert!(e.contains("'eta'"), "{e}");
+}
+
+/// A monitor recording to `.npy` files (stream_to) writes what it would
+/// have kept in memory: the same sample steps, rows and spikes, over runs
+/// of several lengths, on both engines; its in-memory readers refuse it
+/// meanwhile, and once it stops streaming it records in memory again.
+fn a_streamed_recording_is_the_one_in_memory() {
+    let pieces = [3.5, 5.5, 0.5, 10.0, 7.0];
+    for be in backends() {
+        let (mut net, a, b) = noisy_net();
+        let ma = net.monitor(a, &["spike", "v"]).unwrap();
+        let mb = net
+            .monitor_with(b, &["v", "g_exc", "spike"], 1.5, true)
+            .unwrap();
+        let mut memory = net.compile(be).unwrap();
+        let mut disk = net.compile(be).unwrap();
+        let (da, db) = (temp_path("a"), temp_path("b"));
+        // Streaming from the start of a run, and from a monitor that holds
+        // samples already (they go to the files first).
+        disk.stream_to(ma, &da).unwrap();
+        memory.simulate(2.0).unwrap();
+        disk.simulate(2.0).unwrap();
+        disk.stream_to(mb, &db).unwrap();
+        for ms in pieces {
+            memory.simulate(ms).unwrap();
+            disk.simulate(ms).unwrap();
+        }
+        for (m, dir) in [(ma, &da), (mb, &db)] {
+            let got = cajal::io::read_recording(dir).unwrap();
+            let want = memory.take_recording(m).unwrap();
+            assert!(!want.sample_steps.is_empty() && !want.spikes.is_empty());
+            assert_eq!(got.sample_steps, want.sample_steps, "{be:?}");
+            assert_eq!(got.spikes, want.spikes, "{be:?}");
+            assert_eq!(got.vars.len(), want.vars.len());
+            for ((gn, gv), (wn, wv)) in got.vars.iter().zip(&want.vars) {
+                assert_eq!(gn, wn);
+                assert_eq!(gv, wv, "{be:?} {gn}");
+            }
+            let e = disk.recorded(m, "v").unwrap_err().to_string();
+            assert!(e.contains("read_recording"), "{e}");
+            assert!(disk.spikes(m).is_err() && disk.take_recording(m).is_err());
+        }
+        // The header counts the rows: a plain npy reader gets the shape.
+        let bytes = std::fs::read(db.join("var_v.npy")).unwrap();
+        let header = String::from_utf8_lossy(&bytes[10..128]).to_string();
+        let rows = memory.network().monitor_spec(mb).unwrap();
+        assert!(rows.period == 3, "{rows:?}");
+        assert!(header.contains("'shape': (19, 20)"), "{header}");
+        assert_eq!(bytes.len(), 128 + 19 * 20 * 4);
+        // Stopped: the files stay whole, the monitor records in memory.
+        disk.stop_streaming(mb).unwrap();
+        disk.simulate(3.0).unwrap();
+        assert_eq!(disk.sample_steps(mb).unwrap(), vec![57, 60]);
+        assert_eq!(
+            cajal::io::read_recording(&db).unwrap().sample_steps.len(),
+            19
+        );
+        std::fs::remove_dir_all(&da).ok();
+        std::fs::remove_dir_all(&db).ok();
+    }
 }

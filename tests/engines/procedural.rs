@@ -156,6 +156,8 @@ fn chunks_tables_and_edge_probabilities() {
 /// A procedural projection `a -> b` (weight 1, `delays`, seed `seed`,
 /// dt 1 ms), and a network with the same synapses and delays as an
 /// explicit list (`connect_from_sparse`), the independent reference.
+/// The handles are the procedural network's: the listed one's are found
+/// by name.
 fn procedural_and_listed(
     (n_pre, n_post): (usize, usize),
     seed: u64,
@@ -199,19 +201,22 @@ fn procedural_and_listed(
 }
 
 fn the_engines_deliver_exactly_the_listed_synapses() {
-    let (mut net, mut explicit, a, b) =
+    let (mut net, mut explicit, _, _) =
         procedural_and_listed((300, 500), 21, 0.1, Delays::constant(2.0));
     let t1: Vec<f32> = (0..300).map(|i| (i % 7) as f32).collect();
     let t2: Vec<f32> = (0..300)
         .map(|i| if i % 3 == 0 { 5.0 } else { -1.0 })
         .collect();
     for n in [&mut net, &mut explicit] {
+        // Each network's own handle (the two are built alike).
+        let a = n.find("a").unwrap();
         n.set(a, "t1", t1.clone()).unwrap();
         n.set(a, "t2", t2.clone()).unwrap();
     }
     let mut runs = Vec::new();
     for backend in backends() {
         for (net, what) in [(&net, "procedural"), (&explicit, "explicit")] {
+            let b = net.find("b").unwrap();
             let mut sim = net.compile(backend).unwrap();
             let mut got = Vec::new();
             for _ in 0..10 {
@@ -452,7 +457,7 @@ fn the_engines_deliver_the_listed_procedural_weights() {
             };
             (net, b, proj)
         };
-        let (net, b, proj) = build(None);
+        let (net, _, proj) = build(None);
         let listed = net
             .compile(Backend::Cpu)
             .unwrap()
@@ -461,6 +466,7 @@ fn the_engines_deliver_the_listed_procedural_weights() {
         let (explicit, _, _) = build(Some(listed));
         // The explicit list on the CPU engine is the independent reference.
         let run = |net: &Network, backend| {
+            let b = net.find("b").unwrap();
             let mut sim = net.compile(backend).unwrap();
             let mut got = Vec::new();
             for _ in 0..7 {
@@ -528,9 +534,10 @@ fn a_delivery_split_over_chunks_equals_the_listed_synapses() {
 }
 
 fn split_delivery(delays: Delays) {
-    let (net, explicit, a, b) = procedural_and_listed((2000, 3000), 17, 0.1, delays);
+    let (net, explicit, _, _) = procedural_and_listed((2000, 3000), 17, 0.1, delays);
     let times = |e: usize| -> Vec<f32> { (0..2000).map(|i| ((i + e) % 6) as f32).collect() };
     let run = |net: &Network, backend| {
+        let (a, b) = (net.find("a").unwrap(), net.find("b").unwrap());
         let mut sim = net.compile_batched(backend, 2).unwrap();
         for e in 0..2 {
             sim.set_element(a, e, "t1", times(e)).unwrap();
@@ -596,7 +603,7 @@ fn per_synapse_delays_follow_their_distribution() {
 }
 
 fn the_engines_deliver_per_synapse_delays_as_the_listed_synapses() {
-    let (net, explicit, a, b) =
+    let (net, explicit, _, _) =
         procedural_and_listed((150, 200), 23, 0.2, Delays::random(Dist::uniform(0.0, 6.0)));
     let times = |e: usize| -> Vec<f32> { (0..150).map(|i| ((i + 2 * e) % 9) as f32).collect() };
     // Delays of 1 to 6 steps, all of them used.
@@ -606,6 +613,7 @@ fn the_engines_deliver_per_synapse_delays_as_the_listed_synapses() {
         assert!(delays.contains(&k), "{k}");
     }
     let run = |net: &Network, backend, batch: usize| {
+        let (a, b) = (net.find("a").unwrap(), net.find("b").unwrap());
         let mut sim = net.compile_batched(backend, batch).unwrap();
         for e in 0..batch {
             sim.set_element(a, e, "t1", times(e)).unwrap();

@@ -52,11 +52,15 @@ fn distributions_set_synapses_before_and_after_compile() {
     n1.set_projection(p, "U", Dist::normal(0.3, 0.05)).unwrap();
     n1.set_projection(p, "tau_rec", 80.0).unwrap();
     // The same network and seed draw the same values; another seed others.
-    let (mut n2, ..) = net(5);
-    n2.set_projection(p, "U", Dist::normal(0.3, 0.05)).unwrap();
-    let (mut n3, ..) = net(6);
-    n3.set_projection(p, "U", Dist::normal(0.3, 0.05)).unwrap();
-    let u = |n: &Network| n.compile(Backend::Cpu).unwrap().synapses(p, "U").unwrap().2;
+    let (mut n2, p2, ..) = net(5);
+    n2.set_projection(p2, "U", Dist::normal(0.3, 0.05)).unwrap();
+    let (mut n3, p3, ..) = net(6);
+    n3.set_projection(p3, "U", Dist::normal(0.3, 0.05)).unwrap();
+    // Each network's own handle (they are built alike).
+    let u = |n: &Network| {
+        let p = n.find_projection("a->b:exc").unwrap();
+        n.compile(Backend::Cpu).unwrap().synapses(p, "U").unwrap().2
+    };
     let u1 = u(&n1);
     assert_eq!(u1, u(&n2));
     assert_ne!(u1, u(&n3));

@@ -522,8 +522,7 @@ fn synapse_update() {
 fn synapse_update_merged() {
     // Two rules over the same populations: one merged dispatch.
     let mut net = bars();
-    let (_, b) = cajal::networks::bar_learning(4).unwrap();
-    let (input, feature) = (b.input, b.feature);
+    let (input, feature) = (net.find("Input").unwrap(), net.find("Feature").unwrap());
     net.projection(input, feature, "exc")
         .synapse(&oja(2.0, 1.0))
         .name("second")
