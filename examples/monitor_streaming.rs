@@ -37,14 +37,19 @@ fn main() -> cajal::Result<()> {
     for s in 0..seconds / 10 {
         sim.simulate(10_000.0)?;
         if !stream {
-            spikes = monitors.iter().map(|&m| sim.spikes(m).map_or(0, |v| v.len())).sum();
+            spikes = monitors
+                .iter()
+                .map(|&m| sim.spikes(m).map_or(0, |v| v.len()))
+                .sum();
         }
         println!("{:>5} s: resident {:.0} MB", (s + 1) * 10, rss_mb("VmRSS:"));
     }
     if stream {
         for (k, &m) in monitors.iter().enumerate() {
             sim.stop_streaming(m)?;
-            spikes += cajal::io::read_recording(dir.join(format!("pop{k}")))?.spikes.len();
+            spikes += cajal::io::read_recording(dir.join(format!("pop{k}")))?
+                .spikes
+                .len();
         }
         std::fs::remove_dir_all(&dir).ok();
     }

@@ -166,6 +166,38 @@ pub struct SynapseList {
 }
 
 impl SynapseList {
+    /// A stable counting sort of the synapses into `rows` rows by
+    /// `key(j)` (`< rows`): the row pointers, and for each position the
+    /// value `value(j)` and the synapse `j`. Stable, so a row keeps the
+    /// list's (post, pre) order: the engines' CSRs by (delay, pre) and
+    /// by (post, delay) are both made this way.
+    pub(crate) fn rows_by(
+        &self,
+        rows: usize,
+        key: impl Fn(usize) -> usize,
+        value: impl Fn(usize) -> u32,
+    ) -> (Vec<u32>, Vec<u32>, Vec<u32>) {
+        let nsyn = self.post.len();
+        let keys: Vec<usize> = (0..nsyn).map(key).collect();
+        let mut ptr = vec![0u32; rows + 1];
+        for &k in &keys {
+            ptr[k + 1] += 1;
+        }
+        for i in 0..rows {
+            ptr[i + 1] += ptr[i];
+        }
+        let mut next = ptr.clone();
+        let mut vals = vec![0u32; nsyn];
+        let mut sid = vec![0u32; nsyn];
+        for (j, &k) in keys.iter().enumerate() {
+            let at = next[k] as usize;
+            next[k] += 1;
+            vals[at] = value(j);
+            sid[at] = j as u32;
+        }
+        (ptr, vals, sid)
+    }
+
     /// Row pointers of the synapses by post rank (they are sorted by post):
     /// post `i`'s synapses are `ptr[i]..ptr[i + 1]`.
     pub fn post_row_ptr(&self, n_post: usize) -> Vec<u32> {

@@ -61,3 +61,49 @@ pub fn receiver_ei() -> Neuron {
         .equations("e = g_exc\ni = g_inh")
         .spike("e > 1e9")
 }
+
+/// Every variable and `sum(target)` of every population and every
+/// per-synapse variable of every projection (convolutions store none), by
+/// name.
+pub fn state(sim: &Simulation) -> Vec<(String, Vec<f32>)> {
+    let net = sim.network();
+    let mut out = Vec::new();
+    for p in net.populations() {
+        let pop = net.pop(p).unwrap();
+        for v in pop
+            .ir
+            .vars
+            .iter()
+            .filter(|v| v.kind != cajal::lang::ir::VarKind::Hidden)
+        {
+            let a = sim.get(p, &v.name).unwrap();
+            out.push((
+                format!("{}.{}", pop.name, v.name),
+                a.iter().copied().collect(),
+            ));
+        }
+        for t in &pop.ir.targets {
+            let a = sim.sum(p, t).unwrap();
+            out.push((
+                format!("{}.sum({t})", pop.name),
+                a.iter().copied().collect(),
+            ));
+        }
+    }
+    for q in net.projections() {
+        let proj = net.proj(q).unwrap();
+        if proj.conv.is_some() {
+            continue;
+        }
+        for v in proj
+            .ir
+            .vars
+            .iter()
+            .filter(|v| v.kind != cajal::lang::ir::VarKind::Hidden)
+        {
+            let (_, _, vals) = sim.synapses(q, &v.name).unwrap();
+            out.push((format!("{}.{}", proj.name, v.name), vals));
+        }
+    }
+    out
+}

@@ -15,9 +15,8 @@
 //! step: an independent expectation, where two GPU runs alone could agree
 //! on a wrong answer.
 
-use crate::common::tests;
+use crate::common::{state, tests};
 use cajal::engine::gpu::GpuOptions;
-use cajal::lang::ir::VarKind;
 use cajal::models::inputs::Rates;
 use cajal::models::synapses::stdp;
 use cajal::prelude::*;
@@ -36,42 +35,6 @@ tests! {
         shared_weights_unshared_and_reset_stay_bit_for_bit,
         saved_states_of_two_runs_are_the_same_file,
     ],
-}
-
-/// Every variable and `sum(target)` of every population and every
-/// per-synapse variable of every projection (convolutions store none), by
-/// name.
-fn state(sim: &Simulation) -> Vec<(String, Vec<f32>)> {
-    let net = sim.network();
-    let mut out = Vec::new();
-    for p in net.populations() {
-        let pop = net.pop(p).unwrap();
-        for v in pop.ir.vars.iter().filter(|v| v.kind != VarKind::Hidden) {
-            let a = sim.get(p, &v.name).unwrap();
-            out.push((
-                format!("{}.{}", pop.name, v.name),
-                a.iter().copied().collect(),
-            ));
-        }
-        for t in &pop.ir.targets {
-            let a = sim.sum(p, t).unwrap();
-            out.push((
-                format!("{}.sum({t})", pop.name),
-                a.iter().copied().collect(),
-            ));
-        }
-    }
-    for q in net.projections() {
-        let proj = net.proj(q).unwrap();
-        if proj.conv.is_some() {
-            continue;
-        }
-        for v in proj.ir.vars.iter().filter(|v| v.kind != VarKind::Hidden) {
-            let (_, _, vals) = sim.synapses(q, &v.name).unwrap();
-            out.push((format!("{}.{}", proj.name, v.name), vals));
-        }
-    }
-    out
 }
 
 /// What a run leaves: its state and every spike monitor's spikes.

@@ -16,10 +16,9 @@
 //! Every test here is a `[gpu]` trial: ignored without an adapter, failed
 //! without one under `CAJAL_REQUIRE_GPU=1`.
 
-use crate::common::{tests, Tol};
+use crate::common::{state, tests, Tol};
 use cajal::engine::gpu::GpuOptions;
 use cajal::engine::schedule::Stage;
-use cajal::lang::ir::VarKind;
 use cajal::models::inputs::Rates;
 use cajal::models::synapses::{oja, stdp};
 use cajal::prelude::*;
@@ -50,42 +49,6 @@ tests! {
         decode,
         current_inject,
     ],
-}
-
-/// Every variable and `sum(target)` of every population and every
-/// per-synapse variable of every projection (convolutions store none), by
-/// name.
-fn state(sim: &Simulation) -> Vec<(String, Vec<f32>)> {
-    let net = sim.network();
-    let mut out = Vec::new();
-    for p in net.populations() {
-        let pop = net.pop(p).unwrap();
-        for v in pop.ir.vars.iter().filter(|v| v.kind != VarKind::Hidden) {
-            let a = sim.get(p, &v.name).unwrap();
-            out.push((
-                format!("{}.{}", pop.name, v.name),
-                a.iter().copied().collect(),
-            ));
-        }
-        for t in &pop.ir.targets {
-            let a = sim.sum(p, t).unwrap();
-            out.push((
-                format!("{}.sum({t})", pop.name),
-                a.iter().copied().collect(),
-            ));
-        }
-    }
-    for q in net.projections() {
-        let proj = net.proj(q).unwrap();
-        if proj.conv.is_some() {
-            continue;
-        }
-        for v in proj.ir.vars.iter().filter(|v| v.kind != VarKind::Hidden) {
-            let (_, _, vals) = sim.synapses(q, &v.name).unwrap();
-            out.push((format!("{}.{}", proj.name, v.name), vals));
-        }
-    }
-    out
 }
 
 /// The last sample of every monitored variable, and the sample count.

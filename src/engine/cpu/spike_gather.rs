@@ -47,31 +47,15 @@ impl GatherCsr {
     /// `delays`: their distinct delays, ascending. A counting sort by
     /// (post, delay index), stable, so each row keeps the synapses' order.
     pub fn new(s: &crate::connect::SynapseList, delays: &[u32], n_post: usize) -> Self {
-        let nsyn = s.post.len();
         let nd = delays.len().max(1);
-        let key: Vec<usize> = (0..nsyn)
-            .map(|j| {
+        let (ptr, pre, sid) = s.rows_by(
+            n_post * nd,
+            |j| {
                 let di = delays.binary_search(&s.delay[j]).unwrap_or(0);
                 s.post[j] as usize * nd + di
-            })
-            .collect();
-        let rows = n_post * nd;
-        let mut ptr = vec![0u32; rows + 1];
-        for &k in &key {
-            ptr[k + 1] += 1;
-        }
-        for i in 0..rows {
-            ptr[i + 1] += ptr[i];
-        }
-        let mut next = ptr.clone();
-        let mut pre = vec![0u32; nsyn];
-        let mut sid = vec![0u32; nsyn];
-        for (j, &k) in key.iter().enumerate() {
-            let at = next[k] as usize;
-            next[k] += 1;
-            pre[at] = s.pre[j];
-            sid[at] = j as u32;
-        }
+            },
+            |j| s.pre[j],
+        );
         let mut words = ptr;
         let pres = words.len() as u32;
         words.extend_from_slice(&pre);

@@ -581,31 +581,14 @@ fn rows_by_delay_and_pre(
     delays: &[u32],
     n_pre: usize,
 ) -> (Vec<u32>, Vec<u32>, Vec<u32>) {
-    let nsyn = s.post.len();
-    let rows = n_pre * delays.len();
-    let key: Vec<usize> = (0..nsyn)
-        .map(|j| {
+    s.rows_by(
+        n_pre * delays.len(),
+        |j| {
             let di = delays.binary_search(&s.delay[j]).unwrap_or(0);
             di * n_pre + s.pre[j] as usize
-        })
-        .collect();
-    let mut ptr = vec![0u32; rows + 1];
-    for &k in &key {
-        ptr[k + 1] += 1;
-    }
-    for i in 0..rows {
-        ptr[i + 1] += ptr[i];
-    }
-    let mut next = ptr.clone();
-    let mut col = vec![0u32; nsyn];
-    let mut sid = vec![0u32; nsyn];
-    for (j, &k) in key.iter().enumerate() {
-        let at = next[k] as usize;
-        next[k] += 1;
-        col[at] = s.post[j];
-        sid[at] = j as u32;
-    }
-    (ptr, col, sid)
+        },
+        |j| s.post[j],
+    )
 }
 
 /// Whether the synapses may share one weight where they start with one:
