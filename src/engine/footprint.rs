@@ -28,7 +28,7 @@ impl Network {
     ///
     /// ```
     /// # use cajal::prelude::*;
-    /// let (net, _) = cajal::networks::coba(4000)?;
+    /// let (net, _, _) = cajal::networks::coba(4000, 1)?;
     /// let mb = net.memory_estimate() as f64 / 1e6;
     /// assert!(mb > 1.0 && mb < 100.0, "{mb} MB");
     /// # Ok::<(), cajal::Error>(())
