@@ -149,6 +149,9 @@ impl Ctx<'_> {
                                 "{what} creates more than the limit of {MAX_SYNAPSES} synapses; raise limit or lower sigma"
                             )));
                         }
+                        if w.len() == w.capacity() {
+                            self.grow(what, &mut p, &mut w)?;
+                        }
                         p.post.push(post as u32);
                         p.pre.push(pre as u32);
                         w.push(v as f32);
@@ -171,5 +174,25 @@ impl Ctx<'_> {
         }
         p.w = Some(w);
         Ok(p)
+    }
+
+    /// Doubles the room of the synapses found so far, once the doubled
+    /// count is known to fit in memory: the number a spatial connector
+    /// finds is known only at the end, and a kernel that covers most pairs
+    /// would otherwise grow its vectors until an allocation aborts.
+    fn grow(&self, what: &str, p: &mut Pattern, w: &mut Vec<f32>) -> Result<()> {
+        let n = (2 * w.len()).max(1024);
+        crate::memory::check(
+            &format!("projection '{}'", self.spec.projection),
+            &format!("{what} has found {} synapses and goes on", w.len()),
+            n as f64 * 32.0,
+            "raise limit or lower sigma, or connect fewer neurons",
+        )?;
+        let refused = |_| self.err(format!("cannot allocate memory for {n} synapses"));
+        p.post
+            .try_reserve_exact(n - p.post.len())
+            .map_err(refused)?;
+        p.pre.try_reserve_exact(n - p.pre.len()).map_err(refused)?;
+        w.try_reserve_exact(n - w.len()).map_err(refused)
     }
 }

@@ -197,6 +197,16 @@ pub(crate) fn decode(file: &str, data: &[u8], sig: &str) -> Result<Decoded> {
     } else {
         (None, Vec::new())
     };
+    // The version is outside the checksum: a version 3 file whose version
+    // reads 2 (one flipped bit) would otherwise load without its
+    // constants' values, the bytes that hold them ignored.
+    let left = payload.len() - r.at;
+    if left > 0 {
+        return Err(Error::invalid(
+            file,
+            format!("the state has {left} bytes after its data (is its format version {version} right?)"),
+        ));
+    }
     let snap = Snapshot {
         pops,
         projs,

@@ -88,6 +88,20 @@ impl Network {
                 });
             }
         }
+        // The repeated initial values, then the simulation's copy and the
+        // engine's state, as `population` counts them: refused before
+        // they are allocated (a repeat past memory aborts).
+        let values: f64 = self
+            .pops
+            .iter()
+            .map(|p| p.size() as f64 * p.ir.vars.len() as f64)
+            .sum();
+        crate::memory::check(
+            "network",
+            &format!("{batch} copies of every population"),
+            values * batch as f64 * 4.0 * 3.0,
+            "use a smaller batch",
+        )?;
         for p in &mut net.pops {
             let owner = format!("population '{}'", p.name);
             let n = p.size();

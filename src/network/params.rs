@@ -4,7 +4,7 @@
 use serde_json::{json, Map, Value as Json};
 
 use super::Network;
-use crate::error::{Error, Result};
+use crate::error::{narrow, Error, Result};
 use crate::lang::ir::{Locality, ValueType, VarDecl, VarKind};
 
 fn shared(vars: &[VarDecl], values: &[Vec<f32>]) -> Map<String, Json> {
@@ -105,11 +105,15 @@ impl Network {
                     let x = v.as_f64().ok_or_else(|| {
                         Error::invalid(&who, format!("'{p}' must be a number, got {v}"))
                     })?;
-                    // The conversion set() applies: int rounds, bool is 0 or 1.
+                    // The conversions set() applies: f32 (a number that
+                    // would become infinite or 0 is refused), then int
+                    // rounds, bool is 0 or 1.
+                    let x =
+                        narrow(x).map_err(|why| Error::invalid(&who, format!("'{p}': {why}")))?;
                     let x = match d.ty {
-                        ValueType::Int => (x as f32).round(),
+                        ValueType::Int => x.round(),
                         ValueType::Bool => f32::from(u8::from(x != 0.0)),
-                        ValueType::Float => x as f32,
+                        ValueType::Float => x,
                     };
                     changes.push((is_pop, index, slot, x));
                 }
@@ -128,7 +132,9 @@ impl Network {
                         format!("constant '{name}' must be a number, got {v}"),
                     )
                 })?;
-                constants.push((name.clone(), x as f32));
+                let x = narrow(x)
+                    .map_err(|why| Error::invalid(&owner, format!("constant '{name}': {why}")))?;
+                constants.push((name.clone(), x));
             }
         }
         for (name, x) in constants {

@@ -120,7 +120,16 @@ pub(super) fn lhs_name(ctx: &Ctx, st: &Statement) -> Result<Lhs> {
     }
     match derivs.first() {
         Some((v, at)) => {
-            if let Some((w, at2)) = derivs.iter().find(|(w, _)| w != v) {
+            // `dW/dt` where `dW` is a name known here (a parameter, an
+            // earlier variable, a constant, dt) is a division, which the
+            // resolver reads as such (`dv/dt = -v + dist / dt`).
+            let division = |w: &str| {
+                let num = format!("d{w}");
+                num == "dt"
+                    || ctx.slot(&num).is_some()
+                    || ctx.globals.constant_index(&num).is_some()
+            };
+            if let Some((w, at2)) = derivs.iter().find(|(w, _)| w != v && !division(w)) {
                 return Err(ctx.err_at(*at2, format!("an equation holds the derivative of one variable, found d{v}/dt and d{w}/dt")));
             }
             Ok(Lhs {

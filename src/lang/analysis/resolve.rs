@@ -147,10 +147,22 @@ impl Ctx<'_> {
             Ast::Num(v) => Expr::Const(*v as f32),
             Ast::Name(n, pos) => return self.resolve_name(n, *pos, args, level),
             Ast::Deriv(v, pos) => {
+                // Outside the equation of `v`, `dX / dt` where `dX` is a
+                // name the model knows is a division (`dist / dt`, `dt /
+                // dt`), as ANNarchy reads it; the parser cannot tell.
+                let num = format!("d{v}");
+                let known = args.contains_key(&num)
+                    || num == "dt"
+                    || self.slot(&num).is_some()
+                    || self.globals.constant_index(&num).is_some();
+                if known {
+                    let n = self.resolve_name(&num, *pos, args, l)?;
+                    return Ok(Expr::bin(BinOp::Div, n, Expr::Dt));
+                }
                 return Err(self.err_at(
                     *pos,
                     format!("d{v}/dt can only appear in an equation of '{v}'"),
-                ))
+                ));
             }
             Ast::Unary(op, a) => Expr::Unary(*op, Box::new(self.resolve_inner(a, at, args, l)?)),
             Ast::Binary(op, a, b) => Expr::bin(
