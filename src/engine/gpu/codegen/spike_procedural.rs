@@ -36,7 +36,8 @@ pub fn spike_procedural(
     }
     strategy.open_rows(&mut body, gen, ends);
     draw_targets(&mut body, gen, object);
-    deposit(&mut body, gen, object, ends.post.n, go, float_atomics);
+    let add = |place: &str| atomic_add(place, "wt", float_atomics);
+    deposit(&mut body, gen, object, ends.post.n, go, &add);
     body.push_str("        }\n    }\n");
     assemble(
         format!("spike_procedural[projection '{name}']"),
@@ -141,13 +142,25 @@ pub(super) fn draw_targets(body: &mut String, gen: &Procedural, object: u32) {
     }
 }
 
-/// Adds the weight of synapse (`j`, `t`) to its target's conductance (at
-/// `go` among the `np` post neurons), now or, with per-synapse delays,
-/// into the ring of future inputs.
-fn deposit(body: &mut String, gen: &Procedural, object: u32, np: u32, go: u32, fa: bool) {
+/// Adds the weight `wt` of synapse (`j`, `t`) to its target's
+/// conductance (at `go` among the `np` post neurons), now or, with
+/// per-synapse delays, into the ring of future inputs; `add(place)` is
+/// the statement that adds `wt` to a place (an atomic add, or the ordered
+/// kernel's plain one).
+pub(super) fn deposit(
+    body: &mut String,
+    gen: &Procedural,
+    object: u32,
+    np: u32,
+    go: u32,
+    add: &dyn Fn(&str) -> String,
+) {
     let (chunk, d_max) = (gen.chunk, gen.delay);
     let _ = writeln!(body, "            let wt = {};", weight(gen, object));
-    let add = atomic_add(&format!("post[{go}u + off + t]"), "wt", fa);
+    let later = add(&format!(
+        "dring[((clk.ring + dd - 1u) % {d_max}u) * {np}u + off + t]"
+    ));
+    let add = add(&format!("post[{go}u + off + t]"));
     if !gen.per_synapse_delays() {
         let _ = writeln!(body, "            {add}");
         return;
@@ -159,11 +172,6 @@ fn deposit(body: &mut String, gen: &Procedural, object: u32, np: u32, go: u32, f
     let _ = writeln!(
         body,
         "            loop {{ if (dd >= {d_max}u || table[{chunk}u + dd - 1u] > du) {{ break; }} dd = dd + 1u; }}"
-    );
-    let later = atomic_add(
-        &format!("dring[((clk.ring + dd - 1u) % {d_max}u) * {np}u + off + t]"),
-        "wt",
-        fa,
     );
     let _ = writeln!(
         body,

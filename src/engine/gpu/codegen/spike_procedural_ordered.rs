@@ -7,7 +7,7 @@
 use std::fmt::Write;
 
 use super::layout::Ends;
-use super::spike_procedural::{draw_targets, weight};
+use super::spike_procedural::{deposit, draw_targets};
 use super::{assemble, declare, Access, Binding, Kernel, F32, U32};
 use crate::connect::procedural::Procedural;
 
@@ -96,28 +96,9 @@ pub fn spike_procedural_ordered(
     let _ = writeln!(body, "        if (pk < lo || pk >= hi) {{ continue; }}");
     let _ = writeln!(body, "        let j = pk - lo;");
     draw_targets(&mut body, gen, object);
-    let _ = writeln!(body, "            let wt = {};", weight(gen, object));
-    let now = format!("post[{go}u + off + t] = cj_keep(post[{go}u + off + t] + wt);");
-    if delayed {
-        // The twin of Procedural::delay_at, as spike_procedural draws it.
-        let (chunk, d_max) = (gen.chunk, gen.delay);
-        let dobj = Procedural::delay_object(object);
-        let _ = writeln!(body, "            let du = cj_draw(key, {dobj}u, j, t).x;");
-        let _ = writeln!(body, "            var dd = 1u;");
-        let _ = writeln!(
-            body,
-            "            loop {{ if (dd >= {d_max}u || table[{chunk}u + dd - 1u] > du) {{ break; }} dd = dd + 1u; }}"
-        );
-        let _ = writeln!(
-            body,
-            "            if (dd == 1u) {{ {now} }} else {{
-                let r = ((clk.ring + dd - 1u) % {d_max}u) * {np}u + off + t;
-                dring[r] = cj_keep(dring[r] + wt);
-            }}"
-        );
-    } else {
-        let _ = writeln!(body, "            {now}");
-    }
+    // In ascending rank, one thread a post chunk: plain adds, in order.
+    let add = |place: &str| format!("{place} = cj_keep({place} + wt);");
+    deposit(&mut body, gen, object, np, go, &add);
     // The draw loop, the bits of a word, the words.
     body.push_str("        }\n      }\n    }\n");
     assemble(
