@@ -6,10 +6,12 @@
 #![warn(missing_docs)]
 
 pub mod analysis;
+pub mod bold;
 pub mod connect;
 pub mod convert;
 pub mod engine;
 pub mod error;
+pub mod image;
 pub mod io;
 pub mod lang;
 pub mod memory;

@@ -265,6 +265,7 @@ impl Network {
             learning: vec![Learning::default(); self.projs.len()],
             structural: vec![Default::default(); self.projs.len()],
             pristine: vec![None; self.projs.len()],
+            videos: Vec::new(),
         })
     }
 }

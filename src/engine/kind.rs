@@ -224,6 +224,12 @@ fn single_kind(net: &Network, pr: &crate::network::Projection) -> Result<Project
             })
         }
         (true, true) => Ok(ProjectionKind::Spike { g: g_of()? }),
+        // A psp written on a synapse between a spiking and a rate-coded
+        // population reads the pre-synaptic variables at every step, as
+        // between spiking ones (a BOLD monitor's accumulation of `r`).
+        (true, false) if pr.ir.psp_given => Ok(ProjectionKind::Rate {
+            into: Input::Sum(sum_of()?),
+        }),
         (true, false) => Err(Error::Unsupported {
             owner,
             message: "spikes reach a rate-coded population through a DecodingProjection (Network::decoding_projection)".into(),

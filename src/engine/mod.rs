@@ -236,6 +236,8 @@ pub struct Simulation {
     /// Per projection whose synapses were created or pruned: the synapses
     /// and values it was compiled with, for `reset`.
     pristine: Vec<Option<structural::Compiled>>,
+    /// The videos open for video populations (population index, frames).
+    pub(crate) videos: Vec<(usize, crate::image::Video)>,
 }
 
 /// A function called during `simulate` with the simulation and the number

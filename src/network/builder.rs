@@ -375,10 +375,14 @@ impl<'a> ProjectionBuilder<'a> {
                 ));
             }
         }
-        if pre.ir.spiking && !post.ir.spiking && window.is_none() {
+        // A psp written out reads pre-synaptic variables (a firing rate)
+        // at every step; spikes themselves need a DecodingProjection.
+        let psp_given = !self.synapse.psp.trim().is_empty();
+        let rate_read = pre.ir.spiking && !post.ir.spiking && psp_given;
+        if pre.ir.spiking && !post.ir.spiking && window.is_none() && !psp_given {
             return Err(Error::Unsupported {
                 owner: format!("projection '{name}'"),
-                message: format!("population '{}' is spiking and '{}' is rate-coded: spikes reach a rate-coded population through a DecodingProjection (Network::decoding_projection)", pre.name, post.name),
+                message: format!("population '{}' is spiking and '{}' is rate-coded: spikes reach a rate-coded population through a DecodingProjection (Network::decoding_projection), or write the psp of the synapse to read a variable such as the firing rate (psp = \"w * pre.r\")", pre.name, post.name),
             });
         }
         let mut ir = analyse_synapse(&self.synapse, &net.globals)?;
@@ -396,7 +400,7 @@ impl<'a> ProjectionBuilder<'a> {
             if ir.post_refs.contains(&spike_time) {
                 net.keep_spike_times(self.post, &name)?;
             }
-            if pre.ir.spiking && !self.inject && window.is_none() {
+            if pre.ir.spiking && !self.inject && window.is_none() && !rate_read {
                 for t in std::iter::once(&self.target).chain(&self.more_targets) {
                     net.input_conductance(self.post, t);
                 }
@@ -408,7 +412,7 @@ impl<'a> ProjectionBuilder<'a> {
         // spiking one in a hybrid network).
         if window.is_some() {
             // Checked above.
-        } else if pre.ir.spiking || self.inject {
+        } else if (pre.ir.spiking && !rate_read) || self.inject {
             if !post
                 .ir
                 .conductances

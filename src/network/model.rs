@@ -37,6 +37,9 @@ pub struct Neuron {
     pub(crate) spike: String,
     pub(crate) reset: String,
     pub(crate) refractory: Option<String>,
+    /// Whether a rate-coded model must define `r` (a BOLD model, whose
+    /// output is its own, need not).
+    pub(crate) needs_r: bool,
 }
 
 impl Neuron {
@@ -50,6 +53,7 @@ impl Neuron {
             spike: String::new(),
             reset: String::new(),
             refractory: None,
+            needs_r: true,
         }
     }
 

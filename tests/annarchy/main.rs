@@ -23,6 +23,7 @@ mod common;
 
 mod annarchy_reference;
 mod bar_learning;
+mod bold;
 mod coba;
 mod constants;
 mod event_driven;
@@ -40,6 +41,7 @@ fn main() {
     common::harness::main(&[
         annarchy_reference::tests,
         bar_learning::tests,
+        bold::tests,
         coba::tests,
         constants::tests,
         event_driven::tests,

@@ -23,6 +23,7 @@
 mod common;
 
 mod batch;
+mod bold;
 mod callbacks;
 mod conditionals;
 mod constants;
@@ -58,6 +59,7 @@ mod views;
 fn main() {
     common::harness::main(&[
         batch::tests,
+        bold::tests,
         callbacks::tests,
         constants::tests,
         conditionals::tests,

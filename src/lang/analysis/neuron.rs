@@ -44,7 +44,7 @@ pub fn analyse_neuron(model: &Neuron, globals: &Globals) -> Result<NeuronIr> {
     // sum(target) in a spiking neuron is what rate-coded projections
     // (hybrid networks) add up, as in a rate-coded one.
     declare_targets(&mut ctx, &read);
-    if !spiking && ctx.slot("r").is_none() {
+    if !spiking && model.needs_r && ctx.slot("r").is_none() {
         return Err(ctx.model_err(
             "a rate-coded neuron must define its output 'r' (as a parameter or in the equations)",
         ));
