@@ -34,6 +34,7 @@ mod correlated;
 mod defaults;
 mod firing_rate;
 mod hybrid;
+mod image;
 mod inputs;
 mod mlgenn;
 mod mlgenn_input;
@@ -70,6 +71,7 @@ fn main() {
         defaults::tests,
         firing_rate::tests,
         hybrid::tests,
+        image::tests,
         inputs::tests,
         mlgenn::tests,
         mlgenn_input::tests,

@@ -2,7 +2,8 @@
 (tests/engines/image.rs): ImagePopulation.set_image on pictures made
 here (a PNG with an RGB pattern, its JPEG, a grey PNG) into populations
 of several sizes, grey and colour, resized or not. Writes the pictures
-and image.json beside this script.
+and image.json (per case the levels, r * 255, in row-major order) beside
+this script.
 """
 import json, os
 import numpy as np
@@ -41,7 +42,10 @@ net.compile(directory=os.environ.get("ANN_DIR", "annarchy"))
 out = []
 for (f, g), p in zip(cases, pops):
     p.set_image(os.path.join(here, f))
-    out.append({"file": f, "geometry": list(g), "r": np.asarray(p.r).reshape(-1).tolist()})
+    r = np.asarray(p.r).reshape(-1)
+    levels = np.rint(r * 255.0)
+    assert np.array_equal(levels / 255.0, r)  # r holds level / 255
+    out.append({"file": f, "geometry": list(g), "levels": levels.astype(int).tolist()})
 with open(os.path.join(here, "image.json"), "w") as fh:
     json.dump(out, fh)
 print(len(out), "cases")
