@@ -52,6 +52,7 @@ mod structural;
 mod synapse_equations;
 mod synapse_values;
 mod targets;
+mod tensorboard;
 mod timed;
 mod views;
 
@@ -87,6 +88,7 @@ fn main() {
         synapse_equations::tests,
         synapse_values::tests,
         targets::tests,
+        tensorboard::tests,
         timed::tests,
         views::tests,
     ]);
