@@ -135,8 +135,7 @@ fn main() -> cajal::Result<()> {
             per_neuron[i as usize] += 1.0;
         }
         logger.add_histogram("rates/neurons (Hz)", per_neuron.iter().copied(), step)?;
-        let map = ndarray::Array2::from_shape_vec((40, 100), per_neuron)
-            .map_err(|e| cajal::Error::invalid("example", e.to_string()))?;
+        let map = ndarray::Array2::from_shape_fn((40, 100), |(i, j)| per_neuron[i * 100 + j]);
         logger.add_image("rates/map", &map, step, true)?;
         println!(
             "trial {k:>2}: w_exc {w_exc:.4}, w_inh {w_inh:.4} -> {:>7.3} Hz, loss {:.5}",

@@ -103,7 +103,7 @@ impl ImageValue for u8 {
 
 impl ImageValue for f32 {
     fn level(self) -> Option<u8> {
-        (0.0..=1.0).contains(&self).then(|| (self * 255.0) as u8)
+        (0.0..=1.0).contains(&self).then_some((self * 255.0) as u8)
     }
     fn to_f64(self) -> f64 {
         self as f64
@@ -112,7 +112,7 @@ impl ImageValue for f32 {
 
 impl ImageValue for f64 {
     fn level(self) -> Option<u8> {
-        (0.0..=1.0).contains(&self).then(|| (self * 255.0) as u8)
+        (0.0..=1.0).contains(&self).then_some((self * 255.0) as u8)
     }
     fn to_f64(self) -> f64 {
         self

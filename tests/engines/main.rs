@@ -11,7 +11,9 @@
 //! correlated trains (`correlated`), procedural connectivity, shared
 //! weights, and ml_genn's models, inputs, readouts, few-spike conversion
 //! and the digit classifier (`mlgenn`, `mlgenn_input`, `readout`,
-//! `convert`, `snn_classifier`).
+//! `convert`, `snn_classifier`), and TensorBoard logging (`tensorboard`:
+//! read back by TensorBoard's reader in a Python venv made once under the
+//! target directory).
 //!
 //! The harness is libtest-mimic's (tests/common/harness.rs): each module
 //! lists its tests in `tests!` (`cpu`, `gpu` or `both`); `[gpu]` trials are
