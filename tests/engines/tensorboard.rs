@@ -397,14 +397,32 @@ fn tensorboard_reads_back_every_record() {
         &[3, 2, 2, 3],
         colour.iter().map(|&x| f32_bits(x)).collect(),
     ));
-    // A figure: cajal::plot's rate plot, as pixels.
-    let series = vec![(
-        "exc",
-        (0..50)
-            .map(|k| 20.0 + (k as f64 * 0.3).sin() * 5.0)
-            .collect(),
-    )];
-    let figure = cajal::plot::rates_pixels(&series, 2.0, "rates").unwrap();
+    // A figure: cajal::plot's rate plot, as pixels (without the `plot`
+    // feature, pixels of our own).
+    #[cfg(feature = "plot")]
+    let figure = {
+        let series = vec![(
+            "exc",
+            (0..50)
+                .map(|k| 20.0 + (k as f64 * 0.3).sin() * 5.0)
+                .collect(),
+        )];
+        cajal::plot::rates_pixels(&series, 2.0, "rates").unwrap()
+    };
+    #[cfg(not(feature = "plot"))]
+    let figure = Array3::from_shape_fn((60, 100, 3), |(i, j, c)| (i * 3 + j + c * 50) as u8);
+    #[cfg(feature = "plot")]
+    {
+        use cajal::plot::{HEIGHT, WIDTH};
+        assert_eq!(figure.dim(), (HEIGHT as usize, WIDTH as usize, 3));
+        // The line is drawn in the first colour, (31, 119, 180), on white.
+        let line = figure
+            .lanes(ndarray::Axis(2))
+            .into_iter()
+            .filter(|p| p[2] as i32 > p[0] as i32 + 100)
+            .count();
+        assert!(line > 500, "{line} pixels of the rate line");
+    }
     logger.add_figure("Activity", &figure, Some(9)).unwrap();
     specs.push(image_spec(
         "figure",
