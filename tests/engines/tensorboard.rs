@@ -3,7 +3,8 @@
 //! TensorBoard's own reader (the `tensorboard` package, in a Python venv
 //! made once under the target directory) and compared with what
 //! tensorboardX, the library under ANNarchy's `Logger`, writes for the same
-//! calls; the TFRecord framing against known CRC32C values; bad input
+//! calls, the parameters also as the hparams plugin's backend (the HPARAMS
+//! tab) lists them; the TFRecord framing against known CRC32C values; bad input
 //! refused with nothing written.
 //!
 //! Without python3 or pip the read-back test is reported ignored, with the
@@ -703,5 +704,30 @@ fn tensorboard_reads_back_every_record() {
             "_hparams_/session_start_info"
         ])
     );
+
+    // The HPARAMS tab (the hparams plugin's backend): one session group
+    // per add_parameters, with its parameters and its metrics' values.
+    let groups = read["sessions"].as_array().unwrap();
+    assert_eq!(groups.len(), 2, "{groups:?}");
+    let f32_of = |x: f64| json!((x as f32 as f64).to_bits());
+    let full = groups
+        .iter()
+        .find(|g| g["hparams"].as_object().unwrap().len() == 5)
+        .expect("the first session group");
+    assert_eq!(
+        full["hparams"],
+        json!({"w_exc": 0.6, "w_inh": 6.7, "method": "euler", "plastic": true, "n": 4000.0})
+    );
+    assert_eq!(
+        full["metrics"],
+        json!({"loss": f32_of(metrics[0].1), "firing_rate": f32_of(metrics[1].1)})
+    );
+    assert_eq!(full["status"], json!([1]));
+    let other = groups
+        .iter()
+        .find(|g| g["hparams"].as_object().unwrap().len() == 1)
+        .expect("the second session group");
+    assert_eq!(other["hparams"], json!({"w_exc": 0.8}));
+    assert_eq!(other["metrics"], json!({"loss": f32_of(1e-6)}));
     std::fs::remove_dir_all(&dir).ok();
 }

@@ -128,6 +128,39 @@ def read_logdir(logdir):
     return runs
 
 
+def hparams_sessions(logdir):
+    """The HPARAMS tab's table, from the hparams plugin's own backend: each
+    session group's parameters and metric values."""
+    from tensorboard import context
+    from tensorboard.backend.event_processing import data_provider
+    from tensorboard.backend.event_processing import plugin_event_multiplexer
+    from tensorboard.plugins import base_plugin
+    from tensorboard.plugins.hparams import api_pb2, backend_context, list_session_groups
+
+    mux = plugin_event_multiplexer.EventMultiplexer().AddRunsFromDirectory(logdir)
+    mux.Reload()
+    provider = data_provider.MultiplexerDataProvider(mux, logdir)
+    tb = base_plugin.TBContext(data_provider=provider, multiplexer=mux, logdir=logdir)
+    request = api_pb2.ListSessionGroupsRequest(
+        allowed_statuses=[api_pb2.STATUS_SUCCESS, api_pb2.STATUS_UNKNOWN],
+        start_index=0,
+        slice_size=100,
+    )
+    handler = list_session_groups.Handler(
+        context.RequestContext(), backend_context.Context(tb), "", request
+    )
+    groups = []
+    for g in handler.run().session_groups:
+        groups.append(
+            {
+                "hparams": {k: json_format.MessageToDict(v) for k, v in g.hparams.items()},
+                "metrics": {m.name.tag: f64bits(m.value) for m in g.metric_values},
+                "status": [s.status for s in g.sessions],
+            }
+        )
+    return groups
+
+
 def array(spec):
     dtype = {"f32": (np.uint32, np.float32), "f64": (np.uint64, np.float64), "u8": (np.uint8, np.uint8)}
     raw, real = dtype[spec["dtype"]]
@@ -198,7 +231,15 @@ def main():
     logdir, inputs = sys.argv[1], sys.argv[2]
     with open(inputs) as f:
         inputs = json.load(f)
-    print(json.dumps({"runs": read_logdir(logdir), "reference": reference(inputs)}))
+    print(
+        json.dumps(
+            {
+                "runs": read_logdir(logdir),
+                "sessions": hparams_sessions(logdir),
+                "reference": reference(inputs),
+            }
+        )
+    )
 
 
 if __name__ == "__main__":
