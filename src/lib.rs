@@ -20,6 +20,7 @@ pub mod network;
 pub mod networks;
 pub mod plot;
 pub mod random;
+pub mod tensorboard;
 
 pub use engine::gpu::{devices, DeviceInfo, GpuOptions, SpikeStrategy};
 pub use error::{Error, Result};

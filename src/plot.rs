@@ -327,6 +327,47 @@ pub fn rates(
     )
 }
 
+/// The pixels of a drawing of [`WIDTH`] x [`HEIGHT`]: `(HEIGHT, WIDTH, 3)`
+/// RGB, rows top to bottom.
+fn pixels(
+    owner: &str,
+    f: impl Fn(&DrawingArea<BitMapBackend, Shift>, bool) -> std::result::Result<(), String>,
+) -> Result<ndarray::Array3<u8>> {
+    let text = register_font();
+    let mut buf = vec![0u8; (WIDTH * HEIGHT * 3) as usize];
+    {
+        let area = BitMapBackend::with_buffer(&mut buf, (WIDTH, HEIGHT)).into_drawing_area();
+        f(&area, text).map_err(|e| Error::invalid(owner, e))?;
+        area.present()
+            .map_err(|e| Error::invalid(owner, e.to_string()))?;
+    }
+    ndarray::Array3::from_shape_vec((HEIGHT as usize, WIDTH as usize, 3), buf)
+        .map_err(|e| Error::invalid(owner, e.to_string()))
+}
+
+/// [`raster`]'s plot as pixels, `(HEIGHT, WIDTH, 3)` RGB, for
+/// [`crate::tensorboard::Logger::add_figure`].
+pub fn raster_pixels(
+    groups: &[Group],
+    dt: f64,
+    duration_ms: f64,
+    title: &str,
+) -> Result<ndarray::Array3<u8>> {
+    pixels("raster plot", |a, t| {
+        raster_on(a, t, groups, dt, duration_ms, title)
+    })
+}
+
+/// [`rates`]' plot as pixels, `(HEIGHT, WIDTH, 3)` RGB, for
+/// [`crate::tensorboard::Logger::add_figure`].
+pub fn rates_pixels(
+    series: &[(&str, Vec<f64>)],
+    bin_ms: f64,
+    title: &str,
+) -> Result<ndarray::Array3<u8>> {
+    pixels("rate plot", |a, t| rates_on(a, t, series, bin_ms, title))
+}
+
 /// A map of values (an image, a feature map: `[height, width]`, as
 /// `sim.get` returns a 2-D population's variable) as a grey-level PNG,
 /// black at 0 (and below), white at the map's largest value. Each value is

@@ -11,7 +11,9 @@
 //! correlated trains (`correlated`), procedural connectivity, shared
 //! weights, and ml_genn's models, inputs, readouts, few-spike conversion
 //! and the digit classifier (`mlgenn`, `mlgenn_input`, `readout`,
-//! `convert`, `snn_classifier`).
+//! `convert`, `snn_classifier`), and TensorBoard logging (`tensorboard`:
+//! read back by TensorBoard's reader in a Python venv made once under the
+//! target directory).
 //!
 //! The harness is libtest-mimic's (tests/common/harness.rs): each module
 //! lists its tests in `tests!` (`cpu`, `gpu` or `both`); `[gpu]` trials are
@@ -54,6 +56,7 @@ mod structural;
 mod synapse_equations;
 mod synapse_values;
 mod targets;
+mod tensorboard;
 mod timed;
 mod views;
 
@@ -91,6 +94,7 @@ fn main() {
         synapse_equations::tests,
         synapse_values::tests,
         targets::tests,
+        tensorboard::tests,
         timed::tests,
         views::tests,
     ]);
