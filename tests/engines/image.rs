@@ -7,7 +7,11 @@
 //! average for a JPEG (libjpeg's and the image crate's decoders upsample
 //! the colour differently: measured 3 at most, 0.15 on average); the
 //! frames of a video from a directory, an animated GIF and an animated
-//! PNG, each the same as the picture of the frame alone; the errors.
+//! PNG, each the same as the picture of the frame alone; the Image
+//! notebook's network (pooling, a box filter, a bank of colour filters) on
+//! the bundled photo against ANNarchy's (tests/data/annarchy/notebooks/
+//! image): channel means within half a level, values within the JPEG
+//! decoders' few levels; the errors.
 
 use crate::common::{backends, tests};
 use cajal::prelude::*;
@@ -16,6 +20,7 @@ tests! {
     cpu: [image_errors_name_the_file_and_cause],
     both: [
         images_match_annarchy,
+        image_notebook_matches_annarchy,
         videos_give_their_frames_in_order,
     ],
 }
@@ -87,6 +92,79 @@ fn images_match_annarchy() {
                     mean <= 0.25,
                     "{file} {shape:?}: {mean} levels off on average"
                 );
+            }
+        }
+    }
+}
+
+fn image_notebook_matches_annarchy() {
+    let text = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/data/annarchy/notebooks/image/image.json"
+    ))
+    .unwrap();
+    let doc: serde_json::Value = serde_json::from_str(&text).unwrap();
+    let picture = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/examples/data/grace_hopper.jpg"
+    );
+    let level = 1.0 / 255.0;
+    for b in backends() {
+        // The notebook's network (examples/annarchy/image.rs).
+        let mut net = Network::new();
+        let image = net.image_population("image", (480, 640, 3)).unwrap();
+        let linear = Neuron::rate().equations("r=sum(exc): min=0.0");
+        let pooled = net.population("pooled", (48, 64, 3), &linear).unwrap();
+        net.pooling(image, pooled, "exc")
+            .operation(Operation::Mean)
+            .connect_pooling(None)
+            .unwrap();
+        let smoothed = net.population("smoothed", (48, 64, 3), &linear).unwrap();
+        let box_filter = ndarray::ArrayD::from_elem(ndarray::IxDyn(&[3, 3, 1]), 1.0f32 / 9.0);
+        net.convolution(pooled, smoothed, "exc")
+            .connect_filter(&box_filter)
+            .unwrap();
+        let filtered = net.population("filtered", (48, 64, 3), &linear).unwrap();
+        let bank = ndarray::Array::from_shape_vec(
+            (3, 1, 1, 3),
+            vec![2.0f32, -1.0, -1.0, -1.0, 2.0, -1.0, -1.0, -1.0, 2.0],
+        )
+        .unwrap()
+        .into_dyn();
+        net.convolution(smoothed, filtered, "exc")
+            .connect_filters(&bank)
+            .unwrap();
+        let mut sim = net.compile(b).unwrap();
+        sim.set_image(image, picture).unwrap();
+        sim.simulate(4.0).unwrap();
+        // A filtered value sums four channel values: four times the slack.
+        for (name, p, slack) in [
+            ("image", image, 3.0),
+            ("pooled", pooled, 3.0),
+            ("smoothed", smoothed, 3.0),
+            ("filtered", filtered, 12.0),
+        ] {
+            let r = sim.get(p, "r").unwrap();
+            let want = &doc[name];
+            for c in 0..3 {
+                let ch = r.index_axis(ndarray::Axis(2), c);
+                let mean = ch.iter().map(|&x| f64::from(x)).sum::<f64>() / ch.len() as f64;
+                let w = want["mean"][c].as_f64().unwrap();
+                assert!(
+                    (mean - w).abs() <= 0.5 * level,
+                    "{b:?} {name} mean[{c}]: {mean} against {w}"
+                );
+            }
+            for (at, values) in want["samples"].as_object().unwrap() {
+                let yx: Vec<usize> = at.split(',').map(|v| v.parse().unwrap()).collect();
+                for c in 0..3 {
+                    let g = f64::from(r[[yx[0], yx[1], c]]);
+                    let w = values[c].as_f64().unwrap();
+                    assert!(
+                        (g - w).abs() <= slack * level,
+                        "{b:?} {name}[{at}][{c}]: {g} against {w}"
+                    );
+                }
             }
         }
     }
