@@ -11,7 +11,8 @@
 //! correlated trains (`correlated`), procedural connectivity, shared
 //! weights, and ml_genn's models, inputs, readouts, few-spike conversion
 //! and the digit classifier (`mlgenn`, `mlgenn_input`, `readout`,
-//! `convert`, `snn_classifier`).
+//! `convert`, `snn_classifier`), and ANNarchy's ANN-to-SNN conversion
+//! (`ann_to_snn`).
 //!
 //! The harness is libtest-mimic's (tests/common/harness.rs): each module
 //! lists its tests in `tests!` (`cpu`, `gpu` or `both`); `[gpu]` trials are
@@ -22,6 +23,7 @@
 #[path = "../common/mod.rs"]
 mod common;
 
+mod ann_to_snn;
 mod batch;
 mod callbacks;
 mod conditionals;
@@ -57,6 +59,7 @@ mod views;
 
 fn main() {
     common::harness::main(&[
+        ann_to_snn::tests,
         batch::tests,
         callbacks::tests,
         constants::tests,
