@@ -223,7 +223,9 @@ impl InputEncoding {
             "PSO" => Ok(InputEncoding::Pso),
             _ => Err(Error::invalid(
                 OWNER,
-                format!("unknown input encoding '{name}': \"CPN\" (\"poisson\"), \"IB\" or \"PSO\""),
+                format!(
+                    "unknown input encoding '{name}': \"CPN\" (\"poisson\"), \"IB\" or \"PSO\""
+                ),
             )),
         }
     }
@@ -389,7 +391,10 @@ impl AnnToSnnConverter {
         if !(self.max_f.is_finite() && self.max_f >= 0.0) {
             return Err(Error::invalid(
                 OWNER,
-                format!("max_f = {}: a rate in Hz, finite and not negative", self.max_f),
+                format!(
+                    "max_f = {}: a rate in Hz, finite and not negative",
+                    self.max_f
+                ),
             ));
         }
         if self.read_out == ReadOut::TimeToKSpikes(0) {
@@ -656,8 +661,9 @@ impl AnnToSnnNet {
                 sim.simulate(duration_per_sample)?;
                 let scores = self.read(sim, b)?;
                 for e in 0..rows.nrows() {
-                    out.row_mut(start + e)
-                        .assign(&ndarray::ArrayView1::from(&scores[e * n_out..(e + 1) * n_out]));
+                    out.row_mut(start + e).assign(&ndarray::ArrayView1::from(
+                        &scores[e * n_out..(e + 1) * n_out],
+                    ));
                 }
             }
             Ok(())

@@ -96,9 +96,7 @@ pub fn load_layers(path: impl AsRef<Path>) -> Result<Vec<Layer>> {
     if !(shape.len() == 1 || shape.len() == 3) || shape.contains(&0) {
         return Err(Error::invalid(
             &file,
-            format!(
-                "input_shape {shape:?}: [n] or [h, w, channels] (channels last), all positive"
-            ),
+            format!("input_shape {shape:?}: [n] or [h, w, channels] (channels last), all positive"),
         ));
     }
     let dir = path.parent().map(Path::to_path_buf).unwrap_or_default();
@@ -149,8 +147,12 @@ pub fn load_layers(path: impl AsRef<Path>) -> Result<Vec<Layer>> {
 }
 
 fn need<'a>(v: &'a Option<String>, what: &str, owner: &str) -> Result<&'a String> {
-    v.as_ref()
-        .ok_or_else(|| Error::invalid(owner, format!("needs \"{what}\": the .npy file of its {what}")))
+    v.as_ref().ok_or_else(|| {
+        Error::invalid(
+            owner,
+            format!("needs \"{what}\": the .npy file of its {what}"),
+        )
+    })
 }
 
 /// Reads a float32 or float64 `.npy` array.
@@ -232,7 +234,9 @@ fn conv(l: &LayerSpec, owner: &str, dir: &Path, layout: Layout, shape: &[usize])
     if shape.len() != 3 {
         return Err(Error::Shape {
             owner: owner.into(),
-            message: format!("a convolution needs [h, w, channels] maps, the layer before gives {shape:?}"),
+            message: format!(
+                "a convolution needs [h, w, channels] maps, the layer before gives {shape:?}"
+            ),
         });
     }
     let (w, shown) = read_array(dir, need(&l.weights, "weights", owner)?, owner)?;
@@ -271,7 +275,9 @@ fn conv(l: &LayerSpec, owner: &str, dir: &Path, layout: Layout, shape: &[usize])
         None => true,
         Some(serde_json::Value::String(s)) => s.eq_ignore_ascii_case("same"),
         Some(serde_json::Value::Array(v)) => {
-            v.len() == 2 && v[0].as_u64() == Some((kh / 2) as u64) && v[1].as_u64() == Some((kw / 2) as u64)
+            v.len() == 2
+                && v[0].as_u64() == Some((kh / 2) as u64)
+                && v[1].as_u64() == Some((kw / 2) as u64)
         }
         Some(serde_json::Value::Number(n)) => kh == kw && n.as_u64() == Some((kh / 2) as u64),
         Some(_) => false,
@@ -293,7 +299,9 @@ fn pool(l: &LayerSpec, owner: &str, shape: &[usize], op: PoolOp) -> Result<Layer
     if shape.len() != 3 {
         return Err(Error::Shape {
             owner: owner.into(),
-            message: format!("a pooling needs [h, w, channels] maps, the layer before gives {shape:?}"),
+            message: format!(
+                "a pooling needs [h, w, channels] maps, the layer before gives {shape:?}"
+            ),
         });
     }
     let size = match l.pool_size.as_ref().map(Pair::get) {
@@ -321,4 +329,3 @@ fn pool(l: &LayerSpec, owner: &str, shape: &[usize], op: PoolOp) -> Result<Layer
     }
     Ok(Layer::pool((shape[0], shape[1], shape[2]), size, op))
 }
-

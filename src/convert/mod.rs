@@ -476,7 +476,10 @@ pub(crate) fn check_layers(layers: &[Layer], owner: &str) -> Result<Vec<usize>> 
         if !finite {
             return Err(Error::invalid(
                 owner,
-                format!("layer {i} ({}): weights and biases must be finite", layer.kind()),
+                format!(
+                    "layer {i} ({}): weights and biases must be finite",
+                    layer.kind()
+                ),
             ));
         }
         prev = dims_out;

@@ -89,9 +89,7 @@ fn backward(layers: &[Layer], acts: &[Vec<f32>], mut g: Vec<f32>) -> Vec<Vec<f32
                 grads[l] = gw;
             }
             Layer::Conv {
-                w,
-                input: (h, wd),
-                ..
+                w, input: (h, wd), ..
             } => {
                 let (nf, kh, kw, c) = w.dim();
                 let mut gw = vec![0.0f32; w.len()];
@@ -189,7 +187,9 @@ fn train(layers: &mut [Layer], data: &ann::Digits, epochs: usize, seed: u64) {
             t += 1;
             let (c1, c2) = (1.0 - b1.powi(t), 1.0 - b2.powi(t));
             for (l, layer) in layers.iter_mut().enumerate() {
-                let Some(w) = weights_mut(layer) else { continue };
+                let Some(w) = weights_mut(layer) else {
+                    continue;
+                };
                 for i in 0..w.len() {
                     let g = sum[l][i];
                     m[l][i] = b1 * m[l][i] + (1.0 - b1) * g;
@@ -249,7 +249,10 @@ fn check_accuracy(snn: &AnnToSnnNet, test: &ann::Digits, ann_acc: f64, points: f
         let mut sim = snn.compile_batched(Backend::Cpu, 128).unwrap();
         let pred = snn.predict(&mut sim, test.x.view(), duration).unwrap();
         let acc = class_accuracy(&pred, &test.y);
-        eprintln!("{what}: ANN {ann_acc:.4}, SNN {acc:.4} ({} test images)", test.len());
+        eprintln!(
+            "{what}: ANN {ann_acc:.4}, SNN {acc:.4} ({} test images)",
+            test.len()
+        );
         assert!(
             (acc - ann_acc).abs() <= points / 100.0,
             "{what}: SNN {acc} vs ANN {ann_acc}"
@@ -327,7 +330,7 @@ fn mlp_on_the_digits_within_one_point_of_the_ann() {
 fn cnn_on_the_digits_within_two_points_of_the_ann() {
     let (train_set, test) = digits();
     let mut rng = StdRng::seed_from_u64(11);
-    let filters = 8;
+    let filters = 16;
     let mut layers = vec![
         Layer::conv(
             Array4::from_shape_vec((filters, 3, 3, 1), he(&mut rng, filters * 9, 9)).unwrap(),
@@ -337,12 +340,15 @@ fn cnn_on_the_digits_within_two_points_of_the_ann() {
         ),
         Layer::pool((8, 8, filters), (2, 2), PoolOp::Max),
         Layer::dense(
-            Array2::from_shape_vec((10, 16 * filters), he(&mut rng, 160 * filters, 16 * filters))
-                .unwrap(),
+            Array2::from_shape_vec(
+                (10, 16 * filters),
+                he(&mut rng, 160 * filters, 16 * filters),
+            )
+            .unwrap(),
             Array1::zeros(10),
         ),
     ];
-    train(&mut layers, &train_set, 30, 11);
+    train(&mut layers, &train_set, 40, 11);
     let ann_acc = ann_accuracy(&layers, test.x.view(), &test.y);
     assert!(ann_acc > 0.93, "ANN accuracy {ann_acc}");
     // Exported as torch would: Conv2d [filters, channels, kh, kw], the
@@ -352,7 +358,11 @@ fn cnn_on_the_digits_within_two_points_of_the_ann() {
         (Layer::Conv { w: cw, .. }, Layer::Dense { w: dw, .. }) => (cw, dw),
         _ => unreachable!(),
     };
-    let torch_conv = conv_w.clone().permuted_axes([0, 3, 1, 2]).as_standard_layout().to_owned();
+    let torch_conv = conv_w
+        .clone()
+        .permuted_axes([0, 3, 1, 2])
+        .as_standard_layout()
+        .to_owned();
     let torch_dense = Array2::from_shape_fn((10, 16 * filters), |(o, r)| {
         let (ch, y, x) = (r / 16, (r / 4) % 4, r % 4);
         dense_w[[o, (y * 4 + x) * filters + ch]]
@@ -374,8 +384,16 @@ fn cnn_on_the_digits_within_two_points_of_the_ann() {
         }),
     );
     assert_eq!(load_layers(dir.join("cnn.json")).unwrap(), layers);
+    // An IB input driven by 100 x fires at almost every step where x is
+    // near 1, and the 3x3 sums of such inputs, scaled by 2 / (the largest
+    // sum of a filter's positive weights), drive the convolution beyond a
+    // spike a step, where an IaF neuron saturates: with max_f = 30 the
+    // inputs stay in the range where the rates follow the values (at 100
+    // the SNN loses 2.2 points to the ANN, at 30 0.3; the example shows
+    // both).
     let converter =
-        AnnToSnnConverter::new(InputEncoding::Ib, HiddenNeuron::IaF, ReadOut::SpikeCount);
+        AnnToSnnConverter::new(InputEncoding::Ib, HiddenNeuron::IaF, ReadOut::SpikeCount)
+            .max_f(30.0);
     let snn = converter
         .load(dir.join("cnn.json"), &ScaleFactor::Depth)
         .unwrap();
@@ -439,13 +457,16 @@ fn input_encodings_spike_as_computed_by_hand() {
     let mut runs = Vec::new();
     for backend in backends() {
         for enc in [InputEncoding::Ib, InputEncoding::Pso] {
-            let conv =
-                AnnToSnnConverter::new(enc, HiddenNeuron::IaF, ReadOut::MembranePotential);
+            let conv = AnnToSnnConverter::new(enc, HiddenNeuron::IaF, ReadOut::MembranePotential);
             let mut snn = conv.convert(&layers, &ScaleFactor::Unnormalised).unwrap();
             let m = snn.network.monitor(snn.input, &["spike"]).unwrap();
             let mut sim = snn.compile(backend).unwrap();
-            snn.scores(&mut sim, ArrayView2::from_shape((1, 7), &xs).unwrap(), steps as f64)
-                .unwrap();
+            snn.scores(
+                &mut sim,
+                ArrayView2::from_shape((1, 7), &xs).unwrap(),
+                steps as f64,
+            )
+            .unwrap();
             let got = spike_trains(&sim, m, xs.len(), steps);
             let xs64: Vec<f64> = xs.iter().map(|&x| x as f64).collect();
             let want = encode_by_hand(enc, &xs64, steps);
@@ -464,7 +485,10 @@ fn input_encodings_spike_as_computed_by_hand() {
         x[[0, 0]] = 0.0;
         snn.scores(&mut sim, x.view(), 1000.0).unwrap();
         let trains = spike_trains(&sim, m, n, 1000);
-        assert!(trains[0].iter().all(|&s| !s), "{backend:?}: a 0 input spiked");
+        assert!(
+            trains[0].iter().all(|&s| !s),
+            "{backend:?}: a 0 input spiked"
+        );
         let total: usize = trains[1..].iter().flatten().filter(|&&s| s).count();
         let mean = 199.0 * 1000.0 * 0.04;
         let sd = (mean * 0.96f64).sqrt();
@@ -539,9 +563,7 @@ fn simulate_by_hand(
                             let m = masks[pre as usize][t - 1];
                             match op {
                                 PoolOp::Max => best[post as usize] = best[post as usize].max(m),
-                                PoolOp::Average => {
-                                    g[post as usize] += m / (size.0 * size.1) as f64
-                                }
+                                PoolOp::Average => g[post as usize] += m / (size.0 * size.1) as f64,
                             }
                         }
                         if *op == PoolOp::Max {
@@ -591,7 +613,11 @@ fn read_outs_score_as_computed_by_hand() {
         [-0.2, 0.15, 0.36, 0.41],
         [0.25, 0.25, 0.1, -0.05]
     ];
-    let w2 = array![[0.6f32, -0.2, 0.35, 0.1], [0.05, 0.7, 0.2, -0.1], [0.3, 0.15, -0.25, 0.55]];
+    let w2 = array![
+        [0.6f32, -0.2, 0.35, 0.1],
+        [0.05, 0.7, 0.2, -0.1],
+        [0.3, 0.15, -0.25, 0.55]
+    ];
     let layers = [
         Layer::dense(w1.clone(), Array1::zeros(4)),
         Layer::dense(w2.clone(), Array1::zeros(3)),
@@ -611,8 +637,16 @@ fn read_outs_score_as_computed_by_hand() {
         ] {
             let conv = AnnToSnnConverter::new(InputEncoding::Pso, HiddenNeuron::IaF, read_out);
             let snn = conv.convert(&layers, &ScaleFactor::Depth).unwrap();
-            assert!((snn.factors[0] as f64 - f0).abs() < 1e-6, "{:?}", snn.factors);
-            assert!((snn.factors[1] as f64 - f1).abs() < 1e-6, "{:?}", snn.factors);
+            assert!(
+                (snn.factors[0] as f64 - f0).abs() < 1e-6,
+                "{:?}",
+                snn.factors
+            );
+            assert!(
+                (snn.factors[1] as f64 - f1).abs() < 1e-6,
+                "{:?}",
+                snn.factors
+            );
             let mut sim = snn.compile_batched(backend, 2).unwrap();
             let got = snn.scores(&mut sim, xs.view(), steps as f64).unwrap();
             // The hidden layer's threshold: 1 - 0.05.
@@ -723,7 +757,10 @@ fn convolution_and_pooling_read_the_spike_traces() {
 
 fn encodings_and_read_outs_have_annarchys_names() {
     assert_eq!(InputEncoding::from_name("CPN").unwrap(), InputEncoding::Cpn);
-    assert_eq!(InputEncoding::from_name("poisson").unwrap(), InputEncoding::Cpn);
+    assert_eq!(
+        InputEncoding::from_name("poisson").unwrap(),
+        InputEncoding::Cpn
+    );
     assert_eq!(InputEncoding::from_name("IB").unwrap(), InputEncoding::Ib);
     assert_eq!(InputEncoding::from_name("PSO").unwrap(), InputEncoding::Pso);
     assert!(InputEncoding::from_name("rate")
@@ -777,7 +814,10 @@ fn loading_and_conversion_errors_name_the_file_and_layer() {
         {"name": "fc", "kind": "Dense", "weights": "w.npy"},
         {"name": "fc2", "kind": "Dense", "weights": "w.npy"}
     ]));
-    assert!(e.contains("w.npy") && e.contains("layer 'fc2'") && e.contains("10"), "{e}");
+    assert!(
+        e.contains("w.npy") && e.contains("layer 'fc2'") && e.contains("10"),
+        "{e}"
+    );
     // Valid padding is refused.
     write_npy(dir.join("k.npy"), &Array4::<f32>::ones((3, 3, 1, 2))).unwrap();
     write_json(
@@ -788,12 +828,17 @@ fn loading_and_conversion_errors_name_the_file_and_layer() {
     let e = load_layers(&json).unwrap_err().to_string();
     assert!(e.contains("layer 'c'") && e.contains("same"), "{e}");
     // A missing JSON file.
-    let e = load_layers(dir.join("absent.json")).unwrap_err().to_string();
+    let e = load_layers(dir.join("absent.json"))
+        .unwrap_err()
+        .to_string();
     assert!(e.contains("absent.json"), "{e}");
     // Not a layer list.
     std::fs::write(&json, "{\"layers\": 3}").unwrap();
     let e = load_layers(&json).unwrap_err().to_string();
-    assert!(e.contains("net.json") && e.contains("not a layer list"), "{e}");
+    assert!(
+        e.contains("net.json") && e.contains("not a layer list"),
+        "{e}"
+    );
 
     // Conversion: biases, a non-dense read-out, no positive weight.
     let conv = AnnToSnnConverter::default();
@@ -853,7 +898,10 @@ fn loading_and_conversion_errors_name_the_file_and_layer() {
     assert!(e.contains("plain") && e.contains("mask"), "{e}");
     // Samples of the wrong width.
     let snn = conv
-        .convert(&[Layer::dense(array![[1.0f32, 1.0]], array![0.0])], &ScaleFactor::Depth)
+        .convert(
+            &[Layer::dense(array![[1.0f32, 1.0]], array![0.0])],
+            &ScaleFactor::Depth,
+        )
         .unwrap();
     let mut sim = snn.compile(Backend::Cpu).unwrap();
     let e = snn
