@@ -57,7 +57,9 @@ fn save_mlp(dir: &Path, layers: &[Layer]) -> Res<()> {
         if let Layer::Dense { w, .. } = l {
             let file = format!("dense_{i}.npy");
             write_npy(dir.join(&file), &w.t().to_owned())?;
-            entries.push(serde_json::json!({"name": format!("dense_{i}"), "kind": "Dense", "weights": file}));
+            entries.push(
+                serde_json::json!({"name": format!("dense_{i}"), "kind": "Dense", "weights": file}),
+            );
             entries.push(serde_json::json!({"name": format!("dropout_{i}"), "kind": "Dropout"}));
         }
     }
@@ -76,9 +78,11 @@ fn save_cnn(dir: &Path, layers: &[Layer]) -> Res<()> {
     let f = cw.dim().0;
     write_npy(
         dir.join("conv.npy"),
-        &cw.clone().permuted_axes([0, 3, 1, 2]).as_standard_layout().to_owned(),
-    )
-    ?;
+        &cw.clone()
+            .permuted_axes([0, 3, 1, 2])
+            .as_standard_layout()
+            .to_owned(),
+    )?;
     let torch_fc = Array2::from_shape_fn((10, 16 * f), |(o, r)| {
         let (ch, y, x) = (r / 16, (r / 4) % 4, r % 4);
         dw[[o, (y * 4 + x) * f + ch]]
@@ -143,26 +147,85 @@ fn main() -> Res<()> {
     let cnn = load_layers(dir.join("cnn.json"))?;
     let cnn_acc = ann_train::ann_accuracy(&cnn, test.x.view(), &test.y);
 
-    println!(
-        "{:<44} {:<24} {}",
-        "network, input, weights",
-        "ANNarchy: ANN  SNN  gap",
-        "cajal: ANN  SNN  gap (points)"
-    );
+    let (head, nb) = ("network, input, weights", "ANNarchy: ANN  SNN  gap");
+    println!("{head:<44} {nb:<24} cajal: ANN  SNN  gap (points)");
     let ib = AnnToSnnConverter::new(InputEncoding::Ib, HiddenNeuron::IaF, ReadOut::SpikeCount);
     let cpn = AnnToSnnConverter::default();
     let norm = ScaleFactor::Depth;
     let raw = ScaleFactor::Unnormalised;
     let nb_mlp = Some((MLP_ANN, MLP_SNN));
     let nb_cnn = Some((CNN_ANN, CNN_SNN));
-    row("MLP, IB, normalised", &mlp, &ib, &norm, backend, &test, mlp_acc, None)?;
-    row("MLP, IB, unnormalised (ANNarchy 5.0.3)", &mlp, &ib, &raw, backend, &test, mlp_acc, nb_mlp)?;
-    row("MLP, CPN, normalised", &mlp, &cpn, &norm, backend, &test, mlp_acc, None)?;
-    row("CNN, IB, normalised", &cnn, &ib, &norm, backend, &test, cnn_acc, None)?;
-    row("CNN, IB, unnormalised (ANNarchy 5.0.3)", &cnn, &ib, &raw, backend, &test, cnn_acc, nb_cnn)?;
+    row(
+        "MLP, IB, normalised",
+        &mlp,
+        &ib,
+        &norm,
+        backend,
+        &test,
+        mlp_acc,
+        None,
+    )?;
+    row(
+        "MLP, IB, unnormalised (ANNarchy 5.0.3)",
+        &mlp,
+        &ib,
+        &raw,
+        backend,
+        &test,
+        mlp_acc,
+        nb_mlp,
+    )?;
+    row(
+        "MLP, CPN, normalised",
+        &mlp,
+        &cpn,
+        &norm,
+        backend,
+        &test,
+        mlp_acc,
+        None,
+    )?;
+    row(
+        "CNN, IB, normalised",
+        &cnn,
+        &ib,
+        &norm,
+        backend,
+        &test,
+        cnn_acc,
+        None,
+    )?;
+    row(
+        "CNN, IB, unnormalised (ANNarchy 5.0.3)",
+        &cnn,
+        &ib,
+        &raw,
+        backend,
+        &test,
+        cnn_acc,
+        nb_cnn,
+    )?;
     let ib30 = ib.clone().max_f(30.0);
-    row("CNN, IB max_f 30, normalised", &cnn, &ib30, &norm, backend, &test, cnn_acc, None)?;
-    row("CNN, CPN, normalised", &cnn, &cpn, &norm, backend, &test, cnn_acc, None)?;
+    row(
+        "CNN, IB max_f 30, normalised",
+        &cnn,
+        &ib30,
+        &norm,
+        backend,
+        &test,
+        cnn_acc,
+        None,
+    )?;
+    row(
+        "CNN, CPN, normalised",
+        &cnn,
+        &cpn,
+        &norm,
+        backend,
+        &test,
+        cnn_acc,
+        None,
+    )?;
     let _ = std::fs::remove_dir_all(&dir);
     Ok(())
 }

@@ -185,7 +185,6 @@ pub fn ann_accuracy(layers: &[Layer], x: ArrayView2<f32>, y: &[usize]) -> f64 {
     ann::accuracy(logits.view(), y)
 }
 
-
 /// A 64-`hidden`-10 perceptron without biases (the MLP notebook's shape,
 /// one hidden layer), He-uniform initial weights.
 pub fn mlp(hidden: usize, seed: u64) -> Vec<Layer> {
@@ -216,8 +215,11 @@ pub fn cnn(filters: usize, seed: u64) -> Vec<Layer> {
         ),
         Layer::pool((8, 8, filters), (2, 2), PoolOp::Max),
         Layer::dense(
-            Array2::from_shape_vec((10, 16 * filters), he(&mut rng, 160 * filters, 16 * filters))
-                .unwrap(),
+            Array2::from_shape_vec(
+                (10, 16 * filters),
+                he(&mut rng, 160 * filters, 16 * filters),
+            )
+            .unwrap(),
             Array1::zeros(10),
         ),
     ]

@@ -13,18 +13,17 @@
 //!   pooling, the normalisation factors and thresholds);
 //! * the errors of loading and converting.
 
-#[path = "../../examples/snn_classifier/ann.rs"]
-mod ann;
 #[path = "../../examples/annarchy/ann_train.rs"]
 mod ann_train;
 
 use std::path::{Path, PathBuf};
 
 use crate::common::{backends, temp_path, tests};
+use crate::snn_classifier::ann;
 use ann_train::{ann_accuracy, train};
 use cajal::convert::{
-    load_layers, AnnToSnnConverter, AnnToSnnNet, HiddenNeuron, InputEncoding, Layer,
-    PoolOp, ReadOut, ScaleFactor,
+    load_layers, AnnToSnnConverter, AnnToSnnNet, HiddenNeuron, InputEncoding, Layer, PoolOp,
+    ReadOut, ScaleFactor,
 };
 use cajal::prelude::*;
 use ndarray::{array, Array1, Array2, Array4, ArrayView2};
