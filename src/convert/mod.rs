@@ -3,7 +3,7 @@
 //!
 //! Two converters share the layers and their loading:
 //!
-//! * [`few_spike`] (module [`few_spike`](mod@few_spike)): ml_genn's
+//! * [`few_spike`](fn@few_spike) (module [`few_spike`](mod@few_spike)): ml_genn's
 //!   few-spike coding (Stöckl & Maass 2021), a few spikes per value in
 //!   windows of `k` steps;
 //! * [`AnnToSnnConverter`] (module [`ann_to_snn`]): ANNarchy's
