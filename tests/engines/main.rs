@@ -11,9 +11,10 @@
 //! correlated trains (`correlated`), procedural connectivity, shared
 //! weights, and ml_genn's models, inputs, readouts, few-spike conversion
 //! and the digit classifier (`mlgenn`, `mlgenn_input`, `readout`,
-//! `convert`, `snn_classifier`), and TensorBoard logging (`tensorboard`:
+//! `convert`, `snn_classifier`), TensorBoard logging (`tensorboard`:
 //! read back by TensorBoard's reader in a Python venv made once under the
-//! target directory).
+//! target directory), ANNarchy's ANN-to-SNN conversion (`ann_to_snn`),
+//! BOLD monitors (`bold`) and image and video populations (`image`).
 //!
 //! The harness is libtest-mimic's (tests/common/harness.rs): each module
 //! lists its tests in `tests!` (`cpu`, `gpu` or `both`); `[gpu]` trials are
@@ -24,6 +25,7 @@
 #[path = "../common/mod.rs"]
 mod common;
 
+mod ann_to_snn;
 mod batch;
 mod bold;
 mod callbacks;
@@ -62,6 +64,7 @@ mod views;
 
 fn main() {
     common::harness::main(&[
+        ann_to_snn::tests,
         batch::tests,
         bold::tests,
         callbacks::tests,

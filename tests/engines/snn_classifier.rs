@@ -3,7 +3,7 @@
 //! within one point of the ANN on both engines.
 
 #[path = "../../examples/snn_classifier/ann.rs"]
-mod ann;
+pub(crate) mod ann;
 
 use crate::common::{backends, tests};
 use cajal::convert::{few_spike, Alpha, Layer};

@@ -79,7 +79,7 @@
 //! ml_genn's `signed_input`), pooling and `Add` layers, and a
 //! `FewSpikeRelu` output layer as ml_genn's.
 
-use ndarray::{s, Array1, Array2, Array4, ArrayView1, ArrayView2, Axis, IxDyn};
+use ndarray::{s, Array2, ArrayView1, ArrayView2, Axis, IxDyn};
 
 use crate::connect::Delays;
 use crate::engine::{Backend, Simulation};
@@ -88,143 +88,7 @@ use crate::models::mlgenn::{FewSpikeRelu, FewSpikeReluInput};
 use crate::network::model::Neuron;
 use crate::network::{Network, PopId, ProjId};
 
-/// One layer of the ANN.
-#[derive(Debug, Clone, PartialEq)]
-#[non_exhaustive]
-pub enum Layer {
-    /// A dense layer `a' = relu(w a + b)` (no ReLU for the last layer).
-    Dense {
-        /// Weights `[out, in]`.
-        w: Array2<f32>,
-        /// Biases `[out]`.
-        b: Array1<f32>,
-    },
-    /// A 2-D convolution (a bank of filters, channels last, zero padding,
-    /// output `[h / stride, w / stride, filters]`) followed by a ReLU (none
-    /// for the last layer), as [`Network::convolution`] computes it between
-    /// spiking populations (event-driven: a spike adds the weights of the
-    /// taps that read it):
-    ///
-    /// ```text
-    /// out[y, x, f] = b[f] + sum_{i, j, c} w[f, i, j, c] in[s y + (s - 1) / 2 - kh / 2 + i,
-    ///                                                     s x + (s - 1) / 2 - kw / 2 + j, c]
-    /// ```
-    ///
-    /// (`s` the stride, integer divisions; out-of-bounds inputs are 0: for
-    /// odd kernels and stride 1, Keras' `padding="same"`). Its input is the
-    /// `[h, w, c]` image: the network's input (then shaped `[h, w, c]`) or
-    /// the output of a `Conv` layer of that shape. A `Dense` layer after a
-    /// `Conv` reads its output flattened row-major (`y, x, f`: Keras'
-    /// `Flatten` of channels-last maps).
-    Conv {
-        /// Filters `[filters, kh, kw, channels]`.
-        w: Array4<f32>,
-        /// Biases `[filters]`.
-        b: Array1<f32>,
-        /// The input's height and width (its channels are `w`'s last
-        /// dimension).
-        input: (usize, usize),
-        /// Stride along both dimensions (it must divide `h` and `w`).
-        stride: usize,
-    },
-}
-
-impl Layer {
-    /// A dense layer from its `[out, in]` weights and `[out]` biases.
-    pub fn dense(w: Array2<f32>, b: Array1<f32>) -> Layer {
-        Layer::Dense { w, b }
-    }
-
-    /// A convolution layer (see [`Layer::Conv`]).
-    pub fn conv(w: Array4<f32>, b: Array1<f32>, input: (usize, usize), stride: usize) -> Layer {
-        Layer::Conv {
-            w,
-            b,
-            input,
-            stride,
-        }
-    }
-
-    /// Neurons in, neurons out.
-    pub fn shape(&self) -> (usize, usize) {
-        let (i, o) = self.dims();
-        (i.iter().product(), o.iter().product())
-    }
-
-    /// The input's and the output's dimensions (a stride of 0 counts as 1
-    /// here; [`few_spike`] rejects it).
-    fn dims(&self) -> (Vec<usize>, Vec<usize>) {
-        match self {
-            Layer::Dense { w, .. } => (vec![w.ncols()], vec![w.nrows()]),
-            Layer::Conv {
-                w, input, stride, ..
-            } => {
-                let s = (*stride).max(1);
-                let (f, c) = (w.dim().0, w.dim().3);
-                (vec![input.0, input.1, c], vec![input.0 / s, input.1 / s, f])
-            }
-        }
-    }
-
-    fn bias(&self) -> &Array1<f32> {
-        match self {
-            Layer::Dense { b, .. } | Layer::Conv { b, .. } => b,
-        }
-    }
-
-    /// The ANN's pre-activation `w a + b`, in f64 (`a` flattened).
-    fn forward(&self, a: &[f64]) -> Vec<f64> {
-        match self {
-            Layer::Dense { w, b } => w
-                .outer_iter()
-                .zip(b.iter())
-                .map(|(row, &bi)| {
-                    row.iter()
-                        .zip(a)
-                        .map(|(&wij, &aj)| wij as f64 * aj)
-                        .sum::<f64>()
-                        + bi as f64
-                })
-                .collect(),
-            Layer::Conv {
-                w,
-                b,
-                input: (h, wd),
-                stride,
-            } => {
-                let (nf, kh, kw, c) = w.dim();
-                let s = *stride;
-                let (oh, ow) = (h / s, wd / s);
-                let mut out = Vec::with_capacity(oh * ow * nf);
-                for y in 0..oh {
-                    for x in 0..ow {
-                        for f in 0..nf {
-                            let mut z = b[f] as f64;
-                            for i in 0..kh {
-                                let py = (s * y + (s - 1) / 2 + i) as i64 - (kh / 2) as i64;
-                                if py < 0 || py >= *h as i64 {
-                                    continue;
-                                }
-                                for j in 0..kw {
-                                    let px = (s * x + (s - 1) / 2 + j) as i64 - (kw / 2) as i64;
-                                    if px < 0 || px >= *wd as i64 {
-                                        continue;
-                                    }
-                                    let base = (py as usize * wd + px as usize) * c;
-                                    for ch in 0..c {
-                                        z += w[[f, i, j, ch]] as f64 * a[base + ch];
-                                    }
-                                }
-                            }
-                            out.push(z);
-                        }
-                    }
-                }
-                out
-            }
-        }
-    }
-}
+use super::{check_layers, Layer};
 
 /// How each sender's `alpha` (the scale of its thresholds: it sends values
 /// up to `alpha (1 - 2^-k)` in steps of `alpha 2^-k`) is chosen.
@@ -319,94 +183,10 @@ fn invalid(message: impl Into<String>) -> Error {
     Error::invalid("few_spike", message.into())
 }
 
-/// Checks the layers' shapes and values; returns the input's dimensions.
-fn check_layers(layers: &[Layer]) -> Result<Vec<usize>> {
-    let first = layers
-        .first()
-        .ok_or_else(|| invalid("no layers: give at least one Layer::Dense or Layer::Conv"))?;
-    let input = first.dims().0;
-    let mut prev = input.clone();
-    for (i, layer) in layers.iter().enumerate() {
-        let (dims_in, dims_out) = layer.dims();
-        match layer {
-            Layer::Dense { w, b } => {
-                let (n_in, n_out) = (w.ncols(), w.nrows());
-                if n_in == 0 || n_out == 0 {
-                    return Err(shape_err(format!(
-                        "layer {i}: weights of shape [{n_out}, {n_in}] (out, in) are empty"
-                    )));
-                }
-                let n_prev: usize = prev.iter().product();
-                if n_in != n_prev {
-                    return Err(shape_err(format!(
-                        "layer {i}: weights [{n_out}, {n_in}] (out, in) take {n_in} inputs, \
-                         but the layer before gives {n_prev} ({prev:?})"
-                    )));
-                }
-                if b.len() != n_out {
-                    return Err(shape_err(format!(
-                        "layer {i}: {} biases for {n_out} outputs (weights [{n_out}, {n_in}])",
-                        b.len()
-                    )));
-                }
-            }
-            Layer::Conv {
-                w,
-                b,
-                input: (h, wd),
-                stride,
-            } => {
-                let shape = w.shape();
-                if w.is_empty() {
-                    return Err(shape_err(format!(
-                        "layer {i}: the filters [filters, kh, kw, channels] {shape:?} are empty"
-                    )));
-                }
-                if *stride == 0 || h % stride != 0 || wd % stride != 0 || *h == 0 || *wd == 0 {
-                    return Err(shape_err(format!(
-                        "layer {i}: the stride {stride} must divide the input's height {h} and \
-                         width {wd} (both positive)"
-                    )));
-                }
-                if dims_in != prev {
-                    return Err(shape_err(format!(
-                        "layer {i}: a convolution of {h} x {wd} inputs with {} channels \
-                         (filters {shape:?}) reads {dims_in:?}, \
-                         but the layer before gives {prev:?}",
-                        shape[3]
-                    )));
-                }
-                if b.len() != shape[0] {
-                    return Err(shape_err(format!(
-                        "layer {i}: {} biases for {} filters",
-                        b.len(),
-                        shape[0]
-                    )));
-                }
-            }
-        }
-        let finite = match layer {
-            Layer::Dense { w, b } => w.iter().chain(b.iter()).all(|x| x.is_finite()),
-            Layer::Conv { w, b, .. } => w.iter().chain(b.iter()).all(|x| x.is_finite()),
-        };
-        if !finite {
-            return Err(invalid(format!(
-                "layer {i}: weights and biases must be finite"
-            )));
-        }
-        prev = dims_out;
-    }
-    Ok(input)
-}
-
 /// The ANN's hidden activations for one example, in f64.
 fn hidden_activations(layers: &[Layer], x: &[f64]) -> Vec<Vec<f64>> {
-    let mut a = x.to_vec();
-    let mut out = Vec::new();
-    for layer in &layers[..layers.len() - 1] {
-        a = layer.forward(&a).into_iter().map(|z| z.max(0.0)).collect();
-        out.push(a.clone());
-    }
+    let mut out = super::ann_forward(layers, x);
+    out.pop();
     out
 }
 
@@ -488,7 +268,17 @@ fn alphas(layers: &[Layer], k: u32, n_in: usize, alpha: Alpha) -> Result<(f32, V
 /// previous `out`, biases not `[out]`), non-finite weights, a `k` outside
 /// `1..=24`, a non-positive `alpha`, data of the wrong width.
 pub fn few_spike(layers: &[Layer], k: u32, alpha: Alpha) -> Result<FewSpikeNet> {
-    let input_dims = check_layers(layers)?;
+    let input_dims = check_layers(layers, "few_spike")?;
+    let no_pooling = |i: usize| Error::Unsupported {
+        owner: "few_spike".into(),
+        message: format!(
+            "layer {i}: pooling layers are not converted to few-spike coding (ml_genn's \
+             AvgPool2D is not implemented here); ann_to_snn converts them"
+        ),
+    };
+    if let Some(i) = layers.iter().position(|l| matches!(l, Layer::Pool { .. })) {
+        return Err(no_pooling(i));
+    }
     let n_in: usize = input_dims.iter().product();
     if !(1..=24).contains(&k) {
         return Err(invalid(format!(
@@ -512,7 +302,7 @@ pub fn few_spike(layers: &[Layer], k: u32, alpha: Alpha) -> Result<FewSpikeNet> 
     let mut bias = Vec::new();
     let mut output = input;
     for (i, layer) in layers.iter().enumerate() {
-        let b = layer.bias();
+        let b = layer.bias().ok_or_else(|| no_pooling(i))?;
         let last = i + 1 == layers.len();
         let neuron = if last {
             few_spike_readout(k, source_alpha)
@@ -540,6 +330,7 @@ pub fn few_spike(layers: &[Layer], k: u32, alpha: Alpha) -> Result<FewSpikeNet> 
             Layer::Conv { w, .. } => net
                 .convolution(source, pop, "exc")
                 .connect_filters(&w.clone().into_dyn())?,
+            Layer::Pool { .. } => return Err(no_pooling(i)),
         });
         if b.iter().any(|&x| x != 0.0) {
             // One spike at the first step of every window, worth

@@ -1,0 +1,32 @@
+"""ANNarchy 5.0.4.1 reference for `: int` and `: bool` equation variables
+(tests/annarchy/int_bool.rs): what ANNarchy stores after each step for an
+int assignment (positive and negative values), an int ODE, a bool
+assignment, and a variable reading them. Writes int_bool.json.
+"""
+import json, os
+import numpy as np
+import ANNarchy as ann
+
+net = ann.Network(dt=1.0)
+N = ann.Neuron(
+    parameters="k = 0.7",
+    equations="""
+        a = k * t - 3.0 : int
+        b = -k * t : int
+        dc/dt = k : int, init = 0
+        dd/dt = 0.4 * k * t : int, init = 1
+        e = t - 4.5 : bool
+        f = sin(t) : bool
+        r = a + b + c + d + e + 0.5 * f
+    """,
+)
+pop = net.create(2, neuron=N)
+pop.k = np.array([0.7, 2.9])
+m = net.monitor(pop, ["a", "b", "c", "d", "e", "f", "r"])
+net.compile(directory=os.environ.get("ANN_DIR", "annarchy"))
+net.simulate(12.0)
+out = {v: np.asarray(m.get(v)).tolist() for v in ["a", "b", "c", "d", "e", "f", "r"]}
+out["types"] = {v: str(getattr(pop, v).dtype) for v in ["a", "b", "c", "d", "e", "f", "r"]}
+with open(os.path.join(os.path.dirname(os.path.abspath(__file__)), "int_bool.json"), "w") as fh:
+    json.dump(out, fh)
+print(json.dumps(out)[:1500])
