@@ -149,9 +149,9 @@ impl Simulation {
                 format!("'{var}' is shared by the population: set it with set()"),
             ));
         }
-        // Same conversion as set(): int rounds, bool is 0 or 1.
+        // Same conversion as set(): int truncates toward zero, bool is 0 or 1.
         let value = match decl.ty {
-            ValueType::Int => value.round(),
+            ValueType::Int => value.trunc(),
             ValueType::Bool => f32::from(u8::from(value != 0.0)),
             ValueType::Float => value,
         };

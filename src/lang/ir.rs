@@ -376,7 +376,8 @@ pub enum VarKind {
 pub enum ValueType {
     /// Floating point (default).
     Float,
-    /// Integer (`: int`); values are rounded when set.
+    /// Integer (`: int`): every value stored or set is truncated toward zero
+    /// (ANNarchy keeps it in a C++ `int`).
     Int,
     /// Boolean (`: bool`); 0 or 1.
     Bool,

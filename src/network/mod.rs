@@ -854,7 +854,7 @@ pub(crate) fn synapse_values(
         ));
     }
     match decl.ty {
-        ValueType::Int => v.iter_mut().for_each(|x| *x = x.round()),
+        ValueType::Int => v.iter_mut().for_each(|x| *x = x.trunc()),
         ValueType::Bool => v
             .iter_mut()
             .for_each(|x| *x = if *x != 0.0 { 1.0 } else { 0.0 }),
@@ -937,7 +937,7 @@ pub(crate) fn assign_to(
         ));
     }
     match decl.ty {
-        ValueType::Int => v.iter_mut().for_each(|x| *x = x.round()),
+        ValueType::Int => v.iter_mut().for_each(|x| *x = x.trunc()),
         ValueType::Bool => v
             .iter_mut()
             .for_each(|x| *x = if *x != 0.0 { 1.0 } else { 0.0 }),

@@ -111,7 +111,7 @@ impl Network {
                     let x =
                         narrow(x).map_err(|why| Error::invalid(&who, format!("'{p}': {why}")))?;
                     let x = match d.ty {
-                        ValueType::Int => x.round(),
+                        ValueType::Int => x.trunc(),
                         ValueType::Bool => f32::from(u8::from(x != 0.0)),
                         ValueType::Float => x,
                     };

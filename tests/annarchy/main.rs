@@ -30,6 +30,7 @@ mod event_driven;
 mod firing_rate;
 mod gap_junctions;
 mod homeostatic;
+mod int_bool;
 mod projection_monitor;
 mod psp_events;
 mod rate_delays;
@@ -48,6 +49,7 @@ fn main() {
         firing_rate::tests,
         gap_junctions::tests,
         homeostatic::tests,
+        int_bool::tests,
         projection_monitor::tests,
         psp_events::tests,
         rate_delays::tests,

@@ -46,7 +46,8 @@ fn parameters_round_trip_and_change_the_dynamics() {
         "per-neuron b is not shared"
     );
     assert_eq!(doc["projections"]["a->a:exc"]["g"], 2.0);
-    // Edit and load: tau 20, k 2.6 -> 3 (int rounds), g 0.
+    // Edit and load: tau 20, k 2.6 -> 2 (an int truncates toward zero, as
+    // ANNarchy's C++ int), g 0.
     let edited = text
         .replace("10.0", "20.0")
         .replace("\"k\": 3.0", "\"k\": 2.6")
@@ -55,13 +56,13 @@ fn parameters_round_trip_and_change_the_dynamics() {
     net.load_parameters(&path).unwrap();
     let mut sim = net.compile(Backend::Cpu).unwrap();
     assert_eq!(sim.get_neuron(a, 0, "tau").unwrap(), 20.0);
-    assert_eq!(sim.get_neuron(a, 0, "k").unwrap(), 3.0);
+    assert_eq!(sim.get_neuron(a, 0, "k").unwrap(), 2.0);
     sim.simulate(1.0).unwrap();
     // Explicit Euler, dt = 0.1, g = 0: dr = dt/tau * (k*b - r).
     let r = sim.get_neuron(a, 0, "r").unwrap();
     let mut want = 0.0f32;
     for _ in 0..10 {
-        want += 0.1 / 20.0 * (3.0 * 0.5 - want);
+        want += 0.1 / 20.0 * (2.0 * 0.5 - want);
     }
     assert!((r - want).abs() < 1e-5, "{r} vs {want}");
     let _ = std::fs::remove_file(&path);

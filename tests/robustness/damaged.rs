@@ -20,7 +20,7 @@
 //!   JSON with known names and numbers is accepted and changes values.
 //!   What is checked then is that the network holds exactly what the
 //!   damaged file says (an independent serde_json reading, converted as
-//!   `set` converts: `int` rounds, `bool` is 0 or 1), and that no value
+//!   `set` converts: `int` truncates toward zero, `bool` is 0 or 1), and that no value
 //!   f32 cannot hold was accepted.
 
 use std::panic::AssertUnwindSafe;
@@ -711,7 +711,7 @@ fn damaged_parameters_are_refused_or_exact() {
                         ));
                     }
                     let x = match types(&path) {
-                        "int" => raw.round(),
+                        "int" => raw.trunc(),
                         "bool" => f32::from(u8::from(v != 0.0)),
                         _ => raw,
                     };

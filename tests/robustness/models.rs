@@ -13,7 +13,7 @@
 //! (so the check is per statement, resynchronised on the engine's state at
 //! each step, and no error accumulates), within the bound that evaluation
 //! gives (expr.rs). Parameters and initial values are checked exactly
-//! after compilation (`: int` rounds half away from zero, `: bool` is 0 or
+//! after compilation (`: int` truncates toward zero, `: bool` is 0 or
 //! 1). A mismatch beyond the bound, a panic or an error is a failure; the
 //! statements whose value f32 cannot decide are skipped and counted.
 //!
@@ -29,9 +29,10 @@
 //! max(counter - 1, 0)`, `spiked = condition and counter <= 0`, then where
 //! it spiked the resets in order and `counter = round(refractory / dt)`.
 //!
-//! Not generated: `: int` and `: bool` on an equation's variable, which
-//! cajal accepts and ignores (`y = 2.7 : int` stores 2.7, where ANNarchy's
-//! int variable holds 2): no semantics is documented to check it against.
+//! Not generated: `: int` and `: bool` on an equation's variable (each
+//! store truncated toward zero, or 0 or 1, as ANNarchy's C++ `int` and
+//! `bool`: checked against ANNarchy's own output in
+//! tests/annarchy/int_bool.rs).
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
@@ -636,8 +637,8 @@ fn param_values(m: &Model, neuron: usize) -> Vec<f32> {
                 }
             };
             match p.kind {
-                // f32's round is half away from zero.
-                Kind::Int => raw.round(),
+                // ANNarchy's C++ int: truncated toward zero.
+                Kind::Int => raw.trunc(),
                 Kind::Bool => f32::from(u8::from(raw != 0.0)),
                 _ => raw,
             }

@@ -69,7 +69,7 @@ impl Ctx<'_> {
             }
             let mut init = self.constant(&st.rhs, ast_pos(&st.rhs).unwrap_or(st.pos))?;
             match ty {
-                ValueType::Int => init = init.round(),
+                ValueType::Int => init = init.trunc(),
                 ValueType::Bool => init = if init != 0.0 { 1.0 } else { 0.0 },
                 ValueType::Float => {}
             }

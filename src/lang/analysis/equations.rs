@@ -8,8 +8,9 @@ use super::declare::{Lhs, Rules};
 use super::methods::{integrate_block, Method, Ode};
 use super::Ctx;
 use crate::error::Result;
+use crate::lang::ast::BinOp;
 use crate::lang::ast::{AssignOp, Flag, Pos, Statement};
-use crate::lang::ir::{Expr, Guard, Stmt};
+use crate::lang::ir::{Expr, Func, Guard, Stmt, ValueType};
 
 /// The flags of an equation, but for those that share its variable (read
 /// by [`Rules::share`]).
@@ -20,6 +21,8 @@ struct EqFlags {
     method: Method,
     /// Where the method is named, if it is.
     method_at: Option<Pos>,
+    /// `: int` or `: bool` (C++ storage in ANNarchy).
+    ty: ValueType,
 }
 
 /// Reads the flags of an equation.
@@ -30,6 +33,7 @@ fn eq_flags(ctx: &Ctx, st: &Statement) -> Result<EqFlags> {
         max: None,
         method: Method::Explicit,
         method_at: None,
+        ty: ValueType::Float,
     };
     for f in &st.flags {
         match f {
@@ -63,7 +67,14 @@ fn eq_flags(ctx: &Ctx, st: &Statement) -> Result<EqFlags> {
                     "projection" | "postsynaptic" => {
                         return Err(ctx.err_at(*at, format!("'{w}' is a flag of synapse models; a neuron variable shared by the whole population takes 'population'")))
                     }
-                    "int" | "bool" | "float" => continue,
+                    "int" | "bool" | "float" => {
+                        fl.ty = match w.as_str() {
+                            "int" => ValueType::Int,
+                            "bool" => ValueType::Bool,
+                            _ => ValueType::Float,
+                        };
+                        continue;
+                    }
                     _ => return Err(ctx.err_at(*at, format!("unknown flag '{w}' (allowed: init, min, max, population, explicit, exponential, midpoint, rk4, implicit)"))),
                 };
                 fl.method = method;
@@ -92,6 +103,11 @@ pub(super) fn translate(
         let fl = eq_flags(ctx, st)?;
         if let Some(i) = fl.init {
             ctx.vars[slot as usize].init = i;
+        }
+        if fl.ty != ValueType::Float {
+            let v = &mut ctx.vars[slot as usize];
+            v.ty = fl.ty;
+            v.init = typed(fl.ty, v.init);
         }
         if rules.take(ctx, st, l, slot)? {
             continue;
@@ -143,5 +159,47 @@ pub(super) fn translate(
     if !pending.is_empty() {
         integrate_block(ctx, &pending, &mut update)?;
     }
-    Ok(update)
+    Ok(typed_stores(ctx, update))
+}
+
+/// A value as an `: int` or `: bool` variable holds it: ANNarchy stores
+/// these in C++ `int` and `bool`, so a value is truncated toward zero, or
+/// is 1 where it is not 0 (NaN included).
+pub(super) fn typed(ty: ValueType, x: f32) -> f32 {
+    match ty {
+        ValueType::Int => x.trunc(),
+        ValueType::Bool => f32::from(u8::from(x != 0.0)),
+        ValueType::Float => x,
+    }
+}
+
+/// The stores of `stmts` into `: int` and `: bool` variables made to
+/// store what [`typed`] gives (the value computed once, into a temporary,
+/// so that a random draw in it is drawn once).
+pub(super) fn typed_stores(ctx: &mut Ctx, stmts: Vec<Stmt>) -> Vec<Stmt> {
+    let mut out = Vec::with_capacity(stmts.len());
+    for s in stmts {
+        match s {
+            Stmt::Store { var, expr, guard } if ctx.vars[var as usize].ty != ValueType::Float => {
+                let t = ctx.temp();
+                out.push(Stmt::Let { temp: t, expr });
+                let x = || Expr::Temp(t);
+                let expr = match ctx.vars[var as usize].ty {
+                    ValueType::Int => Expr::Select(
+                        Box::new(Expr::bin(BinOp::Ge, x(), Expr::Const(0.0))),
+                        Box::new(Expr::Call(Func::Floor, vec![x()])),
+                        Box::new(Expr::Call(Func::Ceil, vec![x()])),
+                    ),
+                    _ => Expr::Select(
+                        Box::new(x()),
+                        Box::new(Expr::Const(1.0)),
+                        Box::new(Expr::Const(0.0)),
+                    ),
+                };
+                out.push(Stmt::Store { var, expr, guard });
+            }
+            s => out.push(s),
+        }
+    }
+    out
 }

@@ -59,6 +59,7 @@ pub fn analyse_neuron(model: &Neuron, globals: &Globals) -> Result<NeuronIr> {
     number_random(&mut update, &mut n_random);
     let spike = spike_condition(&mut ctx, spike_ast, &mut n_random)?;
     let reset = reset_statements(&mut ctx, &resets, &mut n_random)?;
+    let reset = super::equations::typed_stores(&mut ctx, reset);
     let refractory = match (refr_ast, refr_slot) {
         (Some(r), Some(slot)) => Some((refractory_period(&mut ctx, r)?, slot)),
         _ => None,

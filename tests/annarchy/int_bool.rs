@@ -1,0 +1,93 @@
+//! ANNarchy 5.0.4.1 reference for `: int` and `: bool` on equation
+//! variables (tests/data/annarchy/int_bool: script, output, manifest):
+//! ANNarchy keeps them in C++ `int` and `bool`, so each store truncates
+//! toward zero (positive and negative values, an assignment and an ODE)
+//! or becomes 1 wherever the value is not 0, and a variable reading them
+//! sees the stored values; an `: int` parameter's value and values set
+//! into int parameters and variables are truncated too (2.7 is 2, -2.5 is
+//! -2, where rounding would give 3 and -3). Exact on both engines.
+
+use crate::common::{backends, tests};
+use cajal::prelude::*;
+
+tests! {
+    both: [
+        int_and_bool_variables_store_as_annarchy,
+        int_parameters_and_values_set_truncate,
+    ],
+}
+
+const DATA: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/annarchy/int_bool");
+
+fn int_and_bool_variables_store_as_annarchy() {
+    let text = std::fs::read_to_string(format!("{DATA}/int_bool.json")).unwrap();
+    let doc: serde_json::Value = serde_json::from_str(&text).unwrap();
+    let vars = ["a", "b", "c", "d", "e", "f", "r"];
+    for b in backends() {
+        let mut net = Network::new().dt(1.0);
+        let model = Neuron::rate().parameters("k = 0.7").equations(
+            "a = k * t - 3.0 : int
+             b = -k * t : int
+             dc/dt = k : int, init = 0
+             dd/dt = 0.4 * k * t : int, init = 1
+             e = t - 4.5 : bool
+             f = sin(t) : bool
+             r = a + b + c + d + e + 0.5 * f",
+        );
+        let pop = net.population("pop", 2, &model).unwrap();
+        net.set(pop, "k", vec![0.7f32, 2.9]).unwrap();
+        let m = net.monitor(pop, &vars).unwrap();
+        let mut sim = net.compile(b).unwrap();
+        sim.simulate(12.0).unwrap();
+        for v in vars {
+            let got = sim.recorded(m, v).unwrap();
+            let want = doc[v].as_array().unwrap();
+            assert_eq!(got.nrows(), want.len(), "{v}");
+            for (k, row) in want.iter().enumerate() {
+                for (i, w) in row.as_array().unwrap().iter().enumerate() {
+                    let w = w
+                        .as_f64()
+                        .unwrap_or_else(|| f64::from(u8::from(w.as_bool().unwrap())));
+                    assert_eq!(f64::from(got[[k, i]]), w, "{b:?} {v} step {k} neuron {i}");
+                }
+            }
+        }
+    }
+}
+
+fn int_parameters_and_values_set_truncate() {
+    let text = std::fs::read_to_string(format!("{DATA}/int_bool.json")).unwrap();
+    let doc: serde_json::Value = serde_json::from_str(&text).unwrap();
+    for b in backends() {
+        let mut net = Network::new().dt(1.0);
+        let model = Neuron::rate()
+            .parameters("n = 2.7 : int\nm = -2.5 : int\nq = 0.6 : bool")
+            .equations("a = a : int\nr = a");
+        let pop = net.population("pop", 1, &model).unwrap();
+        let mut sim = net.compile(b).unwrap();
+        for v in ["n", "m", "q", "a"] {
+            let want = doc["compiled"][v].as_f64().unwrap();
+            assert_eq!(
+                f64::from(sim.get_neuron(pop, 0, v).unwrap()),
+                want,
+                "{b:?} {v}"
+            );
+        }
+        for v in ["n", "m", "a"] {
+            let pair = doc["set"][v].as_array().unwrap();
+            let (value, want) = (pair[0].as_f64().unwrap(), pair[1].as_f64().unwrap());
+            sim.set(pop, v, value).unwrap();
+            assert_eq!(
+                f64::from(sim.get_neuron(pop, 0, v).unwrap()),
+                want,
+                "{b:?} set {v}"
+            );
+            sim.set_neuron(pop, 0, v, value as f32).unwrap();
+            assert_eq!(
+                f64::from(sim.get_neuron(pop, 0, v).unwrap()),
+                want,
+                "{b:?} set_neuron {v}"
+            );
+        }
+    }
+}
