@@ -44,10 +44,7 @@ const STIMULI: [([f32; 4], usize); 4] = [
 
 fn main() -> cajal::Result<()> {
     let backend = common::backend();
-    let seeds: u64 = std::env::args()
-        .nth(2)
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(5);
+    let seeds = common::seeds(5);
     let msn = Neuron::rate()
         .name("msn")
         .parameters("tau = 10.0 : population; noise = 0.1 : population")

@@ -146,10 +146,7 @@ fn report(what: &str, runs: &[[f64; 4]], ann: &[(f64, f64, f64); 4]) {
 
 fn main() -> cajal::Result<()> {
     let backend = common::backend();
-    let seeds: u64 = std::env::args()
-        .nth(2)
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(5);
+    let seeds = common::seeds(5);
     let t0 = std::time::Instant::now();
     let (mut one, mut two, mut two_davis) = (Vec::new(), Vec::new(), Vec::new());
     for seed in 1..=seeds {

@@ -108,10 +108,7 @@ fn stats(spikes: &[(u64, u32)]) -> [f64; 4] {
 
 fn main() -> cajal::Result<()> {
     let backend = common::backend();
-    let seeds: u64 = std::env::args()
-        .nth(2)
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(10);
+    let seeds = common::seeds(10);
     let mut per_seed: Vec<[f64; 8]> = Vec::new();
     let t0 = Instant::now();
     for seed in 1..=seeds {

@@ -16,6 +16,15 @@ pub fn backend() -> Backend {
     }
 }
 
+/// The number of seeds the second argument names (`default` without one).
+#[allow(dead_code)]
+pub fn seeds(default: u64) -> u64 {
+    std::env::args()
+        .nth(2)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(default)
+}
+
 /// A deterministic quantity: ANNarchy's one value.
 #[allow(dead_code)]
 pub fn exact(what: &str, cajal: f64, annarchy: f64) {

@@ -33,10 +33,7 @@ const ANNARCHY: [(&str, (f64, f64, f64)); 5] = [
 
 fn main() -> cajal::Result<()> {
     let backend = common::backend();
-    let seeds: u64 = std::env::args()
-        .nth(2)
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(5);
+    let seeds = common::seeds(5);
     let izhikevich = Neuron::spiking()
         .name("Izhikevich")
         .parameters(

@@ -73,10 +73,7 @@ fn centre(r: ArrayView2<f32>) -> (f64, f64) {
 
 fn main() -> cajal::Result<()> {
     let backend = common::backend();
-    let seeds: u64 = std::env::args()
-        .nth(2)
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(5);
+    let seeds = common::seeds(5);
     let neural_field_neuron = Neuron::rate()
         .name("NeuralFieldNeuron")
         .parameters("tau = 10.0")

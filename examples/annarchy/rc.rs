@@ -42,10 +42,7 @@ fn mean_abs(x: ArrayView2<f32>) -> f64 {
 
 fn main() -> cajal::Result<()> {
     let backend = common::backend();
-    let seeds: u64 = std::env::args()
-        .nth(2)
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(5);
+    let seeds = common::seeds(5);
     let esn_neuron = Neuron::rate()
         .name("ESN_Neuron")
         .parameters(

@@ -38,10 +38,7 @@ const DURATION: f64 = 100_000.0;
 
 fn main() -> cajal::Result<()> {
     let backend = common::backend();
-    let seeds: u64 = std::env::args()
-        .nth(2)
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(6);
+    let seeds = common::seeds(6);
     let if_neuron = Neuron::spiking()
         .name("IF")
         .parameters(

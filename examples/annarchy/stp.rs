@@ -47,10 +47,7 @@ const DURATION: f64 = 10000.0;
 
 fn main() -> cajal::Result<()> {
     let backend = common::backend();
-    let seeds: u64 = std::env::args()
-        .nth(2)
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(5);
+    let seeds = common::seeds(5);
     let lif = Neuron::spiking()
         .name("LIF")
         .parameters(

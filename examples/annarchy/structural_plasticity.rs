@@ -70,10 +70,7 @@ fn counts(sim: &Simulation, p: ProjId) -> cajal::Result<(f64, f64)> {
 
 fn main() -> cajal::Result<()> {
     let backend = common::backend();
-    let seeds: u64 = std::env::args()
-        .nth(2)
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(3);
+    let seeds = common::seeds(3);
     let mut initial = Vec::new();
     let mut after = vec![Vec::new(); TRIALS.len()];
     let t0 = Instant::now();

@@ -1391,12 +1391,13 @@ fn set_converts_int_and_bool() {
         .unwrap();
     let mut sim = net.compile(Backend::Cpu).unwrap();
     sim.set(p, "n", vec![2.6f32, -1.4, 0.2]).unwrap();
-    assert_eq!(flat(&sim.get(p, "n").unwrap()), vec![3.0, -1.0, 0.0]);
+    // Truncated toward zero, as ANNarchy's C++ int (tests/annarchy/int_bool.rs).
+    assert_eq!(flat(&sim.get(p, "n").unwrap()), vec![2.0, -1.0, 0.0]);
     sim.set_neuron(p, 1, "n", 4.7).unwrap();
     assert_eq!(
         sim.get_neuron(p, 1, "n").unwrap(),
-        5.0,
-        "set_neuron rounds an int like set()"
+        4.0,
+        "set_neuron truncates an int like set()"
     );
     sim.set(p, "on", vec![0.0f32, 0.5, -2.0]).unwrap();
     assert_eq!(flat(&sim.get(p, "on").unwrap()), vec![0.0, 1.0, 1.0]);

@@ -459,8 +459,15 @@ fn tensorboard_reads_back_every_record() {
     ];
     let metrics = [("loss", 0.07413210000000005), ("firing_rate", 21.39)];
     logger.add_parameters(&params, &metrics).unwrap();
+    // The same metric names in both calls: TensorBoard's hparams backend
+    // takes the experiment (the list of metrics it shows) from whichever
+    // session's summary it finds first, in directory-listing order; with
+    // other names the HPARAMS tab would change from one run to the next.
     logger
-        .add_parameters(&[("w_exc", 0.8.into())], &[("loss", 1e-6)])
+        .add_parameters(
+            &[("w_exc", 0.8.into())],
+            &[("loss", 1e-6), ("firing_rate", 30.5)],
+        )
         .unwrap();
     logger.close().unwrap();
 
@@ -728,6 +735,9 @@ fn tensorboard_reads_back_every_record() {
         .find(|g| g["hparams"].as_object().unwrap().len() == 1)
         .expect("the second session group");
     assert_eq!(other["hparams"], json!({"w_exc": 0.8}));
-    assert_eq!(other["metrics"], json!({"loss": f32_of(1e-6)}));
+    assert_eq!(
+        other["metrics"],
+        json!({"loss": f32_of(1e-6), "firing_rate": f32_of(30.5)})
+    );
     std::fs::remove_dir_all(&dir).ok();
 }

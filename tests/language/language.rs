@@ -516,17 +516,18 @@ fn parameter_flags_population_int_bool() {
     assert_eq!(g.shape(), &[] as &[usize]);
     assert_eq!(g.first().copied(), Some(1.5));
     assert_eq!(sim.get(pop, "n").unwrap().shape(), &[3]);
-    assert!(sim.get(pop, "n").unwrap().iter().all(|&x| x == 3.0));
+    // An int truncates toward zero, as ANNarchy's C++ int.
+    assert!(sim.get(pop, "n").unwrap().iter().all(|&x| x == 2.0));
     assert!(sim.get(pop, "flag").unwrap().iter().all(|&x| x == 1.0));
     // A parameter's value may use the parameters above it.
-    assert!(sim.get(pop, "h").unwrap().iter().all(|&x| x == 6.0));
+    assert!(sim.get(pop, "h").unwrap().iter().all(|&x| x == 5.0));
     sim.step().unwrap();
     assert!(sim
         .get(pop, "y")
         .unwrap()
         .iter()
-        .all(|&x| x == 1.5 + 3.0 + 1.0 + 0.25));
-    // Setting an int or bool rounds the value.
+        .all(|&x| x == 1.5 + 2.0 + 1.0 + 0.25));
+    // Setting an int truncates the value, a bool is 0 or 1.
     sim.set(pop, "n", Value::Scalar(1.4)).unwrap();
     sim.set(pop, "flag", Value::Scalar(0.0)).unwrap();
     sim.set(pop, "g", Value::Scalar(-1.0)).unwrap();
@@ -543,7 +544,7 @@ fn parameter_flags_population_int_bool() {
         .unwrap();
     let sim = net.compile(Backend::Cpu).unwrap();
     let n: Vec<f32> = sim.get(pop, "n").unwrap().iter().copied().collect();
-    assert_eq!(n, vec![0.0, 2.0, -3.0]);
+    assert_eq!(n, vec![0.0, 1.0, -2.0]);
 }
 
 // --------------------------------------------------------- random variables
