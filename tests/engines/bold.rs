@@ -5,6 +5,8 @@
 //! as they are), driven by populations whose rates the test sets between
 //! runs; the baseline normalisation, start and stop (a stopped model keeps
 //! its state; a second baseline is averaged with the first, as ANNarchy's);
+//! a state saved in the middle of a baseline window and loaded into a
+//! fresh simulation continues bit for bit;
 //! spiking populations with a firing-rate window (the BOLD notebooks'
 //! setting, GPU against CPU); the builder's errors.
 
@@ -17,6 +19,7 @@ tests! {
     both: [
         balloon_models_follow_their_equations,
         baseline_start_and_stop,
+        a_saved_state_carries_the_monitor,
         spiking_populations_through_their_firing_rate,
     ],
 }
@@ -307,6 +310,53 @@ fn baseline_start_and_stop() {
         let x_end = sim.get(m.population(), "x").unwrap()[[0]];
         assert!((x_end - (x_stop + 1.8)).abs() < 1e-5, "{x_end}");
     }
+}
+
+fn a_saved_state_carries_the_monitor() {
+    // Saved in the middle of the baseline window, loaded into a fresh
+    // simulation: the rest of the run is the uninterrupted run's, bit for
+    // bit (the window's count and mean, the switch and the model's state
+    // are the population's variables and parameters).
+    let dir = crate::common::temp_path("bold-state");
+    for b in backends() {
+        let build = || {
+            let mut net = Network::new();
+            let p = held(&mut net, "p", 5);
+            let m = net
+                .bold_monitor(&[p])
+                .normalize_input(40.0)
+                .recorded_variables(&["I_CBF", "BOLD"])
+                .build()
+                .unwrap();
+            (net, p, m)
+        };
+        let (net, p, m) = build();
+        let mut whole = net.compile(b).unwrap();
+        whole.set(p, "r", vec![1.0f32, 2.0, 3.0, 4.0, 5.0]).unwrap();
+        m.start(&mut whole).unwrap();
+        whole.simulate(25.0).unwrap();
+        whole.save(&dir).unwrap();
+        let (net2, p2, m2) = build();
+        let mut resumed = net2.compile(b).unwrap();
+        resumed.load(&dir).unwrap();
+        for (sim, p) in [(&mut whole, p), (&mut resumed, p2)] {
+            sim.simulate(15.0).unwrap();
+            sim.set(p, "r", 6.0).unwrap();
+            sim.simulate(30.0).unwrap();
+        }
+        for v in ["BOLD", "I_CBF", "bold__mean0", "s", "q"] {
+            assert_eq!(
+                whole.get(m.population(), v).unwrap(),
+                resumed.get(m2.population(), v).unwrap(),
+                "{b:?} {v}"
+            );
+        }
+        // The baseline's mean is 3: 6 gives (6 - 3) / 3 = 1. (A state
+        // holds no recording, nor whether a monitor records, as ANNarchy's.)
+        let i = resumed.get(m2.population(), "I_CBF").unwrap()[[0]];
+        assert!((i - 1.0).abs() < 1e-6, "{i}");
+    }
+    std::fs::remove_file(&dir).ok();
 }
 
 fn spiking_populations_through_their_firing_rate() {
