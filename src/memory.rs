@@ -7,7 +7,7 @@
 //! against [`available`] before anything is allocated, since Linux
 //! overcommits: a large zeroed vector is granted at once and only kills the
 //! process when its pages are touched. Large buffers are also allocated
-//! with `try_reserve` ([`try_vec`]), which catches what an estimate
+//! with `try_reserve` (`try_vec`), which catches what an estimate
 //! missed and what the allocator refuses outright.
 
 use crate::error::{Error, Result};

@@ -422,7 +422,7 @@ pub fn image(path: impl AsRef<Path>, map: ndarray::ArrayView2<f32>) -> Result<()
     })
 }
 
-/// [`image`] enlarges a map until its longer side has at least this many pixels.
+/// [`image()`] enlarges a map until its longer side has at least this many pixels.
 pub const MIN_IMAGE_SIDE: u32 = 256;
 
 #[cfg(test)]

@@ -12,7 +12,7 @@
 //! `[spikes, 2]`: step, rank) when it records spikes, and `variables.txt`
 //! (the recorded variables in the monitor's order).
 //!
-//! [`Simulation::stream_to`]: crate::Simulation::stream_to
+//! [`Simulation::stream_to`]: crate::engine::Simulation::stream_to
 
 use std::fs::File;
 use std::io::{Seek, SeekFrom, Write};
@@ -172,7 +172,7 @@ impl Stream {
 
 /// Reads back what a monitor streamed to `dir` (see the
 /// [module documentation](self)): sample steps, variables and spikes as
-/// [`Simulation::take_recording`](crate::Simulation::take_recording) hands
+/// [`Simulation::take_recording`](crate::engine::Simulation::take_recording) hands
 /// them. Rows past the count of `sample_steps.npy` (a run cut short) are
 /// left out.
 pub fn read_recording(dir: impl AsRef<Path>) -> Result<Recording> {

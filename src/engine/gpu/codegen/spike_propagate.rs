@@ -157,7 +157,7 @@ pub struct SpikeEvent<'a> {
     /// The random stream id of its draws.
     pub object: u32,
     /// Where it learns: the CSR word of its learning flags
-    /// ([`learns`]) and the slot (w) whose assignments they guard.
+    /// (`learns`) and the slot (w) whose assignments they guard.
     pub learn: Option<(u32, u32)>,
 }
 
