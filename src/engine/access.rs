@@ -149,13 +149,8 @@ impl Simulation {
                 format!("'{var}' is shared by the population: set it with set()"),
             ));
         }
-        // Same conversion as set(): int truncates toward zero, bool is 0 or 1.
-        let value = match decl.ty {
-            ValueType::Int => value.trunc(),
-            ValueType::Bool => f32::from(u8::from(value != 0.0)),
-            ValueType::Float => value,
-        };
-        self.engine.set_one(pop.0, slot, rank, value);
+        // Same conversion as set().
+        self.engine.set_one(pop.0, slot, rank, decl.ty.hold(value));
         Ok(())
     }
 

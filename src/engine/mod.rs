@@ -19,7 +19,7 @@ mod synapses;
 use ndarray::{Array2, ArrayD, IxDyn};
 
 use crate::error::{Error, Result};
-use crate::lang::ir::{Locality, ValueType};
+use crate::lang::ir::Locality;
 pub use crate::network::Value;
 use crate::network::{
     assign_values, slot_of, Monitor, MonitorId, MonitorRef, NetTag, Network, PopId, ProjId,

@@ -383,6 +383,19 @@ pub enum ValueType {
     Bool,
 }
 
+impl ValueType {
+    /// A value as a slot of this type holds it: ANNarchy keeps `: int` and
+    /// `: bool` in a C++ `int` and `bool`, so a value is truncated toward
+    /// zero, or is 1 where it is not 0 (NaN included).
+    pub fn hold(self, x: f32) -> f32 {
+        match self {
+            ValueType::Int => x.trunc(),
+            ValueType::Bool => f32::from(u8::from(x != 0.0)),
+            ValueType::Float => x,
+        }
+    }
+}
+
 /// One slot of a model.
 #[derive(Debug, Clone, PartialEq)]
 pub struct VarDecl {

@@ -23,7 +23,7 @@ use rand::rngs::StdRng;
 use crate::connect::{self, ConnectSpec, Connector, Delays, Lil, SynapseList, Weights};
 use crate::error::{narrow, narrow_all, Error, Result};
 use crate::lang::analysis::Globals;
-use crate::lang::ir::{Locality, NeuronIr, SynapseIr, ValueType, VarKind};
+use crate::lang::ir::{Locality, NeuronIr, SynapseIr, VarKind};
 use crate::lang::{analyse_neuron, analyse_synapse};
 use crate::random::{rng_for, Dist};
 use geometry::{Geometry, IntoGeometry};
@@ -853,13 +853,7 @@ pub(crate) fn synapse_values(
             format!("'{var}' is postsynaptic (: postsynaptic): the synapses of a post-synaptic neuron take one value, not one each"),
         ));
     }
-    match decl.ty {
-        ValueType::Int => v.iter_mut().for_each(|x| *x = x.trunc()),
-        ValueType::Bool => v
-            .iter_mut()
-            .for_each(|x| *x = if *x != 0.0 { 1.0 } else { 0.0 }),
-        ValueType::Float => {}
-    }
+    v.iter_mut().for_each(|x| *x = decl.ty.hold(*x));
     Ok((slot, v))
 }
 
@@ -936,12 +930,6 @@ pub(crate) fn assign_to(
             format!("'{var}' is shared by the population (: population): it takes a single value, not one per neuron"),
         ));
     }
-    match decl.ty {
-        ValueType::Int => v.iter_mut().for_each(|x| *x = x.trunc()),
-        ValueType::Bool => v
-            .iter_mut()
-            .for_each(|x| *x = if *x != 0.0 { 1.0 } else { 0.0 }),
-        ValueType::Float => {}
-    }
+    v.iter_mut().for_each(|x| *x = decl.ty.hold(*x));
     Ok(v)
 }

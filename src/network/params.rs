@@ -5,7 +5,7 @@ use serde_json::{json, Map, Value as Json};
 
 use super::Network;
 use crate::error::{narrow, Error, Result};
-use crate::lang::ir::{Locality, ValueType, VarDecl, VarKind};
+use crate::lang::ir::{Locality, VarDecl, VarKind};
 
 fn shared(vars: &[VarDecl], values: &[Vec<f32>]) -> Map<String, Json> {
     vars.iter()
@@ -110,12 +110,7 @@ impl Network {
                     // rounds, bool is 0 or 1.
                     let x =
                         narrow(x).map_err(|why| Error::invalid(&who, format!("'{p}': {why}")))?;
-                    let x = match d.ty {
-                        ValueType::Int => x.trunc(),
-                        ValueType::Bool => f32::from(u8::from(x != 0.0)),
-                        ValueType::Float => x,
-                    };
-                    changes.push((is_pop, index, slot, x));
+                    changes.push((is_pop, index, slot, d.ty.hold(x)));
                 }
             }
         }

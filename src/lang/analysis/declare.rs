@@ -67,12 +67,7 @@ impl Ctx<'_> {
                     "'w' is the weight of each synapse: it cannot be shared by the projection",
                 ));
             }
-            let mut init = self.constant(&st.rhs, ast_pos(&st.rhs).unwrap_or(st.pos))?;
-            match ty {
-                ValueType::Int => init = init.trunc(),
-                ValueType::Bool => init = if init != 0.0 { 1.0 } else { 0.0 },
-                ValueType::Float => {}
-            }
+            let init = ty.hold(self.constant(&st.rhs, ast_pos(&st.rhs).unwrap_or(st.pos))?);
             self.add_var(VarDecl {
                 name,
                 kind: VarKind::Parameter,

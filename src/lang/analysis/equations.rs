@@ -107,7 +107,7 @@ pub(super) fn translate(
         if fl.ty != ValueType::Float {
             let v = &mut ctx.vars[slot as usize];
             v.ty = fl.ty;
-            v.init = typed(fl.ty, v.init);
+            v.init = fl.ty.hold(v.init);
         }
         if rules.take(ctx, st, l, slot)? {
             continue;
@@ -162,19 +162,8 @@ pub(super) fn translate(
     Ok(typed_stores(ctx, update))
 }
 
-/// A value as an `: int` or `: bool` variable holds it: ANNarchy stores
-/// these in C++ `int` and `bool`, so a value is truncated toward zero, or
-/// is 1 where it is not 0 (NaN included).
-pub(super) fn typed(ty: ValueType, x: f32) -> f32 {
-    match ty {
-        ValueType::Int => x.trunc(),
-        ValueType::Bool => f32::from(u8::from(x != 0.0)),
-        ValueType::Float => x,
-    }
-}
-
 /// The stores of `stmts` into `: int` and `: bool` variables made to
-/// store what [`typed`] gives (the value computed once, into a temporary,
+/// store what [`ValueType::hold`] gives (the value computed once, into a temporary,
 /// so that a random draw in it is drawn once).
 pub(super) fn typed_stores(ctx: &mut Ctx, stmts: Vec<Stmt>) -> Vec<Stmt> {
     let mut out = Vec::with_capacity(stmts.len());
