@@ -423,15 +423,15 @@ impl BoldMonitorBuilder<'_> {
                 "give at least one population to watch",
             ));
         }
+        if net.batch > 1 {
+            return Err(Error::Unsupported {
+                owner,
+                message: "a BOLD monitor watches one network, not a batch".into(),
+            });
+        }
         let mut sizes = Vec::new();
         for part in &populations {
             let p = net.pop(part.pop)?;
-            if net.batch > 1 {
-                return Err(Error::Unsupported {
-                    owner,
-                    message: "a BOLD monitor watches one network, not a batch".into(),
-                });
-            }
             sizes.push(part.ranks.as_ref().map_or(p.size(), |r| r.len()));
         }
         if sizes.contains(&0) {
@@ -563,14 +563,14 @@ impl BoldMonitorBuilder<'_> {
             for (j, part) in populations.iter().enumerate() {
                 let k = pairs.len();
                 let (n, scale, p) = (sizes[j], scale_factor[j], periods[j]);
-                let m = format!("{HIDDEN}m{k}");
-                eq.push_str(&format!("{m} = sum({HIDDEN}acc{k}) / {n}.0\n"));
                 let value = if p == 0 {
                     // ANNarchy: scale * lsum / size, in that order.
                     format!("{scale:?} * sum({HIDDEN}acc{k}) / {n}.0")
                 } else {
                     // The baseline's mean by Welford's recurrence: no
                     // running sum to lose digits over a long window.
+                    let m = format!("{HIDDEN}m{k}");
+                    eq.push_str(&format!("{m} = sum({HIDDEN}acc{k}) / {n}.0\n"));
                     let (c, nn, mu, mean) = (
                         format!("{HIDDEN}c"),
                         format!("{HIDDEN}n{k}"),
@@ -621,7 +621,7 @@ impl BoldMonitorBuilder<'_> {
             k += 1;
         }
         let pop = net.population(&name, 1, &neuron)?;
-        freeze_unless_on(net, pop)?;
+        freeze_unless_on(net, pop);
         for (k, (_, var, part)) in pairs.iter().enumerate() {
             net.projection(part.clone(), pop, format!("{HIDDEN}acc{k}").as_str())
                 .name(&format!("{name}: {HIDDEN}acc{k}"))
@@ -686,7 +686,7 @@ fn replace_sums(text: &str, inputs: &[String]) -> String {
 /// Makes every store of the monitor's population conditional on its
 /// `on` parameter: a stopped BOLD model keeps its state, as ANNarchy's
 /// disabled population.
-fn freeze_unless_on(net: &mut Network, pop: PopId) -> Result<()> {
+fn freeze_unless_on(net: &mut Network, pop: PopId) {
     let p = &mut net.pops[pop.0];
     let mut ir = (*p.ir).clone();
     let on = ir
@@ -703,7 +703,6 @@ fn freeze_unless_on(net: &mut Network, pop: PopId) -> Result<()> {
         }
     }
     p.ir = std::sync::Arc::new(ir);
-    Ok(())
 }
 
 /// A BOLD monitor in a network ([`Network::bold_monitor`]): a handle to

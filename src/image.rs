@@ -106,11 +106,19 @@ impl Network {
     /// Loads a picture into the initial rates `r` of a population with an
     /// image geometry (see [`crate::image`]).
     pub fn set_image(&mut self, pop: PopId, path: impl AsRef<Path>) -> Result<()> {
-        let dims = self.pop(pop)?.geometry.dims().to_vec();
-        let owner = format!("population '{}'", self.pop(pop)?.name);
+        let (dims, owner) = picture_of(self, pop)?;
         let values = load_image(path.as_ref(), &dims).map_err(|e| rename(e, &owner))?;
         self.set(pop, "r", values)
     }
+}
+
+/// A population's geometry, and its name as errors give it.
+fn picture_of(net: &Network, pop: PopId) -> Result<(Vec<usize>, String)> {
+    let p = net.pop(pop)?;
+    Ok((
+        p.geometry.dims().to_vec(),
+        format!("population '{}'", p.name),
+    ))
 }
 
 /// Says which population an image was for.
@@ -211,6 +219,33 @@ fn clip8(v: i64) -> u8 {
     }
 }
 
+/// One pass of Pillow's 8-bit resampling along lines of `src`: for each of
+/// `lines` lines, output `o` of the line (of `coeffs.len()`) is
+/// `clip8(2^21 + sum_i src[tap_i] k_i)` for each of the 3 channels, where
+/// line `l`'s tap `t` is at `l * line.0 + t * line.1` and its output `o` at
+/// `l * out.0 + o * out.1` (strides in bytes, channel added).
+fn pass(
+    src: &[u8],
+    lines: usize,
+    coeffs: &[(usize, Vec<i32>)],
+    line: (usize, usize),
+    out: (usize, usize),
+) -> Vec<u8> {
+    let mut dst = vec![0u8; lines * coeffs.len() * 3];
+    for l in 0..lines {
+        for (o, (min, k)) in coeffs.iter().enumerate() {
+            for ch in 0..3 {
+                let mut ss: i64 = 1 << (PRECISION_BITS - 1);
+                for (i, &kk) in k.iter().enumerate() {
+                    ss += i64::from(src[l * line.0 + (min + i) * line.1 + ch]) * i64::from(kk);
+                }
+                dst[l * out.0 + o * out.1 + ch] = clip8(ss);
+            }
+        }
+    }
+    dst
+}
+
 /// Resizes as Pillow's `Image.resize((w, h))` (bicubic): a pass along the
 /// rows (over the rows the second pass reads), then along the columns,
 /// each rounded to 8 bits.
@@ -222,48 +257,30 @@ pub fn resize(picture: &RgbImage, w: usize, h: usize) -> RgbImage {
     let src = picture.as_raw();
     let horizontal = coefficients(in_w, w);
     let vertical = coefficients(in_h, h);
-    // Pillow resizes only along the dimensions that change.
-    let (first_row, pass1): (usize, Vec<u8>) = if in_w != w {
-        let first = vertical.first().map_or(0, |v| v.0);
-        let last = if in_h != h {
-            vertical.last().map_or(in_h, |(m, k)| m + k.len())
-        } else {
-            in_h
-        };
-        let first = if in_h != h { first } else { 0 };
-        let mut out = vec![0u8; (last - first) * w * 3];
-        for y in first..last {
-            for (x, (xmin, k)) in horizontal.iter().enumerate() {
-                for ch in 0..3 {
-                    let mut ss: i64 = 1 << (PRECISION_BITS - 1);
-                    for (i, &kk) in k.iter().enumerate() {
-                        ss += i64::from(src[(y * in_w + xmin + i) * 3 + ch]) * i64::from(kk);
-                    }
-                    out[((y - first) * w + x) * 3 + ch] = clip8(ss);
-                }
-            }
-        }
-        (first, out)
+    // Pillow resizes only along the dimensions that change; the rows pass
+    // covers only the rows the columns pass reads.
+    let (first, last) = if in_h != h {
+        (
+            vertical.first().map_or(0, |v| v.0),
+            vertical.last().map_or(in_h, |(m, k)| m + k.len()),
+        )
     } else {
-        (0, src.clone())
+        (0, in_h)
+    };
+    let rows = if in_w != w {
+        // Line y (of first..last): taps 3 apart, outputs 3 apart.
+        let src = &src[first * in_w * 3..last * in_w * 3];
+        pass(src, last - first, &horizontal, (in_w * 3, 3), (w * 3, 3))
+    } else {
+        src[first * in_w * 3..last * in_w * 3].to_vec()
     };
     let data = if in_h != h {
-        let mut out = vec![0u8; h * w * 3];
-        for (y, (ymin, k)) in vertical.iter().enumerate() {
-            let ymin = ymin - first_row;
-            for x in 0..w {
-                for ch in 0..3 {
-                    let mut ss: i64 = 1 << (PRECISION_BITS - 1);
-                    for (i, &kk) in k.iter().enumerate() {
-                        ss += i64::from(pass1[((ymin + i) * w + x) * 3 + ch]) * i64::from(kk);
-                    }
-                    out[(y * w + x) * 3 + ch] = clip8(ss);
-                }
-            }
-        }
-        out
+        let vertical: Vec<(usize, Vec<i32>)> =
+            vertical.into_iter().map(|(m, k)| (m - first, k)).collect();
+        // Line x: taps a row apart, outputs a row apart.
+        pass(&rows, w, &vertical, (3, w * 3), (3, w * 3))
     } else {
-        pass1
+        rows
     };
     RgbImage::from_raw(w as u32, h as u32, data).expect("w * h * 3 levels")
 }
@@ -388,11 +405,7 @@ impl Simulation {
     /// geometry (ANNarchy's `ImagePopulation.set_image`), resized to it if
     /// needed (see [`crate::image`]); the next step reads it.
     pub fn set_image(&mut self, pop: PopId, path: impl AsRef<Path>) -> Result<()> {
-        let p = self.network().pop(pop)?;
-        let (dims, owner) = (
-            p.geometry.dims().to_vec(),
-            format!("population '{}'", p.name),
-        );
+        let (dims, owner) = picture_of(self.network(), pop)?;
         let values = load_image(path.as_ref(), &dims).map_err(|e| rename(e, &owner))?;
         self.set(pop, "r", values)
     }
@@ -402,11 +415,7 @@ impl Simulation {
     /// directory of pictures (in file-name order), an animated GIF or an
     /// animated PNG. [`grab_image`](Self::grab_image) reads its frames.
     pub fn start_video(&mut self, pop: PopId, source: impl AsRef<Path>) -> Result<()> {
-        let p = self.network().pop(pop)?;
-        let (dims, owner) = (
-            p.geometry.dims().to_vec(),
-            format!("population '{}'", p.name),
-        );
+        let (dims, owner) = picture_of(self.network(), pop)?;
         let video = Video::open(source.as_ref(), &dims).map_err(|e| rename(e, &owner))?;
         self.videos.retain(|(q, _)| *q != pop.0);
         self.videos.push((pop.0, video));
@@ -417,11 +426,7 @@ impl Simulation {
     /// (ANNarchy's `grab_image`): true if there was one, false after the
     /// last (the rates stay as they were).
     pub fn grab_image(&mut self, pop: PopId) -> Result<bool> {
-        let p = self.network().pop(pop)?;
-        let (dims, owner) = (
-            p.geometry.dims().to_vec(),
-            format!("population '{}'", p.name),
-        );
+        let (dims, owner) = picture_of(self.network(), pop)?;
         let Some((_, video)) = self.videos.iter_mut().find(|(q, _)| *q == pop.0) else {
             return Err(Error::invalid(
                 owner,

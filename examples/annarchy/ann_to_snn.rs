@@ -153,79 +153,41 @@ fn main() -> Res<()> {
     let cpn = AnnToSnnConverter::default();
     let norm = ScaleFactor::Depth;
     let raw = ScaleFactor::Unnormalised;
-    let nb_mlp = Some((MLP_ANN, MLP_SNN));
-    let nb_cnn = Some((CNN_ANN, CNN_SNN));
-    row(
-        "MLP, IB, normalised",
-        &mlp,
-        &ib,
-        &norm,
-        backend,
-        &test,
-        mlp_acc,
-        None,
-    )?;
-    row(
-        "MLP, IB, unnormalised (ANNarchy 5.0.3)",
-        &mlp,
-        &ib,
-        &raw,
-        backend,
-        &test,
-        mlp_acc,
-        nb_mlp,
-    )?;
-    row(
-        "MLP, CPN, normalised",
-        &mlp,
-        &cpn,
-        &norm,
-        backend,
-        &test,
-        mlp_acc,
-        None,
-    )?;
-    row(
-        "CNN, IB, normalised",
-        &cnn,
-        &ib,
-        &norm,
-        backend,
-        &test,
-        cnn_acc,
-        None,
-    )?;
-    row(
-        "CNN, IB, unnormalised (ANNarchy 5.0.3)",
-        &cnn,
-        &ib,
-        &raw,
-        backend,
-        &test,
-        cnn_acc,
-        nb_cnn,
-    )?;
     let ib30 = ib.clone().max_f(30.0);
-    row(
-        "CNN, IB max_f 30, normalised",
-        &cnn,
-        &ib30,
-        &norm,
-        backend,
-        &test,
-        cnn_acc,
-        None,
-    )?;
-    row(
-        "CNN, CPN, normalised",
-        &cnn,
-        &cpn,
-        &norm,
-        backend,
-        &test,
-        cnn_acc,
-        None,
-    )?;
+    let (mlp_nb, cnn_nb) = (Some((MLP_ANN, MLP_SNN)), Some((CNN_ANN, CNN_SNN)));
+    let rows = [
+        ("MLP, IB, normalised", &mlp, &ib, &norm, mlp_acc, None),
+        (
+            "MLP, IB, unnormalised (ANNarchy 5.0.3)",
+            &mlp,
+            &ib,
+            &raw,
+            mlp_acc,
+            mlp_nb,
+        ),
+        ("MLP, CPN, normalised", &mlp, &cpn, &norm, mlp_acc, None),
+        ("CNN, IB, normalised", &cnn, &ib, &norm, cnn_acc, None),
+        (
+            "CNN, IB, unnormalised (ANNarchy 5.0.3)",
+            &cnn,
+            &ib,
+            &raw,
+            cnn_acc,
+            cnn_nb,
+        ),
+        (
+            "CNN, IB max_f 30, normalised",
+            &cnn,
+            &ib30,
+            &norm,
+            cnn_acc,
+            None,
+        ),
+        ("CNN, CPN, normalised", &cnn, &cpn, &norm, cnn_acc, None),
+    ];
+    for (what, layers, conv, scale, acc, nb) in rows {
+        row(what, layers, conv, scale, backend, &test, acc, nb)?;
+    }
     let _ = std::fs::remove_dir_all(&dir);
     Ok(())
 }
