@@ -505,9 +505,20 @@ impl BoldMonitorBuilder<'_> {
             }
             for part in &populations {
                 let p = net.pop(part.pop)?;
-                slot_of(p, var).map_err(|e| {
+                let slot = slot_of(p, var).map_err(|e| {
                     Error::invalid(&owner, format!("mapping '{input}' <- '{var}': {e}"))
                 })?;
+                // Refused here, not by the projection once the model's
+                // population is added: a refused monitor adds nothing.
+                if p.ir.vars[slot].locality == crate::lang::ir::Locality::Global {
+                    return Err(Error::invalid(
+                        owner,
+                        format!(
+                            "mapping '{input}' <- '{var}': '{var}' is shared by population '{}'; the monitor averages a per-neuron variable",
+                            p.name
+                        ),
+                    ));
+                }
             }
         }
         // The model as written first, so that its errors are in its own

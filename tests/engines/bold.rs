@@ -419,6 +419,18 @@ fn bold_monitor_errors_name_the_cause() {
     );
     let e = err(net.bold_monitor(&[p]).mapping(&[("I_CBF", "v")]).build());
     assert!(e.contains("'v'") && e.contains("population 'p'"), "{e}");
+    let shared = net
+        .population(
+            "shared",
+            2,
+            &Neuron::rate().parameters("r = 0.0\nk = 1.0 : population"),
+        )
+        .unwrap();
+    let e = err(net
+        .bold_monitor(&[shared])
+        .mapping(&[("I_CBF", "k")])
+        .build());
+    assert!(e.contains("'k' is shared by population 'shared'"), "{e}");
     let e = err(net.bold_monitor(&[p]).scale_factors(&[1.0, 2.0]).build());
     assert!(e.contains("2 scale factors for 1 populations"), "{e}");
     let e = err(net.bold_monitor(&[p]).normalize_input(-5.0).build());
