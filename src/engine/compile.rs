@@ -149,6 +149,91 @@ impl Network {
         })
     }
 
+    /// What a simulation keeps of a monitor of neurons: its slots, sizes
+    /// and empty buffers.
+    pub(super) fn monitor_state(&self, m: &Monitor) -> Result<MonitorState> {
+        let p = &self.pops[m.pop.0];
+        let slots = m
+            .vars
+            .iter()
+            .map(|v| slot_of(p, v))
+            .collect::<Result<Vec<_>>>()?;
+        let n = m.ranks.as_ref().map_or(p.size(), Vec::len);
+        let lens = slots
+            .iter()
+            .map(|&s| {
+                if p.ir.vars[s].locality == Locality::Local {
+                    n
+                } else {
+                    1
+                }
+            })
+            .collect();
+        let member = m.ranks.as_ref().map(|r| {
+            let mut v = vec![false; p.size()];
+            r.iter().for_each(|&i| v[i as usize] = true);
+            v
+        });
+        let local = slots
+            .iter()
+            .map(|&s| p.ir.vars[s].locality == Locality::Local)
+            .collect();
+        let early = slots
+            .iter()
+            .map(|&s| p.ir.is_conductance(s as u32))
+            .collect();
+        Ok(MonitorState {
+            member,
+            local,
+            spec: m.clone(),
+            buffers: vec![Vec::new(); slots.len()],
+            slots,
+            early,
+            pending: None,
+            lens,
+            active: m.start,
+            start_step: 0,
+            sample_steps: Vec::new(),
+            spikes: Vec::new(),
+            stream: None,
+        })
+    }
+
+    /// What a simulation keeps of a monitor of synapses.
+    pub(super) fn synapse_monitor_state(&self, m: &SynapseMonitor) -> Result<SynapseMonitorState> {
+        let pr = &self.projs[m.proj.0];
+        let slots = m
+            .vars
+            .iter()
+            .map(|v| {
+                pr.ir.slot(v).map(|s| s as usize).ok_or_else(|| {
+                    let owner = format!("monitor of projection '{}'", pr.name);
+                    Error::unknown(owner, "synapse variable", v, &[] as &[&str])
+                })
+            })
+            .collect::<Result<Vec<_>>>()?;
+        let local = slots
+            .iter()
+            .map(|&s| pr.ir.vars[s].locality == Locality::Local)
+            .collect();
+        // Synapses are sorted by (post, pre): a dendrite is a range.
+        let post = &pr.synapses.post;
+        let range = match m.post {
+            Some(i) => post.partition_point(|&p| p < i)..post.partition_point(|&p| p <= i),
+            None => 0..post.len(),
+        };
+        Ok(SynapseMonitorState {
+            spec: m.clone(),
+            buffers: vec![Vec::new(); slots.len()],
+            slots,
+            local,
+            range,
+            active: true,
+            start_step: 0,
+            sample_steps: Vec::new(),
+        })
+    }
+
     fn build(&self, gpu: Option<&GpuOptions>) -> Result<Simulation> {
         if self.pops.is_empty() {
             return Err(Error::invalid(
@@ -164,90 +249,12 @@ impl Network {
         let monitors = self
             .monitors
             .iter()
-            .map(|m| {
-                let p = &self.pops[m.pop.0];
-                let slots = m
-                    .vars
-                    .iter()
-                    .map(|v| slot_of(p, v))
-                    .collect::<Result<Vec<_>>>()?;
-                let n = m.ranks.as_ref().map_or(p.size(), Vec::len);
-                let lens = slots
-                    .iter()
-                    .map(|&s| {
-                        if p.ir.vars[s].locality == Locality::Local {
-                            n
-                        } else {
-                            1
-                        }
-                    })
-                    .collect();
-                let member = m.ranks.as_ref().map(|r| {
-                    let mut v = vec![false; p.size()];
-                    r.iter().for_each(|&i| v[i as usize] = true);
-                    v
-                });
-                let local = slots
-                    .iter()
-                    .map(|&s| p.ir.vars[s].locality == Locality::Local)
-                    .collect();
-                let early = slots
-                    .iter()
-                    .map(|&s| p.ir.is_conductance(s as u32))
-                    .collect();
-                Ok(MonitorState {
-                    member,
-                    local,
-                    spec: m.clone(),
-                    buffers: vec![Vec::new(); slots.len()],
-                    slots,
-                    early,
-                    pending: None,
-                    lens,
-                    active: m.start,
-                    start_step: 0,
-                    sample_steps: Vec::new(),
-                    spikes: Vec::new(),
-                    stream: None,
-                })
-            })
+            .map(|m| self.monitor_state(m))
             .collect::<Result<Vec<_>>>()?;
         let synapse_monitors = self
             .synapse_monitors
             .iter()
-            .map(|m| {
-                let pr = &self.projs[m.proj.0];
-                let slots = m
-                    .vars
-                    .iter()
-                    .map(|v| {
-                        pr.ir.slot(v).map(|s| s as usize).ok_or_else(|| {
-                            let owner = format!("monitor of projection '{}'", pr.name);
-                            Error::unknown(owner, "synapse variable", v, &[] as &[&str])
-                        })
-                    })
-                    .collect::<Result<Vec<_>>>()?;
-                let local = slots
-                    .iter()
-                    .map(|&s| pr.ir.vars[s].locality == Locality::Local)
-                    .collect();
-                // Synapses are sorted by (post, pre): a dendrite is a range.
-                let post = &pr.synapses.post;
-                let range = match m.post {
-                    Some(i) => post.partition_point(|&p| p < i)..post.partition_point(|&p| p <= i),
-                    None => 0..post.len(),
-                };
-                Ok(SynapseMonitorState {
-                    spec: m.clone(),
-                    buffers: vec![Vec::new(); slots.len()],
-                    slots,
-                    local,
-                    range,
-                    active: true,
-                    start_step: 0,
-                    sample_steps: Vec::new(),
-                })
-            })
+            .map(|m| self.synapse_monitor_state(m))
             .collect::<Result<Vec<_>>>()?;
         Ok(Simulation {
             net: self.clone(),

@@ -1,6 +1,7 @@
 //! What monitors recorded.
 
 use super::*;
+use crate::network::Part;
 
 /// What a monitor recorded since the last
 /// [`take_recording`](Simulation::take_recording) (or since the start),
@@ -42,6 +43,72 @@ fn foreign() -> Error {
 }
 
 impl Simulation {
+    /// Adds a monitor of neurons to a compiled simulation, as ANNarchy's
+    /// `Monitor(pop, vars)` created after `compile()`: it records every
+    /// step from the current step on. The engine is built anew around it
+    /// with its state carried over (on the GPU engine its kernels are
+    /// compiled again), so adding monitors before compiling is cheaper.
+    ///
+    /// ```
+    /// # use cajal::prelude::*;
+    /// let (net, pop) = cajal::networks::lif(10, 1)?;
+    /// let mut sim = net.compile(Backend::Cpu)?;
+    /// sim.simulate(5.0)?;
+    /// let m = sim.monitor(pop, &["v"])?;
+    /// sim.simulate(3.0)?;
+    /// assert_eq!(sim.recorded(m, "v")?.dim(), (30, 10)); // dt = 0.1
+    /// # Ok::<(), cajal::Error>(())
+    /// ```
+    pub fn monitor(&mut self, what: impl Into<Part>, vars: &[&str]) -> Result<MonitorId> {
+        let dt = self.net.dt;
+        self.monitor_with(what, vars, dt, true)
+    }
+
+    /// [`monitor`](Self::monitor) with a period and a start switch, as
+    /// [`Network::monitor_with`]; the period counts from the current step.
+    pub fn monitor_with(
+        &mut self,
+        what: impl Into<Part>,
+        vars: &[&str],
+        period_ms: f64,
+        start: bool,
+    ) -> Result<MonitorId> {
+        let mut net = self.net.clone();
+        let id = net.monitor_with(what, vars, period_ms, start)?;
+        let spec = net.monitors.last().cloned().ok_or_else(|| {
+            Error::invalid("monitor", "the monitor was not added (internal error)")
+        })?;
+        let mut state = net.monitor_state(&spec)?;
+        state.start_step = self.step;
+        let snap = self.engine.snapshot()?;
+        self.rebuild(net, snap)?;
+        self.monitors.push(state);
+        Ok(id)
+    }
+
+    /// Adds a monitor of synapses to a compiled simulation, as
+    /// [`Network::monitor_projection`] before compiling; its period counts
+    /// from the current step. The engine is not rebuilt: the simulation
+    /// reads synapses itself.
+    pub fn monitor_projection(
+        &mut self,
+        proj: ProjId,
+        dendrite: Option<usize>,
+        vars: &[&str],
+        period_ms: f64,
+    ) -> Result<MonitorId> {
+        let mut net = self.net.clone();
+        let id = net.monitor_projection(proj, dendrite, vars, period_ms)?;
+        let spec = net.synapse_monitors.last().cloned().ok_or_else(|| {
+            Error::invalid("monitor", "the monitor was not added (internal error)")
+        })?;
+        let mut state = net.synapse_monitor_state(&spec)?;
+        state.start_step = self.step;
+        self.net = net;
+        self.synapse_monitors.push(state);
+        Ok(id)
+    }
+
     /// Where a monitor's handle points, once it is known to be this
     /// network's.
     fn mon_ref(&self, m: MonitorId) -> Result<MonitorRef> {

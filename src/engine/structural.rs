@@ -653,13 +653,21 @@ impl Simulation {
         let old = (pr.synapses.clone(), pr.values.clone());
         pr.synapses = Arc::new(list);
         pr.values = edit.values;
+        self.rebuild(net, snap)?;
+        self.pristine[p].get_or_insert(old);
+        Ok(())
+    }
+
+    /// Builds the engine anew for `net` (a changed copy of this
+    /// simulation's network) and carries `snap`, the old engine's state,
+    /// and the learning switches over; on an error nothing changes.
+    pub(super) fn rebuild(&mut self, net: Network, mut snap: Snapshot) -> Result<()> {
         let mut engine = self.new_engine(&net)?;
         fit_history(&mut snap, &engine.history_shape());
         engine.restore(&snap)?;
         for (i, l) in self.learning.iter().enumerate() {
             engine.set_learning(i, *l);
         }
-        self.pristine[p].get_or_insert(old);
         self.net = net;
         self.engine = engine;
         Ok(())

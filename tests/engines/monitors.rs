@@ -10,6 +10,7 @@ tests! {
         take_recording_pieces_make_the_uninterrupted_recording,
         synapse_monitors_sample_what_the_synapses_hold_after_the_step,
         a_streamed_recording_is_the_one_in_memory,
+        monitors_added_after_compiling_record_what_earlier_ones_record,
     ],
     cpu: [
         synapse_monitors_refuse_what_they_cannot_record,
@@ -274,5 +275,75 @@ fn a_streamed_recording_is_the_one_in_memory() {
         );
         std::fs::remove_dir_all(&da).ok();
         std::fs::remove_dir_all(&db).ok();
+    }
+}
+
+/// ANNarchy creates monitors after `compile()`: one added to a running
+/// simulation records, from its step on, what a monitor added before
+/// compiling records, and the run goes on as if nothing had been added.
+fn monitors_added_after_compiling_record_what_earlier_ones_record() {
+    for be in backends() {
+        let (mut net, a, b) = noisy_net();
+        let early_b = net.monitor(b, &["v", "g_exc", "spike"]).unwrap();
+        let early_a = net.monitor_with(a, &["v"], 1.5, true).unwrap();
+        let p = net.projections()[0];
+        let mut sim = net.compile(be).unwrap();
+        sim.simulate(7.0).unwrap(); // 14 steps
+        let late_b = sim.monitor(b, &["v", "g_exc", "spike"]).unwrap();
+        let late_a = sim.monitor_with(a, &["v"], 1.5, true).unwrap();
+        let late_w = sim.monitor_projection(p, Some(3), &["w"], 1.0).unwrap();
+        sim.simulate(10.0).unwrap();
+        assert_eq!(
+            sim.sample_steps(late_b).unwrap(),
+            (14..34).collect::<Vec<u64>>()
+        );
+        for var in ["v", "g_exc"] {
+            let early = sim.recorded(early_b, var).unwrap();
+            let late = sim.recorded(late_b, var).unwrap();
+            assert_eq!(late, early.slice(ndarray::s![14.., ..]), "{be:?} {var}");
+        }
+        let late_spikes = sim.spikes(late_b).unwrap();
+        let early_spikes: Vec<_> = sim
+            .spikes(early_b)
+            .unwrap()
+            .into_iter()
+            .filter(|&(s, _)| s >= 14)
+            .collect();
+        assert!(!late_spikes.is_empty(), "{be:?}: no spikes to compare");
+        assert_eq!(late_spikes, early_spikes, "{be:?}");
+        // The period counts from the step the monitor was added.
+        assert_eq!(
+            sim.sample_steps(late_a).unwrap(),
+            vec![14, 17, 20, 23, 26, 29, 32]
+        );
+        assert_eq!(
+            sim.sample_steps(early_a).unwrap()[5..],
+            [15, 18, 21, 24, 27, 30, 33]
+        );
+        assert_eq!(
+            sim.sample_steps(late_w).unwrap(),
+            (14..34).step_by(2).collect::<Vec<u64>>()
+        );
+        assert_eq!(sim.recorded(late_w, "w").unwrap().nrows(), 10);
+
+        // The whole run equals one without the added monitors.
+        let mut plain = net.compile(be).unwrap();
+        plain.simulate(17.0).unwrap();
+        assert_eq!(
+            plain.spikes(early_b).unwrap(),
+            sim.spikes(early_b).unwrap(),
+            "{be:?}"
+        );
+        assert_eq!(
+            plain.get(a, "v").unwrap(),
+            sim.get(a, "v").unwrap(),
+            "{be:?}"
+        );
+
+        // A wrong variable is refused and leaves the simulation as it was.
+        let err = sim.monitor(b, &["nope"]).unwrap_err().to_string();
+        assert!(err.contains("nope"), "{err}");
+        sim.simulate(1.0).unwrap();
+        assert_eq!(sim.sample_steps(late_b).unwrap().len(), 22);
     }
 }
