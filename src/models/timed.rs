@@ -274,6 +274,34 @@ fn timed_rates(
     )
 }
 
+impl Network {
+    /// Replaces the spike times of a SpikeSourceArray before compiling
+    /// (one list per neuron, ms), as ANNarchy's `pop.spike_times = ...`.
+    pub fn set_spike_times(&mut self, pop: PopId, spike_times: Vec<Vec<f64>>) -> Result<()> {
+        let p = self.pop(pop)?;
+        let owner = format!("population '{}'", p.name);
+        let Some(Feed::Events { slot, ptr, .. }) = &p.feed else {
+            return Err(Error::invalid(
+                owner,
+                "set_spike_times applies to a SpikeSourceArray",
+            ));
+        };
+        if spike_times.len() + 1 != ptr.len() {
+            return Err(Error::Shape {
+                owner,
+                message: format!(
+                    "{} lists of spike times for {} neurons",
+                    spike_times.len(),
+                    ptr.len() - 1
+                ),
+            });
+        }
+        let feed = Feed::events(&owner, *slot, &spike_times, self.dt)?;
+        self.pops[pop.0].feed = Some(feed);
+        Ok(())
+    }
+}
+
 impl Simulation {
     /// Replaces the spike times of a SpikeSourceArray (one list per
     /// neuron, ms), from the next step on; times already past are not
