@@ -14,13 +14,7 @@ class _InputPopulation(Population):
     """A population made by one of cajal's input constructors."""
 
     def __init__(self, kind: str, geometry, args: dict, name=None, network=None):
-        self._setup(network or _magic(), name, (kind, geometry, args))
-
-    def _copy(self, net):
-        p = object.__new__(type(self))
-        p.__dict__.update({k: v for k, v in self.__dict__.items() if k.startswith("_x_")})
-        p._setup(net, None if self.name.startswith("pop") else self.name, self._recipe)
-        return p
+        self._setup(network or _magic(), name, (kind, geometry, args), lazy=network is None)
 
 
 class PoissonPopulation(_InputPopulation):

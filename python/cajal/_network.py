@@ -203,6 +203,8 @@ class Network:
         hardware GPU if there is one). ANNarchy's other arguments (compiler,
         directory, ...) have nothing to do: nothing is compiled by a C++
         compiler."""
+        for p in self._populations:
+            p._materialize()
         for p in self._projections:
             if not p._connected:
                 raise CajalError(
@@ -464,12 +466,20 @@ class _HasAttributes:
     """Model attributes read and written as Python attributes."""
 
     def __getattr__(self, name):
+        if name.startswith("__"):
+            raise AttributeError(name)
+        if self.__dict__.get("_attrs") is None and "_recipe" in self.__dict__ and isinstance(self, Population):
+            self._materialize()
+            if name in self.__dict__:
+                return self.__dict__[name]
         attrs = self.__dict__.get("_attrs")
         if attrs is not None and name in attrs:
             return self._get(name)
         raise AttributeError(f"{type(self).__name__} '{self.__dict__.get('name', '?')}' has no attribute '{name}'")
 
     def __setattr__(self, name, value):
+        if self.__dict__.get("_attrs") is None and isinstance(self, Population) and not name.startswith("_"):
+            self._materialize()
         attrs = self.__dict__.get("_attrs")
         if attrs is not None and name in attrs:
             self._set(name, value)
@@ -492,6 +502,8 @@ class _HasAttributes:
     @property
     def attributes(self) -> list:
         """Names of the parameters and variables."""
+        if isinstance(self, Population):
+            self._materialize()
         return list(self._attrs)
 
     @property
@@ -515,17 +527,30 @@ class Population(_HasAttributes):
         if stop_condition:
             raise NotImplementedError("Population: stop_condition is not supported by cajal yet")
         neuron = _model(neuron, Neuron, "neuron")
-        self._setup(network or _magic(), name, ("neuron", geometry, neuron), neuron)
+        self._setup(network or _magic(), name, ("neuron", geometry, neuron), neuron, lazy=network is None)
 
-    def _setup(self, net: Network, name, recipe, neuron=None):
+    def _setup(self, net: Network, name, recipe, neuron=None, lazy: bool = False):
         d = self.__dict__
         d["_net"] = net
         d["_recipe"] = recipe
         d["_attrs"] = None
+        d["neuron_type"] = neuron
         taken = {p.name for p in net._populations}
-        name = net._unique(name, "pop", taken)
-        d["name"] = name
-        kind, geometry, spec = recipe
+        d["name"] = net._unique(name, "pop", taken)
+        net._populations.append(self)
+        # A population of the default network is built in the core when
+        # first used: one written as `net.create(ann.PoissonPopulation(...))`
+        # is only a template there, copied into `net` and never built in
+        # the default network.
+        if not lazy:
+            self._materialize()
+
+    def _materialize(self):
+        d = self.__dict__
+        if d["_attrs"] is not None:
+            return
+        net, name = d["_net"], d["name"]
+        kind, geometry, spec = d["_recipe"]
         geometry = _geometry(geometry)
         if kind == "neuron":
             net._c.population(name, list(geometry), spec._spec())
@@ -535,16 +560,19 @@ class Population(_HasAttributes):
         d["_size"] = size
         d["_geometry"] = tuple(dims)
         d["_spiking"] = spiking
-        d["neuron_type"] = neuron
         d["_attrs"] = {n: (p, g) for n, p, g in attrs}
-        net._populations.append(self)
+        neuron = d["neuron_type"]
         if neuron is not None:
             for k, v in neuron._overrides().items():
                 self._set(k, v)
 
     def _copy(self, net: Network) -> "Population":
+        if self._attrs is None and self in self._net._populations:
+            # A template never used in its own network leaves it.
+            self._net._populations.remove(self)
         p = object.__new__(type(self))
-        p._setup(net, None if self.name.startswith("pop") else self.name, self._recipe, self.neuron_type)
+        p.__dict__.update({k: v for k, v in self.__dict__.items() if k.startswith("_x_")})
+        p._setup(net, self.name, self._recipe, self.neuron_type)
         return p
 
     def _reset(self):
@@ -555,11 +583,13 @@ class Population(_HasAttributes):
     @property
     def size(self) -> int:
         """Number of neurons."""
+        self._materialize()
         return self._size
 
     @property
     def geometry(self) -> tuple:
         """The shape of the population."""
+        self._materialize()
         return self._geometry
 
     @property
@@ -593,7 +623,13 @@ class Population(_HasAttributes):
         return tuple(norm * x / max(n - 1, 1) for x, n in zip(c, self._geometry))
 
     def __getitem__(self, key):
-        ranks = np.arange(self._size).reshape(self._geometry)[key]
+        """``pop[i]`` a neuron by rank, ``pop[a:b]`` and ``pop[[i, j]]``
+        views by rank, ``pop[x, y]`` and ``pop[:, y]`` by coordinates."""
+        self._materialize()
+        if isinstance(key, tuple):
+            ranks = np.arange(self._size).reshape(self._geometry)[key]
+        else:
+            ranks = np.arange(self._size)[key]
         if np.ndim(ranks) == 0:
             return IndividualNeuron(self, int(ranks))
         return PopulationView(self, np.asarray(ranks).ravel())
@@ -735,6 +771,7 @@ class IndividualNeuron(_HasAttributes):
 def _part(obj):
     """(population, ranks or None) of a population, view or neuron."""
     if isinstance(obj, Population):
+        obj._materialize()
         return obj, None
     if isinstance(obj, (PopulationView, IndividualNeuron)):
         return obj.population, [int(r) for r in obj.ranks]
@@ -880,6 +917,19 @@ class Projection(_HasAttributes):
     def connect_from_file(self, filename: str):
         """Synapses saved by ``save_connectivity``."""
         return self._connect("from_file", dict(filename=str(filename)))
+
+    # ANNarchy 5's names of the connectors.
+    all_to_all = connect_all_to_all
+    one_to_one = connect_one_to_one
+    fixed_probability = connect_fixed_probability
+    fixed_number_pre = connect_fixed_number_pre
+    fixed_number_post = connect_fixed_number_post
+    gaussian = connect_gaussian
+    dog = connect_dog
+    from_matrix = connect_from_matrix
+    from_sparse = connect_from_sparse
+    with_func = connect_with_func
+    from_file = connect_from_file
 
     # -- values -------------------------------------------------------------
 

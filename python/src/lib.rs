@@ -236,9 +236,12 @@ fn delays_of(v: &Bound<'_, PyAny>) -> PyResult<Option<Delays>> {
     Ok(Some(Delays::Constant(v.extract::<f64>()?)))
 }
 
-/// The attributes a user sees (not the hidden slots): `(name, is a
-/// parameter, is shared by the whole population or projection)`.
-fn attributes(vars: &[cajal::lang::ir::VarDecl]) -> Vec<(String, bool, bool)> {
+/// An attribute of a population or projection: `(name, is a parameter,
+/// is shared by the whole population or projection)`.
+type Attribute = (String, bool, bool);
+
+/// The attributes a user sees (not the hidden slots).
+fn attributes(vars: &[cajal::lang::ir::VarDecl]) -> Vec<Attribute> {
     use cajal::lang::ir::{Locality, VarKind};
     vars.iter()
         .filter(|v| v.kind != VarKind::Hidden)
@@ -358,7 +361,9 @@ impl Core {
     ) -> PyResult<()> {
         self.before_compile("population")?;
         let n = neuron_of(model)?;
-        self.net.population(name, geometry, &n).map_err(err)?;
+        self.net
+            .population(name, geometry, &n)
+            .map_err(|e| CajalError::new_err(format!("population '{name}': {e}")))?;
         Ok(())
     }
 
@@ -450,7 +455,7 @@ impl Core {
     fn population_info(
         &self,
         name: &str,
-    ) -> PyResult<(usize, Vec<usize>, bool, Vec<(String, bool, bool)>)> {
+    ) -> PyResult<(usize, Vec<usize>, bool, Vec<Attribute>)> {
         let p = self.network().pop(self.pop(name)?).map_err(err)?;
         Ok((
             p.size(),
@@ -698,7 +703,7 @@ impl Core {
     fn projection_info(
         &self,
         name: &str,
-    ) -> PyResult<(usize, Vec<u32>, Vec<(String, bool, bool)>)> {
+    ) -> PyResult<(usize, Vec<u32>, Vec<Attribute>)> {
         let p = self.network().proj(self.proj(name)?).map_err(err)?;
         let mut posts = p.synapses.post.clone();
         posts.dedup();

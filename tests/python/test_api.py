@@ -1,0 +1,334 @@
+"""ANNarchy's API in Python: attributes, views, projections, monitors,
+networks, callbacks, state files, errors, the GIL and Ctrl+C, the GPU
+engine. Expected values are computed by hand in each test."""
+
+import os
+import signal
+import threading
+import time
+
+import numpy as np
+import pytest
+
+import cajal as ann
+
+LEAKY = ann.Neuron(
+    parameters="""
+        tau = 10.0 : population
+        I = 1.0
+    """,
+    equations="tau * dr/dt = -r + I + sum(exc)",
+)
+
+LIF = ann.Neuron(
+    parameters="tau = 10.0 : population\nI = 1.1",
+    equations="tau * dv/dt = -v + I + g_exc",
+    spike="v > 1.0",
+    reset="v = 0.0",
+)
+
+
+def euler_leaky(steps, dt=1.0, tau=10.0, i=1.0):
+    r = 0.0
+    for _ in range(steps):
+        r += dt * (-r + i) / tau
+    return r
+
+
+# -- attributes and views -----------------------------------------------------
+
+
+def test_population_attributes_before_and_after_compile():
+    pop = ann.Population((4, 5), LEAKY, name="leaky")
+    assert pop.size == 20 and pop.geometry == (4, 5) and pop.name == "leaky"
+    assert set(pop.attributes) == {"tau", "I", "r"}
+    assert pop.parameters == ["tau", "I"]
+    assert isinstance(pop.tau, float) and pop.tau == 10.0
+    assert pop.I.shape == (4, 5) and np.all(pop.I == 1.0)
+    pop.I = np.arange(20.0).reshape(4, 5)
+    assert pop.I[2, 3] == 13.0
+    pop[1, :].I = 0.5
+    assert np.all(pop.I[1] == 0.5) and pop.I[0, 1] == 1.0
+    assert pop[2, 3].I == 13.0  # an IndividualNeuron
+    ann.compile()
+    assert np.all(pop.r == 0.0)
+    ann.simulate(3.0)
+    expected = np.array([euler_leaky(3, i=x) for x in pop.I.ravel()]).reshape(4, 5)
+    np.testing.assert_allclose(pop.r, expected, rtol=1e-6)
+    pop.tau = 5.0
+    assert pop.tau == 5.0
+    view = pop[3:7]
+    assert view.size == 4 and view.ranks.tolist() == [3, 4, 5, 6]
+    view.r = [1.0, 2.0, 3.0, 4.0]
+    assert pop.r.ravel()[3:7].tolist() == [1.0, 2.0, 3.0, 4.0]
+    assert (pop[:2] + pop[10:12]).ranks.tolist() == [0, 1, 10, 11]
+    with pytest.raises(AttributeError):
+        pop.nothing
+
+
+def test_values_from_distributions_are_drawn_from_the_seed():
+    def draw(seed):
+        net = ann.Network(seed=seed)
+        pop = net.create(10000, LEAKY)
+        pop.r = ann.Normal(2.0, 0.5)
+        pop.I = ann.Uniform(-1.0, 1.0)
+        return pop.r.copy(), pop.I.copy()
+
+    r, i = draw(3)
+    assert abs(r.mean() - 2.0) < 0.02 and abs(r.std() - 0.5) < 0.02
+    assert i.min() >= -1.0 and i.max() < 1.0 and abs(i.mean()) < 0.03
+    r2, i2 = draw(3)
+    assert np.array_equal(r, r2) and np.array_equal(i, i2)
+    assert not np.array_equal(r, draw(4)[0])
+
+
+def test_builtin_models_take_parameters():
+    pop = ann.Population(3, ann.Izhikevich(a=0.05))
+    assert np.allclose(pop.a, 0.05) and np.allclose(pop.b, 0.2)
+    pop2 = ann.Population(3, ann.Izhikevich)
+    assert np.allclose(pop2.a, 0.02)
+    assert isinstance(ann.STDP(tau_plus=10.0), ann.Synapse)
+    with pytest.raises(TypeError):
+        ann.STDP(tau=1.0)
+
+
+# -- projections -----------------------------------------------------------------
+
+
+def test_projection_weights_and_dendrites():
+    pre = ann.Population(4, LEAKY)
+    post = ann.Population(3, LEAKY)
+    proj = ann.Projection(pre, post, "exc")
+    proj.connect_from_matrix([[0.1, None, 0.3, 0.4], [None, None, None, 1.0], [0.5, 0.6, 0.7, 0.8]])
+    assert proj.nb_synapses == 8 and proj.size == 3 and proj.post_ranks == [0, 1, 2]
+    w = proj.w
+    assert len(w) == 3 and np.allclose(w[0], [0.1, 0.3, 0.4]) and np.allclose(w[1], [1.0])
+    assert proj[2].pre_ranks == [0, 1, 2, 3]
+    proj[0].w = [1.0, 2.0, 3.0]
+    assert np.allclose(proj.dendrite(0).w, [1.0, 2.0, 3.0])
+    m = proj.connectivity_matrix()
+    assert m.shape == (3, 4) and m[0, 2] == 2.0 and m[1, 0] == 0.0
+    ann.compile()
+    pre.r = [1.0, 1.0, 1.0, 1.0]
+    ann.step()
+    # sum(exc) after one step: the weighted pre rates of the step before.
+    np.testing.assert_allclose(post.sum("exc"), [6.0, 1.0, 2.6], rtol=1e-6)
+    proj.w = 0.5
+    assert np.allclose(np.concatenate([np.asarray(x) for x in proj.w]), 0.5)
+
+
+def test_connect_with_func_and_annarchy5_names():
+    net = ann.Network()
+    a = net.create(5, LEAKY)
+    b = net.create(5, LEAKY)
+
+    def diagonal(pre, post, weight):
+        lil = ann.LILConnectivity()
+        for r in range(post.size):
+            lil.add(r, range(r + 1), [weight], [0])
+        return lil
+
+    p = net.connect(a, b, "exc").connect_with_func(diagonal, weight=0.2)
+    assert p.nb_synapses == 15 and p[4].pre_ranks == [0, 1, 2, 3, 4]
+    q = net.connect(b, a, "exc").fixed_number_pre(2, weights=ann.Uniform(0.0, 1.0))
+    assert q.nb_synapses == 10
+    assert all(len(x) == 2 for x in q.w)
+
+
+# -- monitors --------------------------------------------------------------------
+
+
+def test_monitor_formats_keep_and_emptying():
+    pop = ann.Population((2, 3), LIF)
+    m = ann.Monitor(pop, ["v", "spike"])
+    ann.compile()
+    ann.simulate(30.0)
+    v = m.get("v", keep=True)
+    assert v.shape == (30, 2, 3)
+    both = m.get()
+    assert set(both) == {"v", "spike"}
+    assert np.array_equal(both["v"], v)
+    spikes = both["spike"]
+    assert sorted(spikes) == list(range(6))
+    # v goes 0 -> 1.1 with tau 10: the first spike after 24 steps, then every 24 (refractory 0)
+    steps = spikes[0]
+    assert len(steps) >= 1 and all(b - a == steps[1] - steps[0] for a, b in zip(steps, steps[1:]))
+    assert m.get("v").shape == (0, 2, 3)  # emptied by get()
+    ann.simulate(10.0)
+    assert m.get("v").shape == (10, 2, 3)
+    t, n = m.raster_plot(spikes)
+    assert len(t) == len(n) == sum(len(s) for s in spikes.values())
+
+
+def test_monitor_of_a_view_with_a_period_and_pause():
+    pop = ann.Population(10, LEAKY)
+    m = ann.Monitor(pop[2:5], "r", period=2.0)
+    ann.compile()
+    ann.simulate(10.0)
+    r = m.get("r")
+    assert r.shape == (5, 3)
+    np.testing.assert_allclose(r[:, 0], [euler_leaky(k) for k in (1, 3, 5, 7, 9)], rtol=1e-6)
+    m.pause()
+    ann.simulate(10.0)
+    assert m.get("r").shape == (0, 3)
+    m.resume()
+    ann.simulate(4.0)
+    assert m.get("r").shape == (2, 3)
+    assert m.times()["r"]["start"][-1] == 20 and m.times()["r"]["stop"][-1] == 24
+
+
+def test_monitor_created_after_compile_and_population_rate():
+    pop = ann.Population(100, LIF)
+    ann.compile()
+    ann.simulate(5.0)
+    m = ann.Monitor(pop, "spike")
+    ann.simulate(100.0)
+    spikes = m.get("spike")
+    total = sum(len(s) for s in spikes.values())
+    assert total > 0
+    rate = m.population_rate(spikes)
+    assert rate.sum() * ann.dt() / 1000.0 * 100 == pytest.approx(total)
+
+
+# -- networks, callbacks, state ----------------------------------------------------
+
+
+def test_two_networks_are_independent():
+    n1, n2 = ann.Network(dt=0.5), ann.Network(dt=1.0)
+    p1 = n1.create(3, LEAKY, name="p")
+    p2 = n2.create(3, LEAKY, name="p")
+    n1.compile()
+    n2.compile()
+    n1.simulate(2.0)
+    n2.simulate(2.0)
+    np.testing.assert_allclose(p1.r, euler_leaky(4, dt=0.5), rtol=1e-6)
+    np.testing.assert_allclose(p2.r, euler_leaky(2, dt=1.0), rtol=1e-6)
+    assert n1.get_population("p") is p1 and n1.t == 2.0
+    with pytest.raises(ann.CajalError):
+        n1.get_population("q")
+
+
+def test_every_calls_back_at_its_period():
+    pop = ann.Population(1, LEAKY)
+    ann.compile()
+    calls = []
+
+    @ann.every(period=10.0, offset=5.0)
+    def change(n):
+        calls.append((n, ann.get_time()))
+        pop.I = float(n)
+
+    ann.simulate(40.0)
+    assert calls == [(0, 5.0), (1, 15.0), (2, 25.0), (3, 35.0)]
+
+
+def test_save_load_continues_bit_for_bit(tmp_path):
+    net = ann.Network(dt=0.1, seed=5)
+    pop = net.create(200, ann.Neuron(
+        parameters="tau = 10.0", equations="tau * dv/dt = -v + 2.0 * Uniform(0.0, 1.0) + g_exc",
+        spike="v > 0.6", reset="v = 0.0"))
+    net.connect(pop, pop, "exc").connect_fixed_probability(0.1, weights=0.05)
+    net.compile()
+    net.simulate(20.0)
+    path = str(tmp_path / "state.bin")
+    net.save(path)
+    net.simulate(20.0)
+    after = pop.v.copy()
+    net.load(path)
+    assert net.t == pytest.approx(20.0)
+    net.simulate(20.0)
+    assert np.array_equal(pop.v, after)
+    net.reset()
+    assert net.get_current_step() == 0
+
+
+# -- errors ----------------------------------------------------------------------
+
+
+def test_errors_name_the_model_section_and_line():
+    bad = ann.Neuron(parameters="tau = 10.0", equations="tau * dv/dt = -v + v_rst", spike="v > 1", reset="v = 0")
+    with pytest.raises(ann.CajalError) as e:
+        ann.Population(10, bad, name="p").size
+    msg = str(e.value)
+    assert "population 'p'" in msg and "equations line 1" in msg and "v_rst" in msg
+    ann.clear()
+    pop = ann.Population(10, LEAKY)
+    with pytest.raises(ann.CajalError, match="not compiled"):
+        ann.simulate(10.0)
+    with pytest.raises(ann.CajalError, match="10"):
+        pop.I = np.zeros(7)
+    proj = ann.Projection(pop, pop, "exc")
+    with pytest.raises(ann.CajalError, match="not connected"):
+        ann.compile()
+    proj.connect_all_to_all(0.1)
+    ann.compile()
+    with pytest.raises(ann.CajalError, match="half a step|step"):
+        ann.simulate(0.1)
+    with pytest.raises(ann.CajalError):
+        ann.simulate(float("nan"))
+
+
+# -- the GIL, Ctrl+C, the GPU engine -------------------------------------------------
+
+
+def big_network():
+    net = ann.Network(dt=0.1, seed=1)
+    pop = net.create(4000, LIF)
+    net.connect(pop, pop, "exc").connect_fixed_probability(0.02, weights=0.01)
+    net.compile()
+    return net
+
+
+def test_simulate_releases_the_gil():
+    net = big_network()
+    ticks = []
+    stop = threading.Event()
+
+    def tick():
+        while not stop.is_set():
+            ticks.append(1)
+            time.sleep(0.001)
+
+    t = threading.Thread(target=tick)
+    t.start()
+    t0 = time.perf_counter()
+    net.simulate(500.0)
+    took = time.perf_counter() - t0
+    stop.set()
+    t.join()
+    # The thread ran during the simulation: at least a tick per 20 ms.
+    assert len(ticks) >= took / 0.02, (len(ticks), took)
+
+
+@pytest.mark.skipif(not hasattr(signal, "setitimer"), reason="needs POSIX timers")
+def test_ctrl_c_stops_a_simulation_between_pieces():
+    net = big_network()
+    signal.setitimer(signal.ITIMER_REAL, 0.3)
+    old = signal.signal(signal.SIGALRM, lambda *_: os.kill(os.getpid(), signal.SIGINT))
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            net.simulate(1e6)
+    finally:
+        signal.signal(signal.SIGALRM, old)
+    steps = net.get_current_step()
+    assert 0 < steps < 1e7 and steps % 2000 == 0
+    net.simulate(1.0)  # the network is still usable
+    assert net.get_current_step() == steps + 10
+
+
+def test_gpu_engine_gives_the_cpu_engine_values():
+    if not ann.devices():
+        if os.environ.get("CAJAL_REQUIRE_GPU") == "1":
+            pytest.fail("CAJAL_REQUIRE_GPU=1 and no GPU adapter (install mesa-vulkan-drivers)")
+        pytest.skip("no GPU adapter")
+    out = []
+    for backend in ("cpu", "gpu"):
+        net = ann.Network(dt=0.5, seed=2)
+        pop = net.create(50, LIF)
+        pop.I = np.linspace(1.05, 1.5, 50)
+        m = net.monitor(pop, ["spike", "v"])
+        net.compile(backend=backend)
+        net.simulate(50.0)
+        out.append(m.get())
+    assert out[0]["spike"] == out[1]["spike"]
+    np.testing.assert_array_equal(out[0]["v"], out[1]["v"])
