@@ -44,6 +44,8 @@ def _text(value) -> Optional[str]:
             else:
                 lines.append(f"{name} = {float(v)!r}")
         return "\n".join(lines)
+    if isinstance(value, Variable):
+        return value._line()
     if isinstance(value, (list, tuple)):
         return "\n".join(
             v._line() if isinstance(v, Variable) else str(v) for v in value

@@ -645,8 +645,8 @@ class Population(_HasAttributes):
 
     def _get(self, name, ranks=None):
         v = self._net._c.get(self.name, name, None if ranks is None else [int(r) for r in ranks])
-        _, shared = self._attrs[name]
-        if shared:
+        _, locality = self._attrs[name]
+        if locality != "local":
             return float(v[0])
         if ranks is None:
             return v.reshape(self._geometry)
@@ -964,18 +964,50 @@ class Projection(_HasAttributes):
 
     def _get(self, name):
         post, pre, v = self._triplets(name)
-        _, shared = self._attrs[name]
-        if shared:
+        _, locality = self._attrs[name]
+        if locality == "global":
             return float(v[0]) if len(v) else float("nan")
         bounds = np.searchsorted(post, self._post_ranks + [np.iinfo(np.int64).max])
+        if locality == "shared":
+            # One value per dendrite (ANNarchy's `: postsynaptic`).
+            return [float(v[a]) for a in bounds[:-1]]
         return [v[a:b].tolist() for a, b in zip(bounds[:-1], bounds[1:])]
 
     def _set(self, name, value):
         self._need()
-        _, shared = self._attrs[name]
-        if isinstance(value, (list, tuple)) and not shared and len(value) and isinstance(value[0], (list, tuple, np.ndarray)):
+        _, locality = self._attrs[name]
+        if isinstance(value, (list, tuple, np.ndarray)) and locality == "shared":
+            per_dendrite = np.asarray(value, dtype=np.float64).ravel()
+            counts = self.nb_synapses_per_dendrite()
+            if len(per_dendrite) != len(counts):
+                raise CajalError(
+                    f"projection '{self.name}': '{name}' takes one value per dendrite ({len(counts)}), got {len(per_dendrite)}"
+                )
+            value = np.repeat(per_dendrite, counts)
+        elif isinstance(value, (list, tuple)) and locality == "local" and len(value) and isinstance(value[0], (list, tuple, np.ndarray)):
             value = np.concatenate([np.asarray(x, dtype=np.float64).ravel() for x in value])
         self._net._c.set_projection(self.name, name, _value(value))
+
+    def _by_dendrite(self, name: str, a: np.ndarray):
+        """Samples ``[T, synapses]`` of a monitor as ANNarchy shapes them:
+        ``[T, dendrites, synapses]`` (an object array of per-dendrite lists
+        when dendrites differ in size), ``[T, dendrites]`` for a
+        post-synaptic variable, ``[T]`` for a projection-wide one."""
+        _, locality = self._attrs[name]
+        if locality == "global":
+            return a[:, 0]
+        post, _, _ = self._triplets(name)
+        bounds = np.searchsorted(post, self._post_ranks + [np.iinfo(np.int64).max])
+        if locality == "shared":
+            return a[:, bounds[:-1]]
+        sizes = np.diff(bounds)
+        if len(set(sizes.tolist())) <= 1:
+            return a.reshape(a.shape[0], len(sizes), -1)
+        out = np.empty((a.shape[0], len(sizes)), dtype=object)
+        for t in range(a.shape[0]):
+            for i, (lo, hi) in enumerate(zip(bounds[:-1], bounds[1:])):
+                out[t, i] = a[t, lo:hi].tolist()
+        return out
 
     def dendrite(self, post) -> "Dendrite":
         """The synapses of one post-synaptic neuron (rank or coordinates)."""
@@ -1052,15 +1084,15 @@ class Dendrite(_HasAttributes):
 
     def _get(self, name):
         post, pre, v = self.proj._triplets(name)
-        _, shared = self._attrs[name]
-        if shared:
-            return float(v[0])
+        _, locality = self._attrs[name]
+        if locality != "local":
+            return float(v[post == self.post_rank][0]) if locality == "shared" else float(v[0])
         return v[post == self.post_rank]
 
     def _set(self, name, value):
         post, pre, v = self.proj._triplets(name)
-        _, shared = self._attrs[name]
-        if shared:
+        _, locality = self._attrs[name]
+        if locality == "global":
             raise CajalError(f"projection '{self.proj.name}': '{name}' is projection-wide: set it on the projection")
         mask = post == self.post_rank
         if isinstance(value, RandomDistribution):
@@ -1245,7 +1277,11 @@ class Monitor:
             self._data[var] = [a]
         if isinstance(self.object, Population) and reshape and a.shape[1:] != () and a.shape[1] == self.object.size:
             a = a.reshape((-1,) + self.object.geometry)
+        elif isinstance(self.object, Projection):
+            a = self.object._by_dendrite(var, a)
         elif isinstance(self.object, Dendrite):
+            if self.object._attrs[var][1] != "local":
+                a = a[:, :1]
             a = a.squeeze()
         return a
 
@@ -1254,7 +1290,7 @@ class Monitor:
         if isinstance(obj, (Projection, Dendrite)):
             return 0
         pop, ranks = _part(obj)
-        if pop._attrs.get(var, (False, False))[1]:
+        if pop._attrs.get(var, (False, "local"))[1] == "global":
             return 1
         return pop.size if ranks is None else len(ranks)
 

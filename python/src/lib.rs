@@ -237,8 +237,11 @@ fn delays_of(v: &Bound<'_, PyAny>) -> PyResult<Option<Delays>> {
 }
 
 /// An attribute of a population or projection: `(name, is a parameter,
-/// is shared by the whole population or projection)`.
-type Attribute = (String, bool, bool);
+/// locality)`, the locality `"global"` (one value for the population or
+/// projection), `"shared"` (one value per population, or per post-synaptic
+/// neuron of a projection, stored per neuron or synapse: ANNarchy's `:
+/// population` variables and `: postsynaptic` ones) or `"local"`.
+type Attribute = (String, bool, &'static str);
 
 /// The attributes a user sees (not the hidden slots).
 fn attributes(vars: &[cajal::lang::ir::VarDecl]) -> Vec<Attribute> {
@@ -246,11 +249,14 @@ fn attributes(vars: &[cajal::lang::ir::VarDecl]) -> Vec<Attribute> {
     vars.iter()
         .filter(|v| v.kind != VarKind::Hidden)
         .map(|v| {
-            (
-                v.name.clone(),
-                v.kind == VarKind::Parameter,
-                v.locality == Locality::Global,
-            )
+            let locality = if v.locality == Locality::Global {
+                "global"
+            } else if v.shared {
+                "shared"
+            } else {
+                "local"
+            };
+            (v.name.clone(), v.kind == VarKind::Parameter, locality)
         })
         .collect()
 }
@@ -452,10 +458,7 @@ impl Core {
 
     /// Size, geometry, spiking or not, and the attributes of a
     /// population: `(name, is a parameter, is population-wide)` each.
-    fn population_info(
-        &self,
-        name: &str,
-    ) -> PyResult<(usize, Vec<usize>, bool, Vec<Attribute>)> {
+    fn population_info(&self, name: &str) -> PyResult<(usize, Vec<usize>, bool, Vec<Attribute>)> {
         let p = self.network().pop(self.pop(name)?).map_err(err)?;
         Ok((
             p.size(),
@@ -700,10 +703,7 @@ impl Core {
     /// Number of synapses, the post-synaptic ranks with synapses, and the
     /// attributes of the synapse model: `(name, is a parameter, is
     /// projection-wide)` each.
-    fn projection_info(
-        &self,
-        name: &str,
-    ) -> PyResult<(usize, Vec<u32>, Vec<Attribute>)> {
+    fn projection_info(&self, name: &str) -> PyResult<(usize, Vec<u32>, Vec<Attribute>)> {
         let p = self.network().proj(self.proj(name)?).map_err(err)?;
         let mut posts = p.synapses.post.clone();
         posts.dedup();
@@ -1049,11 +1049,12 @@ impl Core {
         self.net.add_function(text).map_err(err)
     }
 
-    /// The schedule of a step, as text.
+    /// The network as text (populations, projections, monitors) and,
+    /// once compiled, the schedule of a step.
     fn report(&self) -> String {
         match &self.sim {
-            Some(s) => format!("{}", s.schedule()),
-            None => format!("{:?}", self.net.populations().len()),
+            Some(s) => format!("{}\n{}", s.network().report(), s.schedule()),
+            None => self.net.report(),
         }
     }
 }
