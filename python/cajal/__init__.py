@@ -35,6 +35,7 @@ from ._inputs import (
     TimedArray,
     TimedPoissonPopulation,
 )
+from .extensions.convolution import Convolution, Copy, Pooling, Transpose
 from ._models import (
     Binomial,
     DiscreteUniform,
@@ -275,6 +276,10 @@ __all__ = [
     "TimedArray",
     "TimedPoissonPopulation",
     "DecodingProjection",
+    "Convolution",
+    "Pooling",
+    "Transpose",
+    "Copy",
     "every",
     "setup",
     "clear",

@@ -145,18 +145,7 @@ fn synapse_of(model: &Bound<'_, PyAny>) -> PyResult<Synapse> {
         s = s.psp(&t);
     }
     if let Some(t) = entry(d, "operation")? {
-        s = s.operation(match t.as_str() {
-            "sum" => Operation::Sum,
-            "max" => Operation::Max,
-            "min" => Operation::Min,
-            "mean" => Operation::Mean,
-            other => {
-                return Err(invalid(
-                    "synapse",
-                    format!("operation must be 'sum', 'max', 'min' or 'mean', got '{other}'"),
-                ))
-            }
-        });
+        s = s.operation(operation_of(&t)?);
     }
     if let Some(t) = entry(d, "pre_spike")? {
         s = s.pre_spike(&t);
@@ -174,6 +163,22 @@ fn synapse_of(model: &Bound<'_, PyAny>) -> PyResult<Synapse> {
         s = s.creating(&t);
     }
     Ok(s)
+}
+
+/// ANNarchy's name of an operation.
+fn operation_of(name: &str) -> PyResult<Operation> {
+    Ok(match name {
+        "sum" => Operation::Sum,
+        "max" => Operation::Max,
+        "min" => Operation::Min,
+        "mean" => Operation::Mean,
+        other => {
+            return Err(invalid(
+                "operation",
+                format!("it must be 'sum', 'max', 'min' or 'mean', got '{other}'"),
+            ))
+        }
+    })
 }
 
 /// A distribution: `(kind, a, b, min, max)` as `cajal.Uniform(...)` and
@@ -698,6 +703,108 @@ impl Core {
         };
         r.map_err(err)?;
         Ok(())
+    }
+
+    /// Adds ANNarchy's `Convolution(pre, post, target, psp, operation)`
+    /// connected by `connect_filter` (`bank` false) or `connect_filters`.
+    #[allow(clippy::too_many_arguments)]
+    #[pyo3(signature = (name, pre, post, target, psp, operation, weights, bank, delays, padding, subsampling, keep_last_dimension))]
+    fn convolution(
+        &mut self,
+        name: &str,
+        pre: &str,
+        post: &str,
+        target: &str,
+        psp: &str,
+        operation: &str,
+        weights: PyReadonlyArrayDyn<'_, f64>,
+        bank: bool,
+        delays: f64,
+        padding: &Bound<'_, PyAny>,
+        subsampling: Option<Vec<Vec<usize>>>,
+        keep_last_dimension: bool,
+    ) -> PyResult<()> {
+        self.before_compile("Convolution")?;
+        let (a, b) = (self.pop(pre)?, self.pop(post)?);
+        let padding = match padding.extract::<String>() {
+            Ok(s) if s == "border" => cajal::network::conv::Padding::Border,
+            Ok(s) => {
+                return Err(invalid(
+                    &format!("projection '{name}'"),
+                    format!("padding is a number or 'border', got '{s}'"),
+                ))
+            }
+            Err(_) => cajal::network::conv::Padding::Value(padding.extract::<f32>()?),
+        };
+        let filter = weights.as_array().mapv(|x| x as f32);
+        let mut c = self
+            .net
+            .convolution(a, b, target)
+            .name(name)
+            .psp(psp)
+            .operation(operation_of(operation)?)
+            .padding(padding)
+            .keep_last_dimension(keep_last_dimension);
+        if delays > 0.0 {
+            c = c.delay(delays);
+        }
+        if let Some(centres) = subsampling {
+            c = c.subsampling(centres);
+        }
+        if bank {
+            c.connect_filters(&filter)
+        } else {
+            c.connect_filter(&filter)
+        }
+        .map_err(err)?;
+        Ok(())
+    }
+
+    /// Adds ANNarchy's `Pooling(pre, post, target, psp, operation)`
+    /// connected by `connect_pooling(extent)`.
+    #[allow(clippy::too_many_arguments)]
+    #[pyo3(signature = (name, pre, post, target, psp, operation, extent, delays))]
+    fn pooling(
+        &mut self,
+        name: &str,
+        pre: &str,
+        post: &str,
+        target: &str,
+        psp: &str,
+        operation: &str,
+        extent: Option<Vec<usize>>,
+        delays: f64,
+    ) -> PyResult<()> {
+        self.before_compile("Pooling")?;
+        let (a, b) = (self.pop(pre)?, self.pop(post)?);
+        let mut p = self
+            .net
+            .pooling(a, b, target)
+            .name(name)
+            .psp(psp)
+            .operation(operation_of(operation)?);
+        if delays > 0.0 {
+            p = p.delay(delays);
+        }
+        p.connect_pooling(extent.as_deref()).map_err(err)?;
+        Ok(())
+    }
+
+    /// Adds ANNarchy's `Transpose(proj, target)`; returns its name.
+    fn transpose(&mut self, proj: &str, target: &str) -> PyResult<String> {
+        self.before_compile("Transpose")?;
+        let id = self.proj(proj)?;
+        let t = self.net.transpose(id, target).map_err(err)?;
+        Ok(self.net.proj(t).map_err(err)?.name.clone())
+    }
+
+    /// Adds ANNarchy's `Copy(pre, post, target).connect_copy(proj)`;
+    /// returns its name.
+    fn copy(&mut self, proj: &str, pre: &str, post: &str, target: &str) -> PyResult<String> {
+        self.before_compile("Copy")?;
+        let (id, a, b) = (self.proj(proj)?, self.pop(pre)?, self.pop(post)?);
+        let c = self.net.copy(id, a, b, target).map_err(err)?;
+        Ok(self.net.proj(c).map_err(err)?.name.clone())
     }
 
     /// Number of synapses, the post-synaptic ranks with synapses, and the
