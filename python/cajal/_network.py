@@ -197,12 +197,14 @@ class Network:
 
     # -- compiling and running ----------------------------------------------
 
-    def compile(self, directory: str = "annarchy", clean: bool = False, backend: Optional[str] = None, silent: bool = False, **kwargs):
+    def compile(self, directory: str = "annarchy", clean: bool = False, backend: Optional[str] = None, silent: bool = False, batch: Optional[int] = None, **kwargs):
         """Builds the network on an engine: ``backend`` is ``'cpu'`` (the
         default), ``'gpu'`` (wgpu: Vulkan, Metal, DX12) or ``'auto'`` (a
-        hardware GPU if there is one). ANNarchy's other arguments (compiler,
-        directory, ...) have nothing to do: nothing is compiled by a C++
-        compiler."""
+        hardware GPU if there is one). With ``batch``, that many copies of
+        the network run at once (batch inference: values and recordings
+        gain a first axis of that size). ANNarchy's other arguments
+        (compiler, directory, ...) have nothing to do: nothing is compiled
+        by a C++ compiler."""
         for p in self._populations:
             p._materialize()
         for p in self._projections:
@@ -210,11 +212,46 @@ class Network:
                 raise CajalError(
                     f"projection '{p.name}': it is not connected: call one of its connect_* methods before compile()"
                 )
-        self._engine = self._c.compile(backend or self._backend)
+        self._engine = self._c.compile(backend or self._backend, None if batch is None else int(batch))
         for m in self._monitors:
             m._compiled()
         if not silent and kwargs.get("verbose"):
             print(f"cajal: compiled for {self._engine}")
+
+    @property
+    def batch_size(self) -> int:
+        """How many copies of the network run at once (1 unless compiled
+        with ``batch``)."""
+        return self._core.batch_size() if self.compiled else 1
+
+    def readout(self, monitor: "Monitor", kind: str, variable: Optional[str] = None, from_step: int = 0) -> np.ndarray:
+        """ml_genn's readouts of a monitor's records from ``from_step`` on,
+        ``[batch, neurons]``: ``'spike_count'``, ``'first_spike_time'``
+        (ms, inf without a spike), or ``'var'``, ``'avg_var'``,
+        ``'max_var'``, ``'sum_var'`` of ``variable``. It reads what the
+        engine recorded, which ``Monitor.get`` takes away: read out first."""
+        self._check("readout")
+        # The engine's records, which Monitor.get takes away: read out first.
+        return self._core.readout(monitor._id, kind, variable, int(from_step))
+
+    def input_frames(self, population: "Population", frames: int, frame_timesteps: int):
+        """Makes an ml_genn input population present ``frames`` frames of
+        ``frame_timesteps`` steps each (before compiling)."""
+        population._materialize()
+        self._c.input_frames(population.name, int(frames), int(frame_timesteps))
+
+    def set_input(self, population: "Population", values):
+        """Sets the input of an ml_genn input population: ``[examples,
+        *geometry]`` (one example per batch element), with frames
+        ``[examples, frames, *geometry]``."""
+        self._check("set_input")
+        self._core.set_input(population.name, np.ascontiguousarray(np.asarray(values, dtype=np.float64)))
+
+    def set_input_spikes(self, population: "Population", examples):
+        """Sets the spikes of a ``SpikeInput``: per batch element a list of
+        ``(time in ms, rank)``."""
+        self._check("set_input_spikes")
+        self._core.set_input_spikes(population.name, [[(float(t), int(r)) for t, r in ex] for ex in examples])
 
     @property
     def compiled(self) -> bool:
@@ -646,6 +683,13 @@ class Population(_HasAttributes):
     def _get(self, name, ranks=None):
         v = self._net._c.get(self.name, name, None if ranks is None else [int(r) for r in ranks])
         _, locality = self._attrs[name]
+        batch = self._net.batch_size
+        if batch > 1:
+            # A batch: a first axis of batch elements.
+            v = v.reshape((batch, -1))
+            if locality != "local":
+                return v[:, 0].copy()
+            return v.reshape((batch,) + self._geometry) if ranks is None else v
         if locality != "local":
             return float(v[0])
         if ranks is None:
@@ -656,6 +700,11 @@ class Population(_HasAttributes):
         if isinstance(value, (list, tuple)) and ranks is None and len(value) == self._size:
             value = np.asarray(value, dtype=np.float64)
         self._net._c.set(self.name, name, _value(value), None if ranks is None else [int(r) for r in ranks])
+
+    def set_element(self, element: int, name: str, value):
+        """Sets a variable of one batch element's neurons."""
+        self._net._check("set_element")
+        self._net._core.set_element(self.name, int(element), name, _value(value))
 
     def sum(self, target: str) -> np.ndarray:
         """The weighted sum of the inputs of a target after the last step."""
@@ -1237,7 +1286,7 @@ class Monitor:
             self._data[v].append(a)
         if len(spike_steps):
             for s, r in zip(spike_steps.tolist(), spike_ranks.tolist()):
-                self._spikes[r].append(s)
+                self._spikes.setdefault(r, []).append(s)
 
     def get(self, variables=None, keep: bool = False, reshape: bool = True, force_dict: bool = False):
         """The recorded values: one variable's (an array, or the spike
@@ -1260,11 +1309,19 @@ class Monitor:
         return out
 
     def _value(self, var, keep, reshape):
+        batch = self._net.batch_size
         if var == "spike":
             data = {k: list(v) for k, v in self._spikes.items()}
             if not keep:
                 for k in self._spikes:
                     self._spikes[k] = []
+            if batch > 1:
+                # One dictionary per batch element, ranks within the element.
+                n = self.object.population.size if not isinstance(self.object, Population) else self.object.size
+                out = [dict() for _ in range(batch)]
+                for r, steps in data.items():
+                    out[r // n][r % n] = steps
+                return out
             return data
         chunks = self._data[var]
         if chunks:
@@ -1275,6 +1332,9 @@ class Monitor:
             self._data[var] = []
         else:
             self._data[var] = [a]
+        if batch > 1:
+            # [T, batch * n] -> [batch, T, n]
+            return a.reshape(a.shape[0], batch, -1).transpose(1, 0, 2)
         if isinstance(self.object, Population) and reshape and a.shape[1:] != () and a.shape[1] == self.object.size:
             a = a.reshape((-1,) + self.object.geometry)
         elif isinstance(self.object, Projection):

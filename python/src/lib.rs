@@ -51,6 +51,11 @@ fn entry(d: &Bound<'_, PyDict>, key: &str) -> PyResult<Option<String>> {
 /// A neuron model: a built-in's name (`("builtin", "Izhikevich")`) or a
 /// dictionary of ANNarchy's `Neuron` arguments.
 fn neuron_of(model: &Bound<'_, PyAny>) -> PyResult<Neuron> {
+    if let Ok((kind, name, json)) = model.extract::<(String, String, String)>() {
+        if kind == "mlgenn" {
+            return mlgenn_neuron(&name, &json);
+        }
+    }
     if let Ok((kind, name)) = model.extract::<(String, String)>() {
         if kind == "builtin" {
             return cajal::models::builtin(&name)
@@ -94,6 +99,35 @@ fn neuron_of(model: &Bound<'_, PyAny>) -> PyResult<Neuron> {
         _ => {}
     }
     Ok(n)
+}
+
+/// An ml_genn neuron model from its class name and its fields as JSON
+/// (those left out keep ml_genn's defaults).
+fn mlgenn_neuron(name: &str, json: &str) -> PyResult<Neuron> {
+    use cajal::models::mlgenn as m;
+    fn build<T: serde::de::DeserializeOwned>(name: &str, json: &str) -> PyResult<T> {
+        serde_json::from_str(json).map_err(|e| invalid(name, format!("{e}")))
+    }
+    Ok(match name {
+        "LeakyIntegrateFire" => build::<m::LeakyIntegrateFire>(name, json)?.neuron(),
+        "AdaptiveLeakyIntegrateFire" => {
+            build::<m::AdaptiveLeakyIntegrateFire>(name, json)?.neuron()
+        }
+        "IntegrateFire" => build::<m::IntegrateFire>(name, json)?.neuron(),
+        "LeakyIntegrate" => build::<m::LeakyIntegrate>(name, json)?.neuron(),
+        "FewSpikeRelu" => build::<m::FewSpikeRelu>(name, json)?.neuron(),
+        "IntegrateFireInput" => build::<m::IntegrateFireInput>(name, json)?.neuron(),
+        "LeakyIntegrateFireInput" => build::<m::LeakyIntegrateFireInput>(name, json)?.neuron(),
+        "FewSpikeReluInput" => build::<m::FewSpikeReluInput>(name, json)?.neuron(),
+        "PoissonInput" => build::<m::PoissonInput>(name, json)?.neuron(),
+        "BinarySpikeInput" => build::<m::BinarySpikeInput>(name, json)?.neuron(),
+        other => {
+            return Err(invalid(
+                "ml_genn",
+                format!("no ml_genn neuron model '{other}'"),
+            ))
+        }
+    })
 }
 
 /// A synapse model: `None` (the default), a built-in
@@ -427,6 +461,10 @@ impl Core {
             }
             "input_array" => {
                 self.net.input_array(name, geometry).map_err(err)?;
+            }
+            "spike_input" => {
+                let max: usize = arg("max_spikes")?.extract()?;
+                self.net.spike_input(name, geometry, max).map_err(err)?;
             }
             "timed_array" | "timed_poisson" => {
                 let rates: PyReadonlyArrayDyn<'_, f64> = arg("rates")?.extract()?;
@@ -1012,10 +1050,96 @@ impl Core {
         self.sim("Monitor.resume")?.resume(m).map_err(err)
     }
 
+    // ---- batches and ml_genn ---------------------------------------------
+
+    /// The number of copies a batched simulation runs (1 otherwise).
+    fn batch_size(&self) -> usize {
+        self.sim.as_ref().map_or(1, Simulation::batch_size)
+    }
+
+    /// Sets a variable of one batch element's neurons.
+    fn set_element(
+        &mut self,
+        pop: &str,
+        element: usize,
+        var: &str,
+        value: &Bound<'_, PyAny>,
+    ) -> PyResult<()> {
+        let id = self.pop(pop)?;
+        let value = value_of(value)?;
+        self.sim("set_element")?
+            .set_element(id, element, var, value)
+            .map_err(err)
+    }
+
+    /// Turns an ml_genn input population into a sequence of `frames`
+    /// frames of `frame_timesteps` steps each (before compiling).
+    fn input_frames(&mut self, pop: &str, frames: usize, frame_timesteps: u32) -> PyResult<()> {
+        self.before_compile("input_frames")?;
+        let id = self.pop(pop)?;
+        self.net
+            .input_frames(id, frames, frame_timesteps)
+            .map_err(err)
+    }
+
+    /// Sets the input of an ml_genn input population: one example, or
+    /// one per batch element (`[examples, geometry...]`, with frames:
+    /// `[examples, frames, geometry...]`).
+    fn set_input(&mut self, pop: &str, input: PyReadonlyArrayDyn<'_, f64>) -> PyResult<()> {
+        let id = self.pop(pop)?;
+        let a = input.as_array().mapv(|x| x as f32);
+        self.sim("set_input")?.set_input(id, a.view()).map_err(err)
+    }
+
+    /// Sets the spikes of a spike input, one list of `(time ms, rank)` per
+    /// batch element.
+    fn set_input_spikes(&mut self, pop: &str, examples: Vec<Vec<(f64, u32)>>) -> PyResult<()> {
+        let id = self.pop(pop)?;
+        self.sim("set_input_spikes")?
+            .set_input_spikes(id, &examples)
+            .map_err(err)
+    }
+
+    /// ml_genn's readout of a monitor from step `from_step` on:
+    /// `[batch, neurons]`. `kind`: `spike_count`, `first_spike_time`,
+    /// `var`, `avg_var`, `max_var` or `sum_var` (these of `var`).
+    #[pyo3(signature = (mon, kind, var = None, from_step = 0))]
+    fn readout<'py>(
+        &mut self,
+        py: Python<'py>,
+        mon: usize,
+        kind: &str,
+        var: Option<String>,
+        from_step: u64,
+    ) -> PyResult<Bound<'py, PyArrayDyn<f64>>> {
+        use cajal::engine::readout::Readout;
+        let m = self.monitor_id(mon)?;
+        let need = |v: Option<String>| {
+            v.ok_or_else(|| invalid("readout", format!("'{kind}' needs a variable")))
+        };
+        let r = match kind {
+            "spike_count" => Readout::SpikeCount,
+            "first_spike_time" => Readout::FirstSpikeTime,
+            "var" => Readout::Var(need(var)?),
+            "avg_var" => Readout::AvgVar(need(var)?),
+            "max_var" => Readout::MaxVar(need(var)?),
+            "sum_var" => Readout::SumVar(need(var)?),
+            other => return Err(invalid("readout", format!("unknown readout '{other}'"))),
+        };
+        let a = self
+            .sim("readout")?
+            .readout_batch(m, &r, from_step)
+            .map_err(err)?;
+        Ok(a.mapv(f64::from).into_dyn().into_pyarray(py))
+    }
+
     // ---- running --------------------------------------------------------
 
-    /// Compiles for `cpu`, `gpu` or `auto` (a hardware GPU if there is one).
-    fn compile(&mut self, backend: &str) -> PyResult<String> {
+    /// Compiles for `cpu`, `gpu` or `auto` (a hardware GPU if there is
+    /// one); with `batch`, `batch` copies of the network run at once
+    /// (batch simulation for inference).
+    #[pyo3(signature = (backend, batch = None))]
+    fn compile(&mut self, backend: &str, batch: Option<usize>) -> PyResult<String> {
         if self.sim.is_some() {
             return Err(invalid("compile", "the network is already compiled"));
         }
@@ -1030,7 +1154,11 @@ impl Core {
                 ))
             }
         };
-        let sim = self.net.compile(be).map_err(err)?;
+        let sim = match batch {
+            Some(b) => self.net.compile_batched(be, b),
+            None => self.net.compile(be),
+        }
+        .map_err(err)?;
         let name = match sim.device() {
             Some(d) => format!("gpu ({})", d.name),
             None => "cpu".to_string(),

@@ -163,7 +163,10 @@ impl Lif<'_> {
 /// Parameters: `v_thresh`, `v_reset`, `tau_mem` (ms) and `tau_refrac`
 /// (ms; only with `Some`), per neuron. Variables: `alpha`, `v`,
 /// `refrac_time` (with a `tau_refrac`).
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+// Built from keyword arguments by the Python package (as JSON): a field
+// left out keeps its default, an unknown one is an error naming it.
+#[serde(default, deny_unknown_fields)]
 pub struct LeakyIntegrateFire {
     /// Firing threshold (default 1.0).
     pub v_thresh: f32,
@@ -258,7 +261,10 @@ pub fn leaky_integrate_fire() -> Neuron {
 /// Parameters: `v_thresh`, `v_reset`, `beta`, `tau_mem`, `tau_adapt` (ms),
 /// `tau_refrac` (with `Some`). Variables: `alpha`, `rho`, `v`, `a`,
 /// `refrac_time`.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+// Built from keyword arguments by the Python package (as JSON): a field
+// left out keeps its default, an unknown one is an error naming it.
+#[serde(default, deny_unknown_fields)]
 pub struct AdaptiveLeakyIntegrateFire {
     /// Base firing threshold (default 1.0).
     pub v_thresh: f32,
@@ -340,7 +346,10 @@ pub fn adaptive_leaky_integrate_fire() -> Neuron {
 /// ```
 ///
 /// Parameters: `v_thresh`, `v_reset`. Variable: `v`. `Isyn` is `g_exc`.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+// Built from keyword arguments by the Python package (as JSON): a field
+// left out keeps its default, an unknown one is an error naming it.
+#[serde(default, deny_unknown_fields)]
 pub struct IntegrateFire {
     /// Firing threshold (default 1.0).
     pub v_thresh: f32,
@@ -399,7 +408,10 @@ pub fn integrate_fire() -> Neuron {
 /// from `v` by the caller.
 ///
 /// Parameters: `bias`, `tau_mem` (ms). Variables: `alpha`, `v`.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+// Built from keyword arguments by the Python package (as JSON): a field
+// left out keeps its default, an unknown one is an error naming it.
+#[serde(default, deny_unknown_fields)]
 pub struct LeakyIntegrate {
     /// Initial membrane voltage (default 0.0).
     pub v: f32,
@@ -509,7 +521,10 @@ fn fs_threshold(signed: bool) -> &'static str {
 ///
 /// Parameters (population): `k` (int), `alpha`, `source_alpha`.
 /// Variables: `pt`, `q`, `h`, `d` (population), `fx`, `v`.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+// Built from keyword arguments by the Python package (as JSON): a field
+// left out keeps its default, an unknown one is an error naming it.
+#[serde(default, deny_unknown_fields)]
 pub struct FewSpikeRelu {
     /// Steps of a window (default 10).
     pub k: u32,
@@ -574,7 +589,10 @@ pub fn few_spike_relu() -> Neuron {
 /// (`v = v + input`).
 ///
 /// Parameters: `v_thresh`, `v_reset`, `input` (default 0). Variable: `v`.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+// Built from keyword arguments by the Python package (as JSON): a field
+// left out keeps its default, an unknown one is an error naming it.
+#[serde(default, deny_unknown_fields)]
 pub struct IntegrateFireInput {
     /// Firing threshold (default 1.0).
     pub v_thresh: f32,
@@ -619,7 +637,10 @@ pub fn integrate_fire_input() -> Neuron {
 ///
 /// The fields, defaults, parameters and variables are those of
 /// [`LeakyIntegrateFire`], with the parameter `input` (default 0).
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+// Built from keyword arguments by the Python package (as JSON): a field
+// left out keeps its default, an unknown one is an error naming it.
+#[serde(default, deny_unknown_fields)]
 pub struct LeakyIntegrateFireInput {
     /// Firing threshold (default 1.0).
     pub v_thresh: f32,
@@ -707,7 +728,10 @@ pub fn leaky_integrate_fire_input() -> Neuron {
 ///
 /// Parameters: `k` (int), `alpha` (population), `input`. Variables: `pt`,
 /// `h` (population), `v`.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+// Built from keyword arguments by the Python package (as JSON): a field
+// left out keeps its default, an unknown one is an error naming it.
+#[serde(default, deny_unknown_fields)]
 pub struct FewSpikeReluInput {
     /// Steps of a window (default 10).
     pub k: u32,
@@ -771,7 +795,10 @@ pub fn few_spike_relu_input() -> Neuron {
 /// Signed spikes need [`signed_spike_synapse`] downstream.
 ///
 /// Parameter: `input`. Variables: `u`, `spike_sign` (signed).
-#[derive(Debug, Clone, PartialEq, Default)]
+#[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
+// Built from keyword arguments by the Python package (as JSON): a field
+// left out keeps its default, an unknown one is an error naming it.
+#[serde(default, deny_unknown_fields)]
 pub struct PoissonInput {
     /// Emit negative spikes for negative inputs (default false).
     pub signed_spikes: bool,
@@ -810,7 +837,10 @@ pub fn poisson_input() -> Neuron {
 /// ```
 ///
 /// Parameter: `input`. Variable: `spike_sign` (signed).
-#[derive(Debug, Clone, PartialEq, Default)]
+#[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
+// Built from keyword arguments by the Python package (as JSON): a field
+// left out keeps its default, an unknown one is an error naming it.
+#[serde(default, deny_unknown_fields)]
 pub struct BinarySpikeInput {
     /// Emit negative spikes for negative inputs (default false).
     pub signed_spikes: bool,
