@@ -76,7 +76,25 @@ def _model(model, base, what):
 # networks
 
 
-class Network:
+class _NetworkMeta(type):
+    """ANNarchy 5's way of subclassing ``Network``: ``dt`` and ``seed`` are
+    taken out of the arguments for ``Network.__init__``, the others go to
+    the subclass's ``__init__`` (which builds the network), and are kept
+    for ``parallel_run``'s copies."""
+
+    def __call__(cls, *args, **kwargs):
+        dt = kwargs.pop("dt", None)
+        seed = kwargs.pop("seed", None)
+        net = cls.__new__(cls)
+        Network.__init__(net, dt=1.0 if dt is None else dt, seed=seed)
+        if cls.__init__ is not Network.__init__:
+            cls.__init__(net, *args, **kwargs)
+        net._init_args = args
+        net._init_kwargs = kwargs
+        return net
+
+
+class Network(metaclass=_NetworkMeta):
     """A network of populations, projections and monitors, as ANNarchy 5's
     ``Network``: ``create``, ``connect``, ``monitor``, ``compile``,
     ``simulate``.
@@ -90,6 +108,11 @@ class Network:
     """
 
     def __init__(self, dt: float = 1.0, seed: Optional[int] = None):
+        # A subclass's __init__ calling super().__init__() again changes nothing.
+        if getattr(self, "_initialized", False):
+            return
+        self._initialized = True
+        self._init_args, self._init_kwargs = (), {}
         self._dt = float(dt)
         self._seed = seed
         self._core = None
@@ -439,6 +462,62 @@ class Network:
     def clear_all_callbacks(self):
         """Forgets every callback."""
         self._callbacks.clear()
+
+    def parallel_run(self, method: Callable, number: int, max_processes: int = -1, seeds=None, measure_time: bool = False, **kwargs) -> list:
+        """Runs ``method(net, **args)`` on ``number`` fresh copies of this
+        network and returns the results in order, as ANNarchy 5's
+        ``parallel_run``: the network must be a subclass of ``Network``
+        whose ``__init__`` builds it; each copy is built with this one's
+        constructor arguments (a keyword argument named like one of them
+        replaces it, a list giving one value per copy; other keyword
+        arguments go to ``method``), compiled on this network's engine and
+        seeded by ``seeds``: ``None`` a random seed each, ``'same'`` this
+        network's, ``'sequential'`` this one's + 1, + 2, ..., or a list.
+
+        The copies run one after the other in this process (the engine
+        itself uses the cores), so their results are those of separate
+        runs whatever ``max_processes`` says, and a ``method`` that draws
+        with numpy's global state draws in order."""
+        import inspect
+
+        if type(self) is Network:
+            raise CajalError(
+                "Network.parallel_run(): the network must be an instance of a subclass of Network "
+                "whose __init__ builds it, not a Network built call by call"
+            )
+        t0 = _time.perf_counter()
+        if seeds is None:
+            seeds = [None] * number
+        elif seeds == "same":
+            seeds = [self.seed] * number
+        elif seeds == "sequential":
+            seeds = [self.seed + i + 1 for i in range(number)]
+        seeds = list(seeds)
+        if len(seeds) != number:
+            raise CajalError(f"Network.parallel_run(): {len(seeds)} seeds for {number} runs")
+        params = list(inspect.signature(type(self).__init__).parameters)[1:]
+        bound = dict(zip(params, self._init_args))
+        bound.update(self._init_kwargs)
+        runs = []
+        for i in range(number):
+            init, margs = dict(bound), {}
+            for k, v in kwargs.items():
+                if isinstance(v, list):
+                    if len(v) != number:
+                        raise CajalError(f"Network.parallel_run(): {len(v)} values of '{k}' for {number} runs")
+                    v = v[i]
+                (init if k in params else margs)[k] = v
+            runs.append((init, margs))
+        results = []
+        for seed, (init, margs) in zip(seeds, runs):
+            net = type(self)(dt=self.dt, seed=seed, **init)
+            net._backend = self._backend
+            if self.compiled:
+                net.compile(backend=self._engine.split(" ")[0] if self._engine else None)
+            results.append(method(net, **margs))
+        if measure_time:
+            print(f"Simulating {number} networks took {_time.perf_counter() - t0} seconds.")
+        return results
 
     def report(self) -> str:
         """The schedule of a step (which kernels run, in which order)."""

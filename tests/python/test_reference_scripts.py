@@ -100,3 +100,13 @@ def close(a, b, rtol, atol, where=""):
 )
 def test_deterministic_scripts(tmp_path, name, rtol, atol):
     close(run_script(name, tmp_path), reference(name), rtol, atol, name)
+
+
+def test_multiple_networks_with_parallel_run(tmp_path):
+    # ANNarchy 5's parallel_run on a Network subclass: 8 copies, each
+    # drawing its own parameters; the runs' statistics against ANNarchy's.
+    out = run_script("multiple_networks", tmp_path, 1)
+    assert out["summary"]["distinct_spike_counts"] == 8
+    ref = reference("multiple_networks")["runs"]
+    for k in out["runs"][0]:
+        within_seeds(f"multiple_networks: {k}", [r[k] for r in out["runs"]], ref, k)
