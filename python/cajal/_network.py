@@ -720,6 +720,7 @@ class Population(_HasAttributes):
 
     @property
     def population(self) -> "Population":
+        """The population itself (a view's ``population`` is its population)."""
         return self
 
     def __len__(self):
@@ -834,6 +835,7 @@ class PopulationView(_HasAttributes):
 
     @property
     def geometry(self) -> tuple:
+        """A view is one-dimensional: ``(size,)``."""
         return (self.size,)
 
     def __len__(self):
@@ -880,6 +882,7 @@ class IndividualNeuron(_HasAttributes):
 
     @property
     def size(self) -> int:
+        """One neuron."""
         return 1
 
     def _get(self, name):
@@ -1272,6 +1275,7 @@ class LILConnectivity:
 
     @property
     def nb_synapses(self) -> int:
+        """Number of synapses added so far."""
         return sum(len(r[1]) for r in self._rows)
 
 
@@ -1351,10 +1355,12 @@ class Monitor:
 
     @property
     def variables(self) -> list:
+        """The recorded variables (and ``spike``)."""
         return list(self._variables)
 
     @property
     def dt(self) -> float:
+        """The network's time step in ms."""
         return self._net.dt
 
     def _pull(self):

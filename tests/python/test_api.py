@@ -332,3 +332,27 @@ def test_gpu_engine_gives_the_cpu_engine_values():
         out.append(m.get())
     assert out[0]["spike"] == out[1]["spike"]
     np.testing.assert_array_equal(out[0]["v"], out[1]["v"])
+
+
+def test_every_public_name_has_a_docstring():
+    import inspect
+
+    from cajal import mlgenn
+    from cajal.extensions import convolution
+
+    missing = []
+    for mod in (ann, mlgenn, convolution):
+        for name in mod.__all__:
+            obj = getattr(mod, name)
+            if not callable(obj):
+                continue
+            if not inspect.getdoc(obj):
+                missing.append(f"{mod.__name__}.{name}")
+            if inspect.isclass(obj):
+                for m, _ in inspect.getmembers(obj):
+                    if m.startswith("_"):
+                        continue
+                    attr = inspect.getattr_static(obj, m)
+                    if (callable(attr) or isinstance(attr, property)) and not inspect.getdoc(getattr(obj, m, attr)):
+                        missing.append(f"{mod.__name__}.{name}.{m}")
+    assert not missing, missing

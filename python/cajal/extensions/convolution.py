@@ -9,7 +9,9 @@ from typing import Optional
 
 import numpy as np
 
-from .._network import CajalError, Population, Projection, _magic
+from .._network import CajalError, Population, Projection
+
+__all__ = ["Convolution", "Pooling", "Transpose", "Copy"]
 
 
 def _pop(obj, what: str) -> Population:
