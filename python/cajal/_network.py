@@ -314,12 +314,33 @@ class Network(metaclass=_NetworkMeta):
         self._core.run_steps(1)
 
     def reset(self, populations: bool = True, projections: bool = False, synapses: bool = False, monitors: bool = True):
-        """Back to the state after compiling (time 0). cajal resets the
-        whole network: populations and projections (weights learned since
-        are lost), synapses created or pruned, and the monitors' data."""
+        """Back to the state after compiling, at time 0, as ANNarchy's
+        ``reset``: the populations' values (``populations``), the
+        projections' (``projections``; by default they keep what they
+        learned) and the monitors' data (``monitors``). Synapses created or
+        pruned by structural plasticity are undone whatever ``synapses``
+        says."""
         self._check("reset")
+        kept = []
+        if not populations:
+            kept += [(p, n, p._get(n)) for p in self._populations for n in p._attrs]
+        if not projections:
+            for p in self._projections:
+                if p._connected and p._nb_synapses > 0:
+                    kept += [(p, n, p._triplets(n)[2]) for n in p._attrs]
+        if not monitors:
+            # The engine's reset empties its recorders: keep their data here.
+            for m in self._monitors:
+                m._pull()
         self._core.reset()
-        for m in self._monitors:
+        for obj, name, value in kept:
+            if isinstance(obj, Projection):
+                if obj._attrs[name][1] == "global":
+                    value = float(value[0])
+                self._core.set_projection(obj.name, name, _value(value))
+            else:
+                obj._set(name, value)
+        for m in self._monitors if monitors else []:
             m._reset()
         for p in self._populations:
             p._reset()

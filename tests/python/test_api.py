@@ -356,3 +356,22 @@ def test_every_public_name_has_a_docstring():
                     if (callable(attr) or isinstance(attr, property)) and not inspect.getdoc(getattr(obj, m, attr)):
                         missing.append(f"{mod.__name__}.{name}.{m}")
     assert not missing, missing
+
+
+def test_reset_keeps_what_projections_learned_unless_asked():
+    pre = ann.Population(2, ann.Neuron(parameters="baseline = 1.0", equations="r = baseline"))
+    post = ann.Population(1, LEAKY)
+    proj = ann.Projection(pre, post, "exc", ann.Hebb(eta=0.1)).connect_all_to_all(0.5)
+    m = ann.Monitor(post, "r")
+    ann.compile()
+    ann.simulate(20.0)
+    learned = np.asarray(proj.w[0]).copy()
+    assert np.all(learned > 0.5)
+    ann.reset()  # ANNarchy's default: populations and monitors, not projections
+    assert ann.get_time() == 0.0 and np.all(post.r == 0.0)
+    np.testing.assert_array_equal(proj.w[0], learned)
+    assert m.get("r").shape == (0, 1)
+    ann.simulate(5.0)
+    ann.reset(projections=True, monitors=False)
+    np.testing.assert_array_equal(proj.w[0], [0.5, 0.5])
+    assert m.get("r").shape == (5, 1)  # monitors=False kept the data
