@@ -48,6 +48,21 @@ fn entry(d: &Bound<'_, PyDict>, key: &str) -> PyResult<Option<String>> {
     }
 }
 
+/// A model's text sections from a dictionary: each key present (and not
+/// None) handed to its builder method.
+fn with_sections<M>(
+    mut model: M,
+    d: &Bound<'_, PyDict>,
+    sections: &[(&str, fn(M, &str) -> M)],
+) -> PyResult<M> {
+    for (key, set) in sections {
+        if let Some(text) = entry(d, key)? {
+            model = set(model, &text);
+        }
+    }
+    Ok(model)
+}
+
 /// A neuron model: a built-in's name (`("builtin", "Izhikevich")`) or a
 /// dictionary of ANNarchy's `Neuron` arguments.
 fn neuron_of(model: &Bound<'_, PyAny>) -> PyResult<Neuron> {
@@ -70,23 +85,19 @@ fn neuron_of(model: &Bound<'_, PyAny>) -> PyResult<Neuron> {
     } else {
         Neuron::rate()
     };
-    if let Some(s) = entry(d, "name")? {
-        n = n.name(&s);
-    }
-    if let Some(s) = entry(d, "parameters")? {
-        n = n.parameters(&s);
-    }
-    if let Some(s) = entry(d, "equations")? {
-        n = n.equations(&s);
-    }
-    if let Some(s) = entry(d, "functions")? {
-        n = n.functions(&s);
-    }
+    n = with_sections(
+        n,
+        d,
+        &[
+            ("name", Neuron::name),
+            ("parameters", Neuron::parameters),
+            ("equations", Neuron::equations),
+            ("functions", Neuron::functions),
+            ("reset", Neuron::reset),
+        ],
+    )?;
     if let Some(s) = spike {
         n = n.spike(&s);
-    }
-    if let Some(s) = entry(d, "reset")? {
-        n = n.reset(&s);
     }
     match d.get_item("refractory")? {
         Some(r) if !r.is_none() => {
@@ -165,36 +176,23 @@ fn synapse_of(model: &Bound<'_, PyAny>) -> PyResult<Synapse> {
         }
     }
     let d = model.cast::<PyDict>()?;
-    let mut s = Synapse::new();
-    if let Some(t) = entry(d, "name")? {
-        s = s.name(&t);
-    }
-    if let Some(t) = entry(d, "parameters")? {
-        s = s.parameters(&t);
-    }
-    if let Some(t) = entry(d, "equations")? {
-        s = s.equations(&t);
-    }
-    if let Some(t) = entry(d, "psp")? {
-        s = s.psp(&t);
-    }
+    let mut s = with_sections(
+        Synapse::new(),
+        d,
+        &[
+            ("name", Synapse::name),
+            ("parameters", Synapse::parameters),
+            ("equations", Synapse::equations),
+            ("psp", Synapse::psp),
+            ("pre_spike", Synapse::pre_spike),
+            ("post_spike", Synapse::post_spike),
+            ("functions", Synapse::functions),
+            ("pruning", Synapse::pruning),
+            ("creating", Synapse::creating),
+        ],
+    )?;
     if let Some(t) = entry(d, "operation")? {
         s = s.operation(operation_of(&t)?);
-    }
-    if let Some(t) = entry(d, "pre_spike")? {
-        s = s.pre_spike(&t);
-    }
-    if let Some(t) = entry(d, "post_spike")? {
-        s = s.post_spike(&t);
-    }
-    if let Some(t) = entry(d, "functions")? {
-        s = s.functions(&t);
-    }
-    if let Some(t) = entry(d, "pruning")? {
-        s = s.pruning(&t);
-    }
-    if let Some(t) = entry(d, "creating")? {
-        s = s.creating(&t);
     }
     Ok(s)
 }

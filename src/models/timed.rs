@@ -274,29 +274,40 @@ fn timed_rates(
     )
 }
 
+/// A SpikeSourceArray's new table of spike times, in the slot of its
+/// `old` one, with as many lists as it has neurons.
+fn events_like(
+    owner: String,
+    old: Option<&Feed>,
+    spike_times: &[Vec<f64>],
+    dt: f64,
+) -> Result<Feed> {
+    let Some(Feed::Events { slot, ptr, .. }) = old else {
+        return Err(Error::invalid(
+            owner,
+            "set_spike_times applies to a SpikeSourceArray",
+        ));
+    };
+    if spike_times.len() + 1 != ptr.len() {
+        return Err(Error::Shape {
+            owner,
+            message: format!(
+                "{} lists of spike times for {} neurons",
+                spike_times.len(),
+                ptr.len() - 1
+            ),
+        });
+    }
+    Feed::events(&owner, *slot, spike_times, dt)
+}
+
 impl Network {
     /// Replaces the spike times of a SpikeSourceArray before compiling
     /// (one list per neuron, ms), as ANNarchy's `pop.spike_times = ...`.
     pub fn set_spike_times(&mut self, pop: PopId, spike_times: Vec<Vec<f64>>) -> Result<()> {
         let p = self.pop(pop)?;
         let owner = format!("population '{}'", p.name);
-        let Some(Feed::Events { slot, ptr, .. }) = &p.feed else {
-            return Err(Error::invalid(
-                owner,
-                "set_spike_times applies to a SpikeSourceArray",
-            ));
-        };
-        if spike_times.len() + 1 != ptr.len() {
-            return Err(Error::Shape {
-                owner,
-                message: format!(
-                    "{} lists of spike times for {} neurons",
-                    spike_times.len(),
-                    ptr.len() - 1
-                ),
-            });
-        }
-        let feed = Feed::events(&owner, *slot, &spike_times, self.dt)?;
+        let feed = events_like(owner, p.feed.as_ref(), &spike_times, self.dt)?;
         self.pops[pop.0].feed = Some(feed);
         Ok(())
     }
@@ -308,23 +319,7 @@ impl Simulation {
     /// replayed unless the simulation is reset.
     pub fn set_spike_times(&mut self, pop: PopId, spike_times: Vec<Vec<f64>>) -> Result<()> {
         let (owner, old) = self.feed_of(pop)?;
-        let Feed::Events { slot, ptr, .. } = old else {
-            return Err(Error::invalid(
-                owner,
-                "set_spike_times applies to a SpikeSourceArray",
-            ));
-        };
-        if spike_times.len() + 1 != ptr.len() {
-            return Err(Error::Shape {
-                owner,
-                message: format!(
-                    "{} lists of spike times for {} neurons",
-                    spike_times.len(),
-                    ptr.len() - 1
-                ),
-            });
-        }
-        let feed = Feed::events(&owner, slot, &spike_times, self.network().dt)?;
+        let feed = events_like(owner, Some(&old), &spike_times, self.network().dt)?;
         self.replace_feed(pop, feed)
     }
 

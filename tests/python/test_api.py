@@ -375,3 +375,18 @@ def test_reset_keeps_what_projections_learned_unless_asked():
     ann.reset(projections=True, monitors=False)
     np.testing.assert_array_equal(proj.w[0], [0.5, 0.5])
     assert m.get("r").shape == (5, 1)  # monitors=False kept the data
+
+
+def test_spike_source_array_times_before_compile_and_after_clear():
+    src = ann.SpikeSourceArray([[1.0], [2.0, 4.0]])
+    src.spike_times = [[3.0], [5.0]]  # before compiling
+    m = ann.Monitor(src, "spike")
+    ann.compile()
+    ann.simulate(10.0)
+    assert m.get("spike") == {0: [3], 1: [5]}
+    src.clear()  # times now count from t = 10
+    src.spike_times = [[1.0, 2.0], []]
+    ann.simulate(10.0)
+    assert m.get("spike") == {0: [11, 12], 1: []}
+    with pytest.raises(ann.CajalError, match="2 neurons"):
+        src.spike_times = [[1.0]] * 3
