@@ -237,6 +237,52 @@ def clear_all_callbacks(net_id: int = 0):
     _magic().clear_all_callbacks()
 
 
+def parallel_run(method, networks=None, number: int = 0, max_processes: int = -1, measure_time: bool = False, sequential: bool = False, same_seed: bool = False, **args) -> list:
+    """ANNarchy 4's ``parallel_run``: calls ``method(idx, net, **args)``
+    on ``number`` copies of the default network (or on ``networks``),
+    each compiled on the default network's engine, and returns the
+    results in order; a list-valued argument gives one value per run. The
+    copies draw at run time with seeds of their own, unless ``same_seed``
+    or ``setup(seed=...)`` fixed one. Each copy starts from the default
+    network's compiled state; ``net.get(obj)`` is the copy of ``obj``.
+
+    The runs are made one after the other in this process (the engine
+    itself uses the cores): their results are those of separate runs, and a
+    ``method`` drawing with numpy's global state draws in order."""
+    import time as _t
+
+    t0 = _t.perf_counter()
+    base = _magic()
+    if networks is None:
+        if number < 1:
+            raise CajalError("parallel_run: give number (>= 1) or a list of networks")
+        fixed = same_seed or _SETTINGS["seed"] is not None
+        seeds = [base.seed if fixed else None for _ in range(number)]
+        if not fixed:
+            import os as _os
+
+            seeds = [int.from_bytes(_os.urandom(8), "little") >> 1 for _ in range(number)]
+        networks = []
+        for s in seeds:
+            net = base._fork(s)
+            net.compile(backend=(base._engine or "cpu").split(" ")[0])
+            networks.append(net)
+    n = len(networks)
+    results = []
+    for idx, net in enumerate(networks):
+        kw = {}
+        for k, v in args.items():
+            if isinstance(v, list):
+                if len(v) != n:
+                    raise CajalError(f"parallel_run: {len(v)} values of '{k}' for {n} runs")
+                v = v[idx]
+            kw[k] = v
+        results.append(method(idx, net, **kw))
+    if measure_time:
+        print(f"Running {n} networks took {_t.perf_counter() - t0} seconds.")
+    return results
+
+
 def report(filename: Optional[str] = None, net_id: int = 0) -> str:
     """The default network's step schedule as text (written to
     ``filename`` if given)."""
@@ -310,6 +356,7 @@ __all__ = [
     "enable_callbacks",
     "clear_all_callbacks",
     "report",
+    "parallel_run",
     "devices",
     "raster_plot",
     "histogram",

@@ -35,8 +35,10 @@ def _value(value):
     if isinstance(value, numbers.Number):
         return float(value)
     a = np.asarray(value, dtype=np.float64)
-    if a.ndim == 0:
-        return float(a)
+    if a.size == 1:
+        # One value broadcasts, as numpy does (and as ANNarchy accepts the
+        # PyNN notebook's `pop.tau_refrac = 2.0,`, a one-element tuple).
+        return float(a.reshape(()))
     return np.ascontiguousarray(a)
 
 
@@ -85,6 +87,9 @@ class _NetworkMeta(type):
     def __call__(cls, *args, **kwargs):
         dt = kwargs.pop("dt", None)
         seed = kwargs.pop("seed", None)
+        if kwargs.pop("everything", False):
+            # ANNarchy 4's Network(everything=True): a copy of the default network.
+            return _magic()._fork(seed)
         net = cls.__new__(cls)
         Network.__init__(net, dt=1.0 if dt is None else dt, seed=seed)
         if cls.__init__ is not Network.__init__:
@@ -280,6 +285,18 @@ class Network(metaclass=_NetworkMeta):
     def compiled(self) -> bool:
         """Whether ``compile`` has run."""
         return self._core is not None and self._core.compiled()
+
+    def _reopen(self, what: str):
+        """Before adding to the network: a compiled one is opened again
+        (ANNarchy 4 scripts add populations after compile() and compile
+        again), which drops its simulation."""
+        if self.compiled:
+            import warnings
+
+            warnings.warn(
+                f"{what} is added to a compiled network: compile() again; the simulation restarts from its initial state",
+                stacklevel=4,
+            )
 
     def _check(self, what: str):
         if not self.compiled:
@@ -484,6 +501,53 @@ class Network(metaclass=_NetworkMeta):
         """Forgets every callback."""
         self._callbacks.clear()
 
+    def _fork(self, seed: Optional[int] = None) -> "Network":
+        """An uncompiled copy of this network as it is (values, synapses,
+        monitors), its objects reachable with ``get``; ``seed`` for its
+        run-time draws (default: this network's)."""
+        new = Network.__new__(Network)
+        Network.__init__(new, dt=self._dt, seed=self._seed if seed is None else seed)
+        new._core = self._c.fork(None if seed is None else int(seed))
+        new._backend = self._backend
+        new._map = {}
+        for p in self._populations:
+            q = object.__new__(type(p))
+            q.__dict__.update(p.__dict__)
+            q.__dict__["_net"] = new
+            new._populations.append(q)
+            new._map[id(p)] = q
+        for p in self._projections:
+            q = object.__new__(type(p))
+            q.__dict__.update(p.__dict__)
+            q.__dict__.update(_net=new, pre=new.get(p.pre), post=new.get(p.post))
+            new._projections.append(q)
+            new._map[id(p)] = q
+        for m in self._monitors:
+            c = object.__new__(type(m))
+            c.__dict__.update(m.__dict__)
+            c.__dict__.update(_net=new, object=new.get(m.object), _recorded={}, _last={})
+            c._data = {v: [] for v in m._variables}
+            c._spikes = {k: [] for k in m._spikes}
+            new._monitors.append(c)
+            new._map[id(m)] = c
+        return new
+
+    def get(self, obj):
+        """This network's copy of an object of the network it was copied
+        from (``Network(everything=True)``, ``parallel_run``): a
+        population, a view, a projection, a dendrite or a monitor."""
+        m = getattr(self, "_map", {})
+        if id(obj) in m:
+            return m[id(obj)]
+        if isinstance(obj, (PopulationView, IndividualNeuron)) and id(obj.population) in m:
+            pop = m[id(obj.population)]
+            return IndividualNeuron(pop, obj.rank) if isinstance(obj, IndividualNeuron) else PopulationView(pop, obj.ranks)
+        if isinstance(obj, Dendrite) and id(obj.proj) in m:
+            return Dendrite(m[id(obj.proj)], obj.post_rank)
+        if obj in self._populations or obj in self._projections or obj in self._monitors:
+            return obj
+        raise CajalError(f"Network.get: {obj!r} is not an object of this network or of the one it copies")
+
     def parallel_run(self, method: Callable, number: int, max_processes: int = -1, seeds=None, measure_time: bool = False, **kwargs) -> list:
         """Runs ``method(net, **args)`` on ``number`` fresh copies of this
         network and returns the results in order, as ANNarchy 5's
@@ -623,14 +687,20 @@ class _HasAttributes:
         else:
             object.__setattr__(self, name, value)
 
+    def _ready(self):
+        if isinstance(self, Population):
+            self._materialize()
+
     def get(self, name: str):
         """The value of a parameter or variable."""
+        self._ready()
         if name not in self._attrs:
             raise AttributeError(f"'{self.name}' has no attribute '{name}' (it has {', '.join(self._attrs)})")
         return self._get(name)
 
     def set(self, values: dict):
         """Sets several parameters or variables: ``pop.set({'v': -65.0})``."""
+        self._ready()
         for k, v in values.items():
             if k not in self._attrs:
                 raise AttributeError(f"'{self.name}' has no attribute '{k}' (it has {', '.join(self._attrs)})")
@@ -639,18 +709,19 @@ class _HasAttributes:
     @property
     def attributes(self) -> list:
         """Names of the parameters and variables."""
-        if isinstance(self, Population):
-            self._materialize()
+        self._ready()
         return list(self._attrs)
 
     @property
     def parameters(self) -> list:
         """Names of the parameters."""
+        self._ready()
         return [k for k, (is_param, _) in self._attrs.items() if is_param]
 
     @property
     def variables(self) -> list:
         """Names of the variables."""
+        self._ready()
         return [k for k, (is_param, _) in self._attrs.items() if not is_param]
 
 
@@ -689,6 +760,7 @@ class Population(_HasAttributes):
         net, name = d["_net"], d["name"]
         kind, geometry, spec = d["_recipe"]
         geometry = _geometry(geometry)
+        net._reopen(f"population '{name}'")
         if kind == "neuron":
             net._c.population(name, list(geometry), spec._spec())
         else:
@@ -984,6 +1056,7 @@ class Projection(_HasAttributes):
         pre, pre_ranks = _part(self.pre)
         post, post_ranks = _part(self.post)
         syn = None if self.synapse_type is None else self.synapse_type._spec()
+        self._net._reopen(f"projection '{self.name}'")
         self._net._c.projection(self.name, pre.name, pre_ranks, post.name, post_ranks, self._targets, syn, connector, args, self._window)
         d = self.__dict__
         d["_recipe"] = (connector, args)

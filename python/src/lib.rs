@@ -342,12 +342,21 @@ impl Core {
         })
     }
 
-    fn before_compile(&self, what: &str) -> PyResult<()> {
-        if self.sim.is_some() {
-            return Err(invalid(
-                what,
-                "the network is already compiled: add populations and projections before compile()",
-            ));
+    /// Before adding to the network. A compiled network is opened again,
+    /// as ANNarchy 4 lets a script add populations after `compile()` and
+    /// compile again: the simulation is dropped (the Python layer warns),
+    /// and its network, with the monitors added since compiling, is the
+    /// one to add to and compile again. A batched one cannot reopen.
+    fn before_compile(&mut self, what: &str) -> PyResult<()> {
+        if let Some(sim) = &self.sim {
+            if sim.batch_size() > 1 {
+                return Err(invalid(
+                    what,
+                    "the network is compiled as a batch: add populations and projections before compile()",
+                ));
+            }
+            self.net = sim.network().clone();
+            self.sim = None;
         }
         Ok(())
     }
@@ -381,6 +390,23 @@ impl Core {
             sim: None,
             monitors: Vec::new(),
         })
+    }
+
+    /// A fresh, uncompiled copy of this network as it is now (its
+    /// populations with their values as compiled, its synapses, monitors
+    /// and constants; the monitors keep their numbers), with `seed` for its
+    /// run-time draws (ANNarchy 4's network copies, `parallel_run`).
+    #[pyo3(signature = (seed = None))]
+    fn fork(&self, seed: Option<u64>) -> Core {
+        let mut net = self.network().clone();
+        if let Some(s) = seed {
+            net = net.seed(s);
+        }
+        Core {
+            net,
+            sim: None,
+            monitors: self.monitors.clone(),
+        }
     }
 
     /// The time step in ms.

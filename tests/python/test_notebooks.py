@@ -133,3 +133,65 @@ def test_rc():
         )
     for k in rows[0]:
         within_seeds(k, [r[k] for r in rows], ref, k)
+
+
+def test_gap_junctions():
+    ref = reference("gap_junctions")
+    g = run_notebook("gap_junctions", 1)
+    data = g["data"]
+    assert data.shape == (5000, 2)
+    # Deterministic: the final v of neurons 0 and 5 (single against double
+    # precision over 5000 steps).
+    np.testing.assert_allclose(data[-1], [ref["v0_final"], ref["v5_final"]], rtol=1e-4)
+
+
+def test_bcm():
+    ref = reference("bcm")
+    g = run_notebook("bcm", 1)
+    r = g["r"][:, 0]
+    assert int(r.argmax()) == ref["r_peak_sample"]
+    np.testing.assert_allclose(r.max(), ref["r_peak"], rtol=1e-4)
+    np.testing.assert_allclose(r[::100], ref["r_at_100_samples"], rtol=1e-4, atol=1e-6)
+    np.testing.assert_allclose(g["w"][-1].ravel(), ref["w_final"], rtol=1e-4, atol=1e-6)
+    np.testing.assert_allclose(g["theta"][-1].ravel()[0], ref["theta_final"], rtol=1e-3)
+    assert list(g["w"].shape) == ref["monitor_shapes"][0]
+    assert list(g["theta"].shape) == ref["monitor_shapes"][1]
+
+
+def test_stp():
+    ref = reference("stp")["runs"]
+    rows = []
+    for seed in (1, 2, 3):
+        g = run_notebook("stp", seed)
+        rows.append(
+            {
+                "rate_exc_hz": len(g["te"]) / 400 / 10.0,
+                "rate_inh_hz": len(g["ti"]) / 100 / 10.0,
+                "max_spikes_in_1ms": int(np.max(g["h"])),
+            }
+        )
+    for k in rows[0]:
+        within_seeds(k, [r[k] for r in rows], ref, k)
+
+
+def test_pynn():
+    ref = reference("pynn")
+    totals = []
+    for seed in (1, 2):
+        g = run_notebook("pynn", seed)
+        # The AdEx part (deterministic): its spike steps.
+        assert [int(s) for s in g["spikes"]] == ref["adex_spikes"]
+        # The NMDA synapse's conductances: [steps, dendrites, synapses].
+        assert g["s"].shape == (1000, 2)
+        totals.append(len(g["t"]))  # the STP network, the last part
+    within_seeds("STP network's total spikes", totals, [{"n": x} for x in ref["stp_total_spikes"]], "n")
+
+
+def test_multiple_networks_with_annarchy4s_parallel_run():
+    ref = reference("multiple_networks")["runs"]
+    g = run_notebook("multiple_networks", 1)
+    vals = g["vals"]
+    assert len(vals) == 8
+    spikes = [len(t) for t, n in vals]
+    assert len(set(spikes)) == 8, "each run draws its own parameters"
+    within_seeds("spikes per run", spikes, ref, "spikes")
