@@ -48,12 +48,15 @@ fn entry(d: &Bound<'_, PyDict>, key: &str) -> PyResult<Option<String>> {
     }
 }
 
+/// A section of a model's dictionary and the builder method taking it.
+type Section<'a, M> = (&'a str, fn(M, &str) -> M);
+
 /// A model's text sections from a dictionary: each key present (and not
 /// None) handed to its builder method.
 fn with_sections<M>(
     mut model: M,
     d: &Bound<'_, PyDict>,
-    sections: &[(&str, fn(M, &str) -> M)],
+    sections: &[Section<'_, M>],
 ) -> PyResult<M> {
     for (key, set) in sections {
         if let Some(text) = entry(d, key)? {
