@@ -80,12 +80,6 @@ class SpikeSourceArray(_InputPopulation):
     def _reset(self):
         self.__dict__["_x_origin"] = 0.0
 
-    def __setattr__(self, name, value):
-        if name == "spike_times":
-            object.__setattr__(self, name, value)
-        else:
-            super().__setattr__(name, value)
-
 
 def _times(spike_times):
     if len(spike_times) == 0:

@@ -241,8 +241,6 @@ class Network(metaclass=_NetworkMeta):
                     f"projection '{p.name}': it is not connected: call one of its connect_* methods before compile()"
                 )
         self._engine = self._c.compile(backend or self._backend, None if batch is None else int(batch))
-        for m in self._monitors:
-            m._compiled()
         if not silent and kwargs.get("verbose"):
             print(f"cajal: compiled for {self._engine}")
 
@@ -1037,12 +1035,12 @@ class Projection(_HasAttributes):
         net._projections.append(self)
 
     def _copy(self, net: Network) -> "Projection":
-        pre = net.get_population(self.pre.population.name) if isinstance(self.pre, (PopulationView, IndividualNeuron)) else net.get_population(self.pre.name)
-        post = net.get_population(self.post.population.name) if isinstance(self.post, (PopulationView, IndividualNeuron)) else net.get_population(self.post.name)
-        if isinstance(self.pre, (PopulationView, IndividualNeuron)):
-            pre = PopulationView(pre, self.pre.ranks)
-        if isinstance(self.post, (PopulationView, IndividualNeuron)):
-            post = PopulationView(post, self.post.ranks)
+        def same_in_net(part):
+            pop, ranks = _part(part)
+            mine = net.get_population(pop.name)
+            return mine if ranks is None else PopulationView(mine, ranks)
+
+        pre, post = same_in_net(self.pre), same_in_net(self.post)
         p = type(self).__new__(type(self))
         Projection.__init__(p, pre, post, self.target, self.synapse_type, None if self.name.startswith("proj") else self.name, network=net)
         p.__dict__["_window"] = self._window
@@ -1187,12 +1185,17 @@ class Projection(_HasAttributes):
         self._need()
         return self._net._c.synapses(self.name, name)
 
+    def _bounds(self, post: np.ndarray) -> np.ndarray:
+        """Where each dendrite's synapses start in (post, pre) order, and
+        the end of the last one."""
+        return np.searchsorted(post, self._post_ranks + [np.iinfo(np.int64).max])
+
     def _get(self, name):
         post, pre, v = self._triplets(name)
         _, locality = self._attrs[name]
         if locality == "global":
             return float(v[0]) if len(v) else float("nan")
-        bounds = np.searchsorted(post, self._post_ranks + [np.iinfo(np.int64).max])
+        bounds = self._bounds(post)
         if locality == "shared":
             # One value per dendrite (ANNarchy's `: postsynaptic`).
             return [float(v[a]) for a in bounds[:-1]]
@@ -1222,7 +1225,7 @@ class Projection(_HasAttributes):
         if locality == "global":
             return a[:, 0]
         post, _, _ = self._triplets(name)
-        bounds = np.searchsorted(post, self._post_ranks + [np.iinfo(np.int64).max])
+        bounds = self._bounds(post)
         if locality == "shared":
             return a[:, bounds[:-1]]
         sizes = np.diff(bounds)
@@ -1251,7 +1254,7 @@ class Projection(_HasAttributes):
     def nb_synapses_per_dendrite(self) -> list:
         """Synapses of each dendrite."""
         post, _, _ = self._triplets(next(iter(self._attrs)))
-        return [int(np.sum(post == r)) for r in self._post_ranks]
+        return np.diff(self._bounds(post)).tolist()
 
     def connectivity_matrix(self, fill: float = 0.0) -> np.ndarray:
         """The weights as a dense ``[post, pre]`` matrix, ``fill`` where
@@ -1431,9 +1434,6 @@ class Monitor:
         if self._start_flag:
             self._mark_start()
 
-    def _compiled(self):
-        pass
-
     def _mark_start(self):
         s = self._net.get_current_step()
         for v in self._variables:
@@ -1460,7 +1460,7 @@ class Monitor:
     def _pull(self):
         if not self._net.compiled:
             return
-        steps, values, spike_steps, spike_ranks = self._net._c.recording(self._id, False)
+        steps, values, spike_steps, spike_ranks = self._net._c.recording(self._id)
         for v, a in values.items():
             self._data[v].append(a)
         if len(spike_steps):
@@ -1611,27 +1611,29 @@ class Monitor:
         """Coefficient of variation of each neuron's inter-spike intervals."""
         return coefficient_of_variation(self._spike_data(spikes), ranks=ranks, dt=self.dt)
 
+    def _spike_window(self):
+        """First and last step of the spike recording the last ``get``
+        returned (or of the one under way)."""
+        t = self._last.get("spike") or self._recorded.get("spike")
+        return t["start"][-1], t["stop"][-1]
+
     def mean_fr(self, spikes=None) -> float:
         """Mean firing rate (Hz) of the recorded neurons over the recording."""
         data = self._spike_data(spikes)
-        t = self._last.get("spike") or self._recorded.get("spike")
-        duration = t["stop"][-1] - t["start"][-1]
-        n = len(data)
-        return sum(len(v) for v in data.values()) / float(n) / duration / self.dt * 1000.0
+        start, stop = self._spike_window()
+        return mean_fr(data, stop - start, self.dt)
 
     def smoothed_rate(self, spikes=None, smooth: float = 0.0) -> np.ndarray:
         """Per-neuron instantaneous firing rate ``[neurons, steps]``,
         low-pass filtered with time constant ``smooth``."""
         data = self._spike_data(spikes)
-        t = self._last.get("spike") or self._recorded.get("spike")
-        return _smoothed_rate(data, t["start"][-1], t["stop"][-1], smooth, self.dt)
+        return _smoothed_rate(data, *self._spike_window(), smooth, self.dt)
 
     def population_rate(self, spikes=None, smooth: float = 0.0) -> np.ndarray:
         """Population firing rate (Hz) per step, low-pass filtered with time
         constant ``smooth``."""
         data = self._spike_data(spikes)
-        t = self._last.get("spike") or self._recorded.get("spike")
-        return _population_rate(data, t["start"][-1], t["stop"][-1], smooth, self.dt)
+        return _population_rate(data, *self._spike_window(), smooth, self.dt)
 
     def __repr__(self):
         return f"Monitor '{self.name}' of {getattr(self.object, 'name', self.object)} ({', '.join(self._variables)})"

@@ -573,38 +573,30 @@ impl Core {
         ranks: Option<Vec<usize>>,
     ) -> PyResult<Bound<'py, PyArrayDyn<f64>>> {
         let id = self.pop(pop)?;
-        let values: Vec<f64> = match &self.sim {
-            Some(s) => match self.view(id, ranks)? {
-                Some(v) => f32s(s.get_view(&v, var).map_err(err)?),
-                None => s
+        let values: Vec<f64> = match (&self.sim, self.view(id, ranks)?) {
+            (Some(s), Some(v)) => f32s(s.get_view(&v, var).map_err(err)?),
+            (Some(s), None) => s
+                .get(id, var)
+                .map_err(err)?
+                .iter()
+                .map(|&x| f64::from(x))
+                .collect(),
+            (None, view) => {
+                let all: Vec<f32> = self
+                    .net
                     .get(id, var)
                     .map_err(err)?
                     .iter()
-                    .map(|&x| f64::from(x))
-                    .collect(),
-            },
-            None => {
-                let p = self.net.pop(id).map_err(err)?;
-                let slot = p.ir.slot(var).ok_or_else(|| {
-                    let known: Vec<&str> = p.ir.vars.iter().map(|v| v.name.as_str()).collect();
-                    invalid(
-                        &format!("population '{}'", p.name),
-                        format!("unknown variable '{var}' (known: {})", known.join(", ")),
-                    )
-                })?;
-                let init = &p.init[slot as usize];
-                let at = |i: usize| f64::from(if init.len() == 1 { init[0] } else { init[i] });
-                match ranks {
-                    Some(r) => {
-                        if let Some(bad) = r.iter().find(|&&i| i >= p.size()) {
-                            return Err(invalid(
-                                &p.name,
-                                format!("rank {bad} out of range (size {})", p.size()),
-                            ));
-                        }
-                        r.iter().map(|&i| at(i)).collect()
-                    }
-                    None => (0..p.size()).map(at).collect(),
+                    .copied()
+                    .collect();
+                match view {
+                    // A population-wide value is the same for every neuron.
+                    Some(v) if all.len() > 1 => v
+                        .ranks()
+                        .iter()
+                        .map(|&r| f64::from(all[r as usize]))
+                        .collect(),
+                    _ => f32s(all),
                 }
             }
         };
@@ -892,23 +884,10 @@ impl Core {
     ) -> PyResult<Bound<'py, PyTuple>> {
         let id = self.proj(proj)?;
         let (post, pre, v) = match &self.sim {
-            Some(s) => s.synapses(id, var).map_err(err)?,
-            None => {
-                let p = self.net.proj(id).map_err(err)?;
-                let slot = p.ir.slot(var).ok_or_else(|| {
-                    invalid(
-                        &format!("projection '{}'", p.name),
-                        format!("unknown synapse variable '{var}'"),
-                    )
-                })? as usize;
-                let vals = &p.values[slot];
-                let n = p.synapses.post.len();
-                let v = (0..n)
-                    .map(|i| if vals.len() == 1 { vals[0] } else { vals[i] })
-                    .collect();
-                (p.synapses.post.clone(), p.synapses.pre.clone(), v)
-            }
-        };
+            Some(s) => s.synapses(id, var),
+            None => self.net.synapses(id, var),
+        }
+        .map_err(err)?;
         (
             post.into_pyarray(py),
             pre.into_pyarray(py),
@@ -1013,44 +992,12 @@ impl Core {
     }
 
     /// What a monitor recorded: `(sample steps, {var: [samples, values]},
-    /// spike steps, spike ranks)`; `keep = False` empties it.
-    fn recording<'py>(
-        &mut self,
-        py: Python<'py>,
-        mon: usize,
-        keep: bool,
-    ) -> PyResult<Bound<'py, PyTuple>> {
+    /// spike steps, spike ranks)`, taken out of it (the Python layer keeps
+    /// its own buffer, which empties per variable).
+    fn recording<'py>(&mut self, py: Python<'py>, mon: usize) -> PyResult<Bound<'py, PyTuple>> {
         let m = self.monitor_id(mon)?;
         let sim = self.sim("Monitor.get")?;
-        let rec = if keep {
-            let steps = sim.sample_steps(m).map_err(err)?;
-            let names: Vec<String> = match sim.network().monitor_spec(m) {
-                Ok(spec) => spec.vars.clone(),
-                Err(_) => sim
-                    .network()
-                    .synapse_monitor_spec(m)
-                    .map_err(err)?
-                    .vars
-                    .clone(),
-            };
-            let vars = names
-                .into_iter()
-                .map(|n| sim.recorded(m, &n).map(|a| (n, a)))
-                .collect::<cajal::Result<Vec<_>>>()
-                .map_err(err)?;
-            let spikes = if sim.network().monitor_spec(m).is_ok_and(|s| s.spikes) {
-                sim.spikes(m).map_err(err)?
-            } else {
-                Vec::new()
-            };
-            cajal::engine::Recording {
-                sample_steps: steps,
-                vars,
-                spikes,
-            }
-        } else {
-            sim.take_recording(m).map_err(err)?
-        };
+        let rec = sim.take_recording(m).map_err(err)?;
         let d = PyDict::new(py);
         for (name, a) in rec.vars {
             d.set_item(name, a.mapv(f64::from).into_pyarray(py))?;

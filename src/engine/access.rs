@@ -2,6 +2,50 @@
 
 use super::*;
 
+/// A slot's values shaped as `get` returns them: the geometry, or no
+/// dimension for a population-wide slot (one stored value for a whole
+/// local slot is spread over the neurons).
+fn shaped(p: &crate::network::Population, slot: usize, v: Vec<f32>) -> Result<ArrayD<f32>> {
+    let shape: Vec<usize> = if p.ir.vars[slot].locality == Locality::Global {
+        vec![]
+    } else {
+        p.geometry.dims().to_vec()
+    };
+    let n = shape.iter().product::<usize>();
+    let v = if v.len() == 1 && n != 1 {
+        vec![v[0]; n]
+    } else {
+        v
+    };
+    ArrayD::from_shape_vec(IxDyn(&shape), v).map_err(|e| {
+        Error::invalid(
+            format!("population '{}'", p.name),
+            format!("slot {slot} holds values of another shape: {e}"),
+        )
+    })
+}
+
+impl Network {
+    /// A variable or parameter before compiling (the model's initial
+    /// value, or what [`set`](Network::set) gave), shaped as
+    /// [`Simulation::get`] returns it after.
+    ///
+    /// ```
+    /// # use cajal::prelude::*;
+    /// let mut net = Network::new();
+    /// let pop = net.population("p", (2, 3), &cajal::models::izhikevich())?;
+    /// net.set(pop, "v", -60.0)?;
+    /// assert_eq!(net.get(pop, "v")?.shape(), &[2, 3]);
+    /// assert_eq!(net.get(pop, "v")?[[1, 2]], -60.0);
+    /// # Ok::<(), cajal::Error>(())
+    /// ```
+    pub fn get(&self, pop: PopId, var: &str) -> Result<ArrayD<f32>> {
+        let p = self.pop(pop)?;
+        let slot = slot_of(p, var)?;
+        shaped(p, slot, p.init[slot].clone())
+    }
+}
+
 impl Simulation {
     pub(super) fn slot_values(&self, pop: usize, slot: usize) -> Result<Vec<f32>> {
         self.engine.slot_values(pop, slot)
@@ -16,13 +60,7 @@ impl Simulation {
     pub fn get(&self, pop: PopId, var: &str) -> Result<ArrayD<f32>> {
         let p = self.pop_checked(pop)?;
         let slot = slot_of(p, var)?;
-        let v = self.slot_values(pop.0, slot)?;
-        let shape: Vec<usize> = if p.ir.vars[slot].locality == Locality::Global {
-            vec![]
-        } else {
-            p.geometry.dims().to_vec()
-        };
-        Ok(ArrayD::from_shape_vec(IxDyn(&shape), v).expect("storage matches the geometry"))
+        shaped(p, slot, self.slot_values(pop.0, slot)?)
     }
 
     /// The weighted sum `sum(target)` of a population as the last step

@@ -2,6 +2,69 @@
 
 use super::*;
 
+/// A projection's synapses in (post, pre) order with the values of `var`:
+/// those `stored` reads for a slot (one value for all, or one per
+/// synapse), or, for a procedural projection, the engines' own draws.
+/// Shared by the simulation (the engine's values) and the network before
+/// compiling (its initial values).
+fn listing(
+    pr: &crate::network::Projection,
+    index: usize,
+    var: &str,
+    stored: impl FnOnce(usize) -> Result<Vec<f32>>,
+) -> Result<(Vec<u32>, Vec<u32>, Vec<f32>)> {
+    if pr.conv.is_some() {
+        return Err(Error::invalid(
+            format!("projection '{}'", pr.name),
+            "a convolution or pooling stores no synapses: its shared weights and window are in `net.proj(id)?.conv`",
+        ));
+    }
+    let slot = pr.ir.slot(var).ok_or_else(|| {
+        let names: Vec<&str> = pr.ir.vars.iter().map(|v| v.name.as_str()).collect();
+        Error::unknown(format!("projection '{}'", pr.name), "variable", var, &names)
+    })? as usize;
+    if let Some(gen) = &pr.procedural {
+        // Drawn for the asking: the same draws the engines make.
+        let object = cpu::procedural_object(index);
+        let pairs = gen.materialize(object);
+        let v = if var == "w" {
+            pairs
+                .iter()
+                .map(|&(t, j)| gen.weight_at(object, j, t))
+                .collect()
+        } else {
+            vec![pr.values[slot].first().copied().unwrap_or(0.0); pairs.len()]
+        };
+        let (post, pre): (Vec<u32>, Vec<u32>) = pairs.into_iter().unzip();
+        return Ok((post, pre, v));
+    }
+    let v = stored(slot)?;
+    let n = pr.synapses.post.len();
+    let v = if v.len() == 1 { vec![v[0]; n] } else { v };
+    Ok((pr.synapses.post.clone(), pr.synapses.pre.clone(), v))
+}
+
+impl Network {
+    /// A synapse variable's values before compiling (those the connector,
+    /// the synapse model and [`set_projection`](Network::set_projection)
+    /// gave), as [`Simulation::synapses`] lists them after.
+    ///
+    /// ```
+    /// # use cajal::prelude::*;
+    /// let mut net = Network::new();
+    /// let lif = cajal::models::if_curr_exp();
+    /// let a = net.population("a", 3, &lif)?;
+    /// let p = net.projection(a, a, "exc").connect_all_to_all(0.5)?;
+    /// let (post, pre, w) = net.synapses(p, "w")?;
+    /// assert_eq!((post.len(), pre[0], w[0]), (6, 1, 0.5));
+    /// # Ok::<(), cajal::Error>(())
+    /// ```
+    pub fn synapses(&self, proj: ProjId, var: &str) -> Result<(Vec<u32>, Vec<u32>, Vec<f32>)> {
+        let pr = self.proj(proj)?;
+        listing(pr, proj.0, var, |slot| Ok(pr.values[slot].clone()))
+    }
+}
+
 impl Simulation {
     /// Whether the engine delivers a projection's spikes with one weight
     /// for all its synapses, reading none per synapse: a spiking projection
@@ -36,39 +99,9 @@ impl Simulation {
     /// the post and pre ranks of each synapse.
     pub fn synapses(&self, proj: ProjId, var: &str) -> Result<(Vec<u32>, Vec<u32>, Vec<f32>)> {
         let pr = self.net.proj(proj)?;
-        if pr.conv.is_some() {
-            return Err(Error::invalid(
-                format!("projection '{}'", pr.name),
-                "a convolution or pooling stores no synapses: its shared weights and window are in `net.proj(id)?.conv`",
-            ));
-        }
-        let slot = pr.ir.slot(var).ok_or_else(|| {
-            let names: Vec<&str> = pr.ir.vars.iter().map(|v| v.name.as_str()).collect();
-            Error::unknown(format!("projection '{}'", pr.name), "variable", var, &names)
-        })? as usize;
-        if let Some(gen) = &pr.procedural {
-            // Drawn for the asking: the same draws the engines make.
-            let object = cpu::procedural_object(proj.0);
-            let pairs = gen.materialize(object);
-            let v = if var == "w" {
-                pairs
-                    .iter()
-                    .map(|&(t, j)| gen.weight_at(object, j, t))
-                    .collect()
-            } else {
-                vec![pr.values[slot].first().copied().unwrap_or(0.0); pairs.len()]
-            };
-            let (post, pre): (Vec<u32>, Vec<u32>) = pairs.into_iter().unzip();
-            return Ok((post, pre, v));
-        }
-        let v = self.engine.synapse_values(proj.0, slot)?;
-        let n = pr.synapses.post.len();
-        let v = if v.len() == 1 {
-            vec![v[0]; n]
-        } else {
-            v.to_vec()
-        };
-        Ok((pr.synapses.post.clone(), pr.synapses.pre.clone(), v))
+        listing(pr, proj.0, var, |slot| {
+            self.engine.synapse_values(proj.0, slot)
+        })
     }
 
     /// Sets a synapse variable or parameter of a projection: one value per

@@ -4,7 +4,10 @@
 //!
 //! Each model is a struct whose fields are ml_genn's constructor arguments,
 //! with ml_genn's defaults in its [`Default`]; [`neuron`](LeakyIntegrateFire::neuron)
-//! writes the [`Neuron`]. A free function gives the default instance:
+//! writes the [`Neuron`]. The structs deserialise (serde) from their
+//! fields by name, as the Python package builds them from keyword
+//! arguments: a field left out keeps its default, an unknown one is an
+//! error naming it. A free function gives the default instance:
 //!
 //! ```
 //! use cajal::models::mlgenn::{self, LeakyIntegrateFire};
@@ -164,8 +167,6 @@ impl Lif<'_> {
 /// (ms; only with `Some`), per neuron. Variables: `alpha`, `v`,
 /// `refrac_time` (with a `tau_refrac`).
 #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
-// Built from keyword arguments by the Python package (as JSON): a field
-// left out keeps its default, an unknown one is an error naming it.
 #[serde(default, deny_unknown_fields)]
 pub struct LeakyIntegrateFire {
     /// Firing threshold (default 1.0).
@@ -262,8 +263,6 @@ pub fn leaky_integrate_fire() -> Neuron {
 /// `tau_refrac` (with `Some`). Variables: `alpha`, `rho`, `v`, `a`,
 /// `refrac_time`.
 #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
-// Built from keyword arguments by the Python package (as JSON): a field
-// left out keeps its default, an unknown one is an error naming it.
 #[serde(default, deny_unknown_fields)]
 pub struct AdaptiveLeakyIntegrateFire {
     /// Base firing threshold (default 1.0).
@@ -347,8 +346,6 @@ pub fn adaptive_leaky_integrate_fire() -> Neuron {
 ///
 /// Parameters: `v_thresh`, `v_reset`. Variable: `v`. `Isyn` is `g_exc`.
 #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
-// Built from keyword arguments by the Python package (as JSON): a field
-// left out keeps its default, an unknown one is an error naming it.
 #[serde(default, deny_unknown_fields)]
 pub struct IntegrateFire {
     /// Firing threshold (default 1.0).
@@ -409,8 +406,6 @@ pub fn integrate_fire() -> Neuron {
 ///
 /// Parameters: `bias`, `tau_mem` (ms). Variables: `alpha`, `v`.
 #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
-// Built from keyword arguments by the Python package (as JSON): a field
-// left out keeps its default, an unknown one is an error naming it.
 #[serde(default, deny_unknown_fields)]
 pub struct LeakyIntegrate {
     /// Initial membrane voltage (default 0.0).
@@ -522,8 +517,6 @@ fn fs_threshold(signed: bool) -> &'static str {
 /// Parameters (population): `k` (int), `alpha`, `source_alpha`.
 /// Variables: `pt`, `q`, `h`, `d` (population), `fx`, `v`.
 #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
-// Built from keyword arguments by the Python package (as JSON): a field
-// left out keeps its default, an unknown one is an error naming it.
 #[serde(default, deny_unknown_fields)]
 pub struct FewSpikeRelu {
     /// Steps of a window (default 10).
@@ -590,8 +583,6 @@ pub fn few_spike_relu() -> Neuron {
 ///
 /// Parameters: `v_thresh`, `v_reset`, `input` (default 0). Variable: `v`.
 #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
-// Built from keyword arguments by the Python package (as JSON): a field
-// left out keeps its default, an unknown one is an error naming it.
 #[serde(default, deny_unknown_fields)]
 pub struct IntegrateFireInput {
     /// Firing threshold (default 1.0).
@@ -638,8 +629,6 @@ pub fn integrate_fire_input() -> Neuron {
 /// The fields, defaults, parameters and variables are those of
 /// [`LeakyIntegrateFire`], with the parameter `input` (default 0).
 #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
-// Built from keyword arguments by the Python package (as JSON): a field
-// left out keeps its default, an unknown one is an error naming it.
 #[serde(default, deny_unknown_fields)]
 pub struct LeakyIntegrateFireInput {
     /// Firing threshold (default 1.0).
@@ -729,8 +718,6 @@ pub fn leaky_integrate_fire_input() -> Neuron {
 /// Parameters: `k` (int), `alpha` (population), `input`. Variables: `pt`,
 /// `h` (population), `v`.
 #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
-// Built from keyword arguments by the Python package (as JSON): a field
-// left out keeps its default, an unknown one is an error naming it.
 #[serde(default, deny_unknown_fields)]
 pub struct FewSpikeReluInput {
     /// Steps of a window (default 10).
@@ -796,8 +783,6 @@ pub fn few_spike_relu_input() -> Neuron {
 ///
 /// Parameter: `input`. Variables: `u`, `spike_sign` (signed).
 #[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
-// Built from keyword arguments by the Python package (as JSON): a field
-// left out keeps its default, an unknown one is an error naming it.
 #[serde(default, deny_unknown_fields)]
 pub struct PoissonInput {
     /// Emit negative spikes for negative inputs (default false).
@@ -838,8 +823,6 @@ pub fn poisson_input() -> Neuron {
 ///
 /// Parameter: `input`. Variable: `spike_sign` (signed).
 #[derive(Debug, Clone, PartialEq, Default, serde::Deserialize)]
-// Built from keyword arguments by the Python package (as JSON): a field
-// left out keeps its default, an unknown one is an error naming it.
 #[serde(default, deny_unknown_fields)]
 pub struct BinarySpikeInput {
     /// Emit negative spikes for negative inputs (default false).

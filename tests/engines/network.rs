@@ -12,6 +12,7 @@ use rand::{Rng, SeedableRng};
 
 tests! {
     cpu: [
+        values_before_compiling_are_the_compiled_ones,
         all_to_all_constant_and_random_weights,
         one_to_one_is_the_diagonal,
         fixed_probability,
@@ -1610,4 +1611,61 @@ fn time_does_not_drift() {
     sim.simulate(3.0).unwrap();
     assert_eq!(sim.time(), 13.0);
     assert_eq!(sim.current_step(), 1030);
+}
+
+/// `Network::get` and `Network::synapses` read, before compiling, what a
+/// freshly compiled simulation then holds: initial values, values set from
+/// distributions, stored and procedural synapses; a convolution has none.
+fn values_before_compiling_are_the_compiled_ones() {
+    let mut net = Network::new().dt(0.5).seed(4);
+    let izh = cajal::models::izhikevich();
+    let a = net.population("a", (3, 4), &izh).unwrap();
+    let b = net.population("b", 20, &izh).unwrap();
+    net.set(a, "v", Dist::normal(-60.0, 3.0)).unwrap();
+    net.set(b, "d", 4.0).unwrap();
+    let stored = net
+        .projection(a, b, "exc")
+        .connect_fixed_probability(0.5, Dist::uniform(0.0, 1.0))
+        .unwrap();
+    let drawn = net
+        .projection(b, b, "exc")
+        .connect_fixed_probability_procedural(0.3, Dist::uniform(0.0, 1.0))
+        .unwrap();
+    let rate = Neuron::rate().equations("r = sum(exc)");
+    let img = net.population("img", (6, 6), &rate).unwrap();
+    let out = net.population("out", (6, 6), &rate).unwrap();
+    let conv = net
+        .convolution(img, out, "exc")
+        .connect_filter(&ndarray::array![[1.0f32, 0.0], [0.0, 1.0]].into_dyn())
+        .unwrap();
+    let before = [
+        net.get(a, "v").unwrap(),
+        net.get(a, "u").unwrap(),
+        net.get(b, "d").unwrap(),
+    ];
+    assert_eq!(before[0].shape(), &[3, 4]);
+    // Drawn: not one value twelve times.
+    assert!(before[0].iter().any(|&v| v != before[0][[0, 0]]));
+    assert!(before[2].iter().all(|&d| d == 4.0));
+    let syn_before = [
+        net.synapses(stored, "w").unwrap(),
+        net.synapses(drawn, "w").unwrap(),
+    ];
+    assert!(!syn_before[0].0.is_empty() && !syn_before[1].0.is_empty());
+    assert!(net.synapses(conv, "w").is_err());
+    assert!(net
+        .get(a, "nothing")
+        .unwrap_err()
+        .to_string()
+        .contains("nothing"));
+
+    let sim = net.compile(Backend::Cpu).unwrap();
+    let after = [
+        sim.get(a, "v").unwrap(),
+        sim.get(a, "u").unwrap(),
+        sim.get(b, "d").unwrap(),
+    ];
+    assert_eq!(before, after);
+    assert_eq!(syn_before[0], sim.synapses(stored, "w").unwrap());
+    assert_eq!(syn_before[1], sim.synapses(drawn, "w").unwrap());
 }
