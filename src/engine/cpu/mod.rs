@@ -6,6 +6,7 @@ pub mod clear_inputs;
 pub mod convolve;
 pub mod current_inject;
 pub mod decode;
+pub mod jit;
 pub mod neuron_update;
 pub mod post_spike;
 pub mod rate_sum;

@@ -8,6 +8,7 @@
 
 use rayon::prelude::*;
 
+use super::jit::{self, Native, LANES};
 use super::vm::{self, Binder, Program, Src, CHUNK};
 use crate::lang::ir::{BinOp, Expr, Func, Guard, Locality, NeuronIr, Stmt};
 
@@ -82,6 +83,8 @@ pub struct NeuronKernel {
     pub prog: Program,
     /// Register holding 1.0 for neurons that spiked (spiking models).
     pub spike_reg: Option<u16>,
+    /// The program as native code, where it can be made.
+    pub native: Option<Native>,
 }
 
 fn arr(b: &NeuronBinding, slot: u32) -> u16 {
@@ -158,11 +161,19 @@ pub fn compile(ir: &NeuronIr, n_consts: usize) -> NeuronKernel {
             p.store(arr(&b, *c), &steps, Some(spk), &b);
         }
     }
+    let native = Native::compile(&p, b.n_arrays, spike_reg);
     NeuronKernel {
         binding: b,
+        native,
         prog: p,
         spike_reg,
     }
+}
+
+thread_local! {
+    /// A worker's scalar slots and spike flags for native code, kept
+    /// between steps.
+    static NATIVE_SCRATCH: std::cell::RefCell<(Vec<f32>, Vec<u8>)> = Default::default();
 }
 
 /// Runs one step over all neurons; returns the ranks that spiked, sorted.
@@ -201,6 +212,23 @@ pub fn neuron_update(
     }
     let run_task = |(start, mut task): (usize, Vec<&mut [f32]>)| -> Vec<u32> {
         let mut spikes = Vec::new();
+        let mut start = start;
+        if let Some(native) = &k.native {
+            // Whole vectors natively, the rest (under LANES) interpreted.
+            let len = task.first().map_or(0, |a| a.len());
+            let head = len / LANES * LANES;
+            NATIVE_SCRATCH.with(|s| {
+                let (sc, flags) = &mut *s.borrow_mut();
+                vm::scalar_slots(&k.prog, scalars, sc);
+                native.run(&mut task, sc, head, flags);
+                jit::flagged(flags, start, &mut spikes);
+            });
+            for a in task.iter_mut() {
+                let rest = std::mem::take(a);
+                *a = &mut rest[head..];
+            }
+            start += head;
+        }
         vm::run_chunks(
             &k.prog,
             &mut task,

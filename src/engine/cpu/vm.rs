@@ -671,6 +671,21 @@ fn run_any(prog: &Program, regs: &mut Regs, frame: &mut Frame, n: usize) {
     }
 }
 
+/// The scalar slots a program reads: the frame's `scalars`, then those its
+/// scalar operations compute (they read only scalars, so computing them all
+/// before any vector operation changes nothing). What native code
+/// ([`super::jit`]) takes.
+pub fn scalar_slots(prog: &Program, scalars: &[f32], out: &mut Vec<f32>) {
+    out.clear();
+    out.extend_from_slice(scalars);
+    out.resize(prog.n_scalars.max(scalars.len()), 0.0);
+    for op in &prog.ops {
+        if let Op::Scalar(op) = op {
+            scalar_op(op, out);
+        }
+    }
+}
+
 fn scalar_op(op: &Op, sc: &mut [f32]) {
     let g = |s: &Src, sc: &[f32]| match s {
         Src::Scalar(k) => sc[*k as usize],

@@ -1,0 +1,821 @@
+//! Native code for the register programs of [`vm`](super::vm), made with
+//! Cranelift when a network is compiled.
+//!
+//! The interpreter runs each operation over a chunk of 256 elements: every
+//! operation reads its operands from memory and writes its result back, so
+//! a neuron's update costs a load and a store per operation. The native
+//! loop takes four neurons at a time (one `f32x4` vector) through the whole
+//! program, its registers in machine registers, and touches memory only
+//! where the program reads or writes a neuron's state.
+//!
+//! Results are those of the interpreter, bit for bit: the same f32
+//! operations in the same order (an elementwise program gives each element
+//! the same operations whether it runs an operation at a time or an element
+//! at a time), IEEE arithmetic with no fusion, `exp` as
+//! [`crate::lang::ir::exp`] computes it, `min`, `max` and `round` as Rust's,
+//! and every other function by calling the very Rust function the
+//! interpreter calls, one lane at a time. A program with a run-time random
+//! draw stays with the interpreter ([`Native::compile`] returns `None`), as
+//! does every program where the host is not one Cranelift generates code
+//! for, or `CAJAL_JIT=0` is set.
+
+use std::collections::HashMap;
+use std::sync::{Arc, OnceLock};
+
+use cranelift_codegen::ir::condcodes::{FloatCC, IntCC};
+use cranelift_codegen::ir::{
+    types, AbiParam, Endianness, InstBuilder, MemFlagsData, SigRef, Signature, Type, UserFuncName,
+    Value,
+};
+use cranelift_codegen::isa::{OwnedTargetIsa, TargetFrontendConfig};
+use cranelift_codegen::settings::{self, Configurable};
+use cranelift_frontend::{FunctionBuilder, FunctionBuilderContext};
+use cranelift_jit::{JITBuilder, JITModule};
+use cranelift_module::{default_libcall_names, Linkage, Module};
+
+use super::vm::{Op, Program, Src};
+use crate::lang::ir::{BinOp, Func, UnOp};
+
+/// Elements per vector: the loop's step; a run's length must be a multiple.
+pub const LANES: usize = 4;
+
+const VEC: Type = types::F32X4;
+const MASK: Type = types::I32X4;
+
+/// `fn(arrays, scalars, n, flags)`: runs the program over elements `0..n`
+/// of the bound arrays (`arrays[k]` is array `k`'s first element), with the
+/// scalar slots `scalars` (computed ones included), and writes into
+/// `flags[i / 4]` a bit per element `i` whose flag register is non-zero.
+type Entry = unsafe extern "C" fn(*const *mut f32, *const f32, usize, *mut u8);
+
+/// The module that owns a function's code: freed with the last copy of the
+/// function.
+struct Code(Option<JITModule>);
+
+// SAFETY: after `finalize_definitions` the module's memory is only read and
+// executed; nothing in it is tied to the thread that made it.
+unsafe impl Send for Code {}
+unsafe impl Sync for Code {}
+
+impl Drop for Code {
+    fn drop(&mut self) {
+        if let Some(m) = self.0.take() {
+            // SAFETY: the entry point is only called through a `Native`,
+            // which holds this `Code` alive; this is the last of them.
+            unsafe { m.free_memory() };
+        }
+    }
+}
+
+/// A program compiled to native code.
+#[derive(Clone)]
+pub struct Native {
+    entry: Entry,
+    n_arrays: usize,
+    _code: Arc<Code>,
+}
+
+impl std::fmt::Debug for Native {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Native({} arrays)", self.n_arrays)
+    }
+}
+
+/// The host's code generator, made once (`None`: no native code here).
+fn isa() -> Option<&'static OwnedTargetIsa> {
+    static ISA: OnceLock<Option<OwnedTargetIsa>> = OnceLock::new();
+    ISA.get_or_init(|| {
+        if std::env::var("CAJAL_JIT").is_ok_and(|v| v == "0") {
+            return None;
+        }
+        let mut flags = settings::builder();
+        flags.set("opt_level", "speed").ok()?;
+        flags.set("use_colocated_libcalls", "false").ok()?;
+        flags.set("is_pic", "false").ok()?;
+        cranelift_native::builder()
+            .ok()?
+            .finish(settings::Flags::new(flags))
+            .ok()
+    })
+    .as_ref()
+}
+
+impl Native {
+    /// Compiles `prog` over `n_arrays` bound arrays, with `flag` the
+    /// register whose non-zero elements are reported (a neuron's spike).
+    /// `None` where the program draws random numbers or no native code can
+    /// be made on this host.
+    pub fn compile(prog: &Program, n_arrays: usize, flag: Option<u16>) -> Option<Native> {
+        if prog.ops.iter().any(|op| matches!(op, Op::Rand(..))) {
+            return None;
+        }
+        let isa = isa()?.clone();
+        let mut module = JITModule::new(JITBuilder::with_isa(isa, default_libcall_names()));
+        let ptr = module.target_config().pointer_type();
+        let mut sig = module.make_signature();
+        for t in [ptr, ptr, ptr, ptr] {
+            sig.params.push(AbiParam::new(t));
+        }
+        let id = module
+            .declare_function("program", Linkage::Local, &sig)
+            .ok()?;
+        let mut ctx = module.make_context();
+        ctx.func.signature = sig;
+        ctx.func.name = UserFuncName::user(0, id.as_u32());
+        let mut fctx = FunctionBuilderContext::new();
+        build(
+            FunctionBuilder::new(&mut ctx.func, &mut fctx),
+            prog,
+            n_arrays,
+            flag,
+            module.target_config(),
+            module.make_signature(),
+        )?;
+        module.define_function(id, &mut ctx).ok()?;
+        module.clear_context(&mut ctx);
+        module.finalize_definitions().ok()?;
+        let code = module.get_finalized_function(id);
+        // SAFETY: the function was declared with `Entry`'s signature (four
+        // pointer-sized arguments, no result) in the host's calling
+        // convention.
+        let entry = unsafe { std::mem::transmute::<*const u8, Entry>(code) };
+        Some(Native {
+            entry,
+            n_arrays,
+            _code: Arc::new(Code(Some(module))),
+        })
+    }
+
+    /// Runs over the first `n` elements (a multiple of [`LANES`]) of
+    /// `arrays`, with `scalars` the program's scalar slots after its scalar
+    /// operations ([`super::vm::scalar_slots`]); returns a bit per element
+    /// of the flag register, `LANES` to a byte.
+    pub fn run(&self, arrays: &mut [&mut [f32]], scalars: &[f32], n: usize, flags: &mut Vec<u8>) {
+        assert!(
+            n.is_multiple_of(LANES),
+            "run length {n} is not a multiple of {LANES}"
+        );
+        assert_eq!(arrays.len(), self.n_arrays, "bound arrays");
+        assert!(
+            arrays.iter().all(|a| a.len() >= n),
+            "bound arrays shorter than the run"
+        );
+        flags.clear();
+        flags.resize(n / LANES, 0);
+        let ptrs: Vec<*mut f32> = arrays.iter_mut().map(|a| a.as_mut_ptr()).collect();
+        // SAFETY: every array holds at least `n` elements (checked above),
+        // the code reads scalar slots the program names (`scalars` has them
+        // all: `scalar_slots` sizes it to the program) and writes one flag
+        // byte per LANES elements.
+        unsafe { (self.entry)(ptrs.as_ptr(), scalars.as_ptr(), n, flags.as_mut_ptr()) };
+    }
+}
+
+/// The ranks of the elements flagged in `flags` (from [`Native::run`]),
+/// offset by `start`, in increasing order.
+pub fn flagged(flags: &[u8], start: usize, out: &mut Vec<u32>) {
+    for (g, &b) in flags.iter().enumerate() {
+        let mut b = b;
+        while b != 0 {
+            out.push((start + g * LANES + b.trailing_zeros() as usize) as u32);
+            b &= b - 1;
+        }
+    }
+}
+
+// The functions computed a lane at a time, by calling the Rust function
+// the interpreter calls.
+extern "C" fn lane_pow(x: f32, y: f32) -> f32 {
+    crate::lang::ir::pow(x, y)
+}
+extern "C" fn lane_rem(x: f32, y: f32) -> f32 {
+    x % y
+}
+macro_rules! lane_funcs {
+    ($($name:ident => $f:ident),* $(,)?) => {
+        $(extern "C" fn $name(x: f32) -> f32 { Func::$f.apply(x, 0.0, 0.0) })*
+        fn lane_fn(f: Func) -> Option<extern "C" fn(f32) -> f32> {
+            match f {
+                $(Func::$f => Some($name),)*
+                _ => None,
+            }
+        }
+    };
+}
+lane_funcs!(
+    lane_log => Log, lane_sin => Sin, lane_cos => Cos, lane_tan => Tan,
+    lane_tanh => Tanh, lane_asin => Asin, lane_acos => Acos, lane_atan => Atan,
+    lane_sinh => Sinh, lane_cosh => Cosh,
+);
+
+/// The code generator of one program: the loop body's values, the
+/// constants and scalars it splats once before the loop.
+struct Gen<'a> {
+    b: FunctionBuilder<'a>,
+    /// Each bound array's base address.
+    bases: Vec<Value>,
+    /// This iteration's byte offset.
+    off: Value,
+    /// Each register's current value.
+    regs: Vec<Option<Value>>,
+    /// Each array's current value at this iteration (what was loaded or
+    /// last stored).
+    arrays: Vec<Option<Value>>,
+    /// Splatted scalar slots and constants (by bits), made before the loop.
+    splats: HashMap<(bool, u32), Value>,
+    sig1: SigRef,
+    sig2: SigRef,
+    ptr: Type,
+}
+
+fn build(
+    mut b: FunctionBuilder,
+    prog: &Program,
+    n_arrays: usize,
+    flag: Option<u16>,
+    target: TargetFrontendConfig,
+    base_sig: Signature,
+) -> Option<()> {
+    let ptr = target.pointer_type();
+    let mut sig1 = base_sig.clone();
+    sig1.params.push(AbiParam::new(types::F32));
+    sig1.returns.push(AbiParam::new(types::F32));
+    let mut sig2 = sig1.clone();
+    sig2.params.push(AbiParam::new(types::F32));
+    let (sig1, sig2) = (b.import_signature(sig1), b.import_signature(sig2));
+
+    let entry = b.create_block();
+    let header = b.create_block();
+    let body = b.create_block();
+    let exit = b.create_block();
+    b.append_block_params_for_function_params(entry);
+    let i = b.append_block_param(header, ptr);
+    b.switch_to_block(entry);
+    let [arrays_p, scalars_p, n, flags_p] = b.block_params(entry)[..] else {
+        return None;
+    };
+    let mem = MemFlagsData::new().with_notrap();
+    let bases = (0..n_arrays)
+        .map(|k| {
+            b.ins()
+                .load(ptr, mem, arrays_p, (k * ptr.bytes() as usize) as i32)
+        })
+        .collect();
+    let mut g = Gen {
+        b,
+        bases,
+        off: n,
+        regs: vec![None; prog.n_regs],
+        arrays: vec![None; n_arrays],
+        splats: HashMap::new(),
+        sig1,
+        sig2,
+        ptr,
+    };
+    // Every scalar and constant the loop reads, splatted once here.
+    // With the constants the generator itself uses (`konst`).
+    let mut uniform = vec![
+        Src::Const(0.0),
+        Src::Const(1.0),
+        Src::Const(-1.0),
+        Src::Const(0.5),
+    ];
+    for op in &prog.ops {
+        operands(op, &mut uniform);
+    }
+    for s in uniform {
+        let key = match s {
+            Src::Scalar(k) => (true, u32::from(k)),
+            Src::Const(c) => (false, c.to_bits()),
+            _ => continue,
+        };
+        if g.splats.contains_key(&key) {
+            continue;
+        }
+        let x = if key.0 {
+            g.b.ins().load(types::F32, mem, scalars_p, 4 * key.1 as i32)
+        } else {
+            g.b.ins().f32const(f32::from_bits(key.1))
+        };
+        let v = g.b.ins().splat(VEC, x);
+        g.splats.insert(key, v);
+    }
+    let zero = g.b.ins().iconst(ptr, 0);
+    g.b.ins().jump(header, &[zero.into()]);
+
+    g.b.switch_to_block(header);
+    let more = g.b.ins().icmp(IntCC::UnsignedLessThan, i, n);
+    g.b.ins().brif(more, body, &[], exit, &[]);
+
+    g.b.switch_to_block(body);
+    g.off = g.b.ins().ishl_imm_u(i, 2);
+    for op in &prog.ops {
+        g.op(op)?;
+    }
+    if let Some(r) = flag {
+        let v = g.reg(r)?;
+        let m = g.nonzero(v);
+        let bits = g.b.ins().vhigh_bits(types::I8, m);
+        let at = g.b.ins().ushr_imm_u(i, 2);
+        let at = g.b.ins().iadd(flags_p, at);
+        g.b.ins().store(mem, bits, at, 0);
+    }
+    let next = g.b.ins().iadd_imm_u(i, LANES as i64);
+    g.b.ins().jump(header, &[next.into()]);
+
+    g.b.switch_to_block(exit);
+    g.b.ins().return_(&[]);
+    g.b.seal_all_blocks();
+    g.b.finalize(target);
+    Some(())
+}
+
+/// The uniform operands of a vector operation (scalar operations run
+/// before the loop, on the host).
+fn operands(op: &Op, out: &mut Vec<Src>) {
+    match op {
+        Op::Bin(_, _, a, b) => out.extend([*a, *b]),
+        Op::Un(_, _, a) | Op::Mov(_, a) => out.push(*a),
+        Op::Call(_, _, a) => out.extend(a.iter().copied()),
+        Op::Sel(_, c, a, b) => out.extend([*c, *a, *b]),
+        Op::Rescale(_, s) => out.push(Src::Scalar(*s)),
+        Op::Scalar(_) | Op::Recip(..) | Op::Store(..) | Op::Rand(..) => {}
+    }
+}
+
+impl Gen<'_> {
+    fn konst(&mut self, c: f32) -> Value {
+        self.splats[&(false, c.to_bits())]
+    }
+
+    fn reg(&self, r: u16) -> Option<Value> {
+        self.regs.get(r as usize).copied().flatten()
+    }
+
+    fn array(&mut self, a: u16) -> Option<Value> {
+        let k = a as usize;
+        if let Some(v) = *self.arrays.get(k)? {
+            return Some(v);
+        }
+        let at = self.b.ins().iadd(*self.bases.get(k)?, self.off);
+        let v = self
+            .b
+            .ins()
+            .load(VEC, MemFlagsData::new().with_notrap(), at, 0);
+        self.arrays[k] = Some(v);
+        Some(v)
+    }
+
+    fn src(&mut self, s: Src) -> Option<Value> {
+        match s {
+            Src::Reg(r) => self.reg(r),
+            Src::Arr(a) => self.array(a),
+            Src::Scalar(k) => self.splats.get(&(true, u32::from(k))).copied(),
+            Src::Const(c) => self.splats.get(&(false, c.to_bits())).copied(),
+        }
+    }
+
+    fn as_vec(&mut self, m: Value) -> Value {
+        let little = MemFlagsData::new().with_endianness(Endianness::Little);
+        self.b.ins().bitcast(VEC, little, m)
+    }
+
+    /// `m ? x : y` lane by lane, for a comparison's mask `m`.
+    fn pick(&mut self, m: Value, x: Value, y: Value) -> Value {
+        let m = self.as_vec(m);
+        self.b.ins().bitselect(m, x, y)
+    }
+
+    /// The lanes that are not 0 (NaN included), as a mask.
+    fn nonzero(&mut self, v: Value) -> Value {
+        let z = self.konst(0.0);
+        self.b.ins().fcmp(FloatCC::NotEqual, v, z)
+    }
+
+    /// A comparison's mask as 1.0 or 0.0.
+    fn truth(&mut self, m: Value) -> Value {
+        let (one, zero) = (self.konst(1.0), self.konst(0.0));
+        self.pick(m, one, zero)
+    }
+
+    fn lanes(&mut self, sig: SigRef, f: *const (), args: &[Value]) -> Value {
+        let callee = self.b.ins().iconst(self.ptr, f as usize as i64);
+        let mut out: Option<Value> = None;
+        for lane in 0..LANES as u8 {
+            let xs: Vec<Value> = args
+                .iter()
+                .map(|&a| self.b.ins().extractlane(a, lane))
+                .collect();
+            let call = self.b.ins().call_indirect(sig, callee, &xs);
+            let r = self.b.inst_results(call)[0];
+            out = Some(match out {
+                None => self.b.ins().splat(VEC, r),
+                Some(v) => self.b.ins().insertlane(v, r, lane),
+            });
+        }
+        out.expect("at least one lane")
+    }
+
+    /// Rust's `a.min(b)` as LLVM lowers it for SSE: `b < a ? b : a`, and `b`
+    /// where `a` is NaN.
+    fn min(&mut self, a: Value, b: Value) -> Value {
+        let lt = self.b.ins().fcmp(FloatCC::LessThan, b, a);
+        let m = self.pick(lt, b, a);
+        let nan = self.b.ins().fcmp(FloatCC::Unordered, a, a);
+        self.pick(nan, b, m)
+    }
+
+    /// Rust's `a.max(b)`: `b > a ? b : a`, and `b` where `a` is NaN.
+    fn max(&mut self, a: Value, b: Value) -> Value {
+        let gt = self.b.ins().fcmp(FloatCC::GreaterThan, b, a);
+        let m = self.pick(gt, b, a);
+        let nan = self.b.ins().fcmp(FloatCC::Unordered, a, a);
+        self.pick(nan, b, m)
+    }
+
+    /// `f32::round`: half-way cases away from zero.
+    fn round(&mut self, x: Value) -> Value {
+        let t = self.b.ins().trunc(x);
+        let d = self.b.ins().fsub(x, t);
+        let d = self.b.ins().fabs(d);
+        let half = self.konst(0.5);
+        let up = self.b.ins().fcmp(FloatCC::GreaterThanOrEqual, d, half);
+        // copysign(1, x), from the bits (no vector copysign on x86).
+        let little = MemFlagsData::new().with_endianness(Endianness::Little);
+        let bits = self.b.ins().bitcast(MASK, little, x);
+        let sign = self.b.ins().iconst(types::I32, i64::from(i32::MIN));
+        let sign = self.b.ins().splat(MASK, sign);
+        let sign = self.b.ins().band(bits, sign);
+        let one = self.b.ins().iconst(types::I32, i64::from(1.0f32.to_bits()));
+        let one = self.b.ins().splat(MASK, one);
+        let s = self.b.ins().bor(sign, one);
+        let s = self.as_vec(s);
+        let away = self.b.ins().fadd(t, s);
+        self.pick(up, away, t)
+    }
+
+    /// [`crate::lang::ir::exp`], the same operations in the same order.
+    fn exp(&mut self, x: Value) -> Value {
+        let c = |g: &mut Self, v: f32| {
+            let s = g.b.ins().f32const(v);
+            g.b.ins().splat(VEC, s)
+        };
+        let (log2e, half, c1, c2, one) = (
+            c(self, std::f32::consts::LOG2_E),
+            c(self, 0.5),
+            c(self, 0.693_359_4),
+            c(self, -2.121_944_4e-4),
+            c(self, 1.0),
+        );
+        let k = self.b.ins().fmul(log2e, x);
+        let k = self.b.ins().fadd(k, half);
+        let k = self.b.ins().floor(k);
+        let kc = self.b.ins().fmul(k, c1);
+        let r = self.b.ins().fsub(x, kc);
+        let kc = self.b.ins().fmul(k, c2);
+        let r = self.b.ins().fsub(r, kc);
+        let z = self.b.ins().fmul(r, r);
+        let mut p = c(self, 1.987_569_1e-4);
+        for coef in [
+            1.398_199_9e-3,
+            8.333_452e-3,
+            4.166_579_6e-2,
+            1.666_666_5e-1,
+            0.5,
+        ] {
+            let q = self.b.ins().fmul(p, r);
+            let cv = c(self, coef);
+            p = self.b.ins().fadd(q, cv);
+        }
+        let y = self.b.ins().fmul(p, z);
+        let y = self.b.ins().fadd(y, r);
+        let y = self.b.ins().fadd(y, one);
+        // k in [-150, 128] where the result is used: y * 2^k1 * 2^k2.
+        let ki = self.b.ins().fcvt_to_sint_sat(MASK, k);
+        let sign = self.b.ins().ushr_imm_u(ki, 31);
+        let k1 = self.b.ins().iadd(ki, sign);
+        let k1 = self.b.ins().sshr_imm_u(k1, 1);
+        let k2 = self.b.ins().isub(ki, k1);
+        let bias = {
+            let s = self.b.ins().iconst(types::I32, 127);
+            self.b.ins().splat(MASK, s)
+        };
+        let p1 = self.b.ins().iadd(k1, bias);
+        let p1 = self.b.ins().ishl_imm_u(p1, 23);
+        let p2 = self.b.ins().iadd(k2, bias);
+        let p2 = self.b.ins().ishl_imm_u(p2, 23);
+        let (p1, p2) = (self.as_vec(p1), self.as_vec(p2));
+        let y = self.b.ins().fmul(y, p1);
+        let y = self.b.ins().fmul(y, p2);
+        // The interpreter's early returns, in reverse so the first wins.
+        let (inf, lo, hi) = (
+            c(self, f32::INFINITY),
+            c(self, -103.972_08),
+            c(self, 88.722_84),
+        );
+        let zero = self.konst(0.0);
+        let under = self.b.ins().fcmp(FloatCC::LessThan, x, lo);
+        let y = self.pick(under, zero, y);
+        let over = self.b.ins().fcmp(FloatCC::GreaterThan, x, hi);
+        let y = self.pick(over, inf, y);
+        let nan = self.b.ins().fcmp(FloatCC::Unordered, x, x);
+        self.pick(nan, x, y)
+    }
+
+    fn bin(&mut self, op: BinOp, x: Value, y: Value, exponent: Option<f32>) -> Value {
+        let cmp = |g: &mut Self, cc: FloatCC| {
+            let m = g.b.ins().fcmp(cc, x, y);
+            g.truth(m)
+        };
+        match op {
+            BinOp::Add => self.b.ins().fadd(x, y),
+            BinOp::Sub => self.b.ins().fsub(x, y),
+            BinOp::Mul => self.b.ins().fmul(x, y),
+            BinOp::Div => self.b.ins().fdiv(x, y),
+            // `pow`'s exact products for the exponents it singles out.
+            BinOp::Pow if exponent == Some(1.0) => x,
+            BinOp::Pow if exponent == Some(2.0) => self.b.ins().fmul(x, x),
+            BinOp::Pow if exponent == Some(3.0) => {
+                let s = self.b.ins().fmul(x, x);
+                self.b.ins().fmul(s, x)
+            }
+            BinOp::Pow => self.lanes(self.sig2, lane_pow as *const (), &[x, y]),
+            BinOp::Rem => self.lanes(self.sig2, lane_rem as *const (), &[x, y]),
+            BinOp::Lt => cmp(self, FloatCC::LessThan),
+            BinOp::Gt => cmp(self, FloatCC::GreaterThan),
+            BinOp::Le => cmp(self, FloatCC::LessThanOrEqual),
+            BinOp::Ge => cmp(self, FloatCC::GreaterThanOrEqual),
+            BinOp::Eq => cmp(self, FloatCC::Equal),
+            BinOp::Ne => cmp(self, FloatCC::NotEqual),
+            BinOp::And | BinOp::Or => {
+                let (a, b) = (self.nonzero(x), self.nonzero(y));
+                let m = if op == BinOp::And {
+                    self.b.ins().band(a, b)
+                } else {
+                    self.b.ins().bor(a, b)
+                };
+                self.truth(m)
+            }
+        }
+    }
+
+    fn call(&mut self, f: Func, a: Value, b: Value, c: Value) -> Option<Value> {
+        let zero = self.konst(0.0);
+        Some(match f {
+            Func::Exp => self.exp(a),
+            Func::Sqrt => self.b.ins().sqrt(a),
+            Func::Abs => self.b.ins().fabs(a),
+            Func::Floor => self.b.ins().floor(a),
+            Func::Ceil => self.b.ins().ceil(a),
+            Func::Round => self.round(a),
+            // Against a constant 0, LLVM compares directly: `a > 0 ? a : 0`.
+            Func::Pos => {
+                let m = self.b.ins().fcmp(FloatCC::GreaterThan, a, zero);
+                self.pick(m, a, zero)
+            }
+            Func::Neg => {
+                let m = self.b.ins().fcmp(FloatCC::LessThan, a, zero);
+                self.pick(m, a, zero)
+            }
+            Func::Min => self.min(a, b),
+            Func::Max => self.max(a, b),
+            Func::Clip => {
+                let m = self.max(a, b);
+                self.min(m, c)
+            }
+            Func::Sign => {
+                let (one, minus) = (self.konst(1.0), self.konst(-1.0));
+                let neg = self.b.ins().fcmp(FloatCC::LessThan, a, zero);
+                let s = self.pick(neg, minus, zero);
+                let pos = self.b.ins().fcmp(FloatCC::GreaterThan, a, zero);
+                self.pick(pos, one, s)
+            }
+            Func::Pow => self.lanes(self.sig2, lane_pow as *const (), &[a, b]),
+            Func::Modulo => self.lanes(self.sig2, lane_rem as *const (), &[a, b]),
+            f => self.lanes(self.sig1, lane_fn(f)? as *const (), &[a]),
+        })
+    }
+
+    fn op(&mut self, op: &Op) -> Option<()> {
+        let (d, v) = match op {
+            Op::Scalar(_) | Op::Recip(..) => return Some(()),
+            Op::Rand(..) => return None,
+            Op::Bin(o, d, a, b) => {
+                let exponent = match b {
+                    Src::Const(c) => Some(*c),
+                    _ => None,
+                };
+                let (x, y) = (self.src(*a)?, self.src(*b)?);
+                (*d, self.bin(*o, x, y, exponent))
+            }
+            Op::Un(o, d, a) => {
+                let x = self.src(*a)?;
+                let v = match o {
+                    UnOp::Neg => self.b.ins().fneg(x),
+                    UnOp::Not => {
+                        let z = self.konst(0.0);
+                        let m = self.b.ins().fcmp(FloatCC::Equal, x, z);
+                        self.truth(m)
+                    }
+                };
+                (*d, v)
+            }
+            Op::Call(f, d, args) => {
+                let (a, b, c) = (self.src(args[0])?, self.src(args[1])?, self.src(args[2])?);
+                (*d, self.call(*f, a, b, c)?)
+            }
+            Op::Sel(d, c, a, b) => {
+                let (c, x, y) = (self.src(*c)?, self.src(*a)?, self.src(*b)?);
+                let m = self.nonzero(c);
+                (*d, self.pick(m, x, y))
+            }
+            Op::Mov(d, a) => (*d, self.src(*a)?),
+            Op::Rescale(d, s) => {
+                let x = self.reg(*d)?;
+                let k = self.src(Src::Scalar(*s))?;
+                let one = self.konst(1.0);
+                let scaled = self.b.ins().fmul(x, k);
+                let m = self.b.ins().fcmp(FloatCC::NotEqual, k, one);
+                (*d, self.pick(m, scaled, x))
+            }
+            Op::Store(arr, r, mask) => {
+                let mut v = self.reg(*r)?;
+                if let Some(m) = mask {
+                    let old = self.array(*arr)?;
+                    let m = self.reg(*m)?;
+                    let m = self.nonzero(m);
+                    v = self.pick(m, v, old);
+                }
+                let at = self.b.ins().iadd(*self.bases.get(*arr as usize)?, self.off);
+                self.b
+                    .ins()
+                    .store(MemFlagsData::new().with_notrap(), v, at, 0);
+                self.arrays[*arr as usize] = Some(v);
+                return Some(());
+            }
+        };
+        *self.regs.get_mut(d as usize)? = Some(v);
+        Some(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::neuron_update::{compile, neuron_update, NeuronKernel};
+    use crate::lang::ir::Locality;
+    use crate::network::model::Neuron;
+    use crate::network::Network;
+
+    /// Values where functions and comparisons have their edge cases: signed
+    /// zeros, halves, subnormals, overflow of `exp`, infinities, NaN.
+    const HOSTILE: [f32; 29] = [
+        0.0,
+        -0.0,
+        1.0,
+        -1.0,
+        0.5,
+        -0.5,
+        1.5,
+        -2.5,
+        2.5,
+        3.0,
+        1e-39,
+        -1e-39,
+        1e30,
+        -1e30,
+        88.0,
+        89.0,
+        -104.0,
+        -103.0,
+        f32::INFINITY,
+        f32::NEG_INFINITY,
+        f32::NAN,
+        1e-7,
+        0.499_999_97,
+        8_388_609.0,
+        7.3,
+        -0.3,
+        2.0,
+        0.1,
+        -7.9,
+    ];
+
+    /// Runs `steps` steps of `neuron` over every pair of hostile values as
+    /// its `x` and `y` (the rest of its variables as the model starts
+    /// them), natively and interpreted; every value and spike must agree
+    /// bit for bit. Returns whether native code ran.
+    fn agree(neuron: &Neuron, globals: &[f32], steps: u32) -> bool {
+        let mut net = Network::new();
+        let n = HOSTILE.len() * HOSTILE.len();
+        net.population("p", n, neuron).unwrap();
+        let ir = net.pops[0].ir.clone();
+        let native: NeuronKernel = compile(&ir, 0);
+        let mut interpreted = native.clone();
+        interpreted.native = None;
+        let mut arrays: Vec<Vec<f32>> = Vec::new();
+        for v in ir.vars.iter().filter(|v| v.locality == Locality::Local) {
+            arrays.push(match v.name.as_str() {
+                "x" => (0..n).map(|i| HOSTILE[i / HOSTILE.len()]).collect(),
+                "y" => (0..n).map(|i| HOSTILE[i % HOSTILE.len()]).collect(),
+                _ => vec![0.0; n],
+            });
+        }
+        arrays.extend(ir.targets.iter().map(|_| vec![0.0; n]));
+        let mut scalars = vec![0.0, 0.1];
+        scalars.extend_from_slice(globals);
+        let mut other = arrays.clone();
+        for step in 0..steps {
+            let a = neuron_update(
+                &native,
+                arrays.iter_mut().map(|a| a.as_mut_slice()).collect(),
+                &scalars,
+                1,
+                step,
+                0,
+                n,
+            );
+            let b = neuron_update(
+                &interpreted,
+                other.iter_mut().map(|a| a.as_mut_slice()).collect(),
+                &scalars,
+                1,
+                step,
+                0,
+                n,
+            );
+            assert_eq!(a, b, "spikes at step {step}");
+            for (k, (x, y)) in arrays.iter().zip(&other).enumerate() {
+                for i in 0..n {
+                    assert_eq!(
+                        x[i].to_bits(),
+                        y[i].to_bits(),
+                        "array {k}, element {i} ({}, {}), step {step}: {} native, {} interpreted",
+                        HOSTILE[i / HOSTILE.len()],
+                        HOSTILE[i % HOSTILE.len()],
+                        x[i],
+                        y[i]
+                    );
+                }
+            }
+        }
+        native.native.is_some()
+    }
+
+    #[test]
+    fn native_code_matches_the_interpreter_bit_for_bit() {
+        let functions = Neuron::rate()
+            .parameters("x = 0.0\ny = 0.0\nz = 0.0\np = 2.0 : population")
+            .equations(
+                "f1 = exp(x)
+                 f2 = log(x) + sqrt(y)
+                 f3 = abs(x) - sin(y)
+                 f4 = cos(x) * tan(y)
+                 f5 = tanh(x) + asin(y)
+                 f6 = acos(x) + atan(y)
+                 f7 = sinh(x) - cosh(y)
+                 f8 = pos(x) + neg(y)
+                 f9 = round(x)
+                 f10 = floor(x) + ceil(y)
+                 f11 = sign(x) + sign(y)
+                 f12 = min(x, y)
+                 f13 = max(x, y)
+                 f14 = pow(x, y) + x^2
+                 f15 = x^3 + x^1
+                 f16 = modulo(x, y) + fmod(y, x)
+                 f17 = clip(x, y, p)
+                 f18 = x / y + x / p + y * p - x
+                 f19 = if x > y: x else: y
+                 f20 = if (x < y) and (x != 0.0): 1.0 else: (if x >= y or y <= 0.0: 2.0 else: 3.0)
+                 f21 = if not (x == y): -x else: exp(y)
+                 f22 = min(x - 1.0, 0.0) + max(y, 0.0)
+                 f23 = x % y + x^p
+                 r = f1",
+            );
+        assert!(
+            agree(&functions, &[2.0], 1),
+            "native code for the functions"
+        );
+        // A tiny divisor: the reciprocal is scaled (`Op::Rescale`).
+        assert!(agree(&functions, &[1e-39], 1));
+
+        let spiking = Neuron::spiking()
+            .parameters("x = 0.0\ny = 0.0\ntau = 10.0 : population")
+            .equations(
+                "tau * dv/dt = -v + x * 20.0
+                 tau * dg/dt = -g + y",
+            )
+            .spike("v > y")
+            .reset("v = -abs(x)\ng += 1.0")
+            .refractory(0.3);
+        assert!(
+            agree(&spiking, &[10.0], 6),
+            "native code for a spiking model"
+        );
+
+        // A run-time draw stays interpreted.
+        let noisy = Neuron::rate()
+            .parameters("x = 0.0\ny = 0.0")
+            .equations("r = x + Uniform(0.0, 1.0)");
+        assert!(!agree(&noisy, &[], 2));
+    }
+}
