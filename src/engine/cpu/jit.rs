@@ -33,7 +33,7 @@ use cranelift_frontend::{FunctionBuilder, FunctionBuilderContext};
 use cranelift_jit::{JITBuilder, JITModule};
 use cranelift_module::{default_libcall_names, Linkage, Module};
 
-use super::vm::{Op, Program, Src};
+use super::vm::{self, Op, Program, Src};
 use crate::lang::ir::{BinOp, Func, UnOp};
 
 /// Elements per vector: the loop's step; a run's length must be a multiple.
@@ -42,10 +42,13 @@ pub const LANES: usize = 4;
 const VEC: Type = types::F32X4;
 const MASK: Type = types::I32X4;
 
-/// `fn(arrays, scalars, n, flags)`: runs the program over elements `0..n`
-/// of the bound arrays (`arrays[k]` is array `k`'s first element), with the
-/// scalar slots `scalars` (computed ones included), and writes into
-/// `flags[i / 4]` a bit per element `i` whose flag register is non-zero.
+/// `fn(arrays, uniforms, n, flags)`: runs the program over elements `0..n`
+/// of the bound arrays (`arrays[k]` is array `k`'s first element), with
+/// `uniforms` its uniform operands, each repeated in a vector's lanes (read
+/// where used, so that x86 folds the load into the arithmetic: a value
+/// splatted once before the loop would be spilled and splatted again at
+/// every use, for want of registers), and writes into `flags[i / 4]` a bit
+/// per element `i` whose flag register is non-zero.
 type Entry = unsafe extern "C" fn(*const *mut f32, *const f32, usize, *mut u8);
 
 /// The module that owns a function's code: freed with the last copy of the
@@ -72,6 +75,9 @@ impl Drop for Code {
 pub struct Native {
     entry: Entry,
     n_arrays: usize,
+    /// The uniform operands (scalar slots and constants) in the order of
+    /// the table the code reads them from.
+    uniforms: Arc<[Src]>,
     _code: Arc<Code>,
 }
 
@@ -123,7 +129,7 @@ impl Native {
         ctx.func.signature = sig;
         ctx.func.name = UserFuncName::user(0, id.as_u32());
         let mut fctx = FunctionBuilderContext::new();
-        build(
+        let uniforms = build(
             FunctionBuilder::new(&mut ctx.func, &mut fctx),
             prog,
             n_arrays,
@@ -142,15 +148,25 @@ impl Native {
         Some(Native {
             entry,
             n_arrays,
+            uniforms: uniforms.into(),
             _code: Arc::new(Code(Some(module))),
         })
     }
 
     /// Runs over the first `n` elements (a multiple of [`LANES`]) of
-    /// `arrays`, with `scalars` the program's scalar slots after its scalar
-    /// operations ([`super::vm::scalar_slots`]); returns a bit per element
-    /// of the flag register, `LANES` to a byte.
-    pub fn run(&self, arrays: &mut [&mut [f32]], scalars: &[f32], n: usize, flags: &mut Vec<u8>) {
+    /// `arrays`, with the frame's `scalars` (the program's scalar
+    /// operations are computed here, once), and appends to `flagged` the
+    /// ranks, offset by `start`, of the elements whose flag register is
+    /// non-zero, in increasing order.
+    pub fn run(
+        &self,
+        prog: &Program,
+        arrays: &mut [&mut [f32]],
+        scalars: &[f32],
+        n: usize,
+        start: usize,
+        flagged: &mut Vec<u32>,
+    ) {
         assert!(
             n.is_multiple_of(LANES),
             "run length {n} is not a multiple of {LANES}"
@@ -160,27 +176,57 @@ impl Native {
             arrays.iter().all(|a| a.len() >= n),
             "bound arrays shorter than the run"
         );
-        flags.clear();
-        flags.resize(n / LANES, 0);
-        let ptrs: Vec<*mut f32> = arrays.iter_mut().map(|a| a.as_mut_ptr()).collect();
-        // SAFETY: every array holds at least `n` elements (checked above),
-        // the code reads scalar slots the program names (`scalars` has them
-        // all: `scalar_slots` sizes it to the program) and writes one flag
-        // byte per LANES elements.
-        unsafe { (self.entry)(ptrs.as_ptr(), scalars.as_ptr(), n, flags.as_mut_ptr()) };
+        SCRATCH.with(|s| {
+            let Scratch {
+                slots,
+                table,
+                flags,
+            } = &mut *s.borrow_mut();
+            vm::scalar_slots(prog, scalars, slots);
+            table.clear();
+            for u in self.uniforms.iter() {
+                let x = match *u {
+                    Src::Scalar(k) => slots[k as usize],
+                    Src::Const(c) => c,
+                    Src::Reg(_) | Src::Arr(_) => unreachable!("uniforms are scalars and constants"),
+                };
+                table.push(Lanes([x; LANES]));
+            }
+            flags.clear();
+            flags.resize(n / LANES, 0);
+            let ptrs: Vec<*mut f32> = arrays.iter_mut().map(|a| a.as_mut_ptr()).collect();
+            // SAFETY: every array holds at least `n` elements (checked
+            // above), the table holds a vector for each uniform operand the
+            // code reads, and the code writes one flag byte per LANES
+            // elements of `n`.
+            unsafe { (self.entry)(ptrs.as_ptr(), table.as_ptr().cast(), n, flags.as_mut_ptr()) };
+            for (g, &b) in flags.iter().enumerate() {
+                let mut b = b;
+                while b != 0 {
+                    flagged.push((start + g * LANES + b.trailing_zeros() as usize) as u32);
+                    b &= b - 1;
+                }
+            }
+        });
     }
 }
 
-/// The ranks of the elements flagged in `flags` (from [`Native::run`]),
-/// offset by `start`, in increasing order.
-pub fn flagged(flags: &[u8], start: usize, out: &mut Vec<u32>) {
-    for (g, &b) in flags.iter().enumerate() {
-        let mut b = b;
-        while b != 0 {
-            out.push((start + g * LANES + b.trailing_zeros() as usize) as u32);
-            b &= b - 1;
-        }
-    }
+/// A uniform operand in every lane, aligned as a vector (the code's loads
+/// from the table say so).
+#[derive(Clone, Copy)]
+#[repr(C, align(16))]
+struct Lanes([f32; LANES]);
+
+/// A worker's scratch for [`Native::run`], kept between steps.
+#[derive(Default)]
+struct Scratch {
+    slots: Vec<f32>,
+    table: Vec<Lanes>,
+    flags: Vec<u8>,
+}
+
+thread_local! {
+    static SCRATCH: std::cell::RefCell<Scratch> = Default::default();
 }
 
 // The functions computed a lane at a time, by calling the Rust function
@@ -208,8 +254,8 @@ lane_funcs!(
     lane_sinh => Sinh, lane_cosh => Cosh,
 );
 
-/// The code generator of one program: the loop body's values, the
-/// constants and scalars it splats once before the loop.
+/// The code generator of one program: the loop body's values and where
+/// its uniform operands are.
 struct Gen<'a> {
     b: FunctionBuilder<'a>,
     /// Each bound array's base address.
@@ -221,8 +267,14 @@ struct Gen<'a> {
     /// Each array's current value at this iteration (what was loaded or
     /// last stored).
     arrays: Vec<Option<Value>>,
-    /// Splatted scalar slots and constants (by bits), made before the loop.
-    splats: HashMap<(bool, u32), Value>,
+    /// The uniform table's address.
+    table: Value,
+    /// Each uniform operand's place in the table (scalar slots, and
+    /// constants by their bits).
+    uniform: HashMap<(bool, u32), usize>,
+    /// Values that are a comparison's 1.0 or 0.0, with its mask: testing
+    /// one for non-zero is that mask.
+    truths: HashMap<Value, Value>,
     sig1: SigRef,
     sig2: SigRef,
     ptr: Type,
@@ -235,7 +287,7 @@ fn build(
     flag: Option<u16>,
     target: TargetFrontendConfig,
     base_sig: Signature,
-) -> Option<()> {
+) -> Option<Vec<Src>> {
     let ptr = target.pointer_type();
     let mut sig1 = base_sig.clone();
     sig1.params.push(AbiParam::new(types::F32));
@@ -251,7 +303,7 @@ fn build(
     b.append_block_params_for_function_params(entry);
     let i = b.append_block_param(header, ptr);
     b.switch_to_block(entry);
-    let [arrays_p, scalars_p, n, flags_p] = b.block_params(entry)[..] else {
+    let [arrays_p, table, n, flags_p] = b.block_params(entry)[..] else {
         return None;
     };
     let mem = MemFlagsData::new().with_notrap();
@@ -261,45 +313,42 @@ fn build(
                 .load(ptr, mem, arrays_p, (k * ptr.bytes() as usize) as i32)
         })
         .collect();
-    let mut g = Gen {
-        b,
-        bases,
-        off: n,
-        regs: vec![None; prog.n_regs],
-        arrays: vec![None; n_arrays],
-        splats: HashMap::new(),
-        sig1,
-        sig2,
-        ptr,
-    };
-    // Every scalar and constant the loop reads, splatted once here.
-    // With the constants the generator itself uses (`konst`).
-    let mut uniform = vec![
+    // Every scalar and constant the loop reads, with the constants the
+    // generator itself uses (`konst`).
+    let mut uniforms = vec![
         Src::Const(0.0),
         Src::Const(1.0),
         Src::Const(-1.0),
         Src::Const(0.5),
     ];
     for op in &prog.ops {
-        operands(op, &mut uniform);
+        operands(op, &mut uniforms);
     }
-    for s in uniform {
-        let key = match s {
+    let mut uniform = HashMap::new();
+    uniforms.retain(|u| {
+        let key = match *u {
             Src::Scalar(k) => (true, u32::from(k)),
             Src::Const(c) => (false, c.to_bits()),
-            _ => continue,
+            Src::Reg(_) | Src::Arr(_) => return false,
         };
-        if g.splats.contains_key(&key) {
-            continue;
-        }
-        let x = if key.0 {
-            g.b.ins().load(types::F32, mem, scalars_p, 4 * key.1 as i32)
-        } else {
-            g.b.ins().f32const(f32::from_bits(key.1))
-        };
-        let v = g.b.ins().splat(VEC, x);
-        g.splats.insert(key, v);
-    }
+        let fresh = !uniform.contains_key(&key);
+        let next = uniform.len();
+        uniform.entry(key).or_insert(next);
+        fresh
+    });
+    let mut g = Gen {
+        b,
+        bases,
+        off: n,
+        regs: vec![None; prog.n_regs],
+        arrays: vec![None; n_arrays],
+        table,
+        uniform,
+        truths: HashMap::new(),
+        sig1,
+        sig2,
+        ptr,
+    };
     let zero = g.b.ins().iconst(ptr, 0);
     g.b.ins().jump(header, &[zero.into()]);
 
@@ -327,7 +376,7 @@ fn build(
     g.b.ins().return_(&[]);
     g.b.seal_all_blocks();
     g.b.finalize(target);
-    Some(())
+    Some(uniforms)
 }
 
 /// The uniform operands of a vector operation (scalar operations run
@@ -345,7 +394,18 @@ fn operands(op: &Op, out: &mut Vec<Src>) {
 
 impl Gen<'_> {
     fn konst(&mut self, c: f32) -> Value {
-        self.splats[&(false, c.to_bits())]
+        self.uniform_at((false, c.to_bits()))
+            .expect("the generator's constants are in the table")
+    }
+
+    fn uniform_at(&mut self, key: (bool, u32)) -> Option<Value> {
+        let k = *self.uniform.get(&key)?;
+        let at = (k * 4 * LANES) as i32;
+        Some(
+            self.b
+                .ins()
+                .load(VEC, MemFlagsData::trusted().with_readonly(), self.table, at),
+        )
     }
 
     fn reg(&self, r: u16) -> Option<Value> {
@@ -370,8 +430,8 @@ impl Gen<'_> {
         match s {
             Src::Reg(r) => self.reg(r),
             Src::Arr(a) => self.array(a),
-            Src::Scalar(k) => self.splats.get(&(true, u32::from(k))).copied(),
-            Src::Const(c) => self.splats.get(&(false, c.to_bits())).copied(),
+            Src::Scalar(k) => self.uniform_at((true, u32::from(k))),
+            Src::Const(c) => self.uniform_at((false, c.to_bits())),
         }
     }
 
@@ -388,6 +448,9 @@ impl Gen<'_> {
 
     /// The lanes that are not 0 (NaN included), as a mask.
     fn nonzero(&mut self, v: Value) -> Value {
+        if let Some(&m) = self.truths.get(&v) {
+            return m;
+        }
         let z = self.konst(0.0);
         self.b.ins().fcmp(FloatCC::NotEqual, v, z)
     }
@@ -395,7 +458,9 @@ impl Gen<'_> {
     /// A comparison's mask as 1.0 or 0.0.
     fn truth(&mut self, m: Value) -> Value {
         let (one, zero) = (self.konst(1.0), self.konst(0.0));
-        self.pick(m, one, zero)
+        let v = self.pick(m, one, zero);
+        self.truths.insert(v, m);
+        v
     }
 
     fn lanes(&mut self, sig: SigRef, f: *const (), args: &[Value]) -> Value {
@@ -630,13 +695,13 @@ impl Gen<'_> {
                 (*d, self.pick(m, x, y))
             }
             Op::Mov(d, a) => (*d, self.src(*a)?),
+            // The interpreter multiplies only where the scale is not 1, but
+            // its operand is always a product just computed, never a
+            // signalling NaN, so multiplying by 1 returns it bit for bit.
             Op::Rescale(d, s) => {
                 let x = self.reg(*d)?;
                 let k = self.src(Src::Scalar(*s))?;
-                let one = self.konst(1.0);
-                let scaled = self.b.ins().fmul(x, k);
-                let m = self.b.ins().fcmp(FloatCC::NotEqual, k, one);
-                (*d, self.pick(m, scaled, x))
+                (*d, self.b.ins().fmul(x, k))
             }
             Op::Store(arr, r, mask) => {
                 let mut v = self.reg(*r)?;

@@ -8,7 +8,7 @@
 
 use rayon::prelude::*;
 
-use super::jit::{self, Native, LANES};
+use super::jit::{Native, LANES};
 use super::vm::{self, Binder, Program, Src, CHUNK};
 use crate::lang::ir::{BinOp, Expr, Func, Guard, Locality, NeuronIr, Stmt};
 
@@ -170,12 +170,6 @@ pub fn compile(ir: &NeuronIr, n_consts: usize) -> NeuronKernel {
     }
 }
 
-thread_local! {
-    /// A worker's scalar slots and spike flags for native code, kept
-    /// between steps.
-    static NATIVE_SCRATCH: std::cell::RefCell<(Vec<f32>, Vec<u8>)> = Default::default();
-}
-
 /// Runs one step over all neurons; returns the ranks that spiked, sorted.
 /// `arrays` are the full bound arrays (see the binding order).
 pub fn neuron_update(
@@ -217,12 +211,7 @@ pub fn neuron_update(
             // Whole vectors natively, the rest (under LANES) interpreted.
             let len = task.first().map_or(0, |a| a.len());
             let head = len / LANES * LANES;
-            NATIVE_SCRATCH.with(|s| {
-                let (sc, flags) = &mut *s.borrow_mut();
-                vm::scalar_slots(&k.prog, scalars, sc);
-                native.run(&mut task, sc, head, flags);
-                jit::flagged(flags, start, &mut spikes);
-            });
+            native.run(&k.prog, &mut task, scalars, head, start, &mut spikes);
             for a in task.iter_mut() {
                 let rest = std::mem::take(a);
                 *a = &mut rest[head..];
