@@ -14,10 +14,12 @@
 //! at a time), IEEE arithmetic with no fusion, `exp` as
 //! [`crate::lang::ir::exp`] computes it, `min`, `max` and `round` as Rust's,
 //! and every other function by calling the very Rust function the
-//! interpreter calls, one lane at a time. A program with a run-time random
-//! draw stays with the interpreter ([`Native::compile`] returns `None`), as
-//! does every program where the host is not one Cranelift generates code
-//! for, or `CAJAL_JIT=0` is set.
+//! interpreter calls, one lane at a time. Run-time random draws are made
+//! before the loop by the interpreter's own code, into arrays the loop
+//! reads; a draw whose parameters vary across elements keeps its program
+//! with the interpreter ([`Native::compile`] returns `None`), as does every
+//! program where the host is not one Cranelift generates code for, or
+//! `CAJAL_JIT=0` is set.
 
 use std::collections::HashMap;
 use std::sync::{Arc, OnceLock};
@@ -34,7 +36,7 @@ use cranelift_jit::{JITBuilder, JITModule};
 use cranelift_module::{default_libcall_names, Linkage, Module};
 
 use super::vm::{self, Op, Program, Src};
-use crate::lang::ir::{BinOp, Func, UnOp};
+use crate::lang::ir::{BinOp, Func, RandomKind, UnOp};
 
 /// Elements per vector: the loop's step; a run's length must be a multiple.
 pub const LANES: usize = 4;
@@ -50,6 +52,16 @@ const MASK: Type = types::I32X4;
 /// every use, for want of registers), and writes into `flags[i / 4]` a bit
 /// per element `i` whose flag register is non-zero.
 type Entry = unsafe extern "C" fn(*const *mut f32, *const f32, usize, *mut u8);
+
+/// A random draw of the program, made on the host before the loop (as the
+/// interpreter makes it: `vm::draws`).
+#[derive(Debug, Clone, Copy)]
+struct Draw {
+    kind: RandomKind,
+    stream: u32,
+    args: [Src; 2],
+    shared: bool,
+}
 
 /// The module that owns a function's code: freed with the last copy of the
 /// function.
@@ -75,6 +87,9 @@ impl Drop for Code {
 pub struct Native {
     entry: Entry,
     n_arrays: usize,
+    /// The program's random draws, in order: arrays `n_arrays..` of the
+    /// code, filled before each run.
+    draws: Arc<[Draw]>,
     /// The uniform operands (scalar slots and constants) in the order of
     /// the table the code reads them from.
     uniforms: Arc<[Src]>,
@@ -112,8 +127,24 @@ impl Native {
     /// `None` where the program draws random numbers or no native code can
     /// be made on this host.
     pub fn compile(prog: &Program, n_arrays: usize, flag: Option<u16>) -> Option<Native> {
-        if prog.ops.iter().any(|op| matches!(op, Op::Rand(..))) {
-            return None;
+        // Draws are made before the loop, as arrays; that needs the same
+        // parameters for every element.
+        let mut draws = Vec::new();
+        for op in &prog.ops {
+            if let Op::Rand(kind, stream, _, args, shared) = op {
+                if !args
+                    .iter()
+                    .all(|a| matches!(a, Src::Scalar(_) | Src::Const(_)))
+                {
+                    return None;
+                }
+                draws.push(Draw {
+                    kind: *kind,
+                    stream: *stream,
+                    args: *args,
+                    shared: *shared,
+                });
+            }
         }
         let isa = isa()?.clone();
         let mut module = JITModule::new(JITBuilder::with_isa(isa, default_libcall_names()));
@@ -133,6 +164,7 @@ impl Native {
             FunctionBuilder::new(&mut ctx.func, &mut fctx),
             prog,
             n_arrays,
+            draws.len(),
             flag,
             module.target_config(),
             module.make_signature(),
@@ -148,6 +180,7 @@ impl Native {
         Some(Native {
             entry,
             n_arrays,
+            draws: draws.into(),
             uniforms: uniforms.into(),
             _code: Arc::new(Code(Some(module))),
         })
@@ -155,16 +188,17 @@ impl Native {
 
     /// Runs over the first `n` elements (a multiple of [`LANES`]) of
     /// `arrays`, with the frame's `scalars` (the program's scalar
-    /// operations are computed here, once), and appends to `flagged` the
-    /// ranks, offset by `start`, of the elements whose flag register is
-    /// non-zero, in increasing order.
+    /// operations are computed here, once) and `key` = (seed, step, object
+    /// of stream 0, index of element 0) for random draws, and appends to
+    /// `flagged` the indices (element 0 being `key.3`) of the elements
+    /// whose flag register is non-zero, in increasing order.
     pub fn run(
         &self,
         prog: &Program,
         arrays: &mut [&mut [f32]],
         scalars: &[f32],
         n: usize,
-        start: usize,
+        key: (u64, u32, u32, u32),
         flagged: &mut Vec<u32>,
     ) {
         assert!(
@@ -176,34 +210,51 @@ impl Native {
             arrays.iter().all(|a| a.len() >= n),
             "bound arrays shorter than the run"
         );
+        let (seed, step, object, index0) = key;
         SCRATCH.with(|s| {
             let Scratch {
                 slots,
                 table,
                 flags,
+                drawn,
+                words,
             } = &mut *s.borrow_mut();
             vm::scalar_slots(prog, scalars, slots);
+            let uniform = |u: Src| match u {
+                Src::Scalar(k) => slots[k as usize],
+                Src::Const(c) => c,
+                Src::Reg(_) | Src::Arr(_) => unreachable!("uniforms are scalars and constants"),
+            };
             table.clear();
-            for u in self.uniforms.iter() {
-                let x = match *u {
-                    Src::Scalar(k) => slots[k as usize],
-                    Src::Const(c) => c,
-                    Src::Reg(_) | Src::Arr(_) => unreachable!("uniforms are scalars and constants"),
-                };
-                table.push(Lanes([x; LANES]));
+            table.extend(self.uniforms.iter().map(|&u| Lanes([uniform(u); LANES])));
+            drawn.resize_with(self.draws.len(), Vec::new);
+            for (d, out) in self.draws.iter().zip(drawn.iter_mut()) {
+                out.resize(n, 0.0);
+                let object = object.wrapping_add(d.stream);
+                let ab = (uniform(d.args[0]), uniform(d.args[1]));
+                if d.shared {
+                    let x = vm::random_value(d.kind, seed, object, step, 0, ab.0, ab.1);
+                    out.fill(x);
+                } else {
+                    vm::draws(d.kind, seed, object, step, index0, ab, out, words);
+                }
             }
             flags.clear();
             flags.resize(n / LANES, 0);
-            let ptrs: Vec<*mut f32> = arrays.iter_mut().map(|a| a.as_mut_ptr()).collect();
-            // SAFETY: every array holds at least `n` elements (checked
-            // above), the table holds a vector for each uniform operand the
-            // code reads, and the code writes one flag byte per LANES
-            // elements of `n`.
+            let ptrs: Vec<*mut f32> = arrays
+                .iter_mut()
+                .map(|a| a.as_mut_ptr())
+                .chain(drawn.iter_mut().map(|d| d.as_mut_ptr()))
+                .collect();
+            // SAFETY: every array (bound or drawn) holds at least `n`
+            // elements (checked above; drawn ones sized here), the table
+            // holds a vector for each uniform operand the code reads, and
+            // the code writes one flag byte per LANES elements of `n`.
             unsafe { (self.entry)(ptrs.as_ptr(), table.as_ptr().cast(), n, flags.as_mut_ptr()) };
             for (g, &b) in flags.iter().enumerate() {
                 let mut b = b;
                 while b != 0 {
-                    flagged.push((start + g * LANES + b.trailing_zeros() as usize) as u32);
+                    flagged.push(index0 + (g * LANES) as u32 + b.trailing_zeros());
                     b &= b - 1;
                 }
             }
@@ -223,6 +274,10 @@ struct Scratch {
     slots: Vec<f32>,
     table: Vec<Lanes>,
     flags: Vec<u8>,
+    /// Each draw's values.
+    drawn: Vec<Vec<f32>>,
+    /// Philox words.
+    words: Vec<u32>,
 }
 
 thread_local! {
@@ -267,6 +322,10 @@ struct Gen<'a> {
     /// Each array's current value at this iteration (what was loaded or
     /// last stored).
     arrays: Vec<Option<Value>>,
+    /// Bound arrays (the draws' arrays follow).
+    n_arrays: usize,
+    /// Draws met so far.
+    drawn: usize,
     /// The uniform table's address.
     table: Value,
     /// Each uniform operand's place in the table (scalar slots, and
@@ -284,6 +343,7 @@ fn build(
     mut b: FunctionBuilder,
     prog: &Program,
     n_arrays: usize,
+    n_draws: usize,
     flag: Option<u16>,
     target: TargetFrontendConfig,
     base_sig: Signature,
@@ -307,7 +367,7 @@ fn build(
         return None;
     };
     let mem = MemFlagsData::new().with_notrap();
-    let bases = (0..n_arrays)
+    let bases = (0..n_arrays + n_draws)
         .map(|k| {
             b.ins()
                 .load(ptr, mem, arrays_p, (k * ptr.bytes() as usize) as i32)
@@ -341,7 +401,9 @@ fn build(
         bases,
         off: n,
         regs: vec![None; prog.n_regs],
-        arrays: vec![None; n_arrays],
+        arrays: vec![None; n_arrays + n_draws],
+        n_arrays,
+        drawn: 0,
         table,
         uniform,
         truths: HashMap::new(),
@@ -388,7 +450,8 @@ fn operands(op: &Op, out: &mut Vec<Src>) {
         Op::Call(_, _, a) => out.extend(a.iter().copied()),
         Op::Sel(_, c, a, b) => out.extend([*c, *a, *b]),
         Op::Rescale(_, s) => out.push(Src::Scalar(*s)),
-        Op::Scalar(_) | Op::Recip(..) | Op::Store(..) | Op::Rand(..) => {}
+        Op::Rand(_, _, _, a, _) => out.extend(a.iter().copied()),
+        Op::Scalar(_) | Op::Recip(..) | Op::Store(..) => {}
     }
 }
 
@@ -664,7 +727,11 @@ impl Gen<'_> {
     fn op(&mut self, op: &Op) -> Option<()> {
         let (d, v) = match op {
             Op::Scalar(_) | Op::Recip(..) => return Some(()),
-            Op::Rand(..) => return None,
+            Op::Rand(_, _, d, _, _) => {
+                let at = (self.n_arrays + self.drawn) as u16;
+                self.drawn += 1;
+                (*d, self.array(at)?)
+            }
             Op::Bin(o, d, a, b) => {
                 let exponent = match b {
                     Src::Const(c) => Some(*c),
@@ -877,10 +944,21 @@ mod tests {
             "native code for a spiking model"
         );
 
-        // A run-time draw stays interpreted.
-        let noisy = Neuron::rate()
+        // Run-time draws: made before the loop where their parameters are
+        // uniform, the whole program interpreted where they are not.
+        let noisy = Neuron::spiking()
+            .parameters("x = 0.0\ny = 0.0\nmu = 0.5 : population")
+            .equations(
+                "a = x + Uniform(0.0, 1.0)
+                 b = Normal(mu, 2.0) * y
+                 c = LogNormal(0.0, 0.5) + Exponential(mu)
+                 v = a + b + c",
+            )
+            .spike("Uniform(0.0, 1.0) < 0.3");
+        assert!(agree(&noisy, &[0.5], 3), "native code for uniform draws");
+        let varying = Neuron::rate()
             .parameters("x = 0.0\ny = 0.0")
-            .equations("r = x + Uniform(0.0, 1.0)");
-        assert!(!agree(&noisy, &[], 2));
+            .equations("r = Normal(x, 1.0)");
+        assert!(!agree(&varying, &[], 2));
     }
 }

@@ -211,7 +211,8 @@ pub fn neuron_update(
             // Whole vectors natively, the rest (under LANES) interpreted.
             let len = task.first().map_or(0, |a| a.len());
             let head = len / LANES * LANES;
-            native.run(&k.prog, &mut task, scalars, head, start, &mut spikes);
+            let key = (seed, step, object, start as u32);
+            native.run(&k.prog, &mut task, scalars, head, key, &mut spikes);
             for a in task.iter_mut() {
                 let rest = std::mem::take(a);
                 *a = &mut rest[head..];

@@ -158,12 +158,12 @@ pub(crate) fn eval(e: &Expr, c: &EventCtx, s: usize, pre: usize, post: usize) ->
         Expr::Binary(crate::lang::ir::BinOp::Pow, a, b) => pow(ev(a), ev(b)),
         Expr::Binary(op, a, b) => binop(*op, ev(a), ev(b)),
         Expr::Call(f, args) => {
-            let v: Vec<f32> = args.iter().map(ev).collect();
-            f.apply(
-                v[0],
-                v.get(1).copied().unwrap_or(0.0),
-                v.get(2).copied().unwrap_or(0.0),
-            )
+            // Functions take at most three arguments; no allocation per call.
+            let mut v = [0.0; 3];
+            for (x, a) in v.iter_mut().zip(args) {
+                *x = ev(a);
+            }
+            f.apply(v[0], v[1], v[2])
         }
         Expr::Select(k, a, b) => {
             let (k, a, b) = (ev(k), ev(a), ev(b));

@@ -729,6 +729,59 @@ pub fn random_value(
     random_from_words(kind, bits[0], bits[1], a, b)
 }
 
+/// The draws of `kind` with the same parameters `a` and `b` for the
+/// elements `index0..index0 + out.len()` of `object`'s stream at `step`:
+/// what `Op::Rand` gives those elements, computed as its vector loop does
+/// (on x86-64 with AVX2, in eight lanes). `words` is scratch.
+#[allow(clippy::too_many_arguments)]
+pub fn draws(
+    kind: RandomKind,
+    seed: u64,
+    object: u32,
+    step: u32,
+    index0: u32,
+    (a, b): (f32, f32),
+    out: &mut [f32],
+    words: &mut Vec<u32>,
+) {
+    #[inline(always)]
+    fn fill(
+        kind: RandomKind,
+        key: (u64, u32, u32, u32),
+        (a, b): (f32, f32),
+        out: &mut [f32],
+        words: &mut Vec<u32>,
+    ) {
+        let n = out.len();
+        words.clear();
+        words.resize(2 * n, 0);
+        let (w0, w1) = words.split_at_mut(n);
+        philox::draw_run(key.0, key.1, key.2, key.3, w0, w1);
+        for (i, x) in out.iter_mut().enumerate() {
+            *x = random_from_words(kind, w0[i], w1[i], a, b);
+        }
+    }
+    #[cfg(target_arch = "x86_64")]
+    #[target_feature(enable = "avx2")]
+    unsafe fn fill_avx2(
+        kind: RandomKind,
+        key: (u64, u32, u32, u32),
+        ab: (f32, f32),
+        out: &mut [f32],
+        words: &mut Vec<u32>,
+    ) {
+        fill(kind, key, ab, out, words);
+    }
+    let key = (seed, object, step, index0);
+    #[cfg(target_arch = "x86_64")]
+    if std::arch::is_x86_feature_detected!("avx2") {
+        // SAFETY: the CPU supports AVX2, checked just above.
+        unsafe { fill_avx2(kind, key, (a, b), out, words) };
+        return;
+    }
+    fill(kind, key, (a, b), out, words);
+}
+
 /// A draw of `kind` from the first two words of its Philox output.
 #[inline]
 fn random_from_words(kind: RandomKind, w0: u32, w1: u32, a: f32, b: f32) -> f32 {
