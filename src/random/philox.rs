@@ -59,8 +59,83 @@ const LANES: usize = 8;
 /// computed eight draws at a time in lanes the compiler vectorises: a
 /// population's per-neuron draws of one step, several times faster than
 /// one call per neuron.
+/// On x86-64 with AVX2, written with its intrinsics (`draw_run_avx2`):
+/// the compiler's own vectorisation of the lanes shuffles each 64-bit
+/// product apart and back, at about three times the instructions.
 #[inline(always)]
 pub fn draw_run(seed: u64, object: u32, step: u32, index0: u32, w0: &mut [u32], w1: &mut [u32]) {
+    #[cfg(target_arch = "x86_64")]
+    if std::arch::is_x86_feature_detected!("avx2") {
+        // SAFETY: the CPU supports AVX2, checked just above.
+        unsafe { draw_run_avx2(seed, object, step, index0, w0, w1) };
+        return;
+    }
+    draw_run_lanes(seed, object, step, index0, w0, w1);
+}
+
+/// [`draw_run`] with AVX2: eight counters in a register, each 32 x 32 ->
+/// 64-bit product of a round made by two `vpmuludq` (even lanes, then odd
+/// lanes shifted down) and put back together with blends.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+unsafe fn draw_run_avx2(
+    seed: u64,
+    object: u32,
+    step: u32,
+    index0: u32,
+    w0: &mut [u32],
+    w1: &mut [u32],
+) {
+    use std::arch::x86_64::*;
+    // (hi, lo) of m * c lane by lane, for m the same in every lane.
+    #[inline(always)]
+    unsafe fn mulhilo8(m: __m256i, c: __m256i) -> (__m256i, __m256i) {
+        let even = _mm256_mul_epu32(m, c);
+        let odd = _mm256_mul_epu32(m, _mm256_srli_epi64::<32>(c));
+        let lo = _mm256_blend_epi32::<0b1010_1010>(even, _mm256_slli_epi64::<32>(odd));
+        let hi = _mm256_blend_epi32::<0b1010_1010>(_mm256_srli_epi64::<32>(even), odd);
+        (hi, lo)
+    }
+    let n = w0.len().min(w1.len());
+    let full = n / LANES * LANES;
+    let (m0, m1) = (_mm256_set1_epi32(M0 as i32), _mm256_set1_epi32(M1 as i32));
+    let lanes = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
+    for base in (0..full).step_by(LANES) {
+        let start = index0.wrapping_add(base as u32);
+        let mut c0 = _mm256_add_epi32(_mm256_set1_epi32(start as i32), lanes);
+        let mut c1 = _mm256_set1_epi32(step as i32);
+        let mut c2 = _mm256_set1_epi32(object as i32);
+        let mut c3 = _mm256_setzero_si256();
+        let (mut k0, mut k1) = (seed as u32, (seed >> 32) as u32);
+        for round in 0..10 {
+            if round > 0 {
+                k0 = k0.wrapping_add(W0);
+                k1 = k1.wrapping_add(W1);
+            }
+            let (hi0, lo0) = mulhilo8(m0, c0);
+            let (hi1, lo1) = mulhilo8(m1, c2);
+            c0 = _mm256_xor_si256(_mm256_xor_si256(hi1, c1), _mm256_set1_epi32(k0 as i32));
+            c1 = lo1;
+            c2 = _mm256_xor_si256(_mm256_xor_si256(hi0, c3), _mm256_set1_epi32(k1 as i32));
+            c3 = lo0;
+        }
+        // SAFETY: base + LANES <= full <= both lengths.
+        _mm256_storeu_si256(w0.as_mut_ptr().add(base).cast(), c0);
+        _mm256_storeu_si256(w1.as_mut_ptr().add(base).cast(), c1);
+    }
+    draw_run_lanes(
+        seed,
+        object,
+        step,
+        index0.wrapping_add(full as u32),
+        &mut w0[full..n],
+        &mut w1[full..n],
+    );
+}
+
+/// [`draw_run`] in plain lanes, for any CPU (and the tail of the AVX2 run).
+#[inline(always)]
+fn draw_run_lanes(seed: u64, object: u32, step: u32, index0: u32, w0: &mut [u32], w1: &mut [u32]) {
     let key = [seed as u32, (seed >> 32) as u32];
     for (chunk, (o0, o1)) in w0.chunks_mut(LANES).zip(w1.chunks_mut(LANES)).enumerate() {
         let base = index0.wrapping_add((chunk * LANES) as u32);
@@ -150,12 +225,16 @@ mod tests {
             (0x0123_4567_89ab_cdef, 7, 11, 13, 8),
             (42, 0x8000_0001, 99_999, 1000, 37),
             (u64::MAX, u32::MAX, u32::MAX, u32::MAX - 5, 20),
+            (0xdead_beef_f00d, 3, 5, u32::MAX - 40, 1003),
         ] {
-            let (mut w0, mut w1) = (vec![0u32; n], vec![0u32; n]);
-            draw_run(seed, object, step, index0, &mut w0, &mut w1);
-            for i in 0..n {
-                let want = draw(seed, object, step, index0.wrapping_add(i as u32));
-                assert_eq!((w0[i], w1[i]), (want[0], want[1]), "{index0} + {i}");
+            // Both paths: the AVX2 one where the CPU has it.
+            for run in [draw_run, draw_run_lanes] {
+                let (mut w0, mut w1) = (vec![0u32; n], vec![0u32; n]);
+                run(seed, object, step, index0, &mut w0, &mut w1);
+                for i in 0..n {
+                    let want = draw(seed, object, step, index0.wrapping_add(i as u32));
+                    assert_eq!((w0[i], w1[i]), (want[0], want[1]), "{index0} + {i}");
+                }
             }
         }
     }

@@ -1,5 +1,6 @@
 //! Building the CPU engine's state from a network.
 
+use super::jit_events::NativeEvents;
 use super::*;
 use crate::error::Error;
 
@@ -299,9 +300,18 @@ fn proj_state(
     };
     // Per-synapse psp values only for the general rate path.
     let general_psp = matches!(kind, ProjKind::Rate { psp: Some(_), .. });
+    // Native code for the event statements that run at all.
+    let pre_events = (!pr.ir.pre_spike_is_default && !pr.ir.pre_spike.is_empty())
+        .then(|| NativeEvents::compile(&pr.ir.pre_spike))
+        .flatten();
+    let post_events = (!pr.ir.post_spike.is_empty())
+        .then(|| NativeEvents::compile(&pr.ir.post_spike))
+        .flatten();
     ProjState {
         index: qi,
         batch: net.batch,
+        pre_events,
+        post_events,
         pre,
         post,
         kind,

@@ -65,7 +65,14 @@ struct Draw {
 
 /// The module that owns a function's code: freed with the last copy of the
 /// function.
-struct Code(Option<JITModule>);
+pub(super) struct Code(Option<JITModule>);
+
+impl Code {
+    /// Owns `module`'s code from now on.
+    pub(super) fn new(module: JITModule) -> Code {
+        Code(Some(module))
+    }
+}
 
 // SAFETY: after `finalize_definitions` the module's memory is only read and
 // executed; nothing in it is tied to the thread that made it.
@@ -103,7 +110,7 @@ impl std::fmt::Debug for Native {
 }
 
 /// The host's code generator, made once (`None`: no native code here).
-fn isa() -> Option<&'static OwnedTargetIsa> {
+pub(super) fn isa() -> Option<&'static OwnedTargetIsa> {
     static ISA: OnceLock<Option<OwnedTargetIsa>> = OnceLock::new();
     ISA.get_or_init(|| {
         if std::env::var("CAJAL_JIT").is_ok_and(|v| v == "0") {
@@ -182,7 +189,7 @@ impl Native {
             n_arrays,
             draws: draws.into(),
             uniforms: uniforms.into(),
-            _code: Arc::new(Code(Some(module))),
+            _code: Arc::new(Code::new(module)),
         })
     }
 

@@ -7,6 +7,7 @@ pub mod convolve;
 pub mod current_inject;
 pub mod decode;
 pub mod jit;
+pub mod jit_events;
 pub mod neuron_update;
 pub mod post_spike;
 pub mod rate_sum;
@@ -218,7 +219,7 @@ fn deliver_into(
                 &pr.csr,
                 spikes,
                 d,
-                &pr.ir.pre_spike,
+                (&pr.ir.pre_spike, pr.pre_events.as_ref()),
                 &pr.syn.pre,
                 frozen,
                 element,
@@ -314,6 +315,9 @@ pub struct ProjState {
     delays: Vec<u32>,
     /// Slot values (len nsyn, or 1 for projection-wide parameters).
     pub values: Vec<Vec<f32>>,
+    /// The `pre_spike` and `post_spike` statements as native code.
+    pre_events: Option<jit_events::NativeEvents>,
+    post_events: Option<jit_events::NativeEvents>,
     csr: PreCsr,
     /// Weights in `csr` order, for the default `g_target += w`; rebuilt
     /// whenever the weights may have changed.

@@ -2,6 +2,7 @@
 //! spike (CPU twin of the GPU kernel of the same name). Its events share
 //! the evaluator of `pre_spike` events (`spike_propagate`).
 
+use super::jit_events::NativeEvents;
 use super::spike_propagate::{run_event, EventCtx};
 use crate::lang::ir::EventStmt;
 
@@ -12,15 +13,22 @@ use crate::lang::ir::EventStmt;
 pub fn post_spike(
     row_ptr: &[u32],
     spikes: &[u32],
-    stmts: &[EventStmt],
+    (stmts, native): (&[EventStmt], Option<&NativeEvents>),
     pre_ranks: &[u32],
     frozen: Option<u32>,
     c: &mut EventCtx,
 ) {
-    for &i in spikes {
+    let rows = spikes.iter().flat_map(|&i| {
         let row = row_ptr[i as usize] as usize..row_ptr[i as usize + 1] as usize;
-        for (s, &pre) in row.clone().zip(&pre_ranks[row]) {
-            run_event(stmts, c, s, pre as usize, i as usize, frozen, &mut []);
+        row.clone()
+            .zip(&pre_ranks[row])
+            .map(move |(s, &pre)| (s, pre as usize, i as usize))
+    });
+    match native {
+        Some(code) => {
+            let code = code.bind(c, &mut [], frozen);
+            rows.for_each(|(s, pre, post)| code.run(s, pre, post));
         }
+        None => rows.for_each(|(s, pre, post)| run_event(stmts, c, s, pre, post, frozen, &mut [])),
     }
 }

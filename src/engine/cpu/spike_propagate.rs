@@ -4,6 +4,7 @@
 //! neurons that spiked `d` steps ago are visited, and only their synapses
 //! whose delay is `d`.
 
+use super::jit_events::NativeEvents;
 use super::vm::{pow, random_value};
 use crate::lang::analysis::binop;
 use crate::lang::ir::{EventStmt, Expr, UnOp};
@@ -230,21 +231,28 @@ pub fn deliver_events(
     csr: &PreCsr,
     spikes: &[u32],
     d: u32,
-    stmts: &[EventStmt],
+    (stmts, native): (&[EventStmt], Option<&NativeEvents>),
     pre_ranks: &[u32],
     frozen: Option<u32>,
     (n_pre, n_post): Element,
     c: &mut EventCtx,
     g: &mut [f32],
 ) {
-    for &k in spikes {
+    let events = spikes.iter().flat_map(|&k| {
         let b = k / n_pre;
         let j = k - b * n_pre;
-        for e in csr.segment(j, d) {
+        csr.segment(j, d).map(move |e| {
             let s = csr.syn[e] as usize;
             let post = (csr.post[e] + b * n_post) as usize;
             let pre = (pre_ranks[s] + b * n_pre) as usize;
-            run_event(stmts, c, s, pre, post, frozen, g);
+            (s, pre, post)
+        })
+    });
+    match native {
+        Some(code) => {
+            let code = code.bind(c, g, frozen);
+            events.for_each(|(s, pre, post)| code.run(s, pre, post));
         }
+        None => events.for_each(|(s, pre, post)| run_event(stmts, c, s, pre, post, frozen, g)),
     }
 }

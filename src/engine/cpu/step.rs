@@ -239,7 +239,7 @@ impl CpuEngine {
         post_spike::post_spike(
             &pr.row_ptr,
             spikes,
-            &pr.ir.post_spike,
+            (&pr.ir.post_spike, pr.post_events.as_ref()),
             &pr.syn.pre,
             frozen,
             &mut c,

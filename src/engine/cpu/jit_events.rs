@@ -1,0 +1,687 @@
+//! Native code for a synapse model's event statements (`pre_spike`,
+//! `post_spike`), one synapse a call.
+//!
+//! Events are few a step but each runs a whole statement list on one
+//! synapse, which the tree-walking [`eval`](super::spike_propagate::eval)
+//! did a node at a time: in ANNarchy's STDP notebooks that was most of the
+//! step after the Poisson draws. The code computes each expression with
+//! scalar f32 operations in `eval`'s order and calls the Rust functions
+//! `eval` calls for everything else (`exp`, `pow`, the functions, random
+//! draws), so the results are `eval`'s, bit for bit
+//! (`event_code_matches_eval_bit_for_bit`).
+
+use std::marker::PhantomData;
+use std::sync::Arc;
+
+use cranelift_codegen::ir::condcodes::FloatCC;
+use cranelift_codegen::ir::{
+    types, AbiParam, InstBuilder, MemFlagsData, SigRef, Type, UserFuncName, Value,
+};
+use cranelift_frontend::{FunctionBuilder, FunctionBuilderContext};
+use cranelift_jit::{JITBuilder, JITModule};
+use cranelift_module::{default_libcall_names, Linkage, Module};
+
+use super::jit::{isa, Code};
+use super::spike_propagate::EventCtx;
+use crate::lang::ir::{BinOp, EventStmt, Expr, Func, RandomKind, UnOp};
+
+/// What the code reads, as pointers (`#[repr(C)]`: the code loads these
+/// fields at fixed offsets).
+#[repr(C)]
+struct Args {
+    /// Each synapse slot's first element.
+    syn: *const *mut f32,
+    /// Per slot: `usize::MAX` for a per-synapse slot, 0 for a
+    /// projection-wide one (`s & mask` is the element read).
+    masks: *const usize,
+    /// Each `pre.x` array, each `post.x` array.
+    pre: *const *const f32,
+    post: *const *const f32,
+    /// t, dt, then the network's constants (NaN past them, as `eval`).
+    scalars: *const f32,
+    /// The post-synaptic conductance (`g_target += ...`).
+    g: *mut f32,
+    seed: u64,
+    step: u32,
+    object: u32,
+    /// The slot not to assign (w while learning is off), or `u32::MAX`.
+    frozen: u32,
+}
+
+const ARG_SYN: i32 = std::mem::offset_of!(Args, syn) as i32;
+const ARG_MASKS: i32 = std::mem::offset_of!(Args, masks) as i32;
+const ARG_PRE: i32 = std::mem::offset_of!(Args, pre) as i32;
+const ARG_POST: i32 = std::mem::offset_of!(Args, post) as i32;
+const ARG_SCALARS: i32 = std::mem::offset_of!(Args, scalars) as i32;
+const ARG_G: i32 = std::mem::offset_of!(Args, g) as i32;
+const ARG_FROZEN: i32 = std::mem::offset_of!(Args, frozen) as i32;
+
+/// `fn(args, s, pre, post)`.
+type Entry = unsafe extern "C" fn(*const Args, usize, usize, usize);
+
+/// A statement list compiled to native code.
+#[derive(Clone)]
+pub struct NativeEvents {
+    entry: Entry,
+    /// Scalars the code may read: t, dt and constants up to the highest
+    /// one named.
+    n_scalars: usize,
+    adds: bool,
+    _code: Arc<Code>,
+}
+
+impl std::fmt::Debug for NativeEvents {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "NativeEvents")
+    }
+}
+
+/// [`NativeEvents`] bound to one batch of events' arrays: what
+/// [`NativeEvents::bind`] returns.
+pub struct Bound<'a> {
+    code: &'a NativeEvents,
+    args: Args,
+    _ptrs: (
+        Vec<*mut f32>,
+        Vec<usize>,
+        Vec<*const f32>,
+        Vec<*const f32>,
+        Vec<f32>,
+    ),
+    /// Bounds of s, pre and post: `eval` would panic past them, so the
+    /// code is never called there.
+    limits: (usize, usize, usize),
+    _borrow: PhantomData<&'a mut f32>,
+}
+
+extern "C" fn call_exp(x: f32) -> f32 {
+    crate::lang::ir::exp(x)
+}
+extern "C" fn call_pow(x: f32, y: f32) -> f32 {
+    crate::lang::ir::pow(x, y)
+}
+extern "C" fn call_rem(x: f32, y: f32) -> f32 {
+    x % y
+}
+extern "C" fn call_func(f: u32, a: f32, b: f32, c: f32) -> f32 {
+    FUNCS[f as usize].apply(a, b, c)
+}
+extern "C" fn call_random(
+    kind: u32,
+    args: *const Args,
+    stream: u32,
+    s: usize,
+    a: f32,
+    b: f32,
+) -> f32 {
+    // SAFETY: the code passes the `Args` it was called with.
+    let args = unsafe { &*args };
+    super::vm::random_value(
+        RANDOM[kind as usize],
+        args.seed,
+        args.object.wrapping_add(stream),
+        args.step,
+        s as u32,
+        a,
+        b,
+    )
+}
+
+const FUNCS: [Func; 24] = [
+    Func::Exp,
+    Func::Log,
+    Func::Sqrt,
+    Func::Abs,
+    Func::Sin,
+    Func::Cos,
+    Func::Tan,
+    Func::Tanh,
+    Func::Asin,
+    Func::Acos,
+    Func::Atan,
+    Func::Sinh,
+    Func::Cosh,
+    Func::Pos,
+    Func::Neg,
+    Func::Round,
+    Func::Floor,
+    Func::Ceil,
+    Func::Sign,
+    Func::Min,
+    Func::Max,
+    Func::Pow,
+    Func::Modulo,
+    Func::Clip,
+];
+
+const RANDOM: [RandomKind; 4] = [
+    RandomKind::Uniform,
+    RandomKind::Normal,
+    RandomKind::LogNormal,
+    RandomKind::Exponential,
+];
+
+/// The highest constant an expression names, plus one.
+fn constants(e: &Expr) -> usize {
+    match e {
+        Expr::Constant(k) => *k as usize + 1,
+        Expr::Unary(_, a) => constants(a),
+        Expr::Binary(_, a, b) => constants(a).max(constants(b)),
+        Expr::Call(_, a) | Expr::Random { args: a, .. } => {
+            a.iter().map(constants).max().unwrap_or(0)
+        }
+        Expr::Select(c, a, b) => constants(c).max(constants(a)).max(constants(b)),
+        _ => 0,
+    }
+}
+
+impl NativeEvents {
+    /// Compiles `stmts`; `None` where no native code can be made here.
+    pub fn compile(stmts: &[EventStmt]) -> Option<NativeEvents> {
+        let isa = isa()?.clone();
+        let mut module = JITModule::new(JITBuilder::with_isa(isa, default_libcall_names()));
+        let target = module.target_config();
+        let ptr = target.pointer_type();
+        // `Args` is laid out for the host; the code reads it as such.
+        if ptr.bytes() as usize != std::mem::size_of::<usize>() {
+            return None;
+        }
+        let mut sig = module.make_signature();
+        for _ in 0..4 {
+            sig.params.push(AbiParam::new(ptr));
+        }
+        let id = module
+            .declare_function("events", Linkage::Local, &sig)
+            .ok()?;
+        let mut ctx = module.make_context();
+        ctx.func.signature = sig;
+        ctx.func.name = UserFuncName::user(0, id.as_u32());
+        let mut fctx = FunctionBuilderContext::new();
+        let mut b = FunctionBuilder::new(&mut ctx.func, &mut fctx);
+        let sig_of = |params: &[Type]| {
+            let mut s = module.make_signature();
+            s.params.extend(params.iter().map(|&t| AbiParam::new(t)));
+            s.returns.push(AbiParam::new(types::F32));
+            s
+        };
+        let f32 = types::F32;
+        let sigs = Sigs {
+            one: b.import_signature(sig_of(&[f32])),
+            two: b.import_signature(sig_of(&[f32, f32])),
+            func: b.import_signature(sig_of(&[types::I32, f32, f32, f32])),
+            random: b.import_signature(sig_of(&[types::I32, ptr, types::I32, ptr, f32, f32])),
+        };
+        let entry = b.create_block();
+        b.append_block_params_for_function_params(entry);
+        b.switch_to_block(entry);
+        let [args, s, pre, post] = b.block_params(entry)[..] else {
+            return None;
+        };
+        let mut g = Gen {
+            b,
+            args,
+            s,
+            pre,
+            post,
+            ptr,
+            sigs,
+        };
+        for st in stmts {
+            match st {
+                EventStmt::AddConductance(e) => {
+                    let v = g.expr(e)?;
+                    let base = g.field(ARG_G);
+                    let at = g.element(base, post, types::F32);
+                    let mem = MemFlagsData::new().with_notrap();
+                    let old = g.b.ins().load(f32, mem, at, 0);
+                    let new = g.b.ins().fadd(old, v);
+                    g.b.ins().store(mem, new, at, 0);
+                }
+                EventStmt::Store { var, expr } => {
+                    let v = g.expr(expr)?;
+                    // Skipped when it is the frozen slot, as `run_event`.
+                    let frozen = g.b.ins().load(
+                        types::I32,
+                        MemFlagsData::new().with_notrap(),
+                        args,
+                        ARG_FROZEN,
+                    );
+                    let store = g.b.create_block();
+                    let next = g.b.create_block();
+                    let is = g.b.ins().icmp_imm_u(
+                        cranelift_codegen::ir::condcodes::IntCC::Equal,
+                        frozen,
+                        i64::from(*var),
+                    );
+                    g.b.ins().brif(is, next, &[], store, &[]);
+                    g.b.switch_to_block(store);
+                    let at = g.syn_at(*var);
+                    g.b.ins().store(MemFlagsData::new().with_notrap(), v, at, 0);
+                    g.b.ins().jump(next, &[]);
+                    g.b.switch_to_block(next);
+                }
+            }
+        }
+        g.b.ins().return_(&[]);
+        g.b.seal_all_blocks();
+        g.b.finalize(target);
+        module.define_function(id, &mut ctx).ok()?;
+        module.clear_context(&mut ctx);
+        module.finalize_definitions().ok()?;
+        let code = module.get_finalized_function(id);
+        // SAFETY: declared with `Entry`'s signature: four pointer-sized
+        // arguments, no result, the host's calling convention.
+        let entry = unsafe { std::mem::transmute::<*const u8, Entry>(code) };
+        let n_scalars = 2 + stmts
+            .iter()
+            .map(|s| match s {
+                EventStmt::AddConductance(e) | EventStmt::Store { expr: e, .. } => constants(e),
+            })
+            .max()
+            .unwrap_or(0);
+        Some(NativeEvents {
+            entry,
+            n_scalars,
+            adds: stmts
+                .iter()
+                .any(|s| matches!(s, EventStmt::AddConductance(_))),
+            _code: Arc::new(Code::new(module)),
+        })
+    }
+
+    /// Binds the arrays of `c` and the conductance `g` for a batch of
+    /// events; `frozen` as for `run_event`.
+    pub fn bind<'a>(
+        &'a self,
+        c: &'a mut EventCtx,
+        g: &'a mut [f32],
+        frozen: Option<u32>,
+    ) -> Bound<'a> {
+        let n_syn = c
+            .syn
+            .iter()
+            .filter(|a| a.len() != 1)
+            .map(|a| a.len())
+            .min()
+            .unwrap_or(usize::MAX);
+        let masks: Vec<usize> = c
+            .syn
+            .iter()
+            .map(|a| if a.len() == 1 { 0 } else { usize::MAX })
+            .collect();
+        let syn: Vec<*mut f32> = c.syn.iter_mut().map(|a| a.as_mut_ptr()).collect();
+        let pre: Vec<*const f32> = c.pre.iter().map(|a| a.as_ptr()).collect();
+        let post: Vec<*const f32> = c.post.iter().map(|a| a.as_ptr()).collect();
+        let n_pre = c.pre.iter().map(|a| a.len()).min().unwrap_or(usize::MAX);
+        let mut n_post = c.post.iter().map(|a| a.len()).min().unwrap_or(usize::MAX);
+        if self.adds {
+            n_post = n_post.min(g.len());
+        }
+        let mut scalars = vec![c.t, c.dt];
+        scalars.extend_from_slice(c.consts);
+        scalars.resize(scalars.len().max(self.n_scalars), f32::NAN);
+        let args = Args {
+            syn: syn.as_ptr(),
+            masks: masks.as_ptr(),
+            pre: pre.as_ptr(),
+            post: post.as_ptr(),
+            scalars: scalars.as_ptr(),
+            g: g.as_mut_ptr(),
+            seed: c.seed,
+            step: c.step,
+            object: c.object,
+            frozen: frozen.unwrap_or(u32::MAX),
+        };
+        Bound {
+            code: self,
+            args,
+            _ptrs: (syn, masks, pre, post, scalars),
+            limits: (n_syn, n_pre, n_post),
+            _borrow: PhantomData,
+        }
+    }
+}
+
+impl Bound<'_> {
+    /// Runs the statements for synapse `s` (pre rank `pre`, post rank
+    /// `post`).
+    #[inline]
+    pub fn run(&self, s: usize, pre: usize, post: usize) {
+        let (n_syn, n_pre, n_post) = self.limits;
+        assert!(
+            s < n_syn && pre < n_pre && post < n_post,
+            "event of synapse {s} ({pre} -> {post}) out of its arrays"
+        );
+        // SAFETY: the pointers in `args` are those of the arrays borrowed
+        // by `bind` (kept in `_ptrs`, alive as long as `self`), and the
+        // indices are within every array the code reads or writes.
+        unsafe { (self.code.entry)(&self.args, s, pre, post) };
+    }
+}
+
+struct Sigs {
+    one: SigRef,
+    two: SigRef,
+    func: SigRef,
+    random: SigRef,
+}
+
+struct Gen<'a> {
+    b: FunctionBuilder<'a>,
+    args: Value,
+    s: Value,
+    pre: Value,
+    post: Value,
+    ptr: Type,
+    sigs: Sigs,
+}
+
+impl Gen<'_> {
+    fn field(&mut self, offset: i32) -> Value {
+        self.b.ins().load(
+            self.ptr,
+            MemFlagsData::new().with_notrap(),
+            self.args,
+            offset,
+        )
+    }
+
+    /// The address of element `i` of the array at `base`.
+    fn element(&mut self, base: Value, i: Value, ty: Type) -> Value {
+        let off = self.b.ins().imul_imm_u(i, i64::from(ty.bytes()));
+        self.b.ins().iadd(base, off)
+    }
+
+    /// The address of `table[k]` (pointer-sized entries).
+    fn entry(&mut self, table: Value, k: u32) -> Value {
+        let mem = MemFlagsData::new().with_notrap();
+        self.b
+            .ins()
+            .load(self.ptr, mem, table, (k * self.ptr.bytes()) as i32)
+    }
+
+    /// The address synapse slot `var` is read and written at.
+    fn syn_at(&mut self, var: u32) -> Value {
+        let syn = self.field(ARG_SYN);
+        let base = self.entry(syn, var);
+        let masks = self.field(ARG_MASKS);
+        let mask = self.entry(masks, var);
+        let i = self.b.ins().band(self.s, mask);
+        self.element(base, i, types::F32)
+    }
+
+    fn load_f32(&mut self, at: Value) -> Value {
+        self.b
+            .ins()
+            .load(types::F32, MemFlagsData::new().with_notrap(), at, 0)
+    }
+
+    fn konst(&mut self, c: f32) -> Value {
+        self.b.ins().f32const(c)
+    }
+
+    fn truth(&mut self, cc: FloatCC, x: Value, y: Value) -> Value {
+        let c = self.b.ins().fcmp(cc, x, y);
+        let (one, zero) = (self.konst(1.0), self.konst(0.0));
+        self.b.ins().select(c, one, zero)
+    }
+
+    fn call(&mut self, sig: SigRef, f: *const (), args: &[Value]) -> Value {
+        let callee = self.b.ins().iconst(self.ptr, f as usize as i64);
+        let call = self.b.ins().call_indirect(sig, callee, args);
+        self.b.inst_results(call)[0]
+    }
+
+    fn expr(&mut self, e: &Expr) -> Option<Value> {
+        Some(match e {
+            Expr::Const(c) => self.konst(*c),
+            Expr::Var(v) => {
+                let at = self.syn_at(*v);
+                self.load_f32(at)
+            }
+            Expr::Pre(k) | Expr::Post(k) => {
+                let (table, i) = match e {
+                    Expr::Pre(_) => (ARG_PRE, self.pre),
+                    _ => (ARG_POST, self.post),
+                };
+                let table = self.field(table);
+                let base = self.entry(table, *k);
+                let at = self.element(base, i, types::F32);
+                self.load_f32(at)
+            }
+            Expr::Time | Expr::Dt | Expr::Constant(_) => {
+                let k = match e {
+                    Expr::Time => 0,
+                    Expr::Dt => 1,
+                    Expr::Constant(k) => 2 + *k as i32,
+                    _ => unreachable!(),
+                };
+                let sc = self.field(ARG_SCALARS);
+                self.b
+                    .ins()
+                    .load(types::F32, MemFlagsData::new().with_notrap(), sc, 4 * k)
+            }
+            Expr::Unary(UnOp::Neg, a) => {
+                let a = self.expr(a)?;
+                self.b.ins().fneg(a)
+            }
+            Expr::Unary(UnOp::Not, a) => {
+                let a = self.expr(a)?;
+                let z = self.konst(0.0);
+                self.truth(FloatCC::Equal, a, z)
+            }
+            Expr::Binary(op, a, b) => {
+                let (x, y) = (self.expr(a)?, self.expr(b)?);
+                match op {
+                    BinOp::Add => self.b.ins().fadd(x, y),
+                    BinOp::Sub => self.b.ins().fsub(x, y),
+                    BinOp::Mul => self.b.ins().fmul(x, y),
+                    BinOp::Div => self.b.ins().fdiv(x, y),
+                    BinOp::Pow => self.call(self.sigs.two, call_pow as *const (), &[x, y]),
+                    BinOp::Rem => self.call(self.sigs.two, call_rem as *const (), &[x, y]),
+                    BinOp::Lt => self.truth(FloatCC::LessThan, x, y),
+                    BinOp::Gt => self.truth(FloatCC::GreaterThan, x, y),
+                    BinOp::Le => self.truth(FloatCC::LessThanOrEqual, x, y),
+                    BinOp::Ge => self.truth(FloatCC::GreaterThanOrEqual, x, y),
+                    BinOp::Eq => self.truth(FloatCC::Equal, x, y),
+                    BinOp::Ne => self.truth(FloatCC::NotEqual, x, y),
+                    BinOp::And | BinOp::Or => {
+                        let z = self.konst(0.0);
+                        let p = self.b.ins().fcmp(FloatCC::NotEqual, x, z);
+                        let q = self.b.ins().fcmp(FloatCC::NotEqual, y, z);
+                        let c = if *op == BinOp::And {
+                            self.b.ins().band(p, q)
+                        } else {
+                            self.b.ins().bor(p, q)
+                        };
+                        let (one, zero) = (self.konst(1.0), self.konst(0.0));
+                        self.b.ins().select(c, one, zero)
+                    }
+                }
+            }
+            Expr::Call(f, args) => {
+                let mut v = Vec::with_capacity(3);
+                for a in args.iter().take(3) {
+                    v.push(self.expr(a)?);
+                }
+                while v.len() < 3 {
+                    v.push(self.konst(0.0));
+                }
+                match f {
+                    Func::Exp => self.call(self.sigs.one, call_exp as *const (), &v[..1]),
+                    Func::Sqrt => self.b.ins().sqrt(v[0]),
+                    Func::Abs => self.b.ins().fabs(v[0]),
+                    _ => {
+                        let k = FUNCS.iter().position(|g| g == f)? as i64;
+                        let k = self.b.ins().iconst(types::I32, k);
+                        self.call(
+                            self.sigs.func,
+                            call_func as *const (),
+                            &[k, v[0], v[1], v[2]],
+                        )
+                    }
+                }
+            }
+            Expr::Select(c, a, b) => {
+                // `eval` computes all three, then picks.
+                let (c, a, b) = (self.expr(c)?, self.expr(a)?, self.expr(b)?);
+                let z = self.konst(0.0);
+                let m = self.b.ins().fcmp(FloatCC::NotEqual, c, z);
+                self.b.ins().select(m, a, b)
+            }
+            Expr::Random {
+                kind, stream, args, ..
+            } => {
+                let a = match args.first() {
+                    Some(a) => self.expr(a)?,
+                    None => self.konst(0.0),
+                };
+                let b = match args.get(1) {
+                    Some(b) => self.expr(b)?,
+                    None => self.konst(0.0),
+                };
+                let k = RANDOM.iter().position(|r| r == kind)? as i64;
+                let k = self.b.ins().iconst(types::I32, k);
+                let stream = self.b.ins().iconst(types::I32, i64::from(*stream));
+                let (args, s) = (self.args, self.s);
+                self.call(
+                    self.sigs.random,
+                    call_random as *const (),
+                    &[k, args, stream, s, a, b],
+                )
+            }
+            Expr::Temp(_) | Expr::Sum(_) => self.konst(f32::NAN),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::spike_propagate::{run_event, EventCtx};
+    use super::NativeEvents;
+    use crate::connect::Weights;
+    use crate::network::model::{Neuron, Synapse};
+    use crate::network::Network;
+
+    const HOSTILE: [f32; 16] = [
+        0.0,
+        -0.0,
+        1.0,
+        -2.5,
+        0.5,
+        1e-39,
+        1e30,
+        -1e30,
+        88.0,
+        -104.0,
+        f32::INFINITY,
+        f32::NEG_INFINITY,
+        f32::NAN,
+        0.499_999_97,
+        7.3,
+        -0.3,
+    ];
+
+    #[test]
+    fn event_code_matches_eval_bit_for_bit() {
+        // Event-driven variables are the ones statements may assign: one
+        // per group of functions, so that a NaN in one leaves the others
+        // telling.
+        let syn = Synapse::new()
+            .parameters("a = 0.5 : projection\nb = 0.0\ntau = 5.0 : projection")
+            .equations(
+                "tau * dx/dt = -x : event-driven
+                 tau * dy1/dt = -y1 : event-driven
+                 tau * dy2/dt = -y2 : event-driven
+                 tau * dy3/dt = -y3 : event-driven
+                 tau * dy4/dt = -y4 : event-driven",
+            )
+            .pre_spike(
+                "g_target += w * exp(b) + pre.u
+                 x += a * clip(w, b, 1.0)
+                 y1 = pow(b, a) + b^2 + b % 3.0
+                 y2 = if (b > w) and not (w == 0.0): log(abs(b)) else: sin(post.u) + Uniform(0.0, 1.0)
+                 y3 = min(b, w) - max(w, post.u) + round(b)
+                 y4 = sign(b) + sqrt(w) + t * dt + Normal(a, 1.0)
+                 w = w + tanh(x) * (b >= 0.0 or w != 1.0)",
+            )
+            .post_spike(
+                "x -= floor(b) + ceil(w)
+                 y1 = pos(b) * neg(w)
+                 y2 = cosh(a) / b
+                 y3 = modulo(w, b)
+                 w = clip(w + y4, 0.0, 1.0)",
+            );
+        let n = HOSTILE.len();
+        let mut net = Network::new();
+        let neuron = Neuron::spiking()
+            .parameters("u = 0.0")
+            .equations("v = u + g_exc")
+            .spike("v > 1.0");
+        let p = net.population("p", n, &neuron).unwrap();
+        let q = net.population("q", n, &neuron).unwrap();
+        net.projection(p, q, "exc")
+            .synapse(&syn)
+            .connect_all_to_all(Weights::constant(0.25))
+            .unwrap();
+        let ir = net.projs[0].ir.clone();
+        let n_syn = n * n;
+        // Per-synapse slots take the hostile values in two orders; the
+        // projection-wide ones keep one value.
+        let values = |k: usize| -> Vec<Vec<f32>> {
+            ir.vars
+                .iter()
+                .enumerate()
+                .map(|(v, decl)| match decl.locality {
+                    crate::lang::ir::Locality::Local => {
+                        (0..n_syn).map(|s| HOSTILE[(s * (v + 1) + k) % n]).collect()
+                    }
+                    _ => vec![HOSTILE[(v + k) % n]],
+                })
+                .collect()
+        };
+        let u: Vec<f32> = HOSTILE.to_vec();
+        let consts = [1.5f32];
+        for (stmts, k) in [(&ir.pre_spike, 0), (&ir.post_spike, 3)] {
+            let code = NativeEvents::compile(stmts).expect("native code");
+            let (mut a, mut b) = (values(k), values(k));
+            let (mut ga, mut gb) = (vec![0.1f32; n], vec![0.1f32; n]);
+            for frozen in [None, ir.slot("w")] {
+                let ctx = |syn| EventCtx {
+                    syn,
+                    pre: vec![u.as_slice(); ir.pre_refs.len()],
+                    post: vec![u.as_slice(); ir.post_refs.len()],
+                    t: 2.5,
+                    dt: 0.1,
+                    consts: &consts,
+                    seed: 7,
+                    step: 3,
+                    object: 11,
+                };
+                let mut ca = ctx(&mut a);
+                {
+                    let bound = code.bind(&mut ca, &mut ga, frozen);
+                    for s in 0..n_syn {
+                        bound.run(s, s / n, s % n);
+                    }
+                }
+                let mut cb = ctx(&mut b);
+                for s in 0..n_syn {
+                    run_event(stmts, &mut cb, s, s / n, s % n, frozen, &mut gb);
+                }
+                for (v, (x, y)) in a.iter().zip(&b).enumerate() {
+                    for (s, (x, y)) in x.iter().zip(y).enumerate() {
+                        assert_eq!(
+                            x.to_bits(),
+                            y.to_bits(),
+                            "slot {v}, synapse {s}: {x} native, {y} eval"
+                        );
+                    }
+                }
+                for (i, (x, y)) in ga.iter().zip(&gb).enumerate() {
+                    assert_eq!(x.to_bits(), y.to_bits(), "g[{i}]: {x} native, {y} eval");
+                }
+            }
+        }
+    }
+}
