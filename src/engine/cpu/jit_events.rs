@@ -76,18 +76,21 @@ impl std::fmt::Debug for NativeEvents {
     }
 }
 
+/// The arrays `Args` points into, kept as long as it is used.
+struct Kept {
+    _syn: Vec<*mut f32>,
+    _masks: Vec<usize>,
+    _pre: Vec<*const f32>,
+    _post: Vec<*const f32>,
+    _scalars: Vec<f32>,
+}
+
 /// [`NativeEvents`] bound to one batch of events' arrays: what
 /// [`NativeEvents::bind`] returns.
 pub struct Bound<'a> {
     code: &'a NativeEvents,
     args: Args,
-    _ptrs: (
-        Vec<*mut f32>,
-        Vec<usize>,
-        Vec<*const f32>,
-        Vec<*const f32>,
-        Vec<f32>,
-    ),
+    _ptrs: Kept,
     /// Bounds of s, pre and post: `eval` would panic past them, so the
     /// code is never called there.
     limits: (usize, usize, usize),
@@ -335,7 +338,13 @@ impl NativeEvents {
         Bound {
             code: self,
             args,
-            _ptrs: (syn, masks, pre, post, scalars),
+            _ptrs: Kept {
+                _syn: syn,
+                _masks: masks,
+                _pre: pre,
+                _post: post,
+                _scalars: scalars,
+            },
             limits: (n_syn, n_pre, n_post),
             _borrow: PhantomData,
         }
