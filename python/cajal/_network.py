@@ -742,6 +742,9 @@ class Population(_HasAttributes):
         d["_attrs"] = None
         d["neuron_type"] = neuron
         taken = {p.name for p in net._populations}
+        # A name given by the user goes with a copy into another network; a
+        # made-up one is made up again there, where it may be taken.
+        d["_named"] = name is not None
         d["name"] = net._unique(name, "pop", taken)
         net._populations.append(self)
         # A population of the default network is built in the core when
@@ -779,7 +782,10 @@ class Population(_HasAttributes):
             self._net._populations.remove(self)
         p = object.__new__(type(self))
         p.__dict__.update({k: v for k, v in self.__dict__.items() if k.startswith("_x_")})
-        p._setup(net, self.name, self._recipe, self.neuron_type)
+        p._setup(net, self.name if self._named else None, self._recipe, self.neuron_type)
+        # Projections copied into `net` after this find the copy here, not
+        # by a name that may differ.
+        self.__dict__.setdefault("_copies", {})[net] = p
         return p
 
     def _reset(self):
@@ -1031,18 +1037,19 @@ class Projection(_HasAttributes):
         d["_window"] = None
         d["_recipe"] = None
         taken = {p.name for p in net._projections}
+        d["_named"] = name is not None
         d["name"] = net._unique(name, "proj", taken)
         net._projections.append(self)
 
     def _copy(self, net: Network) -> "Projection":
         def same_in_net(part):
             pop, ranks = _part(part)
-            mine = net.get_population(pop.name)
+            mine = pop.__dict__.get("_copies", {}).get(net) or net.get_population(pop.name)
             return mine if ranks is None else PopulationView(mine, ranks)
 
         pre, post = same_in_net(self.pre), same_in_net(self.post)
         p = type(self).__new__(type(self))
-        Projection.__init__(p, pre, post, self.target, self.synapse_type, None if self.name.startswith("proj") else self.name, network=net)
+        Projection.__init__(p, pre, post, self.target, self.synapse_type, self.name if self._named else None, network=net)
         p.__dict__["_window"] = self._window
         if self._recipe is not None:
             p._connect(*self._recipe)

@@ -208,6 +208,27 @@ def test_two_networks_are_independent():
         n1.get_population("q")
 
 
+def test_unnamed_templates_get_names_of_their_own_in_a_network():
+    # ANNarchy 5 style: a population made outside the network, then copied
+    # in; its made-up name was that of the network's own first population.
+    ann.clear()
+    net = ann.Network()
+    own = net.create(3, LEAKY)
+    template = ann.InputArray(2)
+    copy = net.create(template)
+    assert copy.name != own.name and copy.size == 2
+    proj = net.connect(ann.Projection(template, own, "exc"))
+    proj.connect_all_to_all(weights=1.0)
+    assert proj.pre is copy
+    named = net.create(ann.InputArray(1, name="named"))
+    assert named.name == "named"
+    net.compile()
+    copy.r = [1.0, 2.0]
+    net.simulate(2.0)
+    # One step for the input to reach `own`, one to integrate it.
+    assert own.sum("exc")[0] == 3.0
+
+
 def test_every_calls_back_at_its_period():
     pop = ann.Population(1, LEAKY)
     ann.compile()
