@@ -307,9 +307,12 @@ fn proj_state(
     let post_events = (!pr.ir.post_spike.is_empty())
         .then(|| NativeEvents::compile(&pr.ir.post_spike))
         .flatten();
+    let n_pre = net.pops[pre].size() / net.batch;
+    let dense = row_ptr.windows(2).all(|r| (r[1] - r[0]) as usize == n_pre);
     ProjState {
         index: qi,
         batch: net.batch,
+        dense,
         pre_events,
         post_events,
         pre,

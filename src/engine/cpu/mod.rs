@@ -310,6 +310,10 @@ pub struct ProjState {
     ir: Arc<SynapseIr>,
     op: Operation,
     row_ptr: Vec<u32>,
+    /// Every post-synaptic neuron receives from every pre-synaptic one:
+    /// row position `j` is pre neuron `j` (rows are sorted by pre, no pair
+    /// repeats).
+    dense: bool,
     /// The synapses (post, pre, delay by synapse), shared with the network.
     syn: Arc<crate::connect::SynapseList>,
     delays: Vec<u32>,

@@ -16,6 +16,13 @@ use crate::network::model::Operation;
 /// The post-synaptic neurons below this count are summed on one thread.
 const PARALLEL_MIN: usize = 2048;
 
+/// Synapses above which a weighted sum is split across the pool whatever
+/// its number of rows (an echo-state reservoir: few rows, long ones).
+const PARALLEL_SYNAPSES: usize = 1 << 16;
+
+/// Rows of a weighted sum computed side by side.
+const ROWS: usize = 4;
+
 /// Slot bindings of a synapse model for per-synapse programs.
 #[derive(Debug, Clone)]
 pub struct SynapseBinding {
@@ -141,36 +148,81 @@ fn reduce_row(row: &[f32], op: Operation) -> f32 {
 }
 
 /// The fast path `sum(w * pre.r)`: `pre_vals(d)` gives the pre-synaptic
-/// values seen with a delay of `d` steps.
+/// values seen with a delay of `d` steps. `dense`: every row holds every
+/// pre-synaptic neuron (all-to-all), so row position `j` is pre neuron `j`
+/// and the indices need not be read (half the memory traffic of a sum
+/// that is bound by it).
 pub fn weighted_sum<'a>(
     row_ptr: &[u32],
     pre_idx: &[u32],
     w: &[f32],
     delay: Option<&[u32]>,
+    dense: bool,
     pre_vals: &(dyn Fn(u32) -> &'a [f32] + Sync),
     out: &mut [f32],
 ) {
-    let f = |(i, o): (usize, &mut f32)| {
-        let (a, b) = (row_ptr[i] as usize, row_ptr[i + 1] as usize);
-        let mut s = 0.0f32;
+    let row = |i: usize| row_ptr[i] as usize..row_ptr[i + 1] as usize;
+    // Each sum runs in synapse order, one addition after the other (the
+    // GPU twin's order); four rows side by side let the additions of
+    // different rows overlap, where one row alone waits on each.
+    let f = |(k, o): (usize, &mut [f32])| {
+        let first = k * ROWS;
         match delay {
             None => {
                 let r = pre_vals(1);
-                for j in a..b {
-                    s += w[j] * r[pre_idx[j] as usize];
+                if o.len() == ROWS {
+                    let rows: [_; ROWS] = std::array::from_fn(|q| row(first + q));
+                    let common = rows.iter().map(|x| x.len()).min().unwrap_or(0);
+                    let mut s = [0.0f32; ROWS];
+                    if dense {
+                        let r = &r[..common];
+                        let ws: [&[f32]; ROWS] =
+                            std::array::from_fn(|q| &w[rows[q].start..rows[q].start + common]);
+                        for (j, &x) in r.iter().enumerate() {
+                            for q in 0..ROWS {
+                                s[q] += ws[q][j] * x;
+                            }
+                        }
+                    } else {
+                        for j in 0..common {
+                            for q in 0..ROWS {
+                                let at = rows[q].start + j;
+                                s[q] += w[at] * r[pre_idx[at] as usize];
+                            }
+                        }
+                    }
+                    for q in 0..ROWS {
+                        for at in rows[q].start + common..rows[q].end {
+                            s[q] += w[at] * r[pre_idx[at] as usize];
+                        }
+                    }
+                    o.copy_from_slice(&s);
+                } else {
+                    for (q, o) in o.iter_mut().enumerate() {
+                        let mut s = 0.0f32;
+                        for at in row(first + q) {
+                            s += w[at] * r[pre_idx[at] as usize];
+                        }
+                        *o = s;
+                    }
                 }
             }
             Some(d) => {
-                for j in a..b {
-                    s += w[j] * pre_vals(d[j])[pre_idx[j] as usize];
+                for (q, o) in o.iter_mut().enumerate() {
+                    let mut s = 0.0f32;
+                    for at in row(first + q) {
+                        s += w[at] * pre_vals(d[at])[pre_idx[at] as usize];
+                    }
+                    *o = s;
                 }
             }
         }
-        *o = s;
     };
-    if out.len() >= PARALLEL_MIN {
-        out.par_iter_mut().enumerate().for_each(f);
+    // Parallel when there are many rows or much to add.
+    let work = row_ptr.last().copied().unwrap_or(0) as usize;
+    if out.len() >= PARALLEL_MIN || work >= PARALLEL_SYNAPSES {
+        out.par_chunks_mut(ROWS).enumerate().for_each(f);
     } else {
-        out.iter_mut().enumerate().for_each(f);
+        out.chunks_mut(ROWS).enumerate().for_each(f);
     }
 }

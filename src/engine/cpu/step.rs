@@ -398,6 +398,7 @@ fn weighted_sum(pr: &mut ProjState, pre: &PopState) {
             &pr.syn.pre,
             w,
             if uniform { None } else { Some(&pr.syn.delay) },
+            pr.dense,
             &vals,
             out,
         );
