@@ -14,7 +14,7 @@ step); sim_s is nest.Run() alone.
 """
 import time
 
-from common import arguments, emit
+from common import arguments, nest_run
 
 args = arguments(__doc__, ["nest"], n=4000, duration=1000.0)
 import nest
@@ -44,17 +44,4 @@ nest.Connect(pop[n_exc:], pop, rule, {"weight": -67.0, "delay": 0.1})
 synapses = nest.num_connections
 recorder = nest.Create("spike_recorder")
 nest.Connect(pop, recorder)
-nest.Prepare()
-build_s = time.perf_counter() - t0
-
-t1 = time.perf_counter()
-nest.Run(args.duration)
-sim_s = time.perf_counter() - t1
-nest.Cleanup()
-
-emit(
-    args, "coba", build_s, sim_s, args.duration,
-    rate_hz=recorder.n_events / n / (args.duration / 1000.0),
-    neurons=n,
-    synapses=synapses,
-)
+nest_run(nest, args, "coba", t0, recorder, n, synapses)

@@ -67,3 +67,22 @@ def brian2_standalone(b2, directory, t0):
     binary_s = time.perf_counter() - compiled
     sim_s = b2.device._last_run_time
     return compiled - t0 + binary_s - sim_s, sim_s
+
+
+def nest_run(nest, args, workload, t0, recorder, n, synapses):
+    """The end every NEST script shares: nest.Prepare() (counted in
+    build_s, from t0), nest.Run() alone timed as sim_s, and the result
+    line, with the whole network's rate from the spike recorder and
+    `synapses` the network's own (counted before recorders and inputs)."""
+    nest.Prepare()
+    build_s = time.perf_counter() - t0
+    t1 = time.perf_counter()
+    nest.Run(args.duration)
+    sim_s = time.perf_counter() - t1
+    nest.Cleanup()
+    emit(
+        args, workload, build_s, sim_s, args.duration,
+        rate_hz=recorder.n_events / n / (args.duration / 1000.0),
+        neurons=n,
+        synapses=synapses,
+    )

@@ -24,7 +24,7 @@ build_s includes nest.Prepare(); sim_s is nest.Run() alone.
 import math
 import time
 
-from common import arguments, emit
+from common import arguments, nest_run
 
 args = arguments(__doc__, ["nest"], duration=1000.0)
 import nest
@@ -116,18 +116,4 @@ for i, p in enumerate(pops):
     background = nest.Create("poisson_generator", params={"rate": K_EXT[i] * SCALE * BG_RATE})
     nest.Connect(background, p, "all_to_all", {"weight": W_E / sq, "delay": DT})
     nest.Connect(p, recorder)
-nest.Prepare()
-build_s = time.perf_counter() - t0
-
-t1 = time.perf_counter()
-nest.Run(args.duration)
-sim_s = time.perf_counter() - t1
-nest.Cleanup()
-
-n = sum(len(p) for p in pops)
-emit(
-    args, "microcircuit", build_s, sim_s, args.duration,
-    rate_hz=recorder.n_events / n / (args.duration / 1000.0),
-    neurons=n,
-    synapses=synapses,
-)
+nest_run(nest, args, "microcircuit", t0, recorder, sum(len(p) for p in pops), synapses)

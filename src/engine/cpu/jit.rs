@@ -131,8 +131,8 @@ pub(super) fn isa() -> Option<&'static OwnedTargetIsa> {
 impl Native {
     /// Compiles `prog` over `n_arrays` bound arrays, with `flag` the
     /// register whose non-zero elements are reported (a neuron's spike).
-    /// `None` where the program draws random numbers or no native code can
-    /// be made on this host.
+    /// `None` where a random draw's parameters vary across elements or no
+    /// native code can be made on this host.
     pub fn compile(prog: &Program, n_arrays: usize, flag: Option<u16>) -> Option<Native> {
         // Draws are made before the loop, as arrays; that needs the same
         // parameters for every element.
