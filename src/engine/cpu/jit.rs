@@ -128,6 +128,33 @@ pub(super) fn isa() -> Option<&'static OwnedTargetIsa> {
     .as_ref()
 }
 
+/// Makes a function of four pointer-sized arguments and no result, named
+/// `name`, whose body `body` writes (given the builder and the module, for
+/// signatures and the target's configuration): the code that owns it, its
+/// address and what `body` returned; `None` where no native code can be
+/// made here or `body` declines.
+pub(super) fn four_pointer_function<T>(
+    name: &str,
+    body: impl FnOnce(FunctionBuilder, &JITModule) -> Option<T>,
+) -> Option<(Arc<Code>, *const u8, T)> {
+    let isa = isa()?.clone();
+    let mut module = JITModule::new(JITBuilder::with_isa(isa, default_libcall_names()));
+    let ptr = module.target_config().pointer_type();
+    let mut sig = module.make_signature();
+    sig.params.extend([AbiParam::new(ptr); 4]);
+    let id = module.declare_function(name, Linkage::Local, &sig).ok()?;
+    let mut ctx = module.make_context();
+    ctx.func.signature = sig;
+    ctx.func.name = UserFuncName::user(0, id.as_u32());
+    let mut fctx = FunctionBuilderContext::new();
+    let out = body(FunctionBuilder::new(&mut ctx.func, &mut fctx), &module)?;
+    module.define_function(id, &mut ctx).ok()?;
+    module.clear_context(&mut ctx);
+    module.finalize_definitions().ok()?;
+    let code = module.get_finalized_function(id);
+    Some((Arc::new(Code::new(module)), code, out))
+}
+
 impl Native {
     /// Compiles `prog` over `n_arrays` bound arrays, with `flag` the
     /// register whose non-zero elements are reported (a neuron's spike).
@@ -153,43 +180,26 @@ impl Native {
                 });
             }
         }
-        let isa = isa()?.clone();
-        let mut module = JITModule::new(JITBuilder::with_isa(isa, default_libcall_names()));
-        let ptr = module.target_config().pointer_type();
-        let mut sig = module.make_signature();
-        for t in [ptr, ptr, ptr, ptr] {
-            sig.params.push(AbiParam::new(t));
-        }
-        let id = module
-            .declare_function("program", Linkage::Local, &sig)
-            .ok()?;
-        let mut ctx = module.make_context();
-        ctx.func.signature = sig;
-        ctx.func.name = UserFuncName::user(0, id.as_u32());
-        let mut fctx = FunctionBuilderContext::new();
-        let uniforms = build(
-            FunctionBuilder::new(&mut ctx.func, &mut fctx),
-            prog,
-            n_arrays,
-            draws.len(),
-            flag,
-            module.target_config(),
-            module.make_signature(),
-        )?;
-        module.define_function(id, &mut ctx).ok()?;
-        module.clear_context(&mut ctx);
-        module.finalize_definitions().ok()?;
-        let code = module.get_finalized_function(id);
-        // SAFETY: the function was declared with `Entry`'s signature (four
-        // pointer-sized arguments, no result) in the host's calling
-        // convention.
-        let entry = unsafe { std::mem::transmute::<*const u8, Entry>(code) };
+        let (code, at, uniforms) = four_pointer_function("program", |b, module| {
+            build(
+                b,
+                prog,
+                n_arrays,
+                draws.len(),
+                flag,
+                module.target_config(),
+                module.make_signature(),
+            )
+        })?;
+        // SAFETY: the function has `Entry`'s signature (four pointer-sized
+        // arguments, no result) in the host's calling convention.
+        let entry = unsafe { std::mem::transmute::<*const u8, Entry>(at) };
         Some(Native {
             entry,
             n_arrays,
             draws: draws.into(),
             uniforms: uniforms.into(),
-            _code: Arc::new(Code::new(module)),
+            _code: code,
         })
     }
 

@@ -13,15 +13,12 @@
 use std::marker::PhantomData;
 use std::sync::Arc;
 
-use cranelift_codegen::ir::condcodes::FloatCC;
-use cranelift_codegen::ir::{
-    types, AbiParam, InstBuilder, MemFlagsData, SigRef, Type, UserFuncName, Value,
-};
-use cranelift_frontend::{FunctionBuilder, FunctionBuilderContext};
-use cranelift_jit::{JITBuilder, JITModule};
-use cranelift_module::{default_libcall_names, Linkage, Module};
+use cranelift_codegen::ir::condcodes::{FloatCC, IntCC};
+use cranelift_codegen::ir::{types, AbiParam, InstBuilder, MemFlagsData, SigRef, Type, Value};
+use cranelift_frontend::FunctionBuilder;
+use cranelift_module::Module;
 
-use super::jit::{isa, Code};
+use super::jit::{four_pointer_function, isa, Code};
 use super::spike_propagate::EventCtx;
 use crate::lang::ir::{BinOp, EventStmt, Expr, Func, RandomKind, UnOp};
 
@@ -181,100 +178,53 @@ fn constants(e: &Expr) -> usize {
 impl NativeEvents {
     /// Compiles `stmts`; `None` where no native code can be made here.
     pub fn compile(stmts: &[EventStmt]) -> Option<NativeEvents> {
-        let isa = isa()?.clone();
-        let mut module = JITModule::new(JITBuilder::with_isa(isa, default_libcall_names()));
-        let target = module.target_config();
-        let ptr = target.pointer_type();
         // `Args` is laid out for the host; the code reads it as such.
-        if ptr.bytes() as usize != std::mem::size_of::<usize>() {
+        let host = isa()?.frontend_config().pointer_type();
+        if host.bytes() as usize != std::mem::size_of::<usize>() {
             return None;
         }
-        let mut sig = module.make_signature();
-        for _ in 0..4 {
-            sig.params.push(AbiParam::new(ptr));
-        }
-        let id = module
-            .declare_function("events", Linkage::Local, &sig)
-            .ok()?;
-        let mut ctx = module.make_context();
-        ctx.func.signature = sig;
-        ctx.func.name = UserFuncName::user(0, id.as_u32());
-        let mut fctx = FunctionBuilderContext::new();
-        let mut b = FunctionBuilder::new(&mut ctx.func, &mut fctx);
-        let sig_of = |params: &[Type]| {
-            let mut s = module.make_signature();
-            s.params.extend(params.iter().map(|&t| AbiParam::new(t)));
-            s.returns.push(AbiParam::new(types::F32));
-            s
-        };
-        let f32 = types::F32;
-        let sigs = Sigs {
-            one: b.import_signature(sig_of(&[f32])),
-            two: b.import_signature(sig_of(&[f32, f32])),
-            func: b.import_signature(sig_of(&[types::I32, f32, f32, f32])),
-            random: b.import_signature(sig_of(&[types::I32, ptr, types::I32, ptr, f32, f32])),
-        };
-        let entry = b.create_block();
-        b.append_block_params_for_function_params(entry);
-        b.switch_to_block(entry);
-        let [args, s, pre, post] = b.block_params(entry)[..] else {
-            return None;
-        };
-        let mut g = Gen {
-            b,
-            args,
-            s,
-            pre,
-            post,
-            ptr,
-            sigs,
-        };
-        for st in stmts {
-            match st {
-                EventStmt::AddConductance(e) => {
-                    let v = g.expr(e)?;
-                    let base = g.field(ARG_G);
-                    let at = g.element(base, post, types::F32);
-                    let mem = MemFlagsData::new().with_notrap();
-                    let old = g.b.ins().load(f32, mem, at, 0);
-                    let new = g.b.ins().fadd(old, v);
-                    g.b.ins().store(mem, new, at, 0);
-                }
-                EventStmt::Store { var, expr } => {
-                    let v = g.expr(expr)?;
-                    // Skipped when it is the frozen slot, as `run_event`.
-                    let frozen = g.b.ins().load(
-                        types::I32,
-                        MemFlagsData::new().with_notrap(),
-                        args,
-                        ARG_FROZEN,
-                    );
-                    let store = g.b.create_block();
-                    let next = g.b.create_block();
-                    let is = g.b.ins().icmp_imm_u(
-                        cranelift_codegen::ir::condcodes::IntCC::Equal,
-                        frozen,
-                        i64::from(*var),
-                    );
-                    g.b.ins().brif(is, next, &[], store, &[]);
-                    g.b.switch_to_block(store);
-                    let at = g.syn_at(*var);
-                    g.b.ins().store(MemFlagsData::new().with_notrap(), v, at, 0);
-                    g.b.ins().jump(next, &[]);
-                    g.b.switch_to_block(next);
-                }
+        let (code, at, ()) = four_pointer_function("events", |mut b, module| {
+            let target = module.target_config();
+            let ptr = target.pointer_type();
+            let sig_of = |params: &[Type]| {
+                let mut s = module.make_signature();
+                s.params.extend(params.iter().map(|&t| AbiParam::new(t)));
+                s.returns.push(AbiParam::new(types::F32));
+                s
+            };
+            let f32 = types::F32;
+            let sigs = Sigs {
+                one: b.import_signature(sig_of(&[f32])),
+                two: b.import_signature(sig_of(&[f32, f32])),
+                func: b.import_signature(sig_of(&[types::I32, f32, f32, f32])),
+                random: b.import_signature(sig_of(&[types::I32, ptr, types::I32, ptr, f32, f32])),
+            };
+            let entry = b.create_block();
+            b.append_block_params_for_function_params(entry);
+            b.switch_to_block(entry);
+            let [args, s, pre, post] = b.block_params(entry)[..] else {
+                return None;
+            };
+            let mut g = Gen {
+                b,
+                args,
+                s,
+                pre,
+                post,
+                ptr,
+                sigs,
+            };
+            for st in stmts {
+                g.stmt(st)?;
             }
-        }
-        g.b.ins().return_(&[]);
-        g.b.seal_all_blocks();
-        g.b.finalize(target);
-        module.define_function(id, &mut ctx).ok()?;
-        module.clear_context(&mut ctx);
-        module.finalize_definitions().ok()?;
-        let code = module.get_finalized_function(id);
-        // SAFETY: declared with `Entry`'s signature: four pointer-sized
-        // arguments, no result, the host's calling convention.
-        let entry = unsafe { std::mem::transmute::<*const u8, Entry>(code) };
+            g.b.ins().return_(&[]);
+            g.b.seal_all_blocks();
+            g.b.finalize(target);
+            Some(())
+        })?;
+        // SAFETY: the function has `Entry`'s signature (four pointer-sized
+        // arguments, no result) in the host's calling convention.
+        let entry = unsafe { std::mem::transmute::<*const u8, Entry>(at) };
         let n_scalars = 2 + stmts
             .iter()
             .map(|s| match s {
@@ -288,7 +238,7 @@ impl NativeEvents {
             adds: stmts
                 .iter()
                 .any(|s| matches!(s, EventStmt::AddConductance(_))),
-            _code: Arc::new(Code::new(module)),
+            _code: code,
         })
     }
 
@@ -386,6 +336,39 @@ struct Gen<'a> {
 }
 
 impl Gen<'_> {
+    /// One statement, as `run_event` runs it.
+    fn stmt(&mut self, st: &EventStmt) -> Option<()> {
+        let mem = MemFlagsData::new().with_notrap();
+        match st {
+            EventStmt::AddConductance(e) => {
+                let v = self.expr(e)?;
+                let base = self.field(ARG_G);
+                let at = self.element(base, self.post, types::F32);
+                let old = self.b.ins().load(types::F32, mem, at, 0);
+                let new = self.b.ins().fadd(old, v);
+                self.b.ins().store(mem, new, at, 0);
+            }
+            EventStmt::Store { var, expr } => {
+                let v = self.expr(expr)?;
+                // Skipped when it is the frozen slot, as `run_event`.
+                let frozen = self.b.ins().load(types::I32, mem, self.args, ARG_FROZEN);
+                let store = self.b.create_block();
+                let next = self.b.create_block();
+                let is = self
+                    .b
+                    .ins()
+                    .icmp_imm_u(IntCC::Equal, frozen, i64::from(*var));
+                self.b.ins().brif(is, next, &[], store, &[]);
+                self.b.switch_to_block(store);
+                let at = self.syn_at(*var);
+                self.b.ins().store(mem, v, at, 0);
+                self.b.ins().jump(next, &[]);
+                self.b.switch_to_block(next);
+            }
+        }
+        Some(())
+    }
+
     fn field(&mut self, offset: i32) -> Value {
         self.b.ins().load(
             self.ptr,
