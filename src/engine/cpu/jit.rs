@@ -155,6 +155,98 @@ pub(super) fn four_pointer_function<T>(
     Some((Arc::new(Code::new(module)), code, out))
 }
 
+/// [`crate::lang::ir::exp`] of `x`, of type `ty` (`f32`, or `f32x4` lane
+/// by lane): the same operations in the same order, the interpreter's
+/// early returns as selections.
+pub(super) fn exp_of(b: &mut FunctionBuilder, x: Value, ty: Type) -> Value {
+    let vector = ty.is_vector();
+    let int = if vector { MASK } else { types::I32 };
+    let little = MemFlagsData::new().with_endianness(Endianness::Little);
+    let c = |b: &mut FunctionBuilder, v: f32| {
+        let s = b.ins().f32const(v);
+        if vector {
+            b.ins().splat(ty, s)
+        } else {
+            s
+        }
+    };
+    // `m ? x : y` for a comparison's result `m`.
+    let pick = |b: &mut FunctionBuilder, m: Value, x: Value, y: Value| {
+        if vector {
+            let m = b.ins().bitcast(ty, little, m);
+            b.ins().bitselect(m, x, y)
+        } else {
+            b.ins().select(m, x, y)
+        }
+    };
+    let (log2e, half, c1, c2, one) = (
+        c(b, std::f32::consts::LOG2_E),
+        c(b, 0.5),
+        c(b, 0.693_359_4),
+        c(b, -2.121_944_4e-4),
+        c(b, 1.0),
+    );
+    let k = b.ins().fmul(log2e, x);
+    let k = b.ins().fadd(k, half);
+    let k = b.ins().floor(k);
+    let kc = b.ins().fmul(k, c1);
+    let r = b.ins().fsub(x, kc);
+    let kc = b.ins().fmul(k, c2);
+    let r = b.ins().fsub(r, kc);
+    let z = b.ins().fmul(r, r);
+    let mut p = c(b, 1.987_569_1e-4);
+    for coef in [
+        1.398_199_9e-3,
+        8.333_452e-3,
+        4.166_579_6e-2,
+        1.666_666_5e-1,
+        0.5,
+    ] {
+        let q = b.ins().fmul(p, r);
+        let cv = c(b, coef);
+        p = b.ins().fadd(q, cv);
+    }
+    let y = b.ins().fmul(p, z);
+    let y = b.ins().fadd(y, r);
+    let y = b.ins().fadd(y, one);
+    // k in [-150, 128] where the result is used: y * 2^k1 * 2^k2, k1 = k / 2
+    // rounded toward zero.
+    let ki = b.ins().fcvt_to_sint_sat(int, k);
+    let sign = b.ins().ushr_imm_u(ki, 31);
+    let k1 = b.ins().iadd(ki, sign);
+    let k1 = b.ins().sshr_imm_u(k1, 1);
+    let k2 = b.ins().isub(ki, k1);
+    let bias = {
+        let s = b.ins().iconst(types::I32, 127);
+        if vector {
+            b.ins().splat(int, s)
+        } else {
+            s
+        }
+    };
+    let p1 = b.ins().iadd(k1, bias);
+    let p1 = b.ins().ishl_imm_u(p1, 23);
+    let p2 = b.ins().iadd(k2, bias);
+    let p2 = b.ins().ishl_imm_u(p2, 23);
+    let p1 = b.ins().bitcast(ty, little, p1);
+    let p2 = b.ins().bitcast(ty, little, p2);
+    let y = b.ins().fmul(y, p1);
+    let y = b.ins().fmul(y, p2);
+    // The interpreter's early returns, in reverse so the first wins.
+    let (inf, lo, hi, zero) = (
+        c(b, f32::INFINITY),
+        c(b, -103.972_08),
+        c(b, 88.722_84),
+        c(b, 0.0),
+    );
+    let under = b.ins().fcmp(FloatCC::LessThan, x, lo);
+    let y = pick(b, under, zero, y);
+    let over = b.ins().fcmp(FloatCC::GreaterThan, x, hi);
+    let y = pick(b, over, inf, y);
+    let nan = b.ins().fcmp(FloatCC::Unordered, x, x);
+    pick(b, nan, x, y)
+}
+
 impl Native {
     /// Compiles `prog` over `n_arrays` bound arrays, with `flag` the
     /// register whose non-zero elements are reported (a neuron's spike).
@@ -601,70 +693,7 @@ impl Gen<'_> {
 
     /// [`crate::lang::ir::exp`], the same operations in the same order.
     fn exp(&mut self, x: Value) -> Value {
-        let c = |g: &mut Self, v: f32| {
-            let s = g.b.ins().f32const(v);
-            g.b.ins().splat(VEC, s)
-        };
-        let (log2e, half, c1, c2, one) = (
-            c(self, std::f32::consts::LOG2_E),
-            c(self, 0.5),
-            c(self, 0.693_359_4),
-            c(self, -2.121_944_4e-4),
-            c(self, 1.0),
-        );
-        let k = self.b.ins().fmul(log2e, x);
-        let k = self.b.ins().fadd(k, half);
-        let k = self.b.ins().floor(k);
-        let kc = self.b.ins().fmul(k, c1);
-        let r = self.b.ins().fsub(x, kc);
-        let kc = self.b.ins().fmul(k, c2);
-        let r = self.b.ins().fsub(r, kc);
-        let z = self.b.ins().fmul(r, r);
-        let mut p = c(self, 1.987_569_1e-4);
-        for coef in [
-            1.398_199_9e-3,
-            8.333_452e-3,
-            4.166_579_6e-2,
-            1.666_666_5e-1,
-            0.5,
-        ] {
-            let q = self.b.ins().fmul(p, r);
-            let cv = c(self, coef);
-            p = self.b.ins().fadd(q, cv);
-        }
-        let y = self.b.ins().fmul(p, z);
-        let y = self.b.ins().fadd(y, r);
-        let y = self.b.ins().fadd(y, one);
-        // k in [-150, 128] where the result is used: y * 2^k1 * 2^k2.
-        let ki = self.b.ins().fcvt_to_sint_sat(MASK, k);
-        let sign = self.b.ins().ushr_imm_u(ki, 31);
-        let k1 = self.b.ins().iadd(ki, sign);
-        let k1 = self.b.ins().sshr_imm_u(k1, 1);
-        let k2 = self.b.ins().isub(ki, k1);
-        let bias = {
-            let s = self.b.ins().iconst(types::I32, 127);
-            self.b.ins().splat(MASK, s)
-        };
-        let p1 = self.b.ins().iadd(k1, bias);
-        let p1 = self.b.ins().ishl_imm_u(p1, 23);
-        let p2 = self.b.ins().iadd(k2, bias);
-        let p2 = self.b.ins().ishl_imm_u(p2, 23);
-        let (p1, p2) = (self.as_vec(p1), self.as_vec(p2));
-        let y = self.b.ins().fmul(y, p1);
-        let y = self.b.ins().fmul(y, p2);
-        // The interpreter's early returns, in reverse so the first wins.
-        let (inf, lo, hi) = (
-            c(self, f32::INFINITY),
-            c(self, -103.972_08),
-            c(self, 88.722_84),
-        );
-        let zero = self.konst(0.0);
-        let under = self.b.ins().fcmp(FloatCC::LessThan, x, lo);
-        let y = self.pick(under, zero, y);
-        let over = self.b.ins().fcmp(FloatCC::GreaterThan, x, hi);
-        let y = self.pick(over, inf, y);
-        let nan = self.b.ins().fcmp(FloatCC::Unordered, x, x);
-        self.pick(nan, x, y)
+        exp_of(&mut self.b, x, VEC)
     }
 
     fn bin(&mut self, op: BinOp, x: Value, y: Value, exponent: Option<f32>) -> Value {

@@ -6,8 +6,8 @@
 //! did a node at a time: in ANNarchy's STDP notebooks that was most of the
 //! step after the Poisson draws. The code computes each expression with
 //! scalar f32 operations in `eval`'s order and calls the Rust functions
-//! `eval` calls for everything else (`exp`, `pow`, the functions, random
-//! draws), so the results are `eval`'s, bit for bit
+//! `eval` calls for everything else (`pow`, the functions, random draws;
+//! `exp` is written out as `jit::exp_of`), so the results are `eval`'s, bit for bit
 //! (`event_code_matches_eval_bit_for_bit`).
 
 use std::marker::PhantomData;
@@ -18,7 +18,7 @@ use cranelift_codegen::ir::{types, AbiParam, InstBuilder, MemFlagsData, SigRef, 
 use cranelift_frontend::FunctionBuilder;
 use cranelift_module::Module;
 
-use super::jit::{four_pointer_function, isa, Code};
+use super::jit::{exp_of, four_pointer_function, isa, Code};
 use super::spike_propagate::EventCtx;
 use crate::lang::ir::{BinOp, EventStmt, Expr, Func, RandomKind, UnOp};
 
@@ -94,9 +94,6 @@ pub struct Bound<'a> {
     _borrow: PhantomData<&'a mut f32>,
 }
 
-extern "C" fn call_exp(x: f32) -> f32 {
-    crate::lang::ir::exp(x)
-}
 extern "C" fn call_pow(x: f32, y: f32) -> f32 {
     crate::lang::ir::pow(x, y)
 }
@@ -194,7 +191,6 @@ impl NativeEvents {
             };
             let f32 = types::F32;
             let sigs = Sigs {
-                one: b.import_signature(sig_of(&[f32])),
                 two: b.import_signature(sig_of(&[f32, f32])),
                 func: b.import_signature(sig_of(&[types::I32, f32, f32, f32])),
                 random: b.import_signature(sig_of(&[types::I32, ptr, types::I32, ptr, f32, f32])),
@@ -319,7 +315,6 @@ impl Bound<'_> {
 }
 
 struct Sigs {
-    one: SigRef,
     two: SigRef,
     func: SigRef,
     random: SigRef,
@@ -500,7 +495,7 @@ impl Gen<'_> {
                     v.push(self.konst(0.0));
                 }
                 match f {
-                    Func::Exp => self.call(self.sigs.one, call_exp as *const (), &v[..1]),
+                    Func::Exp => exp_of(&mut self.b, v[0], types::F32),
                     Func::Sqrt => self.b.ins().sqrt(v[0]),
                     Func::Abs => self.b.ins().fabs(v[0]),
                     _ => {
