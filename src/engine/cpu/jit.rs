@@ -1,4 +1,4 @@
-//! Native code for the register programs of [`vm`](super::vm), made with
+//! Native code for the register programs of [`super::vm`], made with
 //! Cranelift when a network is compiled.
 //!
 //! The interpreter runs each operation over a chunk of 256 elements: every

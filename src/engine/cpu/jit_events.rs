@@ -2,7 +2,7 @@
 //! `post_spike`), one synapse a call.
 //!
 //! Events are few a step but each runs a whole statement list on one
-//! synapse, which the tree-walking [`eval`](super::spike_propagate::eval)
+//! synapse, which the tree-walking `spike_propagate::eval`
 //! did a node at a time: in ANNarchy's STDP notebooks that was most of the
 //! step after the Poisson draws. The code computes each expression with
 //! scalar f32 operations in `eval`'s order and calls the Rust functions
