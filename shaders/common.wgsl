@@ -30,6 +30,8 @@ const CJ_PHILOX_W1: u32 = 0xBB67AE85u;
 
 // 2^-24: a power of two, so scaling by it is exact.
 const CJ_INV_2_24: f32 = 5.9604644775390625e-8;
+// The smallest normal f32, 2^-126.
+const CJ_MIN_NORMAL: f32 = 0x1p-126f;
 
 // std::f32::consts::TAU written out as its exact f32 value, so that no
 // decimal-to-f32 rounding choice of the shader compiler can change it.
@@ -120,6 +122,15 @@ fn cj_normal(b0: u32, b1: u32) -> f32 {
     return r * cos(theta);
 }
 
+// A one-word draw (uniform, exponential) of element `index`: word index % 4
+// of the call at index / 4, as philox::word. Four neighbours share a call on
+// the CPU, where that saves three calls in four; here each thread makes its
+// own call, as it would for a word of its own.
+fn cj_word(key: vec2<u32>, object: u32, step: u32, index: u32) -> u32 {
+    let bits = cj_draw(key, object, step, index >> 2u);
+    return bits[index & 3u];
+}
+
 // a + (b - a) * u01(bits) with u01(bits) = m * 2^-24. Shader compilers may
 // fuse a multiply feeding an add into one fma (naga marks nothing
 // NoContraction), which would round differently from the CPU. Scaling by
@@ -128,9 +139,25 @@ fn cj_normal(b0: u32, b1: u32) -> f32 {
 // as long as (b - a) * m neither overflows nor goes subnormal, i.e. for
 // 2^-102 < |b - a| < 2^104.
 fn cj_uniform(key: vec2<u32>, object: u32, step: u32, index: u32, a: f32, b: f32) -> f32 {
-    let bits = cj_draw(key, object, step, index);
-    let m = f32(bits.x >> 8u);
-    return a + ((b - a) * m) * CJ_INV_2_24;
+    let m = f32(cj_word(key, object, step, index) >> 8u);
+    let x = a + ((b - a) * m) * CJ_INV_2_24;
+    // The interval is half-open, as vm::random_from_words keeps it.
+    if (x >= b && b > a) {
+        return cj_below(b);
+    }
+    return x;
+}
+
+// The largest f32 below b (for b = 0 the largest normal one, which no
+// driver flushes to zero), as vm::below.
+fn cj_below(b: f32) -> f32 {
+    if (b > 0.0) {
+        return bitcast<f32>(bitcast<u32>(b) - 1u);
+    }
+    if (b == 0.0) {
+        return -CJ_MIN_NORMAL;
+    }
+    return bitcast<f32>(bitcast<u32>(b) + 1u);
 }
 
 fn cj_normal_draw(key: vec2<u32>, object: u32, step: u32, index: u32, mu: f32, sigma: f32) -> f32 {
@@ -144,8 +171,7 @@ fn cj_lognormal_draw(key: vec2<u32>, object: u32, step: u32, index: u32, mu: f32
 }
 
 fn cj_exponential_draw(key: vec2<u32>, object: u32, step: u32, index: u32, lambda: f32) -> f32 {
-    let bits = cj_draw(key, object, step, index);
-    return -cj_ln(cj_u01_open(bits.x)) / lambda;
+    return -cj_ln(cj_u01_open(cj_word(key, object, step, index))) / lambda;
 }
 
 // Round half away from zero, like Rust's f32::round (WGSL's round() goes to

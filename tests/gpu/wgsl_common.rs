@@ -12,7 +12,7 @@ use std::sync::OnceLock;
 use crate::common::{assert_close, skip, tests, Tol};
 use cajal::engine::cpu::vm::{pow, random_value};
 use cajal::lang::ir::{Func, RandomKind};
-use cajal::random::philox::{draw, normal_pair, philox4x32_10, u01, u01_open};
+use cajal::random::philox::{draw, normal_pair, philox4x32_10, u01, u01_open, word_run};
 use wgpu::util::DeviceExt;
 
 tests! {
@@ -424,11 +424,24 @@ fn random_draws(
     (g, c)
 }
 
+/// The first element of stream (seed 42, object 9, step 0) whose uniform
+/// is the largest, 1 - 2^-24 (once in 2^24 elements).
+fn top_uniform_element() -> u32 {
+    let mut words = vec![0u32; 1 << 20];
+    for block in 0u32.. {
+        word_run(42, 9, 0, block << 20, &mut words);
+        if let Some(i) = words.iter().position(|&w| w >> 8 == 0xFF_FFFF) {
+            return (block << 20) + i as u32;
+        }
+    }
+    unreachable!("a stream of 2^32 words has its largest value")
+}
+
 fn uniform_draw_is_bit_identical() {
     let gpu = gpu();
-    let cases = draw_inputs(20_000);
+    let mut cases = draw_inputs(20_000);
     let mut rng = Mix(3);
-    let params: Vec<[f32; 2]> = (0..cases.len())
+    let mut params: Vec<[f32; 2]> = (0..cases.len())
         .map(|j| match j % 4 {
             0 => [0.0, 1.0],
             1 => [-70.0, -50.0],
@@ -436,6 +449,37 @@ fn uniform_draw_is_bit_identical() {
             _ => [rng.f32_in(-1.0, 1.0) * 1e-3, rng.f32_in(0.0, 1e6)],
         })
         .collect();
+    // Where a + (b - a) u rounds up to b (u = 1 - 2^-24), the draw is the
+    // float below b, on both engines: Uniform's interval is half-open.
+    let top = top_uniform_element();
+    let edges = [
+        [2.0, 5.0],
+        [-3.0, 0.0],
+        [-5.0, -2.0],
+        [0.0, 1.0],
+        [5.0, 2.0],
+    ];
+    for ab in edges {
+        cases.push((42, 9, 0, top));
+        params.push(ab);
+    }
+    let n = cases.len();
+    let cpu: Vec<f32> = (n - edges.len()..n)
+        .map(|j| {
+            random_value(
+                RandomKind::Uniform,
+                42,
+                9,
+                0,
+                top,
+                params[j][0],
+                params[j][1],
+            )
+        })
+        .collect();
+    assert_eq!(cpu[0], 4.999_999_5, "below 5");
+    assert!(cpu[1] < 0.0 && cpu[2] < -2.0 && cpu[4] > 2.0);
+    assert_eq!(cpu[3], 1.0 - 2f32.powi(-24));
     let (g, c) = random_draws(
         gpu,
         "cj_uniform(key, inp(2u), inp(3u), inp(4u), a, b)",

@@ -327,6 +327,7 @@ impl Native {
                 flags,
                 drawn,
                 words,
+                ptrs,
             } = &mut *s.borrow_mut();
             vm::scalar_slots(prog, scalars, slots);
             let uniform = |u: Src| match u {
@@ -350,22 +351,38 @@ impl Native {
             }
             flags.clear();
             flags.resize(n / LANES, 0);
-            let ptrs: Vec<*mut f32> = arrays
-                .iter_mut()
-                .map(|a| a.as_mut_ptr())
-                .chain(drawn.iter_mut().map(|d| d.as_mut_ptr()))
-                .collect();
+            ptrs.clear();
+            ptrs.extend(
+                arrays
+                    .iter_mut()
+                    .map(|a| a.as_mut_ptr())
+                    .chain(drawn.iter_mut().map(|d| d.as_mut_ptr())),
+            );
             // SAFETY: every array (bound or drawn) holds at least `n`
             // elements (checked above; drawn ones sized here), the table
             // holds a vector for each uniform operand the code reads, and
             // the code writes one flag byte per LANES elements of `n`.
             unsafe { (self.entry)(ptrs.as_ptr(), table.as_ptr().cast(), n, flags.as_mut_ptr()) };
-            for (g, &b) in flags.iter().enumerate() {
-                let mut b = b;
+            // Eight flag bytes at a time: flags are rare (spikes), and a
+            // branch a byte cost more than the code that set them.
+            let mut push = |g: usize, mut b: u8| {
                 while b != 0 {
                     flagged.push(index0 + (g * LANES) as u32 + b.trailing_zeros());
                     b &= b - 1;
                 }
+            };
+            let mut groups = flags.chunks_exact(8);
+            for (c, bytes) in groups.by_ref().enumerate() {
+                let word = u64::from_ne_bytes(bytes.try_into().unwrap_or_default());
+                if word != 0 {
+                    for (i, &b) in bytes.iter().enumerate() {
+                        push(8 * c + i, b);
+                    }
+                }
+            }
+            let done = flags.len() / 8 * 8;
+            for (i, &b) in groups.remainder().iter().enumerate() {
+                push(done + i, b);
             }
         });
     }
@@ -387,6 +404,9 @@ struct Scratch {
     drawn: Vec<Vec<f32>>,
     /// Philox words.
     words: Vec<u32>,
+    /// The code's array pointers (bound arrays, then drawn ones), kept
+    /// between runs for their allocation only: cleared before each.
+    ptrs: Vec<*mut f32>,
 }
 
 thread_local! {

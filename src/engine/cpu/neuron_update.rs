@@ -186,6 +186,9 @@ pub fn neuron_update(
     } else {
         1
     };
+    if tasks == 1 {
+        return run_task(k, arrays, scalars, (seed, step, object), 0);
+    }
     // Task boundaries on chunk multiples so random indices stay global ranks.
     let per = n.div_ceil(tasks).div_ceil(CHUNK) * CHUNK;
     let mut bounds = vec![0];
@@ -204,56 +207,89 @@ pub fn neuron_update(
             rest = tail;
         }
     }
-    let run_task = |(start, mut task): (usize, Vec<&mut [f32]>)| -> Vec<u32> {
-        let mut spikes = Vec::new();
-        let mut start = start;
-        if let Some(native) = &k.native {
-            // Whole vectors natively, the rest (under LANES) interpreted.
-            let len = task.first().map_or(0, |a| a.len());
-            let head = len / LANES * LANES;
-            let key = (seed, step, object, start as u32);
-            native.run(&k.prog, &mut task, scalars, head, key, &mut spikes);
-            for a in task.iter_mut() {
-                let rest = std::mem::take(a);
-                *a = &mut rest[head..];
-            }
-            start += head;
-        }
-        vm::run_chunks(
-            &k.prog,
-            &mut task,
-            scalars,
-            seed,
-            step,
-            object,
-            start as u32,
-            |regs, off, m| {
-                if let Some(r) = k.spike_reg {
-                    for (i, v) in regs.get(r)[..m].iter().enumerate() {
-                        if *v != 0.0 {
-                            spikes.push((start + off + i) as u32);
-                        }
-                    }
-                }
-            },
-        );
-        spikes
+    let run = |(start, task): (usize, Vec<&mut [f32]>)| -> Vec<u32> {
+        run_task(k, task, scalars, (seed, step, object), start)
     };
     let starts: Vec<usize> = bounds[..bounds.len() - 1].to_vec();
     if split.len() == 1 {
         return starts
             .into_iter()
             .zip(split)
-            .map(run_task)
+            .map(run)
             .next()
             .unwrap_or_default();
     }
     let parts: Vec<Vec<u32>> = starts
         .into_par_iter()
         .zip(split.into_par_iter())
-        .map(run_task)
+        .map(run)
         .collect();
     parts.concat()
+}
+
+/// One task's part of [`neuron_update`]: the elements of `task` (element 0
+/// being the population's `start`): natively where the program has native
+/// code (a last, partial vector padded), else interpreted.
+fn run_task(
+    k: &NeuronKernel,
+    mut task: Vec<&mut [f32]>,
+    scalars: &[f32],
+    (seed, step, object): (u64, u32, u32),
+    start: usize,
+) -> Vec<u32> {
+    let mut spikes = Vec::new();
+    let len = task.first().map_or(0, |a| a.len());
+    if let Some(native) = &k.native {
+        let head = len / LANES * LANES;
+        if head > 0 {
+            let key = (seed, step, object, start as u32);
+            native.run(&k.prog, &mut task, scalars, head, key, &mut spikes);
+        }
+        if head < len {
+            // The last `len - head` elements padded to a whole vector with
+            // copies of the last one: lanes are independent and draws are
+            // keyed by element, so the real lanes get the interpreter's
+            // bits and the copies are dropped.
+            let rest = len - head;
+            let mut padded: Vec<[f32; LANES]> = task
+                .iter()
+                .map(|a| {
+                    let mut v = [a[len - 1]; LANES];
+                    v[..rest].copy_from_slice(&a[head..]);
+                    v
+                })
+                .collect();
+            let mut views: Vec<&mut [f32]> = padded.iter_mut().map(|v| &mut v[..]).collect();
+            let mut tail = Vec::new();
+            let key = (seed, step, object, (start + head) as u32);
+            native.run(&k.prog, &mut views, scalars, LANES, key, &mut tail);
+            for (a, v) in task.iter_mut().zip(&padded) {
+                a[head..].copy_from_slice(&v[..rest]);
+            }
+            let end = (start + len) as u32;
+            spikes.extend(tail.into_iter().filter(|&i| i < end));
+        }
+        return spikes;
+    }
+    vm::run_chunks(
+        &k.prog,
+        &mut task,
+        scalars,
+        seed,
+        step,
+        object,
+        start as u32,
+        |regs, off, m| {
+            if let Some(r) = k.spike_reg {
+                for (i, v) in regs.get(r)[..m].iter().enumerate() {
+                    if *v != 0.0 {
+                        spikes.push((start + off + i) as u32);
+                    }
+                }
+            }
+        },
+    );
+    spikes
 }
 
 /// The end of `neuron_update` for a population that computes its firing

@@ -620,7 +620,8 @@ fn run_any(prog: &Program, regs: &mut Regs, frame: &mut Frame, n: usize) {
                         let (w0, w1) = scratch[..2 * n].split_at_mut(n);
                         let (w0, w1): (&mut [u32], &mut [u32]) =
                             (bytemuck::cast_slice_mut(w0), bytemuck::cast_slice_mut(w1));
-                        philox::draw_run(frame.seed, object, frame.step, frame.index, w0, w1);
+                        let key = (frame.seed, object, frame.step, frame.index);
+                        words_of(*kind, key, w0, w1);
                         for (i, x) in out[..n].iter_mut().enumerate() {
                             *x = random_from_words(*kind, w0[i], w1[i], a.at(i), b.at(i));
                         }
@@ -725,8 +726,36 @@ pub fn random_value(
     a: f32,
     b: f32,
 ) -> f32 {
+    if one_word(kind) {
+        let w = philox::word(seed, object, step, index);
+        return random_from_words(kind, w, 0, a, b);
+    }
     let bits = philox::draw(seed, object, step, index);
     random_from_words(kind, bits[0], bits[1], a, b)
+}
+
+/// Draws of `kind` take one 32-bit word ([`philox::word`], four elements
+/// a Philox call); the others take the first two words of a call of
+/// their own.
+fn one_word(kind: RandomKind) -> bool {
+    matches!(kind, RandomKind::Uniform | RandomKind::Exponential)
+}
+
+/// The words of `kind`'s draws for the elements `index0..index0 +
+/// w0.len()`: [`philox::word_run`] into `w0` for a one-word kind, else
+/// [`philox::draw_run`] into both.
+#[inline(always)]
+fn words_of(
+    kind: RandomKind,
+    (seed, object, step, index0): (u64, u32, u32, u32),
+    w0: &mut [u32],
+    w1: &mut [u32],
+) {
+    if one_word(kind) {
+        philox::word_run(seed, object, step, index0, w0);
+    } else {
+        philox::draw_run(seed, object, step, index0, w0, w1);
+    }
 }
 
 /// The draws of `kind` with the same parameters `a` and `b` for the
@@ -753,10 +782,12 @@ pub fn draws(
         words: &mut Vec<u32>,
     ) {
         let n = out.len();
-        words.clear();
-        words.resize(2 * n, 0);
-        let (w0, w1) = words.split_at_mut(n);
-        philox::draw_run(key.0, key.1, key.2, key.3, w0, w1);
+        // Every word is written before it is read: no clearing.
+        if words.len() < 2 * n {
+            words.resize(2 * n, 0);
+        }
+        let (w0, w1) = words[..2 * n].split_at_mut(n);
+        words_of(kind, key, w0, w1);
         for (i, x) in out.iter_mut().enumerate() {
             *x = random_from_words(kind, w0[i], w1[i], a, b);
         }
@@ -782,11 +813,32 @@ pub fn draws(
     fill(kind, key, (a, b), out, words);
 }
 
+/// The largest f32 below `b`; for `b` = 0 the largest normal one, since a
+/// GPU may flush a subnormal result to zero (the WGSL twin, `cj_below`).
+fn below(b: f32) -> f32 {
+    if b > 0.0 {
+        f32::from_bits(b.to_bits() - 1)
+    } else if b == 0.0 {
+        -f32::MIN_POSITIVE
+    } else {
+        f32::from_bits(b.to_bits() + 1)
+    }
+}
+
 /// A draw of `kind` from the first two words of its Philox output.
 #[inline]
 fn random_from_words(kind: RandomKind, w0: u32, w1: u32, a: f32, b: f32) -> f32 {
     match kind {
-        RandomKind::Uniform => a + (b - a) * philox::u01(w0),
+        RandomKind::Uniform => {
+            let x = a + (b - a) * philox::u01(w0);
+            // (b - a) u rounds up to b - a for u within an ulp or so of 1
+            // (Uniform(2, 5) gives 5 once in 2^24 draws): keep [a, b).
+            if x >= b && b > a {
+                below(b)
+            } else {
+                x
+            }
+        }
         RandomKind::Normal => a + b * philox::normal_pair(w0, w1).0,
         RandomKind::LogNormal => (a + b * philox::normal_pair(w0, w1).0).exp(),
         RandomKind::Exponential => -philox::u01_open(w0).ln() / a,
