@@ -226,7 +226,11 @@ def main():
                    help="smoke test: 1 round, short durations, 1 thread")
     p.add_argument("--only", help="comma-separated workloads: " + ",".join(WORKLOADS))
     p.add_argument("--timeout", type=float, default=1800.0, help="seconds a run may take (default 1800)")
+    p.add_argument("--sims", help="comma-separated simulators (default all): " + ",".join(SIMS))
     args = p.parse_args()
+    chosen = args.sims.split(",") if args.sims else list(SIMS)
+    if any(s not in SIMS for s in chosen):
+        p.error(f"unknown simulator(s) in {args.sims}; there are {', '.join(SIMS)}")
     workloads = args.only.split(",") if args.only else list(WORKLOADS)
     unknown = [w for w in workloads if w not in WORKLOADS]
     if unknown:
@@ -253,7 +257,7 @@ def main():
         (workload, sim, threads)
         for workload in workloads
         for sim in SIMS
-        if sim in sims and sim in WORKLOADS[workload]["scripts"]
+        if sim in sims and sim in chosen and sim in WORKLOADS[workload]["scripts"]
         for threads in ((1,) if args.quick else WORKLOADS[workload].get("threads", THREADS))
     ]
     for seed in range(1, rounds + 1):

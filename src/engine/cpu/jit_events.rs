@@ -73,13 +73,29 @@ impl std::fmt::Debug for NativeEvents {
     }
 }
 
-/// The arrays `Args` points into, kept as long as it is used.
+/// The arrays `Args` points into, kept as long as it is used. A bind
+/// happens once per spike delivery and per post spike, often several
+/// times a step: the buffers go back to a per-thread pool when their
+/// `Bound` drops, so that binding allocates nothing once warm.
+#[derive(Default)]
 struct Kept {
-    _syn: Vec<*mut f32>,
-    _masks: Vec<usize>,
-    _pre: Vec<*const f32>,
-    _post: Vec<*const f32>,
-    _scalars: Vec<f32>,
+    syn: Vec<*mut f32>,
+    masks: Vec<usize>,
+    pre: Vec<*const f32>,
+    post: Vec<*const f32>,
+    scalars: Vec<f32>,
+}
+
+thread_local! {
+    static KEPT: std::cell::RefCell<Vec<Kept>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
+impl Drop for Bound<'_> {
+    fn drop(&mut self) {
+        let kept = std::mem::take(&mut self.kept);
+        // A thread being torn down has no pool left: the buffers just go.
+        let _ = KEPT.try_with(|p| p.borrow_mut().push(kept));
+    }
 }
 
 /// [`NativeEvents`] bound to one batch of events' arrays: what
@@ -87,7 +103,7 @@ struct Kept {
 pub struct Bound<'a> {
     code: &'a NativeEvents,
     args: Args,
-    _ptrs: Kept,
+    kept: Kept,
     /// Bounds of s, pre and post: `eval` would panic past them, so the
     /// code is never called there.
     limits: (usize, usize, usize),
@@ -253,28 +269,39 @@ impl NativeEvents {
             .map(|a| a.len())
             .min()
             .unwrap_or(usize::MAX);
-        let masks: Vec<usize> = c
-            .syn
-            .iter()
-            .map(|a| if a.len() == 1 { 0 } else { usize::MAX })
-            .collect();
-        let syn: Vec<*mut f32> = c.syn.iter_mut().map(|a| a.as_mut_ptr()).collect();
-        let pre: Vec<*const f32> = c.pre.iter().map(|a| a.as_ptr()).collect();
-        let post: Vec<*const f32> = c.post.iter().map(|a| a.as_ptr()).collect();
+        let mut k = KEPT
+            .try_with(|p| p.borrow_mut().pop())
+            .ok()
+            .flatten()
+            .unwrap_or_default();
+        k.masks.clear();
+        k.masks.extend(
+            c.syn
+                .iter()
+                .map(|a| if a.len() == 1 { 0 } else { usize::MAX }),
+        );
+        k.syn.clear();
+        k.syn.extend(c.syn.iter_mut().map(|a| a.as_mut_ptr()));
+        k.pre.clear();
+        k.pre.extend(c.pre.iter().map(|a| a.as_ptr()));
+        k.post.clear();
+        k.post.extend(c.post.iter().map(|a| a.as_ptr()));
         let n_pre = c.pre.iter().map(|a| a.len()).min().unwrap_or(usize::MAX);
         let mut n_post = c.post.iter().map(|a| a.len()).min().unwrap_or(usize::MAX);
         if self.adds {
             n_post = n_post.min(g.len());
         }
-        let mut scalars = vec![c.t, c.dt];
-        scalars.extend_from_slice(c.consts);
-        scalars.resize(scalars.len().max(self.n_scalars), f32::NAN);
+        k.scalars.clear();
+        k.scalars.extend([c.t, c.dt]);
+        k.scalars.extend_from_slice(c.consts);
+        let len = k.scalars.len().max(self.n_scalars);
+        k.scalars.resize(len, f32::NAN);
         let args = Args {
-            syn: syn.as_ptr(),
-            masks: masks.as_ptr(),
-            pre: pre.as_ptr(),
-            post: post.as_ptr(),
-            scalars: scalars.as_ptr(),
+            syn: k.syn.as_ptr(),
+            masks: k.masks.as_ptr(),
+            pre: k.pre.as_ptr(),
+            post: k.post.as_ptr(),
+            scalars: k.scalars.as_ptr(),
             g: g.as_mut_ptr(),
             seed: c.seed,
             step: c.step,
@@ -284,13 +311,9 @@ impl NativeEvents {
         Bound {
             code: self,
             args,
-            _ptrs: Kept {
-                _syn: syn,
-                _masks: masks,
-                _pre: pre,
-                _post: post,
-                _scalars: scalars,
-            },
+            // The pointers in `args` are to the buffers' heap storage,
+            // which moving `k` into the Bound does not move.
+            kept: k,
             limits: (n_syn, n_pre, n_post),
             _borrow: PhantomData,
         }
@@ -308,7 +331,7 @@ impl Bound<'_> {
             "event of synapse {s} ({pre} -> {post}) out of its arrays"
         );
         // SAFETY: the pointers in `args` are those of the arrays borrowed
-        // by `bind` (kept in `_ptrs`, alive as long as `self`), and the
+        // by `bind` (in `kept`, alive as long as `self`), and the
         // indices are within every array the code reads or writes.
         unsafe { (self.code.entry)(&self.args, s, pre, post) };
     }

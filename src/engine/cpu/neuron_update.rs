@@ -251,23 +251,32 @@ fn run_task(
             // keyed by element, so the real lanes get the interpreter's
             // bits and the copies are dropped.
             let rest = len - head;
-            let mut padded: Vec<[f32; LANES]> = task
-                .iter()
-                .map(|a| {
-                    let mut v = [a[len - 1]; LANES];
-                    v[..rest].copy_from_slice(&a[head..]);
-                    v
-                })
-                .collect();
-            let mut views: Vec<&mut [f32]> = padded.iter_mut().map(|v| &mut v[..]).collect();
-            let mut tail = Vec::new();
-            let key = (seed, step, object, (start + head) as u32);
-            native.run(&k.prog, &mut views, scalars, LANES, key, &mut tail);
-            for (a, v) in task.iter_mut().zip(&padded) {
+            // On the stack for the usual handful of arrays.
+            let mut stack = [[0.0f32; LANES]; 16];
+            let mut heap = Vec::new();
+            let padded: &mut [[f32; LANES]] = if task.len() <= stack.len() {
+                &mut stack[..task.len()]
+            } else {
+                heap.resize(task.len(), [0.0f32; LANES]);
+                &mut heap
+            };
+            for (v, a) in padded.iter_mut().zip(&task) {
+                *v = [a[len - 1]; LANES];
+                v[..rest].copy_from_slice(&a[head..]);
+            }
+            {
+                let mut views: Vec<&mut [f32]> = padded.iter_mut().map(|v| &mut v[..]).collect();
+                let key = (seed, step, object, (start + head) as u32);
+                native.run(&k.prog, &mut views, scalars, LANES, key, &mut spikes);
+            }
+            for (a, v) in task.iter_mut().zip(padded.iter()) {
                 a[head..].copy_from_slice(&v[..rest]);
             }
+            // The copies' spikes, last in the list.
             let end = (start + len) as u32;
-            spikes.extend(tail.into_iter().filter(|&i| i < end));
+            while spikes.last().is_some_and(|&i| i >= end) {
+                spikes.pop();
+            }
         }
         return spikes;
     }
