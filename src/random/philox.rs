@@ -131,6 +131,9 @@ pub fn word(seed: u64, object: u32, step: u32, index: u32) -> u32 {
     draw(seed, object, step, index >> 2)[(index & 3) as usize]
 }
 
+/// The calls of [`word`] are `index >> 2`, below 2^30.
+const CALLS: u32 = u32::MAX >> 2;
+
 /// [`word`] for the consecutive elements `index0`, `index0 + 1`, ... (as
 /// many as `out` holds), bit for bit: a quarter as many Philox calls as
 /// elements, eight calls at a time on x86-64 with AVX2.
@@ -141,6 +144,8 @@ pub fn word_run(seed: u64, object: u32, step: u32, index0: u32, out: &mut [u32])
         *w = word(seed, object, step, index0.wrapping_add(i as u32));
     }
     let rest = &mut out[head..];
+    // Calls are numbered modulo 2^30 (`CALLS`), so that indices that wrap
+    // past u32::MAX get `word`'s words too.
     let ctr0 = index0.wrapping_add(head as u32) >> 2;
     let mut done = 0;
     #[cfg(target_arch = "x86_64")]
@@ -149,7 +154,8 @@ pub fn word_run(seed: u64, object: u32, step: u32, index0: u32, out: &mut [u32])
         done = unsafe { word_run_avx2(seed, object, step, ctr0, rest) };
     }
     for (c, chunk) in rest[done..].chunks_mut(4).enumerate() {
-        let bits = draw(seed, object, step, ctr0.wrapping_add((done / 4 + c) as u32));
+        let ctr = ctr0.wrapping_add((done / 4 + c) as u32) & CALLS;
+        let bits = draw(seed, object, step, ctr);
         chunk.copy_from_slice(&bits[..chunk.len()]);
     }
 }
@@ -167,10 +173,15 @@ unsafe fn word_run_avx2(seed: u64, object: u32, step: u32, ctr0: u32, out: &mut 
         _mm256_setr_epi64x(0, 2, 4, 6),
         _mm256_setr_epi64x(1, 3, 5, 7),
     );
+    let calls = _mm256_set1_epi64x(i64::from(CALLS));
     for base in (0..full).step_by(32) {
         let start = _mm256_set1_epi64x(i64::from(ctr0.wrapping_add((base / 4) as u32)));
-        let a = rounds(&keys, _mm256_add_epi64(start, even), step, object);
-        let b = rounds(&keys, _mm256_add_epi64(start, odd), step, object);
+        let a = _mm256_and_si256(_mm256_add_epi64(start, even), calls);
+        let b = _mm256_and_si256(_mm256_add_epi64(start, odd), calls);
+        let (a, b) = (
+            rounds(&keys, a, step, object),
+            rounds(&keys, b, step, object),
+        );
         // Word k of calls 0..8 in order, then 4 x 8 transposed to calls.
         let w: [__m256i; 4] = std::array::from_fn(|k| {
             _mm256_blend_epi32::<0b1010_1010>(a[k], _mm256_slli_epi64::<32>(b[k]))
@@ -343,15 +354,22 @@ mod tests {
         );
     }
 
+    /// (seed, object, step, first index, count): runs of each length
+    /// class, aligned or not, and runs whose indices wrap past u32::MAX.
+    const RUNS: [(u64, u32, u32, u32, usize); 8] = [
+        (0, 0, 0, 0, 1),
+        (7, 1, 2, 3, 1),
+        (0x0123_4567_89ab_cdef, 7, 11, 13, 8),
+        (42, 0x8000_0001, 99_999, 1000, 37),
+        (42, 5, 6, 2, 71),
+        (u64::MAX, u32::MAX, u32::MAX, u32::MAX - 5, 20),
+        (3, 4, 5, u32::MAX - 40, 80),
+        (0xdead_beef_f00d, 3, 5, 1, 1003),
+    ];
+
     #[test]
     fn a_run_of_draws_is_the_draws_one_by_one() {
-        for (seed, object, step, index0, n) in [
-            (0u64, 0u32, 0u32, 0u32, 1usize),
-            (0x0123_4567_89ab_cdef, 7, 11, 13, 8),
-            (42, 0x8000_0001, 99_999, 1000, 37),
-            (u64::MAX, u32::MAX, u32::MAX, u32::MAX - 5, 20),
-            (0xdead_beef_f00d, 3, 5, u32::MAX - 40, 1003),
-        ] {
+        for (seed, object, step, index0, n) in RUNS {
             // Both paths: the AVX2 one where the CPU has it.
             for run in [draw_run, draw_run_lanes] {
                 let (mut w0, mut w1) = (vec![0u32; n], vec![0u32; n]);
@@ -366,15 +384,7 @@ mod tests {
 
     #[test]
     fn a_run_of_words_is_the_words_one_by_one() {
-        for (seed, object, step, index0, n) in [
-            (0u64, 0u32, 0u32, 0u32, 1usize),
-            (7, 1, 2, 3, 1),
-            (0x0123_4567_89ab_cdef, 7, 11, 13, 8),
-            (42, 0x8000_0001, 99_999, 1000, 37),
-            (42, 5, 6, 2, 71),
-            (u64::MAX, u32::MAX, u32::MAX, u32::MAX - 70, 71),
-            (0xdead_beef_f00d, 3, 5, 1, 1003),
-        ] {
+        for (seed, object, step, index0, n) in RUNS {
             let mut out = vec![0u32; n];
             word_run(seed, object, step, index0, &mut out);
             for (i, &w) in out.iter().enumerate() {
