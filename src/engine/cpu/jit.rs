@@ -155,6 +155,37 @@ pub(super) fn four_pointer_function<T>(
     Some((Arc::new(Code::new(module)), code, out))
 }
 
+/// `m ? x : y` for a comparison's result `m`: a select for scalars, a
+/// lane-by-lane bit select for vectors (whose comparisons give masks).
+pub(super) fn pick_of(b: &mut FunctionBuilder, m: Value, x: Value, y: Value) -> Value {
+    let ty = b.func.dfg.value_type(x);
+    if ty.is_vector() {
+        let little = MemFlagsData::new().with_endianness(Endianness::Little);
+        let m = b.ins().bitcast(ty, little, m);
+        b.ins().bitselect(m, x, y)
+    } else {
+        b.ins().select(m, x, y)
+    }
+}
+
+/// Rust's `a.min(x)` as LLVM lowers it for SSE, scalar or lane by lane:
+/// `x < a ? x : a`, and `x` where `a` is NaN. Neuron and event code both
+/// use it, so both keep the interpreter's bits for NaN and signed zeros.
+pub(super) fn min_of(b: &mut FunctionBuilder, a: Value, x: Value) -> Value {
+    let lt = b.ins().fcmp(FloatCC::LessThan, x, a);
+    let m = pick_of(b, lt, x, a);
+    let nan = b.ins().fcmp(FloatCC::Unordered, a, a);
+    pick_of(b, nan, x, m)
+}
+
+/// Rust's `a.max(x)`: `x > a ? x : a`, and `x` where `a` is NaN.
+pub(super) fn max_of(b: &mut FunctionBuilder, a: Value, x: Value) -> Value {
+    let gt = b.ins().fcmp(FloatCC::GreaterThan, x, a);
+    let m = pick_of(b, gt, x, a);
+    let nan = b.ins().fcmp(FloatCC::Unordered, a, a);
+    pick_of(b, nan, x, m)
+}
+
 /// [`crate::lang::ir::exp`] of `x`, of type `ty` (`f32`, or `f32x4` lane
 /// by lane): the same operations in the same order, the interpreter's
 /// early returns as selections.
@@ -168,15 +199,6 @@ pub(super) fn exp_of(b: &mut FunctionBuilder, x: Value, ty: Type) -> Value {
             b.ins().splat(ty, s)
         } else {
             s
-        }
-    };
-    // `m ? x : y` for a comparison's result `m`.
-    let pick = |b: &mut FunctionBuilder, m: Value, x: Value, y: Value| {
-        if vector {
-            let m = b.ins().bitcast(ty, little, m);
-            b.ins().bitselect(m, x, y)
-        } else {
-            b.ins().select(m, x, y)
         }
     };
     let (log2e, half, c1, c2, one) = (
@@ -240,11 +262,11 @@ pub(super) fn exp_of(b: &mut FunctionBuilder, x: Value, ty: Type) -> Value {
         c(b, 0.0),
     );
     let under = b.ins().fcmp(FloatCC::LessThan, x, lo);
-    let y = pick(b, under, zero, y);
+    let y = pick_of(b, under, zero, y);
     let over = b.ins().fcmp(FloatCC::GreaterThan, x, hi);
-    let y = pick(b, over, inf, y);
+    let y = pick_of(b, over, inf, y);
     let nan = b.ins().fcmp(FloatCC::Unordered, x, x);
-    pick(b, nan, x, y)
+    pick_of(b, nan, x, y)
 }
 
 impl Native {
@@ -634,8 +656,7 @@ impl Gen<'_> {
 
     /// `m ? x : y` lane by lane, for a comparison's mask `m`.
     fn pick(&mut self, m: Value, x: Value, y: Value) -> Value {
-        let m = self.as_vec(m);
-        self.b.ins().bitselect(m, x, y)
+        pick_of(&mut self.b, m, x, y)
     }
 
     /// The lanes that are not 0 (NaN included), as a mask.
@@ -671,23 +692,6 @@ impl Gen<'_> {
             });
         }
         out.expect("at least one lane")
-    }
-
-    /// Rust's `a.min(b)` as LLVM lowers it for SSE: `b < a ? b : a`, and `b`
-    /// where `a` is NaN.
-    fn min(&mut self, a: Value, b: Value) -> Value {
-        let lt = self.b.ins().fcmp(FloatCC::LessThan, b, a);
-        let m = self.pick(lt, b, a);
-        let nan = self.b.ins().fcmp(FloatCC::Unordered, a, a);
-        self.pick(nan, b, m)
-    }
-
-    /// Rust's `a.max(b)`: `b > a ? b : a`, and `b` where `a` is NaN.
-    fn max(&mut self, a: Value, b: Value) -> Value {
-        let gt = self.b.ins().fcmp(FloatCC::GreaterThan, b, a);
-        let m = self.pick(gt, b, a);
-        let nan = self.b.ins().fcmp(FloatCC::Unordered, a, a);
-        self.pick(nan, b, m)
     }
 
     /// `f32::round`: half-way cases away from zero.
@@ -771,11 +775,11 @@ impl Gen<'_> {
                 let m = self.b.ins().fcmp(FloatCC::LessThan, a, zero);
                 self.pick(m, a, zero)
             }
-            Func::Min => self.min(a, b),
-            Func::Max => self.max(a, b),
+            Func::Min => min_of(&mut self.b, a, b),
+            Func::Max => max_of(&mut self.b, a, b),
             Func::Clip => {
-                let m = self.max(a, b);
-                self.min(m, c)
+                let m = max_of(&mut self.b, a, b);
+                min_of(&mut self.b, m, c)
             }
             Func::Sign => {
                 let (one, minus) = (self.konst(1.0), self.konst(-1.0));

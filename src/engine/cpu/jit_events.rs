@@ -18,7 +18,7 @@ use cranelift_codegen::ir::{types, AbiParam, InstBuilder, MemFlagsData, SigRef, 
 use cranelift_frontend::FunctionBuilder;
 use cranelift_module::Module;
 
-use super::jit::{exp_of, four_pointer_function, isa, Code};
+use super::jit::{exp_of, four_pointer_function, isa, max_of, min_of, Code};
 use super::spike_propagate::EventCtx;
 use crate::lang::ir::{BinOp, EventStmt, Expr, Func, RandomKind, UnOp};
 
@@ -442,22 +442,6 @@ impl Gen<'_> {
         self.b.inst_results(call)[0]
     }
 
-    /// Rust's `a.min(b)`: `b < a ? b : a`, and `b` where `a` is NaN.
-    fn min(&mut self, a: Value, b: Value) -> Value {
-        let lt = self.b.ins().fcmp(FloatCC::LessThan, b, a);
-        let m = self.b.ins().select(lt, b, a);
-        let nan = self.b.ins().fcmp(FloatCC::Unordered, a, a);
-        self.b.ins().select(nan, b, m)
-    }
-
-    /// Rust's `a.max(b)`: `b > a ? b : a`, and `b` where `a` is NaN.
-    fn max(&mut self, a: Value, b: Value) -> Value {
-        let gt = self.b.ins().fcmp(FloatCC::GreaterThan, b, a);
-        let m = self.b.ins().select(gt, b, a);
-        let nan = self.b.ins().fcmp(FloatCC::Unordered, a, a);
-        self.b.ins().select(nan, b, m)
-    }
-
     fn expr(&mut self, e: &Expr) -> Option<Value> {
         Some(match e {
             Expr::Const(c) => self.konst(*c),
@@ -537,13 +521,13 @@ impl Gen<'_> {
                     Func::Exp => exp_of(&mut self.b, v[0], types::F32),
                     Func::Sqrt => self.b.ins().sqrt(v[0]),
                     Func::Abs => self.b.ins().fabs(v[0]),
-                    // As jit.rs writes them: what LLVM makes of Rust's
+                    // The neuron code's: what LLVM makes of Rust's
                     // f32::min and f32::max on x86-64.
-                    Func::Min => self.min(v[0], v[1]),
-                    Func::Max => self.max(v[0], v[1]),
+                    Func::Min => min_of(&mut self.b, v[0], v[1]),
+                    Func::Max => max_of(&mut self.b, v[0], v[1]),
                     Func::Clip => {
-                        let m = self.max(v[0], v[1]);
-                        self.min(m, v[2])
+                        let m = max_of(&mut self.b, v[0], v[1]);
+                        min_of(&mut self.b, m, v[2])
                     }
                     _ => {
                         let k = FUNCS.iter().position(|g| g == f)? as i64;

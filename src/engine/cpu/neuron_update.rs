@@ -211,14 +211,6 @@ pub fn neuron_update(
         run_task(k, task, scalars, (seed, step, object), start)
     };
     let starts: Vec<usize> = bounds[..bounds.len() - 1].to_vec();
-    if split.len() == 1 {
-        return starts
-            .into_iter()
-            .zip(split)
-            .map(run)
-            .next()
-            .unwrap_or_default();
-    }
     let parts: Vec<Vec<u32>> = starts
         .into_par_iter()
         .zip(split.into_par_iter())

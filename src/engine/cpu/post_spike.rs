@@ -3,7 +3,7 @@
 //! the evaluator of `pre_spike` events (`spike_propagate`).
 
 use super::jit_events::NativeEvents;
-use super::spike_propagate::{run_event, EventCtx};
+use super::spike_propagate::{run_events, EventCtx};
 use crate::lang::ir::EventStmt;
 
 /// `post_spike` (CPU twin of the GPU kernel of the same name): runs the
@@ -13,7 +13,7 @@ use crate::lang::ir::EventStmt;
 pub fn post_spike(
     row_ptr: &[u32],
     spikes: &[u32],
-    (stmts, native): (&[EventStmt], Option<&NativeEvents>),
+    code: (&[EventStmt], Option<&NativeEvents>),
     pre_ranks: &[u32],
     frozen: Option<u32>,
     c: &mut EventCtx,
@@ -24,11 +24,5 @@ pub fn post_spike(
             .zip(&pre_ranks[row])
             .map(move |(s, &pre)| (s, pre as usize, i as usize))
     });
-    match native {
-        Some(code) => {
-            let code = code.bind(c, &mut [], frozen);
-            rows.for_each(|(s, pre, post)| code.run(s, pre, post));
-        }
-        None => rows.for_each(|(s, pre, post)| run_event(stmts, c, s, pre, post, frozen, &mut [])),
-    }
+    run_events(rows, code, frozen, c, &mut []);
 }

@@ -194,6 +194,26 @@ pub(crate) fn eval(e: &Expr, c: &EventCtx, s: usize, pre: usize, post: usize) ->
     }
 }
 
+/// Runs event statements for each `(synapse, pre rank, post rank)` of
+/// `events`, as native code where the statements have it (bound once for
+/// the batch), else through [`run_event`]; `pre_spike` deliveries and
+/// `post_spike` share it.
+pub(super) fn run_events(
+    events: impl Iterator<Item = (usize, usize, usize)>,
+    (stmts, native): (&[EventStmt], Option<&NativeEvents>),
+    frozen: Option<u32>,
+    c: &mut EventCtx,
+    g: &mut [f32],
+) {
+    match native {
+        Some(code) => {
+            let code = code.bind(c, g, frozen);
+            events.for_each(|(s, pre, post)| code.run(s, pre, post));
+        }
+        None => events.for_each(|(s, pre, post)| run_event(stmts, c, s, pre, post, frozen, g)),
+    }
+}
+
 /// Runs event statements for synapse `s` (pre rank `pre`, post rank
 /// `post`); assignments to `frozen` (w while learning is off) are skipped.
 pub(super) fn run_event(
@@ -231,7 +251,7 @@ pub fn deliver_events(
     csr: &PreCsr,
     spikes: &[u32],
     d: u32,
-    (stmts, native): (&[EventStmt], Option<&NativeEvents>),
+    code: (&[EventStmt], Option<&NativeEvents>),
     pre_ranks: &[u32],
     frozen: Option<u32>,
     (n_pre, n_post): Element,
@@ -248,11 +268,5 @@ pub fn deliver_events(
             (s, pre, post)
         })
     });
-    match native {
-        Some(code) => {
-            let code = code.bind(c, g, frozen);
-            events.for_each(|(s, pre, post)| code.run(s, pre, post));
-        }
-        None => events.for_each(|(s, pre, post)| run_event(stmts, c, s, pre, post, frozen, g)),
-    }
+    run_events(events, code, frozen, c, g);
 }
