@@ -49,6 +49,83 @@ fn cj_keep(x: f32) -> f32 {
     return bitcast<f32>(bitcast<u32>(x) | clk.pad0);
 }
 
+// a / b rounded as IEEE 754 rounds it, as the CPU's division does. Vulkan
+// holds a GPU's division only to 2.5 ulps (NVIDIA's is an approximate
+// reciprocal and a product: a few percent of quotients differ in the last
+// bit), so the quotient of the mantissas is estimated, corrected once from
+// its exact residual and checked against the half-ulp bound (cj_quot), then
+// scaled by the exponents' difference, which is exact. Zeros, subnormals,
+// infinities, NaN and quotients outside the normal range go to the
+// driver's division unchanged.
+fn cj_div(a: f32, b: f32) -> f32 {
+    let ua = bitcast<u32>(a);
+    let ub = bitcast<u32>(b);
+    let ea = i32((ua >> 23u) & 0xffu);
+    let eb = i32((ub >> 23u) & 0xffu);
+    let d = ea - eb;
+    if (ea == 0 || ea == 255 || eb == 0 || eb == 255 || d < -125 || d > 127) {
+        return cj_keep(a / b);
+    }
+    let ma = bitcast<f32>((ua & 0x807fffffu) | 0x3f800000u);
+    let mb = bitcast<f32>((ub & 0x807fffffu) | 0x3f800000u);
+    let q = cj_quot(ma, mb, cj_keep(ma / mb));
+    return cj_keep(q * bitcast<f32>(u32(d + 127) << 23u));
+}
+
+// The float nearest a / b for a, b in ±[1, 2), from an estimate q0 a few
+// ulps off: one correction by the residual, which leaves q within an ulp
+// (so that its residual is exact), then one step to the neighbour if the
+// exact quotient q + r / b lies more than half a gap away. A quotient of
+// two floats is never exactly half-way, so there are no ties.
+fn cj_quot(a: f32, b: f32, q0: f32) -> f32 {
+    var q = cj_keep(q0 + cj_keep(cj_residual(a, q0, b) / b));
+    let r = cj_residual(a, q, b);
+    let bits = bitcast<u32>(q);
+    // Whether the exact quotient is nearer zero than q.
+    let inward = ((r > 0.0f) == (b > 0.0f)) != (q > 0.0f);
+    // The gap to the neighbour on that side: an ulp of q, half one below a
+    // power of two. q is in (0.5, 2), so the gap is a normal float.
+    let ulp = bitcast<f32>((bits & 0x7f800000u) - 0x0b800000u);
+    let gap = select(ulp, cj_keep(0.5f * ulp), inward && (bits & 0x007fffffu) == 0u);
+    if (cj_keep(2.0f * abs(r)) > cj_keep(abs(b) * gap)) {
+        q = bitcast<f32>(select(bits + 1u, bits - 1u, inward));
+    }
+    return q;
+}
+
+// a - q * b, exactly whenever it is a float (q within an ulp of a / b), for
+// a, b in ±[1, 2): q * b = p + e exactly (Dekker's product of Veltkamp's
+// halves), and a - p is exact (p is within a factor 2 of a).
+fn cj_residual(a: f32, q: f32, b: f32) -> f32 {
+    let p = cj_keep(q * b);
+    let qs = cj_split(q);
+    let bs = cj_split(b);
+    var e = cj_keep(cj_keep(qs.x * bs.x) - p);
+    e = cj_keep(e + cj_keep(qs.x * bs.y));
+    e = cj_keep(e + cj_keep(qs.y * bs.x));
+    e = cj_keep(e + cj_keep(qs.y * bs.y));
+    return cj_keep(cj_keep(a - p) - e);
+}
+
+// x as hi + lo, each with at most 12 significant bits (Veltkamp's split).
+fn cj_split(x: f32) -> vec2<f32> {
+    let c = cj_keep(4097.0f * x);
+    let hi = cj_keep(c - cj_keep(c - x));
+    return vec2<f32>(hi, cj_keep(x - hi));
+}
+
+// y * 2^64 exactly, also for a subnormal y where the adapter flushes
+// subnormal operands to zero (NVIDIA does): built from its bits. The
+// scale of a tiny uniform divisor (`vm::TINY_DIVISOR_SCALE`).
+fn cj_times_2_64(y: f32) -> f32 {
+    let u = bitcast<u32>(y);
+    if ((u & 0x7f800000u) == 0u) {
+        let m = cj_keep(f32(u & 0x007fffffu) * 0x1p-85f);
+        return select(m, -m, (u & 0x80000000u) != 0u);
+    }
+    return cj_keep(y * 18446744073709551616.0f);
+}
+
 // e^x, the twin of `cajal::lang::ir::exp` (Cody-Waite reduction, Cephes'
 // polynomial), operation for operation, so both engines get the same bits.
 fn cj_exp(x: f32) -> f32 {

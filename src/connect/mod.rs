@@ -598,7 +598,9 @@ impl<'a> Ctx<'a> {
     fn check_count(&self, n: u64, what: &str) -> Result<()> {
         if n > MAX_SYNAPSES as u64 {
             return Err(self.err(format!(
-                "{what} would create {n} synapses, more than the limit of {MAX_SYNAPSES}"
+                "{what} would create {n} synapses, more than the limit of {MAX_SYNAPSES} \
+                 a stored projection holds: use fewer neurons or a procedural projection \
+                 (connect_fixed_probability_procedural), which stores none"
             )));
         }
         // Post and pre ranks, weight and delay, and as much again while
@@ -691,7 +693,9 @@ impl<'a> Ctx<'a> {
         let expected = prob * total as f64;
         if expected > MAX_SYNAPSES as f64 {
             return Err(self.err(format!(
-                "fixed_probability({prob}) would create about {expected:.0} synapses, more than the limit of {MAX_SYNAPSES}"
+                "fixed_probability({prob}) would create about {expected:.0} synapses, more than the \
+                 limit of {MAX_SYNAPSES} a stored projection holds: use fewer neurons or \
+                 connect_fixed_probability_procedural, which stores none"
             )));
         }
         self.check_count(expected as u64, &format!("fixed_probability({prob})"))?;

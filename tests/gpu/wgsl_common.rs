@@ -28,10 +28,12 @@ tests! {
         round_is_half_away_from_zero_and_exact,
         pow_sign_mod_and_b,
         ln_is_within_an_ulp,
+        division_is_rounded_as_ieee_from_any_estimate,
     ],
 }
 
 const COMMON: &str = include_str!("../../shaders/common.wgsl");
+const CLOCK: &str = include_str!("../../shaders/clock.wgsl");
 
 fn common_wgsl_validates_with_naga() {
     let module = naga::front::wgsl::parse_str(COMMON)
@@ -124,8 +126,15 @@ impl Gpu {
         input: &[u32],
     ) -> Vec<u32> {
         assert_eq!(input.len(), n * in_stride);
+        // The clock's functions (cj_keep, cj_div...) come along, their
+        // block bound at 2 and zeroed, as the host's pad0 is.
+        let clock = CLOCK.replace("CJ_CONST_VEC4S", "1u").replace(
+            "@group(0) @binding(0) var<uniform>",
+            "@group(0) @binding(2) var<uniform>",
+        );
         let src = format!(
             "{COMMON}
+{clock}
 @group(0) @binding(0) var<storage, read> t_in: array<u32>;
 @group(0) @binding(1) var<storage, read_write> t_out: array<u32>;
 
@@ -139,7 +148,7 @@ var<private> t_i: u32;
 @compute @workgroup_size(64)
 fn main(@builtin(global_invocation_id) gid: vec3<u32>) {{
     t_i = gid.x + gid.y * 65535u * 64u;
-    if (t_i >= {n}u) {{ return; }}
+    if (t_i >= {n}u + clk.pad0) {{ return; }}
     {body}
 }}
 "
@@ -178,6 +187,12 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>) {{
             usage: wgpu::BufferUsages::MAP_READ | wgpu::BufferUsages::COPY_DST,
             mapped_at_creation: false,
         });
+        let clock_buf = device.create_buffer(&wgpu::BufferDescriptor {
+            label: None,
+            size: 64,
+            usage: wgpu::BufferUsages::UNIFORM,
+            mapped_at_creation: false,
+        });
         let bind_group = device.create_bind_group(&wgpu::BindGroupDescriptor {
             label: None,
             layout: &pipeline.get_bind_group_layout(0),
@@ -189,6 +204,10 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>) {{
                 wgpu::BindGroupEntry {
                     binding: 1,
                     resource: out_buf.as_entire_binding(),
+                },
+                wgpu::BindGroupEntry {
+                    binding: 2,
+                    resource: clock_buf.as_entire_binding(),
                 },
             ],
         });
@@ -915,4 +934,90 @@ fn ln_is_within_an_ulp() {
         "cj_ln: worst {worst} ulp, {off} of {} not bit-identical",
         xs.len()
     );
+}
+
+fn division_is_rounded_as_ieee_from_any_estimate() {
+    // cj_div must give the CPU's IEEE quotient on an adapter whose own
+    // division is a few ulps off (NVIDIA's). Lavapipe divides exactly, so
+    // the correction (cj_quot) is also fed estimates up to 3 ulps off
+    // either way, which it must bring back to the nearest float.
+    let gpu = gpu();
+    let mut rng = Mix(21);
+    let (mut xs, mut ys) = (Vec::new(), Vec::new());
+    let mut push = |x: f32, y: f32| {
+        xs.push(x);
+        ys.push(y);
+    };
+    for _ in 0..200_000 {
+        // Any finite floats, so that exponents meet at the normal range's
+        // ends, subnormals and overflow too.
+        let x = f32::from_bits(rng.u32());
+        let y = f32::from_bits(rng.u32());
+        if x.is_finite() && y.is_finite() {
+            push(x, y);
+        }
+    }
+    for _ in 0..200_000 {
+        push(rng.f32_in(-100.0, 100.0), rng.f32_in(-10.0, 10.0));
+    }
+    for &(x, y) in &[
+        (1.0, 3.0),
+        (-7.0, 7.0),
+        (0.0, 5.0),
+        (5.0, 0.0),
+        (1.0, f32::MIN_POSITIVE),
+        (f32::MAX, 0.5),
+        (f32::MIN_POSITIVE, 3.0),
+        (1e-39, 1.0),
+        (1.0, 1e-39),
+        (f32::INFINITY, 2.0),
+        (2.0, f32::NEG_INFINITY),
+    ] {
+        push(x, y);
+    }
+    let g = gpu.map_f32("cj_div(x, y)", &[&xs, &ys]);
+    let cpu: Vec<f32> = xs.iter().zip(&ys).map(|(x, y)| x / y).collect();
+    // Subnormal quotients go to the driver's own division, which may flush
+    // them; every other quotient is the IEEE one.
+    let normal_or_special = |q: f32| q == 0.0 || q.is_normal() || !q.is_finite();
+    let (gk, ck): (Vec<f32>, Vec<f32>) = g
+        .iter()
+        .zip(&cpu)
+        .zip(xs.iter().zip(&ys))
+        .filter(|((_, c), (x, y))| {
+            normal_or_special(**c) && normal_or_special(**x) && normal_or_special(**y)
+        })
+        .map(|((g, c), _)| (*g, *c))
+        .unzip();
+    assert!(gk.len() > 300_000, "{} cases left", gk.len());
+    same_bits("cj_div", &gk, &ck, &|i| format!("case {i}"));
+
+    // Mantissas in ±[1, 2) with estimates k ulps off.
+    let (mut a, mut b, mut q0, mut want) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    for i in 0..300_000u32 {
+        let s = |neg: bool| if neg { -1.0f32 } else { 1.0 };
+        let ma = rng.f32_in(1.0, 2.0) * s(i % 3 == 0);
+        let mb = rng.f32_in(1.0, 2.0) * s(i % 5 == 0);
+        let q = ma / mb;
+        let k = (i % 7) as i32 - 3;
+        a.push(ma);
+        b.push(mb);
+        q0.push(f32::from_bits((q.to_bits() as i32 + k) as u32));
+        want.push(q);
+    }
+    let g = gpu.map_f32("cj_quot(x, y, z)", &[&a, &b, &q0]);
+    same_bits("cj_quot", &g, &want, &|i| {
+        format!("{:e} / {:e} from {:e}", a[i], b[i], q0[i])
+    });
+
+    // The scale of a tiny divisor, from the bits of subnormals too.
+    let tiny: Vec<f32> = (0..100_000u32)
+        .map(|i| f32::from_bits(rng.u32() & 0x80ff_ffff | (i & 1) << 23))
+        .collect();
+    let g = gpu.map_f32("cj_times_2_64(x)", &[&tiny]);
+    let want: Vec<f32> = tiny
+        .iter()
+        .map(|&y| y * cajal::engine::cpu::vm::TINY_DIVISOR_SCALE)
+        .collect();
+    same_bits("cj_times_2_64", &g, &want, &|i| format!("{:e}", tiny[i]));
 }

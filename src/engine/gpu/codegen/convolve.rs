@@ -58,7 +58,7 @@ pub fn convolve(
     let _ = writeln!(body, "        acc = {};", reduce(op, &v));
     body.push_str("    }\n");
     if op == Operation::Mean {
-        let _ = writeln!(body, "    acc = acc / {};", lit(taps as f32));
+        let _ = writeln!(body, "    acc = cj_div(acc, {});", lit(taps as f32));
     }
     let so = ends.post.sum_offset(sum);
     let _ = writeln!(body, "    post[{so}u + i] = post[{so}u + i] + acc;");
@@ -280,7 +280,7 @@ fn sum_tile(w: &Window, op: Operation, so: u32) -> String {
         format!("py * {pw}u + px")
     };
     let mean = if op == Operation::Mean {
-        format!("\n            acc = acc / {};", lit(taps as f32))
+        format!("\n            acc = cj_div(acc, {});", lit(taps as f32))
     } else {
         String::new()
     };

@@ -153,8 +153,14 @@ impl<'a> Printer<'a> {
             let big = lit(crate::engine::cpu::vm::TINY_DIVISOR_SCALE);
             let (sq, _) = self.emit(format!("cj_keep({b} * {b})"), Kind::Uniform);
             let (s, _) = self.emit(format!("select(1.0f, {big}, {sq} == 0.0f)"), Kind::Uniform);
-            let (ys, _) = self.emit(format!("cj_keep({b} * {s})"), Kind::Uniform);
-            let (r, _) = self.emit(format!("cj_keep(1.0f / {ys})"), Kind::Uniform);
+            // y * s built from y's bits where it is scaled: an adapter
+            // that flushes a subnormal y to zero in arithmetic (NVIDIA)
+            // still gets the CPU's finite quotient.
+            let (ys, _) = self.emit(
+                format!("select({b}, cj_times_2_64({b}), {sq} == 0.0f)"),
+                Kind::Uniform,
+            );
+            let (r, _) = self.emit(format!("cj_div(1.0f, {ys})"), Kind::Uniform);
             let (t, _) = self.emit(format!("cj_keep({a} * {r})"), Kind::Varying);
             return self.emit(format!("cj_keep({t} * {s})"), Kind::Varying);
         }
@@ -162,7 +168,7 @@ impl<'a> Printer<'a> {
             BinOp::Add => format!("cj_keep({a} + {b})"),
             BinOp::Sub => format!("cj_keep({a} - {b})"),
             BinOp::Mul => format!("cj_keep({a} * {b})"),
-            BinOp::Div => format!("cj_keep({a} / {b})"),
+            BinOp::Div => format!("cj_div({a}, {b})"),
             BinOp::Pow => format!("cj_keep(cj_pow({a}, {b}))"),
             BinOp::Rem => format!("cj_mod({a}, {b})"),
             BinOp::Lt => format!("cj_b({a} < {b})"),

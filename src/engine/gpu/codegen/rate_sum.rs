@@ -135,7 +135,7 @@ pub fn rate_sum(
     let _ = writeln!(body, "        acc = {};", reduce(op, &v));
     body.push_str("    }\n    var out = 0.0f;\n");
     let _ = match op {
-        Operation::Mean => writeln!(body, "    if (b > a) {{ out = acc / f32(b - a); }}"),
+        Operation::Mean => writeln!(body, "    if (b > a) {{ out = cj_div(acc, f32(b - a)); }}"),
         _ => writeln!(body, "    if (b > a) {{ out = acc; }}"),
     };
     let _ = writeln!(body, "    post[{into}u + i] = post[{into}u + i] + out;");
