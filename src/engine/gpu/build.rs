@@ -75,6 +75,7 @@ impl GpuEngine {
             dispatches_per_step: 0,
             schedule: plan.schedule.clone(),
             merged: Vec::new(),
+            staging_pool: Default::default(),
         };
 
         for ((p, l), pp) in net.pops.iter().zip(&plan.layouts).zip(&plan.pops) {

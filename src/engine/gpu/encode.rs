@@ -83,6 +83,12 @@ impl GpuEngine {
 
     /// Runs `n` steps from `step0`; `time(s)` is the time of step `s`.
     /// Active monitors get their samples and spikes.
+    ///
+    /// Chunks are pipelined: chunk `c + 1` is encoded and submitted before
+    /// what chunk `c` recorded is read back, so that the GPU runs while the
+    /// host maps and decodes (the rings, clocks and monitor buffers a chunk
+    /// overwrites are ordered after the previous chunk's reads by the
+    /// queue).
     pub(crate) fn run(
         &mut self,
         step0: u64,
@@ -92,6 +98,7 @@ impl GpuEngine {
     ) -> Result<()> {
         let key = self.philox_key();
         let mut done = 0u64;
+        let mut pending: Option<Pending> = None;
         while done < n {
             let first = step0 + done;
             let mut k = (n - done).min(self.chunk as u64);
@@ -100,8 +107,15 @@ impl GpuEngine {
                     k = k.min((gm.cap_rows as u64 - 1) * m.spec.period + 1);
                 }
             }
-            self.chunk_run(first, k, key, time, monitors, None)?;
+            let next = self.chunk_submit(first, k, key, time, monitors, None)?;
+            if let Some(p) = pending.take() {
+                self.read_back(p, monitors)?;
+            }
+            pending = next;
             done += k;
+        }
+        if let Some(p) = pending {
+            self.read_back(p, monitors)?;
         }
         // `simulate` returns when the steps are done (timings and errors
         // mean what they say), not when they are queued.
@@ -137,6 +151,23 @@ impl GpuEngine {
         monitors: &mut [MonitorState],
         only: Option<Stage>,
     ) -> Result<()> {
+        match self.chunk_submit(first, k, key, time, monitors, only)? {
+            Some(p) => self.read_back(p, monitors),
+            None => Ok(()),
+        }
+    }
+
+    /// Encodes and submits the `k` steps from `first`; returns what the
+    /// monitors will read back from them, if anything.
+    fn chunk_submit(
+        &mut self,
+        first: u64,
+        k: u64,
+        key: [u32; 2],
+        time: &dyn Fn(u64) -> f64,
+        monitors: &[MonitorState],
+        only: Option<Stage>,
+    ) -> Result<Option<Pending>> {
         self.write_clocks(first, k, key, time);
         let samples = self.sample_steps(first, k, monitors, only);
         // Spikes are recorded by full steps only (a phase run alone has no
@@ -159,43 +190,82 @@ impl GpuEngine {
             }
         }
         let staging = self.stage_readbacks(&mut enc, k, &samples, &spike_mons);
-        self.gpu.checked("running a chunk of steps", || {
-            self.gpu.queue.submit([enc.finish()]);
+        let index = self.gpu.checked("running a chunk of steps", || {
+            self.gpu.queue.submit([enc.finish()])
         })?;
         // A phase run alone leaves the rings where they were.
         if only.is_none() {
             self.ring += k;
         }
         if staging.is_empty() {
-            return Ok(());
+            return Ok(None);
         }
-        self.read_back(&staging, first, k, &samples, &spike_mons, monitors)
+        Ok(Some(Pending {
+            staging,
+            first,
+            k,
+            samples,
+            spike_mons,
+            index,
+        }))
     }
 
-    /// Maps the staging buffers of a chunk (the `k` steps from `first`)
-    /// and hands their samples and spikes to the monitors.
-    fn read_back(
-        &self,
-        staging: &[(Readback, wgpu::Buffer)],
-        first: u64,
-        k: u64,
-        samples: &[Vec<u64>],
-        spike_mons: &[bool],
-        monitors: &mut [MonitorState],
-    ) -> Result<()> {
-        let bufs: Vec<&wgpu::Buffer> = staging.iter().map(|s| &s.1).collect();
-        let data = self.map(&bufs)?;
-        for ((what, _), bytes) in staging.iter().zip(data) {
-            let words: Vec<u32> = bytemuck::pod_collect_to_vec(&bytes);
-            match *what {
-                Readback::Spikes(p) => {
-                    self.append_spikes(p, &words, first, k, spike_mons, monitors)
-                }
-                Readback::Samples(mi) => {
-                    self.append_samples(mi, &words, &samples[mi], &mut monitors[mi])
+    /// Maps the staging buffers of a submitted chunk once it has run and
+    /// hands their samples and spikes to the monitors, reading the mapped
+    /// memory in place; the buffers go back to the pool.
+    fn read_back(&self, p: Pending, monitors: &mut [MonitorState]) -> Result<()> {
+        let (tx, rx) = std::sync::mpsc::channel();
+        for (i, (_, b)) in p.staging.iter().enumerate() {
+            let tx = tx.clone();
+            b.slice(..).map_async(wgpu::MapMode::Read, move |r| {
+                let _ = tx.send((i, r));
+            });
+        }
+        drop(tx);
+        let gpu_err = |e: &dyn std::fmt::Display| Error::Gpu {
+            context: "reading results back".into(),
+            message: e.to_string(),
+        };
+        self.gpu
+            .device
+            .poll(wgpu::PollType::Wait {
+                submission_index: Some(p.index.clone()),
+                timeout: None,
+            })
+            .map_err(|e| gpu_err(&e))?;
+        for (_, r) in rx.iter() {
+            r.map_err(|e| gpu_err(&e))?;
+        }
+        for (what, buf) in &p.staging {
+            {
+                let view = buf.slice(..).get_mapped_range().map_err(|e| gpu_err(&e))?;
+                // A mapping is aligned far beyond 4 bytes; copied only if
+                // a driver ever gives one that is not.
+                let copy;
+                let words: &[u32] = match bytemuck::try_cast_slice(&view) {
+                    Ok(w) => w,
+                    Err(_) => {
+                        copy = bytemuck::pod_collect_to_vec::<u8, u32>(&view);
+                        &copy
+                    }
+                };
+                match *what {
+                    Readback::Spikes(pop) => {
+                        self.append_spikes(pop, words, p.first, p.k, &p.spike_mons, monitors)
+                    }
+                    Readback::Samples(mi) => {
+                        self.append_samples(mi, words, &p.samples[mi], &mut monitors[mi])
+                    }
                 }
             }
+            buf.unmap();
         }
+        let mut pool = self.staging_pool.lock().unwrap_or_else(|e| e.into_inner());
+        pool.extend(p.staging.into_iter().map(|(_, b)| b));
+        // The last few sizes in use: a chunk's, the last chunk's, a
+        // monitor's.
+        let excess = pool.len().saturating_sub(STAGING_KEPT);
+        pool.drain(..excess);
         Ok(())
     }
 
@@ -266,13 +336,19 @@ impl GpuEngine {
         samples: &[Vec<u64>],
         spike_mons: &[bool],
     ) -> Vec<(Readback, wgpu::Buffer)> {
+        // From the pool when one of the size is there: a large mapped
+        // buffer is costly to create (pinned host memory) at every chunk.
         let staging_buffer = |label: &str, size: u64| {
-            self.gpu.device.create_buffer(&wgpu::BufferDescriptor {
-                label: Some(label),
-                size,
-                usage: wgpu::BufferUsages::MAP_READ | wgpu::BufferUsages::COPY_DST,
-                mapped_at_creation: false,
-            })
+            let mut pool = self.staging_pool.lock().unwrap_or_else(|e| e.into_inner());
+            match pool.iter().position(|b| b.size() == size) {
+                Some(i) => pool.remove(i),
+                None => self.gpu.device.create_buffer(&wgpu::BufferDescriptor {
+                    label: Some(label),
+                    size,
+                    usage: wgpu::BufferUsages::MAP_READ | wgpu::BufferUsages::COPY_DST,
+                    mapped_at_creation: false,
+                }),
+            }
         };
         let mut staging = Vec::new();
         for (mi, (gm, s)) in self.mons.iter().zip(samples).enumerate() {
@@ -338,7 +414,7 @@ impl GpuEngine {
     /// Appends monitor `mi`'s samples (`words`, a row for each step of
     /// `steps`) to its buffers.
     fn append_samples(&self, mi: usize, words: &[u32], steps: &[u64], m: &mut MonitorState) {
-        let vals: Vec<f32> = bytemuck::cast_slice(words).to_vec();
+        let vals: &[f32] = bytemuck::cast_slice(words);
         let row_len = self.mons[mi].row_len as usize;
         for (ri, &st) in steps.iter().enumerate() {
             let row = &vals[ri * row_len..(ri + 1) * row_len];
@@ -358,6 +434,19 @@ impl GpuEngine {
             m.sample_steps.push(st);
         }
     }
+}
+
+/// Staging buffers kept for the next chunks.
+const STAGING_KEPT: usize = 6;
+
+/// A submitted chunk whose monitors' data is still to be read back.
+struct Pending {
+    staging: Vec<(Readback, wgpu::Buffer)>,
+    first: u64,
+    k: u64,
+    samples: Vec<Vec<u64>>,
+    spike_mons: Vec<bool>,
+    index: wgpu::SubmissionIndex,
 }
 
 /// What a staging buffer of a chunk holds.

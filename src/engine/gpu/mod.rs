@@ -200,6 +200,8 @@ pub struct GpuEngine {
     /// Per phase of the schedule, per group: the merged pass of a group of
     /// two or more (a group of one runs its member's own pass).
     merged: Vec<Vec<Option<MergedPass>>>,
+    /// Mapped staging buffers of earlier chunks, for the next ones.
+    staging_pool: std::sync::Mutex<Vec<wgpu::Buffer>>,
 }
 
 /// The pass of a merged group, with what binding it again needs.
