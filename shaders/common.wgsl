@@ -6,14 +6,14 @@
 //
 // Each function has a Rust twin that the CPU engine runs; the two engines must
 // agree bit for bit wherever the GPU's arithmetic allows it (integer work,
-// add/sub/mul, trunc, comparisons), and to a few ulps where it goes through
-// division (2.5 ulps in Vulkan) or transcendental functions, which WGSL does
-// not require to be correctly rounded. tests/wgsl_common.rs checks each pair.
+// add/sub/mul pinned by cj_keep, division by cj_div, both in clock.wgsl,
+// which every kernel includes too), and to a few ulps where it goes through
+// the adapter's square root or pow. tests/wgsl_common.rs checks each pair.
 //
 //   cj_philox           random::philox::philox4x32_10
 //   cj_draw             random::philox::draw
 //   cj_u01, cj_u01_open random::philox::{u01, u01_open}
-//   cj_ln               f32::ln (for the draws' uniforms)
+//   cj_ln, cj_log       lang::ir::{ln_normal, ln}
 //   cj_normal           random::philox::normal_pair(..).0
 //   cj_uniform, cj_normal_draw, cj_lognormal_draw, cj_exponential_draw
 //                       engine::cpu::vm::random_value (RandomKind::Uniform,
@@ -85,13 +85,12 @@ fn cj_u01_open(bits: u32) -> f32 {
     return f32((bits >> 8u) + 1u) * CJ_INV_2_24;
 }
 
-// Natural log for positive, normal, finite x: every u01_open value is one.
-// The draws do not use WGSL's log(): it is only held to an absolute 2^-21
-// near 1, so it may return 0 or even a positive number for u just below 1,
-// and -2 ln(u) < 0 would make a NaN normal (and a negative exponential).
-// This is musl's (FreeBSD's) logf, within 1 ulp using only + - * / and bit
-// operations, so every driver gets about what the CPU's ln() gets: the draws
-// agree to a few ulps on any GPU and never go NaN or negative.
+// Natural log for positive, normal, finite x (every u01_open value), the
+// twin of lang::ir::ln_normal: musl's (FreeBSD's) logf, within 1 ulp, each
+// operation pinned by cj_keep and the division by cj_div (clock.wgsl), so
+// that both engines get the same bits. WGSL's log() is only held to an
+// absolute 2^-21 near 1: it may return 0 or even a positive number for u
+// just below 1, and -2 ln(u) < 0 would make a NaN normal.
 const CJ_LN2_HI: f32 = 0x1.62e3p-1f; // 0x3f317180
 const CJ_LN2_LO: f32 = 0x1.2fefa2p-17f; // 0x3717f7d1
 const CJ_LG1: f32 = 0x1.555554p-1f;
@@ -104,22 +103,38 @@ fn cj_ln(x: f32) -> f32 {
     var ix = bitcast<u32>(x) + (0x3F800000u - 0x3F3504F3u);
     let k = f32(i32(ix >> 23u) - 0x7F);
     ix = (ix & 0x007FFFFFu) + 0x3F3504F3u;
-    let f = bitcast<f32>(ix) - 1.0;
-    let s = f / (2.0 + f);
-    let z = s * s;
-    let w = z * z;
-    let t1 = w * (CJ_LG2 + w * CJ_LG4);
-    let t2 = z * (CJ_LG1 + w * CJ_LG3);
-    let r = t2 + t1;
-    let hfsq = 0.5 * f * f;
-    return s * (hfsq + r) + k * CJ_LN2_LO - hfsq + f + k * CJ_LN2_HI;
+    let f = cj_keep(bitcast<f32>(ix) - 1.0);
+    let s = cj_div(f, cj_keep(2.0 + f));
+    let z = cj_keep(s * s);
+    let w = cj_keep(z * z);
+    let t1 = cj_keep(w * cj_keep(CJ_LG2 + cj_keep(w * CJ_LG4)));
+    let t2 = cj_keep(z * cj_keep(CJ_LG1 + cj_keep(w * CJ_LG3)));
+    let r = cj_keep(t2 + t1);
+    let hfsq = cj_keep(cj_keep(0.5 * f) * f);
+    var y = cj_keep(s * cj_keep(hfsq + r));
+    y = cj_keep(y + cj_keep(k * CJ_LN2_LO));
+    y = cj_keep(y - hfsq);
+    y = cj_keep(y + f);
+    return cj_keep(y + cj_keep(k * CJ_LN2_HI));
 }
 
-// First value of the Box-Muller pair, in the Rust twin's operation order.
+// ln x for any x (the twin of `lang::ir::ln`): cj_ln for positive normal
+// finite x, the adapter's log() for the special values.
+fn cj_log(x: f32) -> f32 {
+    if (!(x >= 0x1p-126f && x <= 0x1.fffffep127f)) {
+        return log(x);
+    }
+    return cj_ln(x);
+}
+
+// First value of the Box-Muller pair, in the Rust twin's operation order,
+// with the twins of ln and cos. The square root is the adapter's: exact
+// (IEEE) on lavapipe, where the two engines' normal draws are the same
+// bits; Vulkan allows a few ulps.
 fn cj_normal(b0: u32, b1: u32) -> f32 {
-    let r = sqrt(-2.0 * cj_ln(cj_u01_open(b0)));
-    let theta = CJ_TAU * cj_u01(b1);
-    return r * cos(theta);
+    let r = sqrt(cj_keep(-2.0 * cj_ln(cj_u01_open(b0))));
+    let theta = cj_keep(CJ_TAU * cj_u01(b1));
+    return cj_keep(r * cj_cos(theta));
 }
 
 // A one-word draw (uniform, exponential) of element `index`: word index % 4
@@ -162,16 +177,16 @@ fn cj_below(b: f32) -> f32 {
 
 fn cj_normal_draw(key: vec2<u32>, object: u32, step: u32, index: u32, mu: f32, sigma: f32) -> f32 {
     let bits = cj_draw(key, object, step, index);
-    return mu + sigma * cj_normal(bits.x, bits.y);
+    return cj_keep(mu + cj_keep(sigma * cj_normal(bits.x, bits.y)));
 }
 
 fn cj_lognormal_draw(key: vec2<u32>, object: u32, step: u32, index: u32, mu: f32, sigma: f32) -> f32 {
     let bits = cj_draw(key, object, step, index);
-    return exp(mu + sigma * cj_normal(bits.x, bits.y));
+    return cj_exp(cj_keep(mu + cj_keep(sigma * cj_normal(bits.x, bits.y))));
 }
 
 fn cj_exponential_draw(key: vec2<u32>, object: u32, step: u32, index: u32, lambda: f32) -> f32 {
-    return -cj_ln(cj_u01_open(cj_word(key, object, step, index))) / lambda;
+    return cj_div(-cj_ln(cj_u01_open(cj_word(key, object, step, index))), lambda);
 }
 
 // Round half away from zero, like Rust's f32::round (WGSL's round() goes to

@@ -99,11 +99,11 @@ impl Func {
         use Func::*;
         match self {
             Exp => exp(a),
-            Log => a.ln(),
+            Log => ln(a),
             Sqrt => a.sqrt(),
             Abs => a.abs(),
-            Sin => a.sin(),
-            Cos => a.cos(),
+            Sin => sin(a),
+            Cos => cos(a),
             Tan => a.tan(),
             Tanh => a.tanh(),
             Asin => a.asin(),
@@ -184,6 +184,110 @@ pub fn exp(x: f32) -> f32 {
     let k1 = k / 2;
     let k2 = k - k1;
     y * f32::from_bits(((k1 + 127) as u32) << 23) * f32::from_bits(((k2 + 127) as u32) << 23)
+}
+
+/// `ln x` as both engines compute it (WGSL twin: `cj_ln` in
+/// shaders/common.wgsl): musl's `logf` (FreeBSD's), within 1 ulp, in
+/// operations IEEE 754 defines exactly (the GPU divides with `cj_div`), so
+/// the GPU engine gets the same bits; a GPU's own `log` is only held to an
+/// absolute 2^-21 near 1. Zero, subnormal, negative, infinite and NaN
+/// arguments go to each engine's own logarithm (IEEE's special values; an
+/// adapter that flushes subnormals gives -inf for one).
+#[inline(always)]
+pub fn ln(x: f32) -> f32 {
+    if !(x >= f32::MIN_POSITIVE && x <= f32::MAX) {
+        return x.ln();
+    }
+    ln_normal(x)
+}
+
+/// [`ln`] of a positive, normal, finite `x` (every `u01_open` value):
+/// `x = 2^k (1 + f)` with `1 + f` in `[sqrt(2)/2, sqrt(2))`.
+#[inline(always)]
+pub fn ln_normal(x: f32) -> f32 {
+    let ln2_hi = f32::from_bits(0x3f31_7180);
+    let ln2_lo = f32::from_bits(0x3717_f7d1);
+    let lg1 = f32::from_bits(0x3f2a_aaaa);
+    let lg2 = f32::from_bits(0x3ecc_ce13);
+    let lg3 = f32::from_bits(0x3e91_e9ee);
+    let lg4 = f32::from_bits(0x3e78_9e26);
+    let mut ix = x.to_bits().wrapping_add(0x3F80_0000 - 0x3F35_04F3);
+    let k = ((ix >> 23) as i32 - 0x7F) as f32;
+    ix = (ix & 0x007F_FFFF) + 0x3F35_04F3;
+    let f = f32::from_bits(ix) - 1.0;
+    let s = f / (2.0 + f);
+    let z = s * s;
+    let w = z * z;
+    let t1 = w * (lg2 + w * lg4);
+    let t2 = z * (lg1 + w * lg3);
+    let r = t2 + t1;
+    let hfsq = 0.5 * f * f;
+    s * (hfsq + r) + k * ln2_lo - hfsq + f + k * ln2_hi
+}
+
+/// `sin x` as both engines compute it (WGSL twin: `cj_sin` in
+/// shaders/clock.wgsl): Cephes' `sinf`, reduction by pi/4 in three exact
+/// parts and a degree-7 polynomial, for |x| <= 8192, where its reduction
+/// is exact; beyond, each engine's own `sin`. A GPU's own is held only to
+/// an absolute 2^-11 in Vulkan (NVIDIA's is about 2^-21).
+#[inline(always)]
+pub fn sin(x: f32) -> f32 {
+    sin_cos(x, false)
+}
+
+/// `cos x` as both engines compute it (WGSL twin: `cj_cos`); see [`sin`].
+#[inline(always)]
+pub fn cos(x: f32) -> f32 {
+    sin_cos(x, true)
+}
+
+/// Cephes' `sinf` and `cosf`, operation for operation as `cj_sin_cos`.
+fn sin_cos(xx: f32, cos: bool) -> f32 {
+    let x = xx.abs();
+    if !(x <= 8192.0) {
+        return if cos { xx.cos() } else { xx.sin() };
+    }
+    let fopi = f32::from_bits(0x3fa2_f983);
+    let dp1 = f32::from_bits(0x3f49_0000);
+    let dp2 = f32::from_bits(0x397d_a000);
+    let dp3 = f32::from_bits(0x3322_2169);
+    // The octant, made even (zeros of the reduced argument at 0).
+    let mut j = (fopi * x) as u32;
+    let mut y = j as f32;
+    if j & 1 == 1 {
+        j += 1;
+        y += 1.0;
+    }
+    j &= 7;
+    let mut neg = !cos && xx < 0.0;
+    if j > 3 {
+        neg = !neg;
+        j -= 4;
+    }
+    if cos && j > 1 {
+        neg = !neg;
+    }
+    let r = x - y * dp1;
+    let r = r - y * dp2;
+    let r = r - y * dp3;
+    let z = r * r;
+    let v = if (j == 1 || j == 2) != cos {
+        let p = f32::from_bits(0x37cc_f5ce) * z + f32::from_bits(0xbab6_061a);
+        let p = p * z + f32::from_bits(0x3d2a_aaa5);
+        let p = p * (z * z);
+        let p = p - 0.5 * z;
+        p + 1.0
+    } else {
+        let p = f32::from_bits(0xb94c_a1f9) * z + f32::from_bits(0x3c08_839e);
+        let p = p * z + f32::from_bits(0xbe2a_aaa3);
+        let p = p * (z * r);
+        p + r
+    };
+    if neg {
+        -v
+    } else {
+        v
+    }
 }
 
 /// Distributions of random variables drawn at run time (Philox, keyed by

@@ -112,8 +112,9 @@ fn population_variables_are_shared_and_draw_the_same_numbers() {
     }
     if runs.len() == 2 {
         // Uniform draws are bit for bit the same on both engines; normal
-        // ones to an ulp or so (the GPU's own cos in Box-Muller, see
-        // ARCHITECTURE.md), hence the tolerance on the rest.
+        // ones to an ulp or so on a GPU whose sqrt is not IEEE's (the
+        // Box-Muller square root, DECISIONS.md), hence the tolerance on
+        // the rest.
         let same = runs[0]
             .1
             .iter()

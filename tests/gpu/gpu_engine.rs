@@ -10,6 +10,7 @@ tests! {
     cpu: [
         an_unknown_adapter_name_is_an_error_listing_the_adapters,
         the_exp_twin_is_accurate,
+        the_ln_sin_and_cos_twins_are_accurate,
     ],
     gpu: [
         devices_are_listed_best_first,
@@ -168,6 +169,49 @@ fn the_exp_twin_is_accurate() {
     assert_eq!(cajal::lang::ir::exp(100.0), f32::INFINITY);
     assert_eq!(cajal::lang::ir::exp(-200.0), 0.0);
     assert!(cajal::lang::ir::exp(f32::NAN).is_nan());
+}
+
+fn the_ln_sin_and_cos_twins_are_accurate() {
+    use cajal::lang::ir::{cos, ln, sin};
+    // ln: within an ulp of the exact value over the normal range.
+    let mut worst = 0u32;
+    let mut x = f32::MIN_POSITIVE;
+    while x < f32::MAX / 1.001 {
+        let want = (x as f64).ln() as f32;
+        worst = worst.max(ln(x).to_bits().abs_diff(want.to_bits()));
+        x *= 1.000_37;
+    }
+    assert!(worst <= 1, "ln: worst {worst} ulps");
+    assert_eq!(ln(1.0), 0.0);
+    assert_eq!(ln(0.0), f32::NEG_INFINITY);
+    assert!(ln(-1.0).is_nan());
+    // sin and cos: within 2^-23 of the exact value (absolute: near a zero
+    // the reduced argument carries pi's rounding) and 2 ulps away from
+    // zeros, for |x| <= 8192; libm's beyond.
+    let (mut worst_abs, mut worst_ulps) = (0f64, 0u32);
+    let mut x = -8192.0f32;
+    while x <= 8192.0 {
+        for (got, want) in [(sin(x), (x as f64).sin()), (cos(x), (x as f64).cos())] {
+            let err = (got as f64 - want).abs();
+            worst_abs = worst_abs.max(err);
+            if want.abs() > 0.5 {
+                worst_ulps = worst_ulps.max(got.to_bits().abs_diff((want as f32).to_bits()));
+            }
+        }
+        x += 0.000_731;
+    }
+    eprintln!(
+        "sin/cos twins: worst absolute error {worst_abs:e}, {worst_ulps} ulps away from zeros"
+    );
+    assert!(
+        worst_abs <= 2f64.powi(-23),
+        "worst absolute error {worst_abs:e}"
+    );
+    assert!(worst_ulps <= 2, "worst {worst_ulps} ulps");
+    assert_eq!(sin(0.0), 0.0);
+    assert_eq!(cos(0.0), 1.0);
+    assert_eq!(sin(1e5), 1e5f32.sin());
+    assert!(sin(f32::NAN).is_nan() && cos(f32::INFINITY).is_nan());
 }
 
 fn exp_and_arithmetic_are_bit_identical_on_both_engines() {

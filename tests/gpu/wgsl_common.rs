@@ -29,6 +29,7 @@ tests! {
         pow_sign_mod_and_b,
         ln_is_within_an_ulp,
         division_is_rounded_as_ieee_from_any_estimate,
+        sin_and_cos_are_the_cpu_twins,
     ],
 }
 
@@ -36,17 +37,26 @@ const COMMON: &str = include_str!("../../shaders/common.wgsl");
 const CLOCK: &str = include_str!("../../shaders/clock.wgsl");
 
 fn common_wgsl_validates_with_naga() {
-    let module = naga::front::wgsl::parse_str(COMMON)
-        .unwrap_or_else(|e| panic!("{}", e.emit_to_string(COMMON)));
+    // common.wgsl calls the clock's cj_keep and cj_div: every kernel
+    // includes both.
+    let src = format!("{COMMON}\n{}", CLOCK.replace("CJ_CONST_VEC4S", "1u"));
+    let module =
+        naga::front::wgsl::parse_str(&src).unwrap_or_else(|e| panic!("{}", e.emit_to_string(&src)));
     naga::valid::Validator::new(
         naga::valid::ValidationFlags::all(),
         naga::valid::Capabilities::all(),
     )
     .validate(&module)
-    .unwrap_or_else(|e| panic!("{}", e.emit_to_string(COMMON)));
-    assert!(
-        module.global_variables.is_empty(),
-        "common.wgsl must not declare bindings or globals"
+    .unwrap_or_else(|e| panic!("{}", e.emit_to_string(&src)));
+    let globals: Vec<_> = module
+        .global_variables
+        .iter()
+        .map(|(_, g)| g.name.clone().unwrap_or_default())
+        .collect();
+    assert_eq!(
+        globals,
+        ["clk"],
+        "common.wgsl must not declare bindings or globals (the clock's is clk)"
     );
     assert!(
         module.entry_points.is_empty(),
@@ -915,25 +925,43 @@ fn ln_is_within_an_ulp() {
         0.5,
         std::f32::consts::E,
     ]);
+    // The twin is the CPU's; it is within an ulp of libm's (lang::ir's
+    // own test).
     let g = gpu.map_f32("cj_ln(x)", &[&xs]);
-    let mut worst = 0;
-    let mut off = 0usize;
-    for (i, &x) in xs.iter().enumerate() {
-        let c = x.ln();
-        let ulps = (g[i].to_bits() as i32).abs_diff(c.to_bits() as i32);
-        // Both sides of zero only meet at ln(1) = 0, which must be exact.
-        assert!(
-            ulps <= 1 && (g[i] == 0.0) == (c == 0.0),
-            "ln({x:e}): gpu {:e} cpu {c:e}",
-            g[i]
-        );
-        worst = worst.max(ulps);
-        off += usize::from(ulps != 0);
+    let cpu: Vec<f32> = xs.iter().map(|&x| cajal::lang::ir::ln_normal(x)).collect();
+    same_bits("cj_ln", &g, &cpu, &|i| format!("ln({:e})", xs[i]));
+    // cj_log: the special values go to the adapter's own log.
+    let special = [0.0f32, -1.0, f32::INFINITY, 1.5, 1e-3];
+    let g = gpu.map_f32("cj_log(x)", &[&special]);
+    assert_eq!(g[0], f32::NEG_INFINITY);
+    assert!(g[1].is_nan());
+    assert_eq!(g[2], f32::INFINITY);
+    assert_eq!(g[3], cajal::lang::ir::ln(1.5));
+    assert_eq!(g[4], cajal::lang::ir::ln(1e-3));
+}
+
+fn sin_and_cos_are_the_cpu_twins() {
+    // Cephes' sinf and cosf on both engines, the same bits for |x| <=
+    // 8192 (at the octant boundaries too); the adapter's own beyond.
+    let gpu = gpu();
+    let mut rng = Mix(33);
+    let mut xs: Vec<f32> = (0..400_000).map(|_| rng.f32_in(-8192.0, 8192.0)).collect();
+    xs.extend((0..100_000).map(|_| rng.f32_in(-7.0, 7.0)));
+    for k in -40..=40 {
+        let b = k as f32 * std::f32::consts::FRAC_PI_4;
+        for d in -2..=2 {
+            xs.push(f32::from_bits((b.to_bits() as i32 + d) as u32));
+        }
     }
-    eprintln!(
-        "cj_ln: worst {worst} ulp, {off} of {} not bit-identical",
-        xs.len()
-    );
+    xs.extend([0.0, -0.0, 8192.0, -8192.0, 1e-30, -1e-30]);
+    // (Stepping below +0.0 wraps to NaN, whose payloads may differ.)
+    xs.retain(|x| !x.is_nan());
+    let g = gpu.map_f32("cj_sin(x)", &[&xs]);
+    let cpu: Vec<f32> = xs.iter().map(|&x| cajal::lang::ir::sin(x)).collect();
+    same_bits("cj_sin", &g, &cpu, &|i| format!("sin({:e})", xs[i]));
+    let g = gpu.map_f32("cj_cos(x)", &[&xs]);
+    let cpu: Vec<f32> = xs.iter().map(|&x| cajal::lang::ir::cos(x)).collect();
+    same_bits("cj_cos", &g, &cpu, &|i| format!("cos({:e})", xs[i]));
 }
 
 fn division_is_rounded_as_ieee_from_any_estimate() {

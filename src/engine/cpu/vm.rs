@@ -571,7 +571,7 @@ fn run_any(prog: &Program, regs: &mut Regs, frame: &mut Frame, n: usize) {
                         Func::Min => map2(o, &a, &b, f32::min),
                         Func::Max => map2(o, &a, &b, f32::max),
                         Func::Pow => map2(o, &a, &b, pow),
-                        Func::Log => map1(o, &a, f32::ln),
+                        Func::Log => map1(o, &a, crate::lang::ir::ln),
                         Func::Sqrt => map1(o, &a, f32::sqrt),
                         Func::Abs => map1(o, &a, f32::abs),
                         Func::Tanh => map1(o, &a, f32::tanh),
@@ -840,7 +840,7 @@ fn random_from_words(kind: RandomKind, w0: u32, w1: u32, a: f32, b: f32) -> f32 
             }
         }
         RandomKind::Normal => a + b * philox::normal_pair(w0, w1).0,
-        RandomKind::LogNormal => (a + b * philox::normal_pair(w0, w1).0).exp(),
-        RandomKind::Exponential => -philox::u01_open(w0).ln() / a,
+        RandomKind::LogNormal => crate::lang::ir::exp(a + b * philox::normal_pair(w0, w1).0),
+        RandomKind::Exponential => -crate::lang::ir::ln_normal(philox::u01_open(w0)) / a,
     }
 }

@@ -263,11 +263,11 @@ fn call_code(f: Func, a: &[String]) -> String {
     let a = |i: usize| a.get(i).cloned().unwrap_or_else(|| "0.0f".into());
     match f {
         Func::Exp => format!("cj_exp({})", a(0)),
-        Func::Log => format!("log({})", a(0)),
+        Func::Log => format!("cj_log({})", a(0)),
         Func::Sqrt => format!("sqrt({})", a(0)),
         Func::Abs => format!("abs({})", a(0)),
-        Func::Sin => format!("sin({})", a(0)),
-        Func::Cos => format!("cos({})", a(0)),
+        Func::Sin => format!("cj_sin({})", a(0)),
+        Func::Cos => format!("cj_cos({})", a(0)),
         Func::Tan => format!("tan({})", a(0)),
         Func::Tanh => format!("tanh({})", a(0)),
         Func::Asin => format!("asin({})", a(0)),
