@@ -195,7 +195,7 @@ pub fn exp(x: f32) -> f32 {
 /// adapter that flushes subnormals gives -inf for one).
 #[inline(always)]
 pub fn ln(x: f32) -> f32 {
-    if !(x >= f32::MIN_POSITIVE && x <= f32::MAX) {
+    if !(f32::MIN_POSITIVE..=f32::MAX).contains(&x) {
         return x.ln();
     }
     ln_normal(x)
@@ -244,7 +244,7 @@ pub fn cos(x: f32) -> f32 {
 /// Cephes' `sinf` and `cosf`, operation for operation as `cj_sin_cos`.
 fn sin_cos(xx: f32, cos: bool) -> f32 {
     let x = xx.abs();
-    if !(x <= 8192.0) {
+    if x.is_nan() || x > 8192.0 {
         return if cos { xx.cos() } else { xx.sin() };
     }
     let fopi = f32::from_bits(0x3fa2_f983);
