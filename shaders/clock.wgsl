@@ -63,13 +63,19 @@ fn cj_div(a: f32, b: f32) -> f32 {
     let ea = i32((ua >> 23u) & 0xffu);
     let eb = i32((ub >> 23u) & 0xffu);
     let d = ea - eb;
-    if (ea == 0 || ea == 255 || eb == 0 || eb == 255 || d < -125 || d > 127) {
+    if (ea == 0 || ea == 255 || eb == 0 || eb == 255 || d < -125 || d > 128) {
         return cj_keep(a / b);
     }
     let ma = bitcast<f32>((ua & 0x807fffffu) | 0x3f800000u);
     let mb = bitcast<f32>((ub & 0x807fffffu) | 0x3f800000u);
     let q = cj_quot(ma, mb, cj_keep(ma / mb));
-    return cj_keep(q * bitcast<f32>(u32(d + 127) << 23u));
+    // 2^d in two normal halves (d = 128, a quotient just under the
+    // largest float or over it, has no single one); each product is exact
+    // until the last one overflows, where IEEE's quotient does too.
+    let d1 = d / 2;
+    let s1 = bitcast<f32>(u32(d1 + 127) << 23u);
+    let s2 = bitcast<f32>(u32(d - d1 + 127) << 23u);
+    return cj_keep(cj_keep(q * s1) * s2);
 }
 
 // The float nearest a / b for a, b in ±[1, 2), from an estimate q0 a few

@@ -954,8 +954,9 @@ fn sin_and_cos_are_the_cpu_twins() {
         }
     }
     xs.extend([0.0, -0.0, 8192.0, -8192.0, 1e-30, -1e-30]);
-    // (Stepping below +0.0 wraps to NaN, whose payloads may differ.)
-    xs.retain(|x| !x.is_nan());
+    // Stepping below +0.0 wraps to NaN, whose payloads may differ, and
+    // above it to subnormals, which an adapter may flush to zero.
+    xs.retain(|x| x.is_normal() || *x == 0.0);
     let g = gpu.map_f32("cj_sin(x)", &[&xs]);
     let cpu: Vec<f32> = xs.iter().map(|&x| cajal::lang::ir::sin(x)).collect();
     same_bits("cj_sin", &g, &cpu, &|i| format!("sin({:e})", xs[i]));
