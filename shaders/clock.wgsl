@@ -63,15 +63,16 @@ fn cj_div(a: f32, b: f32) -> f32 {
     let ea = i32((ua >> 23u) & 0xffu);
     let eb = i32((ub >> 23u) & 0xffu);
     let d = ea - eb;
-    if (ea == 0 || ea == 255 || eb == 0 || eb == 255 || d < -125 || d > 128) {
+    if (ea == 0 || ea == 255 || eb == 0 || eb == 255 || d < -126 || d > 128) {
         return cj_keep(a / b);
     }
     let ma = bitcast<f32>((ua & 0x807fffffu) | 0x3f800000u);
     let mb = bitcast<f32>((ub & 0x807fffffu) | 0x3f800000u);
     let q = cj_quot(ma, mb, cj_keep(ma / mb));
     // 2^d in two normal halves (d = 128, a quotient just under the
-    // largest float or over it, has no single one); each product is exact
-    // until the last one overflows, where IEEE's quotient does too.
+    // largest float or over it, and d = -126 have no single one); each
+    // product is exact unless the last one overflows, where IEEE's
+    // quotient does too, or goes subnormal (flushed, or rounded twice).
     let d1 = d / 2;
     let s1 = bitcast<f32>(u32(d1 + 127) << 23u);
     let s2 = bitcast<f32>(u32(d - d1 + 127) << 23u);
@@ -130,58 +131,6 @@ fn cj_times_2_64(y: f32) -> f32 {
         return select(m, -m, (u & 0x80000000u) != 0u);
     }
     return cj_keep(y * 18446744073709551616.0f);
-}
-
-// sin x and cos x, the twins of `lang::ir::sin` and `cos`: Cephes' sinf and
-// cosf (reduction by pi/4 in three exact parts, degree-7 polynomials), for
-// |x| <= 8192; beyond, the adapter's own (Vulkan holds those only to an
-// absolute 2^-11).
-fn cj_sin(x: f32) -> f32 {
-    return cj_sin_cos(x, false);
-}
-
-fn cj_cos(x: f32) -> f32 {
-    return cj_sin_cos(x, true);
-}
-
-fn cj_sin_cos(xx: f32, want_cos: bool) -> f32 {
-    let x = abs(xx);
-    if (!(x <= 8192.0f)) {
-        return select(sin(xx), cos(xx), want_cos);
-    }
-    var j = u32(cj_keep(bitcast<f32>(0x3fa2f983u) * x));
-    var y = f32(j);
-    if ((j & 1u) == 1u) {
-        j += 1u;
-        y = cj_keep(y + 1.0f);
-    }
-    j &= 7u;
-    var neg = !want_cos && xx < 0.0f;
-    if (j > 3u) {
-        neg = !neg;
-        j -= 4u;
-    }
-    if (want_cos && j > 1u) {
-        neg = !neg;
-    }
-    var r = cj_keep(x - cj_keep(y * bitcast<f32>(0x3f490000u)));
-    r = cj_keep(r - cj_keep(y * bitcast<f32>(0x397da000u)));
-    r = cj_keep(r - cj_keep(y * bitcast<f32>(0x33222169u)));
-    let z = cj_keep(r * r);
-    var v: f32;
-    if ((j == 1u || j == 2u) != want_cos) {
-        var p = cj_keep(cj_keep(bitcast<f32>(0x37ccf5ceu) * z) + bitcast<f32>(0xbab6061au));
-        p = cj_keep(cj_keep(p * z) + bitcast<f32>(0x3d2aaaa5u));
-        p = cj_keep(p * cj_keep(z * z));
-        p = cj_keep(p - cj_keep(0.5f * z));
-        v = cj_keep(p + 1.0f);
-    } else {
-        var p = cj_keep(cj_keep(bitcast<f32>(0xb94ca1f9u) * z) + bitcast<f32>(0x3c08839eu));
-        p = cj_keep(cj_keep(p * z) + bitcast<f32>(0xbe2aaaa3u));
-        p = cj_keep(p * cj_keep(z * r));
-        v = cj_keep(p + r);
-    }
-    return select(v, -v, neg);
 }
 
 // e^x, the twin of `cajal::lang::ir::exp` (Cody-Waite reduction, Cephes'

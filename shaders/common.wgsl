@@ -14,6 +14,7 @@
 //   cj_draw             random::philox::draw
 //   cj_u01, cj_u01_open random::philox::{u01, u01_open}
 //   cj_ln, cj_log       lang::ir::{ln_normal, ln}
+//   cj_sin, cj_cos      lang::ir::{sin, cos}
 //   cj_normal           random::philox::normal_pair(..).0
 //   cj_uniform, cj_normal_draw, cj_lognormal_draw, cj_exponential_draw
 //                       engine::cpu::vm::random_value (RandomKind::Uniform,
@@ -127,6 +128,141 @@ fn cj_log(x: f32) -> f32 {
     return cj_ln(x);
 }
 
+// sin x and cos x, the twins of `lang::ir::sin` and `cos`: Cephes' sinf and
+// cosf (reduction by pi/4 in three exact parts, degree-7 polynomials) for
+// |x| <= 8192; beyond, Payne and Hanek's reduction in integers
+// (cj_reduce_pio2) and the same polynomials. Vulkan holds a GPU's own to an
+// absolute 2^-11 only (the H200's was 0.12 off at 1e5).
+fn cj_sin(x: f32) -> f32 {
+    return cj_sin_cos(x, false);
+}
+
+fn cj_cos(x: f32) -> f32 {
+    return cj_sin_cos(x, true);
+}
+
+fn cj_sin_cos(xx: f32, want_cos: bool) -> f32 {
+    let x = abs(xx);
+    if ((bitcast<u32>(x) >> 23u) == 255u) {
+        return select(sin(xx), cos(xx), want_cos);
+    }
+    if (x > 8192.0f) {
+        // cos x = sin(x + pi/2): one quadrant on.
+        let red = cj_reduce_pio2(x);
+        let q = red.x + select(0u, 1u, want_cos);
+        let r = bitcast<f32>(red.y);
+        var v = cj_sin_poly(r);
+        if ((q & 1u) == 1u) {
+            v = cj_cos_poly(r);
+        }
+        return select(v, -v, ((q & 2u) != 0u) != (!want_cos && xx < 0.0f));
+    }
+    var j = u32(cj_keep(bitcast<f32>(0x3fa2f983u) * x));
+    var y = f32(j);
+    if ((j & 1u) == 1u) {
+        j += 1u;
+        y = cj_keep(y + 1.0f);
+    }
+    j &= 7u;
+    var neg = !want_cos && xx < 0.0f;
+    if (j > 3u) {
+        neg = !neg;
+        j -= 4u;
+    }
+    if (want_cos && j > 1u) {
+        neg = !neg;
+    }
+    var r = cj_keep(x - cj_keep(y * bitcast<f32>(0x3f490000u)));
+    r = cj_keep(r - cj_keep(y * bitcast<f32>(0x397da000u)));
+    r = cj_keep(r - cj_keep(y * bitcast<f32>(0x33222169u)));
+    var v = cj_sin_poly(r);
+    if ((j == 1u || j == 2u) != want_cos) {
+        v = cj_cos_poly(r);
+    }
+    return select(v, -v, neg);
+}
+
+fn cj_sin_poly(r: f32) -> f32 {
+    let z = cj_keep(r * r);
+    var p = cj_keep(cj_keep(bitcast<f32>(0xb94ca1f9u) * z) + bitcast<f32>(0x3c08839eu));
+    p = cj_keep(cj_keep(p * z) + bitcast<f32>(0xbe2aaaa3u));
+    p = cj_keep(p * cj_keep(z * r));
+    return cj_keep(p + r);
+}
+
+fn cj_cos_poly(r: f32) -> f32 {
+    let z = cj_keep(r * r);
+    var p = cj_keep(cj_keep(bitcast<f32>(0x37ccf5ceu) * z) + bitcast<f32>(0xbab6061au));
+    p = cj_keep(cj_keep(p * z) + bitcast<f32>(0x3d2aaaa5u));
+    p = cj_keep(p * cj_keep(z * z));
+    p = cj_keep(p - cj_keep(0.5f * z));
+    return cj_keep(p + 1.0f);
+}
+
+// 32 bits of 2/pi from bit p (0: the first bit of a zero word before the
+// point), the table of `lang::ir::TWO_OVER_PI`.
+fn cj_two_over_pi(p: u32) -> u32 {
+    var t = array<u32, 11>(0u, 0xa2f9836eu, 0x4e441529u, 0xfc2757d1u, 0xf534ddc0u,
+        0xdb629599u, 0x3c439041u, 0xfe5163abu, 0xdebbc561u, 0xb7246e3au, 0x424dd2e0u);
+    let w = p / 32u;
+    let s = p % 32u;
+    if (s == 0u) {
+        return t[w];
+    }
+    return (t[w] << s) | (t[w + 1u] >> (32u - s));
+}
+
+// For a finite x > 8192: (q, bits of r) with x = (4k + q) pi/2 + r and r in
+// [-pi/4, pi/4], the twin of `lang::ir::reduce_pio2`.
+fn cj_reduce_pio2(x: f32) -> vec2<u32> {
+    let u = bitcast<u32>(x);
+    let e = i32((u >> 23u) & 0xffu) - 150;
+    let m = (u & 0x7fffffu) | 0x800000u;
+    let p = u32(e + 30);
+    let w0 = cj_two_over_pi(p);
+    let w1 = cj_two_over_pi(p + 32u);
+    let w2 = cj_two_over_pi(p + 64u);
+    let l0 = m * w0;
+    let h1 = cj_mulhi(m, w1);
+    let l1 = m * w1;
+    let h2 = cj_mulhi(m, w2);
+    let l2 = m * w2;
+    let s1 = l1 + h2;
+    let c1 = select(0u, 1u, s1 < l1);
+    let s2 = l0 + h1 + c1;
+    var q = s2 >> 30u;
+    var hi = (s2 << 2u) | (s1 >> 30u);
+    var lo = (s1 << 2u) | (l2 >> 30u);
+    let neg = hi >= 0x80000000u;
+    if (neg) {
+        q = (q + 1u) & 3u;
+        lo = ~lo + 1u;
+        hi = ~hi + select(0u, 1u, lo == 0u);
+    }
+    if (hi == 0u && lo == 0u) {
+        return vec2<u32>(q, 0u);
+    }
+    var lz: u32;
+    var n: u32;
+    if (hi != 0u) {
+        lz = countLeadingZeros(hi);
+        n = hi;
+        if (lz > 0u) {
+            n = (hi << lz) | (lo >> (32u - lz));
+        }
+    } else {
+        lz = 32u + countLeadingZeros(lo);
+        n = lo << (lz - 32u);
+    }
+    let a = cj_keep(f32(n >> 8u) * bitcast<f32>((127u - 24u - lz) << 23u));
+    let b = cj_keep(f32(n & 0xffu) * bitcast<f32>((127u - 32u - lz) << 23u));
+    let t1 = cj_keep(a * bitcast<f32>(0x3fc90fdbu));
+    let t2 = cj_keep(a * bitcast<f32>(0xb33bbd2eu));
+    let t3 = cj_keep(b * bitcast<f32>(0x3fc90fdbu));
+    let r = cj_keep(t1 + cj_keep(t2 + t3));
+    return vec2<u32>(q, bitcast<u32>(select(r, -r, neg)));
+}
+
 // First value of the Box-Muller pair, in the Rust twin's operation order,
 // with the twins of ln and cos. The square root is the adapter's: exact
 // (IEEE) on lavapipe, where the two engines' normal draws are the same
@@ -201,20 +337,27 @@ fn cj_round(x: f32) -> f32 {
     return t;
 }
 
-// The CPU's pow special-cases small integer exponents so models that square
-// or cube stay exact; any other exponent goes to powf. WGSL's pow() is
+// The CPU's pow takes whole exponents 1 to 16 as products, so that models'
+// powers are the same bits on both engines; any other exponent goes to powf. WGSL's pow() is
 // undefined for a negative or zero base (typically exp2(y * log2(x)), hence
 // NaN), whereas powf follows IEEE pown rules there, so those are rebuilt from
 // pow(|x|, y) and the parity of y.
 fn cj_pow(x: f32, y: f32) -> f32 {
-    if (y == 2.0) {
-        return x * x;
-    }
-    if (y == 3.0) {
-        return x * x * x;
-    }
-    if (y == 1.0) {
-        return x;
+    // Whole exponents 1 to 16: binary exponentiation, as lang::ir::pow.
+    if (y >= 1.0 && y <= 16.0 && trunc(y) == y) {
+        var k = u32(y);
+        var base = x;
+        var acc = 1.0f;
+        loop {
+            if ((k & 1u) == 1u) {
+                acc = cj_keep(acc * base);
+            }
+            k = k >> 1u;
+            if (k == 0u) {
+                return acc;
+            }
+            base = cj_keep(base * base);
+        }
     }
     // powf(x, 0) is 1 for every x, NaN included.
     if (y == 0.0) {

@@ -134,19 +134,27 @@ impl Func {
     }
 }
 
-/// `x^y` as both engines compute it: exponents 1, 2 and 3 are products
-/// (exact, and defined for negative bases), others `powf`.
+/// `x^y` as both engines compute it: whole exponents from 1 to 16 are
+/// products by binary exponentiation (defined for negative bases, within
+/// an ulp or two, and the same bits on a GPU, whose own `pow` is
+/// `exp2(y log2 x)`: the H200's `n**4` in Hodgkin-Huxley differed), others
+/// `powf`.
 #[inline(always)]
 pub fn pow(x: f32, y: f32) -> f32 {
-    if y == 2.0 {
-        x * x
-    } else if y == 3.0 {
-        x * x * x
-    } else if y == 1.0 {
-        x
-    } else {
-        x.powf(y)
+    if (1.0..=16.0).contains(&y) && y.fract() == 0.0 {
+        let (mut k, mut base, mut acc) = (y as u32, x, 1.0f32);
+        loop {
+            if k & 1 == 1 {
+                acc *= base;
+            }
+            k >>= 1;
+            if k == 0 {
+                return acc;
+            }
+            base *= base;
+        }
     }
+    x.powf(y)
 }
 
 /// `e^x` as both engines compute it (WGSL twin: `cj_exp` in
@@ -228,8 +236,9 @@ pub fn ln_normal(x: f32) -> f32 {
 /// `sin x` as both engines compute it (WGSL twin: `cj_sin` in
 /// shaders/clock.wgsl): Cephes' `sinf`, reduction by pi/4 in three exact
 /// parts and a degree-7 polynomial, for |x| <= 8192, where its reduction
-/// is exact; beyond, each engine's own `sin`. A GPU's own is held only to
-/// an absolute 2^-11 in Vulkan (NVIDIA's is about 2^-21).
+/// is exact; beyond, Payne and Hanek's reduction in integers
+/// ([`reduce_pio2`]) and the same polynomials. A GPU's own `sin` is held
+/// only to an absolute 2^-11 in Vulkan (the H200's was 0.12 off at 1e5).
 #[inline(always)]
 pub fn sin(x: f32) -> f32 {
     sin_cos(x, false)
@@ -241,11 +250,23 @@ pub fn cos(x: f32) -> f32 {
     sin_cos(x, true)
 }
 
-/// Cephes' `sinf` and `cosf`, operation for operation as `cj_sin_cos`.
+/// Cephes' `sinf` and `cosf`, operation for operation as `cj_sin_cos`;
+/// past 8192, the quadrant and remainder of [`reduce_pio2`].
 fn sin_cos(xx: f32, cos: bool) -> f32 {
     let x = xx.abs();
-    if x.is_nan() || x > 8192.0 {
+    if !x.is_finite() {
         return if cos { xx.cos() } else { xx.sin() };
+    }
+    if x > 8192.0 {
+        // cos x = sin(x + pi/2): one quadrant on.
+        let (q, r) = reduce_pio2(x);
+        let q = if cos { q + 1 } else { q };
+        let v = if q & 1 == 0 { sin_poly(r) } else { cos_poly(r) };
+        return if (q & 2 != 0) != (!cos && xx < 0.0) {
+            -v
+        } else {
+            v
+        };
     }
     let fopi = f32::from_bits(0x3fa2_f983);
     let dp1 = f32::from_bits(0x3f49_0000);
@@ -270,24 +291,118 @@ fn sin_cos(xx: f32, cos: bool) -> f32 {
     let r = x - y * dp1;
     let r = r - y * dp2;
     let r = r - y * dp3;
-    let z = r * r;
     let v = if (j == 1 || j == 2) != cos {
-        let p = f32::from_bits(0x37cc_f5ce) * z + f32::from_bits(0xbab6_061a);
-        let p = p * z + f32::from_bits(0x3d2a_aaa5);
-        let p = p * (z * z);
-        let p = p - 0.5 * z;
-        p + 1.0
+        cos_poly(r)
     } else {
-        let p = f32::from_bits(0xb94c_a1f9) * z + f32::from_bits(0x3c08_839e);
-        let p = p * z + f32::from_bits(0xbe2a_aaa3);
-        let p = p * (z * r);
-        p + r
+        sin_poly(r)
     };
     if neg {
         -v
     } else {
         v
     }
+}
+
+/// Cephes' sine polynomial on [-pi/4, pi/4].
+#[inline(always)]
+fn sin_poly(r: f32) -> f32 {
+    let z = r * r;
+    let p = f32::from_bits(0xb94c_a1f9) * z + f32::from_bits(0x3c08_839e);
+    let p = p * z + f32::from_bits(0xbe2a_aaa3);
+    let p = p * (z * r);
+    p + r
+}
+
+/// Cephes' cosine polynomial on [-pi/4, pi/4].
+#[inline(always)]
+fn cos_poly(r: f32) -> f32 {
+    let z = r * r;
+    let p = f32::from_bits(0x37cc_f5ce) * z + f32::from_bits(0xbab6_061a);
+    let p = p * z + f32::from_bits(0x3d2a_aaa5);
+    let p = p * (z * z);
+    let p = p - 0.5 * z;
+    p + 1.0
+}
+
+/// The bits of 2/pi after the binary point, a zero word before them (the
+/// window of a small argument starts before the point): 320 bits, enough
+/// for every finite f32.
+const TWO_OVER_PI: [u32; 11] = [
+    0,
+    0xa2f9_836e,
+    0x4e44_1529,
+    0xfc27_57d1,
+    0xf534_ddc0,
+    0xdb62_9599,
+    0x3c43_9041,
+    0xfe51_63ab,
+    0xdebb_c561,
+    0xb724_6e3a,
+    0x424d_d2e0,
+];
+
+/// `x = (4k + q) pi/2 + r` for a finite `x > 8192`: the quadrant `q` and
+/// `r` in [-pi/4, pi/4] (Payne and Hanek's reduction, in integers: the
+/// mantissa times the 96 bits of 2/pi its exponent selects, whose product
+/// holds the quadrant and 64 bits of the fraction; the WGSL twin,
+/// `cj_reduce_pio2`, does the same with 32-bit words).
+fn reduce_pio2(x: f32) -> (u32, f32) {
+    let u = x.to_bits();
+    let e = ((u >> 23) & 0xff) as i32 - 150;
+    let m = (u & 0x7f_ffff) | 0x80_0000;
+    let bits = |p: u32| -> u32 {
+        let (w, s) = ((p / 32) as usize, p % 32);
+        if s == 0 {
+            TWO_OVER_PI[w]
+        } else {
+            (TWO_OVER_PI[w] << s) | (TWO_OVER_PI[w + 1] >> (32 - s))
+        }
+    };
+    // Bit e - 1 of 2/pi first: the ones before it add multiples of 4.
+    let p = (e + 30) as u32;
+    let mul = |w: u32| {
+        let v = u64::from(m) * u64::from(w);
+        ((v >> 32) as u32, v as u32)
+    };
+    let (_, l0) = mul(bits(p));
+    let (h1, l1) = mul(bits(p + 32));
+    let (h2, l2) = mul(bits(p + 64));
+    // The product's words below the top one (which holds multiples of 4);
+    // the binary point is 2 bits below the top of `w2`.
+    let (w1, c1) = l1.overflowing_add(h2);
+    let w2 = l0.wrapping_add(h1).wrapping_add(u32::from(c1));
+    let mut q = w2 >> 30;
+    let mut hi = (w2 << 2) | (w1 >> 30);
+    let mut lo = (w1 << 2) | (l2 >> 30);
+    // A fraction of a half or more is the next quadrant less 1 - f.
+    let neg = hi >= 0x8000_0000;
+    if neg {
+        q = (q + 1) & 3;
+        lo = (!lo).wrapping_add(1);
+        hi = (!hi).wrapping_add(u32::from(lo == 0));
+    }
+    if hi == 0 && lo == 0 {
+        return (q, 0.0);
+    }
+    let lz = if hi != 0 {
+        hi.leading_zeros()
+    } else {
+        32 + lo.leading_zeros()
+    };
+    let n = if lz == 0 {
+        hi
+    } else if lz < 32 {
+        (hi << lz) | (lo >> (32 - lz))
+    } else {
+        lo << (lz - 32)
+    };
+    // f = n 2^-(32 + lz), in two exact parts, times pi/2 in two.
+    let a = (n >> 8) as f32 * f32::from_bits((127 - 24 - lz) << 23);
+    let b = (n & 0xff) as f32 * f32::from_bits((127 - 32 - lz) << 23);
+    let pio2_hi = f32::from_bits(0x3fc9_0fdb);
+    let pio2_lo = f32::from_bits(0xb33b_bd2e);
+    let r = a * pio2_hi + (a * pio2_lo + b * pio2_hi);
+    (q, if neg { -r } else { r })
 }
 
 /// Distributions of random variables drawn at run time (Philox, keyed by

@@ -942,7 +942,8 @@ fn ln_is_within_an_ulp() {
 
 fn sin_and_cos_are_the_cpu_twins() {
     // Cephes' sinf and cosf on both engines, the same bits for |x| <=
-    // 8192 (at the octant boundaries too); the adapter's own beyond.
+    // 8192 (at the octant boundaries too), and past it through Payne and
+    // Hanek's reduction.
     let gpu = gpu();
     let mut rng = Mix(33);
     let mut xs: Vec<f32> = (0..400_000).map(|_| rng.f32_in(-8192.0, 8192.0)).collect();
@@ -953,7 +954,23 @@ fn sin_and_cos_are_the_cpu_twins() {
             xs.push(f32::from_bits((b.to_bits() as i32 + d) as u32));
         }
     }
-    xs.extend([0.0, -0.0, 8192.0, -8192.0, 1e-30, -1e-30]);
+    xs.extend([
+        0.0,
+        -0.0,
+        8192.0,
+        -8192.0,
+        1e-30,
+        -1e-30,
+        f32::MAX,
+        -f32::MAX,
+    ]);
+    // Past 8192 (Payne and Hanek's reduction), every binade.
+    for _ in 0..200_000 {
+        let x = f32::from_bits(rng.u32() & 0xfeff_ffff | 0x4600_0000);
+        if x.is_finite() {
+            xs.push(x);
+        }
+    }
     // Stepping below +0.0 wraps to NaN, whose payloads may differ, and
     // above it to subnormals, which an adapter may flush to zero.
     xs.retain(|x| x.is_normal() || *x == 0.0);

@@ -730,12 +730,26 @@ impl Gen<'_> {
             BinOp::Sub => self.b.ins().fsub(x, y),
             BinOp::Mul => self.b.ins().fmul(x, y),
             BinOp::Div => self.b.ins().fdiv(x, y),
-            // `pow`'s exact products for the exponents it singles out.
-            BinOp::Pow if exponent == Some(1.0) => x,
-            BinOp::Pow if exponent == Some(2.0) => self.b.ins().fmul(x, x),
-            BinOp::Pow if exponent == Some(3.0) => {
-                let s = self.b.ins().fmul(x, x);
-                self.b.ins().fmul(s, x)
+            // `pow`'s products for whole exponents 1 to 16, in its order
+            // (its first `1.0 * base` is `base` exactly).
+            BinOp::Pow
+                if exponent.is_some_and(|e| (1.0..=16.0).contains(&e) && e.fract() == 0.0) =>
+            {
+                let mut k = exponent.unwrap_or(1.0) as u32;
+                let (mut base, mut acc) = (x, None);
+                loop {
+                    if k & 1 == 1 {
+                        acc = Some(match acc {
+                            None => base,
+                            Some(a) => self.b.ins().fmul(a, base),
+                        });
+                    }
+                    k >>= 1;
+                    if k == 0 {
+                        break acc.unwrap_or(x);
+                    }
+                    base = self.b.ins().fmul(base, base);
+                }
             }
             BinOp::Pow => self.lanes(self.sig2, lane_pow as *const (), &[x, y]),
             BinOp::Rem => self.lanes(self.sig2, lane_rem as *const (), &[x, y]),
