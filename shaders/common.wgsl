@@ -282,16 +282,15 @@ fn cj_word(key: vec2<u32>, object: u32, step: u32, index: u32) -> u32 {
     return bits[index & 3u];
 }
 
-// a + (b - a) * u01(bits) with u01(bits) = m * 2^-24. Shader compilers may
-// fuse a multiply feeding an add into one fma (naga marks nothing
-// NoContraction), which would round differently from the CPU. Scaling by
-// 2^-24 last makes the multiply that feeds the add exact, so fused or not the
-// result equals the CPU's: round((b - a) * m) * 2^-24 == round((b - a) * u)
-// as long as (b - a) * m neither overflows nor goes subnormal, i.e. for
-// 2^-102 < |b - a| < 2^104.
+// a + (b - a) * u01(bits) with u01(bits) = m * 2^-24, each operation kept:
+// scaling by 2^-24 last makes the product that feeds the add exact, so that
+// round((b - a) * m) * 2^-24 == round((b - a) * u) for 2^-102 < |b - a| <
+// 2^104, but NVIDIA's compiler, given constant bounds, folds (b - a) * 2^-24
+// into one constant and fuses m * c + a into an fma, which rounds once
+// where the CPU rounds twice.
 fn cj_uniform(key: vec2<u32>, object: u32, step: u32, index: u32, a: f32, b: f32) -> f32 {
     let m = f32(cj_word(key, object, step, index) >> 8u);
-    let x = a + ((b - a) * m) * CJ_INV_2_24;
+    let x = cj_keep(a + cj_keep(cj_keep(cj_keep(b - a) * m) * CJ_INV_2_24));
     // The interval is half-open, as vm::random_from_words keeps it.
     if (x >= b && b > a) {
         return cj_below(b);
