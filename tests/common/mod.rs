@@ -18,6 +18,21 @@ pub use harness::{backends, gpu_trial, skip, temp_path, test_name};
 
 use cajal::prelude::*;
 
+/// `net` compiled for `b`, the GPU engine in its deterministic mode: its
+/// float atomics add a step's spikes in the order threads arrive, which a
+/// real GPU varies from run to run (lavapipe happens not to), so a test
+/// that compares GPU runs bit for bit, with each other or with the CPU
+/// engine, orders them.
+pub fn compile_ordered(net: &Network, b: Backend) -> cajal::Result<Simulation> {
+    match b {
+        Backend::Gpu => net.compile_gpu(&cajal::engine::gpu::GpuOptions {
+            deterministic: true,
+            ..Default::default()
+        }),
+        _ => net.compile(b),
+    }
+}
+
 /// Plans `net` for the GPU (with and without float atomics) and validates
 /// every generated kernel with naga, no device needed; returns the kernel
 /// names.

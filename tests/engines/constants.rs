@@ -13,7 +13,7 @@ use std::sync::Arc;
 
 use ndarray::{ArrayD, IxDyn};
 
-use crate::common::{backends, temp_path, tests, validate_all};
+use crate::common::{backends, compile_ordered, temp_path, tests, validate_all};
 use cajal::prelude::*;
 
 tests! {
@@ -149,11 +149,11 @@ fn a_constant_set_after_compile_acts_as_one_compiled_with_it() {
     let mut per_engine = Vec::new();
     for b in backends() {
         let (net, monitors, projs) = rich(false);
-        let mut changed = net.compile(b).unwrap();
+        let mut changed = compile_ordered(&net, b).unwrap();
         set_second(&mut changed);
         changed.simulate(200.0).unwrap();
         let (net, monitors2, projs2) = rich(true);
-        let mut built = net.compile(b).unwrap();
+        let mut built = compile_ordered(&net, b).unwrap();
         built.simulate(200.0).unwrap();
         let got = outcome(&changed, &monitors, &projs);
         let want = outcome(&built, &monitors2, &projs2);
@@ -163,7 +163,7 @@ fn a_constant_set_after_compile_acts_as_one_compiled_with_it() {
         );
         // The second values matter: the first give another run.
         let (net, monitors3, projs3) = rich(false);
-        let mut first = net.compile(b).unwrap();
+        let mut first = compile_ordered(&net, b).unwrap();
         first.simulate(200.0).unwrap();
         assert_ne!(outcome(&first, &monitors3, &projs3), want, "{b:?}");
         // Something spiked and learned, so that every path ran.
@@ -205,13 +205,13 @@ fn a_state_changed_mid_run_continues_as_a_network_built_with_the_new_value() {
     for b in backends() {
         // First values for 60 ms, then the second ones.
         let (net, monitors, projs) = rich(false);
-        let mut changed = net.compile(b).unwrap();
+        let mut changed = compile_ordered(&net, b).unwrap();
         changed.simulate(60.0).unwrap();
         set_second(&mut changed);
         changed.save(&path).unwrap();
         // A network built with the second values, from the same state.
         let (net, monitors2, projs2) = rich(true);
-        let mut built = net.compile(b).unwrap();
+        let mut built = compile_ordered(&net, b).unwrap();
         built.load(&path).unwrap();
         for (name, _, v) in CONSTS {
             assert_eq!(built.get_constant(name).unwrap(), *v);

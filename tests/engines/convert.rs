@@ -203,8 +203,15 @@ fn check_against_ann(layers: &[Layer], xs: &Array2<f32>, net: &FewSpikeNet) -> V
         }
         per_engine.push(all);
     }
+    // The same outputs on both engines, to the order in which the GPU's
+    // atomics add a step's spikes (which a real GPU varies).
     for other in &per_engine[1..] {
-        assert_eq!(other, &per_engine[0], "the engines disagree");
+        for (g, w) in other.iter().zip(&per_engine[0]) {
+            assert!(
+                (g - w).abs() <= 1e-5 * (1.0 + w.abs()),
+                "the engines disagree: {g} vs {w}"
+            );
+        }
     }
     per_engine
 }
