@@ -237,7 +237,7 @@ pub fn ln_normal(x: f32) -> f32 {
 /// shaders/clock.wgsl): Cephes' `sinf`, reduction by pi/4 in three exact
 /// parts and a degree-7 polynomial, for |x| <= 8192, where its reduction
 /// is exact; beyond, Payne and Hanek's reduction in integers
-/// ([`reduce_pio2`]) and the same polynomials. A GPU's own `sin` is held
+/// (`reduce_pio2`) and the same polynomials. A GPU's own `sin` is held
 /// only to an absolute 2^-11 in Vulkan (the H200's was 0.12 off at 1e5).
 #[inline(always)]
 pub fn sin(x: f32) -> f32 {
