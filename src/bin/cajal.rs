@@ -204,6 +204,11 @@ pub struct BenchArgs {
     /// that two runs give the same bits; for its cost.
     #[arg(long)]
     pub deterministic: bool,
+    /// Record no spikes: the rate and the synaptic events are then not
+    /// measured (shown as "-", null in JSON), and the difference from a
+    /// recorded run is what recording costs.
+    #[arg(long)]
+    pub no_record: bool,
     /// Print JSON instead of a table.
     #[arg(long)]
     pub json: bool,

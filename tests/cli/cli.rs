@@ -646,6 +646,7 @@ fn bench_prints_a_table_and_json() {
         assert!(rows[1][k].as_f64().unwrap() > 0.0, "{k}");
     }
     assert_eq!(rows[0]["synapses"], 0);
+    assert!(rows[1]["rate_hz"].as_f64().unwrap() > 0.0);
     let o = cajal(&["bench", "--sizes", "lif=200", "--duration", "10"], &[]);
     let (out, _) = text(&o);
     assert!(o.status.success());
@@ -653,6 +654,28 @@ fn bench_prints_a_table_and_json() {
         out.contains("steps/s") && out.contains("syn. events/s"),
         "{out}"
     );
+    // Without recording: timed, but no rate or events claimed.
+    let o = cajal(
+        &[
+            "bench",
+            "--sizes",
+            "coba=400",
+            "--duration",
+            "10",
+            "--no-record",
+            "--json",
+        ],
+        &[],
+    );
+    let (out, err) = text(&o);
+    assert!(o.status.success(), "{out}\n{err}");
+    let v: Value = serde_json::from_str(&out).unwrap();
+    let row = &v["results"][0];
+    assert!(
+        row["rate_hz"].is_null() && row["synaptic_events_per_s"].is_null(),
+        "{row}"
+    );
+    assert!(row["real_time_factor"].as_f64().unwrap() > 0.0);
 }
 
 /// Options that would simulate nothing, or something else than asked, are

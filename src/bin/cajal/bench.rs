@@ -100,6 +100,7 @@ pub fn bench(a: &BenchArgs) -> std::result::Result<(), Failure> {
         };
         let monitors: Vec<(PopId, MonitorId)> = pops
             .iter()
+            .filter(|_| !a.no_record)
             .map(|&p| Ok((p, net.monitor(p, &["spike"])?)))
             .collect::<cajal::Result<_>>()?;
         let custom = a.no_merge || a.deterministic || a.spike_strategy != crate::StrategyArg::Auto;
@@ -192,7 +193,10 @@ pub fn bench(a: &BenchArgs) -> std::result::Result<(), Failure> {
             .sum::<cajal::Result<usize>>()?;
         let simulated_s = steps as f64 * sim.dt() / 1000.0;
         let rtf = wall / simulated_s;
-        let rate = spikes as f64 / neurons as f64 / simulated_s;
+        // Not measured without monitors: null, not a rate of zero.
+        let measured = |x: f64| (!a.no_record).then_some(x);
+        let rate = measured(spikes as f64 / neurons as f64 / simulated_s);
+        let events_per_s = measured(events as f64 / wall);
         let row = json!({
             "network": name,
             "neurons": neurons,
@@ -202,20 +206,22 @@ pub fn bench(a: &BenchArgs) -> std::result::Result<(), Failure> {
             "wall_s": wall,
             "steps_per_s": steps as f64 / wall,
             "real_time_factor": rtf,
-            "synaptic_events_per_s": events as f64 / wall,
+            "synaptic_events_per_s": events_per_s,
             "rate_hz": rate,
             "dispatches_per_step": sim.dispatches_per_step(),
         });
         if !a.json {
+            let events = events_per_s.map_or("-".into(), |e| format!("{e:.3e}"));
+            let rate = rate.map_or("-".into(), |r| format!("{r:.2}"));
             println!(
-                "{:<8} {:>9} {:>11} {:>9.3} {:>11.0} {:>10.3} {:>15.3e} {:>9.2}",
+                "{:<8} {:>9} {:>11} {:>9.3} {:>11.0} {:>10.3} {:>15} {:>9}",
                 name,
                 neurons,
                 synapses,
                 build_s,
                 steps as f64 / wall,
                 rtf,
-                events as f64 / wall,
+                events,
                 rate
             );
         }
