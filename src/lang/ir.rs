@@ -234,7 +234,7 @@ pub fn ln_normal(x: f32) -> f32 {
 }
 
 /// `sin x` as both engines compute it (WGSL twin: `cj_sin` in
-/// shaders/clock.wgsl): Cephes' `sinf`, reduction by pi/4 in three exact
+/// shaders/common.wgsl): Cephes' `sinf`, reduction by pi/4 in three exact
 /// parts and a degree-7 polynomial, for |x| <= 8192, where its reduction
 /// is exact; beyond, Payne and Hanek's reduction in integers
 /// (`reduce_pio2`) and the same polynomials. A GPU's own `sin` is held

@@ -133,6 +133,24 @@ impl GpuEngine {
 
     /// Maps staging buffers after the last submission and returns their bytes.
     pub(super) fn map(&self, bufs: &[&wgpu::Buffer]) -> Result<Vec<Vec<u8>>> {
+        let mut out = Vec::with_capacity(bufs.len());
+        self.map_each(bufs, None, |_, bytes| out.push(bytes.to_vec()))?;
+        Ok(out)
+    }
+
+    /// Maps staging buffers once submission `until` has run (the last one
+    /// if `None`), hands each one's bytes in place to `f` with its index,
+    /// and unmaps them.
+    pub(super) fn map_each(
+        &self,
+        bufs: &[&wgpu::Buffer],
+        until: Option<wgpu::SubmissionIndex>,
+        mut f: impl FnMut(usize, &[u8]),
+    ) -> Result<()> {
+        let gpu_err = |e: &dyn std::fmt::Display| Error::Gpu {
+            context: "reading results back".into(),
+            message: e.to_string(),
+        };
         let (tx, rx) = std::sync::mpsc::channel();
         for (i, b) in bufs.iter().enumerate() {
             let tx = tx.clone();
@@ -141,27 +159,24 @@ impl GpuEngine {
             });
         }
         drop(tx);
-        self.wait()?;
+        self.gpu
+            .device
+            .poll(wgpu::PollType::Wait {
+                submission_index: until,
+                timeout: None,
+            })
+            .map_err(|e| gpu_err(&e))?;
         for (_, r) in rx.iter() {
-            r.map_err(|e| Error::Gpu {
-                context: "reading results back".into(),
-                message: e.to_string(),
-            })?;
+            r.map_err(|e| gpu_err(&e))?;
         }
-        let mut out = Vec::with_capacity(bufs.len());
-        for b in bufs {
-            let v = b
-                .slice(..)
-                .get_mapped_range()
-                .map_err(|e| Error::Gpu {
-                    context: "reading results back".into(),
-                    message: e.to_string(),
-                })?
-                .to_vec();
+        for (i, b) in bufs.iter().enumerate() {
+            {
+                let view = b.slice(..).get_mapped_range().map_err(|e| gpu_err(&e))?;
+                f(i, &view);
+            }
             b.unmap();
-            out.push(v);
         }
-        Ok(out)
+        Ok(())
     }
 
     /// The values of a population slot (length n, or 1 if population-wide).

@@ -214,52 +214,27 @@ impl GpuEngine {
     /// hands their samples and spikes to the monitors, reading the mapped
     /// memory in place; the buffers go back to the pool.
     fn read_back(&self, p: Pending, monitors: &mut [MonitorState]) -> Result<()> {
-        let (tx, rx) = std::sync::mpsc::channel();
-        for (i, (_, b)) in p.staging.iter().enumerate() {
-            let tx = tx.clone();
-            b.slice(..).map_async(wgpu::MapMode::Read, move |r| {
-                let _ = tx.send((i, r));
-            });
-        }
-        drop(tx);
-        let gpu_err = |e: &dyn std::fmt::Display| Error::Gpu {
-            context: "reading results back".into(),
-            message: e.to_string(),
-        };
-        self.gpu
-            .device
-            .poll(wgpu::PollType::Wait {
-                submission_index: Some(p.index.clone()),
-                timeout: None,
-            })
-            .map_err(|e| gpu_err(&e))?;
-        for (_, r) in rx.iter() {
-            r.map_err(|e| gpu_err(&e))?;
-        }
-        for (what, buf) in &p.staging {
-            {
-                let view = buf.slice(..).get_mapped_range().map_err(|e| gpu_err(&e))?;
-                // A mapping is aligned far beyond 4 bytes; copied only if
-                // a driver ever gives one that is not.
-                let copy;
-                let words: &[u32] = match bytemuck::try_cast_slice(&view) {
-                    Ok(w) => w,
-                    Err(_) => {
-                        copy = bytemuck::pod_collect_to_vec::<u8, u32>(&view);
-                        &copy
-                    }
-                };
-                match *what {
-                    Readback::Spikes(pop) => {
-                        self.append_spikes(pop, words, p.first, p.k, &p.spike_mons, monitors)
-                    }
-                    Readback::Samples(mi) => {
-                        self.append_samples(mi, words, &p.samples[mi], &mut monitors[mi])
-                    }
+        let bufs: Vec<&wgpu::Buffer> = p.staging.iter().map(|s| &s.1).collect();
+        self.map_each(&bufs, Some(p.index), |i, bytes| {
+            // A mapping is aligned far beyond 4 bytes; copied only if a
+            // driver ever gives one that is not.
+            let copy;
+            let words: &[u32] = match bytemuck::try_cast_slice(bytes) {
+                Ok(w) => w,
+                Err(_) => {
+                    copy = bytemuck::pod_collect_to_vec::<u8, u32>(bytes);
+                    &copy
+                }
+            };
+            match p.staging[i].0 {
+                Readback::Spikes(pop) => {
+                    self.append_spikes(pop, words, p.first, p.k, &p.spike_mons, monitors)
+                }
+                Readback::Samples(mi) => {
+                    self.append_samples(mi, words, &p.samples[mi], &mut monitors[mi])
                 }
             }
-            buf.unmap();
-        }
+        })?;
         let mut pool = self.staging_pool.lock().unwrap_or_else(|e| e.into_inner());
         pool.extend(p.staging.into_iter().map(|(_, b)| b));
         // The last few sizes in use: a chunk's, the last chunk's, a
