@@ -26,6 +26,7 @@ impl CpuEngine {
             projs,
             consts: net.globals.constant_values(),
             schedule: Schedule::default(),
+            scratch: Scratch::default(),
         };
         e.schedule = Schedule::build(net, &kinds, |stage, members| e.groups(stage, members));
         e.reset_history();
@@ -339,5 +340,6 @@ fn proj_state(
         learn: (!pr.ir.update.is_empty())
             .then(|| synapse_update::compile(&pr.ir, net.globals.constants().len())),
         learning: crate::engine::Learning::default(),
+        gathered: Vec::new(),
     }
 }

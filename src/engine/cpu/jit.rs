@@ -100,8 +100,127 @@ pub struct Native {
     /// The uniform operands (scalar slots and constants) in the order of
     /// the table the code reads them from.
     uniforms: Arc<[Src]>,
+    /// The program's scalar operations, computed before each run.
+    scalars: Arc<ScalarOps>,
     _code: Arc<Code>,
 }
+
+/// A program's scalar operations (expressions of t, dt, the constants and
+/// population-wide values), and which of them read t. Most do not
+/// (`exp(-dt / tau)`), and their values are kept from one run to the next
+/// while the frame's other scalars stay the same, bit for bit.
+#[derive(Debug)]
+struct ScalarOps {
+    /// This program's key in the per-thread cache (unique per compile,
+    /// unlike an address, which a later program may reuse).
+    id: u64,
+    ops: Vec<Op>,
+    /// Per operation, whether it reads t (scalar slot 0), directly or
+    /// through another.
+    reads_t: Vec<bool>,
+    /// Scalar slots in all.
+    n_scalars: usize,
+}
+
+impl ScalarOps {
+    fn new(prog: &Program) -> Self {
+        static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+        let ops: Vec<Op> = prog
+            .ops
+            .iter()
+            .filter_map(|op| match op {
+                Op::Scalar(inner) => Some((**inner).clone()),
+                _ => None,
+            })
+            .collect();
+        let mut timed = vec![false; prog.n_scalars.max(1)];
+        timed[0] = true;
+        let reads_t = ops
+            .iter()
+            .map(|op| {
+                let srcs: &[Src] = match op {
+                    Op::Bin(_, _, a, b) => &[*a, *b],
+                    Op::Un(_, _, a) | Op::Recip(_, _, a) => std::slice::from_ref(a),
+                    Op::Call(_, _, a) => a,
+                    Op::Sel(_, c, a, b) => &[*c, *a, *b],
+                    _ => &[],
+                };
+                let t = srcs
+                    .iter()
+                    .any(|s| matches!(s, Src::Scalar(k) if timed.get(*k as usize) == Some(&true)));
+                let dsts: &[u16] = match op {
+                    Op::Bin(_, d, ..) | Op::Un(_, d, _) | Op::Call(_, d, _) | Op::Sel(d, ..) => {
+                        std::slice::from_ref(d)
+                    }
+                    Op::Recip(r, s, _) => &[*r, *s],
+                    _ => &[],
+                };
+                for &d in dsts {
+                    if let Some(x) = timed.get_mut(d as usize) {
+                        *x = t;
+                    }
+                }
+                t
+            })
+            .collect();
+        ScalarOps {
+            id: NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed),
+            ops,
+            reads_t,
+            n_scalars: prog.n_scalars,
+        }
+    }
+
+    /// The frame's `scalars` followed by the computed slots, into `out`:
+    /// from this thread's cache where the frame's scalars other than t
+    /// are those of the last run, with only the operations that read t
+    /// computed again (the same operations on the same values: the same
+    /// bits).
+    fn slots(&self, scalars: &[f32], out: &mut Vec<f32>, cache: &mut SlotCache) {
+        let len = self.n_scalars.max(scalars.len());
+        if let Some((key, kept)) = cache.get(&self.id) {
+            let same = key.len() == scalars.len()
+                && key[1..]
+                    .iter()
+                    .zip(&scalars[1..])
+                    .all(|(a, b)| a.to_bits() == b.to_bits());
+            if same && kept.len() == len {
+                out.clear();
+                out.extend_from_slice(kept);
+                out[0] = scalars[0];
+                for (op, &t) in self.ops.iter().zip(&self.reads_t) {
+                    if t {
+                        vm::scalar_op(op, out);
+                    }
+                }
+                return;
+            }
+        }
+        out.clear();
+        out.extend_from_slice(scalars);
+        out.resize(len, 0.0);
+        for op in &self.ops {
+            vm::scalar_op(op, out);
+        }
+        // Programs of networks dropped long ago stay in the cache until it
+        // is full; then it starts over.
+        if cache.len() >= SLOT_CACHE_SIZE {
+            cache.clear();
+        }
+        let (key, kept) = cache.entry(self.id).or_default();
+        key.clear();
+        key.extend_from_slice(scalars);
+        kept.clear();
+        kept.extend_from_slice(out);
+    }
+}
+
+/// Programs a thread keeps the scalar slots of.
+const SLOT_CACHE_SIZE: usize = 256;
+
+/// Per program (`ScalarOps::id`): the frame's scalars of its last run on
+/// this thread and the slots computed from them.
+type SlotCache = HashMap<u64, (Vec<f32>, Vec<f32>)>;
 
 impl std::fmt::Debug for Native {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -313,6 +432,7 @@ impl Native {
             n_arrays,
             draws: draws.into(),
             uniforms: uniforms.into(),
+            scalars: Arc::new(ScalarOps::new(prog)),
             _code: code,
         })
     }
@@ -325,7 +445,6 @@ impl Native {
     /// whose flag register is non-zero, in increasing order.
     pub fn run(
         &self,
-        prog: &Program,
         arrays: &mut [&mut [f32]],
         scalars: &[f32],
         n: usize,
@@ -350,8 +469,9 @@ impl Native {
                 drawn,
                 words,
                 ptrs,
+                cache,
             } = &mut *s.borrow_mut();
-            vm::scalar_slots(prog, scalars, slots);
+            self.scalars.slots(scalars, slots, cache);
             let uniform = |u: Src| match u {
                 Src::Scalar(k) => slots[k as usize],
                 Src::Const(c) => c,
@@ -408,6 +528,55 @@ impl Native {
             }
         });
     }
+
+    /// As [`run`](Self::run), over every element of `arrays` whatever
+    /// their length: the last `len mod LANES` elements are padded to a
+    /// whole vector with copies of the last one. Lanes are independent and
+    /// draws are keyed by element, so the real lanes get the interpreter's
+    /// bits and the copies are dropped (their flags too).
+    pub fn run_padded(
+        &self,
+        arrays: &mut [&mut [f32]],
+        scalars: &[f32],
+        key: (u64, u32, u32, u32),
+        flagged: &mut Vec<u32>,
+    ) {
+        let len = arrays.first().map_or(0, |a| a.len());
+        let head = len / LANES * LANES;
+        let (seed, step, object, start) = key;
+        if head > 0 {
+            self.run(arrays, scalars, head, key, flagged);
+        }
+        if head == len {
+            return;
+        }
+        let rest = len - head;
+        // On the stack for the usual handful of arrays.
+        let mut stack = [[0.0f32; LANES]; 16];
+        let mut heap = Vec::new();
+        let padded: &mut [[f32; LANES]] = if arrays.len() <= stack.len() {
+            &mut stack[..arrays.len()]
+        } else {
+            heap.resize(arrays.len(), [0.0f32; LANES]);
+            &mut heap
+        };
+        for (v, a) in padded.iter_mut().zip(arrays.iter()) {
+            *v = [a[len - 1]; LANES];
+            v[..rest].copy_from_slice(&a[head..]);
+        }
+        {
+            let mut views: Vec<&mut [f32]> = padded.iter_mut().map(|v| &mut v[..]).collect();
+            let key = (seed, step, object, start + head as u32);
+            self.run(&mut views, scalars, LANES, key, flagged);
+        }
+        for (a, v) in arrays.iter_mut().zip(padded.iter()) {
+            a[head..].copy_from_slice(&v[..rest]);
+        }
+        let end = start + len as u32;
+        while flagged.last().is_some_and(|&i| i >= end) {
+            flagged.pop();
+        }
+    }
 }
 
 /// A uniform operand in every lane, aligned as a vector (the code's loads
@@ -429,6 +598,8 @@ struct Scratch {
     /// The code's array pointers (bound arrays, then drawn ones), kept
     /// between runs for their allocation only: cleared before each.
     ptrs: Vec<*mut f32>,
+    /// Scalar slots of the programs this thread ran.
+    cache: SlotCache,
 }
 
 thread_local! {
@@ -921,6 +1092,14 @@ mod tests {
     /// them), natively and interpreted; every value and spike must agree
     /// bit for bit. Returns whether native code ran.
     fn agree(neuron: &Neuron, globals: &[f32], steps: u32) -> bool {
+        let mut scalars = vec![0.0, 0.1];
+        scalars.extend_from_slice(globals);
+        agree_with(neuron, steps, |_| scalars.clone())
+    }
+
+    /// As [`agree`], with the frame's scalars (t, dt, the population-wide
+    /// values) of each step given by `frame`.
+    fn agree_with(neuron: &Neuron, steps: u32, frame: impl Fn(u32) -> Vec<f32>) -> bool {
         let mut net = Network::new();
         let n = HOSTILE.len() * HOSTILE.len();
         net.population("p", n, neuron).unwrap();
@@ -937,11 +1116,11 @@ mod tests {
             });
         }
         arrays.extend(ir.targets.iter().map(|_| vec![0.0; n]));
-        let mut scalars = vec![0.0, 0.1];
-        scalars.extend_from_slice(globals);
         let mut other = arrays.clone();
         for step in 0..steps {
-            let a = neuron_update(
+            let scalars = frame(step);
+            let mut a = Vec::new();
+            neuron_update(
                 &native,
                 arrays.iter_mut().map(|a| a.as_mut_slice()).collect(),
                 &scalars,
@@ -949,8 +1128,10 @@ mod tests {
                 step,
                 0,
                 n,
+                &mut a,
             );
-            let b = neuron_update(
+            let mut b = Vec::new();
+            neuron_update(
                 &interpreted,
                 other.iter_mut().map(|a| a.as_mut_slice()).collect(),
                 &scalars,
@@ -958,6 +1139,7 @@ mod tests {
                 step,
                 0,
                 n,
+                &mut b,
             );
             assert_eq!(a, b, "spikes at step {step}");
             for (k, (x, y)) in arrays.iter().zip(&other).enumerate() {
@@ -975,6 +1157,28 @@ mod tests {
             }
         }
         native.native.is_some()
+    }
+
+    /// Native code keeps its scalar slots from run to run while the frame
+    /// is the same but for t: what reads t, and everything after a
+    /// parameter or dt changes, must be computed again.
+    #[test]
+    fn kept_scalar_slots_follow_time_dt_and_parameters() {
+        let neuron = Neuron::rate()
+            .parameters("x = 0.0\ny = 0.0\np = 2.0 : population\nq = 3.0 : population")
+            .equations(
+                "s = sin(t) * q
+                 u = exp(-dt / p) + s
+                 r = x * u + y / q + exp(t / 100.0) * p",
+            );
+        let frame = |step: u32| {
+            let t = step as f32 * 0.5;
+            let dt = if step < 7 { 0.5 } else { 0.25 };
+            let p = if step < 3 { 2.0 } else { 4.0 };
+            let q = if step < 5 { 3.0 } else { -1.5 };
+            vec![t, dt, p, q]
+        };
+        assert!(agree_with(&neuron, 10, frame), "native code");
     }
 
     #[test]

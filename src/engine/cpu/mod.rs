@@ -59,7 +59,8 @@ fn value_args<'a>(
     vars: &[crate::lang::ir::VarDecl],
     scalars: &mut Vec<f32>,
 ) -> Vec<&'a mut [f32]> {
-    let mut arrays = Vec::new();
+    // Room for the gathered arrays the callers append.
+    let mut arrays = Vec::with_capacity(2 * values.len() + 8);
     for (v, decl) in values.iter_mut().zip(vars) {
         if decl.locality == Locality::Local {
             arrays.push(v.as_mut_slice());
@@ -84,10 +85,27 @@ const PARALLEL_EVENTS: usize = 4096;
 /// network's constants (what `Expr::Constant(k)` reads: scalar `2 + k`);
 /// the kernel's own population- or projection-wide values follow.
 fn frame_scalars(t: f32, dt: f32, consts: &[f32]) -> Vec<f32> {
-    let mut s = Vec::with_capacity(2 + consts.len());
+    let mut s = Vec::new();
+    frame_scalars_into(&mut s, t, dt, consts);
+    s
+}
+
+/// [`frame_scalars`] into a buffer kept from kernel to kernel (its old
+/// content replaced).
+fn frame_scalars_into(s: &mut Vec<f32>, t: f32, dt: f32, consts: &[f32]) {
+    s.clear();
     s.extend([t, dt]);
     s.extend_from_slice(consts);
-    s
+}
+
+/// Buffers the step reuses rather than allocating anew at every step
+/// (a small network's step is short enough for allocations to count).
+#[derive(Default)]
+pub(crate) struct Scratch {
+    /// The frame's scalars of the kernel being run.
+    scalars: Vec<f32>,
+    /// Each population's spikes of the step being run.
+    spiked: Vec<Vec<u32>>,
 }
 
 /// What the step's event-driven code reads besides the state: time, dt,
@@ -336,6 +354,9 @@ pub struct ProjState {
     inv_n: Vec<f32>,
     /// The learning rule, if the synapse model has one.
     learn: Option<synapse_update::LearnKernel>,
+    /// The learning rule's gathered `pre.x` and `post.x`, one per synapse,
+    /// kept from step to step for their allocations.
+    gathered: Vec<Vec<f32>>,
     /// When it runs.
     pub(crate) learning: crate::engine::Learning,
 }
@@ -355,6 +376,8 @@ pub struct CpuEngine {
     /// The step: its phases and their groups (spike deliveries grouped by
     /// the population and conductance slot they feed).
     pub(crate) schedule: Schedule,
+    /// Buffers reused from step to step.
+    pub(crate) scratch: Scratch,
 }
 
 impl CpuEngine {

@@ -8,7 +8,7 @@
 
 use rayon::prelude::*;
 
-use super::jit::{Native, LANES};
+use super::jit::Native;
 use super::vm::{self, Binder, Program, Src, CHUNK};
 use crate::lang::ir::{BinOp, Expr, Func, Guard, Locality, NeuronIr, Stmt};
 
@@ -170,8 +170,10 @@ pub fn compile(ir: &NeuronIr, n_consts: usize) -> NeuronKernel {
     }
 }
 
-/// Runs one step over all neurons; returns the ranks that spiked, sorted.
-/// `arrays` are the full bound arrays (see the binding order).
+/// Runs one step over all neurons; `spikes` gets the ranks that spiked,
+/// sorted (its old content cleared, its allocation kept from step to
+/// step). `arrays` are the full bound arrays (see the binding order).
+#[allow(clippy::too_many_arguments)]
 pub fn neuron_update(
     k: &NeuronKernel,
     arrays: Vec<&mut [f32]>,
@@ -180,14 +182,16 @@ pub fn neuron_update(
     step: u32,
     object: u32,
     n: usize,
-) -> Vec<u32> {
+    spikes: &mut Vec<u32>,
+) {
+    spikes.clear();
     let tasks = if n >= PARALLEL_MIN {
         rayon::current_num_threads().max(1) * 4
     } else {
         1
     };
     if tasks == 1 {
-        return run_task(k, arrays, scalars, (seed, step, object), 0);
+        return run_task(k, arrays, scalars, (seed, step, object), 0, spikes);
     }
     // Task boundaries on chunk multiples so random indices stay global ranks.
     let per = n.div_ceil(tasks).div_ceil(CHUNK) * CHUNK;
@@ -208,7 +212,9 @@ pub fn neuron_update(
         }
     }
     let run = |(start, task): (usize, Vec<&mut [f32]>)| -> Vec<u32> {
-        run_task(k, task, scalars, (seed, step, object), start)
+        let mut part = Vec::new();
+        run_task(k, task, scalars, (seed, step, object), start, &mut part);
+        part
     };
     let starts: Vec<usize> = bounds[..bounds.len() - 1].to_vec();
     let parts: Vec<Vec<u32>> = starts
@@ -216,61 +222,25 @@ pub fn neuron_update(
         .zip(split.into_par_iter())
         .map(run)
         .collect();
-    parts.concat()
+    parts.iter().for_each(|p| spikes.extend_from_slice(p));
 }
 
 /// One task's part of [`neuron_update`]: the elements of `task` (element 0
-/// being the population's `start`): natively where the program has native
-/// code (a last, partial vector padded), else interpreted.
+/// being the population's `start`), appending their spikes to `spikes`:
+/// natively where the program has native code (a last, partial vector
+/// padded), else interpreted.
 fn run_task(
     k: &NeuronKernel,
     mut task: Vec<&mut [f32]>,
     scalars: &[f32],
     (seed, step, object): (u64, u32, u32),
     start: usize,
-) -> Vec<u32> {
-    let mut spikes = Vec::new();
-    let len = task.first().map_or(0, |a| a.len());
+    spikes: &mut Vec<u32>,
+) {
     if let Some(native) = &k.native {
-        let head = len / LANES * LANES;
-        if head > 0 {
-            let key = (seed, step, object, start as u32);
-            native.run(&k.prog, &mut task, scalars, head, key, &mut spikes);
-        }
-        if head < len {
-            // The last `len - head` elements padded to a whole vector with
-            // copies of the last one: lanes are independent and draws are
-            // keyed by element, so the real lanes get the interpreter's
-            // bits and the copies are dropped.
-            let rest = len - head;
-            // On the stack for the usual handful of arrays.
-            let mut stack = [[0.0f32; LANES]; 16];
-            let mut heap = Vec::new();
-            let padded: &mut [[f32; LANES]] = if task.len() <= stack.len() {
-                &mut stack[..task.len()]
-            } else {
-                heap.resize(task.len(), [0.0f32; LANES]);
-                &mut heap
-            };
-            for (v, a) in padded.iter_mut().zip(&task) {
-                *v = [a[len - 1]; LANES];
-                v[..rest].copy_from_slice(&a[head..]);
-            }
-            {
-                let mut views: Vec<&mut [f32]> = padded.iter_mut().map(|v| &mut v[..]).collect();
-                let key = (seed, step, object, (start + head) as u32);
-                native.run(&k.prog, &mut views, scalars, LANES, key, &mut spikes);
-            }
-            for (a, v) in task.iter_mut().zip(padded.iter()) {
-                a[head..].copy_from_slice(&v[..rest]);
-            }
-            // The copies' spikes, last in the list.
-            let end = (start + len) as u32;
-            while spikes.last().is_some_and(|&i| i >= end) {
-                spikes.pop();
-            }
-        }
-        return spikes;
+        let key = (seed, step, object, start as u32);
+        native.run_padded(&mut task, scalars, key, spikes);
+        return;
     }
     vm::run_chunks(
         &k.prog,
@@ -290,7 +260,6 @@ fn run_task(
             }
         },
     );
-    spikes
 }
 
 /// The end of `neuron_update` for a population that computes its firing

@@ -26,7 +26,10 @@ impl CpuEngine {
         // Out of the engine meanwhile, so that phases may borrow it mutably.
         let schedule = std::mem::take(&mut self.schedule);
         let step32 = step as u32;
-        let mut spikes = vec![Vec::new(); self.pops.len()];
+        // Every population's list, empty unless it updates in this call.
+        let mut spikes = std::mem::take(&mut self.scratch.spiked);
+        spikes.resize_with(self.pops.len(), Vec::new);
+        spikes.iter_mut().for_each(Vec::clear);
         for phase in schedule
             .phases
             .iter()
@@ -44,7 +47,7 @@ impl CpuEngine {
                 Stage::SpikeDelivery => self.deliver_spikes(&phase.groups, t, step32),
                 Stage::NeuronUpdate => {
                     for p in members {
-                        spikes[p] = self.update_population(p, t, step32);
+                        self.update_population(p, t, step32, &mut spikes[p]);
                     }
                 }
                 Stage::PostSpike => members.for_each(|q| self.post_spike(q, t, step)),
@@ -76,6 +79,7 @@ impl CpuEngine {
             }
         }
         self.schedule = schedule;
+        self.scratch.spiked = spikes;
     }
 
     /// The input of a rate-coded projection, a convolution, a decoding
@@ -157,10 +161,11 @@ impl CpuEngine {
     }
 
     /// `neuron_update` of one population (with its prologue: the rate
-    /// histories shift, the input table's value of this step); returns
-    /// the neurons that spiked.
-    fn update_population(&mut self, pi: usize, t: f32, step32: u32) -> Vec<u32> {
+    /// histories shift, the input table's value of this step); `spikes`
+    /// gets the neurons that spiked.
+    fn update_population(&mut self, pi: usize, t: f32, step32: u32, spikes: &mut Vec<u32>) {
         let (seed, dt) = (self.seed, self.dt);
+        let scalars = &mut self.scratch.scalars;
         let p = &mut self.pops[pi];
         for (slot, h) in &mut p.rate_hist {
             if let Some(mut old) = h.pop_back() {
@@ -173,7 +178,7 @@ impl CpuEngine {
         if let Some(f) = &p.feed {
             f.apply(step32, &mut p.vars[f.slot()]);
         }
-        let mut scalars = frame_scalars(t, dt, &self.consts);
+        frame_scalars_into(scalars, t, dt, &self.consts);
         let mut arrays: Vec<&mut [f32]> = Vec::with_capacity(p.kernel.binding.n_arrays);
         for (v, decl) in p.vars.iter_mut().zip(&p.ir.vars) {
             if decl.locality == Locality::Local {
@@ -183,14 +188,15 @@ impl CpuEngine {
             }
         }
         arrays.extend(p.sums.iter_mut().map(|s| s.as_mut_slice()));
-        let spikes = neuron_update::neuron_update(
+        neuron_update::neuron_update(
             &p.kernel,
             arrays,
-            &scalars,
+            scalars,
             seed,
             step32,
             (pi as u32) << 12,
             p.n,
+            spikes,
         );
         if let Some((f, counts)) = &mut p.fr {
             // Before the push: the list leaving the window is the one
@@ -199,7 +205,7 @@ impl CpuEngine {
             neuron_update::firing_rate(
                 counts,
                 &mut p.vars[f.slot as usize],
-                &spikes,
+                spikes,
                 leaving,
                 f.scale,
             );
@@ -207,11 +213,10 @@ impl CpuEngine {
         if p.hist_depth > 0 {
             if let Some(mut old) = p.spike_hist.pop_back() {
                 old.clear();
-                old.extend_from_slice(&spikes);
+                old.extend_from_slice(spikes);
                 p.spike_hist.push_front(old);
             }
         }
-        spikes
     }
 
     /// `post_spike` statements of a plastic projection for the post
@@ -253,29 +258,30 @@ impl CpuEngine {
         let pr = &mut self.projs[pi];
         let Some(k) = &pr.learn else { return };
         let (pre, post) = (&self.pops[pr.pre], &self.pops[pr.post]);
-        let mut gathered: Vec<Vec<f32>> = pr
+        let refs = pr.pre_ref_slots.len() + pr.post_ref_slots.len();
+        pr.gathered.resize_with(refs, Vec::new);
+        let sources = (pr
             .pre_ref_slots
             .iter()
-            .map(|&s| {
-                pr.syn
-                    .pre
-                    .iter()
-                    .map(|&i| pre.vars[s][i as usize])
-                    .collect()
-            })
-            .collect();
-        gathered.extend(pr.post_ref_slots.iter().map(|&s| {
-            pr.syn
-                .post
+            .map(|&s| (&pre.vars[s], &pr.syn.pre)))
+        .chain(
+            pr.post_ref_slots
                 .iter()
-                .map(|&i| post.vars[s][i as usize])
-                .collect()
-        }));
-        let mut scalars = frame_scalars(t, dt, &self.consts);
-        let mut arrays = value_args(&mut pr.values, &pr.ir.vars, &mut scalars);
-        arrays.extend(gathered.iter_mut().map(|g| g.as_mut_slice()));
+                .map(|&s| (&post.vars[s], &pr.syn.post)),
+        );
+        for (g, (values, ranks)) in pr.gathered.iter_mut().zip(sources) {
+            let values: &[f32] = values;
+            g.resize(ranks.len(), 0.0);
+            for (x, &i) in g.iter_mut().zip(ranks.iter()) {
+                *x = values[i as usize];
+            }
+        }
+        let scalars = &mut self.scratch.scalars;
+        frame_scalars_into(scalars, t, dt, &self.consts);
+        let mut arrays = value_args(&mut pr.values, &pr.ir.vars, scalars);
+        arrays.extend(pr.gathered.iter_mut().map(|g| g.as_mut_slice()));
         let object = PROJ_OBJECT | ((pi as u32) << 12);
-        synapse_update::synapse_update(k, freeze_w, arrays, &scalars, seed, step32, object);
+        synapse_update::synapse_update(k, freeze_w, arrays, scalars, seed, step32, object);
     }
 
     /// Delivers the spikes of earlier steps. The schedule's groups are the

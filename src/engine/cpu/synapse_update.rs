@@ -7,6 +7,7 @@
 //! (the values the neurons have just computed); scalars: t, dt, the
 //! network's constants, then the projection-wide parameters.
 
+use super::jit::Native;
 use super::rate_sum::SynapseBinding;
 use super::vm::{self, Binder, Program, Src};
 use crate::lang::ir::{Stmt, SynapseIr};
@@ -21,6 +22,8 @@ pub struct LearnKernel {
     /// The program without its assignments to `w` (a spiking synapse's
     /// equations while learning is off).
     pub frozen: Program,
+    /// The two programs as native code, where it can be made.
+    pub native: Option<(Native, Native)>,
 }
 
 /// Compiles the learning rule (`ir.update`, not empty).
@@ -44,9 +47,16 @@ pub fn compile(ir: &SynapseIr, n_consts: usize) -> LearnKernel {
         }
         prog
     };
+    let (prog, frozen) = (program(None), program(ir.slot("w")));
+    let native = Native::compile(&prog, binding.n_arrays, None).zip(Native::compile(
+        &frozen,
+        binding.n_arrays,
+        None,
+    ));
     LearnKernel {
-        prog: program(None),
-        frozen: program(ir.slot("w")),
+        prog,
+        frozen,
+        native,
         binding,
     }
 }
@@ -62,8 +72,19 @@ pub fn synapse_update(
     step: u32,
     object: u32,
 ) {
+    let prog = if freeze_w { &k.frozen } else { &k.prog };
+    if let Some((all, without_w)) = &k.native {
+        let native = if freeze_w { without_w } else { all };
+        native.run_padded(
+            &mut arrays,
+            scalars,
+            (seed, step, object, 0),
+            &mut Vec::new(),
+        );
+        return;
+    }
     vm::run_chunks(
-        if freeze_w { &k.frozen } else { &k.prog },
+        prog,
         &mut arrays,
         scalars,
         seed,
@@ -72,4 +93,84 @@ pub fn synapse_update(
         0,
         |_, _, _| {},
     );
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::connect::Weights;
+    use crate::network::model::{Neuron, Synapse};
+    use crate::network::Network;
+
+    /// A learning rule over hostile values, natively and interpreted, with
+    /// `w` learning and frozen, over a synapse count that leaves a partial
+    /// last vector: every value must agree bit for bit.
+    #[test]
+    fn native_learning_rule_matches_the_interpreter_bit_for_bit() {
+        const VALUES: [f32; 13] = [
+            0.0,
+            -0.0,
+            1.0,
+            -2.5,
+            0.5,
+            1e-39,
+            1e30,
+            88.0,
+            -104.0,
+            f32::INFINITY,
+            f32::NAN,
+            7.3,
+            -0.3,
+        ];
+        let syn = Synapse::new()
+            .parameters("eta = 0.01 : projection\ntau = 20.0 : projection")
+            .equations(
+                "tau * dc/dt = pre.r * post.r - c : exponential
+                 dw/dt = eta * (c - w * post.r^2) + Uniform(0.0, 1e-3) : min = 0.0, max = 1.0",
+            );
+        let neuron = Neuron::rate().equations("r = sum(exc)");
+        let mut net = Network::new();
+        let (n_pre, n_post) = (5, 7);
+        let p = net.population("p", n_pre, &neuron).unwrap();
+        let q = net.population("q", n_post, &neuron).unwrap();
+        net.projection(p, q, "exc")
+            .synapse(&syn)
+            .connect_all_to_all(Weights::constant(0.25))
+            .unwrap();
+        let ir = net.projs[0].ir.clone();
+        let k = super::compile(&ir, 0);
+        assert!(k.native.is_some(), "native code for the rule");
+        let mut interpreted = k.clone();
+        interpreted.native = None;
+        let n_syn = n_pre * n_post;
+        assert_ne!(n_syn % super::super::jit::LANES, 0);
+        let arrays = |k: usize| -> Vec<Vec<f32>> {
+            (0..k)
+                .map(|a| {
+                    (0..n_syn)
+                        .map(|s| VALUES[(s * (a + 2) + a) % VALUES.len()])
+                        .collect()
+                })
+                .collect()
+        };
+        let n_arrays = k.binding.n_arrays;
+        for freeze_w in [false, true] {
+            let (mut a, mut b) = (arrays(n_arrays), arrays(n_arrays));
+            for step in 0..3u32 {
+                let scalars = [step as f32, 0.5, 0.01, 20.0];
+                let va = a.iter_mut().map(|x| x.as_mut_slice()).collect();
+                super::synapse_update(&k, freeze_w, va, &scalars, 9, step, 4);
+                let vb = b.iter_mut().map(|x| x.as_mut_slice()).collect();
+                super::synapse_update(&interpreted, freeze_w, vb, &scalars, 9, step, 4);
+                for (v, (x, y)) in a.iter().zip(&b).enumerate() {
+                    for (s, (x, y)) in x.iter().zip(y).enumerate() {
+                        assert_eq!(
+                            x.to_bits(),
+                            y.to_bits(),
+                            "array {v}, synapse {s}, step {step}, frozen {freeze_w}: {x} native, {y} interpreted"
+                        );
+                    }
+                }
+            }
+        }
+    }
 }

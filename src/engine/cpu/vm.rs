@@ -672,22 +672,8 @@ fn run_any(prog: &Program, regs: &mut Regs, frame: &mut Frame, n: usize) {
     }
 }
 
-/// The scalar slots a program reads: the frame's `scalars`, then those its
-/// scalar operations compute (they read only scalars, so computing them all
-/// before any vector operation changes nothing). What native code
-/// ([`super::jit`]) takes.
-pub fn scalar_slots(prog: &Program, scalars: &[f32], out: &mut Vec<f32>) {
-    out.clear();
-    out.extend_from_slice(scalars);
-    out.resize(prog.n_scalars.max(scalars.len()), 0.0);
-    for op in &prog.ops {
-        if let Op::Scalar(op) = op {
-            scalar_op(op, out);
-        }
-    }
-}
-
-fn scalar_op(op: &Op, sc: &mut [f32]) {
+/// One scalar operation (the inside of an `Op::Scalar`) on the slots `sc`.
+pub fn scalar_op(op: &Op, sc: &mut [f32]) {
     let g = |s: &Src, sc: &[f32]| match s {
         Src::Scalar(k) => sc[*k as usize],
         Src::Const(c) => *c,
@@ -788,8 +774,27 @@ pub fn draws(
         }
         let (w0, w1) = words[..2 * n].split_at_mut(n);
         words_of(kind, key, w0, w1);
-        for (i, x) in out.iter_mut().enumerate() {
-            *x = random_from_words(kind, w0[i], w1[i], a, b);
+        // One loop per kind, each free of the others' branches, so that
+        // the compiler vectorises the one-word kinds.
+        #[inline(always)]
+        fn each(out: &mut [f32], w0: &[u32], w1: &[u32], f: impl Fn(u32, u32) -> f32) {
+            for ((x, &u), &v) in out.iter_mut().zip(w0).zip(w1) {
+                *x = f(u, v);
+            }
+        }
+        match kind {
+            RandomKind::Uniform => each(out, w0, w1, |u, v| {
+                random_from_words(RandomKind::Uniform, u, v, a, b)
+            }),
+            RandomKind::Normal => each(out, w0, w1, |u, v| {
+                random_from_words(RandomKind::Normal, u, v, a, b)
+            }),
+            RandomKind::LogNormal => each(out, w0, w1, |u, v| {
+                random_from_words(RandomKind::LogNormal, u, v, a, b)
+            }),
+            RandomKind::Exponential => each(out, w0, w1, |u, v| {
+                random_from_words(RandomKind::Exponential, u, v, a, b)
+            }),
         }
     }
     #[cfg(target_arch = "x86_64")]
@@ -826,7 +831,7 @@ fn below(b: f32) -> f32 {
 }
 
 /// A draw of `kind` from the first two words of its Philox output.
-#[inline]
+#[inline(always)]
 fn random_from_words(kind: RandomKind, w0: u32, w1: u32, a: f32, b: f32) -> f32 {
     match kind {
         RandomKind::Uniform => {
