@@ -138,6 +138,53 @@ const CALLS: u32 = u32::MAX >> 2;
 /// many as `out` holds), bit for bit: a quarter as many Philox calls as
 /// elements, eight calls at a time on x86-64 with AVX2.
 pub fn word_run(seed: u64, object: u32, step: u32, index0: u32, out: &mut [u32]) {
+    word_run_on(Lanes::widest(), seed, object, step, index0, out);
+}
+
+/// The vector instructions a run of Philox calls is made with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Lanes {
+    /// One call at a time.
+    Scalar,
+    /// Eight calls at a time (x86-64 with AVX2).
+    Avx2,
+    /// Sixteen calls at a time (x86-64 with AVX-512F).
+    Avx512,
+}
+
+impl Lanes {
+    /// The widest this CPU has.
+    fn widest() -> Lanes {
+        #[cfg(target_arch = "x86_64")]
+        {
+            if std::arch::is_x86_feature_detected!("avx512f") {
+                return Lanes::Avx512;
+            }
+            if std::arch::is_x86_feature_detected!("avx2") {
+                return Lanes::Avx2;
+            }
+        }
+        Lanes::Scalar
+    }
+
+    /// Every one this CPU has, narrowest first (for tests of each path).
+    #[cfg(test)]
+    fn all() -> Vec<Lanes> {
+        [Lanes::Scalar, Lanes::Avx2, Lanes::Avx512]
+            .into_iter()
+            .filter(|&l| l == Lanes::Scalar || l <= Lanes::widest())
+            .collect()
+    }
+}
+
+impl PartialOrd for Lanes {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        (*self as u8).partial_cmp(&(*other as u8))
+    }
+}
+
+/// [`word_run`] with the instructions `lanes` (which the CPU must have).
+fn word_run_on(lanes: Lanes, seed: u64, object: u32, step: u32, index0: u32, out: &mut [u32]) {
     // Up to the first element that starts a call.
     let head = ((4 - (index0 & 3)) & 3).min(out.len() as u32) as usize;
     for (i, w) in out[..head].iter_mut().enumerate() {
@@ -149,10 +196,20 @@ pub fn word_run(seed: u64, object: u32, step: u32, index0: u32, out: &mut [u32])
     let ctr0 = index0.wrapping_add(head as u32) >> 2;
     let mut done = 0;
     #[cfg(target_arch = "x86_64")]
-    if std::arch::is_x86_feature_detected!("avx2") {
-        // SAFETY: the CPU supports AVX2, checked just above.
-        done = unsafe { word_run_avx2(seed, object, step, ctr0, rest) };
+    {
+        if lanes == Lanes::Avx512 {
+            // SAFETY: the CPU supports AVX-512F (`Lanes::widest`).
+            done = unsafe { word_run_avx512(seed, object, step, ctr0, rest) };
+        }
+        if lanes >= Lanes::Avx2 {
+            // SAFETY: the CPU supports AVX2 (`Lanes::widest`; AVX-512F
+            // implies it). It takes the whole 32-word blocks left.
+            let next = ctr0.wrapping_add((done / 4) as u32);
+            done += unsafe { word_run_avx2(seed, object, step, next, &mut rest[done..]) };
+        }
     }
+    #[cfg(not(target_arch = "x86_64"))]
+    let _ = lanes;
     for (c, chunk) in rest[done..].chunks_mut(4).enumerate() {
         let ctr = ctr0.wrapping_add((done / 4 + c) as u32) & CALLS;
         let bits = draw(seed, object, step, ctr);
@@ -182,6 +239,96 @@ unsafe fn word_run_avx2(seed: u64, object: u32, step: u32, ctr0: u32, out: &mut 
             rounds(&keys, a, step, object),
             rounds(&keys, b, step, object),
         );
+        // SAFETY: base + 32 <= full <= out.len().
+        store_words(a, b, out.as_mut_ptr().add(base));
+    }
+    full
+}
+
+/// The whole 64-word blocks of [`word_run`] from call `ctr0` on: sixteen
+/// calls in the lanes of 512-bit vectors (even calls in one set, odd ones
+/// in the other, as [`word_run_avx2`]'s), whose 256-bit halves are two of
+/// `word_run_avx2`'s blocks. Returns how many words it wrote.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx512f")]
+unsafe fn word_run_avx512(seed: u64, object: u32, step: u32, ctr0: u32, out: &mut [u32]) -> usize {
+    use std::arch::x86_64::*;
+    let full = out.len() / 64 * 64;
+    let mut keys = [[_mm512_setzero_si512(); 2]; 10];
+    let (mut k0, mut k1) = (seed as u32, (seed >> 32) as u32);
+    for (round, k) in keys.iter_mut().enumerate() {
+        if round > 0 {
+            k0 = k0.wrapping_add(W0);
+            k1 = k1.wrapping_add(W1);
+        }
+        *k = [
+            _mm512_set1_epi64(i64::from(k0)),
+            _mm512_set1_epi64(i64::from(k1)),
+        ];
+    }
+    let (even, odd) = (
+        _mm512_setr_epi64(0, 2, 4, 6, 8, 10, 12, 14),
+        _mm512_setr_epi64(1, 3, 5, 7, 9, 11, 13, 15),
+    );
+    let calls = _mm512_set1_epi64(i64::from(CALLS));
+    let (m0, m1) = (
+        _mm512_set1_epi64(i64::from(M0)),
+        _mm512_set1_epi64(i64::from(M1)),
+    );
+    // As `rounds`, with the two XORs of a word in one ternary operation
+    // (0x96: a ^ b ^ c).
+    let rounds = |c0: __m512i| {
+        let mut c = [
+            c0,
+            _mm512_set1_epi64(i64::from(step)),
+            _mm512_set1_epi64(i64::from(object)),
+            _mm512_setzero_si512(),
+        ];
+        for [k0, k1] in &keys {
+            let p0 = _mm512_mul_epu32(c[0], m0);
+            let p1 = _mm512_mul_epu32(c[2], m1);
+            c = [
+                _mm512_ternarylogic_epi64::<0x96>(_mm512_srli_epi64::<32>(p1), c[1], *k0),
+                p1,
+                _mm512_ternarylogic_epi64::<0x96>(_mm512_srli_epi64::<32>(p0), c[3], *k1),
+                p0,
+            ];
+        }
+        c
+    };
+    for base in (0..full).step_by(64) {
+        let start = _mm512_set1_epi64(i64::from(ctr0.wrapping_add((base / 4) as u32)));
+        let a = rounds(_mm512_and_si512(_mm512_add_epi64(start, even), calls));
+        let b = rounds(_mm512_and_si512(_mm512_add_epi64(start, odd), calls));
+        let p = out.as_mut_ptr().add(base);
+        // SAFETY: base + 64 <= full <= out.len().
+        store_words(
+            a.map(|v| _mm512_castsi512_si256(v)),
+            b.map(|v| _mm512_castsi512_si256(v)),
+            p,
+        );
+        store_words(
+            a.map(|v| _mm512_extracti64x4_epi64::<1>(v)),
+            b.map(|v| _mm512_extracti64x4_epi64::<1>(v)),
+            p.add(32),
+        );
+    }
+    full
+}
+
+/// Stores eight Philox calls' words in element order at `p` (32 words):
+/// `a` holds the four words of calls 0, 2, 4, 6 and `b` those of calls 1,
+/// 3, 5, 7, each in the low half of a 64-bit lane (as `rounds` leaves
+/// them).
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+unsafe fn store_words(
+    a: [std::arch::x86_64::__m256i; 4],
+    b: [std::arch::x86_64::__m256i; 4],
+    p: *mut u32,
+) {
+    use std::arch::x86_64::*;
+    {
         // Word k of calls 0..8 in order, then 4 x 8 transposed to calls.
         let w: [__m256i; 4] = std::array::from_fn(|k| {
             _mm256_blend_epi32::<0b1010_1010>(a[k], _mm256_slli_epi64::<32>(b[k]))
@@ -195,8 +342,7 @@ unsafe fn word_run_avx2(seed: u64, object: u32, step: u32, ctr0: u32, out: &mut 
         let c15 = _mm256_unpackhi_epi64(t0, t1);
         let c26 = _mm256_unpacklo_epi64(t2, t3);
         let c37 = _mm256_unpackhi_epi64(t2, t3);
-        let p = out.as_mut_ptr().add(base);
-        // SAFETY: base + 32 <= full <= out.len().
+        // SAFETY: the caller's `p` has room for 32 words.
         _mm256_storeu_si256(p.cast(), _mm256_permute2x128_si256::<0x20>(c04, c15));
         _mm256_storeu_si256(p.add(8).cast(), _mm256_permute2x128_si256::<0x20>(c26, c37));
         _mm256_storeu_si256(
@@ -208,7 +354,6 @@ unsafe fn word_run_avx2(seed: u64, object: u32, step: u32, ctr0: u32, out: &mut 
             _mm256_permute2x128_si256::<0x31>(c26, c37),
         );
     }
-    full
 }
 
 /// The ten round keys of `seed`, each in the low half of every 64-bit lane.
@@ -389,13 +534,17 @@ mod tests {
 
     #[test]
     fn a_run_of_words_is_the_words_one_by_one() {
-        for (seed, object, step, index0, n) in RUNS {
+        let lanes = Lanes::all();
+        eprintln!("paths tested: {lanes:?}");
+        for (lanes, (seed, object, step, index0, n)) in
+            lanes.into_iter().flat_map(|l| RUNS.map(|r| (l, r)))
+        {
             let mut out = vec![0u32; n];
-            word_run(seed, object, step, index0, &mut out);
+            word_run_on(lanes, seed, object, step, index0, &mut out);
             for (i, &w) in out.iter().enumerate() {
                 let index = index0.wrapping_add(i as u32);
                 let want = draw(seed, object, step, index / 4)[(index % 4) as usize];
-                assert_eq!(w, want, "{index0} + {i}");
+                assert_eq!(w, want, "{lanes:?}: {index0} + {i}");
                 assert_eq!(w, word(seed, object, step, index));
             }
         }

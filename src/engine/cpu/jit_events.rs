@@ -353,6 +353,14 @@ struct Gen<'a> {
     sigs: Sigs,
 }
 
+/// Loads of what no event changes: `Args`' fields, the tables they point
+/// to (array pointers, masks) and the scalars. Marked read-only and
+/// movable, the optimiser loads each once a call rather than once a use.
+const FIXED: MemFlagsData = MemFlagsData::new()
+    .with_notrap()
+    .with_readonly()
+    .with_can_move();
+
 impl Gen<'_> {
     /// One statement, as `run_event` runs it.
     fn stmt(&mut self, st: &EventStmt) -> Option<()> {
@@ -369,7 +377,7 @@ impl Gen<'_> {
             EventStmt::Store { var, expr } => {
                 let v = self.expr(expr)?;
                 // Skipped when it is the frozen slot, as `run_event`.
-                let frozen = self.b.ins().load(types::I32, mem, self.args, ARG_FROZEN);
+                let frozen = self.b.ins().load(types::I32, FIXED, self.args, ARG_FROZEN);
                 let store = self.b.create_block();
                 let next = self.b.create_block();
                 let is = self
@@ -388,12 +396,7 @@ impl Gen<'_> {
     }
 
     fn field(&mut self, offset: i32) -> Value {
-        self.b.ins().load(
-            self.ptr,
-            MemFlagsData::new().with_notrap(),
-            self.args,
-            offset,
-        )
+        self.b.ins().load(self.ptr, FIXED, self.args, offset)
     }
 
     /// The address of element `i` of the array at `base`.
@@ -404,10 +407,9 @@ impl Gen<'_> {
 
     /// The address of `table[k]` (pointer-sized entries).
     fn entry(&mut self, table: Value, k: u32) -> Value {
-        let mem = MemFlagsData::new().with_notrap();
         self.b
             .ins()
-            .load(self.ptr, mem, table, (k * self.ptr.bytes()) as i32)
+            .load(self.ptr, FIXED, table, (k * self.ptr.bytes()) as i32)
     }
 
     /// The address synapse slot `var` is read and written at.
@@ -467,9 +469,7 @@ impl Gen<'_> {
                     _ => unreachable!(),
                 };
                 let sc = self.field(ARG_SCALARS);
-                self.b
-                    .ins()
-                    .load(types::F32, MemFlagsData::new().with_notrap(), sc, 4 * k)
+                self.b.ins().load(types::F32, FIXED, sc, 4 * k)
             }
             Expr::Unary(UnOp::Neg, a) => {
                 let a = self.expr(a)?;
