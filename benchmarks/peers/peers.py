@@ -54,6 +54,15 @@ WORKLOADS = {
         # One neuron and 1000 synapses: nothing for a second thread to share.
         "threads": (1,),
     },
+    # ANNarchy's Ramp notebook (plastic synapses updated every step, Poisson
+    # inputs, firing-rate windows): ANNarchy's own model, so no Brian 2 or
+    # NEST script.
+    "ramp": {
+        "scripts": {"cajal": "ramp_annarchy.py", "annarchy": "ramp_annarchy.py"},
+        "duration": 1000000.0, "quick": 20000.0,
+        # Two neurons and 200 synapses: nothing for a second thread to share.
+        "threads": (1,),
+    },
     "rate": {
         "scripts": {"cajal": "rate_annarchy.py", "annarchy": "rate_annarchy.py"},
         "duration": 2000.0, "quick": 200.0,

@@ -220,7 +220,29 @@ const SLOT_CACHE_SIZE: usize = 256;
 
 /// Per program (`ScalarOps::id`): the frame's scalars of its last run on
 /// this thread and the slots computed from them.
-type SlotCache = HashMap<u64, (Vec<f32>, Vec<f32>)>;
+type SlotCache = HashMap<u64, (Vec<f32>, Vec<f32>), std::hash::BuildHasherDefault<IdHasher>>;
+
+/// The hash of a program's id: the id times a large odd constant (its
+/// bits spread, where the default hasher's SipHash rounds cost more than
+/// the lookup saves for the many short runs of a small network).
+#[derive(Default)]
+struct IdHasher(u64);
+
+impl std::hash::Hasher for IdHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.0 = (self.0.rotate_left(8) ^ u64::from(b)).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+        }
+    }
+
+    fn write_u64(&mut self, x: u64) {
+        self.0 = x.wrapping_mul(0x9E37_79B9_7F4A_7C15);
+    }
+}
 
 impl std::fmt::Debug for Native {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {

@@ -106,6 +106,10 @@ pub(crate) struct Scratch {
     scalars: Vec<f32>,
     /// Each population's spikes of the step being run.
     spiked: Vec<Vec<u32>>,
+    /// Spike delivery: the (population, conductance slot) each group
+    /// feeds, and those conductances, out of their populations meanwhile.
+    fed: Vec<(usize, usize)>,
+    gvs: Vec<Vec<f32>>,
 }
 
 /// What the step's event-driven code reads besides the state: time, dt,

@@ -260,20 +260,23 @@ impl CpuEngine {
         let (pre, post) = (&self.pops[pr.pre], &self.pops[pr.post]);
         let refs = pr.pre_ref_slots.len() + pr.post_ref_slots.len();
         pr.gathered.resize_with(refs, Vec::new);
-        let sources = (pr
-            .pre_ref_slots
-            .iter()
-            .map(|&s| (&pre.vars[s], &pr.syn.pre)))
-        .chain(
-            pr.post_ref_slots
-                .iter()
-                .map(|&s| (&post.vars[s], &pr.syn.post)),
-        );
-        for (g, (values, ranks)) in pr.gathered.iter_mut().zip(sources) {
-            let values: &[f32] = values;
-            g.resize(ranks.len(), 0.0);
-            for (x, &i) in g.iter_mut().zip(ranks.iter()) {
-                *x = values[i as usize];
+        let pre_sources = pr.pre_ref_slots.iter().map(|&s| (&pre.vars[s], true));
+        let post_sources = pr.post_ref_slots.iter().map(|&s| (&post.vars[s], false));
+        // The gathered arrays are bound after the per-synapse slots.
+        let first = k.reads.len() - refs;
+        let sources = pre_sources.chain(post_sources).zip(&k.reads[first..]);
+        let nsyn = pr.syn.pre.len();
+        for (g, ((values, is_pre), &read)) in pr.gathered.iter_mut().zip(sources) {
+            // Bound whether read or not, at their length.
+            g.resize(nsyn, 0.0);
+            if read {
+                gather(
+                    g,
+                    values,
+                    &pr.row_ptr,
+                    is_pre.then_some(&pr.syn.pre),
+                    pr.dense,
+                );
             }
         }
         let scalars = &mut self.scratch.scalars;
@@ -290,6 +293,30 @@ impl CpuEngine {
     /// distinct groups write distinct arrays and run in parallel when there
     /// is enough work.
     fn deliver_spikes(&mut self, groups: &[Group], t: f32, step: u32) {
+        let mut fed = std::mem::take(&mut self.scratch.fed);
+        fed.clear();
+        fed.extend(groups.iter().map(|g| self.conductance_of(g.members[0])));
+        let mut gvs = std::mem::take(&mut self.scratch.gvs);
+        gvs.clear();
+        gvs.extend(
+            fed.iter()
+                .map(|&(post, g)| std::mem::take(&mut self.pops[post].vars[g])),
+        );
+        let mut events = 0usize;
+        for &i in groups.iter().flat_map(|g| &g.members) {
+            let pr = &self.projs[i];
+            let pre = &self.pops[pr.pre];
+            let fan = match &pr.kind {
+                ProjKind::Procedural { gen, .. } => (gen.p * f64::from(gen.n_post)) as usize + 1,
+                _ => pr.syn.pre.len() / pre.n.max(1) + 1,
+            };
+            events += pr
+                .delays
+                .iter()
+                .map(|&d| pre.spike_hist[d as usize - 1].len())
+                .sum::<usize>()
+                * fan;
+        }
         let now = Now {
             t,
             dt: self.dt,
@@ -297,53 +324,36 @@ impl CpuEngine {
             seed: self.seed,
             step,
         };
-        let fed: Vec<(usize, usize)> = groups
-            .iter()
-            .map(|g| self.conductance_of(g.members[0]))
-            .collect();
-        let mut gvs: Vec<Vec<f32>> = fed
-            .iter()
-            .map(|&(post, g)| std::mem::take(&mut self.pops[post].vars[g]))
-            .collect();
-        let mut events = 0usize;
-        let mut slots: Vec<Option<&mut ProjState>> = self.projs.iter_mut().map(Some).collect();
-        let mut work: Vec<(Vec<&mut ProjState>, &mut Vec<f32>)> = Vec::with_capacity(gvs.len());
-        for (group, gv) in groups.iter().zip(gvs.iter_mut()) {
-            let mut prs = Vec::with_capacity(group.members.len());
-            for &i in &group.members {
-                if let Some(pr) = slots[i].take() {
-                    let pre = &self.pops[pr.pre];
-                    let fan = match &pr.kind {
-                        ProjKind::Procedural { gen, .. } => {
-                            (gen.p * f64::from(gen.n_post)) as usize + 1
-                        }
-                        _ => pr.syn.pre.len() / pre.n.max(1) + 1,
-                    };
-                    events += pr
-                        .delays
-                        .iter()
-                        .map(|&d| pre.spike_hist[d as usize - 1].len())
-                        .sum::<usize>()
-                        * fan;
-                    prs.push(pr);
+        let pops = &self.pops;
+        if events >= PARALLEL_EVENTS && gvs.len() > 1 {
+            let mut slots: Vec<Option<&mut ProjState>> = self.projs.iter_mut().map(Some).collect();
+            let work: Vec<(Vec<&mut ProjState>, &mut Vec<f32>)> = groups
+                .iter()
+                .zip(gvs.iter_mut())
+                .map(|(group, gv)| {
+                    let prs = group.members.iter().filter_map(|&i| slots[i].take());
+                    (prs.collect(), gv)
+                })
+                .collect();
+            work.into_par_iter().for_each(|(prs, gv)| {
+                for pr in prs {
+                    deliver(pr, pops, gv, &now);
+                }
+            });
+        } else {
+            // In order, without the lists the parallel case needs: a small
+            // network's step is short enough for their allocations to count.
+            for (group, gv) in groups.iter().zip(gvs.iter_mut()) {
+                for &i in &group.members {
+                    deliver(&mut self.projs[i], pops, gv, &now);
                 }
             }
-            work.push((prs, gv));
         }
-        let pops = &self.pops;
-        let run = |(prs, gv): (Vec<&mut ProjState>, &mut Vec<f32>)| {
-            for pr in prs {
-                deliver(pr, pops, gv, &now);
-            }
-        };
-        if events >= PARALLEL_EVENTS && work.len() > 1 {
-            work.into_par_iter().for_each(run);
-        } else {
-            work.into_iter().for_each(run);
-        }
-        for ((post, g), gv) in fed.into_iter().zip(gvs) {
+        for (&(post, g), gv) in fed.iter().zip(gvs.drain(..)) {
             self.pops[post].vars[g] = gv;
         }
+        self.scratch.fed = fed;
+        self.scratch.gvs = gvs;
         // The other targets of projections onto several, in creation order.
         for group in groups {
             for &q in &group.members {
@@ -365,6 +375,30 @@ impl CpuEngine {
             | ProjKind::ConvSpike { g, .. }
             | ProjKind::Procedural { g, .. } => (pr.post, g),
             _ => (pr.post, usize::MAX),
+        }
+    }
+}
+
+/// Each synapse's value of a pre-synaptic (`pre`: the synapses' pre
+/// ranks) or post-synaptic neuron array `values`, for synapses stored by
+/// post-synaptic row (`row_ptr`): a post value fills its row; the pre
+/// values of a full row (`dense`: pre ranks 0, 1, ... in order) are
+/// copied whole.
+fn gather(g: &mut [f32], values: &[f32], row_ptr: &[u32], pre: Option<&Vec<u32>>, dense: bool) {
+    let rows = row_ptr
+        .windows(2)
+        .map(|w| w[0] as usize..w[1] as usize)
+        .enumerate();
+    match pre {
+        None => rows.for_each(|(i, row)| g[row].fill(values[i])),
+        Some(_) if dense => rows.for_each(|(_, row)| {
+            let n = row.len();
+            g[row].copy_from_slice(&values[..n]);
+        }),
+        Some(ranks) => {
+            for (x, &j) in g.iter_mut().zip(ranks.iter()) {
+                *x = values[j as usize];
+            }
         }
     }
 }

@@ -24,6 +24,9 @@ pub struct LearnKernel {
     pub frozen: Program,
     /// The two programs as native code, where it can be made.
     pub native: Option<(Native, Native)>,
+    /// Per bound array: whether either program reads it (the gathered
+    /// `pre.x` and `post.x` that only events read need no gathering).
+    pub reads: Vec<bool>,
 }
 
 /// Compiles the learning rule (`ir.update`, not empty).
@@ -53,10 +56,17 @@ pub fn compile(ir: &SynapseIr, n_consts: usize) -> LearnKernel {
         binding.n_arrays,
         None,
     ));
+    let n = binding.n_arrays;
+    let reads = vm::arrays_read(&prog, n)
+        .into_iter()
+        .zip(vm::arrays_read(&frozen, n))
+        .map(|(a, b)| a || b)
+        .collect();
     LearnKernel {
         prog,
         frozen,
         native,
+        reads,
         binding,
     }
 }

@@ -672,6 +672,31 @@ fn run_any(prog: &Program, regs: &mut Regs, frame: &mut Frame, n: usize) {
     }
 }
 
+/// Which of `n` bound arrays `prog` reads (a masked store reads the array
+/// it keeps where the mask is 0).
+pub fn arrays_read(prog: &Program, n: usize) -> Vec<bool> {
+    let mut read = vec![false; n];
+    let mut mark = |s: &Src| {
+        if let Src::Arr(a) = s {
+            if let Some(r) = read.get_mut(*a as usize) {
+                *r = true;
+            }
+        }
+    };
+    for op in &prog.ops {
+        match op {
+            Op::Bin(_, _, a, b) => [a, b].into_iter().for_each(&mut mark),
+            Op::Un(_, _, a) | Op::Mov(_, a) => mark(a),
+            Op::Call(_, _, a) => a.iter().for_each(&mut mark),
+            Op::Sel(_, c, a, b) => [c, a, b].into_iter().for_each(&mut mark),
+            Op::Rand(_, _, _, a, _) => a.iter().for_each(&mut mark),
+            Op::Store(arr, _, Some(_)) => mark(&Src::Arr(*arr)),
+            Op::Store(_, _, None) | Op::Scalar(_) | Op::Rescale(..) | Op::Recip(..) => {}
+        }
+    }
+    read
+}
+
 /// One scalar operation (the inside of an `Op::Scalar`) on the slots `sc`.
 pub fn scalar_op(op: &Op, sc: &mut [f32]) {
     let g = |s: &Src, sc: &[f32]| match s {
