@@ -385,13 +385,10 @@ impl CpuEngine {
 /// values of a full row (`dense`: pre ranks 0, 1, ... in order) are
 /// copied whole.
 fn gather(g: &mut [f32], values: &[f32], row_ptr: &[u32], pre: Option<&Vec<u32>>, dense: bool) {
-    let rows = row_ptr
-        .windows(2)
-        .map(|w| w[0] as usize..w[1] as usize)
-        .enumerate();
+    let rows = row_ptr.windows(2).map(|w| w[0] as usize..w[1] as usize);
     match pre {
-        None => rows.for_each(|(i, row)| g[row].fill(values[i])),
-        Some(_) if dense => rows.for_each(|(_, row)| {
+        None => rows.zip(values).for_each(|(row, &v)| g[row].fill(v)),
+        Some(_) if dense => rows.for_each(|row| {
             let n = row.len();
             g[row].copy_from_slice(&values[..n]);
         }),
