@@ -435,7 +435,13 @@ impl Native {
                 });
             }
         }
-        let (code, at, uniforms) = four_pointer_function("program", |b, module| {
+        // Named after the kernel it runs, for profilers.
+        let name = if flag.is_some() {
+            "neuron_update"
+        } else {
+            "synapse_update"
+        };
+        let (code, at, uniforms) = four_pointer_function(name, |b, module| {
             build(
                 b,
                 prog,
