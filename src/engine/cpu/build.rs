@@ -302,11 +302,17 @@ fn proj_state(
     // Per-synapse psp values only for the general rate path.
     let general_psp = matches!(kind, ProjKind::Rate { psp: Some(_), .. });
     // Native code for the event statements that run at all.
+    let local: Vec<bool> = pr
+        .ir
+        .vars
+        .iter()
+        .map(|v| v.locality == Locality::Local)
+        .collect();
     let pre_events = (!pr.ir.pre_spike_is_default && !pr.ir.pre_spike.is_empty())
-        .then(|| NativeEvents::compile(&pr.ir.pre_spike))
+        .then(|| NativeEvents::compile(&pr.ir.pre_spike, &local))
         .flatten();
     let post_events = (!pr.ir.post_spike.is_empty())
-        .then(|| NativeEvents::compile(&pr.ir.post_spike))
+        .then(|| NativeEvents::compile(&pr.ir.post_spike, &local))
         .flatten();
     let n_pre = net.pops[pre].size() / net.batch;
     let dense = row_ptr.windows(2).all(|r| (r[1] - r[0]) as usize == n_pre);

@@ -533,27 +533,29 @@ impl Native {
             // holds a vector for each uniform operand the code reads, and
             // the code writes one flag byte per LANES elements of `n`.
             unsafe { (self.entry)(ptrs.as_ptr(), table.as_ptr().cast(), n, flags.as_mut_ptr()) };
-            // Eight flag bytes at a time: flags are rare (spikes), and a
-            // branch a byte cost more than the code that set them.
-            let mut push = |g: usize, mut b: u8| {
-                while b != 0 {
-                    flagged.push(index0 + (g * LANES) as u32 + b.trailing_zeros());
-                    b &= b - 1;
+            // Eight flag bytes at a time, a set bit at a time: flags are
+            // rare (spikes), and a branch a byte cost more than the code
+            // that set them. Byte g holds the flags of elements g * LANES
+            // onwards, one bit each.
+            let mut push = |first_group: usize, mut word: u64| {
+                while word != 0 {
+                    let bit = word.trailing_zeros() as usize;
+                    let element = (first_group + bit / 8) * LANES + bit % 8;
+                    flagged.push(index0 + element as u32);
+                    word &= word - 1;
                 }
             };
             let mut groups = flags.chunks_exact(8);
             for (c, bytes) in groups.by_ref().enumerate() {
-                let word = u64::from_ne_bytes(bytes.try_into().unwrap_or_default());
-                if word != 0 {
-                    for (i, &b) in bytes.iter().enumerate() {
-                        push(8 * c + i, b);
-                    }
-                }
+                push(
+                    8 * c,
+                    u64::from_le_bytes(bytes.try_into().unwrap_or_default()),
+                );
             }
             let done = flags.len() / 8 * 8;
-            for (i, &b) in groups.remainder().iter().enumerate() {
-                push(done + i, b);
-            }
+            let mut last = [0u8; 8];
+            last[..groups.remainder().len()].copy_from_slice(groups.remainder());
+            push(done, u64::from_le_bytes(last));
         });
     }
 

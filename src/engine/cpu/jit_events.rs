@@ -18,7 +18,7 @@ use cranelift_codegen::ir::{types, AbiParam, InstBuilder, MemFlagsData, SigRef, 
 use cranelift_frontend::FunctionBuilder;
 use cranelift_module::Module;
 
-use super::jit::{exp_of, four_pointer_function, isa, max_of, min_of, Code};
+use super::jit::{exp_of, four_pointer_function, isa, max_of, min_of, pick_of, Code};
 use super::spike_propagate::EventCtx;
 use crate::lang::ir::{BinOp, EventStmt, Expr, Func, RandomKind, UnOp};
 
@@ -60,6 +60,11 @@ type Entry = unsafe extern "C" fn(*const Args, usize, usize, usize);
 #[derive(Clone)]
 pub struct NativeEvents {
     entry: Entry,
+    /// The same statements for four consecutive synapses of one
+    /// post-synaptic row at once (`fn(args, s0, pre ranks, post)`), where
+    /// the synapses' events cannot affect one another: see
+    /// [`NativeEvents::compile`].
+    rows: Option<(Entry, Arc<Code>)>,
     /// Scalars the code may read: t, dt and constants up to the highest
     /// one named.
     n_scalars: usize,
@@ -188,52 +193,102 @@ fn constants(e: &Expr) -> usize {
     }
 }
 
+/// Whether `e` draws a random number.
+fn draws(e: &Expr) -> bool {
+    let mut any = false;
+    e.walk(&mut |x| any |= matches!(x, Expr::Random { .. }));
+    any
+}
+
+/// The code of `stmts` for one synapse (`fn(args, s, pre, post)`), or for
+/// four consecutive ones of a row (`rows`: `fn(args, s0, pre ranks,
+/// post)`, the pre ranks a pointer to four `u32`).
+fn build_events(stmts: &[EventStmt], local: &[bool], rows: bool) -> Option<(Arc<Code>, *const u8)> {
+    let name = if rows { "events_x4" } else { "events" };
+    let (code, at, ()) = four_pointer_function(name, |mut b, module| {
+        let target = module.target_config();
+        let ptr = target.pointer_type();
+        let sig_of = |params: &[Type]| {
+            let mut s = module.make_signature();
+            s.params.extend(params.iter().map(|&t| AbiParam::new(t)));
+            s.returns.push(AbiParam::new(types::F32));
+            s
+        };
+        let f32 = types::F32;
+        let sigs = Sigs {
+            two: b.import_signature(sig_of(&[f32, f32])),
+            func: b.import_signature(sig_of(&[types::I32, f32, f32, f32])),
+            random: b.import_signature(sig_of(&[types::I32, ptr, types::I32, ptr, f32, f32])),
+        };
+        let entry = b.create_block();
+        b.append_block_params_for_function_params(entry);
+        b.switch_to_block(entry);
+        let [args, s, pre, post] = b.block_params(entry)[..] else {
+            return None;
+        };
+        let mut g = Gen {
+            b,
+            args,
+            s,
+            pre,
+            post,
+            ptr,
+            sigs,
+            rows,
+            local,
+        };
+        for st in stmts {
+            g.stmt(st)?;
+        }
+        g.b.ins().return_(&[]);
+        g.b.seal_all_blocks();
+        g.b.finalize(target);
+        Some(())
+    })?;
+    Some((code, at))
+}
+
 impl NativeEvents {
-    /// Compiles `stmts`; `None` where no native code can be made here.
-    pub fn compile(stmts: &[EventStmt]) -> Option<NativeEvents> {
+    /// Whether it has code for four synapses of a row at once
+    /// ([`Bound::run_row`]).
+    pub fn has_rows(&self) -> bool {
+        self.rows.is_some()
+    }
+
+    /// Compiles `stmts` of a synapse model whose slot `k` is per synapse
+    /// where `local[k]` (projection-wide otherwise); `None` where no native
+    /// code can be made here.
+    ///
+    /// Beside the code for one synapse, it makes code for four consecutive
+    /// synapses of a post-synaptic row in the lanes of a vector (a
+    /// `post_spike` runs a whole row: 1000 synapses in STDP II), where the
+    /// lanes cannot see one another: no statement assigns a
+    /// projection-wide value (the next synapse would read it) or adds to
+    /// the conductance, and none draws a random number. Each lane then
+    /// computes what the one-synapse code computes, with the same IEEE
+    /// operations in the same order (`exp` written out for vectors as for
+    /// scalars, the other functions called lane by lane), so the bits are
+    /// the same.
+    pub fn compile(stmts: &[EventStmt], local: &[bool]) -> Option<NativeEvents> {
         // `Args` is laid out for the host; the code reads it as such.
         let host = isa()?.frontend_config().pointer_type();
         if host.bytes() as usize != std::mem::size_of::<usize>() {
             return None;
         }
-        let (code, at, ()) = four_pointer_function("events", |mut b, module| {
-            let target = module.target_config();
-            let ptr = target.pointer_type();
-            let sig_of = |params: &[Type]| {
-                let mut s = module.make_signature();
-                s.params.extend(params.iter().map(|&t| AbiParam::new(t)));
-                s.returns.push(AbiParam::new(types::F32));
-                s
-            };
-            let f32 = types::F32;
-            let sigs = Sigs {
-                two: b.import_signature(sig_of(&[f32, f32])),
-                func: b.import_signature(sig_of(&[types::I32, f32, f32, f32])),
-                random: b.import_signature(sig_of(&[types::I32, ptr, types::I32, ptr, f32, f32])),
-            };
-            let entry = b.create_block();
-            b.append_block_params_for_function_params(entry);
-            b.switch_to_block(entry);
-            let [args, s, pre, post] = b.block_params(entry)[..] else {
-                return None;
-            };
-            let mut g = Gen {
-                b,
-                args,
-                s,
-                pre,
-                post,
-                ptr,
-                sigs,
-            };
-            for st in stmts {
-                g.stmt(st)?;
+        let (code, at) = build_events(stmts, local, false)?;
+        let independent = stmts.iter().all(|st| match st {
+            EventStmt::AddConductance(_) => false,
+            EventStmt::Store { var, expr } => {
+                local.get(*var as usize) == Some(&true) && !draws(expr)
             }
-            g.b.ins().return_(&[]);
-            g.b.seal_all_blocks();
-            g.b.finalize(target);
-            Some(())
-        })?;
+        });
+        let rows = independent
+            .then(|| build_events(stmts, local, true))
+            .flatten()
+            .map(|(code, at)| {
+                // SAFETY: as for `entry` below.
+                (unsafe { std::mem::transmute::<*const u8, Entry>(at) }, code)
+            });
         // SAFETY: the function has `Entry`'s signature (four pointer-sized
         // arguments, no result) in the host's calling convention.
         let entry = unsafe { std::mem::transmute::<*const u8, Entry>(at) };
@@ -246,6 +301,7 @@ impl NativeEvents {
             .unwrap_or(0);
         Some(NativeEvents {
             entry,
+            rows,
             n_scalars,
             adds: stmts
                 .iter()
@@ -335,6 +391,25 @@ impl Bound<'_> {
         // indices are within every array the code reads or writes.
         unsafe { (self.code.entry)(&self.args, s, pre, post) };
     }
+
+    /// Runs the statements for the four synapses `s0..s0 + 4` of post
+    /// rank `post`'s row, whose pre ranks are `pre`, at once: what four
+    /// calls of [`run`](Self::run) do, where the code has row code
+    /// ([`NativeEvents::has_rows`]; panics otherwise).
+    #[inline]
+    pub fn run_row(&self, s0: usize, pre: &[u32; 4], post: usize) {
+        let (n_syn, n_pre, n_post) = self.limits;
+        let Some((rows, _)) = &self.code.rows else {
+            panic!("no row code");
+        };
+        assert!(
+            s0 + 4 <= n_syn && pre.iter().all(|&j| (j as usize) < n_pre) && post < n_post,
+            "events of synapses {s0}..{} ({pre:?} -> {post}) out of their arrays",
+            s0 + 4
+        );
+        // SAFETY: as for `run`; the code reads four pre ranks at `pre`.
+        unsafe { rows(&self.args, s0, pre.as_ptr() as usize, post) };
+    }
 }
 
 struct Sigs {
@@ -346,12 +421,21 @@ struct Sigs {
 struct Gen<'a> {
     b: FunctionBuilder<'a>,
     args: Value,
+    /// The synapse (the row's first of four, in row code).
     s: Value,
+    /// The pre rank (in row code: a pointer to the four pre ranks).
     pre: Value,
     post: Value,
     ptr: Type,
     sigs: Sigs,
+    /// Row code: values are vectors of four synapses'.
+    rows: bool,
+    /// Per synapse slot: per synapse (else projection-wide).
+    local: &'a [bool],
 }
+
+/// Row code's vectors: four synapses' f32 values.
+const ROW: Type = types::F32X4;
 
 /// Loads of what no event changes: `Args`' fields, the tables they point
 /// to (array pointers, masks) and the scalars. Marked read-only and
@@ -386,7 +470,12 @@ impl Gen<'_> {
                     .icmp_imm_u(IntCC::Equal, frozen, i64::from(*var));
                 self.b.ins().brif(is, next, &[], store, &[]);
                 self.b.switch_to_block(store);
-                let at = self.syn_at(*var);
+                let at = if self.rows {
+                    // Per-synapse slots only (`NativeEvents::compile`).
+                    self.row_at(*var)
+                } else {
+                    self.syn_at(*var)
+                };
                 self.b.ins().store(mem, v, at, 0);
                 self.b.ins().jump(next, &[]);
                 self.b.switch_to_block(next);
@@ -422,34 +511,94 @@ impl Gen<'_> {
         self.element(base, i, types::F32)
     }
 
+    /// Row code: the address of the row's four values of per-synapse
+    /// slot `var`, from the first synapse's.
+    fn row_at(&mut self, var: u32) -> Value {
+        let syn = self.field(ARG_SYN);
+        let base = self.entry(syn, var);
+        self.element(base, self.s, types::F32)
+    }
+
     fn load_f32(&mut self, at: Value) -> Value {
         self.b
             .ins()
             .load(types::F32, MemFlagsData::new().with_notrap(), at, 0)
     }
 
+    /// A value every synapse of a row shares: itself in one-synapse code,
+    /// in every lane in row code.
+    fn uniform(&mut self, x: Value) -> Value {
+        if self.rows {
+            self.b.ins().splat(ROW, x)
+        } else {
+            x
+        }
+    }
+
     fn konst(&mut self, c: f32) -> Value {
-        self.b.ins().f32const(c)
+        let x = self.b.ins().f32const(c);
+        self.uniform(x)
     }
 
     fn truth(&mut self, cc: FloatCC, x: Value, y: Value) -> Value {
         let c = self.b.ins().fcmp(cc, x, y);
         let (one, zero) = (self.konst(1.0), self.konst(0.0));
-        self.b.ins().select(c, one, zero)
+        pick_of(&mut self.b, c, one, zero)
     }
 
-    fn call(&mut self, sig: SigRef, f: *const (), args: &[Value]) -> Value {
+    /// Calls the Rust function `f` on `args` (after the scalar `fixed`
+    /// ones): once in one-synapse code, lane by lane in row code.
+    fn call(&mut self, sig: SigRef, f: *const (), fixed: &[Value], args: &[Value]) -> Value {
         let callee = self.b.ins().iconst(self.ptr, f as usize as i64);
-        let call = self.b.ins().call_indirect(sig, callee, args);
-        self.b.inst_results(call)[0]
+        if !self.rows {
+            let all: Vec<Value> = fixed.iter().chain(args).copied().collect();
+            let call = self.b.ins().call_indirect(sig, callee, &all);
+            return self.b.inst_results(call)[0];
+        }
+        let mut out = self.konst(0.0);
+        for lane in 0..4u8 {
+            let mut all = fixed.to_vec();
+            for &a in args {
+                all.push(self.b.ins().extractlane(a, lane));
+            }
+            let call = self.b.ins().call_indirect(sig, callee, &all);
+            let r = self.b.inst_results(call)[0];
+            out = self.b.ins().insertlane(out, r, lane);
+        }
+        out
     }
 
     fn expr(&mut self, e: &Expr) -> Option<Value> {
         Some(match e {
             Expr::Const(c) => self.konst(*c),
+            Expr::Var(v) if self.rows && self.local.get(*v as usize) == Some(&true) => {
+                let at = self.row_at(*v);
+                self.b
+                    .ins()
+                    .load(ROW, MemFlagsData::new().with_notrap(), at, 0)
+            }
             Expr::Var(v) => {
                 let at = self.syn_at(*v);
-                self.load_f32(at)
+                let x = self.load_f32(at);
+                self.uniform(x)
+            }
+            Expr::Pre(k) if self.rows => {
+                // Four neurons' values, gathered by the row's pre ranks.
+                let table = self.field(ARG_PRE);
+                let base = self.entry(table, *k);
+                let mut v = self.konst(0.0);
+                for lane in 0..4u8 {
+                    let mem = MemFlagsData::new().with_notrap();
+                    let j = self
+                        .b
+                        .ins()
+                        .load(types::I32, mem, self.pre, 4 * i32::from(lane));
+                    let j = self.b.ins().uextend(self.ptr, j);
+                    let at = self.element(base, j, types::F32);
+                    let x = self.load_f32(at);
+                    v = self.b.ins().insertlane(v, x, lane);
+                }
+                v
             }
             Expr::Pre(k) | Expr::Post(k) => {
                 let (table, i) = match e {
@@ -459,7 +608,8 @@ impl Gen<'_> {
                 let table = self.field(table);
                 let base = self.entry(table, *k);
                 let at = self.element(base, i, types::F32);
-                self.load_f32(at)
+                let x = self.load_f32(at);
+                self.uniform(x)
             }
             Expr::Time | Expr::Dt | Expr::Constant(_) => {
                 let k = match e {
@@ -469,7 +619,8 @@ impl Gen<'_> {
                     _ => unreachable!(),
                 };
                 let sc = self.field(ARG_SCALARS);
-                self.b.ins().load(types::F32, FIXED, sc, 4 * k)
+                let x = self.b.ins().load(types::F32, FIXED, sc, 4 * k);
+                self.uniform(x)
             }
             Expr::Unary(UnOp::Neg, a) => {
                 let a = self.expr(a)?;
@@ -487,8 +638,8 @@ impl Gen<'_> {
                     BinOp::Sub => self.b.ins().fsub(x, y),
                     BinOp::Mul => self.b.ins().fmul(x, y),
                     BinOp::Div => self.b.ins().fdiv(x, y),
-                    BinOp::Pow => self.call(self.sigs.two, call_pow as *const (), &[x, y]),
-                    BinOp::Rem => self.call(self.sigs.two, call_rem as *const (), &[x, y]),
+                    BinOp::Pow => self.call(self.sigs.two, call_pow as *const (), &[], &[x, y]),
+                    BinOp::Rem => self.call(self.sigs.two, call_rem as *const (), &[], &[x, y]),
                     BinOp::Lt => self.truth(FloatCC::LessThan, x, y),
                     BinOp::Gt => self.truth(FloatCC::GreaterThan, x, y),
                     BinOp::Le => self.truth(FloatCC::LessThanOrEqual, x, y),
@@ -505,7 +656,7 @@ impl Gen<'_> {
                             self.b.ins().bor(p, q)
                         };
                         let (one, zero) = (self.konst(1.0), self.konst(0.0));
-                        self.b.ins().select(c, one, zero)
+                        pick_of(&mut self.b, c, one, zero)
                     }
                 }
             }
@@ -517,8 +668,9 @@ impl Gen<'_> {
                 while v.len() < 3 {
                     v.push(self.konst(0.0));
                 }
+                let ty = if self.rows { ROW } else { types::F32 };
                 match f {
-                    Func::Exp => exp_of(&mut self.b, v[0], types::F32),
+                    Func::Exp => exp_of(&mut self.b, v[0], ty),
                     Func::Sqrt => self.b.ins().sqrt(v[0]),
                     Func::Abs => self.b.ins().fabs(v[0]),
                     // The neuron code's: what LLVM makes of Rust's
@@ -532,11 +684,7 @@ impl Gen<'_> {
                     _ => {
                         let k = FUNCS.iter().position(|g| g == f)? as i64;
                         let k = self.b.ins().iconst(types::I32, k);
-                        self.call(
-                            self.sigs.func,
-                            call_func as *const (),
-                            &[k, v[0], v[1], v[2]],
-                        )
+                        self.call(self.sigs.func, call_func as *const (), &[k], &v)
                     }
                 }
             }
@@ -545,8 +693,10 @@ impl Gen<'_> {
                 let (c, a, b) = (self.expr(c)?, self.expr(a)?, self.expr(b)?);
                 let z = self.konst(0.0);
                 let m = self.b.ins().fcmp(FloatCC::NotEqual, c, z);
-                self.b.ins().select(m, a, b)
+                pick_of(&mut self.b, m, a, b)
             }
+            // Row code has no draws (`NativeEvents::compile`).
+            Expr::Random { .. } if self.rows => return None,
             Expr::Random {
                 kind, stream, args, ..
             } => {
@@ -565,7 +715,8 @@ impl Gen<'_> {
                 self.call(
                     self.sigs.random,
                     call_random as *const (),
-                    &[k, args, stream, s, a, b],
+                    &[k, args, stream, s],
+                    &[a, b],
                 )
             }
             Expr::Temp(_) | Expr::Sum(_) => self.konst(f32::NAN),
@@ -600,12 +751,9 @@ mod tests {
         -0.3,
     ];
 
-    #[test]
-    fn event_code_matches_eval_bit_for_bit() {
-        // Event-driven variables are the ones statements may assign: one
-        // per group of functions, so that a NaN in one leaves the others
-        // telling.
-        let syn = Synapse::new()
+    /// A synapse whose statements call every function on hostile values.
+    fn hostile_synapse() -> Synapse {
+        Synapse::new()
             .parameters("a = 0.5 : projection\nb = 0.0\ntau = 5.0 : projection")
             .equations(
                 "tau * dx/dt = -x : event-driven
@@ -626,10 +774,18 @@ mod tests {
             .post_spike(
                 "x -= floor(b) + ceil(w)
                  y1 = pos(b) * neg(w)
-                 y2 = cosh(a) / b
+                 y2 = cosh(a) / b + pre.u * post.u
                  y3 = modulo(w, b)
                  w = clip(w + y4, 0.0, 1.0)",
-            );
+            )
+    }
+
+    #[test]
+    fn event_code_matches_eval_bit_for_bit() {
+        // Event-driven variables are the ones statements may assign: one
+        // per group of functions, so that a NaN in one leaves the others
+        // telling.
+        let syn = hostile_synapse();
         let n = HOSTILE.len();
         let mut net = Network::new();
         let neuron = Neuron::spiking()
@@ -643,6 +799,11 @@ mod tests {
             .connect_all_to_all(Weights::constant(0.25))
             .unwrap();
         let ir = net.projs[0].ir.clone();
+        let local: Vec<bool> = ir
+            .vars
+            .iter()
+            .map(|v| v.locality == crate::lang::ir::Locality::Local)
+            .collect();
         let n_syn = n * n;
         // Per-synapse slots take the hostile values in two orders; the
         // projection-wide ones keep one value.
@@ -661,7 +822,7 @@ mod tests {
         let u: Vec<f32> = HOSTILE.to_vec();
         let consts = [1.5f32];
         for (stmts, k) in [(&ir.pre_spike, 0), (&ir.post_spike, 3)] {
-            let code = NativeEvents::compile(stmts).expect("native code");
+            let code = NativeEvents::compile(stmts, &local).expect("native code");
             let (mut a, mut b) = (values(k), values(k));
             let (mut ga, mut gb) = (vec![0.1f32; n], vec![0.1f32; n]);
             for frozen in [None, ir.slot("w")] {
@@ -698,6 +859,105 @@ mod tests {
                 }
                 for (i, (x, y)) in ga.iter().zip(&gb).enumerate() {
                     assert_eq!(x.to_bits(), y.to_bits(), "g[{i}]: {x} native, {y} eval");
+                }
+            }
+        }
+    }
+
+    /// Row code (four synapses of a post-synaptic row at once) against
+    /// `run_event` one synapse at a time, over rows of 18 synapses (four
+    /// vectors and two left), learning and frozen.
+    #[test]
+    fn row_code_matches_eval_bit_for_bit() {
+        let (n_pre, n_post) = (18, HOSTILE.len());
+        let mut net = Network::new();
+        let neuron = Neuron::spiking()
+            .parameters("u = 0.0")
+            .equations("v = u + g_exc")
+            .spike("v > 1.0");
+        let p = net.population("p", n_pre, &neuron).unwrap();
+        let q = net.population("q", n_post, &neuron).unwrap();
+        net.projection(p, q, "exc")
+            .synapse(&hostile_synapse())
+            .connect_all_to_all(Weights::constant(0.25))
+            .unwrap();
+        let ir = net.projs[0].ir.clone();
+        let local: Vec<bool> = ir
+            .vars
+            .iter()
+            .map(|v| v.locality == crate::lang::ir::Locality::Local)
+            .collect();
+        // pre_spike adds to the conductance and draws: no row code.
+        let pre = NativeEvents::compile(&ir.pre_spike, &local).expect("native code");
+        assert!(!pre.has_rows());
+        let code = NativeEvents::compile(&ir.post_spike, &local).expect("native code");
+        assert!(code.has_rows(), "row code for post_spike");
+        let n_syn = n_pre * n_post;
+        let values = || -> Vec<Vec<f32>> {
+            ir.vars
+                .iter()
+                .enumerate()
+                .map(|(v, decl)| match decl.locality {
+                    crate::lang::ir::Locality::Local => (0..n_syn)
+                        .map(|s| HOSTILE[(s * (v + 1) + 3) % HOSTILE.len()])
+                        .collect(),
+                    _ => vec![HOSTILE[(v + 3) % HOSTILE.len()]],
+                })
+                .collect()
+        };
+        let u_pre: Vec<f32> = (0..n_pre)
+            .map(|j| HOSTILE[(j * 5) % HOSTILE.len()])
+            .collect();
+        let u_post: Vec<f32> = HOSTILE.to_vec();
+        let consts = [1.5f32];
+        for frozen in [None, ir.slot("w")] {
+            let (mut a, mut b) = (values(), values());
+            let ctx = |syn| EventCtx {
+                syn,
+                pre: vec![u_pre.as_slice(); ir.pre_refs.len()],
+                post: vec![u_post.as_slice(); ir.post_refs.len()],
+                t: 2.5,
+                dt: 0.1,
+                consts: &consts,
+                seed: 7,
+                step: 3,
+                object: 11,
+            };
+            let mut ca = ctx(&mut a);
+            {
+                let bound = code.bind(&mut ca, &mut [], frozen);
+                for post in 0..n_post {
+                    let row = post * n_pre..(post + 1) * n_pre;
+                    let mut s = row.start;
+                    while s + 4 <= row.end {
+                        let pre: [u32; 4] = std::array::from_fn(|k| ((s + k) % n_pre) as u32);
+                        bound.run_row(s, &pre, post);
+                        s += 4;
+                    }
+                    for s in s..row.end {
+                        bound.run(s, s % n_pre, post);
+                    }
+                }
+            }
+            let mut cb = ctx(&mut b);
+            for s in 0..n_syn {
+                run_event(
+                    &ir.post_spike,
+                    &mut cb,
+                    s,
+                    s % n_pre,
+                    s / n_pre,
+                    frozen,
+                    &mut [],
+                );
+            }
+            for (v, (x, y)) in a.iter().zip(&b).enumerate() {
+                for (s, (x, y)) in x.iter().zip(y).enumerate() {
+                    assert_eq!(
+                        x.to_bits(),
+                        y.to_bits(),
+                        "slot {v}, synapse {s}, frozen {frozen:?}: {x} rows, {y} eval"
+                    );
                 }
             }
         }

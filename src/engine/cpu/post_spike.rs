@@ -18,6 +18,26 @@ pub fn post_spike(
     frozen: Option<u32>,
     c: &mut EventCtx,
 ) {
+    if let (_, Some(native)) = code {
+        if native.has_rows() {
+            // Four synapses of a row at a time, the rest one by one: the
+            // same values (`NativeEvents::compile`).
+            let bound = native.bind(c, &mut [], frozen);
+            for &i in spikes {
+                let row = row_ptr[i as usize] as usize..row_ptr[i as usize + 1] as usize;
+                let mut s = row.start;
+                while s + 4 <= row.end {
+                    let pre: &[u32; 4] = pre_ranks[s..s + 4].try_into().expect("four ranks");
+                    bound.run_row(s, pre, i as usize);
+                    s += 4;
+                }
+                for s in s..row.end {
+                    bound.run(s, pre_ranks[s] as usize, i as usize);
+                }
+            }
+            return;
+        }
+    }
     let rows = spikes.iter().flat_map(|&i| {
         let row = row_ptr[i as usize] as usize..row_ptr[i as usize + 1] as usize;
         row.clone()
