@@ -31,8 +31,8 @@ pub fn post_spike(
                     bound.run_row(s, pre, i as usize);
                     s += 4;
                 }
-                for s in s..row.end {
-                    bound.run(s, pre_ranks[s] as usize, i as usize);
+                for (s, &pre) in pre_ranks.iter().enumerate().take(row.end).skip(s) {
+                    bound.run(s, pre as usize, i as usize);
                 }
             }
             return;
