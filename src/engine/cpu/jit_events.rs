@@ -65,6 +65,11 @@ pub struct NativeEvents {
     /// the synapses' events cannot affect one another: see
     /// [`NativeEvents::compile`].
     rows: Option<(Entry, Arc<Code>)>,
+    /// The same statements for any four events at once (`fn(args, four
+    /// synapses, four pre ranks, four post ranks)`, each a pointer to four
+    /// `usize`), conductance additions made lane after lane: see
+    /// [`NativeEvents::compile`].
+    any: Option<(Entry, Arc<Code>)>,
     /// Scalars the code may read: t, dt and constants up to the highest
     /// one named.
     n_scalars: usize,
@@ -200,11 +205,30 @@ fn draws(e: &Expr) -> bool {
     any
 }
 
-/// The code of `stmts` for one synapse (`fn(args, s, pre, post)`), or for
-/// four consecutive ones of a row (`rows`: `fn(args, s0, pre ranks,
-/// post)`, the pre ranks a pointer to four `u32`).
-fn build_events(stmts: &[EventStmt], local: &[bool], rows: bool) -> Option<(Arc<Code>, *const u8)> {
-    let name = if rows { "events_x4" } else { "events" };
+/// How many events a call of event code runs, and where they are.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Shape {
+    /// One: `fn(args, s, pre, post)`.
+    One,
+    /// Four consecutive synapses of one post-synaptic row: `fn(args, s0,
+    /// pre ranks, post)`, the pre ranks a pointer to four `u32`.
+    Row,
+    /// Any four events: `fn(args, synapses, pre ranks, post ranks)`, each
+    /// a pointer to four `usize`.
+    Any,
+}
+
+/// The code of `stmts` for events of `shape`.
+fn build_events(
+    stmts: &[EventStmt],
+    local: &[bool],
+    shape: Shape,
+) -> Option<(Arc<Code>, *const u8)> {
+    let name = match shape {
+        Shape::One => "events",
+        Shape::Row => "events_x4",
+        Shape::Any => "events_any4",
+    };
     let (code, at, ()) = four_pointer_function(name, |mut b, module| {
         let target = module.target_config();
         let ptr = target.pointer_type();
@@ -234,7 +258,7 @@ fn build_events(stmts: &[EventStmt], local: &[bool], rows: bool) -> Option<(Arc<
             post,
             ptr,
             sigs,
-            rows,
+            shape,
             local,
         };
         for st in stmts {
@@ -253,6 +277,12 @@ impl NativeEvents {
     /// ([`Bound::run_row`]).
     pub fn has_rows(&self) -> bool {
         self.rows.is_some()
+    }
+
+    /// Whether it has code for any four events at once
+    /// ([`Bound::run_any`]).
+    pub fn has_any(&self) -> bool {
+        self.any.is_some()
     }
 
     /// Compiles `stmts` of a synapse model whose slot `k` is per synapse
@@ -275,20 +305,28 @@ impl NativeEvents {
         if host.bytes() as usize != std::mem::size_of::<usize>() {
             return None;
         }
-        let (code, at) = build_events(stmts, local, false)?;
+        let (code, at) = build_events(stmts, local, Shape::One)?;
+        // Lanes that cannot see one another: no projection-wide store and
+        // no draw (keyed by synapse, made one at a time).
         let independent = stmts.iter().all(|st| match st {
-            EventStmt::AddConductance(_) => false,
+            EventStmt::AddConductance(e) => !draws(e),
             EventStmt::Store { var, expr } => {
                 local.get(*var as usize) == Some(&true) && !draws(expr)
             }
         });
-        let rows = independent
-            .then(|| build_events(stmts, local, true))
-            .flatten()
-            .map(|(code, at)| {
+        let adds = stmts
+            .iter()
+            .any(|s| matches!(s, EventStmt::AddConductance(_)));
+        let vectors = |shape| {
+            build_events(stmts, local, shape).map(|(code, at)| {
                 // SAFETY: as for `entry` below.
                 (unsafe { std::mem::transmute::<*const u8, Entry>(at) }, code)
-            });
+            })
+        };
+        let rows = (independent && !adds)
+            .then(|| vectors(Shape::Row))
+            .flatten();
+        let any = independent.then(|| vectors(Shape::Any)).flatten();
         // SAFETY: the function has `Entry`'s signature (four pointer-sized
         // arguments, no result) in the host's calling convention.
         let entry = unsafe { std::mem::transmute::<*const u8, Entry>(at) };
@@ -302,6 +340,7 @@ impl NativeEvents {
         Some(NativeEvents {
             entry,
             rows,
+            any,
             n_scalars,
             adds: stmts
                 .iter()
@@ -410,6 +449,36 @@ impl Bound<'_> {
         // SAFETY: as for `run`; the code reads four pre ranks at `pre`.
         unsafe { rows(&self.args, s0, pre.as_ptr() as usize, post) };
     }
+
+    /// Runs the statements for four events `(synapse, pre rank, post
+    /// rank)` at once, their conductance additions in order: what four
+    /// calls of [`run`](Self::run) do, where the code has code for any
+    /// four events ([`NativeEvents::has_any`]) and the synapses are
+    /// distinct; otherwise (or out of the arrays) it panics.
+    #[inline]
+    pub fn run_any(&self, events: &[(usize, usize, usize); 4]) {
+        let (n_syn, n_pre, n_post) = self.limits;
+        let Some((any, _)) = &self.code.any else {
+            panic!("no code for four events");
+        };
+        let s: [usize; 4] = events.map(|e| e.0);
+        let pre: [usize; 4] = events.map(|e| e.1);
+        let post: [usize; 4] = events.map(|e| e.2);
+        assert!(
+            events
+                .iter()
+                .all(|&(s, pre, post)| s < n_syn && pre < n_pre && post < n_post),
+            "events {events:?} out of their arrays"
+        );
+        assert!(
+            (0..4).all(|i| (i + 1..4).all(|j| s[i] != s[j])),
+            "four events of one synapse: {s:?}"
+        );
+        let p = |a: &[usize; 4]| a.as_ptr() as usize;
+        // SAFETY: as for `run`; the code reads four indices at each
+        // pointer.
+        unsafe { any(&self.args, p(&s), p(&pre), p(&post)) };
+    }
 }
 
 struct Sigs {
@@ -428,8 +497,9 @@ struct Gen<'a> {
     post: Value,
     ptr: Type,
     sigs: Sigs,
-    /// Row code: values are vectors of four synapses'.
-    rows: bool,
+    /// How many events a call runs (`Row` and `Any`: values are vectors
+    /// of four events').
+    shape: Shape,
     /// Per synapse slot: per synapse (else projection-wide).
     local: &'a [bool],
 }
@@ -453,10 +523,23 @@ impl Gen<'_> {
             EventStmt::AddConductance(e) => {
                 let v = self.expr(e)?;
                 let base = self.field(ARG_G);
-                let at = self.element(base, self.post, types::F32);
-                let old = self.b.ins().load(types::F32, mem, at, 0);
-                let new = self.b.ins().fadd(old, v);
-                self.b.ins().store(mem, new, at, 0);
+                if self.shape == Shape::One {
+                    let at = self.element(base, self.post, types::F32);
+                    let old = self.b.ins().load(types::F32, mem, at, 0);
+                    let new = self.b.ins().fadd(old, v);
+                    self.b.ins().store(mem, new, at, 0);
+                } else {
+                    // Lane after lane, in the events' order: the sum is
+                    // the one-event code's, even where posts repeat.
+                    for lane in 0..4u8 {
+                        let post = self.index(self.post, lane);
+                        let at = self.element(base, post, types::F32);
+                        let x = self.b.ins().extractlane(v, lane);
+                        let old = self.b.ins().load(types::F32, mem, at, 0);
+                        let new = self.b.ins().fadd(old, x);
+                        self.b.ins().store(mem, new, at, 0);
+                    }
+                }
             }
             EventStmt::Store { var, expr } => {
                 let v = self.expr(expr)?;
@@ -470,13 +553,28 @@ impl Gen<'_> {
                     .icmp_imm_u(IntCC::Equal, frozen, i64::from(*var));
                 self.b.ins().brif(is, next, &[], store, &[]);
                 self.b.switch_to_block(store);
-                let at = if self.rows {
-                    // Per-synapse slots only (`NativeEvents::compile`).
-                    self.row_at(*var)
-                } else {
-                    self.syn_at(*var)
-                };
-                self.b.ins().store(mem, v, at, 0);
+                // Vector code stores per-synapse slots only
+                // (`NativeEvents::compile`).
+                match self.shape {
+                    Shape::One => {
+                        let at = self.syn_at(*var);
+                        self.b.ins().store(mem, v, at, 0);
+                    }
+                    Shape::Row => {
+                        let at = self.row_at(*var);
+                        self.b.ins().store(mem, v, at, 0);
+                    }
+                    Shape::Any => {
+                        let syn = self.field(ARG_SYN);
+                        let base = self.entry(syn, *var);
+                        for lane in 0..4u8 {
+                            let s = self.index(self.s, lane);
+                            let at = self.element(base, s, types::F32);
+                            let x = self.b.ins().extractlane(v, lane);
+                            self.b.ins().store(mem, x, at, 0);
+                        }
+                    }
+                }
                 self.b.ins().jump(next, &[]);
                 self.b.switch_to_block(next);
             }
@@ -525,14 +623,46 @@ impl Gen<'_> {
             .load(types::F32, MemFlagsData::new().with_notrap(), at, 0)
     }
 
-    /// A value every synapse of a row shares: itself in one-synapse code,
-    /// in every lane in row code.
+    /// Whether values are vectors of four events'.
+    fn vector(&self) -> bool {
+        self.shape != Shape::One
+    }
+
+    /// A value every event shares: itself in one-event code, in every lane
+    /// in vector code.
     fn uniform(&mut self, x: Value) -> Value {
-        if self.rows {
+        if self.vector() {
             self.b.ins().splat(ROW, x)
         } else {
             x
         }
+    }
+
+    /// Lane `lane`'s index at `at` (`Any` code: four `usize`; `Row`
+    /// code's pre ranks: four `u32`), as a pointer-sized integer.
+    fn index(&mut self, at: Value, lane: u8) -> Value {
+        let mem = MemFlagsData::new().with_notrap();
+        if self.shape == Shape::Row {
+            let j = self.b.ins().load(types::I32, mem, at, 4 * i32::from(lane));
+            self.b.ins().uextend(self.ptr, j)
+        } else {
+            let bytes = self.ptr.bytes() as i32;
+            self.b
+                .ins()
+                .load(self.ptr, mem, at, bytes * i32::from(lane))
+        }
+    }
+
+    /// The four values of the array at `base` at the indices at `at`.
+    fn gather(&mut self, base: Value, at: Value) -> Value {
+        let mut v = self.konst(0.0);
+        for lane in 0..4u8 {
+            let i = self.index(at, lane);
+            let a = self.element(base, i, types::F32);
+            let x = self.load_f32(a);
+            v = self.b.ins().insertlane(v, x, lane);
+        }
+        v
     }
 
     fn konst(&mut self, c: f32) -> Value {
@@ -550,7 +680,7 @@ impl Gen<'_> {
     /// ones): once in one-synapse code, lane by lane in row code.
     fn call(&mut self, sig: SigRef, f: *const (), fixed: &[Value], args: &[Value]) -> Value {
         let callee = self.b.ins().iconst(self.ptr, f as usize as i64);
-        if !self.rows {
+        if !self.vector() {
             let all: Vec<Value> = fixed.iter().chain(args).copied().collect();
             let call = self.b.ins().call_indirect(sig, callee, &all);
             return self.b.inst_results(call)[0];
@@ -571,34 +701,41 @@ impl Gen<'_> {
     fn expr(&mut self, e: &Expr) -> Option<Value> {
         Some(match e {
             Expr::Const(c) => self.konst(*c),
-            Expr::Var(v) if self.rows && self.local.get(*v as usize) == Some(&true) => {
-                let at = self.row_at(*v);
-                self.b
-                    .ins()
-                    .load(ROW, MemFlagsData::new().with_notrap(), at, 0)
+            Expr::Var(v) if self.vector() && self.local.get(*v as usize) == Some(&true) => {
+                if self.shape == Shape::Row {
+                    let at = self.row_at(*v);
+                    self.b
+                        .ins()
+                        .load(ROW, MemFlagsData::new().with_notrap(), at, 0)
+                } else {
+                    let syn = self.field(ARG_SYN);
+                    let base = self.entry(syn, *v);
+                    self.gather(base, self.s)
+                }
+            }
+            Expr::Var(v) if self.shape == Shape::Any => {
+                // Projection-wide: element 0 (the mask of one-event code
+                // is 0 for it).
+                let syn = self.field(ARG_SYN);
+                let base = self.entry(syn, *v);
+                let x = self.load_f32(base);
+                self.uniform(x)
             }
             Expr::Var(v) => {
                 let at = self.syn_at(*v);
                 let x = self.load_f32(at);
                 self.uniform(x)
             }
-            Expr::Pre(k) if self.rows => {
-                // Four neurons' values, gathered by the row's pre ranks.
+            Expr::Pre(k) if self.vector() => {
+                // Four neurons' values, gathered by the events' pre ranks.
                 let table = self.field(ARG_PRE);
                 let base = self.entry(table, *k);
-                let mut v = self.konst(0.0);
-                for lane in 0..4u8 {
-                    let mem = MemFlagsData::new().with_notrap();
-                    let j = self
-                        .b
-                        .ins()
-                        .load(types::I32, mem, self.pre, 4 * i32::from(lane));
-                    let j = self.b.ins().uextend(self.ptr, j);
-                    let at = self.element(base, j, types::F32);
-                    let x = self.load_f32(at);
-                    v = self.b.ins().insertlane(v, x, lane);
-                }
-                v
+                self.gather(base, self.pre)
+            }
+            Expr::Post(k) if self.shape == Shape::Any => {
+                let table = self.field(ARG_POST);
+                let base = self.entry(table, *k);
+                self.gather(base, self.post)
             }
             Expr::Pre(k) | Expr::Post(k) => {
                 let (table, i) = match e {
@@ -668,7 +805,7 @@ impl Gen<'_> {
                 while v.len() < 3 {
                     v.push(self.konst(0.0));
                 }
-                let ty = if self.rows { ROW } else { types::F32 };
+                let ty = if self.vector() { ROW } else { types::F32 };
                 match f {
                     Func::Exp => exp_of(&mut self.b, v[0], ty),
                     Func::Sqrt => self.b.ins().sqrt(v[0]),
@@ -695,8 +832,8 @@ impl Gen<'_> {
                 let m = self.b.ins().fcmp(FloatCC::NotEqual, c, z);
                 pick_of(&mut self.b, m, a, b)
             }
-            // Row code has no draws (`NativeEvents::compile`).
-            Expr::Random { .. } if self.rows => return None,
+            // Vector code has no draws (`NativeEvents::compile`).
+            Expr::Random { .. } if self.vector() => return None,
             Expr::Random {
                 kind, stream, args, ..
             } => {
@@ -961,5 +1098,156 @@ mod tests {
                 }
             }
         }
+    }
+
+    /// Code for any four events against `run_event` one event at a time:
+    /// events in a scrambled order whose posts repeat within a group (the
+    /// conductance's additions must keep their order), learning and
+    /// frozen.
+    #[test]
+    fn four_event_code_matches_eval_bit_for_bit() {
+        let n = HOSTILE.len();
+        let syn = Synapse::new()
+            .parameters("a = 0.5 : projection\nb = 0.0\ntau = 5.0 : projection")
+            .equations(
+                "tau * dx/dt = -x : event-driven
+                 tau * dy1/dt = -y1 : event-driven
+                 tau * dy2/dt = -y2 : event-driven
+                 tau * dy3/dt = -y3 : event-driven
+                 tau * dy4/dt = -y4 : event-driven",
+            )
+            .pre_spike(
+                "g_target += w * exp(b) + pre.u
+                 x += a * clip(w, b, 1.0)
+                 y1 = pow(b, a) + b^2 + b % 3.0
+                 y2 = if (b > w) and not (w == 0.0): log(abs(b)) else: sin(post.u)
+                 y3 = min(b, w) - max(w, post.u) + round(b)
+                 y4 = sign(b) + sqrt(w) + t * dt
+                 w = w + tanh(x) * (b >= 0.0 or w != 1.0)",
+            );
+        let mut net = Network::new();
+        let neuron = Neuron::spiking()
+            .parameters("u = 0.0")
+            .equations("v = u + g_exc")
+            .spike("v > 1.0");
+        let p = net.population("p", n, &neuron).unwrap();
+        let q = net.population("q", n, &neuron).unwrap();
+        net.projection(p, q, "exc")
+            .synapse(&syn)
+            .connect_all_to_all(Weights::constant(0.25))
+            .unwrap();
+        let ir = net.projs[0].ir.clone();
+        let local: Vec<bool> = ir
+            .vars
+            .iter()
+            .map(|v| v.locality == crate::lang::ir::Locality::Local)
+            .collect();
+        let code = NativeEvents::compile(&ir.pre_spike, &local).expect("native code");
+        assert!(code.has_any(), "code for four events");
+        assert!(
+            !code.has_rows(),
+            "no row code where events add to the conductance"
+        );
+        // The hostile synapse's pre_spike draws: no code for four events.
+        let draws = NativeEvents::compile(&hostile_synapse_ir().pre_spike, &local);
+        assert!(!draws.expect("native code").has_any());
+        let n_syn = n * n;
+        // Every synapse once: the first half in order (a group's four
+        // events on one post), the rest scrambled (37 is prime to n_syn).
+        let half = n_syn / 2;
+        let order: Vec<usize> = (0..half)
+            .chain((0..n_syn).map(|k| (k * 37) % n_syn).filter(|&s| s >= half))
+            .collect();
+        assert_eq!(order.len(), n_syn);
+        let events: Vec<(usize, usize, usize)> = order.iter().map(|&s| (s, s % n, s / n)).collect();
+        assert!(
+            events.chunks_exact(4).any(|c| c[0].2 == c[1].2),
+            "repeated posts in a group"
+        );
+        // Finite values of mixed magnitudes, so that the order of the
+        // conductance's additions shows in its bits (the hostile values
+        // are the other tests').
+        let finite = |k: usize| {
+            let x = ((k * 7919) % 1000) as f32 / 250.0 - 2.0;
+            x + (k % 7) as f32 * 1.1e-5
+        };
+        let values = || -> Vec<Vec<f32>> {
+            ir.vars
+                .iter()
+                .enumerate()
+                .map(|(v, decl)| match decl.locality {
+                    crate::lang::ir::Locality::Local => {
+                        (0..n_syn).map(|s| finite(s * (v + 3) + v)).collect()
+                    }
+                    _ => vec![finite(v + 1)],
+                })
+                .collect()
+        };
+        let u: Vec<f32> = (0..n).map(|j| finite(j * 31 + 5) * 1e3).collect();
+        let consts = [1.5f32];
+        for frozen in [None, ir.slot("w")] {
+            let (mut a, mut b) = (values(), values());
+            let (mut ga, mut gb) = (vec![0.1f32; n], vec![0.1f32; n]);
+            let ctx = |syn| EventCtx {
+                syn,
+                pre: vec![u.as_slice(); ir.pre_refs.len()],
+                post: vec![u.as_slice(); ir.post_refs.len()],
+                t: 2.5,
+                dt: 0.1,
+                consts: &consts,
+                seed: 7,
+                step: 3,
+                object: 11,
+            };
+            let mut ca = ctx(&mut a);
+            {
+                let bound = code.bind(&mut ca, &mut ga, frozen);
+                let mut groups = events.chunks_exact(4);
+                for g in groups.by_ref() {
+                    bound.run_any(&[g[0], g[1], g[2], g[3]]);
+                }
+                for &(s, pre, post) in groups.remainder() {
+                    bound.run(s, pre, post);
+                }
+            }
+            let mut cb = ctx(&mut b);
+            for &(s, pre, post) in &events {
+                run_event(&ir.pre_spike, &mut cb, s, pre, post, frozen, &mut gb);
+            }
+            for (v, (x, y)) in a.iter().zip(&b).enumerate() {
+                for (s, (x, y)) in x.iter().zip(y).enumerate() {
+                    assert_eq!(
+                        x.to_bits(),
+                        y.to_bits(),
+                        "slot {v}, synapse {s}, frozen {frozen:?}: {x} four at once, {y} eval"
+                    );
+                }
+            }
+            for (i, (x, y)) in ga.iter().zip(&gb).enumerate() {
+                assert_eq!(
+                    x.to_bits(),
+                    y.to_bits(),
+                    "g[{i}]: {x} four at once, {y} eval"
+                );
+            }
+        }
+    }
+
+    /// The analysed hostile synapse (between two populations of
+    /// `HOSTILE.len()` neurons).
+    fn hostile_synapse_ir() -> std::sync::Arc<crate::lang::ir::SynapseIr> {
+        let n = HOSTILE.len();
+        let mut net = Network::new();
+        let neuron = Neuron::spiking()
+            .parameters("u = 0.0")
+            .equations("v = u + g_exc")
+            .spike("v > 1.0");
+        let p = net.population("p", n, &neuron).unwrap();
+        let q = net.population("q", n, &neuron).unwrap();
+        net.projection(p, q, "exc")
+            .synapse(&hostile_synapse())
+            .connect_all_to_all(Weights::constant(0.25))
+            .unwrap();
+        net.projs[0].ir.clone()
     }
 }
