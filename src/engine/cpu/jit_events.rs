@@ -1,5 +1,7 @@
 //! Native code for a synapse model's event statements (`pre_spike`,
-//! `post_spike`), one synapse a call.
+//! `post_spike`): one event a call, and, where events cannot see one
+//! another, four at once in a vector's lanes (four synapses of a row, or
+//! any four events; `NativeEvents::compile`).
 //!
 //! Events are few a step but each runs a whole statement list on one
 //! synapse, which the tree-walking `spike_propagate::eval`
