@@ -1,0 +1,146 @@
+//! A native program's scalar operations, kept per thread from one run to
+//! the next while the frame's scalars other than t are unchanged.
+
+use std::collections::HashMap;
+
+use super::super::vm::{self, Op, Program, Src};
+
+/// A program's scalar operations (expressions of t, dt, the constants and
+/// population-wide values), and which of them read t. Most do not
+/// (`exp(-dt / tau)`), and their values are kept from one run to the next
+/// while the frame's other scalars stay the same, bit for bit.
+#[derive(Debug)]
+pub(super) struct ScalarOps {
+    /// This program's key in the per-thread cache (unique per compile,
+    /// unlike an address, which a later program may reuse).
+    id: u64,
+    ops: Vec<Op>,
+    /// Per operation, whether it reads t (scalar slot 0), directly or
+    /// through another.
+    reads_t: Vec<bool>,
+    /// Scalar slots in all.
+    n_scalars: usize,
+}
+
+impl ScalarOps {
+    pub(super) fn new(prog: &Program) -> Self {
+        static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+        let ops: Vec<Op> = prog
+            .ops
+            .iter()
+            .filter_map(|op| match op {
+                Op::Scalar(inner) => Some((**inner).clone()),
+                _ => None,
+            })
+            .collect();
+        let mut timed = vec![false; prog.n_scalars.max(1)];
+        timed[0] = true;
+        let reads_t = ops
+            .iter()
+            .map(|op| {
+                let srcs: &[Src] = match op {
+                    Op::Bin(_, _, a, b) => &[*a, *b],
+                    Op::Un(_, _, a) | Op::Recip(_, _, a) => std::slice::from_ref(a),
+                    Op::Call(_, _, a) => a,
+                    Op::Sel(_, c, a, b) => &[*c, *a, *b],
+                    _ => &[],
+                };
+                let t = srcs
+                    .iter()
+                    .any(|s| matches!(s, Src::Scalar(k) if timed.get(*k as usize) == Some(&true)));
+                let dsts: &[u16] = match op {
+                    Op::Bin(_, d, ..) | Op::Un(_, d, _) | Op::Call(_, d, _) | Op::Sel(d, ..) => {
+                        std::slice::from_ref(d)
+                    }
+                    Op::Recip(r, s, _) => &[*r, *s],
+                    _ => &[],
+                };
+                for &d in dsts {
+                    if let Some(x) = timed.get_mut(d as usize) {
+                        *x = t;
+                    }
+                }
+                t
+            })
+            .collect();
+        ScalarOps {
+            id: NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed),
+            ops,
+            reads_t,
+            n_scalars: prog.n_scalars,
+        }
+    }
+
+    /// The frame's `scalars` followed by the computed slots, into `out`:
+    /// from this thread's cache where the frame's scalars other than t
+    /// are those of the last run, with only the operations that read t
+    /// computed again (the same operations on the same values: the same
+    /// bits).
+    pub(super) fn slots(&self, scalars: &[f32], out: &mut Vec<f32>, cache: &mut SlotCache) {
+        let len = self.n_scalars.max(scalars.len());
+        if let Some((key, kept)) = cache.get(&self.id) {
+            let same = key.len() == scalars.len()
+                && key[1..]
+                    .iter()
+                    .zip(&scalars[1..])
+                    .all(|(a, b)| a.to_bits() == b.to_bits());
+            if same && kept.len() == len {
+                out.clear();
+                out.extend_from_slice(kept);
+                out[0] = scalars[0];
+                for (op, &t) in self.ops.iter().zip(&self.reads_t) {
+                    if t {
+                        vm::scalar_op(op, out);
+                    }
+                }
+                return;
+            }
+        }
+        out.clear();
+        out.extend_from_slice(scalars);
+        out.resize(len, 0.0);
+        for op in &self.ops {
+            vm::scalar_op(op, out);
+        }
+        // Programs of networks dropped long ago stay in the cache until it
+        // is full; then it starts over.
+        if cache.len() >= SLOT_CACHE_SIZE {
+            cache.clear();
+        }
+        let (key, kept) = cache.entry(self.id).or_default();
+        key.clear();
+        key.extend_from_slice(scalars);
+        kept.clear();
+        kept.extend_from_slice(out);
+    }
+}
+
+/// Programs a thread keeps the scalar slots of.
+const SLOT_CACHE_SIZE: usize = 256;
+
+/// Per program (`ScalarOps::id`): the frame's scalars of its last run on
+/// this thread and the slots computed from them.
+pub(super) type SlotCache =
+    HashMap<u64, (Vec<f32>, Vec<f32>), std::hash::BuildHasherDefault<IdHasher>>;
+
+/// The hash of a program's id: the id times a large odd constant (its
+/// bits spread, where the default hasher's SipHash rounds cost more than
+/// the lookup saves for the many short runs of a small network).
+#[derive(Default)]
+pub(super) struct IdHasher(u64);
+
+impl std::hash::Hasher for IdHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.0 = (self.0.rotate_left(8) ^ u64::from(b)).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+        }
+    }
+
+    fn write_u64(&mut self, x: u64) {
+        self.0 = x.wrapping_mul(0x9E37_79B9_7F4A_7C15);
+    }
+}

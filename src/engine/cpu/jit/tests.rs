@@ -1,0 +1,203 @@
+//! Native code against the interpreter, bit for bit.
+
+use crate::engine::cpu::neuron_update::{compile, neuron_update, NeuronKernel};
+use crate::lang::ir::Locality;
+use crate::network::model::Neuron;
+use crate::network::Network;
+
+/// Values where functions and comparisons have their edge cases: signed
+/// zeros, halves, subnormals, overflow of `exp`, infinities, NaN.
+const HOSTILE: [f32; 29] = [
+    0.0,
+    -0.0,
+    1.0,
+    -1.0,
+    0.5,
+    -0.5,
+    1.5,
+    -2.5,
+    2.5,
+    3.0,
+    1e-39,
+    -1e-39,
+    1e30,
+    -1e30,
+    88.0,
+    89.0,
+    -104.0,
+    -103.0,
+    f32::INFINITY,
+    f32::NEG_INFINITY,
+    f32::NAN,
+    1e-7,
+    0.499_999_97,
+    8_388_609.0,
+    7.3,
+    -0.3,
+    2.0,
+    0.1,
+    -7.9,
+];
+
+/// Runs `steps` steps of `neuron` over every pair of hostile values as
+/// its `x` and `y` (the rest of its variables as the model starts
+/// them), natively and interpreted; every value and spike must agree
+/// bit for bit. Returns whether native code ran.
+fn agree(neuron: &Neuron, globals: &[f32], steps: u32) -> bool {
+    let mut scalars = vec![0.0, 0.1];
+    scalars.extend_from_slice(globals);
+    agree_with(neuron, steps, |_| scalars.clone())
+}
+
+/// As [`agree`], with the frame's scalars (t, dt, the population-wide
+/// values) of each step given by `frame`.
+fn agree_with(neuron: &Neuron, steps: u32, frame: impl Fn(u32) -> Vec<f32>) -> bool {
+    let mut net = Network::new();
+    let n = HOSTILE.len() * HOSTILE.len();
+    net.population("p", n, neuron).unwrap();
+    let ir = net.pops[0].ir.clone();
+    let native: NeuronKernel = compile(&ir, 0);
+    let mut interpreted = native.clone();
+    interpreted.native = None;
+    let mut arrays: Vec<Vec<f32>> = Vec::new();
+    for v in ir.vars.iter().filter(|v| v.locality == Locality::Local) {
+        arrays.push(match v.name.as_str() {
+            "x" => (0..n).map(|i| HOSTILE[i / HOSTILE.len()]).collect(),
+            "y" => (0..n).map(|i| HOSTILE[i % HOSTILE.len()]).collect(),
+            _ => vec![0.0; n],
+        });
+    }
+    arrays.extend(ir.targets.iter().map(|_| vec![0.0; n]));
+    let mut other = arrays.clone();
+    for step in 0..steps {
+        let scalars = frame(step);
+        let mut a = Vec::new();
+        neuron_update(
+            &native,
+            arrays.iter_mut().map(|a| a.as_mut_slice()).collect(),
+            &scalars,
+            1,
+            step,
+            0,
+            n,
+            &mut a,
+        );
+        let mut b = Vec::new();
+        neuron_update(
+            &interpreted,
+            other.iter_mut().map(|a| a.as_mut_slice()).collect(),
+            &scalars,
+            1,
+            step,
+            0,
+            n,
+            &mut b,
+        );
+        assert_eq!(a, b, "spikes at step {step}");
+        for (k, (x, y)) in arrays.iter().zip(&other).enumerate() {
+            for i in 0..n {
+                assert_eq!(
+                    x[i].to_bits(),
+                    y[i].to_bits(),
+                    "array {k}, element {i} ({}, {}), step {step}: {} native, {} interpreted",
+                    HOSTILE[i / HOSTILE.len()],
+                    HOSTILE[i % HOSTILE.len()],
+                    x[i],
+                    y[i]
+                );
+            }
+        }
+    }
+    native.native.is_some()
+}
+
+/// Native code keeps its scalar slots from run to run while the frame
+/// is the same but for t: what reads t, and everything after a
+/// parameter or dt changes, must be computed again.
+#[test]
+fn kept_scalar_slots_follow_time_dt_and_parameters() {
+    let neuron = Neuron::rate()
+        .parameters("x = 0.0\ny = 0.0\np = 2.0 : population\nq = 3.0 : population")
+        .equations(
+            "s = sin(t) * q
+             u = exp(-dt / p) + s
+             r = x * u + y / q + exp(t / 100.0) * p",
+        );
+    let frame = |step: u32| {
+        let t = step as f32 * 0.5;
+        let dt = if step < 7 { 0.5 } else { 0.25 };
+        let p = if step < 3 { 2.0 } else { 4.0 };
+        let q = if step < 5 { 3.0 } else { -1.5 };
+        vec![t, dt, p, q]
+    };
+    assert!(agree_with(&neuron, 10, frame), "native code");
+}
+
+#[test]
+fn native_code_matches_the_interpreter_bit_for_bit() {
+    let functions = Neuron::rate()
+        .parameters("x = 0.0\ny = 0.0\nz = 0.0\np = 2.0 : population")
+        .equations(
+            "f1 = exp(x)
+             f2 = log(x) + sqrt(y)
+             f3 = abs(x) - sin(y)
+             f4 = cos(x) * tan(y)
+             f5 = tanh(x) + asin(y)
+             f6 = acos(x) + atan(y)
+             f7 = sinh(x) - cosh(y)
+             f8 = pos(x) + neg(y)
+             f9 = round(x)
+             f10 = floor(x) + ceil(y)
+             f11 = sign(x) + sign(y)
+             f12 = min(x, y)
+             f13 = max(x, y)
+             f14 = pow(x, y) + x^2
+             f15 = x^3 + x^1
+             f16 = modulo(x, y) + fmod(y, x)
+             f17 = clip(x, y, p)
+             f18 = x / y + x / p + y * p - x
+             f19 = if x > y: x else: y
+             f20 = if (x < y) and (x != 0.0): 1.0 else: (if x >= y or y <= 0.0: 2.0 else: 3.0)
+             f21 = if not (x == y): -x else: exp(y)
+             f22 = min(x - 1.0, 0.0) + max(y, 0.0)
+             f23 = x % y + x^p
+             r = f1",
+        );
+    assert!(
+        agree(&functions, &[2.0], 1),
+        "native code for the functions"
+    );
+    // A tiny divisor: the reciprocal is scaled (`Op::Rescale`).
+    assert!(agree(&functions, &[1e-39], 1));
+
+    let spiking = Neuron::spiking()
+        .parameters("x = 0.0\ny = 0.0\ntau = 10.0 : population")
+        .equations(
+            "tau * dv/dt = -v + x * 20.0
+             tau * dg/dt = -g + y",
+        )
+        .spike("v > y")
+        .reset("v = -abs(x)\ng += 1.0")
+        .refractory(0.3);
+    assert!(
+        agree(&spiking, &[10.0], 6),
+        "native code for a spiking model"
+    );
+
+    // Run-time draws: made before the loop where their parameters are
+    // uniform, the whole program interpreted where they are not.
+    let noisy = Neuron::spiking()
+        .parameters("x = 0.0\ny = 0.0\nmu = 0.5 : population")
+        .equations(
+            "a = x + Uniform(0.0, 1.0)
+             b = Normal(mu, 2.0) * y
+             c = LogNormal(0.0, 0.5) + Exponential(mu)
+             v = a + b + c",
+        )
+        .spike("Uniform(0.0, 1.0) < 0.3");
+    assert!(agree(&noisy, &[0.5], 3), "native code for uniform draws");
+    let varying = Neuron::rate()
+        .parameters("x = 0.0\ny = 0.0")
+        .equations("r = Normal(x, 1.0)");
+    assert!(!agree(&varying, &[], 2));
+}

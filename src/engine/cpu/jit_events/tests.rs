@@ -1,0 +1,389 @@
+//! Event code against `eval`, bit for bit.
+
+use super::NativeEvents;
+use crate::connect::Weights;
+use crate::engine::cpu::spike_propagate::{run_event, EventCtx};
+use crate::network::model::{Neuron, Synapse};
+use crate::network::Network;
+
+const HOSTILE: [f32; 16] = [
+    0.0,
+    -0.0,
+    1.0,
+    -2.5,
+    0.5,
+    1e-39,
+    1e30,
+    -1e30,
+    88.0,
+    -104.0,
+    f32::INFINITY,
+    f32::NEG_INFINITY,
+    f32::NAN,
+    0.499_999_97,
+    7.3,
+    -0.3,
+];
+
+/// A synapse whose statements call every function on hostile values.
+fn hostile_synapse() -> Synapse {
+    Synapse::new()
+        .parameters("a = 0.5 : projection\nb = 0.0\ntau = 5.0 : projection")
+        .equations(
+            "tau * dx/dt = -x : event-driven
+             tau * dy1/dt = -y1 : event-driven
+             tau * dy2/dt = -y2 : event-driven
+             tau * dy3/dt = -y3 : event-driven
+             tau * dy4/dt = -y4 : event-driven",
+        )
+        .pre_spike(
+            "g_target += w * exp(b) + pre.u
+             x += a * clip(w, b, 1.0)
+             y1 = pow(b, a) + b^2 + b % 3.0
+             y2 = if (b > w) and not (w == 0.0): log(abs(b)) else: sin(post.u) + Uniform(0.0, 1.0)
+             y3 = min(b, w) - max(w, post.u) + round(b)
+             y4 = sign(b) + sqrt(w) + t * dt + Normal(a, 1.0)
+             w = w + tanh(x) * (b >= 0.0 or w != 1.0)",
+        )
+        .post_spike(
+            "x -= floor(b) + ceil(w)
+             y1 = pos(b) * neg(w)
+             y2 = cosh(a) / b + pre.u * post.u
+             y3 = modulo(w, b)
+             w = clip(w + y4, 0.0, 1.0)",
+        )
+}
+
+#[test]
+fn event_code_matches_eval_bit_for_bit() {
+    // Event-driven variables are the ones statements may assign: one
+    // per group of functions, so that a NaN in one leaves the others
+    // telling.
+    let syn = hostile_synapse();
+    let n = HOSTILE.len();
+    let mut net = Network::new();
+    let neuron = Neuron::spiking()
+        .parameters("u = 0.0")
+        .equations("v = u + g_exc")
+        .spike("v > 1.0");
+    let p = net.population("p", n, &neuron).unwrap();
+    let q = net.population("q", n, &neuron).unwrap();
+    net.projection(p, q, "exc")
+        .synapse(&syn)
+        .connect_all_to_all(Weights::constant(0.25))
+        .unwrap();
+    let ir = net.projs[0].ir.clone();
+    let local: Vec<bool> = ir
+        .vars
+        .iter()
+        .map(|v| v.locality == crate::lang::ir::Locality::Local)
+        .collect();
+    let n_syn = n * n;
+    // Per-synapse slots take the hostile values in two orders; the
+    // projection-wide ones keep one value.
+    let values = |k: usize| -> Vec<Vec<f32>> {
+        ir.vars
+            .iter()
+            .enumerate()
+            .map(|(v, decl)| match decl.locality {
+                crate::lang::ir::Locality::Local => {
+                    (0..n_syn).map(|s| HOSTILE[(s * (v + 1) + k) % n]).collect()
+                }
+                _ => vec![HOSTILE[(v + k) % n]],
+            })
+            .collect()
+    };
+    let u: Vec<f32> = HOSTILE.to_vec();
+    let consts = [1.5f32];
+    for (stmts, k) in [(&ir.pre_spike, 0), (&ir.post_spike, 3)] {
+        let code = NativeEvents::compile(stmts, &local).expect("native code");
+        let (mut a, mut b) = (values(k), values(k));
+        let (mut ga, mut gb) = (vec![0.1f32; n], vec![0.1f32; n]);
+        for frozen in [None, ir.slot("w")] {
+            let ctx = |syn| EventCtx {
+                syn,
+                pre: vec![u.as_slice(); ir.pre_refs.len()],
+                post: vec![u.as_slice(); ir.post_refs.len()],
+                t: 2.5,
+                dt: 0.1,
+                consts: &consts,
+                seed: 7,
+                step: 3,
+                object: 11,
+            };
+            let mut ca = ctx(&mut a);
+            {
+                let bound = code.bind(&mut ca, &mut ga, frozen);
+                for s in 0..n_syn {
+                    bound.run(s, s / n, s % n);
+                }
+            }
+            let mut cb = ctx(&mut b);
+            for s in 0..n_syn {
+                run_event(stmts, &mut cb, s, s / n, s % n, frozen, &mut gb);
+            }
+            for (v, (x, y)) in a.iter().zip(&b).enumerate() {
+                for (s, (x, y)) in x.iter().zip(y).enumerate() {
+                    assert_eq!(
+                        x.to_bits(),
+                        y.to_bits(),
+                        "slot {v}, synapse {s}: {x} native, {y} eval"
+                    );
+                }
+            }
+            for (i, (x, y)) in ga.iter().zip(&gb).enumerate() {
+                assert_eq!(x.to_bits(), y.to_bits(), "g[{i}]: {x} native, {y} eval");
+            }
+        }
+    }
+}
+
+/// Row code (four synapses of a post-synaptic row at once) against
+/// `run_event` one synapse at a time, over rows of 18 synapses (four
+/// vectors and two left), learning and frozen.
+#[test]
+fn row_code_matches_eval_bit_for_bit() {
+    let (n_pre, n_post) = (18, HOSTILE.len());
+    let mut net = Network::new();
+    let neuron = Neuron::spiking()
+        .parameters("u = 0.0")
+        .equations("v = u + g_exc")
+        .spike("v > 1.0");
+    let p = net.population("p", n_pre, &neuron).unwrap();
+    let q = net.population("q", n_post, &neuron).unwrap();
+    net.projection(p, q, "exc")
+        .synapse(&hostile_synapse())
+        .connect_all_to_all(Weights::constant(0.25))
+        .unwrap();
+    let ir = net.projs[0].ir.clone();
+    let local: Vec<bool> = ir
+        .vars
+        .iter()
+        .map(|v| v.locality == crate::lang::ir::Locality::Local)
+        .collect();
+    // pre_spike adds to the conductance and draws: no row code.
+    let pre = NativeEvents::compile(&ir.pre_spike, &local).expect("native code");
+    assert!(!pre.has_rows());
+    let code = NativeEvents::compile(&ir.post_spike, &local).expect("native code");
+    assert!(code.has_rows(), "row code for post_spike");
+    let n_syn = n_pre * n_post;
+    let values = || -> Vec<Vec<f32>> {
+        ir.vars
+            .iter()
+            .enumerate()
+            .map(|(v, decl)| match decl.locality {
+                crate::lang::ir::Locality::Local => (0..n_syn)
+                    .map(|s| HOSTILE[(s * (v + 1) + 3) % HOSTILE.len()])
+                    .collect(),
+                _ => vec![HOSTILE[(v + 3) % HOSTILE.len()]],
+            })
+            .collect()
+    };
+    let u_pre: Vec<f32> = (0..n_pre)
+        .map(|j| HOSTILE[(j * 5) % HOSTILE.len()])
+        .collect();
+    let u_post: Vec<f32> = HOSTILE.to_vec();
+    let consts = [1.5f32];
+    for frozen in [None, ir.slot("w")] {
+        let (mut a, mut b) = (values(), values());
+        let ctx = |syn| EventCtx {
+            syn,
+            pre: vec![u_pre.as_slice(); ir.pre_refs.len()],
+            post: vec![u_post.as_slice(); ir.post_refs.len()],
+            t: 2.5,
+            dt: 0.1,
+            consts: &consts,
+            seed: 7,
+            step: 3,
+            object: 11,
+        };
+        let mut ca = ctx(&mut a);
+        {
+            let bound = code.bind(&mut ca, &mut [], frozen);
+            for post in 0..n_post {
+                let row = post * n_pre..(post + 1) * n_pre;
+                let mut s = row.start;
+                while s + 4 <= row.end {
+                    let pre: [u32; 4] = std::array::from_fn(|k| ((s + k) % n_pre) as u32);
+                    bound.run_row(s, &pre, post);
+                    s += 4;
+                }
+                for s in s..row.end {
+                    bound.run(s, s % n_pre, post);
+                }
+            }
+        }
+        let mut cb = ctx(&mut b);
+        for s in 0..n_syn {
+            run_event(
+                &ir.post_spike,
+                &mut cb,
+                s,
+                s % n_pre,
+                s / n_pre,
+                frozen,
+                &mut [],
+            );
+        }
+        for (v, (x, y)) in a.iter().zip(&b).enumerate() {
+            for (s, (x, y)) in x.iter().zip(y).enumerate() {
+                assert_eq!(
+                    x.to_bits(),
+                    y.to_bits(),
+                    "slot {v}, synapse {s}, frozen {frozen:?}: {x} rows, {y} eval"
+                );
+            }
+        }
+    }
+}
+
+/// Code for any four events against `run_event` one event at a time:
+/// events in a scrambled order whose posts repeat within a group (the
+/// conductance's additions must keep their order), learning and
+/// frozen.
+#[test]
+fn four_event_code_matches_eval_bit_for_bit() {
+    let n = HOSTILE.len();
+    let syn = Synapse::new()
+        .parameters("a = 0.5 : projection\nb = 0.0\ntau = 5.0 : projection")
+        .equations(
+            "tau * dx/dt = -x : event-driven
+             tau * dy1/dt = -y1 : event-driven
+             tau * dy2/dt = -y2 : event-driven
+             tau * dy3/dt = -y3 : event-driven
+             tau * dy4/dt = -y4 : event-driven",
+        )
+        .pre_spike(
+            "g_target += w * exp(b) + pre.u
+             x += a * clip(w, b, 1.0)
+             y1 = pow(b, a) + b^2 + b % 3.0
+             y2 = if (b > w) and not (w == 0.0): log(abs(b)) else: sin(post.u)
+             y3 = min(b, w) - max(w, post.u) + round(b)
+             y4 = sign(b) + sqrt(w) + t * dt
+             w = w + tanh(x) * (b >= 0.0 or w != 1.0)",
+        );
+    let mut net = Network::new();
+    let neuron = Neuron::spiking()
+        .parameters("u = 0.0")
+        .equations("v = u + g_exc")
+        .spike("v > 1.0");
+    let p = net.population("p", n, &neuron).unwrap();
+    let q = net.population("q", n, &neuron).unwrap();
+    net.projection(p, q, "exc")
+        .synapse(&syn)
+        .connect_all_to_all(Weights::constant(0.25))
+        .unwrap();
+    let ir = net.projs[0].ir.clone();
+    let local: Vec<bool> = ir
+        .vars
+        .iter()
+        .map(|v| v.locality == crate::lang::ir::Locality::Local)
+        .collect();
+    let code = NativeEvents::compile(&ir.pre_spike, &local).expect("native code");
+    assert!(code.has_any(), "code for four events");
+    assert!(
+        !code.has_rows(),
+        "no row code where events add to the conductance"
+    );
+    // The hostile synapse's pre_spike draws: no code for four events.
+    let draws = NativeEvents::compile(&hostile_synapse_ir().pre_spike, &local);
+    assert!(!draws.expect("native code").has_any());
+    let n_syn = n * n;
+    // Every synapse once: the first half in order (a group's four
+    // events on one post), the rest scrambled (37 is prime to n_syn).
+    let half = n_syn / 2;
+    let order: Vec<usize> = (0..half)
+        .chain((0..n_syn).map(|k| (k * 37) % n_syn).filter(|&s| s >= half))
+        .collect();
+    assert_eq!(order.len(), n_syn);
+    let events: Vec<(usize, usize, usize)> = order.iter().map(|&s| (s, s % n, s / n)).collect();
+    assert!(
+        events.chunks_exact(4).any(|c| c[0].2 == c[1].2),
+        "repeated posts in a group"
+    );
+    // Finite values of mixed magnitudes, so that the order of the
+    // conductance's additions shows in its bits (the hostile values
+    // are the other tests').
+    let finite = |k: usize| {
+        let x = ((k * 7919) % 1000) as f32 / 250.0 - 2.0;
+        x + (k % 7) as f32 * 1.1e-5
+    };
+    let values = || -> Vec<Vec<f32>> {
+        ir.vars
+            .iter()
+            .enumerate()
+            .map(|(v, decl)| match decl.locality {
+                crate::lang::ir::Locality::Local => {
+                    (0..n_syn).map(|s| finite(s * (v + 3) + v)).collect()
+                }
+                _ => vec![finite(v + 1)],
+            })
+            .collect()
+    };
+    let u: Vec<f32> = (0..n).map(|j| finite(j * 31 + 5) * 1e3).collect();
+    let consts = [1.5f32];
+    for frozen in [None, ir.slot("w")] {
+        let (mut a, mut b) = (values(), values());
+        let (mut ga, mut gb) = (vec![0.1f32; n], vec![0.1f32; n]);
+        let ctx = |syn| EventCtx {
+            syn,
+            pre: vec![u.as_slice(); ir.pre_refs.len()],
+            post: vec![u.as_slice(); ir.post_refs.len()],
+            t: 2.5,
+            dt: 0.1,
+            consts: &consts,
+            seed: 7,
+            step: 3,
+            object: 11,
+        };
+        let mut ca = ctx(&mut a);
+        {
+            let bound = code.bind(&mut ca, &mut ga, frozen);
+            let mut groups = events.chunks_exact(4);
+            for g in groups.by_ref() {
+                bound.run_any(&[g[0], g[1], g[2], g[3]]);
+            }
+            for &(s, pre, post) in groups.remainder() {
+                bound.run(s, pre, post);
+            }
+        }
+        let mut cb = ctx(&mut b);
+        for &(s, pre, post) in &events {
+            run_event(&ir.pre_spike, &mut cb, s, pre, post, frozen, &mut gb);
+        }
+        for (v, (x, y)) in a.iter().zip(&b).enumerate() {
+            for (s, (x, y)) in x.iter().zip(y).enumerate() {
+                assert_eq!(
+                    x.to_bits(),
+                    y.to_bits(),
+                    "slot {v}, synapse {s}, frozen {frozen:?}: {x} four at once, {y} eval"
+                );
+            }
+        }
+        for (i, (x, y)) in ga.iter().zip(&gb).enumerate() {
+            assert_eq!(
+                x.to_bits(),
+                y.to_bits(),
+                "g[{i}]: {x} four at once, {y} eval"
+            );
+        }
+    }
+}
+
+/// The analysed hostile synapse (between two populations of
+/// `HOSTILE.len()` neurons).
+fn hostile_synapse_ir() -> std::sync::Arc<crate::lang::ir::SynapseIr> {
+    let n = HOSTILE.len();
+    let mut net = Network::new();
+    let neuron = Neuron::spiking()
+        .parameters("u = 0.0")
+        .equations("v = u + g_exc")
+        .spike("v > 1.0");
+    let p = net.population("p", n, &neuron).unwrap();
+    let q = net.population("q", n, &neuron).unwrap();
+    net.projection(p, q, "exc")
+        .synapse(&hostile_synapse())
+        .connect_all_to_all(Weights::constant(0.25))
+        .unwrap();
+    net.projs[0].ir.clone()
+}
