@@ -27,6 +27,17 @@ const HOSTILE: [f32; 16] = [
 
 /// A synapse whose statements call every function on hostile values.
 fn hostile_synapse() -> Synapse {
+    synapse_calling_everything(true)
+}
+
+/// The hostile synapse, with its `pre_spike` draws or without them (code
+/// for four events at once needs none).
+fn synapse_calling_everything(draws: bool) -> Synapse {
+    let (uniform, normal) = if draws {
+        (" + Uniform(0.0, 1.0)", " + Normal(a, 1.0)")
+    } else {
+        ("", "")
+    };
     Synapse::new()
         .parameters("a = 0.5 : projection\nb = 0.0\ntau = 5.0 : projection")
         .equations(
@@ -36,15 +47,15 @@ fn hostile_synapse() -> Synapse {
              tau * dy3/dt = -y3 : event-driven
              tau * dy4/dt = -y4 : event-driven",
         )
-        .pre_spike(
+        .pre_spike(&format!(
             "g_target += w * exp(b) + pre.u
              x += a * clip(w, b, 1.0)
              y1 = pow(b, a) + b^2 + b % 3.0
-             y2 = if (b > w) and not (w == 0.0): log(abs(b)) else: sin(post.u) + Uniform(0.0, 1.0)
+             y2 = if (b > w) and not (w == 0.0): log(abs(b)) else: sin(post.u){uniform}
              y3 = min(b, w) - max(w, post.u) + round(b)
-             y4 = sign(b) + sqrt(w) + t * dt + Normal(a, 1.0)
-             w = w + tanh(x) * (b >= 0.0 or w != 1.0)",
-        )
+             y4 = sign(b) + sqrt(w) + t * dt{normal}
+             w = w + tanh(x) * (b >= 0.0 or w != 1.0)"
+        ))
         .post_spike(
             "x -= floor(b) + ceil(w)
              y1 = pos(b) * neg(w)
@@ -61,23 +72,7 @@ fn event_code_matches_eval_bit_for_bit() {
     // telling.
     let syn = hostile_synapse();
     let n = HOSTILE.len();
-    let mut net = Network::new();
-    let neuron = Neuron::spiking()
-        .parameters("u = 0.0")
-        .equations("v = u + g_exc")
-        .spike("v > 1.0");
-    let p = net.population("p", n, &neuron).unwrap();
-    let q = net.population("q", n, &neuron).unwrap();
-    net.projection(p, q, "exc")
-        .synapse(&syn)
-        .connect_all_to_all(Weights::constant(0.25))
-        .unwrap();
-    let ir = net.projs[0].ir.clone();
-    let local: Vec<bool> = ir
-        .vars
-        .iter()
-        .map(|v| v.locality == crate::lang::ir::Locality::Local)
-        .collect();
+    let (ir, local) = analysed(&syn, n, n);
     let n_syn = n * n;
     // Per-synapse slots take the hostile values in two orders; the
     // projection-wide ones keep one value.
@@ -94,23 +89,12 @@ fn event_code_matches_eval_bit_for_bit() {
             .collect()
     };
     let u: Vec<f32> = HOSTILE.to_vec();
-    let consts = [1.5f32];
     for (stmts, k) in [(&ir.pre_spike, 0), (&ir.post_spike, 3)] {
         let code = NativeEvents::compile(stmts, &local).expect("native code");
         let (mut a, mut b) = (values(k), values(k));
         let (mut ga, mut gb) = (vec![0.1f32; n], vec![0.1f32; n]);
         for frozen in [None, ir.slot("w")] {
-            let ctx = |syn| EventCtx {
-                syn,
-                pre: vec![u.as_slice(); ir.pre_refs.len()],
-                post: vec![u.as_slice(); ir.post_refs.len()],
-                t: 2.5,
-                dt: 0.1,
-                consts: &consts,
-                seed: 7,
-                step: 3,
-                object: 11,
-            };
+            let ctx = |syn| frame(syn, &ir, &u, &u);
             let mut ca = ctx(&mut a);
             {
                 let bound = code.bind(&mut ca, &mut ga, frozen);
@@ -122,18 +106,8 @@ fn event_code_matches_eval_bit_for_bit() {
             for s in 0..n_syn {
                 run_event(stmts, &mut cb, s, s / n, s % n, frozen, &mut gb);
             }
-            for (v, (x, y)) in a.iter().zip(&b).enumerate() {
-                for (s, (x, y)) in x.iter().zip(y).enumerate() {
-                    assert_eq!(
-                        x.to_bits(),
-                        y.to_bits(),
-                        "slot {v}, synapse {s}: {x} native, {y} eval"
-                    );
-                }
-            }
-            for (i, (x, y)) in ga.iter().zip(&gb).enumerate() {
-                assert_eq!(x.to_bits(), y.to_bits(), "g[{i}]: {x} native, {y} eval");
-            }
+            same_bits(&a, &b, "native");
+            same_bits(&[ga.clone()], &[gb.clone()], "native: g");
         }
     }
 }
@@ -144,23 +118,7 @@ fn event_code_matches_eval_bit_for_bit() {
 #[test]
 fn row_code_matches_eval_bit_for_bit() {
     let (n_pre, n_post) = (18, HOSTILE.len());
-    let mut net = Network::new();
-    let neuron = Neuron::spiking()
-        .parameters("u = 0.0")
-        .equations("v = u + g_exc")
-        .spike("v > 1.0");
-    let p = net.population("p", n_pre, &neuron).unwrap();
-    let q = net.population("q", n_post, &neuron).unwrap();
-    net.projection(p, q, "exc")
-        .synapse(&hostile_synapse())
-        .connect_all_to_all(Weights::constant(0.25))
-        .unwrap();
-    let ir = net.projs[0].ir.clone();
-    let local: Vec<bool> = ir
-        .vars
-        .iter()
-        .map(|v| v.locality == crate::lang::ir::Locality::Local)
-        .collect();
+    let (ir, local) = analysed(&hostile_synapse(), n_pre, n_post);
     // pre_spike adds to the conductance and draws: no row code.
     let pre = NativeEvents::compile(&ir.pre_spike, &local).expect("native code");
     assert!(!pre.has_rows());
@@ -183,20 +141,9 @@ fn row_code_matches_eval_bit_for_bit() {
         .map(|j| HOSTILE[(j * 5) % HOSTILE.len()])
         .collect();
     let u_post: Vec<f32> = HOSTILE.to_vec();
-    let consts = [1.5f32];
     for frozen in [None, ir.slot("w")] {
         let (mut a, mut b) = (values(), values());
-        let ctx = |syn| EventCtx {
-            syn,
-            pre: vec![u_pre.as_slice(); ir.pre_refs.len()],
-            post: vec![u_post.as_slice(); ir.post_refs.len()],
-            t: 2.5,
-            dt: 0.1,
-            consts: &consts,
-            seed: 7,
-            step: 3,
-            object: 11,
-        };
+        let ctx = |syn| frame(syn, &ir, &u_pre, &u_post);
         let mut ca = ctx(&mut a);
         {
             let bound = code.bind(&mut ca, &mut [], frozen);
@@ -225,15 +172,7 @@ fn row_code_matches_eval_bit_for_bit() {
                 &mut [],
             );
         }
-        for (v, (x, y)) in a.iter().zip(&b).enumerate() {
-            for (s, (x, y)) in x.iter().zip(y).enumerate() {
-                assert_eq!(
-                    x.to_bits(),
-                    y.to_bits(),
-                    "slot {v}, synapse {s}, frozen {frozen:?}: {x} rows, {y} eval"
-                );
-            }
-        }
+        same_bits(&a, &b, &format!("rows (frozen {frozen:?})"));
     }
 }
 
@@ -244,41 +183,8 @@ fn row_code_matches_eval_bit_for_bit() {
 #[test]
 fn four_event_code_matches_eval_bit_for_bit() {
     let n = HOSTILE.len();
-    let syn = Synapse::new()
-        .parameters("a = 0.5 : projection\nb = 0.0\ntau = 5.0 : projection")
-        .equations(
-            "tau * dx/dt = -x : event-driven
-             tau * dy1/dt = -y1 : event-driven
-             tau * dy2/dt = -y2 : event-driven
-             tau * dy3/dt = -y3 : event-driven
-             tau * dy4/dt = -y4 : event-driven",
-        )
-        .pre_spike(
-            "g_target += w * exp(b) + pre.u
-             x += a * clip(w, b, 1.0)
-             y1 = pow(b, a) + b^2 + b % 3.0
-             y2 = if (b > w) and not (w == 0.0): log(abs(b)) else: sin(post.u)
-             y3 = min(b, w) - max(w, post.u) + round(b)
-             y4 = sign(b) + sqrt(w) + t * dt
-             w = w + tanh(x) * (b >= 0.0 or w != 1.0)",
-        );
-    let mut net = Network::new();
-    let neuron = Neuron::spiking()
-        .parameters("u = 0.0")
-        .equations("v = u + g_exc")
-        .spike("v > 1.0");
-    let p = net.population("p", n, &neuron).unwrap();
-    let q = net.population("q", n, &neuron).unwrap();
-    net.projection(p, q, "exc")
-        .synapse(&syn)
-        .connect_all_to_all(Weights::constant(0.25))
-        .unwrap();
-    let ir = net.projs[0].ir.clone();
-    let local: Vec<bool> = ir
-        .vars
-        .iter()
-        .map(|v| v.locality == crate::lang::ir::Locality::Local)
-        .collect();
+    let syn = synapse_calling_everything(false);
+    let (ir, local) = analysed(&syn, n, n);
     let code = NativeEvents::compile(&ir.pre_spike, &local).expect("native code");
     assert!(code.has_any(), "code for four events");
     assert!(
@@ -286,7 +192,8 @@ fn four_event_code_matches_eval_bit_for_bit() {
         "no row code where events add to the conductance"
     );
     // The hostile synapse's pre_spike draws: no code for four events.
-    let draws = NativeEvents::compile(&hostile_synapse_ir().pre_spike, &local);
+    let (hostile, hostile_local) = analysed(&hostile_synapse(), n, n);
+    let draws = NativeEvents::compile(&hostile.pre_spike, &hostile_local);
     assert!(!draws.expect("native code").has_any());
     let n_syn = n * n;
     // Every synapse once: the first half in order (a group's four
@@ -321,21 +228,10 @@ fn four_event_code_matches_eval_bit_for_bit() {
             .collect()
     };
     let u: Vec<f32> = (0..n).map(|j| finite(j * 31 + 5) * 1e3).collect();
-    let consts = [1.5f32];
     for frozen in [None, ir.slot("w")] {
         let (mut a, mut b) = (values(), values());
         let (mut ga, mut gb) = (vec![0.1f32; n], vec![0.1f32; n]);
-        let ctx = |syn| EventCtx {
-            syn,
-            pre: vec![u.as_slice(); ir.pre_refs.len()],
-            post: vec![u.as_slice(); ir.post_refs.len()],
-            t: 2.5,
-            dt: 0.1,
-            consts: &consts,
-            seed: 7,
-            step: 3,
-            object: 11,
-        };
+        let ctx = |syn| frame(syn, &ir, &u, &u);
         let mut ca = ctx(&mut a);
         {
             let bound = code.bind(&mut ca, &mut ga, frozen);
@@ -351,39 +247,69 @@ fn four_event_code_matches_eval_bit_for_bit() {
         for &(s, pre, post) in &events {
             run_event(&ir.pre_spike, &mut cb, s, pre, post, frozen, &mut gb);
         }
-        for (v, (x, y)) in a.iter().zip(&b).enumerate() {
-            for (s, (x, y)) in x.iter().zip(y).enumerate() {
-                assert_eq!(
-                    x.to_bits(),
-                    y.to_bits(),
-                    "slot {v}, synapse {s}, frozen {frozen:?}: {x} four at once, {y} eval"
-                );
-            }
-        }
-        for (i, (x, y)) in ga.iter().zip(&gb).enumerate() {
-            assert_eq!(
-                x.to_bits(),
-                y.to_bits(),
-                "g[{i}]: {x} four at once, {y} eval"
-            );
-        }
+        same_bits(&a, &b, &format!("four at once (frozen {frozen:?})"));
+        same_bits(&[ga.clone()], &[gb.clone()], "four at once: g");
     }
 }
 
-/// The analysed hostile synapse (between two populations of
-/// `HOSTILE.len()` neurons).
-fn hostile_synapse_ir() -> std::sync::Arc<crate::lang::ir::SynapseIr> {
-    let n = HOSTILE.len();
+/// `syn` analysed on an all-to-all projection between populations of
+/// `n_pre` and `n_post` neurons, with its slots' locality (per synapse or
+/// not).
+fn analysed(
+    syn: &Synapse,
+    n_pre: usize,
+    n_post: usize,
+) -> (std::sync::Arc<crate::lang::ir::SynapseIr>, Vec<bool>) {
     let mut net = Network::new();
     let neuron = Neuron::spiking()
         .parameters("u = 0.0")
         .equations("v = u + g_exc")
         .spike("v > 1.0");
-    let p = net.population("p", n, &neuron).unwrap();
-    let q = net.population("q", n, &neuron).unwrap();
+    let p = net.population("p", n_pre, &neuron).unwrap();
+    let q = net.population("q", n_post, &neuron).unwrap();
     net.projection(p, q, "exc")
-        .synapse(&hostile_synapse())
+        .synapse(syn)
         .connect_all_to_all(Weights::constant(0.25))
         .unwrap();
-    net.projs[0].ir.clone()
+    let ir = net.projs[0].ir.clone();
+    let local = ir
+        .vars
+        .iter()
+        .map(|v| v.locality == crate::lang::ir::Locality::Local)
+        .collect();
+    (ir, local)
+}
+
+/// The context events run in: the synapses' slots `syn`, every `pre.x`
+/// and `post.x` of `ir` reading `pre` and `post`, and a fixed frame.
+fn frame<'a>(
+    syn: &'a mut Vec<Vec<f32>>,
+    ir: &crate::lang::ir::SynapseIr,
+    pre: &'a [f32],
+    post: &'a [f32],
+) -> EventCtx<'a> {
+    EventCtx {
+        syn,
+        pre: vec![pre; ir.pre_refs.len()],
+        post: vec![post; ir.post_refs.len()],
+        t: 2.5,
+        dt: 0.1,
+        consts: &[1.5],
+        seed: 7,
+        step: 3,
+        object: 11,
+    }
+}
+
+/// Every value of `a` (computed `how`) has the bits of `b`'s (by `eval`).
+fn same_bits(a: &[Vec<f32>], b: &[Vec<f32>], how: &str) {
+    for (v, (x, y)) in a.iter().zip(b).enumerate() {
+        for (s, (x, y)) in x.iter().zip(y).enumerate() {
+            assert_eq!(
+                x.to_bits(),
+                y.to_bits(),
+                "slot {v}, element {s}: {x} {how}, {y} eval"
+            );
+        }
+    }
 }
