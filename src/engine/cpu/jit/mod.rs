@@ -459,9 +459,21 @@ impl Native {
             v[..rest].copy_from_slice(&a[head..]);
         }
         {
-            let mut views: Vec<&mut [f32]> = padded.iter_mut().map(|v| &mut v[..]).collect();
             let key = (seed, step, object, start + head as u32);
-            self.run(&mut views, scalars, LANES, key, flagged);
+            // The views on the stack too, for the usual handful.
+            let mut stack_views: [&mut [f32]; 16] = Default::default();
+            let mut heap_views = Vec::new();
+            let views: &mut [&mut [f32]] = if padded.len() <= stack_views.len() {
+                let n = padded.len();
+                for (v, p) in stack_views.iter_mut().zip(padded.iter_mut()) {
+                    *v = &mut p[..];
+                }
+                &mut stack_views[..n]
+            } else {
+                heap_views.extend(padded.iter_mut().map(|v| &mut v[..]));
+                &mut heap_views
+            };
+            self.run(views, scalars, LANES, key, flagged);
         }
         for (a, v) in arrays.iter_mut().zip(padded.iter()) {
             a[head..].copy_from_slice(&v[..rest]);
