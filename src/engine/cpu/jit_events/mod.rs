@@ -76,6 +76,11 @@ pub struct NativeEvents {
     /// one named.
     n_scalars: usize,
     adds: bool,
+    /// How many synapse slots, `pre.x` and `post.x` arrays the code reads
+    /// or writes (the first ones of each: their highest index plus one).
+    needs: (usize, usize, usize),
+    /// Per synapse slot: per synapse (else projection-wide).
+    local: Arc<[bool]>,
     _code: Arc<Code>,
 }
 
@@ -119,6 +124,10 @@ pub struct Bound<'a> {
     /// Bounds of s, pre and post: `eval` would panic past them, so the
     /// code is never called there.
     limits: (usize, usize, usize),
+    /// The bound of the synapses vector code reads (four consecutive ones
+    /// or four gathered): the shortest per-synapse slot, or 0 where a
+    /// projection-wide slot the code reads is empty.
+    vector_limit: usize,
     _borrow: PhantomData<&'a mut f32>,
 }
 
@@ -198,6 +207,28 @@ fn constants(e: &Expr) -> usize {
         Expr::Select(c, a, b) => constants(c).max(constants(a)).max(constants(b)),
         _ => 0,
     }
+}
+
+/// The synapse slots, `pre.x` and `post.x` arrays `stmts` read or write:
+/// the highest index of each, plus one.
+fn needs(stmts: &[EventStmt]) -> (usize, usize, usize) {
+    let mut n = (0, 0, 0);
+    for st in stmts {
+        let e = match st {
+            EventStmt::AddConductance(e) => e,
+            EventStmt::Store { var, expr } => {
+                n.0 = n.0.max(*var as usize + 1);
+                expr
+            }
+        };
+        e.walk(&mut |x| match x {
+            Expr::Var(v) => n.0 = n.0.max(*v as usize + 1),
+            Expr::Pre(k) => n.1 = n.1.max(*k as usize + 1),
+            Expr::Post(k) => n.2 = n.2.max(*k as usize + 1),
+            _ => {}
+        });
+    }
+    n
 }
 
 /// Whether `e` draws a random number.
@@ -325,10 +356,15 @@ impl NativeEvents {
                 (unsafe { std::mem::transmute::<*const u8, Entry>(at) }, code)
             })
         };
-        let rows = (independent && !adds)
+        let needs = needs(stmts);
+        // Vector code knows each slot it touches as per synapse or not.
+        let known = needs.0 <= local.len();
+        let rows = (known && independent && !adds)
             .then(|| vectors(Shape::Row))
             .flatten();
-        let any = independent.then(|| vectors(Shape::Any)).flatten();
+        let any = (known && independent)
+            .then(|| vectors(Shape::Any))
+            .flatten();
         // SAFETY: the function has `Entry`'s signature (four pointer-sized
         // arguments, no result) in the host's calling convention.
         let entry = unsafe { std::mem::transmute::<*const u8, Entry>(at) };
@@ -344,9 +380,9 @@ impl NativeEvents {
             rows,
             any,
             n_scalars,
-            adds: stmts
-                .iter()
-                .any(|s| matches!(s, EventStmt::AddConductance(_))),
+            adds,
+            needs,
+            local: local.into(),
             _code: code,
         })
     }
@@ -359,6 +395,17 @@ impl NativeEvents {
         g: &'a mut [f32],
         frozen: Option<u32>,
     ) -> Bound<'a> {
+        // The code reads these tables at the indices its statements name.
+        assert!(
+            c.syn.len() >= self.needs.0
+                && c.pre.len() >= self.needs.1
+                && c.post.len() >= self.needs.2,
+            "event code bound to {} synapse slots, {} pre and {} post arrays, where it uses {:?}",
+            c.syn.len(),
+            c.pre.len(),
+            c.post.len(),
+            self.needs
+        );
         let n_syn = c
             .syn
             .iter()
@@ -366,6 +413,21 @@ impl NativeEvents {
             .map(|a| a.len())
             .min()
             .unwrap_or(usize::MAX);
+        let used = &c.syn[..self.needs.0];
+        let kind = |k: usize| self.local.get(k) == Some(&true);
+        let vector_limit = if used
+            .iter()
+            .enumerate()
+            .any(|(k, a)| !kind(k) && a.is_empty())
+        {
+            0
+        } else {
+            (used.iter().enumerate())
+                .filter(|&(k, _)| kind(k))
+                .map(|(_, a)| a.len())
+                .min()
+                .unwrap_or(usize::MAX)
+        };
         let mut k = KEPT
             .try_with(|p| p.borrow_mut().pop())
             .ok()
@@ -412,6 +474,7 @@ impl NativeEvents {
             // which moving `k` into the Bound does not move.
             kept: k,
             limits: (n_syn, n_pre, n_post),
+            vector_limit,
             _borrow: PhantomData,
         }
     }
@@ -443,6 +506,7 @@ impl Bound<'_> {
         let Some((rows, _)) = &self.code.rows else {
             panic!("no row code");
         };
+        let n_syn = n_syn.min(self.vector_limit);
         assert!(
             s0 + 4 <= n_syn && pre.iter().all(|&j| (j as usize) < n_pre) && post < n_post,
             "events of synapses {s0}..{} ({pre:?} -> {post}) out of their arrays",
@@ -463,6 +527,7 @@ impl Bound<'_> {
         let Some((any, _)) = &self.code.any else {
             panic!("no code for four events");
         };
+        let n_syn = n_syn.min(self.vector_limit);
         let s: [usize; 4] = events.map(|e| e.0);
         let pre: [usize; 4] = events.map(|e| e.1);
         let post: [usize; 4] = events.map(|e| e.2);

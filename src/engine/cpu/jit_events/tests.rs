@@ -313,3 +313,31 @@ fn same_bits(a: &[Vec<f32>], b: &[Vec<f32>], how: &str) {
         }
     }
 }
+
+/// Four events on a projection of one synapse (every slot one value, read
+/// by the one-event code at element 0 whatever the synapse) are refused,
+/// not read past the arrays.
+#[test]
+#[should_panic(expected = "out of their arrays")]
+fn four_events_past_one_synapse_are_refused() {
+    let (ir, local) = analysed(&synapse_calling_everything(false), 1, 1);
+    let code = NativeEvents::compile(&ir.pre_spike, &local).expect("native code");
+    let mut syn: Vec<Vec<f32>> = ir.vars.iter().map(|_| vec![0.5]).collect();
+    let (u, mut g) = (vec![0.5f32; 4], vec![0.0f32; 4]);
+    let mut c = frame(&mut syn, &ir, &u, &u);
+    let bound = code.bind(&mut c, &mut g, None);
+    bound.run_any(&[(0, 0, 0), (1, 1, 1), (2, 2, 2), (3, 3, 3)]);
+}
+
+/// Code bound to fewer synapse slots than its statements name is refused
+/// (it would read past the table of slots).
+#[test]
+#[should_panic(expected = "event code bound to")]
+fn event_code_bound_to_too_few_slots_is_refused() {
+    let (ir, local) = analysed(&synapse_calling_everything(false), 4, 4);
+    let code = NativeEvents::compile(&ir.pre_spike, &local).expect("native code");
+    let mut syn: Vec<Vec<f32>> = vec![vec![0.5; 16]];
+    let (u, mut g) = (vec![0.5f32; 4], vec![0.0f32; 4]);
+    let mut c = frame(&mut syn, &ir, &u, &u);
+    let _ = code.bind(&mut c, &mut g, None);
+}
