@@ -60,6 +60,23 @@ pub enum Op {
     Recip(u16, u16, Src),
 }
 
+impl Op {
+    /// Appends the operands it reads to `out` (an `Op::Scalar` reads none
+    /// of its own: ask the operation inside; a store's register and mask
+    /// are not operands).
+    pub fn operands(&self, out: &mut Vec<Src>) {
+        match self {
+            Op::Bin(_, _, a, b) => out.extend([*a, *b]),
+            Op::Un(_, _, a) | Op::Mov(_, a) | Op::Recip(_, _, a) => out.push(*a),
+            Op::Call(_, _, a) => out.extend(a.iter().copied()),
+            Op::Sel(_, c, a, b) => out.extend([*c, *a, *b]),
+            Op::Rescale(_, s) => out.push(Src::Scalar(*s)),
+            Op::Rand(_, _, _, a, _) => out.extend(a.iter().copied()),
+            Op::Scalar(_) | Op::Store(..) => {}
+        }
+    }
+}
+
 /// Maps IR leaves to operands while compiling.
 pub trait Binder {
     /// The operand for a leaf (Var, Sum, Pre, Post, Time, Dt); `None` if unbound.
@@ -676,22 +693,18 @@ fn run_any(prog: &Program, regs: &mut Regs, frame: &mut Frame, n: usize) {
 /// it keeps where the mask is 0).
 pub fn arrays_read(prog: &Program, n: usize) -> Vec<bool> {
     let mut read = vec![false; n];
-    let mut mark = |s: &Src| {
+    let mut srcs = Vec::new();
+    for op in &prog.ops {
+        op.operands(&mut srcs);
+        if let Op::Store(arr, _, Some(_)) = op {
+            srcs.push(Src::Arr(*arr));
+        }
+    }
+    for s in srcs {
         if let Src::Arr(a) = s {
-            if let Some(r) = read.get_mut(*a as usize) {
+            if let Some(r) = read.get_mut(a as usize) {
                 *r = true;
             }
-        }
-    };
-    for op in &prog.ops {
-        match op {
-            Op::Bin(_, _, a, b) => [a, b].into_iter().for_each(&mut mark),
-            Op::Un(_, _, a) | Op::Mov(_, a) => mark(a),
-            Op::Call(_, _, a) => a.iter().for_each(&mut mark),
-            Op::Sel(_, c, a, b) => [c, a, b].into_iter().for_each(&mut mark),
-            Op::Rand(_, _, _, a, _) => a.iter().for_each(&mut mark),
-            Op::Store(arr, _, Some(_)) => mark(&Src::Arr(*arr)),
-            Op::Store(_, _, None) | Op::Scalar(_) | Op::Rescale(..) | Op::Recip(..) => {}
         }
     }
     read

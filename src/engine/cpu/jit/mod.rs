@@ -36,10 +36,10 @@ use cranelift_jit::{JITBuilder, JITModule};
 use cranelift_module::{default_libcall_names, Linkage, Module};
 
 use super::vm::{self, Op, Program, Src};
+use crate::lang::ir::{BinOp, Func, RandomKind, UnOp};
 use scalars::{ScalarOps, SlotCache};
 
 mod scalars;
-use crate::lang::ir::{BinOp, Func, RandomKind, UnOp};
 
 /// Elements per vector: the loop's step; a run's length must be a multiple.
 pub const LANES: usize = 4;
@@ -610,7 +610,8 @@ fn build(
         Src::Const(0.5),
     ];
     for op in &prog.ops {
-        operands(op, &mut uniforms);
+        // Scalar operations (run before the loop, on the host) have none.
+        op.operands(&mut uniforms);
     }
     let mut uniform = HashMap::new();
     uniforms.retain(|u| {
@@ -667,20 +668,6 @@ fn build(
     g.b.seal_all_blocks();
     g.b.finalize(target);
     Some(uniforms)
-}
-
-/// The uniform operands of a vector operation (scalar operations run
-/// before the loop, on the host).
-fn operands(op: &Op, out: &mut Vec<Src>) {
-    match op {
-        Op::Bin(_, _, a, b) => out.extend([*a, *b]),
-        Op::Un(_, _, a) | Op::Mov(_, a) => out.push(*a),
-        Op::Call(_, _, a) => out.extend(a.iter().copied()),
-        Op::Sel(_, c, a, b) => out.extend([*c, *a, *b]),
-        Op::Rescale(_, s) => out.push(Src::Scalar(*s)),
-        Op::Rand(_, _, _, a, _) => out.extend(a.iter().copied()),
-        Op::Scalar(_) | Op::Recip(..) | Op::Store(..) => {}
-    }
 }
 
 impl Gen<'_> {

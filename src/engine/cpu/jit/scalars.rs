@@ -35,16 +35,12 @@ impl ScalarOps {
             .collect();
         let mut timed = vec![false; prog.n_scalars.max(1)];
         timed[0] = true;
+        let mut srcs = Vec::new();
         let reads_t = ops
             .iter()
             .map(|op| {
-                let srcs: &[Src] = match op {
-                    Op::Bin(_, _, a, b) => &[*a, *b],
-                    Op::Un(_, _, a) | Op::Recip(_, _, a) => std::slice::from_ref(a),
-                    Op::Call(_, _, a) => a,
-                    Op::Sel(_, c, a, b) => &[*c, *a, *b],
-                    _ => &[],
-                };
+                srcs.clear();
+                op.operands(&mut srcs);
                 let t = srcs
                     .iter()
                     .any(|s| matches!(s, Src::Scalar(k) if timed.get(*k as usize) == Some(&true)));
