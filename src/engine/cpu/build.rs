@@ -1,6 +1,6 @@
 //! Building the CPU engine's state from a network.
 
-use super::jit_events::NativeEvents;
+use super::jit_events::{Four, NativeEvents};
 use super::*;
 use crate::error::Error;
 
@@ -309,10 +309,10 @@ fn proj_state(
         .map(|v| v.locality == Locality::Local)
         .collect();
     let pre_events = (!pr.ir.pre_spike_is_default && !pr.ir.pre_spike.is_empty())
-        .then(|| NativeEvents::compile(&pr.ir.pre_spike, &local))
+        .then(|| NativeEvents::compile(&pr.ir.pre_spike, &local, Four::Events))
         .flatten();
     let post_events = (!pr.ir.post_spike.is_empty())
-        .then(|| NativeEvents::compile(&pr.ir.post_spike, &local))
+        .then(|| NativeEvents::compile(&pr.ir.post_spike, &local, Four::Rows))
         .flatten();
     let n_pre = net.pops[pre].size() / net.batch;
     let dense = row_ptr.windows(2).all(|r| (r[1] - r[0]) as usize == n_pre);

@@ -77,6 +77,42 @@ pub fn shared_weight(w: &[f32]) -> Option<f32> {
     w.iter().all(|x| x.to_bits() == v.to_bits()).then_some(v)
 }
 
+/// Values where functions and comparisons have their edge cases (signed
+/// zeros, halves, subnormals, overflow of `exp`, infinities, NaN), which
+/// the tests of native code run against the interpreter and `eval`.
+#[cfg(test)]
+pub(crate) const HOSTILE: [f32; 29] = [
+    0.0,
+    -0.0,
+    1.0,
+    -1.0,
+    0.5,
+    -0.5,
+    1.5,
+    -2.5,
+    2.5,
+    3.0,
+    1e-39,
+    -1e-39,
+    1e30,
+    -1e30,
+    88.0,
+    89.0,
+    -104.0,
+    -103.0,
+    f32::INFINITY,
+    f32::NEG_INFINITY,
+    f32::NAN,
+    1e-7,
+    0.499_999_97,
+    8_388_609.0,
+    7.3,
+    -0.3,
+    2.0,
+    0.1,
+    -7.9,
+];
+
 /// Below this many synaptic events in a step, spike delivery stays on
 /// one thread.
 const PARALLEL_EVENTS: usize = 4096;

@@ -2,7 +2,7 @@
 //! spike (CPU twin of the GPU kernel of the same name). Its events share
 //! the evaluator of `pre_spike` events (`spike_propagate`).
 
-use super::jit_events::NativeEvents;
+use super::jit_events::{Four, NativeEvents};
 use super::spike_propagate::{run_events, EventCtx};
 use crate::lang::ir::EventStmt;
 
@@ -19,7 +19,7 @@ pub fn post_spike(
     c: &mut EventCtx,
 ) {
     if let (_, Some(native)) = code {
-        if native.has_rows() {
+        if native.four() == Some(Four::Rows) {
             // Four synapses of a row at a time, the rest one by one: the
             // same values (`NativeEvents::compile`).
             let bound = native.bind(c, &mut [], frozen);

@@ -206,10 +206,7 @@ pub(super) fn run_events(
     g: &mut [f32],
 ) {
     match native {
-        Some(code) => {
-            let code = code.bind(c, g, frozen);
-            events.for_each(|(s, pre, post)| code.run(s, pre, post));
-        }
+        Some(code) => code.bind(c, g, frozen).run_each(events),
         None => events.for_each(|(s, pre, post)| run_event(stmts, c, s, pre, post, frozen, g)),
     }
 }
@@ -268,32 +265,5 @@ pub fn deliver_events(
             (s, pre, post)
         })
     });
-    match code.1 {
-        Some(native) if native.has_any() => {
-            // Four events at a time, in their order (the conductance's sum
-            // too), one by one where two share a synapse (a batch's
-            // elements share the synapse list) and for the last ones.
-            let bound = native.bind(c, g, frozen);
-            let mut four = [(0, 0, 0); 4];
-            let mut k = 0;
-            for e in events {
-                four[k] = e;
-                k += 1;
-                if k == 4 {
-                    k = 0;
-                    let s = four.map(|e| e.0);
-                    if (0..4).all(|i| (i + 1..4).all(|j| s[i] != s[j])) {
-                        bound.run_any(&four);
-                    } else {
-                        four.iter()
-                            .for_each(|&(s, pre, post)| bound.run(s, pre, post));
-                    }
-                }
-            }
-            four[..k]
-                .iter()
-                .for_each(|&(s, pre, post)| bound.run(s, pre, post));
-        }
-        _ => run_events(events, code, frozen, c, g),
-    }
+    run_events(events, code, frozen, c, g);
 }

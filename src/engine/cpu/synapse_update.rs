@@ -108,6 +108,7 @@ pub fn synapse_update(
 #[cfg(test)]
 mod tests {
     use crate::connect::Weights;
+    use crate::engine::cpu::HOSTILE;
     use crate::network::model::{Neuron, Synapse};
     use crate::network::Network;
 
@@ -116,21 +117,6 @@ mod tests {
     /// last vector: every value must agree bit for bit.
     #[test]
     fn native_learning_rule_matches_the_interpreter_bit_for_bit() {
-        const VALUES: [f32; 13] = [
-            0.0,
-            -0.0,
-            1.0,
-            -2.5,
-            0.5,
-            1e-39,
-            1e30,
-            88.0,
-            -104.0,
-            f32::INFINITY,
-            f32::NAN,
-            7.3,
-            -0.3,
-        ];
         let syn = Synapse::new()
             .parameters("eta = 0.01 : projection\ntau = 20.0 : projection")
             .equations(
@@ -157,7 +143,7 @@ mod tests {
             (0..k)
                 .map(|a| {
                     (0..n_syn)
-                        .map(|s| VALUES[(s * (a + 2) + a) % VALUES.len()])
+                        .map(|s| HOSTILE[(s * (a + 2) + a) % HOSTILE.len()])
                         .collect()
                 })
                 .collect()

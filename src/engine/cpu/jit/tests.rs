@@ -1,43 +1,10 @@
 //! Native code against the interpreter, bit for bit.
 
 use crate::engine::cpu::neuron_update::{compile, neuron_update, NeuronKernel};
+use crate::engine::cpu::HOSTILE;
 use crate::lang::ir::Locality;
 use crate::network::model::Neuron;
 use crate::network::Network;
-
-/// Values where functions and comparisons have their edge cases: signed
-/// zeros, halves, subnormals, overflow of `exp`, infinities, NaN.
-const HOSTILE: [f32; 29] = [
-    0.0,
-    -0.0,
-    1.0,
-    -1.0,
-    0.5,
-    -0.5,
-    1.5,
-    -2.5,
-    2.5,
-    3.0,
-    1e-39,
-    -1e-39,
-    1e30,
-    -1e30,
-    88.0,
-    89.0,
-    -104.0,
-    -103.0,
-    f32::INFINITY,
-    f32::NEG_INFINITY,
-    f32::NAN,
-    1e-7,
-    0.499_999_97,
-    8_388_609.0,
-    7.3,
-    -0.3,
-    2.0,
-    0.1,
-    -7.9,
-];
 
 /// Runs `steps` steps of `neuron` over every pair of hostile values as
 /// its `x` and `y` (the rest of its variables as the model starts

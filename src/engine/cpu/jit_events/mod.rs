@@ -1,7 +1,7 @@
 //! Native code for a synapse model's event statements (`pre_spike`,
 //! `post_spike`): one event a call, and, where events cannot see one
 //! another, four at once in a vector's lanes (four synapses of a row, or
-//! any four events; `NativeEvents::compile`).
+//! any four events: [`Four`], `NativeEvents::compile`).
 //!
 //! Events are few a step but each runs a whole statement list on one
 //! synapse, which the tree-walking `spike_propagate::eval`
@@ -62,23 +62,15 @@ type Entry = unsafe extern "C" fn(*const Args, usize, usize, usize);
 #[derive(Clone)]
 pub struct NativeEvents {
     entry: Entry,
-    /// The same statements for four consecutive synapses of one
-    /// post-synaptic row at once (`fn(args, s0, pre ranks, post)`), where
-    /// the synapses' events cannot affect one another: see
-    /// [`NativeEvents::compile`].
-    rows: Option<(Entry, Arc<Code>)>,
-    /// The same statements for any four events at once (`fn(args, four
-    /// synapses, four pre ranks, four post ranks)`, each a pointer to four
-    /// `usize`), conductance additions made lane after lane: see
-    /// [`NativeEvents::compile`].
-    any: Option<(Entry, Arc<Code>)>,
+    /// The same statements for four events at once, where their events
+    /// cannot affect one another: see [`NativeEvents::compile`].
+    four: Option<(Four, Entry, Arc<Code>)>,
     /// Scalars the code may read: t, dt and constants up to the highest
     /// one named.
     n_scalars: usize,
     adds: bool,
-    /// How many synapse slots, `pre.x` and `post.x` arrays the code reads
-    /// or writes (the first ones of each: their highest index plus one).
-    needs: (usize, usize, usize),
+    /// What the statements name.
+    uses: Uses,
     /// Per synapse slot: per synapse (else projection-wide).
     local: Arc<[bool]>,
     _code: Arc<Code>,
@@ -195,40 +187,39 @@ const RANDOM: [RandomKind; 4] = [
     RandomKind::Exponential,
 ];
 
-/// The highest constant an expression names, plus one.
-fn constants(e: &Expr) -> usize {
-    match e {
-        Expr::Constant(k) => *k as usize + 1,
-        Expr::Unary(_, a) => constants(a),
-        Expr::Binary(_, a, b) => constants(a).max(constants(b)),
-        Expr::Call(_, a) | Expr::Random { args: a, .. } => {
-            a.iter().map(constants).max().unwrap_or(0)
-        }
-        Expr::Select(c, a, b) => constants(c).max(constants(a)).max(constants(b)),
-        _ => 0,
-    }
+/// How many synapse slots, `pre.x` and `post.x` arrays and network
+/// constants statements name (the first ones of each: their highest index
+/// plus one).
+#[derive(Debug, Clone, Copy, Default)]
+struct Uses {
+    slots: usize,
+    pre: usize,
+    post: usize,
+    constants: usize,
 }
 
-/// The synapse slots, `pre.x` and `post.x` arrays `stmts` read or write:
-/// the highest index of each, plus one.
-fn needs(stmts: &[EventStmt]) -> (usize, usize, usize) {
-    let mut n = (0, 0, 0);
-    for st in stmts {
-        let e = match st {
-            EventStmt::AddConductance(e) => e,
-            EventStmt::Store { var, expr } => {
-                n.0 = n.0.max(*var as usize + 1);
-                expr
-            }
-        };
-        e.walk(&mut |x| match x {
-            Expr::Var(v) => n.0 = n.0.max(*v as usize + 1),
-            Expr::Pre(k) => n.1 = n.1.max(*k as usize + 1),
-            Expr::Post(k) => n.2 = n.2.max(*k as usize + 1),
-            _ => {}
-        });
+impl Uses {
+    fn of(stmts: &[EventStmt]) -> Uses {
+        let mut n = Uses::default();
+        let up = |k: u32, to: &mut usize| *to = (*to).max(k as usize + 1);
+        for st in stmts {
+            let e = match st {
+                EventStmt::AddConductance(e) => e,
+                EventStmt::Store { var, expr } => {
+                    up(*var, &mut n.slots);
+                    expr
+                }
+            };
+            e.walk(&mut |x| match x {
+                Expr::Var(v) => up(*v, &mut n.slots),
+                Expr::Pre(k) => up(*k, &mut n.pre),
+                Expr::Post(k) => up(*k, &mut n.post),
+                Expr::Constant(k) => up(*k, &mut n.constants),
+                _ => {}
+            });
+        }
+        n
     }
-    n
 }
 
 /// Whether `e` draws a random number.
@@ -236,6 +227,17 @@ fn draws(e: &Expr) -> bool {
     let mut any = false;
     e.walk(&mut |x| any |= matches!(x, Expr::Random { .. }));
     any
+}
+
+/// Which events a statement list runs four at a time.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Four {
+    /// Four consecutive synapses of one post-synaptic row
+    /// ([`Bound::run_row`]: a `post_spike` walks its neuron's row).
+    Rows,
+    /// Any four events, in their order ([`Bound::run_each`]: `pre_spike`
+    /// deliveries).
+    Events,
 }
 
 /// How many events a call of event code runs, and where they are.
@@ -306,33 +308,27 @@ fn build_events(
 }
 
 impl NativeEvents {
-    /// Whether it has code for four synapses of a row at once
-    /// ([`Bound::run_row`]).
-    pub fn has_rows(&self) -> bool {
-        self.rows.is_some()
-    }
-
-    /// Whether it has code for any four events at once
-    /// ([`Bound::run_any`]).
-    pub fn has_any(&self) -> bool {
-        self.any.is_some()
+    /// Which events it runs four at a time, if any.
+    pub fn four(&self) -> Option<Four> {
+        self.four.as_ref().map(|f| f.0)
     }
 
     /// Compiles `stmts` of a synapse model whose slot `k` is per synapse
     /// where `local[k]` (projection-wide otherwise); `None` where no native
     /// code can be made here.
     ///
-    /// Beside the code for one synapse, it makes code for four consecutive
-    /// synapses of a post-synaptic row in the lanes of a vector (a
-    /// `post_spike` runs a whole row: 1000 synapses in STDP II), where the
-    /// lanes cannot see one another: no statement assigns a
-    /// projection-wide value (the next synapse would read it) or adds to
-    /// the conductance, and none draws a random number. Each lane then
-    /// computes what the one-synapse code computes, with the same IEEE
-    /// operations in the same order (`exp` written out for vectors as for
-    /// scalars, the other functions called lane by lane), so the bits are
-    /// the same.
-    pub fn compile(stmts: &[EventStmt], local: &[bool]) -> Option<NativeEvents> {
+    /// Beside the code for one event, it makes code for the four events
+    /// `four` names in the lanes of a vector (a `post_spike` runs a whole
+    /// row: 1000 synapses in STDP II), where the lanes cannot see one
+    /// another: no statement assigns a projection-wide value (the next
+    /// event would read it) and none draws a random number (keyed by
+    /// synapse, made one at a time); for rows, none adds to the
+    /// conductance either, and any four events add theirs lane after lane,
+    /// in their order. Each lane then computes what the one-event code
+    /// computes, with the same IEEE operations in the same order (`exp`
+    /// written out for vectors as for scalars, the other functions called
+    /// lane by lane), so the bits are the same.
+    pub fn compile(stmts: &[EventStmt], local: &[bool], four: Four) -> Option<NativeEvents> {
         // `Args` is laid out for the host; the code reads it as such.
         let host = isa()?.frontend_config().pointer_type();
         if host.bytes() as usize != std::mem::size_of::<usize>() {
@@ -350,38 +346,33 @@ impl NativeEvents {
         let adds = stmts
             .iter()
             .any(|s| matches!(s, EventStmt::AddConductance(_)));
-        let vectors = |shape| {
-            build_events(stmts, local, shape).map(|(code, at)| {
-                // SAFETY: as for `entry` below.
-                (unsafe { std::mem::transmute::<*const u8, Entry>(at) }, code)
-            })
-        };
-        let needs = needs(stmts);
+        let uses = Uses::of(stmts);
         // Vector code knows each slot it touches as per synapse or not.
-        let known = needs.0 <= local.len();
-        let rows = (known && independent && !adds)
-            .then(|| vectors(Shape::Row))
-            .flatten();
-        let any = (known && independent)
-            .then(|| vectors(Shape::Any))
-            .flatten();
+        let known = uses.slots <= local.len();
+        let (shape, vectorised) = match four {
+            Four::Rows => (Shape::Row, known && independent && !adds),
+            Four::Events => (Shape::Any, known && independent),
+        };
+        let four = vectorised
+            .then(|| build_events(stmts, local, shape))
+            .flatten()
+            .map(|(code, at)| {
+                // SAFETY: as for `entry` below.
+                (
+                    four,
+                    unsafe { std::mem::transmute::<*const u8, Entry>(at) },
+                    code,
+                )
+            });
         // SAFETY: the function has `Entry`'s signature (four pointer-sized
         // arguments, no result) in the host's calling convention.
         let entry = unsafe { std::mem::transmute::<*const u8, Entry>(at) };
-        let n_scalars = 2 + stmts
-            .iter()
-            .map(|s| match s {
-                EventStmt::AddConductance(e) | EventStmt::Store { expr: e, .. } => constants(e),
-            })
-            .max()
-            .unwrap_or(0);
         Some(NativeEvents {
             entry,
-            rows,
-            any,
-            n_scalars,
+            four,
+            n_scalars: 2 + uses.constants,
             adds,
-            needs,
+            uses,
             local: local.into(),
             _code: code,
         })
@@ -396,15 +387,13 @@ impl NativeEvents {
         frozen: Option<u32>,
     ) -> Bound<'a> {
         // The code reads these tables at the indices its statements name.
+        let uses = self.uses;
         assert!(
-            c.syn.len() >= self.needs.0
-                && c.pre.len() >= self.needs.1
-                && c.post.len() >= self.needs.2,
-            "event code bound to {} synapse slots, {} pre and {} post arrays, where it uses {:?}",
+            c.syn.len() >= uses.slots && c.pre.len() >= uses.pre && c.post.len() >= uses.post,
+            "event code bound to {} synapse slots, {} pre and {} post arrays, where it uses {uses:?}",
             c.syn.len(),
             c.pre.len(),
             c.post.len(),
-            self.needs
         );
         let n_syn = c
             .syn
@@ -413,7 +402,7 @@ impl NativeEvents {
             .map(|a| a.len())
             .min()
             .unwrap_or(usize::MAX);
-        let used = &c.syn[..self.needs.0];
+        let used = &c.syn[..uses.slots];
         let kind = |k: usize| self.local.get(k) == Some(&true);
         let vector_limit = if used
             .iter()
@@ -498,12 +487,12 @@ impl Bound<'_> {
 
     /// Runs the statements for the four synapses `s0..s0 + 4` of post
     /// rank `post`'s row, whose pre ranks are `pre`, at once: what four
-    /// calls of [`run`](Self::run) do, where the code has row code
-    /// ([`NativeEvents::has_rows`]; panics otherwise).
+    /// calls of [`run`](Self::run) do, where the code runs rows four at a
+    /// time ([`Four::Rows`]; panics otherwise).
     #[inline]
     pub fn run_row(&self, s0: usize, pre: &[u32; 4], post: usize) {
         let (n_syn, n_pre, n_post) = self.limits;
-        let Some((rows, _)) = &self.code.rows else {
+        let Some((Four::Rows, rows, _)) = &self.code.four else {
             panic!("no row code");
         };
         let n_syn = n_syn.min(self.vector_limit);
@@ -516,34 +505,58 @@ impl Bound<'_> {
         unsafe { rows(&self.args, s0, pre.as_ptr() as usize, post) };
     }
 
-    /// Runs the statements for four events `(synapse, pre rank, post
-    /// rank)` at once, their conductance additions in order: what four
-    /// calls of [`run`](Self::run) do, where the code has code for any
-    /// four events ([`NativeEvents::has_any`]) and the synapses are
-    /// distinct; otherwise (or out of the arrays) it panics.
-    #[inline]
-    pub fn run_any(&self, events: &[(usize, usize, usize); 4]) {
-        let (n_syn, n_pre, n_post) = self.limits;
-        let Some((any, _)) = &self.code.any else {
-            panic!("no code for four events");
+    /// Runs the statements for each event `(synapse, pre rank, post rank)`
+    /// in order: four at a time where the code runs any four events at
+    /// once ([`Four::Events`]) and the four are of distinct synapses (a
+    /// batch's elements share the synapse list), one by one otherwise and
+    /// for the last ones. The results are those of [`run`](Self::run) on
+    /// each, the conductance's sum included.
+    pub fn run_each(&self, events: impl IntoIterator<Item = (usize, usize, usize)>) {
+        let Some((Four::Events, any, _)) = &self.code.four else {
+            events
+                .into_iter()
+                .for_each(|(s, pre, post)| self.run(s, pre, post));
+            return;
         };
+        let mut four = [(0, 0, 0); 4];
+        let mut k = 0;
+        for e in events {
+            four[k] = e;
+            k += 1;
+            if k < 4 {
+                continue;
+            }
+            k = 0;
+            let s = four.map(|e| e.0);
+            if (0..4).all(|i| (i + 1..4).all(|j| s[i] != s[j])) {
+                self.run_four(*any, &four);
+            } else {
+                four.iter()
+                    .for_each(|&(s, pre, post)| self.run(s, pre, post));
+            }
+        }
+        four[..k]
+            .iter()
+            .for_each(|&(s, pre, post)| self.run(s, pre, post));
+    }
+
+    /// Four events of distinct synapses through `any`, the code for any
+    /// four events; panics where one is out of the arrays.
+    fn run_four(&self, any: Entry, events: &[(usize, usize, usize); 4]) {
+        let (n_syn, n_pre, n_post) = self.limits;
         let n_syn = n_syn.min(self.vector_limit);
-        let s: [usize; 4] = events.map(|e| e.0);
-        let pre: [usize; 4] = events.map(|e| e.1);
-        let post: [usize; 4] = events.map(|e| e.2);
         assert!(
             events
                 .iter()
                 .all(|&(s, pre, post)| s < n_syn && pre < n_pre && post < n_post),
             "events {events:?} out of their arrays"
         );
-        assert!(
-            (0..4).all(|i| (i + 1..4).all(|j| s[i] != s[j])),
-            "four events of one synapse: {s:?}"
-        );
+        let s: [usize; 4] = events.map(|e| e.0);
+        let pre: [usize; 4] = events.map(|e| e.1);
+        let post: [usize; 4] = events.map(|e| e.2);
         let p = |a: &[usize; 4]| a.as_ptr() as usize;
-        // SAFETY: as for `run`; the code reads four indices at each
-        // pointer.
+        // SAFETY: as for `run`, with distinct synapses (checked by the
+        // caller, `run_each`); the code reads four indices at each pointer.
         unsafe { any(&self.args, p(&s), p(&pre), p(&post)) };
     }
 }

@@ -1,29 +1,11 @@
 //! Event code against `eval`, bit for bit.
 
-use super::NativeEvents;
+use super::{Four, NativeEvents};
 use crate::connect::Weights;
 use crate::engine::cpu::spike_propagate::{run_event, EventCtx};
+use crate::engine::cpu::HOSTILE;
 use crate::network::model::{Neuron, Synapse};
 use crate::network::Network;
-
-const HOSTILE: [f32; 16] = [
-    0.0,
-    -0.0,
-    1.0,
-    -2.5,
-    0.5,
-    1e-39,
-    1e30,
-    -1e30,
-    88.0,
-    -104.0,
-    f32::INFINITY,
-    f32::NEG_INFINITY,
-    f32::NAN,
-    0.499_999_97,
-    7.3,
-    -0.3,
-];
 
 /// A synapse whose statements call every function on hostile values.
 fn hostile_synapse() -> Synapse {
@@ -90,7 +72,7 @@ fn event_code_matches_eval_bit_for_bit() {
     };
     let u: Vec<f32> = HOSTILE.to_vec();
     for (stmts, k) in [(&ir.pre_spike, 0), (&ir.post_spike, 3)] {
-        let code = NativeEvents::compile(stmts, &local).expect("native code");
+        let code = NativeEvents::compile(stmts, &local, Four::Events).expect("native code");
         let (mut a, mut b) = (values(k), values(k));
         let (mut ga, mut gb) = (vec![0.1f32; n], vec![0.1f32; n]);
         for frozen in [None, ir.slot("w")] {
@@ -120,10 +102,10 @@ fn row_code_matches_eval_bit_for_bit() {
     let (n_pre, n_post) = (18, HOSTILE.len());
     let (ir, local) = analysed(&hostile_synapse(), n_pre, n_post);
     // pre_spike adds to the conductance and draws: no row code.
-    let pre = NativeEvents::compile(&ir.pre_spike, &local).expect("native code");
-    assert!(!pre.has_rows());
-    let code = NativeEvents::compile(&ir.post_spike, &local).expect("native code");
-    assert!(code.has_rows(), "row code for post_spike");
+    let pre = NativeEvents::compile(&ir.pre_spike, &local, Four::Rows).expect("native code");
+    assert_eq!(pre.four(), None);
+    let code = NativeEvents::compile(&ir.post_spike, &local, Four::Rows).expect("native code");
+    assert_eq!(code.four(), Some(Four::Rows), "row code for post_spike");
     let n_syn = n_pre * n_post;
     let values = || -> Vec<Vec<f32>> {
         ir.vars
@@ -185,16 +167,18 @@ fn four_event_code_matches_eval_bit_for_bit() {
     let n = HOSTILE.len();
     let syn = synapse_calling_everything(false);
     let (ir, local) = analysed(&syn, n, n);
-    let code = NativeEvents::compile(&ir.pre_spike, &local).expect("native code");
-    assert!(code.has_any(), "code for four events");
-    assert!(
-        !code.has_rows(),
+    let code = NativeEvents::compile(&ir.pre_spike, &local, Four::Events).expect("native code");
+    assert_eq!(code.four(), Some(Four::Events), "code for four events");
+    let rows = NativeEvents::compile(&ir.pre_spike, &local, Four::Rows).expect("native code");
+    assert_eq!(
+        rows.four(),
+        None,
         "no row code where events add to the conductance"
     );
     // The hostile synapse's pre_spike draws: no code for four events.
     let (hostile, hostile_local) = analysed(&hostile_synapse(), n, n);
-    let draws = NativeEvents::compile(&hostile.pre_spike, &hostile_local);
-    assert!(!draws.expect("native code").has_any());
+    let draws = NativeEvents::compile(&hostile.pre_spike, &hostile_local, Four::Events);
+    assert_eq!(draws.expect("native code").four(), None);
     let n_syn = n * n;
     // Every synapse once: the first half in order (a group's four
     // events on one post), the rest scrambled (37 is prime to n_syn).
@@ -234,14 +218,10 @@ fn four_event_code_matches_eval_bit_for_bit() {
         let ctx = |syn| frame(syn, &ir, &u, &u);
         let mut ca = ctx(&mut a);
         {
-            let bound = code.bind(&mut ca, &mut ga, frozen);
-            let mut groups = events.chunks_exact(4);
-            for g in groups.by_ref() {
-                bound.run_any(&[g[0], g[1], g[2], g[3]]);
-            }
-            for &(s, pre, post) in groups.remainder() {
-                bound.run(s, pre, post);
-            }
+            // Four at a time (the synapses are distinct), the last one by
+            // one.
+            code.bind(&mut ca, &mut ga, frozen)
+                .run_each(events.iter().copied());
         }
         let mut cb = ctx(&mut b);
         for &(s, pre, post) in &events {
@@ -321,12 +301,12 @@ fn same_bits(a: &[Vec<f32>], b: &[Vec<f32>], how: &str) {
 #[should_panic(expected = "out of their arrays")]
 fn four_events_past_one_synapse_are_refused() {
     let (ir, local) = analysed(&synapse_calling_everything(false), 1, 1);
-    let code = NativeEvents::compile(&ir.pre_spike, &local).expect("native code");
+    let code = NativeEvents::compile(&ir.pre_spike, &local, Four::Events).expect("native code");
     let mut syn: Vec<Vec<f32>> = ir.vars.iter().map(|_| vec![0.5]).collect();
     let (u, mut g) = (vec![0.5f32; 4], vec![0.0f32; 4]);
     let mut c = frame(&mut syn, &ir, &u, &u);
     let bound = code.bind(&mut c, &mut g, None);
-    bound.run_any(&[(0, 0, 0), (1, 1, 1), (2, 2, 2), (3, 3, 3)]);
+    bound.run_each([(0, 0, 0), (1, 1, 1), (2, 2, 2), (3, 3, 3)]);
 }
 
 /// Code bound to fewer synapse slots than its statements name is refused
@@ -335,7 +315,7 @@ fn four_events_past_one_synapse_are_refused() {
 #[should_panic(expected = "event code bound to")]
 fn event_code_bound_to_too_few_slots_is_refused() {
     let (ir, local) = analysed(&synapse_calling_everything(false), 4, 4);
-    let code = NativeEvents::compile(&ir.pre_spike, &local).expect("native code");
+    let code = NativeEvents::compile(&ir.pre_spike, &local, Four::Events).expect("native code");
     let mut syn: Vec<Vec<f32>> = vec![vec![0.5; 16]];
     let (u, mut g) = (vec![0.5f32; 4], vec![0.0f32; 4]);
     let mut c = frame(&mut syn, &ir, &u, &u);
