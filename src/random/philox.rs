@@ -141,8 +141,9 @@ pub fn word_run(seed: u64, object: u32, step: u32, index0: u32, out: &mut [u32])
     word_run_on(Lanes::widest(), seed, object, step, index0, out);
 }
 
-/// The vector instructions a run of Philox calls is made with.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// The vector instructions a run of Philox calls is made with, narrowest
+/// first (the derived order is their width).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd)]
 enum Lanes {
     /// One call at a time.
     Scalar,
@@ -172,14 +173,8 @@ impl Lanes {
     fn all() -> Vec<Lanes> {
         [Lanes::Scalar, Lanes::Avx2, Lanes::Avx512]
             .into_iter()
-            .filter(|&l| l == Lanes::Scalar || l <= Lanes::widest())
+            .filter(|&l| l <= Lanes::widest())
             .collect()
-    }
-}
-
-impl PartialOrd for Lanes {
-    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
-        (*self as u8).partial_cmp(&(*other as u8))
     }
 }
 
