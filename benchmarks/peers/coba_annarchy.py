@@ -10,10 +10,9 @@ N = 4000) whatever N: the weights then need no scaling.
 
     python coba_annarchy.py --sim cajal --n 4000 --threads 2
 """
-import os
 import time
 
-from common import arguments, emit, simulator
+from common import annarchy_run, arguments, emit, simulator
 
 args = arguments(__doc__, ["annarchy", "cajal"], n=4000, duration=1000.0)
 ann = simulator(args.sim)
@@ -56,13 +55,7 @@ exc.fixed_probability(weights=0.6, probability=p)
 inh = net.connect(pop[n_exc:], pop, "inh")
 inh.fixed_probability(weights=6.7, probability=p)
 m = net.monitor(pop, "spike")
-# ANNarchy generates and compiles C++ here (into ./annarchy); cajal builds its engine.
-net.compile(directory=os.path.join(os.getcwd(), "annarchy"))
-build_s = time.perf_counter() - t0
-
-t1 = time.perf_counter()
-net.simulate(args.duration)
-sim_s = time.perf_counter() - t1
+build_s, sim_s = annarchy_run(net, t0, args.duration)
 
 spikes = sum(len(ts) for ts in m.get("spike").values())
 emit(

@@ -55,6 +55,18 @@ def emit(args, workload, build_s, sim_s, simulated_ms, **extra):
     print(json.dumps(line), flush=True)
 
 
+def annarchy_run(net, t0, duration):
+    """Compiles an ANNarchy-API network (ANNarchy generates and compiles
+    C++ into ./annarchy; cajal builds its engine) and simulates `duration`
+    ms; gives (build_s, sim_s): build_s from t0 to ready, sim_s the
+    simulation alone."""
+    net.compile(directory=os.path.join(os.getcwd(), "annarchy"))
+    build_s = time.perf_counter() - t0
+    t1 = time.perf_counter()
+    net.simulate(duration)
+    return build_s, time.perf_counter() - t1
+
+
 def brian2_standalone(b2, directory, t0):
     """Compiles Brian 2's C++ standalone project and runs its binary; gives
     (build_s, sim_s): build_s from t0 to the compiled binary plus the

@@ -11,10 +11,9 @@ homeostatic neuron over the run (about 35 Hz); the other neuron's (about
 
     python ramp_annarchy.py --sim cajal --duration 1000000
 """
-import os
 import time
 
-from common import arguments, emit, simulator
+from common import annarchy_run, arguments, emit, simulator
 
 args = arguments(__doc__, ["annarchy", "cajal"], duration=1000000.0)
 ann = simulator(args.sim)
@@ -111,12 +110,7 @@ proj2 = net.connect(inp, pop2, ["ampa", "nmda"], synapse=homeo_stdp)
 proj2.all_to_all(weights=ann.Uniform(0.01, 0.03))
 m1 = net.monitor(pop1, "r")
 m2 = net.monitor(pop2, "r")
-net.compile(directory=os.path.join(os.getcwd(), "annarchy"))
-build_s = time.perf_counter() - t0
-
-t1 = time.perf_counter()
-net.simulate(args.duration)
-sim_s = time.perf_counter() - t1
+build_s, sim_s = annarchy_run(net, t0, args.duration)
 
 emit(
     args, "ramp", build_s, sim_s, args.duration,

@@ -8,10 +8,9 @@ output neuron's rate; w_mean the final mean weight over w_max (about
 
     python stdp_annarchy.py --sim cajal --duration 100000
 """
-import os
 import time
 
-from common import arguments, emit, simulator
+from common import annarchy_run, arguments, emit, simulator
 
 args = arguments(__doc__, ["annarchy", "cajal"], duration=100000.0)
 ann = simulator(args.sim)
@@ -46,12 +45,7 @@ proj = net.connect(
 )
 proj.all_to_all(weights=ann.Uniform(0.0, GMAX))
 m = net.monitor(out, "spike")
-net.compile(directory=os.path.join(os.getcwd(), "annarchy"))
-build_s = time.perf_counter() - t0
-
-t1 = time.perf_counter()
-net.simulate(args.duration)
-sim_s = time.perf_counter() - t1
+build_s, sim_s = annarchy_run(net, t0, args.duration)
 
 emit(
     args, "stdp", build_s, sim_s, args.duration,
