@@ -10,7 +10,8 @@
 //! notebook (`gap_junctions`); monitors of synaptic variables, when and
 //! what they sample (`projection_monitor`); the PyNN notebook's NMDA
 //! synapse, a psp beside pre_spike statements (`psp_events`); synapses created and pruned
-//! by structural plasticity (`structural`).
+//! by structural plasticity (`structural`); the order in which shared
+//! variables update (`shared_order`).
 //!
 //! The harness is libtest-mimic's (tests/common/harness.rs): each module
 //! lists its tests in `tests!` (`cpu`, `gpu` or `both`); `[gpu]` trials are
@@ -35,6 +36,7 @@ mod projection_monitor;
 mod psp_events;
 mod rate_delays;
 mod recording;
+mod shared_order;
 mod stdp2;
 mod structural;
 
@@ -54,6 +56,7 @@ fn main() {
         psp_events::tests,
         rate_delays::tests,
         recording::tests,
+        shared_order::tests,
         stdp2::tests,
         structural::tests,
     ]);

@@ -168,6 +168,16 @@ pub(super) trait Rules {
     /// Checks an expression (value, min or max) of the equation of a shared
     /// variable, which must be the same for all that share it.
     fn shared(&self, ctx: &Ctx, e: Expr, st: &Statement, lhs: &Lhs, slot: u32) -> Result<Expr>;
+
+    /// When the equation of `slot` runs within a step: equations run group
+    /// by group, lowest first, and in their written order within a group.
+    /// ANNarchy updates the variables shared by the whole population or
+    /// projection first, then (synapses) those shared by a post-synaptic
+    /// neuron's synapses, then the per-element ones, each group in a loop
+    /// of its own; so a per-neuron equation reads a population variable's
+    /// value of this step even when that variable's equation is written
+    /// below it.
+    fn group(&self, ctx: &Ctx, slot: u32) -> u8;
 }
 
 /// Declares every variable the equations assign before any is translated,

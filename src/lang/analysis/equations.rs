@@ -86,20 +86,35 @@ fn eq_flags(ctx: &Ctx, st: &Statement) -> Result<EqFlags> {
 }
 
 /// Translates the equations (declared by [`declare`](super::declare::declare),
-/// which returned `lhs`) into update statements, in order; consecutive ODEs
-/// with the same method are integrated as one block. Sets the `init` values.
+/// which returned `lhs`) into update statements, group by group
+/// ([`Rules::group`]) and in order within a group; consecutive ODEs of a
+/// group with the same method are integrated as one block. Sets the `init`
+/// values.
 pub(super) fn translate(
     ctx: &mut Ctx,
     eqs: &[Statement],
     lhs: &[Lhs],
     rules: &mut dyn Rules,
 ) -> Result<Vec<Stmt>> {
-    let mut update = Vec::new();
-    let mut pending: Vec<Ode> = Vec::new();
+    let mut ordered = Vec::with_capacity(eqs.len());
     for (st, l) in eqs.iter().zip(lhs) {
         let slot = ctx
             .slot(&l.name)
             .ok_or_else(|| ctx.err_at(l.at, "internal: undeclared variable"))?;
+        ordered.push((rules.group(ctx, slot), slot, st, l));
+    }
+    // Stable: the written order stays within a group.
+    ordered.sort_by_key(|o| o.0);
+    let mut update = Vec::new();
+    let mut pending: Vec<Ode> = Vec::new();
+    let mut group = ordered.first().map_or(0, |o| o.0);
+    for (g, slot, st, l) in ordered {
+        // An ODE block never spans two groups: each group is integrated
+        // from the values the groups before it stored.
+        if g != group && !pending.is_empty() {
+            integrate_block(ctx, &std::mem::take(&mut pending), &mut update)?;
+        }
+        group = g;
         let fl = eq_flags(ctx, st)?;
         if let Some(i) = fl.init {
             ctx.vars[slot as usize].init = i;

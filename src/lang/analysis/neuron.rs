@@ -116,6 +116,11 @@ impl Rules for NeuronRules {
         Ok(())
     }
 
+    fn group(&self, ctx: &Ctx, slot: u32) -> u8 {
+        // `: population` equations, then the per-neuron ones.
+        u8::from(!ctx.vars[slot as usize].shared)
+    }
+
     fn guard(&self, ctx: &Ctx, slot: u32) -> Guard {
         let v = &ctx.vars[slot as usize];
         // A population variable is not held by the refractoriness of single

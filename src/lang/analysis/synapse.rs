@@ -434,6 +434,17 @@ impl Rules for SynapseRules {
         Ok(true)
     }
 
+    fn group(&self, ctx: &Ctx, slot: u32) -> u8 {
+        // `: projection`, then `: postsynaptic`, then per-synapse equations.
+        if self.projection_vars.contains(&slot) {
+            0
+        } else if ctx.vars[slot as usize].shared {
+            1
+        } else {
+            2
+        }
+    }
+
     fn shared(&self, ctx: &Ctx, e: Expr, st: &Statement, lhs: &Lhs, slot: u32) -> Result<Expr> {
         let whole = self.projection_vars.contains(&slot);
         shared_synapse_expr(ctx, &e, st, &lhs.name, lhs.at, whole, &self.projection_vars)
