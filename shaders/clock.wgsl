@@ -33,7 +33,13 @@ struct Clock {
 // CSR, so a kernel checks its own without a variant or a host round trip.
 // In u32 as clk.step is: exact for the first 2^32 steps.
 fn cj_learns(on: u32, period: u32, offset: u32) -> bool {
-    return on != 0u && clk.step >= offset && (clk.step - offset) % period == 0u;
+    return on != 0u && cj_periodic(period, offset);
+}
+
+// Whether this step is one of a learning rule's steps, learning on or off
+// (`Learning::periodic`: when a spiking synapse's equations run).
+fn cj_periodic(period: u32, offset: u32) -> bool {
+    return clk.step >= offset && (clk.step - offset) % period == 0u;
 }
 
 // The thread's element: grids over 65535 workgroups wrap into y.

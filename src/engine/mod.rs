@@ -51,7 +51,11 @@ pub enum Backend {
 
 /// When a projection's learning rule runs (ANNarchy's
 /// `enable_learning(period, offset)`): at the steps `s` with
-/// `s >= offset` and `(s - offset) % period == 0`, while on.
+/// `s >= offset` and `(s - offset) % period == 0` (the rule's steps), a
+/// rate-coded rule while on; a spiking synapse's equations at the rule's
+/// steps whether on or off, off leaving `w` alone; its events at every
+/// spike, off leaving `w` alone. The equations integrate over the period:
+/// their `dt` is `dt * period` (ANNarchy's `_dt`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct Learning {
     pub(crate) on: bool,
@@ -70,9 +74,21 @@ impl Default for Learning {
 }
 
 impl Learning {
-    /// Whether the rule runs at step `s`.
+    /// Whether a rate-coded rule runs at step `s`: on, at one of the
+    /// rule's steps.
     pub(crate) fn due(&self, s: u64) -> bool {
-        self.on && s >= self.offset && (s - self.offset).is_multiple_of(self.period)
+        self.on && self.periodic(s)
+    }
+
+    /// Whether `s` is one of the rule's steps, on or off.
+    pub(crate) fn periodic(&self, s: u64) -> bool {
+        s >= self.offset && (s - self.offset).is_multiple_of(self.period)
+    }
+
+    /// The step the equations integrate over: `dt` times the period, in
+    /// f32 as the GPU kernels compute it.
+    pub(crate) fn dt(&self, dt: f32) -> f32 {
+        dt * self.period as f32
     }
 }
 

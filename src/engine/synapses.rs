@@ -256,29 +256,28 @@ impl Simulation {
         };
         let period = steps("period", period_ms.unwrap_or(dt))?.max(1);
         let offset = steps("offset", offset_ms.unwrap_or(0.0))? % period;
-        self.set_learning(
-            proj,
-            Learning {
-                on: true,
-                period,
-                offset,
-            },
-        )
+        self.switch_learning(proj, |_| Learning {
+            on: true,
+            period,
+            offset,
+        })
     }
 
     /// Turns learning off for one projection or, with `None`, all of them
-    /// (ANNarchy's `disable_learning`); weights keep their values.
+    /// (ANNarchy's `disable_learning`); weights keep their values. Each
+    /// keeps its period and offset, on which a spiking synapse's equations
+    /// go on running (leaving `w` alone), as in ANNarchy.
     pub fn disable_learning(&mut self, proj: Option<ProjId>) -> Result<()> {
-        self.set_learning(
-            proj,
-            Learning {
-                on: false,
-                ..Learning::default()
-            },
-        )
+        self.switch_learning(proj, |l| Learning { on: false, ..l })
     }
 
-    pub(super) fn set_learning(&mut self, proj: Option<ProjId>, l: Learning) -> Result<()> {
+    /// Sets the learning of one projection (which must have a learning
+    /// rule) or of all to what `f` makes of its current one.
+    fn switch_learning(
+        &mut self,
+        proj: Option<ProjId>,
+        f: impl Fn(Learning) -> Learning,
+    ) -> Result<()> {
         let ids: Vec<usize> = match proj {
             Some(p) => {
                 let pr = self.net.proj(p)?;
@@ -303,6 +302,7 @@ impl Simulation {
             None => (0..self.net.projs.len()).collect(),
         };
         for i in ids {
+            let l = f(self.learning[i]);
             self.engine.set_learning(i, l);
             self.learning[i] = l;
         }

@@ -11,7 +11,8 @@
 //! what they sample (`projection_monitor`); the PyNN notebook's NMDA
 //! synapse, a psp beside pre_spike statements (`psp_events`); synapses created and pruned
 //! by structural plasticity (`structural`); the order in which shared
-//! variables update (`shared_order`).
+//! variables update (`shared_order`); learning rules run every period
+//! (`learning_period`).
 //!
 //! The harness is libtest-mimic's (tests/common/harness.rs): each module
 //! lists its tests in `tests!` (`cpu`, `gpu` or `both`); `[gpu]` trials are
@@ -32,6 +33,7 @@ mod firing_rate;
 mod gap_junctions;
 mod homeostatic;
 mod int_bool;
+mod learning_period;
 mod projection_monitor;
 mod psp_events;
 mod rate_delays;
@@ -52,6 +54,7 @@ fn main() {
         gap_junctions::tests,
         homeostatic::tests,
         int_bool::tests,
+        learning_period::tests,
         projection_monitor::tests,
         psp_events::tests,
         rate_delays::tests,

@@ -161,11 +161,11 @@ struct Now<'a> {
 /// Runs one spiking projection's delivery into the conductance `gv` of its
 /// post-synaptic population (taken out of that population meanwhile).
 fn deliver(pr: &mut ProjState, pops: &[PopState], gv: &mut [f32], now: &Now) {
-    let step = now.step;
     let uniform = pr.delays.len() <= 1;
     let object = PROJ_OBJECT | ((pr.index as u32) << 12);
-    // While learning is off, events leave w alone.
-    let frozen = (!pr.learning.due(u64::from(step))).then(|| pr.ir.slot("w").unwrap_or(0));
+    // While learning is off, events leave w alone (at every spike,
+    // whatever the period).
+    let frozen = (!pr.learning.on).then(|| pr.ir.slot("w").unwrap_or(0));
     if let ProjKind::Procedural { gen, ring, pos, .. } = &mut pr.kind {
         let spikes = &pops[pr.pre].spike_hist[gen.spike_delay() as usize - 1];
         let element = (

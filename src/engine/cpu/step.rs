@@ -54,12 +54,13 @@ impl CpuEngine {
                 Stage::SynapseUpdate => {
                     for q in members {
                         // A rate-coded rule waits for learning whole; a
-                        // spiking synapse's equations run and leave only w
-                        // alone, as ANNarchy's.
-                        let due = self.projs[q].learning.due(step);
+                        // spiking synapse's equations run at the rule's
+                        // steps and leave only w alone while off, as
+                        // ANNarchy's.
+                        let learning = self.projs[q].learning;
                         let spiking = matches!(self.projs[q].kind, ProjKind::Spike { .. });
-                        if due || spiking {
-                            self.learn(q, t, step32, !due);
+                        if learning.due(step) || (spiking && learning.periodic(step)) {
+                            self.learn(q, t, step32, !learning.on);
                         }
                     }
                 }
@@ -224,7 +225,9 @@ impl CpuEngine {
     fn post_spike(&mut self, pi: usize, t: f32, step: u64) {
         let (seed, dt, step32) = (self.seed, self.dt, step as u32);
         let pr = &mut self.projs[pi];
-        let frozen = (!pr.learning.due(step)).then(|| pr.ir.slot("w").unwrap_or(0));
+        // While learning is off, events leave w alone (at every spike,
+        // whatever the period).
+        let frozen = (!pr.learning.on).then(|| pr.ir.slot("w").unwrap_or(0));
         let (pre, post) = (&self.pops[pr.pre], &self.pops[pr.post]);
         let spikes = &post.spike_hist[0];
         if spikes.is_empty() {
@@ -280,7 +283,7 @@ impl CpuEngine {
             }
         }
         let scalars = &mut self.scratch.scalars;
-        frame_scalars_into(scalars, t, dt, &self.consts);
+        frame_scalars_into(scalars, t, pr.learning.dt(dt), &self.consts);
         let mut arrays = value_args(&mut pr.values, &pr.ir.vars, scalars);
         arrays.extend(pr.gathered.iter_mut().map(|g| g.as_mut_slice()));
         let object = PROJ_OBJECT | ((pi as u32) << 12);

@@ -69,7 +69,7 @@ pub fn post_spike(
     let learn = learn.map_or_else(String::new, |(at, _)| {
         format!(
             "    let cj_learn = {};\n",
-            super::spike_propagate::learns(at)
+            super::spike_propagate::learning_on(at)
         )
     });
     let body = format!(

@@ -9,7 +9,7 @@ use std::fmt::Write;
 
 use super::layout::{split_element, Ends};
 use super::merged::{member_body, member_name, merged_kernel};
-use super::spike_propagate::{delivery_member_bindings, learns, Accumulate, SpikeEvent};
+use super::spike_propagate::{delivery_member_bindings, learning_on, Accumulate, SpikeEvent};
 use super::{assemble, declare, Access, Binding, Kernel, MemberBinds, WeightBuffer, F32, U32};
 use crate::lang::ir::EventStmt;
 
@@ -95,7 +95,7 @@ fn gather_body(event: &SpikeEvent, csr: &CsrByPost, weights: WeightBuffer) -> St
     let go = ends.post.offset(event.g).unwrap_or(0);
     let mut body = String::new();
     if let Some((at, _)) = event.learn {
-        let _ = writeln!(body, "    let cj_learn = {};", learns(at));
+        let _ = writeln!(body, "    let cj_learn = {};", learning_on(at));
     }
     // Batched: post `i` is neuron `il` of element `bi`, whose pres are
     // that element's.

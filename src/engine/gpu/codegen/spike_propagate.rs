@@ -28,8 +28,9 @@ pub fn spike_propagate(
     let (ir, ends) = (event.ir, event.ends);
     let mut body = String::new();
     if let Some((at, _)) = event.learn {
-        // Once a thread, not at each synapse.
-        let _ = writeln!(body, "    let cj_learn = {};", learns(at));
+        // Once a thread, not at each synapse; events change w whenever
+        // learning is on, whatever the period.
+        let _ = writeln!(body, "    let cj_learn = {};", learning_on(at));
     }
     if csr.delays.is_empty() {
         // Unused names are fine in WGSL, but say so for readers of dumps.
@@ -561,4 +562,17 @@ pub fn spike_propagate_merged(
 /// CSR learns at this step (`cj_learns`).
 pub fn learns(at: u32) -> String {
     format!("cj_learns(csr[{at}u], csr[{at}u + 1u], csr[{at}u + 2u])")
+}
+
+/// Whether learning is on (`Learning::on`), from the flags at `at` in the
+/// `csr` binding: what lets events and a spiking synapse's equations
+/// change `w`, at any step.
+pub fn learning_on(at: u32) -> String {
+    format!("(csr[{at}u] != 0u)")
+}
+
+/// Whether this step is one of the learning rule's steps, on or off
+/// (`Learning::periodic`), from the flags at `at` in the `csr` binding.
+pub fn periodic(at: u32) -> String {
+    format!("cj_periodic(csr[{at}u + 1u], csr[{at}u + 2u])")
 }

@@ -7,18 +7,19 @@ use std::fmt::Write;
 
 use super::layout::{neuron_leaf, Ends, ProjLayout};
 use super::merged::{member_bindings, member_body, merged_kernel, state_bindings};
-use super::printer::Printer;
+use super::printer::{lit, Printer};
 use super::{assemble, declare, Access, Binding, Kernel, F32, U32};
 use crate::lang::ir::{Expr, Stmt, SynapseIr};
 
 const SYNAPSE_UPDATE: &str = include_str!("../../../../shaders/synapse_update.wgsl");
 
-/// `synapse_update`: the equations of a projection's synapses, run every
-/// step; `pres` and `posts` are where the pre and post ranks of its
-/// synapses (in (post, pre) order) start in its CSR, `learn` where its
-/// learning flags are. While learning is off a rate-coded rule does not
-/// run at all; with `freeze_w` (spiking synapses, as ANNarchy's) the rule
-/// runs and only its assignments to `w` wait for learning.
+/// `synapse_update`: the equations of a projection's synapses, run at the
+/// steps of its learning period (`Learning`); `pres` and `posts` are where
+/// the pre and post ranks of its synapses (in (post, pre) order) start in
+/// its CSR, `learn` where its learning flags are. While learning is off a
+/// rate-coded rule does not run at all; with `freeze_w` (spiking synapses,
+/// as ANNarchy's) the rule runs and only its assignments to `w` wait for
+/// learning. The equations' `dt` is the period's, `dt * period`.
 #[allow(clippy::too_many_arguments)]
 pub fn synapse_update(
     name: &str,
@@ -50,6 +51,11 @@ pub fn synapse_update(
                 (None, Some(g)) => Some((format!("sparams[{g}]"), true)),
                 _ => None,
             },
+            // The rule integrates over its period (`Learning::dt`).
+            Expr::Dt => Some((
+                format!("cj_keep({} * f32(csr[{learn}u + 1u]))", lit(dt)),
+                true,
+            )),
             _ => neuron_leaf(e, ends, pre_buf, dt),
         }
     };
@@ -84,7 +90,7 @@ pub fn synapse_update(
             Stmt::Store { var, expr, .. } => {
                 let v = p.expr(expr);
                 if freeze_w && Some(*var) == w_slot {
-                    let on = super::spike_propagate::learns(learn);
+                    let on = super::spike_propagate::learning_on(learn);
                     p.stmt(&format!("if ({on}) {{ y{var} = {v}; }}"));
                 } else {
                     p.stmt(&format!("y{var} = {v};"));
@@ -103,7 +109,11 @@ pub fn synapse_update(
     // The rule runs only where its learning is due, checked here rather
     // than by the host so that a merged dispatch never splits up.
     let body = if freeze_w {
-        format!("    {{\n{}    _ = pi;\n    _ = pj;\n    }}\n", p.out)
+        format!(
+            "    if ({}) {{\n{}    _ = pi;\n    _ = pj;\n    }}\n",
+            super::spike_propagate::periodic(learn),
+            p.out
+        )
     } else {
         format!(
             "    if ({}) {{\n{}    _ = pi;\n    _ = pj;\n    }}\n",
