@@ -2,11 +2,17 @@
 
 The equations are cajal's own built-ins (``cajal::models``), the same
 models the Rust API offers; a keyword argument changes a parameter's value,
-as ``ann.Izhikevich(a=0.1)`` does in ANNarchy. The class itself can be
-given where a model is expected (``neuron=ann.Izhikevich``).
+as ``ann.Izhikevich(a=0.1)`` does in ANNarchy, and the initial values
+ANNarchy derives from the arguments follow (``Izhikevich(c=-50.0)``
+starts at ``v = -50``); the string arguments (``Izhikevich``'s
+``conductance``, ``LeakyIntegrator``'s ``sum`` and ``noise``, the GIF
+models' ``current``) change the equations. The class itself can be given
+where a model is expected (``neuron=ann.Izhikevich``).
 """
 
 from __future__ import annotations
+
+import json
 
 from ._models import Neuron, Synapse
 
@@ -20,6 +26,8 @@ __all__ = [
     "HH_cond_exp",
     "EIF_cond_exp_isfa_ista",
     "EIF_cond_alpha_isfa_ista",
+    "GIF_curr",
+    "GIF_curr_exp",
     "Hebb",
     "Oja",
     "IBCM",
@@ -31,8 +39,27 @@ __all__ = [
 class _BuiltinNeuron(Neuron):
     _builtin = ""
     _spiking = True
+    # The initial values ANNarchy's constructor computes from the
+    # arguments: (variable, function of the arguments' values), with the
+    # defaults of those it reads (`_reads`).
+    _inits: tuple = ()
+    _reads: dict = {}
 
     def __init__(self, **parameters):
+        self._args = dict(parameters)
+        # Strings go to the model (which refuses those it does not take).
+        self._options = {k: parameters.pop(k) for k in list(parameters) if isinstance(parameters[k], str)}
+        if "refractory_period" in parameters and self._builtin.startswith("GIF"):
+            self._options["refractory_period"] = float(parameters.pop("refractory_period"))
+        if self._builtin.startswith("GIF") and ("C_m" in parameters or "tau_m" in parameters):
+            # ANNarchy's R = tau_m / C_m: C_m is no parameter of the model.
+            c_m = float(parameters.pop("C_m", 250.0))
+            parameters["R"] = float(parameters.get("tau_m", 10.0)) / c_m
+        values = dict(self._reads)
+        values.update({k: v for k, v in parameters.items() if k in values})
+        if any(k in parameters for k in self._reads):
+            for var, f in self._inits:
+                parameters.setdefault(var, f(values))
         self._parameters = parameters
         self.name = self._builtin
         self.description = ""
@@ -41,35 +68,84 @@ class _BuiltinNeuron(Neuron):
         self.spike = self.reset = self.refractory = self.functions = None
 
     def _spec(self):
+        if self._options:
+            return ("builtin", self._builtin, json.dumps(self._options))
         return ("builtin", self._builtin)
 
     def _overrides(self) -> dict:
         return dict(self._parameters)
 
     def __repr__(self):
-        args = ", ".join(f"{k}={v!r}" for k, v in self._parameters.items())
+        args = ", ".join(f"{k}={v!r}" for k, v in self._args.items())
         return f"{self._builtin}({args})"
 
 
-def _neuron(name: str, spiking: bool, doc: str):
-    return type(name, (_BuiltinNeuron,), {"_builtin": name, "_spiking": spiking, "__doc__": doc})
+def _neuron(name: str, spiking: bool, doc: str, inits=(), reads=None):
+    return type(
+        name,
+        (_BuiltinNeuron,),
+        {
+            "_builtin": name,
+            "_spiking": spiking,
+            "__doc__": doc,
+            "_inits": tuple(inits),
+            "_reads": dict(reads or {}),
+        },
+    )
+
+
+# v starts at v_reset in ANNarchy's IF and EIF models.
+def _v_reset(default):
+    return dict(inits=(("v", lambda p: float(p["v_reset"])),), reads={"v_reset": default})
 
 
 LeakyIntegrator = _neuron(
     "LeakyIntegrator", False,
-    "Rate-coded leaky integrator: tau * dv/dt + v = baseline + sum(exc) - sum(inh) + noise, r = pos(v).",
+    "Rate-coded leaky integrator: tau * dv/dt + v = sum + B + noise, r = pos(v - T) "
+    "(sum: 'sum(exc) - sum(inh)' unless given, noise: none unless given).",
 )
-Izhikevich = _neuron("Izhikevich", True, "Izhikevich's (2003) quadratic integrate-and-fire neuron.")
-IF_curr_exp = _neuron("IF_curr_exp", True, "LIF with exponentially decaying current inputs (PyNN's).")
-IF_cond_exp = _neuron("IF_cond_exp", True, "LIF with exponentially decaying conductances (PyNN's).")
-IF_curr_alpha = _neuron("IF_curr_alpha", True, "LIF with alpha-shaped current inputs (PyNN's).")
-IF_cond_alpha = _neuron("IF_cond_alpha", True, "LIF with alpha-shaped conductances (PyNN's).")
-HH_cond_exp = _neuron("HH_cond_exp", True, "Hodgkin-Huxley neuron with exponential conductances (PyNN's).")
+Izhikevich = _neuron(
+    "Izhikevich", True,
+    "Izhikevich's (2003) quadratic integrate-and-fire neuron (conductance: 'g_exc - g_inh' unless given); "
+    "v starts at c, u at b * c.",
+    inits=(("v", lambda p: float(p["c"])), ("u", lambda p: float(p["b"]) * float(p["c"]))),
+    reads={"b": 0.2, "c": -65.0},
+)
+IF_curr_exp = _neuron(
+    "IF_curr_exp", True, "LIF with exponentially decaying current inputs (PyNN's).", **_v_reset(-65.0)
+)
+IF_cond_exp = _neuron(
+    "IF_cond_exp", True, "LIF with exponentially decaying conductances (PyNN's).", **_v_reset(-65.0)
+)
+IF_curr_alpha = _neuron(
+    "IF_curr_alpha", True, "LIF with alpha-shaped current inputs (PyNN's).", **_v_reset(-65.0)
+)
+IF_cond_alpha = _neuron(
+    "IF_cond_alpha", True, "LIF with alpha-shaped conductances (PyNN's).", **_v_reset(-65.0)
+)
+HH_cond_exp = _neuron(
+    "HH_cond_exp", True, "Hodgkin-Huxley neuron with exponential conductances (PyNN's); v starts at e_rev_leak.",
+    inits=(("v", lambda p: float(p["e_rev_leak"])),),
+    reads={"e_rev_leak": -65.0},
+)
 EIF_cond_exp_isfa_ista = _neuron(
-    "EIF_cond_exp_isfa_ista", True, "Adaptive exponential LIF (AdEx) with exponential conductances (PyNN's)."
+    "EIF_cond_exp_isfa_ista", True, "Adaptive exponential LIF (AdEx) with exponential conductances (PyNN's).",
+    **_v_reset(-70.6),
 )
 EIF_cond_alpha_isfa_ista = _neuron(
-    "EIF_cond_alpha_isfa_ista", True, "Adaptive exponential LIF (AdEx) with alpha conductances (PyNN's)."
+    "EIF_cond_alpha_isfa_ista", True, "Adaptive exponential LIF (AdEx) with alpha conductances (PyNN's).",
+    **_v_reset(-70.6),
+)
+# The GIF models' u and v start at u_r and u_th by name (`init = u_r`):
+# they follow those parameters until compile, as ANNarchy's do.
+GIF_curr = _neuron(
+    "GIF_curr", True,
+    "Generalized leaky integrate-and-fire neuron (Schwalger et al. 2017) with escape-rate spikes and "
+    "instantaneous synaptic currents (current: 'R*(g_exc - g_inh)' unless given; R = tau_m / C_m).",
+)
+GIF_curr_exp = _neuron(
+    "GIF_curr_exp", True,
+    "GIF_curr with exponentially decaying synaptic currents (tau_g_exc, tau_g_inh).",
 )
 
 

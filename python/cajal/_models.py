@@ -24,10 +24,12 @@ __all__ = [
 ]
 
 
-def _text(value) -> Optional[str]:
+def _text(value, synapse: bool = False) -> Optional[str]:
     """A model section: a string, or ANNarchy 5's dictionary of parameters
-    (``dict(tau=10.0)``, ``dict(tau=ann.Parameter(10.0, locality='global'))``)
-    written as the equivalent lines."""
+    (``dict(tau=10.0)``, ``dict(tau=ann.Parameter(10.0, locality='local'))``)
+    written as the equivalent lines. As in ANNarchy, a plain value in the
+    dictionary is global: one for the population (``: population``) or,
+    in a synapse model, for the projection (``: projection``)."""
     if value is None:
         return None
     if isinstance(value, str):
@@ -35,20 +37,17 @@ def _text(value) -> Optional[str]:
     if isinstance(value, dict):
         lines = []
         for name, v in value.items():
-            if isinstance(v, Parameter):
-                lines.append(v._line(name))
-            elif isinstance(v, bool):
-                lines.append(f"{name} = {1 if v else 0} : bool")
-            elif isinstance(v, int):
-                lines.append(f"{name} = {v} : int")
-            else:
-                lines.append(f"{name} = {float(v)!r}")
+            if not isinstance(v, Parameter):
+                # ANNarchy's default Parameter: global and float (3 and
+                # True are stored as 3.0 and 1.0).
+                v = Parameter(v)
+            lines.append(v._line(name, synapse))
         return "\n".join(lines)
     if isinstance(value, Variable):
-        return value._line()
+        return value._line(synapse)
     if isinstance(value, (list, tuple)):
         return "\n".join(
-            v._line() if isinstance(v, Variable) else str(v) for v in value
+            v._line(synapse) if isinstance(v, Variable) else str(v) for v in value
         )
     raise TypeError(f"a model section is a string, got {type(value).__name__}")
 
@@ -62,10 +61,10 @@ class Parameter:
         self.locality = locality
         self.type = type
 
-    def _line(self, name: str) -> str:
+    def _line(self, name: str, synapse: bool = False) -> str:
         flags = []
         if self.locality == "global":
-            flags.append("population")
+            flags.append("projection" if synapse else "population")
         elif self.locality == "semiglobal":
             flags.append("postsynaptic")
         if self.type is int:
@@ -75,6 +74,8 @@ class Parameter:
         value = self.value
         if isinstance(value, bool):
             value = int(value)
+        elif not isinstance(value, int):
+            value = float(value)
         line = f"{name} = {value!r}"
         return line + (" : " + ", ".join(flags) if flags else "")
 
@@ -101,7 +102,7 @@ class Variable:
         self.locality = locality
         self.type = type
 
-    def _line(self) -> str:
+    def _line(self, synapse: bool = False) -> str:
         flags = []
         if self.init is not None:
             flags.append(f"init = {self.init!r}")
@@ -112,7 +113,7 @@ class Variable:
         if self.method is not None:
             flags.append(self.method)
         if self.locality == "global":
-            flags.append("population")
+            flags.append("projection" if synapse else "population")
         elif self.locality == "semiglobal":
             flags.append("postsynaptic")
         if self.type is int:
@@ -215,8 +216,8 @@ class Synapse:
             raise NotImplementedError(
                 "Synapse: pre_axon_spike is not supported by cajal yet"
             )
-        self.parameters = _text(parameters) or ""
-        self.equations = _text(equations) or ""
+        self.parameters = _text(parameters, synapse=True) or ""
+        self.equations = _text(equations, synapse=True) or ""
         self.psp = psp
         self.operation = operation
         self.pre_spike = pre_spike

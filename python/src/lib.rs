@@ -66,12 +66,17 @@ fn with_sections<M>(
     Ok(model)
 }
 
-/// A neuron model: a built-in's name (`("builtin", "Izhikevich")`) or a
-/// dictionary of ANNarchy's `Neuron` arguments.
+/// A neuron model: a built-in's name (`("builtin", "Izhikevich")`, with
+/// the JSON object of its constructor's string arguments and
+/// `refractory_period` as a third item where given) or a dictionary of
+/// ANNarchy's `Neuron` arguments.
 fn neuron_of(model: &Bound<'_, PyAny>) -> PyResult<Neuron> {
     if let Ok((kind, name, json)) = model.extract::<(String, String, String)>() {
         if kind == "mlgenn" {
             return mlgenn_neuron(&name, &json);
+        }
+        if kind == "builtin" {
+            return builtin_neuron(&name, &json);
         }
     }
     if let Ok((kind, name)) = model.extract::<(String, String)>() {
@@ -111,6 +116,35 @@ fn neuron_of(model: &Bound<'_, PyAny>) -> PyResult<Neuron> {
             }
         }
         _ => {}
+    }
+    Ok(n)
+}
+
+/// A built-in neuron model with its constructor's arguments as a JSON
+/// object: strings for its string arguments (`conductance`, `sum`,
+/// `noise`, `current`), a number for `refractory_period` (ms; 0 is none).
+fn builtin_neuron(name: &str, json: &str) -> PyResult<Neuron> {
+    let args: serde_json::Map<String, serde_json::Value> =
+        serde_json::from_str(json).map_err(|e| invalid(name, format!("{e}")))?;
+    let mut options = Vec::new();
+    let mut refractory = None;
+    for (k, v) in &args {
+        match (k.as_str(), v) {
+            ("refractory_period", serde_json::Value::Number(ms)) => refractory = ms.as_f64(),
+            (_, serde_json::Value::String(s)) => options.push((k.as_str(), s.as_str())),
+            _ => {
+                return Err(invalid(
+                    &format!("neuron model '{name}'"),
+                    format!("argument '{k}' must be a string, got {v}"),
+                ))
+            }
+        }
+    }
+    let mut n = cajal::models::builtin_with(name, &options)
+        .map_err(err)?
+        .ok_or_else(|| invalid("neuron", format!("no built-in neuron model '{name}'")))?;
+    if let Some(ms) = refractory.filter(|&ms| ms != 0.0) {
+        n = n.refractory(ms);
     }
     Ok(n)
 }

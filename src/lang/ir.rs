@@ -47,6 +47,8 @@ pub enum Func {
     Floor,
     /// ceiling
     Ceil,
+    /// toward zero (C's `trunc`)
+    Trunc,
     /// -1, 0 or 1
     Sign,
     /// min(a, b)
@@ -84,6 +86,7 @@ impl Func {
             "round" => (Round, 1),
             "floor" => (Floor, 1),
             "ceil" => (Ceil, 1),
+            "trunc" => (Trunc, 1),
             "sign" => (Sign, 1),
             "min" => (Min, 2),
             "max" => (Max, 2),
@@ -116,6 +119,7 @@ impl Func {
             Round => a.round(),
             Floor => a.floor(),
             Ceil => a.ceil(),
+            Trunc => a.trunc(),
             Sign => {
                 if a > 0.0 {
                     1.0
@@ -635,6 +639,12 @@ pub struct VarDecl {
     pub ty: ValueType,
     /// Initial value.
     pub init: f32,
+    /// The parameter whose value the variable starts at, where its `init`
+    /// names one (`init = u_r`): as in ANNarchy, which resolves such an
+    /// init when the network is compiled, the variable follows the
+    /// parameter's values set before compiling until it is set itself.
+    /// `init` holds the parameter's default.
+    pub init_from: Option<u32>,
 }
 
 /// The analysed form of a neuron model.

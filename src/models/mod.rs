@@ -17,8 +17,9 @@ pub mod synapses;
 pub mod timed;
 
 pub use neurons::{
-    eif_cond_alpha_isfa_ista, eif_cond_exp_isfa_ista, hh_cond_exp, if_cond_alpha, if_cond_exp,
-    if_curr_alpha, if_curr_exp, izhikevich, leaky_integrator,
+    eif_cond_alpha_isfa_ista, eif_cond_exp_isfa_ista, gif_curr, gif_curr_exp, gif_curr_exp_with,
+    gif_curr_with, hh_cond_exp, if_cond_alpha, if_cond_exp, if_curr_alpha, if_curr_exp, izhikevich,
+    izhikevich_with, leaky_integrator, leaky_integrator_with,
 };
 
 use crate::network::model::Neuron;
@@ -34,6 +35,8 @@ const NAMES: &[&str] = &[
     "HH_cond_exp",
     "EIF_cond_alpha_isfa_ista",
     "EIF_cond_exp_isfa_ista",
+    "GIF_curr",
+    "GIF_curr_exp",
 ];
 
 /// The built-in neuron model of the given ANNarchy class name (e.g.
@@ -50,8 +53,64 @@ pub fn builtin(name: &str) -> Option<Neuron> {
         "HH_cond_exp" => hh_cond_exp(),
         "EIF_cond_alpha_isfa_ista" => eif_cond_alpha_isfa_ista(),
         "EIF_cond_exp_isfa_ista" => eif_cond_exp_isfa_ista(),
+        "GIF_curr" => gif_curr(),
+        "GIF_curr_exp" => gif_curr_exp(),
         _ => return None,
     })
+}
+
+/// The built-in neuron model `name` with ANNarchy's string arguments of
+/// its constructor (`options`, by name): `LeakyIntegrator`'s `sum` and
+/// `noise`, `Izhikevich`'s `conductance`, the GIF models' `current`. An
+/// option the model does not take is an error naming it and the model's
+/// options; `Ok(None)` for an unknown model.
+///
+/// ```
+/// use cajal::prelude::*;
+/// let izh = cajal::models::builtin_with("Izhikevich", &[("conductance", "g_ampa - g_gaba")])?
+///     .expect("a built-in");
+/// let mut net = Network::new();
+/// let a = net.population("a", 2, &izh)?;
+/// // The model reads g_ampa now: a projection may target "ampa".
+/// net.projection(a, a, "ampa").connect_all_to_all(1.0)?;
+/// assert!(cajal::models::builtin_with("IF_curr_exp", &[("sum", "sum(exc)")]).is_err());
+/// # Ok::<(), cajal::Error>(())
+/// ```
+pub fn builtin_with(name: &str, options: &[(&str, &str)]) -> crate::Result<Option<Neuron>> {
+    let takes: &[&str] = match name {
+        "LeakyIntegrator" => &["sum", "noise"],
+        "Izhikevich" => &["conductance"],
+        "GIF_curr" | "GIF_curr_exp" => &["current"],
+        _ => &[],
+    };
+    if let Some((bad, _)) = options.iter().find(|(k, _)| !takes.contains(k)) {
+        return Err(crate::Error::invalid(
+            format!("neuron model '{name}'"),
+            if takes.is_empty() {
+                format!(
+                    "unknown argument '{bad}': it takes no string arguments, only parameter values"
+                )
+            } else {
+                format!(
+                    "unknown argument '{bad}': its string arguments are {}",
+                    takes.join(", ")
+                )
+            },
+        ));
+    }
+    let get = |k: &str| options.iter().find(|(o, _)| *o == k).map(|(_, v)| *v);
+    Ok(Some(match name {
+        "LeakyIntegrator" => {
+            leaky_integrator_with(get("sum").unwrap_or("sum(exc) - sum(inh)"), get("noise"))
+        }
+        "Izhikevich" => izhikevich_with(get("conductance").unwrap_or("g_exc - g_inh")),
+        "GIF_curr" => gif_curr_with(get("current").unwrap_or("R*(g_exc - g_inh)")),
+        "GIF_curr_exp" => gif_curr_exp_with(get("current").unwrap_or("R*(g_exc - g_inh)")),
+        _ => match builtin(name) {
+            Some(n) => n,
+            None => return Ok(None),
+        },
+    }))
 }
 
 /// The ANNarchy class names that [`builtin`] knows.
@@ -66,7 +125,7 @@ mod tests {
 
     #[test]
     fn every_builtin_is_found_by_its_name() {
-        assert_eq!(builtin_names().len(), 9);
+        assert_eq!(builtin_names().len(), 11);
         for name in builtin_names() {
             let n = builtin(name).unwrap_or_else(|| panic!("{name} not found"));
             assert_eq!(n.model_name(), *name);
@@ -107,7 +166,10 @@ mod tests {
                         assert!(n.refractory.is_none());
                     } else {
                         assert!(!n.reset.trim().is_empty(), "{name}: no reset");
-                        assert_eq!(n.refractory.as_deref(), Some("tau_refrac"), "{name}");
+                        // ANNarchy's GIF models default to no refractory period.
+                        if !name.starts_with("GIF") {
+                            assert_eq!(n.refractory.as_deref(), Some("tau_refrac"), "{name}");
+                        }
                     }
                 }
             }

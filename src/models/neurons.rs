@@ -26,10 +26,29 @@ use crate::network::model::Neuron;
 ///
 /// Variables: `v` (init 0.0), `r` (init 0.0).
 ///
-/// ANNarchy's optional `noise` and `sum` constructor arguments are not
-/// reproduced: this is the default instance (no noise, input
-/// `sum(exc) - sum(inh)`). Write a custom [`Neuron`] to change them.
+/// This is the default instance (input `sum(exc) - sum(inh)`, no noise);
+/// [`leaky_integrator_with`] takes ANNarchy's `sum` and `noise` arguments.
 pub fn leaky_integrator() -> Neuron {
+    leaky_integrator_with("sum(exc) - sum(inh)", None)
+}
+
+/// ANNarchy's `LeakyIntegrator(sum=..., noise=...)`: [`leaky_integrator`]
+/// with `sum` as its input and `noise`, if any, added to it:
+/// `tau * dv/dt + v = SUM + B + NOISE`.
+///
+/// ```
+/// use cajal::prelude::*;
+/// let li = cajal::models::leaky_integrator_with("sum(exc)", Some("0.5"));
+/// let mut net = Network::new();
+/// let pop = net.population("li", 1, &li)?;
+/// let mut sim = net.compile(Backend::Cpu)?;
+/// sim.simulate(1.0)?;
+/// // No input: the noise term alone moves v.
+/// assert!(sim.get_neuron(pop, 0, "v")? > 0.0);
+/// # Ok::<(), cajal::Error>(())
+/// ```
+pub fn leaky_integrator_with(sum: &str, noise: Option<&str>) -> Neuron {
+    let noise = noise.map_or_else(String::new, |n| format!(" + {n}"));
     Neuron::rate()
         .name("LeakyIntegrator")
         .parameters(
@@ -37,10 +56,10 @@ pub fn leaky_integrator() -> Neuron {
 B = 0.0
 T = 0.0 : population",
         )
-        .equations(
-            "tau * dv/dt + v = sum(exc) - sum(inh) + B : exponential
-r = pos(v - T)",
-        )
+        .equations(&format!(
+            "tau * dv/dt + v = {sum} + B{noise} : exponential
+r = pos(v - T)"
+        ))
 }
 
 /// ANNarchy's `Izhikevich`: the quadratic integrate-and-fire neuron with a
@@ -72,6 +91,14 @@ r = pos(v - T)",
 /// The initial values are those of the default `c` and `b` (`v = c`,
 /// `u = b * c`), as ANNarchy computes them when the model is created.
 pub fn izhikevich() -> Neuron {
+    izhikevich_with("g_exc - g_inh")
+}
+
+/// ANNarchy's `Izhikevich(conductance=...)`: [`izhikevich`] with
+/// `conductance` as its synaptic input, `I = CONDUCTANCE + noise *
+/// Normal(0.0, 1.0) + i_offset` (the Ramp notebook's
+/// `g_ampa * (1 + g_nmda) - g_gaba`, say).
+pub fn izhikevich_with(conductance: &str) -> Neuron {
     Neuron::spiking()
         .name("Izhikevich")
         .parameters(
@@ -84,11 +111,11 @@ v_thresh = 30.0  # mV
 i_offset = 0.0
 tau_refrac = 0.0  # ms",
         )
-        .equations(
-            "I = g_exc - g_inh + noise * Normal(0.0, 1.0) + i_offset
+        .equations(&format!(
+            "I = {conductance} + noise * Normal(0.0, 1.0) + i_offset
 dv/dt = 0.04 * v^2 + 5.0 * v + 140.0 - u + I : init = -65.0
-du/dt = a * (b*v - u) : init = -13.0",
-        )
+du/dt = a * (b*v - u) : init = -13.0"
+        ))
         .spike("v > v_thresh")
         .reset(
             "v = c
@@ -495,6 +522,97 @@ tau_syn_I * dalpha_inh/dt = gmax_inh * g_inh - alpha_inh : exponential",
 w += b",
         )
         .refractory_expr("tau_refrac")
+}
+
+/// ANNarchy 5's `GIF_curr`: the generalized leaky integrate-and-fire
+/// neuron of Schwalger, Deger and Gerstner (2017), whose spikes are drawn
+/// with an escape rate, with instantaneous synaptic currents.
+///
+/// ```text
+/// tau_m * du/dt = -u + u_r + R*I_ext + R*(g_exc - g_inh)    (init u_r)
+/// tau_v * dv/dt = -(v - u_th)                               (init u_th)
+/// Lambda = c * exp((u - v)/delta_u)                         (Hz)
+/// p = Uniform(0.0, 1.0) * 1000.0 / dt
+/// spike: p < Lambda        reset: u = u_r; v += J_v/tau_v
+/// ```
+///
+/// A neuron spikes in a step with probability `Lambda * dt / 1000` (while
+/// that is under 1): the hazard is in Hz, `dt` in ms. `u` and `v` are
+/// integrated together by explicit Euler; `g_exc` and `g_inh`, which no
+/// equation governs, hold the spikes of one step.
+///
+/// Parameters (ANNarchy's defaults, all shared by the population):
+/// `tau_m = 10.0` ms, `R = 0.04` (`tau_m / C_m` with `C_m = 250.0`),
+/// `tau_v = 1000.0` ms, `J_v = 1000.0`, `u_r = -65.0` mV, `u_th = -50.0`
+/// mV, `c = 10.0` Hz, `delta_u = 5.0` mV, `I_ext = 375.0`. ANNarchy's
+/// `refractory_period` is 0 by default: none.
+///
+/// Variables: `u`, `v`, `Lambda`, `p`, `g_exc`, `g_inh`.
+pub fn gif_curr() -> Neuron {
+    gif(false, "R*(g_exc - g_inh)")
+}
+
+/// ANNarchy's `GIF_curr(current=...)`: [`gif_curr`] with `current` as its
+/// synaptic input (`tau_m * du/dt = -u + u_r + R*I_ext + CURRENT`; an empty
+/// string leaves none).
+pub fn gif_curr_with(current: &str) -> Neuron {
+    gif(false, current)
+}
+
+/// ANNarchy 5's `GIF_curr_exp`: [`gif_curr`] with exponentially decaying
+/// synaptic currents, `tau_g_exc * dg_exc/dt = -g_exc` and
+/// `tau_g_inh * dg_inh/dt = -g_inh` (explicit Euler, after `u`, `v`,
+/// `Lambda` and `p`, as ANNarchy writes them), with `tau_g_exc = tau_g_inh
+/// = 5.0` ms. The GIF_CUBA notebook's neuron.
+pub fn gif_curr_exp() -> Neuron {
+    gif(true, "R*(g_exc - g_inh)")
+}
+
+/// ANNarchy's `GIF_curr_exp(current=...)`: [`gif_curr_exp`] with
+/// `current` as its synaptic input.
+pub fn gif_curr_exp_with(current: &str) -> Neuron {
+    gif(true, current)
+}
+
+/// The two GIF models (`decay`: exponential currents).
+fn gif(decay: bool, current: &str) -> Neuron {
+    let current = if current.trim().is_empty() {
+        String::new()
+    } else {
+        format!(" + {current}")
+    };
+    let mut parameters = String::from(
+        "tau_m = 10.0 : population  # ms
+R = 0.04 : population  # tau_m / C_m, C_m = 250
+tau_v = 1000.0 : population  # ms
+J_v = 1000.0 : population
+u_r = -65.0 : population  # mV
+u_th = -50.0 : population  # mV
+c = 10.0 : population  # Hz
+delta_u = 5.0 : population  # mV
+",
+    );
+    let mut equations = format!(
+        "tau_m * du/dt = -u + u_r + R*I_ext{current} : init = u_r
+tau_v * dv/dt = -(v-u_th) : init = u_th
+Lambda = c * exp((u-v)/delta_u)
+p = Uniform(0.0, 1.0) * 1000.0 / dt"
+    );
+    if decay {
+        parameters
+            .push_str("tau_g_exc = 5.0 : population  # ms\ntau_g_inh = 5.0 : population  # ms\n");
+        equations.push_str("\ntau_g_exc * dg_exc/dt = -g_exc\ntau_g_inh * dg_inh/dt = -g_inh");
+    }
+    parameters.push_str("I_ext = 375.0 : population");
+    Neuron::spiking()
+        .name(if decay { "GIF_curr_exp" } else { "GIF_curr" })
+        .parameters(&parameters)
+        .equations(&equations)
+        .spike("p < Lambda")
+        .reset(
+            "u = u_r
+v += J_v/tau_v",
+        )
 }
 
 /// The parameters shared by both EIF models, with ANNarchy's defaults.

@@ -182,9 +182,31 @@ pub struct Population {
     /// The firing-rate window in ms and the slot of `r`
     /// ([`Network::compute_firing_rate`]).
     pub firing_rate: Option<(f64, u32)>,
+    /// The slots whose initial values were set (`Network::set`, ...): a
+    /// variable whose `init` names a parameter follows that parameter's
+    /// values until it is set itself ([`VarDecl::init_from`](crate::lang::ir::VarDecl::init_from)).
+    pub(crate) set_slots: std::collections::HashSet<usize>,
 }
 
 impl Population {
+    /// Records that the initial values of `slot` were set, and gives the
+    /// variables whose `init` names it, and that were not set themselves,
+    /// its values (one for each neuron where it holds one for all).
+    pub(crate) fn assigned(&mut self, slot: usize) {
+        self.set_slots.insert(slot);
+        for (v, decl) in self.ir.vars.iter().enumerate() {
+            if decl.init_from != Some(slot as u32) || self.set_slots.contains(&v) {
+                continue;
+            }
+            let from = &self.init[slot];
+            let len = self.init[v].len();
+            let values = (0..len)
+                .map(|k| decl.ty.hold(from[if from.len() == 1 { 0 } else { k }]))
+                .collect();
+            self.init[v] = values;
+        }
+    }
+
     /// The firing-rate window as the engines run it, at `dt`.
     pub fn firing_rate(&self, dt: f64) -> Option<rate::FiringRate> {
         self.firing_rate
@@ -429,6 +451,7 @@ impl Network {
             model: neuron.clone(),
             feed: None,
             firing_rate: None,
+            set_slots: Default::default(),
         });
         Ok(PopId(self.pops.len() - 1, self.tag))
     }
@@ -562,6 +585,7 @@ impl Network {
         let values = assign_values(p, var, &value.into(), &mut rng)?;
         let slot = slot_of(p, var)?;
         p.init[slot] = values;
+        p.assigned(slot);
         Ok(())
     }
 

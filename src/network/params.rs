@@ -138,6 +138,7 @@ impl Network {
         for (is_pop, i, slot, x) in changes {
             if is_pop {
                 self.pops[i].init[slot] = vec![x];
+                self.pops[i].assigned(slot);
             } else {
                 self.projs[i].values[slot] = vec![x];
             }

@@ -182,6 +182,7 @@ fn append_slot(
         shared: false,
         ty: ValueType::Float,
         init,
+        init_from: None,
     });
     let slot = ir.vars.len() as u32 - 1;
     more(&mut ir, slot);

@@ -133,6 +133,7 @@ impl Network {
         for (&r, v) in view.ranks.iter().zip(values) {
             p.init[slot][r as usize] = v;
         }
+        p.assigned(slot);
         Ok(())
     }
 }

@@ -12,7 +12,10 @@
 //! synapse, a psp beside pre_spike statements (`psp_events`); synapses created and pruned
 //! by structural plasticity (`structural`); the order in which shared
 //! variables update (`shared_order`); learning rules run every period
-//! (`learning_period`).
+//! (`learning_period`); an `init` naming a parameter (`init_param`);
+//! `modulo`'s truncated operands (`modulo`);
+//! ANNarchy 5's GIF models and the GIF_CUBA notebook
+//! (`gif`).
 //!
 //! The harness is libtest-mimic's (tests/common/harness.rs): each module
 //! lists its tests in `tests!` (`cpu`, `gpu` or `both`); `[gpu]` trials are
@@ -31,9 +34,12 @@ mod constants;
 mod event_driven;
 mod firing_rate;
 mod gap_junctions;
+mod gif;
 mod homeostatic;
+mod init_param;
 mod int_bool;
 mod learning_period;
+mod modulo;
 mod projection_monitor;
 mod psp_events;
 mod rate_delays;
@@ -52,9 +58,12 @@ fn main() {
         event_driven::tests,
         firing_rate::tests,
         gap_junctions::tests,
+        gif::tests,
         homeostatic::tests,
+        init_param::tests,
         int_bool::tests,
         learning_period::tests,
+        modulo::tests,
         projection_monitor::tests,
         psp_events::tests,
         rate_delays::tests,

@@ -43,6 +43,8 @@ tests! {
         builtin_hh_cond_exp,
         builtin_eif_cond_alpha_isfa_ista,
         builtin_eif_cond_exp_isfa_ista,
+        builtin_gif_curr,
+        builtin_gif_curr_exp,
         integration_methods_linear_coupled_ode,
         integration_methods_nonlinear_ode,
         integration_methods_spiking_quadratic,
@@ -453,7 +455,7 @@ fn wave_source() -> Neuron {
     Neuron::rate()
         .name("triangle wave")
         .parameters("amp = 1.0\nspeed = 0.1\nphase = 0.0")
-        .equations("r = amp * (abs(modulo(speed * t + phase, 2.0) - 1.0) - 0.4)\nx = 1.0 + 0.5 * r")
+        .equations("r = amp * (abs(fmod(speed * t + phase, 2.0) - 1.0) - 0.4)\nx = 1.0 + 0.5 * r")
 }
 
 fn add_wave(net: &mut Network, name: &str, geometry: impl IntoGeometry) -> PopId {
@@ -524,6 +526,9 @@ fn builtin_drive(name: &str) -> (&'static str, f32, f32) {
         "IF_curr_exp" | "IF_curr_alpha" => ("i_offset", 1.0, 0.3),
         "IF_cond_exp" | "IF_cond_alpha" => ("i_offset", 1.0, 0.01),
         "HH_cond_exp" => ("i_offset", 4.0, 0.02),
+        // The GIF models' parameters are the population's: the initial u
+        // differs per neuron instead (a hazard from about 1 to 900 Hz).
+        "GIF_curr" | "GIF_curr_exp" => ("u", -55.0, 30.0),
         _ => ("i_offset", 1.0, 0.01),
     }
 }
@@ -625,6 +630,8 @@ builtin_tests! {
     builtin_hh_cond_exp => "HH_cond_exp",
     builtin_eif_cond_alpha_isfa_ista => "EIF_cond_alpha_isfa_ista",
     builtin_eif_cond_exp_isfa_ista => "EIF_cond_exp_isfa_ista",
+    builtin_gif_curr => "GIF_curr",
+    builtin_gif_curr_exp => "GIF_curr_exp",
 }
 
 fn every_builtin_model_has_a_conformance_test() {

@@ -158,6 +158,7 @@ fn model_variables(name: &str) -> &'static [&'static str] {
             "alpha_exc",
             "alpha_inh",
         ],
+        "GIF_curr" | "GIF_curr_exp" => &["u", "v", "Lambda", "p", "g_exc", "g_inh"],
         other => panic!("no variable list for the built-in model {other}"),
     }
 }
@@ -168,6 +169,7 @@ fn drive(name: &str) -> (&'static str, f32) {
         "LeakyIntegrator" => ("B", 1.0),
         "Izhikevich" => ("i_offset", 10.0),
         "HH_cond_exp" => ("i_offset", 4.0),
+        "GIF_curr" | "GIF_curr_exp" => ("I_ext", 400.0),
         _ => ("i_offset", 1.0),
     }
 }

@@ -411,3 +411,89 @@ def test_spike_source_array_times_before_compile_and_after_clear():
     assert m.get("spike") == {0: [11, 12], 1: []}
     with pytest.raises(ann.CajalError, match="2 neurons"):
         src.spike_times = [[1.0]] * 3
+
+
+# -- built-in models ----------------------------------------------------------
+
+
+def test_builtin_arguments_set_the_initial_values_annarchy_derives():
+    # ANNarchy 5.0.4.1's values after compile for the same constructors
+    # (its constructors write v = c, u = b * c, v = v_reset, v = e_rev_leak,
+    # u = u_r and v = u_th into the equations, R = tau_m / C_m into the
+    # parameters).
+    want = {
+        "izh": (ann.Izhikevich(c=-50.0, b=0.25), {"v": -50.0, "u": -12.5}),
+        "izh_b": (ann.Izhikevich(b=0.25), {"v": -65.0, "u": -16.25}),
+        "ifc": (ann.IF_curr_exp(v_reset=-70.0), {"v": -70.0}),
+        "ifa": (ann.IF_cond_alpha(v_reset=-72.0), {"v": -72.0}),
+        "eif": (ann.EIF_cond_exp_isfa_ista(v_reset=-68.0), {"v": -68.0}),
+        "hh": (ann.HH_cond_exp(e_rev_leak=-60.0), {"v": -60.0}),
+        "gif": (ann.GIF_curr_exp(C_m=500.0, u_r=-70.0, u_th=-45.0), {"v": -45.0, "u": -70.0, "R": 0.02}),
+        "gif2": (ann.GIF_curr(tau_m=20.0), {"v": -50.0, "u": -65.0, "R": 0.08}),
+        "plain": (ann.Izhikevich(a=0.1), {"v": -65.0, "u": -13.0}),
+    }
+    net = ann.Network(dt=0.1)
+    pops = {k: net.create(1, model) for k, (model, _) in want.items()}
+    net.compile()
+    for k, (_, values) in want.items():
+        for var, value in values.items():
+            got = float(np.ravel(getattr(pops[k], var))[0])
+            assert got == pytest.approx(value, rel=1e-6), (k, var, got, value)
+
+
+def test_builtin_string_arguments_change_the_equations():
+    # ANNarchy 5.0.4.1 records I = [5, 9, 5] (the spike of step 0 in
+    # g_ampa at step 1) and v = [0.0476..., 0.2810..., 0.4921...] for the
+    # same network.
+    net = ann.Network(dt=1.0)
+    izh = net.create(1, ann.Izhikevich(conductance="g_ampa - g_gaba", i_offset=5.0))
+    src = net.create(ann.SpikeSourceArray(spike_times=[[0.0]]))
+    net.connect(src, izh, "ampa").all_to_all(weights=4.0)
+    m = net.monitor(izh, ["I"])
+    li = net.create(1, ann.LeakyIntegrator(sum="2.0 * sum(exc)", noise="0.5"))
+    inp = net.create(1, ann.Neuron(equations="r = 1.0"))
+    net.connect(inp, li, "exc").all_to_all(weights=1.0)
+    m2 = net.monitor(li, ["v"])
+    net.compile()
+    net.simulate(3.0)
+    assert np.ravel(m.get("I")).tolist() == [5.0, 9.0, 5.0]
+    want_v = [0.04758129098202024, 0.28095978738909005, 0.4921293835031776]
+    assert np.ravel(m2.get("v")) == pytest.approx(want_v, rel=1e-6)
+    with pytest.raises(ann.CajalError, match="unknown argument 'conductance'"):
+        ann.Network().create(1, ann.IF_curr_exp(conductance="g_exc"))
+
+
+def test_parameter_dictionaries_are_global_as_annarchy_5():
+    # ANNarchy 5.0.4.1: a plain value in a parameters dictionary is global
+    # and a float (pop.tau is the float 10.0, n = 3 reads 3.0 and n / 2 is
+    # 1.5); ann.Parameter is global unless told, in a synapse too (one
+    # value for the projection); w after 2 steps is 0.18 for this network.
+    N = ann.Neuron(
+        parameters=dict(tau=10.0, n=3, I=ann.Parameter(1.0, locality="local")),
+        equations=[ann.Variable("tau * dr/dt = -r + I + n / 2 + 0.0 * sum(exc)", init=0.5)],
+    )
+    S = ann.Synapse(
+        parameters=dict(eta=0.1, tau=ann.Parameter(5.0), k=ann.Parameter(2.0, locality="local")),
+        equations=[ann.Variable("dw/dt = eta * pre.r0 * post.r0 * k / tau")],
+    )
+    R = ann.Neuron(parameters="r0 = 1.0", equations="r = r0 + 0.0 * sum(exc)")
+    net = ann.Network(dt=1.0)
+    a = net.create(3, N)
+    b = net.create(2, R)
+    c = net.create(2, R)
+    p = net.connect(b, c, "exc", synapse=S)
+    p.all_to_all(weights=0.1)
+    net.compile()
+    assert isinstance(a.tau, float) and a.tau == 10.0
+    assert isinstance(a.n, float) and a.n == 3.0
+    assert np.asarray(a.I).shape == (3,)
+    with pytest.raises(ann.CajalError):
+        a[:2].tau = 5.0
+    assert float(p.eta) == pytest.approx(0.1) and float(p.tau) == 5.0
+    net.simulate(2.0)
+    # r: explicit Euler from 0.5 towards 1 + 1.5 with tau = 10.
+    r = 0.5
+    for _ in range(2):
+        r += (-r + 2.5) / 10.0
+    assert np.asarray(a.r) == pytest.approx([r] * 3, rel=1e-6)
+    assert np.asarray(p.w).ravel() == pytest.approx([0.18] * 4, rel=1e-6)

@@ -26,8 +26,9 @@
 //! The semantics relied on (DECISIONS.md, the language's README table):
 //! comparisons and `and`/`or`/`not` give 0 or 1, a non-zero value is true;
 //! `if c: a else: b`, `if c then a else b` and `ite(c, a, b)` are one
-//! selection; `%`, `modulo`, `mod` and `fmod` are the truncated remainder
-//! (the sign of the dividend), exact in f32; `round` rounds half away from
+//! selection; `%`, `mod` and `fmod` are the truncated remainder (the sign
+//! of the dividend), exact in f32, and `modulo` is ANNarchy's, the same of
+//! its operands truncated toward zero; `round` rounds half away from
 //! zero; `x ^ 1`, `x ^ 2` and `x ^ 3` are products (defined for negative
 //! x), `x ^ 0` is 1, other exponents `powf`; a division by a uniform value
 //! may be a multiplication by a reciprocal (two roundings, allowed for
@@ -796,6 +797,23 @@ pub fn eval(e: &Ex, env: &dyn Env, args: &[Iv], p: &Profile) -> Result<Iv, Skip>
 }
 
 pub fn binary(op: Op, a: Iv, b: Iv, p: &Profile) -> Result<Iv, Skip> {
+    // ANNarchy's `modulo` is `long(a) % long(b)`: both operands truncated
+    // toward zero first, which a box across an integer leaves undecided.
+    let (a, b) = if op == Op::Rem("modulo") {
+        let trunc = |x: Iv| {
+            if x.lo().trunc() != x.hi().trunc() {
+                Err(Skip::Ambiguous)
+            } else {
+                Ok(Iv {
+                    v: x.v.trunc(),
+                    e: 0.0,
+                })
+            }
+        };
+        (trunc(a)?, trunc(b)?)
+    } else {
+        (a, b)
+    };
     let exact = a.e == 0.0 && b.e == 0.0;
     match op {
         Op::Add | Op::Sub => {

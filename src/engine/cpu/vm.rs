@@ -594,6 +594,7 @@ fn run_any(prog: &Program, regs: &mut Regs, frame: &mut Frame, n: usize) {
                         Func::Tanh => map1(o, &a, f32::tanh),
                         Func::Round => map1(o, &a, f32::round),
                         Func::Floor => map1(o, &a, f32::floor),
+                        Func::Trunc => map1(o, &a, f32::trunc),
                         Func::Pos => map1(o, &a, |x| x.max(0.0)),
                         Func::Neg => map1(o, &a, |x| x.min(0.0)),
                         f => {

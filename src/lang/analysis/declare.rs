@@ -75,6 +75,7 @@ impl Ctx<'_> {
                 ty,
                 init,
                 shared: false,
+                init_from: None,
             });
         }
         Ok(())

@@ -9,13 +9,15 @@ use super::methods::{integrate_block, Method, Ode};
 use super::Ctx;
 use crate::error::Result;
 use crate::lang::ast::BinOp;
-use crate::lang::ast::{AssignOp, Flag, Pos, Statement};
-use crate::lang::ir::{Expr, Func, Guard, Stmt, ValueType};
+use crate::lang::ast::{AssignOp, Ast, Flag, Pos, Statement};
+use crate::lang::ir::{Expr, Func, Guard, Stmt, ValueType, VarKind};
 
 /// The flags of an equation, but for those that share its variable (read
 /// by [`Rules::share`]).
 struct EqFlags {
     init: Option<f32>,
+    /// The parameter `init` names, if it is a parameter's name alone.
+    init_from: Option<u32>,
     min: Option<Expr>,
     max: Option<Expr>,
     method: Method,
@@ -29,6 +31,7 @@ struct EqFlags {
 fn eq_flags(ctx: &Ctx, st: &Statement) -> Result<EqFlags> {
     let mut fl = EqFlags {
         init: None,
+        init_from: None,
         min: None,
         max: None,
         method: Method::Explicit,
@@ -38,7 +41,14 @@ fn eq_flags(ctx: &Ctx, st: &Statement) -> Result<EqFlags> {
     for f in &st.flags {
         match f {
             Flag::Value(n, v, at) => match n.as_str() {
-                "init" => fl.init = Some(ctx.constant(v, *at)?),
+                "init" => {
+                    fl.init = Some(ctx.constant(v, *at)?);
+                    if let Ast::Name(name, _) = v {
+                        fl.init_from = ctx
+                            .slot(name)
+                            .filter(|&s| ctx.vars[s as usize].kind == VarKind::Parameter);
+                    }
+                }
                 "min" => fl.min = Some(ctx.resolve(v, *at, &HashMap::new())?),
                 "max" => fl.max = Some(ctx.resolve(v, *at, &HashMap::new())?),
                 _ => {
@@ -118,6 +128,7 @@ pub(super) fn translate(
         let fl = eq_flags(ctx, st)?;
         if let Some(i) = fl.init {
             ctx.vars[slot as usize].init = i;
+            ctx.vars[slot as usize].init_from = fl.init_from;
         }
         if fl.ty != ValueType::Float {
             let v = &mut ctx.vars[slot as usize];

@@ -215,5 +215,6 @@ fn local_var(name: &str, kind: VarKind) -> VarDecl {
         ty: ValueType::Float,
         init: 0.0,
         shared: false,
+        init_from: None,
     }
 }

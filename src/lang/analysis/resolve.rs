@@ -349,6 +349,14 @@ impl Ctx<'_> {
                     let b = a.pop().unwrap_or(Expr::Const(f32::NAN));
                     Expr::bin(BinOp::Pow, b, e)
                 }
+                // ANNarchy's `modulo(a, b)` is `long(a) % long(b)`: both
+                // truncated toward zero (`fmod` and `mod` keep C's `fmod`).
+                Func::Modulo if name == "modulo" => Expr::Call(
+                    f,
+                    a.into_iter()
+                        .map(|x| Expr::Call(Func::Trunc, vec![x]))
+                        .collect(),
+                ),
                 _ => Expr::Call(f, a),
             });
         }

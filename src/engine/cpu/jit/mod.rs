@@ -843,6 +843,7 @@ impl Gen<'_> {
             Func::Abs => self.b.ins().fabs(a),
             Func::Floor => self.b.ins().floor(a),
             Func::Ceil => self.b.ins().ceil(a),
+            Func::Trunc => self.b.ins().trunc(a),
             Func::Round => self.round(a),
             // Against a constant 0, LLVM compares directly: `a > 0 ? a : 0`.
             Func::Pos => {

@@ -153,7 +153,7 @@ extern "C" fn call_random(
     )
 }
 
-const FUNCS: [Func; 24] = [
+const FUNCS: [Func; 25] = [
     Func::Exp,
     Func::Log,
     Func::Sqrt,
@@ -172,6 +172,7 @@ const FUNCS: [Func; 24] = [
     Func::Round,
     Func::Floor,
     Func::Ceil,
+    Func::Trunc,
     Func::Sign,
     Func::Min,
     Func::Max,

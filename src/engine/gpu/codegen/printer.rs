@@ -280,6 +280,7 @@ fn call_code(f: Func, a: &[String]) -> String {
         Func::Round => format!("cj_round({})", a(0)),
         Func::Floor => format!("floor({})", a(0)),
         Func::Ceil => format!("ceil({})", a(0)),
+        Func::Trunc => format!("trunc({})", a(0)),
         Func::Sign => format!("cj_sign({})", a(0)),
         Func::Min => format!("min({}, {})", a(0), a(1)),
         Func::Max => format!("max({}, {})", a(0), a(1)),

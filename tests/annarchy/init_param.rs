@@ -1,0 +1,49 @@
+//! ANNarchy 5.0.4.1 reference for an `init` that names a parameter
+//! (tests/data/annarchy/init_param: script, output, manifest): ANNarchy
+//! resolves `init = u_r` when the network is compiled, so the variable
+//! starts at the parameter's values as set before compiling (per neuron
+//! where the parameter is per neuron), unless the variable was set itself.
+//! Exact on both engines.
+
+use crate::common::{backends, tests};
+use cajal::prelude::*;
+
+tests! {
+    both: [an_init_naming_a_parameter_follows_it_until_set],
+}
+
+const DATA: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/tests/data/annarchy/init_param"
+);
+
+fn an_init_naming_a_parameter_follows_it_until_set() {
+    let text = std::fs::read_to_string(format!("{DATA}/init_param.json")).unwrap();
+    let doc: serde_json::Value = serde_json::from_str(&text).unwrap();
+    let model = Neuron::rate()
+        .parameters("u_r = -70.0\nu_th = -50.0 : population")
+        .equations("du/dt = -u : init = u_r\ndv/dt = 0.0 : init = u_th\nr = u");
+    for b in backends() {
+        let mut net = Network::new();
+        let a = net.population("a", 3, &model).unwrap();
+        net.set(a, "u_r", vec![-80.0f32, -81.0, -82.0]).unwrap();
+        let bp = net.population("b", 3, &model).unwrap();
+        net.set(bp, "u", 5.0).unwrap();
+        net.set(bp, "u_r", -90.0).unwrap();
+        net.set(bp, "u_th", -40.0).unwrap();
+        let c = net.population("c", 2, &model).unwrap();
+        let sim = net.compile(b).unwrap();
+        for (pop, name) in [(a, "a"), (bp, "b"), (c, "c")] {
+            for v in ["u", "v"] {
+                let want: Vec<f32> = doc[name][v]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .map(|x| x.as_f64().unwrap() as f32)
+                    .collect();
+                let got: Vec<f32> = sim.get(pop, v).unwrap().iter().copied().collect();
+                assert_eq!(got, want, "{b:?} population {name}, {v}");
+            }
+        }
+    }
+}
