@@ -13,7 +13,8 @@
 //! by structural plasticity (`structural`); the order in which shared
 //! variables update (`shared_order`); learning rules run every period
 //! (`learning_period`); an `init` naming a parameter (`init_param`);
-//! `modulo`'s truncated operands (`modulo`);
+//! `modulo`'s truncated operands (`modulo`); min and max flags on
+//! event statements (`event_bounds`);
 //! ANNarchy 5's GIF models and the GIF_CUBA notebook
 //! (`gif`).
 //!
@@ -31,6 +32,7 @@ mod bar_learning;
 mod bold;
 mod coba;
 mod constants;
+mod event_bounds;
 mod event_driven;
 mod firing_rate;
 mod gap_junctions;
@@ -55,6 +57,7 @@ fn main() {
         bold::tests,
         coba::tests,
         constants::tests,
+        event_bounds::tests,
         event_driven::tests,
         firing_rate::tests,
         gap_junctions::tests,

@@ -602,8 +602,14 @@ fn inject(rng: &mut StdRng, m: &mut Model) -> Option<Fault> {
                 .choose(rng)
                 .unwrap(),
                 "reset" => ("@zqflag", "a reset statement takes no flags"),
-                "pre_spike" => ("@min = 0.0", "a pre_spike statement takes no flags"),
-                "post_spike" => ("@zqflag", "a post_spike statement takes no flags"),
+                "pre_spike" => (
+                    "@init = 0.0",
+                    "a pre_spike statement takes no flags but min and max",
+                ),
+                "post_spike" => (
+                    "@zqflag",
+                    "a post_spike statement takes no flags but min and max",
+                ),
                 _ => return None,
             };
             s.flags.push(flag.to_string());

@@ -2,6 +2,8 @@
 //! in one pass shared by neurons and synapses ([`declare`]; what differs
 //! between them is a [`Rules`]).
 
+use std::collections::HashMap;
+
 use super::resolve::{ast_pos, check_name};
 use super::{Ctx, Names};
 use crate::error::Result;
@@ -223,13 +225,30 @@ pub(super) fn flag_pos(st: &Statement, word: &str) -> Option<Pos> {
     })
 }
 
-/// An error at the first flag of `st`, a statement of `section` that
-/// takes none; nothing if it has none.
-pub(super) fn no_flags(ctx: &Ctx, st: &Statement, what: &str) -> Result<()> {
-    match st.flags.first() {
-        Some(f) => Err(ctx.err_at(f.pos(), format!("{what} takes no flags"))),
-        None => Ok(()),
+/// The `min` and `max` flags of `st`, an event or reset statement (`w +=
+/// 0.1 : min = 0.0, max = w_max`), which bound the value it stores as
+/// ANNarchy's do; any other flag is an error naming `what` the statement
+/// is.
+pub(super) fn bounds(
+    ctx: &Ctx,
+    st: &Statement,
+    what: &str,
+) -> Result<(Option<Expr>, Option<Expr>)> {
+    let (mut min, mut max) = (None, None);
+    for f in &st.flags {
+        match f {
+            Flag::Value(n, v, at) if n == "min" || n == "max" => {
+                let e = Some(ctx.resolve(v, *at, &HashMap::new())?);
+                if n == "min" {
+                    min = e;
+                } else {
+                    max = e;
+                }
+            }
+            f => return Err(ctx.err_at(f.pos(), format!("{what} takes no flags but min and max"))),
+        }
     }
+    Ok((min, max))
 }
 
 /// Adds to `out` (once each) what `pred` makes of the names in `asts`.

@@ -3,9 +3,7 @@
 use std::collections::{HashMap, HashSet};
 
 use super::algebra::combine;
-use super::declare::{
-    collect_names, declare, has_flag, lhs_name, no_flags, written_at, Lhs, Rules,
-};
+use super::declare::{collect_names, declare, has_flag, lhs_name, written_at, Lhs, Rules};
 use super::equations::translate;
 use super::random::{mark_shared, number_expr, number_random};
 use super::{Ctx, Globals, Names, REFRACTORY_COUNTER};
@@ -280,7 +278,14 @@ fn reset_statements(ctx: &mut Ctx, resets: &[Statement], n_random: &mut u32) -> 
                 format!("'{name}' is shared by the population (: population); a reset, which runs for the neurons that spiked, cannot change it"),
             ));
         }
-        no_flags(ctx, st, "a reset statement")?;
+        // ANNarchy 5.0.4.1 parses min and max here but stores the value
+        // unbounded: a flag that does nothing is refused instead.
+        if let Some(f) = st.flags.first() {
+            return Err(ctx.err_at(
+                f.pos(),
+                "a reset statement takes no flags (ANNarchy ignores min and max there: bound the value with clip())",
+            ));
+        }
         let rhs = ctx.resolve(&st.rhs, st.pos, &HashMap::new())?;
         reset.push(Stmt::Store {
             var: slot,

@@ -2,10 +2,8 @@
 
 use std::collections::{HashMap, HashSet};
 
-use super::algebra::{combine, derivative, neg, split_linear};
-use super::declare::{
-    collect_names, declare, flag_pos, has_flag, no_flags, written_at, Lhs, Rules,
-};
+use super::algebra::{clamp, combine, derivative, neg, split_linear};
+use super::declare::{bounds, collect_names, declare, flag_pos, has_flag, written_at, Lhs, Rules};
 use super::equations::translate;
 use super::methods::event_driven::{self, Decay};
 use super::random::{number_expr, number_random};
@@ -308,8 +306,14 @@ fn event_statements(ctx: &Ctx, stmts: &[Statement], allow_g: bool) -> Result<Vec
                 ))
             }
         };
-        no_flags(ctx, st, &format!("a {section} statement"))?;
+        let (min, max) = bounds(ctx, st, &format!("a {section} statement"))?;
         let rhs = ctx.resolve(&st.rhs, st.pos, &HashMap::new())?;
+        if (min.is_some() || max.is_some()) && (name == "g_target" || name == "post.g_target") {
+            return Err(ctx.err_at(
+                at,
+                "g_target takes no min or max: it adds to the post-synaptic conductance",
+            ));
+        }
         if name == "g_target" || name == "post.g_target" {
             if !allow_g {
                 return Err(ctx.err_at(
@@ -338,7 +342,7 @@ fn event_statements(ctx: &Ctx, stmts: &[Statement], allow_g: bool) -> Result<Vec
             }
             out.push(EventStmt::Store {
                 var: s,
-                expr: combine(st.op, Expr::Var(s), rhs),
+                expr: clamp(combine(st.op, Expr::Var(s), rhs), &min, &max),
             });
         } else {
             return Err(ctx.err_at(
