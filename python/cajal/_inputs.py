@@ -7,6 +7,7 @@ from typing import Optional
 
 import numpy as np
 
+from ._models import _text
 from ._network import CajalError, Population, Projection, _geometry, _magic
 
 
@@ -20,16 +21,18 @@ class _InputPopulation(Population):
 class PoissonPopulation(_InputPopulation):
     """Neurons emitting Poisson spike trains (ANNarchy's
     ``PoissonPopulation``): ``rates`` is a number, one rate per neuron, or
-    an expression of ``t`` (ms); with ``target`` the rates are the weighted
-    sums of rate-coded projections onto that target (a hybrid network)."""
+    an expression of ``t`` (ms), which may read ``parameters`` of its own
+    (``parameters="amp = 80.0", rates="amp * ..."``, then ``pop.amp``);
+    with ``target`` the rates are the weighted sums of rate-coded
+    projections onto that target (a hybrid network)."""
 
     def __init__(self, geometry, name: Optional[str] = None, rates=None, target: Optional[str] = None, parameters=None, refractory=None, copied=False, net_id=0, network=None):
+        if parameters and not isinstance(rates, str):
+            raise CajalError("PoissonPopulation: parameters are those of a rates expression (a string)")
         if parameters:
-            raise NotImplementedError(
-                "PoissonPopulation: parameters of a rate expression are not supported; "
-                "write their values in the expression or use network constants"
-            )
-        if target is not None:
+            # The expression's own parameters, as a neuron's section.
+            r = ("expr", rates, _text(parameters))
+        elif target is not None:
             r = ("target", target)
         elif rates is None:
             raise CajalError("PoissonPopulation: give rates or a target")

@@ -499,19 +499,25 @@ impl Core {
         match kind {
             "poisson" => {
                 let r = arg("rates")?;
-                let rates = if let Ok((k, t)) = r.extract::<(String, String)>() {
-                    if k != "target" {
-                        return Err(invalid(name, format!("unknown rates kind '{k}'")));
-                    }
-                    Rates::Target(t)
-                } else if let Ok(e) = r.extract::<String>() {
-                    Rates::Expr(e)
-                } else if let Ok(x) = r.extract::<f32>() {
-                    Rates::Constant(x)
-                } else {
-                    let a: PyReadonlyArrayDyn<'_, f64> = r.extract()?;
-                    Rates::PerNeuron(a.as_array().iter().map(|&x| x as f32).collect())
-                };
+                let rates =
+                    if let Ok((k, expr, parameters)) = r.extract::<(String, String, String)>() {
+                        if k != "expr" {
+                            return Err(invalid(name, format!("unknown rates kind '{k}'")));
+                        }
+                        Rates::ExprWith { expr, parameters }
+                    } else if let Ok((k, t)) = r.extract::<(String, String)>() {
+                        if k != "target" {
+                            return Err(invalid(name, format!("unknown rates kind '{k}'")));
+                        }
+                        Rates::Target(t)
+                    } else if let Ok(e) = r.extract::<String>() {
+                        Rates::Expr(e)
+                    } else if let Ok(x) = r.extract::<f32>() {
+                        Rates::Constant(x)
+                    } else {
+                        let a: PyReadonlyArrayDyn<'_, f64> = r.extract()?;
+                        Rates::PerNeuron(a.as_array().iter().map(|&x| x as f32).collect())
+                    };
                 self.net
                     .poisson_population(name, geometry, rates, opt_f64("refractory")?)
                     .map_err(err)?;

@@ -18,6 +18,16 @@ pub enum Rates {
     /// An expression of `t` (ms) and constants, e.g. `"10.0 + 5.0 * sin(t / 100.0)"`,
     /// evaluated at every step (the variable `rates`).
     Expr(String),
+    /// An expression with parameters of its own (ANNarchy's
+    /// `PoissonPopulation(parameters="amp = 80.0", rates="amp * ...")`):
+    /// `parameters` is a parameters section, its values settable per
+    /// population as any neuron's (`set(pop, "amp", 120.0)`).
+    ExprWith {
+        /// The rate expression, of `t`, constants and the parameters.
+        expr: String,
+        /// The parameters, one `name = value` a line.
+        parameters: String,
+    },
     /// Driven by a target (ANNarchy's `target='exc'`): the rate of each
     /// neuron is its `sum(target)`, what the rate-coded projections onto it
     /// with that target add up (a hybrid network).
@@ -50,6 +60,9 @@ pub fn poisson_neuron(rates: &Rates, refractory_ms: Option<f64>) -> Neuron {
     let mut n = Neuron::spiking().name("Poisson");
     n = match rates {
         Rates::Expr(e) => n.equations(&format!("rates = {e}\np = Uniform(0.0, 1.0) * 1000.0 / dt")),
+        Rates::ExprWith { expr, parameters } => n.parameters(parameters).equations(&format!(
+            "rates = {expr}\np = Uniform(0.0, 1.0) * 1000.0 / dt"
+        )),
         Rates::Target(t) => n.equations(&format!(
             "rates = sum({t})\np = Uniform(0.0, 1.0) * 1000.0 / dt"
         )),
@@ -125,13 +138,13 @@ impl Network {
                     ));
                 }
             }
-            Rates::Expr(_) => {}
+            Rates::Expr(_) | Rates::ExprWith { .. } => {}
         }
         let pop = self.population(name, geometry, &poisson_neuron(&rates, refractory_ms))?;
         match rates {
             Rates::Constant(r) => self.set(pop, "rates", r)?,
             Rates::PerNeuron(v) => self.set(pop, "rates", v)?,
-            Rates::Expr(_) | Rates::Target(_) => {}
+            Rates::Expr(_) | Rates::ExprWith { .. } | Rates::Target(_) => {}
         }
         Ok(pop)
     }

@@ -13,6 +13,7 @@ tests! {
     both: [
         poisson_counts_and_isis_are_those_of_the_rate,
         rates_can_follow_time_and_respect_refractoriness,
+        a_rate_expression_reads_parameters_of_its_own,
     ],
 }
 
@@ -105,4 +106,44 @@ fn bad_rates_are_refused() {
     assert!(net.poisson_population("c", 3, 1.0, Some(f64::NAN)).is_err());
     assert!(net.poisson_population("d", 3, "t +", None).is_err());
     assert!(net.populations().is_empty(), "nothing was added");
+}
+
+/// ANNarchy's `PoissonPopulation(parameters="amp = 80.0", rates="if t >
+/// 100.0: amp else: 0.0")` (ANNarchy 5.0.4.1 fires 0 Hz before 100 ms and
+/// about 78 Hz after with 2000 neurons): no spike before, then each step a
+/// Bernoulli draw of p = amp * dt / 1000, with amp as set per population.
+fn a_rate_expression_reads_parameters_of_its_own() {
+    for b in backends() {
+        let n = 2000usize;
+        let mut net = Network::new().dt(1.0).seed(5);
+        let rates = Rates::ExprWith {
+            expr: "if t > 100.0: amp else: 0.0".into(),
+            parameters: "amp = 80.0".into(),
+        };
+        let p = net.poisson_population("p", n, rates.clone(), None).unwrap();
+        let q = net.poisson_population("q", n, rates, None).unwrap();
+        net.set(q, "amp", 20.0).unwrap();
+        let (mp, mq) = (
+            net.monitor(p, &["spike"]).unwrap(),
+            net.monitor(q, &["spike"]).unwrap(),
+        );
+        let mut sim = net.compile(b).unwrap();
+        sim.simulate(200.0).unwrap();
+        for (m, amp) in [(mp, 80.0f64), (mq, 20.0)] {
+            let spikes = sim.spikes(m).unwrap();
+            // t > 100 ms from step 101: 99 steps of the 200.
+            assert!(
+                spikes.iter().all(|&(s, _)| s > 100),
+                "{b:?}: a spike at or before 100 ms"
+            );
+            let trials = (n * 99) as f64;
+            let pr = amp / 1000.0;
+            let (mean, sd) = (trials * pr, (trials * pr * (1.0 - pr)).sqrt());
+            let count = spikes.len() as f64;
+            assert!(
+                (count - mean).abs() < 4.0 * sd,
+                "{b:?} amp {amp}: {count} spikes, expected {mean:.0} +- {sd:.0}"
+            );
+        }
+    }
 }

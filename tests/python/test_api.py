@@ -497,3 +497,22 @@ def test_parameter_dictionaries_are_global_as_annarchy_5():
         r += (-r + 2.5) / 10.0
     assert np.asarray(a.r) == pytest.approx([r] * 3, rel=1e-6)
     assert np.asarray(p.w).ravel() == pytest.approx([0.18] * 4, rel=1e-6)
+
+
+def test_poisson_rates_expression_with_parameters_of_its_own():
+    # ANNarchy 5.0.4.1, the same network (seed 1): 0 Hz in the first two
+    # 50 ms bins, 77.3 and 78.8 Hz in the last two (2000 neurons).
+    net = ann.Network(dt=1.0, seed=1)
+    p = net.create(ann.PoissonPopulation(2000, parameters="amp = 80.0", rates="if t > 100.0: amp else: 0.0"))
+    m = net.monitor(p, "spike")
+    net.compile()
+    net.simulate(200.0)
+    t, _ = m.raster_plot()
+    t = np.asarray(t)
+    assert np.all(t > 100.0)
+    # 99 steps of p = 0.08: mean 15840, sd 121.
+    assert abs(len(t) - 15840) < 4 * 121
+    p.amp = 20.0
+    net.simulate(100.0)
+    t, _ = m.raster_plot()
+    assert abs(len(t) - 4000) < 4 * 63
