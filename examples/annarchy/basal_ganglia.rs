@@ -21,7 +21,6 @@
 mod common;
 
 use cajal::prelude::*;
-use common::{mean_min_max, spread};
 
 /// ANNarchy 5.0.4.1, seeds 1..=5, `(mean, min, max)`
 /// (tests/data/annarchy/notebooks/basal_ganglia/basal_ganglia.json, "summary").
@@ -119,13 +118,6 @@ fn main() -> cajal::Result<()> {
             w.iter().map(|&v| f64::from(v)).sum::<f64>() / w.len() as f64,
         ]);
     }
-    println!(
-        "\n{:<40} {:>10} [range over {seeds} seeds]   ANNarchy mean [range]",
-        "quantity", "cajal mean"
-    );
-    for (k, (what, annarchy)) in ANNARCHY.iter().enumerate() {
-        let values: Vec<f64> = per_seed.iter().map(|s| s[k]).collect();
-        spread(what, mean_min_max(&values), *annarchy);
-    }
+    common::spread_table(&format!("{seeds} seeds"), &ANNARCHY, &per_seed);
     Ok(())
 }

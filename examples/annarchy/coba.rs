@@ -16,7 +16,6 @@
 mod common;
 
 use cajal::prelude::*;
-use common::{mean_min_max, spread};
 use std::time::Instant;
 
 /// ANNarchy 5.0.4.1, seeds 1..=10, `(mean, min, max)`
@@ -147,13 +146,6 @@ fn main() -> cajal::Result<()> {
         "{seeds} seeds x 2 networks of 4000 neurons, 1 s each, in {:.1} s\n",
         t0.elapsed().as_secs_f64()
     );
-    println!(
-        "{:<40} {:>10} [range over seeds]   ANNarchy mean [range]",
-        "quantity", "cajal mean"
-    );
-    for (k, (what, annarchy)) in ANNARCHY.iter().enumerate() {
-        let values: Vec<f64> = per_seed.iter().map(|s| s[k]).collect();
-        spread(what, mean_min_max(&values), *annarchy);
-    }
+    common::spread_table("seeds", &ANNARCHY, &per_seed);
     Ok(())
 }

@@ -47,6 +47,21 @@ pub fn spread(what: &str, cajal: (f64, f64, f64), annarchy: (f64, f64, f64)) {
     );
 }
 
+/// The table of [`spread`] lines: for each quantity `k` of `rows` (its
+/// name and ANNarchy's `(mean, min, max)`), the values `per_run[..][k]`
+/// of cajal's runs (seeds, or whatever `over` names).
+#[allow(dead_code)]
+pub fn spread_table<R: AsRef<[f64]>>(over: &str, rows: &[(&str, (f64, f64, f64))], per_run: &[R]) {
+    println!(
+        "\n{:<40} {:>10} [range over {over}]   ANNarchy mean [range]",
+        "quantity", "cajal mean"
+    );
+    for (k, (what, annarchy)) in rows.iter().enumerate() {
+        let values: Vec<f64> = per_run.iter().map(|s| s.as_ref()[k]).collect();
+        spread(what, mean_min_max(&values), *annarchy);
+    }
+}
+
 /// The mean and the extremes of some values.
 #[allow(dead_code)]
 pub fn mean_min_max(values: &[f64]) -> (f64, f64, f64) {

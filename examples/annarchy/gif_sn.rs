@@ -16,7 +16,6 @@
 mod common;
 
 use cajal::prelude::*;
-use common::{mean_min_max, spread};
 
 /// ANNarchy 5.0.4.1, seeds 1..=20: (mean, min, max).
 const ANNARCHY: [(&str, (f64, f64, f64)); 4] = [
@@ -77,13 +76,6 @@ fn main() -> cajal::Result<()> {
             mean(300..600),
         ]);
     }
-    println!(
-        "{:<40} {:>10} [range over seeds]   ANNarchy mean [range]",
-        "quantity", "cajal mean"
-    );
-    for (k, (what, annarchy)) in ANNARCHY.iter().enumerate() {
-        let values: Vec<f64> = per_seed.iter().map(|s| s[k]).collect();
-        spread(what, mean_min_max(&values), *annarchy);
-    }
+    common::spread_table("seeds", &ANNARCHY, &per_seed);
     Ok(())
 }

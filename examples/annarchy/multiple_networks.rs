@@ -16,7 +16,6 @@
 mod common;
 
 use cajal::prelude::*;
-use common::{mean_min_max, spread};
 use rand::{Rng, SeedableRng};
 use std::time::Instant;
 
@@ -140,13 +139,6 @@ fn main() -> cajal::Result<()> {
         "the 8 runs have {} different spike counts (ANNarchy: 8)",
         distinct.len()
     );
-    println!(
-        "\n{:<40} {:>10} [range over 8 runs]   ANNarchy mean [range]",
-        "quantity", "cajal mean"
-    );
-    for (k, (what, annarchy)) in ANNARCHY.iter().enumerate() {
-        let values: Vec<f64> = stats.iter().map(|s| s[k]).collect();
-        spread(what, mean_min_max(&values), *annarchy);
-    }
+    common::spread_table("8 runs", &ANNARCHY, &stats);
     Ok(())
 }

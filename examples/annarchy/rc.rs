@@ -20,7 +20,6 @@
 mod common;
 
 use cajal::prelude::*;
-use common::{mean_min_max, spread};
 use ndarray::{s, ArrayView2};
 
 /// ANNarchy 5.0.4.1, seeds 1..=5, `(mean, min, max)`
@@ -103,13 +102,6 @@ fn main() -> cajal::Result<()> {
             mean_abs(diff.slice(s![2000.., ..])),
         ]);
     }
-    println!(
-        "\n{:<40} {:>10} [range over {seeds} seeds]   ANNarchy mean [range]",
-        "quantity", "cajal mean"
-    );
-    for (k, (what, annarchy)) in ANNARCHY.iter().enumerate() {
-        let values: Vec<f64> = per_seed.iter().map(|s| s[k]).collect();
-        spread(what, mean_min_max(&values), *annarchy);
-    }
+    common::spread_table(&format!("{seeds} seeds"), &ANNARCHY, &per_seed);
     Ok(())
 }

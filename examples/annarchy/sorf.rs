@@ -30,7 +30,6 @@
 mod common;
 
 use cajal::prelude::*;
-use common::{mean_min_max, spread};
 use std::time::Instant;
 
 /// ANNarchy 5.0.4.1, seeds 1, 2, 3, `(mean, min, max)`
@@ -322,14 +321,7 @@ fn main() -> cajal::Result<()> {
     let per_seed = (1..=seeds)
         .map(|seed| run(backend, seed, gratings))
         .collect::<cajal::Result<Vec<_>>>()?;
-    println!(
-        "\n{:<40} {:>10} [range over {seeds} seeds]   ANNarchy mean [range]",
-        "quantity", "cajal mean"
-    );
-    for (k, (what, annarchy)) in ANNARCHY.iter().enumerate() {
-        let values: Vec<f64> = per_seed.iter().map(|s| s[k]).collect();
-        spread(what, mean_min_max(&values), *annarchy);
-    }
+    common::spread_table(&format!("{seeds} seeds"), &ANNARCHY, &per_seed);
     if gratings != full {
         println!("(ANNarchy's runs show {full} gratings; this one {gratings})");
     }

@@ -17,7 +17,6 @@
 mod common;
 
 use cajal::prelude::*;
-use common::{mean_min_max, spread};
 
 /// ANNarchy 5.0.4.1, seeds 1, 2, 3, `(mean, min, max)`
 /// (tests/data/annarchy/stdp2/stdp2.json, over "runs").
@@ -87,13 +86,6 @@ fn main() -> cajal::Result<()> {
             frac(&|x| x < 0.1 * GMAX),
         ]);
     }
-    println!(
-        "\n{:<40} {:>10} [range over {seeds} seeds]   ANNarchy mean [range]",
-        "quantity", "cajal mean"
-    );
-    for (k, (what, annarchy)) in ANNARCHY.iter().enumerate() {
-        let values: Vec<f64> = per_seed.iter().map(|s| s[k]).collect();
-        spread(what, mean_min_max(&values), *annarchy);
-    }
+    common::spread_table(&format!("{seeds} seeds"), &ANNARCHY, &per_seed);
     Ok(())
 }

@@ -25,7 +25,6 @@
 mod common;
 
 use cajal::prelude::*;
-use common::{mean_min_max, spread};
 use rand::rngs::StdRng;
 use rand::SeedableRng;
 
@@ -163,13 +162,6 @@ fn main() -> cajal::Result<()> {
             *per_ms.iter().max().unwrap() as f64,
         ]);
     }
-    println!(
-        "\n{:<40} {:>10} [range over {seeds} seeds]   ANNarchy mean [range]",
-        "quantity", "cajal mean"
-    );
-    for (k, (what, annarchy)) in ANNARCHY.iter().enumerate() {
-        let values: Vec<f64> = per_seed.iter().map(|s| s[k]).collect();
-        spread(what, mean_min_max(&values), *annarchy);
-    }
+    common::spread_table(&format!("{seeds} seeds"), &ANNARCHY, &per_seed);
     Ok(())
 }

@@ -5,7 +5,7 @@
 //! engines. ANNarchy parses the same flags on a reset statement and
 //! ignores them (its v goes below the min); cajal refuses them there.
 
-use crate::common::{backends, tests};
+use crate::common::{annarchy_json, backends, floats, tests};
 use cajal::prelude::*;
 
 tests! {
@@ -13,20 +13,9 @@ tests! {
     cpu: [a_reset_statement_refuses_the_flags_annarchy_ignores],
 }
 
-const DATA: &str = concat!(
-    env!("CARGO_MANIFEST_DIR"),
-    "/tests/data/annarchy/event_bounds"
-);
-
 fn event_statements_bound_what_they_store() {
-    let text = std::fs::read_to_string(format!("{DATA}/event_bounds.json")).unwrap();
-    let doc: serde_json::Value = serde_json::from_str(&text).unwrap();
-    let want: Vec<f64> = doc["w"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|x| x.as_f64().unwrap())
-        .collect();
+    let doc = annarchy_json("event_bounds/event_bounds.json");
+    let want: Vec<f64> = floats(&doc["w"]);
     let syn = Synapse::new()
         .parameters("wmax = 0.25")
         .pre_spike("g_target += w\nw += 0.1 : min = 0.0, max = wmax")

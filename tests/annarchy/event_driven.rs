@@ -8,7 +8,7 @@
 //! depression side of the window by one step and every STP increment.
 //! ANNarchy computes in f64, cajal in f32.
 
-use crate::common::{backends, tests};
+use crate::common::{annarchy_json, backends, floats, tests};
 use cajal::models::synapses::stp;
 use cajal::prelude::*;
 
@@ -18,20 +18,6 @@ tests! {
         the_stdp_window_between_spike_source_arrays_is_annarchys,
         stp_increments_are_annarchys,
     ],
-}
-
-const DATA: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/annarchy");
-
-fn json(path: &str) -> serde_json::Value {
-    serde_json::from_str(&std::fs::read_to_string(format!("{DATA}/{path}")).unwrap()).unwrap()
-}
-
-fn floats(v: &serde_json::Value) -> Vec<f64> {
-    v.as_array()
-        .unwrap()
-        .iter()
-        .map(|x| x.as_f64().unwrap())
-        .collect()
 }
 
 /// Fires at its parameter t1 (ms) and keeps what its conductance received.
@@ -54,7 +40,7 @@ fn the_stdp_window_between_spike_source_arrays_is_annarchys() {
 }
 
 fn stdp_window(sources: bool) {
-    let doc = json("stdp_window/stdp_window.json");
+    let doc = annarchy_json("stdp_window/stdp_window.json");
     let pre_times = floats(&doc["pre_times"]);
     let n = pre_times.len();
     // The notebook's model strings.
@@ -119,7 +105,7 @@ fn stdp_window(sources: bool) {
 }
 
 fn stp_increments_are_annarchys() {
-    let doc = json("stp/stp.json");
+    let doc = annarchy_json("stp/stp.json");
     for (name, (tau_rec, tau_f, u)) in [
         ("depression", (100.0f32, 0.01f32, 0.5f32)),
         ("facilitation", (100.0, 1000.0, 0.1)),

@@ -7,7 +7,7 @@
 //! network fires at ANNarchy's rate. On both engines.
 
 use crate::common::compare::{assert_close, Tol};
-use crate::common::{backends, tests};
+use crate::common::{annarchy_json, backends, floats, tests};
 use cajal::prelude::*;
 
 tests! {
@@ -18,11 +18,8 @@ tests! {
     ],
 }
 
-const DATA: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/annarchy/gif");
-
 fn doc() -> serde_json::Value {
-    let text = std::fs::read_to_string(format!("{DATA}/gif.json")).unwrap();
-    serde_json::from_str(&text).unwrap()
+    annarchy_json("gif/gif.json")
 }
 
 fn without_escape_the_traces_are_annarchys() {
@@ -80,12 +77,7 @@ fn without_escape_the_traces_are_annarchys() {
                 };
                 for v in vars {
                     let key = format!("{name}.{v}");
-                    let want: Vec<f64> = doc["traces"][&key][step]
-                        .as_array()
-                        .unwrap()
-                        .iter()
-                        .map(|x| x.as_f64().unwrap())
-                        .collect();
+                    let want: Vec<f64> = floats(&doc["traces"][&key][step]);
                     let got: Vec<f32> = sim.get(pop, v).unwrap().iter().copied().collect();
                     let what = format!("{b:?} {key} after step {}", step + 1);
                     assert_close::<f64>(&got, &want, tol, &what);
@@ -134,12 +126,7 @@ fn spikes_come_at_the_escape_rate() {
 
 fn the_gif_cuba_network_fires_at_annarchys_rate() {
     let doc = doc();
-    let rates: Vec<f64> = doc["cuba_rates_hz"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|r| r.as_f64().unwrap())
-        .collect();
+    let rates: Vec<f64> = floats(&doc["cuba_rates_hz"]);
     let lo = rates.iter().copied().fold(f64::INFINITY, f64::min);
     let hi = rates.iter().copied().fold(f64::NEG_INFINITY, f64::max);
     for b in backends() {

@@ -11,7 +11,7 @@
 //! rounding, and the weights every 100 ms and at the end to the rounding
 //! of f32 increments of about 1e-8 (ANNarchy's f64: see `ulp_bound`).
 
-use crate::common::{backends, tests};
+use crate::common::{backends, floats, tests};
 use cajal::prelude::*;
 
 tests! {
@@ -82,14 +82,6 @@ fn homeo_stdp() -> Synapse {
         )
         .pre_spike("g_target += w\nltp = A_plus")
         .post_spike("ltd = A_minus")
-}
-
-fn floats(v: &serde_json::Value) -> Vec<f64> {
-    v.as_array()
-        .unwrap()
-        .iter()
-        .map(|x| x.as_f64().unwrap())
-        .collect()
 }
 
 fn homeostatic_stdp_as_annarchy() {

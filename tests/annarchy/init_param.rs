@@ -5,21 +5,15 @@
 //! where the parameter is per neuron), unless the variable was set itself.
 //! Exact on both engines.
 
-use crate::common::{backends, tests};
+use crate::common::{annarchy_json, backends, floats, tests};
 use cajal::prelude::*;
 
 tests! {
     both: [an_init_naming_a_parameter_follows_it_until_set],
 }
 
-const DATA: &str = concat!(
-    env!("CARGO_MANIFEST_DIR"),
-    "/tests/data/annarchy/init_param"
-);
-
 fn an_init_naming_a_parameter_follows_it_until_set() {
-    let text = std::fs::read_to_string(format!("{DATA}/init_param.json")).unwrap();
-    let doc: serde_json::Value = serde_json::from_str(&text).unwrap();
+    let doc = annarchy_json("init_param/init_param.json");
     let model = Neuron::rate()
         .parameters("u_r = -70.0\nu_th = -50.0 : population")
         .equations("du/dt = -u : init = u_r\ndv/dt = 0.0 : init = u_th\nr = u");
@@ -35,12 +29,7 @@ fn an_init_naming_a_parameter_follows_it_until_set() {
         let sim = net.compile(b).unwrap();
         for (pop, name) in [(a, "a"), (bp, "b"), (c, "c")] {
             for v in ["u", "v"] {
-                let want: Vec<f32> = doc[name][v]
-                    .as_array()
-                    .unwrap()
-                    .iter()
-                    .map(|x| x.as_f64().unwrap() as f32)
-                    .collect();
+                let want: Vec<f32> = floats(&doc[name][v]).iter().map(|&x| x as f32).collect();
                 let got: Vec<f32> = sim.get(pop, v).unwrap().iter().copied().collect();
                 assert_eq!(got, want, "{b:?} population {name}, {v}");
             }

@@ -7,29 +7,16 @@
 //! the period. Within f32 of ANNarchy's f64, on both engines.
 
 use crate::common::compare::{assert_close, Tol};
-use crate::common::{backends, tests};
+use crate::common::{annarchy_json, backends, floats, tests};
 use cajal::prelude::*;
 
 tests! {
     both: [learning_rules_run_and_integrate_over_their_period],
 }
 
-const DATA: &str = concat!(
-    env!("CARGO_MANIFEST_DIR"),
-    "/tests/data/annarchy/learning_period"
-);
-
 fn learning_rules_run_and_integrate_over_their_period() {
-    let text = std::fs::read_to_string(format!("{DATA}/learning_period.json")).unwrap();
-    let doc: serde_json::Value = serde_json::from_str(&text).unwrap();
-    let want = |key: &str, step: usize| -> Vec<f64> {
-        doc[key][step]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|v| v.as_f64().unwrap())
-            .collect()
-    };
+    let doc = annarchy_json("learning_period/learning_period.json");
+    let want = |key: &str, step: usize| -> Vec<f64> { floats(&doc[key][step]) };
     let steps = doc["steps"].as_u64().unwrap() as usize;
     let rate = Neuron::rate()
         .parameters("r0 = 1.0")

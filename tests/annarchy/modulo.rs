@@ -6,18 +6,15 @@
 //! remainder differs from ANNarchy's by the fraction. On both engines.
 
 use crate::common::compare::{assert_close, Tol};
-use crate::common::{backends, tests};
+use crate::common::{annarchy_json, backends, floats, tests};
 use cajal::prelude::*;
 
 tests! {
     both: [modulo_truncates_its_operands_as_annarchy],
 }
 
-const DATA: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/annarchy/modulo");
-
 fn modulo_truncates_its_operands_as_annarchy() {
-    let text = std::fs::read_to_string(format!("{DATA}/modulo.json")).unwrap();
-    let doc: serde_json::Value = serde_json::from_str(&text).unwrap();
+    let doc = annarchy_json("modulo/modulo.json");
     let model = Neuron::rate().parameters("x = 0.0\ny = 1.0").equations(
         "a = modulo(t, 3.0)
          b = modulo(x * t, y) + 0.5
@@ -35,12 +32,7 @@ fn modulo_truncates_its_operands_as_annarchy() {
         for step in 0..doc["a"].as_array().unwrap().len() {
             sim.simulate(0.25).unwrap();
             for v in ["a", "b", "c", "r"] {
-                let want: Vec<f64> = doc[v][step]
-                    .as_array()
-                    .unwrap()
-                    .iter()
-                    .map(|x| x.as_f64().unwrap())
-                    .collect();
+                let want: Vec<f64> = floats(&doc[v][step]);
                 let got: Vec<f32> = sim.get(p, v).unwrap().iter().copied().collect();
                 assert_close::<f64>(
                     &got,

@@ -9,29 +9,16 @@
 //! more than the tolerance (f32 against ANNarchy's f64), on both engines.
 
 use crate::common::compare::{assert_close, Tol};
-use crate::common::{backends, tests};
+use crate::common::{annarchy_json, backends, floats, tests};
 use cajal::prelude::*;
 
 tests! {
     both: [shared_variables_update_before_per_element_ones],
 }
 
-const DATA: &str = concat!(
-    env!("CARGO_MANIFEST_DIR"),
-    "/tests/data/annarchy/shared_order"
-);
-
 fn shared_variables_update_before_per_element_ones() {
-    let text = std::fs::read_to_string(format!("{DATA}/shared_order.json")).unwrap();
-    let doc: serde_json::Value = serde_json::from_str(&text).unwrap();
-    let want = |key: &str, step: usize| -> Vec<f64> {
-        doc[key][step]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|v| v.as_f64().unwrap())
-            .collect()
-    };
+    let doc = annarchy_json("shared_order/shared_order.json");
+    let want = |key: &str, step: usize| -> Vec<f64> { floats(&doc[key][step]) };
     let steps = doc["steps"].as_u64().unwrap() as usize;
     let rate = Neuron::rate()
         .parameters("r0 = 0.0\nk = 0.3 : population\ntau = 4.0 : population")

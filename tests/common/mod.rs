@@ -18,6 +18,23 @@ pub use harness::{backends, gpu_trial, skip, temp_path, test_name};
 
 use cajal::prelude::*;
 
+/// ANNarchy's output for a reference test: the JSON file at `path` under
+/// `tests/data/annarchy/` (written by the script beside it).
+pub fn annarchy_json(path: &str) -> serde_json::Value {
+    let file = format!("{}/tests/data/annarchy/{path}", env!("CARGO_MANIFEST_DIR"));
+    let text = std::fs::read_to_string(&file).unwrap_or_else(|e| panic!("{file}: {e}"));
+    serde_json::from_str(&text).unwrap_or_else(|e| panic!("{file}: {e}"))
+}
+
+/// A JSON array of numbers.
+pub fn floats(v: &serde_json::Value) -> Vec<f64> {
+    v.as_array()
+        .unwrap_or_else(|| panic!("not an array: {v}"))
+        .iter()
+        .map(|x| x.as_f64().unwrap_or_else(|| panic!("not a number: {x}")))
+        .collect()
+}
+
 /// `net` compiled for `b`, the GPU engine in its deterministic mode: its
 /// float atomics add a step's spikes in the order threads arrive, which a
 /// real GPU varies from run to run (lavapipe happens not to), so a test
