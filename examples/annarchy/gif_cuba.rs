@@ -6,8 +6,8 @@
 //!
 //! The notebook also sets `P[:3200].Jv = 1500`, a name the model does not
 //! have (its parameter is `J_v`, shared by the population); ANNarchy
-//! ignores the line, so every neuron keeps `J_v = 1000`, as here (cajal
-//! refuses an unknown name).
+//! keeps it as a plain Python attribute, so every neuron keeps `J_v =
+//! 1000`, as here (cajal's `Network::set` refuses an unknown name).
 //!
 //! The draws are random, so the example runs several seeds and prints the
 //! mean rate beside ANNarchy 5.0.4.1's over its seeds

@@ -887,6 +887,24 @@ class Population(_HasAttributes):
         """The weighted sum of the inputs of a target after the last step."""
         return self._net._c.sum(self.name, target).reshape(self._geometry)
 
+    @property
+    def refractory(self):
+        """The refractory period as the neuron model gives it: ms, the
+        expression (a parameter's name) that holds it, or None."""
+        return getattr(self.neuron_type, "refractory", None)
+
+    @refractory.setter
+    def refractory(self, value):
+        # ANNarchy's setter changes the period per population; cajal's is
+        # the model's. Refused rather than kept as a Python attribute that
+        # nothing reads (the run would silently keep the model's period).
+        raise CajalError(
+            f"population '{self.name}': its refractory period is its neuron model's "
+            "(Neuron(refractory=...), or the parameter it names, tau_refrac in the "
+            "built-in models, which can be set per neuron); changing it on the "
+            "population is not supported yet"
+        )
+
     def compute_firing_rate(self, window: float):
         """Makes ``r`` the firing rate over the last ``window`` ms
         (spiking populations)."""

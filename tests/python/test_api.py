@@ -516,3 +516,15 @@ def test_poisson_rates_expression_with_parameters_of_its_own():
     net.simulate(100.0)
     t, _ = m.raster_plot()
     assert abs(len(t) - 4000) < 4 * 63
+
+
+def test_setting_a_populations_refractory_period_is_refused_not_ignored():
+    # ANNarchy changes the period (pop.refractory = 4.0 gives spikes at
+    # steps 2, 9, 16 for this neuron); cajal does not support it yet and
+    # must not keep the model's 2 ms silently.
+    N = ann.Neuron(parameters="I = 0.5", equations="v += I", spike="v > 1.0", reset="v = 0.0", refractory=2.0)
+    net = ann.Network(dt=1.0)
+    a = net.create(2, N)
+    assert a.refractory == 2.0
+    with pytest.raises(ann.CajalError, match="refractory"):
+        a.refractory = 4.0
