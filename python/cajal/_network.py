@@ -1290,6 +1290,28 @@ class Projection(_HasAttributes):
         m[post, pre] = w
         return m
 
+    def __setattr__(self, name, value):
+        # ANNarchy's flags, set as attributes: kept as plain Python
+        # attributes they would change nothing, silently.
+        if name in ("plasticity", "update"):
+            self._net._check(f"projection '{self.name}'.{name}")
+            spiking = bool(_part(self.pre)[0].__dict__.get("_spiking"))
+            if spiking != (name == "plasticity"):
+                kind = "spiking" if spiking else "rate-coded"
+                other = "plasticity" if name == "update" else "update"
+                raise CajalError(
+                    f"projection '{self.name}': '{name}' of a {kind} projection is not "
+                    f"supported (its '{other}' is, as are enable_learning() and disable_learning())"
+                )
+            self._net._core.learning_on(self.name, bool(value))
+            return
+        if name in ("transmission", "axon_transmission", "delay"):
+            raise CajalError(
+                f"projection '{self.name}': setting '{name}' is not supported "
+                "(delays are given when connecting)"
+            )
+        super().__setattr__(name, value)
+
     def enable_learning(self, period=None, offset=None):
         """Turns this projection's learning on."""
         self._net._check("enable_learning")

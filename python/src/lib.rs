@@ -971,6 +971,15 @@ impl Core {
             .map_err(err)
     }
 
+    /// Turns a projection's learning on or off, keeping its period (the
+    /// `plasticity` and `update` flags).
+    fn learning_on(&mut self, proj: &str, on: bool) -> PyResult<()> {
+        let id = self.proj(proj)?;
+        self.sim("learning_on")?
+            .learning_on(Some(id), on)
+            .map_err(err)
+    }
+
     /// Writes a projection's synapses to a file `connect_from_file` reads.
     fn save_connectivity(&self, proj: &str, path: &str) -> PyResult<()> {
         let id = self.proj(proj)?;

@@ -268,7 +268,34 @@ impl Simulation {
     /// keeps its period and offset, on which a spiking synapse's equations
     /// go on running (leaving `w` alone), as in ANNarchy.
     pub fn disable_learning(&mut self, proj: Option<ProjId>) -> Result<()> {
-        self.switch_learning(proj, |l| Learning { on: false, ..l })
+        self.learning_on(proj, false)
+    }
+
+    /// Turns learning on or off for one projection or, with `None`, all
+    /// of them, keeping each one's period and offset: ANNarchy's
+    /// `proj.plasticity` flag for a spiking projection and `proj.update`
+    /// for a rate-coded one ([`disable_learning`](Self::disable_learning)
+    /// is `learning_on(proj, false)`).
+    ///
+    /// ```
+    /// # use cajal::prelude::*;
+    /// let mut net = Network::new().dt(1.0);
+    /// let a = net.population("a", 1, &Neuron::rate().parameters("r = 1.0"))?;
+    /// let b = net.population("b", 1, &Neuron::rate().equations("r = sum(exc)"))?;
+    /// let grow = Synapse::new().equations("dw/dt = 1.0");
+    /// let p = net.projection(a, b, "exc").synapse(&grow).connect_all_to_all(0.0)?;
+    /// let mut sim = net.compile(Backend::Cpu)?;
+    /// sim.enable_learning(Some(p), Some(2.0), None)?; // every 2 ms, over 2 ms
+    /// sim.simulate(4.0)?;
+    /// sim.learning_on(Some(p), false)?;
+    /// sim.simulate(4.0)?;
+    /// sim.learning_on(Some(p), true)?; // still every 2 ms
+    /// sim.simulate(2.0)?;
+    /// assert_eq!(sim.synapses(p, "w")?.2, vec![6.0]);
+    /// # Ok::<(), cajal::Error>(())
+    /// ```
+    pub fn learning_on(&mut self, proj: Option<ProjId>, on: bool) -> Result<()> {
+        self.switch_learning(proj, |l| Learning { on, ..l })
     }
 
     /// Sets the learning of one projection (which must have a learning

@@ -528,3 +528,36 @@ def test_setting_a_populations_refractory_period_is_refused_not_ignored():
     assert a.refractory == 2.0
     with pytest.raises(ann.CajalError, match="refractory"):
         a.refractory = 4.0
+
+
+def test_projection_flags_switch_learning_or_are_refused():
+    # ANNarchy's proj.update (rate-coded) and proj.plasticity (spiking)
+    # stop the rule or freeze w; transmission and delay are refused, not
+    # kept as attributes that change nothing.
+    R = ann.Neuron(parameters="r0 = 1.0", equations="r = r0 + 0.0 * sum(exc)")
+    grow = ann.Synapse(equations="dw/dt = 1.0")
+    net = ann.Network(dt=1.0)
+    a, b = net.create(1, R), net.create(1, R)
+    p = net.connect(a, b, "exc", synapse=grow)
+    p.all_to_all(weights=0.0)
+    src = net.create(ann.SpikeSourceArray(spike_times=[[1.0, 3.0, 5.0, 7.0]]))
+    post = net.create(1, LIF)
+    s = net.connect(src, post, "exc", synapse=ann.Synapse(pre_spike="g_target += w\nw += 0.5"))
+    s.all_to_all(weights=0.0)
+    net.compile()
+    # A spike at t reaches the synapse one step later.
+    net.simulate(3.0)
+    assert float(np.ravel(p.w)[0]) == 3.0 and float(np.ravel(s.w)[0]) == 0.5
+    p.update = False
+    s.plasticity = False
+    net.simulate(4.0)
+    assert float(np.ravel(p.w)[0]) == 3.0 and float(np.ravel(s.w)[0]) == 0.5
+    p.update = True
+    s.plasticity = True
+    net.simulate(2.0)
+    assert float(np.ravel(p.w)[0]) == 5.0 and float(np.ravel(s.w)[0]) == 1.0
+    for bad in ("transmission", "delay"):
+        with pytest.raises(ann.CajalError, match=bad):
+            setattr(s, bad, False)
+    with pytest.raises(ann.CajalError, match="plasticity"):
+        p.plasticity = False
