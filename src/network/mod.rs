@@ -435,12 +435,20 @@ impl Network {
             n as f64 * ir.vars.len() as f64 * 4.0 * 3.0,
             "use fewer neurons",
         )?;
+        // The time of the last spike (`t_last`) starts at ANNarchy's
+        // last_spike of -10000 steps, which depends on dt.
+        let t_last = (-10000.0 * self.dt) as f32;
         let init = ir
             .vars
             .iter()
             .map(|v| {
                 let len = if v.locality == Locality::Global { 1 } else { n };
-                crate::memory::try_vec(len, v.init, &owner, "initial values")
+                let x = if v.name == crate::lang::analysis::SPIKE_TIME {
+                    t_last
+                } else {
+                    v.init
+                };
+                crate::memory::try_vec(len, x, &owner, "initial values")
             })
             .collect::<Result<_>>()?;
         self.pops.push(Population {

@@ -14,7 +14,7 @@
 //! variables update (`shared_order`); learning rules run every period
 //! (`learning_period`); an `init` naming a parameter (`init_param`);
 //! `modulo`'s truncated operands (`modulo`); min and max flags on
-//! event statements (`event_bounds`);
+//! event statements (`event_bounds`); `t_last` (`t_last`);
 //! ANNarchy 5's GIF models and the GIF_CUBA notebook
 //! (`gif`).
 //!
@@ -49,6 +49,7 @@ mod recording;
 mod shared_order;
 mod stdp2;
 mod structural;
+mod t_last;
 
 fn main() {
     common::harness::main(&[
@@ -74,5 +75,6 @@ fn main() {
         shared_order::tests,
         stdp2::tests,
         structural::tests,
+        t_last::tests,
     ]);
 }

@@ -6,7 +6,7 @@ use super::algebra::combine;
 use super::declare::{collect_names, declare, has_flag, lhs_name, written_at, Lhs, Rules};
 use super::equations::translate;
 use super::random::{mark_shared, number_expr, number_random};
-use super::{Ctx, Globals, Names, REFRACTORY_COUNTER};
+use super::{Ctx, Globals, Names, REFRACTORY_COUNTER, SPIKE_TIME};
 use crate::error::Result;
 use crate::lang::ast::{Ast, Pos, Statement};
 use crate::lang::ir::{Expr, Func, Guard, Locality, NeuronIr, Stmt, VarDecl, VarKind};
@@ -50,6 +50,16 @@ pub fn analyse_neuron(model: &Neuron, globals: &Globals) -> Result<NeuronIr> {
     let refr_slot = refr_ast
         .is_some()
         .then(|| ctx.push_var(REFRACTORY_COUNTER, VarKind::Hidden));
+    // `t_last`, the time of the neuron's last spike (ANNarchy's
+    // last_spike * dt): the hidden slot t_pre and t_post read, which the
+    // reset sets to t after its own statements (so it reads the previous
+    // spike), and the network starts at -10000 dt.
+    let mut reads_t_last = false;
+    for a in &read {
+        a.walk(&mut |n| reads_t_last |= matches!(n, Ast::Name(s, _) if s == "t_last"));
+    }
+    let t_last_slot = (spiking && reads_t_last && ctx.slot(SPIKE_TIME).is_none())
+        .then(|| ctx.push_var(SPIKE_TIME, VarKind::Hidden));
     rules.refractory = refr_slot.is_some();
     ctx.section = "equations";
     let mut update = translate(&mut ctx, &eqs, &lhs, &mut rules)?;
@@ -57,7 +67,14 @@ pub fn analyse_neuron(model: &Neuron, globals: &Globals) -> Result<NeuronIr> {
     number_random(&mut update, &mut n_random);
     let spike = spike_condition(&mut ctx, spike_ast, &mut n_random)?;
     let reset = reset_statements(&mut ctx, &resets, &mut n_random)?;
-    let reset = super::equations::typed_stores(&mut ctx, reset);
+    let mut reset = super::equations::typed_stores(&mut ctx, reset);
+    if let Some(slot) = t_last_slot {
+        reset.push(Stmt::Store {
+            var: slot,
+            expr: Expr::Time,
+            guard: Guard::Always,
+        });
+    }
     let refractory = match (refr_ast, refr_slot) {
         (Some(r), Some(slot)) => Some((refractory_period(&mut ctx, r)?, slot)),
         _ => None,

@@ -207,6 +207,16 @@ impl Ctx<'_> {
         if let Some(s) = self.slot(n) {
             return Ok(Expr::Var(s));
         }
+        if n == "t_last" && !self.synapse {
+            // Declared by the analysis of a spiking neuron that reads it.
+            return match self.slot(super::SPIKE_TIME) {
+                Some(s) => Ok(Expr::Var(s)),
+                None => Err(self.err_at(
+                    at,
+                    "t_last is the time of a spiking neuron's last spike: a rate-coded neuron has none",
+                )),
+            };
+        }
         if let Some(k) = self.globals.constant_index(n) {
             return Ok(Expr::Constant(k as u32));
         }
