@@ -510,6 +510,7 @@ impl<'a> ProjectionBuilder<'a> {
             })
             .collect();
         net.projs.push(Projection {
+            set_slots: Default::default(),
             name,
             pre: self.pre,
             post: self.post,

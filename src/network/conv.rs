@@ -878,6 +878,7 @@ fn push(net: &mut Network, mut p: Parts) -> Result<ProjId> {
     let steps = (p.delay_ms / net.dt).round() as u32;
     let delay = crate::connect::rate_or_spike_steps(steps, !net.pops[p.pre.0].ir.spiking);
     net.projs.push(Projection {
+        set_slots: Default::default(),
         name: p.name,
         pre: p.pre,
         post: p.post,
@@ -1037,6 +1038,7 @@ impl Network {
             ),
         })?;
         self.projs.push(Projection {
+            set_slots: Default::default(),
             name,
             pre: orig.post,
             post: orig.pre,

@@ -188,23 +188,35 @@ pub struct Population {
     pub(crate) set_slots: std::collections::HashSet<usize>,
 }
 
+/// Records that the values of `slot` were set (in `set`), and gives the
+/// variables of `vars` whose `init` names it, and that were not set
+/// themselves, its values (one for each element where it holds one for
+/// all): ANNarchy resolves such an init when the network is compiled.
+fn follow_init(
+    vars: &[crate::lang::ir::VarDecl],
+    values: &mut [Vec<f32>],
+    set: &mut std::collections::HashSet<usize>,
+    slot: usize,
+) {
+    set.insert(slot);
+    for (v, decl) in vars.iter().enumerate() {
+        if decl.init_from != Some(slot as u32) || set.contains(&v) {
+            continue;
+        }
+        let from = &values[slot];
+        let followed = (0..values[v].len())
+            .map(|k| decl.ty.hold(from[if from.len() == 1 { 0 } else { k }]))
+            .collect();
+        values[v] = followed;
+    }
+}
+
 impl Population {
     /// Records that the initial values of `slot` were set, and gives the
     /// variables whose `init` names it, and that were not set themselves,
     /// its values (one for each neuron where it holds one for all).
     pub(crate) fn assigned(&mut self, slot: usize) {
-        self.set_slots.insert(slot);
-        for (v, decl) in self.ir.vars.iter().enumerate() {
-            if decl.init_from != Some(slot as u32) || self.set_slots.contains(&v) {
-                continue;
-            }
-            let from = &self.init[slot];
-            let len = self.init[v].len();
-            let values = (0..len)
-                .map(|k| decl.ty.hold(from[if from.len() == 1 { 0 } else { k }]))
-                .collect();
-            self.init[v] = values;
-        }
+        follow_init(&self.ir.vars, &mut self.init, &mut self.set_slots, slot);
     }
 
     /// The firing-rate window as the engines run it, at `dt`.
@@ -259,6 +271,9 @@ pub struct Projection {
     /// Procedural connectivity: the synapses are drawn again at each spike
     /// (no synapse list).
     pub procedural: Option<Arc<crate::connect::procedural::Procedural>>,
+    /// The slots whose values were set (`Network::set_projection`): a
+    /// variable whose `init` names a parameter follows it until set itself.
+    pub(crate) set_slots: std::collections::HashSet<usize>,
 }
 
 impl Projection {
@@ -629,7 +644,9 @@ impl Network {
         let mut rng = rng_for(self.seed, 0x1000_0000 + stream);
         let pr = self.proj(proj)?;
         let (slot, values) = synapse_values(pr, var, &value.into(), &mut rng)?;
-        self.projs[proj.0].values[slot] = values;
+        let pr = &mut self.projs[proj.0];
+        pr.values[slot] = values;
+        follow_init(&pr.ir.vars, &mut pr.values, &mut pr.set_slots, slot);
         Ok(())
     }
 

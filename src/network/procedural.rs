@@ -147,6 +147,7 @@ impl ProjectionBuilder<'_> {
             })
             .collect();
         net.projs.push(Projection {
+            set_slots: Default::default(),
             connector: format!(
                 "fixed_probability(p = {p}), procedural, w = {}, delay = {}",
                 match &weights {

@@ -2,8 +2,9 @@
 //! (tests/data/annarchy/init_param: script, output, manifest): ANNarchy
 //! resolves `init = u_r` when the network is compiled, so the variable
 //! starts at the parameter's values as set before compiling (per neuron
-//! where the parameter is per neuron), unless the variable was set itself.
-//! Exact on both engines.
+//! where the parameter is per neuron), unless the variable was set itself;
+//! the same for a synapse variable and its projection's parameters. Exact
+//! on both engines.
 
 use crate::common::{annarchy_json, backends, floats, tests};
 use cajal::prelude::*;
@@ -16,7 +17,10 @@ fn an_init_naming_a_parameter_follows_it_until_set() {
     let doc = annarchy_json("init_param/init_param.json");
     let model = Neuron::rate()
         .parameters("u_r = -70.0\nu_th = -50.0 : population")
-        .equations("du/dt = -u : init = u_r\ndv/dt = 0.0 : init = u_th\nr = u");
+        .equations("du/dt = -u : init = u_r\ndv/dt = 0.0 : init = u_th\nr = u + 0.0 * sum(exc)");
+    let syn = Synapse::new()
+        .parameters("x0 = 0.5\ny0 = 0.2 : projection")
+        .equations("dx/dt = 0.0 : init = x0\ndy/dt = 0.0 : init = y0\ndz/dt = 0.0 : init = x0");
     for b in backends() {
         let mut net = Network::new();
         let a = net.population("a", 3, &model).unwrap();
@@ -26,7 +30,19 @@ fn an_init_naming_a_parameter_follows_it_until_set() {
         net.set(bp, "u_r", -90.0).unwrap();
         net.set(bp, "u_th", -40.0).unwrap();
         let c = net.population("c", 2, &model).unwrap();
+        let proj = net
+            .projection(a, c, "exc")
+            .synapse(&syn)
+            .connect_all_to_all(0.1)
+            .unwrap();
+        net.set_projection(proj, "z", 0.3).unwrap();
+        net.set_projection(proj, "x0", 0.8).unwrap();
+        net.set_projection(proj, "y0", 0.6).unwrap();
         let sim = net.compile(b).unwrap();
+        for v in ["x", "y", "z"] {
+            let want: Vec<f32> = floats(&doc["proj"][v]).iter().map(|&x| x as f32).collect();
+            assert_eq!(sim.synapses(proj, v).unwrap().2, want, "{b:?} synapse {v}");
+        }
         for (pop, name) in [(a, "a"), (bp, "b"), (c, "c")] {
             for v in ["u", "v"] {
                 let want: Vec<f32> = floats(&doc[name][v]).iter().map(|&x| x as f32).collect();
