@@ -44,17 +44,17 @@ class _BuiltinNeuron(Neuron):
     # defaults of those it reads (`_reads`).
     _inits: tuple = ()
     _reads: dict = {}
+    # A model's arguments that are not its parameters: a function moving
+    # them from the parameters into the options or into parameters they
+    # set.
+    _adapt = None
 
     def __init__(self, **parameters):
         self._args = dict(parameters)
         # Strings go to the model (which refuses those it does not take).
         self._options = {k: parameters.pop(k) for k in list(parameters) if isinstance(parameters[k], str)}
-        if "refractory_period" in parameters and self._builtin.startswith("GIF"):
-            self._options["refractory_period"] = float(parameters.pop("refractory_period"))
-        if self._builtin.startswith("GIF") and ("C_m" in parameters or "tau_m" in parameters):
-            # ANNarchy's R = tau_m / C_m: C_m is no parameter of the model.
-            c_m = float(parameters.pop("C_m", 250.0))
-            parameters["R"] = float(parameters.get("tau_m", 10.0)) / c_m
+        if self._adapt is not None:
+            self._adapt(parameters, self._options)
         values = dict(self._reads)
         values.update({k: v for k, v in parameters.items() if k in values})
         if any(k in parameters for k in self._reads):
@@ -80,7 +80,7 @@ class _BuiltinNeuron(Neuron):
         return f"{self._builtin}({args})"
 
 
-def _neuron(name: str, spiking: bool, doc: str, inits=(), reads=None):
+def _neuron(name: str, spiking: bool, doc: str, inits=(), reads=None, adapt=None):
     return type(
         name,
         (_BuiltinNeuron,),
@@ -90,6 +90,7 @@ def _neuron(name: str, spiking: bool, doc: str, inits=(), reads=None):
             "__doc__": doc,
             "_inits": tuple(inits),
             "_reads": dict(reads or {}),
+            "_adapt": staticmethod(adapt) if adapt is not None else None,
         },
     )
 
@@ -136,16 +137,28 @@ EIF_cond_alpha_isfa_ista = _neuron(
     "EIF_cond_alpha_isfa_ista", True, "Adaptive exponential LIF (AdEx) with alpha conductances (PyNN's).",
     **_v_reset(-70.6),
 )
+def _gif_arguments(parameters: dict, options: dict):
+    # The GIF constructors' refractory_period is the model's refractory
+    # period, and C_m only sets R = tau_m / C_m.
+    if "refractory_period" in parameters:
+        options["refractory_period"] = float(parameters.pop("refractory_period"))
+    if "C_m" in parameters or "tau_m" in parameters:
+        c_m = float(parameters.pop("C_m", 250.0))
+        parameters["R"] = float(parameters.get("tau_m", 10.0)) / c_m
+
+
 # The GIF models' u and v start at u_r and u_th by name (`init = u_r`):
 # they follow those parameters until compile, as ANNarchy's do.
 GIF_curr = _neuron(
     "GIF_curr", True,
     "Generalized leaky integrate-and-fire neuron (Schwalger et al. 2017) with escape-rate spikes and "
     "instantaneous synaptic currents (current: 'R*(g_exc - g_inh)' unless given; R = tau_m / C_m).",
+    adapt=_gif_arguments,
 )
 GIF_curr_exp = _neuron(
     "GIF_curr_exp", True,
     "GIF_curr with exponentially decaying synaptic currents (tau_g_exc, tau_g_inh).",
+    adapt=_gif_arguments,
 )
 
 

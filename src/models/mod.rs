@@ -77,6 +77,10 @@ pub fn builtin(name: &str) -> Option<Neuron> {
 /// # Ok::<(), cajal::Error>(())
 /// ```
 pub fn builtin_with(name: &str, options: &[(&str, &str)]) -> crate::Result<Option<Neuron>> {
+    use neurons::{GIF_CURRENT, IZHIKEVICH_CONDUCTANCE, LEAKY_SUM};
+    if !NAMES.contains(&name) {
+        return Ok(None);
+    }
     let takes: &[&str] = match name {
         "LeakyIntegrator" => &["sum", "noise"],
         "Izhikevich" => &["conductance"],
@@ -99,18 +103,18 @@ pub fn builtin_with(name: &str, options: &[(&str, &str)]) -> crate::Result<Optio
         ));
     }
     let get = |k: &str| options.iter().find(|(o, _)| *o == k).map(|(_, v)| *v);
-    Ok(Some(match name {
-        "LeakyIntegrator" => {
-            leaky_integrator_with(get("sum").unwrap_or("sum(exc) - sum(inh)"), get("noise"))
-        }
-        "Izhikevich" => izhikevich_with(get("conductance").unwrap_or("g_exc - g_inh")),
-        "GIF_curr" => gif_curr_with(get("current").unwrap_or("R*(g_exc - g_inh)")),
-        "GIF_curr_exp" => gif_curr_exp_with(get("current").unwrap_or("R*(g_exc - g_inh)")),
-        _ => match builtin(name) {
-            Some(n) => n,
-            None => return Ok(None),
-        },
-    }))
+    Ok(match name {
+        "LeakyIntegrator" => Some(leaky_integrator_with(
+            get("sum").unwrap_or(LEAKY_SUM),
+            get("noise"),
+        )),
+        "Izhikevich" => Some(izhikevich_with(
+            get("conductance").unwrap_or(IZHIKEVICH_CONDUCTANCE),
+        )),
+        "GIF_curr" => Some(gif_curr_with(get("current").unwrap_or(GIF_CURRENT))),
+        "GIF_curr_exp" => Some(gif_curr_exp_with(get("current").unwrap_or(GIF_CURRENT))),
+        _ => builtin(name),
+    })
 }
 
 /// The ANNarchy class names that [`builtin`] knows.

@@ -8,6 +8,13 @@
 
 use crate::network::model::Neuron;
 
+/// ANNarchy's default `sum` of `LeakyIntegrator`.
+pub(crate) const LEAKY_SUM: &str = "sum(exc) - sum(inh)";
+/// ANNarchy's default `conductance` of `Izhikevich`.
+pub(crate) const IZHIKEVICH_CONDUCTANCE: &str = "g_exc - g_inh";
+/// ANNarchy's default `current` of the GIF models.
+pub(crate) const GIF_CURRENT: &str = "R*(g_exc - g_inh)";
+
 /// ANNarchy's `LeakyIntegrator`: a rate-coded leaky integrator with a
 /// rectified-linear output.
 ///
@@ -29,7 +36,7 @@ use crate::network::model::Neuron;
 /// This is the default instance (input `sum(exc) - sum(inh)`, no noise);
 /// [`leaky_integrator_with`] takes ANNarchy's `sum` and `noise` arguments.
 pub fn leaky_integrator() -> Neuron {
-    leaky_integrator_with("sum(exc) - sum(inh)", None)
+    leaky_integrator_with(LEAKY_SUM, None)
 }
 
 /// ANNarchy's `LeakyIntegrator(sum=..., noise=...)`: [`leaky_integrator`]
@@ -91,7 +98,7 @@ r = pos(v - T)"
 /// The initial values are those of the default `c` and `b` (`v = c`,
 /// `u = b * c`), as ANNarchy computes them when the model is created.
 pub fn izhikevich() -> Neuron {
-    izhikevich_with("g_exc - g_inh")
+    izhikevich_with(IZHIKEVICH_CONDUCTANCE)
 }
 
 /// ANNarchy's `Izhikevich(conductance=...)`: [`izhikevich`] with
@@ -549,7 +556,7 @@ w += b",
 ///
 /// Variables: `u`, `v`, `Lambda`, `p`, `g_exc`, `g_inh`.
 pub fn gif_curr() -> Neuron {
-    gif(false, "R*(g_exc - g_inh)")
+    gif(false, GIF_CURRENT)
 }
 
 /// ANNarchy's `GIF_curr(current=...)`: [`gif_curr`] with `current` as its
@@ -565,7 +572,7 @@ pub fn gif_curr_with(current: &str) -> Neuron {
 /// `Lambda` and `p`, as ANNarchy writes them), with `tau_g_exc = tau_g_inh
 /// = 5.0` ms. The GIF_CUBA notebook's neuron.
 pub fn gif_curr_exp() -> Neuron {
-    gif(true, "R*(g_exc - g_inh)")
+    gif(true, GIF_CURRENT)
 }
 
 /// ANNarchy's `GIF_curr_exp(current=...)`: [`gif_curr_exp`] with

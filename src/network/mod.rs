@@ -277,6 +277,12 @@ pub struct Projection {
 }
 
 impl Projection {
+    /// Records that the values of `slot` were set, as
+    /// [`Population::assigned`].
+    pub(crate) fn assigned(&mut self, slot: usize) {
+        follow_init(&self.ir.vars, &mut self.values, &mut self.set_slots, slot);
+    }
+
     /// Its synapses: the stored ones, or for procedural connectivity the
     /// expected number `p n_pre n_post` (rounded; they are drawn at each
     /// spike, and [`Simulation::synapses`](crate::engine::Simulation::synapses)
@@ -450,9 +456,8 @@ impl Network {
             n as f64 * ir.vars.len() as f64 * 4.0 * 3.0,
             "use fewer neurons",
         )?;
-        // The time of the last spike (`t_last`) starts at ANNarchy's
-        // last_spike of -10000 steps, which depends on dt.
-        let t_last = (-10000.0 * self.dt) as f32;
+        // The time of the last spike (`t_last`) depends on dt.
+        let t_last = rate::before_any_spike(self.dt);
         let init = ir
             .vars
             .iter()
@@ -644,9 +649,8 @@ impl Network {
         let mut rng = rng_for(self.seed, 0x1000_0000 + stream);
         let pr = self.proj(proj)?;
         let (slot, values) = synapse_values(pr, var, &value.into(), &mut rng)?;
-        let pr = &mut self.projs[proj.0];
-        pr.values[slot] = values;
-        follow_init(&pr.ir.vars, &mut pr.values, &mut pr.set_slots, slot);
+        self.projs[proj.0].values[slot] = values;
+        self.projs[proj.0].assigned(slot);
         Ok(())
     }
 

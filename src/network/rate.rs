@@ -133,14 +133,19 @@ impl Network {
                 ),
             ));
         }
-        let init = (-10000.0 * dt) as f32;
-        append_slot(p, name, VarKind::Hidden, init, |ir, slot| {
-            ir.reset.push(Stmt::Store {
-                var: slot,
-                expr: Expr::Time,
-                guard: Guard::Always,
-            });
-        });
+        append_slot(
+            p,
+            name,
+            VarKind::Hidden,
+            before_any_spike(dt),
+            |ir, slot| {
+                ir.reset.push(Stmt::Store {
+                    var: slot,
+                    expr: Expr::Time,
+                    guard: Guard::Always,
+                });
+            },
+        );
         Ok(())
     }
 
@@ -160,6 +165,12 @@ impl Network {
             ir.conductances.push((target.to_string(), slot, false));
         });
     }
+}
+
+/// The spike time (`t_pre`, `t_post`, `t_last`) of a neuron that has not
+/// spiked: ANNarchy's `last_spike` starts at step -10000.
+pub(crate) fn before_any_spike(dt: f64) -> f32 {
+    (-10000.0 * dt) as f32
 }
 
 /// Appends a per-neuron slot `name` of `kind`, starting at `init`, to

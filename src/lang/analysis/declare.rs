@@ -225,10 +225,9 @@ pub(super) fn flag_pos(st: &Statement, word: &str) -> Option<Pos> {
     })
 }
 
-/// The `min` and `max` flags of `st`, an event or reset statement (`w +=
-/// 0.1 : min = 0.0, max = w_max`), which bound the value it stores as
-/// ANNarchy's do; any other flag is an error naming `what` the statement
-/// is.
+/// The `min` and `max` flags of `st`, an event statement (`w += 0.1 :
+/// min = 0.0, max = w_max`), which bound the value it stores as ANNarchy's
+/// do; any other flag is an error naming `what` the statement is.
 pub(super) fn bounds(
     ctx: &Ctx,
     st: &Statement,

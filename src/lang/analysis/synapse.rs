@@ -308,17 +308,17 @@ fn event_statements(ctx: &Ctx, stmts: &[Statement], allow_g: bool) -> Result<Vec
         };
         let (min, max) = bounds(ctx, st, &format!("a {section} statement"))?;
         let rhs = ctx.resolve(&st.rhs, st.pos, &HashMap::new())?;
-        if (min.is_some() || max.is_some()) && (name == "g_target" || name == "post.g_target") {
-            return Err(ctx.err_at(
-                at,
-                "g_target takes no min or max: it adds to the post-synaptic conductance",
-            ));
-        }
         if name == "g_target" || name == "post.g_target" {
             if !allow_g {
                 return Err(ctx.err_at(
                     at,
                     "post_spike cannot change g_target (a post-synaptic spike transmits nothing)",
+                ));
+            }
+            if min.is_some() || max.is_some() {
+                return Err(ctx.err_at(
+                    at,
+                    "g_target takes no min or max: it adds to the post-synaptic conductance",
                 ));
             }
             let e = match st.op {
