@@ -141,6 +141,7 @@ impl Network {
                 self.pops[i].assigned(slot);
             } else {
                 self.projs[i].values[slot] = vec![x];
+                self.projs[i].assigned(slot);
             }
         }
         Ok(())

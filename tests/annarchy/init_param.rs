@@ -6,11 +6,12 @@
 //! the same for a synapse variable and its projection's parameters. Exact
 //! on both engines.
 
-use crate::common::{annarchy_json, backends, floats, tests};
+use crate::common::{annarchy_json, backends, floats, temp_path, tests};
 use cajal::prelude::*;
 
 tests! {
     both: [an_init_naming_a_parameter_follows_it_until_set],
+    cpu: [a_parameter_file_is_followed_too],
 }
 
 fn an_init_naming_a_parameter_follows_it_until_set() {
@@ -51,4 +52,42 @@ fn an_init_naming_a_parameter_follows_it_until_set() {
             }
         }
     }
+}
+
+/// Parameters loaded from a file before compiling are set parameters like
+/// any other: the variables naming them follow (as `set` and
+/// `set_projection` above).
+fn a_parameter_file_is_followed_too() {
+    let model = Neuron::rate()
+        .parameters("u_r = -70.0 : population")
+        .equations("du/dt = 0.0 : init = u_r\nr = u + 0.0 * sum(exc)");
+    let syn = Synapse::new()
+        .parameters("y0 = 0.2 : projection")
+        .equations("dy/dt = 0.0 : init = y0");
+    let mut net = Network::new();
+    let a = net.population("a", 2, &model).unwrap();
+    let proj = net
+        .projection(a, a, "exc")
+        .synapse(&syn)
+        .connect_all_to_all(0.1)
+        .unwrap();
+    let name = net.proj(proj).unwrap().name.clone();
+    let file = temp_path("parameters.json");
+    std::fs::write(
+        &file,
+        format!(r#"{{"populations": {{"a": {{"u_r": -80.0}}}}, "projections": {{"{name}": {{"y0": 0.9}}}}}}"#),
+    )
+    .unwrap();
+    net.load_parameters(&file).unwrap();
+    let _ = std::fs::remove_file(&file);
+    let sim = net.compile(Backend::Cpu).unwrap();
+    assert_eq!(
+        sim.get(a, "u")
+            .unwrap()
+            .iter()
+            .copied()
+            .collect::<Vec<f32>>(),
+        vec![-80.0; 2]
+    );
+    assert_eq!(sim.synapses(proj, "y").unwrap().2, vec![0.9; 2]);
 }
