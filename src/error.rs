@@ -130,6 +130,15 @@ pub enum Error {
         /// What to do instead.
         advice: String,
     },
+    /// A distributed run failed on one of its ranks: its communication, or
+    /// an error that rank met and told the others.
+    #[error("distributed run, rank {rank}: {message}")]
+    Distributed {
+        /// The rank where it happened.
+        rank: usize,
+        /// What went wrong there.
+        message: String,
+    },
     /// Reading or writing a file failed.
     #[error("{path}: {source}")]
     Io {

@@ -16,6 +16,8 @@ pub mod io;
 pub mod lang;
 pub mod memory;
 pub mod models;
+#[cfg(feature = "mpi")]
+pub mod mpi;
 pub mod network;
 pub mod networks;
 pub mod plot;

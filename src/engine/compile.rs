@@ -246,6 +246,15 @@ impl Network {
             None => Box::new(CpuEngine::new(self)?),
             Some(o) => Box::new(GpuEngine::new(self, o)?),
         };
+        self.simulation(engine, gpu)
+    }
+
+    /// The simulation of this network on a built engine.
+    pub(super) fn simulation(
+        &self,
+        engine: Box<dyn Engine>,
+        gpu: Option<&GpuOptions>,
+    ) -> Result<Simulation> {
         let monitors = self
             .monitors
             .iter()

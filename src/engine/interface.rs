@@ -23,6 +23,11 @@ pub(crate) trait Engine: Send {
     /// The step as this engine runs it.
     fn schedule(&self) -> &Schedule;
 
+    /// (rank, number of ranks) in a distributed run; (0, 1) otherwise.
+    fn ranks(&self) -> (usize, usize) {
+        (0, 1)
+    }
+
     /// Kernel dispatches per step (monitors aside; learning rules counted
     /// as running every step); 0 on the CPU engine, which has none.
     fn dispatches_per_step(&self) -> usize {

@@ -4,6 +4,7 @@ mod access;
 pub mod batch;
 mod compile;
 pub mod cpu;
+pub mod distributed;
 mod footprint;
 pub mod gpu;
 mod interface;

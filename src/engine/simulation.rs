@@ -25,6 +25,17 @@ impl Simulation {
         self.engine.backend()
     }
 
+    /// This simulation's rank in a distributed run
+    /// ([`Network::compile_distributed`]); 0 in a single process.
+    pub fn rank(&self) -> usize {
+        self.engine.ranks().0
+    }
+
+    /// The number of ranks of a distributed run; 1 in a single process.
+    pub fn ranks(&self) -> usize {
+        self.engine.ranks().1
+    }
+
     /// The GPU adapter, on the GPU engine.
     pub fn device(&self) -> Option<&DeviceInfo> {
         self.engine.device()

@@ -36,6 +36,7 @@ mod conv_api;
 mod convert;
 mod correlated;
 mod defaults;
+mod distributed;
 mod firing_rate;
 mod hybrid;
 mod image;
@@ -75,6 +76,7 @@ fn main() {
         convert::tests,
         correlated::tests,
         defaults::tests,
+        distributed::tests,
         firing_rate::tests,
         hybrid::tests,
         image::tests,

@@ -68,13 +68,56 @@ pub fn engine_line(sim: &Simulation) -> String {
             "GPU engine on {} ({}, {}, {})",
             d.name, d.backend, d.device_type, d.driver
         ),
+        None if sim.ranks() > 1 => format!(
+            "CPU engine, distributed over {} MPI processes ({} threads each)",
+            sim.ranks(),
+            rayon::current_num_threads()
+        ),
         None => format!("CPU engine ({} threads)", rayon::current_num_threads()),
     }
+}
+
+/// The number of processes of the MPI job this process belongs to, when
+/// it is one of several (Open MPI's and MPICH's launchers say so in the
+/// environment).
+fn launched_ranks() -> Option<usize> {
+    ["OMPI_COMM_WORLD_SIZE", "PMI_SIZE"]
+        .iter()
+        .find_map(|v| std::env::var(v).ok()?.parse().ok())
+        .filter(|&n: &usize| n > 1)
+}
+
+/// One rank of a distributed run of `net` over the job's processes.
+#[cfg(feature = "mpi")]
+fn distributed(net: &Network, a: &RunArgs, _: usize) -> std::result::Result<Simulation, Failure> {
+    if a.backend.backend() == cajal::engine::Backend::Gpu {
+        return Err(usage(
+            "a distributed run uses the CPU engine on every process: run with --backend cpu".into(),
+        ));
+    }
+    let world = cajal::mpi::World::init()?;
+    Ok(net.compile_distributed(world)?)
+}
+
+/// Without MPI, a process started as one of several refuses to run the
+/// whole network on its own (each would write the same files).
+#[cfg(not(feature = "mpi"))]
+fn distributed(_: &Network, _: &RunArgs, n: usize) -> std::result::Result<Simulation, Failure> {
+    Err(Failure {
+        message: format!(
+            "started as one of {n} MPI processes, but this cajal was built without MPI: \
+             build it with `cargo build --release --features mpi` (Open MPI or MPICH and \
+             libclang installed), or run a single process"
+        ),
+        code: 2,
+    })
 }
 
 /// Simulates `duration` ms in slices, with a progress bar on a terminal (or
 /// plain lines on stderr otherwise) once the run looks longer than a second.
 fn simulate(sim: &mut Simulation, duration: f64) -> cajal::Result<()> {
+    // One progress report per distributed run, from its first rank.
+    let quiet = sim.rank() > 0;
     let dt = sim.dt();
     let total = (duration / dt).round() as u64;
     if total == 0 && duration > 0.0 {
@@ -97,7 +140,7 @@ fn simulate(sim: &mut Simulation, duration: f64) -> cajal::Result<()> {
         done += k;
         let frac = done as f64 / total as f64;
         let elapsed = start.elapsed().as_secs_f64();
-        if done == total || elapsed / frac < 1.0 {
+        if done == total || elapsed / frac < 1.0 || quiet {
             continue;
         }
         if tty {
@@ -211,11 +254,23 @@ pub fn run(a: &RunArgs) -> std::result::Result<(), Failure> {
         .iter()
         .map(|&p| net.proj(p).map(|p| p.synapse_count()))
         .sum::<cajal::Result<usize>>()?;
-    let mut sim = net.compile(a.backend.backend())?;
+    let mut sim = match launched_ranks() {
+        Some(n) => distributed(&net, a, n)?,
+        None => net.compile(a.backend.backend())?,
+    };
     if let Some(protocol) = built.protocol {
         protocol(&mut sim, duration)?;
     }
     let build_s = t0.elapsed().as_secs_f64();
+    // A distributed run's ranks all simulate; its first reports and writes
+    // (each rank holds every spike once the run ends).
+    let lead = sim.rank() == 0;
+    if !lead {
+        if !a.schedule {
+            simulate(&mut sim, duration)?;
+        }
+        return Ok(());
+    }
     println!("model       {name}: {}", built.title);
     println!("engine      {}", engine_line(&sim));
     println!("network     {neurons} neurons, {synapses} synapses, dt {dt} ms, seed {seed}");

@@ -27,6 +27,7 @@ impl CpuEngine {
             consts: net.globals.constant_values(),
             schedule: Schedule::default(),
             scratch: Scratch::default(),
+            dist: None,
         };
         e.schedule = Schedule::build(net, &kinds, |stage, members| e.groups(stage, members));
         e.reset_history();

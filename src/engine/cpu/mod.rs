@@ -6,6 +6,7 @@ pub mod clear_inputs;
 pub mod convolve;
 pub mod current_inject;
 pub mod decode;
+mod dist;
 pub mod jit;
 pub mod jit_events;
 pub mod neuron_update;
@@ -418,6 +419,8 @@ pub struct CpuEngine {
     pub(crate) schedule: Schedule,
     /// Buffers reused from step to step.
     pub(crate) scratch: Scratch,
+    /// Its part in a distributed run, if it is one rank of one.
+    pub(crate) dist: Option<Box<dist::Dist>>,
 }
 
 impl CpuEngine {
@@ -578,7 +581,11 @@ impl CpuEngine {
         n: u64,
         time: &(dyn Fn(u64) -> f64 + Sync),
         monitors: &mut [MonitorState],
-    ) {
+    ) -> Result<()> {
+        let marks: Vec<dist::Mark> = match self.dist {
+            Some(_) => monitors.iter().map(dist::Mark::of).collect(),
+            None => Vec::new(),
+        };
         // The loop runs on a pool worker, so that the per-step fork-joins
         // of large populations are joins inside the pool rather than
         // injections from outside it, which put the calling thread to
@@ -588,6 +595,7 @@ impl CpuEngine {
                 self.step(time(s) as f32, s, monitors);
             }
         });
+        self.end_run(monitors, &marks)
     }
 
     /// Refreshes the pre-ordered copies of the weights after a change: one
@@ -627,6 +635,12 @@ impl crate::engine::interface::Engine for CpuEngine {
         &self.schedule
     }
 
+    fn ranks(&self) -> (usize, usize) {
+        self.dist
+            .as_ref()
+            .map_or((0, 1), |d| (d.part.rank, d.part.size))
+    }
+
     fn run(
         &mut self,
         step0: u64,
@@ -634,8 +648,7 @@ impl crate::engine::interface::Engine for CpuEngine {
         time: &(dyn Fn(u64) -> f64 + Sync),
         monitors: &mut [MonitorState],
     ) -> Result<()> {
-        CpuEngine::run(self, step0, n, time, monitors);
-        Ok(())
+        CpuEngine::run(self, step0, n, time, monitors)
     }
 
     fn run_stage(
@@ -645,16 +658,17 @@ impl crate::engine::interface::Engine for CpuEngine {
         t: f64,
         monitors: &mut [MonitorState],
     ) -> Result<()> {
+        self.not_distributed("running one stage alone")?;
         self.run_phases(t as f32, step, monitors, Some(stage));
         Ok(())
     }
 
     fn slot_values(&self, pop: usize, slot: usize) -> Result<Vec<f32>> {
-        Ok(self.pops[pop].vars[slot].clone())
+        self.gather_neurons(pop, self.pops[pop].vars[slot].clone())
     }
 
     fn sum_values(&self, pop: usize, target: usize) -> Result<Vec<f32>> {
-        Ok(self.pops[pop].sums[target].clone())
+        self.gather_neurons(pop, self.pops[pop].sums[target].clone())
     }
 
     fn set_slot(&mut self, pop: usize, slot: usize, values: Vec<f32>) {
@@ -666,10 +680,13 @@ impl crate::engine::interface::Engine for CpuEngine {
     }
 
     fn synapse_values(&self, proj: usize, slot: usize) -> Result<Vec<f32>> {
-        Ok(CpuEngine::synapse_values(self, proj, slot).to_vec())
+        self.gather_synapses(proj, CpuEngine::synapse_values(self, proj, slot).to_vec())
     }
 
     fn set_synapse_values(&mut self, proj: usize, slot: usize, values: Vec<f32>) -> Result<()> {
+        let mut all = vec![Vec::new(); self.projs[proj].values.len()];
+        all[slot] = values;
+        let values = std::mem::take(&mut self.own_synapses(proj, all)[slot]);
         self.projs[proj].values[slot] = values;
         self.sync_weights();
         Ok(())
@@ -693,10 +710,12 @@ impl crate::engine::interface::Engine for CpuEngine {
     }
 
     fn snapshot(&self) -> Result<crate::engine::Snapshot> {
+        self.not_distributed("taking the state (save, a monitor added after compiling)")?;
         Ok(CpuEngine::snapshot(self))
     }
 
     fn restore(&mut self, snapshot: &crate::engine::Snapshot) -> Result<()> {
+        self.not_distributed("restoring a state (load)")?;
         CpuEngine::restore(self, snapshot);
         Ok(())
     }
@@ -717,8 +736,11 @@ impl crate::engine::interface::Engine for CpuEngine {
         for (p, init) in self.pops.iter_mut().zip(&net.pops) {
             p.vars.clone_from(&init.init);
         }
-        for (p, init) in self.projs.iter_mut().zip(&net.projs) {
-            p.values.clone_from(&init.values);
+        for q in 0..self.projs.len() {
+            self.projs[q].values = self.own_synapses(q, net.projs[q].values.clone());
+        }
+        if let Some(d) = &mut self.dist {
+            d.reset();
         }
         self.reset_history();
     }

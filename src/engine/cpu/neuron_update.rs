@@ -184,14 +184,34 @@ pub fn neuron_update(
     n: usize,
     spikes: &mut Vec<u32>,
 ) {
+    neuron_update_from(k, arrays, scalars, (seed, step, object), 0, n, spikes);
+}
+
+/// [`neuron_update`] of the `n` neurons from rank `start` (a multiple of
+/// the VM's chunk, so that run-time draws keep their global index):
+/// `arrays` are those neurons' parts of the bound arrays, and `spikes`
+/// gets population ranks. A distributed run's rank updates its neurons
+/// so.
+pub fn neuron_update_from(
+    k: &NeuronKernel,
+    arrays: Vec<&mut [f32]>,
+    scalars: &[f32],
+    (seed, step, object): (u64, u32, u32),
+    start: usize,
+    n: usize,
+    spikes: &mut Vec<u32>,
+) {
     spikes.clear();
+    if n == 0 {
+        return;
+    }
     let tasks = if n >= PARALLEL_MIN {
         rayon::current_num_threads().max(1) * 4
     } else {
         1
     };
     if tasks == 1 {
-        return run_task(k, arrays, scalars, (seed, step, object), 0, spikes);
+        return run_task(k, arrays, scalars, (seed, step, object), start, spikes);
     }
     // Task boundaries on chunk multiples so random indices stay global ranks.
     let per = n.div_ceil(tasks).div_ceil(CHUNK) * CHUNK;
@@ -216,7 +236,10 @@ pub fn neuron_update(
         run_task(k, task, scalars, (seed, step, object), start, &mut part);
         part
     };
-    let starts: Vec<usize> = bounds[..bounds.len() - 1].to_vec();
+    let starts: Vec<usize> = bounds[..bounds.len() - 1]
+        .iter()
+        .map(|b| start + b)
+        .collect();
     let parts: Vec<Vec<u32>> = starts
         .into_par_iter()
         .zip(split.into_par_iter())

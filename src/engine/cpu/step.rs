@@ -49,6 +49,11 @@ impl CpuEngine {
                     for p in members {
                         self.update_population(p, t, step32, &mut spikes[p]);
                     }
+                    // A distributed run's ranks tell each other what they
+                    // computed before anything reads it.
+                    if self.dist.is_some() && only.is_none() {
+                        self.exchange_step();
+                    }
                 }
                 Stage::PostSpike => members.for_each(|q| self.post_spike(q, t, step)),
                 Stage::SynapseUpdate => {
@@ -167,7 +172,10 @@ impl CpuEngine {
     fn update_population(&mut self, pi: usize, t: f32, step32: u32, spikes: &mut Vec<u32>) {
         let (seed, dt) = (self.seed, self.dt);
         let scalars = &mut self.scratch.scalars;
+        // A distributed run's rank updates its own neurons.
+        let mine = self.dist.as_ref().map(|d| d.part.mine(pi));
         let p = &mut self.pops[pi];
+        let mine = mine.unwrap_or(0..p.n);
         for (slot, h) in &mut p.rate_hist {
             if let Some(mut old) = h.pop_back() {
                 old.clear();
@@ -183,20 +191,19 @@ impl CpuEngine {
         let mut arrays: Vec<&mut [f32]> = Vec::with_capacity(p.kernel.binding.n_arrays);
         for (v, decl) in p.vars.iter_mut().zip(&p.ir.vars) {
             if decl.locality == Locality::Local {
-                arrays.push(v.as_mut_slice());
+                arrays.push(&mut v[mine.clone()]);
             } else {
                 scalars.push(v[0]);
             }
         }
-        arrays.extend(p.sums.iter_mut().map(|s| s.as_mut_slice()));
-        neuron_update::neuron_update(
+        arrays.extend(p.sums.iter_mut().map(|s| &mut s[mine.clone()]));
+        neuron_update::neuron_update_from(
             &p.kernel,
             arrays,
             scalars,
-            seed,
-            step32,
-            (pi as u32) << 12,
-            p.n,
+            (seed, step32, (pi as u32) << 12),
+            mine.start,
+            mine.len(),
             spikes,
         );
         if let Some((f, counts)) = &mut p.fr {

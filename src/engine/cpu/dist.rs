@@ -1,0 +1,378 @@
+//! The CPU engine as one rank of a distributed run
+//! (`engine::distributed`): what it exchanges after the neurons' update,
+//! how it merges the monitors' recordings, and its collective reads.
+
+use super::*;
+use crate::engine::distributed::{slice_values, Comm, Partition};
+use crate::error::Error;
+use crate::lang::ir::{EventStmt, Expr};
+
+/// Longest exchange interval, in steps, when no projection reads spikes:
+/// the run's end exchanges anyway.
+const MAX_INTERVAL: usize = 1 << 12;
+
+/// One rank's part in a distributed run.
+pub(crate) struct Dist {
+    pub(crate) comm: Arc<dyn Comm>,
+    pub(crate) part: Partition,
+    /// Per population: the per-neuron slots that projections read of it
+    /// (`pre.x`, rates), exchanged at every step.
+    slots: Vec<Vec<usize>>,
+    /// Per population: whether a projection reads its spikes.
+    read: Vec<bool>,
+    /// Steps between spike exchanges: the shortest delay with which a
+    /// projection reads spikes (1 when values are exchanged).
+    pub(crate) interval: usize,
+    /// Steps run since the last exchange (their spikes, in each read
+    /// population's history, are this rank's alone).
+    pending: usize,
+    /// Per projection: whether its synapses are cut between the ranks
+    /// (stored lists are; convolutions and procedural ones are computed
+    /// whole on every rank), and their number in the network.
+    sliced: Vec<Option<usize>>,
+    /// The first failure of an exchange, returned at the end of the run.
+    failed: Option<Error>,
+}
+
+/// The names of pre-synaptic variables a synapse model reads at run time
+/// (its psp only where it computes one).
+fn pre_reads(ir: &crate::lang::ir::SynapseIr, spiking_pre: bool) -> Vec<String> {
+    let mut names = Vec::new();
+    let mut visit = |e: &Expr| {
+        if let Expr::Pre(i) = e {
+            names.push(ir.pre_refs[*i as usize].clone());
+        }
+    };
+    for s in ir.pre_spike.iter().chain(&ir.post_spike) {
+        match s {
+            EventStmt::AddConductance(e) | EventStmt::Store { expr: e, .. } => e.walk(&mut visit),
+        }
+    }
+    if !spiking_pre || ir.psp_given {
+        ir.psp.walk(&mut visit);
+    }
+    for s in &ir.update {
+        match s {
+            crate::lang::ir::Stmt::Let { expr, .. } | crate::lang::ir::Stmt::Store { expr, .. } => {
+                expr.walk(&mut visit)
+            }
+        }
+    }
+    names.sort_unstable();
+    names.dedup();
+    names
+}
+
+impl Dist {
+    /// Forgets the steps since the last exchange (at a reset, which
+    /// clears the histories).
+    pub(crate) fn reset(&mut self) {
+        self.pending = 0;
+    }
+}
+
+impl CpuEngine {
+    /// Makes this engine (built from the rank's part of `net`) one rank of
+    /// a distributed run: what it exchanges and how often, decided from
+    /// the whole network, so that every rank decides the same.
+    pub(crate) fn distribute(&mut self, comm: Arc<dyn Comm>, part: Partition, net: &Network) {
+        let n = self.pops.len();
+        let mut slots: Vec<Vec<usize>> = vec![Vec::new(); n];
+        let mut read = vec![false; n];
+        let mut interval = MAX_INTERVAL;
+        for (pr, ps) in net.projs.iter().zip(&self.projs) {
+            let pre = pr.pre.0;
+            let pre_ir = &net.pops[pre].ir;
+            let mut names = pre_reads(&pr.ir, pre_ir.spiking);
+            if let ProjKind::Current { r, .. } = ps.kind {
+                names.push(pre_ir.vars[r].name.clone());
+            }
+            for name in names {
+                if let Some(s) = pre_ir.slot(&name) {
+                    let s = s as usize;
+                    if pre_ir.vars[s].locality == Locality::Local && !slots[pre].contains(&s) {
+                        slots[pre].push(s);
+                    }
+                }
+            }
+            let spikes_after = match &ps.kind {
+                ProjKind::Spike { .. } => pr.synapses.delay.iter().min().copied(),
+                ProjKind::ConvSpike { conv, .. } => Some(conv.delay),
+                ProjKind::Procedural { gen, .. } => Some(gen.spike_delay()),
+                ProjKind::Decode { .. } => Some(1),
+                ProjKind::Rate { .. } if crate::engine::kind::psp_events(net, pr) => Some(1),
+                _ => None,
+            };
+            if let Some(d) = spikes_after {
+                read[pre] = true;
+                interval = interval.min(d.max(1) as usize);
+            }
+        }
+        if slots.iter().any(|s| !s.is_empty()) {
+            interval = 1;
+        }
+        for (p, &r) in self.pops.iter_mut().zip(&read) {
+            if r {
+                // A rank keeps its own spikes until the exchange, whatever
+                // delays its own synapses have.
+                p.hist_depth = p.hist_depth.max(interval);
+            }
+        }
+        let sliced = net
+            .projs
+            .iter()
+            .map(|pr| {
+                (pr.conv.is_none() && pr.procedural.is_none()).then(|| pr.synapses.post.len())
+            })
+            .collect();
+        self.dist = Some(Box::new(Dist {
+            comm,
+            part,
+            slots,
+            read,
+            interval,
+            pending: 0,
+            sliced,
+            failed: None,
+        }));
+        self.reset_history();
+    }
+
+    /// After the neurons' update of a step: the values other ranks read,
+    /// and the spikes once per interval.
+    pub(super) fn exchange_step(&mut self) {
+        let Some(d) = self.dist.as_mut() else { return };
+        d.pending += 1;
+        if d.pending >= d.interval {
+            self.exchange();
+        }
+    }
+
+    /// Gathers the spikes of the steps since the last exchange and this
+    /// step's exchanged values from every rank: spikes merged in neuron
+    /// order (each rank's block in turn), values into each rank's block.
+    fn exchange(&mut self) {
+        let Some(d) = self.dist.as_mut() else { return };
+        if d.failed.is_some() {
+            return;
+        }
+        let me = d.part.rank;
+        let mut words = Vec::new();
+        for (p, pop) in self.pops.iter().enumerate() {
+            if d.read[p] {
+                for k in 0..d.pending {
+                    let list = pop.spike_hist.get(k).map_or(&[][..], |l| l.as_slice());
+                    words.push(list.len() as u32);
+                    words.extend_from_slice(list);
+                }
+            }
+            for &s in &d.slots[p] {
+                words.extend(pop.vars[s][d.part.mine(p)].iter().map(|v| v.to_bits()));
+            }
+        }
+        let all = match d.comm.all_gather(&words) {
+            Ok(a) => a,
+            Err(e) => {
+                d.failed = Some(e);
+                return;
+            }
+        };
+        let mut at = vec![0usize; all.len()];
+        for (p, pop) in self.pops.iter_mut().enumerate() {
+            if d.read[p] {
+                let order = d.part.in_order(p);
+                for k in 0..d.pending {
+                    let mut merged = Vec::new();
+                    for &r in &order {
+                        let len = all[r][at[r]] as usize;
+                        merged.extend_from_slice(&all[r][at[r] + 1..at[r] + 1 + len]);
+                        at[r] += 1 + len;
+                    }
+                    if let Some(list) = pop.spike_hist.get_mut(k) {
+                        *list = merged;
+                    }
+                }
+            }
+            for &s in &d.slots[p] {
+                for (r, words) in all.iter().enumerate() {
+                    let block = d.part.pops[p][r].clone();
+                    let len = block.len();
+                    if r != me {
+                        let src = &words[at[r]..at[r] + len];
+                        pop.vars[s][block]
+                            .iter_mut()
+                            .zip(src)
+                            .for_each(|(v, &w)| *v = f32::from_bits(w));
+                    }
+                    at[r] += len;
+                }
+            }
+        }
+        d.pending = 0;
+    }
+
+    /// The end of a run: the last spikes exchanged, the monitors'
+    /// recordings of the run (from `marks`, their lengths before it)
+    /// merged, so that every rank holds all of them; the first failure.
+    pub(super) fn end_run(&mut self, monitors: &mut [MonitorState], marks: &[Mark]) -> Result<()> {
+        if self.dist.as_ref().is_some_and(|d| d.pending > 0) {
+            self.exchange();
+        }
+        let Some(d) = self.dist.as_mut() else {
+            return Ok(());
+        };
+        if let Some(e) = d.failed.take() {
+            return Err(e);
+        }
+        let me = d.part.rank;
+        let owners: Vec<Vec<usize>> = monitors
+            .iter()
+            .map(|m| {
+                let pop = m.spec.pop.0;
+                match &m.spec.ranks {
+                    Some(ranks) => ranks
+                        .iter()
+                        .map(|&i| d.part.owner(pop, i as usize))
+                        .collect(),
+                    None => (0..self.pops[pop].n)
+                        .map(|i| d.part.owner(pop, i))
+                        .collect(),
+                }
+            })
+            .collect();
+        let mut words = Vec::new();
+        for ((m, mark), own) in monitors.iter().zip(marks).zip(&owners) {
+            let new = &m.spikes[mark.spikes..];
+            words.push(new.len() as u32);
+            for &(s, i) in new {
+                words.extend([s as u32, (s >> 32) as u32, i]);
+            }
+            for ((b, &len), &b0) in m.buffers.iter().zip(&m.lens).zip(&mark.rows) {
+                if len > 1 {
+                    for row in b[b0..].chunks(len) {
+                        let mine = row.iter().zip(own).filter(|(_, &o)| o == me);
+                        words.extend(mine.map(|(v, _)| v.to_bits()));
+                    }
+                }
+            }
+        }
+        let all = d.comm.all_gather(&words)?;
+        let mut at = vec![0usize; all.len()];
+        for ((m, mark), own) in monitors.iter_mut().zip(marks).zip(&owners) {
+            let mut spikes = Vec::new();
+            for (r, w) in all.iter().enumerate() {
+                let n = w[at[r]] as usize;
+                for t in w[at[r] + 1..at[r] + 1 + 3 * n].chunks(3) {
+                    spikes.push((u64::from(t[0]) | u64::from(t[1]) << 32, t[2]));
+                }
+                at[r] += 1 + 3 * n;
+            }
+            // One process records a step's spikes in neuron order.
+            spikes.sort_unstable();
+            m.spikes.truncate(mark.spikes);
+            m.spikes.extend(spikes);
+            for ((b, &len), &b0) in m.buffers.iter_mut().zip(&m.lens).zip(&mark.rows) {
+                if len <= 1 {
+                    continue;
+                }
+                for (r, w) in all.iter().enumerate() {
+                    for row in b[b0..].chunks_mut(len) {
+                        for (v, _) in row.iter_mut().zip(own).filter(|(_, &o)| o == r) {
+                            *v = f32::from_bits(w[at[r]]);
+                            at[r] += 1;
+                        }
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Every rank's block of `values` (one value per neuron of population
+    /// `pop`) put together: the whole population's values.
+    pub(super) fn gather_neurons(&self, pop: usize, mut values: Vec<f32>) -> Result<Vec<f32>> {
+        let Some(d) = &self.dist else {
+            return Ok(values);
+        };
+        if values.len() != self.pops[pop].n {
+            return Ok(values);
+        }
+        let mine = d.part.mine(pop);
+        let words: Vec<u32> = values[mine].iter().map(|v| v.to_bits()).collect();
+        let all = d.comm.all_gather(&words)?;
+        for (r, w) in all.iter().enumerate() {
+            let block = d.part.pops[pop][r].clone();
+            values[block]
+                .iter_mut()
+                .zip(w)
+                .for_each(|(v, &x)| *v = f32::from_bits(x));
+        }
+        Ok(values)
+    }
+
+    /// Every rank's synapses' `values` of projection `proj` put together,
+    /// in the network's (post, pre) order.
+    pub(super) fn gather_synapses(&self, proj: usize, values: Vec<f32>) -> Result<Vec<f32>> {
+        let Some(d) = &self.dist else {
+            return Ok(values);
+        };
+        let Some(total) = d.sliced[proj] else {
+            return Ok(values);
+        };
+        let local = self.projs[proj].syn.post.len();
+        if values.len() != local || total == 0 {
+            return Ok(values);
+        }
+        let words: Vec<u32> = values.iter().map(|v| v.to_bits()).collect();
+        let all = d.comm.all_gather(&words)?;
+        let mut out = vec![0.0; total];
+        for (r, w) in all.iter().enumerate() {
+            let range = d.part.projs[proj][r].clone();
+            out[range]
+                .iter_mut()
+                .zip(w)
+                .for_each(|(v, &x)| *v = f32::from_bits(x));
+        }
+        Ok(out)
+    }
+
+    /// The rank's part of a projection's values given for the whole
+    /// network (a setter's, a reset's).
+    pub(super) fn own_synapses(&self, proj: usize, values: Vec<Vec<f32>>) -> Vec<Vec<f32>> {
+        match &self.dist {
+            Some(d) if d.sliced[proj].is_some() => {
+                let range = d.part.projs[proj][d.part.rank].clone();
+                slice_values(&values, &self.projs[proj].ir.vars, &range)
+            }
+            _ => values,
+        }
+    }
+
+    /// What a distributed run refuses, as an error naming `what`.
+    pub(super) fn not_distributed(&self, what: &str) -> Result<()> {
+        match &self.dist {
+            Some(d) => Err(Error::Unsupported {
+                owner: format!("distributed run ({} ranks)", d.part.size),
+                message: format!("{what} is not supported yet in a distributed run"),
+            }),
+            None => Ok(()),
+        }
+    }
+}
+
+/// A monitor's recording lengths before a run: its spikes and the values
+/// of each variable.
+pub(crate) struct Mark {
+    spikes: usize,
+    rows: Vec<usize>,
+}
+
+impl Mark {
+    /// The lengths of `m`'s recording now.
+    pub(crate) fn of(m: &MonitorState) -> Mark {
+        Mark {
+            spikes: m.spikes.len(),
+            rows: m.buffers.iter().map(Vec::len).collect(),
+        }
+    }
+}

@@ -1,0 +1,403 @@
+//! Distributed simulation: one network over several processes (MPI ranks)
+//! or threads, with the same spikes whatever their number.
+//!
+//! Every rank runs the same program, builds the same [`Network`] from the
+//! same seed and compiles it with [`Network::compile_distributed`]. The
+//! [`Partition`] then gives each rank a block of every population's
+//! neurons (whole chunks of the CPU engine's 256, so that run-time draws
+//! keep their global index) and the synapses onto them; a rank updates only
+//! its neurons and delivers only into them. After the neurons' update the
+//! ranks gather each other's spikes (once per exchange interval: the
+//! shortest delay with which any projection reads them) and the values
+//! that projections read of pre-synaptic neurons (`pre.x`, rates), every
+//! step. Spikes are merged in neuron order and values land where they
+//! belong, so every rank holds, when it reads them, exactly what one
+//! process would: the runs are bit-identical to a single-process run for
+//! any number of ranks. Monitors are merged at the end of each run, so
+//! every rank reads the whole recording.
+//!
+//! The ranks talk through a [`Comm`]: [`Threads`] runs them as threads of
+//! one process (tests, checking a model's partition-independence without
+//! MPI); the `mpi` feature's `cajal::mpi::World` over MPI.
+
+use std::ops::Range;
+use std::sync::{Arc, Condvar, Mutex};
+
+use crate::connect::SynapseList;
+use crate::engine::cpu::vm::CHUNK;
+use crate::error::{Error, Result};
+use crate::lang::ir::{Locality, VarDecl};
+use crate::network::Network;
+
+/// How the ranks of a distributed run talk: one collective operation,
+/// which every rank calls in the same order.
+pub trait Comm: Send + Sync {
+    /// This rank, from 0.
+    fn rank(&self) -> usize;
+    /// The number of ranks.
+    fn size(&self) -> usize;
+    /// Every rank's `mine`, in rank order (MPI's `Allgatherv`).
+    fn all_gather(&self, mine: &[u32]) -> Result<Vec<Vec<u32>>>;
+}
+
+/// Which neurons and synapses each rank owns.
+///
+/// A population of `n` neurons is cut into `ceil(n / 256)` chunks, dealt
+/// as contiguous blocks of nearly equal size; the blocks are rotated by
+/// the population's index, so that populations of one chunk land on
+/// different ranks. Blocks rather than round-robin: a rank's neurons are
+/// one range of every array (its update is the single-process update of
+/// that range), and the synapses onto them, sorted by post-synaptic
+/// neuron, are one range of the projection's list.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Partition {
+    /// This rank.
+    pub rank: usize,
+    /// The number of ranks.
+    pub size: usize,
+    /// Per population, each rank's neurons.
+    pub pops: Vec<Vec<Range<usize>>>,
+    /// Per projection, each rank's synapses (ranges of its (post, pre)
+    /// list; empty for projections without a list).
+    pub projs: Vec<Vec<Range<usize>>>,
+}
+
+impl Partition {
+    /// The partition of `net` over `size` ranks, seen from `rank`.
+    ///
+    /// ```
+    /// # use cajal::engine::distributed::Partition;
+    /// let (net, _, _) = cajal::networks::coba(1000, 1)?;
+    /// let p = Partition::new(&net, 1, 2)?;
+    /// // 1000 neurons are 4 chunks of 256: two each.
+    /// assert_eq!(p.pops[0], vec![0..512, 512..1000]);
+    /// # Ok::<(), cajal::Error>(())
+    /// ```
+    pub fn new(net: &Network, rank: usize, size: usize) -> Result<Self> {
+        if size == 0 || rank >= size {
+            return Err(Error::invalid(
+                "distributed run",
+                format!(
+                    "rank {rank} of {size} ranks: a run needs at least one rank, numbered from 0"
+                ),
+            ));
+        }
+        let pops = net
+            .pops
+            .iter()
+            .enumerate()
+            .map(|(i, p)| blocks(p.size(), i, size))
+            .collect::<Vec<_>>();
+        let projs = net
+            .projs
+            .iter()
+            .map(|pr| {
+                let post = &pr.synapses.post;
+                pops[pr.post.0]
+                    .iter()
+                    .map(|r| {
+                        let lo = post.partition_point(|&p| (p as usize) < r.start);
+                        let hi = post.partition_point(|&p| (p as usize) < r.end);
+                        lo..hi
+                    })
+                    .collect()
+            })
+            .collect();
+        Ok(Partition {
+            rank,
+            size,
+            pops,
+            projs,
+        })
+    }
+
+    /// This rank's neurons of population `pop`.
+    pub fn mine(&self, pop: usize) -> Range<usize> {
+        self.pops[pop][self.rank].clone()
+    }
+
+    /// The ranks in the order of their blocks of population `pop`.
+    pub(crate) fn in_order(&self, pop: usize) -> Vec<usize> {
+        let mut ranks: Vec<usize> = (0..self.size).collect();
+        ranks.sort_by_key(|&r| (self.pops[pop][r].start, self.pops[pop][r].end));
+        ranks
+    }
+
+    /// The rank that owns neuron `i` of population `pop`.
+    pub(crate) fn owner(&self, pop: usize, i: usize) -> usize {
+        self.pops[pop]
+            .iter()
+            .position(|r| r.contains(&i))
+            .unwrap_or(0)
+    }
+}
+
+/// Each rank's block of a population of `n` neurons (index `pop`), in
+/// whole chunks, rotated by `pop`.
+fn blocks(n: usize, pop: usize, size: usize) -> Vec<Range<usize>> {
+    let chunks = n.div_ceil(CHUNK);
+    let mut out = vec![0..0; size];
+    for k in 0..size {
+        let (c0, c1) = (chunks * k / size, chunks * (k + 1) / size);
+        out[(k + pop) % size] = (c0 * CHUNK).min(n)..(c1 * CHUNK).min(n);
+    }
+    out
+}
+
+/// What a distributed run does not support yet, as an error naming the
+/// first such part of `net`.
+fn check(net: &Network) -> Result<()> {
+    let unsupported = |owner: String, message: &str| Error::Unsupported {
+        owner,
+        message: format!("{message} in a distributed run (not supported yet)"),
+    };
+    if net.batch > 1 {
+        return Err(unsupported(
+            "network".into(),
+            "batches of inputs (Network::batch)",
+        ));
+    }
+    for pr in &net.projs {
+        let owner = || format!("projection '{}' (synapse '{}')", pr.name, pr.ir.name);
+        if pr.ir.pruning.is_some() || pr.ir.creating.is_some() {
+            return Err(unsupported(
+                owner(),
+                "structural plasticity (pruning, creating)",
+            ));
+        }
+        if pr.ir.n_random > 0 {
+            // Their draws are keyed by the synapse's index in the list,
+            // which a rank's part of the list does not keep.
+            return Err(unsupported(
+                owner(),
+                "random draws in a synapse model's equations, psp or events",
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// A copy of the synapses `range` of `syn`.
+fn slice_list(syn: &SynapseList, range: Range<usize>) -> SynapseList {
+    SynapseList {
+        post: syn.post[range.clone()].to_vec(),
+        pre: syn.pre[range.clone()].to_vec(),
+        w: syn
+            .w
+            .get(range.clone())
+            .map(<[f32]>::to_vec)
+            .unwrap_or_default(),
+        delay: syn.delay[range].to_vec(),
+    }
+}
+
+/// A projection's values restricted to the synapses `range`: per-synapse
+/// slots cut, projection-wide ones kept.
+pub(crate) fn slice_values(
+    values: &[Vec<f32>],
+    vars: &[VarDecl],
+    range: &Range<usize>,
+) -> Vec<Vec<f32>> {
+    values
+        .iter()
+        .zip(vars)
+        .map(|(v, d)| match d.locality {
+            Locality::Local if v.len() >= range.end => v[range.clone()].to_vec(),
+            _ => v.clone(),
+        })
+        .collect()
+}
+
+/// The network one rank's engine is built from: every projection keeps
+/// only the synapses onto the rank's neurons (indices stay the network's).
+fn local_network(net: &Network, part: &Partition) -> Network {
+    let mut local = net.clone();
+    for (q, pr) in local.projs.iter_mut().enumerate() {
+        if pr.conv.is_some() || pr.procedural.is_some() {
+            continue;
+        }
+        let range = part.projs[q][part.rank].clone();
+        pr.values = slice_values(&pr.values, &pr.ir.vars, &range);
+        pr.synapses = Arc::new(slice_list(&pr.synapses, range));
+    }
+    local
+}
+
+impl Network {
+    /// Compiles the network for one rank of a distributed run on the CPU
+    /// engine: every rank calls it with its [`Comm`], after building the
+    /// same network (same program, same seed). The rank stores and
+    /// updates its part ([`Partition`]); reads (`get`, monitors,
+    /// synapses) return the whole network's values on every rank, and are
+    /// collective: every rank makes the same calls in the same order.
+    ///
+    /// ```
+    /// # use cajal::prelude::*;
+    /// use cajal::engine::distributed::Threads;
+    /// let spikes = Threads::run(2, |comm| {
+    ///     let (mut net, exc, _) = cajal::networks::coba(600, 1)?;
+    ///     let m = net.monitor(exc, &["spike"])?;
+    ///     let mut sim = net.compile_distributed(comm)?;
+    ///     sim.simulate(20.0)?;
+    ///     Ok(sim.spikes(m)?.len())
+    /// })?;
+    /// assert_eq!(spikes[0], spikes[1]); // every rank reads every spike
+    /// # Ok::<(), cajal::Error>(())
+    /// ```
+    pub fn compile_distributed(&self, comm: Arc<dyn Comm>) -> Result<crate::engine::Simulation> {
+        let part = Partition::new(self, comm.rank(), comm.size())?;
+        let built = check(self).and_then(|()| {
+            let local = local_network(self, &part);
+            local.check_memory()?;
+            crate::engine::cpu::CpuEngine::new(&local)
+        });
+        // A rank that failed tells the others, which fail with its error,
+        // rather than waiting for it at the first exchange.
+        let failed = match &built {
+            Ok(_) => Vec::new(),
+            Err(e) => e.to_string().into_bytes(),
+        };
+        let words: Vec<u32> = failed.iter().map(|&b| u32::from(b)).collect();
+        let all = comm.all_gather(&words)?;
+        if let Some((r, msg)) = all.iter().enumerate().find(|(_, m)| !m.is_empty()) {
+            let bytes: Vec<u8> = msg.iter().map(|&w| w as u8).collect();
+            return Err(match built {
+                Err(e) if r == comm.rank() => e,
+                _ => Error::Distributed {
+                    rank: r,
+                    message: String::from_utf8_lossy(&bytes).into_owned(),
+                },
+            });
+        }
+        let mut engine = built?;
+        engine.distribute(comm, part, self);
+        self.simulation(Box::new(engine), None)
+    }
+}
+
+/// The ranks of a distributed run as threads of this process, each with
+/// its own thread pool for the CPU engine, exchanging through memory.
+pub struct Threads {
+    rank: usize,
+    shared: Arc<Shared>,
+}
+
+struct Shared {
+    size: usize,
+    state: Mutex<Round>,
+    turn: Condvar,
+}
+
+/// One collective operation in progress: contributions while collecting,
+/// then the result until every rank has taken it.
+#[derive(Default)]
+struct Round {
+    parts: Vec<Option<Vec<u32>>>,
+    arrived: usize,
+    result: Option<Arc<Vec<Vec<u32>>>>,
+    left: usize,
+}
+
+impl Threads {
+    /// `size` connected ranks, to hand one to each thread.
+    pub fn group(size: usize) -> Vec<Arc<Threads>> {
+        let shared = Arc::new(Shared {
+            size,
+            state: Mutex::new(Round {
+                parts: vec![None; size],
+                ..Round::default()
+            }),
+            turn: Condvar::new(),
+        });
+        (0..size)
+            .map(|rank| {
+                Arc::new(Threads {
+                    rank,
+                    shared: shared.clone(),
+                })
+            })
+            .collect()
+    }
+
+    /// Runs `f` on `size` ranks, each a thread with a one-thread pool for
+    /// the CPU engine (so that no rank waits for a worker another rank
+    /// holds), and returns what each returned, in rank order; the first
+    /// error (by rank) if any failed.
+    pub fn run<T: Send>(
+        size: usize,
+        f: impl Fn(Arc<dyn Comm>) -> Result<T> + Sync,
+    ) -> Result<Vec<T>> {
+        let comms = Threads::group(size);
+        let f = &f;
+        let results: Vec<Result<T>> = std::thread::scope(|s| {
+            let handles: Vec<_> = comms
+                .into_iter()
+                .map(|c| {
+                    s.spawn(move || {
+                        let pool = rayon::ThreadPoolBuilder::new()
+                            .num_threads(1)
+                            .build()
+                            .map_err(|e| Error::invalid("distributed run", e.to_string()))?;
+                        pool.install(|| f(c))
+                    })
+                })
+                .collect();
+            handles
+                .into_iter()
+                .enumerate()
+                .map(|(r, h)| {
+                    h.join().unwrap_or_else(|_| {
+                        Err(Error::Distributed {
+                            rank: r,
+                            message: "the rank's thread panicked".into(),
+                        })
+                    })
+                })
+                .collect()
+        });
+        results.into_iter().collect()
+    }
+}
+
+impl Comm for Threads {
+    fn rank(&self) -> usize {
+        self.rank
+    }
+
+    fn size(&self) -> usize {
+        self.shared.size
+    }
+
+    fn all_gather(&self, mine: &[u32]) -> Result<Vec<Vec<u32>>> {
+        let sh = &*self.shared;
+        let poisoned = |_| Error::Distributed {
+            rank: self.rank,
+            message: "another rank's thread panicked".into(),
+        };
+        let mut s = sh.state.lock().map_err(poisoned)?;
+        // The previous round's result must be taken by every rank first.
+        while s.result.is_some() {
+            s = sh.turn.wait(s).map_err(poisoned)?;
+        }
+        s.parts[self.rank] = Some(mine.to_vec());
+        s.arrived += 1;
+        if s.arrived == sh.size {
+            let parts = s.parts.iter_mut().map(|p| p.take().unwrap_or_default());
+            s.result = Some(Arc::new(parts.collect()));
+            s.left = sh.size;
+            s.arrived = 0;
+            sh.turn.notify_all();
+        } else {
+            while s.result.is_none() {
+                s = sh.turn.wait(s).map_err(poisoned)?;
+            }
+        }
+        let result = s.result.clone().unwrap_or_default();
+        s.left -= 1;
+        if s.left == 0 {
+            s.result = None;
+            sh.turn.notify_all();
+        }
+        Ok(result.as_ref().clone())
+    }
+}

@@ -1,0 +1,283 @@
+//! Distributed runs (`Network::compile_distributed`) over 1, 2 and 3 ranks
+//! of one process (`Threads`) give what one simulation gives, bit for bit:
+//! spikes, recorded values, synapses, `get`, with spikes exchanged every
+//! step or once per delay, values that projections read exchanged, and
+//! learning; what they do not support is refused by name. The same over
+//! MPI processes: tests/mpi/run.
+
+use std::sync::Arc;
+
+use crate::common::tests;
+use cajal::engine::distributed::{Comm, Partition, Threads};
+use cajal::models::synapses::{oja, stdp};
+use cajal::prelude::*;
+
+tests! {
+    cpu: [
+        coba_is_the_same_on_any_number_of_ranks,
+        delayed_spikes_are_exchanged_once_per_delay,
+        plastic_synapses_learn_the_same_on_any_number_of_ranks,
+        rate_coded_values_read_across_ranks_are_exchanged,
+        the_partition_deals_whole_chunks_and_every_synapse_once,
+        what_a_distributed_run_does_not_support_is_refused,
+    ],
+}
+
+/// What a run of `net` reads: every monitor's spikes and recorded
+/// variables, then `get` of each population variable and each
+/// projection's synapse variable asked for.
+type Reading = (Vec<Vec<(u64, u32)>>, Vec<Vec<f32>>);
+
+fn read(
+    sim: &Simulation,
+    monitors: &[(MonitorId, Vec<&str>)],
+    pops: &[(PopId, &str)],
+    projs: &[(ProjId, &str)],
+) -> cajal::Result<Reading> {
+    let mut spikes = Vec::new();
+    let mut values = Vec::new();
+    for (m, vars) in monitors {
+        for &v in vars {
+            if v == "spike" {
+                spikes.push(sim.spikes(*m)?);
+            } else {
+                values.push(sim.recorded(*m, v)?.iter().copied().collect());
+            }
+        }
+    }
+    for &(p, v) in pops {
+        values.push(sim.get(p, v)?.iter().copied().collect());
+    }
+    for &(q, v) in projs {
+        let (post, pre, w) = sim.synapses(q, v)?;
+        values.push(post.iter().chain(&pre).map(|&i| i as f32).collect());
+        values.push(w);
+    }
+    Ok((spikes, values))
+}
+
+/// Runs `build`'s network for `ms` in one simulation and on 1, 2 and 3
+/// ranks, and checks that every rank of every run reads what the single
+/// simulation reads, bit for bit; returns that reading.
+#[allow(clippy::type_complexity)]
+fn same_on_any_ranks(
+    build: &(dyn Fn() -> cajal::Result<(
+        Network,
+        Vec<(MonitorId, Vec<&'static str>)>,
+        Vec<(PopId, &'static str)>,
+        Vec<(ProjId, &'static str)>,
+    )> + Sync),
+    ms: f64,
+) -> Reading {
+    let (net, m, p, q) = build().unwrap();
+    let mut sim = net.compile(Backend::Cpu).unwrap();
+    // Two runs: the exchange state carries over from one to the next.
+    sim.simulate(ms / 2.0).unwrap();
+    sim.simulate(ms / 2.0).unwrap();
+    let alone = read(&sim, &m, &p, &q).unwrap();
+    for ranks in 1..=3 {
+        let runs = Threads::run(ranks, |comm: Arc<dyn Comm>| {
+            let (net, m, p, q) = build()?;
+            let mut sim = net.compile_distributed(comm)?;
+            sim.simulate(ms / 2.0)?;
+            sim.simulate(ms / 2.0)?;
+            read(&sim, &m, &p, &q)
+        })
+        .unwrap();
+        for (r, run) in runs.iter().enumerate() {
+            assert_eq!(run.0, alone.0, "{ranks} ranks, rank {r}: spikes differ");
+            for (k, (a, b)) in run.1.iter().zip(&alone.1).enumerate() {
+                let same =
+                    a.len() == b.len() && a.iter().zip(b).all(|(x, y)| x.to_bits() == y.to_bits());
+                assert!(same, "{ranks} ranks, rank {r}: reading {k} differs");
+            }
+        }
+    }
+    alone
+}
+
+fn coba_is_the_same_on_any_number_of_ranks() {
+    // 1300 neurons: exc 1040 (5 chunks of 256, the last partial), inh 260
+    // (2 chunks); run-time noise would show a draw keyed by a local index.
+    let alone = same_on_any_ranks(
+        &|| {
+            let (mut net, exc, inh) = cajal::networks::coba(1300, 3)?;
+            let view = net.view(exc, &[0, 3, 300, 600, 1000, 1039])?;
+            let m1 = net.monitor(exc, &["spike", "g_exc"])?;
+            let m2 = net.monitor(&view, &["v", "spike"])?;
+            let m3 = net.monitor(inh, &["spike"])?;
+            Ok((
+                net,
+                vec![
+                    (m1, vec!["spike", "g_exc"]),
+                    (m2, vec!["v", "spike"]),
+                    (m3, vec!["spike"]),
+                ],
+                vec![(exc, "v"), (inh, "g_inh")],
+                vec![],
+            ))
+        },
+        40.0,
+    );
+    let n: usize = alone.0.iter().map(Vec::len).sum();
+    assert!(n > 200, "the network should fire: {n} spikes");
+}
+
+fn delayed_spikes_are_exchanged_once_per_delay() {
+    // Delays of 2 to 4 ms at dt = 0.5: spikes exchanged every 4 steps; a
+    // Poisson input drawn neuron by neuron.
+    let alone = same_on_any_ranks(
+        &|| {
+            let mut net = Network::new().dt(0.5).seed(11);
+            let inp = net.poisson_population("in", 700, 30.0, None)?;
+            let pop = net.population("pop", 600, &cajal::networks::coba_neuron())?;
+            net.set(pop, "v", Dist::uniform(-60.0, -50.0))?;
+            net.projection(inp, pop, "exc")
+                .delays(Delays::random(Dist::uniform(2.0, 4.0)))
+                .connect_fixed_probability(0.05, 0.4)?;
+            net.projection(pop, pop, "inh")
+                .delays(Delays::constant(2.0))
+                .connect_fixed_probability(0.05, 2.0)?;
+            let m = net.monitor(pop, &["spike", "v"])?;
+            let mi = net.monitor(inp, &["spike"])?;
+            Ok((
+                net,
+                vec![(m, vec!["spike", "v"]), (mi, vec!["spike"])],
+                vec![(pop, "g_inh")],
+                vec![],
+            ))
+        },
+        60.0,
+    );
+    assert!(alone.0[0].len() > 50, "{} spikes", alone.0[0].len());
+}
+
+fn plastic_synapses_learn_the_same_on_any_number_of_ranks() {
+    let alone = same_on_any_ranks(
+        &|| {
+            let mut net = Network::new().dt(0.5).seed(5);
+            let inp = net.poisson_population("in", 400, 20.0, None)?;
+            let pop = net.population("pop", 520, &cajal::networks::coba_neuron())?;
+            let q = net
+                .projection(inp, pop, "exc")
+                .synapse(&stdp(20.0, 20.0, 0.01, 0.012, 0.0, 1.0))
+                .delays(Delays::constant(1.5))
+                .connect_fixed_probability(0.1, Weights::random(Dist::uniform(0.2, 0.6)))?;
+            let m = net.monitor(pop, &["spike"])?;
+            Ok((
+                net,
+                vec![(m, vec!["spike"])],
+                vec![(pop, "v")],
+                vec![(q, "w"), (q, "x"), (q, "y")],
+            ))
+        },
+        80.0,
+    );
+    assert!(!alone.0[0].is_empty());
+}
+
+fn rate_coded_values_read_across_ranks_are_exchanged() {
+    // Oja's rule reads pre.r and post.r; the weighted sums read pre.r of
+    // every rank's neurons, with a delay of 3 steps on one projection.
+    same_on_any_ranks(
+        &|| {
+            let mut net = Network::new().dt(1.0).seed(2);
+            let neuron = Neuron::rate()
+                .parameters("tau = 10.0\nb = 0.0")
+                .equations("tau * dr/dt + r = sum(exc) + b + Uniform(-0.1, 0.1) : min = 0.0");
+            let a = net.population("a", 300, &neuron)?;
+            let b = net.population("b", 600, &neuron)?;
+            net.set(a, "b", Dist::uniform(0.0, 1.0))?;
+            let q = net
+                .projection(a, b, "exc")
+                .synapse(&oja(0.01, 0.5))
+                .connect_fixed_probability(0.2, Weights::random(Dist::uniform(0.0, 0.2)))?;
+            net.projection(b, a, "exc")
+                .delays(Delays::constant(3.0))
+                .connect_fixed_probability(0.1, 0.01)?;
+            let m = net.monitor(b, &["r"])?;
+            Ok((net, vec![(m, vec!["r"])], vec![(a, "r")], vec![(q, "w")]))
+        },
+        30.0,
+    );
+}
+
+fn the_partition_deals_whole_chunks_and_every_synapse_once() {
+    let (net, _, _) = cajal::networks::coba(3000, 1).unwrap();
+    for size in 1..=5 {
+        let parts: Vec<Partition> = (0..size)
+            .map(|r| Partition::new(&net, r, size).unwrap())
+            .collect();
+        let pops = net.populations();
+        for (pi, pop) in pops.iter().enumerate() {
+            let n = net.pop(*pop).unwrap().size();
+            let mut blocks = parts[0].pops[pi].clone();
+            blocks.sort_by_key(|r| r.start);
+            // Contiguous, covering, starting on chunk boundaries.
+            assert_eq!(blocks.first().unwrap().start, 0);
+            assert_eq!(blocks.last().unwrap().end, n);
+            for w in blocks.windows(2) {
+                assert_eq!(w[0].end, w[1].start);
+                assert_eq!(w[1].start % 256, 0);
+            }
+            for (r, p) in parts.iter().enumerate() {
+                assert_eq!(p.mine(pi), p.pops[pi][r]);
+            }
+        }
+        for (qi, q) in net.projections().iter().enumerate() {
+            let pr = net.proj(*q).unwrap();
+            let mut ranges = parts[0].projs[qi].clone();
+            ranges.sort_by_key(|r| r.start);
+            assert_eq!(
+                ranges.iter().map(|r| r.len()).sum::<usize>(),
+                pr.synapse_count()
+            );
+            for (r, range) in parts[0].projs[qi].iter().enumerate() {
+                let post = pops.iter().position(|&p| p == pr.post).unwrap();
+                let mine = parts[0].pops[post][r].clone();
+                assert!(pr.synapses.post[range.clone()]
+                    .iter()
+                    .all(|&i| mine.contains(&(i as usize))));
+            }
+        }
+    }
+    assert!(Partition::new(&net, 2, 2).is_err());
+}
+
+fn what_a_distributed_run_does_not_support_is_refused() {
+    let err = |build: &(dyn Fn() -> cajal::Result<Network> + Sync)| -> String {
+        let out = Threads::run(2, |comm| build()?.compile_distributed(comm).map(|_| ()));
+        match out {
+            Err(e) => e.to_string(),
+            Ok(_) => panic!("accepted"),
+        }
+    };
+    let noisy = err(&|| {
+        let (mut net, exc, inh) = cajal::networks::coba(300, 1)?;
+        let syn = Synapse::new()
+            .name("Jitter")
+            .pre_spike("g_target += w * Uniform(0.5, 1.5)");
+        net.projection(exc, inh, "exc")
+            .synapse(&syn)
+            .connect_fixed_probability(0.1, 0.1)?;
+        Ok(net)
+    });
+    assert!(
+        noisy.contains("Jitter") && noisy.contains("random draws") && noisy.contains("distributed"),
+        "{noisy}"
+    );
+    let batch = err(&|| cajal::networks::coba(300, 1)?.0.batched(2));
+    assert!(batch.contains("batch"), "{batch}");
+    // Saving is refused, not silently partial.
+    let saved = Threads::run(2, |comm| {
+        let (net, _, _) = cajal::networks::coba(300, 1)?;
+        let sim = net.compile_distributed(comm)?;
+        let path = std::env::temp_dir().join(format!("cajal-dist-{}.bin", std::process::id()));
+        Ok(sim.save(&path).map_err(|e| e.to_string()))
+    })
+    .unwrap();
+    for s in saved {
+        let e = s.unwrap_err();
+        assert!(e.contains("distributed"), "{e}");
+    }
+}
