@@ -28,6 +28,12 @@ pub(crate) trait Engine: Send {
         (0, 1)
     }
 
+    /// A distributed run's time in its exchanges so far (seconds, waiting
+    /// for the other ranks included) and their number; (0, 0) otherwise.
+    fn exchanges(&self) -> (f64, u64) {
+        (0.0, 0)
+    }
+
     /// Kernel dispatches per step (monitors aside; learning rules counted
     /// as running every step); 0 on the CPU engine, which has none.
     fn dispatches_per_step(&self) -> usize {

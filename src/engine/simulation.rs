@@ -36,6 +36,16 @@ impl Simulation {
         self.engine.ranks().1
     }
 
+    /// A distributed run's time so far in exchanging spikes and values
+    /// with the other ranks (seconds, waiting for them included: the
+    /// slowest rank's lead shows here) and the number of exchanges; (0, 0)
+    /// in a single process. The interval between exchanges is the
+    /// shortest delay with which a projection reads spikes, one step when
+    /// projections read other values of the neurons.
+    pub fn exchanges(&self) -> (f64, u64) {
+        self.engine.exchanges()
+    }
+
     /// The GPU adapter, on the GPU engine.
     pub fn device(&self) -> Option<&DeviceInfo> {
         self.engine.device()

@@ -18,6 +18,7 @@ tests! {
         delayed_spikes_are_exchanged_once_per_delay,
         plastic_synapses_learn_the_same_on_any_number_of_ranks,
         rate_coded_values_read_across_ranks_are_exchanged,
+        values_set_after_compiling_act_on_every_rank,
         the_partition_deals_whole_chunks_and_every_synapse_once,
         what_a_distributed_run_does_not_support_is_refused,
     ],
@@ -279,5 +280,50 @@ fn what_a_distributed_run_does_not_support_is_refused() {
     for s in saved {
         let e = s.unwrap_err();
         assert!(e.contains("distributed"), "{e}");
+    }
+}
+
+fn values_set_after_compiling_act_on_every_rank() {
+    // Set through the simulation (every rank the same call): a neuron
+    // variable, one neuron's value, and a projection's weights; then read
+    // back whole, and run.
+    let run = |sim: &mut Simulation, exc: PopId, q: ProjId| -> cajal::Result<Vec<Vec<f32>>> {
+        sim.set(exc, "v", -52.0)?;
+        sim.set_neuron(exc, 700, "v", -49.0)?;
+        let (_, _, w) = sim.synapses(q, "w")?;
+        // A different weight per synapse, so that a rank taking another
+        // rank's part would deliver other weights.
+        let doubled: Vec<f32> = w
+            .iter()
+            .enumerate()
+            .map(|(i, x)| x * (1.5 + (i % 7) as f32 / 4.0))
+            .collect();
+        sim.set_synapses(q, "w", &doubled)?;
+        let mut out = vec![sim.synapses(q, "w")?.2];
+        sim.simulate(20.0)?;
+        out.push(sim.get(exc, "v")?.iter().copied().collect());
+        out.push(sim.get(exc, "g_exc")?.iter().copied().collect());
+        Ok(out)
+    };
+    let (net, exc, _) = cajal::networks::coba(1100, 4).unwrap();
+    let q = net.projections()[0];
+    let alone = run(&mut net.compile(Backend::Cpu).unwrap(), exc, q).unwrap();
+    for ranks in [2, 3] {
+        let runs = Threads::run(ranks, |comm| {
+            let (net, exc, _) = cajal::networks::coba(1100, 4)?;
+            run(
+                &mut net.compile_distributed(comm)?,
+                exc,
+                net.projections()[0],
+            )
+        })
+        .unwrap();
+        for (r, got) in runs.iter().enumerate() {
+            for (k, (a, b)) in got.iter().zip(&alone).enumerate() {
+                let same =
+                    a.len() == b.len() && a.iter().zip(b).all(|(x, y)| x.to_bits() == y.to_bits());
+                assert!(same, "{ranks} ranks, rank {r}: value {k} differs");
+            }
+        }
     }
 }

@@ -302,6 +302,14 @@ pub fn run(a: &RunArgs) -> std::result::Result<(), Failure> {
             format!("{rtf:.1}x slower than real time")
         }
     );
+    let (exchange_s, exchanges) = sim.exchanges();
+    if sim.ranks() > 1 {
+        println!(
+            "exchange    {exchanges} exchanges ({} steps each), {exchange_s:.3} s on rank 0 ({:.0} % of the run)",
+            ((duration / dt).round() as u64).div_ceil(exchanges.max(1)),
+            100.0 * exchange_s / wall_s
+        );
+    }
 
     // Per population: spikes, rates, CV of the inter-spike intervals.
     let net = sim.network();
@@ -439,6 +447,9 @@ pub fn run(a: &RunArgs) -> std::result::Result<(), Failure> {
         "backend": if sim.device().is_some() { "gpu" } else { "cpu" },
         "device": device_json(sim.device()),
         "cpu_threads": rayon::current_num_threads(),
+        "processes": sim.ranks(),
+        "exchange_s": exchange_s,
+        "exchanges": exchanges,
         "seed": seed,
         "scale": scale,
         "dt_ms": dt,

@@ -32,6 +32,9 @@ pub(crate) struct Dist {
     sliced: Vec<Option<usize>>,
     /// The first failure of an exchange, returned at the end of the run.
     failed: Option<Error>,
+    /// Time spent in the exchanges of the steps (waiting for the other
+    /// ranks included), and their number.
+    pub(crate) spent: (std::time::Duration, u64),
 }
 
 /// The names of pre-synaptic variables a synapse model reads at run time
@@ -134,6 +137,7 @@ impl CpuEngine {
             pending: 0,
             sliced,
             failed: None,
+            spent: Default::default(),
         }));
         self.reset_history();
     }
@@ -170,6 +174,7 @@ impl CpuEngine {
                 words.extend(pop.vars[s][d.part.mine(p)].iter().map(|v| v.to_bits()));
             }
         }
+        let start = std::time::Instant::now();
         let all = match d.comm.all_gather(&words) {
             Ok(a) => a,
             Err(e) => {
@@ -209,6 +214,8 @@ impl CpuEngine {
             }
         }
         d.pending = 0;
+        d.spent.0 += start.elapsed();
+        d.spent.1 += 1;
     }
 
     /// The end of a run: the last spikes exchanged, the monitors'

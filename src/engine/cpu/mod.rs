@@ -641,6 +641,12 @@ impl crate::engine::interface::Engine for CpuEngine {
             .map_or((0, 1), |d| (d.part.rank, d.part.size))
     }
 
+    fn exchanges(&self) -> (f64, u64) {
+        self.dist
+            .as_ref()
+            .map_or((0.0, 0), |d| (d.spent.0.as_secs_f64(), d.spent.1))
+    }
+
     fn run(
         &mut self,
         step0: u64,
