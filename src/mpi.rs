@@ -56,8 +56,11 @@ impl World {
                 "the MPI library gives thread support {level:?}, the engine needs Serialized"
             )));
         }
+        let world = universe.world();
+        // Networks this process builds from now on keep its part.
+        crate::engine::distributed::set_process_rank(world.rank() as usize, world.size() as usize);
         Ok(Arc::new(World {
-            world: universe.world(),
+            world,
             _universe: universe,
         }))
     }

@@ -220,7 +220,7 @@ impl Network {
         let post = &pr.synapses.post;
         let range = match m.post {
             Some(i) => post.partition_point(|&p| p < i)..post.partition_point(|&p| p <= i),
-            None => 0..post.len(),
+            None => 0..pr.parts.as_ref().map_or(post.len(), |p| p.total()),
         };
         Ok(SynapseMonitorState {
             spec: m.clone(),
@@ -239,6 +239,15 @@ impl Network {
             return Err(Error::invalid(
                 "network",
                 "add at least one population before compiling",
+            ));
+        }
+        if let Some((rank, size)) = self.rank {
+            return Err(Error::invalid(
+                "network",
+                format!(
+                    "it was built as rank {rank} of a distributed run of {size} (its projections \
+                     hold that rank's synapses): compile it with compile_distributed"
+                ),
             ));
         }
         self.check_memory()?;

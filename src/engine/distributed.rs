@@ -20,8 +20,9 @@
 //! one process (tests, checking a model's partition-independence without
 //! MPI); the `mpi` feature's `cajal::mpi::World` over MPI.
 
+use std::cell::Cell;
 use std::ops::Range;
-use std::sync::{Arc, Condvar, Mutex};
+use std::sync::{Arc, Condvar, Mutex, OnceLock};
 
 use crate::connect::SynapseList;
 use crate::engine::cpu::vm::CHUNK;
@@ -38,6 +39,75 @@ pub trait Comm: Send + Sync {
     fn size(&self) -> usize;
     /// Every rank's `mine`, in rank order (MPI's `Allgatherv`).
     fn all_gather(&self, mine: &[u32]) -> Result<Vec<Vec<u32>>>;
+}
+
+thread_local! {
+    /// The rank a thread of [`Threads`] builds its network as.
+    static BUILDING: Cell<Option<(usize, usize)>> = const { Cell::new(None) };
+}
+
+/// The rank this process is in an MPI job (set by `mpi::World::init`).
+static PROCESS: OnceLock<(usize, usize)> = OnceLock::new();
+
+/// The (rank, number of ranks) a network built now belongs to, if it is
+/// one rank of several: the thread's ([`Threads`]), else the process's
+/// (MPI).
+pub(crate) fn building_rank() -> Option<(usize, usize)> {
+    BUILDING
+        .get()
+        .or_else(|| PROCESS.get().copied())
+        .filter(|&(_, n)| n > 1)
+}
+
+/// Makes this process `rank` of `size`: networks built from now on keep
+/// that rank's synapses.
+#[cfg_attr(not(feature = "mpi"), allow(dead_code))]
+pub(crate) fn set_process_rank(rank: usize, size: usize) {
+    let _ = PROCESS.set((rank, size));
+}
+
+/// Which synapses of a projection's whole (post, pre)-sorted list each
+/// rank of a distributed run holds (those onto its neurons: one range a
+/// rank), in a network built as one of the ranks.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Parts {
+    /// The rank whose network this is.
+    pub rank: usize,
+    /// Each rank's range of the whole list.
+    pub ranges: Vec<Range<usize>>,
+}
+
+impl Parts {
+    /// This rank's range.
+    pub fn mine(&self) -> Range<usize> {
+        self.ranges[self.rank].clone()
+    }
+
+    /// The number of synapses of the whole list.
+    pub fn total(&self) -> usize {
+        self.ranges.iter().map(|r| r.end).max().unwrap_or(0)
+    }
+
+    /// The parts of `syn` (sorted by post) for the blocks of a
+    /// post-synaptic population of `n` neurons (index `pop`) over `size`
+    /// ranks, seen from `rank`.
+    pub(crate) fn of(
+        syn: &SynapseList,
+        n: usize,
+        pop: usize,
+        (rank, size): (usize, usize),
+    ) -> Parts {
+        let post = &syn.post;
+        let ranges = blocks(n, pop, size)
+            .iter()
+            .map(|r| {
+                let lo = post.partition_point(|&p| (p as usize) < r.start);
+                let hi = post.partition_point(|&p| (p as usize) < r.end);
+                lo..hi
+            })
+            .collect();
+        Parts { rank, ranges }
+    }
 }
 
 /// Which neurons and synapses each rank owns.
@@ -91,16 +161,12 @@ impl Partition {
         let projs = net
             .projs
             .iter()
-            .map(|pr| {
-                let post = &pr.synapses.post;
-                pops[pr.post.0]
-                    .iter()
-                    .map(|r| {
-                        let lo = post.partition_point(|&p| (p as usize) < r.start);
-                        let hi = post.partition_point(|&p| (p as usize) < r.end);
-                        lo..hi
-                    })
-                    .collect()
+            .map(|pr| match &pr.parts {
+                Some(p) => p.ranges.clone(),
+                None => {
+                    let n = net.pops[pr.post.0].size();
+                    Parts::of(&pr.synapses, n, pr.post.0, (rank, size)).ranges
+                }
             })
             .collect();
         Ok(Partition {
@@ -157,6 +223,16 @@ fn check(net: &Network) -> Result<()> {
             "batches of inputs (Network::batch)",
         ));
     }
+    for m in &net.synapse_monitors {
+        let pr = &net.projs[m.proj.0];
+        if m.post.is_some() && pr.parts.is_some() {
+            // Its synapses' place in the whole list is known to one rank.
+            return Err(unsupported(
+                format!("monitor of projection '{}'", pr.name),
+                "a monitor of one post-synaptic neuron's synapses",
+            ));
+        }
+    }
     for pr in &net.projs {
         let owner = || format!("projection '{}' (synapse '{}')", pr.name, pr.ir.name);
         if pr.ir.pruning.is_some() || pr.ir.creating.is_some() {
@@ -178,7 +254,7 @@ fn check(net: &Network) -> Result<()> {
 }
 
 /// A copy of the synapses `range` of `syn`.
-fn slice_list(syn: &SynapseList, range: Range<usize>) -> SynapseList {
+pub(crate) fn slice_list(syn: &SynapseList, range: Range<usize>) -> SynapseList {
     SynapseList {
         post: syn.post[range.clone()].to_vec(),
         pre: syn.pre[range.clone()].to_vec(),
@@ -191,18 +267,20 @@ fn slice_list(syn: &SynapseList, range: Range<usize>) -> SynapseList {
     }
 }
 
-/// A projection's values restricted to the synapses `range`: per-synapse
-/// slots cut, projection-wide ones kept.
+/// A projection's values restricted to the synapses `range` of its
+/// `total`: per-synapse slots of the whole list cut, others (a rank's
+/// part already, projection-wide) kept.
 pub(crate) fn slice_values(
     values: &[Vec<f32>],
     vars: &[VarDecl],
     range: &Range<usize>,
+    total: usize,
 ) -> Vec<Vec<f32>> {
     values
         .iter()
         .zip(vars)
         .map(|(v, d)| match d.locality {
-            Locality::Local if v.len() >= range.end => v[range.clone()].to_vec(),
+            Locality::Local if v.len() == total => v[range.clone()].to_vec(),
             _ => v.clone(),
         })
         .collect()
@@ -213,11 +291,12 @@ pub(crate) fn slice_values(
 fn local_network(net: &Network, part: &Partition) -> Network {
     let mut local = net.clone();
     for (q, pr) in local.projs.iter_mut().enumerate() {
-        if pr.conv.is_some() || pr.procedural.is_some() {
+        // Built as this rank: its part already.
+        if pr.conv.is_some() || pr.procedural.is_some() || pr.parts.is_some() {
             continue;
         }
         let range = part.projs[q][part.rank].clone();
-        pr.values = slice_values(&pr.values, &pr.ir.vars, &range);
+        pr.values = slice_values(&pr.values, &pr.ir.vars, &range, pr.synapses.len());
         pr.synapses = Arc::new(slice_list(&pr.synapses, range));
     }
     local
@@ -245,6 +324,18 @@ impl Network {
     /// # Ok::<(), cajal::Error>(())
     /// ```
     pub fn compile_distributed(&self, comm: Arc<dyn Comm>) -> Result<crate::engine::Simulation> {
+        if let Some((rank, size)) = self.rank {
+            if (rank, size) != (comm.rank(), comm.size()) {
+                return Err(Error::invalid(
+                    "distributed run",
+                    format!(
+                        "the network was built as rank {rank} of {size}, compiled as rank {} of {}",
+                        comm.rank(),
+                        comm.size()
+                    ),
+                ));
+            }
+        }
         let part = Partition::new(self, comm.rank(), comm.size())?;
         let built = check(self).and_then(|()| {
             let local = local_network(self, &part);
@@ -270,7 +361,7 @@ impl Network {
             });
         }
         let mut engine = built?;
-        engine.distribute(comm, part, self);
+        engine.distribute(comm, part, self)?;
         self.simulation(Box::new(engine), None)
     }
 }
@@ -338,7 +429,14 @@ impl Threads {
                             .num_threads(1)
                             .build()
                             .map_err(|e| Error::invalid("distributed run", e.to_string()))?;
-                        pool.install(|| f(c))
+                        let rank = (c.rank, size);
+                        pool.install(|| {
+                            // Networks built on this rank keep its part.
+                            BUILDING.set(Some(rank));
+                            let out = f(c);
+                            BUILDING.set(None);
+                            out
+                        })
                     })
                 })
                 .collect();

@@ -28,6 +28,13 @@ pub(crate) trait Engine: Send {
         (0, 1)
     }
 
+    /// Every rank's `local` (one value per synapse of projection `proj`
+    /// that this rank holds: its post or pre ranks) put together, in a
+    /// distributed run; `local` itself otherwise.
+    fn gather_synapse_ranks(&self, _proj: usize, local: Vec<u32>) -> Result<Vec<u32>> {
+        Ok(local)
+    }
+
     /// A distributed run's time in its exchanges so far (seconds, waiting
     /// for the other ranks included) and their number; (0, 0) otherwise.
     fn exchanges(&self) -> (f64, u64) {

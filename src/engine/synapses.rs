@@ -61,6 +61,16 @@ impl Network {
     /// ```
     pub fn synapses(&self, proj: ProjId, var: &str) -> Result<(Vec<u32>, Vec<u32>, Vec<f32>)> {
         let pr = self.proj(proj)?;
+        if let Some(p) = &pr.parts {
+            return Err(Error::Unsupported {
+                owner: format!("projection '{}'", pr.name),
+                message: format!(
+                    "this network, built as rank {} of a distributed run, holds that rank's synapses only: \
+                     read them from the compiled simulation, which gathers every rank's",
+                    p.rank
+                ),
+            });
+        }
         listing(pr, proj.0, var, |slot| Ok(pr.values[slot].clone()))
     }
 }
@@ -99,9 +109,21 @@ impl Simulation {
     /// the post and pre ranks of each synapse.
     pub fn synapses(&self, proj: ProjId, var: &str) -> Result<(Vec<u32>, Vec<u32>, Vec<f32>)> {
         let pr = self.net.proj(proj)?;
-        listing(pr, proj.0, var, |slot| {
+        let (post, pre, v) = listing(pr, proj.0, var, |slot| {
             self.engine.synapse_values(proj.0, slot)
-        })
+        })?;
+        if pr.parts.is_none() {
+            return Ok((post, pre, v));
+        }
+        // A rank's network lists its synapses; the engine gathers them all.
+        let post = self.engine.gather_synapse_ranks(proj.0, post)?;
+        let pre = self.engine.gather_synapse_ranks(proj.0, pre)?;
+        let v = if v.len() == post.len() {
+            v
+        } else {
+            vec![v.first().copied().unwrap_or(0.0); post.len()]
+        };
+        Ok((post, pre, v))
     }
 
     /// Sets a synapse variable or parameter of a projection: one value per
@@ -130,7 +152,7 @@ impl Simulation {
         if decl.kind == crate::lang::ir::VarKind::Hidden {
             return Err(Error::invalid(owner, format!("'{var}' is internal")));
         }
-        let n = pr.synapses.post.len();
+        let n = pr.synapse_count();
         let local = decl.locality == Locality::Local;
         let v: Vec<f32> = match (values.len(), local) {
             (1, true) => vec![values[0]; n],

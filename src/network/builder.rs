@@ -490,6 +490,13 @@ impl<'a> ProjectionBuilder<'a> {
                 self.pre == self.post && !self.allow_self,
             );
         }
+        // One rank of a distributed run keeps the synapses onto its neurons.
+        let parts = net.rank.map(|rank| {
+            let parts =
+                crate::engine::distributed::Parts::of(&synapses, post.size(), self.post.0, rank);
+            synapses = crate::engine::distributed::slice_list(&synapses, parts.mine());
+            Arc::new(parts)
+        });
         let nsyn = synapses.post.len();
         let values = ir
             .vars
@@ -519,6 +526,7 @@ impl<'a> ProjectionBuilder<'a> {
             ir: Arc::new(ir),
             operation: self.synapse.operation,
             synapses: Arc::new(synapses),
+            parts,
             values,
             connector: crate::network::report::connector(&connector, &weights, &delays),
             model: self.synapse,

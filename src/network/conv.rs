@@ -887,6 +887,7 @@ fn push(net: &mut Network, mut p: Parts) -> Result<ProjId> {
         ir: Arc::new(ir),
         operation: p.operation,
         synapses: Default::default(),
+        parts: None,
         values: vec![Vec::new()],
         connector: p.connector,
         model,
@@ -984,6 +985,12 @@ impl Network {
                 message: "a Transpose reverses a rate-coded projection".into(),
             });
         }
+        if orig.parts.is_some() {
+            return Err(Error::Unsupported {
+                owner,
+                message: "a network built as one rank of a distributed run holds the synapses onto its neurons, not those from them: a Transpose is not supported yet there".into(),
+            });
+        }
         let Some(cp) = &orig.conv else {
             // A projection with a synapse list: the same synapses, reversed.
             let s = &orig.synapses;
@@ -1047,6 +1054,7 @@ impl Network {
             ir: Arc::new(ir),
             operation: Operation::Sum,
             synapses: Default::default(),
+            parts: None,
             values: vec![Vec::new()],
             connector: format!("transpose of {}", orig.connector),
             model,
@@ -1113,6 +1121,10 @@ impl Network {
             None if orig.window.is_some() || orig.inject => Err(Error::Unsupported {
                 owner: format!("copy of projection '{}'", orig.name),
                 message: "a DecodingProjection or CurrentInjection is not copied".into(),
+            }),
+            None if orig.parts.is_some() => Err(Error::Unsupported {
+                owner: format!("copy of projection '{}'", orig.name),
+                message: "a copy of a projection in a network built as one rank of a distributed run is not supported yet".into(),
             }),
             None if orig.procedural.is_some() => Err(Error::Unsupported {
                 owner: format!("copy of projection '{}'", orig.name),

@@ -253,8 +253,14 @@ pub struct Projection {
     /// How psp are combined (rate-coded).
     pub operation: Operation,
     /// The synapses, sorted by (post, pre); shared (not copied) by the
-    /// clones of the network a compiled simulation keeps.
+    /// clones of the network a compiled simulation keeps. In a network
+    /// built as one rank of a distributed run, only those onto the rank's
+    /// neurons ([`parts`](Self::parts)).
     pub synapses: Arc<SynapseList>,
+    /// In a network built as one rank of a distributed run
+    /// ([`engine::distributed`](crate::engine::distributed)): which
+    /// synapses of the whole list each rank holds, and this rank's.
+    pub parts: Option<Arc<crate::engine::distributed::Parts>>,
     /// Values of every synapse slot (`w` from the connector; length 1 for
     /// projection-wide parameters).
     pub values: Vec<Vec<f32>>,
@@ -290,7 +296,10 @@ impl Projection {
     pub fn synapse_count(&self) -> usize {
         match &self.procedural {
             Some(g) => (g.p * f64::from(g.n_pre) * f64::from(g.n_post)).round() as usize,
-            None => self.synapses.len(),
+            None => match &self.parts {
+                Some(p) => p.total(),
+                None => self.synapses.len(),
+            },
         }
     }
 }
@@ -357,6 +366,9 @@ pub struct Network {
     init_draws: u64,
     /// The identity its handles carry.
     pub(crate) tag: NetTag,
+    /// Built as this rank of that many in a distributed run: its stored
+    /// projections keep the synapses onto the rank's neurons.
+    pub(crate) rank: Option<(usize, usize)>,
 }
 
 impl Default for Network {
@@ -382,6 +394,7 @@ impl Network {
             batch: 1,
             init_draws: 0,
             tag: NetTag::fresh(),
+            rank: crate::engine::distributed::building_rank(),
         }
     }
 
@@ -860,7 +873,9 @@ pub(crate) fn synapse_values(
     };
     let decl = &pr.ir.vars[slot];
     let owner = format!("{owner}, '{var}'");
-    let n = pr.synapses.post.len();
+    // Values for the whole list, drawn as one process draws them, of which
+    // a rank's projection keeps its part.
+    let n = pr.synapse_count();
     let wide = decl.locality == Locality::Global;
     let one_only = || {
         Error::invalid(
@@ -894,6 +909,10 @@ pub(crate) fn synapse_values(
     if let Some(bad) = v.iter().find(|x| !x.is_finite()) {
         return Err(Error::invalid(owner, format!("'{var}' cannot be {bad}")));
     }
+    if let (Some(parts), false) = (&pr.parts, wide) {
+        v = v[parts.mine()].to_vec();
+    }
+    let n = v.len();
     // A `: postsynaptic` variable keeps one copy per synapse, equal over a
     // dendrite (synapses are sorted by post).
     let post = &pr.synapses.post;

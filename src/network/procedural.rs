@@ -167,6 +167,7 @@ impl ProjectionBuilder<'_> {
             ir: Arc::new(ir),
             operation: self.synapse.operation,
             synapses: Default::default(),
+            parts: None,
             values,
             model: self.synapse,
             window: None,

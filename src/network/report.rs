@@ -213,7 +213,11 @@ impl Network {
                     pr.connector,
                     match &pr.conv {
                         Some(c) => format!("shared: {}", c.conv.weights.len()),
-                        None => pr.synapses.post.len().to_string(),
+                        None => pr
+                            .parts
+                            .as_ref()
+                            .map_or(pr.synapses.post.len(), |p| p.total())
+                            .to_string(),
                     }
                 );
             }

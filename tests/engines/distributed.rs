@@ -19,6 +19,7 @@ tests! {
         plastic_synapses_learn_the_same_on_any_number_of_ranks,
         rate_coded_values_read_across_ranks_are_exchanged,
         values_set_after_compiling_act_on_every_rank,
+        a_rank_builds_and_keeps_only_the_synapses_onto_its_neurons,
         the_partition_deals_whole_chunks_and_every_synapse_once,
         what_a_distributed_run_does_not_support_is_refused,
     ],
@@ -164,10 +165,14 @@ fn plastic_synapses_learn_the_same_on_any_number_of_ranks() {
                 .synapse(&stdp(20.0, 20.0, 0.01, 0.012, 0.0, 1.0))
                 .delays(Delays::constant(1.5))
                 .connect_fixed_probability(0.1, Weights::random(Dist::uniform(0.2, 0.6)))?;
+            // Drawn for the whole list, as one process draws them, before
+            // a rank keeps its part.
+            net.set_projection(q, "w", Dist::uniform(0.1, 0.5))?;
             let m = net.monitor(pop, &["spike"])?;
+            let mw = net.monitor_projection(q, None, &["w"], 10.0)?;
             Ok((
                 net,
-                vec![(m, vec!["spike"])],
+                vec![(m, vec!["spike"]), (mw, vec!["w"])],
                 vec![(pop, "v")],
                 vec![(q, "w"), (q, "x"), (q, "y")],
             ))
@@ -326,4 +331,55 @@ fn values_set_after_compiling_act_on_every_rank() {
             }
         }
     }
+}
+
+fn a_rank_builds_and_keeps_only_the_synapses_onto_its_neurons() {
+    // Built on a rank, a stored projection keeps the synapses onto the
+    // rank's neurons (the connector draws them all, as one process does),
+    // counts the whole list, and refuses what only the whole list answers.
+    let (whole, exc, _) = cajal::networks::coba(1300, 3).unwrap();
+    let q = whole.projections()[0];
+    let all = whole.proj(q).unwrap().synapses.clone();
+    let held = Threads::run(3, |comm| {
+        let (net, exc, _) = cajal::networks::coba(1300, 3)?;
+        let pr = net.proj(q_of(&net))?;
+        let (held, count) = (pr.synapses.as_ref().clone(), pr.synapse_count());
+        let parts = pr.parts.clone().expect("a rank's network holds parts");
+        assert_eq!(parts.rank, comm.rank());
+        let refused = net.synapses(q_of(&net), "w").unwrap_err().to_string();
+        assert!(refused.contains("rank"), "{refused}");
+        let plain = match net.compile(Backend::Cpu) {
+            Err(e) => e.to_string(),
+            Ok(_) => panic!("a rank's network compiled alone"),
+        };
+        assert!(plain.contains("compile_distributed"), "{plain}");
+        let sim = net.compile_distributed(comm)?;
+        let (post, pre, _) = sim.synapses(q_of(&net), "w")?;
+        let _ = exc;
+        Ok((held, count, parts.mine(), post, pre))
+    })
+    .unwrap();
+    let mut joined: Vec<u32> = Vec::new();
+    let mut ranges: Vec<_> = held.iter().map(|h| h.2.clone()).collect();
+    ranges.sort_by_key(|r| r.start);
+    assert_eq!(ranges.last().unwrap().end, all.post.len());
+    for (r, (list, count, mine, post, pre)) in held.iter().enumerate() {
+        assert_eq!(*count, all.post.len(), "rank {r} counts the whole list");
+        assert!(list.post.len() < all.post.len(), "rank {r} holds a part");
+        assert_eq!(list.post, all.post[mine.clone()], "rank {r}");
+        assert_eq!(list.pre, all.pre[mine.clone()], "rank {r}");
+        assert_eq!(list.delay, all.delay[mine.clone()], "rank {r}");
+        // The simulation lists every rank's synapses.
+        assert_eq!((post, pre), (&all.post, &all.pre), "rank {r}");
+        joined.extend_from_slice(&list.post);
+    }
+    assert_eq!(joined.len(), all.post.len());
+    let _ = exc;
+    // Outside a rank, the same program builds the whole network.
+    assert!(whole.proj(q).unwrap().parts.is_none());
+}
+
+/// The first projection of a network.
+fn q_of(net: &Network) -> ProjId {
+    net.projections()[0]
 }

@@ -87,22 +87,28 @@ fn launched_ranks() -> Option<usize> {
         .filter(|&n: &usize| n > 1)
 }
 
-/// One rank of a distributed run of `net` over the job's processes.
+/// The job's processes, for a distributed run: initialized before the
+/// network is built, so that each process builds only its part.
 #[cfg(feature = "mpi")]
-fn distributed(net: &Network, a: &RunArgs, _: usize) -> std::result::Result<Simulation, Failure> {
+fn mpi_world(
+    a: &RunArgs,
+    _: usize,
+) -> std::result::Result<std::sync::Arc<dyn cajal::engine::distributed::Comm>, Failure> {
     if a.backend.backend() == cajal::engine::Backend::Gpu {
         return Err(usage(
             "a distributed run uses the CPU engine on every process: run with --backend cpu".into(),
         ));
     }
-    let world = cajal::mpi::World::init()?;
-    Ok(net.compile_distributed(world)?)
+    Ok(cajal::mpi::World::init()?)
 }
 
 /// Without MPI, a process started as one of several refuses to run the
 /// whole network on its own (each would write the same files).
 #[cfg(not(feature = "mpi"))]
-fn distributed(_: &Network, _: &RunArgs, n: usize) -> std::result::Result<Simulation, Failure> {
+fn mpi_world(
+    _: &RunArgs,
+    n: usize,
+) -> std::result::Result<std::sync::Arc<dyn cajal::engine::distributed::Comm>, Failure> {
     Err(Failure {
         message: format!(
             "started as one of {n} MPI processes, but this cajal was built without MPI: \
@@ -190,6 +196,7 @@ pub fn run(a: &RunArgs) -> std::result::Result<(), Failure> {
             )));
         }
     }
+    let world = launched_ranks().map(|n| mpi_world(a, n)).transpose()?;
     let t0 = Instant::now();
     let (name, built, duration, seed, scale) = if file::is_model_file(&a.model) {
         let builtin_only = [
@@ -254,8 +261,8 @@ pub fn run(a: &RunArgs) -> std::result::Result<(), Failure> {
         .iter()
         .map(|&p| net.proj(p).map(|p| p.synapse_count()))
         .sum::<cajal::Result<usize>>()?;
-    let mut sim = match launched_ranks() {
-        Some(n) => distributed(&net, a, n)?,
+    let mut sim = match world {
+        Some(w) => net.compile_distributed(w)?,
         None => net.compile(a.backend.backend())?,
     };
     if let Some(protocol) = built.protocol {

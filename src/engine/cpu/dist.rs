@@ -78,7 +78,12 @@ impl CpuEngine {
     /// Makes this engine (built from the rank's part of `net`) one rank of
     /// a distributed run: what it exchanges and how often, decided from
     /// the whole network, so that every rank decides the same.
-    pub(crate) fn distribute(&mut self, comm: Arc<dyn Comm>, part: Partition, net: &Network) {
+    pub(crate) fn distribute(
+        &mut self,
+        comm: Arc<dyn Comm>,
+        part: Partition,
+        net: &Network,
+    ) -> Result<()> {
         let n = self.pops.len();
         let mut slots: Vec<Vec<usize>> = vec![Vec::new(); n];
         let mut read = vec![false; n];
@@ -99,7 +104,16 @@ impl CpuEngine {
                 }
             }
             let spikes_after = match &ps.kind {
-                ProjKind::Spike { .. } => pr.synapses.delay.iter().min().copied(),
+                // A rank's part may hold none of the shortest delays, or
+                // no synapse: the ranks agree on the interval below.
+                ProjKind::Spike { .. } => Some(
+                    pr.synapses
+                        .delay
+                        .iter()
+                        .min()
+                        .copied()
+                        .unwrap_or(MAX_INTERVAL as u32),
+                ),
                 ProjKind::ConvSpike { conv, .. } => Some(conv.delay),
                 ProjKind::Procedural { gen, .. } => Some(gen.spike_delay()),
                 ProjKind::Decode { .. } => Some(1),
@@ -114,6 +128,12 @@ impl CpuEngine {
         if slots.iter().any(|s| !s.is_empty()) {
             interval = 1;
         }
+        let all = comm.all_gather(&[interval as u32])?;
+        interval = all
+            .iter()
+            .filter_map(|w| w.first())
+            .min()
+            .map_or(1, |&i| i as usize);
         for (p, &r) in self.pops.iter_mut().zip(&read) {
             if r {
                 // A rank keeps its own spikes until the exchange, whatever
@@ -124,9 +144,7 @@ impl CpuEngine {
         let sliced = net
             .projs
             .iter()
-            .map(|pr| {
-                (pr.conv.is_none() && pr.procedural.is_none()).then(|| pr.synapses.post.len())
-            })
+            .map(|pr| (pr.conv.is_none() && pr.procedural.is_none()).then(|| pr.synapse_count()))
             .collect();
         self.dist = Some(Box::new(Dist {
             comm,
@@ -140,6 +158,7 @@ impl CpuEngine {
             spent: Default::default(),
         }));
         self.reset_history();
+        Ok(())
     }
 
     /// After the neurons' update of a step: the values other ranks read,
@@ -320,25 +339,30 @@ impl CpuEngine {
     /// Every rank's synapses' `values` of projection `proj` put together,
     /// in the network's (post, pre) order.
     pub(super) fn gather_synapses(&self, proj: usize, values: Vec<f32>) -> Result<Vec<f32>> {
+        let words = values.iter().map(|v| v.to_bits()).collect();
+        let all = self.gather_ranks(proj, words)?;
+        Ok(all.into_iter().map(f32::from_bits).collect())
+    }
+
+    /// Every rank's `words` (one per synapse of projection `proj` it
+    /// holds) put together, in the network's (post, pre) order; `words`
+    /// itself if the projection is not cut between ranks or `words` is
+    /// not one per synapse (a projection-wide value).
+    pub(super) fn gather_ranks(&self, proj: usize, words: Vec<u32>) -> Result<Vec<u32>> {
         let Some(d) = &self.dist else {
-            return Ok(values);
+            return Ok(words);
         };
         let Some(total) = d.sliced[proj] else {
-            return Ok(values);
+            return Ok(words);
         };
         let local = self.projs[proj].syn.post.len();
-        if values.len() != local || total == 0 {
-            return Ok(values);
+        if words.len() != local || total == 0 {
+            return Ok(words);
         }
-        let words: Vec<u32> = values.iter().map(|v| v.to_bits()).collect();
         let all = d.comm.all_gather(&words)?;
-        let mut out = vec![0.0; total];
+        let mut out = vec![0; total];
         for (r, w) in all.iter().enumerate() {
-            let range = d.part.projs[proj][r].clone();
-            out[range]
-                .iter_mut()
-                .zip(w)
-                .for_each(|(v, &x)| *v = f32::from_bits(x));
+            out[d.part.projs[proj][r].clone()].copy_from_slice(w);
         }
         Ok(out)
     }
@@ -347,10 +371,13 @@ impl CpuEngine {
     /// network (a setter's, a reset's).
     pub(super) fn own_synapses(&self, proj: usize, values: Vec<Vec<f32>>) -> Vec<Vec<f32>> {
         match &self.dist {
-            Some(d) if d.sliced[proj].is_some() => {
-                let range = d.part.projs[proj][d.part.rank].clone();
-                slice_values(&values, &self.projs[proj].ir.vars, &range)
-            }
+            Some(d) => match d.sliced[proj] {
+                Some(total) => {
+                    let range = d.part.projs[proj][d.part.rank].clone();
+                    slice_values(&values, &self.projs[proj].ir.vars, &range, total)
+                }
+                None => values,
+            },
             _ => values,
         }
     }

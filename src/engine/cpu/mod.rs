@@ -641,6 +641,10 @@ impl crate::engine::interface::Engine for CpuEngine {
             .map_or((0, 1), |d| (d.part.rank, d.part.size))
     }
 
+    fn gather_synapse_ranks(&self, proj: usize, local: Vec<u32>) -> Result<Vec<u32>> {
+        self.gather_ranks(proj, local)
+    }
+
     fn exchanges(&self) -> (f64, u64) {
         self.dist
             .as_ref()
