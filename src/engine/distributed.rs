@@ -139,8 +139,12 @@ impl Partition {
     /// # use cajal::engine::distributed::Partition;
     /// let (net, _, _) = cajal::networks::coba(1000, 1)?;
     /// let p = Partition::new(&net, 1, 2)?;
-    /// // 1000 neurons are 4 chunks of 256: two each.
-    /// assert_eq!(p.pops[0], vec![0..512, 512..1000]);
+    /// // 800 excitatory neurons are 4 chunks of 256 (the last partial):
+    /// // two each.
+    /// assert_eq!(p.pops[0], vec![0..512, 512..800]);
+    /// // 200 inhibitory ones, one chunk: the blocks are rotated by the
+    /// // population's index, so that one-chunk populations spread.
+    /// assert_eq!(p.pops[1], vec![0..200, 0..0]);
     /// # Ok::<(), cajal::Error>(())
     /// ```
     pub fn new(net: &Network, rank: usize, size: usize) -> Result<Self> {

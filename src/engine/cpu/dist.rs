@@ -18,8 +18,10 @@ pub(crate) struct Dist {
     /// Per population: the per-neuron slots that projections read of it
     /// (`pre.x`, rates), exchanged at every step.
     slots: Vec<Vec<usize>>,
-    /// Per population: whether a projection reads its spikes.
-    read: Vec<bool>,
+    /// Per population whose spikes a projection reads: the number its
+    /// neuron 0 has in the exchanged lists (the read populations' neurons
+    /// numbered one after the other).
+    first: Vec<Option<u32>>,
     /// Steps between spike exchanges: the shortest delay with which a
     /// projection reads spikes (1 when values are exchanged).
     pub(crate) interval: usize,
@@ -134,12 +136,24 @@ impl CpuEngine {
             .filter_map(|w| w.first())
             .min()
             .map_or(1, |&i| i as usize);
-        for (p, &r) in self.pops.iter_mut().zip(&read) {
+        let mut first = vec![None; n];
+        let mut next = 0u64;
+        for ((p, &r), f) in self.pops.iter_mut().zip(&read).zip(&mut first) {
             if r {
                 // A rank keeps its own spikes until the exchange, whatever
                 // delays its own synapses have.
                 p.hist_depth = p.hist_depth.max(interval);
+                *f = Some(next as u32);
+                next += p.n as u64;
             }
+        }
+        if next > u64::from(u32::MAX) {
+            return Err(Error::Unsupported {
+                owner: "distributed run".into(),
+                message: format!(
+                    "{next} neurons whose spikes projections read: the exchange numbers them with 32 bits"
+                ),
+            });
         }
         let sliced = net
             .projs
@@ -150,7 +164,7 @@ impl CpuEngine {
             comm,
             part,
             slots,
-            read,
+            first,
             interval,
             pending: 0,
             sliced,
@@ -180,15 +194,22 @@ impl CpuEngine {
             return;
         }
         let me = d.part.rank;
+        // Spikes as one list a step of numbers across the read populations
+        // (`first[p]` + rank): one word a spike and one a step, however
+        // many populations (the multi-area model has 254).
         let mut words = Vec::new();
-        for (p, pop) in self.pops.iter().enumerate() {
-            if d.read[p] {
-                for k in 0..d.pending {
+        for k in 0..d.pending {
+            let at = words.len();
+            words.push(0);
+            for (p, pop) in self.pops.iter().enumerate() {
+                if let Some(first) = d.first[p] {
                     let list = pop.spike_hist.get(k).map_or(&[][..], |l| l.as_slice());
-                    words.push(list.len() as u32);
-                    words.extend_from_slice(list);
+                    words.extend(list.iter().map(|&i| first + i));
                 }
             }
+            words[at] = (words.len() - at - 1) as u32;
+        }
+        for (p, pop) in self.pops.iter().enumerate() {
             for &s in &d.slots[p] {
                 words.extend(pop.vars[s][d.part.mine(p)].iter().map(|v| v.to_bits()));
             }
@@ -202,21 +223,36 @@ impl CpuEngine {
             }
         };
         let mut at = vec![0usize; all.len()];
-        for (p, pop) in self.pops.iter_mut().enumerate() {
-            if d.read[p] {
-                let order = d.part.in_order(p);
-                for k in 0..d.pending {
-                    let mut merged = Vec::new();
-                    for &r in &order {
-                        let len = all[r][at[r]] as usize;
-                        merged.extend_from_slice(&all[r][at[r] + 1..at[r] + 1 + len]);
-                        at[r] += 1 + len;
-                    }
-                    if let Some(list) = pop.spike_hist.get_mut(k) {
-                        *list = merged;
+        // Each rank's list of step k, cut by population: its spikes of
+        // every population in rank order, merged below in block order.
+        let read: Vec<usize> = (0..self.pops.len())
+            .filter(|&p| d.first[p].is_some())
+            .collect();
+        for k in 0..d.pending {
+            let mut cut: Vec<Vec<&[u32]>> = vec![Vec::with_capacity(all.len()); self.pops.len()];
+            for (r, w) in all.iter().enumerate() {
+                let n = w[at[r]] as usize;
+                let mut list = &w[at[r] + 1..at[r] + 1 + n];
+                at[r] += 1 + n;
+                for &p in &read {
+                    let end = d.first[p].unwrap_or(0) + self.pops[p].n as u32;
+                    let split = list.partition_point(|&x| x < end);
+                    cut[p].push(&list[..split]);
+                    list = &list[split..];
+                }
+            }
+            for &p in &read {
+                let first = d.first[p].unwrap_or(0);
+                let pop = &mut self.pops[p];
+                if let Some(list) = pop.spike_hist.get_mut(k) {
+                    list.clear();
+                    for r in d.part.in_order(p) {
+                        list.extend(cut[p][r].iter().map(|&x| x - first));
                     }
                 }
             }
+        }
+        for (p, pop) in self.pops.iter_mut().enumerate() {
             for &s in &d.slots[p] {
                 for (r, words) in all.iter().enumerate() {
                     let block = d.part.pops[p][r].clone();
