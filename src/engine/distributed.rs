@@ -347,15 +347,18 @@ impl Network {
             crate::engine::cpu::CpuEngine::new(&local)
         });
         // A rank that failed tells the others, which fail with its error,
-        // rather than waiting for it at the first exchange.
-        let failed = match &built {
-            Ok(_) => Vec::new(),
-            Err(e) => e.to_string().into_bytes(),
+        // rather than waiting for it at the first exchange; a rank that
+        // built another network (another program, seed or size) is named
+        // rather than exchanging what the others cannot read.
+        let words: Vec<u32> = match &built {
+            Ok(_) => std::iter::once(0).chain(fingerprint(self)).collect(),
+            Err(e) => std::iter::once(1)
+                .chain(e.to_string().bytes().map(u32::from))
+                .collect(),
         };
-        let words: Vec<u32> = failed.iter().map(|&b| u32::from(b)).collect();
         let all = comm.all_gather(&words)?;
-        if let Some((r, msg)) = all.iter().enumerate().find(|(_, m)| !m.is_empty()) {
-            let bytes: Vec<u8> = msg.iter().map(|&w| w as u8).collect();
+        if let Some((r, msg)) = all.iter().enumerate().find(|(_, m)| m.first() != Some(&0)) {
+            let bytes: Vec<u8> = msg.iter().skip(1).map(|&w| w as u8).collect();
             return Err(match built {
                 Err(e) if r == comm.rank() => e,
                 _ => Error::Distributed {
@@ -364,10 +367,39 @@ impl Network {
                 },
             });
         }
+        if let Some(r) = all.iter().position(|m| m != &all[0]) {
+            return Err(Error::Distributed {
+                rank: r,
+                message: "it built another network than rank 0 (populations, their sizes, \
+                          projections, synapses, monitors, dt or seed differ): every rank must \
+                          run the same program with the same seed"
+                    .into(),
+            });
+        }
         let mut engine = built?;
         engine.distribute(comm, part, self)?;
         self.simulation(Box::new(engine), None)
     }
+}
+
+/// What every rank of a run must have built alike: dt, seed, populations'
+/// sizes, projections' ends and synapse counts, monitors.
+fn fingerprint(net: &Network) -> Vec<u32> {
+    let mut w = Vec::new();
+    let wide = |w: &mut Vec<u32>, x: u64| w.extend([x as u32, (x >> 32) as u32]);
+    wide(&mut w, net.dt.to_bits());
+    wide(&mut w, net.seed);
+    w.push(net.pops.len() as u32);
+    for p in &net.pops {
+        wide(&mut w, p.size() as u64);
+    }
+    w.push(net.projs.len() as u32);
+    for pr in &net.projs {
+        w.extend([pr.pre.0 as u32, pr.post.0 as u32]);
+        wide(&mut w, pr.synapse_count() as u64);
+    }
+    w.extend([net.monitors.len() as u32, net.synapse_monitors.len() as u32]);
+    w
 }
 
 /// The ranks of a distributed run as threads of this process, each with

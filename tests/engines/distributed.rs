@@ -272,6 +272,19 @@ fn what_a_distributed_run_does_not_support_is_refused() {
         noisy.contains("Jitter") && noisy.contains("random draws") && noisy.contains("distributed"),
         "{noisy}"
     );
+    // Ranks that built different networks are told so, not left to
+    // exchange what they cannot read.
+    let other = Threads::run(2, |comm| {
+        let n = if comm.rank() == 0 { 300 } else { 400 };
+        cajal::networks::coba(n, 1)?
+            .0
+            .compile_distributed(comm)
+            .map(|_| ())
+    });
+    match other {
+        Err(e) => assert!(e.to_string().contains("same program"), "{e}"),
+        Ok(_) => panic!("different networks accepted"),
+    }
     let batch = err(&|| cajal::networks::coba(300, 1)?.0.batched(2));
     assert!(batch.contains("batch"), "{batch}");
     // Saving is refused, not silently partial.

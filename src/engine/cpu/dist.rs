@@ -231,9 +231,10 @@ impl CpuEngine {
         for k in 0..d.pending {
             let mut cut: Vec<Vec<&[u32]>> = vec![Vec::with_capacity(all.len()); self.pops.len()];
             for (r, w) in all.iter().enumerate() {
-                let n = w[at[r]] as usize;
-                let mut list = &w[at[r] + 1..at[r] + 1 + n];
-                at[r] += 1 + n;
+                let Some(mut list) = counted(w, &mut at[r]) else {
+                    d.failed = Some(malformed(r));
+                    return;
+                };
                 for &p in &read {
                     let end = d.first[p].unwrap_or(0) + self.pops[p].n as u32;
                     let split = list.partition_point(|&x| x < end);
@@ -257,8 +258,11 @@ impl CpuEngine {
                 for (r, words) in all.iter().enumerate() {
                     let block = d.part.pops[p][r].clone();
                     let len = block.len();
+                    let Some(src) = words.get(at[r]..at[r] + len) else {
+                        d.failed = Some(malformed(r));
+                        return;
+                    };
                     if r != me {
-                        let src = &words[at[r]..at[r] + len];
                         pop.vars[s][block]
                             .iter_mut()
                             .zip(src)
@@ -323,8 +327,11 @@ impl CpuEngine {
         for ((m, mark), own) in monitors.iter_mut().zip(marks).zip(&owners) {
             let mut spikes = Vec::new();
             for (r, w) in all.iter().enumerate() {
-                let n = w[at[r]] as usize;
-                for t in w[at[r] + 1..at[r] + 1 + 3 * n].chunks(3) {
+                let n = w.get(at[r]).copied().ok_or_else(|| malformed(r))? as usize;
+                let triples = w
+                    .get(at[r] + 1..at[r] + 1 + 3 * n)
+                    .ok_or_else(|| malformed(r))?;
+                for t in triples.chunks(3) {
                     spikes.push((u64::from(t[0]) | u64::from(t[1]) << 32, t[2]));
                 }
                 at[r] += 1 + 3 * n;
@@ -340,7 +347,7 @@ impl CpuEngine {
                 for (r, w) in all.iter().enumerate() {
                     for row in b[b0..].chunks_mut(len) {
                         for (v, _) in row.iter_mut().zip(own).filter(|(_, &o)| o == r) {
-                            *v = f32::from_bits(w[at[r]]);
+                            *v = f32::from_bits(*w.get(at[r]).ok_or_else(|| malformed(r))?);
                             at[r] += 1;
                         }
                     }
@@ -364,6 +371,9 @@ impl CpuEngine {
         let all = d.comm.all_gather(&words)?;
         for (r, w) in all.iter().enumerate() {
             let block = d.part.pops[pop][r].clone();
+            if w.len() != block.len() {
+                return Err(malformed(r));
+            }
             values[block]
                 .iter_mut()
                 .zip(w)
@@ -398,7 +408,11 @@ impl CpuEngine {
         let all = d.comm.all_gather(&words)?;
         let mut out = vec![0; total];
         for (r, w) in all.iter().enumerate() {
-            out[d.part.projs[proj][r].clone()].copy_from_slice(w);
+            let range = d.part.projs[proj][r].clone();
+            if w.len() != range.len() || range.end > total {
+                return Err(malformed(r));
+            }
+            out[range].copy_from_slice(w);
         }
         Ok(out)
     }
@@ -427,6 +441,27 @@ impl CpuEngine {
             }),
             None => Ok(()),
         }
+    }
+}
+
+/// The list that starts at `at` in `w` (its length, then its words),
+/// `at` moved past it; `None` if `w` is too short.
+fn counted<'a>(w: &'a [u32], at: &mut usize) -> Option<&'a [u32]> {
+    let n = *w.get(*at)? as usize;
+    let list = w.get(*at + 1..*at + 1 + n)?;
+    *at += 1 + n;
+    Some(list)
+}
+
+/// What rank `r` sent was not what this rank expected: the ranks run
+/// different programs (a compile checks the network, not what each rank
+/// does with its simulation afterwards).
+fn malformed(r: usize) -> Error {
+    Error::Distributed {
+        rank: r,
+        message: "it sent an exchange this rank cannot read: every rank must make the same calls \
+                  (simulate, get, set...) in the same order"
+            .into(),
     }
 }
 
