@@ -225,12 +225,19 @@ class Network(metaclass=_NetworkMeta):
 
     # -- compiling and running ----------------------------------------------
 
-    def compile(self, directory: str = "annarchy", clean: bool = False, backend: Optional[str] = None, silent: bool = False, batch: Optional[int] = None, **kwargs):
+    def compile(self, directory: str = "annarchy", clean: bool = False, backend: Optional[str] = None, silent: bool = False, batch: Optional[int] = None, comm=None, **kwargs):
         """Builds the network on an engine: ``backend`` is ``'cpu'`` (the
         default), ``'gpu'`` (wgpu: Vulkan, Metal, DX12) or ``'auto'`` (a
         hardware GPU if there is one). With ``batch``, that many copies of
         the network run at once (batch inference: values and recordings
-        gain a first axis of that size). ANNarchy's other arguments
+        gain a first axis of that size). With ``comm`` (mpi4py's
+        ``MPI.COMM_WORLD``, or any object with its ``Get_rank``,
+        ``Get_size`` and ``allgather``), the script is one rank of a
+        distributed run on the CPU engine: every rank runs the same script,
+        owns a block of every population and the synapses onto it, and
+        reads (attributes, monitors) give the whole network's values on
+        every rank, bit for bit those of one process; every rank must make
+        the same calls in the same order. ANNarchy's other arguments
         (compiler, directory, ...) have nothing to do: nothing is compiled
         by a C++ compiler."""
         for p in self._populations:
@@ -240,7 +247,12 @@ class Network(metaclass=_NetworkMeta):
                 raise CajalError(
                     f"projection '{p.name}': it is not connected: call one of its connect_* methods before compile()"
                 )
-        self._engine = self._c.compile(backend or self._backend, None if batch is None else int(batch))
+        if comm is not None:
+            if batch is not None or (backend or self._backend) == "gpu":
+                raise CajalError("compile: a distributed run (comm=...) runs one copy of the network on the CPU engine")
+            self._engine = self._c.compile_distributed(comm)
+        else:
+            self._engine = self._c.compile(backend or self._backend, None if batch is None else int(batch))
         if not silent and kwargs.get("verbose"):
             print(f"cajal: compiled for {self._engine}")
 

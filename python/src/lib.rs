@@ -40,6 +40,57 @@ fn invalid(owner: &str, message: impl Into<String>) -> PyErr {
     })
 }
 
+/// A distributed run's communicator given from Python: any object with
+/// mpi4py's `Get_rank()`, `Get_size()` and `allgather(obj)` (an mpi4py
+/// `MPI.COMM_WORLD`, or a test's stand-in). Its `allgather` is called
+/// with this rank's words as bytes and returns every rank's, in order.
+struct PyComm {
+    obj: Py<PyAny>,
+    rank: usize,
+    size: usize,
+}
+
+impl cajal::engine::distributed::Comm for PyComm {
+    fn rank(&self) -> usize {
+        self.rank
+    }
+
+    fn size(&self) -> usize {
+        self.size
+    }
+
+    fn all_gather(&self, mine: &[u32]) -> cajal::Result<Vec<Vec<u32>>> {
+        // Called while the engine runs without the GIL (on its thread
+        // pool): the call takes the GIL for the Python side.
+        let fail = |e: PyErr| cajal::Error::Distributed {
+            rank: self.rank,
+            message: format!("the communicator's allgather failed: {e}"),
+        };
+        Python::attach(|py| -> PyResult<Vec<Vec<u32>>> {
+            let bytes: Vec<u8> = mine.iter().flat_map(|w| w.to_le_bytes()).collect();
+            let arg = pyo3::types::PyBytes::new(py, &bytes);
+            let out = self.obj.call_method1(py, "allgather", (arg,))?;
+            let parts: Vec<Vec<u8>> = out.extract(py)?;
+            if parts.len() != self.size || parts.iter().any(|p| p.len() % 4 != 0) {
+                return Err(CajalError::new_err(format!(
+                    "allgather returned {} parts for {} ranks, or a part that is not whole 32-bit words",
+                    parts.len(),
+                    self.size
+                )));
+            }
+            Ok(parts
+                .iter()
+                .map(|p| {
+                    p.chunks_exact(4)
+                        .map(|b| u32::from_le_bytes([b[0], b[1], b[2], b[3]]))
+                        .collect()
+                })
+                .collect())
+        })
+        .map_err(fail)
+    }
+}
+
 /// An optional string entry of a model dictionary.
 fn entry(d: &Bound<'_, PyDict>, key: &str) -> PyResult<Option<String>> {
     match d.get_item(key)? {
@@ -1188,6 +1239,28 @@ impl Core {
         };
         self.sim = Some(sim);
         Ok(name)
+    }
+
+    /// Compiles as one rank of a distributed run on the CPU engine
+    /// (`Network::compile_distributed`), `comm` an mpi4py communicator or
+    /// any object with its `Get_rank`, `Get_size` and `allgather`.
+    fn compile_distributed(&mut self, py: Python<'_>, comm: Py<PyAny>) -> PyResult<String> {
+        if self.sim.is_some() {
+            return Err(invalid("compile", "the network is already compiled"));
+        }
+        let rank: usize = comm.call_method0(py, "Get_rank")?.extract(py)?;
+        let size: usize = comm.call_method0(py, "Get_size")?.extract(py)?;
+        let comm = std::sync::Arc::new(PyComm {
+            obj: comm,
+            rank,
+            size,
+        });
+        let net = &self.net;
+        // Without the GIL: the ranks' first exchange happens while
+        // compiling, and another rank's allgather may need it.
+        let sim = py.detach(|| net.compile_distributed(comm)).map_err(err)?;
+        self.sim = Some(sim);
+        Ok(format!("cpu, rank {rank} of {size}"))
     }
 
     /// Runs `steps` steps without the GIL, in pieces, so that Ctrl+C

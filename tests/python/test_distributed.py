@@ -1,0 +1,110 @@
+"""Distributed runs from Python: ``net.compile(comm=...)`` on two and
+three ranks, each a process (a communicator over multiprocessing queues
+stands in for mpi4py's ``MPI.COMM_WORLD``: the same three methods), gives
+the spikes, attributes and weights of one process, bit for bit."""
+
+import multiprocessing as mp
+
+import numpy as np
+import pytest
+
+import cajal as ann
+
+
+class QueueComm:
+    """mpi4py's ``Get_rank``, ``Get_size`` and ``allgather`` over one
+    queue per rank."""
+
+    def __init__(self, rank, queues):
+        self.rank, self.queues, self.round, self.early = rank, queues, 0, {}
+
+    def Get_rank(self):
+        return self.rank
+
+    def Get_size(self):
+        return len(self.queues)
+
+    def allgather(self, obj):
+        self.round += 1
+        for r, q in enumerate(self.queues):
+            if r != self.rank:
+                q.put((self.round, self.rank, obj))
+        got = {self.rank: obj}
+        got.update(self.early.pop(self.round, {}))
+        while len(got) < len(self.queues):
+            rnd, r, o = self.queues[self.rank].get(timeout=300)
+            if rnd == self.round:
+                got[r] = o
+            else:
+                self.early.setdefault(rnd, {})[r] = o
+        return [got[r] for r in range(len(self.queues))]
+
+
+def network(comm=None):
+    """A noisy plastic network with delays; what it reads after 100 ms."""
+    net = ann.Network(dt=0.1, seed=11)
+    pop = net.create(700, ann.Izhikevich(), name="pop")
+    noise = net.create(ann.PoissonPopulation(600, rates=20.0, name="noise"))
+    pop.v = ann.Uniform(-70.0, -60.0)
+    pop.i_offset = ann.Uniform(0.0, 12.0)
+    stdp = ann.Synapse(
+        parameters="tau = 20.0 : projection\nA = 0.01 : projection",
+        equations="tau * dx/dt = -x : event-driven\ntau * dy/dt = -y : event-driven",
+        pre_spike="g_target += w\nx += A\nw = clip(w - y, 0.0, 5.0)",
+        post_spike="y += A\nw = clip(w + x, 0.0, 5.0)",
+    )
+    proj = net.connect(noise, pop, "exc", synapse=stdp)
+    proj.connect_fixed_probability(0.1, weights=ann.Uniform(0.5, 3.0), delays=ann.Uniform(1.0, 3.0))
+    net.connect(pop[:500], pop, "exc").connect_fixed_probability(0.02, weights=0.5)
+    m = net.monitor(pop, ["spike", "v"])
+    net.compile(comm=comm)
+    net.simulate(100.0)
+    spikes = m.get("spike")
+    v = m.get("v")
+    out = {
+        "spikes": sorted((int(s), int(r)) for r, ts in spikes.items() for s in ts),
+        "v_trace": np.asarray(v),
+        "u": np.asarray(pop.u),
+        "w": np.concatenate([np.asarray(x, dtype=np.float64).ravel() for x in proj.w]),
+    }
+    return out
+
+
+def rank_main(rank, queues, results):
+    """One rank (a spawned process): the same script, compiled with the
+    communicator."""
+    try:
+        results.put((rank, network(QueueComm(rank, queues))))
+    except Exception as e:  # the parent reports it
+        results.put((rank, repr(e)))
+
+
+@pytest.mark.parametrize("ranks", [2, 3])
+def test_ranks_read_what_one_process_computes(ranks):
+    alone = network()
+    assert len(alone["spikes"]) > 200, "the network should be active"
+    ctx = mp.get_context("spawn")
+    queues = [ctx.Queue() for _ in range(ranks)]
+    results = ctx.Queue()
+    procs = [ctx.Process(target=rank_main, args=(r, queues, results)) for r in range(ranks)]
+    for p in procs:
+        p.start()
+    got = dict(results.get(timeout=600) for _ in procs)
+    for p in procs:
+        p.join(timeout=60)
+    for r in range(ranks):
+        out = got[r]
+        assert not isinstance(out, str), f"rank {r} failed: {out}"
+        assert out["spikes"] == alone["spikes"], f"{ranks} ranks, rank {r}: spikes differ"
+        for key in ("v_trace", "u", "w"):
+            a, b = out[key], alone[key]
+            assert a.shape == b.shape and np.array_equal(a.view(np.uint64), b.view(np.uint64)), (
+                f"{ranks} ranks, rank {r}: {key} differs"
+            )
+
+
+def test_a_distributed_compile_refuses_the_gpu_and_batches():
+    net = ann.Network(dt=0.1)
+    net.create(10, ann.Izhikevich())
+    with pytest.raises(ann.CajalError, match="CPU engine"):
+        net.compile(comm=QueueComm(0, [None]), backend="gpu")
