@@ -340,46 +340,57 @@ impl Network {
                 ));
             }
         }
-        let part = Partition::new(self, comm.rank(), comm.size())?;
-        let built = check(self).and_then(|()| {
-            let local = local_network(self, &part);
-            local.check_memory()?;
-            crate::engine::cpu::CpuEngine::new(&local)
-        });
-        // A rank that failed tells the others, which fail with its error,
-        // rather than waiting for it at the first exchange; a rank that
-        // built another network (another program, seed or size) is named
-        // rather than exchanging what the others cannot read.
-        let words: Vec<u32> = match &built {
-            Ok(_) => std::iter::once(0).chain(fingerprint(self)).collect(),
-            Err(e) => std::iter::once(1)
-                .chain(e.to_string().bytes().map(u32::from))
-                .collect(),
-        };
-        let all = comm.all_gather(&words)?;
-        if let Some((r, msg)) = all.iter().enumerate().find(|(_, m)| m.first() != Some(&0)) {
-            let bytes: Vec<u8> = msg.iter().skip(1).map(|&w| w as u8).collect();
-            return Err(match built {
-                Err(e) if r == comm.rank() => e,
-                _ => Error::Distributed {
-                    rank: r,
-                    message: String::from_utf8_lossy(&bytes).into_owned(),
-                },
-            });
-        }
-        if let Some(r) = all.iter().position(|m| m != &all[0]) {
-            return Err(Error::Distributed {
-                rank: r,
-                message: "it built another network than rank 0 (populations, their sizes, \
-                          projections, synapses, monitors, dt or seed differ): every rank must \
-                          run the same program with the same seed"
-                    .into(),
-            });
-        }
-        let mut engine = built?;
-        engine.distribute(comm, part, self)?;
+        let engine = rank_engine(self, comm)?;
         self.simulation(Box::new(engine), None)
     }
+}
+
+/// This rank's engine of `net`: its part built, the ranks agreeing that
+/// every one built the same network (or failing with the first rank's
+/// error), then made a rank (`CpuEngine::distribute`).
+pub(crate) fn rank_engine(
+    net: &Network,
+    comm: Arc<dyn Comm>,
+) -> Result<crate::engine::cpu::CpuEngine> {
+    let part = Partition::new(net, comm.rank(), comm.size())?;
+    let built = check(net).and_then(|()| {
+        let local = local_network(net, &part);
+        local.check_memory()?;
+        crate::engine::cpu::CpuEngine::new(&local)
+    });
+    // A rank that failed tells the others, which fail with its error,
+    // rather than waiting for it at the first exchange; a rank that
+    // built another network (another program, seed or size) is named
+    // rather than exchanging what the others cannot read.
+    let words: Vec<u32> = match &built {
+        Ok(_) => std::iter::once(0).chain(fingerprint(net)).collect(),
+        Err(e) => std::iter::once(1)
+            .chain(e.to_string().bytes().map(u32::from))
+            .collect(),
+    };
+    let all = comm.all_gather(&words)?;
+    if let Some((r, msg)) = all.iter().enumerate().find(|(_, m)| m.first() != Some(&0)) {
+        let bytes: Vec<u8> = msg.iter().skip(1).map(|&w| w as u8).collect();
+        return Err(match built {
+            Err(e) if r == comm.rank() => e,
+            _ => Error::Distributed {
+                rank: r,
+                message: String::from_utf8_lossy(&bytes).into_owned(),
+            },
+        });
+    }
+    if let Some(r) = all.iter().position(|m| m != &all[0]) {
+        return Err(Error::Distributed {
+            rank: r,
+            message: "it built another network than rank 0 (populations, their sizes, \
+                          projections, synapses, monitors, dt or seed differ): every rank must \
+                          run the same program with the same seed"
+                .into(),
+        });
+    }
+    let mut engine = built?;
+    engine.distribute(comm, part, net)?;
+    Ok(engine)
 }
 
 /// What every rank of a run must have built alike: dt, seed, populations'

@@ -35,6 +35,12 @@ pub(crate) trait Engine: Send {
         Ok(local)
     }
 
+    /// In a distributed run, a new engine for this rank of `net` (a
+    /// rebuild: a monitor added after compiling); `None` otherwise.
+    fn rank_engine(&self, _net: &Network) -> Option<Result<Box<dyn Engine>>> {
+        None
+    }
+
     /// A distributed run's time in its exchanges so far (seconds, waiting
     /// for the other ranks included) and their number; (0, 0) otherwise.
     fn exchanges(&self) -> (f64, u64) {

@@ -12,6 +12,7 @@ impl Simulation {
     /// part of the state.
     pub fn save(&self, path: impl AsRef<std::path::Path>) -> Result<()> {
         let path = path.as_ref();
+        self.not_distributed("saving the state")?;
         let snap = self.engine.snapshot()?;
         let clock = crate::io::state::Clock {
             step: self.step,
@@ -33,6 +34,7 @@ impl Simulation {
     /// a truncated or a corrupted one is an error and changes nothing.
     pub fn load(&mut self, path: impl AsRef<std::path::Path>) -> Result<()> {
         let path = path.as_ref();
+        self.not_distributed("loading a state")?;
         let file = path.display().to_string();
         let data = std::fs::read(path).map_err(|source| Error::Io {
             path: file.clone(),

@@ -36,6 +36,18 @@ impl Simulation {
         self.engine.ranks().1
     }
 
+    /// An error naming `what` in a distributed run: a rank's state is its
+    /// part, which a file of the whole network cannot hold.
+    pub(crate) fn not_distributed(&self, what: &str) -> Result<()> {
+        if self.ranks() > 1 {
+            return Err(Error::Unsupported {
+                owner: format!("distributed run ({} ranks)", self.ranks()),
+                message: format!("{what} is not supported yet in a distributed run"),
+            });
+        }
+        Ok(())
+    }
+
     /// A distributed run's time so far in exchanging spikes and values
     /// with the other ranks (seconds, waiting for them included: the
     /// slowest rank's lead shows here) and the number of exchanges; (0, 0)

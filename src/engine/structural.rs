@@ -675,6 +675,11 @@ impl Simulation {
 
     /// An engine of this simulation's kind for `net`.
     pub(super) fn new_engine(&self, net: &Network) -> Result<Box<dyn Engine>> {
+        // A rank's engine is rebuilt as a rank (every rank rebuilds: the
+        // same calls on every rank).
+        if let Some(built) = self.engine.rank_engine(net) {
+            return built;
+        }
         Ok(match &self.gpu {
             None => Box::new(CpuEngine::new(net)?),
             Some(o) => Box::new(GpuEngine::new(net, o)?),

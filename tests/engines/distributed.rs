@@ -20,6 +20,7 @@ tests! {
         rate_coded_values_read_across_ranks_are_exchanged,
         values_set_after_compiling_act_on_every_rank,
         a_rank_builds_and_keeps_only_the_synapses_onto_its_neurons,
+        a_monitor_added_after_compiling_records_every_rank,
         the_partition_deals_whole_chunks_and_every_synapse_once,
         what_a_distributed_run_does_not_support_is_refused,
     ],
@@ -287,7 +288,7 @@ fn what_a_distributed_run_does_not_support_is_refused() {
     }
     let batch = err(&|| cajal::networks::coba(300, 1)?.0.batched(2));
     assert!(batch.contains("batch"), "{batch}");
-    // Saving is refused, not silently partial.
+    // Saving and loading are refused, not silently partial.
     let saved = Threads::run(2, |comm| {
         let (net, _, _) = cajal::networks::coba(300, 1)?;
         let sim = net.compile_distributed(comm)?;
@@ -395,4 +396,36 @@ fn a_rank_builds_and_keeps_only_the_synapses_onto_its_neurons() {
 /// The first projection of a network.
 fn q_of(net: &Network) -> ProjId {
     net.projections()[0]
+}
+
+fn a_monitor_added_after_compiling_records_every_rank() {
+    // As ANNarchy's scripts do: compile, run, add a monitor, run again
+    // (every rank the same calls); the rebuilt engines keep their state.
+    let run = |sim: &mut Simulation, exc: PopId| -> cajal::Result<(Vec<(u64, u32)>, Vec<f32>)> {
+        sim.simulate(15.0)?;
+        let m = sim.monitor(exc, &["spike", "v"])?;
+        sim.simulate(25.0)?;
+        Ok((
+            sim.spikes(m)?,
+            sim.recorded(m, "v")?.iter().copied().collect(),
+        ))
+    };
+    let (net, exc, _) = cajal::networks::coba(1100, 6).unwrap();
+    let alone = run(&mut net.compile(Backend::Cpu).unwrap(), exc).unwrap();
+    assert!(!alone.0.is_empty());
+    let runs = Threads::run(3, |comm| {
+        let (net, exc, _) = cajal::networks::coba(1100, 6)?;
+        run(&mut net.compile_distributed(comm)?, exc)
+    })
+    .unwrap();
+    for (r, got) in runs.iter().enumerate() {
+        assert_eq!(got.0, alone.0, "rank {r}: spikes");
+        let same = got.1.len() == alone.1.len()
+            && got
+                .1
+                .iter()
+                .zip(&alone.1)
+                .all(|(a, b)| a.to_bits() == b.to_bits());
+        assert!(same, "rank {r}: v");
+    }
 }

@@ -641,6 +641,17 @@ impl crate::engine::interface::Engine for CpuEngine {
             .map_or((0, 1), |d| (d.part.rank, d.part.size))
     }
 
+    fn rank_engine(
+        &self,
+        net: &Network,
+    ) -> Option<Result<Box<dyn crate::engine::interface::Engine>>> {
+        let d = self.dist.as_ref()?;
+        Some(
+            crate::engine::distributed::rank_engine(net, d.comm.clone())
+                .map(|e| Box::new(e) as Box<dyn crate::engine::interface::Engine>),
+        )
+    }
+
     fn gather_synapse_ranks(&self, proj: usize, local: Vec<u32>) -> Result<Vec<u32>> {
         self.gather_ranks(proj, local)
     }
@@ -719,13 +730,14 @@ impl crate::engine::interface::Engine for CpuEngine {
         self.seed = seed;
     }
 
+    // A rank's snapshot is its part (its rebuild for a monitor added
+    // after compiling restores it); files of a distributed run's state
+    // are refused by `Simulation::save` and `load`.
     fn snapshot(&self) -> Result<crate::engine::Snapshot> {
-        self.not_distributed("taking the state (save, a monitor added after compiling)")?;
         Ok(CpuEngine::snapshot(self))
     }
 
     fn restore(&mut self, snapshot: &crate::engine::Snapshot) -> Result<()> {
-        self.not_distributed("restoring a state (load)")?;
         CpuEngine::restore(self, snapshot);
         Ok(())
     }
