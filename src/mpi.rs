@@ -1,5 +1,5 @@
 //! Distributed runs over MPI (feature `mpi`): [`World`], the
-//! [`Comm`](crate::engine::distributed::Comm) of the processes `mpirun`
+//! [`Comm`] of the processes `mpirun`
 //! (or `mpiexec`) started, through the `mpi` crate (rsmpi) on the
 //! machine's MPI library (Open MPI, MPICH).
 //!

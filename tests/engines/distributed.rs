@@ -401,7 +401,8 @@ fn q_of(net: &Network) -> ProjId {
 fn a_monitor_added_after_compiling_records_every_rank() {
     // As ANNarchy's scripts do: compile, run, add a monitor, run again
     // (every rank the same calls); the rebuilt engines keep their state.
-    let run = |sim: &mut Simulation, exc: PopId| -> cajal::Result<(Vec<(u64, u32)>, Vec<f32>)> {
+    type Read = (Vec<(u64, u32)>, Vec<f32>);
+    let run = |sim: &mut Simulation, exc: PopId| -> cajal::Result<Read> {
         sim.simulate(15.0)?;
         let m = sim.monitor(exc, &["spike", "v"])?;
         sim.simulate(25.0)?;
