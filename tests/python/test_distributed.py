@@ -58,11 +58,16 @@ def network(comm=None):
     net.connect(pop[:500], pop, "exc").connect_fixed_probability(0.02, weights=0.5)
     m = net.monitor(pop, ["spike", "v"])
     net.compile(comm=comm)
-    net.simulate(100.0)
+    net.simulate(60.0)
+    # As ANNarchy's scripts do: a monitor added after compile().
+    later = net.monitor(noise, "spike")
+    net.simulate(40.0)
     spikes = m.get("spike")
     v = m.get("v")
+    noise_spikes = later.get("spike")
     out = {
         "spikes": sorted((int(s), int(r)) for r, ts in spikes.items() for s in ts),
+        "noise": sorted((int(s), int(r)) for r, ts in noise_spikes.items() for s in ts),
         "v_trace": np.asarray(v),
         "u": np.asarray(pop.u),
         "w": np.concatenate([np.asarray(x, dtype=np.float64).ravel() for x in proj.w]),
@@ -83,6 +88,7 @@ def rank_main(rank, queues, results):
 def test_ranks_read_what_one_process_computes(ranks):
     alone = network()
     assert len(alone["spikes"]) > 200, "the network should be active"
+    assert len(alone["noise"]) > 100
     ctx = mp.get_context("spawn")
     queues = [ctx.Queue() for _ in range(ranks)]
     results = ctx.Queue()
@@ -96,6 +102,7 @@ def test_ranks_read_what_one_process_computes(ranks):
         out = got[r]
         assert not isinstance(out, str), f"rank {r} failed: {out}"
         assert out["spikes"] == alone["spikes"], f"{ranks} ranks, rank {r}: spikes differ"
+        assert out["noise"] == alone["noise"], f"{ranks} ranks, rank {r}: the later monitor's spikes differ"
         for key in ("v_trace", "u", "w"):
             a, b = out[key], alone[key]
             assert a.shape == b.shape and np.array_equal(a.view(np.uint64), b.view(np.uint64)), (
