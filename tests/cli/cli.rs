@@ -30,6 +30,7 @@ tests! {
         gpu_without_adapter_says_how_to_get_one,
         devices_lists_adapters_and_the_auto_choice,
         bench_prints_a_table_and_json,
+        one_of_several_mpi_processes_without_mpi_refuses,
     ],
 }
 
@@ -707,4 +708,44 @@ fn runs_that_would_do_nothing_are_refused() {
         assert!(err.contains(says), "{args:?}: {err}");
     }
     let _ = std::fs::remove_dir_all(&out);
+}
+
+/// Started by mpirun (its environment says one of several processes), a
+/// cajal built without the `mpi` feature refuses rather than running the
+/// whole network once per process into the same files; `bench` refuses
+/// under mpirun whatever the build.
+fn one_of_several_mpi_processes_without_mpi_refuses() {
+    let dir = temp("mpi-refused");
+    let out = dir.to_string_lossy().into_owned();
+    for var in ["OMPI_COMM_WORLD_SIZE", "PMI_SIZE"] {
+        let o = cajal(
+            &["run", "coba", "--duration", "5", "--out", &out],
+            &[(var, "2")],
+        );
+        let (_, err) = text(&o);
+        assert_eq!(o.status.code(), Some(2), "{var}: {err}");
+        assert!(
+            err.contains("one of 2 MPI processes") && err.contains("--features mpi"),
+            "{var}: {err}"
+        );
+        assert!(!dir.join("summary.json").exists(), "{var}: it ran anyway");
+        let o = cajal(&["bench", "--sizes", "coba=500"], &[(var, "2")]);
+        assert_eq!(o.status.code(), Some(2));
+        assert!(text(&o).1.contains("one process"), "{}", text(&o).1);
+    }
+    // One process of one is a plain run.
+    let o = cajal(
+        &[
+            "run",
+            "coba",
+            "--n",
+            "500",
+            "--duration",
+            "5",
+            "--out",
+            &out,
+        ],
+        &[("OMPI_COMM_WORLD_SIZE", "1")],
+    );
+    assert!(o.status.success(), "{}", text(&o).1);
 }

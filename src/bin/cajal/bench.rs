@@ -60,6 +60,17 @@ fn sizes(spec: &str) -> std::result::Result<Vec<(&'static str, usize)>, Failure>
 
 /// `cajal bench`.
 pub fn bench(a: &BenchArgs) -> std::result::Result<(), Failure> {
+    if let Some(n) = crate::run::launched_ranks() {
+        // Each process would time the whole network on its own.
+        return Err(Failure {
+            message: format!(
+                "cajal bench times one process, not the {n} mpirun started: time a distributed \
+                 run with `cajal run` under mpirun (its summary has the exchanges' share), or \
+                 benchmarks/distributed/run"
+            ),
+            code: 2,
+        });
+    }
     let cases = sizes(&a.sizes)?;
     if !(a.duration.is_finite() && a.duration > 0.0) {
         return Err(Failure {

@@ -80,7 +80,7 @@ pub fn engine_line(sim: &Simulation) -> String {
 /// The number of processes of the MPI job this process belongs to, when
 /// it is one of several (Open MPI's and MPICH's launchers say so in the
 /// environment).
-fn launched_ranks() -> Option<usize> {
+pub fn launched_ranks() -> Option<usize> {
     ["OMPI_COMM_WORLD_SIZE", "PMI_SIZE"]
         .iter()
         .find_map(|v| std::env::var(v).ok()?.parse().ok())
