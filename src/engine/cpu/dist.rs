@@ -22,6 +22,11 @@ pub(crate) struct Dist {
     /// neuron 0 has in the exchanged lists (the read populations' neurons
     /// numbered one after the other).
     first: Vec<Option<u32>>,
+    /// Per population: the ranks in the order of their blocks (the order
+    /// in which their spikes are merged).
+    order: Vec<Vec<usize>>,
+    /// Per monitor: the rank of each neuron it records.
+    owners: Vec<Vec<usize>>,
     /// Steps between spike exchanges: the shortest delay with which a
     /// projection reads spikes (1 when values are exchanged).
     pub(crate) interval: usize,
@@ -160,11 +165,14 @@ impl CpuEngine {
             .iter()
             .map(|pr| (pr.conv.is_none() && pr.procedural.is_none()).then(|| pr.synapse_count()))
             .collect();
+        let order = (0..n).map(|p| part.in_order(p)).collect();
         self.dist = Some(Box::new(Dist {
             comm,
             part,
             slots,
             first,
+            order,
+            owners: Vec::new(),
             interval,
             pending: 0,
             sliced,
@@ -247,7 +255,7 @@ impl CpuEngine {
                 let pop = &mut self.pops[p];
                 if let Some(list) = pop.spike_hist.get_mut(k) {
                     list.clear();
-                    for r in d.part.in_order(p) {
+                    for &r in &d.order[p] {
                         list.extend(cut[p][r].iter().map(|&x| x - first));
                     }
                 }
@@ -291,23 +299,28 @@ impl CpuEngine {
             return Err(e);
         }
         let me = d.part.rank;
-        let owners: Vec<Vec<usize>> = monitors
-            .iter()
-            .map(|m| {
-                let pop = m.spec.pop.0;
-                match &m.spec.ranks {
-                    Some(ranks) => ranks
-                        .iter()
-                        .map(|&i| d.part.owner(pop, i as usize))
-                        .collect(),
-                    None => (0..self.pops[pop].n)
-                        .map(|i| d.part.owner(pop, i))
-                        .collect(),
-                }
-            })
-            .collect();
+        // Each recorded neuron's rank, worked out once per monitor (a
+        // monitor added after compiling rebuilds the engine, and this).
+        if d.owners.len() != monitors.len() {
+            d.owners = monitors
+                .iter()
+                .map(|m| {
+                    let pop = m.spec.pop.0;
+                    match &m.spec.ranks {
+                        Some(ranks) => ranks
+                            .iter()
+                            .map(|&i| d.part.owner(pop, i as usize))
+                            .collect(),
+                        None => (0..self.pops[pop].n)
+                            .map(|i| d.part.owner(pop, i))
+                            .collect(),
+                    }
+                })
+                .collect();
+        }
+        let owners = &d.owners;
         let mut words = Vec::new();
-        for ((m, mark), own) in monitors.iter().zip(marks).zip(&owners) {
+        for ((m, mark), own) in monitors.iter().zip(marks).zip(owners) {
             let new = &m.spikes[mark.spikes..];
             words.push(new.len() as u32);
             for &(s, i) in new {
@@ -324,7 +337,7 @@ impl CpuEngine {
         }
         let all = d.comm.all_gather(&words)?;
         let mut at = vec![0usize; all.len()];
-        for ((m, mark), own) in monitors.iter_mut().zip(marks).zip(&owners) {
+        for ((m, mark), own) in monitors.iter_mut().zip(marks).zip(owners) {
             let mut spikes = Vec::new();
             for (r, w) in all.iter().enumerate() {
                 let n = w.get(at[r]).copied().ok_or_else(|| malformed(r))? as usize;
