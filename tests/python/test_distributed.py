@@ -1,9 +1,17 @@
 """Distributed runs from Python: ``net.compile(comm=...)`` on two and
 three ranks, each a process (a communicator over multiprocessing queues
 stands in for mpi4py's ``MPI.COMM_WORLD``: the same three methods), gives
-the spikes, attributes and weights of one process, bit for bit."""
+the spikes, attributes and weights of one process, bit for bit; and the
+same under ``mpirun`` with mpi4py's own communicator, where both are
+installed (CAJAL_REQUIRE_MPI=1 requires them)."""
 
 import multiprocessing as mp
+import os
+import pathlib
+import pickle
+import shutil
+import subprocess
+import sys
 
 import numpy as np
 import pytest
@@ -115,3 +123,46 @@ def test_a_distributed_compile_refuses_the_gpu_and_batches():
     net.create(10, ann.Izhikevich())
     with pytest.raises(ann.CajalError, match="CPU engine"):
         net.compile(comm=QueueComm(0, [None]), backend="gpu")
+
+
+MPI_SCRIPT = """
+import pickle, sys
+sys.path.insert(0, sys.argv[2])
+from mpi4py import MPI
+import test_distributed as t
+comm = MPI.COMM_WORLD
+out = t.network(comm)
+if comm.Get_rank() == 0:
+    with open(sys.argv[1], "wb") as f:
+        pickle.dump((comm.Get_size(), out), f)
+"""
+
+
+def test_under_mpirun_with_mpi4py(tmp_path):
+    try:
+        import mpi4py  # noqa: F401
+    except ImportError:
+        mpi4py = None
+    mpirun = shutil.which("mpirun")
+    if mpi4py is None or mpirun is None:
+        if os.environ.get("CAJAL_REQUIRE_MPI") == "1":
+            pytest.fail("mpirun and mpi4py are required (CAJAL_REQUIRE_MPI=1)")
+        pytest.skip("mpirun or mpi4py missing")
+    alone = network()
+    script = tmp_path / "rank.py"
+    script.write_text(MPI_SCRIPT)
+    here = str(pathlib.Path(__file__).resolve().parent)
+    env = dict(os.environ, OMPI_ALLOW_RUN_AS_ROOT="1", OMPI_ALLOW_RUN_AS_ROOT_CONFIRM="1")
+    for n in (2, 3):
+        out = tmp_path / f"out{n}.pkl"
+        run = subprocess.run(
+            [mpirun, "--oversubscribe", "-np", str(n), sys.executable, str(script), str(out), here],
+            env=env, capture_output=True, text=True, timeout=600,
+        )
+        assert run.returncode == 0, run.stdout + run.stderr
+        size, got = pickle.loads(out.read_bytes())
+        assert size == n, f"mpi4py saw {size} processes, not {n}"
+        assert got["spikes"] == alone["spikes"], f"{n} processes: spikes differ"
+        assert got["noise"] == alone["noise"], f"{n} processes: the later monitor differs"
+        for key in ("v_trace", "u", "w"):
+            assert np.array_equal(got[key].view(np.uint64), alone[key].view(np.uint64)), f"{n}: {key}"
