@@ -773,7 +773,8 @@ pub struct StructuralRule {
 
 impl SynapseIr {
     /// The `pre.x` and `post.x` names read when the pre-synaptic population
-    /// spikes (`pre_spike`) or not (`psp`): only those must exist.
+    /// spikes (`pre_spike`, `post_spike`) or not (`psp`), and by the
+    /// equations and structural rules: only those must exist.
     pub fn refs_used(&self, spiking_pre: bool) -> (Vec<&str>, Vec<&str>) {
         let mut pre = Vec::new();
         let mut post = Vec::new();
@@ -783,7 +784,7 @@ impl SynapseIr {
             _ => {}
         };
         if spiking_pre {
-            for s in &self.pre_spike {
+            for s in self.pre_spike.iter().chain(&self.post_spike) {
                 match s {
                     EventStmt::AddConductance(e) | EventStmt::Store { expr: e, .. } => {
                         e.walk(&mut visit)

@@ -261,6 +261,15 @@ fn spiking_plasticity_kernels_validate_and_errors_are_clear() {
         .unwrap_err()
         .to_string();
     assert!(e.contains("post_spike") && e.contains("line 1"), "{e}");
+    // A name post_spike reads must exist, as pre_spike's must: it was
+    // bound to another variable of the population, silently.
+    let e = net
+        .projection(a, b, "exc")
+        .synapse(&Synapse::new().name("Typo").post_spike("w += pre.tarce"))
+        .connect_all_to_all(Weights::constant(1.0))
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("Typo") && e.contains("pre.tarce"), "{e}");
 }
 
 /// A psp between spiking populations is continuous transmission (the Gap
