@@ -271,23 +271,20 @@ pub(crate) fn slice_list(syn: &SynapseList, range: Range<usize>) -> SynapseList 
     }
 }
 
-/// A projection's values restricted to the synapses `range` of its
-/// `total`: per-synapse slots of the whole list cut, others (a rank's
-/// part already, projection-wide) kept.
-pub(crate) fn slice_values(
-    values: &[Vec<f32>],
-    vars: &[VarDecl],
+/// A projection slot's values (`decl`) restricted to the synapses `range`
+/// of its `total`: values of the whole list are cut, others (a rank's part
+/// already, a projection-wide value) kept.
+pub(crate) fn cut_slot(
+    v: Vec<f32>,
+    decl: &VarDecl,
     range: &Range<usize>,
     total: usize,
-) -> Vec<Vec<f32>> {
-    values
-        .iter()
-        .zip(vars)
-        .map(|(v, d)| match d.locality {
-            Locality::Local if v.len() == total => v[range.clone()].to_vec(),
-            _ => v.clone(),
-        })
-        .collect()
+) -> Vec<f32> {
+    if decl.locality == Locality::Local && v.len() == total {
+        v[range.clone()].to_vec()
+    } else {
+        v
+    }
 }
 
 /// The network one rank's engine is built from: every projection keeps
@@ -300,7 +297,13 @@ fn local_network(net: &Network, part: &Partition) -> Network {
             continue;
         }
         let range = part.projs[q][part.rank].clone();
-        pr.values = slice_values(&pr.values, &pr.ir.vars, &range, pr.synapses.len());
+        let total = pr.synapses.len();
+        let values = std::mem::take(&mut pr.values);
+        pr.values = values
+            .into_iter()
+            .zip(&pr.ir.vars)
+            .map(|(v, d)| cut_slot(v, d, &range, total))
+            .collect();
         pr.synapses = Arc::new(slice_list(&pr.synapses, range));
     }
     local

@@ -188,12 +188,7 @@ impl Simulation {
                 })
             }
         };
-        if self.ranks() > 1 {
-            return Err(Error::Unsupported {
-                owner: format!("distributed run ({} ranks)", self.ranks()),
-                message: "a monitor streams to files only in a single-process run (not supported yet in a distributed run)".into(),
-            });
-        }
+        self.not_distributed("streaming a monitor to files")?;
         self.stop_streaming(m)?;
         let s = &self.monitors[i];
         let stream =

@@ -36,8 +36,9 @@ impl Simulation {
         self.engine.ranks().1
     }
 
-    /// An error naming `what` in a distributed run: a rank's state is its
-    /// part, which a file of the whole network cannot hold.
+    /// An error naming `what`, which a distributed run does not support
+    /// yet (files of the whole network's state, which a rank holds a part
+    /// of; one stage alone, which runs no exchange).
     pub(crate) fn not_distributed(&self, what: &str) -> Result<()> {
         if self.ranks() > 1 {
             return Err(Error::Unsupported {
@@ -281,6 +282,7 @@ impl Simulation {
     /// # Ok::<(), cajal::Error>(())
     /// ```
     pub fn run_stage(&mut self, stage: schedule::Stage) -> Result<()> {
+        self.not_distributed("running one stage alone")?;
         let t = self.time_of(self.step);
         self.engine
             .run_stage(stage, self.step, t, &mut self.monitors)

@@ -3,9 +3,8 @@
 //! how it merges the monitors' recordings, and its collective reads.
 
 use super::*;
-use crate::engine::distributed::{slice_values, Comm, Partition};
+use crate::engine::distributed::{cut_slot, Comm, Partition};
 use crate::error::Error;
-use crate::lang::ir::{EventStmt, Expr};
 
 /// Longest exchange interval, in steps, when no projection reads spikes:
 /// the run's end exchanges anyway.
@@ -44,35 +43,6 @@ pub(crate) struct Dist {
     pub(crate) spent: (std::time::Duration, u64),
 }
 
-/// The names of pre-synaptic variables a synapse model reads at run time
-/// (its psp only where it computes one).
-fn pre_reads(ir: &crate::lang::ir::SynapseIr, spiking_pre: bool) -> Vec<String> {
-    let mut names = Vec::new();
-    let mut visit = |e: &Expr| {
-        if let Expr::Pre(i) = e {
-            names.push(ir.pre_refs[*i as usize].clone());
-        }
-    };
-    for s in ir.pre_spike.iter().chain(&ir.post_spike) {
-        match s {
-            EventStmt::AddConductance(e) | EventStmt::Store { expr: e, .. } => e.walk(&mut visit),
-        }
-    }
-    if !spiking_pre || ir.psp_given {
-        ir.psp.walk(&mut visit);
-    }
-    for s in &ir.update {
-        match s {
-            crate::lang::ir::Stmt::Let { expr, .. } | crate::lang::ir::Stmt::Store { expr, .. } => {
-                expr.walk(&mut visit)
-            }
-        }
-    }
-    names.sort_unstable();
-    names.dedup();
-    names
-}
-
 impl Dist {
     /// Forgets the steps since the last exchange (at a reset, which
     /// clears the histories).
@@ -98,12 +68,14 @@ impl CpuEngine {
         for (pr, ps) in net.projs.iter().zip(&self.projs) {
             let pre = pr.pre.0;
             let pre_ir = &net.pops[pre].ir;
-            let mut names = pre_reads(&pr.ir, pre_ir.spiking);
+            // What the synapse model reads of its pre-synaptic neurons
+            // (`SynapseIr::refs_used`), and a current injection's source.
+            let mut names = pr.ir.refs_used(pre_ir.spiking).0;
             if let ProjKind::Current { r, .. } = ps.kind {
-                names.push(pre_ir.vars[r].name.clone());
+                names.push(&pre_ir.vars[r].name);
             }
             for name in names {
-                if let Some(s) = pre_ir.slot(&name) {
+                if let Some(s) = pre_ir.slot(name) {
                     let s = s as usize;
                     if pre_ir.vars[s].locality == Locality::Local && !slots[pre].contains(&s) {
                         slots[pre].push(s);
@@ -372,27 +344,20 @@ impl CpuEngine {
 
     /// Every rank's block of `values` (one value per neuron of population
     /// `pop`) put together: the whole population's values.
-    pub(super) fn gather_neurons(&self, pop: usize, mut values: Vec<f32>) -> Result<Vec<f32>> {
+    pub(super) fn gather_neurons(&self, pop: usize, values: Vec<f32>) -> Result<Vec<f32>> {
         let Some(d) = &self.dist else {
             return Ok(values);
         };
-        if values.len() != self.pops[pop].n {
+        let n = self.pops[pop].n;
+        if values.len() != n {
             return Ok(values);
         }
-        let mine = d.part.mine(pop);
-        let words: Vec<u32> = values[mine].iter().map(|v| v.to_bits()).collect();
-        let all = d.comm.all_gather(&words)?;
-        for (r, w) in all.iter().enumerate() {
-            let block = d.part.pops[pop][r].clone();
-            if w.len() != block.len() {
-                return Err(malformed(r));
-            }
-            values[block]
-                .iter_mut()
-                .zip(w)
-                .for_each(|(v, &x)| *v = f32::from_bits(x));
-        }
-        Ok(values)
+        let mine: Vec<u32> = values[d.part.mine(pop)]
+            .iter()
+            .map(|v| v.to_bits())
+            .collect();
+        let all = gather_blocks(&*d.comm, &d.part.pops[pop], &mine, n)?;
+        Ok(all.into_iter().map(f32::from_bits).collect())
     }
 
     /// Every rank's synapses' `values` of projection `proj` put together,
@@ -418,43 +383,40 @@ impl CpuEngine {
         if words.len() != local || total == 0 {
             return Ok(words);
         }
-        let all = d.comm.all_gather(&words)?;
-        let mut out = vec![0; total];
-        for (r, w) in all.iter().enumerate() {
-            let range = d.part.projs[proj][r].clone();
-            if w.len() != range.len() || range.end > total {
-                return Err(malformed(r));
-            }
-            out[range].copy_from_slice(w);
-        }
-        Ok(out)
+        gather_blocks(&*d.comm, &d.part.projs[proj], &words, total)
     }
 
-    /// The rank's part of a projection's values given for the whole
+    /// The rank's part of a projection slot's values given for the whole
     /// network (a setter's, a reset's).
-    pub(super) fn own_synapses(&self, proj: usize, values: Vec<Vec<f32>>) -> Vec<Vec<f32>> {
-        match &self.dist {
-            Some(d) => match d.sliced[proj] {
-                Some(total) => {
-                    let range = d.part.projs[proj][d.part.rank].clone();
-                    slice_values(&values, &self.projs[proj].ir.vars, &range, total)
-                }
-                None => values,
-            },
-            _ => values,
+    pub(super) fn own_slot(&self, proj: usize, slot: usize, values: Vec<f32>) -> Vec<f32> {
+        match self.dist.as_ref().and_then(|d| Some((d, d.sliced[proj]?))) {
+            Some((d, total)) => {
+                let range = d.part.projs[proj][d.part.rank].clone();
+                cut_slot(values, &self.projs[proj].ir.vars[slot], &range, total)
+            }
+            None => values,
         }
     }
+}
 
-    /// What a distributed run refuses, as an error naming `what`.
-    pub(super) fn not_distributed(&self, what: &str) -> Result<()> {
-        match &self.dist {
-            Some(d) => Err(Error::Unsupported {
-                owner: format!("distributed run ({} ranks)", d.part.size),
-                message: format!("{what} is not supported yet in a distributed run"),
-            }),
-            None => Ok(()),
+/// The whole of `total` words of which each rank holds one block (rank
+/// `r` the words `blocks[r]`), from this rank's `mine`.
+fn gather_blocks(
+    comm: &dyn Comm,
+    blocks: &[std::ops::Range<usize>],
+    mine: &[u32],
+    total: usize,
+) -> Result<Vec<u32>> {
+    let all = comm.all_gather(mine)?;
+    let mut out = vec![0; total];
+    for (r, w) in all.iter().enumerate() {
+        let block = blocks[r].clone();
+        if w.len() != block.len() || block.end > total {
+            return Err(malformed(r));
         }
+        out[block].copy_from_slice(w);
     }
+    Ok(out)
 }
 
 /// The list that starts at `at` in `w` (its length, then its words),

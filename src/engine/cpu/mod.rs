@@ -679,7 +679,6 @@ impl crate::engine::interface::Engine for CpuEngine {
         t: f64,
         monitors: &mut [MonitorState],
     ) -> Result<()> {
-        self.not_distributed("running one stage alone")?;
         self.run_phases(t as f32, step, monitors, Some(stage));
         Ok(())
     }
@@ -705,9 +704,7 @@ impl crate::engine::interface::Engine for CpuEngine {
     }
 
     fn set_synapse_values(&mut self, proj: usize, slot: usize, values: Vec<f32>) -> Result<()> {
-        let mut all = vec![Vec::new(); self.projs[proj].values.len()];
-        all[slot] = values;
-        let values = std::mem::take(&mut self.own_synapses(proj, all)[slot]);
+        let values = self.own_slot(proj, slot, values);
         self.projs[proj].values[slot] = values;
         self.sync_weights();
         Ok(())
@@ -759,7 +756,10 @@ impl crate::engine::interface::Engine for CpuEngine {
             p.vars.clone_from(&init.init);
         }
         for q in 0..self.projs.len() {
-            self.projs[q].values = self.own_synapses(q, net.projs[q].values.clone());
+            let values = net.projs[q].values.iter().enumerate();
+            self.projs[q].values = values
+                .map(|(k, v)| self.own_slot(q, k, v.clone()))
+                .collect();
         }
         if let Some(d) = &mut self.dist {
             d.reset();
