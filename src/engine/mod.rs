@@ -11,6 +11,7 @@ mod interface;
 mod kind;
 mod monitors;
 mod persist;
+mod rank;
 pub mod readout;
 pub mod schedule;
 mod simulation;

@@ -420,7 +420,7 @@ pub struct CpuEngine {
     /// Buffers reused from step to step.
     pub(crate) scratch: Scratch,
     /// Its part in a distributed run, if it is one rank of one.
-    pub(crate) dist: Option<Box<dist::Dist>>,
+    pub(crate) dist: Option<Box<crate::engine::rank::Rank>>,
 }
 
 impl CpuEngine {
@@ -582,8 +582,8 @@ impl CpuEngine {
         time: &(dyn Fn(u64) -> f64 + Sync),
         monitors: &mut [MonitorState],
     ) -> Result<()> {
-        let marks: Vec<dist::Mark> = match self.dist {
-            Some(_) => monitors.iter().map(dist::Mark::of).collect(),
+        let marks: Vec<crate::engine::rank::Mark> = match self.dist {
+            Some(_) => monitors.iter().map(crate::engine::rank::Mark::of).collect(),
             None => Vec::new(),
         };
         // The loop runs on a pool worker, so that the per-step fork-joins

@@ -1,0 +1,449 @@
+//! What either engine does as one rank of a distributed run
+//! (`engine::distributed`), whatever holds its state: what it exchanges and
+//! how often ([`Rank::new`], decided from the whole network so that every
+//! rank decides the same), the words of an exchange and their merge
+//! ([`Rank::exchange`]), the monitors' merge at the end of a run, and the
+//! collective reads. The engines read and write their own buffers around
+//! it: the CPU engine its spike histories and state vectors
+//! (`cpu/dist.rs`), the GPU engine its spike rings and state buffers
+//! (`gpu/dist.rs`).
+
+use std::ops::Range;
+use std::sync::Arc;
+use std::time::Duration;
+
+use crate::engine::distributed::{cut_slot, Comm, Partition};
+use crate::engine::kind::{projection_kind, psp_events, ProjectionKind};
+use crate::engine::MonitorState;
+use crate::error::{Error, Result};
+use crate::lang::ir::{Locality, VarDecl};
+use crate::network::Network;
+
+/// Longest exchange interval, in steps, when no projection reads spikes:
+/// the run's end exchanges anyway.
+const MAX_INTERVAL: usize = 1 << 12;
+
+/// One rank's part in a distributed run.
+pub(crate) struct Rank {
+    pub(crate) comm: Arc<dyn Comm>,
+    pub(crate) part: Partition,
+    /// Per population: the per-neuron slots that projections read of it
+    /// (`pre.x`, rates), exchanged at every step.
+    pub(crate) slots: Vec<Vec<usize>>,
+    /// Per population whose spikes a projection reads: the number its
+    /// neuron 0 has in the exchanged lists (the read populations' neurons
+    /// numbered one after the other).
+    pub(crate) first: Vec<Option<u32>>,
+    /// Per population: its number of neurons.
+    sizes: Vec<usize>,
+    /// Per population: the ranks in the order of their blocks (the order
+    /// in which their spikes are merged).
+    order: Vec<Vec<usize>>,
+    /// Per monitor: the rank of each neuron it records.
+    owners: Vec<Vec<usize>>,
+    /// Steps between spike exchanges: the shortest delay with which a
+    /// projection reads spikes (1 when values are exchanged).
+    pub(crate) interval: usize,
+    /// Steps run since the last exchange (their spikes, in each read
+    /// population's history, are this rank's alone).
+    pub(crate) pending: usize,
+    /// Per projection: whether its synapses are cut between the ranks
+    /// (stored lists are; convolutions and procedural ones are computed
+    /// whole on every rank), and their number in the network.
+    sliced: Vec<Option<usize>>,
+    /// Time spent in the exchanges of the steps (waiting for the other
+    /// ranks included), and their number.
+    pub(crate) spent: (Duration, u64),
+    /// The first failure of an exchange made where no error can be
+    /// returned (inside the CPU engine's step), returned at the end of
+    /// the run.
+    pub(crate) failed: Option<Error>,
+}
+
+/// What an exchange brought every rank.
+pub(crate) struct Exchanged {
+    /// Per step of the exchange (in the order the engine gave them), per
+    /// population: every rank's spikes merged in neuron order (empty for a
+    /// population whose spikes are not exchanged).
+    pub(crate) spikes: Vec<Vec<Vec<u32>>>,
+    /// Per exchanged slot (population, slot): the whole population's
+    /// values, as bits.
+    pub(crate) values: Vec<(usize, usize, Vec<u32>)>,
+}
+
+impl Rank {
+    /// The rank `part.rank` of a run of `net`: what it exchanges, decided
+    /// from the whole network (the interval agreed with the other ranks,
+    /// whose parts may hold other delays).
+    pub(crate) fn new(comm: Arc<dyn Comm>, part: Partition, net: &Network) -> Result<Rank> {
+        let n = net.pops.len();
+        let mut slots: Vec<Vec<usize>> = vec![Vec::new(); n];
+        let mut read = vec![false; n];
+        let mut interval = MAX_INTERVAL;
+        for pr in &net.projs {
+            let pre = pr.pre.0;
+            let pre_ir = &net.pops[pre].ir;
+            let kind = projection_kind(net, pr)?;
+            // What the synapse model reads of its pre-synaptic neurons
+            // (`SynapseIr::refs_used`), and a current injection's source.
+            let mut names = pr.ir.refs_used(pre_ir.spiking).0;
+            if let ProjectionKind::Current { r, .. } = kind {
+                names.push(&pre_ir.vars[r].name);
+            }
+            for name in names {
+                if let Some(s) = pre_ir.slot(name) {
+                    let s = s as usize;
+                    if pre_ir.vars[s].locality == Locality::Local && !slots[pre].contains(&s) {
+                        slots[pre].push(s);
+                    }
+                }
+            }
+            let spikes_after = match kind {
+                // A rank's part may hold none of the shortest delays, or
+                // no synapse: the ranks agree on the interval below.
+                ProjectionKind::Spike { .. } => Some(
+                    pr.synapses
+                        .delay
+                        .iter()
+                        .min()
+                        .copied()
+                        .unwrap_or(MAX_INTERVAL as u32),
+                ),
+                ProjectionKind::ConvSpike { .. } => pr.conv.as_ref().map(|c| c.delay),
+                ProjectionKind::Procedural { .. } => {
+                    pr.procedural.as_ref().map(|g| g.spike_delay())
+                }
+                ProjectionKind::Decode { .. } => Some(1),
+                ProjectionKind::Rate { .. } if psp_events(net, pr) => Some(1),
+                _ => None,
+            };
+            if let Some(d) = spikes_after {
+                read[pre] = true;
+                interval = interval.min(d.max(1) as usize);
+            }
+        }
+        if slots.iter().any(|s| !s.is_empty()) {
+            interval = 1;
+        }
+        let all = comm.all_gather(&[interval as u32])?;
+        interval = all
+            .iter()
+            .filter_map(|w| w.first())
+            .min()
+            .map_or(1, |&i| i as usize);
+        let mut first = vec![None; n];
+        let mut next = 0u64;
+        for ((p, &r), f) in net.pops.iter().zip(&read).zip(&mut first) {
+            if r {
+                *f = Some(next as u32);
+                next += p.size() as u64;
+            }
+        }
+        if next > u64::from(u32::MAX) {
+            return Err(Error::Unsupported {
+                owner: "distributed run".into(),
+                message: format!(
+                    "{next} neurons whose spikes projections read: the exchange numbers them with 32 bits"
+                ),
+            });
+        }
+        let sliced = net
+            .projs
+            .iter()
+            .map(|pr| (pr.conv.is_none() && pr.procedural.is_none()).then(|| pr.synapse_count()))
+            .collect();
+        let order = (0..n).map(|p| part.in_order(p)).collect();
+        Ok(Rank {
+            comm,
+            part,
+            slots,
+            first,
+            sizes: net.pops.iter().map(|p| p.size()).collect(),
+            order,
+            owners: Vec::new(),
+            interval,
+            pending: 0,
+            sliced,
+            spent: Default::default(),
+            failed: None,
+        })
+    }
+
+    /// Whether the spikes of population `p` are exchanged.
+    pub(crate) fn reads(&self, p: usize) -> bool {
+        self.first[p].is_some()
+    }
+
+    /// Forgets the steps since the last exchange (at a reset, which
+    /// clears the histories).
+    pub(crate) fn reset(&mut self) {
+        self.pending = 0;
+    }
+
+    /// The exchange of the pending steps' spikes and of this step's
+    /// values: `mine[k][p]`, this rank's spikes of population `p` (its own
+    /// neurons only) at the `k`-th pending step, and `values(p, s, block)`,
+    /// this rank's `block` of the exchanged slot `s` of `p`, as bits. Every rank
+    /// gets what one process would hold: the spikes of a step merged in
+    /// neuron order (each rank's block in turn), the values of the whole
+    /// population.
+    pub(crate) fn exchange(
+        &mut self,
+        mine: &[Vec<Vec<u32>>],
+        values: impl Fn(usize, usize, Range<usize>) -> Vec<u32>,
+    ) -> Result<Exchanged> {
+        let n = self.sizes.len();
+        // Spikes as one list a step of numbers across the read populations
+        // (`first[p]` + rank): one word a spike and one a step, however
+        // many populations (the multi-area model has 254), ascending.
+        let mut words = Vec::new();
+        for step in mine {
+            let at = words.len();
+            words.push(0);
+            for (p, list) in step.iter().enumerate() {
+                if let Some(first) = self.first[p] {
+                    let from = words.len();
+                    words.extend(list.iter().map(|&i| first + i));
+                    words[from..].sort_unstable();
+                }
+            }
+            words[at] = (words.len() - at - 1) as u32;
+        }
+        for p in 0..n {
+            for &s in &self.slots[p] {
+                words.extend(values(p, s, self.part.mine(p)));
+            }
+        }
+        let start = std::time::Instant::now();
+        let all = self.comm.all_gather(&words)?;
+        let mut at = vec![0usize; all.len()];
+        let read: Vec<usize> = (0..n).filter(|&p| self.reads(p)).collect();
+        let mut spikes = Vec::with_capacity(mine.len());
+        for _ in mine {
+            // Each rank's list of the step, cut by population: its spikes
+            // of every population in rank order, merged in block order.
+            let mut cut: Vec<Vec<&[u32]>> = vec![Vec::with_capacity(all.len()); n];
+            for (r, w) in all.iter().enumerate() {
+                let mut list = counted(w, &mut at[r]).ok_or_else(|| malformed(r))?;
+                for &p in &read {
+                    let end = self.first[p].unwrap_or(0) + self.sizes[p] as u32;
+                    let split = list.partition_point(|&x| x < end);
+                    cut[p].push(&list[..split]);
+                    list = &list[split..];
+                }
+            }
+            let mut step = vec![Vec::new(); n];
+            for &p in &read {
+                let first = self.first[p].unwrap_or(0);
+                for &r in &self.order[p] {
+                    step[p].extend(cut[p][r].iter().map(|&x| x - first));
+                }
+            }
+            spikes.push(step);
+        }
+        let mut vals = Vec::new();
+        for p in 0..n {
+            for &s in &self.slots[p] {
+                let mut whole = vec![0u32; self.sizes[p]];
+                for (r, words) in all.iter().enumerate() {
+                    let block = self.part.pops[p][r].clone();
+                    let len = block.len();
+                    let src = words.get(at[r]..at[r] + len).ok_or_else(|| malformed(r))?;
+                    whole[block].copy_from_slice(src);
+                    at[r] += len;
+                }
+                vals.push((p, s, whole));
+            }
+        }
+        self.pending = 0;
+        self.spent.0 += start.elapsed();
+        self.spent.1 += 1;
+        Ok(Exchanged {
+            spikes,
+            values: vals,
+        })
+    }
+
+    /// The end of a run: the monitors' recordings of the run (from
+    /// `marks`, their lengths before it) merged, so that every rank holds
+    /// all of them. Each rank recorded every neuron's row of a sampled
+    /// variable, its own neurons' values right; and its own neurons'
+    /// spikes.
+    pub(crate) fn merge_monitors(
+        &mut self,
+        monitors: &mut [MonitorState],
+        marks: &[Mark],
+    ) -> Result<()> {
+        let me = self.part.rank;
+        // Each recorded neuron's rank, worked out once per monitor (a
+        // monitor added after compiling rebuilds the engine, and this).
+        if self.owners.len() != monitors.len() {
+            let part = &self.part;
+            self.owners = monitors
+                .iter()
+                .map(|m| {
+                    let pop = m.spec.pop.0;
+                    match &m.spec.ranks {
+                        Some(ranks) => ranks.iter().map(|&i| part.owner(pop, i as usize)).collect(),
+                        None => (0..self.sizes[pop]).map(|i| part.owner(pop, i)).collect(),
+                    }
+                })
+                .collect();
+        }
+        let owners = &self.owners;
+        let mut words = Vec::new();
+        for ((m, mark), own) in monitors.iter().zip(marks).zip(owners) {
+            let new = &m.spikes[mark.spikes..];
+            words.push(new.len() as u32);
+            for &(s, i) in new {
+                words.extend([s as u32, (s >> 32) as u32, i]);
+            }
+            for ((b, &len), &b0) in m.buffers.iter().zip(&m.lens).zip(&mark.rows) {
+                if len > 1 {
+                    for row in b[b0..].chunks(len) {
+                        let mine = row.iter().zip(own).filter(|(_, &o)| o == me);
+                        words.extend(mine.map(|(v, _)| v.to_bits()));
+                    }
+                }
+            }
+        }
+        let all = self.comm.all_gather(&words)?;
+        let mut at = vec![0usize; all.len()];
+        for ((m, mark), own) in monitors.iter_mut().zip(marks).zip(owners) {
+            let mut spikes = Vec::new();
+            for (r, w) in all.iter().enumerate() {
+                let n = w.get(at[r]).copied().ok_or_else(|| malformed(r))? as usize;
+                let triples = w
+                    .get(at[r] + 1..at[r] + 1 + 3 * n)
+                    .ok_or_else(|| malformed(r))?;
+                for t in triples.chunks(3) {
+                    spikes.push((u64::from(t[0]) | u64::from(t[1]) << 32, t[2]));
+                }
+                at[r] += 1 + 3 * n;
+            }
+            // One process records a step's spikes in neuron order.
+            spikes.sort_unstable();
+            m.spikes.truncate(mark.spikes);
+            m.spikes.extend(spikes);
+            for ((b, &len), &b0) in m.buffers.iter_mut().zip(&m.lens).zip(&mark.rows) {
+                if len <= 1 {
+                    continue;
+                }
+                for (r, w) in all.iter().enumerate() {
+                    for row in b[b0..].chunks_mut(len) {
+                        for (v, _) in row.iter_mut().zip(own).filter(|(_, &o)| o == r) {
+                            *v = f32::from_bits(*w.get(at[r]).ok_or_else(|| malformed(r))?);
+                            at[r] += 1;
+                        }
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Every rank's block of `values` (one value per neuron of population
+    /// `pop`) put together: the whole population's values; `values` itself
+    /// if it is not one per neuron (a population-wide value).
+    pub(crate) fn gather_neurons(&self, pop: usize, values: Vec<f32>) -> Result<Vec<f32>> {
+        let n = self.sizes[pop];
+        if values.len() != n {
+            return Ok(values);
+        }
+        let mine: Vec<u32> = values[self.part.mine(pop)]
+            .iter()
+            .map(|v| v.to_bits())
+            .collect();
+        let all = gather_blocks(&*self.comm, &self.part.pops[pop], &mine, n)?;
+        Ok(all.into_iter().map(f32::from_bits).collect())
+    }
+
+    /// Every rank's `words` (one per synapse of projection `proj` it
+    /// holds: `local` of them) put together, in the network's (post, pre)
+    /// order; `words` itself if the projection is not cut between ranks or
+    /// `words` is not one per synapse (a projection-wide value).
+    pub(crate) fn gather_ranks(
+        &self,
+        proj: usize,
+        local: usize,
+        words: Vec<u32>,
+    ) -> Result<Vec<u32>> {
+        let Some(total) = self.sliced[proj] else {
+            return Ok(words);
+        };
+        if words.len() != local || total == 0 {
+            return Ok(words);
+        }
+        gather_blocks(&*self.comm, &self.part.projs[proj], &words, total)
+    }
+
+    /// The rank's part of a projection slot's values (`decl`) given for
+    /// the whole network (a setter's, a reset's).
+    pub(crate) fn own_slot(&self, proj: usize, decl: &VarDecl, values: Vec<f32>) -> Vec<f32> {
+        match self.sliced[proj] {
+            Some(total) => {
+                let range = self.part.projs[proj][self.part.rank].clone();
+                cut_slot(values, decl, &range, total)
+            }
+            None => values,
+        }
+    }
+}
+
+/// The whole of `total` words of which each rank holds one block (rank
+/// `r` the words `blocks[r]`), from this rank's `mine`.
+fn gather_blocks(
+    comm: &dyn Comm,
+    blocks: &[Range<usize>],
+    mine: &[u32],
+    total: usize,
+) -> Result<Vec<u32>> {
+    let all = comm.all_gather(mine)?;
+    let mut out = vec![0; total];
+    for (r, w) in all.iter().enumerate() {
+        let block = blocks[r].clone();
+        if w.len() != block.len() || block.end > total {
+            return Err(malformed(r));
+        }
+        out[block].copy_from_slice(w);
+    }
+    Ok(out)
+}
+
+/// The list that starts at `at` in `w` (its length, then its words),
+/// `at` moved past it; `None` if `w` is too short.
+fn counted<'a>(w: &'a [u32], at: &mut usize) -> Option<&'a [u32]> {
+    let n = *w.get(*at)? as usize;
+    let list = w.get(*at + 1..*at + 1 + n)?;
+    *at += 1 + n;
+    Some(list)
+}
+
+/// What rank `r` sent was not what this rank expected: the ranks run
+/// different programs (a compile checks the network, not what each rank
+/// does with its simulation afterwards).
+fn malformed(r: usize) -> Error {
+    Error::Distributed {
+        rank: r,
+        message: "it sent an exchange this rank cannot read: every rank must make the same calls \
+                  (simulate, get, set...) in the same order"
+            .into(),
+    }
+}
+
+/// A monitor's recording lengths before a run: its spikes and the values
+/// of each variable.
+pub(crate) struct Mark {
+    spikes: usize,
+    rows: Vec<usize>,
+}
+
+impl Mark {
+    /// The lengths of `m`'s recording now.
+    pub(crate) fn of(m: &MonitorState) -> Mark {
+        Mark {
+            spikes: m.spikes.len(),
+            rows: m.buffers.iter().map(Vec::len).collect(),
+        }
+    }
+}
