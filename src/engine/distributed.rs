@@ -26,6 +26,9 @@ use std::sync::{Arc, Condvar, Mutex, OnceLock};
 
 use crate::connect::SynapseList;
 use crate::engine::cpu::vm::CHUNK;
+use crate::engine::gpu::{GpuEngine, GpuOptions};
+use crate::engine::interface::Engine;
+use crate::engine::rank::Rank;
 use crate::error::{Error, Result};
 use crate::lang::ir::{Locality, VarDecl};
 use crate::network::Network;
@@ -331,6 +334,50 @@ impl Network {
     /// # Ok::<(), cajal::Error>(())
     /// ```
     pub fn compile_distributed(&self, comm: Arc<dyn Comm>) -> Result<crate::engine::Simulation> {
+        self.check_rank(&comm)?;
+        let engine = rank_engine(self, comm, None)?;
+        self.simulation(engine, None)
+    }
+
+    /// [`compile_distributed`](Self::compile_distributed) on the GPU
+    /// engine: every rank runs the GPU engine with `opts`, each on its own
+    /// adapter where the machine has several of the best kind (a rank's
+    /// place among the machine's ranks, as the MPI launcher says it, picks
+    /// it), unless `opts` or `CAJAL_ADAPTER` names one. Spikes travel
+    /// through host memory once per exchange interval. Ranks on one
+    /// adapter share it.
+    ///
+    /// With [`GpuOptions::deterministic`], the run is bit-identical to one
+    /// process's deterministic run on the same adapter; otherwise the
+    /// float atomics' order of addition varies as in any GPU run.
+    ///
+    /// ```no_run
+    /// # use cajal::prelude::*;
+    /// use cajal::engine::distributed::Threads;
+    /// use cajal::engine::gpu::GpuOptions;
+    /// let opts = GpuOptions { deterministic: true, ..GpuOptions::default() };
+    /// let counts = Threads::run(2, |comm| {
+    ///     let (mut net, exc, _) = cajal::networks::coba(600, 1)?;
+    ///     let m = net.monitor(exc, &["spike"])?;
+    ///     let mut sim = net.compile_distributed_gpu(comm, &opts)?;
+    ///     sim.simulate(20.0)?;
+    ///     Ok(sim.spikes(m)?.len())
+    /// })?;
+    /// assert_eq!(counts[0], counts[1]);
+    /// # Ok::<(), cajal::Error>(())
+    /// ```
+    pub fn compile_distributed_gpu(
+        &self,
+        comm: Arc<dyn Comm>,
+        opts: &GpuOptions,
+    ) -> Result<crate::engine::Simulation> {
+        self.check_rank(&comm)?;
+        let engine = rank_engine(self, comm, Some(opts))?;
+        self.simulation(engine, Some(opts))
+    }
+
+    /// That a network built as a rank is compiled as that rank.
+    fn check_rank(&self, comm: &Arc<dyn Comm>) -> Result<()> {
         if let Some((rank, size)) = self.rank {
             if (rank, size) != (comm.rank(), comm.size()) {
                 return Err(Error::invalid(
@@ -343,23 +390,35 @@ impl Network {
                 ));
             }
         }
-        let engine = rank_engine(self, comm)?;
-        self.simulation(Box::new(engine), None)
+        Ok(())
     }
 }
 
-/// This rank's engine of `net`: its part built, the ranks agreeing that
-/// every one built the same network (or failing with the first rank's
-/// error), then made a rank (`CpuEngine::distribute`).
+/// This rank's engine of `net` (the CPU engine, or the GPU engine with
+/// `gpu`'s options): what it exchanges agreed, its part built, the ranks
+/// agreeing that every one built the same network (or failing with the
+/// first rank's error), then made a rank.
 pub(crate) fn rank_engine(
     net: &Network,
     comm: Arc<dyn Comm>,
-) -> Result<crate::engine::cpu::CpuEngine> {
+    gpu: Option<&GpuOptions>,
+) -> Result<Box<dyn Engine>> {
     let part = Partition::new(net, comm.rank(), comm.size())?;
+    let local = local_network(net, &part);
+    // A collective: a rank whose network has a projection neither engine
+    // runs fails here with the others.
+    let rank = Rank::new(comm.clone(), part, net)?;
     let built = check(net).and_then(|()| {
-        let local = local_network(net, &part);
         local.check_memory()?;
-        crate::engine::cpu::CpuEngine::new(&local)
+        Ok(match gpu {
+            None => Built::Cpu(Box::new(crate::engine::cpu::CpuEngine::new(&local)?)),
+            Some(o) => {
+                GpuEngine::rank_refusal(net, &rank)?;
+                let opts = rank_adapter(o, comm.rank());
+                let rings = GpuEngine::rank_rings(&rank, net.pops.len());
+                Built::Gpu(Box::new(GpuEngine::with_rings(&local, &opts, &rings)?))
+            }
+        })
     });
     // A rank that failed tells the others, which fail with its error,
     // rather than waiting for it at the first exchange; a rank that
@@ -391,9 +450,46 @@ pub(crate) fn rank_engine(
                 .into(),
         });
     }
-    let mut engine = built?;
-    engine.distribute(comm, part, net)?;
-    Ok(engine)
+    Ok(match built? {
+        Built::Cpu(mut e) => {
+            e.distribute(rank);
+            e
+        }
+        Built::Gpu(mut e) => {
+            e.distribute(rank);
+            e
+        }
+    })
+}
+
+/// A rank's engine, built, before it is made a rank.
+enum Built {
+    Cpu(Box<crate::engine::cpu::CpuEngine>),
+    Gpu(Box<GpuEngine>),
+}
+
+/// The options of a rank's GPU engine: one adapter a rank on a machine
+/// with several of the best kind (the rank's place among the machine's
+/// ranks picks it), unless the options or `CAJAL_ADAPTER` name one.
+fn rank_adapter(opts: &GpuOptions, rank: usize) -> GpuOptions {
+    let mut opts = opts.clone();
+    let named = std::env::var("CAJAL_ADAPTER").is_ok_and(|s| !s.is_empty());
+    if opts.adapter.is_none() && !named {
+        opts.ordinal = Some(local_rank().unwrap_or(rank));
+    }
+    opts
+}
+
+/// This process's place among the ranks on its machine, as the MPI
+/// launcher says it (Open MPI, MPICH, Slurm).
+fn local_rank() -> Option<usize> {
+    [
+        "OMPI_COMM_WORLD_LOCAL_RANK",
+        "MPI_LOCALRANKID",
+        "SLURM_LOCALID",
+    ]
+    .iter()
+    .find_map(|v| std::env::var(v).ok()?.trim().parse().ok())
 }
 
 /// What every rank of a run must have built alike: dt, seed, populations'

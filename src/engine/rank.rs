@@ -51,6 +51,8 @@ pub(crate) struct Rank {
     /// (stored lists are; convolutions and procedural ones are computed
     /// whole on every rank), and their number in the network.
     sliced: Vec<Option<usize>>,
+    /// Per projection, its slots' declarations (which are per synapse).
+    decls: Vec<Vec<VarDecl>>,
     /// Time spent in the exchanges of the steps (waiting for the other
     /// ranks included), and their number.
     pub(crate) spent: (Duration, u64),
@@ -76,61 +78,25 @@ impl Rank {
     /// from the whole network (the interval agreed with the other ranks,
     /// whose parts may hold other delays).
     pub(crate) fn new(comm: Arc<dyn Comm>, part: Partition, net: &Network) -> Result<Rank> {
-        let n = net.pops.len();
-        let mut slots: Vec<Vec<usize>> = vec![Vec::new(); n];
-        let mut read = vec![false; n];
-        let mut interval = MAX_INTERVAL;
-        for pr in &net.projs {
-            let pre = pr.pre.0;
-            let pre_ir = &net.pops[pre].ir;
-            let kind = projection_kind(net, pr)?;
-            // What the synapse model reads of its pre-synaptic neurons
-            // (`SynapseIr::refs_used`), and a current injection's source.
-            let mut names = pr.ir.refs_used(pre_ir.spiking).0;
-            if let ProjectionKind::Current { r, .. } = kind {
-                names.push(&pre_ir.vars[r].name);
-            }
-            for name in names {
-                if let Some(s) = pre_ir.slot(name) {
-                    let s = s as usize;
-                    if pre_ir.vars[s].locality == Locality::Local && !slots[pre].contains(&s) {
-                        slots[pre].push(s);
-                    }
-                }
-            }
-            let spikes_after = match kind {
-                // A rank's part may hold none of the shortest delays, or
-                // no synapse: the ranks agree on the interval below.
-                ProjectionKind::Spike { .. } => Some(
-                    pr.synapses
-                        .delay
-                        .iter()
-                        .min()
-                        .copied()
-                        .unwrap_or(MAX_INTERVAL as u32),
-                ),
-                ProjectionKind::ConvSpike { .. } => pr.conv.as_ref().map(|c| c.delay),
-                ProjectionKind::Procedural { .. } => {
-                    pr.procedural.as_ref().map(|g| g.spike_delay())
-                }
-                ProjectionKind::Decode { .. } => Some(1),
-                ProjectionKind::Rate { .. } if psp_events(net, pr) => Some(1),
-                _ => None,
-            };
-            if let Some(d) = spikes_after {
-                read[pre] = true;
-                interval = interval.min(d.max(1) as usize);
-            }
+        let plan = plan(net);
+        // Every rank takes part in the agreement, a rank whose plan failed
+        // too (with 0, which no interval is), so that none waits for it.
+        let word = plan.as_ref().map_or(0, |p| p.2 as u32);
+        let all = comm.all_gather(&[word])?;
+        let (slots, read, _) = plan?;
+        if let Some(r) = all.iter().position(|w| w.first().is_none_or(|&i| i == 0)) {
+            return Err(Error::Distributed {
+                rank: r,
+                message: "its network has a projection that cannot be run (see that rank's error)"
+                    .into(),
+            });
         }
-        if slots.iter().any(|s| !s.is_empty()) {
-            interval = 1;
-        }
-        let all = comm.all_gather(&[interval as u32])?;
-        interval = all
+        let interval = all
             .iter()
             .filter_map(|w| w.first())
             .min()
             .map_or(1, |&i| i as usize);
+        let n = net.pops.len();
         let mut first = vec![None; n];
         let mut next = 0u64;
         for ((p, &r), f) in net.pops.iter().zip(&read).zip(&mut first) {
@@ -164,6 +130,7 @@ impl Rank {
             interval,
             pending: 0,
             sliced,
+            decls: net.projs.iter().map(|pr| pr.ir.vars.clone()).collect(),
             spent: Default::default(),
             failed: None,
         })
@@ -377,17 +344,72 @@ impl Rank {
         gather_blocks(&*self.comm, &self.part.projs[proj], &words, total)
     }
 
-    /// The rank's part of a projection slot's values (`decl`) given for
-    /// the whole network (a setter's, a reset's).
-    pub(crate) fn own_slot(&self, proj: usize, decl: &VarDecl, values: Vec<f32>) -> Vec<f32> {
-        match self.sliced[proj] {
-            Some(total) => {
+    /// The rank's part of the values of slot `slot` of projection `proj`
+    /// given for the whole network (a setter's, a reset's).
+    pub(crate) fn own_slot(&self, proj: usize, slot: usize, values: Vec<f32>) -> Vec<f32> {
+        match (self.sliced[proj], self.decls[proj].get(slot)) {
+            (Some(total), Some(decl)) => {
                 let range = self.part.projs[proj][self.part.rank].clone();
                 cut_slot(values, decl, &range, total)
             }
-            None => values,
+            _ => values,
         }
     }
+}
+
+/// What a rank of a run of `net` exchanges, from its own part: per
+/// population the slots read of it and whether its spikes are read, and
+/// the interval its own synapses allow.
+#[allow(clippy::type_complexity)]
+fn plan(net: &Network) -> Result<(Vec<Vec<usize>>, Vec<bool>, usize)> {
+    let n = net.pops.len();
+    let mut slots: Vec<Vec<usize>> = vec![Vec::new(); n];
+    let mut read = vec![false; n];
+    let mut interval = MAX_INTERVAL;
+    for pr in &net.projs {
+        let pre = pr.pre.0;
+        let pre_ir = &net.pops[pre].ir;
+        let kind = projection_kind(net, pr)?;
+        // What the synapse model reads of its pre-synaptic neurons
+        // (`SynapseIr::refs_used`), and a current injection's source.
+        let mut names = pr.ir.refs_used(pre_ir.spiking).0;
+        if let ProjectionKind::Current { r, .. } = kind {
+            names.push(&pre_ir.vars[r].name);
+        }
+        for name in names {
+            if let Some(s) = pre_ir.slot(name) {
+                let s = s as usize;
+                if pre_ir.vars[s].locality == Locality::Local && !slots[pre].contains(&s) {
+                    slots[pre].push(s);
+                }
+            }
+        }
+        let spikes_after = match kind {
+            // A rank's part may hold none of the shortest delays, or
+            // no synapse: the ranks agree on the interval below.
+            ProjectionKind::Spike { .. } => Some(
+                pr.synapses
+                    .delay
+                    .iter()
+                    .min()
+                    .copied()
+                    .unwrap_or(MAX_INTERVAL as u32),
+            ),
+            ProjectionKind::ConvSpike { .. } => pr.conv.as_ref().map(|c| c.delay),
+            ProjectionKind::Procedural { .. } => pr.procedural.as_ref().map(|g| g.spike_delay()),
+            ProjectionKind::Decode { .. } => Some(1),
+            ProjectionKind::Rate { .. } if psp_events(net, pr) => Some(1),
+            _ => None,
+        };
+        if let Some(d) = spikes_after {
+            read[pre] = true;
+            interval = interval.min(d.max(1) as usize);
+        }
+    }
+    if slots.iter().any(|s| !s.is_empty()) {
+        interval = 1;
+    }
+    Ok((slots, read, interval))
 }
 
 /// The whole of `total` words of which each rank holds one block (rank

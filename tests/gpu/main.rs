@@ -5,7 +5,8 @@
 //! (`gpu_conformance`); merged kernels (`merge`); adapters, limits and the
 //! random streams (`gpu_engine`); every kernel alone on both engines
 //! (`kernels`); the schedule (`schedule`); binding tables against naga
-//! (`codegen_bindings`); reproducible runs (`determinism`). Most of these
+//! (`codegen_bindings`); reproducible runs (`determinism`); distributed
+//! runs on GPU ranks (`distributed`). Most of these
 //! tests are `[gpu]`: ignored without an adapter, failed without one under
 //! `CAJAL_REQUIRE_GPU=1`.
 //!
@@ -22,6 +23,7 @@ mod bind_by_name;
 mod codegen;
 mod codegen_bindings;
 mod determinism;
+mod distributed;
 mod gpu_conformance;
 mod gpu_engine;
 mod kernels;
@@ -36,6 +38,7 @@ fn main() {
         codegen::tests,
         codegen_bindings::tests,
         determinism::tests,
+        distributed::tests,
         gpu_conformance::tests,
         gpu_engine::tests,
         kernels::tests,

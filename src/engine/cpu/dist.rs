@@ -3,20 +3,12 @@
 //! the exchange of `engine::rank`.
 
 use super::*;
-use crate::engine::distributed::{Comm, Partition};
 use crate::engine::rank::{Mark, Rank};
 
 impl CpuEngine {
-    /// Makes this engine (built from the rank's part of `net`) one rank of
-    /// a distributed run: what it exchanges and how often, decided from
-    /// the whole network, so that every rank decides the same.
-    pub(crate) fn distribute(
-        &mut self,
-        comm: Arc<dyn Comm>,
-        part: Partition,
-        net: &Network,
-    ) -> Result<()> {
-        let rank = Rank::new(comm, part, net)?;
+    /// Makes this engine (built from the rank's part of the network) one
+    /// rank of a distributed run.
+    pub(crate) fn distribute(&mut self, rank: Rank) {
         for (p, pop) in self.pops.iter_mut().enumerate() {
             if rank.reads(p) {
                 // A rank keeps its own spikes until the exchange, whatever
@@ -26,7 +18,6 @@ impl CpuEngine {
         }
         self.dist = Some(Box::new(rank));
         self.reset_history();
-        Ok(())
     }
 
     /// After the neurons' update of a step: the values other ranks read,
@@ -133,7 +124,7 @@ impl CpuEngine {
     /// network (a setter's, a reset's).
     pub(super) fn own_slot(&self, proj: usize, slot: usize, values: Vec<f32>) -> Vec<f32> {
         match &self.dist {
-            Some(d) => d.own_slot(proj, &self.projs[proj].ir.vars[slot], values),
+            Some(d) => d.own_slot(proj, slot, values),
             None => values,
         }
     }

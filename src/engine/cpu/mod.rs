@@ -646,10 +646,11 @@ impl crate::engine::interface::Engine for CpuEngine {
         net: &Network,
     ) -> Option<Result<Box<dyn crate::engine::interface::Engine>>> {
         let d = self.dist.as_ref()?;
-        Some(
-            crate::engine::distributed::rank_engine(net, d.comm.clone())
-                .map(|e| Box::new(e) as Box<dyn crate::engine::interface::Engine>),
-        )
+        Some(crate::engine::distributed::rank_engine(
+            net,
+            d.comm.clone(),
+            None,
+        ))
     }
 
     fn gather_synapse_ranks(&self, proj: usize, local: Vec<u32>) -> Result<Vec<u32>> {

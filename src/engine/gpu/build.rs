@@ -19,11 +19,17 @@ pub(super) struct ProjBuffers {
 impl GpuEngine {
     /// Builds buffers and kernels for a network on the device `opts` picks.
     pub fn new(net: &Network, opts: &GpuOptions) -> Result<Self> {
+        Self::with_rings(net, opts, &[])
+    }
+
+    /// [`new`](Self::new) with spike rings of at least `rings[p]` slots
+    /// for population `p` (`plan::plan_for_rings`).
+    pub(crate) fn with_rings(net: &Network, opts: &GpuOptions, rings: &[u32]) -> Result<Self> {
         let gpu = context::gpu(opts)?;
         // Capped so that a merged kernel stays a size drivers compile
         // quickly; desktop drivers allow far more.
         let budget = (gpu.info.max_storage_buffers as usize).min(MAX_MERGE_BINDINGS);
-        let mut plan = plan_for(
+        let mut plan = plan::plan_for_rings(
             net,
             &PlanOptions {
                 float_atomics: gpu.info.float_atomics,
@@ -31,6 +37,7 @@ impl GpuEngine {
                 strategy: opts.spike_strategy,
                 deterministic: opts.deterministic,
             },
+            rings,
         )?;
         let consts = net.globals.constant_values();
         let block = clock_block(consts.len());
@@ -76,6 +83,8 @@ impl GpuEngine {
             schedule: plan.schedule.clone(),
             merged: Vec::new(),
             staging_pool: Default::default(),
+            rank: None,
+            options: opts.clone(),
         };
 
         for ((p, l), pp) in net.pops.iter().zip(&plan.layouts).zip(&plan.pops) {

@@ -59,6 +59,12 @@ pub struct GpuOptions {
     /// depending on the network (BENCHMARKS.md, "Deterministic GPU runs";
     /// DECISIONS.md, same title). `spike_strategy` is then unused.
     pub deterministic: bool,
+    /// Without an adapter named (here or in `CAJAL_ADAPTER`): take the
+    /// adapter at this place (modulo their number) among those of the best
+    /// kind, rather than the first. A distributed run's ranks on one
+    /// machine set it to their place among its ranks, so that each takes
+    /// its own GPU. `None`: the first.
+    pub ordinal: Option<usize>,
 }
 
 /// How `spike_propagate` spreads the spikes of a step over threads: the
@@ -91,6 +97,7 @@ impl Default for GpuOptions {
             merge: true,
             spike_strategy: SpikeStrategy::Auto,
             deterministic: false,
+            ordinal: None,
         }
     }
 }
@@ -217,7 +224,7 @@ pub fn devices() -> Vec<DeviceInfo> {
 const HOW_TO_GET_ONE: &str = "install a Vulkan driver (on Linux without a GPU, Mesa's lavapipe: \
      `apt-get install mesa-vulkan-drivers`), or use Backend::Cpu or Backend::Auto";
 
-type DeviceCache = Mutex<Vec<(String, bool, Gpu)>>;
+type DeviceCache = Mutex<Vec<((String, usize), bool, Gpu)>>;
 
 /// A device on the chosen adapter, created once per process and adapter
 /// (wgpu lets an adapter create one device) and shared by simulations.
@@ -243,9 +250,33 @@ pub fn gpu(opts: &GpuOptions) -> Result<Gpu> {
                         .join(", ")
                 ),
             })?,
-        None => all.into_iter().next().ok_or_else(|| Error::NoAdapter {
-            message: format!("wgpu found none; {HOW_TO_GET_ONE}"),
-        })?,
+        None => {
+            let best = all.first().map(|a| a.get_info().device_type);
+            let mut same: Vec<wgpu::Adapter> = all
+                .into_iter()
+                .filter(|a| Some(a.get_info().device_type) == best)
+                .collect();
+            let k = opts.ordinal.unwrap_or(0) % same.len().max(1);
+            if same.is_empty() {
+                return Err(Error::NoAdapter {
+                    message: format!("wgpu found none; {HOW_TO_GET_ONE}"),
+                });
+            }
+            same.swap_remove(k)
+        }
+    };
+    // Adapters of one name (a machine's identical GPUs) are told apart by
+    // their place among those of that name.
+    let nth = {
+        let name = adapter.get_info().name;
+        let place = adapters()
+            .iter()
+            .map(|a| a.get_info())
+            .filter(|i| i.name == name)
+            .position(|i| {
+                i.device == adapter.get_info().device && i.driver == adapter.get_info().driver
+            });
+        place.unwrap_or(0)
     };
     let info = info_of(&adapter);
     let atomics = opts.float_atomics && info.float_atomics;
@@ -253,16 +284,17 @@ pub fn gpu(opts: &GpuOptions) -> Result<Gpu> {
     let mut cache = cache.lock().unwrap_or_else(|e| e.into_inner());
     if let Some((_, _, g)) = cache
         .iter()
-        .find(|(n, a, _)| *n == info.name && *a == atomics)
+        .find(|(n, a, _)| *n == (info.name.clone(), nth) && *a == atomics)
     {
         return Ok(g.clone());
     }
     // A cached device of the other atomics flavour owns this adapter
     // object: ask for a fresh adapter of the same name.
-    let adapter = if cache.iter().any(|(n, _, _)| *n == info.name) {
+    let adapter = if cache.iter().any(|(n, _, _)| *n == (info.name.clone(), nth)) {
         adapters()
             .into_iter()
-            .find(|a| a.get_info().name == info.name)
+            .filter(|a| a.get_info().name == info.name)
+            .nth(nth)
             .ok_or_else(|| Error::NoAdapter {
                 message: format!("adapter '{}' disappeared", info.name),
             })?
@@ -296,7 +328,7 @@ pub fn gpu(opts: &GpuOptions) -> Result<Gpu> {
         info,
         limits,
     };
-    cache.push((g.info.name.clone(), atomics, g.clone()));
+    cache.push(((g.info.name.clone(), nth), atomics, g.clone()));
     Ok(g)
 }
 

@@ -96,6 +96,9 @@ impl GpuEngine {
         time: &dyn Fn(u64) -> f64,
         monitors: &mut [MonitorState],
     ) -> Result<()> {
+        if self.rank.is_some() {
+            return self.run_ranked(step0, n, time, monitors);
+        }
         let key = self.philox_key();
         let mut done = 0u64;
         let mut pending: Option<Pending> = None;
@@ -366,6 +369,9 @@ impl GpuEngine {
         monitors: &mut [MonitorState],
     ) {
         let w = self.pops[p].layout.n.div_ceil(32) as usize;
+        // A rank records its own neurons' spikes (the others' are not
+        // theirs); the run's end merges every rank's.
+        let own = self.rank().map(|r| r.part.mine(p));
         for (mi, m) in monitors.iter_mut().enumerate() {
             if !spike_mons[mi] || self.mons[mi].pop != p {
                 continue;
@@ -377,7 +383,9 @@ impl GpuEngine {
                         let b = bits.trailing_zeros();
                         bits &= bits - 1;
                         let i = wi as u32 * 32 + b;
-                        if m.member.as_ref().is_none_or(|v| v[i as usize]) {
+                        if m.member.as_ref().is_none_or(|v| v[i as usize])
+                            && own.as_ref().is_none_or(|o| o.contains(&(i as usize)))
+                        {
                             m.spikes.push((first + r as u64, i));
                         }
                     }

@@ -14,6 +14,7 @@ mod bind;
 mod build;
 pub mod codegen;
 pub mod context;
+mod dist;
 mod encode;
 mod merge;
 mod plan;
@@ -202,6 +203,10 @@ pub struct GpuEngine {
     merged: Vec<Vec<Option<MergedPass>>>,
     /// Mapped staging buffers of earlier chunks, for the next ones.
     staging_pool: std::sync::Mutex<Vec<wgpu::Buffer>>,
+    /// Its part in a distributed run, if it is one rank of one.
+    rank: Option<Box<crate::engine::rank::Rank>>,
+    /// The options it was built with (a rank's rebuild takes them).
+    options: GpuOptions,
 }
 
 /// The pass of a merged group, with what binding it again needs.
@@ -285,6 +290,34 @@ impl crate::engine::interface::Engine for GpuEngine {
         &self.schedule
     }
 
+    fn ranks(&self) -> (usize, usize) {
+        self.rank().map_or((0, 1), |r| (r.part.rank, r.part.size))
+    }
+
+    fn rank_engine(
+        &self,
+        net: &Network,
+    ) -> Option<Result<Box<dyn crate::engine::interface::Engine>>> {
+        let comm = self.comm()?;
+        Some(crate::engine::distributed::rank_engine(
+            net,
+            comm,
+            Some(&self.options),
+        ))
+    }
+
+    fn gather_synapse_ranks(&self, proj: usize, local: Vec<u32>) -> Result<Vec<u32>> {
+        match self.rank() {
+            Some(r) => r.gather_ranks(proj, self.projs[proj].layout.nsyn as usize, local),
+            None => Ok(local),
+        }
+    }
+
+    fn exchanges(&self) -> (f64, u64) {
+        self.rank()
+            .map_or((0.0, 0), |r| (r.spent.0.as_secs_f64(), r.spent.1))
+    }
+
     fn dispatches_per_step(&self) -> usize {
         self.dispatches_per_step
     }
@@ -311,11 +344,19 @@ impl crate::engine::interface::Engine for GpuEngine {
     }
 
     fn slot_values(&self, pop: usize, slot: usize) -> Result<Vec<f32>> {
-        GpuEngine::slot_values(self, pop, slot)
+        let v = GpuEngine::slot_values(self, pop, slot)?;
+        match self.rank() {
+            Some(r) => r.gather_neurons(pop, v),
+            None => Ok(v),
+        }
     }
 
     fn sum_values(&self, pop: usize, target: usize) -> Result<Vec<f32>> {
-        GpuEngine::sum_values(self, pop, target)
+        let v = GpuEngine::sum_values(self, pop, target)?;
+        match self.rank() {
+            Some(r) => r.gather_neurons(pop, v),
+            None => Ok(v),
+        }
     }
 
     fn set_slot(&mut self, pop: usize, slot: usize, values: Vec<f32>) {
@@ -327,10 +368,20 @@ impl crate::engine::interface::Engine for GpuEngine {
     }
 
     fn synapse_values(&self, proj: usize, slot: usize) -> Result<Vec<f32>> {
-        GpuEngine::synapse_values(self, proj, slot)
+        let v = GpuEngine::synapse_values(self, proj, slot)?;
+        let Some(r) = self.rank() else {
+            return Ok(v);
+        };
+        let words = v.iter().map(|x| x.to_bits()).collect();
+        let all = r.gather_ranks(proj, self.projs[proj].layout.nsyn as usize, words)?;
+        Ok(all.into_iter().map(f32::from_bits).collect())
     }
 
     fn set_synapse_values(&mut self, proj: usize, slot: usize, values: Vec<f32>) -> Result<()> {
+        let values = match self.rank() {
+            Some(r) => r.own_slot(proj, slot, values),
+            None => values,
+        };
         GpuEngine::set_synapse_values(self, proj, slot, &values)
     }
 
@@ -372,6 +423,9 @@ impl crate::engine::interface::Engine for GpuEngine {
 
     fn reset(&mut self, _net: &Network) {
         GpuEngine::reset(self);
+        if let Some(r) = self.rank.as_mut() {
+            r.reset();
+        }
     }
 }
 

@@ -361,13 +361,25 @@ impl Default for PlanOptions {
 /// # Ok::<(), cajal::Error>(())
 /// ```
 pub fn plan_for(net: &Network, opts: &PlanOptions) -> Result<Plan> {
+    plan_for_rings(net, opts, &[])
+}
+
+/// [`plan_for`] with spike rings of at least `rings[p]` slots for
+/// population `p` (a distributed run's rank keeps a whole exchange
+/// interval of spikes, whatever delays its own synapses have).
+pub(crate) fn plan_for_rings(net: &Network, opts: &PlanOptions, rings: &[u32]) -> Result<Plan> {
     let PlanOptions {
         float_atomics,
         merge,
         strategy,
         deterministic,
     } = *opts;
-    let (layouts, kinds) = plan_layouts(net, deterministic)?;
+    let (mut layouts, kinds) = plan_layouts(net, deterministic)?;
+    for (l, &r) in layouts.iter_mut().zip(rings) {
+        if l.ring > 0 {
+            l.ring = l.ring.max(r);
+        }
+    }
     let pops = plan_pops(net, &layouts);
     let projs = net
         .projs

@@ -1,0 +1,256 @@
+//! Distributed runs on the GPU engine (`Network::compile_distributed_gpu`)
+//! over 1, 2 and 3 ranks of one process (`Threads`, every rank on the one
+//! adapter): in ordered mode (`GpuOptions::deterministic`) every rank
+//! reads, bit for bit, what one process's ordered GPU run reads (spikes,
+//! recorded values, `get`, synapses), with spikes exchanged every step or
+//! once per delay, stored, procedural and plastic projections; with float
+//! atomics, the same activity; what a rank's GPU engine does not run yet
+//! is refused by name. The same over MPI processes: tests/mpi/run.
+
+use std::sync::Arc;
+
+use crate::common::tests;
+use cajal::engine::distributed::{Comm, Threads};
+use cajal::engine::gpu::GpuOptions;
+use cajal::models::synapses::stdp;
+use cajal::networks::{microcircuit_with, Background, Connectivity};
+use cajal::prelude::*;
+
+tests! {
+    gpu: [
+        coba_is_the_same_on_any_number_of_gpu_ranks,
+        plastic_delayed_synapses_are_the_same_on_gpu_ranks,
+        procedural_delays_are_the_same_on_gpu_ranks,
+        float_atomics_ranks_fire_as_one_process,
+        a_monitor_added_after_compiling_records_every_gpu_rank,
+        what_a_gpu_rank_does_not_run_is_refused,
+    ],
+}
+
+fn ordered() -> GpuOptions {
+    GpuOptions {
+        deterministic: true,
+        ..GpuOptions::default()
+    }
+}
+
+/// Spikes of each spike monitor, then the bits of every recorded
+/// variable, `get` and synapse value asked for.
+type Reading = (Vec<Vec<(u64, u32)>>, Vec<Vec<u32>>);
+
+/// A network, what it records and reads (monitor and its variables;
+/// population variables; projection variables).
+type Built = (
+    Network,
+    Vec<(MonitorId, Vec<&'static str>)>,
+    Vec<(PopId, &'static str)>,
+    Vec<(ProjId, &'static str)>,
+);
+
+fn read(sim: &Simulation, b: &Built) -> cajal::Result<Reading> {
+    let bits = |v: &[f32]| v.iter().map(|x| x.to_bits()).collect::<Vec<u32>>();
+    let (mut spikes, mut values) = (Vec::new(), Vec::new());
+    for (m, vars) in &b.1 {
+        for &v in vars {
+            if v == "spike" {
+                spikes.push(sim.spikes(*m)?);
+            } else {
+                let r: Vec<f32> = sim.recorded(*m, v)?.iter().copied().collect();
+                values.push(bits(&r));
+            }
+        }
+    }
+    for &(p, v) in &b.2 {
+        let g: Vec<f32> = sim.get(p, v)?.iter().copied().collect();
+        values.push(bits(&g));
+    }
+    for &(q, v) in &b.3 {
+        let (post, pre, w) = sim.synapses(q, v)?;
+        values.push(post.iter().chain(&pre).copied().collect());
+        values.push(bits(&w));
+    }
+    Ok((spikes, values))
+}
+
+/// Runs `build`'s network for `ms` (in two runs) in one ordered GPU
+/// simulation and on 1, 2 and 3 ordered GPU ranks; every rank must read
+/// what the one simulation reads, bit for bit. Returns that reading.
+fn same_on_gpu_ranks(build: &(dyn Fn() -> cajal::Result<Built> + Sync), ms: f64) -> Reading {
+    let b = build().unwrap();
+    let mut sim = b.0.compile_gpu(&ordered()).unwrap();
+    sim.simulate(ms / 2.0).unwrap();
+    sim.simulate(ms / 2.0).unwrap();
+    let alone = read(&sim, &b).unwrap();
+    for ranks in 1..=3 {
+        let runs = Threads::run(ranks, |comm: Arc<dyn Comm>| {
+            let b = build()?;
+            let mut sim = b.0.compile_distributed_gpu(comm, &ordered())?;
+            sim.simulate(ms / 2.0)?;
+            sim.simulate(ms / 2.0)?;
+            read(&sim, &b)
+        })
+        .unwrap();
+        for (r, run) in runs.iter().enumerate() {
+            assert_eq!(run.0, alone.0, "{ranks} GPU ranks, rank {r}: spikes differ");
+            for (k, (a, b)) in run.1.iter().zip(&alone.1).enumerate() {
+                assert!(a == b, "{ranks} GPU ranks, rank {r}: reading {k} differs");
+            }
+        }
+    }
+    alone
+}
+
+fn coba_is_the_same_on_any_number_of_gpu_ranks() {
+    // 1300 neurons: exc 1040 (5 blocks of 256), inh 260; one step's delay:
+    // spikes exchanged at every step.
+    let alone = same_on_gpu_ranks(
+        &|| {
+            let (mut net, exc, inh) = cajal::networks::coba(1300, 3)?;
+            let view = net.view(exc, &[0, 3, 300, 600, 1000, 1039])?;
+            let m1 = net.monitor(exc, &["spike", "g_exc"])?;
+            let m2 = net.monitor(&view, &["v", "spike"])?;
+            let m3 = net.monitor(inh, &["spike"])?;
+            Ok((
+                net,
+                vec![
+                    (m1, vec!["spike", "g_exc"]),
+                    (m2, vec!["v", "spike"]),
+                    (m3, vec!["spike"]),
+                ],
+                vec![(exc, "v"), (inh, "g_inh")],
+                vec![],
+            ))
+        },
+        40.0,
+    );
+    let n: usize = alone.0.iter().map(Vec::len).sum();
+    assert!(n > 200, "the network should fire: {n} spikes");
+}
+
+fn plastic_delayed_synapses_are_the_same_on_gpu_ranks() {
+    // STDP with delays of 2 to 4 ms at dt = 0.5: spikes exchanged every 4
+    // steps; weights set before compiling; a monitor of synapses.
+    let alone = same_on_gpu_ranks(
+        &|| {
+            let mut net = Network::new().dt(0.5).seed(5);
+            let inp = net.poisson_population("in", 400, 20.0, None)?;
+            let pop = net.population("pop", 520, &cajal::networks::coba_neuron())?;
+            let q = net
+                .projection(inp, pop, "exc")
+                .synapse(&stdp(20.0, 20.0, 0.01, 0.012, 0.0, 1.0))
+                .delays(Delays::random(Dist::uniform(2.0, 4.0)))
+                .connect_fixed_probability(0.1, Weights::random(Dist::uniform(0.2, 0.6)))?;
+            net.set_projection(q, "w", Dist::uniform(0.1, 0.5))?;
+            net.projection(pop, pop, "inh")
+                .delays(Delays::constant(2.0))
+                .connect_fixed_probability(0.05, 2.0)?;
+            let m = net.monitor(pop, &["spike", "v"])?;
+            let mw = net.monitor_projection(q, None, &["w"], 10.0)?;
+            Ok((
+                net,
+                vec![(m, vec!["spike", "v"]), (mw, vec!["w"])],
+                vec![(pop, "v")],
+                vec![(q, "w"), (q, "x")],
+            ))
+        },
+        80.0,
+    );
+    assert!(alone.0[0].len() > 50, "{} spikes", alone.0[0].len());
+}
+
+fn procedural_delays_are_the_same_on_gpu_ranks() {
+    // The microcircuit with procedural connectivity and per-synapse
+    // delays: a delivery reads the last step's spikes (into a ring of
+    // future inputs), every post-synaptic neuron computed on every rank.
+    let alone = same_on_gpu_ranks(
+        &|| {
+            let (mut net, pops) =
+                microcircuit_with(0.02, Background::Poisson, 0.1, 4, Connectivity::Procedural)?;
+            let mut m = Vec::new();
+            for &p in &pops[..4] {
+                m.push((net.monitor(p, &["spike"])?, vec!["spike"]));
+            }
+            Ok((net, m, vec![(pops[0], "v")], vec![]))
+        },
+        40.0,
+    );
+    let n: usize = alone.0.iter().map(Vec::len).sum();
+    assert!(n > 20, "the microcircuit should fire: {n} spikes");
+}
+
+fn float_atomics_ranks_fire_as_one_process() {
+    // Float atomics add in the threads' order, which may differ between
+    // runs on a hardware GPU: the activity is compared, within 3 %.
+    let (mut net, exc, _) = cajal::networks::coba(2000, 7).unwrap();
+    let m = net.monitor(exc, &["spike"]).unwrap();
+    let mut sim = net.compile_gpu(&GpuOptions::default()).unwrap();
+    sim.simulate(100.0).unwrap();
+    let alone = sim.spikes(m).unwrap().len() as f64;
+    assert!(alone > 500.0, "{alone} spikes");
+    let counts = Threads::run(2, |comm| {
+        let (mut net, exc, _) = cajal::networks::coba(2000, 7)?;
+        let m = net.monitor(exc, &["spike"])?;
+        let mut sim = net.compile_distributed_gpu(comm, &GpuOptions::default())?;
+        sim.simulate(100.0)?;
+        Ok(sim.spikes(m)?.len() as f64)
+    })
+    .unwrap();
+    for c in counts {
+        assert!(
+            (c - alone).abs() <= 0.03 * alone,
+            "{c} spikes against {alone}"
+        );
+    }
+}
+
+fn a_monitor_added_after_compiling_records_every_gpu_rank() {
+    type Recorded = (Vec<(u64, u32)>, Vec<u32>);
+    let run = |sim: &mut Simulation, exc: PopId| -> cajal::Result<Recorded> {
+        sim.simulate(10.0)?;
+        let m = sim.monitor(exc, &["spike", "v"])?;
+        sim.simulate(20.0)?;
+        let v: Vec<u32> = sim.recorded(m, "v")?.iter().map(|x| x.to_bits()).collect();
+        Ok((sim.spikes(m)?, v))
+    };
+    let (net, exc, _) = cajal::networks::coba(900, 2).unwrap();
+    let alone = run(&mut net.compile_gpu(&ordered()).unwrap(), exc).unwrap();
+    assert!(!alone.0.is_empty());
+    let ranks = Threads::run(2, |comm| {
+        let (net, exc, _) = cajal::networks::coba(900, 2)?;
+        run(&mut net.compile_distributed_gpu(comm, &ordered())?, exc)
+    })
+    .unwrap();
+    for r in ranks {
+        assert_eq!(r.0, alone.0);
+        assert!(r.1 == alone.1, "recorded v differs");
+    }
+}
+
+fn what_a_gpu_rank_does_not_run_is_refused() {
+    let err = |build: &(dyn Fn() -> cajal::Result<Network> + Sync)| -> String {
+        let out = Threads::run(2, |comm| {
+            build()?
+                .compile_distributed_gpu(comm, &GpuOptions::default())
+                .map(|_| ())
+        });
+        match out {
+            Err(e) => e.to_string(),
+            Ok(_) => panic!("accepted"),
+        }
+    };
+    // A rate-coded projection reads its pre-synaptic neurons' r at every
+    // step: values are not exchanged by a GPU rank yet.
+    let rates = err(&|| {
+        let mut net = Network::new().seed(1);
+        let neuron = Neuron::rate().equations("r = sum(exc) + 0.5");
+        let a = net.population("a", 300, &neuron)?;
+        let b = net.population("b", 300, &neuron)?;
+        net.projection(a, b, "exc")
+            .connect_fixed_probability(0.1, 0.1)?;
+        Ok(net)
+    });
+    assert!(
+        rates.contains("population 'a'") && rates.contains("GPU") && rates.contains("CPU engine"),
+        "{rates}"
+    );
+}
