@@ -166,6 +166,12 @@ pub struct RunArgs {
     /// simulating.
     #[arg(long)]
     pub schedule: bool,
+    /// GPU engine (--backend gpu): ordered accumulation
+    /// (GpuOptions::deterministic), so that two runs on one adapter give
+    /// the same bits, and a run over several MPI processes the bits of
+    /// one process.
+    #[arg(long)]
+    pub deterministic: bool,
 }
 
 /// Options of `cajal bench`.

@@ -91,14 +91,9 @@ pub fn launched_ranks() -> Option<usize> {
 /// network is built, so that each process builds only its part.
 #[cfg(feature = "mpi")]
 fn mpi_world(
-    a: &RunArgs,
+    _: &RunArgs,
     _: usize,
 ) -> std::result::Result<std::sync::Arc<dyn cajal::engine::distributed::Comm>, Failure> {
-    if a.backend.backend() == cajal::engine::Backend::Gpu {
-        return Err(usage(
-            "a distributed run uses the CPU engine on every process: run with --backend cpu".into(),
-        ));
-    }
     Ok(cajal::mpi::World::init()?)
 }
 
@@ -196,6 +191,13 @@ pub fn run(a: &RunArgs) -> std::result::Result<(), Failure> {
             )));
         }
     }
+    if a.deterministic && a.backend.backend() == cajal::engine::Backend::Auto {
+        return Err(usage(
+            "--deterministic orders the GPU engine's sums: give --backend gpu (the CPU engine's \
+             runs are the same bits every time already)"
+                .into(),
+        ));
+    }
     let world = launched_ranks().map(|n| mpi_world(a, n)).transpose()?;
     let t0 = Instant::now();
     let (name, built, duration, seed, scale) = if file::is_model_file(&a.model) {
@@ -261,9 +263,17 @@ pub fn run(a: &RunArgs) -> std::result::Result<(), Failure> {
         .iter()
         .map(|&p| net.proj(p).map(|p| p.synapse_count()))
         .sum::<cajal::Result<usize>>()?;
-    let mut sim = match world {
-        Some(w) => net.compile_distributed(w)?,
-        None => net.compile(a.backend.backend())?,
+    let gpu = cajal::engine::gpu::GpuOptions {
+        deterministic: a.deterministic,
+        ..Default::default()
+    };
+    // Under mpirun, every process runs the CPU engine unless told the GPU.
+    let on_gpu = a.backend.backend() == cajal::engine::Backend::Gpu;
+    let mut sim = match (world, on_gpu) {
+        (Some(w), false) => net.compile_distributed(w)?,
+        (Some(w), true) => net.compile_distributed_gpu(w, &gpu)?,
+        (None, true) => net.compile_gpu(&gpu)?,
+        (None, false) => net.compile(a.backend.backend())?,
     };
     if let Some(protocol) = built.protocol {
         protocol(&mut sim, duration)?;
