@@ -233,7 +233,9 @@ class Network(metaclass=_NetworkMeta):
         gain a first axis of that size). With ``comm`` (mpi4py's
         ``MPI.COMM_WORLD``, or any object with its ``Get_rank``,
         ``Get_size`` and ``allgather``), the script is one rank of a
-        distributed run on the CPU engine: every rank runs the same script,
+        distributed run (on the CPU engine, or the GPU engine with
+        ``backend='gpu'``, each rank on its own adapter where the machine
+        has several): every rank runs the same script,
         owns a block of every population and the synapses onto it, and
         reads (attributes, monitors) give the whole network's values on
         every rank, bit for bit those of one process; every rank must make
@@ -248,9 +250,9 @@ class Network(metaclass=_NetworkMeta):
                     f"projection '{p.name}': it is not connected: call one of its connect_* methods before compile()"
                 )
         if comm is not None:
-            if batch is not None or (backend or self._backend) == "gpu":
-                raise CajalError("compile: a distributed run (comm=...) runs one copy of the network on the CPU engine")
-            self._engine = self._c.compile_distributed(comm)
+            if batch is not None:
+                raise CajalError("compile: a distributed run (comm=...) runs one copy of the network, not a batch")
+            self._engine = self._c.compile_distributed(comm, backend or self._backend)
         else:
             self._engine = self._c.compile(backend or self._backend, None if batch is None else int(batch))
         if not silent and kwargs.get("verbose"):

@@ -1241,13 +1241,34 @@ impl Core {
         Ok(name)
     }
 
-    /// Compiles as one rank of a distributed run on the CPU engine
-    /// (`Network::compile_distributed`), `comm` an mpi4py communicator or
-    /// any object with its `Get_rank`, `Get_size` and `allgather`.
-    fn compile_distributed(&mut self, py: Python<'_>, comm: Py<PyAny>) -> PyResult<String> {
+    /// Compiles as one rank of a distributed run
+    /// (`Network::compile_distributed`, or `compile_distributed_gpu` for
+    /// `backend` 'gpu', and for 'auto' where the first adapter is a
+    /// hardware GPU), `comm` an mpi4py communicator or any object with its
+    /// `Get_rank`, `Get_size` and `allgather`.
+    #[pyo3(signature = (comm, backend = "cpu"))]
+    fn compile_distributed(
+        &mut self,
+        py: Python<'_>,
+        comm: Py<PyAny>,
+        backend: &str,
+    ) -> PyResult<String> {
         if self.sim.is_some() {
             return Err(invalid("compile", "the network is already compiled"));
         }
+        let on_gpu = match backend {
+            "cpu" => false,
+            "gpu" => true,
+            "auto" => cajal::engine::gpu::devices()
+                .first()
+                .is_some_and(|d| d.device_type != cajal::engine::gpu::context::SOFTWARE),
+            other => {
+                return Err(invalid(
+                    "compile",
+                    format!("backend must be 'cpu', 'gpu' or 'auto', got '{other}'"),
+                ))
+            }
+        };
         let rank: usize = comm.call_method0(py, "Get_rank")?.extract(py)?;
         let size: usize = comm.call_method0(py, "Get_size")?.extract(py)?;
         let comm = std::sync::Arc::new(PyComm {
@@ -1258,9 +1279,19 @@ impl Core {
         let net = &self.net;
         // Without the GIL: the ranks' first exchange happens while
         // compiling, and another rank's allgather may need it.
-        let sim = py.detach(|| net.compile_distributed(comm)).map_err(err)?;
+        let opts = cajal::engine::gpu::GpuOptions::default();
+        let sim = py
+            .detach(|| match on_gpu {
+                true => net.compile_distributed_gpu(comm, &opts),
+                false => net.compile_distributed(comm),
+            })
+            .map_err(err)?;
+        let engine = match sim.device() {
+            Some(d) => format!("gpu ({})", d.name),
+            None => "cpu".to_string(),
+        };
         self.sim = Some(sim);
-        Ok(format!("cpu, rank {rank} of {size}"))
+        Ok(format!("{engine}, rank {rank} of {size}"))
     }
 
     /// Runs `steps` steps without the GIL, in pieces, so that Ctrl+C
