@@ -4,15 +4,16 @@
 //! reads, bit for bit, what one process's ordered GPU run reads (spikes,
 //! recorded values, `get`, synapses), with spikes exchanged every step or
 //! once per delay, stored, procedural and plastic projections; with float
-//! atomics, the same activity; what a rank's GPU engine does not run yet
-//! is refused by name. The same over MPI processes: tests/mpi/run.
+//! atomics, the same activity; values that projections read of other
+//! ranks' neurons exchanged at every step; what a rank's GPU engine does
+//! not run yet is refused by name. The same over MPI processes: tests/mpi/run.
 
 use std::sync::Arc;
 
 use crate::common::tests;
 use cajal::engine::distributed::{Comm, Threads};
 use cajal::engine::gpu::GpuOptions;
-use cajal::models::synapses::stdp;
+use cajal::models::synapses::{oja, stdp};
 use cajal::networks::{microcircuit_with, Background, Connectivity};
 use cajal::prelude::*;
 
@@ -21,6 +22,7 @@ tests! {
         coba_is_the_same_on_any_number_of_gpu_ranks,
         plastic_delayed_synapses_are_the_same_on_gpu_ranks,
         procedural_delays_are_the_same_on_gpu_ranks,
+        rate_coded_values_are_exchanged_between_gpu_ranks,
         float_atomics_ranks_fire_as_one_process,
         a_monitor_added_after_compiling_records_every_gpu_rank,
         what_a_gpu_rank_does_not_run_is_refused,
@@ -178,6 +180,33 @@ fn procedural_delays_are_the_same_on_gpu_ranks() {
     assert!(n > 20, "the microcircuit should fire: {n} spikes");
 }
 
+fn rate_coded_values_are_exchanged_between_gpu_ranks() {
+    // Oja's rule reads pre.r after the neurons' update of the same step;
+    // the weighted sums read pre.r of every rank's neurons, one
+    // projection 3 steps late (a rate history), with noise drawn by key.
+    same_on_gpu_ranks(
+        &|| {
+            let mut net = Network::new().dt(1.0).seed(2);
+            let neuron = Neuron::rate()
+                .parameters("tau = 10.0\nb = 0.0")
+                .equations("tau * dr/dt + r = sum(exc) + b + Uniform(-0.1, 0.1) : min = 0.0");
+            let a = net.population("a", 300, &neuron)?;
+            let b = net.population("b", 600, &neuron)?;
+            net.set(a, "b", Dist::uniform(0.0, 1.0))?;
+            let q = net
+                .projection(a, b, "exc")
+                .synapse(&oja(0.01, 0.5))
+                .connect_fixed_probability(0.2, Weights::random(Dist::uniform(0.0, 0.2)))?;
+            net.projection(b, a, "exc")
+                .delays(Delays::constant(3.0))
+                .connect_fixed_probability(0.1, 0.01)?;
+            let m = net.monitor(b, &["r"])?;
+            Ok((net, vec![(m, vec!["r"])], vec![(a, "r")], vec![(q, "w")]))
+        },
+        30.0,
+    );
+}
+
 fn float_atomics_ranks_fire_as_one_process() {
     // Float atomics add in the threads' order, which may differ between
     // runs on a hardware GPU: the activity is compared, within 3 %.
@@ -238,19 +267,20 @@ fn what_a_gpu_rank_does_not_run_is_refused() {
             Ok(_) => panic!("accepted"),
         }
     };
-    // A rate-coded projection reads its pre-synaptic neurons' r at every
-    // step: values are not exchanged by a GPU rank yet.
-    let rates = err(&|| {
+    // A DecodingProjection reads each neuron's last spike, which the
+    // exchange does not rewrite.
+    let decode = err(&|| {
         let mut net = Network::new().seed(1);
-        let neuron = Neuron::rate().equations("r = sum(exc) + 0.5");
-        let a = net.population("a", 300, &neuron)?;
-        let b = net.population("b", 300, &neuron)?;
-        net.projection(a, b, "exc")
-            .connect_fixed_probability(0.1, 0.1)?;
+        let inp = net.poisson_population("in", 300, 20.0, None)?;
+        let out = net.population("out", 10, &Neuron::rate().equations("r = sum(exc)"))?;
+        net.decoding_projection(inp, out, "exc", 10.0)
+            .connect_all_to_all(1.0)?;
         Ok(net)
     });
     assert!(
-        rates.contains("population 'a'") && rates.contains("GPU") && rates.contains("CPU engine"),
-        "{rates}"
+        decode.contains("DecodingProjection")
+            && decode.contains("GPU")
+            && decode.contains("CPU engine"),
+        "{decode}"
     );
 }

@@ -21,11 +21,12 @@ use super::*;
 use crate::engine::distributed::Comm;
 use crate::engine::kind::psp_events;
 use crate::engine::rank::{Mark, Rank};
+use encode::Part;
 
 impl GpuEngine {
     /// What a rank's GPU engine cannot do yet, as an error naming the
     /// first such part of `net`.
-    pub(crate) fn rank_refusal(net: &Network, rank: &Rank) -> Result<()> {
+    pub(crate) fn rank_refusal(net: &Network) -> Result<()> {
         let unsupported = |owner: String, message: &str| Error::Unsupported {
             owner,
             message: format!(
@@ -46,13 +47,6 @@ impl GpuEngine {
                     "a psp reading pre-synaptic spikes (events of a continuous synapse)",
                 ));
             }
-        }
-        if let Some(p) = rank.slots.iter().position(|s| !s.is_empty()) {
-            return Err(unsupported(
-                format!("population '{}'", net.pops[p].name),
-                "values of pre-synaptic neurons read by projections (pre.x, a rate-coded \
-                 projection's r, a current injection's source)",
-            ));
         }
         Ok(())
     }
@@ -96,12 +90,31 @@ impl GpuEngine {
     ) -> Result<()> {
         let marks: Vec<Mark> = monitors.iter().map(Mark::of).collect();
         let key = self.philox_key();
+        // Values read of other ranks' neurons are exchanged at every step
+        // between the neurons' update and what reads them in the same
+        // step (learning rules, post_spike): each step in two parts.
+        let split = self
+            .rank()
+            .is_some_and(|r| r.slots.iter().any(|s| !s.is_empty()));
         let mut done = 0u64;
         while done < n {
             let (interval, pending) = match self.rank() {
                 Some(r) => (r.interval, r.pending),
                 None => return Ok(()),
             };
+            if split {
+                let (first, through) = (step0 + done, Part::Through(Stage::NeuronUpdate));
+                self.chunk_run(first, 1, key, time, monitors, through)?;
+                if let Some(r) = self.rank.as_mut() {
+                    r.pending += 1;
+                }
+                // The step's ring position is not passed yet.
+                self.exchange(self.ring + 1)?;
+                let after = Part::After(Stage::NeuronUpdate);
+                self.chunk_run(first, 1, key, time, monitors, after)?;
+                done += 1;
+                continue;
+            }
             let mut k = (n - done)
                 .min(self.chunk as u64)
                 .min((interval - pending) as u64);
@@ -110,17 +123,17 @@ impl GpuEngine {
                     k = k.min((gm.cap_rows as u64 - 1) * m.spec.period + 1);
                 }
             }
-            self.chunk_run(step0 + done, k, key, time, monitors, None)?;
+            self.chunk_run(step0 + done, k, key, time, monitors, Part::Whole)?;
             done += k;
             if let Some(r) = self.rank.as_mut() {
                 r.pending += k as usize;
                 if r.pending >= r.interval {
-                    self.exchange()?;
+                    self.exchange(self.ring)?;
                 }
             }
         }
         if self.rank().is_some_and(|r| r.pending > 0) {
-            self.exchange()?;
+            self.exchange(self.ring)?;
         }
         self.wait()?;
         match self.rank.as_mut() {
@@ -129,33 +142,53 @@ impl GpuEngine {
         }
     }
 
-    /// Exchanges the spikes of the pending steps: their ring slots read
-    /// back (counts, then the lists), this rank's neurons kept, every
-    /// rank's merged and written back into the same slots.
-    fn exchange(&mut self) -> Result<()> {
+    /// Exchanges the spikes of the pending steps and this step's values:
+    /// the ring slots of the steps before ring position `ring_end` read
+    /// back (counts, then the lists) with this rank's blocks of the
+    /// exchanged slots, this rank's neurons' spikes kept, every rank's
+    /// merged and written back into the same slots, the values into the
+    /// whole slots.
+    fn exchange(&mut self, ring_end: u64) -> Result<()> {
         let Some(rank) = self.rank.as_deref() else {
             return Ok(());
         };
         let pending = rank.pending as u64;
         let read: Vec<usize> = (0..self.pops.len()).filter(|&p| rank.reads(p)).collect();
-        // The ring number of the first pending step: the engine has run
-        // `self.ring` steps, the last `pending` of them not exchanged.
-        let ring0 = self.ring - pending;
+        let ring0 = ring_end - pending;
         let rings: Vec<u64> = self.pops.iter().map(|p| u64::from(p.layout.ring)).collect();
         let slot = |p: usize, k: u64| ((ring0 + k) % rings[p].max(1)) as u32;
-        let mut counts_at = Vec::new();
+        let mut first_at = Vec::new();
         for &p in &read {
             let Some(c) = &self.pops[p].spk_count else {
                 continue;
             };
             for k in 0..pending {
-                counts_at.push((c, u64::from(slot(p, k)) * 4, 4));
+                first_at.push((c, u64::from(slot(p, k)) * 4, 4));
             }
         }
-        let counts: Vec<u32> = self
-            .read_ranges(&counts_at)?
+        // This rank's block of each exchanged slot, in the same read-back.
+        let counted = first_at.len();
+        let mut slot_at = Vec::new();
+        for (p, slots) in rank.slots.iter().enumerate() {
+            let gp = &self.pops[p];
+            let block = rank.part.mine(p);
+            for &s in slots {
+                let Some(o) = gp.layout.offset(s as u32) else {
+                    continue;
+                };
+                let at = (u64::from(o) + block.start as u64) * 4;
+                first_at.push((&gp.state, at, block.len() as u64 * 4));
+                slot_at.push((p, s, u64::from(o)));
+            }
+        }
+        let first = self.read_ranges(&first_at)?;
+        let counts: Vec<u32> = first[..counted]
             .iter()
             .map(|b| bytemuck::pod_read_unaligned(&b[..4]))
+            .collect();
+        let own_values: Vec<Vec<u32>> = first[counted..]
+            .iter()
+            .map(|b| bytemuck::pod_collect_to_vec(b))
             .collect();
         let mut lists_at = Vec::new();
         let mut ci = 0;
@@ -187,10 +220,18 @@ impl GpuEngine {
                     .collect();
             }
         }
+        let values = |p: usize, s: usize, _| -> Vec<u32> {
+            slot_at
+                .iter()
+                .position(|&(q, t, _)| (q, t) == (p, s))
+                .map(|i| own_values[i].clone())
+                .unwrap_or_default()
+        };
         let Some(rank) = self.rank.as_deref_mut() else {
             return Ok(());
         };
-        let got = rank.exchange(&mine, |_, _, _| Vec::new())?;
+        let got = rank.exchange(&mine, values)?;
+        let q = &self.gpu.queue;
         for &p in &read {
             let gp = &self.pops[p];
             let (Some(c), Some(l)) = (&gp.spk_count, &gp.spk_list) else {
@@ -200,7 +241,6 @@ impl GpuEngine {
             for (k, step) in got.spikes.iter().enumerate() {
                 let s = slot(p, k as u64);
                 let list = &step[p];
-                let q = &self.gpu.queue;
                 q.write_buffer(
                     c,
                     u64::from(s) * 4,
@@ -221,6 +261,11 @@ impl GpuEngine {
                     let at = (u64::from(r) + u64::from(s) * u64::from(w)) * 4;
                     q.write_buffer(c, at, bytemuck::cast_slice(&bits));
                 }
+            }
+        }
+        for (p, s, whole) in &got.values {
+            if let Some(&(_, _, o)) = slot_at.iter().find(|&&(q, t, _)| (q, t) == (*p, *s)) {
+                q.write_buffer(&self.pops[*p].state, o * 4, bytemuck::cast_slice(whole));
             }
         }
         Ok(())

@@ -3,6 +3,39 @@
 
 use super::*;
 
+/// Which stages of its steps a submission runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Part {
+    /// Whole steps.
+    Whole,
+    /// One stage alone (`run_stage`): the rings stay where they were and
+    /// no spikes are recorded.
+    Stage(Stage),
+    /// The stages up to this one, in step order: the first part of a
+    /// step cut around a distributed run's exchange.
+    Through(Stage),
+    /// The stages after this one: the rest of such a step.
+    After(Stage),
+}
+
+impl Part {
+    /// Whether stage `s` runs.
+    fn runs(self, s: Stage) -> bool {
+        let at = |x: Stage| Stage::ALL.iter().position(|&y| y == x);
+        match self {
+            Part::Whole => true,
+            Part::Stage(x) => x == s,
+            Part::Through(x) => at(s) <= at(x),
+            Part::After(x) => at(s) > at(x),
+        }
+    }
+
+    /// Whether the steps end with it (the rings move on).
+    fn ends_steps(self) -> bool {
+        matches!(self, Part::Whole | Part::After(_))
+    }
+}
+
 impl GpuEngine {
     /// The phase and group of `stage` holding `member` when that group is
     /// merged (two or more members).
@@ -46,7 +79,7 @@ impl GpuEngine {
         st: u64,
         off: u32,
         sampled: &[Vec<u64>],
-        only: Option<Stage>,
+        part: Part,
     ) {
         let mut run = |p: &Pass| {
             pass.set_pipeline(&p.pipeline);
@@ -54,10 +87,10 @@ impl GpuEngine {
             pass.dispatch_workgroups(p.grid.0, p.grid.1, 1);
         };
         let phases = self.schedule.phases.iter().zip(&self.merged);
-        for (phase, merged) in phases.filter(|(p, _)| only.is_none_or(|s| s == p.stage)) {
+        for (phase, merged) in phases.filter(|(p, _)| part.runs(p.stage)) {
             // `record` run alone writes the whole row: its conductances
             // too, as they are now (the CPU engine's `record` does the same).
-            if only == Some(Stage::Record) {
+            if part == Part::Stage(Stage::Record) {
                 for &x in phase.groups.iter().flat_map(|g| &g.members) {
                     if let Some(p) = self.own_pass(Stage::RecordInputs, x, st, sampled) {
                         run(p);
@@ -110,7 +143,7 @@ impl GpuEngine {
                     k = k.min((gm.cap_rows as u64 - 1) * m.spec.period + 1);
                 }
             }
-            let next = self.chunk_submit(first, k, key, time, monitors, None)?;
+            let next = self.chunk_submit(first, k, key, time, monitors, Part::Whole)?;
             if let Some(p) = pending.take() {
                 self.read_back(p, monitors)?;
             }
@@ -152,9 +185,9 @@ impl GpuEngine {
         key: [u32; 2],
         time: &dyn Fn(u64) -> f64,
         monitors: &mut [MonitorState],
-        only: Option<Stage>,
+        part: Part,
     ) -> Result<()> {
-        match self.chunk_submit(first, k, key, time, monitors, only)? {
+        match self.chunk_submit(first, k, key, time, monitors, part)? {
             Some(p) => self.read_back(p, monitors),
             None => Ok(()),
         }
@@ -169,15 +202,21 @@ impl GpuEngine {
         key: [u32; 2],
         time: &dyn Fn(u64) -> f64,
         monitors: &[MonitorState],
-        only: Option<Stage>,
+        part: Part,
     ) -> Result<Option<Pending>> {
         self.write_clocks(first, k, key, time);
-        let samples = self.sample_steps(first, k, monitors, only);
-        // Spikes are recorded by full steps only (a phase run alone has no
-        // step's spikes to record, as on the CPU engine).
+        let samples = self.sample_steps(first, k, monitors, part);
+        // Spikes are recorded by the part of full steps that updates the
+        // neurons (a phase run alone has no step's spikes to record, as on
+        // the CPU engine).
+        let steps_spikes = match part {
+            Part::Whole => true,
+            Part::Through(_) => part.runs(Stage::NeuronUpdate),
+            Part::Stage(_) | Part::After(_) => false,
+        };
         let spike_mons: Vec<bool> = monitors
             .iter()
-            .map(|m| m.active && m.spec.spikes && only.is_none())
+            .map(|m| m.active && m.spec.spikes && steps_spikes)
             .collect();
         let mut enc = self.gpu.device.create_command_encoder(&Default::default());
         for p in &self.pops {
@@ -189,15 +228,21 @@ impl GpuEngine {
             let mut pass = enc.begin_compute_pass(&Default::default());
             for r in 0..k {
                 let off = (r as usize * self.stride as usize) as u32;
-                self.encode_step(&mut pass, first + r, off, &samples, only);
+                self.encode_step(&mut pass, first + r, off, &samples, part);
             }
         }
-        let staging = self.stage_readbacks(&mut enc, k, &samples, &spike_mons);
+        // Samples are read back once the step's `record` has run.
+        let read_samples = match part.runs(Stage::Record) {
+            true => samples.clone(),
+            false => vec![Vec::new(); samples.len()],
+        };
+        let staging = self.stage_readbacks(&mut enc, k, &read_samples, &spike_mons);
         let index = self.gpu.checked("running a chunk of steps", || {
             self.gpu.queue.submit([enc.finish()])
         })?;
-        // A phase run alone leaves the rings where they were.
-        if only.is_none() {
+        // A phase run alone, or the first part of a step, leaves the rings
+        // where they were.
+        if part.ends_steps() {
             self.ring += k;
         }
         if staging.is_empty() {
@@ -207,7 +252,7 @@ impl GpuEngine {
             staging,
             first,
             k,
-            samples,
+            samples: read_samples,
             spike_mons,
             index,
         }))
@@ -279,9 +324,12 @@ impl GpuEngine {
         first: u64,
         k: u64,
         monitors: &[MonitorState],
-        only: Option<Stage>,
+        part: Part,
     ) -> Vec<Vec<u64>> {
-        let records = only.is_none_or(|s| s == Stage::Record);
+        let records = match part {
+            Part::Stage(s) => s == Stage::Record,
+            _ => true,
+        };
         let mut samples: Vec<Vec<u64>> = Vec::with_capacity(monitors.len());
         for (m, gm) in monitors.iter().zip(&self.mons) {
             let mut s = Vec::new();

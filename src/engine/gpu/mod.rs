@@ -339,7 +339,14 @@ impl crate::engine::interface::Engine for GpuEngine {
         t: f64,
         monitors: &mut [MonitorState],
     ) -> Result<()> {
-        self.chunk_run(step, 1, self.philox_key(), &|_| t, monitors, Some(stage))?;
+        self.chunk_run(
+            step,
+            1,
+            self.philox_key(),
+            &|_| t,
+            monitors,
+            encode::Part::Stage(stage),
+        )?;
         self.wait()
     }
 
