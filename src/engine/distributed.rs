@@ -413,7 +413,6 @@ pub(crate) fn rank_engine(
         Ok(match gpu {
             None => Built::Cpu(Box::new(crate::engine::cpu::CpuEngine::new(&local)?)),
             Some(o) => {
-                GpuEngine::rank_refusal(net)?;
                 let opts = rank_adapter(o, comm.rank());
                 let rings = GpuEngine::rank_rings(&rank, net.pops.len());
                 Built::Gpu(Box::new(GpuEngine::with_rings(&local, &opts, &rings)?))

@@ -325,6 +325,12 @@ impl Rank {
         Ok(all.into_iter().map(f32::from_bits).collect())
     }
 
+    /// Every rank's block of population `pop`'s words, of which `mine` is
+    /// this rank's: the whole population's.
+    pub(crate) fn gather_block_words(&self, pop: usize, mine: &[u32]) -> Result<Vec<u32>> {
+        gather_blocks(&*self.comm, &self.part.pops[pop], mine, self.sizes[pop])
+    }
+
     /// Every rank's `words` (one per synapse of projection `proj` it
     /// holds: `local` of them) put together, in the network's (post, pre)
     /// order; `words` itself if the projection is not cut between ranks or

@@ -3,10 +3,10 @@
 //! adapter): in ordered mode (`GpuOptions::deterministic`) every rank
 //! reads, bit for bit, what one process's ordered GPU run reads (spikes,
 //! recorded values, `get`, synapses), with spikes exchanged every step or
-//! once per delay, stored, procedural and plastic projections; with float
-//! atomics, the same activity; values that projections read of other
-//! ranks' neurons exchanged at every step; what a rank's GPU engine does
-//! not run yet is refused by name. The same over MPI processes: tests/mpi/run.
+//! once per delay, stored, procedural and plastic projections, values that
+//! projections read of other ranks' neurons exchanged at every step,
+//! DecodingProjections and psp events (each neuron's last spike); with
+//! float atomics, the same activity. The same over MPI processes: tests/mpi/run.
 
 use std::sync::Arc;
 
@@ -25,7 +25,8 @@ tests! {
         rate_coded_values_are_exchanged_between_gpu_ranks,
         float_atomics_ranks_fire_as_one_process,
         a_monitor_added_after_compiling_records_every_gpu_rank,
-        what_a_gpu_rank_does_not_run_is_refused,
+        decoded_spikes_are_the_same_on_gpu_ranks,
+        psp_events_are_the_same_on_gpu_ranks,
     ],
 }
 
@@ -255,32 +256,64 @@ fn a_monitor_added_after_compiling_records_every_gpu_rank() {
     }
 }
 
-fn what_a_gpu_rank_does_not_run_is_refused() {
-    let err = |build: &(dyn Fn() -> cajal::Result<Network> + Sync)| -> String {
-        let out = Threads::run(2, |comm| {
-            build()?
-                .compile_distributed_gpu(comm, &GpuOptions::default())
-                .map(|_| ())
-        });
-        match out {
-            Err(e) => e.to_string(),
-            Ok(_) => panic!("accepted"),
-        }
-    };
-    // A DecodingProjection reads each neuron's last spike, which the
-    // exchange does not rewrite.
-    let decode = err(&|| {
-        let mut net = Network::new().seed(1);
-        let inp = net.poisson_population("in", 300, 20.0, None)?;
-        let out = net.population("out", 10, &Neuron::rate().equations("r = sum(exc)"))?;
-        net.decoding_projection(inp, out, "exc", 10.0)
-            .connect_all_to_all(1.0)?;
-        Ok(net)
-    });
-    assert!(
-        decode.contains("DecodingProjection")
-            && decode.contains("GPU")
-            && decode.contains("CPU engine"),
-        "{decode}"
+fn decoded_spikes_are_the_same_on_gpu_ranks() {
+    // Vitay et al.'s hybrid network: a rate neuron drives Poisson neurons
+    // whose spikes a DecodingProjection turns back into rates; it reads
+    // each neuron's last spike (`lastspk`), exchanged after every step,
+    // and the rate input's r.
+    let alone = same_on_gpu_ranks(
+        &|| {
+            let (mut net, h) = cajal::networks::hybrid(700, 3)?;
+            net.set(h.input, "baseline", 40.0)?;
+            let m = net.monitor(h.decoded, &["r"])?;
+            let s = net.monitor(h.poisson, &["spike"])?;
+            Ok((
+                net,
+                vec![(s, vec!["spike"]), (m, vec!["r"])],
+                vec![(h.decoded, "r")],
+                vec![],
+            ))
+        },
+        30.0,
     );
+    assert!(alone.0[0].len() > 100, "{} spikes", alone.0[0].len());
+}
+
+fn psp_events_are_the_same_on_gpu_ranks() {
+    // The PyNN/Brian notebook's NMDA synapse: `x += w` at a pre-synaptic
+    // spike (read through `lastspk`), a psp integrated every step.
+    let alone = same_on_gpu_ranks(
+        &|| {
+            let mut net = Network::new().dt(1.0).seed(8);
+            let linear = Neuron::spiking()
+                .equations("dv/dt = 0.1")
+                .spike("v>1.05")
+                .reset("v=0.0");
+            let integrator = Neuron::spiking()
+                .equations("dv/dt = 0.1*(g_exc -v)")
+                .spike("v>2.0")
+                .reset("v=0.0");
+            let nmda = Synapse::new()
+                .parameters("tau = 10.0 : projection")
+                .equations("tau * dx/dt = -x\ntau * dg/dt = -g +  x * (1 -g)")
+                .pre_spike("x += w")
+                .psp("g");
+            let inp = net.population("input", 600, &linear)?;
+            let pop = net.population("pop", 520, &integrator)?;
+            net.set(inp, "v", Dist::uniform(0.0, 1.0))?;
+            let q = net
+                .projection(inp, pop, "exc")
+                .synapse(&nmda)
+                .connect_fixed_probability(0.05, Weights::random(Dist::uniform(0.5, 5.0)))?;
+            // Recurrent: the integrators' spikes depend on the input other
+            // ranks deliver.
+            net.projection(pop, pop, "exc")
+                .synapse(&nmda)
+                .connect_fixed_probability(0.05, Weights::random(Dist::uniform(0.5, 2.0)))?;
+            let m = net.monitor(pop, &["spike", "v"])?;
+            Ok((net, vec![(m, vec!["spike", "v"])], vec![], vec![(q, "g")]))
+        },
+        60.0,
+    );
+    assert!(alone.0[0].len() > 100, "{} spikes", alone.0[0].len());
 }

@@ -11,46 +11,22 @@
 //! neurons' spikes, gathers every rank's, and writes the merged lists (and
 //! the ordered mode's bitmasks) back into the same slots. A delivery reads
 //! a slot at least one interval after it was written, so it reads the
-//! merged list, as one process's delivery reads its own. Recorded spikes
-//! are kept for the rank's neurons and merged at the end of each run, as
-//! the CPU engine's.
+//! merged list, as one process's delivery reads its own. Each neuron's
+//! last spike (`lastspk`, for DecodingProjections and psp events) is
+//! gathered the same way, and the values projections read of
+//! pre-synaptic neurons after the neurons' update of each step (which
+//! then runs in two submissions around the exchange). Recorded spikes are
+//! kept for the rank's neurons and merged at the end of each run, as the
+//! CPU engine's.
 
 use std::sync::Arc;
 
 use super::*;
 use crate::engine::distributed::Comm;
-use crate::engine::kind::psp_events;
 use crate::engine::rank::{Mark, Rank};
 use encode::Part;
 
 impl GpuEngine {
-    /// What a rank's GPU engine cannot do yet, as an error naming the
-    /// first such part of `net`.
-    pub(crate) fn rank_refusal(net: &Network) -> Result<()> {
-        let unsupported = |owner: String, message: &str| Error::Unsupported {
-            owner,
-            message: format!(
-                "{message} in a distributed run on the GPU engine (not supported yet; \
-                 the CPU engine runs it distributed)"
-            ),
-        };
-        for pr in &net.projs {
-            let owner = || format!("projection '{}'", pr.name);
-            if pr.window.is_some() {
-                // It reads each neuron's last spike (`lastspk`), which the
-                // exchange does not rewrite.
-                return Err(unsupported(owner(), "a DecodingProjection"));
-            }
-            if psp_events(net, pr) {
-                return Err(unsupported(
-                    owner(),
-                    "a psp reading pre-synaptic spikes (events of a continuous synapse)",
-                ));
-            }
-        }
-        Ok(())
-    }
-
     /// The least spike ring each population needs as a rank: a whole
     /// interval, and the slot the next step empties.
     pub(crate) fn rank_rings(rank: &Rank, pops: usize) -> Vec<u32> {
@@ -181,12 +157,27 @@ impl GpuEngine {
                 slot_at.push((p, s, u64::from(o)));
             }
         }
+        // And its block of each neuron's last spike (`lastspk`), which
+        // DecodingProjections and psp events read at the next step.
+        let valued = first_at.len();
+        let mut last_at = Vec::new();
+        for (p, gp) in self.pops.iter().enumerate() {
+            if let Some(b) = &gp.last {
+                let block = rank.part.mine(p);
+                first_at.push((b, block.start as u64 * 4, block.len() as u64 * 4));
+                last_at.push(p);
+            }
+        }
         let first = self.read_ranges(&first_at)?;
+        let own_last: Vec<Vec<u32>> = first[valued..]
+            .iter()
+            .map(|b| bytemuck::pod_collect_to_vec(b))
+            .collect();
         let counts: Vec<u32> = first[..counted]
             .iter()
             .map(|b| bytemuck::pod_read_unaligned(&b[..4]))
             .collect();
-        let own_values: Vec<Vec<u32>> = first[counted..]
+        let own_values: Vec<Vec<u32>> = first[counted..valued]
             .iter()
             .map(|b| bytemuck::pod_collect_to_vec(b))
             .collect();
@@ -231,6 +222,10 @@ impl GpuEngine {
             return Ok(());
         };
         let got = rank.exchange(&mine, values)?;
+        let mut lasts = Vec::with_capacity(last_at.len());
+        for (&p, own) in last_at.iter().zip(&own_last) {
+            lasts.push(rank.gather_block_words(p, own)?);
+        }
         let q = &self.gpu.queue;
         for &p in &read {
             let gp = &self.pops[p];
@@ -261,6 +256,11 @@ impl GpuEngine {
                     let at = (u64::from(r) + u64::from(s) * u64::from(w)) * 4;
                     q.write_buffer(c, at, bytemuck::cast_slice(&bits));
                 }
+            }
+        }
+        for (&p, whole) in last_at.iter().zip(&lasts) {
+            if let Some(b) = &self.pops[p].last {
+                q.write_buffer(b, 0, bytemuck::cast_slice(whole));
             }
         }
         for (p, s, whole) in &got.values {
