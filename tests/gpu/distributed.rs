@@ -27,6 +27,7 @@ tests! {
         a_monitor_added_after_compiling_records_every_gpu_rank,
         decoded_spikes_are_the_same_on_gpu_ranks,
         psp_events_are_the_same_on_gpu_ranks,
+        a_rank_takes_the_adapter_at_its_place,
     ],
 }
 
@@ -316,4 +317,27 @@ fn psp_events_are_the_same_on_gpu_ranks() {
         60.0,
     );
     assert!(alone.0[0].len() > 100, "{} spikes", alone.0[0].len());
+}
+
+fn a_rank_takes_the_adapter_at_its_place() {
+    // `ordinal` counts among the adapters of the best kind, modulo their
+    // number: on a machine with one, every rank takes it.
+    let (net, _, _) = cajal::networks::coba(300, 1).unwrap();
+    let first = net.compile_gpu(&GpuOptions::default()).unwrap();
+    let best = cajal::engine::gpu::devices()[0].device_type.clone();
+    let same: Vec<String> = cajal::engine::gpu::devices()
+        .into_iter()
+        .filter(|d| d.device_type == best)
+        .map(|d| d.name)
+        .collect();
+    for k in 0..3 {
+        let opts = GpuOptions {
+            ordinal: Some(k),
+            ..GpuOptions::default()
+        };
+        let sim = net.compile_gpu(&opts).unwrap();
+        let name = &sim.device().unwrap().name;
+        assert_eq!(name, &same[k % same.len()], "ordinal {k}");
+    }
+    assert_eq!(first.device().unwrap().name, same[0]);
 }
