@@ -480,7 +480,31 @@ pub struct ConnectSpec<'a> {
 /// `|w| > limit * |amp|` (Gaussian) or `|w| > limit * |amp_pos - amp_neg|` (DoG).
 /// `spec.weights` is ignored by Gaussian, DoG, FromMatrix, FromSparse and WithFunc.
 pub fn build(connector: &Connector, spec: &ConnectSpec, rng: &mut StdRng) -> Result<SynapseList> {
-    let cx = Ctx::new(spec)?;
+    Ok(build_rows(connector, spec, rng, None)?.0)
+}
+
+/// Which post-synaptic neurons (ranks of the connector's post side) a
+/// build keeps the synapses of.
+pub(crate) type Rows<'a> = Option<&'a (dyn Fn(usize) -> bool + Sync)>;
+
+/// [`build`], keeping the synapses onto the post-synaptic neurons `rows`
+/// keeps (all with `None`), and the number of synapses onto each
+/// post-synaptic neuron of the whole projection.
+///
+/// Every post-synaptic neuron's synapses, weights and delays are drawn
+/// from generators of its own, keyed by the neuron and a key drawn from
+/// `rng`: the fixed-probability, fixed-number-pre, all-to-all and
+/// one-to-one connectors draw only the neurons `rows` keeps (and the
+/// number of synapses of the others, without their synapses), so that one
+/// rank of a distributed run draws its part, the part one process draws.
+/// The other connectors make the whole list, then keep the rows.
+pub(crate) fn build_rows(
+    connector: &Connector,
+    spec: &ConnectSpec,
+    rng: &mut StdRng,
+    rows: Rows,
+) -> Result<(SynapseList, Vec<u32>)> {
+    let mut cx = Ctx::new(spec)?;
     let uses_spec_weights = matches!(
         connector,
         Connector::AllToAll
@@ -506,35 +530,57 @@ pub fn build(connector: &Connector, spec: &ConnectSpec, rng: &mut StdRng) -> Res
         }
         Delays::Random(d) => d.validate(&cx.owner("delays"))?,
     }
+    let key: u64 = rng.random();
+    cx.key = key;
+    if let Some(keep) = rows {
+        let kept = (0..cx.n_post).filter(|&j| keep(j)).count();
+        cx.share = kept as f64 / cx.n_post.max(1) as f64;
+    }
 
-    let pattern = match connector {
-        Connector::AllToAll => cx.all_to_all()?,
-        Connector::OneToOne => cx.one_to_one()?,
-        Connector::FixedProbability(p) => cx.fixed_probability(*p, rng)?,
-        Connector::FixedNumberPre(n) => cx.fixed_number_pre(*n, rng)?,
-        Connector::FixedNumberPost(n) => cx.fixed_number_post(*n, rng)?,
-        Connector::FromMatrix(m) => cx.matrix(m)?,
-        Connector::FromSparse {
-            post,
-            pre,
-            w,
-            delay,
-        } => cx.sparse(post, pre, w, delay.as_deref())?,
-        Connector::WithFunc(f) => {
-            let lil = f(spec.pre, spec.post, rng);
-            cx.lil(lil)?
+    let (pattern, counts) = match connector {
+        Connector::AllToAll => cx.all_to_all(rows)?,
+        Connector::OneToOne => cx.one_to_one(rows)?,
+        Connector::FixedProbability(p) => cx.fixed_probability(*p, rows)?,
+        Connector::FixedNumberPre(n) => cx.fixed_number_pre(*n, rows)?,
+        whole => {
+            let p = match whole {
+                Connector::FixedNumberPost(n) => cx.fixed_number_post(*n, rng)?,
+                Connector::FromMatrix(m) => cx.matrix(m)?,
+                Connector::FromSparse {
+                    post,
+                    pre,
+                    w,
+                    delay,
+                } => cx.sparse(post, pre, w, delay.as_deref())?,
+                Connector::WithFunc(f) => {
+                    let lil = f(spec.pre, spec.post, rng);
+                    cx.lil(lil)?
+                }
+                Connector::Gaussian { amp, sigma, limit } => cx.gaussian(*amp, *sigma, *limit)?,
+                Connector::Dog {
+                    amp_pos,
+                    sigma_pos,
+                    amp_neg,
+                    sigma_neg,
+                    limit,
+                } => cx.dog(*amp_pos, *sigma_pos, *amp_neg, *sigma_neg, *limit)?,
+                _ => unreachable!("drawn by rows above"),
+            };
+            let mut counts = vec![0u32; cx.n_post];
+            for &j in &p.post {
+                counts[j as usize] += 1;
+            }
+            (p.keep_rows(rows), counts)
         }
-        Connector::Gaussian { amp, sigma, limit } => cx.gaussian(*amp, *sigma, *limit)?,
-        Connector::Dog {
-            amp_pos,
-            sigma_pos,
-            amp_neg,
-            sigma_neg,
-            limit,
-        } => cx.dog(*amp_pos, *sigma_pos, *amp_neg, *sigma_neg, *limit)?,
     };
-    cx.finish(pattern, rng)
+    Ok((cx.finish(pattern)?, counts))
 }
+
+/// Salts of the generators of a post-synaptic neuron's draws: which
+/// synapses, their weights, their delays.
+const SYNAPSES: u64 = 0;
+const WEIGHTS: u64 = 0x5745_4947_4854_5300;
+const DELAYS: u64 = 0x4445_4c41_5953_0000;
 
 /// Synapses before weights and delays are filled in; sorted by (post, pre).
 struct Pattern {
@@ -547,6 +593,22 @@ struct Pattern {
 }
 
 impl Pattern {
+    /// The synapses onto the post-synaptic neurons `rows` keeps.
+    fn keep_rows(self, rows: Rows) -> Pattern {
+        let Some(keep) = rows else {
+            return self;
+        };
+        let at: Vec<usize> = (0..self.post.len())
+            .filter(|&i| keep(self.post[i] as usize))
+            .collect();
+        Pattern {
+            post: at.iter().map(|&i| self.post[i]).collect(),
+            pre: at.iter().map(|&i| self.pre[i]).collect(),
+            w: self.w.map(|w| at.iter().map(|&i| w[i]).collect()),
+            delay_ms: self.delay_ms.map(|d| at.iter().map(|&i| d[i]).collect()),
+        }
+    }
+
     fn with_capacity(cx: &Ctx, n: usize) -> Result<Self> {
         Ok(Pattern {
             post: cx.alloc(n)?,
@@ -564,6 +626,11 @@ struct Ctx<'a> {
     n_post: usize,
     /// Leave out i -> i.
     no_self: bool,
+    /// The key of the generators of each post-synaptic neuron's draws.
+    key: u64,
+    /// The share of the post-synaptic neurons whose synapses are kept
+    /// (what memory they take).
+    share: f64,
 }
 
 impl<'a> Ctx<'a> {
@@ -573,6 +640,8 @@ impl<'a> Ctx<'a> {
             n_pre: spec.pre.size(),
             n_post: spec.post.size(),
             no_self: spec.same_population && !spec.allow_self_connections,
+            key: 0,
+            share: 1.0,
         };
         if !(spec.dt.is_finite() && spec.dt > 0.0) {
             return Err(cx.err(format!(
@@ -608,7 +677,7 @@ impl<'a> Ctx<'a> {
         crate::memory::check(
             &format!("projection '{}'", self.spec.projection),
             &format!("{what} would create {n} synapses"),
-            n as f64 * 32.0,
+            n as f64 * 32.0 * self.share,
             "connect fewer synapses, or draw them procedurally (connect_fixed_probability_procedural stores none)",
         )
     }
@@ -644,7 +713,13 @@ impl<'a> Ctx<'a> {
         Ok(rate_or_spike_steps(d, self.spec.rate_coded))
     }
 
-    fn all_to_all(&self) -> Result<Pattern> {
+    /// The generator of post-synaptic neuron `j`'s draws of one kind
+    /// (`salt`: its synapses, weights, delays).
+    fn row_rng(&self, salt: u64, j: usize) -> StdRng {
+        crate::random::rng_for(self.key ^ salt, j as u64)
+    }
+
+    fn all_to_all(&self, rows: Rows) -> Result<(Pattern, Vec<u32>)> {
         let diag = if self.no_self {
             self.n_pre.min(self.n_post) as u64
         } else {
@@ -652,19 +727,25 @@ impl<'a> Ctx<'a> {
         };
         let n = self.n_pre as u64 * self.n_post as u64 - diag;
         self.check_count(n, "all_to_all")?;
-        let mut p = Pattern::with_capacity(self, n as usize)?;
+        let mut p = Pattern::with_capacity(self, (n as f64 * self.share) as usize)?;
+        let mut counts = Vec::with_capacity(self.n_post);
         for post in 0..self.n_post {
+            let skip = self.no_self && post < self.n_pre;
+            counts.push((self.n_pre - usize::from(skip)) as u32);
+            if rows.is_some_and(|keep| !keep(post)) {
+                continue;
+            }
             for pre in 0..self.n_pre {
-                if !(self.no_self && pre == post) {
+                if !(skip && pre == post) {
                     p.post.push(post as u32);
                     p.pre.push(pre as u32);
                 }
             }
         }
-        Ok(p)
+        Ok((p, counts))
     }
 
-    fn one_to_one(&self) -> Result<Pattern> {
+    fn one_to_one(&self, rows: Rows) -> Result<(Pattern, Vec<u32>)> {
         if self.n_pre != self.n_post {
             return Err(self.err(format!(
                 "one_to_one needs populations of equal sizes, got pre {:?} ({} neurons) and post {:?} ({} neurons)",
@@ -676,14 +757,19 @@ impl<'a> Ctx<'a> {
         }
         self.check_count(self.n_post as u64, "one_to_one")?;
         let mut p = Pattern::with_capacity(self, self.n_post)?;
-        p.post.extend(0..self.n_post as u32);
-        p.pre.extend(0..self.n_pre as u32);
-        Ok(p)
+        for j in (0..self.n_post).filter(|&j| rows.is_none_or(|keep| keep(j))) {
+            p.post.push(j as u32);
+            p.pre.push(j as u32);
+        }
+        Ok((p, vec![1; self.n_post]))
     }
 
-    /// Skips over the non-synapses with geometric gaps: the cost is
-    /// proportional to the number of synapses, not of pairs.
-    fn fixed_probability(&self, prob: f64, rng: &mut StdRng) -> Result<Pattern> {
+    /// Each post-synaptic neuron draws from its own generator how many
+    /// synapses it gets (binomial over its candidates) and, if its row is
+    /// kept, which (a uniform subset of that size): the same law as a
+    /// draw for each pair, at a cost per row independent of the rows not
+    /// kept.
+    fn fixed_probability(&self, prob: f64, rows: Rows) -> Result<(Pattern, Vec<u32>)> {
         if !(0.0..=1.0).contains(&prob) {
             return Err(self.err(format!(
                 "fixed_probability needs a probability in [0, 1], got {prob}"
@@ -700,39 +786,57 @@ impl<'a> Ctx<'a> {
         }
         self.check_count(expected as u64, &format!("fixed_probability({prob})"))?;
         // Mean plus a few standard deviations avoids regrowing the vectors.
-        let cap = (expected + 5.0 * expected.sqrt() + 16.0) as usize;
+        let mine = expected * self.share;
+        let cap = (mine + 5.0 * mine.sqrt() + 16.0) as usize;
         let mut p = Pattern::with_capacity(self, cap.min(MAX_SYNAPSES))?;
-        if prob == 0.0 {
-            return Ok(p);
-        }
-        // P(gap >= k) = (1 - prob)^k: the number of pairs skipped before the next synapse.
-        let ln_q = (-prob).ln_1p();
-        let n_pre = self.n_pre as u64;
-        let mut idx = 0u64;
-        while idx < total {
-            let u = 1.0 - rng.random::<f64>(); // (0, 1]: finite logarithm
-            let gap = (u.ln() / ln_q).floor();
-            if gap >= (total - idx) as f64 {
-                break;
-            }
-            idx += gap as u64;
-            let (post, pre) = (idx / n_pre, idx % n_pre);
-            idx += 1;
-            if self.no_self && post == pre {
-                continue;
-            }
-            if p.post.len() >= MAX_SYNAPSES {
+        let mut counts = Vec::with_capacity(self.n_post);
+        let mut sum = 0u64;
+        for post in 0..self.n_post {
+            let skip = self.no_self && post < self.n_pre;
+            let len = self.n_pre - usize::from(skip);
+            let mut rng = self.row_rng(SYNAPSES, post);
+            let k = match rand_distr::Binomial::new(len as u64, prob) {
+                Ok(b) => rng.sample(b) as usize,
+                Err(e) => return Err(self.err(format!("fixed_probability({prob}): {e}"))),
+            };
+            counts.push(k as u32);
+            sum += k as u64;
+            if sum > MAX_SYNAPSES as u64 {
                 return Err(self.err(format!(
                     "fixed_probability({prob}) created more than the limit of {MAX_SYNAPSES} synapses"
                 )));
             }
+            if rows.is_some_and(|keep| !keep(post)) {
+                continue;
+            }
+            self.row_subset(&mut p, &mut rng, post, len, k, skip);
+        }
+        Ok((p, counts))
+    }
+
+    /// Appends `k` synapses onto `post` from a uniform subset of its `len`
+    /// candidates (all pre-synaptic neurons, `post` itself left out with
+    /// `skip`), in ascending order.
+    fn row_subset(
+        &self,
+        p: &mut Pattern,
+        rng: &mut StdRng,
+        post: usize,
+        len: usize,
+        k: usize,
+        skip: bool,
+    ) {
+        let mut chosen = rand::seq::index::sample(rng, len, k).into_vec();
+        chosen.sort_unstable();
+        for i in chosen {
+            // Drawn among the pres other than `post`: shift those at or after it by one.
+            let pre = if skip && i >= post { i + 1 } else { i };
             p.post.push(post as u32);
             p.pre.push(pre as u32);
         }
-        Ok(p)
     }
 
-    fn fixed_number_pre(&self, number: usize, rng: &mut StdRng) -> Result<Pattern> {
+    fn fixed_number_pre(&self, number: usize, rows: Rows) -> Result<(Pattern, Vec<u32>)> {
         let available = self.n_pre - usize::from(self.no_self);
         if number > available {
             return Err(self.err(format!(
@@ -741,20 +845,15 @@ impl<'a> Ctx<'a> {
             )));
         }
         self.check_count(self.n_post as u64 * number as u64, "fixed_number_pre")?;
-        let mut p = Pattern::with_capacity(self, self.n_post * number)?;
-        for post in 0..self.n_post {
+        let mine = (self.n_post as f64 * self.share) as usize * number;
+        let mut p = Pattern::with_capacity(self, mine.min(self.n_post * number))?;
+        for post in (0..self.n_post).filter(|&j| rows.is_none_or(|keep| keep(j))) {
             let skip = self.no_self && post < self.n_pre;
             let len = self.n_pre - usize::from(skip);
-            let mut chosen = rand::seq::index::sample(rng, len, number).into_vec();
-            chosen.sort_unstable();
-            for i in chosen {
-                // Drawn among the pres other than `post`: shift those at or after it by one.
-                let pre = if skip && i >= post { i + 1 } else { i };
-                p.post.push(post as u32);
-                p.pre.push(pre as u32);
-            }
+            let mut rng = self.row_rng(SYNAPSES, post);
+            self.row_subset(&mut p, &mut rng, post, len, number, skip);
         }
-        Ok(p)
+        Ok((p, vec![number as u32; self.n_post]))
     }
 
     fn fixed_number_post(&self, number: usize, rng: &mut StdRng) -> Result<Pattern> {
@@ -942,9 +1041,22 @@ impl<'a> Ctx<'a> {
         })
     }
 
-    /// Fills in weights and delays, in synapse order.
-    fn finish(&self, p: Pattern, rng: &mut StdRng) -> Result<SynapseList> {
+    /// Fills in weights and delays, in synapse order: those drawn, a
+    /// post-synaptic neuron's from its own generators.
+    fn finish(&self, p: Pattern) -> Result<SynapseList> {
         let n = p.post.len();
+        // The synapses of each post-synaptic neuron: runs of the sorted list.
+        let runs = || {
+            let post = &p.post;
+            let mut at = 0;
+            std::iter::from_fn(move || {
+                let j = *post.get(at)?;
+                let end = at + post[at..].partition_point(|&x| x == j);
+                let run = (j as usize, end - at);
+                at = end;
+                Some(run)
+            })
+        };
         let w = match p.w {
             Some(w) => w,
             None => match self.spec.weights {
@@ -953,7 +1065,14 @@ impl<'a> Ctx<'a> {
                         .map_err(|why| self.err(format!("the weight {why}")))?;
                     vec![c; n]
                 }
-                Weights::Random(d) => d.sample(rng, n, &self.owner("weights"))?,
+                Weights::Random(d) => {
+                    let mut w = self.alloc(n)?;
+                    for (j, len) in runs() {
+                        let mut rng = self.row_rng(WEIGHTS, j);
+                        w.extend(d.sample(&mut rng, len, &self.owner("weights"))?);
+                    }
+                    w
+                }
             },
         };
         let delay = match p.delay_ms {
@@ -963,17 +1082,20 @@ impl<'a> Ctx<'a> {
                 .collect::<Result<Vec<u32>>>()?,
             None => match self.spec.delays {
                 Delays::Constant(ms) => vec![self.steps(*ms)?; n],
-                Delays::Random(d) => d
-                    .sample_f64(rng, n, &self.owner("delays"))?
-                    .into_iter()
-                    .map(|ms| {
-                        if ms.is_finite() {
-                            self.steps_clipped(ms)
-                        } else {
-                            Err(self.err(format!("a random delay drew {ms} ms")))
+                Delays::Random(d) => {
+                    let mut out = self.alloc(n)?;
+                    for (j, len) in runs() {
+                        let mut rng = self.row_rng(DELAYS, j);
+                        for ms in d.sample_f64(&mut rng, len, &self.owner("delays"))? {
+                            out.push(if ms.is_finite() {
+                                self.steps_clipped(ms)?
+                            } else {
+                                return Err(self.err(format!("a random delay drew {ms} ms")));
+                            });
                         }
-                    })
-                    .collect::<Result<Vec<u32>>>()?,
+                    }
+                    out
+                }
             },
         };
         Ok(SynapseList {

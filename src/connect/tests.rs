@@ -554,11 +554,16 @@ fn weights() {
     let syn = s.ok(&Connector::AllToAll);
     let mean = syn.w.iter().map(|&w| f64::from(w)).sum::<f64>() / syn.len() as f64;
     assert!((mean - 1.0).abs() < 5.0 * 0.5 / 100.0, "{mean}");
-    // One draw per synapse, in synapse order, after the pattern's own draws.
-    let mut rng = rng_for(1, 0);
-    let want = Dist::normal(1.0, 0.5)
-        .sample(&mut rng, 10_000, "x")
-        .unwrap();
+    // One draw per synapse, each post-synaptic neuron's from a generator
+    // of its own, keyed by a word of the projection's stream.
+    let key: u64 = rand::Rng::random(&mut rng_for(1, 0));
+    let want: Vec<f32> = (0..100u64)
+        .flat_map(|j| {
+            Dist::normal(1.0, 0.5)
+                .sample(&mut rng_for(key ^ super::WEIGHTS, j), 100, "x")
+                .unwrap()
+        })
+        .collect();
     assert_eq!(syn.w, want);
 
     s.weights = Weights::random(Dist::normal(1.0, -0.5));
@@ -608,4 +613,61 @@ fn names_and_debug() {
     );
     assert_eq!(Delays::none(), Delays::Constant(0.0));
     assert_eq!(Weights::from(2.0f32), Weights::constant(2.0));
+}
+
+#[test]
+fn rows_kept_are_the_rows_of_the_whole_list() {
+    // What a rank of a distributed run draws (the post-synaptic neurons
+    // of its block) is that block of what one process draws, weights and
+    // delays included, and the counts of every row are known without the
+    // others' synapses.
+    let mut s = Setup::recurrent(&[700]);
+    s.weights = Weights::random(Dist::uniform(0.0, 1.0));
+    s.delays = Delays::random(Dist::uniform(0.1, 3.0));
+    let connectors = [
+        Connector::FixedProbability(0.05),
+        Connector::FixedNumberPre(12),
+        Connector::FixedNumberPost(9),
+        Connector::AllToAll,
+        Connector::OneToOne,
+    ];
+    for c in &connectors {
+        let whole = s.build(c, 3).unwrap();
+        for block in [0..256, 256..700, 100..101, 0..0] {
+            let keep = |j: usize| block.contains(&j);
+            let (part, counts) = build_rows(c, &s.spec(), &mut rng_for(3, 0), Some(&keep)).unwrap();
+            let (lo, hi) = (
+                whole.post.partition_point(|&p| (p as usize) < block.start),
+                whole.post.partition_point(|&p| (p as usize) < block.end),
+            );
+            assert_eq!(part.post, whole.post[lo..hi], "{c:?} {block:?}: posts");
+            assert_eq!(part.pre, whole.pre[lo..hi], "{c:?} {block:?}: pres");
+            assert_eq!(part.w, whole.w[lo..hi], "{c:?} {block:?}: weights");
+            assert_eq!(part.delay, whole.delay[lo..hi], "{c:?} {block:?}: delays");
+            let mut want = vec![0u32; 700];
+            whole.post.iter().for_each(|&p| want[p as usize] += 1);
+            assert_eq!(counts, want, "{c:?}: counts");
+        }
+    }
+}
+
+#[test]
+fn fixed_probability_draws_each_pair_with_its_probability() {
+    // A binomial count a row and a uniform subset of that size: the law of
+    // a draw per pair. Over 400 x 500 pairs at p = 0.1: the total within
+    // 5 standard deviations, each pre-synaptic neuron as often chosen
+    // (chi-square over 500 cells), and no self connection.
+    let s = Setup::recurrent(&[500]);
+    let syn = s.ok(&Connector::FixedProbability(0.1));
+    let pairs = 500.0 * 499.0;
+    let n = syn.len() as f64;
+    let sd = (pairs * 0.1 * 0.9_f64).sqrt();
+    assert!((n - 0.1 * pairs).abs() < 5.0 * sd, "{n} synapses");
+    assert!(syn.post.iter().zip(&syn.pre).all(|(a, b)| a != b));
+    let mut by_pre = vec![0f64; 500];
+    syn.pre.iter().for_each(|&p| by_pre[p as usize] += 1.0);
+    let mean = n / 500.0;
+    let chi2: f64 = by_pre.iter().map(|&c| (c - mean).powi(2) / mean).sum();
+    // 499 degrees of freedom: mean 499, sd about 32.
+    assert!(chi2 < 499.0 + 5.0 * 31.6, "chi-square {chi2}");
 }

@@ -113,6 +113,33 @@ impl Parts {
     }
 }
 
+impl Parts {
+    /// The parts of a projection onto population number `pop` whose
+    /// post-synaptic neuron `i` has `counts[i]` synapses, seen from
+    /// `rank` of `size`: what a rank knows without drawing the other
+    /// ranks' synapses.
+    pub(crate) fn from_counts(counts: &[u32], pop: usize, (rank, size): (usize, usize)) -> Parts {
+        let mut starts = Vec::with_capacity(counts.len() + 1);
+        let mut at = 0usize;
+        starts.push(0);
+        for &c in counts {
+            at += c as usize;
+            starts.push(at);
+        }
+        let ranges = blocks(counts.len(), pop, size)
+            .iter()
+            .map(|r| starts[r.start]..starts[r.end])
+            .collect();
+        Parts { rank, ranges }
+    }
+}
+
+/// The block of the neurons of a population of `n` (number `pop`) that
+/// `rank` of `size` owns.
+pub(crate) fn block_of(n: usize, pop: usize, (rank, size): (usize, usize)) -> Range<usize> {
+    blocks(n, pop, size)[rank].clone()
+}
+
 /// Which neurons and synapses each rank owns.
 ///
 /// A population of `n` neurons is cut into `ceil(n / 256)` chunks, dealt

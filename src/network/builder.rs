@@ -477,7 +477,22 @@ impl<'a> ProjectionBuilder<'a> {
             dt: net.dt,
             rate_coded: !pre.ir.spiking,
         };
-        let mut synapses = connect::build(&connector, &spec, &mut rng)?;
+        // One rank of a distributed run draws the synapses onto its
+        // neurons (a view's rows are drawn whole and cut below).
+        let block = match (net.rank, &self.post_ranks) {
+            (Some(rank), None) => Some(crate::engine::distributed::block_of(
+                post.size(),
+                self.post.0,
+                rank,
+            )),
+            _ => None,
+        };
+        let keep = |j: usize| block.as_ref().is_some_and(|b| b.contains(&j));
+        let rows: connect::Rows = match block {
+            Some(_) => Some(&keep),
+            None => None,
+        };
+        let (mut synapses, counts) = connect::build_rows(&connector, &spec, &mut rng, rows)?;
         if window.is_some() && synapses.delay.iter().any(|&d| d != 1) {
             return Err(conn_err(
                 "a DecodingProjection takes no delays (spikes count from the next step)".into(),
@@ -492,9 +507,15 @@ impl<'a> ProjectionBuilder<'a> {
         }
         // One rank of a distributed run keeps the synapses onto its neurons.
         let parts = net.rank.map(|rank| {
-            let parts =
-                crate::engine::distributed::Parts::of(&synapses, post.size(), self.post.0, rank);
-            synapses = crate::engine::distributed::slice_list(&synapses, parts.mine());
+            use crate::engine::distributed::{slice_list, Parts};
+            let parts = match block {
+                Some(_) => Parts::from_counts(&counts, self.post.0, rank),
+                None => {
+                    let parts = Parts::of(&synapses, post.size(), self.post.0, rank);
+                    synapses = slice_list(&synapses, parts.mine());
+                    parts
+                }
+            };
             Arc::new(parts)
         });
         let nsyn = synapses.post.len();
