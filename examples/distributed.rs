@@ -3,11 +3,14 @@
 //! run by every process, each owning a block of every population and the
 //! synapses onto it. Rank 0 prints a digest of the spikes, the membrane
 //! potentials and the learned weights, the same on any number of
-//! processes as in one (tests/mpi/run compares them).
+//! processes as in one (tests/mpi/run compares them). With the argument
+//! `gpu`, every process runs the GPU engine in ordered mode (the same
+//! digests on any number of processes, those of one ordered GPU process).
 //!
 //! ```sh
 //! cargo build --release --features mpi --example distributed
 //! mpirun -np 3 target/release/examples/distributed
+//! mpirun -np 2 target/release/examples/distributed gpu
 //! ```
 
 use cajal::models::synapses::stdp;
@@ -28,7 +31,16 @@ fn main() -> cajal::Result<()> {
     net.projection(pop, pop, "inh")
         .connect_fixed_probability(0.05, 1.0)?;
     let m = net.monitor(pop, &["spike"])?;
-    let mut sim = net.compile_distributed(world)?;
+    let mut sim = match std::env::args().nth(1).as_deref() {
+        Some("gpu") => {
+            let opts = cajal::engine::gpu::GpuOptions {
+                deterministic: true,
+                ..Default::default()
+            };
+            net.compile_distributed_gpu(world, &opts)?
+        }
+        _ => net.compile_distributed(world)?,
+    };
     sim.simulate(300.0)?;
     // Reads are collective: every process makes them.
     let spikes = sim.spikes(m)?;
