@@ -36,9 +36,11 @@ pub struct World {
 
 // SAFETY: MPI is initialized with MPI_THREAD_SERIALIZED or more (checked by
 // `init`), which allows calls from any thread as long as no two are made
-// at once; a rank's calls come from its one control flow (the caller, or
-// the pool worker running the engine's steps while the caller waits), one
-// after the other.
+// at once; a rank's calls come one after the other: from its one control
+// flow (the caller, or the pool worker running the engine's steps while
+// the caller waits), or from its exchange thread while that control flow
+// computes and makes none, taking the result before its next call
+// (`engine::rank`'s courier).
 unsafe impl Send for World {}
 // SAFETY: as for Send: `all_gather` is never called from two threads at once.
 unsafe impl Sync for World {}

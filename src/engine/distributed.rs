@@ -434,7 +434,9 @@ pub(crate) fn rank_engine(
     let local = local_network(net, &part);
     // A collective: a rank whose network has a projection neither engine
     // runs fails here with the others.
-    let rank = Rank::new(comm.clone(), part, net)?;
+    // The CPU engine computes the next interval while an exchange is in
+    // flight; the GPU engine's exchange waits for its read-backs.
+    let rank = Rank::new(comm.clone(), part, net, gpu.is_none())?;
     let built = check(net).and_then(|()| {
         local.check_memory()?;
         Ok(match gpu {

@@ -60,6 +60,68 @@ pub(crate) struct Rank {
     /// returned (inside the CPU engine's step), returned at the end of
     /// the run.
     pub(crate) failed: Option<Error>,
+    /// Whether an interval's exchange overlaps the next interval's
+    /// computation (the interval is then half the shortest delay).
+    pub(crate) overlap: bool,
+    /// The thread that makes the overlapped exchanges, once one was made.
+    courier: Option<Courier>,
+    /// The number of steps of the exchange in flight, if one is.
+    in_flight: Option<usize>,
+}
+
+/// A thread of the rank that makes the collective of an exchange while
+/// the engine computes: words in, every rank's words out, one at a time
+/// and in order (so a rank's collectives keep their order: the engine
+/// makes its own only after taking the result of the one in flight).
+struct Courier {
+    jobs: std::sync::mpsc::Sender<Vec<u32>>,
+    results: std::sync::mpsc::Receiver<Result<Vec<Vec<u32>>>>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl Courier {
+    fn new(comm: Arc<dyn Comm>) -> Result<Courier> {
+        let (jobs, inbox) = std::sync::mpsc::channel::<Vec<u32>>();
+        let (outbox, results) = std::sync::mpsc::channel();
+        let thread = std::thread::Builder::new()
+            .name("cajal-exchange".into())
+            .spawn(move || {
+                for words in inbox {
+                    if outbox.send(comm.all_gather(&words)).is_err() {
+                        break;
+                    }
+                }
+            })
+            .map_err(|e| Error::Distributed {
+                rank: 0,
+                message: format!("cannot start the exchange thread: {e}"),
+            })?;
+        Ok(Courier {
+            jobs,
+            results,
+            thread: Some(thread),
+        })
+    }
+}
+
+impl Drop for Courier {
+    fn drop(&mut self) {
+        // Closing the channel ends the thread; joined, so that it lets go
+        // of the communicator (MPI is finalized with its last handle).
+        let (dead, _) = std::sync::mpsc::channel();
+        drop(std::mem::replace(&mut self.jobs, dead));
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}
+
+/// The exchange thread of `rank` is gone (it panicked).
+fn courier_gone(rank: usize) -> Error {
+    Error::Distributed {
+        rank,
+        message: "the rank's exchange thread stopped".into(),
+    }
 }
 
 /// What an exchange brought every rank.
@@ -77,7 +139,17 @@ impl Rank {
     /// The rank `part.rank` of a run of `net`: what it exchanges, decided
     /// from the whole network (the interval agreed with the other ranks,
     /// whose parts may hold other delays).
-    pub(crate) fn new(comm: Arc<dyn Comm>, part: Partition, net: &Network) -> Result<Rank> {
+    /// With `overlap` (an engine that can compute while the exchange is in
+    /// flight), a network whose shortest delay is at least two steps, and
+    /// no values exchanged, exchanges every half of the shortest delay,
+    /// each overlapping the next half (`CAJAL_EXCHANGE_OVERLAP=0` turns
+    /// it off, for comparison).
+    pub(crate) fn new(
+        comm: Arc<dyn Comm>,
+        part: Partition,
+        net: &Network,
+        overlap: bool,
+    ) -> Result<Rank> {
         let plan = plan(net);
         // Every rank takes part in the agreement, a rank whose plan failed
         // too (with 0, which no interval is), so that none waits for it.
@@ -91,11 +163,18 @@ impl Rank {
                     .into(),
             });
         }
-        let interval = all
+        let mut interval = all
             .iter()
             .filter_map(|w| w.first())
             .min()
             .map_or(1, |&i| i as usize);
+        let overlap = overlap
+            && interval >= 2
+            && slots.iter().all(|s| s.is_empty())
+            && std::env::var("CAJAL_EXCHANGE_OVERLAP").map_or(true, |v| v != "0");
+        if overlap {
+            interval /= 2;
+        }
         let n = net.pops.len();
         let mut first = vec![None; n];
         let mut next = 0u64;
@@ -133,6 +212,9 @@ impl Rank {
             decls: net.projs.iter().map(|pr| pr.ir.vars.clone()).collect(),
             spent: Default::default(),
             failed: None,
+            overlap,
+            courier: None,
+            in_flight: None,
         })
     }
 
@@ -150,15 +232,77 @@ impl Rank {
     /// The exchange of the pending steps' spikes and of this step's
     /// values: `mine[k][p]`, this rank's spikes of population `p` (its own
     /// neurons only) at the `k`-th pending step, and `values(p, s, block)`,
-    /// this rank's `block` of the exchanged slot `s` of `p`, as bits. Every rank
-    /// gets what one process would hold: the spikes of a step merged in
-    /// neuron order (each rank's block in turn), the values of the whole
-    /// population.
+    /// this rank's `block` of the exchanged slot `s` of `p`, as bits. Every
+    /// rank gets what one process would hold: the spikes of a step merged
+    /// in neuron order (each rank's block in turn), the values of the
+    /// whole population.
     pub(crate) fn exchange(
         &mut self,
         mine: &[Vec<Vec<u32>>],
         values: impl Fn(usize, usize, Range<usize>) -> Vec<u32>,
     ) -> Result<Exchanged> {
+        let words = self.words(mine, values);
+        let start = std::time::Instant::now();
+        let all = self.comm.all_gather(&words)?;
+        self.pending = 0;
+        self.spent.0 += start.elapsed();
+        self.spent.1 += 1;
+        self.merge(&all, mine.len())
+    }
+
+    /// Hands the exchange of the pending steps' spikes (`mine`, as for
+    /// [`exchange`](Self::exchange); no values) to the rank's exchange
+    /// thread, which gathers them while the engine computes the next
+    /// interval; [`finish`](Self::finish) takes the result.
+    pub(crate) fn start(&mut self, mine: &[Vec<Vec<u32>>]) -> Result<()> {
+        let words = self.words(mine, |_, _, _| Vec::new());
+        let start = std::time::Instant::now();
+        if self.courier.is_none() {
+            self.courier = Some(Courier::new(self.comm.clone())?);
+        }
+        if let Some(c) = &self.courier {
+            c.jobs
+                .send(words)
+                .map_err(|_| courier_gone(self.part.rank))?;
+        }
+        self.in_flight = Some(mine.len());
+        self.pending = 0;
+        self.spent.0 += start.elapsed();
+        self.spent.1 += 1;
+        Ok(())
+    }
+
+    /// The exchange in flight, if any, once every rank's words are there
+    /// (waiting for them if need be), merged as
+    /// [`exchange`](Self::exchange) merges.
+    pub(crate) fn finish(&mut self) -> Result<Option<Exchanged>> {
+        let Some(steps) = self.in_flight.take() else {
+            return Ok(None);
+        };
+        let start = std::time::Instant::now();
+        let all = match &self.courier {
+            Some(c) => c
+                .results
+                .recv()
+                .map_err(|_| courier_gone(self.part.rank))??,
+            None => return Err(courier_gone(self.part.rank)),
+        };
+        self.spent.0 += start.elapsed();
+        self.merge(&all, steps).map(Some)
+    }
+
+    /// Steps a rank's spikes may wait before every rank has them: an
+    /// interval, two while one exchange overlaps the next interval.
+    pub(crate) fn unexchanged(&self) -> usize {
+        self.interval * (1 + usize::from(self.overlap))
+    }
+
+    /// The words this rank contributes to an exchange.
+    fn words(
+        &self,
+        mine: &[Vec<Vec<u32>>],
+        values: impl Fn(usize, usize, Range<usize>) -> Vec<u32>,
+    ) -> Vec<u32> {
         let n = self.sizes.len();
         // Spikes as one list a step of numbers across the read populations
         // (`first[p]` + rank): one word a spike and one a step, however
@@ -181,12 +325,16 @@ impl Rank {
                 words.extend(values(p, s, self.part.mine(p)));
             }
         }
-        let start = std::time::Instant::now();
-        let all = self.comm.all_gather(&words)?;
+        words
+    }
+
+    /// Every rank's words (`all`) of an exchange of `steps` steps, merged.
+    fn merge(&self, all: &[Vec<u32>], steps: usize) -> Result<Exchanged> {
+        let n = self.sizes.len();
         let mut at = vec![0usize; all.len()];
         let read: Vec<usize> = (0..n).filter(|&p| self.reads(p)).collect();
-        let mut spikes = Vec::with_capacity(mine.len());
-        for _ in mine {
+        let mut spikes = Vec::with_capacity(steps);
+        for _ in 0..steps {
             // Each rank's list of the step, cut by population: its spikes
             // of every population in rank order, merged in block order.
             let mut cut: Vec<Vec<&[u32]>> = vec![Vec::with_capacity(all.len()); n];
@@ -222,9 +370,6 @@ impl Rank {
                 vals.push((p, s, whole));
             }
         }
-        self.pending = 0;
-        self.spent.0 += start.elapsed();
-        self.spent.1 += 1;
         Ok(Exchanged {
             spikes,
             values: vals,

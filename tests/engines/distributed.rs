@@ -16,6 +16,7 @@ tests! {
     cpu: [
         coba_is_the_same_on_any_number_of_ranks,
         delayed_spikes_are_exchanged_once_per_delay,
+        an_exchange_overlaps_the_next_half_delay,
         plastic_synapses_learn_the_same_on_any_number_of_ranks,
         rate_coded_values_read_across_ranks_are_exchanged,
         values_set_after_compiling_act_on_every_rank,
@@ -153,6 +154,34 @@ fn delayed_spikes_are_exchanged_once_per_delay() {
         60.0,
     );
     assert!(alone.0[0].len() > 50, "{} spikes", alone.0[0].len());
+}
+
+fn an_exchange_overlaps_the_next_half_delay() {
+    // Delays of at least 4 steps: an exchange every 2 steps, each taken
+    // (by the exchange thread) while the next 2 are computed; delays of
+    // one step: one exchange a step, waited for. The same spikes either
+    // way (the tests above compare them with one process).
+    let counts = Threads::run(2, |comm| {
+        let mut net = Network::new().dt(0.5).seed(11);
+        let inp = net.poisson_population("in", 300, 30.0, None)?;
+        let pop = net.population("pop", 300, &cajal::networks::coba_neuron())?;
+        net.projection(inp, pop, "exc")
+            .delays(Delays::random(Dist::uniform(2.0, 4.0)))
+            .connect_fixed_probability(0.05, 0.4)?;
+        let mut sim = net.compile_distributed(comm.clone())?;
+        sim.simulate(60.0)?;
+        let delayed = sim.exchanges().1;
+        let (net, _, _) = cajal::networks::coba(300, 1)?;
+        let mut sim = net.compile_distributed(comm)?;
+        sim.simulate(1.0)?;
+        Ok((delayed, sim.exchanges().1))
+    })
+    .unwrap();
+    assert_eq!(
+        counts[0],
+        (60, 10),
+        "exchanges: every 2 steps of 0.5 ms, then every step"
+    );
 }
 
 fn plastic_synapses_learn_the_same_on_any_number_of_ranks() {

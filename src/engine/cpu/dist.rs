@@ -13,7 +13,7 @@ impl CpuEngine {
             if rank.reads(p) {
                 // A rank keeps its own spikes until the exchange, whatever
                 // delays its own synapses have.
-                pop.hist_depth = pop.hist_depth.max(rank.interval);
+                pop.hist_depth = pop.hist_depth.max(rank.unexchanged());
             }
         }
         self.dist = Some(Box::new(rank));
@@ -21,25 +21,29 @@ impl CpuEngine {
     }
 
     /// After the neurons' update of a step: the values other ranks read,
-    /// and the spikes once per interval.
+    /// and the spikes once per interval (overlapped: the exchange in
+    /// flight taken, this interval's handed to the exchange thread).
     pub(super) fn exchange_step(&mut self) {
         let Some(d) = self.dist.as_mut() else { return };
         d.pending += 1;
-        if d.pending >= d.interval {
+        if d.pending < d.interval {
+            return;
+        }
+        if d.overlap {
+            self.finish_exchange();
+            self.start_exchange();
+        } else {
             self.exchange();
         }
     }
 
-    /// Gathers the spikes of the steps since the last exchange and this
-    /// step's exchanged values from every rank: the merged lists replace
-    /// this rank's in the histories (step `k` of the exchange is entry `k`
-    /// of each history), the values land in the other ranks' blocks.
-    fn exchange(&mut self) {
-        let Some(d) = self.dist.as_mut() else { return };
-        if d.failed.is_some() {
-            return;
-        }
-        let mine: Vec<Vec<Vec<u32>>> = (0..d.pending)
+    /// This rank's spikes of the pending steps (step `k`: history entry
+    /// `k`), for an exchange.
+    fn own_pending(&self) -> Vec<Vec<Vec<u32>>> {
+        let Some(d) = self.dist.as_ref() else {
+            return Vec::new();
+        };
+        (0..d.pending)
             .map(|k| {
                 self.pops
                     .iter()
@@ -50,22 +54,45 @@ impl CpuEngine {
                     })
                     .collect()
             })
-            .collect();
-        let pops = &self.pops;
-        let values = |p: usize, s: usize, block: std::ops::Range<usize>| -> Vec<u32> {
-            pops[p].vars[s][block].iter().map(|v| v.to_bits()).collect()
-        };
-        let got = match d.exchange(&mine, values) {
-            Ok(g) => g,
+            .collect()
+    }
+
+    /// Hands the pending steps' spikes to the exchange thread.
+    fn start_exchange(&mut self) {
+        let mine = self.own_pending();
+        let Some(d) = self.dist.as_mut() else { return };
+        if d.failed.is_some() {
+            return;
+        }
+        if let Err(e) = d.start(&mine) {
+            d.failed = Some(e);
+        }
+    }
+
+    /// Takes the exchange in flight, if any, into the histories: its
+    /// steps are now behind the pending ones.
+    fn finish_exchange(&mut self) {
+        let Some(d) = self.dist.as_mut() else { return };
+        let offset = d.pending;
+        match d.finish() {
+            Ok(Some(got)) => self.apply(got, offset),
+            Ok(None) => {}
             Err(e) => {
-                d.failed = Some(e);
-                return;
+                if d.failed.is_none() {
+                    d.failed = Some(e);
+                }
             }
-        };
+        }
+    }
+
+    /// Writes an exchange's merged spikes into the histories (its step `k`
+    /// at entry `offset + k`) and its values into the state.
+    fn apply(&mut self, got: crate::engine::rank::Exchanged, offset: usize) {
+        let Some(d) = self.dist.as_ref() else { return };
         for (k, step) in got.spikes.into_iter().enumerate() {
             for (p, merged) in step.into_iter().enumerate() {
                 if d.reads(p) {
-                    if let Some(list) = self.pops[p].spike_hist.get_mut(k) {
+                    if let Some(list) = self.pops[p].spike_hist.get_mut(offset + k) {
                         *list = merged;
                     }
                 }
@@ -78,10 +105,33 @@ impl CpuEngine {
         }
     }
 
+    /// Gathers the spikes of the steps since the last exchange and this
+    /// step's exchanged values from every rank: the merged lists replace
+    /// this rank's in the histories (step `k` of the exchange is entry `k`
+    /// of each history), the values land in the other ranks' blocks.
+    fn exchange(&mut self) {
+        let mine = self.own_pending();
+        let Some(d) = self.dist.as_mut() else { return };
+        if d.failed.is_some() {
+            return;
+        }
+        let pops = &self.pops;
+        let values = |p: usize, s: usize, block: std::ops::Range<usize>| -> Vec<u32> {
+            pops[p].vars[s][block].iter().map(|v| v.to_bits()).collect()
+        };
+        match d.exchange(&mine, values) {
+            Ok(got) => self.apply(got, 0),
+            Err(e) => d.failed = Some(e),
+        }
+    }
+
     /// The end of a run: the last spikes exchanged, the monitors'
     /// recordings of the run (from `marks`, their lengths before it)
     /// merged, so that every rank holds all of them; the first failure.
     pub(super) fn end_run(&mut self, monitors: &mut [MonitorState], marks: &[Mark]) -> Result<()> {
+        // Everything exchanged before the run returns: the exchange in
+        // flight, then the steps since (a run's state is whole at its end).
+        self.finish_exchange();
         if self.dist.as_ref().is_some_and(|d| d.pending > 0) {
             self.exchange();
         }

@@ -32,7 +32,7 @@ impl GpuEngine {
     pub(crate) fn rank_rings(rank: &Rank, pops: usize) -> Vec<u32> {
         (0..pops)
             .map(|p| match rank.reads(p) {
-                true => rank.interval as u32 + 1,
+                true => rank.unexchanged() as u32 + 1,
                 false => 0,
             })
             .collect()
