@@ -140,10 +140,10 @@ impl Rank {
     /// from the whole network (the interval agreed with the other ranks,
     /// whose parts may hold other delays).
     /// With `overlap` (an engine that can compute while the exchange is in
-    /// flight), a network whose shortest delay is at least two steps, and
-    /// no values exchanged, exchanges every half of the shortest delay,
-    /// each overlapping the next half (`CAJAL_EXCHANGE_OVERLAP=0` turns
-    /// it off, for comparison).
+    /// flight) and the network's [`Network::exchange_overlap`] on every
+    /// rank, a network whose shortest delay is at least two steps and with
+    /// no values exchanged exchanges every half of the shortest delay, each
+    /// overlapping the next half.
     pub(crate) fn new(
         comm: Arc<dyn Comm>,
         part: Partition,
@@ -153,8 +153,13 @@ impl Rank {
         let plan = plan(net);
         // Every rank takes part in the agreement, a rank whose plan failed
         // too (with 0, which no interval is), so that none waits for it.
+        let wanted = match std::env::var("CAJAL_EXCHANGE_OVERLAP").as_deref() {
+            Ok("1") => true,
+            Ok("0") => false,
+            _ => net.overlap,
+        };
         let word = plan.as_ref().map_or(0, |p| p.2 as u32);
-        let all = comm.all_gather(&[word])?;
+        let all = comm.all_gather(&[word, u32::from(overlap && wanted)])?;
         let (slots, read, _) = plan?;
         if let Some(r) = all.iter().position(|w| w.first().is_none_or(|&i| i == 0)) {
             return Err(Error::Distributed {
@@ -168,10 +173,9 @@ impl Rank {
             .filter_map(|w| w.first())
             .min()
             .map_or(1, |&i| i as usize);
-        let overlap = overlap
-            && interval >= 2
-            && slots.iter().all(|s| s.is_empty())
-            && std::env::var("CAJAL_EXCHANGE_OVERLAP").map_or(true, |v| v != "0");
+        // Every rank's choice, so that all exchange alike.
+        let everyone = all.iter().all(|w| w.get(1) == Some(&1));
+        let overlap = everyone && interval >= 2 && slots.iter().all(|s| s.is_empty());
         if overlap {
             interval /= 2;
         }

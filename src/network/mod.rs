@@ -371,6 +371,9 @@ pub struct Network {
     /// Built as this rank of that many in a distributed run: its stored
     /// projections keep the synapses onto the rank's neurons.
     pub(crate) rank: Option<(usize, usize)>,
+    /// In a distributed run on the CPU engine, overlap each exchange with
+    /// the next half interval's computation ([`Network::exchange_overlap`]).
+    pub(crate) overlap: bool,
 }
 
 impl Default for Network {
@@ -397,7 +400,29 @@ impl Network {
             init_draws: 0,
             tag: NetTag::fresh(),
             rank: crate::engine::distributed::building_rank(),
+            overlap: false,
         }
+    }
+
+    /// In a distributed run on the CPU engine, whether each rank's spike
+    /// exchange overlaps computation (default `false`; the environment's
+    /// `CAJAL_EXCHANGE_OVERLAP=1` or `0` overrides it, for `cajal run`).
+    /// Where every delay with which spikes are read is two steps or more
+    /// and projections read no values of pre-synaptic neurons, a rank then
+    /// exchanges every half of the shortest delay and computes the next
+    /// half while a thread of its own makes the collective. The spikes are
+    /// the same either way. It pays where each rank has a core to spare
+    /// for that thread; on a machine whose every core computes, the thread
+    /// takes time from the computation (BENCHMARKS.md, "Exchanges
+    /// overlapping computation").
+    ///
+    /// ```
+    /// let net = cajal::Network::new().dt(0.1).exchange_overlap(true);
+    /// # let _ = net;
+    /// ```
+    pub fn exchange_overlap(mut self, on: bool) -> Self {
+        self.overlap = on;
+        self
     }
 
     /// Sets the time step in ms (set it before adding projections with delays).

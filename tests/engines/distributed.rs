@@ -128,41 +128,45 @@ fn coba_is_the_same_on_any_number_of_ranks() {
 }
 
 fn delayed_spikes_are_exchanged_once_per_delay() {
-    // Delays of 2 to 4 ms at dt = 0.5: spikes exchanged every 4 steps; a
-    // Poisson input drawn neuron by neuron.
-    let alone = same_on_any_ranks(
-        &|| {
-            let mut net = Network::new().dt(0.5).seed(11);
-            let inp = net.poisson_population("in", 700, 30.0, None)?;
-            let pop = net.population("pop", 600, &cajal::networks::coba_neuron())?;
-            net.set(pop, "v", Dist::uniform(-60.0, -50.0))?;
-            net.projection(inp, pop, "exc")
-                .delays(Delays::random(Dist::uniform(2.0, 4.0)))
-                .connect_fixed_probability(0.05, 0.4)?;
-            net.projection(pop, pop, "inh")
-                .delays(Delays::constant(2.0))
-                .connect_fixed_probability(0.05, 2.0)?;
-            let m = net.monitor(pop, &["spike", "v"])?;
-            let mi = net.monitor(inp, &["spike"])?;
-            Ok((
-                net,
-                vec![(m, vec!["spike", "v"]), (mi, vec!["spike"])],
-                vec![(pop, "g_inh")],
-                vec![],
-            ))
-        },
-        60.0,
-    );
-    assert!(alone.0[0].len() > 50, "{} spikes", alone.0[0].len());
+    // Delays of 2 to 4 ms at dt = 0.5: spikes exchanged every 4 steps, or
+    // every 2 overlapping the next 2; a Poisson input drawn neuron by
+    // neuron.
+    for overlap in [false, true] {
+        let alone = same_on_any_ranks(
+            &|| {
+                let mut net = Network::new().dt(0.5).seed(11).exchange_overlap(overlap);
+                let inp = net.poisson_population("in", 700, 30.0, None)?;
+                let pop = net.population("pop", 600, &cajal::networks::coba_neuron())?;
+                net.set(pop, "v", Dist::uniform(-60.0, -50.0))?;
+                net.projection(inp, pop, "exc")
+                    .delays(Delays::random(Dist::uniform(2.0, 4.0)))
+                    .connect_fixed_probability(0.05, 0.4)?;
+                net.projection(pop, pop, "inh")
+                    .delays(Delays::constant(2.0))
+                    .connect_fixed_probability(0.05, 2.0)?;
+                let m = net.monitor(pop, &["spike", "v"])?;
+                let mi = net.monitor(inp, &["spike"])?;
+                Ok((
+                    net,
+                    vec![(m, vec!["spike", "v"]), (mi, vec!["spike"])],
+                    vec![(pop, "g_inh")],
+                    vec![],
+                ))
+            },
+            60.0,
+        );
+        assert!(alone.0[0].len() > 50, "{} spikes", alone.0[0].len());
+    }
 }
 
 fn an_exchange_overlaps_the_next_half_delay() {
-    // Delays of at least 4 steps: an exchange every 2 steps, each taken
-    // (by the exchange thread) while the next 2 are computed; delays of
-    // one step: one exchange a step, waited for. The same spikes either
-    // way (the tests above compare them with one process).
+    // Overlap asked for, delays of at least 4 steps: an exchange every 2
+    // steps, each made (by the exchange thread) while the next 2 are
+    // computed; delays of one step: one exchange a step, waited for; not
+    // asked for: one exchange a delay. The same spikes either way
+    // (delayed_spikes_are_exchanged_once_per_delay, with and without).
     let counts = Threads::run(2, |comm| {
-        let mut net = Network::new().dt(0.5).seed(11);
+        let mut net = Network::new().dt(0.5).seed(11).exchange_overlap(true);
         let inp = net.poisson_population("in", 300, 30.0, None)?;
         let pop = net.population("pop", 300, &cajal::networks::coba_neuron())?;
         net.projection(inp, pop, "exc")
@@ -187,7 +191,9 @@ fn an_exchange_overlaps_the_next_half_delay() {
 fn plastic_synapses_learn_the_same_on_any_number_of_ranks() {
     let alone = same_on_any_ranks(
         &|| {
-            let mut net = Network::new().dt(0.5).seed(5);
+            // Overlapped exchanges (delays of 3 steps: every step, each
+            // made while the next is computed).
+            let mut net = Network::new().dt(0.5).seed(5).exchange_overlap(true);
             let inp = net.poisson_population("in", 400, 20.0, None)?;
             let pop = net.population("pop", 520, &cajal::networks::coba_neuron())?;
             let q = net
