@@ -69,6 +69,10 @@ impl World {
 }
 
 impl Comm for World {
+    fn abort(&self, code: i32) {
+        self.world.abort(code)
+    }
+
     fn rank(&self) -> usize {
         self.world.rank() as usize
     }

@@ -42,6 +42,13 @@ pub trait Comm: Send + Sync {
     fn size(&self) -> usize;
     /// Every rank's `mine`, in rank order (MPI's `Allgatherv`).
     fn all_gather(&self, mine: &[u32]) -> Result<Vec<Vec<u32>>>;
+    /// Ends every rank of the run at once, after an error this rank alone
+    /// met in the middle of a run (the others would wait for it at their
+    /// next exchange): MPI's `MPI_Abort` with `code`. The default, for
+    /// transports whose ranks end with their caller (threads), returns.
+    fn abort(&self, code: i32) {
+        let _ = code;
+    }
 }
 
 thread_local! {

@@ -269,6 +269,7 @@ pub fn run(a: &RunArgs) -> std::result::Result<(), Failure> {
     };
     // Under mpirun, every process runs the CPU engine unless told the GPU.
     let on_gpu = a.backend.backend() == cajal::engine::Backend::Gpu;
+    let job = world.clone();
     let mut sim = match (world, on_gpu) {
         (Some(w), false) => net.compile_distributed(w)?,
         (Some(w), true) => net.compile_distributed_gpu(w, &gpu)?,
@@ -282,6 +283,20 @@ pub fn run(a: &RunArgs) -> std::result::Result<(), Failure> {
     // A distributed run's ranks all simulate; its first reports and writes
     // (each rank holds every spike once the run ends).
     let lead = sim.rank() == 0;
+    // A rank that fails alone in the middle of a run ends the job: the
+    // others would wait for it at their next exchange.
+    let simulate = |sim: &mut Simulation, duration: f64| -> cajal::Result<()> {
+        let r = simulate(sim, duration);
+        if let (Err(e), Some(w)) = (&r, &job) {
+            eprintln!(
+                "cajal: rank {} of {}: {e}; ending every process",
+                w.rank(),
+                w.size()
+            );
+            w.abort(1);
+        }
+        r
+    };
     if !lead {
         if !a.schedule {
             simulate(&mut sim, duration)?;
