@@ -537,41 +537,39 @@ pub(crate) fn build_rows(
         cx.share = kept as f64 / cx.n_post.max(1) as f64;
     }
 
+    // A whole list's rows: their counts, then the kept ones.
+    let whole = |p: Pattern| {
+        let mut counts = vec![0u32; cx.n_post];
+        for &j in &p.post {
+            counts[j as usize] += 1;
+        }
+        (p.keep_rows(rows), counts)
+    };
     let (pattern, counts) = match connector {
         Connector::AllToAll => cx.all_to_all(rows)?,
         Connector::OneToOne => cx.one_to_one(rows)?,
         Connector::FixedProbability(p) => cx.fixed_probability(*p, rows)?,
         Connector::FixedNumberPre(n) => cx.fixed_number_pre(*n, rows)?,
-        whole => {
-            let p = match whole {
-                Connector::FixedNumberPost(n) => cx.fixed_number_post(*n, rng)?,
-                Connector::FromMatrix(m) => cx.matrix(m)?,
-                Connector::FromSparse {
-                    post,
-                    pre,
-                    w,
-                    delay,
-                } => cx.sparse(post, pre, w, delay.as_deref())?,
-                Connector::WithFunc(f) => {
-                    let lil = f(spec.pre, spec.post, rng);
-                    cx.lil(lil)?
-                }
-                Connector::Gaussian { amp, sigma, limit } => cx.gaussian(*amp, *sigma, *limit)?,
-                Connector::Dog {
-                    amp_pos,
-                    sigma_pos,
-                    amp_neg,
-                    sigma_neg,
-                    limit,
-                } => cx.dog(*amp_pos, *sigma_pos, *amp_neg, *sigma_neg, *limit)?,
-                _ => unreachable!("drawn by rows above"),
-            };
-            let mut counts = vec![0u32; cx.n_post];
-            for &j in &p.post {
-                counts[j as usize] += 1;
-            }
-            (p.keep_rows(rows), counts)
+        Connector::FixedNumberPost(n) => whole(cx.fixed_number_post(*n, rng)?),
+        Connector::FromMatrix(m) => whole(cx.matrix(m)?),
+        Connector::FromSparse {
+            post,
+            pre,
+            w,
+            delay,
+        } => whole(cx.sparse(post, pre, w, delay.as_deref())?),
+        Connector::WithFunc(f) => {
+            let lil = f(spec.pre, spec.post, rng);
+            whole(cx.lil(lil)?)
         }
+        Connector::Gaussian { amp, sigma, limit } => whole(cx.gaussian(*amp, *sigma, *limit)?),
+        Connector::Dog {
+            amp_pos,
+            sigma_pos,
+            amp_neg,
+            sigma_neg,
+            limit,
+        } => whole(cx.dog(*amp_pos, *sigma_pos, *amp_neg, *sigma_neg, *limit)?),
     };
     Ok((cx.finish(pattern)?, counts))
 }

@@ -7,6 +7,7 @@
 #![allow(dead_code)]
 
 pub mod compare;
+pub mod distributed;
 pub mod harness;
 
 // Not every binary uses every helper.

@@ -7,9 +7,10 @@
 
 use std::sync::Arc;
 
+use crate::common::distributed::{coba_1300, oja_rates, Built};
 use crate::common::tests;
 use cajal::engine::distributed::{Comm, Partition, Threads};
-use cajal::models::synapses::{oja, stdp};
+use cajal::models::synapses::stdp;
 use cajal::prelude::*;
 
 tests! {
@@ -63,16 +64,7 @@ fn read(
 /// Runs `build`'s network for `ms` in one simulation and on 1, 2 and 3
 /// ranks, and checks that every rank of every run reads what the single
 /// simulation reads, bit for bit; returns that reading.
-#[allow(clippy::type_complexity)]
-fn same_on_any_ranks(
-    build: &(dyn Fn() -> cajal::Result<(
-        Network,
-        Vec<(MonitorId, Vec<&'static str>)>,
-        Vec<(PopId, &'static str)>,
-        Vec<(ProjId, &'static str)>,
-    )> + Sync),
-    ms: f64,
-) -> Reading {
+fn same_on_any_ranks(build: &(dyn Fn() -> cajal::Result<Built> + Sync), ms: f64) -> Reading {
     let (net, m, p, q) = build().unwrap();
     let mut sim = net.compile(Backend::Cpu).unwrap();
     // Two runs: the exchange state carries over from one to the next.
@@ -101,28 +93,8 @@ fn same_on_any_ranks(
 }
 
 fn coba_is_the_same_on_any_number_of_ranks() {
-    // 1300 neurons: exc 1040 (5 chunks of 256, the last partial), inh 260
-    // (2 chunks); run-time noise would show a draw keyed by a local index.
-    let alone = same_on_any_ranks(
-        &|| {
-            let (mut net, exc, inh) = cajal::networks::coba(1300, 3)?;
-            let view = net.view(exc, &[0, 3, 300, 600, 1000, 1039])?;
-            let m1 = net.monitor(exc, &["spike", "g_exc"])?;
-            let m2 = net.monitor(&view, &["v", "spike"])?;
-            let m3 = net.monitor(inh, &["spike"])?;
-            Ok((
-                net,
-                vec![
-                    (m1, vec!["spike", "g_exc"]),
-                    (m2, vec!["v", "spike"]),
-                    (m3, vec!["spike"]),
-                ],
-                vec![(exc, "v"), (inh, "g_inh")],
-                vec![],
-            ))
-        },
-        40.0,
-    );
+    // Run-time noise would show a draw keyed by a local index.
+    let alone = same_on_any_ranks(&coba_1300, 40.0);
     let n: usize = alone.0.iter().map(Vec::len).sum();
     assert!(n > 200, "the network should fire: {n} spikes");
 }
@@ -219,29 +191,7 @@ fn plastic_synapses_learn_the_same_on_any_number_of_ranks() {
 }
 
 fn rate_coded_values_read_across_ranks_are_exchanged() {
-    // Oja's rule reads pre.r and post.r; the weighted sums read pre.r of
-    // every rank's neurons, with a delay of 3 steps on one projection.
-    same_on_any_ranks(
-        &|| {
-            let mut net = Network::new().dt(1.0).seed(2);
-            let neuron = Neuron::rate()
-                .parameters("tau = 10.0\nb = 0.0")
-                .equations("tau * dr/dt + r = sum(exc) + b + Uniform(-0.1, 0.1) : min = 0.0");
-            let a = net.population("a", 300, &neuron)?;
-            let b = net.population("b", 600, &neuron)?;
-            net.set(a, "b", Dist::uniform(0.0, 1.0))?;
-            let q = net
-                .projection(a, b, "exc")
-                .synapse(&oja(0.01, 0.5))
-                .connect_fixed_probability(0.2, Weights::random(Dist::uniform(0.0, 0.2)))?;
-            net.projection(b, a, "exc")
-                .delays(Delays::constant(3.0))
-                .connect_fixed_probability(0.1, 0.01)?;
-            let m = net.monitor(b, &["r"])?;
-            Ok((net, vec![(m, vec!["r"])], vec![(a, "r")], vec![(q, "w")]))
-        },
-        30.0,
-    );
+    same_on_any_ranks(&oja_rates, 30.0);
 }
 
 fn the_partition_deals_whole_chunks_and_every_synapse_once() {

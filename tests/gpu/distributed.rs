@@ -10,10 +10,11 @@
 
 use std::sync::Arc;
 
+use crate::common::distributed::{coba_1300, oja_rates, Built};
 use crate::common::tests;
 use cajal::engine::distributed::{Comm, Threads};
 use cajal::engine::gpu::GpuOptions;
-use cajal::models::synapses::{oja, stdp};
+use cajal::models::synapses::stdp;
 use cajal::networks::{microcircuit_with, Background, Connectivity};
 use cajal::prelude::*;
 
@@ -41,15 +42,6 @@ fn ordered() -> GpuOptions {
 /// Spikes of each spike monitor, then the bits of every recorded
 /// variable, `get` and synapse value asked for.
 type Reading = (Vec<Vec<(u64, u32)>>, Vec<Vec<u32>>);
-
-/// A network, what it records and reads (monitor and its variables;
-/// population variables; projection variables).
-type Built = (
-    Network,
-    Vec<(MonitorId, Vec<&'static str>)>,
-    Vec<(PopId, &'static str)>,
-    Vec<(ProjId, &'static str)>,
-);
 
 fn read(sim: &Simulation, b: &Built) -> cajal::Result<Reading> {
     let bits = |v: &[f32]| v.iter().map(|x| x.to_bits()).collect::<Vec<u32>>();
@@ -105,28 +97,8 @@ fn same_on_gpu_ranks(build: &(dyn Fn() -> cajal::Result<Built> + Sync), ms: f64)
 }
 
 fn coba_is_the_same_on_any_number_of_gpu_ranks() {
-    // 1300 neurons: exc 1040 (5 blocks of 256), inh 260; one step's delay:
-    // spikes exchanged at every step.
-    let alone = same_on_gpu_ranks(
-        &|| {
-            let (mut net, exc, inh) = cajal::networks::coba(1300, 3)?;
-            let view = net.view(exc, &[0, 3, 300, 600, 1000, 1039])?;
-            let m1 = net.monitor(exc, &["spike", "g_exc"])?;
-            let m2 = net.monitor(&view, &["v", "spike"])?;
-            let m3 = net.monitor(inh, &["spike"])?;
-            Ok((
-                net,
-                vec![
-                    (m1, vec!["spike", "g_exc"]),
-                    (m2, vec!["v", "spike"]),
-                    (m3, vec!["spike"]),
-                ],
-                vec![(exc, "v"), (inh, "g_inh")],
-                vec![],
-            ))
-        },
-        40.0,
-    );
+    // Delays of one step: spikes exchanged at every step.
+    let alone = same_on_gpu_ranks(&coba_1300, 40.0);
     let n: usize = alone.0.iter().map(Vec::len).sum();
     assert!(n > 200, "the network should fire: {n} spikes");
 }
@@ -183,30 +155,9 @@ fn procedural_delays_are_the_same_on_gpu_ranks() {
 }
 
 fn rate_coded_values_are_exchanged_between_gpu_ranks() {
-    // Oja's rule reads pre.r after the neurons' update of the same step;
-    // the weighted sums read pre.r of every rank's neurons, one
-    // projection 3 steps late (a rate history), with noise drawn by key.
-    same_on_gpu_ranks(
-        &|| {
-            let mut net = Network::new().dt(1.0).seed(2);
-            let neuron = Neuron::rate()
-                .parameters("tau = 10.0\nb = 0.0")
-                .equations("tau * dr/dt + r = sum(exc) + b + Uniform(-0.1, 0.1) : min = 0.0");
-            let a = net.population("a", 300, &neuron)?;
-            let b = net.population("b", 600, &neuron)?;
-            net.set(a, "b", Dist::uniform(0.0, 1.0))?;
-            let q = net
-                .projection(a, b, "exc")
-                .synapse(&oja(0.01, 0.5))
-                .connect_fixed_probability(0.2, Weights::random(Dist::uniform(0.0, 0.2)))?;
-            net.projection(b, a, "exc")
-                .delays(Delays::constant(3.0))
-                .connect_fixed_probability(0.1, 0.01)?;
-            let m = net.monitor(b, &["r"])?;
-            Ok((net, vec![(m, vec!["r"])], vec![(a, "r")], vec![(q, "w")]))
-        },
-        30.0,
-    );
+    // Oja's rule reads pre.r after the neurons' update of the same step:
+    // each step in two submissions around the exchange.
+    same_on_gpu_ranks(&oja_rates, 30.0);
 }
 
 fn float_atomics_ranks_fire_as_one_process() {

@@ -115,20 +115,40 @@ impl GpuEngine {
     }
 
     pub(super) fn read(&self, buf: &wgpu::Buffer, offset: u64, len: u64) -> Result<Vec<u8>> {
-        if len == 0 {
-            return Ok(Vec::new());
+        Ok(self.read_ranges(&[(buf, offset, len)])?.remove(0))
+    }
+
+    /// The bytes of each `(buffer, offset, length)`, read back together
+    /// (one copy each into one staging buffer, one submission).
+    pub(super) fn read_ranges(&self, ranges: &[(&wgpu::Buffer, u64, u64)]) -> Result<Vec<Vec<u8>>> {
+        let total: u64 = ranges.iter().map(|r| r.2).sum();
+        if total == 0 {
+            return Ok(vec![Vec::new(); ranges.len()]);
         }
         let d = &self.gpu.device;
         let staging = d.create_buffer(&wgpu::BufferDescriptor {
-            label: Some("readback"),
-            size: len,
+            label: Some("exchange readback"),
+            size: total,
             usage: wgpu::BufferUsages::MAP_READ | wgpu::BufferUsages::COPY_DST,
             mapped_at_creation: false,
         });
         let mut enc = d.create_command_encoder(&Default::default());
-        enc.copy_buffer_to_buffer(buf, offset, &staging, 0, len);
+        let mut at = 0;
+        for &(b, off, len) in ranges {
+            if len > 0 {
+                enc.copy_buffer_to_buffer(b, off, &staging, at, len);
+            }
+            at += len;
+        }
         self.gpu.queue.submit([enc.finish()]);
-        self.map(&[&staging]).map(|mut v| v.remove(0))
+        let bytes = self.map(&[&staging])?.remove(0);
+        let mut out = Vec::with_capacity(ranges.len());
+        let mut at = 0usize;
+        for &(_, _, len) in ranges {
+            out.push(bytes[at..at + len as usize].to_vec());
+            at += len as usize;
+        }
+        Ok(out)
     }
 
     /// Maps staging buffers after the last submission and returns their bytes.

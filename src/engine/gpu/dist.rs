@@ -91,14 +91,9 @@ impl GpuEngine {
                 done += 1;
                 continue;
             }
-            let mut k = (n - done)
-                .min(self.chunk as u64)
+            let k = self
+                .chunk_steps(n - done, monitors)
                 .min((interval - pending) as u64);
-            for (m, gm) in monitors.iter().zip(&self.mons) {
-                if m.active && gm.cap_rows > 0 {
-                    k = k.min((gm.cap_rows as u64 - 1) * m.spec.period + 1);
-                }
-            }
             self.chunk_run(step0 + done, k, key, time, monitors, Part::Whole)?;
             done += k;
             if let Some(r) = self.rank.as_mut() {
@@ -269,38 +264,5 @@ impl GpuEngine {
             }
         }
         Ok(())
-    }
-
-    /// The bytes of each `(buffer, offset, length)`, read back together
-    /// (one copy each into one staging buffer, one submission).
-    fn read_ranges(&self, ranges: &[(&wgpu::Buffer, u64, u64)]) -> Result<Vec<Vec<u8>>> {
-        let total: u64 = ranges.iter().map(|r| r.2).sum();
-        if total == 0 {
-            return Ok(vec![Vec::new(); ranges.len()]);
-        }
-        let d = &self.gpu.device;
-        let staging = d.create_buffer(&wgpu::BufferDescriptor {
-            label: Some("exchange readback"),
-            size: total,
-            usage: wgpu::BufferUsages::MAP_READ | wgpu::BufferUsages::COPY_DST,
-            mapped_at_creation: false,
-        });
-        let mut enc = d.create_command_encoder(&Default::default());
-        let mut at = 0;
-        for &(b, off, len) in ranges {
-            if len > 0 {
-                enc.copy_buffer_to_buffer(b, off, &staging, at, len);
-            }
-            at += len;
-        }
-        self.gpu.queue.submit([enc.finish()]);
-        let bytes = self.map(&[&staging])?.remove(0);
-        let mut out = Vec::with_capacity(ranges.len());
-        let mut at = 0usize;
-        for &(_, _, len) in ranges {
-            out.push(bytes[at..at + len as usize].to_vec());
-            at += len as usize;
-        }
-        Ok(out)
     }
 }

@@ -137,12 +137,7 @@ impl GpuEngine {
         let mut pending: Option<Pending> = None;
         while done < n {
             let first = step0 + done;
-            let mut k = (n - done).min(self.chunk as u64);
-            for (m, gm) in monitors.iter().zip(&self.mons) {
-                if m.active && gm.cap_rows > 0 {
-                    k = k.min((gm.cap_rows as u64 - 1) * m.spec.period + 1);
-                }
-            }
+            let k = self.chunk_steps(n - done, monitors);
             let next = self.chunk_submit(first, k, key, time, monitors, Part::Whole)?;
             if let Some(p) = pending.take() {
                 self.read_back(p, monitors)?;
@@ -156,6 +151,18 @@ impl GpuEngine {
         // `simulate` returns when the steps are done (timings and errors
         // mean what they say), not when they are queued.
         self.wait()
+    }
+
+    /// The steps of the next chunk, at most `left`: as many as a
+    /// submission takes and the active monitors' buffers hold.
+    pub(super) fn chunk_steps(&self, left: u64, monitors: &[MonitorState]) -> u64 {
+        let mut k = left.min(self.chunk as u64);
+        for (m, gm) in monitors.iter().zip(&self.mons) {
+            if m.active && gm.cap_rows > 0 {
+                k = k.min((gm.cap_rows as u64 - 1) * m.spec.period + 1);
+            }
+        }
+        k
     }
 
     /// The Philox key of run-time draws, as the clock carries it: the
