@@ -116,6 +116,18 @@ impl Drop for Courier {
     }
 }
 
+impl Drop for Rank {
+    fn drop(&mut self) {
+        // An exchange still in flight (a run cut short) may never complete:
+        // its thread is left to the process rather than waited for.
+        if self.in_flight.is_some() {
+            if let Some(mut c) = self.courier.take() {
+                c.thread.take();
+            }
+        }
+    }
+}
+
 /// The exchange thread of `rank` is gone (it panicked).
 fn courier_gone(rank: usize) -> Error {
     Error::Distributed {
