@@ -417,7 +417,8 @@ impl Network {
     /// overlapping computation").
     ///
     /// ```
-    /// let net = cajal::Network::new().dt(0.1).exchange_overlap(true);
+    /// use cajal::prelude::*;
+    /// let net = Network::new().dt(0.1).exchange_overlap(true);
     /// # let _ = net;
     /// ```
     pub fn exchange_overlap(mut self, on: bool) -> Self {
