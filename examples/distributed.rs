@@ -11,6 +11,7 @@
 //! cargo build --release --features mpi --example distributed
 //! mpirun -np 3 target/release/examples/distributed
 //! mpirun -np 2 target/release/examples/distributed gpu
+//! mpirun -np 2 target/release/examples/distributed gpu 100   # 100 ms, not 300
 //! ```
 
 use cajal::models::synapses::stdp;
@@ -41,7 +42,14 @@ fn main() -> cajal::Result<()> {
         }
         _ => net.compile_distributed(world)?,
     };
-    sim.simulate(300.0)?;
+    let ms: f64 = match std::env::args().nth(2) {
+        Some(a) => a.parse().map_err(|_| cajal::Error::Invalid {
+            owner: "examples/distributed".into(),
+            message: format!("not a duration in ms: '{a}'"),
+        })?,
+        None => 300.0,
+    };
+    sim.simulate(ms)?;
     // Reads are collective: every process makes them.
     let spikes = sim.spikes(m)?;
     let v = sim.get(pop, "v")?;
