@@ -30,6 +30,9 @@ pub(crate) struct Rank {
     /// Per population: the per-neuron slots that projections read of it
     /// (`pre.x`, rates), exchanged at every step.
     pub(crate) slots: Vec<Vec<usize>>,
+    /// Per population: whether each neuron's last spike is carried by
+    /// every exchange ([`Rank::carry_last_spikes`]).
+    last: Vec<bool>,
     /// Per population whose spikes a projection reads: the number its
     /// neuron 0 has in the exchanged lists (the read populations' neurons
     /// numbered one after the other).
@@ -136,15 +139,27 @@ fn courier_gone(rank: usize) -> Error {
     }
 }
 
+/// A per-neuron array an exchange carries: each rank's block, put
+/// together into every rank's whole.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Carried {
+    /// A slot of the population's state that projections read (`pre.x`,
+    /// rates).
+    Slot(usize),
+    /// Each neuron's last spike (the GPU engine's `lastspk`, read by
+    /// DecodingProjections and psp events).
+    LastSpike,
+}
+
 /// What an exchange brought every rank.
 pub(crate) struct Exchanged {
     /// Per step of the exchange (in the order the engine gave them), per
     /// population: every rank's spikes merged in neuron order (empty for a
     /// population whose spikes are not exchanged).
     pub(crate) spikes: Vec<Vec<Vec<u32>>>,
-    /// Per exchanged slot (population, slot): the whole population's
-    /// values, as bits.
-    pub(crate) values: Vec<(usize, usize, Vec<u32>)>,
+    /// Per carried array (population, which), in [`Rank::carried`]'s
+    /// order: the whole population's values, as bits.
+    pub(crate) values: Vec<(usize, Carried, Vec<u32>)>,
 }
 
 impl Rank {
@@ -218,6 +233,7 @@ impl Rank {
             comm,
             part,
             slots,
+            last: vec![false; n],
             first,
             sizes: net.pops.iter().map(|p| p.size()).collect(),
             order,
@@ -239,6 +255,20 @@ impl Rank {
         self.first[p].is_some()
     }
 
+    /// Makes every exchange carry each neuron's last spike of population
+    /// `p` too (a GPU rank's `lastspk`, read at the next step; the
+    /// interval is then one step already).
+    pub(crate) fn carry_last_spikes(&mut self, p: usize) {
+        self.last[p] = true;
+    }
+
+    /// The per-neuron arrays of population `p` an exchange carries, in
+    /// the order of its words.
+    pub(crate) fn carried(&self, p: usize) -> impl Iterator<Item = Carried> + '_ {
+        let last = self.last[p].then_some(Carried::LastSpike);
+        self.slots[p].iter().map(|&s| Carried::Slot(s)).chain(last)
+    }
+
     /// Forgets the steps since the last exchange (at a reset, which
     /// clears the histories).
     pub(crate) fn reset(&mut self) {
@@ -247,15 +277,17 @@ impl Rank {
 
     /// The exchange of the pending steps' spikes and of this step's
     /// values: `mine[k][p]`, this rank's spikes of population `p` (its own
-    /// neurons only) at the `k`-th pending step, and `values(p, s, block)`,
-    /// this rank's `block` of the exchanged slot `s` of `p`, as bits. Every
-    /// rank gets what one process would hold: the spikes of a step merged
-    /// in neuron order (each rank's block in turn), the values of the
-    /// whole population.
+    /// neurons only) at the `k`-th pending step, and `values(p, c, block)`,
+    /// this rank's `block` of the carried array `c` of `p` ([`carried`]),
+    /// as bits. Every rank gets what one process would hold: the spikes of
+    /// a step merged in neuron order (each rank's block in turn), the
+    /// values of the whole population.
+    ///
+    /// [`carried`]: Self::carried
     pub(crate) fn exchange(
         &mut self,
         mine: &[Vec<Vec<u32>>],
-        values: impl Fn(usize, usize, Range<usize>) -> Vec<u32>,
+        values: impl Fn(usize, Carried, Range<usize>) -> Vec<u32>,
     ) -> Result<Exchanged> {
         let words = self.words(mine, values);
         let start = std::time::Instant::now();
@@ -317,7 +349,7 @@ impl Rank {
     fn words(
         &self,
         mine: &[Vec<Vec<u32>>],
-        values: impl Fn(usize, usize, Range<usize>) -> Vec<u32>,
+        values: impl Fn(usize, Carried, Range<usize>) -> Vec<u32>,
     ) -> Vec<u32> {
         let n = self.sizes.len();
         // Spikes as one list a step of numbers across the read populations
@@ -337,8 +369,8 @@ impl Rank {
             words[at] = (words.len() - at - 1) as u32;
         }
         for p in 0..n {
-            for &s in &self.slots[p] {
-                words.extend(values(p, s, self.part.mine(p)));
+            for c in self.carried(p) {
+                words.extend(values(p, c, self.part.mine(p)));
             }
         }
         words
@@ -374,7 +406,7 @@ impl Rank {
         }
         let mut vals = Vec::new();
         for p in 0..n {
-            for &s in &self.slots[p] {
+            for c in self.carried(p) {
                 let mut whole = vec![0u32; self.sizes[p]];
                 for (r, words) in all.iter().enumerate() {
                     let block = self.part.pops[p][r].clone();
@@ -383,7 +415,7 @@ impl Rank {
                     whole[block].copy_from_slice(src);
                     at[r] += len;
                 }
-                vals.push((p, s, whole));
+                vals.push((p, c, whole));
             }
         }
         Ok(Exchanged {
@@ -484,12 +516,6 @@ impl Rank {
             .collect();
         let all = gather_blocks(&*self.comm, &self.part.pops[pop], &mine, n)?;
         Ok(all.into_iter().map(f32::from_bits).collect())
-    }
-
-    /// Every rank's block of population `pop`'s words, of which `mine` is
-    /// this rank's: the whole population's.
-    pub(crate) fn gather_block_words(&self, pop: usize, mine: &[u32]) -> Result<Vec<u32>> {
-        gather_blocks(&*self.comm, &self.part.pops[pop], mine, self.sizes[pop])
     }
 
     /// Every rank's `words` (one per synapse of projection `proj` it

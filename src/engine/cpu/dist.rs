@@ -3,7 +3,7 @@
 //! the exchange of `engine::rank`.
 
 use super::*;
-use crate::engine::rank::{Mark, Rank};
+use crate::engine::rank::{Carried, Mark, Rank};
 
 impl CpuEngine {
     /// Makes this engine (built from the rank's part of the network) one
@@ -98,9 +98,12 @@ impl CpuEngine {
                 }
             }
         }
-        for (p, s, whole) in got.values {
-            for (v, w) in self.pops[p].vars[s].iter_mut().zip(whole) {
-                *v = f32::from_bits(w);
+        for (p, c, whole) in got.values {
+            // The CPU engine carries slots only.
+            if let Carried::Slot(s) = c {
+                for (v, w) in self.pops[p].vars[s].iter_mut().zip(whole) {
+                    *v = f32::from_bits(w);
+                }
             }
         }
     }
@@ -116,8 +119,11 @@ impl CpuEngine {
             return;
         }
         let pops = &self.pops;
-        let values = |p: usize, s: usize, block: std::ops::Range<usize>| -> Vec<u32> {
-            pops[p].vars[s][block].iter().map(|v| v.to_bits()).collect()
+        let values = |p: usize, c: Carried, block: std::ops::Range<usize>| -> Vec<u32> {
+            match c {
+                Carried::Slot(s) => pops[p].vars[s][block].iter().map(|v| v.to_bits()).collect(),
+                Carried::LastSpike => Vec::new(),
+            }
         };
         match d.exchange(&mine, values) {
             Ok(got) => self.apply(got, 0),

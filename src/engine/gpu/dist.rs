@@ -23,7 +23,7 @@ use std::sync::Arc;
 
 use super::*;
 use crate::engine::distributed::Comm;
-use crate::engine::rank::{Mark, Rank};
+use crate::engine::rank::{Carried, Mark, Rank};
 use encode::Part;
 
 impl GpuEngine {
@@ -40,7 +40,12 @@ impl GpuEngine {
 
     /// Makes this engine (built from the rank's part of the network, with
     /// [`rank_rings`](Self::rank_rings)) one rank of a distributed run.
-    pub(crate) fn distribute(&mut self, rank: Rank) {
+    pub(crate) fn distribute(&mut self, mut rank: Rank) {
+        for (p, gp) in self.pops.iter().enumerate() {
+            if gp.last.is_some() {
+                rank.carry_last_spikes(p);
+            }
+        }
         self.rank = Some(Box::new(rank));
     }
 
@@ -116,111 +121,89 @@ impl GpuEngine {
     /// Exchanges the spikes of the pending steps and this step's values:
     /// the ring slots of the steps before ring position `ring_end` read
     /// back (counts, then the lists) with this rank's blocks of the
-    /// exchanged slots, this rank's neurons' spikes kept, every rank's
-    /// merged and written back into the same slots, the values into the
-    /// whole slots.
+    /// carried arrays, this rank's neurons' spikes kept, every rank's
+    /// merged and written back into the same slots, the carried arrays
+    /// whole.
     fn exchange(&mut self, ring_end: u64) -> Result<()> {
         let Some(rank) = self.rank.as_deref() else {
             return Ok(());
         };
         let pending = rank.pending as u64;
-        let read: Vec<usize> = (0..self.pops.len()).filter(|&p| rank.reads(p)).collect();
+        let read: Vec<usize> = (0..self.pops.len())
+            .filter(|&p| rank.reads(p) && self.pops[p].spk_list.is_some())
+            .collect();
         let ring0 = ring_end - pending;
         let rings: Vec<u64> = self.pops.iter().map(|p| u64::from(p.layout.ring)).collect();
         let slot = |p: usize, k: u64| ((ring0 + k) % rings[p].max(1)) as u32;
+        // Where each carried array lives (its buffer and first element),
+        // in the order the exchange carries them.
+        let mut carried = Vec::new();
+        for (p, gp) in self.pops.iter().enumerate() {
+            for c in rank.carried(p) {
+                let place = match c {
+                    Carried::Slot(s) => gp.layout.offset(s as u32).map(|o| (&gp.state, o)),
+                    Carried::LastSpike => gp.last.as_ref().map(|b| (b, 0)),
+                };
+                if let Some((buf, at)) = place {
+                    carried.push((p, c, buf, u64::from(at)));
+                }
+            }
+        }
+        // One read-back: each pending slot's count, then this rank's block
+        // of each carried array.
         let mut first_at = Vec::new();
         for &p in &read {
-            let Some(c) = &self.pops[p].spk_count else {
-                continue;
-            };
-            for k in 0..pending {
-                first_at.push((c, u64::from(slot(p, k)) * 4, 4));
+            if let Some(c) = &self.pops[p].spk_count {
+                first_at.extend((0..pending).map(|k| (c, u64::from(slot(p, k)) * 4, 4)));
             }
         }
-        // This rank's block of each exchanged slot, in the same read-back.
         let counted = first_at.len();
-        let mut slot_at = Vec::new();
-        for (p, slots) in rank.slots.iter().enumerate() {
-            let gp = &self.pops[p];
+        for &(p, _, buf, at) in &carried {
             let block = rank.part.mine(p);
-            for &s in slots {
-                let Some(o) = gp.layout.offset(s as u32) else {
-                    continue;
-                };
-                let at = (u64::from(o) + block.start as u64) * 4;
-                first_at.push((&gp.state, at, block.len() as u64 * 4));
-                slot_at.push((p, s, u64::from(o)));
-            }
-        }
-        // And its block of each neuron's last spike (`lastspk`), which
-        // DecodingProjections and psp events read at the next step.
-        let valued = first_at.len();
-        let mut last_at = Vec::new();
-        for (p, gp) in self.pops.iter().enumerate() {
-            if let Some(b) = &gp.last {
-                let block = rank.part.mine(p);
-                first_at.push((b, block.start as u64 * 4, block.len() as u64 * 4));
-                last_at.push(p);
-            }
+            first_at.push((buf, (at + block.start as u64) * 4, block.len() as u64 * 4));
         }
         let first = self.read_ranges(&first_at)?;
-        let own_last: Vec<Vec<u32>> = first[valued..]
+        let mut counts = first[..counted]
             .iter()
-            .map(|b| bytemuck::pod_collect_to_vec(b))
-            .collect();
-        let counts: Vec<u32> = first[..counted]
-            .iter()
-            .map(|b| bytemuck::pod_read_unaligned(&b[..4]))
-            .collect();
-        let own_values: Vec<Vec<u32>> = first[counted..valued]
-            .iter()
-            .map(|b| bytemuck::pod_collect_to_vec(b))
-            .collect();
+            .map(|b| bytemuck::pod_read_unaligned::<u32>(&b[..4]));
+        // Then as many words of each slot's list.
         let mut lists_at = Vec::new();
-        let mut ci = 0;
         for &p in &read {
-            let (Some(_), Some(l)) = (&self.pops[p].spk_count, &self.pops[p].spk_list) else {
+            let (Some(l), n) = (&self.pops[p].spk_list, u64::from(self.pops[p].layout.n)) else {
                 continue;
             };
-            let n = u64::from(self.pops[p].layout.n);
             for k in 0..pending {
-                let c = u64::from(counts[ci]).min(n);
-                ci += 1;
+                let c = counts.next().map_or(0, |c| u64::from(c).min(n));
                 lists_at.push((l, u64::from(slot(p, k)) * n * 4, c * 4));
             }
         }
-        let lists = self.read_ranges(&lists_at)?;
+        let mut lists = self.read_ranges(&lists_at)?.into_iter();
         let mut mine = vec![vec![Vec::new(); self.pops.len()]; pending as usize];
-        let mut li = 0;
         for &p in &read {
-            if self.pops[p].spk_list.is_none() {
-                continue;
-            }
             let own = rank.part.mine(p);
             for step in mine.iter_mut() {
-                let words: Vec<u32> = bytemuck::pod_collect_to_vec(&lists[li]);
-                li += 1;
+                let words: Vec<u32> = lists
+                    .next()
+                    .map(|b| bytemuck::pod_collect_to_vec(&b))
+                    .unwrap_or_default();
                 step[p] = words
                     .into_iter()
                     .filter(|&i| own.contains(&(i as usize)))
                     .collect();
             }
         }
-        let values = |p: usize, s: usize, _| -> Vec<u32> {
-            slot_at
+        let own_values = &first[counted..];
+        let values = |p: usize, c: Carried, _| -> Vec<u32> {
+            carried
                 .iter()
-                .position(|&(q, t, _)| (q, t) == (p, s))
-                .map(|i| own_values[i].clone())
+                .position(|&(q, d, _, _)| (q, d) == (p, c))
+                .map(|i| bytemuck::pod_collect_to_vec(&own_values[i]))
                 .unwrap_or_default()
         };
         let Some(rank) = self.rank.as_deref_mut() else {
             return Ok(());
         };
         let got = rank.exchange(&mine, values)?;
-        let mut lasts = Vec::with_capacity(last_at.len());
-        for (&p, own) in last_at.iter().zip(&own_last) {
-            lasts.push(rank.gather_block_words(p, own)?);
-        }
         let q = &self.gpu.queue;
         for &p in &read {
             let gp = &self.pops[p];
@@ -253,15 +236,8 @@ impl GpuEngine {
                 }
             }
         }
-        for (&p, whole) in last_at.iter().zip(&lasts) {
-            if let Some(b) = &self.pops[p].last {
-                q.write_buffer(b, 0, bytemuck::cast_slice(whole));
-            }
-        }
-        for (p, s, whole) in &got.values {
-            if let Some(&(_, _, o)) = slot_at.iter().find(|&&(q, t, _)| (q, t) == (*p, *s)) {
-                q.write_buffer(&self.pops[*p].state, o * 4, bytemuck::cast_slice(whole));
-            }
+        for (&(_, _, buf, at), (_, _, whole)) in carried.iter().zip(&got.values) {
+            q.write_buffer(buf, at * 4, bytemuck::cast_slice(whole));
         }
         Ok(())
     }
