@@ -132,18 +132,7 @@ impl Simulation {
     pub fn set_synapses(&mut self, proj: ProjId, var: &str, values: &[f32]) -> Result<()> {
         let pr = self.net.proj(proj)?;
         let owner = format!("projection '{}'", pr.name);
-        if pr.conv.is_some() {
-            return Err(Error::invalid(
-                owner,
-                "a convolution or pooling stores no synapses",
-            ));
-        }
-        if pr.procedural.is_some() {
-            return Err(Error::invalid(
-                owner,
-                "procedural connectivity stores no synapses: its weights are fixed when it is built",
-            ));
-        }
+        pr.stores_synapses(&owner)?;
         let slot = pr.ir.slot(var).ok_or_else(|| {
             let names: Vec<&str> = pr.ir.vars.iter().map(|v| v.name.as_str()).collect();
             Error::unknown(owner.clone(), "variable", var, &names)

@@ -291,6 +291,25 @@ impl Projection {
         follow_init(&self.ir.vars, &mut self.values, &mut self.set_slots, slot);
     }
 
+    /// That it stores its synapses (a setter, a monitor or an array of
+    /// values needs them), or an error for `owner` saying where the
+    /// weights of a convolution or procedural connectivity are.
+    pub(crate) fn stores_synapses(&self, owner: &str) -> Result<()> {
+        if self.conv.is_some() {
+            return Err(Error::invalid(
+                owner,
+                "a convolution or pooling stores no synapses: its shared weights are in `net.proj(id)?.conv`",
+            ));
+        }
+        if self.procedural.is_some() {
+            return Err(Error::invalid(
+                owner,
+                "procedural connectivity stores no synapses: they are drawn at each spike, with weights fixed when it is built",
+            ));
+        }
+        Ok(())
+    }
+
     /// Its synapses: the stored ones, or for procedural connectivity the
     /// expected number `p n_pre n_post` (rounded; they are drawn at each
     /// spike, and [`Simulation::synapses`](crate::engine::Simulation::synapses)

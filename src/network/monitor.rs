@@ -116,18 +116,7 @@ impl Network {
         self.check_dt()?;
         let pr = self.proj(proj)?;
         let owner = format!("monitor of projection '{}'", pr.name);
-        if pr.conv.is_some() {
-            return Err(Error::invalid(
-                owner,
-                "a convolution or pooling stores no synapses: its shared weights are in `net.proj(id)?.conv`",
-            ));
-        }
-        if pr.procedural.is_some() {
-            return Err(Error::invalid(
-                owner,
-                "procedural connectivity stores no synapses (they are drawn at each spike)",
-            ));
-        }
+        pr.stores_synapses(&owner)?;
         if let Some(post) = dendrite {
             let n_post = self.pop(pr.post)?.size();
             if post >= n_post {

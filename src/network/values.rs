@@ -31,18 +31,7 @@ pub(crate) fn synapse_values(
     rng: &mut StdRng,
 ) -> Result<(usize, Vec<f32>)> {
     let owner = format!("projection '{}'", pr.name);
-    if pr.conv.is_some() {
-        return Err(Error::invalid(
-            owner,
-            "a convolution or pooling stores no synapses: its shared weights are in `net.proj(id)?.conv`",
-        ));
-    }
-    if pr.procedural.is_some() {
-        return Err(Error::invalid(
-            owner,
-            "procedural connectivity stores no synapses: its weights are fixed when it is built",
-        ));
-    }
+    pr.stores_synapses(&owner)?;
     let public = || -> Vec<&str> {
         pr.ir
             .vars
