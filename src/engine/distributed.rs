@@ -438,20 +438,26 @@ pub(crate) fn rank_engine(
     gpu: Option<&GpuOptions>,
 ) -> Result<Box<dyn Engine>> {
     let part = Partition::new(net, comm.rank(), comm.size())?;
-    let local = local_network(net, &part);
     // A collective: a rank whose network has a projection neither engine
     // runs fails here with the others.
     // The CPU engine computes the next interval while an exchange is in
     // flight; the GPU engine's exchange waits for its read-backs.
     let rank = Rank::new(comm.clone(), part, net, gpu.is_none())?;
-    let built = check(net).and_then(|()| {
+    let built = check(net).and_then(|()| -> Result<Box<dyn Engine>> {
+        let local = local_network(net, &rank.part);
         local.check_memory()?;
         Ok(match gpu {
-            None => Built::Cpu(Box::new(crate::engine::cpu::CpuEngine::new(&local)?)),
+            None => {
+                let mut e = crate::engine::cpu::CpuEngine::new(&local)?;
+                e.distribute(rank);
+                Box::new(e)
+            }
             Some(o) => {
                 let opts = rank_adapter(o, comm.rank());
                 let rings = GpuEngine::rank_rings(&rank, net.pops.len());
-                Built::Gpu(Box::new(GpuEngine::with_rings(&local, &opts, &rings)?))
+                let mut e = GpuEngine::with_rings(&local, &opts, &rings)?;
+                e.distribute(rank);
+                Box::new(e)
             }
         })
     });
@@ -485,22 +491,7 @@ pub(crate) fn rank_engine(
                 .into(),
         });
     }
-    Ok(match built? {
-        Built::Cpu(mut e) => {
-            e.distribute(rank);
-            e
-        }
-        Built::Gpu(mut e) => {
-            e.distribute(rank);
-            e
-        }
-    })
-}
-
-/// A rank's engine, built, before it is made a rank.
-enum Built {
-    Cpu(Box<crate::engine::cpu::CpuEngine>),
-    Gpu(Box<GpuEngine>),
+    built
 }
 
 /// The options of a rank's GPU engine: one adapter a rank on a machine
