@@ -787,16 +787,20 @@ impl<'a> Ctx<'a> {
         let mine = expected * self.share;
         let cap = (mine + 5.0 * mine.sqrt() + 16.0) as usize;
         let mut p = Pattern::with_capacity(self, cap.min(MAX_SYNAPSES))?;
+        // A row has n_pre candidates, or one fewer without self
+        // connections: two laws, set up once.
+        let law = |len: usize| {
+            rand_distr::Binomial::new(len as u64, prob)
+                .map_err(|e| self.err(format!("fixed_probability({prob}): {e}")))
+        };
+        let (all, but_self) = (law(self.n_pre)?, law(self.n_pre.saturating_sub(1))?);
         let mut counts = Vec::with_capacity(self.n_post);
         let mut sum = 0u64;
         for post in 0..self.n_post {
             let skip = self.no_self && post < self.n_pre;
             let len = self.n_pre - usize::from(skip);
             let mut rng = self.row_rng(SYNAPSES, post);
-            let k = match rand_distr::Binomial::new(len as u64, prob) {
-                Ok(b) => rng.sample(b) as usize,
-                Err(e) => return Err(self.err(format!("fixed_probability({prob}): {e}"))),
-            };
+            let k = rng.sample(if skip { but_self } else { all }) as usize;
             counts.push(k as u32);
             sum += k as u64;
             if sum > MAX_SYNAPSES as u64 {
