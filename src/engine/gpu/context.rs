@@ -235,49 +235,42 @@ pub fn gpu(opts: &GpuOptions) -> Result<Gpu> {
         .clone()
         .or_else(|| std::env::var("CAJAL_ADAPTER").ok())
         .filter(|s| !s.is_empty());
-    let all = adapters();
-    let adapter = match &wanted {
-        Some(w) => all
-            .into_iter()
-            .find(|a| adapter_matches(&a.get_info().name, w))
+    let mut all = adapters();
+    let infos: Vec<wgpu::AdapterInfo> = all.iter().map(|a| a.get_info()).collect();
+    let at = match &wanted {
+        Some(w) => infos
+            .iter()
+            .position(|i| adapter_matches(&i.name, w))
             .ok_or_else(|| Error::NoAdapter {
                 message: format!(
                     "no adapter's name contains '{w}' (adapters: {})",
-                    devices()
+                    infos
                         .iter()
-                        .map(|d| d.name.clone())
+                        .map(|i| i.name.clone())
                         .collect::<Vec<_>>()
                         .join(", ")
                 ),
             })?,
         None => {
-            let best = all.first().map(|a| a.get_info().device_type);
-            let mut same: Vec<wgpu::Adapter> = all
-                .into_iter()
-                .filter(|a| Some(a.get_info().device_type) == best)
+            let best = infos.first().map(|i| i.device_type);
+            let same: Vec<usize> = (0..infos.len())
+                .filter(|&i| Some(infos[i].device_type) == best)
                 .collect();
-            let k = opts.ordinal.unwrap_or(0) % same.len().max(1);
             if same.is_empty() {
                 return Err(Error::NoAdapter {
                     message: format!("wgpu found none; {HOW_TO_GET_ONE}"),
                 });
             }
-            same.swap_remove(k)
+            same[opts.ordinal.unwrap_or(0) % same.len()]
         }
     };
     // Adapters of one name (a machine's identical GPUs) are told apart by
     // their place among those of that name.
-    let nth = {
-        let name = adapter.get_info().name;
-        let place = adapters()
-            .iter()
-            .map(|a| a.get_info())
-            .filter(|i| i.name == name)
-            .position(|i| {
-                i.device == adapter.get_info().device && i.driver == adapter.get_info().driver
-            });
-        place.unwrap_or(0)
-    };
+    let nth = infos[..at]
+        .iter()
+        .filter(|i| i.name == infos[at].name)
+        .count();
+    let adapter = all.swap_remove(at);
     let info = info_of(&adapter);
     let atomics = opts.float_atomics && info.float_atomics;
     let cache = CACHE.get_or_init(|| Mutex::new(Vec::new()));
