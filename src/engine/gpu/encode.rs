@@ -240,7 +240,7 @@ impl GpuEngine {
         }
         // Samples are read back once the step's `record` has run.
         let read_samples = match part.runs(Stage::Record) {
-            true => samples.clone(),
+            true => samples,
             false => vec![Vec::new(); samples.len()],
         };
         let staging = self.stage_readbacks(&mut enc, k, &read_samples, &spike_mons);
