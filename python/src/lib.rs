@@ -1243,8 +1243,8 @@ impl Core {
 
     /// Compiles as one rank of a distributed run
     /// (`Network::compile_distributed`, or `compile_distributed_gpu` for
-    /// `backend` 'gpu', and for 'auto' where the first adapter is a
-    /// hardware GPU), `comm` an mpi4py communicator or any object with its
+    /// `backend` 'gpu', and for 'auto' where `Backend::Auto` would try the
+    /// GPU), `comm` an mpi4py communicator or any object with its
     /// `Get_rank`, `Get_size` and `allgather`.
     #[pyo3(signature = (comm, backend = "cpu"))]
     fn compile_distributed(
@@ -1259,9 +1259,12 @@ impl Core {
         let on_gpu = match backend {
             "cpu" => false,
             "gpu" => true,
-            "auto" => cajal::engine::gpu::devices()
-                .first()
-                .is_some_and(|d| d.device_type != cajal::engine::gpu::context::SOFTWARE),
+            // As Backend::Auto chooses, less its fallback on a failed GPU
+            // build (every rank must run the same engine).
+            "auto" => {
+                cajal::engine::gpu::context::auto_passes_over().is_none()
+                    && !cajal::engine::gpu::devices().is_empty()
+            }
             other => {
                 return Err(invalid(
                     "compile",

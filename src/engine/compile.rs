@@ -10,21 +10,13 @@ impl Network {
             Backend::Cpu => self.build(None),
             Backend::Gpu => self.build(Some(&GpuOptions::default())),
             Backend::Auto => {
-                // A software adapter (lavapipe, WARP) is many times slower
-                // than the CPU engine on the same cores: Auto wants hardware
-                // unless CAJAL_ADAPTER names an adapter.
-                let named = std::env::var("CAJAL_ADAPTER").is_ok_and(|s| !s.is_empty());
-                if !named {
-                    if let Some(d) = gpu::devices().first() {
-                        if d.device_type == gpu::context::SOFTWARE {
-                            let s = self.build(None)?;
-                            eprintln!(
-                                "cajal: running on the CPU engine: the only GPU adapter, '{}', is a software renderer",
-                                d.name
-                            );
-                            return Ok(s);
-                        }
-                    }
+                if let Some(d) = gpu::context::auto_passes_over() {
+                    let s = self.build(None)?;
+                    eprintln!(
+                        "cajal: running on the CPU engine: the only GPU adapter, '{}', is a software renderer",
+                        d.name
+                    );
+                    return Ok(s);
                 }
                 self.auto()
             }

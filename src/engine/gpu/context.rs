@@ -209,6 +209,27 @@ fn adapters() -> Vec<wgpu::Adapter> {
     v
 }
 
+/// The adapter [`Backend::Auto`](crate::engine::Backend::Auto) passes
+/// over for the CPU engine: the first adapter when it is a software
+/// renderer (lavapipe, WARP: many times slower than the CPU engine on the
+/// same cores) and `CAJAL_ADAPTER` names none.
+///
+/// ```no_run
+/// if let Some(d) = cajal::engine::gpu::context::auto_passes_over() {
+///     println!("auto runs the CPU engine rather than {}", d.name);
+/// }
+/// ```
+pub fn auto_passes_over() -> Option<DeviceInfo> {
+    let named = std::env::var("CAJAL_ADAPTER").is_ok_and(|s| !s.is_empty());
+    if named {
+        return None;
+    }
+    devices()
+        .into_iter()
+        .next()
+        .filter(|d| d.device_type == SOFTWARE)
+}
+
 /// The adapters cajal can run on, best first (the first is the one
 /// `Backend::Gpu` takes unless `CAJAL_ADAPTER` names another).
 ///
