@@ -125,7 +125,11 @@ impl Network {
                 .enumerate()
                 .map(|(i, seed)| {
                     scope.spawn(move || {
-                        let mut sim = self.compile(backend)?;
+                        // The runs share the cores: each on one engine.
+                        let mut sim = match backend {
+                            Backend::Cpu => self.build_with(None, false)?,
+                            _ => self.compile(backend)?,
+                        };
                         sim.set_seed(seed);
                         f(i, &mut sim)
                     })
@@ -227,6 +231,13 @@ impl Network {
     }
 
     fn build(&self, gpu: Option<&GpuOptions>) -> Result<Simulation> {
+        self.build_with(gpu, true)
+    }
+
+    /// [`build`](Self::build); the CPU engine's threads run as ranks
+    /// where `threads_as_ranks` and the network suits them
+    /// (`engine::threads`).
+    fn build_with(&self, gpu: Option<&GpuOptions>, threads_as_ranks: bool) -> Result<Simulation> {
         if self.pops.is_empty() {
             return Err(Error::invalid(
                 "network",
@@ -244,6 +255,10 @@ impl Network {
         }
         self.check_memory()?;
         let engine: Box<dyn Engine> = match gpu {
+            None if threads_as_ranks => match threads::ranks_for(self) {
+                Some(size) => Box::new(threads::ThreadRanks::new(self, size)?),
+                None => Box::new(CpuEngine::new(self)?),
+            },
             None => Box::new(CpuEngine::new(self)?),
             Some(o) => Box::new(GpuEngine::new(self, o)?),
         };

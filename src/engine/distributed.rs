@@ -22,6 +22,7 @@
 
 use std::cell::Cell;
 use std::ops::Range;
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Condvar, Mutex, OnceLock};
 
 use crate::connect::SynapseList;
@@ -98,17 +99,17 @@ impl Parts {
         self.ranges.iter().map(|r| r.end).max().unwrap_or(0)
     }
 
-    /// The parts of `syn` (sorted by post) for the blocks of a
-    /// post-synaptic population of `n` neurons (index `pop`) over `size`
-    /// ranks, seen from `rank`.
+    /// The parts of `syn` (sorted by post) for the blocks of the
+    /// post-synaptic population `pop` (of populations of `sizes`) over
+    /// `size` ranks, seen from `rank`.
     pub(crate) fn of(
         syn: &SynapseList,
-        n: usize,
+        sizes: &[usize],
         pop: usize,
         (rank, size): (usize, usize),
     ) -> Parts {
         let post = &syn.post;
-        let ranges = blocks(n, pop, size)
+        let ranges = blocks(sizes, pop, size)
             .iter()
             .map(|r| {
                 let lo = post.partition_point(|&p| (p as usize) < r.start);
@@ -121,11 +122,16 @@ impl Parts {
 }
 
 impl Parts {
-    /// The parts of a projection onto population number `pop` whose
-    /// post-synaptic neuron `i` has `counts[i]` synapses, seen from
-    /// `rank` of `size`: what a rank knows without drawing the other
-    /// ranks' synapses.
-    pub(crate) fn from_counts(counts: &[u32], pop: usize, (rank, size): (usize, usize)) -> Parts {
+    /// The parts of a projection onto population number `pop` (of
+    /// populations of `sizes`) whose post-synaptic neuron `i` has
+    /// `counts[i]` synapses, seen from `rank` of `size`: what a rank knows
+    /// without drawing the other ranks' synapses.
+    pub(crate) fn from_counts(
+        counts: &[u32],
+        sizes: &[usize],
+        pop: usize,
+        (rank, size): (usize, usize),
+    ) -> Parts {
         let mut starts = Vec::with_capacity(counts.len() + 1);
         let mut at = 0usize;
         starts.push(0);
@@ -133,7 +139,7 @@ impl Parts {
             at += c as usize;
             starts.push(at);
         }
-        let ranges = blocks(counts.len(), pop, size)
+        let ranges = blocks(sizes, pop, size)
             .iter()
             .map(|r| starts[r.start]..starts[r.end])
             .collect();
@@ -141,18 +147,18 @@ impl Parts {
     }
 }
 
-/// The block of the neurons of a population of `n` (number `pop`) that
-/// `rank` of `size` owns.
-pub(crate) fn block_of(n: usize, pop: usize, (rank, size): (usize, usize)) -> Range<usize> {
-    blocks(n, pop, size)[rank].clone()
+/// The block of the neurons of population `pop` (of populations of
+/// `sizes`) that `rank` of `size` owns.
+pub(crate) fn block_of(sizes: &[usize], pop: usize, (rank, size): (usize, usize)) -> Range<usize> {
+    blocks(sizes, pop, size)[rank].clone()
 }
 
 /// Which neurons and synapses each rank owns.
 ///
 /// A population of `n` neurons is cut into `ceil(n / 256)` chunks, dealt
-/// as contiguous blocks of nearly equal size; the blocks are rotated by
-/// the population's index, so that populations of one chunk land on
-/// different ranks. Blocks rather than round-robin: a rank's neurons are
+/// as contiguous blocks of nearly equal size, the larger ones to the
+/// ranks with fewer neurons so far (so populations of one chunk land on
+/// different ranks). Blocks rather than round-robin: a rank's neurons are
 /// one range of every array (its update is the single-process update of
 /// that range), and the synapses onto them, sorted by post-synaptic
 /// neuron, are one range of the projection's list.
@@ -179,9 +185,8 @@ impl Partition {
     /// // 800 excitatory neurons are 4 chunks of 256 (the last partial):
     /// // two each.
     /// assert_eq!(p.pops[0], vec![0..512, 512..800]);
-    /// // 200 inhibitory ones, one chunk: the blocks are rotated by the
-    /// // population's index, so that one-chunk populations spread.
-    /// assert_eq!(p.pops[1], vec![0..200, 0..0]);
+    /// // 200 inhibitory ones, one chunk: to the rank with fewer neurons.
+    /// assert_eq!(p.pops[1], vec![0..0, 0..200]);
     /// # Ok::<(), cajal::Error>(())
     /// ```
     pub fn new(net: &Network, rank: usize, size: usize) -> Result<Self> {
@@ -193,21 +198,16 @@ impl Partition {
                 ),
             ));
         }
-        let pops = net
-            .pops
-            .iter()
-            .enumerate()
-            .map(|(i, p)| blocks(p.size(), i, size))
+        let sizes: Vec<usize> = net.pops.iter().map(|p| p.size()).collect();
+        let pops = (0..sizes.len())
+            .map(|i| blocks(&sizes, i, size))
             .collect::<Vec<_>>();
         let projs = net
             .projs
             .iter()
             .map(|pr| match &pr.parts {
                 Some(p) => p.ranges.clone(),
-                None => {
-                    let n = net.pops[pr.post.0].size();
-                    Parts::of(&pr.synapses, n, pr.post.0, (rank, size)).ranges
-                }
+                None => Parts::of(&pr.synapses, &sizes, pr.post.0, (rank, size)).ranges,
             })
             .collect();
         Ok(Partition {
@@ -239,21 +239,48 @@ impl Partition {
     }
 }
 
-/// Each rank's block of a population of `n` neurons (index `pop`), in
-/// whole chunks, rotated by `pop`.
-fn blocks(n: usize, pop: usize, size: usize) -> Vec<Range<usize>> {
-    let chunks = n.div_ceil(CHUNK);
+/// Each rank's block of population `pop` (of the populations whose sizes
+/// are `sizes`), in whole chunks.
+///
+/// Every population is cut into `size` pieces as equal as whole chunks
+/// allow (cut at the chunk boundary nearest each `k n / size`): neurons
+/// of a population are alike, so equal pieces are equal work, where the
+/// populations differ (in-degree, rates). What whole chunks leave uneven
+/// is evened out over the populations: the largest piece goes to the
+/// rank with the fewest neurons so far, so a population of one chunk goes
+/// to another rank than the one before it. A population's blocks depend
+/// on the populations before it only: a rank building its part computes
+/// them when a projection is made, before later populations exist.
+fn blocks(sizes: &[usize], pop: usize, size: usize) -> Vec<Range<usize>> {
+    let mut load = vec![0usize; size];
     let mut out = vec![0..0; size];
-    for k in 0..size {
-        let (c0, c1) = (chunks * k / size, chunks * (k + 1) / size);
-        out[(k + pop) % size] = (c0 * CHUNK).min(n)..(c1 * CHUNK).min(n);
+    for &n in &sizes[..=pop] {
+        let chunks = n.div_ceil(CHUNK);
+        let bound = |k: usize| ((2 * n * k + size * CHUNK) / (2 * size * CHUNK)).min(chunks);
+        let pieces: Vec<Range<usize>> = (0..size)
+            .map(|k| {
+                let (c0, c1) = (bound(k), if k + 1 == size { chunks } else { bound(k + 1) });
+                match c1 > c0 {
+                    true => c0 * CHUNK..(c1 * CHUNK).min(n),
+                    false => 0..0,
+                }
+            })
+            .collect();
+        let mut largest: Vec<usize> = (0..size).collect();
+        largest.sort_by_key(|&k| (std::cmp::Reverse(pieces[k].len()), k));
+        let mut emptiest: Vec<usize> = (0..size).collect();
+        emptiest.sort_by_key(|&r| (load[r], r));
+        for (k, r) in largest.into_iter().zip(emptiest) {
+            out[r] = pieces[k].clone();
+            load[r] += out[r].len();
+        }
     }
     out
 }
 
 /// What a distributed run does not support yet, as an error naming the
 /// first such part of `net`.
-fn check(net: &Network) -> Result<()> {
+pub(crate) fn check(net: &Network) -> Result<()> {
     let unsupported = |owner: String, message: &str| Error::Unsupported {
         owner,
         message: format!("{message} in a distributed run (not supported yet)"),
@@ -540,42 +567,62 @@ fn fingerprint(net: &Network) -> Vec<u32> {
 
 /// The ranks of a distributed run as threads of this process, each with
 /// its own thread pool for the CPU engine, exchanging through memory.
+///
+/// A collective is one barrier: each rank writes its part into the
+/// round's buffer (two alternate, so a rank that has passed round `g`
+/// writes round `g + 1` while slower ranks still read round `g`), counts
+/// itself in and waits until every rank has. The wait spins first, as MPI
+/// does in shared memory: a step's exchange between threads on their own
+/// cores takes a microsecond or two, where waking a sleeping thread takes
+/// tens. It then yields, then sleeps, so that ranks sharing cores (more
+/// ranks than cores, several runs at once) still get theirs.
 pub struct Threads {
     rank: usize,
+    /// The next round this rank takes part in.
+    round: AtomicU64,
     shared: Arc<Shared>,
 }
 
 struct Shared {
     size: usize,
-    state: Mutex<Round>,
-    turn: Condvar,
+    /// Each rank's part of the rounds in flight: round `g` in `parts[g % 2]`.
+    parts: [Vec<Mutex<Vec<u32>>>; 2],
+    /// Arrivals over all rounds: round `g` is complete at `size * (g + 1)`.
+    arrived: AtomicU64,
+    /// A rank's thread panicked: the others stop waiting for it.
+    broken: AtomicBool,
+    /// Ranks that have left (their function or call returned): one
+    /// still waiting for an exchange they did not make never gets it.
+    left: AtomicUsize,
+    sleep: Mutex<()>,
+    wake: Condvar,
 }
 
-/// One collective operation in progress: contributions while collecting,
-/// then the result until every rank has taken it.
-#[derive(Default)]
-struct Round {
-    parts: Vec<Option<Vec<u32>>>,
-    arrived: usize,
-    result: Option<Arc<Vec<Vec<u32>>>>,
-    left: usize,
-}
+/// How long a wait spins before it yields, and yields before it sleeps:
+/// longer than the usual difference between ranks within a step of a
+/// large network (a step of 100-200 us), shorter than anything a user
+/// would see.
+const SPIN: std::time::Duration = std::time::Duration::from_micros(300);
+const YIELD: std::time::Duration = std::time::Duration::from_millis(2);
 
 impl Threads {
     /// `size` connected ranks, to hand one to each thread.
     pub fn group(size: usize) -> Vec<Arc<Threads>> {
+        let parts = || (0..size).map(|_| Mutex::new(Vec::new())).collect();
         let shared = Arc::new(Shared {
             size,
-            state: Mutex::new(Round {
-                parts: vec![None; size],
-                ..Round::default()
-            }),
-            turn: Condvar::new(),
+            parts: [parts(), parts()],
+            arrived: AtomicU64::new(0),
+            broken: AtomicBool::new(false),
+            left: AtomicUsize::new(0),
+            sleep: Mutex::new(()),
+            wake: Condvar::new(),
         });
         (0..size)
             .map(|rank| {
                 Arc::new(Threads {
                     rank,
+                    round: AtomicU64::new(0),
                     shared: shared.clone(),
                 })
             })
@@ -597,6 +644,7 @@ impl Threads {
                 .into_iter()
                 .map(|c| {
                     s.spawn(move || {
+                        let _guard = c.guard();
                         let pool = rayon::ThreadPoolBuilder::new()
                             .num_threads(1)
                             .build()
@@ -605,7 +653,7 @@ impl Threads {
                         pool.install(|| {
                             // Networks built on this rank keep its part.
                             BUILDING.set(Some(rank));
-                            let out = f(c);
+                            let out = f(c.clone());
                             BUILDING.set(None);
                             out
                         })
@@ -627,6 +675,90 @@ impl Threads {
         });
         results.into_iter().collect()
     }
+
+    /// A guard for a rank's function (or call): dropped, it tells the
+    /// other ranks that this one has left, so that one waiting for an
+    /// exchange this rank did not make (it returned an error first, or
+    /// panicked) fails instead of waiting forever.
+    pub(crate) fn guard(&self) -> impl Drop + '_ {
+        struct Guard<'a>(&'a Shared);
+        impl Drop for Guard<'_> {
+            fn drop(&mut self) {
+                if std::thread::panicking() {
+                    self.0.broken.store(true, Ordering::Release);
+                }
+                self.0.left.fetch_add(1, Ordering::AcqRel);
+                let _held = self.0.sleep.lock();
+                self.0.wake.notify_all();
+            }
+        }
+        Guard(&self.shared)
+    }
+
+    /// Every rank back in: the start of a call that every rank makes
+    /// (while none is in one).
+    pub(crate) fn rejoin(&self) {
+        self.shared.left.store(0, Ordering::Release);
+    }
+
+    /// Waits until `arrived` reaches `target`: spinning, then yielding,
+    /// then sleeping until the last rank's wake-up.
+    fn wait(&self, target: u64) -> Result<()> {
+        let sh = &*self.shared;
+        let done = || sh.arrived.load(Ordering::Acquire) >= target;
+        let broken = || Error::Distributed {
+            rank: self.rank,
+            message: "another rank's thread panicked".into(),
+        };
+        // A rank that has left without this exchange will not make it
+        // (one that left after making it has counted itself in first).
+        let deserted = || {
+            (sh.broken.load(Ordering::Acquire) || sh.left.load(Ordering::Acquire) > 0) && !done()
+        };
+        let deserter = || match sh.broken.load(Ordering::Acquire) {
+            true => broken(),
+            false => Error::Distributed {
+                rank: self.rank,
+                message: "another rank returned without taking part in an exchange (it failed \
+                          where this one did not)"
+                    .into(),
+            },
+        };
+        let start = std::time::Instant::now();
+        loop {
+            for _ in 0..64 {
+                if done() {
+                    return Ok(());
+                }
+                std::hint::spin_loop();
+            }
+            if deserted() {
+                return Err(deserter());
+            }
+            let waited = start.elapsed();
+            if waited > YIELD {
+                break;
+            }
+            if waited > SPIN {
+                std::thread::yield_now();
+            }
+        }
+        let mut held = sh.sleep.lock().map_err(|_| broken())?;
+        while !done() {
+            if deserted() {
+                return Err(deserter());
+            }
+            // The last rank counts itself in before it takes the lock to
+            // wake the others, so a wake-up is not missed; the timeout is
+            // a second line of defence.
+            held = sh
+                .wake
+                .wait_timeout(held, std::time::Duration::from_millis(1))
+                .map_err(|_| broken())?
+                .0;
+        }
+        Ok(())
+    }
 }
 
 impl Comm for Threads {
@@ -644,30 +776,26 @@ impl Comm for Threads {
             rank: self.rank,
             message: "another rank's thread panicked".into(),
         };
-        let mut s = sh.state.lock().map_err(poisoned)?;
-        // The previous round's result must be taken by every rank first.
-        while s.result.is_some() {
-            s = sh.turn.wait(s).map_err(poisoned)?;
+        let g = self.round.fetch_add(1, Ordering::Relaxed);
+        let parts = &sh.parts[(g % 2) as usize];
+        // No rank reads this buffer now: its last readers (round g - 2)
+        // have all arrived at round g - 1 since.
+        {
+            let mut part = parts[self.rank].lock().map_err(poisoned)?;
+            part.clear();
+            part.extend_from_slice(mine);
         }
-        s.parts[self.rank] = Some(mine.to_vec());
-        s.arrived += 1;
-        if s.arrived == sh.size {
-            let parts = s.parts.iter_mut().map(|p| p.take().unwrap_or_default());
-            s.result = Some(Arc::new(parts.collect()));
-            s.left = sh.size;
-            s.arrived = 0;
-            sh.turn.notify_all();
+        let target = sh.size as u64 * (g + 1);
+        if sh.arrived.fetch_add(1, Ordering::AcqRel) + 1 == target {
+            // A poisoned lock still wakes: the data it guards is nothing.
+            let _held = sh.sleep.lock();
+            sh.wake.notify_all();
         } else {
-            while s.result.is_none() {
-                s = sh.turn.wait(s).map_err(poisoned)?;
-            }
+            self.wait(target)?;
         }
-        let result = s.result.clone().unwrap_or_default();
-        s.left -= 1;
-        if s.left == 0 {
-            s.result = None;
-            sh.turn.notify_all();
-        }
-        Ok(result.as_ref().clone())
+        parts
+            .iter()
+            .map(|p| Ok(p.lock().map_err(poisoned)?.clone()))
+            .collect()
     }
 }

@@ -41,6 +41,13 @@ pub(crate) trait Engine: Send {
         None
     }
 
+    /// The ranks this engine runs as on threads of this process: more
+    /// than one for the CPU engine's threads as ranks
+    /// (`engine::threads`), which runs no stage alone; 1 otherwise.
+    fn thread_ranks(&self) -> usize {
+        1
+    }
+
     /// A distributed run's time in its exchanges so far (seconds, waiting
     /// for the other ranks included) and their number; (0, 0) otherwise.
     fn exchanges(&self) -> (f64, u64) {

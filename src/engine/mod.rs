@@ -17,6 +17,7 @@ pub mod schedule;
 mod simulation;
 mod structural;
 mod synapses;
+mod threads;
 
 use ndarray::{Array2, ArrayD, IxDyn};
 
@@ -117,6 +118,28 @@ pub(crate) struct MonitorState {
     /// The files it records to, once [`Simulation::stream_to`] is called:
     /// the buffers above then hold only what the last engine run recorded.
     pub(crate) stream: Option<crate::io::stream::Stream>,
+}
+
+impl MonitorState {
+    /// The same monitor with nothing recorded and no files: what another
+    /// rank of one process records its neurons into during a run.
+    pub(crate) fn blank(&self) -> MonitorState {
+        MonitorState {
+            spec: self.spec.clone(),
+            member: self.member.clone(),
+            local: self.local.clone(),
+            slots: self.slots.clone(),
+            early: self.early.clone(),
+            pending: self.pending.clone(),
+            lens: self.lens.clone(),
+            active: self.active,
+            start_step: self.start_step,
+            buffers: vec![Vec::new(); self.buffers.len()],
+            sample_steps: Vec::new(),
+            spikes: Vec::new(),
+            stream: None,
+        }
+    }
 }
 
 /// A monitor of synapses: sampled by the simulation, which reads the

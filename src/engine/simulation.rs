@@ -36,6 +36,29 @@ impl Simulation {
         self.engine.ranks().1
     }
 
+    /// How many ranks the CPU engine runs as on this process's threads:
+    /// with several threads (rayon's pool: `RAYON_NUM_THREADS`, the cores
+    /// by default), a network of at least 2048 neurons a thread is cut
+    /// into as many blocks, each updated by its own thread with the
+    /// synapses onto it, which exchange spikes and values through memory
+    /// (the partition of a distributed run, with the same results bit for
+    /// bit); 1 where one engine runs it (one thread, a small network,
+    /// what distributed runs do not support yet, the GPU engine,
+    /// `CAJAL_THREAD_RANKS=0`). The runs of
+    /// [`Network::parallel_run`] take one engine each.
+    ///
+    /// ```
+    /// # use cajal::prelude::*;
+    /// let (net, _, _) = cajal::networks::coba(4000, 1)?;
+    /// let pool = rayon::ThreadPoolBuilder::new().num_threads(1).build().unwrap();
+    /// let sim = pool.install(|| net.compile(Backend::Cpu))?;
+    /// assert_eq!(sim.thread_ranks(), 1);
+    /// # Ok::<(), cajal::Error>(())
+    /// ```
+    pub fn thread_ranks(&self) -> usize {
+        self.engine.thread_ranks()
+    }
+
     /// An error naming `what`, which a distributed run does not support
     /// yet (files of the whole network's state, which a rank holds a part
     /// of; one stage alone, which runs no exchange).
@@ -283,6 +306,9 @@ impl Simulation {
     /// ```
     pub fn run_stage(&mut self, stage: schedule::Stage) -> Result<()> {
         self.not_distributed("running one stage alone")?;
+        if self.engine.thread_ranks() > 1 {
+            self.one_engine()?;
+        }
         let t = self.time_of(self.step);
         self.engine
             .run_stage(stage, self.step, t, &mut self.monitors)

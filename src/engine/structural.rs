@@ -673,6 +673,20 @@ impl Simulation {
         Ok(())
     }
 
+    /// The CPU engine's threads as ranks made one engine with the same
+    /// state (what runs one stage alone).
+    pub(super) fn one_engine(&mut self) -> Result<()> {
+        let mut snap = self.engine.snapshot()?;
+        let mut engine: Box<dyn Engine> = Box::new(CpuEngine::new(&self.net)?);
+        fit_history(&mut snap, &engine.history_shape());
+        engine.restore(&snap)?;
+        for (i, l) in self.learning.iter().enumerate() {
+            engine.set_learning(i, *l);
+        }
+        self.engine = engine;
+        Ok(())
+    }
+
     /// An engine of this simulation's kind for `net`.
     pub(super) fn new_engine(&self, net: &Network) -> Result<Box<dyn Engine>> {
         // A rank's engine is rebuilt as a rank (every rank rebuilds: the
@@ -725,7 +739,7 @@ fn chance(proba: Option<f32>, seed: u64, object: u32, step: u64, pair: u32) -> b
 /// Fits a snapshot's spike and value histories to an engine's depths
 /// (newest first): pruning the synapses of the longest delay shortens
 /// them, and the oldest rows, which no synapse reads any more, go.
-fn fit_history(snap: &mut Snapshot, shape: &[(usize, Vec<(u32, usize)>)]) {
+pub(crate) fn fit_history(snap: &mut Snapshot, shape: &[(usize, Vec<(u32, usize)>)]) {
     for (ps, (depth, hist)) in snap.pops.iter_mut().zip(shape) {
         ps.spikes.resize(*depth, Vec::new());
         for ((_, rows), (_, d)) in ps.hist.iter_mut().zip(hist) {

@@ -479,9 +479,10 @@ impl<'a> ProjectionBuilder<'a> {
         };
         // One rank of a distributed run draws the synapses onto its
         // neurons (a view's rows are drawn whole and cut below).
+        let sizes: Vec<usize> = net.pops.iter().map(|p| p.size()).collect();
         let block = match (net.rank, &self.post_ranks) {
             (Some(rank), None) => Some(crate::engine::distributed::block_of(
-                post.size(),
+                &sizes,
                 self.post.0,
                 rank,
             )),
@@ -509,9 +510,9 @@ impl<'a> ProjectionBuilder<'a> {
         let parts = net.rank.map(|rank| {
             use crate::engine::distributed::{slice_list, Parts};
             let parts = match block {
-                Some(_) => Parts::from_counts(&counts, self.post.0, rank),
+                Some(_) => Parts::from_counts(&counts, &sizes, self.post.0, rank),
                 None => {
-                    let parts = Parts::of(&synapses, post.size(), self.post.0, rank);
+                    let parts = Parts::of(&synapses, &sizes, self.post.0, rank);
                     synapses = slice_list(&synapses, parts.mine());
                     parts
                 }

@@ -60,6 +60,7 @@ mod synapse_equations;
 mod synapse_values;
 mod targets;
 mod tensorboard;
+mod thread_ranks;
 mod timed;
 mod views;
 
@@ -100,6 +101,7 @@ fn main() {
         synapse_values::tests,
         targets::tests,
         tensorboard::tests,
+        thread_ranks::tests,
         timed::tests,
         views::tests,
     ]);

@@ -73,6 +73,11 @@ pub fn engine_line(sim: &Simulation) -> String {
             sim.ranks(),
             rayon::current_num_threads()
         ),
+        None if sim.thread_ranks() > 1 => format!(
+            "CPU engine ({} threads, as {} ranks)",
+            rayon::current_num_threads(),
+            sim.thread_ranks()
+        ),
         None => format!("CPU engine ({} threads)", rayon::current_num_threads()),
     }
 }
@@ -479,6 +484,7 @@ pub fn run(a: &RunArgs) -> std::result::Result<(), Failure> {
         "backend": if sim.device().is_some() { "gpu" } else { "cpu" },
         "device": device_json(sim.device()),
         "cpu_threads": rayon::current_num_threads(),
+        "thread_ranks": sim.thread_ranks(),
         "processes": sim.ranks(),
         "exchange_s": exchange_s,
         "exchanges": exchanges,
