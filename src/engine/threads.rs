@@ -146,13 +146,18 @@ impl ThreadRanks {
     /// `f` on every rank at once, each on its own thread (a collective
     /// inside waits for the others); what each returned, in rank order.
     fn each<R: Send>(&self, f: impl Fn(&mut dyn Engine) -> R + Sync) -> Result<Vec<R>> {
+        self.each_rank(|_, e| f(e))
+    }
+
+    /// [`each`](Self::each), `f` told the rank's number.
+    fn each_rank<R: Send>(&self, f: impl Fn(usize, &mut dyn Engine) -> R + Sync) -> Result<Vec<R>> {
         self.comms[0].rejoin();
         let out = self.driver.broadcast(|ctx| {
             let i = ctx.index();
             let _guard = self.comms[i].guard();
             let mut held = self.ranks[i].lock().map_err(|_| poisoned())?;
             let e: &mut dyn Engine = &mut **held;
-            Ok(self.pools[i].install(|| f(e)))
+            Ok(self.pools[i].install(|| f(i, e)))
         });
         out.into_iter().collect()
     }
@@ -330,16 +335,10 @@ impl Engine for ThreadRanks {
             .chain(copies.iter_mut().map(Vec::as_mut_slice))
             .map(Mutex::new)
             .collect();
-        self.comms[0].rejoin();
-        let out = self.driver.broadcast(|ctx| {
-            let i = ctx.index();
-            let _guard = self.comms[i].guard();
-            let mut held = self.ranks[i].lock().map_err(|_| poisoned())?;
-            let e: &mut dyn Engine = &mut **held;
+        let out = self.each_rank(|i, e| {
             let mut cell = cells[i].lock().map_err(|_| poisoned())?;
-            let m: &mut [MonitorState] = &mut cell;
-            self.pools[i].install(|| e.run(step0, n, time, m))
-        });
+            e.run(step0, n, time, &mut cell)
+        })?;
         first_own_error(out)
     }
 
@@ -427,21 +426,7 @@ impl Engine for ThreadRanks {
             .enumerate()
             .map(|(r, shape)| self.cut(snapshot, r, shape))
             .collect::<Vec<_>>();
-        let parts: Vec<Mutex<Option<Snapshot>>> =
-            parts.into_iter().map(|s| Mutex::new(Some(s))).collect();
-        self.comms[0].rejoin();
-        let out = self.driver.broadcast(|ctx| {
-            let i = ctx.index();
-            let _guard = self.comms[i].guard();
-            let mut held = self.ranks[i].lock().map_err(|_| poisoned())?;
-            let e: &mut dyn Engine = &mut **held;
-            let s = parts[i]
-                .lock()
-                .map_err(|_| poisoned())?
-                .take()
-                .ok_or_else(poisoned)?;
-            self.pools[i].install(|| e.restore(&s))
-        });
+        let out = self.each_rank(|i, e| e.restore(&parts[i]))?;
         first_own_error(out)
     }
 
