@@ -188,12 +188,10 @@ impl ThreadRanks {
         let mut out = snaps[0].clone();
         for (p, pop) in out.pops.iter_mut().enumerate() {
             let blocks = &part.pops[p];
+            let n = blocks.iter().map(|b| b.end).max().unwrap_or(0);
             for (s, v) in pop.vars.iter_mut().enumerate() {
                 for (r, snap) in snaps.iter().enumerate().skip(1) {
-                    let theirs = &snap.pops[p].vars[s];
-                    if v.len() > 1 && theirs.len() == v.len() {
-                        v[blocks[r].clone()].copy_from_slice(&theirs[blocks[r].clone()]);
-                    }
+                    take_block(v, &snap.pops[p].vars[s], &blocks[r], n);
                 }
             }
             pop.spikes = merge_spikes(snaps.iter().map(|s| &s.pops[p]));
@@ -211,9 +209,7 @@ impl ThreadRanks {
                         .unwrap_or_default();
                     for (r, snap) in snaps.iter().enumerate() {
                         if let Some(theirs) = snap.pops[p].hist[h].1.get(k) {
-                            if theirs.len() == row.len() && row.len() > 1 {
-                                row[blocks[r].clone()].copy_from_slice(&theirs[blocks[r].clone()]);
-                            }
+                            take_block(&mut row, theirs, &blocks[r], n);
                         }
                     }
                     match rows.get_mut(k) {
@@ -251,6 +247,16 @@ impl ThreadRanks {
         }
         crate::engine::structural::fit_history(&mut s, shape);
         s
+    }
+}
+
+/// A rank's neurons' values (`block`) from its `theirs` into `v`, where
+/// both hold one value a neuron of a population of `n`; a
+/// population-wide value (one, of more neurons) is left as it is. A
+/// population of one neuron has its value from the rank that owns it.
+fn take_block(v: &mut [f32], theirs: &[f32], block: &std::ops::Range<usize>, n: usize) {
+    if v.len() == n && theirs.len() == n && !block.is_empty() {
+        v[block.clone()].copy_from_slice(&theirs[block.clone()]);
     }
 }
 

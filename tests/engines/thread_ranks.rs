@@ -17,6 +17,7 @@ tests! {
         rate_coded_values_on_two_threads,
         values_set_and_monitors_added_after_compiling,
         states_saved_on_threads_load_into_one_engine_and_back,
+        a_one_neuron_population_on_the_second_rank_is_saved_from_it,
         a_stage_alone_and_streamed_monitors_on_threads,
         small_networks_and_parallel_runs_stay_on_one_engine,
     ],
@@ -285,6 +286,47 @@ fn states_saved_on_threads_load_into_one_engine_and_back() {
         after(2, &on_one),
         reference,
         "saved by one engine, loaded on threads"
+    );
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+fn a_one_neuron_population_on_the_second_rank_is_saved_from_it() {
+    // 4200 Poisson inputs onto one neuron (STDP II's shape): the inputs'
+    // larger half goes to rank 0, the neuron to rank 1, whose value of it
+    // a state must take (rank 0's copy of it is never updated).
+    let mut net = Network::new().dt(0.5).seed(3);
+    let inp = net.poisson_population("in", 4200, 15.0, None).unwrap();
+    let one = net
+        .population("one", 1, &cajal::networks::coba_neuron())
+        .unwrap();
+    net.projection(inp, one, "exc")
+        .connect_all_to_all(0.05)
+        .unwrap();
+    let dir = std::env::temp_dir().join(format!("cajal-thread-one-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let saved = |threads: usize| {
+        on(threads, || {
+            let mut sim = net.compile(Backend::Cpu).unwrap();
+            sim.simulate(20.0).unwrap();
+            let file = dir.join(format!("{threads}.cajal"));
+            sim.save(&file).unwrap();
+            let v = bits(sim.get(one, "g_exc").unwrap().as_slice().unwrap());
+            (std::fs::read(&file).unwrap(), v, sim.exchanges().1)
+        })
+    };
+    let (one_engine, two) = (saved(1), saved(2));
+    if two_cores() {
+        assert!(two.2 > 0, "two ranks");
+    }
+    assert_ne!(
+        one_engine.1,
+        bits(&[0.0]),
+        "the neuron should receive input"
+    );
+    assert_eq!(one_engine.1, two.1, "g_exc read on threads");
+    assert!(
+        one_engine.0 == two.0,
+        "the same state saved on one engine and on threads"
     );
     std::fs::remove_dir_all(&dir).unwrap();
 }
