@@ -239,6 +239,9 @@ pub(crate) fn clip_quoted(message: &str) -> String {
     out
 }
 
+/// What the errors of numbers beyond f32 suggest.
+const F64_HINT: &str = "compute in double precision with Network::dtype(Dtype::F64)";
+
 /// `x` in the engines' single precision, or why it does not fit: a finite
 /// number beyond f32's largest would become infinite, a non-zero one below
 /// its smallest (subnormal) would become 0. Subnormals pass (they keep a
@@ -248,11 +251,11 @@ pub(crate) fn narrow(x: f64) -> std::result::Result<f32, String> {
     let v = x as f32;
     if x.is_finite() && v.is_infinite() {
         Err(format!(
-            "{x:e} does not fit single precision (f32, whose largest number is 3.4e38): it would become infinite"
+            "{x:e} does not fit single precision (f32, whose largest number is 3.4e38): it would become infinite; {F64_HINT}"
         ))
     } else if x != 0.0 && v == 0.0 {
         Err(format!(
-            "{x:e} does not fit single precision (f32, whose smallest non-zero number is 1.4e-45): it would become 0"
+            "{x:e} does not fit single precision (f32, whose smallest non-zero number is 1.4e-45): it would become 0; {F64_HINT}"
         ))
     } else {
         Ok(v)

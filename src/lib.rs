@@ -22,6 +22,7 @@ pub mod network;
 pub mod networks;
 pub mod plot;
 pub mod random;
+pub mod real;
 pub mod tensorboard;
 
 pub use engine::gpu::{devices, DeviceInfo, GpuOptions, SpikeStrategy};

@@ -62,13 +62,36 @@ pub fn coba_with(
     procedural: bool,
     seed: u64,
 ) -> Result<(Network, PopId, PopId)> {
+    coba_built(Network::new(), n, in_degree, procedural, seed)
+}
+
+/// [`coba`] computing in `dtype` (double precision: ANNarchy's default).
+///
+/// ```
+/// use cajal::real::Dtype;
+/// let (net, exc, inh) = cajal::networks::coba_in(Dtype::F64, 400, 1)?;
+/// assert_eq!(net.precision(), Dtype::F64);
+/// # Ok::<(), cajal::Error>(())
+/// ```
+pub fn coba_in(dtype: crate::real::Dtype, n: usize, seed: u64) -> Result<(Network, PopId, PopId)> {
+    coba_built(Network::new().dtype(dtype), n, 80, false, seed)
+}
+
+/// COBA's populations and projections in `net` (a fresh network).
+fn coba_built(
+    net: Network,
+    n: usize,
+    in_degree: usize,
+    procedural: bool,
+    seed: u64,
+) -> Result<(Network, PopId, PopId)> {
     if in_degree == 0 || in_degree > n {
         return Err(crate::Error::invalid(
             "coba",
             format!("the in-degree must be between 1 and the {n} neurons, got {in_degree}"),
         ));
     }
-    let mut net = Network::new().dt(0.1).seed(seed);
+    let mut net = net.dt(0.1).seed(seed);
     let n_exc = n * 4 / 5;
     let neuron = coba_neuron();
     let exc = net.population("exc", n_exc, &neuron)?;

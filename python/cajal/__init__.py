@@ -82,13 +82,17 @@ def devices() -> list:
     return _cajal.devices()
 
 
-def setup(dt: Optional[float] = None, seed: Optional[int] = None, paradigm: Optional[str] = None, **kwargs):
-    """Sets the default network's time step and seed (ANNarchy's
-    ``setup``), before its first population; ``clear()`` keeps them.
-    ``paradigm='cuda'`` makes ``compile()`` choose the GPU engine.
-    ANNarchy's other settings (``num_threads``, ``precision``, ...) are
-    accepted and ignored."""
+def setup(dt: Optional[float] = None, seed: Optional[int] = None, paradigm: Optional[str] = None, precision: Optional[str] = None, **kwargs):
+    """Sets the default network's time step, seed and precision
+    (ANNarchy's ``setup``), before its first population; ``clear()``
+    keeps them. ``paradigm='cuda'`` makes ``compile()`` choose the GPU
+    engine; ``precision='double'`` computes in f64 (CPU engine).
+    ANNarchy's other settings (``num_threads``, ...) are accepted and
+    ignored."""
     net = _magic()
+    if precision is not None:
+        net.precision = precision
+        _SETTINGS["precision"] = precision
     if dt is not None:
         if net._core is not None and float(dt) != net.dt:
             raise CajalError("setup: dt can be changed only before the first population (or after clear())")

@@ -112,7 +112,7 @@ class Network(metaclass=_NetworkMeta):
     >>> net.simulate(100.0)
     """
 
-    def __init__(self, dt: float = 1.0, seed: Optional[int] = None):
+    def __init__(self, dt: float = 1.0, seed: Optional[int] = None, precision: Optional[str] = None):
         # A subclass's __init__ calling super().__init__() again changes nothing.
         if getattr(self, "_initialized", False):
             return
@@ -120,6 +120,7 @@ class Network(metaclass=_NetworkMeta):
         self._init_args, self._init_kwargs = (), {}
         self._dt = float(dt)
         self._seed = seed
+        self._precision = precision
         self._core = None
         self._populations: List[Population] = []
         self._projections: List[Projection] = []
@@ -138,7 +139,7 @@ class Network(metaclass=_NetworkMeta):
                 # As ANNarchy: without a seed, each run draws differently;
                 # `net.seed` tells which seed it drew, to repeat the run.
                 self._seed = int.from_bytes(os.urandom(8), "little") >> 1
-            self._core = _cajal.Core(self._dt, self._seed)
+            self._core = _cajal.Core(self._dt, self._seed, self._precision)
         return self._core
 
     @property
@@ -164,14 +165,34 @@ class Network(metaclass=_NetworkMeta):
         if self._core is not None:
             self._core.set_seed(int(seed))
 
-    def config(self, dt: Optional[float] = None, seed: Optional[int] = None, **kwargs):
-        """ANNarchy 5's ``net.config(dt=..., seed=...)``; other settings
-        (threads, precision, ...) are accepted and have no effect (see the
-        package README)."""
+    @property
+    def precision(self) -> str:
+        """``'float'`` (single precision, the default) or ``'double'``
+        (the CPU engine computes every value in f64, as ANNarchy's
+        ``precision='double'``; ``CAJAL_PRECISION=double`` in the
+        environment makes it the default)."""
+        if self._core is not None:
+            return self._core.precision()
+        return self._precision or "float"
+
+    @precision.setter
+    def precision(self, precision: str):
+        if self._core is not None and precision != self.precision:
+            raise CajalError("network: the precision can be changed only before the first population")
+        if precision not in ("float", "double"):
+            raise CajalError(f"network: precision is 'float' or 'double', got {precision!r}")
+        self._precision = precision
+
+    def config(self, dt: Optional[float] = None, seed: Optional[int] = None, precision: Optional[str] = None, **kwargs):
+        """ANNarchy 5's ``net.config(dt=..., seed=..., precision=...)``;
+        other settings (threads, ...) are accepted and have no effect (see
+        the package README)."""
         if dt is not None:
             self.dt = dt
         if seed is not None:
             self.seed = seed
+        if precision is not None:
+            self.precision = precision
         if kwargs.get("paradigm") == "cuda":
             self._backend = "gpu"
 
@@ -518,7 +539,7 @@ class Network(metaclass=_NetworkMeta):
         monitors), its objects reachable with ``get``; ``seed`` for its
         run-time draws (default: this network's)."""
         new = Network.__new__(Network)
-        Network.__init__(new, dt=self._dt, seed=self._seed if seed is None else seed)
+        Network.__init__(new, dt=self._dt, seed=self._seed if seed is None else seed, precision=self._precision)
         new._core = self._c.fork(None if seed is None else int(seed))
         new._backend = self._backend
         new._map = {}
@@ -1854,12 +1875,12 @@ class Constant(float):
 
 _MAGIC: List[Network] = []
 # What setup() chose: clear() forgets the objects, not these.
-_SETTINGS = {"dt": 1.0, "seed": None, "backend": "cpu"}
+_SETTINGS = {"dt": 1.0, "seed": None, "backend": "cpu", "precision": None}
 
 
 def _magic() -> Network:
     if not _MAGIC:
-        net = Network(dt=_SETTINGS["dt"], seed=_SETTINGS["seed"])
+        net = Network(dt=_SETTINGS["dt"], seed=_SETTINGS["seed"], precision=_SETTINGS["precision"])
         net._backend = _SETTINGS["backend"]
         _MAGIC.append(net)
     return _MAGIC[0]

@@ -14,6 +14,7 @@ use cajal::connect::{Delays, Weights};
 use cajal::models::inputs::Rates;
 use cajal::network::View;
 use cajal::prelude::*;
+use cajal::real::Dtype;
 use ndarray::{ArrayD, IxDyn};
 use numpy::{IntoPyArray, PyArrayDyn, PyReadonlyArrayDyn, PyUntypedArrayMethods};
 use pyo3::create_exception;
@@ -386,10 +387,6 @@ fn attributes(vars: &[cajal::lang::ir::VarDecl]) -> Vec<Attribute> {
         .collect()
 }
 
-fn f32s(v: Vec<f32>) -> Vec<f64> {
-    v.into_iter().map(f64::from).collect()
-}
-
 /// A network and, once compiled, its simulation.
 // Unsendable: an ANNarchy script drives its network from one thread; the
 // simulation runs without the GIL but on that thread.
@@ -460,9 +457,24 @@ impl Core {
 #[pymethods]
 impl Core {
     #[new]
-    #[pyo3(signature = (dt = 1.0, seed = None))]
-    fn new(dt: f64, seed: Option<u64>) -> PyResult<Self> {
+    #[pyo3(signature = (dt = 1.0, seed = None, precision = None))]
+    fn new(dt: f64, seed: Option<u64>, precision: Option<&str>) -> PyResult<Self> {
+        // Without a precision, the network's default (f32, or the
+        // environment's CAJAL_PRECISION).
         let mut net = Network::new().dt(dt);
+        if let Some(p) = precision {
+            let dtype = match p {
+                "float" | "single" | "float32" => Dtype::F32,
+                "double" | "float64" => Dtype::F64,
+                other => {
+                    return Err(invalid(
+                        "setup",
+                        format!("precision is 'float' or 'double', got '{other}'"),
+                    ))
+                }
+            };
+            net = net.dtype(dtype);
+        }
         if let Some(s) = seed {
             net = net.seed(s);
         }
@@ -494,6 +506,14 @@ impl Core {
             net,
             sim: None,
             monitors: self.monitors.clone(),
+        }
+    }
+
+    /// `'float'` or `'double'`.
+    fn precision(&self) -> &'static str {
+        match self.network().precision() {
+            Dtype::F32 => "float",
+            Dtype::F64 => "double",
         }
     }
 
@@ -664,32 +684,23 @@ impl Core {
         ranks: Option<Vec<usize>>,
     ) -> PyResult<Bound<'py, PyArrayDyn<f64>>> {
         let id = self.pop(pop)?;
+        let all: Vec<f64> = match &self.sim {
+            Some(s) => s.get_f64(id, var),
+            None => self.net.get_f64(id, var),
+        }
+        .map_err(err)?
+        .iter()
+        .copied()
+        .collect();
+        let at = |v: &View| -> Vec<f64> {
+            // A population-wide value is the same for every neuron.
+            let k = |r: u32| if all.len() == 1 { 0 } else { r as usize };
+            v.ranks().iter().map(|&r| all[k(r)]).collect()
+        };
         let values: Vec<f64> = match (&self.sim, self.view(id, ranks)?) {
-            (Some(s), Some(v)) => f32s(s.get_view(&v, var).map_err(err)?),
-            (Some(s), None) => s
-                .get(id, var)
-                .map_err(err)?
-                .iter()
-                .map(|&x| f64::from(x))
-                .collect(),
-            (None, view) => {
-                let all: Vec<f32> = self
-                    .net
-                    .get(id, var)
-                    .map_err(err)?
-                    .iter()
-                    .copied()
-                    .collect();
-                match view {
-                    // A population-wide value is the same for every neuron.
-                    Some(v) if all.len() > 1 => v
-                        .ranks()
-                        .iter()
-                        .map(|&r| f64::from(all[r as usize]))
-                        .collect(),
-                    _ => f32s(all),
-                }
-            }
+            (Some(_), Some(v)) => at(&v),
+            (None, Some(v)) if all.len() > 1 => at(&v),
+            _ => all.clone(),
         };
         let n = values.len();
         Ok(ArrayD::from_shape_vec(IxDyn(&[n]), values)
@@ -706,8 +717,8 @@ impl Core {
         target: &str,
     ) -> PyResult<Bound<'py, PyArrayDyn<f64>>> {
         let id = self.pop(pop)?;
-        let a = self.sim("sum")?.sum(id, target).map_err(err)?;
-        Ok(a.mapv(f64::from).into_pyarray(py))
+        let a = self.sim("sum")?.sum_f64(id, target).map_err(err)?;
+        Ok(a.into_pyarray(py))
     }
 
     /// Changes the spike times of a SpikeSourceArray.
@@ -975,14 +986,14 @@ impl Core {
     ) -> PyResult<Bound<'py, PyTuple>> {
         let id = self.proj(proj)?;
         let (post, pre, v) = match &self.sim {
-            Some(s) => s.synapses(id, var),
-            None => self.net.synapses(id, var),
+            Some(s) => s.synapses_f64(id, var),
+            None => self.net.synapses_f64(id, var),
         }
         .map_err(err)?;
         (
             post.into_pyarray(py),
             pre.into_pyarray(py),
-            f32s(v).into_pyarray(py),
+            v.into_pyarray(py),
         )
             .into_pyobject(py)
     }
@@ -1097,10 +1108,10 @@ impl Core {
     fn recording<'py>(&mut self, py: Python<'py>, mon: usize) -> PyResult<Bound<'py, PyTuple>> {
         let m = self.monitor_id(mon)?;
         let sim = self.sim("Monitor.get")?;
-        let rec = sim.take_recording(m).map_err(err)?;
+        let rec = sim.take_recording_f64(m).map_err(err)?;
         let d = PyDict::new(py);
         for (name, a) in rec.vars {
-            d.set_item(name, a.mapv(f64::from).into_pyarray(py))?;
+            d.set_item(name, a.into_pyarray(py))?;
         }
         let (s, r): (Vec<u64>, Vec<u32>) = rec.spikes.into_iter().unzip();
         (
@@ -1400,7 +1411,7 @@ impl Core {
     }
 
     /// A network constant's value.
-    fn get_constant(&self, name: &str) -> PyResult<f32> {
+    fn get_constant(&self, name: &str) -> PyResult<f64> {
         match &self.sim {
             Some(s) => s.get_constant(name),
             None => self.net.get_constant(name),

@@ -20,6 +20,7 @@
 //!     delays: &Delays::constant(2.0),
 //!     dt: 0.5,
 //!     rate_coded: false,
+//!     dtype: cajal::real::Dtype::F32,
 //! };
 //! let syn = build(&Connector::FixedNumberPre(3), &spec, &mut rng_for(1, 0)).unwrap();
 //! assert_eq!(syn.len(), 30);
@@ -159,8 +160,8 @@ pub struct SynapseList {
     pub post: Vec<u32>,
     /// Pre-synaptic rank.
     pub pre: Vec<u32>,
-    /// Weight.
-    pub w: Vec<f32>,
+    /// Weight, in the network's precision.
+    pub w: crate::real::Reals,
     /// Delay in steps, at least 1.
     pub delay: Vec<u32>,
 }
@@ -240,7 +241,7 @@ impl SynapseList {
         SynapseList {
             post: order.iter().map(|&i| post_r[i]).collect(),
             pre: order.iter().map(|&i| pre_r[i]).collect(),
-            w: order.iter().map(|&i| self.w[i]).collect(),
+            w: self.w.pick(order.iter().copied()),
             delay: order.iter().map(|&i| self.delay[i]).collect(),
         }
     }
@@ -323,8 +324,8 @@ pub enum Connector {
         post: Vec<u32>,
         /// Pre ranks.
         pre: Vec<u32>,
-        /// Weights.
-        w: Vec<f32>,
+        /// Weights (rounded to the network's precision).
+        w: Vec<f64>,
         /// Delays in ms, one per synapse.
         delay: Option<Vec<f64>>,
     },
@@ -459,6 +460,9 @@ pub struct ConnectSpec<'a> {
     /// A rate-coded projection: delays of D >= 2 steps are stored as D + 1,
     /// the others as 1 (see [`Delays`]).
     pub rate_coded: bool,
+    /// The network's precision: the weights' type (a drawn or computed
+    /// weight that does not fit f32 is an error in an f32 network).
+    pub dtype: crate::real::Dtype,
 }
 
 /// Builds the synapses of `connector` for the projection described by `spec`,
@@ -519,7 +523,9 @@ pub(crate) fn build_rows(
                 return Err(cx.err(format!("the constant weight must be finite, got {w}")))
             }
             Weights::Constant(w) => {
-                crate::error::narrow(*w).map_err(|why| cx.err(format!("the weight {why}")))?;
+                spec.dtype
+                    .fit(*w)
+                    .map_err(|why| cx.err(format!("the weight {why}")))?;
             }
             Weights::Random(d) => d.validate(&cx.owner("weights"))?,
         }
@@ -584,8 +590,9 @@ const DELAYS: u64 = 0x4445_4c41_5953_0000;
 struct Pattern {
     post: Vec<u32>,
     pre: Vec<u32>,
-    /// Given by the connector, else drawn from the spec.
-    w: Option<Vec<f32>>,
+    /// Given by the connector (values of the network's precision), else
+    /// drawn from the spec.
+    w: Option<Vec<f64>>,
     /// Given by the connector (ms), else from the spec.
     delay_ms: Option<Vec<f64>>,
 }
@@ -914,7 +921,7 @@ impl<'a> Ctx<'a> {
             }
             p.post.push(post as u32);
             p.pre.push(pre as u32);
-            w.push(x);
+            w.push(f64::from(x));
         }
         p.w = Some(w);
         Ok(p)
@@ -924,7 +931,7 @@ impl<'a> Ctx<'a> {
         &self,
         post: &[u32],
         pre: &[u32],
-        w: &[f32],
+        w: &[f64],
         delay: Option<&[f64]>,
     ) -> Result<Pattern> {
         let n = post.len();
@@ -985,7 +992,7 @@ impl<'a> Ctx<'a> {
         for i in 0..entries {
             post.extend(std::iter::repeat_n(lil.post[i], lil.pre[i].len()));
             pre.extend_from_slice(&lil.pre[i]);
-            w.extend_from_slice(&lil.w[i]);
+            w.extend(lil.w[i].iter().map(|&x| f64::from(x)));
         }
         let delay = lil.delay.map(|d| d.into_iter().flatten().collect());
         self.sorted("with_func", post, pre, w, delay)
@@ -997,9 +1004,11 @@ impl<'a> Ctx<'a> {
         what: &str,
         post: Vec<u32>,
         pre: Vec<u32>,
-        w: Vec<f32>,
+        w: Vec<f64>,
         delay: Option<Vec<f64>>,
     ) -> Result<Pattern> {
+        let dtype = self.spec.dtype;
+        let w = w.into_iter().map(|x| dtype.round(x)).collect::<Vec<f64>>();
         for i in 0..post.len() {
             if post[i] as usize >= self.n_post || pre[i] as usize >= self.n_pre {
                 return Err(self.err(format!(
@@ -1059,21 +1068,28 @@ impl<'a> Ctx<'a> {
                 Some(run)
             })
         };
+        let dtype = self.spec.dtype;
         let w = match p.w {
-            Some(w) => w,
+            Some(w) => crate::real::Reals::of(dtype, w),
             None => match self.spec.weights {
                 Weights::Constant(c) => {
-                    let c = crate::error::narrow(*c)
+                    let c = dtype
+                        .fit(*c)
                         .map_err(|why| self.err(format!("the weight {why}")))?;
-                    vec![c; n]
+                    crate::real::Reals::filled(dtype, c, n)
                 }
                 Weights::Random(d) => {
-                    let mut w = self.alloc(n)?;
+                    let mut w: Vec<f64> = self.alloc(n)?;
                     for (j, len) in runs() {
                         let mut rng = self.row_rng(WEIGHTS, j);
-                        w.extend(d.sample(&mut rng, len, &self.owner("weights"))?);
+                        let owner = || self.owner("weights");
+                        for x in d.sample_f64(&mut rng, len, &owner())? {
+                            w.push(dtype.fit(x).map_err(|why| {
+                                Error::invalid(owner(), format!("a draw of {d:?}: {why}"))
+                            })?);
+                        }
                     }
-                    w
+                    crate::real::Reals::of(dtype, w)
                 }
             },
         };

@@ -154,7 +154,7 @@ impl Ctx<'_> {
                         }
                         p.post.push(post as u32);
                         p.pre.push(pre as u32);
-                        w.push(v as f32);
+                        w.push(self.spec.dtype.round(v));
                     }
                 }
                 // Row-major odometer: the last dimension moves fastest, so ranks increase.
@@ -180,7 +180,7 @@ impl Ctx<'_> {
     /// count is known to fit in memory: the number a spatial connector
     /// finds is known only at the end, and a kernel that covers most pairs
     /// would otherwise grow its vectors until an allocation aborts.
-    fn grow(&self, what: &str, p: &mut Pattern, w: &mut Vec<f32>) -> Result<()> {
+    fn grow(&self, what: &str, p: &mut Pattern, w: &mut Vec<f64>) -> Result<()> {
         let n = (2 * w.len()).max(1024);
         crate::memory::check(
             &format!("projection '{}'", self.spec.projection),

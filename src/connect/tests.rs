@@ -48,6 +48,7 @@ impl Setup {
             delays: &self.delays,
             dt: self.dt,
             rate_coded: false,
+            dtype: crate::real::Dtype::F32,
         }
     }
 
@@ -245,7 +246,7 @@ fn from_matrix_round_trip() {
     assert_eq!(syn.delay, vec![3, 3, 3]);
     let mut back = Array2::from_elem((3, 4), f32::NAN);
     for i in 0..syn.len() {
-        back[[syn.post[i] as usize, syn.pre[i] as usize]] = syn.w[i];
+        back[[syn.post[i] as usize, syn.pre[i] as usize]] = syn.w.get(i) as f32;
     }
     assert!(back
         .iter()
@@ -278,7 +279,7 @@ fn from_sparse() {
     let sparse = |post: Vec<u32>, pre: Vec<u32>, w: Vec<f32>, delay| Connector::FromSparse {
         post,
         pre,
-        w,
+        w: w.into_iter().map(f64::from).collect(),
         delay,
     };
     let e = s.err(&sparse(vec![0, 1], vec![0], vec![1.0, 1.0], None));
@@ -393,7 +394,7 @@ fn reference(
 
 fn triples(s: &SynapseList) -> Vec<(u32, u32, f32)> {
     (0..s.len())
-        .map(|i| (s.post[i], s.pre[i], s.w[i]))
+        .map(|i| (s.post[i], s.pre[i], s.w.get(i) as f32))
         .collect()
 }
 
@@ -410,7 +411,7 @@ fn gaussian_hand_picked() {
     let w = |post: u32, pre: u32| {
         (0..syn.len())
             .find(|&i| syn.post[i] == post && syn.pre[i] == pre)
-            .map(|i| syn.w[i])
+            .map(|i| syn.w.get(i) as f32)
     };
     // Post (1, 1) sits at (0.5, 0.5); pre (4, 2) at (1.0, 0.5): d2 = 0.25.
     let expected = (2.0 * (-0.25f64 / (2.0 * 0.09)).exp()) as f32;
@@ -552,7 +553,7 @@ fn weights() {
     let mut s = Setup::new(&[100], &[100]);
     s.weights = Weights::random(Dist::normal(1.0, 0.5));
     let syn = s.ok(&Connector::AllToAll);
-    let mean = syn.w.iter().map(|&w| f64::from(w)).sum::<f64>() / syn.len() as f64;
+    let mean = syn.w.to_f64().iter().sum::<f64>() / syn.len() as f64;
     assert!((mean - 1.0).abs() < 5.0 * 0.5 / 100.0, "{mean}");
     // One draw per synapse, each post-synaptic neuron's from a generator
     // of its own, keyed by a word of the projection's stream.
@@ -642,7 +643,7 @@ fn rows_kept_are_the_rows_of_the_whole_list() {
             );
             assert_eq!(part.post, whole.post[lo..hi], "{c:?} {block:?}: posts");
             assert_eq!(part.pre, whole.pre[lo..hi], "{c:?} {block:?}: pres");
-            assert_eq!(part.w, whole.w[lo..hi], "{c:?} {block:?}: weights");
+            assert_eq!(part.w, whole.w.slice(lo..hi), "{c:?} {block:?}: weights");
             assert_eq!(part.delay, whole.delay[lo..hi], "{c:?} {block:?}: delays");
             let mut want = vec![0u32; 700];
             whole.post.iter().for_each(|&p| want[p as usize] += 1);

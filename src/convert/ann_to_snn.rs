@@ -421,8 +421,12 @@ impl AnnToSnnConverter {
                 // ANNarchy: pop.vt = pop.vt - 0.05 * idx, idx the Keras
                 // layer's index (the Input layer is 0).
                 let p = net.pop(pop)?;
-                let vt = p.init[slot_of(p, "vt")?][0];
-                net.set(pop, "vt", vt - 0.05 * (i + 1) as f32)?;
+                let vt = p.init[slot_of(p, "vt")?].get(0);
+                let vt = match net.precision() {
+                    crate::real::Dtype::F32 => f64::from(vt as f32 - 0.05 * (i + 1) as f32),
+                    crate::real::Dtype::F64 => vt - 0.05 * (i + 1) as f64,
+                };
+                net.set(pop, "vt", vt)?;
             }
             let name = format!("layer{i}_in");
             let proj = match layer {

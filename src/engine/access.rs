@@ -5,7 +5,7 @@ use super::*;
 /// A slot's values shaped as `get` returns them: the geometry, or no
 /// dimension for a population-wide slot (one stored value for a whole
 /// local slot is spread over the neurons).
-fn shaped(p: &crate::network::Population, slot: usize, v: Vec<f32>) -> Result<ArrayD<f32>> {
+fn shaped<T: Copy>(p: &crate::network::Population, slot: usize, v: Vec<T>) -> Result<ArrayD<T>> {
     let shape: Vec<usize> = if p.ir.vars[slot].locality == Locality::Global {
         vec![]
     } else {
@@ -42,12 +42,20 @@ impl Network {
     pub fn get(&self, pop: PopId, var: &str) -> Result<ArrayD<f32>> {
         let p = self.pop(pop)?;
         let slot = slot_of(p, var)?;
-        shaped(p, slot, p.init[slot].clone())
+        shaped(p, slot, p.init[slot].to_f32())
+    }
+
+    /// [`get`](Self::get) in f64: the values exactly as the network holds
+    /// them (in an f64 network, every digit).
+    pub fn get_f64(&self, pop: PopId, var: &str) -> Result<ArrayD<f64>> {
+        let p = self.pop(pop)?;
+        let slot = slot_of(p, var)?;
+        shaped(p, slot, p.init[slot].to_f64())
     }
 }
 
 impl Simulation {
-    pub(super) fn slot_values(&self, pop: usize, slot: usize) -> Result<Vec<f32>> {
+    pub(super) fn slot_values(&self, pop: usize, slot: usize) -> Result<crate::real::Reals> {
         self.engine.slot_values(pop, slot)
     }
 
@@ -56,11 +64,32 @@ impl Simulation {
     }
 
     /// A variable or parameter of a population, shaped like its geometry
-    /// (a 0-dimensional array for population-wide parameters).
+    /// (a 0-dimensional array for population-wide parameters), in f32 (an
+    /// f64 network's values rounded: [`get_f64`](Self::get_f64) gives them
+    /// whole).
     pub fn get(&self, pop: PopId, var: &str) -> Result<ArrayD<f32>> {
         let p = self.pop_checked(pop)?;
         let slot = slot_of(p, var)?;
-        shaped(p, slot, self.slot_values(pop.0, slot)?)
+        shaped(p, slot, self.slot_values(pop.0, slot)?.to_f32())
+    }
+
+    /// [`get`](Self::get) in f64: the values exactly as the engine holds
+    /// them (an f32 network's widened, an f64 network's every digit).
+    ///
+    /// ```
+    /// use cajal::prelude::*;
+    /// use cajal::real::Dtype;
+    /// let mut net = Network::new().dtype(Dtype::F64);
+    /// let p = net.population("p", 1, &Neuron::rate().equations("r = 1e-300 * 1e-10"))?;
+    /// let mut sim = net.compile(Backend::Cpu)?;
+    /// sim.step()?;
+    /// assert_eq!(sim.get_f64(p, "r")?[[0]], 1e-310); // 0 in f32
+    /// # Ok::<(), cajal::Error>(())
+    /// ```
+    pub fn get_f64(&self, pop: PopId, var: &str) -> Result<ArrayD<f64>> {
+        let p = self.pop_checked(pop)?;
+        let slot = slot_of(p, var)?;
+        shaped(p, slot, self.slot_values(pop.0, slot)?.to_f64())
     }
 
     /// The weighted sum `sum(target)` of a population as the last step
@@ -76,6 +105,20 @@ impl Simulation {
     /// # Ok::<(), cajal::Error>(())
     /// ```
     pub fn sum(&self, pop: PopId, target: &str) -> Result<ArrayD<f32>> {
+        let (dims, v) = self.sum_of(pop, target)?;
+        Ok(ArrayD::from_shape_vec(IxDyn(&dims), v.into_f32())
+            .expect("storage matches the geometry"))
+    }
+
+    /// [`sum`](Self::sum) in f64, as the engine computed it.
+    pub fn sum_f64(&self, pop: PopId, target: &str) -> Result<ArrayD<f64>> {
+        let (dims, v) = self.sum_of(pop, target)?;
+        Ok(ArrayD::from_shape_vec(IxDyn(&dims), v.into_f64())
+            .expect("storage matches the geometry"))
+    }
+
+    /// A population's geometry and its `sum(target)`.
+    fn sum_of(&self, pop: PopId, target: &str) -> Result<(Vec<usize>, crate::real::Reals)> {
         let p = self.pop_checked(pop)?;
         let Some(t) = p.ir.targets.iter().position(|x| x == target) else {
             return Err(Error::unknown(
@@ -85,9 +128,10 @@ impl Simulation {
                 &p.ir.targets,
             ));
         };
-        let v = self.engine.sum_values(pop.0, t)?;
-        Ok(ArrayD::from_shape_vec(IxDyn(p.geometry.dims()), v)
-            .expect("storage matches the geometry"))
+        Ok((
+            p.geometry.dims().to_vec(),
+            self.engine.sum_values(pop.0, t)?,
+        ))
     }
 
     /// The value of one neuron, by rank.
@@ -101,7 +145,7 @@ impl Simulation {
             ));
         }
         let v = self.slot_values(pop.0, slot)?;
-        Ok(if v.len() == 1 { v[0] } else { v[rank] })
+        Ok(v.get(if v.len() == 1 { 0 } else { rank }) as f32)
     }
 
     /// The value of one neuron, by coordinates.
@@ -118,7 +162,7 @@ impl Simulation {
         let p = self.net.pop(pop)?;
         self.draws += 1;
         let mut rng = rng_for(self.net.seed, 0x2000_0000 + self.draws);
-        let values = assign_values(p, var, &value, &mut rng)?;
+        let values = assign_values(p, var, &value, &mut rng, self.net.precision())?;
         let slot = slot_of(p, var)?;
         self.engine.set_slot(pop.0, slot, values);
         Ok(())
@@ -133,8 +177,9 @@ impl Simulation {
         view.ranks()
             .iter()
             .map(|&r| {
-                v.get(if v.len() == 1 { 0 } else { r as usize })
-                    .copied()
+                let at = if v.len() == 1 { 0 } else { r as usize };
+                (at < v.len())
+                    .then(|| v.get(at) as f32)
                     .ok_or_else(|| Error::invalid("view", format!("rank {r} is out of range")))
             })
             .collect()
@@ -159,18 +204,26 @@ impl Simulation {
         }
         self.draws += 1;
         let mut rng = rng_for(self.net.seed, 0x2000_0000 + self.draws);
-        let values = crate::network::assign_to(p, var, &value.into(), &mut rng, Some(view.len()))?;
+        let dtype = self.net.precision();
+        let values =
+            crate::network::assign_to(p, var, &value.into(), &mut rng, Some(view.len()), dtype)?;
         let slot = slot_of(p, var)?;
         let mut all = self.slot_values(pop.0, slot)?;
-        for (&r, v) in view.ranks().iter().zip(values) {
-            all[r as usize] = v;
+        for (k, &r) in view.ranks().iter().enumerate() {
+            all.set(r as usize, values.get(k));
         }
         self.engine.set_slot(pop.0, slot, all);
         Ok(())
     }
 
     /// Sets one neuron's value, by rank.
-    pub fn set_neuron(&mut self, pop: PopId, rank: usize, var: &str, value: f32) -> Result<()> {
+    pub fn set_neuron(
+        &mut self,
+        pop: PopId,
+        rank: usize,
+        var: &str,
+        value: impl Into<f64>,
+    ) -> Result<()> {
         let p = self.pop_checked(pop)?;
         let slot = slot_of(p, var)?;
         let owner = format!("population '{}'", p.name);
@@ -187,13 +240,24 @@ impl Simulation {
                 format!("'{var}' is shared by the population: set it with set()"),
             ));
         }
-        // Same conversion as set().
+        // Same conversions as set().
+        let value = self
+            .net
+            .precision()
+            .fit(value.into())
+            .map_err(|why| Error::invalid(format!("{owner}, variable '{var}'"), why))?;
         self.engine.set_one(pop.0, slot, rank, decl.ty.hold(value));
         Ok(())
     }
 
     /// Sets one neuron's value, by coordinates.
-    pub fn set_at(&mut self, pop: PopId, coords: &[usize], var: &str, value: f32) -> Result<()> {
+    pub fn set_at(
+        &mut self,
+        pop: PopId,
+        coords: &[usize],
+        var: &str,
+        value: impl Into<f64>,
+    ) -> Result<()> {
         let rank = self.pop_checked(pop)?.geometry.rank(coords)?;
         self.set_neuron(pop, rank, var, value)
     }

@@ -126,8 +126,8 @@ impl Simulation {
             ));
         }
         let n = p.size() / b;
-        let one: Vec<f32> = match value.into() {
-            Value::Scalar(x) => crate::error::narrow_all(vec![x; n], || owner.clone())?,
+        let one: Vec<f64> = match value.into() {
+            Value::Scalar(x) => vec![x; n],
             Value::Array(a) => {
                 if a.len() != n {
                     return Err(Error::Shape {
@@ -138,7 +138,7 @@ impl Simulation {
                         ),
                     });
                 }
-                crate::error::narrow_all(a.iter().copied(), || owner.clone())?
+                a.iter().copied().collect()
             }
             Value::Random(_) => {
                 return Err(Error::invalid(
@@ -147,7 +147,8 @@ impl Simulation {
                 ))
             }
         };
-        let mut all = self.slot_values(pop.0, slot)?;
+        // `set` checks that each value fits the network's precision.
+        let mut all = self.slot_values(pop.0, slot)?.into_f64();
         all[element * n..(element + 1) * n].copy_from_slice(&one);
         let shape = p.geometry.dims().to_vec();
         self.set(

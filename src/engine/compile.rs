@@ -182,7 +182,7 @@ impl Network {
             member,
             local,
             spec: m.clone(),
-            buffers: vec![Vec::new(); slots.len()],
+            buffers: vec![crate::real::Reals::empty(self.precision()); slots.len()],
             slots,
             early,
             pending: None,
@@ -220,7 +220,7 @@ impl Network {
         };
         Ok(SynapseMonitorState {
             spec: m.clone(),
-            buffers: vec![Vec::new(); slots.len()],
+            buffers: vec![crate::real::Reals::empty(self.precision()); slots.len()],
             slots,
             local,
             range,
@@ -254,15 +254,42 @@ impl Network {
             ));
         }
         self.check_memory()?;
+        self.check_precision(gpu.is_some())?;
         let engine: Box<dyn Engine> = match gpu {
             None if threads_as_ranks => match threads::ranks_for(self) {
                 Some(size) => Box::new(threads::ThreadRanks::new(self, size)?),
-                None => Box::new(CpuEngine::new(self)?),
+                None => crate::engine::cpu::boxed(self)?,
             },
-            None => Box::new(CpuEngine::new(self)?),
+            None => crate::engine::cpu::boxed(self)?,
             Some(o) => Box::new(GpuEngine::new(self, o)?),
         };
         self.simulation(engine, gpu)
+    }
+
+    /// Refuses a precision set after populations or constants were made
+    /// in another, and double precision where it is not supported yet.
+    pub(crate) fn check_precision(&self, gpu: bool) -> Result<()> {
+        if let Some(v) = &self.bad_precision {
+            return Err(Error::invalid(
+                "CAJAL_PRECISION",
+                format!("'{v}' is no precision: give double (f64) or float (f32)"),
+            ));
+        }
+        if self.late_dtype {
+            return Err(Error::invalid(
+                "network",
+                "its precision was changed after populations or constants were added: set                  Network::dtype first, before adding anything",
+            ));
+        }
+        if self.precision() == crate::real::Dtype::F64 && gpu {
+            return Err(Error::Unsupported {
+                owner: "network".into(),
+                message: "double precision (dtype f64) runs on the CPU engine (Backend::Cpu); \
+                          the GPU engine computes in f32"
+                    .into(),
+            });
+        }
+        Ok(())
     }
 
     /// The simulation of this network on a built engine.

@@ -281,6 +281,7 @@ fn blocks(sizes: &[usize], pop: usize, size: usize) -> Vec<Range<usize>> {
 /// What a distributed run does not support yet, as an error naming the
 /// first such part of `net`.
 pub(crate) fn check(net: &Network) -> Result<()> {
+    net.check_precision(false)?;
     let unsupported = |owner: String, message: &str| Error::Unsupported {
         owner,
         message: format!("{message} in a distributed run (not supported yet)"),
@@ -326,11 +327,11 @@ pub(crate) fn slice_list(syn: &SynapseList, range: Range<usize>) -> SynapseList 
     SynapseList {
         post: syn.post[range.clone()].to_vec(),
         pre: syn.pre[range.clone()].to_vec(),
-        w: syn
-            .w
-            .get(range.clone())
-            .map(<[f32]>::to_vec)
-            .unwrap_or_default(),
+        w: if range.end <= syn.w.len() {
+            syn.w.slice(range.clone())
+        } else {
+            crate::real::Reals::empty(syn.w.dtype())
+        },
         delay: syn.delay[range].to_vec(),
     }
 }
@@ -339,13 +340,13 @@ pub(crate) fn slice_list(syn: &SynapseList, range: Range<usize>) -> SynapseList 
 /// of its `total`: values of the whole list are cut, others (a rank's part
 /// already, a projection-wide value) kept.
 pub(crate) fn cut_slot(
-    v: Vec<f32>,
+    v: crate::real::Reals,
     decl: &VarDecl,
     range: &Range<usize>,
     total: usize,
-) -> Vec<f32> {
+) -> crate::real::Reals {
     if decl.locality == Locality::Local && v.len() == total {
-        v[range.clone()].to_vec()
+        v.slice(range.clone())
     } else {
         v
     }
@@ -474,11 +475,7 @@ pub(crate) fn rank_engine(
         let local = local_network(net, &rank.part);
         local.check_memory()?;
         Ok(match gpu {
-            None => {
-                let mut e = crate::engine::cpu::CpuEngine::new(&local)?;
-                e.distribute(rank);
-                Box::new(e)
-            }
+            None => crate::engine::cpu::boxed_rank(&local, rank)?,
             Some(o) => {
                 let opts = rank_adapter(o, comm.rank());
                 let rings = GpuEngine::rank_rings(&rank, net.pops.len());

@@ -43,6 +43,8 @@ impl Network {
 
     fn shares(&self) -> Vec<Share> {
         let mut out = Vec::new();
+        // Bytes a value in the network's precision.
+        let value = self.precision().size() as f64;
         // Longest delay (steps) of each population's outgoing projections,
         // and whether a rate history is kept.
         let mut depth = vec![0f64; self.pops.len()];
@@ -68,7 +70,7 @@ impl Network {
                 out.push(Share {
                     owner: owner.clone(),
                     what: "the pre-synaptic rates of each step up to its delay",
-                    bytes: d * n_pre * 4.0,
+                    bytes: d * n_pre * value,
                     advice: DELAYS,
                 });
             }
@@ -76,7 +78,7 @@ impl Network {
                 out.push(Share {
                     owner,
                     what: "the ring of conductances its delay needs",
-                    bytes: f64::from(g.delay) * n_post * 4.0,
+                    bytes: f64::from(g.delay) * n_post * value,
                     advice: DELAYS,
                 });
                 continue;
@@ -89,7 +91,7 @@ impl Network {
             out.push(Share {
                 owner,
                 what: "its synapses",
-                bytes: n * (16.0 * 2.0 + vars * 4.0 * 3.0),
+                bytes: n * (16.0 * 2.0 + vars * value * 3.0),
                 advice: SYNAPSES,
             });
         }
@@ -101,7 +103,7 @@ impl Network {
             out.push(Share {
                 owner: owner.clone(),
                 what: "its variables",
-                bytes: n * 4.0 * (p.ir.vars.len() as f64 * 3.0 + p.ir.targets.len() as f64),
+                bytes: n * value * (p.ir.vars.len() as f64 * 3.0 + p.ir.targets.len() as f64),
                 advice: FEWER,
             });
             if p.ir.spiking && d > 1.0 {

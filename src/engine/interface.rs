@@ -6,6 +6,7 @@ use crate::engine::{Backend, Learning, MonitorState, Snapshot};
 use crate::error::Result;
 use crate::network::feed::Feed;
 use crate::network::Network;
+use crate::real::Reals;
 
 use super::gpu::DeviceInfo;
 
@@ -82,25 +83,26 @@ pub(crate) trait Engine: Send {
     ) -> Result<()>;
 
     /// A population slot's values (length n, or 1 if population-wide).
-    fn slot_values(&self, pop: usize, slot: usize) -> Result<Vec<f32>>;
+    fn slot_values(&self, pop: usize, slot: usize) -> Result<Reals>;
 
     /// A population's `sum(target)` number `target` as the last step (or
     /// phase) left it (length n).
-    fn sum_values(&self, pop: usize, target: usize) -> Result<Vec<f32>>;
+    fn sum_values(&self, pop: usize, target: usize) -> Result<Reals>;
 
-    /// Writes a population slot (length n, or 1 if population-wide).
-    fn set_slot(&mut self, pop: usize, slot: usize, values: Vec<f32>);
+    /// Writes a population slot (length n, or 1 if population-wide), in
+    /// the network's precision.
+    fn set_slot(&mut self, pop: usize, slot: usize, values: Reals);
 
     /// Writes one neuron's value of a per-neuron slot.
-    fn set_one(&mut self, pop: usize, slot: usize, rank: usize, value: f32);
+    fn set_one(&mut self, pop: usize, slot: usize, rank: usize, value: f64);
 
     /// Per-synapse values of a projection slot in (post, pre) order
     /// (length 1 for projection-wide ones).
-    fn synapse_values(&self, proj: usize, slot: usize) -> Result<Vec<f32>>;
+    fn synapse_values(&self, proj: usize, slot: usize) -> Result<Reals>;
 
     /// Writes a projection slot (one value per synapse in (post, pre)
     /// order, or one for a projection-wide slot).
-    fn set_synapse_values(&mut self, proj: usize, slot: usize, values: Vec<f32>) -> Result<()>;
+    fn set_synapse_values(&mut self, proj: usize, slot: usize, values: Reals) -> Result<()>;
 
     /// Whether a projection's delivery reads one weight for all synapses.
     fn shares_weight(&self, proj: usize) -> bool;
@@ -116,11 +118,11 @@ pub(crate) trait Engine: Send {
 
     /// The network's constants as the next step reads them, in
     /// declaration order.
-    fn constants(&self) -> &[f32];
+    fn constants(&self) -> Vec<f64>;
 
     /// Replaces the constants' values (all of them, in declaration order),
     /// for the next step on.
-    fn set_constants(&mut self, values: &[f32]);
+    fn set_constants(&mut self, values: &[f64]);
 
     /// The dynamic state, for saving.
     fn snapshot(&self) -> Result<Snapshot>;

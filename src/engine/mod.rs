@@ -21,6 +21,8 @@ mod threads;
 
 use ndarray::{Array2, ArrayD, IxDyn};
 
+use crate::real::Reals;
+
 use crate::error::{Error, Result};
 use crate::lang::ir::Locality;
 pub use crate::network::Value;
@@ -29,7 +31,6 @@ use crate::network::{
     SynapseMonitor,
 };
 use crate::random::rng_for;
-use cpu::CpuEngine;
 use gpu::{DeviceInfo, GpuEngine, GpuOptions};
 use interface::Engine;
 pub(crate) use kind::{more_conductances, projection_kind, Input, ProjectionKind};
@@ -90,8 +91,8 @@ impl Learning {
 
     /// The step the equations integrate over: `dt` times the period, in
     /// f32 as the GPU kernels compute it.
-    pub(crate) fn dt(&self, dt: f32) -> f32 {
-        dt * self.period as f32
+    pub(crate) fn dt<R: crate::real::Real>(&self, dt: R) -> R {
+        dt * R::of(self.period as f64)
     }
 }
 
@@ -107,12 +108,13 @@ pub(crate) struct MonitorState {
     pub(crate) early: Vec<bool>,
     /// The CPU engine's samples of the early variables at a step, kept
     /// until `record` appends the step's row.
-    pub(crate) pending: Option<(u64, Vec<Vec<f32>>)>,
+    pub(crate) pending: Option<(u64, Vec<Reals>)>,
     /// Values per sample of each recorded variable (n, or 1 if population-wide).
     pub(crate) lens: Vec<usize>,
     pub(crate) active: bool,
     pub(crate) start_step: u64,
-    pub(crate) buffers: Vec<Vec<f32>>,
+    /// Per recorded variable, its samples in the network's precision.
+    pub(crate) buffers: Vec<Reals>,
     pub(crate) sample_steps: Vec<u64>,
     pub(crate) spikes: Vec<(u64, u32)>,
     /// The files it records to, once [`Simulation::stream_to`] is called:
@@ -134,7 +136,11 @@ impl MonitorState {
             lens: self.lens.clone(),
             active: self.active,
             start_step: self.start_step,
-            buffers: vec![Vec::new(); self.buffers.len()],
+            buffers: self
+                .buffers
+                .iter()
+                .map(|b| Reals::empty(b.dtype()))
+                .collect(),
             sample_steps: Vec::new(),
             spikes: Vec::new(),
             stream: None,
@@ -155,7 +161,7 @@ pub(crate) struct SynapseMonitorState {
     pub(crate) range: std::ops::Range<usize>,
     pub(crate) active: bool,
     pub(crate) start_step: u64,
-    pub(crate) buffers: Vec<Vec<f32>>,
+    pub(crate) buffers: Vec<Reals>,
     pub(crate) sample_steps: Vec<u64>,
 }
 
@@ -193,23 +199,23 @@ impl SynapseMonitorState {
 pub(crate) struct Snapshot {
     pub(crate) pops: Vec<PopSnapshot>,
     /// Per projection, per slot, values in (post, pre) order (1 if shared).
-    pub(crate) projs: Vec<Vec<Vec<f32>>>,
+    pub(crate) projs: Vec<Vec<Reals>>,
     /// Per projection, the inputs waiting in its delay ring (procedural
     /// connectivity with per-synapse delays; empty for the others): row
     /// `k` holds what the `k`-th next step receives (row 0: the next one),
     /// whatever row the engine keeps it in.
-    pub(crate) rings: Vec<Vec<f32>>,
+    pub(crate) rings: Vec<Reals>,
     /// The network's constants as they are now, in declaration order.
-    pub(crate) constants: Vec<f32>,
+    pub(crate) constants: Vec<f64>,
 }
 
 /// Turns a delay ring of `depth` rows whose row `pos` is due next into
 /// the order of [`Snapshot::rings`] (due next first), or back
 /// (`back`).
-pub(crate) fn ring_rows(ring: &[f32], depth: u32, pos: u32, back: bool) -> Vec<f32> {
+pub(crate) fn ring_rows<T: Copy + Default>(ring: &[T], depth: u32, pos: u32, back: bool) -> Vec<T> {
     let depth = depth as usize;
     let np = ring.len() / depth.max(1);
-    let mut out = vec![0.0; ring.len()];
+    let mut out = vec![T::default(); ring.len()];
     for k in 0..depth {
         let at = (pos as usize + k) % depth;
         let (from, to) = if back { (k, at) } else { (at, k) };
@@ -222,12 +228,12 @@ pub(crate) fn ring_rows(ring: &[f32], depth: u32, pos: u32, back: bool) -> Vec<f
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) struct PopSnapshot {
     /// Every slot, hidden ones included.
-    pub(crate) vars: Vec<Vec<f32>>,
+    pub(crate) vars: Vec<Reals>,
     /// Spikes of the last steps, newest first (as many as the longest delay).
     pub(crate) spikes: Vec<Vec<u32>>,
     /// Per delayed slot: its values one step older than the current ones,
     /// two steps older..., newest first.
-    pub(crate) hist: Vec<(u32, Vec<Vec<f32>>)>,
+    pub(crate) hist: Vec<(u32, Vec<Reals>)>,
 }
 
 /// The seeds of the runs of [`Network::parallel_run_seeded`] (ANNarchy's

@@ -6,23 +6,25 @@ use crate::network::Part;
 /// What a monitor recorded since the last
 /// [`take_recording`](Simulation::take_recording) (or since the start),
 /// handed over by that call, which empties the monitor.
+/// Its values are f32 ([`take_recording`](Simulation::take_recording)) or
+/// f64 ([`take_recording_f64`](Simulation::take_recording_f64)).
 #[derive(Debug, Clone, PartialEq)]
-pub struct Recording {
+pub struct Recording<T = f32> {
     /// The steps at which the samples were taken, one per row of each
     /// variable.
     pub sample_steps: Vec<u64>,
     /// Each recorded variable (in the monitor's order) as `[samples,
     /// values]`, as [`recorded`](Simulation::recorded) shapes it.
-    pub vars: Vec<(String, Array2<f32>)>,
+    pub vars: Vec<(String, Array2<T>)>,
     /// The spikes, as (step, rank) sorted by step then rank (empty unless
     /// the monitor records `spike`).
     pub spikes: Vec<(u64, u32)>,
 }
 
-impl Recording {
+impl<T> Recording<T> {
     /// One recorded variable; an unknown name is an error listing those
     /// recorded.
-    pub fn var(&self, name: &str) -> Result<&Array2<f32>> {
+    pub fn var(&self, name: &str) -> Result<&Array2<T>> {
         self.vars
             .iter()
             .find(|(n, _)| n == name)
@@ -191,8 +193,13 @@ impl Simulation {
         self.not_distributed("streaming a monitor to files")?;
         self.stop_streaming(m)?;
         let s = &self.monitors[i];
-        let stream =
-            crate::io::stream::Stream::create(dir.as_ref(), &s.spec.vars, &s.lens, s.spec.spikes)?;
+        let stream = crate::io::stream::Stream::create(
+            dir.as_ref(),
+            &s.spec.vars,
+            &s.lens,
+            s.spec.spikes,
+            self.net.precision(),
+        )?;
         self.monitors[i].stream = Some(stream);
         self.drain_streams()
     }
@@ -217,7 +224,7 @@ impl Simulation {
             let Some(st) = &mut s.stream else { continue };
             st.append(&s.sample_steps, &s.buffers, &s.spikes)?;
             s.sample_steps.clear();
-            s.buffers.iter_mut().for_each(Vec::clear);
+            s.buffers.iter_mut().for_each(Reals::clear);
             s.spikes.clear();
         }
         Ok(())
@@ -232,7 +239,8 @@ impl Simulation {
         for s in self.monitors.iter().filter(|s| s.stream.is_some()) {
             any = true;
             let width: usize = s.lens.iter().sum();
-            per_step += (width as f64 * 4.0 + 8.0) / s.spec.period as f64;
+            per_step +=
+                (width as f64 * self.net.precision().size() as f64 + 8.0) / s.spec.period as f64;
             if s.spec.spikes {
                 per_step += self.net.pops[s.spec.pop.0].size() as f64 * 16.0 / 100.0;
             }
@@ -262,18 +270,35 @@ impl Simulation {
     /// A recorded variable as `[samples, neurons]` (a monitor of
     /// synapses: `[samples, synapses]`, see
     /// [`Network::monitor_projection`](crate::network::Network::monitor_projection)).
+    /// An f64 network's samples are rounded to f32:
+    /// [`recorded_f64`](Self::recorded_f64) gives them whole.
     pub fn recorded(&self, m: MonitorId, var: &str) -> Result<Array2<f32>> {
+        let (n, buf) = self.recorded_buffer(m, var)?;
+        Ok(
+            Array2::from_shape_vec((buf.len() / n.max(1), n), buf.to_f32())
+                .expect("whole samples are recorded"),
+        )
+    }
+
+    /// [`recorded`](Self::recorded) in f64: the samples exactly as the
+    /// engine computed them (an f32 network's widened).
+    pub fn recorded_f64(&self, m: MonitorId, var: &str) -> Result<Array2<f64>> {
+        let (n, buf) = self.recorded_buffer(m, var)?;
+        Ok(
+            Array2::from_shape_vec((buf.len() / n.max(1), n), buf.to_f64())
+                .expect("whole samples are recorded"),
+        )
+    }
+
+    /// A recorded variable's values a sample and its samples.
+    fn recorded_buffer(&self, m: MonitorId, var: &str) -> Result<(usize, &Reals)> {
         if let MonitorRef::Synapses(i) = self.mon_ref(m)? {
             let s = self.synapse_mon(i)?;
             let k =
                 s.spec.vars.iter().position(|v| v == var).ok_or_else(|| {
                     Error::unknown("monitor", "recorded variable", var, &s.spec.vars)
                 })?;
-            let (n, buf) = (s.width(k), &s.buffers[k]);
-            return Ok(
-                Array2::from_shape_vec((buf.len() / n.max(1), n), buf.clone())
-                    .expect("whole samples are recorded"),
-            );
+            return Ok((s.width(k), &s.buffers[k]));
         }
         let s = self.mon_in_memory(m)?;
         let i = s
@@ -282,10 +307,7 @@ impl Simulation {
             .iter()
             .position(|v| v == var)
             .ok_or_else(|| Error::unknown("monitor", "recorded variable", var, &s.spec.vars))?;
-        let n = s.lens[i];
-        let buf = &s.buffers[i];
-        Ok(Array2::from_shape_vec((buf.len() / n, n), buf.clone())
-            .expect("whole samples are recorded"))
+        Ok((s.lens[i], &s.buffers[i]))
     }
 
     /// Hands over everything a monitor recorded since the last call (or
@@ -316,13 +338,27 @@ impl Simulation {
     /// # Ok::<(), cajal::Error>(())
     /// ```
     pub fn take_recording(&mut self, m: MonitorId) -> Result<Recording> {
-        let take = |names: &[String], bufs: &mut [Vec<f32>], lens: &[usize]| {
+        self.take_recording_in(m, Reals::into_f32)
+    }
+
+    /// [`take_recording`](Self::take_recording) in f64: the samples
+    /// exactly as the engine computed them (an f32 network's widened).
+    pub fn take_recording_f64(&mut self, m: MonitorId) -> Result<Recording<f64>> {
+        self.take_recording_in(m, Reals::into_f64)
+    }
+
+    fn take_recording_in<T>(
+        &mut self,
+        m: MonitorId,
+        to: fn(Reals) -> Vec<T>,
+    ) -> Result<Recording<T>> {
+        let take = |names: &[String], bufs: &mut [Reals], lens: &[usize]| {
             names
                 .iter()
                 .zip(bufs)
                 .zip(lens)
                 .map(|((name, buf), &n)| {
-                    let buf = std::mem::take(buf);
+                    let buf = to(std::mem::replace(buf, Reals::empty(buf.dtype())));
                     let a = Array2::from_shape_vec((buf.len() / n.max(1), n), buf)
                         .expect("whole samples are recorded");
                     (name.clone(), a)

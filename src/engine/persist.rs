@@ -24,7 +24,8 @@ impl Simulation {
         let file = path.display().to_string();
         let names = self.net.globals.constant_names();
         let sig = crate::io::state::signature(&self.net);
-        let bytes = crate::io::state::encode(&file, &sig, clock, &snap, &names)?;
+        let bytes =
+            crate::io::state::encode(&file, &sig, clock, &snap, &names, self.net.precision())?;
         crate::io::write_atomic(path, &bytes)
     }
 
@@ -41,7 +42,8 @@ impl Simulation {
             source,
         })?;
         let sig = crate::io::state::signature(&self.net);
-        let (clock, mut snap, names) = crate::io::state::decode(&file, &data, &sig)?;
+        let (clock, mut snap, names) =
+            crate::io::state::decode(&file, &data, &sig, self.net.precision())?;
         let ours = self.net.globals.constant_names();
         match names {
             Some(names) if names != ours => {

@@ -39,6 +39,9 @@ pub(crate) struct Rank {
     pub(crate) first: Vec<Option<u32>>,
     /// Per population: its number of neurons.
     sizes: Vec<usize>,
+    /// 32-bit words a value of a slot takes in the exchanges (1 for f32,
+    /// 2 for f64: the network's precision).
+    width: usize,
     /// Per population: the ranks in the order of their blocks (the order
     /// in which their spikes are merged).
     order: Vec<Vec<usize>>,
@@ -236,6 +239,7 @@ impl Rank {
             last: vec![false; n],
             first,
             sizes: net.pops.iter().map(|p| p.size()).collect(),
+            width: net.precision().size() / 4,
             order,
             owners: Vec::new(),
             interval,
@@ -407,12 +411,18 @@ impl Rank {
         let mut vals = Vec::new();
         for p in 0..n {
             for c in self.carried(p) {
-                let mut whole = vec![0u32; self.sizes[p]];
+                // A slot's values take the precision's words; a last
+                // spike's step, one.
+                let k = match c {
+                    Carried::Slot(_) => self.width,
+                    Carried::LastSpike => 1,
+                };
+                let mut whole = vec![0u32; self.sizes[p] * k];
                 for (r, words) in all.iter().enumerate() {
                     let block = self.part.pops[p][r].clone();
-                    let len = block.len();
+                    let len = block.len() * k;
                     let src = words.get(at[r]..at[r] + len).ok_or_else(|| malformed(r))?;
-                    whole[block].copy_from_slice(src);
+                    whole[block.start * k..block.end * k].copy_from_slice(src);
                     at[r] += len;
                 }
                 vals.push((p, c, whole));
@@ -460,9 +470,10 @@ impl Rank {
             }
             for ((b, &len), &b0) in m.buffers.iter().zip(&m.lens).zip(&mark.rows) {
                 if len > 1 {
-                    for row in b[b0..].chunks(len) {
-                        let mine = row.iter().zip(own).filter(|(_, &o)| o == me);
-                        words.extend(mine.map(|(v, _)| v.to_bits()));
+                    for row in (b0..b.len()).step_by(len) {
+                        for (k, _) in own.iter().enumerate().filter(|(_, &o)| o == me) {
+                            b.put_words(row + k, &mut words);
+                        }
                     }
                 }
             }
@@ -489,11 +500,13 @@ impl Rank {
                 if len <= 1 {
                     continue;
                 }
+                let k = b.words();
                 for (r, w) in all.iter().enumerate() {
-                    for row in b[b0..].chunks_mut(len) {
-                        for (v, _) in row.iter_mut().zip(own).filter(|(_, &o)| o == r) {
-                            *v = f32::from_bits(*w.get(at[r]).ok_or_else(|| malformed(r))?);
-                            at[r] += 1;
+                    for row in (b0..b.len()).step_by(len) {
+                        for (i, _) in own.iter().enumerate().filter(|(_, &o)| o == r) {
+                            let src = w.get(at[r]..at[r] + k).ok_or_else(|| malformed(r))?;
+                            b.set_words(row + i, src);
+                            at[r] += k;
                         }
                     }
                 }
@@ -505,45 +518,55 @@ impl Rank {
     /// Every rank's block of `values` (one value per neuron of population
     /// `pop`) put together: the whole population's values; `values` itself
     /// if it is not one per neuron (a population-wide value).
-    pub(crate) fn gather_neurons(&self, pop: usize, values: Vec<f32>) -> Result<Vec<f32>> {
+    pub(crate) fn gather_neurons<R: crate::real::Real>(
+        &self,
+        pop: usize,
+        values: Vec<R>,
+    ) -> Result<Vec<R>> {
         let n = self.sizes[pop];
         if values.len() != n {
             return Ok(values);
         }
-        let mine: Vec<u32> = values[self.part.mine(pop)]
+        let mut mine = Vec::with_capacity(self.part.mine(pop).len() * R::WORDS);
+        values[self.part.mine(pop)]
             .iter()
-            .map(|v| v.to_bits())
-            .collect();
-        let all = gather_blocks(&*self.comm, &self.part.pops[pop], &mine, n)?;
-        Ok(all.into_iter().map(f32::from_bits).collect())
+            .for_each(|v| v.put_words(&mut mine));
+        let all = gather_blocks(&*self.comm, &self.part.pops[pop], &mine, n, R::WORDS)?;
+        Ok(all.chunks(R::WORDS).map(R::of_words).collect())
     }
 
-    /// Every rank's `words` (one per synapse of projection `proj` it
-    /// holds: `local` of them) put together, in the network's (post, pre)
+    /// Every rank's `words` (`width` a synapse of projection `proj` it
+    /// holds: `local` synapses) put together, in the network's (post, pre)
     /// order; `words` itself if the projection is not cut between ranks or
-    /// `words` is not one per synapse (a projection-wide value).
+    /// `words` is not one value per synapse (a projection-wide value).
     pub(crate) fn gather_ranks(
         &self,
         proj: usize,
         local: usize,
         words: Vec<u32>,
+        width: usize,
     ) -> Result<Vec<u32>> {
         let Some(total) = self.sliced[proj] else {
             return Ok(words);
         };
-        if words.len() != local || total == 0 {
+        if words.len() != local * width || total == 0 {
             return Ok(words);
         }
-        gather_blocks(&*self.comm, &self.part.projs[proj], &words, total)
+        gather_blocks(&*self.comm, &self.part.projs[proj], &words, total, width)
     }
 
     /// The rank's part of the values of slot `slot` of projection `proj`
     /// given for the whole network (a setter's, a reset's).
-    pub(crate) fn own_slot(&self, proj: usize, slot: usize, values: Vec<f32>) -> Vec<f32> {
+    pub(crate) fn own_slot<R: crate::real::Real>(
+        &self,
+        proj: usize,
+        slot: usize,
+        values: Vec<R>,
+    ) -> Vec<R> {
         match (self.sliced[proj], self.decls[proj].get(slot)) {
             (Some(total), Some(decl)) => {
                 let range = self.part.projs[proj][self.part.rank].clone();
-                cut_slot(values, decl, &range, total)
+                cut_slot(crate::real::Reals::from_vec(values), decl, &range, total).into_vec()
             }
             _ => values,
         }
@@ -612,12 +635,13 @@ fn gather_blocks(
     blocks: &[Range<usize>],
     mine: &[u32],
     total: usize,
+    width: usize,
 ) -> Result<Vec<u32>> {
     let all = comm.all_gather(mine)?;
-    let mut out = vec![0; total];
+    let mut out = vec![0; total * width];
     for (r, w) in all.iter().enumerate() {
-        let block = blocks[r].clone();
-        if w.len() != block.len() || block.end > total {
+        let block = blocks[r].start * width..blocks[r].end * width;
+        if w.len() != block.len() || block.end > total * width {
             return Err(malformed(r));
         }
         out[block].copy_from_slice(w);
@@ -658,7 +682,7 @@ impl Mark {
     pub(crate) fn of(m: &MonitorState) -> Mark {
         Mark {
             spikes: m.spikes.len(),
-            rows: m.buffers.iter().map(Vec::len).collect(),
+            rows: m.buffers.iter().map(crate::real::Reals::len).collect(),
         }
     }
 }

@@ -178,9 +178,13 @@ impl Simulation {
     /// assert_eq!(sim.get(pop, "r")?[[0]], -3.0);
     /// # Ok::<(), cajal::Error>(())
     /// ```
-    pub fn set_constant(&mut self, name: &str, value: f32) -> Result<()> {
+    pub fn set_constant(&mut self, name: &str, value: impl Into<f64>) -> Result<()> {
         let k = self.constant_index(name)?;
-        let mut values = self.engine.constants().to_vec();
+        let value =
+            self.net.precision().fit(value.into()).map_err(|why| {
+                Error::invalid("network", format!("the constant '{name}': {why}"))
+            })?;
+        let mut values = self.engine.constants();
         values[k] = value;
         self.engine.set_constants(&values);
         Ok(())
@@ -188,7 +192,7 @@ impl Simulation {
 
     /// The current value of a network constant (ANNarchy's
     /// `get_constant`); an unknown name is an error listing the constants.
-    pub fn get_constant(&self, name: &str) -> Result<f32> {
+    pub fn get_constant(&self, name: &str) -> Result<f64> {
         Ok(self.engine.constants()[self.constant_index(name)?])
     }
 
@@ -201,14 +205,14 @@ impl Simulation {
 
     /// The network constants' names and current values, in declaration
     /// order.
-    pub fn constants(&self) -> Vec<(String, f32)> {
+    pub fn constants(&self) -> Vec<(String, f64)> {
         let names = self
             .net
             .globals
             .constant_names()
             .into_iter()
             .map(String::from);
-        names.zip(self.engine.constants().iter().copied()).collect()
+        names.zip(self.engine.constants()).collect()
     }
 
     /// Sets the current time (the step counter is kept).
@@ -280,9 +284,9 @@ impl Simulation {
                 let b = &mut m.buffers[k];
                 match (local, v.len()) {
                     // One weight stored for all the synapses.
-                    (true, 1) => b.extend(std::iter::repeat_n(v[0], range.len())),
-                    (true, _) => b.extend_from_slice(&v[range]),
-                    (false, _) => b.push(v[0]),
+                    (true, 1) => b.extend_reals(&v.repeat(range.len())),
+                    (true, _) => b.extend_reals(&v.slice(range)),
+                    (false, _) => b.extend_reals(&v.slice(0..1)),
                 }
             }
             m.sample_steps.push(step);
@@ -554,14 +558,14 @@ impl Simulation {
         self.t_origin = 0.0;
         self.step_origin = 0;
         for m in &mut self.monitors {
-            m.buffers.iter_mut().for_each(Vec::clear);
+            m.buffers.iter_mut().for_each(crate::real::Reals::clear);
             m.sample_steps.clear();
             m.spikes.clear();
             m.active = m.spec.start;
             m.start_step = 0;
         }
         for m in &mut self.synapse_monitors {
-            m.buffers.iter_mut().for_each(Vec::clear);
+            m.buffers.iter_mut().for_each(crate::real::Reals::clear);
             m.sample_steps.clear();
             m.active = true;
             m.start_step = 0;

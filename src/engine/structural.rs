@@ -12,6 +12,7 @@
 //! expression evaluator and Philox draws keyed by (seed, projection, step,
 //! synapse): both engines create and prune the same synapses.
 
+use crate::real::Real;
 use std::sync::Arc;
 
 use super::cpu::spike_propagate::{eval, EventCtx};
@@ -50,10 +51,10 @@ pub(crate) struct StructuralRun {
 }
 
 /// Values per slot (or per variable), one array each.
-type Arrays = Vec<Vec<f32>>;
+type Arrays<R> = Vec<Vec<R>>;
 
 /// A projection's connectivity and values as compiled.
-pub(crate) type Compiled = (Arc<SynapseList>, Arrays);
+pub(crate) type Compiled = (Arc<SynapseList>, Vec<crate::real::Reals>);
 
 /// Philox streams of the draws of `proba`: the last but one and last but
 /// two of the projection's 4096 (the last is procedural connectivity's).
@@ -62,16 +63,18 @@ const PRUNE_STREAM: u32 = 0xFFD;
 
 /// A projection's synapses and values being edited: (post, pre) order,
 /// each per-synapse slot beside them.
-struct Edit {
+/// The values are in `R`: the network's precision where rules are
+/// evaluated, f64 (exact for both) for the changes a user asks for.
+struct Edit<R> {
     post: Vec<u32>,
     pre: Vec<u32>,
     delay: Vec<u32>,
     /// Per slot: per synapse, or one value for the projection.
-    values: Vec<Vec<f32>>,
+    values: Vec<Vec<R>>,
     changed: bool,
 }
 
-impl Edit {
+impl<R: Real> Edit<R> {
     /// Synapses of post neuron `i`: a range of the (post, pre) order.
     fn row(&self, i: u32) -> std::ops::Range<usize> {
         self.post.partition_point(|&p| p < i)..self.post.partition_point(|&p| p <= i)
@@ -86,7 +89,7 @@ impl Edit {
         }
     }
 
-    fn insert(&mut self, at: usize, i: u32, j: u32, delay: u32, fresh: &[(bool, f32)]) {
+    fn insert(&mut self, at: usize, i: u32, j: u32, delay: u32, fresh: &[(bool, R)]) {
         self.post.insert(at, i);
         self.pre.insert(at, j);
         self.delay.insert(at, delay);
@@ -184,7 +187,7 @@ impl Simulation {
     pub fn start_creating(&mut self, proj: ProjId, period_ms: Option<f64>) -> Result<()> {
         let every = self.structural_every(proj, "creating", period_ms)?;
         let rule = self.structural_rule(proj, "creating")?.clone();
-        self.created_delay(proj.0, rule.delay_ms.map(f64::from))?;
+        self.created_delay(proj.0, rule.delay_ms)?;
         self.structural[proj.0].creating = Some(every);
         Ok(())
     }
@@ -218,22 +221,22 @@ impl Simulation {
         proj: ProjId,
         post: usize,
         pre: usize,
-        w: f32,
+        w: impl Into<f64>,
         delay_ms: Option<f64>,
     ) -> Result<()> {
-        self.create_synapses(proj, post, &[pre], &[w], delay_ms)
+        self.create_synapses(proj, post, &[pre], &[w.into()], delay_ms)
     }
 
     /// Creates the synapses from the pre neurons `pre` to post neuron
     /// `post`, weights `w` (one, or one per synapse), in one change
     /// (ANNarchy's `dendrite.create_synapses`). Nothing is created if one
     /// of them exists.
-    pub fn create_synapses(
+    pub fn create_synapses<W: Into<f64> + Copy>(
         &mut self,
         proj: ProjId,
         post: usize,
         pre: &[usize],
-        w: &[f32],
+        w: &[W],
         delay_ms: Option<f64>,
     ) -> Result<()> {
         self.structural_allowed(proj)?;
@@ -251,10 +254,11 @@ impl Simulation {
             });
         }
         let delay = self.created_delay(proj.0, delay_ms)?;
-        let mut edit = self.edit(proj.0)?;
+        let mut edit = self.edit::<f64>(proj.0)?;
         for (k, &j) in pre.iter().enumerate() {
             let (i, j) = self.synapse_ranks(proj, post, j, "create_synapse")?;
-            let fresh = self.fresh_values(proj.0, w[k.min(w.len() - 1)]);
+            let w = self.net.precision().round(w[k.min(w.len() - 1)].into());
+            let fresh = self.fresh_values(proj.0, w);
             match edit.find(i, j) {
                 Ok(_) => {
                     return Err(Error::invalid(
@@ -274,7 +278,7 @@ impl Simulation {
     pub fn prune_synapses(&mut self, proj: ProjId, post: usize, pre: &[usize]) -> Result<()> {
         self.structural_allowed(proj)?;
         let local = self.local_slots(proj.0);
-        let mut edit = self.edit(proj.0)?;
+        let mut edit = self.edit::<f64>(proj.0)?;
         for &j in pre {
             let (i, j) = self.synapse_ranks(proj, post, j, "prune_synapse")?;
             match edit.find(i, j) {
@@ -310,6 +314,15 @@ impl Simulation {
     /// Runs the structural rules due at step `s`, which just ran: creating
     /// then pruning, projection by projection, as ANNarchy's step does.
     pub(super) fn structural_step(&mut self, s: u64) -> Result<()> {
+        match self.net.precision() {
+            crate::real::Dtype::F32 => self.structural_step_in::<f32>(s),
+            crate::real::Dtype::F64 => self.structural_step_in::<f64>(s),
+        }
+    }
+
+    /// [`structural_step`](Self::structural_step), the rules evaluated
+    /// in `R`, the network's precision.
+    fn structural_step_in<R: Real>(&mut self, s: u64) -> Result<()> {
         for p in 0..self.structural.len() {
             let run = self.structural[p];
             let creating = run.creating.filter(|e| e.due(s));
@@ -317,12 +330,12 @@ impl Simulation {
             if creating.is_none() && pruning.is_none() {
                 continue;
             }
-            let mut edit = self.edit(p)?;
+            let mut edit = self.edit::<R>(p)?;
             let ir = self.net.projs[p].ir.clone();
             // Both rules read the neurons as the step left them.
             let sides = self.side_values(p)?;
             if let (Some(_), Some(rule)) = (creating, &ir.creating) {
-                let delay = self.created_delay(p, rule.delay_ms.map(f64::from))?;
+                let delay = self.created_delay(p, rule.delay_ms)?;
                 let fresh = self.fresh_values(p, rule.w);
                 self.create_by_rule(p, s, rule, (delay, &fresh), &sides, &mut edit);
             }
@@ -338,41 +351,42 @@ impl Simulation {
 
     /// Every pair without a synapse whose condition holds gets one (with
     /// probability `proba`).
-    fn create_by_rule(
+    fn create_by_rule<R: Real>(
         &self,
         p: usize,
         s: u64,
         rule: &StructuralRule,
-        (delay, fresh): (u32, &[(bool, f32)]),
-        (pre_vals, post_vals): &(Arrays, Arrays),
-        edit: &mut Edit,
+        (delay, fresh): (u32, &[(bool, R)]),
+        (pre_vals, post_vals): &(Arrays<R>, Arrays<R>),
+        edit: &mut Edit<R>,
     ) {
         let pr = &self.net.projs[p];
         let n_pre = self.net.pops[pr.pre.0].size() as u32;
         let n_post = self.net.pops[pr.post.0].size() as u32;
         // The condition reads no per-synapse slot (checked by the
         // analysis): the projection-wide values are all it needs.
-        let mut syn: Vec<Vec<f32>> = edit
+        let mut syn: Vec<Vec<R>> = edit
             .values
             .iter()
             .map(|v| {
                 if v.len() == 1 {
                     v.clone()
                 } else {
-                    vec![f32::NAN]
+                    vec![R::NAN]
                 }
             })
             .collect();
-        let ctx = self.event_ctx(p, s, &mut syn, pre_vals, post_vals);
+        let consts = self.consts_in::<R>();
+        let ctx = self.event_ctx(p, s, &mut syn, (pre_vals, post_vals), &consts);
         let object = PROJ_OBJECT | ((p as u32) << 12) | CREATE_STREAM;
         for i in 0..n_post {
             for j in 0..n_pre {
                 let pair = i.wrapping_mul(n_pre).wrapping_add(j);
-                if eval(&rule.cond, &ctx, pair as usize, j as usize, i as usize) == 0.0 {
+                if eval(&rule.cond, &ctx, pair as usize, j as usize, i as usize) == R::ZERO {
                     continue;
                 }
                 let Err(at) = edit.find(i, j) else { continue };
-                if !chance(rule.proba, ctx.seed, object, s, pair) {
+                if !chance::<R>(rule.proba, ctx.seed, object, s, pair) {
                     continue;
                 }
                 edit.insert(at, i, j, delay, fresh);
@@ -382,13 +396,13 @@ impl Simulation {
 
     /// Every synapse whose condition holds is removed (with probability
     /// `proba`).
-    fn prune_by_rule(
+    fn prune_by_rule<R: Real>(
         &self,
         p: usize,
         s: u64,
         rule: &StructuralRule,
-        (pre_vals, post_vals): &(Arrays, Arrays),
-        edit: &mut Edit,
+        (pre_vals, post_vals): &(Arrays<R>, Arrays<R>),
+        edit: &mut Edit<R>,
     ) {
         let local = self.local_slots(p);
         let n_pre = self.net.pops[self.net.projs[p].pre.0].size() as u32;
@@ -398,14 +412,15 @@ impl Simulation {
         let mut doomed = Vec::new();
         {
             let mut syn = std::mem::take(&mut edit.values);
-            let ctx = self.event_ctx(p, s, &mut syn, pre_vals, post_vals);
+            let consts = self.consts_in::<R>();
+            let ctx = self.event_ctx(p, s, &mut syn, (pre_vals, post_vals), &consts);
             for k in 0..edit.post.len() {
                 let (i, j) = (edit.post[k], edit.pre[k]);
-                if eval(&rule.cond, &ctx, k, j as usize, i as usize) == 0.0 {
+                if eval(&rule.cond, &ctx, k, j as usize, i as usize) == R::ZERO {
                     continue;
                 }
                 let pair = i.wrapping_mul(n_pre).wrapping_add(j);
-                if !chance(rule.proba, ctx.seed, object, s, pair) {
+                if !chance::<R>(rule.proba, ctx.seed, object, s, pair) {
                     continue;
                 }
                 doomed.push(k);
@@ -416,23 +431,28 @@ impl Simulation {
         edit.remove_all(&doomed, &local);
     }
 
+    /// The constants as the conditions read them.
+    fn consts_in<R: Real>(&self) -> Vec<R> {
+        self.engine.constants().iter().map(|&c| R::of(c)).collect()
+    }
+
     /// What the conditions read: `syn` the synapse slots, the pre- and
     /// post-synaptic arrays of the model's `pre.x` and `post.x`.
-    fn event_ctx<'a>(
+    fn event_ctx<'a, R: Real>(
         &'a self,
         p: usize,
         s: u64,
-        syn: &'a mut [Vec<f32>],
-        pre: &'a [Vec<f32>],
-        post: &'a [Vec<f32>],
-    ) -> EventCtx<'a> {
+        syn: &'a mut [Vec<R>],
+        (pre, post): (&'a [Vec<R>], &'a [Vec<R>]),
+        consts: &'a [R],
+    ) -> EventCtx<'a, R> {
         EventCtx {
             syn,
             pre: pre.iter().map(Vec::as_slice).collect(),
             post: post.iter().map(Vec::as_slice).collect(),
-            t: self.time_of(s) as f32,
-            dt: self.net.dt as f32,
-            consts: self.engine.constants(),
+            t: R::of(self.time_of(s)),
+            dt: R::of(self.net.dt),
+            consts,
             seed: self.net.seed,
             step: s as u32,
             object: PROJ_OBJECT | ((p as u32) << 12),
@@ -441,15 +461,18 @@ impl Simulation {
 
     /// The current values of the model's `pre.x` and `post.x` (NaN for a
     /// name the population lacks: read only by sections that do not run).
-    fn side_values(&self, p: usize) -> Result<(Arrays, Arrays)> {
+    fn side_values<R: Real>(&self, p: usize) -> Result<(Arrays<R>, Arrays<R>)> {
         let pr = &self.net.projs[p];
-        let read = |pop: PopId, names: &[String]| -> Result<Arrays> {
+        let read = |pop: PopId, names: &[String]| -> Result<Arrays<R>> {
             let ppl = &self.net.pops[pop.0];
             names
                 .iter()
                 .map(|n| match ppl.ir.slot(n) {
-                    Some(slot) => self.engine.slot_values(pop.0, slot as usize),
-                    None => Ok(vec![f32::NAN; ppl.size()]),
+                    Some(slot) => self
+                        .engine
+                        .slot_values(pop.0, slot as usize)
+                        .map(crate::real::Reals::into_vec),
+                    None => Ok(vec![R::NAN; ppl.size()]),
                 })
                 .collect()
         };
@@ -460,10 +483,14 @@ impl Simulation {
     }
 
     /// The projection's synapses and current values, to edit.
-    fn edit(&self, p: usize) -> Result<Edit> {
+    fn edit<R: Real>(&self, p: usize) -> Result<Edit<R>> {
         let pr = &self.net.projs[p];
         let values = (0..pr.ir.vars.len())
-            .map(|k| self.engine.synapse_values(p, k))
+            .map(|k| {
+                self.engine
+                    .synapse_values(p, k)
+                    .map(crate::real::Reals::into_vec)
+            })
             .collect::<Result<Vec<_>>>()?;
         Ok(Edit {
             post: pr.synapses.post.clone(),
@@ -486,14 +513,14 @@ impl Simulation {
 
     /// Per slot: whether it is per synapse, and a new synapse's value
     /// (its initial value; `w` for the weight).
-    fn fresh_values(&self, p: usize, w: f32) -> Vec<(bool, f32)> {
+    fn fresh_values<R: Real>(&self, p: usize, w: f64) -> Vec<(bool, R)> {
         let pr = &self.net.projs[p];
         pr.ir
             .vars
             .iter()
             .map(|v| {
                 let local = v.locality == Locality::Local;
-                (local, if v.name == "w" { w } else { v.init })
+                (local, R::of(if v.name == "w" { w } else { v.init }))
             })
             .collect()
     }
@@ -635,24 +662,31 @@ impl Simulation {
     /// Puts the edited synapses in place: the network's copy of the
     /// projection changes and the engine is built anew from it, with the
     /// state it had. On an error nothing changes.
-    fn commit(&mut self, p: usize, edit: Edit) -> Result<()> {
+    fn commit<R: Real>(&mut self, p: usize, edit: Edit<R>) -> Result<()> {
         if !edit.changed {
             return Ok(());
         }
         let mut snap = self.engine.snapshot()?;
         let mut net = self.net.clone();
+        let dtype = net.precision();
         let pr = &mut net.projs[p];
         let w_slot = pr.ir.slot("w").unwrap_or(0) as usize;
+        // In the network's precision (exact: the values are its own).
+        let values: Vec<crate::real::Reals> = edit
+            .values
+            .into_iter()
+            .map(|v| crate::real::Reals::of(dtype, v.into_iter().map(Real::f64)))
+            .collect();
         let list = SynapseList {
-            w: edit.values[w_slot].clone(),
+            w: values[w_slot].clone(),
             post: edit.post,
             pre: edit.pre,
             delay: edit.delay,
         };
-        snap.projs[p] = edit.values.clone();
+        snap.projs[p] = values.clone();
         let old = (pr.synapses.clone(), pr.values.clone());
         pr.synapses = Arc::new(list);
-        pr.values = edit.values;
+        pr.values = values;
         self.rebuild(net, snap)?;
         self.pristine[p].get_or_insert(old);
         Ok(())
@@ -677,7 +711,7 @@ impl Simulation {
     /// state (what runs one stage alone).
     pub(super) fn one_engine(&mut self) -> Result<()> {
         let mut snap = self.engine.snapshot()?;
-        let mut engine: Box<dyn Engine> = Box::new(CpuEngine::new(&self.net)?);
+        let mut engine: Box<dyn Engine> = crate::engine::cpu::boxed(&self.net)?;
         fit_history(&mut snap, &engine.history_shape());
         engine.restore(&snap)?;
         for (i, l) in self.learning.iter().enumerate() {
@@ -695,7 +729,7 @@ impl Simulation {
             return built;
         }
         Ok(match &self.gpu {
-            None => Box::new(CpuEngine::new(net)?),
+            None => crate::engine::cpu::boxed(net)?,
             Some(o) => Box::new(GpuEngine::new(net, o)?),
         })
     }
@@ -716,7 +750,7 @@ impl Simulation {
             .for_each(|r| *r = StructuralRun::default());
         if any {
             let engine = self.new_engine(&self.net)?;
-            let consts = self.engine.constants().to_vec();
+            let consts = self.engine.constants();
             self.engine = engine;
             self.engine.set_constants(&consts);
             for (i, l) in self.learning.iter().enumerate() {
@@ -729,10 +763,10 @@ impl Simulation {
 
 /// Whether a candidate passes its `proba` (always without one): a
 /// uniform Philox draw keyed by (seed, stream, step, pair) below it.
-fn chance(proba: Option<f32>, seed: u64, object: u32, step: u64, pair: u32) -> bool {
+fn chance<R: Real>(proba: Option<f64>, seed: u64, object: u32, step: u64, pair: u32) -> bool {
     proba.is_none_or(|p| {
         let bits = crate::random::philox::draw(seed, object, step as u32, pair);
-        crate::random::philox::u01(bits[0]) < p
+        R::u01(bits[0]) < R::of(p)
     })
 }
 

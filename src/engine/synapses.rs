@@ -11,8 +11,8 @@ fn listing(
     pr: &crate::network::Projection,
     index: usize,
     var: &str,
-    stored: impl FnOnce(usize) -> Result<Vec<f32>>,
-) -> Result<(Vec<u32>, Vec<u32>, Vec<f32>)> {
+    stored: impl FnOnce(usize) -> Result<crate::real::Reals>,
+) -> Result<(Vec<u32>, Vec<u32>, crate::real::Reals)> {
     if pr.conv.is_some() {
         return Err(Error::invalid(
             format!("projection '{}'", pr.name),
@@ -27,20 +27,25 @@ fn listing(
         // Drawn for the asking: the same draws the engines make.
         let object = cpu::procedural_object(index);
         let pairs = gen.materialize(object);
+        // (Procedural weights are drawn in f32.)
         let v = if var == "w" {
-            pairs
-                .iter()
-                .map(|&(t, j)| gen.weight_at(object, j, t))
-                .collect()
+            crate::real::Reals::of(
+                pr.values[slot].dtype(),
+                pairs
+                    .iter()
+                    .map(|&(t, j)| f64::from(gen.weight_at(object, j, t))),
+            )
         } else {
-            vec![pr.values[slot].first().copied().unwrap_or(0.0); pairs.len()]
+            let v = &pr.values[slot];
+            let x = if v.is_empty() { 0.0 } else { v.get(0) };
+            crate::real::Reals::filled(v.dtype(), x, pairs.len())
         };
         let (post, pre): (Vec<u32>, Vec<u32>) = pairs.into_iter().unzip();
         return Ok((post, pre, v));
     }
     let v = stored(slot)?;
     let n = pr.synapses.post.len();
-    let v = if v.len() == 1 { vec![v[0]; n] } else { v };
+    let v = if v.len() == 1 { v.repeat(n) } else { v };
     Ok((pr.synapses.post.clone(), pr.synapses.pre.clone(), v))
 }
 
@@ -60,6 +65,22 @@ impl Network {
     /// # Ok::<(), cajal::Error>(())
     /// ```
     pub fn synapses(&self, proj: ProjId, var: &str) -> Result<(Vec<u32>, Vec<u32>, Vec<f32>)> {
+        let (post, pre, v) = self.synapse_listing(proj, var)?;
+        Ok((post, pre, v.into_f32()))
+    }
+
+    /// [`synapses`](Self::synapses) in f64: the values exactly as the
+    /// network holds them.
+    pub fn synapses_f64(&self, proj: ProjId, var: &str) -> Result<(Vec<u32>, Vec<u32>, Vec<f64>)> {
+        let (post, pre, v) = self.synapse_listing(proj, var)?;
+        Ok((post, pre, v.into_f64()))
+    }
+
+    fn synapse_listing(
+        &self,
+        proj: ProjId,
+        var: &str,
+    ) -> Result<(Vec<u32>, Vec<u32>, crate::real::Reals)> {
         let pr = self.proj(proj)?;
         if let Some(p) = &pr.parts {
             return Err(Error::Unsupported {
@@ -106,8 +127,25 @@ impl Simulation {
     }
 
     /// The values of a synapse variable (`w`...) in (post, pre) order, with
-    /// the post and pre ranks of each synapse.
+    /// the post and pre ranks of each synapse (in f32: an f64 network's
+    /// rounded, [`synapses_f64`](Self::synapses_f64) gives them whole).
     pub fn synapses(&self, proj: ProjId, var: &str) -> Result<(Vec<u32>, Vec<u32>, Vec<f32>)> {
+        let (post, pre, v) = self.synapse_listing(proj, var)?;
+        Ok((post, pre, v.into_f32()))
+    }
+
+    /// [`synapses`](Self::synapses) in f64: the values exactly as the
+    /// engine holds them.
+    pub fn synapses_f64(&self, proj: ProjId, var: &str) -> Result<(Vec<u32>, Vec<u32>, Vec<f64>)> {
+        let (post, pre, v) = self.synapse_listing(proj, var)?;
+        Ok((post, pre, v.into_f64()))
+    }
+
+    fn synapse_listing(
+        &self,
+        proj: ProjId,
+        var: &str,
+    ) -> Result<(Vec<u32>, Vec<u32>, crate::real::Reals)> {
         let pr = self.net.proj(proj)?;
         let (post, pre, v) = listing(pr, proj.0, var, |slot| {
             self.engine.synapse_values(proj.0, slot)
@@ -121,15 +159,23 @@ impl Simulation {
         let v = if v.len() == post.len() {
             v
         } else {
-            vec![v.first().copied().unwrap_or(0.0); post.len()]
+            let x = if v.is_empty() { 0.0 } else { v.get(0) };
+            crate::real::Reals::filled(v.dtype(), x, post.len())
         };
         Ok((post, pre, v))
     }
 
     /// Sets a synapse variable or parameter of a projection: one value per
     /// synapse in the order [`synapses`](Self::synapses) lists them, or a
-    /// single value for all (the only form for a projection-wide one).
-    pub fn set_synapses(&mut self, proj: ProjId, var: &str, values: &[f32]) -> Result<()> {
+    /// single value for all (the only form for a projection-wide one);
+    /// `f32` or `f64` values, rounded to the network's precision.
+    pub fn set_synapses<W: Into<f64> + Copy>(
+        &mut self,
+        proj: ProjId,
+        var: &str,
+        values: &[W],
+    ) -> Result<()> {
+        let dtype = self.net.precision();
         let pr = self.net.proj(proj)?;
         let owner = format!("projection '{}'", pr.name);
         pr.stores_synapses(&owner)?;
@@ -143,10 +189,11 @@ impl Simulation {
         }
         let n = pr.synapse_count();
         let local = decl.locality == Locality::Local;
-        let v: Vec<f32> = match (values.len(), local) {
+        let values: Vec<f64> = values.iter().map(|&x| x.into()).collect();
+        let v: Vec<f64> = match (values.len(), local) {
             (1, true) => vec![values[0]; n],
-            (1, false) => values.to_vec(),
-            (k, true) if k == n => values.to_vec(),
+            (1, false) => values,
+            (k, true) if k == n => values,
             (k, _) => {
                 return Err(Error::Shape {
                     owner,
@@ -164,7 +211,11 @@ impl Simulation {
         if let Some(bad) = v.iter().find(|x| !x.is_finite()) {
             return Err(Error::invalid(owner, format!("'{var}' cannot be {bad}")));
         }
-        self.engine.set_synapse_values(proj.0, slot, v)?;
+        if let Some(why) = v.iter().find_map(|&x| dtype.fit(x).err()) {
+            return Err(Error::invalid(owner, format!("'{var}': {why}")));
+        }
+        self.engine
+            .set_synapse_values(proj.0, slot, crate::real::Reals::of(dtype, v))?;
         Ok(())
     }
 
@@ -198,7 +249,8 @@ impl Simulation {
         let pr = self.net.proj(proj)?;
         self.draws += 1;
         let mut rng = rng_for(self.net.seed, 0x2000_0000 + self.draws);
-        let (slot, values) = crate::network::synapse_values(pr, var, &value.into(), &mut rng)?;
+        let (slot, values) =
+            crate::network::synapse_values(pr, var, &value.into(), &mut rng, self.net.precision())?;
         self.engine.set_synapse_values(proj.0, slot, values)
     }
 

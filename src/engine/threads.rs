@@ -19,6 +19,7 @@
 //! those of one engine, bit for bit (the distributed runs' guarantee,
 //! tested in tests/engines/distributed.rs).
 
+use crate::real::Reals;
 use std::sync::{Arc, Mutex};
 
 use crate::engine::distributed::{self, Comm, Partition, Threads};
@@ -56,7 +57,7 @@ pub(crate) struct ThreadRanks {
     /// Per projection: the slot of `w`.
     w_slot: Vec<Option<usize>>,
     schedule: Schedule,
-    constants: Vec<f32>,
+    constants: Vec<f64>,
 }
 
 /// How many ranks `net` runs as on the CPU engine: the thread pool's
@@ -223,9 +224,9 @@ impl ThreadRanks {
             for (s, v) in slots.iter_mut().enumerate() {
                 if self.local.get(q).and_then(|l| l.get(s)) == Some(&true) {
                     let total = part.projs[q].iter().map(|r| r.end).max().unwrap_or(0);
-                    let mut whole = vec![0.0; total];
+                    let mut whole = Reals::filled(v.dtype(), 0.0, total);
                     for (r, snap) in snaps.iter().enumerate() {
-                        whole[part.projs[q][r].clone()].copy_from_slice(&snap.projs[q][s]);
+                        whole.copy_at(part.projs[q][r].start, &snap.projs[q][s]);
                     }
                     *v = whole;
                 }
@@ -241,7 +242,7 @@ impl ThreadRanks {
         for (q, slots) in s.projs.iter_mut().enumerate() {
             for (k, v) in slots.iter_mut().enumerate() {
                 if self.local.get(q).and_then(|l| l.get(k)) == Some(&true) {
-                    *v = v[self.part.projs[q][r].clone()].to_vec();
+                    *v = v.slice(self.part.projs[q][r].clone());
                 }
             }
         }
@@ -254,9 +255,9 @@ impl ThreadRanks {
 /// both hold one value a neuron of a population of `n`; a
 /// population-wide value (one, of more neurons) is left as it is. A
 /// population of one neuron has its value from the rank that owns it.
-fn take_block(v: &mut [f32], theirs: &[f32], block: &std::ops::Range<usize>, n: usize) {
+fn take_block(v: &mut Reals, theirs: &Reals, block: &std::ops::Range<usize>, n: usize) {
     if v.len() == n && theirs.len() == n && !block.is_empty() {
-        v[block.clone()].copy_from_slice(&theirs[block.clone()]);
+        v.copy_range(theirs, block.clone());
     }
 }
 
@@ -362,27 +363,27 @@ impl Engine for ThreadRanks {
         })
     }
 
-    fn slot_values(&self, pop: usize, slot: usize) -> Result<Vec<f32>> {
+    fn slot_values(&self, pop: usize, slot: usize) -> Result<Reals> {
         self.whole(|e| e.slot_values(pop, slot))
     }
 
-    fn sum_values(&self, pop: usize, target: usize) -> Result<Vec<f32>> {
+    fn sum_values(&self, pop: usize, target: usize) -> Result<Reals> {
         self.whole(|e| e.sum_values(pop, target))
     }
 
-    fn set_slot(&mut self, pop: usize, slot: usize, values: Vec<f32>) {
+    fn set_slot(&mut self, pop: usize, slot: usize, values: Reals) {
         self.every(|e| e.set_slot(pop, slot, values.clone()));
     }
 
-    fn set_one(&mut self, pop: usize, slot: usize, rank: usize, value: f32) {
+    fn set_one(&mut self, pop: usize, slot: usize, rank: usize, value: f64) {
         self.every(|e| e.set_one(pop, slot, rank, value));
     }
 
-    fn synapse_values(&self, proj: usize, slot: usize) -> Result<Vec<f32>> {
+    fn synapse_values(&self, proj: usize, slot: usize) -> Result<Reals> {
         self.whole(|e| e.synapse_values(proj, slot))
     }
 
-    fn set_synapse_values(&mut self, proj: usize, slot: usize, values: Vec<f32>) -> Result<()> {
+    fn set_synapse_values(&mut self, proj: usize, slot: usize, values: Reals) -> Result<()> {
         self.whole(|e| e.set_synapse_values(proj, slot, values.clone()))
     }
 
@@ -392,7 +393,7 @@ impl Engine for ThreadRanks {
             return false;
         };
         self.synapse_values(proj, w)
-            .is_ok_and(|w| w.len() > 1 && w.iter().all(|x| x.to_bits() == w[0].to_bits()))
+            .is_ok_and(|w| w.len() > 1 && w.shared().is_some())
     }
 
     fn set_learning(&mut self, proj: usize, learning: Learning) {
@@ -407,11 +408,11 @@ impl Engine for ThreadRanks {
         self.every(|e| e.set_seed(seed));
     }
 
-    fn constants(&self) -> &[f32] {
-        &self.constants
+    fn constants(&self) -> Vec<f64> {
+        self.constants.clone()
     }
 
-    fn set_constants(&mut self, values: &[f32]) {
+    fn set_constants(&mut self, values: &[f64]) {
         self.constants = values.to_vec();
         self.every(|e| e.set_constants(values));
     }

@@ -196,6 +196,19 @@ impl W {
             self.bytes.extend_from_slice(&x.to_le_bytes());
         }
     }
+    /// Values in their precision: f32 as [`f32s`](Self::f32s) writes
+    /// them, f64 the same way with 8 bytes each.
+    pub(crate) fn reals(&mut self, v: &crate::real::Reals) {
+        match v {
+            crate::real::Reals::F32(v) => self.f32s(v),
+            crate::real::Reals::F64(v) => {
+                self.len(v.len());
+                for x in v {
+                    self.bytes.extend_from_slice(&x.to_le_bytes());
+                }
+            }
+        }
+    }
     pub(crate) fn u32s(&mut self, v: &[u32]) {
         self.len(v.len());
         for x in v {
@@ -242,6 +255,21 @@ impl R<'_> {
         Ok(b.chunks_exact(4)
             .map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]]))
             .collect())
+    }
+    /// Values written by [`W::reals`] in `dtype`.
+    pub(crate) fn reals(&mut self, dtype: crate::real::Dtype) -> Result<crate::real::Reals> {
+        match dtype {
+            crate::real::Dtype::F32 => self.f32s().map(crate::real::Reals::F32),
+            crate::real::Dtype::F64 => {
+                let n = self.u32()? as usize;
+                let b = self.take(n.saturating_mul(8))?;
+                Ok(crate::real::Reals::F64(
+                    b.chunks_exact(8)
+                        .map(|c| f64::from_le_bytes(c.try_into().unwrap_or_default()))
+                        .collect(),
+                ))
+            }
+        }
     }
     pub(crate) fn text(&mut self) -> Result<String> {
         let n = self.u32()? as usize;

@@ -21,6 +21,7 @@ use super::{unframe, R, W};
 use crate::engine::{PopSnapshot, Snapshot};
 use crate::error::{Error, Result};
 use crate::network::Network;
+use crate::real::{Dtype, Reals};
 
 const MAGIC: &[u8; 8] = b"CAJALSTA";
 /// Version of the format this build writes (it reads 1 and 2 too).
@@ -31,6 +32,11 @@ pub const VERSION: u32 = 3;
 /// their delays, slots).
 pub fn signature(net: &Network) -> String {
     let mut s = format!("dt {}\n", net.dt);
+    // An f64 network's state holds f64 values: it loads only into an f64
+    // network (an f32 network's signature is the same as before f64 came).
+    if net.precision() == crate::real::Dtype::F64 {
+        s += "dtype float64\n";
+    }
     for p in &net.pops {
         let names: Vec<&str> = p.ir.vars.iter().map(|v| v.name.as_str()).collect();
         s += &format!(
@@ -93,6 +99,7 @@ pub(crate) fn encode(
     clock: Clock,
     s: &Snapshot,
     constants: &[&str],
+    dtype: Dtype,
 ) -> Result<Vec<u8>> {
     let mut w = W::default();
     w.text(sig);
@@ -104,24 +111,24 @@ pub(crate) fn encode(
     w.u32(s.pops.len() as u32);
     for p in &s.pops {
         w.u32(p.vars.len() as u32);
-        p.vars.iter().for_each(|v| w.f32s(v));
+        p.vars.iter().for_each(|v| w.reals(v));
         w.u32(p.spikes.len() as u32);
         p.spikes.iter().for_each(|v| w.u32s(v));
         w.u32(p.hist.len() as u32);
         for (slot, rows) in &p.hist {
             w.u32(*slot);
             w.u32(rows.len() as u32);
-            rows.iter().for_each(|v| w.f32s(v));
+            rows.iter().for_each(|v| w.reals(v));
         }
     }
     w.u32(s.projs.len() as u32);
     for p in &s.projs {
         w.u32(p.len() as u32);
-        p.iter().for_each(|v| w.f32s(v));
+        p.iter().for_each(|v| w.reals(v));
     }
-    s.rings.iter().for_each(|v| w.f32s(v));
+    s.rings.iter().for_each(|v| w.reals(v));
     w.text(&constants.join("\n"));
-    w.f32s(&s.constants);
+    w.reals(&Reals::of(dtype, s.constants.iter().copied()));
     w.finish(file, MAGIC, VERSION)
 }
 
@@ -131,7 +138,7 @@ pub(crate) fn encode(
 pub(crate) type Decoded = (Clock, Snapshot, Option<Vec<String>>);
 
 /// Parses and checks a state file against the network's signature.
-pub(crate) fn decode(file: &str, data: &[u8], sig: &str) -> Result<Decoded> {
+pub(crate) fn decode(file: &str, data: &[u8], sig: &str, dtype: Dtype) -> Result<Decoded> {
     let (version, payload) = unframe(file, data, MAGIC, 1..=VERSION, "state")?;
     let mut r = R {
         data: payload,
@@ -160,29 +167,39 @@ pub(crate) fn decode(file: &str, data: &[u8], sig: &str) -> Result<Decoded> {
     };
     let mut pops = Vec::new();
     for _ in 0..r.u32()? {
-        let vars = (0..r.u32()?).map(|_| r.f32s()).collect::<Result<_>>()?;
+        let vars = (0..r.u32()?)
+            .map(|_| r.reals(dtype))
+            .collect::<Result<_>>()?;
         let spikes = (0..r.u32()?).map(|_| r.u32s()).collect::<Result<_>>()?;
         let mut hist = Vec::new();
         for _ in 0..r.u32()? {
             let slot = r.u32()?;
-            let rows = (0..r.u32()?).map(|_| r.f32s()).collect::<Result<_>>()?;
+            let rows = (0..r.u32()?)
+                .map(|_| r.reals(dtype))
+                .collect::<Result<_>>()?;
             hist.push((slot, rows));
         }
         pops.push(PopSnapshot { vars, spikes, hist });
     }
     let mut projs = Vec::new();
     for _ in 0..r.u32()? {
-        projs.push((0..r.u32()?).map(|_| r.f32s()).collect::<Result<_>>()?);
+        projs.push(
+            (0..r.u32()?)
+                .map(|_| r.reals(dtype))
+                .collect::<Result<_>>()?,
+        );
     }
     let rings = if version >= 2 {
-        (0..projs.len()).map(|_| r.f32s()).collect::<Result<_>>()?
+        (0..projs.len())
+            .map(|_| r.reals(dtype))
+            .collect::<Result<_>>()?
     } else {
-        vec![Vec::new(); projs.len()]
+        vec![Reals::empty(dtype); projs.len()]
     };
     let (names, constants) = if version >= 3 {
         let text = r.text()?;
         let names: Vec<String> = text.lines().map(str::to_string).collect();
-        let values = r.f32s()?;
+        let values = r.reals(dtype)?.into_f64();
         if values.len() != names.len() {
             return Err(Error::invalid(
                 file,
@@ -221,15 +238,15 @@ mod tests {
     use super::*;
     use crate::io::frame;
 
-    fn snapshot(rings: Vec<Vec<f32>>, constants: Vec<f32>) -> Snapshot {
+    fn snapshot(rings: Vec<Vec<f32>>, constants: Vec<f64>) -> Snapshot {
         Snapshot {
             pops: vec![PopSnapshot {
-                vars: vec![vec![1.0, 2.0], vec![3.0]],
+                vars: vec![vec![1.0f32, 2.0].into(), vec![3.0f32].into()],
                 spikes: vec![vec![1], vec![]],
-                hist: vec![(0, vec![vec![0.5, 0.25]])],
+                hist: vec![(0, vec![vec![0.5f32, 0.25].into()])],
             }],
-            projs: vec![vec![vec![4.0; 3]], vec![]],
-            rings,
+            projs: vec![vec![vec![4.0f32; 3].into()], vec![]],
+            rings: rings.into_iter().map(Reals::F32).collect(),
             constants,
         }
     }
@@ -245,28 +262,34 @@ mod tests {
     #[test]
     fn rings_and_constants_round_trip_and_older_versions_read_as_having_none() {
         let with = snapshot(vec![vec![], vec![1.0, 0.0, 2.5, 0.0]], vec![1.5, -2.0]);
-        let bytes = encode("f", "sig", CLOCK, &with, &["tau", "g_max"]).unwrap();
+        let bytes = encode("f", "sig", CLOCK, &with, &["tau", "g_max"], Dtype::F32).unwrap();
         let names = Some(vec!["tau".to_string(), "g_max".to_string()]);
-        assert_eq!(decode("f", &bytes, "sig").unwrap(), (CLOCK, with, names));
+        assert_eq!(
+            decode("f", &bytes, "sig", Dtype::F32).unwrap(),
+            (CLOCK, with, names)
+        );
         // A version 2 payload is a version 3 one without the constants (an
         // empty name list and an empty value array: 4 bytes each here), a
         // version 1 payload one without the rings either (a length of 0
         // for each of the two projections).
         let none = snapshot(vec![vec![], vec![]], vec![]);
-        let v3 = encode("f", "sig", CLOCK, &none, &[]).unwrap();
+        let v3 = encode("f", "sig", CLOCK, &none, &[], Dtype::F32).unwrap();
         assert_eq!(
-            decode("f", &v3, "sig").unwrap(),
+            decode("f", &v3, "sig", Dtype::F32).unwrap(),
             (CLOCK, none.clone(), Some(vec![]))
         );
         let v2 = frame(MAGIC, 2, &v3[28..v3.len() - 8]);
         assert_eq!(
-            decode("f", &v2, "sig").unwrap(),
+            decode("f", &v2, "sig", Dtype::F32).unwrap(),
             (CLOCK, none.clone(), None)
         );
         let v1 = frame(MAGIC, 1, &v3[28..v3.len() - 16]);
-        assert_eq!(decode("f", &v1, "sig").unwrap(), (CLOCK, none, None));
+        assert_eq!(
+            decode("f", &v1, "sig", Dtype::F32).unwrap(),
+            (CLOCK, none, None)
+        );
         let v4 = frame(MAGIC, 4, &v3[28..]);
-        let e = decode("f", &v4, "sig").unwrap_err().to_string();
+        let e = decode("f", &v4, "sig", Dtype::F32).unwrap_err().to_string();
         assert!(
             e.contains("version 4") && e.contains("versions 1 to 3"),
             "{e}"
@@ -276,8 +299,10 @@ mod tests {
     #[test]
     fn constants_names_and_values_must_agree() {
         let s = snapshot(vec![vec![], vec![]], vec![1.0]);
-        let bytes = encode("f", "sig", CLOCK, &s, &["a", "b"]).unwrap();
-        let e = decode("f", &bytes, "sig").unwrap_err().to_string();
+        let bytes = encode("f", "sig", CLOCK, &s, &["a", "b"], Dtype::F32).unwrap();
+        let e = decode("f", &bytes, "sig", Dtype::F32)
+            .unwrap_err()
+            .to_string();
         assert!(e.contains("2 constants but holds 1 values"), "{e}");
     }
 }

@@ -127,7 +127,12 @@ impl Stream {
         vars: &[String],
         widths: &[usize],
         spikes: bool,
+        dtype: crate::real::Dtype,
     ) -> Result<Self> {
+        let descr = match dtype {
+            crate::real::Dtype::F32 => "<f4",
+            crate::real::Dtype::F64 => "<f8",
+        };
         std::fs::create_dir_all(dir).map_err(|e| io_err(dir, e))?;
         super::write_atomic(dir.join("variables.txt"), vars.join("\n").as_bytes())?;
         Ok(Stream {
@@ -137,7 +142,7 @@ impl Stream {
                 .iter()
                 .zip(widths)
                 .map(|(v, &w)| {
-                    NpyAppender::create(dir.join(format!("var_{v}.npy")), "<f4", Some(w))
+                    NpyAppender::create(dir.join(format!("var_{v}.npy")), descr, Some(w))
                 })
                 .collect::<Result<_>>()?,
             spikes: spikes
@@ -152,12 +157,15 @@ impl Stream {
     pub(crate) fn append(
         &mut self,
         steps: &[u64],
-        vars: &[Vec<f32>],
+        vars: &[crate::real::Reals],
         spikes: &[(u64, u32)],
     ) -> Result<()> {
         let n = steps.len() as u64;
         for (a, v) in self.vars.iter_mut().zip(vars) {
-            a.append(bytemuck::cast_slice(v), n)?;
+            match v {
+                crate::real::Reals::F32(v) => a.append(bytemuck::cast_slice(v), n)?,
+                crate::real::Reals::F64(v) => a.append(bytemuck::cast_slice(v), n)?,
+            }
         }
         if let Some(a) = &mut self.spikes {
             let flat: Vec<u64> = spikes
@@ -193,8 +201,18 @@ pub fn read_recording(dir: impl AsRef<Path>) -> Result<Recording> {
         .map_err(|e| io_err(&dir.join("variables.txt"), e))?;
     let mut vars = Vec::new();
     for name in names.lines().filter(|l| !l.is_empty()) {
-        let (p, f) = open(&format!("var_{name}.npy"))?;
-        let a = Array2::<f32>::read_npy(f).map_err(|e| bad(&p, e))?;
+        let (_, f) = open(&format!("var_{name}.npy"))?;
+        // An f64 network's files hold f64 (numpy reads them whole); the
+        // recording's arrays are f32, as `take_recording`'s.
+        let a = match Array2::<f32>::read_npy(f) {
+            Ok(a) => a,
+            Err(_) => {
+                let (p, f) = open(&format!("var_{name}.npy"))?;
+                Array2::<f64>::read_npy(f)
+                    .map_err(|e| bad(&p, e))?
+                    .mapv(|x| x as f32)
+            }
+        };
         let a = a.slice(ndarray::s![..n.min(a.nrows()), ..]).to_owned();
         vars.push((name.to_string(), a));
     }

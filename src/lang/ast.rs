@@ -56,8 +56,8 @@ pub struct Pos {
 /// messages (a statement may go on over several lines).
 #[derive(Debug, Clone, PartialEq)]
 pub enum Ast {
-    /// A number literal.
-    Num(f64),
+    /// A number literal, where it is written.
+    Num(f64, Pos),
     /// A name, possibly dotted (`pre.r`), where it is written.
     Name(String, Pos),
     /// `dX/dt`: the derivative of X, where it is written.
@@ -78,7 +78,7 @@ impl Ast {
     pub fn walk<'a>(&'a self, f: &mut dyn FnMut(&'a Ast)) {
         f(self);
         match self {
-            Ast::Num(_) | Ast::Name(..) | Ast::Deriv(..) => {}
+            Ast::Num(..) | Ast::Name(..) | Ast::Deriv(..) => {}
             Ast::Unary(_, a) => a.walk(f),
             Ast::Binary(_, a, b) => {
                 a.walk(f);

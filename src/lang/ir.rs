@@ -439,8 +439,9 @@ impl RandomKind {
 /// An expression over resolved slots.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Expr {
-    /// A constant.
-    Const(f32),
+    /// A number: one the network's precision holds exactly (in an f32
+    /// network, an f32), so that each engine's conversion is exact.
+    Const(f64),
     /// A variable or parameter of the model itself (index into `vars`).
     Var(u32),
     /// A temporary of the update program.
@@ -610,10 +611,10 @@ impl ValueType {
     /// A value as a slot of this type holds it: ANNarchy keeps `: int` and
     /// `: bool` in a C++ `int` and `bool`, so a value is truncated toward
     /// zero, or is 1 where it is not 0 (NaN included).
-    pub fn hold(self, x: f32) -> f32 {
+    pub fn hold(self, x: f64) -> f64 {
         match self {
             ValueType::Int => x.trunc(),
-            ValueType::Bool => f32::from(u8::from(x != 0.0)),
+            ValueType::Bool => f64::from(u8::from(x != 0.0)),
             ValueType::Float => x,
         }
     }
@@ -637,8 +638,8 @@ pub struct VarDecl {
     pub shared: bool,
     /// Declared type.
     pub ty: ValueType,
-    /// Initial value.
-    pub init: f32,
+    /// Initial value (one the network's precision holds).
+    pub init: f64,
     /// The parameter whose value the variable starts at, where its `init`
     /// names one (`init = u_r`): as in ANNarchy, which resolves such an
     /// init when the network is compiled, the variable follows the
@@ -763,12 +764,12 @@ pub struct StructuralRule {
     pub cond: Expr,
     /// `proba = p`: the change happens with probability `p` (a uniform
     /// draw per candidate synapse); `None`: always, and nothing is drawn.
-    pub proba: Option<f32>,
+    pub proba: Option<f64>,
     /// `w = x` of `creating`: the created synapse's weight (default 0).
-    pub w: f32,
+    pub w: f64,
     /// `d = ms` of `creating`: the created synapse's delay in ms; `None`:
     /// the projection's (which must then be one delay for all synapses).
-    pub delay_ms: Option<f32>,
+    pub delay_ms: Option<f64>,
 }
 
 impl SynapseIr {

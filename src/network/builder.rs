@@ -2,6 +2,7 @@
 //! connectors that finish a projection.
 
 use super::*;
+use crate::real::Reals;
 
 /// The target or targets of a projection: a name (`"exc"`), or several
 /// (`["ampa", "nmda"]`, ANNarchy's list), each conductance of which
@@ -149,19 +150,20 @@ impl<'a> ProjectionBuilder<'a> {
     }
 
     /// Synapses as (post, pre, weight) triplets, optional delays in ms
-    /// (without them, the builder's [`delays`](Self::delays)).
-    pub fn connect_from_sparse(
+    /// (without them, the builder's [`delays`](Self::delays)); weights as
+    /// `f32` or `f64` (rounded to the network's precision).
+    pub fn connect_from_sparse<W: Into<f64> + Copy>(
         self,
         post: Vec<u32>,
         pre: Vec<u32>,
-        w: Vec<f32>,
+        w: Vec<W>,
         delays_ms: Option<Vec<f64>>,
     ) -> Result<ProjId> {
         self.connect(
             Connector::FromSparse {
                 post,
                 pre,
-                w,
+                w: w.into_iter().map(Into::into).collect(),
                 delay: delays_ms,
             },
             Weights::Constant(0.0),
@@ -389,7 +391,7 @@ impl<'a> ProjectionBuilder<'a> {
         // ANNarchy's last-event clock starts at step -10000: event-driven
         // variables relax from there to the first event, not from t = 0.
         if let Some(s) = ir.slot("_t_last") {
-            ir.vars[s as usize].init = (-10000.0 * net.dt) as f32;
+            ir.vars[s as usize].init = net.globals.dtype.round(-10000.0 * net.dt);
         }
         // t_pre / t_post: the populations keep their neurons' spike times.
         let spike_time = crate::lang::analysis::SPIKE_TIME.to_string();
@@ -476,6 +478,7 @@ impl<'a> ProjectionBuilder<'a> {
             delays: &delays,
             dt: net.dt,
             rate_coded: !pre.ir.spiking,
+            dtype: net.globals.dtype,
         };
         // One rank of a distributed run draws the synapses onto its
         // neurons (a view's rows are drawn whole and cut below).
@@ -527,14 +530,12 @@ impl<'a> ProjectionBuilder<'a> {
                 if v.name == "w" {
                     synapses.w.clone()
                 } else {
-                    vec![
-                        v.init;
-                        if v.locality == Locality::Global {
-                            1
-                        } else {
-                            nsyn
-                        }
-                    ]
+                    let n = if v.locality == Locality::Global {
+                        1
+                    } else {
+                        nsyn
+                    };
+                    Reals::filled(net.globals.dtype, v.init, n)
                 }
             })
             .collect();

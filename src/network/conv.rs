@@ -888,7 +888,7 @@ fn push(net: &mut Network, mut p: Parts) -> Result<ProjId> {
         operation: p.operation,
         synapses: Default::default(),
         parts: None,
-        values: vec![Vec::new()],
+        values: vec![crate::real::Reals::empty(net.precision())],
         connector: p.connector,
         model,
         window: None,
@@ -998,13 +998,13 @@ impl Network {
             let w = if w.len() == s.len() {
                 w
             } else {
-                vec![w[0]; s.len()]
+                crate::real::Reals::filled(w.dtype(), w.get(0), s.len())
             };
             let delays = self.delays_ms(&orig);
             return self
                 .projection(orig.post, orig.pre, target)
                 .name(&name)
-                .connect_from_sparse(s.pre.clone(), s.post.clone(), w, Some(delays));
+                .connect_from_sparse(s.pre.clone(), s.post.clone(), w.to_f64(), Some(delays));
         };
         let why = if cp.conv.pooling {
             Some("a pooling has no weights to transpose")
@@ -1055,7 +1055,7 @@ impl Network {
             operation: Operation::Sum,
             synapses: Default::default(),
             parts: None,
-            values: vec![Vec::new()],
+            values: vec![crate::real::Reals::empty(self.precision())],
             connector: format!("transpose of {}", orig.connector),
             model,
             window: None,
@@ -1136,12 +1136,12 @@ impl Network {
                 let w = if w.len() == s.len() {
                     w
                 } else {
-                    vec![w[0]; s.len()]
+                    crate::real::Reals::filled(w.dtype(), w.get(0), s.len())
                 };
                 let delays = self.delays_ms(&orig);
                 self.projection(pre, post, target)
                     .synapse(&orig.model)
-                    .connect_from_sparse(s.post.clone(), s.pre.clone(), w, Some(delays))
+                    .connect_from_sparse(s.post.clone(), s.pre.clone(), w.to_f64(), Some(delays))
             }
         }
     }

@@ -175,21 +175,21 @@ impl Feed {
     }
 
     /// Writes the step's values into the variable (CPU engine).
-    pub fn apply(&self, step: u32, var: &mut [f32]) {
+    pub fn apply<R: crate::real::Real>(&self, step: u32, var: &mut [R]) {
         match self {
             Feed::Rows { width, values, .. } => {
                 if let Some(k) = self.row(step) {
                     let row = &values[k * width..(k + 1) * width];
                     if *width == 1 {
-                        var.fill(row[0]);
+                        var.fill(R::of32(row[0]));
                     } else {
-                        var.copy_from_slice(row);
+                        var.iter_mut().zip(row).for_each(|(v, &x)| *v = R::of32(x));
                     }
                 }
             }
             Feed::Events { .. } => {
                 for (i, v) in var.iter_mut().enumerate() {
-                    *v = self.value(step, i).unwrap_or(0.0);
+                    *v = R::of32(self.value(step, i).unwrap_or(0.0));
                 }
             }
         }

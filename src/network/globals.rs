@@ -2,9 +2,11 @@
 //! `get_constant`, `add_function` and `functions`).
 
 use super::Network;
+use crate::engine::cpu::vm::VmReal;
 use crate::engine::cpu::vm::{run_chunks, Binder, Program, Src};
 use crate::error::{Error, Result};
 use crate::lang::ir::Expr;
+use crate::real::{Dtype, Real};
 
 impl Network {
     /// Declares a network constant (ANNarchy's `Constant(name, value)`):
@@ -28,13 +30,13 @@ impl Network {
     /// # let _ = pop;
     /// # Ok::<(), cajal::Error>(())
     /// ```
-    pub fn constant(&mut self, name: &str, value: f32) -> Result<()> {
-        self.globals.set_constant(name, value).map(|_| ())
+    pub fn constant(&mut self, name: &str, value: impl Into<f64>) -> Result<()> {
+        self.globals.set_constant(name, value.into()).map(|_| ())
     }
 
     /// The value of a constant (ANNarchy's `get_constant`); an unknown name
     /// is an error listing the constants.
-    pub fn get_constant(&self, name: &str) -> Result<f32> {
+    pub fn get_constant(&self, name: &str) -> Result<f64> {
         self.globals
             .constant_index(name)
             .map(|i| self.globals.constants()[i].1)
@@ -42,7 +44,7 @@ impl Network {
     }
 
     /// The constants' names and values, in declaration order.
-    pub fn constants(&self) -> Vec<(String, f32)> {
+    pub fn constants(&self) -> Vec<(String, f64)> {
         self.globals.constants().to_vec()
     }
 
@@ -83,7 +85,7 @@ impl Network {
             Error::unknown("network", "function", name, &self.globals.function_names())
         })?;
         let binding = ArgBinding(args.len());
-        let mut prog = Program::new();
+        let mut prog = Program::in_dtype(self.precision());
         prog.store(args.len() as u16, body, None, &binding);
         Ok(Function {
             name: name.to_string(),
@@ -128,15 +130,17 @@ impl Function {
         &self.args
     }
 
-    /// The value at one point.
-    pub fn call(&self, args: &[f32]) -> Result<f32> {
-        let columns: Vec<&[f32]> = args.iter().map(std::slice::from_ref).collect();
+    /// The value at one point, computed in the network's precision (the
+    /// arguments and the result `f32` or `f64`, converted).
+    pub fn call<T: Real>(&self, args: &[T]) -> Result<T> {
+        let columns: Vec<&[T]> = args.iter().map(std::slice::from_ref).collect();
         Ok(self.call_arrays(&columns)?[0])
     }
 
     /// The values over arrays of the same length, element by element (as
-    /// ANNarchy's `functions(name)(array, ...)`).
-    pub fn call_arrays(&self, args: &[&[f32]]) -> Result<Vec<f32>> {
+    /// ANNarchy's `functions(name)(array, ...)`), computed in the
+    /// network's precision.
+    pub fn call_arrays<T: Real>(&self, args: &[&[T]]) -> Result<Vec<T>> {
         let owner = format!("function '{}'", self.name);
         if args.len() != self.args.len() {
             return Err(Error::invalid(
@@ -161,10 +165,22 @@ impl Function {
                 ),
             ));
         }
-        let mut arrays: Vec<Vec<f32>> = args.iter().map(|a| a.to_vec()).collect();
-        arrays.push(vec![0.0; n]);
-        let mut views: Vec<&mut [f32]> = arrays.iter_mut().map(|a| a.as_mut_slice()).collect();
+        Ok(match self.prog.dtype {
+            Dtype::F32 => self.run::<f32, T>(args, n),
+            Dtype::F64 => self.run::<f64, T>(args, n),
+        })
+    }
+
+    /// The program over `args` in `R`.
+    fn run<R: VmReal, T: Real>(&self, args: &[&[T]], n: usize) -> Vec<T> {
+        let mut arrays: Vec<Vec<R>> = args
+            .iter()
+            .map(|a| a.iter().map(|&x| R::of(x.f64())).collect())
+            .collect();
+        arrays.push(vec![R::ZERO; n]);
+        let mut views: Vec<&mut [R]> = arrays.iter_mut().map(|a| a.as_mut_slice()).collect();
         run_chunks(&self.prog, &mut views, &[], 0, 0, 0, 0, |_, _, _| {});
-        Ok(arrays.pop().unwrap_or_default())
+        let out = arrays.pop().unwrap_or_default();
+        out.into_iter().map(|x| T::of(x.f64())).collect()
     }
 }

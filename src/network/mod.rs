@@ -28,6 +28,7 @@ use crate::lang::analysis::Globals;
 use crate::lang::ir::{Locality, NeuronIr, SynapseIr, VarKind};
 use crate::lang::{analyse_neuron, analyse_synapse};
 use crate::random::{rng_for, Dist};
+use crate::real::{Dtype, Reals};
 use geometry::{Geometry, IntoGeometry};
 pub use globals::Function;
 use model::{Neuron, Operation, Synapse};
@@ -174,8 +175,9 @@ pub struct Population {
     pub geometry: Geometry,
     /// Analysed neuron model.
     pub ir: Arc<NeuronIr>,
-    /// Initial values of every slot (length 1 for population-wide parameters).
-    pub init: Vec<Vec<f32>>,
+    /// Initial values of every slot (length 1 for population-wide
+    /// parameters), in the network's precision.
+    pub init: Vec<Reals>,
     /// The model as written (for reports).
     pub model: Neuron,
     /// An input table written into one variable each step (TimedArray,
@@ -196,7 +198,7 @@ pub struct Population {
 /// all): ANNarchy resolves such an init when the network is compiled.
 fn follow_init(
     vars: &[crate::lang::ir::VarDecl],
-    values: &mut [Vec<f32>],
+    values: &mut [Reals],
     set: &mut std::collections::HashSet<usize>,
     slot: usize,
 ) {
@@ -207,9 +209,8 @@ fn follow_init(
         }
         let from = &values[slot];
         let followed = (0..values[v].len())
-            .map(|k| decl.ty.hold(from[if from.len() == 1 { 0 } else { k }]))
-            .collect();
-        values[v] = followed;
+            .map(|k| decl.ty.hold(from.get(if from.len() == 1 { 0 } else { k })));
+        values[v] = Reals::of(from.dtype(), followed);
     }
 }
 
@@ -264,8 +265,8 @@ pub struct Projection {
     /// synapses of the whole list each rank holds, and this rank's.
     pub parts: Option<Arc<crate::engine::distributed::Parts>>,
     /// Values of every synapse slot (`w` from the connector; length 1 for
-    /// projection-wide parameters).
-    pub values: Vec<Vec<f32>>,
+    /// projection-wide parameters), in the network's precision.
+    pub values: Vec<Reals>,
     /// The connector, as a report writes it.
     pub connector: String,
     /// The synapse model as written (for reports).
@@ -393,6 +394,27 @@ pub struct Network {
     /// In a distributed run on the CPU engine, overlap each exchange with
     /// the next half interval's computation ([`Network::exchange_overlap`]).
     pub(crate) overlap: bool,
+    /// The precision was changed after populations or constants were
+    /// made in the old one: compiling refuses the mix.
+    pub(crate) late_dtype: bool,
+    /// `CAJAL_PRECISION` held a value that names no precision: compiling
+    /// says so.
+    pub(crate) bad_precision: Option<String>,
+}
+
+/// The precision a new network computes in: f32, or what the environment's
+/// `CAJAL_PRECISION` names (`double`/`f64`, `float`/`f32`, as ANNarchy's
+/// `setup(precision=...)` for a whole script); an unknown value is kept to
+/// be refused when compiling.
+fn default_precision() -> (Dtype, Option<String>) {
+    match std::env::var("CAJAL_PRECISION") {
+        Err(_) => (Dtype::F32, None),
+        Ok(v) => match v.trim() {
+            "double" | "f64" | "float64" => (Dtype::F64, None),
+            "float" | "f32" | "float32" | "single" | "" => (Dtype::F32, None),
+            _ => (Dtype::F32, Some(v)),
+        },
+    }
 }
 
 impl Default for Network {
@@ -405,12 +427,16 @@ impl Default for Network {
 pub const SPIKE: &str = "spike";
 
 impl Network {
-    /// An empty network with dt = 1 ms and seed 0.
+    /// An empty network with dt = 1 ms and seed 0, in f32 (or in the
+    /// precision the environment's `CAJAL_PRECISION` names: `double`).
     pub fn new() -> Self {
+        let mut globals = Globals::default();
+        let (dtype, bad) = default_precision();
+        globals.dtype = dtype;
         Network {
             dt: 1.0,
             seed: 0,
-            globals: Globals::default(),
+            globals,
             pops: Vec::new(),
             projs: Vec::new(),
             monitors: Vec::new(),
@@ -420,6 +446,8 @@ impl Network {
             tag: NetTag::fresh(),
             rank: crate::engine::distributed::building_rank(),
             overlap: false,
+            late_dtype: false,
+            bad_precision: bad,
         }
     }
 
@@ -457,6 +485,38 @@ impl Network {
         self
     }
 
+    /// Sets the precision the network computes in (ANNarchy's
+    /// `precision`): [`Dtype::F32`] (the default, every engine) or
+    /// [`Dtype::F64`] (double precision, as ANNarchy, Brian2 and NEST
+    /// compute by default). Set it before adding anything: the models'
+    /// numbers, initial values and weights are made in it. An f64 network
+    /// runs on the CPU engine; where a number does not fit f32, the error
+    /// says to use f64. (`CAJAL_PRECISION=double` in the environment makes
+    /// f64 every new network's default.)
+    ///
+    /// ```
+    /// use cajal::prelude::*;
+    /// use cajal::real::Dtype;
+    /// # fn main() -> cajal::Result<()> {
+    /// let mut net = Network::new().dtype(Dtype::F64);
+    /// let p = net.population("p", 1, &Neuron::rate().parameters("tiny = 1e-300\nr = 0.0"))?;
+    /// let sim = net.compile(Backend::Cpu)?;
+    /// assert_eq!(sim.get_f64(p, "tiny")?[[0]], 1e-300);
+    /// # Ok(()) }
+    /// ```
+    pub fn dtype(mut self, dtype: Dtype) -> Self {
+        if !self.pops.is_empty() || !self.globals.constants().is_empty() {
+            self.late_dtype = true;
+        }
+        self.globals.dtype = dtype;
+        self
+    }
+
+    /// The precision the network computes in.
+    pub fn precision(&self) -> Dtype {
+        self.globals.dtype
+    }
+
     /// The time step in ms.
     pub fn time_step(&self) -> f64 {
         self.dt
@@ -469,15 +529,22 @@ impl Network {
                 format!("dt must be a positive number of ms, got {}", self.dt),
             ));
         }
-        // The kernels compute in f32: a step they read as 0 (or as a
-        // subnormal, which drivers may flush) would never advance time.
-        if !(self.dt as f32).is_normal() {
+        // A step the kernels read as 0 (or as a subnormal, which drivers
+        // may flush) would never advance time.
+        let (normal, least, name) = match self.precision() {
+            Dtype::F32 => (
+                (self.dt as f32).is_normal(),
+                f64::from(f32::MIN_POSITIVE),
+                "single",
+            ),
+            Dtype::F64 => (self.dt.is_normal(), f64::MIN_POSITIVE, "double"),
+        };
+        if !normal {
             return Err(Error::invalid(
                 "network",
                 format!(
-                    "dt = {:e} ms is too small for the engines' single precision (at least {:e} ms)",
-                    self.dt,
-                    f32::MIN_POSITIVE
+                    "dt = {:e} ms is too small for the engines' {name} precision (at least {least:e} ms)",
+                    self.dt
                 ),
             ));
         }
@@ -513,11 +580,12 @@ impl Network {
         crate::memory::check(
             &owner,
             &format!("{n} neurons of {} variables", ir.vars.len()),
-            n as f64 * ir.vars.len() as f64 * 4.0 * 3.0,
+            n as f64 * ir.vars.len() as f64 * self.precision().size() as f64 * 3.0,
             "use fewer neurons",
         )?;
         // The time of the last spike (`t_last`) depends on dt.
-        let t_last = rate::before_any_spike(self.dt);
+        let t_last = self.globals.dtype.round(rate::before_any_spike(self.dt));
+        let dtype = self.globals.dtype;
         let init = ir
             .vars
             .iter()
@@ -528,7 +596,17 @@ impl Network {
                 } else {
                     v.init
                 };
-                crate::memory::try_vec(len, x, &owner, "initial values")
+                Ok(match dtype {
+                    Dtype::F32 => Reals::F32(crate::memory::try_vec(
+                        len,
+                        x as f32,
+                        &owner,
+                        "initial values",
+                    )?),
+                    Dtype::F64 => {
+                        Reals::F64(crate::memory::try_vec(len, x, &owner, "initial values")?)
+                    }
+                })
             })
             .collect::<Result<_>>()?;
         self.pops.push(Population {
@@ -666,11 +744,12 @@ impl Network {
         let stream = self.init_draws;
         self.init_draws += 1;
         let mut rng = rng_for(self.seed, 0x1000_0000 + stream);
+        let dtype = self.precision();
         let p = self
             .pops
             .get_mut(pop.0)
             .ok_or_else(|| Error::invalid("network", "unknown population handle"))?;
-        let values = assign_values(p, var, &value.into(), &mut rng)?;
+        let values = assign_values(p, var, &value.into(), &mut rng, dtype)?;
         let slot = slot_of(p, var)?;
         p.init[slot] = values;
         p.assigned(slot);
@@ -708,7 +787,7 @@ impl Network {
         self.init_draws += 1;
         let mut rng = rng_for(self.seed, 0x1000_0000 + stream);
         let pr = self.proj(proj)?;
-        let (slot, values) = synapse_values(pr, var, &value.into(), &mut rng)?;
+        let (slot, values) = synapse_values(pr, var, &value.into(), &mut rng, self.precision())?;
         self.projs[proj.0].values[slot] = values;
         self.projs[proj.0].assigned(slot);
         Ok(())

@@ -4,14 +4,24 @@
 use serde_json::{json, Map, Value as Json};
 
 use super::Network;
-use crate::error::{narrow, Error, Result};
+use crate::error::{Error, Result};
 use crate::lang::ir::{Locality, VarDecl, VarKind};
+use crate::real::{Dtype, Reals};
 
-fn shared(vars: &[VarDecl], values: &[Vec<f32>]) -> Map<String, Json> {
+/// A value as JSON in the network's precision: an f32 written with the
+/// digits that identify it as an f32 (0.1, not 0.10000000149011612).
+fn number(dtype: Dtype, x: f64) -> Json {
+    match dtype {
+        Dtype::F32 => json!(x as f32),
+        Dtype::F64 => json!(x),
+    }
+}
+
+fn shared(vars: &[VarDecl], values: &[Reals]) -> Map<String, Json> {
     vars.iter()
         .zip(values)
         .filter(|(d, _)| d.kind == VarKind::Parameter && d.locality == Locality::Global)
-        .map(|(d, v)| (d.name.clone(), json!(v[0])))
+        .map(|(d, v)| (d.name.clone(), number(v.dtype(), v.get(0))))
         .collect()
 }
 
@@ -35,7 +45,7 @@ impl Network {
             .globals
             .constants()
             .iter()
-            .map(|(n, v)| (n.clone(), json!(v)))
+            .map(|(n, v)| (n.clone(), number(self.precision(), *v)))
             .collect();
         let doc = json!({ "populations": pops, "projections": projs, "constants": constants });
         serde_json::to_string_pretty(&doc).unwrap_or_default()
@@ -61,7 +71,8 @@ impl Network {
         })?;
         let doc: Json = serde_json::from_str(&text)
             .map_err(|e| Error::invalid(&owner, format!("not valid JSON: {e}")))?;
-        let mut changes: Vec<(bool, usize, usize, f32)> = Vec::new();
+        let dtype = self.precision();
+        let mut changes: Vec<(bool, usize, usize, f64)> = Vec::new();
         for (section, is_pop) in [("populations", true), ("projections", false)] {
             let Some(entries) = doc.get(section) else {
                 continue;
@@ -108,13 +119,14 @@ impl Network {
                     // The conversions set() applies: f32 (a number that
                     // would become infinite or 0 is refused), then int
                     // rounds, bool is 0 or 1.
-                    let x =
-                        narrow(x).map_err(|why| Error::invalid(&who, format!("'{p}': {why}")))?;
+                    let x = dtype
+                        .fit(x)
+                        .map_err(|why| Error::invalid(&who, format!("'{p}': {why}")))?;
                     changes.push((is_pop, index, slot, d.ty.hold(x)));
                 }
             }
         }
-        let mut constants: Vec<(String, f32)> = Vec::new();
+        let mut constants: Vec<(String, f64)> = Vec::new();
         if let Some(entries) = doc.get("constants") {
             let entries = entries
                 .as_object()
@@ -127,7 +139,8 @@ impl Network {
                         format!("constant '{name}' must be a number, got {v}"),
                     )
                 })?;
-                let x = narrow(x)
+                let x = dtype
+                    .fit(x)
                     .map_err(|why| Error::invalid(&owner, format!("constant '{name}': {why}")))?;
                 constants.push((name.clone(), x));
             }
@@ -137,10 +150,10 @@ impl Network {
         }
         for (is_pop, i, slot, x) in changes {
             if is_pop {
-                self.pops[i].init[slot] = vec![x];
+                self.pops[i].init[slot] = Reals::filled(dtype, x, 1);
                 self.pops[i].assigned(slot);
             } else {
-                self.projs[i].values[slot] = vec![x];
+                self.projs[i].values[slot] = Reals::filled(dtype, x, 1);
                 self.projs[i].assigned(slot);
             }
         }

@@ -139,11 +139,8 @@ impl ProjectionBuilder<'_> {
             .vars
             .iter()
             .map(|v| {
-                if v.locality == Locality::Global {
-                    vec![v.init]
-                } else {
-                    Vec::new()
-                }
+                let n = usize::from(v.locality == Locality::Global);
+                crate::real::Reals::filled(net.globals.dtype, v.init, n)
             })
             .collect();
         net.projs.push(Projection {

@@ -62,7 +62,7 @@ impl Network {
     /// ```
     pub fn compute_firing_rate(&mut self, pop: PopId, window_ms: f64) -> Result<()> {
         self.pop(pop)?;
-        let dt = self.dt;
+        let (dt, dtype) = (self.dt, self.precision());
         let p = &mut self.pops[pop.0];
         let owner = format!("population '{}'", p.name);
         if !p.ir.spiking {
@@ -106,7 +106,7 @@ impl Network {
                 }
                 s
             }
-            None => append_slot(p, "r", VarKind::Variable, 0.0, |_, _| {}),
+            None => append_slot(p, dtype, "r", VarKind::Variable, 0.0, |_, _| {}),
         };
         p.firing_rate = Some((window_ms, slot));
         Ok(())
@@ -118,7 +118,7 @@ impl Network {
     /// reset; before any spike it is `-10000 * dt`, as ANNarchy's
     /// `last_spike` starts at step -10000.
     pub(crate) fn keep_spike_times(&mut self, pop: PopId, projection: &str) -> Result<()> {
-        let dt = self.dt;
+        let (dt, dtype) = (self.dt, self.precision());
         let p = &mut self.pops[pop.0];
         let name = crate::lang::analysis::SPIKE_TIME;
         if p.ir.slot(name).is_some() {
@@ -135,6 +135,7 @@ impl Network {
         }
         append_slot(
             p,
+            dtype,
             name,
             VarKind::Hidden,
             before_any_spike(dt),
@@ -155,13 +156,14 @@ impl Network {
     /// notebook's pre and post SpikeSourceArrays): the spikes' increments
     /// are dropped, their events (plasticity) run.
     pub(crate) fn input_conductance(&mut self, pop: PopId, target: &str) {
+        let dtype = self.precision();
         let p = &mut self.pops[pop.0];
         let g = format!("g_{target}");
         let driven = p.feed.is_some() && p.ir.spiking && p.ir.update.is_empty();
         if !driven || p.ir.slot(&g).is_some() {
             return;
         }
-        append_slot(p, &g, VarKind::Conductance, 0.0, |ir, slot| {
+        append_slot(p, dtype, &g, VarKind::Conductance, 0.0, |ir, slot| {
             ir.conductances.push((target.to_string(), slot, false));
         });
     }
@@ -169,8 +171,8 @@ impl Network {
 
 /// The spike time (`t_pre`, `t_post`, `t_last`) of a neuron that has not
 /// spiked: ANNarchy's `last_spike` starts at step -10000.
-pub(crate) fn before_any_spike(dt: f64) -> f32 {
-    (-10000.0 * dt) as f32
+pub(crate) fn before_any_spike(dt: f64) -> f64 {
+    -10000.0 * dt
 }
 
 /// Appends a per-neuron slot `name` of `kind`, starting at `init`, to
@@ -180,12 +182,14 @@ pub(crate) fn before_any_spike(dt: f64) -> f32 {
 /// slot.
 fn append_slot(
     p: &mut super::Population,
+    dtype: crate::real::Dtype,
     name: &str,
     kind: VarKind,
-    init: f32,
+    init: f64,
     more: impl FnOnce(&mut crate::lang::ir::NeuronIr, u32),
 ) -> u32 {
     let mut ir = (*p.ir).clone();
+    let init = dtype.round(init);
     ir.vars.push(VarDecl {
         name: name.into(),
         kind,
@@ -198,6 +202,8 @@ fn append_slot(
     let slot = ir.vars.len() as u32 - 1;
     more(&mut ir, slot);
     p.ir = Arc::new(ir);
-    p.init.push(vec![init; p.size()]);
+    let init = dtype.round(init);
+    p.init
+        .push(crate::real::Reals::filled(dtype, init, p.size()));
     slot
 }

@@ -99,20 +99,29 @@ fn block(out: &mut String, title: &str, text: &str) {
     let _ = writeln!(out, "```\n");
 }
 
-/// Values of a slot: one number when all are equal, else min, mean, max.
-fn values(v: &[f32]) -> String {
-    let (lo, hi) = v
-        .iter()
-        .fold((f32::INFINITY, f32::NEG_INFINITY), |(a, b), x| {
-            (a.min(*x), b.max(*x))
-        });
-    if v.is_empty() {
-        return "-".into();
+/// Values of a slot: one number when all are equal, else min, mean, max
+/// (each in the network's precision, as Rust prints it: shortest digits).
+fn values(v: &crate::real::Reals) -> String {
+    match v {
+        crate::real::Reals::F32(v) => summary(v),
+        crate::real::Reals::F64(v) => summary(v),
     }
+}
+
+fn summary<T: Copy + PartialOrd + std::fmt::Display + Into<f64>>(v: &[T]) -> String {
+    let Some(&first) = v.first() else {
+        return "-".into();
+    };
+    let pick = |f: fn(f64, f64) -> bool| {
+        v.iter()
+            .copied()
+            .fold(first, |a, x| if f(x.into(), a.into()) { x } else { a })
+    };
+    let (lo, hi) = (pick(|x, a| x < a), pick(|x, a| x > a));
     if lo == hi {
         return format!("{lo}");
     }
-    let mean = v.iter().map(|x| *x as f64).sum::<f64>() / v.len() as f64;
+    let mean = v.iter().map(|&x| x.into()).sum::<f64>() / v.len() as f64;
     format!("{lo} .. {hi} (mean {mean:.6}, per neuron)")
 }
 

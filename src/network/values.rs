@@ -5,8 +5,9 @@
 use rand::rngs::StdRng;
 
 use super::{Population, Projection, Value};
-use crate::error::{narrow, narrow_all, Error, Result};
+use crate::error::{Error, Result};
 use crate::lang::ir::{Locality, VarKind};
+use crate::real::{Dtype, Reals};
 
 /// The slot of a public variable, or an error listing what exists.
 pub(crate) fn slot_of(p: &Population, var: &str) -> Result<usize> {
@@ -29,7 +30,8 @@ pub(crate) fn synapse_values(
     var: &str,
     value: &Value,
     rng: &mut StdRng,
-) -> Result<(usize, Vec<f32>)> {
+    dtype: Dtype,
+) -> Result<(usize, Reals)> {
     let owner = format!("projection '{}'", pr.name);
     pr.stores_synapses(&owner)?;
     let public = || -> Vec<&str> {
@@ -64,12 +66,12 @@ pub(crate) fn synapse_values(
         )
     };
     let mut v = match value {
-        Value::Scalar(x) => vec![narrow_scalar(*x, &owner)?; if wide { 1 } else { n }],
+        Value::Scalar(x) => vec![fit_scalar(dtype, *x, &owner)?; if wide { 1 } else { n }],
         Value::Array(a) if wide => {
             if a.len() != 1 {
                 return Err(one_only());
             }
-            narrow_all(a.iter().copied(), || owner.clone())?
+            fit_all(dtype, a.iter().copied(), || owner.clone())?
         }
         Value::Array(a) => {
             if a.ndim() != 1 || a.len() != n {
@@ -81,10 +83,10 @@ pub(crate) fn synapse_values(
                     ),
                 });
             }
-            narrow_all(a.iter().copied(), || owner.clone())?
+            fit_all(dtype, a.iter().copied(), || owner.clone())?
         }
         Value::Random(_) if wide => return Err(one_only()),
-        Value::Random(d) => d.sample(rng, n, &owner)?,
+        Value::Random(d) => sample(dtype, d, rng, n, &owner)?,
     };
     if let Some(bad) = v.iter().find(|x| !x.is_finite()) {
         return Err(Error::invalid(owner, format!("'{var}' cannot be {bad}")));
@@ -106,13 +108,48 @@ pub(crate) fn synapse_values(
         ));
     }
     v.iter_mut().for_each(|x| *x = decl.ty.hold(*x));
-    Ok((slot, v))
+    Ok((slot, Reals::of(dtype, v)))
 }
 
-/// A number given for `owner` in the engines' f32, or an error that says
-/// it does not fit.
-fn narrow_scalar(x: f64, owner: &str) -> Result<f32> {
-    narrow(x).map_err(|why| Error::invalid(owner, why))
+/// A number given for `owner` in the network's precision, or an error
+/// that says it does not fit.
+fn fit_scalar(dtype: Dtype, x: f64, owner: &str) -> Result<f64> {
+    dtype.fit(x).map_err(|why| Error::invalid(owner, why))
+}
+
+/// [`Dtype::fit`] over values, the error naming `owner` and the first
+/// value that does not fit (with its position).
+fn fit_all(
+    dtype: Dtype,
+    xs: impl IntoIterator<Item = f64>,
+    owner: impl FnOnce() -> String,
+) -> Result<Vec<f64>> {
+    let mut out = Vec::new();
+    for (i, x) in xs.into_iter().enumerate() {
+        match dtype.fit(x) {
+            Ok(v) => out.push(v),
+            Err(why) => {
+                return Err(Error::invalid(
+                    owner(),
+                    format!("the value at index {i}, {why}"),
+                ))
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// `n` draws of `d` in the network's precision (a draw that does not fit
+/// is an error, as a value given).
+fn sample(
+    dtype: Dtype,
+    d: &crate::random::Dist,
+    rng: &mut StdRng,
+    n: usize,
+    owner: &str,
+) -> Result<Vec<f64>> {
+    let draws = d.sample_f64(rng, n, owner)?;
+    fit_all(dtype, draws, || format!("{owner}, a draw of {d:?}"))
 }
 
 /// Turns a [`Value`] into the storage of one slot, checking shapes.
@@ -121,8 +158,9 @@ pub(crate) fn assign_values(
     var: &str,
     value: &Value,
     rng: &mut StdRng,
-) -> Result<Vec<f32>> {
-    assign_to(p, var, value, rng, None)
+    dtype: Dtype,
+) -> Result<Reals> {
+    assign_to(p, var, value, rng, None, dtype)
 }
 
 /// The values `value` gives a slot: for the whole population, or for the
@@ -133,7 +171,8 @@ pub(crate) fn assign_to(
     value: &Value,
     rng: &mut StdRng,
     view_len: Option<usize>,
-) -> Result<Vec<f32>> {
+    dtype: Dtype,
+) -> Result<Reals> {
     let slot = slot_of(p, var)?;
     let decl = &p.ir.vars[slot];
     let owner = format!("population '{}', variable '{var}'", p.name);
@@ -149,7 +188,7 @@ pub(crate) fn assign_to(
         view_len.unwrap_or(p.size())
     };
     let mut v = match value {
-        Value::Scalar(x) => vec![narrow_scalar(*x, &owner)?; n],
+        Value::Scalar(x) => vec![fit_scalar(dtype, *x, &owner)?; n],
         Value::Array(a) => {
             let ok = if decl.locality == Locality::Global {
                 a.len() == 1
@@ -171,9 +210,9 @@ pub(crate) fn assign_to(
                     message: format!("expected {expected}, got an array of shape {:?}", a.shape()),
                 });
             }
-            narrow_all(a.iter().copied(), || owner.clone())?
+            fit_all(dtype, a.iter().copied(), || owner.clone())?
         }
-        Value::Random(d) => d.sample(rng, n, &owner)?,
+        Value::Random(d) => sample(dtype, d, rng, n, &owner)?,
     };
     // A `: population` variable keeps one copy per neuron, all equal.
     if decl.shared && v.iter().any(|x| x.to_bits() != v[0].to_bits()) {
@@ -183,5 +222,5 @@ pub(crate) fn assign_to(
         ));
     }
     v.iter_mut().for_each(|x| *x = decl.ty.hold(*x));
-    Ok(v)
+    Ok(Reals::of(dtype, v))
 }

@@ -126,12 +126,13 @@ impl Network {
         let stream = self.init_draws;
         self.init_draws += 1;
         let mut rng = rng_for(self.seed, 0x1000_0000 + stream);
+        let dtype = self.precision();
         let p = self.pop(view.pop)?;
-        let values = assign_to(p, var, &value.into(), &mut rng, Some(view.len()))?;
+        let values = assign_to(p, var, &value.into(), &mut rng, Some(view.len()), dtype)?;
         let slot = slot_of(p, var)?;
         let p = &mut self.pops[view.pop.0];
-        for (&r, v) in view.ranks.iter().zip(values) {
-            p.init[slot][r as usize] = v;
+        for (k, &r) in view.ranks.iter().enumerate() {
+            p.init[slot].set(r as usize, values.get(k));
         }
         p.assigned(slot);
         Ok(())

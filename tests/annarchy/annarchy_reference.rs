@@ -2,10 +2,12 @@
 //! constant currents for 500 ms (tests/data/annarchy/spiking/manifest.json).
 //! cajal must reproduce the spike steps exactly and v to 1e-3 mV, on both
 //! engines (the `[gpu]` tests are ignored without an adapter, failed under
-//! `CAJAL_REQUIRE_GPU=1`).
+//! `CAJAL_REQUIRE_GPU=1`); in double precision (ANNarchy's), on the CPU
+//! engine, v to 1e-9 mV.
 
 use crate::common::tests;
 use cajal::prelude::*;
+use cajal::real::Dtype;
 use ndarray::Array2;
 use ndarray_npy::read_npy;
 
@@ -13,6 +15,8 @@ tests! {
     cpu: [
         explicit_euler_matches_annarchy,
         exponential_euler_matches_annarchy,
+        explicit_euler_in_f64_matches_annarchy_to_1e_9,
+        exponential_euler_in_f64_matches_annarchy_to_1e_9,
     ],
     gpu: [
         explicit_euler_matches_annarchy_on_the_gpu,
@@ -22,17 +26,17 @@ tests! {
 
 const DATA: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/annarchy/spiking");
 
-fn run(method: &str, backend: Backend) -> (Vec<Vec<u64>>, Array2<f32>) {
+fn run(method: &str, backend: Backend, dtype: Dtype) -> (Vec<Vec<u64>>, Array2<f64>) {
     let manifest: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(format!("{DATA}/manifest.json")).unwrap())
             .unwrap();
-    let mut currents = vec![manifest["i_offset_nA"]["single"][0].as_f64().unwrap() as f32];
+    let mut currents = vec![manifest["i_offset_nA"]["single"][0].as_f64().unwrap()];
     currents.extend(
         manifest["i_offset_nA"]["pop10"]
             .as_array()
             .unwrap()
             .iter()
-            .map(|x| x.as_f64().unwrap() as f32),
+            .map(|x| x.as_f64().unwrap()),
     );
     let neuron = Neuron::spiking()
         .name("IF_curr_exp reference")
@@ -41,7 +45,7 @@ fn run(method: &str, backend: Backend) -> (Vec<Vec<u64>>, Array2<f32>) {
         .spike("v > v_thresh")
         .reset("v = v_reset")
         .refractory(2.0);
-    let mut net = Network::new().dt(0.1);
+    let mut net = Network::new().dt(0.1).dtype(dtype);
     let pop = net.population("p", currents.len(), &neuron).unwrap();
     net.set(pop, "i_offset", currents).unwrap();
     let m = net.monitor(pop, &["spike", "v"]).unwrap();
@@ -51,11 +55,16 @@ fn run(method: &str, backend: Backend) -> (Vec<Vec<u64>>, Array2<f32>) {
     for (step, n) in sim.spikes(m).unwrap() {
         trains[n as usize].push(step);
     }
-    (trains, sim.recorded(m, "v").unwrap())
+    (trains, sim.recorded_f64(m, "v").unwrap())
 }
 
 fn check(scheme: &str, method: &str, backend: Backend) {
-    let (trains, v) = run(method, backend);
+    check_within(scheme, method, backend, Dtype::F32, 1e-3);
+}
+
+/// The spike steps exactly and v within `bound` mV.
+fn check_within(scheme: &str, method: &str, backend: Backend, dtype: Dtype, bound: f64) {
+    let (trains, v) = run(method, backend, dtype);
     let spikes: serde_json::Value = serde_json::from_str(
         &std::fs::read_to_string(format!("{DATA}/annarchy_{scheme}_spikes.json")).unwrap(),
     )
@@ -77,12 +86,20 @@ fn check(scheme: &str, method: &str, backend: Backend) {
     let worst = reference
         .iter()
         .zip(v.iter())
-        .map(|(a, b)| (a - *b as f64).abs())
+        .map(|(a, b)| (a - b).abs())
         .fold(0.0, f64::max);
     assert!(
-        worst < 1e-3,
-        "{backend:?}, {scheme}: v differs from ANNarchy by up to {worst} mV"
+        worst < bound,
+        "{backend:?}, {dtype}, {scheme}: v differs from ANNarchy by up to {worst} mV"
     );
+}
+
+fn explicit_euler_in_f64_matches_annarchy_to_1e_9() {
+    check_within("euler", "explicit", Backend::Cpu, Dtype::F64, 1e-9);
+}
+
+fn exponential_euler_in_f64_matches_annarchy_to_1e_9() {
+    check_within("exp", "exponential", Backend::Cpu, Dtype::F64, 1e-9);
 }
 
 fn explicit_euler_matches_annarchy() {

@@ -104,7 +104,7 @@ fn constants_changed_after_compile_match_annarchy() {
         let host = sig.call_arrays(&[&xs]).unwrap();
         assert_series("sig on the host", &host, &series(&doc, "sig_host"));
         assert_eq!(
-            f64::from(sim.get_constant("tau").unwrap()),
+            sim.get_constant("tau").unwrap(),
             doc["tau_after_change"].as_f64().unwrap()
         );
         // Reset restores the parameter, not the constants.
@@ -115,7 +115,7 @@ fn constants_changed_after_compile_match_annarchy() {
             doc["own_tau_after_reset"].as_f64().unwrap()
         );
         assert_eq!(
-            f64::from(sim.get_constant("tau").unwrap()),
+            sim.get_constant("tau").unwrap(),
             doc["tau_after_reset"].as_f64().unwrap()
         );
         sim.simulate(1.0).unwrap();

@@ -35,7 +35,7 @@ fn int_and_bool_variables_store_as_annarchy() {
              r = a + b + c + d + e + 0.5 * f",
         );
         let pop = net.population("pop", 2, &model).unwrap();
-        net.set(pop, "k", vec![0.7f32, 2.9]).unwrap();
+        net.set(pop, "k", vec![0.7, 2.9]).unwrap();
         let m = net.monitor(pop, &vars).unwrap();
         let mut sim = net.compile(b).unwrap();
         sim.simulate(12.0).unwrap();

@@ -4,13 +4,16 @@
 //! conditions checked every few steps, then created and pruned by hand.
 //! After each phase the connectivity (every dendrite's pre ranks, weights
 //! and ages) is ANNarchy's exactly, and r at every step matches to f32
-//! rounding, on both engines.
+//! rounding, on both engines; in double precision (CPU engine), r and w
+//! to 1e-12.
 
 use crate::common::{backends, tests};
 use cajal::prelude::*;
+use cajal::real::Dtype;
 
 tests! {
     both: [structural_plasticity_is_annarchys],
+    cpu: [structural_plasticity_in_f64_is_annarchys_to_1e_12],
 }
 
 const DATA: &str = concat!(
@@ -41,11 +44,11 @@ fn structural_synapse() -> Synapse {
 }
 
 /// Every dendrite as (pre ranks, w, age), from the simulation.
-type Rows = Vec<(Vec<u32>, Vec<f32>, Vec<f32>)>;
+type Rows = Vec<(Vec<u32>, Vec<f64>, Vec<f64>)>;
 
 fn rows(sim: &Simulation, p: ProjId, n: usize) -> Rows {
-    let (post, pre, w) = sim.synapses(p, "w").unwrap();
-    let (_, _, age) = sim.synapses(p, "age").unwrap();
+    let (post, pre, w) = sim.synapses_f64(p, "w").unwrap();
+    let (_, _, age) = sim.synapses_f64(p, "age").unwrap();
     let mut out = vec![(Vec::new(), Vec::new(), Vec::new()); n];
     for k in 0..post.len() {
         let r = &mut out[post[k] as usize];
@@ -57,11 +60,23 @@ fn rows(sim: &Simulation, p: ProjId, n: usize) -> Rows {
 }
 
 fn structural_plasticity_is_annarchys() {
+    for b in backends() {
+        structural_case(b, Dtype::F32, 1e-7, 1e-5);
+    }
+}
+
+fn structural_plasticity_in_f64_is_annarchys_to_1e_12() {
+    structural_case(Backend::Cpu, Dtype::F64, 1e-12, 1e-12);
+}
+
+/// The reference's phases on `b` in `dtype`: w within `tol_w`, r within
+/// `tol_r` (relative, or absolute below 1).
+fn structural_case(b: Backend, dtype: Dtype, tol_w: f64, tol_r: f64) {
     let doc: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(DATA).unwrap()).unwrap();
     let snaps = doc["snapshots"].as_array().unwrap();
-    for b in backends() {
-        let mut net = Network::new();
+    {
+        let mut net = Network::new().dtype(dtype);
         let pop = net.population("pop", 8, &leaky()).unwrap();
         let p = net
             .projection(pop, pop, "exc")
@@ -115,24 +130,23 @@ fn structural_plasticity_is_annarchys() {
                 let (pre, w, age) = &rows[i];
                 let pre: Vec<f64> = pre.iter().map(|&x| f64::from(x)).collect();
                 assert_eq!(pre, ints("pre"), "{b:?} {label}: pre ranks onto {i}");
-                let age: Vec<f64> = age.iter().map(|&x| f64::from(x)).collect();
-                assert_eq!(age, ints("age"), "{b:?} {label}: ages onto {i}");
+                assert_eq!(age, &ints("age"), "{b:?} {label}: ages onto {i}");
                 for (a, e) in w.iter().zip(ints("w")) {
                     assert!(
-                        (f64::from(*a) - e).abs() < 1e-7,
+                        (a - e).abs() < tol_w,
                         "{b:?} {label}: w onto {i}: {a} against {e}"
                     );
                 }
             }
         }
-        let r = sim.recorded(mon, "r").unwrap();
+        let r = sim.recorded_f64(mon, "r").unwrap();
         let want = doc["r"].as_array().unwrap();
         assert_eq!(r.shape()[0], want.len(), "{b:?}: samples");
         for (s, row) in want.iter().enumerate() {
             for (i, e) in row.as_array().unwrap().iter().enumerate() {
-                let (a, e) = (f64::from(r[[s, i]]), e.as_f64().unwrap());
+                let (a, e) = (r[[s, i]], e.as_f64().unwrap());
                 assert!(
-                    (a - e).abs() <= 1e-5 * e.abs().max(1.0),
+                    (a - e).abs() <= tol_r * e.abs().max(1.0),
                     "{b:?}: r of neuron {i} at step {s}: {a} against ANNarchy's {e}"
                 );
             }

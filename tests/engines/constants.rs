@@ -214,7 +214,7 @@ fn a_state_changed_mid_run_continues_as_a_network_built_with_the_new_value() {
         let mut built = compile_ordered(&net, b).unwrap();
         built.load(&path).unwrap();
         for (name, _, v) in CONSTS {
-            assert_eq!(built.get_constant(name).unwrap(), *v);
+            assert_eq!(built.get_constant(name).unwrap(), f64::from(*v));
         }
         changed.simulate(100.0).unwrap();
         built.simulate(100.0).unwrap();
@@ -412,7 +412,7 @@ fn network_functions_give_on_the_host_what_the_engines_compute() {
         // One point, and what the function means (to f32 rounding).
         let y = soft.call(&[0.6, 2.0]).unwrap();
         let exact = 1.0 / (1.0 + (-1.2f64).exp()) + 0.2;
-        assert!((f64::from(y) - exact).abs() < 1e-6, "{y}");
+        assert!((y - exact).abs() < 1e-6, "{y}");
     }
 }
 

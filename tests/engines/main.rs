@@ -8,7 +8,8 @@
 //! (`synapse_values`), save/load, parallel runs, batches, convolutions
 //! (`conv`, `conv_api`), rate and spiking plasticity (`plasticity`,
 //! `stdp`), hybrid networks, population variables and
-//! correlated trains (`correlated`), procedural connectivity, shared
+//! correlated trains (`correlated`), double precision (`precision`),
+//! procedural connectivity, shared
 //! weights, and ml_genn's models, inputs, readouts, few-spike conversion
 //! and the digit classifier (`mlgenn`, `mlgenn_input`, `readout`,
 //! `convert`, `snn_classifier`), TensorBoard logging (`tensorboard`:
@@ -48,6 +49,7 @@ mod network;
 mod numerics;
 mod parallel;
 mod plasticity;
+mod precision;
 mod procedural;
 mod readout;
 mod save_load;
@@ -89,6 +91,7 @@ fn main() {
         numerics::tests,
         parallel::tests,
         plasticity::tests,
+        precision::tests,
         procedural::tests,
         readout::tests,
         save_load::tests,

@@ -264,7 +264,8 @@ fn a_streamed_recording_is_the_one_in_memory() {
         let rows = memory.network().monitor_spec(mb).unwrap();
         assert!(rows.period == 3, "{rows:?}");
         assert!(header.contains("'shape': (19, 20)"), "{header}");
-        assert_eq!(bytes.len(), 128 + 19 * 20 * 4);
+        let value = memory.network().precision().size();
+        assert_eq!(bytes.len(), 128 + 19 * 20 * value);
         // Stopped: the files stay whole, the monitor records in memory.
         disk.stop_streaming(mb).unwrap();
         disk.simulate(3.0).unwrap();

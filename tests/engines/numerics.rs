@@ -207,7 +207,7 @@ fn numbers_beyond_single_precision_are_refused() {
     let p = net
         .population("p", 2, &model("a = 1e-39", "r = a"))
         .unwrap();
-    assert!(net.pop(p).unwrap().init[0][0] > 0.0);
+    assert!(net.pop(p).unwrap().init[0].get(0) > 0.0);
     // Values set before and after compiling.
     fits(
         net.set(p, "a", 1e39).unwrap_err(),

@@ -6,7 +6,8 @@
 //! random streams (`gpu_engine`); every kernel alone on both engines
 //! (`kernels`); the schedule (`schedule`); binding tables against naga
 //! (`codegen_bindings`); reproducible runs (`determinism`); distributed
-//! runs on GPU ranks (`distributed`). Most of these
+//! runs on GPU ranks (`distributed`); the f64 functions against std and
+//! `shaders/math64.wgsl` against them (`math64`). Most of these
 //! tests are `[gpu]`: ignored without an adapter, failed without one under
 //! `CAJAL_REQUIRE_GPU=1`.
 //!
@@ -27,6 +28,7 @@ mod distributed;
 mod gpu_conformance;
 mod gpu_engine;
 mod kernels;
+mod math64;
 mod merge;
 mod schedule;
 mod strategies;
@@ -42,6 +44,7 @@ fn main() {
         gpu_conformance::tests,
         gpu_engine::tests,
         kernels::tests,
+        math64::tests,
         merge::tests,
         schedule::tests,
         strategies::tests,

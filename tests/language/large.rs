@@ -61,7 +61,7 @@ fn fifty_thousand_parameters_and_twenty_thousand_chained_equations() {
     for (i, v) in ir.vars[..NP].iter().enumerate() {
         assert_eq!(v.name, format!("p{i}"));
         assert_eq!(v.kind, VarKind::Parameter);
-        assert_eq!(f64::from(v.init), p_value(i), "{}", v.name);
+        assert_eq!(v.init, p_value(i), "{}", v.name);
     }
     for (i, v) in ir.vars[NP..NP + NE].iter().enumerate() {
         assert_eq!(
@@ -100,7 +100,7 @@ fn fifty_thousand_parameters_and_twenty_thousand_chained_equations() {
         e.contains("population 'big' (model 'chain')") && e.contains("70001 per-neuron values"),
         "{e}"
     );
-    let mut vals: Vec<f64> = ir.vars.iter().map(|v| f64::from(v.init)).collect();
+    let mut vals: Vec<f64> = ir.vars.iter().map(|v| v.init).collect();
     for s in &ir.update {
         match s {
             Stmt::Store { var, expr, .. } => vals[*var as usize] = eval(expr, &vals),
@@ -138,7 +138,7 @@ fn fifty_thousand_parameters_and_twenty_thousand_chained_equations() {
 /// The value of a sum of slots and numbers.
 fn eval(e: &Expr, vals: &[f64]) -> f64 {
     match e {
-        Expr::Const(c) => f64::from(*c),
+        Expr::Const(c) => *c,
         Expr::Var(v) => vals[*v as usize],
         Expr::Binary(BinOp::Add, a, b) => eval(a, vals) + eval(b, vals),
         e => panic!("unexpected {e:?}"),

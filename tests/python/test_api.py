@@ -561,3 +561,32 @@ def test_projection_flags_switch_learning_or_are_refused():
             setattr(s, bad, False)
     with pytest.raises(ann.CajalError, match="plasticity"):
         p.plasticity = False
+
+
+# -- precision ------------------------------------------------------------------
+
+
+def test_double_precision_keeps_what_single_precision_refuses():
+    """``precision='double'`` (ANNarchy's): parameters, weights and
+    recorded values beyond f32 come back whole, as float64; the leaky
+    integrator follows the Euler formula to f64 rounding. In single
+    precision the same number is an error that points to double."""
+    net = ann.Network(dt=1.0, precision="double")
+    assert net.precision == "double"
+    tiny = net.create(
+        2, ann.Neuron(parameters="p = 1e-300", equations="r = p * 1e-10")
+    )
+    pop = net.create(1, LEAKY)
+    m = net.monitor(pop, "r")
+    net.compile()
+    net.simulate(30.0)
+    assert tiny.p[0] == 1e-300
+    assert tiny.r[0] == 1e-310
+    r = m.get("r")
+    assert r.dtype == np.float64
+    assert abs(r[-1, 0] - euler_leaky(30)) < 1e-14
+    single = ann.Network(dt=1.0)
+    with pytest.raises(ann.CajalError, match="double precision"):
+        single.create(1, ann.Neuron(parameters="p = 1e-300"))
+    with pytest.raises(ann.CajalError, match="precision"):
+        ann.Network(precision="quad").create(1, LEAKY)

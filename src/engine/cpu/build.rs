@@ -4,7 +4,7 @@ use super::jit_events::{Four, NativeEvents};
 use super::*;
 use crate::error::Error;
 
-impl CpuEngine {
+impl<R: VmReal> CpuEngine<R> {
     /// Builds the engine state from a network.
     pub fn new(net: &Network) -> Result<Self> {
         let kinds = net
@@ -13,18 +13,34 @@ impl CpuEngine {
             .map(|pr| crate::engine::projection_kind(net, pr))
             .collect::<Result<Vec<_>>>()?;
         check_bindings(net)?;
+        if net.precision() != R::DTYPE {
+            return Err(Error::invalid(
+                "network",
+                format!(
+                    "the network computes in {} but the engine was built for {}",
+                    net.precision(),
+                    R::DTYPE
+                ),
+            ));
+        }
         let nc = net.globals.constants().len();
-        let mut pops: Vec<PopState> = net.pops.iter().map(|p| pop_state(p, nc, net.dt)).collect();
+        let mut pops: Vec<PopState<R>> =
+            net.pops.iter().map(|p| pop_state(p, nc, net.dt)).collect();
         let mut projs = Vec::with_capacity(net.projs.len());
         for (qi, (pr, &kind)) in net.projs.iter().zip(&kinds).enumerate() {
             projs.push(proj_state(net, qi, pr, kind, &mut pops));
         }
         let mut e = CpuEngine {
             seed: net.seed,
-            dt: net.dt as f32,
+            dt: R::of(net.dt),
             pops,
             projs,
-            consts: net.globals.constant_values(),
+            consts: net
+                .globals
+                .constant_values()
+                .into_iter()
+                .map(R::of)
+                .collect(),
             schedule: Schedule::default(),
             scratch: Scratch::default(),
             dist: None,
@@ -113,14 +129,14 @@ fn check_bindings(net: &Network) -> Result<()> {
 }
 
 /// A population's state at compile time.
-fn pop_state(p: &crate::network::Population, n_consts: usize, dt: f64) -> PopState {
+fn pop_state<R: VmReal>(p: &crate::network::Population, n_consts: usize, dt: f64) -> PopState<R> {
     let fr = p.firing_rate(dt);
     PopState {
         ir: p.ir.clone(),
         n: p.size(),
-        vars: p.init.clone(),
-        sums: vec![vec![0.0; p.size()]; p.ir.targets.len()],
-        kernel: neuron_update::compile(&p.ir, n_consts),
+        vars: p.init.iter().map(Reals::to).collect(),
+        sums: vec![vec![R::ZERO; p.size()]; p.ir.targets.len()],
+        kernel: neuron_update::compile(&p.ir, n_consts, R::DTYPE),
         spike_hist: VecDeque::new(),
         // The firing rate drops the spikes that leave its window from the
         // history: it keeps the whole window.
@@ -140,13 +156,19 @@ fn pop_state(p: &crate::network::Population, n_consts: usize, dt: f64) -> PopSta
 
 /// The CPU's state of a projection of kind `pk`: what its kernel needs
 /// beyond the kind (compiled psp, convolution window, procedural ring).
-fn proj_kind(net: &Network, pr: &crate::network::Projection, pk: ProjectionKind) -> ProjKind {
+fn proj_kind<R: VmReal>(
+    net: &Network,
+    pr: &crate::network::Projection,
+    pk: ProjectionKind,
+) -> ProjKind<R> {
     match pk {
         ProjectionKind::Rate { into } => {
             let fast = pr.ir.psp_is_weighted_rate && pr.operation == Operation::Sum;
             ProjKind::Rate {
                 into,
-                psp: (!fast).then(|| rate_sum::compile_psp(&pr.ir, net.globals.constants().len())),
+                psp: (!fast).then(|| {
+                    rate_sum::compile_psp(&pr.ir, net.globals.constants().len(), R::DTYPE)
+                }),
             }
         }
         ProjectionKind::Spike { g } => {
@@ -154,7 +176,7 @@ fn proj_kind(net: &Network, pr: &crate::network::Projection, pk: ProjectionKind)
             let scratch = if more.is_empty() {
                 Vec::new()
             } else {
-                vec![0.0; net.pops[pr.post.0].size()]
+                vec![R::ZERO; net.pops[pr.post.0].size()]
             };
             ProjKind::Spike { g, more, scratch }
         }
@@ -165,7 +187,7 @@ fn proj_kind(net: &Network, pr: &crate::network::Projection, pk: ProjectionKind)
                 .clone()
                 .expect("a procedural projection has its generator");
             let ring = if gen.per_synapse_delays() {
-                vec![0.0; gen.delay as usize * net.pops[pr.post.0].size()]
+                vec![R::ZERO; gen.delay as usize * net.pops[pr.post.0].size()]
             } else {
                 Vec::new()
             };
@@ -185,7 +207,9 @@ fn proj_kind(net: &Network, pr: &crate::network::Projection, pk: ProjectionKind)
             let fast = pr.ir.psp_is_weighted_rate;
             ProjKind::Conv {
                 sum,
-                psp: (!fast).then(|| rate_sum::compile_psp(&pr.ir, net.globals.constants().len())),
+                psp: (!fast).then(|| {
+                    rate_sum::compile_psp(&pr.ir, net.globals.constants().len(), R::DTYPE)
+                }),
                 geo: convolve::geometry(&conv.conv),
                 conv,
             }
@@ -221,7 +245,12 @@ fn distinct_delays(pr: &crate::network::Projection) -> Vec<u32> {
 /// Makes the pre-synaptic population keep what a projection of `kind`
 /// reads of past steps: spikes up to `max_d` steps back, or the values of
 /// the slots it reads with a delay.
-fn keep_history(ps: &mut PopState, kind: &ProjKind, pre_ref_slots: &[usize], max_d: usize) {
+fn keep_history<R: Clone>(
+    ps: &mut PopState<R>,
+    kind: &ProjKind<R>,
+    pre_ref_slots: &[usize],
+    max_d: usize,
+) {
     match kind {
         ProjKind::Spike { .. } | ProjKind::ConvSpike { .. } | ProjKind::Procedural { .. } => {
             ps.hist_depth = ps.hist_depth.max(max_d)
@@ -245,13 +274,13 @@ fn keep_history(ps: &mut PopState, kind: &ProjKind, pre_ref_slots: &[usize], max
 
 /// A projection's state at compile time (projection `qi`, of kind `pk`);
 /// marks the histories it reads in `pops`.
-fn proj_state(
+fn proj_state<R: VmReal>(
     net: &Network,
     qi: usize,
     pr: &crate::network::Projection,
     pk: ProjectionKind,
-    pops: &mut [PopState],
-) -> ProjState {
+    pops: &mut [PopState<R>],
+) -> ProjState<R> {
     let (pre, post) = (pr.pre.0, pr.post.0);
     let (pre_ir, post_ir) = (&net.pops[pre].ir, &net.pops[post].ir);
     let window_steps = match pk {
@@ -309,10 +338,13 @@ fn proj_state(
         .iter()
         .map(|v| v.locality == Locality::Local)
         .collect();
-    let pre_events = (!pr.ir.pre_spike_is_default && !pr.ir.pre_spike.is_empty())
+    // (Native code is generated in f32: an f64 network's events are
+    // interpreted.)
+    let native = R::DTYPE == crate::real::Dtype::F32;
+    let pre_events = (native && !pr.ir.pre_spike_is_default && !pr.ir.pre_spike.is_empty())
         .then(|| NativeEvents::compile(&pr.ir.pre_spike, &local, Four::Events))
         .flatten();
-    let post_events = (!pr.ir.post_spike.is_empty())
+    let post_events = (native && !pr.ir.post_spike.is_empty())
         .then(|| NativeEvents::compile(&pr.ir.post_spike, &local, Four::Rows))
         .flatten();
     let n_pre = net.pops[pre].size() / net.batch;
@@ -331,21 +363,21 @@ fn proj_state(
         row_ptr,
         syn: pr.synapses.clone(),
         delays,
-        values: pr.values.clone(),
+        values: pr.values.iter().map(Reals::to).collect(),
         w_pre: Vec::new(),
         csr,
         pre_ref_slots,
         post_ref_slots,
-        out: vec![0.0; n_post],
+        out: vec![R::ZERO; n_post],
         psp: if general_psp {
-            vec![0.0; s.post.len()]
+            vec![R::ZERO; s.post.len()]
         } else {
             Vec::new()
         },
-        window: VecDeque::from(vec![vec![0.0; n_post]; window_steps]),
+        window: VecDeque::from(vec![vec![R::ZERO; n_post]; window_steps]),
         inv_n,
         learn: (!pr.ir.update.is_empty())
-            .then(|| synapse_update::compile(&pr.ir, net.globals.constants().len())),
+            .then(|| synapse_update::compile(&pr.ir, net.globals.constants().len(), R::DTYPE)),
         learning: crate::engine::Learning::default(),
         gathered: Vec::new(),
     }

@@ -5,9 +5,13 @@
 //! Bindings, in order: the population's slots, its sums; the slots to zero.
 
 /// Zeroes the sums and the listed conductance slots.
-pub fn clear_inputs(vars: &mut [Vec<f32>], sums: &mut [Vec<f32>], zero: &[usize]) {
-    sums.iter_mut().for_each(|s| s.fill(0.0));
+pub fn clear_inputs<R: crate::real::Real>(
+    vars: &mut [Vec<R>],
+    sums: &mut [Vec<R>],
+    zero: &[usize],
+) {
+    sums.iter_mut().for_each(|s| s.fill(R::ZERO));
     for &g in zero {
-        vars[g].fill(0.0);
+        vars[g].fill(R::ZERO);
     }
 }

@@ -11,8 +11,10 @@
 use rayon::prelude::*;
 
 use super::rate_sum::{self, PspKernel};
+use super::vm::VmReal;
 use crate::network::conv::{Conv, Padding};
 use crate::network::model::Operation;
+use crate::real::Real;
 
 /// What the window of each post neuron is, computed once per projection:
 /// the start of its window in each pre dimension, its filter, and the
@@ -52,28 +54,28 @@ const PARALLEL_MIN: usize = 4096;
 
 /// The combined psp of every post neuron into `out` (overwritten);
 /// `frame`: the psp's scalars (t, dt, the constants: `super::frame_scalars`).
-pub fn convolve(
+pub fn convolve<R: VmReal>(
     conv: &Conv,
     geo: &ConvGeometry,
-    pre: &[&[f32]],
+    pre: &[&[R]],
     psp: Option<&PspKernel>,
     op: Operation,
-    frame: &[f32],
-    out: &mut [f32],
+    frame: &[R],
+    out: &mut [R],
 ) {
     let w = &conv.window;
     let d = w.pre.len();
     let taps = geo.taps.len();
     let pad = match w.padding {
-        Padding::Value(v) => v,
-        Padding::Border => 0.0,
+        Padding::Value(v) => R::of32(v),
+        Padding::Border => R::ZERO,
     };
     let init = match op {
-        Operation::Sum | Operation::Mean => 0.0,
-        Operation::Max => f32::NEG_INFINITY,
-        Operation::Min => f32::INFINITY,
+        Operation::Sum | Operation::Mean => R::ZERO,
+        Operation::Max => -R::of(f64::INFINITY),
+        Operation::Min => R::of(f64::INFINITY),
     };
-    let combine = |o: f32, v: f32| match op {
+    let combine = |o: R, v: R| match op {
         Operation::Sum | Operation::Mean => o + v,
         Operation::Max => o.max(v),
         Operation::Min => o.min(v),
@@ -83,13 +85,13 @@ pub fn convolve(
         // The plain `w * pre.r`: post neuron by post neuron, taps in order.
         None => {
             let r = pre[0];
-            let one = |i: usize| -> f32 {
+            let one = |i: usize| -> R {
                 let start = &geo.start[i * d..(i + 1) * d];
                 let wf = &conv.weights[geo.filter[i] * taps..(geo.filter[i] + 1) * taps];
                 let mut acc = init;
                 for (k, &wt) in geo.taps.iter().zip(wf) {
                     let x = w.pre_rank(start, k).map_or(pad, |q| r[q]);
-                    acc = combine(acc, wt * x);
+                    acc = combine(acc, R::of32(wt) * x);
                 }
                 acc
             };
@@ -107,9 +109,9 @@ pub fn convolve(
         // program runs array-at-a-time.
         Some(kernel) => {
             out.fill(init);
-            let mut wt = vec![0.0f32; n];
-            let mut gathered: Vec<Vec<f32>> = vec![vec![0.0; n]; pre.len()];
-            let mut value = vec![0.0f32; n];
+            let mut wt = vec![R::ZERO; n];
+            let mut gathered: Vec<Vec<R>> = vec![vec![R::ZERO; n]; pre.len()];
+            let mut value = vec![R::ZERO; n];
             for (tap, k) in geo.taps.iter().enumerate() {
                 for (g, src) in gathered.iter_mut().zip(pre) {
                     for (i, x) in g.iter_mut().enumerate() {
@@ -119,9 +121,9 @@ pub fn convolve(
                     }
                 }
                 for (i, x) in wt.iter_mut().enumerate() {
-                    *x = conv.weights[geo.filter[i] * taps + tap];
+                    *x = R::of32(conv.weights[geo.filter[i] * taps + tap]);
                 }
-                let mut arrays: Vec<&mut [f32]> = vec![wt.as_mut_slice()];
+                let mut arrays: Vec<&mut [R]> = vec![wt.as_mut_slice()];
                 arrays.extend(gathered.iter_mut().map(|g| g.as_mut_slice()));
                 rate_sum::eval_psp(kernel, arrays, frame, 0, 0, 0, &mut value);
                 for (o, v) in out.iter_mut().zip(&value) {
@@ -131,7 +133,7 @@ pub fn convolve(
         }
     }
     if op == Operation::Mean {
-        let k = taps as f32;
+        let k = R::of_u32(taps as u32);
         out.iter_mut().for_each(|o| *o /= k);
     }
 }
@@ -140,7 +142,7 @@ pub fn convolve(
 /// pre (`out`, overwritten) sums `w * r` over the (filter, tap) pairs
 /// through which the original's post neurons (`r`) read it, filters then
 /// taps in order (CPU twin of `convolve_transposed`).
-pub fn convolve_transposed(conv: &Conv, r: &[f32], out: &mut [f32]) {
+pub fn convolve_transposed<R: Real>(conv: &Conv, r: &[R], out: &mut [R]) {
     let w = &conv.window;
     let taps = w.taps();
     let tap_coords: Vec<Vec<usize>> = (0..taps).map(|t| w.tap(t)).collect();
@@ -151,11 +153,11 @@ pub fn convolve_transposed(conv: &Conv, r: &[f32], out: &mut [f32]) {
             q[d] = (x % w.pre[d]) as i64;
             x /= w.pre[d];
         }
-        let mut acc = 0.0f32;
+        let mut acc = R::ZERO;
         for f in 0..w.filters() {
             for (t, k) in tap_coords.iter().enumerate() {
                 if let Some(p) = super::spike_convolve::target(conv, &q, k, f) {
-                    acc += conv.weights[f * taps + t] * r[p];
+                    acc += R::of32(conv.weights[f * taps + t]) * r[p];
                 }
             }
         }

@@ -5,6 +5,6 @@
 //! Bindings, in order: the post-synaptic conductance, the pre-synaptic `r`.
 
 /// Copies `r` (as the previous step left it) into the conductance.
-pub fn current_inject(g: &mut [f32], r: &[f32]) {
+pub fn current_inject<R: Copy>(g: &mut [R], r: &[R]) {
     g.copy_from_slice(r);
 }

@@ -10,24 +10,25 @@
 use std::collections::VecDeque;
 
 use super::spike_propagate::PreCsr;
+use crate::real::Real;
 
 /// The rate scale of a window of `window` steps of `dt` ms: counts per
 /// step summed over the window, times this, are Hz.
-pub fn scale(dt: f64, window: u32) -> f32 {
-    (1000.0 / (dt * f64::from(window))) as f32
+pub fn scale<R: Real>(dt: f64, window: u32) -> R {
+    R::of(1000.0 / (dt * f64::from(window)))
 }
 
 /// `1 / n_pre` of each post-synaptic neuron (0 for one with no synapse),
 /// computed once on the host so that both engines multiply by the same value.
-pub fn inverse_counts(row_ptr: &[u32]) -> Vec<f32> {
+pub fn inverse_counts<R: Real>(row_ptr: &[u32]) -> Vec<R> {
     row_ptr
         .windows(2)
         .map(|r| {
             let n = r[1] - r[0];
             if n == 0 {
-                0.0
+                R::ZERO
             } else {
-                1.0 / n as f32
+                R::ONE / R::of_u32(n)
             }
         })
         .collect()
@@ -43,20 +44,20 @@ pub fn inverse_counts(row_ptr: &[u32]) -> Vec<f32> {
 /// receives the same additions in the same order, at a cost proportional
 /// to the spikes rather than to the synapses.
 #[allow(clippy::too_many_arguments)]
-pub fn decode(
+pub fn decode<R: Real>(
     csr: &PreCsr,
-    w: &[f32],
+    w: &[R],
     spikes: &[u32],
-    window: &mut VecDeque<Vec<f32>>,
-    inv_n: &[f32],
-    scale: f32,
-    sums: &mut [f32],
+    window: &mut VecDeque<Vec<R>>,
+    inv_n: &[R],
+    scale: R,
+    sums: &mut [R],
 ) {
     debug_assert!(spikes.is_sorted());
     let shared = w.len() == 1;
     let mut counts = window.pop_back().unwrap_or_default();
     counts.clear();
-    counts.resize(sums.len(), 0.0);
+    counts.resize(sums.len(), R::ZERO);
     for &k in spikes {
         let (a, b) = (
             csr.ptr[k as usize] as usize,
@@ -71,11 +72,11 @@ pub fn decode(
     // Row by row, newest first: each total adds its window in the order the
     // GPU kernel does, while the rows are read contiguously (a neuron at a
     // time strode across all of them, most of the model's time).
-    let mut totals = vec![0.0f32; sums.len()];
+    let mut totals = vec![R::ZERO; sums.len()];
     for past in window.iter() {
         totals.iter_mut().zip(past).for_each(|(t, &c)| *t += c);
     }
     for ((s, total), inv) in sums.iter_mut().zip(totals).zip(inv_n) {
-        *s += total * scale * inv;
+        *s += total * scale * *inv;
     }
 }

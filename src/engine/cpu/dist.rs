@@ -5,7 +5,7 @@
 use super::*;
 use crate::engine::rank::{Carried, Mark, Rank};
 
-impl CpuEngine {
+impl<R: VmReal> CpuEngine<R> {
     /// Makes this engine (built from the rank's part of the network) one
     /// rank of a distributed run.
     pub(crate) fn distribute(&mut self, rank: Rank) {
@@ -101,8 +101,8 @@ impl CpuEngine {
         for (p, c, whole) in got.values {
             // The CPU engine carries slots only.
             if let Carried::Slot(s) = c {
-                for (v, w) in self.pops[p].vars[s].iter_mut().zip(whole) {
-                    *v = f32::from_bits(w);
+                for (v, w) in self.pops[p].vars[s].iter_mut().zip(whole.chunks(R::WORDS)) {
+                    *v = R::of_words(w);
                 }
             }
         }
@@ -121,7 +121,13 @@ impl CpuEngine {
         let pops = &self.pops;
         let values = |p: usize, c: Carried, block: std::ops::Range<usize>| -> Vec<u32> {
             match c {
-                Carried::Slot(s) => pops[p].vars[s][block].iter().map(|v| v.to_bits()).collect(),
+                Carried::Slot(s) => {
+                    let mut words = Vec::with_capacity(block.len() * R::WORDS);
+                    pops[p].vars[s][block]
+                        .iter()
+                        .for_each(|v| v.put_words(&mut words));
+                    words
+                }
                 Carried::LastSpike => Vec::new(),
             }
         };
@@ -152,7 +158,7 @@ impl CpuEngine {
 
     /// Every rank's block of `values` (one value per neuron of population
     /// `pop`) put together: the whole population's values.
-    pub(super) fn gather_neurons(&self, pop: usize, values: Vec<f32>) -> Result<Vec<f32>> {
+    pub(super) fn gather_neurons(&self, pop: usize, values: Vec<R>) -> Result<Vec<R>> {
         match &self.dist {
             Some(d) => d.gather_neurons(pop, values),
             None => Ok(values),
@@ -161,24 +167,33 @@ impl CpuEngine {
 
     /// Every rank's synapses' `values` of projection `proj` put together,
     /// in the network's (post, pre) order.
-    pub(super) fn gather_synapses(&self, proj: usize, values: Vec<f32>) -> Result<Vec<f32>> {
-        let words = values.iter().map(|v| v.to_bits()).collect();
-        let all = self.gather_ranks(proj, words)?;
-        Ok(all.into_iter().map(f32::from_bits).collect())
+    pub(super) fn gather_synapses(&self, proj: usize, values: Vec<R>) -> Result<Vec<R>> {
+        if self.dist.is_none() {
+            return Ok(values);
+        }
+        let mut words = Vec::with_capacity(values.len() * R::WORDS);
+        values.iter().for_each(|v| v.put_words(&mut words));
+        let all = self.gather_words(proj, words, R::WORDS)?;
+        Ok(all.chunks(R::WORDS).map(R::of_words).collect())
     }
 
     /// Every rank's `words` (one per synapse of projection `proj` it
     /// holds) put together, in the network's (post, pre) order.
     pub(super) fn gather_ranks(&self, proj: usize, words: Vec<u32>) -> Result<Vec<u32>> {
+        self.gather_words(proj, words, 1)
+    }
+
+    /// [`gather_ranks`](Self::gather_ranks) of `width` words a synapse.
+    fn gather_words(&self, proj: usize, words: Vec<u32>, width: usize) -> Result<Vec<u32>> {
         match &self.dist {
-            Some(d) => d.gather_ranks(proj, self.projs[proj].syn.post.len(), words),
+            Some(d) => d.gather_ranks(proj, self.projs[proj].syn.post.len(), words, width),
             None => Ok(words),
         }
     }
 
     /// The rank's part of a projection slot's values given for the whole
     /// network (a setter's, a reset's).
-    pub(super) fn own_slot(&self, proj: usize, slot: usize, values: Vec<f32>) -> Vec<f32> {
+    pub(super) fn own_slot(&self, proj: usize, slot: usize, values: Vec<R>) -> Vec<R> {
         match &self.dist {
             Some(d) => d.own_slot(proj, slot, values),
             None => values,

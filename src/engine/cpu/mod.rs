@@ -1,5 +1,5 @@
 //! The CPU reference engine: the same step as the GPU engine, kernel by
-//! kernel, in f32 (each kernel in its own file, named after its WGSL twin).
+//! kernel, in R (each kernel in its own file, named after its WGSL twin).
 
 mod build;
 pub mod clear_inputs;
@@ -33,9 +33,11 @@ use crate::error::Result;
 use crate::lang::ir::{Locality, NeuronIr, SynapseIr};
 use crate::network::model::Operation;
 use crate::network::Network;
+use crate::real::{Real, Reals};
 use neuron_update::NeuronKernel;
 use rate_sum::PspKernel;
 use spike_propagate::{EventCtx, PreCsr};
+use vm::VmReal;
 
 /// Random-stream objects: populations use `pop << 12`, projections
 /// `PROJ_OBJECT | proj << 12`, so that streams never collide.
@@ -49,17 +51,17 @@ pub fn procedural_object(proj: usize) -> u32 {
 
 /// The arrays of a population's `slots`, in order (what `pre.x` and
 /// `post.x` of a synapse read).
-fn slices<'a>(vars: &'a [Vec<f32>], slots: &[usize]) -> Vec<&'a [f32]> {
+fn slices<'a, R>(vars: &'a [Vec<R>], slots: &[usize]) -> Vec<&'a [R]> {
     slots.iter().map(|&s| vars[s].as_slice()).collect()
 }
 
 /// A projection's values as its kernels take them: the per-synapse slots
 /// as arrays (returned), the projection-wide ones appended to `scalars`.
-fn value_args<'a>(
-    values: &'a mut [Vec<f32>],
+fn value_args<'a, R: Copy>(
+    values: &'a mut [Vec<R>],
     vars: &[crate::lang::ir::VarDecl],
-    scalars: &mut Vec<f32>,
-) -> Vec<&'a mut [f32]> {
+    scalars: &mut Vec<R>,
+) -> Vec<&'a mut [R]> {
     // Room for the gathered arrays the callers append.
     let mut arrays = Vec::with_capacity(2 * values.len() + 8);
     for (v, decl) in values.iter_mut().zip(vars) {
@@ -73,9 +75,9 @@ fn value_args<'a>(
 }
 
 /// The weight all of `w` share (bit for bit), if they do and there are any.
-pub fn shared_weight(w: &[f32]) -> Option<f32> {
+pub fn shared_weight<R: Real>(w: &[R]) -> Option<R> {
     let v = *w.first()?;
-    w.iter().all(|x| x.to_bits() == v.to_bits()).then_some(v)
+    w.iter().all(|x| x.bits() == v.bits()).then_some(v)
 }
 
 /// Values where functions and comparisons have their edge cases (signed
@@ -121,7 +123,7 @@ const PARALLEL_EVENTS: usize = 4096;
 /// The scalars every kernel's frame starts with: t, dt, then the
 /// network's constants (what `Expr::Constant(k)` reads: scalar `2 + k`);
 /// the kernel's own population- or projection-wide values follow.
-fn frame_scalars(t: f32, dt: f32, consts: &[f32]) -> Vec<f32> {
+fn frame_scalars<R: Copy>(t: R, dt: R, consts: &[R]) -> Vec<R> {
     let mut s = Vec::new();
     frame_scalars_into(&mut s, t, dt, consts);
     s
@@ -129,7 +131,7 @@ fn frame_scalars(t: f32, dt: f32, consts: &[f32]) -> Vec<f32> {
 
 /// [`frame_scalars`] into a buffer kept from kernel to kernel (its old
 /// content replaced).
-fn frame_scalars_into(s: &mut Vec<f32>, t: f32, dt: f32, consts: &[f32]) {
+fn frame_scalars_into<R: Copy>(s: &mut Vec<R>, t: R, dt: R, consts: &[R]) {
     s.clear();
     s.extend([t, dt]);
     s.extend_from_slice(consts);
@@ -137,31 +139,41 @@ fn frame_scalars_into(s: &mut Vec<f32>, t: f32, dt: f32, consts: &[f32]) {
 
 /// Buffers the step reuses rather than allocating anew at every step
 /// (a small network's step is short enough for allocations to count).
-#[derive(Default)]
-pub(crate) struct Scratch {
+pub(crate) struct Scratch<R> {
     /// The frame's scalars of the kernel being run.
-    scalars: Vec<f32>,
+    scalars: Vec<R>,
     /// Each population's spikes of the step being run.
     spiked: Vec<Vec<u32>>,
     /// Spike delivery: the (population, conductance slot) each group
     /// feeds, and those conductances, out of their populations meanwhile.
     fed: Vec<(usize, usize)>,
-    gvs: Vec<Vec<f32>>,
+    gvs: Vec<Vec<R>>,
+}
+
+impl<R> Default for Scratch<R> {
+    fn default() -> Self {
+        Scratch {
+            scalars: Vec::new(),
+            spiked: Vec::new(),
+            fed: Vec::new(),
+            gvs: Vec::new(),
+        }
+    }
 }
 
 /// What the step's event-driven code reads besides the state: time, dt,
 /// the network's constants, the random key and the step.
-struct Now<'a> {
-    t: f32,
-    dt: f32,
-    consts: &'a [f32],
+struct Now<'a, R> {
+    t: R,
+    dt: R,
+    consts: &'a [R],
     seed: u64,
     step: u32,
 }
 
 /// Runs one spiking projection's delivery into the conductance `gv` of its
 /// post-synaptic population (taken out of that population meanwhile).
-fn deliver(pr: &mut ProjState, pops: &[PopState], gv: &mut [f32], now: &Now) {
+fn deliver<R: VmReal>(pr: &mut ProjState<R>, pops: &[PopState<R>], gv: &mut [R], now: &Now<R>) {
     let uniform = pr.delays.len() <= 1;
     let object = PROJ_OBJECT | ((pr.index as u32) << 12);
     // While learning is off, events leave w alone (at every spike,
@@ -190,10 +202,10 @@ fn deliver(pr: &mut ProjState, pops: &[PopState], gv: &mut [f32], now: &Now) {
                 // Several targets: the events of this step add into the
                 // scratch, which the caller adds to every target.
                 let mut into = std::mem::take(scratch);
-                into.fill(0.0);
+                into.fill(R::ZERO);
                 let g = *g;
                 deliver_into(pr, pops, &mut into, now, g, frozen, uniform, object);
-                gv.iter_mut().zip(&into).for_each(|(a, b)| *a += b);
+                gv.iter_mut().zip(&into).for_each(|(a, b)| *a += *b);
                 if let ProjKind::Spike { scratch, .. } = &mut pr.kind {
                     *scratch = into;
                 }
@@ -220,11 +232,11 @@ fn deliver(pr: &mut ProjState, pops: &[PopState], gv: &mut [f32], now: &Now) {
 /// The spike events of a stored spiking projection into `gv`, the
 /// conductance `g_slot` of its post-synaptic population.
 #[allow(clippy::too_many_arguments)]
-fn deliver_into(
-    pr: &mut ProjState,
-    pops: &[PopState],
-    gv: &mut [f32],
-    now: &Now,
+fn deliver_into<R: VmReal>(
+    pr: &mut ProjState<R>,
+    pops: &[PopState<R>],
+    gv: &mut [R],
+    now: &Now<R>,
     g_slot: usize,
     frozen: Option<u32>,
     uniform: bool,
@@ -248,7 +260,7 @@ fn deliver_into(
             // The conductance being incremented is out of its population:
             // a statement reading it (post.g_x) reads its value before this
             // delay's events.
-            let snapshot: Vec<f32> = if pr.post_ref_slots.contains(&g_slot) {
+            let snapshot: Vec<R> = if pr.post_ref_slots.contains(&g_slot) {
                 gv.to_vec()
             } else {
                 Vec::new()
@@ -290,21 +302,21 @@ fn deliver_into(
 }
 
 /// State of one population.
-pub struct PopState {
+pub struct PopState<R = f32> {
     /// Model.
     pub ir: Arc<NeuronIr>,
     /// Number of neurons.
     pub n: usize,
     /// Slot values (len n, or 1 for population-wide parameters).
-    pub vars: Vec<Vec<f32>>,
+    pub vars: Vec<Vec<R>>,
     /// `sum(target)` inputs.
-    pub sums: Vec<Vec<f32>>,
+    pub sums: Vec<Vec<R>>,
     kernel: NeuronKernel,
     /// Spikes of past steps, most recent first.
     pub spike_hist: VecDeque<Vec<u32>>,
     hist_depth: usize,
     /// Past values of slots read with delays: (slot, values after step k-2, k-3, ...).
-    rate_hist: Vec<(usize, VecDeque<Vec<f32>>)>,
+    rate_hist: Vec<(usize, VecDeque<Vec<R>>)>,
     zero_each_step: Vec<usize>,
     /// The input table, if any (written before the equations).
     pub feed: Option<crate::network::feed::Feed>,
@@ -314,7 +326,7 @@ pub struct PopState {
 }
 
 /// How a projection acts on its post-synaptic population.
-enum ProjKind {
+enum ProjKind<R> {
     /// Rate-coded: adds into `sums[target]`.
     Rate {
         into: crate::engine::Input,
@@ -326,10 +338,10 @@ enum ProjKind {
     Spike {
         g: usize,
         more: Vec<usize>,
-        scratch: Vec<f32>,
+        scratch: Vec<R>,
     },
     /// DecodingProjection: windowed spike counts into `sums[target]`.
-    Decode { sum: usize, scale: f32 },
+    Decode { sum: usize, scale: R },
     /// CurrentInjection: sets conductance slot `g` to the pre slot `r`.
     Current { g: usize, r: usize },
     /// Convolution between spiking populations into conductance slot `g`.
@@ -343,7 +355,7 @@ enum ProjKind {
         gen: Arc<crate::connect::procedural::Procedural>,
         /// Per-synapse delays: the inputs due at each of the next `delay`
         /// deliveries (row `pos % delay` now), post ranks across.
-        ring: Vec<f32>,
+        ring: Vec<R>,
         /// The ring row the next delivery flushes. It counts deliveries,
         /// not the user's step number, which `set_current_step` may move.
         pos: u32,
@@ -358,14 +370,14 @@ enum ProjKind {
 }
 
 /// State of one projection.
-pub struct ProjState {
+pub struct ProjState<R = f32> {
     index: usize,
     /// Elements of a batch: the synapse list connects neuron `i` of pre to
     /// neuron `j` of post within each element (ranks `b n + i`).
     batch: usize,
     pre: usize,
     post: usize,
-    kind: ProjKind,
+    kind: ProjKind<R>,
     ir: Arc<SynapseIr>,
     op: Operation,
     row_ptr: Vec<u32>,
@@ -377,53 +389,81 @@ pub struct ProjState {
     syn: Arc<crate::connect::SynapseList>,
     delays: Vec<u32>,
     /// Slot values (len nsyn, or 1 for projection-wide parameters).
-    pub values: Vec<Vec<f32>>,
+    pub values: Vec<Vec<R>>,
     /// The `pre_spike` and `post_spike` statements as native code.
     pre_events: Option<jit_events::NativeEvents>,
     post_events: Option<jit_events::NativeEvents>,
     csr: PreCsr,
     /// Weights in `csr` order, for the default `g_target += w`; rebuilt
     /// whenever the weights may have changed.
-    w_pre: Vec<f32>,
+    w_pre: Vec<R>,
     pre_ref_slots: Vec<usize>,
     post_ref_slots: Vec<usize>,
-    out: Vec<f32>,
-    psp: Vec<f32>,
+    out: Vec<R>,
+    psp: Vec<R>,
     /// DecodingProjection: counts of the last steps, newest first.
-    window: VecDeque<Vec<f32>>,
+    window: VecDeque<Vec<R>>,
     /// DecodingProjection: `1 / n_pre` per post-synaptic neuron.
-    inv_n: Vec<f32>,
+    inv_n: Vec<R>,
     /// The learning rule, if the synapse model has one.
     learn: Option<synapse_update::LearnKernel>,
     /// The learning rule's gathered `pre.x` and `post.x`, one per synapse,
     /// kept from step to step for their allocations.
-    gathered: Vec<Vec<f32>>,
+    gathered: Vec<Vec<R>>,
     /// When it runs.
     pub(crate) learning: crate::engine::Learning,
 }
 
-/// The CPU engine.
-pub struct CpuEngine {
+/// A CPU engine for `net`, in the network's precision.
+pub(crate) fn boxed(net: &Network) -> Result<Box<dyn crate::engine::interface::Engine>> {
+    Ok(match net.precision() {
+        crate::real::Dtype::F32 => Box::new(CpuEngine::<f32>::new(net)?),
+        crate::real::Dtype::F64 => Box::new(CpuEngine::<f64>::new(net)?),
+    })
+}
+
+/// A CPU engine for `net` (one rank's part of a network) as `rank` of a
+/// distributed run, in the network's precision.
+pub(crate) fn boxed_rank(
+    net: &Network,
+    rank: crate::engine::rank::Rank,
+) -> Result<Box<dyn crate::engine::interface::Engine>> {
+    fn made<R: VmReal>(
+        net: &Network,
+        rank: crate::engine::rank::Rank,
+    ) -> Result<Box<dyn crate::engine::interface::Engine>> {
+        let mut e = CpuEngine::<R>::new(net)?;
+        e.distribute(rank);
+        Ok(Box::new(e))
+    }
+    match net.precision() {
+        crate::real::Dtype::F32 => made::<f32>(net, rank),
+        crate::real::Dtype::F64 => made::<f64>(net, rank),
+    }
+}
+
+/// The CPU engine, computing in `R` (the network's precision).
+pub struct CpuEngine<R = f32> {
     /// Network seed (random draws).
     pub seed: u64,
     /// Time step.
-    pub dt: f32,
+    pub dt: R,
     /// Populations.
-    pub pops: Vec<PopState>,
+    pub pops: Vec<PopState<R>>,
     /// Projections.
-    pub projs: Vec<ProjState>,
+    pub projs: Vec<ProjState<R>>,
     /// The network's constants, as they are now (`Expr::Constant`).
-    pub consts: Vec<f32>,
+    pub consts: Vec<R>,
     /// The step: its phases and their groups (spike deliveries grouped by
     /// the population and conductance slot they feed).
     pub(crate) schedule: Schedule,
     /// Buffers reused from step to step.
-    pub(crate) scratch: Scratch,
+    pub(crate) scratch: Scratch<R>,
     /// Its part in a distributed run, if it is one rank of one.
     pub(crate) dist: Option<Box<crate::engine::rank::Rank>>,
 }
 
-impl CpuEngine {
+impl<R: VmReal> CpuEngine<R> {
     /// The dynamic state, for saving.
     pub(crate) fn snapshot(&self) -> crate::engine::Snapshot {
         crate::engine::Snapshot {
@@ -431,12 +471,12 @@ impl CpuEngine {
                 .pops
                 .iter()
                 .map(|p| crate::engine::PopSnapshot {
-                    vars: p.vars.clone(),
+                    vars: p.vars.iter().cloned().map(Reals::from_vec).collect(),
                     spikes: p.spike_hist.iter().cloned().collect(),
                     hist: p
                         .rate_hist
                         .iter()
-                        .map(|(s, h)| (*s as u32, h.iter().cloned().collect()))
+                        .map(|(s, h)| (*s as u32, h.iter().cloned().map(Reals::from_vec).collect()))
                         .collect(),
                 })
                 .collect(),
@@ -444,8 +484,8 @@ impl CpuEngine {
                 .projs
                 .iter()
                 .map(|p| {
-                    let mut v = p.values.clone();
-                    v.extend(p.window.iter().cloned());
+                    let mut v: Vec<Reals> = p.values.iter().cloned().map(Reals::from_vec).collect();
+                    v.extend(p.window.iter().cloned().map(Reals::from_vec));
                     v
                 })
                 .collect(),
@@ -454,38 +494,38 @@ impl CpuEngine {
                 .iter()
                 .map(|p| match &p.kind {
                     ProjKind::Procedural { gen, ring, pos, .. } if !ring.is_empty() => {
-                        crate::engine::ring_rows(ring, gen.delay, *pos, false)
+                        Reals::from_vec(crate::engine::ring_rows(ring, gen.delay, *pos, false))
                     }
-                    _ => Vec::new(),
+                    _ => Reals::empty(R::DTYPE),
                 })
                 .collect(),
-            constants: self.consts.clone(),
+            constants: self.consts.iter().map(|c| c.f64()).collect(),
         }
     }
 
     /// Puts back a state taken by [`snapshot`](Self::snapshot) from an
     /// engine of the same network (checked by the caller).
     pub(crate) fn restore(&mut self, s: &crate::engine::Snapshot) {
-        self.consts.clone_from(&s.constants);
+        self.consts = s.constants.iter().map(|&c| R::of(c)).collect();
         for (p, q) in self.pops.iter_mut().zip(&s.pops) {
-            p.vars.clone_from(&q.vars);
+            p.vars = q.vars.iter().map(Reals::to).collect();
             p.spike_hist = q.spikes.iter().cloned().collect();
             if let Some((f, counts)) = &mut p.fr {
                 neuron_update::count_window(counts, &p.spike_hist, f.steps as usize);
             }
             for ((_, h), (_, v)) in p.rate_hist.iter_mut().zip(&q.hist) {
-                *h = v.iter().cloned().collect();
+                *h = v.iter().map(Reals::to).collect();
             }
         }
         for (p, v) in self.projs.iter_mut().zip(&s.projs) {
             let n = p.values.len();
-            p.values.clone_from_slice(&v[..n]);
-            p.window = v[n..].iter().cloned().collect();
+            p.values = v[..n].iter().map(Reals::to).collect();
+            p.window = v[n..].iter().map(Reals::to).collect();
         }
         for (p, rows) in self.projs.iter_mut().zip(&s.rings) {
             if let ProjKind::Procedural { gen, ring, pos, .. } = &mut p.kind {
                 if !ring.is_empty() {
-                    *ring = crate::engine::ring_rows(rows, gen.delay, *pos, true);
+                    *ring = crate::engine::ring_rows(&rows.to::<R>(), gen.delay, *pos, true);
                 }
             }
         }
@@ -514,9 +554,9 @@ impl CpuEngine {
     pub fn reset_history(&mut self) {
         self.sync_weights();
         for p in &mut self.projs {
-            p.window.iter_mut().for_each(|w| w.fill(0.0));
+            p.window.iter_mut().for_each(|w| w.fill(R::ZERO));
             if let ProjKind::Procedural { ring, .. } = &mut p.kind {
-                ring.fill(0.0);
+                ring.fill(R::ZERO);
             }
         }
         for p in &mut self.pops {
@@ -592,7 +632,7 @@ impl CpuEngine {
         // sleep and wake it at every step.
         rayon::scope(|_| {
             for s in step0..step0 + n {
-                self.step(time(s) as f32, s, monitors);
+                self.step(R::of(time(s)), s, monitors);
             }
         });
         self.end_run(monitors, &marks)
@@ -621,12 +661,12 @@ impl CpuEngine {
     }
 
     /// Per-synapse values of a projection slot, in (post, pre) order.
-    pub fn synapse_values(&self, proj: usize, slot: usize) -> &[f32] {
+    pub fn synapse_values(&self, proj: usize, slot: usize) -> &[R] {
         &self.projs[proj].values[slot]
     }
 }
 
-impl crate::engine::interface::Engine for CpuEngine {
+impl<R: VmReal> crate::engine::interface::Engine for CpuEngine<R> {
     fn backend(&self) -> crate::engine::Backend {
         crate::engine::Backend::Cpu
     }
@@ -680,32 +720,35 @@ impl crate::engine::interface::Engine for CpuEngine {
         t: f64,
         monitors: &mut [MonitorState],
     ) -> Result<()> {
-        self.run_phases(t as f32, step, monitors, Some(stage));
+        self.run_phases(R::of(t), step, monitors, Some(stage));
         Ok(())
     }
 
-    fn slot_values(&self, pop: usize, slot: usize) -> Result<Vec<f32>> {
+    fn slot_values(&self, pop: usize, slot: usize) -> Result<Reals> {
         self.gather_neurons(pop, self.pops[pop].vars[slot].clone())
+            .map(Reals::from_vec)
     }
 
-    fn sum_values(&self, pop: usize, target: usize) -> Result<Vec<f32>> {
+    fn sum_values(&self, pop: usize, target: usize) -> Result<Reals> {
         self.gather_neurons(pop, self.pops[pop].sums[target].clone())
+            .map(Reals::from_vec)
     }
 
-    fn set_slot(&mut self, pop: usize, slot: usize, values: Vec<f32>) {
-        self.pops[pop].vars[slot] = values;
+    fn set_slot(&mut self, pop: usize, slot: usize, values: Reals) {
+        self.pops[pop].vars[slot] = values.into_vec();
     }
 
-    fn set_one(&mut self, pop: usize, slot: usize, rank: usize, value: f32) {
-        self.pops[pop].vars[slot][rank] = value;
+    fn set_one(&mut self, pop: usize, slot: usize, rank: usize, value: f64) {
+        self.pops[pop].vars[slot][rank] = R::of(value);
     }
 
-    fn synapse_values(&self, proj: usize, slot: usize) -> Result<Vec<f32>> {
+    fn synapse_values(&self, proj: usize, slot: usize) -> Result<Reals> {
         self.gather_synapses(proj, CpuEngine::synapse_values(self, proj, slot).to_vec())
+            .map(Reals::from_vec)
     }
 
-    fn set_synapse_values(&mut self, proj: usize, slot: usize, values: Vec<f32>) -> Result<()> {
-        let values = self.own_slot(proj, slot, values);
+    fn set_synapse_values(&mut self, proj: usize, slot: usize, values: Reals) -> Result<()> {
+        let values = self.own_slot(proj, slot, values.into_vec());
         self.projs[proj].values[slot] = values;
         self.sync_weights();
         Ok(())
@@ -744,23 +787,21 @@ impl crate::engine::interface::Engine for CpuEngine {
         CpuEngine::history_shape(self)
     }
 
-    fn constants(&self) -> &[f32] {
-        &self.consts
+    fn constants(&self) -> Vec<f64> {
+        self.consts.iter().map(|c| c.f64()).collect()
     }
 
-    fn set_constants(&mut self, values: &[f32]) {
-        self.consts = values.to_vec();
+    fn set_constants(&mut self, values: &[f64]) {
+        self.consts = values.iter().map(|&c| R::of(c)).collect();
     }
 
     fn reset(&mut self, net: &Network) {
         for (p, init) in self.pops.iter_mut().zip(&net.pops) {
-            p.vars.clone_from(&init.init);
+            p.vars = init.init.iter().map(Reals::to).collect();
         }
         for q in 0..self.projs.len() {
             let values = net.projs[q].values.iter().enumerate();
-            self.projs[q].values = values
-                .map(|(k, v)| self.own_slot(q, k, v.clone()))
-                .collect();
+            self.projs[q].values = values.map(|(k, v)| self.own_slot(q, k, v.to())).collect();
         }
         if let Some(d) = &mut self.dist {
             d.reset();

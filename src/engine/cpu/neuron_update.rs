@@ -9,8 +9,9 @@
 use rayon::prelude::*;
 
 use super::jit::Native;
-use super::vm::{self, Binder, Program, Src, CHUNK};
+use super::vm::{self, Binder, Program, Src, VmReal, CHUNK};
 use crate::lang::ir::{BinOp, Expr, Func, Guard, Locality, NeuronIr, Stmt};
+use crate::real::{Dtype, Real};
 
 /// Below this many neurons a population is updated on one thread: the
 /// fork-join cost would exceed the work.
@@ -101,9 +102,9 @@ fn arr(b: &NeuronBinding, slot: u32) -> u16 {
 /// 3. `counter = max(counter - 1, 0)`;
 /// 4. `spiked = spike && counter <= 0`;
 /// 5. the reset statements and `counter = round(refractory / dt)`, masked by `spiked`.
-pub fn compile(ir: &NeuronIr, n_consts: usize) -> NeuronKernel {
+pub fn compile(ir: &NeuronIr, n_consts: usize, dtype: Dtype) -> NeuronKernel {
     let b = NeuronBinding::new(ir, n_consts);
-    let mut p = Program::new();
+    let mut p = Program::in_dtype(dtype);
     let counter = ir.refractory.as_ref().map(|(_, s)| *s);
     let not_ref = counter.map(|c| {
         let r = p.to_reg(&Expr::bin(BinOp::Le, Expr::Var(c), Expr::Const(0.0)), &b);
@@ -174,10 +175,10 @@ pub fn compile(ir: &NeuronIr, n_consts: usize) -> NeuronKernel {
 /// sorted (its old content cleared, its allocation kept from step to
 /// step). `arrays` are the full bound arrays (see the binding order).
 #[allow(clippy::too_many_arguments)]
-pub fn neuron_update(
+pub fn neuron_update<R: VmReal>(
     k: &NeuronKernel,
-    arrays: Vec<&mut [f32]>,
-    scalars: &[f32],
+    arrays: Vec<&mut [R]>,
+    scalars: &[R],
     seed: u64,
     step: u32,
     object: u32,
@@ -192,10 +193,10 @@ pub fn neuron_update(
 /// `arrays` are those neurons' parts of the bound arrays, and `spikes`
 /// gets population ranks. A distributed run's rank updates its neurons
 /// so.
-pub fn neuron_update_from(
+pub fn neuron_update_from<R: VmReal>(
     k: &NeuronKernel,
-    arrays: Vec<&mut [f32]>,
-    scalars: &[f32],
+    arrays: Vec<&mut [R]>,
+    scalars: &[R],
     (seed, step, object): (u64, u32, u32),
     start: usize,
     n: usize,
@@ -220,7 +221,7 @@ pub fn neuron_update_from(
         let last = *bounds.last().unwrap_or(&n);
         bounds.push((last + per).min(n));
     }
-    let mut split: Vec<Vec<&mut [f32]>> = (0..bounds.len() - 1)
+    let mut split: Vec<Vec<&mut [R]>> = (0..bounds.len() - 1)
         .map(|_| Vec::with_capacity(arrays.len()))
         .collect();
     for a in arrays {
@@ -231,7 +232,7 @@ pub fn neuron_update_from(
             rest = tail;
         }
     }
-    let run = |(start, task): (usize, Vec<&mut [f32]>)| -> Vec<u32> {
+    let run = |(start, task): (usize, Vec<&mut [R]>)| -> Vec<u32> {
         let mut part = Vec::new();
         run_task(k, task, scalars, (seed, step, object), start, &mut part);
         part
@@ -252,17 +253,19 @@ pub fn neuron_update_from(
 /// being the population's `start`), appending their spikes to `spikes`:
 /// natively where the program has native code (a last, partial vector
 /// padded), else interpreted.
-fn run_task(
+fn run_task<R: VmReal>(
     k: &NeuronKernel,
-    mut task: Vec<&mut [f32]>,
-    scalars: &[f32],
+    mut task: Vec<&mut [R]>,
+    scalars: &[R],
     (seed, step, object): (u64, u32, u32),
     start: usize,
     spikes: &mut Vec<u32>,
 ) {
-    if let Some(native) = &k.native {
+    if let (Some(native), Some(f32s), Some(scalars)) =
+        (&k.native, vm::f32_arrays(&mut task), R::as_f32(scalars))
+    {
         let key = (seed, step, object, start as u32);
-        native.run_padded(&mut task, scalars, key, spikes);
+        native.run_padded(f32s, scalars, key, spikes);
         return;
     }
     vm::run_chunks(
@@ -276,7 +279,7 @@ fn run_task(
         |regs, off, m| {
             if let Some(r) = k.spike_reg {
                 for (i, v) in regs.get(r)[..m].iter().enumerate() {
-                    if *v != 0.0 {
+                    if *v != R::ZERO {
                         spikes.push((start + off + i) as u32);
                     }
                 }
@@ -291,7 +294,13 @@ fn run_task(
 /// window (`leaving`: the spikes of `steps` steps ago), and `r = scale *
 /// count` for every neuron. The GPU kernel keeps the window as one bit a
 /// step per neuron and does the same.
-pub fn firing_rate(counts: &mut [u32], r: &mut [f32], spiked: &[u32], leaving: &[u32], scale: f32) {
+pub fn firing_rate<R: Real>(
+    counts: &mut [u32],
+    r: &mut [R],
+    spiked: &[u32],
+    leaving: &[u32],
+    scale: R,
+) {
     for &i in leaving {
         counts[i as usize] = counts[i as usize].saturating_sub(1);
     }
@@ -299,7 +308,7 @@ pub fn firing_rate(counts: &mut [u32], r: &mut [f32], spiked: &[u32], leaving: &
         counts[i as usize] += 1;
     }
     for (r, &c) in r.iter_mut().zip(counts.iter()) {
-        *r = c as f32 * scale;
+        *r = R::of_u32(c) * scale;
     }
 }
 
@@ -329,7 +338,7 @@ mod tests {
     #[test]
     fn uniform_subexpressions_are_hoisted_out_of_the_vector_loops() {
         let (net, _, _) = crate::networks::coba(100, 1).unwrap();
-        let k = super::compile(&net.pops[0].ir, 0);
+        let k = super::compile(&net.pops[0].ir, 0, crate::real::Dtype::F32);
         for op in &k.prog.ops {
             let all_uniform = match op {
                 Op::Bin(_, _, a, b) => uniform(a) && uniform(b),

@@ -10,16 +10,18 @@ use crate::lang::ir::EventStmt;
 /// `post_spike` statements for every synapse of each post-synaptic neuron
 /// that spiked this step, walking the neuron's row of the synapses (they
 /// are stored by post), in (post, pre) order.
-pub fn post_spike(
+pub fn post_spike<R: crate::real::Real>(
     row_ptr: &[u32],
     spikes: &[u32],
     code: (&[EventStmt], Option<&NativeEvents>),
     pre_ranks: &[u32],
     frozen: Option<u32>,
-    c: &mut EventCtx,
+    c: &mut EventCtx<R>,
 ) {
     if let (_, Some(native)) = code {
-        if native.four() == Some(Four::Rows) {
+        if let Some(c) =
+            super::spike_propagate::f32_ctx(c).filter(|_| native.four() == Some(Four::Rows))
+        {
             // Four synapses of a row at a time, the rest one by one: the
             // same values (`NativeEvents::compile`).
             let bound = native.bind(c, &mut [], frozen);

@@ -9,9 +9,10 @@
 
 use rayon::prelude::*;
 
-use super::vm::{self, Binder, Program, Src};
+use super::vm::{self, Binder, Program, Src, VmReal};
 use crate::lang::ir::{Expr, Locality, SynapseIr};
 use crate::network::model::Operation;
+use crate::real::{Dtype, Real};
 
 /// The post-synaptic neurons below this count are summed on one thread.
 const PARALLEL_MIN: usize = 2048;
@@ -91,22 +92,22 @@ pub struct PspKernel {
 }
 
 /// Compiles the psp of a synapse model.
-pub fn compile_psp(ir: &SynapseIr, n_consts: usize) -> PspKernel {
+pub fn compile_psp(ir: &SynapseIr, n_consts: usize, dtype: Dtype) -> PspKernel {
     let binding = SynapseBinding::new(ir, n_consts);
-    let mut prog = Program::new();
+    let mut prog = Program::in_dtype(dtype);
     let out = prog.to_reg(&ir.psp, &binding);
     PspKernel { binding, prog, out }
 }
 
 /// Evaluates the psp of every synapse into `psp` (general path).
-pub fn eval_psp(
+pub fn eval_psp<R: VmReal>(
     k: &PspKernel,
-    mut arrays: Vec<&mut [f32]>,
-    scalars: &[f32],
+    mut arrays: Vec<&mut [R]>,
+    scalars: &[R],
     seed: u64,
     step: u32,
     object: u32,
-    psp: &mut [f32],
+    psp: &mut [R],
 ) {
     vm::run_chunks(
         &k.prog,
@@ -123,8 +124,8 @@ pub fn eval_psp(
 }
 
 /// Combines per-synapse psp into one value per post-synaptic neuron.
-pub fn reduce(row_ptr: &[u32], psp: &[f32], op: Operation, out: &mut [f32]) {
-    let f = |(i, o): (usize, &mut f32)| {
+pub fn reduce<R: Real>(row_ptr: &[u32], psp: &[R], op: Operation, out: &mut [R]) {
+    let f = |(i, o): (usize, &mut R)| {
         let row = &psp[row_ptr[i] as usize..row_ptr[i + 1] as usize];
         *o = reduce_row(row, op);
     };
@@ -135,15 +136,15 @@ pub fn reduce(row_ptr: &[u32], psp: &[f32], op: Operation, out: &mut [f32]) {
     }
 }
 
-fn reduce_row(row: &[f32], op: Operation) -> f32 {
+fn reduce_row<R: Real>(row: &[R], op: Operation) -> R {
     if row.is_empty() {
-        return 0.0;
+        return R::ZERO;
     }
     match op {
-        Operation::Sum => row.iter().sum(),
-        Operation::Max => row.iter().copied().fold(f32::NEG_INFINITY, f32::max),
-        Operation::Min => row.iter().copied().fold(f32::INFINITY, f32::min),
-        Operation::Mean => row.iter().sum::<f32>() / row.len() as f32,
+        Operation::Sum => row.iter().copied().sum(),
+        Operation::Max => row.iter().copied().fold(-R::of(f64::INFINITY), R::max),
+        Operation::Min => row.iter().copied().fold(R::of(f64::INFINITY), R::min),
+        Operation::Mean => row.iter().copied().sum::<R>() / R::of_u32(row.len() as u32),
     }
 }
 
@@ -152,20 +153,20 @@ fn reduce_row(row: &[f32], op: Operation) -> f32 {
 /// pre-synaptic neuron (all-to-all), so row position `j` is pre neuron `j`
 /// and the indices need not be read (half the memory traffic of a sum
 /// that is bound by it).
-pub fn weighted_sum<'a>(
+pub fn weighted_sum<'a, R: Real>(
     row_ptr: &[u32],
     pre_idx: &[u32],
-    w: &[f32],
+    w: &[R],
     delay: Option<&[u32]>,
     dense: bool,
-    pre_vals: &(dyn Fn(u32) -> &'a [f32] + Sync),
-    out: &mut [f32],
+    pre_vals: &(dyn Fn(u32) -> &'a [R] + Sync),
+    out: &mut [R],
 ) {
     let row = |i: usize| row_ptr[i] as usize..row_ptr[i + 1] as usize;
     // Each sum runs in synapse order, one addition after the other (the
     // GPU twin's order); four rows side by side let the additions of
     // different rows overlap, where one row alone waits on each.
-    let f = |(k, o): (usize, &mut [f32])| {
+    let f = |(k, o): (usize, &mut [R])| {
         let first = k * ROWS;
         match delay {
             None => {
@@ -173,10 +174,10 @@ pub fn weighted_sum<'a>(
                 if o.len() == ROWS {
                     let rows: [_; ROWS] = std::array::from_fn(|q| row(first + q));
                     let common = rows.iter().map(|x| x.len()).min().unwrap_or(0);
-                    let mut s = [0.0f32; ROWS];
+                    let mut s = [R::ZERO; ROWS];
                     if dense {
                         let r = &r[..common];
-                        let ws: [&[f32]; ROWS] =
+                        let ws: [&[R]; ROWS] =
                             std::array::from_fn(|q| &w[rows[q].start..rows[q].start + common]);
                         for (j, &x) in r.iter().enumerate() {
                             for q in 0..ROWS {
@@ -199,7 +200,7 @@ pub fn weighted_sum<'a>(
                     o.copy_from_slice(&s);
                 } else {
                     for (q, o) in o.iter_mut().enumerate() {
-                        let mut s = 0.0f32;
+                        let mut s = R::ZERO;
                         for at in row(first + q) {
                             s += w[at] * r[pre_idx[at] as usize];
                         }
@@ -209,7 +210,7 @@ pub fn weighted_sum<'a>(
             }
             Some(d) => {
                 for (q, o) in o.iter_mut().enumerate() {
-                    let mut s = 0.0f32;
+                    let mut s = R::ZERO;
                     for at in row(first + q) {
                         s += w[at] * pre_vals(d[at])[pre_idx[at] as usize];
                     }

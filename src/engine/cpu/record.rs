@@ -4,7 +4,7 @@
 //! same names: one template, `shaders/record.wgsl`).
 
 /// Appends `values` (or those at `ranks`, unless `values` is one shared value).
-pub fn append(values: &[f32], ranks: Option<&[u32]>, out: &mut Vec<f32>) {
+pub fn append<R: Copy>(values: &[R], ranks: Option<&[u32]>, out: &mut Vec<R>) {
     match ranks {
         Some(r) if values.len() > 1 => out.extend(r.iter().map(|&i| values[i as usize])),
         _ => out.extend_from_slice(values),
@@ -18,9 +18,9 @@ fn samples_at(m: &crate::engine::MonitorState, step: u64) -> bool {
 
 /// `record_inputs`: at a sample step of an active monitor, the values of
 /// the conductances it records (before the update), kept for `record`.
-pub(crate) fn record_inputs(
+pub(crate) fn record_inputs<R: crate::real::Real>(
     m: &mut crate::engine::MonitorState,
-    pops: &[super::PopState],
+    pops: &[super::PopState<R>],
     step: u64,
 ) {
     if !samples_at(m, step) {
@@ -34,8 +34,8 @@ pub(crate) fn record_inputs(
         .zip(&m.early)
         .filter(|(_, &e)| e)
         .map(|(&s, _)| {
-            let mut v = Vec::new();
-            append(&vars[s], ranks, &mut v);
+            let mut v = crate::real::Reals::of(R::DTYPE, []);
+            v.append_from(&vars[s], ranks);
             v
         })
         .collect();
@@ -46,9 +46,9 @@ pub(crate) fn record_inputs(
 /// population (`spikes`, per population, this step's), and its variables
 /// at its sample steps (the conductances as `record_inputs` kept them at
 /// this step; without, as they are now: `record` run alone).
-pub(crate) fn record(
+pub(crate) fn record<R: crate::real::Real>(
     m: &mut crate::engine::MonitorState,
-    pops: &[super::PopState],
+    pops: &[super::PopState<R>],
     spikes: &[Vec<u32>],
     step: u64,
 ) {
@@ -74,8 +74,8 @@ pub(crate) fn record(
         let ranks = m.spec.ranks.as_deref();
         for ((&s, &early), b) in m.slots.iter().zip(&m.early).zip(&mut m.buffers) {
             match if early { kept.next() } else { None } {
-                Some(row) => b.extend_from_slice(&row),
-                None => append(&vars[s], ranks, b),
+                Some(row) => b.extend_reals(&row),
+                None => b.append_from(&vars[s], ranks),
             }
         }
         m.sample_steps.push(step);

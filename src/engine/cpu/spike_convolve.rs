@@ -41,7 +41,7 @@ pub fn target(conv: &Conv, q: &[i64], k: &[usize], f: usize) -> Option<usize> {
 
 /// Adds the weights of every (spike, filter, tap) into `g`, spikes in the
 /// given (ascending) order, then filters, then taps.
-pub fn spike_convolve(conv: &Conv, spikes: &[u32], g: &mut [f32]) {
+pub fn spike_convolve<R: crate::real::Real>(conv: &Conv, spikes: &[u32], g: &mut [R]) {
     let w = &conv.window;
     let taps = w.taps();
     let tap_coords: Vec<Vec<usize>> = (0..taps).map(|t| w.tap(t)).collect();
@@ -55,7 +55,7 @@ pub fn spike_convolve(conv: &Conv, spikes: &[u32], g: &mut [f32]) {
         for f in 0..w.filters() {
             for (t, k) in tap_coords.iter().enumerate() {
                 if let Some(p) = target(conv, &q, k, f) {
-                    g[p] += conv.weights[f * taps + t];
+                    g[p] += R::of32(conv.weights[f * taps + t]);
                 }
             }
         }

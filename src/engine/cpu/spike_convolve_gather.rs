@@ -25,7 +25,12 @@ use crate::network::conv::Conv;
 /// `offset + stride p + k` along an axis that moves with a post
 /// dimension and `k` along the others: the inverse of
 /// [`target`](super::spike_convolve::target).
-pub fn spike_convolve_gather(g: &mut [f32], conv: &Conv, spikes: &SpikeBits, delay: u32) {
+pub fn spike_convolve_gather<R: crate::real::Real>(
+    g: &mut [R],
+    conv: &Conv,
+    spikes: &SpikeBits,
+    delay: u32,
+) {
     let w = &conv.window;
     let taps = w.taps();
     if !spikes.any(delay) {
@@ -53,7 +58,7 @@ pub fn spike_convolve_gather(g: &mut [f32], conv: &Conv, spikes: &SpikeBits, del
                 q = q * n + qd.max(0) as usize;
             }
             if inside && spikes.spiked(delay, q as u32) {
-                acc += conv.weights[f * taps + t];
+                acc += R::of32(conv.weights[f * taps + t]);
             }
         }
         *gp = acc;

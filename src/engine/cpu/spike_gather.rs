@@ -126,7 +126,12 @@ impl SpikeBits<'_> {
 /// `w` holds the weights in synapse order, or the one weight they all
 /// share. One conductance (the default synapse onto one target): the
 /// CPU engine's `deliver_default` sums, bit for bit.
-pub fn spike_gather(g: &mut [f32], csr: &GatherCsr, w: &[f32], spikes: &SpikeBits) {
+pub fn spike_gather<R: crate::real::Real>(
+    g: &mut [R],
+    csr: &GatherCsr,
+    w: &[R],
+    spikes: &SpikeBits,
+) {
     let nd = csr.delays.len();
     let c = &csr.words;
     for (i, gi) in g.iter_mut().enumerate() {
@@ -202,7 +207,7 @@ mod tests {
             let start: Vec<f32> = (0..n_post).map(|i| 0.1 * i as f32 - 2.0).collect();
             // The CPU engine's way: delays ascending, spikes ascending.
             let pre_csr = PreCsr::new(n_pre as usize, &s.pre, &s.post, &s.delay);
-            let w_pre = pre_csr.permute(&s.w);
+            let w_pre = pre_csr.permute(&s.w.to_f32());
             let mut pushed = start.clone();
             for &d in &delays {
                 let spikes = &hist[d as usize - 1];
@@ -227,7 +232,7 @@ mod tests {
             };
             let csr = GatherCsr::new(&s, &delays, n_post as usize);
             let mut gathered = start.clone();
-            spike_gather(&mut gathered, &csr, &s.w, &bits);
+            spike_gather(&mut gathered, &csr, &s.w.to_f32(), &bits);
             let changed = pushed.iter().zip(&start).filter(|(a, b)| a != b).count();
             assert!(
                 changed > n_post as usize / 2,
@@ -253,12 +258,12 @@ mod tests {
         let mut backward = [0.0f32; 50];
         for (k, (&i, &j)) in s.post.iter().zip(&s.pre).enumerate() {
             if hist[0].contains(&j) {
-                forward[i as usize] += s.w[k];
+                forward[i as usize] += s.w.get(k) as f32;
             }
         }
         for (k, (&i, &j)) in s.post.iter().zip(&s.pre).enumerate().rev() {
             if hist[0].contains(&j) {
-                backward[i as usize] += s.w[k];
+                backward[i as usize] += s.w.get(k) as f32;
             }
         }
         assert!(forward

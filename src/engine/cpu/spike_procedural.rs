@@ -19,20 +19,23 @@ const PARALLEL_EVENTS: f64 = 16384.0;
 /// target receives its spikes in ascending rank order, whether one thread
 /// delivers or (with enough events) one thread a chunk of post neurons:
 /// chunks cover disjoint targets, so the sums are the same bit for bit.
-pub fn spike_procedural(
+pub fn spike_procedural<R: crate::real::Real>(
     gen: &Procedural,
     object: u32,
     spikes: &[u32],
     (n_pre, n_post): Element,
-    g: &mut [f32],
+    g: &mut [R],
 ) {
-    let deliver = |c: u32, j: u32, out: &mut [f32]| {
+    let deliver = |c: u32, j: u32, out: &mut [R]| {
         // `out` starts at the chunk's first target.
         let base = c * gen.chunk;
         match gen.weight.constant() {
-            Some(w) => gen.chunk_row(object, j, c, |t| out[(t - base) as usize] += w),
+            Some(w) => {
+                let w = R::of32(w);
+                gen.chunk_row(object, j, c, |t| out[(t - base) as usize] += w)
+            }
             None => gen.chunk_row(object, j, c, |t| {
-                out[(t - base) as usize] += gen.weight_at(object, j, t)
+                out[(t - base) as usize] += R::of32(gen.weight_at(object, j, t))
             }),
         }
     };
@@ -50,7 +53,7 @@ pub fn spike_procedural(
         return;
     }
     // Per chunk, its slice of every batch element.
-    let mut parts: Vec<Vec<&mut [f32]>> = (0..chunks).map(|_| Vec::new()).collect();
+    let mut parts: Vec<Vec<&mut [R]>> = (0..chunks).map(|_| Vec::new()).collect();
     for element in g.chunks_mut(n_post as usize) {
         for (c, s) in element.chunks_mut(gen.chunk as usize).enumerate() {
             parts[c].push(s);
@@ -77,25 +80,25 @@ pub fn spike_procedural(
 /// Each target gets its inputs in the order of the spikes, whether one
 /// thread delivers or (with enough events) one thread a chunk of post
 /// neurons, which owns those columns of `g` and of every ring row.
-pub fn spike_procedural_delayed(
+pub fn spike_procedural_delayed<R: crate::real::Real>(
     gen: &Procedural,
     object: u32,
     spikes: &[u32],
     (n_pre, n_post): Element,
     pos: u32,
-    ring: &mut [f32],
-    g: &mut [f32],
+    ring: &mut [R],
+    g: &mut [R],
 ) {
     let d_max = gen.delay;
     let chunk = gen.chunk as usize;
     // `gs[b]` and `rows[r][b]`: element b's part of g and of ring row r,
     // starting at chunk c's first target.
-    let deliver = |c: u32, gs: &mut [&mut [f32]], rows: &mut [Vec<&mut [f32]>]| {
+    let deliver = |c: u32, gs: &mut [&mut [R]], rows: &mut [Vec<&mut [R]>]| {
         let now = (pos % d_max) as usize;
         for (x, r) in gs.iter_mut().zip(rows[now].iter_mut()) {
             for (x, r) in x.iter_mut().zip(r.iter_mut()) {
                 *x += *r;
-                *r = 0.0;
+                *r = R::ZERO;
             }
         }
         let base = c * gen.chunk;
@@ -103,7 +106,7 @@ pub fn spike_procedural_delayed(
             let b = (k / n_pre) as usize;
             let j = k - b as u32 * n_pre;
             gen.chunk_row(object, j, c, |t| {
-                let w = gen.weight_at(object, j, t);
+                let w = R::of32(gen.weight_at(object, j, t));
                 let at = (t - base) as usize;
                 match gen.delay_at(object, j, t) {
                     1 => gs[b][at] += w,
@@ -120,14 +123,14 @@ pub fn spike_procedural_delayed(
         let now = (pos % d_max) as usize * np;
         for (x, r) in g.iter_mut().zip(&mut ring[now..now + np]) {
             *x += *r;
-            *r = 0.0;
+            *r = R::ZERO;
         }
         for &k in spikes {
             let b = k / n_pre;
             let j = k - b * n_pre;
             let off = (b * n_post) as usize;
             gen.row(object, j, |t| {
-                let w = gen.weight_at(object, j, t);
+                let w = R::of32(gen.weight_at(object, j, t));
                 let at = off + t as usize;
                 match gen.delay_at(object, j, t) {
                     1 => g[at] += w,
@@ -138,13 +141,13 @@ pub fn spike_procedural_delayed(
         return;
     }
     // Per chunk: its part of every element of g, and of every ring row.
-    let mut gparts: Vec<Vec<&mut [f32]>> = (0..chunks).map(|_| Vec::new()).collect();
+    let mut gparts: Vec<Vec<&mut [R]>> = (0..chunks).map(|_| Vec::new()).collect();
     for element in g.chunks_mut(n_post as usize) {
         for (c, s) in element.chunks_mut(chunk).enumerate() {
             gparts[c].push(s);
         }
     }
-    let mut rparts: Vec<Vec<Vec<&mut [f32]>>> = (0..chunks)
+    let mut rparts: Vec<Vec<Vec<&mut [R]>>> = (0..chunks)
         .map(|_| (0..d_max).map(|_| Vec::with_capacity(elements)).collect())
         .collect();
     for (r, row) in ring.chunks_mut(np).enumerate() {

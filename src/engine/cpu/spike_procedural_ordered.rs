@@ -24,11 +24,11 @@ use crate::connect::procedural::Procedural;
 /// `g`) for every target of every spike of `gen.spike_delay()` steps ago
 /// (`spikes`, at ring position `pos`), chunk by chunk, the spikes of each
 /// in ascending rank.
-pub fn spike_procedural_ordered(
-    g: &mut [f32],
+pub fn spike_procedural_ordered<R: crate::real::Real>(
+    g: &mut [R],
     gen: &Procedural,
     object: u32,
-    ring: &mut [f32],
+    ring: &mut [R],
     spikes: &SpikeBits,
     (n_pre, n_post): Element,
     pos: u32,
@@ -46,7 +46,7 @@ pub fn spike_procedural_ordered(
                 let row = (pos % d_max) as usize * np + off + base;
                 for x in 0..len {
                     g[off + base + x] += ring[row + x];
-                    ring[row + x] = 0.0;
+                    ring[row + x] = R::ZERO;
                 }
             }
             let d = gen.spike_delay();
@@ -58,7 +58,7 @@ pub fn spike_procedural_ordered(
                     continue;
                 }
                 gen.chunk_row(object, j, c, |t| {
-                    let w = gen.weight_at(object, j, t);
+                    let w = R::of32(gen.weight_at(object, j, t));
                     let at = off + t as usize;
                     match delayed.then(|| gen.delay_at(object, j, t)) {
                         None | Some(1) => g[at] += w,

@@ -5,9 +5,9 @@
 //! whose delay is `d`.
 
 use super::jit_events::NativeEvents;
-use super::vm::{pow, random_value};
-use crate::lang::analysis::binop;
+use super::vm::random_value;
 use crate::lang::ir::{EventStmt, Expr, UnOp};
+use crate::real::Real;
 
 /// Pre-ordered view of a projection: for each pre-synaptic neuron, its
 /// synapses sorted by delay.
@@ -93,7 +93,7 @@ impl PreCsr {
     }
 
     /// Per-synapse values (post-ordered) in this view's order.
-    pub fn permute(&self, values: &[f32]) -> Vec<f32> {
+    pub fn permute<R: Copy>(&self, values: &[R]) -> Vec<R> {
         self.syn.iter().map(|&s| values[s as usize]).collect()
     }
 
@@ -126,14 +126,14 @@ pub type Element = (u32, u32);
 /// `g[post] += w` for every synapse of the spiking neurons (default synapse).
 /// `w_pre` holds the weights in the order of `csr` (see [`PreCsr::permute`]),
 /// so that a row is read sequentially, or the one weight they all share.
-pub fn deliver_default(
+pub fn deliver_default<R: Real>(
     csr: &PreCsr,
     spikes: &[u32],
     d: u32,
     uniform: bool,
-    w_pre: &[f32],
+    w_pre: &[R],
     (n_pre, n_post): Element,
-    g: &mut [f32],
+    g: &mut [R],
 ) {
     for &k in spikes {
         let b = k / n_pre;
@@ -158,19 +158,19 @@ pub fn deliver_default(
 }
 
 /// What an event statement can read.
-pub struct EventCtx<'a> {
+pub struct EventCtx<'a, R = f32> {
     /// Per-synapse (len n) or projection-wide (len 1) slot values.
-    pub syn: &'a mut [Vec<f32>],
+    pub syn: &'a mut [Vec<R>],
     /// Pre-synaptic arrays of each `pre.x`.
-    pub pre: Vec<&'a [f32]>,
+    pub pre: Vec<&'a [R]>,
     /// Post-synaptic arrays of each `post.x`.
-    pub post: Vec<&'a [f32]>,
+    pub post: Vec<&'a [R]>,
     /// t and dt.
-    pub t: f32,
+    pub t: R,
     /// Time step.
-    pub dt: f32,
+    pub dt: R,
     /// The network's constants.
-    pub consts: &'a [f32],
+    pub consts: &'a [R],
     /// Random key.
     pub seed: u64,
     /// Step for random draws.
@@ -181,10 +181,10 @@ pub struct EventCtx<'a> {
 
 /// Evaluates an expression of a synapse model for synapse `s` (pre rank
 /// `pre`, post rank `post`).
-pub(crate) fn eval(e: &Expr, c: &EventCtx, s: usize, pre: usize, post: usize) -> f32 {
+pub(crate) fn eval<R: Real>(e: &Expr, c: &EventCtx<R>, s: usize, pre: usize, post: usize) -> R {
     let ev = |x: &Expr| eval(x, c, s, pre, post);
     match e {
-        Expr::Const(v) => *v,
+        Expr::Const(v) => R::of(*v),
         Expr::Var(v) => {
             let a = &c.syn[*v as usize];
             if a.len() == 1 {
@@ -197,22 +197,21 @@ pub(crate) fn eval(e: &Expr, c: &EventCtx, s: usize, pre: usize, post: usize) ->
         Expr::Post(i) => c.post[*i as usize][post],
         Expr::Time => c.t,
         Expr::Dt => c.dt,
-        Expr::Constant(k) => c.consts.get(*k as usize).copied().unwrap_or(f32::NAN),
+        Expr::Constant(k) => c.consts.get(*k as usize).copied().unwrap_or(R::NAN),
         Expr::Unary(UnOp::Neg, a) => -ev(a),
-        Expr::Unary(UnOp::Not, a) => (ev(a) == 0.0) as i32 as f32,
-        Expr::Binary(crate::lang::ir::BinOp::Pow, a, b) => pow(ev(a), ev(b)),
-        Expr::Binary(op, a, b) => binop(*op, ev(a), ev(b)),
+        Expr::Unary(UnOp::Not, a) => R::truth(ev(a) == R::ZERO),
+        Expr::Binary(op, a, b) => R::binop(*op, ev(a), ev(b)),
         Expr::Call(f, args) => {
             // Functions take at most three arguments; no allocation per call.
-            let mut v = [0.0; 3];
+            let mut v = [R::ZERO; 3];
             for (x, a) in v.iter_mut().zip(args) {
                 *x = ev(a);
             }
-            f.apply(v[0], v[1], v[2])
+            R::apply(*f, v[0], v[1], v[2])
         }
         Expr::Select(k, a, b) => {
             let (k, a, b) = (ev(k), ev(a), ev(b));
-            if k != 0.0 {
+            if k != R::ZERO {
                 a
             } else {
                 b
@@ -222,8 +221,8 @@ pub(crate) fn eval(e: &Expr, c: &EventCtx, s: usize, pre: usize, post: usize) ->
         Expr::Random {
             kind, stream, args, ..
         } => {
-            let a = args.first().map(ev).unwrap_or(0.0);
-            let b = args.get(1).map(ev).unwrap_or(0.0);
+            let a = args.first().map(ev).unwrap_or(R::ZERO);
+            let b = args.get(1).map(ev).unwrap_or(R::ZERO);
             random_value(
                 *kind,
                 c.seed,
@@ -234,7 +233,7 @@ pub(crate) fn eval(e: &Expr, c: &EventCtx, s: usize, pre: usize, post: usize) ->
                 b,
             )
         }
-        Expr::Temp(_) | Expr::Sum(_) => f32::NAN,
+        Expr::Temp(_) | Expr::Sum(_) => R::NAN,
     }
 }
 
@@ -242,29 +241,44 @@ pub(crate) fn eval(e: &Expr, c: &EventCtx, s: usize, pre: usize, post: usize) ->
 /// `events`, as native code where the statements have it (bound once for
 /// the batch), else through [`run_event`]; `pre_spike` deliveries and
 /// `post_spike` share it.
-pub(super) fn run_events(
+pub(super) fn run_events<R: Real>(
     events: impl Iterator<Item = (usize, usize, usize)>,
     (stmts, native): (&[EventStmt], Option<&NativeEvents>),
     frozen: Option<u32>,
-    c: &mut EventCtx,
-    g: &mut [f32],
+    c: &mut EventCtx<R>,
+    g: &mut [R],
 ) {
-    match native {
-        Some(code) => code.bind(c, g, frozen).run_each(events),
-        None => events.for_each(|(s, pre, post)| run_event(stmts, c, s, pre, post, frozen, g)),
+    if let (Some(code), Some(g)) = (native, R::as_f32_mut(g)) {
+        if let Some(c) = f32_ctx(c) {
+            return code.bind(c, g, frozen).run_each(events);
+        }
+    }
+    events.for_each(|(s, pre, post)| run_event(stmts, c, s, pre, post, frozen, g))
+}
+
+/// `c` as an f32 context if `R` is f32 (the native code is generated in
+/// f32 only).
+pub(super) fn f32_ctx<'x, 'a, R: Real>(
+    c: &'x mut EventCtx<'a, R>,
+) -> Option<&'x mut EventCtx<'a, f32>> {
+    if std::any::TypeId::of::<R>() == std::any::TypeId::of::<f32>() {
+        // SAFETY: R is f32, so the two types are one and the same.
+        Some(unsafe { &mut *(c as *mut EventCtx<'a, R>).cast::<EventCtx<'a, f32>>() })
+    } else {
+        None
     }
 }
 
 /// Runs event statements for synapse `s` (pre rank `pre`, post rank
 /// `post`); assignments to `frozen` (w while learning is off) are skipped.
-pub(super) fn run_event(
+pub(super) fn run_event<R: Real>(
     stmts: &[EventStmt],
-    c: &mut EventCtx,
+    c: &mut EventCtx<R>,
     s: usize,
     pre: usize,
     post: usize,
     frozen: Option<u32>,
-    g: &mut [f32],
+    g: &mut [R],
 ) {
     for st in stmts {
         match st {
@@ -288,7 +302,7 @@ pub(super) fn run_event(
 /// slot not to assign (w while learning is off); `element`: as for
 /// [`deliver_default`].
 #[allow(clippy::too_many_arguments)]
-pub fn deliver_events(
+pub fn deliver_events<R: Real>(
     csr: &PreCsr,
     spikes: &[u32],
     d: u32,
@@ -296,8 +310,8 @@ pub fn deliver_events(
     pre_ranks: &[u32],
     frozen: Option<u32>,
     (n_pre, n_post): Element,
-    c: &mut EventCtx,
-    g: &mut [f32],
+    c: &mut EventCtx<R>,
+    g: &mut [R],
 ) {
     let events = spikes.iter().flat_map(|&k| {
         let b = k / n_pre;

@@ -8,17 +8,17 @@ use crate::engine::schedule::{Group, Stage};
 use crate::engine::Input;
 use crate::engine::MonitorState;
 
-impl CpuEngine {
+impl<R: VmReal> CpuEngine<R> {
     /// One step: the phases of the schedule in order (the GPU engine runs
     /// the same schedule); monitors record at the end.
-    pub(crate) fn step(&mut self, t: f32, step: u64, monitors: &mut [MonitorState]) {
+    pub(crate) fn step(&mut self, t: R, step: u64, monitors: &mut [MonitorState]) {
         self.run_phases(t, step, monitors, None);
     }
 
     /// The phases of step `step` in order, or only that of `only`.
     pub(crate) fn run_phases(
         &mut self,
-        t: f32,
+        t: R,
         step: u64,
         monitors: &mut [MonitorState],
         only: Option<Stage>,
@@ -90,7 +90,7 @@ impl CpuEngine {
 
     /// The input of a rate-coded projection, a convolution, a decoding
     /// projection or a current injection, from what the previous step left.
-    fn rate_input(&mut self, pi: usize, t: f32, step32: u32) {
+    fn rate_input(&mut self, pi: usize, t: R, step32: u32) {
         let (seed, dt) = (self.seed, self.dt);
         let pr = &mut self.projs[pi];
         let object = PROJ_OBJECT | ((pi as u32) << 12);
@@ -135,7 +135,7 @@ impl CpuEngine {
                 geo,
             } => {
                 let pre = &self.pops[pr.pre];
-                let vals: Vec<&[f32]> = pr
+                let vals: Vec<&[R]> = pr
                     .pre_ref_slots
                     .iter()
                     .map(|&slot| delayed(pre, slot, conv.delay))
@@ -169,7 +169,7 @@ impl CpuEngine {
     /// `neuron_update` of one population (with its prologue: the rate
     /// histories shift, the input table's value of this step); `spikes`
     /// gets the neurons that spiked.
-    fn update_population(&mut self, pi: usize, t: f32, step32: u32, spikes: &mut Vec<u32>) {
+    fn update_population(&mut self, pi: usize, t: R, step32: u32, spikes: &mut Vec<u32>) {
         let (seed, dt) = (self.seed, self.dt);
         let scalars = &mut self.scratch.scalars;
         // A distributed run's rank updates its own neurons.
@@ -188,7 +188,7 @@ impl CpuEngine {
             f.apply(step32, &mut p.vars[f.slot()]);
         }
         frame_scalars_into(scalars, t, dt, &self.consts);
-        let mut arrays: Vec<&mut [f32]> = Vec::with_capacity(p.kernel.binding.n_arrays);
+        let mut arrays: Vec<&mut [R]> = Vec::with_capacity(p.kernel.binding.n_arrays);
         for (v, decl) in p.vars.iter_mut().zip(&p.ir.vars) {
             if decl.locality == Locality::Local {
                 arrays.push(&mut v[mine.clone()]);
@@ -215,7 +215,7 @@ impl CpuEngine {
                 &mut p.vars[f.slot as usize],
                 spikes,
                 leaving,
-                f.scale,
+                R::of32(f.scale),
             );
         }
         if p.hist_depth > 0 {
@@ -229,7 +229,7 @@ impl CpuEngine {
 
     /// `post_spike` statements of a plastic projection for the post
     /// neurons that spiked this step.
-    fn post_spike(&mut self, pi: usize, t: f32, step: u64) {
+    fn post_spike(&mut self, pi: usize, t: R, step: u64) {
         let (seed, dt, step32) = (self.seed, self.dt, step as u32);
         let pr = &mut self.projs[pi];
         // While learning is off, events leave w alone (at every spike,
@@ -263,7 +263,7 @@ impl CpuEngine {
 
     /// A learning rule, reading what the neurons have just computed; with
     /// `freeze_w` its assignments to `w` are skipped.
-    fn learn(&mut self, pi: usize, t: f32, step32: u32, freeze_w: bool) {
+    fn learn(&mut self, pi: usize, t: R, step32: u32, freeze_w: bool) {
         let (seed, dt) = (self.seed, self.dt);
         let pr = &mut self.projs[pi];
         let Some(k) = &pr.learn else { return };
@@ -278,7 +278,7 @@ impl CpuEngine {
         let nsyn = pr.syn.pre.len();
         for (g, ((values, is_pre), &read)) in pr.gathered.iter_mut().zip(sources) {
             // Bound whether read or not, at their length.
-            g.resize(nsyn, 0.0);
+            g.resize(nsyn, R::ZERO);
             if read {
                 gather(
                     g,
@@ -302,7 +302,7 @@ impl CpuEngine {
     /// creation order (so sums are always added in the same order);
     /// distinct groups write distinct arrays and run in parallel when there
     /// is enough work.
-    fn deliver_spikes(&mut self, groups: &[Group], t: f32, step: u32) {
+    fn deliver_spikes(&mut self, groups: &[Group], t: R, step: u32) {
         let mut fed = std::mem::take(&mut self.scratch.fed);
         fed.clear();
         fed.extend(groups.iter().map(|g| self.conductance_of(g.members[0])));
@@ -336,8 +336,9 @@ impl CpuEngine {
         };
         let pops = &self.pops;
         if events >= PARALLEL_EVENTS && gvs.len() > 1 {
-            let mut slots: Vec<Option<&mut ProjState>> = self.projs.iter_mut().map(Some).collect();
-            let work: Vec<(Vec<&mut ProjState>, &mut Vec<f32>)> = groups
+            let mut slots: Vec<Option<&mut ProjState<R>>> =
+                self.projs.iter_mut().map(Some).collect();
+            let work: Vec<(Vec<&mut ProjState<R>>, &mut Vec<R>)> = groups
                 .iter()
                 .zip(gvs.iter_mut())
                 .map(|(group, gv)| {
@@ -394,7 +395,13 @@ impl CpuEngine {
 /// post-synaptic row (`row_ptr`): a post value fills its row; the pre
 /// values of a full row (`dense`: pre ranks 0, 1, ... in order) are
 /// copied whole.
-fn gather(g: &mut [f32], values: &[f32], row_ptr: &[u32], pre: Option<&Vec<u32>>, dense: bool) {
+fn gather<R: Copy>(
+    g: &mut [R],
+    values: &[R],
+    row_ptr: &[u32],
+    pre: Option<&Vec<u32>>,
+    dense: bool,
+) {
     let rows = row_ptr.windows(2).map(|w| w[0] as usize..w[1] as usize);
     match pre {
         None => rows.zip(values).for_each(|(row, &v)| g[row].fill(v)),
@@ -412,7 +419,7 @@ fn gather(g: &mut [f32], values: &[f32], row_ptr: &[u32], pre: Option<&Vec<u32>>
 
 /// A slot's values as they were `d` steps ago (`d <= 1`: the previous
 /// step's, the current ones), from the population's rate history.
-fn delayed(pre: &PopState, slot: usize, d: u32) -> &[f32] {
+fn delayed<R>(pre: &PopState<R>, slot: usize, d: u32) -> &[R] {
     if d <= 1 {
         &pre.vars[slot]
     } else {
@@ -425,13 +432,13 @@ fn delayed(pre: &PopState, slot: usize, d: u32) -> &[f32] {
 }
 
 /// `target += out`, element by element.
-fn add_into(target: &mut [f32], out: &[f32]) {
-    target.iter_mut().zip(out).for_each(|(s, o)| *s += o);
+fn add_into<R: Real>(target: &mut [R], out: &[R]) {
+    target.iter_mut().zip(out).for_each(|(s, o)| *s += *o);
 }
 
 /// `rate_sum` with the default psp `w * pre.r` and a sum: each post
 /// neuron's row of weights times the delayed rates, into `pr.out`.
-fn weighted_sum(pr: &mut ProjState, pre: &PopState) {
+fn weighted_sum<R: Real>(pr: &mut ProjState<R>, pre: &PopState<R>) {
     let uniform = pr.delays.len() <= 1;
     let d0 = pr.delays.first().copied().unwrap_or(1);
     let r = pr.pre_ref_slots[pr.ir.pre_refs.iter().position(|x| x == "r").unwrap_or(0)];
@@ -457,12 +464,12 @@ fn weighted_sum(pr: &mut ProjState, pre: &PopState) {
 /// step (their delay is one step, checked by `projection_kind`), in
 /// (post, pre) order, before the psp is summed: the `rate_sum` kernel runs
 /// them in the same place. They change only the synapse's own variables.
-fn psp_events(
-    pr: &mut ProjState,
-    pre: &PopState,
-    post: &PopState,
+fn psp_events<R: Real>(
+    pr: &mut ProjState<R>,
+    pre: &PopState<R>,
+    post: &PopState<R>,
     (pre_off, post_off): (usize, usize),
-    scalars: &[f32],
+    scalars: &[R],
     (seed, step32, object): (u64, u32, u32),
 ) {
     let Some(spikes) = pre.spike_hist.front() else {
@@ -494,10 +501,10 @@ fn psp_events(
 /// gathered pre (delayed) and post values, reduced by the projection's
 /// operation into `pr.out`, element by element of a batch; `scalars`:
 /// the frame's (`frame_scalars`).
-fn general_psp(
-    pr: &mut ProjState,
-    pops: &[PopState],
-    mut scalars: Vec<f32>,
+fn general_psp<R: VmReal>(
+    pr: &mut ProjState<R>,
+    pops: &[PopState<R>],
+    mut scalars: Vec<R>,
     (seed, step32, object): (u64, u32, u32),
 ) {
     if pops[pr.pre].ir.spiking && !pr.ir.pre_spike.is_empty() {
@@ -514,7 +521,7 @@ fn general_psp(
     let nsyn = pr.syn.pre.len();
     for b in 0..pr.batch {
         let (pre_off, post_off) = (b * (pre.n / pr.batch), b * (post.n / pr.batch));
-        let mut gathered: Vec<Vec<f32>> = Vec::new();
+        let mut gathered: Vec<Vec<R>> = Vec::new();
         for &slot in &pr.pre_ref_slots {
             gathered.push(
                 (0..nsyn)

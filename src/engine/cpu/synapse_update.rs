@@ -9,8 +9,9 @@
 
 use super::jit::Native;
 use super::rate_sum::SynapseBinding;
-use super::vm::{self, Binder, Program, Src};
+use super::vm::{self, Binder, Program, Src, VmReal};
 use crate::lang::ir::{Stmt, SynapseIr};
+use crate::real::Dtype;
 
 /// The compiled learning rule of a synapse model.
 #[derive(Debug, Clone)]
@@ -30,10 +31,10 @@ pub struct LearnKernel {
 }
 
 /// Compiles the learning rule (`ir.update`, not empty).
-pub fn compile(ir: &SynapseIr, n_consts: usize) -> LearnKernel {
+pub fn compile(ir: &SynapseIr, n_consts: usize, dtype: Dtype) -> LearnKernel {
     let binding = SynapseBinding::new(ir, n_consts);
     let program = |skip: Option<u32>| {
-        let mut prog = Program::new();
+        let mut prog = Program::in_dtype(dtype);
         for s in &ir.update {
             match s {
                 Stmt::Let { temp, expr } => prog.let_temp(*temp, expr, &binding),
@@ -73,24 +74,21 @@ pub fn compile(ir: &SynapseIr, n_consts: usize) -> LearnKernel {
 
 /// Runs the rule over every synapse (`arrays` bound as documented above);
 /// with `freeze_w`, all but its assignments to `w`.
-pub fn synapse_update(
+pub fn synapse_update<R: VmReal>(
     k: &LearnKernel,
     freeze_w: bool,
-    mut arrays: Vec<&mut [f32]>,
-    scalars: &[f32],
+    mut arrays: Vec<&mut [R]>,
+    scalars: &[R],
     seed: u64,
     step: u32,
     object: u32,
 ) {
     let prog = if freeze_w { &k.frozen } else { &k.prog };
-    if let Some((all, without_w)) = &k.native {
+    if let (Some((all, without_w)), Some(f32s), Some(scalars)) =
+        (&k.native, vm::f32_arrays(&mut arrays), R::as_f32(scalars))
+    {
         let native = if freeze_w { without_w } else { all };
-        native.run_padded(
-            &mut arrays,
-            scalars,
-            (seed, step, object, 0),
-            &mut Vec::new(),
-        );
+        native.run_padded(f32s, scalars, (seed, step, object, 0), &mut Vec::new());
         return;
     }
     vm::run_chunks(
@@ -133,7 +131,7 @@ mod tests {
             .connect_all_to_all(Weights::constant(0.25))
             .unwrap();
         let ir = net.projs[0].ir.clone();
-        let k = super::compile(&ir, 0);
+        let k = super::compile(&ir, 0, crate::real::Dtype::F32);
         assert!(k.native.is_some(), "native code for the rule");
         let mut interpreted = k.clone();
         interpreted.native = None;

@@ -6,9 +6,9 @@
 //! engine exact (the same f32 operations in the same order as the IR) and
 //! fast (no per-element dispatch).
 
-use crate::lang::analysis::binop;
 use crate::lang::ir::{BinOp, Expr, Func, RandomKind, UnOp};
 use crate::random::philox;
+use crate::real::{Dtype, Real};
 
 /// Elements processed by one operation at a time.
 pub const CHUNK: usize = 256;
@@ -26,8 +26,8 @@ pub enum Src {
     Arr(u16),
     /// A scalar slot (time, dt, global parameters).
     Scalar(u16),
-    /// A constant.
-    Const(f32),
+    /// A constant (one the program's precision holds exactly).
+    Const(f64),
 }
 
 /// One operation over a chunk.
@@ -77,6 +77,19 @@ impl Op {
     }
 }
 
+/// `arrays` as f32 arrays if `R` is f32 (the native code is generated for
+/// f32 only), without copying the list.
+pub(crate) fn f32_arrays<'a, 'b, R: Real>(
+    arrays: &'a mut Vec<&'b mut [R]>,
+) -> Option<&'a mut Vec<&'b mut [f32]>> {
+    if std::any::TypeId::of::<R>() == std::any::TypeId::of::<f32>() {
+        // SAFETY: R is f32, so the two types are one and the same.
+        Some(unsafe { &mut *(arrays as *mut Vec<&'b mut [R]>).cast::<Vec<&'b mut [f32]>>() })
+    } else {
+        None
+    }
+}
+
 /// Maps IR leaves to operands while compiling.
 pub trait Binder {
     /// The operand for a leaf (Var, Sum, Pre, Post, Time, Dt); `None` if unbound.
@@ -94,14 +107,38 @@ pub struct Program {
     pub n_regs: usize,
     /// Scalar slots needed (the frame's, then computed ones).
     pub n_scalars: usize,
+    /// The precision it runs in: constants are folded in it.
+    pub dtype: Dtype,
     free: Vec<u16>,
     temps: Vec<Option<Src>>,
 }
 
 impl Program {
-    /// An empty program.
+    /// An empty program in f32.
     pub fn new() -> Self {
         Self::default()
+    }
+
+    /// An empty program in `dtype`.
+    pub fn in_dtype(dtype: Dtype) -> Self {
+        Program {
+            dtype,
+            ..Self::default()
+        }
+    }
+
+    fn fold_un(&self, op: UnOp, x: f64) -> f64 {
+        match self.dtype {
+            Dtype::F32 => f32::unop(op, x as f32).f64(),
+            Dtype::F64 => f64::unop(op, x),
+        }
+    }
+
+    fn fold_bin(&self, op: BinOp, x: f64, y: f64) -> f64 {
+        match self.dtype {
+            Dtype::F32 => f32::binop(op, x as f32, y as f32).f64(),
+            Dtype::F64 => f64::binop(op, x, y),
+        }
     }
 
     /// Allocates a register.
@@ -164,11 +201,11 @@ impl Program {
                 .get(*t as usize)
                 .copied()
                 .flatten()
-                .unwrap_or(Src::Const(f32::NAN)),
+                .unwrap_or(Src::Const(f64::NAN)),
             Expr::Unary(op, a) => {
                 let a = self.expr(a, b);
                 if let Src::Const(x) = a {
-                    return Src::Const(un(*op, x));
+                    return Src::Const(self.fold_un(*op, x));
                 }
                 if Self::is_uniform(&a) {
                     let d = self.scalar_slot(b);
@@ -184,7 +221,7 @@ impl Program {
                 let x = self.expr(x, b);
                 let y = self.expr(y, b);
                 if let (Src::Const(p), Src::Const(q)) = (x, y) {
-                    return Src::Const(binop(*op, p, q));
+                    return Src::Const(self.fold_bin(*op, p, q));
                 }
                 if Self::is_uniform(&x) && Self::is_uniform(&y) {
                     let d = self.scalar_slot(b);
@@ -196,8 +233,10 @@ impl Program {
                 // several multiplications. The GPU twin does the same, so both
                 // engines round alike.
                 let (op, y) = match (op, y) {
-                    (BinOp::Div, Src::Const(q)) if (1.0 / q).is_finite() => {
-                        (&BinOp::Mul, Src::Const(1.0 / q))
+                    (BinOp::Div, Src::Const(q))
+                        if self.fold_bin(BinOp::Div, 1.0, q).is_finite() =>
+                    {
+                        (&BinOp::Mul, Src::Const(self.fold_bin(BinOp::Div, 1.0, q)))
                     }
                     (BinOp::Div, Src::Scalar(_) | Src::Const(_)) => {
                         return self.scaled_quotient(x, y, b);
@@ -255,7 +294,7 @@ impl Program {
                 Src::Reg(d)
             }
             // Unbound leaves are a compiler bug; NaN makes it loud in tests.
-            _ => Src::Const(f32::NAN),
+            _ => Src::Const(f64::NAN),
         }
     }
 
@@ -305,20 +344,13 @@ impl Program {
     }
 }
 
-fn un(op: UnOp, x: f32) -> f32 {
-    match op {
-        UnOp::Neg => -x,
-        UnOp::Not => (x == 0.0) as i32 as f32,
-    }
-}
-
 /// What a program runs on: bound arrays (chunk slices), scalars and the
 /// random-number key.
-pub struct Frame<'a, 'b> {
+pub struct Frame<'a, 'b, R> {
     /// Chunk slices of the bound arrays, all of the same length.
-    pub arrays: &'a mut [&'b mut [f32]],
+    pub arrays: &'a mut [&'b mut [R]],
     /// Scalar slots.
-    pub scalars: &'a [f32],
+    pub scalars: &'a [R],
     /// Network seed.
     pub seed: u64,
     /// Current step (for random draws).
@@ -334,22 +366,22 @@ pub struct Frame<'a, 'b> {
 /// chunk's registers (to collect spikes or a result). `index` is the global
 /// index of element 0, for random draws.
 #[allow(clippy::too_many_arguments)]
-pub fn run_chunks(
+pub fn run_chunks<R: VmReal>(
     prog: &Program,
-    arrays: &mut [&mut [f32]],
-    scalars: &[f32],
+    arrays: &mut [&mut [R]],
+    scalars: &[R],
     seed: u64,
     step: u32,
     object: u32,
     index: u32,
-    mut after: impl FnMut(&Regs, usize, usize),
+    mut after: impl FnMut(&Regs<R>, usize, usize),
 ) {
     Regs::with(prog.n_regs, |regs| {
         let len = arrays.first().map_or(0, |a| a.len());
         let mut off = 0;
         while off < len {
             let m = CHUNK.min(len - off);
-            let mut chunk: Vec<&mut [f32]> =
+            let mut chunk: Vec<&mut [R]> =
                 arrays.iter_mut().map(|a| &mut a[off..off + m]).collect();
             let mut frame = Frame {
                 arrays: &mut chunk,
@@ -368,54 +400,74 @@ pub fn run_chunks(
 
 /// Scratch registers of one worker, and its scalar slots.
 #[derive(Default)]
-pub struct Regs {
-    v: Vec<Vec<f32>>,
-    s: Vec<f32>,
-    scratch: Vec<f32>,
+pub struct Regs<R> {
+    v: Vec<Vec<R>>,
+    s: Vec<R>,
+    scratch: Vec<R>,
+}
+
+/// A [`Real`] the interpreter runs in: each has its own registers on
+/// each thread.
+pub trait VmReal: Real {
+    /// This thread's registers of this type.
+    fn regs() -> &'static std::thread::LocalKey<std::cell::RefCell<Regs<Self>>>;
 }
 
 thread_local! {
-    static REGS: std::cell::RefCell<Regs> = std::cell::RefCell::new(Regs::default());
+    static REGS: std::cell::RefCell<Regs<f32>> = std::cell::RefCell::new(Regs::default());
+    static REGS64: std::cell::RefCell<Regs<f64>> = std::cell::RefCell::new(Regs::default());
 }
 
-impl Regs {
+impl VmReal for f32 {
+    fn regs() -> &'static std::thread::LocalKey<std::cell::RefCell<Regs<f32>>> {
+        &REGS
+    }
+}
+
+impl VmReal for f64 {
+    fn regs() -> &'static std::thread::LocalKey<std::cell::RefCell<Regs<f64>>> {
+        &REGS64
+    }
+}
+
+impl<R: VmReal> Regs<R> {
     /// Registers for a program.
     pub fn new(n: usize) -> Self {
         Regs {
-            v: (0..n).map(|_| vec![0.0; CHUNK]).collect(),
+            v: (0..n).map(|_| vec![R::ZERO; CHUNK]).collect(),
             s: Vec::new(),
             // Two chunks: a draw's two words, or one blend.
-            scratch: vec![0.0; 2 * CHUNK],
+            scratch: vec![R::ZERO; 2 * CHUNK],
         }
     }
 
     /// Runs `f` with this thread's registers, grown to at least `n` (they
     /// are kept between steps to avoid an allocation per step).
-    pub fn with<T>(n: usize, f: impl FnOnce(&mut Regs) -> T) -> T {
-        REGS.with(|r| {
+    pub fn with<T>(n: usize, f: impl FnOnce(&mut Regs<R>) -> T) -> T {
+        R::regs().with(|r| {
             let mut r = r.borrow_mut();
-            r.scratch.resize(2 * CHUNK, 0.0);
+            r.scratch.resize(2 * CHUNK, R::ZERO);
             while r.v.len() < n {
-                r.v.push(vec![0.0; CHUNK]);
+                r.v.push(vec![R::ZERO; CHUNK]);
             }
             f(&mut r)
         })
     }
 
     /// A register's contents.
-    pub fn get(&self, r: u16) -> &[f32] {
+    pub fn get(&self, r: u16) -> &[R] {
         &self.v[r as usize]
     }
 }
 
-enum V<'a> {
-    S(&'a [f32]),
-    C(f32),
+enum V<'a, R> {
+    S(&'a [R]),
+    C(R),
 }
 
-impl V<'_> {
+impl<R: Real> V<'_, R> {
     #[inline(always)]
-    fn at(&self, i: usize) -> f32 {
+    fn at(&self, i: usize) -> R {
         match self {
             V::S(s) => s[i],
             V::C(c) => *c,
@@ -424,23 +476,23 @@ impl V<'_> {
 }
 
 #[inline(always)]
-fn val<'a>(
+fn val<'a, R: Real>(
     s: Src,
-    regs: &'a [Vec<f32>],
-    arrays: &'a [&mut [f32]],
-    scalars: &[f32],
+    regs: &'a [Vec<R>],
+    arrays: &'a [&mut [R]],
+    scalars: &[R],
     n: usize,
-) -> V<'a> {
+) -> V<'a, R> {
     match s {
         Src::Reg(r) => V::S(&regs[r as usize][..n]),
         Src::Arr(a) => V::S(&arrays[a as usize][..n]),
         Src::Scalar(k) => V::C(scalars[k as usize]),
-        Src::Const(c) => V::C(c),
+        Src::Const(c) => V::C(R::of(c)),
     }
 }
 
 #[inline(always)]
-fn map2(d: &mut [f32], a: &V, b: &V, f: impl Fn(f32, f32) -> f32) {
+fn map2<R: Real>(d: &mut [R], a: &V<R>, b: &V<R>, f: impl Fn(R, R) -> R) {
     match (a, b) {
         (V::S(a), V::S(b)) => d
             .iter_mut()
@@ -453,7 +505,7 @@ fn map2(d: &mut [f32], a: &V, b: &V, f: impl Fn(f32, f32) -> f32) {
 }
 
 #[inline(always)]
-fn map1(d: &mut [f32], a: &V, f: impl Fn(f32) -> f32) {
+fn map1<R: Real>(d: &mut [R], a: &V<R>, f: impl Fn(R) -> R) {
     match a {
         V::S(a) => d.iter_mut().zip(a.iter()).for_each(|(d, x)| *d = f(*x)),
         V::C(c) => d.iter_mut().for_each(|d| *d = f(*c)),
@@ -464,14 +516,10 @@ fn map1(d: &mut [f32], a: &V, f: impl Fn(f32) -> f32) {
 /// conditions are data (a random draw against a threshold, say), and a
 /// branch on each mispredicts half the time.
 #[inline(always)]
-fn select(d: &mut [f32], c: &V, a: &V, b: &V) {
-    #[inline(always)]
-    fn pick(c: f32, a: f32, b: f32) -> f32 {
-        let keep = ((c != 0.0) as u32).wrapping_neg();
-        f32::from_bits((a.to_bits() & keep) | (b.to_bits() & !keep))
-    }
+fn select<R: Real>(d: &mut [R], c: &V<R>, a: &V<R>, b: &V<R>) {
+    let pick = R::pick;
     let V::S(cs) = c else {
-        return map1(d, if c.at(0) != 0.0 { a } else { b }, |x| x);
+        return map1(d, if c.at(0) != R::ZERO { a } else { b }, |x| x);
     };
     let conds = d.iter_mut().zip(cs.iter());
     match (a, b) {
@@ -491,38 +539,39 @@ fn select(d: &mut [f32], c: &V, a: &V, b: &V) {
 /// `out = m != 0 ? s : d`, into a buffer distinct from both inputs: written
 /// over one of them it would compile to a (slow) masked store.
 #[inline(always)]
-fn blend(out: &mut [f32], s: &[f32], d: &[f32], m: &[f32]) {
+fn blend<R: Real>(out: &mut [R], s: &[R], d: &[R], m: &[R]) {
     for (((o, s), d), m) in out.iter_mut().zip(s).zip(d).zip(m) {
-        let keep = ((*m != 0.0) as u32).wrapping_neg();
-        *o = f32::from_bits((s.to_bits() & keep) | (d.to_bits() & !keep));
+        *o = R::pick(*m, *s, *d);
     }
 }
 
 #[inline(always)]
-fn bin_dispatch(op: BinOp, d: &mut [f32], a: &V, b: &V) {
+fn bin_dispatch<R: Real>(op: BinOp, d: &mut [R], a: &V<R>, b: &V<R>) {
+    let t = R::truth;
+    let z = R::ZERO;
     // One monomorphised loop per operator, so each vectorises.
     match op {
         BinOp::Add => map2(d, a, b, |x, y| x + y),
         BinOp::Sub => map2(d, a, b, |x, y| x - y),
         BinOp::Mul => map2(d, a, b, |x, y| x * y),
         BinOp::Div => map2(d, a, b, |x, y| x / y),
-        BinOp::Pow => map2(d, a, b, pow),
+        BinOp::Pow => map2(d, a, b, R::pow),
         BinOp::Rem => map2(d, a, b, |x, y| x % y),
-        BinOp::Lt => map2(d, a, b, |x, y| (x < y) as i32 as f32),
-        BinOp::Gt => map2(d, a, b, |x, y| (x > y) as i32 as f32),
-        BinOp::Le => map2(d, a, b, |x, y| (x <= y) as i32 as f32),
-        BinOp::Ge => map2(d, a, b, |x, y| (x >= y) as i32 as f32),
-        BinOp::Eq => map2(d, a, b, |x, y| (x == y) as i32 as f32),
-        BinOp::Ne => map2(d, a, b, |x, y| (x != y) as i32 as f32),
-        BinOp::And => map2(d, a, b, |x, y| (x != 0.0 && y != 0.0) as i32 as f32),
-        BinOp::Or => map2(d, a, b, |x, y| (x != 0.0 || y != 0.0) as i32 as f32),
+        BinOp::Lt => map2(d, a, b, |x, y| t(x < y)),
+        BinOp::Gt => map2(d, a, b, |x, y| t(x > y)),
+        BinOp::Le => map2(d, a, b, |x, y| t(x <= y)),
+        BinOp::Ge => map2(d, a, b, |x, y| t(x >= y)),
+        BinOp::Eq => map2(d, a, b, |x, y| t(x == y)),
+        BinOp::Ne => map2(d, a, b, |x, y| t(x != y)),
+        BinOp::And => map2(d, a, b, |x, y| t(x != z && y != z)),
+        BinOp::Or => map2(d, a, b, |x, y| t(x != z || y != z)),
     }
 }
 
 pub use crate::lang::ir::pow;
 
 /// Runs a program over `n` elements (n <= CHUNK).
-pub fn run(prog: &Program, regs: &mut Regs, frame: &mut Frame, n: usize) {
+pub fn run<R: Real>(prog: &Program, regs: &mut Regs<R>, frame: &mut Frame<R>, n: usize) {
     #[cfg(target_arch = "x86_64")]
     if std::arch::is_x86_feature_detected!("avx2") {
         // SAFETY: the CPU supports AVX2, checked just above.
@@ -537,12 +586,12 @@ pub fn run(prog: &Program, regs: &mut Regs, frame: &mut Frame, n: usize) {
 /// are bit for bit those of the portable path.
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2")]
-unsafe fn run_avx2(prog: &Program, regs: &mut Regs, frame: &mut Frame, n: usize) {
+unsafe fn run_avx2<R: Real>(prog: &Program, regs: &mut Regs<R>, frame: &mut Frame<R>, n: usize) {
     run_any(prog, regs, frame, n);
 }
 
 #[inline(always)]
-fn run_any(prog: &Program, regs: &mut Regs, frame: &mut Frame, n: usize) {
+fn run_any<R: Real>(prog: &Program, regs: &mut Regs<R>, frame: &mut Frame<R>, n: usize) {
     let Regs {
         v: regs,
         s: sc,
@@ -550,7 +599,7 @@ fn run_any(prog: &Program, regs: &mut Regs, frame: &mut Frame, n: usize) {
     } = regs;
     sc.clear();
     sc.extend_from_slice(frame.scalars);
-    sc.resize(prog.n_scalars.max(frame.scalars.len()), 0.0);
+    sc.resize(prog.n_scalars.max(frame.scalars.len()), R::ZERO);
     for op in &prog.ops {
         match op {
             Op::Scalar(op) => scalar_op(op, sc),
@@ -571,7 +620,7 @@ fn run_any(prog: &Program, regs: &mut Regs, frame: &mut Frame, n: usize) {
                     let a = val(*a, regs, frame.arrays, sc, n);
                     match o {
                         UnOp::Neg => map1(&mut out[..n], &a, |x| -x),
-                        UnOp::Not => map1(&mut out[..n], &a, |x| (x == 0.0) as i32 as f32),
+                        UnOp::Not => map1(&mut out[..n], &a, |x| R::truth(x == R::ZERO)),
                     }
                 }
                 regs[*d as usize] = out;
@@ -584,22 +633,22 @@ fn run_any(prog: &Program, regs: &mut Regs, frame: &mut Frame, n: usize) {
                     let c = val(args[2], regs, frame.arrays, sc, n);
                     let o = &mut out[..n];
                     match f {
-                        Func::Exp => map1(o, &a, crate::lang::ir::exp),
-                        Func::Min => map2(o, &a, &b, f32::min),
-                        Func::Max => map2(o, &a, &b, f32::max),
-                        Func::Pow => map2(o, &a, &b, pow),
-                        Func::Log => map1(o, &a, crate::lang::ir::ln),
-                        Func::Sqrt => map1(o, &a, f32::sqrt),
-                        Func::Abs => map1(o, &a, f32::abs),
-                        Func::Tanh => map1(o, &a, f32::tanh),
-                        Func::Round => map1(o, &a, f32::round),
-                        Func::Floor => map1(o, &a, f32::floor),
-                        Func::Trunc => map1(o, &a, f32::trunc),
-                        Func::Pos => map1(o, &a, |x| x.max(0.0)),
-                        Func::Neg => map1(o, &a, |x| x.min(0.0)),
+                        Func::Exp => map1(o, &a, R::exp),
+                        Func::Min => map2(o, &a, &b, R::min),
+                        Func::Max => map2(o, &a, &b, R::max),
+                        Func::Pow => map2(o, &a, &b, R::pow),
+                        Func::Log => map1(o, &a, R::ln),
+                        Func::Sqrt => map1(o, &a, R::sqrt),
+                        Func::Abs => map1(o, &a, R::abs),
+                        Func::Tanh => map1(o, &a, R::tanh),
+                        Func::Round => map1(o, &a, R::round),
+                        Func::Floor => map1(o, &a, R::floor),
+                        Func::Trunc => map1(o, &a, R::trunc),
+                        Func::Pos => map1(o, &a, |x| x.max(R::ZERO)),
+                        Func::Neg => map1(o, &a, |x| x.min(R::ZERO)),
                         f => {
                             for (i, x) in o.iter_mut().enumerate() {
-                                *x = f.apply(a.at(i), b.at(i), c.at(i));
+                                *x = R::apply(*f, a.at(i), b.at(i), c.at(i));
                             }
                         }
                     }
@@ -634,14 +683,14 @@ fn run_any(prog: &Program, regs: &mut Regs, frame: &mut Frame, n: usize) {
                         )
                     };
                     if !*shared {
-                        // The words of all the draws first, in vector lanes.
-                        let (w0, w1) = scratch[..2 * n].split_at_mut(n);
-                        let (w0, w1): (&mut [u32], &mut [u32]) =
-                            (bytemuck::cast_slice_mut(w0), bytemuck::cast_slice_mut(w1));
+                        // The words of all the draws first, in vector lanes
+                        // (the scratch's first 2n words, whatever R's size).
+                        let words: &mut [u32] = bytemuck::cast_slice_mut(&mut scratch[..]);
+                        let (w0, w1) = words[..2 * n].split_at_mut(n);
                         let key = (frame.seed, object, frame.step, frame.index);
                         words_of(*kind, key, w0, w1);
                         for (i, x) in out[..n].iter_mut().enumerate() {
-                            *x = random_from_words(*kind, w0[i], w1[i], a.at(i), b.at(i));
+                            *x = R::random_from_words(*kind, w0[i], w1[i], a.at(i), b.at(i));
                         }
                     } else if args.iter().all(Program::is_uniform) {
                         // One draw for the whole chunk.
@@ -656,7 +705,7 @@ fn run_any(prog: &Program, regs: &mut Regs, frame: &mut Frame, n: usize) {
             }
             Op::Rescale(d, s) => {
                 let k = sc[*s as usize];
-                if k != 1.0 {
+                if k != R::ONE {
                     regs[*d as usize][..n].iter_mut().for_each(|x| *x *= k);
                 }
             }
@@ -712,29 +761,31 @@ pub fn arrays_read(prog: &Program, n: usize) -> Vec<bool> {
 }
 
 /// One scalar operation (the inside of an `Op::Scalar`) on the slots `sc`.
-pub fn scalar_op(op: &Op, sc: &mut [f32]) {
-    let g = |s: &Src, sc: &[f32]| match s {
+pub fn scalar_op<R: Real>(op: &Op, sc: &mut [R]) {
+    let g = |s: &Src, sc: &[R]| match s {
         Src::Scalar(k) => sc[*k as usize],
-        Src::Const(c) => *c,
+        Src::Const(c) => R::of(*c),
         // Only uniform operands are compiled into scalar operations.
-        Src::Reg(_) | Src::Arr(_) => f32::NAN,
+        Src::Reg(_) | Src::Arr(_) => R::NAN,
     };
     let (d, v) = match op {
-        Op::Un(o, d, a) => (*d, un(*o, g(a, sc))),
-        Op::Bin(BinOp::Pow, d, a, b) => (*d, pow(g(a, sc), g(b, sc))),
-        Op::Bin(o, d, a, b) => (*d, binop(*o, g(a, sc), g(b, sc))),
-        Op::Call(f, d, a) => (*d, f.apply(g(&a[0], sc), g(&a[1], sc), g(&a[2], sc))),
-        Op::Sel(d, c, a, b) => (*d, if g(c, sc) != 0.0 { g(a, sc) } else { g(b, sc) }),
+        Op::Un(o, d, a) => (*d, R::unop(*o, g(a, sc))),
+        Op::Bin(o, d, a, b) => (*d, R::binop(*o, g(a, sc), g(b, sc))),
+        Op::Call(f, d, a) => (*d, R::apply(*f, g(&a[0], sc), g(&a[1], sc), g(&a[2], sc))),
+        Op::Sel(d, c, a, b) => (
+            *d,
+            if g(c, sc) != R::ZERO {
+                g(a, sc)
+            } else {
+                g(b, sc)
+            },
+        ),
         Op::Recip(r, s, y) => {
             let y = g(y, sc);
             // The same operations, in the same order, as the WGSL twin.
-            let k = if y * y == 0.0 {
-                TINY_DIVISOR_SCALE
-            } else {
-                1.0
-            };
+            let k = if y * y == R::ZERO { R::TWO_64 } else { R::ONE };
             sc[*s as usize] = k;
-            (*r, 1.0 / (y * k))
+            (*r, R::ONE / (y * k))
         }
         _ => return,
     };
@@ -742,21 +793,21 @@ pub fn scalar_op(op: &Op, sc: &mut [f32]) {
 }
 
 /// One random draw, as the WGSL twin computes it.
-pub fn random_value(
+pub fn random_value<R: Real>(
     kind: RandomKind,
     seed: u64,
     object: u32,
     step: u32,
     index: u32,
-    a: f32,
-    b: f32,
-) -> f32 {
+    a: R,
+    b: R,
+) -> R {
     if one_word(kind) {
         let w = philox::word(seed, object, step, index);
-        return random_from_words(kind, w, 0, a, b);
+        return R::random_from_words(kind, w, 0, a, b);
     }
     let bits = philox::draw(seed, object, step, index);
-    random_from_words(kind, bits[0], bits[1], a, b)
+    R::random_from_words(kind, bits[0], bits[1], a, b)
 }
 
 /// Draws of `kind` take one 32-bit word ([`philox::word`], four elements
@@ -788,22 +839,22 @@ fn words_of(
 /// what `Op::Rand` gives those elements, computed as its vector loop does
 /// (on x86-64 with AVX2, in eight lanes). `words` is scratch.
 #[allow(clippy::too_many_arguments)]
-pub fn draws(
+pub fn draws<R: Real>(
     kind: RandomKind,
     seed: u64,
     object: u32,
     step: u32,
     index0: u32,
-    (a, b): (f32, f32),
-    out: &mut [f32],
+    (a, b): (R, R),
+    out: &mut [R],
     words: &mut Vec<u32>,
 ) {
     #[inline(always)]
-    fn fill(
+    fn fill<R: Real>(
         kind: RandomKind,
         key: (u64, u32, u32, u32),
-        (a, b): (f32, f32),
-        out: &mut [f32],
+        (a, b): (R, R),
+        out: &mut [R],
         words: &mut Vec<u32>,
     ) {
         let n = out.len();
@@ -816,33 +867,33 @@ pub fn draws(
         // One loop per kind, each free of the others' branches, so that
         // the compiler vectorises the one-word kinds.
         #[inline(always)]
-        fn each(out: &mut [f32], w0: &[u32], w1: &[u32], f: impl Fn(u32, u32) -> f32) {
+        fn each<R: Real>(out: &mut [R], w0: &[u32], w1: &[u32], f: impl Fn(u32, u32) -> R) {
             for ((x, &u), &v) in out.iter_mut().zip(w0).zip(w1) {
                 *x = f(u, v);
             }
         }
         match kind {
             RandomKind::Uniform => each(out, w0, w1, |u, v| {
-                random_from_words(RandomKind::Uniform, u, v, a, b)
+                R::random_from_words(RandomKind::Uniform, u, v, a, b)
             }),
             RandomKind::Normal => each(out, w0, w1, |u, v| {
-                random_from_words(RandomKind::Normal, u, v, a, b)
+                R::random_from_words(RandomKind::Normal, u, v, a, b)
             }),
             RandomKind::LogNormal => each(out, w0, w1, |u, v| {
-                random_from_words(RandomKind::LogNormal, u, v, a, b)
+                R::random_from_words(RandomKind::LogNormal, u, v, a, b)
             }),
             RandomKind::Exponential => each(out, w0, w1, |u, v| {
-                random_from_words(RandomKind::Exponential, u, v, a, b)
+                R::random_from_words(RandomKind::Exponential, u, v, a, b)
             }),
         }
     }
     #[cfg(target_arch = "x86_64")]
     #[target_feature(enable = "avx2")]
-    unsafe fn fill_avx2(
+    unsafe fn fill_avx2<R: Real>(
         kind: RandomKind,
         key: (u64, u32, u32, u32),
-        ab: (f32, f32),
-        out: &mut [f32],
+        ab: (R, R),
+        out: &mut [R],
         words: &mut Vec<u32>,
     ) {
         fill(kind, key, ab, out, words);
@@ -855,36 +906,4 @@ pub fn draws(
         return;
     }
     fill(kind, key, (a, b), out, words);
-}
-
-/// The largest f32 below `b`; for `b` = 0 the largest normal one, since a
-/// GPU may flush a subnormal result to zero (the WGSL twin, `cj_below`).
-fn below(b: f32) -> f32 {
-    if b > 0.0 {
-        f32::from_bits(b.to_bits() - 1)
-    } else if b == 0.0 {
-        -f32::MIN_POSITIVE
-    } else {
-        f32::from_bits(b.to_bits() + 1)
-    }
-}
-
-/// A draw of `kind` from the first two words of its Philox output.
-#[inline(always)]
-fn random_from_words(kind: RandomKind, w0: u32, w1: u32, a: f32, b: f32) -> f32 {
-    match kind {
-        RandomKind::Uniform => {
-            let x = a + (b - a) * philox::u01(w0);
-            // (b - a) u rounds up to b - a for u within an ulp or so of 1
-            // (Uniform(2, 5) gives 5 once in 2^24 draws): keep [a, b).
-            if x >= b && b > a {
-                below(b)
-            } else {
-                x
-            }
-        }
-        RandomKind::Normal => a + b * philox::normal_pair(w0, w1).0,
-        RandomKind::LogNormal => crate::lang::ir::exp(a + b * philox::normal_pair(w0, w1).0),
-        RandomKind::Exponential => -crate::lang::ir::ln_normal(philox::u01_open(w0)) / a,
-    }
 }

@@ -77,7 +77,7 @@ impl GpuEngine {
             block,
             stride,
             chunk,
-            consts,
+            consts: consts.iter().map(|&c| c as f32).collect(),
             ring: 0,
             dispatches_per_step: 0,
             schedule: plan.schedule.clone(),

@@ -462,11 +462,7 @@ impl GpuEngine {
             let n = self.pops[m.spec.pop.0].layout.n as usize;
             for (vi, buf) in m.buffers.iter_mut().enumerate() {
                 let len = if m.local[vi] { n } else { 1 };
-                crate::engine::cpu::record::append(
-                    &row[off..off + len],
-                    m.spec.ranks.as_deref(),
-                    buf,
-                );
+                buf.append_from(&row[off..off + len], m.spec.ranks.as_deref());
                 off += len;
             }
             m.sample_steps.push(st);

@@ -20,6 +20,7 @@ mod merge;
 mod plan;
 mod state;
 
+use crate::real::Reals;
 use std::borrow::Cow;
 
 use bytemuck::{Pod, Zeroable};
@@ -308,7 +309,7 @@ impl crate::engine::interface::Engine for GpuEngine {
 
     fn gather_synapse_ranks(&self, proj: usize, local: Vec<u32>) -> Result<Vec<u32>> {
         match self.rank() {
-            Some(r) => r.gather_ranks(proj, self.projs[proj].layout.nsyn as usize, local),
+            Some(r) => r.gather_ranks(proj, self.projs[proj].layout.nsyn as usize, local, 1),
             None => Ok(local),
         }
     }
@@ -350,41 +351,44 @@ impl crate::engine::interface::Engine for GpuEngine {
         self.wait()
     }
 
-    fn slot_values(&self, pop: usize, slot: usize) -> Result<Vec<f32>> {
+    // The GPU engine computes in f32 (an f64 network is refused when
+    // compiled): its values go out and come in as f32.
+    fn slot_values(&self, pop: usize, slot: usize) -> Result<Reals> {
         let v = GpuEngine::slot_values(self, pop, slot)?;
         match self.rank() {
-            Some(r) => r.gather_neurons(pop, v),
-            None => Ok(v),
+            Some(r) => r.gather_neurons(pop, v).map(Reals::F32),
+            None => Ok(Reals::F32(v)),
         }
     }
 
-    fn sum_values(&self, pop: usize, target: usize) -> Result<Vec<f32>> {
+    fn sum_values(&self, pop: usize, target: usize) -> Result<Reals> {
         let v = GpuEngine::sum_values(self, pop, target)?;
         match self.rank() {
-            Some(r) => r.gather_neurons(pop, v),
-            None => Ok(v),
+            Some(r) => r.gather_neurons(pop, v).map(Reals::F32),
+            None => Ok(Reals::F32(v)),
         }
     }
 
-    fn set_slot(&mut self, pop: usize, slot: usize, values: Vec<f32>) {
-        GpuEngine::set_slot(self, pop, slot, &values);
+    fn set_slot(&mut self, pop: usize, slot: usize, values: Reals) {
+        GpuEngine::set_slot(self, pop, slot, &values.to_f32());
     }
 
-    fn set_one(&mut self, pop: usize, slot: usize, rank: usize, value: f32) {
-        GpuEngine::set_one(self, pop, slot, rank, value);
+    fn set_one(&mut self, pop: usize, slot: usize, rank: usize, value: f64) {
+        GpuEngine::set_one(self, pop, slot, rank, value as f32);
     }
 
-    fn synapse_values(&self, proj: usize, slot: usize) -> Result<Vec<f32>> {
+    fn synapse_values(&self, proj: usize, slot: usize) -> Result<Reals> {
         let v = GpuEngine::synapse_values(self, proj, slot)?;
         let Some(r) = self.rank() else {
-            return Ok(v);
+            return Ok(Reals::F32(v));
         };
         let words = v.iter().map(|x| x.to_bits()).collect();
-        let all = r.gather_ranks(proj, self.projs[proj].layout.nsyn as usize, words)?;
-        Ok(all.into_iter().map(f32::from_bits).collect())
+        let all = r.gather_ranks(proj, self.projs[proj].layout.nsyn as usize, words, 1)?;
+        Ok(Reals::F32(all.into_iter().map(f32::from_bits).collect()))
     }
 
-    fn set_synapse_values(&mut self, proj: usize, slot: usize, values: Vec<f32>) -> Result<()> {
+    fn set_synapse_values(&mut self, proj: usize, slot: usize, values: Reals) -> Result<()> {
+        let values = values.to_f32();
         let values = match self.rank() {
             Some(r) => r.own_slot(proj, slot, values),
             None => values,
@@ -420,12 +424,12 @@ impl crate::engine::interface::Engine for GpuEngine {
         GpuEngine::history_shape(self)
     }
 
-    fn constants(&self) -> &[f32] {
-        &self.consts
+    fn constants(&self) -> Vec<f64> {
+        self.consts.iter().map(|&c| f64::from(c)).collect()
     }
 
-    fn set_constants(&mut self, values: &[f32]) {
-        self.consts = values.to_vec();
+    fn set_constants(&mut self, values: &[f64]) {
+        self.consts = values.iter().map(|&c| c as f32).collect();
     }
 
     fn reset(&mut self, _net: &Network) {

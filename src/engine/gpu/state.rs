@@ -1,6 +1,7 @@
 //! The dynamic state: snapshots, restore, reset, seeds, learning and inputs.
 
 use super::*;
+use crate::real::Reals;
 
 impl GpuEngine {
     /// Sets when a projection's learning rule runs.
@@ -52,9 +53,11 @@ impl GpuEngine {
                 bytemuck::pod_collect_to_vec(&self.read(&p.state, 0, p.state.size())?);
             let vars = (0..l.local.len())
                 .map(|slot| match (l.local[slot], l.global[slot]) {
-                    (Some(li), _) => state[li as usize * n..(li as usize + 1) * n].to_vec(),
-                    (None, Some(g)) => vec![p.params_host[g as usize]],
-                    _ => Vec::new(),
+                    (Some(li), _) => {
+                        Reals::F32(state[li as usize * n..(li as usize + 1) * n].to_vec())
+                    }
+                    (None, Some(g)) => Reals::F32(vec![p.params_host[g as usize]]),
+                    _ => Reals::empty(crate::real::Dtype::F32),
                 })
                 .collect();
             let mut spikes = Vec::new();
@@ -80,7 +83,7 @@ impl GpuEngine {
                         .map(|age| {
                             let row = (self.ring as i64 - 2 - age).rem_euclid(rh) as usize;
                             let at = (row * k + j) * n;
-                            all[at..at + n].to_vec()
+                            Reals::F32(all[at..at + n].to_vec())
                         })
                         .collect();
                     hist.push((slot, rows));
@@ -91,14 +94,14 @@ impl GpuEngine {
         let (mut projs, mut rings) = (Vec::new(), Vec::new());
         for (qi, q) in self.projs.iter().enumerate() {
             let mut v = (0..q.layout.local.len())
-                .map(|slot| self.synapse_values(qi, slot))
+                .map(|slot| GpuEngine::synapse_values(self, qi, slot).map(Reals::F32))
                 .collect::<Result<Vec<_>>>()?;
             if let Some(b) = &q.win {
                 let all: Vec<f32> = bytemuck::pod_collect_to_vec(&self.read(b, 0, b.size())?);
                 let (w, n) = (i64::from(q.window), q.n_post as usize);
                 for age in 0..w {
                     let row = (self.ring as i64 - 1 - age).rem_euclid(w) as usize;
-                    v.push(all[row * n..(row + 1) * n].to_vec());
+                    v.push(Reals::F32(all[row * n..(row + 1) * n].to_vec()));
                 }
             }
             projs.push(v);
@@ -106,23 +109,28 @@ impl GpuEngine {
                 Some(depth) => {
                     let all: Vec<f32> =
                         bytemuck::pod_collect_to_vec(&self.read(&q.syn, 0, q.syn.size())?);
-                    crate::engine::ring_rows(&all, depth, self.ring_pos(depth), false)
+                    Reals::F32(crate::engine::ring_rows(
+                        &all,
+                        depth,
+                        self.ring_pos(depth),
+                        false,
+                    ))
                 }
-                None => Vec::new(),
+                None => Reals::empty(crate::real::Dtype::F32),
             });
         }
         Ok(crate::engine::Snapshot {
             pops,
             projs,
             rings,
-            constants: self.consts.clone(),
+            constants: self.consts.iter().map(|&c| f64::from(c)).collect(),
         })
     }
 
     /// Puts back a state taken from an engine of the same network (checked
     /// by the caller).
     pub(crate) fn restore(&mut self, s: &crate::engine::Snapshot) -> Result<()> {
-        self.consts.clone_from(&s.constants);
+        self.consts = s.constants.iter().map(|&c| c as f32).collect();
         let q = &self.gpu.queue;
         for (p, ps) in self.pops.iter_mut().zip(&s.pops) {
             let l = &p.layout;
@@ -174,7 +182,7 @@ impl GpuEngine {
                     for (age, v) in rows.iter().enumerate() {
                         let row = (self.ring as i64 - 2 - age as i64).rem_euclid(rh) as usize;
                         let at = (row * k + j) * n;
-                        all[at..at + n].copy_from_slice(v);
+                        all[at..at + n].copy_from_slice(&v.to_f32());
                     }
                 }
                 q.write_buffer(h, 0, bytemuck::cast_slice(&all));
@@ -189,7 +197,7 @@ impl GpuEngine {
                 let mut all = vec![0.0f32; w as usize * n];
                 for (age, v) in window.iter().enumerate() {
                     let row = (self.ring as i64 - 1 - age as i64).rem_euclid(w) as usize;
-                    all[row * n..(row + 1) * n].copy_from_slice(v);
+                    all[row * n..(row + 1) * n].copy_from_slice(&v.to_f32());
                 }
                 q.write_buffer(b, 0, bytemuck::cast_slice(&all));
             }
@@ -205,7 +213,8 @@ impl GpuEngine {
         }
         for (g, rows) in self.projs.iter().zip(&s.rings) {
             if let Some(depth) = g.delay_ring {
-                let all = crate::engine::ring_rows(rows, depth, self.ring_pos(depth), true);
+                let all =
+                    crate::engine::ring_rows(&rows.to_f32(), depth, self.ring_pos(depth), true);
                 self.gpu
                     .queue
                     .write_buffer(&g.syn, 0, bytemuck::cast_slice(&all));

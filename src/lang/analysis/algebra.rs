@@ -8,60 +8,58 @@ use super::Ctx;
 use crate::error::Result;
 use crate::lang::ast::{AssignOp, Ast, BinOp, Pos, Statement, UnOp};
 use crate::lang::ir::{Expr, Func, VarDecl};
+use crate::real::Real;
 
 // Marks the derivative inside an ODE while it is solved for; never escapes.
 const DERIV_MARK: u32 = u32::MAX;
 
 /// Folds an expression of numbers, parameter initial values and network
 /// constants (their values at analysis: a parameter's value is fixed when
-/// it is declared, as ANNarchy's).
-pub(super) fn eval_const(e: &Expr, vars: &[VarDecl], consts: &[(String, f32)]) -> f32 {
-    let eval_const = |e: &Expr, vars: &[VarDecl]| eval_const(e, vars, consts);
+/// it is declared, as ANNarchy's), in the network's precision `dtype`.
+pub(super) fn eval_const(
+    e: &Expr,
+    vars: &[VarDecl],
+    consts: &[(String, f64)],
+    dtype: crate::real::Dtype,
+) -> f64 {
+    match dtype {
+        crate::real::Dtype::F32 => fold::<f32>(e, vars, consts).f64(),
+        crate::real::Dtype::F64 => fold::<f64>(e, vars, consts),
+    }
+}
+
+fn fold<R: Real>(e: &Expr, vars: &[VarDecl], consts: &[(String, f64)]) -> R {
+    let f = |e: &Expr| fold::<R>(e, vars, consts);
     match e {
-        Expr::Const(c) => *c,
-        Expr::Var(v) => vars[*v as usize].init,
-        Expr::Constant(k) => consts.get(*k as usize).map_or(f32::NAN, |c| c.1),
-        Expr::Dt => f32::NAN,
-        Expr::Unary(UnOp::Neg, a) => -eval_const(a, vars),
-        Expr::Unary(UnOp::Not, a) => (eval_const(a, vars) == 0.0) as i32 as f32,
-        Expr::Binary(op, a, b) => binop(*op, eval_const(a, vars), eval_const(b, vars)),
-        Expr::Call(f, a) => {
-            let v: Vec<f32> = a.iter().map(|x| eval_const(x, vars)).collect();
-            f.apply(
+        Expr::Const(c) => R::of(*c),
+        Expr::Var(v) => R::of(vars[*v as usize].init),
+        Expr::Constant(k) => consts.get(*k as usize).map_or(R::NAN, |c| R::of(c.1)),
+        Expr::Dt => R::NAN,
+        Expr::Unary(op, a) => R::unop(*op, f(a)),
+        Expr::Binary(op, a, b) => R::binop(*op, f(a), f(b)),
+        Expr::Call(func, a) => {
+            let v: Vec<R> = a.iter().map(f).collect();
+            R::apply(
+                *func,
                 v[0],
-                v.get(1).copied().unwrap_or(0.0),
-                v.get(2).copied().unwrap_or(0.0),
+                v.get(1).copied().unwrap_or(R::ZERO),
+                v.get(2).copied().unwrap_or(R::ZERO),
             )
         }
         Expr::Select(c, a, b) => {
-            if eval_const(c, vars) != 0.0 {
-                eval_const(a, vars)
+            if f(c) != R::ZERO {
+                f(a)
             } else {
-                eval_const(b, vars)
+                f(b)
             }
         }
-        _ => f32::NAN,
+        _ => R::NAN,
     }
 }
 
 /// A binary operation in f32, as both engines define it.
 pub fn binop(op: BinOp, a: f32, b: f32) -> f32 {
-    match op {
-        BinOp::Add => a + b,
-        BinOp::Sub => a - b,
-        BinOp::Mul => a * b,
-        BinOp::Div => a / b,
-        BinOp::Pow => crate::lang::ir::pow(a, b),
-        BinOp::Rem => a % b,
-        BinOp::Lt => (a < b) as i32 as f32,
-        BinOp::Gt => (a > b) as i32 as f32,
-        BinOp::Le => (a <= b) as i32 as f32,
-        BinOp::Ge => (a >= b) as i32 as f32,
-        BinOp::Eq => (a == b) as i32 as f32,
-        BinOp::Ne => (a != b) as i32 as f32,
-        BinOp::And => (a != 0.0 && b != 0.0) as i32 as f32,
-        BinOp::Or => (a != 0.0 || b != 0.0) as i32 as f32,
-    }
+    <f32 as Real>::binop(op, a, b)
 }
 
 // The helpers below simplify as they build (no `1 * x`, no `--x`), so that

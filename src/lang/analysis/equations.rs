@@ -15,7 +15,7 @@ use crate::lang::ir::{Expr, Func, Guard, Stmt, ValueType, VarKind};
 /// The flags of an equation, but for those that share its variable (read
 /// by [`Rules::share`]).
 struct EqFlags {
-    init: Option<f32>,
+    init: Option<f64>,
     /// The parameter `init` names, if it is a parameter's name alone.
     init_from: Option<u32>,
     min: Option<Expr>,

@@ -29,12 +29,15 @@ pub const MAX_CONSTANTS: usize = 2048;
 pub struct Globals {
     /// Name and compiled value of each constant, in declaration order (the
     /// index is what [`Expr::Constant`] holds).
-    constants: Vec<(String, f32)>,
+    constants: Vec<(String, f64)>,
     /// The index of each constant by name (every name a model does not
     /// declare is looked up here).
     constant_index: HashMap<String, usize>,
     /// The functions, in declaration order.
     functions: Vec<GlobalFn>,
+    /// The precision the network computes in: every number of a model is
+    /// one it holds (checked where it is written).
+    pub(crate) dtype: crate::real::Dtype,
 }
 
 /// One network function.
@@ -51,7 +54,7 @@ impl Globals {
     /// Declares a constant, or changes the value of one already declared
     /// (models read the value at run time, so every model sees the last
     /// one given before compilation). Returns its index.
-    pub fn set_constant(&mut self, name: &str, value: f32) -> Result<usize> {
+    pub fn set_constant(&mut self, name: &str, value: f64) -> Result<usize> {
         let valid = name.chars().next().is_some_and(|c| c.is_alphabetic())
             && name.chars().all(|c| c.is_alphanumeric() || c == '_');
         if !valid {
@@ -68,6 +71,10 @@ impl Globals {
                 format!("'{name}' is a reserved name and cannot be a constant"),
             ));
         }
+        let value = self
+            .dtype
+            .fit(value)
+            .map_err(|why| Error::invalid(OWNER, format!("the constant '{name}': {why}")))?;
         if let Some(i) = self.constant_index(name) {
             self.constants[i].1 = value;
             return Ok(i);
@@ -90,7 +97,7 @@ impl Globals {
     }
 
     /// The constants' names and values, in declaration order.
-    pub fn constants(&self) -> &[(String, f32)] {
+    pub fn constants(&self) -> &[(String, f64)] {
         &self.constants
     }
 
@@ -100,7 +107,7 @@ impl Globals {
     }
 
     /// The constants' values, in declaration order.
-    pub fn constant_values(&self) -> Vec<f32> {
+    pub fn constant_values(&self) -> Vec<f64> {
         self.constants.iter().map(|(_, v)| *v).collect()
     }
 
@@ -184,7 +191,7 @@ impl Globals {
 /// read that model's variable of the name, a different meaning in each.
 fn check_reads(ctx: &Ctx, name: &str, uf: &UserFn, a: &Ast) -> Result<()> {
     match a {
-        Ast::Num(_) => Ok(()),
+        Ast::Num(..) => Ok(()),
         Ast::Name(n, at) => {
             let fixed = ["pi", "true", "false", "True", "False"];
             if uf.args.iter().any(|x| x == n) || fixed.contains(&n.as_str()) {

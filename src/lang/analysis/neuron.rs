@@ -347,7 +347,8 @@ fn refractory_period(ctx: &mut Ctx, (at, a): (Pos, Ast)) -> Result<Expr> {
         )
     });
     if fixed {
-        let ms = super::algebra::eval_const(&e, &ctx.vars, ctx.globals.constants());
+        let ms =
+            super::algebra::eval_const(&e, &ctx.vars, ctx.globals.constants(), ctx.globals.dtype);
         if !(ms.is_finite() && ms >= 0.0) {
             return Err(ctx.err_at(
                 at,

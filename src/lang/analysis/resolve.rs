@@ -79,7 +79,7 @@ impl Ctx<'_> {
 
     /// Evaluates a constant expression (parameter values, init flags)
     /// written at `at`.
-    pub(super) fn constant(&self, ast: &Ast, at: Pos) -> Result<f32> {
+    pub(super) fn constant(&self, ast: &Ast, at: Pos) -> Result<f64> {
         let e = self.resolve(ast, at, &HashMap::new())?;
         if !is_constant(&e) {
             return Err(self.err_at(
@@ -87,7 +87,12 @@ impl Ctx<'_> {
                 "a constant value is expected here (numbers, constants and parameters only)",
             ));
         }
-        Ok(eval_const(&e, &self.vars, self.globals.constants()))
+        Ok(eval_const(
+            &e,
+            &self.vars,
+            self.globals.constants(),
+            self.globals.dtype,
+        ))
     }
 
     /// Where `ast` first reads something that is not constant (a name such
@@ -144,7 +149,16 @@ impl Ctx<'_> {
         }
         let l = level + 1;
         Ok(match ast {
-            Ast::Num(v) => Expr::Const(*v as f32),
+            Ast::Num(v, pos) => {
+                // A number the network's precision cannot hold is refused
+                // where it is written, not folded into a wrong model.
+                let v = self
+                    .globals
+                    .dtype
+                    .fit(*v)
+                    .map_err(|why| self.err_at(*pos, format!("the number '{v:e}': {why}")))?;
+                Expr::Const(v)
+            }
             Ast::Name(n, pos) => return self.resolve_name(n, *pos, args, level),
             Ast::Deriv(v, pos) => {
                 // Outside the equation of `v`, `dX / dt` where `dX` is a
@@ -199,7 +213,7 @@ impl Ctx<'_> {
         match n {
             "t" => return Ok(Expr::Time),
             "dt" => return Ok(Expr::Dt),
-            "pi" => return Ok(Expr::Const(std::f32::consts::PI)),
+            "pi" => return Ok(Expr::Const(self.globals.dtype.round(std::f64::consts::PI))),
             "true" | "True" => return Ok(Expr::Const(1.0)),
             "false" | "False" => return Ok(Expr::Const(0.0)),
             _ => {}
@@ -355,8 +369,8 @@ impl Ctx<'_> {
             let mut a = self.resolve_args(call_args, at, args, level)?;
             return Ok(match f {
                 Func::Pow => {
-                    let e = a.pop().unwrap_or(Expr::Const(f32::NAN));
-                    let b = a.pop().unwrap_or(Expr::Const(f32::NAN));
+                    let e = a.pop().unwrap_or(Expr::Const(f64::NAN));
+                    let b = a.pop().unwrap_or(Expr::Const(f64::NAN));
                     Expr::bin(BinOp::Pow, b, e)
                 }
                 // ANNarchy's `modulo(a, b)` is `long(a) % long(b)`: both

@@ -280,6 +280,10 @@ impl Native {
     /// `None` where a random draw's parameters vary across elements or no
     /// native code can be made on this host.
     pub fn compile(prog: &Program, n_arrays: usize, flag: Option<u16>) -> Option<Native> {
+        // Native code is generated in f32; an f64 program is interpreted.
+        if prog.dtype != crate::real::Dtype::F32 {
+            return None;
+        }
         // Draws are made before the loop, as arrays; that needs the same
         // parameters for every element.
         let mut draws = Vec::new();
@@ -366,7 +370,7 @@ impl Native {
             self.scalars.slots(scalars, slots, cache);
             let uniform = |u: Src| match u {
                 Src::Scalar(k) => slots[k as usize],
-                Src::Const(c) => c,
+                Src::Const(c) => c as f32,
                 Src::Reg(_) | Src::Arr(_) => unreachable!("uniforms are scalars and constants"),
             };
             table.clear();
@@ -617,7 +621,7 @@ fn build(
     uniforms.retain(|u| {
         let key = match *u {
             Src::Scalar(k) => (true, u32::from(k)),
-            Src::Const(c) => (false, c.to_bits()),
+            Src::Const(c) => (false, (c as f32).to_bits()),
             Src::Reg(_) | Src::Arr(_) => return false,
         };
         let fresh = !uniform.contains_key(&key);
@@ -709,7 +713,7 @@ impl Gen<'_> {
             Src::Reg(r) => self.reg(r),
             Src::Arr(a) => self.array(a),
             Src::Scalar(k) => self.uniform_at((true, u32::from(k))),
-            Src::Const(c) => self.uniform_at((false, c.to_bits())),
+            Src::Const(c) => self.uniform_at((false, (c as f32).to_bits())),
         }
     }
 
@@ -883,7 +887,7 @@ impl Gen<'_> {
             }
             Op::Bin(o, d, a, b) => {
                 let exponent = match b {
-                    Src::Const(c) => Some(*c),
+                    Src::Const(c) => Some(*c as f32),
                     _ => None,
                 };
                 let (x, y) = (self.src(*a)?, self.src(*b)?);

@@ -23,7 +23,7 @@ fn agree_with(neuron: &Neuron, steps: u32, frame: impl Fn(u32) -> Vec<f32>) -> b
     let n = HOSTILE.len() * HOSTILE.len();
     net.population("p", n, neuron).unwrap();
     let ir = net.pops[0].ir.clone();
-    let native: NeuronKernel = compile(&ir, 0);
+    let native: NeuronKernel = compile(&ir, 0, crate::real::Dtype::F32);
     let mut interpreted = native.clone();
     interpreted.native = None;
     let mut arrays: Vec<Vec<f32>> = Vec::new();

@@ -781,7 +781,7 @@ impl Gen<'_> {
 
     fn expr(&mut self, e: &Expr) -> Option<Value> {
         Some(match e {
-            Expr::Const(c) => self.konst(*c),
+            Expr::Const(c) => self.konst(*c as f32),
             Expr::Var(v) if self.vector() && self.local.get(*v as usize) == Some(&true) => {
                 if self.shape == Shape::Row {
                     let at = self.row_at(*v);

@@ -29,7 +29,7 @@ pub fn split_slots(vars: &[crate::lang::ir::VarDecl]) -> (Vec<Option<u32>>, Vec<
 /// one after the other (`extra` zeroed arrays of `n` after them), and the
 /// shared ones.
 pub fn pack_values(
-    values: &[Vec<f32>],
+    values: &[crate::real::Reals],
     local: &[Option<u32>],
     n: usize,
     extra: usize,
@@ -39,8 +39,8 @@ pub fn pack_values(
     let mut shared = Vec::new();
     for (slot, v) in values.iter().enumerate() {
         match local[slot] {
-            Some(li) => per[li as usize * n..(li as usize + 1) * n].copy_from_slice(v),
-            None => shared.push(v[0]),
+            Some(li) => per[li as usize * n..(li as usize + 1) * n].copy_from_slice(&v.to_f32()),
+            None => shared.push(v.get(0) as f32),
         }
     }
     (per, shared)

@@ -95,7 +95,8 @@ impl<'a> Printer<'a> {
             );
         }
         match e {
-            Expr::Const(c) => (lit(*c), Kind::Const(*c)),
+            // The GPU engine runs f32 networks: every number is an f32.
+            Expr::Const(c) => (lit(*c as f32), Kind::Const(*c as f32)),
             // The clock block holds the constants (shaders/clock.wgsl); the
             // same for every thread, like a population-wide parameter.
             Expr::Constant(k) => (format!("clk.consts[{}u][{}u]", k / 4, k % 4), Kind::Uniform),

@@ -305,7 +305,7 @@ fn plan_current(c: ProjInput, g: usize, r: usize) -> ProjPlan {
 fn plan_decode(c: ProjInput, sum: usize, window: u32) -> ProjPlan {
     let (pr, s) = (c.pr, &c.pr.synapses);
     let row_ptr = s.post_row_ptr(c.layouts[c.post].n as usize);
-    let inv = crate::engine::cpu::decode::inverse_counts(&row_ptr);
+    let inv: Vec<f32> = crate::engine::cpu::decode::inverse_counts(&row_ptr);
     let mut csr = row_ptr;
     csr.extend_from_slice(&s.pre);
     csr.extend(inv.iter().map(|x| x.to_bits()));
