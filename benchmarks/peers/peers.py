@@ -23,9 +23,18 @@ ROOT = os.path.dirname(os.path.dirname(HERE))
 OUT = os.path.join(ROOT, "target", "peers")
 
 # Column order of the table, and the name each simulator has there.
-SIMS = {"cajal": "cajal", "annarchy": "ANNarchy", "brian2": "Brian 2", "nest": "NEST"}
+# `cajal64` is cajal in double precision (CAJAL_PRECISION=double: the
+# precision ANNarchy, Brian 2 and NEST compute in), with cajal's scripts.
+SIMS = {"cajal": "cajal", "cajal64": "cajal f64", "annarchy": "ANNarchy", "brian2": "Brian 2", "nest": "NEST"}
 # What a simulator needs to run: a Python module, or cajal's program too.
-NEEDS = {"cajal": "cajal", "annarchy": "ANNarchy", "brian2": "brian2", "nest": "nest"}
+NEEDS = {"cajal": "cajal", "cajal64": "cajal", "annarchy": "ANNarchy", "brian2": "brian2", "nest": "nest"}
+# The simulators that are cajal (not peers).
+CAJAL = ("cajal", "cajal64")
+
+
+def script(w, sim):
+    """The run script of workload `w` for `sim` (cajal's for cajal64)."""
+    return w["scripts"].get("cajal" if sim == "cajal64" else sim)
 
 
 def coba(n):
@@ -79,7 +88,7 @@ def available(python):
         r = subprocess.run([python, "-c", f"import {module}"], capture_output=True, text=True)
         if r.returncode != 0:
             missing[sim] = (r.stderr.strip().splitlines() or ["import failed"])[-1]
-        elif sim == "cajal" and not os.access(os.path.join(ROOT, "target", "release", "cajal"), os.X_OK):
+        elif sim in CAJAL and not os.access(os.path.join(ROOT, "target", "release", "cajal"), os.X_OK):
             missing[sim] = "target/release/cajal is missing (cargo build --release)"
         else:
             found.append(sim)
@@ -95,11 +104,15 @@ def run_one(python, workload, sim, threads, seed, duration, timeout):
     work = os.path.join(OUT, "work", tag)
     shutil.rmtree(work, ignore_errors=True)
     os.makedirs(work)
-    cmd = [python, os.path.join(HERE, w["scripts"][sim]), "--sim", sim, "--threads", str(threads),
+    as_sim = "cajal" if sim in CAJAL else sim
+    cmd = [python, os.path.join(HERE, script(w, sim)), "--sim", as_sim, "--threads", str(threads),
            "--seed", str(seed), "--duration", str(duration)] + w.get("args", [])
+    env = dict(os.environ)
+    if sim == "cajal64":
+        env["CAJAL_PRECISION"] = "double"
     start = time.perf_counter()
     try:
-        r = subprocess.run(cmd, cwd=work, capture_output=True, text=True, timeout=timeout)
+        r = subprocess.run(cmd, cwd=work, capture_output=True, text=True, timeout=timeout, env=env)
         out, err, code = r.stdout, r.stderr, r.returncode
     except subprocess.TimeoutExpired as e:
         out, err, code = e.stdout or "", e.stderr or "", None
@@ -112,6 +125,7 @@ def run_one(python, workload, sim, threads, seed, duration, timeout):
     if code == 0 and lines:
         result.update(json.loads(lines[-1]))
         result["workload"] = workload  # the script names its family (coba), the driver the size
+        result["sim"] = sim  # cajal64 runs cajal's script
         shutil.rmtree(work, ignore_errors=True)
     elif code is None:
         result["error"] = f"timed out after {timeout} s"
@@ -192,7 +206,7 @@ def table(doc):
         speed = {s: r["sim_s"] / r["simulated_ms"] * 1000.0 for s, r in b.items() if r}
         any_run = next((r for r in b.values() if r), {})
         cells = [f"{fmt(speed[s])} ({b[s]['threads']}t)" if s in speed else "-" for s in present]
-        peers = {s: v for s, v in speed.items() if s != "cajal"}
+        peers = {s: v for s, v in speed.items() if s not in CAJAL}
         peer = min(peers, key=peers.get) if peers else None
         ratio = fmt(speed["cajal"] / peers[peer]) if peer and "cajal" in speed else "-"
         lines.append(
@@ -266,7 +280,7 @@ def main():
         (workload, sim, threads)
         for workload in workloads
         for sim in SIMS
-        if sim in sims and sim in chosen and sim in WORKLOADS[workload]["scripts"]
+        if sim in sims and sim in chosen and script(WORKLOADS[workload], sim)
         for threads in ((1,) if args.quick else WORKLOADS[workload].get("threads", THREADS))
     ]
     for seed in range(1, rounds + 1):

@@ -79,19 +79,22 @@ def _model(model, base, what):
 
 
 class _NetworkMeta(type):
-    """ANNarchy 5's way of subclassing ``Network``: ``dt`` and ``seed`` are
-    taken out of the arguments for ``Network.__init__``, the others go to
-    the subclass's ``__init__`` (which builds the network), and are kept
-    for ``parallel_run``'s copies."""
+    """ANNarchy 5's way of subclassing ``Network``: ``dt``, ``seed`` and
+    ``precision`` are taken out of the arguments for ``Network.__init__``,
+    the others go to the subclass's ``__init__`` (which builds the
+    network), and are kept for ``parallel_run``'s copies."""
 
     def __call__(cls, *args, **kwargs):
         dt = kwargs.pop("dt", None)
         seed = kwargs.pop("seed", None)
+        precision = kwargs.pop("precision", None)
         if kwargs.pop("everything", False):
             # ANNarchy 4's Network(everything=True): a copy of the default network.
             return _magic()._fork(seed)
+        if precision not in (None, "float", "double"):
+            raise CajalError(f"network: precision is 'float' or 'double', got {precision!r}")
         net = cls.__new__(cls)
-        Network.__init__(net, dt=1.0 if dt is None else dt, seed=seed)
+        Network.__init__(net, dt=1.0 if dt is None else dt, seed=seed, precision=precision)
         if cls.__init__ is not Network.__init__:
             cls.__init__(net, *args, **kwargs)
         net._init_args = args

@@ -13,6 +13,7 @@ tests! {
     cpu: [
         runs_that_would_do_nothing_are_refused,
         coba,
+        coba_in_double_precision,
         izhikevich,
         brunel_states,
         microcircuit,
@@ -217,6 +218,30 @@ fn coba() {
     assert_eq!(s["seed"], 3);
     let rate = s["populations"][0]["rate_hz"].as_f64().unwrap();
     assert!(rate > 2.0 && rate < 100.0, "COBA exc rate {rate}");
+}
+
+/// `CAJAL_PRECISION=double` runs a built-in model in f64: the engine
+/// line and summary say so, and the recorded trace is float64.
+fn coba_in_double_precision() {
+    let out = temp("coba-double");
+    let o = cajal(
+        &[
+            "run", "coba", "--backend", "cpu", "--n", "400", "--duration", "100", "--out",
+            out.to_str().unwrap(),
+        ],
+        &[("CAJAL_PRECISION", "double")],
+    );
+    let (stdout, stderr) = text(&o);
+    assert!(o.status.success(), "{stdout}\n{stderr}");
+    assert!(stdout.contains("in double precision"), "{stdout}");
+    let s: Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("summary.json")).unwrap()).unwrap();
+    assert_eq!(s["precision"], "float64");
+    let v: ndarray::Array2<f64> = ndarray_npy::read_npy(out.join("v_exc.npy")).unwrap();
+    assert!(v.nrows() == 1000 && v.iter().all(|x| x.is_finite()), "{:?}", v.dim());
+    let o = cajal(&["run", "coba", "--duration", "1"], &[("CAJAL_PRECISION", "quad")]);
+    let (_, stderr) = text(&o);
+    assert!(!o.status.success() && stderr.contains("CAJAL_PRECISION"), "{stderr}");
 }
 
 fn izhikevich() {

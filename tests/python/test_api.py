@@ -589,4 +589,4 @@ def test_double_precision_keeps_what_single_precision_refuses():
     with pytest.raises(ann.CajalError, match="double precision"):
         single.create(1, ann.Neuron(parameters="p = 1e-300"))
     with pytest.raises(ann.CajalError, match="precision"):
-        ann.Network(precision="quad").create(1, LEAKY)
+        ann.Network(precision="quad")

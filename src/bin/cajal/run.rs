@@ -63,7 +63,7 @@ use cajal::DeviceInfo;
 
 /// One line naming the engine a simulation runs on.
 pub fn engine_line(sim: &Simulation) -> String {
-    match sim.device() {
+    let engine = match sim.device() {
         Some(d) => format!(
             "GPU engine on {} ({}, {}, {})",
             d.name, d.backend, d.device_type, d.driver
@@ -79,6 +79,10 @@ pub fn engine_line(sim: &Simulation) -> String {
             sim.thread_ranks()
         ),
         None => format!("CPU engine ({} threads)", rayon::current_num_threads()),
+    };
+    match sim.network().precision() {
+        cajal::real::Dtype::F32 => engine,
+        cajal::real::Dtype::F64 => format!("{engine}, in double precision"),
     }
 }
 
@@ -428,10 +432,18 @@ pub fn run(a: &RunArgs) -> std::result::Result<(), Failure> {
         })?);
     }
     for (t, m) in &trace_monitors {
-        let arr = sim.recorded(*m, &t.var)?;
-        files.push(save(&format!("{}.npy", t.file), &|p| {
-            ndarray_npy::write_npy(p, &arr)
-        })?);
+        // In the network's precision: float32, or float64 in double.
+        let file = format!("{}.npy", t.file);
+        files.push(match sim.network().precision() {
+            cajal::real::Dtype::F32 => {
+                let arr = sim.recorded(*m, &t.var)?;
+                save(&file, &|p| ndarray_npy::write_npy(p, &arr))?
+            }
+            cajal::real::Dtype::F64 => {
+                let arr = sim.recorded_f64(*m, &t.var)?;
+                save(&file, &|p| ndarray_npy::write_npy(p, &arr))?
+            }
+        });
     }
     for (name, _, spikes, size) in &rate_series {
         groups.push((name.clone(), spikes.clone(), *size));
@@ -485,6 +497,7 @@ pub fn run(a: &RunArgs) -> std::result::Result<(), Failure> {
         "device": device_json(sim.device()),
         "cpu_threads": rayon::current_num_threads(),
         "thread_ranks": sim.thread_ranks(),
+        "precision": sim.network().precision().name(),
         "processes": sim.ranks(),
         "exchange_s": exchange_s,
         "exchanges": exchanges,
