@@ -268,9 +268,21 @@ pub(crate) fn narrow_all(
     xs: impl IntoIterator<Item = f64>,
     owner: impl FnOnce() -> String,
 ) -> Result<Vec<f32>> {
+    let v = fit_all(crate::real::Dtype::F32, xs, owner)?;
+    Ok(v.into_iter().map(|x| x as f32).collect())
+}
+
+/// [`Dtype::fit`](crate::real::Dtype::fit) over values: each in `dtype`
+/// (as an f64), or an error naming `owner` and the first value that does
+/// not fit, with its position.
+pub(crate) fn fit_all(
+    dtype: crate::real::Dtype,
+    xs: impl IntoIterator<Item = f64>,
+    owner: impl FnOnce() -> String,
+) -> Result<Vec<f64>> {
     let mut out = Vec::new();
     for (i, x) in xs.into_iter().enumerate() {
-        match narrow(x) {
+        match dtype.fit(x) {
             Ok(v) => out.push(v),
             Err(why) => {
                 return Err(Error::invalid(

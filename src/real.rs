@@ -168,8 +168,61 @@ pub trait Real:
     fn min(self, y: Self) -> Self;
     /// IEEE maximum (a NaN operand gives the other).
     fn max(self, y: Self) -> Self;
+    /// Tangent.
+    fn tan(self) -> Self;
+    /// Arc sine.
+    fn asin(self) -> Self;
+    /// Arc cosine.
+    fn acos(self) -> Self;
+    /// Arc tangent.
+    fn atan(self) -> Self;
+    /// Hyperbolic sine.
+    fn sinh(self) -> Self;
+    /// Hyperbolic cosine.
+    fn cosh(self) -> Self;
+    /// Ceiling.
+    fn ceil(self) -> Self;
+
     /// A function of the language, as both engines define it.
-    fn apply(f: Func, a: Self, b: Self, c: Self) -> Self;
+    fn apply(f: Func, a: Self, b: Self, c: Self) -> Self {
+        use Func::*;
+        let z = Self::ZERO;
+        match f {
+            Exp => a.exp(),
+            Log => a.ln(),
+            Sqrt => a.sqrt(),
+            Abs => a.abs(),
+            Sin => a.sin(),
+            Cos => a.cos(),
+            Tan => a.tan(),
+            Tanh => a.tanh(),
+            Asin => a.asin(),
+            Acos => a.acos(),
+            Atan => a.atan(),
+            Sinh => a.sinh(),
+            Cosh => a.cosh(),
+            Pos => a.max(z),
+            Neg => a.min(z),
+            Round => a.round(),
+            Floor => a.floor(),
+            Ceil => a.ceil(),
+            Trunc => a.trunc(),
+            Sign => {
+                if a > z {
+                    Self::ONE
+                } else if a < z {
+                    -Self::ONE
+                } else {
+                    z
+                }
+            }
+            Min => a.min(b),
+            Max => a.max(b),
+            Pow => a.pow(b),
+            Modulo => a % b,
+            Clip => a.max(b).min(c),
+        }
+    }
 
     /// 32-bit words a value takes in a distributed run's exchanges.
     const WORDS: usize;
@@ -368,9 +421,26 @@ impl Real for f32 {
     fn max(self, y: f32) -> f32 {
         f32::max(self, y)
     }
-    #[inline(always)]
-    fn apply(f: Func, a: f32, b: f32, c: f32) -> f32 {
-        f.apply(a, b, c)
+    fn tan(self) -> f32 {
+        f32::tan(self)
+    }
+    fn asin(self) -> f32 {
+        f32::asin(self)
+    }
+    fn acos(self) -> f32 {
+        f32::acos(self)
+    }
+    fn atan(self) -> f32 {
+        f32::atan(self)
+    }
+    fn sinh(self) -> f32 {
+        f32::sinh(self)
+    }
+    fn cosh(self) -> f32 {
+        f32::cosh(self)
+    }
+    fn ceil(self) -> f32 {
+        f32::ceil(self)
     }
     #[inline(always)]
     fn as_f32(x: &[f32]) -> Option<&[f32]> {
@@ -522,43 +592,26 @@ impl Real for f64 {
     fn max(self, y: f64) -> f64 {
         f64::max(self, y)
     }
-    fn apply(f: Func, a: f64, b: f64, c: f64) -> f64 {
-        use Func::*;
-        match f {
-            Exp => m64::exp(a),
-            Log => m64::ln(a),
-            Sqrt => a.sqrt(),
-            Abs => a.abs(),
-            Sin => m64::sin(a),
-            Cos => m64::cos(a),
-            Tan => m64::tan(a),
-            Tanh => m64::tanh(a),
-            Asin => m64::asin(a),
-            Acos => m64::acos(a),
-            Atan => m64::atan(a),
-            Sinh => m64::sinh(a),
-            Cosh => m64::cosh(a),
-            Pos => a.max(0.0),
-            Neg => a.min(0.0),
-            Round => a.round(),
-            Floor => a.floor(),
-            Ceil => a.ceil(),
-            Trunc => a.trunc(),
-            Sign => {
-                if a > 0.0 {
-                    1.0
-                } else if a < 0.0 {
-                    -1.0
-                } else {
-                    0.0
-                }
-            }
-            Min => a.min(b),
-            Max => a.max(b),
-            Pow => m64::pow(a, b),
-            Modulo => a % b,
-            Clip => a.max(b).min(c),
-        }
+    fn tan(self) -> f64 {
+        m64::tan(self)
+    }
+    fn asin(self) -> f64 {
+        m64::asin(self)
+    }
+    fn acos(self) -> f64 {
+        m64::acos(self)
+    }
+    fn atan(self) -> f64 {
+        m64::atan(self)
+    }
+    fn sinh(self) -> f64 {
+        m64::sinh(self)
+    }
+    fn cosh(self) -> f64 {
+        m64::cosh(self)
+    }
+    fn ceil(self) -> f64 {
+        f64::ceil(self)
     }
     #[inline(always)]
     fn as_f32(_: &[f64]) -> Option<&[f32]> {

@@ -97,44 +97,11 @@ impl Func {
         })
     }
 
-    /// Applies the function in f32, exactly as both engines define it.
+    /// Applies the function in f32, exactly as both engines define it
+    /// ([`Real::apply`](crate::real::Real::apply): the twins of the WGSL
+    /// for exp, ln, sin, cos and pow, Rust's f32 functions otherwise).
     pub fn apply(self, a: f32, b: f32, c: f32) -> f32 {
-        use Func::*;
-        match self {
-            Exp => exp(a),
-            Log => ln(a),
-            Sqrt => a.sqrt(),
-            Abs => a.abs(),
-            Sin => sin(a),
-            Cos => cos(a),
-            Tan => a.tan(),
-            Tanh => a.tanh(),
-            Asin => a.asin(),
-            Acos => a.acos(),
-            Atan => a.atan(),
-            Sinh => a.sinh(),
-            Cosh => a.cosh(),
-            Pos => a.max(0.0),
-            Neg => a.min(0.0),
-            Round => a.round(),
-            Floor => a.floor(),
-            Ceil => a.ceil(),
-            Trunc => a.trunc(),
-            Sign => {
-                if a > 0.0 {
-                    1.0
-                } else if a < 0.0 {
-                    -1.0
-                } else {
-                    0.0
-                }
-            }
-            Min => a.min(b),
-            Max => a.max(b),
-            Pow => pow(a, b),
-            Modulo => a % b,
-            Clip => a.max(b).min(c),
-        }
+        <f32 as crate::real::Real>::apply(self, a, b, c)
     }
 }
 

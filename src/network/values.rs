@@ -5,7 +5,7 @@
 use rand::rngs::StdRng;
 
 use super::{Population, Projection, Value};
-use crate::error::{Error, Result};
+use crate::error::{fit_all, Error, Result};
 use crate::lang::ir::{Locality, VarKind};
 use crate::real::{Dtype, Reals};
 
@@ -115,28 +115,6 @@ pub(crate) fn synapse_values(
 /// that says it does not fit.
 fn fit_scalar(dtype: Dtype, x: f64, owner: &str) -> Result<f64> {
     dtype.fit(x).map_err(|why| Error::invalid(owner, why))
-}
-
-/// [`Dtype::fit`] over values, the error naming `owner` and the first
-/// value that does not fit (with its position).
-fn fit_all(
-    dtype: Dtype,
-    xs: impl IntoIterator<Item = f64>,
-    owner: impl FnOnce() -> String,
-) -> Result<Vec<f64>> {
-    let mut out = Vec::new();
-    for (i, x) in xs.into_iter().enumerate() {
-        match dtype.fit(x) {
-            Ok(v) => out.push(v),
-            Err(why) => {
-                return Err(Error::invalid(
-                    owner(),
-                    format!("the value at index {i}, {why}"),
-                ))
-            }
-        }
-    }
-    Ok(out)
 }
 
 /// `n` draws of `d` in the network's precision (a draw that does not fit

@@ -226,7 +226,15 @@ fn coba_in_double_precision() {
     let out = temp("coba-double");
     let o = cajal(
         &[
-            "run", "coba", "--backend", "cpu", "--n", "400", "--duration", "100", "--out",
+            "run",
+            "coba",
+            "--backend",
+            "cpu",
+            "--n",
+            "400",
+            "--duration",
+            "100",
+            "--out",
             out.to_str().unwrap(),
         ],
         &[("CAJAL_PRECISION", "double")],
@@ -238,10 +246,20 @@ fn coba_in_double_precision() {
         serde_json::from_str(&std::fs::read_to_string(out.join("summary.json")).unwrap()).unwrap();
     assert_eq!(s["precision"], "float64");
     let v: ndarray::Array2<f64> = ndarray_npy::read_npy(out.join("v_exc.npy")).unwrap();
-    assert!(v.nrows() == 1000 && v.iter().all(|x| x.is_finite()), "{:?}", v.dim());
-    let o = cajal(&["run", "coba", "--duration", "1"], &[("CAJAL_PRECISION", "quad")]);
+    assert!(
+        v.nrows() == 1000 && v.iter().all(|x| x.is_finite()),
+        "{:?}",
+        v.dim()
+    );
+    let o = cajal(
+        &["run", "coba", "--duration", "1"],
+        &[("CAJAL_PRECISION", "quad")],
+    );
     let (_, stderr) = text(&o);
-    assert!(!o.status.success() && stderr.contains("CAJAL_PRECISION"), "{stderr}");
+    assert!(
+        !o.status.success() && stderr.contains("CAJAL_PRECISION"),
+        "{stderr}"
+    );
 }
 
 fn izhikevich() {

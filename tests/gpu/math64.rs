@@ -12,7 +12,6 @@ use std::sync::OnceLock;
 
 use crate::common::{skip, tests};
 use cajal::lang::math64;
-use wgpu::util::DeviceExt;
 
 tests! {
     cpu: [
@@ -522,85 +521,17 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>) {{
 }}
 "
         );
-        let device = &self.device;
-        let module = device.create_shader_module(wgpu::ShaderModuleDescriptor {
-            label: Some("math64 test"),
-            source: wgpu::ShaderSource::Wgsl(src.into()),
-        });
-        let pipeline = device.create_compute_pipeline(&wgpu::ComputePipelineDescriptor {
-            label: None,
-            layout: None,
-            module: &module,
-            entry_point: Some("main"),
-            compilation_options: Default::default(),
-            cache: None,
-        });
-        let in_buf = device.create_buffer_init(&wgpu::util::BufferInitDescriptor {
-            label: None,
-            contents: bytemuck::cast_slice(input),
-            usage: wgpu::BufferUsages::STORAGE,
-        });
-        let out_bytes = (n.max(1) * 8) as u64;
-        let out_buf = device.create_buffer(&wgpu::BufferDescriptor {
-            label: None,
-            size: out_bytes,
-            usage: wgpu::BufferUsages::STORAGE | wgpu::BufferUsages::COPY_SRC,
-            mapped_at_creation: false,
-        });
-        let staging = device.create_buffer(&wgpu::BufferDescriptor {
-            label: None,
-            size: out_bytes,
-            usage: wgpu::BufferUsages::MAP_READ | wgpu::BufferUsages::COPY_DST,
-            mapped_at_creation: false,
-        });
-        // The clock block, zeroed as the host's pad0 is.
-        let clock_buf = device.create_buffer(&wgpu::BufferDescriptor {
-            label: None,
-            size: 64,
-            usage: wgpu::BufferUsages::UNIFORM,
-            mapped_at_creation: false,
-        });
-        let bind_group = device.create_bind_group(&wgpu::BindGroupDescriptor {
-            label: None,
-            layout: &pipeline.get_bind_group_layout(0),
-            entries: &[
-                wgpu::BindGroupEntry {
-                    binding: 0,
-                    resource: in_buf.as_entire_binding(),
-                },
-                wgpu::BindGroupEntry {
-                    binding: 1,
-                    resource: out_buf.as_entire_binding(),
-                },
-                wgpu::BindGroupEntry {
-                    binding: 2,
-                    resource: clock_buf.as_entire_binding(),
-                },
-            ],
-        });
-        let mut encoder = device.create_command_encoder(&Default::default());
-        {
-            let mut pass = encoder.begin_compute_pass(&wgpu::ComputePassDescriptor {
-                label: None,
-                timestamp_writes: None,
-            });
-            pass.set_pipeline(&pipeline);
-            pass.set_bind_group(0, &bind_group, &[]);
-            let groups = n.div_ceil(64) as u32;
-            pass.dispatch_workgroups(groups.min(65535), groups.div_ceil(65535), 1);
-        }
-        encoder.copy_buffer_to_buffer(&out_buf, 0, &staging, 0, out_bytes);
-        self.queue.submit([encoder.finish()]);
-        let slice = staging.slice(..);
-        slice.map_async(wgpu::MapMode::Read, |r| r.expect("map_async"));
-        self.device
-            .poll(wgpu::PollType::wait_indefinitely())
-            .expect("poll");
-        let out = bytemuck::cast_slice::<u8, f64>(&slice.get_mapped_range().expect("mapped range"))
-            [..n]
-            .to_vec();
-        staging.unmap();
-        out
+        let out = crate::wgsl_common::dispatch(
+            (&self.device, &self.queue),
+            "math64 test",
+            src,
+            bytemuck::cast_slice(input),
+            (n.max(1) * 8) as u64,
+            n,
+        );
+        let mut v = bytemuck::pod_collect_to_vec::<u8, f64>(&out);
+        v.truncate(n);
+        v
     }
 }
 

@@ -95,6 +95,87 @@ struct Gpu {
     queue: wgpu::Queue,
 }
 
+/// Runs the compute shader `src` (entry point `main`, a workgroup of 64)
+/// over `n` items: binding 0 holds `input`, binding 1 `out_bytes` of
+/// output (returned), binding 2 a zeroed 64-byte uniform block (the
+/// clock's, whose `pad0` keeps `cj_keep` from fusing).
+pub(crate) fn dispatch(
+    (device, queue): (&wgpu::Device, &wgpu::Queue),
+    label: &str,
+    src: String,
+    input: &[u8],
+    out_bytes: u64,
+    n: usize,
+) -> Vec<u8> {
+    let module = device.create_shader_module(wgpu::ShaderModuleDescriptor {
+        label: Some(label),
+        source: wgpu::ShaderSource::Wgsl(src.into()),
+    });
+    let pipeline = device.create_compute_pipeline(&wgpu::ComputePipelineDescriptor {
+        label: None,
+        layout: None,
+        module: &module,
+        entry_point: Some("main"),
+        compilation_options: Default::default(),
+        cache: None,
+    });
+    let in_buf = device.create_buffer_init(&wgpu::util::BufferInitDescriptor {
+        label: None,
+        contents: input,
+        usage: wgpu::BufferUsages::STORAGE,
+    });
+    let buffer = |usage| {
+        device.create_buffer(&wgpu::BufferDescriptor {
+            label: None,
+            size: out_bytes,
+            usage,
+            mapped_at_creation: false,
+        })
+    };
+    let out_buf = buffer(wgpu::BufferUsages::STORAGE | wgpu::BufferUsages::COPY_SRC);
+    let staging = buffer(wgpu::BufferUsages::MAP_READ | wgpu::BufferUsages::COPY_DST);
+    let clock_buf = device.create_buffer(&wgpu::BufferDescriptor {
+        label: None,
+        size: 64,
+        usage: wgpu::BufferUsages::UNIFORM,
+        mapped_at_creation: false,
+    });
+    let entries: Vec<wgpu::BindGroupEntry> = [&in_buf, &out_buf, &clock_buf]
+        .iter()
+        .enumerate()
+        .map(|(k, b)| wgpu::BindGroupEntry {
+            binding: k as u32,
+            resource: b.as_entire_binding(),
+        })
+        .collect();
+    let bind_group = device.create_bind_group(&wgpu::BindGroupDescriptor {
+        label: None,
+        layout: &pipeline.get_bind_group_layout(0),
+        entries: &entries,
+    });
+    let mut encoder = device.create_command_encoder(&Default::default());
+    {
+        let mut pass = encoder.begin_compute_pass(&wgpu::ComputePassDescriptor {
+            label: None,
+            timestamp_writes: None,
+        });
+        pass.set_pipeline(&pipeline);
+        pass.set_bind_group(0, &bind_group, &[]);
+        let groups = n.div_ceil(64) as u32;
+        pass.dispatch_workgroups(groups.min(65535), groups.div_ceil(65535), 1);
+    }
+    encoder.copy_buffer_to_buffer(&out_buf, 0, &staging, 0, out_bytes);
+    queue.submit([encoder.finish()]);
+    let slice = staging.slice(..);
+    slice.map_async(wgpu::MapMode::Read, |r| r.expect("map_async"));
+    device
+        .poll(wgpu::PollType::wait_indefinitely())
+        .expect("poll");
+    let out = slice.get_mapped_range().expect("mapped range").to_vec();
+    staging.unmap();
+    out
+}
+
 /// The shared Vulkan device. The harness runs the `[gpu]` tests only where
 /// cajal finds an adapter, which may be on another backend (Metal, DX12):
 /// without a Vulkan one, the test is ignored (failed under
@@ -163,87 +244,21 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>) {{
 }}
 "
         );
-        let device = &self.device;
-        let module = device.create_shader_module(wgpu::ShaderModuleDescriptor {
-            label: Some("wgsl_common test"),
-            source: wgpu::ShaderSource::Wgsl(src.into()),
-        });
-        let pipeline = device.create_compute_pipeline(&wgpu::ComputePipelineDescriptor {
-            label: None,
-            layout: None,
-            module: &module,
-            entry_point: Some("main"),
-            compilation_options: Default::default(),
-            cache: None,
-        });
         // Zero-length storage bindings are invalid; pad to one word.
         let mut padded = input.to_vec();
         padded.push(0);
-        let in_buf = device.create_buffer_init(&wgpu::util::BufferInitDescriptor {
-            label: None,
-            contents: bytemuck::cast_slice(&padded),
-            usage: wgpu::BufferUsages::STORAGE,
-        });
         let out_bytes = ((n * out_stride).max(1) * 4) as u64;
-        let out_buf = device.create_buffer(&wgpu::BufferDescriptor {
-            label: None,
-            size: out_bytes,
-            usage: wgpu::BufferUsages::STORAGE | wgpu::BufferUsages::COPY_SRC,
-            mapped_at_creation: false,
-        });
-        let staging = device.create_buffer(&wgpu::BufferDescriptor {
-            label: None,
-            size: out_bytes,
-            usage: wgpu::BufferUsages::MAP_READ | wgpu::BufferUsages::COPY_DST,
-            mapped_at_creation: false,
-        });
-        let clock_buf = device.create_buffer(&wgpu::BufferDescriptor {
-            label: None,
-            size: 64,
-            usage: wgpu::BufferUsages::UNIFORM,
-            mapped_at_creation: false,
-        });
-        let bind_group = device.create_bind_group(&wgpu::BindGroupDescriptor {
-            label: None,
-            layout: &pipeline.get_bind_group_layout(0),
-            entries: &[
-                wgpu::BindGroupEntry {
-                    binding: 0,
-                    resource: in_buf.as_entire_binding(),
-                },
-                wgpu::BindGroupEntry {
-                    binding: 1,
-                    resource: out_buf.as_entire_binding(),
-                },
-                wgpu::BindGroupEntry {
-                    binding: 2,
-                    resource: clock_buf.as_entire_binding(),
-                },
-            ],
-        });
-        let mut encoder = device.create_command_encoder(&Default::default());
-        {
-            let mut pass = encoder.begin_compute_pass(&wgpu::ComputePassDescriptor {
-                label: None,
-                timestamp_writes: None,
-            });
-            pass.set_pipeline(&pipeline);
-            pass.set_bind_group(0, &bind_group, &[]);
-            let groups = n.div_ceil(64) as u32;
-            pass.dispatch_workgroups(groups.min(65535), groups.div_ceil(65535), 1);
-        }
-        encoder.copy_buffer_to_buffer(&out_buf, 0, &staging, 0, out_bytes);
-        self.queue.submit([encoder.finish()]);
-        let slice = staging.slice(..);
-        slice.map_async(wgpu::MapMode::Read, |r| r.expect("map_async"));
-        self.device
-            .poll(wgpu::PollType::wait_indefinitely())
-            .expect("poll");
-        let out = bytemuck::cast_slice::<u8, u32>(&slice.get_mapped_range().expect("mapped range"))
-            [..n * out_stride]
-            .to_vec();
-        staging.unmap();
-        out
+        let out = dispatch(
+            (&self.device, &self.queue),
+            "wgsl_common test",
+            src,
+            bytemuck::cast_slice(&padded),
+            out_bytes,
+            n,
+        );
+        let mut v = bytemuck::pod_collect_to_vec::<u8, u32>(&out);
+        v.truncate(n * out_stride);
+        v
     }
 
     /// f32 -> f32 through `expr`, written in terms of `x` (and `y`, `z`).
