@@ -9,7 +9,7 @@
 pub mod connectivity;
 pub mod state;
 pub mod stream;
-pub use stream::read_recording;
+pub use stream::{read_recording, read_recording_f64};
 
 use crate::error::{Error, Result};
 use std::path::{Path, PathBuf};

@@ -181,9 +181,27 @@ impl Stream {
 /// Reads back what a monitor streamed to `dir` (see the
 /// [module documentation](self)): sample steps, variables and spikes as
 /// [`Simulation::take_recording`](crate::engine::Simulation::take_recording) hands
-/// them. Rows past the count of `sample_steps.npy` (a run cut short) are
-/// left out.
+/// them (an f64 network's values rounded to f32:
+/// [`read_recording_f64`] reads them whole). Rows past the count of
+/// `sample_steps.npy` (a run cut short) are left out.
 pub fn read_recording(dir: impl AsRef<Path>) -> Result<Recording> {
+    let r = read_recording_f64(dir)?;
+    Ok(Recording {
+        sample_steps: r.sample_steps,
+        vars: r
+            .vars
+            .into_iter()
+            .map(|(name, a)| (name, a.mapv(|x| x as f32)))
+            .collect(),
+        spikes: r.spikes,
+    })
+}
+
+/// [`read_recording`] in f64: the values as the files hold them (an f32
+/// network's `<f4` widened, an f64 network's `<f8` whole), as
+/// [`Simulation::take_recording_f64`](crate::engine::Simulation::take_recording_f64)
+/// hands them.
+pub fn read_recording_f64(dir: impl AsRef<Path>) -> Result<Recording<f64>> {
     use ndarray_npy::ReadNpyExt;
     let dir = dir.as_ref();
     let open = |name: &str| {
@@ -201,16 +219,14 @@ pub fn read_recording(dir: impl AsRef<Path>) -> Result<Recording> {
         .map_err(|e| io_err(&dir.join("variables.txt"), e))?;
     let mut vars = Vec::new();
     for name in names.lines().filter(|l| !l.is_empty()) {
-        let (_, f) = open(&format!("var_{name}.npy"))?;
-        // An f64 network's files hold f64 (numpy reads them whole); the
-        // recording's arrays are f32, as `take_recording`'s.
+        let file = format!("var_{name}.npy");
+        // f32 files (`<f4`) widened, or an f64 network's (`<f8`).
+        let (_, f) = open(&file)?;
         let a = match Array2::<f32>::read_npy(f) {
-            Ok(a) => a,
+            Ok(a) => a.mapv(f64::from),
             Err(_) => {
-                let (p, f) = open(&format!("var_{name}.npy"))?;
-                Array2::<f64>::read_npy(f)
-                    .map_err(|e| bad(&p, e))?
-                    .mapv(|x| x as f32)
+                let (p, f) = open(&file)?;
+                Array2::<f64>::read_npy(f).map_err(|e| bad(&p, e))?
             }
         };
         let a = a.slice(ndarray::s![..n.min(a.nrows()), ..]).to_owned();

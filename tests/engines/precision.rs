@@ -361,6 +361,8 @@ fn monitors_record_and_stream_every_digit() {
     assert_eq!(r[[0, 0]], 1.0 / 3.0);
     let file: ndarray::Array2<f64> = ndarray_npy::read_npy(dir.join("var_r.npy")).unwrap();
     assert_eq!(file, r);
+    let back = cajal::io::read_recording_f64(&dir).unwrap();
+    assert_eq!(back.var("r").unwrap(), &r);
     // The f32 readers round.
     assert_eq!(sim.recorded(m, "r").unwrap()[[0, 0]], 1.0f32 / 3.0);
 }
