@@ -52,6 +52,12 @@ impl Dtype {
         }
     }
 
+    /// 32-bit words a value takes in a distributed run's exchanges
+    /// ([`Real::WORDS`]).
+    pub fn words(self) -> usize {
+        self.size() / 4
+    }
+
     /// `x` rounded to this precision, or why it does not fit (see
     /// [`narrow`](crate::error::narrow)): in f64 every f64 fits.
     pub(crate) fn fit(self, x: f64) -> std::result::Result<f64, String> {
@@ -716,11 +722,11 @@ impl Reals {
         }
     }
 
-    /// The f32 values, if they are f32.
-    pub fn as_f32(&self) -> Option<&[f32]> {
+    /// Every value as f32: borrowed where they are f32, rounded otherwise.
+    pub fn f32s(&self) -> std::borrow::Cow<'_, [f32]> {
         match self {
-            Reals::F32(v) => Some(v),
-            Reals::F64(_) => None,
+            Reals::F32(v) => std::borrow::Cow::Borrowed(v),
+            Reals::F64(v) => std::borrow::Cow::Owned(v.iter().map(|&x| x as f32).collect()),
         }
     }
 
@@ -751,10 +757,7 @@ impl Reals {
 
     /// 32-bit words a value takes ([`Real::WORDS`]).
     pub fn words(&self) -> usize {
-        match self {
-            Reals::F32(_) => f32::WORDS,
-            Reals::F64(_) => f64::WORDS,
-        }
+        self.dtype().words()
     }
 
     /// The values `n` times over.
@@ -762,14 +765,6 @@ impl Reals {
         match self {
             Reals::F32(v) => Reals::F32(v.repeat(n)),
             Reals::F64(v) => Reals::F64(v.repeat(n)),
-        }
-    }
-
-    /// The f32 values, mutable, if they are f32.
-    pub fn as_f32_mut(&mut self) -> Option<&mut Vec<f32>> {
-        match self {
-            Reals::F32(v) => Some(v),
-            Reals::F64(_) => None,
         }
     }
 

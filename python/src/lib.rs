@@ -692,15 +692,14 @@ impl Core {
         .iter()
         .copied()
         .collect();
-        let at = |v: &View| -> Vec<f64> {
-            // A population-wide value is the same for every neuron.
-            let k = |r: u32| if all.len() == 1 { 0 } else { r as usize };
-            v.ranks().iter().map(|&r| all[k(r)]).collect()
-        };
+        // A population-wide value is the same for every neuron (repeated
+        // for a view after compiling, one value before).
         let values: Vec<f64> = match (&self.sim, self.view(id, ranks)?) {
-            (Some(_), Some(v)) => at(&v),
-            (None, Some(v)) if all.len() > 1 => at(&v),
-            _ => all.clone(),
+            (sim, Some(v)) if all.len() > 1 || sim.is_some() => {
+                let k = |r: u32| if all.len() == 1 { 0 } else { r as usize };
+                v.ranks().iter().map(|&r| all[k(r)]).collect()
+            }
+            _ => all,
         };
         let n = values.len();
         Ok(ArrayD::from_shape_vec(IxDyn(&[n]), values)

@@ -70,7 +70,7 @@ impl Simulation {
     pub fn get(&self, pop: PopId, var: &str) -> Result<ArrayD<f32>> {
         let p = self.pop_checked(pop)?;
         let slot = slot_of(p, var)?;
-        shaped(p, slot, self.slot_values(pop.0, slot)?.to_f32())
+        shaped(p, slot, self.slot_values(pop.0, slot)?.into_f32())
     }
 
     /// [`get`](Self::get) in f64: the values exactly as the engine holds
@@ -89,7 +89,7 @@ impl Simulation {
     pub fn get_f64(&self, pop: PopId, var: &str) -> Result<ArrayD<f64>> {
         let p = self.pop_checked(pop)?;
         let slot = slot_of(p, var)?;
-        shaped(p, slot, self.slot_values(pop.0, slot)?.to_f64())
+        shaped(p, slot, self.slot_values(pop.0, slot)?.into_f64())
     }
 
     /// The weighted sum `sum(target)` of a population as the last step

@@ -239,7 +239,7 @@ impl Rank {
             last: vec![false; n],
             first,
             sizes: net.pops.iter().map(|p| p.size()).collect(),
-            width: net.precision().size() / 4,
+            width: net.precision().words(),
             order,
             owners: Vec::new(),
             interval,

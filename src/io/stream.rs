@@ -219,15 +219,12 @@ pub fn read_recording_f64(dir: impl AsRef<Path>) -> Result<Recording<f64>> {
         .map_err(|e| io_err(&dir.join("variables.txt"), e))?;
     let mut vars = Vec::new();
     for name in names.lines().filter(|l| !l.is_empty()) {
-        let file = format!("var_{name}.npy");
+        let p = dir.join(format!("var_{name}.npy"));
+        let bytes = std::fs::read(&p).map_err(|e| io_err(&p, e))?;
         // f32 files (`<f4`) widened, or an f64 network's (`<f8`).
-        let (_, f) = open(&file)?;
-        let a = match Array2::<f32>::read_npy(f) {
+        let a = match Array2::<f32>::read_npy(&bytes[..]) {
             Ok(a) => a.mapv(f64::from),
-            Err(_) => {
-                let (p, f) = open(&file)?;
-                Array2::<f64>::read_npy(f).map_err(|e| bad(&p, e))?
-            }
+            Err(_) => Array2::<f64>::read_npy(&bytes[..]).map_err(|e| bad(&p, e))?,
         };
         let a = a.slice(ndarray::s![..n.min(a.nrows()), ..]).to_owned();
         vars.push((name.to_string(), a));

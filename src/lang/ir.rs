@@ -113,19 +113,27 @@ impl Func {
 #[inline(always)]
 pub fn pow(x: f32, y: f32) -> f32 {
     if (1.0..=16.0).contains(&y) && y.fract() == 0.0 {
-        let (mut k, mut base, mut acc) = (y as u32, x, 1.0f32);
-        loop {
-            if k & 1 == 1 {
-                acc *= base;
-            }
-            k >>= 1;
-            if k == 0 {
-                return acc;
-            }
-            base *= base;
-        }
+        return whole_power(x, y as u32, 1.0);
     }
     x.powf(y)
+}
+
+/// `x^k` for a whole `k >= 1`, by binary exponentiation from `one`: the
+/// products [`pow`] (f32) and [`math64::pow`](super::math64::pow) (f64)
+/// make for a whole exponent, in the order their WGSL twins make them.
+#[inline(always)]
+pub(crate) fn whole_power<T: Copy + std::ops::MulAssign>(x: T, mut k: u32, one: T) -> T {
+    let (mut base, mut acc) = (x, one);
+    loop {
+        if k & 1 == 1 {
+            acc *= base;
+        }
+        k >>= 1;
+        if k == 0 {
+            return acc;
+        }
+        base *= base;
+    }
 }
 
 /// `e^x` as both engines compute it (WGSL twin: `cj_exp` in

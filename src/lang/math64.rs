@@ -262,17 +262,7 @@ pub fn expm1(x: f64) -> f64 {
 /// exponents, zeros, infinities and NaN as C's `pow`.
 pub fn pow(x: f64, y: f64) -> f64 {
     if (1.0..=16.0).contains(&y) && y.floor() == y {
-        let (mut k, mut base, mut acc) = (y as u32, x, 1.0f64);
-        loop {
-            if k & 1 == 1 {
-                acc *= base;
-            }
-            k >>= 1;
-            if k == 0 {
-                return acc;
-            }
-            base *= base;
-        }
+        return super::ir::whole_power(x, y as u32, 1.0);
     }
     pow_fdlibm(x, y)
 }

@@ -1004,7 +1004,7 @@ impl Network {
             return self
                 .projection(orig.post, orig.pre, target)
                 .name(&name)
-                .connect_from_sparse(s.pre.clone(), s.post.clone(), w.to_f64(), Some(delays));
+                .connect_from_sparse(s.pre.clone(), s.post.clone(), w.into_f64(), Some(delays));
         };
         let why = if cp.conv.pooling {
             Some("a pooling has no weights to transpose")
@@ -1141,7 +1141,7 @@ impl Network {
                 let delays = self.delays_ms(&orig);
                 self.projection(pre, post, target)
                     .synapse(&orig.model)
-                    .connect_from_sparse(s.post.clone(), s.pre.clone(), w.to_f64(), Some(delays))
+                    .connect_from_sparse(s.post.clone(), s.pre.clone(), w.into_f64(), Some(delays))
             }
         }
     }

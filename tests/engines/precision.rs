@@ -371,23 +371,7 @@ fn monitors_record_and_stream_every_digit() {
 /// (exchanged every step, in f64) and a delayed one, with a learning
 /// rule: on two threads as ranks, what one engine computes, bit for bit.
 fn f64_on_threads_as_ranks_is_one_engine_bit_for_bit() {
-    let mut net = Network::new().dt(1.0).seed(2).dtype(Dtype::F64);
-    let neuron = Neuron::rate()
-        .parameters("tau = 10.0\nb = 0.0")
-        .equations("tau * dr/dt + r = sum(exc) + b + Uniform(-0.1, 0.1) : min = 0.0");
-    let a = net.population("a", 2100, &neuron).unwrap();
-    let b = net.population("b", 2100, &neuron).unwrap();
-    net.set(a, "b", Dist::uniform(0.0, 1.0)).unwrap();
-    let q = net
-        .projection(a, b, "exc")
-        .synapse(&oja(0.01, 0.5))
-        .connect_fixed_probability(0.05, Weights::random(Dist::uniform(0.0, 0.2)))
-        .unwrap();
-    net.projection(b, a, "exc")
-        .delays(Delays::constant(3.0))
-        .connect_fixed_probability(0.02, 0.01)
-        .unwrap();
-    let m = net.monitor(b, &["r"]).unwrap();
+    let (net, a, q, m) = crate::thread_ranks::rate_network(Dtype::F64);
     let bits = |v: &[f64]| -> Vec<u64> { v.iter().map(|x| x.to_bits()).collect() };
     let run = |threads: usize| {
         rayon::ThreadPoolBuilder::new()

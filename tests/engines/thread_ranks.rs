@@ -9,6 +9,7 @@
 use crate::common::tests;
 use cajal::models::synapses::{oja, stdp};
 use cajal::prelude::*;
+use cajal::real::Dtype;
 
 tests! {
     cpu: [
@@ -140,8 +141,12 @@ fn plastic_delayed_synapses_on_two_threads() {
     assert_eq!(one.2, two.2, "synapses and learnt weights");
 }
 
-fn rate_coded_values_on_two_threads() {
-    let mut net = Network::new().dt(1.0).seed(2);
+/// Two rate-coded populations of 2100 (ranks read each other's `r`
+/// every step), one projection learning by Oja's rule and one delayed by
+/// three steps, computing in `dtype`: the population `a`, the learning
+/// projection and a monitor of `b`'s `r`.
+pub(crate) fn rate_network(dtype: Dtype) -> (Network, PopId, ProjId, MonitorId) {
+    let mut net = Network::new().dt(1.0).seed(2).dtype(dtype);
     let neuron = Neuron::rate()
         .parameters("tau = 10.0\nb = 0.0")
         .equations("tau * dr/dt + r = sum(exc) + b + Uniform(-0.1, 0.1) : min = 0.0");
@@ -158,6 +163,11 @@ fn rate_coded_values_on_two_threads() {
         .connect_fixed_probability(0.02, 0.01)
         .unwrap();
     let m = net.monitor(b, &["r"]).unwrap();
+    (net, a, q, m)
+}
+
+fn rate_coded_values_on_two_threads() {
+    let (net, a, q, m) = rate_network(Dtype::F32);
     let run = |threads: usize| {
         on(threads, || {
             let mut sim = net.compile(Backend::Cpu).unwrap();

@@ -370,7 +370,7 @@ impl crate::engine::interface::Engine for GpuEngine {
     }
 
     fn set_slot(&mut self, pop: usize, slot: usize, values: Reals) {
-        GpuEngine::set_slot(self, pop, slot, &values.to_f32());
+        GpuEngine::set_slot(self, pop, slot, &values.into_f32());
     }
 
     fn set_one(&mut self, pop: usize, slot: usize, rank: usize, value: f64) {
@@ -388,7 +388,7 @@ impl crate::engine::interface::Engine for GpuEngine {
     }
 
     fn set_synapse_values(&mut self, proj: usize, slot: usize, values: Reals) -> Result<()> {
-        let values = values.to_f32();
+        let values = values.into_f32();
         let values = match self.rank() {
             Some(r) => r.own_slot(proj, slot, values),
             None => values,

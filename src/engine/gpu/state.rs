@@ -182,7 +182,7 @@ impl GpuEngine {
                     for (age, v) in rows.iter().enumerate() {
                         let row = (self.ring as i64 - 2 - age as i64).rem_euclid(rh) as usize;
                         let at = (row * k + j) * n;
-                        all[at..at + n].copy_from_slice(&v.to_f32());
+                        all[at..at + n].copy_from_slice(&v.f32s());
                     }
                 }
                 q.write_buffer(h, 0, bytemuck::cast_slice(&all));
@@ -197,7 +197,7 @@ impl GpuEngine {
                 let mut all = vec![0.0f32; w as usize * n];
                 for (age, v) in window.iter().enumerate() {
                     let row = (self.ring as i64 - 1 - age as i64).rem_euclid(w) as usize;
-                    all[row * n..(row + 1) * n].copy_from_slice(&v.to_f32());
+                    all[row * n..(row + 1) * n].copy_from_slice(&v.f32s());
                 }
                 q.write_buffer(b, 0, bytemuck::cast_slice(&all));
             }
@@ -213,8 +213,7 @@ impl GpuEngine {
         }
         for (g, rows) in self.projs.iter().zip(&s.rings) {
             if let Some(depth) = g.delay_ring {
-                let all =
-                    crate::engine::ring_rows(&rows.to_f32(), depth, self.ring_pos(depth), true);
+                let all = crate::engine::ring_rows(&rows.f32s(), depth, self.ring_pos(depth), true);
                 self.gpu
                     .queue
                     .write_buffer(&g.syn, 0, bytemuck::cast_slice(&all));

@@ -39,7 +39,7 @@ pub fn pack_values(
     let mut shared = Vec::new();
     for (slot, v) in values.iter().enumerate() {
         match local[slot] {
-            Some(li) => per[li as usize * n..(li as usize + 1) * n].copy_from_slice(&v.to_f32()),
+            Some(li) => per[li as usize * n..(li as usize + 1) * n].copy_from_slice(&v.f32s()),
             None => shared.push(v.get(0) as f32),
         }
     }
