@@ -1,17 +1,17 @@
-// cajal: functions shared by every generated GPU kernel.
+// cajal: the f32 functions shared by every generated GPU kernel of an f32
+// network (common64.wgsl holds an f64 network's).
 //
-// This file is included verbatim at the top of every generated kernel, so it
-// declares no bindings and no entry points, and every name starts with `cj_`
-// (or `CJ_`) to stay clear of generated code.
+// This file is included verbatim at the top of every generated kernel, after
+// philox.wgsl, so it declares no bindings and no entry points, and every
+// name starts with `cj_` (or `CJ_`) to stay clear of generated code.
 //
-// Each function has a Rust twin that the CPU engine runs; the two engines must
-// agree bit for bit wherever the GPU's arithmetic allows it (integer work,
-// add/sub/mul pinned by cj_keep, division by cj_div, both in clock.wgsl,
-// which every kernel includes too), and to a few ulps where it goes through
-// the adapter's square root or pow. tests/wgsl_common.rs checks each pair.
+// Each function has a Rust twin that the CPU engine runs; the two engines
+// must agree bit for bit wherever the GPU's arithmetic allows it (integer
+// work, add/sub/mul pinned by cj_keep, division by cj_div, both below;
+// cj_keep reads clock.wgsl's clk, which every kernel includes too), and to
+// a few ulps where it goes through the adapter's square root or pow.
+// tests/gpu/wgsl_common.rs checks each pair.
 //
-//   cj_philox           random::philox::philox4x32_10
-//   cj_draw             random::philox::draw
 //   cj_u01, cj_u01_open random::philox::{u01, u01_open}
 //   cj_ln, cj_log       lang::ir::{ln_normal, ln}
 //   cj_sin, cj_cos      lang::ir::{sin, cos}
@@ -24,10 +24,9 @@
 //                       lang::ir::Func::apply (Round, Sign, Modulo)
 //   cj_b                the VM's comparisons, which yield 1.0 or 0.0
 
-const CJ_PHILOX_M0: u32 = 0xD2511F53u;
-const CJ_PHILOX_M1: u32 = 0xCD9E8D57u;
-const CJ_PHILOX_W0: u32 = 0x9E3779B9u;
-const CJ_PHILOX_W1: u32 = 0xBB67AE85u;
+// The type of a network's values: f32 here, f64 in common64.wgsl. The
+// generated code declares its values, buffers and conversions with it.
+alias real = f32;
 
 // 2^-24: a power of two, so scaling by it is exact.
 const CJ_INV_2_24: f32 = 5.9604644775390625e-8;
@@ -37,44 +36,6 @@ const CJ_MIN_NORMAL: f32 = 0x1p-126f;
 // std::f32::consts::TAU written out as its exact f32 value, so that no
 // decimal-to-f32 rounding choice of the shader compiler can change it.
 const CJ_TAU: f32 = 6.283185482025146484375;
-
-// High 32 bits of the 64-bit product a * b. WGSL has no 64-bit integers, so
-// the product is assembled from 16-bit halves; no partial sum can overflow:
-// mid < 3 * 2^16 and the final sum is the exact high word.
-fn cj_mulhi(a: u32, b: u32) -> u32 {
-    let a_lo = a & 0xFFFFu;
-    let a_hi = a >> 16u;
-    let b_lo = b & 0xFFFFu;
-    let b_hi = b >> 16u;
-    let ll = a_lo * b_lo;
-    let lh = a_lo * b_hi;
-    let hl = a_hi * b_lo;
-    let hh = a_hi * b_hi;
-    let mid = (ll >> 16u) + (lh & 0xFFFFu) + (hl & 0xFFFFu);
-    return hh + (lh >> 16u) + (hl >> 16u) + (mid >> 16u);
-}
-
-fn cj_philox(ctr: vec4<u32>, key: vec2<u32>) -> vec4<u32> {
-    var c = ctr;
-    var k = key;
-    for (var i = 0u; i < 10u; i++) {
-        // The low word of the product is the wrapping u32 multiply.
-        let hi0 = cj_mulhi(CJ_PHILOX_M0, c.x);
-        let lo0 = CJ_PHILOX_M0 * c.x;
-        let hi1 = cj_mulhi(CJ_PHILOX_M1, c.z);
-        let lo1 = CJ_PHILOX_M1 * c.z;
-        c = vec4<u32>(hi1 ^ c.y ^ k.x, lo1, hi0 ^ c.w ^ k.y, lo0);
-        // Bumping after the round (the Rust twin bumps before every round
-        // but the first) is the same schedule; the last bump is unused.
-        k += vec2<u32>(CJ_PHILOX_W0, CJ_PHILOX_W1);
-    }
-    return c;
-}
-
-// `key` is the 64-bit seed split as (seed as u32, (seed >> 32) as u32).
-fn cj_draw(key: vec2<u32>, object: u32, step: u32, index: u32) -> vec4<u32> {
-    return cj_philox(vec4<u32>(index, step, object, 0u), key);
-}
 
 // 24 bits convert to f32 exactly and the scaling is by a power of two, so
 // these are bit-identical to the CPU on any conforming GPU.
@@ -88,7 +49,7 @@ fn cj_u01_open(bits: u32) -> f32 {
 
 // Natural log for positive, normal, finite x (every u01_open value), the
 // twin of lang::ir::ln_normal: musl's (FreeBSD's) logf, within 1 ulp, each
-// operation pinned by cj_keep and the division by cj_div (clock.wgsl), so
+// operation pinned by cj_keep and the division by cj_div (below), so
 // that both engines get the same bits. WGSL's log() is only held to an
 // absolute 2^-21 near 1: it may return 0 or even a positive number for u
 // just below 1, and -2 ln(u) < 0 would make a NaN normal.
@@ -271,15 +232,6 @@ fn cj_normal(b0: u32, b1: u32) -> f32 {
     let r = sqrt(cj_keep(-2.0 * cj_ln(cj_u01_open(b0))));
     let theta = cj_keep(CJ_TAU * cj_u01(b1));
     return cj_keep(r * cj_cos(theta));
-}
-
-// A one-word draw (uniform, exponential) of element `index`: word index % 4
-// of the call at index / 4, as philox::word. Four neighbours share a call on
-// the CPU, where that saves three calls in four; here each thread makes its
-// own call, as it would for a word of its own.
-fn cj_word(key: vec2<u32>, object: u32, step: u32, index: u32) -> u32 {
-    let bits = cj_draw(key, object, step, index >> 2u);
-    return bits[index & 3u];
 }
 
 // a + (b - a) * u01(bits) with u01(bits) = m * 2^-24, each operation kept:
@@ -472,4 +424,137 @@ fn cj_mod(a: f32, b: f32) -> f32 {
 // Comparisons produce f32 in the IR.
 fn cj_b(c: bool) -> f32 {
     return select(0.0, 1.0, c);
+}
+
+// An identity the compiler cannot see through (pad0 is 0 at run time but
+// not known to be): it neither reassociates a sum across it nor fuses a
+// product into a multiply-add, so each operation rounds as the CPU
+// engine's does. The code generator wraps every +, -, * and / in it.
+fn cj_keep(x: f32) -> f32 {
+    return bitcast<f32>(bitcast<u32>(x) | clk.pad0);
+}
+
+// a / b rounded as IEEE 754 rounds it, as the CPU's division does. Vulkan
+// holds a GPU's division only to 2.5 ulps (NVIDIA's is an approximate
+// reciprocal and a product: a few percent of quotients differ in the last
+// bit), so the quotient of the mantissas is estimated, corrected once from
+// its exact residual and checked against the half-ulp bound (cj_quot), then
+// scaled by the exponents' difference, which is exact. Zeros, subnormals,
+// infinities, NaN and quotients outside the normal range go to the
+// driver's division unchanged.
+fn cj_div(a: f32, b: f32) -> f32 {
+    let ua = bitcast<u32>(a);
+    let ub = bitcast<u32>(b);
+    let ea = i32((ua >> 23u) & 0xffu);
+    let eb = i32((ub >> 23u) & 0xffu);
+    let d = ea - eb;
+    if (ea == 0 || ea == 255 || eb == 0 || eb == 255 || d < -126 || d > 128) {
+        return cj_keep(a / b);
+    }
+    let ma = bitcast<f32>((ua & 0x807fffffu) | 0x3f800000u);
+    let mb = bitcast<f32>((ub & 0x807fffffu) | 0x3f800000u);
+    let q = cj_quot(ma, mb, cj_keep(ma / mb));
+    // 2^d in two normal halves (d = 128, a quotient just under the
+    // largest float or over it, and d = -126 have no single one); each
+    // product is exact unless the last one overflows, where IEEE's
+    // quotient does too, or goes subnormal (flushed, or rounded twice).
+    let d1 = d / 2;
+    let s1 = bitcast<f32>(u32(d1 + 127) << 23u);
+    let s2 = bitcast<f32>(u32(d - d1 + 127) << 23u);
+    return cj_keep(cj_keep(q * s1) * s2);
+}
+
+// The float nearest a / b for a, b in ±[1, 2), from an estimate q0 a few
+// ulps off: one correction by the residual, which leaves q within an ulp
+// (so that its residual is exact), then one step to the neighbour if the
+// exact quotient q + r / b lies more than half a gap away. A quotient of
+// two floats is never exactly half-way, so there are no ties.
+fn cj_quot(a: f32, b: f32, q0: f32) -> f32 {
+    var q = cj_keep(q0 + cj_keep(cj_residual(a, q0, b) / b));
+    let r = cj_residual(a, q, b);
+    let bits = bitcast<u32>(q);
+    // Whether the exact quotient is nearer zero than q.
+    let inward = ((r > 0.0f) == (b > 0.0f)) != (q > 0.0f);
+    // The gap to the neighbour on that side: an ulp of q, half one below a
+    // power of two. q is in (0.5, 2), so the gap is a normal float.
+    let ulp = bitcast<f32>((bits & 0x7f800000u) - 0x0b800000u);
+    let gap = select(ulp, cj_keep(0.5f * ulp), inward && (bits & 0x007fffffu) == 0u);
+    if (cj_keep(2.0f * abs(r)) > cj_keep(abs(b) * gap)) {
+        q = bitcast<f32>(select(bits + 1u, bits - 1u, inward));
+    }
+    return q;
+}
+
+// a - q * b, exactly whenever it is a float (q within an ulp of a / b), for
+// a, b in ±[1, 2): q * b = p + e exactly (Dekker's product of Veltkamp's
+// halves), and a - p is exact (p is within a factor 2 of a).
+fn cj_residual(a: f32, q: f32, b: f32) -> f32 {
+    let p = cj_keep(q * b);
+    let qs = cj_split(q);
+    let bs = cj_split(b);
+    var e = cj_keep(cj_keep(qs.x * bs.x) - p);
+    e = cj_keep(e + cj_keep(qs.x * bs.y));
+    e = cj_keep(e + cj_keep(qs.y * bs.x));
+    e = cj_keep(e + cj_keep(qs.y * bs.y));
+    return cj_keep(cj_keep(a - p) - e);
+}
+
+// x as hi + lo, each with at most 12 significant bits (Veltkamp's split).
+fn cj_split(x: f32) -> vec2<f32> {
+    let c = cj_keep(4097.0f * x);
+    let hi = cj_keep(c - cj_keep(c - x));
+    return vec2<f32>(hi, cj_keep(x - hi));
+}
+
+// y * 2^64 exactly, also for a subnormal y where the adapter flushes
+// subnormal operands to zero (NVIDIA does): built from its bits. The
+// scale of a tiny uniform divisor (`vm::TINY_DIVISOR_SCALE`).
+fn cj_times_2_64(y: f32) -> f32 {
+    let u = bitcast<u32>(y);
+    if ((u & 0x7f800000u) == 0u) {
+        let m = cj_keep(f32(u & 0x007fffffu) * 0x1p-85f);
+        return select(m, -m, (u & 0x80000000u) != 0u);
+    }
+    return cj_keep(y * 18446744073709551616.0f);
+}
+
+// e^x, the twin of `cajal::lang::ir::exp` (Cody-Waite reduction, Cephes'
+// polynomial), operation for operation, so both engines get the same bits.
+fn cj_exp(x: f32) -> f32 {
+    if (x != x) {
+        return x;
+    }
+    if (x > 88.72284f) {
+        return bitcast<f32>(0x7f800000u);
+    }
+    if (x < -103.97208f) {
+        return 0.0f;
+    }
+    let k = floor(cj_keep(cj_keep(1.442695f * x) + 0.5f));
+    var r = cj_keep(x - cj_keep(k * 0.6933594f));
+    r = cj_keep(r - cj_keep(k * -2.1219444e-4f));
+    let z = cj_keep(r * r);
+    var p = cj_keep(cj_keep(1.9875691e-4f * r) + 1.3981999e-3f);
+    p = cj_keep(cj_keep(p * r) + 8.333452e-3f);
+    p = cj_keep(cj_keep(p * r) + 4.1665796e-2f);
+    p = cj_keep(cj_keep(p * r) + 1.6666665e-1f);
+    p = cj_keep(cj_keep(p * r) + 0.5f);
+    let y = cj_keep(cj_keep(cj_keep(p * z) + r) + 1.0f);
+    let ki = i32(k);
+    let k1 = ki / 2;
+    let k2 = ki - k1;
+    let s1 = bitcast<f32>(u32(k1 + 127) << 23u);
+    let s2 = bitcast<f32>(u32(k2 + 127) << 23u);
+    return cj_keep(cj_keep(y * s1) * s2);
+}
+
+// NaN (an unset temporary) and +inf (a reduction's start), built at run
+// time: the WGSL spec makes a constant NaN or infinity a shader-creation
+// error (naga lets these bitcasts through, Tint would fold them).
+fn cj_nan() -> f32 {
+    return bitcast<f32>(0x7fc00000u | clk.pad0);
+}
+
+fn cj_inf() -> f32 {
+    return bitcast<f32>(0x7f800000u | clk.pad0);
 }

@@ -796,6 +796,33 @@ impl Reals {
         }
     }
 
+    /// The values in `dtype` (themselves if they are in it already).
+    pub fn to_dtype(self, dtype: Dtype) -> Reals {
+        match (dtype, self) {
+            (Dtype::F32, Reals::F64(v)) => Reals::F32(v.iter().map(|&x| x as f32).collect()),
+            (Dtype::F64, Reals::F32(v)) => Reals::F64(v.iter().map(|&x| f64::from(x)).collect()),
+            (_, v) => v,
+        }
+    }
+
+    /// The values' bytes, as a buffer of the GPU engine holds them.
+    pub fn bytes(&self) -> &[u8] {
+        match self {
+            Reals::F32(v) => bytemuck::cast_slice(v),
+            Reals::F64(v) => bytemuck::cast_slice(v),
+        }
+    }
+
+    /// Values of `dtype` from their bytes (a GPU buffer read back); a
+    /// trailing partial value is dropped.
+    pub fn from_bytes(dtype: Dtype, bytes: &[u8]) -> Reals {
+        let whole = &bytes[..bytes.len() - bytes.len() % dtype.size()];
+        match dtype {
+            Dtype::F32 => Reals::F32(bytemuck::pod_collect_to_vec(whole)),
+            Dtype::F64 => Reals::F64(bytemuck::pod_collect_to_vec(whole)),
+        }
+    }
+
     /// Its precision.
     pub fn dtype(&self) -> Dtype {
         match self {

@@ -254,7 +254,7 @@ impl Network {
             ));
         }
         self.check_memory()?;
-        self.check_precision(gpu.is_some())?;
+        self.check_precision()?;
         let engine: Box<dyn Engine> = match gpu {
             None if threads_as_ranks => match threads::ranks_for(self) {
                 Some(size) => Box::new(threads::ThreadRanks::new(self, size)?),
@@ -267,8 +267,8 @@ impl Network {
     }
 
     /// Refuses a precision set after populations or constants were made
-    /// in another, and double precision where it is not supported yet.
-    pub(crate) fn check_precision(&self, gpu: bool) -> Result<()> {
+    /// in another, or named wrongly.
+    pub(crate) fn check_precision(&self) -> Result<()> {
         if let Some(v) = &self.bad_precision {
             return Err(Error::invalid(
                 "CAJAL_PRECISION",
@@ -280,14 +280,6 @@ impl Network {
                 "network",
                 "its precision was changed after populations or constants were added: set                  Network::dtype first, before adding anything",
             ));
-        }
-        if self.precision() == crate::real::Dtype::F64 && gpu {
-            return Err(Error::Unsupported {
-                owner: "network".into(),
-                message: "double precision (dtype f64) runs on the CPU engine (Backend::Cpu); \
-                          the GPU engine computes in f32"
-                    .into(),
-            });
         }
         Ok(())
     }

@@ -281,7 +281,7 @@ fn blocks(sizes: &[usize], pop: usize, size: usize) -> Vec<Range<usize>> {
 /// What a distributed run does not support yet, as an error naming the
 /// first such part of `net`.
 pub(crate) fn check(net: &Network) -> Result<()> {
-    net.check_precision(false)?;
+    net.check_precision()?;
     let unsupported = |owner: String, message: &str| Error::Unsupported {
         owner,
         message: format!("{message} in a distributed run (not supported yet)"),
@@ -476,6 +476,15 @@ pub(crate) fn rank_engine(
         local.check_memory()?;
         Ok(match gpu {
             None => crate::engine::cpu::boxed_rank(&local, rank)?,
+            Some(_) if net.precision() == crate::real::Dtype::F64 => {
+                // A GPU rank exchanges its carried values as f32 words.
+                return Err(Error::Unsupported {
+                    owner: "network".into(),
+                    message: "double precision in a distributed run on GPU ranks (not \
+                              supported yet): run its ranks on the CPU engine"
+                        .into(),
+                });
+            }
             Some(o) => {
                 let opts = rank_adapter(o, comm.rank());
                 let rings = GpuEngine::rank_rings(&rank, net.pops.len());

@@ -8,6 +8,7 @@ use crate::common::{tests, validate_all};
 use cajal::engine::gpu::codegen::{self, Kernel};
 use cajal::engine::gpu::{Clock, Sampling};
 use cajal::prelude::*;
+use cajal::real::Dtype;
 
 tests! {
     cpu: [
@@ -127,6 +128,7 @@ fn a_codegen_bug_is_an_error_with_the_source() {
         name: "neuron_update[population 'broken']".into(),
         source: "fn main() { let x: f32 = 1u; }".into(),
         body: String::new(),
+        dtype: Dtype::F32,
     };
     let e = codegen::validate(&k, true).unwrap_err();
     let msg = e.to_string();
@@ -158,7 +160,7 @@ fn repr_c_structs_match_their_wgsl_twins() {
     // to a vec4, and the host writes them there (`clock_block`).
     for n_consts in [0usize, 1, 4, 5, 9] {
         let vec4s = n_consts.div_ceil(4);
-        let (offsets, span) = wgsl_layout(&codegen::clock(vec4s), "Clock");
+        let (offsets, span) = wgsl_layout(&codegen::clock(vec4s, Dtype::F32), "Clock");
         assert_eq!(
             offsets,
             vec![
@@ -172,11 +174,29 @@ fn repr_c_structs_match_their_wgsl_twins() {
                 std::mem::size_of::<Clock>() as u32,
             ]
         );
-        assert_eq!(u64::from(span), cajal::engine::gpu::clock_block(n_consts));
+        assert_eq!(
+            u64::from(span),
+            cajal::engine::gpu::clock_block(n_consts, Dtype::F32)
+        );
+        // In f64: the same head, the time in f64 after it, the constants
+        // where the host writes them.
+        let (offsets, span) = wgsl_layout(&codegen::clock(vec4s, Dtype::F64), "Clock");
+        assert_eq!(offsets[..7], [0, 4, 8, 12, 16, 24, 28]);
+        assert_eq!(
+            offsets[7..],
+            [
+                cajal::engine::gpu::CLOCK64_T as u32,
+                cajal::engine::gpu::CLOCK64_CONSTS as u32
+            ]
+        );
+        assert_eq!(
+            u64::from(span),
+            cajal::engine::gpu::clock_block(n_consts, Dtype::F64)
+        );
     }
     let src = format!(
         "{}\n{}",
-        codegen::clock(1),
+        codegen::clock(1, Dtype::F32),
         "struct Sampling { first: u32, period: u32, }"
     );
     let (offsets, span) = wgsl_layout(&src, "Sampling");

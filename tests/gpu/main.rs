@@ -23,6 +23,7 @@ mod common;
 mod bind_by_name;
 mod codegen;
 mod codegen_bindings;
+mod common64;
 mod determinism;
 mod distributed;
 mod gpu_conformance;
@@ -30,6 +31,7 @@ mod gpu_engine;
 mod kernels;
 mod math64;
 mod merge;
+mod precision64;
 mod schedule;
 mod strategies;
 mod wgsl_common;
@@ -39,6 +41,7 @@ fn main() {
         bind_by_name::tests,
         codegen::tests,
         codegen_bindings::tests,
+        common64::tests,
         determinism::tests,
         distributed::tests,
         gpu_conformance::tests,
@@ -46,6 +49,7 @@ fn main() {
         kernels::tests,
         math64::tests,
         merge::tests,
+        precision64::tests,
         schedule::tests,
         strategies::tests,
         wgsl_common::tests,

@@ -33,7 +33,8 @@ tests! {
     ],
 }
 
-const COMMON: &str = include_str!("../../shaders/common.wgsl");
+/// philox.wgsl then common.wgsl, as every f32 kernel includes them.
+const COMMON: &str = cajal::engine::gpu::codegen::COMMON;
 const CLOCK: &str = include_str!("../../shaders/clock.wgsl");
 
 fn common_wgsl_validates_with_naga() {

@@ -11,9 +11,9 @@ impl GpuEngine {
             return Ok(());
         };
         let bytes = if shared {
-            4
+            self.size()
         } else {
-            u64::from(self.projs[qi].layout.nsyn) * 4
+            u64::from(self.projs[qi].layout.nsyn) * self.size()
         };
         let syn = self.zeroed(&format!("{}: synapses", kernel.name), bytes)?;
         // All or nothing: should a pass fail, the old buffer and passes stay.
@@ -79,23 +79,24 @@ impl GpuEngine {
     /// slots, or one value for all): a shareable projection's weights go
     /// to a buffer of one value when they all are one, of one a synapse
     /// otherwise (allocated and bound again when that changes).
-    pub(super) fn write_synapses(&mut self, qi: usize, values: &[f32]) -> Result<()> {
+    pub(super) fn write_synapses(&mut self, qi: usize, values: &Reals) -> Result<()> {
         let q = &self.projs[qi];
         if q.shareable.is_some() {
-            let one = shared_weight(values).filter(|_| q.layout.nsyn > 1);
+            let one = values.shared().filter(|_| q.layout.nsyn > 1);
             if one.is_some() != q.shared {
                 self.rebind_weights(qi, one.is_some())?;
             }
             if let Some(v) = one {
+                let v = Reals::filled(self.dtype, v, 1);
                 self.gpu
                     .queue
-                    .write_buffer(&self.projs[qi].syn, 0, bytemuck::bytes_of(&v));
+                    .write_buffer(&self.projs[qi].syn, 0, v.bytes());
                 return Ok(());
             }
         }
         let q = &self.projs[qi];
         let upload = if values.len() == 1 && q.shareable.is_some() {
-            vec![values[0]; q.layout.nsyn as usize]
+            values.repeat(q.layout.nsyn as usize)
         } else {
             in_buffer_order(q.perm.as_deref(), values)
         };
@@ -200,119 +201,123 @@ impl GpuEngine {
     }
 
     /// The values of a population slot (length n, or 1 if population-wide).
-    pub fn slot_values(&self, pop: usize, slot: usize) -> Result<Vec<f32>> {
+    pub fn slot_values(&self, pop: usize, slot: usize) -> Result<Reals> {
         let p = &self.pops[pop];
+        let z = self.size();
         match p.layout.offset(slot as u32) {
             Some(o) => {
-                let bytes = self.read(&p.state, o as u64 * 4, p.layout.n as u64 * 4)?;
-                Ok(bytemuck::pod_collect_to_vec(&bytes))
+                let bytes = self.read(&p.state, o as u64 * z, p.layout.n as u64 * z)?;
+                Ok(Reals::from_bytes(self.dtype, &bytes))
             }
-            None => Ok(vec![
-                p.params_host[p.layout.global[slot].unwrap_or(0) as usize],
-            ]),
+            None => {
+                let g = p.layout.global[slot].unwrap_or(0) as usize;
+                Ok(p.params_host.slice(g..g + 1))
+            }
         }
     }
 
     /// A population's `sum(target)` number `target` (length n).
-    pub fn sum_values(&self, pop: usize, target: usize) -> Result<Vec<f32>> {
+    pub fn sum_values(&self, pop: usize, target: usize) -> Result<Reals> {
         let l = &self.pops[pop].layout;
+        let z = self.size();
         let bytes = self.read(
             &self.pops[pop].state,
-            u64::from(l.sum_offset(target as u32)) * 4,
-            u64::from(l.n) * 4,
+            u64::from(l.sum_offset(target as u32)) * z,
+            u64::from(l.n) * z,
         )?;
-        Ok(bytemuck::pod_collect_to_vec(&bytes))
+        Ok(Reals::from_bytes(self.dtype, &bytes))
     }
 
-    /// Writes a population slot (length n, or 1 if population-wide).
-    pub fn set_slot(&mut self, pop: usize, slot: usize, values: &[f32]) {
+    /// Writes a population slot (length n, or 1 if population-wide), in
+    /// the network's precision.
+    pub fn set_slot(&mut self, pop: usize, slot: usize, values: &Reals) {
+        let z = self.size();
         let p = &mut self.pops[pop];
         match p.layout.offset(slot as u32) {
-            Some(o) => {
-                self.gpu
-                    .queue
-                    .write_buffer(&p.state, o as u64 * 4, bytemuck::cast_slice(values))
-            }
+            Some(o) => self
+                .gpu
+                .queue
+                .write_buffer(&p.state, o as u64 * z, values.bytes()),
             None => {
                 let g = p.layout.global[slot].unwrap_or(0) as usize;
-                p.params_host[g] = values[0];
-                self.gpu.queue.write_buffer(
-                    &p.params,
-                    g as u64 * 4,
-                    bytemuck::cast_slice(&values[..1]),
-                );
+                let first = values.slice(0..1);
+                p.params_host.copy_at(g, &first);
+                self.gpu
+                    .queue
+                    .write_buffer(&p.params, g as u64 * z, first.bytes());
             }
         }
     }
 
     /// Writes one neuron's value of a per-neuron slot.
-    pub fn set_one(&mut self, pop: usize, slot: usize, rank: usize, value: f32) {
+    pub fn set_one(&mut self, pop: usize, slot: usize, rank: usize, value: f64) {
+        let z = self.size();
         let p = &self.pops[pop];
         if let Some(o) = p.layout.offset(slot as u32) {
             self.gpu.queue.write_buffer(
                 &p.state,
-                (o as u64 + rank as u64) * 4,
-                bytemuck::bytes_of(&value),
+                (o as u64 + rank as u64) * z,
+                Reals::filled(self.dtype, value, 1).bytes(),
             );
         }
     }
 
     /// Per-synapse values of a projection slot in (post, pre) order (length
     /// 1 for projection-wide ones).
-    pub fn synapse_values(&self, proj: usize, slot: usize) -> Result<Vec<f32>> {
+    pub fn synapse_values(&self, proj: usize, slot: usize) -> Result<Reals> {
         let q = &self.projs[proj];
         let nsyn = q.layout.nsyn as u64;
+        let z = self.size();
         match (q.layout.local[slot], q.layout.global[slot]) {
             (Some(_), _) if q.shared => {
-                let v: Vec<f32> = bytemuck::pod_collect_to_vec(&self.read(&q.syn, 0, 4)?);
-                Ok(vec![v[0]; nsyn as usize])
+                let v = Reals::from_bytes(self.dtype, &self.read(&q.syn, 0, z)?);
+                Ok(v.repeat(nsyn as usize))
             }
             (Some(li), _) => {
-                let v: Vec<f32> = bytemuck::pod_collect_to_vec(&self.read(
-                    &q.syn,
-                    li as u64 * nsyn * 4,
-                    nsyn * 4,
-                )?);
+                let v = Reals::from_bytes(
+                    self.dtype,
+                    &self.read(&q.syn, li as u64 * nsyn * z, nsyn * z)?,
+                );
                 Ok(match &q.perm {
                     Some(perm) => {
-                        let mut out = vec![0.0; v.len()];
+                        // Synapse j sits at position e where perm[e] == j.
+                        let mut at = vec![0usize; v.len()];
                         for (e, &j) in perm.iter().enumerate() {
-                            out[j as usize] = v[e];
+                            at[j as usize] = e;
                         }
-                        out
+                        v.pick(at)
                     }
                     None => v,
                 })
             }
-            (None, Some(g)) => Ok(vec![q.sparams_host[g as usize]]),
-            _ => Ok(Vec::new()),
+            (None, Some(g)) => Ok(q.sparams_host.slice(g as usize..g as usize + 1)),
+            _ => Ok(Reals::empty(self.dtype)),
         }
     }
 
     /// Writes a projection slot: one value per synapse in (post, pre)
     /// order, or one value for a projection-wide slot.
-    pub fn set_synapse_values(&mut self, proj: usize, slot: usize, values: &[f32]) -> Result<()> {
+    pub fn set_synapse_values(&mut self, proj: usize, slot: usize, values: &Reals) -> Result<()> {
         // The weights of a shareable projection (its only per-synapse
         // slot): shared if they all are one value and the buffer holds one.
         if self.projs[proj].shareable.is_some() && self.projs[proj].layout.local[slot].is_some() {
             return self.write_synapses(proj, values);
         }
+        let z = self.size();
         let q = &mut self.projs[proj];
         let nsyn = q.layout.nsyn as u64;
         match (q.layout.local[slot], q.layout.global[slot]) {
             (Some(li), _) if nsyn > 0 => {
                 let v = in_buffer_order(q.perm.as_deref(), values);
-                self.gpu.queue.write_buffer(
-                    &q.syn,
-                    u64::from(li) * nsyn * 4,
-                    bytemuck::cast_slice(&v),
-                );
-            }
-            (None, Some(g)) => {
-                q.sparams_host[g as usize] = values[0];
                 self.gpu
                     .queue
-                    .write_buffer(&q.sparams, 0, bytemuck::cast_slice(&q.sparams_host));
+                    .write_buffer(&q.syn, u64::from(li) * nsyn * z, v.bytes());
+            }
+            (None, Some(g)) => {
+                q.sparams_host.copy_at(g as usize, &values.slice(0..1));
+                self.gpu
+                    .queue
+                    .write_buffer(&q.sparams, 0, q.sparams_host.bytes());
             }
             _ => {}
         }

@@ -453,6 +453,7 @@ mod tests {
             name: "test_kernel".into(),
             body: String::new(),
             source,
+            dtype: crate::real::Dtype::F32,
         }
     }
 

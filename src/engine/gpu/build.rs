@@ -25,7 +25,8 @@ impl GpuEngine {
     /// [`new`](Self::new) with spike rings of at least `rings[p]` slots
     /// for population `p` (`plan::plan_for_rings`).
     pub(crate) fn with_rings(net: &Network, opts: &GpuOptions, rings: &[u32]) -> Result<Self> {
-        let gpu = context::gpu(opts)?;
+        plan::refuse_in_precision(net)?;
+        let gpu = context::gpu_for(opts, net.precision())?;
         // Capped so that a merged kernel stays a size drivers compile
         // quickly; desktop drivers allow far more.
         let budget = (gpu.info.max_storage_buffers as usize).min(MAX_MERGE_BINDINGS);
@@ -40,7 +41,7 @@ impl GpuEngine {
             rings,
         )?;
         let consts = net.globals.constant_values();
-        let block = clock_block(consts.len());
+        let block = clock_block(consts.len(), net.precision());
         let max_block = gpu.limits.max_uniform_buffer_binding_size;
         if block > max_block {
             return Err(Error::Limit {
@@ -77,7 +78,8 @@ impl GpuEngine {
             block,
             stride,
             chunk,
-            consts: consts.iter().map(|&c| c as f32).collect(),
+            consts: consts.to_vec(),
+            dtype: net.precision(),
             ring: 0,
             dispatches_per_step: 0,
             schedule: plan.schedule.clone(),
@@ -112,7 +114,7 @@ impl GpuEngine {
         let owner = format!("population '{}'", p.name);
         let n = l.n as usize;
         let (init_state, init_params) =
-            codegen::pack_values(&p.init, &l.local, n, p.ir.targets.len());
+            codegen::pack_values(&p.init, &l.local, n, p.ir.targets.len(), self.dtype);
         let state = self.storage(&format!("{owner}: state"), &bytes_of(&init_state))?;
         let params = self.storage(&format!("{owner}: parameters"), &bytes_of(&init_params))?;
         let ring = u64::from(l.ring);
@@ -132,7 +134,7 @@ impl GpuEngine {
                 )
             })
             .transpose()?;
-        let hist_len = u64::from(l.hist_ring) * l.hist_slots.len() as u64 * n as u64 * 4;
+        let hist_len = u64::from(l.hist_ring) * l.hist_slots.len() as u64 * n as u64 * self.size();
         let hist = (!l.hist_slots.is_empty())
             .then(|| self.zeroed(&format!("{owner}: rate history"), hist_len))
             .transpose()?;
@@ -249,7 +251,7 @@ impl GpuEngine {
             .map(|w| {
                 self.zeroed(
                     &format!("{owner}: window"),
-                    u64::from(w) * u64::from(n_post) * 4,
+                    u64::from(w) * u64::from(n_post) * self.size(),
                 )
             })
             .transpose()?;
@@ -466,7 +468,7 @@ impl GpuEngine {
             });
             return Ok(());
         };
-        let row_bytes = u64::from(mp.row_len) * 4;
+        let row_bytes = u64::from(mp.row_len) * self.size();
         let want = (self.chunk as u64).div_ceil(m.period) + 1;
         let cap_rows = want.min((MONITOR_BUDGET / row_bytes).max(1)) as u32;
         let buf = self.zeroed(
@@ -585,6 +587,11 @@ impl GpuEngine {
             });
         }
         Ok(())
+    }
+
+    /// Bytes of one of the network's values (f32 or f64).
+    pub(super) fn size(&self) -> u64 {
+        self.dtype.size() as u64
     }
 
     pub(super) fn storage(&self, what: &str, data: &[u8]) -> Result<wgpu::Buffer> {

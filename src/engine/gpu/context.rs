@@ -18,6 +18,10 @@ pub struct DeviceInfo {
     /// Whether it adds floats atomically (`SHADER_FLOAT32_ATOMIC`); without
     /// it spike delivery uses a compare-exchange loop.
     pub float_atomics: bool,
+    /// Whether it computes in f64 with the 64-bit integers cajal's f64
+    /// functions take apart (SHADER_F64 and SHADER_INT64): an f64
+    /// network runs on it.
+    pub f64: bool,
     /// Largest storage buffer one binding may cover, in bytes.
     pub max_storage_binding: u64,
     /// Largest buffer, in bytes.
@@ -186,6 +190,7 @@ fn info_of(a: &wgpu::Adapter) -> DeviceInfo {
         .to_string(),
         driver: format!("{} {}", i.driver, i.driver_info).trim().to_string(),
         float_atomics: a.features().contains(wgpu::Features::SHADER_FLOAT32_ATOMIC),
+        f64: a.features().contains(F64_FEATURES),
         max_storage_binding: l.max_storage_buffer_binding_size,
         max_buffer: l.max_buffer_size,
         max_storage_buffers: l.max_storage_buffers_per_shader_stage,
@@ -244,6 +249,25 @@ pub fn devices() -> Vec<DeviceInfo> {
 
 const HOW_TO_GET_ONE: &str = "install a Vulkan driver (on Linux without a GPU, Mesa's lavapipe: \
      `apt-get install mesa-vulkan-drivers`), or use Backend::Cpu or Backend::Auto";
+
+/// What an f64 network's kernels need of the adapter.
+const F64_FEATURES: wgpu::Features = wgpu::Features::SHADER_F64.union(wgpu::Features::SHADER_INT64);
+
+/// A device for a network in `dtype`: [`gpu`]'s, refused where an f64
+/// network's kernels cannot run on its adapter.
+pub fn gpu_for(opts: &GpuOptions, dtype: crate::real::Dtype) -> Result<Gpu> {
+    let g = gpu(opts)?;
+    if dtype == crate::real::Dtype::F64 && !g.info.f64 {
+        return Err(Error::Unsupported {
+            owner: format!("adapter '{}'", g.info.name),
+            message: "a network in double precision needs 64-bit floats and integers in \
+                      shaders (wgpu's SHADER_F64 and SHADER_INT64), which this adapter lacks: \
+                      run it on the CPU engine (Backend::Cpu) or in f32"
+                .into(),
+        });
+    }
+    Ok(g)
+}
 
 type DeviceCache = Mutex<Vec<((String, usize), bool, Gpu)>>;
 
@@ -316,11 +340,16 @@ pub fn gpu(opts: &GpuOptions) -> Result<Gpu> {
         adapter
     };
     let limits = adapter.limits();
-    let features = if atomics {
+    let mut features = if atomics {
         wgpu::Features::SHADER_FLOAT32_ATOMIC
     } else {
         wgpu::Features::empty()
     };
+    // Asked for wherever the adapter has them, so that one device per
+    // adapter serves networks of either precision.
+    if info.f64 {
+        features |= F64_FEATURES;
+    }
     let (device, queue) = pollster::block_on(adapter.request_device(&wgpu::DeviceDescriptor {
         label: Some("cajal"),
         required_features: features,

@@ -318,8 +318,17 @@ impl GpuEngine {
             let at = r as usize * stride;
             let head = std::mem::size_of::<Clock>();
             clocks[at..at + head].copy_from_slice(bytemuck::bytes_of(&c));
-            let consts: &[u8] = bytemuck::cast_slice(&self.consts);
-            clocks[at + head..at + head + consts.len()].copy_from_slice(consts);
+            let consts = Reals::of(self.dtype, self.consts.iter().copied());
+            let consts = consts.bytes();
+            let from = match self.dtype {
+                Dtype::F32 => at + head,
+                Dtype::F64 => {
+                    let t = time(first + r).to_le_bytes();
+                    clocks[at + CLOCK64_T..at + CLOCK64_T + 8].copy_from_slice(&t);
+                    at + CLOCK64_CONSTS
+                }
+            };
+            clocks[from..from + consts.len()].copy_from_slice(consts);
         }
         self.gpu.queue.write_buffer(&self.clock, 0, &clocks);
     }
@@ -386,7 +395,7 @@ impl GpuEngine {
         let mut staging = Vec::new();
         for (mi, (gm, s)) in self.mons.iter().zip(samples).enumerate() {
             if let (Some(buf), false) = (&gm.buf, s.is_empty()) {
-                let len = s.len() as u64 * gm.row_len as u64 * 4;
+                let len = s.len() as u64 * gm.row_len as u64 * self.size();
                 let st = staging_buffer("monitor readback", len);
                 enc.copy_buffer_to_buffer(buf, 0, &st, 0, len);
                 staging.push((Readback::Samples(mi), st));
@@ -452,7 +461,25 @@ impl GpuEngine {
     /// Appends monitor `mi`'s samples (`words`, a row for each step of
     /// `steps`) to its buffers.
     fn append_samples(&self, mi: usize, words: &[u32], steps: &[u64], m: &mut MonitorState) {
-        let vals: &[f32] = bytemuck::cast_slice(words);
+        match self.dtype {
+            Dtype::F32 => self.append_rows::<f32>(mi, bytemuck::cast_slice(words), steps, m),
+            // Mapped words need not be 8-byte aligned: copied.
+            Dtype::F64 => {
+                let vals: Vec<f64> = bytemuck::pod_collect_to_vec(words);
+                self.append_rows(mi, &vals, steps, m)
+            }
+        }
+    }
+
+    /// [`append_samples`](Self::append_samples) of values in the network's
+    /// precision.
+    fn append_rows<R: crate::real::Real>(
+        &self,
+        mi: usize,
+        vals: &[R],
+        steps: &[u64],
+        m: &mut MonitorState,
+    ) {
         let row_len = self.mons[mi].row_len as usize;
         for (ri, &st) in steps.iter().enumerate() {
             let row = &vals[ri * row_len..(ri + 1) * row_len];

@@ -20,7 +20,7 @@ mod merge;
 mod plan;
 mod state;
 
-use crate::real::Reals;
+use crate::real::{Dtype, Reals};
 use std::borrow::Cow;
 
 use bytemuck::{Pod, Zeroable};
@@ -28,7 +28,7 @@ use bytemuck::{Pod, Zeroable};
 use context::Gpu;
 pub use context::{devices, DeviceInfo, GpuOptions, SpikeStrategy};
 
-use crate::engine::cpu::{shared_weight, PROJ_OBJECT};
+use crate::engine::cpu::PROJ_OBJECT;
 use crate::engine::schedule::{Group, Schedule, Stage};
 use crate::engine::{projection_kind, MonitorState, ProjectionKind};
 use crate::error::{Error, Result};
@@ -64,11 +64,24 @@ pub struct Clock {
     pub pad1: u32,
 }
 
-/// Bytes of a step's clock block with `n_consts` constants: the [`Clock`],
-/// then the constants four to a vec4 (at least one, as the WGSL declares).
-pub fn clock_block(n_consts: usize) -> u64 {
-    (std::mem::size_of::<Clock>() + 16 * n_consts.div_ceil(4).max(1)) as u64
+/// Bytes of a step's clock block with `n_consts` constants in `dtype`:
+/// the [`Clock`], then the constants four to a vec4 (at least one, as the
+/// WGSL declares). In f64 the [`Clock`] is followed by the time in f64 and
+/// the vec4s of f64 start at [`CLOCK64_CONSTS`], their 32-byte alignment
+/// (`codegen::clock`).
+pub fn clock_block(n_consts: usize, dtype: Dtype) -> u64 {
+    let vec4s = n_consts.div_ceil(4).max(1);
+    match dtype {
+        Dtype::F32 => (std::mem::size_of::<Clock>() + 16 * vec4s) as u64,
+        Dtype::F64 => (CLOCK64_CONSTS + 32 * vec4s) as u64,
+    }
 }
+
+/// Where an f64 clock block's time (an f64 after the [`Clock`]) and
+/// constants start.
+pub const CLOCK64_T: usize = std::mem::size_of::<Clock>();
+/// See [`CLOCK64_T`].
+pub const CLOCK64_CONSTS: usize = 64;
 
 /// The monitor sampling block (WGSL twin: `Sampling` in shaders/record.wgsl).
 #[repr(C)]
@@ -105,7 +118,7 @@ struct GPop {
     layout: PopLayout,
     state: wgpu::Buffer,
     params: wgpu::Buffer,
-    params_host: Vec<f32>,
+    params_host: Reals,
     spk_count: Option<wgpu::Buffer>,
     spk_list: Option<wgpu::Buffer>,
     bits: Option<wgpu::Buffer>,
@@ -121,8 +134,8 @@ struct GPop {
     last: Option<wgpu::Buffer>,
     /// The firing-rate window (`frate`), when the population computes one.
     frate: Option<wgpu::Buffer>,
-    init_state: Vec<f32>,
-    init_params: Vec<f32>,
+    init_state: Reals,
+    init_params: Reals,
 }
 
 struct GProj {
@@ -135,11 +148,11 @@ struct GProj {
     /// position of the pre-ordered weights.
     perm: Option<Vec<u32>>,
     pass: Option<Pass>,
-    init_syn: Vec<f32>,
-    init_sparams: Vec<f32>,
+    init_syn: Reals,
+    init_sparams: Reals,
     /// The projection-wide values now (a load may change them; reset
     /// restores `init_sparams`).
-    sparams_host: Vec<f32>,
+    sparams_host: Reals,
     /// Spiking plasticity: post_spike.
     post: Option<Pass>,
     /// A plastic projection: where its learning flags are in `csr`.
@@ -192,7 +205,10 @@ pub struct GpuEngine {
     stride: u64,
     chunk: u32,
     /// The network's constants as the next steps read them.
-    consts: Vec<f32>,
+    consts: Vec<f64>,
+    /// The network's precision: of its values in every buffer, its
+    /// kernels' arithmetic, its clock's time and constants.
+    dtype: Dtype,
     /// Steps run since the engine was built (the rings' position).
     ring: u64,
     /// Dispatches encoded per step (without monitors), for benchmarks.
@@ -256,26 +272,33 @@ fn grid(n: u32) -> (u32, u32) {
     }
 }
 
-/// Per-synapse values as the buffer holds them: for the default spike
-/// path, the weights in CSR order (`perm[e]` is the synapse at position e).
-fn in_buffer_order(perm: Option<&[u32]>, values: &[f32]) -> Vec<f32> {
-    // One weight shared by all synapses has no order.
-    if values.len() == 1 {
-        return values.to_vec();
-    }
-    match perm {
-        Some(perm) => perm.iter().map(|&j| values[j as usize]).collect(),
-        None => values.to_vec(),
+/// A rank's values of population `pop`, gathered from every rank.
+fn gather_neurons(r: &crate::engine::rank::Rank, pop: usize, v: Reals) -> Result<Reals> {
+    match v {
+        Reals::F32(v) => r.gather_neurons(pop, v).map(Reals::F32),
+        Reals::F64(v) => r.gather_neurons(pop, v).map(Reals::F64),
     }
 }
 
-fn bytes_of(v: &[f32]) -> Vec<u8> {
-    let mut v = v.to_vec();
+/// Per-synapse values as the buffer holds them: for the default spike
+/// path, the weights in CSR order (`perm[e]` is the synapse at position e).
+fn in_buffer_order(perm: Option<&[u32]>, values: &Reals) -> Reals {
+    // One weight shared by all synapses has no order.
+    if values.len() == 1 {
+        return values.clone();
+    }
+    match perm {
+        Some(perm) => values.pick(perm.iter().map(|&j| j as usize)),
+        None => values.clone(),
+    }
+}
+
+fn bytes_of(v: &Reals) -> Vec<u8> {
     // Bindings may not be empty.
     if v.is_empty() {
-        v.push(0.0);
+        return Reals::filled(v.dtype(), 0.0, 1).bytes().to_vec();
     }
-    bytemuck::cast_slice(&v).to_vec()
+    v.bytes().to_vec()
 }
 
 impl crate::engine::interface::Engine for GpuEngine {
@@ -351,47 +374,55 @@ impl crate::engine::interface::Engine for GpuEngine {
         self.wait()
     }
 
-    // The GPU engine computes in f32 (an f64 network is refused when
-    // compiled): its values go out and come in as f32.
+    // Values go out and come in in the network's precision.
     fn slot_values(&self, pop: usize, slot: usize) -> Result<Reals> {
         let v = GpuEngine::slot_values(self, pop, slot)?;
         match self.rank() {
-            Some(r) => r.gather_neurons(pop, v).map(Reals::F32),
-            None => Ok(Reals::F32(v)),
+            Some(r) => gather_neurons(r, pop, v),
+            None => Ok(v),
         }
     }
 
     fn sum_values(&self, pop: usize, target: usize) -> Result<Reals> {
         let v = GpuEngine::sum_values(self, pop, target)?;
         match self.rank() {
-            Some(r) => r.gather_neurons(pop, v).map(Reals::F32),
-            None => Ok(Reals::F32(v)),
+            Some(r) => gather_neurons(r, pop, v),
+            None => Ok(v),
         }
     }
 
     fn set_slot(&mut self, pop: usize, slot: usize, values: Reals) {
-        GpuEngine::set_slot(self, pop, slot, &values.into_f32());
+        let values = values.to_dtype(self.dtype);
+        GpuEngine::set_slot(self, pop, slot, &values);
     }
 
     fn set_one(&mut self, pop: usize, slot: usize, rank: usize, value: f64) {
-        GpuEngine::set_one(self, pop, slot, rank, value as f32);
+        GpuEngine::set_one(self, pop, slot, rank, value);
     }
 
     fn synapse_values(&self, proj: usize, slot: usize) -> Result<Reals> {
         let v = GpuEngine::synapse_values(self, proj, slot)?;
         let Some(r) = self.rank() else {
-            return Ok(Reals::F32(v));
+            return Ok(v);
         };
-        let words = v.iter().map(|x| x.to_bits()).collect();
-        let all = r.gather_ranks(proj, self.projs[proj].layout.nsyn as usize, words, 1)?;
-        Ok(Reals::F32(all.into_iter().map(f32::from_bits).collect()))
+        let width = v.words();
+        let mut words = Vec::with_capacity(v.len() * width);
+        for i in 0..v.len() {
+            v.put_words(i, &mut words);
+        }
+        let all = r.gather_ranks(proj, self.projs[proj].layout.nsyn as usize, words, width)?;
+        let mut out = Reals::filled(self.dtype, 0.0, all.len() / width);
+        for i in 0..out.len() {
+            out.set_words(i, &all[i * width..(i + 1) * width]);
+        }
+        Ok(out)
     }
 
     fn set_synapse_values(&mut self, proj: usize, slot: usize, values: Reals) -> Result<()> {
-        let values = values.into_f32();
-        let values = match self.rank() {
-            Some(r) => r.own_slot(proj, slot, values),
-            None => values,
+        let values = match (self.rank(), values.to_dtype(self.dtype)) {
+            (Some(r), Reals::F32(v)) => Reals::F32(r.own_slot(proj, slot, v)),
+            (Some(r), Reals::F64(v)) => Reals::F64(r.own_slot(proj, slot, v)),
+            (None, v) => v,
         };
         GpuEngine::set_synapse_values(self, proj, slot, &values)
     }
@@ -425,11 +456,11 @@ impl crate::engine::interface::Engine for GpuEngine {
     }
 
     fn constants(&self) -> Vec<f64> {
-        self.consts.iter().map(|&c| f64::from(c)).collect()
+        self.consts.clone()
     }
 
     fn set_constants(&mut self, values: &[f64]) {
-        self.consts = values.iter().map(|&c| c as f32).collect();
+        self.consts = values.to_vec();
     }
 
     fn reset(&mut self, _net: &Network) {

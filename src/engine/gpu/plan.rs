@@ -44,9 +44,9 @@ pub struct ProjPlan {
     /// The CSR as uploaded (by post for rate-coded, by (delay, pre) for spiking).
     pub csr: Vec<u32>,
     /// Per-synapse values in (post, pre) order, slot after slot.
-    pub init_syn: Vec<f32>,
+    pub init_syn: Reals,
     /// Projection-wide values.
-    pub init_sparams: Vec<f32>,
+    pub init_sparams: Reals,
     /// Default spike path: the synapse at each position of the pre-ordered weights.
     pub perm: Option<Vec<u32>>,
     /// Spiking projections: their extra bindings.
@@ -178,8 +178,8 @@ impl ProjPlan {
         kernel: Kernel,
         layout: ProjLayout,
         csr: Vec<u32>,
-        init_syn: Vec<f32>,
-        init_sparams: Vec<f32>,
+        init_syn: Reals,
+        init_sparams: Reals,
     ) -> ProjPlan {
         ProjPlan {
             kernel,
@@ -206,8 +206,8 @@ impl ProjPlan {
         kernel: Kernel,
         layout: ProjLayout,
         csr: Vec<u32>,
-        init_syn: Vec<f32>,
-        init_sparams: Vec<f32>,
+        init_syn: Reals,
+        init_sparams: Reals,
     ) -> ProjPlan {
         ProjPlan {
             spike: Some(SpikePlan {
@@ -374,6 +374,10 @@ pub(crate) fn plan_for_rings(net: &Network, opts: &PlanOptions, rings: &[u32]) -
         strategy,
         deterministic,
     } = *opts;
+    // WGSL has no f64 atomics: an f64 network's spikes are delivered in
+    // order (pulled by each post neuron), never pushed.
+    let deterministic = deterministic || net.precision() == Dtype::F64;
+    refuse_in_precision(net)?;
     let (mut layouts, kinds) = plan_layouts(net, deterministic)?;
     for (l, &r) in layouts.iter_mut().zip(rings) {
         if l.ring > 0 {
@@ -527,21 +531,40 @@ fn fit_layouts(
     }
 }
 
+/// Refuses what the GPU engine does not compute in the network's
+/// precision: in f64, procedural projections (their weights are drawn in
+/// f32, `Procedural::weight_at`, by kernels with f32 atomics).
+pub(crate) fn refuse_in_precision(net: &Network) -> Result<()> {
+    if net.precision() == Dtype::F32 {
+        return Ok(());
+    }
+    match net.projs.iter().find(|pr| pr.procedural.is_some()) {
+        Some(pr) => Err(Error::Unsupported {
+            owner: format!("projection '{}'", pr.name),
+            message: "a procedural projection in double precision runs on the CPU engine \
+                      (Backend::Cpu): the GPU engine draws procedural weights in f32"
+                .into(),
+        }),
+        None => Ok(()),
+    }
+}
+
 /// Each population's `clear_inputs` (if it needs one) and `neuron_update`.
 fn plan_pops(net: &Network, layouts: &[PopLayout]) -> Vec<PopPlan> {
-    let dt = net.dt as f32;
+    let num = codegen::Num::new(net.precision(), net.dt);
     net.pops
         .iter()
         .zip(layouts)
         .enumerate()
         .map(|(pi, (p, l))| PopPlan {
-            clear: codegen::needs_clear(&p.ir).then(|| codegen::clear_inputs(&p.name, &p.ir, l)),
+            clear: codegen::needs_clear(&p.ir)
+                .then(|| codegen::clear_inputs(&p.name, &p.ir, l, num.dtype)),
             update: codegen::neuron_update(
                 &p.name,
                 &p.ir,
                 l,
                 p.feed.as_ref(),
-                dt,
+                num,
                 (pi as u32) << 12,
             ),
         })
@@ -579,10 +602,10 @@ fn plan_monitor(
         })
         .sum();
     Ok(Some(MonPlan {
-        kernel: codegen::record(&p.name, l.n, &vars, &early),
+        kernel: codegen::record(&p.name, l.n, &vars, &early, net.precision()),
         inputs: early
             .contains(&true)
-            .then(|| codegen::record_inputs(&p.name, l.n, &vars, &early)),
+            .then(|| codegen::record_inputs(&p.name, l.n, &vars, &early, net.precision())),
         row_len,
     }))
 }

@@ -49,15 +49,12 @@ impl GpuEngine {
         for p in &self.pops {
             let l = &p.layout;
             let n = l.n as usize;
-            let state: Vec<f32> =
-                bytemuck::pod_collect_to_vec(&self.read(&p.state, 0, p.state.size())?);
+            let state = Reals::from_bytes(self.dtype, &self.read(&p.state, 0, p.state.size())?);
             let vars = (0..l.local.len())
                 .map(|slot| match (l.local[slot], l.global[slot]) {
-                    (Some(li), _) => {
-                        Reals::F32(state[li as usize * n..(li as usize + 1) * n].to_vec())
-                    }
-                    (None, Some(g)) => Reals::F32(vec![p.params_host[g as usize]]),
-                    _ => Reals::empty(crate::real::Dtype::F32),
+                    (Some(li), _) => state.slice(li as usize * n..(li as usize + 1) * n),
+                    (None, Some(g)) => p.params_host.slice(g as usize..g as usize + 1),
+                    _ => Reals::empty(self.dtype),
                 })
                 .collect();
             let mut spikes = Vec::new();
@@ -77,13 +74,13 @@ impl GpuEngine {
             if let Some(h) = &p.hist {
                 let rh = i64::from(l.hist_ring);
                 let k = l.hist_slots.len();
-                let all: Vec<f32> = bytemuck::pod_collect_to_vec(&self.read(h, 0, h.size())?);
+                let all = Reals::from_bytes(self.dtype, &self.read(h, 0, h.size())?);
                 for (j, &slot) in l.hist_slots.iter().enumerate() {
                     let rows = (0..rh)
                         .map(|age| {
                             let row = (self.ring as i64 - 2 - age).rem_euclid(rh) as usize;
                             let at = (row * k + j) * n;
-                            Reals::F32(all[at..at + n].to_vec())
+                            all.slice(at..at + n)
                         })
                         .collect();
                     hist.push((slot, rows));
@@ -94,14 +91,14 @@ impl GpuEngine {
         let (mut projs, mut rings) = (Vec::new(), Vec::new());
         for (qi, q) in self.projs.iter().enumerate() {
             let mut v = (0..q.layout.local.len())
-                .map(|slot| GpuEngine::synapse_values(self, qi, slot).map(Reals::F32))
+                .map(|slot| GpuEngine::synapse_values(self, qi, slot))
                 .collect::<Result<Vec<_>>>()?;
             if let Some(b) = &q.win {
-                let all: Vec<f32> = bytemuck::pod_collect_to_vec(&self.read(b, 0, b.size())?);
+                let all = Reals::from_bytes(self.dtype, &self.read(b, 0, b.size())?);
                 let (w, n) = (i64::from(q.window), q.n_post as usize);
                 for age in 0..w {
                     let row = (self.ring as i64 - 1 - age).rem_euclid(w) as usize;
-                    v.push(Reals::F32(all[row * n..(row + 1) * n].to_vec()));
+                    v.push(all.slice(row * n..(row + 1) * n));
                 }
             }
             projs.push(v);
@@ -116,26 +113,26 @@ impl GpuEngine {
                         false,
                     ))
                 }
-                None => Reals::empty(crate::real::Dtype::F32),
+                None => Reals::empty(self.dtype),
             });
         }
         Ok(crate::engine::Snapshot {
             pops,
             projs,
             rings,
-            constants: self.consts.iter().map(|&c| f64::from(c)).collect(),
+            constants: self.consts.clone(),
         })
     }
 
     /// Puts back a state taken from an engine of the same network (checked
     /// by the caller).
     pub(crate) fn restore(&mut self, s: &crate::engine::Snapshot) -> Result<()> {
-        self.consts = s.constants.iter().map(|&c| c as f32).collect();
+        self.consts = s.constants.clone();
         let q = &self.gpu.queue;
         for (p, ps) in self.pops.iter_mut().zip(&s.pops) {
             let l = &p.layout;
             let n = l.n as usize;
-            let (state, params) = codegen::pack_values(&ps.vars, &l.local, n, 0);
+            let (state, params) = codegen::pack_values(&ps.vars, &l.local, n, 0, self.dtype);
             q.write_buffer(&p.state, 0, &bytes_of(&state));
             q.write_buffer(&p.params, 0, &bytes_of(&params));
             p.params_host = params;
@@ -201,7 +198,7 @@ impl GpuEngine {
                 }
                 q.write_buffer(b, 0, bytemuck::cast_slice(&all));
             }
-            let (syn, shared) = codegen::pack_values(vals, &g.layout.local, nsyn, 0);
+            let (syn, shared) = codegen::pack_values(vals, &g.layout.local, nsyn, 0, self.dtype);
             synapses.push(syn);
             if !shared.is_empty() {
                 q.write_buffer(&g.sparams, 0, &bytes_of(&shared));
@@ -276,14 +273,14 @@ impl GpuEngine {
             }
             if let Some(h) = &p.hist {
                 let n = p.layout.n as usize;
-                let mut v = Vec::new();
+                let mut v = Reals::empty(self.dtype);
                 for _ in 0..p.layout.hist_ring {
                     for &s in &p.layout.hist_slots {
                         let li = p.layout.local[s as usize].unwrap_or(0) as usize;
-                        v.extend_from_slice(&p.init_state[li * n..(li + 1) * n]);
+                        v.extend_reals(&p.init_state.slice(li * n..(li + 1) * n));
                     }
                 }
-                self.gpu.queue.write_buffer(h, 0, bytemuck::cast_slice(&v));
+                self.gpu.queue.write_buffer(h, 0, v.bytes());
             }
         }
     }
@@ -306,7 +303,7 @@ impl GpuEngine {
             // gets the shared value.
             if self.write_synapses(qi, &init).is_err() {
                 let q = &self.projs[qi];
-                let all = vec![init[0]; q.layout.nsyn as usize];
+                let all = init.slice(0..1).repeat(q.layout.nsyn as usize);
                 self.gpu.queue.write_buffer(&q.syn, 0, &bytes_of(&all));
             }
             self.projs[qi].init_syn = init;

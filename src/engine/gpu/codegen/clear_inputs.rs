@@ -6,23 +6,23 @@ use std::fmt::Write;
 use super::layout::PopLayout;
 use super::merged::merged_over_ranges;
 use super::neuron_update::PopBuf;
-use super::{assemble, declare, Kernel};
+use super::{assemble, declare, Dtype, Kernel};
 use crate::lang::ir::NeuronIr;
 
 const CLEAR_INPUTS: &str = include_str!("../../../../shaders/clear_inputs.wgsl");
 
 /// `clear_inputs` of a population: zero its sums and ungoverned
 /// conductances.
-pub fn clear_inputs(pop_name: &str, ir: &NeuronIr, l: &PopLayout) -> Kernel {
+pub fn clear_inputs(pop_name: &str, ir: &NeuronIr, l: &PopLayout, dtype: Dtype) -> Kernel {
     let mut body = String::new();
     let _ = writeln!(body, "    if (i < {}u) {{", l.n);
     for t in 0..ir.targets.len() as u32 {
-        let _ = writeln!(body, "        state[{}u + i] = 0.0f;", l.sum_offset(t));
+        let _ = writeln!(body, "        state[{}u + i] = 0.0;", l.sum_offset(t));
     }
     for (_, slot, governed) in &ir.conductances {
         if !governed {
             if let Some(o) = l.offset(*slot) {
-                let _ = writeln!(body, "        state[{o}u + i] = 0.0f;");
+                let _ = writeln!(body, "        state[{o}u + i] = 0.0;");
             }
         }
     }
@@ -32,6 +32,7 @@ pub fn clear_inputs(pop_name: &str, ir: &NeuronIr, l: &PopLayout) -> Kernel {
         CLEAR_INPUTS,
         &declare(&[PopBuf::State.own()]),
         &body,
+        dtype,
     )
 }
 

@@ -8,7 +8,7 @@ use super::layout::Ends;
 use super::printer::{lit, Printer};
 use super::rate_sum::{past_value, rate_bindings, reduce, reduce_init};
 use super::spike_convolve::{coords, window_target};
-use super::{assemble, declare, Kernel};
+use super::{assemble, declare, Dtype, Kernel, Num};
 use crate::lang::ir::{Expr, SynapseIr};
 use crate::network::conv::{Conv, Padding, Window};
 use crate::network::model::Operation;
@@ -26,10 +26,10 @@ pub fn convolve(
     delay: u32,
     ends: &Ends,
     sum: u32,
-    dt: f32,
+    num: Num,
 ) -> Kernel {
     let w = &conv.window;
-    if let Some(k) = convolve_tiled(name, ir, op, conv, delay, ends, sum) {
+    if let Some(k) = convolve_tiled(name, ir, op, conv, delay, ends, sum, num) {
         return k;
     }
     let taps = w.taps();
@@ -37,9 +37,9 @@ pub fn convolve(
     window_starts(&mut body, w);
     let f = w.bank.map_or("0u".to_string(), |pd| format!("p{pd}"));
     let _ = writeln!(body, "    let fbase = {f} * {taps}u;");
-    let _ = writeln!(body, "    var acc: f32 = {};", reduce_init(op));
+    let _ = writeln!(body, "    var acc: real = {};", reduce_init(op));
     let _ = writeln!(body, "    for (var t = 0u; t < {taps}u; t = t + 1u) {{");
-    tap_inputs(&mut body, w, ends, delay);
+    tap_inputs(&mut body, w, ends, delay, num);
     let _ = writeln!(body, "        let wv = syn[fbase + t];");
     let w_slot = ir.slot("w");
     let leaf = |e: &Expr| -> Option<(String, bool)> {
@@ -47,18 +47,18 @@ pub fn convolve(
             Expr::Var(v) if Some(*v) == w_slot => Some(("wv".into(), false)),
             Expr::Pre(k) => Some((format!("pv{k}"), false)),
             Expr::Time => Some(("clk.t".into(), true)),
-            Expr::Dt => Some((lit(dt), true)),
+            Expr::Dt => Some((num.dt(), true)),
             _ => None,
         }
     };
-    let mut p = Printer::new(&leaf, 0, "t");
+    let mut p = Printer::new(&leaf, 0, "t", num.dtype);
     p.indent = "        ".into();
     let v = p.expr(&ir.psp);
     body.push_str(&p.out);
     let _ = writeln!(body, "        acc = {};", reduce(op, &v));
     body.push_str("    }\n");
     if op == Operation::Mean {
-        let _ = writeln!(body, "    acc = cj_div(acc, {});", lit(taps as f32));
+        let _ = writeln!(body, "    acc = cj_div(acc, {});", num.lit(taps as f64));
     }
     let so = ends.post.sum_offset(sum);
     let _ = writeln!(body, "    post[{so}u + i] = post[{so}u + i] + acc;");
@@ -69,6 +69,7 @@ pub fn convolve(
         CONVOLVE,
         &declare(&rate_bindings(ends.same, delay > 1)),
         &format!("    if (i >= {}u) {{ return; }}\n{body}", ends.post.n),
+        num.dtype,
     );
     k.body = body;
     k
@@ -101,11 +102,11 @@ fn window_starts(body: &mut String, w: &Window) {
 /// tap's kernel coordinates `k{q}`, the pre coordinates `q{q}` (clamped
 /// to the edge, or flagged out of bounds for the padding value) and rank
 /// `pj`.
-fn tap_inputs(body: &mut String, w: &Window, ends: &Ends, delay: u32) {
+fn tap_inputs(body: &mut String, w: &Window, ends: &Ends, delay: u32, num: Num) {
     let pre_buf = if ends.same { "post" } else { "pstate" };
     let pad = match w.padding {
-        Padding::Value(v) => lit(v),
-        Padding::Border => "0.0f".into(),
+        Padding::Value(v) => num.lit(f64::from(v)),
+        Padding::Border => num.lit(0.0),
     };
     let _ = writeln!(body, "        var tt = t;");
     for (q, a) in w.axes.iter().enumerate().rev() {
@@ -137,7 +138,7 @@ fn tap_inputs(body: &mut String, w: &Window, ends: &Ends, delay: u32) {
         let src = match ends.pre.offset(*slot) {
             Some(o) if delay <= 1 => format!("{pre_buf}[{o}u + pj]"),
             Some(_) => past_value(ends.pre, *slot, &format!("{delay}u")),
-            None => "0.0f".into(),
+            None => num.lit(0.0),
         };
         let _ = writeln!(body, "        var pv{j} = {pad};");
         let _ = writeln!(body, "        if (inb) {{ pv{j} = {src}; }}");
@@ -147,13 +148,17 @@ fn tap_inputs(body: &mut String, w: &Window, ends: &Ends, delay: u32) {
 /// Side of the square of post neurons a tiled `convolve` workgroup computes.
 pub const TILE: usize = 8;
 
-/// Most f32 values a tiled `convolve` keeps in workgroup memory (16 KiB,
-/// WebGPU's guaranteed minimum).
+/// Most values a tiled `convolve` keeps in workgroup memory (16 KiB,
+/// WebGPU's guaranteed minimum, of f32; f64 windows take the general
+/// kernel).
 const TILE_WORDS: usize = 4096;
 
 /// The number of workgroups a tiled `convolve` of this window runs, or
 /// `None` when the window takes the general kernel.
-pub fn convolve_tiles(conv: &Conv, delay: u32, plain_psp: bool) -> Option<u32> {
+pub fn convolve_tiles(conv: &Conv, delay: u32, plain_psp: bool, dtype: Dtype) -> Option<u32> {
+    if dtype != Dtype::F32 {
+        return None;
+    }
     let w = &conv.window;
     let two_d = w.pre.len() == 2
         && w.axes[0].post_dim == Some(0)
@@ -184,6 +189,7 @@ fn tile_box(w: &Window) -> (usize, usize) {
 /// workgroup memory once (padding or edge included), then each thread
 /// computes its neuron for every filter from there. Same taps, same order,
 /// same results as the general kernel.
+#[allow(clippy::too_many_arguments)]
 fn convolve_tiled(
     name: &str,
     ir: &SynapseIr,
@@ -192,9 +198,10 @@ fn convolve_tiled(
     delay: u32,
     ends: &Ends,
     sum: u32,
+    num: Num,
 ) -> Option<Kernel> {
     let w = &conv.window;
-    let tiles = convolve_tiles(conv, delay, ir.psp_is_weighted_rate)?;
+    let tiles = convolve_tiles(conv, delay, ir.psp_is_weighted_rate, num.dtype)?;
     let (th, tw) = tile_box(w);
     let decls = format!(
         "{}var<workgroup> tile: array<f32, {}>;\n",
@@ -212,6 +219,7 @@ fn convolve_tiled(
         CONVOLVE,
         &decls,
         &body,
+        Dtype::F32,
     ))
 }
 
@@ -316,7 +324,7 @@ fn sum_tile(w: &Window, op: Operation, so: u32) -> String {
 /// neuron of the original's pre (the post here) sums `w * r` over the
 /// (filter, tap) pairs through which the original's post neurons read it
 /// (CPU twin: `cpu::convolve::convolve_transposed`).
-pub fn convolve_transposed(name: &str, conv: &Conv, ends: &Ends, sum: u32) -> Kernel {
+pub fn convolve_transposed(name: &str, conv: &Conv, ends: &Ends, sum: u32, dtype: Dtype) -> Kernel {
     let w = &conv.window;
     let taps = w.taps();
     let pairs = taps * w.filters();
@@ -331,7 +339,7 @@ pub fn convolve_transposed(name: &str, conv: &Conv, ends: &Ends, sum: u32) -> Ke
     let _ = writeln!(body, "    if (i >= {}u) {{ return; }}", ends.post.n);
     // The post here is the original's pre: q are its coordinates.
     body.push_str(&coords(&w.pre, "i", "q", "i32", "    "));
-    let _ = writeln!(body, "    var acc = 0.0f;");
+    let _ = writeln!(body, "    var acc: real = 0.0;");
     let _ = writeln!(body, "    for (var e = 0u; e < {pairs}u; e = e + 1u) {{");
     let _ = writeln!(body, "        let f = e / {taps}u;");
     body.push_str(&coords(
@@ -354,5 +362,6 @@ pub fn convolve_transposed(name: &str, conv: &Conv, ends: &Ends, sum: u32) -> Ke
         CONVOLVE,
         &declare(&table),
         &body,
+        dtype,
     )
 }

@@ -3,8 +3,9 @@
 
 use std::fmt::Write;
 
-use super::printer::lit;
+use super::Num;
 use crate::lang::ir::{Expr, Locality, NeuronIr, SynapseIr};
+use crate::real::{Dtype, Reals};
 
 /// Numbers the per-element slots and the shared ones separately: for each
 /// slot, its index among the per-element slots or among the shared ones.
@@ -29,18 +30,19 @@ pub fn split_slots(vars: &[crate::lang::ir::VarDecl]) -> (Vec<Option<u32>>, Vec<
 /// one after the other (`extra` zeroed arrays of `n` after them), and the
 /// shared ones.
 pub fn pack_values(
-    values: &[crate::real::Reals],
+    values: &[Reals],
     local: &[Option<u32>],
     n: usize,
     extra: usize,
-) -> (Vec<f32>, Vec<f32>) {
+    dtype: Dtype,
+) -> (Reals, Reals) {
     let n_local = local.iter().flatten().count();
-    let mut per = vec![0.0f32; (n_local + extra) * n];
-    let mut shared = Vec::new();
+    let mut per = Reals::filled(dtype, 0.0, (n_local + extra) * n);
+    let mut shared = Reals::empty(dtype);
     for (slot, v) in values.iter().enumerate() {
         match local[slot] {
-            Some(li) => per[li as usize * n..(li as usize + 1) * n].copy_from_slice(&v.f32s()),
-            None => shared.push(v.get(0) as f32),
+            Some(li) => per.copy_at(li as usize * n, v),
+            None => shared.extend_reals(&v.slice(0..1)),
         }
     }
     (per, shared)
@@ -221,16 +223,21 @@ pub(super) fn split_element(
 /// A leaf of the per-synapse kernels (`synapse_update`, `post_spike`)
 /// other than a synapse variable: `pre.x` at rank `pj`, `post.x` at rank
 /// `pi`, t, dt.
-pub(super) fn neuron_leaf(e: &Expr, ends: &Ends, pre_buf: &str, dt: f32) -> Option<(String, bool)> {
+pub(super) fn neuron_leaf(
+    e: &Expr,
+    ends: &Ends,
+    pre_buf: &str,
+    num: Num,
+) -> Option<(String, bool)> {
     let at = |l: &PopLayout, slot: u32, buf: &str, idx: &str| match l.offset(slot) {
         Some(o) => (format!("{buf}[{o}u + {idx}]"), false),
-        None => ("0.0f".into(), false),
+        None => (num.lit(0.0), false),
     };
     match e {
         Expr::Pre(k) => Some(at(ends.pre, ends.pre_slots[*k as usize], pre_buf, "pj")),
         Expr::Post(k) => Some(at(ends.post, ends.post_slots[*k as usize], "post", "pi")),
         Expr::Time => Some(("clk.t".into(), true)),
-        Expr::Dt => Some((lit(dt), true)),
+        Expr::Dt => Some((num.dt(), true)),
         _ => None,
     }
 }

@@ -4,7 +4,7 @@
 use std::fmt::Write;
 
 use super::neuron_update::PopBuf;
-use super::{clock_for, declare, Access, Binding, Kernel, COMMON, F32, U32};
+use super::{declare, prelude, Access, Binding, Dtype, Kernel, REAL, U32};
 
 /// The name a merged kernel gives buffer `name` of its member `m`: `syn`
 /// of member 3 is `syn_3`. Its populations (`st_0`, `post_1`), spike
@@ -48,8 +48,9 @@ pub(super) fn merged_kernel(
     table: &[Binding],
     workgroups: bool,
     body: &str,
+    dtype: Dtype,
 ) -> Kernel {
-    let prelude = if workgroups {
+    let start = if workgroups {
         "    let groups = nwg.x * nwg.y;\n    let group = wg.y * nwg.x + wg.x;\n"
     } else {
         ""
@@ -59,14 +60,15 @@ pub(super) fn merged_kernel(
 @compute @workgroup_size(64)
 fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
         @builtin(local_invocation_index) lid: u32) {{
-{prelude}{body}}}
+{start}{body}}}
 ",
         declare(table)
     );
     Kernel {
         name,
-        source: format!("{COMMON}\n{}\n{main}", clock_for(&main)),
+        source: prelude(main, dtype),
         body: body.to_string(),
+        dtype,
     }
 }
 
@@ -83,7 +85,7 @@ pub(super) fn state_bindings(table: &mut Vec<Binding>, n: usize, written: usize)
             1 + k as u32,
             member_name("st", k),
             access,
-            F32,
+            REAL,
         ));
     }
     1 + n
@@ -99,12 +101,17 @@ pub(super) fn member_bindings(
 ) -> usize {
     let at = next as u32;
     table.push(Binding::new(at, member_name("csr", m), Access::Read, U32));
-    table.push(Binding::new(at + 1, member_name("syn", m), syn_access, F32));
+    table.push(Binding::new(
+        at + 1,
+        member_name("syn", m),
+        syn_access,
+        REAL,
+    ));
     table.push(Binding::new(
         at + 2,
         member_name("sp", m),
         Access::Read,
-        F32,
+        REAL,
     ));
     next + 3
 }
@@ -206,6 +213,7 @@ pub(super) fn merged_over_ranges(
             &table,
             false,
             &body,
+            members[0].1.dtype,
         ),
         binds,
     )

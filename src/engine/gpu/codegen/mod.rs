@@ -38,6 +38,7 @@ mod strategy;
 mod synapse_update;
 
 use crate::error::{Error, Result};
+pub use crate::real::Dtype;
 
 pub use clear_inputs::{clear_inputs, clear_inputs_merged, needs_clear};
 pub use convolve::{convolve, convolve_tiles, convolve_transposed, TILE};
@@ -47,7 +48,7 @@ pub use layout::{pack_values, split_slots, Ends, PopLayout, ProjLayout};
 pub use merged::{member_name, pop_buffer_name, MemberBinds};
 pub use neuron_update::{neuron_update, neuron_update_merged, pop_buffers, PopBuf};
 pub use post_spike::{post_spike, post_spike_merged, PostMember};
-pub use printer::{lit, Printer};
+pub use printer::{lit, real_lit, Printer};
 pub use rate_sum::{rate_sum, rate_sum_merged, RateMember};
 pub use record::{record, record_inputs, Recorded};
 pub use spike_convolve::spike_convolve;
@@ -66,23 +67,54 @@ pub use strategy::{
 };
 pub use synapse_update::{synapse_update, synapse_update_merged, LearnMember};
 
-/// Functions every kernel includes (Philox, rounding, powers).
-pub const COMMON: &str = include_str!("../../../../shaders/common.wgsl");
+/// Functions every kernel of an f32 network includes (Philox, rounding,
+/// powers, the elementary functions).
+pub const COMMON: &str = concat!(
+    include_str!("../../../../shaders/philox.wgsl"),
+    "\n",
+    include_str!("../../../../shaders/common.wgsl")
+);
+
+/// [`COMMON`]'s f64 twin: the same names over f64 (`shaders/common64.wgsl`),
+/// on fdlibm's functions (`shaders/math64.wgsl`).
+pub const COMMON64: &str = concat!(
+    include_str!("../../../../shaders/philox.wgsl"),
+    "\n",
+    include_str!("../../../../shaders/math64.wgsl"),
+    "\n",
+    include_str!("../../../../shaders/common64.wgsl")
+);
+
+/// The functions a kernel in `dtype` includes.
+pub fn common(dtype: Dtype) -> &'static str {
+    match dtype {
+        Dtype::F32 => COMMON,
+        Dtype::F64 => COMMON64,
+    }
+}
 
 /// The per-step clock block and the thread index, as a template: see
 /// [`clock`].
 pub const CLOCK: &str = include_str!("../../../../shaders/clock.wgsl");
 
 /// The clock's WGSL with room for `vec4s` vec4 of constants (at least one:
-/// a WGSL array is never empty).
-pub fn clock(vec4s: usize) -> String {
-    CLOCK.replace("CJ_CONST_VEC4S", &format!("{}u", vec4s.max(1)))
+/// a WGSL array is never empty), in `dtype`: an f64 network's clock holds
+/// its time and constants in f64 (`gpu::clock_block` says where).
+pub fn clock(vec4s: usize, dtype: Dtype) -> String {
+    let c = CLOCK.replace("CJ_CONST_VEC4S", &format!("{}u", vec4s.max(1)));
+    match dtype {
+        Dtype::F32 => c,
+        Dtype::F64 => c.replace("    t: f32,\n", "    t32: f32,\n").replace(
+            "    consts: array<vec4<f32>,",
+            "    t: f64,\n    consts: array<vec4<f64>,",
+        ),
+    }
 }
 
 /// The clock's WGSL for a kernel whose generated code is `main`: with room
 /// for the constants it reads (`clk.consts[q]`, which the printer writes),
 /// so that a kernel's source depends only on what it reads.
-fn clock_for(main: &str) -> String {
+fn clock_for(main: &str, dtype: Dtype) -> String {
     let used = main
         .match_indices(CONSTS_READ)
         .filter_map(|(at, _)| {
@@ -91,11 +123,50 @@ fn clock_for(main: &str) -> String {
         })
         .max()
         .map_or(0, |q| q + 1);
-    clock(used)
+    clock(used, dtype)
 }
 
 /// How generated code reads a vec4 of constants (see [`clock_for`]).
 const CONSTS_READ: &str = "clk.consts[";
+
+/// The network's numbers as generated code writes them: its precision
+/// and its time step.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Num {
+    /// The precision of its values.
+    pub dtype: Dtype,
+    /// The step (ms), as the network holds it.
+    pub dt: f64,
+}
+
+impl Num {
+    /// The numbers of a network in `dtype` with step `dt`.
+    pub fn new(dtype: Dtype, dt: f64) -> Self {
+        Num { dtype, dt }
+    }
+
+    /// The literal of `x` rounded to the precision.
+    pub fn lit(self, x: f64) -> String {
+        real_lit(self.dtype.round(x), self.dtype)
+    }
+
+    /// The literal of the step, as the CPU engine holds it.
+    pub fn dt(self) -> String {
+        self.lit(self.dt)
+    }
+}
+
+/// WGSL reading value `index` of the values that start at word `base` of
+/// the u32 buffer `buf`: one word each in f32, two (low, high) in f64
+/// (`Reals::put_words` writes them so).
+pub fn real_of_words(buf: &str, base: &str, index: &str, dtype: Dtype) -> String {
+    match dtype {
+        Dtype::F32 => format!("bitcast<f32>({buf}[{base} + {index}])"),
+        Dtype::F64 => format!(
+            "bitcast<f64>(u64({buf}[{base} + 2u * {index}]) | (u64({buf}[{base} + 2u * {index} + 1u]) << 32u))"
+        ),
+    }
+}
 
 /// Threads per workgroup of every kernel.
 pub const WORKGROUP: u32 = 64;
@@ -112,6 +183,9 @@ pub struct Kernel {
     /// member's range itself) or the lanes of a delivery's delay blocks
     /// (a merged delivery deals its own).
     pub body: String,
+    /// The network's precision, which its values, literals and included
+    /// functions are in.
+    pub dtype: Dtype,
 }
 
 impl Kernel {
@@ -216,9 +290,11 @@ fn declare(table: &[Binding]) -> String {
     table.iter().map(|b| b.declaration() + "\n").collect()
 }
 
-/// The types of the buffers kernels bind.
-const F32: &str = "array<f32>";
-/// See [`F32`].
+/// The types of the buffers kernels bind: a network's values, in its
+/// precision (`real` is f32 or f64: `shaders/common.wgsl`,
+/// `shaders/common64.wgsl`)...
+const REAL: &str = "array<real>";
+/// ... and words.
 const U32: &str = "array<u32>";
 
 /// The type of values that spike deliveries add to atomically: f32 with
@@ -234,24 +310,37 @@ fn atomic_f32(float_atomics: bool) -> &'static str {
 /// A kernel from its template: `decls` (the binding table's declarations,
 /// and any other module-scope ones) replace the template's
 /// `//{{BINDINGS}}` line, `body` its `//{{BODY}}` line.
-fn assemble(name: String, template: &str, decls: &str, body: &str) -> Kernel {
+fn assemble(name: String, template: &str, decls: &str, body: &str, dtype: Dtype) -> Kernel {
     let main = template
         .replace("//{{BINDINGS}}\n", decls)
         .replace("//{{BODY}}\n", body);
     Kernel {
         name,
-        source: format!("{COMMON}\n{}\n{main}", clock_for(&main)),
+        source: prelude(main, dtype),
         body: body.to_string(),
+        dtype,
     }
 }
 
-/// The capabilities generated kernels may use.
-pub fn capabilities(float_atomics: bool) -> naga::valid::Capabilities {
+/// A kernel's whole module: the functions and the clock in `dtype`, then
+/// its own `main` (bindings and entry point).
+fn prelude(main: String, dtype: Dtype) -> String {
+    format!("{}\n{}\n{main}", common(dtype), clock_for(&main, dtype))
+}
+
+/// The capabilities generated kernels may use: f32 atomics where the
+/// adapter has them; f64 and the 64-bit integers its functions take apart
+/// (`shaders/math64.wgsl`) for an f64 network.
+pub fn capabilities(float_atomics: bool, dtype: Dtype) -> naga::valid::Capabilities {
+    use naga::valid::Capabilities as C;
+    let mut c = C::empty();
     if float_atomics {
-        naga::valid::Capabilities::SHADER_FLOAT32_ATOMIC
-    } else {
-        naga::valid::Capabilities::empty()
+        c |= C::SHADER_FLOAT32_ATOMIC;
     }
+    if dtype == Dtype::F64 {
+        c |= C::FLOAT64 | C::SHADER_INT64;
+    }
+    c
 }
 
 /// Parses and validates a kernel with naga; an error carries the numbered source.
@@ -271,7 +360,7 @@ pub fn validate(k: &Kernel, float_atomics: bool) -> Result<naga::Module> {
     })?;
     naga::valid::Validator::new(
         naga::valid::ValidationFlags::all(),
-        capabilities(float_atomics),
+        capabilities(float_atomics, k.dtype),
     )
     .validate(&module)
     .map_err(|e| Error::Codegen {

@@ -5,8 +5,8 @@ use std::fmt::Write;
 
 use super::layout::PopLayout;
 use super::merged::merged_over_ranges;
-use super::printer::{lit, Printer};
-use super::{assemble, declare, Access, Binding, Kernel, F32, U32};
+use super::printer::Printer;
+use super::{assemble, declare, Access, Binding, Kernel, Num, REAL, U32};
 use crate::lang::ir::{BinOp, Expr, Func, Guard, NeuronIr, Stmt};
 use crate::network::feed::Feed;
 
@@ -18,7 +18,7 @@ pub fn neuron_update(
     ir: &NeuronIr,
     l: &PopLayout,
     feed: Option<&Feed>,
-    dt: f32,
+    num: Num,
     object: u32,
 ) -> Kernel {
     let table: Vec<Binding> = pop_buffers(l, feed.is_some())
@@ -34,11 +34,11 @@ pub fn neuron_update(
             },
             Expr::Sum(t) => Some((format!("state[{}u + i]", l.sum_offset(*t)), false)),
             Expr::Time => Some(("clk.t".into(), true)),
-            Expr::Dt => Some((lit(dt), true)),
+            Expr::Dt => Some((num.dt(), true)),
             _ => None,
         }
     };
-    let mut p = Printer::new(&leaf, object, "i");
+    let mut p = Printer::new(&leaf, object, "i", num.dtype);
     load(&mut p.out, ir, l);
     keep_history(&mut p.out, l);
     // After the history kept the previous step's value.
@@ -56,6 +56,7 @@ pub fn neuron_update(
         NEURON_UPDATE,
         &declare(&table),
         &p.out,
+        num.dtype,
     )
 }
 
@@ -86,11 +87,11 @@ fn load(out: &mut String, ir: &NeuronIr, l: &PopLayout) {
     }
     for (slot, loc) in l.local.iter().enumerate() {
         if let Some(li) = loc {
-            let _ = writeln!(out, "    var s{slot}: f32 = state[{}u + i];", li * n);
+            let _ = writeln!(out, "    var s{slot}: real = state[{}u + i];", li * n);
         }
     }
     for t in 0..ir.n_temps {
-        let _ = writeln!(out, "    var t{t}: f32 = bitcast<f32>(0x7fc00000u);");
+        let _ = writeln!(out, "    var t{t}: real = cj_nan();");
     }
 }
 
@@ -132,7 +133,7 @@ fn read_feed(out: &mut String, feed: &Feed, n: u32) {
             if (feed[3u + mid] <= s) {{ lo = mid + 1u; }} else {{ hi = mid; }}
         }}
         if (lo > 0u) {{
-            s{slot} = bitcast<f32>(feed[3u + rows + (lo - 1u) * width + min(i, width - 1u)]);
+            s{slot} = real(bitcast<f32>(feed[3u + rows + (lo - 1u) * width + min(i, width - 1u)]));
         }}
     }}
 "
@@ -149,7 +150,7 @@ fn read_feed(out: &mut String, feed: &Feed, n: u32) {
             let mid = (lo + hi) / 2u;
             if (feed[{base}u + mid] < clk.step) {{ lo = mid + 1u; }} else {{ hi = mid; }}
         }}
-        s{slot} = select(0.0f, 1.0f, lo < end && feed[{base}u + min(lo, end - 1u)] == clk.step);
+        s{slot} = select(real(0.0), real(1.0), lo < end && feed[{base}u + min(lo, end - 1u)] == clk.step);
     }}
 ",
                 base = n + 1
@@ -162,7 +163,7 @@ fn read_feed(out: &mut String, feed: &Feed, n: u32) {
 /// the refractory `counter` runs, which then counts down.
 fn integrate(p: &mut Printer, ir: &NeuronIr, counter: Option<u32>) {
     if let Some(c) = counter {
-        p.stmt(&format!("let nr = s{c} <= 0.0f;"));
+        p.stmt(&format!("let nr = s{c} <= 0.0;"));
     }
     for s in &ir.update {
         match s {
@@ -181,7 +182,7 @@ fn integrate(p: &mut Printer, ir: &NeuronIr, counter: Option<u32>) {
         }
     }
     if let Some(c) = counter {
-        p.stmt(&format!("s{c} = max(s{c} - 1.0f, 0.0f);"));
+        p.stmt(&format!("s{c} = max(s{c} - 1.0, 0.0);"));
     }
 }
 
@@ -191,8 +192,9 @@ fn integrate(p: &mut Printer, ir: &NeuronIr, counter: Option<u32>) {
 fn spike(p: &mut Printer, ir: &NeuronIr, l: &PopLayout, cond: &Expr, counter: Option<u32>) {
     let v = p.expr(cond);
     match counter {
-        Some(c) => p.stmt(&format!("let spiked = {v} != 0.0f && s{c} <= 0.0f;")),
-        None => p.stmt(&format!("let spiked = {v} != 0.0f;")),
+        // NaN counts as true, as on the CPU (see the printer's `Ne`).
+        Some(c) => p.stmt(&format!("let spiked = !({v} == 0.0) && s{c} <= 0.0;")),
+        None => p.stmt(&format!("let spiked = !({v} == 0.0);")),
     }
     for s in &ir.reset {
         match s {
@@ -267,7 +269,8 @@ fn firing_rate(p: &mut Printer, l: &PopLayout, f: crate::network::rate::FiringRa
     p.stmt("        frate[at] = frate[at] & ~bit;");
     p.stmt("    }");
     p.stmt("    frate[i] = count;");
-    p.stmt(&format!("    s{} = f32(count) * {};", f.slot, lit(f.scale)));
+    let scale = p.lit(f64::from(f.scale));
+    p.stmt(&format!("    s{} = real(count) * {scale};", f.slot));
     p.stmt("}");
 }
 
@@ -313,8 +316,8 @@ pub enum PopBuf {
 /// update binds each member's buffers in this order too, numbered on from
 /// the previous member's.
 const POP_BUFFERS: [(PopBuf, u32, &str, Access, &str); 9] = [
-    (PopBuf::State, 1, "state", Access::ReadWrite, F32),
-    (PopBuf::Params, 2, "params", Access::Read, F32),
+    (PopBuf::State, 1, "state", Access::ReadWrite, REAL),
+    (PopBuf::Params, 2, "params", Access::Read, REAL),
     (
         PopBuf::SpikeCount,
         3,
@@ -330,7 +333,7 @@ const POP_BUFFERS: [(PopBuf, u32, &str, Access, &str); 9] = [
         Access::ReadWrite,
         "array<atomic<u32>>",
     ),
-    (PopBuf::Hist, 6, "hist", Access::ReadWrite, F32),
+    (PopBuf::Hist, 6, "hist", Access::ReadWrite, REAL),
     (PopBuf::Feed, 7, "feed", Access::Read, U32),
     (PopBuf::Last, 8, "lastspk", Access::ReadWrite, U32),
     (PopBuf::Rate, 9, "frate", Access::ReadWrite, U32),

@@ -6,7 +6,7 @@ use std::fmt::Write;
 use super::layout::{neuron_leaf, Ends, ProjLayout};
 use super::merged::{member_bindings, member_body, merged_kernel, ring_bindings, state_bindings};
 use super::printer::Printer;
-use super::{assemble, declare, Access, Binding, Kernel, F32, U32};
+use super::{assemble, declare, Access, Binding, Kernel, Num, REAL, U32};
 use crate::lang::ir::{EventStmt, Expr, SynapseIr};
 
 const POST_SPIKE: &str = include_str!("../../../../shaders/post_spike.wgsl");
@@ -23,31 +23,31 @@ pub fn post_spike(
     ends: &Ends,
     rows: u32,
     learn: Option<(u32, u32)>,
-    dt: f32,
+    num: Num,
     object: u32,
 ) -> Kernel {
     let n_post = ends.post.n;
     let ring = ends.post.ring;
     let pranks = rows + n_post + 1;
     let mut table = vec![
-        Binding::new(1, "post", Access::Read, F32),
+        Binding::new(1, "post", Access::Read, REAL),
         Binding::new(2, "csr", Access::Read, U32),
-        Binding::new(3, "syn", Access::ReadWrite, F32),
-        Binding::new(4, "sparams", Access::Read, F32),
+        Binding::new(3, "syn", Access::ReadWrite, REAL),
+        Binding::new(4, "sparams", Access::Read, REAL),
         Binding::new(5, "post_count", Access::Read, U32),
         Binding::new(6, "post_list", Access::Read, U32),
     ];
     if !ends.same {
-        table.push(Binding::new(7, "pstate", Access::Read, F32));
+        table.push(Binding::new(7, "pstate", Access::Read, REAL));
     }
     let pre_buf = if ends.same { "post" } else { "pstate" };
     let leaf = |e: &Expr| -> Option<(String, bool)> {
         match e {
             Expr::Var(v) => pl.var(*v, "s"),
-            _ => neuron_leaf(e, ends, pre_buf, dt),
+            _ => neuron_leaf(e, ends, pre_buf, num),
         }
     };
-    let mut p = Printer::new(&leaf, object, "s");
+    let mut p = Printer::new(&leaf, object, "s", num.dtype);
     p.reciprocal = false;
     p.indent = "            ".into();
     for st in &ir.post_spike {
@@ -90,6 +90,7 @@ pub fn post_spike(
         POST_SPIKE,
         &declare(&table),
         &body,
+        num.dtype,
     )
 }
 
@@ -143,5 +144,6 @@ pub fn post_spike_merged(pops: &[&str], rings: usize, members: &[PostMember]) ->
         &table,
         true,
         &body,
+        members[0].kernel.dtype,
     )
 }

@@ -2,8 +2,8 @@
 
 use std::fmt::Write;
 
-use crate::lang::analysis::binop;
 use crate::lang::ir::{BinOp, Expr, Func, RandomKind, UnOp};
+use crate::real::{Dtype, Real};
 
 /// A WGSL f32 literal that parses back to exactly `x`.
 pub fn lit(x: f32) -> String {
@@ -19,10 +19,35 @@ pub fn lit(x: f32) -> String {
     }
 }
 
+/// A WGSL literal of type `real` in `dtype` that parses back to exactly
+/// `x` rounded to `dtype` (an f64 literal takes naga's `lf` suffix).
+pub fn real_lit(x: f64, dtype: Dtype) -> String {
+    match dtype {
+        Dtype::F32 => lit(x as f32),
+        Dtype::F64 if x.is_finite() => {
+            if x.is_sign_negative() {
+                format!("({x:?}lf)")
+            } else {
+                format!("{x:?}lf")
+            }
+        }
+        Dtype::F64 => format!("bitcast<f64>({}lu)", x.to_bits()),
+    }
+}
+
+/// `f(x)` as `dtype` computes it (x is a value of `dtype`).
+fn in_dtype(dtype: Dtype, x: f64, f: impl Fn(f32) -> f32, g: impl Fn(f64) -> f64) -> f64 {
+    match dtype {
+        Dtype::F32 => f64::from(f(x as f32)),
+        Dtype::F64 => g(x),
+    }
+}
+
 /// What an expression's value is, for the CPU engine's folding rules.
 #[derive(Debug, Clone, Copy, PartialEq)]
 enum Kind {
-    Const(f32),
+    /// A folded constant, a value of the printer's dtype.
+    Const(f64),
     Uniform,
     Varying,
 }
@@ -45,6 +70,9 @@ pub struct Printer<'a> {
     pub out: String,
     /// Indentation of emitted statements.
     pub indent: String,
+    /// The network's precision: the type constants are folded and
+    /// written in.
+    pub dtype: Dtype,
     next: usize,
 }
 
@@ -54,6 +82,7 @@ impl<'a> Printer<'a> {
         leaf: &'a dyn Fn(&Expr) -> Option<(String, bool)>,
         object: u32,
         index: &str,
+        dtype: Dtype,
     ) -> Self {
         Printer {
             leaf,
@@ -62,8 +91,19 @@ impl<'a> Printer<'a> {
             index: index.to_string(),
             out: String::new(),
             indent: "    ".into(),
+            dtype,
             next: 0,
         }
+    }
+
+    /// The literal of `x` (a value of the printer's dtype).
+    pub fn lit(&self, x: f64) -> String {
+        real_lit(x, self.dtype)
+    }
+
+    /// A constant: its literal and kind.
+    fn constant(&self, x: f64) -> (String, Kind) {
+        (self.lit(x), Kind::Const(x))
     }
 
     fn emit(&mut self, code: String, kind: Kind) -> (String, Kind) {
@@ -78,7 +118,7 @@ impl<'a> Printer<'a> {
         let _ = writeln!(self.out, "{}{s}", self.indent);
     }
 
-    /// Prints `e`; returns a WGSL expression (a name or a literal) of type f32.
+    /// Prints `e`; returns a WGSL expression (a name or a literal) of type `real`.
     pub fn expr(&mut self, e: &Expr) -> String {
         self.go(e).0
     }
@@ -95,8 +135,9 @@ impl<'a> Printer<'a> {
             );
         }
         match e {
-            // The GPU engine runs f32 networks: every number is an f32.
-            Expr::Const(c) => (lit(*c as f32), Kind::Const(*c as f32)),
+            // The IR's numbers fit the network's precision (resolve
+            // checks them); rounding is the identity then.
+            Expr::Const(c) => self.constant(self.dtype.round(*c)),
             // The clock block holds the constants (shaders/clock.wgsl); the
             // same for every thread, like a population-wide parameter.
             Expr::Constant(k) => (format!("clk.consts[{}u][{}u]", k / 4, k % 4), Kind::Uniform),
@@ -113,22 +154,19 @@ impl<'a> Printer<'a> {
                 shared,
             } => self.random(*kind, *stream, args, *shared),
             // Unbound leaves are a generator bug; NaN makes it loud, as on the CPU.
-            _ => (lit(f32::NAN), Kind::Const(f32::NAN)),
+            _ => self.constant(f64::NAN),
         }
     }
 
     fn unary(&mut self, op: UnOp, a: &Expr) -> (String, Kind) {
         let (a, k) = self.go(a);
         if let Kind::Const(x) = k {
-            let v = match op {
-                UnOp::Neg => -x,
-                UnOp::Not => (x == 0.0) as i32 as f32,
-            };
-            return (lit(v), Kind::Const(v));
+            let v = in_dtype(self.dtype, x, |x| f32::unop(op, x), |x| f64::unop(op, x));
+            return self.constant(v);
         }
         let code = match op {
             UnOp::Neg => format!("-({a})"),
-            UnOp::Not => format!("cj_b({a} == 0.0f)"),
+            UnOp::Not => format!("cj_b({a} == 0.0)"),
         };
         self.emit(code, uniform_or(k, k))
     }
@@ -137,8 +175,11 @@ impl<'a> Printer<'a> {
         let (a, ka) = self.go(x);
         let (b, kb) = self.go(y);
         if let (Kind::Const(p), Kind::Const(q)) = (ka, kb) {
-            let v = binop(op, p, q);
-            return (lit(v), Kind::Const(v));
+            let v = match self.dtype {
+                Dtype::F32 => f64::from(f32::binop(op, p as f32, q as f32)),
+                Dtype::F64 => f64::binop(op, p, q),
+            };
+            return self.constant(v);
         }
         let both_uniform = ka != Kind::Varying && kb != Kind::Varying;
         if op == BinOp::Div && self.reciprocal && !both_uniform && kb != Kind::Varying {
@@ -147,21 +188,23 @@ impl<'a> Printer<'a> {
             // reciprocal alone would overflow where the quotient need not
             // (vm.rs, `scaled_quotient`).
             if let Kind::Const(q) = kb {
-                if (1.0 / q).is_finite() {
-                    return self.emit(format!("cj_keep({a} * {})", lit(1.0 / q)), Kind::Varying);
+                let r = in_dtype(self.dtype, q, |q| 1.0 / q, |q| 1.0 / q);
+                if r.is_finite() {
+                    return self.emit(format!("cj_keep({a} * {})", self.lit(r)), Kind::Varying);
                 }
             }
-            let big = lit(crate::engine::cpu::vm::TINY_DIVISOR_SCALE);
+            let big = self.lit(f64::from(crate::engine::cpu::vm::TINY_DIVISOR_SCALE));
+            let one = self.lit(1.0);
             let (sq, _) = self.emit(format!("cj_keep({b} * {b})"), Kind::Uniform);
-            let (s, _) = self.emit(format!("select(1.0f, {big}, {sq} == 0.0f)"), Kind::Uniform);
+            let (s, _) = self.emit(format!("select({one}, {big}, {sq} == 0.0)"), Kind::Uniform);
             // y * s built from y's bits where it is scaled: an adapter
             // that flushes a subnormal y to zero in arithmetic (NVIDIA)
             // still gets the CPU's finite quotient.
             let (ys, _) = self.emit(
-                format!("select({b}, cj_times_2_64({b}), {sq} == 0.0f)"),
+                format!("select({b}, cj_times_2_64({b}), {sq} == 0.0)"),
                 Kind::Uniform,
             );
-            let (r, _) = self.emit(format!("cj_div(1.0f, {ys})"), Kind::Uniform);
+            let (r, _) = self.emit(format!("cj_div({one}, {ys})"), Kind::Uniform);
             let (t, _) = self.emit(format!("cj_keep({a} * {r})"), Kind::Varying);
             return self.emit(format!("cj_keep({t} * {s})"), Kind::Varying);
         }
@@ -177,16 +220,20 @@ impl<'a> Printer<'a> {
             BinOp::Le => format!("cj_b({a} <= {b})"),
             BinOp::Ge => format!("cj_b({a} >= {b})"),
             BinOp::Eq => format!("cj_b({a} == {b})"),
-            BinOp::Ne => format!("cj_b({a} != {b})"),
-            BinOp::And => format!("cj_b({a} != 0.0f && {b} != 0.0f)"),
-            BinOp::Or => format!("cj_b({a} != 0.0f || {b} != 0.0f)"),
+            // `!(a == b)`, not `a != b`: naga writes a float `!=` as
+            // SPIR-V's ordered not-equal, false where a value is NaN,
+            // where the CPU's `!=` is true (so are And, Or and select's
+            // condition there: NaN counts as true).
+            BinOp::Ne => format!("cj_b(!({a} == {b}))"),
+            BinOp::And => format!("cj_b(!({a} == 0.0) && !({b} == 0.0))"),
+            BinOp::Or => format!("cj_b(!({a} == 0.0) || !({b} == 0.0))"),
         };
         self.emit(code, uniform_or(ka, kb))
     }
 
     fn call(&mut self, f: Func, args: &[Expr]) -> (String, Kind) {
         let printed: Vec<(String, Kind)> = args.iter().map(|a| self.go(a)).collect();
-        let consts: Vec<f32> = printed
+        let consts: Vec<f64> = printed
             .iter()
             .filter_map(|(_, k)| match k {
                 Kind::Const(c) => Some(*c),
@@ -195,8 +242,11 @@ impl<'a> Printer<'a> {
             .collect();
         if consts.len() == printed.len() {
             let g = |i: usize| consts.get(i).copied().unwrap_or(0.0);
-            let v = f.apply(g(0), g(1), g(2));
-            return (lit(v), Kind::Const(v));
+            let v = match self.dtype {
+                Dtype::F32 => f64::from(f32::apply(f, g(0) as f32, g(1) as f32, g(2) as f32)),
+                Dtype::F64 => f64::apply(f, g(0), g(1), g(2)),
+            };
+            return self.constant(v);
         }
         let a: Vec<String> = printed.iter().map(|p| p.0.clone()).collect();
         let kind = if printed.iter().all(|(_, k)| *k != Kind::Varying) {
@@ -204,7 +254,7 @@ impl<'a> Printer<'a> {
         } else {
             Kind::Varying
         };
-        self.emit(call_code(f, &a), kind)
+        self.emit(call_code(f, &a, self.dtype), kind)
     }
 
     fn select(&mut self, c: &Expr, x: &Expr, y: &Expr) -> (String, Kind) {
@@ -212,15 +262,14 @@ impl<'a> Printer<'a> {
         let (a, ka) = self.go(x);
         let (b, kb) = self.go(y);
         if let (Kind::Const(c), Kind::Const(p), Kind::Const(q)) = (kc, ka, kb) {
-            let v = if c != 0.0 { p } else { q };
-            return (lit(v), Kind::Const(v));
+            return self.constant(if c != 0.0 { p } else { q });
         }
         let kind = if [kc, ka, kb].iter().all(|k| *k != Kind::Varying) {
             Kind::Uniform
         } else {
             Kind::Varying
         };
-        self.emit(format!("select({b}, {a}, {c} != 0.0f)"), kind)
+        self.emit(format!("select({b}, {a}, !({c} == 0.0))"), kind)
     }
 
     fn random(
@@ -231,7 +280,8 @@ impl<'a> Printer<'a> {
         shared: bool,
     ) -> (String, Kind) {
         let a: Vec<String> = args.iter().map(|x| self.go(x).0).collect();
-        let g = |i: usize| a.get(i).cloned().unwrap_or_else(|| "0.0f".into());
+        let zero = self.lit(0.0);
+        let g = |i: usize| a.get(i).cloned().unwrap_or_else(|| zero.clone());
         // A draw shared by the population uses index 0 in every
         // thread, as the CPU engine (vm.rs, Op::Rand).
         let index = if shared { "0u" } else { self.index.as_str() };
@@ -259,9 +309,30 @@ fn uniform_or(a: Kind, b: Kind) -> Kind {
     }
 }
 
-/// The WGSL call of `f` on the printed arguments `a` (missing ones 0).
-fn call_code(f: Func, a: &[String]) -> String {
-    let a = |i: usize| a.get(i).cloned().unwrap_or_else(|| "0.0f".into());
+/// The WGSL call of `f` on the printed arguments `a` (missing ones 0) in
+/// `dtype`. Vulkan has no f64 square root or transcendental held to more
+/// than f32's accuracy (GLSL.std.450's take 32-bit floats), so an f64
+/// network calls fdlibm's twins (`shaders/math64.wgsl`) where an f32 one
+/// calls the adapter's.
+fn call_code(f: Func, a: &[String], dtype: Dtype) -> String {
+    let zero = real_lit(0.0, dtype);
+    let a = |i: usize| a.get(i).cloned().unwrap_or_else(|| zero.clone());
+    if dtype == Dtype::F64 {
+        let own = match f {
+            Func::Sqrt => Some("cj64_sqrt"),
+            Func::Tan => Some("cj64_tan"),
+            Func::Tanh => Some("cj64_tanh"),
+            Func::Asin => Some("cj64_asin"),
+            Func::Acos => Some("cj64_acos"),
+            Func::Atan => Some("cj64_atan"),
+            Func::Sinh => Some("cj64_sinh"),
+            Func::Cosh => Some("cj64_cosh"),
+            _ => None,
+        };
+        if let Some(name) = own {
+            return format!("{name}({})", a(0));
+        }
+    }
     match f {
         Func::Exp => format!("cj_exp({})", a(0)),
         Func::Log => format!("cj_log({})", a(0)),
@@ -276,8 +347,8 @@ fn call_code(f: Func, a: &[String]) -> String {
         Func::Atan => format!("atan({})", a(0)),
         Func::Sinh => format!("sinh({})", a(0)),
         Func::Cosh => format!("cosh({})", a(0)),
-        Func::Pos => format!("max({}, 0.0f)", a(0)),
-        Func::Neg => format!("min({}, 0.0f)", a(0)),
+        Func::Pos => format!("max({}, 0.0)", a(0)),
+        Func::Neg => format!("min({}, 0.0)", a(0)),
         Func::Round => format!("cj_round({})", a(0)),
         Func::Floor => format!("floor({})", a(0)),
         Func::Ceil => format!("ceil({})", a(0)),

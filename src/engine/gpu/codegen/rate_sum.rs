@@ -7,8 +7,8 @@ use std::fmt::Write;
 use super::layout::{split_element, Ends, PopLayout, ProjLayout};
 use super::merged::member_name;
 use super::merged::{member_bindings, member_body, merged_kernel, state_bindings};
-use super::printer::{lit, Printer};
-use super::{assemble, declare, Access, Binding, Kernel, F32, U32};
+use super::printer::Printer;
+use super::{assemble, declare, Access, Binding, Kernel, Num, REAL, U32};
 use crate::lang::ir::{EventStmt, Expr, SynapseIr};
 use crate::network::model::Operation;
 
@@ -21,16 +21,16 @@ const RATE_SUM: &str = include_str!("../../../../shaders/rate_sum.wgsl");
 /// when `hist`.
 pub(super) fn rate_bindings(same: bool, hist: bool) -> Vec<Binding> {
     let mut table = vec![
-        Binding::new(1, "post", Access::ReadWrite, F32),
+        Binding::new(1, "post", Access::ReadWrite, REAL),
         Binding::new(2, "csr", Access::Read, U32),
-        Binding::new(3, "syn", Access::Read, F32),
-        Binding::new(4, "sparams", Access::Read, F32),
+        Binding::new(3, "syn", Access::Read, REAL),
+        Binding::new(4, "sparams", Access::Read, REAL),
     ];
     if !same {
-        table.push(Binding::new(5, "pstate", Access::Read, F32));
+        table.push(Binding::new(5, "pstate", Access::Read, REAL));
     }
     if hist {
-        table.push(Binding::new(6, "phist", Access::Read, F32));
+        table.push(Binding::new(6, "phist", Access::Read, REAL));
     }
     table
 }
@@ -52,7 +52,7 @@ pub fn rate_sum(
     ends: &Ends,
     into: u32,
     (uniform_delay, events): (Option<u32>, bool),
-    dt: f32,
+    num: Num,
     object: u32,
 ) -> Kernel {
     let n_post = ends.post.n;
@@ -69,7 +69,7 @@ pub fn rate_sum(
         let slot = ends.pre_slots[k as usize];
         let now = match ends.pre.offset(slot) {
             Some(o) => format!("{pre_buf}[{o}u + pj]"),
-            None => return "0.0f".into(),
+            None => return num.lit(0.0),
         };
         match uniform_delay {
             Some(d) if d <= 1 => now,
@@ -88,15 +88,15 @@ pub fn rate_sum(
                 let slot = ends.post_slots[*k as usize];
                 match ends.post.offset(slot) {
                     Some(o) => Some((format!("post[{o}u + i]"), false)),
-                    None => Some(("0.0f".into(), false)),
+                    None => Some((num.lit(0.0), false)),
                 }
             }
             Expr::Time => Some(("clk.t".into(), true)),
-            Expr::Dt => Some((lit(dt), true)),
+            Expr::Dt => Some((num.dt(), true)),
             _ => None,
         }
     };
-    let mut p = Printer::new(&leaf, object, "j");
+    let mut p = Printer::new(&leaf, object, "j", num.dtype);
     p.indent = "        ".into();
     let mut body = String::new();
     let (el_pre, el_post) = ends.element();
@@ -107,7 +107,7 @@ pub fn rate_sum(
         body,
         "    let a = csr[{row}];\n    let b = csr[{row} + 1u];"
     );
-    let _ = writeln!(body, "    var acc: f32 = {};", reduce_init(op));
+    let _ = writeln!(body, "    var acc: real = {};", reduce_init(op));
     let _ = writeln!(body, "    for (var j = a; j < b; j = j + 1u) {{");
     let _ = writeln!(body, "        let pj = csr[{}u + j]{pre_off};", el_post + 1);
     if uniform_delay.is_none() {
@@ -116,7 +116,7 @@ pub fn rate_sum(
     if events {
         // `lastspk` holds the ring number of a neuron's last spike plus 2:
         // the previous step's spike reads `clk.ring + 1`.
-        let mut e = Printer::new(&leaf, object, "j");
+        let mut e = Printer::new(&leaf, object, "j", num.dtype);
         e.indent = "            ".into();
         for st in &ir.pre_spike {
             if let EventStmt::Store { var, expr } = st {
@@ -133,9 +133,9 @@ pub fn rate_sum(
     let v = p.expr(&ir.psp);
     body.push_str(&p.out);
     let _ = writeln!(body, "        acc = {};", reduce(op, &v));
-    body.push_str("    }\n    var out = 0.0f;\n");
+    body.push_str("    }\n    var out: real = 0.0;\n");
     let _ = match op {
-        Operation::Mean => writeln!(body, "    if (b > a) {{ out = cj_div(acc, f32(b - a)); }}"),
+        Operation::Mean => writeln!(body, "    if (b > a) {{ out = cj_div(acc, real(b - a)); }}"),
         _ => writeln!(body, "    if (b > a) {{ out = acc; }}"),
     };
     let _ = writeln!(body, "    post[{into}u + i] = post[{into}u + i] + out;");
@@ -146,6 +146,7 @@ pub fn rate_sum(
         RATE_SUM,
         &declare(&table),
         &format!("    if (i >= {n_post}u) {{ return; }}\n{body}"),
+        num.dtype,
     );
     k.body = body;
     k
@@ -166,9 +167,9 @@ pub(super) fn past_value(pre: &PopLayout, slot: u32, delay: &str) -> String {
 /// The value an `op` reduction starts from.
 pub(super) fn reduce_init(op: Operation) -> &'static str {
     match op {
-        Operation::Sum | Operation::Mean => "0.0f",
-        Operation::Max => "bitcast<f32>(0xff800000u)",
-        Operation::Min => "bitcast<f32>(0x7f800000u)",
+        Operation::Sum | Operation::Mean => "real(0.0)",
+        Operation::Max => "-cj_inf()",
+        Operation::Min => "cj_inf()",
     }
 }
 
@@ -223,7 +224,7 @@ pub fn rate_sum_merged(
             next as u32,
             member_name("hist", h),
             Access::Read,
-            F32,
+            REAL,
         ));
         next += 1;
     }
@@ -261,5 +262,6 @@ pub fn rate_sum_merged(
         &table,
         false,
         &body,
+        members[0].kernel.dtype,
     )
 }

@@ -3,7 +3,7 @@
 
 use std::fmt::Write;
 
-use super::{assemble, declare, Access, Binding, Kernel, F32};
+use super::{assemble, declare, Access, Binding, Dtype, Kernel, REAL};
 
 const RECORD: &str = include_str!("../../../../shaders/record.wgsl");
 
@@ -19,24 +19,43 @@ pub enum Recorded {
 /// `record` of a monitor: each sample row holds the variables one after
 /// the other (n values each, or 1 for population-wide ones); this kernel
 /// writes those not `early` (`record_inputs` writes the others).
-pub fn record(name: &str, n: u32, vars: &[Recorded], early: &[bool]) -> Kernel {
+pub fn record(name: &str, n: u32, vars: &[Recorded], early: &[bool], dtype: Dtype) -> Kernel {
     let late: Vec<bool> = early.iter().map(|e| !e).collect();
-    record_columns(format!("record[monitor of '{name}']"), n, vars, &late)
+    record_columns(
+        format!("record[monitor of '{name}']"),
+        n,
+        vars,
+        &late,
+        dtype,
+    )
 }
 
 /// `record_inputs` of a monitor: the `early` variables of its rows (the
 /// conductances, sampled before the update), where `record` leaves them.
-pub fn record_inputs(name: &str, n: u32, vars: &[Recorded], early: &[bool]) -> Kernel {
+pub fn record_inputs(
+    name: &str,
+    n: u32,
+    vars: &[Recorded],
+    early: &[bool],
+    dtype: Dtype,
+) -> Kernel {
     record_columns(
         format!("record_inputs[monitor of '{name}']"),
         n,
         vars,
         early,
+        dtype,
     )
 }
 
 /// A kernel writing the variables `write` of a monitor's sample row.
-fn record_columns(kernel: String, n: u32, vars: &[Recorded], write: &[bool]) -> Kernel {
+fn record_columns(
+    kernel: String,
+    n: u32,
+    vars: &[Recorded],
+    write: &[bool],
+    dtype: Dtype,
+) -> Kernel {
     let row_len: u32 = vars
         .iter()
         .map(|v| match v {
@@ -69,10 +88,10 @@ fn record_columns(kernel: String, n: u32, vars: &[Recorded], write: &[bool]) -> 
         }
     }
     let table = [
-        Binding::new(1, "state", Access::Read, F32),
-        Binding::new(2, "params", Access::Read, F32),
-        Binding::new(3, "mon", Access::ReadWrite, F32),
+        Binding::new(1, "state", Access::Read, REAL),
+        Binding::new(2, "params", Access::Read, REAL),
+        Binding::new(3, "mon", Access::ReadWrite, REAL),
         Binding::new(4, "sampling", Access::Uniform, "Sampling"),
     ];
-    assemble(kernel, RECORD, &declare(&table), &body)
+    assemble(kernel, RECORD, &declare(&table), &body, dtype)
 }

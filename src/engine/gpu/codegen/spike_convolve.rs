@@ -4,7 +4,7 @@
 use std::fmt::Write;
 
 use super::layout::Ends;
-use super::{assemble, atomic_add, atomic_f32, declare, Access, Binding, Kernel, F32, U32};
+use super::{assemble, atomic_add, atomic_f32, declare, Access, Binding, Dtype, Kernel, REAL, U32};
 use crate::network::conv::{Conv, Window};
 
 const SPIKE_CONVOLVE: &str = include_str!("../../../../shaders/spike_convolve.wgsl");
@@ -27,8 +27,8 @@ pub fn spike_convolve(
     let table = [
         Binding::new(1, "post", Access::ReadWrite, atomic_f32(float_atomics)),
         Binding::new(2, "csr", Access::Read, U32),
-        Binding::new(3, "syn", Access::Read, F32),
-        Binding::new(4, "sparams", Access::Read, F32),
+        Binding::new(3, "syn", Access::Read, REAL),
+        Binding::new(4, "sparams", Access::Read, REAL),
         Binding::new(5, "pre_count", Access::Read, U32),
         Binding::new(6, "pre_list", Access::Read, U32),
     ];
@@ -72,6 +72,9 @@ pub fn spike_convolve(
         SPIKE_CONVOLVE,
         &declare(&table),
         &body,
+        // Atomic delivery is f32's: an f64 network's spikes go through
+        // spike_convolve_gather (WGSL has no f64 atomics).
+        Dtype::F32,
     )
 }
 

@@ -8,7 +8,7 @@ use std::fmt::Write;
 
 use super::layout::Ends;
 use super::spike_convolve::coords;
-use super::{assemble, declare, Access, Binding, Kernel, F32, U32};
+use super::{assemble, declare, Access, Binding, Dtype, Kernel, REAL, U32};
 use crate::network::conv::Conv;
 
 const SPIKE_CONVOLVE_GATHER: &str = include_str!("../../../../shaders/spike_convolve_gather.wgsl");
@@ -20,15 +20,22 @@ const SPIKE_CONVOLVE_GATHER: &str = include_str!("../../../../shaders/spike_conv
 /// others (the twin of `cpu::spike_convolve::target`, inverted); each
 /// coordinate grows with its tap's, so ascending taps (row-major) are
 /// ascending pre ranks.
-pub fn spike_convolve_gather(name: &str, conv: &Conv, delay: u32, ends: &Ends, g: u32) -> Kernel {
+pub fn spike_convolve_gather(
+    name: &str,
+    conv: &Conv,
+    delay: u32,
+    ends: &Ends,
+    g: u32,
+    dtype: Dtype,
+) -> Kernel {
     let w = &conv.window;
     let taps = w.taps();
     let (n_post, ring, words) = (ends.post.n, ends.pre.ring, ends.pre.bit_words());
     let table = [
-        Binding::new(1, "post", Access::ReadWrite, F32),
+        Binding::new(1, "post", Access::ReadWrite, REAL),
         Binding::new(2, "csr", Access::Read, U32),
-        Binding::new(3, "syn", Access::Read, F32),
-        Binding::new(4, "sparams", Access::Read, F32),
+        Binding::new(3, "syn", Access::Read, REAL),
+        Binding::new(4, "sparams", Access::Read, REAL),
         Binding::new(5, "pre_count", Access::Read, U32),
     ];
     let go = ends.post.offset(g).unwrap_or(0);
@@ -81,5 +88,6 @@ pub fn spike_convolve_gather(name: &str, conv: &Conv, delay: u32, ends: &Ends, g
         SPIKE_CONVOLVE_GATHER,
         &declare(&table),
         &body,
+        dtype,
     )
 }

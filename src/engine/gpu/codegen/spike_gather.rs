@@ -10,7 +10,7 @@ use std::fmt::Write;
 use super::layout::{split_element, Ends};
 use super::merged::{member_body, member_name, merged_kernel};
 use super::spike_propagate::{delivery_member_bindings, learning_on, Accumulate, SpikeEvent};
-use super::{assemble, declare, Access, Binding, Kernel, MemberBinds, WeightBuffer, F32, U32};
+use super::{assemble, declare, Access, Binding, Kernel, MemberBinds, WeightBuffer, REAL, U32};
 use crate::lang::ir::EventStmt;
 
 const SPIKE_GATHER: &str = include_str!("../../../../shaders/spike_gather.wgsl");
@@ -49,14 +49,14 @@ fn bindings(event: &SpikeEvent) -> Vec<Binding> {
         Access::Read
     };
     let mut table = vec![
-        Binding::new(1, "post", Access::ReadWrite, F32),
+        Binding::new(1, "post", Access::ReadWrite, REAL),
         Binding::new(2, "csr", Access::Read, U32),
-        Binding::new(3, "syn", syn_access, F32),
-        Binding::new(4, "sparams", Access::Read, F32),
+        Binding::new(3, "syn", syn_access, REAL),
+        Binding::new(4, "sparams", Access::Read, REAL),
         Binding::new(5, "pre_count", Access::Read, U32),
     ];
     if !ir.pre_spike_is_default && !ends.pre_slots.is_empty() && !ends.same {
-        table.push(Binding::new(7, "pstate", Access::Read, F32));
+        table.push(Binding::new(7, "pstate", Access::Read, REAL));
     }
     table
 }
@@ -80,6 +80,7 @@ pub fn spike_gather(
         SPIKE_GATHER,
         &declare(&bindings(event)),
         &format!("    if (i >= {}u) {{ return; }}\n{body}", event.ends.post.n),
+        event.num.dtype,
     );
     // A merged kernel guards each post's range itself.
     k.body = body;
@@ -104,7 +105,7 @@ fn gather_body(event: &SpikeEvent, csr: &CsrByPost, weights: WeightBuffer) -> St
     if event.more.is_empty() {
         let _ = writeln!(body, "    var acc = post[{go}u + i];");
     } else {
-        let _ = writeln!(body, "    var acc = 0.0f;");
+        let _ = writeln!(body, "    var acc: real = 0.0;");
     }
     if nd == 1 {
         let _ = writeln!(
@@ -198,12 +199,12 @@ pub fn spike_gather_merged(posts: &[(&str, u32)], members: &[GatherMember], pres
             1 + k as u32,
             member_name("post", k),
             Access::ReadWrite,
-            F32,
+            REAL,
         ));
     }
     let mut next = 1 + posts.len();
     for (m, mem) in members.iter().enumerate() {
-        next = delivery_member_bindings(&mut table, next, m, mem.binds, F32);
+        next = delivery_member_bindings(&mut table, next, m, mem.binds, REAL);
     }
     for r in 0..pres {
         table.push(Binding::new(
@@ -254,5 +255,6 @@ pub fn spike_gather_merged(posts: &[(&str, u32)], members: &[GatherMember], pres
         &table,
         false,
         &body,
+        members[0].kernel.dtype,
     )
 }

@@ -9,7 +9,7 @@ use super::layout::Ends;
 use super::printer::lit;
 use super::strategy::ProceduralDelivery;
 use super::{
-    assemble, atomic_add, atomic_f32, declare, Access, Atomics, Binding, Kernel, F32, U32,
+    assemble, atomic_add, atomic_f32, declare, Access, Atomics, Binding, Dtype, Kernel, REAL, U32,
 };
 use crate::connect::procedural::Procedural;
 use crate::lang::ir::RandomKind;
@@ -44,6 +44,8 @@ pub fn spike_procedural(
         SPIKE_PROCEDURAL,
         &declare(&bindings(gen.per_synapse_delays(), float_atomics)),
         &body,
+        // As spike_procedural_ordered: f32 networks only.
+        Dtype::F32,
     )
 }
 
@@ -58,9 +60,9 @@ fn bindings(delayed: bool, float_atomics: bool) -> [Binding; 6] {
         if delayed {
             Binding::new(3, "dring", Access::ReadWrite, atomic)
         } else {
-            Binding::new(3, "syn", Access::Read, F32)
+            Binding::new(3, "syn", Access::Read, REAL)
         },
-        Binding::new(4, "sparams", Access::Read, F32),
+        Binding::new(4, "sparams", Access::Read, REAL),
         Binding::new(5, "pre_count", Access::Read, U32),
         Binding::new(6, "pre_list", Access::Read, U32),
     ]

@@ -8,7 +8,7 @@ use std::fmt::Write;
 
 use super::layout::Ends;
 use super::spike_procedural::{deposit, draw_targets};
-use super::{assemble, declare, Access, Binding, Kernel, F32, U32};
+use super::{assemble, declare, Access, Binding, Dtype, Kernel, REAL, U32};
 use crate::connect::procedural::Procedural;
 
 const SPIKE_PROCEDURAL_ORDERED: &str =
@@ -31,14 +31,14 @@ pub fn spike_procedural_ordered(
 ) -> Kernel {
     let delayed = gen.per_synapse_delays();
     let table = [
-        Binding::new(1, "post", Access::ReadWrite, F32),
+        Binding::new(1, "post", Access::ReadWrite, REAL),
         Binding::new(2, "table", Access::Read, U32),
         if delayed {
-            Binding::new(3, "dring", Access::ReadWrite, F32)
+            Binding::new(3, "dring", Access::ReadWrite, REAL)
         } else {
-            Binding::new(3, "syn", Access::Read, F32)
+            Binding::new(3, "syn", Access::Read, REAL)
         },
-        Binding::new(4, "sparams", Access::Read, F32),
+        Binding::new(4, "sparams", Access::Read, REAL),
         Binding::new(5, "pre_count", Access::Read, U32),
     ];
     let go = ends.post.offset(g).unwrap_or(0);
@@ -106,5 +106,8 @@ pub fn spike_procedural_ordered(
         SPIKE_PROCEDURAL_ORDERED,
         &declare(&table),
         &body,
+        // Procedural weights are drawn in f32 (`Procedural::weight_at`);
+        // the GPU engine builds procedural projections for f32 networks.
+        Dtype::F32,
     )
 }

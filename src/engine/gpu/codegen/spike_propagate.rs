@@ -7,9 +7,9 @@ use std::fmt::Write;
 use super::layout::{split_element, Ends, ProjLayout};
 use super::merged::member_name;
 use super::merged::{member_body, merged_kernel, ring_bindings, MemberBinds};
-use super::printer::{lit, Printer};
+use super::printer::Printer;
 use super::strategy::{StoredDelivery, Strides};
-use super::{assemble, atomic_add, atomic_f32, declare, Access, Binding, Kernel, F32, U32};
+use super::{assemble, atomic_add, atomic_f32, declare, Access, Binding, Kernel, Num, REAL, U32};
 use crate::lang::ir::{EventStmt, Expr, SynapseIr};
 
 const SPIKE_PROPAGATE: &str = include_str!("../../../../shaders/spike_propagate.wgsl");
@@ -58,6 +58,7 @@ pub fn spike_propagate(
             "{}    let cj_base = 0u;\n{body}",
             block_lanes(csr.delays.len() as u32, groups)
         ),
+        event.num.dtype,
     );
     // A merged kernel deals its blocks itself (its own `block_lanes` and
     // each member's `cj_base`).
@@ -153,8 +154,8 @@ pub struct SpikeEvent<'a> {
     pub g: u32,
     /// The conductance slots of its other targets, which it adds into too.
     pub more: &'a [u32],
-    /// The step in ms.
-    pub dt: f32,
+    /// The network's precision and step.
+    pub num: Num,
     /// The random stream id of its draws.
     pub object: u32,
     /// Where it learns: the CSR word of its learning flags
@@ -178,13 +179,13 @@ fn bindings(ir: &SynapseIr, ends: &Ends, atomics: Atomics) -> Vec<Binding> {
     let mut table = vec![
         Binding::new(1, "post", Access::ReadWrite, atomic_f32(atomics.float())),
         Binding::new(2, "csr", Access::Read, U32),
-        Binding::new(3, "syn", syn_access, F32),
-        Binding::new(4, "sparams", Access::Read, F32),
+        Binding::new(3, "syn", syn_access, REAL),
+        Binding::new(4, "sparams", Access::Read, REAL),
         Binding::new(5, "pre_count", Access::Read, U32),
         Binding::new(6, "pre_list", Access::Read, U32),
     ];
     if reads_pre && !ends.same {
-        table.push(Binding::new(7, "pstate", Access::Read, F32));
+        table.push(Binding::new(7, "pstate", Access::Read, REAL));
     }
     table
 }
@@ -222,22 +223,22 @@ impl SpikeEvent<'_> {
                     match ends.pre.offset(slot) {
                         Some(o) if ends.same => Some((load(o, "pj"), false)),
                         Some(o) => Some((format!("pstate[{o}u + pj]"), false)),
-                        None => Some(("0.0f".into(), false)),
+                        None => Some((self.num.lit(0.0), false)),
                     }
                 }
                 Expr::Post(k) => {
                     let slot = ends.post_slots[*k as usize];
                     match ends.post.offset(slot) {
                         Some(o) => Some((load(o, "tgt"), false)),
-                        None => Some(("0.0f".into(), false)),
+                        None => Some((self.num.lit(0.0), false)),
                     }
                 }
                 Expr::Time => Some(("clk.t".into(), true)),
-                Expr::Dt => Some((lit(self.dt), true)),
+                Expr::Dt => Some((self.num.dt(), true)),
                 _ => None,
             }
         };
-        let mut p = Printer::new(&leaf, self.object, "s");
+        let mut p = Printer::new(&leaf, self.object, "s", self.num.dtype);
         p.reciprocal = false;
         p.indent = "                ".into();
         // Each target's conductance gets the same value, as ANNarchy's
@@ -260,7 +261,7 @@ impl SpikeEvent<'_> {
             // engine can switch without a new kernel.
             p.stmt(&add("syn[min(e, arrayLength(&syn) - 1u)]"));
         } else if ir.pre_spike_is_default {
-            let w = pl.var(0, "e").map(|x| x.0).unwrap_or_else(|| "0.0f".into());
+            let w = pl.var(0, "e").map_or_else(|| self.num.lit(0.0), |x| x.0);
             p.stmt(&add(&w));
         } else {
             for st in &ir.pre_spike {
@@ -417,7 +418,7 @@ pub(super) fn delivery_member_bindings(
                 at + 1,
                 member_name("syn", m),
                 Access::Read,
-                F32,
+                REAL,
             ));
         }
         MemberBinds::Ring => {
@@ -434,19 +435,19 @@ pub(super) fn delivery_member_bindings(
             } else {
                 Access::Read
             };
-            table.push(Binding::new(at + 1, member_name("syn", m), access, F32));
+            table.push(Binding::new(at + 1, member_name("syn", m), access, REAL));
             table.push(Binding::new(
                 at + 2,
                 member_name("sp", m),
                 Access::Read,
-                F32,
+                REAL,
             ));
             if reads_pre {
                 table.push(Binding::new(
                     at + 3,
                     member_name("pst", m),
                     Access::Read,
-                    F32,
+                    REAL,
                 ));
             }
         }
@@ -555,6 +556,7 @@ pub fn spike_propagate_merged(
         &table,
         true,
         &body,
+        members[0].kernel.dtype,
     )
 }
 

@@ -7,8 +7,8 @@ use std::fmt::Write;
 
 use super::layout::{neuron_leaf, Ends, ProjLayout};
 use super::merged::{member_bindings, member_body, merged_kernel, state_bindings};
-use super::printer::{lit, Printer};
-use super::{assemble, declare, Access, Binding, Kernel, F32, U32};
+use super::printer::Printer;
+use super::{assemble, declare, Access, Binding, Kernel, Num, REAL, U32};
 use crate::lang::ir::{Expr, Stmt, SynapseIr};
 
 const SYNAPSE_UPDATE: &str = include_str!("../../../../shaders/synapse_update.wgsl");
@@ -30,18 +30,18 @@ pub fn synapse_update(
     posts: u32,
     learn: u32,
     freeze_w: bool,
-    dt: f32,
+    num: Num,
     object: u32,
 ) -> Kernel {
     let nsyn = pl.nsyn;
     let mut table = vec![
-        Binding::new(1, "post", Access::Read, F32),
+        Binding::new(1, "post", Access::Read, REAL),
         Binding::new(2, "csr", Access::Read, U32),
-        Binding::new(3, "syn", Access::ReadWrite, F32),
-        Binding::new(4, "sparams", Access::Read, F32),
+        Binding::new(3, "syn", Access::ReadWrite, REAL),
+        Binding::new(4, "sparams", Access::Read, REAL),
     ];
     if !ends.same {
-        table.push(Binding::new(5, "pstate", Access::Read, F32));
+        table.push(Binding::new(5, "pstate", Access::Read, REAL));
     }
     let pre_buf = if ends.same { "post" } else { "pstate" };
     let leaf = |e: &Expr| -> Option<(String, bool)> {
@@ -53,19 +53,19 @@ pub fn synapse_update(
             },
             // The rule integrates over its period (`Learning::dt`).
             Expr::Dt => Some((
-                format!("cj_keep({} * f32(csr[{learn}u + 1u]))", lit(dt)),
+                format!("cj_keep({} * real(csr[{learn}u + 1u]))", num.dt()),
                 true,
             )),
-            _ => neuron_leaf(e, ends, pre_buf, dt),
+            _ => neuron_leaf(e, ends, pre_buf, num),
         }
     };
     let w_slot = ir.slot("w");
-    let mut p = Printer::new(&leaf, object, "j");
+    let mut p = Printer::new(&leaf, object, "j", num.dtype);
     let _ = writeln!(p.out, "    let pj = csr[{pres}u + j];");
     let _ = writeln!(p.out, "    let pi = csr[{posts}u + j];");
     for (slot, loc) in pl.local.iter().enumerate() {
         if let Some(li) = loc {
-            let _ = writeln!(p.out, "    var y{slot}: f32 = syn[{}u + j];", li * nsyn);
+            let _ = writeln!(p.out, "    var y{slot}: real = syn[{}u + j];", li * nsyn);
         }
     }
     let temps = ir
@@ -78,7 +78,7 @@ pub fn synapse_update(
         .max()
         .unwrap_or(0);
     for t in 0..temps {
-        let _ = writeln!(p.out, "    var t{t}: f32 = 0.0f;");
+        let _ = writeln!(p.out, "    var t{t}: real = 0.0;");
     }
     let mut stored = Vec::new();
     for s in &ir.update {
@@ -128,6 +128,7 @@ pub fn synapse_update(
         SYNAPSE_UPDATE,
         &declare(&table),
         &format!("    if (j >= {nsyn}u) {{ return; }}\n{body}"),
+        num.dtype,
     );
     k.body = body;
     k
@@ -182,5 +183,6 @@ pub fn synapse_update_merged(pops: &[&str], members: &[LearnMember]) -> Kernel {
         &table,
         false,
         &body,
+        members[0].kernel.dtype,
     )
 }

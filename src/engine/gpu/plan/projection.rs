@@ -3,7 +3,8 @@
 
 use super::*;
 use crate::engine::Input;
-use codegen::{Atomics, CsrByPre, PostRanks, Rows, SpikeEvent, WeightBuffer};
+use crate::real::{Dtype, Reals};
+use codegen::{Atomics, CsrByPre, Num, PostRanks, Rows, SpikeEvent, WeightBuffer};
 
 /// What planning a projection starts from, whatever its kind.
 pub(super) struct ProjInput<'a> {
@@ -19,14 +20,15 @@ pub(super) struct ProjInput<'a> {
     /// How errors name it.
     owner: String,
     layout: ProjLayout,
-    init_syn: Vec<f32>,
-    init_sparams: Vec<f32>,
+    init_syn: Reals,
+    init_sparams: Reals,
     ends: Ends<'a>,
     /// The random stream id of its kernels.
     object: u32,
     /// Its distinct delays, ascending.
     delays: Vec<u32>,
-    dt: f32,
+    /// The network's precision and step, as its kernels write them.
+    num: Num,
     float_atomics: bool,
     strategy: SpikeStrategy,
     /// Ordered deliveries (`GpuOptions::deterministic`).
@@ -54,7 +56,8 @@ impl<'a> ProjInput<'a> {
         let (pre, post) = (pr.pre.0, pr.post.0);
         let nsyn = pr.synapses.post.len();
         let layout = ProjLayout::new(&pr.ir, nsyn);
-        let (init_syn, init_sparams) = codegen::pack_values(&pr.values, &layout.local, nsyn, 0);
+        let (init_syn, init_sparams) =
+            codegen::pack_values(&pr.values, &layout.local, nsyn, 0, net.precision());
         let ends = Ends {
             pre: &layouts[pre],
             post: &layouts[post],
@@ -80,7 +83,7 @@ impl<'a> ProjInput<'a> {
             ends,
             object: PROJ_OBJECT | ((qi as u32) << 12),
             delays,
-            dt: net.dt as f32,
+            num: Num::new(net.precision(), net.dt),
             float_atomics,
             strategy,
             deterministic: false,
@@ -132,7 +135,7 @@ fn plan_rate(c: ProjInput, into: Input) -> Result<ProjPlan> {
         flags = Some(at);
         let pres = c.element(c.post) as u32 + 1;
         codegen::synapse_update(
-            &pr.name, &pr.ir, &c.layout, &c.ends, pres, posts, at, false, c.dt, c.object,
+            &pr.name, &pr.ir, &c.layout, &c.ends, pres, posts, at, false, c.num, c.object,
         )
     });
     let uses_hist = uniform.is_none_or(|d| d > 1);
@@ -160,7 +163,7 @@ fn plan_rate(c: ProjInput, into: Input) -> Result<ProjPlan> {
         &c.ends,
         into,
         (uniform, events),
-        c.dt,
+        c.num,
         c.object,
     );
     Ok(ProjPlan {
@@ -204,9 +207,13 @@ fn plan_procedural(c: ProjInput, g: usize) -> ProjPlan {
     // unused (the weights are in the kernel).
     let delayed = gen.per_synapse_delays();
     let ring = if delayed {
-        vec![0.0; gen.delay as usize * c.layouts[c.post].n as usize]
+        Reals::filled(
+            Dtype::F32,
+            0.0,
+            gen.delay as usize * c.layouts[c.post].n as usize,
+        )
     } else {
-        vec![0.0]
+        Reals::filled(Dtype::F32, 0.0, 1)
     };
     let mut plan = ProjPlan::event(kernel, c.layout, table, ring, c.init_sparams);
     if let Some(sp) = plan.spike.as_mut() {
@@ -221,7 +228,14 @@ fn plan_procedural(c: ProjInput, g: usize) -> ProjPlan {
 fn plan_spike_convolution(c: ProjInput, g: usize) -> ProjPlan {
     let cp = c.pr.conv.as_ref().expect("a convolution has its window");
     let kernel = if c.deterministic {
-        codegen::spike_convolve_gather(&c.pr.name, &cp.conv, cp.delay, &c.ends, g as u32)
+        codegen::spike_convolve_gather(
+            &c.pr.name,
+            &cp.conv,
+            cp.delay,
+            &c.ends,
+            g as u32,
+            c.num.dtype,
+        )
     } else {
         codegen::spike_convolve(
             &c.pr.name,
@@ -236,7 +250,7 @@ fn plan_spike_convolution(c: ProjInput, g: usize) -> ProjPlan {
         kernel,
         c.layout,
         vec![0],
-        cp.conv.weights.clone(),
+        Reals::of(c.num.dtype, cp.conv.weights.iter().map(|&w| f64::from(w))),
         c.init_sparams,
     );
     if let Some(sp) = plan.spike.as_mut() {
@@ -248,14 +262,14 @@ fn plan_spike_convolution(c: ProjInput, g: usize) -> ProjPlan {
 /// A rate-coded convolution or pooling (`convolve`, tiled where that
 /// pays, or `convolve_transposed`): the window starts as its table.
 fn plan_convolution(c: ProjInput, sum: usize) -> ProjPlan {
-    let (pr, dt) = (c.pr, c.dt);
+    let (pr, num) = (c.pr, c.num);
     let cp = pr.conv.as_ref().expect("a convolution has its window");
     let csr = match &cp.conv.window.starts {
         Some(st) => st.iter().map(|&x| x as u32).collect(),
         None => vec![0],
     };
     let kernel = if cp.transposed {
-        codegen::convolve_transposed(&pr.name, &cp.conv, &c.ends, sum as u32)
+        codegen::convolve_transposed(&pr.name, &cp.conv, &c.ends, sum as u32, num.dtype)
     } else {
         codegen::convolve(
             &pr.name,
@@ -265,7 +279,7 @@ fn plan_convolution(c: ProjInput, sum: usize) -> ProjPlan {
             cp.delay,
             &c.ends,
             sum as u32,
-            dt,
+            num,
         )
     };
     ProjPlan {
@@ -273,13 +287,14 @@ fn plan_convolution(c: ProjInput, sum: usize) -> ProjPlan {
         tiles: if cp.transposed {
             None
         } else {
-            codegen::convolve_tiles(&cp.conv, cp.delay, pr.ir.psp_is_weighted_rate)
+            codegen::convolve_tiles(&cp.conv, cp.delay, pr.ir.psp_is_weighted_rate, num.dtype)
         },
         ..ProjPlan::new(
             kernel,
             c.layout,
             csr,
-            cp.conv.weights.clone(),
+            // The filters are f32 (`Conv`), widened in f64.
+            Reals::of(num.dtype, cp.conv.weights.iter().map(|&w| f64::from(w))),
             c.init_sparams,
         )
     }
@@ -293,6 +308,7 @@ fn plan_current(c: ProjInput, g: usize, r: usize) -> ProjPlan {
         &c.layouts[c.post],
         g as u32,
         r as u32,
+        c.num.dtype,
     );
     ProjPlan {
         inject: true,
@@ -305,10 +321,15 @@ fn plan_current(c: ProjInput, g: usize, r: usize) -> ProjPlan {
 fn plan_decode(c: ProjInput, sum: usize, window: u32) -> ProjPlan {
     let (pr, s) = (c.pr, &c.pr.synapses);
     let row_ptr = s.post_row_ptr(c.layouts[c.post].n as usize);
-    let inv: Vec<f32> = crate::engine::cpu::decode::inverse_counts(&row_ptr);
+    let inv = match c.num.dtype {
+        Dtype::F32 => Reals::from_vec(crate::engine::cpu::decode::inverse_counts::<f32>(&row_ptr)),
+        Dtype::F64 => Reals::from_vec(crate::engine::cpu::decode::inverse_counts::<f64>(&row_ptr)),
+    };
     let mut csr = row_ptr;
     csr.extend_from_slice(&s.pre);
-    csr.extend(inv.iter().map(|x| x.to_bits()));
+    for i in 0..inv.len() {
+        inv.put_words(i, &mut csr);
+    }
     let kernel = codegen::decode(
         &pr.name,
         &pr.ir,
@@ -316,7 +337,7 @@ fn plan_decode(c: ProjInput, sum: usize, window: u32) -> ProjPlan {
         &c.layouts[c.post],
         sum as u32,
         window,
-        crate::engine::cpu::decode::scale(c.net.dt, window),
+        c.num,
     );
     ProjPlan {
         window: Some(window),
@@ -358,7 +379,7 @@ fn plan_spiking(c: ProjInput, g: usize) -> Result<ProjPlan> {
     let rows = Rows::stored(nsyn, c.element(c.pre) * c.delays.len());
     let strategy = codegen::stored_strategy(c.strategy, &rows);
     let shareable = shareable_weight(&pr.ir, &c.layout);
-    let shared = shareable && nsyn > 1 && shared_weight(&c.init_syn).is_some();
+    let shared = shareable && nsyn > 1 && c.init_syn.shared().is_some();
     let weights = if shareable {
         WeightBuffer::Shareable
     } else {
@@ -384,7 +405,7 @@ fn plan_spiking(c: ProjInput, g: usize) -> Result<ProjPlan> {
             ends: &c.ends,
             g: g as u32,
             more: &more,
-            dt: c.dt,
+            num: c.num,
             object: c.object,
             learn,
         };
@@ -410,7 +431,7 @@ fn plan_spiking(c: ProjInput, g: usize) -> Result<ProjPlan> {
     let post = plan_post_spike(&c, learn, &mut csr);
     let update = plan_spiking_update(&c, flags, &mut csr);
     let init_syn = if shared {
-        c.init_syn[..1].to_vec()
+        c.init_syn.slice(0..1)
     } else {
         c.init_syn
     };
@@ -447,7 +468,7 @@ fn plan_spiking_update(c: &ProjInput, flags: Option<u32>, csr: &mut Vec<u32>) ->
         posts,
         at,
         true,
-        c.dt,
+        c.num,
         c.object,
     ))
 }
@@ -637,6 +658,6 @@ fn plan_post_spike(c: &ProjInput, learn: Option<(u32, u32)>, csr: &mut Vec<u32>)
     csr.extend(pr.synapses.post_row_ptr(c.layouts[c.post].n as usize));
     csr.extend_from_slice(&pr.synapses.pre);
     Some(codegen::post_spike(
-        &pr.name, &pr.ir, &c.layout, &c.ends, rows, learn, c.dt, c.object,
+        &pr.name, &pr.ir, &c.layout, &c.ends, rows, learn, c.num, c.object,
     ))
 }
