@@ -195,26 +195,47 @@ fn cj64_sqrt(x: f64) -> f64 {
         m = m << 1u;
         p -= 1;
     }
-    // root = floor(sqrt(m 2^54)), 54 bits: two bits of m 2^54 a step.
-    var rem = 0lu;
-    var root = 0lu;
-    for (var i = 53; i >= 0; i--) {
-        let sh = 2 * i - 54;
-        var two = 0lu;
-        if (sh >= 0) {
-            two = (m >> u32(sh)) & 3lu;
-        }
-        rem = (rem << 2u) | two;
-        root = root << 1u;
-        let t = (root << 1u) | 1lu;
-        if (rem >= t) {
-            rem -= t;
-            root = root | 1lu;
-        }
+    // root = floor(sqrt(N)), N = m 2^54 < 2^108, 54 bits: the driver's
+    // square root as an estimate, one Newton step on the residual, then
+    // exact checks of root^2 <= N < (root + 1)^2 in 128-bit integers. No
+    // loop: lavapipe ends an invocation's loops after 65535 iterations of
+    // all of them together, which a digit-by-digit root (54 a call) in a
+    // kernel's loop over synapses would reach.
+    let n = vec2<u64>(m >> 10u, m << 54u);
+    var root = u64(sqrt(f64(m)) * 134217728.0lf);
+    let d = cj64_wide_minus(n, cj64_mul_wide(root, root)) / (2.0lf * f64(root));
+    root = u64(i64(root) + i64(floor(d + 0.5lf)));
+    if (!cj64_wide_le(cj64_mul_wide(root, root), n)) {
+        root -= 1lu;
+    }
+    if (!cj64_wide_le(cj64_mul_wide(root, root), n)) {
+        root -= 1lu;
+    }
+    if (cj64_wide_le(cj64_mul_wide(root + 1lu, root + 1lu), n)) {
+        root += 1lu;
+    }
+    if (cj64_wide_le(cj64_mul_wide(root + 1lu, root + 1lu), n)) {
+        root += 1lu;
     }
     let r = (root >> 1u) + (root & 1lu);
     // sqrt(x) = r 2^(p/2 - 26), a normal float.
     return cj64_mul(f64(r), cj64_pow2(p / 2 - 26));
+}
+
+// a <= b for 128-bit (high, low) integers.
+fn cj64_wide_le(a: vec2<u64>, b: vec2<u64>) -> bool {
+    return a.x < b.x || (a.x == b.x && a.y <= b.y);
+}
+
+// a - b for 128-bit (high, low) integers, as an f64 (rounded: an
+// estimate's correction, checked exactly after).
+fn cj64_wide_minus(a: vec2<u64>, b: vec2<u64>) -> f64 {
+    let ge = cj64_wide_le(b, a);
+    let big = select(a, b, !ge);
+    let small = select(b, a, !ge);
+    let borrow = select(0lu, 1lu, big.y < small.y);
+    let v = f64(big.x - small.x - borrow) * 18446744073709551616.0lf + f64(big.y - small.y);
+    return select(-v, v, ge);
 }
 
 // ---------------------------------------------------------------- exp, ln

@@ -30,20 +30,31 @@ fn cj_mulhi(a: u32, b: u32) -> u32 {
 }
 
 fn cj_philox(ctr: vec4<u32>, key: vec2<u32>) -> vec4<u32> {
-    var c = ctr;
-    var k = key;
-    for (var i = 0u; i < 10u; i++) {
-        // The low word of the product is the wrapping u32 multiply.
-        let hi0 = cj_mulhi(CJ_PHILOX_M0, c.x);
-        let lo0 = CJ_PHILOX_M0 * c.x;
-        let hi1 = cj_mulhi(CJ_PHILOX_M1, c.z);
-        let lo1 = CJ_PHILOX_M1 * c.z;
-        c = vec4<u32>(hi1 ^ c.y ^ k.x, lo1, hi0 ^ c.w ^ k.y, lo0);
-        // Bumping after the round (the Rust twin bumps before every round
-        // but the first) is the same schedule; the last bump is unused.
-        k += vec2<u32>(CJ_PHILOX_W0, CJ_PHILOX_W1);
-    }
-    return c;
+    // Ten rounds written out, the key bumped between them (the Rust twin
+    // bumps before every round but the first): no loop, since lavapipe
+    // ends an invocation's loops after 65535 iterations of all of them
+    // together, and a kernel draws in loops of its own.
+    let w = vec2<u32>(CJ_PHILOX_W0, CJ_PHILOX_W1);
+    var c = cj_philox_round(ctr, key);
+    c = cj_philox_round(c, key + w);
+    c = cj_philox_round(c, key + 2u * w);
+    c = cj_philox_round(c, key + 3u * w);
+    c = cj_philox_round(c, key + 4u * w);
+    c = cj_philox_round(c, key + 5u * w);
+    c = cj_philox_round(c, key + 6u * w);
+    c = cj_philox_round(c, key + 7u * w);
+    c = cj_philox_round(c, key + 8u * w);
+    return cj_philox_round(c, key + 9u * w);
+}
+
+// One round of Philox4x32 with round key k.
+fn cj_philox_round(c: vec4<u32>, k: vec2<u32>) -> vec4<u32> {
+    // The low word of the product is the wrapping u32 multiply.
+    let hi0 = cj_mulhi(CJ_PHILOX_M0, c.x);
+    let lo0 = CJ_PHILOX_M0 * c.x;
+    let hi1 = cj_mulhi(CJ_PHILOX_M1, c.z);
+    let lo1 = CJ_PHILOX_M1 * c.z;
+    return vec4<u32>(hi1 ^ c.y ^ k.x, lo1, hi0 ^ c.w ^ k.y, lo0);
 }
 
 // `key` is the 64-bit seed split as (seed as u32, (seed >> 32) as u32).

@@ -415,14 +415,15 @@ impl Procedural {
         object ^ 1
     }
 
-    /// The weight of the synapse from `pre` to `post` (the CPU twin of the
-    /// kernel's weight expression): draw `(seed, weight stream, pre, post)`,
-    /// then clipped.
+    /// The weight of the synapse from `pre` to `post` in the network's
+    /// precision `R` (the CPU twin of the kernel's weight expression): draw
+    /// `(seed, weight stream, pre, post)`, then clipped. An f64 network
+    /// draws from the same Philox words more finely, as its other draws.
     #[inline]
-    pub fn weight_at(&self, object: u32, pre: u32, post: u32) -> f32 {
+    pub fn weight_at<R: crate::real::Real>(&self, object: u32, pre: u32, post: u32) -> R {
         let w = &self.weight;
         let Some(kind) = w.kind else {
-            return w.a;
+            return R::of32(w.a);
         };
         let mut x = crate::engine::cpu::vm::random_value(
             kind,
@@ -430,14 +431,14 @@ impl Procedural {
             Self::weight_object(object),
             pre,
             post,
-            w.a,
-            w.b,
+            R::of32(w.a),
+            R::of32(w.b),
         );
         if let Some(lo) = w.min {
-            x = x.max(lo);
+            x = x.max(R::of32(lo));
         }
         if let Some(hi) = w.max {
-            x = x.min(hi);
+            x = x.min(R::of32(hi));
         }
         x
     }

@@ -476,15 +476,6 @@ pub(crate) fn rank_engine(
         local.check_memory()?;
         Ok(match gpu {
             None => crate::engine::cpu::boxed_rank(&local, rank)?,
-            Some(_) if net.precision() == crate::real::Dtype::F64 => {
-                // A GPU rank exchanges its carried values as f32 words.
-                return Err(Error::Unsupported {
-                    owner: "network".into(),
-                    message: "double precision in a distributed run on GPU ranks (not \
-                              supported yet): run its ranks on the CPU engine"
-                        .into(),
-                });
-            }
             Some(o) => {
                 let opts = rank_adapter(o, comm.rank());
                 let rings = GpuEngine::rank_rings(&rank, net.pops.len());

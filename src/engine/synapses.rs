@@ -27,13 +27,15 @@ fn listing(
         // Drawn for the asking: the same draws the engines make.
         let object = cpu::procedural_object(index);
         let pairs = gen.materialize(object);
-        // (Procedural weights are drawn in f32.)
+        // Drawn in the network's precision, as the engines draw them.
         let v = if var == "w" {
+            let dtype = pr.values[slot].dtype();
             crate::real::Reals::of(
-                pr.values[slot].dtype(),
-                pairs
-                    .iter()
-                    .map(|&(t, j)| f64::from(gen.weight_at(object, j, t))),
+                dtype,
+                pairs.iter().map(|&(t, j)| match dtype {
+                    crate::real::Dtype::F32 => f64::from(gen.weight_at::<f32>(object, j, t)),
+                    crate::real::Dtype::F64 => gen.weight_at::<f64>(object, j, t),
+                }),
             )
         } else {
             let v = &pr.values[slot];

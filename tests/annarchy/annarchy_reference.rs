@@ -21,6 +21,8 @@ tests! {
     gpu: [
         explicit_euler_matches_annarchy_on_the_gpu,
         exponential_euler_matches_annarchy_on_the_gpu,
+        explicit_euler_in_f64_matches_annarchy_to_1e_9_on_the_gpu,
+        exponential_euler_in_f64_matches_annarchy_to_1e_9_on_the_gpu,
     ],
 }
 
@@ -100,6 +102,14 @@ fn explicit_euler_in_f64_matches_annarchy_to_1e_9() {
 
 fn exponential_euler_in_f64_matches_annarchy_to_1e_9() {
     check_within("exp", "exponential", Backend::Cpu, Dtype::F64, 1e-9);
+}
+
+fn explicit_euler_in_f64_matches_annarchy_to_1e_9_on_the_gpu() {
+    check_within("euler", "explicit", Backend::Gpu, Dtype::F64, 1e-9);
+}
+
+fn exponential_euler_in_f64_matches_annarchy_to_1e_9_on_the_gpu() {
+    check_within("exp", "exponential", Backend::Gpu, Dtype::F64, 1e-9);
 }
 
 fn explicit_euler_matches_annarchy() {

@@ -18,8 +18,6 @@ use cajal::real::Dtype;
 tests! {
     both: [
         homeostatic_stdp_as_annarchy,
-    ],
-    cpu: [
         homeostatic_stdp_in_f64_as_annarchy_to_its_digits,
     ],
 }
@@ -109,8 +107,7 @@ fn homeostatic_stdp_in_f64_as_annarchy_to_its_digits() {
     );
 }
 
-/// The notebook's network on each backend (in f32), or on the CPU engine
-/// in `f64`.
+/// The notebook's network on each backend, in f32 or in `f64`.
 fn homeostatic_case(want: &serde_json::Value, targets: Targets, f64: Option<Dtype>) {
     let n = 20;
     let times: Vec<Vec<f64>> = (0..n)
@@ -122,10 +119,8 @@ fn homeostatic_case(want: &serde_json::Value, targets: Targets, f64: Option<Dtyp
                 .collect()
         })
         .collect();
-    let runs = match f64 {
-        Some(d) => vec![(Backend::Cpu, d)],
-        None => backends().into_iter().map(|b| (b, Dtype::F32)).collect(),
-    };
+    let dtype = f64.unwrap_or(Dtype::F32);
+    let runs: Vec<(Backend, Dtype)> = backends().into_iter().map(|b| (b, dtype)).collect();
     let wide = f64.is_some();
     for (b, dtype) in runs {
         let mut net = Network::new().dt(1.0).dtype(dtype);

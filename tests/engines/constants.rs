@@ -486,9 +486,15 @@ fn kernels_reading_constants_validate() {
         } else {
             1
         };
+        // In the network's precision (f64 under CAJAL_PRECISION=double).
+        let real = if k.dtype == cajal::real::Dtype::F64 {
+            "f64"
+        } else {
+            "f32"
+        };
         assert!(
             k.source
-                .contains(&format!("consts: array<vec4<f32>, {vec4s}u>")),
+                .contains(&format!("consts: array<vec4<{real}>, {vec4s}u>")),
             "{}",
             k.name
         );

@@ -4,9 +4,9 @@
 //! to f64 rounding; random draws use the f32 network's Philox words;
 //! spiking, plastic and rate-coded networks run, save and load in f64 on
 //! the CPU engine, on threads as ranks too (the exchanges carry f64
-//! values whole); structural plasticity evaluates its rules in f64; what
-//! the GPU engine does not compute in f64 is refused with a clear error
-//! (tests/gpu/precision64.rs runs the rest on the GPU engine).
+//! values whole); structural plasticity evaluates its rules in f64; a
+//! precision set too late is refused. tests/gpu/precision64.rs runs f64
+//! networks on the GPU engine against these.
 
 use crate::common::tests;
 use cajal::models::synapses::{oja, stdp};
@@ -24,7 +24,7 @@ tests! {
         monitors_record_and_stream_every_digit,
         f64_on_threads_as_ranks_is_one_engine_bit_for_bit,
         structural_rules_run_in_f64,
-        what_f64_does_not_support_yet_is_refused_clearly,
+        a_late_precision_is_refused_clearly,
     ],
 }
 
@@ -437,22 +437,8 @@ fn structural_rules_run_in_f64() {
     assert!(b.2.iter().all(|&w| w != 0.1), "in f32 it is 0.1 rounded");
 }
 
-/// Where f64 does not run: a procedural projection on the GPU engine
-/// (refused before any adapter is looked for; tests/gpu/precision64.rs
-/// runs the rest there); a precision changed after populations were
-/// added.
-fn what_f64_does_not_support_yet_is_refused_clearly() {
-    let (mut net, p, _) = izhikevich_network(Dtype::F64);
-    net.projection(p, p, "inh")
-        .name("drawn")
-        .connect_fixed_probability_procedural(0.1, Weights::constant(0.1))
-        .unwrap();
-    let e = err(net.compile(Backend::Gpu));
-    assert!(
-        e.contains("'drawn'") && e.contains("double precision") && e.contains("CPU engine"),
-        "{e}"
-    );
-    assert!(net.compile(Backend::Cpu).is_ok());
+/// A precision changed after populations were added is refused.
+fn a_late_precision_is_refused_clearly() {
     let mut late = Network::new();
     late.population("p", 2, &Neuron::rate().equations("r = 1.0"))
         .unwrap();

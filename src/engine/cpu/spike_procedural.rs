@@ -35,7 +35,7 @@ pub fn spike_procedural<R: crate::real::Real>(
                 gen.chunk_row(object, j, c, |t| out[(t - base) as usize] += w)
             }
             None => gen.chunk_row(object, j, c, |t| {
-                out[(t - base) as usize] += R::of32(gen.weight_at(object, j, t))
+                out[(t - base) as usize] += gen.weight_at::<R>(object, j, t)
             }),
         }
     };
@@ -106,7 +106,7 @@ pub fn spike_procedural_delayed<R: crate::real::Real>(
             let b = (k / n_pre) as usize;
             let j = k - b as u32 * n_pre;
             gen.chunk_row(object, j, c, |t| {
-                let w = R::of32(gen.weight_at(object, j, t));
+                let w = gen.weight_at::<R>(object, j, t);
                 let at = (t - base) as usize;
                 match gen.delay_at(object, j, t) {
                     1 => gs[b][at] += w,
@@ -130,7 +130,7 @@ pub fn spike_procedural_delayed<R: crate::real::Real>(
             let j = k - b * n_pre;
             let off = (b * n_post) as usize;
             gen.row(object, j, |t| {
-                let w = R::of32(gen.weight_at(object, j, t));
+                let w = gen.weight_at::<R>(object, j, t);
                 let at = off + t as usize;
                 match gen.delay_at(object, j, t) {
                     1 => g[at] += w,

@@ -58,7 +58,7 @@ pub fn spike_procedural_ordered<R: crate::real::Real>(
                     continue;
                 }
                 gen.chunk_row(object, j, c, |t| {
-                    let w = R::of32(gen.weight_at(object, j, t));
+                    let w = gen.weight_at::<R>(object, j, t);
                     let at = off + t as usize;
                     match delayed.then(|| gen.delay_at(object, j, t)) {
                         None | Some(1) => g[at] += w,

@@ -25,7 +25,6 @@ impl GpuEngine {
     /// [`new`](Self::new) with spike rings of at least `rings[p]` slots
     /// for population `p` (`plan::plan_for_rings`).
     pub(crate) fn with_rings(net: &Network, opts: &GpuOptions, rings: &[u32]) -> Result<Self> {
-        plan::refuse_in_precision(net)?;
         let gpu = context::gpu_for(opts, net.precision())?;
         // Capped so that a merged kernel stays a size drivers compile
         // quickly; desktop drivers allow far more.

@@ -158,9 +158,10 @@ impl GpuEngine {
             }
         }
         let counted = first_at.len();
-        for &(p, _, buf, at) in &carried {
+        for &(p, c, buf, at) in &carried {
             let block = rank.part.mine(p);
-            first_at.push((buf, (at + block.start as u64) * 4, block.len() as u64 * 4));
+            let z = self.carried_size(c);
+            first_at.push((buf, (at + block.start as u64) * z, block.len() as u64 * z));
         }
         let first = self.read_ranges(&first_at)?;
         let mut counts = first[..counted]
@@ -236,9 +237,19 @@ impl GpuEngine {
                 }
             }
         }
-        for (&(_, _, buf, at), (_, _, whole)) in carried.iter().zip(&got.values) {
-            q.write_buffer(buf, at * 4, bytemuck::cast_slice(whole));
+        for (&(_, c, buf, at), (_, _, whole)) in carried.iter().zip(&got.values) {
+            q.write_buffer(buf, at * self.carried_size(c), bytemuck::cast_slice(whole));
         }
         Ok(())
+    }
+
+    /// Bytes of one element of a carried array: a value in the network's
+    /// precision (the exchange carries it as that many words), or a last
+    /// spike's ring number.
+    fn carried_size(&self, c: Carried) -> u64 {
+        match c {
+            Carried::Slot(_) => self.size(),
+            Carried::LastSpike => 4,
+        }
     }
 }

@@ -377,7 +377,6 @@ pub(crate) fn plan_for_rings(net: &Network, opts: &PlanOptions, rings: &[u32]) -
     // WGSL has no f64 atomics: an f64 network's spikes are delivered in
     // order (pulled by each post neuron), never pushed.
     let deterministic = deterministic || net.precision() == Dtype::F64;
-    refuse_in_precision(net)?;
     let (mut layouts, kinds) = plan_layouts(net, deterministic)?;
     for (l, &r) in layouts.iter_mut().zip(rings) {
         if l.ring > 0 {
@@ -528,24 +527,6 @@ fn fit_layouts(
     if !pr.ir.post_spike.is_empty() {
         let l = &mut layouts[pr.post.0];
         l.ring = l.ring.max(2);
-    }
-}
-
-/// Refuses what the GPU engine does not compute in the network's
-/// precision: in f64, procedural projections (their weights are drawn in
-/// f32, `Procedural::weight_at`, by kernels with f32 atomics).
-pub(crate) fn refuse_in_precision(net: &Network) -> Result<()> {
-    if net.precision() == Dtype::F32 {
-        return Ok(());
-    }
-    match net.projs.iter().find(|pr| pr.procedural.is_some()) {
-        Some(pr) => Err(Error::Unsupported {
-            owner: format!("projection '{}'", pr.name),
-            message: "a procedural projection in double precision runs on the CPU engine \
-                      (Backend::Cpu): the GPU engine draws procedural weights in f32"
-                .into(),
-        }),
-        None => Ok(()),
     }
 }
 

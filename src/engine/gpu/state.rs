@@ -104,14 +104,8 @@ impl GpuEngine {
             projs.push(v);
             rings.push(match q.delay_ring {
                 Some(depth) => {
-                    let all: Vec<f32> =
-                        bytemuck::pod_collect_to_vec(&self.read(&q.syn, 0, q.syn.size())?);
-                    Reals::F32(crate::engine::ring_rows(
-                        &all,
-                        depth,
-                        self.ring_pos(depth),
-                        false,
-                    ))
+                    let all = Reals::from_bytes(self.dtype, &self.read(&q.syn, 0, q.syn.size())?);
+                    ring_rows(&all, depth, self.ring_pos(depth), false)
                 }
                 None => Reals::empty(self.dtype),
             });
@@ -174,15 +168,14 @@ impl GpuEngine {
             if let Some(h) = &p.hist {
                 let rh = i64::from(l.hist_ring);
                 let k = l.hist_slots.len();
-                let mut all = vec![0.0f32; rh as usize * k * n];
+                let mut all = Reals::filled(self.dtype, 0.0, rh as usize * k * n);
                 for (j, (_, rows)) in ps.hist.iter().enumerate() {
                     for (age, v) in rows.iter().enumerate() {
                         let row = (self.ring as i64 - 2 - age as i64).rem_euclid(rh) as usize;
-                        let at = (row * k + j) * n;
-                        all[at..at + n].copy_from_slice(&v.f32s());
+                        all.copy_at((row * k + j) * n, v);
                     }
                 }
-                q.write_buffer(h, 0, bytemuck::cast_slice(&all));
+                q.write_buffer(h, 0, all.bytes());
             }
         }
         let mut synapses = Vec::with_capacity(self.projs.len());
@@ -191,12 +184,12 @@ impl GpuEngine {
             let (vals, window) = vals.split_at(g.layout.local.len());
             if let Some(b) = &g.win {
                 let (w, n) = (i64::from(g.window), g.n_post as usize);
-                let mut all = vec![0.0f32; w as usize * n];
+                let mut all = Reals::filled(self.dtype, 0.0, w as usize * n);
                 for (age, v) in window.iter().enumerate() {
                     let row = (self.ring as i64 - 1 - age as i64).rem_euclid(w) as usize;
-                    all[row * n..(row + 1) * n].copy_from_slice(&v.f32s());
+                    all.copy_at(row * n, v);
                 }
-                q.write_buffer(b, 0, bytemuck::cast_slice(&all));
+                q.write_buffer(b, 0, all.bytes());
             }
             let (syn, shared) = codegen::pack_values(vals, &g.layout.local, nsyn, 0, self.dtype);
             synapses.push(syn);
@@ -210,10 +203,13 @@ impl GpuEngine {
         }
         for (g, rows) in self.projs.iter().zip(&s.rings) {
             if let Some(depth) = g.delay_ring {
-                let all = crate::engine::ring_rows(&rows.f32s(), depth, self.ring_pos(depth), true);
-                self.gpu
-                    .queue
-                    .write_buffer(&g.syn, 0, bytemuck::cast_slice(&all));
+                let all = ring_rows(
+                    &rows.clone().to_dtype(self.dtype),
+                    depth,
+                    self.ring_pos(depth),
+                    true,
+                );
+                self.gpu.queue.write_buffer(&g.syn, 0, all.bytes());
             }
         }
         Ok(())
@@ -339,4 +335,12 @@ fn window_bits(
         }
     }
     out
+}
+
+/// [`crate::engine::ring_rows`] of values in either precision.
+fn ring_rows(ring: &Reals, depth: u32, pos: u32, back: bool) -> Reals {
+    match ring {
+        Reals::F32(v) => Reals::F32(crate::engine::ring_rows(v, depth, pos, back)),
+        Reals::F64(v) => Reals::F64(crate::engine::ring_rows(v, depth, pos, back)),
+    }
 }

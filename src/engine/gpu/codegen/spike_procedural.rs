@@ -6,7 +6,7 @@
 use std::fmt::Write;
 
 use super::layout::Ends;
-use super::printer::lit;
+use super::printer::{lit, real_lit};
 use super::strategy::ProceduralDelivery;
 use super::{
     assemble, atomic_add, atomic_f32, declare, Access, Atomics, Binding, Dtype, Kernel, REAL, U32,
@@ -37,7 +37,7 @@ pub fn spike_procedural(
     strategy.open_rows(&mut body, gen, ends);
     draw_targets(&mut body, gen, object);
     let add = |place: &str| atomic_add(place, "wt", float_atomics);
-    deposit(&mut body, gen, object, ends.post.n, go, &add);
+    deposit(&mut body, gen, object, ends.post.n, go, &add, Dtype::F32);
     body.push_str("        }\n    }\n");
     assemble(
         format!("spike_procedural[projection '{name}']"),
@@ -156,9 +156,10 @@ pub(super) fn deposit(
     np: u32,
     go: u32,
     add: &dyn Fn(&str) -> String,
+    dtype: Dtype,
 ) {
     let (chunk, d_max) = (gen.chunk, gen.delay);
-    let _ = writeln!(body, "            let wt = {};", weight(gen, object));
+    let _ = writeln!(body, "            let wt = {};", weight(gen, object, dtype));
     let later = add(&format!(
         "dring[((clk.ring + dd - 1u) % {d_max}u) * {np}u + off + t]"
     ));
@@ -181,10 +182,11 @@ pub(super) fn deposit(
     );
 }
 
-/// The weight of synapse (`j`, `t`): a literal, or the twin of
+/// The weight of synapse (`j`, `t`) in `dtype`: a literal, or the twin of
 /// Procedural::weight_at, drawn from the weight stream and clipped.
-pub(super) fn weight(gen: &Procedural, object: u32) -> String {
+pub(super) fn weight(gen: &Procedural, object: u32, dtype: Dtype) -> String {
     let w = &gen.weight;
+    let lit = |x: f32| real_lit(f64::from(x), dtype);
     let Some(kind) = w.kind else {
         return lit(w.a);
     };

@@ -28,6 +28,7 @@ pub fn spike_procedural_ordered(
     object: u32,
     ends: &Ends,
     g: u32,
+    dtype: Dtype,
 ) -> Kernel {
     let delayed = gen.per_synapse_delays();
     let table = [
@@ -69,7 +70,7 @@ pub fn spike_procedural_ordered(
             "    for (var x = 0u; x < u32(len); x = x + 1u) {{
         let at = off + base + x;
         post[{go}u + at] = cj_keep(post[{go}u + at] + dring[fr + at]);
-        dring[fr + at] = 0.0f;
+        dring[fr + at] = 0.0;
     }}"
         );
     }
@@ -98,7 +99,7 @@ pub fn spike_procedural_ordered(
     draw_targets(&mut body, gen, object);
     // In ascending rank, one thread a post chunk: plain adds, in order.
     let add = |place: &str| format!("{place} = cj_keep({place} + wt);");
-    deposit(&mut body, gen, object, np, go, &add);
+    deposit(&mut body, gen, object, np, go, &add, dtype);
     // The draw loop, the bits of a word, the words.
     body.push_str("        }\n      }\n    }\n");
     assemble(
@@ -106,8 +107,6 @@ pub fn spike_procedural_ordered(
         SPIKE_PROCEDURAL_ORDERED,
         &declare(&table),
         &body,
-        // Procedural weights are drawn in f32 (`Procedural::weight_at`);
-        // the GPU engine builds procedural projections for f32 networks.
-        Dtype::F32,
+        dtype,
     )
 }

@@ -184,7 +184,7 @@ fn plan_procedural(c: ProjInput, g: usize) -> ProjPlan {
             .expect("a procedural projection has its generator");
     let object = crate::engine::cpu::procedural_object(c.qi);
     let kernel = if c.deterministic {
-        codegen::spike_procedural_ordered(&c.pr.name, gen, object, &c.ends, g as u32)
+        codegen::spike_procedural_ordered(&c.pr.name, gen, object, &c.ends, g as u32, c.num.dtype)
     } else {
         codegen::spike_procedural(
             &c.pr.name,
@@ -208,12 +208,12 @@ fn plan_procedural(c: ProjInput, g: usize) -> ProjPlan {
     let delayed = gen.per_synapse_delays();
     let ring = if delayed {
         Reals::filled(
-            Dtype::F32,
+            c.num.dtype,
             0.0,
             gen.delay as usize * c.layouts[c.post].n as usize,
         )
     } else {
-        Reals::filled(Dtype::F32, 0.0, 1)
+        Reals::filled(c.num.dtype, 0.0, 1)
     };
     let mut plan = ProjPlan::event(kernel, c.layout, table, ring, c.init_sparams);
     if let Some(sp) = plan.spike.as_mut() {
