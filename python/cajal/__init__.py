@@ -86,7 +86,7 @@ def setup(dt: Optional[float] = None, seed: Optional[int] = None, paradigm: Opti
     """Sets the default network's time step, seed and precision
     (ANNarchy's ``setup``), before its first population; ``clear()``
     keeps them. ``paradigm='cuda'`` makes ``compile()`` choose the GPU
-    engine; ``precision='double'`` computes in f64 (CPU engine).
+    engine; ``precision='double'`` computes in f64 (either engine).
     ANNarchy's other settings (``num_threads``, ...) are accepted and
     ignored."""
     net = _magic()

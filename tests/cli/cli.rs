@@ -33,6 +33,9 @@ tests! {
         bench_prints_a_table_and_json,
         one_of_several_mpi_processes_without_mpi_refuses,
     ],
+    gpu: [
+        coba_in_double_precision_on_the_gpu_is_the_cpu_run,
+    ],
 }
 
 const BIN: &str = env!("CARGO_BIN_EXE_cajal");
@@ -260,6 +263,46 @@ fn coba_in_double_precision() {
         !o.status.success() && stderr.contains("CAJAL_PRECISION"),
         "{stderr}"
     );
+}
+
+/// `CAJAL_PRECISION=double cajal run coba --backend gpu`: the GPU engine
+/// in f64 writes the CPU engine's traces and spikes, to the bit.
+fn coba_in_double_precision_on_the_gpu_is_the_cpu_run() {
+    let run = |backend: &str| -> (Array2<f64>, Value) {
+        let out = temp(&format!("coba-double-{backend}"));
+        let o = cajal(
+            &[
+                "run",
+                "coba",
+                "--backend",
+                backend,
+                "--n",
+                "400",
+                "--duration",
+                "100",
+                "--out",
+                out.to_str().unwrap(),
+            ],
+            &[("CAJAL_PRECISION", "double")],
+        );
+        let (stdout, stderr) = text(&o);
+        assert!(o.status.success(), "{stdout}\n{stderr}");
+        assert!(stdout.contains("in double precision"), "{stdout}");
+        let s: Value =
+            serde_json::from_str(&std::fs::read_to_string(out.join("summary.json")).unwrap())
+                .unwrap();
+        (ndarray_npy::read_npy(out.join("v_exc.npy")).unwrap(), s)
+    };
+    let ((cpu, sc), (gpu, sg)) = (run("cpu"), run("gpu"));
+    assert_eq!(sg["precision"], "float64");
+    assert_eq!(cpu.dim(), gpu.dim());
+    assert!(
+        cpu.iter()
+            .zip(&gpu)
+            .all(|(a, b)| a.to_bits() == b.to_bits()),
+        "the engines' f64 traces differ"
+    );
+    assert_eq!(sc["populations"], sg["populations"]);
 }
 
 fn izhikevich() {
