@@ -256,3 +256,13 @@ fn single_kind(net: &Network, pr: &crate::network::Projection) -> Result<Project
         }
     }
 }
+
+/// The most synapses any post neuron of `pr` has (its in-degree; for a
+/// procedural projection, none are stored: 0).
+pub(crate) fn max_in_degree(pr: &crate::network::Projection) -> u64 {
+    let mut count: std::collections::HashMap<u32, u64> = std::collections::HashMap::new();
+    for &i in &pr.synapses.post {
+        *count.entry(i).or_insert(0) += 1;
+    }
+    count.into_values().max().unwrap_or(0)
+}

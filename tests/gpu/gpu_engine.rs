@@ -20,6 +20,7 @@ tests! {
         functions_over_their_whole_range_on_both_engines,
         monitors_of_parameters_long_periods_and_simulate_until_agree,
         many_spikes_over_many_chunks_are_recorded_in_order,
+        a_thread_walking_past_lavapipes_loop_limit_is_refused_there,
     ],
     both: [
         auto_takes_the_gpu_and_falls_back_to_the_cpu,
@@ -463,4 +464,50 @@ fn many_spikes_over_many_chunks_are_recorded_in_order() {
         "sorted by step, then rank"
     );
     assert_eq!(c, g);
+}
+
+/// lavapipe ends a shader thread's loops after 65,535 iterations of all
+/// of them together, silently: a rate sum over 70,000 synapses summed
+/// 65,535 of them. On lavapipe such a network is refused, naming the
+/// population, the projection and the count; on another adapter it runs
+/// and sums all. Below the limit both adapters sum every synapse.
+fn a_thread_walking_past_lavapipes_loop_limit_is_refused_there() {
+    let build = |n: usize| {
+        let mut net = Network::new();
+        let a = net
+            .population("a", n, &Neuron::rate().parameters("r = 1.0"))
+            .unwrap();
+        let b = net
+            .population("b", 2, &Neuron::rate().equations("r = sum(exc)"))
+            .unwrap();
+        net.projection(a, b, "exc")
+            .name("wide")
+            .connect_all_to_all(Weights::constant(1.0))
+            .unwrap();
+        (net, b)
+    };
+    let (net, b) = build(60_000);
+    let mut sim = net.compile(Backend::Gpu).unwrap();
+    sim.simulate(2.0).unwrap();
+    assert!(sim.get(b, "r").unwrap().iter().all(|&r| r == 60_000.0));
+    let lavapipe = sim.device().is_some_and(|d| d.loop_limit().is_some());
+    let (net, b) = build(70_000);
+    match net.compile(Backend::Gpu) {
+        Err(e) => {
+            let e = e.to_string();
+            assert!(lavapipe, "refused on a hardware adapter: {e}");
+            assert!(
+                e.contains("population 'b'")
+                    && e.contains("'wide' (70000)")
+                    && e.contains("65535")
+                    && e.contains("CPU engine"),
+                "{e}"
+            );
+        }
+        Ok(mut sim) => {
+            assert!(!lavapipe, "lavapipe would sum 65535 of the 70000 synapses");
+            sim.simulate(2.0).unwrap();
+            assert!(sim.get(b, "r").unwrap().iter().all(|&r| r == 70_000.0));
+        }
+    }
 }

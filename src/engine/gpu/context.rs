@@ -174,6 +174,15 @@ pub fn adapter_matches(name: &str, wanted: &str) -> bool {
 /// `DeviceInfo::device_type` of a software renderer (lavapipe, WARP).
 pub const SOFTWARE: &str = "CPU (software)";
 
+impl DeviceInfo {
+    /// The loop iterations after which this adapter ends a shader
+    /// invocation's loops, if it does: lavapipe's
+    /// ([`LAVAPIPE_LOOP_LIMIT`](super::LAVAPIPE_LOOP_LIMIT)).
+    pub fn loop_limit(&self) -> Option<u64> {
+        adapter_matches(&self.name, "lavapipe").then_some(super::LAVAPIPE_LOOP_LIMIT)
+    }
+}
+
 fn info_of(a: &wgpu::Adapter) -> DeviceInfo {
     let i = a.get_info();
     let l = a.limits();

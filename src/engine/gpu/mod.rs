@@ -39,7 +39,7 @@ use merge::*;
 pub use plan::{
     plan, plan_for, plan_with, plan_with_strategy, MergedLearn, MergedPlan, MergedPost,
     MergedRates, MergedUpdate, MonPlan, Plan, PlanOptions, PopPlan, ProjPlan, SpikePlan,
-    MAX_MERGE_BINDINGS, MERGE_BINDINGS,
+    LAVAPIPE_LOOP_LIMIT, MAX_MERGE_BINDINGS, MERGE_BINDINGS,
 };
 
 /// The per-step block the kernels read (WGSL twin: `Clock` in

@@ -530,6 +530,62 @@ fn fit_layouts(
     }
 }
 
+/// Loop iterations after which Mesa's llvmpipe (lavapipe) ends every loop
+/// of a shader invocation, all loops counted together
+/// (`LP_MAX_TGSI_LOOP_ITERATIONS`, a guard against endless shaders): a
+/// kernel whose thread walks more has its last iterations skipped,
+/// silently.
+pub const LAVAPIPE_LOOP_LIMIT: u64 = 65_535;
+
+/// Refuses, on an adapter that ends an invocation's loops after `limit`
+/// iterations (lavapipe), a network whose kernels make one thread walk
+/// more elements than that in one step: the synapses of a post neuron in
+/// a rate sum, a decoding or an ordered spike gather (merged or not, a
+/// thread walks every projection into its neuron), a convolution's taps.
+/// Pushing deliveries and procedural ones walk what the step's spikes
+/// reach, which no plan knows; they are not checked.
+pub(crate) fn check_loop_limit(net: &Network, deterministic: bool, limit: u64) -> Result<()> {
+    let deterministic = deterministic || net.precision() == Dtype::F64;
+    // Per post population: the walk of each projection into it.
+    let mut walks: Vec<Vec<(String, u64)>> = vec![Vec::new(); net.pops.len()];
+    for pr in &net.projs {
+        let walk = match projection_kind(net, pr)? {
+            ProjectionKind::Rate { .. } | ProjectionKind::Decode { .. } => {
+                crate::engine::kind::max_in_degree(pr)
+            }
+            ProjectionKind::Spike { .. } if deterministic => crate::engine::kind::max_in_degree(pr),
+            ProjectionKind::Conv { .. } | ProjectionKind::ConvSpike { .. } => {
+                pr.conv.as_ref().map_or(0, |c| {
+                    let w = &c.conv.window;
+                    (w.taps() * if c.transposed { w.filters() } else { 1 }) as u64
+                })
+            }
+            _ => 0,
+        };
+        if walk > 0 {
+            walks[pr.post.0].push((pr.name.clone(), walk));
+        }
+    }
+    for (p, w) in walks.iter().enumerate() {
+        let total: u64 = w.iter().map(|x| x.1).sum();
+        if total > limit {
+            let names: Vec<String> = w.iter().map(|(n, k)| format!("'{n}' ({k})")).collect();
+            return Err(Error::Unsupported {
+                owner: format!("population '{}'", net.pops[p].name),
+                message: format!(
+                    "lavapipe (Mesa's software Vulkan) ends a shader thread's loops after \
+                     {limit} iterations, and a thread of this population's inputs walks \
+                     {total} synapses or taps a step (projections {}): its sums would \
+                     silently miss the rest. Run it on the CPU engine (Backend::Cpu or \
+                     Backend::Auto) or a hardware GPU",
+                    names.join(", ")
+                ),
+            });
+        }
+    }
+    Ok(())
+}
+
 /// Each population's `clear_inputs` (if it needs one) and `neuron_update`.
 fn plan_pops(net: &Network, layouts: &[PopLayout]) -> Vec<PopPlan> {
     let num = codegen::Num::new(net.precision(), net.dt);
