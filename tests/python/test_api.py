@@ -355,6 +355,29 @@ def test_gpu_engine_gives_the_cpu_engine_values():
     np.testing.assert_array_equal(out[0]["v"], out[1]["v"])
 
 
+def test_double_precision_on_the_gpu_engine_is_the_cpu_engine():
+    """``precision='double'`` on both engines: the same float64 traces and
+    spikes, to the bit, and values beyond f32 kept on the GPU too."""
+    if not ann.devices():
+        if os.environ.get("CAJAL_REQUIRE_GPU") == "1":
+            pytest.fail("CAJAL_REQUIRE_GPU=1 and no GPU adapter (install mesa-vulkan-drivers)")
+        pytest.skip("no GPU adapter")
+    out = []
+    for backend in ("cpu", "gpu"):
+        net = ann.Network(dt=0.5, seed=2, precision="double")
+        pop = net.create(50, LIF)
+        pop.I = np.linspace(1.05, 1.5, 50)
+        big = net.create(2, ann.Neuron(parameters="p = 1e-300", equations="r = p * 1e-10"))
+        m = net.monitor(pop, ["spike", "v"])
+        net.compile(backend=backend)
+        net.simulate(50.0)
+        assert big.r[0] == 1e-310
+        out.append(m.get())
+    assert out[0]["v"].dtype == np.float64
+    assert out[0]["spike"] == out[1]["spike"]
+    np.testing.assert_array_equal(out[0]["v"], out[1]["v"])
+
+
 def test_every_public_name_has_a_docstring():
     import inspect
 
