@@ -225,14 +225,17 @@ fn coba() {
 
 /// `CAJAL_PRECISION=double` runs a built-in model in f64: the engine
 /// line and summary say so, and the recorded trace is float64.
-fn coba_in_double_precision() {
-    let out = temp("coba-double");
+/// `CAJAL_PRECISION=double cajal run coba --backend BACKEND` with 400
+/// neurons for 100 ms: its excitatory trace and summary, after checking
+/// that it says and records its precision.
+fn coba_double(backend: &str) -> (Array2<f64>, Value) {
+    let out = temp(&format!("coba-double-{backend}"));
     let o = cajal(
         &[
             "run",
             "coba",
             "--backend",
-            "cpu",
+            backend,
             "--n",
             "400",
             "--duration",
@@ -248,7 +251,11 @@ fn coba_in_double_precision() {
     let s: Value =
         serde_json::from_str(&std::fs::read_to_string(out.join("summary.json")).unwrap()).unwrap();
     assert_eq!(s["precision"], "float64");
-    let v: ndarray::Array2<f64> = ndarray_npy::read_npy(out.join("v_exc.npy")).unwrap();
+    (ndarray_npy::read_npy(out.join("v_exc.npy")).unwrap(), s)
+}
+
+fn coba_in_double_precision() {
+    let (v, _) = coba_double("cpu");
     assert!(
         v.nrows() == 1000 && v.iter().all(|x| x.is_finite()),
         "{:?}",
@@ -268,33 +275,7 @@ fn coba_in_double_precision() {
 /// `CAJAL_PRECISION=double cajal run coba --backend gpu`: the GPU engine
 /// in f64 writes the CPU engine's traces and spikes, to the bit.
 fn coba_in_double_precision_on_the_gpu_is_the_cpu_run() {
-    let run = |backend: &str| -> (Array2<f64>, Value) {
-        let out = temp(&format!("coba-double-{backend}"));
-        let o = cajal(
-            &[
-                "run",
-                "coba",
-                "--backend",
-                backend,
-                "--n",
-                "400",
-                "--duration",
-                "100",
-                "--out",
-                out.to_str().unwrap(),
-            ],
-            &[("CAJAL_PRECISION", "double")],
-        );
-        let (stdout, stderr) = text(&o);
-        assert!(o.status.success(), "{stdout}\n{stderr}");
-        assert!(stdout.contains("in double precision"), "{stdout}");
-        let s: Value =
-            serde_json::from_str(&std::fs::read_to_string(out.join("summary.json")).unwrap())
-                .unwrap();
-        (ndarray_npy::read_npy(out.join("v_exc.npy")).unwrap(), s)
-    };
-    let ((cpu, sc), (gpu, sg)) = (run("cpu"), run("gpu"));
-    assert_eq!(sg["precision"], "float64");
+    let ((cpu, sc), (gpu, sg)) = (coba_double("cpu"), coba_double("gpu"));
     assert_eq!(cpu.dim(), gpu.dim());
     assert!(
         cpu.iter()

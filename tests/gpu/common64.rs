@@ -8,9 +8,7 @@
 //! Rust twin's bits (a NaN only needs to be a NaN: a GPU's payload is its
 //! own).
 
-use std::sync::OnceLock;
-
-use crate::common::{skip, tests};
+use crate::common::tests;
 use cajal::engine::cpu::vm::random_value;
 use cajal::lang::ir::{BinOp, Func, RandomKind};
 use cajal::random::philox::{draw, word_run};
@@ -292,54 +290,8 @@ fn unary_inputs(seed: u64) -> Vec<f64> {
 
 // ---------------------------------------------------------------- GPU
 
-struct Gpu {
-    device: wgpu::Device,
-    queue: wgpu::Queue,
-}
-
-/// A Vulkan device with f64 and 64-bit integers, or why there is none.
-fn gpu() -> &'static Gpu {
-    static GPU: OnceLock<Result<Gpu, String>> = OnceLock::new();
-    let require = std::env::var("CAJAL_REQUIRE_GPU").as_deref() == Ok("1");
-    let gpu = GPU.get_or_init(|| {
-        let instance = wgpu::Instance::new(wgpu::InstanceDescriptor {
-            backends: wgpu::Backends::VULKAN,
-            ..wgpu::InstanceDescriptor::new_without_display_handle()
-        });
-        let adapter =
-            pollster::block_on(instance.request_adapter(&wgpu::RequestAdapterOptions::default()))
-                .map_err(|e| format!("no Vulkan adapter ({e})"))?;
-        let info = adapter.get_info();
-        let need = wgpu::Features::SHADER_F64 | wgpu::Features::SHADER_INT64;
-        let has = adapter.features();
-        eprintln!("common64: adapter {} ({:?})", info.name, info.driver);
-        if !has.contains(need) {
-            let why = format!("adapter {} lacks {:?}", info.name, need - has);
-            // lavapipe has both: missing there is a failure when a GPU is
-            // required; on another adapter it is the hardware's choice.
-            if require && info.name.to_lowercase().contains("llvmpipe") {
-                panic!("{why} and CAJAL_REQUIRE_GPU=1");
-            }
-            return Err(why);
-        }
-        let (device, queue) = pollster::block_on(adapter.request_device(&wgpu::DeviceDescriptor {
-            required_features: need,
-            ..Default::default()
-        }))
-        .map_err(|e| format!("request_device: {e}"))?;
-        Ok(Gpu { device, queue })
-    });
-    match gpu {
-        Ok(g) => g,
-        Err(why) if require && why.starts_with("no Vulkan") => {
-            panic!("{why} and CAJAL_REQUIRE_GPU=1")
-        }
-        Err(why) => {
-            eprintln!("common64: skipped: {why}");
-            skip(why.clone())
-        }
-    }
-}
+// The f64 device of math64.rs (the same adapter and features).
+use crate::math64::{gpu, Gpu};
 
 impl Gpu {
     /// Runs `body` once per item `i < n` in a kernel made of philox.wgsl,
@@ -347,7 +299,7 @@ impl Gpu {
     /// `i` reads `input[i * in_stride + k]` as `inp(k)` (and two words from
     /// `k` on, low first, as the f64 `inf64(k)`) and writes `out_stride`
     /// f64 values through `put(k, value)`.
-    fn run(
+    fn run_items(
         &self,
         body: &str,
         n: usize,
@@ -413,7 +365,7 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>) {{
             .enumerate()
             .map(|(j, name)| format!("let {name} = inf64({}u); ", 2 * j))
             .collect();
-        self.run(&format!("{lets} put(0u, {expr});"), n, 2 * k, 1, &input)
+        self.run_items(&format!("{lets} put(0u, {expr});"), n, 2 * k, 1, &input)
     }
 }
 
@@ -657,7 +609,7 @@ fn uniforms_and_normal_are_bit_identical() {
         }
     }
     let input: Vec<u32> = words.iter().flatten().copied().collect();
-    let got = gpu.run(
+    let got = gpu.run_items(
         "put(0u, cj_u01(inp(0u))); put(1u, cj_u01_open(inp(0u)));
          put(2u, cj_u01(inp(1u))); put(3u, cj_u01_open(inp(1u)));
          put(4u, cj_normal(inp(0u), inp(1u)));",
@@ -815,7 +767,7 @@ fn random_draws_are_bit_identical() {
             p[0].put_words(&mut input);
             p[1].put_words(&mut input);
         }
-        let got = gpu.run(
+        let got = gpu.run_items(
             &format!(
                 "let key = vec2<u32>(inp(0u), inp(1u)); let a = inf64(5u); let b = inf64(7u);
                  put(0u, {call});"

@@ -438,13 +438,14 @@ fn math64_wgsl_validates_with_naga() {
 
 // ---------------------------------------------------------------- GPU
 
-struct Gpu {
-    device: wgpu::Device,
-    queue: wgpu::Queue,
+/// A device of the f64 tests (this file's and common64.rs's).
+pub(crate) struct Gpu {
+    pub(crate) device: wgpu::Device,
+    pub(crate) queue: wgpu::Queue,
 }
 
 /// A Vulkan device with f64 and 64-bit integers, or why there is none.
-fn gpu() -> &'static Gpu {
+pub(crate) fn gpu() -> &'static Gpu {
     static GPU: OnceLock<Result<Gpu, String>> = OnceLock::new();
     let require = std::env::var("CAJAL_REQUIRE_GPU").as_deref() == Ok("1");
     let gpu = GPU.get_or_init(|| {

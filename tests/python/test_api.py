@@ -337,11 +337,16 @@ def test_ctrl_c_stops_a_simulation_between_pieces():
     assert net.get_current_step() == steps + 10
 
 
-def test_gpu_engine_gives_the_cpu_engine_values():
+def need_gpu():
+    """Skips without a GPU adapter (fails under CAJAL_REQUIRE_GPU=1)."""
     if not ann.devices():
         if os.environ.get("CAJAL_REQUIRE_GPU") == "1":
             pytest.fail("CAJAL_REQUIRE_GPU=1 and no GPU adapter (install mesa-vulkan-drivers)")
         pytest.skip("no GPU adapter")
+
+
+def test_gpu_engine_gives_the_cpu_engine_values():
+    need_gpu()
     out = []
     for backend in ("cpu", "gpu"):
         net = ann.Network(dt=0.5, seed=2)
@@ -358,10 +363,7 @@ def test_gpu_engine_gives_the_cpu_engine_values():
 def test_double_precision_on_the_gpu_engine_is_the_cpu_engine():
     """``precision='double'`` on both engines: the same float64 traces and
     spikes, to the bit, and values beyond f32 kept on the GPU too."""
-    if not ann.devices():
-        if os.environ.get("CAJAL_REQUIRE_GPU") == "1":
-            pytest.fail("CAJAL_REQUIRE_GPU=1 and no GPU adapter (install mesa-vulkan-drivers)")
-        pytest.skip("no GPU adapter")
+    need_gpu()
     out = []
     for backend in ("cpu", "gpu"):
         net = ann.Network(dt=0.5, seed=2, precision="double")
