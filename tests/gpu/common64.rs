@@ -195,81 +195,22 @@ fn abstract_literals_convert_in_f64_contexts() {
 
 // ---------------------------------------------------------------- inputs
 
-/// SplitMix64: deterministic inputs without touching the code under test.
-struct Mix(u64);
+// math64.rs's inputs: its generator, its neighbours and hostile values
+// (and a few more of this file's).
+use crate::math64::{around, Mix};
 
-impl Mix {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-    fn u32(&mut self) -> u32 {
-        (self.next() >> 32) as u32
-    }
-    /// Uniform in [lo, hi).
-    fn uniform(&mut self, lo: f64, hi: f64) -> f64 {
-        lo + (hi - lo) * ((self.next() >> 11) as f64 * (1.0 / (1u64 << 53) as f64))
-    }
-    /// A float of either sign whose binary exponent is uniform in [lo, hi].
-    fn log_uniform(&mut self, lo: i32, hi: i32) -> f64 {
-        let r = self.next();
-        let e = lo + (r % (hi - lo + 1) as u64) as i32;
-        let bits = ((e + 1023) as u64) << 52 | (self.next() & 0x000f_ffff_ffff_ffff);
-        let v = f64::from_bits(bits);
-        if r >> 63 != 0 {
-            -v
-        } else {
-            v
-        }
-    }
-    /// Any bit pattern: NaNs, infinities, subnormals included.
-    fn bits(&mut self) -> f64 {
-        f64::from_bits(self.next())
-    }
-}
-
-/// x and its neighbours `d` ulps away, |d| <= n.
-fn around(x: f64, n: i64) -> impl Iterator<Item = f64> {
-    (-n..=n).map(move |d| f64::from_bits((x.to_bits() as i64 + d) as u64))
-}
-
-/// Values every function meets: zeros, subnormals, extremes, NaN.
+/// math64.rs's hostile values, and powers of two where rounding to a
+/// whole number and remainders change behaviour.
 fn hostile() -> Vec<f64> {
-    let mut v = vec![
-        0.0,
-        -0.0,
-        1e-310,
-        -1e-310,
-        f64::from_bits(1),
-        -f64::from_bits(1),
+    let mut v = crate::math64::hostile();
+    v.extend([
         f64::from_bits(0x000f_ffff_ffff_ffff),
-        f64::MIN_POSITIVE,
-        -f64::MIN_POSITIVE,
-        1e308,
-        -1e308,
-        f64::MAX,
-        -f64::MAX,
-        f64::INFINITY,
-        f64::NEG_INFINITY,
-        f64::NAN,
         -f64::NAN,
-        1.0,
-        -1.0,
-        0.5,
-        -0.5,
-        2.0,
-        1e-20,
-        -1e-20,
         2f64.powi(52),
         -2f64.powi(52),
         2f64.powi(53),
         2f64.powi(63),
-    ];
-    v.extend(around(1.0, 3));
-    v.extend(around(-1.0, 3));
+    ]);
     v.extend(around(0.5, 3));
     v.extend(around(-0.5, 3));
     v
@@ -307,47 +248,19 @@ impl Gpu {
         out_stride: usize,
         input: &[u32],
     ) -> Vec<f64> {
-        assert_eq!(input.len(), n * in_stride);
-        let clock = CLOCK.replace("CJ_CONST_VEC4S", "1u").replace(
-            "@group(0) @binding(0) var<uniform>",
-            "@group(0) @binding(2) var<uniform>",
-        );
-        let src = format!(
-            "{PHILOX}
-{MATH64}
-{COMMON64}
-{clock}
-@group(0) @binding(0) var<storage, read> t_in: array<u32>;
-@group(0) @binding(1) var<storage, read_write> t_out: array<f64>;
-
-fn inp(k: u32) -> u32 {{ return t_in[t_i * {in_stride}u + k]; }}
-fn inf64(k: u32) -> f64 {{ return bitcast<f64>(u64(inp(k)) | (u64(inp(k + 1u)) << 32u)); }}
-fn put(k: u32, v: f64) {{ t_out[t_i * {out_stride}u + k] = v; }}
-
-var<private> t_i: u32;
-
-@compute @workgroup_size(64)
-fn main(@builtin(global_invocation_id) gid: vec3<u32>) {{
-    t_i = gid.x + gid.y * 65535u * 64u;
-    if (t_i >= {n}u + clk.pad0) {{ return; }}
-    {body}
-}}
-"
-        );
-        let mut padded = input.to_vec();
-        padded.push(0);
-        let out_bytes = ((n * out_stride).max(1) * 8) as u64;
-        let out = crate::wgsl_common::dispatch(
+        let kernel = crate::wgsl_common::TestKernel {
+            label: "common64 test",
+            prelude: format!("{PHILOX}\n{MATH64}\n{COMMON64}"),
+            out: "f64",
+            helpers: "fn inf64(k: u32) -> f64 { return bitcast<f64>(u64(inp(k)) | (u64(inp(k + 1u)) << 32u)); }",
+        };
+        let out = kernel.run(
             (&self.device, &self.queue),
-            "common64 test",
-            src,
-            bytemuck::cast_slice(&padded),
-            out_bytes,
-            n,
+            body,
+            (n, in_stride, out_stride),
+            input,
         );
-        let mut v = bytemuck::pod_collect_to_vec::<u8, f64>(&out);
-        v.truncate(n * out_stride);
-        v
+        bytemuck::pod_collect_to_vec::<u8, f64>(&out)
     }
 
     /// f64 -> f64 through `expr`, written in terms of `x` (and `y`).
@@ -651,27 +564,8 @@ fn uniforms_and_normal_are_bit_identical() {
     report("u01, u01_open, normal", n, bad);
 }
 
-/// Seeds, objects, steps and indices, including extremes.
-fn draw_inputs(n: usize) -> Vec<(u64, u32, u32, u32)> {
-    let mut v = vec![
-        (0, 0, 0, 0),
-        (u64::MAX, u32::MAX, u32::MAX, u32::MAX),
-        (0x0123_4567_89ab_cdef, 7, 11, 13),
-        (42, 1, 0, 5),
-    ];
-    let mut rng = Mix(2);
-    while v.len() < n {
-        let small = rng.u32().is_multiple_of(2);
-        let seed = if small { rng.next() % 1000 } else { rng.next() };
-        let (o, s, i) = if small {
-            (rng.u32() % 8, rng.u32() % 100_000, rng.u32() % 1_000_000)
-        } else {
-            (rng.u32(), rng.u32(), rng.u32())
-        };
-        v.push((seed, o, s, i));
-    }
-    v
-}
+// wgsl_common.rs's keys of draws: seeds, objects, steps, indices.
+use crate::wgsl_common::draw_inputs;
 
 /// The first element of stream (seed 42, object 9, step 0) whose
 /// uniform word is 2^32 - 2^12 or more (u within 2^-20 of 1).

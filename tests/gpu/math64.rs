@@ -28,23 +28,31 @@ const CLOCK: &str = include_str!("../../shaders/clock.wgsl");
 
 // ---------------------------------------------------------------- inputs
 
-/// SplitMix64: deterministic inputs without touching the code under test.
-struct Mix(u64);
+/// SplitMix64: deterministic inputs without touching the code under test
+/// (common64.rs draws from it too).
+pub(crate) struct Mix(pub(crate) u64);
 
 impl Mix {
-    fn next(&mut self) -> u64 {
+    pub(crate) fn next(&mut self) -> u64 {
         self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
         let mut z = self.0;
         z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
         z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
         z ^ (z >> 31)
     }
+    pub(crate) fn u32(&mut self) -> u32 {
+        (self.next() >> 32) as u32
+    }
+    /// Any bit pattern: NaNs, infinities, subnormals included.
+    pub(crate) fn bits(&mut self) -> f64 {
+        f64::from_bits(self.next())
+    }
     /// Uniform in [lo, hi).
-    fn uniform(&mut self, lo: f64, hi: f64) -> f64 {
+    pub(crate) fn uniform(&mut self, lo: f64, hi: f64) -> f64 {
         lo + (hi - lo) * ((self.next() >> 11) as f64 * (1.0 / (1u64 << 53) as f64))
     }
     /// A float of either sign whose binary exponent is uniform in [lo, hi].
-    fn log_uniform(&mut self, lo: i32, hi: i32) -> f64 {
+    pub(crate) fn log_uniform(&mut self, lo: i32, hi: i32) -> f64 {
         let r = self.next();
         let e = lo + (r % (hi - lo + 1) as u64) as i32;
         let bits = ((e + 1023) as u64) << 52 | (self.next() & 0x000f_ffff_ffff_ffff);
@@ -58,12 +66,12 @@ impl Mix {
 }
 
 /// x and its neighbours `d` ulps away, |d| <= n.
-fn around(x: f64, n: i64) -> impl Iterator<Item = f64> {
+pub(crate) fn around(x: f64, n: i64) -> impl Iterator<Item = f64> {
     (-n..=n).map(move |d| f64::from_bits((x.to_bits() as i64 + d) as u64))
 }
 
 /// Values every function meets: zeros, subnormals, extremes, NaN.
-fn hostile() -> Vec<f64> {
+pub(crate) fn hostile() -> Vec<f64> {
     let mut v = vec![
         0.0,
         -0.0,

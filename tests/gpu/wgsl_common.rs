@@ -96,6 +96,73 @@ struct Gpu {
     queue: wgpu::Queue,
 }
 
+/// A test kernel of item-wise calls: the functions under test
+/// (`prelude`), the clock (its block bound at 2 and zeroed, as the
+/// host's pad0 is), input words `t_in` read as `inp(k)`, outputs
+/// `t_out: array<out>` written as `put(k, value)`, and `helpers`.
+pub(crate) struct TestKernel<'a> {
+    pub(crate) label: &'a str,
+    pub(crate) prelude: String,
+    /// The WGSL type of an output: `u32` or `f64`.
+    pub(crate) out: &'a str,
+    pub(crate) helpers: &'a str,
+}
+
+impl TestKernel<'_> {
+    /// Runs `body` once per item `i < n` (`shape` = (n, input words an
+    /// item, outputs an item)): item `i` reads `input[i * in_stride + k]`
+    /// as `inp(k)`; returns the outputs' bytes, `n * out_stride` of them.
+    pub(crate) fn run(
+        &self,
+        gpu: (&wgpu::Device, &wgpu::Queue),
+        body: &str,
+        (n, in_stride, out_stride): (usize, usize, usize),
+        input: &[u32],
+    ) -> Vec<u8> {
+        assert_eq!(input.len(), n * in_stride);
+        let clock = CLOCK.replace("CJ_CONST_VEC4S", "1u").replace(
+            "@group(0) @binding(0) var<uniform>",
+            "@group(0) @binding(2) var<uniform>",
+        );
+        let (prelude, out, helpers) = (&self.prelude, self.out, self.helpers);
+        let src = format!(
+            "{prelude}
+{clock}
+@group(0) @binding(0) var<storage, read> t_in: array<u32>;
+@group(0) @binding(1) var<storage, read_write> t_out: array<{out}>;
+
+fn inp(k: u32) -> u32 {{ return t_in[t_i * {in_stride}u + k]; }}
+fn put(k: u32, v: {out}) {{ t_out[t_i * {out_stride}u + k] = v; }}
+{helpers}
+
+var<private> t_i: u32;
+
+@compute @workgroup_size(64)
+fn main(@builtin(global_invocation_id) gid: vec3<u32>) {{
+    t_i = gid.x + gid.y * 65535u * 64u;
+    if (t_i >= {n}u + clk.pad0) {{ return; }}
+    {body}
+}}
+"
+        );
+        // Zero-length storage bindings are invalid; pad to one word.
+        let mut padded = input.to_vec();
+        padded.push(0);
+        let size = if out == "f64" { 8 } else { 4 };
+        let out_bytes = ((n * out_stride).max(1) * size) as u64;
+        let mut bytes = dispatch(
+            gpu,
+            self.label,
+            src,
+            bytemuck::cast_slice(&padded),
+            out_bytes,
+            n,
+        );
+        bytes.truncate(n * out_stride * size);
+        bytes
+    }
+}
+
 /// Runs the compute shader `src` (entry point `main`, a workgroup of 64)
 /// over `n` items: binding 0 holds `input`, binding 1 `out_bytes` of
 /// output (returned), binding 2 a zeroed 64-byte uniform block (the
@@ -217,49 +284,20 @@ impl Gpu {
         out_stride: usize,
         input: &[u32],
     ) -> Vec<u32> {
-        assert_eq!(input.len(), n * in_stride);
-        // The clock's functions (cj_keep, cj_div...) come along, their
-        // block bound at 2 and zeroed, as the host's pad0 is.
-        let clock = CLOCK.replace("CJ_CONST_VEC4S", "1u").replace(
-            "@group(0) @binding(0) var<uniform>",
-            "@group(0) @binding(2) var<uniform>",
-        );
-        let src = format!(
-            "{COMMON}
-{clock}
-@group(0) @binding(0) var<storage, read> t_in: array<u32>;
-@group(0) @binding(1) var<storage, read_write> t_out: array<u32>;
-
-fn inp(k: u32) -> u32 {{ return t_in[t_i * {in_stride}u + k]; }}
-fn inf32(k: u32) -> f32 {{ return bitcast<f32>(inp(k)); }}
-fn put(k: u32, v: u32) {{ t_out[t_i * {out_stride}u + k] = v; }}
-fn putf32(k: u32, v: f32) {{ put(k, bitcast<u32>(v)); }}
-
-var<private> t_i: u32;
-
-@compute @workgroup_size(64)
-fn main(@builtin(global_invocation_id) gid: vec3<u32>) {{
-    t_i = gid.x + gid.y * 65535u * 64u;
-    if (t_i >= {n}u + clk.pad0) {{ return; }}
-    {body}
-}}
-"
-        );
-        // Zero-length storage bindings are invalid; pad to one word.
-        let mut padded = input.to_vec();
-        padded.push(0);
-        let out_bytes = ((n * out_stride).max(1) * 4) as u64;
-        let out = dispatch(
+        let kernel = TestKernel {
+            label: "wgsl_common test",
+            prelude: COMMON.to_string(),
+            out: "u32",
+            helpers: "fn inf32(k: u32) -> f32 { return bitcast<f32>(inp(k)); }
+fn putf32(k: u32, v: f32) { put(k, bitcast<u32>(v)); }",
+        };
+        let out = kernel.run(
             (&self.device, &self.queue),
-            "wgsl_common test",
-            src,
-            bytemuck::cast_slice(&padded),
-            out_bytes,
-            n,
+            body,
+            (n, in_stride, out_stride),
+            input,
         );
-        let mut v = bytemuck::pod_collect_to_vec::<u8, u32>(&out);
-        v.truncate(n * out_stride);
-        v
+        bytemuck::pod_collect_to_vec::<u8, u32>(&out)
     }
 
     /// f32 -> f32 through `expr`, written in terms of `x` (and `y`, `z`).
@@ -367,7 +405,7 @@ fn philox_matches_random123_and_rust() {
 }
 
 /// Seeds, objects, steps and indices, including extremes.
-fn draw_inputs(n: usize) -> Vec<(u64, u32, u32, u32)> {
+pub(crate) fn draw_inputs(n: usize) -> Vec<(u64, u32, u32, u32)> {
     let mut v = vec![
         (0, 0, 0, 0),
         (u64::MAX, u32::MAX, u32::MAX, u32::MAX),
