@@ -75,6 +75,31 @@ impl Dtype {
             Dtype::F64 => x,
         }
     }
+
+    /// `op x` computed in this precision, for values of it: how both
+    /// engines' code generators fold constants.
+    pub(crate) fn unop(self, op: UnOp, x: f64) -> f64 {
+        match self {
+            Dtype::F32 => f64::from(f32::unop(op, x as f32)),
+            Dtype::F64 => f64::unop(op, x),
+        }
+    }
+
+    /// `x op y` computed in this precision (see [`unop`](Self::unop)).
+    pub(crate) fn binop(self, op: BinOp, x: f64, y: f64) -> f64 {
+        match self {
+            Dtype::F32 => f64::from(f32::binop(op, x as f32, y as f32)),
+            Dtype::F64 => f64::binop(op, x, y),
+        }
+    }
+
+    /// `f(a, b, c)` computed in this precision (see [`unop`](Self::unop)).
+    pub(crate) fn apply(self, f: Func, a: f64, b: f64, c: f64) -> f64 {
+        match self {
+            Dtype::F32 => f64::from(f32::apply(f, a as f32, b as f32, c as f32)),
+            Dtype::F64 => f64::apply(f, a, b, c),
+        }
+    }
 }
 
 impl std::fmt::Display for Dtype {

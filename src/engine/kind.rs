@@ -256,14 +256,3 @@ fn single_kind(net: &Network, pr: &crate::network::Projection) -> Result<Project
         }
     }
 }
-
-/// The most synapses any post neuron of `pr` has (its in-degree; for a
-/// procedural projection, none are stored: 0).
-pub(crate) fn max_in_degree(pr: &crate::network::Projection) -> u64 {
-    let n = pr.synapses.post.iter().max().map_or(0, |&i| i as usize + 1);
-    let mut count = vec![0u64; n];
-    for &i in &pr.synapses.post {
-        count[i as usize] += 1;
-    }
-    count.into_iter().max().unwrap_or(0)
-}

@@ -555,6 +555,21 @@ impl Rank {
         gather_blocks(&*self.comm, &self.part.projs[proj], &words, total, width)
     }
 
+    /// [`gather_ranks`](Self::gather_ranks) of values (`local` of them
+    /// here), each carried as its [`Real::WORDS`](crate::real::Real::WORDS)
+    /// words.
+    pub(crate) fn gather_values<R: crate::real::Real>(
+        &self,
+        proj: usize,
+        local: usize,
+        values: Vec<R>,
+    ) -> Result<Vec<R>> {
+        let mut words = Vec::with_capacity(values.len() * R::WORDS);
+        values.iter().for_each(|v| v.put_words(&mut words));
+        let all = self.gather_ranks(proj, local, words, R::WORDS)?;
+        Ok(all.chunks(R::WORDS).map(R::of_words).collect())
+    }
+
     /// The rank's part of the values of slot `slot` of projection `proj`
     /// given for the whole network (a setter's, a reset's).
     pub(crate) fn own_slot<R: crate::real::Real>(

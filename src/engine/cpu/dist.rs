@@ -168,25 +168,17 @@ impl<R: VmReal> CpuEngine<R> {
     /// Every rank's synapses' `values` of projection `proj` put together,
     /// in the network's (post, pre) order.
     pub(super) fn gather_synapses(&self, proj: usize, values: Vec<R>) -> Result<Vec<R>> {
-        if self.dist.is_none() {
-            return Ok(values);
+        match &self.dist {
+            Some(d) => d.gather_values(proj, self.projs[proj].syn.post.len(), values),
+            None => Ok(values),
         }
-        let mut words = Vec::with_capacity(values.len() * R::WORDS);
-        values.iter().for_each(|v| v.put_words(&mut words));
-        let all = self.gather_words(proj, words, R::WORDS)?;
-        Ok(all.chunks(R::WORDS).map(R::of_words).collect())
     }
 
     /// Every rank's `words` (one per synapse of projection `proj` it
     /// holds) put together, in the network's (post, pre) order.
     pub(super) fn gather_ranks(&self, proj: usize, words: Vec<u32>) -> Result<Vec<u32>> {
-        self.gather_words(proj, words, 1)
-    }
-
-    /// [`gather_ranks`](Self::gather_ranks) of `width` words a synapse.
-    fn gather_words(&self, proj: usize, words: Vec<u32>, width: usize) -> Result<Vec<u32>> {
         match &self.dist {
-            Some(d) => d.gather_ranks(proj, self.projs[proj].syn.post.len(), words, width),
+            Some(d) => d.gather_ranks(proj, self.projs[proj].syn.post.len(), words, 1),
             None => Ok(words),
         }
     }

@@ -128,17 +128,11 @@ impl Program {
     }
 
     fn fold_un(&self, op: UnOp, x: f64) -> f64 {
-        match self.dtype {
-            Dtype::F32 => f32::unop(op, x as f32).f64(),
-            Dtype::F64 => f64::unop(op, x),
-        }
+        self.dtype.unop(op, x)
     }
 
     fn fold_bin(&self, op: BinOp, x: f64, y: f64) -> f64 {
-        match self.dtype {
-            Dtype::F32 => f32::binop(op, x as f32, y as f32).f64(),
-            Dtype::F64 => f64::binop(op, x, y),
-        }
+        self.dtype.binop(op, x, y)
     }
 
     /// Allocates a register.

@@ -305,11 +305,15 @@ impl GpuEngine {
     fn write_clocks(&self, first: u64, k: u64, key: [u32; 2], time: &dyn Fn(u64) -> f64) {
         let stride = self.stride as usize;
         let mut clocks = vec![0u8; stride * k as usize];
+        // The same constants in every step's block.
+        let consts = Reals::of(self.dtype, self.consts.iter().copied());
+        let consts = consts.bytes();
         for r in 0..k {
+            let t = time(first + r);
             let c = Clock {
                 step: (first + r) as u32,
                 row: r as u32,
-                t: time(first + r) as f32,
+                t: t as f32,
                 pad0: 0,
                 key,
                 ring: (self.ring + r) as u32,
@@ -318,12 +322,10 @@ impl GpuEngine {
             let at = r as usize * stride;
             let head = std::mem::size_of::<Clock>();
             clocks[at..at + head].copy_from_slice(bytemuck::bytes_of(&c));
-            let consts = Reals::of(self.dtype, self.consts.iter().copied());
-            let consts = consts.bytes();
             let from = match self.dtype {
                 Dtype::F32 => at + head,
                 Dtype::F64 => {
-                    let t = time(first + r).to_le_bytes();
+                    let t = t.to_le_bytes();
                     clocks[at + CLOCK64_T..at + CLOCK64_T + 8].copy_from_slice(&t);
                     at + CLOCK64_CONSTS
                 }

@@ -405,17 +405,11 @@ impl crate::engine::interface::Engine for GpuEngine {
         let Some(r) = self.rank() else {
             return Ok(v);
         };
-        let width = v.words();
-        let mut words = Vec::with_capacity(v.len() * width);
-        for i in 0..v.len() {
-            v.put_words(i, &mut words);
+        let local = self.projs[proj].layout.nsyn as usize;
+        match v {
+            Reals::F32(v) => r.gather_values(proj, local, v).map(Reals::F32),
+            Reals::F64(v) => r.gather_values(proj, local, v).map(Reals::F64),
         }
-        let all = r.gather_ranks(proj, self.projs[proj].layout.nsyn as usize, words, width)?;
-        let mut out = Reals::filled(self.dtype, 0.0, all.len() / width);
-        for i in 0..out.len() {
-            out.set_words(i, &all[i * width..(i + 1) * width]);
-        }
-        Ok(out)
     }
 
     fn set_synapse_values(&mut self, proj: usize, slot: usize, values: Reals) -> Result<()> {

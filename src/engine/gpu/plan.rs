@@ -546,14 +546,20 @@ pub const LAVAPIPE_LOOP_LIMIT: u64 = 65_535;
 /// reach, which no plan knows; they are not checked.
 pub(crate) fn check_loop_limit(net: &Network, deterministic: bool, limit: u64) -> Result<()> {
     let deterministic = deterministic || net.precision() == Dtype::F64;
+    // The most synapses a post neuron of `pr` has.
+    let in_degree = |pr: &crate::network::Projection| {
+        let rows = pr.synapses.post_row_ptr(net.pops[pr.post.0].size());
+        rows.windows(2)
+            .map(|w| u64::from(w[1] - w[0]))
+            .max()
+            .unwrap_or(0)
+    };
     // Per post population: the walk of each projection into it.
     let mut walks: Vec<Vec<(String, u64)>> = vec![Vec::new(); net.pops.len()];
     for pr in &net.projs {
         let walk = match projection_kind(net, pr)? {
-            ProjectionKind::Rate { .. } | ProjectionKind::Decode { .. } => {
-                crate::engine::kind::max_in_degree(pr)
-            }
-            ProjectionKind::Spike { .. } if deterministic => crate::engine::kind::max_in_degree(pr),
+            ProjectionKind::Rate { .. } | ProjectionKind::Decode { .. } => in_degree(pr),
+            ProjectionKind::Spike { .. } if deterministic => in_degree(pr),
             ProjectionKind::Conv { .. } | ProjectionKind::ConvSpike { .. } => {
                 pr.conv.as_ref().map_or(0, |c| {
                     let w = &c.conv.window;

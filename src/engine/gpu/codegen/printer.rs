@@ -3,7 +3,7 @@
 use std::fmt::Write;
 
 use crate::lang::ir::{BinOp, Expr, Func, RandomKind, UnOp};
-use crate::real::{Dtype, Real};
+use crate::real::Dtype;
 
 /// A WGSL f32 literal that parses back to exactly `x`.
 pub fn lit(x: f32) -> String {
@@ -32,14 +32,6 @@ pub fn real_lit(x: f64, dtype: Dtype) -> String {
             }
         }
         Dtype::F64 => format!("bitcast<f64>({}lu)", x.to_bits()),
-    }
-}
-
-/// `f(x)` as `dtype` computes it (x is a value of `dtype`).
-fn in_dtype(dtype: Dtype, x: f64, f: impl Fn(f32) -> f32, g: impl Fn(f64) -> f64) -> f64 {
-    match dtype {
-        Dtype::F32 => f64::from(f(x as f32)),
-        Dtype::F64 => g(x),
     }
 }
 
@@ -161,8 +153,7 @@ impl<'a> Printer<'a> {
     fn unary(&mut self, op: UnOp, a: &Expr) -> (String, Kind) {
         let (a, k) = self.go(a);
         if let Kind::Const(x) = k {
-            let v = in_dtype(self.dtype, x, |x| f32::unop(op, x), |x| f64::unop(op, x));
-            return self.constant(v);
+            return self.constant(self.dtype.unop(op, x));
         }
         let code = match op {
             UnOp::Neg => format!("-({a})"),
@@ -175,11 +166,7 @@ impl<'a> Printer<'a> {
         let (a, ka) = self.go(x);
         let (b, kb) = self.go(y);
         if let (Kind::Const(p), Kind::Const(q)) = (ka, kb) {
-            let v = match self.dtype {
-                Dtype::F32 => f64::from(f32::binop(op, p as f32, q as f32)),
-                Dtype::F64 => f64::binop(op, p, q),
-            };
-            return self.constant(v);
+            return self.constant(self.dtype.binop(op, p, q));
         }
         let both_uniform = ka != Kind::Varying && kb != Kind::Varying;
         if op == BinOp::Div && self.reciprocal && !both_uniform && kb != Kind::Varying {
@@ -188,7 +175,7 @@ impl<'a> Printer<'a> {
             // reciprocal alone would overflow where the quotient need not
             // (vm.rs, `scaled_quotient`).
             if let Kind::Const(q) = kb {
-                let r = in_dtype(self.dtype, q, |q| 1.0 / q, |q| 1.0 / q);
+                let r = self.dtype.binop(BinOp::Div, 1.0, q);
                 if r.is_finite() {
                     return self.emit(format!("cj_keep({a} * {})", self.lit(r)), Kind::Varying);
                 }
@@ -242,11 +229,7 @@ impl<'a> Printer<'a> {
             .collect();
         if consts.len() == printed.len() {
             let g = |i: usize| consts.get(i).copied().unwrap_or(0.0);
-            let v = match self.dtype {
-                Dtype::F32 => f64::from(f32::apply(f, g(0) as f32, g(1) as f32, g(2) as f32)),
-                Dtype::F64 => f64::apply(f, g(0), g(1), g(2)),
-            };
-            return self.constant(v);
+            return self.constant(self.dtype.apply(f, g(0), g(1), g(2)));
         }
         let a: Vec<String> = printed.iter().map(|p| p.0.clone()).collect();
         let kind = if printed.iter().all(|(_, k)| *k != Kind::Varying) {
