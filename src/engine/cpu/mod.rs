@@ -116,6 +116,34 @@ pub(crate) const HOSTILE: [f32; 29] = [
     -7.9,
 ];
 
+/// [`HOSTILE`] in precision `R`, and in f64 also the edge cases of f64
+/// itself (its subnormals, the overflow and underflow of its `exp`,
+/// halves and integers at the end of its mantissa, a decimal that f32
+/// rounds otherwise).
+#[cfg(test)]
+pub(crate) fn hostile<R: Real>() -> Vec<R> {
+    let mut v: Vec<R> = HOSTILE.iter().map(|&x| R::of32(x)).collect();
+    if R::DTYPE == crate::real::Dtype::F64 {
+        v.extend(
+            [
+                1e-310,
+                -1e-310,
+                1e300,
+                -1e300,
+                709.0,
+                710.0,
+                -745.0,
+                -746.0,
+                0.499_999_999_999_999_94,
+                4_503_599_627_370_497.0,
+                0.1,
+            ]
+            .map(R::of),
+        );
+    }
+    v
+}
+
 /// Below this many synaptic events in a step, spike delivery stays on
 /// one thread.
 const PARALLEL_EVENTS: usize = 4096;

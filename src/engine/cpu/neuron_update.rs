@@ -261,11 +261,9 @@ fn run_task<R: VmReal>(
     start: usize,
     spikes: &mut Vec<u32>,
 ) {
-    if let (Some(native), Some(f32s), Some(scalars)) =
-        (&k.native, vm::f32_arrays(&mut task), R::as_f32(scalars))
-    {
+    if let Some(native) = k.native.as_ref().filter(|n| n.runs::<R>()) {
         let key = (seed, step, object, start as u32);
-        native.run_padded(f32s, scalars, key, spikes);
+        native.run_padded(&mut task, scalars, key, spikes);
         return;
     }
     vm::run_chunks(

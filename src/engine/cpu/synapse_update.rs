@@ -84,11 +84,14 @@ pub fn synapse_update<R: VmReal>(
     object: u32,
 ) {
     let prog = if freeze_w { &k.frozen } else { &k.prog };
-    if let (Some((all, without_w)), Some(f32s), Some(scalars)) =
-        (&k.native, vm::f32_arrays(&mut arrays), R::as_f32(scalars))
-    {
+    if let Some((all, without_w)) = k.native.as_ref().filter(|(n, _)| n.runs::<R>()) {
         let native = if freeze_w { without_w } else { all };
-        native.run_padded(f32s, scalars, (seed, step, object, 0), &mut Vec::new());
+        native.run_padded(
+            &mut arrays,
+            scalars,
+            (seed, step, object, 0),
+            &mut Vec::new(),
+        );
         return;
     }
     vm::run_chunks(
@@ -106,15 +109,21 @@ pub fn synapse_update<R: VmReal>(
 #[cfg(test)]
 mod tests {
     use crate::connect::Weights;
-    use crate::engine::cpu::HOSTILE;
+    use crate::engine::cpu::hostile;
+    use crate::engine::cpu::vm::VmReal;
     use crate::network::model::{Neuron, Synapse};
     use crate::network::Network;
 
     /// A learning rule over hostile values, natively and interpreted, with
     /// `w` learning and frozen, over a synapse count that leaves a partial
-    /// last vector: every value must agree bit for bit.
+    /// last vector: every value must agree bit for bit, in both precisions.
     #[test]
     fn native_learning_rule_matches_the_interpreter_bit_for_bit() {
+        agree::<f32>();
+        agree::<f64>();
+    }
+
+    fn agree<R: VmReal>() {
         let syn = Synapse::new()
             .parameters("eta = 0.01 : projection\ntau = 20.0 : projection")
             .equations(
@@ -131,17 +140,18 @@ mod tests {
             .connect_all_to_all(Weights::constant(0.25))
             .unwrap();
         let ir = net.projs[0].ir.clone();
-        let k = super::compile(&ir, 0, crate::real::Dtype::F32);
+        let k = super::compile(&ir, 0, R::DTYPE);
         assert!(k.native.is_some(), "native code for the rule");
         let mut interpreted = k.clone();
         interpreted.native = None;
         let n_syn = n_pre * n_post;
-        assert_ne!(n_syn % super::super::jit::LANES, 0);
-        let arrays = |k: usize| -> Vec<Vec<f32>> {
+        assert_ne!(n_syn % k.native.as_ref().map_or(1, |n| n.0.lanes()), 0);
+        let values = hostile::<R>();
+        let arrays = |k: usize| -> Vec<Vec<R>> {
             (0..k)
                 .map(|a| {
                     (0..n_syn)
-                        .map(|s| HOSTILE[(s * (a + 2) + a) % HOSTILE.len()])
+                        .map(|s| values[(s * (a + 2) + a) % values.len()])
                         .collect()
                 })
                 .collect()
@@ -150,7 +160,7 @@ mod tests {
         for freeze_w in [false, true] {
             let (mut a, mut b) = (arrays(n_arrays), arrays(n_arrays));
             for step in 0..3u32 {
-                let scalars = [step as f32, 0.5, 0.01, 20.0];
+                let scalars = [f64::from(step), 0.5, 0.01, 20.0].map(R::of);
                 let va = a.iter_mut().map(|x| x.as_mut_slice()).collect();
                 super::synapse_update(&k, freeze_w, va, &scalars, 9, step, 4);
                 let vb = b.iter_mut().map(|x| x.as_mut_slice()).collect();
@@ -158,9 +168,10 @@ mod tests {
                 for (v, (x, y)) in a.iter().zip(&b).enumerate() {
                     for (s, (x, y)) in x.iter().zip(y).enumerate() {
                         assert_eq!(
-                            x.to_bits(),
-                            y.to_bits(),
-                            "array {v}, synapse {s}, step {step}, frozen {freeze_w}: {x} native, {y} interpreted"
+                            x.bits(),
+                            y.bits(),
+                            "{:?}: array {v}, synapse {s}, step {step}, frozen {freeze_w}: {x:?} native, {y:?} interpreted",
+                            R::DTYPE
                         );
                     }
                 }

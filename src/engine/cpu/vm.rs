@@ -6,6 +6,7 @@
 //! engine exact (the same f32 operations in the same order as the IR) and
 //! fast (no per-element dispatch).
 
+pub(super) use super::jit::Scratch as NativeScratch;
 use crate::lang::ir::{BinOp, Expr, Func, RandomKind, UnOp};
 use crate::random::philox;
 use crate::real::{Dtype, Real};
@@ -74,19 +75,6 @@ impl Op {
             Op::Rand(_, _, _, a, _) => out.extend(a.iter().copied()),
             Op::Scalar(_) | Op::Store(..) => {}
         }
-    }
-}
-
-/// `arrays` as f32 arrays if `R` is f32 (the native code is generated for
-/// f32 only), without copying the list.
-pub(crate) fn f32_arrays<'a, 'b, R: Real>(
-    arrays: &'a mut Vec<&'b mut [R]>,
-) -> Option<&'a mut Vec<&'b mut [f32]>> {
-    if std::any::TypeId::of::<R>() == std::any::TypeId::of::<f32>() {
-        // SAFETY: R is f32, so the two types are one and the same.
-        Some(unsafe { &mut *(arrays as *mut Vec<&'b mut [R]>).cast::<Vec<&'b mut [f32]>>() })
-    } else {
-        None
     }
 }
 
@@ -405,22 +393,32 @@ pub struct Regs<R> {
 pub trait VmReal: Real {
     /// This thread's registers of this type.
     fn regs() -> &'static std::thread::LocalKey<std::cell::RefCell<Regs<Self>>>;
+    /// This thread's scratch for native code of this type.
+    fn native_scratch() -> &'static std::thread::LocalKey<std::cell::RefCell<NativeScratch<Self>>>;
 }
 
 thread_local! {
     static REGS: std::cell::RefCell<Regs<f32>> = std::cell::RefCell::new(Regs::default());
     static REGS64: std::cell::RefCell<Regs<f64>> = std::cell::RefCell::new(Regs::default());
+    static NATIVE: std::cell::RefCell<NativeScratch<f32>> = Default::default();
+    static NATIVE64: std::cell::RefCell<NativeScratch<f64>> = Default::default();
 }
 
 impl VmReal for f32 {
     fn regs() -> &'static std::thread::LocalKey<std::cell::RefCell<Regs<f32>>> {
         &REGS
     }
+    fn native_scratch() -> &'static std::thread::LocalKey<std::cell::RefCell<NativeScratch<f32>>> {
+        &NATIVE
+    }
 }
 
 impl VmReal for f64 {
     fn regs() -> &'static std::thread::LocalKey<std::cell::RefCell<Regs<f64>>> {
         &REGS64
+    }
+    fn native_scratch() -> &'static std::thread::LocalKey<std::cell::RefCell<NativeScratch<f64>>> {
+        &NATIVE64
     }
 }
 

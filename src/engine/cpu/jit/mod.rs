@@ -4,22 +4,23 @@
 //! The interpreter runs each operation over a chunk of 256 elements: every
 //! operation reads its operands from memory and writes its result back, so
 //! a neuron's update costs a load and a store per operation. The native
-//! loop takes four neurons at a time (one `f32x4` vector) through the whole
-//! program, its registers in machine registers, and touches memory only
-//! where the program reads or writes a neuron's state.
+//! loop takes a vector of neurons at a time (four in `f32x4`, two in
+//! `f64x2`: the program's precision, [`Shape`]) through the whole program,
+//! its registers in machine registers, and touches memory only where the
+//! program reads or writes a neuron's state.
 //!
-//! Results are those of the interpreter, bit for bit: the same f32
-//! operations in the same order (an elementwise program gives each element
-//! the same operations whether it runs an operation at a time or an element
-//! at a time), IEEE arithmetic with no fusion, `exp` as
+//! Results are those of the interpreter, bit for bit: the same operations
+//! in the same precision and order (an elementwise program gives each
+//! element the same operations whether it runs an operation at a time or
+//! an element at a time), IEEE arithmetic with no fusion, f32's `exp` as
 //! [`crate::lang::ir::exp`] computes it, `min`, `max` and `round` as Rust's,
-//! and every other function by calling the very Rust function the
-//! interpreter calls, one lane at a time. Run-time random draws are made
-//! before the loop by the interpreter's own code, into arrays the loop
-//! reads; a draw whose parameters vary across elements keeps its program
-//! with the interpreter ([`Native::compile`] returns `None`), as does every
-//! program where the host is not one Cranelift generates code for, or
-//! `CAJAL_JIT=0` is set.
+//! and every other function (f64's `exp` too) by calling the very Rust
+//! function the interpreter calls, one lane at a time. Run-time random
+//! draws are made before the loop by the interpreter's own code, into
+//! arrays the loop reads; a draw whose parameters vary across elements
+//! keeps its program with the interpreter ([`Native::compile`] returns
+//! `None`), as does every program where the host is not one Cranelift
+//! generates code for, or `CAJAL_JIT=0` is set.
 
 use std::collections::HashMap;
 use std::sync::{Arc, OnceLock};
@@ -35,26 +36,80 @@ use cranelift_frontend::{FunctionBuilder, FunctionBuilderContext};
 use cranelift_jit::{JITBuilder, JITModule};
 use cranelift_module::{default_libcall_names, Linkage, Module};
 
-use super::vm::{self, Op, Program, Src};
+use super::vm::{self, Op, Program, Src, VmReal};
 use crate::lang::ir::{BinOp, Func, RandomKind, UnOp};
+use crate::real::{Dtype, Real};
 use scalars::{ScalarOps, SlotCache};
 
 mod scalars;
 
-/// Elements per vector: the loop's step; a run's length must be a multiple.
-pub const LANES: usize = 4;
+/// The most elements a vector holds (f32's four): a run of any precision
+/// fits a padded vector of this many.
+const MAX_LANES: usize = 4;
 
-const VEC: Type = types::F32X4;
-const MASK: Type = types::I32X4;
+/// Bytes of a vector register: every precision's vector, and each entry of
+/// the uniform table, is this wide.
+const VECTOR_BYTES: usize = 16;
+
+/// The types native code of one precision computes with.
+#[derive(Debug, Clone, Copy)]
+struct Shape {
+    /// A value.
+    elem: Type,
+    /// A vector of values.
+    vec: Type,
+    /// A comparison's mask over a vector, and the integer lanes its bits
+    /// are worked on as.
+    mask: Type,
+    /// Elements per vector: the loop's step.
+    lanes: usize,
+    /// log2 of a value's bytes.
+    shift: i64,
+}
+
+impl Shape {
+    fn of(dtype: Dtype) -> Shape {
+        match dtype {
+            Dtype::F32 => Shape {
+                elem: types::F32,
+                vec: types::F32X4,
+                mask: types::I32X4,
+                lanes: 4,
+                shift: 2,
+            },
+            Dtype::F64 => Shape {
+                elem: types::F64,
+                vec: types::F64X2,
+                mask: types::I64X2,
+                lanes: 2,
+                shift: 3,
+            },
+        }
+    }
+
+    /// log2 of [`lanes`](Self::lanes).
+    fn lane_shift(&self) -> i64 {
+        self.lanes.trailing_zeros() as i64
+    }
+}
+
+/// A constant as the program's precision holds it: the key of its entry in
+/// the uniform table, and the value the interpreter computes with.
+fn rounded(dtype: Dtype, c: f64) -> f64 {
+    match dtype {
+        Dtype::F32 => f64::from(c as f32),
+        Dtype::F64 => c,
+    }
+}
 
 /// `fn(arrays, uniforms, n, flags)`: runs the program over elements `0..n`
 /// of the bound arrays (`arrays[k]` is array `k`'s first element), with
 /// `uniforms` its uniform operands, each repeated in a vector's lanes (read
 /// where used, so that x86 folds the load into the arithmetic: a value
 /// splatted once before the loop would be spilled and splatted again at
-/// every use, for want of registers), and writes into `flags[i / 4]` a bit
-/// per element `i` whose flag register is non-zero.
-type Entry = unsafe extern "C" fn(*const *mut f32, *const f32, usize, *mut u8);
+/// every use, for want of registers), and writes into `flags[i / lanes]` a
+/// bit per element `i` whose flag register is non-zero.
+type Entry = unsafe extern "C" fn(*const *mut u8, *const u8, usize, *mut u8);
 
 /// A random draw of the program, made on the host before the loop (as the
 /// interpreter makes it: `vm::draws`).
@@ -96,6 +151,8 @@ impl Drop for Code {
 #[derive(Clone)]
 pub struct Native {
     entry: Entry,
+    /// The program's precision: the element type of the arrays it runs on.
+    dtype: Dtype,
     n_arrays: usize,
     /// The program's random draws, in order: arrays `n_arrays..` of the
     /// code, filled before each run.
@@ -196,7 +253,7 @@ pub(super) fn max_of(b: &mut FunctionBuilder, a: Value, x: Value) -> Value {
 /// early returns as selections.
 pub(super) fn exp_of(b: &mut FunctionBuilder, x: Value, ty: Type) -> Value {
     let vector = ty.is_vector();
-    let int = if vector { MASK } else { types::I32 };
+    let int = if vector { types::I32X4 } else { types::I32 };
     let little = MemFlagsData::new().with_endianness(Endianness::Little);
     let c = |b: &mut FunctionBuilder, v: f32| {
         let s = b.ins().f32const(v);
@@ -280,10 +337,6 @@ impl Native {
     /// `None` where a random draw's parameters vary across elements or no
     /// native code can be made on this host.
     pub fn compile(prog: &Program, n_arrays: usize, flag: Option<u16>) -> Option<Native> {
-        // Native code is generated in f32; an f64 program is interpreted.
-        if prog.dtype != crate::real::Dtype::F32 {
-            return None;
-        }
         // Draws are made before the loop, as arrays; that needs the same
         // parameters for every element.
         let mut draws = Vec::new();
@@ -325,6 +378,7 @@ impl Native {
         let entry = unsafe { std::mem::transmute::<*const u8, Entry>(at) };
         Some(Native {
             entry,
+            dtype: prog.dtype,
             n_arrays,
             draws: draws.into(),
             uniforms: uniforms.into(),
@@ -333,23 +387,38 @@ impl Native {
         })
     }
 
-    /// Runs over the first `n` elements (a multiple of [`LANES`]) of
-    /// `arrays`, with the frame's `scalars` (the program's scalar
-    /// operations are computed here, once) and `key` = (seed, step, object
-    /// of stream 0, index of element 0) for random draws, and appends to
-    /// `flagged` the indices (element 0 being `key.3`) of the elements
-    /// whose flag register is non-zero, in increasing order.
-    pub fn run(
+    /// Whether the code runs on arrays of `R` (its program's precision).
+    pub fn runs<R: Real>(&self) -> bool {
+        R::DTYPE == self.dtype
+    }
+
+    /// Elements a vector of the code holds: a run's length is a multiple.
+    pub fn lanes(&self) -> usize {
+        Shape::of(self.dtype).lanes
+    }
+
+    /// Runs over the first `n` elements (a multiple of
+    /// [`lanes`](Self::lanes)) of `arrays`, with the frame's `scalars` (the
+    /// program's scalar operations are computed here, once) and `key` =
+    /// (seed, step, object of stream 0, index of element 0) for random
+    /// draws, and appends to `flagged` the indices (element 0 being
+    /// `key.3`) of the elements whose flag register is non-zero, in
+    /// increasing order. `R` must be the program's precision
+    /// ([`runs`](Self::runs)).
+    pub fn run<R: VmReal>(
         &self,
-        arrays: &mut [&mut [f32]],
-        scalars: &[f32],
+        arrays: &mut [&mut [R]],
+        scalars: &[R],
         n: usize,
         key: (u64, u32, u32, u32),
         flagged: &mut Vec<u32>,
     ) {
+        // The code reads and writes elements of its program's precision.
+        assert!(self.runs::<R>(), "native code run in another precision");
+        let lanes = self.lanes();
         assert!(
-            n.is_multiple_of(LANES),
-            "run length {n} is not a multiple of {LANES}"
+            n.is_multiple_of(lanes),
+            "run length {n} is not a multiple of {lanes}"
         );
         assert_eq!(arrays.len(), self.n_arrays, "bound arrays");
         assert!(
@@ -357,7 +426,7 @@ impl Native {
             "bound arrays shorter than the run"
         );
         let (seed, step, object, index0) = key;
-        SCRATCH.with(|s| {
+        R::native_scratch().with(|s| {
             let Scratch {
                 slots,
                 table,
@@ -370,14 +439,14 @@ impl Native {
             self.scalars.slots(scalars, slots, cache);
             let uniform = |u: Src| match u {
                 Src::Scalar(k) => slots[k as usize],
-                Src::Const(c) => c as f32,
+                Src::Const(c) => R::of(c),
                 Src::Reg(_) | Src::Arr(_) => unreachable!("uniforms are scalars and constants"),
             };
             table.clear();
-            table.extend(self.uniforms.iter().map(|&u| Lanes([uniform(u); LANES])));
+            table.extend(self.uniforms.iter().map(|&u| Lanes::splat(uniform(u))));
             drawn.resize_with(self.draws.len(), Vec::new);
             for (d, out) in self.draws.iter().zip(drawn.iter_mut()) {
-                out.resize(n, 0.0);
+                out.resize(n, R::ZERO);
                 let object = object.wrapping_add(d.stream);
                 let ab = (uniform(d.args[0]), uniform(d.args[1]));
                 if d.shared {
@@ -388,27 +457,28 @@ impl Native {
                 }
             }
             flags.clear();
-            flags.resize(n / LANES, 0);
+            flags.resize(n / lanes, 0);
             ptrs.clear();
             ptrs.extend(
                 arrays
                     .iter_mut()
-                    .map(|a| a.as_mut_ptr())
-                    .chain(drawn.iter_mut().map(|d| d.as_mut_ptr())),
+                    .map(|a| a.as_mut_ptr().cast())
+                    .chain(drawn.iter_mut().map(|d| d.as_mut_ptr().cast())),
             );
             // SAFETY: every array (bound or drawn) holds at least `n`
-            // elements (checked above; drawn ones sized here), the table
-            // holds a vector for each uniform operand the code reads, and
-            // the code writes one flag byte per LANES elements of `n`.
+            // elements of the program's precision (checked above; drawn
+            // ones sized here), the table holds a vector for each uniform
+            // operand the code reads, and the code writes one flag byte per
+            // vector of `n`.
             unsafe { (self.entry)(ptrs.as_ptr(), table.as_ptr().cast(), n, flags.as_mut_ptr()) };
             // Eight flag bytes at a time, a set bit at a time: flags are
             // rare (spikes), and a branch a byte cost more than the code
-            // that set them. Byte g holds the flags of elements g * LANES
+            // that set them. Byte g holds the flags of elements g * lanes
             // onwards, one bit each.
             let mut push = |first_group: usize, mut word: u64| {
                 while word != 0 {
                     let bit = word.trailing_zeros() as usize;
-                    let element = (first_group + bit / 8) * LANES + bit % 8;
+                    let element = (first_group + bit / 8) * lanes + bit % 8;
                     flagged.push(index0 + element as u32);
                     word &= word - 1;
                 }
@@ -428,19 +498,20 @@ impl Native {
     }
 
     /// As [`run`](Self::run), over every element of `arrays` whatever
-    /// their length: the last `len mod LANES` elements are padded to a
+    /// their length: the last `len mod lanes` elements are padded to a
     /// whole vector with copies of the last one. Lanes are independent and
     /// draws are keyed by element, so the real lanes get the interpreter's
     /// bits and the copies are dropped (their flags too).
-    pub fn run_padded(
+    pub fn run_padded<R: VmReal>(
         &self,
-        arrays: &mut [&mut [f32]],
-        scalars: &[f32],
+        arrays: &mut [&mut [R]],
+        scalars: &[R],
         key: (u64, u32, u32, u32),
         flagged: &mut Vec<u32>,
     ) {
+        let lanes = self.lanes();
         let len = arrays.first().map_or(0, |a| a.len());
-        let head = len / LANES * LANES;
+        let head = len / lanes * lanes;
         let (seed, step, object, start) = key;
         if head > 0 {
             self.run(arrays, scalars, head, key, flagged);
@@ -450,34 +521,34 @@ impl Native {
         }
         let rest = len - head;
         // On the stack for the usual handful of arrays.
-        let mut stack = [[0.0f32; LANES]; 16];
+        let mut stack = [[R::ZERO; MAX_LANES]; 16];
         let mut heap = Vec::new();
-        let padded: &mut [[f32; LANES]] = if arrays.len() <= stack.len() {
+        let padded: &mut [[R; MAX_LANES]] = if arrays.len() <= stack.len() {
             &mut stack[..arrays.len()]
         } else {
-            heap.resize(arrays.len(), [0.0f32; LANES]);
+            heap.resize(arrays.len(), [R::ZERO; MAX_LANES]);
             &mut heap
         };
         for (v, a) in padded.iter_mut().zip(arrays.iter()) {
-            *v = [a[len - 1]; LANES];
+            *v = [a[len - 1]; MAX_LANES];
             v[..rest].copy_from_slice(&a[head..]);
         }
         {
             let key = (seed, step, object, start + head as u32);
             // The views on the stack too, for the usual handful.
-            let mut stack_views: [&mut [f32]; 16] = Default::default();
+            let mut stack_views: [&mut [R]; 16] = Default::default();
             let mut heap_views = Vec::new();
-            let views: &mut [&mut [f32]] = if padded.len() <= stack_views.len() {
+            let views: &mut [&mut [R]] = if padded.len() <= stack_views.len() {
                 let n = padded.len();
                 for (v, p) in stack_views.iter_mut().zip(padded.iter_mut()) {
-                    *v = &mut p[..];
+                    *v = &mut p[..lanes];
                 }
                 &mut stack_views[..n]
             } else {
-                heap_views.extend(padded.iter_mut().map(|v| &mut v[..]));
+                heap_views.extend(padded.iter_mut().map(|v| &mut v[..lanes]));
                 &mut heap_views
             };
-            self.run(views, scalars, LANES, key, flagged);
+            self.run(views, scalars, lanes, key, flagged);
         }
         for (a, v) in arrays.iter_mut().zip(padded.iter()) {
             a[head..].copy_from_slice(&v[..rest]);
@@ -489,57 +560,107 @@ impl Native {
     }
 }
 
-/// A uniform operand in every lane, aligned as a vector (the code's loads
-/// from the table say so).
+/// A uniform operand in every lane of a vector, aligned as one (the code's
+/// loads from the table say so).
 #[derive(Clone, Copy)]
 #[repr(C, align(16))]
-struct Lanes([f32; LANES]);
+struct Lanes([u32; VECTOR_BYTES / 4]);
 
-/// A worker's scratch for [`Native::run`], kept between steps.
-#[derive(Default)]
-struct Scratch {
-    slots: Vec<f32>,
+impl Lanes {
+    /// `x` in every lane of its precision's vector.
+    fn splat<R: Real>(x: R) -> Lanes {
+        let mut words = Vec::with_capacity(2);
+        x.put_words(&mut words);
+        Lanes(std::array::from_fn(|k| words[k % words.len()]))
+    }
+}
+
+/// A worker's scratch for [`Native::run`] in precision `R`, kept between
+/// steps ([`VmReal::native_scratch`]).
+pub struct Scratch<R> {
+    slots: Vec<R>,
     table: Vec<Lanes>,
     flags: Vec<u8>,
     /// Each draw's values.
-    drawn: Vec<Vec<f32>>,
+    drawn: Vec<Vec<R>>,
     /// Philox words.
     words: Vec<u32>,
     /// The code's array pointers (bound arrays, then drawn ones), kept
     /// between runs for their allocation only: cleared before each.
-    ptrs: Vec<*mut f32>,
+    ptrs: Vec<*mut u8>,
     /// Scalar slots of the programs this thread ran.
-    cache: SlotCache,
+    cache: SlotCache<R>,
 }
 
-thread_local! {
-    static SCRATCH: std::cell::RefCell<Scratch> = Default::default();
+impl<R> Default for Scratch<R> {
+    fn default() -> Self {
+        Scratch {
+            slots: Vec::new(),
+            table: Vec::new(),
+            flags: Vec::new(),
+            drawn: Vec::new(),
+            words: Vec::new(),
+            ptrs: Vec::new(),
+            cache: SlotCache::default(),
+        }
+    }
 }
 
 // The functions computed a lane at a time, by calling the Rust function
-// the interpreter calls.
-extern "C" fn lane_pow(x: f32, y: f32) -> f32 {
-    crate::lang::ir::pow(x, y)
+// the interpreter calls (`Real::pow`, `%`, `Real::apply`), in either
+// precision.
+extern "C" fn lane_pow<R: Real>(x: R, y: R) -> R {
+    x.pow(y)
 }
-extern "C" fn lane_rem(x: f32, y: f32) -> f32 {
+extern "C" fn lane_rem<R: Real>(x: R, y: R) -> R {
     x % y
 }
 macro_rules! lane_funcs {
     ($($name:ident => $f:ident),* $(,)?) => {
-        $(extern "C" fn $name(x: f32) -> f32 { Func::$f.apply(x, 0.0, 0.0) })*
-        fn lane_fn(f: Func) -> Option<extern "C" fn(f32) -> f32> {
+        $(extern "C" fn $name<R: Real>(x: R) -> R { R::apply(Func::$f, x, R::ZERO, R::ZERO) })*
+        /// The function of one argument a lane at a time, for precision
+        /// `R`.
+        fn lane_fn<R: Real>(f: Func) -> Option<extern "C" fn(R) -> R> {
             match f {
-                $(Func::$f => Some($name),)*
+                $(Func::$f => Some($name::<R>),)*
                 _ => None,
             }
         }
     };
 }
 lane_funcs!(
-    lane_log => Log, lane_sin => Sin, lane_cos => Cos, lane_tan => Tan,
+    lane_exp => Exp, lane_log => Log, lane_sin => Sin, lane_cos => Cos, lane_tan => Tan,
     lane_tanh => Tanh, lane_asin => Asin, lane_acos => Acos, lane_atan => Atan,
     lane_sinh => Sinh, lane_cosh => Cosh,
 );
+
+/// The lane-at-a-time functions' addresses in one precision.
+#[derive(Clone, Copy)]
+struct LaneFns {
+    pow: *const (),
+    rem: *const (),
+    one: fn(Func) -> Option<*const ()>,
+}
+
+impl LaneFns {
+    fn of(dtype: Dtype) -> LaneFns {
+        fn one<R: Real>(f: Func) -> Option<*const ()> {
+            lane_fn::<R>(f).map(|f| f as *const ())
+        }
+        match dtype {
+            Dtype::F32 => LaneFns {
+                pow: lane_pow::<f32> as *const (),
+                rem: lane_rem::<f32> as *const (),
+                one: one::<f32>,
+            },
+            Dtype::F64 => LaneFns {
+                pow: lane_pow::<f64> as *const (),
+                rem: lane_rem::<f64> as *const (),
+                one: one::<f64>,
+            },
+        }
+    }
+}
 
 /// The code generator of one program: the loop body's values and where
 /// its uniform operands are.
@@ -561,14 +682,20 @@ struct Gen<'a> {
     /// The uniform table's address.
     table: Value,
     /// Each uniform operand's place in the table (scalar slots, and
-    /// constants by their bits).
-    uniform: HashMap<(bool, u32), usize>,
+    /// constants by their bits in the program's precision).
+    uniform: HashMap<(bool, u64), usize>,
     /// Values that are a comparison's 1.0 or 0.0, with its mask: testing
     /// one for non-zero is that mask.
     truths: HashMap<Value, Value>,
     sig1: SigRef,
     sig2: SigRef,
     ptr: Type,
+    /// The program's types.
+    shape: Shape,
+    /// The program's precision.
+    dtype: Dtype,
+    /// The functions called a lane at a time.
+    fns: LaneFns,
 }
 
 fn build(
@@ -581,11 +708,12 @@ fn build(
     base_sig: Signature,
 ) -> Option<Vec<Src>> {
     let ptr = target.pointer_type();
+    let shape = Shape::of(prog.dtype);
     let mut sig1 = base_sig.clone();
-    sig1.params.push(AbiParam::new(types::F32));
-    sig1.returns.push(AbiParam::new(types::F32));
+    sig1.params.push(AbiParam::new(shape.elem));
+    sig1.returns.push(AbiParam::new(shape.elem));
     let mut sig2 = sig1.clone();
-    sig2.params.push(AbiParam::new(types::F32));
+    sig2.params.push(AbiParam::new(shape.elem));
     let (sig1, sig2) = (b.import_signature(sig1), b.import_signature(sig2));
 
     let entry = b.create_block();
@@ -620,8 +748,8 @@ fn build(
     let mut uniform = HashMap::new();
     uniforms.retain(|u| {
         let key = match *u {
-            Src::Scalar(k) => (true, u32::from(k)),
-            Src::Const(c) => (false, (c as f32).to_bits()),
+            Src::Scalar(k) => (true, u64::from(k)),
+            Src::Const(c) => (false, rounded(prog.dtype, c).to_bits()),
             Src::Reg(_) | Src::Arr(_) => return false,
         };
         let fresh = !uniform.contains_key(&key);
@@ -643,6 +771,9 @@ fn build(
         sig1,
         sig2,
         ptr,
+        shape,
+        dtype: prog.dtype,
+        fns: LaneFns::of(prog.dtype),
     };
     let zero = g.b.ins().iconst(ptr, 0);
     g.b.ins().jump(header, &[zero.into()]);
@@ -652,7 +783,7 @@ fn build(
     g.b.ins().brif(more, body, &[], exit, &[]);
 
     g.b.switch_to_block(body);
-    g.off = g.b.ins().ishl_imm_u(i, 2);
+    g.off = g.b.ins().ishl_imm_u(i, shape.shift);
     for op in &prog.ops {
         g.op(op)?;
     }
@@ -660,11 +791,11 @@ fn build(
         let v = g.reg(r)?;
         let m = g.nonzero(v);
         let bits = g.b.ins().vhigh_bits(types::I8, m);
-        let at = g.b.ins().ushr_imm_u(i, 2);
+        let at = g.b.ins().ushr_imm_u(i, shape.lane_shift());
         let at = g.b.ins().iadd(flags_p, at);
         g.b.ins().store(mem, bits, at, 0);
     }
-    let next = g.b.ins().iadd_imm_u(i, LANES as i64);
+    let next = g.b.ins().iadd_imm_u(i, shape.lanes as i64);
     g.b.ins().jump(header, &[next.into()]);
 
     g.b.switch_to_block(exit);
@@ -675,18 +806,19 @@ fn build(
 }
 
 impl Gen<'_> {
-    fn konst(&mut self, c: f32) -> Value {
+    fn konst(&mut self, c: f64) -> Value {
         self.uniform_at((false, c.to_bits()))
             .expect("the generator's constants are in the table")
     }
 
-    fn uniform_at(&mut self, key: (bool, u32)) -> Option<Value> {
+    fn uniform_at(&mut self, key: (bool, u64)) -> Option<Value> {
         let k = *self.uniform.get(&key)?;
-        let at = (k * 4 * LANES) as i32;
+        let at = (k * VECTOR_BYTES) as i32;
+        let vec = self.shape.vec;
         Some(
             self.b
                 .ins()
-                .load(VEC, MemFlagsData::trusted().with_readonly(), self.table, at),
+                .load(vec, MemFlagsData::trusted().with_readonly(), self.table, at),
         )
     }
 
@@ -703,7 +835,7 @@ impl Gen<'_> {
         let v = self
             .b
             .ins()
-            .load(VEC, MemFlagsData::new().with_notrap(), at, 0);
+            .load(self.shape.vec, MemFlagsData::new().with_notrap(), at, 0);
         self.arrays[k] = Some(v);
         Some(v)
     }
@@ -712,14 +844,14 @@ impl Gen<'_> {
         match s {
             Src::Reg(r) => self.reg(r),
             Src::Arr(a) => self.array(a),
-            Src::Scalar(k) => self.uniform_at((true, u32::from(k))),
-            Src::Const(c) => self.uniform_at((false, (c as f32).to_bits())),
+            Src::Scalar(k) => self.uniform_at((true, u64::from(k))),
+            Src::Const(c) => self.uniform_at((false, rounded(self.dtype, c).to_bits())),
         }
     }
 
     fn as_vec(&mut self, m: Value) -> Value {
         let little = MemFlagsData::new().with_endianness(Endianness::Little);
-        self.b.ins().bitcast(VEC, little, m)
+        self.b.ins().bitcast(self.shape.vec, little, m)
     }
 
     /// `m ? x : y` lane by lane, for a comparison's mask `m`.
@@ -747,7 +879,7 @@ impl Gen<'_> {
     fn lanes(&mut self, sig: SigRef, f: *const (), args: &[Value]) -> Value {
         let callee = self.b.ins().iconst(self.ptr, f as usize as i64);
         let mut out: Option<Value> = None;
-        for lane in 0..LANES as u8 {
+        for lane in 0..self.shape.lanes as u8 {
             let xs: Vec<Value> = args
                 .iter()
                 .map(|&a| self.b.ins().extractlane(a, lane))
@@ -755,14 +887,14 @@ impl Gen<'_> {
             let call = self.b.ins().call_indirect(sig, callee, &xs);
             let r = self.b.inst_results(call)[0];
             out = Some(match out {
-                None => self.b.ins().splat(VEC, r),
+                None => self.b.ins().splat(self.shape.vec, r),
                 Some(v) => self.b.ins().insertlane(v, r, lane),
             });
         }
         out.expect("at least one lane")
     }
 
-    /// `f32::round`: half-way cases away from zero.
+    /// Rust's `round`: half-way cases away from zero.
     fn round(&mut self, x: Value) -> Value {
         let t = self.b.ins().trunc(x);
         let d = self.b.ins().fsub(x, t);
@@ -771,24 +903,38 @@ impl Gen<'_> {
         let up = self.b.ins().fcmp(FloatCC::GreaterThanOrEqual, d, half);
         // copysign(1, x), from the bits (no vector copysign on x86).
         let little = MemFlagsData::new().with_endianness(Endianness::Little);
-        let bits = self.b.ins().bitcast(MASK, little, x);
-        let sign = self.b.ins().iconst(types::I32, i64::from(i32::MIN));
-        let sign = self.b.ins().splat(MASK, sign);
+        let mask = self.shape.mask;
+        let int = mask.lane_type();
+        let (sign, one) = match self.dtype {
+            Dtype::F32 => (i64::from(i32::MIN), i64::from(1.0f32.to_bits())),
+            Dtype::F64 => (i64::MIN, 1.0f64.to_bits() as i64),
+        };
+        let bits = self.b.ins().bitcast(mask, little, x);
+        let sign = self.b.ins().iconst(int, sign);
+        let sign = self.b.ins().splat(mask, sign);
         let sign = self.b.ins().band(bits, sign);
-        let one = self.b.ins().iconst(types::I32, i64::from(1.0f32.to_bits()));
-        let one = self.b.ins().splat(MASK, one);
+        let one = self.b.ins().iconst(int, one);
+        let one = self.b.ins().splat(mask, one);
         let s = self.b.ins().bor(sign, one);
         let s = self.as_vec(s);
         let away = self.b.ins().fadd(t, s);
         self.pick(up, away, t)
     }
 
-    /// [`crate::lang::ir::exp`], the same operations in the same order.
-    fn exp(&mut self, x: Value) -> Value {
-        exp_of(&mut self.b, x, VEC)
+    /// `exp` as the interpreter computes it: f32's
+    /// ([`crate::lang::ir::exp`]) the same operations in the same order,
+    /// f64's a lane at a time.
+    fn exp(&mut self, x: Value) -> Option<Value> {
+        match self.dtype {
+            Dtype::F32 => Some(exp_of(&mut self.b, x, types::F32X4)),
+            Dtype::F64 => {
+                let f = (self.fns.one)(Func::Exp)?;
+                Some(self.lanes(self.sig1, f, &[x]))
+            }
+        }
     }
 
-    fn bin(&mut self, op: BinOp, x: Value, y: Value, exponent: Option<f32>) -> Value {
+    fn bin(&mut self, op: BinOp, x: Value, y: Value, exponent: Option<f64>) -> Value {
         let cmp = |g: &mut Self, cc: FloatCC| {
             let m = g.b.ins().fcmp(cc, x, y);
             g.truth(m)
@@ -819,8 +965,8 @@ impl Gen<'_> {
                     base = self.b.ins().fmul(base, base);
                 }
             }
-            BinOp::Pow => self.lanes(self.sig2, lane_pow as *const (), &[x, y]),
-            BinOp::Rem => self.lanes(self.sig2, lane_rem as *const (), &[x, y]),
+            BinOp::Pow => self.lanes(self.sig2, self.fns.pow, &[x, y]),
+            BinOp::Rem => self.lanes(self.sig2, self.fns.rem, &[x, y]),
             BinOp::Lt => cmp(self, FloatCC::LessThan),
             BinOp::Gt => cmp(self, FloatCC::GreaterThan),
             BinOp::Le => cmp(self, FloatCC::LessThanOrEqual),
@@ -842,7 +988,7 @@ impl Gen<'_> {
     fn call(&mut self, f: Func, a: Value, b: Value, c: Value) -> Option<Value> {
         let zero = self.konst(0.0);
         Some(match f {
-            Func::Exp => self.exp(a),
+            Func::Exp => self.exp(a)?,
             Func::Sqrt => self.b.ins().sqrt(a),
             Func::Abs => self.b.ins().fabs(a),
             Func::Floor => self.b.ins().floor(a),
@@ -871,9 +1017,12 @@ impl Gen<'_> {
                 let pos = self.b.ins().fcmp(FloatCC::GreaterThan, a, zero);
                 self.pick(pos, one, s)
             }
-            Func::Pow => self.lanes(self.sig2, lane_pow as *const (), &[a, b]),
-            Func::Modulo => self.lanes(self.sig2, lane_rem as *const (), &[a, b]),
-            f => self.lanes(self.sig1, lane_fn(f)? as *const (), &[a]),
+            Func::Pow => self.lanes(self.sig2, self.fns.pow, &[a, b]),
+            Func::Modulo => self.lanes(self.sig2, self.fns.rem, &[a, b]),
+            f => {
+                let f = (self.fns.one)(f)?;
+                self.lanes(self.sig1, f, &[a])
+            }
         })
     }
 
@@ -887,7 +1036,7 @@ impl Gen<'_> {
             }
             Op::Bin(o, d, a, b) => {
                 let exponent = match b {
-                    Src::Const(c) => Some(*c as f32),
+                    Src::Const(c) => Some(rounded(self.dtype, *c)),
                     _ => None,
                 };
                 let (x, y) = (self.src(*a)?, self.src(*b)?);

@@ -4,6 +4,7 @@
 use std::collections::HashMap;
 
 use super::super::vm::{self, Op, Program, Src};
+use crate::real::Real;
 
 /// A program's scalar operations (expressions of t, dt, the constants and
 /// population-wide values), and which of them read t. Most do not
@@ -72,14 +73,14 @@ impl ScalarOps {
     /// are those of the last run, with only the operations that read t
     /// computed again (the same operations on the same values: the same
     /// bits).
-    pub(super) fn slots(&self, scalars: &[f32], out: &mut Vec<f32>, cache: &mut SlotCache) {
+    pub(super) fn slots<R: Real>(&self, scalars: &[R], out: &mut Vec<R>, cache: &mut SlotCache<R>) {
         let len = self.n_scalars.max(scalars.len());
         if let Some((key, kept)) = cache.get(&self.id) {
             let same = key.len() == scalars.len()
                 && key[1..]
                     .iter()
                     .zip(&scalars[1..])
-                    .all(|(a, b)| a.to_bits() == b.to_bits());
+                    .all(|(a, b)| a.bits() == b.bits());
             if same && kept.len() == len {
                 out.clear();
                 out.extend_from_slice(kept);
@@ -94,7 +95,7 @@ impl ScalarOps {
         }
         out.clear();
         out.extend_from_slice(scalars);
-        out.resize(len, 0.0);
+        out.resize(len, R::ZERO);
         for op in &self.ops {
             vm::scalar_op(op, out);
         }
@@ -116,8 +117,8 @@ const SLOT_CACHE_SIZE: usize = 256;
 
 /// Per program (`ScalarOps::id`): the frame's scalars of its last run on
 /// this thread and the slots computed from them.
-pub(super) type SlotCache =
-    HashMap<u64, (Vec<f32>, Vec<f32>), std::hash::BuildHasherDefault<IdHasher>>;
+pub(super) type SlotCache<R> =
+    HashMap<u64, (Vec<R>, Vec<R>), std::hash::BuildHasherDefault<IdHasher>>;
 
 /// The hash of a program's id: the id times a large odd constant (its
 /// bits spread, where the default hasher's SipHash rounds cost more than

@@ -1,16 +1,18 @@
-//! Native code against the interpreter, bit for bit.
+//! Native code against the interpreter, bit for bit, in both precisions.
 
+use crate::engine::cpu::hostile;
 use crate::engine::cpu::neuron_update::{compile, neuron_update, NeuronKernel};
-use crate::engine::cpu::HOSTILE;
+use crate::engine::cpu::vm::VmReal;
 use crate::lang::ir::Locality;
 use crate::network::model::Neuron;
 use crate::network::Network;
 
 /// Runs `steps` steps of `neuron` over every pair of hostile values as
 /// its `x` and `y` (the rest of its variables as the model starts
-/// them), natively and interpreted; every value and spike must agree
-/// bit for bit. Returns whether native code ran.
-fn agree(neuron: &Neuron, globals: &[f32], steps: u32) -> bool {
+/// them), natively and interpreted, in f32 and in f64; every value and
+/// spike must agree bit for bit. Returns whether native code ran (in
+/// both precisions: they must not differ there).
+fn agree(neuron: &Neuron, globals: &[f64], steps: u32) -> bool {
     let mut scalars = vec![0.0, 0.1];
     scalars.extend_from_slice(globals);
     agree_with(neuron, steps, |_| scalars.clone())
@@ -18,26 +20,35 @@ fn agree(neuron: &Neuron, globals: &[f32], steps: u32) -> bool {
 
 /// As [`agree`], with the frame's scalars (t, dt, the population-wide
 /// values) of each step given by `frame`.
-fn agree_with(neuron: &Neuron, steps: u32, frame: impl Fn(u32) -> Vec<f32>) -> bool {
+fn agree_with(neuron: &Neuron, steps: u32, frame: impl Fn(u32) -> Vec<f64>) -> bool {
+    let single = agree_in::<f32>(neuron, steps, &frame);
+    let double = agree_in::<f64>(neuron, steps, &frame);
+    assert_eq!(single, double, "native code in one precision only");
+    single
+}
+
+/// [`agree_with`] in precision `R`.
+fn agree_in<R: VmReal>(neuron: &Neuron, steps: u32, frame: impl Fn(u32) -> Vec<f64>) -> bool {
+    let values = hostile::<R>();
     let mut net = Network::new();
-    let n = HOSTILE.len() * HOSTILE.len();
+    let n = values.len() * values.len();
     net.population("p", n, neuron).unwrap();
     let ir = net.pops[0].ir.clone();
-    let native: NeuronKernel = compile(&ir, 0, crate::real::Dtype::F32);
+    let native: NeuronKernel = compile(&ir, 0, R::DTYPE);
     let mut interpreted = native.clone();
     interpreted.native = None;
-    let mut arrays: Vec<Vec<f32>> = Vec::new();
+    let mut arrays: Vec<Vec<R>> = Vec::new();
     for v in ir.vars.iter().filter(|v| v.locality == Locality::Local) {
         arrays.push(match v.name.as_str() {
-            "x" => (0..n).map(|i| HOSTILE[i / HOSTILE.len()]).collect(),
-            "y" => (0..n).map(|i| HOSTILE[i % HOSTILE.len()]).collect(),
-            _ => vec![0.0; n],
+            "x" => (0..n).map(|i| values[i / values.len()]).collect(),
+            "y" => (0..n).map(|i| values[i % values.len()]).collect(),
+            _ => vec![R::ZERO; n],
         });
     }
-    arrays.extend(ir.targets.iter().map(|_| vec![0.0; n]));
+    arrays.extend(ir.targets.iter().map(|_| vec![R::ZERO; n]));
     let mut other = arrays.clone();
     for step in 0..steps {
-        let scalars = frame(step);
+        let scalars: Vec<R> = frame(step).into_iter().map(R::of).collect();
         let mut a = Vec::new();
         neuron_update(
             &native,
@@ -64,11 +75,12 @@ fn agree_with(neuron: &Neuron, steps: u32, frame: impl Fn(u32) -> Vec<f32>) -> b
         for (k, (x, y)) in arrays.iter().zip(&other).enumerate() {
             for i in 0..n {
                 assert_eq!(
-                    x[i].to_bits(),
-                    y[i].to_bits(),
-                    "array {k}, element {i} ({}, {}), step {step}: {} native, {} interpreted",
-                    HOSTILE[i / HOSTILE.len()],
-                    HOSTILE[i % HOSTILE.len()],
+                    x[i].bits(),
+                    y[i].bits(),
+                    "{:?}: array {k}, element {i} ({:?}, {:?}), step {step}: {:?} native, {:?} interpreted",
+                    R::DTYPE,
+                    values[i / values.len()],
+                    values[i % values.len()],
                     x[i],
                     y[i]
                 );
@@ -91,7 +103,7 @@ fn kept_scalar_slots_follow_time_dt_and_parameters() {
              r = x * u + y / q + exp(t / 100.0) * p",
         );
     let frame = |step: u32| {
-        let t = step as f32 * 0.5;
+        let t = f64::from(step) * 0.5;
         let dt = if step < 7 { 0.5 } else { 0.25 };
         let p = if step < 3 { 2.0 } else { 4.0 };
         let q = if step < 5 { 3.0 } else { -1.5 };
