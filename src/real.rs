@@ -262,11 +262,9 @@ pub trait Real:
     /// The value of [`WORDS`](Self::WORDS) words (missing ones 0).
     fn of_words(w: &[u32]) -> Self;
 
-    /// A view of f32 values as they are, if this is f32 (the native code
-    /// is generated for f32 only).
+    /// A view of f32 values as they are, if this is f32 (copied into f32
+    /// storage without a conversion).
     fn as_f32(x: &[Self]) -> Option<&[f32]>;
-    /// [`as_f32`](Self::as_f32), mutable.
-    fn as_f32_mut(x: &mut [Self]) -> Option<&mut [f32]>;
 
     /// A uniform value in [0, 1) from a Philox word.
     fn u01(w: u32) -> Self;
@@ -478,10 +476,6 @@ impl Real for f32 {
         Some(x)
     }
     #[inline(always)]
-    fn as_f32_mut(x: &mut [f32]) -> Option<&mut [f32]> {
-        Some(x)
-    }
-    #[inline(always)]
     fn u01(w: u32) -> f32 {
         philox::u01(w)
     }
@@ -646,10 +640,6 @@ impl Real for f64 {
     }
     #[inline(always)]
     fn as_f32(_: &[f64]) -> Option<&[f32]> {
-        None
-    }
-    #[inline(always)]
-    fn as_f32_mut(_: &mut [f64]) -> Option<&mut [f32]> {
         None
     }
     #[inline(always)]

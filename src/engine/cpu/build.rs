@@ -338,14 +338,11 @@ fn proj_state<R: VmReal>(
         .iter()
         .map(|v| v.locality == Locality::Local)
         .collect();
-    // (Native code is generated in f32: an f64 network's events are
-    // interpreted.)
-    let native = R::DTYPE == crate::real::Dtype::F32;
-    let pre_events = (native && !pr.ir.pre_spike_is_default && !pr.ir.pre_spike.is_empty())
-        .then(|| NativeEvents::compile(&pr.ir.pre_spike, &local, Four::Events))
+    let pre_events = (!pr.ir.pre_spike_is_default && !pr.ir.pre_spike.is_empty())
+        .then(|| NativeEvents::compile(&pr.ir.pre_spike, &local, Four::Events, R::DTYPE))
         .flatten();
-    let post_events = (native && !pr.ir.post_spike.is_empty())
-        .then(|| NativeEvents::compile(&pr.ir.post_spike, &local, Four::Rows))
+    let post_events = (!pr.ir.post_spike.is_empty())
+        .then(|| NativeEvents::compile(&pr.ir.post_spike, &local, Four::Rows, R::DTYPE))
         .flatten();
     let n_pre = net.pops[pre].size() / net.batch;
     let dense = row_ptr.windows(2).all(|r| (r[1] - r[0]) as usize == n_pre);

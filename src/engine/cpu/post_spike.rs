@@ -19,9 +19,7 @@ pub fn post_spike<R: crate::real::Real>(
     c: &mut EventCtx<R>,
 ) {
     if let (_, Some(native)) = code {
-        if let Some(c) =
-            super::spike_propagate::f32_ctx(c).filter(|_| native.four() == Some(Four::Rows))
-        {
+        if native.runs::<R>() && native.four() == Some(Four::Rows) {
             // Four synapses of a row at a time, the rest one by one: the
             // same values (`NativeEvents::compile`).
             let bound = native.bind(c, &mut [], frozen);

@@ -248,25 +248,10 @@ pub(super) fn run_events<R: Real>(
     c: &mut EventCtx<R>,
     g: &mut [R],
 ) {
-    if let (Some(code), Some(g)) = (native, R::as_f32_mut(g)) {
-        if let Some(c) = f32_ctx(c) {
-            return code.bind(c, g, frozen).run_each(events);
-        }
+    if let Some(code) = native.filter(|n| n.runs::<R>()) {
+        return code.bind(c, g, frozen).run_each(events);
     }
     events.for_each(|(s, pre, post)| run_event(stmts, c, s, pre, post, frozen, g))
-}
-
-/// `c` as an f32 context if `R` is f32 (the native code is generated in
-/// f32 only).
-pub(super) fn f32_ctx<'x, 'a, R: Real>(
-    c: &'x mut EventCtx<'a, R>,
-) -> Option<&'x mut EventCtx<'a, f32>> {
-    if std::any::TypeId::of::<R>() == std::any::TypeId::of::<f32>() {
-        // SAFETY: R is f32, so the two types are one and the same.
-        Some(unsafe { &mut *(c as *mut EventCtx<'a, R>).cast::<EventCtx<'a, f32>>() })
-    } else {
-        None
-    }
 }
 
 /// Runs event statements for synapse `s` (pre rank `pre`, post rank

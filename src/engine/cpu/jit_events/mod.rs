@@ -7,7 +7,9 @@
 //! synapse, which the tree-walking `spike_propagate::eval`
 //! did a node at a time: in ANNarchy's STDP notebooks that was most of the
 //! step after the Poisson draws. The code computes each expression with
-//! scalar f32 operations in `eval`'s order and calls the Rust functions
+//! scalar operations of the network's precision in `eval`'s order (f64
+//! code runs one event a call: a vector holds two f64 values, not four)
+//! and calls the Rust functions
 //! `eval` calls for everything else (`pow`, the functions, random draws;
 //! `exp` is written out as `jit::exp_of`), so the results are `eval`'s, bit for bit
 //! (`event_code_matches_eval_bit_for_bit`).
@@ -23,23 +25,24 @@ use cranelift_module::Module;
 use super::jit::{exp_of, four_pointer_function, isa, max_of, min_of, pick_of, Code};
 use super::spike_propagate::EventCtx;
 use crate::lang::ir::{BinOp, EventStmt, Expr, Func, RandomKind, UnOp};
+use crate::real::{Dtype, Real};
 
 /// What the code reads, as pointers (`#[repr(C)]`: the code loads these
 /// fields at fixed offsets).
 #[repr(C)]
 struct Args {
     /// Each synapse slot's first element.
-    syn: *const *mut f32,
+    syn: *const *mut u8,
     /// Per slot: `usize::MAX` for a per-synapse slot, 0 for a
     /// projection-wide one (`s & mask` is the element read).
     masks: *const usize,
     /// Each `pre.x` array, each `post.x` array.
-    pre: *const *const f32,
-    post: *const *const f32,
+    pre: *const *const u8,
+    post: *const *const u8,
     /// t, dt, then the network's constants (NaN past them, as `eval`).
-    scalars: *const f32,
+    scalars: *const u8,
     /// The post-synaptic conductance (`g_target += ...`).
-    g: *mut f32,
+    g: *mut u8,
     seed: u64,
     step: u32,
     object: u32,
@@ -62,6 +65,8 @@ type Entry = unsafe extern "C" fn(*const Args, usize, usize, usize);
 #[derive(Clone)]
 pub struct NativeEvents {
     entry: Entry,
+    /// The precision of the values it reads and writes.
+    dtype: Dtype,
     /// The same statements for four events at once, where their events
     /// cannot affect one another: see [`NativeEvents::compile`].
     four: Option<(Four, Entry, Arc<Code>)>,
@@ -88,11 +93,12 @@ impl std::fmt::Debug for NativeEvents {
 /// `Bound` drops, so that binding allocates nothing once warm.
 #[derive(Default)]
 struct Kept {
-    syn: Vec<*mut f32>,
+    syn: Vec<*mut u8>,
     masks: Vec<usize>,
-    pre: Vec<*const f32>,
-    post: Vec<*const f32>,
-    scalars: Vec<f32>,
+    pre: Vec<*const u8>,
+    post: Vec<*const u8>,
+    /// The scalars' bytes, in the network's precision.
+    scalars: Vec<u8>,
 }
 
 thread_local! {
@@ -120,26 +126,27 @@ pub struct Bound<'a> {
     /// or four gathered): the shortest per-synapse slot, or 0 where a
     /// projection-wide slot the code reads is empty.
     vector_limit: usize,
-    _borrow: PhantomData<&'a mut f32>,
+    _borrow: PhantomData<&'a mut u8>,
 }
 
-extern "C" fn call_pow(x: f32, y: f32) -> f32 {
-    crate::lang::ir::pow(x, y)
+// The Rust functions `eval` calls, in either precision.
+extern "C" fn call_pow<R: Real>(x: R, y: R) -> R {
+    x.pow(y)
 }
-extern "C" fn call_rem(x: f32, y: f32) -> f32 {
+extern "C" fn call_rem<R: Real>(x: R, y: R) -> R {
     x % y
 }
-extern "C" fn call_func(f: u32, a: f32, b: f32, c: f32) -> f32 {
-    FUNCS[f as usize].apply(a, b, c)
+extern "C" fn call_func<R: Real>(f: u32, a: R, b: R, c: R) -> R {
+    R::apply(FUNCS[f as usize], a, b, c)
 }
-extern "C" fn call_random(
+extern "C" fn call_random<R: Real>(
     kind: u32,
     args: *const Args,
     stream: u32,
     s: usize,
-    a: f32,
-    b: f32,
-) -> f32 {
+    a: R,
+    b: R,
+) -> R {
     // SAFETY: the code passes the `Args` it was called with.
     let args = unsafe { &*args };
     super::vm::random_value(
@@ -187,6 +194,32 @@ const RANDOM: [RandomKind; 4] = [
     RandomKind::LogNormal,
     RandomKind::Exponential,
 ];
+
+/// The addresses of the called functions in one precision.
+#[derive(Clone, Copy)]
+struct Calls {
+    pow: *const (),
+    rem: *const (),
+    func: *const (),
+    random: *const (),
+}
+
+impl Calls {
+    fn of(dtype: Dtype) -> Calls {
+        fn of<R: Real>() -> Calls {
+            Calls {
+                pow: call_pow::<R> as *const (),
+                rem: call_rem::<R> as *const (),
+                func: call_func::<R> as *const (),
+                random: call_random::<R> as *const (),
+            }
+        }
+        match dtype {
+            Dtype::F32 => of::<f32>(),
+            Dtype::F64 => of::<f64>(),
+        }
+    }
+}
 
 /// How many synapse slots, `pre.x` and `post.x` arrays and network
 /// constants statements name (the first ones of each: their highest index
@@ -254,12 +287,19 @@ enum Shape {
     Any,
 }
 
-/// The code of `stmts` for events of `shape`.
+/// The code of `stmts` for events of `shape`, computing in `dtype` (f64
+/// code is of one event: `Shape::One`).
 fn build_events(
     stmts: &[EventStmt],
     local: &[bool],
     shape: Shape,
+    dtype: Dtype,
 ) -> Option<(Arc<Code>, *const u8)> {
+    let elem = match dtype {
+        Dtype::F32 => types::F32,
+        Dtype::F64 if shape == Shape::One => types::F64,
+        Dtype::F64 => return None,
+    };
     let name = match shape {
         Shape::One => "events",
         Shape::Row => "events_x4",
@@ -271,14 +311,14 @@ fn build_events(
         let sig_of = |params: &[Type]| {
             let mut s = module.make_signature();
             s.params.extend(params.iter().map(|&t| AbiParam::new(t)));
-            s.returns.push(AbiParam::new(types::F32));
+            s.returns.push(AbiParam::new(elem));
             s
         };
-        let f32 = types::F32;
+        let e = elem;
         let sigs = Sigs {
-            two: b.import_signature(sig_of(&[f32, f32])),
-            func: b.import_signature(sig_of(&[types::I32, f32, f32, f32])),
-            random: b.import_signature(sig_of(&[types::I32, ptr, types::I32, ptr, f32, f32])),
+            two: b.import_signature(sig_of(&[e, e])),
+            func: b.import_signature(sig_of(&[types::I32, e, e, e])),
+            random: b.import_signature(sig_of(&[types::I32, ptr, types::I32, ptr, e, e])),
         };
         let entry = b.create_block();
         b.append_block_params_for_function_params(entry);
@@ -296,6 +336,9 @@ fn build_events(
             sigs,
             shape,
             local,
+            elem,
+            dtype,
+            calls: Calls::of(dtype),
         };
         for st in stmts {
             g.stmt(st)?;
@@ -315,8 +358,8 @@ impl NativeEvents {
     }
 
     /// Compiles `stmts` of a synapse model whose slot `k` is per synapse
-    /// where `local[k]` (projection-wide otherwise); `None` where no native
-    /// code can be made here.
+    /// where `local[k]` (projection-wide otherwise), computing in `dtype`;
+    /// `None` where no native code can be made here.
     ///
     /// Beside the code for one event, it makes code for the four events
     /// `four` names in the lanes of a vector (a `post_spike` runs a whole
@@ -328,14 +371,20 @@ impl NativeEvents {
     /// in their order. Each lane then computes what the one-event code
     /// computes, with the same IEEE operations in the same order (`exp`
     /// written out for vectors as for scalars, the other functions called
-    /// lane by lane), so the bits are the same.
-    pub fn compile(stmts: &[EventStmt], local: &[bool], four: Four) -> Option<NativeEvents> {
+    /// lane by lane), so the bits are the same. In f64 there is only the
+    /// code for one event.
+    pub fn compile(
+        stmts: &[EventStmt],
+        local: &[bool],
+        four: Four,
+        dtype: Dtype,
+    ) -> Option<NativeEvents> {
         // `Args` is laid out for the host; the code reads it as such.
         let host = isa()?.frontend_config().pointer_type();
         if host.bytes() as usize != std::mem::size_of::<usize>() {
             return None;
         }
-        let (code, at) = build_events(stmts, local, Shape::One)?;
+        let (code, at) = build_events(stmts, local, Shape::One, dtype)?;
         // Lanes that cannot see one another: no projection-wide store and
         // no draw (keyed by synapse, made one at a time).
         let independent = stmts.iter().all(|st| match st {
@@ -354,8 +403,8 @@ impl NativeEvents {
             Four::Rows => (Shape::Row, known && independent && !adds),
             Four::Events => (Shape::Any, known && independent),
         };
-        let four = vectorised
-            .then(|| build_events(stmts, local, shape))
+        let four = (vectorised && dtype == Dtype::F32)
+            .then(|| build_events(stmts, local, shape, dtype))
             .flatten()
             .map(|(code, at)| {
                 // SAFETY: as for `entry` below.
@@ -370,6 +419,7 @@ impl NativeEvents {
         let entry = unsafe { std::mem::transmute::<*const u8, Entry>(at) };
         Some(NativeEvents {
             entry,
+            dtype,
             four,
             n_scalars: 2 + uses.constants,
             adds,
@@ -379,14 +429,22 @@ impl NativeEvents {
         })
     }
 
+    /// Whether the code reads and writes values of `R` (its precision).
+    pub fn runs<R: Real>(&self) -> bool {
+        R::DTYPE == self.dtype
+    }
+
     /// Binds the arrays of `c` and the conductance `g` for a batch of
-    /// events; `frozen` as for `run_event`.
-    pub fn bind<'a>(
+    /// events; `frozen` as for `run_event`. `R` must be the code's
+    /// precision ([`runs`](Self::runs)).
+    pub fn bind<'a, R: Real>(
         &'a self,
-        c: &'a mut EventCtx,
-        g: &'a mut [f32],
+        c: &'a mut EventCtx<'_, R>,
+        g: &'a mut [R],
         frozen: Option<u32>,
     ) -> Bound<'a> {
+        // The code reads and writes values of its own precision.
+        assert!(self.runs::<R>(), "event code bound in another precision");
         // The code reads these tables at the indices its statements name.
         let uses = self.uses;
         assert!(
@@ -430,28 +488,38 @@ impl NativeEvents {
                 .map(|a| if a.len() == 1 { 0 } else { usize::MAX }),
         );
         k.syn.clear();
-        k.syn.extend(c.syn.iter_mut().map(|a| a.as_mut_ptr()));
+        k.syn
+            .extend(c.syn.iter_mut().map(|a| a.as_mut_ptr().cast()));
         k.pre.clear();
-        k.pre.extend(c.pre.iter().map(|a| a.as_ptr()));
+        k.pre.extend(c.pre.iter().map(|a| a.as_ptr().cast()));
         k.post.clear();
-        k.post.extend(c.post.iter().map(|a| a.as_ptr()));
+        k.post.extend(c.post.iter().map(|a| a.as_ptr().cast()));
         let n_pre = c.pre.iter().map(|a| a.len()).min().unwrap_or(usize::MAX);
         let mut n_post = c.post.iter().map(|a| a.len()).min().unwrap_or(usize::MAX);
         if self.adds {
             n_post = n_post.min(g.len());
         }
         k.scalars.clear();
-        k.scalars.extend([c.t, c.dt]);
-        k.scalars.extend_from_slice(c.consts);
-        let len = k.scalars.len().max(self.n_scalars);
-        k.scalars.resize(len, f32::NAN);
+        let n = (2 + c.consts.len()).max(self.n_scalars);
+        let values = [c.t, c.dt]
+            .into_iter()
+            .chain(c.consts.iter().copied())
+            .chain(std::iter::repeat(R::NAN))
+            .take(n);
+        for x in values {
+            let b = x.bits();
+            match R::DTYPE {
+                Dtype::F32 => k.scalars.extend_from_slice(&(b as u32).to_ne_bytes()),
+                Dtype::F64 => k.scalars.extend_from_slice(&b.to_ne_bytes()),
+            }
+        }
         let args = Args {
             syn: k.syn.as_ptr(),
             masks: k.masks.as_ptr(),
             pre: k.pre.as_ptr(),
             post: k.post.as_ptr(),
             scalars: k.scalars.as_ptr(),
-            g: g.as_mut_ptr(),
+            g: g.as_mut_ptr().cast(),
             seed: c.seed,
             step: c.step,
             object: c.object,
@@ -583,6 +651,12 @@ struct Gen<'a> {
     shape: Shape,
     /// Per synapse slot: per synapse (else projection-wide).
     local: &'a [bool],
+    /// A value's type (`f32` or `f64`).
+    elem: Type,
+    /// Its precision.
+    dtype: Dtype,
+    /// The functions called in it.
+    calls: Calls,
 }
 
 /// Row code's vectors: four synapses' f32 values.
@@ -605,8 +679,8 @@ impl Gen<'_> {
                 let v = self.expr(e)?;
                 let base = self.field(ARG_G);
                 if self.shape == Shape::One {
-                    let at = self.element(base, self.post, types::F32);
-                    let old = self.b.ins().load(types::F32, mem, at, 0);
+                    let at = self.element(base, self.post, self.elem);
+                    let old = self.b.ins().load(self.elem, mem, at, 0);
                     let new = self.b.ins().fadd(old, v);
                     self.b.ins().store(mem, new, at, 0);
                 } else {
@@ -614,9 +688,9 @@ impl Gen<'_> {
                     // the one-event code's, even where posts repeat.
                     for lane in 0..4u8 {
                         let post = self.index(self.post, lane);
-                        let at = self.element(base, post, types::F32);
+                        let at = self.element(base, post, self.elem);
                         let x = self.b.ins().extractlane(v, lane);
-                        let old = self.b.ins().load(types::F32, mem, at, 0);
+                        let old = self.b.ins().load(self.elem, mem, at, 0);
                         let new = self.b.ins().fadd(old, x);
                         self.b.ins().store(mem, new, at, 0);
                     }
@@ -650,7 +724,7 @@ impl Gen<'_> {
                         let base = self.entry(syn, *var);
                         for lane in 0..4u8 {
                             let s = self.index(self.s, lane);
-                            let at = self.element(base, s, types::F32);
+                            let at = self.element(base, s, self.elem);
                             let x = self.b.ins().extractlane(v, lane);
                             self.b.ins().store(mem, x, at, 0);
                         }
@@ -687,7 +761,7 @@ impl Gen<'_> {
         let masks = self.field(ARG_MASKS);
         let mask = self.entry(masks, var);
         let i = self.b.ins().band(self.s, mask);
-        self.element(base, i, types::F32)
+        self.element(base, i, self.elem)
     }
 
     /// Row code: the address of the row's four values of per-synapse
@@ -695,13 +769,13 @@ impl Gen<'_> {
     fn row_at(&mut self, var: u32) -> Value {
         let syn = self.field(ARG_SYN);
         let base = self.entry(syn, var);
-        self.element(base, self.s, types::F32)
+        self.element(base, self.s, self.elem)
     }
 
-    fn load_f32(&mut self, at: Value) -> Value {
+    fn load_value(&mut self, at: Value) -> Value {
         self.b
             .ins()
-            .load(types::F32, MemFlagsData::new().with_notrap(), at, 0)
+            .load(self.elem, MemFlagsData::new().with_notrap(), at, 0)
     }
 
     /// Whether values are vectors of four events'.
@@ -739,15 +813,20 @@ impl Gen<'_> {
         let mut v = self.konst(0.0);
         for lane in 0..4u8 {
             let i = self.index(at, lane);
-            let a = self.element(base, i, types::F32);
-            let x = self.load_f32(a);
+            let a = self.element(base, i, self.elem);
+            let x = self.load_value(a);
             v = self.b.ins().insertlane(v, x, lane);
         }
         v
     }
 
-    fn konst(&mut self, c: f32) -> Value {
-        let x = self.b.ins().f32const(c);
+    /// `c` as the code's precision holds it (rounded to f32 in f32 code,
+    /// as `eval`'s `R::of`).
+    fn konst(&mut self, c: f64) -> Value {
+        let x = match self.dtype {
+            Dtype::F32 => self.b.ins().f32const(c as f32),
+            Dtype::F64 => self.b.ins().f64const(c),
+        };
         self.uniform(x)
     }
 
@@ -781,7 +860,7 @@ impl Gen<'_> {
 
     fn expr(&mut self, e: &Expr) -> Option<Value> {
         Some(match e {
-            Expr::Const(c) => self.konst(*c as f32),
+            Expr::Const(c) => self.konst(*c),
             Expr::Var(v) if self.vector() && self.local.get(*v as usize) == Some(&true) => {
                 if self.shape == Shape::Row {
                     let at = self.row_at(*v);
@@ -799,12 +878,12 @@ impl Gen<'_> {
                 // is 0 for it).
                 let syn = self.field(ARG_SYN);
                 let base = self.entry(syn, *v);
-                let x = self.load_f32(base);
+                let x = self.load_value(base);
                 self.uniform(x)
             }
             Expr::Var(v) => {
                 let at = self.syn_at(*v);
-                let x = self.load_f32(at);
+                let x = self.load_value(at);
                 self.uniform(x)
             }
             Expr::Pre(k) if self.vector() => {
@@ -825,8 +904,8 @@ impl Gen<'_> {
                 };
                 let table = self.field(table);
                 let base = self.entry(table, *k);
-                let at = self.element(base, i, types::F32);
-                let x = self.load_f32(at);
+                let at = self.element(base, i, self.elem);
+                let x = self.load_value(at);
                 self.uniform(x)
             }
             Expr::Time | Expr::Dt | Expr::Constant(_) => {
@@ -837,7 +916,8 @@ impl Gen<'_> {
                     _ => unreachable!(),
                 };
                 let sc = self.field(ARG_SCALARS);
-                let x = self.b.ins().load(types::F32, FIXED, sc, 4 * k);
+                let bytes = self.elem.bytes() as i32;
+                let x = self.b.ins().load(self.elem, FIXED, sc, bytes * k);
                 self.uniform(x)
             }
             Expr::Unary(UnOp::Neg, a) => {
@@ -856,8 +936,8 @@ impl Gen<'_> {
                     BinOp::Sub => self.b.ins().fsub(x, y),
                     BinOp::Mul => self.b.ins().fmul(x, y),
                     BinOp::Div => self.b.ins().fdiv(x, y),
-                    BinOp::Pow => self.call(self.sigs.two, call_pow as *const (), &[], &[x, y]),
-                    BinOp::Rem => self.call(self.sigs.two, call_rem as *const (), &[], &[x, y]),
+                    BinOp::Pow => self.call(self.sigs.two, self.calls.pow, &[], &[x, y]),
+                    BinOp::Rem => self.call(self.sigs.two, self.calls.rem, &[], &[x, y]),
                     BinOp::Lt => self.truth(FloatCC::LessThan, x, y),
                     BinOp::Gt => self.truth(FloatCC::GreaterThan, x, y),
                     BinOp::Le => self.truth(FloatCC::LessThanOrEqual, x, y),
@@ -888,7 +968,8 @@ impl Gen<'_> {
                 }
                 let ty = if self.vector() { ROW } else { types::F32 };
                 match f {
-                    Func::Exp => exp_of(&mut self.b, v[0], ty),
+                    // f64's `exp` is called, as the other functions.
+                    Func::Exp if self.dtype == Dtype::F32 => exp_of(&mut self.b, v[0], ty),
                     Func::Sqrt => self.b.ins().sqrt(v[0]),
                     Func::Abs => self.b.ins().fabs(v[0]),
                     // The neuron code's: what LLVM makes of Rust's
@@ -902,7 +983,7 @@ impl Gen<'_> {
                     _ => {
                         let k = FUNCS.iter().position(|g| g == f)? as i64;
                         let k = self.b.ins().iconst(types::I32, k);
-                        self.call(self.sigs.func, call_func as *const (), &[k], &v)
+                        self.call(self.sigs.func, self.calls.func, &[k], &v)
                     }
                 }
             }
@@ -932,12 +1013,12 @@ impl Gen<'_> {
                 let (args, s) = (self.args, self.s);
                 self.call(
                     self.sigs.random,
-                    call_random as *const (),
+                    self.calls.random,
                     &[k, args, stream, s],
                     &[a, b],
                 )
             }
-            Expr::Temp(_) | Expr::Sum(_) => self.konst(f32::NAN),
+            Expr::Temp(_) | Expr::Sum(_) => self.konst(f64::NAN),
         })
     }
 }

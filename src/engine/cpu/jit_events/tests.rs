@@ -3,9 +3,13 @@
 use super::{Four, NativeEvents};
 use crate::connect::Weights;
 use crate::engine::cpu::spike_propagate::{run_event, EventCtx};
-use crate::engine::cpu::HOSTILE;
+use crate::engine::cpu::{hostile, HOSTILE};
 use crate::network::model::{Neuron, Synapse};
 use crate::network::Network;
+use crate::real::{Dtype, Real};
+
+/// The network's constants of the f32 tests' frame.
+const CONSTS: [f32; 1] = [1.5];
 
 /// A synapse whose statements call every function on hostile values.
 fn hostile_synapse() -> Synapse {
@@ -49,34 +53,68 @@ fn synapse_calling_everything(draws: bool) -> Synapse {
 
 #[test]
 fn event_code_matches_eval_bit_for_bit() {
+    one_event_code_matches_eval::<f32>();
+    one_event_code_matches_eval::<f64>();
+    // A vector holds two f64 values: f64 code runs one event a call,
+    // rows and any four events alike.
+    let (ir, local) = analysed(&synapse_calling_everything(false), 4, 4);
+    for (stmts, four) in [(&ir.pre_spike, Four::Events), (&ir.post_spike, Four::Rows)] {
+        let code = NativeEvents::compile(stmts, &local, four, Dtype::F64).expect("native code");
+        assert_eq!(code.four(), None, "{four:?}");
+        let code = NativeEvents::compile(stmts, &local, four, Dtype::F32).expect("native code");
+        assert_eq!(code.four(), Some(four), "{four:?}");
+    }
+}
+
+/// f32 code bound to f64 arrays is refused (it would read their bytes as
+/// f32 values).
+#[test]
+#[should_panic(expected = "another precision")]
+fn event_code_bound_in_another_precision_is_refused() {
+    let (ir, local) = analysed(&synapse_calling_everything(false), 4, 4);
+    let code = NativeEvents::compile(&ir.pre_spike, &local, Four::Events, Dtype::F32)
+        .expect("native code");
+    let mut syn: Vec<Vec<f64>> = ir.vars.iter().map(|_| vec![0.5; 16]).collect();
+    let (u, mut g) = (vec![0.5f64; 4], vec![0.0f64; 4]);
+    let consts = [1.5f64];
+    let mut c = frame(&mut syn, &ir, &u, &u, &consts);
+    let _ = code.bind(&mut c, &mut g, None);
+}
+
+/// The code for one event against `eval` in precision `R`, over its
+/// hostile values.
+fn one_event_code_matches_eval<R: Real>() {
     // Event-driven variables are the ones statements may assign: one
     // per group of functions, so that a NaN in one leaves the others
     // telling.
     let syn = hostile_synapse();
-    let n = HOSTILE.len();
+    let hostile = hostile::<R>();
+    let n = hostile.len();
     let (ir, local) = analysed(&syn, n, n);
     let n_syn = n * n;
     // Per-synapse slots take the hostile values in two orders; the
     // projection-wide ones keep one value.
-    let values = |k: usize| -> Vec<Vec<f32>> {
+    let values = |k: usize| -> Vec<Vec<R>> {
         ir.vars
             .iter()
             .enumerate()
             .map(|(v, decl)| match decl.locality {
                 crate::lang::ir::Locality::Local => {
-                    (0..n_syn).map(|s| HOSTILE[(s * (v + 1) + k) % n]).collect()
+                    (0..n_syn).map(|s| hostile[(s * (v + 1) + k) % n]).collect()
                 }
-                _ => vec![HOSTILE[(v + k) % n]],
+                _ => vec![hostile[(v + k) % n]],
             })
             .collect()
     };
-    let u: Vec<f32> = HOSTILE.to_vec();
+    let u: Vec<R> = hostile.clone();
+    let consts = [R::of(1.5)];
     for (stmts, k) in [(&ir.pre_spike, 0), (&ir.post_spike, 3)] {
-        let code = NativeEvents::compile(stmts, &local, Four::Events).expect("native code");
+        let code =
+            NativeEvents::compile(stmts, &local, Four::Events, R::DTYPE).expect("native code");
         let (mut a, mut b) = (values(k), values(k));
-        let (mut ga, mut gb) = (vec![0.1f32; n], vec![0.1f32; n]);
+        let (mut ga, mut gb) = (vec![R::of(0.1); n], vec![R::of(0.1); n]);
         for frozen in [None, ir.slot("w")] {
-            let ctx = |syn| frame(syn, &ir, &u, &u);
+            let ctx = |syn| frame(syn, &ir, &u, &u, &consts);
             let mut ca = ctx(&mut a);
             {
                 let bound = code.bind(&mut ca, &mut ga, frozen);
@@ -102,9 +140,11 @@ fn row_code_matches_eval_bit_for_bit() {
     let (n_pre, n_post) = (18, HOSTILE.len());
     let (ir, local) = analysed(&hostile_synapse(), n_pre, n_post);
     // pre_spike adds to the conductance and draws: no row code.
-    let pre = NativeEvents::compile(&ir.pre_spike, &local, Four::Rows).expect("native code");
+    let pre =
+        NativeEvents::compile(&ir.pre_spike, &local, Four::Rows, Dtype::F32).expect("native code");
     assert_eq!(pre.four(), None);
-    let code = NativeEvents::compile(&ir.post_spike, &local, Four::Rows).expect("native code");
+    let code =
+        NativeEvents::compile(&ir.post_spike, &local, Four::Rows, Dtype::F32).expect("native code");
     assert_eq!(code.four(), Some(Four::Rows), "row code for post_spike");
     let n_syn = n_pre * n_post;
     let values = || -> Vec<Vec<f32>> {
@@ -125,7 +165,7 @@ fn row_code_matches_eval_bit_for_bit() {
     let u_post: Vec<f32> = HOSTILE.to_vec();
     for frozen in [None, ir.slot("w")] {
         let (mut a, mut b) = (values(), values());
-        let ctx = |syn| frame(syn, &ir, &u_pre, &u_post);
+        let ctx = |syn| frame(syn, &ir, &u_pre, &u_post, &CONSTS);
         let mut ca = ctx(&mut a);
         {
             let bound = code.bind(&mut ca, &mut [], frozen);
@@ -167,9 +207,11 @@ fn four_event_code_matches_eval_bit_for_bit() {
     let n = HOSTILE.len();
     let syn = synapse_calling_everything(false);
     let (ir, local) = analysed(&syn, n, n);
-    let code = NativeEvents::compile(&ir.pre_spike, &local, Four::Events).expect("native code");
+    let code = NativeEvents::compile(&ir.pre_spike, &local, Four::Events, Dtype::F32)
+        .expect("native code");
     assert_eq!(code.four(), Some(Four::Events), "code for four events");
-    let rows = NativeEvents::compile(&ir.pre_spike, &local, Four::Rows).expect("native code");
+    let rows =
+        NativeEvents::compile(&ir.pre_spike, &local, Four::Rows, Dtype::F32).expect("native code");
     assert_eq!(
         rows.four(),
         None,
@@ -177,7 +219,7 @@ fn four_event_code_matches_eval_bit_for_bit() {
     );
     // The hostile synapse's pre_spike draws: no code for four events.
     let (hostile, hostile_local) = analysed(&hostile_synapse(), n, n);
-    let draws = NativeEvents::compile(&hostile.pre_spike, &hostile_local, Four::Events);
+    let draws = NativeEvents::compile(&hostile.pre_spike, &hostile_local, Four::Events, Dtype::F32);
     assert_eq!(draws.expect("native code").four(), None);
     let n_syn = n * n;
     // Every synapse once: the first half in order (a group's four
@@ -215,7 +257,7 @@ fn four_event_code_matches_eval_bit_for_bit() {
     for frozen in [None, ir.slot("w")] {
         let (mut a, mut b) = (values(), values());
         let (mut ga, mut gb) = (vec![0.1f32; n], vec![0.1f32; n]);
-        let ctx = |syn| frame(syn, &ir, &u, &u);
+        let ctx = |syn| frame(syn, &ir, &u, &u, &CONSTS);
         let mut ca = ctx(&mut a);
         {
             // Four at a time (the synapses are distinct), the last one by
@@ -261,20 +303,22 @@ fn analysed(
 }
 
 /// The context events run in: the synapses' slots `syn`, every `pre.x`
-/// and `post.x` of `ir` reading `pre` and `post`, and a fixed frame.
-fn frame<'a>(
-    syn: &'a mut Vec<Vec<f32>>,
+/// and `post.x` of `ir` reading `pre` and `post`, and a fixed frame with
+/// the network's constants `consts`.
+fn frame<'a, R: Real>(
+    syn: &'a mut Vec<Vec<R>>,
     ir: &crate::lang::ir::SynapseIr,
-    pre: &'a [f32],
-    post: &'a [f32],
-) -> EventCtx<'a> {
+    pre: &'a [R],
+    post: &'a [R],
+    consts: &'a [R],
+) -> EventCtx<'a, R> {
     EventCtx {
         syn,
         pre: vec![pre; ir.pre_refs.len()],
         post: vec![post; ir.post_refs.len()],
-        t: 2.5,
-        dt: 0.1,
-        consts: &[1.5],
+        t: R::of(2.5),
+        dt: R::of(0.1),
+        consts,
         seed: 7,
         step: 3,
         object: 11,
@@ -282,13 +326,14 @@ fn frame<'a>(
 }
 
 /// Every value of `a` (computed `how`) has the bits of `b`'s (by `eval`).
-fn same_bits(a: &[Vec<f32>], b: &[Vec<f32>], how: &str) {
+fn same_bits<R: Real>(a: &[Vec<R>], b: &[Vec<R>], how: &str) {
     for (v, (x, y)) in a.iter().zip(b).enumerate() {
         for (s, (x, y)) in x.iter().zip(y).enumerate() {
             assert_eq!(
-                x.to_bits(),
-                y.to_bits(),
-                "slot {v}, element {s}: {x} {how}, {y} eval"
+                x.bits(),
+                y.bits(),
+                "{:?}: slot {v}, element {s}: {x:?} {how}, {y:?} eval",
+                R::DTYPE
             );
         }
     }
@@ -301,10 +346,11 @@ fn same_bits(a: &[Vec<f32>], b: &[Vec<f32>], how: &str) {
 #[should_panic(expected = "out of their arrays")]
 fn four_events_past_one_synapse_are_refused() {
     let (ir, local) = analysed(&synapse_calling_everything(false), 1, 1);
-    let code = NativeEvents::compile(&ir.pre_spike, &local, Four::Events).expect("native code");
+    let code = NativeEvents::compile(&ir.pre_spike, &local, Four::Events, Dtype::F32)
+        .expect("native code");
     let mut syn: Vec<Vec<f32>> = ir.vars.iter().map(|_| vec![0.5]).collect();
     let (u, mut g) = (vec![0.5f32; 4], vec![0.0f32; 4]);
-    let mut c = frame(&mut syn, &ir, &u, &u);
+    let mut c = frame(&mut syn, &ir, &u, &u, &CONSTS);
     let bound = code.bind(&mut c, &mut g, None);
     bound.run_each([(0, 0, 0), (1, 1, 1), (2, 2, 2), (3, 3, 3)]);
 }
@@ -315,9 +361,10 @@ fn four_events_past_one_synapse_are_refused() {
 #[should_panic(expected = "event code bound to")]
 fn event_code_bound_to_too_few_slots_is_refused() {
     let (ir, local) = analysed(&synapse_calling_everything(false), 4, 4);
-    let code = NativeEvents::compile(&ir.pre_spike, &local, Four::Events).expect("native code");
+    let code = NativeEvents::compile(&ir.pre_spike, &local, Four::Events, Dtype::F32)
+        .expect("native code");
     let mut syn: Vec<Vec<f32>> = vec![vec![0.5; 16]];
     let (u, mut g) = (vec![0.5f32; 4], vec![0.0f32; 4]);
-    let mut c = frame(&mut syn, &ir, &u, &u);
+    let mut c = frame(&mut syn, &ir, &u, &u, &CONSTS);
     let _ = code.bind(&mut c, &mut g, None);
 }
