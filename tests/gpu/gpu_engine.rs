@@ -3,7 +3,7 @@
 //! engines. The `[gpu]` tests are ignored without an adapter (failed under
 //! `CAJAL_REQUIRE_GPU=1`).
 
-use crate::common::{gpu_trial, skip, tests};
+use crate::common::{compile_ordered, gpu_trial, skip, tests};
 use cajal::prelude::*;
 
 tests! {
@@ -21,6 +21,7 @@ tests! {
         monitors_of_parameters_long_periods_and_simulate_until_agree,
         many_spikes_over_many_chunks_are_recorded_in_order,
         a_thread_walking_past_lavapipes_loop_limit_is_refused_there,
+        an_ordered_procedural_delivery_past_lavapipes_loop_limit_is_split_there,
     ],
     both: [
         auto_takes_the_gpu_and_falls_back_to_the_cpu,
@@ -510,4 +511,83 @@ fn a_thread_walking_past_lavapipes_loop_limit_is_refused_there() {
             assert!(sim.get(b, "r").unwrap().iter().all(|&r| r == 70_000.0));
         }
     }
+}
+
+/// An ordered procedural delivery (a thread per chunk of post neurons
+/// walks every spike of the step) whose thread would walk past lavapipe's
+/// loop limit, with every pre neuron spiking at every step: on lavapipe
+/// the plan splits it into dispatches by pre range (in ascending order,
+/// so each target still adds its inputs in ascending pre rank), and both
+/// adapters give the CPU engine's conductances bit for bit (before the
+/// split, lavapipe's last spikes of a step were silently not delivered).
+/// A plan for an adapter whose limit one spike's delivery passes is
+/// refused, naming the projection.
+fn an_ordered_procedural_delivery_past_lavapipes_loop_limit_is_split_there() {
+    use cajal::engine::gpu::{codegen, plan_for, PlanOptions, LAVAPIPE_LOOP_LIMIT};
+    let build = || {
+        let mut net = Network::new().dt(1.0).seed(3);
+        let every_step = Neuron::spiking().equations("v = 1.0").spike("v > 0.5");
+        let a = net.population("a", 3000, &every_step).unwrap();
+        let receiver = Neuron::spiking().equations("v = g_exc").spike("v > 1e30");
+        let b = net.population("b", 1500, &receiver).unwrap();
+        let q = net
+            .projection(a, b, "exc")
+            .name("wide")
+            .delays(Delays::random(Dist::uniform(1.0, 4.0)))
+            .connect_fixed_probability_procedural(0.1, Weights::random(Dist::uniform(0.1, 0.9)))
+            .unwrap();
+        (net, b, q)
+    };
+    let (net, b, q) = build();
+    let gen = net.proj(q).unwrap().procedural.clone().unwrap();
+    // 3000 spikes of ~374 iterations or more each: far past the limit in
+    // one dispatch, in 175 pres or fewer a dispatch once split.
+    let parts = codegen::procedural_ordered_parts(&gen, LAVAPIPE_LOOP_LIMIT).unwrap();
+    assert!(parts.len() > 10, "{parts:?}");
+    assert_eq!((parts[0].0, parts[parts.len() - 1].1), (0, 3000));
+    assert!(parts.windows(2).all(|w| w[0].1 == w[1].0));
+    let opts = |loop_limit| PlanOptions {
+        deterministic: true,
+        loop_limit,
+        ..PlanOptions::default()
+    };
+    let kernels = |loop_limit| {
+        plan_for(&net, &opts(loop_limit)).unwrap().projs[q.index()]
+            .parts
+            .len()
+    };
+    assert_eq!(kernels(None), 0);
+    assert_eq!(kernels(Some(LAVAPIPE_LOOP_LIMIT)), parts.len() - 1);
+    let run = |backend| {
+        let mut sim = compile_ordered(&net, backend).unwrap();
+        let mut got = Vec::new();
+        for _ in 0..6 {
+            sim.step().unwrap();
+            got.extend(sim.get(b, "v").unwrap());
+        }
+        got
+    };
+    let want = run(Backend::Cpu);
+    assert!(want.iter().filter(|&&v| v > 100.0).count() > 2 * 1500);
+    let got = run(Backend::Gpu);
+    assert!(
+        got.iter()
+            .zip(&want)
+            .all(|(x, y)| x.to_bits() == y.to_bits()),
+        "the GPU's conductances differ from the CPU's"
+    );
+    // An adapter whose limit one spike's walk passes: nothing to split,
+    // and the plan says so (lavapipe's limit is far above any chunk's
+    // walk: a chunk holds about 32 expected targets).
+    let walk = codegen::procedural_ordered_spike_walk(&gen);
+    assert!(walk > 100 && walk < 1000, "{walk}");
+    assert!(codegen::procedural_ordered_parts(&gen, walk).is_none());
+    let err = plan_for(&net, &opts(Some(walk)))
+        .err()
+        .map(|e| e.to_string());
+    assert!(
+        err.as_ref()
+            .is_some_and(|e| e.contains("'wide'") && e.contains(&walk.to_string())),
+        "{err:?}"
+    );
 }

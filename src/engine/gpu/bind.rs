@@ -431,6 +431,7 @@ impl GpuEngine {
                     pipeline,
                     group,
                     grid,
+                    then: Vec::new(),
                 }
             })
     }

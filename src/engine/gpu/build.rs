@@ -39,6 +39,7 @@ impl GpuEngine {
                 merge: opts.merge.then_some(budget),
                 strategy: opts.spike_strategy,
                 deterministic: opts.deterministic,
+                loop_limit: gpu.info.loop_limit(),
             },
             rings,
         )?;
@@ -335,7 +336,11 @@ impl GpuEngine {
             Some(threads) => grid(threads),
             None => (spike_groups(layouts[pre].n), 1),
         };
-        self.pass(&qp.kernel, &binds(sp.stores)?, dispatch)
+        let mut pass = self.pass(&qp.kernel, &binds(sp.stores)?, dispatch)?;
+        for k in &qp.parts {
+            pass.then.push(self.pass(k, &binds(sp.stores)?, dispatch)?);
+        }
+        Ok(pass)
     }
 
     /// A rate sum's or convolution's pass: a thread per post neuron, or a

@@ -81,11 +81,15 @@ impl GpuEngine {
         sampled: &[Vec<u64>],
         part: Part,
     ) {
-        let mut run = |p: &Pass| {
+        fn dispatch(pass: &mut wgpu::ComputePass, p: &Pass, off: u32) {
             pass.set_pipeline(&p.pipeline);
             pass.set_bind_group(0, &p.group, &[off]);
             pass.dispatch_workgroups(p.grid.0, p.grid.1, 1);
-        };
+            for q in &p.then {
+                dispatch(pass, q, off);
+            }
+        }
+        let mut run = |p: &Pass| dispatch(pass, p, off);
         let phases = self.schedule.phases.iter().zip(&self.merged);
         for (phase, merged) in phases.filter(|(p, _)| part.runs(p.stage)) {
             // `record` run alone writes the whole row: its conductances

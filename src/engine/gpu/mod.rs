@@ -112,6 +112,8 @@ struct Pass {
     pipeline: wgpu::ComputePipeline,
     group: wgpu::BindGroup,
     grid: (u32, u32),
+    /// Passes dispatched right after this one, in order (`ProjPlan::parts`).
+    then: Vec<Pass>,
 }
 
 struct GPop {

@@ -39,6 +39,10 @@ pub struct SpikePlan {
 pub struct ProjPlan {
     /// `rate_sum` or `spike_propagate`.
     pub kernel: Kernel,
+    /// Kernels dispatched after `kernel`, in order, with its bindings and
+    /// threads: the further pre ranges of an ordered procedural delivery
+    /// split for lavapipe ([`PlanOptions::loop_limit`]).
+    pub parts: Vec<Kernel>,
     /// Where its values live.
     pub layout: ProjLayout,
     /// The CSR as uploaded (by post for rate-coded, by (delay, pre) for spiking).
@@ -183,6 +187,7 @@ impl ProjPlan {
     ) -> ProjPlan {
         ProjPlan {
             kernel,
+            parts: Vec::new(),
             layout,
             csr,
             init_syn,
@@ -265,7 +270,11 @@ impl Plan {
             v.extend(p.clear.iter());
             v.push(&p.update);
         }
-        v.extend(self.projs.iter().map(|p| &p.kernel));
+        v.extend(
+            self.projs
+                .iter()
+                .flat_map(|p| std::iter::once(&p.kernel).chain(&p.parts)),
+        );
         for p in &self.projs {
             v.extend(p.learn.iter().chain(&p.post));
         }
@@ -317,6 +326,7 @@ pub fn plan_with_strategy(
             merge,
             strategy,
             deterministic: false,
+            loop_limit: None,
         },
     )
 }
@@ -334,6 +344,11 @@ pub struct PlanOptions {
     pub strategy: SpikeStrategy,
     /// Ordered deliveries ([`GpuOptions::deterministic`]).
     pub deterministic: bool,
+    /// The loop iterations after which the adapter ends a thread's loops
+    /// (lavapipe's, [`DeviceInfo::loop_limit`](super::DeviceInfo::loop_limit)):
+    /// an ordered procedural delivery is then split into dispatches whose
+    /// threads stay within it. `None`: no such limit.
+    pub loop_limit: Option<u64>,
 }
 
 impl Default for PlanOptions {
@@ -345,6 +360,7 @@ impl Default for PlanOptions {
             merge: Some(MERGE_BINDINGS),
             strategy: SpikeStrategy::Auto,
             deterministic: false,
+            loop_limit: None,
         }
     }
 }
@@ -373,6 +389,7 @@ pub(crate) fn plan_for_rings(net: &Network, opts: &PlanOptions, rings: &[u32]) -
         merge,
         strategy,
         deterministic,
+        loop_limit,
     } = *opts;
     // WGSL has no f64 atomics: an f64 network's spikes are delivered in
     // order (pulled by each post neuron), never pushed.
@@ -391,7 +408,7 @@ pub(crate) fn plan_for_rings(net: &Network, opts: &PlanOptions, rings: &[u32]) -
         .enumerate()
         .map(|(qi, (pr, &kind))| {
             let input = ProjInput::new(net, pr, qi, &layouts, float_atomics, strategy);
-            plan_projection(input.deterministic(deterministic), kind)
+            plan_projection(input.deterministic(deterministic, loop_limit), kind)
         })
         .collect::<Result<Vec<_>>>()?;
     let mons = net
@@ -542,8 +559,9 @@ pub const LAVAPIPE_LOOP_LIMIT: u64 = 65_535;
 /// more elements than that in one step: the synapses of a post neuron in
 /// a rate sum, a decoding or an ordered spike gather (merged or not, a
 /// thread walks every projection into its neuron), a convolution's taps.
-/// Pushing deliveries and procedural ones walk what the step's spikes
-/// reach, which no plan knows; they are not checked.
+/// Ordered procedural deliveries, which walk the step's spikes, are split
+/// to fit instead ([`PlanOptions::loop_limit`]); pushing deliveries walk
+/// one spike's row a thread and are not checked.
 pub(crate) fn check_loop_limit(net: &Network, deterministic: bool, limit: u64) -> Result<()> {
     let deterministic = deterministic || net.precision() == Dtype::F64;
     // The most synapses a post neuron of `pr` has.

@@ -55,7 +55,10 @@ pub use spike_convolve::spike_convolve;
 pub use spike_convolve_gather::spike_convolve_gather;
 pub use spike_gather::{spike_gather, spike_gather_merged, CsrByPost, GatherMember};
 pub use spike_procedural::spike_procedural;
-pub use spike_procedural_ordered::{procedural_ordered_threads, spike_procedural_ordered};
+pub use spike_procedural_ordered::{
+    procedural_ordered_parts, procedural_ordered_spike_walk, procedural_ordered_threads,
+    spike_procedural_ordered,
+};
 pub use spike_propagate::{
     block_lanes, spike_propagate, spike_propagate_merged, Atomics, CsrByPre, PostRanks, SpikeEvent,
     SpikeMember, WeightBuffer,

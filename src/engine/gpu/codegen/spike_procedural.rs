@@ -171,11 +171,19 @@ pub(super) fn deposit(
     // The twin of Procedural::delay_at: thresholds after the gap table.
     let dobj = Procedural::delay_object(object);
     let _ = writeln!(body, "            let du = cj_draw(key, {dobj}u, j, t).x;");
+    // The delay is one more than the thresholds at or below du (the table
+    // increases): found by halving, in as many steps as the table's size
+    // has bits, written out rather than looped, since lavapipe ends a
+    // thread's loops after 65535 iterations of all of them together and a
+    // walk of a long table at every target would take most of them.
     let _ = writeln!(body, "            var dd = 1u;");
-    let _ = writeln!(
-        body,
-        "            loop {{ if (dd >= {d_max}u || table[{chunk}u + dd - 1u] > du) {{ break; }} dd = dd + 1u; }}"
-    );
+    let _ = writeln!(body, "            var dn = {}u;", d_max - 1);
+    for _ in 0..u32::BITS - (d_max - 1).leading_zeros() {
+        let _ = writeln!(
+            body,
+            "            if (dn > 0u) {{ let h = dn / 2u; if (table[{chunk}u + dd - 1u + h] <= du) {{ dd = dd + h + 1u; dn = dn - h - 1u; }} else {{ dn = h; }} }}"
+        );
+    }
     let _ = writeln!(
         body,
         "            if (dd == 1u) {{ {add} }} else {{ {later} }}"

@@ -33,13 +33,18 @@ pub(super) struct ProjInput<'a> {
     strategy: SpikeStrategy,
     /// Ordered deliveries (`GpuOptions::deterministic`).
     deterministic: bool,
+    /// The adapter's limit of a thread's loop iterations
+    /// ([`PlanOptions::loop_limit`]).
+    loop_limit: Option<u64>,
 }
 
 impl<'a> ProjInput<'a> {
-    /// The same, delivering spikes in order where `on`.
-    pub(super) fn deterministic(self, on: bool) -> Self {
+    /// The same, delivering spikes in order where `on`, on an adapter
+    /// whose threads' loops end after `loop_limit` iterations.
+    pub(super) fn deterministic(self, on: bool, loop_limit: Option<u64>) -> Self {
         ProjInput {
             deterministic: on,
+            loop_limit,
             ..self
         }
     }
@@ -87,6 +92,7 @@ impl<'a> ProjInput<'a> {
             float_atomics,
             strategy,
             deterministic: false,
+            loop_limit: None,
         }
     }
 
@@ -105,7 +111,7 @@ fn slots_of(refs: &[String], ir: &crate::lang::ir::NeuronIr) -> Vec<u32> {
 pub(super) fn plan_projection(input: ProjInput, kind: ProjectionKind) -> Result<ProjPlan> {
     match kind {
         ProjectionKind::Rate { into } => plan_rate(input, into),
-        ProjectionKind::Procedural { g } => Ok(plan_procedural(input, g)),
+        ProjectionKind::Procedural { g } => plan_procedural(input, g),
         ProjectionKind::ConvSpike { g } => Ok(plan_spike_convolution(input, g)),
         ProjectionKind::Conv { sum } => Ok(plan_convolution(input, sum)),
         ProjectionKind::Current { g, r } => Ok(plan_current(input, g, r)),
@@ -176,15 +182,55 @@ fn plan_rate(c: ProjInput, into: Input) -> Result<ProjPlan> {
 }
 
 /// A procedural projection: `spike_procedural` draws its synapses again
-/// at each spike, from the thresholds in its table.
-fn plan_procedural(c: ProjInput, g: usize) -> ProjPlan {
+/// at each spike, from the thresholds in its table. Ordered, on an
+/// adapter that ends a thread's loops (lavapipe), its delivery is as many
+/// dispatches as its pre neurons need ([`codegen::procedural_ordered_parts`]).
+fn plan_procedural(c: ProjInput, g: usize) -> Result<ProjPlan> {
     let gen =
         c.pr.procedural
             .as_ref()
             .expect("a procedural projection has its generator");
     let object = crate::engine::cpu::procedural_object(c.qi);
+    let ordered = |pres| {
+        codegen::spike_procedural_ordered(
+            &c.pr.name,
+            gen,
+            object,
+            &c.ends,
+            g as u32,
+            c.num.dtype,
+            pres,
+        )
+    };
+    let mut parts = Vec::new();
     let kernel = if c.deterministic {
-        codegen::spike_procedural_ordered(&c.pr.name, gen, object, &c.ends, g as u32, c.num.dtype)
+        match c.loop_limit {
+            Some(limit) => {
+                let ranges = codegen::procedural_ordered_parts(gen, limit).ok_or_else(|| {
+                    Error::Unsupported {
+                        owner: c.owner.clone(),
+                        message: format!(
+                            "lavapipe (Mesa's software Vulkan) ends a shader thread's loops \
+                             after {limit} iterations, and an ordered delivery of one spike \
+                             through this projection may take {} (its targets in a chunk of \
+                             {} post neurons, each walking a table of {} delays): its inputs \
+                             would silently miss the rest. Run it on the CPU engine \
+                             (Backend::Cpu or Backend::Auto) or a hardware GPU",
+                            codegen::procedural_ordered_spike_walk(gen),
+                            gen.chunk,
+                            gen.delay
+                        ),
+                    }
+                })?;
+                if ranges.len() == 1 {
+                    ordered(None)
+                } else {
+                    parts = ranges[1..].iter().map(|&r| ordered(Some(r))).collect();
+                    ordered(Some(ranges[0]))
+                }
+            }
+            None => ordered(None),
+        }
     } else {
         codegen::spike_procedural(
             &c.pr.name,
@@ -196,7 +242,7 @@ fn plan_procedural(c: ProjInput, g: usize) -> ProjPlan {
             codegen::procedural_strategy(&Rows::procedural(gen)),
         )
     };
-    let ordered = c
+    let threads = c
         .deterministic
         .then(|| codegen::procedural_ordered_threads(gen, &c.ends));
     // The gap thresholds, then the delay thresholds.
@@ -216,11 +262,12 @@ fn plan_procedural(c: ProjInput, g: usize) -> ProjPlan {
         Reals::filled(c.num.dtype, 0.0, 1)
     };
     let mut plan = ProjPlan::event(kernel, c.layout, table, ring, c.init_sparams);
+    plan.parts = parts;
     if let Some(sp) = plan.spike.as_mut() {
         sp.stores = delayed;
-        sp.ordered = ordered;
+        sp.ordered = threads;
     }
-    plan
+    Ok(plan)
 }
 
 /// A convolution between spiking populations (`spike_convolve`): its
