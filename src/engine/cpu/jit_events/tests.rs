@@ -71,14 +71,28 @@ fn event_code_matches_eval_bit_for_bit() {
 #[test]
 #[should_panic(expected = "another precision")]
 fn event_code_bound_in_another_precision_is_refused() {
-    let (ir, local) = analysed(&synapse_calling_everything(false), 4, 4);
+    bind_f32_code::<f64>(4, None, 16, |_| {});
+}
+
+/// Binds f32 code of the hostile synapse's `pre_spike` (without draws),
+/// on `n` x `n` neurons, to `slots` synapse slots (all the model's where
+/// `None`) of `len` values of `R` each, and four neurons' values, and
+/// gives it to `then`.
+fn bind_f32_code<R: Real>(
+    n: usize,
+    slots: Option<usize>,
+    len: usize,
+    then: impl FnOnce(super::Bound),
+) {
+    let (ir, local) = analysed(&synapse_calling_everything(false), n, n);
     let code = NativeEvents::compile(&ir.pre_spike, &local, Four::Events, Dtype::F32)
         .expect("native code");
-    let mut syn: Vec<Vec<f64>> = ir.vars.iter().map(|_| vec![0.5; 16]).collect();
-    let (u, mut g) = (vec![0.5f64; 4], vec![0.0f64; 4]);
-    let consts = [1.5f64];
+    let slots = slots.unwrap_or(ir.vars.len());
+    let mut syn: Vec<Vec<R>> = vec![vec![R::of(0.5); len]; slots];
+    let (u, mut g) = (vec![R::of(0.5); 4], vec![R::ZERO; 4]);
+    let consts = [R::of(1.5)];
     let mut c = frame(&mut syn, &ir, &u, &u, &consts);
-    let _ = code.bind(&mut c, &mut g, None);
+    then(code.bind(&mut c, &mut g, None));
 }
 
 /// The code for one event against `eval` in precision `R`, over its
@@ -345,14 +359,9 @@ fn same_bits<R: Real>(a: &[Vec<R>], b: &[Vec<R>], how: &str) {
 #[test]
 #[should_panic(expected = "out of their arrays")]
 fn four_events_past_one_synapse_are_refused() {
-    let (ir, local) = analysed(&synapse_calling_everything(false), 1, 1);
-    let code = NativeEvents::compile(&ir.pre_spike, &local, Four::Events, Dtype::F32)
-        .expect("native code");
-    let mut syn: Vec<Vec<f32>> = ir.vars.iter().map(|_| vec![0.5]).collect();
-    let (u, mut g) = (vec![0.5f32; 4], vec![0.0f32; 4]);
-    let mut c = frame(&mut syn, &ir, &u, &u, &CONSTS);
-    let bound = code.bind(&mut c, &mut g, None);
-    bound.run_each([(0, 0, 0), (1, 1, 1), (2, 2, 2), (3, 3, 3)]);
+    bind_f32_code::<f32>(1, None, 1, |bound| {
+        bound.run_each([(0, 0, 0), (1, 1, 1), (2, 2, 2), (3, 3, 3)])
+    });
 }
 
 /// Code bound to fewer synapse slots than its statements name is refused
@@ -360,11 +369,5 @@ fn four_events_past_one_synapse_are_refused() {
 #[test]
 #[should_panic(expected = "event code bound to")]
 fn event_code_bound_to_too_few_slots_is_refused() {
-    let (ir, local) = analysed(&synapse_calling_everything(false), 4, 4);
-    let code = NativeEvents::compile(&ir.pre_spike, &local, Four::Events, Dtype::F32)
-        .expect("native code");
-    let mut syn: Vec<Vec<f32>> = vec![vec![0.5; 16]];
-    let (u, mut g) = (vec![0.5f32; 4], vec![0.0f32; 4]);
-    let mut c = frame(&mut syn, &ir, &u, &u, &CONSTS);
-    let _ = code.bind(&mut c, &mut g, None);
+    bind_f32_code::<f32>(4, Some(1), 16, |_| {});
 }
