@@ -567,11 +567,15 @@ impl Native {
 struct Lanes([u32; VECTOR_BYTES / 4]);
 
 impl Lanes {
-    /// `x` in every lane of its precision's vector.
+    /// `x` in every lane of its precision's vector (no allocation: a run
+    /// fills a table of these before every call).
+    #[inline]
     fn splat<R: Real>(x: R) -> Lanes {
-        let mut words = Vec::with_capacity(2);
-        x.put_words(&mut words);
-        Lanes(std::array::from_fn(|k| words[k % words.len()]))
+        let b = x.bits();
+        Lanes(match R::WORDS {
+            1 => [b as u32; 4],
+            _ => [b as u32, (b >> 32) as u32, b as u32, (b >> 32) as u32],
+        })
     }
 }
 
