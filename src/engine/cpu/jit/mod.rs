@@ -5,7 +5,7 @@
 //! operation reads its operands from memory and writes its result back, so
 //! a neuron's update costs a load and a store per operation. The native
 //! loop takes a vector of neurons at a time (four in `f32x4`, two in
-//! `f64x2`: the program's precision, [`Shape`]) through the whole program,
+//! `f64x2`: the program's precision) through the whole program,
 //! its registers in machine registers, and touches memory only where the
 //! program reads or writes a neuron's state.
 //!
@@ -160,6 +160,9 @@ pub struct Native {
     /// The uniform operands (scalar slots and constants) in the order of
     /// the table the code reads them from.
     uniforms: Arc<[Src]>,
+    /// The places in that table of the uniforms that read t (refreshed at
+    /// every run; the others kept while the frame's other scalars are).
+    timed: Arc<[usize]>,
     /// The program's scalar operations, computed before each run.
     scalars: Arc<ScalarOps>,
     _code: Arc<Code>,
@@ -376,13 +379,17 @@ impl Native {
         // SAFETY: the function has `Entry`'s signature (four pointer-sized
         // arguments, no result) in the host's calling convention.
         let entry = unsafe { std::mem::transmute::<*const u8, Entry>(at) };
+        let scalars = ScalarOps::new(prog);
         Some(Native {
             entry,
             dtype: prog.dtype,
             n_arrays,
             draws: draws.into(),
+            timed: (0..uniforms.len())
+                .filter(|&i| scalars.timed(uniforms[i]))
+                .collect(),
             uniforms: uniforms.into(),
-            scalars: Arc::new(ScalarOps::new(prog)),
+            scalars: Arc::new(scalars),
             _code: code,
         })
     }
@@ -428,22 +435,20 @@ impl Native {
         let (seed, step, object, index0) = key;
         R::native_scratch().with(|s| {
             let Scratch {
-                slots,
-                table,
                 flags,
                 drawn,
                 words,
                 ptrs,
                 cache,
             } = &mut *s.borrow_mut();
-            self.scalars.slots(scalars, slots, cache);
+            let (slots, table) = self
+                .scalars
+                .slots(scalars, &self.uniforms, &self.timed, cache);
             let uniform = |u: Src| match u {
                 Src::Scalar(k) => slots[k as usize],
                 Src::Const(c) => R::of(c),
                 Src::Reg(_) | Src::Arr(_) => unreachable!("uniforms are scalars and constants"),
             };
-            table.clear();
-            table.extend(self.uniforms.iter().map(|&u| Lanes::splat(uniform(u))));
             drawn.resize_with(self.draws.len(), Vec::new);
             for (d, out) in self.draws.iter().zip(drawn.iter_mut()) {
                 out.resize(n, R::ZERO);
@@ -582,8 +587,6 @@ impl Lanes {
 /// A worker's scratch for [`Native::run`] in precision `R`, kept between
 /// steps ([`VmReal::native_scratch`]).
 pub struct Scratch<R> {
-    slots: Vec<R>,
-    table: Vec<Lanes>,
     flags: Vec<u8>,
     /// Each draw's values.
     drawn: Vec<Vec<R>>,
@@ -592,15 +595,13 @@ pub struct Scratch<R> {
     /// The code's array pointers (bound arrays, then drawn ones), kept
     /// between runs for their allocation only: cleared before each.
     ptrs: Vec<*mut u8>,
-    /// Scalar slots of the programs this thread ran.
+    /// Scalar slots and uniform tables of the programs this thread ran.
     cache: SlotCache<R>,
 }
 
 impl<R> Default for Scratch<R> {
     fn default() -> Self {
         Scratch {
-            slots: Vec::new(),
-            table: Vec::new(),
             flags: Vec::new(),
             drawn: Vec::new(),
             words: Vec::new(),

@@ -1,9 +1,11 @@
-//! A native program's scalar operations, kept per thread from one run to
-//! the next while the frame's scalars other than t are unchanged.
+//! A native program's scalar operations and its table of uniform
+//! operands, kept per thread from one run to the next while the frame's
+//! scalars other than t are unchanged.
 
 use std::collections::HashMap;
 
 use super::super::vm::{self, Op, Program, Src};
+use super::Lanes;
 use crate::real::Real;
 
 /// A program's scalar operations (expressions of t, dt, the constants and
@@ -21,6 +23,8 @@ pub(super) struct ScalarOps {
     reads_t: Vec<bool>,
     /// Scalar slots in all.
     n_scalars: usize,
+    /// Per scalar slot, whether it is t or computed from it.
+    timed: Vec<bool>,
 }
 
 impl ScalarOps {
@@ -65,60 +69,100 @@ impl ScalarOps {
             ops,
             reads_t,
             n_scalars: prog.n_scalars,
+            timed,
         }
     }
 
-    /// The frame's `scalars` followed by the computed slots, into `out`:
-    /// from this thread's cache where the frame's scalars other than t
-    /// are those of the last run, with only the operations that read t
-    /// computed again (the same operations on the same values: the same
-    /// bits).
-    pub(super) fn slots<R: Real>(&self, scalars: &[R], out: &mut Vec<R>, cache: &mut SlotCache<R>) {
+    /// Whether uniform operand `u` is t or computed from it.
+    pub(super) fn timed(&self, u: Src) -> bool {
+        matches!(u, Src::Scalar(k) if self.timed.get(k as usize) == Some(&true))
+    }
+
+    /// The frame's `scalars` followed by the computed slots, and the table
+    /// of `uniforms` (each in every lane), from this thread's `cache`:
+    /// where the frame's scalars other than t are those of the last run,
+    /// only the operations that read t are computed again, and only the
+    /// table's entries at `timed` (the uniforms that read t) refreshed
+    /// (the same operations on the same values: the same bits).
+    pub(super) fn slots<'c, R: Real>(
+        &self,
+        scalars: &[R],
+        uniforms: &[Src],
+        timed: &[usize],
+        cache: &'c mut SlotCache<R>,
+    ) -> (&'c [R], &'c [Lanes]) {
         let len = self.n_scalars.max(scalars.len());
-        if let Some((key, kept)) = cache.get(&self.id) {
-            let same = key.len() == scalars.len()
-                && key[1..]
+        let uniform = |slots: &[R], u: Src| match u {
+            Src::Scalar(k) => slots[k as usize],
+            Src::Const(c) => R::of(c),
+            Src::Reg(_) | Src::Arr(_) => unreachable!("uniforms are scalars and constants"),
+        };
+        let hit = cache.get(&self.id).is_some_and(|k| {
+            k.key.len() == scalars.len()
+                && k.slots.len() == len
+                && k.table.len() == uniforms.len()
+                && k.key[1..]
                     .iter()
                     .zip(&scalars[1..])
-                    .all(|(a, b)| a.bits() == b.bits());
-            if same && kept.len() == len {
-                out.clear();
-                out.extend_from_slice(kept);
-                out[0] = scalars[0];
-                for (op, &t) in self.ops.iter().zip(&self.reads_t) {
-                    if t {
-                        vm::scalar_op(op, out);
-                    }
-                }
-                return;
-            }
-        }
-        out.clear();
-        out.extend_from_slice(scalars);
-        out.resize(len, R::ZERO);
-        for op in &self.ops {
-            vm::scalar_op(op, out);
-        }
-        // Programs of networks dropped long ago stay in the cache until it
-        // is full; then it starts over.
-        if cache.len() >= SLOT_CACHE_SIZE {
+                    .all(|(a, b)| a.bits() == b.bits())
+        });
+        if !hit && cache.len() >= SLOT_CACHE_SIZE && !cache.contains_key(&self.id) {
+            // Programs of networks dropped long ago stay in the cache until
+            // it is full; then it starts over.
             cache.clear();
         }
-        let (key, kept) = cache.entry(self.id).or_default();
-        key.clear();
-        key.extend_from_slice(scalars);
-        kept.clear();
-        kept.extend_from_slice(out);
+        let kept = cache.entry(self.id).or_default();
+        if hit {
+            kept.slots[0] = scalars[0];
+            for (op, &t) in self.ops.iter().zip(&self.reads_t) {
+                if t {
+                    vm::scalar_op(op, &mut kept.slots);
+                }
+            }
+            for &i in timed {
+                kept.table[i] = Lanes::splat(uniform(&kept.slots, uniforms[i]));
+            }
+        } else {
+            kept.slots.clear();
+            kept.slots.extend_from_slice(scalars);
+            kept.slots.resize(len, R::ZERO);
+            for op in &self.ops {
+                vm::scalar_op(op, &mut kept.slots);
+            }
+            kept.key.clear();
+            kept.key.extend_from_slice(scalars);
+            kept.table.clear();
+            let slots = &kept.slots;
+            kept.table
+                .extend(uniforms.iter().map(|&u| Lanes::splat(uniform(slots, u))));
+        }
+        (&kept.slots, &kept.table)
+    }
+}
+
+/// What a thread keeps of a program's last run: the frame's scalars it
+/// ran with, its scalar slots, its table of uniform operands.
+pub(super) struct Kept<R> {
+    key: Vec<R>,
+    slots: Vec<R>,
+    table: Vec<Lanes>,
+}
+
+impl<R> Default for Kept<R> {
+    fn default() -> Self {
+        Kept {
+            key: Vec::new(),
+            slots: Vec::new(),
+            table: Vec::new(),
+        }
     }
 }
 
 /// Programs a thread keeps the scalar slots of.
 const SLOT_CACHE_SIZE: usize = 256;
 
-/// Per program (`ScalarOps::id`): the frame's scalars of its last run on
-/// this thread and the slots computed from them.
-pub(super) type SlotCache<R> =
-    HashMap<u64, (Vec<R>, Vec<R>), std::hash::BuildHasherDefault<IdHasher>>;
+/// Per program (`ScalarOps::id`): what its last run on this thread kept.
+pub(super) type SlotCache<R> = HashMap<u64, Kept<R>, std::hash::BuildHasherDefault<IdHasher>>;
 
 /// The hash of a program's id: the id times a large odd constant (its
 /// bits spread, where the default hasher's SipHash rounds cost more than
