@@ -93,12 +93,18 @@ impl Shape {
     }
 }
 
-/// A constant as the program's precision holds it: the key of its entry in
-/// the uniform table, and the value the interpreter computes with.
-fn rounded(dtype: Dtype, c: f64) -> f64 {
-    match dtype {
-        Dtype::F32 => f64::from(c as f32),
-        Dtype::F64 => c,
+/// `x`'s bytes as the host keeps a value of precision `R` in memory
+/// (where native code loads it from): the first 4 of the 8 in f32, all 8
+/// in f64, and how many.
+pub(super) fn host_bytes<R: Real>(x: R) -> ([u8; 8], usize) {
+    let b = x.bits();
+    match R::DTYPE {
+        Dtype::F32 => {
+            let mut out = [0; 8];
+            out[..4].copy_from_slice(&(b as u32).to_ne_bytes());
+            (out, 4)
+        }
+        Dtype::F64 => (b.to_ne_bytes(), 8),
     }
 }
 
@@ -444,11 +450,7 @@ impl Native {
             let (slots, table) = self
                 .scalars
                 .slots(scalars, &self.uniforms, &self.timed, cache);
-            let uniform = |u: Src| match u {
-                Src::Scalar(k) => slots[k as usize],
-                Src::Const(c) => R::of(c),
-                Src::Reg(_) | Src::Arr(_) => unreachable!("uniforms are scalars and constants"),
-            };
+            let uniform = |u: Src| scalars::uniform_value(slots, u);
             drawn.resize_with(self.draws.len(), Vec::new);
             for (d, out) in self.draws.iter().zip(drawn.iter_mut()) {
                 out.resize(n, R::ZERO);
@@ -569,18 +571,14 @@ impl Native {
 /// loads from the table say so).
 #[derive(Clone, Copy)]
 #[repr(C, align(16))]
-struct Lanes([u32; VECTOR_BYTES / 4]);
+struct Lanes([u8; VECTOR_BYTES]);
 
 impl Lanes {
-    /// `x` in every lane of its precision's vector (no allocation: a run
-    /// fills a table of these before every call).
+    /// `x` in every lane of its precision's vector.
     #[inline]
     fn splat<R: Real>(x: R) -> Lanes {
-        let b = x.bits();
-        Lanes(match R::WORDS {
-            1 => [b as u32; 4],
-            _ => [b as u32, (b >> 32) as u32, b as u32, (b >> 32) as u32],
-        })
+        let (bytes, n) = host_bytes(x);
+        Lanes(std::array::from_fn(|i| bytes[i % n]))
     }
 }
 
@@ -614,10 +612,10 @@ impl<R> Default for Scratch<R> {
 // The functions computed a lane at a time, by calling the Rust function
 // the interpreter calls (`Real::pow`, `%`, `Real::apply`), in either
 // precision.
-extern "C" fn lane_pow<R: Real>(x: R, y: R) -> R {
+pub(super) extern "C" fn lane_pow<R: Real>(x: R, y: R) -> R {
     x.pow(y)
 }
-extern "C" fn lane_rem<R: Real>(x: R, y: R) -> R {
+pub(super) extern "C" fn lane_rem<R: Real>(x: R, y: R) -> R {
     x % y
 }
 macro_rules! lane_funcs {
@@ -754,7 +752,7 @@ fn build(
     uniforms.retain(|u| {
         let key = match *u {
             Src::Scalar(k) => (true, u64::from(k)),
-            Src::Const(c) => (false, rounded(prog.dtype, c).to_bits()),
+            Src::Const(c) => (false, prog.dtype.round(c).to_bits()),
             Src::Reg(_) | Src::Arr(_) => return false,
         };
         let fresh = !uniform.contains_key(&key);
@@ -850,7 +848,7 @@ impl Gen<'_> {
             Src::Reg(r) => self.reg(r),
             Src::Arr(a) => self.array(a),
             Src::Scalar(k) => self.uniform_at((true, u64::from(k))),
-            Src::Const(c) => self.uniform_at((false, rounded(self.dtype, c).to_bits())),
+            Src::Const(c) => self.uniform_at((false, self.dtype.round(c).to_bits())),
         }
     }
 
@@ -1041,7 +1039,7 @@ impl Gen<'_> {
             }
             Op::Bin(o, d, a, b) => {
                 let exponent = match b {
-                    Src::Const(c) => Some(rounded(self.dtype, *c)),
+                    Src::Const(c) => Some(self.dtype.round(*c)),
                     _ => None,
                 };
                 let (x, y) = (self.src(*a)?, self.src(*b)?);

@@ -92,11 +92,6 @@ impl ScalarOps {
         cache: &'c mut SlotCache<R>,
     ) -> (&'c [R], &'c [Lanes]) {
         let len = self.n_scalars.max(scalars.len());
-        let uniform = |slots: &[R], u: Src| match u {
-            Src::Scalar(k) => slots[k as usize],
-            Src::Const(c) => R::of(c),
-            Src::Reg(_) | Src::Arr(_) => unreachable!("uniforms are scalars and constants"),
-        };
         let hit = cache.get(&self.id).is_some_and(|k| {
             k.key.len() == scalars.len()
                 && k.slots.len() == len
@@ -120,7 +115,7 @@ impl ScalarOps {
                 }
             }
             for &i in timed {
-                kept.table[i] = Lanes::splat(uniform(&kept.slots, uniforms[i]));
+                kept.table[i] = Lanes::splat(uniform_value(&kept.slots, uniforms[i]));
             }
         } else {
             kept.slots.clear();
@@ -133,10 +128,23 @@ impl ScalarOps {
             kept.key.extend_from_slice(scalars);
             kept.table.clear();
             let slots = &kept.slots;
-            kept.table
-                .extend(uniforms.iter().map(|&u| Lanes::splat(uniform(slots, u))));
+            kept.table.extend(
+                uniforms
+                    .iter()
+                    .map(|&u| Lanes::splat(uniform_value(slots, u))),
+            );
         }
         (&kept.slots, &kept.table)
+    }
+}
+
+/// The value of uniform operand `u` (a scalar slot or a constant) with
+/// scalar slots `slots`.
+pub(super) fn uniform_value<R: Real>(slots: &[R], u: Src) -> R {
+    match u {
+        Src::Scalar(k) => slots[k as usize],
+        Src::Const(c) => R::of(c),
+        Src::Reg(_) | Src::Arr(_) => unreachable!("uniforms are scalars and constants"),
     }
 }
 

@@ -22,7 +22,10 @@ use cranelift_codegen::ir::{types, AbiParam, InstBuilder, MemFlagsData, SigRef, 
 use cranelift_frontend::FunctionBuilder;
 use cranelift_module::Module;
 
-use super::jit::{exp_of, four_pointer_function, isa, max_of, min_of, pick_of, Code};
+use super::jit::{
+    exp_of, four_pointer_function, host_bytes, isa, lane_pow, lane_rem, max_of, min_of, pick_of,
+    Code,
+};
 use super::spike_propagate::EventCtx;
 use crate::lang::ir::{BinOp, EventStmt, Expr, Func, RandomKind, UnOp};
 use crate::real::{Dtype, Real};
@@ -129,13 +132,8 @@ pub struct Bound<'a> {
     _borrow: PhantomData<&'a mut u8>,
 }
 
-// The Rust functions `eval` calls, in either precision.
-extern "C" fn call_pow<R: Real>(x: R, y: R) -> R {
-    x.pow(y)
-}
-extern "C" fn call_rem<R: Real>(x: R, y: R) -> R {
-    x % y
-}
+// The Rust functions `eval` calls, in either precision (and `pow` and `%`
+// as the neuron code calls them: `lane_pow`, `lane_rem`).
 extern "C" fn call_func<R: Real>(f: u32, a: R, b: R, c: R) -> R {
     R::apply(FUNCS[f as usize], a, b, c)
 }
@@ -208,8 +206,8 @@ impl Calls {
     fn of(dtype: Dtype) -> Calls {
         fn of<R: Real>() -> Calls {
             Calls {
-                pow: call_pow::<R> as *const (),
-                rem: call_rem::<R> as *const (),
+                pow: lane_pow::<R> as *const (),
+                rem: lane_rem::<R> as *const (),
                 func: call_func::<R> as *const (),
                 random: call_random::<R> as *const (),
             }
@@ -507,11 +505,8 @@ impl NativeEvents {
             .chain(std::iter::repeat(R::NAN))
             .take(n);
         for x in values {
-            let b = x.bits();
-            match R::DTYPE {
-                Dtype::F32 => k.scalars.extend_from_slice(&(b as u32).to_ne_bytes()),
-                Dtype::F64 => k.scalars.extend_from_slice(&b.to_ne_bytes()),
-            }
+            let (bytes, n) = host_bytes(x);
+            k.scalars.extend_from_slice(&bytes[..n]);
         }
         let args = Args {
             syn: k.syn.as_ptr(),
