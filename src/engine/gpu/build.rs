@@ -26,9 +26,6 @@ impl GpuEngine {
     /// for population `p` (`plan::plan_for_rings`).
     pub(crate) fn with_rings(net: &Network, opts: &GpuOptions, rings: &[u32]) -> Result<Self> {
         let gpu = context::gpu_for(opts, net.precision())?;
-        if let Some(limit) = gpu.info.loop_limit() {
-            plan::check_loop_limit(net, opts.deterministic, limit)?;
-        }
         // Capped so that a merged kernel stays a size drivers compile
         // quickly; desktop drivers allow far more.
         let budget = (gpu.info.max_storage_buffers as usize).min(MAX_MERGE_BINDINGS);

@@ -346,8 +346,9 @@ pub struct PlanOptions {
     pub deterministic: bool,
     /// The loop iterations after which the adapter ends a thread's loops
     /// (lavapipe's, [`DeviceInfo::loop_limit`](super::DeviceInfo::loop_limit)):
-    /// an ordered procedural delivery is then split into dispatches whose
-    /// threads stay within it. `None`: no such limit.
+    /// a network one of whose threads the plan knows to walk further is
+    /// refused, and an ordered procedural delivery is split into
+    /// dispatches whose threads stay within it. `None`: no such limit.
     pub loop_limit: Option<u64>,
 }
 
@@ -395,6 +396,9 @@ pub(crate) fn plan_for_rings(net: &Network, opts: &PlanOptions, rings: &[u32]) -
     // order (pulled by each post neuron), never pushed.
     let deterministic = deterministic || net.precision() == Dtype::F64;
     let (mut layouts, kinds) = plan_layouts(net, deterministic)?;
+    if let Some(limit) = loop_limit {
+        check_loop_limit(net, &kinds, deterministic, limit)?;
+    }
     for (l, &r) in layouts.iter_mut().zip(rings) {
         if l.ring > 0 {
             l.ring = l.ring.max(r);
@@ -554,16 +558,35 @@ fn fit_layouts(
 /// silently.
 pub const LAVAPIPE_LOOP_LIMIT: u64 = 65_535;
 
+/// The refusal of what `owner` does on an adapter that ends a thread's
+/// loops after `limit` iterations (lavapipe): `walk` says how far one
+/// thread would go.
+fn loop_limit_error(owner: String, limit: u64, walk: String) -> Error {
+    Error::Unsupported {
+        owner,
+        message: format!(
+            "lavapipe (Mesa's software Vulkan) ends a shader thread's loops after {limit} \
+             iterations, and {walk}: its inputs would silently miss the rest. Run it on the \
+             CPU engine (Backend::Cpu or Backend::Auto) or a hardware GPU"
+        ),
+    }
+}
+
 /// Refuses, on an adapter that ends an invocation's loops after `limit`
-/// iterations (lavapipe), a network whose kernels make one thread walk
-/// more elements than that in one step: the synapses of a post neuron in
-/// a rate sum, a decoding or an ordered spike gather (merged or not, a
-/// thread walks every projection into its neuron), a convolution's taps.
-/// Ordered procedural deliveries, which walk the step's spikes, are split
-/// to fit instead ([`PlanOptions::loop_limit`]); pushing deliveries walk
-/// one spike's row a thread and are not checked.
-pub(crate) fn check_loop_limit(net: &Network, deterministic: bool, limit: u64) -> Result<()> {
-    let deterministic = deterministic || net.precision() == Dtype::F64;
+/// iterations (lavapipe, [`PlanOptions::loop_limit`]), a network of
+/// projections of `kinds` whose kernels make one thread walk more
+/// elements than that in one step: the synapses of a post neuron in a
+/// rate sum, a decoding or an ordered (`deterministic`) spike gather
+/// (merged or not, a thread walks every projection into its neuron), a
+/// convolution's taps. Ordered procedural deliveries, which walk the
+/// step's spikes, are split to fit instead; pushing deliveries walk one
+/// spike's row a thread and are not checked.
+fn check_loop_limit(
+    net: &Network,
+    kinds: &[ProjectionKind],
+    deterministic: bool,
+    limit: u64,
+) -> Result<()> {
     // The most synapses a post neuron of `pr` has.
     let in_degree = |pr: &crate::network::Projection| {
         let rows = pr.synapses.post_row_ptr(net.pops[pr.post.0].size());
@@ -574,8 +597,8 @@ pub(crate) fn check_loop_limit(net: &Network, deterministic: bool, limit: u64) -
     };
     // Per post population: the walk of each projection into it.
     let mut walks: Vec<Vec<(String, u64)>> = vec![Vec::new(); net.pops.len()];
-    for pr in &net.projs {
-        let walk = match projection_kind(net, pr)? {
+    for (pr, kind) in net.projs.iter().zip(kinds) {
+        let walk = match kind {
             ProjectionKind::Rate { .. } | ProjectionKind::Decode { .. } => in_degree(pr),
             ProjectionKind::Spike { .. } if deterministic => in_degree(pr),
             ProjectionKind::Conv { .. } | ProjectionKind::ConvSpike { .. } => {
@@ -594,17 +617,15 @@ pub(crate) fn check_loop_limit(net: &Network, deterministic: bool, limit: u64) -
         let total: u64 = w.iter().map(|x| x.1).sum();
         if total > limit {
             let names: Vec<String> = w.iter().map(|(n, k)| format!("'{n}' ({k})")).collect();
-            return Err(Error::Unsupported {
-                owner: format!("population '{}'", net.pops[p].name),
-                message: format!(
-                    "lavapipe (Mesa's software Vulkan) ends a shader thread's loops after \
-                     {limit} iterations, and a thread of this population's inputs walks \
-                     {total} synapses or taps a step (projections {}): its sums would \
-                     silently miss the rest. Run it on the CPU engine (Backend::Cpu or \
-                     Backend::Auto) or a hardware GPU",
+            return Err(loop_limit_error(
+                format!("population '{}'", net.pops[p].name),
+                limit,
+                format!(
+                    "a thread of this population's inputs walks {total} synapses or taps a \
+                     step (projections {})",
                     names.join(", ")
                 ),
-            });
+            ));
         }
     }
     Ok(())

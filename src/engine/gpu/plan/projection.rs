@@ -207,20 +207,16 @@ fn plan_procedural(c: ProjInput, g: usize) -> Result<ProjPlan> {
         match c.loop_limit {
             Some(limit) => {
                 let ranges = codegen::procedural_ordered_parts(gen, limit).ok_or_else(|| {
-                    Error::Unsupported {
-                        owner: c.owner.clone(),
-                        message: format!(
-                            "lavapipe (Mesa's software Vulkan) ends a shader thread's loops \
-                             after {limit} iterations, and an ordered delivery of one spike \
-                             through this projection may take {} (its targets in a chunk of \
-                             {} post neurons, each walking a table of {} delays): its inputs \
-                             would silently miss the rest. Run it on the CPU engine \
-                             (Backend::Cpu or Backend::Auto) or a hardware GPU",
+                    loop_limit_error(
+                        c.owner.clone(),
+                        limit,
+                        format!(
+                            "an ordered delivery of one spike through this projection may \
+                             take {} (its targets in a chunk of {} post neurons)",
                             codegen::procedural_ordered_spike_walk(gen),
-                            gen.chunk,
-                            gen.delay
+                            gen.chunk
                         ),
-                    }
+                    )
                 })?;
                 if ranges.len() == 1 {
                     ordered(None)
