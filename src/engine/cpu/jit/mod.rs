@@ -23,18 +23,15 @@
 //! generates code for, or `CAJAL_JIT=0` is set.
 
 use std::collections::HashMap;
-use std::sync::{Arc, OnceLock};
+use std::sync::Arc;
 
 use cranelift_codegen::ir::condcodes::{FloatCC, IntCC};
 use cranelift_codegen::ir::{
-    types, AbiParam, Endianness, InstBuilder, MemFlagsData, SigRef, Signature, Type, UserFuncName,
-    Value,
+    types, AbiParam, Endianness, InstBuilder, MemFlagsData, SigRef, Signature, Type, Value,
 };
-use cranelift_codegen::isa::{OwnedTargetIsa, TargetFrontendConfig};
-use cranelift_codegen::settings::{self, Configurable};
-use cranelift_frontend::{FunctionBuilder, FunctionBuilderContext};
-use cranelift_jit::{JITBuilder, JITModule};
-use cranelift_module::{default_libcall_names, Linkage, Module};
+use cranelift_codegen::isa::TargetFrontendConfig;
+use cranelift_frontend::FunctionBuilder;
+use cranelift_module::Module;
 
 use super::vm::{self, Op, Program, Src, VmReal};
 use crate::lang::ir::{BinOp, Func, RandomKind, UnOp};
@@ -42,6 +39,11 @@ use crate::real::{Dtype, Real};
 use scalars::{ScalarOps, SlotCache};
 
 mod scalars;
+mod shared;
+
+pub(super) use shared::{
+    exp_of, four_pointer_function, host_bytes, isa, max_of, min_of, pick_of, Code,
+};
 
 /// The most elements a vector holds (f32's four): a run of any precision
 /// fits a padded vector of this many.
@@ -93,21 +95,6 @@ impl Shape {
     }
 }
 
-/// `x`'s bytes as the host keeps a value of precision `R` in memory
-/// (where native code loads it from): the first 4 of the 8 in f32, all 8
-/// in f64, and how many.
-pub(super) fn host_bytes<R: Real>(x: R) -> ([u8; 8], usize) {
-    let b = x.bits();
-    match R::DTYPE {
-        Dtype::F32 => {
-            let mut out = [0; 8];
-            out[..4].copy_from_slice(&(b as u32).to_ne_bytes());
-            (out, 4)
-        }
-        Dtype::F64 => (b.to_ne_bytes(), 8),
-    }
-}
-
 /// `fn(arrays, uniforms, n, flags)`: runs the program over elements `0..n`
 /// of the bound arrays (`arrays[k]` is array `k`'s first element), with
 /// `uniforms` its uniform operands, each repeated in a vector's lanes (read
@@ -125,32 +112,6 @@ struct Draw {
     stream: u32,
     args: [Src; 2],
     shared: bool,
-}
-
-/// The module that owns a function's code: freed with the last copy of the
-/// function.
-pub(super) struct Code(Option<JITModule>);
-
-impl Code {
-    /// Owns `module`'s code from now on.
-    pub(super) fn new(module: JITModule) -> Code {
-        Code(Some(module))
-    }
-}
-
-// SAFETY: after `finalize_definitions` the module's memory is only read and
-// executed; nothing in it is tied to the thread that made it.
-unsafe impl Send for Code {}
-unsafe impl Sync for Code {}
-
-impl Drop for Code {
-    fn drop(&mut self) {
-        if let Some(m) = self.0.take() {
-            // SAFETY: the entry point is only called through a `Native`,
-            // which holds this `Code` alive; this is the last of them.
-            unsafe { m.free_memory() };
-        }
-    }
 }
 
 /// A program compiled to native code.
@@ -178,166 +139,6 @@ impl std::fmt::Debug for Native {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(f, "Native({} arrays)", self.n_arrays)
     }
-}
-
-/// The host's code generator, made once (`None`: no native code here).
-pub(super) fn isa() -> Option<&'static OwnedTargetIsa> {
-    static ISA: OnceLock<Option<OwnedTargetIsa>> = OnceLock::new();
-    ISA.get_or_init(|| {
-        if std::env::var("CAJAL_JIT").is_ok_and(|v| v == "0") {
-            return None;
-        }
-        let mut flags = settings::builder();
-        flags.set("opt_level", "speed").ok()?;
-        flags.set("use_colocated_libcalls", "false").ok()?;
-        flags.set("is_pic", "false").ok()?;
-        cranelift_native::builder()
-            .ok()?
-            .finish(settings::Flags::new(flags))
-            .ok()
-    })
-    .as_ref()
-}
-
-/// Makes a function of four pointer-sized arguments and no result, named
-/// `name`, whose body `body` writes (given the builder and the module, for
-/// signatures and the target's configuration): the code that owns it, its
-/// address and what `body` returned; `None` where no native code can be
-/// made here or `body` declines.
-pub(super) fn four_pointer_function<T>(
-    name: &str,
-    body: impl FnOnce(FunctionBuilder, &JITModule) -> Option<T>,
-) -> Option<(Arc<Code>, *const u8, T)> {
-    let isa = isa()?.clone();
-    let mut module = JITModule::new(JITBuilder::with_isa(isa, default_libcall_names()));
-    let ptr = module.target_config().pointer_type();
-    let mut sig = module.make_signature();
-    sig.params.extend([AbiParam::new(ptr); 4]);
-    let id = module.declare_function(name, Linkage::Local, &sig).ok()?;
-    let mut ctx = module.make_context();
-    ctx.func.signature = sig;
-    ctx.func.name = UserFuncName::user(0, id.as_u32());
-    let mut fctx = FunctionBuilderContext::new();
-    let out = body(FunctionBuilder::new(&mut ctx.func, &mut fctx), &module)?;
-    module.define_function(id, &mut ctx).ok()?;
-    module.clear_context(&mut ctx);
-    module.finalize_definitions().ok()?;
-    let code = module.get_finalized_function(id);
-    Some((Arc::new(Code::new(module)), code, out))
-}
-
-/// `m ? x : y` for a comparison's result `m`: a select for scalars, a
-/// lane-by-lane bit select for vectors (whose comparisons give masks).
-pub(super) fn pick_of(b: &mut FunctionBuilder, m: Value, x: Value, y: Value) -> Value {
-    let ty = b.func.dfg.value_type(x);
-    if ty.is_vector() {
-        let little = MemFlagsData::new().with_endianness(Endianness::Little);
-        let m = b.ins().bitcast(ty, little, m);
-        b.ins().bitselect(m, x, y)
-    } else {
-        b.ins().select(m, x, y)
-    }
-}
-
-/// Rust's `a.min(x)` as LLVM lowers it for SSE, scalar or lane by lane:
-/// `x < a ? x : a`, and `x` where `a` is NaN. Neuron and event code both
-/// use it, so both keep the interpreter's bits for NaN and signed zeros.
-pub(super) fn min_of(b: &mut FunctionBuilder, a: Value, x: Value) -> Value {
-    let lt = b.ins().fcmp(FloatCC::LessThan, x, a);
-    let m = pick_of(b, lt, x, a);
-    let nan = b.ins().fcmp(FloatCC::Unordered, a, a);
-    pick_of(b, nan, x, m)
-}
-
-/// Rust's `a.max(x)`: `x > a ? x : a`, and `x` where `a` is NaN.
-pub(super) fn max_of(b: &mut FunctionBuilder, a: Value, x: Value) -> Value {
-    let gt = b.ins().fcmp(FloatCC::GreaterThan, x, a);
-    let m = pick_of(b, gt, x, a);
-    let nan = b.ins().fcmp(FloatCC::Unordered, a, a);
-    pick_of(b, nan, x, m)
-}
-
-/// [`crate::lang::ir::exp`] of `x`, of type `ty` (`f32`, or `f32x4` lane
-/// by lane): the same operations in the same order, the interpreter's
-/// early returns as selections.
-pub(super) fn exp_of(b: &mut FunctionBuilder, x: Value, ty: Type) -> Value {
-    let vector = ty.is_vector();
-    let int = if vector { types::I32X4 } else { types::I32 };
-    let little = MemFlagsData::new().with_endianness(Endianness::Little);
-    let c = |b: &mut FunctionBuilder, v: f32| {
-        let s = b.ins().f32const(v);
-        if vector {
-            b.ins().splat(ty, s)
-        } else {
-            s
-        }
-    };
-    let (log2e, half, c1, c2, one) = (
-        c(b, std::f32::consts::LOG2_E),
-        c(b, 0.5),
-        c(b, 0.693_359_4),
-        c(b, -2.121_944_4e-4),
-        c(b, 1.0),
-    );
-    let k = b.ins().fmul(log2e, x);
-    let k = b.ins().fadd(k, half);
-    let k = b.ins().floor(k);
-    let kc = b.ins().fmul(k, c1);
-    let r = b.ins().fsub(x, kc);
-    let kc = b.ins().fmul(k, c2);
-    let r = b.ins().fsub(r, kc);
-    let z = b.ins().fmul(r, r);
-    let mut p = c(b, 1.987_569_1e-4);
-    for coef in [
-        1.398_199_9e-3,
-        8.333_452e-3,
-        4.166_579_6e-2,
-        1.666_666_5e-1,
-        0.5,
-    ] {
-        let q = b.ins().fmul(p, r);
-        let cv = c(b, coef);
-        p = b.ins().fadd(q, cv);
-    }
-    let y = b.ins().fmul(p, z);
-    let y = b.ins().fadd(y, r);
-    let y = b.ins().fadd(y, one);
-    // k in [-150, 128] where the result is used: y * 2^k1 * 2^k2, k1 = k / 2
-    // rounded toward zero.
-    let ki = b.ins().fcvt_to_sint_sat(int, k);
-    let sign = b.ins().ushr_imm_u(ki, 31);
-    let k1 = b.ins().iadd(ki, sign);
-    let k1 = b.ins().sshr_imm_u(k1, 1);
-    let k2 = b.ins().isub(ki, k1);
-    let bias = {
-        let s = b.ins().iconst(types::I32, 127);
-        if vector {
-            b.ins().splat(int, s)
-        } else {
-            s
-        }
-    };
-    let p1 = b.ins().iadd(k1, bias);
-    let p1 = b.ins().ishl_imm_u(p1, 23);
-    let p2 = b.ins().iadd(k2, bias);
-    let p2 = b.ins().ishl_imm_u(p2, 23);
-    let p1 = b.ins().bitcast(ty, little, p1);
-    let p2 = b.ins().bitcast(ty, little, p2);
-    let y = b.ins().fmul(y, p1);
-    let y = b.ins().fmul(y, p2);
-    // The interpreter's early returns, in reverse so the first wins.
-    let (inf, lo, hi, zero) = (
-        c(b, f32::INFINITY),
-        c(b, -103.972_08),
-        c(b, 88.722_84),
-        c(b, 0.0),
-    );
-    let under = b.ins().fcmp(FloatCC::LessThan, x, lo);
-    let y = pick_of(b, under, zero, y);
-    let over = b.ins().fcmp(FloatCC::GreaterThan, x, hi);
-    let y = pick_of(b, over, inf, y);
-    let nan = b.ins().fcmp(FloatCC::Unordered, x, x);
-    pick_of(b, nan, x, y)
 }
 
 impl Native {
