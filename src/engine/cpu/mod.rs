@@ -50,20 +50,21 @@ pub fn procedural_object(proj: usize) -> u32 {
 }
 
 /// The arrays of a population's `slots`, in order (what `pre.x` and
-/// `post.x` of a synapse read).
-fn slices<'a, R>(vars: &'a [Vec<R>], slots: &[usize]) -> Vec<&'a [R]> {
-    slots.iter().map(|&s| vars[s].as_slice()).collect()
+/// `post.x` of a synapse read), in `list`'s allocation.
+fn slices<'a, R>(list: Vec<&'static [R]>, vars: &'a [Vec<R>], slots: &[usize]) -> Vec<&'a [R]> {
+    let mut list = relist(list);
+    list.extend(slots.iter().map(|&s| vars[s].as_slice()));
+    list
 }
 
 /// A projection's values as its kernels take them: the per-synapse slots
-/// as arrays (returned), the projection-wide ones appended to `scalars`.
+/// appended to `arrays`, the projection-wide ones to `scalars`.
 fn value_args<'a, R: Copy>(
+    arrays: &mut Vec<&'a mut [R]>,
     values: &'a mut [Vec<R>],
     vars: &[crate::lang::ir::VarDecl],
     scalars: &mut Vec<R>,
-) -> Vec<&'a mut [R]> {
-    // Room for the gathered arrays the callers append.
-    let mut arrays = Vec::with_capacity(2 * values.len() + 8);
+) {
     for (v, decl) in values.iter_mut().zip(vars) {
         if decl.locality == Locality::Local {
             arrays.push(v.as_mut_slice());
@@ -71,7 +72,6 @@ fn value_args<'a, R: Copy>(
             scalars.push(v[0]);
         }
     }
-    arrays
 }
 
 /// The weight all of `w` share (bit for bit), if they do and there are any.
@@ -167,7 +167,7 @@ fn frame_scalars_into<R: Copy>(s: &mut Vec<R>, t: R, dt: R, consts: &[R]) {
 
 /// Buffers the step reuses rather than allocating anew at every step
 /// (a small network's step is short enough for allocations to count).
-pub(crate) struct Scratch<R> {
+pub(crate) struct Scratch<R: 'static> {
     /// The frame's scalars of the kernel being run.
     scalars: Vec<R>,
     /// Each population's spikes of the step being run.
@@ -176,17 +176,35 @@ pub(crate) struct Scratch<R> {
     /// feeds, and those conductances, out of their populations meanwhile.
     fed: Vec<(usize, usize)>,
     gvs: Vec<Vec<R>>,
+    /// The arrays a kernel call binds: empty between calls, kept for its
+    /// allocation ([`relist`]).
+    arrays: Vec<&'static mut [R]>,
 }
 
-impl<R> Default for Scratch<R> {
+impl<R: 'static> Default for Scratch<R> {
     fn default() -> Self {
         Scratch {
             scalars: Vec::new(),
             spiked: Vec::new(),
             fed: Vec::new(),
             gvs: Vec::new(),
+            arrays: Vec::new(),
         }
     }
+}
+
+/// `list` emptied, as a list of another item type in the same allocation
+/// where the two have the same layout (references of two lifetimes). A
+/// step builds a list of borrowed arrays for each kernel call; on a small
+/// network an allocation and a free per list cost as much as the kernel,
+/// so the lists wait in [`Scratch`] between calls as `'static` lists,
+/// always empty there. A collect from a map over a vector's own items
+/// reuses its allocation, and the map never runs: the list is empty.
+fn relist<A, B>(mut list: Vec<A>) -> Vec<B> {
+    list.clear();
+    list.into_iter()
+        .map(|_| unreachable!("the list is empty"))
+        .collect()
 }
 
 /// What the step's event-driven code reads besides the state: time, dt,
@@ -293,20 +311,19 @@ fn deliver_into<R: VmReal>(
             } else {
                 Vec::new()
             };
+            let (pre_list, post_list) = std::mem::take(&mut pr.event_lists);
+            let mut post_list = relist(post_list);
+            post_list.extend(pr.post_ref_slots.iter().map(|&s| {
+                if s == g_slot {
+                    snapshot.as_slice()
+                } else {
+                    post.vars[s].as_slice()
+                }
+            }));
             let mut c = EventCtx {
                 syn: &mut pr.values,
-                pre: slices(&pre.vars, &pr.pre_ref_slots),
-                post: pr
-                    .post_ref_slots
-                    .iter()
-                    .map(|&s| {
-                        if s == g_slot {
-                            snapshot.as_slice()
-                        } else {
-                            post.vars[s].as_slice()
-                        }
-                    })
-                    .collect(),
+                pre: slices(pre_list, &pre.vars, &pr.pre_ref_slots),
+                post: post_list,
                 t,
                 dt,
                 consts: now.consts,
@@ -325,6 +342,7 @@ fn deliver_into<R: VmReal>(
                 &mut c,
                 gv,
             );
+            pr.event_lists = (relist(c.pre), relist(c.post));
         }
     }
 }
@@ -398,7 +416,7 @@ enum ProjKind<R> {
 }
 
 /// State of one projection.
-pub struct ProjState<R = f32> {
+pub struct ProjState<R: 'static = f32> {
     index: usize,
     /// Elements of a batch: the synapse list connects neuron `i` of pre to
     /// neuron `j` of post within each element (ranks `b n + i`).
@@ -438,6 +456,10 @@ pub struct ProjState<R = f32> {
     /// The learning rule's gathered `pre.x` and `post.x`, one per synapse,
     /// kept from step to step for their allocations.
     gathered: Vec<Vec<R>>,
+    /// The lists of pre- and post-synaptic arrays its events read, empty
+    /// between deliveries ([`relist`]): per projection, as projections
+    /// deliver on several threads at once.
+    event_lists: (Vec<&'static [R]>, Vec<&'static [R]>),
     /// When it runs.
     pub(crate) learning: crate::engine::Learning,
 }
@@ -471,7 +493,7 @@ pub(crate) fn boxed_rank(
 }
 
 /// The CPU engine, computing in `R` (the network's precision).
-pub struct CpuEngine<R = f32> {
+pub struct CpuEngine<R: 'static = f32> {
     /// Network seed (random draws).
     pub seed: u64,
     /// Time step.
@@ -835,5 +857,30 @@ impl<R: VmReal> crate::engine::interface::Engine for CpuEngine<R> {
             d.reset();
         }
         self.reset_history();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::relist;
+
+    /// A list moved between lifetimes keeps its allocation (what keeps a
+    /// small network's step off the allocator) and comes back empty.
+    #[test]
+    fn a_relisted_list_keeps_its_allocation() {
+        let mut a = [1.0f32, 2.0];
+        let mut b = [3.0f32];
+        let mut list: Vec<&mut [f32]> = Vec::with_capacity(8);
+        list.push(&mut a);
+        list.push(&mut b);
+        let (at, capacity) = (list.as_ptr() as usize, list.capacity());
+        let kept: Vec<&'static mut [f32]> = relist(list);
+        assert!(kept.is_empty());
+        assert_eq!((kept.as_ptr() as usize, kept.capacity()), (at, capacity));
+        let mut c = [4.0f32];
+        let mut again: Vec<&mut [f32]> = relist(kept);
+        again.push(&mut c);
+        assert_eq!((again.as_ptr() as usize, again.capacity()), (at, capacity));
+        assert_eq!(again[0], [4.0]);
     }
 }

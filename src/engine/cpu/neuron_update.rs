@@ -177,7 +177,7 @@ pub fn compile(ir: &NeuronIr, n_consts: usize, dtype: Dtype) -> NeuronKernel {
 #[allow(clippy::too_many_arguments)]
 pub fn neuron_update<R: VmReal>(
     k: &NeuronKernel,
-    arrays: Vec<&mut [R]>,
+    mut arrays: Vec<&mut [R]>,
     scalars: &[R],
     seed: u64,
     step: u32,
@@ -185,7 +185,7 @@ pub fn neuron_update<R: VmReal>(
     n: usize,
     spikes: &mut Vec<u32>,
 ) {
-    neuron_update_from(k, arrays, scalars, (seed, step, object), 0, n, spikes);
+    neuron_update_from(k, &mut arrays, scalars, (seed, step, object), 0, n, spikes);
 }
 
 /// [`neuron_update`] of the `n` neurons from rank `start` (a multiple of
@@ -195,7 +195,7 @@ pub fn neuron_update<R: VmReal>(
 /// so.
 pub fn neuron_update_from<R: VmReal>(
     k: &NeuronKernel,
-    arrays: Vec<&mut [R]>,
+    arrays: &mut Vec<&mut [R]>,
     scalars: &[R],
     (seed, step, object): (u64, u32, u32),
     start: usize,
@@ -224,7 +224,7 @@ pub fn neuron_update_from<R: VmReal>(
     let mut split: Vec<Vec<&mut [R]>> = (0..bounds.len() - 1)
         .map(|_| Vec::with_capacity(arrays.len()))
         .collect();
-    for a in arrays {
+    for a in arrays.drain(..) {
         let mut rest = a;
         for (t, w) in bounds.windows(2).enumerate() {
             let (head, tail) = rest.split_at_mut(w[1] - w[0]);
@@ -232,9 +232,16 @@ pub fn neuron_update_from<R: VmReal>(
             rest = tail;
         }
     }
-    let run = |(start, task): (usize, Vec<&mut [R]>)| -> Vec<u32> {
+    let run = |(start, mut task): (usize, Vec<&mut [R]>)| -> Vec<u32> {
         let mut part = Vec::new();
-        run_task(k, task, scalars, (seed, step, object), start, &mut part);
+        run_task(
+            k,
+            &mut task,
+            scalars,
+            (seed, step, object),
+            start,
+            &mut part,
+        );
         part
     };
     let starts: Vec<usize> = bounds[..bounds.len() - 1]
@@ -255,7 +262,7 @@ pub fn neuron_update_from<R: VmReal>(
 /// padded), else interpreted.
 fn run_task<R: VmReal>(
     k: &NeuronKernel,
-    mut task: Vec<&mut [R]>,
+    task: &mut [&mut [R]],
     scalars: &[R],
     (seed, step, object): (u64, u32, u32),
     start: usize,
@@ -263,12 +270,12 @@ fn run_task<R: VmReal>(
 ) {
     if let Some(native) = k.native.as_ref().filter(|n| n.runs::<R>()) {
         let key = (seed, step, object, start as u32);
-        native.run_padded(&mut task, scalars, key, spikes);
+        native.run_padded(task, scalars, key, spikes);
         return;
     }
     vm::run_chunks(
         &k.prog,
-        &mut task,
+        task,
         scalars,
         seed,
         step,

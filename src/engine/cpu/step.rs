@@ -188,7 +188,7 @@ impl<R: VmReal> CpuEngine<R> {
             f.apply(step32, &mut p.vars[f.slot()]);
         }
         frame_scalars_into(scalars, t, dt, &self.consts);
-        let mut arrays: Vec<&mut [R]> = Vec::with_capacity(p.kernel.binding.n_arrays);
+        let mut arrays: Vec<&mut [R]> = relist(std::mem::take(&mut self.scratch.arrays));
         for (v, decl) in p.vars.iter_mut().zip(&p.ir.vars) {
             if decl.locality == Locality::Local {
                 arrays.push(&mut v[mine.clone()]);
@@ -199,13 +199,14 @@ impl<R: VmReal> CpuEngine<R> {
         arrays.extend(p.sums.iter_mut().map(|s| &mut s[mine.clone()]));
         neuron_update::neuron_update_from(
             &p.kernel,
-            arrays,
+            &mut arrays,
             scalars,
             (seed, step32, (pi as u32) << 12),
             mine.start,
             mine.len(),
             spikes,
         );
+        self.scratch.arrays = relist(arrays);
         if let Some((f, counts)) = &mut p.fr {
             // Before the push: the list leaving the window is the one
             // `steps` steps old at the end of this step.
@@ -240,10 +241,11 @@ impl<R: VmReal> CpuEngine<R> {
         if spikes.is_empty() {
             return;
         }
+        let (pre_list, post_list) = std::mem::take(&mut pr.event_lists);
         let mut c = EventCtx {
             syn: &mut pr.values,
-            pre: slices(&pre.vars, &pr.pre_ref_slots),
-            post: slices(&post.vars, &pr.post_ref_slots),
+            pre: slices(pre_list, &pre.vars, &pr.pre_ref_slots),
+            post: slices(post_list, &post.vars, &pr.post_ref_slots),
             t,
             dt,
             consts: &self.consts,
@@ -259,6 +261,7 @@ impl<R: VmReal> CpuEngine<R> {
             frozen,
             &mut c,
         );
+        pr.event_lists = (relist(c.pre), relist(c.post));
     }
 
     /// A learning rule, reading what the neurons have just computed; with
@@ -291,10 +294,12 @@ impl<R: VmReal> CpuEngine<R> {
         }
         let scalars = &mut self.scratch.scalars;
         frame_scalars_into(scalars, t, pr.learning.dt(dt), &self.consts);
-        let mut arrays = value_args(&mut pr.values, &pr.ir.vars, scalars);
+        let mut arrays = relist(std::mem::take(&mut self.scratch.arrays));
+        value_args(&mut arrays, &mut pr.values, &pr.ir.vars, scalars);
         arrays.extend(pr.gathered.iter_mut().map(|g| g.as_mut_slice()));
         let object = PROJ_OBJECT | ((pi as u32) << 12);
-        synapse_update::synapse_update(k, freeze_w, arrays, scalars, seed, step32, object);
+        synapse_update::synapse_update(k, freeze_w, &mut arrays, scalars, seed, step32, object);
+        self.scratch.arrays = relist(arrays);
     }
 
     /// Delivers the spikes of earlier steps. The schedule's groups are the
@@ -480,8 +485,8 @@ fn psp_events<R: Real>(
     let n_consts = scalars.len() - 2;
     let mut ctx = EventCtx {
         syn: &mut pr.values,
-        pre: slices(&pre.vars, &pr.pre_ref_slots),
-        post: slices(&post.vars, &pr.post_ref_slots),
+        pre: slices(Vec::new(), &pre.vars, &pr.pre_ref_slots),
+        post: slices(Vec::new(), &post.vars, &pr.post_ref_slots),
         t: scalars[0],
         dt: scalars[1],
         consts: &scalars[2..2 + n_consts],
@@ -538,7 +543,8 @@ fn general_psp<R: VmReal>(
                     .collect(),
             );
         }
-        let mut arrays = value_args(&mut pr.values, &pr.ir.vars, &mut scalars);
+        let mut arrays = Vec::with_capacity(pr.values.len() + gathered.len());
+        value_args(&mut arrays, &mut pr.values, &pr.ir.vars, &mut scalars);
         arrays.extend(gathered.iter_mut().map(|g| g.as_mut_slice()));
         rate_sum::eval_psp(k, arrays, &scalars, seed, step32, object, &mut pr.psp);
         let n_post = pr.out.len() / pr.batch;

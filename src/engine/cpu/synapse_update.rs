@@ -77,7 +77,7 @@ pub fn compile(ir: &SynapseIr, n_consts: usize, dtype: Dtype) -> LearnKernel {
 pub fn synapse_update<R: VmReal>(
     k: &LearnKernel,
     freeze_w: bool,
-    mut arrays: Vec<&mut [R]>,
+    arrays: &mut [&mut [R]],
     scalars: &[R],
     seed: u64,
     step: u32,
@@ -86,24 +86,10 @@ pub fn synapse_update<R: VmReal>(
     let prog = if freeze_w { &k.frozen } else { &k.prog };
     if let Some((all, without_w)) = k.native.as_ref().filter(|(n, _)| n.runs::<R>()) {
         let native = if freeze_w { without_w } else { all };
-        native.run_padded(
-            &mut arrays,
-            scalars,
-            (seed, step, object, 0),
-            &mut Vec::new(),
-        );
+        native.run_padded(arrays, scalars, (seed, step, object, 0), &mut Vec::new());
         return;
     }
-    vm::run_chunks(
-        prog,
-        &mut arrays,
-        scalars,
-        seed,
-        step,
-        object,
-        0,
-        |_, _, _| {},
-    );
+    vm::run_chunks(prog, arrays, scalars, seed, step, object, 0, |_, _, _| {});
 }
 
 #[cfg(test)]
@@ -161,10 +147,10 @@ mod tests {
             let (mut a, mut b) = (arrays(n_arrays), arrays(n_arrays));
             for step in 0..3u32 {
                 let scalars = [f64::from(step), 0.5, 0.01, 20.0].map(R::of);
-                let va = a.iter_mut().map(|x| x.as_mut_slice()).collect();
-                super::synapse_update(&k, freeze_w, va, &scalars, 9, step, 4);
-                let vb = b.iter_mut().map(|x| x.as_mut_slice()).collect();
-                super::synapse_update(&interpreted, freeze_w, vb, &scalars, 9, step, 4);
+                let mut va: Vec<_> = a.iter_mut().map(|x| x.as_mut_slice()).collect();
+                super::synapse_update(&k, freeze_w, &mut va, &scalars, 9, step, 4);
+                let mut vb: Vec<_> = b.iter_mut().map(|x| x.as_mut_slice()).collect();
+                super::synapse_update(&interpreted, freeze_w, &mut vb, &scalars, 9, step, 4);
                 for (v, (x, y)) in a.iter().zip(&b).enumerate() {
                     for (s, (x, y)) in x.iter().zip(y).enumerate() {
                         assert_eq!(

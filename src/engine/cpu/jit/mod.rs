@@ -132,6 +132,8 @@ pub struct Native {
     timed: Arc<[usize]>,
     /// The program's scalar operations, computed before each run.
     scalars: Arc<ScalarOps>,
+    /// Whether the code writes flags (a neuron's spike register).
+    flags: bool,
     _code: Arc<Code>,
 }
 
@@ -197,6 +199,7 @@ impl Native {
                 .collect(),
             uniforms: uniforms.into(),
             scalars: Arc::new(scalars),
+            flags: flag.is_some(),
             _code: code,
         })
     }
@@ -227,18 +230,52 @@ impl Native {
         key: (u64, u32, u32, u32),
         flagged: &mut Vec<u32>,
     ) {
-        // The code reads and writes elements of its program's precision.
-        assert!(self.runs::<R>(), "native code run in another precision");
         let lanes = self.lanes();
         assert!(
             n.is_multiple_of(lanes),
             "run length {n} is not a multiple of {lanes}"
         );
+        self.execute(arrays, scalars, n, key, flagged);
+    }
+
+    /// As [`run`](Self::run), over every element of `arrays` whatever
+    /// their length: the last `len mod lanes` elements are padded to a
+    /// whole vector with copies of the last one. Lanes are independent and
+    /// draws are keyed by element, so the real lanes get the interpreter's
+    /// bits and the copies are dropped (their flags too).
+    pub fn run_padded<R: VmReal>(
+        &self,
+        arrays: &mut [&mut [R]],
+        scalars: &[R],
+        key: (u64, u32, u32, u32),
+        flagged: &mut Vec<u32>,
+    ) {
+        let len = arrays.first().map_or(0, |a| a.len());
+        self.execute(arrays, scalars, len, key, flagged);
+    }
+
+    /// [`run_padded`](Self::run_padded) over the first `len` elements:
+    /// whole vectors in place, then the last partial one (if any) in
+    /// copies, in one set-up of the scalars and draws (a population of one
+    /// neuron runs at every step, and its set-up is most of its cost).
+    fn execute<R: VmReal>(
+        &self,
+        arrays: &mut [&mut [R]],
+        scalars: &[R],
+        len: usize,
+        key: (u64, u32, u32, u32),
+        flagged: &mut Vec<u32>,
+    ) {
+        // The code reads and writes elements of its program's precision.
+        assert!(self.runs::<R>(), "native code run in another precision");
         assert_eq!(arrays.len(), self.n_arrays, "bound arrays");
         assert!(
-            arrays.iter().all(|a| a.len() >= n),
+            arrays.iter().all(|a| a.len() >= len),
             "bound arrays shorter than the run"
         );
+        let lanes = self.lanes();
+        let head = len / lanes * lanes;
+        let whole = len.next_multiple_of(lanes);
         let (seed, step, object, index0) = key;
         R::native_scratch().with(|s| {
             let Scratch {
@@ -252,9 +289,13 @@ impl Native {
                 .scalars
                 .slots(scalars, &self.uniforms, &self.timed, cache);
             let uniform = |u: Src| scalars::uniform_value(slots, u);
-            drawn.resize_with(self.draws.len(), Vec::new);
+            if drawn.len() < self.draws.len() {
+                drawn.resize_with(self.draws.len(), Vec::new);
+            }
+            let drawn = &mut drawn[..self.draws.len()];
+            // Drawn for the padding too: draws are keyed by element.
             for (d, out) in self.draws.iter().zip(drawn.iter_mut()) {
-                out.resize(n, R::ZERO);
+                out.resize(whole, R::ZERO);
                 let object = object.wrapping_add(d.stream);
                 let ab = (uniform(d.args[0]), uniform(d.args[1]));
                 if d.shared {
@@ -264,30 +305,84 @@ impl Native {
                     vm::draws(d.kind, seed, object, step, index0, ab, out, words);
                 }
             }
-            flags.clear();
-            flags.resize(n / lanes, 0);
-            ptrs.clear();
-            ptrs.extend(
-                arrays
-                    .iter_mut()
-                    .map(|a| a.as_mut_ptr().cast())
-                    .chain(drawn.iter_mut().map(|d| d.as_mut_ptr().cast())),
-            );
-            // SAFETY: every array (bound or drawn) holds at least `n`
-            // elements of the program's precision (checked above; drawn
-            // ones sized here), the table holds a vector for each uniform
-            // operand the code reads, and the code writes one flag byte per
-            // vector of `n`.
-            unsafe { (self.entry)(ptrs.as_ptr(), table.as_ptr().cast(), n, flags.as_mut_ptr()) };
+            // Code that flags writes every flag byte of its run: no
+            // clearing, and none to read after code that does not.
+            let groups = if self.flags { whole / lanes } else { 0 };
+            if flags.len() < groups {
+                flags.resize(groups, 0);
+            }
+            if head > 0 {
+                ptrs.clear();
+                ptrs.extend(
+                    arrays
+                        .iter_mut()
+                        .map(|a| a.as_mut_ptr().cast())
+                        .chain(drawn.iter_mut().map(|d| d.as_mut_ptr().cast())),
+                );
+                // SAFETY: every array (bound or drawn) holds at least
+                // `head` elements of the program's precision (checked
+                // above; drawn ones sized here), the table holds a vector
+                // for each uniform operand the code reads, and code that
+                // flags writes one flag byte per vector, of which there
+                // are `groups`.
+                unsafe {
+                    (self.entry)(
+                        ptrs.as_ptr(),
+                        table.as_ptr().cast(),
+                        head,
+                        flags.as_mut_ptr(),
+                    )
+                };
+            }
+            if head < len {
+                // On the stack for the usual handful of arrays.
+                let mut stack = [[R::ZERO; MAX_LANES]; 16];
+                let mut heap = Vec::new();
+                let padded: &mut [[R; MAX_LANES]] = if arrays.len() <= stack.len() {
+                    &mut stack[..arrays.len()]
+                } else {
+                    heap.resize(arrays.len(), [R::ZERO; MAX_LANES]);
+                    &mut heap
+                };
+                // Element by element: a handful each, where a memcpy call
+                // per array cost more than a small population's update.
+                for (v, a) in padded.iter_mut().zip(arrays.iter()) {
+                    *v = [a[len - 1]; MAX_LANES];
+                    for (x, &y) in v.iter_mut().zip(&a[head..len]) {
+                        *x = y;
+                    }
+                }
+                ptrs.clear();
+                ptrs.extend(
+                    padded
+                        .iter_mut()
+                        .map(|v| v.as_mut_ptr().cast())
+                        .chain(drawn.iter_mut().map(|d| d[head..].as_mut_ptr().cast())),
+                );
+                let tail_flags = flags[groups.min(head / lanes)..].as_mut_ptr();
+                // SAFETY: as above, over one vector: the copies hold
+                // MAX_LANES >= lanes elements, the drawn arrays `whole -
+                // head` = lanes after `head`, and the flag byte of this
+                // vector is the last of the `groups` (where the code flags).
+                unsafe { (self.entry)(ptrs.as_ptr(), table.as_ptr().cast(), lanes, tail_flags) };
+                for (a, v) in arrays.iter_mut().zip(padded.iter()) {
+                    for (x, &y) in a[head..len].iter_mut().zip(v) {
+                        *x = y;
+                    }
+                }
+            }
+            let flags = &flags[..groups];
             // Eight flag bytes at a time, a set bit at a time: flags are
             // rare (spikes), and a branch a byte cost more than the code
             // that set them. Byte g holds the flags of elements g * lanes
-            // onwards, one bit each.
+            // onwards, one bit each; the padding's are dropped.
             let mut push = |first_group: usize, mut word: u64| {
                 while word != 0 {
                     let bit = word.trailing_zeros() as usize;
                     let element = (first_group + bit / 8) * lanes + bit % 8;
-                    flagged.push(index0 + element as u32);
+                    if element < len {
+                        flagged.push(index0 + element as u32);
+                    }
                     word &= word - 1;
                 }
             };
@@ -303,68 +398,6 @@ impl Native {
             last[..groups.remainder().len()].copy_from_slice(groups.remainder());
             push(done, u64::from_le_bytes(last));
         });
-    }
-
-    /// As [`run`](Self::run), over every element of `arrays` whatever
-    /// their length: the last `len mod lanes` elements are padded to a
-    /// whole vector with copies of the last one. Lanes are independent and
-    /// draws are keyed by element, so the real lanes get the interpreter's
-    /// bits and the copies are dropped (their flags too).
-    pub fn run_padded<R: VmReal>(
-        &self,
-        arrays: &mut [&mut [R]],
-        scalars: &[R],
-        key: (u64, u32, u32, u32),
-        flagged: &mut Vec<u32>,
-    ) {
-        let lanes = self.lanes();
-        let len = arrays.first().map_or(0, |a| a.len());
-        let head = len / lanes * lanes;
-        let (seed, step, object, start) = key;
-        if head > 0 {
-            self.run(arrays, scalars, head, key, flagged);
-        }
-        if head == len {
-            return;
-        }
-        let rest = len - head;
-        // On the stack for the usual handful of arrays.
-        let mut stack = [[R::ZERO; MAX_LANES]; 16];
-        let mut heap = Vec::new();
-        let padded: &mut [[R; MAX_LANES]] = if arrays.len() <= stack.len() {
-            &mut stack[..arrays.len()]
-        } else {
-            heap.resize(arrays.len(), [R::ZERO; MAX_LANES]);
-            &mut heap
-        };
-        for (v, a) in padded.iter_mut().zip(arrays.iter()) {
-            *v = [a[len - 1]; MAX_LANES];
-            v[..rest].copy_from_slice(&a[head..]);
-        }
-        {
-            let key = (seed, step, object, start + head as u32);
-            // The views on the stack too, for the usual handful.
-            let mut stack_views: [&mut [R]; 16] = Default::default();
-            let mut heap_views = Vec::new();
-            let views: &mut [&mut [R]] = if padded.len() <= stack_views.len() {
-                let n = padded.len();
-                for (v, p) in stack_views.iter_mut().zip(padded.iter_mut()) {
-                    *v = &mut p[..lanes];
-                }
-                &mut stack_views[..n]
-            } else {
-                heap_views.extend(padded.iter_mut().map(|v| &mut v[..lanes]));
-                &mut heap_views
-            };
-            self.run(views, scalars, lanes, key, flagged);
-        }
-        for (a, v) in arrays.iter_mut().zip(padded.iter()) {
-            a[head..].copy_from_slice(&v[..rest]);
-        }
-        let end = start + len as u32;
-        while flagged.last().is_some_and(|&i| i >= end) {
-            flagged.pop();
-        }
     }
 }
 

@@ -18,9 +18,10 @@ pub(super) struct ScalarOps {
     /// unlike an address, which a later program may reuse).
     id: u64,
     ops: Vec<Op>,
-    /// Per operation, whether it reads t (scalar slot 0), directly or
-    /// through another.
-    reads_t: Vec<bool>,
+    /// The operations that read t (scalar slot 0), directly or through
+    /// another, in order: what a run with the frame's other scalars
+    /// unchanged computes again.
+    timed_ops: Vec<usize>,
     /// Scalar slots in all.
     n_scalars: usize,
     /// Per scalar slot, whether it is t or computed from it.
@@ -41,7 +42,7 @@ impl ScalarOps {
         let mut timed = vec![false; prog.n_scalars.max(1)];
         timed[0] = true;
         let mut srcs = Vec::new();
-        let reads_t = ops
+        let reads_t: Vec<bool> = ops
             .iter()
             .map(|op| {
                 srcs.clear();
@@ -64,10 +65,11 @@ impl ScalarOps {
                 t
             })
             .collect();
+        let timed_ops = (0..ops.len()).filter(|&i| reads_t[i]).collect();
         ScalarOps {
             id: NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed),
             ops,
-            reads_t,
+            timed_ops,
             n_scalars: prog.n_scalars,
             timed,
         }
@@ -96,10 +98,9 @@ impl ScalarOps {
             k.key.len() == scalars.len()
                 && k.slots.len() == len
                 && k.table.len() == uniforms.len()
-                && k.key[1..]
-                    .iter()
-                    .zip(&scalars[1..])
-                    .all(|(a, b)| a.bits() == b.bits())
+                // Bit for bit, as bytes: one comparison of memory.
+                && bytemuck::cast_slice::<R, u8>(&k.key[1..])
+                    == bytemuck::cast_slice::<R, u8>(&scalars[1..])
         });
         if !hit && cache.len() >= SLOT_CACHE_SIZE && !cache.contains_key(&self.id) {
             // Programs of networks dropped long ago stay in the cache until
@@ -109,10 +110,8 @@ impl ScalarOps {
         let kept = cache.entry(self.id).or_default();
         if hit {
             kept.slots[0] = scalars[0];
-            for (op, &t) in self.ops.iter().zip(&self.reads_t) {
-                if t {
-                    vm::scalar_op(op, &mut kept.slots);
-                }
+            for &i in &self.timed_ops {
+                vm::scalar_op(&self.ops[i], &mut kept.slots);
             }
             for &i in timed {
                 kept.table[i] = Lanes::splat(uniform_value(&kept.slots, uniforms[i]));

@@ -452,13 +452,6 @@ impl NativeEvents {
             c.pre.len(),
             c.post.len(),
         );
-        let n_syn = c
-            .syn
-            .iter()
-            .filter(|a| a.len() != 1)
-            .map(|a| a.len())
-            .min()
-            .unwrap_or(usize::MAX);
         let used = &c.syn[..uses.slots];
         let kind = |k: usize| self.local.get(k) == Some(&true);
         let vector_limit = if used
@@ -479,15 +472,19 @@ impl NativeEvents {
             .ok()
             .flatten()
             .unwrap_or_default();
+        // One pass over the slots (a projection has a dozen or more, and
+        // a small network binds at every step).
         k.masks.clear();
-        k.masks.extend(
-            c.syn
-                .iter()
-                .map(|a| if a.len() == 1 { 0 } else { usize::MAX }),
-        );
         k.syn.clear();
-        k.syn
-            .extend(c.syn.iter_mut().map(|a| a.as_mut_ptr().cast()));
+        let mut n_syn = usize::MAX;
+        for a in c.syn.iter_mut() {
+            let shared = a.len() == 1;
+            if !shared {
+                n_syn = n_syn.min(a.len());
+            }
+            k.masks.push(if shared { 0 } else { usize::MAX });
+            k.syn.push(a.as_mut_ptr().cast());
+        }
         k.pre.clear();
         k.pre.extend(c.pre.iter().map(|a| a.as_ptr().cast()));
         k.post.clear();
