@@ -65,6 +65,8 @@ fn value_args<'a, R: Copy>(
     vars: &[crate::lang::ir::VarDecl],
     scalars: &mut Vec<R>,
 ) {
+    arrays.reserve(values.len());
+    scalars.reserve(values.len());
     for (v, decl) in values.iter_mut().zip(vars) {
         if decl.locality == Locality::Local {
             arrays.push(v.as_mut_slice());
@@ -162,7 +164,9 @@ fn frame_scalars<R: Copy>(t: R, dt: R, consts: &[R]) -> Vec<R> {
 fn frame_scalars_into<R: Copy>(s: &mut Vec<R>, t: R, dt: R, consts: &[R]) {
     s.clear();
     s.extend([t, dt]);
-    s.extend_from_slice(consts);
+    // Element by element: a network has a handful of constants, often
+    // none, where a memcpy call would cost more.
+    s.extend(consts.iter().copied());
 }
 
 /// Buffers the step reuses rather than allocating anew at every step

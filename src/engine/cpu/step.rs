@@ -189,6 +189,8 @@ impl<R: VmReal> CpuEngine<R> {
         }
         frame_scalars_into(scalars, t, dt, &self.consts);
         let mut arrays: Vec<&mut [R]> = relist(std::mem::take(&mut self.scratch.arrays));
+        arrays.reserve(p.vars.len() + p.sums.len());
+        scalars.reserve(p.vars.len());
         for (v, decl) in p.vars.iter_mut().zip(&p.ir.vars) {
             if decl.locality == Locality::Local {
                 arrays.push(&mut v[mine.clone()]);

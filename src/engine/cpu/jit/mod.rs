@@ -312,13 +312,11 @@ impl Native {
                 flags.resize(groups, 0);
             }
             if head > 0 {
+                // Two extends of known length rather than one of a chain
+                // (a capacity check per element).
                 ptrs.clear();
-                ptrs.extend(
-                    arrays
-                        .iter_mut()
-                        .map(|a| a.as_mut_ptr().cast())
-                        .chain(drawn.iter_mut().map(|d| d.as_mut_ptr().cast())),
-                );
+                ptrs.extend(arrays.iter_mut().map(|a| a.as_mut_ptr().cast()));
+                ptrs.extend(drawn.iter_mut().map(|d| d.as_mut_ptr().cast()));
                 // SAFETY: every array (bound or drawn) holds at least
                 // `head` elements of the program's precision (checked
                 // above; drawn ones sized here), the table holds a vector
@@ -353,12 +351,8 @@ impl Native {
                     }
                 }
                 ptrs.clear();
-                ptrs.extend(
-                    padded
-                        .iter_mut()
-                        .map(|v| v.as_mut_ptr().cast())
-                        .chain(drawn.iter_mut().map(|d| d[head..].as_mut_ptr().cast())),
-                );
+                ptrs.extend(padded.iter_mut().map(|v| v.as_mut_ptr().cast()));
+                ptrs.extend(drawn.iter_mut().map(|d| d[head..].as_mut_ptr().cast()));
                 let tail_flags = flags[groups.min(head / lanes)..].as_mut_ptr();
                 // SAFETY: as above, over one vector: the copies hold
                 // MAX_LANES >= lanes elements, the drawn arrays `whole -
