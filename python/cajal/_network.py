@@ -124,6 +124,7 @@ class Network(metaclass=_NetworkMeta):
         self._dt = float(dt)
         self._seed = seed
         self._precision = precision
+        self._flush_subnormals = False
         self._core = None
         self._populations: List[Population] = []
         self._projections: List[Projection] = []
@@ -142,7 +143,7 @@ class Network(metaclass=_NetworkMeta):
                 # As ANNarchy: without a seed, each run draws differently;
                 # `net.seed` tells which seed it drew, to repeat the run.
                 self._seed = int.from_bytes(os.urandom(8), "little") >> 1
-            self._core = _cajal.Core(self._dt, self._seed, self._precision)
+            self._core = _cajal.Core(self._dt, self._seed, self._precision, self._flush_subnormals)
         return self._core
 
     @property
@@ -186,10 +187,18 @@ class Network(metaclass=_NetworkMeta):
             raise CajalError(f"network: precision is 'float' or 'double', got {precision!r}")
         self._precision = precision
 
-    def config(self, dt: Optional[float] = None, seed: Optional[int] = None, precision: Optional[str] = None, **kwargs):
+    def config(self, dt: Optional[float] = None, seed: Optional[int] = None, precision: Optional[str] = None,
+               flush_subnormals: Optional[bool] = None, **kwargs):
         """ANNarchy 5's ``net.config(dt=..., seed=..., precision=...)``;
         other settings (threads, ...) are accepted and have no effect (see
-        the package README)."""
+        the package README). cajal's own ``flush_subnormals=True`` makes
+        the CPU engine flush subnormal numbers to zero (faster where
+        decaying traces reach them; Rust's ``Network::flush_subnormals``
+        says what changes), before the first population."""
+        if flush_subnormals is not None:
+            if self._core is not None:
+                raise CajalError("network: set flush_subnormals before creating populations")
+            self._flush_subnormals = bool(flush_subnormals)
         if dt is not None:
             self.dt = dt
         if seed is not None:

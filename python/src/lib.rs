@@ -457,11 +457,16 @@ impl Core {
 #[pymethods]
 impl Core {
     #[new]
-    #[pyo3(signature = (dt = 1.0, seed = None, precision = None))]
-    fn new(dt: f64, seed: Option<u64>, precision: Option<&str>) -> PyResult<Self> {
+    #[pyo3(signature = (dt = 1.0, seed = None, precision = None, flush_subnormals = false))]
+    fn new(
+        dt: f64,
+        seed: Option<u64>,
+        precision: Option<&str>,
+        flush_subnormals: bool,
+    ) -> PyResult<Self> {
         // Without a precision, the network's default (f32, or the
         // environment's CAJAL_PRECISION).
-        let mut net = Network::new().dt(dt);
+        let mut net = Network::new().dt(dt).flush_subnormals(flush_subnormals);
         if let Some(p) = precision {
             let dtype = match p {
                 "float" | "single" | "float32" => Dtype::F32,

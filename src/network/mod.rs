@@ -400,6 +400,9 @@ pub struct Network {
     /// `CAJAL_PRECISION` held a value that names no precision: compiling
     /// says so.
     pub(crate) bad_precision: Option<String>,
+    /// The CPU engine computes with subnormal numbers flushed to zero
+    /// ([`Network::flush_subnormals`]).
+    pub(crate) flush_subnormals: bool,
 }
 
 /// The precision a new network computes in: f32, or what the environment's
@@ -448,6 +451,7 @@ impl Network {
             overlap: false,
             late_dtype: false,
             bad_precision: bad,
+            flush_subnormals: false,
         }
     }
 
@@ -471,6 +475,44 @@ impl Network {
     pub fn exchange_overlap(mut self, on: bool) -> Self {
         self.overlap = on;
         self
+    }
+
+    /// Whether the CPU engine flushes subnormal numbers to zero (default
+    /// `false`: IEEE 754 arithmetic, subnormals kept, as ANNarchy's
+    /// generated code, compiled without `-ffast-math`, keeps them). A
+    /// subnormal is a number below 2^-126 in magnitude (1.2e-38; 2^-1022,
+    /// 2.2e-308, in double precision): an exponentially decaying trace
+    /// that no spike resets reaches that range after some 87 time
+    /// constants and stays there (`x + (1 - e) * (0 - x)` rounds back to
+    /// the smallest subnormal), and x86 processors compute an operation on
+    /// a subnormal through microcode, a hundred cycles or more instead of
+    /// one. A plastic network with many silent inputs can spend most of
+    /// its time there (ANNarchy's SORF notebook, 2.2 times slower than
+    /// flushed: BENCHMARKS.md). With `true`, every operation of the
+    /// engine's step reads a subnormal as 0 and writes 0 for a subnormal
+    /// result (the processor's flush-to-zero and denormals-are-zero modes,
+    /// on the threads the engine's steps run on, x86-64 only; elsewhere
+    /// the option changes nothing). Values then differ from an IEEE
+    /// computation's where one meets that range: such a trace stops just
+    /// above 2^-126 (its decrement, subnormal, flushed) instead of going
+    /// on down through the subnormals, and a sum of subnormals is 0. The
+    /// GPU engine computes as its adapter does (WGSL lets an adapter flush
+    /// subnormals, and many do).
+    ///
+    /// ```
+    /// use cajal::prelude::*;
+    /// let net = Network::new().flush_subnormals(true);
+    /// assert!(net.flushes_subnormals());
+    /// ```
+    pub fn flush_subnormals(mut self, on: bool) -> Self {
+        self.flush_subnormals = on;
+        self
+    }
+
+    /// Whether the CPU engine flushes subnormals to zero
+    /// ([`flush_subnormals`](Self::flush_subnormals)).
+    pub fn flushes_subnormals(&self) -> bool {
+        self.flush_subnormals
     }
 
     /// Sets the time step in ms (set it before adding projections with delays).

@@ -15,6 +15,7 @@ tests! {
         handles_of_another_network_are_refused,
         numbers_beyond_single_precision_are_refused,
         sizes_beyond_memory_are_refused,
+        subnormals_are_kept_unless_flushed,
     ],
 }
 
@@ -355,4 +356,46 @@ fn sizes_beyond_memory_are_refused() {
     assert_eq!(sim.current_step(), 0);
     sim.simulate(3.0).unwrap();
     assert_eq!(sim.recorded(m, "r").unwrap().dim(), (3, 1000));
+}
+
+/// A decaying value goes on into the subnormal range (IEEE arithmetic, as
+/// ANNarchy's); where the network flushes subnormals to zero, it stops at
+/// the first value whose decrement, `(1 - e^-1) * x`, would be subnormal
+/// (flushed, so that x stays), above the smallest normal number. In
+/// either precision.
+fn subnormals_are_kept_unless_flushed() {
+    for flush in [false, true] {
+        let mut net = Network::new().dt(1.0).flush_subnormals(flush);
+        // Start where ten steps of decay by e^-1 end below the smallest
+        // normal number of the network's precision (2^-126, 2^-1022).
+        let (x0, normal) = match net.precision() {
+            cajal::real::Dtype::F32 => (1e-37, f64::from(f32::MIN_POSITIVE)),
+            _ => (1e-305, f64::MIN_POSITIVE),
+        };
+        let n = Neuron::rate()
+            .parameters("tau = 1.0")
+            .equations("tau * dx/dt = -x : exponential\nr = x");
+        let pop = net.population("pop", 5, &n).unwrap();
+        let mut sim = net.compile(Backend::Cpu).unwrap();
+        sim.set(pop, "x", vec![x0; 5]).unwrap();
+        sim.simulate(10.0).unwrap();
+        let x = sim.get_f64(pop, "x").unwrap();
+        for &v in x.iter() {
+            if flush {
+                // x0 e^-k for the first k where e^-k x0 (1 - e^-1) is
+                // below the smallest normal number.
+                let k = (0..)
+                    .find(|&k| x0 * (-f64::from(k)).exp() * (1.0 - (-1f64).exp()) < normal)
+                    .unwrap();
+                let want = x0 * (-f64::from(k)).exp();
+                assert!(v >= normal, "flushed: {x:?}");
+                assert!((v - want).abs() < 1e-5 * want, "{v} against {want}");
+            } else {
+                // x0 e^-10, give or take the subnormals' coarse steps.
+                let want = x0 * (-10f64).exp();
+                assert!(v > 0.0 && v < normal, "kept: {x:?}");
+                assert!((v - want).abs() < 0.01 * want, "{v} against {want}");
+            }
+        }
+    }
 }

@@ -615,3 +615,26 @@ def test_double_precision_keeps_what_single_precision_refuses():
         single.create(1, ann.Neuron(parameters="p = 1e-300"))
     with pytest.raises(ann.CajalError, match="precision"):
         ann.Network(precision="quad")
+
+
+def test_flush_subnormals_stops_a_decaying_trace_above_them():
+    """``net.config(flush_subnormals=True)``: x decays by e^-1 a step from
+    1e-37; kept IEEE, it goes on into the subnormals (x0 e^-10 after ten
+    steps); flushed, it stops at x0 e^-2 = 1.35e-38, whose decrement
+    would be subnormal. Set after a population, it is an error."""
+    decay = ann.Neuron(parameters="tau = 1.0", equations="tau * dx/dt = -x : exponential\n r = x")
+    got = {}
+    for flush in (False, True):
+        net = ann.Network(dt=1.0)
+        net.config(flush_subnormals=flush)
+        pop = net.create(3, decay)
+        net.compile()
+        pop.x = 1e-37
+        net.simulate(10.0)
+        got[flush] = float(pop.x[0])
+    assert abs(got[False] - 1e-37 * np.exp(-10.0)) < 0.01 * 1e-37 * np.exp(-10.0)
+    assert abs(got[True] - 1e-37 * np.exp(-2.0)) < 1e-5 * 1e-37 * np.exp(-2.0)
+    late = ann.Network(dt=1.0)
+    late.create(1, decay)
+    with pytest.raises(ann.CajalError, match="flush_subnormals"):
+        late.config(flush_subnormals=True)

@@ -7,6 +7,7 @@ pub mod convolve;
 pub mod current_inject;
 pub mod decode;
 mod dist;
+mod flush;
 pub mod jit;
 pub mod jit_events;
 pub mod neuron_update;
@@ -515,6 +516,9 @@ pub struct CpuEngine<R: 'static = f32> {
     pub(crate) scratch: Scratch<R>,
     /// Its part in a distributed run, if it is one rank of one.
     pub(crate) dist: Option<Box<crate::engine::rank::Rank>>,
+    /// Where the network flushes subnormals to zero, the threads its steps
+    /// run on ([`flush`]).
+    flush: Option<rayon::ThreadPool>,
 }
 
 impl<R: VmReal> CpuEngine<R> {
@@ -683,12 +687,21 @@ impl<R: VmReal> CpuEngine<R> {
         // The loop runs on a pool worker, so that the per-step fork-joins
         // of large populations are joins inside the pool rather than
         // injections from outside it, which put the calling thread to
-        // sleep and wake it at every step.
-        rayon::scope(|_| {
-            for s in step0..step0 + n {
-                self.step(R::of(time(s)), s, monitors);
-            }
-        });
+        // sleep and wake it at every step; on the engine's own pool where
+        // it flushes subnormals.
+        let flush = self.flush.take();
+        let mut steps = || {
+            rayon::scope(|_| {
+                for s in step0..step0 + n {
+                    self.step(R::of(time(s)), s, monitors);
+                }
+            })
+        };
+        match &flush {
+            Some(pool) => pool.install(steps),
+            None => steps(),
+        }
+        self.flush = flush;
         self.end_run(monitors, &marks)
     }
 
@@ -774,7 +787,13 @@ impl<R: VmReal> crate::engine::interface::Engine for CpuEngine<R> {
         t: f64,
         monitors: &mut [MonitorState],
     ) -> Result<()> {
-        self.run_phases(R::of(t), step, monitors, Some(stage));
+        let flush = self.flush.take();
+        let mut phases = || self.run_phases(R::of(t), step, monitors, Some(stage));
+        match &flush {
+            Some(pool) => pool.install(phases),
+            None => phases(),
+        }
+        self.flush = flush;
         Ok(())
     }
 
