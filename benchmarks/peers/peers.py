@@ -76,6 +76,12 @@ WORKLOADS = {
         "scripts": {"cajal": "rate_annarchy.py", "annarchy": "rate_annarchy.py"},
         "duration": 2000.0, "quick": 200.0,
     },
+    # ANNarchy's SORF notebook: Poisson inputs and 8 192 plastic synapses
+    # whose silent inputs' traces decay into the subnormals (kept by both).
+    "sorf": {
+        "scripts": {"cajal": "sorf_annarchy.py", "annarchy": "sorf_annarchy.py"},
+        "duration": 100000.0, "quick": 5000.0,
+    },
 }
 THREADS = (1, 2)
 
