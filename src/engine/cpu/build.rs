@@ -44,10 +44,8 @@ impl<R: VmReal> CpuEngine<R> {
             schedule: Schedule::default(),
             scratch: Scratch::default(),
             dist: None,
-            flush: match net.flush_subnormals {
-                true => flush::pool(rayon::current_num_threads())?,
-                false => None,
-            },
+            flush_subnormals: net.flush_subnormals,
+            flush: None,
         };
         e.schedule = Schedule::build(net, &kinds, |stage, members| e.groups(stage, members));
         e.reset_history();

@@ -1,10 +1,12 @@
 //! Subnormal numbers flushed to zero ([`Network::flush_subnormals`]): the
-//! engine's steps run on a pool of its own whose threads compute with the
+//! engine's steps run on a pool whose threads compute with the
 //! processor's flush-to-zero and denormals-are-zero modes, so that every
 //! thread a step uses treats subnormals alike, whatever else runs on the
 //! process's other pools.
 //!
 //! [`Network::flush_subnormals`]: crate::network::Network::flush_subnormals
+
+use std::sync::{Arc, Mutex};
 
 use crate::error::{Error, Result};
 
@@ -12,19 +14,38 @@ use crate::error::{Error, Result};
 #[cfg(target_arch = "x86_64")]
 const FTZ_DAZ: u32 = 0x8040;
 
-/// A pool of `threads` threads that flush subnormals to zero; `None` where
+/// A pool of `threads` threads that flush subnormals to zero, for an
+/// engine that runs as a rank of a distributed run a pool of its `own`
+/// (its steps wait for the other ranks', which must not wait for a thread
+/// of a shared pool), else the one every such engine shares for that
+/// number of threads, as engines share rayon's global pool (so that the
+/// many engines of a `parallel_run` add no threads each); `None` where
 /// the processor has no such mode this engine sets (not x86-64).
-pub(crate) fn pool(threads: usize) -> Result<Option<rayon::ThreadPool>> {
+pub(crate) fn pool(threads: usize, own: bool) -> Result<Option<Arc<rayon::ThreadPool>>> {
     if !cfg!(target_arch = "x86_64") {
         return Ok(None);
     }
-    rayon::ThreadPoolBuilder::new()
-        .num_threads(threads.max(1))
-        .thread_name(|i| format!("cajal-flush-{i}"))
-        .start_handler(|_| flush_here())
-        .build()
-        .map(Some)
-        .map_err(|e| Error::invalid("CPU engine threads", e.to_string()))
+    let threads = threads.max(1);
+    let build = || {
+        rayon::ThreadPoolBuilder::new()
+            .num_threads(threads)
+            .thread_name(|i| format!("cajal-flush-{i}"))
+            .start_handler(|_| flush_here())
+            .build()
+            .map(Arc::new)
+            .map_err(|e| Error::invalid("CPU engine threads", e.to_string()))
+    };
+    if own {
+        return build().map(Some);
+    }
+    static SHARED: Mutex<Vec<(usize, Arc<rayon::ThreadPool>)>> = Mutex::new(Vec::new());
+    let mut shared = SHARED.lock().unwrap_or_else(|e| e.into_inner());
+    if let Some((_, p)) = shared.iter().find(|(n, _)| *n == threads) {
+        return Ok(Some(p.clone()));
+    }
+    let p = build()?;
+    shared.push((threads, p.clone()));
+    Ok(Some(p))
 }
 
 /// Sets this thread's flush-to-zero and denormals-are-zero modes, for good:
@@ -60,9 +81,16 @@ mod tests {
         let half = std::hint::black_box(0.5f32);
         let sub = std::hint::black_box(f32::from_bits(1));
         let products = || (tiny * half, sub + 0.0, sub * 2.0);
-        let pool = super::pool(1).unwrap().unwrap();
+        let pool = super::pool(1, true).unwrap().unwrap();
         assert_eq!(pool.install(products), (0.0, 0.0, 0.0));
         let here = products();
         assert!(here.0 > 0.0 && here.1 == sub && here.2 > sub, "{here:?}");
+        // Engines that are not ranks share one pool per size.
+        let (a, b) = (
+            super::pool(3, false).unwrap().unwrap(),
+            super::pool(3, false).unwrap().unwrap(),
+        );
+        assert!(std::sync::Arc::ptr_eq(&a, &b));
+        assert_eq!(a.install(products), (0.0, 0.0, 0.0));
     }
 }

@@ -516,9 +516,11 @@ pub struct CpuEngine<R: 'static = f32> {
     pub(crate) scratch: Scratch<R>,
     /// Its part in a distributed run, if it is one rank of one.
     pub(crate) dist: Option<Box<crate::engine::rank::Rank>>,
-    /// Where the network flushes subnormals to zero, the threads its steps
-    /// run on ([`flush`]).
-    flush: Option<rayon::ThreadPool>,
+    /// The network flushes subnormals to zero ([`flush`]): then the
+    /// threads its steps run on, chosen at the first run (when the engine
+    /// knows whether it is a rank, and in what pool it is called).
+    flush_subnormals: bool,
+    flush: Option<std::sync::Arc<rayon::ThreadPool>>,
 }
 
 impl<R: VmReal> CpuEngine<R> {
@@ -689,7 +691,7 @@ impl<R: VmReal> CpuEngine<R> {
         // injections from outside it, which put the calling thread to
         // sleep and wake it at every step; on the engine's own pool where
         // it flushes subnormals.
-        let flush = self.flush.take();
+        let flush = self.flush_pool()?;
         let mut steps = || {
             rayon::scope(|_| {
                 for s in step0..step0 + n {
@@ -703,6 +705,16 @@ impl<R: VmReal> CpuEngine<R> {
         }
         self.flush = flush;
         self.end_run(monitors, &marks)
+    }
+
+    /// The pool the steps run on where the network flushes subnormals
+    /// (made at the first call, taken out of the engine meanwhile: the
+    /// caller puts it back).
+    fn flush_pool(&mut self) -> Result<Option<std::sync::Arc<rayon::ThreadPool>>> {
+        if self.flush_subnormals && self.flush.is_none() {
+            self.flush = flush::pool(rayon::current_num_threads(), self.dist.is_some())?;
+        }
+        Ok(self.flush.take())
     }
 
     /// Refreshes the pre-ordered copies of the weights after a change: one
@@ -787,7 +799,7 @@ impl<R: VmReal> crate::engine::interface::Engine for CpuEngine<R> {
         t: f64,
         monitors: &mut [MonitorState],
     ) -> Result<()> {
-        let flush = self.flush.take();
+        let flush = self.flush_pool()?;
         let mut phases = || self.run_phases(R::of(t), step, monitors, Some(stage));
         match &flush {
             Some(pool) => pool.install(phases),
