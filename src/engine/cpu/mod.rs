@@ -689,32 +689,29 @@ impl<R: VmReal> CpuEngine<R> {
         // The loop runs on a pool worker, so that the per-step fork-joins
         // of large populations are joins inside the pool rather than
         // injections from outside it, which put the calling thread to
-        // sleep and wake it at every step; on the engine's own pool where
-        // it flushes subnormals.
-        let flush = self.flush_pool()?;
-        let mut steps = || {
+        // sleep and wake it at every step.
+        self.computing(|e| {
             rayon::scope(|_| {
                 for s in step0..step0 + n {
-                    self.step(R::of(time(s)), s, monitors);
+                    e.step(R::of(time(s)), s, monitors);
                 }
             })
-        };
-        match &flush {
-            Some(pool) => pool.install(steps),
-            None => steps(),
-        }
-        self.flush = flush;
+        })?;
         self.end_run(monitors, &marks)
     }
 
-    /// The pool the steps run on where the network flushes subnormals
-    /// (made at the first call, taken out of the engine meanwhile: the
-    /// caller puts it back).
-    fn flush_pool(&mut self) -> Result<Option<std::sync::Arc<rayon::ThreadPool>>> {
+    /// Runs `f`, which computes steps or stages, on the threads the
+    /// network's arithmetic asks for: where it flushes subnormals, those of
+    /// its flushing pool (chosen at the first call: [`flush`]), else the
+    /// caller's.
+    fn computing<T: Send>(&mut self, f: impl FnOnce(&mut Self) -> T + Send) -> Result<T> {
         if self.flush_subnormals && self.flush.is_none() {
             self.flush = flush::pool(rayon::current_num_threads(), self.dist.is_some())?;
         }
-        Ok(self.flush.take())
+        Ok(match self.flush.clone() {
+            Some(pool) => pool.install(|| f(self)),
+            None => f(self),
+        })
     }
 
     /// Refreshes the pre-ordered copies of the weights after a change: one
@@ -799,14 +796,7 @@ impl<R: VmReal> crate::engine::interface::Engine for CpuEngine<R> {
         t: f64,
         monitors: &mut [MonitorState],
     ) -> Result<()> {
-        let flush = self.flush_pool()?;
-        let mut phases = || self.run_phases(R::of(t), step, monitors, Some(stage));
-        match &flush {
-            Some(pool) => pool.install(phases),
-            None => phases(),
-        }
-        self.flush = flush;
-        Ok(())
+        self.computing(|e| e.run_phases(R::of(t), step, monitors, Some(stage)))
     }
 
     fn slot_values(&self, pop: usize, slot: usize) -> Result<Reals> {
