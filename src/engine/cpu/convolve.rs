@@ -50,7 +50,7 @@ pub fn geometry(conv: &Conv) -> ConvGeometry {
 }
 
 /// Below this many post neurons the plain path stays on one thread.
-const PARALLEL_MIN: usize = 4096;
+pub(super) const PARALLEL_MIN: usize = 4096;
 
 /// The combined psp of every post neuron into `out` (overwritten);
 /// `frame`: the psp's scalars (t, dt, the constants: `super::frame_scalars`).

@@ -151,6 +151,30 @@ pub(crate) fn hostile<R: Real>() -> Vec<R> {
 /// one thread.
 const PARALLEL_EVENTS: usize = 4096;
 
+/// The least population size at which a kernel forks (neuron updates,
+/// rate sums' reductions, convolutions): below it in every population,
+/// and with few synapses, a step runs on one thread
+/// ([`CpuEngine::may_fork`]).
+const FORK_NEURONS: usize = {
+    let (a, b, c) = (
+        neuron_update::PARALLEL_MIN,
+        rate_sum::PARALLEL_MIN,
+        convolve::PARALLEL_MIN,
+    );
+    let ab = if a < b { a } else { b };
+    if ab < c {
+        ab
+    } else {
+        c
+    }
+};
+
+// may_fork bounds every kernel's events by the least threshold.
+const _: () = assert!(
+    PARALLEL_EVENTS <= rate_sum::PARALLEL_SYNAPSES
+        && PARALLEL_EVENTS as f64 <= spike_procedural::PARALLEL_EVENTS
+);
+
 /// The scalars every kernel's frame starts with: t, dt, then the
 /// network's constants (what `Expr::Constant(k)` reads: scalar `2 + k`);
 /// the kernel's own population- or projection-wide values follow.
@@ -673,6 +697,40 @@ impl<R: VmReal> CpuEngine<R> {
         groups
     }
 
+    /// Whether a step of this network can fork work over the thread pool:
+    /// a bound, false only where no kernel reaches its threshold (a
+    /// population of [`FORK_NEURONS`] or more: neuron updates, rate sums,
+    /// convolutions; as many possible synaptic events a step as
+    /// [`PARALLEL_EVENTS`]: spike deliveries; a rate-coded projection of
+    /// [`rate_sum::PARALLEL_SYNAPSES`] synapses).
+    fn may_fork(&self) -> bool {
+        if self.pops.iter().any(|p| p.n >= FORK_NEURONS) {
+            return true;
+        }
+        let mut events = 0.0;
+        for pr in &self.projs {
+            let pre = self.pops[pr.pre].n as f64;
+            let synapses = (pr.syn.pre.len() * pr.batch) as f64;
+            // A delivery's events are its pre neurons' spikes in each
+            // delay's history times their fan-out (deliver_spikes): at
+            // most, every pre neuron spiking in every delay.
+            let delays = pr.delays.len().max(1) as f64;
+            match &pr.kind {
+                ProjKind::Rate { .. } if synapses >= rate_sum::PARALLEL_SYNAPSES as f64 => {
+                    return true
+                }
+                ProjKind::Spike { .. } | ProjKind::ConvSpike { .. } => {
+                    events += (synapses + pre) * delays
+                }
+                ProjKind::Procedural { gen, .. } => {
+                    events += (gen.p * f64::from(gen.n_post) * pre + pre) * delays
+                }
+                _ => {}
+            }
+        }
+        events >= PARALLEL_EVENTS as f64
+    }
+
     /// Runs `n` steps from `step0`; `time(s)` is the time of step `s`.
     /// Active monitors get their samples and spikes.
     pub(crate) fn run(
@@ -686,16 +744,25 @@ impl<R: VmReal> CpuEngine<R> {
             Some(_) => monitors.iter().map(crate::engine::rank::Mark::of).collect(),
             None => Vec::new(),
         };
-        // The loop runs on a pool worker, so that the per-step fork-joins
-        // of large populations are joins inside the pool rather than
-        // injections from outside it, which put the calling thread to
-        // sleep and wake it at every step.
+        // Where a step forks, the loop runs on a pool worker, so that the
+        // per-step fork-joins of large populations are joins inside the
+        // pool rather than injections from outside it, which put the
+        // calling thread to sleep and wake it at every step. Where no
+        // kernel can fork, moving the loop there would be the same hand-over
+        // once a run: tens of microseconds, as much as a hundred steps of a
+        // small network simulated in short runs (a trial at a time).
+        let fork = self.may_fork();
         self.computing(|e| {
-            rayon::scope(|_| {
+            let mut steps = |e: &mut Self| {
                 for s in step0..step0 + n {
                     e.step(R::of(time(s)), s, monitors);
                 }
-            })
+            };
+            if fork {
+                rayon::scope(|_| steps(e))
+            } else {
+                steps(e)
+            }
         })?;
         self.end_run(monitors, &marks)
     }
@@ -887,7 +954,39 @@ impl<R: VmReal> crate::engine::interface::Engine for CpuEngine<R> {
 
 #[cfg(test)]
 mod tests {
-    use super::relist;
+    use super::{relist, CpuEngine, FORK_NEURONS};
+    use crate::prelude::{Network, Neuron};
+
+    /// Which networks run their steps on a pool worker: not one whose
+    /// every kernel stays on one thread; one with a population, or a
+    /// projection's possible events, at a kernel's threshold.
+    #[test]
+    fn only_a_network_that_can_fork_moves_its_steps_to_the_pool() {
+        let fork = |spiking: bool, n: usize, pre: usize, p: f64| -> bool {
+            let model = match spiking {
+                true => Neuron::spiking()
+                    .equations("dv/dt = g_exc")
+                    .spike("v > 1.0"),
+                false => Neuron::rate().equations("r = sum(exc)"),
+            };
+            let mut net = Network::new();
+            let a = net.population("a", pre, &model).unwrap();
+            let b = net.population("b", n, &model).unwrap();
+            net.projection(a, b, "exc")
+                .connect_fixed_probability(p, 0.5)
+                .unwrap();
+            CpuEngine::<f32>::new(&net).unwrap().may_fork()
+        };
+        // Bar learning's feed-forward weights; Miconi's recurrent ones.
+        assert!(!fork(false, 64, 32, 1.0));
+        assert!(!fork(false, 200, 200, 0.1));
+        assert!(!fork(false, FORK_NEURONS - 1, 10, 0.0));
+        assert!(fork(false, FORK_NEURONS, 10, 0.0));
+        assert!(fork(false, 300, 300, 1.0)); // 90 000 rate-coded synapses
+                                             // Spikes: 100 inputs onto two neurons (Ramp); 4 000 synapses.
+        assert!(!fork(true, 2, 100, 1.0));
+        assert!(fork(true, 40, 100, 1.0));
+    }
 
     /// A list moved between lifetimes keeps its allocation (what keeps a
     /// small network's step off the allocator) and comes back empty.

@@ -15,7 +15,7 @@ use crate::real::{Dtype, Real};
 
 /// Below this many neurons a population is updated on one thread: the
 /// fork-join cost would exceed the work.
-const PARALLEL_MIN: usize = 8192;
+pub(super) const PARALLEL_MIN: usize = 8192;
 
 /// Where each slot of a neuron model is bound.
 #[derive(Debug, Clone)]

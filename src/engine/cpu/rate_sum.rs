@@ -15,11 +15,11 @@ use crate::network::model::Operation;
 use crate::real::{Dtype, Real};
 
 /// The post-synaptic neurons below this count are summed on one thread.
-const PARALLEL_MIN: usize = 2048;
+pub(super) const PARALLEL_MIN: usize = 2048;
 
 /// Synapses above which a weighted sum is split across the pool whatever
 /// its number of rows (an echo-state reservoir: few rows, long ones).
-const PARALLEL_SYNAPSES: usize = 1 << 16;
+pub(super) const PARALLEL_SYNAPSES: usize = 1 << 16;
 
 /// Rows of a weighted sum computed side by side.
 const ROWS: usize = 4;

@@ -13,7 +13,7 @@ use super::spike_propagate::Element;
 use crate::connect::procedural::Procedural;
 
 /// Below this many expected synaptic events, one thread delivers.
-const PARALLEL_EVENTS: f64 = 16384.0;
+pub(super) const PARALLEL_EVENTS: f64 = 16384.0;
 
 /// `g[target] += w(pre, target)` for every target of every spike. Each
 /// target receives its spikes in ascending rank order, whether one thread
