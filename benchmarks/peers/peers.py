@@ -76,6 +76,14 @@ WORKLOADS = {
         "scripts": {"cajal": "rate_annarchy.py", "annarchy": "rate_annarchy.py"},
         "duration": 2000.0, "quick": 200.0,
     },
+    # ANNarchy's Bar Learning notebook: 3 072 plastic rate-coded synapses,
+    # a trial of 50 ms a simulate() call, its input set from Python.
+    "bar_learning": {
+        "scripts": {"cajal": "bar_learning_annarchy.py", "annarchy": "bar_learning_annarchy.py"},
+        "duration": 500000.0, "quick": 10000.0,
+        # 96 neurons: nothing for a second thread to share.
+        "threads": (1,),
+    },
     # ANNarchy's SORF notebook: Poisson inputs and 8 192 plastic synapses
     # whose silent inputs' traces decay into the subnormals (kept by both).
     "sorf": {
@@ -223,7 +231,7 @@ def table(doc):
         "",
         "Build seconds / activity. Build: from the script's start to ready to simulate (code "
         "generation and C++ compilation included), the minimum over rounds. Activity: the mean "
-        "firing rate in Hz (rate: the mean |r| at the end), the mean over all runs; the simulators' "
+        "firing rate in Hz (rate: the mean |r| at the end; bar_learning: the feature neurons that became one bar), the mean over all runs; the simulators' "
         "values should agree within a few per cent.",
         "",
         "| workload | " + " | ".join(SIMS[s] for s in present) + " |",
@@ -241,6 +249,8 @@ def table(doc):
             build = min(r["build_s"] for r in mine)
             if mine[0].get("rate_hz") is not None:
                 activity = f"{fmt(sum(r['rate_hz'] for r in mine) / len(mine))} Hz"
+            elif mine[0].get("bar_neurons") is not None:
+                activity = f"{fmt(sum(r['bar_neurons'] for r in mine) / len(mine))} bar neurons"
             else:
                 activity = f"\\|r\\| {fmt(sum(r['mean_abs_r'] for r in mine) / len(mine))}"
             cells.append(f"{fmt(build)} s / {activity}")
