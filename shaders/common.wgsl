@@ -15,6 +15,7 @@
 //   cj_u01, cj_u01_open random::philox::{u01, u01_open}
 //   cj_ln, cj_log       lang::ir::{ln_normal, ln}
 //   cj_sin, cj_cos      lang::ir::{sin, cos}
+//   cj_tanh             lang::ir::tanh
 //   cj_normal           random::philox::normal_pair(..).0
 //   cj_uniform, cj_normal_draw, cj_lognormal_draw, cj_exponential_draw
 //                       engine::cpu::vm::random_value (RandomKind::Uniform,
@@ -546,6 +547,28 @@ fn cj_exp(x: f32) -> f32 {
     let s1 = bitcast<f32>(u32(k1 + 127) << 23u);
     let s2 = bitcast<f32>(u32(k2 + 127) << 23u);
     return cj_keep(cj_keep(y * s1) * s2);
+}
+
+// tanh x, the twin of `cajal::lang::ir::tanh` (Cephes' tanhf over cj_exp
+// and cj_div), operation for operation.
+fn cj_tanh(x: f32) -> f32 {
+    let a = abs(x);
+    if (a > 44.36142f) {
+        return select(-1.0f, 1.0f, x > 0.0f);
+    }
+    if (a >= 0.625f) {
+        let z = cj_keep(1.0f - cj_div(2.0f, cj_keep(cj_exp(cj_keep(a + a)) + 1.0f)));
+        return select(z, -z, x < 0.0f);
+    }
+    if (x == 0.0f) {
+        return x;
+    }
+    let z = cj_keep(x * x);
+    var p = cj_keep(cj_keep(-5.7049887e-3f * z) + 2.063909e-2f);
+    p = cj_keep(cj_keep(p * z) - 5.3739715e-2f);
+    p = cj_keep(cj_keep(p * z) + 1.3331442e-1f);
+    p = cj_keep(cj_keep(p * z) - 3.333328e-1f);
+    return cj_keep(cj_keep(cj_keep(p * z) * x) + x);
 }
 
 // NaN (an unset temporary) and +inf (a reduction's start), built at run

@@ -428,7 +428,7 @@ impl Real for f32 {
     }
     #[inline(always)]
     fn tanh(self) -> f32 {
-        f32::tanh(self)
+        crate::lang::ir::tanh(self)
     }
     #[inline(always)]
     fn round(self) -> f32 {

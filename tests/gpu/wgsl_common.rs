@@ -30,6 +30,7 @@ tests! {
         ln_is_within_an_ulp,
         division_is_rounded_as_ieee_from_any_estimate,
         sin_and_cos_are_the_cpu_twins,
+        tanh_is_the_cpu_twin,
     ],
 }
 
@@ -1034,6 +1035,39 @@ fn sin_and_cos_are_the_cpu_twins() {
     let g = gpu.map_f32("cj_cos(x)", &[&xs]);
     let cpu: Vec<f32> = xs.iter().map(|&x| cajal::lang::ir::cos(x)).collect();
     same_bits("cj_cos", &g, &cpu, &|i| format!("cos({:e})", xs[i]));
+}
+
+fn tanh_is_the_cpu_twin() {
+    // Cephes' tanhf over cj_exp and cj_div on both engines: the same bits
+    // over the polynomial's range, the exponential's, and at their
+    // boundaries (0.625 and 44.36142, a few floats either side).
+    let gpu = gpu();
+    let mut rng = Mix(41);
+    let mut xs: Vec<f32> = (0..200_000).map(|_| rng.f32_in(-1.0, 1.0)).collect();
+    xs.extend((0..200_000).map(|_| rng.f32_in(-50.0, 50.0)));
+    for _ in 0..100_000 {
+        let x = f32::from_bits(rng.u32());
+        if x.is_normal() {
+            xs.push(x);
+        }
+    }
+    for b in [0.625f32, 44.361_42, 9.0] {
+        for d in -3..=3 {
+            let x = f32::from_bits((b.to_bits() as i32 + d) as u32);
+            xs.extend([x, -x]);
+        }
+    }
+    xs.extend([
+        0.0,
+        -0.0,
+        f32::MIN_POSITIVE,
+        -f32::MIN_POSITIVE,
+        f32::MAX,
+        -f32::MAX,
+    ]);
+    let g = gpu.map_f32("cj_tanh(x)", &[&xs]);
+    let cpu: Vec<f32> = xs.iter().map(|&x| cajal::lang::ir::tanh(x)).collect();
+    same_bits("cj_tanh", &g, &cpu, &|i| format!("tanh({:e})", xs[i]));
 }
 
 fn division_is_rounded_as_ieee_from_any_estimate() {

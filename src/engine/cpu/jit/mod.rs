@@ -42,7 +42,7 @@ mod scalars;
 mod shared;
 
 pub(super) use shared::{
-    exp_of, four_pointer_function, host_bytes, isa, max_of, min_of, pick_of, Code,
+    exp_of, four_pointer_function, host_bytes, isa, max_of, min_of, pick_of, tanh_of, Code,
 };
 
 /// The most elements a vector holds (f32's four): a run of any precision
@@ -820,6 +820,8 @@ impl Gen<'_> {
         let zero = self.konst(0.0);
         Some(match f {
             Func::Exp => self.exp(a)?,
+            // f64's is called, as the other functions.
+            Func::Tanh if self.dtype == Dtype::F32 => tanh_of(&mut self.b, a, types::F32X4),
             Func::Sqrt => self.b.ins().sqrt(a),
             Func::Abs => self.b.ins().fabs(a),
             Func::Floor => self.b.ins().floor(a),

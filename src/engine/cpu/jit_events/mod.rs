@@ -11,7 +11,7 @@
 //! code runs one event a call: a vector holds two f64 values, not four)
 //! and calls the Rust functions
 //! `eval` calls for everything else (`pow`, the functions, random draws;
-//! `exp` is written out as `jit::exp_of`), so the results are `eval`'s, bit for bit
+//! `exp` and `tanh` are written out as `jit::exp_of` and `jit::tanh_of`), so the results are `eval`'s, bit for bit
 //! (`event_code_matches_eval_bit_for_bit`).
 
 use std::marker::PhantomData;
@@ -24,7 +24,7 @@ use cranelift_module::Module;
 
 use super::jit::{
     exp_of, four_pointer_function, host_bytes, isa, lane_pow, lane_rem, max_of, min_of, pick_of,
-    Code,
+    tanh_of, Code,
 };
 use super::spike_propagate::EventCtx;
 use crate::lang::ir::{BinOp, EventStmt, Expr, Func, RandomKind, UnOp};
@@ -962,6 +962,7 @@ impl Gen<'_> {
                 match f {
                     // f64's `exp` is called, as the other functions.
                     Func::Exp if self.dtype == Dtype::F32 => exp_of(&mut self.b, v[0], ty),
+                    Func::Tanh if self.dtype == Dtype::F32 => tanh_of(&mut self.b, v[0], ty),
                     Func::Sqrt => self.b.ins().sqrt(v[0]),
                     Func::Abs => self.b.ins().fabs(v[0]),
                     // The neuron code's: what LLVM makes of Rust's

@@ -296,7 +296,8 @@ fn uniform_or(a: Kind, b: Kind) -> Kind {
 /// `dtype`. Vulkan has no f64 square root or transcendental held to more
 /// than f32's accuracy (GLSL.std.450's take 32-bit floats), so an f64
 /// network calls fdlibm's twins (`shaders/math64.wgsl`) where an f32 one
-/// calls the adapter's.
+/// calls the adapter's, but for the CPU's own twins (`cj_exp`, `cj_log`,
+/// `cj_sin`, `cj_cos`, `cj_tanh`, ...).
 fn call_code(f: Func, a: &[String], dtype: Dtype) -> String {
     let zero = real_lit(0.0, dtype);
     let a = |i: usize| a.get(i).cloned().unwrap_or_else(|| zero.clone());
@@ -324,7 +325,7 @@ fn call_code(f: Func, a: &[String], dtype: Dtype) -> String {
         Func::Sin => format!("cj_sin({})", a(0)),
         Func::Cos => format!("cj_cos({})", a(0)),
         Func::Tan => format!("tan({})", a(0)),
-        Func::Tanh => format!("tanh({})", a(0)),
+        Func::Tanh => format!("cj_tanh({})", a(0)),
         Func::Asin => format!("asin({})", a(0)),
         Func::Acos => format!("acos({})", a(0)),
         Func::Atan => format!("atan({})", a(0)),
