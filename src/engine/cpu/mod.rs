@@ -702,7 +702,9 @@ impl<R: VmReal> CpuEngine<R> {
     /// population of [`FORK_NEURONS`] or more: neuron updates, rate sums,
     /// convolutions; as many possible synaptic events a step as
     /// [`PARALLEL_EVENTS`]: spike deliveries; a rate-coded projection of
-    /// [`rate_sum::PARALLEL_SYNAPSES`] synapses).
+    /// [`rate_sum::PARALLEL_SYNAPSES`] synapses). Only speed depends on
+    /// it: a kernel that forks from outside the pool still runs, at the
+    /// price of a hand-over.
     fn may_fork(&self) -> bool {
         if self.pops.iter().any(|p| p.n >= FORK_NEURONS) {
             return true;
@@ -716,16 +718,16 @@ impl<R: VmReal> CpuEngine<R> {
             // most, every pre neuron spiking in every delay.
             let delays = pr.delays.len().max(1) as f64;
             match &pr.kind {
-                ProjKind::Rate { .. } if synapses >= rate_sum::PARALLEL_SYNAPSES as f64 => {
-                    return true
-                }
-                ProjKind::Spike { .. } | ProjKind::ConvSpike { .. } => {
-                    events += (synapses + pre) * delays
+                ProjKind::Rate { .. } => {
+                    if synapses >= rate_sum::PARALLEL_SYNAPSES as f64 {
+                        return true;
+                    }
                 }
                 ProjKind::Procedural { gen, .. } => {
                     events += (gen.p * f64::from(gen.n_post) * pre + pre) * delays
                 }
-                _ => {}
+                // Counted whether or not the kind delivers events: a bound.
+                _ => events += (synapses + pre) * delays,
             }
         }
         events >= PARALLEL_EVENTS as f64
@@ -982,8 +984,9 @@ mod tests {
         assert!(!fork(false, 200, 200, 0.1));
         assert!(!fork(false, FORK_NEURONS - 1, 10, 0.0));
         assert!(fork(false, FORK_NEURONS, 10, 0.0));
-        assert!(fork(false, 300, 300, 1.0)); // 90 000 rate-coded synapses
-                                             // Spikes: 100 inputs onto two neurons (Ramp); 4 000 synapses.
+        // 90 000 rate-coded synapses.
+        assert!(fork(false, 300, 300, 1.0));
+        // Spikes: 100 inputs onto two neurons (Ramp); 4 000 synapses.
         assert!(!fork(true, 2, 100, 1.0));
         assert!(fork(true, 40, 100, 1.0));
     }
