@@ -565,9 +565,9 @@ fn cj_tanh(x: f32) -> f32 {
     }
     let z = cj_keep(x * x);
     var p = cj_keep(cj_keep(-5.7049887e-3f * z) + 2.063909e-2f);
-    p = cj_keep(cj_keep(p * z) - 5.3739715e-2f);
+    p = cj_keep(cj_keep(p * z) + -5.3739715e-2f);
     p = cj_keep(cj_keep(p * z) + 1.3331442e-1f);
-    p = cj_keep(cj_keep(p * z) - 3.333328e-1f);
+    p = cj_keep(cj_keep(p * z) + -3.333328e-1f);
     return cj_keep(cj_keep(cj_keep(p * z) * x) + x);
 }
 

@@ -222,10 +222,10 @@ pub fn ln_normal(x: f32) -> f32 {
 #[inline(always)]
 pub fn tanh(x: f32) -> f32 {
     let a = x.abs();
-    if a > 44.361_42 {
+    if a > TANH_UNIT {
         return if x > 0.0 { 1.0 } else { -1.0 };
     }
-    if a >= 0.625 {
+    if a >= TANH_WIDE {
         let z = 1.0 - 2.0 / (exp(a + a) + 1.0);
         return if x < 0.0 { -z } else { z };
     }
@@ -233,10 +233,23 @@ pub fn tanh(x: f32) -> f32 {
         return x;
     }
     let z = x * x;
-    let p = (((-5.704_988_7e-3 * z + 2.063_909e-2) * z - 5.373_971_5e-2) * z + 1.333_144_2e-1) * z
-        - 3.333_328e-1;
+    let p = TANH_POLY[1..].iter().fold(TANH_POLY[0], |p, &c| p * z + c);
     p * z * x + x
 }
+
+/// [`tanh`]'s polynomial in x^2 below [`TANH_WIDE`], highest power first
+/// (Cephes' `tanhf`); the native code's `tanh_of` reads the same numbers.
+pub(crate) const TANH_POLY: [f32; 5] = [
+    -5.704_988_7e-3,
+    2.063_909e-2,
+    -5.373_971_5e-2,
+    1.333_144_2e-1,
+    -3.333_328e-1,
+];
+/// From this |x| up, [`tanh`] is `1 - 2 / (e^2|x| + 1)`.
+pub(crate) const TANH_WIDE: f32 = 0.625;
+/// Past this |x| (half the largest logarithm), [`tanh`] is +-1.
+pub(crate) const TANH_UNIT: f32 = 44.361_42;
 
 /// `sin x` as both engines compute it (WGSL twin: `cj_sin` in
 /// shaders/common.wgsl): Cephes' `sinf`, reduction by pi/4 in three exact

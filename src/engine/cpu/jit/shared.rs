@@ -142,6 +142,17 @@ pub(in crate::engine::cpu) fn max_of(b: &mut FunctionBuilder, a: Value, x: Value
     pick_of(b, nan, x, m)
 }
 
+/// The constant `v` as a value of type `ty` (`f32`, or `f32x4` in every
+/// lane).
+fn f32_of(b: &mut FunctionBuilder, v: f32, ty: Type) -> Value {
+    let s = b.ins().f32const(v);
+    if ty.is_vector() {
+        b.ins().splat(ty, s)
+    } else {
+        s
+    }
+}
+
 /// [`crate::lang::ir::exp`] of `x`, of type `ty` (`f32`, or `f32x4` lane
 /// by lane): the same operations in the same order, the interpreter's
 /// early returns as selections.
@@ -149,14 +160,7 @@ pub(in crate::engine::cpu) fn exp_of(b: &mut FunctionBuilder, x: Value, ty: Type
     let vector = ty.is_vector();
     let int = if vector { types::I32X4 } else { types::I32 };
     let little = MemFlagsData::new().with_endianness(Endianness::Little);
-    let c = |b: &mut FunctionBuilder, v: f32| {
-        let s = b.ins().f32const(v);
-        if vector {
-            b.ins().splat(ty, s)
-        } else {
-            s
-        }
-    };
+    let c = |b: &mut FunctionBuilder, v: f32| f32_of(b, v, ty);
     let (log2e, half, c1, c2, one) = (
         c(b, std::f32::consts::LOG2_E),
         c(b, 0.5),
@@ -229,17 +233,11 @@ pub(in crate::engine::cpu) fn exp_of(b: &mut FunctionBuilder, x: Value, ty: Type
 /// by lane): both of its formulas with the same operations in the same
 /// order, its branches as selections.
 pub(in crate::engine::cpu) fn tanh_of(b: &mut FunctionBuilder, x: Value, ty: Type) -> Value {
-    let c = |b: &mut FunctionBuilder, v: f32| {
-        let s = b.ins().f32const(v);
-        if ty.is_vector() {
-            b.ins().splat(ty, s)
-        } else {
-            s
-        }
-    };
+    use crate::lang::ir::{TANH_POLY, TANH_UNIT, TANH_WIDE};
+    let c = |b: &mut FunctionBuilder, v: f32| f32_of(b, v, ty);
     let (zero, one) = (c(b, 0.0), c(b, 1.0));
     let a = b.ins().fabs(x);
-    // |x| >= 0.625: 1 - 2 / (e^2|x| + 1), negated for x < 0.
+    // |x| >= TANH_WIDE: 1 - 2 / (e^2|x| + 1), negated for x < 0.
     let twice = b.ins().fadd(a, a);
     let e = exp_of(b, twice, ty);
     let e1 = b.ins().fadd(e, one);
@@ -251,36 +249,27 @@ pub(in crate::engine::cpu) fn tanh_of(b: &mut FunctionBuilder, x: Value, ty: Typ
     let big = pick_of(b, neg, minus_big, big);
     // Below: the odd polynomial.
     let z = b.ins().fmul(x, x);
-    let mut p = c(b, -5.704_988_7e-3);
-    for (coef, add) in [
-        (2.063_909e-2, true),
-        (5.373_971_5e-2, false),
-        (1.333_144_2e-1, true),
-        (3.333_328e-1, false),
-    ] {
+    let mut p = c(b, TANH_POLY[0]);
+    for &coef in &TANH_POLY[1..] {
         let pz = b.ins().fmul(p, z);
         let k = c(b, coef);
-        p = if add {
-            b.ins().fadd(pz, k)
-        } else {
-            b.ins().fsub(pz, k)
-        };
+        p = b.ins().fadd(pz, k);
     }
     let y = b.ins().fmul(p, z);
     let y = b.ins().fmul(y, x);
     let small = b.ins().fadd(y, x);
     // The interpreter's returns, in reverse so the first wins: +-1 past
-    // 44.36142, the exponential's formula from 0.625, x itself at 0 (-0
-    // kept).
+    // TANH_UNIT, the exponential's formula from TANH_WIDE, x itself at 0
+    // (-0 kept).
     let at_zero = b.ins().fcmp(FloatCC::Equal, x, zero);
     let y = pick_of(b, at_zero, x, small);
-    let limit = c(b, 0.625);
+    let limit = c(b, TANH_WIDE);
     let wide = b.ins().fcmp(FloatCC::GreaterThanOrEqual, a, limit);
     let y = pick_of(b, wide, big, y);
     let minus_one = c(b, -1.0);
     let pos = b.ins().fcmp(FloatCC::GreaterThan, x, zero);
     let unit = pick_of(b, pos, one, minus_one);
-    let far = c(b, 44.361_42);
+    let far = c(b, TANH_UNIT);
     let past = b.ins().fcmp(FloatCC::GreaterThan, a, far);
     pick_of(b, past, unit, y)
 }
