@@ -147,34 +147,6 @@ pub(crate) fn hostile<R: Real>() -> Vec<R> {
     v
 }
 
-/// Below this many synaptic events in a step, spike delivery stays on
-/// one thread.
-const PARALLEL_EVENTS: usize = 4096;
-
-/// The least population size at which a kernel forks (neuron updates,
-/// rate sums' reductions, convolutions): below it in every population,
-/// and with few synapses, a step runs on one thread
-/// ([`CpuEngine::may_fork`]).
-const FORK_NEURONS: usize = {
-    let (a, b, c) = (
-        neuron_update::PARALLEL_MIN,
-        rate_sum::PARALLEL_MIN,
-        convolve::PARALLEL_MIN,
-    );
-    let ab = if a < b { a } else { b };
-    if ab < c {
-        ab
-    } else {
-        c
-    }
-};
-
-// may_fork bounds every kernel's events by the least threshold.
-const _: () = assert!(
-    PARALLEL_EVENTS <= rate_sum::PARALLEL_SYNAPSES
-        && PARALLEL_EVENTS as f64 <= spike_procedural::PARALLEL_EVENTS
-);
-
 /// The scalars every kernel's frame starts with: t, dt, then the
 /// network's constants (what `Expr::Constant(k)` reads: scalar `2 + k`);
 /// the kernel's own population- or projection-wide values follow.
@@ -697,42 +669,6 @@ impl<R: VmReal> CpuEngine<R> {
         groups
     }
 
-    /// Whether a step of this network can fork work over the thread pool:
-    /// a bound, false only where no kernel reaches its threshold (a
-    /// population of [`FORK_NEURONS`] or more: neuron updates, rate sums,
-    /// convolutions; as many possible synaptic events a step as
-    /// [`PARALLEL_EVENTS`]: spike deliveries; a rate-coded projection of
-    /// [`rate_sum::PARALLEL_SYNAPSES`] synapses). Only speed depends on
-    /// it: a kernel that forks from outside the pool still runs, at the
-    /// price of a hand-over.
-    fn may_fork(&self) -> bool {
-        if self.pops.iter().any(|p| p.n >= FORK_NEURONS) {
-            return true;
-        }
-        let mut events = 0.0;
-        for pr in &self.projs {
-            let pre = self.pops[pr.pre].n as f64;
-            let synapses = (pr.syn.pre.len() * pr.batch) as f64;
-            // A delivery's events are its pre neurons' spikes in each
-            // delay's history times their fan-out (deliver_spikes): at
-            // most, every pre neuron spiking in every delay.
-            let delays = pr.delays.len().max(1) as f64;
-            match &pr.kind {
-                ProjKind::Rate { .. } => {
-                    if synapses >= rate_sum::PARALLEL_SYNAPSES as f64 {
-                        return true;
-                    }
-                }
-                ProjKind::Procedural { gen, .. } => {
-                    events += (gen.p * f64::from(gen.n_post) * pre + pre) * delays
-                }
-                // Counted whether or not the kind delivers events: a bound.
-                _ => events += (synapses + pre) * delays,
-            }
-        }
-        events >= PARALLEL_EVENTS as f64
-    }
-
     /// Runs `n` steps from `step0`; `time(s)` is the time of step `s`.
     /// Active monitors get their samples and spikes.
     pub(crate) fn run(
@@ -956,40 +892,7 @@ impl<R: VmReal> crate::engine::interface::Engine for CpuEngine<R> {
 
 #[cfg(test)]
 mod tests {
-    use super::{relist, CpuEngine, FORK_NEURONS};
-    use crate::prelude::{Network, Neuron};
-
-    /// Which networks run their steps on a pool worker: not one whose
-    /// every kernel stays on one thread; one with a population, or a
-    /// projection's possible events, at a kernel's threshold.
-    #[test]
-    fn only_a_network_that_can_fork_moves_its_steps_to_the_pool() {
-        let fork = |spiking: bool, n: usize, pre: usize, p: f64| -> bool {
-            let model = match spiking {
-                true => Neuron::spiking()
-                    .equations("dv/dt = g_exc")
-                    .spike("v > 1.0"),
-                false => Neuron::rate().equations("r = sum(exc)"),
-            };
-            let mut net = Network::new();
-            let a = net.population("a", pre, &model).unwrap();
-            let b = net.population("b", n, &model).unwrap();
-            net.projection(a, b, "exc")
-                .connect_fixed_probability(p, 0.5)
-                .unwrap();
-            CpuEngine::<f32>::new(&net).unwrap().may_fork()
-        };
-        // Bar learning's feed-forward weights; Miconi's recurrent ones.
-        assert!(!fork(false, 64, 32, 1.0));
-        assert!(!fork(false, 200, 200, 0.1));
-        assert!(!fork(false, FORK_NEURONS - 1, 10, 0.0));
-        assert!(fork(false, FORK_NEURONS, 10, 0.0));
-        // 90 000 rate-coded synapses.
-        assert!(fork(false, 300, 300, 1.0));
-        // Spikes: 100 inputs onto two neurons (Ramp); 4 000 synapses.
-        assert!(!fork(true, 2, 100, 1.0));
-        assert!(fork(true, 40, 100, 1.0));
-    }
+    use super::relist;
 
     /// A list moved between lifetimes keeps its allocation (what keeps a
     /// small network's step off the allocator) and comes back empty.
