@@ -575,15 +575,15 @@ fn fingerprint(net: &Network) -> Vec<u32> {
 /// ranks than cores, several runs at once) still get theirs.
 pub struct Threads {
     rank: usize,
-    /// The next round this rank takes part in.
-    round: AtomicU64,
     shared: Arc<Shared>,
 }
 
 struct Shared {
     size: usize,
+    /// Per rank: the next round it takes part in.
+    rounds: Vec<AtomicU64>,
     /// Each rank's part of the rounds in flight: round `g` in `parts[g % 2]`.
-    parts: [Vec<Mutex<Vec<u32>>>; 2],
+    parts: [Vec<Part>; 2],
     /// Arrivals over all rounds: round `g` is complete at `size * (g + 1)`.
     arrived: AtomicU64,
     /// A rank's thread panicked: the others stop waiting for it.
@@ -591,6 +591,11 @@ struct Shared {
     /// Ranks that have left (their function or call returned): one
     /// still waiting for an exchange they did not make never gets it.
     left: AtomicUsize,
+    /// Ranks asleep on `wake`, or about to be: the last rank of a round
+    /// wakes them only if there are any (a wake-up is a system call, a
+    /// microsecond or two, which the last rank would otherwise pay every
+    /// round and so arrive last at the next one too).
+    sleepers: AtomicUsize,
     sleep: Mutex<()>,
     wake: Condvar,
 }
@@ -602,16 +607,55 @@ struct Shared {
 const SPIN: std::time::Duration = std::time::Duration::from_micros(300);
 const YIELD: std::time::Duration = std::time::Duration::from_millis(2);
 
+/// A rank's words of a round, written by that rank alone before it
+/// arrives and read by every rank after all have arrived: the arrivals
+/// order the accesses, so no lock is taken (two ranks' locks of the same
+/// parts cost a step's exchange a few cache-line transfers between cores).
+#[derive(Default)]
+struct Part(std::cell::UnsafeCell<Vec<u32>>);
+
+// SAFETY: `Threads::all_gather` writes a part only while no rank reads it
+// and reads it only while no rank writes it (see there).
+unsafe impl Sync for Part {}
+
+impl Part {
+    /// # Safety
+    /// No other thread reads or writes this part meanwhile.
+    unsafe fn write(&self, words: &[u32]) {
+        let v = &mut *self.0.get();
+        v.clear();
+        v.extend_from_slice(words);
+    }
+
+    /// # Safety
+    /// No thread writes this part meanwhile.
+    unsafe fn read(&self) -> &[u32] {
+        &*self.0.get()
+    }
+}
+
+/// A rank counted in `Shared::sleepers` until it drops this (woken, or
+/// leaving the wait with an error).
+struct Awake<'a>(&'a AtomicUsize);
+
+impl Drop for Awake<'_> {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::SeqCst);
+    }
+}
+
 impl Threads {
     /// `size` connected ranks, to hand one to each thread.
     pub fn group(size: usize) -> Vec<Arc<Threads>> {
-        let parts = || (0..size).map(|_| Mutex::new(Vec::new())).collect();
+        let parts = || (0..size).map(|_| Part::default()).collect();
         let shared = Arc::new(Shared {
             size,
+            rounds: (0..size).map(|_| AtomicU64::new(0)).collect(),
             parts: [parts(), parts()],
             arrived: AtomicU64::new(0),
             broken: AtomicBool::new(false),
             left: AtomicUsize::new(0),
+            sleepers: AtomicUsize::new(0),
             sleep: Mutex::new(()),
             wake: Condvar::new(),
         });
@@ -619,7 +663,6 @@ impl Threads {
             .map(|rank| {
                 Arc::new(Threads {
                     rank,
-                    round: AtomicU64::new(0),
                     shared: shared.clone(),
                 })
             })
@@ -695,7 +738,19 @@ impl Threads {
     /// Every rank back in: the start of a call that every rank makes
     /// (while none is in one).
     pub(crate) fn rejoin(&self) {
-        self.shared.left.store(0, Ordering::Release);
+        let sh = &*self.shared;
+        // A failed call can leave the ranks at different rounds (one left
+        // before an exchange that the others made): the next call starts
+        // every rank at the same round, none in flight, so that no rank
+        // takes another's stale words for a round's, nor writes a part
+        // that another still reads.
+        let g = sh.rounds.iter().map(|r| r.load(Ordering::SeqCst)).max();
+        let g = g.unwrap_or(0);
+        for r in &sh.rounds {
+            r.store(g, Ordering::SeqCst);
+        }
+        sh.arrived.store(sh.size as u64 * g, Ordering::SeqCst);
+        sh.left.store(0, Ordering::SeqCst);
     }
 
     /// Waits until `arrived` reaches `target`: spinning, then yielding,
@@ -721,7 +776,9 @@ impl Threads {
                     .into(),
             },
         };
-        let start = std::time::Instant::now();
+        // The clock only once a first spin did not do (a step's exchange
+        // between busy ranks mostly does).
+        let mut start = None;
         loop {
             for _ in 0..64 {
                 if done() {
@@ -732,7 +789,7 @@ impl Threads {
             if deserted() {
                 return Err(deserter());
             }
-            let waited = start.elapsed();
+            let waited = start.get_or_insert_with(std::time::Instant::now).elapsed();
             if waited > YIELD {
                 break;
             }
@@ -741,7 +798,9 @@ impl Threads {
             }
         }
         let mut held = sh.sleep.lock().map_err(|_| broken())?;
-        while !done() {
+        sh.sleepers.fetch_add(1, Ordering::SeqCst);
+        let _awake = Awake(&sh.sleepers);
+        while sh.arrived.load(Ordering::SeqCst) < target {
             if deserted() {
                 return Err(deserter());
             }
@@ -769,30 +828,95 @@ impl Comm for Threads {
 
     fn all_gather(&self, mine: &[u32]) -> Result<Vec<Vec<u32>>> {
         let sh = &*self.shared;
-        let poisoned = |_| Error::Distributed {
-            rank: self.rank,
-            message: "another rank's thread panicked".into(),
-        };
-        let g = self.round.fetch_add(1, Ordering::Relaxed);
+        let g = sh.rounds[self.rank].fetch_add(1, Ordering::Relaxed);
         let parts = &sh.parts[(g % 2) as usize];
-        // No rank reads this buffer now: its last readers (round g - 2)
-        // have all arrived at round g - 1 since.
-        {
-            let mut part = parts[self.rank].lock().map_err(poisoned)?;
-            part.clear();
-            part.extend_from_slice(mine);
-        }
+        // SAFETY: no rank reads this buffer now: its last readers (round
+        // g - 2) have all arrived at round g - 1 since, and only this rank
+        // writes its part.
+        unsafe { parts[self.rank].write(mine) };
         let target = sh.size as u64 * (g + 1);
-        if sh.arrived.fetch_add(1, Ordering::AcqRel) + 1 == target {
-            // A poisoned lock still wakes: the data it guards is nothing.
-            let _held = sh.sleep.lock();
-            sh.wake.notify_all();
+        if sh.arrived.fetch_add(1, Ordering::SeqCst) + 1 == target {
+            // A rank counts itself a sleeper before it checks `arrived`
+            // (both sequentially consistent): either it sees this arrival
+            // or this sees it.
+            if sh.sleepers.load(Ordering::SeqCst) > 0 {
+                // A poisoned lock still wakes: the data it guards is nothing.
+                let _held = sh.sleep.lock();
+                sh.wake.notify_all();
+            }
         } else {
             self.wait(target)?;
         }
-        parts
-            .iter()
-            .map(|p| Ok(p.lock().map_err(poisoned)?.clone()))
-            .collect()
+        // SAFETY: every rank has written its part of round g (their
+        // arrivals, which `wait` acquired, came after), and none writes it
+        // again before this rank has arrived at round g + 1.
+        Ok(parts.iter().map(|p| unsafe { p.read() }.to_vec()).collect())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Each rank's words of `rounds` exchanges made at once, one thread a
+    /// rank (rank r sends `[100 r + k]` at round k).
+    fn exchanges(comms: &[Arc<Threads>], rounds: u32) -> Vec<Vec<Result<Vec<Vec<u32>>>>> {
+        std::thread::scope(|s| {
+            let handles: Vec<_> = comms
+                .iter()
+                .map(|c| {
+                    s.spawn(move || {
+                        let _guard = c.guard();
+                        (0..rounds)
+                            .map(|k| c.all_gather(&[100 * c.rank() as u32 + k]))
+                            .collect::<Vec<_>>()
+                    })
+                })
+                .collect();
+            handles.into_iter().map(|h| h.join().unwrap()).collect()
+        })
+    }
+
+    #[test]
+    fn every_rank_gets_every_ranks_words_round_after_round() {
+        let comms = Threads::group(3);
+        for (r, got) in exchanges(&comms, 5).into_iter().enumerate() {
+            for (k, all) in got.into_iter().enumerate() {
+                let k = k as u32;
+                assert_eq!(
+                    all.unwrap(),
+                    vec![vec![k], vec![100 + k], vec![200 + k]],
+                    "rank {r}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn a_call_after_a_rank_left_an_exchange_starts_the_ranks_in_step() {
+        let comms = Threads::group(2);
+        // A call in which rank 1 returns (fails) before the exchange that
+        // rank 0 makes: rank 0 is told so.
+        std::thread::scope(|s| {
+            let c0 = comms[0].clone();
+            let zero = s.spawn(move || {
+                let _guard = c0.guard();
+                c0.all_gather(&[7])
+            });
+            drop(comms[1].guard());
+            assert!(matches!(
+                zero.join().unwrap(),
+                Err(Error::Distributed { rank: 0, .. })
+            ));
+        });
+        // The next call: both ranks get both ranks' words of each round,
+        // not rank 0's words of the failed call.
+        comms[0].rejoin();
+        for (r, got) in exchanges(&comms, 3).into_iter().enumerate() {
+            for (k, all) in got.into_iter().enumerate() {
+                let k = k as u32;
+                assert_eq!(all.unwrap(), vec![vec![k], vec![100 + k]], "rank {r}");
+            }
+        }
     }
 }
