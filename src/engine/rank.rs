@@ -384,26 +384,27 @@ impl Rank {
     fn merge(&self, all: &[Vec<u32>], steps: usize) -> Result<Exchanged> {
         let n = self.sizes.len();
         let mut at = vec![0usize; all.len()];
-        let read: Vec<usize> = (0..n).filter(|&p| self.reads(p)).collect();
         let mut spikes = Vec::with_capacity(steps);
+        // Each rank's list of the step, what is left of it.
+        let mut lists: Vec<&[u32]> = Vec::with_capacity(all.len());
         for _ in 0..steps {
-            // Each rank's list of the step, cut by population: its spikes
-            // of every population in rank order, merged in block order.
-            let mut cut: Vec<Vec<&[u32]>> = vec![Vec::with_capacity(all.len()); n];
+            lists.clear();
             for (r, w) in all.iter().enumerate() {
-                let mut list = counted(w, &mut at[r]).ok_or_else(|| malformed(r))?;
-                for &p in &read {
-                    let end = self.first[p].unwrap_or(0) + self.sizes[p] as u32;
-                    let split = list.partition_point(|&x| x < end);
-                    cut[p].push(&list[..split]);
-                    list = &list[split..];
-                }
+                lists.push(counted(w, &mut at[r]).ok_or_else(|| malformed(r))?);
             }
+            // A rank's list holds the read populations one after the other
+            // (their numbers ascend): each population's part is cut off
+            // its front, and the ranks' parts go in block order.
             let mut step = vec![Vec::new(); n];
-            for &p in &read {
-                let first = self.first[p].unwrap_or(0);
+            for (p, merged) in step.iter_mut().enumerate() {
+                let Some(first) = self.first[p] else { continue };
+                let end = first + self.sizes[p] as u32;
+                let cut = |list: &[u32]| list.partition_point(|&x| x < end);
+                merged.reserve(lists.iter().map(|l| cut(l)).sum());
                 for &r in &self.order[p] {
-                    step[p].extend(cut[p][r].iter().map(|&x| x - first));
+                    let (mine, rest) = lists[r].split_at(cut(lists[r]));
+                    merged.extend(mine.iter().map(|&x| x - first));
+                    lists[r] = rest;
                 }
             }
             spikes.push(step);
@@ -481,21 +482,40 @@ impl Rank {
         let all = self.comm.all_gather(&words)?;
         let mut at = vec![0usize; all.len()];
         for ((m, mark), own) in monitors.iter_mut().zip(marks).zip(owners) {
-            let mut spikes = Vec::new();
+            let mut lists = Vec::with_capacity(all.len());
             for (r, w) in all.iter().enumerate() {
                 let n = w.get(at[r]).copied().ok_or_else(|| malformed(r))? as usize;
                 let triples = w
                     .get(at[r] + 1..at[r] + 1 + 3 * n)
                     .ok_or_else(|| malformed(r))?;
-                for t in triples.chunks(3) {
-                    spikes.push((u64::from(t[0]) | u64::from(t[1]) << 32, t[2]));
-                }
+                lists.push(
+                    triples
+                        .chunks(3)
+                        .map(|t| (u64::from(t[0]) | u64::from(t[1]) << 32, t[2]))
+                        .peekable(),
+                );
                 at[r] += 1 + 3 * n;
             }
-            // One process records a step's spikes in neuron order.
-            spikes.sort_unstable();
+            // One process records a step's spikes in neuron order: each
+            // rank's are (its own neurons', step by step), so a merge puts
+            // them in that order, as a sort would, in one pass.
             m.spikes.truncate(mark.spikes);
-            m.spikes.extend(spikes);
+            m.spikes.reserve(lists.iter().map(|l| l.len()).sum());
+            let from = m.spikes.len();
+            loop {
+                let next = lists
+                    .iter_mut()
+                    .filter_map(|l| l.peek().copied().map(|x| (x, l)))
+                    .min_by_key(|(x, _)| *x);
+                let Some((x, l)) = next else { break };
+                l.next();
+                m.spikes.push(x);
+            }
+            if !m.spikes[from..].is_sorted() {
+                // Not sorted lists (never seen): sorting still gives one
+                // process's order.
+                m.spikes[from..].sort_unstable();
+            }
             for ((b, &len), &b0) in m.buffers.iter_mut().zip(&m.lens).zip(&mark.rows) {
                 if len <= 1 {
                     continue;

@@ -113,11 +113,29 @@ impl<R: VmReal> CpuEngine<R> {
     /// this rank's in the histories (step `k` of the exchange is entry `k`
     /// of each history), the values land in the other ranks' blocks.
     fn exchange(&mut self) {
-        let mine = self.own_pending();
-        let Some(d) = self.dist.as_mut() else { return };
+        let Some(d) = self.dist.as_ref() else { return };
         if d.failed.is_some() {
             return;
         }
+        // The pending steps' own spikes, taken out of the histories rather
+        // than copied: the merged lists take their places (or they go back).
+        let mine: Vec<Vec<Vec<u32>>> = (0..d.pending)
+            .map(|k| {
+                self.pops
+                    .iter_mut()
+                    .enumerate()
+                    .map(|(p, pop)| match d.reads(p) {
+                        true => pop
+                            .spike_hist
+                            .get_mut(k)
+                            .map(std::mem::take)
+                            .unwrap_or_default(),
+                        false => Vec::new(),
+                    })
+                    .collect()
+            })
+            .collect();
+        let Some(d) = self.dist.as_mut() else { return };
         let pops = &self.pops;
         let values = |p: usize, c: Carried, block: std::ops::Range<usize>| -> Vec<u32> {
             match c {
@@ -133,7 +151,18 @@ impl<R: VmReal> CpuEngine<R> {
         };
         match d.exchange(&mine, values) {
             Ok(got) => self.apply(got, 0),
-            Err(e) => d.failed = Some(e),
+            Err(e) => {
+                d.failed = Some(e);
+                for (k, step) in mine.into_iter().enumerate() {
+                    for (pop, list) in self.pops.iter_mut().zip(step) {
+                        if let Some(h) = pop.spike_hist.get_mut(k) {
+                            if h.is_empty() {
+                                *h = list;
+                            }
+                        }
+                    }
+                }
+            }
         }
     }
 
