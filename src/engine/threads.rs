@@ -32,10 +32,12 @@ use crate::network::feed::Feed;
 use crate::network::Network;
 
 /// Neurons a rank must have at the least for threads to run as ranks:
-/// below, a step is too short for its barrier to pay (COBA 4,000 ran as
-/// fast on one thread as on two ranks, COBA 8,000 faster on two ranks;
-/// BENCHMARKS.md, "The CPU engine's threads as ranks").
-const NEURONS_PER_RANK: usize = 2048;
+/// below, a step is too short for its exchange to pay. Since the
+/// exchange takes no locks (`distributed::Threads`), COBA 3,000 and
+/// 4,000 run about 20 % faster on two ranks than on one thread, COBA
+/// 2,048 about as fast (BENCHMARKS.md, "Thread ranks from 1,024 neurons
+/// a rank").
+const NEURONS_PER_RANK: usize = 1024;
 
 /// The CPU engine of a network as ranks on threads of this process.
 pub(crate) struct ThreadRanks {

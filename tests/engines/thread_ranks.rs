@@ -376,8 +376,8 @@ fn a_stage_alone_and_streamed_monitors_on_threads() {
 }
 
 fn small_networks_and_parallel_runs_stay_on_one_engine() {
-    // 4000 neurons: fewer than 2048 a rank on two.
-    let (net, _, _) = cajal::networks::coba(4000, 1).unwrap();
+    // 2000 neurons: fewer than 1024 a rank on two.
+    let (net, _, _) = cajal::networks::coba(2000, 1).unwrap();
     on(2, || {
         let mut sim = net.compile(Backend::Cpu).unwrap();
         sim.simulate(2.0).unwrap();
