@@ -7,6 +7,16 @@ import os
 import time
 from importlib.metadata import version as dist_version
 
+# numpy's OpenBLAS starts its worker threads when numpy is imported, and
+# they spin for about 0.1 s before they sleep (0.11 s of CPU on this 2-core
+# VM): a simulator that is ready sooner
+# (cajal builds in milliseconds) would share its cores with them during
+# its first tenth of a second (measured: COBA 4,000 on two threads took
+# 0.11-0.13 s instead of 0.06-0.08). No simulator here computes with
+# BLAS, so every run gets one OpenBLAS thread, set before any script
+# imports numpy (each imports this module first).
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+
 
 def arguments(description, sims, **defaults):
     """The run scripts' common flags; `defaults` gives each workload's own
