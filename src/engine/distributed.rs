@@ -4,8 +4,9 @@
 //! Every rank runs the same program, builds the same [`Network`] from the
 //! same seed and compiles it with [`Network::compile_distributed`]. The
 //! [`Partition`] then gives each rank a block of every population's
-//! neurons (whole chunks of the CPU engine's 256, so that run-time draws
-//! keep their global index) and the synapses onto them; a rank updates only
+//! neurons (run-time draws are keyed by a neuron's index in its
+//! population, whatever rank draws them) and the synapses onto them; a
+//! rank updates only
 //! its neurons and delivers only into them. After the neurons' update the
 //! ranks gather each other's spikes (once per exchange interval: the
 //! shortest delay with which any projection reads them) and the values
@@ -26,7 +27,6 @@ use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Condvar, Mutex, OnceLock};
 
 use crate::connect::SynapseList;
-use crate::engine::cpu::vm::CHUNK;
 use crate::engine::gpu::{GpuEngine, GpuOptions};
 use crate::engine::interface::Engine;
 use crate::engine::rank::Rank;
@@ -155,10 +155,10 @@ pub(crate) fn block_of(sizes: &[usize], pop: usize, (rank, size): (usize, usize)
 
 /// Which neurons and synapses each rank owns.
 ///
-/// A population of `n` neurons is cut into `ceil(n / 256)` chunks, dealt
-/// as contiguous blocks of nearly equal size, the larger ones to the
-/// ranks with fewer neurons so far (so populations of one chunk land on
-/// different ranks). Blocks rather than round-robin: a rank's neurons are
+/// A population of `n` neurons is cut into contiguous blocks of nearly
+/// equal size, the larger ones to the ranks with fewer neurons so far (so
+/// that populations smaller than the ranks land on different ranks).
+/// Blocks rather than round-robin: a rank's neurons are
 /// one range of every array (its update is the single-process update of
 /// that range), and the synapses onto them, sorted by post-synaptic
 /// neuron, are one range of the projection's list.
@@ -182,11 +182,19 @@ impl Partition {
     /// # use cajal::engine::distributed::Partition;
     /// let (net, _, _) = cajal::networks::coba(1000, 1)?;
     /// let p = Partition::new(&net, 1, 2)?;
-    /// // 800 excitatory neurons are 4 chunks of 256 (the last partial):
-    /// // two each.
-    /// assert_eq!(p.pops[0], vec![0..512, 512..800]);
-    /// // 200 inhibitory ones, one chunk: to the rank with fewer neurons.
-    /// assert_eq!(p.pops[1], vec![0..0, 0..200]);
+    /// // 800 excitatory neurons: 400 each.
+    /// assert_eq!(p.pops[0], vec![0..400, 400..800]);
+    /// // 200 inhibitory ones: 100 each.
+    /// assert_eq!(p.pops[1], vec![0..100, 100..200]);
+    /// // Two populations of three neurons: the larger piece of each goes
+    /// // to the rank with fewer neurons so far.
+    /// # let mut net = net;
+    /// # let izhikevich = cajal::models::neurons::izhikevich();
+    /// # net.population("a", 3, &izhikevich)?;
+    /// # net.population("b", 3, &izhikevich)?;
+    /// let p = Partition::new(&net, 1, 2)?;
+    /// assert_eq!(p.pops[2], vec![0..2, 2..3]);
+    /// assert_eq!(p.pops[3], vec![2..3, 0..2]);
     /// # Ok::<(), cajal::Error>(())
     /// ```
     pub fn new(net: &Network, rank: usize, size: usize) -> Result<Self> {
@@ -240,28 +248,31 @@ impl Partition {
 }
 
 /// Each rank's block of population `pop` (of the populations whose sizes
-/// are `sizes`), in whole chunks.
+/// are `sizes`).
 ///
-/// Every population is cut into `size` pieces as equal as whole chunks
-/// allow (cut at the chunk boundary nearest each `k n / size`): neurons
-/// of a population are alike, so equal pieces are equal work, where the
-/// populations differ (in-degree, rates). What whole chunks leave uneven
-/// is evened out over the populations: the largest piece goes to the
-/// rank with the fewest neurons so far, so a population of one chunk goes
-/// to another rank than the one before it. A population's blocks depend
+/// Every population is cut into `size` pieces as equal as can be (at the
+/// neuron nearest each `k n / size`): neurons of a population are alike,
+/// so equal pieces are equal work, where the populations differ
+/// (in-degree, rates, plastic synapses). Pieces were whole chunks of the
+/// CPU engine's 256 neurons: a population of 4 neurons with 4,096 plastic
+/// synapses each (ANNarchy's SORF notebook) then went whole to one rank,
+/// and two threads ran it no faster than one. What is left uneven (a
+/// neuron) is evened out over the populations: the largest piece goes to
+/// the rank with the fewest neurons so far, so a population smaller than
+/// the ranks goes to other ranks than the one before it. A population's blocks depend
 /// on the populations before it only: a rank building its part computes
 /// them when a projection is made, before later populations exist.
 fn blocks(sizes: &[usize], pop: usize, size: usize) -> Vec<Range<usize>> {
     let mut load = vec![0usize; size];
     let mut out = vec![0..0; size];
     for &n in &sizes[..=pop] {
-        let chunks = n.div_ceil(CHUNK);
-        let bound = |k: usize| ((2 * n * k + size * CHUNK) / (2 * size * CHUNK)).min(chunks);
+        // The neuron nearest k n / size.
+        let bound = |k: usize| ((2 * n * k + size) / (2 * size)).min(n);
         let pieces: Vec<Range<usize>> = (0..size)
             .map(|k| {
-                let (c0, c1) = (bound(k), if k + 1 == size { chunks } else { bound(k + 1) });
+                let (c0, c1) = (bound(k), if k + 1 == size { n } else { bound(k + 1) });
                 match c1 > c0 {
-                    true => c0 * CHUNK..(c1 * CHUNK).min(n),
+                    true => c0..c1,
                     false => 0..0,
                 }
             })

@@ -23,7 +23,7 @@ tests! {
         values_set_after_compiling_act_on_every_rank,
         a_rank_builds_and_keeps_only_the_synapses_onto_its_neurons,
         a_monitor_added_after_compiling_records_every_rank,
-        the_partition_deals_whole_chunks_and_every_synapse_once,
+        the_partition_deals_equal_blocks_and_every_synapse_once,
         what_a_distributed_run_does_not_support_is_refused,
     ],
 }
@@ -194,31 +194,32 @@ fn rate_coded_values_read_across_ranks_are_exchanged() {
     same_on_any_ranks(&oja_rates, 30.0);
 }
 
-fn the_partition_deals_whole_chunks_and_every_synapse_once() {
+fn the_partition_deals_equal_blocks_and_every_synapse_once() {
     let (net, _, _) = cajal::networks::coba(3000, 1).unwrap();
     for size in 1..=5 {
         let parts: Vec<Partition> = (0..size)
             .map(|r| Partition::new(&net, r, size).unwrap())
             .collect();
         let pops = net.populations();
-        // Every rank's neurons over both populations within a chunk or so
-        // of the others' (2400 and 600 neurons: 10 and 3 chunks).
+        // Every rank's neurons over both populations (2400 and 600) within
+        // one of the others'.
         let load = |r: usize| parts[0].pops.iter().map(|b| b[r].len()).sum::<usize>();
         let loads: Vec<usize> = (0..size).map(load).collect();
         let spread = loads.iter().max().unwrap() - loads.iter().min().unwrap();
-        assert!(spread <= 300, "{size} ranks: neurons {loads:?}");
+        assert!(spread <= 1, "{size} ranks: neurons {loads:?}");
         for (pi, pop) in pops.iter().enumerate() {
             let n = net.pop(*pop).unwrap().size();
             let mut blocks = parts[0].pops[pi].clone();
             blocks.retain(|b| !b.is_empty());
             blocks.sort_by_key(|r| r.start);
-            // Contiguous, covering, starting on chunk boundaries (the
-            // ranks without neurons of the population aside).
+            // Contiguous, covering, as equal as can be.
             assert_eq!(blocks.first().unwrap().start, 0);
             assert_eq!(blocks.last().unwrap().end, n);
             for w in blocks.windows(2) {
                 assert_eq!(w[0].end, w[1].start);
-                assert_eq!(w[1].start % 256, 0);
+            }
+            for b in &blocks {
+                assert!(b.len() == n / size || b.len() == n.div_ceil(size), "{b:?}");
             }
             for (r, p) in parts.iter().enumerate() {
                 assert_eq!(p.mine(pi), p.pops[pi][r]);

@@ -188,8 +188,8 @@ pub fn neuron_update<R: VmReal>(
     neuron_update_from(k, &mut arrays, scalars, (seed, step, object), 0, n, spikes);
 }
 
-/// [`neuron_update`] of the `n` neurons from rank `start` (a multiple of
-/// the VM's chunk, so that run-time draws keep their global index):
+/// [`neuron_update`] of the `n` neurons from rank `start` (any: run-time
+/// draws are keyed by a neuron's rank in its population, `start + i`):
 /// `arrays` are those neurons' parts of the bound arrays, and `spikes`
 /// gets population ranks. A distributed run's rank updates its neurons
 /// so.
