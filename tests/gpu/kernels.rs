@@ -44,6 +44,7 @@ tests! {
         rate_sum,
         rate_sum_merged,
         synapse_update,
+        synapse_update_shared,
         synapse_update_merged,
         convolve,
         decode,
@@ -480,6 +481,38 @@ fn rate_sum_merged() {
 
 fn synapse_update() {
     alone(&bars(), Stage::SynapseUpdate, "synapse_update", false, 5.0);
+}
+
+/// A rule with `: projection` and `: postsynaptic` variables, which the
+/// CPU engine computes once a row of synapses and the GPU at every synapse:
+/// the same bits.
+fn synapse_update_shared() {
+    let syn = Synapse::new()
+        .parameters("eta = 0.01 : projection\ntau = 20.0 : projection\nRt = 0.4 : projection")
+        .equations(
+            "c = eta * t + dt : projection
+             tau * dtheta/dt = post.r^2 - theta : postsynaptic, exponential
+             R = post.r * 2.0 : postsynaptic
+             K = R / (tau * (1.0 + fabs(1.0 - R / Rt) * c)) : postsynaptic
+             dw/dt = eta * pre.r * (post.r - theta) * K : min = 0.0, max = 1.0",
+        );
+    let mut net = Network::new().dt(1.0).seed(3);
+    let input = net.input_array("in", 30).unwrap();
+    net.set(input, "r", Dist::uniform(0.0, 1.0)).unwrap();
+    let out = net
+        .population("out", 7, &Neuron::rate().equations("r = tanh(sum(exc))"))
+        .unwrap();
+    net.projection(input, out, "exc")
+        .synapse(&syn)
+        .connect_fixed_probability(0.5, Weights::random(Dist::uniform(0.0, 0.2)))
+        .unwrap();
+    alone_with(
+        &net,
+        Stage::SynapseUpdate,
+        "synapse_update",
+        &deterministic(false),
+        5.0,
+    );
 }
 
 fn synapse_update_merged() {

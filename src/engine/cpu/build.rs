@@ -379,6 +379,7 @@ fn proj_state<R: VmReal>(
             .then(|| synapse_update::compile(&pr.ir, net.globals.constants().len(), R::DTYPE)),
         learning: crate::engine::Learning::default(),
         gathered: Vec::new(),
+        row_scratch: Vec::new(),
         event_lists: (Vec::new(), Vec::new()),
     }
 }

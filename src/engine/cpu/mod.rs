@@ -457,6 +457,9 @@ pub struct ProjState<R: 'static = f32> {
     /// The learning rule's gathered `pre.x` and `post.x`, one per synapse,
     /// kept from step to step for their allocations.
     gathered: Vec<Vec<R>>,
+    /// The learning rule's arrays of one element a row (its shared
+    /// variables' equations), kept likewise.
+    row_scratch: Vec<Vec<R>>,
     /// The lists of pre- and post-synaptic arrays its events read, empty
     /// between deliveries ([`relist`]): per projection, as projections
     /// deliver on several threads at once.

@@ -364,7 +364,17 @@ impl<R: VmReal> CpuEngine<R> {
         value_args(&mut arrays, &mut pr.values, &pr.ir.vars, scalars);
         arrays.extend(pr.gathered.iter_mut().map(|g| g.as_mut_slice()));
         let object = PROJ_OBJECT | ((pi as u32) << 12);
-        synapse_update::synapse_update(k, freeze_w, &mut arrays, scalars, seed, step32, object);
+        synapse_update::synapse_update(
+            k,
+            freeze_w,
+            &mut arrays,
+            &pr.row_ptr,
+            &mut pr.row_scratch,
+            scalars,
+            seed,
+            step32,
+            object,
+        );
         self.scratch.arrays = relist(arrays);
     }
 
