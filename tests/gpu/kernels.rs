@@ -497,14 +497,16 @@ fn synapse_update_shared() {
              dw/dt = eta * pre.r * (post.r - theta) * K : min = 0.0, max = 1.0",
         );
     let mut net = Network::new().dt(1.0).seed(3);
-    let input = net.input_array("in", 30).unwrap();
+    // Rows of 400 synapses: long enough for the CPU engine to take them
+    // row by row (`synapse_update::ROW_MIN`).
+    let input = net.input_array("in", 400).unwrap();
     net.set(input, "r", Dist::uniform(0.0, 1.0)).unwrap();
     let out = net
         .population("out", 7, &Neuron::rate().equations("r = tanh(sum(exc))"))
         .unwrap();
     net.projection(input, out, "exc")
         .synapse(&syn)
-        .connect_fixed_probability(0.5, Weights::random(Dist::uniform(0.0, 0.2)))
+        .connect_all_to_all(Weights::random(Dist::uniform(0.0, 0.02)))
         .unwrap();
     alone_with(
         &net,

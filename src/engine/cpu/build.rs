@@ -348,6 +348,11 @@ fn proj_state<R: VmReal>(
         .flatten();
     let n_pre = net.pops[pre].size() / net.batch;
     let dense = row_ptr.windows(2).all(|r| (r[1] - r[0]) as usize == n_pre);
+    let learn = (!pr.ir.update.is_empty()).then(|| {
+        let rows = row_ptr.windows(2).filter(|w| w[1] > w[0]).count();
+        let by_row = s.post.len() >= synapse_update::ROW_MIN * rows.max(1);
+        synapse_update::compile(&pr.ir, net.globals.constants().len(), R::DTYPE, by_row)
+    });
     ProjState {
         index: qi,
         batch: net.batch,
@@ -375,8 +380,7 @@ fn proj_state<R: VmReal>(
         },
         window: VecDeque::from(vec![vec![R::ZERO; n_post]; window_steps]),
         inv_n,
-        learn: (!pr.ir.update.is_empty())
-            .then(|| synapse_update::compile(&pr.ir, net.globals.constants().len(), R::DTYPE)),
+        learn,
         learning: crate::engine::Learning::default(),
         gathered: Vec::new(),
         row_scratch: Vec::new(),
