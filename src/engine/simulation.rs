@@ -38,7 +38,7 @@ impl Simulation {
 
     /// How many ranks the CPU engine runs as on this process's threads:
     /// with several threads (rayon's pool: `RAYON_NUM_THREADS`, the cores
-    /// by default), a network of at least 2048 neurons a thread is cut
+    /// by default), a network of at least 1024 neurons a thread is cut
     /// into as many blocks, each updated by its own thread with the
     /// synapses onto it, which exchange spikes and values through memory
     /// (the partition of a distributed run, with the same results bit for
