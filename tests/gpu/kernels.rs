@@ -42,6 +42,7 @@ tests! {
         spike_procedural_ordered,
         spike_convolve_gather,
         rate_sum,
+        rate_sum_all_but_self,
         rate_sum_merged,
         synapse_update,
         synapse_update_shared,
@@ -473,6 +474,31 @@ fn bars() -> Network {
 
 fn rate_sum() {
     alone(&bars(), Stage::RateInputs, "rate_sum", false, 5.0);
+}
+
+/// A reservoir's recurrent all-to-all projection without self-connections,
+/// whose rows the CPU engine reads without their indices
+/// (`rate_sum::Rows::AllButSelf`); 37 neurons leave a partial last group
+/// of rows.
+fn rate_sum_all_but_self() {
+    let mut net = Network::new().dt(1.0).seed(5);
+    let input = net.input_array("in", 3).unwrap();
+    net.set(input, "r", Dist::uniform(0.0, 1.0)).unwrap();
+    let neuron = Neuron::rate().equations("r = tanh(sum(exc) + sum(in))");
+    let res = net.population("res", 37, &neuron).unwrap();
+    net.projection(input, res, "in")
+        .connect_all_to_all(Weights::random(Dist::uniform(-1.0, 1.0)))
+        .unwrap();
+    net.projection(res, res, "exc")
+        .connect_all_to_all(Weights::random(Dist::normal(0.0, 0.3)))
+        .unwrap();
+    alone_with(
+        &net,
+        Stage::RateInputs,
+        "rate_sum",
+        &deterministic(false),
+        5.0,
+    );
 }
 
 fn rate_sum_merged() {

@@ -432,6 +432,9 @@ pub struct ProjState<R: 'static = f32> {
     /// row position `j` is pre neuron `j` (rows are sorted by pre, no pair
     /// repeats).
     dense: bool,
+    /// Which pre-synaptic neuron each row position is, where the weighted
+    /// sum can tell without the indices.
+    rows_are: rate_sum::Rows,
     /// The synapses (post, pre, delay by synapse), shared with the network.
     syn: Arc<crate::connect::SynapseList>,
     delays: Vec<u32>,

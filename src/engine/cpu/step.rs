@@ -533,7 +533,7 @@ fn weighted_sum<R: Real>(pr: &mut ProjState<R>, pre: &PopState<R>) {
             &pr.syn.pre,
             w,
             if uniform { None } else { Some(&pr.syn.delay) },
-            pr.dense,
+            pr.rows_are,
             &vals,
             out,
         );
