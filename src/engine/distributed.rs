@@ -768,7 +768,10 @@ impl Threads {
     /// then sleeping until the last rank's wake-up.
     fn wait(&self, target: u64) -> Result<()> {
         let sh = &*self.shared;
-        let done = || sh.arrived.load(Ordering::Acquire) >= target;
+        // Sequentially consistent: a rank about to sleep counts itself in
+        // `sleepers` first, and the last rank reads `sleepers` after its
+        // arrival, so one of them sees the other.
+        let done = || sh.arrived.load(Ordering::SeqCst) >= target;
         let broken = || Error::Distributed {
             rank: self.rank,
             message: "another rank's thread panicked".into(),
@@ -811,7 +814,7 @@ impl Threads {
         let mut held = sh.sleep.lock().map_err(|_| broken())?;
         sh.sleepers.fetch_add(1, Ordering::SeqCst);
         let _awake = Awake(&sh.sleepers);
-        while sh.arrived.load(Ordering::SeqCst) < target {
+        while !done() {
             if deserted() {
                 return Err(deserter());
             }

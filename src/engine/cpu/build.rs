@@ -348,22 +348,13 @@ fn proj_state<R: VmReal>(
         .flatten();
     let n_pre = net.pops[pre].size() / net.batch;
     let dense = row_ptr.windows(2).all(|r| (r[1] - r[0]) as usize == n_pre);
-    // Row i holding every neuron but i, in order (checked synapse by
-    // synapse: a sum that skips the indices must read the same neurons).
-    let all_but_self = pre == post
-        && row_ptr.len() == n_pre + 1
-        && row_ptr.windows(2).enumerate().all(|(i, r)| {
-            let row = &s.pre[r[0] as usize..r[1] as usize];
-            row.len() + 1 == n_pre
-                && row
-                    .iter()
-                    .enumerate()
-                    .all(|(j, &p)| p as usize == if j < i { j } else { j + 1 })
-        });
-    let rows_are = match (dense, all_but_self) {
-        (true, _) => rate_sum::Rows::Dense,
-        (false, true) => rate_sum::Rows::AllButSelf,
-        (false, false) => rate_sum::Rows::Indexed,
+    // Only a default weighted sum reads rows without their indices: other
+    // projections (a spiking recurrent all-to-all) skip the check.
+    let rows_are = match kind {
+        ProjKind::Rate { psp: None, .. } => {
+            rate_sum::Rows::of(dense, &row_ptr, &s.pre, n_pre, pre == post)
+        }
+        _ => rate_sum::Rows::Indexed,
     };
     let learn = (!pr.ir.update.is_empty()).then(|| {
         let rows = row_ptr.windows(2).filter(|w| w[1] > w[0]).count();

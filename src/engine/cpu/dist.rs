@@ -38,19 +38,22 @@ impl<R: VmReal> CpuEngine<R> {
     }
 
     /// This rank's spikes of the pending steps (step `k`: history entry
-    /// `k`), for an exchange.
-    fn own_pending(&self) -> Vec<Vec<Vec<u32>>> {
+    /// `k`), for an exchange: copied, or with `take` taken out of the
+    /// histories (an exchange made now puts the merged lists in their
+    /// places; one still in flight reads the histories meanwhile).
+    fn own_pending(&mut self, take: bool) -> Vec<Vec<Vec<u32>>> {
         let Some(d) = self.dist.as_ref() else {
             return Vec::new();
         };
         (0..d.pending)
             .map(|k| {
                 self.pops
-                    .iter()
+                    .iter_mut()
                     .enumerate()
-                    .map(|(p, pop)| match d.reads(p) {
-                        true => pop.spike_hist.get(k).cloned().unwrap_or_default(),
-                        false => Vec::new(),
+                    .map(|(p, pop)| match (d.reads(p), pop.spike_hist.get_mut(k)) {
+                        (true, Some(list)) if take => std::mem::take(list),
+                        (true, Some(list)) => list.clone(),
+                        _ => Vec::new(),
                     })
                     .collect()
             })
@@ -59,7 +62,7 @@ impl<R: VmReal> CpuEngine<R> {
 
     /// Hands the pending steps' spikes to the exchange thread.
     fn start_exchange(&mut self) {
-        let mine = self.own_pending();
+        let mine = self.own_pending(false);
         let Some(d) = self.dist.as_mut() else { return };
         if d.failed.is_some() {
             return;
@@ -117,24 +120,9 @@ impl<R: VmReal> CpuEngine<R> {
         if d.failed.is_some() {
             return;
         }
-        // The pending steps' own spikes, taken out of the histories rather
-        // than copied: the merged lists take their places (or they go back).
-        let mine: Vec<Vec<Vec<u32>>> = (0..d.pending)
-            .map(|k| {
-                self.pops
-                    .iter_mut()
-                    .enumerate()
-                    .map(|(p, pop)| match d.reads(p) {
-                        true => pop
-                            .spike_hist
-                            .get_mut(k)
-                            .map(std::mem::take)
-                            .unwrap_or_default(),
-                        false => Vec::new(),
-                    })
-                    .collect()
-            })
-            .collect();
+        // Taken rather than copied: the merged lists take their places (or
+        // they go back).
+        let mine = self.own_pending(true);
         let Some(d) = self.dist.as_mut() else { return };
         let pops = &self.pops;
         let values = |p: usize, c: Carried, block: std::ops::Range<usize>| -> Vec<u32> {

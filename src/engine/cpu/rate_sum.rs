@@ -164,6 +164,42 @@ pub enum Rows {
     AllButSelf,
 }
 
+impl Rows {
+    /// What the rows `row_ptr` of pre-synaptic neurons `pre_idx` (of a
+    /// population of `n_pre`; `onto_itself` where it projects onto itself)
+    /// hold, given whether every row holds every neuron (`dense`, as the
+    /// engine works it out for its gathers too); checked synapse by synapse
+    /// for [`Rows::AllButSelf`]: a sum that skips the indices must read the
+    /// same neurons.
+    pub fn of(
+        dense: bool,
+        row_ptr: &[u32],
+        pre_idx: &[u32],
+        n_pre: usize,
+        onto_itself: bool,
+    ) -> Rows {
+        if dense {
+            return Rows::Dense;
+        }
+        let rows = row_ptr
+            .windows(2)
+            .map(|r| &pre_idx[r[0] as usize..r[1] as usize]);
+        let all_but_self = onto_itself
+            && row_ptr.len() == n_pre + 1
+            && rows.enumerate().all(|(i, row)| {
+                row.len() + 1 == n_pre
+                    && row
+                        .iter()
+                        .enumerate()
+                        .all(|(j, &p)| p as usize == if j < i { j } else { j + 1 })
+            });
+        match all_but_self {
+            true => Rows::AllButSelf,
+            false => Rows::Indexed,
+        }
+    }
+}
+
 /// The fast path `sum(w * pre.r)`: `pre_vals(d)` gives the pre-synaptic
 /// values seen with a delay of `d` steps. Where `rows` says which
 /// pre-synaptic neuron each row position is, the indices are not read:
@@ -275,6 +311,37 @@ mod tests {
     use super::{weighted_sum, Rows};
     use crate::engine::cpu::hostile;
     use crate::real::Real;
+
+    /// Rows are told to hold every neuron but their own only where each
+    /// does, in order, of a population onto itself.
+    #[test]
+    fn rows_without_the_diagonal_are_told_only_where_they_are() {
+        // Three neurons: row i misses neuron i.
+        let row_ptr = [0u32, 2, 4, 6];
+        let all_but_self = [1u32, 2, 0, 2, 0, 1];
+        assert_eq!(
+            Rows::of(false, &row_ptr, &all_but_self, 3, true),
+            Rows::AllButSelf
+        );
+        assert_eq!(
+            Rows::of(false, &row_ptr, &all_but_self, 3, false),
+            Rows::Indexed
+        );
+        assert_eq!(
+            Rows::of(true, &row_ptr, &all_but_self, 3, true),
+            Rows::Dense
+        );
+        // Row 1 misses neuron 0 instead, or holds its neurons out of order.
+        let other = [1u32, 2, 1, 2, 0, 1];
+        assert_eq!(Rows::of(false, &row_ptr, &other, 3, true), Rows::Indexed);
+        let swapped = [1u32, 2, 2, 0, 0, 1];
+        assert_eq!(Rows::of(false, &row_ptr, &swapped, 3, true), Rows::Indexed);
+        // A missing row.
+        assert_eq!(
+            Rows::of(false, &row_ptr[..3], &all_but_self[..4], 3, true),
+            Rows::Indexed
+        );
+    }
 
     /// The sums of rows that hold every neuron but their own, read without
     /// the indices, against the same rows read through them: the same bits,
