@@ -510,8 +510,9 @@ fn synapse_update() {
 }
 
 /// A rule with `: projection` and `: postsynaptic` variables, which the
-/// CPU engine computes once a row of synapses and the GPU at every synapse:
-/// the same bits.
+/// CPU engine computes once a row of synapses (its native row code, and
+/// its interpreter on long rows) and the GPU at every synapse: the same
+/// bits.
 fn synapse_update_shared() {
     let syn = Synapse::new()
         .parameters("eta = 0.01 : projection\ntau = 20.0 : projection\nRt = 0.4 : projection")
@@ -523,9 +524,10 @@ fn synapse_update_shared() {
              dw/dt = eta * pre.r * (post.r - theta) * K : min = 0.0, max = 1.0",
         );
     let mut net = Network::new().dt(1.0).seed(3);
-    // Rows of 400 synapses: long enough for the CPU engine to take them
-    // row by row (`synapse_update::ROW_MIN`).
-    let input = net.input_array("in", 400).unwrap();
+    // Rows of 401 synapses: long enough for the CPU engine's interpreter
+    // to take them row by row (`synapse_update::ROW_MIN`), and a partial
+    // last vector a row for its native code.
+    let input = net.input_array("in", 401).unwrap();
     net.set(input, "r", Dist::uniform(0.0, 1.0)).unwrap();
     let out = net
         .population("out", 7, &Neuron::rate().equations("r = tanh(sum(exc))"))

@@ -359,7 +359,8 @@ fn proj_state<R: VmReal>(
     let learn = (!pr.ir.update.is_empty()).then(|| {
         let rows = row_ptr.windows(2).filter(|w| w[1] > w[0]).count();
         let by_row = s.post.len() >= synapse_update::ROW_MIN * rows.max(1);
-        synapse_update::compile(&pr.ir, net.globals.constants().len(), R::DTYPE, by_row)
+        let consts = net.globals.constants().len();
+        synapse_update::compile(&pr.ir, consts, R::DTYPE, by_row, dense)
     });
     ProjState {
         index: qi,

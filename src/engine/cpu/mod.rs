@@ -180,6 +180,8 @@ pub(crate) struct Scratch<R: 'static> {
     /// The arrays a kernel call binds: empty between calls, kept for its
     /// allocation ([`relist`]).
     arrays: Vec<&'static mut [R]>,
+    /// The arrays a kernel call only reads, likewise.
+    reads: Vec<&'static [R]>,
 }
 
 impl<R: 'static> Default for Scratch<R> {
@@ -190,6 +192,7 @@ impl<R: 'static> Default for Scratch<R> {
             fed: Vec::new(),
             gvs: Vec::new(),
             arrays: Vec::new(),
+            reads: Vec::new(),
         }
     }
 }

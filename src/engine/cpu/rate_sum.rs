@@ -29,8 +29,10 @@ const ROWS: usize = 4;
 pub struct SynapseBinding {
     slot: Vec<Src>,
     n_scalars: usize,
-    pre: u16,
-    post: u16,
+    /// The first `pre.x` array (the synapse's own come before).
+    pub pre: u16,
+    /// The first `post.x` array (the `pre.x` come before).
+    pub post: u16,
     /// Number of bound arrays.
     pub n_arrays: usize,
 }

@@ -3,6 +3,7 @@
 
 use rayon::prelude::*;
 
+use super::jit::Bound;
 use super::*;
 use crate::engine::schedule::{Group, Stage};
 use crate::engine::Input;
@@ -345,7 +346,15 @@ impl<R: VmReal> CpuEngine<R> {
         let first = k.reads.len() - refs;
         let sources = pre_sources.chain(post_sources).zip(&k.reads[first..]);
         let nsyn = pr.syn.pre.len();
-        for (g, ((values, is_pre), &read)) in pr.gathered.iter_mut().zip(sources) {
+        // Row code reads some in place: those need no gathering.
+        let native = k.native.is_some();
+        let bounds = k.layout[first..].iter();
+        for ((g, ((values, is_pre), &read)), &bound) in
+            pr.gathered.iter_mut().zip(sources).zip(bounds)
+        {
+            if native && bound != Bound::Each {
+                continue;
+            }
             // Bound whether read or not, at their length.
             g.resize(nsyn, R::ZERO);
             if read {
@@ -362,8 +371,34 @@ impl<R: VmReal> CpuEngine<R> {
         frame_scalars_into(scalars, t, pr.learning.dt(dt), &self.consts);
         let mut arrays = relist(std::mem::take(&mut self.scratch.arrays));
         value_args(&mut arrays, &mut pr.values, &pr.ir.vars, scalars);
-        arrays.extend(pr.gathered.iter_mut().map(|g| g.as_mut_slice()));
         let object = PROJ_OBJECT | ((pi as u32) << 12);
+        if native {
+            let mut reads = relist(std::mem::take(&mut self.scratch.reads));
+            let pre_vars = pr.pre_ref_slots.iter().map(|&s| pre.vars[s].as_slice());
+            let post_vars = pr.post_ref_slots.iter().map(|&s| post.vars[s].as_slice());
+            let in_place = pre_vars.chain(post_vars);
+            reads.extend(in_place.zip(&pr.gathered).zip(&k.layout[first..]).map(
+                |((own, gathered), &bound)| match bound {
+                    Bound::Each => gathered.as_slice(),
+                    Bound::Column | Bound::Row => own,
+                },
+            ));
+            synapse_update::synapse_rows(
+                k,
+                freeze_w,
+                &mut arrays,
+                &reads,
+                &pr.row_ptr,
+                scalars,
+                seed,
+                step32,
+                object,
+            );
+            self.scratch.reads = relist(reads);
+            self.scratch.arrays = relist(arrays);
+            return;
+        }
+        arrays.extend(pr.gathered.iter_mut().map(|g| g.as_mut_slice()));
         synapse_update::synapse_update(
             k,
             freeze_w,

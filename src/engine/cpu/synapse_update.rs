@@ -3,20 +3,27 @@
 //! the same name).
 //!
 //! Bindings, as the psp program's (`rate_sum.rs`): the synapse's
-//! per-synapse slots, then one gathered array per `pre.x` and per `post.x`
-//! (the values the neurons have just computed); scalars: t, dt, the
-//! network's constants, then the projection-wide parameters.
+//! per-synapse slots, then one array per `pre.x` and per `post.x` (the
+//! values the neurons have just computed); scalars: t, dt, the network's
+//! constants, then the projection-wide parameters.
 //!
-//! The equations of `: projection` and `: postsynaptic` variables come
-//! first in a rule and give every synapse of a post-synaptic neuron the
-//! same value (they read nothing of a synapse's own or of its pre-synaptic
-//! neuron): they run once a row, on the row's first synapse, and their
-//! values are copied over the row (each synapse keeps its copy, as on the
-//! GPU, which computes them at every synapse: the same operations on the
-//! same values, the same bits). ANNarchy computes them once a post-synaptic
-//! neuron too. The rest of the rule then runs at every synapse.
+//! Native code runs the rule row by row ([`Native::compile_rows`]): a
+//! `post.x` is read at the row's neuron and a `pre.x` of a projection
+//! whose rows hold every pre-synaptic neuron in order at the synapse's
+//! place in its row, from the neurons' own arrays; other `pre.x` are
+//! gathered into an array a synapse first. What depends only on the row
+//! (the equations of `: projection` and `: postsynaptic` variables) is
+//! computed once a row, as ANNarchy computes them once a post-synaptic
+//! neuron, and every synapse keeps its copy, as on the GPU, which computes
+//! them at every synapse: the same operations on the same values, the same
+//! bits.
+//!
+//! The interpreter reads every `pre.x` and `post.x` gathered an element a
+//! synapse; where rows are long enough ([`ROW_MIN`]) it runs the shared
+//! variables' equations on each row's first synapse and copies their
+//! values over the row, then the rest of the rule at every synapse.
 
-use super::jit::Native;
+use super::jit::{Bound, Native};
 use super::rate_sum::SynapseBinding;
 use super::vm::{self, Binder, Program, Src, VmReal};
 use crate::lang::ir::{Expr, Stmt, SynapseIr};
@@ -32,13 +39,20 @@ pub struct LearnKernel {
     /// The program without its assignments to `w` (a spiking synapse's
     /// equations while learning is off).
     pub frozen: Program,
-    /// The two programs as native code, where it can be made.
+    /// The two programs as native row code ([`Native::compile_rows`]),
+    /// where it can be made: run by [`synapse_rows`], else the programs
+    /// are interpreted by [`synapse_update`].
     pub native: Option<(Native, Native)>,
     /// Per bound array: whether any of the programs reads it (the gathered
     /// `pre.x` and `post.x` that only events read need no gathering).
     pub reads: Vec<bool>,
-    /// The equations run once a row, where the rule has shared variables.
+    /// The equations run once a row, where the rule has shared variables
+    /// and is interpreted.
     pub rows: Option<RowPart>,
+    /// Where the native code finds each bound array: a `pre.x` or `post.x`
+    /// it reads in place ([`Bound::Column`], [`Bound::Row`]) is not
+    /// gathered.
+    pub layout: Vec<Bound>,
 }
 
 /// The equations of a rule's `: projection` and `: postsynaptic`
@@ -48,8 +62,6 @@ pub struct LearnKernel {
 pub struct RowPart {
     /// The program, over one element a row.
     pub prog: Program,
-    /// As native code, where it can be made.
-    pub native: Option<Native>,
     /// The bound arrays it reads or writes: one element a row of each is
     /// made for it.
     pub used: Vec<u16>,
@@ -59,16 +71,59 @@ pub struct RowPart {
 }
 
 /// Synapses a row must have on average for a rule's shared equations to
-/// run once a row: below, the extra call and copies cost more than the
-/// arithmetic they save (Ramp's rows of 100 synapses took 1.90 us a step
-/// instead of 1.80; SORF's of 1 024 gain).
+/// run once a row by the interpreter: below, the extra call and copies
+/// cost more than the arithmetic they save (measured with the native code
+/// of before row code: Ramp's rows of 100 synapses took 1.90 us a step
+/// instead of 1.80; SORF's of 1 024 gained).
 pub const ROW_MIN: usize = 256;
 
-/// Compiles the learning rule (`ir.update`, not empty): with `by_row`, its
-/// shared variables' equations once a row where the rule allows it (see
-/// [`ROW_MIN`]), else every equation at every synapse.
-pub fn compile(ir: &SynapseIr, n_consts: usize, dtype: Dtype, by_row: bool) -> LearnKernel {
+/// Compiles the learning rule (`ir.update`, not empty) for a projection
+/// whose rows hold every pre-synaptic neuron in order or not (`dense`):
+/// as row code where native code can be made (a row's shared values
+/// computed once, `pre.x` of a dense projection and every `post.x` read in
+/// place), else with `by_row` its shared variables' equations once a row
+/// where the rule allows it (see [`ROW_MIN`]), else every equation at
+/// every synapse.
+pub fn compile(
+    ir: &SynapseIr,
+    n_consts: usize,
+    dtype: Dtype,
+    by_row: bool,
+    dense: bool,
+) -> LearnKernel {
+    make(ir, n_consts, dtype, by_row, dense, true)
+}
+
+/// As [`compile`], without native code (the interpreter's kernel, which
+/// [`compile`] makes where no native code can be made).
+pub fn interpreted(
+    ir: &SynapseIr,
+    n_consts: usize,
+    dtype: Dtype,
+    by_row: bool,
+    dense: bool,
+) -> LearnKernel {
+    make(ir, n_consts, dtype, by_row, dense, false)
+}
+
+fn make(
+    ir: &SynapseIr,
+    n_consts: usize,
+    dtype: Dtype,
+    by_row: bool,
+    dense: bool,
+    native: bool,
+) -> LearnKernel {
     let binding = SynapseBinding::new(ir, n_consts);
+    let n = binding.n_arrays;
+    let pre_in_place = if dense { Bound::Column } else { Bound::Each };
+    let layout: Vec<Bound> = (0..n)
+        .map(|a| match a {
+            a if a < binding.pre as usize => Bound::Each,
+            a if a < binding.post as usize => pre_in_place,
+            _ => Bound::Row,
+        })
+        .collect();
     let slot_array = |var: u32| match binding.leaf(&Expr::Var(var)) {
         Some(Src::Arr(a)) => a,
         // Analysis declares every assigned synapse variable per synapse.
@@ -85,6 +140,30 @@ pub fn compile(ir: &SynapseIr, n_consts: usize, dtype: Dtype, by_row: bool) -> L
         }
         prog
     };
+    let reads_of = |progs: &[&Program]| -> Vec<bool> {
+        let mut reads = vec![false; n];
+        for p in progs {
+            for (x, y) in reads.iter_mut().zip(vm::arrays_read(p, n)) {
+                *x |= y;
+            }
+        }
+        reads
+    };
+    let (prog, frozen) = (program(&ir.update, None), program(&ir.update, ir.slot("w")));
+    let rows_code =
+        || Native::compile_rows(&prog, &layout).zip(Native::compile_rows(&frozen, &layout));
+    if let Some(native) = native.then(rows_code).flatten() {
+        return LearnKernel {
+            reads: reads_of(&[&prog, &frozen]),
+            prog,
+            frozen,
+            native: Some(native),
+            rows: None,
+            layout,
+            binding,
+        };
+    }
+    // Interpreted: the shared equations once a row where worth it.
     let split = if by_row { row_split(ir) } else { 0 };
     let (head, tail) = ir.update.split_at(split);
     let rows = (split > 0).then(|| {
@@ -96,42 +175,28 @@ pub fn compile(ir: &SynapseIr, n_consts: usize, dtype: Dtype, by_row: bool) -> L
                 Stmt::Let { .. } => None,
             })
             .collect();
-        let used = vm::arrays_read(&prog, binding.n_arrays)
+        let used = vm::arrays_read(&prog, n)
             .into_iter()
             .enumerate()
             .filter(|&(a, read)| read || written.contains(&(a as u16)))
             .map(|(a, _)| a as u16)
             .collect();
         RowPart {
-            native: Native::compile(&prog, binding.n_arrays, None),
             prog,
             used,
             written,
         }
     });
     let (prog, frozen) = (program(tail, None), program(tail, ir.slot("w")));
-    let native = Native::compile(&prog, binding.n_arrays, None).zip(Native::compile(
-        &frozen,
-        binding.n_arrays,
-        None,
-    ));
-    let n = binding.n_arrays;
-    let mut reads: Vec<bool> = vm::arrays_read(&prog, n)
-        .into_iter()
-        .zip(vm::arrays_read(&frozen, n))
-        .map(|(a, b)| a || b)
-        .collect();
-    if let Some(r) = &rows {
-        for (x, y) in reads.iter_mut().zip(vm::arrays_read(&r.prog, n)) {
-            *x |= y;
-        }
-    }
+    let mut parts = vec![&prog, &frozen];
+    parts.extend(rows.as_ref().map(|r| &r.prog));
     LearnKernel {
+        reads: reads_of(&parts),
         prog,
         frozen,
-        native,
-        reads,
+        native: None,
         rows,
+        layout,
         binding,
     }
 }
@@ -170,7 +235,7 @@ fn row_split(ir: &SynapseIr) -> usize {
     split
 }
 
-/// Runs the rule over every synapse (`arrays` bound as documented above,
+/// Interprets the rule over every synapse (`arrays` bound as documented above,
 /// the synapses sorted by post-synaptic neuron, row `i` from `row_ptr[i]`
 /// to `row_ptr[i + 1]`); with `freeze_w`, all but its assignments to `w`.
 /// `scratch` keeps the arrays of one element a row between calls.
@@ -197,12 +262,28 @@ pub fn synapse_update<R: VmReal>(
         );
     }
     let prog = if freeze_w { &k.frozen } else { &k.prog };
-    if let Some((all, without_w)) = k.native.as_ref().filter(|(n, _)| n.runs::<R>()) {
-        let native = if freeze_w { without_w } else { all };
-        native.run_padded(arrays, scalars, (seed, step, object, 0), &mut Vec::new());
-        return;
-    }
     vm::run_chunks(prog, arrays, scalars, seed, step, object, 0, |_, _, _| {});
+}
+
+/// Runs the rule's native row code (`k.native`) over every row of
+/// `row_ptr`: `own` the synapse's per-synapse slots, `reads` its `pre.x`
+/// and `post.x` bound as `k.layout` says (in place or gathered); with
+/// `freeze_w`, all but its assignments to `w`.
+#[allow(clippy::too_many_arguments)]
+pub fn synapse_rows<R: VmReal>(
+    k: &LearnKernel,
+    freeze_w: bool,
+    own: &mut [&mut [R]],
+    reads: &[&[R]],
+    row_ptr: &[u32],
+    scalars: &[R],
+    seed: u64,
+    step: u32,
+    object: u32,
+) {
+    let (all, without_w) = k.native.as_ref().expect("row code is native");
+    let native = if freeze_w { without_w } else { all };
+    native.run_rows(own, reads, scalars, row_ptr, (seed, step, object, 0));
 }
 
 /// The shared variables' equations on each non-empty row's first synapse,
@@ -238,24 +319,16 @@ fn by_row<R: VmReal>(
     let mut compact: Vec<&mut [R]> = scratch.iter_mut().map(|v| &mut v[..n]).collect();
     // Shared variables draw no random numbers (analysis refuses them):
     // the key is the rows' own.
-    match rows.native.as_ref().filter(|x| x.runs::<R>()) {
-        Some(native) => native.run_padded(
-            &mut compact,
-            scalars,
-            (seed, step, object, 0),
-            &mut Vec::new(),
-        ),
-        None => vm::run_chunks(
-            &rows.prog,
-            &mut compact,
-            scalars,
-            seed,
-            step,
-            object,
-            0,
-            |_, _, _| {},
-        ),
-    }
+    vm::run_chunks(
+        &rows.prog,
+        &mut compact,
+        scalars,
+        seed,
+        step,
+        object,
+        0,
+        |_, _, _| {},
+    );
     for &a in &rows.written {
         let (src, dst) = (&compact[a as usize], &mut arrays[a as usize]);
         let filled = row_ptr.windows(2).filter(|w| w[1] > w[0]);
@@ -267,6 +340,7 @@ fn by_row<R: VmReal>(
 
 #[cfg(test)]
 mod tests {
+    use super::Bound;
     use crate::connect::Weights;
     use crate::engine::cpu::hostile;
     use crate::engine::cpu::vm::VmReal;
@@ -274,66 +348,118 @@ mod tests {
     use crate::network::model::{Neuron, Synapse};
     use crate::network::Network;
 
-    /// A learning rule over hostile values, natively and interpreted, with
-    /// `w` learning and frozen, over a synapse count that leaves a partial
-    /// last vector: every value must agree bit for bit, in both precisions.
+    /// A learning rule over hostile values as native row code and
+    /// interpreted at every synapse, with `w` learning and frozen: on a
+    /// dense projection (rows of 7 pre-synaptic neurons read in place: a
+    /// partial last vector a row) and on rows of 3, 0, 6, 1, 5 and 9
+    /// synapses from scattered pre-synaptic neurons (gathered), `post.x`
+    /// read at the row's neuron: every value must agree bit for bit, in
+    /// both precisions. The rule has shared variables (computed once a
+    /// row by the row code; one an ODE reading its own slot), a draw, a
+    /// condition and bounds.
     #[test]
-    fn native_learning_rule_matches_the_interpreter_bit_for_bit() {
-        agree::<f32>();
-        agree::<f64>();
+    fn row_code_matches_the_interpreter_bit_for_bit() {
+        for dense in [true, false] {
+            rows_agree::<f32>(dense);
+            rows_agree::<f64>(dense);
+        }
     }
 
-    fn agree<R: VmReal>() {
+    fn rows_agree<R: VmReal>(dense: bool) {
         let syn = Synapse::new()
-            .parameters("eta = 0.01 : projection\ntau = 20.0 : projection")
+            .parameters("eta = 0.01 : projection\ntau = 20.0 : projection\nRt = 0.4 : projection")
             .equations(
-                "tau * dc/dt = pre.r * post.r - c : exponential
-                 dw/dt = eta * (c - w * post.r^2) + Uniform(0.0, 1e-3) : min = 0.0, max = 1.0",
+                "c = eta * t + dt : projection
+                 tau * dtheta/dt = post.r^2 - theta : postsynaptic, exponential
+                 R = post.r * 2.0 : postsynaptic
+                 K = R / (tau * (1.0 + fabs(1.0 - R / Rt) * c)) : postsynaptic
+                 tau * dx/dt = pre.r * post.r - x : exponential
+                 dw/dt = if x > K: eta * pre.r * (post.r - theta) * K + c else: -eta * w + Uniform(0.0, 1e-3) : min = 0.0, max = 1.0",
             );
         let neuron = Neuron::rate().equations("r = sum(exc)");
         let mut net = Network::new();
-        let (n_pre, n_post) = (5, 7);
-        let p = net.population("p", n_pre, &neuron).unwrap();
-        let q = net.population("q", n_post, &neuron).unwrap();
+        let p = net.population("p", 9, &neuron).unwrap();
+        let q = net.population("q", 6, &neuron).unwrap();
         net.projection(p, q, "exc")
             .synapse(&syn)
             .connect_all_to_all(Weights::constant(0.25))
             .unwrap();
         let ir = net.projs[0].ir.clone();
-        let k = super::compile(&ir, 0, R::DTYPE, true);
-        assert!(k.native.is_some(), "native code for the rule");
-        let mut interpreted = k.clone();
-        interpreted.native = None;
-        let n_syn = n_pre * n_post;
-        assert_ne!(n_syn % k.native.as_ref().map_or(1, |n| n.0.lanes()), 0);
+        let (row_ptr, pre): (Vec<u32>, Vec<u32>) = if dense {
+            let n_pre = 7;
+            let rows = (0..=6).map(|i| i * n_pre).collect();
+            (rows, (0..6 * n_pre).map(|k| k % n_pre).collect())
+        } else {
+            let rows = vec![0, 3, 3, 9, 10, 15, 24];
+            (rows, (0..24).map(|k| (k * 5 + 2) % 9).collect())
+        };
+        let k = super::compile(&ir, 0, R::DTYPE, true, dense);
+        assert!(k.native.is_some(), "native row code for the rule");
+        let pre_bound = if dense { Bound::Column } else { Bound::Each };
+        let first = k.binding.pre as usize;
+        assert!(k.layout[first..k.binding.post as usize]
+            .iter()
+            .all(|&b| b == pre_bound));
+        assert!(k.layout[k.binding.post as usize..]
+            .iter()
+            .all(|&b| b == Bound::Row));
+        let whole = super::interpreted(&ir, 0, R::DTYPE, false, dense);
+        assert!(whole.native.is_none() && whole.rows.is_none());
+        let n_syn = pre.len();
+        let row_of = |s: usize| {
+            row_ptr
+                .windows(2)
+                .position(|w| (w[1] as usize) > s)
+                .unwrap()
+        };
         let values = hostile::<R>();
-        let arrays = |k: usize| -> Vec<Vec<R>> {
-            (0..k)
-                .map(|a| {
-                    (0..n_syn)
-                        .map(|s| values[(s * (a + 2) + a) % values.len()])
-                        .collect()
-                })
+        let value = |at: usize, a: usize| values[(at * (a + 2) + a) % values.len()];
+        let (n_pre_refs, n_post_refs) = (ir.pre_refs.len(), ir.post_refs.len());
+        // The neurons' own values, and the same gathered a synapse.
+        let pre_vals: Vec<Vec<R>> = (0..n_pre_refs)
+            .map(|a| (0..9).map(|j| value(j, a + 3)).collect())
+            .collect();
+        let post_vals: Vec<Vec<R>> = (0..n_post_refs)
+            .map(|a| (0..6).map(|i| value(i, a + 5)).collect())
+            .collect();
+        let mut gathered: Vec<Vec<R>> = pre_vals
+            .iter()
+            .map(|v| pre.iter().map(|&j| v[j as usize]).collect())
+            .collect();
+        gathered.extend(
+            post_vals
+                .iter()
+                .map(|v| (0..n_syn).map(|s| v[row_of(s)]).collect()),
+        );
+        let mut reads: Vec<&[R]> = Vec::new();
+        for (a, v) in pre_vals.iter().enumerate() {
+            reads.push(if dense { v } else { &gathered[a] });
+        }
+        reads.extend(post_vals.iter().map(|v| v.as_slice()));
+        let own = || -> Vec<Vec<R>> {
+            (0..first)
+                .map(|a| (0..n_syn).map(|s| value(s, a)).collect())
                 .collect()
         };
-        let n_arrays = k.binding.n_arrays;
         for freeze_w in [false, true] {
-            let (mut a, mut b) = (arrays(n_arrays), arrays(n_arrays));
+            let (mut a, mut b) = (own(), own());
             for step in 0..3u32 {
-                let scalars = [f64::from(step), 0.5, 0.01, 20.0].map(R::of);
-                let rows: Vec<u32> = (0..=n_post as u32).map(|i| i * n_pre as u32).collect();
+                let scalars = [f64::from(step), 0.5, 0.01, 20.0, 0.4].map(R::of);
                 let mut va: Vec<_> = a.iter_mut().map(|x| x.as_mut_slice()).collect();
-                let s = &mut Vec::new();
-                super::synapse_update(&k, freeze_w, &mut va, &rows, s, &scalars, 9, step, 4);
+                super::synapse_rows(
+                    &k, freeze_w, &mut va, &reads, &row_ptr, &scalars, 9, step, 4,
+                );
+                let mut refs = gathered.clone();
                 let mut vb: Vec<_> = b.iter_mut().map(|x| x.as_mut_slice()).collect();
-                let (k, s) = (&interpreted, &mut Vec::new());
-                super::synapse_update(k, freeze_w, &mut vb, &rows, s, &scalars, 9, step, 4);
+                vb.extend(refs.iter_mut().map(|x| x.as_mut_slice()));
+                let s = &mut Vec::new();
+                super::synapse_update(&whole, freeze_w, &mut vb, &row_ptr, s, &scalars, 9, step, 4);
                 for (v, (x, y)) in a.iter().zip(&b).enumerate() {
                     for (s, (x, y)) in x.iter().zip(y).enumerate() {
                         assert_eq!(
                             x.bits(),
                             y.bits(),
-                            "{:?}: array {v}, synapse {s}, step {step}, frozen {freeze_w}: {x:?} native, {y:?} interpreted",
+                            "{:?}, dense {dense}: array {v}, synapse {s}, step {step}, frozen {freeze_w}: {x:?} native, {y:?} interpreted",
                             R::DTYPE
                         );
                     }
@@ -344,7 +470,7 @@ mod tests {
 
     /// A rule with `: projection` and `: postsynaptic` variables (an ODE
     /// among them, reading its own value), its shared equations once a row
-    /// against the whole rule at every synapse, natively and interpreted,
+    /// against the whole rule at every synapse, interpreted,
     /// over rows of different lengths (an empty one among them), from
     /// values that are equal within a row where the rule makes them so:
     /// every value must agree bit for bit, in both precisions.
@@ -373,23 +499,14 @@ mod tests {
             .connect_all_to_all(Weights::constant(0.25))
             .unwrap();
         let ir = net.projs[0].ir.clone();
-        let split = super::compile(&ir, 0, R::DTYPE, true);
+        let split = super::interpreted(&ir, 0, R::DTYPE, true, true);
         let rows = split
             .rows
             .as_ref()
             .expect("the shared equations run once a row");
         assert_eq!(rows.written.len(), 4, "c, theta, R and K");
-        let whole = super::compile(&ir, 0, R::DTYPE, false);
+        let whole = super::interpreted(&ir, 0, R::DTYPE, false, true);
         assert!(whole.rows.is_none());
-        assert!(split.native.is_some() && rows.native.is_some() && whole.native.is_some());
-        let strip = |k: &super::LearnKernel| {
-            let mut k = k.clone();
-            k.native = None;
-            if let Some(r) = &mut k.rows {
-                r.native = None;
-            }
-            k
-        };
         // Rows of 3, 0, 6, 1 and 5 synapses.
         let row_ptr = [0u32, 3, 3, 9, 10, 15];
         let n_syn = 15;
@@ -423,12 +540,11 @@ mod tests {
                 })
                 .collect()
         };
-        let kernels = [split.clone(), strip(&split), strip(&whole)];
         for freeze_w in [false, true] {
-            let mut runs = [arrays(), arrays(), arrays(), arrays()];
+            let mut runs = [arrays(), arrays()];
             for step in 0..3u32 {
                 let scalars = [f64::from(step), 0.5, 0.01, 20.0, 0.4].map(R::of);
-                for (k, a) in [&whole].into_iter().chain(&kernels).zip(runs.iter_mut()) {
+                for (k, a) in [&whole, &split].into_iter().zip(runs.iter_mut()) {
                     let mut v: Vec<_> = a.iter_mut().map(|x| x.as_mut_slice()).collect();
                     let s = &mut Vec::new();
                     super::synapse_update(k, freeze_w, &mut v, &row_ptr, s, &scalars, 9, step, 4);

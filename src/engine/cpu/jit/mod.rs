@@ -27,7 +27,8 @@ use std::sync::Arc;
 
 use cranelift_codegen::ir::condcodes::{FloatCC, IntCC};
 use cranelift_codegen::ir::{
-    types, AbiParam, Endianness, InstBuilder, MemFlagsData, SigRef, Signature, Type, Value,
+    types, AbiParam, Block, Endianness, InstBuilder, MemFlagsData, SigRef, Signature, StackSlot,
+    Type, Value,
 };
 use cranelift_codegen::isa::TargetFrontendConfig;
 use cranelift_frontend::FunctionBuilder;
@@ -36,8 +37,13 @@ use cranelift_module::Module;
 use super::vm::{self, Op, Program, Src, VmReal};
 use crate::lang::ir::{BinOp, Func, RandomKind, UnOp};
 use crate::real::{Dtype, Real};
+use lanes::LaneFns;
+pub(super) use lanes::{lane_pow, lane_rem};
+pub use rows::Bound;
 use scalars::{ScalarOps, SlotCache};
 
+mod lanes;
+mod rows;
 mod scalars;
 mod shared;
 
@@ -134,6 +140,11 @@ pub struct Native {
     scalars: Arc<ScalarOps>,
     /// Whether the code writes flags (a neuron's spike register).
     flags: bool,
+    /// Row code's reading of each bound array ([`Native::compile_rows`]);
+    /// `None` for code over elements.
+    layout: Option<Arc<[Bound]>>,
+    /// The bound arrays before the last one the code writes, and it.
+    writes: usize,
     _code: Arc<Code>,
 }
 
@@ -149,6 +160,10 @@ impl Native {
     /// `None` where a random draw's parameters vary across elements or no
     /// native code can be made on this host.
     pub fn compile(prog: &Program, n_arrays: usize, flag: Option<u16>) -> Option<Native> {
+        Self::make(prog, n_arrays, Over::Elements(flag))
+    }
+
+    fn make(prog: &Program, n_arrays: usize, over: Over) -> Option<Native> {
         // Draws are made before the loop, as arrays; that needs the same
         // parameters for every element.
         let mut draws = Vec::new();
@@ -168,11 +183,11 @@ impl Native {
                 });
             }
         }
-        // Named after the kernel it runs, for profilers.
-        let name = if flag.is_some() {
-            "neuron_update"
-        } else {
-            "synapse_update"
+        // Named after the kernel it runs, for profilers (a learning rule is
+        // row code; code over elements is a neuron update, spiking or not).
+        let name = match over {
+            Over::Rows(_) => "synapse_update",
+            Over::Elements(_) => "neuron_update",
         };
         let (code, at, uniforms) = four_pointer_function(name, |b, module| {
             build(
@@ -180,7 +195,7 @@ impl Native {
                 prog,
                 n_arrays,
                 draws.len(),
-                flag,
+                over,
                 module.target_config(),
                 module.make_signature(),
             )
@@ -199,7 +214,20 @@ impl Native {
                 .collect(),
             uniforms: uniforms.into(),
             scalars: Arc::new(scalars),
-            flags: flag.is_some(),
+            flags: matches!(over, Over::Elements(Some(_))),
+            writes: prog
+                .ops
+                .iter()
+                .filter_map(|op| match op {
+                    Op::Store(a, ..) => Some(*a as usize + 1),
+                    _ => None,
+                })
+                .max()
+                .unwrap_or(0),
+            layout: match over {
+                Over::Rows(layout) => Some(layout.into()),
+                Over::Elements(_) => None,
+            },
             _code: code,
         })
     }
@@ -273,10 +301,11 @@ impl Native {
             arrays.iter().all(|a| a.len() >= len),
             "bound arrays shorter than the run"
         );
+        assert!(self.layout.is_none(), "row code run over elements");
         let lanes = self.lanes();
         let head = len / lanes * lanes;
         let whole = len.next_multiple_of(lanes);
-        let (seed, step, object, index0) = key;
+        let index0 = key.3;
         R::native_scratch().with(|s| {
             let Scratch {
                 flags,
@@ -288,23 +317,8 @@ impl Native {
             let (slots, table) = self
                 .scalars
                 .slots(scalars, &self.uniforms, &self.timed, cache);
-            let uniform = |u: Src| scalars::uniform_value(slots, u);
-            if drawn.len() < self.draws.len() {
-                drawn.resize_with(self.draws.len(), Vec::new);
-            }
-            let drawn = &mut drawn[..self.draws.len()];
             // Drawn for the padding too: draws are keyed by element.
-            for (d, out) in self.draws.iter().zip(drawn.iter_mut()) {
-                out.resize(whole, R::ZERO);
-                let object = object.wrapping_add(d.stream);
-                let ab = (uniform(d.args[0]), uniform(d.args[1]));
-                if d.shared {
-                    let x = vm::random_value(d.kind, seed, object, step, 0, ab.0, ab.1);
-                    out.fill(x);
-                } else {
-                    vm::draws(d.kind, seed, object, step, index0, ab, out, words);
-                }
-            }
+            let drawn = self.draw(drawn, words, slots, whole, key);
             // Code that flags writes every flag byte of its run: no
             // clearing, and none to read after code that does not.
             let groups = if self.flags { whole / lanes } else { 0 };
@@ -393,6 +407,35 @@ impl Native {
             push(done, u64::from_le_bytes(last));
         });
     }
+
+    /// The program's draws for elements `0..whole` (element 0 being
+    /// `key.3`), into `drawn`'s first arrays, with the run's scalar slots.
+    fn draw<'d, R: VmReal>(
+        &self,
+        drawn: &'d mut Vec<Vec<R>>,
+        words: &mut Vec<u32>,
+        slots: &[R],
+        whole: usize,
+        (seed, step, object, index0): (u64, u32, u32, u32),
+    ) -> &'d mut [Vec<R>] {
+        let uniform = |u: Src| scalars::uniform_value(slots, u);
+        if drawn.len() < self.draws.len() {
+            drawn.resize_with(self.draws.len(), Vec::new);
+        }
+        let drawn = &mut drawn[..self.draws.len()];
+        for (d, out) in self.draws.iter().zip(drawn.iter_mut()) {
+            out.resize(whole, R::ZERO);
+            let object = object.wrapping_add(d.stream);
+            let ab = (uniform(d.args[0]), uniform(d.args[1]));
+            if d.shared {
+                let x = vm::random_value(d.kind, seed, object, step, 0, ab.0, ab.1);
+                out.fill(x);
+            } else {
+                vm::draws(d.kind, seed, object, step, index0, ab, out, words);
+            }
+        }
+        drawn
+    }
 }
 
 /// A uniform operand in every lane of a vector, aligned as one (the code's
@@ -437,68 +480,34 @@ impl<R> Default for Scratch<R> {
     }
 }
 
-// The functions computed a lane at a time, by calling the Rust function
-// the interpreter calls (`Real::pow`, `%`, `Real::apply`), in either
-// precision.
-pub(super) extern "C" fn lane_pow<R: Real>(x: R, y: R) -> R {
-    x.pow(y)
-}
-pub(super) extern "C" fn lane_rem<R: Real>(x: R, y: R) -> R {
-    x % y
-}
-macro_rules! lane_funcs {
-    ($($name:ident => $f:ident),* $(,)?) => {
-        $(extern "C" fn $name<R: Real>(x: R) -> R { R::apply(Func::$f, x, R::ZERO, R::ZERO) })*
-        /// The function of one argument a lane at a time, for precision
-        /// `R`.
-        fn lane_fn<R: Real>(f: Func) -> Option<extern "C" fn(R) -> R> {
-            match f {
-                $(Func::$f => Some($name::<R>),)*
-                _ => None,
-            }
-        }
-    };
-}
-lane_funcs!(
-    lane_exp => Exp, lane_log => Log, lane_sin => Sin, lane_cos => Cos, lane_tan => Tan,
-    lane_tanh => Tanh, lane_asin => Asin, lane_acos => Acos, lane_atan => Atan,
-    lane_sinh => Sinh, lane_cosh => Cosh,
-);
-
-/// The lane-at-a-time functions' addresses in one precision.
+/// What the code loops over.
 #[derive(Clone, Copy)]
-struct LaneFns {
-    pow: *const (),
-    rem: *const (),
-    one: fn(Func) -> Option<*const ()>,
-}
-
-impl LaneFns {
-    fn of(dtype: Dtype) -> LaneFns {
-        fn one<R: Real>(f: Func) -> Option<*const ()> {
-            lane_fn::<R>(f).map(|f| f as *const ())
-        }
-        match dtype {
-            Dtype::F32 => LaneFns {
-                pow: lane_pow::<f32> as *const (),
-                rem: lane_rem::<f32> as *const (),
-                one: one::<f32>,
-            },
-            Dtype::F64 => LaneFns {
-                pow: lane_pow::<f64> as *const (),
-                rem: lane_rem::<f64> as *const (),
-                one: one::<f64>,
-            },
-        }
-    }
+enum Over<'a> {
+    /// Elements `0..n`, with the register whose non-zero elements are
+    /// flagged, if any.
+    Elements(Option<u16>),
+    /// Rows of synapses ([`Native::compile_rows`]), each bound array read
+    /// as its layout says.
+    Rows(&'a [Bound]),
 }
 
 /// The code generator of one program: the loop body's values and where
 /// its uniform operands are.
 struct Gen<'a> {
     b: FunctionBuilder<'a>,
-    /// Each bound array's base address.
+    /// Each bound array's base address (row code: of its elements indexed
+    /// by synapse, for this row).
     bases: Vec<Value>,
+    /// Each bound array's address as bound.
+    columns: Vec<Value>,
+    /// Row code: the row's value of each [`Bound::Row`] array it reads,
+    /// while the row's part is computed; then where it waits in
+    /// `row_slot`, by byte offset.
+    row_values: Vec<Option<Value>>,
+    row_at: Vec<Option<i32>>,
+    row_slot: Option<StackSlot>,
+    /// Row code's last partial vector: each lane's byte offset.
+    tail: Option<Vec<Value>>,
     /// This iteration's byte offset.
     off: Value,
     /// Each register's current value.
@@ -534,7 +543,7 @@ fn build(
     prog: &Program,
     n_arrays: usize,
     n_draws: usize,
-    flag: Option<u16>,
+    over: Over,
     target: TargetFrontendConfig,
     base_sig: Signature,
 ) -> Option<Vec<Src>> {
@@ -548,17 +557,13 @@ fn build(
     let (sig1, sig2) = (b.import_signature(sig1), b.import_signature(sig2));
 
     let entry = b.create_block();
-    let header = b.create_block();
-    let body = b.create_block();
-    let exit = b.create_block();
     b.append_block_params_for_function_params(entry);
-    let i = b.append_block_param(header, ptr);
     b.switch_to_block(entry);
     let [arrays_p, table, n, flags_p] = b.block_params(entry)[..] else {
         return None;
     };
     let mem = MemFlagsData::new().with_notrap();
-    let bases = (0..n_arrays + n_draws)
+    let bases: Vec<Value> = (0..n_arrays + n_draws)
         .map(|k| {
             b.ins()
                 .load(ptr, mem, arrays_p, (k * ptr.bytes() as usize) as i32)
@@ -590,7 +595,12 @@ fn build(
     });
     let mut g = Gen {
         b,
+        columns: bases.clone(),
         bases,
+        row_values: vec![None; n_arrays + n_draws],
+        row_at: vec![None; n_arrays + n_draws],
+        row_slot: None,
+        tail: None,
         off: n,
         regs: vec![None; prog.n_regs],
         arrays: vec![None; n_arrays + n_draws],
@@ -606,29 +616,11 @@ fn build(
         dtype: prog.dtype,
         fns: LaneFns::of(prog.dtype),
     };
-    let zero = g.b.ins().iconst(ptr, 0);
-    g.b.ins().jump(header, &[zero.into()]);
-
-    g.b.switch_to_block(header);
-    let more = g.b.ins().icmp(IntCC::UnsignedLessThan, i, n);
-    g.b.ins().brif(more, body, &[], exit, &[]);
-
-    g.b.switch_to_block(body);
-    g.off = g.b.ins().ishl_imm_u(i, shape.shift);
-    for op in &prog.ops {
-        g.op(op)?;
+    let exit = g.b.create_block();
+    match over {
+        Over::Elements(flag) => g.elements(prog, n, flag, flags_p, exit)?,
+        Over::Rows(layout) => g.rows(prog, layout, n, flags_p, exit)?,
     }
-    if let Some(r) = flag {
-        let v = g.reg(r)?;
-        let m = g.nonzero(v);
-        let bits = g.b.ins().vhigh_bits(types::I8, m);
-        let at = g.b.ins().ushr_imm_u(i, shape.lane_shift());
-        let at = g.b.ins().iadd(flags_p, at);
-        g.b.ins().store(mem, bits, at, 0);
-    }
-    let next = g.b.ins().iadd_imm_u(i, shape.lanes as i64);
-    g.b.ins().jump(header, &[next.into()]);
-
     g.b.switch_to_block(exit);
     g.b.ins().return_(&[]);
     g.b.seal_all_blocks();
@@ -637,6 +629,45 @@ fn build(
 }
 
 impl Gen<'_> {
+    /// The loop over elements `0..n`, a vector at a time, then `exit`.
+    fn elements(
+        &mut self,
+        prog: &Program,
+        n: Value,
+        flag: Option<u16>,
+        flags_p: Value,
+        exit: Block,
+    ) -> Option<()> {
+        let (shape, mem) = (self.shape, MemFlagsData::new().with_notrap());
+        let g = self;
+        let header = g.b.create_block();
+        let body = g.b.create_block();
+        let i = g.b.append_block_param(header, g.ptr);
+        let zero = g.b.ins().iconst(g.ptr, 0);
+        g.b.ins().jump(header, &[zero.into()]);
+
+        g.b.switch_to_block(header);
+        let more = g.b.ins().icmp(IntCC::UnsignedLessThan, i, n);
+        g.b.ins().brif(more, body, &[], exit, &[]);
+
+        g.b.switch_to_block(body);
+        g.off = g.b.ins().ishl_imm_u(i, shape.shift);
+        for op in &prog.ops {
+            g.op(op)?;
+        }
+        if let Some(r) = flag {
+            let v = g.reg(r)?;
+            let m = g.nonzero(v);
+            let bits = g.b.ins().vhigh_bits(types::I8, m);
+            let at = g.b.ins().ushr_imm_u(i, shape.lane_shift());
+            let at = g.b.ins().iadd(flags_p, at);
+            g.b.ins().store(mem, bits, at, 0);
+        }
+        let next = g.b.ins().iadd_imm_u(i, shape.lanes as i64);
+        g.b.ins().jump(header, &[next.into()]);
+        Some(())
+    }
+
     fn konst(&mut self, c: f64) -> Value {
         self.uniform_at((false, c.to_bits()))
             .expect("the generator's constants are in the table")
@@ -662,11 +693,38 @@ impl Gen<'_> {
         if let Some(v) = *self.arrays.get(k)? {
             return Some(v);
         }
-        let at = self.b.ins().iadd(*self.bases.get(k)?, self.off);
-        let v = self
-            .b
-            .ins()
-            .load(self.shape.vec, MemFlagsData::new().with_notrap(), at, 0);
+        if let Some(v) = *self.row_values.get(k)? {
+            return Some(v);
+        }
+        if let Some(at) = *self.row_at.get(k)? {
+            let v = self
+                .b
+                .ins()
+                .stack_load(self.ptr, self.shape.vec, self.row_slot?, at);
+            self.arrays[k] = Some(v);
+            return Some(v);
+        }
+        let base = *self.bases.get(k)?;
+        let mem = MemFlagsData::new().with_notrap();
+        let v = match self.tail.clone() {
+            // Lane by lane, each at its own synapse.
+            Some(offs) => {
+                let mut v = None;
+                for (lane, off) in offs.into_iter().enumerate() {
+                    let at = self.b.ins().iadd(base, off);
+                    let x = self.b.ins().load(self.shape.elem, mem, at, 0);
+                    v = Some(match v {
+                        None => self.b.ins().splat(self.shape.vec, x),
+                        Some(v) => self.b.ins().insertlane(v, x, lane as u8),
+                    });
+                }
+                v?
+            }
+            None => {
+                let at = self.b.ins().iadd(base, self.off);
+                self.b.ins().load(self.shape.vec, mem, at, 0)
+            }
+        };
         self.arrays[k] = Some(v);
         Some(v)
     }
@@ -913,10 +971,23 @@ impl Gen<'_> {
                     let m = self.nonzero(m);
                     v = self.pick(m, v, old);
                 }
-                let at = self.b.ins().iadd(*self.bases.get(*arr as usize)?, self.off);
-                self.b
-                    .ins()
-                    .store(MemFlagsData::new().with_notrap(), v, at, 0);
+                let base = *self.bases.get(*arr as usize)?;
+                let mem = MemFlagsData::new().with_notrap();
+                match self.tail.clone() {
+                    // From the last lane to the first: a row's own lane
+                    // writes its last synapse after the lanes past the row.
+                    Some(offs) => {
+                        for (lane, off) in offs.into_iter().enumerate().rev() {
+                            let x = self.b.ins().extractlane(v, lane as u8);
+                            let at = self.b.ins().iadd(base, off);
+                            self.b.ins().store(mem, x, at, 0);
+                        }
+                    }
+                    None => {
+                        let at = self.b.ins().iadd(base, self.off);
+                        self.b.ins().store(mem, v, at, 0);
+                    }
+                }
                 self.arrays[*arr as usize] = Some(v);
                 return Some(());
             }

@@ -1,0 +1,418 @@
+//! Row code: a learning rule's native code over rows of synapses (those
+//! onto one post-synaptic neuron), reading a `post.x` at the row's neuron
+//! and the `pre.x` of a row that holds every pre-synaptic neuron in order
+//! at the synapse's place in the row, from the neurons' own arrays, and
+//! computing what depends on the row alone once a row.
+
+use cranelift_codegen::ir::condcodes::IntCC;
+use cranelift_codegen::ir::{
+    types, Block, InstBuilder, MemFlagsData, StackSlotData, StackSlotKind, Value,
+};
+
+use super::{Gen, Native, Over, Scratch, VECTOR_BYTES};
+use crate::engine::cpu::vm::{self, Op, Program, Src, VmReal};
+
+/// Where row code ([`Native::compile_rows`]) finds a synapse's element of
+/// a bound array, for synapses stored row by row (a row: the synapses onto
+/// one post-synaptic neuron, in the order of their pre-synaptic neurons).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Bound {
+    /// One element a synapse: synapse `k`'s is element `k`.
+    Each,
+    /// One element a pre-synaptic neuron, where every row holds neurons 0,
+    /// 1, ... in order: synapse `k` of the row that starts at synapse `s`
+    /// reads element `k - s` (read only).
+    Column,
+    /// One element a row (its post-synaptic neuron): every synapse of row
+    /// `r` reads element `r` (read only).
+    Row,
+}
+
+impl Native {
+    /// Compiles `prog` (no flags) as row code, run by
+    /// [`run_rows`](Self::run_rows): a loop over rows of synapses, each
+    /// row's synapses a vector at a time and its last partial vector in
+    /// place (its lanes past the row read and rewrite the row's last
+    /// synapse, with the same values), `layout` saying where each bound
+    /// array's element of a synapse is. What depends only on a row's
+    /// values (`Bound::Row`), the parameters and constants is computed
+    /// once a row, as ANNarchy computes a rule's post-synaptic variables
+    /// once a neuron: the same operations on the same values, the same
+    /// bits as at every synapse. `None` where the program writes an
+    /// array that is not [`Bound::Each`], or as [`compile`](Self::compile).
+    pub fn compile_rows(prog: &Program, layout: &[Bound]) -> Option<Native> {
+        let writes_shared = prog.ops.iter().any(
+            |op| matches!(op, Op::Store(a, ..) if layout.get(*a as usize) != Some(&Bound::Each)),
+        );
+        if writes_shared {
+            return None;
+        }
+        Self::make(prog, layout.len(), Over::Rows(layout))
+    }
+
+    /// Runs row code ([`compile_rows`](Self::compile_rows)) over the rows
+    /// of `row_ptr` (row `r`: synapses `row_ptr[r]..row_ptr[r + 1]`, in
+    /// increasing order), the bound arrays being `own` (which it may
+    /// write: [`Bound::Each`]) then `reads` (read only), each as the
+    /// layout says, with the frame's `scalars` and `key` as
+    /// [`run`](Self::run)'s (draws keyed by synapse).
+    pub fn run_rows<R: VmReal>(
+        &self,
+        own: &mut [&mut [R]],
+        reads: &[&[R]],
+        scalars: &[R],
+        row_ptr: &[u32],
+        key: (u64, u32, u32, u32),
+    ) {
+        assert!(self.runs::<R>(), "native code run in another precision");
+        let layout = self.layout.as_deref().expect("row code");
+        assert_eq!(own.len() + reads.len(), self.n_arrays, "bound arrays");
+        assert!(
+            own.len() >= self.writes,
+            "an array the code writes is bound read only"
+        );
+        assert!(
+            row_ptr.windows(2).all(|w| w[0] <= w[1]),
+            "rows out of order"
+        );
+        let rows = row_ptr.len().saturating_sub(1);
+        let synapses = row_ptr.last().map_or(0, |&n| n as usize);
+        let widest = row_ptr
+            .windows(2)
+            .map(|w| (w[1] - w[0]) as usize)
+            .max()
+            .unwrap_or(0);
+        let lens = own
+            .iter()
+            .map(|a| a.len())
+            .chain(reads.iter().map(|a| a.len()));
+        for (len, bound) in lens.zip(layout.iter()) {
+            let need = match bound {
+                Bound::Each => synapses,
+                Bound::Column => widest,
+                Bound::Row => rows,
+            };
+            assert!(len >= need, "bound array of {len} elements, {need} read");
+        }
+        if synapses == 0 {
+            return;
+        }
+        let whole = synapses.next_multiple_of(self.lanes());
+        R::native_scratch().with(|s| {
+            let Scratch {
+                drawn,
+                words,
+                ptrs,
+                cache,
+                ..
+            } = &mut *s.borrow_mut();
+            let (slots, table) = self
+                .scalars
+                .slots(scalars, &self.uniforms, &self.timed, cache);
+            let drawn = self.draw(drawn, words, slots, whole, key);
+            ptrs.clear();
+            ptrs.extend(own.iter_mut().map(|a| a.as_mut_ptr().cast()));
+            // Never written: the code stores only into arrays before
+            // `self.writes`, all of which are `own` (checked above).
+            ptrs.extend(reads.iter().map(|a| a.as_ptr().cast_mut().cast()));
+            ptrs.extend(drawn.iter_mut().map(|d| d.as_mut_ptr().cast()));
+            // SAFETY: each row's synapses lie in `0..synapses` (rows in
+            // order, checked), every array holds the elements its layout
+            // reads for them (checked; drawn ones sized here), the last
+            // partial vector of a row reads and writes only the row's own
+            // synapses, the table holds a vector for each uniform operand,
+            // and the code reads `rows + 1` words of `row_ptr` where flags
+            // would be.
+            unsafe {
+                (self.entry)(
+                    ptrs.as_ptr(),
+                    table.as_ptr().cast(),
+                    rows,
+                    row_ptr.as_ptr().cast_mut().cast(),
+                )
+            };
+        });
+    }
+}
+
+impl Gen<'_> {
+    /// Row code ([`Native::compile_rows`]): the loop over the `n` rows
+    /// whose bounds are the `u32` words at `row_ptr`, then `exit`. A row
+    /// computes what depends on it alone, then its synapses a vector at a
+    /// time, then its last partial vector (if any) in place: every lane
+    /// past the row reads and rewrites the row's last synapse, and the
+    /// stores go from the last lane to the first, so that the row's own
+    /// lane writes that synapse last (the others write the same value:
+    /// the same operations on the same inputs).
+    pub(super) fn rows(
+        &mut self,
+        prog: &Program,
+        layout: &[Bound],
+        n: Value,
+        row_ptr: Value,
+        exit: Block,
+    ) -> Option<()> {
+        let (shape, ptr) = (self.shape, self.ptr);
+        let lanes = shape.lanes as i64;
+        let g = self;
+        let header = g.b.create_block();
+        let row = g.b.create_block();
+        let inner = g.b.create_block();
+        let body = g.b.create_block();
+        let check = g.b.create_block();
+        let tail = g.b.create_block();
+        let next = g.b.create_block();
+        let r = g.b.append_block_param(header, ptr);
+        let i = g.b.append_block_param(inner, ptr);
+        let zero = g.b.ins().iconst(ptr, 0);
+        g.b.ins().jump(header, &[zero.into()]);
+
+        g.b.switch_to_block(header);
+        let more = g.b.ins().icmp(IntCC::UnsignedLessThan, r, n);
+        g.b.ins().brif(more, row, &[], exit, &[]);
+
+        // The row's bounds, its pre-synaptic arrays' origin, its own values.
+        g.b.switch_to_block(row);
+        let words = MemFlagsData::trusted().with_readonly();
+        let at = g.b.ins().ishl_imm_u(r, 2);
+        let at = g.b.ins().iadd(row_ptr, at);
+        let start = g.b.ins().load(types::I32, words, at, 0);
+        let end = g.b.ins().load(types::I32, words, at, 4);
+        let start = g.b.ins().uextend(ptr, start);
+        let end = g.b.ins().uextend(ptr, end);
+        let len = g.b.ins().isub(end, start);
+        let whole = g.b.ins().band_imm_u(len, !(lanes - 1));
+        let vend = g.b.ins().iadd(start, whole);
+        let origin = g.b.ins().ishl_imm_u(start, shape.shift);
+        let at_row = g.b.ins().ishl_imm_u(r, shape.shift);
+        let read = vm::arrays_read(prog, layout.len());
+        let mem = MemFlagsData::new().with_notrap();
+        for (a, bound) in layout.iter().enumerate() {
+            match bound {
+                Bound::Each => {}
+                Bound::Column => g.bases[a] = g.b.ins().isub(g.columns[a], origin),
+                Bound::Row if read[a] => {
+                    let at = g.b.ins().iadd(g.columns[a], at_row);
+                    let x = g.b.ins().load(shape.elem, mem, at, 0);
+                    g.row_values[a] = Some(g.b.ins().splat(shape.vec, x));
+                }
+                Bound::Row => {}
+            }
+        }
+        let hoisted = g.row_part(prog, layout)?;
+        // The row's values wait on the stack, read where used as the
+        // uniforms are: Cranelift sinks a pure computation to its uses,
+        // into the loop, and a value the loop only carries (a block
+        // parameter) is replaced by the value itself.
+        let count = g.row_values.iter().flatten().count()
+            + hoisted.iter().flatten().filter(|h| h.1.is_some()).count();
+        let slot = g.b.create_sized_stack_slot(StackSlotData::new(
+            StackSlotKind::ExplicitSlot,
+            (count.max(1) * VECTOR_BYTES) as u32,
+            4,
+        ));
+        let mut at = 0;
+        let mut keep = |g: &mut Gen, v: Value| {
+            g.b.ins().stack_store(g.ptr, v, slot, at);
+            at += VECTOR_BYTES as i32;
+            at - VECTOR_BYTES as i32
+        };
+        for a in 0..g.row_values.len() {
+            if let Some(v) = g.row_values[a].take() {
+                g.row_at[a] = Some(keep(g, v));
+            }
+        }
+        let hoisted: Vec<Option<(u16, Option<i32>)>> = hoisted
+            .into_iter()
+            .map(|h| h.map(|(d, v)| (d, v.map(|v| keep(g, v)))))
+            .collect();
+        g.row_slot = Some(slot);
+        g.b.ins().jump(inner, &[start.into()]);
+
+        g.b.switch_to_block(inner);
+        let more = g.b.ins().icmp(IntCC::UnsignedLessThan, i, vend);
+        g.b.ins().brif(more, body, &[], check, &[]);
+
+        g.b.switch_to_block(body);
+        g.off = g.b.ins().ishl_imm_u(i, shape.shift);
+        g.synapses(prog, &hoisted)?;
+        let step = g.b.ins().iadd_imm_u(i, lanes);
+        g.b.ins().jump(inner, &[step.into()]);
+
+        g.b.switch_to_block(check);
+        let partial = g.b.ins().icmp(IntCC::UnsignedLessThan, vend, end);
+        g.b.ins().brif(partial, tail, &[], next, &[]);
+
+        g.b.switch_to_block(tail);
+        let last = g.b.ins().iadd_imm_u(end, -1);
+        let offs = (0..lanes)
+            .map(|l| {
+                let k = g.b.ins().iadd_imm_u(vend, l);
+                let k = g.b.ins().umin(k, last);
+                g.b.ins().ishl_imm_u(k, shape.shift)
+            })
+            .collect();
+        g.tail = Some(offs);
+        g.synapses(prog, &hoisted)?;
+        g.tail = None;
+        g.b.ins().jump(next, &[]);
+
+        g.b.switch_to_block(next);
+        let r1 = g.b.ins().iadd_imm_u(r, 1);
+        g.b.ins().jump(header, &[r1.into()]);
+        Some(())
+    }
+
+    /// The operations of `prog` that depend on the row alone (on a
+    /// [`Bound::Row`] array, and otherwise only on parameters, constants
+    /// and each other), emitted here once a row: by operation, each one's
+    /// register and value, the value only where the synapses' operations
+    /// read it (`None` where only the row's own do).
+    #[allow(clippy::type_complexity)]
+    fn row_part(
+        &mut self,
+        prog: &Program,
+        layout: &[Bound],
+    ) -> Option<Vec<Option<(u16, Option<Value>)>>> {
+        let mut of_row = vec![false; prog.n_regs];
+        // Arrays holding the row's values: its own, and a synapse's slot
+        // once a value of the row is stored there (a `: postsynaptic`
+        // variable, read back by the next equations).
+        let mut row_arrays: Vec<bool> = layout.iter().map(|&b| b == Bound::Row).collect();
+        let mut hoisted = vec![None; prog.ops.len()];
+        let mut srcs = Vec::new();
+        for (k, op) in prog.ops.iter().enumerate() {
+            let d = match op {
+                Op::Bin(_, d, ..)
+                | Op::Un(_, d, _)
+                | Op::Call(_, d, _)
+                | Op::Sel(d, ..)
+                | Op::Mov(d, _)
+                | Op::Rescale(d, _) => *d,
+                Op::Rand(_, _, d, _, _) => {
+                    *of_row.get_mut(*d as usize)? = false;
+                    continue;
+                }
+                Op::Store(a, r, mask) => {
+                    let stored = mask.is_none() && of_row.get(*r as usize) == Some(&true);
+                    *row_arrays.get_mut(*a as usize)? = stored;
+                    // Read back here as what is stored (the store itself
+                    // is the synapse's).
+                    if stored {
+                        *self.arrays.get_mut(*a as usize)? = Some(self.reg(*r)?);
+                    }
+                    continue;
+                }
+                Op::Scalar(_) | Op::Recip(..) => continue,
+            };
+            srcs.clear();
+            op.operands(&mut srcs);
+            if let Op::Rescale(r, _) = op {
+                srcs.push(Src::Reg(*r));
+            }
+            let mut row_only = true;
+            let mut reads_row = false;
+            for s in &srcs {
+                match *s {
+                    Src::Reg(x) => {
+                        let own = of_row.get(x as usize).copied().unwrap_or(false);
+                        row_only &= own;
+                        reads_row |= own;
+                    }
+                    Src::Arr(a) => {
+                        let own = row_arrays.get(a as usize) == Some(&true);
+                        row_only &= own;
+                        reads_row |= own;
+                    }
+                    Src::Scalar(_) | Src::Const(_) => {}
+                }
+            }
+            let here = row_only && reads_row;
+            *of_row.get_mut(d as usize)? = here;
+            if here {
+                self.op(op)?;
+                hoisted[k] = Some((d, self.reg(d)?));
+            }
+        }
+        // Only what the synapses' operations read is kept for them: the
+        // last value written to a register before a synapse's operation
+        // reads it, and the row's own values it reads.
+        let mut writer: Vec<Option<usize>> = vec![None; prog.n_regs];
+        let mut needed = vec![false; prog.ops.len()];
+        let mut row_read = vec![false; layout.len()];
+        for (k, op) in prog.ops.iter().enumerate() {
+            let made = match (hoisted[k], op) {
+                (Some((d, _)), _) => Some(d),
+                (None, Op::Rand(_, _, d, _, _)) => Some(*d),
+                _ => None,
+            };
+            if let Some(d) = made {
+                *writer.get_mut(d as usize)? = Some(k);
+                continue;
+            }
+            srcs.clear();
+            op.operands(&mut srcs);
+            match op {
+                Op::Rescale(r, _) | Op::Store(_, r, None) => srcs.push(Src::Reg(*r)),
+                Op::Store(_, r, Some(m)) => srcs.extend([Src::Reg(*r), Src::Reg(*m)]),
+                _ => {}
+            }
+            for s in &srcs {
+                match *s {
+                    Src::Reg(r) => {
+                        if let Some(w) = writer.get(r as usize).copied().flatten() {
+                            needed[w] = true;
+                        }
+                    }
+                    Src::Arr(a) if layout.get(a as usize) == Some(&Bound::Row) => {
+                        row_read[a as usize] = true;
+                    }
+                    _ => {}
+                }
+            }
+            if let Op::Bin(_, d, ..)
+            | Op::Un(_, d, _)
+            | Op::Call(_, d, _)
+            | Op::Sel(d, ..)
+            | Op::Mov(d, _)
+            | Op::Rescale(d, _) = op
+            {
+                *writer.get_mut(*d as usize)? = Some(k);
+            }
+        }
+        for (v, read) in self.row_values.iter_mut().zip(&row_read) {
+            if !read {
+                *v = None;
+            }
+        }
+        Some(
+            hoisted
+                .into_iter()
+                .zip(needed)
+                .map(|(h, n)| h.map(|(d, v)| (d, n.then_some(v))))
+                .collect(),
+        )
+    }
+
+    /// The operations of `prog` at a vector of synapses (`off`, or the
+    /// lanes of `tail`); those of the row are read from where `hoisted`
+    /// says they wait.
+    fn synapses(&mut self, prog: &Program, hoisted: &[Option<(u16, Option<i32>)>]) -> Option<()> {
+        self.arrays.iter_mut().for_each(|v| *v = None);
+        self.drawn = 0;
+        for (op, h) in prog.ops.iter().zip(hoisted) {
+            match *h {
+                Some((d, Some(at))) => {
+                    let v = self
+                        .b
+                        .ins()
+                        .stack_load(self.ptr, self.shape.vec, self.row_slot?, at);
+                    *self.regs.get_mut(d as usize)? = Some(v);
+                }
+                Some((_, None)) => {}
+                None => self.op(op)?,
+            }
+        }
+        Some(())
+    }
+}
