@@ -495,19 +495,25 @@ enum Over<'a> {
 /// its uniform operands are.
 struct Gen<'a> {
     b: FunctionBuilder<'a>,
-    /// Each bound array's base address (row code: of its elements indexed
-    /// by synapse, for this row).
+    /// Each bound array's base address.
     bases: Vec<Value>,
-    /// Each bound array's address as bound.
-    columns: Vec<Value>,
+    /// Row code: the arrays read at the synapse's place in its row
+    /// ([`Bound::Column`]), at `col_off` rather than `off`.
+    columns: Vec<bool>,
+    /// Row code: this vector's byte offset from its row's start.
+    col_off: Value,
     /// Row code: the row's value of each [`Bound::Row`] array it reads,
     /// while the row's part is computed; then where it waits in
     /// `row_slot`, by byte offset.
     row_values: Vec<Option<Value>>,
     row_at: Vec<Option<i32>>,
     row_slot: Option<StackSlot>,
-    /// Row code's last partial vector: each lane's byte offset.
-    tail: Option<Vec<Value>>,
+    /// Row code's last partial vector: each lane's byte offset, and from
+    /// its row's start.
+    tail: Option<Vec<(Value, Value)>>,
+    /// Row code's last vector of a row: the lanes that are the row's to
+    /// write (the others keep what is stored).
+    blend: Option<Value>,
     /// This iteration's byte offset.
     off: Value,
     /// Each register's current value.
@@ -595,12 +601,17 @@ fn build(
     });
     let mut g = Gen {
         b,
-        columns: bases.clone(),
+        columns: match over {
+            Over::Rows(layout) => layout.iter().map(|&b| b == Bound::Column).collect(),
+            Over::Elements(_) => Vec::new(),
+        },
+        col_off: n,
         bases,
         row_values: vec![None; n_arrays + n_draws],
         row_at: vec![None; n_arrays + n_draws],
         row_slot: None,
         tail: None,
+        blend: None,
         off: n,
         regs: vec![None; prog.n_regs],
         arrays: vec![None; n_arrays + n_draws],
@@ -705,12 +716,14 @@ impl Gen<'_> {
             return Some(v);
         }
         let base = *self.bases.get(k)?;
+        let column = self.columns.get(k) == Some(&true);
         let mem = MemFlagsData::new().with_notrap();
         let v = match self.tail.clone() {
             // Lane by lane, each at its own synapse.
             Some(offs) => {
                 let mut v = None;
-                for (lane, off) in offs.into_iter().enumerate() {
+                for (lane, (off, col)) in offs.into_iter().enumerate() {
+                    let off = if column { col } else { off };
                     let at = self.b.ins().iadd(base, off);
                     let x = self.b.ins().load(self.shape.elem, mem, at, 0);
                     v = Some(match v {
@@ -721,7 +734,8 @@ impl Gen<'_> {
                 v?
             }
             None => {
-                let at = self.b.ins().iadd(base, self.off);
+                let off = if column { self.col_off } else { self.off };
+                let at = self.b.ins().iadd(base, off);
                 self.b.ins().load(self.shape.vec, mem, at, 0)
             }
         };
@@ -976,14 +990,20 @@ impl Gen<'_> {
                 match self.tail.clone() {
                     // From the last lane to the first: a row's own lane
                     // writes its last synapse after the lanes past the row.
+                    // (Row code writes only arrays of one element a
+                    // synapse: never a column.)
                     Some(offs) => {
-                        for (lane, off) in offs.into_iter().enumerate().rev() {
+                        for (lane, (off, _)) in offs.into_iter().enumerate().rev() {
                             let x = self.b.ins().extractlane(v, lane as u8);
                             let at = self.b.ins().iadd(base, off);
                             self.b.ins().store(mem, x, at, 0);
                         }
                     }
                     None => {
+                        if let Some(own) = self.blend {
+                            let old = self.array(*arr)?;
+                            v = self.pick(own, v, old);
+                        }
                         let at = self.b.ins().iadd(base, self.off);
                         self.b.ins().store(mem, v, at, 0);
                     }

@@ -160,10 +160,14 @@ impl Gen<'_> {
         let inner = g.b.create_block();
         let body = g.b.create_block();
         let check = g.b.create_block();
+        let pick = g.b.create_block();
+        let last_vector = g.b.create_block();
         let tail = g.b.create_block();
         let next = g.b.create_block();
         let r = g.b.append_block_param(header, ptr);
+        // The synapse, and its place in the row.
         let i = g.b.append_block_param(inner, ptr);
+        let j = g.b.append_block_param(inner, ptr);
         let zero = g.b.ins().iconst(ptr, 0);
         g.b.ins().jump(header, &[zero.into()]);
 
@@ -183,16 +187,14 @@ impl Gen<'_> {
         let len = g.b.ins().isub(end, start);
         let whole = g.b.ins().band_imm_u(len, !(lanes - 1));
         let vend = g.b.ins().iadd(start, whole);
-        let origin = g.b.ins().ishl_imm_u(start, shape.shift);
         let at_row = g.b.ins().ishl_imm_u(r, shape.shift);
         let read = vm::arrays_read(prog, layout.len());
         let mem = MemFlagsData::new().with_notrap();
         for (a, bound) in layout.iter().enumerate() {
             match bound {
-                Bound::Each => {}
-                Bound::Column => g.bases[a] = g.b.ins().isub(g.columns[a], origin),
+                Bound::Each | Bound::Column => {}
                 Bound::Row if read[a] => {
-                    let at = g.b.ins().iadd(g.columns[a], at_row);
+                    let at = g.b.ins().iadd(g.bases[a], at_row);
                     let x = g.b.ins().load(shape.elem, mem, at, 0);
                     g.row_values[a] = Some(g.b.ins().splat(shape.vec, x));
                 }
@@ -227,7 +229,8 @@ impl Gen<'_> {
             .map(|h| h.map(|(d, v)| (d, v.map(|v| keep(g, v)))))
             .collect();
         g.row_slot = Some(slot);
-        g.b.ins().jump(inner, &[start.into()]);
+        let zero = g.b.ins().iconst(ptr, 0);
+        g.b.ins().jump(inner, &[start.into(), zero.into()]);
 
         g.b.switch_to_block(inner);
         let more = g.b.ins().icmp(IntCC::UnsignedLessThan, i, vend);
@@ -235,21 +238,64 @@ impl Gen<'_> {
 
         g.b.switch_to_block(body);
         g.off = g.b.ins().ishl_imm_u(i, shape.shift);
+        g.col_off = g.b.ins().ishl_imm_u(j, shape.shift);
         g.synapses(prog, &hoisted)?;
         let step = g.b.ins().iadd_imm_u(i, lanes);
-        g.b.ins().jump(inner, &[step.into()]);
+        let place = g.b.ins().iadd_imm_u(j, lanes);
+        g.b.ins().jump(inner, &[step.into(), place.into()]);
 
         g.b.switch_to_block(check);
         let partial = g.b.ins().icmp(IntCC::UnsignedLessThan, vend, end);
-        g.b.ins().brif(partial, tail, &[], next, &[]);
+        g.b.ins().brif(partial, pick, &[], next, &[]);
 
+        // A row of a vector or more: its last vector, whose lanes before
+        // the partial one keep what the loop wrote (blended at each store).
+        g.b.switch_to_block(pick);
+        let long =
+            g.b.ins()
+                .icmp_imm_u(IntCC::UnsignedGreaterThanOrEqual, len, lanes);
+        g.b.ins().brif(long, last_vector, &[], tail, &[]);
+
+        g.b.switch_to_block(last_vector);
+        let from = g.b.ins().iadd_imm_u(end, -lanes);
+        g.off = g.b.ins().ishl_imm_u(from, shape.shift);
+        let place = g.b.ins().iadd_imm_u(len, -lanes);
+        g.col_off = g.b.ins().ishl_imm_u(place, shape.shift);
+        let lane_int = shape.mask.lane_type();
+        let mut index = g.b.ins().iconst(lane_int, 0);
+        index = g.b.ins().splat(shape.mask, index);
+        for l in 1..lanes {
+            let x = g.b.ins().iconst(lane_int, l);
+            index = g.b.ins().insertlane(index, x, l as u8);
+        }
+        // Lane l is the row's own where from + l >= vend.
+        let first = g.b.ins().isub(vend, from);
+        let first = if lane_int.bits() < ptr.bits() {
+            g.b.ins().ireduce(lane_int, first)
+        } else {
+            first
+        };
+        let first = g.b.ins().splat(shape.mask, first);
+        let own =
+            g.b.ins()
+                .icmp(IntCC::SignedGreaterThanOrEqual, index, first);
+        g.blend = Some(own);
+        g.synapses(prog, &hoisted)?;
+        g.blend = None;
+        g.b.ins().jump(next, &[]);
+
+        // A row shorter than a vector: lane by lane.
         g.b.switch_to_block(tail);
         let last = g.b.ins().iadd_imm_u(end, -1);
         let offs = (0..lanes)
             .map(|l| {
                 let k = g.b.ins().iadd_imm_u(vend, l);
                 let k = g.b.ins().umin(k, last);
-                g.b.ins().ishl_imm_u(k, shape.shift)
+                let place = g.b.ins().isub(k, start);
+                (
+                    g.b.ins().ishl_imm_u(k, shape.shift),
+                    g.b.ins().ishl_imm_u(place, shape.shift),
+                )
             })
             .collect();
         g.tail = Some(offs);
