@@ -321,6 +321,37 @@ fn sin_cos(xx: f32, cos: bool) -> f32 {
     }
 }
 
+/// [`cos`] of a finite `x` in `[0, 8192]` (a normal draw's angle, `2 pi`
+/// times a uniform), the same operations without a branch, so that a loop
+/// of draws vectorises: the octant's corrections and the choice of
+/// polynomial are selections, both polynomials computed. The same bits
+/// as [`cos`] there (tested over every angle a draw makes).
+#[inline(always)]
+pub fn cos_small(x: f32) -> f32 {
+    let fopi = f32::from_bits(0x3fa2_f983);
+    let dp1 = f32::from_bits(0x3f49_0000);
+    let dp2 = f32::from_bits(0x397d_a000);
+    let dp3 = f32::from_bits(0x3322_2169);
+    // fopi * x < 2^31: the i32 conversion is sin_cos's u32 one.
+    let j = (fopi * x) as i32 as u32;
+    let odd = j & 1;
+    // y + 0.0 is y for y >= 0.
+    let y = j as f32 + odd as f32;
+    let j = (j + odd) & 7;
+    let neg = (j > 3) != ((j & 3) > 1);
+    let j = j & 3;
+    let r = x - y * dp1;
+    let r = r - y * dp2;
+    let r = r - y * dp3;
+    let (c, s) = (cos_poly(r), sin_poly(r));
+    let v = if j == 1 || j == 2 { s } else { c };
+    if neg {
+        -v
+    } else {
+        v
+    }
+}
+
 /// Cephes' sine polynomial on [-pi/4, pi/4].
 #[inline(always)]
 fn sin_poly(r: f32) -> f32 {

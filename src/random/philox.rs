@@ -565,6 +565,34 @@ mod tests {
         assert_eq!(u01(0x8000_0000), 0.5);
     }
 
+    /// The normal draw's branch-free cosine is the engines' cosine over
+    /// every angle a draw makes (2 pi times each of the 2^24 uniforms),
+    /// and an f32 draw is the first of the pair.
+    #[test]
+    fn the_draws_cosine_is_cos_at_every_angle() {
+        for b in 0..1u32 << 24 {
+            let theta = std::f32::consts::TAU * u01(b << 8);
+            let (x, y) = (
+                crate::lang::ir::cos_small(theta),
+                crate::lang::ir::cos(theta),
+            );
+            assert_eq!(
+                x.to_bits(),
+                y.to_bits(),
+                "cos({theta:e}): {x:e} against {y:e}"
+            );
+        }
+        for (w0, w1) in [
+            (0, 0),
+            (1, 0xffff_ffff),
+            (0x1234_5678, 0x9abc_def0),
+            (u32::MAX, 77 << 8),
+        ] {
+            let a = <f32 as crate::real::Real>::normal(w0, w1);
+            assert_eq!(a.to_bits(), normal_pair(w0, w1).0.to_bits());
+        }
+    }
+
     #[test]
     fn normal_pair_moments() {
         let n = 200_000u32;

@@ -864,19 +864,37 @@ pub fn draws<R: Real>(
                 *x = f(u, v);
             }
         }
+        // Each draw inlined into its loop (a call an element would keep
+        // the loop from vectorising).
         match kind {
-            RandomKind::Uniform => each(out, w0, w1, |u, v| {
-                R::random_from_words(RandomKind::Uniform, u, v, a, b)
-            }),
-            RandomKind::Normal => each(out, w0, w1, |u, v| {
-                R::random_from_words(RandomKind::Normal, u, v, a, b)
-            }),
-            RandomKind::LogNormal => each(out, w0, w1, |u, v| {
-                R::random_from_words(RandomKind::LogNormal, u, v, a, b)
-            }),
-            RandomKind::Exponential => each(out, w0, w1, |u, v| {
-                R::random_from_words(RandomKind::Exponential, u, v, a, b)
-            }),
+            RandomKind::Uniform => each(
+                out,
+                w0,
+                w1,
+                #[inline(always)]
+                |u, v| R::random_from_words(RandomKind::Uniform, u, v, a, b),
+            ),
+            RandomKind::Normal => each(
+                out,
+                w0,
+                w1,
+                #[inline(always)]
+                |u, v| R::random_from_words(RandomKind::Normal, u, v, a, b),
+            ),
+            RandomKind::LogNormal => each(
+                out,
+                w0,
+                w1,
+                #[inline(always)]
+                |u, v| R::random_from_words(RandomKind::LogNormal, u, v, a, b),
+            ),
+            RandomKind::Exponential => each(
+                out,
+                w0,
+                w1,
+                #[inline(always)]
+                |u, v| R::random_from_words(RandomKind::Exponential, u, v, a, b),
+            ),
         }
     }
     #[cfg(target_arch = "x86_64")]
