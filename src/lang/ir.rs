@@ -268,6 +268,15 @@ pub fn cos(x: f32) -> f32 {
     sin_cos(x, true)
 }
 
+/// 4/pi, and pi/4 in three parts whose products by an octant's number
+/// are exact (Cephes' `sinf` reduction).
+const FOPI: f32 = f32::from_bits(0x3fa2_f983);
+const PIO4: [f32; 3] = [
+    f32::from_bits(0x3f49_0000),
+    f32::from_bits(0x397d_a000),
+    f32::from_bits(0x3322_2169),
+];
+
 /// Cephes' `sinf` and `cosf`, operation for operation as `cj_sin_cos`;
 /// past 8192, the quadrant and remainder of [`reduce_pio2`].
 fn sin_cos(xx: f32, cos: bool) -> f32 {
@@ -286,10 +295,7 @@ fn sin_cos(xx: f32, cos: bool) -> f32 {
             v
         };
     }
-    let fopi = f32::from_bits(0x3fa2_f983);
-    let dp1 = f32::from_bits(0x3f49_0000);
-    let dp2 = f32::from_bits(0x397d_a000);
-    let dp3 = f32::from_bits(0x3322_2169);
+    let (fopi, [dp1, dp2, dp3]) = (FOPI, PIO4);
     // The octant, made even (zeros of the reduced argument at 0).
     let mut j = (fopi * x) as u32;
     let mut y = j as f32;
@@ -328,10 +334,7 @@ fn sin_cos(xx: f32, cos: bool) -> f32 {
 /// as [`cos`] there (tested over every angle a draw makes).
 #[inline(always)]
 pub fn cos_small(x: f32) -> f32 {
-    let fopi = f32::from_bits(0x3fa2_f983);
-    let dp1 = f32::from_bits(0x3f49_0000);
-    let dp2 = f32::from_bits(0x397d_a000);
-    let dp3 = f32::from_bits(0x3322_2169);
+    let (fopi, [dp1, dp2, dp3]) = (FOPI, PIO4);
     // fopi * x < 2^31: the i32 conversion is sin_cos's u32 one.
     let j = (fopi * x) as i32 as u32;
     let odd = j & 1;

@@ -857,7 +857,7 @@ pub fn draws<R: Real>(
         let (w0, w1) = words[..2 * n].split_at_mut(n);
         words_of(kind, key, w0, w1);
         // One loop per kind, each free of the others' branches, so that
-        // the compiler vectorises the one-word kinds.
+        // the compiler vectorises each.
         #[inline(always)]
         fn each<R: Real>(out: &mut [R], w0: &[u32], w1: &[u32], f: impl Fn(u32, u32) -> R) {
             for ((x, &u), &v) in out.iter_mut().zip(w0).zip(w1) {
@@ -866,36 +866,20 @@ pub fn draws<R: Real>(
         }
         // Each draw inlined into its loop (a call an element would keep
         // the loop from vectorising).
-        match kind {
-            RandomKind::Uniform => each(
-                out,
-                w0,
-                w1,
-                #[inline(always)]
-                |u, v| R::random_from_words(RandomKind::Uniform, u, v, a, b),
-            ),
-            RandomKind::Normal => each(
-                out,
-                w0,
-                w1,
-                #[inline(always)]
-                |u, v| R::random_from_words(RandomKind::Normal, u, v, a, b),
-            ),
-            RandomKind::LogNormal => each(
-                out,
-                w0,
-                w1,
-                #[inline(always)]
-                |u, v| R::random_from_words(RandomKind::LogNormal, u, v, a, b),
-            ),
-            RandomKind::Exponential => each(
-                out,
-                w0,
-                w1,
-                #[inline(always)]
-                |u, v| R::random_from_words(RandomKind::Exponential, u, v, a, b),
-            ),
+        macro_rules! by_kind {
+            ($($k:ident),*) => {
+                match kind {
+                    $(RandomKind::$k => each(
+                        out,
+                        w0,
+                        w1,
+                        #[inline(always)]
+                        |u, v| R::random_from_words(RandomKind::$k, u, v, a, b),
+                    ),)*
+                }
+            };
         }
+        by_kind!(Uniform, Normal, LogNormal, Exponential);
     }
     #[cfg(target_arch = "x86_64")]
     #[target_feature(enable = "avx2")]
