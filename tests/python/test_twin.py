@@ -3,6 +3,7 @@
 engine: the Python layer adds nothing of its own to a model or a run."""
 
 import json
+import os
 import pathlib
 import subprocess
 
@@ -14,7 +15,9 @@ REPO = pathlib.Path(__file__).resolve().parent.parent.parent
 
 
 def rust_spikes(seed: int):
-    exe = REPO / "target" / "release" / "examples" / "python_twin"
+    # Where cargo builds it: CARGO_TARGET_DIR if set (as tests/mpi/run).
+    target = pathlib.Path(os.environ.get("CARGO_TARGET_DIR", REPO / "target"))
+    exe = target / "release" / "examples" / "python_twin"
     if not exe.exists():
         subprocess.run(
             ["cargo", "build", "--release", "--example", "python_twin"], cwd=REPO, check=True
