@@ -498,8 +498,7 @@ impl Real for f32 {
     fn normal(w0: u32, w1: u32) -> f32 {
         // `normal_pair(w0, w1).0`, its cosine without branches (the angle
         // is in [0, 2 pi)): a run of draws vectorises.
-        let r = (-2.0 * crate::lang::ir::ln_normal(philox::u01_open(w0))).sqrt();
-        let theta = std::f32::consts::TAU * philox::u01(w1);
+        let (r, theta) = philox::polar(w0, w1);
         r * crate::lang::ir::cos_small(theta)
     }
 }

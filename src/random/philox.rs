@@ -466,14 +466,21 @@ pub fn u01_open(bits: u32) -> f32 {
 /// The uniforms are bit-exact across CPU and GPU; `ln`, `cos` and `sin` are
 /// only as close as the two platforms' f32 functions (a few ulps).
 pub fn normal_pair(b0: u32, b1: u32) -> (f32, f32) {
-    // The engines' own ln, cos and sin (lang::ir), which the GPU twin
-    // computes with the same operations.
-    let r = (-2.0 * crate::lang::ir::ln_normal(u01_open(b0))).sqrt();
-    let theta = std::f32::consts::TAU * u01(b1);
+    // The engines' own cos and sin (lang::ir), which the GPU twin computes
+    // with the same operations.
+    let (r, theta) = polar(b0, b1);
     (
         r * crate::lang::ir::cos(theta),
         r * crate::lang::ir::sin(theta),
     )
+}
+
+/// [`normal_pair`]'s radius `sqrt(-2 ln u01_open(b0))` (the engines' own
+/// `ln`) and angle `2 pi u01(b1)`, in `[0, 2 pi)`.
+#[inline(always)]
+pub fn polar(b0: u32, b1: u32) -> (f32, f32) {
+    let r = (-2.0 * crate::lang::ir::ln_normal(u01_open(b0))).sqrt();
+    (r, std::f32::consts::TAU * u01(b1))
 }
 
 #[cfg(test)]

@@ -76,6 +76,32 @@ impl Op {
             Op::Scalar(_) | Op::Store(..) => {}
         }
     }
+
+    /// Appends every value it reads to `out`: its operands, and the
+    /// registers that are not (a store's value and mask, a rescale's own).
+    pub fn inputs(&self, out: &mut Vec<Src>) {
+        self.operands(out);
+        match *self {
+            Op::Rescale(r, _) | Op::Store(_, r, None) => out.push(Src::Reg(r)),
+            Op::Store(_, r, Some(m)) => out.extend([Src::Reg(r), Src::Reg(m)]),
+            _ => {}
+        }
+    }
+
+    /// The register an element operation writes (none for a store or a
+    /// scalar operation).
+    pub fn dest(&self) -> Option<u16> {
+        match *self {
+            Op::Bin(_, d, ..)
+            | Op::Un(_, d, _)
+            | Op::Call(_, d, _)
+            | Op::Sel(d, ..)
+            | Op::Rand(_, _, d, _, _)
+            | Op::Mov(d, _)
+            | Op::Rescale(d, _) => Some(d),
+            Op::Store(..) | Op::Scalar(_) | Op::Recip(..) => None,
+        }
+    }
 }
 
 /// Maps IR leaves to operands while compiling.

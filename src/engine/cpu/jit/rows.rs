@@ -328,50 +328,29 @@ impl Gen<'_> {
         let mut hoisted = vec![None; prog.ops.len()];
         let mut srcs = Vec::new();
         for (k, op) in prog.ops.iter().enumerate() {
-            let d = match op {
-                Op::Bin(_, d, ..)
-                | Op::Un(_, d, _)
-                | Op::Call(_, d, _)
-                | Op::Sel(d, ..)
-                | Op::Mov(d, _)
-                | Op::Rescale(d, _) => *d,
-                Op::Rand(_, _, d, _, _) => {
-                    *of_row.get_mut(*d as usize)? = false;
-                    continue;
+            if let Op::Store(a, r, mask) = *op {
+                let stored = mask.is_none() && of_row.get(r as usize) == Some(&true);
+                *row_arrays.get_mut(a as usize)? = stored;
+                // Read back here as what is stored (the store itself is
+                // the synapse's).
+                if stored {
+                    *self.arrays.get_mut(a as usize)? = Some(self.reg(r)?);
                 }
-                Op::Store(a, r, mask) => {
-                    let stored = mask.is_none() && of_row.get(*r as usize) == Some(&true);
-                    *row_arrays.get_mut(*a as usize)? = stored;
-                    // Read back here as what is stored (the store itself
-                    // is the synapse's).
-                    if stored {
-                        *self.arrays.get_mut(*a as usize)? = Some(self.reg(*r)?);
-                    }
-                    continue;
-                }
-                Op::Scalar(_) | Op::Recip(..) => continue,
-            };
-            srcs.clear();
-            op.operands(&mut srcs);
-            if let Op::Rescale(r, _) = op {
-                srcs.push(Src::Reg(*r));
+                continue;
             }
-            let mut row_only = true;
+            let Some(d) = op.dest() else { continue };
+            srcs.clear();
+            op.inputs(&mut srcs);
+            let mut row_only = !matches!(op, Op::Rand(..));
             let mut reads_row = false;
             for s in &srcs {
-                match *s {
-                    Src::Reg(x) => {
-                        let own = of_row.get(x as usize).copied().unwrap_or(false);
-                        row_only &= own;
-                        reads_row |= own;
-                    }
-                    Src::Arr(a) => {
-                        let own = row_arrays.get(a as usize) == Some(&true);
-                        row_only &= own;
-                        reads_row |= own;
-                    }
-                    Src::Scalar(_) | Src::Const(_) => {}
-                }
+                let own = match *s {
+                    Src::Reg(x) => of_row.get(x as usize) == Some(&true),
+                    Src::Arr(a) => row_arrays.get(a as usize) == Some(&true),
+                    Src::Scalar(_) | Src::Const(_) => continue,
+                };
+                row_only &= own;
+                reads_row |= own;
             }
             let here = row_only && reads_row;
             *of_row.get_mut(d as usize)? = here;
@@ -387,43 +366,25 @@ impl Gen<'_> {
         let mut needed = vec![false; prog.ops.len()];
         let mut row_read = vec![false; layout.len()];
         for (k, op) in prog.ops.iter().enumerate() {
-            let made = match (hoisted[k], op) {
-                (Some((d, _)), _) => Some(d),
-                (None, Op::Rand(_, _, d, _, _)) => Some(*d),
-                _ => None,
-            };
-            if let Some(d) = made {
-                *writer.get_mut(d as usize)? = Some(k);
-                continue;
-            }
-            srcs.clear();
-            op.operands(&mut srcs);
-            match op {
-                Op::Rescale(r, _) | Op::Store(_, r, None) => srcs.push(Src::Reg(*r)),
-                Op::Store(_, r, Some(m)) => srcs.extend([Src::Reg(*r), Src::Reg(*m)]),
-                _ => {}
-            }
-            for s in &srcs {
-                match *s {
-                    Src::Reg(r) => {
-                        if let Some(w) = writer.get(r as usize).copied().flatten() {
-                            needed[w] = true;
+            if hoisted[k].is_none() {
+                srcs.clear();
+                op.inputs(&mut srcs);
+                for s in &srcs {
+                    match *s {
+                        Src::Reg(r) => {
+                            if let Some(w) = writer.get(r as usize).copied().flatten() {
+                                needed[w] = true;
+                            }
                         }
+                        Src::Arr(a) if layout.get(a as usize) == Some(&Bound::Row) => {
+                            row_read[a as usize] = true;
+                        }
+                        _ => {}
                     }
-                    Src::Arr(a) if layout.get(a as usize) == Some(&Bound::Row) => {
-                        row_read[a as usize] = true;
-                    }
-                    _ => {}
                 }
             }
-            if let Op::Bin(_, d, ..)
-            | Op::Un(_, d, _)
-            | Op::Call(_, d, _)
-            | Op::Sel(d, ..)
-            | Op::Mov(d, _)
-            | Op::Rescale(d, _) = op
-            {
-                *writer.get_mut(*d as usize)? = Some(k);
+            if let Some(d) = op.dest() {
+                *writer.get_mut(d as usize)? = Some(k);
             }
         }
         for (v, read) in self.row_values.iter_mut().zip(&row_read) {
