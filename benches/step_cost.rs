@@ -6,7 +6,8 @@
 //! equations at every step, one rule homeostatic). Microseconds per step
 //! (dt = 1 ms), the minimum over rounds of 50 000 steps each.
 //!
-//! `cargo bench --bench step_cost [-- ROUNDS]`; results are recorded in
+//! `cargo bench --bench step_cost [-- ROUNDS] [-- FILTER]` (only the
+//! networks whose label contains FILTER); results are recorded in
 //! BENCHMARKS.md. Under `valgrind --tool=callgrind`, `-- 1` gives the
 //! instructions of a step (total / 51 000, building included).
 use cajal::models::inputs::Rates;
@@ -99,6 +100,9 @@ fn main() {
         .skip(1)
         .find_map(|a| a.parse().ok())
         .unwrap_or(5);
+    let filter = std::env::args()
+        .skip(1)
+        .find(|a| !a.starts_with('-') && a.parse::<usize>().is_err());
     let cases = [
         ("one RS neuron", network(0, 1, 0)),
         ("two RS neurons", network(0, 2, 0)),
@@ -112,6 +116,9 @@ fn main() {
     ];
     println!("| network | us per step |\n|---|---:|");
     for (label, net) in &cases {
+        if filter.as_ref().is_some_and(|f| !label.contains(f.as_str())) {
+            continue;
+        }
         let mut sim = net.compile(Backend::Cpu).unwrap();
         sim.simulate(1000.0).unwrap();
         let mut best = f64::MAX;

@@ -43,6 +43,7 @@ tests! {
         spike_convolve_gather,
         rate_sum,
         rate_sum_all_but_self,
+        rate_sum_general_psp,
         rate_sum_merged,
         synapse_update,
         synapse_update_shared,
@@ -491,6 +492,44 @@ fn rate_sum_all_but_self() {
         .unwrap();
     net.projection(res, res, "exc")
         .connect_all_to_all(Weights::random(Dist::normal(0.0, 0.3)))
+        .unwrap();
+    alone_with(
+        &net,
+        Stage::RateInputs,
+        "rate_sum",
+        &deterministic(false),
+        5.0,
+    );
+}
+
+/// A psp other than `w * pre.r`, which the CPU engine computes as row
+/// code: onto the population itself without self-connections (`pre.x`
+/// read in place, skipping the row's own neuron; rows of 36 leave a
+/// partial last vector), from an input onto every neuron at a delay of
+/// three steps (read in place from the history), and from scattered
+/// neurons (gathered). The same bits on both engines.
+fn rate_sum_general_psp() {
+    let mut net = Network::new().dt(1.0).seed(7);
+    let input = net.input_array("in", 5).unwrap();
+    net.set(input, "r", Dist::uniform(0.0, 1.0)).unwrap();
+    let neuron = Neuron::rate()
+        .parameters("k = 0.3")
+        .equations("r = tanh(sum(gap) + sum(in) + sum(sparse) + k)");
+    let res = net.population("res", 37, &neuron).unwrap();
+    net.set(res, "k", Dist::uniform(-0.5, 0.5)).unwrap();
+    let gap = Synapse::new().psp("w * (pre.r - post.r) * post.k");
+    net.projection(res, res, "gap")
+        .synapse(&gap)
+        .connect_all_to_all(Weights::random(Dist::uniform(-0.2, 0.2)))
+        .unwrap();
+    net.projection(input, res, "in")
+        .synapse(&Synapse::new().psp("w * pre.r * pre.r - 0.1 * w"))
+        .delays(Delays::constant(3.0))
+        .connect_all_to_all(Weights::random(Dist::uniform(-1.0, 1.0)))
+        .unwrap();
+    net.projection(res, res, "sparse")
+        .synapse(&Synapse::new().psp("fabs(w * pre.r)"))
+        .connect_fixed_probability(0.2, Weights::random(Dist::uniform(-0.5, 0.5)))
         .unwrap();
     alone_with(
         &net,

@@ -1,5 +1,6 @@
 //! Building the CPU engine's state from a network.
 
+use super::jit::Bound;
 use super::jit_events::{Four, NativeEvents};
 use super::*;
 use crate::error::Error;
@@ -289,7 +290,7 @@ fn proj_state<R: VmReal>(
         ProjectionKind::Decode { window, .. } => window as usize,
         _ => 0,
     };
-    let kind = proj_kind(net, pr, pk);
+    let mut kind = proj_kind(net, pr, pk);
     let s = &pr.synapses;
     let n_post = net.pops[post].size();
     let row_ptr = s.post_row_ptr(n_post / net.batch);
@@ -348,19 +349,31 @@ fn proj_state<R: VmReal>(
         .flatten();
     let n_pre = net.pops[pre].size() / net.batch;
     let dense = row_ptr.windows(2).all(|r| (r[1] - r[0]) as usize == n_pre);
-    // Only a default weighted sum reads rows without their indices: other
-    // projections (a spiking recurrent all-to-all) skip the check.
+    // Only the kernels that read rows without their indices (a rate-coded
+    // projection's sums, a learning rule) check what rows hold: others (a
+    // spiking recurrent all-to-all) skip the check.
     let rows_are = match kind {
-        ProjKind::Rate { psp: None, .. } => {
+        ProjKind::Rate { .. } => rate_sum::Rows::of(dense, &row_ptr, &s.pre, n_pre, pre == post),
+        _ if !pr.ir.update.is_empty() => {
             rate_sum::Rows::of(dense, &row_ptr, &s.pre, n_pre, pre == post)
         }
         _ => rate_sum::Rows::Indexed,
     };
+    let pre_bound = match rows_are {
+        rate_sum::Rows::Dense => Bound::Column,
+        rate_sum::Rows::AllButSelf => Bound::ColumnButSelf,
+        rate_sum::Rows::Indexed => Bound::Each,
+    };
+    if let ProjKind::Rate { psp: Some(k), .. } = &mut kind {
+        // Delays of 0 and 1 both read the current values.
+        let one_delay = delays.iter().all(|&d| d.max(1) == delays[0].max(1));
+        k.compile_rows(&pr.ir, if one_delay { pre_bound } else { Bound::Each });
+    }
     let learn = (!pr.ir.update.is_empty()).then(|| {
         let rows = row_ptr.windows(2).filter(|w| w[1] > w[0]).count();
         let by_row = s.post.len() >= synapse_update::ROW_MIN * rows.max(1);
         let consts = net.globals.constants().len();
-        synapse_update::compile(&pr.ir, consts, R::DTYPE, by_row, dense)
+        synapse_update::compile(&pr.ir, consts, R::DTYPE, by_row, pre_bound)
     });
     ProjState {
         index: qi,

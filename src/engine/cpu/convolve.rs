@@ -18,12 +18,36 @@ use crate::real::Real;
 
 /// What the window of each post neuron is, computed once per projection:
 /// the start of its window in each pre dimension, its filter, and the
-/// kernel coordinates of each tap.
+/// kernel coordinates of each tap; for a window that lies wholly inside
+/// the pre-synaptic population, the rank of its first tap, from which
+/// every tap's rank is a fixed offset.
 #[derive(Debug, Clone)]
 pub struct ConvGeometry {
     start: Vec<i64>,
     filter: Vec<usize>,
     taps: Vec<Vec<usize>>,
+    /// Per post neuron: the pre rank of the window's origin, or
+    /// [`usize::MAX`] where the window reaches past an edge (its taps go
+    /// through [`Window::pre_rank`](crate::network::conv::Window::pre_rank)).
+    inside: Vec<usize>,
+    /// Per tap: its rank's offset from the origin's, inside.
+    offsets: Vec<usize>,
+}
+
+impl ConvGeometry {
+    /// The pre rank that tap `t` of post neuron `i` reads, or `None` for
+    /// the padding value.
+    #[inline]
+    fn rank(&self, conv: &Conv, i: usize, t: usize) -> Option<usize> {
+        match self.inside[i] {
+            usize::MAX => {
+                let d = conv.window.pre.len();
+                conv.window
+                    .pre_rank(&self.start[i * d..(i + 1) * d], &self.taps[t])
+            }
+            origin => Some(origin + self.offsets[t]),
+        }
+    }
 }
 
 /// The [`ConvGeometry`] of a convolution or pooling.
@@ -42,15 +66,89 @@ pub fn geometry(conv: &Conv) -> ConvGeometry {
         start.extend(w.start(rank, &p));
         filter.push(w.filter(&p));
     }
+    let taps: Vec<Vec<usize>> = (0..w.taps()).map(|t| w.tap(t)).collect();
+    // Row-major strides of the pre-synaptic population, and how far the
+    // taps reach along each dimension.
+    let d = w.pre.len();
+    let mut stride = vec![1usize; d];
+    for k in (0..d.saturating_sub(1)).rev() {
+        stride[k] = stride[k + 1] * w.pre[k + 1];
+    }
+    let reach: Vec<usize> = (0..d)
+        .map(|k| taps.iter().map(|t| t[k] + 1).max().unwrap_or(0))
+        .collect();
+    let offsets = taps
+        .iter()
+        .map(|t| t.iter().zip(&stride).map(|(k, s)| k * s).sum())
+        .collect();
+    let inside = (0..n_post)
+        .map(|i| &start[i * d..(i + 1) * d])
+        .map(|s| {
+            let within = s
+                .iter()
+                .zip(&reach)
+                .zip(&w.pre)
+                .all(|((&x, &r), &n)| x >= 0 && x + r as i64 <= n as i64);
+            match within {
+                true => s.iter().zip(&stride).map(|(&x, k)| x as usize * k).sum(),
+                false => usize::MAX,
+            }
+        })
+        .collect();
     ConvGeometry {
         start,
         filter,
-        taps: (0..w.taps()).map(|t| w.tap(t)).collect(),
+        taps,
+        inside,
+        offsets,
     }
 }
 
 /// Below this many post neurons the plain path stays on one thread.
 pub(super) const PARALLEL_MIN: usize = 4096;
+
+/// Each post neuron's taps in order, `tap(w, x)` of each combined by
+/// `combine` from `init`, into `out`: `args` are the convolution, its
+/// geometry, the pre-synaptic values, the padding value and `init`.
+fn windows<R: VmReal>(
+    (conv, geo, r, pad, init): (&Conv, &ConvGeometry, &[R], R, R),
+    combine: impl Fn(R, R) -> R + Sync,
+    tap: impl Fn(f32, R) -> R + Sync,
+    out: &mut [R],
+) {
+    let w = &conv.window;
+    let d = w.pre.len();
+    let taps = geo.taps.len();
+    let one = |i: usize| -> R {
+        let wf = &conv.weights[geo.filter[i] * taps..(geo.filter[i] + 1) * taps];
+        let mut acc = init;
+        match geo.inside[i] {
+            usize::MAX => {
+                let start = &geo.start[i * d..(i + 1) * d];
+                for (k, &wt) in geo.taps.iter().zip(wf) {
+                    let x = w.pre_rank(start, k).map_or(pad, |q| r[q]);
+                    acc = combine(acc, tap(wt, x));
+                }
+            }
+            origin => {
+                let r = &r[origin..];
+                for (&off, &wt) in geo.offsets.iter().zip(wf) {
+                    acc = combine(acc, tap(wt, r[off]));
+                }
+            }
+        }
+        acc
+    };
+    if out.len() >= PARALLEL_MIN {
+        out.par_chunks_mut(1024).enumerate().for_each(|(c, chunk)| {
+            for (j, o) in chunk.iter_mut().enumerate() {
+                *o = one(c * 1024 + j);
+            }
+        });
+    } else {
+        out.iter_mut().enumerate().for_each(|(i, o)| *o = one(i));
+    }
+}
 
 /// The combined psp of every post neuron into `out` (overwritten);
 /// `frame`: the psp's scalars (t, dt, the constants: `super::frame_scalars`).
@@ -64,7 +162,6 @@ pub fn convolve<R: VmReal>(
     out: &mut [R],
 ) {
     let w = &conv.window;
-    let d = w.pre.len();
     let taps = geo.taps.len();
     let pad = match w.padding {
         Padding::Value(v) => R::of32(v),
@@ -82,27 +179,27 @@ pub fn convolve<R: VmReal>(
     };
     let n = out.len();
     match psp {
-        // The plain `w * pre.r`: post neuron by post neuron, taps in order.
-        None => {
-            let r = pre[0];
-            let one = |i: usize| -> R {
-                let start = &geo.start[i * d..(i + 1) * d];
-                let wf = &conv.weights[geo.filter[i] * taps..(geo.filter[i] + 1) * taps];
-                let mut acc = init;
-                for (k, &wt) in geo.taps.iter().zip(wf) {
-                    let x = w.pre_rank(start, k).map_or(pad, |q| r[q]);
-                    acc = combine(acc, R::of32(wt) * x);
-                }
-                acc
+        // The plain `w * pre.r`, or a pre-synaptic value as it is: post
+        // neuron by post neuron, taps in order.
+        None | Some(PspKernel { as_is: Some(_), .. }) => {
+            // A psp that is a pre-synaptic value as it is (pooling's
+            // `pre.r`) combines that value: what its program computes.
+            let (r, weighted) = match psp.and_then(|k| k.as_is) {
+                Some(x) => (pre[x as usize], false),
+                None => (pre[0], true),
             };
-            if n >= PARALLEL_MIN {
-                out.par_chunks_mut(1024).enumerate().for_each(|(c, chunk)| {
-                    for (j, o) in chunk.iter_mut().enumerate() {
-                        *o = one(c * 1024 + j);
-                    }
-                });
-            } else {
-                out.iter_mut().enumerate().for_each(|(i, o)| *o = one(i));
+            // One loop for each operation and kind of psp: the choice
+            // made once, not at every tap.
+            let add = |o: R, v: R| o + v;
+            let (wtd, as_is) = (|wt: f32, x: R| R::of32(wt) * x, |_: f32, x: R| x);
+            let args = (conv, geo, r, pad, init);
+            match (op, weighted) {
+                (Operation::Sum | Operation::Mean, true) => windows(args, add, wtd, out),
+                (Operation::Sum | Operation::Mean, false) => windows(args, add, as_is, out),
+                (Operation::Max, true) => windows(args, R::max, wtd, out),
+                (Operation::Max, false) => windows(args, R::max, as_is, out),
+                (Operation::Min, true) => windows(args, R::min, wtd, out),
+                (Operation::Min, false) => windows(args, R::min, as_is, out),
             }
         }
         // Any psp: one tap at a time over all post neurons, so that the
@@ -112,12 +209,10 @@ pub fn convolve<R: VmReal>(
             let mut wt = vec![R::ZERO; n];
             let mut gathered: Vec<Vec<R>> = vec![vec![R::ZERO; n]; pre.len()];
             let mut value = vec![R::ZERO; n];
-            for (tap, k) in geo.taps.iter().enumerate() {
+            for tap in 0..taps {
                 for (g, src) in gathered.iter_mut().zip(pre) {
                     for (i, x) in g.iter_mut().enumerate() {
-                        *x = w
-                            .pre_rank(&geo.start[i * d..(i + 1) * d], k)
-                            .map_or(pad, |q| src[q]);
+                        *x = geo.rank(conv, i, tap).map_or(pad, |q| src[q]);
                     }
                 }
                 for (i, x) in wt.iter_mut().enumerate() {
@@ -125,7 +220,7 @@ pub fn convolve<R: VmReal>(
                 }
                 let mut arrays: Vec<&mut [R]> = vec![wt.as_mut_slice()];
                 arrays.extend(gathered.iter_mut().map(|g| g.as_mut_slice()));
-                rate_sum::eval_psp(kernel, arrays, frame, 0, 0, 0, &mut value);
+                rate_sum::eval_psp(kernel, &mut arrays, frame, 0, 0, 0, &mut value);
                 for (o, v) in out.iter_mut().zip(&value) {
                     *o = combine(*o, *v);
                 }

@@ -9,6 +9,7 @@
 
 use rayon::prelude::*;
 
+use super::jit::{Bound, Native};
 use super::vm::{self, Binder, Program, Src, VmReal};
 use crate::lang::ir::{Expr, Locality, SynapseIr};
 use crate::network::model::Operation;
@@ -91,6 +92,15 @@ pub struct PspKernel {
     pub prog: Program,
     /// Register with the psp.
     pub out: u16,
+    /// The psp as native row code ([`Native::compile_rows`]), where it can
+    /// be made ([`PspKernel::compile_rows`]): it stores each synapse's psp
+    /// into its first bound array, the program's arrays following it.
+    pub native: Option<Native>,
+    /// Where the row code finds each of its bound arrays (the psp first).
+    pub layout: Vec<Bound>,
+    /// The psp's `pre.x`, where the psp is that value as it is (pooling's
+    /// `pre.r`): its index among the synapse's `pre.x`.
+    pub as_is: Option<u16>,
 }
 
 /// Compiles the psp of a synapse model.
@@ -98,13 +108,64 @@ pub fn compile_psp(ir: &SynapseIr, n_consts: usize, dtype: Dtype) -> PspKernel {
     let binding = SynapseBinding::new(ir, n_consts);
     let mut prog = Program::in_dtype(dtype);
     let out = prog.to_reg(&ir.psp, &binding);
-    PspKernel { binding, prog, out }
+    PspKernel {
+        binding,
+        prog,
+        out,
+        native: None,
+        layout: Vec::new(),
+        as_is: match ir.psp {
+            Expr::Pre(x) => Some(x as u16),
+            _ => None,
+        },
+    }
+}
+
+/// The binding of a program that writes one more array, first: the
+/// others move up by one.
+struct AfterOne<'a>(&'a SynapseBinding);
+
+impl Binder for AfterOne<'_> {
+    fn leaf(&self, e: &Expr) -> Option<Src> {
+        match self.0.leaf(e)? {
+            Src::Arr(a) => Some(Src::Arr(a + 1)),
+            other => Some(other),
+        }
+    }
+
+    fn n_scalars(&self) -> usize {
+        self.0.n_scalars()
+    }
+}
+
+impl PspKernel {
+    /// Makes the psp's native row code, which reads each `post.x` at the
+    /// row's neuron and each `pre.x` as `pre_bound` says: in place at the
+    /// synapse's place in its row ([`Bound::Column`],
+    /// [`Bound::ColumnButSelf`]: all read at one delay), or gathered into
+    /// an array a synapse ([`Bound::Each`]). The same operations as the
+    /// interpreted program: the same bits. Left without where native code
+    /// cannot be made (`CAJAL_JIT=0`).
+    pub fn compile_rows(&mut self, ir: &SynapseIr, pre_bound: Bound) {
+        let b = &self.binding;
+        let layout: Vec<Bound> = std::iter::once(Bound::Each)
+            .chain((0..b.n_arrays).map(|a| match a {
+                a if a < b.pre as usize => Bound::Each,
+                a if a < b.post as usize => pre_bound,
+                _ => Bound::Row,
+            }))
+            .collect();
+        let mut prog = Program::in_dtype(self.prog.dtype);
+        prog.store(0, &ir.psp, None, &AfterOne(b));
+        self.native = Native::compile_rows(&prog, &layout);
+        self.layout = layout;
+    }
 }
 
 /// Evaluates the psp of every synapse into `psp` (general path).
 pub fn eval_psp<R: VmReal>(
     k: &PspKernel,
-    mut arrays: Vec<&mut [R]>,
+    arrays: &mut [&mut [R]],
     scalars: &[R],
     seed: u64,
     step: u32,
@@ -113,7 +174,7 @@ pub fn eval_psp<R: VmReal>(
 ) {
     vm::run_chunks(
         &k.prog,
-        &mut arrays,
+        arrays,
         scalars,
         seed,
         step,
@@ -310,8 +371,11 @@ pub fn weighted_sum<'a, R: Real>(
 
 #[cfg(test)]
 mod tests {
-    use super::{weighted_sum, Rows};
+    use super::{compile_psp, eval_psp, weighted_sum, Rows};
     use crate::engine::cpu::hostile;
+    use crate::engine::cpu::jit::Bound;
+    use crate::engine::cpu::vm::VmReal;
+    use crate::prelude::{Network, Neuron, Synapse, Weights};
     use crate::real::Real;
 
     /// Rows are told to hold every neuron but their own only where each
@@ -376,6 +440,112 @@ mod tests {
                     "{n} neurons, row {i}: {a} without indices, {b} with"
                 );
             }
+        }
+    }
+
+    /// A psp reading a synapse's own value, `pre.x`, `post.x`, a parameter
+    /// and a draw, as native row code and interpreted over gathered
+    /// arrays, on hostile values: rows of every pre-synaptic neuron in
+    /// order, of every one but the row's own, and of scattered ones (rows
+    /// of 3, 0, 6, 1, 5 and 9), `pre.x` read in place or gathered as the
+    /// layout says: every psp must agree bit for bit, in both precisions.
+    #[test]
+    fn psp_row_code_matches_the_interpreter_bit_for_bit() {
+        for (bound, n) in [
+            (Bound::Column, 7),
+            (Bound::ColumnButSelf, 4),
+            (Bound::ColumnButSelf, 10),
+            (Bound::Each, 9),
+        ] {
+            psp_rows_agree::<f32>(bound, n);
+            psp_rows_agree::<f64>(bound, n);
+        }
+    }
+
+    fn psp_rows_agree<R: VmReal>(bound: Bound, n: u32) {
+        let syn = Synapse::new()
+            .parameters("k = 0.5 : projection")
+            .psp("w * (pre.v - post.v) * k + Uniform(0.0, 1e-3) * pre.u");
+        let neuron = Neuron::rate()
+            .parameters("u = 1.0")
+            .equations("v = sum(gap)\n r = v");
+        let mut net = Network::new();
+        let p = net.population("p", n as usize, &neuron).unwrap();
+        net.projection(p, p, "gap")
+            .synapse(&syn)
+            .connect_all_to_all(Weights::constant(0.25))
+            .unwrap();
+        let ir = net.projs[0].ir.clone();
+        let (row_ptr, pre): (Vec<u32>, Vec<u32>) = match bound {
+            Bound::Column => (
+                (0..=n).map(|i| i * n).collect(),
+                (0..n * n).map(|k| k % n).collect(),
+            ),
+            Bound::ColumnButSelf => (
+                (0..=n).map(|i| i * (n - 1)).collect(),
+                (0..n)
+                    .flat_map(|i| (0..n).filter(move |&j| j != i))
+                    .collect(),
+            ),
+            _ => (
+                vec![0, 3, 3, 9, 10, 15, 24],
+                (0..24).map(|k| (k * 5 + 2) % n).collect(),
+            ),
+        };
+        let rows = row_ptr.len() - 1;
+        let n_syn = pre.len();
+        let row_of = |s: usize| {
+            row_ptr
+                .windows(2)
+                .position(|w| (w[1] as usize) > s)
+                .unwrap()
+        };
+        let mut k = compile_psp(&ir, 0, R::DTYPE);
+        k.compile_rows(&ir, bound);
+        let native = k.native.as_ref().expect("native row code for the psp");
+        let b = &k.binding;
+        assert_eq!(b.post - b.pre, 2, "pre.v and pre.u");
+        let values = hostile::<R>();
+        let value = |at: usize, a: usize| values[(at * (a + 2) + a) % values.len()];
+        let mut w: Vec<R> = (0..n_syn).map(|s| value(s, 0)).collect();
+        let pre_vals: Vec<Vec<R>> = (0..2)
+            .map(|a| (0..n as usize).map(|j| value(j, a + 3)).collect())
+            .collect();
+        let post_v: Vec<R> = (0..rows).map(|i| value(i, 5)).collect();
+        let mut gathered: Vec<Vec<R>> = pre_vals
+            .iter()
+            .map(|v| pre.iter().map(|&j| v[j as usize]).collect())
+            .collect();
+        gathered.push((0..n_syn).map(|s| post_v[row_of(s)]).collect());
+        let scalars = [3.0, 0.1, 0.5].map(R::of);
+        let mut fast = vec![R::ZERO; n_syn];
+        let mut reads: Vec<&[R]> = Vec::new();
+        for (a, v) in pre_vals.iter().enumerate() {
+            reads.push(if bound == Bound::Each {
+                &gathered[a]
+            } else {
+                v
+            });
+        }
+        reads.push(&post_v);
+        native.run_rows(
+            &mut [&mut fast, &mut w.clone()],
+            &reads,
+            &scalars,
+            &row_ptr,
+            (9, 2, 4, 0),
+        );
+        let mut slow = vec![R::ZERO; n_syn];
+        let mut arrays: Vec<&mut [R]> = vec![&mut w];
+        arrays.extend(gathered.iter_mut().map(|g| g.as_mut_slice()));
+        eval_psp(&k, &mut arrays, &scalars, 9, 2, 4, &mut slow);
+        for (s, (a, b)) in fast.iter().zip(&slow).enumerate() {
+            assert_eq!(
+                a.bits(),
+                b.bits(),
+                "{:?}, {bound:?} of {n}: synapse {s}: {a:?} native, {b:?} interpreted",
+                R::DTYPE
+            );
         }
     }
 }

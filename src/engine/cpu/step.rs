@@ -164,12 +164,10 @@ impl<R: VmReal> CpuEngine<R> {
                 let into = *into;
                 match psp {
                     None => weighted_sum(pr, &self.pops[pr.pre]),
-                    Some(_) => general_psp(
-                        pr,
-                        &self.pops,
-                        frame_scalars(t, dt, &self.consts),
-                        (seed, step32, object),
-                    ),
+                    Some(_) => {
+                        frame_scalars_into(&mut self.scratch.scalars, t, dt, &self.consts);
+                        general_psp(pr, &self.pops, &mut self.scratch, (seed, step32, object));
+                    }
                 }
                 let post = &mut self.pops[pr.post];
                 let dest = match into {
@@ -380,7 +378,7 @@ impl<R: VmReal> CpuEngine<R> {
             reads.extend(in_place.zip(&pr.gathered).zip(&k.layout[first..]).map(
                 |((own, gathered), &bound)| match bound {
                     Bound::Each => gathered.as_slice(),
-                    Bound::Column | Bound::Row => own,
+                    Bound::Column | Bound::ColumnButSelf | Bound::Row => own,
                 },
             ));
             synapse_update::synapse_rows(
@@ -613,58 +611,137 @@ fn psp_events<R: Real>(
     }
 }
 
-/// `rate_sum` with a general psp: the psp of every synapse from the
-/// gathered pre (delayed) and post values, reduced by the projection's
-/// operation into `pr.out`, element by element of a batch; `scalars`:
-/// the frame's (`frame_scalars`).
+/// `rate_sum` with a general psp: the psp of every synapse from the pre
+/// (delayed) and post values, reduced by the projection's operation into
+/// `pr.out`, element by element of a batch; `scratch.scalars` holds the
+/// frame's (`frame_scalars`). The psp's row code reads in place what its
+/// layout says, the interpreter every `pre.x` and `post.x` gathered.
 fn general_psp<R: VmReal>(
     pr: &mut ProjState<R>,
     pops: &[PopState<R>],
-    mut scalars: Vec<R>,
+    scratch: &mut Scratch<R>,
     (seed, step32, object): (u64, u32, u32),
 ) {
-    if pops[pr.pre].ir.spiking && !pr.ir.pre_spike.is_empty() {
-        let (pre, post) = (&pops[pr.pre], &pops[pr.post]);
+    let (pre, post) = (&pops[pr.pre], &pops[pr.post]);
+    let (n_pre, n_post) = (pre.n / pr.batch, post.n / pr.batch);
+    if pre.ir.spiking && !pr.ir.pre_spike.is_empty() {
         for b in 0..pr.batch {
-            let offs = (b * (pre.n / pr.batch), b * (post.n / pr.batch));
-            psp_events(pr, pre, post, offs, &scalars, (seed, step32, object));
+            let offs = (b * n_pre, b * n_post);
+            psp_events(
+                pr,
+                pre,
+                post,
+                offs,
+                &scratch.scalars,
+                (seed, step32, object),
+            );
         }
     }
     let ProjKind::Rate { psp: Some(k), .. } = &pr.kind else {
         return;
     };
-    let (pre, post) = (&pops[pr.pre], &pops[pr.post]);
     let nsyn = pr.syn.pre.len();
+    let n_pre_refs = pr.pre_ref_slots.len();
+    let refs = n_pre_refs + pr.post_ref_slots.len();
+    // Where the row code finds each `pre.x` and `post.x` (the psp and the
+    // synapse's own arrays come before them).
+    let ref_bounds = match &k.native {
+        Some(_) => &k.layout[1 + k.binding.pre as usize..],
+        None => &[],
+    };
+    let bound = |r: usize| ref_bounds.get(r).copied().unwrap_or(Bound::Each);
+    // Delays of 0 and 1 both read the current values.
+    let one_delay = pr.delays.first().map(|&d| d.max(1));
+    let one_delay = one_delay.filter(|&d| pr.delays.iter().all(|&e| e.max(1) == d));
+    pr.gathered.resize_with(refs, Vec::new);
+    let frame = scratch.scalars.len();
     for b in 0..pr.batch {
-        let (pre_off, post_off) = (b * (pre.n / pr.batch), b * (post.n / pr.batch));
-        let mut gathered: Vec<Vec<R>> = Vec::new();
-        for &slot in &pr.pre_ref_slots {
-            gathered.push(
-                (0..nsyn)
-                    .map(|j| delayed(pre, slot, pr.syn.delay[j])[pre_off + pr.syn.pre[j] as usize])
-                    .collect(),
-            );
+        let (pre_off, post_off) = (b * n_pre, b * n_post);
+        for (r, g) in pr.gathered.iter_mut().enumerate() {
+            if bound(r) != Bound::Each {
+                continue;
+            }
+            g.resize(nsyn, R::ZERO);
+            match r.checked_sub(n_pre_refs) {
+                None => {
+                    let slot = pr.pre_ref_slots[r];
+                    gather_pre(g, pre, slot, &pr.syn, one_delay, pre_off);
+                }
+                Some(q) => {
+                    let values = &post.vars[pr.post_ref_slots[q]][post_off..post_off + n_post];
+                    gather(g, values, &pr.row_ptr, None, false);
+                }
+            }
         }
-        for &slot in &pr.post_ref_slots {
-            gathered.push(
-                pr.syn
-                    .post
-                    .iter()
-                    .map(|&i| post.vars[slot][post_off + i as usize])
-                    .collect(),
-            );
+        let scalars = &mut scratch.scalars;
+        scalars.truncate(frame);
+        let mut arrays = relist(std::mem::take(&mut scratch.arrays));
+        match &k.native {
+            Some(native) => {
+                arrays.push(pr.psp.as_mut_slice());
+                value_args(&mut arrays, &mut pr.values, &pr.ir.vars, scalars);
+                let mut reads = relist(std::mem::take(&mut scratch.reads));
+                for (r, g) in pr.gathered.iter().enumerate() {
+                    reads.push(match (bound(r), r.checked_sub(n_pre_refs)) {
+                        (Bound::Each, _) => g.as_slice(),
+                        (_, None) => {
+                            let d = one_delay.unwrap_or(1);
+                            &delayed(pre, pr.pre_ref_slots[r], d)[pre_off..pre_off + n_pre]
+                        }
+                        (_, Some(q)) => {
+                            &post.vars[pr.post_ref_slots[q]][post_off..post_off + n_post]
+                        }
+                    });
+                }
+                native.run_rows(
+                    &mut arrays,
+                    &reads,
+                    scalars,
+                    &pr.row_ptr,
+                    (seed, step32, object, 0),
+                );
+                scratch.reads = relist(reads);
+            }
+            None => {
+                value_args(&mut arrays, &mut pr.values, &pr.ir.vars, scalars);
+                arrays.extend(pr.gathered.iter_mut().map(|g| g.as_mut_slice()));
+                rate_sum::eval_psp(k, &mut arrays, scalars, seed, step32, object, &mut pr.psp);
+            }
         }
-        let mut arrays = Vec::with_capacity(pr.values.len() + gathered.len());
-        value_args(&mut arrays, &mut pr.values, &pr.ir.vars, &mut scalars);
-        arrays.extend(gathered.iter_mut().map(|g| g.as_mut_slice()));
-        rate_sum::eval_psp(k, arrays, &scalars, seed, step32, object, &mut pr.psp);
-        let n_post = pr.out.len() / pr.batch;
+        scratch.arrays = relist(arrays);
         rate_sum::reduce(
             &pr.row_ptr,
             &pr.psp,
             pr.op,
             &mut pr.out[post_off..post_off + n_post],
         );
+    }
+    scratch.scalars.truncate(frame);
+}
+
+/// Each synapse's value of the pre-synaptic array `slot` (neurons from
+/// `off`), as it was its delay ago: from one array where every synapse has
+/// the same delay (`one_delay`), else synapse by synapse.
+fn gather_pre<R: Copy>(
+    g: &mut [R],
+    pre: &PopState<R>,
+    slot: usize,
+    syn: &crate::connect::SynapseList,
+    one_delay: Option<u32>,
+    off: usize,
+) {
+    match one_delay {
+        Some(d) => {
+            let values = &delayed(pre, slot, d)[off..];
+            for (x, &j) in g.iter_mut().zip(&syn.pre) {
+                *x = values[j as usize];
+            }
+        }
+        None => {
+            for ((x, &j), &d) in g.iter_mut().zip(&syn.pre).zip(&syn.delay) {
+                *x = delayed(pre, slot, d)[off + j as usize];
+            }
+        }
     }
 }
 

@@ -9,9 +9,9 @@
 //!
 //! Native code runs the rule row by row ([`Native::compile_rows`]): a
 //! `post.x` is read at the row's neuron and a `pre.x` of a projection
-//! whose rows hold every pre-synaptic neuron in order at the synapse's
-//! place in its row, from the neurons' own arrays; other `pre.x` are
-//! gathered into an array a synapse first. What depends only on the row
+//! whose rows hold every pre-synaptic neuron in order (or every one but
+//! the row's own) at the synapse's place in its row, from the neurons' own
+//! arrays; other `pre.x` are gathered into an array a synapse first. What depends only on the row
 //! (the equations of `: projection` and `: postsynaptic` variables) is
 //! computed once a row, as ANNarchy computes them once a post-synaptic
 //! neuron, and every synapse keeps its copy, as on the GPU, which computes
@@ -78,10 +78,11 @@ pub struct RowPart {
 pub const ROW_MIN: usize = 256;
 
 /// Compiles the learning rule (`ir.update`, not empty) for a projection
-/// whose rows hold every pre-synaptic neuron in order or not (`dense`):
-/// as row code where native code can be made (a row's shared values
-/// computed once, `pre.x` of a dense projection and every `post.x` read in
-/// place), else with `by_row` its shared variables' equations once a row
+/// whose rows hold pre-synaptic neurons as `pre` says ([`Bound::Column`]
+/// where each holds every one in order, [`Bound::ColumnButSelf`] every one
+/// but its own, else [`Bound::Each`]): as row code where native code can
+/// be made (a row's shared values computed once, `pre.x` of those first
+/// two and every `post.x` read in place), else with `by_row` its shared variables' equations once a row
 /// where the rule allows it (see [`ROW_MIN`]), else every equation at
 /// every synapse.
 pub fn compile(
@@ -89,9 +90,9 @@ pub fn compile(
     n_consts: usize,
     dtype: Dtype,
     by_row: bool,
-    dense: bool,
+    pre: Bound,
 ) -> LearnKernel {
-    make(ir, n_consts, dtype, by_row, dense, true)
+    make(ir, n_consts, dtype, by_row, pre, true)
 }
 
 /// As [`compile`], without native code (the interpreter's kernel, which
@@ -101,9 +102,9 @@ pub fn interpreted(
     n_consts: usize,
     dtype: Dtype,
     by_row: bool,
-    dense: bool,
+    pre: Bound,
 ) -> LearnKernel {
-    make(ir, n_consts, dtype, by_row, dense, false)
+    make(ir, n_consts, dtype, by_row, pre, false)
 }
 
 fn make(
@@ -111,12 +112,11 @@ fn make(
     n_consts: usize,
     dtype: Dtype,
     by_row: bool,
-    dense: bool,
+    pre_in_place: Bound,
     native: bool,
 ) -> LearnKernel {
     let binding = SynapseBinding::new(ir, n_consts);
     let n = binding.n_arrays;
-    let pre_in_place = if dense { Bound::Column } else { Bound::Each };
     let layout: Vec<Bound> = (0..n)
         .map(|a| match a {
             a if a < binding.pre as usize => Bound::Each,
@@ -351,21 +351,31 @@ mod tests {
     /// A learning rule over hostile values as native row code and
     /// interpreted at every synapse, with `w` learning and frozen: on a
     /// dense projection (rows of 7 pre-synaptic neurons read in place: a
-    /// partial last vector a row) and on rows of 3, 0, 6, 1, 5 and 9
-    /// synapses from scattered pre-synaptic neurons (gathered), `post.x`
-    /// read at the row's neuron: every value must agree bit for bit, in
-    /// both precisions. The rule has shared variables (computed once a
-    /// row by the row code; one an ODE reading its own slot), a draw, a
-    /// condition and bounds.
+    /// partial last vector a row), on rows of every neuron but the row's
+    /// own (ANNarchy's all-to-all onto itself: rows of 1, 3, 6 and 9, read
+    /// in place, skipping the row's neuron) and on rows of 3, 0, 6, 1, 5
+    /// and 9 synapses from scattered pre-synaptic neurons (gathered),
+    /// `post.x` read at the row's neuron: every value must agree bit for
+    /// bit, in both precisions. The rule has shared variables (computed
+    /// once a row by the row code; one an ODE reading its own slot), a
+    /// draw, a condition and bounds.
     #[test]
     fn row_code_matches_the_interpreter_bit_for_bit() {
-        for dense in [true, false] {
-            rows_agree::<f32>(dense);
-            rows_agree::<f64>(dense);
+        let cases = [
+            (Bound::Column, 7),
+            (Bound::Each, 0),
+            (Bound::ColumnButSelf, 2),
+            (Bound::ColumnButSelf, 4),
+            (Bound::ColumnButSelf, 7),
+            (Bound::ColumnButSelf, 10),
+        ];
+        for (pre_bound, n_pre) in cases {
+            rows_agree::<f32>(pre_bound, n_pre);
+            rows_agree::<f64>(pre_bound, n_pre);
         }
     }
 
-    fn rows_agree<R: VmReal>(dense: bool) {
+    fn rows_agree<R: VmReal>(pre_bound: Bound, n_pre: usize) {
         let syn = Synapse::new()
             .parameters("eta = 0.01 : projection\ntau = 20.0 : projection\nRt = 0.4 : projection")
             .equations(
@@ -385,17 +395,29 @@ mod tests {
             .connect_all_to_all(Weights::constant(0.25))
             .unwrap();
         let ir = net.projs[0].ir.clone();
-        let (row_ptr, pre): (Vec<u32>, Vec<u32>) = if dense {
-            let n_pre = 7;
-            let rows = (0..=6).map(|i| i * n_pre).collect();
-            (rows, (0..6 * n_pre).map(|k| k % n_pre).collect())
-        } else {
-            let rows = vec![0, 3, 3, 9, 10, 15, 24];
-            (rows, (0..24).map(|k| (k * 5 + 2) % 9).collect())
+        let (row_ptr, pre): (Vec<u32>, Vec<u32>) = match pre_bound {
+            Bound::Column => {
+                let rows = (0..=6).map(|i| i * n_pre as u32).collect();
+                (
+                    rows,
+                    (0..6 * n_pre as u32).map(|k| k % n_pre as u32).collect(),
+                )
+            }
+            Bound::ColumnButSelf => {
+                let rows = (0..=n_pre as u32).map(|i| i * (n_pre as u32 - 1)).collect();
+                let pre = (0..n_pre as u32)
+                    .flat_map(|i| (0..n_pre as u32).filter(move |&j| j != i))
+                    .collect();
+                (rows, pre)
+            }
+            _ => {
+                let rows = vec![0, 3, 3, 9, 10, 15, 24];
+                (rows, (0..24).map(|k| (k * 5 + 2) % 9).collect())
+            }
         };
-        let k = super::compile(&ir, 0, R::DTYPE, true, dense);
+        let in_place = pre_bound != Bound::Each;
+        let k = super::compile(&ir, 0, R::DTYPE, true, pre_bound);
         assert!(k.native.is_some(), "native row code for the rule");
-        let pre_bound = if dense { Bound::Column } else { Bound::Each };
         let first = k.binding.pre as usize;
         assert!(k.layout[first..k.binding.post as usize]
             .iter()
@@ -403,7 +425,7 @@ mod tests {
         assert!(k.layout[k.binding.post as usize..]
             .iter()
             .all(|&b| b == Bound::Row));
-        let whole = super::interpreted(&ir, 0, R::DTYPE, false, dense);
+        let whole = super::interpreted(&ir, 0, R::DTYPE, false, pre_bound);
         assert!(whole.native.is_none() && whole.rows.is_none());
         let n_syn = pre.len();
         let row_of = |s: usize| {
@@ -417,10 +439,10 @@ mod tests {
         let (n_pre_refs, n_post_refs) = (ir.pre_refs.len(), ir.post_refs.len());
         // The neurons' own values, and the same gathered a synapse.
         let pre_vals: Vec<Vec<R>> = (0..n_pre_refs)
-            .map(|a| (0..9).map(|j| value(j, a + 3)).collect())
+            .map(|a| (0..10).map(|j| value(j, a + 3)).collect())
             .collect();
         let post_vals: Vec<Vec<R>> = (0..n_post_refs)
-            .map(|a| (0..6).map(|i| value(i, a + 5)).collect())
+            .map(|a| (0..10).map(|i| value(i, a + 5)).collect())
             .collect();
         let mut gathered: Vec<Vec<R>> = pre_vals
             .iter()
@@ -433,7 +455,7 @@ mod tests {
         );
         let mut reads: Vec<&[R]> = Vec::new();
         for (a, v) in pre_vals.iter().enumerate() {
-            reads.push(if dense { v } else { &gathered[a] });
+            reads.push(if in_place { &v[..n_pre] } else { &gathered[a] });
         }
         reads.extend(post_vals.iter().map(|v| v.as_slice()));
         let own = || -> Vec<Vec<R>> {
@@ -459,7 +481,7 @@ mod tests {
                         assert_eq!(
                             x.bits(),
                             y.bits(),
-                            "{:?}, dense {dense}: array {v}, synapse {s}, step {step}, frozen {freeze_w}: {x:?} native, {y:?} interpreted",
+                            "{:?}, {pre_bound:?} of {n_pre}: array {v}, synapse {s}, step {step}, frozen {freeze_w}: {x:?} native, {y:?} interpreted",
                             R::DTYPE
                         );
                     }
@@ -499,13 +521,13 @@ mod tests {
             .connect_all_to_all(Weights::constant(0.25))
             .unwrap();
         let ir = net.projs[0].ir.clone();
-        let split = super::interpreted(&ir, 0, R::DTYPE, true, true);
+        let split = super::interpreted(&ir, 0, R::DTYPE, true, Bound::Column);
         let rows = split
             .rows
             .as_ref()
             .expect("the shared equations run once a row");
         assert_eq!(rows.written.len(), 4, "c, theta, R and K");
-        let whole = super::interpreted(&ir, 0, R::DTYPE, false, true);
+        let whole = super::interpreted(&ir, 0, R::DTYPE, false, Bound::Column);
         assert!(whole.rows.is_none());
         // Rows of 3, 0, 6, 1 and 5 synapses.
         let row_ptr = [0u32, 3, 3, 9, 10, 15];

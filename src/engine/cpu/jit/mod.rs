@@ -497,11 +497,14 @@ struct Gen<'a> {
     b: FunctionBuilder<'a>,
     /// Each bound array's base address.
     bases: Vec<Value>,
-    /// Row code: the arrays read at the synapse's place in its row
-    /// ([`Bound::Column`]), at `col_off` rather than `off`.
-    columns: Vec<bool>,
+    /// Row code: where each bound array is read ([`Bound::Column`] and
+    /// [`Bound::ColumnButSelf`] at `col_off` rather than `off`).
+    columns: Vec<Bound>,
     /// Row code: this vector's byte offset from its row's start.
     col_off: Value,
+    /// Row code: the row's byte offset (its index times a value's bytes),
+    /// where [`Bound::ColumnButSelf`] skips an element.
+    row_off: Value,
     /// Row code: the row's value of each [`Bound::Row`] array it reads,
     /// while the row's part is computed; then where it waits in
     /// `row_slot`, by byte offset.
@@ -602,10 +605,11 @@ fn build(
     let mut g = Gen {
         b,
         columns: match over {
-            Over::Rows(layout) => layout.iter().map(|&b| b == Bound::Column).collect(),
+            Over::Rows(layout) => layout.to_vec(),
             Over::Elements(_) => Vec::new(),
         },
         col_off: n,
+        row_off: n,
         bases,
         row_values: vec![None; n_arrays + n_draws],
         row_at: vec![None; n_arrays + n_draws],
@@ -716,14 +720,18 @@ impl Gen<'_> {
             return Some(v);
         }
         let base = *self.bases.get(k)?;
-        let column = self.columns.get(k) == Some(&true);
+        let bound = self.columns.get(k).copied().unwrap_or(Bound::Each);
         let mem = MemFlagsData::new().with_notrap();
         let v = match self.tail.clone() {
             // Lane by lane, each at its own synapse.
             Some(offs) => {
                 let mut v = None;
                 for (lane, (off, col)) in offs.into_iter().enumerate() {
-                    let off = if column { col } else { off };
+                    let off = match bound {
+                        Bound::Column => col,
+                        Bound::ColumnButSelf => self.past_self(col),
+                        Bound::Each | Bound::Row => off,
+                    };
                     let at = self.b.ins().iadd(base, off);
                     let x = self.b.ins().load(self.shape.elem, mem, at, 0);
                     v = Some(match v {
@@ -733,14 +741,69 @@ impl Gen<'_> {
                 }
                 v?
             }
+            None if bound == Bound::ColumnButSelf => {
+                // The lanes from the row's neuron on read one further:
+                // two loads, blended.
+                let at = self.b.ins().iadd(base, self.col_off);
+                let below = self.b.ins().load(self.shape.vec, mem, at, 0);
+                let elem = 1 << self.shape.shift;
+                let above = self.b.ins().load(self.shape.vec, mem, at, elem as i32);
+                let lane_int = self.shape.mask.lane_type();
+                let narrow = |b: &mut FunctionBuilder, x: Value| {
+                    if lane_int.bits() < b.func.dfg.value_type(x).bits() {
+                        b.ins().ireduce(lane_int, x)
+                    } else {
+                        x
+                    }
+                };
+                let lane_offs = self.lane_ints(elem);
+                let col = narrow(&mut self.b, self.col_off);
+                let col = self.b.ins().splat(self.shape.mask, col);
+                let places = self.b.ins().iadd(lane_offs, col);
+                let row = narrow(&mut self.b, self.row_off);
+                let row = self.b.ins().splat(self.shape.mask, row);
+                let past = self
+                    .b
+                    .ins()
+                    .icmp(IntCC::SignedGreaterThanOrEqual, places, row);
+                self.pick(past, above, below)
+            }
             None => {
-                let off = if column { self.col_off } else { self.off };
+                let off = match bound {
+                    Bound::Column => self.col_off,
+                    _ => self.off,
+                };
                 let at = self.b.ins().iadd(base, off);
                 self.b.ins().load(self.shape.vec, mem, at, 0)
             }
         };
         self.arrays[k] = Some(v);
         Some(v)
+    }
+
+    /// The mask-typed vector whose lane `l` is `l * scale`.
+    fn lane_ints(&mut self, scale: i64) -> Value {
+        let lane_int = self.shape.mask.lane_type();
+        let bytes: Vec<u8> = (0..self.shape.lanes as i64)
+            .flat_map(|l| match lane_int.bits() {
+                32 => ((l * scale) as i32).to_le_bytes().to_vec(),
+                _ => (l * scale).to_le_bytes().to_vec(),
+            })
+            .collect();
+        let k = self.b.func.dfg.constants.insert(bytes.into());
+        self.b.ins().vconst(self.shape.mask, k)
+    }
+
+    /// A [`Bound::ColumnButSelf`] array's byte offset for the synapse at
+    /// byte offset `col` from its row's start: one value further from the
+    /// row's neuron on.
+    fn past_self(&mut self, col: Value) -> Value {
+        let past = self
+            .b
+            .ins()
+            .icmp(IntCC::UnsignedGreaterThanOrEqual, col, self.row_off);
+        let further = self.b.ins().iadd_imm_u(col, 1 << self.shape.shift);
+        self.b.ins().select(past, further, col)
     }
 
     fn src(&mut self, s: Src) -> Option<Value> {

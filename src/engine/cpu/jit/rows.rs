@@ -23,6 +23,12 @@ pub enum Bound {
     /// 1, ... in order: synapse `k` of the row that starts at synapse `s`
     /// reads element `k - s` (read only).
     Column,
+    /// One element a pre-synaptic neuron, where row `r` holds every neuron
+    /// but `r`, in order (a population's all-to-all projection onto itself
+    /// without self-connections): synapse `k` of the row that starts at
+    /// synapse `s` reads element `k - s` below the row's neuron, `k - s +
+    /// 1` from it on (read only).
+    ColumnButSelf,
     /// One element a row (its post-synaptic neuron): every synapse of row
     /// `r` reads element `r` (read only).
     Row,
@@ -90,6 +96,8 @@ impl Native {
             let need = match bound {
                 Bound::Each => synapses,
                 Bound::Column => widest,
+                // A row of `widest` synapses reads up to element `widest`.
+                Bound::ColumnButSelf => widest + 1,
                 Bound::Row => rows,
             };
             assert!(len >= need, "bound array of {len} elements, {need} read");
@@ -188,11 +196,12 @@ impl Gen<'_> {
         let whole = g.b.ins().band_imm_u(len, !(lanes - 1));
         let vend = g.b.ins().iadd(start, whole);
         let at_row = g.b.ins().ishl_imm_u(r, shape.shift);
+        g.row_off = at_row;
         let read = vm::arrays_read(prog, layout.len());
         let mem = MemFlagsData::new().with_notrap();
         for (a, bound) in layout.iter().enumerate() {
             match bound {
-                Bound::Each | Bound::Column => {}
+                Bound::Each | Bound::Column | Bound::ColumnButSelf => {}
                 Bound::Row if read[a] => {
                     let at = g.b.ins().iadd(g.bases[a], at_row);
                     let x = g.b.ins().load(shape.elem, mem, at, 0);
@@ -262,12 +271,7 @@ impl Gen<'_> {
         let place = g.b.ins().iadd_imm_u(len, -lanes);
         g.col_off = g.b.ins().ishl_imm_u(place, shape.shift);
         let lane_int = shape.mask.lane_type();
-        let mut index = g.b.ins().iconst(lane_int, 0);
-        index = g.b.ins().splat(shape.mask, index);
-        for l in 1..lanes {
-            let x = g.b.ins().iconst(lane_int, l);
-            index = g.b.ins().insertlane(index, x, l as u8);
-        }
+        let index = g.lane_ints(1);
         // Lane l is the row's own where from + l >= vend.
         let first = g.b.ins().isub(vend, from);
         let first = if lane_int.bits() < ptr.bits() {
