@@ -326,24 +326,30 @@ pub fn weighted_sum<'a, R: Real>(
                             }
                         }
                     } else {
+                        // Slices of one length: no bounds checks but the
+                        // pre-synaptic value's.
+                        let idx: [&[u32]; ROWS] = std::array::from_fn(|q| {
+                            &pre_idx[rows[q].start..rows[q].start + common]
+                        });
                         for j in 0..common {
                             for q in 0..ROWS {
-                                let at = rows[q].start + j;
-                                s[q] += w[at] * r[pre_idx[at] as usize];
+                                s[q] += ws[q][j] * r[idx[q][j] as usize];
                             }
                         }
                     }
                     for q in 0..ROWS {
-                        for at in rows[q].start + common..rows[q].end {
-                            s[q] += w[at] * r[pre_idx[at] as usize];
+                        let rest = rows[q].start + common..rows[q].end;
+                        for (&wt, &j) in w[rest.clone()].iter().zip(&pre_idx[rest]) {
+                            s[q] += wt * r[j as usize];
                         }
                     }
                     o.copy_from_slice(&s);
                 } else {
                     for (q, o) in o.iter_mut().enumerate() {
+                        let at = row(first + q);
                         let mut s = R::ZERO;
-                        for at in row(first + q) {
-                            s += w[at] * r[pre_idx[at] as usize];
+                        for (&wt, &j) in w[at.clone()].iter().zip(&pre_idx[at]) {
+                            s += wt * r[j as usize];
                         }
                         *o = s;
                     }

@@ -48,7 +48,7 @@ mod scalars;
 mod shared;
 
 pub(super) use shared::{
-    exp_of, four_pointer_function, host_bytes, isa, max_of, min_of, pick_of, tanh_of, Code,
+    exp_of, four_pointer_function, host_bytes, isa, max_of, min_of, pick_of, tanh_of, Code, Made,
 };
 
 /// The most elements a vector holds (f32's four): a run of any precision
@@ -164,6 +164,13 @@ impl Native {
     }
 
     fn make(prog: &Program, n_arrays: usize, over: Over) -> Option<Native> {
+        static MADE: Made<Native> = Made::new(|n| &n._code);
+        // The code is a function of these alone (and of the host).
+        let key = format!("{prog:?} {n_arrays} {over:?}");
+        MADE.get_or_make(key, || Self::make_new(prog, n_arrays, over))
+    }
+
+    fn make_new(prog: &Program, n_arrays: usize, over: Over) -> Option<Native> {
         // Draws are made before the loop, as arrays; that needs the same
         // parameters for every element.
         let mut draws = Vec::new();
@@ -481,7 +488,7 @@ impl<R> Default for Scratch<R> {
 }
 
 /// What the code loops over.
-#[derive(Clone, Copy)]
+#[derive(Debug, Clone, Copy)]
 enum Over<'a> {
     /// Elements `0..n`, with the register whose non-zero elements are
     /// flagged, if any.

@@ -5,7 +5,8 @@
 //! lowers them, f32's `exp` operation for operation, and a value's bytes
 //! as native code loads them.
 
-use std::sync::{Arc, OnceLock};
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, OnceLock};
 
 use cranelift_codegen::ir::condcodes::FloatCC;
 use cranelift_codegen::ir::{
@@ -57,6 +58,49 @@ impl Drop for Code {
             // which holds this `Code` alive; this is the last of them.
             unsafe { m.free_memory() };
         }
+    }
+}
+
+/// Native code already made, by a description of everything it was made
+/// from: an engine built again for a changed network (structural
+/// plasticity edits the synapses every 100 steps in ANNarchy's notebook,
+/// and the engine is rebuilt after each edit) or a second engine of the
+/// same models reuses the code instead of compiling it anew. An entry
+/// lasts while an engine holds its code: the entries only the cache holds
+/// are dropped at the next insertion.
+pub(in crate::engine::cpu) struct Made<T> {
+    by_key: OnceLock<Mutex<HashMap<String, T>>>,
+    code: fn(&T) -> &Arc<Code>,
+}
+
+impl<T: Clone> Made<T> {
+    /// An empty cache of values whose code is `code(value)`.
+    pub(in crate::engine::cpu) const fn new(code: fn(&T) -> &Arc<Code>) -> Self {
+        Made {
+            by_key: OnceLock::new(),
+            code,
+        }
+    }
+
+    /// The value made from what `key` describes: the one made before if
+    /// an engine still holds it, else `make()`'s (compiled outside the
+    /// lock: engines built on other threads do not wait on it).
+    pub(in crate::engine::cpu) fn get_or_make(
+        &self,
+        key: String,
+        make: impl FnOnce() -> Option<T>,
+    ) -> Option<T> {
+        let map = self.by_key.get_or_init(|| Mutex::new(HashMap::new()));
+        let lock = || map.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(made) = lock().get(&key) {
+            return Some(made.clone());
+        }
+        let made = make()?;
+        let mut map = lock();
+        let code = self.code;
+        map.retain(|_, t| Arc::strong_count(code(t)) > 1);
+        map.insert(key, made.clone());
+        Some(made)
     }
 }
 

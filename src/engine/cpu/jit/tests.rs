@@ -180,3 +180,73 @@ fn native_code_matches_the_interpreter_bit_for_bit() {
         .equations("r = Normal(x, 1.0)");
     assert!(!agree(&varying, &[], 2));
 }
+
+/// A program compiled while code made from it lives is that code again
+/// (an engine rebuilt after a structural edit compiles nothing); another
+/// program, or another layout of the same one, is compiled anew; and
+/// code no engine holds is dropped from the cache at the next insertion.
+#[test]
+fn code_made_before_is_reused_while_held() {
+    use super::{Bound, Native};
+    use crate::engine::cpu::vm::{Binder, Program, Src};
+    use crate::lang::ir::{BinOp, Expr};
+    use crate::real::Dtype;
+    use std::sync::Arc;
+
+    /// Variable `v` is bound array `v`.
+    struct Arrays;
+    impl Binder for Arrays {
+        fn leaf(&self, e: &Expr) -> Option<Src> {
+            match e {
+                Expr::Var(v) => Some(Src::Arr(*v as u16)),
+                _ => None,
+            }
+        }
+        fn n_scalars(&self) -> usize {
+            0
+        }
+    }
+    // Array 0 = array 1 * scale.
+    let program = |scale: f64| {
+        let e = Expr::Binary(
+            BinOp::Mul,
+            Box::new(Expr::Var(1)),
+            Box::new(Expr::Const(scale)),
+        );
+        let mut p = Program::in_dtype(Dtype::F32);
+        p.store(0, &e, None, &Arrays);
+        p
+    };
+    let each = [Bound::Each, Bound::Each];
+    let Some(a) = Native::compile_rows(&program(0.5), &each) else {
+        return; // No native code on this host.
+    };
+    let b = Native::compile_rows(&program(0.5), &each).unwrap();
+    assert!(
+        Arc::ptr_eq(&a._code, &b._code),
+        "the same program, compiled again"
+    );
+    let c = Native::compile_rows(&program(0.25), &each).unwrap();
+    assert!(!Arc::ptr_eq(&a._code, &c._code), "another constant");
+    let rows = [Bound::Each, Bound::Row];
+    let d = Native::compile_rows(&program(0.5), &rows).unwrap();
+    assert!(!Arc::ptr_eq(&a._code, &d._code), "another layout");
+    // The code made for 0.25 lives while held, then the cache lets it go.
+    let weak = Arc::downgrade(&c._code);
+    drop(c);
+    let _e = Native::compile_rows(&program(0.125), &each).unwrap();
+    assert!(
+        weak.upgrade().is_none(),
+        "held by the cache alone, and dropped"
+    );
+    // Reused code computes as code made anew: 3 * 0.5.
+    let (mut out, x) = (vec![0.0f32; 5], vec![3.0f32; 5]);
+    b.run_rows::<f32>(
+        &mut [&mut out, &mut x.clone()],
+        &[],
+        &[],
+        &[0, 5],
+        (0, 0, 0, 0),
+    );
+    assert_eq!(out, vec![1.5; 5]);
+}

@@ -24,7 +24,7 @@ use cranelift_module::Module;
 
 use super::jit::{
     exp_of, four_pointer_function, host_bytes, isa, lane_pow, lane_rem, max_of, min_of, pick_of,
-    tanh_of, Code,
+    tanh_of, Code, Made,
 };
 use super::spike_propagate::EventCtx;
 use crate::lang::ir::{BinOp, EventStmt, Expr, Func, RandomKind, UnOp};
@@ -372,6 +372,18 @@ impl NativeEvents {
     /// lane by lane), so the bits are the same. In f64 there is only the
     /// code for one event.
     pub fn compile(
+        stmts: &[EventStmt],
+        local: &[bool],
+        four: Four,
+        dtype: Dtype,
+    ) -> Option<NativeEvents> {
+        static MADE: Made<NativeEvents> = Made::new(|n| &n._code);
+        // The code is a function of these alone (and of the host).
+        let key = format!("{stmts:?} {local:?} {four:?} {dtype:?}");
+        MADE.get_or_make(key, || Self::compile_new(stmts, local, four, dtype))
+    }
+
+    fn compile_new(
         stmts: &[EventStmt],
         local: &[bool],
         four: Four,
