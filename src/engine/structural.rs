@@ -15,7 +15,7 @@
 use crate::real::Real;
 use std::sync::Arc;
 
-use super::cpu::spike_propagate::{eval, EventCtx};
+use super::cpu::spike_propagate::{eval_all, EventCtx, Places};
 use super::cpu::PROJ_OBJECT;
 use super::*;
 use crate::connect::SynapseList;
@@ -379,17 +379,39 @@ impl Simulation {
         let consts = self.consts_in::<R>();
         let ctx = self.event_ctx(p, s, &mut syn, (pre_vals, post_vals), &consts);
         let object = PROJ_OBJECT | ((p as u32) << 12) | CREATE_STREAM;
+        // A post neuron's row of pairs at a time: the condition over the
+        // row, then a walk along the row's synapses (sorted by pre rank).
+        let pres: Vec<usize> = (0..n_pre as usize).collect();
+        let mut pairs = vec![0usize; n_pre as usize];
         for i in 0..n_post {
-            for j in 0..n_pre {
-                let pair = i.wrapping_mul(n_pre).wrapping_add(j);
-                if eval(&rule.cond, &ctx, pair as usize, j as usize, i as usize) == R::ZERO {
+            let first = i.wrapping_mul(n_pre);
+            for (j, p) in pairs.iter_mut().enumerate() {
+                *p = first.wrapping_add(j as u32) as usize;
+            }
+            let at = Places {
+                syn: &pairs,
+                pre: &pres,
+                post: &[i as usize],
+            };
+            let holds = eval_all(&rule.cond, &ctx, &at, n_pre as usize);
+            let mut row = edit.row(i);
+            let mut c = row.start;
+            for (j, &h) in (0..n_pre).zip(&holds) {
+                if h == R::ZERO {
                     continue;
                 }
-                let Err(at) = edit.find(i, j) else { continue };
+                while c < row.end && edit.pre[c] < j {
+                    c += 1;
+                }
+                if c < row.end && edit.pre[c] == j {
+                    continue;
+                }
+                let pair = first.wrapping_add(j);
                 if !chance::<R>(rule.proba, ctx.seed, object, s, pair) {
                     continue;
                 }
-                edit.insert(at, i, j, delay, fresh);
+                edit.insert(c, i, j, delay, fresh);
+                row.end += 1;
             }
         }
     }
@@ -414,9 +436,23 @@ impl Simulation {
             let mut syn = std::mem::take(&mut edit.values);
             let consts = self.consts_in::<R>();
             let ctx = self.event_ctx(p, s, &mut syn, (pre_vals, post_vals), &consts);
-            for k in 0..edit.post.len() {
+            let n = edit.post.len();
+            let syns: Vec<usize> = (0..n).collect();
+            let pres: Vec<usize> = edit.pre.iter().map(|&j| j as usize).collect();
+            let posts: Vec<usize> = edit.post.iter().map(|&i| i as usize).collect();
+            let at = Places {
+                syn: &syns,
+                pre: &pres,
+                post: &posts,
+            };
+            let holds = if n == 0 {
+                Vec::new()
+            } else {
+                eval_all(&rule.cond, &ctx, &at, n)
+            };
+            for (k, &h) in holds.iter().enumerate() {
                 let (i, j) = (edit.post[k], edit.pre[k]);
-                if eval(&rule.cond, &ctx, k, j as usize, i as usize) == R::ZERO {
+                if h == R::ZERO {
                     continue;
                 }
                 let pair = i.wrapping_mul(n_pre).wrapping_add(j);

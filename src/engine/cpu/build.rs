@@ -362,7 +362,7 @@ fn proj_state<R: VmReal>(
     let pre_bound = match rows_are {
         rate_sum::Rows::Dense => Bound::Column,
         rate_sum::Rows::AllButSelf => Bound::ColumnButSelf,
-        rate_sum::Rows::Indexed => Bound::Each,
+        rate_sum::Rows::Indexed => Bound::AtPre,
     };
     if let ProjKind::Rate { psp: Some(k), .. } = &mut kind {
         // Delays of 0 and 1 both read the current values.
@@ -375,6 +375,11 @@ fn proj_state<R: VmReal>(
         let consts = net.globals.constants().len();
         synapse_update::compile(&pr.ir, consts, R::DTYPE, by_row, pre_bound)
     });
+    // Row code reads at these: their highest is found once.
+    let ranks = match learn.is_some() || general_psp {
+        true => super::jit::Ranks::new(pr.synapses.clone()),
+        false => super::jit::Ranks::none(),
+    };
     ProjState {
         index: qi,
         batch: net.batch,
@@ -389,6 +394,7 @@ fn proj_state<R: VmReal>(
         op: pr.operation,
         row_ptr,
         syn: pr.synapses.clone(),
+        ranks,
         delays,
         values: pr.values.iter().map(Reals::to).collect(),
         w_pre: Vec::new(),

@@ -440,6 +440,9 @@ pub struct ProjState<R: 'static = f32> {
     rows_are: rate_sum::Rows,
     /// The synapses (post, pre, delay by synapse), shared with the network.
     syn: Arc<crate::connect::SynapseList>,
+    /// The synapses' pre-synaptic ranks as row code reads them (checked
+    /// once), where a learning rule or a psp runs as row code.
+    ranks: jit::Ranks,
     delays: Vec<u32>,
     /// Slot values (len nsyn, or 1 for projection-wide parameters).
     pub values: Vec<Vec<R>>,

@@ -379,7 +379,7 @@ pub fn weighted_sum<'a, R: Real>(
 mod tests {
     use super::{compile_psp, eval_psp, weighted_sum, Rows};
     use crate::engine::cpu::hostile;
-    use crate::engine::cpu::jit::Bound;
+    use crate::engine::cpu::jit::{Bound, Ranks};
     use crate::engine::cpu::vm::VmReal;
     use crate::prelude::{Network, Neuron, Synapse, Weights};
     use crate::real::Real;
@@ -453,8 +453,8 @@ mod tests {
     /// and a draw, as native row code and interpreted over gathered
     /// arrays, on hostile values: rows of every pre-synaptic neuron in
     /// order, of every one but the row's own, and of scattered ones (rows
-    /// of 3, 0, 6, 1, 5 and 9), `pre.x` read in place or gathered as the
-    /// layout says: every psp must agree bit for bit, in both precisions.
+    /// of 3, 0, 6, 1, 5 and 9), `pre.x` read in place, at the synapses'
+    /// ranks or gathered as the layout says: every psp must agree bit for bit, in both precisions.
     #[test]
     fn psp_row_code_matches_the_interpreter_bit_for_bit() {
         for (bound, n) in [
@@ -462,6 +462,7 @@ mod tests {
             (Bound::ColumnButSelf, 4),
             (Bound::ColumnButSelf, 10),
             (Bound::Each, 9),
+            (Bound::AtPre, 9),
         ] {
             psp_rows_agree::<f32>(bound, n);
             psp_rows_agree::<f64>(bound, n);
@@ -534,9 +535,16 @@ mod tests {
             });
         }
         reads.push(&post_v);
+        let ranks = Ranks::new(std::sync::Arc::new(crate::connect::SynapseList {
+            post: Vec::new(),
+            pre: pre.clone(),
+            w: crate::real::Reals::F32(Vec::new()),
+            delay: Vec::new(),
+        }));
         native.run_rows(
             &mut [&mut fast, &mut w.clone()],
             &reads,
+            &ranks,
             &scalars,
             &row_ptr,
             (9, 2, 4, 0),

@@ -237,6 +237,89 @@ pub(crate) fn eval<R: Real>(e: &Expr, c: &EventCtx<R>, s: usize, pre: usize, pos
     }
 }
 
+/// Where [`eval_all`] evaluates: place `k` is synapse `syn[k]` between
+/// pre rank `pre[k]` and post rank `post[k]`, each slice holding one
+/// index a place or one for every place.
+pub(crate) struct Places<'a> {
+    /// The synapses (their draws and per-synapse slots).
+    pub syn: &'a [usize],
+    /// The pre-synaptic ranks.
+    pub pre: &'a [usize],
+    /// The post-synaptic ranks.
+    pub post: &'a [usize],
+}
+
+impl Places<'_> {
+    fn at(&self, k: usize) -> (usize, usize, usize) {
+        let one = |v: &[usize]| if v.len() == 1 { v[0] } else { v[k] };
+        (one(self.syn), one(self.pre), one(self.post))
+    }
+}
+
+/// [`eval`] of `e` at `n` places at once, into `out`: an operation at a
+/// time over every place (where `eval` walks the tree at each), with the
+/// same operations on the same values, so the same bits; a draw, or a
+/// leaf `eval` does not know, is `eval` itself at each place.
+pub(crate) fn eval_all<R: Real>(e: &Expr, c: &EventCtx<R>, at: &Places, n: usize) -> Vec<R> {
+    let one = |x: R| vec![x; n];
+    let all = |x: &Expr| eval_all(x, c, at, n);
+    let gather = |v: &[R], idx: &[usize]| -> Vec<R> {
+        match idx {
+            [i] => vec![v[*i]; n],
+            _ => idx[..n].iter().map(|&i| v[i]).collect(),
+        }
+    };
+    match e {
+        Expr::Const(v) => one(R::of(*v)),
+        Expr::Var(v) => {
+            let a = &c.syn[*v as usize];
+            if a.len() == 1 {
+                one(a[0])
+            } else {
+                gather(a, at.syn)
+            }
+        }
+        Expr::Pre(i) => gather(c.pre[*i as usize], at.pre),
+        Expr::Post(i) => gather(c.post[*i as usize], at.post),
+        Expr::Time => one(c.t),
+        Expr::Dt => one(c.dt),
+        Expr::Constant(k) => one(c.consts.get(*k as usize).copied().unwrap_or(R::NAN)),
+        Expr::Unary(UnOp::Neg, a) => all(a).into_iter().map(|x| -x).collect(),
+        Expr::Unary(UnOp::Not, a) => all(a).into_iter().map(|x| R::truth(x == R::ZERO)).collect(),
+        Expr::Binary(op, a, b) => {
+            let (mut x, y) = (all(a), all(b));
+            x.iter_mut()
+                .zip(y)
+                .for_each(|(x, y)| *x = R::binop(*op, *x, y));
+            x
+        }
+        Expr::Call(f, args) if args.len() <= 3 => {
+            let v: Vec<Vec<R>> = args.iter().map(all).collect();
+            let arg = |a: usize, k: usize| v.get(a).map_or(R::ZERO, |x| x[k]);
+            (0..n)
+                .map(|k| R::apply(*f, arg(0, k), arg(1, k), arg(2, k)))
+                .collect()
+        }
+        Expr::Select(k, a, b) => {
+            let (k, mut a, b) = (all(k), all(a), all(b));
+            a.iter_mut()
+                .zip(k.into_iter().zip(b))
+                .for_each(|(a, (k, b))| {
+                    if k == R::ZERO {
+                        *a = b;
+                    }
+                });
+            a
+        }
+        _ => (0..n)
+            .map(|k| {
+                let (s, pre, post) = at.at(k);
+                eval(e, c, s, pre, post)
+            })
+            .collect(),
+    }
+}
+
 /// Runs event statements for each `(synapse, pre rank, post rank)` of
 /// `events`, as native code where the statements have it (bound once for
 /// the batch), else through [`run_event`]; `pre_spike` deliveries and
@@ -356,6 +439,89 @@ mod tests {
                     let found: Vec<u32> = csr.syn[csr.segment(i, d)].to_vec();
                     assert_eq!(found, walked(&csr, i, d), "pre {i}, delay {d}");
                 }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod eval_all_tests {
+    use super::{eval, eval_all, EventCtx, Places};
+    use crate::engine::cpu::hostile;
+    use crate::prelude::{Network, Neuron, Synapse, Weights};
+    use crate::real::Real;
+
+    /// A condition over every node kind (comparisons, `and`, `or`, `not`,
+    /// negation, a conditional, functions of one and two arguments, a
+    /// draw, t, a parameter and a per-synapse variable), at places given
+    /// one a place and one for all: every value is `eval`'s, bit for bit,
+    /// on hostile values in both precisions.
+    #[test]
+    fn eval_all_is_eval_at_every_place() {
+        agree::<f32>();
+        agree::<f64>();
+    }
+
+    fn agree<R: Real>() {
+        let syn = Synapse::new()
+            .parameters("T = 3.0 : projection")
+            .equations("age = age + 1.0")
+            .pruning(
+                "(age > T * fabs(pre.r - post.r) + Uniform(0.0, 1.0) and not (w < 0.0)) \
+                 or (if -pre.r > exp(post.r): max(pre.r, t) else: post.r * w) > 0.5 : proba = 0.5",
+            );
+        let neuron = Neuron::rate().equations("r = sum(exc)");
+        let mut net = Network::new();
+        let p = net.population("p", 7, &neuron).unwrap();
+        net.projection(p, p, "exc")
+            .synapse(&syn)
+            .connect_all_to_all(Weights::constant(0.5))
+            .unwrap();
+        let ir = net.projs[0].ir.clone();
+        let cond = &ir.pruning.as_ref().unwrap().cond;
+        let values = hostile::<R>();
+        let n = values.len();
+        let v = |k: usize, a: usize| values[(k * (a + 3) + a) % n];
+        let mut syn_vals: Vec<Vec<R>> = ir
+            .vars
+            .iter()
+            .enumerate()
+            .map(|(a, d)| match d.locality {
+                crate::lang::ir::Locality::Local => (0..n).map(|k| v(k, a)).collect(),
+                _ => vec![R::of(3.0)],
+            })
+            .collect();
+        let pre: Vec<Vec<R>> = (0..ir.pre_refs.len())
+            .map(|a| (0..n).map(|k| v(k, a + 5)).collect())
+            .collect();
+        let post: Vec<Vec<R>> = (0..ir.post_refs.len())
+            .map(|a| (0..n).map(|k| v(k, a + 9)).collect())
+            .collect();
+        let consts = [];
+        let ctx = EventCtx {
+            syn: &mut syn_vals,
+            pre: pre.iter().map(Vec::as_slice).collect(),
+            post: post.iter().map(Vec::as_slice).collect(),
+            t: R::of(2.5),
+            dt: R::of(0.1),
+            consts: &consts,
+            seed: 11,
+            step: 4,
+            object: 9,
+        };
+        let syns: Vec<usize> = (0..n).collect();
+        let pres: Vec<usize> = (0..n).map(|k| (k * 7 + 3) % n).collect();
+        for post_at in [syns.clone(), vec![4]] {
+            let at = Places {
+                syn: &syns,
+                pre: &pres,
+                post: &post_at,
+            };
+            let all = eval_all(cond, &ctx, &at, n);
+            for (k, x) in all.iter().enumerate() {
+                let i = if post_at.len() == 1 { 4 } else { k };
+                let y = eval(cond, &ctx, k, pres[k], i);
+                assert_eq!(x.bits(), y.bits(), "place {k}: {x:?} against eval's {y:?}");
             }
         }
     }

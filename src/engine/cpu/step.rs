@@ -378,7 +378,7 @@ impl<R: VmReal> CpuEngine<R> {
             reads.extend(in_place.zip(&pr.gathered).zip(&k.layout[first..]).map(
                 |((own, gathered), &bound)| match bound {
                     Bound::Each => gathered.as_slice(),
-                    Bound::Column | Bound::ColumnButSelf | Bound::Row => own,
+                    Bound::Column | Bound::ColumnButSelf | Bound::AtPre | Bound::Row => own,
                 },
             ));
             synapse_update::synapse_rows(
@@ -386,6 +386,7 @@ impl<R: VmReal> CpuEngine<R> {
                 freeze_w,
                 &mut arrays,
                 &reads,
+                &pr.ranks,
                 &pr.row_ptr,
                 scalars,
                 seed,
@@ -696,6 +697,7 @@ fn general_psp<R: VmReal>(
                 native.run_rows(
                     &mut arrays,
                     &reads,
+                    &pr.ranks,
                     scalars,
                     &pr.row_ptr,
                     (seed, step32, object, 0),

@@ -23,7 +23,7 @@
 //! variables' equations on each row's first synapse and copies their
 //! values over the row, then the rest of the rule at every synapse.
 
-use super::jit::{Bound, Native};
+use super::jit::{Bound, Native, Ranks};
 use super::rate_sum::SynapseBinding;
 use super::vm::{self, Binder, Program, Src, VmReal};
 use crate::lang::ir::{Expr, Stmt, SynapseIr};
@@ -275,6 +275,7 @@ pub fn synapse_rows<R: VmReal>(
     freeze_w: bool,
     own: &mut [&mut [R]],
     reads: &[&[R]],
+    ranks: &Ranks,
     row_ptr: &[u32],
     scalars: &[R],
     seed: u64,
@@ -283,7 +284,7 @@ pub fn synapse_rows<R: VmReal>(
 ) {
     let (all, without_w) = k.native.as_ref().expect("row code is native");
     let native = if freeze_w { without_w } else { all };
-    native.run_rows(own, reads, scalars, row_ptr, (seed, step, object, 0));
+    native.run_rows(own, reads, ranks, scalars, row_ptr, (seed, step, object, 0));
 }
 
 /// The shared variables' equations on each non-empty row's first synapse,
@@ -354,7 +355,8 @@ mod tests {
     /// partial last vector a row), on rows of every neuron but the row's
     /// own (ANNarchy's all-to-all onto itself: rows of 1, 3, 6 and 9, read
     /// in place, skipping the row's neuron) and on rows of 3, 0, 6, 1, 5
-    /// and 9 synapses from scattered pre-synaptic neurons (gathered),
+    /// and 9 synapses from scattered pre-synaptic neurons (gathered, or
+    /// read at their ranks),
     /// `post.x` read at the row's neuron: every value must agree bit for
     /// bit, in both precisions. The rule has shared variables (computed
     /// once a row by the row code; one an ODE reading its own slot), a
@@ -364,6 +366,7 @@ mod tests {
         let cases = [
             (Bound::Column, 7),
             (Bound::Each, 0),
+            (Bound::AtPre, 0),
             (Bound::ColumnButSelf, 2),
             (Bound::ColumnButSelf, 4),
             (Bound::ColumnButSelf, 7),
@@ -415,7 +418,6 @@ mod tests {
                 (rows, (0..24).map(|k| (k * 5 + 2) % 9).collect())
             }
         };
-        let in_place = pre_bound != Bound::Each;
         let k = super::compile(&ir, 0, R::DTYPE, true, pre_bound);
         assert!(k.native.is_some(), "native row code for the rule");
         let first = k.binding.pre as usize;
@@ -428,6 +430,13 @@ mod tests {
         let whole = super::interpreted(&ir, 0, R::DTYPE, false, pre_bound);
         assert!(whole.native.is_none() && whole.rows.is_none());
         let n_syn = pre.len();
+        let ranks =
+            crate::engine::cpu::jit::Ranks::new(std::sync::Arc::new(crate::connect::SynapseList {
+                post: Vec::new(),
+                pre: pre.clone(),
+                w: crate::real::Reals::F32(Vec::new()),
+                delay: Vec::new(),
+            }));
         let row_of = |s: usize| {
             row_ptr
                 .windows(2)
@@ -455,7 +464,11 @@ mod tests {
         );
         let mut reads: Vec<&[R]> = Vec::new();
         for (a, v) in pre_vals.iter().enumerate() {
-            reads.push(if in_place { &v[..n_pre] } else { &gathered[a] });
+            reads.push(match pre_bound {
+                Bound::Each => &gathered[a],
+                Bound::AtPre => v,
+                _ => &v[..n_pre],
+            });
         }
         reads.extend(post_vals.iter().map(|v| v.as_slice()));
         let own = || -> Vec<Vec<R>> {
@@ -469,7 +482,7 @@ mod tests {
                 let scalars = [f64::from(step), 0.5, 0.01, 20.0, 0.4].map(R::of);
                 let mut va: Vec<_> = a.iter_mut().map(|x| x.as_mut_slice()).collect();
                 super::synapse_rows(
-                    &k, freeze_w, &mut va, &reads, &row_ptr, &scalars, 9, step, 4,
+                    &k, freeze_w, &mut va, &reads, &ranks, &row_ptr, &scalars, 9, step, 4,
                 );
                 let mut refs = gathered.clone();
                 let mut vb: Vec<_> = b.iter_mut().map(|x| x.as_mut_slice()).collect();

@@ -39,7 +39,7 @@ use crate::lang::ir::{BinOp, Func, RandomKind, UnOp};
 use crate::real::{Dtype, Real};
 use lanes::LaneFns;
 pub(super) use lanes::{lane_pow, lane_rem};
-pub use rows::Bound;
+pub use rows::{Bound, Ranks};
 use scalars::{ScalarOps, SlotCache};
 
 mod lanes;
@@ -512,6 +512,9 @@ struct Gen<'a> {
     /// Row code: the row's byte offset (its index times a value's bytes),
     /// where [`Bound::ColumnButSelf`] skips an element.
     row_off: Value,
+    /// Row code: the address of the synapses' pre-synaptic ranks (`u32`
+    /// each), where a [`Bound::AtPre`] array is read.
+    ranks: Option<Value>,
     /// Row code: the row's value of each [`Bound::Row`] array it reads,
     /// while the row's part is computed; then where it waits in
     /// `row_slot`, by byte offset.
@@ -585,6 +588,15 @@ fn build(
                 .load(ptr, mem, arrays_p, (k * ptr.bytes() as usize) as i32)
         })
         .collect();
+    // Row code reading arrays at the synapses' pre-synaptic ranks finds
+    // them after the draws.
+    let ranks = match over {
+        Over::Rows(layout) if layout.contains(&Bound::AtPre) => {
+            let at = (n_arrays + n_draws) * ptr.bytes() as usize;
+            Some(b.ins().load(ptr, mem, arrays_p, at as i32))
+        }
+        _ => None,
+    };
     // Every scalar and constant the loop reads, with the constants the
     // generator itself uses (`konst`).
     let mut uniforms = vec![
@@ -617,6 +629,7 @@ fn build(
         },
         col_off: n,
         row_off: n,
+        ranks,
         bases,
         row_values: vec![None; n_arrays + n_draws],
         row_at: vec![None; n_arrays + n_draws],
@@ -737,8 +750,23 @@ impl Gen<'_> {
                     let off = match bound {
                         Bound::Column => col,
                         Bound::ColumnButSelf => self.past_self(col),
+                        Bound::AtPre => self.at_rank(off, 0)?,
                         Bound::Each | Bound::Row => off,
                     };
+                    let at = self.b.ins().iadd(base, off);
+                    let x = self.b.ins().load(self.shape.elem, mem, at, 0);
+                    v = Some(match v {
+                        None => self.b.ins().splat(self.shape.vec, x),
+                        Some(v) => self.b.ins().insertlane(v, x, lane as u8),
+                    });
+                }
+                v?
+            }
+            // Lane by lane, each at its synapse's rank.
+            None if bound == Bound::AtPre => {
+                let mut v = None;
+                for lane in 0..self.shape.lanes {
+                    let off = self.at_rank(self.off, lane as i32)?;
                     let at = self.b.ins().iadd(base, off);
                     let x = self.b.ins().load(self.shape.elem, mem, at, 0);
                     v = Some(match v {
@@ -799,6 +827,21 @@ impl Gen<'_> {
             .collect();
         let k = self.b.func.dfg.constants.insert(bytes.into());
         self.b.ins().vconst(self.shape.mask, k)
+    }
+
+    /// A [`Bound::AtPre`] array's byte offset for synapse `lane` after
+    /// the one at byte offset `off`: its rank times a value's bytes.
+    fn at_rank(&mut self, off: Value, lane: i32) -> Option<Value> {
+        // The synapse's rank is at 4 bytes a synapse.
+        let shift = self.shape.shift;
+        let word = match shift {
+            2 => off,
+            _ => self.b.ins().ushr_imm_u(off, shift - 2),
+        };
+        let at = self.b.ins().iadd(self.ranks?, word);
+        let words = MemFlagsData::trusted().with_readonly();
+        let rank = self.b.ins().uload32(words, at, 4 * lane);
+        Some(self.b.ins().ishl_imm_u(rank, shift))
     }
 
     /// A [`Bound::ColumnButSelf`] array's byte offset for the synapse at

@@ -9,7 +9,10 @@ use cranelift_codegen::ir::{
     types, Block, InstBuilder, MemFlagsData, StackSlotData, StackSlotKind, Value,
 };
 
+use std::sync::Arc;
+
 use super::{Gen, Native, Over, Scratch, VECTOR_BYTES};
+use crate::connect::SynapseList;
 use crate::engine::cpu::vm::{self, Op, Program, Src, VmReal};
 
 /// Where row code ([`Native::compile_rows`]) finds a synapse's element of
@@ -29,9 +32,41 @@ pub enum Bound {
     /// synapse `s` reads element `k - s` below the row's neuron, `k - s +
     /// 1` from it on (read only).
     ColumnButSelf,
+    /// One element a pre-synaptic neuron, in any order: synapse `k` reads
+    /// element `ranks[k]` of the ranks [`Native::run_rows`] is given
+    /// (read only).
+    AtPre,
     /// One element a row (its post-synaptic neuron): every synapse of row
     /// `r` reads element `r` (read only).
     Row,
+}
+
+/// The synapses' pre-synaptic ranks that row code reads a
+/// [`Bound::AtPre`] array at, with their highest, found once (a
+/// projection's synapses are fixed while its engine lives).
+#[derive(Debug, Clone)]
+pub struct Ranks {
+    of: Arc<SynapseList>,
+    /// One past the highest rank.
+    end: usize,
+}
+
+impl Ranks {
+    /// The pre-synaptic ranks of `synapses`.
+    pub fn new(synapses: Arc<SynapseList>) -> Ranks {
+        let end = synapses.pre.iter().max().map_or(0, |&r| r as usize + 1);
+        Ranks { of: synapses, end }
+    }
+
+    /// No ranks (for code that reads no [`Bound::AtPre`] array).
+    pub fn none() -> Ranks {
+        Ranks::new(Arc::new(SynapseList {
+            post: Vec::new(),
+            pre: Vec::new(),
+            w: crate::real::Reals::F32(Vec::new()),
+            delay: Vec::new(),
+        }))
+    }
 }
 
 impl Native {
@@ -60,12 +95,15 @@ impl Native {
     /// of `row_ptr` (row `r`: synapses `row_ptr[r]..row_ptr[r + 1]`, in
     /// increasing order), the bound arrays being `own` (which it may
     /// write: [`Bound::Each`]) then `reads` (read only), each as the
-    /// layout says, with the frame's `scalars` and `key` as
-    /// [`run`](Self::run)'s (draws keyed by synapse).
+    /// layout says (a [`Bound::AtPre`] array at the synapses' `ranks`),
+    /// with the frame's `scalars` and `key` as [`run`](Self::run)'s
+    /// (draws keyed by synapse).
+    #[allow(clippy::too_many_arguments)]
     pub fn run_rows<R: VmReal>(
         &self,
         own: &mut [&mut [R]],
         reads: &[&[R]],
+        ranks: &Ranks,
         scalars: &[R],
         row_ptr: &[u32],
         key: (u64, u32, u32, u32),
@@ -88,6 +126,11 @@ impl Native {
             .map(|w| (w[1] - w[0]) as usize)
             .max()
             .unwrap_or(0);
+        let at_pre = layout.contains(&Bound::AtPre);
+        assert!(
+            !at_pre || ranks.of.pre.len() >= synapses,
+            "a rank a synapse"
+        );
         let lens = own
             .iter()
             .map(|a| a.len())
@@ -98,6 +141,7 @@ impl Native {
                 Bound::Column => widest,
                 // A row of `widest` synapses reads up to element `widest`.
                 Bound::ColumnButSelf => widest + 1,
+                Bound::AtPre => ranks.end,
                 Bound::Row => rows,
             };
             assert!(len >= need, "bound array of {len} elements, {need} read");
@@ -124,9 +168,13 @@ impl Native {
             // `self.writes`, all of which are `own` (checked above).
             ptrs.extend(reads.iter().map(|a| a.as_ptr().cast_mut().cast()));
             ptrs.extend(drawn.iter_mut().map(|d| d.as_mut_ptr().cast()));
+            if at_pre {
+                ptrs.push(ranks.of.pre.as_ptr().cast_mut().cast());
+            }
             // SAFETY: each row's synapses lie in `0..synapses` (rows in
             // order, checked), every array holds the elements its layout
-            // reads for them (checked; drawn ones sized here), the last
+            // reads for them (checked, for `AtPre` arrays up to the
+            // highest rank; drawn ones sized here), the last
             // partial vector of a row reads and writes only the row's own
             // synapses, the table holds a vector for each uniform operand,
             // and the code reads `rows + 1` words of `row_ptr` where flags
@@ -201,7 +249,7 @@ impl Gen<'_> {
         let mem = MemFlagsData::new().with_notrap();
         for (a, bound) in layout.iter().enumerate() {
             match bound {
-                Bound::Each | Bound::Column | Bound::ColumnButSelf => {}
+                Bound::Each | Bound::Column | Bound::ColumnButSelf | Bound::AtPre => {}
                 Bound::Row if read[a] => {
                     let at = g.b.ins().iadd(g.bases[a], at_row);
                     let x = g.b.ins().load(shape.elem, mem, at, 0);

@@ -244,9 +244,57 @@ fn code_made_before_is_reused_while_held() {
     b.run_rows::<f32>(
         &mut [&mut out, &mut x.clone()],
         &[],
+        &super::Ranks::none(),
         &[],
         &[0, 5],
         (0, 0, 0, 0),
     );
     assert_eq!(out, vec![1.5; 5]);
+}
+
+/// Row code that reads an array at the synapses' pre-synaptic ranks
+/// refuses an array shorter than the highest rank (rather than read past
+/// it).
+#[test]
+#[should_panic(expected = "bound array of 5 elements, 8 read")]
+fn row_code_refuses_an_array_shorter_than_a_rank() {
+    use super::{Bound, Native, Ranks};
+    use crate::engine::cpu::vm::{Binder, Program, Src};
+    use crate::lang::ir::Expr;
+    use crate::real::Dtype;
+
+    /// Variable `v` is bound array `v`.
+    struct Arrays;
+    impl Binder for Arrays {
+        fn leaf(&self, e: &Expr) -> Option<Src> {
+            match e {
+                Expr::Var(v) => Some(Src::Arr(*v as u16)),
+                _ => None,
+            }
+        }
+        fn n_scalars(&self) -> usize {
+            0
+        }
+    }
+    let mut p = Program::in_dtype(Dtype::F32);
+    p.store(0, &Expr::Var(1), None, &Arrays);
+    let Some(code) = Native::compile_rows(&p, &[Bound::Each, Bound::AtPre]) else {
+        panic!("bound array of 5 elements, 8 read (no native code on this host)");
+    };
+    let ranks = Ranks::new(std::sync::Arc::new(crate::connect::SynapseList {
+        post: vec![0, 0],
+        pre: vec![0, 7],
+        w: crate::real::Reals::F32(vec![0.0; 2]),
+        delay: vec![1, 1],
+    }));
+    let mut out = vec![0.0f32; 2];
+    let short = vec![1.0f32; 5];
+    code.run_rows::<f32>(
+        &mut [&mut out],
+        &[&short],
+        &ranks,
+        &[],
+        &[0, 2],
+        (0, 0, 0, 0),
+    );
 }
