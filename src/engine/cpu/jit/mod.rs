@@ -745,36 +745,24 @@ impl Gen<'_> {
         let v = match self.tail.clone() {
             // Lane by lane, each at its own synapse.
             Some(offs) => {
-                let mut v = None;
-                for (lane, (off, col)) in offs.into_iter().enumerate() {
-                    let off = match bound {
+                let mut lane_offs = Vec::with_capacity(offs.len());
+                for (off, col) in offs {
+                    lane_offs.push(match bound {
                         Bound::Column => col,
                         Bound::ColumnButSelf => self.past_self(col),
                         Bound::AtPre => self.at_rank(off, 0)?,
                         Bound::Each | Bound::Row => off,
-                    };
-                    let at = self.b.ins().iadd(base, off);
-                    let x = self.b.ins().load(self.shape.elem, mem, at, 0);
-                    v = Some(match v {
-                        None => self.b.ins().splat(self.shape.vec, x),
-                        Some(v) => self.b.ins().insertlane(v, x, lane as u8),
                     });
                 }
-                v?
+                self.lanes_at(base, &lane_offs)?
             }
             // Lane by lane, each at its synapse's rank.
             None if bound == Bound::AtPre => {
-                let mut v = None;
+                let mut lane_offs = Vec::with_capacity(self.shape.lanes);
                 for lane in 0..self.shape.lanes {
-                    let off = self.at_rank(self.off, lane as i32)?;
-                    let at = self.b.ins().iadd(base, off);
-                    let x = self.b.ins().load(self.shape.elem, mem, at, 0);
-                    v = Some(match v {
-                        None => self.b.ins().splat(self.shape.vec, x),
-                        Some(v) => self.b.ins().insertlane(v, x, lane as u8),
-                    });
+                    lane_offs.push(self.at_rank(self.off, lane as i32)?);
                 }
-                v?
+                self.lanes_at(base, &lane_offs)?
             }
             None if bound == Bound::ColumnButSelf => {
                 // The lanes from the row's neuron on read one further:
@@ -814,6 +802,22 @@ impl Gen<'_> {
         };
         self.arrays[k] = Some(v);
         Some(v)
+    }
+
+    /// The vector whose lane `l` is the value at byte offset `offs[l]`
+    /// from `base`.
+    fn lanes_at(&mut self, base: Value, offs: &[Value]) -> Option<Value> {
+        let mem = MemFlagsData::new().with_notrap();
+        let mut v = None;
+        for (lane, &off) in offs.iter().enumerate() {
+            let at = self.b.ins().iadd(base, off);
+            let x = self.b.ins().load(self.shape.elem, mem, at, 0);
+            v = Some(match v {
+                None => self.b.ins().splat(self.shape.vec, x),
+                Some(v) => self.b.ins().insertlane(v, x, lane as u8),
+            });
+        }
+        v
     }
 
     /// The mask-typed vector whose lane `l` is `l * scale`.

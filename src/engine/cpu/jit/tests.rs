@@ -181,6 +181,22 @@ fn native_code_matches_the_interpreter_bit_for_bit() {
     assert!(!agree(&varying, &[], 2));
 }
 
+/// Binds variable `v` to array `v`, for programs written by hand.
+struct Arrays;
+
+impl crate::engine::cpu::vm::Binder for Arrays {
+    fn leaf(&self, e: &crate::lang::ir::Expr) -> Option<crate::engine::cpu::vm::Src> {
+        match e {
+            crate::lang::ir::Expr::Var(v) => Some(crate::engine::cpu::vm::Src::Arr(*v as u16)),
+            _ => None,
+        }
+    }
+
+    fn n_scalars(&self) -> usize {
+        0
+    }
+}
+
 /// A program compiled while code made from it lives is that code again
 /// (an engine rebuilt after a structural edit compiles nothing); another
 /// program, or another layout of the same one, is compiled anew; and
@@ -188,24 +204,11 @@ fn native_code_matches_the_interpreter_bit_for_bit() {
 #[test]
 fn code_made_before_is_reused_while_held() {
     use super::{Bound, Native};
-    use crate::engine::cpu::vm::{Binder, Program, Src};
+    use crate::engine::cpu::vm::Program;
     use crate::lang::ir::{BinOp, Expr};
     use crate::real::Dtype;
     use std::sync::Arc;
 
-    /// Variable `v` is bound array `v`.
-    struct Arrays;
-    impl Binder for Arrays {
-        fn leaf(&self, e: &Expr) -> Option<Src> {
-            match e {
-                Expr::Var(v) => Some(Src::Arr(*v as u16)),
-                _ => None,
-            }
-        }
-        fn n_scalars(&self) -> usize {
-            0
-        }
-    }
     // Array 0 = array 1 * scale.
     let program = |scale: f64| {
         let e = Expr::Binary(
@@ -259,23 +262,10 @@ fn code_made_before_is_reused_while_held() {
 #[should_panic(expected = "bound array of 5 elements, 8 read")]
 fn row_code_refuses_an_array_shorter_than_a_rank() {
     use super::{Bound, Native, Ranks};
-    use crate::engine::cpu::vm::{Binder, Program, Src};
+    use crate::engine::cpu::vm::Program;
     use crate::lang::ir::Expr;
     use crate::real::Dtype;
 
-    /// Variable `v` is bound array `v`.
-    struct Arrays;
-    impl Binder for Arrays {
-        fn leaf(&self, e: &Expr) -> Option<Src> {
-            match e {
-                Expr::Var(v) => Some(Src::Arr(*v as u16)),
-                _ => None,
-            }
-        }
-        fn n_scalars(&self) -> usize {
-            0
-        }
-    }
     let mut p = Program::in_dtype(Dtype::F32);
     p.store(0, &Expr::Var(1), None, &Arrays);
     let Some(code) = Native::compile_rows(&p, &[Bound::Each, Bound::AtPre]) else {
