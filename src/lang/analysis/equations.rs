@@ -8,7 +8,6 @@ use super::declare::{Lhs, Rules};
 use super::methods::{integrate_block, Method, Ode};
 use super::Ctx;
 use crate::error::Result;
-use crate::lang::ast::BinOp;
 use crate::lang::ast::{AssignOp, Ast, Flag, Pos, Statement};
 use crate::lang::ir::{Expr, Func, Guard, Stmt, ValueType, VarKind};
 
@@ -200,11 +199,10 @@ pub(super) fn typed_stores(ctx: &mut Ctx, stmts: Vec<Stmt>) -> Vec<Stmt> {
                 out.push(Stmt::Let { temp: t, expr });
                 let x = || Expr::Temp(t);
                 let expr = match ctx.vars[var as usize].ty {
-                    ValueType::Int => Expr::Select(
-                        Box::new(Expr::bin(BinOp::Ge, x(), Expr::Const(0.0))),
-                        Box::new(Expr::Call(Func::Floor, vec![x()])),
-                        Box::new(Expr::Call(Func::Ceil, vec![x()])),
-                    ),
+                    // Toward zero, as C's cast to int (one instruction
+                    // in native code, where floor or ceil by the sign
+                    // took four, with the same values).
+                    ValueType::Int => Expr::Call(Func::Trunc, vec![x()]),
                     _ => Expr::Select(
                         Box::new(x()),
                         Box::new(Expr::Const(1.0)),
