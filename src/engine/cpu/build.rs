@@ -352,12 +352,10 @@ fn proj_state<R: VmReal>(
     // Only the kernels that read rows without their indices (a rate-coded
     // projection's sums, a learning rule) check what rows hold: others (a
     // spiking recurrent all-to-all) skip the check.
-    let rows_are = match kind {
-        ProjKind::Rate { .. } => rate_sum::Rows::of(dense, &row_ptr, &s.pre, n_pre, pre == post),
-        _ if !pr.ir.update.is_empty() => {
-            rate_sum::Rows::of(dense, &row_ptr, &s.pre, n_pre, pre == post)
-        }
-        _ => rate_sum::Rows::Indexed,
+    let reads_rows = matches!(kind, ProjKind::Rate { .. }) || !pr.ir.update.is_empty();
+    let rows_are = match reads_rows {
+        true => rate_sum::Rows::of(dense, &row_ptr, &s.pre, n_pre, pre == post),
+        false => rate_sum::Rows::Indexed,
     };
     let pre_bound = match rows_are {
         rate_sum::Rows::Dense => Bound::Column,
@@ -365,8 +363,7 @@ fn proj_state<R: VmReal>(
         rate_sum::Rows::Indexed => Bound::AtPre,
     };
     if let ProjKind::Rate { psp: Some(k), .. } = &mut kind {
-        // Delays of 0 and 1 both read the current values.
-        let one_delay = delays.iter().all(|&d| d.max(1) == delays[0].max(1));
+        let one_delay = super::step::one_delay(&delays).is_some();
         k.compile_rows(&pr.ir, if one_delay { pre_bound } else { Bound::Each });
     }
     let learn = (!pr.ir.update.is_empty()).then(|| {
@@ -375,8 +372,9 @@ fn proj_state<R: VmReal>(
         let consts = net.globals.constants().len();
         synapse_update::compile(&pr.ir, consts, R::DTYPE, by_row, pre_bound)
     });
-    // Row code reads at these: their highest is found once.
-    let ranks = match learn.is_some() || general_psp {
+    // Row code reads at these: their highest is found once, where it
+    // does.
+    let ranks = match pre_bound == Bound::AtPre && (learn.is_some() || general_psp) {
         true => super::jit::Ranks::new(pr.synapses.clone()),
         false => super::jit::Ranks::none(),
     };

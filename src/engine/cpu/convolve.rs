@@ -116,17 +116,14 @@ fn windows<R: VmReal>(
     tap: impl Fn(f32, R) -> R + Sync,
     out: &mut [R],
 ) {
-    let w = &conv.window;
-    let d = w.pre.len();
     let taps = geo.taps.len();
     let one = |i: usize| -> R {
         let wf = &conv.weights[geo.filter[i] * taps..(geo.filter[i] + 1) * taps];
         let mut acc = init;
         match geo.inside[i] {
             usize::MAX => {
-                let start = &geo.start[i * d..(i + 1) * d];
-                for (k, &wt) in geo.taps.iter().zip(wf) {
-                    let x = w.pre_rank(start, k).map_or(pad, |q| r[q]);
+                for (t, &wt) in wf.iter().enumerate() {
+                    let x = geo.rank(conv, i, t).map_or(pad, |q| r[q]);
                     acc = combine(acc, tap(wt, x));
                 }
             }

@@ -65,6 +65,20 @@ impl SynapseBinding {
     }
 }
 
+impl SynapseBinding {
+    /// Where row code finds each bound array: the synapse's own slots one
+    /// a synapse, each `pre.x` as `pre` says, each `post.x` at the row.
+    pub fn layout(&self, pre: Bound) -> Vec<Bound> {
+        (0..self.n_arrays)
+            .map(|a| match a {
+                a if a < self.pre as usize => Bound::Each,
+                a if a < self.post as usize => pre,
+                _ => Bound::Row,
+            })
+            .collect()
+    }
+}
+
 impl Binder for SynapseBinding {
     fn leaf(&self, e: &Expr) -> Option<Src> {
         match e {
@@ -142,19 +156,15 @@ impl PspKernel {
     /// Makes the psp's native row code, which reads each `post.x` at the
     /// row's neuron and each `pre.x` as `pre_bound` says: in place at the
     /// synapse's place in its row ([`Bound::Column`],
-    /// [`Bound::ColumnButSelf`]: all read at one delay), or gathered into
-    /// an array a synapse ([`Bound::Each`]). The same operations as the
-    /// interpreted program: the same bits. Left without where native code
-    /// cannot be made (`CAJAL_JIT=0`).
+    /// [`Bound::ColumnButSelf`]) or at its rank ([`Bound::AtPre`]), all
+    /// read at one delay, or gathered into an array a synapse
+    /// ([`Bound::Each`]). The same operations as the interpreted program:
+    /// the same bits. Left without where native code cannot be made
+    /// (`CAJAL_JIT=0`).
     pub fn compile_rows(&mut self, ir: &SynapseIr, pre_bound: Bound) {
         let b = &self.binding;
-        let layout: Vec<Bound> = std::iter::once(Bound::Each)
-            .chain((0..b.n_arrays).map(|a| match a {
-                a if a < b.pre as usize => Bound::Each,
-                a if a < b.post as usize => pre_bound,
-                _ => Bound::Row,
-            }))
-            .collect();
+        let mut layout = vec![Bound::Each];
+        layout.extend(b.layout(pre_bound));
         let mut prog = Program::in_dtype(self.prog.dtype);
         prog.store(0, &ir.psp, None, &AfterOne(b));
         self.native = Native::compile_rows(&prog, &layout);
@@ -535,12 +545,7 @@ mod tests {
             });
         }
         reads.push(&post_v);
-        let ranks = Ranks::new(std::sync::Arc::new(crate::connect::SynapseList {
-            post: Vec::new(),
-            pre: pre.clone(),
-            w: crate::real::Reals::F32(Vec::new()),
-            delay: Vec::new(),
-        }));
+        let ranks = Ranks::of(pre.clone());
         native.run_rows(
             &mut [&mut fast, &mut w.clone()],
             &reads,

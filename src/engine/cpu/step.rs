@@ -532,6 +532,14 @@ fn gather<R: Copy>(
     }
 }
 
+/// The delay at which every synapse of a projection of distinct delays
+/// `delays` reads its pre-synaptic values, where they share one (delays of
+/// 0 and 1 both read the current values, [`delayed`]'s).
+pub(super) fn one_delay(delays: &[u32]) -> Option<u32> {
+    let d = delays.first().map_or(1, |&d| d.max(1));
+    delays.iter().all(|&e| e.max(1) == d).then_some(d)
+}
+
 /// A slot's values as they were `d` steps ago (`d <= 1`: the previous
 /// step's, the current ones), from the population's rate history.
 fn delayed<R>(pre: &PopState<R>, slot: usize, d: u32) -> &[R] {
@@ -554,8 +562,8 @@ fn add_into<R: Real>(target: &mut [R], out: &[R]) {
 /// `rate_sum` with the default psp `w * pre.r` and a sum: each post
 /// neuron's row of weights times the delayed rates, into `pr.out`.
 fn weighted_sum<R: Real>(pr: &mut ProjState<R>, pre: &PopState<R>) {
-    let uniform = pr.delays.len() <= 1;
-    let d0 = pr.delays.first().copied().unwrap_or(1);
+    let one = one_delay(&pr.delays);
+    let (uniform, d0) = (one.is_some(), one.unwrap_or(1));
     let r = pr.pre_ref_slots[pr.ir.pre_refs.iter().position(|x| x == "r").unwrap_or(0)];
     let w = &pr.values[pr.ir.slot("w").unwrap_or(0) as usize];
     let (n_pre, n_post) = (pre.n / pr.batch, pr.out.len() / pr.batch);
@@ -651,9 +659,7 @@ fn general_psp<R: VmReal>(
         None => &[],
     };
     let bound = |r: usize| ref_bounds.get(r).copied().unwrap_or(Bound::Each);
-    // Delays of 0 and 1 both read the current values.
-    let one_delay = pr.delays.first().map(|&d| d.max(1));
-    let one_delay = one_delay.filter(|&d| pr.delays.iter().all(|&e| e.max(1) == d));
+    let one_delay = one_delay(&pr.delays);
     pr.gathered.resize_with(refs, Vec::new);
     let frame = scratch.scalars.len();
     for b in 0..pr.batch {

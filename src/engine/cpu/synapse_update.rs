@@ -117,13 +117,7 @@ fn make(
 ) -> LearnKernel {
     let binding = SynapseBinding::new(ir, n_consts);
     let n = binding.n_arrays;
-    let layout: Vec<Bound> = (0..n)
-        .map(|a| match a {
-            a if a < binding.pre as usize => Bound::Each,
-            a if a < binding.post as usize => pre_in_place,
-            _ => Bound::Row,
-        })
-        .collect();
+    let layout = binding.layout(pre_in_place);
     let slot_array = |var: u32| match binding.leaf(&Expr::Var(var)) {
         Some(Src::Arr(a)) => a,
         // Analysis declares every assigned synapse variable per synapse.
@@ -430,13 +424,7 @@ mod tests {
         let whole = super::interpreted(&ir, 0, R::DTYPE, false, pre_bound);
         assert!(whole.native.is_none() && whole.rows.is_none());
         let n_syn = pre.len();
-        let ranks =
-            crate::engine::cpu::jit::Ranks::new(std::sync::Arc::new(crate::connect::SynapseList {
-                post: Vec::new(),
-                pre: pre.clone(),
-                w: crate::real::Reals::F32(Vec::new()),
-                delay: Vec::new(),
-            }));
+        let ranks = crate::engine::cpu::jit::Ranks::of(pre.clone());
         let row_of = |s: usize| {
             row_ptr
                 .windows(2)

@@ -60,9 +60,15 @@ impl Ranks {
 
     /// No ranks (for code that reads no [`Bound::AtPre`] array).
     pub fn none() -> Ranks {
+        Ranks::of(Vec::new())
+    }
+
+    /// The ranks `pre`, of synapses that have nothing else (code that
+    /// reads at ranks needs no more of its synapses).
+    pub(crate) fn of(pre: Vec<u32>) -> Ranks {
         Ranks::new(Arc::new(SynapseList {
             post: Vec::new(),
-            pre: Vec::new(),
+            pre,
             w: crate::real::Reals::F32(Vec::new()),
             delay: Vec::new(),
         }))

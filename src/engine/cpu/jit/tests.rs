@@ -271,12 +271,7 @@ fn row_code_refuses_an_array_shorter_than_a_rank() {
     let Some(code) = Native::compile_rows(&p, &[Bound::Each, Bound::AtPre]) else {
         panic!("bound array of 5 elements, 8 read (no native code on this host)");
     };
-    let ranks = Ranks::new(std::sync::Arc::new(crate::connect::SynapseList {
-        post: vec![0, 0],
-        pre: vec![0, 7],
-        w: crate::real::Reals::F32(vec![0.0; 2]),
-        delay: vec![1, 1],
-    }));
+    let ranks = Ranks::of(vec![0, 7]);
     let mut out = vec![0.0f32; 2];
     let short = vec![1.0f32; 5];
     code.run_rows::<f32>(
