@@ -227,9 +227,11 @@ fn coba() {
 /// line and summary say so, and the recorded trace is float64.
 /// `CAJAL_PRECISION=double cajal run coba --backend BACKEND` with 400
 /// neurons for 100 ms: its excitatory trace and summary, after checking
-/// that it says and records its precision.
-fn coba_double(backend: &str) -> (Array2<f64>, Value) {
-    let out = temp(&format!("coba-double-{backend}"));
+/// that it says and records its precision. `test` names the calling test
+/// in the output folder: tests run in parallel, and a run clears its
+/// folder while another could be reading it.
+fn coba_double(backend: &str, test: &str) -> (Array2<f64>, Value) {
+    let out = temp(&format!("coba-double-{test}-{backend}"));
     let o = cajal(
         &[
             "run",
@@ -255,7 +257,7 @@ fn coba_double(backend: &str) -> (Array2<f64>, Value) {
 }
 
 fn coba_in_double_precision() {
-    let (v, _) = coba_double("cpu");
+    let (v, _) = coba_double("cpu", "cpu");
     assert!(
         v.nrows() == 1000 && v.iter().all(|x| x.is_finite()),
         "{:?}",
@@ -275,7 +277,7 @@ fn coba_in_double_precision() {
 /// `CAJAL_PRECISION=double cajal run coba --backend gpu`: the GPU engine
 /// in f64 writes the CPU engine's traces and spikes, to the bit.
 fn coba_in_double_precision_on_the_gpu_is_the_cpu_run() {
-    let ((cpu, sc), (gpu, sg)) = (coba_double("cpu"), coba_double("gpu"));
+    let ((cpu, sc), (gpu, sg)) = (coba_double("cpu", "gpu"), coba_double("gpu", "gpu"));
     assert_eq!(cpu.dim(), gpu.dim());
     assert!(
         cpu.iter()
