@@ -1,6 +1,6 @@
 //! Building the CPU engine's state from a network.
 
-use super::jit::Bound;
+use super::jit::{Bound, RowKinds};
 use super::jit_events::{Four, NativeEvents};
 use super::*;
 use crate::error::Error;
@@ -362,15 +362,21 @@ fn proj_state<R: VmReal>(
         rate_sum::Rows::AllButSelf => Bound::ColumnButSelf,
         rate_sum::Rows::Indexed => Bound::AtPre,
     };
+    // Row code holds only the ways of finishing a row these rows take.
+    let kinds = RowKinds::of(&row_ptr, R::DTYPE);
     if let ProjKind::Rate { psp: Some(k), .. } = &mut kind {
         let one_delay = super::step::one_delay(&delays).is_some();
-        k.compile_rows(&pr.ir, if one_delay { pre_bound } else { Bound::Each });
+        k.compile_rows(
+            &pr.ir,
+            if one_delay { pre_bound } else { Bound::Each },
+            kinds,
+        );
     }
     let learn = (!pr.ir.update.is_empty()).then(|| {
         let rows = row_ptr.windows(2).filter(|w| w[1] > w[0]).count();
         let by_row = s.post.len() >= synapse_update::ROW_MIN * rows.max(1);
         let consts = net.globals.constants().len();
-        synapse_update::compile(&pr.ir, consts, R::DTYPE, by_row, pre_bound)
+        synapse_update::compile(&pr.ir, consts, R::DTYPE, by_row, pre_bound, kinds)
     });
     // Row code reads at these: their highest is found once, where it
     // does.

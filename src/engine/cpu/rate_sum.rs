@@ -9,7 +9,7 @@
 
 use rayon::prelude::*;
 
-use super::jit::{Bound, Native};
+use super::jit::{Bound, Native, RowKinds};
 use super::vm::{self, Binder, Program, Src, VmReal};
 use crate::lang::ir::{Expr, Locality, SynapseIr};
 use crate::network::model::Operation;
@@ -158,16 +158,17 @@ impl PspKernel {
     /// synapse's place in its row ([`Bound::Column`],
     /// [`Bound::ColumnButSelf`]) or at its rank ([`Bound::AtPre`]), all
     /// read at one delay, or gathered into an array a synapse
-    /// ([`Bound::Each`]). The same operations as the interpreted program:
-    /// the same bits. Left without where native code cannot be made
-    /// (`CAJAL_JIT=0`).
-    pub fn compile_rows(&mut self, ir: &SynapseIr, pre_bound: Bound) {
+    /// ([`Bound::Each`]), over rows of the kinds `kinds`
+    /// ([`RowKinds::of`] the projection's rows). The same operations as
+    /// the interpreted program: the same bits. Left without where native
+    /// code cannot be made (`CAJAL_JIT=0`).
+    pub fn compile_rows(&mut self, ir: &SynapseIr, pre_bound: Bound, kinds: RowKinds) {
         let b = &self.binding;
         let mut layout = vec![Bound::Each];
         layout.extend(b.layout(pre_bound));
         let mut prog = Program::in_dtype(self.prog.dtype);
         prog.store(0, &ir.psp, None, &AfterOne(b));
-        self.native = Native::compile_rows(&prog, &layout);
+        self.native = Native::compile_rows(&prog, &layout, kinds);
         self.layout = layout;
     }
 }
@@ -389,7 +390,7 @@ pub fn weighted_sum<'a, R: Real>(
 mod tests {
     use super::{compile_psp, eval_psp, weighted_sum, Rows};
     use crate::engine::cpu::hostile;
-    use crate::engine::cpu::jit::{Bound, Ranks};
+    use crate::engine::cpu::jit::{Bound, Ranks, RowKinds};
     use crate::engine::cpu::vm::VmReal;
     use crate::prelude::{Network, Neuron, Synapse, Weights};
     use crate::real::Real;
@@ -518,7 +519,7 @@ mod tests {
                 .unwrap()
         };
         let mut k = compile_psp(&ir, 0, R::DTYPE);
-        k.compile_rows(&ir, bound);
+        k.compile_rows(&ir, bound, RowKinds::of(&row_ptr, R::DTYPE));
         let native = k.native.as_ref().expect("native row code for the psp");
         let b = &k.binding;
         assert_eq!(b.post - b.pre, 2, "pre.v and pre.u");

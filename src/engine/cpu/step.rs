@@ -334,6 +334,11 @@ impl<R: VmReal> CpuEngine<R> {
     fn learn(&mut self, pi: usize, t: R, step32: u32, freeze_w: bool) {
         let (seed, dt) = (self.seed, self.dt);
         let pr = &mut self.projs[pi];
+        if freeze_w {
+            if let Some(k) = &mut pr.learn {
+                k.prepare_frozen(&pr.ir);
+            }
+        }
         let Some(k) = &pr.learn else { return };
         let (pre, post) = (&self.pops[pr.pre], &self.pops[pr.post]);
         let refs = pr.pre_ref_slots.len() + pr.post_ref_slots.len();

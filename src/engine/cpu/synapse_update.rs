@@ -23,7 +23,7 @@
 //! variables' equations on each row's first synapse and copies their
 //! values over the row, then the rest of the rule at every synapse.
 
-use super::jit::{Bound, Native, Ranks};
+use super::jit::{Bound, Native, Ranks, RowKinds};
 use super::rate_sum::SynapseBinding;
 use super::vm::{self, Binder, Program, Src, VmReal};
 use crate::lang::ir::{Expr, Stmt, SynapseIr};
@@ -39,10 +39,10 @@ pub struct LearnKernel {
     /// The program without its assignments to `w` (a spiking synapse's
     /// equations while learning is off).
     pub frozen: Program,
-    /// The two programs as native row code ([`Native::compile_rows`]),
-    /// where it can be made: run by [`synapse_rows`], else the programs
-    /// are interpreted by [`synapse_update`].
-    pub native: Option<(Native, Native)>,
+    /// The programs as native row code ([`Native::compile_rows`]), where
+    /// it can be made: run by [`synapse_rows`], else the programs are
+    /// interpreted by [`synapse_update`].
+    pub native: Option<RowCode>,
     /// Per bound array: whether any of the programs reads it (the gathered
     /// `pre.x` and `post.x` that only events read need no gathering).
     pub reads: Vec<bool>,
@@ -53,6 +53,44 @@ pub struct LearnKernel {
     /// it reads in place ([`Bound::Column`], [`Bound::Row`]) is not
     /// gathered.
     pub layout: Vec<Bound>,
+    /// What the kernel was made from besides the rule, to make it again
+    /// interpreted ([`LearnKernel::prepare_frozen`]).
+    made: (usize, bool, Bound),
+}
+
+/// A rule's native row code.
+#[derive(Debug, Clone)]
+pub struct RowCode {
+    /// The whole rule.
+    pub all: Native,
+    /// The rule without its assignments to `w`: made the first time
+    /// learning is off at a step ([`LearnKernel::prepare_frozen`]), as
+    /// most runs never turn it off and each program's code costs as much
+    /// compiling.
+    pub without_w: Option<Native>,
+    /// The kinds of rows the code runs.
+    pub kinds: RowKinds,
+}
+
+impl LearnKernel {
+    /// Makes the rule's code without its assignments to `w` where the
+    /// kernel is native and has none yet: to be called before a step that
+    /// runs [`synapse_rows`] with `freeze_w`. Where that code cannot be
+    /// made, the kernel becomes interpreted as a whole (`ir` is the rule's,
+    /// as given to [`compile`]).
+    pub fn prepare_frozen(&mut self, ir: &SynapseIr) {
+        let Some(code) = &mut self.native else {
+            return;
+        };
+        if code.without_w.is_some() {
+            return;
+        }
+        code.without_w = Native::compile_rows(&self.frozen, &self.layout, code.kinds);
+        if code.without_w.is_none() {
+            let (n_consts, by_row, pre) = self.made;
+            *self = interpreted(ir, n_consts, self.prog.dtype, by_row, pre);
+        }
+    }
 }
 
 /// The equations of a rule's `: projection` and `: postsynaptic`
@@ -82,17 +120,20 @@ pub const ROW_MIN: usize = 256;
 /// where each holds every one in order, [`Bound::ColumnButSelf`] every one
 /// but its own, else [`Bound::Each`]): as row code where native code can
 /// be made (a row's shared values computed once, `pre.x` of those first
-/// two and every `post.x` read in place), else with `by_row` its shared variables' equations once a row
-/// where the rule allows it (see [`ROW_MIN`]), else every equation at
-/// every synapse.
+/// two and every `post.x` read in place; `pre.x` of others at the
+/// synapses' ranks) for rows of the kinds `kinds` ([`RowKinds::of`] the
+/// projection's rows), else with `by_row` its shared variables' equations
+/// once a row where the rule allows it (see [`ROW_MIN`]), else every
+/// equation at every synapse.
 pub fn compile(
     ir: &SynapseIr,
     n_consts: usize,
     dtype: Dtype,
     by_row: bool,
     pre: Bound,
+    kinds: RowKinds,
 ) -> LearnKernel {
-    make(ir, n_consts, dtype, by_row, pre, true)
+    make(ir, n_consts, dtype, by_row, pre, Some(kinds))
 }
 
 /// As [`compile`], without native code (the interpreter's kernel, which
@@ -104,7 +145,7 @@ pub fn interpreted(
     by_row: bool,
     pre: Bound,
 ) -> LearnKernel {
-    make(ir, n_consts, dtype, by_row, pre, false)
+    make(ir, n_consts, dtype, by_row, pre, None)
 }
 
 fn make(
@@ -113,8 +154,9 @@ fn make(
     dtype: Dtype,
     by_row: bool,
     pre_in_place: Bound,
-    native: bool,
+    native: Option<RowKinds>,
 ) -> LearnKernel {
+    let made = (n_consts, by_row, pre_in_place);
     let binding = SynapseBinding::new(ir, n_consts);
     let n = binding.n_arrays;
     let layout = binding.layout(pre_in_place);
@@ -144,9 +186,14 @@ fn make(
         reads
     };
     let (prog, frozen) = (program(&ir.update, None), program(&ir.update, ir.slot("w")));
-    let rows_code =
-        || Native::compile_rows(&prog, &layout).zip(Native::compile_rows(&frozen, &layout));
-    if let Some(native) = native.then(rows_code).flatten() {
+    let rows_code = |kinds| {
+        Native::compile_rows(&prog, &layout, kinds).map(|all| RowCode {
+            all,
+            without_w: None,
+            kinds,
+        })
+    };
+    if let Some(native) = native.and_then(rows_code) {
         return LearnKernel {
             reads: reads_of(&[&prog, &frozen]),
             prog,
@@ -155,6 +202,7 @@ fn make(
             rows: None,
             layout,
             binding,
+            made,
         };
     }
     // Interpreted: the shared equations once a row where worth it.
@@ -192,6 +240,7 @@ fn make(
         rows,
         layout,
         binding,
+        made,
     }
 }
 
@@ -276,8 +325,11 @@ pub fn synapse_rows<R: VmReal>(
     step: u32,
     object: u32,
 ) {
-    let (all, without_w) = k.native.as_ref().expect("row code is native");
-    let native = if freeze_w { without_w } else { all };
+    let code = k.native.as_ref().expect("row code is native");
+    let native = match freeze_w {
+        true => code.without_w.as_ref().expect("prepare_frozen before"),
+        false => &code.all,
+    };
     native.run_rows(own, reads, ranks, scalars, row_ptr, (seed, step, object, 0));
 }
 
@@ -335,7 +387,7 @@ fn by_row<R: VmReal>(
 
 #[cfg(test)]
 mod tests {
-    use super::Bound;
+    use super::{Bound, RowKinds};
     use crate::connect::Weights;
     use crate::engine::cpu::hostile;
     use crate::engine::cpu::vm::VmReal;
@@ -412,8 +464,10 @@ mod tests {
                 (rows, (0..24).map(|k| (k * 5 + 2) % 9).collect())
             }
         };
-        let k = super::compile(&ir, 0, R::DTYPE, true, pre_bound);
+        let kinds = RowKinds::of(&row_ptr, R::DTYPE);
+        let mut k = super::compile(&ir, 0, R::DTYPE, true, pre_bound, kinds);
         assert!(k.native.is_some(), "native row code for the rule");
+        k.prepare_frozen(&ir);
         let first = k.binding.pre as usize;
         assert!(k.layout[first..k.binding.post as usize]
             .iter()

@@ -39,7 +39,7 @@ use crate::lang::ir::{BinOp, Func, RandomKind, UnOp};
 use crate::real::{Dtype, Real};
 use lanes::LaneFns;
 pub(super) use lanes::{lane_pow, lane_rem};
-pub use rows::{Bound, Ranks};
+pub use rows::{Bound, Ranks, RowKinds};
 use scalars::{ScalarOps, SlotCache};
 
 mod lanes;
@@ -143,6 +143,9 @@ pub struct Native {
     /// Row code's reading of each bound array ([`Native::compile_rows`]);
     /// `None` for code over elements.
     layout: Option<Arc<[Bound]>>,
+    /// Row code's kinds of rows ([`RowKinds`]); `None` for code over
+    /// elements.
+    kinds: Option<RowKinds>,
     /// The bound arrays before the last one the code writes, and it.
     writes: usize,
     _code: Arc<Code>,
@@ -193,7 +196,7 @@ impl Native {
         // Named after the kernel it runs, for profilers (a learning rule is
         // row code; code over elements is a neuron update, spiking or not).
         let name = match over {
-            Over::Rows(_) => "synapse_update",
+            Over::Rows(..) => "synapse_update",
             Over::Elements(_) => "neuron_update",
         };
         let (code, at, uniforms) = four_pointer_function(name, |b, module| {
@@ -232,7 +235,11 @@ impl Native {
                 .max()
                 .unwrap_or(0),
             layout: match over {
-                Over::Rows(layout) => Some(layout.into()),
+                Over::Rows(layout, _) => Some(layout.into()),
+                Over::Elements(_) => None,
+            },
+            kinds: match over {
+                Over::Rows(_, kinds) => Some(kinds),
                 Over::Elements(_) => None,
             },
             _code: code,
@@ -494,8 +501,8 @@ enum Over<'a> {
     /// flagged, if any.
     Elements(Option<u16>),
     /// Rows of synapses ([`Native::compile_rows`]), each bound array read
-    /// as its layout says.
-    Rows(&'a [Bound]),
+    /// as its layout says, of the kinds given.
+    Rows(&'a [Bound], RowKinds),
 }
 
 /// The code generator of one program: the loop body's values and where
@@ -591,7 +598,7 @@ fn build(
     // Row code reading arrays at the synapses' pre-synaptic ranks finds
     // them after the draws.
     let ranks = match over {
-        Over::Rows(layout) if layout.contains(&Bound::AtPre) => {
+        Over::Rows(layout, _) if layout.contains(&Bound::AtPre) => {
             let at = (n_arrays + n_draws) * ptr.bytes() as usize;
             Some(b.ins().load(ptr, mem, arrays_p, at as i32))
         }
@@ -624,7 +631,7 @@ fn build(
     let mut g = Gen {
         b,
         columns: match over {
-            Over::Rows(layout) => layout.to_vec(),
+            Over::Rows(layout, _) => layout.to_vec(),
             Over::Elements(_) => Vec::new(),
         },
         col_off: n,
@@ -654,7 +661,7 @@ fn build(
     let exit = g.b.create_block();
     match over {
         Over::Elements(flag) => g.elements(prog, n, flag, flags_p, exit)?,
-        Over::Rows(layout) => g.rows(prog, layout, n, flags_p, exit)?,
+        Over::Rows(layout, kinds) => g.rows(prog, layout, kinds, n, flags_p, exit)?,
     }
     g.b.switch_to_block(exit);
     g.b.ins().return_(&[]);

@@ -11,9 +11,10 @@ use cranelift_codegen::ir::{
 
 use std::sync::Arc;
 
-use super::{Gen, Native, Over, Scratch, VECTOR_BYTES};
+use super::{Gen, Native, Over, Scratch, Shape, VECTOR_BYTES};
 use crate::connect::SynapseList;
 use crate::engine::cpu::vm::{self, Op, Program, Src, VmReal};
+use crate::real::Dtype;
 
 /// Where row code ([`Native::compile_rows`]) finds a synapse's element of
 /// a bound array, for synapses stored row by row (a row: the synapses onto
@@ -75,6 +76,49 @@ impl Ranks {
     }
 }
 
+/// Which of row code's two ways of finishing a row its code holds
+/// (besides the whole vectors every row takes): a projection's rows are
+/// fixed while its engine lives, and a program's code for ways no row
+/// takes would be compiled for nothing (each way is a copy of the
+/// program's code).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RowKinds {
+    /// A row of a vector or more that ends in a partial vector (finished
+    /// by its last vector, blended with what the loop wrote).
+    pub long_tail: bool,
+    /// A row shorter than a vector (finished lane by lane).
+    pub short: bool,
+}
+
+impl RowKinds {
+    /// Code for rows of every length.
+    pub const ALL: RowKinds = RowKinds {
+        long_tail: true,
+        short: true,
+    };
+
+    /// The kinds among the rows of `row_ptr` (row `r`: synapses
+    /// `row_ptr[r]..row_ptr[r + 1]`) for code of `dtype`'s vectors.
+    pub fn of(row_ptr: &[u32], dtype: Dtype) -> RowKinds {
+        let lanes = Shape::of(dtype).lanes as u32;
+        let mut kinds = RowKinds {
+            long_tail: false,
+            short: false,
+        };
+        for w in row_ptr.windows(2) {
+            let len = w[1].wrapping_sub(w[0]);
+            kinds.long_tail |= len > lanes && len % lanes != 0;
+            kinds.short |= len > 0 && len < lanes;
+        }
+        kinds
+    }
+
+    /// Whether code for `self` runs rows of the kinds `rows`.
+    pub fn cover(self, rows: RowKinds) -> bool {
+        (self.long_tail || !rows.long_tail) && (self.short || !rows.short)
+    }
+}
+
 impl Native {
     /// Compiles `prog` (no flags) as row code, run by
     /// [`run_rows`](Self::run_rows): a loop over rows of synapses, each
@@ -85,21 +129,23 @@ impl Native {
     /// values (`Bound::Row`), the parameters and constants is computed
     /// once a row, as ANNarchy computes a rule's post-synaptic variables
     /// once a neuron: the same operations on the same values, the same
-    /// bits as at every synapse. `None` where the program writes an
-    /// array that is not [`Bound::Each`], or as [`compile`](Self::compile).
-    pub fn compile_rows(prog: &Program, layout: &[Bound]) -> Option<Native> {
+    /// bits as at every synapse. The code runs rows of the kinds `kinds`
+    /// ([`RowKinds::of`] the rows it will run). `None` where the program
+    /// writes an array that is not [`Bound::Each`], or as
+    /// [`compile`](Self::compile).
+    pub fn compile_rows(prog: &Program, layout: &[Bound], kinds: RowKinds) -> Option<Native> {
         let writes_shared = prog.ops.iter().any(
             |op| matches!(op, Op::Store(a, ..) if layout.get(*a as usize) != Some(&Bound::Each)),
         );
         if writes_shared {
             return None;
         }
-        Self::make(prog, layout.len(), Over::Rows(layout))
+        Self::make(prog, layout.len(), Over::Rows(layout, kinds))
     }
 
     /// Runs row code ([`compile_rows`](Self::compile_rows)) over the rows
     /// of `row_ptr` (row `r`: synapses `row_ptr[r]..row_ptr[r + 1]`, in
-    /// increasing order), the bound arrays being `own` (which it may
+    /// increasing order, of the kinds the code was made for), the bound arrays being `own` (which it may
     /// write: [`Bound::Each`]) then `reads` (read only), each as the
     /// layout says (a [`Bound::AtPre`] array at the synapses' `ranks`),
     /// with the frame's `scalars` and `key` as [`run`](Self::run)'s
@@ -124,6 +170,11 @@ impl Native {
         assert!(
             row_ptr.windows(2).all(|w| w[0] <= w[1]),
             "rows out of order"
+        );
+        let kinds = self.kinds.expect("row code");
+        assert!(
+            kinds.cover(RowKinds::of(row_ptr, self.dtype)),
+            "rows of a length the code was not made for"
         );
         let rows = row_ptr.len().saturating_sub(1);
         let synapses = row_ptr.last().map_or(0, |&n| n as usize);
@@ -210,6 +261,7 @@ impl Gen<'_> {
         &mut self,
         prog: &Program,
         layout: &[Bound],
+        kinds: RowKinds,
         n: Value,
         row_ptr: Value,
         exit: Block,
@@ -222,9 +274,6 @@ impl Gen<'_> {
         let inner = g.b.create_block();
         let body = g.b.create_block();
         let check = g.b.create_block();
-        let pick = g.b.create_block();
-        let last_vector = g.b.create_block();
-        let tail = g.b.create_block();
         let next = g.b.create_block();
         let r = g.b.append_block_param(header, ptr);
         // The synapse, and its place in the row.
@@ -307,59 +356,77 @@ impl Gen<'_> {
         let place = g.b.ins().iadd_imm_u(j, lanes);
         g.b.ins().jump(inner, &[step.into(), place.into()]);
 
+        // Only the ways of finishing a row that some row takes are made.
         g.b.switch_to_block(check);
-        let partial = g.b.ins().icmp(IntCC::UnsignedLessThan, vend, end);
-        g.b.ins().brif(partial, pick, &[], next, &[]);
+        let last_vector = kinds.long_tail.then(|| g.b.create_block());
+        let tail = kinds.short.then(|| g.b.create_block());
+        match (last_vector, tail) {
+            (None, None) => {
+                g.b.ins().jump(next, &[]);
+            }
+            (Some(finish), None) | (None, Some(finish)) => {
+                let partial = g.b.ins().icmp(IntCC::UnsignedLessThan, vend, end);
+                g.b.ins().brif(partial, finish, &[], next, &[]);
+            }
+            (Some(last_vector), Some(tail)) => {
+                let pick = g.b.create_block();
+                let partial = g.b.ins().icmp(IntCC::UnsignedLessThan, vend, end);
+                g.b.ins().brif(partial, pick, &[], next, &[]);
+                g.b.switch_to_block(pick);
+                let long =
+                    g.b.ins()
+                        .icmp_imm_u(IntCC::UnsignedGreaterThanOrEqual, len, lanes);
+                g.b.ins().brif(long, last_vector, &[], tail, &[]);
+            }
+        }
 
         // A row of a vector or more: its last vector, whose lanes before
         // the partial one keep what the loop wrote (blended at each store).
-        g.b.switch_to_block(pick);
-        let long =
-            g.b.ins()
-                .icmp_imm_u(IntCC::UnsignedGreaterThanOrEqual, len, lanes);
-        g.b.ins().brif(long, last_vector, &[], tail, &[]);
-
-        g.b.switch_to_block(last_vector);
-        let from = g.b.ins().iadd_imm_u(end, -lanes);
-        g.off = g.b.ins().ishl_imm_u(from, shape.shift);
-        let place = g.b.ins().iadd_imm_u(len, -lanes);
-        g.col_off = g.b.ins().ishl_imm_u(place, shape.shift);
-        let lane_int = shape.mask.lane_type();
-        let index = g.lane_ints(1);
-        // Lane l is the row's own where from + l >= vend.
-        let first = g.b.ins().isub(vend, from);
-        let first = if lane_int.bits() < ptr.bits() {
-            g.b.ins().ireduce(lane_int, first)
-        } else {
-            first
-        };
-        let first = g.b.ins().splat(shape.mask, first);
-        let own =
-            g.b.ins()
-                .icmp(IntCC::SignedGreaterThanOrEqual, index, first);
-        g.blend = Some(own);
-        g.synapses(prog, &hoisted)?;
-        g.blend = None;
-        g.b.ins().jump(next, &[]);
+        if let Some(last_vector) = last_vector {
+            g.b.switch_to_block(last_vector);
+            let from = g.b.ins().iadd_imm_u(end, -lanes);
+            g.off = g.b.ins().ishl_imm_u(from, shape.shift);
+            let place = g.b.ins().iadd_imm_u(len, -lanes);
+            g.col_off = g.b.ins().ishl_imm_u(place, shape.shift);
+            let lane_int = shape.mask.lane_type();
+            let index = g.lane_ints(1);
+            // Lane l is the row's own where from + l >= vend.
+            let first = g.b.ins().isub(vend, from);
+            let first = if lane_int.bits() < ptr.bits() {
+                g.b.ins().ireduce(lane_int, first)
+            } else {
+                first
+            };
+            let first = g.b.ins().splat(shape.mask, first);
+            let own =
+                g.b.ins()
+                    .icmp(IntCC::SignedGreaterThanOrEqual, index, first);
+            g.blend = Some(own);
+            g.synapses(prog, &hoisted)?;
+            g.blend = None;
+            g.b.ins().jump(next, &[]);
+        }
 
         // A row shorter than a vector: lane by lane.
-        g.b.switch_to_block(tail);
-        let last = g.b.ins().iadd_imm_u(end, -1);
-        let offs = (0..lanes)
-            .map(|l| {
-                let k = g.b.ins().iadd_imm_u(vend, l);
-                let k = g.b.ins().umin(k, last);
-                let place = g.b.ins().isub(k, start);
-                (
-                    g.b.ins().ishl_imm_u(k, shape.shift),
-                    g.b.ins().ishl_imm_u(place, shape.shift),
-                )
-            })
-            .collect();
-        g.tail = Some(offs);
-        g.synapses(prog, &hoisted)?;
-        g.tail = None;
-        g.b.ins().jump(next, &[]);
+        if let Some(tail) = tail {
+            g.b.switch_to_block(tail);
+            let last = g.b.ins().iadd_imm_u(end, -1);
+            let offs = (0..lanes)
+                .map(|l| {
+                    let k = g.b.ins().iadd_imm_u(vend, l);
+                    let k = g.b.ins().umin(k, last);
+                    let place = g.b.ins().isub(k, start);
+                    (
+                        g.b.ins().ishl_imm_u(k, shape.shift),
+                        g.b.ins().ishl_imm_u(place, shape.shift),
+                    )
+                })
+                .collect();
+            g.tail = Some(offs);
+            g.synapses(prog, &hoisted)?;
+            g.tail = None;
+            g.b.ins().jump(next, &[]);
+        }
 
         g.b.switch_to_block(next);
         let r1 = g.b.ins().iadd_imm_u(r, 1);

@@ -98,7 +98,9 @@ impl ScalarOps {
             k.key.len() == scalars.len()
                 && k.slots.len() == len
                 && k.table.len() == uniforms.len()
-                // Bit for bit, as bytes: one comparison of memory.
+                // Bit for bit, as bytes: one comparison of memory (t, the
+                // first, is refreshed; an empty frame, a test's, is not kept).
+                && !scalars.is_empty()
                 && bytemuck::cast_slice::<R, u8>(&k.key[1..])
                     == bytemuck::cast_slice::<R, u8>(&scalars[1..])
         });

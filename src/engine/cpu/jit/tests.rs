@@ -203,7 +203,7 @@ impl crate::engine::cpu::vm::Binder for Arrays {
 /// code no engine holds is dropped from the cache at the next insertion.
 #[test]
 fn code_made_before_is_reused_while_held() {
-    use super::{Bound, Native};
+    use super::{Bound, Native, RowKinds};
     use crate::engine::cpu::vm::Program;
     use crate::lang::ir::{BinOp, Expr};
     use crate::real::Dtype;
@@ -221,23 +221,29 @@ fn code_made_before_is_reused_while_held() {
         p
     };
     let each = [Bound::Each, Bound::Each];
-    let Some(a) = Native::compile_rows(&program(0.5), &each) else {
+    let Some(a) = Native::compile_rows(&program(0.5), &each, RowKinds::ALL) else {
         return; // No native code on this host.
     };
-    let b = Native::compile_rows(&program(0.5), &each).unwrap();
+    let b = Native::compile_rows(&program(0.5), &each, RowKinds::ALL).unwrap();
     assert!(
         Arc::ptr_eq(&a._code, &b._code),
         "the same program, compiled again"
     );
-    let c = Native::compile_rows(&program(0.25), &each).unwrap();
+    let c = Native::compile_rows(&program(0.25), &each, RowKinds::ALL).unwrap();
     assert!(!Arc::ptr_eq(&a._code, &c._code), "another constant");
     let rows = [Bound::Each, Bound::Row];
-    let d = Native::compile_rows(&program(0.5), &rows).unwrap();
+    let d = Native::compile_rows(&program(0.5), &rows, RowKinds::ALL).unwrap();
     assert!(!Arc::ptr_eq(&a._code, &d._code), "another layout");
+    let whole = RowKinds {
+        long_tail: false,
+        short: false,
+    };
+    let f = Native::compile_rows(&program(0.5), &each, whole).unwrap();
+    assert!(!Arc::ptr_eq(&a._code, &f._code), "other kinds of rows");
     // The code made for 0.25 lives while held, then the cache lets it go.
     let weak = Arc::downgrade(&c._code);
     drop(c);
-    let _e = Native::compile_rows(&program(0.125), &each).unwrap();
+    let _e = Native::compile_rows(&program(0.125), &each, RowKinds::ALL).unwrap();
     assert!(
         weak.upgrade().is_none(),
         "held by the cache alone, and dropped"
@@ -261,14 +267,14 @@ fn code_made_before_is_reused_while_held() {
 #[test]
 #[should_panic(expected = "bound array of 5 elements, 8 read")]
 fn row_code_refuses_an_array_shorter_than_a_rank() {
-    use super::{Bound, Native, Ranks};
+    use super::{Bound, Native, Ranks, RowKinds};
     use crate::engine::cpu::vm::Program;
     use crate::lang::ir::Expr;
     use crate::real::Dtype;
 
     let mut p = Program::in_dtype(Dtype::F32);
     p.store(0, &Expr::Var(1), None, &Arrays);
-    let Some(code) = Native::compile_rows(&p, &[Bound::Each, Bound::AtPre]) else {
+    let Some(code) = Native::compile_rows(&p, &[Bound::Each, Bound::AtPre], RowKinds::ALL) else {
         panic!("bound array of 5 elements, 8 read (no native code on this host)");
     };
     let ranks = Ranks::of(vec![0, 7]);
@@ -280,6 +286,118 @@ fn row_code_refuses_an_array_shorter_than_a_rank() {
         &ranks,
         &[],
         &[0, 2],
+        (0, 0, 0, 0),
+    );
+}
+
+/// The kinds of rows are told apart by each precision's vector, and code
+/// made for some kinds gives the bits of code made for every kind on the
+/// rows it was made for.
+#[test]
+fn row_code_for_the_kinds_of_its_rows() {
+    use super::{Bound, Native, Ranks, RowKinds};
+    use crate::engine::cpu::vm::Program;
+    use crate::lang::ir::{BinOp, Expr};
+    use crate::real::Dtype;
+
+    let kinds = |long_tail, short| RowKinds { long_tail, short };
+    // Rows of 4, 0, 8: whole vectors of f32 and f64.
+    assert_eq!(
+        RowKinds::of(&[0, 4, 4, 12], Dtype::F32),
+        kinds(false, false)
+    );
+    assert_eq!(
+        RowKinds::of(&[0, 4, 4, 12], Dtype::F64),
+        kinds(false, false)
+    );
+    // Rows of 6 and 2: f32's first ends partial, its second is short.
+    assert_eq!(RowKinds::of(&[0, 6, 8], Dtype::F32), kinds(true, true));
+    assert_eq!(RowKinds::of(&[0, 6, 8], Dtype::F64), kinds(false, false));
+    // Rows of 3 and 1.
+    assert_eq!(RowKinds::of(&[0, 3, 4], Dtype::F32), kinds(false, true));
+    assert_eq!(RowKinds::of(&[0, 3, 4], Dtype::F64), kinds(true, true));
+    assert!(RowKinds::ALL.cover(kinds(true, true)));
+    assert!(kinds(true, false).cover(kinds(false, false)));
+    assert!(!kinds(true, false).cover(kinds(false, true)));
+    assert!(!kinds(false, true).cover(kinds(true, false)));
+
+    // Array 0 = array 0 * 0.5 + array 1 (a read-back and a write).
+    let e = Expr::Binary(
+        BinOp::Add,
+        Box::new(Expr::Binary(
+            BinOp::Mul,
+            Box::new(Expr::Var(0)),
+            Box::new(Expr::Const(0.5)),
+        )),
+        Box::new(Expr::Var(1)),
+    );
+    let mut p = Program::in_dtype(Dtype::F32);
+    p.store(0, &e, None, &Arrays);
+    let layout = [Bound::Each, Bound::Column];
+    let Some(all) = Native::compile_rows(&p, &layout, RowKinds::ALL) else {
+        return; // No native code on this host.
+    };
+    for rows in [
+        vec![0u32, 4, 4, 12],
+        vec![0, 6, 13],
+        vec![0, 3, 4, 6],
+        vec![0, 9, 10, 14],
+    ] {
+        let own = RowKinds::of(&rows, Dtype::F32);
+        let code = Native::compile_rows(&p, &layout, own).unwrap();
+        let n = *rows.last().unwrap() as usize;
+        let start: Vec<f32> = (0..n).map(|k| k as f32 * 1.25 - 3.0).collect();
+        let col: Vec<f32> = (0..n).map(|k| 1.0 / (k as f32 + 1.0)).collect();
+        let (mut a, mut b) = (start.clone(), start.clone());
+        for (code, out) in [(&all, &mut a), (&code, &mut b)] {
+            code.run_rows::<f32>(
+                &mut [out],
+                &[&col],
+                &Ranks::none(),
+                &[],
+                &rows,
+                (0, 0, 0, 0),
+            );
+        }
+        let bits = |v: &[f32]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+        assert_eq!(bits(&a), bits(&b), "rows {rows:?}, code for {own:?}");
+        // And what the rows ask for: x * 0.5 + the column at its place.
+        for (r, w) in rows.windows(2).enumerate() {
+            for s in w[0]..w[1] {
+                let s = s as usize;
+                let want = start[s] * 0.5 + col[s - w[0] as usize];
+                assert_eq!(a[s].to_bits(), want.to_bits(), "row {r}, synapse {s}");
+            }
+        }
+    }
+}
+
+/// Row code made for rows of whole vectors refuses a row that ends in a
+/// partial one (rather than leave its last synapses unrun).
+#[test]
+#[should_panic(expected = "rows of a length the code was not made for")]
+fn row_code_refuses_rows_it_was_not_made_for() {
+    use super::{Bound, Native, Ranks, RowKinds};
+    use crate::engine::cpu::vm::Program;
+    use crate::lang::ir::Expr;
+    use crate::real::Dtype;
+
+    let mut p = Program::in_dtype(Dtype::F32);
+    p.store(0, &Expr::Var(1), None, &Arrays);
+    let whole = RowKinds {
+        long_tail: false,
+        short: false,
+    };
+    let Some(code) = Native::compile_rows(&p, &[Bound::Each, Bound::Each], whole) else {
+        panic!("rows of a length the code was not made for (no native code on this host)");
+    };
+    let (mut out, x) = (vec![0.0f32; 6], vec![1.0f32; 6]);
+    code.run_rows::<f32>(
+        &mut [&mut out, &mut x.clone()],
+        &[],
+        &Ranks::none(),
+        &[],
+        &[0, 6],
         (0, 0, 0, 0),
     );
 }
