@@ -125,6 +125,11 @@ pub struct Program {
     pub dtype: Dtype,
     free: Vec<u16>,
     temps: Vec<Option<Src>>,
+    /// By register: how many of `temps` hold it (never freed while any
+    /// does), and whether it is in `free`. Looked up rather than searched:
+    /// a neuron of 10 000 equations has as many temporaries.
+    held: Vec<u32>,
+    is_free: Vec<bool>,
 }
 
 impl Program {
@@ -152,10 +157,28 @@ impl Program {
     /// Allocates a register.
     pub fn reg(&mut self) -> u16 {
         if let Some(r) = self.free.pop() {
+            self.is_free[r as usize] = false;
             return r;
         }
         self.n_regs += 1;
+        self.held.push(0);
+        self.is_free.push(false);
         (self.n_regs - 1) as u16
+    }
+
+    /// Whether a temporary holds register `r`.
+    fn is_held(&self, r: u16) -> bool {
+        self.held.get(r as usize).is_some_and(|&n| n > 0)
+    }
+
+    /// Counts `s` as held by a temporary one more (`by` = 1) or one less
+    /// (`by` = -1) time, where it is a register.
+    fn hold(&mut self, s: Option<Src>, by: i32) {
+        if let Some(Src::Reg(r)) = s {
+            if let Some(n) = self.held.get_mut(r as usize) {
+                *n = n.saturating_add_signed(by);
+            }
+        }
     }
 
     // A destination is always allocated before its operands are released,
@@ -190,7 +213,8 @@ impl Program {
 
     fn release(&mut self, s: Src) {
         if let Src::Reg(r) = s {
-            if !self.temps.contains(&Some(Src::Reg(r))) && !self.free.contains(&r) {
+            if !self.is_held(r) && !self.is_free.get(r as usize).copied().unwrap_or(true) {
+                self.is_free[r as usize] = true;
                 self.free.push(r);
             }
         }
@@ -323,14 +347,16 @@ impl Program {
         if self.temps.len() <= t {
             self.temps.resize(t + 1, None);
         }
+        self.hold(self.temps[t], -1);
         self.temps[t] = Some(src);
+        self.hold(Some(src), 1);
     }
 
     /// Compiles a value into a register it owns (for stores and masks).
     pub fn to_reg(&mut self, e: &Expr, b: &dyn Binder) -> u16 {
         let s = self.expr(e, b);
         match s {
-            Src::Reg(r) if !self.temps.contains(&Some(s)) => r,
+            Src::Reg(r) if !self.is_held(r) => r,
             _ => {
                 let d = self.reg();
                 self.ops.push(Op::Mov(d, s));
@@ -349,6 +375,7 @@ impl Program {
     /// Keeps a register alive until the end of the program (masks).
     pub fn pin(&mut self, r: u16) {
         self.temps.push(Some(Src::Reg(r)));
+        self.hold(Some(Src::Reg(r)), 1);
     }
 }
 

@@ -199,7 +199,13 @@ impl Native {
             Over::Rows(..) => "synapse_update",
             Over::Elements(_) => "neuron_update",
         };
-        let (code, at, uniforms) = four_pointer_function(name, |b, module| {
+        // Row code holds a copy of the program a way of finishing a row.
+        let copies = match over {
+            Over::Rows(_, kinds) => 1 + usize::from(kinds.long_tail) + usize::from(kinds.short),
+            Over::Elements(_) => 1,
+        };
+        let ops = prog.ops.len() * copies;
+        let (code, at, uniforms) = four_pointer_function(name, ops, |b, module| {
             build(
                 b,
                 prog,

@@ -107,32 +107,60 @@ impl<T: Clone> Made<T> {
 /// The host's code generator, made once (`None`: no native code here).
 pub(in crate::engine::cpu) fn isa() -> Option<&'static OwnedTargetIsa> {
     static ISA: OnceLock<Option<OwnedTargetIsa>> = OnceLock::new();
-    ISA.get_or_init(|| {
-        if std::env::var("CAJAL_JIT").is_ok_and(|v| v == "0") {
-            return None;
-        }
-        let mut flags = settings::builder();
-        flags.set("opt_level", "speed").ok()?;
-        flags.set("use_colocated_libcalls", "false").ok()?;
-        flags.set("is_pic", "false").ok()?;
-        cranelift_native::builder()
-            .ok()?
-            .finish(settings::Flags::new(flags))
-            .ok()
-    })
-    .as_ref()
+    ISA.get_or_init(|| make_isa("backtracking")).as_ref()
+}
+
+/// Operations of a function's body (about as many Cranelift instructions
+/// each) from which it is compiled by Cranelift's single-pass register
+/// allocator: the backtracking one, which makes better code, takes time
+/// that grows with the square of the values live at once. A neuron of
+/// coupled midpoint ODEs (every new value live until the stores at the
+/// end) took it 0.17 s to compile at 1 000 equations, 3.1 s at 4 000 and
+/// 24 s at 10 000; the single-pass one takes time in proportion to the
+/// function.
+pub(in crate::engine::cpu) const SINGLE_PASS_OPS: usize = 4_000;
+
+/// The code generator for a function of `ops` operations: the one of
+/// [`isa`], or from [`SINGLE_PASS_OPS`] on, the same with the single-pass
+/// register allocator (made once). The allocator changes where values
+/// are kept, not what is computed: the same bits.
+pub(in crate::engine::cpu) fn isa_for(ops: usize) -> Option<&'static OwnedTargetIsa> {
+    static SINGLE_PASS: OnceLock<Option<OwnedTargetIsa>> = OnceLock::new();
+    match ops < SINGLE_PASS_OPS {
+        true => isa(),
+        false => SINGLE_PASS.get_or_init(|| make_isa("single_pass")).as_ref(),
+    }
+}
+
+/// The host's code generator with the register allocator `regalloc`
+/// (`None` where `CAJAL_JIT=0` or Cranelift has none for this host).
+fn make_isa(regalloc: &str) -> Option<OwnedTargetIsa> {
+    if std::env::var("CAJAL_JIT").is_ok_and(|v| v == "0") {
+        return None;
+    }
+    let mut flags = settings::builder();
+    flags.set("opt_level", "speed").ok()?;
+    flags.set("use_colocated_libcalls", "false").ok()?;
+    flags.set("is_pic", "false").ok()?;
+    flags.set("regalloc_algorithm", regalloc).ok()?;
+    cranelift_native::builder()
+        .ok()?
+        .finish(settings::Flags::new(flags))
+        .ok()
 }
 
 /// Makes a function of four pointer-sized arguments and no result, named
 /// `name`, whose body `body` writes (given the builder and the module, for
-/// signatures and the target's configuration): the code that owns it, its
-/// address and what `body` returned; `None` where no native code can be
-/// made here or `body` declines.
+/// signatures and the target's configuration) with about `ops` operations
+/// (see [`isa_for`]): the code that owns it, its address and what `body`
+/// returned; `None` where no native code can be made here or `body`
+/// declines.
 pub(in crate::engine::cpu) fn four_pointer_function<T>(
     name: &str,
+    ops: usize,
     body: impl FnOnce(FunctionBuilder, &JITModule) -> Option<T>,
 ) -> Option<(Arc<Code>, *const u8, T)> {
-    let isa = isa()?.clone();
+    let isa = isa_for(ops)?.clone();
     let mut module = JITModule::new(JITBuilder::with_isa(isa, default_libcall_names()));
     let ptr = module.target_config().pointer_type();
     let mut sig = module.make_signature();

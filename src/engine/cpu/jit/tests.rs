@@ -401,3 +401,35 @@ fn row_code_refuses_rows_it_was_not_made_for() {
         (0, 0, 0, 0),
     );
 }
+
+/// A neuron too large for the backtracking register allocator's time (a
+/// block of 600 coupled midpoint ODEs, every new value live until the
+/// stores at the end: past `SINGLE_PASS_OPS`) is compiled with the
+/// single-pass one, and its native code keeps the interpreter's bits.
+#[test]
+fn a_neuron_past_the_single_pass_size_keeps_the_interpreters_bits() {
+    use super::shared::SINGLE_PASS_OPS;
+    const N: usize = 600;
+    let mut text = String::from("dv0/dt = x * v0 - y : midpoint\n");
+    for i in 1..N {
+        text.push_str(&format!(
+            "dv{i}/dt = v{} * y - v{i} + x : midpoint\n",
+            i - 1
+        ));
+    }
+    text.push_str(&format!("r = v{} + v0", N - 1));
+    let neuron = Neuron::rate()
+        .parameters("x = 0.0\ny = 0.0")
+        .equations(&text);
+    let mut net = Network::new();
+    net.population("p", 1, &neuron).unwrap();
+    let ir = net.pops[0].ir.clone();
+    let ops = compile(&ir, 0, crate::real::Dtype::F32).prog.ops.len();
+    assert!(
+        ops >= SINGLE_PASS_OPS,
+        "{ops} operations: not past the size"
+    );
+    // Every precision, over every pair of hostile values (no native code
+    // on a host without Cranelift: nothing to compare).
+    agree(&neuron, &[], 2);
+}

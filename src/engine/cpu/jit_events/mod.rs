@@ -303,7 +303,18 @@ fn build_events(
         Shape::Row => "events_x4",
         Shape::Any => "events_any4",
     };
-    let (code, at, ()) = four_pointer_function(name, |mut b, module| {
+    // About an operation a node (four lanes' worth for shapes of four).
+    let mut nodes = 0;
+    for st in stmts {
+        let (EventStmt::AddConductance(e) | EventStmt::Store { expr: e, .. }) = st;
+        e.walk(&mut |_| nodes += 1);
+    }
+    let ops = if shape == Shape::One {
+        nodes
+    } else {
+        4 * nodes
+    };
+    let (code, at, ()) = four_pointer_function(name, ops, |mut b, module| {
         let target = module.target_config();
         let ptr = target.pointer_type();
         let sig_of = |params: &[Type]| {
