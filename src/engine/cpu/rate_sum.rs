@@ -63,9 +63,7 @@ impl SynapseBinding {
             n_arrays: post as usize + ir.post_refs.len(),
         }
     }
-}
 
-impl SynapseBinding {
     /// Where row code finds each bound array: the synapse's own slots one
     /// a synapse, each `pre.x` as `pre` says, each `post.x` at the row.
     pub fn layout(&self, pre: Bound) -> Vec<Bound> {

@@ -140,12 +140,9 @@ pub struct Native {
     scalars: Arc<ScalarOps>,
     /// Whether the code writes flags (a neuron's spike register).
     flags: bool,
-    /// Row code's reading of each bound array ([`Native::compile_rows`]);
-    /// `None` for code over elements.
-    layout: Option<Arc<[Bound]>>,
-    /// Row code's kinds of rows ([`RowKinds`]); `None` for code over
-    /// elements.
-    kinds: Option<RowKinds>,
+    /// Row code's reading of each bound array and the kinds of rows it
+    /// runs ([`Native::compile_rows`]); `None` for code over elements.
+    rows: Option<(Arc<[Bound]>, RowKinds)>,
     /// The bound arrays before the last one the code writes, and it.
     writes: usize,
     _code: Arc<Code>,
@@ -240,12 +237,8 @@ impl Native {
                 })
                 .max()
                 .unwrap_or(0),
-            layout: match over {
-                Over::Rows(layout, _) => Some(layout.into()),
-                Over::Elements(_) => None,
-            },
-            kinds: match over {
-                Over::Rows(_, kinds) => Some(kinds),
+            rows: match over {
+                Over::Rows(layout, kinds) => Some((layout.into(), kinds)),
                 Over::Elements(_) => None,
             },
             _code: code,
@@ -321,7 +314,7 @@ impl Native {
             arrays.iter().all(|a| a.len() >= len),
             "bound arrays shorter than the run"
         );
-        assert!(self.layout.is_none(), "row code run over elements");
+        assert!(self.rows.is_none(), "row code run over elements");
         let lanes = self.lanes();
         let head = len / lanes * lanes;
         let whole = len.next_multiple_of(lanes);

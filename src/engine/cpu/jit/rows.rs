@@ -145,8 +145,9 @@ impl Native {
 
     /// Runs row code ([`compile_rows`](Self::compile_rows)) over the rows
     /// of `row_ptr` (row `r`: synapses `row_ptr[r]..row_ptr[r + 1]`, in
-    /// increasing order, of the kinds the code was made for), the bound arrays being `own` (which it may
-    /// write: [`Bound::Each`]) then `reads` (read only), each as the
+    /// increasing order, of the kinds the code was made for), the bound
+    /// arrays being `own` (which it may write: [`Bound::Each`]) then
+    /// `reads` (read only), each as the
     /// layout says (a [`Bound::AtPre`] array at the synapses' `ranks`),
     /// with the frame's `scalars` and `key` as [`run`](Self::run)'s
     /// (draws keyed by synapse).
@@ -161,7 +162,7 @@ impl Native {
         key: (u64, u32, u32, u32),
     ) {
         assert!(self.runs::<R>(), "native code run in another precision");
-        let layout = self.layout.as_deref().expect("row code");
+        let (layout, kinds) = self.rows.as_ref().expect("row code");
         assert_eq!(own.len() + reads.len(), self.n_arrays, "bound arrays");
         assert!(
             own.len() >= self.writes,
@@ -171,7 +172,6 @@ impl Native {
             row_ptr.windows(2).all(|w| w[0] <= w[1]),
             "rows out of order"
         );
-        let kinds = self.kinds.expect("row code");
         assert!(
             kinds.cover(RowKinds::of(row_ptr, self.dtype)),
             "rows of a length the code was not made for"

@@ -272,11 +272,9 @@ impl<'a> Printer<'a> {
         // had the literal 0u (40 s with clk.pad0 alone), against 0.1 s
         // for one whose index varies across threads, as this one seems
         // to.
-        let shared_index = format!("min({}, clk.pad0)", self.index);
-        let index = if shared {
-            shared_index.as_str()
-        } else {
-            self.index.as_str()
+        let index = match shared {
+            true => format!("min({}, clk.pad0)", self.index),
+            false => self.index.clone(),
         };
         let key = format!(
             "clk.key, {}u, clk.step, {index}",
