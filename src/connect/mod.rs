@@ -222,6 +222,39 @@ impl SynapseList {
         self.post.is_empty()
     }
 
+    /// Keeps the synapses for which `keep(post, pre)` holds, in order,
+    /// moving them up in place.
+    pub(crate) fn retain(&mut self, keep: impl Fn(u32, u32) -> bool) {
+        fn close_up<T: Copy>(
+            post: &mut Vec<u32>,
+            pre: &mut Vec<u32>,
+            delay: &mut Vec<u32>,
+            w: &mut Vec<T>,
+            keep: impl Fn(u32, u32) -> bool,
+        ) {
+            let mut kept = 0;
+            for i in 0..post.len() {
+                let (j, k) = (post[i], pre[i]);
+                if keep(j, k) {
+                    post[kept] = j;
+                    pre[kept] = k;
+                    delay[kept] = delay[i];
+                    w[kept] = w[i];
+                    kept += 1;
+                }
+            }
+            post.truncate(kept);
+            pre.truncate(kept);
+            delay.truncate(kept);
+            w.truncate(kept);
+        }
+        let (post, pre, delay) = (&mut self.post, &mut self.pre, &mut self.delay);
+        match &mut self.w {
+            crate::real::Reals::F32(w) => close_up(post, pre, delay, w, keep),
+            crate::real::Reals::F64(w) => close_up(post, pre, delay, w, keep),
+        }
+    }
+
     /// Maps synapses built between views (indices into the views) to the
     /// populations' ranks, drops neuron-to-itself synapses if asked, and
     /// restores the (post, pre) order.
@@ -249,12 +282,23 @@ impl SynapseList {
                 delay: self.delay,
             };
         }
+        if in_order {
+            // Only the neuron-to-itself synapses go: the others close up
+            // in place, in order (a view's all-to-all onto its population
+            // drops one synapse a row of a million).
+            let mut list = SynapseList {
+                post: post_r,
+                pre: pre_r,
+                w: self.w,
+                delay: self.delay,
+            };
+            list.retain(|post, pre| post != pre);
+            return list;
+        }
         let mut order: Vec<usize> = (0..post_r.len())
             .filter(|&i| !(drop_self && post_r[i] == pre_r[i]))
             .collect();
-        if !in_order {
-            order.sort_by_key(|&i| (post_r[i], pre_r[i]));
-        }
+        order.sort_by_key(|&i| (post_r[i], pre_r[i]));
         SynapseList {
             post: order.iter().map(|&i| post_r[i]).collect(),
             pre: order.iter().map(|&i| pre_r[i]).collect(),
@@ -757,12 +801,15 @@ impl<'a> Ctx<'a> {
             if rows.is_some_and(|keep| !keep(post)) {
                 continue;
             }
-            for pre in 0..self.n_pre {
-                if !(skip && pre == post) {
-                    p.post.push(post as u32);
-                    p.pre.push(pre as u32);
+            let (n, j) = (self.n_pre as u32, post as u32);
+            match skip {
+                true => {
+                    p.pre.extend(0..j);
+                    p.pre.extend(j + 1..n);
                 }
+                false => p.pre.extend(0..n),
             }
+            p.post.resize(p.pre.len(), j);
         }
         Ok((p, counts))
     }
@@ -1096,17 +1143,29 @@ impl<'a> Ctx<'a> {
                     crate::real::Reals::filled(dtype, c, n)
                 }
                 Weights::Random(d) => {
-                    let mut w: Vec<f64> = self.alloc(n)?;
-                    for (j, len) in runs() {
-                        let mut rng = self.row_rng(WEIGHTS, j);
-                        let owner = || self.owner("weights");
-                        for x in d.sample_f64(&mut rng, len, &owner())? {
-                            w.push(dtype.fit(x).map_err(|why| {
-                                Error::invalid(owner(), format!("a draw of {d:?}: {why}"))
-                            })?);
+                    // Drawn in f64, kept in the network's precision.
+                    let owner = || self.owner("weights");
+                    let misfit = |why| Error::invalid(owner(), format!("a draw of {d:?}: {why}"));
+                    match dtype {
+                        crate::real::Dtype::F32 => {
+                            let mut w: Vec<f32> = self.alloc(n)?;
+                            for (j, len) in runs() {
+                                let mut rng = self.row_rng(WEIGHTS, j);
+                                for x in d.sample_f64(&mut rng, len, &owner())? {
+                                    w.push(crate::error::narrow(x).map_err(misfit)?);
+                                }
+                            }
+                            crate::real::Reals::F32(w)
+                        }
+                        crate::real::Dtype::F64 => {
+                            let mut w: Vec<f64> = self.alloc(n)?;
+                            for (j, len) in runs() {
+                                let mut rng = self.row_rng(WEIGHTS, j);
+                                w.extend(d.sample_f64(&mut rng, len, &owner())?);
+                            }
+                            crate::real::Reals::F64(w)
                         }
                     }
-                    crate::real::Reals::of(dtype, w)
                 }
             },
         };

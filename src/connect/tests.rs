@@ -672,3 +672,50 @@ fn fixed_probability_draws_each_pair_with_its_probability() {
     // 499 degrees of freedom: mean 499, sd about 32.
     assert!(chi2 < 499.0 + 5.0 * 31.6, "chi-square {chi2}");
 }
+
+#[test]
+fn views_drop_self_synapses_with_their_weights_and_delays() {
+    // Synapses between views, in (post, pre) order or not, some of them a
+    // neuron onto itself once mapped: the others keep their own weight
+    // and delay, in (post, pre) order, in both precisions.
+    let pre_ranks = [2u32, 3, 4, 5];
+    let post_ranks = [3u32, 4];
+    for ordered in [true, false] {
+        let mut pairs: Vec<(u32, u32)> = (0..2u32)
+            .flat_map(|j| (0..4u32).map(move |i| (j, i)))
+            .collect();
+        if !ordered {
+            pairs.reverse();
+        }
+        let w: Vec<f64> = (0..pairs.len()).map(|k| 0.5 + k as f64).collect();
+        let delay: Vec<u32> = (0..pairs.len() as u32).map(|k| 1 + k).collect();
+        for dtype in [crate::real::Dtype::F32, crate::real::Dtype::F64] {
+            let list = SynapseList {
+                post: pairs.iter().map(|p| p.0).collect(),
+                pre: pairs.iter().map(|p| p.1).collect(),
+                w: crate::real::Reals::of(dtype, w.clone()),
+                delay: delay.clone(),
+            };
+            let mut want: Vec<(u32, u32, f64, u32)> = (0..pairs.len())
+                .map(|k| {
+                    let (j, i) = pairs[k];
+                    (
+                        post_ranks[j as usize],
+                        pre_ranks[i as usize],
+                        w[k],
+                        delay[k],
+                    )
+                })
+                .filter(|s| s.0 != s.1)
+                .collect();
+            want.sort_by_key(|s| (s.0, s.1));
+            let got = list.on_views(Some(&pre_ranks), Some(&post_ranks), true);
+            let w_got = got.w.to_f64();
+            let got: Vec<(u32, u32, f64, u32)> = (0..got.len())
+                .map(|k| (got.post[k], got.pre[k], w_got[k], got.delay[k]))
+                .collect();
+            assert_eq!(got, want, "ordered {ordered}, {dtype:?}");
+            assert_eq!(got.len(), 6);
+        }
+    }
+}
