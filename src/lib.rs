@@ -33,7 +33,7 @@ pub use error::{Error, Result};
 pub mod prelude {
     pub use crate::connect::{Delays, Weights};
     pub use crate::engine::gpu::GpuOptions;
-    pub use crate::engine::{Backend, CallbackId, Simulation, Value};
+    pub use crate::engine::{Backend, CallbackId, Simulation, Timings, Value};
     pub use crate::error::Error;
     pub use crate::network::conv::Padding;
     pub use crate::network::geometry::{Geometry, IntoGeometry};

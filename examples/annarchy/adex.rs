@@ -89,6 +89,7 @@ fn main() -> cajal::Result<()> {
     sim.simulate(500.0)?;
     sim.set(pop, "I", 0.0)?;
     sim.simulate(50.0)?;
+    common::timings(&sim);
 
     let v = sim.recorded(m, "v")?;
     let mut trains = vec![Vec::new(); 8];

@@ -101,6 +101,7 @@ fn main() -> cajal::Result<()> {
             sim.simulate(10.0)?;
             rewards.push(reward);
         }
+        common::timings(&sim);
         let w = sim.connectivity_matrix(cx_str, "w")?;
         let mean = |rows: std::ops::Range<usize>, a: [usize; 2], b: [usize; 2]| {
             rows.clone()

@@ -189,5 +189,6 @@ fn main() -> cajal::Result<()> {
         trials + 2,
         t0.elapsed().as_secs_f64()
     );
+    common::timings(&sim);
     Ok(())
 }

@@ -63,6 +63,7 @@ fn main() -> cajal::Result<()> {
     println!("engine: {:?}", sim.backend());
     sim.set(pre, "r", vec![1.0f32, 0.1])?;
     sim.simulate(1000.0)?;
+    common::timings(&sim);
 
     let r = sim.recorded(m, "r")?.column(0).to_vec();
     let k = (0..r.len()).max_by(|&a, &b| r[a].total_cmp(&r[b])).unwrap();

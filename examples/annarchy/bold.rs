@@ -124,6 +124,7 @@ fn run(backend: Backend, seed: u64, model: BoldModel, davis: bool) -> cajal::Res
     sim.simulate(5000.0)?;
     sim.set(pop0, "noise", 5.0)?;
     sim.simulate(10000.0)?;
+    common::timings(&sim);
     let mut out = vec![m.get(&sim, "BOLD")?.iter().copied().collect()];
     if davis {
         out.push(m.get(&sim, "BOLD_Davis")?.iter().copied().collect());

@@ -138,6 +138,7 @@ fn main() -> cajal::Result<()> {
             println!("engine: {:?}", sim.backend());
         }
         sim.simulate(1000.0)?;
+        common::timings(&sim);
         let c = stats(&sim.spikes(m_coba)?);
         let u = stats(&sim.spikes(m_cuba)?);
         per_seed.push([c[0], c[1], c[2], c[3], u[0], u[1], u[2], u[3]]);

@@ -4,6 +4,7 @@
 use cajal::prelude::*;
 
 /// The engine named by the first argument: `cpu` (default), `gpu` or `auto`.
+#[allow(dead_code)]
 pub fn backend() -> Backend {
     match std::env::args().nth(1).as_deref() {
         None | Some("cpu") => Backend::Cpu,
@@ -60,6 +61,21 @@ pub fn spread_table<R: AsRef<[f64]>>(over: &str, rows: &[(&str, (f64, f64, f64))
         let values: Vec<f64> = per_run.iter().map(|s| s.as_ref()[k]).collect();
         spread(what, mean_min_max(&values), *annarchy);
     }
+}
+
+/// Prints where `sim`'s wall-clock time went
+/// ([`Simulation::timings`]): `benchmarks/notebooks/notebooks.py` sums
+/// the simulate times of these lines, the measure of ANNarchy's
+/// `simulate()` calls beside it.
+#[allow(dead_code)]
+pub fn timings(sim: &Simulation) {
+    let t = sim.timings();
+    println!(
+        "cajal timings: engine built in {:.6} s, {} steps simulated in {:.6} s",
+        t.build.as_secs_f64(),
+        t.steps,
+        t.simulate.as_secs_f64()
+    );
 }
 
 /// The mean and the extremes of some values.

@@ -51,6 +51,7 @@ fn main() -> cajal::Result<()> {
     let mut sim = net.compile(backend)?;
     println!("engine: {:?}", sim.backend());
     sim.simulate(500.0)?;
+    common::timings(&sim);
 
     let mut trains = vec![Vec::new(); 10];
     for (step, i) in sim.spikes(spk)? {

@@ -47,6 +47,7 @@ fn main() -> cajal::Result<()> {
             println!("engine: {:?}", sim.backend());
         }
         sim.simulate(1000.0)?;
+        common::timings(&sim);
         rates.push(sim.spikes(m)?.len() as f64 / 4000.0);
     }
     println!(

@@ -62,6 +62,7 @@ fn main() -> cajal::Result<()> {
             sim.set(p, "I_ext", (mu - 25.0) / r)?;
             sim.simulate(300.0)?;
         }
+        common::timings(&sim);
         let s = sim.spikes(spikes)?;
         let low = s.iter().filter(|(step, _)| *step < 300).count() as f64;
         let v = sim.recorded(m, "v")?;

@@ -80,6 +80,7 @@ fn main() -> cajal::Result<()> {
     sim.simulate(1.0)?;
     sim.set(pop, "I", 0.0)?;
     sim.simulate(100.0)?;
+    common::timings(&sim);
 
     let v = sim.recorded(mon, "V")?.column(0).to_vec();
     let n = sim.recorded(mon, "n")?.column(0).to_vec();

@@ -68,6 +68,7 @@ fn main() -> cajal::Result<()> {
     let t0 = std::time::Instant::now();
     sim.set_image(image, picture)?;
     sim.simulate(4.0)?;
+    common::timings(&sim);
     let pops = [image, pooled, smoothed, filtered];
     println!("{:<40} {:>12}   ANNarchy 5.0.4.1", "", "cajal");
     for ((name, want), &p) in MEANS.iter().zip(&pops) {

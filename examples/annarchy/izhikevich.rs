@@ -90,6 +90,7 @@ fn main() -> cajal::Result<()> {
             println!("engine: {:?}", sim.backend());
         }
         sim.simulate(1000.0)?;
+        common::timings(&sim);
         let spikes = sim.spikes(m)?;
         let exc_n = spikes.iter().filter(|s| s.1 < 800).count();
         let mut per_step = vec![0usize; 1000];

@@ -191,6 +191,7 @@ fn run(backend: Backend, seed: u64, trials: usize) -> cajal::Result<[[f64; 2]; 2
             }
         }
     }
+    common::timings(&task.sim);
     Ok(r_mean)
 }
 

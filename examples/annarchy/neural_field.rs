@@ -105,6 +105,7 @@ fn main() -> cajal::Result<()> {
             centres.push((cx, cy));
             sim.step()?;
         }
+        common::timings(&sim);
         let r = sim.recorded(m, "r")?;
         let map = |k: usize| r.row(k).into_shape_with_order((N, N)).unwrap();
         // The field follows the bubble 20 ms (the delay) late.

@@ -21,6 +21,9 @@
 //!
 //! `cargo run --release --example nb_pynn [cpu|gpu|auto]`
 
+#[path = "common.rs"]
+mod common;
+
 use cajal::models::neurons::{eif_cond_exp_isfa_ista, if_cond_exp};
 use cajal::prelude::*;
 
@@ -69,6 +72,7 @@ fn if_cond_exp_part(backend: Backend) -> cajal::Result<[f64; 3]> {
     let m = net.monitor(ifcell, &["v"])?;
     let mut sim = net.compile(backend)?;
     sim.simulate(200.0)?;
+    common::timings(&sim);
     let v = sim.recorded(m, "v")?;
     let v: Vec<f64> = v.column(0).iter().map(|&x| f64::from(x)).collect();
     let min = v.iter().copied().fold(f64::INFINITY, f64::min);
@@ -95,6 +99,7 @@ fn adex_part(backend: Backend) -> cajal::Result<Vec<u64>> {
     sim.simulate(100.0)?;
     sim.set(pop, "i_offset", 0.0)?;
     sim.simulate(20.0)?;
+    common::timings(&sim);
     Ok(sim.spikes(m)?.iter().map(|s| s.0).collect())
 }
 
@@ -146,6 +151,7 @@ fn eif_part(backend: Backend, seed: u64) -> cajal::Result<usize> {
     let m = net.monitor(p, &["spike"])?;
     let mut sim = net.compile(backend)?;
     sim.simulate(500.0)?;
+    common::timings(&sim);
     Ok(sim.spikes(m)?.len())
 }
 
@@ -196,6 +202,7 @@ fn stp_part(backend: Backend, seed: u64) -> cajal::Result<usize> {
     let m = net.monitor(p, &["spike"])?;
     let mut sim = net.compile(backend)?;
     sim.simulate(1000.0)?;
+    common::timings(&sim);
     Ok(sim.spikes(m)?.len())
 }
 
@@ -231,6 +238,7 @@ fn nmda_part(backend: Backend) -> cajal::Result<([u64; 2], [f64; 2], f64)> {
     let mut sim = net.compile(backend)?;
     sim.set(input, "v", vec![0.0f32, 0.5])?;
     sim.simulate(100.0)?;
+    common::timings(&sim);
     let s = sim.spikes(spikes)?;
     let first = |k: u32| s.iter().find(|x| x.1 == k).map_or(0, |x| x.0);
     let g = sim.recorded(w, "g")?;
@@ -241,11 +249,7 @@ fn nmda_part(backend: Backend) -> cajal::Result<([u64; 2], [f64; 2], f64)> {
 }
 
 fn main() -> cajal::Result<()> {
-    let backend = match std::env::args().nth(1).as_deref() {
-        Some("gpu") => Backend::Gpu,
-        Some("auto") => Backend::Auto,
-        _ => Backend::Cpu,
-    };
+    let backend = common::backend();
     println!("| part | quantity | cajal | ANNarchy 5.0.4.1 |");
     println!("|---|---|---|---|");
     let v = if_cond_exp_part(backend)?;

@@ -13,6 +13,9 @@
 //! `cargo run --release --example nb_ramp [cpu|gpu|auto] [SECONDS]`
 //! (default: the notebook's 1000 s).
 
+#[path = "common.rs"]
+mod common;
+
 use cajal::models::inputs::Rates;
 use cajal::prelude::*;
 use std::time::Instant;
@@ -153,6 +156,7 @@ fn main() -> cajal::Result<()> {
     let t1 = Instant::now();
     sim.simulate(seconds * 1000.0)?;
     println!("simulated in {:.1} s", t1.elapsed().as_secs_f64());
+    common::timings(&sim);
     let results = [
         (sim.recorded(m1, "r")?, sim.synapses(proj1, "w")?.2),
         (sim.recorded(m2, "r")?, sim.synapses(proj2, "w")?.2),

@@ -82,6 +82,7 @@ fn main() -> cajal::Result<()> {
             sim.set(inp, "r", 0.0)?;
             sim.simulate(2800.0)?;
         }
+        common::timings(&sim);
         let r = sim.recorded(m, "r")?;
         let (d1, d2) = (r.slice(s![..3000, ..]), r.slice(s![3000.., ..]));
         let diff = &d1 - &d2;

@@ -264,6 +264,7 @@ fn run(backend: Backend, seed: u64, gratings: usize) -> cajal::Result<[f64; 12]>
         sim.backend(),
         t1.elapsed().as_secs_f64()
     );
+    common::timings(&sim);
 
     let duration_s = gratings as f64 * 2.5;
     let last = (gratings.min(NB_STIM) as f64 * 2500.0) as usize;

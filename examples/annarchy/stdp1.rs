@@ -197,6 +197,7 @@ fn main() -> cajal::Result<()> {
             dw[(p - q + 50) as usize] = f64::from(after - before);
         }
     }
+    common::timings(&sim);
 
     println!(
         "{:<28} {:>12}   ANNarchy 5.0.4.1",

@@ -71,6 +71,7 @@ fn main() -> cajal::Result<()> {
             println!("engine: {:?}", sim.backend());
         }
         sim.simulate(DURATION)?;
+        common::timings(&sim);
         let out: Vec<u64> = sim.spikes(mo)?.iter().map(|s| s.0).collect();
         let in_rate = sim.spikes(mi)?.len() as f64 / N as f64 / (DURATION / 1000.0);
         let in_window = |a: u64, b: u64| out.iter().filter(|&&s| s >= a && s < b).count() as f64;

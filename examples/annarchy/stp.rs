@@ -138,6 +138,7 @@ fn main() -> cajal::Result<()> {
             sim.set_synapses(proj, "tau_facil", &facil)?;
         }
         sim.simulate(DURATION)?;
+        common::timings(&sim);
 
         let spikes = sim.spikes(m)?;
         let mut counts = vec![0usize; 500];

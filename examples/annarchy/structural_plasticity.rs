@@ -100,6 +100,7 @@ fn main() -> cajal::Result<()> {
                 after[k].push(counts(&sim, proj)?);
             }
         }
+        common::timings(&sim);
     }
     println!(
         "{seeds} seeds of 100 trials (220 s each) in {:.1} s on {backend:?}",

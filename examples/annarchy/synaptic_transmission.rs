@@ -70,6 +70,7 @@ fn main() -> cajal::Result<()> {
     let mut sim = net.compile(backend)?;
     println!("engine: {:?}", sim.backend());
     sim.simulate(100.0)?;
+    common::timings(&sim);
 
     println!("{:<40} {:>12}   ANNarchy 5.0.4.1", "quantity", "cajal");
     for (var, peak, peak_sample, nonzero, at_30) in ANNARCHY {

@@ -253,6 +253,7 @@ impl Network {
                 ),
             ));
         }
+        let t0 = std::time::Instant::now();
         self.check_memory()?;
         self.check_precision()?;
         let engine: Box<dyn Engine> = match gpu {
@@ -263,7 +264,7 @@ impl Network {
             None => crate::engine::cpu::boxed(self)?,
             Some(o) => Box::new(GpuEngine::new(self, o)?),
         };
-        self.simulation(engine, gpu)
+        self.simulation(engine, gpu, t0)
     }
 
     /// Refuses a precision set after populations or constants were made
@@ -289,6 +290,7 @@ impl Network {
         &self,
         engine: Box<dyn Engine>,
         gpu: Option<&GpuOptions>,
+        started: std::time::Instant,
     ) -> Result<Simulation> {
         let monitors = self
             .monitors
@@ -317,6 +319,11 @@ impl Network {
             structural: vec![Default::default(); self.projs.len()],
             pristine: vec![None; self.projs.len()],
             videos: Vec::new(),
+            timings: Timings {
+                build: started.elapsed(),
+                ..Timings::default()
+            },
+            stepping_since: None,
         })
     }
 }

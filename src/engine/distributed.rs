@@ -407,9 +407,10 @@ impl Network {
     /// # Ok::<(), cajal::Error>(())
     /// ```
     pub fn compile_distributed(&self, comm: Arc<dyn Comm>) -> Result<crate::engine::Simulation> {
+        let t0 = std::time::Instant::now();
         self.check_rank(&comm)?;
         let engine = rank_engine(self, comm, None)?;
-        self.simulation(engine, None)
+        self.simulation(engine, None, t0)
     }
 
     /// [`compile_distributed`](Self::compile_distributed) on the GPU
@@ -444,9 +445,10 @@ impl Network {
         comm: Arc<dyn Comm>,
         opts: &GpuOptions,
     ) -> Result<crate::engine::Simulation> {
+        let t0 = std::time::Instant::now();
         self.check_rank(&comm)?;
         let engine = rank_engine(self, comm, Some(opts))?;
-        self.simulation(engine, Some(opts))
+        self.simulation(engine, Some(opts), t0)
     }
 
     /// That a network built as a rank is compiled as that rank.

@@ -252,6 +252,37 @@ pub enum Seeds {
     List(Vec<u64>),
 }
 
+/// Where a simulation's wall-clock time went ([`Simulation::timings`]):
+/// what NEST calls `time_construction` and `time_simulate`, and what
+/// ANNarchy's `measure_time` prints.
+///
+/// ```
+/// let (net, _, _) = cajal::networks::coba(100, 1)?;
+/// let mut sim = net.compile(cajal::engine::Backend::Cpu)?;
+/// sim.simulate(10.0)?;
+/// let t = sim.timings();
+/// assert_eq!(t.steps, 100);
+/// assert!(t.simulate > std::time::Duration::ZERO);
+/// println!("built in {:?}, 10 ms simulated in {:?}", t.build, t.simulate);
+/// # Ok::<(), cajal::Error>(())
+/// ```
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Timings {
+    /// Building the engine in [`Network::compile`] (or its distributed
+    /// and GPU forms): kernels generated and compiled, synapses laid out,
+    /// state allocated. Making the network (populations, connectors) is
+    /// the caller's and not counted.
+    pub build: std::time::Duration,
+    /// Inside the calls that advance the simulation (`simulate`,
+    /// `simulate_until`, `step`, `run_stage`), callbacks and the engine
+    /// rebuilds of structural plasticity included; summed over calls, a
+    /// call made from a callback counted once.
+    pub simulate: std::time::Duration,
+    /// Steps run by those calls.
+    pub steps: u64,
+}
+
 /// A compiled network, ready to run.
 ///
 /// Obtained from [`Network::compile`]; runs steps, reads and writes any
@@ -285,6 +316,11 @@ pub struct Simulation {
     pristine: Vec<Option<structural::Compiled>>,
     /// The videos open for video populations (population index, frames).
     pub(crate) videos: Vec<(usize, crate::image::Video)>,
+    /// Where the wall-clock time went.
+    timings: Timings,
+    /// When the outermost call that advances the simulation began (a
+    /// callback's call is inside it).
+    stepping_since: Option<std::time::Instant>,
 }
 
 /// A function called during `simulate` with the simulation and the number

@@ -236,8 +236,32 @@ impl Simulation {
                 "the step counter is at its last value: no step can follow",
             ));
         }
-        self.fire_callbacks()?;
-        self.run_steps(1)
+        self.timed(|s| {
+            s.fire_callbacks()?;
+            s.run_steps(1)
+        })
+    }
+
+    /// Where this simulation's wall-clock time went so far: building its
+    /// engine, and the calls that advanced it (see [`Timings`]).
+    pub fn timings(&self) -> Timings {
+        self.timings
+    }
+
+    /// `f(self)`, its wall-clock time added to [`Timings::simulate`]
+    /// unless an outer call (a callback's caller) counts it.
+    fn timed<T>(&mut self, f: impl FnOnce(&mut Self) -> Result<T>) -> Result<T> {
+        let outer = self.stepping_since.is_none();
+        if outer {
+            self.stepping_since = Some(std::time::Instant::now());
+        }
+        let out = f(self);
+        if outer {
+            if let Some(t0) = self.stepping_since.take() {
+                self.timings.simulate += t0.elapsed();
+            }
+        }
+        out
     }
 
     pub(super) fn time_of(&self, step: u64) -> f64 {
@@ -247,6 +271,13 @@ impl Simulation {
     pub(super) fn run_steps(&mut self, n: u64) -> Result<()> {
         self.check_recording(n)?;
         let end = self.step + n;
+        let start = self.step;
+        let out = self.run_steps_to(end);
+        self.timings.steps += self.step - start;
+        out
+    }
+
+    fn run_steps_to(&mut self, end: u64) -> Result<()> {
         while self.step < end {
             // A monitor of synapses reads them after its sample step: the
             // engine's run (on the GPU, its submission) ends there.
@@ -314,8 +345,7 @@ impl Simulation {
             self.one_engine()?;
         }
         let t = self.time_of(self.step);
-        self.engine
-            .run_stage(stage, self.step, t, &mut self.monitors)
+        self.timed(|s| s.engine.run_stage(stage, s.step, t, &mut s.monitors))
     }
 
     pub(super) fn steps_for(&self, ms: f64) -> Result<u64> {
@@ -362,23 +392,25 @@ impl Simulation {
         // The whole run's recording at once: callbacks split it into
         // shorter engine runs, each too small to refuse alone.
         self.check_recording(n)?;
-        let end = self.step + n;
-        while self.step < end {
-            self.fire_callbacks()?;
-            // Run to the next callback (on the GPU engine, a chunk ends there).
-            let next = self
-                .callbacks
-                .iter()
-                .flatten()
-                .filter(|_| self.callbacks_on)
-                .filter_map(|c| c.next_after(self.step))
-                .min()
-                .unwrap_or(end)
-                .min(end);
-            let k = next - self.step;
-            self.run_steps(k)?;
-        }
-        Ok(())
+        self.timed(|s| {
+            let end = s.step + n;
+            while s.step < end {
+                s.fire_callbacks()?;
+                // Run to the next callback (on the GPU engine, a chunk ends there).
+                let next = s
+                    .callbacks
+                    .iter()
+                    .flatten()
+                    .filter(|_| s.callbacks_on)
+                    .filter_map(|c| c.next_after(s.step))
+                    .min()
+                    .unwrap_or(end)
+                    .min(end);
+                let k = next - s.step;
+                s.run_steps(k)?;
+            }
+            Ok(())
+        })
     }
 
     /// Calls the callbacks due before the current step, in registration
@@ -536,13 +568,15 @@ impl Simulation {
         mut stop: impl FnMut(&Simulation) -> bool,
     ) -> Result<f64> {
         let n = self.run_length(max_ms)?;
-        for i in 0..n {
-            self.step()?;
-            if stop(self) {
-                return Ok((i + 1) as f64 * self.net.dt);
+        self.timed(|s| {
+            for i in 0..n {
+                s.step()?;
+                if stop(s) {
+                    return Ok((i + 1) as f64 * s.net.dt);
+                }
             }
-        }
-        Ok(n as f64 * self.net.dt)
+            Ok(n as f64 * s.net.dt)
+        })
     }
 
     /// Back to the initial state (values at compile time, time 0), without

@@ -12,6 +12,7 @@ tests! {
         callbacks_run_on_schedule_and_act_alike_on_both_engines,
         callbacks_can_be_disabled_enabled_and_cleared,
         an_error_in_a_callback_stops_simulate,
+        timings_count_steps_and_a_callbacks_call_once,
     ],
 }
 
@@ -113,5 +114,49 @@ fn an_error_in_a_callback_stops_simulate() {
         let e = sim.simulate(100.0).unwrap_err();
         assert!(e.to_string().contains("nope"), "{e}");
         assert_eq!(sim.current_step(), 50, "{b:?}");
+    }
+}
+
+/// `Simulation::timings`: every step of `simulate`, `step` and
+/// `simulate_until`, a callback's time inside `simulate`, and a call made
+/// from a callback counted once (the sum never exceeds the wall-clock
+/// time around the calls).
+fn timings_count_steps_and_a_callbacks_call_once() {
+    let nap = std::time::Duration::from_millis(15);
+    for b in backends() {
+        let (net, _, _) = net();
+        let wall = std::time::Instant::now();
+        let mut sim = net.compile(b).unwrap();
+        let built = wall.elapsed();
+        let t = sim.timings();
+        assert!(
+            t.build > std::time::Duration::ZERO && t.build <= built,
+            "{t:?}"
+        );
+        assert_eq!((t.simulate, t.steps), (std::time::Duration::ZERO, 0));
+        // Two calls of a callback, each running a step that naps.
+        sim.every(2.0, 0.0, move |sim, _| {
+            sim.simulate_until(1.0, |_| {
+                std::thread::sleep(nap);
+                true
+            })
+            .map(|_| ())
+        })
+        .unwrap();
+        let t0 = std::time::Instant::now();
+        sim.simulate(4.0).unwrap();
+        sim.step().unwrap();
+        sim.simulate_until(1.0, |sim| sim.current_step() == 43)
+            .unwrap();
+        let around = t0.elapsed();
+        let t = sim.timings();
+        assert_eq!(t.steps, 43, "{b:?}");
+        assert_eq!(sim.current_step(), 43, "{b:?}");
+        assert!(t.simulate >= 2 * nap, "{b:?}: {t:?}");
+        assert!(
+            t.simulate <= around,
+            "{b:?}: {t:?} against {around:?} around the calls"
+        );
+        assert_eq!(t.build, sim.timings().build);
     }
 }
