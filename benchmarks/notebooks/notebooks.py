@@ -69,7 +69,7 @@ SPECS = {
     # ANNarchy's script runs seed 1 only in-process (no argument: each seed in
     # a subprocess, which timeit_ann.py cannot see).
     "miconi": {"ann": seeds(1), "cajal": ["nb_miconi", "cpu", "200"], "runs": 3},
-    "ramp": {"ann": seeds(1), "cajal": ["nb_ramp", "cpu", "1000"], "self_re": r"simulated in ([\d.]+) s"},
+    "ramp": {"ann": seeds(1), "cajal": ["nb_ramp", "cpu", "1000"], "self_re": r"(?m)^simulated in ([\d.]+) s"},
     "sorf": {"ann": seeds(1), "cajal": ["nb_sorf", "cpu", "1", "160"],
              "self_re": r"gratings simulated in ([\d.]+) s"},
     "structural_plasticity": {"ann": seeds(1), "cajal": ["nb_structural_plasticity", "cpu", "1"],

@@ -136,16 +136,50 @@ fn windows<R: VmReal>(
         }
         acc
     };
-    if out.len() >= PARALLEL_MIN {
-        out.par_chunks_mut(1024).enumerate().for_each(|(c, chunk)| {
-            for (j, o) in chunk.iter_mut().enumerate() {
-                *o = one(c * 1024 + j);
-            }
+    // LANES windows inside the population at once, each combining its
+    // taps in order as `one` does (the same bits): one window's taps
+    // form a chain of dependent operations, and independent chains side
+    // by side keep the processor's units busy instead of waiting on each.
+    let lanes = |first: usize, out: &mut [R; LANES]| {
+        let origin: [usize; LANES] = std::array::from_fn(|k| geo.inside[first + k]);
+        let wf: [&[f32]; LANES] = std::array::from_fn(|k| {
+            &conv.weights[geo.filter[first + k] * taps..(geo.filter[first + k] + 1) * taps]
         });
+        let mut acc = [init; LANES];
+        for (t, &off) in geo.offsets.iter().enumerate() {
+            for k in 0..LANES {
+                acc[k] = combine(acc[k], tap(wf[k][t], r[origin[k] + off]));
+            }
+        }
+        *out = acc;
+    };
+    let run = |first: usize, chunk: &mut [R]| {
+        let mut i = 0;
+        while i < chunk.len() {
+            let at = first + i;
+            let all_inside = i + LANES <= chunk.len()
+                && geo.inside[at..at + LANES].iter().all(|&o| o != usize::MAX);
+            if all_inside {
+                let block: &mut [R; LANES] = (&mut chunk[i..i + LANES]).try_into().expect("LANES");
+                lanes(at, block);
+                i += LANES;
+            } else {
+                chunk[i] = one(at);
+                i += 1;
+            }
+        }
+    };
+    if out.len() >= PARALLEL_MIN {
+        out.par_chunks_mut(1024)
+            .enumerate()
+            .for_each(|(c, chunk)| run(c * 1024, chunk));
     } else {
-        out.iter_mut().enumerate().for_each(|(i, o)| *o = one(i));
+        run(0, out);
     }
 }
+
+/// Windows [`windows`] combines side by side.
+const LANES: usize = 8;
 
 /// The combined psp of every post neuron into `out` (overwritten);
 /// `frame`: the psp's scalars (t, dt, the constants: `super::frame_scalars`).
@@ -254,5 +288,82 @@ pub fn convolve_transposed<R: Real>(conv: &Conv, r: &[R], out: &mut [R]) {
             }
         }
         *o = acc;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::prelude::*;
+    use ndarray::{ArrayD, IxDyn};
+
+    /// Each window combined alone, tap by tap in order, from the geometry's
+    /// ranks: what `windows` must give, side by side or not.
+    fn one_by_one(conv: &Conv, geo: &ConvGeometry, r: &[f32], op: Operation, pad: f32) -> Vec<f32> {
+        let taps = geo.taps.len();
+        (0..geo.filter.len())
+            .map(|i| {
+                let mut acc = match op {
+                    Operation::Max => f32::NEG_INFINITY,
+                    Operation::Min => f32::INFINITY,
+                    _ => 0.0,
+                };
+                for t in 0..taps {
+                    let x = geo.rank(conv, i, t).map_or(pad, |q| r[q]);
+                    let v = conv.weights[geo.filter[i] * taps + t] * x;
+                    acc = match op {
+                        Operation::Max => acc.max(v),
+                        Operation::Min => acc.min(v),
+                        _ => acc + v,
+                    };
+                }
+                match op {
+                    Operation::Mean => acc / taps as f32,
+                    _ => acc,
+                }
+            })
+            .collect()
+    }
+
+    #[test]
+    fn windows_side_by_side_give_the_bits_of_one_at_a_time() {
+        // Two filters over three channels with a padding value: windows
+        // at the edges and inside, consecutive windows of both filters;
+        // pre values of mixed signs and magnitudes.
+        let rate = Neuron::rate().equations("r = sum(exc)");
+        let values: Vec<f32> = (0..54)
+            .map(|k| ((k * 37 % 23) as f32 - 11.0) / 7.0)
+            .collect();
+        let bank = ArrayD::from_shape_vec(IxDyn(&[2, 3, 3, 3]), values).unwrap();
+        for op in [
+            Operation::Sum,
+            Operation::Max,
+            Operation::Min,
+            Operation::Mean,
+        ] {
+            let mut net = Network::new();
+            let pre = net.population("pre", (13, 21, 3), &rate).unwrap();
+            let post = net.population("post", (13, 21, 2), &rate).unwrap();
+            let proj = net
+                .convolution(pre, post, "exc")
+                .operation(op)
+                .padding(0.25)
+                .connect_filters(&bank)
+                .unwrap();
+            let conv = &net.proj(proj).unwrap().conv.as_ref().unwrap().conv;
+            let geo = geometry(conv);
+            assert!(geo
+                .inside
+                .windows(LANES)
+                .any(|w| w.iter().all(|&o| o != usize::MAX)));
+            let r: Vec<f32> = (0..13 * 21 * 3)
+                .map(|k| ((k * 7919 % 1009) as f32 - 500.0) * 1.0e-3 * (1 + k % 5) as f32)
+                .collect();
+            let mut out = vec![0.0f32; 13 * 21 * 2];
+            convolve(conv, &geo, &[&r], None, op, &[], &mut out);
+            let want = one_by_one(conv, &geo, &r, op, 0.25);
+            let bits = |v: &[f32]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+            assert_eq!(bits(&out), bits(&want), "{op:?}");
+        }
     }
 }
