@@ -326,6 +326,7 @@ impl Native {
                 words,
                 ptrs,
                 cache,
+                padded: heap,
             } = &mut *s.borrow_mut();
             let (slots, table) = self
                 .scalars
@@ -362,12 +363,11 @@ impl Native {
             if head < len {
                 // On the stack for the usual handful of arrays.
                 let mut stack = [[R::ZERO; MAX_LANES]; 16];
-                let mut heap = Vec::new();
                 let padded: &mut [[R; MAX_LANES]] = if arrays.len() <= stack.len() {
                     &mut stack[..arrays.len()]
                 } else {
                     heap.resize(arrays.len(), [R::ZERO; MAX_LANES]);
-                    &mut heap
+                    &mut heap[..arrays.len()]
                 };
                 // Element by element: a handful each, where a memcpy call
                 // per array cost more than a small population's update.
@@ -386,7 +386,8 @@ impl Native {
                 // head` = lanes after `head`, and the flag byte of this
                 // vector is the last of the `groups` (where the code flags).
                 unsafe { (self.entry)(ptrs.as_ptr(), table.as_ptr().cast(), lanes, tail_flags) };
-                for (a, v) in arrays.iter_mut().zip(padded.iter()) {
+                // Back only what the code may have written.
+                for (a, v) in arrays.iter_mut().zip(padded.iter()).take(self.writes) {
                     for (x, &y) in a[head..len].iter_mut().zip(v) {
                         *x = y;
                     }
@@ -479,6 +480,8 @@ pub struct Scratch<R> {
     ptrs: Vec<*mut u8>,
     /// Scalar slots and uniform tables of the programs this thread ran.
     cache: SlotCache<R>,
+    /// A partial last vector's copies, past the stack's room for them.
+    padded: Vec<[R; MAX_LANES]>,
 }
 
 impl<R> Default for Scratch<R> {
@@ -489,6 +492,7 @@ impl<R> Default for Scratch<R> {
             words: Vec::new(),
             ptrs: Vec::new(),
             cache: SlotCache::default(),
+            padded: Vec::new(),
         }
     }
 }
