@@ -17,8 +17,10 @@ pub struct PreCsr {
     pub ptr: Vec<u32>,
     /// Synapse indices (into the post-ordered arrays), sorted by (pre, delay, post).
     pub syn: Vec<u32>,
-    /// Delay of each entry of `syn`.
-    pub delay: Vec<u32>,
+    /// Delay of each entry of `syn`; empty where every synapse has the
+    /// same delay, `first` (most projections: a million synapses' copy
+    /// saved).
+    delay: Vec<u32>,
     /// Post rank of each entry of `syn`.
     pub post: Vec<u32>,
     /// Where each delay's entries start in each row, from the row's
@@ -46,26 +48,34 @@ impl PreCsr {
         for i in 0..n_pre {
             ptr[i + 1] += ptr[i];
         }
+        let one_delay = delay.first().filter(|&&d0| delay.iter().all(|&d| d == d0));
         // Synapses come sorted by (post, pre): a stable counting sort by pre
-        // gives (pre, post) order in linear time; only rows with mixed
-        // delays then need sorting.
+        // gives (pre, post) order in linear time, each entry's post rank
+        // read in order as it goes; only rows with mixed delays then need
+        // sorting.
         let mut order = vec![0u32; pre.len()];
+        let mut post_of = vec![0u32; pre.len()];
         let mut next = ptr.clone();
-        for (s, &p) in pre.iter().enumerate() {
-            order[next[p as usize] as usize] = s as u32;
+        for (s, (&p, &q)) in pre.iter().zip(post).enumerate() {
+            let at = next[p as usize] as usize;
+            order[at] = s as u32;
+            post_of[at] = q;
             next[p as usize] += 1;
         }
-        if delay.windows(2).any(|w| w[0] != w[1]) {
-            for i in 0..n_pre {
-                order[ptr[i] as usize..ptr[i + 1] as usize]
-                    .sort_by_key(|&s| (delay[s as usize], post[s as usize]));
+        let (delay, first, last) = match one_delay {
+            Some(&d) => (Vec::new(), d, d),
+            None => {
+                for i in 0..n_pre {
+                    order[ptr[i] as usize..ptr[i + 1] as usize]
+                        .sort_by_key(|&s| (delay[s as usize], post[s as usize]));
+                }
+                post_of = order.iter().map(|&s| post[s as usize]).collect();
+                let delay: Vec<u32> = order.iter().map(|&s| delay[s as usize]).collect();
+                let first = delay.iter().copied().min().unwrap_or(0);
+                let last = delay.iter().copied().max().unwrap_or(0);
+                (delay, first, last)
             }
-        }
-        let delay: Vec<u32> = order.iter().map(|&s| delay[s as usize]).collect();
-        let (first, last) = (
-            delay.iter().copied().min().unwrap_or(0),
-            delay.iter().copied().max().unwrap_or(0),
-        );
+        };
         let span = (last - first) as usize + 2;
         let mut starts = Vec::new();
         if last > first && n_pre.saturating_mul(span) <= 4 * delay.len() + 4096 {
@@ -82,7 +92,7 @@ impl PreCsr {
             }
         }
         PreCsr {
-            post: order.iter().map(|&s| post[s as usize]).collect(),
+            post: post_of,
             delay,
             syn: order,
             ptr,
@@ -90,6 +100,11 @@ impl PreCsr {
             first,
             span,
         }
+    }
+
+    /// The delay of entry `e` (of `syn`).
+    pub fn delay_at(&self, e: usize) -> u32 {
+        self.delay.get(e).copied().unwrap_or(self.first)
     }
 
     /// Per-synapse values (post-ordered) in this view's order.
@@ -110,6 +125,9 @@ impl PreCsr {
             }
             let at = pre as usize * self.span + k;
             return a + self.starts[at] as usize..a + self.starts[at + 1] as usize;
+        }
+        if self.delay.is_empty() {
+            return if d == self.first { a..b } else { a..a };
         }
         let row = &self.delay[a..b];
         let lo = row.partition_point(|&x| x < d);
@@ -398,16 +416,11 @@ pub fn deliver_events<R: Real>(
 mod tests {
     use super::*;
 
-    /// The entries of `pre`'s row with delay `d`, found by walking the
-    /// whole row.
-    fn walked(csr: &PreCsr, pre: u32, d: u32) -> Vec<u32> {
-        let (a, b) = (
-            csr.ptr[pre as usize] as usize,
-            csr.ptr[pre as usize + 1] as usize,
-        );
-        (a..b)
-            .filter(|&e| csr.delay[e] == d)
-            .map(|e| csr.syn[e])
+    /// The synapses from `i` with delay `d`, in the list's order (by
+    /// post), found by walking the whole list.
+    fn walked(pre: &[u32], delay: &[u32], i: u32, d: u32) -> Vec<u32> {
+        (0..pre.len() as u32)
+            .filter(|&s| pre[s as usize] == i && delay[s as usize] == d)
             .collect()
     }
 
@@ -415,8 +428,9 @@ mod tests {
     fn a_rows_entries_of_one_delay_are_found_by_table_and_by_search() {
         // 40 pre, 30 post neurons, about half the pairs, delays 3 to 11
         // (some absent from a row, rows empty); then the same with delays
-        // spread so wide that the table would outgrow the synapses.
-        for spread in [9u32, 100_000] {
+        // spread so wide that the table would outgrow the synapses, and
+        // with one delay for all.
+        for spread in [9u32, 100_000, 1] {
             let (mut pre, mut post, mut delay) = (Vec::new(), Vec::new(), Vec::new());
             let mut x = 12345u32;
             for j in 0..30u32 {
@@ -430,14 +444,22 @@ mod tests {
                 }
             }
             let csr = PreCsr::new(40, &pre, &post, &delay);
-            assert_eq!(csr.starts.is_empty(), spread > 9, "the table where it fits");
+            assert_eq!(
+                csr.starts.is_empty(),
+                spread != 9,
+                "the table where it fits"
+            );
+            for (e, &s) in csr.syn.iter().enumerate() {
+                assert_eq!(csr.post[e], post[s as usize]);
+                assert_eq!(csr.delay_at(e), delay[s as usize]);
+            }
             let last = *delay.iter().max().unwrap();
             let mut delays: Vec<u32> = (0..=12).collect();
             delays.extend([last - 1, last, last + 1, u32::MAX]);
             for i in 0..40 {
                 for &d in &delays {
                     let found: Vec<u32> = csr.syn[csr.segment(i, d)].to_vec();
-                    assert_eq!(found, walked(&csr, i, d), "pre {i}, delay {d}");
+                    assert_eq!(found, walked(&pre, &delay, i, d), "pre {i}, delay {d}");
                 }
             }
         }
