@@ -271,13 +271,6 @@ impl Simulation {
     pub(super) fn run_steps(&mut self, n: u64) -> Result<()> {
         self.check_recording(n)?;
         let end = self.step + n;
-        let start = self.step;
-        let out = self.run_steps_to(end);
-        self.timings.steps += self.step - start;
-        out
-    }
-
-    fn run_steps_to(&mut self, end: u64) -> Result<()> {
         while self.step < end {
             // A monitor of synapses reads them after its sample step: the
             // engine's run (on the GPU, its submission) ends there.
@@ -295,6 +288,7 @@ impl Simulation {
             let time = move |s: u64| t0 + (s as f64 - s0 as f64) * dt;
             self.engine
                 .run(self.step, next - self.step, &time, &mut self.monitors)?;
+            self.timings.steps += next - self.step;
             self.step = next;
             self.drain_streams()?;
             self.structural_step(next - 1)?;

@@ -54,12 +54,19 @@ impl PreCsr {
         // read in order as it goes; only rows with mixed delays then need
         // sorting.
         let mut order = vec![0u32; pre.len()];
-        let mut post_of = vec![0u32; pre.len()];
+        // Rows of several delays are sorted after, and their post ranks
+        // gathered then.
+        let mut post_of = match one_delay {
+            Some(_) => vec![0u32; pre.len()],
+            None => Vec::new(),
+        };
         let mut next = ptr.clone();
         for (s, (&p, &q)) in pre.iter().zip(post).enumerate() {
             let at = next[p as usize] as usize;
             order[at] = s as u32;
-            post_of[at] = q;
+            if let Some(x) = post_of.get_mut(at) {
+                *x = q;
+            }
             next[p as usize] += 1;
         }
         let (delay, first, last) = match one_delay {
