@@ -554,8 +554,18 @@ struct Gen<'a> {
     /// constants by their bits in the program's precision).
     uniform: HashMap<(bool, u64), usize>,
     /// Values that are a comparison's 1.0 or 0.0, with its mask: testing
-    /// one for non-zero is that mask.
+    /// one for non-zero is that mask. (A register holding a comparison
+    /// holds its mask, made a value only where one is read: most are
+    /// read as conditions alone.)
     truths: HashMap<Value, Value>,
+    /// Element code: the store being generated is not its array's last
+    /// of the iteration, and is left to that one (a reset stores again
+    /// what the equations stored; nothing reads memory in between, since
+    /// an array's value is kept once loaded or stored). The last stays in
+    /// its place: stores all at the end would leave the loads of the
+    /// table's operands before all the arithmetic, and their values in
+    /// registers, or spilled, all that while.
+    overwritten: bool,
     sig1: SigRef,
     sig2: SigRef,
     ptr: Type,
@@ -614,6 +624,8 @@ fn build(
         Src::Const(1.0),
         Src::Const(-1.0),
         Src::Const(0.5),
+        // Its bits are the sign bit alone: `-x` is `x ^ -0.0`.
+        Src::Const(-0.0),
     ];
     for op in &prog.ops {
         // Scalar operations (run before the loop, on the host) have none.
@@ -654,6 +666,7 @@ fn build(
         table,
         uniform,
         truths: HashMap::new(),
+        overwritten: false,
         sig1,
         sig2,
         ptr,
@@ -697,12 +710,19 @@ impl Gen<'_> {
 
         g.b.switch_to_block(body);
         g.off = g.b.ins().ishl_imm_u(i, shape.shift);
-        for op in &prog.ops {
+        let mut last_store = HashMap::new();
+        for (k, op) in prog.ops.iter().enumerate() {
+            if let Op::Store(a, ..) = op {
+                last_store.insert(*a, k);
+            }
+        }
+        for (k, op) in prog.ops.iter().enumerate() {
+            g.overwritten = matches!(op, Op::Store(a, ..) if last_store.get(a) != Some(&k));
             g.op(op)?;
         }
+        g.overwritten = false;
         if let Some(r) = flag {
-            let v = g.reg(r)?;
-            let m = g.nonzero(v);
+            let m = g.reg_cond(r)?;
             let bits = g.b.ins().vhigh_bits(types::I8, m);
             let at = g.b.ins().ushr_imm_u(i, shape.lane_shift());
             let at = g.b.ins().iadd(flags_p, at);
@@ -729,8 +749,44 @@ impl Gen<'_> {
         )
     }
 
-    fn reg(&self, r: u16) -> Option<Value> {
+    /// Register `r`'s value (a comparison's 1.0 or 0.0 made from its
+    /// mask here).
+    fn reg(&mut self, r: u16) -> Option<Value> {
+        let v = self.reg_raw(r)?;
+        Some(match self.is_mask(v) {
+            true => self.truth_value(v),
+            false => v,
+        })
+    }
+
+    /// Register `r` as it is held: a value, or a comparison's mask.
+    fn reg_raw(&self, r: u16) -> Option<Value> {
         self.regs.get(r as usize).copied().flatten()
+    }
+
+    /// Register `r`'s non-zero lanes, as a mask.
+    fn reg_cond(&mut self, r: u16) -> Option<Value> {
+        let v = self.reg_raw(r)?;
+        Some(match self.is_mask(v) {
+            true => v,
+            false => self.nonzero(v),
+        })
+    }
+
+    /// Operand `s`'s non-zero lanes, as a mask.
+    fn src_cond(&mut self, s: Src) -> Option<Value> {
+        match s {
+            Src::Reg(r) => self.reg_cond(r),
+            _ => {
+                let v = self.src(s)?;
+                Some(self.nonzero(v))
+            }
+        }
+    }
+
+    fn is_mask(&self, v: Value) -> bool {
+        let ty = self.b.func.dfg.value_type(v);
+        ty == self.shape.mask && ty != self.shape.vec
     }
 
     fn array(&mut self, a: u16) -> Option<Value> {
@@ -898,10 +954,12 @@ impl Gen<'_> {
         self.b.ins().fcmp(FloatCC::NotEqual, v, z)
     }
 
-    /// A comparison's mask as 1.0 or 0.0.
-    fn truth(&mut self, m: Value) -> Value {
-        let (one, zero) = (self.konst(1.0), self.konst(0.0));
-        let v = self.pick(m, one, zero);
+    /// A comparison's mask as 1.0 or 0.0: the bits of 1.0 where the mask's
+    /// are all set, +0 where none are (what selecting 1.0 or 0.0 gives).
+    fn truth_value(&mut self, m: Value) -> Value {
+        let one = self.konst(1.0);
+        let bits = self.as_vec(m);
+        let v = self.b.ins().band(bits, one);
         self.truths.insert(v, m);
         v
     }
@@ -966,8 +1024,8 @@ impl Gen<'_> {
 
     fn bin(&mut self, op: BinOp, x: Value, y: Value, exponent: Option<f64>) -> Value {
         let cmp = |g: &mut Self, cc: FloatCC| {
-            let m = g.b.ins().fcmp(cc, x, y);
-            g.truth(m)
+            // Its mask, held as such until read as a value (`truth_value`).
+            g.b.ins().fcmp(cc, x, y)
         };
         match op {
             BinOp::Add => self.b.ins().fadd(x, y),
@@ -1003,20 +1061,16 @@ impl Gen<'_> {
             BinOp::Ge => cmp(self, FloatCC::GreaterThanOrEqual),
             BinOp::Eq => cmp(self, FloatCC::Equal),
             BinOp::Ne => cmp(self, FloatCC::NotEqual),
-            BinOp::And | BinOp::Or => {
-                let (a, b) = (self.nonzero(x), self.nonzero(y));
-                let m = if op == BinOp::And {
-                    self.b.ins().band(a, b)
-                } else {
-                    self.b.ins().bor(a, b)
-                };
-                self.truth(m)
-            }
+            // Their operands are read as masks (`op`), not as values.
+            BinOp::And | BinOp::Or => unreachable!("conditions combined in `op`"),
         }
     }
 
     fn call(&mut self, f: Func, a: Value, b: Value, c: Value) -> Option<Value> {
-        let zero = self.konst(0.0);
+        let zero = match f {
+            Func::Pos | Func::Neg | Func::Sign => self.konst(0.0),
+            _ => a,
+        };
         Some(match f {
             Func::Exp => self.exp(a)?,
             // f64's is called, as the other functions.
@@ -1066,6 +1120,14 @@ impl Gen<'_> {
                 self.drawn += 1;
                 (*d, self.array(at)?)
             }
+            Op::Bin(o @ (BinOp::And | BinOp::Or), d, a, b) => {
+                let (x, y) = (self.src_cond(*a)?, self.src_cond(*b)?);
+                let m = match o {
+                    BinOp::And => self.b.ins().band(x, y),
+                    _ => self.b.ins().bor(x, y),
+                };
+                (*d, m)
+            }
             Op::Bin(o, d, a, b) => {
                 let exponent = match b {
                     Src::Const(c) => Some(self.dtype.round(*c)),
@@ -1077,11 +1139,16 @@ impl Gen<'_> {
             Op::Un(o, d, a) => {
                 let x = self.src(*a)?;
                 let v = match o {
-                    UnOp::Neg => self.b.ins().fneg(x),
+                    // One instruction with the sign bit from the table,
+                    // where `fneg` makes its mask in two more (the same
+                    // bits: only the sign flips, NaNs' too).
+                    UnOp::Neg => {
+                        let sign = self.konst(-0.0);
+                        self.b.ins().bxor(x, sign)
+                    }
                     UnOp::Not => {
                         let z = self.konst(0.0);
-                        let m = self.b.ins().fcmp(FloatCC::Equal, x, z);
-                        self.truth(m)
+                        self.b.ins().fcmp(FloatCC::Equal, x, z)
                     }
                 };
                 (*d, v)
@@ -1091,10 +1158,11 @@ impl Gen<'_> {
                 (*d, self.call(*f, a, b, c)?)
             }
             Op::Sel(d, c, a, b) => {
-                let (c, x, y) = (self.src(*c)?, self.src(*a)?, self.src(*b)?);
-                let m = self.nonzero(c);
+                let m = self.src_cond(*c)?;
+                let (x, y) = (self.src(*a)?, self.src(*b)?);
                 (*d, self.pick(m, x, y))
             }
+            Op::Mov(d, Src::Reg(r)) => (*d, self.reg_raw(*r)?),
             Op::Mov(d, a) => (*d, self.src(*a)?),
             // The interpreter multiplies only where the scale is not 1, but
             // its operand is always a product just computed, never a
@@ -1108,8 +1176,7 @@ impl Gen<'_> {
                 let mut v = self.reg(*r)?;
                 if let Some(m) = mask {
                     let old = self.array(*arr)?;
-                    let m = self.reg(*m)?;
-                    let m = self.nonzero(m);
+                    let m = self.reg_cond(*m)?;
                     v = self.pick(m, v, old);
                 }
                 let base = *self.bases.get(*arr as usize)?;
@@ -1126,6 +1193,7 @@ impl Gen<'_> {
                             self.b.ins().store(mem, x, at, 0);
                         }
                     }
+                    None if self.overwritten && self.blend.is_none() => {}
                     None => {
                         if let Some(own) = self.blend {
                             let old = self.array(*arr)?;

@@ -140,7 +140,10 @@ fn native_code_matches_the_interpreter_bit_for_bit() {
              f21 = if not (x == y): -x else: exp(y)
              f22 = min(x - 1.0, 0.0) + max(y, 0.0)
              f23 = x % y + x^p
-             r = f1",
+             f24 = (x > y) * 2.0 - (y <= 0.0) + -(x == x)
+             f25 = if (x > y) == (y > 0.0): -(x != y) else: (x < p) / y
+             r = f1
+             r = r + f24",
         );
     assert!(
         agree(&functions, &[2.0], 1),
