@@ -476,38 +476,36 @@ impl NativeEvents {
             c.post.len(),
         );
         let used = &c.syn[..uses.slots];
-        let kind = |k: usize| self.local.get(k) == Some(&true);
-        let vector_limit = if used
-            .iter()
-            .enumerate()
-            .any(|(k, a)| !kind(k) && a.is_empty())
-        {
-            0
-        } else {
-            (used.iter().enumerate())
-                .filter(|&(k, _)| kind(k))
-                .map(|(_, a)| a.len())
-                .min()
-                .unwrap_or(usize::MAX)
-        };
+        // A small network binds at every step, and a projection has a
+        // dozen slots or more: each pass below is one tight loop.
+        let local = |k: usize| self.local.get(k) == Some(&true);
+        let mut vector_limit = usize::MAX;
+        for (k, a) in used.iter().enumerate() {
+            match local(k) {
+                true => vector_limit = vector_limit.min(a.len()),
+                // A projection-wide value that is not there.
+                false if a.is_empty() => vector_limit = 0,
+                false => {}
+            }
+        }
         let mut k = KEPT
             .try_with(|p| p.borrow_mut().pop())
             .ok()
             .flatten()
             .unwrap_or_default();
-        // One pass over the slots (a projection has a dozen or more, and
-        // a small network binds at every step).
         k.masks.clear();
+        k.masks.extend(
+            c.syn
+                .iter()
+                .map(|a| if a.len() == 1 { 0 } else { usize::MAX }),
+        );
+        let n_syn = (c.syn.iter().map(|a| a.len()))
+            .filter(|&n| n != 1)
+            .min()
+            .unwrap_or(usize::MAX);
         k.syn.clear();
-        let mut n_syn = usize::MAX;
-        for a in c.syn.iter_mut() {
-            let shared = a.len() == 1;
-            if !shared {
-                n_syn = n_syn.min(a.len());
-            }
-            k.masks.push(if shared { 0 } else { usize::MAX });
-            k.syn.push(a.as_mut_ptr().cast());
-        }
+        k.syn
+            .extend(c.syn.iter_mut().map(|a| a.as_mut_ptr().cast()));
         k.pre.clear();
         k.pre.extend(c.pre.iter().map(|a| a.as_ptr().cast()));
         k.post.clear();
