@@ -369,13 +369,15 @@ impl Native {
                     heap.resize(arrays.len(), [R::ZERO; MAX_LANES]);
                     &mut heap[..arrays.len()]
                 };
-                // Element by element: a handful each, where a memcpy call
-                // per array cost more than a small population's update.
+                // Lane by lane, a fixed four each (the lanes past the
+                // population repeat its last element), where a loop or a
+                // memcpy call of the population's 1 to 3 cost more than a
+                // small population's update.
+                let part = len - head;
                 for (v, a) in padded.iter_mut().zip(arrays.iter()) {
-                    *v = [a[len - 1]; MAX_LANES];
-                    for (x, &y) in v.iter_mut().zip(&a[head..len]) {
-                        *x = y;
-                    }
+                    let src = &a[head..len];
+                    let last = src[part - 1];
+                    *v = std::array::from_fn(|l| src.get(l).copied().unwrap_or(last));
                 }
                 ptrs.clear();
                 ptrs.extend(padded.iter_mut().map(|v| v.as_mut_ptr().cast()));
@@ -387,9 +389,9 @@ impl Native {
                 // vector is the last of the `groups` (where the code flags).
                 unsafe { (self.entry)(ptrs.as_ptr(), table.as_ptr().cast(), lanes, tail_flags) };
                 // Back only what the code may have written.
-                for (a, v) in arrays.iter_mut().zip(padded.iter()).take(self.writes) {
-                    for (x, &y) in a[head..len].iter_mut().zip(v) {
-                        *x = y;
+                for (a, v) in arrays[..self.writes].iter_mut().zip(padded.iter()) {
+                    for (l, x) in a[head..len].iter_mut().enumerate() {
+                        *x = v[l];
                     }
                 }
             }

@@ -436,3 +436,91 @@ fn a_neuron_past_the_single_pass_size_keeps_the_interpreters_bits() {
     // on a host without Cranelift: nothing to compare).
     agree(&neuron, &[], 2);
 }
+
+/// Populations of 1 to 9 neurons (every partial last vector of both
+/// precisions, alone and after whole ones), of a spiking model with a
+/// run-time draw, a reset that stores again what the equations stored,
+/// and more bound arrays than the copies kept on the stack: the last
+/// vector's copies give the interpreter's bits and spikes, written back
+/// only to the population's own elements.
+#[test]
+fn partial_last_vectors_keep_the_interpreters_bits() {
+    fn run<R: VmReal>(n: usize) -> bool {
+        let mut text = String::from("tau * dv/dt = -v + x + Uniform(0.0, 1.0)\n");
+        for i in 0..18 {
+            text.push_str(&format!("a{i} = v * {i}.5 - a{i} * y\n"));
+        }
+        let neuron = Neuron::spiking()
+            .parameters("x = 0.0\ny = 0.0\ntau = 5.0 : population")
+            .equations(&text)
+            .spike("v > 0.3")
+            .reset("v = -a3");
+        let mut net = Network::new();
+        net.population("p", n, &neuron).unwrap();
+        let ir = net.pops[0].ir.clone();
+        let native: NeuronKernel = compile(&ir, 0, R::DTYPE);
+        let mut interpreted = native.clone();
+        interpreted.native = None;
+        let mut arrays: Vec<Vec<R>> = Vec::new();
+        for (k, _) in ir
+            .vars
+            .iter()
+            .filter(|v| v.locality == Locality::Local)
+            .enumerate()
+        {
+            arrays.push(
+                (0..n)
+                    .map(|i| R::of(0.37 * (k + 2 * i) as f64 - 0.9))
+                    .collect(),
+            );
+        }
+        arrays.extend(ir.targets.iter().map(|_| vec![R::ZERO; n]));
+        assert!(arrays.len() > 16, "past the copies kept on the stack");
+        // One element more than the population, which no run may touch.
+        let mut native_arrays: Vec<Vec<R>> = arrays
+            .iter()
+            .map(|a| a.iter().copied().chain([R::of(7.25)]).collect())
+            .collect();
+        let mut other = arrays;
+        for step in 0..5 {
+            let scalars = [R::of(f64::from(step) * 0.5), R::of(0.5), R::of(5.0)];
+            let (mut a, mut b) = (Vec::new(), Vec::new());
+            neuron_update(
+                &native,
+                native_arrays.iter_mut().map(|a| &mut a[..n]).collect(),
+                &scalars,
+                1,
+                step,
+                0,
+                n,
+                &mut a,
+            );
+            neuron_update(
+                &interpreted,
+                other.iter_mut().map(|a| a.as_mut_slice()).collect(),
+                &scalars,
+                1,
+                step,
+                0,
+                n,
+                &mut b,
+            );
+            assert_eq!(a, b, "{:?}, {n} neurons: spikes at step {step}", R::DTYPE);
+            for (k, (x, y)) in native_arrays.iter().zip(&other).enumerate() {
+                let bits = |v: &[R]| v.iter().map(|e| e.bits()).collect::<Vec<_>>();
+                assert_eq!(
+                    bits(&x[..n]),
+                    bits(y),
+                    "{:?}, {n} neurons: array {k}, step {step}",
+                    R::DTYPE
+                );
+                assert_eq!(x[n].bits(), R::of(7.25).bits(), "past the population");
+            }
+        }
+        native.native.is_some()
+    }
+    for n in 1..=9 {
+        let single = run::<f32>(n);
+        assert_eq!(single, run::<f64>(n), "native code in one precision only");
+    }
+}
