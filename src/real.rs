@@ -922,6 +922,9 @@ impl Reals {
                 v.extend(r.iter().map(|&i| at(i as usize).f64()))
             }
             (Reals::F32(v), _) => match R::as_f32(values) {
+                // A one-neuron population's value at every step: a memcpy
+                // call would cost more than the step's update.
+                Some(&[x]) => v.push(x),
                 Some(x) => v.extend_from_slice(x),
                 None => v.extend(values.iter().map(|x| x.f32())),
             },

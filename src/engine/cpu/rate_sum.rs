@@ -228,12 +228,15 @@ fn reduce_with<R: Real>(
         if o.len() == ROWS {
             let rows: [&[R]; ROWS] = std::array::from_fn(|q| row(first + q));
             let common = rows.iter().map(|r| r.len()).min().unwrap_or(0);
+            // Cut to the common length, so that the loop's reads need no
+            // bounds checks.
+            let cut: [&[R]; ROWS] = rows.map(|r| &r[..common]);
             let mut acc = [start; ROWS];
             // `j` is a position in four rows at once.
             #[allow(clippy::needless_range_loop)]
             for j in 0..common {
                 for q in 0..ROWS {
-                    acc[q] = combine(acc[q], rows[q][j]);
+                    acc[q] = combine(acc[q], cut[q][j]);
                 }
             }
             for q in 0..ROWS {
