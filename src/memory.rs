@@ -25,6 +25,44 @@ use crate::error::{Error, Result};
 /// }
 /// ```
 pub fn available() -> Option<u64> {
+    let limit = std::env::var("CAJAL_MEMORY_LIMIT").ok();
+    let best = probe(limit.as_deref());
+    if let Ok(mut last) = LAST.lock() {
+        *last = best.map(|b| (b, std::time::Instant::now(), limit));
+    }
+    best
+}
+
+/// The last reading of [`available`]: its bytes, when it was taken, and
+/// the `CAJAL_MEMORY_LIMIT` it was taken under.
+static LAST: std::sync::Mutex<Option<(u64, std::time::Instant, Option<String>)>> =
+    std::sync::Mutex::new(None);
+
+/// How old a reading of [`available`] may be for [`surely_fits`].
+const FRESH: std::time::Duration = std::time::Duration::from_secs(1);
+
+/// Whether `bytes` is under a quarter of a reading of [`available`] taken
+/// in the last second under the same `CAJAL_MEMORY_LIMIT`: then it fits
+/// without reading the system's files again. A program that simulates in
+/// many short calls (a trial at a time) checks its recording before each,
+/// and reading `/proc/meminfo` and the cgroup's files cost more than a
+/// short call's steps. Memory that shrinks by three quarters within a
+/// second is what this lets through; the allocations themselves are still
+/// guarded ([`try_vec`]).
+pub(crate) fn surely_fits(bytes: f64) -> bool {
+    let Ok(last) = LAST.lock() else {
+        return false;
+    };
+    let Some((avail, when, limit)) = last.as_ref() else {
+        return false;
+    };
+    bytes < *avail as f64 / 4.0
+        && when.elapsed() < FRESH
+        && std::env::var("CAJAL_MEMORY_LIMIT").ok() == *limit
+}
+
+/// What [`available`] reads, with `CAJAL_MEMORY_LIMIT` as `limit`.
+fn probe(limit: Option<&str>) -> Option<u64> {
     let mut best: Option<u64> = None;
     let mut lower = |v: u64| best = Some(best.map_or(v, |b| b.min(v)));
     if let Ok(info) = std::fs::read_to_string("/proc/meminfo") {
@@ -52,10 +90,7 @@ pub fn available() -> Option<u64> {
     if let (Some(max), Some(cur)) = (cgroup("memory.max"), cgroup("memory.current")) {
         lower(max.saturating_sub(cur));
     }
-    if let Some(cap) = std::env::var("CAJAL_MEMORY_LIMIT")
-        .ok()
-        .and_then(|s| parse_size(&s))
-    {
+    if let Some(cap) = limit.and_then(parse_size) {
         lower(cap);
     }
     best
@@ -95,6 +130,9 @@ pub(crate) fn human(bytes: u64) -> String {
 /// overflows on the way) for `owner` when it exceeds what is
 /// [`available`].
 pub(crate) fn check(owner: &str, what: &str, bytes: f64, advice: &str) -> Result<()> {
+    if surely_fits(bytes) {
+        return Ok(());
+    }
     let Some(avail) = available() else {
         return Ok(());
     };
@@ -129,6 +167,21 @@ pub(crate) fn try_vec<T: Clone>(n: usize, value: T, owner: &str, what: &str) -> 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A request far under a fresh reading fits without another; one
+    /// near or past it is read again (and refused where it is past).
+    #[test]
+    fn a_recent_reading_answers_only_requests_far_under_it() {
+        let Some(avail) = available() else {
+            return;
+        };
+        let avail = avail as f64;
+        assert!(surely_fits(avail / 8.0));
+        assert!(!surely_fits(avail / 2.0));
+        assert!(!surely_fits(avail * 2.0));
+        let refused = check("a test", "twice the memory", avail * 2.0, "none");
+        assert!(matches!(refused, Err(Error::Memory { .. })), "{refused:?}");
+    }
 
     #[test]
     fn sizes_are_parsed_and_written() {

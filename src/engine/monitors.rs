@@ -436,38 +436,46 @@ impl Simulation {
     /// memory available (spikes aside, which cannot be known before), naming
     /// the monitor that records the most.
     pub(super) fn check_recording(&self, n: u64) -> Result<()> {
+        // Bytes of each active monitor, and whose (formatted only where
+        // the memory is read: a trial-at-a-time program checks before
+        // every short call).
+        let populations = (self.monitors.iter())
+            .filter(|m| m.active && m.stream.is_none())
+            .map(|m| {
+                let samples = (n / m.spec.period + 1) as f64;
+                let width: usize = m.lens.iter().sum();
+                (
+                    samples * (width as f64 * 4.0 + 8.0),
+                    Owner::Pop(m.spec.pop.0),
+                )
+            });
+        let projections = (self.synapse_monitors.iter())
+            .filter(|m| m.active)
+            .map(|m| {
+                let samples = (n / m.spec.period + 1) as f64;
+                let width: usize = (0..m.slots.len()).map(|k| m.width(k)).sum();
+                (
+                    samples * (width as f64 * 4.0 + 8.0),
+                    Owner::Proj(m.spec.proj.0),
+                )
+            });
         let mut total = 0.0;
-        let mut big: Option<(f64, String)> = None;
-        let mut add = |bytes: f64, owner: String| {
+        let mut big: Option<(f64, Owner)> = None;
+        for (bytes, owner) in populations.chain(projections) {
             total += bytes;
             if big.as_ref().is_none_or(|(b, _)| bytes > *b) {
                 big = Some((bytes, owner));
             }
-        };
-        for m in self
-            .monitors
-            .iter()
-            .filter(|m| m.active && m.stream.is_none())
-        {
-            let samples = (n / m.spec.period + 1) as f64;
-            let width: usize = m.lens.iter().sum();
-            let p = &self.net.pops[m.spec.pop.0];
-            add(
-                samples * (width as f64 * 4.0 + 8.0),
-                format!("monitor of population '{}'", p.name),
-            );
-        }
-        for m in self.synapse_monitors.iter().filter(|m| m.active) {
-            let samples = (n / m.spec.period + 1) as f64;
-            let width: usize = (0..m.slots.len()).map(|k| m.width(k)).sum();
-            let pr = &self.net.projs[m.spec.proj.0];
-            add(
-                samples * (width as f64 * 4.0 + 8.0),
-                format!("monitor of projection '{}'", pr.name),
-            );
         }
         let Some((bytes, owner)) = big else {
             return Ok(());
+        };
+        if crate::memory::surely_fits(total) {
+            return Ok(());
+        }
+        let owner = match owner {
+            Owner::Pop(p) => format!("monitor of population '{}'", self.net.pops[p].name),
+            Owner::Proj(p) => format!("monitor of projection '{}'", self.net.projs[p].name),
         };
         crate::memory::check(
             &owner,
@@ -491,4 +499,10 @@ impl Simulation {
         }
         Ok(s.len() as f64 / n as f64 / (duration_ms / 1000.0))
     }
+}
+
+/// The object a monitor records, by index (named only in an error).
+enum Owner {
+    Pop(usize),
+    Proj(usize),
 }

@@ -54,6 +54,10 @@ pub const CASES: &[(&str, &str)] = &[
     ("decoding window of 4e8 ms", "window"),
     ("gaussian connector on 20000 x 20000", "of memory"),
     ("monitor of 1 neuron over 10^13 steps", "of memory"),
+    (
+        "monitor of 10^4 neurons: short calls, then 10^4 steps",
+        "of memory",
+    ),
     ("monitor of 10^6 synapses over 10^5 steps", "of memory"),
     ("batch whose size overflows", "of memory"),
     ("batch of 4 x 10^8 copies", "of memory"),
@@ -181,6 +185,18 @@ fn run(case: &str) -> cajal::Result<()> {
             let p = net.population("p", 1, &rate())?;
             net.monitor(p, &["r"])?;
             net.compile(Backend::Cpu)?.simulate(1e13)?;
+        }
+        // The short calls' checks pass on a recent reading of the memory
+        // (without reading it again); the long one's must not.
+        "monitor of 10^4 neurons: short calls, then 10^4 steps" => {
+            let mut net = Network::new().dt(1.0);
+            let p = net.population("p", 10_000, &rate())?;
+            net.monitor(p, &["r"])?;
+            let mut sim = net.compile(Backend::Cpu)?;
+            for _ in 0..3 {
+                sim.simulate(10.0)?;
+            }
+            sim.simulate(1e4)?;
         }
         "monitor of 10^6 synapses over 10^5 steps" => {
             let (mut net, a, b) = pair(1000)?;
