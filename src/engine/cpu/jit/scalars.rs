@@ -94,22 +94,21 @@ impl ScalarOps {
         cache: &'c mut SlotCache<R>,
     ) -> (&'c [R], &'c [Lanes]) {
         let len = self.n_scalars.max(scalars.len());
-        let hit = cache.get(&self.id).is_some_and(|k| {
-            k.key.len() == scalars.len()
-                && k.slots.len() == len
-                && k.table.len() == uniforms.len()
-                // Bit for bit, as bytes: one comparison of memory (t, the
-                // first, is refreshed; an empty frame, a test's, is not kept).
-                && !scalars.is_empty()
-                && bytemuck::cast_slice::<R, u8>(&k.key[1..])
-                    == bytemuck::cast_slice::<R, u8>(&scalars[1..])
-        });
-        if !hit && cache.len() >= SLOT_CACHE_SIZE && !cache.contains_key(&self.id) {
+        if cache.len() >= SLOT_CACHE_SIZE && !cache.contains_key(&self.id) {
             // Programs of networks dropped long ago stay in the cache until
             // it is full; then it starts over.
             cache.clear();
         }
+        // One lookup: a small network's step makes several native calls.
         let kept = cache.entry(self.id).or_default();
+        let hit = kept.key.len() == scalars.len()
+            && kept.slots.len() == len
+            && kept.table.len() == uniforms.len()
+            // Bit for bit, as bytes: one comparison of memory (t, the
+            // first, is refreshed; an empty frame, a test's, is not kept).
+            && !scalars.is_empty()
+            && bytemuck::cast_slice::<R, u8>(&kept.key[1..])
+                == bytemuck::cast_slice::<R, u8>(&scalars[1..]);
         if hit {
             kept.slots[0] = scalars[0];
             for &i in &self.timed_ops {
