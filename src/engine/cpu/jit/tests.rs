@@ -49,27 +49,12 @@ fn agree_in<R: VmReal>(neuron: &Neuron, steps: u32, frame: impl Fn(u32) -> Vec<f
     let mut other = arrays.clone();
     for step in 0..steps {
         let scalars: Vec<R> = frame(step).into_iter().map(R::of).collect();
-        let mut a = Vec::new();
-        neuron_update(
-            &native,
+        let (a, b) = step_both(
+            (&native, &interpreted),
             arrays.iter_mut().map(|a| a.as_mut_slice()).collect(),
-            &scalars,
-            1,
-            step,
-            0,
-            n,
-            &mut a,
-        );
-        let mut b = Vec::new();
-        neuron_update(
-            &interpreted,
             other.iter_mut().map(|a| a.as_mut_slice()).collect(),
             &scalars,
-            1,
             step,
-            0,
-            n,
-            &mut b,
         );
         assert_eq!(a, b, "spikes at step {step}");
         for (k, (x, y)) in arrays.iter().zip(&other).enumerate() {
@@ -88,6 +73,23 @@ fn agree_in<R: VmReal>(neuron: &Neuron, steps: u32, frame: impl Fn(u32) -> Vec<f
         }
     }
     native.native.is_some()
+}
+
+/// One step of the first kernel over `arrays` and of the second over
+/// `other` (the same neurons, each bound array a slice): the spikes of
+/// each.
+fn step_both<R: VmReal>(
+    (first, second): (&NeuronKernel, &NeuronKernel),
+    arrays: Vec<&mut [R]>,
+    other: Vec<&mut [R]>,
+    scalars: &[R],
+    step: u32,
+) -> (Vec<u32>, Vec<u32>) {
+    let n = arrays.first().map_or(0, |a| a.len());
+    let (mut a, mut b) = (Vec::new(), Vec::new());
+    neuron_update(first, arrays, scalars, 1, step, 0, n, &mut a);
+    neuron_update(second, other, scalars, 1, step, 0, n, &mut b);
+    (a, b)
 }
 
 /// Native code keeps its scalar slots from run to run while the frame
@@ -484,26 +486,12 @@ fn partial_last_vectors_keep_the_interpreters_bits() {
         let mut other = arrays;
         for step in 0..5 {
             let scalars = [R::of(f64::from(step) * 0.5), R::of(0.5), R::of(5.0)];
-            let (mut a, mut b) = (Vec::new(), Vec::new());
-            neuron_update(
-                &native,
+            let (a, b) = step_both(
+                (&native, &interpreted),
                 native_arrays.iter_mut().map(|a| &mut a[..n]).collect(),
-                &scalars,
-                1,
-                step,
-                0,
-                n,
-                &mut a,
-            );
-            neuron_update(
-                &interpreted,
                 other.iter_mut().map(|a| a.as_mut_slice()).collect(),
                 &scalars,
-                1,
                 step,
-                0,
-                n,
-                &mut b,
             );
             assert_eq!(a, b, "{:?}, {n} neurons: spikes at step {step}", R::DTYPE);
             for (k, (x, y)) in native_arrays.iter().zip(&other).enumerate() {
