@@ -439,25 +439,20 @@ impl Simulation {
         // Bytes of each active monitor, and whose (formatted only where
         // the memory is read: a trial-at-a-time program checks before
         // every short call).
+        // A sample: its values at 4 bytes and its step at 8.
+        let bytes =
+            |period: u64, width: usize| (n / period + 1) as f64 * (width as f64 * 4.0 + 8.0);
         let populations = (self.monitors.iter())
             .filter(|m| m.active && m.stream.is_none())
             .map(|m| {
-                let samples = (n / m.spec.period + 1) as f64;
-                let width: usize = m.lens.iter().sum();
-                (
-                    samples * (width as f64 * 4.0 + 8.0),
-                    Owner::Pop(m.spec.pop.0),
-                )
+                let width = m.lens.iter().sum();
+                (bytes(m.spec.period, width), Owner::Pop(m.spec.pop.0))
             });
         let projections = (self.synapse_monitors.iter())
             .filter(|m| m.active)
             .map(|m| {
-                let samples = (n / m.spec.period + 1) as f64;
-                let width: usize = (0..m.slots.len()).map(|k| m.width(k)).sum();
-                (
-                    samples * (width as f64 * 4.0 + 8.0),
-                    Owner::Proj(m.spec.proj.0),
-                )
+                let width = (0..m.slots.len()).map(|k| m.width(k)).sum();
+                (bytes(m.spec.period, width), Owner::Proj(m.spec.proj.0))
             });
         let mut total = 0.0;
         let mut big: Option<(f64, Owner)> = None;

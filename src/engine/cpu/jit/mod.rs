@@ -786,9 +786,10 @@ impl Gen<'_> {
         }
     }
 
+    /// Whether `v` is a comparison's mask (an integer vector; values
+    /// are float vectors).
     fn is_mask(&self, v: Value) -> bool {
-        let ty = self.b.func.dfg.value_type(v);
-        ty == self.shape.mask && ty != self.shape.vec
+        self.b.func.dfg.value_type(v) == self.shape.mask
     }
 
     fn array(&mut self, a: u16) -> Option<Value> {
@@ -1069,10 +1070,6 @@ impl Gen<'_> {
     }
 
     fn call(&mut self, f: Func, a: Value, b: Value, c: Value) -> Option<Value> {
-        let zero = match f {
-            Func::Pos | Func::Neg | Func::Sign => self.konst(0.0),
-            _ => a,
-        };
         Some(match f {
             Func::Exp => self.exp(a)?,
             // f64's is called, as the other functions.
@@ -1085,10 +1082,12 @@ impl Gen<'_> {
             Func::Round => self.round(a),
             // Against a constant 0, LLVM compares directly: `a > 0 ? a : 0`.
             Func::Pos => {
+                let zero = self.konst(0.0);
                 let m = self.b.ins().fcmp(FloatCC::GreaterThan, a, zero);
                 self.pick(m, a, zero)
             }
             Func::Neg => {
+                let zero = self.konst(0.0);
                 let m = self.b.ins().fcmp(FloatCC::LessThan, a, zero);
                 self.pick(m, a, zero)
             }
@@ -1099,7 +1098,7 @@ impl Gen<'_> {
                 min_of(&mut self.b, m, c)
             }
             Func::Sign => {
-                let (one, minus) = (self.konst(1.0), self.konst(-1.0));
+                let (one, minus, zero) = (self.konst(1.0), self.konst(-1.0), self.konst(0.0));
                 let neg = self.b.ins().fcmp(FloatCC::LessThan, a, zero);
                 let s = self.pick(neg, minus, zero);
                 let pos = self.b.ins().fcmp(FloatCC::GreaterThan, a, zero);
