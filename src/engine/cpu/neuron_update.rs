@@ -28,6 +28,10 @@ pub struct NeuronBinding {
     pub n_arrays: usize,
     /// Number of scalars (t, dt, constants, then globals).
     pub n_scalars: usize,
+    /// The slot of each bound array but the sums, in order.
+    pub locals: Vec<u16>,
+    /// The slot of each population-wide scalar, in order.
+    pub globals: Vec<u16>,
 }
 
 impl NeuronBinding {
@@ -35,15 +39,18 @@ impl NeuronBinding {
     /// network of `n_consts` constants.
     pub fn new(ir: &NeuronIr, n_consts: usize) -> Self {
         let mut slot = Vec::new();
+        let (mut locals, mut globals) = (Vec::new(), Vec::new());
         let (mut a, mut s) = (0u16, 2 + n_consts as u16);
-        for v in &ir.vars {
+        for (i, v) in ir.vars.iter().enumerate() {
             match v.locality {
                 Locality::Local => {
                     slot.push(Src::Arr(a));
+                    locals.push(i as u16);
                     a += 1;
                 }
                 Locality::Global => {
                     slot.push(Src::Scalar(s));
+                    globals.push(i as u16);
                     s += 1;
                 }
             }
@@ -54,6 +61,8 @@ impl NeuronBinding {
             sums,
             n_arrays: a as usize + ir.targets.len(),
             n_scalars: s as usize,
+            locals,
+            globals,
         }
     }
 }
@@ -254,6 +263,57 @@ pub fn neuron_update_from<R: VmReal>(
         .map(run)
         .collect();
     parts.iter().for_each(|p| spikes.extend_from_slice(p));
+}
+
+/// [`neuron_update_from`] of neurons `range` of a population whose
+/// slots are `vars` (each the whole population's) and whose inputs are
+/// `sums`, natively and on one thread, binding the arrays in place:
+/// `false`, and nothing done, where the kernel has no native code in `R`
+/// or the range is long enough to fork. `scalars` holds the frame's
+/// scalars; the population-wide values are appended here.
+pub(super) fn update_in_place<R: VmReal>(
+    k: &NeuronKernel,
+    vars: &mut [Vec<R>],
+    sums: &mut [Vec<R>],
+    scalars: &mut Vec<R>,
+    (seed, step, object): (u64, u32, u32),
+    range: std::ops::Range<usize>,
+    spikes: &mut Vec<u32>,
+) -> bool {
+    let Some(native) = k.native.as_ref().filter(|n| n.runs::<R>()) else {
+        return false;
+    };
+    if range.len() >= PARALLEL_MIN {
+        return false;
+    }
+    spikes.clear();
+    if range.is_empty() {
+        return true;
+    }
+    let b = &k.binding;
+    scalars.extend(b.globals.iter().map(|&s| vars[s as usize][0]));
+    let (start, end) = (range.start, range.end);
+    let at = |v: &mut Vec<R>| -> *mut u8 {
+        assert!(v.len() >= end, "a bound array shorter than its population");
+        v[start..].as_mut_ptr().cast()
+    };
+    let bind = |ptrs: &mut Vec<*mut u8>| {
+        ptrs.extend(b.locals.iter().map(|&s| at(&mut vars[s as usize])));
+        ptrs.extend(sums.iter_mut().map(at));
+    };
+    // SAFETY: each pointer is of a distinct array (the binding's slots
+    // are distinct, the sums other arrays), checked above to hold the
+    // range, and `vars` and `sums` stay borrowed for the whole call.
+    unsafe {
+        native.execute_raw(
+            bind,
+            scalars,
+            range.len(),
+            (seed, step, object, start as u32),
+            spikes,
+        )
+    };
+    true
 }
 
 /// One task's part of [`neuron_update`]: the elements of `task` (element 0

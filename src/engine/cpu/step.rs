@@ -251,27 +251,20 @@ impl<R: VmReal> CpuEngine<R> {
             f.apply(step32, &mut p.vars[f.slot()]);
         }
         frame_scalars_into(scalars, t, dt, &self.consts);
-        let mut arrays: Vec<&mut [R]> = relist(std::mem::take(&mut self.scratch.arrays));
-        arrays.reserve(p.vars.len() + p.sums.len());
-        scalars.reserve(p.vars.len());
-        for (v, decl) in p.vars.iter_mut().zip(&p.ir.vars) {
-            if decl.locality == Locality::Local {
-                arrays.push(&mut v[mine.clone()]);
-            } else {
-                scalars.push(v[0]);
-            }
-        }
-        arrays.extend(p.sums.iter_mut().map(|s| &mut s[mine.clone()]));
-        neuron_update::neuron_update_from(
+        let key = (seed, step32, (pi as u32) << 12);
+        let in_place = neuron_update::update_in_place(
             &p.kernel,
-            &mut arrays,
+            &mut p.vars,
+            &mut p.sums,
             scalars,
-            (seed, step32, (pi as u32) << 12),
-            mine.start,
-            mine.len(),
+            key,
+            mine.clone(),
             spikes,
         );
-        self.scratch.arrays = relist(arrays);
+        if !in_place {
+            self.update_bound(pi, mine, key, spikes);
+        }
+        let p = &mut self.pops[pi];
         if let Some((f, counts)) = &mut p.fr {
             // Before the push: the list leaving the window is the one
             // `steps` steps old at the end of this step.
@@ -291,6 +284,42 @@ impl<R: VmReal> CpuEngine<R> {
                 p.spike_hist.push_front(old);
             }
         }
+    }
+
+    /// [`update_population`](Self::update_population)'s kernel where it
+    /// does not run in place (interpreted, or forking over the pool):
+    /// over a list of the bound arrays' parts `mine`, the frame's scalars
+    /// already in the scratch.
+    fn update_bound(
+        &mut self,
+        pi: usize,
+        mine: std::ops::Range<usize>,
+        key: (u64, u32, u32),
+        spikes: &mut Vec<u32>,
+    ) {
+        let scalars = &mut self.scratch.scalars;
+        let p = &mut self.pops[pi];
+        let mut arrays: Vec<&mut [R]> = relist(std::mem::take(&mut self.scratch.arrays));
+        arrays.reserve(p.vars.len() + p.sums.len());
+        scalars.reserve(p.vars.len());
+        for (v, decl) in p.vars.iter_mut().zip(&p.ir.vars) {
+            if decl.locality == Locality::Local {
+                arrays.push(&mut v[mine.clone()]);
+            } else {
+                scalars.push(v[0]);
+            }
+        }
+        arrays.extend(p.sums.iter_mut().map(|s| &mut s[mine.clone()]));
+        neuron_update::neuron_update_from(
+            &p.kernel,
+            &mut arrays,
+            scalars,
+            key,
+            mine.start,
+            mine.len(),
+            spikes,
+        );
+        self.scratch.arrays = relist(arrays);
     }
 
     /// `post_spike` statements of a plastic projection for the post
@@ -343,31 +372,24 @@ impl<R: VmReal> CpuEngine<R> {
         let (pre, post) = (&self.pops[pr.pre], &self.pops[pr.post]);
         let refs = pr.pre_ref_slots.len() + pr.post_ref_slots.len();
         pr.gathered.resize_with(refs, Vec::new);
-        let pre_sources = pr.pre_ref_slots.iter().map(|&s| (&pre.vars[s], true));
-        let post_sources = pr.post_ref_slots.iter().map(|&s| (&post.vars[s], false));
         // The gathered arrays are bound after the per-synapse slots.
         let first = k.reads.len() - refs;
-        let sources = pre_sources.chain(post_sources).zip(&k.reads[first..]);
         let nsyn = pr.syn.pre.len();
         // Row code reads some in place: those need no gathering.
         let native = k.native.is_some();
-        let bounds = k.layout[first..].iter();
-        for ((g, ((values, is_pre), &read)), &bound) in
-            pr.gathered.iter_mut().zip(sources).zip(bounds)
-        {
-            if native && bound != Bound::Each {
+        let n_pre = pr.pre_ref_slots.len();
+        for (i, g) in pr.gathered.iter_mut().enumerate() {
+            if native && k.layout[first + i] != Bound::Each {
                 continue;
             }
             // Bound whether read or not, at their length.
             g.resize(nsyn, R::ZERO);
-            if read {
-                gather(
-                    g,
-                    values,
-                    &pr.row_ptr,
-                    is_pre.then_some(&pr.syn.pre),
-                    pr.dense,
-                );
+            if k.reads[first + i] {
+                let (values, pre_ranks) = match i.checked_sub(n_pre) {
+                    None => (&pre.vars[pr.pre_ref_slots[i]], Some(&pr.syn.pre)),
+                    Some(j) => (&post.vars[pr.post_ref_slots[j]], None),
+                };
+                gather(g, values, &pr.row_ptr, pre_ranks, pr.dense);
             }
         }
         let scalars = &mut self.scratch.scalars;
@@ -377,15 +399,15 @@ impl<R: VmReal> CpuEngine<R> {
         let object = PROJ_OBJECT | ((pi as u32) << 12);
         if native {
             let mut reads = relist(std::mem::take(&mut self.scratch.reads));
-            let pre_vars = pr.pre_ref_slots.iter().map(|&s| pre.vars[s].as_slice());
-            let post_vars = pr.post_ref_slots.iter().map(|&s| post.vars[s].as_slice());
-            let in_place = pre_vars.chain(post_vars);
-            reads.extend(in_place.zip(&pr.gathered).zip(&k.layout[first..]).map(
-                |((own, gathered), &bound)| match bound {
-                    Bound::Each => gathered.as_slice(),
-                    Bound::Column | Bound::ColumnButSelf | Bound::AtPre | Bound::Row => own,
-                },
-            ));
+            reads.extend((0..refs).map(|i| match k.layout[first + i] {
+                Bound::Each => pr.gathered[i].as_slice(),
+                Bound::Column | Bound::ColumnButSelf | Bound::AtPre | Bound::Row => {
+                    match i.checked_sub(n_pre) {
+                        None => &pre.vars[pr.pre_ref_slots[i]],
+                        Some(j) => &post.vars[pr.post_ref_slots[j]],
+                    }
+                }
+            }));
             synapse_update::synapse_rows(
                 k,
                 freeze_w,

@@ -137,6 +137,9 @@ pub struct Native {
     /// Row code's reading of each bound array and the kinds of rows it
     /// runs ([`Native::compile_rows`]); `None` for code over elements.
     rows: Option<(Arc<[Bound]>, RowKinds)>,
+    /// Whether row code reads an array at the synapses' pre ranks
+    /// ([`Bound::AtPre`]): the ranks are then bound after the draws.
+    at_pre: bool,
     /// The bound arrays before the last one the code writes, and it.
     writes: usize,
     _code: Arc<Code>,
@@ -231,6 +234,7 @@ impl Native {
                 })
                 .max()
                 .unwrap_or(0),
+            at_pre: matches!(over, Over::Rows(layout, _) if layout.contains(&Bound::AtPre)),
             rows: match over {
                 Over::Rows(layout, kinds) => Some((layout.into(), kinds)),
                 Over::Elements(_) => None,
@@ -301,18 +305,51 @@ impl Native {
         key: (u64, u32, u32, u32),
         flagged: &mut Vec<u32>,
     ) {
-        // The code reads and writes elements of its program's precision.
-        assert!(self.runs::<R>(), "native code run in another precision");
         assert_eq!(arrays.len(), self.n_arrays, "bound arrays");
         assert!(
             arrays.iter().all(|a| a.len() >= len),
             "bound arrays shorter than the run"
         );
+        // SAFETY: each pointer is that of a distinct `&mut` slice of at
+        // least `len` elements, borrowed for the whole call.
+        unsafe {
+            self.execute_raw(
+                |ptrs| ptrs.extend(arrays.iter_mut().map(|a| a.as_mut_ptr().cast())),
+                scalars,
+                len,
+                key,
+                flagged,
+            )
+        }
+    }
+
+    /// [`execute`](Self::execute) over arrays given as pointers: `bind`
+    /// appends the bound arrays' first elements to the list it is given.
+    /// A small population's update is a few hundred instructions, and a
+    /// list of slices made for it (then checked and turned into this list)
+    /// cost as much again.
+    ///
+    /// # Safety
+    ///
+    /// `bind` appends exactly the program's number of bound arrays, each
+    /// the first of at least `len` elements of `R`, valid for reads and
+    /// writes and overlapping no other for the whole call.
+    pub(crate) unsafe fn execute_raw<R: VmReal>(
+        &self,
+        bind: impl FnOnce(&mut Vec<*mut u8>),
+        scalars: &[R],
+        len: usize,
+        key: (u64, u32, u32, u32),
+        flagged: &mut Vec<u32>,
+    ) {
+        // The code reads and writes elements of its program's precision.
+        assert!(self.runs::<R>(), "native code run in another precision");
         assert!(self.rows.is_none(), "row code run over elements");
         let lanes = self.lanes();
         let head = len / lanes * lanes;
         let whole = len.next_multiple_of(lanes);
         let index0 = key.3;
+        let n = self.n_arrays;
         R::native_scratch().with(|s| {
             let Scratch {
                 flags,
@@ -322,6 +359,9 @@ impl Native {
                 cache,
                 padded: heap,
             } = &mut *s.borrow_mut();
+            ptrs.clear();
+            bind(ptrs);
+            assert_eq!(ptrs.len(), n, "bound arrays");
             let (slots, table) = self
                 .scalars
                 .slots(scalars, &self.uniforms, &self.timed, cache);
@@ -334,17 +374,14 @@ impl Native {
                 flags.resize(groups, 0);
             }
             if head > 0 {
-                // Two extends of known length rather than one of a chain
-                // (a capacity check per element).
-                ptrs.clear();
-                ptrs.extend(arrays.iter_mut().map(|a| a.as_mut_ptr().cast()));
+                ptrs.truncate(n);
                 ptrs.extend(drawn.iter_mut().map(|d| d.as_mut_ptr().cast()));
                 // SAFETY: every array (bound or drawn) holds at least
-                // `head` elements of the program's precision (checked
-                // above; drawn ones sized here), the table holds a vector
-                // for each uniform operand the code reads, and code that
-                // flags writes one flag byte per vector, of which there
-                // are `groups`.
+                // `head` elements of the program's precision (the
+                // caller's promise; drawn ones sized here), the table
+                // holds a vector for each uniform operand the code reads,
+                // and code that flags writes one flag byte per vector, of
+                // which there are `groups`.
                 unsafe {
                     (self.entry)(
                         ptrs.as_ptr(),
@@ -357,23 +394,35 @@ impl Native {
             if head < len {
                 // On the stack for the usual handful of arrays.
                 let mut stack = [[R::ZERO; MAX_LANES]; 16];
-                let padded: &mut [[R; MAX_LANES]] = if arrays.len() <= stack.len() {
-                    &mut stack[..arrays.len()]
+                let padded: &mut [[R; MAX_LANES]] = if n <= stack.len() {
+                    &mut stack[..n]
                 } else {
-                    heap.resize(arrays.len(), [R::ZERO; MAX_LANES]);
-                    &mut heap[..arrays.len()]
+                    heap.resize(n, [R::ZERO; MAX_LANES]);
+                    &mut heap[..n]
                 };
                 // Lane by lane, a fixed four each (the lanes past the
                 // population repeat its last element), where a loop or a
                 // memcpy call of the population's 1 to 3 cost more than a
                 // small population's update.
                 let part = len - head;
-                for (v, a) in padded.iter_mut().zip(arrays.iter()) {
-                    let src = &a[head..len];
-                    let last = src[part - 1];
-                    *v = std::array::from_fn(|l| src.get(l).copied().unwrap_or(last));
+                // SAFETY (of each read): elements head..len of each bound
+                // array (the caller's promise), read before the code runs.
+                // One loop per length, each lane's source known to it: a
+                // population of one neuron (the usual case) broadcasts.
+                let bound = padded.iter_mut().zip(ptrs[..n].iter());
+                let at = |a: *mut u8, l: usize| unsafe { *a.cast::<R>().add(head + l) };
+                match part {
+                    1 => bound.for_each(|(v, &a)| *v = [at(a, 0); MAX_LANES]),
+                    2 => bound.for_each(|(v, &a)| {
+                        let (x, y) = (at(a, 0), at(a, 1));
+                        *v = [x, y, y, y];
+                    }),
+                    _ => bound.for_each(|(v, &a)| {
+                        let (x, y, z) = (at(a, 0), at(a, 1), at(a, 2));
+                        *v = [x, y, z, z];
+                    }),
                 }
-                ptrs.clear();
+                ptrs.truncate(n);
                 ptrs.extend(padded.iter_mut().map(|v| v.as_mut_ptr().cast()));
                 ptrs.extend(drawn.iter_mut().map(|d| d[head..].as_mut_ptr().cast()));
                 let tail_flags = flags[groups.min(head / lanes)..].as_mut_ptr();
@@ -381,11 +430,19 @@ impl Native {
                 // MAX_LANES >= lanes elements, the drawn arrays `whole -
                 // head` = lanes after `head`, and the flag byte of this
                 // vector is the last of the `groups` (where the code flags).
-                unsafe { (self.entry)(ptrs.as_ptr(), table.as_ptr().cast(), lanes, tail_flags) };
+                unsafe {
+                    (self.entry)(ptrs[n..].as_ptr(), table.as_ptr().cast(), lanes, tail_flags)
+                };
                 // Back only what the code may have written.
-                for (a, v) in arrays[..self.writes].iter_mut().zip(padded.iter()) {
-                    for (l, x) in a[head..len].iter_mut().enumerate() {
-                        *x = v[l];
+                for (&a, v) in ptrs[..self.writes].iter().zip(padded.iter()) {
+                    // SAFETY: as the reads above; the copies are no longer
+                    // borrowed by the code.
+                    let dst =
+                        unsafe { std::slice::from_raw_parts_mut(a.cast::<R>().add(head), part) };
+                    match dst {
+                        [x] => *x = v[0],
+                        [x, y] => (*x, *y) = (v[0], v[1]),
+                        _ => dst.iter_mut().zip(v).for_each(|(x, v)| *x = *v),
                     }
                 }
             }

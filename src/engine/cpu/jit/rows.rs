@@ -168,45 +168,47 @@ impl Native {
             own.len() >= self.writes,
             "an array the code writes is bound read only"
         );
+        // One pass over the rows for what they are checked for: a step
+        // of a small network runs several learning rules.
+        let lanes = self.lanes() as u32;
+        let (mut ordered, mut widest) = (true, 0u32);
+        let mut found = RowKinds {
+            long_tail: false,
+            short: false,
+        };
+        for w in row_ptr.windows(2) {
+            let len = w[1].wrapping_sub(w[0]);
+            ordered &= w[0] <= w[1];
+            widest = widest.max(len);
+            found.long_tail |= len > lanes && len % lanes != 0;
+            found.short |= len > 0 && len < lanes;
+        }
+        assert!(ordered, "rows out of order");
         assert!(
-            row_ptr.windows(2).all(|w| w[0] <= w[1]),
-            "rows out of order"
-        );
-        assert!(
-            kinds.cover(RowKinds::of(row_ptr, self.dtype)),
+            kinds.cover(found),
             "rows of a length the code was not made for"
         );
+        let widest = widest as usize;
         let rows = row_ptr.len().saturating_sub(1);
         let synapses = row_ptr.last().map_or(0, |&n| n as usize);
-        let widest = row_ptr
-            .windows(2)
-            .map(|w| (w[1] - w[0]) as usize)
-            .max()
-            .unwrap_or(0);
-        let at_pre = layout.contains(&Bound::AtPre);
+        let at_pre = self.at_pre;
         assert!(
             !at_pre || ranks.of.pre.len() >= synapses,
             "a rank a synapse"
         );
-        let lens = own
-            .iter()
-            .map(|a| a.len())
-            .chain(reads.iter().map(|a| a.len()));
-        for (len, bound) in lens.zip(layout.iter()) {
-            let need = match bound {
-                Bound::Each => synapses,
-                Bound::Column => widest,
-                // A row of `widest` synapses reads up to element `widest`.
-                Bound::ColumnButSelf => widest + 1,
-                Bound::AtPre => ranks.end,
-                Bound::Row => rows,
-            };
-            assert!(len >= need, "bound array of {len} elements, {need} read");
-        }
+        let need = |bound: &Bound| match bound {
+            Bound::Each => synapses,
+            Bound::Column => widest,
+            // A row of `widest` synapses reads up to element `widest`.
+            Bound::ColumnButSelf => widest + 1,
+            Bound::AtPre => ranks.end,
+            Bound::Row => rows,
+        };
         if synapses == 0 {
             return;
         }
         let whole = synapses.next_multiple_of(self.lanes());
+        let (own_layout, read_layout) = layout.split_at(own.len());
         R::native_scratch().with(|s| {
             let Scratch {
                 drawn,
@@ -220,10 +222,22 @@ impl Native {
                 .slots(scalars, &self.uniforms, &self.timed, cache);
             let drawn = self.draw(drawn, words, slots, whole, key);
             ptrs.clear();
-            ptrs.extend(own.iter_mut().map(|a| a.as_mut_ptr().cast()));
+            // Each array checked as it is bound: it holds what its layout
+            // reads.
+            let check = |len: usize, bound: &Bound| {
+                let need = need(bound);
+                assert!(len >= need, "bound array of {len} elements, {need} read");
+            };
+            ptrs.extend(own.iter_mut().zip(own_layout).map(|(a, b)| {
+                check(a.len(), b);
+                a.as_mut_ptr().cast()
+            }));
             // Never written: the code stores only into arrays before
             // `self.writes`, all of which are `own` (checked above).
-            ptrs.extend(reads.iter().map(|a| a.as_ptr().cast_mut().cast()));
+            ptrs.extend(reads.iter().zip(read_layout).map(|(a, b)| {
+                check(a.len(), b);
+                a.as_ptr().cast_mut().cast()
+            }));
             ptrs.extend(drawn.iter_mut().map(|d| d.as_mut_ptr().cast()));
             if at_pre {
                 ptrs.push(ranks.of.pre.as_ptr().cast_mut().cast());

@@ -2,8 +2,6 @@
 //! operands, kept per thread from one run to the next while the frame's
 //! scalars other than t are unchanged.
 
-use std::collections::HashMap;
-
 use super::super::vm::{self, Op, Program, Src};
 use super::Lanes;
 use crate::real::Real;
@@ -94,13 +92,7 @@ impl ScalarOps {
         cache: &'c mut SlotCache<R>,
     ) -> (&'c [R], &'c [Lanes]) {
         let len = self.n_scalars.max(scalars.len());
-        if cache.len() >= SLOT_CACHE_SIZE && !cache.contains_key(&self.id) {
-            // Programs of networks dropped long ago stay in the cache until
-            // it is full; then it starts over.
-            cache.clear();
-        }
-        // One lookup: a small network's step makes several native calls.
-        let kept = cache.entry(self.id).or_default();
+        let kept = cache.entry(self.id);
         let hit = kept.key.len() == scalars.len()
             && kept.slots.len() == len
             && kept.table.len() == uniforms.len()
@@ -166,30 +158,39 @@ impl<R> Default for Kept<R> {
     }
 }
 
-/// Programs a thread keeps the scalar slots of.
+/// Programs a thread keeps the scalar slots of: a program's are at its
+/// id modulo this, so that a network of fewer programs keeps them all.
 const SLOT_CACHE_SIZE: usize = 256;
 
-/// Per program (`ScalarOps::id`): what its last run on this thread kept.
-pub(super) type SlotCache<R> = HashMap<u64, Kept<R>, std::hash::BuildHasherDefault<IdHasher>>;
+/// What a thread keeps of the last runs of its programs, at their ids
+/// modulo [`SLOT_CACHE_SIZE`]: one index where a hash map's lookup was a
+/// tenth of a small population's update. A program whose place another
+/// took computes its slots anew (the same values).
+pub(super) struct SlotCache<R> {
+    entries: Vec<(u64, Kept<R>)>,
+}
 
-/// The hash of a program's id: the id times a large odd constant (its
-/// bits spread, where the default hasher's SipHash rounds cost more than
-/// the lookup saves for the many short runs of a small network).
-#[derive(Default)]
-pub(super) struct IdHasher(u64);
-
-impl std::hash::Hasher for IdHasher {
-    fn finish(&self) -> u64 {
-        self.0
-    }
-
-    fn write(&mut self, bytes: &[u8]) {
-        for &b in bytes {
-            self.0 = (self.0.rotate_left(8) ^ u64::from(b)).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+impl<R> Default for SlotCache<R> {
+    fn default() -> Self {
+        SlotCache {
+            entries: Vec::new(),
         }
     }
+}
 
-    fn write_u64(&mut self, x: u64) {
-        self.0 = x.wrapping_mul(0x9E37_79B9_7F4A_7C15);
+impl<R> SlotCache<R> {
+    /// Program `id`'s entry, emptied if another program's held its place.
+    fn entry(&mut self, id: u64) -> &mut Kept<R> {
+        if self.entries.is_empty() {
+            self.entries
+                .resize_with(SLOT_CACHE_SIZE, || (u64::MAX, Kept::default()));
+        }
+        let (owner, kept) = &mut self.entries[id as usize % SLOT_CACHE_SIZE];
+        if *owner != id {
+            *owner = id;
+            // Not a hit: the key no longer matches any frame.
+            kept.key.clear();
+        }
+        kept
     }
 }

@@ -23,8 +23,8 @@ use cranelift_frontend::FunctionBuilder;
 use cranelift_module::Module;
 
 use super::jit::{
-    exp_of, four_pointer_function, host_bytes, isa, lane_pow, lane_rem, max_of, min_of, pick_of,
-    tanh_of, Code, Made,
+    exp_of, four_pointer_function, isa, lane_pow, lane_rem, max_of, min_of, pick_of, tanh_of, Code,
+    Made,
 };
 use super::spike_propagate::EventCtx;
 use crate::lang::ir::{BinOp, EventStmt, Expr, Func, RandomKind, UnOp};
@@ -475,34 +475,38 @@ impl NativeEvents {
             c.pre.len(),
             c.post.len(),
         );
-        let used = &c.syn[..uses.slots];
-        // A small network binds at every step, and a projection has a
-        // dozen slots or more: each pass below is one tight loop.
-        let local = |k: usize| self.local.get(k) == Some(&true);
-        let mut vector_limit = usize::MAX;
-        for (k, a) in used.iter().enumerate() {
-            match local(k) {
-                true => vector_limit = vector_limit.min(a.len()),
-                // A projection-wide value that is not there.
-                false if a.is_empty() => vector_limit = 0,
-                false => {}
-            }
-        }
         let mut k = KEPT
             .try_with(|p| p.borrow_mut().pop())
             .ok()
             .flatten()
             .unwrap_or_default();
+        // A small network binds at every step, and a projection has a
+        // dozen slots or more: one pass over them for the limits and
+        // masks, one for the pointers, each a tight loop.
+        let mut vector_limit = usize::MAX;
+        let mut n_syn = usize::MAX;
         k.masks.clear();
-        k.masks.extend(
-            c.syn
-                .iter()
-                .map(|a| if a.len() == 1 { 0 } else { usize::MAX }),
-        );
-        let n_syn = (c.syn.iter().map(|a| a.len()))
-            .filter(|&n| n != 1)
-            .min()
-            .unwrap_or(usize::MAX);
+        k.masks.extend(c.syn.iter().enumerate().map(|(i, a)| {
+            let len = a.len();
+            // A per-synapse slot the code uses bounds its vectors; a
+            // projection-wide one that is not there stops them.
+            let local = i < uses.slots && self.local.get(i) == Some(&true);
+            let missing = i < uses.slots && !local && len == 0;
+            vector_limit = vector_limit.min(match (local, missing) {
+                (true, _) => len,
+                (false, true) => 0,
+                (false, false) => usize::MAX,
+            });
+            // A slot of one value is projection-wide: every synapse
+            // reads its element 0.
+            let shared = len == 1;
+            n_syn = n_syn.min(if shared { usize::MAX } else { len });
+            if shared {
+                0
+            } else {
+                usize::MAX
+            }
+        }));
         k.syn.clear();
         k.syn
             .extend(c.syn.iter_mut().map(|a| a.as_mut_ptr().cast()));
@@ -517,14 +521,13 @@ impl NativeEvents {
         }
         k.scalars.clear();
         let n = (2 + c.consts.len()).max(self.n_scalars);
-        let values = [c.t, c.dt]
-            .into_iter()
-            .chain(c.consts.iter().copied())
-            .chain(std::iter::repeat(R::NAN))
-            .take(n);
-        for x in values {
-            let (bytes, n) = host_bytes(x);
-            k.scalars.extend_from_slice(&bytes[..n]);
+        fn bytes<R: Real>(x: &[R]) -> &[u8] {
+            bytemuck::cast_slice(x)
+        }
+        k.scalars.extend_from_slice(bytes(&[c.t, c.dt]));
+        k.scalars.extend_from_slice(bytes(c.consts));
+        for _ in 2 + c.consts.len()..n {
+            k.scalars.extend_from_slice(bytes(&[R::NAN]));
         }
         let args = Args {
             syn: k.syn.as_ptr(),
