@@ -194,3 +194,62 @@ impl<R> SlotCache<R> {
         kept
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::lang::ir::{BinOp, Expr};
+    use crate::real::Dtype;
+
+    /// t and dt, nothing else.
+    struct Frame;
+
+    impl vm::Binder for Frame {
+        fn leaf(&self, e: &Expr) -> Option<Src> {
+            match e {
+                Expr::Time => Some(Src::Scalar(0)),
+                Expr::Dt => Some(Src::Scalar(1)),
+                _ => None,
+            }
+        }
+
+        fn n_scalars(&self) -> usize {
+            2
+        }
+    }
+
+    /// `dt * factor` as a program's one computed slot, and that slot.
+    fn times_dt(factor: f64) -> (ScalarOps, Src) {
+        let mut p = Program::in_dtype(Dtype::F32);
+        let slot = p.expr(
+            &Expr::bin(BinOp::Mul, Expr::Dt, Expr::Const(factor)),
+            &Frame,
+        );
+        (ScalarOps::new(&p), slot)
+    }
+
+    #[test]
+    fn programs_at_one_place_of_the_cache_keep_their_own_slots() {
+        let (a, slot) = times_dt(2.0);
+        let (mut b, other) = times_dt(3.0);
+        assert_eq!(slot, other, "both compute their one slot at the same place");
+        b.id = a.id + SLOT_CACHE_SIZE as u64;
+        let mut cache = SlotCache::<f32>::default();
+        let frame = [0.0f32, 0.5];
+        // In turns, with the same frame: each finds the other's slots at
+        // its place, and must not take them for its own.
+        for round in 0..3 {
+            let (s, table) = a.slots(&frame, &[slot], &[], &mut cache);
+            assert_eq!(uniform_value(s, slot), 1.0, "a, round {round}");
+            assert_eq!(table[0].0, Lanes::splat(1.0f32).0, "a's table, round {round}");
+            let (s, _) = b.slots(&frame, &[slot], &[], &mut cache);
+            assert_eq!(uniform_value(s, slot), 1.5, "b, round {round}");
+        }
+        // A program alone at its place keeps its slots while the frame but
+        // t is the same (a hit), and computes them anew when dt changes.
+        let (s, _) = a.slots(&[1.0f32, 0.5], &[slot], &[], &mut cache);
+        assert_eq!(uniform_value(s, slot), 1.0);
+        let (s, _) = a.slots(&[1.0f32, 0.25], &[slot], &[], &mut cache);
+        assert_eq!(uniform_value(s, slot), 0.5);
+    }
+}
