@@ -42,13 +42,15 @@ impl<R: VmReal> CpuEngine<R> {
                 .into_iter()
                 .map(R::of)
                 .collect(),
-            schedule: Schedule::default(),
+            schedule: Arc::default(),
             scratch: Scratch::default(),
             dist: None,
             flush_subnormals: net.flush_subnormals,
             flush: None,
         };
-        e.schedule = Schedule::build(net, &kinds, |stage, members| e.groups(stage, members));
+        e.schedule = Arc::new(Schedule::build(net, &kinds, |stage, members| {
+            e.groups(stage, members)
+        }));
         e.reset_history();
         e.check_programs(net)?;
         Ok(e)

@@ -518,8 +518,9 @@ pub struct CpuEngine<R: 'static = f32> {
     /// The network's constants, as they are now (`Expr::Constant`).
     pub consts: Vec<R>,
     /// The step: its phases and their groups (spike deliveries grouped by
-    /// the population and conductance slot they feed).
-    pub(crate) schedule: Schedule,
+    /// the population and conductance slot they feed); shared, so that a
+    /// step holds it while its phases borrow the engine mutably.
+    pub(crate) schedule: Arc<Schedule>,
     /// Buffers reused from step to step.
     pub(crate) scratch: Scratch<R>,
     /// Its part in a distributed run, if it is one rank of one.

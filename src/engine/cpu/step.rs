@@ -88,8 +88,8 @@ impl<R: VmReal> CpuEngine<R> {
         monitors: &mut [MonitorState],
         only: Option<Stage>,
     ) {
-        // Out of the engine meanwhile, so that phases may borrow it mutably.
-        let schedule = std::mem::take(&mut self.schedule);
+        // Held apart from the engine, so that phases may borrow it mutably.
+        let schedule = Arc::clone(&self.schedule);
         let step32 = step as u32;
         // Every population's list, empty unless it updates in this call.
         let mut spikes = std::mem::take(&mut self.scratch.spiked);
@@ -149,7 +149,6 @@ impl<R: VmReal> CpuEngine<R> {
                 }
             }
         }
-        self.schedule = schedule;
         self.scratch.spiked = spikes;
     }
 

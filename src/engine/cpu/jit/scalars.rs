@@ -241,7 +241,11 @@ mod tests {
         for round in 0..3 {
             let (s, table) = a.slots(&frame, &[slot], &[], &mut cache);
             assert_eq!(uniform_value(s, slot), 1.0, "a, round {round}");
-            assert_eq!(table[0].0, Lanes::splat(1.0f32).0, "a's table, round {round}");
+            assert_eq!(
+                table[0].0,
+                Lanes::splat(1.0f32).0,
+                "a's table, round {round}"
+            );
             let (s, _) = b.slots(&frame, &[slot], &[], &mut cache);
             assert_eq!(uniform_value(s, slot), 1.5, "b, round {round}");
         }
