@@ -913,6 +913,15 @@ impl Reals {
     /// Appends `values` (or those at `ranks`, unless `values` is one
     /// shared value), converted to this precision.
     pub fn append_from<R: Real>(&mut self, values: &[R], ranks: Option<&[u32]>) {
+        // One value (a one-neuron population's, or one shared by all): a
+        // push, the whole cost of a small population's sample.
+        if let [x] = values {
+            match self {
+                Reals::F32(v) => v.push(x.f32()),
+                Reals::F64(v) => v.push(x.f64()),
+            }
+            return;
+        }
         let at = |i: usize| values[i];
         match (self, ranks) {
             (Reals::F32(v), Some(r)) if values.len() > 1 => {
@@ -922,9 +931,6 @@ impl Reals {
                 v.extend(r.iter().map(|&i| at(i as usize).f64()))
             }
             (Reals::F32(v), _) => match R::as_f32(values) {
-                // A one-neuron population's value at every step: a memcpy
-                // call would cost more than the step's update.
-                Some(&[x]) => v.push(x),
                 Some(x) => v.extend_from_slice(x),
                 None => v.extend(values.iter().map(|x| x.f32())),
             },

@@ -66,16 +66,24 @@ pub(crate) fn record<R: crate::real::Real>(
         );
     }
     if !m.slots.is_empty() && samples_at(m, step) {
-        let mut kept = match m.pending.take() {
-            Some((s, rows)) if s == step => rows.into_iter(),
-            _ => Vec::new().into_iter(),
-        };
         let vars = &pops[pop].vars;
         let ranks = m.spec.ranks.as_deref();
-        for ((&s, &early), b) in m.slots.iter().zip(&m.early).zip(&mut m.buffers) {
-            match if early { kept.next() } else { None } {
-                Some(row) => b.extend_reals(&row),
-                None => b.append_from(&vars[s], ranks),
+        match m.pending.take() {
+            Some((s, rows)) if s == step => {
+                let mut kept = rows.into_iter();
+                for ((&s, &early), b) in m.slots.iter().zip(&m.early).zip(&mut m.buffers) {
+                    match if early { kept.next() } else { None } {
+                        Some(row) => b.extend_reals(&row),
+                        None => b.append_from(&vars[s], ranks),
+                    }
+                }
+            }
+            // Nothing kept before the update (the usual monitor, of no
+            // conductance): every variable as it is now.
+            _ => {
+                for (&s, b) in m.slots.iter().zip(&mut m.buffers) {
+                    b.append_from(&vars[s], ranks);
+                }
             }
         }
         m.sample_steps.push(step);
