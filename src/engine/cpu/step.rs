@@ -453,21 +453,11 @@ impl<R: VmReal> CpuEngine<R> {
             fed.iter()
                 .map(|&(post, g)| std::mem::take(&mut self.pops[post].vars[g])),
         );
-        let mut events = 0usize;
-        for &i in groups.iter().flat_map(|g| &g.members) {
-            let pr = &self.projs[i];
-            let pre = &self.pops[pr.pre];
-            let fan = match &pr.kind {
-                ProjKind::Procedural { gen, .. } => (gen.p * f64::from(gen.n_post)) as usize + 1,
-                _ => pr.syn.pre.len() / pre.n.max(1) + 1,
-            };
-            events += pr
-                .delays
-                .iter()
-                .map(|&d| pre.spike_hist[d as usize - 1].len())
-                .sum::<usize>()
-                * fan;
-        }
+        // Counted only where the deliveries could fork: a bound of the
+        // step's synaptic events.
+        let fork = gvs.len() > 1
+            && rayon::current_num_threads() > 1
+            && self.events_bound(groups) >= PARALLEL_EVENTS;
         let now = Now {
             t,
             dt: self.dt,
@@ -476,7 +466,7 @@ impl<R: VmReal> CpuEngine<R> {
             step,
         };
         let pops = &self.pops;
-        if events >= PARALLEL_EVENTS && gvs.len() > 1 {
+        if fork {
             let mut slots: Vec<Option<&mut ProjState<R>>> =
                 self.projs.iter_mut().map(Some).collect();
             let work: Vec<(Vec<&mut ProjState<R>>, &mut Vec<R>)> = groups
@@ -517,6 +507,28 @@ impl<R: VmReal> CpuEngine<R> {
                 }
             }
         }
+    }
+
+    /// The synaptic events the deliveries of `groups` can make this step:
+    /// each pre neuron's spikes in each delay's history times its
+    /// projection's fan-out.
+    fn events_bound(&self, groups: &[Group]) -> usize {
+        let mut events = 0usize;
+        for &i in groups.iter().flat_map(|g| &g.members) {
+            let pr = &self.projs[i];
+            let pre = &self.pops[pr.pre];
+            let fan = match &pr.kind {
+                ProjKind::Procedural { gen, .. } => (gen.p * f64::from(gen.n_post)) as usize + 1,
+                _ => pr.syn.pre.len() / pre.n.max(1) + 1,
+            };
+            events += pr
+                .delays
+                .iter()
+                .map(|&d| pre.spike_hist[d as usize - 1].len())
+                .sum::<usize>()
+                * fan;
+        }
+        events
     }
 
     /// The population and conductance slot a spiking projection feeds.

@@ -477,7 +477,24 @@ impl Native {
 
     /// The program's draws for elements `0..whole` (element 0 being
     /// `key.3`), into `drawn`'s first arrays, with the run's scalar slots.
+    #[inline]
     fn draw<'d, R: VmReal>(
+        &self,
+        drawn: &'d mut Vec<Vec<R>>,
+        words: &mut Vec<u32>,
+        slots: &[R],
+        whole: usize,
+        key: (u64, u32, u32, u32),
+    ) -> &'d mut [Vec<R>] {
+        // Most programs draw nothing: no call for them.
+        if self.draws.is_empty() {
+            return &mut [];
+        }
+        self.draw_all(drawn, words, slots, whole, key)
+    }
+
+    /// [`draw`](Self::draw) of a program that draws.
+    fn draw_all<'d, R: VmReal>(
         &self,
         drawn: &'d mut Vec<Vec<R>>,
         words: &mut Vec<u32>,
