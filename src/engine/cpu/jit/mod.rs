@@ -409,18 +409,20 @@ impl Native {
                 // array (the caller's promise), read before the code runs.
                 // One loop per length, each lane's source known to it: a
                 // population of one neuron (the usual case) broadcasts.
+                // SAFETY (of each read): elements head..len of each bound
+                // array (the caller's promise), read before the code runs.
                 let bound = padded.iter_mut().zip(ptrs[..n].iter());
-                let at = |a: *mut u8, l: usize| unsafe { *a.cast::<R>().add(head + l) };
-                match part {
-                    1 => bound.for_each(|(v, &a)| *v = [at(a, 0); MAX_LANES]),
-                    2 => bound.for_each(|(v, &a)| {
-                        let (x, y) = (at(a, 0), at(a, 1));
-                        *v = [x, y, y, y];
-                    }),
-                    _ => bound.for_each(|(v, &a)| {
-                        let (x, y, z) = (at(a, 0), at(a, 1), at(a, 2));
-                        *v = [x, y, z, z];
-                    }),
+                if part == 1 {
+                    // A population of one neuron (the usual case): one
+                    // value into every lane, one store.
+                    bound.for_each(|(v, &a)| *v = [unsafe { *a.cast::<R>().add(head) }; MAX_LANES]);
+                } else {
+                    for (v, &a) in bound {
+                        let src =
+                            unsafe { std::slice::from_raw_parts(a.cast::<R>().add(head), part) };
+                        let last = src[part - 1];
+                        *v = std::array::from_fn(|l| src.get(l).copied().unwrap_or(last));
+                    }
                 }
                 ptrs.truncate(n);
                 ptrs.extend(padded.iter_mut().map(|v| v.as_mut_ptr().cast()));
