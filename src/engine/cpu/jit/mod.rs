@@ -407,10 +407,6 @@ impl Native {
                 let part = len - head;
                 // SAFETY (of each read): elements head..len of each bound
                 // array (the caller's promise), read before the code runs.
-                // One loop per length, each lane's source known to it: a
-                // population of one neuron (the usual case) broadcasts.
-                // SAFETY (of each read): elements head..len of each bound
-                // array (the caller's promise), read before the code runs.
                 let bound = padded.iter_mut().zip(ptrs[..n].iter());
                 if part == 1 {
                     // A population of one neuron (the usual case): one
@@ -441,11 +437,7 @@ impl Native {
                     // borrowed by the code.
                     let dst =
                         unsafe { std::slice::from_raw_parts_mut(a.cast::<R>().add(head), part) };
-                    match dst {
-                        [x] => *x = v[0],
-                        [x, y] => (*x, *y) = (v[0], v[1]),
-                        _ => dst.iter_mut().zip(v).for_each(|(x, v)| *x = *v),
-                    }
+                    dst.iter_mut().zip(v).for_each(|(x, v)| *x = *v);
                 }
             }
             let flags = &flags[..groups];

@@ -101,16 +101,23 @@ impl RowKinds {
     /// `row_ptr[r]..row_ptr[r + 1]`) for code of `dtype`'s vectors.
     pub fn of(row_ptr: &[u32], dtype: Dtype) -> RowKinds {
         let lanes = Shape::of(dtype).lanes as u32;
-        let mut kinds = RowKinds {
-            long_tail: false,
-            short: false,
-        };
+        let mut kinds = RowKinds::NONE;
         for w in row_ptr.windows(2) {
-            let len = w[1].wrapping_sub(w[0]);
-            kinds.long_tail |= len > lanes && len % lanes != 0;
-            kinds.short |= len > 0 && len < lanes;
+            kinds.include(w[1].wrapping_sub(w[0]), lanes);
         }
         kinds
+    }
+
+    /// No row yet.
+    const NONE: RowKinds = RowKinds {
+        long_tail: false,
+        short: false,
+    };
+
+    /// Adds the kind of a row of `len` synapses, for vectors of `lanes`.
+    fn include(&mut self, len: u32, lanes: u32) {
+        self.long_tail |= len > lanes && !len.is_multiple_of(lanes);
+        self.short |= len > 0 && len < lanes;
     }
 
     /// Whether code for `self` runs rows of the kinds `rows`.
@@ -172,16 +179,12 @@ impl Native {
         // of a small network runs several learning rules.
         let lanes = self.lanes() as u32;
         let (mut ordered, mut widest) = (true, 0u32);
-        let mut found = RowKinds {
-            long_tail: false,
-            short: false,
-        };
+        let mut found = RowKinds::NONE;
         for w in row_ptr.windows(2) {
             let len = w[1].wrapping_sub(w[0]);
             ordered &= w[0] <= w[1];
             widest = widest.max(len);
-            found.long_tail |= len > lanes && len % lanes != 0;
-            found.short |= len > 0 && len < lanes;
+            found.include(len, lanes);
         }
         assert!(ordered, "rows out of order");
         assert!(
