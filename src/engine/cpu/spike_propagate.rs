@@ -406,6 +406,29 @@ pub fn deliver_events<R: Real>(
     c: &mut EventCtx<R>,
     g: &mut [R],
 ) {
+    let (stmts, native) = code;
+    let native = native.filter(|n| n.runs::<R>());
+    // Segments of a few synapses (Ramp: 100 inputs onto 2 neurons) cost
+    // less as one stream of events than one at a time.
+    let rows = csr.ptr.len().saturating_sub(1);
+    if let Some(code) = native.filter(|_| csr.syn.len() >= 4 * rows) {
+        // Spikes of distinct neurons of one batch element (in increasing
+        // order, as a step's are) are of distinct synapses.
+        let across =
+            spikes.windows(2).all(|w| w[0] < w[1]) && spikes.last().is_none_or(|&k| k < n_pre);
+        let segments = spikes.iter().map(|&k| {
+            let b = k / n_pre;
+            let seg = csr.segment(k - b * n_pre, d);
+            (
+                &csr.syn[seg.clone()],
+                &csr.post[seg],
+                (b * n_pre, b * n_post),
+            )
+        });
+        code.bind(c, g, frozen)
+            .run_segments(segments, pre_ranks, across);
+        return;
+    }
     let events = spikes.iter().flat_map(|&k| {
         let b = k / n_pre;
         let j = k - b * n_pre;
@@ -416,7 +439,7 @@ pub fn deliver_events<R: Real>(
             (s, pre, post)
         })
     });
-    run_events(events, code, frozen, c, g);
+    run_events(events, (stmts, native), frozen, c, g);
 }
 
 #[cfg(test)]

@@ -64,6 +64,11 @@ const ARG_FROZEN: i32 = std::mem::offset_of!(Args, frozen) as i32;
 /// `fn(args, s, pre, post)`.
 type Entry = unsafe extern "C" fn(*const Args, usize, usize, usize);
 
+/// One spike's events for [`Bound::run_segments`]: the synapses of a
+/// `PreCsr` segment, their post ranks, and the offsets of the spike's
+/// batch element added to pre and post ranks.
+pub type Segment<'a> = (&'a [u32], &'a [u32], (u32, u32));
+
 /// A statement list compiled to native code.
 #[derive(Clone)]
 pub struct NativeEvents {
@@ -623,6 +628,82 @@ impl Bound<'_> {
         four[..k]
             .iter()
             .for_each(|&(s, pre, post)| self.run(s, pre, post));
+    }
+
+    /// Runs the events of spikes' segments of a `PreCsr`
+    /// (`super::spike_propagate::PreCsr`), segment after segment: entry
+    /// `i` of a segment `(syn, post, (pre_off, post_off))` is the event of
+    /// synapse `syn[i]`, pre rank `pre_ranks[syn[i]] + pre_off` and post
+    /// rank `post[i] + post_off`. What [`run_each`](Self::run_each) does
+    /// over the same events, without its iterator and its check that a
+    /// four's synapses differ: a `PreCsr` lists each synapse once, so the
+    /// events of one segment are of distinct synapses, and so are those of
+    /// all segments where `across` (the spikes of one batch element:
+    /// distinct pre neurons). Otherwise a four never spans two segments.
+    /// A spike has a few to thousands of synapses, and those per-event
+    /// costs were as much as the STP notebook's event code itself.
+    #[inline]
+    pub fn run_segments<'s>(
+        &self,
+        segments: impl IntoIterator<Item = Segment<'s>>,
+        pre_ranks: &[u32],
+        across: bool,
+    ) {
+        let event = |s: u32, q: u32, (pre_off, post_off): (u32, u32)| {
+            let pre = pre_ranks[s as usize] + pre_off;
+            (s as usize, pre as usize, (q + post_off) as usize)
+        };
+        let Some((Four::Events, any, _)) = &self.code.four else {
+            for (syn, post, off) in segments {
+                for (&s, &q) in syn.iter().zip(post) {
+                    let (s, pre, q) = event(s, q, off);
+                    self.run(s, pre, q);
+                }
+            }
+            return;
+        };
+        let mut four = [(0, 0, 0); 4];
+        let mut k = 0;
+        let singles = |four: &[(usize, usize, usize)]| {
+            four.iter().for_each(|&(s, pre, q)| self.run(s, pre, q));
+        };
+        for (syn, post, off) in segments {
+            let post = &post[..syn.len()];
+            debug_assert!(
+                {
+                    let mut s = syn.to_vec();
+                    s.sort_unstable();
+                    s.windows(2).all(|w| w[0] != w[1])
+                },
+                "a segment lists a synapse twice"
+            );
+            if !across {
+                singles(&four[..k]);
+                k = 0;
+            }
+            let mut i = 0;
+            // The four begun by the segments before, completed first.
+            while k > 0 && i < syn.len() {
+                four[k] = event(syn[i], post[i], off);
+                (k, i) = ((k + 1) % 4, i + 1);
+                if k == 0 {
+                    self.run_four(*any, &four);
+                }
+            }
+            let whole = i + (syn.len() - i) / 4 * 4;
+            for (s4, q4) in syn[i..whole]
+                .chunks_exact(4)
+                .zip(post[i..whole].chunks_exact(4))
+            {
+                let events = std::array::from_fn(|l| event(s4[l], q4[l], off));
+                self.run_four(*any, &events);
+            }
+            for (&s, &q) in syn[whole..].iter().zip(&post[whole..]) {
+                four[k] = event(s, q, off);
+                k += 1;
+            }
+        }
+        singles(&four[..k]);
     }
 
     /// Four events of distinct synapses through `any`, the code for any

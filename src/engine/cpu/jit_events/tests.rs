@@ -288,6 +288,97 @@ fn four_event_code_matches_eval_bit_for_bit() {
     }
 }
 
+/// Spikes' segments run as [`Bound::run_segments`] runs them, against
+/// `run_event` one event at a time in the same order: segments of 0 to 9
+/// synapses (fours straddling them, tails left over), posts repeated
+/// within a four, learning and frozen; and a second batch element's
+/// spikes, whose segments repeat the first's synapses (no four may span
+/// two of them: it fails when one does).
+///
+/// [`Bound::run_segments`]: super::Bound::run_segments
+#[test]
+fn segments_of_spikes_match_eval_bit_for_bit() {
+    segments_match_eval::<f32>();
+    // f64 code runs one event a call.
+    segments_match_eval::<f64>();
+}
+
+fn segments_match_eval<R: Real>() {
+    let n = HOSTILE.len();
+    let (ir, local) = analysed(&synapse_calling_everything(false), n, n);
+    let code =
+        NativeEvents::compile(&ir.pre_spike, &local, Four::Events, R::DTYPE).expect("native code");
+    let n_syn = n * n;
+    let pre_ranks: Vec<u32> = (0..n_syn as u32).map(|s| s % n as u32).collect();
+    // Every synapse at most once, scrambled; posts from a short cycle so
+    // that a four's posts repeat.
+    let order: Vec<u32> = (0..n_syn).map(|k| ((k * 37) % n_syn) as u32).collect();
+    let posts: Vec<u32> = (0..n_syn as u32).map(|k| (k * 5) % 7).collect();
+    // 51 events: the last one's four is completed by the next element's
+    // first, the same synapse where that element spikes in reverse.
+    let lengths = [3, 0, 1, 2, 9, 4, 5, 7, 6, 8, 2, 1, 1, 1, 1];
+    let mut first = Vec::new();
+    let mut at = 0;
+    for len in lengths {
+        first.push((at, at + len));
+        at += len;
+    }
+    let finite =
+        |k: usize| R::of(((k * 7919) % 1000) as f64 / 250.0 - 2.0 + (k % 7) as f64 * 1.1e-5);
+    let values = || -> Vec<Vec<R>> {
+        ir.vars
+            .iter()
+            .enumerate()
+            .map(|(v, decl)| match decl.locality {
+                crate::lang::ir::Locality::Local => {
+                    (0..n_syn).map(|s| finite(s * (v + 3) + v)).collect()
+                }
+                _ => vec![finite(v + 1)],
+            })
+            .collect()
+    };
+    // Two batch elements' neurons.
+    let u: Vec<R> = (0..2 * n).map(|j| finite(j * 31 + 5)).collect();
+    let consts = [R::of(1.5)];
+    let one_element = first.iter().map(|&r| (r, 0u32));
+    let two_elements = first
+        .iter()
+        .map(|&r| (r, 0))
+        .chain(first.iter().rev().map(|&r| (r, 1)));
+    // (Entries of `order`, batch element) a spike.
+    type Spikes = Vec<((usize, usize), u32)>;
+    let cases: [(bool, Spikes); 2] = [
+        (true, one_element.collect()),
+        (false, two_elements.collect()),
+    ];
+    for (across, spikes) in cases {
+        for frozen in [None, ir.slot("w")] {
+            let (mut a, mut b) = (values(), values());
+            let (mut ga, mut gb) = (vec![R::of(0.1); 2 * n], vec![R::of(0.1); 2 * n]);
+            let ctx = |syn| frame(syn, &ir, &u, &u, &consts);
+            let mut ca = ctx(&mut a);
+            let segments = spikes.iter().map(|&((lo, hi), e)| {
+                let off = (e * n as u32, e * n as u32);
+                (&order[lo..hi], &posts[lo..hi], off)
+            });
+            code.bind(&mut ca, &mut ga, frozen)
+                .run_segments(segments, &pre_ranks, across);
+            let mut cb = ctx(&mut b);
+            for &((lo, hi), e) in &spikes {
+                for i in lo..hi {
+                    let s = order[i] as usize;
+                    let pre = (pre_ranks[s] + e * n as u32) as usize;
+                    let post = (posts[i] + e * n as u32) as usize;
+                    run_event(&ir.pre_spike, &mut cb, s, pre, post, frozen, &mut gb);
+                }
+            }
+            let how = format!("segments (across {across}, frozen {frozen:?})");
+            same_bits(&a, &b, &how);
+            same_bits(&[ga.clone()], &[gb.clone()], &format!("{how}: g"));
+        }
+    }
+}
+
 /// `syn` analysed on an all-to-all projection between populations of
 /// `n_pre` and `n_post` neurons, with its slots' locality (per synapse or
 /// not).
