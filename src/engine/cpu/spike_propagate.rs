@@ -36,6 +36,9 @@ pub struct PreCsr {
     /// Entries a row of `starts`: the delays from `first` to the
     /// largest, and the row's end.
     span: usize,
+    /// The rows with synapses: a projection from a view of a population
+    /// has rows for every neuron of the population.
+    filled: usize,
 }
 
 impl PreCsr {
@@ -98,6 +101,7 @@ impl PreCsr {
                 }
             }
         }
+        let filled = ptr.windows(2).filter(|w| w[1] > w[0]).count();
         PreCsr {
             post: post_of,
             delay,
@@ -106,7 +110,14 @@ impl PreCsr {
             starts,
             first,
             span,
+            filled,
         }
+    }
+
+    /// Whether a spike's row holds four synapses or more on average, as
+    /// many as event code runs at once.
+    pub fn long_rows(&self) -> bool {
+        self.syn.len() >= 4 * self.filled
     }
 
     /// The delay of entry `e` (of `syn`).
@@ -410,8 +421,7 @@ pub fn deliver_events<R: Real>(
     let native = native.filter(|n| n.runs::<R>());
     // Segments of a few synapses (Ramp: 100 inputs onto 2 neurons) cost
     // less as one stream of events than one at a time.
-    let rows = csr.ptr.len().saturating_sub(1);
-    if let Some(code) = native.filter(|_| csr.syn.len() >= 4 * rows) {
+    if let Some(code) = native.filter(|_| csr.long_rows()) {
         // Spikes of distinct neurons of one batch element (in increasing
         // order, as a step's are) are of distinct synapses.
         let across =

@@ -487,16 +487,19 @@ impl NativeEvents {
             .unwrap_or_default();
         // A small network binds at every step, and a projection has a
         // dozen slots or more: one pass over them for the limits and
-        // masks, one for the pointers, each a tight loop.
+        // masks, one for the pointers, each a tight loop. Only the slots
+        // up to the last the code names are bound (the table is indexed
+        // by slot); the others it never reads.
+        let used = &mut c.syn[..uses.slots];
         let mut vector_limit = usize::MAX;
         let mut n_syn = usize::MAX;
         k.masks.clear();
-        k.masks.extend(c.syn.iter().enumerate().map(|(i, a)| {
+        k.masks.extend(used.iter().enumerate().map(|(i, a)| {
             let len = a.len();
-            // A per-synapse slot the code uses bounds its vectors; a
-            // projection-wide one that is not there stops them.
-            let local = i < uses.slots && self.local.get(i) == Some(&true);
-            let missing = i < uses.slots && !local && len == 0;
+            // A per-synapse slot bounds the vectors; a projection-wide one
+            // that is not there stops them.
+            let local = self.local.get(i) == Some(&true);
+            let missing = !local && len == 0;
             vector_limit = vector_limit.min(match (local, missing) {
                 (true, _) => len,
                 (false, true) => 0,
@@ -513,8 +516,7 @@ impl NativeEvents {
             }
         }));
         k.syn.clear();
-        k.syn
-            .extend(c.syn.iter_mut().map(|a| a.as_mut_ptr().cast()));
+        k.syn.extend(used.iter_mut().map(|a| a.as_mut_ptr().cast()));
         k.pre.clear();
         k.pre.extend(c.pre.iter().map(|a| a.as_ptr().cast()));
         k.post.clear();
