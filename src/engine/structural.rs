@@ -396,10 +396,11 @@ impl Simulation {
             let holds = eval_all(&rule.cond, &ctx, &at, n_pre as usize);
             let mut row = edit.row(i);
             let mut c = row.start;
-            for (j, &h) in (0..n_pre).zip(&holds) {
+            for (j, &h) in holds.iter().enumerate() {
                 if h == R::ZERO {
                     continue;
                 }
+                let j = j as u32;
                 while c < row.end && edit.pre[c] < j {
                     c += 1;
                 }
@@ -451,10 +452,10 @@ impl Simulation {
                 eval_all(&rule.cond, &ctx, &at, n)
             };
             for (k, &h) in holds.iter().enumerate() {
-                let (i, j) = (edit.post[k], edit.pre[k]);
                 if h == R::ZERO {
                     continue;
                 }
+                let (i, j) = (edit.post[k], edit.pre[k]);
                 let pair = i.wrapping_mul(n_pre).wrapping_add(j);
                 if !chance::<R>(rule.proba, ctx.seed, object, s, pair) {
                     continue;

@@ -6,7 +6,7 @@
 
 use super::jit_events::NativeEvents;
 use super::vm::random_value;
-use crate::lang::ir::{EventStmt, Expr, UnOp};
+use crate::lang::ir::{BinOp, EventStmt, Expr, UnOp};
 use crate::real::Real;
 
 /// Pre-ordered view of a projection: for each pre-synaptic neuron, its
@@ -324,9 +324,27 @@ pub(crate) fn eval_all<R: Real>(e: &Expr, c: &EventCtx<R>, at: &Places, n: usize
         Expr::Unary(UnOp::Not, a) => all(a).into_iter().map(|x| R::truth(x == R::ZERO)).collect(),
         Expr::Binary(op, a, b) => {
             let (mut x, y) = (all(a), all(b));
-            x.iter_mut()
-                .zip(y)
-                .for_each(|(x, y)| *x = R::binop(*op, *x, y));
+            // The operation chosen once, not at every element: a loop
+            // each (`binop` of a constant operation folds to it).
+            #[inline(always)]
+            fn each<R: Real>(x: &mut [R], y: &[R], op: BinOp) {
+                x.iter_mut()
+                    .zip(y)
+                    .for_each(|(x, &y)| *x = R::binop(op, *x, y));
+            }
+            match *op {
+                BinOp::Add => each(&mut x, &y, BinOp::Add),
+                BinOp::Sub => each(&mut x, &y, BinOp::Sub),
+                BinOp::Mul => each(&mut x, &y, BinOp::Mul),
+                BinOp::Div => each(&mut x, &y, BinOp::Div),
+                BinOp::Lt => each(&mut x, &y, BinOp::Lt),
+                BinOp::Gt => each(&mut x, &y, BinOp::Gt),
+                BinOp::Le => each(&mut x, &y, BinOp::Le),
+                BinOp::Ge => each(&mut x, &y, BinOp::Ge),
+                BinOp::And => each(&mut x, &y, BinOp::And),
+                BinOp::Or => each(&mut x, &y, BinOp::Or),
+                op => each(&mut x, &y, op),
+            }
             x
         }
         Expr::Call(f, args) if args.len() <= 3 => {
@@ -524,13 +542,69 @@ mod eval_all_tests {
         agree::<f64>();
     }
 
+    /// Each binary operation over pairs of hostile values, equal ones
+    /// among them (where `<` and `<=` differ), as `eval_all` runs it (a
+    /// loop an operation) against `R::binop`: it fails when a loop runs
+    /// another operation.
+    #[test]
+    fn eval_all_runs_each_operation_as_binop() {
+        each_operation::<f32>();
+        each_operation::<f64>();
+    }
+
+    fn each_operation<R: Real>() {
+        use crate::lang::ir::BinOp::*;
+        let values = hostile::<R>();
+        let n = values.len();
+        // Pre value k against post value k (equal) and its neighbours.
+        let pre: Vec<R> = (0..3 * n).map(|k| values[k % n]).collect();
+        let post: Vec<R> = (0..3 * n).map(|k| values[(k + k / n) % n]).collect();
+        let mut syn: Vec<Vec<R>> = Vec::new();
+        let ctx = EventCtx {
+            syn: &mut syn,
+            pre: vec![&pre],
+            post: vec![&post],
+            t: R::ZERO,
+            dt: R::ZERO,
+            consts: &[],
+            seed: 0,
+            step: 0,
+            object: 0,
+        };
+        let places: Vec<usize> = (0..3 * n).collect();
+        let at = Places {
+            syn: &places,
+            pre: &places,
+            post: &places,
+        };
+        for op in [
+            Add, Sub, Mul, Div, Pow, Rem, Lt, Gt, Le, Ge, Eq, Ne, And, Or,
+        ] {
+            use crate::lang::ir::Expr;
+            let e = Expr::Binary(op, Box::new(Expr::Pre(0)), Box::new(Expr::Post(0)));
+            let all = eval_all(&e, &ctx, &at, 3 * n);
+            for (k, x) in all.iter().enumerate() {
+                let y = R::binop(op, pre[k], post[k]);
+                assert_eq!(
+                    x.bits(),
+                    y.bits(),
+                    "{op:?} of {:?} and {:?}: {x:?}, binop {y:?}",
+                    pre[k],
+                    post[k]
+                );
+            }
+        }
+    }
+
     fn agree<R: Real>() {
         let syn = Synapse::new()
             .parameters("T = 3.0 : projection")
             .equations("age = age + 1.0")
             .pruning(
                 "(age > T * fabs(pre.r - post.r) + Uniform(0.0, 1.0) and not (w < 0.0)) \
-                 or (if -pre.r > exp(post.r): max(pre.r, t) else: post.r * w) > 0.5 : proba = 0.5",
+                 or (if -pre.r > exp(post.r): max(pre.r, t) else: post.r * w) > 0.5 \
+                 or (pre.r / (post.r - w) <= t and pre.r >= w) or (w == T or w != 0.5) \
+                 or pre.r % 2.0 - w^2 < 0.0 : proba = 0.5",
             );
         let neuron = Neuron::rate().equations("r = sum(exc)");
         let mut net = Network::new();
