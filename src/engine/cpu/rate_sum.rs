@@ -564,6 +564,18 @@ mod tests {
         );
     }
 
+    /// `n_syn` weights and `n` rates from the hostile `values`, mixed with
+    /// ordinary ones.
+    fn weights_and_rates(values: &[f32], n_syn: usize, n: usize) -> (Vec<f32>, Vec<f32>) {
+        let w = (0..n_syn)
+            .map(|k| values[(3 * k + 1) % values.len()] * 0.5 + (k % 7) as f32)
+            .collect();
+        let r = (0..n)
+            .map(|i| values[(5 * i) % values.len()] - i as f32)
+            .collect();
+        (w, r)
+    }
+
     /// The sums of rows that hold every neuron but their own, read without
     /// the indices, against the same rows read through them: the same bits,
     /// for populations that leave a partial last group of rows, hostile
@@ -578,12 +590,7 @@ mod tests {
                 pre.extend((0..n as u32).filter(|&j| j as usize != i));
                 row_ptr.push(pre.len() as u32);
             }
-            let w: Vec<f32> = (0..pre.len())
-                .map(|k| values[(3 * k + 1) % values.len()] * 0.5 + (k % 7) as f32)
-                .collect();
-            let r: Vec<f32> = (0..n)
-                .map(|i| values[(5 * i) % values.len()] - i as f32)
-                .collect();
+            let (w, r) = weights_and_rates(&values, pre.len(), n);
             let vals = |_: u32| r.as_slice();
             let (mut fast, mut slow) = (vec![0.0f32; n], vec![0.0f32; n]);
             weighted_sum(&row_ptr, &pre, &w, None, Rows::AllButSelf, &vals, &mut fast);
@@ -613,12 +620,7 @@ mod tests {
             pre.extend((0..*len).map(|k| ((k * 5 + i * 3) % n) as u32));
             row_ptr.push(pre.len() as u32);
         }
-        let w: Vec<f32> = (0..pre.len())
-            .map(|k| values[(3 * k + 1) % values.len()] * 0.5 + (k % 7) as f32)
-            .collect();
-        let r: Vec<f32> = (0..n)
-            .map(|i| values[(5 * i) % values.len()] - i as f32)
-            .collect();
+        let (w, r) = weights_and_rates(&values, pre.len(), n);
         let rows = Rows::of(false, &row_ptr, &pre, n, false);
         assert_eq!(rows, Rows::Below(n as u32));
         let vals = |_: u32| r.as_slice();

@@ -251,23 +251,8 @@ fn four_event_code_matches_eval_bit_for_bit() {
     // Finite values of mixed magnitudes, so that the order of the
     // conductance's additions shows in its bits (the hostile values
     // are the other tests').
-    let finite = |k: usize| {
-        let x = ((k * 7919) % 1000) as f32 / 250.0 - 2.0;
-        x + (k % 7) as f32 * 1.1e-5
-    };
-    let values = || -> Vec<Vec<f32>> {
-        ir.vars
-            .iter()
-            .enumerate()
-            .map(|(v, decl)| match decl.locality {
-                crate::lang::ir::Locality::Local => {
-                    (0..n_syn).map(|s| finite(s * (v + 3) + v)).collect()
-                }
-                _ => vec![finite(v + 1)],
-            })
-            .collect()
-    };
-    let u: Vec<f32> = (0..n).map(|j| finite(j * 31 + 5) * 1e3).collect();
+    let values = || slot_values::<f32>(&ir, n_syn);
+    let u: Vec<f32> = (0..n).map(|j| finite::<f32>(j * 31 + 5) * 1e3).collect();
     for frozen in [None, ir.slot("w")] {
         let (mut a, mut b) = (values(), values());
         let (mut ga, mut gb) = (vec![0.1f32; n], vec![0.1f32; n]);
@@ -323,22 +308,9 @@ fn segments_match_eval<R: Real>() {
         first.push((at, at + len));
         at += len;
     }
-    let finite =
-        |k: usize| R::of(((k * 7919) % 1000) as f64 / 250.0 - 2.0 + (k % 7) as f64 * 1.1e-5);
-    let values = || -> Vec<Vec<R>> {
-        ir.vars
-            .iter()
-            .enumerate()
-            .map(|(v, decl)| match decl.locality {
-                crate::lang::ir::Locality::Local => {
-                    (0..n_syn).map(|s| finite(s * (v + 3) + v)).collect()
-                }
-                _ => vec![finite(v + 1)],
-            })
-            .collect()
-    };
+    let values = || slot_values::<R>(&ir, n_syn);
     // Two batch elements' neurons.
-    let u: Vec<R> = (0..2 * n).map(|j| finite(j * 31 + 5)).collect();
+    let u: Vec<R> = (0..2 * n).map(|j| finite::<R>(j * 31 + 5)).collect();
     let consts = [R::of(1.5)];
     let one_element = first.iter().map(|&r| (r, 0u32));
     let two_elements = first
@@ -377,6 +349,28 @@ fn segments_match_eval<R: Real>() {
             same_bits(&[ga.clone()], &[gb.clone()], &format!("{how}: g"));
         }
     }
+}
+
+/// Finite values of mixed magnitudes, so that the order of a
+/// conductance's additions shows in its bits (the hostile values are the
+/// other tests').
+fn finite<R: Real>(k: usize) -> R {
+    R::of(((k * 7919) % 1000) as f64 / 250.0 - 2.0 + (k % 7) as f64 * 1.1e-5)
+}
+
+/// Each slot of `ir` filled with [`finite`] values: `n_syn` of them per
+/// synapse, one for the projection.
+fn slot_values<R: Real>(ir: &crate::lang::ir::SynapseIr, n_syn: usize) -> Vec<Vec<R>> {
+    ir.vars
+        .iter()
+        .enumerate()
+        .map(|(v, decl)| match decl.locality {
+            crate::lang::ir::Locality::Local => {
+                (0..n_syn).map(|s| finite(s * (v + 3) + v)).collect()
+            }
+            _ => vec![finite(v + 1)],
+        })
+        .collect()
 }
 
 /// `syn` analysed on an all-to-all projection between populations of
