@@ -1,0 +1,413 @@
+//! The generator of event code: a statement list as Cranelift IR, one
+//! event a call or four in a vector's lanes (`Gen`), for
+//! [`NativeEvents`](super::NativeEvents).
+
+use cranelift_codegen::ir::condcodes::{FloatCC, IntCC};
+use cranelift_codegen::ir::{types, InstBuilder, MemFlagsData, SigRef, Type, Value};
+use cranelift_frontend::FunctionBuilder;
+
+use super::{
+    Calls, Shape, ARG_FROZEN, ARG_G, ARG_MASKS, ARG_POST, ARG_PRE, ARG_SCALARS, ARG_SYN, FUNCS,
+    RANDOM,
+};
+use crate::engine::cpu::jit::{exp_of, max_of, min_of, pick_of, tanh_of};
+use crate::lang::ir::{BinOp, EventStmt, Expr, Func, UnOp};
+use crate::real::Dtype;
+
+/// The signatures of what the code calls: `pow` and `%` (two values), the
+/// language's functions, the random draws.
+pub(super) struct Sigs {
+    pub(super) two: SigRef,
+    pub(super) func: SigRef,
+    pub(super) random: SigRef,
+}
+
+/// One function being generated: its builder, its arguments and what it
+/// knows of the synapse model.
+pub(super) struct Gen<'a> {
+    pub(super) b: FunctionBuilder<'a>,
+    pub(super) args: Value,
+    /// The synapse (the row's first of four, in row code).
+    pub(super) s: Value,
+    /// The pre rank (in row code: a pointer to the four pre ranks).
+    pub(super) pre: Value,
+    pub(super) post: Value,
+    pub(super) ptr: Type,
+    pub(super) sigs: Sigs,
+    /// How many events a call runs (`Row` and `Any`: values are vectors
+    /// of four events').
+    pub(super) shape: Shape,
+    /// Per synapse slot: per synapse (else projection-wide).
+    pub(super) local: &'a [bool],
+    /// A value's type (`f32` or `f64`).
+    pub(super) elem: Type,
+    /// Its precision.
+    pub(super) dtype: Dtype,
+    /// The functions called in it.
+    pub(super) calls: Calls,
+}
+
+/// Row code's vectors: four synapses' f32 values.
+const ROW: Type = types::F32X4;
+
+/// Loads of what no event changes: `Args`' fields, the tables they point
+/// to (array pointers, masks) and the scalars. Marked read-only and
+/// movable, the optimiser loads each once a call rather than once a use.
+const FIXED: MemFlagsData = MemFlagsData::new()
+    .with_notrap()
+    .with_readonly()
+    .with_can_move();
+
+impl Gen<'_> {
+    /// One statement, as `run_event` runs it.
+    pub(super) fn stmt(&mut self, st: &EventStmt) -> Option<()> {
+        let mem = MemFlagsData::new().with_notrap();
+        match st {
+            EventStmt::AddConductance(e) => {
+                let v = self.expr(e)?;
+                let base = self.field(ARG_G);
+                if self.shape == Shape::One {
+                    let at = self.element(base, self.post, self.elem);
+                    let old = self.b.ins().load(self.elem, mem, at, 0);
+                    let new = self.b.ins().fadd(old, v);
+                    self.b.ins().store(mem, new, at, 0);
+                } else {
+                    // Lane after lane, in the events' order: the sum is
+                    // the one-event code's, even where posts repeat.
+                    for lane in 0..4u8 {
+                        let post = self.index(self.post, lane);
+                        let at = self.element(base, post, self.elem);
+                        let x = self.b.ins().extractlane(v, lane);
+                        let old = self.b.ins().load(self.elem, mem, at, 0);
+                        let new = self.b.ins().fadd(old, x);
+                        self.b.ins().store(mem, new, at, 0);
+                    }
+                }
+            }
+            EventStmt::Store { var, expr } => {
+                let v = self.expr(expr)?;
+                // Skipped when it is the frozen slot, as `run_event`.
+                let frozen = self.b.ins().load(types::I32, FIXED, self.args, ARG_FROZEN);
+                let store = self.b.create_block();
+                let next = self.b.create_block();
+                let is = self
+                    .b
+                    .ins()
+                    .icmp_imm_u(IntCC::Equal, frozen, i64::from(*var));
+                self.b.ins().brif(is, next, &[], store, &[]);
+                self.b.switch_to_block(store);
+                // Vector code stores per-synapse slots only
+                // (`NativeEvents::compile`).
+                match self.shape {
+                    Shape::One => {
+                        let at = self.syn_at(*var);
+                        self.b.ins().store(mem, v, at, 0);
+                    }
+                    Shape::Row => {
+                        let at = self.row_at(*var);
+                        self.b.ins().store(mem, v, at, 0);
+                    }
+                    Shape::Any => {
+                        let syn = self.field(ARG_SYN);
+                        let base = self.entry(syn, *var);
+                        for lane in 0..4u8 {
+                            let s = self.index(self.s, lane);
+                            let at = self.element(base, s, self.elem);
+                            let x = self.b.ins().extractlane(v, lane);
+                            self.b.ins().store(mem, x, at, 0);
+                        }
+                    }
+                }
+                self.b.ins().jump(next, &[]);
+                self.b.switch_to_block(next);
+            }
+        }
+        Some(())
+    }
+
+    fn field(&mut self, offset: i32) -> Value {
+        self.b.ins().load(self.ptr, FIXED, self.args, offset)
+    }
+
+    /// The address of element `i` of the array at `base`.
+    fn element(&mut self, base: Value, i: Value, ty: Type) -> Value {
+        let off = self.b.ins().imul_imm_u(i, i64::from(ty.bytes()));
+        self.b.ins().iadd(base, off)
+    }
+
+    /// The address of `table[k]` (pointer-sized entries).
+    fn entry(&mut self, table: Value, k: u32) -> Value {
+        self.b
+            .ins()
+            .load(self.ptr, FIXED, table, (k * self.ptr.bytes()) as i32)
+    }
+
+    /// The address synapse slot `var` is read and written at.
+    fn syn_at(&mut self, var: u32) -> Value {
+        let syn = self.field(ARG_SYN);
+        let base = self.entry(syn, var);
+        let masks = self.field(ARG_MASKS);
+        let mask = self.entry(masks, var);
+        let i = self.b.ins().band(self.s, mask);
+        self.element(base, i, self.elem)
+    }
+
+    /// Row code: the address of the row's four values of per-synapse
+    /// slot `var`, from the first synapse's.
+    fn row_at(&mut self, var: u32) -> Value {
+        let syn = self.field(ARG_SYN);
+        let base = self.entry(syn, var);
+        self.element(base, self.s, self.elem)
+    }
+
+    fn load_value(&mut self, at: Value) -> Value {
+        self.b
+            .ins()
+            .load(self.elem, MemFlagsData::new().with_notrap(), at, 0)
+    }
+
+    /// Whether values are vectors of four events'.
+    fn vector(&self) -> bool {
+        self.shape != Shape::One
+    }
+
+    /// A value every event shares: itself in one-event code, in every lane
+    /// in vector code.
+    fn uniform(&mut self, x: Value) -> Value {
+        if self.vector() {
+            self.b.ins().splat(ROW, x)
+        } else {
+            x
+        }
+    }
+
+    /// Lane `lane`'s index at `at` (`Any` code: four `usize`; `Row`
+    /// code's pre ranks: four `u32`), as a pointer-sized integer.
+    fn index(&mut self, at: Value, lane: u8) -> Value {
+        let mem = MemFlagsData::new().with_notrap();
+        if self.shape == Shape::Row {
+            let j = self.b.ins().load(types::I32, mem, at, 4 * i32::from(lane));
+            self.b.ins().uextend(self.ptr, j)
+        } else {
+            let bytes = self.ptr.bytes() as i32;
+            self.b
+                .ins()
+                .load(self.ptr, mem, at, bytes * i32::from(lane))
+        }
+    }
+
+    /// The four values of the array at `base` at the indices at `at`.
+    fn gather(&mut self, base: Value, at: Value) -> Value {
+        let mut v = self.konst(0.0);
+        for lane in 0..4u8 {
+            let i = self.index(at, lane);
+            let a = self.element(base, i, self.elem);
+            let x = self.load_value(a);
+            v = self.b.ins().insertlane(v, x, lane);
+        }
+        v
+    }
+
+    /// `c` as the code's precision holds it (rounded to f32 in f32 code,
+    /// as `eval`'s `R::of`).
+    fn konst(&mut self, c: f64) -> Value {
+        let x = match self.dtype {
+            Dtype::F32 => self.b.ins().f32const(c as f32),
+            Dtype::F64 => self.b.ins().f64const(c),
+        };
+        self.uniform(x)
+    }
+
+    fn truth(&mut self, cc: FloatCC, x: Value, y: Value) -> Value {
+        let c = self.b.ins().fcmp(cc, x, y);
+        let (one, zero) = (self.konst(1.0), self.konst(0.0));
+        pick_of(&mut self.b, c, one, zero)
+    }
+
+    /// Calls the Rust function `f` on `args` (after the scalar `fixed`
+    /// ones): once in one-synapse code, lane by lane in row code.
+    fn call(&mut self, sig: SigRef, f: *const (), fixed: &[Value], args: &[Value]) -> Value {
+        let callee = self.b.ins().iconst(self.ptr, f as usize as i64);
+        if !self.vector() {
+            let all: Vec<Value> = fixed.iter().chain(args).copied().collect();
+            let call = self.b.ins().call_indirect(sig, callee, &all);
+            return self.b.inst_results(call)[0];
+        }
+        let mut out = self.konst(0.0);
+        for lane in 0..4u8 {
+            let mut all = fixed.to_vec();
+            for &a in args {
+                all.push(self.b.ins().extractlane(a, lane));
+            }
+            let call = self.b.ins().call_indirect(sig, callee, &all);
+            let r = self.b.inst_results(call)[0];
+            out = self.b.ins().insertlane(out, r, lane);
+        }
+        out
+    }
+
+    fn expr(&mut self, e: &Expr) -> Option<Value> {
+        Some(match e {
+            Expr::Const(c) => self.konst(*c),
+            Expr::Var(v) if self.vector() && self.local.get(*v as usize) == Some(&true) => {
+                if self.shape == Shape::Row {
+                    let at = self.row_at(*v);
+                    self.b
+                        .ins()
+                        .load(ROW, MemFlagsData::new().with_notrap(), at, 0)
+                } else {
+                    let syn = self.field(ARG_SYN);
+                    let base = self.entry(syn, *v);
+                    self.gather(base, self.s)
+                }
+            }
+            Expr::Var(v) if self.shape == Shape::Any => {
+                // Projection-wide: element 0 (the mask of one-event code
+                // is 0 for it).
+                let syn = self.field(ARG_SYN);
+                let base = self.entry(syn, *v);
+                let x = self.load_value(base);
+                self.uniform(x)
+            }
+            Expr::Var(v) => {
+                let at = self.syn_at(*v);
+                let x = self.load_value(at);
+                self.uniform(x)
+            }
+            Expr::Pre(k) if self.vector() => {
+                // Four neurons' values, gathered by the events' pre ranks.
+                let table = self.field(ARG_PRE);
+                let base = self.entry(table, *k);
+                self.gather(base, self.pre)
+            }
+            Expr::Post(k) if self.shape == Shape::Any => {
+                let table = self.field(ARG_POST);
+                let base = self.entry(table, *k);
+                self.gather(base, self.post)
+            }
+            Expr::Pre(k) | Expr::Post(k) => {
+                let (table, i) = match e {
+                    Expr::Pre(_) => (ARG_PRE, self.pre),
+                    _ => (ARG_POST, self.post),
+                };
+                let table = self.field(table);
+                let base = self.entry(table, *k);
+                let at = self.element(base, i, self.elem);
+                let x = self.load_value(at);
+                self.uniform(x)
+            }
+            Expr::Time | Expr::Dt | Expr::Constant(_) => {
+                let k = match e {
+                    Expr::Time => 0,
+                    Expr::Dt => 1,
+                    Expr::Constant(k) => 2 + *k as i32,
+                    _ => unreachable!(),
+                };
+                let sc = self.field(ARG_SCALARS);
+                let bytes = self.elem.bytes() as i32;
+                let x = self.b.ins().load(self.elem, FIXED, sc, bytes * k);
+                self.uniform(x)
+            }
+            Expr::Unary(UnOp::Neg, a) => {
+                let a = self.expr(a)?;
+                self.b.ins().fneg(a)
+            }
+            Expr::Unary(UnOp::Not, a) => {
+                let a = self.expr(a)?;
+                let z = self.konst(0.0);
+                self.truth(FloatCC::Equal, a, z)
+            }
+            Expr::Binary(op, a, b) => {
+                let (x, y) = (self.expr(a)?, self.expr(b)?);
+                match op {
+                    BinOp::Add => self.b.ins().fadd(x, y),
+                    BinOp::Sub => self.b.ins().fsub(x, y),
+                    BinOp::Mul => self.b.ins().fmul(x, y),
+                    BinOp::Div => self.b.ins().fdiv(x, y),
+                    BinOp::Pow => self.call(self.sigs.two, self.calls.pow, &[], &[x, y]),
+                    BinOp::Rem => self.call(self.sigs.two, self.calls.rem, &[], &[x, y]),
+                    BinOp::Lt => self.truth(FloatCC::LessThan, x, y),
+                    BinOp::Gt => self.truth(FloatCC::GreaterThan, x, y),
+                    BinOp::Le => self.truth(FloatCC::LessThanOrEqual, x, y),
+                    BinOp::Ge => self.truth(FloatCC::GreaterThanOrEqual, x, y),
+                    BinOp::Eq => self.truth(FloatCC::Equal, x, y),
+                    BinOp::Ne => self.truth(FloatCC::NotEqual, x, y),
+                    BinOp::And | BinOp::Or => {
+                        let z = self.konst(0.0);
+                        let p = self.b.ins().fcmp(FloatCC::NotEqual, x, z);
+                        let q = self.b.ins().fcmp(FloatCC::NotEqual, y, z);
+                        let c = if *op == BinOp::And {
+                            self.b.ins().band(p, q)
+                        } else {
+                            self.b.ins().bor(p, q)
+                        };
+                        let (one, zero) = (self.konst(1.0), self.konst(0.0));
+                        pick_of(&mut self.b, c, one, zero)
+                    }
+                }
+            }
+            Expr::Call(f, args) => {
+                let mut v = Vec::with_capacity(3);
+                for a in args.iter().take(3) {
+                    v.push(self.expr(a)?);
+                }
+                while v.len() < 3 {
+                    v.push(self.konst(0.0));
+                }
+                let ty = if self.vector() { ROW } else { types::F32 };
+                match f {
+                    // f64's `exp` is called, as the other functions.
+                    Func::Exp if self.dtype == Dtype::F32 => exp_of(&mut self.b, v[0], ty),
+                    Func::Tanh if self.dtype == Dtype::F32 => tanh_of(&mut self.b, v[0], ty),
+                    Func::Sqrt => self.b.ins().sqrt(v[0]),
+                    Func::Abs => self.b.ins().fabs(v[0]),
+                    // The neuron code's: what LLVM makes of Rust's
+                    // f32::min and f32::max on x86-64.
+                    Func::Min => min_of(&mut self.b, v[0], v[1]),
+                    Func::Max => max_of(&mut self.b, v[0], v[1]),
+                    Func::Clip => {
+                        let m = max_of(&mut self.b, v[0], v[1]);
+                        min_of(&mut self.b, m, v[2])
+                    }
+                    _ => {
+                        let k = FUNCS.iter().position(|g| g == f)? as i64;
+                        let k = self.b.ins().iconst(types::I32, k);
+                        self.call(self.sigs.func, self.calls.func, &[k], &v)
+                    }
+                }
+            }
+            Expr::Select(c, a, b) => {
+                // `eval` computes all three, then picks.
+                let (c, a, b) = (self.expr(c)?, self.expr(a)?, self.expr(b)?);
+                let z = self.konst(0.0);
+                let m = self.b.ins().fcmp(FloatCC::NotEqual, c, z);
+                pick_of(&mut self.b, m, a, b)
+            }
+            // Vector code has no draws (`NativeEvents::compile`).
+            Expr::Random { .. } if self.vector() => return None,
+            Expr::Random {
+                kind, stream, args, ..
+            } => {
+                let a = match args.first() {
+                    Some(a) => self.expr(a)?,
+                    None => self.konst(0.0),
+                };
+                let b = match args.get(1) {
+                    Some(b) => self.expr(b)?,
+                    None => self.konst(0.0),
+                };
+                let k = RANDOM.iter().position(|r| r == kind)? as i64;
+                let k = self.b.ins().iconst(types::I32, k);
+                let stream = self.b.ins().iconst(types::I32, i64::from(*stream));
+                let (args, s) = (self.args, self.s);
+                self.call(
+                    self.sigs.random,
+                    self.calls.random,
+                    &[k, args, stream, s],
+                    &[a, b],
+                )
+            }
+            Expr::Temp(_) | Expr::Sum(_) => self.konst(f64::NAN),
+        })
+    }
+}
