@@ -25,6 +25,11 @@ pub(super) const PARALLEL_SYNAPSES: usize = 1 << 16;
 /// Rows of a weighted sum computed side by side.
 const ROWS: usize = 4;
 
+/// Rows side by side where they read the same values in order
+/// ([`Rows::Dense`], [`Rows::AllButSelf`]): two vectors of four, so that
+/// each vector's chain of additions waits on the other's less.
+const WIDE: usize = 8;
+
 /// Slot bindings of a synapse model for per-synapse programs.
 #[derive(Debug, Clone)]
 pub struct SynapseBinding {
@@ -345,6 +350,55 @@ pub fn weighted_sum<'a, R: Real>(
     out: &mut [R],
 ) {
     let row = |i: usize| row_ptr[i] as usize..row_ptr[i + 1] as usize;
+    // Rows that read the pre-synaptic values in order (all but a band of
+    // positions, for rows without their own neuron) go `WIDE` at a time
+    // through `same_inputs`.
+    let in_order = delay.is_none() && matches!(rows_are, Rows::Dense | Rows::AllButSelf);
+    let ordered = |(k, o): (usize, &mut [R])| {
+        let first = k * WIDE;
+        let r = pre_vals(1);
+        if o.len() < WIDE {
+            for (q, o) in o.iter_mut().enumerate() {
+                let at = row(first + q);
+                let mut s = R::ZERO;
+                for (&wt, &j) in w[at.clone()].iter().zip(&pre_idx[at]) {
+                    s += wt * r[j as usize];
+                }
+                *o = s;
+            }
+            return;
+        }
+        let rows: [_; WIDE] = std::array::from_fn(|q| row(first + q));
+        let common = rows.iter().map(|x| x.len()).min().unwrap_or(0);
+        let ws: [&[R]; WIDE] = std::array::from_fn(|q| &w[rows[q].start..rows[q].start + common]);
+        let mut s = [R::ZERO; WIDE];
+        if rows_are == Rows::Dense {
+            same_inputs(&mut s, ws, &r[..common]);
+        } else {
+            // Rows `first..first + WIDE` miss neurons `first..`: below
+            // `first` every row reads neuron `j`, from `first + WIDE` on
+            // neuron `j + 1`, and in between each row as its own diagonal
+            // says; each row still adds in its own order.
+            let (lo, hi) = (first.min(common), (first + WIDE).min(common));
+            same_inputs(&mut s, ws.map(|x| &x[..lo]), &r[..lo]);
+            // `j` is a position in every row at once.
+            #[allow(clippy::needless_range_loop)]
+            for j in lo..hi {
+                for q in 0..WIDE {
+                    let p = if j < first + q { j } else { j + 1 };
+                    s[q] += ws[q][j] * r[p];
+                }
+            }
+            same_inputs(&mut s, ws.map(|x| &x[hi..]), &r[hi + 1..common + 1]);
+        }
+        for q in 0..WIDE {
+            let rest = rows[q].start + common..rows[q].end;
+            for (&wt, &j) in w[rest.clone()].iter().zip(&pre_idx[rest]) {
+                s[q] += wt * r[j as usize];
+            }
+        }
+        o.copy_from_slice(&s);
+    };
     // Each sum runs in synapse order, one addition after the other (the
     // GPU twin's order); four rows side by side let the additions of
     // different rows overlap, where one row alone waits on each.
@@ -359,55 +413,20 @@ pub fn weighted_sum<'a, R: Real>(
                     let mut s = [R::ZERO; ROWS];
                     let ws: [&[R]; ROWS] =
                         std::array::from_fn(|q| &w[rows[q].start..rows[q].start + common]);
-                    if rows_are == Rows::Dense {
-                        let r = &r[..common];
-                        for (j, &x) in r.iter().enumerate() {
-                            for q in 0..ROWS {
-                                s[q] += ws[q][j] * x;
-                            }
+                    // Slices of one length: no bounds checks but the
+                    // pre-synaptic value's, and not those where every
+                    // index is known to be within `r`.
+                    let idx: [&[u32]; ROWS] =
+                        std::array::from_fn(|q| &pre_idx[rows[q].start..rows[q].start + common]);
+                    match rows_are {
+                        Rows::Below(n) if r.len() >= n as usize => {
+                            // SAFETY: every index of `pre_idx` is below
+                            // `n` (checked when `rows_are` was made for
+                            // these rows), and `r` holds `n` values.
+                            let at = |j: u32| unsafe { *r.get_unchecked(j as usize) };
+                            sum_rows(&mut s, &ws, &idx, at);
                         }
-                    } else if rows_are == Rows::AllButSelf {
-                        // Rows `first..first + ROWS` miss neurons `first..`:
-                        // below `first` every row reads neuron `j`, from
-                        // `first + ROWS` on neuron `j + 1`, and in between
-                        // each row as its own diagonal says; each row still
-                        // adds in its own order.
-                        let (lo, hi) = (first.min(common), (first + ROWS).min(common));
-                        for (j, &x) in r[..lo].iter().enumerate() {
-                            for q in 0..ROWS {
-                                s[q] += ws[q][j] * x;
-                            }
-                        }
-                        // `j` is a position in four rows at once.
-                        #[allow(clippy::needless_range_loop)]
-                        for j in lo..hi {
-                            for q in 0..ROWS {
-                                let p = if j < first + q { j } else { j + 1 };
-                                s[q] += ws[q][j] * r[p];
-                            }
-                        }
-                        for (j, &x) in r[hi + 1..common + 1].iter().enumerate() {
-                            for q in 0..ROWS {
-                                s[q] += ws[q][hi + j] * x;
-                            }
-                        }
-                    } else {
-                        // Slices of one length: no bounds checks but the
-                        // pre-synaptic value's, and not those where every
-                        // index is known to be within `r`.
-                        let idx: [&[u32]; ROWS] = std::array::from_fn(|q| {
-                            &pre_idx[rows[q].start..rows[q].start + common]
-                        });
-                        match rows_are {
-                            Rows::Below(n) if r.len() >= n as usize => {
-                                // SAFETY: every index of `pre_idx` is below
-                                // `n` (checked when `rows_are` was made for
-                                // these rows), and `r` holds `n` values.
-                                let at = |j: u32| unsafe { *r.get_unchecked(j as usize) };
-                                sum_rows(&mut s, &ws, &idx, at);
-                            }
-                            _ => sum_rows(&mut s, &ws, &idx, |j| r[j as usize]),
-                        }
+                        _ => sum_rows(&mut s, &ws, &idx, |j| r[j as usize]),
                     }
                     for q in 0..ROWS {
                         let rest = rows[q].start + common..rows[q].end;
@@ -440,10 +459,96 @@ pub fn weighted_sum<'a, R: Real>(
     };
     // Parallel when there are many rows or much to add.
     let work = row_ptr.last().copied().unwrap_or(0) as usize;
-    if out.len() >= PARALLEL_MIN || work >= PARALLEL_SYNAPSES {
-        out.par_chunks_mut(ROWS).enumerate().for_each(f);
-    } else {
-        out.chunks_mut(ROWS).enumerate().for_each(f);
+    let parallel = out.len() >= PARALLEL_MIN || work >= PARALLEL_SYNAPSES;
+    match (in_order, parallel) {
+        (true, true) => out.par_chunks_mut(WIDE).enumerate().for_each(ordered),
+        (true, false) => out.chunks_mut(WIDE).enumerate().for_each(ordered),
+        (false, true) => out.par_chunks_mut(ROWS).enumerate().for_each(f),
+        (false, false) => out.chunks_mut(ROWS).enumerate().for_each(f),
+    }
+}
+
+/// `WIDE` rows' weighted sums of the same values `x` in order: `s[q] +=
+/// ws[q][j] * x[j]` for each position `j` of `x` (every row holding as
+/// many), each row adding in its own order. In f32 on x86-64 four
+/// positions of four rows at a time: their products are made a row at a
+/// time (a load of each row's weights, one of `x`) and turned into a
+/// position at a time by a 4x4 transpose, so that each row's additions
+/// stay in order (the same bits as one at a time) with a vector's four
+/// rows added at once; the values at `j` are not gathered from eight
+/// places (in a neural field's rows, a third of the instructions a
+/// synapse).
+#[inline]
+fn same_inputs<R: Real>(s: &mut [R; WIDE], ws: [&[R]; WIDE], x: &[R]) {
+    let n = x.len();
+    let ws = ws.map(|w| &w[..n]);
+    #[cfg(target_arch = "x86_64")]
+    if R::DTYPE == Dtype::F32 {
+        let s32: &mut [f32] = bytemuck::cast_slice_mut(s.as_mut_slice());
+        let ws32: [&[f32]; WIDE] = ws.map(bytemuck::cast_slice);
+        let head = sse::transposed(s32, ws32, bytemuck::cast_slice(x));
+        for (j, &xj) in x.iter().enumerate().skip(head) {
+            for q in 0..WIDE {
+                s[q] += ws[q][j] * xj;
+            }
+        }
+        return;
+    }
+    for (j, &xj) in x.iter().enumerate() {
+        for q in 0..WIDE {
+            s[q] += ws[q][j] * xj;
+        }
+    }
+}
+
+/// [`same_inputs`]'s vectors (SSE, which every x86-64 has).
+#[cfg(target_arch = "x86_64")]
+mod sse {
+    use super::WIDE;
+    use std::arch::x86_64::*;
+
+    /// Positions `0..head` of [`super::same_inputs`] in f32, `head` the
+    /// largest multiple of four in `x.len()`, which it gives.
+    pub(super) fn transposed(s: &mut [f32], ws: [&[f32]; WIDE], x: &[f32]) -> usize {
+        let head = x.len() / 4 * 4;
+        assert!(
+            s.len() == WIDE && ws.iter().all(|w| w.len() >= head),
+            "rows shorter than their values"
+        );
+        // SAFETY: SSE is part of x86-64. Each load is of four values from
+        // position `j`, `j + 4 <= head`, of `x` or a row (all of which
+        // hold `head` or more); `s` holds WIDE = 8 values, two vectors.
+        unsafe {
+            let mut lo = _mm_loadu_ps(s.as_ptr());
+            let mut hi = _mm_loadu_ps(s.as_ptr().add(4));
+            for j in (0..head).step_by(4) {
+                let v = _mm_loadu_ps(x.as_ptr().add(j));
+                let p = |q: usize| _mm_mul_ps(_mm_loadu_ps(ws[q].as_ptr().add(j)), v);
+                lo = add_positions(lo, [p(0), p(1), p(2), p(3)]);
+                hi = add_positions(hi, [p(4), p(5), p(6), p(7)]);
+            }
+            _mm_storeu_ps(s.as_mut_ptr(), lo);
+            _mm_storeu_ps(s.as_mut_ptr().add(4), hi);
+        }
+        head
+    }
+
+    /// `acc` plus four rows' products at four positions (`p[q]` row `q`'s),
+    /// a position at a time: lane `q` of `acc` adds `p[q][0]`, then
+    /// `p[q][1]`, ... in that order.
+    #[inline(always)]
+    fn add_positions(acc: __m128, p: [__m128; 4]) -> __m128 {
+        // SAFETY: SSE is part of x86-64; no memory is touched.
+        unsafe {
+            let t0 = _mm_unpacklo_ps(p[0], p[1]); // p0[0] p1[0] p0[1] p1[1]
+            let t1 = _mm_unpacklo_ps(p[2], p[3]); // p2[0] p3[0] p2[1] p3[1]
+            let t2 = _mm_unpackhi_ps(p[0], p[1]); // p0[2] p1[2] p0[3] p1[3]
+            let t3 = _mm_unpackhi_ps(p[2], p[3]); // p2[2] p3[2] p2[3] p3[3]
+            let acc = _mm_add_ps(acc, _mm_movelh_ps(t0, t1));
+            let acc = _mm_add_ps(acc, _mm_movehl_ps(t1, t0));
+            let acc = _mm_add_ps(acc, _mm_movelh_ps(t2, t3));
+            _mm_add_ps(acc, _mm_movehl_ps(t3, t2))
+        }
     }
 }
 
@@ -576,6 +681,90 @@ mod tests {
         (w, r)
     }
 
+    /// Rows that read every pre-synaptic neuron in order (`Rows::Dense`,
+    /// `n_pre` of them, rectangular) or every one but their own
+    /// (`Rows::AllButSelf`), summed eight side by side, against each row
+    /// folded alone from +0 in synapse order: the same bits, in both
+    /// precisions, over hostile weights and rates, for row lengths that
+    /// leave 0 to 3 positions past the vectors and groups of rows that
+    /// leave 0 to 7 past the last eight.
+    #[test]
+    fn rows_of_the_same_values_sum_as_each_row_alone() {
+        fn check<R: Real>() {
+            let values = hostile::<R>();
+            let pick = |k: usize| values[k % values.len()];
+            for (n_post, n_pre) in [
+                (1usize, 1usize),
+                (3, 5),
+                (8, 4),
+                (9, 9),
+                (16, 13),
+                (23, 37),
+                (40, 40),
+            ] {
+                for all_but_self in [false, true] {
+                    if all_but_self && n_pre != n_post {
+                        continue;
+                    }
+                    let mut row_ptr = vec![0u32];
+                    let mut pre = Vec::new();
+                    for i in 0..n_post {
+                        pre.extend((0..n_pre as u32).filter(|&j| !all_but_self || j as usize != i));
+                        row_ptr.push(pre.len() as u32);
+                    }
+                    // Mostly values whose sums round (an order changed
+                    // changes the bits), a hostile one in eleven.
+                    let mut state = 0x2545_f491_4f6c_dd1du64;
+                    let mut next = |k: usize| {
+                        state = state
+                            .wrapping_mul(6_364_136_223_846_793_005)
+                            .wrapping_add(1_442_695_040_888_963_407);
+                        let u = (state >> 11) as f64 / (1u64 << 53) as f64;
+                        if k % 11 == 5 {
+                            pick(k / 11)
+                        } else {
+                            R::of((u - 0.5) * 10f64.powi((k % 5) as i32 - 2))
+                        }
+                    };
+                    let w: Vec<R> = (0..pre.len()).map(&mut next).collect();
+                    let r: Vec<R> = (0..n_pre).map(|i| next(i + 3)).collect();
+                    let rows = Rows::of(!all_but_self, &row_ptr, &pre, n_pre, all_but_self);
+                    let want_rows = if all_but_self {
+                        Rows::AllButSelf
+                    } else {
+                        Rows::Dense
+                    };
+                    assert_eq!(rows, want_rows);
+                    let vals = |_: u32| r.as_slice();
+                    let mut got = vec![R::of(7.0); n_post];
+                    weighted_sum(&row_ptr, &pre, &w, None, rows, &vals, &mut got);
+                    for (i, g) in got.iter().enumerate() {
+                        let at = row_ptr[i] as usize..row_ptr[i + 1] as usize;
+                        let want = w[at.clone()]
+                            .iter()
+                            .zip(&pre[at])
+                            .fold(R::ZERO, |s, (&wt, &j)| s + wt * r[j as usize]);
+                        assert!(
+                            same(*g, want),
+                            "{:?} {rows:?} {n_post}x{n_pre}, row {i}: {g:?} side by side, {want:?} alone",
+                            R::DTYPE
+                        );
+                    }
+                }
+            }
+        }
+        check::<f32>();
+        check::<f64>();
+    }
+
+    /// The same value: the same bits, or both NaN (which NaN an operation
+    /// of two NaNs gives depends on the order the compiler puts its
+    /// operands in, which Rust leaves open).
+    #[allow(clippy::eq_op)]
+    fn same<R: Real>(a: R, b: R) -> bool {
+        a.bits() == b.bits() || (a != a && b != b)
+    }
+
     /// The sums of rows that hold every neuron but their own, read without
     /// the indices, against the same rows read through them: the same bits,
     /// for populations that leave a partial last group of rows, hostile
@@ -596,9 +785,8 @@ mod tests {
             weighted_sum(&row_ptr, &pre, &w, None, Rows::AllButSelf, &vals, &mut fast);
             weighted_sum(&row_ptr, &pre, &w, None, Rows::Indexed, &vals, &mut slow);
             for (i, (a, b)) in fast.iter().zip(&slow).enumerate() {
-                assert_eq!(
-                    a.bits(),
-                    b.bits(),
+                assert!(
+                    same(*a, *b),
                     "{n} neurons, row {i}: {a} without indices, {b} with"
                 );
             }
