@@ -577,6 +577,58 @@ mod tests {
     use crate::prelude::{Network, Neuron, Synapse, Weights};
     use crate::real::Real;
 
+    /// Sums and means of long rows side by side (groups of four rows of 4
+    /// to 13 values, and shorter ones), against each row folded alone
+    /// from -0: the same values, in both
+    /// precisions, over values whose sums round (so that another order
+    /// gives other bits) with hostile ones among them (one in 31: most rows stay finite).
+    #[test]
+    fn long_rows_reduced_side_by_side_give_each_rows_own_fold() {
+        fn check<R: Real>() {
+            use crate::network::model::Operation;
+            let values = hostile::<R>();
+            let lens = [9usize, 9, 9, 9, 4, 13, 7, 8, 12, 12, 5, 6, 9, 2];
+            let mut row_ptr = vec![0u32];
+            for &l in &lens {
+                row_ptr.push(row_ptr.last().unwrap() + l as u32);
+            }
+            let n = *row_ptr.last().unwrap() as usize;
+            let mut state = 0x9e37_79b9_7f4a_7c15u64;
+            let psp: Vec<R> = (0..n)
+                .map(|k| {
+                    state = state
+                        .wrapping_mul(6_364_136_223_846_793_005)
+                        .wrapping_add(1_442_695_040_888_963_407);
+                    let u = (state >> 11) as f64 / (1u64 << 53) as f64;
+                    if k % 31 == 30 {
+                        values[(k / 31) % values.len()]
+                    } else {
+                        R::of((u - 0.5) * 3.0)
+                    }
+                })
+                .collect();
+            for op in [Operation::Sum, Operation::Mean] {
+                let mut out = vec![R::of(7.0); lens.len()];
+                super::reduce(&row_ptr, &psp, op, &mut out);
+                for (i, &got) in out.iter().enumerate() {
+                    let row = &psp[row_ptr[i] as usize..row_ptr[i + 1] as usize];
+                    let sum = row.iter().fold(-R::ZERO, |a, &x| a + x);
+                    let want = match op {
+                        Operation::Mean => sum / R::of_u32(row.len() as u32),
+                        _ => sum,
+                    };
+                    assert!(
+                        same(got, want),
+                        "{:?} {op:?} row {i}: {got:?}, alone {want:?}",
+                        R::DTYPE
+                    );
+                }
+            }
+        }
+        check::<f32>();
+        check::<f64>();
+    }
+
     /// Rows folded side by side give each row's fold alone, in order, as
     /// Rust's iterators fold it (a sum from -0, so that a row of -0 sums
     /// to -0), bit for bit, over hostile values, rows of every length
