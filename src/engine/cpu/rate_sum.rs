@@ -579,9 +579,9 @@ mod tests {
 
     /// Sums and means of long rows side by side (groups of four rows of 4
     /// to 13 values, and shorter ones), against each row folded alone
-    /// from -0: the same values, in both
-    /// precisions, over values whose sums round (so that another order
-    /// gives other bits) with hostile ones among them (one in 31: most rows stay finite).
+    /// from -0: the same values, in both precisions, over values whose
+    /// sums round (so that another order gives other bits) with hostile
+    /// ones among them (one in 31: most rows stay finite).
     #[test]
     fn long_rows_reduced_side_by_side_give_each_rows_own_fold() {
         fn check<R: Real>() {
