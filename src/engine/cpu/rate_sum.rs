@@ -420,13 +420,14 @@ pub fn weighted_sum<'a, R: Real>(
                         std::array::from_fn(|q| &pre_idx[rows[q].start..rows[q].start + common]);
                     match rows_are {
                         Rows::Below(n) if r.len() >= n as usize => {
-                            // SAFETY: every index of `pre_idx` is below
-                            // `n` (checked when `rows_are` was made for
-                            // these rows), and `r` holds `n` values.
+                            // SAFETY (both): every index of `pre_idx` is
+                            // below `n` (checked when `rows_are` was made
+                            // for these rows), and `r` holds `n` values.
+                            let head = unsafe { scattered(&mut s, ws, idx, r) };
                             let at = |j: u32| unsafe { *r.get_unchecked(j as usize) };
-                            sum_rows(&mut s, &ws, &idx, at);
+                            sum_rows(&mut s, &ws, &idx, head, at);
                         }
-                        _ => sum_rows(&mut s, &ws, &idx, |j| r[j as usize]),
+                        _ => sum_rows(&mut s, &ws, &idx, 0, |j| r[j as usize]),
                     }
                     for q in 0..ROWS {
                         let rest = rows[q].start + common..rows[q].end;
@@ -533,6 +534,44 @@ mod sse {
         head
     }
 
+    /// [`super::scattered`] in f32: positions `0..head` of the four rows
+    /// (`head` the largest multiple of four in the first's length, which
+    /// it gives) added into `s`.
+    ///
+    /// # Safety
+    ///
+    /// Every index of `idx` is below `r.len()`.
+    pub(super) unsafe fn scattered(
+        s: &mut [f32],
+        ws: [&[f32]; 4],
+        idx: [&[u32]; 4],
+        r: &[f32],
+    ) -> usize {
+        let head = idx[0].len() / 4 * 4;
+        assert!(
+            s.len() == 4 && (0..4).all(|q| ws[q].len() >= head && idx[q].len() >= head),
+            "rows of another length"
+        );
+        // SAFETY: SSE is part of x86-64. Each load of weights or indices
+        // is of four from position `j`, `j + 4 <= head`, of a row (each
+        // holds `head` or more); each read of `r` is at an index below its
+        // length (the caller's promise); `s` holds four values.
+        unsafe {
+            let mut sum = _mm_loadu_ps(s.as_ptr());
+            for j in (0..head).step_by(4) {
+                let p = |q: usize| {
+                    let i = idx[q].as_ptr().add(j);
+                    let x = |k: usize| *r.get_unchecked(*i.add(k) as usize);
+                    let v = _mm_setr_ps(x(0), x(1), x(2), x(3));
+                    _mm_mul_ps(_mm_loadu_ps(ws[q].as_ptr().add(j)), v)
+                };
+                sum = add_positions(sum, [p(0), p(1), p(2), p(3)]);
+            }
+            _mm_storeu_ps(s.as_mut_ptr(), sum);
+        }
+        head
+    }
+
     /// `acc` plus four rows' products at four positions (`p[q]` row `q`'s),
     /// a position at a time: lane `q` of `acc` adds `p[q][0]`, then
     /// `p[q][1]`, ... in that order.
@@ -552,16 +591,52 @@ mod sse {
     }
 }
 
-/// Four rows' weighted sums side by side over their common length, each
-/// in its own order: `s[q] += ws[q][j] * r(idx[q][j])`.
+/// The first positions of [`sum_rows`] over four rows of one length
+/// (`ws` and `idx` alike), read without bounds checks, giving how many: in
+/// f32 on x86-64 four positions at a time, each row's four values
+/// gathered into a vector, their products with the row's four weights
+/// added a position at a time through [`same_inputs`]'s transpose (a
+/// random projection's rows: four rows' weights loaded as four vectors,
+/// not sixteen values); elsewhere none.
+///
+/// # Safety
+///
+/// Every index of `idx` is below `r.len()`.
+#[inline]
+unsafe fn scattered<R: Real>(
+    s: &mut [R; ROWS],
+    ws: [&[R]; ROWS],
+    idx: [&[u32]; ROWS],
+    r: &[R],
+) -> usize {
+    #[cfg(target_arch = "x86_64")]
+    if R::DTYPE == Dtype::F32 {
+        // SAFETY: the caller's promise.
+        return unsafe {
+            sse::scattered(
+                bytemuck::cast_slice_mut(s.as_mut_slice()),
+                ws.map(bytemuck::cast_slice),
+                idx,
+                bytemuck::cast_slice(r),
+            )
+        };
+    }
+    let _ = (s, ws, idx, r);
+    0
+}
+
+/// Four rows' weighted sums side by side over their common length from
+/// position `from`, each in its own order: `s[q] += ws[q][j] *
+/// r(idx[q][j])`.
 #[inline(always)]
 fn sum_rows<R: Real>(
     s: &mut [R; ROWS],
     ws: &[&[R]; ROWS],
     idx: &[&[u32]; ROWS],
+    from: usize,
     r: impl Fn(u32) -> R,
 ) {
-    for j in 0..idx[0].len() {
+    for j in from..idx[0].len() {
         for q in 0..ROWS {
             s[q] += ws[q][j] * r(idx[q][j]);
         }
@@ -586,27 +661,13 @@ mod tests {
     fn long_rows_reduced_side_by_side_give_each_rows_own_fold() {
         fn check<R: Real>() {
             use crate::network::model::Operation;
-            let values = hostile::<R>();
             let lens = [9usize, 9, 9, 9, 4, 13, 7, 8, 12, 12, 5, 6, 9, 2];
             let mut row_ptr = vec![0u32];
             for &l in &lens {
                 row_ptr.push(row_ptr.last().unwrap() + l as u32);
             }
             let n = *row_ptr.last().unwrap() as usize;
-            let mut state = 0x9e37_79b9_7f4a_7c15u64;
-            let psp: Vec<R> = (0..n)
-                .map(|k| {
-                    state = state
-                        .wrapping_mul(6_364_136_223_846_793_005)
-                        .wrapping_add(1_442_695_040_888_963_407);
-                    let u = (state >> 11) as f64 / (1u64 << 53) as f64;
-                    if k % 31 == 30 {
-                        values[(k / 31) % values.len()]
-                    } else {
-                        R::of((u - 0.5) * 3.0)
-                    }
-                })
-                .collect();
+            let psp = rounding::<R>(n, 0x9e37_79b9_7f4a_7c15, 31);
             for op in [Operation::Sum, Operation::Mean] {
                 let mut out = vec![R::of(7.0); lens.len()];
                 super::reduce(&row_ptr, &psp, op, &mut out);
@@ -736,15 +797,14 @@ mod tests {
     /// Rows that read every pre-synaptic neuron in order (`Rows::Dense`,
     /// `n_pre` of them, rectangular) or every one but their own
     /// (`Rows::AllButSelf`), summed eight side by side, against each row
-    /// folded alone from +0 in synapse order: the same bits, in both
-    /// precisions, over hostile weights and rates, for row lengths that
+    /// folded alone from +0 in synapse order: the same values, in both
+    /// precisions, over weights and rates whose sums round with hostile
+    /// ones among them, for row lengths that
     /// leave 0 to 3 positions past the vectors and groups of rows that
     /// leave 0 to 7 past the last eight.
     #[test]
     fn rows_of_the_same_values_sum_as_each_row_alone() {
         fn check<R: Real>() {
-            let values = hostile::<R>();
-            let pick = |k: usize| values[k % values.len()];
             for (n_post, n_pre) in [
                 (1usize, 1usize),
                 (3, 5),
@@ -764,22 +824,8 @@ mod tests {
                         pre.extend((0..n_pre as u32).filter(|&j| !all_but_self || j as usize != i));
                         row_ptr.push(pre.len() as u32);
                     }
-                    // Mostly values whose sums round (an order changed
-                    // changes the bits), a hostile one in eleven.
-                    let mut state = 0x2545_f491_4f6c_dd1du64;
-                    let mut next = |k: usize| {
-                        state = state
-                            .wrapping_mul(6_364_136_223_846_793_005)
-                            .wrapping_add(1_442_695_040_888_963_407);
-                        let u = (state >> 11) as f64 / (1u64 << 53) as f64;
-                        if k % 11 == 5 {
-                            pick(k / 11)
-                        } else {
-                            R::of((u - 0.5) * 10f64.powi((k % 5) as i32 - 2))
-                        }
-                    };
-                    let w: Vec<R> = (0..pre.len()).map(&mut next).collect();
-                    let r: Vec<R> = (0..n_pre).map(|i| next(i + 3)).collect();
+                    let w = rounding::<R>(pre.len(), 0x2545_f491_4f6c_dd1d, 11);
+                    let r = rounding::<R>(n_pre, 3, 11);
                     let rows = Rows::of(!all_but_self, &row_ptr, &pre, n_pre, all_but_self);
                     let want_rows = if all_but_self {
                         Rows::AllButSelf
@@ -815,6 +861,69 @@ mod tests {
     #[allow(clippy::eq_op)]
     fn same<R: Real>(a: R, b: R) -> bool {
         a.bits() == b.bits() || (a != a && b != b)
+    }
+
+    /// `count` values whose sums round (of one scale, so that adding them
+    /// in another order gives other bits), a hostile one at every
+    /// position `k` with `k % every == every - 1`; `seed` picks them.
+    fn rounding<R: Real>(count: usize, seed: u64, every: usize) -> Vec<R> {
+        let values = hostile::<R>();
+        let mut state = seed;
+        (0..count)
+            .map(|k| {
+                state = state
+                    .wrapping_mul(6_364_136_223_846_793_005)
+                    .wrapping_add(1_442_695_040_888_963_407);
+                if k % every == every - 1 {
+                    values[(k / every) % values.len()]
+                } else {
+                    R::of(((state >> 11) as f64 / (1u64 << 53) as f64 - 0.5) * 3.0)
+                }
+            })
+            .collect()
+    }
+
+    /// Scattered rows (`Rows::Below`, and the same rows read through
+    /// checked indices) of 2 to 20 synapses, groups of four of one length
+    /// and of several, repeated neurons among them, against each row
+    /// folded alone in synapse order: the same values, in both precisions.
+    #[test]
+    fn scattered_rows_sum_as_each_row_alone() {
+        fn check<R: Real>() {
+            let n = 23usize;
+            let lengths = [
+                9usize, 9, 9, 9, 4, 13, 7, 8, 12, 12, 5, 6, 17, 16, 19, 20, 2,
+            ];
+            let mut row_ptr = vec![0u32];
+            let mut pre = Vec::new();
+            for (i, len) in lengths.iter().enumerate() {
+                pre.extend((0..*len).map(|k| ((k * 7 + i * 3 + k * k) % n) as u32));
+                row_ptr.push(pre.len() as u32);
+            }
+            let w = rounding::<R>(pre.len(), 17, 29);
+            let r = rounding::<R>(n, 5, 11);
+            let below = Rows::of(false, &row_ptr, &pre, n, false);
+            assert_eq!(below, Rows::Below(n as u32));
+            let vals = |_: u32| r.as_slice();
+            for rows in [below, Rows::Indexed] {
+                let mut got = vec![R::of(7.0); lengths.len()];
+                weighted_sum(&row_ptr, &pre, &w, None, rows, &vals, &mut got);
+                for (i, g) in got.iter().enumerate() {
+                    let at = row_ptr[i] as usize..row_ptr[i + 1] as usize;
+                    let want = w[at.clone()]
+                        .iter()
+                        .zip(&pre[at])
+                        .fold(R::ZERO, |s, (&wt, &j)| s + wt * r[j as usize]);
+                    assert!(
+                        same(*g, want),
+                        "{:?} {rows:?} row {i}: {g:?} side by side, {want:?} alone",
+                        R::DTYPE
+                    );
+                }
+            }
+        }
+        check::<f32>();
+        check::<f64>();
     }
 
     /// The sums of rows that hold every neuron but their own, read without
