@@ -293,13 +293,18 @@ pub(super) fn update_in_place<R: VmReal>(
     let b = &k.binding;
     scalars.extend(b.globals.iter().map(|&s| vars[s as usize][0]));
     let (start, end) = (range.start, range.end);
-    let at = |v: &mut Vec<R>| -> *mut u8 {
-        assert!(v.len() >= end, "a bound array shorter than its population");
-        v[start..].as_mut_ptr().cast()
-    };
+    // One check for all the arrays after the loop (none is read before
+    // the code runs), and `start` and `end` held in registers: a small
+    // population's update binds a dozen arrays or more at every step.
     let bind = |ptrs: &mut Vec<*mut u8>| {
+        let mut short = false;
+        let mut at = |v: &mut Vec<R>| -> *mut u8 {
+            short |= v.len() < end;
+            v.as_mut_ptr().wrapping_add(start).cast()
+        };
         ptrs.extend(b.locals.iter().map(|&s| at(&mut vars[s as usize])));
-        ptrs.extend(sums.iter_mut().map(at));
+        ptrs.extend(sums.iter_mut().map(&mut at));
+        assert!(!short, "a bound array shorter than its population");
     };
     // SAFETY: each pointer is of a distinct array (the binding's slots
     // are distinct, the sums other arrays), checked above to hold the

@@ -13,7 +13,8 @@ pub fn append<R: Copy>(values: &[R], ranks: Option<&[u32]>, out: &mut Vec<R>) {
 
 /// Whether an active monitor samples at `step`.
 fn samples_at(m: &crate::engine::MonitorState, step: u64) -> bool {
-    m.active && (step - m.start_step).is_multiple_of(m.spec.period)
+    // Most monitors sample every step: no division.
+    m.active && (m.spec.period == 1 || (step - m.start_step).is_multiple_of(m.spec.period))
 }
 
 /// `record_inputs`: at a sample step of an active monitor, the values of
