@@ -833,26 +833,40 @@ mod tests {
                         Rows::Dense
                     };
                     assert_eq!(rows, want_rows);
-                    let vals = |_: u32| r.as_slice();
-                    let mut got = vec![R::of(7.0); n_post];
-                    weighted_sum(&row_ptr, &pre, &w, None, rows, &vals, &mut got);
-                    for (i, g) in got.iter().enumerate() {
-                        let at = row_ptr[i] as usize..row_ptr[i + 1] as usize;
-                        let want = w[at.clone()]
-                            .iter()
-                            .zip(&pre[at])
-                            .fold(R::ZERO, |s, (&wt, &j)| s + wt * r[j as usize]);
-                        assert!(
-                            same(*g, want),
-                            "{:?} {rows:?} {n_post}x{n_pre}, row {i}: {g:?} side by side, {want:?} alone",
-                            R::DTYPE
-                        );
-                    }
+                    sums_as_rows_alone(&row_ptr, &pre, &w, &r, rows, &format!("{n_post}x{n_pre}"));
                 }
             }
         }
         check::<f32>();
         check::<f64>();
+    }
+
+    /// `weighted_sum` of rows `row_ptr` (pre-synaptic neurons `pre`,
+    /// weights `w`, values `r`) read as `rows` says gives each row folded
+    /// alone from +0 in synapse order (`what` names the case).
+    fn sums_as_rows_alone<R: Real>(
+        row_ptr: &[u32],
+        pre: &[u32],
+        w: &[R],
+        r: &[R],
+        rows: Rows,
+        what: &str,
+    ) {
+        let vals = |_: u32| r;
+        let mut got = vec![R::of(7.0); row_ptr.len() - 1];
+        weighted_sum(row_ptr, pre, w, None, rows, &vals, &mut got);
+        for (i, g) in got.iter().enumerate() {
+            let at = row_ptr[i] as usize..row_ptr[i + 1] as usize;
+            let want = w[at.clone()]
+                .iter()
+                .zip(&pre[at])
+                .fold(R::ZERO, |s, (&wt, &j)| s + wt * r[j as usize]);
+            assert!(
+                same(*g, want),
+                "{:?} {rows:?} {what}, row {i}: {g:?} side by side, {want:?} alone",
+                R::DTYPE
+            );
+        }
     }
 
     /// The same value: the same bits, or both NaN (which NaN an operation
@@ -904,22 +918,8 @@ mod tests {
             let r = rounding::<R>(n, 5, 11);
             let below = Rows::of(false, &row_ptr, &pre, n, false);
             assert_eq!(below, Rows::Below(n as u32));
-            let vals = |_: u32| r.as_slice();
             for rows in [below, Rows::Indexed] {
-                let mut got = vec![R::of(7.0); lengths.len()];
-                weighted_sum(&row_ptr, &pre, &w, None, rows, &vals, &mut got);
-                for (i, g) in got.iter().enumerate() {
-                    let at = row_ptr[i] as usize..row_ptr[i + 1] as usize;
-                    let want = w[at.clone()]
-                        .iter()
-                        .zip(&pre[at])
-                        .fold(R::ZERO, |s, (&wt, &j)| s + wt * r[j as usize]);
-                    assert!(
-                        same(*g, want),
-                        "{:?} {rows:?} row {i}: {g:?} side by side, {want:?} alone",
-                        R::DTYPE
-                    );
-                }
+                sums_as_rows_alone(&row_ptr, &pre, &w, &r, rows, "scattered");
             }
         }
         check::<f32>();
