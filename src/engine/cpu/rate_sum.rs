@@ -471,38 +471,55 @@ pub fn weighted_sum<'a, R: Real>(
 
 /// `WIDE` rows' weighted sums of the same values `x` in order: `s[q] +=
 /// ws[q][j] * x[j]` for each position `j` of `x` (every row holding as
-/// many), each row adding in its own order. In f32 on x86-64 four
-/// positions of four rows at a time: their products are made a row at a
-/// time (a load of each row's weights, one of `x`) and turned into a
-/// position at a time by a 4x4 transpose, so that each row's additions
-/// stay in order (the same bits as one at a time) with a vector's four
-/// rows added at once; the values at `j` are not gathered from eight
-/// places (in a neural field's rows, a third of the instructions a
-/// synapse).
+/// many), each row adding in its own order. On x86-64 four positions of
+/// four rows at a time in f32 (two of two in f64): their products are
+/// made a row at a time (a load of each row's weights, one of `x`) and
+/// turned into a position at a time by a 4x4 (2x2) transpose, so that
+/// each row's additions stay in order (the same bits as one at a time)
+/// with a vector's rows added at once; the values at `j` are not gathered
+/// from eight places (in a neural field's rows, a third of the
+/// instructions a synapse).
 #[inline]
 fn same_inputs<R: Real>(s: &mut [R; WIDE], ws: [&[R]; WIDE], x: &[R]) {
     let n = x.len();
     let ws = ws.map(|w| &w[..n]);
-    #[cfg(target_arch = "x86_64")]
-    if R::DTYPE == Dtype::F32 {
-        let s32: &mut [f32] = bytemuck::cast_slice_mut(s.as_mut_slice());
-        let ws32: [&[f32]; WIDE] = ws.map(bytemuck::cast_slice);
-        let head = sse::transposed(s32, ws32, bytemuck::cast_slice(x));
-        for (j, &xj) in x.iter().enumerate().skip(head) {
-            for q in 0..WIDE {
-                s[q] += ws[q][j] * xj;
-            }
-        }
-        return;
-    }
-    for (j, &xj) in x.iter().enumerate() {
+    let head = transposed(s, ws, x);
+    for (j, &xj) in x.iter().enumerate().skip(head) {
         for q in 0..WIDE {
             s[q] += ws[q][j] * xj;
         }
     }
 }
 
-/// [`same_inputs`]'s vectors (SSE, which every x86-64 has).
+/// The first positions of [`same_inputs`] through the transposes,
+/// giving how many (none but on x86-64).
+#[inline]
+fn transposed<R: Real>(s: &mut [R; WIDE], ws: [&[R]; WIDE], x: &[R]) -> usize {
+    #[cfg(target_arch = "x86_64")]
+    {
+        let s: &mut [R] = s.as_mut_slice();
+        match R::DTYPE {
+            Dtype::F32 => sse::transposed(
+                bytemuck::cast_slice_mut(s),
+                ws.map(bytemuck::cast_slice),
+                bytemuck::cast_slice(x),
+            ),
+            Dtype::F64 => sse::transposed64(
+                bytemuck::cast_slice_mut(s),
+                ws.map(bytemuck::cast_slice),
+                bytemuck::cast_slice(x),
+            ),
+        }
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    {
+        let _ = (s, ws, x);
+        0
+    }
+}
+
+/// [`same_inputs`]'s and [`scattered`]'s vectors (SSE and SSE2, which
+/// every x86-64 has).
 #[cfg(target_arch = "x86_64")]
 mod sse {
     use super::WIDE;
@@ -568,6 +585,38 @@ mod sse {
                 sum = add_positions(sum, [p(0), p(1), p(2), p(3)]);
             }
             _mm_storeu_ps(s.as_mut_ptr(), sum);
+        }
+        head
+    }
+
+    /// [`transposed`] in f64: positions `0..head` (`head` the largest even
+    /// number in `x.len()`, which it gives), two at a time, the rows in
+    /// pairs: a pair's two products at a position are one vector, added
+    /// to the pair's running sums.
+    pub(super) fn transposed64(s: &mut [f64], ws: [&[f64]; WIDE], x: &[f64]) -> usize {
+        let head = x.len() / 2 * 2;
+        assert!(
+            s.len() == WIDE && ws.iter().all(|w| w.len() >= head),
+            "rows shorter than their values"
+        );
+        // SAFETY: SSE2 is part of x86-64. Each load is of two values from
+        // position `j`, `j + 2 <= head`, of `x` or a row (all of which
+        // hold `head` or more); `s` holds WIDE = 8 values, four vectors.
+        unsafe {
+            let mut acc: [__m128d; WIDE / 2] =
+                std::array::from_fn(|k| _mm_loadu_pd(s.as_ptr().add(2 * k)));
+            for j in (0..head).step_by(2) {
+                let v = _mm_loadu_pd(x.as_ptr().add(j));
+                let p = |q: usize| _mm_mul_pd(_mm_loadu_pd(ws[q].as_ptr().add(j)), v);
+                for (k, a) in acc.iter_mut().enumerate() {
+                    let (p0, p1) = (p(2 * k), p(2 * k + 1));
+                    *a = _mm_add_pd(*a, _mm_unpacklo_pd(p0, p1));
+                    *a = _mm_add_pd(*a, _mm_unpackhi_pd(p0, p1));
+                }
+            }
+            for (k, a) in acc.iter().enumerate() {
+                _mm_storeu_pd(s.as_mut_ptr().add(2 * k), *a);
+            }
         }
         head
     }
