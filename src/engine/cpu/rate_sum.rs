@@ -350,6 +350,15 @@ pub fn weighted_sum<'a, R: Real>(
     out: &mut [R],
 ) {
     let row = |i: usize| row_ptr[i] as usize..row_ptr[i + 1] as usize;
+    // `s` plus the synapses `at` of one row, in order, each read through
+    // its index: a short last group of rows, and what a row holds past
+    // the rows beside it.
+    let through_indices = |at: std::ops::Range<usize>, r: &[R], s: R| {
+        w[at.clone()]
+            .iter()
+            .zip(&pre_idx[at])
+            .fold(s, |s, (&wt, &j)| s + wt * r[j as usize])
+    };
     // Rows that read the pre-synaptic values in order (all but a band of
     // positions, for rows without their own neuron) go `WIDE` at a time
     // through `same_inputs`.
@@ -359,12 +368,7 @@ pub fn weighted_sum<'a, R: Real>(
         let r = pre_vals(1);
         if o.len() < WIDE {
             for (q, o) in o.iter_mut().enumerate() {
-                let at = row(first + q);
-                let mut s = R::ZERO;
-                for (&wt, &j) in w[at.clone()].iter().zip(&pre_idx[at]) {
-                    s += wt * r[j as usize];
-                }
-                *o = s;
+                *o = through_indices(row(first + q), r, R::ZERO);
             }
             return;
         }
@@ -392,10 +396,7 @@ pub fn weighted_sum<'a, R: Real>(
             same_inputs(&mut s, ws.map(|x| &x[hi..]), &r[hi + 1..common + 1]);
         }
         for q in 0..WIDE {
-            let rest = rows[q].start + common..rows[q].end;
-            for (&wt, &j) in w[rest.clone()].iter().zip(&pre_idx[rest]) {
-                s[q] += wt * r[j as usize];
-            }
+            s[q] = through_indices(rows[q].start + common..rows[q].end, r, s[q]);
         }
         o.copy_from_slice(&s);
     };
@@ -430,20 +431,12 @@ pub fn weighted_sum<'a, R: Real>(
                         _ => sum_rows(&mut s, &ws, &idx, 0, |j| r[j as usize]),
                     }
                     for q in 0..ROWS {
-                        let rest = rows[q].start + common..rows[q].end;
-                        for (&wt, &j) in w[rest.clone()].iter().zip(&pre_idx[rest]) {
-                            s[q] += wt * r[j as usize];
-                        }
+                        s[q] = through_indices(rows[q].start + common..rows[q].end, r, s[q]);
                     }
                     o.copy_from_slice(&s);
                 } else {
                     for (q, o) in o.iter_mut().enumerate() {
-                        let at = row(first + q);
-                        let mut s = R::ZERO;
-                        for (&wt, &j) in w[at.clone()].iter().zip(&pre_idx[at]) {
-                            s += wt * r[j as usize];
-                        }
-                        *o = s;
+                        *o = through_indices(row(first + q), r, R::ZERO);
                     }
                 }
             }
@@ -528,11 +521,7 @@ mod sse {
     /// Positions `0..head` of [`super::same_inputs`] in f32, `head` the
     /// largest multiple of four in `x.len()`, which it gives.
     pub(super) fn transposed(s: &mut [f32], ws: [&[f32]; WIDE], x: &[f32]) -> usize {
-        let head = x.len() / 4 * 4;
-        assert!(
-            s.len() == WIDE && ws.iter().all(|w| w.len() >= head),
-            "rows shorter than their values"
-        );
+        let head = head(s, &ws, x, 4);
         // SAFETY: SSE is part of x86-64. Each load is of four values from
         // position `j`, `j + 4 <= head`, of `x` or a row (all of which
         // hold `head` or more); `s` holds WIDE = 8 values, two vectors.
@@ -594,11 +583,7 @@ mod sse {
     /// pairs: a pair's two products at a position are one vector, added
     /// to the pair's running sums.
     pub(super) fn transposed64(s: &mut [f64], ws: [&[f64]; WIDE], x: &[f64]) -> usize {
-        let head = x.len() / 2 * 2;
-        assert!(
-            s.len() == WIDE && ws.iter().all(|w| w.len() >= head),
-            "rows shorter than their values"
-        );
+        let head = head(s, &ws, x, 2);
         // SAFETY: SSE2 is part of x86-64. Each load is of two values from
         // position `j`, `j + 2 <= head`, of `x` or a row (all of which
         // hold `head` or more); `s` holds WIDE = 8 values, four vectors.
@@ -618,6 +603,18 @@ mod sse {
                 _mm_storeu_pd(s.as_mut_ptr().add(2 * k), *a);
             }
         }
+        head
+    }
+
+    /// The positions of `x` the vectors of `lanes` take (the largest
+    /// multiple of `lanes` in its length), checked to lie in every row of
+    /// `ws`, `s` holding a sum for each.
+    fn head<T>(s: &[T], ws: &[&[T]; WIDE], x: &[T], lanes: usize) -> usize {
+        let head = x.len() / lanes * lanes;
+        assert!(
+            s.len() == WIDE && ws.iter().all(|w| w.len() >= head),
+            "rows shorter than their values"
+        );
         head
     }
 
@@ -848,9 +845,9 @@ mod tests {
     /// (`Rows::AllButSelf`), summed eight side by side, against each row
     /// folded alone from +0 in synapse order: the same values, in both
     /// precisions, over weights and rates whose sums round with hostile
-    /// ones among them, for row lengths that
-    /// leave 0 to 3 positions past the vectors and groups of rows that
-    /// leave 0 to 7 past the last eight.
+    /// ones among them, for row lengths that leave 0 to 3 positions past
+    /// the vectors and groups of rows that leave 0 to 7 past the last
+    /// eight.
     #[test]
     fn rows_of_the_same_values_sum_as_each_row_alone() {
         fn check<R: Real>() {
