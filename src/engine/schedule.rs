@@ -19,7 +19,7 @@ use crate::engine::ProjectionKind;
 use crate::network::Network;
 
 /// A kernel of the step, named as its WGSL template (`shaders/X.wgsl`),
-/// its GPU generator and its CPU twin (`src/engine/cpu/X.rs`), where one
+/// its GPU generator and its CPU twin (`src/engine/cpu/X.rs`, or `X/`), where one
 /// stage has several kernels, by what they do.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]

@@ -2,7 +2,7 @@
 //! every synapse after the neurons updated (CPU twin of the GPU kernel of
 //! the same name).
 //!
-//! Bindings, as the psp program's (`rate_sum.rs`): the synapse's
+//! Bindings, as the psp program's (`rate_sum/`): the synapse's
 //! per-synapse slots, then one array per `pre.x` and per `post.x` (the
 //! values the neurons have just computed); scalars: t, dt, the network's
 //! constants, then the projection-wide parameters.

@@ -8,7 +8,7 @@
 //! integer powers as products, random draws keyed as on the CPU.
 //!
 //! One file a kernel, named as its template `shaders/X.wgsl` and its CPU
-//! twin `src/engine/cpu/X.rs`, holding its generator and its merged
+//! twin `src/engine/cpu/X.rs` (or `X/`), holding its generator and its merged
 //! variant; the printer, the layouts and the machinery of merged kernels
 //! are shared.
 //!

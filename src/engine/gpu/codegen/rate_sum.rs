@@ -1,5 +1,5 @@
 //! `rate_sum` (template `shaders/rate_sum.wgsl`, CPU twin
-//! `cpu/rate_sum.rs`) and its merged variant, which untiled convolutions
+//! `cpu/rate_sum/`) and its merged variant, which untiled convolutions
 //! join.
 
 use std::fmt::Write;
