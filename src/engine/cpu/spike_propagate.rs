@@ -444,17 +444,19 @@ pub fn deliver_events<R: Real>(
         // order, as a step's are) are of distinct synapses.
         let across =
             spikes.windows(2).all(|w| w[0] < w[1]) && spikes.last().is_none_or(|&k| k < n_pre);
+        // Row j of the view holds the synapses whose pre rank is j.
         let segments = spikes.iter().map(|&k| {
             let b = k / n_pre;
-            let seg = csr.segment(k - b * n_pre, d);
+            let j = k - b * n_pre;
+            let seg = csr.segment(j, d);
             (
                 &csr.syn[seg.clone()],
                 &csr.post[seg],
+                j,
                 (b * n_pre, b * n_post),
             )
         });
-        code.bind(c, g, frozen)
-            .run_segments(segments, pre_ranks, across);
+        code.bind(c, g, frozen).run_segments(segments, across);
         return;
     }
     let events = spikes.iter().flat_map(|&k| {

@@ -8,7 +8,7 @@ use cranelift_frontend::FunctionBuilder;
 
 use super::{
     Calls, Shape, ARG_FROZEN, ARG_G, ARG_MASKS, ARG_POST, ARG_PRE, ARG_SCALARS, ARG_SYN, FUNCS,
-    RANDOM,
+    RANDOM, RUN_N, RUN_POST_OFF, RUN_PRE,
 };
 use crate::engine::cpu::jit::{exp_of, max_of, min_of, pick_of, tanh_of};
 use crate::lang::ir::{BinOp, EventStmt, Expr, Func, UnOp};
@@ -45,6 +45,27 @@ pub(super) struct Gen<'a> {
     pub(super) dtype: Dtype,
     /// The functions called in it.
     pub(super) calls: Calls,
+    /// Run code ([`Shape::Run`]): this four's synapses and post ranks,
+    /// loaded once for every statement, and the spike's pre rank.
+    pub(super) run: Option<RunLanes>,
+}
+
+/// The indices of a four of a spike's run of events (`Shape::Run`), as
+/// pointer-sized integers.
+#[derive(Clone, Copy)]
+pub(super) struct RunLanes {
+    pub(super) s: [Value; 4],
+    pub(super) post: [Value; 4],
+    /// The one pre rank of all of them.
+    pub(super) pre: Value,
+}
+
+/// Which of an event's indices.
+#[derive(Clone, Copy)]
+enum Index {
+    Synapse,
+    Pre,
+    Post,
 }
 
 /// Row code's vectors: four synapses' f32 values.
@@ -75,7 +96,7 @@ impl Gen<'_> {
                     // Lane after lane, in the events' order: the sum is
                     // the one-event code's, even where posts repeat.
                     for lane in 0..4u8 {
-                        let post = self.index(self.post, lane);
+                        let post = self.lane_index(Index::Post, lane);
                         let at = self.element(base, post, self.elem);
                         let x = self.b.ins().extractlane(v, lane);
                         let old = self.b.ins().load(self.elem, mem, at, 0);
@@ -107,11 +128,11 @@ impl Gen<'_> {
                         let at = self.row_at(*var);
                         self.b.ins().store(mem, v, at, 0);
                     }
-                    Shape::Any => {
+                    Shape::Any | Shape::Run => {
                         let syn = self.field(ARG_SYN);
                         let base = self.entry(syn, *var);
                         for lane in 0..4u8 {
-                            let s = self.index(self.s, lane);
+                            let s = self.lane_index(Index::Synapse, lane);
                             let at = self.element(base, s, self.elem);
                             let x = self.b.ins().extractlane(v, lane);
                             self.b.ins().store(mem, x, at, 0);
@@ -196,11 +217,30 @@ impl Gen<'_> {
         }
     }
 
-    /// The four values of the array at `base` at the indices at `at`.
-    fn gather(&mut self, base: Value, at: Value) -> Value {
+    /// Lane `lane`'s index `which`: the run's (`Shape::Run`), or loaded
+    /// from where `index` finds it.
+    fn lane_index(&mut self, which: Index, lane: u8) -> Value {
+        if let Some(run) = self.run {
+            return match which {
+                Index::Synapse => run.s[lane as usize],
+                Index::Pre => run.pre,
+                Index::Post => run.post[lane as usize],
+            };
+        }
+        let at = match which {
+            Index::Synapse => self.s,
+            Index::Pre => self.pre,
+            Index::Post => self.post,
+        };
+        self.index(at, lane)
+    }
+
+    /// The four values of the array at `base` at the events' indices
+    /// `which`.
+    fn gather(&mut self, base: Value, which: Index) -> Value {
         let mut v = self.konst(0.0);
         for lane in 0..4u8 {
-            let i = self.index(at, lane);
+            let i = self.lane_index(which, lane);
             let a = self.element(base, i, self.elem);
             let x = self.load_value(a);
             v = self.b.ins().insertlane(v, x, lane);
@@ -258,10 +298,10 @@ impl Gen<'_> {
                 } else {
                     let syn = self.field(ARG_SYN);
                     let base = self.entry(syn, *v);
-                    self.gather(base, self.s)
+                    self.gather(base, Index::Synapse)
                 }
             }
-            Expr::Var(v) if self.shape == Shape::Any => {
+            Expr::Var(v) if matches!(self.shape, Shape::Any | Shape::Run) => {
                 // Projection-wide: element 0 (the mask of one-event code
                 // is 0 for it).
                 let syn = self.field(ARG_SYN);
@@ -274,16 +314,25 @@ impl Gen<'_> {
                 let x = self.load_value(at);
                 self.uniform(x)
             }
+            Expr::Pre(k) if self.shape == Shape::Run => {
+                // One spike's events: one neuron's value in every lane.
+                let table = self.field(ARG_PRE);
+                let base = self.entry(table, *k);
+                let pre = self.lane_index(Index::Pre, 0);
+                let at = self.element(base, pre, self.elem);
+                let x = self.load_value(at);
+                self.uniform(x)
+            }
             Expr::Pre(k) if self.vector() => {
                 // Four neurons' values, gathered by the events' pre ranks.
                 let table = self.field(ARG_PRE);
                 let base = self.entry(table, *k);
-                self.gather(base, self.pre)
+                self.gather(base, Index::Pre)
             }
-            Expr::Post(k) if self.shape == Shape::Any => {
+            Expr::Post(k) if matches!(self.shape, Shape::Any | Shape::Run) => {
                 let table = self.field(ARG_POST);
                 let base = self.entry(table, *k);
-                self.gather(base, self.post)
+                self.gather(base, Index::Post)
             }
             Expr::Pre(k) | Expr::Post(k) => {
                 let (table, i) = match e {
@@ -409,5 +458,56 @@ impl Gen<'_> {
             }
             Expr::Temp(_) | Expr::Sum(_) => self.konst(f64::NAN),
         })
+    }
+}
+
+impl Gen<'_> {
+    /// Run code's loop: the statements for each four of the run's events
+    /// `(syn[i], run.pre, post[i] + run.post_off)`, in order.
+    pub(super) fn run_loop(
+        &mut self,
+        stmts: &[EventStmt],
+        (syn, post, run): (Value, Value, Value),
+    ) -> Option<()> {
+        let ptr = self.ptr;
+        let fixed = MemFlagsData::new()
+            .with_notrap()
+            .with_readonly()
+            .with_can_move();
+        let n = self.b.ins().load(ptr, fixed, run, RUN_N);
+        let pre = self.b.ins().load(ptr, fixed, run, RUN_PRE);
+        let post_off = self.b.ins().load(ptr, fixed, run, RUN_POST_OFF);
+        let header = self.b.create_block();
+        let body = self.b.create_block();
+        let exit = self.b.create_block();
+        let i = self.b.append_block_param(header, ptr);
+        let zero = self.b.ins().iconst(ptr, 0);
+        self.b.ins().jump(header, &[zero.into()]);
+        self.b.switch_to_block(header);
+        let more = self.b.ins().icmp(IntCC::UnsignedLessThan, i, n);
+        self.b.ins().brif(more, body, &[], exit, &[]);
+        self.b.switch_to_block(body);
+        // Never written by the code: the run's indices.
+        let words = MemFlagsData::new().with_notrap().with_readonly();
+        let at = self.b.ins().ishl_imm_u(i, 2);
+        let (syn_at, post_at) = (self.b.ins().iadd(syn, at), self.b.ins().iadd(post, at));
+        let lane = |b: &mut FunctionBuilder, base: Value, l: i32| {
+            let x = b.ins().load(types::I32, words, base, 4 * l);
+            b.ins().uextend(ptr, x)
+        };
+        let s: [Value; 4] = std::array::from_fn(|l| lane(&mut self.b, syn_at, l as i32));
+        let q: [Value; 4] = std::array::from_fn(|l| {
+            let q = lane(&mut self.b, post_at, l as i32);
+            self.b.ins().iadd(q, post_off)
+        });
+        self.run = Some(RunLanes { s, post: q, pre });
+        for st in stmts {
+            self.stmt(st)?;
+        }
+        self.run = None;
+        let next = self.b.ins().iadd_imm_u(i, 4);
+        self.b.ins().jump(header, &[next.into()]);
+        self.b.switch_to_block(exit);
+        Some(())
     }
 }

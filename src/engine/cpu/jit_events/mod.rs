@@ -1,7 +1,8 @@
 //! Native code for a synapse model's event statements (`pre_spike`,
 //! `post_spike`): one event a call, and, where events cannot see one
 //! another, four at once in a vector's lanes (four synapses of a row, or
-//! any four events: [`Four`], `NativeEvents::compile`).
+//! any four events: [`Four`], `NativeEvents::compile`), and a spike's
+//! events four at a time in one call (`Bound::run_segments`).
 //!
 //! Events are few a step but each runs a whole statement list on one
 //! synapse, which the tree-walking `spike_propagate::eval`
@@ -61,9 +62,24 @@ const ARG_FROZEN: i32 = std::mem::offset_of!(Args, frozen) as i32;
 type Entry = unsafe extern "C" fn(*const Args, usize, usize, usize);
 
 /// One spike's events for [`Bound::run_segments`]: the synapses of a
-/// `PreCsr` segment, their post ranks, and the offsets of the spike's
+/// `PreCsr` segment, their post ranks, the spike's pre rank (the row's:
+/// every synapse of the segment has it), and the offsets of the spike's
 /// batch element added to pre and post ranks.
-pub type Segment<'a> = (&'a [u32], &'a [u32], (u32, u32));
+pub type Segment<'a> = (&'a [u32], &'a [u32], u32, (u32, u32));
+
+/// A run of a spike's events for run code (`#[repr(C)]`: the code loads
+/// these fields at fixed offsets): `n` events (a multiple of four), all
+/// of pre rank `pre`, their post ranks offset by `post_off`.
+#[repr(C)]
+struct Run {
+    n: usize,
+    pre: usize,
+    post_off: usize,
+}
+
+const RUN_N: i32 = std::mem::offset_of!(Run, n) as i32;
+const RUN_PRE: i32 = std::mem::offset_of!(Run, pre) as i32;
+const RUN_POST_OFF: i32 = std::mem::offset_of!(Run, post_off) as i32;
 
 /// A statement list compiled to native code.
 #[derive(Clone)]
@@ -74,6 +90,9 @@ pub struct NativeEvents {
     /// The same statements for four events at once, where their events
     /// cannot affect one another: see [`NativeEvents::compile`].
     four: Option<(Four, Entry, Arc<Code>)>,
+    /// Beside the code for any four events, the code for a spike's run
+    /// of them (`Shape::Run`).
+    run: Option<(Entry, Arc<Code>)>,
     /// Scalars the code may read: t, dt and constants up to the highest
     /// one named.
     n_scalars: usize,
@@ -284,6 +303,13 @@ enum Shape {
     /// Any four events: `fn(args, synapses, pre ranks, post ranks)`, each
     /// a pointer to four `usize`.
     Any,
+    /// A spike's events, four at a time: `fn(args, synapses, post ranks,
+    /// run)`, the synapses and post ranks pointers to `u32`, `run` to a
+    /// [`Run`]. One call for the spike's events, each four's indices
+    /// loaded once: four at a call cost more outside the code (the
+    /// arrays of indices, their checks, the call) than half the code's
+    /// own work.
+    Run,
 }
 
 /// The code of `stmts` for events of `shape`, computing in `dtype` (f64
@@ -303,6 +329,7 @@ fn build_events(
         Shape::One => "events",
         Shape::Row => "events_x4",
         Shape::Any => "events_any4",
+        Shape::Run => "events_run4",
     };
     // About an operation a node (four lanes' worth for shapes of four).
     let mut nodes = 0;
@@ -349,9 +376,15 @@ fn build_events(
             elem,
             dtype,
             calls: Calls::of(dtype),
+            run: None,
         };
-        for st in stmts {
-            g.stmt(st)?;
+        if shape == Shape::Run {
+            // `fn(args, synapses, post ranks, run)`.
+            g.run_loop(stmts, (s, pre, post))?;
+        } else {
+            for st in stmts {
+                g.stmt(st)?;
+            }
         }
         g.b.ins().return_(&[]);
         g.b.seal_all_blocks();
@@ -436,6 +469,12 @@ impl NativeEvents {
                     code,
                 )
             });
+        // The same four events' code, over a spike's run of them.
+        let run = matches!(four, Some((Four::Events, ..)))
+            .then(|| build_events(stmts, local, Shape::Run, dtype))
+            .flatten()
+            // SAFETY: as for `entry` below.
+            .map(|(code, at)| (unsafe { std::mem::transmute::<*const u8, Entry>(at) }, code));
         // SAFETY: the function has `Entry`'s signature (four pointer-sized
         // arguments, no result) in the host's calling convention.
         let entry = unsafe { std::mem::transmute::<*const u8, Entry>(at) };
@@ -443,6 +482,7 @@ impl NativeEvents {
             entry,
             dtype,
             four,
+            run,
             n_scalars: 2 + uses.constants,
             adds,
             uses,
@@ -630,31 +670,31 @@ impl Bound<'_> {
 
     /// Runs the events of spikes' segments of a `PreCsr`
     /// (`super::spike_propagate::PreCsr`), segment after segment: entry
-    /// `i` of a segment `(syn, post, (pre_off, post_off))` is the event of
-    /// synapse `syn[i]`, pre rank `pre_ranks[syn[i]] + pre_off` and post
-    /// rank `post[i] + post_off`. What [`run_each`](Self::run_each) does
-    /// over the same events, without its iterator and its check that a
-    /// four's synapses differ: a `PreCsr` lists each synapse once, so the
-    /// events of one segment are of distinct synapses, and so are those of
-    /// all segments where `across` (the spikes of one batch element:
-    /// distinct pre neurons). Otherwise a four never spans two segments.
-    /// A spike has a few to thousands of synapses, and those per-event
-    /// costs were as much as the STP notebook's event code itself.
+    /// `i` of a segment `(syn, post, pre, (pre_off, post_off))` is the
+    /// event of synapse `syn[i]`, pre rank `pre + pre_off` and post rank
+    /// `post[i] + post_off`. What [`run_each`](Self::run_each) does over
+    /// the same events, without its iterator and its check that a four's
+    /// synapses differ: a `PreCsr` lists each synapse once, so the events
+    /// of one segment are of distinct synapses, and so are those of all
+    /// segments where `across` (the spikes of one batch element: distinct
+    /// pre neurons). Otherwise a four never spans two segments. A spike
+    /// has a few to thousands of synapses, and those per-event costs were
+    /// as much as the STP notebook's event code itself: a segment's whole
+    /// fours go to the run code in one call.
     #[inline]
-    pub fn run_segments<'s>(
-        &self,
-        segments: impl IntoIterator<Item = Segment<'s>>,
-        pre_ranks: &[u32],
-        across: bool,
-    ) {
-        let event = |s: u32, q: u32, (pre_off, post_off): (u32, u32)| {
-            let pre = pre_ranks[s as usize] + pre_off;
-            (s as usize, pre as usize, (q + post_off) as usize)
+    pub fn run_segments<'s>(&self, segments: impl IntoIterator<Item = Segment<'s>>, across: bool) {
+        let event = |s: u32, q: u32, pre: u32, (pre_off, post_off): (u32, u32)| {
+            (
+                s as usize,
+                (pre + pre_off) as usize,
+                (q + post_off) as usize,
+            )
         };
-        let Some((Four::Events, any, _)) = &self.code.four else {
-            for (syn, post, off) in segments {
+        let (Some((Four::Events, any, _)), Some((run, _))) = (&self.code.four, &self.code.run)
+        else {
+            for (syn, post, pre, off) in segments {
                 for (&s, &q) in syn.iter().zip(post) {
-                    let (s, pre, q) = event(s, q, off);
+                    let (s, pre, q) = event(s, q, pre, off);
                     self.run(s, pre, q);
                 }
             }
@@ -665,7 +705,7 @@ impl Bound<'_> {
         let singles = |four: &[(usize, usize, usize)]| {
             four.iter().for_each(|&(s, pre, q)| self.run(s, pre, q));
         };
-        for (syn, post, off) in segments {
+        for (syn, post, pre, off) in segments {
             let post = &post[..syn.len()];
             debug_assert!(
                 {
@@ -682,31 +722,68 @@ impl Bound<'_> {
             let mut i = 0;
             // The four begun by the segments before, completed first.
             while k > 0 && i < syn.len() {
-                four[k] = event(syn[i], post[i], off);
+                four[k] = event(syn[i], post[i], pre, off);
                 (k, i) = ((k + 1) % 4, i + 1);
                 if k == 0 {
                     self.run_four(*any, &four);
                 }
             }
             let whole = i + (syn.len() - i) / 4 * 4;
-            for (s4, q4) in syn[i..whole]
-                .chunks_exact(4)
-                .zip(post[i..whole].chunks_exact(4))
-            {
-                // Straight into the three arrays the code reads, not
-                // through a list of events (a fifth of an event's cost).
-                let (pre_off, post_off) = off;
-                let s: [usize; 4] = std::array::from_fn(|l| s4[l] as usize);
-                let pre = s.map(|s| (pre_ranks[s] + pre_off) as usize);
-                let q: [usize; 4] = std::array::from_fn(|l| (q4[l] + post_off) as usize);
-                self.run_arrays(*any, &s, &pre, &q);
-            }
+            self.run_run(*run, &syn[i..whole], &post[i..whole], pre, off);
             for (&s, &q) in syn[whole..].iter().zip(&post[whole..]) {
-                four[k] = event(s, q, off);
+                four[k] = event(s, q, pre, off);
                 k += 1;
             }
         }
         singles(&four[..k]);
+    }
+
+    /// The events `(syn[i], pre + pre_off, post[i] + post_off)` of
+    /// distinct synapses, a multiple of four, through `run`, the run
+    /// code; panics where one is out of the arrays.
+    fn run_run(
+        &self,
+        run: Entry,
+        syn: &[u32],
+        post: &[u32],
+        pre: u32,
+        (pre_off, post_off): (u32, u32),
+    ) {
+        if syn.is_empty() {
+            return;
+        }
+        assert!(
+            syn.len() == post.len() && syn.len().is_multiple_of(4),
+            "a run of {} synapses, {} posts",
+            syn.len(),
+            post.len()
+        );
+        let (n_syn, n_pre, n_post) = self.limits;
+        let n_syn = n_syn.min(self.vector_limit);
+        // One pass each, without a branch an event.
+        let top = |x: &[u32]| x.iter().fold(0, |m, &v| m.max(v)) as usize;
+        let pre = pre as usize + pre_off as usize;
+        let post_off = post_off as usize;
+        assert!(
+            top(syn) < n_syn && top(post) + post_off < n_post && pre < n_pre,
+            "events of synapses {syn:?} ({pre} -> {post:?} + {post_off}) out of their arrays"
+        );
+        let r = Run {
+            n: syn.len(),
+            pre,
+            post_off,
+        };
+        // SAFETY: as for `run`, every index checked above, with distinct
+        // synapses (the caller's promise, `run_segments`); the code reads
+        // `r.n` indices at each pointer.
+        unsafe {
+            run(
+                &self.args,
+                syn.as_ptr() as usize,
+                post.as_ptr() as usize,
+                &r as *const Run as usize,
+            )
+        };
     }
 
     /// Four events of distinct synapses through `any`, the code for any

@@ -294,7 +294,7 @@ fn segments_match_eval<R: Real>() {
     let code =
         NativeEvents::compile(&ir.pre_spike, &local, Four::Events, R::DTYPE).expect("native code");
     let n_syn = n * n;
-    let pre_ranks: Vec<u32> = (0..n_syn as u32).map(|s| s % n as u32).collect();
+
     // Every synapse at most once, scrambled; posts from a short cycle so
     // that a four's posts repeat.
     let order: Vec<u32> = (0..n_syn).map(|k| ((k * 37) % n_syn) as u32).collect();
@@ -329,17 +329,19 @@ fn segments_match_eval<R: Real>() {
             let (mut ga, mut gb) = (vec![R::of(0.1); 2 * n], vec![R::of(0.1); 2 * n]);
             let ctx = |syn| frame(syn, &ir, &u, &u, &consts);
             let mut ca = ctx(&mut a);
+            // A spike's pre rank: its segment's place, as a row's.
+            let pre_of = |lo: usize| (lo % n) as u32;
             let segments = spikes.iter().map(|&((lo, hi), e)| {
                 let off = (e * n as u32, e * n as u32);
-                (&order[lo..hi], &posts[lo..hi], off)
+                (&order[lo..hi], &posts[lo..hi], pre_of(lo), off)
             });
             code.bind(&mut ca, &mut ga, frozen)
-                .run_segments(segments, &pre_ranks, across);
+                .run_segments(segments, across);
             let mut cb = ctx(&mut b);
             for &((lo, hi), e) in &spikes {
                 for i in lo..hi {
                     let s = order[i] as usize;
-                    let pre = (pre_ranks[s] + e * n as u32) as usize;
+                    let pre = (pre_of(lo) + e * n as u32) as usize;
                     let post = (posts[i] + e * n as u32) as usize;
                     run_event(&ir.pre_spike, &mut cb, s, pre, post, frozen, &mut gb);
                 }
