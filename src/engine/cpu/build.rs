@@ -372,6 +372,7 @@ fn proj_state<R: VmReal>(
             &pr.ir,
             if one_delay { pre_bound } else { Bound::Each },
             kinds,
+            rate_sum::fold_of(pr.operation, &row_ptr),
         );
     }
     let learn = (!pr.ir.update.is_empty()).then(|| {

@@ -723,7 +723,12 @@ fn general_psp<R: VmReal>(
         let mut arrays = relist(std::mem::take(&mut scratch.arrays));
         match &k.native {
             Some(native) => {
-                arrays.push(pr.psp.as_mut_slice());
+                // Code that folds the rows writes each row's value
+                // (`reduce`'s) where the psps would have gone.
+                arrays.push(match k.folds {
+                    true => &mut pr.out[post_off..post_off + n_post],
+                    false => pr.psp.as_mut_slice(),
+                });
                 value_args(&mut arrays, &mut pr.values, &pr.ir.vars, scalars);
                 let mut reads = relist(std::mem::take(&mut scratch.reads));
                 for (r, g) in pr.gathered.iter().enumerate() {
@@ -755,12 +760,14 @@ fn general_psp<R: VmReal>(
             }
         }
         scratch.arrays = relist(arrays);
-        rate_sum::reduce(
-            &pr.row_ptr,
-            &pr.psp,
-            pr.op,
-            &mut pr.out[post_off..post_off + n_post],
-        );
+        if !(k.folds && k.native.is_some()) {
+            rate_sum::reduce(
+                &pr.row_ptr,
+                &pr.psp,
+                pr.op,
+                &mut pr.out[post_off..post_off + n_post],
+            );
+        }
     }
     scratch.scalars.truncate(frame);
 }

@@ -14,7 +14,9 @@ use cranelift_frontend::FunctionBuilder;
 
 use super::super::vm::{Op, Program, Src};
 use super::lanes::LaneFns;
-use super::{exp_of, max_of, min_of, pick_of, tanh_of, Bound, RowKinds, Shape, VECTOR_BYTES};
+use super::{
+    exp_of, max_of, min_of, pick_of, tanh_of, Bound, RowFold, RowKinds, Shape, VECTOR_BYTES,
+};
 use crate::lang::ir::{BinOp, Func, UnOp};
 use crate::real::Dtype;
 
@@ -25,8 +27,10 @@ pub(super) enum Over<'a> {
     /// flagged, if any.
     Elements(Option<u16>),
     /// Rows of synapses ([`super::Native::compile_rows`]), each bound array read
-    /// as its layout says, of the kinds given.
-    Rows(&'a [Bound], RowKinds),
+    /// as its layout says, of the kinds given; with a fold, array 0's
+    /// stores are folded over each row into the row's element
+    /// ([`super::Native::compile_row_folds`]).
+    Rows(&'a [Bound], RowKinds, Option<RowFold>),
 }
 
 /// The code generator of one program: the loop body's values and where
@@ -58,6 +62,13 @@ pub(super) struct Gen<'a> {
     /// Row code's last vector of a row: the lanes that are the row's to
     /// write (the others keep what is stored).
     pub(super) blend: Option<Value>,
+    /// Row code that folds array 0's stores: the fold, and the row's
+    /// running value (a scalar).
+    pub(super) fold: Option<RowFold>,
+    pub(super) acc: Option<Value>,
+    /// The row's last vector or partial vector: whether each lane is the
+    /// row's own, not yet folded (every lane elsewhere).
+    pub(super) own_lanes: Option<Vec<Value>>,
     /// This iteration's byte offset.
     pub(super) off: Value,
     /// Each register's current value.
@@ -132,7 +143,7 @@ pub(super) fn build(
     // Row code reading arrays at the synapses' pre-synaptic ranks finds
     // them after the draws.
     let ranks = match over {
-        Over::Rows(layout, _) if layout.contains(&Bound::AtPre) => {
+        Over::Rows(layout, ..) if layout.contains(&Bound::AtPre) => {
             let at = (n_arrays + n_draws) * ptr.bytes() as usize;
             Some(b.ins().load(ptr, mem, arrays_p, at as i32))
         }
@@ -167,7 +178,7 @@ pub(super) fn build(
     let mut g = Gen {
         b,
         columns: match over {
-            Over::Rows(layout, _) => layout.to_vec(),
+            Over::Rows(layout, ..) => layout.to_vec(),
             Over::Elements(_) => Vec::new(),
         },
         col_off: n,
@@ -179,6 +190,12 @@ pub(super) fn build(
         row_slot: None,
         tail: None,
         blend: None,
+        fold: match over {
+            Over::Rows(_, _, fold) => fold,
+            Over::Elements(_) => None,
+        },
+        acc: None,
+        own_lanes: None,
         off: n,
         regs: vec![None; prog.n_regs],
         arrays: vec![None; n_arrays + n_draws],
@@ -198,7 +215,7 @@ pub(super) fn build(
     let exit = g.b.create_block();
     match over {
         Over::Elements(flag) => g.elements(prog, n, flag, flags_p, exit)?,
-        Over::Rows(layout, kinds) => g.rows(prog, layout, kinds, n, flags_p, exit)?,
+        Over::Rows(layout, kinds, _) => g.rows(prog, layout, kinds, n, flags_p, exit)?,
     }
     g.b.switch_to_block(exit);
     g.b.ins().return_(&[]);

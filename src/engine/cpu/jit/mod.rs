@@ -32,7 +32,7 @@ use crate::lang::ir::RandomKind;
 use crate::real::{Dtype, Real};
 use gen::{build, Gen, Over};
 pub(super) use lanes::{lane_pow, lane_rem};
-pub use rows::{Bound, Ranks, RowKinds};
+pub use rows::{Bound, Ranks, RowFold, RowKinds};
 use scalars::{ScalarOps, SlotCache};
 
 mod gen;
@@ -195,7 +195,7 @@ impl Native {
         };
         // Row code holds a copy of the program a way of finishing a row.
         let copies = match over {
-            Over::Rows(_, kinds) => 1 + usize::from(kinds.long_tail) + usize::from(kinds.short),
+            Over::Rows(_, kinds, _) => 1 + usize::from(kinds.long_tail) + usize::from(kinds.short),
             Over::Elements(_) => 1,
         };
         let ops = prog.ops.len() * copies;
@@ -234,9 +234,9 @@ impl Native {
                 })
                 .max()
                 .unwrap_or(0),
-            at_pre: matches!(over, Over::Rows(layout, _) if layout.contains(&Bound::AtPre)),
+            at_pre: matches!(over, Over::Rows(layout, ..) if layout.contains(&Bound::AtPre)),
             rows: match over {
-                Over::Rows(layout, kinds) => Some((layout.into(), kinds)),
+                Over::Rows(layout, kinds, _) => Some((layout.into(), kinds)),
                 Over::Elements(_) => None,
             },
             _code: code,

@@ -6,7 +6,7 @@
 
 use cranelift_codegen::ir::condcodes::IntCC;
 use cranelift_codegen::ir::{
-    types, Block, BlockArg, InstBuilder, MemFlagsData, StackSlotData, StackSlotKind, Value,
+    types, Block, BlockArg, InstBuilder, MemFlagsData, StackSlotData, StackSlotKind, Type, Value,
 };
 
 use std::sync::Arc;
@@ -126,7 +126,41 @@ impl RowKinds {
     }
 }
 
+/// How row code ([`Native::compile_row_folds`]) folds the values its
+/// program stores into array 0 over a row: from -0, each added in the
+/// synapses' order, an empty row 0 (`rate_sum::reduce`'s sum and mean).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RowFold {
+    /// The sum.
+    Sum,
+    /// The sum over the row's length.
+    Mean,
+}
+
 impl Native {
+    /// Row code ([`compile_rows`](Self::compile_rows)) whose stores into
+    /// array 0 (a [`Bound::Row`] array, the program's only store) are
+    /// folded over each row by `fold`, the row's result stored at the
+    /// row: a psp summed as it is computed, without an array a synapse to
+    /// hold it. The additions are `rate_sum::reduce`'s, one after the
+    /// other in the synapses' order: the same bits. `None` where the
+    /// program stores anything else, or as `compile_rows`.
+    pub fn compile_row_folds(
+        prog: &Program,
+        layout: &[Bound],
+        kinds: RowKinds,
+        fold: RowFold,
+    ) -> Option<Native> {
+        let only_folded = prog.ops.iter().all(|op| match op {
+            Op::Store(a, _, mask) => *a == 0 && mask.is_none(),
+            _ => true,
+        });
+        if !only_folded || layout.first() != Some(&Bound::Row) {
+            return None;
+        }
+        Self::make(prog, layout.len(), Over::Rows(layout, kinds, Some(fold)))
+    }
+
     /// Compiles `prog` (no flags) as row code, run by
     /// [`run_rows`](Self::run_rows): a loop over rows of synapses, each
     /// row's synapses a vector at a time and its last partial vector in
@@ -147,7 +181,7 @@ impl Native {
         if writes_shared {
             return None;
         }
-        Self::make(prog, layout.len(), Over::Rows(layout, kinds))
+        Self::make(prog, layout.len(), Over::Rows(layout, kinds, None))
     }
 
     /// Runs row code ([`compile_rows`](Self::compile_rows)) over the rows
@@ -302,6 +336,11 @@ impl Gen<'_> {
             .any(|b| matches!(b, Bound::Column | Bound::ColumnButSelf));
         let i = g.b.append_block_param(inner, ptr);
         let j = by_place.then(|| g.b.append_block_param(inner, ptr));
+        // A fold's running value, carried through the row's vectors, and
+        // its last into the next row's block.
+        let elem = shape.elem;
+        let acc = g.fold.map(|_| g.b.append_block_param(inner, elem));
+        let total = g.fold.map(|_| g.b.append_block_param(next, elem));
         let zero = g.b.ins().iconst(ptr, 0);
         g.b.ins().jump(header, &[zero.into()]);
 
@@ -365,11 +404,14 @@ impl Gen<'_> {
             .collect();
         g.row_slot = Some(slot);
         let zero = g.b.ins().iconst(ptr, 0);
-        let first: &[BlockArg] = match by_place {
-            true => &[start.into(), zero.into()],
-            false => &[start.into()],
-        };
-        g.b.ins().jump(inner, first);
+        let mut first: Vec<BlockArg> = vec![start.into()];
+        if by_place {
+            first.push(zero.into());
+        }
+        if acc.is_some() {
+            first.push(float(g, elem, -0.0).into());
+        }
+        g.b.ins().jump(inner, &first);
 
         g.b.switch_to_block(inner);
         let more = g.b.ins().icmp(IntCC::UnsignedLessThan, i, vend);
@@ -381,17 +423,19 @@ impl Gen<'_> {
             Some(j) => g.b.ins().ishl_imm_u(j, shape.shift),
             None => g.off,
         };
+        g.acc = acc;
         g.synapses(prog, &hoisted)?;
         let step = g.b.ins().iadd_imm_u(i, lanes);
-        match j {
-            Some(j) => {
-                let place = g.b.ins().iadd_imm_u(j, lanes);
-                g.b.ins().jump(inner, &[step.into(), place.into()]);
-            }
-            None => {
-                g.b.ins().jump(inner, &[step.into()]);
-            }
+        let mut again: Vec<BlockArg> = vec![step.into()];
+        if let Some(j) = j {
+            again.push(g.b.ins().iadd_imm_u(j, lanes).into());
         }
+        if let Some(a) = g.acc {
+            again.push(a.into());
+        }
+        g.b.ins().jump(inner, &again);
+        // The row's value where no partial vector follows.
+        let done: Vec<BlockArg> = acc.into_iter().map(BlockArg::from).collect();
 
         // Only the ways of finishing a row that some row takes are made.
         g.b.switch_to_block(check);
@@ -399,16 +443,16 @@ impl Gen<'_> {
         let tail = kinds.short.then(|| g.b.create_block());
         match (last_vector, tail) {
             (None, None) => {
-                g.b.ins().jump(next, &[]);
+                g.b.ins().jump(next, &done);
             }
             (Some(finish), None) | (None, Some(finish)) => {
                 let partial = g.b.ins().icmp(IntCC::UnsignedLessThan, vend, end);
-                g.b.ins().brif(partial, finish, &[], next, &[]);
+                g.b.ins().brif(partial, finish, &[], next, &done);
             }
             (Some(last_vector), Some(tail)) => {
                 let pick = g.b.create_block();
                 let partial = g.b.ins().icmp(IntCC::UnsignedLessThan, vend, end);
-                g.b.ins().brif(partial, pick, &[], next, &[]);
+                g.b.ins().brif(partial, pick, &[], next, &done);
                 g.b.switch_to_block(pick);
                 let long =
                     g.b.ins()
@@ -439,9 +483,21 @@ impl Gen<'_> {
                 g.b.ins()
                     .icmp(IntCC::SignedGreaterThanOrEqual, index, first);
             g.blend = Some(own);
+            if g.fold.is_some() {
+                // Lane l is not folded yet where from + l >= vend.
+                let first = g.b.ins().isub(vend, from);
+                g.own_lanes = Some(
+                    (0..lanes)
+                        .map(|l| g.b.ins().icmp_imm_u(IntCC::SignedLessThanOrEqual, first, l))
+                        .collect(),
+                );
+                g.acc = acc;
+            }
             g.synapses(prog, &hoisted)?;
             g.blend = None;
-            g.b.ins().jump(next, &[]);
+            g.own_lanes = None;
+            let done: Vec<BlockArg> = g.acc.into_iter().map(BlockArg::from).collect();
+            g.b.ins().jump(next, &done);
         }
 
         // A row shorter than a vector: lane by lane.
@@ -460,12 +516,40 @@ impl Gen<'_> {
                 })
                 .collect();
             g.tail = Some(offs);
+            if g.fold.is_some() {
+                // The lanes past the row repeat its last synapse.
+                g.own_lanes = Some(
+                    (0..lanes)
+                        .map(|l| g.b.ins().icmp_imm_u(IntCC::UnsignedGreaterThan, len, l))
+                        .collect(),
+                );
+                g.acc = acc;
+            }
             g.synapses(prog, &hoisted)?;
             g.tail = None;
-            g.b.ins().jump(next, &[]);
+            g.own_lanes = None;
+            let done: Vec<BlockArg> = g.acc.into_iter().map(BlockArg::from).collect();
+            g.b.ins().jump(next, &done);
         }
 
         g.b.switch_to_block(next);
+        if let (Some(fold), Some(total)) = (g.fold, total) {
+            // `rate_sum::reduce`'s end of a row: an empty row 0, a mean
+            // over the row's length.
+            let value = match fold {
+                RowFold::Sum => total,
+                RowFold::Mean => {
+                    let n = g.b.ins().fcvt_from_uint(elem, len);
+                    g.b.ins().fdiv(total, n)
+                }
+            };
+            let empty = g.b.ins().icmp_imm_u(IntCC::Equal, len, 0);
+            let zero = float(g, elem, 0.0);
+            let value = g.b.ins().select(empty, zero, value);
+            let at = g.b.ins().iadd(g.bases[0], at_row);
+            g.b.ins()
+                .store(MemFlagsData::new().with_notrap(), value, at, 0);
+        }
         let r1 = g.b.ins().iadd_imm_u(r, 1);
         g.b.ins().jump(header, &[r1.into()]);
         Some(())
@@ -570,6 +654,10 @@ impl Gen<'_> {
         self.arrays.iter_mut().for_each(|v| *v = None);
         self.drawn = 0;
         for (op, h) in prog.ops.iter().zip(hoisted) {
+            if let (Some(_), Op::Store(0, r, None)) = (self.fold, op) {
+                self.fold_lanes(*r)?;
+                continue;
+            }
             match *h {
                 Some((d, Some(at))) => {
                     let v = self
@@ -583,5 +671,32 @@ impl Gen<'_> {
             }
         }
         Some(())
+    }
+
+    /// A fold's additions of register `r`'s lanes, one after the other in
+    /// lane order (the synapses'), each lane that is not the row's own
+    /// (`own_lanes`) leaving the value as it was.
+    fn fold_lanes(&mut self, r: u16) -> Option<()> {
+        let v = self.reg(r)?;
+        let mut acc = self.acc?;
+        for l in 0..self.shape.lanes {
+            let x = self.b.ins().extractlane(v, l as u8);
+            let sum = self.b.ins().fadd(acc, x);
+            acc = match &self.own_lanes {
+                Some(own) => self.b.ins().select(own[l], sum, acc),
+                None => sum,
+            };
+        }
+        self.acc = Some(acc);
+        Some(())
+    }
+}
+
+/// `x` as a constant of type `ty` (`f32` or `f64`).
+fn float(g: &mut Gen, ty: Type, x: f64) -> Value {
+    if ty == types::F64 {
+        g.b.ins().f64const(x)
+    } else {
+        g.b.ins().f32const(x as f32)
     }
 }

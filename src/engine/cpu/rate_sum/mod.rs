@@ -9,7 +9,7 @@
 
 use rayon::prelude::*;
 
-use super::jit::{Bound, Native, RowKinds};
+use super::jit::{Bound, Native, RowFold, RowKinds};
 use super::vm::{self, Binder, Program, Src, VmReal};
 use crate::lang::ir::{Expr, Locality, SynapseIr};
 use crate::network::model::Operation;
@@ -111,8 +111,13 @@ pub struct PspKernel {
     pub out: u16,
     /// The psp as native row code ([`Native::compile_rows`]), where it can
     /// be made ([`PspKernel::compile_rows`]): it stores each synapse's psp
-    /// into its first bound array, the program's arrays following it.
+    /// into its first bound array, the program's arrays following it; or,
+    /// where [`folds`](Self::folds), each row's sum or mean of them.
     pub native: Option<Native>,
+    /// The native code folds each row's psps into the row's value itself
+    /// ([`Native::compile_row_folds`]): its first bound array is the
+    /// rows' output, and [`reduce`] has nothing left to do.
+    pub folds: bool,
     /// Where the row code finds each of its bound arrays (the psp first).
     pub layout: Vec<Bound>,
     /// The psp's `pre.x`, where the psp is that value as it is (pooling's
@@ -130,6 +135,7 @@ pub fn compile_psp(ir: &SynapseIr, n_consts: usize, dtype: Dtype) -> PspKernel {
         prog,
         out,
         native: None,
+        folds: false,
         layout: Vec::new(),
         as_is: match ir.psp {
             Expr::Pre(x) => Some(x as u16),
@@ -165,14 +171,33 @@ impl PspKernel {
     /// ([`RowKinds::of`] the projection's rows). The same operations as
     /// the interpreted program: the same bits. Left without where native
     /// code cannot be made (`CAJAL_JIT=0`).
-    pub fn compile_rows(&mut self, ir: &SynapseIr, pre_bound: Bound, kinds: RowKinds) {
+    ///
+    /// With `fold` (a sum or a mean, over rows short enough that one
+    /// row's additions one after the other cost less than a pass of
+    /// [`reduce`] over every psp), the code folds each row's psps into its
+    /// value itself, where it can.
+    pub fn compile_rows(
+        &mut self,
+        ir: &SynapseIr,
+        pre_bound: Bound,
+        kinds: RowKinds,
+        fold: Option<RowFold>,
+    ) {
         let b = &self.binding;
         let mut layout = vec![Bound::Each];
         layout.extend(b.layout(pre_bound));
         let mut prog = Program::in_dtype(self.prog.dtype);
         prog.store(0, &ir.psp, None, &AfterOne(b));
-        self.native = Native::compile_rows(&prog, &layout, kinds);
-        self.layout = layout;
+        let folded = fold.and_then(|f| {
+            let mut rows = layout.clone();
+            rows[0] = Bound::Row;
+            Some((Native::compile_row_folds(&prog, &rows, kinds, f)?, rows))
+        });
+        self.folds = folded.is_some();
+        (self.native, self.layout) = match folded {
+            Some((native, rows)) => (Some(native), rows),
+            None => (Native::compile_rows(&prog, &layout, kinds), layout),
+        };
     }
 }
 
@@ -198,6 +223,28 @@ pub fn eval_psp<R: VmReal>(
             psp[off..off + m].copy_from_slice(&regs.get(k.out)[..m]);
         },
     );
+}
+
+/// The widest row whose psps the native code folds as it computes them
+/// ([`fold_of`]): one row's additions wait on each other, where
+/// [`reduce`] adds four rows side by side, so long rows keep the pass.
+/// Gap junctions' rows of nine spent more in that pass, a tenth of the
+/// notebook's step, than in their additions.
+pub const FOLD_ROWS: u32 = 32;
+
+/// How the native psp code folds the rows of `row_ptr` for `op`
+/// ([`PspKernel::compile_rows`]): a sum or a mean where no row is wider
+/// than [`FOLD_ROWS`]; `None` otherwise, and for a max or a min.
+pub fn fold_of(op: Operation, row_ptr: &[u32]) -> Option<RowFold> {
+    let fold = match op {
+        Operation::Sum => RowFold::Sum,
+        Operation::Mean => RowFold::Mean,
+        Operation::Max | Operation::Min => return None,
+    };
+    let narrow = row_ptr
+        .windows(2)
+        .all(|w| w[1].wrapping_sub(w[0]) <= FOLD_ROWS);
+    narrow.then_some(fold)
 }
 
 /// Combines per-synapse psp into one value per post-synaptic neuron.

@@ -1,7 +1,8 @@
-use super::{compile_psp, eval_psp, weighted_sum, Rows};
+use super::{compile_psp, eval_psp, reduce, weighted_sum, Rows};
 use crate::engine::cpu::hostile;
-use crate::engine::cpu::jit::{Bound, Ranks, RowKinds};
+use crate::engine::cpu::jit::{Bound, Ranks, RowFold, RowKinds};
 use crate::engine::cpu::vm::VmReal;
+use crate::network::model::Operation;
 use crate::prelude::{Network, Neuron, Synapse, Weights};
 use crate::real::Real;
 
@@ -406,7 +407,7 @@ fn psp_rows_agree<R: VmReal>(bound: Bound, n: u32) {
             .unwrap()
     };
     let mut k = compile_psp(&ir, 0, R::DTYPE);
-    k.compile_rows(&ir, bound, RowKinds::of(&row_ptr, R::DTYPE));
+    k.compile_rows(&ir, bound, RowKinds::of(&row_ptr, R::DTYPE), None);
     let native = k.native.as_ref().expect("native row code for the psp");
     let b = &k.binding;
     assert_eq!(b.post - b.pre, 2, "pre.v and pre.u");
@@ -444,7 +445,8 @@ fn psp_rows_agree<R: VmReal>(bound: Bound, n: u32) {
     );
     let mut slow = vec![R::ZERO; n_syn];
     let mut arrays: Vec<&mut [R]> = vec![&mut w];
-    arrays.extend(gathered.iter_mut().map(|g| g.as_mut_slice()));
+    let mut inputs = gathered.clone();
+    arrays.extend(inputs.iter_mut().map(|g| g.as_mut_slice()));
     eval_psp(&k, &mut arrays, &scalars, 9, 2, 4, &mut slow);
     for (s, (a, b)) in fast.iter().zip(&slow).enumerate() {
         assert_eq!(
@@ -453,5 +455,65 @@ fn psp_rows_agree<R: VmReal>(bound: Bound, n: u32) {
             "{:?}, {bound:?} of {n}: synapse {s}: {a:?} native, {b:?} interpreted",
             R::DTYPE
         );
+    }
+    // Folded as computed: each row's sum and mean, `reduce`'s, on the
+    // hostile values and on finite ones whose sums round (another order
+    // of the additions gives other bits).
+    let finite = |count: usize, seed: u64| rounding::<R>(count, seed, usize::MAX);
+    let sets = [
+        (w.clone(), pre_vals.clone(), post_v.clone()),
+        (
+            finite(n_syn, 17),
+            (0..2).map(|a| finite(n as usize, 11 + a)).collect(),
+            finite(rows, 13),
+        ),
+    ];
+    for (fold, op) in [
+        (RowFold::Sum, Operation::Sum),
+        (RowFold::Mean, Operation::Mean),
+    ] {
+        let mut kf = compile_psp(&ir, 0, R::DTYPE);
+        kf.compile_rows(&ir, bound, RowKinds::of(&row_ptr, R::DTYPE), Some(fold));
+        assert!(kf.folds, "{bound:?}: folding code");
+        let native = kf.native.as_ref().expect("native row code for the psp");
+        for (w, pre_vals, post_v) in &sets {
+            let mut gathered: Vec<Vec<R>> = pre_vals
+                .iter()
+                .map(|v: &Vec<R>| pre.iter().map(|&j| v[j as usize]).collect())
+                .collect();
+            gathered.push((0..n_syn).map(|s| post_v[row_of(s)]).collect());
+            let mut reads: Vec<&[R]> = (0..2)
+                .map(|a| match bound {
+                    Bound::Each => gathered[a].as_slice(),
+                    _ => pre_vals[a].as_slice(),
+                })
+                .collect();
+            reads.push(post_v);
+            // NaN where nothing is written: every row must be.
+            let mut out = vec![R::NAN; rows];
+            native.run_rows(
+                &mut [&mut out, &mut w.clone()],
+                &reads,
+                &ranks,
+                &scalars,
+                &row_ptr,
+                (9, 2, 4, 0),
+            );
+            let mut psp = vec![R::ZERO; n_syn];
+            let mut w_in = w.clone();
+            let mut arrays: Vec<&mut [R]> = vec![&mut w_in];
+            let mut inputs = gathered.clone();
+            arrays.extend(inputs.iter_mut().map(|g| g.as_mut_slice()));
+            eval_psp(&k, &mut arrays, &scalars, 9, 2, 4, &mut psp);
+            let mut expect = vec![R::ZERO; rows];
+            reduce(&row_ptr, &psp, op, &mut expect);
+            for (i, (a, b)) in out.iter().zip(&expect).enumerate() {
+                assert!(
+                    same(*a, *b),
+                    "{:?}, {bound:?} of {n}, {fold:?}: row {i}: {a:?} folded, {b:?} reduced",
+                    R::DTYPE
+                );
+            }
+        }
     }
 }
