@@ -399,7 +399,7 @@ fn proj_state<R: VmReal>(
         kind,
         ir: pr.ir.clone(),
         op: pr.operation,
-        row_ptr,
+        row_ptr: super::jit::RowPtr::new(row_ptr),
         syn: pr.synapses.clone(),
         ranks,
         delays,

@@ -430,7 +430,7 @@ pub struct ProjState<R: 'static = f32> {
     kind: ProjKind<R>,
     ir: Arc<SynapseIr>,
     op: Operation,
-    row_ptr: Vec<u32>,
+    row_ptr: jit::RowPtr,
     /// Every post-synaptic neuron receives from every pre-synaptic one:
     /// row position `j` is pre neuron `j` (rows are sorted by pre, no pair
     /// repeats).

@@ -23,7 +23,7 @@
 //! variables' equations on each row's first synapse and copies their
 //! values over the row, then the rest of the rule at every synapse.
 
-use super::jit::{Bound, Native, Ranks, RowKinds};
+use super::jit::{Bound, Native, Ranks, RowKinds, RowPtr};
 use super::rate_sum::SynapseBinding;
 use super::vm::{self, Binder, Program, Src, VmReal};
 use crate::lang::ir::{Expr, Stmt, SynapseIr};
@@ -319,7 +319,7 @@ pub fn synapse_rows<R: VmReal>(
     own: &mut [&mut [R]],
     reads: &[&[R]],
     ranks: &Ranks,
-    row_ptr: &[u32],
+    row_ptr: &RowPtr,
     scalars: &[R],
     seed: u64,
     step: u32,
@@ -387,7 +387,7 @@ fn by_row<R: VmReal>(
 
 #[cfg(test)]
 mod tests {
-    use super::{Bound, RowKinds};
+    use super::{Bound, RowKinds, RowPtr};
     use crate::connect::Weights;
     use crate::engine::cpu::hostile;
     use crate::engine::cpu::vm::VmReal;
@@ -524,7 +524,16 @@ mod tests {
                 let scalars = [f64::from(step), 0.5, 0.01, 20.0, 0.4].map(R::of);
                 let mut va: Vec<_> = a.iter_mut().map(|x| x.as_mut_slice()).collect();
                 super::synapse_rows(
-                    &k, freeze_w, &mut va, &reads, &ranks, &row_ptr, &scalars, 9, step, 4,
+                    &k,
+                    freeze_w,
+                    &mut va,
+                    &reads,
+                    &ranks,
+                    &RowPtr::new(row_ptr.to_vec()),
+                    &scalars,
+                    9,
+                    step,
+                    4,
                 );
                 let mut refs = gathered.clone();
                 let mut vb: Vec<_> = b.iter_mut().map(|x| x.as_mut_slice()).collect();

@@ -32,7 +32,7 @@ use crate::lang::ir::RandomKind;
 use crate::real::{Dtype, Real};
 use gen::{build, Gen, Over};
 pub(super) use lanes::{lane_pow, lane_rem};
-pub use rows::{Bound, Ranks, RowFold, RowKinds};
+pub use rows::{Bound, Ranks, RowFold, RowKinds, RowPtr};
 use scalars::{ScalarOps, SlotCache};
 
 mod gen;

@@ -76,6 +76,60 @@ impl Ranks {
     }
 }
 
+/// A projection's row bounds (row `r`: synapses `ptr[r]..ptr[r + 1]`)
+/// with what row code checks of them, found once when they are made:
+/// whether they are in order, the widest row, and the kinds of rows
+/// ([`RowKinds`]) for vectors of two and of four. A small network runs
+/// its row code several times a step, and that pass over the rows was a
+/// tenth of a call's cost outside the code. The bounds cannot change
+/// afterwards (a structural edit builds the engine anew).
+#[derive(Debug, Clone)]
+pub struct RowPtr {
+    ptr: Vec<u32>,
+    ordered: bool,
+    widest: u32,
+    /// For vectors of 2 and of 4 lanes.
+    kinds: [RowKinds; 2],
+}
+
+impl RowPtr {
+    /// The bounds `ptr`, checked.
+    pub fn new(ptr: Vec<u32>) -> RowPtr {
+        let (mut ordered, mut widest) = (true, 0u32);
+        let mut kinds = [RowKinds::NONE; 2];
+        for w in ptr.windows(2) {
+            let len = w[1].wrapping_sub(w[0]);
+            ordered &= w[0] <= w[1];
+            widest = widest.max(len);
+            kinds[0].include(len, 2);
+            kinds[1].include(len, 4);
+        }
+        RowPtr {
+            ptr,
+            ordered,
+            widest,
+            kinds,
+        }
+    }
+
+    /// The kinds of the rows for vectors of `lanes` (2 or 4).
+    fn kinds(&self, lanes: usize) -> RowKinds {
+        match lanes {
+            2 => self.kinds[0],
+            4 => self.kinds[1],
+            _ => RowKinds::of_lanes(&self.ptr, lanes as u32),
+        }
+    }
+}
+
+impl std::ops::Deref for RowPtr {
+    type Target = [u32];
+
+    fn deref(&self) -> &[u32] {
+        &self.ptr
+    }
+}
+
 /// Which of row code's two ways of finishing a row its code holds
 /// (besides the whole vectors every row takes): a projection's rows are
 /// fixed while its engine lives, and a program's code for ways no row
@@ -100,7 +154,11 @@ impl RowKinds {
     /// The kinds among the rows of `row_ptr` (row `r`: synapses
     /// `row_ptr[r]..row_ptr[r + 1]`) for code of `dtype`'s vectors.
     pub fn of(row_ptr: &[u32], dtype: Dtype) -> RowKinds {
-        let lanes = Shape::of(dtype).lanes as u32;
+        Self::of_lanes(row_ptr, Shape::of(dtype).lanes as u32)
+    }
+
+    /// [`of`](Self::of) for vectors of `lanes`.
+    fn of_lanes(row_ptr: &[u32], lanes: u32) -> RowKinds {
         let mut kinds = RowKinds::NONE;
         for w in row_ptr.windows(2) {
             kinds.include(w[1].wrapping_sub(w[0]), lanes);
@@ -199,7 +257,7 @@ impl Native {
         reads: &[&[R]],
         ranks: &Ranks,
         scalars: &[R],
-        row_ptr: &[u32],
+        row_ptr: &RowPtr,
         key: (u64, u32, u32, u32),
     ) {
         assert!(self.runs::<R>(), "native code run in another precision");
@@ -209,23 +267,13 @@ impl Native {
             own.len() >= self.writes,
             "an array the code writes is bound read only"
         );
-        // One pass over the rows for what they are checked for: a step
-        // of a small network runs several learning rules.
-        let lanes = self.lanes() as u32;
-        let (mut ordered, mut widest) = (true, 0u32);
-        let mut found = RowKinds::NONE;
-        for w in row_ptr.windows(2) {
-            let len = w[1].wrapping_sub(w[0]);
-            ordered &= w[0] <= w[1];
-            widest = widest.max(len);
-            found.include(len, lanes);
-        }
-        assert!(ordered, "rows out of order");
+        // Checked when the bounds were made.
+        assert!(row_ptr.ordered, "rows out of order");
         assert!(
-            kinds.cover(found),
+            kinds.cover(row_ptr.kinds(self.lanes())),
             "rows of a length the code was not made for"
         );
-        let widest = widest as usize;
+        let widest = row_ptr.widest as usize;
         let rows = row_ptr.len().saturating_sub(1);
         let synapses = row_ptr.last().map_or(0, |&n| n as usize);
         let at_pre = self.at_pre;

@@ -208,7 +208,7 @@ impl crate::engine::cpu::vm::Binder for Arrays {
 /// code no engine holds is dropped from the cache at the next insertion.
 #[test]
 fn code_made_before_is_reused_while_held() {
-    use super::{Bound, Native, RowKinds};
+    use super::{Bound, Native, RowKinds, RowPtr};
     use crate::engine::cpu::vm::Program;
     use crate::lang::ir::{BinOp, Expr};
     use crate::real::Dtype;
@@ -260,7 +260,7 @@ fn code_made_before_is_reused_while_held() {
         &[],
         &super::Ranks::none(),
         &[],
-        &[0, 5],
+        &RowPtr::new(vec![0, 5]),
         (0, 0, 0, 0),
     );
     assert_eq!(out, vec![1.5; 5]);
@@ -272,7 +272,7 @@ fn code_made_before_is_reused_while_held() {
 #[test]
 #[should_panic(expected = "bound array of 5 elements, 8 read")]
 fn row_code_refuses_an_array_shorter_than_a_rank() {
-    use super::{Bound, Native, Ranks, RowKinds};
+    use super::{Bound, Native, Ranks, RowKinds, RowPtr};
     use crate::engine::cpu::vm::Program;
     use crate::lang::ir::Expr;
     use crate::real::Dtype;
@@ -290,7 +290,7 @@ fn row_code_refuses_an_array_shorter_than_a_rank() {
         &[&short],
         &ranks,
         &[],
-        &[0, 2],
+        &RowPtr::new(vec![0, 2]),
         (0, 0, 0, 0),
     );
 }
@@ -300,7 +300,7 @@ fn row_code_refuses_an_array_shorter_than_a_rank() {
 /// rows it was made for.
 #[test]
 fn row_code_for_the_kinds_of_its_rows() {
-    use super::{Bound, Native, Ranks, RowKinds};
+    use super::{Bound, Native, Ranks, RowKinds, RowPtr};
     use crate::engine::cpu::vm::Program;
     use crate::lang::ir::{BinOp, Expr};
     use crate::real::Dtype;
@@ -360,7 +360,7 @@ fn row_code_for_the_kinds_of_its_rows() {
                 &[&col],
                 &Ranks::none(),
                 &[],
-                &rows,
+                &RowPtr::new(rows.to_vec()),
                 (0, 0, 0, 0),
             );
         }
@@ -382,7 +382,7 @@ fn row_code_for_the_kinds_of_its_rows() {
 #[test]
 #[should_panic(expected = "rows of a length the code was not made for")]
 fn row_code_refuses_rows_it_was_not_made_for() {
-    use super::{Bound, Native, Ranks, RowKinds};
+    use super::{Bound, Native, Ranks, RowKinds, RowPtr};
     use crate::engine::cpu::vm::Program;
     use crate::lang::ir::Expr;
     use crate::real::Dtype;
@@ -402,7 +402,7 @@ fn row_code_refuses_rows_it_was_not_made_for() {
         &[],
         &Ranks::none(),
         &[],
-        &[0, 6],
+        &RowPtr::new(vec![0, 6]),
         (0, 0, 0, 0),
     );
 }

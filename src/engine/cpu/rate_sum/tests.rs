@@ -1,6 +1,6 @@
 use super::{compile_psp, eval_psp, reduce, weighted_sum, Rows};
 use crate::engine::cpu::hostile;
-use crate::engine::cpu::jit::{Bound, Ranks, RowFold, RowKinds};
+use crate::engine::cpu::jit::{Bound, Ranks, RowFold, RowKinds, RowPtr};
 use crate::engine::cpu::vm::VmReal;
 use crate::network::model::Operation;
 use crate::prelude::{Network, Neuron, Synapse, Weights};
@@ -440,7 +440,7 @@ fn psp_rows_agree<R: VmReal>(bound: Bound, n: u32) {
         &reads,
         &ranks,
         &scalars,
-        &row_ptr,
+        &RowPtr::new(row_ptr.clone()),
         (9, 2, 4, 0),
     );
     let mut slow = vec![R::ZERO; n_syn];
@@ -496,7 +496,7 @@ fn psp_rows_agree<R: VmReal>(bound: Bound, n: u32) {
                 &reads,
                 &ranks,
                 &scalars,
-                &row_ptr,
+                &RowPtr::new(row_ptr.clone()),
                 (9, 2, 4, 0),
             );
             let mut psp = vec![R::ZERO; n_syn];
