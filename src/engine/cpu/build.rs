@@ -141,7 +141,7 @@ fn pop_state<R: VmReal>(p: &crate::network::Population, n_consts: usize, dt: f64
         n: p.size(),
         vars: p.init.iter().map(Reals::to).collect(),
         sums: vec![vec![R::ZERO; p.size()]; p.ir.targets.len()],
-        kernel: neuron_update::compile(&p.ir, n_consts, R::DTYPE),
+        kernel: neuron_update::compile_for(&p.ir, n_consts, R::DTYPE, p.size()),
         spike_hist: VecDeque::new(),
         // The firing rate drops the spikes that leave its window from the
         // history: it keeps the whole window.

@@ -112,6 +112,12 @@ fn arr(b: &NeuronBinding, slot: u32) -> u16 {
 /// 4. `spiked = spike && counter <= 0`;
 /// 5. the reset statements and `counter = round(refractory / dt)`, masked by `spiked`.
 pub fn compile(ir: &NeuronIr, n_consts: usize, dtype: Dtype) -> NeuronKernel {
+    compile_for(ir, n_consts, dtype, 0)
+}
+
+/// [`compile`] for a population of `n` neurons, whose native code is
+/// made for that many ([`Native::compile_for`]).
+pub fn compile_for(ir: &NeuronIr, n_consts: usize, dtype: Dtype, n: usize) -> NeuronKernel {
     let b = NeuronBinding::new(ir, n_consts);
     let mut p = Program::in_dtype(dtype);
     let counter = ir.refractory.as_ref().map(|(_, s)| *s);
@@ -171,7 +177,7 @@ pub fn compile(ir: &NeuronIr, n_consts: usize, dtype: Dtype) -> NeuronKernel {
             p.store(arr(&b, *c), &steps, Some(spk), &b);
         }
     }
-    let native = Native::compile(&p, b.n_arrays, spike_reg);
+    let native = Native::compile_for(&p, b.n_arrays, spike_reg, n);
     NeuronKernel {
         binding: b,
         native,

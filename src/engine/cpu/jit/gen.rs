@@ -24,8 +24,9 @@ use crate::real::Dtype;
 #[derive(Debug, Clone, Copy)]
 pub(super) enum Over<'a> {
     /// Elements `0..n`, with the register whose non-zero elements are
-    /// flagged, if any.
-    Elements(Option<u16>),
+    /// flagged, if any, and whether the table's values are loaded once
+    /// before the loop ([`super::Native::compile_for`]).
+    Elements(Option<u16>, bool),
     /// Rows of synapses ([`super::Native::compile_rows`]), each bound array read
     /// as its layout says, of the kinds given; with a fold, array 0's
     /// stores are folded over each row into the row's element
@@ -85,6 +86,9 @@ pub(super) struct Gen<'a> {
     /// Each uniform operand's place in the table (scalar slots, and
     /// constants by their bits in the program's precision).
     pub(super) uniform: HashMap<(bool, u64), usize>,
+    /// Each uniform operand's vector where they are loaded once before
+    /// the loop (empty where each use loads its own).
+    pub(super) preloaded: Vec<Value>,
     /// Values that are a comparison's 1.0 or 0.0, with its mask: testing
     /// one for non-zero is that mask. (A register holding a comparison
     /// holds its mask, made a value only where one is read: most are
@@ -175,11 +179,25 @@ pub(super) fn build(
         uniform.entry(key).or_insert(next);
         fresh
     });
+    // Loaded once, the table's values stay in registers, or spilled,
+    // through the loop: fewer loads a vector, but all of them at every
+    // call, which a population of a vector or two does not win back.
+    let preloaded: Vec<Value> = match over {
+        Over::Elements(_, true) => (0..uniforms.len())
+            .map(|k| {
+                let at = (k * VECTOR_BYTES) as i32;
+                let mem = MemFlagsData::trusted().with_readonly();
+                b.ins().load(shape.vec, mem, table, at)
+            })
+            .collect(),
+        _ => Vec::new(),
+    };
     let mut g = Gen {
         b,
+        preloaded,
         columns: match over {
             Over::Rows(layout, ..) => layout.to_vec(),
-            Over::Elements(_) => Vec::new(),
+            Over::Elements(..) => Vec::new(),
         },
         col_off: n,
         row_off: n,
@@ -192,7 +210,7 @@ pub(super) fn build(
         blend: None,
         fold: match over {
             Over::Rows(_, _, fold) => fold,
-            Over::Elements(_) => None,
+            Over::Elements(..) => None,
         },
         acc: None,
         own_lanes: None,
@@ -214,7 +232,7 @@ pub(super) fn build(
     };
     let exit = g.b.create_block();
     match over {
-        Over::Elements(flag) => g.elements(prog, n, flag, flags_p, exit)?,
+        Over::Elements(flag, _) => g.elements(prog, n, flag, flags_p, exit)?,
         Over::Rows(layout, kinds, _) => g.rows(prog, layout, kinds, n, flags_p, exit)?,
     }
     g.b.switch_to_block(exit);
@@ -278,6 +296,9 @@ impl Gen<'_> {
 
     pub(super) fn uniform_at(&mut self, key: (bool, u64)) -> Option<Value> {
         let k = *self.uniform.get(&key)?;
+        if let Some(&v) = self.preloaded.get(k) {
+            return Some(v);
+        }
         let at = (k * VECTOR_BYTES) as i32;
         let vec = self.shape.vec;
         Some(

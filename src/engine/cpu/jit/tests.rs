@@ -1,7 +1,8 @@
 //! Native code against the interpreter, bit for bit, in both precisions.
 
 use crate::engine::cpu::hostile;
-use crate::engine::cpu::neuron_update::{compile, neuron_update, NeuronKernel};
+use crate::engine::cpu::jit::HOIST_MIN;
+use crate::engine::cpu::neuron_update::{compile, compile_for, neuron_update, NeuronKernel};
 use crate::engine::cpu::vm::VmReal;
 use crate::lang::ir::Locality;
 use crate::network::model::Neuron;
@@ -34,7 +35,26 @@ fn agree_in<R: VmReal>(neuron: &Neuron, steps: u32, frame: impl Fn(u32) -> Vec<f
     let n = values.len() * values.len();
     net.population("p", n, neuron).unwrap();
     let ir = net.pops[0].ir.clone();
-    let native: NeuronKernel = compile(&ir, 0, R::DTYPE);
+    // Code for a population of a few vectors and for one of many (the
+    // table's values loaded once before the loop).
+    let small: NeuronKernel = compile(&ir, 0, R::DTYPE);
+    let large = compile_for(&ir, 0, R::DTYPE, HOIST_MIN);
+    for native in [&small, &large] {
+        agree_kernel(native, &ir, &values, steps, &frame);
+    }
+    small.native.is_some()
+}
+
+/// [`agree_in`] of the kernel `native` of `ir`, over every pair of
+/// `values`.
+fn agree_kernel<R: VmReal>(
+    native: &NeuronKernel,
+    ir: &crate::lang::ir::NeuronIr,
+    values: &[R],
+    steps: u32,
+    frame: impl Fn(u32) -> Vec<f64>,
+) {
+    let n = values.len() * values.len();
     let mut interpreted = native.clone();
     interpreted.native = None;
     let mut arrays: Vec<Vec<R>> = Vec::new();
@@ -50,7 +70,7 @@ fn agree_in<R: VmReal>(neuron: &Neuron, steps: u32, frame: impl Fn(u32) -> Vec<f
     for step in 0..steps {
         let scalars: Vec<R> = frame(step).into_iter().map(R::of).collect();
         let (a, b) = step_both(
-            (&native, &interpreted),
+            (native, &interpreted),
             arrays.iter_mut().map(|a| a.as_mut_slice()).collect(),
             other.iter_mut().map(|a| a.as_mut_slice()).collect(),
             &scalars,
@@ -72,7 +92,6 @@ fn agree_in<R: VmReal>(neuron: &Neuron, steps: u32, frame: impl Fn(u32) -> Vec<f
             }
         }
     }
-    native.native.is_some()
 }
 
 /// One step of the first kernel over `arrays` and of the second over
@@ -447,7 +466,7 @@ fn a_neuron_past_the_single_pass_size_keeps_the_interpreters_bits() {
 /// only to the population's own elements.
 #[test]
 fn partial_last_vectors_keep_the_interpreters_bits() {
-    fn run<R: VmReal>(n: usize) -> bool {
+    fn run<R: VmReal>(n: usize, hoisted: bool) -> bool {
         let mut text = String::from("tau * dv/dt = -v + x + Uniform(0.0, 1.0)\n");
         for i in 0..18 {
             text.push_str(&format!("a{i} = v * {i}.5 - a{i} * y\n"));
@@ -460,7 +479,12 @@ fn partial_last_vectors_keep_the_interpreters_bits() {
         let mut net = Network::new();
         net.population("p", n, &neuron).unwrap();
         let ir = net.pops[0].ir.clone();
-        let native: NeuronKernel = compile(&ir, 0, R::DTYPE);
+        // Code made for many neurons too (the table's values loaded once
+        // before the loop) runs a last vector as any.
+        let native: NeuronKernel = match hoisted {
+            true => compile_for(&ir, 0, R::DTYPE, HOIST_MIN),
+            false => compile(&ir, 0, R::DTYPE),
+        };
         let mut interpreted = native.clone();
         interpreted.native = None;
         let mut arrays: Vec<Vec<R>> = Vec::new();
@@ -508,7 +532,13 @@ fn partial_last_vectors_keep_the_interpreters_bits() {
         native.native.is_some()
     }
     for n in 1..=9 {
-        let single = run::<f32>(n);
-        assert_eq!(single, run::<f64>(n), "native code in one precision only");
+        for hoisted in [false, true] {
+            let single = run::<f32>(n, hoisted);
+            assert_eq!(
+                single,
+                run::<f64>(n, hoisted),
+                "native code in one precision only"
+            );
+        }
     }
 }
