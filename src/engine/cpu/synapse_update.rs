@@ -419,12 +419,15 @@ mod tests {
             (Bound::ColumnButSelf, 10),
         ];
         for (pre_bound, n_pre) in cases {
-            rows_agree::<f32>(pre_bound, n_pre);
-            rows_agree::<f64>(pre_bound, n_pre);
+            // Code that loads the table's values at each vector, and once.
+            for hoist in [false, true] {
+                rows_agree::<f32>(pre_bound, n_pre, hoist);
+                rows_agree::<f64>(pre_bound, n_pre, hoist);
+            }
         }
     }
 
-    fn rows_agree<R: VmReal>(pre_bound: Bound, n_pre: usize) {
+    fn rows_agree<R: VmReal>(pre_bound: Bound, n_pre: usize, hoist: bool) {
         let syn = Synapse::new()
             .parameters("eta = 0.01 : projection\ntau = 20.0 : projection\nRt = 0.4 : projection")
             .equations(
@@ -464,7 +467,10 @@ mod tests {
                 (rows, (0..24).map(|k| (k * 5 + 2) % 9).collect())
             }
         };
-        let kinds = RowKinds::of(&row_ptr, R::DTYPE);
+        let kinds = RowKinds {
+            hoist,
+            ..RowKinds::of(&row_ptr, R::DTYPE)
+        };
         let mut k = super::compile(&ir, 0, R::DTYPE, true, pre_bound, kinds);
         assert!(k.native.is_some(), "native row code for the rule");
         k.prepare_frozen(&ir);

@@ -182,8 +182,12 @@ pub(super) fn build(
     // Loaded once, the table's values stay in registers, or spilled,
     // through the loop: fewer loads a vector, but all of them at every
     // call, which a population of a vector or two does not win back.
-    let preloaded: Vec<Value> = match over {
-        Over::Elements(_, true) => (0..uniforms.len())
+    let hoist = match over {
+        Over::Elements(_, hoist) => hoist,
+        Over::Rows(_, kinds, _) => kinds.hoist,
+    };
+    let preloaded: Vec<Value> = match hoist {
+        true => (0..uniforms.len())
             .map(|k| {
                 let at = (k * VECTOR_BYTES) as i32;
                 let mem = MemFlagsData::trusted().with_readonly();

@@ -261,6 +261,7 @@ fn code_made_before_is_reused_while_held() {
     let whole = RowKinds {
         long_tail: false,
         short: false,
+        hoist: false,
     };
     let f = Native::compile_rows(&program(0.5), &each, whole).unwrap();
     assert!(!Arc::ptr_eq(&a._code, &f._code), "other kinds of rows");
@@ -324,7 +325,11 @@ fn row_code_for_the_kinds_of_its_rows() {
     use crate::lang::ir::{BinOp, Expr};
     use crate::real::Dtype;
 
-    let kinds = |long_tail, short| RowKinds { long_tail, short };
+    let kinds = |long_tail, short| RowKinds {
+        long_tail,
+        short,
+        hoist: false,
+    };
     // Rows of 4, 0, 8: whole vectors of f32 and f64.
     assert_eq!(
         RowKinds::of(&[0, 4, 4, 12], Dtype::F32),
@@ -411,6 +416,7 @@ fn row_code_refuses_rows_it_was_not_made_for() {
     let whole = RowKinds {
         long_tail: false,
         short: false,
+        hoist: false,
     };
     let Some(code) = Native::compile_rows(&p, &[Bound::Each, Bound::Each], whole) else {
         panic!("rows of a length the code was not made for (no native code on this host)");

@@ -363,12 +363,15 @@ fn psp_row_code_matches_the_interpreter_bit_for_bit() {
         (Bound::Each, 9),
         (Bound::AtPre, 9),
     ] {
-        psp_rows_agree::<f32>(bound, n);
-        psp_rows_agree::<f64>(bound, n);
+        // Code that loads the table's values at each vector, and once.
+        for hoist in [false, true] {
+            psp_rows_agree::<f32>(bound, n, hoist);
+            psp_rows_agree::<f64>(bound, n, hoist);
+        }
     }
 }
 
-fn psp_rows_agree<R: VmReal>(bound: Bound, n: u32) {
+fn psp_rows_agree<R: VmReal>(bound: Bound, n: u32, hoist: bool) {
     let syn = Synapse::new()
         .parameters("k = 0.5 : projection")
         .psp("w * (pre.v - post.v) * k + Uniform(0.0, 1e-3) * pre.u");
@@ -407,7 +410,11 @@ fn psp_rows_agree<R: VmReal>(bound: Bound, n: u32) {
             .unwrap()
     };
     let mut k = compile_psp(&ir, 0, R::DTYPE);
-    k.compile_rows(&ir, bound, RowKinds::of(&row_ptr, R::DTYPE), None);
+    let kinds = RowKinds {
+        hoist,
+        ..RowKinds::of(&row_ptr, R::DTYPE)
+    };
+    k.compile_rows(&ir, bound, kinds, None);
     let native = k.native.as_ref().expect("native row code for the psp");
     let b = &k.binding;
     assert_eq!(b.post - b.pre, 2, "pre.v and pre.u");
@@ -473,7 +480,7 @@ fn psp_rows_agree<R: VmReal>(bound: Bound, n: u32) {
         (RowFold::Mean, Operation::Mean),
     ] {
         let mut kf = compile_psp(&ir, 0, R::DTYPE);
-        kf.compile_rows(&ir, bound, RowKinds::of(&row_ptr, R::DTYPE), Some(fold));
+        kf.compile_rows(&ir, bound, kinds, Some(fold));
         assert!(kf.folds, "{bound:?}: folding code");
         let native = kf.native.as_ref().expect("native row code for the psp");
         for (w, pre_vals, post_v) in &sets {
