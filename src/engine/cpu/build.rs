@@ -362,7 +362,9 @@ fn proj_state<R: VmReal>(
     let pre_bound = match rows_are {
         rate_sum::Rows::Dense => Bound::Column,
         rate_sum::Rows::AllButSelf => Bound::ColumnButSelf,
-        rate_sum::Rows::Indexed | rate_sum::Rows::Below(_) => Bound::AtPre,
+        rate_sum::Rows::Indexed | rate_sum::Rows::Below(_) | rate_sum::Rows::Runs(_) => {
+            Bound::AtPre
+        }
     };
     // Row code holds only the ways of finishing a row these rows take.
     let kinds = RowKinds::of(&row_ptr, R::DTYPE);

@@ -64,6 +64,34 @@ pub(super) unsafe fn scattered(
     head
 }
 
+/// [`super::runs`] in f32: positions `0..head` of the four rows (`head`
+/// the largest multiple of four in the first's values, which it gives),
+/// four at a time, each row's products one load of its weights times one
+/// of its own values, added position after position as in
+/// [`transposed`].
+pub(super) fn runs(s: &mut [f32], ws: [&[f32]; 4], xs: [&[f32]; 4]) -> usize {
+    let head = xs[0].len() / 4 * 4;
+    assert!(
+        s.len() == 4 && (0..4).all(|q| ws[q].len() >= head && xs[q].len() >= head),
+        "rows of another length"
+    );
+    // SAFETY: SSE is part of x86-64. Each load is of four values from
+    // position `j`, `j + 4 <= head`, of a row's weights or values (each
+    // holds `head` or more); `s` holds four values.
+    unsafe {
+        let mut sum = _mm_loadu_ps(s.as_ptr());
+        for j in (0..head).step_by(4) {
+            let p = |q: usize| {
+                let x = _mm_loadu_ps(xs[q].as_ptr().add(j));
+                _mm_mul_ps(_mm_loadu_ps(ws[q].as_ptr().add(j)), x)
+            };
+            sum = add_positions(sum, [p(0), p(1), p(2), p(3)]);
+        }
+        _mm_storeu_ps(s.as_mut_ptr(), sum);
+    }
+    head
+}
+
 /// [`transposed`] in f64: positions `0..head` (`head` the largest even
 /// number in `x.len()`, which it gives), two at a time, the rows in
 /// pairs: a pair's two products at a position are one vector, added

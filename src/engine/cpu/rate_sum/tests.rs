@@ -125,8 +125,9 @@ fn rows_without_the_diagonal_are_told_only_where_they_are() {
         Rows::Dense
     );
     // Row 1 misses neuron 0 instead, or holds its neurons out of order.
+    // (each of its rows still consecutive neurons).
     let other = [1u32, 2, 1, 2, 0, 1];
-    assert_eq!(Rows::of(false, &row_ptr, &other, 3, true), Rows::Below(3));
+    assert_eq!(Rows::of(false, &row_ptr, &other, 3, true), Rows::Runs(3));
     let swapped = [1u32, 2, 2, 0, 0, 1];
     assert_eq!(Rows::of(false, &row_ptr, &swapped, 3, true), Rows::Below(3));
     // A missing row.
@@ -278,6 +279,44 @@ fn scattered_rows_sum_as_each_row_alone() {
     }
     check::<f32>();
     check::<f64>();
+}
+
+/// Rows of consecutive neurons (`Rows::Runs`: 0 to 20 synapses from
+/// any first neuron, groups of four of one length and of several),
+/// read in order without their indices, against each row folded alone
+/// in synapse order and the same rows as scattered ones: the same
+/// values, in both precisions, over values whose sums round with hostile
+/// ones among them. Rows with a gap, out of order or past the
+/// population are not runs.
+#[test]
+fn rows_of_consecutive_neurons_sum_as_each_row_alone() {
+    fn check<R: Real>() {
+        let n = 61;
+        let lengths = [
+            9usize, 9, 9, 9, 4, 13, 0, 7, 8, 12, 12, 5, 6, 17, 16, 20, 2, 1,
+        ];
+        let mut row_ptr = vec![0u32];
+        let mut pre = Vec::new();
+        for (i, len) in lengths.iter().enumerate() {
+            let first = (i * 7) % (n - len);
+            pre.extend((first..first + len).map(|j| j as u32));
+            row_ptr.push(pre.len() as u32);
+        }
+        let w = rounding::<R>(pre.len(), 23, 29);
+        let r = rounding::<R>(n, 7, 11);
+        let runs = Rows::of(false, &row_ptr, &pre, n, false);
+        assert_eq!(runs, Rows::Runs(n as u32));
+        for rows in [runs, Rows::Below(n as u32), Rows::Indexed] {
+            sums_as_rows_alone(&row_ptr, &pre, &w, &r, rows, "runs");
+        }
+    }
+    check::<f32>();
+    check::<f64>();
+    let of = |pre: &[u32], n: usize| Rows::of(false, &[0, pre.len() as u32], pre, n, false);
+    assert_eq!(of(&[3, 4, 6], 9), Rows::Below(9), "a gap");
+    assert_eq!(of(&[4, 3], 9), Rows::Below(9), "out of order");
+    assert_eq!(of(&[7, 8, 9], 9), Rows::Indexed, "past the population");
+    assert_eq!(of(&[7, 8], 9), Rows::Runs(9));
 }
 
 /// The sums of rows that hold every neuron but their own, read without
