@@ -39,28 +39,17 @@ pub(super) unsafe fn scattered(
     idx: [&[u32]; 4],
     r: &[f32],
 ) -> usize {
-    let head = idx[0].len() / 4 * 4;
-    assert!(
-        s.len() == 4 && (0..4).all(|q| ws[q].len() >= head && idx[q].len() >= head),
-        "rows of another length"
-    );
-    // SAFETY: SSE is part of x86-64. Each load of weights or indices
-    // is of four from position `j`, `j + 4 <= head`, of a row (each
-    // holds `head` or more); each read of `r` is at an index below its
-    // length (the caller's promise); `s` holds four values.
-    unsafe {
-        let mut sum = _mm_loadu_ps(s.as_ptr());
-        for j in (0..head).step_by(4) {
-            let p = |q: usize| {
-                let i = idx[q].as_ptr().add(j);
-                let x = |k: usize| *r.get_unchecked(*i.add(k) as usize);
-                let v = _mm_setr_ps(x(0), x(1), x(2), x(3));
-                _mm_mul_ps(_mm_loadu_ps(ws[q].as_ptr().add(j)), v)
-            };
-            sum = add_positions(sum, [p(0), p(1), p(2), p(3)]);
-        }
-        _mm_storeu_ps(s.as_mut_ptr(), sum);
-    }
+    let head = four_rows_head(s, &ws, idx.map(<[u32]>::len));
+    // SAFETY: SSE is part of x86-64. Each load of indices is of four
+    // from position `j`, `j + 4 <= head`, of a row (each holds `head` or
+    // more); each read of `r` is at an index below its length (the
+    // caller's promise).
+    let gathered = |q: usize, j: usize| unsafe {
+        let i = idx[q].as_ptr().add(j);
+        let x = |k: usize| *r.get_unchecked(*i.add(k) as usize);
+        _mm_setr_ps(x(0), x(1), x(2), x(3))
+    };
+    four_rows(s, &ws, head, gathered);
     head
 }
 
@@ -70,26 +59,48 @@ pub(super) unsafe fn scattered(
 /// of its own values, added position after position as in
 /// [`transposed`].
 pub(super) fn runs(s: &mut [f32], ws: [&[f32]; 4], xs: [&[f32]; 4]) -> usize {
-    let head = xs[0].len() / 4 * 4;
+    let head = four_rows_head(s, &ws, xs.map(<[f32]>::len));
+    // SAFETY: SSE is part of x86-64. Each load is of four values from
+    // position `j`, `j + 4 <= head`, of a row's values (each holds
+    // `head` or more).
+    let loaded = |q: usize, j: usize| unsafe { _mm_loadu_ps(xs[q].as_ptr().add(j)) };
+    four_rows(s, &ws, head, loaded);
+    head
+}
+
+/// The positions four rows of these lengths (`lens`, their values') take
+/// a vector at a time: the largest multiple of four in the first's,
+/// checked to lie in every row's weights and values, `s` holding a sum
+/// for each row.
+fn four_rows_head(s: &[f32], ws: &[&[f32]; 4], lens: [usize; 4]) -> usize {
+    let head = lens[0] / 4 * 4;
     assert!(
-        s.len() == 4 && (0..4).all(|q| ws[q].len() >= head && xs[q].len() >= head),
+        s.len() == 4 && (0..4).all(|q| ws[q].len() >= head && lens[q] >= head),
         "rows of another length"
     );
-    // SAFETY: SSE is part of x86-64. Each load is of four values from
-    // position `j`, `j + 4 <= head`, of a row's weights or values (each
-    // holds `head` or more); `s` holds four values.
+    head
+}
+
+/// `s[q] += ws[q][j] * x(q, j)[j]` over positions `0..head` of four rows,
+/// four positions at a time (`x(q, j)`: row `q`'s four values from `j`),
+/// each row adding in its own order ([`add_positions`]).
+#[inline(always)]
+fn four_rows(s: &mut [f32], ws: &[&[f32]; 4], head: usize, x: impl Fn(usize, usize) -> __m128) {
+    assert!(
+        s.len() == 4 && ws.iter().all(|w| w.len() >= head),
+        "rows shorter than head"
+    );
+    // SAFETY: SSE is part of x86-64. Each load of weights is of four from
+    // position `j`, `j + 4 <= head`, of a row that holds `head` or more
+    // (checked above); `s` holds four values.
     unsafe {
         let mut sum = _mm_loadu_ps(s.as_ptr());
         for j in (0..head).step_by(4) {
-            let p = |q: usize| {
-                let x = _mm_loadu_ps(xs[q].as_ptr().add(j));
-                _mm_mul_ps(_mm_loadu_ps(ws[q].as_ptr().add(j)), x)
-            };
+            let p = |q: usize| _mm_mul_ps(_mm_loadu_ps(ws[q].as_ptr().add(j)), x(q, j));
             sum = add_positions(sum, [p(0), p(1), p(2), p(3)]);
         }
         _mm_storeu_ps(s.as_mut_ptr(), sum);
     }
-    head
 }
 
 /// [`transposed`] in f64: positions `0..head` (`head` the largest even
