@@ -1,6 +1,6 @@
 //! Building the CPU engine's state from a network.
 
-use super::jit::{Bound, RowKinds};
+use super::jit::{Bound, RowPtr};
 use super::jit_events::{Four, NativeEvents};
 use super::*;
 use crate::error::Error;
@@ -295,7 +295,7 @@ fn proj_state<R: VmReal>(
     let mut kind = proj_kind(net, pr, pk);
     let s = &pr.synapses;
     let n_post = net.pops[post].size();
-    let row_ptr = s.post_row_ptr(n_post / net.batch);
+    let row_ptr = RowPtr::new(s.post_row_ptr(n_post / net.batch));
     let delays = distinct_delays(pr);
     let max_d = delays.last().copied().unwrap_or(1) as usize;
     // Names the projection does not use may be missing from a model
@@ -367,7 +367,7 @@ fn proj_state<R: VmReal>(
         }
     };
     // Row code holds only the ways of finishing a row these rows take.
-    let kinds = RowKinds::of(&row_ptr, R::DTYPE);
+    let kinds = row_ptr.kinds_of(R::DTYPE);
     if let ProjKind::Rate { psp: Some(k), .. } = &mut kind {
         let one_delay = super::step::one_delay(&delays).is_some();
         k.compile_rows(
@@ -401,7 +401,7 @@ fn proj_state<R: VmReal>(
         kind,
         ir: pr.ir.clone(),
         op: pr.operation,
-        row_ptr: super::jit::RowPtr::new(row_ptr),
+        row_ptr,
         syn: pr.synapses.clone(),
         ranks,
         delays,

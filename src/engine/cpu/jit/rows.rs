@@ -95,21 +95,21 @@ pub struct RowPtr {
 impl RowPtr {
     /// The bounds `ptr`, checked.
     pub fn new(ptr: Vec<u32>) -> RowPtr {
-        let (mut ordered, mut widest) = (true, 0u32);
-        let mut kinds = [RowKinds::NONE; 2];
-        for w in ptr.windows(2) {
-            let len = w[1].wrapping_sub(w[0]);
-            ordered &= w[0] <= w[1];
-            widest = widest.max(len);
-            kinds[0].include(len, 2);
-            kinds[1].include(len, 4);
-        }
+        let ordered = ptr.windows(2).all(|w| w[0] <= w[1]);
+        let lens = ptr.windows(2).map(|w| w[1].wrapping_sub(w[0]));
+        let widest = lens.max().unwrap_or(0);
+        let kinds = [RowKinds::of_lanes(&ptr, 2), RowKinds::of_lanes(&ptr, 4)];
         RowPtr {
             ptr,
             ordered,
             widest,
             kinds,
         }
+    }
+
+    /// [`RowKinds::of`] these rows, for code of `dtype`'s vectors.
+    pub fn kinds_of(&self, dtype: Dtype) -> RowKinds {
+        self.kinds(Shape::of(dtype).lanes)
     }
 
     /// The kinds of the rows for vectors of `lanes` (2 or 4).
@@ -537,11 +537,11 @@ impl Gen<'_> {
             let lane_int = shape.mask.lane_type();
             let index = g.lane_ints(1);
             // Lane l is the row's own where from + l >= vend.
-            let first = g.b.ins().isub(vend, from);
+            let unfolded = g.b.ins().isub(vend, from);
             let first = if lane_int.bits() < ptr.bits() {
-                g.b.ins().ireduce(lane_int, first)
+                g.b.ins().ireduce(lane_int, unfolded)
             } else {
-                first
+                unfolded
             };
             let first = g.b.ins().splat(shape.mask, first);
             let own =
@@ -550,10 +550,12 @@ impl Gen<'_> {
             g.blend = Some(own);
             if g.fold.is_some() {
                 // Lane l is not folded yet where from + l >= vend.
-                let first = g.b.ins().isub(vend, from);
                 g.own_lanes = Some(
                     (0..lanes)
-                        .map(|l| g.b.ins().icmp_imm_u(IntCC::SignedLessThanOrEqual, first, l))
+                        .map(|l| {
+                            g.b.ins()
+                                .icmp_imm_u(IntCC::SignedLessThanOrEqual, unfolded, l)
+                        })
                         .collect(),
                 );
                 g.acc = acc;

@@ -470,13 +470,9 @@ impl Gen<'_> {
         (syn, post, run): (Value, Value, Value),
     ) -> Option<()> {
         let ptr = self.ptr;
-        let fixed = MemFlagsData::new()
-            .with_notrap()
-            .with_readonly()
-            .with_can_move();
-        let n = self.b.ins().load(ptr, fixed, run, RUN_N);
-        let pre = self.b.ins().load(ptr, fixed, run, RUN_PRE);
-        let post_off = self.b.ins().load(ptr, fixed, run, RUN_POST_OFF);
+        let n = self.b.ins().load(ptr, FIXED, run, RUN_N);
+        let pre = self.b.ins().load(ptr, FIXED, run, RUN_PRE);
+        let post_off = self.b.ins().load(ptr, FIXED, run, RUN_POST_OFF);
         let header = self.b.create_block();
         let body = self.b.create_block();
         let exit = self.b.create_block();

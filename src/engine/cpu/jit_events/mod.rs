@@ -792,12 +792,6 @@ impl Bound<'_> {
         let s: [usize; 4] = events.map(|e| e.0);
         let pre: [usize; 4] = events.map(|e| e.1);
         let post: [usize; 4] = events.map(|e| e.2);
-        self.run_arrays(any, &s, &pre, &post);
-    }
-
-    /// [`run_four`](Self::run_four) of the events `(s[l], pre[l],
-    /// post[l])`.
-    fn run_arrays(&self, any: Entry, s: &[usize; 4], pre: &[usize; 4], post: &[usize; 4]) {
         let (n_syn, n_pre, n_post) = self.limits;
         let n_syn = n_syn.min(self.vector_limit);
         // Every lane checked, without a branch a lane.
@@ -811,7 +805,7 @@ impl Bound<'_> {
         let p = |a: &[usize; 4]| a.as_ptr() as usize;
         // SAFETY: as for `run`, with distinct synapses (checked by the
         // caller, `run_each`); the code reads four indices at each pointer.
-        unsafe { any(&self.args, p(s), p(pre), p(post)) };
+        unsafe { any(&self.args, p(&s), p(&pre), p(&post)) };
     }
 }
 
