@@ -64,8 +64,12 @@ pub fn decode<R: Real>(
             csr.ptr[k as usize + 1] as usize,
         );
         for e in a..b {
-            let wj = if shared { w[0] } else { w[csr.syn[e] as usize] };
-            counts[csr.post[e] as usize] += wj;
+            let wj = if shared {
+                w[0]
+            } else {
+                w[csr.syn()[e] as usize]
+            };
+            counts[csr.post()[e] as usize] += wj;
         }
     }
     window.push_front(counts);

@@ -4,7 +4,7 @@
 //! neurons that spiked `d` steps ago are visited, and only their synapses
 //! whose delay is `d`.
 
-use super::jit_events::NativeEvents;
+use super::jit_events::{Indices, NativeEvents};
 use super::vm::random_value;
 use crate::lang::ir::{BinOp, EventStmt, Expr, UnOp};
 use crate::real::Real;
@@ -15,14 +15,13 @@ use crate::real::Real;
 pub struct PreCsr {
     /// Row pointers over pre-synaptic ranks.
     pub ptr: Vec<u32>,
-    /// Synapse indices (into the post-ordered arrays), sorted by (pre, delay, post).
-    pub syn: Vec<u32>,
+    /// Each entry's synapse index (into the post-ordered arrays), sorted
+    /// by (pre, delay, post), and its post rank.
+    idx: Indices,
     /// Delay of each entry of `syn`; empty where every synapse has the
     /// same delay, `first` (most projections: a million synapses' copy
     /// saved).
     delay: Vec<u32>,
-    /// Post rank of each entry of `syn`.
-    pub post: Vec<u32>,
     /// Where each delay's entries start in each row, from the row's
     /// start: `starts[j * span + (d - first)]`, the row's length last;
     /// empty where one delay is all there is, or where the table would
@@ -103,9 +102,8 @@ impl PreCsr {
         }
         let filled = ptr.windows(2).filter(|w| w[1] > w[0]).count();
         PreCsr {
-            post: post_of,
+            idx: Indices::new(order, post_of),
             delay,
-            syn: order,
             ptr,
             starts,
             first,
@@ -117,7 +115,18 @@ impl PreCsr {
     /// Whether a spike's row holds four synapses or more on average, as
     /// many as event code runs at once.
     pub fn long_rows(&self) -> bool {
-        self.syn.len() >= 4 * self.filled
+        self.syn().len() >= 4 * self.filled
+    }
+
+    /// Each entry's synapse index (into the post-ordered arrays), sorted
+    /// by (pre, delay, post).
+    pub fn syn(&self) -> &[u32] {
+        self.idx.syn()
+    }
+
+    /// Each entry's post rank.
+    pub fn post(&self) -> &[u32] {
+        self.idx.post()
     }
 
     /// The delay of entry `e` (of `syn`).
@@ -127,7 +136,7 @@ impl PreCsr {
 
     /// Per-synapse values (post-ordered) in this view's order.
     pub fn permute<R: Copy>(&self, values: &[R]) -> Vec<R> {
-        self.syn.iter().map(|&s| values[s as usize]).collect()
+        self.syn().iter().map(|&s| values[s as usize]).collect()
     }
 
     /// The entries of row `pre` whose delay is `d`.
@@ -182,11 +191,11 @@ pub fn deliver_default<R: Real>(
         };
         // One weight shared by all synapses: no per-synapse read.
         if let [w] = *w_pre {
-            for &post in &csr.post[range] {
+            for &post in &csr.post()[range] {
                 g[post as usize] += w;
             }
         } else {
-            for (&post, &w) in csr.post[range.clone()].iter().zip(&w_pre[range]) {
+            for (&post, &w) in csr.post()[range.clone()].iter().zip(&w_pre[range]) {
                 g[post as usize] += w;
             }
         }
@@ -448,23 +457,18 @@ pub fn deliver_events<R: Real>(
         let segments = spikes.iter().map(|&k| {
             let b = k / n_pre;
             let j = k - b * n_pre;
-            let seg = csr.segment(j, d);
-            (
-                &csr.syn[seg.clone()],
-                &csr.post[seg],
-                j,
-                (b * n_pre, b * n_post),
-            )
+            (csr.segment(j, d), j, (b * n_pre, b * n_post))
         });
-        code.bind(c, g, frozen).run_segments(segments, across);
+        code.bind(c, g, frozen)
+            .run_segments(&csr.idx, segments, across);
         return;
     }
     let events = spikes.iter().flat_map(|&k| {
         let b = k / n_pre;
         let j = k - b * n_pre;
         csr.segment(j, d).map(move |e| {
-            let s = csr.syn[e] as usize;
-            let post = (csr.post[e] + b * n_post) as usize;
+            let s = csr.syn()[e] as usize;
+            let post = (csr.post()[e] + b * n_post) as usize;
             let pre = (pre_ranks[s] + b * n_pre) as usize;
             (s, pre, post)
         })
@@ -509,8 +513,8 @@ mod tests {
                 spread != 9,
                 "the table where it fits"
             );
-            for (e, &s) in csr.syn.iter().enumerate() {
-                assert_eq!(csr.post[e], post[s as usize]);
+            for (e, &s) in csr.syn().iter().enumerate() {
+                assert_eq!(csr.post()[e], post[s as usize]);
                 assert_eq!(csr.delay_at(e), delay[s as usize]);
             }
             let last = *delay.iter().max().unwrap();
@@ -518,7 +522,7 @@ mod tests {
             delays.extend([last - 1, last, last + 1, u32::MAX]);
             for i in 0..40 {
                 for &d in &delays {
-                    let found: Vec<u32> = csr.syn[csr.segment(i, d)].to_vec();
+                    let found: Vec<u32> = csr.syn()[csr.segment(i, d)].to_vec();
                     assert_eq!(found, walked(&pre, &delay, i, d), "pre {i}, delay {d}");
                 }
             }

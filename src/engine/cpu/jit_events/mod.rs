@@ -61,11 +61,44 @@ const ARG_FROZEN: i32 = std::mem::offset_of!(Args, frozen) as i32;
 /// `fn(args, s, pre, post)`.
 type Entry = unsafe extern "C" fn(*const Args, usize, usize, usize);
 
-/// One spike's events for [`Bound::run_segments`]: the synapses of a
-/// `PreCsr` segment, their post ranks, the spike's pre rank (the row's:
-/// every synapse of the segment has it), and the offsets of the spike's
-/// batch element added to pre and post ranks.
-pub type Segment<'a> = (&'a [u32], &'a [u32], u32, (u32, u32));
+/// One spike's events for [`Bound::run_segments`]: the entries of a
+/// `PreCsr` segment (a range of its [`Indices`]), the spike's pre rank
+/// (the row's: every synapse of the segment has it), and the offsets of
+/// the spike's batch element added to pre and post ranks.
+pub type Segment = (std::ops::Range<usize>, u32, (u32, u32));
+
+/// The synapse and post indices of a `PreCsr`'s entries, with the bounds
+/// of each, found once when they are made: run code's runs are checked
+/// against the arrays by these bounds rather than by a pass over every
+/// run's indices (that pass was 4 % of the STP notebook).
+#[derive(Debug, Clone, Default)]
+pub struct Indices {
+    syn: Vec<u32>,
+    post: Vec<u32>,
+    /// One past the largest of `syn` and of `post` (0 where empty).
+    ends: (usize, usize),
+}
+
+impl Indices {
+    /// Entry `e` is the synapse `syn[e]` of post rank `post[e]`; panics
+    /// where the two differ in length.
+    pub fn new(syn: Vec<u32>, post: Vec<u32>) -> Self {
+        assert_eq!(syn.len(), post.len(), "as many post ranks as synapses");
+        let end = |x: &[u32]| x.iter().map(|&v| v as usize + 1).max().unwrap_or(0);
+        let ends = (end(&syn), end(&post));
+        Indices { syn, post, ends }
+    }
+
+    /// The synapse of each entry.
+    pub fn syn(&self) -> &[u32] {
+        &self.syn
+    }
+
+    /// The post rank of each entry.
+    pub fn post(&self) -> &[u32] {
+        &self.post
+    }
+}
 
 /// A run of a spike's events for run code (`#[repr(C)]`: the code loads
 /// these fields at fixed offsets): `n` events (a multiple of four), all
@@ -669,47 +702,59 @@ impl Bound<'_> {
     }
 
     /// Runs the events of spikes' segments of a `PreCsr`
-    /// (`super::spike_propagate::PreCsr`), segment after segment: entry
-    /// `i` of a segment `(syn, post, pre, (pre_off, post_off))` is the
-    /// event of synapse `syn[i]`, pre rank `pre + pre_off` and post rank
-    /// `post[i] + post_off`. What [`run_each`](Self::run_each) does over
-    /// the same events, without its iterator and its check that a four's
-    /// synapses differ: a `PreCsr` lists each synapse once, so the events
-    /// of one segment are of distinct synapses, and so are those of all
-    /// segments where `across` (the spikes of one batch element: distinct
-    /// pre neurons). Otherwise a four never spans two segments. A spike
-    /// has a few to thousands of synapses, and those per-event costs were
-    /// as much as the STP notebook's event code itself: a segment's whole
-    /// fours go to the run code in one call.
+    /// (`super::spike_propagate::PreCsr`) whose entries are `idx`,
+    /// segment after segment: entry `e` of a segment `(range, pre,
+    /// (pre_off, post_off))` is the event of synapse `idx.syn()[e]`, pre
+    /// rank `pre + pre_off` and post rank `idx.post()[e] + post_off`. What
+    /// [`run_each`](Self::run_each) does over the same events, without its
+    /// iterator and its check that a four's synapses differ: a `PreCsr`
+    /// lists each synapse once, so the events of one segment are of
+    /// distinct synapses, and so are those of all segments where `across`
+    /// (the spikes of one batch element: distinct pre neurons). Otherwise a
+    /// four never spans two segments. A spike has a few to thousands of
+    /// synapses, and those per-event costs were as much as the STP
+    /// notebook's event code itself: a segment's whole fours go to the run
+    /// code in one call.
     #[inline]
-    pub fn run_segments<'s>(&self, segments: impl IntoIterator<Item = Segment<'s>>, across: bool) {
-        let event = |s: u32, q: u32, pre: u32, (pre_off, post_off): (u32, u32)| {
+    pub fn run_segments(
+        &self,
+        idx: &Indices,
+        segments: impl IntoIterator<Item = Segment>,
+        across: bool,
+    ) {
+        let (syn, post) = (idx.syn(), idx.post());
+        let event = |e: usize, pre: u32, (pre_off, post_off): (u32, u32)| {
             (
-                s as usize,
+                syn[e] as usize,
                 (pre + pre_off) as usize,
-                (q + post_off) as usize,
+                (post[e] + post_off) as usize,
             )
         };
         let (Some((Four::Events, any, _)), Some((run, _))) = (&self.code.four, &self.code.run)
         else {
-            for (syn, post, pre, off) in segments {
-                for (&s, &q) in syn.iter().zip(post) {
-                    let (s, pre, q) = event(s, q, pre, off);
+            for (range, pre, off) in segments {
+                for e in range {
+                    let (s, pre, q) = event(e, pre, off);
                     self.run(s, pre, q);
                 }
             }
             return;
         };
+        let (n_syn, n_pre, n_post) = self.limits;
+        // Every synapse of `idx` within the arrays: checked once for all
+        // runs, by the bound found when `idx` was made.
+        let syn_within = idx.ends.0 <= n_syn.min(self.vector_limit);
         let mut four = [(0, 0, 0); 4];
         let mut k = 0;
         let singles = |four: &[(usize, usize, usize)]| {
             four.iter().for_each(|&(s, pre, q)| self.run(s, pre, q));
         };
-        for (syn, post, pre, off) in segments {
-            let post = &post[..syn.len()];
+        for (range, pre, off) in segments {
+            // Slicing checks the range is within the entries.
+            let entries = (&syn[range.clone()], &post[range.clone()]);
             debug_assert!(
                 {
-                    let mut s = syn.to_vec();
+                    let mut s = entries.0.to_vec();
                     s.sort_unstable();
                     s.windows(2).all(|w| w[0] != w[1])
                 },
@@ -719,71 +764,51 @@ impl Bound<'_> {
                 singles(&four[..k]);
                 k = 0;
             }
-            let mut i = 0;
+            let mut e = range.start;
             // The four begun by the segments before, completed first.
-            while k > 0 && i < syn.len() {
-                four[k] = event(syn[i], post[i], pre, off);
-                (k, i) = ((k + 1) % 4, i + 1);
+            while k > 0 && e < range.end {
+                four[k] = event(e, pre, off);
+                (k, e) = ((k + 1) % 4, e + 1);
                 if k == 0 {
                     self.run_four(*any, &four);
                 }
             }
-            let whole = i + (syn.len() - i) / 4 * 4;
-            self.run_run(*run, &syn[i..whole], &post[i..whole], pre, off);
-            for (&s, &q) in syn[whole..].iter().zip(&post[whole..]) {
-                four[k] = event(s, q, pre, off);
+            let whole = e + (range.end - e) / 4 * 4;
+            if whole > e {
+                let (pre_off, post_off) = (off.0 as usize, off.1 as usize);
+                let pre = pre as usize + pre_off;
+                assert!(
+                    syn_within && idx.ends.1 + post_off <= n_post && pre < n_pre,
+                    "events of synapses {:?} ({pre} -> {:?} + {post_off}) out of their arrays",
+                    &syn[e..whole],
+                    &post[e..whole],
+                );
+                let r = Run {
+                    n: whole - e,
+                    pre,
+                    post_off,
+                };
+                // SAFETY: as for `run`: every synapse and post rank of
+                // `idx` is below its bound, checked above against the
+                // arrays, and the synapses are distinct (a `PreCsr`'s
+                // segment, `idx`'s entries); the code reads `r.n`
+                // indices from each pointer, within `idx` (`e..whole` is
+                // within `range`).
+                unsafe {
+                    run(
+                        &self.args,
+                        syn[e..whole].as_ptr() as usize,
+                        post[e..whole].as_ptr() as usize,
+                        &r as *const Run as usize,
+                    )
+                };
+            }
+            for e in whole..range.end {
+                four[k] = event(e, pre, off);
                 k += 1;
             }
         }
         singles(&four[..k]);
-    }
-
-    /// The events `(syn[i], pre + pre_off, post[i] + post_off)` of
-    /// distinct synapses, a multiple of four, through `run`, the run
-    /// code; panics where one is out of the arrays.
-    fn run_run(
-        &self,
-        run: Entry,
-        syn: &[u32],
-        post: &[u32],
-        pre: u32,
-        (pre_off, post_off): (u32, u32),
-    ) {
-        if syn.is_empty() {
-            return;
-        }
-        assert!(
-            syn.len() == post.len() && syn.len().is_multiple_of(4),
-            "a run of {} synapses, {} posts",
-            syn.len(),
-            post.len()
-        );
-        let (n_syn, n_pre, n_post) = self.limits;
-        let n_syn = n_syn.min(self.vector_limit);
-        // One pass each, without a branch an event.
-        let top = |x: &[u32]| x.iter().fold(0, |m, &v| m.max(v)) as usize;
-        let pre = pre as usize + pre_off as usize;
-        let post_off = post_off as usize;
-        assert!(
-            top(syn) < n_syn && top(post) + post_off < n_post && pre < n_pre,
-            "events of synapses {syn:?} ({pre} -> {post:?} + {post_off}) out of their arrays"
-        );
-        let r = Run {
-            n: syn.len(),
-            pre,
-            post_off,
-        };
-        // SAFETY: as for `run`, every index checked above, with distinct
-        // synapses (the caller's promise, `run_segments`); the code reads
-        // `r.n` indices at each pointer.
-        unsafe {
-            run(
-                &self.args,
-                syn.as_ptr() as usize,
-                post.as_ptr() as usize,
-                &r as *const Run as usize,
-            )
-        };
     }
 
     /// Four events of distinct synapses through `any`, the code for any

@@ -1,6 +1,6 @@
 //! Event code against `eval`, bit for bit.
 
-use super::{Four, NativeEvents};
+use super::{Four, Indices, NativeEvents};
 use crate::connect::Weights;
 use crate::engine::cpu::spike_propagate::{run_event, EventCtx};
 use crate::engine::cpu::{hostile, HOSTILE};
@@ -299,6 +299,7 @@ fn segments_match_eval<R: Real>() {
     // that a four's posts repeat.
     let order: Vec<u32> = (0..n_syn).map(|k| ((k * 37) % n_syn) as u32).collect();
     let posts: Vec<u32> = (0..n_syn as u32).map(|k| (k * 5) % 7).collect();
+    let idx = Indices::new(order.clone(), posts.clone());
     // 51 events: the last one's four is completed by the next element's
     // first, the same synapse where that element spikes in reverse.
     let lengths = [3, 0, 1, 2, 9, 4, 5, 7, 6, 8, 2, 1, 1, 1, 1];
@@ -333,10 +334,10 @@ fn segments_match_eval<R: Real>() {
             let pre_of = |lo: usize| (lo % n) as u32;
             let segments = spikes.iter().map(|&((lo, hi), e)| {
                 let off = (e * n as u32, e * n as u32);
-                (&order[lo..hi], &posts[lo..hi], pre_of(lo), off)
+                (lo..hi, pre_of(lo), off)
             });
             code.bind(&mut ca, &mut ga, frozen)
-                .run_segments(segments, across);
+                .run_segments(&idx, segments, across);
             let mut cb = ctx(&mut b);
             for &((lo, hi), e) in &spikes {
                 for i in lo..hi {
@@ -457,4 +458,36 @@ fn four_events_past_one_synapse_are_refused() {
 #[should_panic(expected = "event code bound to")]
 fn event_code_bound_to_too_few_slots_is_refused() {
     bind_f32_code::<f32>(4, Some(1), 16, |_| {});
+}
+
+/// A spike's run whose indices hold a synapse past the arrays is refused
+/// by the bound its `Indices` found, not read past them; so is a post
+/// rank past the conductance once the batch element's offset is added.
+#[test]
+fn runs_past_their_arrays_are_refused() {
+    let run = |syn: Vec<u32>, post: Vec<u32>, post_off: u32| {
+        std::panic::catch_unwind(|| {
+            bind_f32_code::<f32>(4, None, 16, |bound| {
+                let idx = Indices::new(syn, post);
+                let n = idx.syn().len();
+                bound.run_segments(&idx, [(0..n, 0, (0, post_off))], true);
+            })
+        })
+        .is_ok()
+    };
+    // 16 synapses, 4 post neurons: within.
+    assert!(run(vec![0, 5, 9, 15], vec![0, 1, 2, 3], 0));
+    // Synapse 16 in the run; then outside the segment's range but in
+    // `Indices`, whose bound covers all its entries.
+    assert!(!run(vec![0, 5, 16, 15], vec![0, 1, 2, 3], 0));
+    let guarded = std::panic::catch_unwind(|| {
+        bind_f32_code::<f32>(4, None, 16, |bound| {
+            let idx = Indices::new(vec![0, 1, 2, 3, 99], vec![0; 5]);
+            bound.run_segments(&idx, [(0..4, 0, (0, 0))], true);
+        })
+    });
+    assert!(guarded.is_err(), "a bound over all the entries");
+    // Post rank 4, and post rank 3 in a second element (offset 1).
+    assert!(!run(vec![0, 1, 2, 3], vec![0, 1, 4, 3], 0));
+    assert!(!run(vec![0, 1, 2, 3], vec![0, 1, 2, 3], 1));
 }
