@@ -1,7 +1,7 @@
 //! Event-driven ODEs of a synapse (`: event-driven`), linear in their
 //! variable: integrated exactly from the last event, when one comes.
 
-use crate::lang::ast::BinOp;
+use crate::lang::ast::{BinOp, UnOp};
 use crate::lang::ir::{EventStmt, Expr, Func};
 
 /// An event-driven ODE `dx/dt = a + b x`.
@@ -59,7 +59,16 @@ pub(in crate::lang::analysis) fn integrate(
     }
 }
 
-/// x after `elapsed`: x + a D if b is 0, else x e^(b D) + a / b (e^(b D) - 1).
+/// x after `elapsed`: x + a D if b is 0, else, as ANNarchy 5.0.4.1's
+/// generated code, x_inf + (x - x_inf) e^(b D) with x_inf = -a/b the
+/// steady state.
+///
+/// An ODE written `tau * dx/dt = x_inf - x` (or `dx/dt = (x_inf - x)/tau`)
+/// gives `a = x_inf/tau` and `b = -1/tau`: there the steady state is read
+/// off as written and the exponent is `-D/tau`, as ANNarchy's standardised
+/// form has them, rather than `(x_inf/tau)/(-1/tau)` and `(-1/tau) D`:
+/// two divisions and a rounding fewer an event, and `tau = inf` leaves x
+/// where it is rather than making it NaN.
 fn solution(d: &Decay, elapsed: &Expr) -> Expr {
     let x = Expr::Var(d.var);
     let Some(b) = &d.b else {
@@ -73,21 +82,131 @@ fn solution(d: &Decay, elapsed: &Expr) -> Expr {
             ),
         );
     };
-    let e = Expr::Call(
-        Func::Exp,
-        vec![Expr::bin(BinOp::Mul, b.clone(), elapsed.clone())],
-    );
-    let decayed = Expr::bin(BinOp::Mul, x, e.clone());
-    match &d.a {
-        None => decayed,
-        Some(a) => Expr::bin(
-            BinOp::Add,
-            decayed,
+    let (steady, exponent) = match standard(d.a.as_ref(), b) {
+        Some((steady, tau)) => (
+            steady,
             Expr::bin(
-                BinOp::Mul,
-                Expr::bin(BinOp::Div, a.clone(), b.clone()),
-                Expr::bin(BinOp::Sub, e, Expr::Const(1.0)),
+                BinOp::Div,
+                Expr::Unary(UnOp::Neg, Box::new(elapsed.clone())),
+                tau,
             ),
         ),
+        None => (
+            d.a.clone()
+                .map(|a| Expr::Unary(UnOp::Neg, Box::new(Expr::bin(BinOp::Div, a, b.clone())))),
+            Expr::bin(BinOp::Mul, b.clone(), elapsed.clone()),
+        ),
+    };
+    let e = Expr::Call(Func::Exp, vec![exponent]);
+    match steady {
+        None => Expr::bin(BinOp::Mul, x, e),
+        Some(s) => Expr::bin(
+            BinOp::Add,
+            s.clone(),
+            Expr::bin(BinOp::Mul, Expr::bin(BinOp::Sub, x, s), e),
+        ),
+    }
+}
+
+/// `(x_inf, tau)` where `b = -1/tau` and `a` is none (x_inf none: 0) or
+/// `x_inf/tau`, the same `tau`.
+fn standard(a: Option<&Expr>, b: &Expr) -> Option<(Option<Expr>, Expr)> {
+    let Expr::Binary(BinOp::Div, minus_one, tau) = b else {
+        return None;
+    };
+    if **minus_one != Expr::Const(-1.0) {
+        return None;
+    }
+    match a {
+        None => Some((None, (**tau).clone())),
+        Some(Expr::Binary(BinOp::Div, steady, t)) if t == tau => {
+            Some((Some((**steady).clone()), (**tau).clone()))
+        }
+        Some(_) => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `e` in f64 with `vars` the slots' values, at time `t` and step `dt`.
+    fn value(e: &Expr, vars: &[f64], t: f64, dt: f64) -> f64 {
+        let v = |e: &Expr| value(e, vars, t, dt);
+        match e {
+            Expr::Const(c) => *c,
+            Expr::Var(i) => vars[*i as usize],
+            Expr::Time => t,
+            Expr::Dt => dt,
+            Expr::Unary(UnOp::Neg, a) => -v(a),
+            Expr::Binary(op, a, b) => {
+                let (a, b) = (v(a), v(b));
+                match op {
+                    BinOp::Add => a + b,
+                    BinOp::Sub => a - b,
+                    BinOp::Mul => a * b,
+                    BinOp::Div => a / b,
+                    op => panic!("{op:?}"),
+                }
+            }
+            Expr::Call(Func::Exp, args) => v(&args[0]).exp(),
+            e => panic!("{e:?}"),
+        }
+    }
+
+    fn divisions(e: &Expr) -> usize {
+        let mut n = 0;
+        e.walk(&mut |e| n += matches!(e, Expr::Binary(BinOp::Div, ..)) as usize);
+        n
+    }
+
+    /// Each form of `dx/dt = a + b x` against its exact solution
+    /// `x_inf + (x0 - x_inf) e^(b D)`, `x_inf = -a/b`, over 7 ms; the
+    /// standard forms (`(x_inf - x)/tau`, `-x/tau`) with one division, the
+    /// exponent's, and with `tau = inf` leaving x as it was (it was NaN
+    /// when x_inf was `(x_inf/tau)/(-1/tau)`).
+    #[test]
+    fn decays_relax_to_their_steady_state() {
+        // Slots: x, tau, x_inf, k, c.
+        let (x, tau, x_inf, k, c) = (0, 1, 2, 3, 4);
+        let var = |i: u32| Expr::Var(i);
+        let over_tau = |e: Expr| Expr::bin(BinOp::Div, e, var(tau));
+        let forms: [(Option<Expr>, Expr, usize); 4] = [
+            // (x_inf - x)/tau
+            (Some(over_tau(var(x_inf))), over_tau(Expr::Const(-1.0)), 1),
+            // -x/tau
+            (None, over_tau(Expr::Const(-1.0)), 1),
+            // c - k x: -c/(-k) written twice (native code computes it once)
+            (Some(var(c)), Expr::Unary(UnOp::Neg, Box::new(var(k))), 2),
+            // -k x
+            (None, Expr::Unary(UnOp::Neg, Box::new(var(k))), 0),
+        ];
+        let elapsed = Expr::bin(BinOp::Sub, Expr::Time, Expr::Const(3.0));
+        let (t, x0) = (10.0, 0.25);
+        for (i, (a, b, divs)) in forms.into_iter().enumerate() {
+            let d = Decay {
+                var: x,
+                a,
+                b: Some(b),
+            };
+            let e = solution(&d, &elapsed);
+            assert_eq!(divisions(&e), divs, "form {i}: {e:?}");
+            for (tau_v, xi, kv, cv) in [(20.0, 1.5, 0.05, 0.2), (3.0, -2.0, 1.0, 0.0)] {
+                let vars = [x0, tau_v, xi, kv, cv];
+                let (rate, steady) = match i {
+                    0 => (1.0 / tau_v, xi),
+                    1 => (1.0 / tau_v, 0.0),
+                    2 => (kv, cv / kv),
+                    _ => (kv, 0.0),
+                };
+                let want = steady + (x0 - steady) * (-rate * 7.0f64).exp();
+                let got = value(&e, &vars, t, 1.0);
+                assert!((got - want).abs() < 1e-12, "form {i}: {got} != {want}");
+            }
+            if i < 2 {
+                let vars = [x0, f64::INFINITY, 1.5, 0.0, 0.0];
+                assert_eq!(value(&e, &vars, t, 1.0), x0, "form {i}, tau = inf");
+            }
+        }
     }
 }
