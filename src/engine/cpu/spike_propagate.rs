@@ -449,18 +449,13 @@ pub fn deliver_events<R: Real>(
     // Segments of a few synapses (Ramp: 100 inputs onto 2 neurons) cost
     // less as one stream of events than one at a time.
     if let Some(code) = native.filter(|_| csr.long_rows()) {
-        // Spikes of distinct neurons of one batch element (in increasing
-        // order, as a step's are) are of distinct synapses.
-        let across =
-            spikes.windows(2).all(|w| w[0] < w[1]) && spikes.last().is_none_or(|&k| k < n_pre);
         // Row j of the view holds the synapses whose pre rank is j.
         let segments = spikes.iter().map(|&k| {
             let b = k / n_pre;
             let j = k - b * n_pre;
             (csr.segment(j, d), j, (b * n_pre, b * n_post))
         });
-        code.bind(c, g, frozen)
-            .run_segments(&csr.idx, segments, across);
+        code.bind(c, g, frozen).run_segments(&csr.idx, segments);
         return;
     }
     let events = spikes.iter().flat_map(|&k| {

@@ -58,6 +58,9 @@ pub(super) struct RunLanes {
     pub(super) post: [Value; 4],
     /// The one pre rank of all of them.
     pub(super) pre: Value,
+    /// The run's last four, of `live` events (1 to 3), the lanes after
+    /// them repeating the last one's indices; `None`: four events.
+    pub(super) live: Option<Value>,
 }
 
 /// Which of an event's indices.
@@ -95,12 +98,24 @@ impl Gen<'_> {
                 } else {
                     // Lane after lane, in the events' order: the sum is
                     // the one-event code's, even where posts repeat.
+                    let live = self.run.and_then(|r| r.live);
                     for lane in 0..4u8 {
                         let post = self.lane_index(Index::Post, lane);
                         let at = self.element(base, post, self.elem);
                         let x = self.b.ins().extractlane(v, lane);
                         let old = self.b.ins().load(self.elem, mem, at, 0);
-                        let new = self.b.ins().fadd(old, x);
+                        let mut new = self.b.ins().fadd(old, x);
+                        // A lane past a short four's events repeats the
+                        // last one's: it adds nothing. (Its stores to the
+                        // synapse write what the last one's wrote.)
+                        if let Some(live) = live.filter(|_| lane > 0) {
+                            let on = self.b.ins().icmp_imm_u(
+                                IntCC::UnsignedGreaterThan,
+                                live,
+                                i64::from(lane),
+                            );
+                            new = self.b.ins().select(on, new, old);
+                        }
                         self.b.ins().store(mem, new, at, 0);
                     }
                 }
@@ -463,7 +478,14 @@ impl Gen<'_> {
 
 impl Gen<'_> {
     /// Run code's loop: the statements for each four of the run's events
-    /// `(syn[i], run.pre, post[i] + run.post_off)`, in order.
+    /// `(syn[i], run.pre, post[i] + run.post_off)`, in order, and for the
+    /// 1 to 3 events left after the last whole four.
+    ///
+    /// The last four's lanes past its events repeat the last event's
+    /// indices, and add nothing to the conductance: a statement loads all
+    /// four lanes before it stores any, so the repeated lanes store to
+    /// the synapse what the last event's stored, and (vector code draws
+    /// no random number) compute it alike.
     pub(super) fn run_loop(
         &mut self,
         stmts: &[EventStmt],
@@ -475,35 +497,80 @@ impl Gen<'_> {
         let post_off = self.b.ins().load(ptr, FIXED, run, RUN_POST_OFF);
         let header = self.b.create_block();
         let body = self.b.create_block();
+        let after = self.b.create_block();
+        let tail = self.b.create_block();
         let exit = self.b.create_block();
         let i = self.b.append_block_param(header, ptr);
         let zero = self.b.ins().iconst(ptr, 0);
         self.b.ins().jump(header, &[zero.into()]);
         self.b.switch_to_block(header);
-        let more = self.b.ins().icmp(IntCC::UnsignedLessThan, i, n);
-        self.b.ins().brif(more, body, &[], exit, &[]);
+        // i + 4 <= n, without an overflow: 4 <= n - i (i <= n).
+        let left = self.b.ins().isub(n, i);
+        let four = self
+            .b
+            .ins()
+            .icmp_imm_u(IntCC::UnsignedGreaterThanOrEqual, left, 4);
+        self.b.ins().brif(four, body, &[], after, &[]);
         self.b.switch_to_block(body);
+        self.run_four(stmts, (syn, post, post_off, pre), i, None)?;
+        let next = self.b.ins().iadd_imm_u(i, 4);
+        self.b.ins().jump(header, &[next.into()]);
+        self.b.switch_to_block(after);
+        self.b.ins().brif(left, tail, &[], exit, &[]);
+        self.b.switch_to_block(tail);
+        self.run_four(stmts, (syn, post, post_off, pre), i, Some(left))?;
+        self.b.ins().jump(exit, &[]);
+        self.b.switch_to_block(exit);
+        Some(())
+    }
+
+    /// The statements for the four events from the run's `i`th, or for
+    /// the `live` (1 to 3) from it.
+    fn run_four(
+        &mut self,
+        stmts: &[EventStmt],
+        (syn, post, post_off, pre): (Value, Value, Value, Value),
+        i: Value,
+        live: Option<Value>,
+    ) -> Option<()> {
+        let ptr = self.ptr;
         // Never written by the code: the run's indices.
         let words = MemFlagsData::new().with_notrap().with_readonly();
         let at = self.b.ins().ishl_imm_u(i, 2);
         let (syn_at, post_at) = (self.b.ins().iadd(syn, at), self.b.ins().iadd(post, at));
-        let lane = |b: &mut FunctionBuilder, base: Value, l: i32| {
-            let x = b.ins().load(types::I32, words, base, 4 * l);
+        // Lane l reads the run's (i + l)th indices; past `live`, the last's.
+        let last = live.map(|k| {
+            let one = self.b.ins().iconst(ptr, 1);
+            self.b.ins().isub(k, one)
+        });
+        let lane = |b: &mut FunctionBuilder, base: Value, l: u8| {
+            let x = match last.filter(|_| l > 0) {
+                None => b.ins().load(types::I32, words, base, 4 * i32::from(l)),
+                Some(last) => {
+                    let l = b.ins().iconst(ptr, i64::from(l));
+                    let k = b.ins().umin(l, last);
+                    let k = b.ins().ishl_imm_u(k, 2);
+                    let a = b.ins().iadd(base, k);
+                    b.ins().load(types::I32, words, a, 0)
+                }
+            };
             b.ins().uextend(ptr, x)
         };
-        let s: [Value; 4] = std::array::from_fn(|l| lane(&mut self.b, syn_at, l as i32));
+        let s: [Value; 4] = std::array::from_fn(|l| lane(&mut self.b, syn_at, l as u8));
         let q: [Value; 4] = std::array::from_fn(|l| {
-            let q = lane(&mut self.b, post_at, l as i32);
+            let q = lane(&mut self.b, post_at, l as u8);
             self.b.ins().iadd(q, post_off)
         });
-        self.run = Some(RunLanes { s, post: q, pre });
+        self.run = Some(RunLanes {
+            s,
+            post: q,
+            pre,
+            live,
+        });
         for st in stmts {
             self.stmt(st)?;
         }
         self.run = None;
-        let next = self.b.ins().iadd_imm_u(i, 4);
-        self.b.ins().jump(header, &[next.into()]);
-        self.b.switch_to_block(exit);
         Some(())
     }
 }

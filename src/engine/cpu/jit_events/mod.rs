@@ -101,8 +101,9 @@ impl Indices {
 }
 
 /// A run of a spike's events for run code (`#[repr(C)]`: the code loads
-/// these fields at fixed offsets): `n` events (a multiple of four), all
-/// of pre rank `pre`, their post ranks offset by `post_off`.
+/// these fields at fixed offsets): `n` events (any number: the last four
+/// may hold fewer), all of pre rank `pre`, their post ranks offset by
+/// `post_off`.
 #[repr(C)]
 struct Run {
     n: usize,
@@ -705,37 +706,24 @@ impl Bound<'_> {
     /// (`super::spike_propagate::PreCsr`) whose entries are `idx`,
     /// segment after segment: entry `e` of a segment `(range, pre,
     /// (pre_off, post_off))` is the event of synapse `idx.syn()[e]`, pre
-    /// rank `pre + pre_off` and post rank `idx.post()[e] + post_off`. What
-    /// [`run_each`](Self::run_each) does over the same events, without its
-    /// iterator and its check that a four's synapses differ: a `PreCsr`
-    /// lists each synapse once, so the events of one segment are of
-    /// distinct synapses, and so are those of all segments where `across`
-    /// (the spikes of one batch element: distinct pre neurons). Otherwise a
-    /// four never spans two segments. A spike has a few to thousands of
-    /// synapses, and those per-event costs were as much as the STP
-    /// notebook's event code itself: a segment's whole fours go to the run
-    /// code in one call.
+    /// rank `pre + pre_off` and post rank `idx.post()[e] + post_off`. The
+    /// results are those of [`run`](Self::run) on each event in that
+    /// order. A spike has a few to thousands of synapses, and the
+    /// per-event costs of [`run_each`](Self::run_each) (its iterator, its
+    /// check that a four's synapses differ, the indices copied for each
+    /// four) were as much as the STP notebook's event code itself: a
+    /// segment goes to the run code in one call, which runs its whole
+    /// fours and then the one to three events left. A `PreCsr` lists each
+    /// synapse once, so the events of a segment are of distinct synapses,
+    /// as the lanes of a four must be.
     #[inline]
-    pub fn run_segments(
-        &self,
-        idx: &Indices,
-        segments: impl IntoIterator<Item = Segment>,
-        across: bool,
-    ) {
+    pub fn run_segments(&self, idx: &Indices, segments: impl IntoIterator<Item = Segment>) {
         let (syn, post) = (idx.syn(), idx.post());
-        let event = |e: usize, pre: u32, (pre_off, post_off): (u32, u32)| {
-            (
-                syn[e] as usize,
-                (pre + pre_off) as usize,
-                (post[e] + post_off) as usize,
-            )
-        };
-        let (Some((Four::Events, any, _)), Some((run, _))) = (&self.code.four, &self.code.run)
-        else {
-            for (range, pre, off) in segments {
+        let Some((run, _)) = &self.code.run else {
+            for (range, pre, (pre_off, post_off)) in segments {
                 for e in range {
-                    let (s, pre, q) = event(e, pre, off);
-                    self.run(s, pre, q);
+                    let q = (post[e] + post_off) as usize;
+                    self.run(syn[e] as usize, (pre + pre_off) as usize, q);
                 }
             }
             return;
@@ -744,71 +732,43 @@ impl Bound<'_> {
         // Every synapse of `idx` within the arrays: checked once for all
         // runs, by the bound found when `idx` was made.
         let syn_within = idx.ends.0 <= n_syn.min(self.vector_limit);
-        let mut four = [(0, 0, 0); 4];
-        let mut k = 0;
-        let singles = |four: &[(usize, usize, usize)]| {
-            four.iter().for_each(|&(s, pre, q)| self.run(s, pre, q));
-        };
-        for (range, pre, off) in segments {
-            // Slicing checks the range is within the entries.
-            let entries = (&syn[range.clone()], &post[range.clone()]);
+        for (range, pre, (pre_off, post_off)) in segments {
+            // Slicing checks that the range is within the entries.
+            let (syn, post) = (&syn[range.clone()], &post[range]);
+            if syn.is_empty() {
+                continue;
+            }
             debug_assert!(
                 {
-                    let mut s = entries.0.to_vec();
+                    let mut s = syn.to_vec();
                     s.sort_unstable();
                     s.windows(2).all(|w| w[0] != w[1])
                 },
                 "a segment lists a synapse twice"
             );
-            if !across {
-                singles(&four[..k]);
-                k = 0;
-            }
-            let mut e = range.start;
-            // The four begun by the segments before, completed first.
-            while k > 0 && e < range.end {
-                four[k] = event(e, pre, off);
-                (k, e) = ((k + 1) % 4, e + 1);
-                if k == 0 {
-                    self.run_four(*any, &four);
-                }
-            }
-            let whole = e + (range.end - e) / 4 * 4;
-            if whole > e {
-                let (pre_off, post_off) = (off.0 as usize, off.1 as usize);
-                let pre = pre as usize + pre_off;
-                assert!(
-                    syn_within && idx.ends.1 + post_off <= n_post && pre < n_pre,
-                    "events of synapses {:?} ({pre} -> {:?} + {post_off}) out of their arrays",
-                    &syn[e..whole],
-                    &post[e..whole],
-                );
-                let r = Run {
-                    n: whole - e,
-                    pre,
-                    post_off,
-                };
-                // SAFETY: as for `run`: every synapse and post rank of
-                // `idx` is below its bound, checked above against the
-                // arrays, and the synapses are distinct (a `PreCsr`'s
-                // segment, `idx`'s entries); the code reads `r.n`
-                // indices from each pointer, within `idx` (`e..whole` is
-                // within `range`).
-                unsafe {
-                    run(
-                        &self.args,
-                        syn[e..whole].as_ptr() as usize,
-                        post[e..whole].as_ptr() as usize,
-                        &r as *const Run as usize,
-                    )
-                };
-            }
-            for e in whole..range.end {
-                four[k] = event(e, pre, off);
-                k += 1;
-            }
+            let (pre, post_off) = (pre as usize + pre_off as usize, post_off as usize);
+            assert!(
+                syn_within && idx.ends.1 + post_off <= n_post && pre < n_pre,
+                "events of synapses {syn:?} ({pre} -> {post:?} + {post_off}) out of their arrays",
+            );
+            let r = Run {
+                n: syn.len(),
+                pre,
+                post_off,
+            };
+            // SAFETY: as for `run`: every synapse and post rank of `idx`
+            // is below its bound, checked above against the arrays, and
+            // the synapses are distinct (a `PreCsr`'s segment); the code
+            // reads `r.n` indices from each pointer.
+            unsafe {
+                run(
+                    &self.args,
+                    syn.as_ptr() as usize,
+                    post.as_ptr() as usize,
+                    &r as *const Run as usize,
+                )
+            };
         }
-        singles(&four[..k]);
     }
 
     /// Four events of distinct synapses through `any`, the code for any

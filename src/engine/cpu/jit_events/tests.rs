@@ -274,11 +274,11 @@ fn four_event_code_matches_eval_bit_for_bit() {
 }
 
 /// Spikes' segments run as [`Bound::run_segments`] runs them, against
-/// `run_event` one event at a time in the same order: segments of 0 to 9
-/// synapses (fours straddling them, tails left over), posts repeated
+/// `run_event` one event at a time in the same order: segments of 0 to 13
+/// synapses (whole fours and a last one of 1 to 3 events), posts repeated
 /// within a four, learning and frozen; and a second batch element's
-/// spikes, whose segments repeat the first's synapses (no four may span
-/// two of them: it fails when one does).
+/// spikes, whose segments repeat the first's synapses. It fails when a
+/// short four's lanes past its events add to the conductance.
 ///
 /// [`Bound::run_segments`]: super::Bound::run_segments
 #[test]
@@ -293,6 +293,8 @@ fn segments_match_eval<R: Real>() {
     let (ir, local) = analysed(&synapse_calling_everything(false), n, n);
     let code =
         NativeEvents::compile(&ir.pre_spike, &local, Four::Events, R::DTYPE).expect("native code");
+    // f32 code runs the segments through run code.
+    assert_eq!(code.run.is_some(), R::DTYPE == Dtype::F32);
     let n_syn = n * n;
 
     // Every synapse at most once, scrambled; posts from a short cycle so
@@ -300,9 +302,9 @@ fn segments_match_eval<R: Real>() {
     let order: Vec<u32> = (0..n_syn).map(|k| ((k * 37) % n_syn) as u32).collect();
     let posts: Vec<u32> = (0..n_syn as u32).map(|k| (k * 5) % 7).collect();
     let idx = Indices::new(order.clone(), posts.clone());
-    // 51 events: the last one's four is completed by the next element's
-    // first, the same synapse where that element spikes in reverse.
-    let lengths = [3, 0, 1, 2, 9, 4, 5, 7, 6, 8, 2, 1, 1, 1, 1];
+    // 64 events of distinct synapses an element; the second element's
+    // spikes in reverse order.
+    let lengths = [3, 0, 1, 2, 9, 4, 5, 7, 6, 8, 2, 1, 13, 1, 1, 1];
     let mut first = Vec::new();
     let mut at = 0;
     for len in lengths {
@@ -320,11 +322,11 @@ fn segments_match_eval<R: Real>() {
         .chain(first.iter().rev().map(|&r| (r, 1)));
     // (Entries of `order`, batch element) a spike.
     type Spikes = Vec<((usize, usize), u32)>;
-    let cases: [(bool, Spikes); 2] = [
-        (true, one_element.collect()),
-        (false, two_elements.collect()),
+    let cases: [(&str, Spikes); 2] = [
+        ("one element", one_element.collect()),
+        ("two elements", two_elements.collect()),
     ];
-    for (across, spikes) in cases {
+    for (case, spikes) in cases {
         for frozen in [None, ir.slot("w")] {
             let (mut a, mut b) = (values(), values());
             let (mut ga, mut gb) = (vec![R::of(0.1); 2 * n], vec![R::of(0.1); 2 * n]);
@@ -337,7 +339,7 @@ fn segments_match_eval<R: Real>() {
                 (lo..hi, pre_of(lo), off)
             });
             code.bind(&mut ca, &mut ga, frozen)
-                .run_segments(&idx, segments, across);
+                .run_segments(&idx, segments);
             let mut cb = ctx(&mut b);
             for &((lo, hi), e) in &spikes {
                 for i in lo..hi {
@@ -347,7 +349,7 @@ fn segments_match_eval<R: Real>() {
                     run_event(&ir.pre_spike, &mut cb, s, pre, post, frozen, &mut gb);
                 }
             }
-            let how = format!("segments (across {across}, frozen {frozen:?})");
+            let how = format!("segments ({case}, frozen {frozen:?})");
             same_bits(&a, &b, &how);
             same_bits(&[ga.clone()], &[gb.clone()], &format!("{how}: g"));
         }
@@ -470,7 +472,7 @@ fn runs_past_their_arrays_are_refused() {
             bind_f32_code::<f32>(4, None, 16, |bound| {
                 let idx = Indices::new(syn, post);
                 let n = idx.syn().len();
-                bound.run_segments(&idx, [(0..n, 0, (0, post_off))], true);
+                bound.run_segments(&idx, [(0..n, 0, (0, post_off))]);
             })
         })
         .is_ok()
@@ -483,7 +485,7 @@ fn runs_past_their_arrays_are_refused() {
     let guarded = std::panic::catch_unwind(|| {
         bind_f32_code::<f32>(4, None, 16, |bound| {
             let idx = Indices::new(vec![0, 1, 2, 3, 99], vec![0; 5]);
-            bound.run_segments(&idx, [(0..4, 0, (0, 0))], true);
+            bound.run_segments(&idx, [(0..4, 0, (0, 0))]);
         })
     });
     assert!(guarded.is_err(), "a bound over all the entries");
