@@ -5,6 +5,7 @@
 use cranelift_codegen::ir::condcodes::{FloatCC, IntCC};
 use cranelift_codegen::ir::{types, InstBuilder, MemFlagsData, SigRef, Type, Value};
 use cranelift_frontend::FunctionBuilder;
+use std::collections::HashMap;
 
 use super::{
     Calls, Shape, ARG_FROZEN, ARG_G, ARG_MASKS, ARG_POST, ARG_PRE, ARG_SCALARS, ARG_SYN, FUNCS,
@@ -48,6 +49,14 @@ pub(super) struct Gen<'a> {
     /// Run code ([`Shape::Run`]): this four's synapses and post ranks,
     /// loaded once for every statement, and the spike's pre rank.
     pub(super) run: Option<RunLanes>,
+    /// The synapse slots' values as the statements so far read or stored
+    /// them, for the events at hand: a later read takes them from here
+    /// rather than loading them again. A slot is an array of its own
+    /// (neither another slot, nor a neuron's, nor the conductance), and
+    /// the events of a call are of distinct synapses, so only a store to
+    /// the slot itself changes what a read of it gives. STP's statements
+    /// read its `x` three times and its `u` four times an event.
+    pub(super) known: HashMap<u32, Value>,
 }
 
 /// The indices of a four of a spike's run of events (`Shape::Run`), as
@@ -125,12 +134,25 @@ impl Gen<'_> {
                 // Skipped when it is the frozen slot, as `run_event`.
                 let frozen = self.b.ins().load(types::I32, FIXED, self.args, ARG_FROZEN);
                 let store = self.b.create_block();
+                let skip = self.b.create_block();
                 let next = self.b.create_block();
+                // The slot's value after: the one stored, or where the
+                // store is skipped, the one it holds.
+                let after = self
+                    .b
+                    .append_block_param(next, self.b.func.dfg.value_type(v));
                 let is = self
                     .b
                     .ins()
                     .icmp_imm_u(IntCC::Equal, frozen, i64::from(*var));
-                self.b.ins().brif(is, next, &[], store, &[]);
+                self.b.ins().brif(is, skip, &[], store, &[]);
+                self.b.switch_to_block(skip);
+                // Loaded here, it is known only on this path.
+                let old = match self.known.get(var) {
+                    Some(&x) => x,
+                    None => self.load_var(*var),
+                };
+                self.b.ins().jump(next, &[old.into()]);
                 self.b.switch_to_block(store);
                 // Vector code stores per-synapse slots only
                 // (`NativeEvents::compile`).
@@ -154,11 +176,50 @@ impl Gen<'_> {
                         }
                     }
                 }
-                self.b.ins().jump(next, &[]);
+                self.b.ins().jump(next, &[v.into()]);
                 self.b.switch_to_block(next);
+                self.known.insert(*var, after);
             }
         }
         Some(())
+    }
+
+    /// The value of synapse slot `v`: as known, else loaded (and known
+    /// from then on).
+    fn var(&mut self, v: u32) -> Value {
+        if let Some(&x) = self.known.get(&v) {
+            return x;
+        }
+        let x = self.load_var(v);
+        self.known.insert(v, x);
+        x
+    }
+
+    /// Synapse slot `v`'s value, loaded.
+    fn load_var(&mut self, v: u32) -> Value {
+        if self.vector() && self.local.get(v as usize) == Some(&true) {
+            if self.shape == Shape::Row {
+                let at = self.row_at(v);
+                self.b
+                    .ins()
+                    .load(ROW, MemFlagsData::new().with_notrap(), at, 0)
+            } else {
+                let syn = self.field(ARG_SYN);
+                let base = self.entry(syn, v);
+                self.gather(base, Index::Synapse)
+            }
+        } else if matches!(self.shape, Shape::Any | Shape::Run) {
+            // Projection-wide: element 0 (the mask of one-event code is 0
+            // for it).
+            let syn = self.field(ARG_SYN);
+            let base = self.entry(syn, v);
+            let x = self.load_value(base);
+            self.uniform(x)
+        } else {
+            let at = self.syn_at(v);
+            let x = self.load_value(at);
+            self.uniform(x)
+        }
     }
 
     fn field(&mut self, offset: i32) -> Value {
@@ -304,31 +365,7 @@ impl Gen<'_> {
     fn expr(&mut self, e: &Expr) -> Option<Value> {
         Some(match e {
             Expr::Const(c) => self.konst(*c),
-            Expr::Var(v) if self.vector() && self.local.get(*v as usize) == Some(&true) => {
-                if self.shape == Shape::Row {
-                    let at = self.row_at(*v);
-                    self.b
-                        .ins()
-                        .load(ROW, MemFlagsData::new().with_notrap(), at, 0)
-                } else {
-                    let syn = self.field(ARG_SYN);
-                    let base = self.entry(syn, *v);
-                    self.gather(base, Index::Synapse)
-                }
-            }
-            Expr::Var(v) if matches!(self.shape, Shape::Any | Shape::Run) => {
-                // Projection-wide: element 0 (the mask of one-event code
-                // is 0 for it).
-                let syn = self.field(ARG_SYN);
-                let base = self.entry(syn, *v);
-                let x = self.load_value(base);
-                self.uniform(x)
-            }
-            Expr::Var(v) => {
-                let at = self.syn_at(*v);
-                let x = self.load_value(at);
-                self.uniform(x)
-            }
+            Expr::Var(v) => self.var(*v),
             Expr::Pre(k) if self.shape == Shape::Run => {
                 // One spike's events: one neuron's value in every lane.
                 let table = self.field(ARG_PRE);
@@ -567,6 +604,8 @@ impl Gen<'_> {
             pre,
             live,
         });
+        // Other synapses: nothing known of them.
+        self.known.clear();
         for st in stmts {
             self.stmt(st)?;
         }

@@ -15,6 +15,7 @@
 //! `exp` and `tanh` are written out as `jit::exp_of` and `jit::tanh_of`), so the results are `eval`'s, bit for bit
 //! (`event_code_matches_eval_bit_for_bit`).
 
+use std::collections::HashMap;
 use std::marker::PhantomData;
 use std::sync::Arc;
 
@@ -411,6 +412,7 @@ fn build_events(
             dtype,
             calls: Calls::of(dtype),
             run: None,
+            known: HashMap::new(),
         };
         if shape == Shape::Run {
             // `fn(args, synapses, post ranks, run)`.

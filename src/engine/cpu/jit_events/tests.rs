@@ -17,7 +17,9 @@ fn hostile_synapse() -> Synapse {
 }
 
 /// The hostile synapse, with its `pre_spike` draws or without them (code
-/// for four events at once needs none).
+/// for four events at once needs none). Both spikes' statements read
+/// values they stored before, `w` last of all: frozen, it is read as it
+/// was, not as the skipped store would have left it.
 fn synapse_calling_everything(draws: bool) -> Synapse {
     let (uniform, normal) = if draws {
         (" + Uniform(0.0, 1.0)", " + Normal(a, 1.0)")
@@ -40,14 +42,16 @@ fn synapse_calling_everything(draws: bool) -> Synapse {
              y2 = if (b > w) and not (w == 0.0): log(abs(b)) else: sin(post.u){uniform}
              y3 = min(b, w) - max(w, post.u) + round(b)
              y4 = sign(b) + sqrt(w) + t * dt{normal}
-             w = w + tanh(x) * (b >= 0.0 or w != 1.0)"
+             w = w + tanh(x) * (b >= 0.0 or w != 1.0)
+             y3 = y3 + w * x"
         ))
         .post_spike(
             "x -= floor(b) + ceil(w)
              y1 = pos(b) * neg(w)
              y2 = cosh(a) / b + pre.u * post.u
              y3 = modulo(w, b)
-             w = clip(w + y4, 0.0, 1.0)",
+             w = clip(w + y4, 0.0, 1.0)
+             y2 = y2 - w",
         )
 }
 
