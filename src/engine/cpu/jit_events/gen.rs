@@ -92,8 +92,33 @@ const FIXED: MemFlagsData = MemFlagsData::new()
     .with_can_move();
 
 impl Gen<'_> {
-    /// One statement, as `run_event` runs it.
-    pub(super) fn stmt(&mut self, st: &EventStmt) -> Option<()> {
+    /// The statements, in order, as `run_event` runs them.
+    ///
+    /// A store to a slot that a later statement stores to again is left
+    /// out (its value kept in `known` for the reads between): no read
+    /// between goes to memory, and the later store is skipped just when
+    /// it would be, for a frozen slot. STP's `x` and `u` are brought up to
+    /// date, then changed by the spike: two stores an event where there
+    /// were four.
+    pub(super) fn stmts(&mut self, stmts: &[EventStmt]) -> Option<()> {
+        for (i, st) in stmts.iter().enumerate() {
+            let stored_again = |var: u32| {
+                stmts[i + 1..]
+                    .iter()
+                    .any(|s| matches!(s, EventStmt::Store { var: v, .. } if *v == var))
+            };
+            let last = match st {
+                EventStmt::Store { var, .. } => !stored_again(*var),
+                EventStmt::AddConductance(_) => true,
+            };
+            self.stmt(st, last)?;
+        }
+        Some(())
+    }
+
+    /// One statement, as `run_event` runs it; a store only where `last`
+    /// (see [`stmts`](Self::stmts)).
+    fn stmt(&mut self, st: &EventStmt, last: bool) -> Option<()> {
         let mem = MemFlagsData::new().with_notrap();
         match st {
             EventStmt::AddConductance(e) => {
@@ -157,6 +182,7 @@ impl Gen<'_> {
                 // Vector code stores per-synapse slots only
                 // (`NativeEvents::compile`).
                 match self.shape {
+                    _ if !last => {}
                     Shape::One => {
                         let at = self.syn_at(*var);
                         self.b.ins().store(mem, v, at, 0);
@@ -606,9 +632,7 @@ impl Gen<'_> {
         });
         // Other synapses: nothing known of them.
         self.known.clear();
-        for st in stmts {
-            self.stmt(st)?;
-        }
+        self.stmts(stmts)?;
         self.run = None;
         Some(())
     }

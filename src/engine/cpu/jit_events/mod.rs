@@ -418,9 +418,7 @@ fn build_events(
             // `fn(args, synapses, post ranks, run)`.
             g.run_loop(stmts, (s, pre, post))?;
         } else {
-            for st in stmts {
-                g.stmt(st)?;
-            }
+            g.stmts(stmts)?;
         }
         g.b.ins().return_(&[]);
         g.b.seal_all_blocks();
