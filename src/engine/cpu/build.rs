@@ -362,9 +362,8 @@ fn proj_state<R: VmReal>(
     let pre_bound = match rows_are {
         rate_sum::Rows::Dense => Bound::Column,
         rate_sum::Rows::AllButSelf => Bound::ColumnButSelf,
-        rate_sum::Rows::Indexed | rate_sum::Rows::Below(_) | rate_sum::Rows::Runs(_) => {
-            Bound::AtPre
-        }
+        rate_sum::Rows::Runs(_) => Bound::Consecutive,
+        rate_sum::Rows::Indexed | rate_sum::Rows::Below(_) => Bound::AtPre,
     };
     // Row code holds only the ways of finishing a row these rows take.
     let kinds = row_ptr.kinds_of(R::DTYPE);
@@ -385,7 +384,7 @@ fn proj_state<R: VmReal>(
     });
     // Row code reads at these: their highest is found once, where it
     // does.
-    let ranks = match pre_bound == Bound::AtPre && (learn.is_some() || general_psp) {
+    let ranks = match pre_bound.by_rank() && (learn.is_some() || general_psp) {
         true => super::jit::Ranks::new(pr.synapses.clone()),
         false => super::jit::Ranks::none(),
     };

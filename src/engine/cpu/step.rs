@@ -400,12 +400,14 @@ impl<R: VmReal> CpuEngine<R> {
             let mut reads = relist(std::mem::take(&mut self.scratch.reads));
             reads.extend((0..refs).map(|i| match k.layout[first + i] {
                 Bound::Each => pr.gathered[i].as_slice(),
-                Bound::Column | Bound::ColumnButSelf | Bound::AtPre | Bound::Row => {
-                    match i.checked_sub(n_pre) {
-                        None => &pre.vars[pr.pre_ref_slots[i]],
-                        Some(j) => &post.vars[pr.post_ref_slots[j]],
-                    }
-                }
+                Bound::Column
+                | Bound::ColumnButSelf
+                | Bound::AtPre
+                | Bound::Consecutive
+                | Bound::Row => match i.checked_sub(n_pre) {
+                    None => &pre.vars[pr.pre_ref_slots[i]],
+                    Some(j) => &post.vars[pr.post_ref_slots[j]],
+                },
             }));
             synapse_update::synapse_rows(
                 k,

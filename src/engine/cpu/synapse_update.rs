@@ -413,6 +413,7 @@ mod tests {
             (Bound::Column, 7),
             (Bound::Each, 0),
             (Bound::AtPre, 0),
+            (Bound::Consecutive, 0),
             (Bound::ColumnButSelf, 2),
             (Bound::ColumnButSelf, 4),
             (Bound::ColumnButSelf, 7),
@@ -459,6 +460,18 @@ mod tests {
                 let rows = (0..=n_pre as u32).map(|i| i * (n_pre as u32 - 1)).collect();
                 let pre = (0..n_pre as u32)
                     .flat_map(|i| (0..n_pre as u32).filter(move |&j| j != i))
+                    .collect();
+                (rows, pre)
+            }
+            Bound::Consecutive => {
+                // Rows of 3, 0, 6, 1, 5 and 9 neurons in a row, from
+                // their first.
+                let rows: Vec<u32> = vec![0, 3, 3, 9, 10, 15, 24];
+                let firsts = [2, 0, 0, 7, 4, 0];
+                let pre = rows
+                    .windows(2)
+                    .zip(firsts)
+                    .flat_map(|(w, f)| (0..w[1] - w[0]).map(move |k| f + k))
                     .collect();
                 (rows, pre)
             }
@@ -514,7 +527,7 @@ mod tests {
         for (a, v) in pre_vals.iter().enumerate() {
             reads.push(match pre_bound {
                 Bound::Each => &gathered[a],
-                Bound::AtPre => v,
+                Bound::AtPre | Bound::Consecutive => v,
                 _ => &v[..n_pre],
             });
         }

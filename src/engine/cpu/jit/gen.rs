@@ -147,7 +147,7 @@ pub(super) fn build(
     // Row code reading arrays at the synapses' pre-synaptic ranks finds
     // them after the draws.
     let ranks = match over {
-        Over::Rows(layout, ..) if layout.contains(&Bound::AtPre) => {
+        Over::Rows(layout, ..) if layout.iter().any(|b| b.by_rank()) => {
             let at = (n_arrays + n_draws) * ptr.bytes() as usize;
             Some(b.ins().load(ptr, mem, arrays_p, at as i32))
         }
@@ -380,7 +380,7 @@ impl Gen<'_> {
                     lane_offs.push(match bound {
                         Bound::Column => col,
                         Bound::ColumnButSelf => self.past_self(col),
-                        Bound::AtPre => self.at_rank(off, 0)?,
+                        Bound::AtPre | Bound::Consecutive => self.at_rank(off, 0)?,
                         Bound::Each | Bound::Row => off,
                     });
                 }
@@ -424,6 +424,10 @@ impl Gen<'_> {
             None => {
                 let off = match bound {
                     Bound::Column => self.col_off,
+                    // The vector's synapses are of consecutive ranks from
+                    // its first's (all four in one row: the loop's
+                    // vectors and a row's last one lie within their row).
+                    Bound::Consecutive => self.at_rank(self.off, 0)?,
                     _ => self.off,
                 };
                 let at = self.b.ins().iadd(base, off);

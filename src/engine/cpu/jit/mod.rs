@@ -253,7 +253,7 @@ impl Native {
                 })
                 .max()
                 .unwrap_or(0),
-            at_pre: matches!(over, Over::Rows(layout, ..) if layout.contains(&Bound::AtPre)),
+            at_pre: matches!(over, Over::Rows(layout, ..) if layout.iter().any(|b| b.by_rank())),
             rows: match over {
                 Over::Rows(layout, kinds, _) => Some((layout.into(), kinds)),
                 Over::Elements(..) => None,

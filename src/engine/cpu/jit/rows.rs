@@ -37,9 +37,22 @@ pub enum Bound {
     /// element `ranks[k]` of the ranks [`Native::run_rows`] is given
     /// (read only).
     AtPre,
+    /// One element a pre-synaptic neuron, where each row holds
+    /// consecutive neurons from its first: as [`AtPre`](Self::AtPre), but
+    /// a vector's synapses read consecutive elements, loaded at once from
+    /// its first synapse's rank rather than lane by lane (read only).
+    Consecutive,
     /// One element a row (its post-synaptic neuron): every synapse of row
     /// `r` reads element `r` (read only).
     Row,
+}
+
+impl Bound {
+    /// Whether the array is read at the synapses' pre-synaptic ranks
+    /// (the code is given them).
+    pub fn by_rank(self) -> bool {
+        matches!(self, Bound::AtPre | Bound::Consecutive)
+    }
 }
 
 /// The synapses' pre-synaptic ranks that row code reads a
@@ -303,7 +316,8 @@ impl Native {
             Bound::Column => widest,
             // A row of `widest` synapses reads up to element `widest`.
             Bound::ColumnButSelf => widest + 1,
-            Bound::AtPre => ranks.end,
+            // A consecutive row's last synapse has its highest rank.
+            Bound::AtPre | Bound::Consecutive => ranks.end,
             Bound::Row => rows,
         };
         if synapses == 0 {
@@ -431,7 +445,11 @@ impl Gen<'_> {
         let mem = MemFlagsData::new().with_notrap();
         for (a, bound) in layout.iter().enumerate() {
             match bound {
-                Bound::Each | Bound::Column | Bound::ColumnButSelf | Bound::AtPre => {}
+                Bound::Each
+                | Bound::Column
+                | Bound::ColumnButSelf
+                | Bound::AtPre
+                | Bound::Consecutive => {}
                 Bound::Row if read[a] => {
                     let at = g.b.ins().iadd(g.bases[a], at_row);
                     let x = g.b.ins().load(shape.elem, mem, at, 0);

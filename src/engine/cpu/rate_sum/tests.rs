@@ -391,8 +391,9 @@ fn rows_below_a_size_sum_as_with_their_checks() {
 /// and a draw, as native row code and interpreted over gathered
 /// arrays, on hostile values: rows of every pre-synaptic neuron in
 /// order, of every one but the row's own, and of scattered ones (rows
-/// of 3, 0, 6, 1, 5 and 9), `pre.x` read in place, at the synapses'
-/// ranks or gathered as the layout says: every psp must agree bit for bit, in both precisions.
+/// of 3, 0, 6, 1, 5 and 9, scattered or each of consecutive neurons),
+/// `pre.x` read in place, at the synapses' ranks or gathered as the
+/// layout says: every psp must agree bit for bit, in both precisions.
 #[test]
 fn psp_row_code_matches_the_interpreter_bit_for_bit() {
     for (bound, n) in [
@@ -401,6 +402,7 @@ fn psp_row_code_matches_the_interpreter_bit_for_bit() {
         (Bound::ColumnButSelf, 10),
         (Bound::Each, 9),
         (Bound::AtPre, 9),
+        (Bound::Consecutive, 9),
     ] {
         // Code that loads the table's values at each vector, and once.
         for hoist in [false, true] {
@@ -433,6 +435,14 @@ fn psp_rows_agree<R: VmReal>(bound: Bound, n: u32, hoist: bool) {
             (0..=n).map(|i| i * (n - 1)).collect(),
             (0..n)
                 .flat_map(|i| (0..n).filter(move |&j| j != i))
+                .collect(),
+        ),
+        // Each row's neurons one after the other from its first.
+        Bound::Consecutive => (
+            vec![0, 3, 3, 9, 10, 15, 24],
+            [(2, 3), (0, 0), (0, 6), (7, 1), (4, 5), (0, 9)]
+                .into_iter()
+                .flat_map(|(first, len)| first..first + len)
                 .collect(),
         ),
         _ => (
