@@ -274,9 +274,11 @@ pub fn neuron_update_from<R: VmReal>(
 /// [`neuron_update_from`] of neurons `range` of a population whose
 /// slots are `vars` (each the whole population's) and whose inputs are
 /// `sums`, natively and on one thread, binding the arrays in place:
-/// `false`, and nothing done, where the kernel has no native code in `R`
-/// or the range is long enough to fork. `scalars` holds the frame's
-/// scalars; the population-wide values are appended here.
+/// `false`, and nothing done, where the kernel has no native code in `R`,
+/// the range is long enough to fork, or the code declines (a tiny
+/// divisor: [`Native::run`](super::jit::Native::run)). `scalars` holds
+/// the frame's scalars; the population-wide values are appended here
+/// (and removed again where it returns `false`).
 pub(super) fn update_in_place<R: VmReal>(
     k: &NeuronKernel,
     vars: &mut [Vec<R>],
@@ -297,6 +299,7 @@ pub(super) fn update_in_place<R: VmReal>(
         return true;
     }
     let b = &k.binding;
+    let frame = scalars.len();
     scalars.extend(b.globals.iter().map(|&s| vars[s as usize][0]));
     let (start, end) = (range.start, range.end);
     // One check for all the arrays after the loop (none is read before
@@ -315,7 +318,7 @@ pub(super) fn update_in_place<R: VmReal>(
     // SAFETY: each pointer is of a distinct array (the binding's slots
     // are distinct, the sums other arrays), checked above to hold the
     // range, and `vars` and `sums` stay borrowed for the whole call.
-    unsafe {
+    let ran = unsafe {
         native.execute_raw(
             bind,
             scalars,
@@ -324,7 +327,11 @@ pub(super) fn update_in_place<R: VmReal>(
             spikes,
         )
     };
-    true
+    // Declined (a tiny divisor): the caller binds the frame again.
+    if !ran {
+        scalars.truncate(frame);
+    }
+    ran
 }
 
 /// One task's part of [`neuron_update`]: the elements of `task` (element 0
@@ -341,8 +348,10 @@ fn run_task<R: VmReal>(
 ) {
     if let Some(native) = k.native.as_ref().filter(|n| n.runs::<R>()) {
         let key = (seed, step, object, start as u32);
-        native.run_padded(task, scalars, key, spikes);
-        return;
+        // Declined where a tiny divisor's quotient is scaled: interpreted.
+        if native.run_padded(task, scalars, key, spikes) {
+            return;
+        }
     }
     vm::run_chunks(
         &k.prog,

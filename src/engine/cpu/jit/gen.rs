@@ -43,6 +43,8 @@ pub(super) struct Gen<'a> {
     /// Row code: where each bound array is read ([`Bound::Column`] and
     /// [`Bound::ColumnButSelf`] at `col_off` rather than `off`).
     pub(super) columns: Vec<Bound>,
+    /// Code over elements (else row code).
+    pub(super) over_elements: bool,
     /// Row code: this vector's byte offset from its row's start.
     pub(super) col_off: Value,
     /// Row code: the row's byte offset (its index times a value's bytes),
@@ -203,6 +205,7 @@ pub(super) fn build(
             Over::Rows(layout, ..) => layout.to_vec(),
             Over::Elements(..) => Vec::new(),
         },
+        over_elements: matches!(over, Over::Elements(..)),
         col_off: n,
         row_off: n,
         ranks,
@@ -730,9 +733,13 @@ impl Gen<'_> {
             }
             Op::Mov(d, Src::Reg(r)) => (*d, self.reg_raw(*r)?),
             Op::Mov(d, a) => (*d, self.src(*a)?),
-            // The interpreter multiplies only where the scale is not 1, but
-            // its operand is always a product just computed, never a
-            // signalling NaN, so multiplying by 1 returns it bit for bit.
+            // Code over elements runs only where every scale is 1
+            // (`Native::execute_raw` declines otherwise), and multiplies
+            // by none: the interpreter multiplies only where the scale is
+            // not 1. Row code multiplies: its operand is always a product
+            // just computed, never a signalling NaN, so multiplying by 1
+            // returns it bit for bit.
+            Op::Rescale(d, _) if self.over_elements => (*d, self.reg(*d)?),
             Op::Rescale(d, s) => {
                 let x = self.reg(*d)?;
                 let k = self.src(Src::Scalar(*s))?;

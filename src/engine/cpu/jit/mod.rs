@@ -148,6 +148,10 @@ pub struct Native {
     at_pre: bool,
     /// The bound arrays before the last one the code writes, and it.
     writes: usize,
+    /// Code over elements: the scalar slots of its tiny divisors' scales
+    /// (`Op::Rescale`), which the code leaves out. It runs only where
+    /// every one is 1, else declines (the interpreter then runs).
+    scales: Arc<[u16]>,
     _code: Arc<Code>,
 }
 
@@ -254,6 +258,17 @@ impl Native {
                 .max()
                 .unwrap_or(0),
             at_pre: matches!(over, Over::Rows(layout, ..) if layout.iter().any(|b| b.by_rank())),
+            scales: match over {
+                Over::Elements(..) => prog
+                    .ops
+                    .iter()
+                    .filter_map(|op| match op {
+                        Op::Rescale(_, s) => Some(*s),
+                        _ => None,
+                    })
+                    .collect(),
+                Over::Rows(..) => Arc::from([]),
+            },
             rows: match over {
                 Over::Rows(layout, kinds, _) => Some((layout.into(), kinds)),
                 Over::Elements(..) => None,
@@ -280,6 +295,11 @@ impl Native {
     /// `key.3`) of the elements whose flag register is non-zero, in
     /// increasing order. `R` must be the program's precision
     /// ([`runs`](Self::runs)).
+    ///
+    /// Returns false, having run nothing, where a uniform divisor is so
+    /// tiny (|y| < 2^-75, or 0) that its quotient is scaled: the code
+    /// leaves the scaling out, and the interpreter must run instead.
+    #[must_use]
     pub fn run<R: VmReal>(
         &self,
         arrays: &mut [&mut [R]],
@@ -287,29 +307,31 @@ impl Native {
         n: usize,
         key: (u64, u32, u32, u32),
         flagged: &mut Vec<u32>,
-    ) {
+    ) -> bool {
         let lanes = self.lanes();
         assert!(
             n.is_multiple_of(lanes),
             "run length {n} is not a multiple of {lanes}"
         );
-        self.execute(arrays, scalars, n, key, flagged);
+        self.execute(arrays, scalars, n, key, flagged)
     }
 
     /// As [`run`](Self::run), over every element of `arrays` whatever
     /// their length: the last `len mod lanes` elements are padded to a
     /// whole vector with copies of the last one. Lanes are independent and
     /// draws are keyed by element, so the real lanes get the interpreter's
-    /// bits and the copies are dropped (their flags too).
+    /// bits and the copies are dropped (their flags too). False, having
+    /// run nothing, as [`run`](Self::run).
+    #[must_use]
     pub fn run_padded<R: VmReal>(
         &self,
         arrays: &mut [&mut [R]],
         scalars: &[R],
         key: (u64, u32, u32, u32),
         flagged: &mut Vec<u32>,
-    ) {
+    ) -> bool {
         let len = arrays.first().map_or(0, |a| a.len());
-        self.execute(arrays, scalars, len, key, flagged);
+        self.execute(arrays, scalars, len, key, flagged)
     }
 
     /// [`run_padded`](Self::run_padded) over the first `len` elements:
@@ -323,7 +345,7 @@ impl Native {
         len: usize,
         key: (u64, u32, u32, u32),
         flagged: &mut Vec<u32>,
-    ) {
+    ) -> bool {
         assert_eq!(arrays.len(), self.n_arrays, "bound arrays");
         assert!(
             arrays.iter().all(|a| a.len() >= len),
@@ -346,13 +368,15 @@ impl Native {
     /// appends the bound arrays' first elements to the list it is given.
     /// A small population's update is a few hundred instructions, and a
     /// list of slices made for it (then checked and turned into this list)
-    /// cost as much again.
+    /// cost as much again. False, having run nothing, as
+    /// [`run`](Self::run).
     ///
     /// # Safety
     ///
     /// `bind` appends exactly the program's number of bound arrays, each
     /// the first of at least `len` elements of `R`, valid for reads and
     /// writes and overlapping no other for the whole call.
+    #[must_use]
     pub(crate) unsafe fn execute_raw<R: VmReal>(
         &self,
         bind: impl FnOnce(&mut Vec<*mut u8>),
@@ -360,7 +384,7 @@ impl Native {
         len: usize,
         key: (u64, u32, u32, u32),
         flagged: &mut Vec<u32>,
-    ) {
+    ) -> bool {
         // The code reads and writes elements of its program's precision.
         assert!(self.runs::<R>(), "native code run in another precision");
         assert!(self.rows.is_none(), "row code run over elements");
@@ -384,6 +408,15 @@ impl Native {
             let (slots, table) = self
                 .scalars
                 .slots(scalars, &self.uniforms, &self.timed, cache);
+            // The code multiplies by no scale: a scale of 1 leaves a
+            // product as it is, bit for bit (the interpreter skips it too),
+            // and a tiny divisor's 2^64, which a population's parameter
+            // gets only by mistake, is left to the interpreter. Every
+            // `x / tau` of a model paid a multiplication at every vector
+            // (COBA 7 % of its time).
+            if self.scales.iter().any(|&k| slots[k as usize] != R::ONE) {
+                return false;
+            }
             // Drawn for the padding too: draws are keyed by element.
             let drawn = self.draw(drawn, words, slots, whole, key);
             // Code that flags writes every flag byte of its run: no
@@ -485,7 +518,8 @@ impl Native {
             let mut last = [0u8; 8];
             last[..groups.remainder().len()].copy_from_slice(groups.remainder());
             push(done, u64::from_le_bytes(last));
-        });
+            true
+        })
     }
 
     /// The program's draws for elements `0..whole` (element 0 being

@@ -548,3 +548,57 @@ fn partial_last_vectors_keep_the_interpreters_bits() {
         }
     }
 }
+
+/// Code over elements multiplies by no tiny divisor's scale: it declines
+/// to run (touching nothing) where one is not 1 (a divisor below 2^-75,
+/// or 0), the interpreter then giving `neuron_update`'s result, and runs
+/// where all are 1. It fails when the code runs with a scale left out.
+#[test]
+fn code_declines_where_a_divisor_is_tiny() {
+    let neuron = Neuron::rate()
+        .parameters("x = 0.0\np = 2.0 : population")
+        .equations("r = x / p + 1.0");
+    let mut net = Network::new();
+    net.population("p", 6, &neuron).unwrap();
+    let ir = net.pops[0].ir.clone();
+    let kernel = compile(&ir, 0, crate::real::Dtype::F32);
+    let native = kernel.native.as_ref().expect("native code");
+    assert!(!native.scales.is_empty(), "x / p scales its quotient");
+    let x: Vec<f32> = (0..8).map(|i| i as f32 * 0.5 - 1.0).collect();
+    for (p, runs) in [
+        (2.0f32, true),
+        (1e-39, false),
+        (-3e-30, false),
+        (0.0, false),
+        (-1e30, true),
+    ] {
+        let mut arrays: Vec<Vec<f32>> = vec![x.clone(), vec![7.0; 8]];
+        let before = arrays.clone();
+        let mut slices: Vec<&mut [f32]> = arrays.iter_mut().map(|a| a.as_mut_slice()).collect();
+        let ran = native.run(
+            &mut slices,
+            &[0.0, 0.1, p],
+            8,
+            (1, 0, 0, 0),
+            &mut Vec::new(),
+        );
+        assert_eq!(ran, runs, "p = {p}");
+        if !runs {
+            assert_eq!(arrays, before, "p = {p}: declined, nothing written");
+        }
+        // Through `neuron_update`, native or not, the interpreter's bits.
+        let mut interpreted = kernel.clone();
+        interpreted.native = None;
+        let (mut a, mut b) = (before.clone(), before.clone());
+        step_both(
+            (&kernel, &interpreted),
+            a.iter_mut().map(|v| v.as_mut_slice()).collect(),
+            b.iter_mut().map(|v| v.as_mut_slice()).collect(),
+            &[0.0, 0.1, p],
+            0,
+        );
+        let bits =
+            |v: &[Vec<f32>]| -> Vec<u32> { v.iter().flatten().map(|x| x.to_bits()).collect() };
+        assert_eq!(bits(&a), bits(&b), "p = {p}");
+    }
+}
