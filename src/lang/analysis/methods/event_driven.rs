@@ -1,7 +1,8 @@
 //! Event-driven ODEs of a synapse (`: event-driven`), linear in their
 //! variable: integrated exactly from the last event, when one comes.
 
-use crate::lang::ast::{BinOp, UnOp};
+use crate::lang::analysis::algebra::{div, neg};
+use crate::lang::ast::BinOp;
 use crate::lang::ir::{EventStmt, Expr, Func};
 
 /// An event-driven ODE `dx/dt = a + b x`.
@@ -83,17 +84,10 @@ fn solution(d: &Decay, elapsed: &Expr) -> Expr {
         );
     };
     let (steady, exponent) = match standard(d.a.as_ref(), b) {
-        Some((steady, tau)) => (
-            steady,
-            Expr::bin(
-                BinOp::Div,
-                Expr::Unary(UnOp::Neg, Box::new(elapsed.clone())),
-                tau,
-            ),
-        ),
+        Some((steady, tau)) => (steady, div(neg(elapsed.clone()), tau)),
+        // The exponential method's x_inf (`exponential::relax`).
         None => (
-            d.a.clone()
-                .map(|a| Expr::Unary(UnOp::Neg, Box::new(Expr::bin(BinOp::Div, a, b.clone())))),
+            d.a.clone().map(|a| neg(div(a, b.clone()))),
             Expr::bin(BinOp::Mul, b.clone(), elapsed.clone()),
         ),
     };
@@ -129,6 +123,7 @@ fn standard(a: Option<&Expr>, b: &Expr) -> Option<(Option<Expr>, Expr)> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::lang::ast::UnOp;
 
     /// `e` in f64 with `vars` the slots' values, at time `t` and step `dt`.
     fn value(e: &Expr, vars: &[f64], t: f64, dt: f64) -> f64 {
