@@ -72,6 +72,9 @@ pub(super) struct Gen<'a> {
     /// The row's last vector or partial vector: whether each lane is the
     /// row's own, not yet folded (every lane elsewhere).
     pub(super) own_lanes: Option<Vec<Value>>,
+    /// Folding code over rows side by side ([`RowKinds::uniform`]): the
+    /// place being read and each lane's row.
+    pub(super) across: Option<super::across::Across>,
     /// This iteration's byte offset.
     pub(super) off: Value,
     /// Each register's current value.
@@ -221,6 +224,7 @@ pub(super) fn build(
         },
         acc: None,
         own_lanes: None,
+        across: None,
         off: n,
         regs: vec![None; prog.n_regs],
         arrays: vec![None; n_arrays + n_draws],
@@ -240,6 +244,9 @@ pub(super) fn build(
     let exit = g.b.create_block();
     match over {
         Over::Elements(flag, _) => g.elements(prog, n, flag, flags_p, exit)?,
+        Over::Rows(layout, kinds, Some(_)) if kinds.uniform => {
+            g.rows_across(prog, layout, n, flags_p, exit)?
+        }
         Over::Rows(layout, kinds, _) => g.rows(prog, layout, kinds, n, flags_p, exit)?,
     }
     g.b.switch_to_block(exit);
@@ -375,6 +382,12 @@ impl Gen<'_> {
         let base = *self.bases.get(k)?;
         let bound = self.columns.get(k).copied().unwrap_or(Bound::Each);
         let mem = MemFlagsData::new().with_notrap();
+        if self.across.is_some() {
+            if let Some(v) = self.across_column(k, bound) {
+                self.arrays[k] = Some(v);
+                return Some(v);
+            }
+        }
         let v = match self.tail.clone() {
             // Lane by lane, each at its own synapse.
             Some(offs) => {

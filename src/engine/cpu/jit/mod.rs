@@ -35,6 +35,7 @@ pub(super) use lanes::{lane_pow, lane_rem};
 pub use rows::{Bound, Ranks, RowFold, RowKinds, RowPtr, ROWS_HOIST_MIN};
 use scalars::{ScalarOps, SlotCache};
 
+mod across;
 mod gen;
 mod lanes;
 mod rows;

@@ -155,6 +155,11 @@ pub struct RowKinds {
     pub long_tail: bool,
     /// A row shorter than a vector (finished lane by lane).
     pub short: bool,
+    /// Every row holds as many synapses, one or more. Folding code for
+    /// such rows ([`Native::compile_row_folds`]) runs a vector's rows
+    /// side by side, a lane each, a synapse's place at a time, and runs
+    /// no other rows; other code ignores it.
+    pub uniform: bool,
     /// The code loads the table's parameters and constants once a call
     /// rather than once a vector: rows of [`ROWS_HOIST_MIN`] synapses or
     /// more in all (not a kind of row: [`cover`](Self::cover) ignores it).
@@ -172,6 +177,7 @@ impl RowKinds {
     pub const ALL: RowKinds = RowKinds {
         long_tail: true,
         short: true,
+        uniform: false,
         hoist: false,
     };
 
@@ -192,6 +198,11 @@ impl RowKinds {
             _ => 0,
         };
         kinds.hoist = synapses >= ROWS_HOIST_MIN;
+        let len = |w: &[u32]| w[1].wrapping_sub(w[0]);
+        kinds.uniform = match row_ptr.get(..2) {
+            Some(first) => len(first) > 0 && row_ptr.windows(2).all(|w| len(w) == len(first)),
+            None => false,
+        };
         kinds
     }
 
@@ -199,6 +210,7 @@ impl RowKinds {
     const NONE: RowKinds = RowKinds {
         long_tail: false,
         short: false,
+        uniform: false,
         hoist: false,
     };
 
@@ -210,7 +222,9 @@ impl RowKinds {
 
     /// Whether code for `self` runs rows of the kinds `rows`.
     pub fn cover(self, rows: RowKinds) -> bool {
-        (self.long_tail || !rows.long_tail) && (self.short || !rows.short)
+        (self.long_tail || !rows.long_tail)
+            && (self.short || !rows.short)
+            && (!self.uniform || rows.uniform)
     }
 }
 
@@ -269,6 +283,11 @@ impl Native {
         if writes_shared {
             return None;
         }
+        // Only folds run rows side by side: code for any rows.
+        let kinds = RowKinds {
+            uniform: false,
+            ..kinds
+        };
         Self::make(prog, layout.len(), Over::Rows(layout, kinds, None))
     }
 
@@ -459,33 +478,7 @@ impl Gen<'_> {
             }
         }
         let hoisted = g.row_part(prog, layout)?;
-        // The row's values wait on the stack, read where used as the
-        // uniforms are: Cranelift sinks a pure computation to its uses,
-        // into the loop, and a value the loop only carries (a block
-        // parameter) is replaced by the value itself.
-        let count = g.row_values.iter().flatten().count()
-            + hoisted.iter().flatten().filter(|h| h.1.is_some()).count();
-        let slot = g.b.create_sized_stack_slot(StackSlotData::new(
-            StackSlotKind::ExplicitSlot,
-            (count.max(1) * VECTOR_BYTES) as u32,
-            4,
-        ));
-        let mut at = 0;
-        let mut keep = |g: &mut Gen, v: Value| {
-            g.b.ins().stack_store(g.ptr, v, slot, at);
-            at += VECTOR_BYTES as i32;
-            at - VECTOR_BYTES as i32
-        };
-        for a in 0..g.row_values.len() {
-            if let Some(v) = g.row_values[a].take() {
-                g.row_at[a] = Some(keep(g, v));
-            }
-        }
-        let hoisted: Vec<Option<(u16, Option<i32>)>> = hoisted
-            .into_iter()
-            .map(|h| h.map(|(d, v)| (d, v.map(|v| keep(g, v)))))
-            .collect();
-        g.row_slot = Some(slot);
+        let hoisted = g.keep_row_values(hoisted);
         let zero = g.b.ins().iconst(ptr, 0);
         let mut first: Vec<BlockArg> = vec![start.into()];
         if by_place {
@@ -640,13 +633,50 @@ impl Gen<'_> {
         Some(())
     }
 
+    /// Puts the row's values (`row_values`, and those of the `hoisted`
+    /// operations the synapses read) on the stack, each read back where
+    /// used as the uniforms are: Cranelift sinks a pure computation to
+    /// its uses, into the loop, and a value the loop only carries (a
+    /// block parameter) is replaced by the value itself. By operation,
+    /// the register it writes and where its value waits.
+    #[allow(clippy::type_complexity)]
+    pub(super) fn keep_row_values(
+        &mut self,
+        hoisted: Vec<Option<(u16, Option<Value>)>>,
+    ) -> Vec<Option<(u16, Option<i32>)>> {
+        let count = self.row_values.iter().flatten().count()
+            + hoisted.iter().flatten().filter(|h| h.1.is_some()).count();
+        let slot = self.b.create_sized_stack_slot(StackSlotData::new(
+            StackSlotKind::ExplicitSlot,
+            (count.max(1) * VECTOR_BYTES) as u32,
+            4,
+        ));
+        let mut at = 0;
+        let mut keep = |g: &mut Gen, v: Value| {
+            g.b.ins().stack_store(g.ptr, v, slot, at);
+            at += VECTOR_BYTES as i32;
+            at - VECTOR_BYTES as i32
+        };
+        for a in 0..self.row_values.len() {
+            if let Some(v) = self.row_values[a].take() {
+                self.row_at[a] = Some(keep(self, v));
+            }
+        }
+        let hoisted = hoisted
+            .into_iter()
+            .map(|h| h.map(|(d, v)| (d, v.map(|v| keep(self, v)))))
+            .collect();
+        self.row_slot = Some(slot);
+        hoisted
+    }
+
     /// The operations of `prog` that depend on the row alone (on a
     /// [`Bound::Row`] array, and otherwise only on parameters, constants
     /// and each other), emitted here once a row: by operation, each one's
     /// register and value, the value only where the synapses' operations
     /// read it (`None` where only the row's own do).
     #[allow(clippy::type_complexity)]
-    fn row_part(
+    pub(super) fn row_part(
         &mut self,
         prog: &Program,
         layout: &[Bound],
@@ -735,7 +765,11 @@ impl Gen<'_> {
     /// The operations of `prog` at a vector of synapses (`off`, or the
     /// lanes of `tail`); those of the row are read from where `hoisted`
     /// says they wait.
-    fn synapses(&mut self, prog: &Program, hoisted: &[Option<(u16, Option<i32>)>]) -> Option<()> {
+    pub(super) fn synapses(
+        &mut self,
+        prog: &Program,
+        hoisted: &[Option<(u16, Option<i32>)>],
+    ) -> Option<()> {
         self.arrays.iter_mut().for_each(|v| *v = None);
         self.drawn = 0;
         for (op, h) in prog.ops.iter().zip(hoisted) {
@@ -764,6 +798,11 @@ impl Gen<'_> {
     fn fold_lanes(&mut self, r: u16) -> Option<()> {
         let v = self.reg(r)?;
         let mut acc = self.acc?;
+        if self.across.is_some() {
+            // A row a lane: each lane's synapse is the next of its row.
+            self.acc = Some(self.b.ins().fadd(acc, v));
+            return Some(());
+        }
         for l in 0..self.shape.lanes {
             let x = self.b.ins().extractlane(v, l as u8);
             let sum = self.b.ins().fadd(acc, x);

@@ -261,6 +261,7 @@ fn code_made_before_is_reused_while_held() {
     let whole = RowKinds {
         long_tail: false,
         short: false,
+        uniform: false,
         hoist: false,
     };
     let f = Native::compile_rows(&program(0.5), &each, whole).unwrap();
@@ -328,6 +329,7 @@ fn row_code_for_the_kinds_of_its_rows() {
     let kinds = |long_tail, short| RowKinds {
         long_tail,
         short,
+        uniform: false,
         hoist: false,
     };
     // Rows of 4, 0, 8: whole vectors of f32 and f64.
@@ -345,6 +347,18 @@ fn row_code_for_the_kinds_of_its_rows() {
     // Rows of 3 and 1.
     assert_eq!(RowKinds::of(&[0, 3, 4], Dtype::F32), kinds(false, true));
     assert_eq!(RowKinds::of(&[0, 3, 4], Dtype::F64), kinds(true, true));
+    // Rows of one length, and empty ones (not rows of one length: their
+    // code would add nothing).
+    let three = RowKinds::of(&[0, 3, 6, 9], Dtype::F32);
+    assert!(three.uniform && three.short && !three.long_tail);
+    assert!(!RowKinds::of(&[0, 0, 0], Dtype::F32).uniform);
+    assert!(!RowKinds::of(&[0], Dtype::F32).uniform);
+    assert!(three.cover(RowKinds::of(&[2, 5], Dtype::F32)));
+    assert!(
+        !three.cover(kinds(false, true)),
+        "code for rows of one length"
+    );
+    assert!(kinds(false, true).cover(three));
     assert!(RowKinds::ALL.cover(kinds(true, true)));
     assert!(kinds(true, false).cover(kinds(false, false)));
     assert!(!kinds(true, false).cover(kinds(false, true)));
@@ -416,6 +430,7 @@ fn row_code_refuses_rows_it_was_not_made_for() {
     let whole = RowKinds {
         long_tail: false,
         short: false,
+        uniform: false,
         hoist: false,
     };
     let Some(code) = Native::compile_rows(&p, &[Bound::Each, Bound::Each], whole) else {

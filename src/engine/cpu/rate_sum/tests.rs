@@ -391,28 +391,32 @@ fn rows_below_a_size_sum_as_with_their_checks() {
 /// and a draw, as native row code and interpreted over gathered
 /// arrays, on hostile values: rows of every pre-synaptic neuron in
 /// order, of every one but the row's own, and of scattered ones (rows
-/// of 3, 0, 6, 1, 5 and 9, scattered or each of consecutive neurons),
+/// of 3, 0, 6, 1, 5 and 9, scattered or each of consecutive neurons;
+/// and seven rows of three, which folding code runs side by side),
 /// `pre.x` read in place, at the synapses' ranks or gathered as the
 /// layout says: every psp must agree bit for bit, in both precisions.
 #[test]
 fn psp_row_code_matches_the_interpreter_bit_for_bit() {
-    for (bound, n) in [
-        (Bound::Column, 7),
-        (Bound::ColumnButSelf, 4),
-        (Bound::ColumnButSelf, 10),
-        (Bound::Each, 9),
-        (Bound::AtPre, 9),
-        (Bound::Consecutive, 9),
+    for (bound, n, uniform) in [
+        (Bound::Column, 7, true),
+        (Bound::ColumnButSelf, 4, true),
+        (Bound::ColumnButSelf, 10, true),
+        (Bound::Each, 9, false),
+        (Bound::AtPre, 9, false),
+        (Bound::Consecutive, 9, false),
+        (Bound::Each, 9, true),
+        (Bound::AtPre, 9, true),
+        (Bound::Consecutive, 9, true),
     ] {
         // Code that loads the table's values at each vector, and once.
         for hoist in [false, true] {
-            psp_rows_agree::<f32>(bound, n, hoist);
-            psp_rows_agree::<f64>(bound, n, hoist);
+            psp_rows_agree::<f32>(bound, n, uniform, hoist);
+            psp_rows_agree::<f64>(bound, n, uniform, hoist);
         }
     }
 }
 
-fn psp_rows_agree<R: VmReal>(bound: Bound, n: u32, hoist: bool) {
+fn psp_rows_agree<R: VmReal>(bound: Bound, n: u32, uniform: bool, hoist: bool) {
     let syn = Synapse::new()
         .parameters("k = 0.5 : projection")
         .psp("w * (pre.v - post.v) * k + Uniform(0.0, 1e-3) * pre.u");
@@ -436,6 +440,18 @@ fn psp_rows_agree<R: VmReal>(bound: Bound, n: u32, hoist: bool) {
             (0..n)
                 .flat_map(|i| (0..n).filter(move |&j| j != i))
                 .collect(),
+        ),
+        // Seven rows of three: a vector's rows and a partial one.
+        Bound::Consecutive if uniform => (
+            (0..=7).map(|i| i * 3).collect(),
+            [2, 0, 6, 1, 4, 0, 5]
+                .into_iter()
+                .flat_map(|first| first..first + 3)
+                .collect(),
+        ),
+        _ if uniform => (
+            (0..=7).map(|i| i * 3).collect(),
+            (0..21).map(|k| (k * 5 + 2) % n).collect(),
         ),
         // Each row's neurons one after the other from its first.
         Bound::Consecutive => (
@@ -463,6 +479,7 @@ fn psp_rows_agree<R: VmReal>(bound: Bound, n: u32, hoist: bool) {
         hoist,
         ..RowKinds::of(&row_ptr, R::DTYPE)
     };
+    assert_eq!(kinds.uniform, uniform, "{bound:?}: rows of one length");
     k.compile_rows(&ir, bound, kinds, None);
     let native = k.native.as_ref().expect("native row code for the psp");
     let b = &k.binding;

@@ -1,0 +1,226 @@
+//! Folding row code over rows of one length, a vector's rows side by
+//! side: lane `l` runs row `g + l` of the group from `g`, and the loop
+//! goes over the synapses' places, each lane adding its row's next psp to
+//! its own sum. A row's additions stay one after the other in its
+//! synapses' order (the same bits as one row at a time), with no lane
+//! left to finish and no partial vector at a row's end: gap junctions'
+//! rows of nine spent a third of their code finishing rows and adding
+//! lanes into one sum one by one.
+
+use cranelift_codegen::ir::condcodes::IntCC;
+use cranelift_codegen::ir::{
+    types, Block, BlockArg, Endianness, InstBuilder, MemFlagsData, StackSlot, StackSlotData,
+    StackSlotKind, Value,
+};
+
+use super::{Bound, Gen, RowFold, VECTOR_BYTES};
+use crate::engine::cpu::vm::{self, Program};
+
+/// Where folding code over rows side by side is: the byte offset of the
+/// place in the rows being read (the same in every lane), and each
+/// lane's row as a byte offset (a mask-typed vector).
+#[derive(Debug, Clone, Copy)]
+pub(super) struct Across {
+    col: Value,
+    rows: StackSlot,
+}
+
+impl Gen<'_> {
+    /// Folding row code ([`super::Native::compile_row_folds`]) for rows
+    /// that all hold as many synapses ([`super::RowKinds::uniform`]): the
+    /// `n` rows whose bounds are the `u32` words at `row_ptr`, a vector's
+    /// rows at a time, then `exit`. The lanes past the last row repeat it
+    /// (the same operations on the same values: the same result, stored
+    /// again).
+    pub(super) fn rows_across(
+        &mut self,
+        prog: &Program,
+        layout: &[Bound],
+        n: Value,
+        row_ptr: Value,
+        exit: Block,
+    ) -> Option<()> {
+        let (shape, ptr) = (self.shape, self.ptr);
+        let lanes = shape.lanes as i64;
+        let elem = shape.elem;
+        let g = self;
+        let header = g.b.create_block();
+        let group = g.b.create_block();
+        let inner = g.b.create_block();
+        let body = g.b.create_block();
+        let done = g.b.create_block();
+        let first = g.b.append_block_param(header, ptr);
+        // The place's byte offset, the sums, and each lane's synapse's
+        // byte offset, carried through the loop: offsets computed from
+        // the rows' starts at each place (and so the first synapses'
+        // addresses, computed once) were sunk into the loop by Cranelift,
+        // their inputs spilled and reloaded.
+        let col = g.b.append_block_param(inner, ptr);
+        let acc = g.b.append_block_param(inner, shape.vec);
+        let syn: Vec<Value> = (0..lanes)
+            .map(|_| g.b.append_block_param(inner, ptr))
+            .collect();
+        let total = g.b.append_block_param(done, shape.vec);
+        let zero = g.b.ins().iconst(ptr, 0);
+        g.b.ins().jump(header, &[zero.into()]);
+
+        g.b.switch_to_block(header);
+        let more = g.b.ins().icmp(IntCC::UnsignedLessThan, first, n);
+        g.b.ins().brif(more, group, &[], exit, &[]);
+
+        // The group's rows, their first synapses, their own values.
+        g.b.switch_to_block(group);
+        let words = MemFlagsData::trusted().with_readonly();
+        let start = g.b.ins().load(types::I32, words, row_ptr, 0);
+        let end = g.b.ins().load(types::I32, words, row_ptr, 4);
+        let len = g.b.ins().isub(end, start);
+        let len = g.b.ins().uextend(ptr, len);
+        let width = g.b.ins().ishl_imm_u(len, shape.shift);
+        let last = g.b.ins().iadd_imm_u(n, -1);
+        let shift = shape.shift;
+        let mut row_offs = Vec::with_capacity(shape.lanes);
+        let mut syn_offs = Vec::with_capacity(shape.lanes);
+        for l in 0..lanes {
+            let r = g.b.ins().iadd_imm_u(first, l);
+            let r = g.b.ins().umin(r, last);
+            let at = g.b.ins().ishl_imm_u(r, 2);
+            let at = g.b.ins().iadd(row_ptr, at);
+            let s = g.b.ins().load(types::I32, words, at, 0);
+            let s = g.b.ins().uextend(ptr, s);
+            syn_offs.push(g.b.ins().ishl_imm_u(s, shift));
+            row_offs.push(g.b.ins().ishl_imm_u(r, shift));
+        }
+        let lane_int = shape.mask.lane_type();
+        let mut rows = None;
+        for (l, &off) in row_offs.iter().enumerate() {
+            let x = match lane_int.bits() < ptr.bits() {
+                true => g.b.ins().ireduce(lane_int, off),
+                false => off,
+            };
+            rows = Some(match rows {
+                None => g.b.ins().splat(shape.mask, x),
+                Some(v) => g.b.ins().insertlane(v, x, l as u8),
+            });
+        }
+        // On the stack, read where used: Cranelift built it anew at
+        // every place otherwise.
+        let rows_slot = g.b.create_sized_stack_slot(StackSlotData::new(
+            StackSlotKind::ExplicitSlot,
+            VECTOR_BYTES as u32,
+            4,
+        ));
+        g.b.ins().stack_store(ptr, rows?, rows_slot, 0);
+        let read = vm::arrays_read(prog, layout.len());
+        for (a, bound) in layout.iter().enumerate() {
+            if *bound == Bound::Row && read[a] {
+                let base = g.bases[a];
+                g.row_values[a] = Some(g.lanes_at(base, &row_offs)?);
+            }
+        }
+        let hoisted = g.row_part(prog, layout)?;
+        let hoisted = g.keep_row_values(hoisted);
+        let negative_zero = match elem {
+            types::F64 => g.b.ins().f64const(-0.0),
+            _ => g.b.ins().f32const(-0.0),
+        };
+        let sums = g.b.ins().splat(shape.vec, negative_zero);
+        let mut args: Vec<BlockArg> = vec![zero.into(), sums.into()];
+        args.extend(syn_offs.iter().map(|&s| BlockArg::from(s)));
+        g.b.ins().jump(inner, &args);
+
+        g.b.switch_to_block(inner);
+        let more = g.b.ins().icmp(IntCC::UnsignedLessThan, col, width);
+        g.b.ins().brif(more, body, &[], done, &[acc.into()]);
+
+        // The same place of every lane's row.
+        g.b.switch_to_block(body);
+        g.tail = Some(syn.iter().map(|&s| (s, col)).collect());
+        g.across = Some(Across {
+            col,
+            rows: rows_slot,
+        });
+        g.acc = Some(acc);
+        g.synapses(prog, &hoisted)?;
+        g.tail = None;
+        g.across = None;
+        let sums = g.acc.take()?;
+        let step = 1 << shape.shift;
+        let mut args: Vec<BlockArg> = vec![g.b.ins().iadd_imm_u(col, step).into(), sums.into()];
+        for &s in &syn {
+            args.push(g.b.ins().iadd_imm_u(s, step).into());
+        }
+        g.b.ins().jump(inner, &args);
+
+        // Each lane's row's value, from the last lane to the first: the
+        // lanes past the last row store its value again before it does.
+        g.b.switch_to_block(done);
+        let count = match g.fold? {
+            RowFold::Sum => None,
+            RowFold::Mean => Some(g.b.ins().fcvt_from_uint(elem, len)),
+        };
+        let mem = MemFlagsData::new().with_notrap();
+        // The rows from the stack, not kept in registers through the loop
+        // (which spilled the loop's own values).
+        let rows = g.b.ins().stack_load(ptr, shape.mask, rows_slot, 0);
+        for l in (0..shape.lanes).rev() {
+            let off = g.b.ins().extractlane(rows, l as u8);
+            let off = match lane_int.bits() < ptr.bits() {
+                true => g.b.ins().uextend(ptr, off),
+                false => off,
+            };
+            let x = g.b.ins().extractlane(total, l as u8);
+            let value = match count {
+                Some(c) => g.b.ins().fdiv(x, c),
+                None => x,
+            };
+            let at = g.b.ins().iadd(g.bases[0], off);
+            g.b.ins().store(mem, value, at, 0);
+        }
+        let next = g.b.ins().iadd_imm_u(first, lanes);
+        g.b.ins().jump(header, &[next.into()]);
+        Some(())
+    }
+
+    /// A column's vector at the place being read by rows side by side:
+    /// one value in every lane ([`Bound::Column`]), or for
+    /// [`Bound::ColumnButSelf`] the next one in the lanes whose row's
+    /// neuron is at that place or before; `None` for other arrays.
+    pub(super) fn across_column(&mut self, a: usize, bound: Bound) -> Option<Value> {
+        let across = self.across?;
+        let mem = MemFlagsData::new().with_notrap();
+        let (shape, ptr) = (self.shape, self.ptr);
+        let base = *self.bases.get(a)?;
+        let at = self.b.ins().iadd(base, across.col);
+        match bound {
+            Bound::Column => {
+                let x = self.b.ins().load(shape.elem, mem, at, 0);
+                Some(self.b.ins().splat(shape.vec, x))
+            }
+            Bound::ColumnButSelf => {
+                // Chosen as integers, by the comparison's own mask (one
+                // blend, where a mask made a float vector took three
+                // operations); "the row's neuron is further" in one
+                // comparison where "is at or before" took two.
+                let little = MemFlagsData::new().with_endianness(Endianness::Little);
+                let mut splat_at = |offset: i32| {
+                    let x = self.b.ins().load(shape.elem, mem, at, offset);
+                    let v = self.b.ins().splat(shape.vec, x);
+                    self.b.ins().bitcast(shape.mask, little, v)
+                };
+                let below = splat_at(0);
+                let above = splat_at(1 << shape.shift);
+                let lane_int = shape.mask.lane_type();
+                let col = match lane_int.bits() < ptr.bits() {
+                    true => self.b.ins().ireduce(lane_int, across.col),
+                    false => across.col,
+                };
+                let col = self.b.ins().splat(shape.mask, col);
+                let rows = self.b.ins().stack_load(ptr, shape.mask, across.rows, 0);
+                let further = self.b.ins().icmp(IntCC::SignedGreaterThan, rows, col);
+                let v = self.b.ins().bitselect(further, below, above);
+                Some(self.b.ins().bitcast(shape.vec, little, v))
+            }
+            _ => None,
+        }
+    }
+}
