@@ -516,9 +516,16 @@ impl Native {
                 );
             }
             let done = flags.len() / 8 * 8;
-            let mut last = [0u8; 8];
-            last[..groups.remainder().len()].copy_from_slice(groups.remainder());
-            push(done, u64::from_le_bytes(last));
+            // The last bytes shifted into a word in registers: copied into
+            // a word in memory and read back at once, the wider read
+            // waited for the narrow writes to reach the cache (a fifth of
+            // a small population's time in this function).
+            let last = groups
+                .remainder()
+                .iter()
+                .enumerate()
+                .fold(0u64, |w, (i, &b)| w | u64::from(b) << (8 * i));
+            push(done, last);
             true
         })
     }
