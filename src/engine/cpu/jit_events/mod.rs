@@ -134,6 +134,10 @@ pub struct NativeEvents {
     adds: bool,
     /// What the statements name.
     uses: Uses,
+    /// The synapse slots the statements name, in order: the only ones
+    /// bound (a rule's parameters are slots too, a dozen or more, and an
+    /// event names a few).
+    named: Arc<[u32]>,
     /// Per synapse slot: per synapse (else projection-wide).
     local: Arc<[bool]>,
     _code: Arc<Code>,
@@ -283,6 +287,28 @@ struct Uses {
     pre: usize,
     post: usize,
     constants: usize,
+}
+
+/// The synapse slots `stmts` name (read or store), each once, in order.
+fn named_slots(stmts: &[EventStmt]) -> Vec<u32> {
+    let mut named = Vec::new();
+    for st in stmts {
+        let e = match st {
+            EventStmt::AddConductance(e) => e,
+            EventStmt::Store { var, expr } => {
+                named.push(*var);
+                expr
+            }
+        };
+        e.walk(&mut |x| {
+            if let Expr::Var(v) = x {
+                named.push(*v);
+            }
+        });
+    }
+    named.sort_unstable();
+    named.dedup();
+    named
 }
 
 impl Uses {
@@ -520,6 +546,7 @@ impl NativeEvents {
             n_scalars: 2 + uses.constants,
             adds,
             uses,
+            named: named_slots(stmts).into(),
             local: local.into(),
             _code: code,
         })
@@ -556,15 +583,18 @@ impl NativeEvents {
             .flatten()
             .unwrap_or_default();
         // A small network binds at every step, and a projection has a
-        // dozen slots or more: one pass over them for the limits and
-        // masks, one for the pointers, each a tight loop. Only the slots
-        // up to the last the code names are bound (the table is indexed
-        // by slot); the others it never reads.
-        let used = &mut c.syn[..uses.slots];
+        // dozen slots or more, of which an event names a few: only those
+        // are bound, each at its slot's place in the tables (indexed by
+        // slot; the code reads no other place, and the others hold null).
         let mut vector_limit = usize::MAX;
         let mut n_syn = usize::MAX;
         k.masks.clear();
-        k.masks.extend(used.iter().enumerate().map(|(i, a)| {
+        k.masks.resize(uses.slots, 0);
+        k.syn.clear();
+        k.syn.resize(uses.slots, std::ptr::null_mut());
+        for &i in self.named.iter() {
+            let i = i as usize;
+            let a = &mut c.syn[i];
             let len = a.len();
             // A per-synapse slot bounds the vectors; a projection-wide one
             // that is not there stops them.
@@ -579,14 +609,9 @@ impl NativeEvents {
             // reads its element 0.
             let shared = len == 1;
             n_syn = n_syn.min(if shared { usize::MAX } else { len });
-            if shared {
-                0
-            } else {
-                usize::MAX
-            }
-        }));
-        k.syn.clear();
-        k.syn.extend(used.iter_mut().map(|a| a.as_mut_ptr().cast()));
+            k.masks[i] = if shared { 0 } else { usize::MAX };
+            k.syn[i] = a.as_mut_ptr().cast();
+        }
         k.pre.clear();
         k.pre.extend(c.pre.iter().map(|a| a.as_ptr().cast()));
         k.post.clear();

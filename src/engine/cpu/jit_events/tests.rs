@@ -19,7 +19,8 @@ fn hostile_synapse() -> Synapse {
 /// The hostile synapse, with its `pre_spike` draws or without them (code
 /// for four events at once needs none). Both spikes' statements read
 /// values they stored before, `w` last of all: frozen, it is read as it
-/// was, not as the skipped store would have left it.
+/// was, not as the skipped store would have left it; and store `c`, which
+/// no statement reads (bound all the same).
 fn synapse_calling_everything(draws: bool) -> Synapse {
     let (uniform, normal) = if draws {
         (" + Uniform(0.0, 1.0)", " + Normal(a, 1.0)")
@@ -33,7 +34,8 @@ fn synapse_calling_everything(draws: bool) -> Synapse {
              tau * dy1/dt = -y1 : event-driven
              tau * dy2/dt = -y2 : event-driven
              tau * dy3/dt = -y3 : event-driven
-             tau * dy4/dt = -y4 : event-driven",
+             tau * dy4/dt = -y4 : event-driven
+             tau * dc/dt = -c",
         )
         .pre_spike(&format!(
             "g_target += w * exp(b) + pre.u
@@ -43,6 +45,7 @@ fn synapse_calling_everything(draws: bool) -> Synapse {
              y3 = min(b, w) - max(w, post.u) + round(b)
              y4 = sign(b) + sqrt(w) + t * dt{normal}
              w = w + tanh(x) * (b >= 0.0 or w != 1.0)
+             c = a * w + 1.0
              y3 = y3 + w * x"
         ))
         .post_spike(
@@ -50,6 +53,7 @@ fn synapse_calling_everything(draws: bool) -> Synapse {
              y1 = pos(b) * neg(w)
              y2 = cosh(a) / b + pre.u * post.u
              y3 = modulo(w, b)
+             c = b - 2.0
              w = clip(w + y4, 0.0, 1.0)
              y2 = y2 - w",
         )
