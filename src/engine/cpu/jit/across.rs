@@ -17,8 +17,8 @@ use super::{Bound, Gen, RowFold, VECTOR_BYTES};
 use crate::engine::cpu::vm::{self, Program};
 
 /// Where folding code over rows side by side is: the byte offset of the
-/// place in the rows being read (the same in every lane), and each
-/// lane's row as a byte offset (a mask-typed vector).
+/// place in the rows being read (the same in every lane), and the stack
+/// slot holding each lane's row as a byte offset (a mask-typed vector).
 #[derive(Debug, Clone, Copy)]
 pub(super) struct Across {
     col: Value,
@@ -51,10 +51,10 @@ impl Gen<'_> {
         let done = g.b.create_block();
         let first = g.b.append_block_param(header, ptr);
         // The place's byte offset, the sums, and each lane's synapse's
-        // byte offset, carried through the loop: offsets computed from
-        // the rows' starts at each place (and so the first synapses'
-        // addresses, computed once) were sunk into the loop by Cranelift,
-        // their inputs spilled and reloaded.
+        // byte offset, carried through the loop: computed from the rows'
+        // starts at each place (or from each row's first synapse's
+        // address, computed once), they were sunk into the loop by
+        // Cranelift, their inputs spilled and reloaded.
         let col = g.b.append_block_param(inner, ptr);
         let acc = g.b.append_block_param(inner, shape.vec);
         let syn: Vec<Value> = (0..lanes)
