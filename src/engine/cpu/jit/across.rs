@@ -61,12 +61,7 @@ impl Gen<'_> {
             .map(|_| g.b.append_block_param(inner, ptr))
             .collect();
         let total = g.b.append_block_param(done, shape.vec);
-        let zero = g.b.ins().iconst(ptr, 0);
-        g.b.ins().jump(header, &[zero.into()]);
-
-        g.b.switch_to_block(header);
-        let more = g.b.ins().icmp(IntCC::UnsignedLessThan, first, n);
-        g.b.ins().brif(more, group, &[], exit, &[]);
+        g.count_up(header, first, n, group, exit);
 
         // The group's rows, their first synapses, their own values.
         g.b.switch_to_block(group);
@@ -124,6 +119,7 @@ impl Gen<'_> {
             _ => g.b.ins().f32const(-0.0),
         };
         let sums = g.b.ins().splat(shape.vec, negative_zero);
+        let zero = g.b.ins().iconst(ptr, 0);
         let mut args: Vec<BlockArg> = vec![zero.into(), sums.into()];
         args.extend(syn_offs.iter().map(|&s| BlockArg::from(s)));
         g.b.ins().jump(inner, &args);

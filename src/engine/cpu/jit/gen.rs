@@ -257,6 +257,18 @@ pub(super) fn build(
 }
 
 impl Gen<'_> {
+    /// Enters a counted loop: jumps to `header` (whose parameter is the
+    /// count, `i`) with 0, and there goes on to `body` while `i` is below
+    /// `n`, to `exit` once it is not. The loop's blocks jump back to
+    /// `header` with the next count.
+    pub(super) fn count_up(&mut self, header: Block, i: Value, n: Value, body: Block, exit: Block) {
+        let zero = self.b.ins().iconst(self.ptr, 0);
+        self.b.ins().jump(header, &[zero.into()]);
+        self.b.switch_to_block(header);
+        let more = self.b.ins().icmp(IntCC::UnsignedLessThan, i, n);
+        self.b.ins().brif(more, body, &[], exit, &[]);
+    }
+
     /// The loop over elements `0..n`, a vector at a time, then `exit`.
     pub(super) fn elements(
         &mut self,
@@ -271,12 +283,7 @@ impl Gen<'_> {
         let header = g.b.create_block();
         let body = g.b.create_block();
         let i = g.b.append_block_param(header, g.ptr);
-        let zero = g.b.ins().iconst(g.ptr, 0);
-        g.b.ins().jump(header, &[zero.into()]);
-
-        g.b.switch_to_block(header);
-        let more = g.b.ins().icmp(IntCC::UnsignedLessThan, i, n);
-        g.b.ins().brif(more, body, &[], exit, &[]);
+        g.count_up(header, i, n, body, exit);
 
         g.b.switch_to_block(body);
         g.off = g.b.ins().ishl_imm_u(i, shape.shift);

@@ -457,12 +457,7 @@ impl Gen<'_> {
         let elem = shape.elem;
         let acc = g.fold.map(|_| g.b.append_block_param(inner, elem));
         let total = g.fold.map(|_| g.b.append_block_param(next, elem));
-        let zero = g.b.ins().iconst(ptr, 0);
-        g.b.ins().jump(header, &[zero.into()]);
-
-        g.b.switch_to_block(header);
-        let more = g.b.ins().icmp(IntCC::UnsignedLessThan, r, n);
-        g.b.ins().brif(more, row, &[], exit, &[]);
+        g.count_up(header, r, n, row, exit);
 
         // The row's bounds, its pre-synaptic arrays' origin, its own values.
         g.b.switch_to_block(row);

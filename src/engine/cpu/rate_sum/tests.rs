@@ -392,7 +392,8 @@ fn rows_below_a_size_sum_as_with_their_checks() {
 /// arrays, on hostile values: rows of every pre-synaptic neuron in
 /// order, of every one but the row's own, and of scattered ones (rows
 /// of 3, 0, 6, 1, 5 and 9, scattered or each of consecutive neurons;
-/// and seven rows of three, which folding code runs side by side),
+/// and rows of three, seven of them or one to three, which folding code
+/// runs side by side),
 /// `pre.x` read in place, at the synapses' ranks or gathered as the
 /// layout says: every psp must agree bit for bit, in both precisions.
 #[test]
@@ -407,6 +408,9 @@ fn psp_row_code_matches_the_interpreter_bit_for_bit() {
         (Bound::Each, 9, true),
         (Bound::AtPre, 9, true),
         (Bound::Consecutive, 9, true),
+        (Bound::Each, 1, true),
+        (Bound::AtPre, 2, true),
+        (Bound::Each, 3, true),
     ] {
         // Code that loads the table's values at each vector, and once.
         for hoist in [false, true] {
@@ -449,10 +453,15 @@ fn psp_rows_agree<R: VmReal>(bound: Bound, n: u32, uniform: bool, hoist: bool) {
                 .flat_map(|first| first..first + 3)
                 .collect(),
         ),
-        _ if uniform => (
-            (0..=7).map(|i| i * 3).collect(),
-            (0..21).map(|k| (k * 5 + 2) % n).collect(),
-        ),
+        // Seven rows of three, or one a neuron of a population of fewer
+        // than a vector's rows.
+        _ if uniform => {
+            let rows = n.min(7);
+            (
+                (0..=rows).map(|i| i * 3).collect(),
+                (0..3 * rows).map(|k| (k * 5 + 2) % n).collect(),
+            )
+        }
         // Each row's neurons one after the other from its first.
         Bound::Consecutive => (
             vec![0, 3, 3, 9, 10, 15, 24],
