@@ -134,10 +134,6 @@ pub struct NativeEvents {
     adds: bool,
     /// What the statements name.
     uses: Uses,
-    /// The synapse slots the statements name, in order: the only ones
-    /// bound (a rule's parameters are slots too, a dozen or more, and an
-    /// event names a few).
-    named: Arc<[u32]>,
     /// Per synapse slot: per synapse (else projection-wide).
     local: Arc<[bool]>,
     _code: Arc<Code>,
@@ -278,60 +274,54 @@ impl Calls {
     }
 }
 
-/// How many synapse slots, `pre.x` and `post.x` arrays and network
-/// constants statements name (the first ones of each: their highest index
-/// plus one).
-#[derive(Debug, Clone, Copy, Default)]
+/// What statements name: the synapse slots they read or store, and how
+/// many `pre.x` and `post.x` arrays and network constants (the first ones
+/// of each: their highest index plus one).
+#[derive(Debug, Clone)]
 struct Uses {
-    slots: usize,
+    /// Each slot once, in order: the only ones bound (a rule's parameters
+    /// are slots too, a dozen or more, and an event names a few).
+    named: Arc<[u32]>,
     pre: usize,
     post: usize,
     constants: usize,
 }
 
-/// The synapse slots `stmts` name (read or store), each once, in order.
-fn named_slots(stmts: &[EventStmt]) -> Vec<u32> {
-    let mut named = Vec::new();
-    for st in stmts {
-        let e = match st {
-            EventStmt::AddConductance(e) => e,
-            EventStmt::Store { var, expr } => {
-                named.push(*var);
-                expr
-            }
-        };
-        e.walk(&mut |x| {
-            if let Expr::Var(v) = x {
-                named.push(*v);
-            }
-        });
-    }
-    named.sort_unstable();
-    named.dedup();
-    named
-}
-
 impl Uses {
     fn of(stmts: &[EventStmt]) -> Uses {
-        let mut n = Uses::default();
+        let mut named = Vec::new();
+        let (mut pre, mut post, mut constants) = (0, 0, 0);
         let up = |k: u32, to: &mut usize| *to = (*to).max(k as usize + 1);
         for st in stmts {
             let e = match st {
                 EventStmt::AddConductance(e) => e,
                 EventStmt::Store { var, expr } => {
-                    up(*var, &mut n.slots);
+                    named.push(*var);
                     expr
                 }
             };
             e.walk(&mut |x| match x {
-                Expr::Var(v) => up(*v, &mut n.slots),
-                Expr::Pre(k) => up(*k, &mut n.pre),
-                Expr::Post(k) => up(*k, &mut n.post),
-                Expr::Constant(k) => up(*k, &mut n.constants),
+                Expr::Var(v) => named.push(*v),
+                Expr::Pre(k) => up(*k, &mut pre),
+                Expr::Post(k) => up(*k, &mut post),
+                Expr::Constant(k) => up(*k, &mut constants),
                 _ => {}
             });
         }
-        n
+        named.sort_unstable();
+        named.dedup();
+        Uses {
+            named: named.into(),
+            pre,
+            post,
+            constants,
+        }
+    }
+
+    /// The synapse slots up to the last one named: the length of the
+    /// tables the code indexes by slot.
+    fn slots(&self) -> usize {
+        self.named.last().map_or(0, |&v| v as usize + 1)
     }
 }
 
@@ -513,7 +503,7 @@ impl NativeEvents {
             .any(|s| matches!(s, EventStmt::AddConductance(_)));
         let uses = Uses::of(stmts);
         // Vector code knows each slot it touches as per synapse or not.
-        let known = uses.slots <= local.len();
+        let known = uses.slots() <= local.len();
         let (shape, vectorised) = match four {
             Four::Rows => (Shape::Row, known && independent && !adds),
             Four::Events => (Shape::Any, known && independent),
@@ -546,7 +536,6 @@ impl NativeEvents {
             n_scalars: 2 + uses.constants,
             adds,
             uses,
-            named: named_slots(stmts).into(),
             local: local.into(),
             _code: code,
         })
@@ -569,9 +558,10 @@ impl NativeEvents {
         // The code reads and writes values of its own precision.
         assert!(self.runs::<R>(), "event code bound in another precision");
         // The code reads these tables at the indices its statements name.
-        let uses = self.uses;
+        let uses = &self.uses;
+        let slots = uses.slots();
         assert!(
-            c.syn.len() >= uses.slots && c.pre.len() >= uses.pre && c.post.len() >= uses.post,
+            c.syn.len() >= slots && c.pre.len() >= uses.pre && c.post.len() >= uses.post,
             "event code bound to {} synapse slots, {} pre and {} post arrays, where it uses {uses:?}",
             c.syn.len(),
             c.pre.len(),
@@ -589,10 +579,10 @@ impl NativeEvents {
         let mut vector_limit = usize::MAX;
         let mut n_syn = usize::MAX;
         k.masks.clear();
-        k.masks.resize(uses.slots, 0);
+        k.masks.resize(slots, 0);
         k.syn.clear();
-        k.syn.resize(uses.slots, std::ptr::null_mut());
-        for &i in self.named.iter() {
+        k.syn.resize(slots, std::ptr::null_mut());
+        for &i in uses.named.iter() {
             let i = i as usize;
             let a = &mut c.syn[i];
             let len = a.len();
