@@ -177,15 +177,18 @@ impl Gen<'_> {
         Some(())
     }
 
-    /// A column's vector at the place being read by rows side by side:
-    /// one value in every lane ([`Bound::Column`]), or for
+    /// The vector of the array at `base` at the place being read by rows
+    /// side by side: one value in every lane ([`Bound::Column`]), or for
     /// [`Bound::ColumnButSelf`] the next one in the lanes whose row's
-    /// neuron is at that place or before; `None` for other arrays.
-    pub(super) fn across_column(&mut self, a: usize, bound: Bound) -> Option<Value> {
+    /// neuron is at that place or before; `None` for other arrays, and
+    /// outside such code.
+    pub(super) fn across_column(&mut self, base: Value, bound: Bound) -> Option<Value> {
         let across = self.across?;
+        if !matches!(bound, Bound::Column | Bound::ColumnButSelf) {
+            return None;
+        }
         let mem = MemFlagsData::new().with_notrap();
         let (shape, ptr) = (self.shape, self.ptr);
-        let base = *self.bases.get(a)?;
         let at = self.b.ins().iadd(base, across.col);
         match bound {
             Bound::Column => {

@@ -389,11 +389,9 @@ impl Gen<'_> {
         let base = *self.bases.get(k)?;
         let bound = self.columns.get(k).copied().unwrap_or(Bound::Each);
         let mem = MemFlagsData::new().with_notrap();
-        if self.across.is_some() {
-            if let Some(v) = self.across_column(k, bound) {
-                self.arrays[k] = Some(v);
-                return Some(v);
-            }
+        if let Some(v) = self.across_column(base, bound) {
+            self.arrays[k] = Some(v);
+            return Some(v);
         }
         let v = match self.tail.clone() {
             // Lane by lane, each at its own synapse.

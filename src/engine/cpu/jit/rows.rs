@@ -47,17 +47,6 @@ pub enum Bound {
     Row,
 }
 
-// `run_rows` finds what an array of each bound must hold by its place in
-// this order.
-const _: () = assert!(
-    Bound::Each as usize == 0
-        && Bound::Column as usize == 1
-        && Bound::ColumnButSelf as usize == 2
-        && Bound::AtPre as usize == 3
-        && Bound::Consecutive as usize == 4
-        && Bound::Row as usize == 5
-);
-
 impl Bound {
     /// Whether the array is read at the synapses' pre-synaptic ranks
     /// (the code is given them).
@@ -343,20 +332,15 @@ impl Native {
             !at_pre || ranks.of.pre.len() >= synapses,
             "a rank a synapse"
         );
-        // By `Bound`, in its order: a load rather than a jump through a
-        // table, which the arrays' several bounds sent elsewhere at each
-        // array (a third of the checks' time, mispredicted).
-        let needs = [
-            synapses,
-            widest,
+        let need = |bound: &Bound| match bound {
+            Bound::Each => synapses,
+            Bound::Column => widest,
             // A row of `widest` synapses reads up to element `widest`.
-            widest + 1,
+            Bound::ColumnButSelf => widest + 1,
             // A consecutive row's last synapse has its highest rank.
-            ranks.end,
-            ranks.end,
-            rows,
-        ];
-        let need = |bound: &Bound| needs[*bound as usize];
+            Bound::AtPre | Bound::Consecutive => ranks.end,
+            Bound::Row => rows,
+        };
         if synapses == 0 {
             return;
         }
