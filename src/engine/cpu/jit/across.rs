@@ -9,20 +9,21 @@
 
 use cranelift_codegen::ir::condcodes::IntCC;
 use cranelift_codegen::ir::{
-    types, Block, BlockArg, Endianness, InstBuilder, MemFlagsData, StackSlot, StackSlotData,
-    StackSlotKind, Value,
+    types, Block, BlockArg, Endianness, InstBuilder, MemFlagsData, StackSlotData, StackSlotKind,
+    Value,
 };
 
+use super::rows::Kept;
 use super::{Bound, Gen, RowFold, VECTOR_BYTES};
 use crate::engine::cpu::vm::{self, Program};
 
 /// Where folding code over rows side by side is: the byte offset of the
-/// place in the rows being read (the same in every lane), and the stack
-/// slot holding each lane's row as a byte offset (a mask-typed vector).
+/// place in the rows being read (the same in every lane), and each
+/// lane's row as a byte offset (a mask-typed vector).
 #[derive(Debug, Clone, Copy)]
 pub(super) struct Across {
     col: Value,
-    rows: StackSlot,
+    rows: Value,
 }
 
 impl Gen<'_> {
@@ -31,11 +32,14 @@ impl Gen<'_> {
     /// `n` rows whose bounds are the `u32` words at `row_ptr`, a vector's
     /// rows at a time, then `exit`. The lanes past the last row repeat it
     /// (the same operations on the same values: the same result, stored
-    /// again).
+    /// again). Where every row holds `places` synapses (not 0), the
+    /// places are read one after the other without a loop, each at a
+    /// constant offset from its lane's row.
     pub(super) fn rows_across(
         &mut self,
         prog: &Program,
         layout: &[Bound],
+        places: u32,
         n: Value,
         row_ptr: Value,
         exit: Block,
@@ -46,20 +50,8 @@ impl Gen<'_> {
         let g = self;
         let header = g.b.create_block();
         let group = g.b.create_block();
-        let inner = g.b.create_block();
-        let body = g.b.create_block();
         let done = g.b.create_block();
         let first = g.b.append_block_param(header, ptr);
-        // The place's byte offset, the sums, and each lane's synapse's
-        // byte offset, carried through the loop: computed from the rows'
-        // starts at each place (or from each row's first synapse's
-        // address, computed once), they were sunk into the loop by
-        // Cranelift, their inputs spilled and reloaded.
-        let col = g.b.append_block_param(inner, ptr);
-        let acc = g.b.append_block_param(inner, shape.vec);
-        let syn: Vec<Value> = (0..lanes)
-            .map(|_| g.b.append_block_param(inner, ptr))
-            .collect();
         let total = g.b.append_block_param(done, shape.vec);
         g.count_up(header, first, n, group, exit);
 
@@ -97,14 +89,15 @@ impl Gen<'_> {
                 Some(v) => g.b.ins().insertlane(v, x, l as u8),
             });
         }
-        // On the stack, read where used: Cranelift built it anew at
-        // every place otherwise.
+        // On the stack, read at each place of a loop: Cranelift built it
+        // anew at every place otherwise.
         let rows_slot = g.b.create_sized_stack_slot(StackSlotData::new(
             StackSlotKind::ExplicitSlot,
             VECTOR_BYTES as u32,
             4,
         ));
-        g.b.ins().stack_store(ptr, rows?, rows_slot, 0);
+        let rows = rows?;
+        g.b.ins().stack_store(ptr, rows, rows_slot, 0);
         let read = vm::arrays_read(prog, layout.len());
         for (a, bound) in layout.iter().enumerate() {
             if *bound == Bound::Row && read[a] {
@@ -113,39 +106,76 @@ impl Gen<'_> {
             }
         }
         let hoisted = g.row_part(prog, layout)?;
-        let hoisted = g.keep_row_values(hoisted);
+        // Without a loop, Cranelift computes the row's values once, where
+        // the first place reads them, and keeps them in registers.
+        let hoisted = g.keep_row_values(hoisted, places == 0);
         let negative_zero = match elem {
             types::F64 => g.b.ins().f64const(-0.0),
             _ => g.b.ins().f32const(-0.0),
         };
         let sums = g.b.ins().splat(shape.vec, negative_zero);
-        let zero = g.b.ins().iconst(ptr, 0);
-        let mut args: Vec<BlockArg> = vec![zero.into(), sums.into()];
-        args.extend(syn_offs.iter().map(|&s| BlockArg::from(s)));
-        g.b.ins().jump(inner, &args);
+        let step = 1i64 << shape.shift;
+        if places > 0 {
+            // Place after place, each read at its constant offset from
+            // its lane's row's first synapse (folded into the loads'
+            // addresses): no counter, no addresses carried.
+            let mut acc = sums;
+            let anchor = g.b.create_sized_stack_slot(StackSlotData::new(
+                StackSlotKind::ExplicitSlot,
+                VECTOR_BYTES as u32,
+                4,
+            ));
+            for place in 0..i64::from(places) {
+                let col = g.b.ins().iconst(ptr, place * step);
+                let offs = syn_offs
+                    .iter()
+                    .map(|&s| (g.b.ins().iadd_imm_u(s, place * step), col))
+                    .collect();
+                acc = g.place(prog, &hoisted, offs, rows, acc)?;
+                // Stored at each place, never read: Cranelift computes a
+                // pure value where it is first used, and the sums' first
+                // use was after the last place (every place's loads first,
+                // spilled, then all the arithmetic). A store stays where
+                // it is, and the sums are computed before it.
+                g.b.ins().stack_store(ptr, acc, anchor, 0);
+            }
+            g.b.ins().jump(done, &[acc.into()]);
+        } else {
+            let inner = g.b.create_block();
+            let body = g.b.create_block();
+            // The place's byte offset, the sums, and each lane's
+            // synapse's byte offset, carried through the loop: computed
+            // from the rows' starts at each place (or from each row's
+            // first synapse's address, computed once), they were sunk
+            // into the loop by Cranelift, their inputs spilled and
+            // reloaded.
+            let col = g.b.append_block_param(inner, ptr);
+            let acc = g.b.append_block_param(inner, shape.vec);
+            let syn: Vec<Value> = (0..lanes)
+                .map(|_| g.b.append_block_param(inner, ptr))
+                .collect();
+            let zero = g.b.ins().iconst(ptr, 0);
+            let mut args: Vec<BlockArg> = vec![zero.into(), sums.into()];
+            args.extend(syn_offs.iter().map(|&s| BlockArg::from(s)));
+            g.b.ins().jump(inner, &args);
 
-        g.b.switch_to_block(inner);
-        let more = g.b.ins().icmp(IntCC::UnsignedLessThan, col, width);
-        g.b.ins().brif(more, body, &[], done, &[acc.into()]);
+            g.b.switch_to_block(inner);
+            let more = g.b.ins().icmp(IntCC::UnsignedLessThan, col, width);
+            g.b.ins().brif(more, body, &[], done, &[acc.into()]);
 
-        // The same place of every lane's row.
-        g.b.switch_to_block(body);
-        g.tail = Some(syn.iter().map(|&s| (s, col)).collect());
-        g.across = Some(Across {
-            col,
-            rows: rows_slot,
-        });
-        g.acc = Some(acc);
-        g.synapses(prog, &hoisted)?;
-        g.tail = None;
-        g.across = None;
-        let sums = g.acc.take()?;
-        let step = 1 << shape.shift;
-        let mut args: Vec<BlockArg> = vec![g.b.ins().iadd_imm_u(col, step).into(), sums.into()];
-        for &s in &syn {
-            args.push(g.b.ins().iadd_imm_u(s, step).into());
+            g.b.switch_to_block(body);
+            let offs = syn.iter().map(|&s| (s, col)).collect();
+            let rows = match layout.contains(&Bound::ColumnButSelf) {
+                true => g.b.ins().stack_load(ptr, shape.mask, rows_slot, 0),
+                false => rows,
+            };
+            let sums = g.place(prog, &hoisted, offs, rows, acc)?;
+            let mut args: Vec<BlockArg> = vec![g.b.ins().iadd_imm_u(col, step).into(), sums.into()];
+            for &s in &syn {
+                args.push(g.b.ins().iadd_imm_u(s, step).into());
+            }
+            g.b.ins().jump(inner, &args);
         }
-        g.b.ins().jump(inner, &args);
 
         // Each lane's row's value, from the last lane to the first: the
         // lanes past the last row store its value again before it does.
@@ -175,6 +205,27 @@ impl Gen<'_> {
         let next = g.b.ins().iadd_imm_u(first, lanes);
         g.b.ins().jump(header, &[next.into()]);
         Some(())
+    }
+
+    /// The code of one place of every lane's row: each lane's synapse at
+    /// its `offs` (its byte offset, and the place's), the rows' offsets
+    /// in `rows`, `acc` the sums so far; the sums with this place's.
+    fn place(
+        &mut self,
+        prog: &Program,
+        hoisted: &[Option<(u16, Option<Kept>)>],
+        offs: Vec<(Value, Value)>,
+        rows: Value,
+        acc: Value,
+    ) -> Option<Value> {
+        let col = offs.first()?.1;
+        self.tail = Some(offs);
+        self.across = Some(Across { col, rows });
+        self.acc = Some(acc);
+        self.synapses(prog, hoisted)?;
+        self.tail = None;
+        self.across = None;
+        self.acc.take()
     }
 
     /// The vector of the array at `base` at the place being read by rows
@@ -214,8 +265,10 @@ impl Gen<'_> {
                     false => across.col,
                 };
                 let col = self.b.ins().splat(shape.mask, col);
-                let rows = self.b.ins().stack_load(ptr, shape.mask, across.rows, 0);
-                let further = self.b.ins().icmp(IntCC::SignedGreaterThan, rows, col);
+                let further = self
+                    .b
+                    .ins()
+                    .icmp(IntCC::SignedGreaterThan, across.rows, col);
                 let v = self.b.ins().bitselect(further, below, above);
                 Some(self.b.ins().bitcast(shape.vec, little, v))
             }

@@ -245,7 +245,7 @@ pub(super) fn build(
     match over {
         Over::Elements(flag, _) => g.elements(prog, n, flag, flags_p, exit)?,
         Over::Rows(layout, kinds, Some(_)) if kinds.uniform => {
-            g.rows_across(prog, layout, n, flags_p, exit)?
+            g.rows_across(prog, layout, kinds.places, n, flags_p, exit)?
         }
         Over::Rows(layout, kinds, _) => g.rows(prog, layout, kinds, n, flags_p, exit)?,
     }

@@ -32,7 +32,7 @@ use crate::lang::ir::RandomKind;
 use crate::real::{Dtype, Real};
 use gen::{build, Gen, Over};
 pub(super) use lanes::{lane_pow, lane_rem};
-pub use rows::{Bound, Ranks, RowFold, RowKinds, RowPtr, ROWS_HOIST_MIN};
+pub use rows::{Bound, Ranks, RowFold, RowKinds, RowPtr, ACROSS_UNROLL_MAX, ROWS_HOIST_MIN};
 use scalars::{ScalarOps, SlotCache};
 
 mod across;

@@ -143,6 +143,16 @@ impl std::ops::Deref for RowPtr {
     }
 }
 
+/// Where a value computed once a row waits for the synapses that read
+/// it.
+#[derive(Debug, Clone, Copy)]
+pub(super) enum Kept {
+    /// On the stack, at this byte offset of the row's slot.
+    Stack(i32),
+    /// In a register (code without a loop over the synapses).
+    Value(Value),
+}
+
 /// Which of row code's two ways of finishing a row its code holds
 /// (besides the whole vectors every row takes): a projection's rows are
 /// fixed while its engine lives, and a program's code for ways no row
@@ -160,6 +170,13 @@ pub struct RowKinds {
     /// side by side, a lane each, a synapse's place at a time, and runs
     /// no other rows; other code ignores it.
     pub uniform: bool,
+    /// Where every row holds as many synapses, and no more than
+    /// [`ACROSS_UNROLL_MAX`], that number (else 0): rows side by side
+    /// read their places one after the other, without a loop, and such
+    /// code runs rows of that length alone. Gap junctions' rows of nine
+    /// spent half their code on the loop's counters and on addresses a
+    /// place.
+    pub places: u32,
     /// The code loads the table's parameters and constants once a call
     /// rather than once a vector: rows of [`ROWS_HOIST_MIN`] synapses or
     /// more in all (not a kind of row: [`cover`](Self::cover) ignores it).
@@ -172,12 +189,18 @@ pub struct RowKinds {
 /// 0.4 % more instructions, the loads and their spills at every call.
 pub const ROWS_HOIST_MIN: u32 = 256;
 
+/// The longest rows whose places rows side by side read without a loop
+/// ([`RowKinds::places`]): the code grows by a place's operations a
+/// place.
+pub const ACROSS_UNROLL_MAX: u32 = 32;
+
 impl RowKinds {
     /// Code for rows of every length.
     pub const ALL: RowKinds = RowKinds {
         long_tail: true,
         short: true,
         uniform: false,
+        places: 0,
         hoist: false,
     };
 
@@ -203,6 +226,10 @@ impl RowKinds {
             Some(first) => len(first) > 0 && row_ptr.windows(2).all(|w| len(w) == len(first)),
             None => false,
         };
+        kinds.places = match row_ptr.get(..2) {
+            Some(first) if kinds.uniform && len(first) <= ACROSS_UNROLL_MAX => len(first),
+            _ => 0,
+        };
         kinds
     }
 
@@ -211,6 +238,7 @@ impl RowKinds {
         long_tail: false,
         short: false,
         uniform: false,
+        places: 0,
         hoist: false,
     };
 
@@ -225,6 +253,7 @@ impl RowKinds {
         (self.long_tail || !rows.long_tail)
             && (self.short || !rows.short)
             && (!self.uniform || rows.uniform)
+            && (self.places == 0 || self.places == rows.places)
     }
 }
 
@@ -288,6 +317,7 @@ impl Native {
         // Only folds run rows side by side: code for any rows.
         let kinds = RowKinds {
             uniform: false,
+            places: 0,
             ..kinds
         };
         Self::make(prog, layout.len(), Over::Rows(layout, kinds, None))
@@ -475,7 +505,7 @@ impl Gen<'_> {
             }
         }
         let hoisted = g.row_part(prog, layout)?;
-        let hoisted = g.keep_row_values(hoisted);
+        let hoisted = g.keep_row_values(hoisted, true);
         let zero = g.b.ins().iconst(ptr, 0);
         let mut first: Vec<BlockArg> = vec![start.into()];
         if by_place {
@@ -631,16 +661,24 @@ impl Gen<'_> {
     }
 
     /// Puts the row's values (`row_values`, and those of the `hoisted`
-    /// operations the synapses read) on the stack, each read back where
-    /// used as the uniforms are: Cranelift sinks a pure computation to
-    /// its uses, into the loop, and a value the loop only carries (a
-    /// block parameter) is replaced by the value itself. By operation,
-    /// the register it writes and where its value waits.
+    /// operations the synapses read) on the stack where the synapses are
+    /// run `in_loop`, each read back where used as the uniforms are:
+    /// Cranelift sinks a pure computation to its uses, into the loop,
+    /// and a value the loop only carries (a block parameter) is replaced
+    /// by the value itself. By operation, the register it writes and
+    /// where its value waits.
     #[allow(clippy::type_complexity)]
     pub(super) fn keep_row_values(
         &mut self,
         hoisted: Vec<Option<(u16, Option<Value>)>>,
-    ) -> Vec<Option<(u16, Option<i32>)>> {
+        in_loop: bool,
+    ) -> Vec<Option<(u16, Option<Kept>)>> {
+        if !in_loop {
+            return hoisted
+                .into_iter()
+                .map(|h| h.map(|(d, v)| (d, v.map(Kept::Value))))
+                .collect();
+        }
         let count = self.row_values.iter().flatten().count()
             + hoisted.iter().flatten().filter(|h| h.1.is_some()).count();
         let slot = self.b.create_sized_stack_slot(StackSlotData::new(
@@ -661,7 +699,7 @@ impl Gen<'_> {
         }
         let hoisted = hoisted
             .into_iter()
-            .map(|h| h.map(|(d, v)| (d, v.map(|v| keep(self, v)))))
+            .map(|h| h.map(|(d, v)| (d, v.map(|v| Kept::Stack(keep(self, v))))))
             .collect();
         self.row_slot = Some(slot);
         hoisted
@@ -765,7 +803,7 @@ impl Gen<'_> {
     pub(super) fn synapses(
         &mut self,
         prog: &Program,
-        hoisted: &[Option<(u16, Option<i32>)>],
+        hoisted: &[Option<(u16, Option<Kept>)>],
     ) -> Option<()> {
         self.arrays.iter_mut().for_each(|v| *v = None);
         self.drawn = 0;
@@ -775,13 +813,14 @@ impl Gen<'_> {
                 continue;
             }
             match *h {
-                Some((d, Some(at))) => {
+                Some((d, Some(Kept::Stack(at)))) => {
                     let v = self
                         .b
                         .ins()
                         .stack_load(self.ptr, self.shape.vec, self.row_slot?, at);
                     *self.regs.get_mut(d as usize)? = Some(v);
                 }
+                Some((d, Some(Kept::Value(v)))) => *self.regs.get_mut(d as usize)? = Some(v),
                 Some((_, None)) => {}
                 None => self.op(op)?,
             }

@@ -262,6 +262,7 @@ fn code_made_before_is_reused_while_held() {
         long_tail: false,
         short: false,
         uniform: false,
+        places: 0,
         hoist: false,
     };
     let f = Native::compile_rows(&program(0.5), &each, whole).unwrap();
@@ -293,7 +294,7 @@ fn code_made_before_is_reused_while_held() {
 #[test]
 #[should_panic(expected = "bound array of 5 elements, 8 read")]
 fn row_code_refuses_an_array_shorter_than_a_rank() {
-    use super::{Bound, Native, Ranks, RowKinds, RowPtr};
+    use super::{Bound, Native, Ranks, RowKinds, RowPtr, ACROSS_UNROLL_MAX};
     use crate::engine::cpu::vm::Program;
     use crate::lang::ir::Expr;
     use crate::real::Dtype;
@@ -321,7 +322,7 @@ fn row_code_refuses_an_array_shorter_than_a_rank() {
 /// rows it was made for.
 #[test]
 fn row_code_for_the_kinds_of_its_rows() {
-    use super::{Bound, Native, Ranks, RowKinds, RowPtr};
+    use super::{Bound, Native, Ranks, RowKinds, RowPtr, ACROSS_UNROLL_MAX};
     use crate::engine::cpu::vm::Program;
     use crate::lang::ir::{BinOp, Expr};
     use crate::real::Dtype;
@@ -330,6 +331,7 @@ fn row_code_for_the_kinds_of_its_rows() {
         long_tail,
         short,
         uniform: false,
+        places: 0,
         hoist: false,
     };
     // Rows of 4, 0, 8: whole vectors of f32 and f64.
@@ -359,6 +361,14 @@ fn row_code_for_the_kinds_of_its_rows() {
         "code for rows of one length"
     );
     assert!(kinds(false, true).cover(three));
+    // Code that reads rows of three place after place runs no others;
+    // rows longer than it unrolls are read in a loop.
+    assert_eq!(three.places, 3);
+    assert!(!three.cover(RowKinds::of(&[0, 4, 8], Dtype::F32)));
+    let long = ACROSS_UNROLL_MAX + 1;
+    let longer = RowKinds::of(&[0, long, 2 * long], Dtype::F32);
+    assert!(longer.uniform && longer.places == 0);
+    assert!(longer.cover(RowKinds::of(&[0, long + 4, 2 * long + 8], Dtype::F32)));
     assert!(RowKinds::ALL.cover(kinds(true, true)));
     assert!(kinds(true, false).cover(kinds(false, false)));
     assert!(!kinds(true, false).cover(kinds(false, true)));
@@ -431,6 +441,7 @@ fn row_code_refuses_rows_it_was_not_made_for() {
         long_tail: false,
         short: false,
         uniform: false,
+        places: 0,
         hoist: false,
     };
     let Some(code) = Native::compile_rows(&p, &[Bound::Each, Bound::Each], whole) else {

@@ -412,15 +412,18 @@ fn psp_row_code_matches_the_interpreter_bit_for_bit() {
         (Bound::AtPre, 2, true),
         (Bound::Each, 3, true),
     ] {
-        // Code that loads the table's values at each vector, and once.
+        // Code that loads the table's values at each vector, and once;
+        // rows of one length read place after place, and in a loop.
         for hoist in [false, true] {
-            psp_rows_agree::<f32>(bound, n, uniform, hoist);
-            psp_rows_agree::<f64>(bound, n, uniform, hoist);
+            for unroll in [true, false] {
+                psp_rows_agree::<f32>(bound, n, uniform, hoist, unroll);
+                psp_rows_agree::<f64>(bound, n, uniform, hoist, unroll);
+            }
         }
     }
 }
 
-fn psp_rows_agree<R: VmReal>(bound: Bound, n: u32, uniform: bool, hoist: bool) {
+fn psp_rows_agree<R: VmReal>(bound: Bound, n: u32, uniform: bool, hoist: bool, unroll: bool) {
     let syn = Synapse::new()
         .parameters("k = 0.5 : projection")
         .psp("w * (pre.v - post.v) * k + Uniform(0.0, 1e-3) * pre.u");
@@ -484,11 +487,19 @@ fn psp_rows_agree<R: VmReal>(bound: Bound, n: u32, uniform: bool, hoist: bool) {
             .unwrap()
     };
     let mut k = compile_psp(&ir, 0, R::DTYPE);
+    let of = RowKinds::of(&row_ptr, R::DTYPE);
+    assert_eq!(of.uniform, uniform, "{bound:?}: rows of one length");
+    let len = row_ptr[1] - row_ptr[0];
+    assert_eq!(
+        of.places,
+        if uniform { len } else { 0 },
+        "{bound:?}: places"
+    );
     let kinds = RowKinds {
         hoist,
-        ..RowKinds::of(&row_ptr, R::DTYPE)
+        places: if unroll { of.places } else { 0 },
+        ..of
     };
-    assert_eq!(kinds.uniform, uniform, "{bound:?}: rows of one length");
     k.compile_rows(&ir, bound, kinds, None);
     let native = k.native.as_ref().expect("native row code for the psp");
     let b = &k.binding;
