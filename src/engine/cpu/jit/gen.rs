@@ -7,7 +7,7 @@ use std::collections::HashMap;
 use cranelift_codegen::ir::condcodes::{FloatCC, IntCC};
 use cranelift_codegen::ir::{
     types, AbiParam, Block, Endianness, InstBuilder, MemFlagsData, SigRef, Signature, StackSlot,
-    Type, Value,
+    Type, Value, ValueDef,
 };
 use cranelift_codegen::isa::TargetFrontendConfig;
 use cranelift_frontend::FunctionBuilder;
@@ -252,6 +252,7 @@ pub(super) fn build(
     g.b.switch_to_block(exit);
     g.b.ins().return_(&[]);
     g.b.seal_all_blocks();
+    g.drop_unread_preloads();
     g.b.finalize(target);
     Some(uniforms)
 }
@@ -308,6 +309,28 @@ impl Gen<'_> {
         let next = g.b.ins().iadd_imm_u(i, shape.lanes as i64);
         g.b.ins().jump(header, &[next.into()]);
         Some(())
+    }
+
+    /// Removes the loads of the table's values before the loop that no
+    /// code read: the generator's own constants are in the table
+    /// whether or not the program needs them, and each load stayed, at
+    /// every call.
+    fn drop_unread_preloads(&mut self) {
+        if self.preloaded.is_empty() {
+            return;
+        }
+        let func = &mut self.b.func;
+        let mut read = std::collections::HashSet::new();
+        for block in func.layout.blocks() {
+            for inst in func.layout.block_insts(block) {
+                read.extend(func.dfg.inst_values(inst));
+            }
+        }
+        for &v in &self.preloaded {
+            if let (false, ValueDef::Result(inst, _)) = (read.contains(&v), func.dfg.value_def(v)) {
+                func.layout.remove_inst(inst);
+            }
+        }
     }
 
     pub(super) fn konst(&mut self, c: f64) -> Value {
