@@ -219,6 +219,9 @@ impl Native {
         };
         // Row code holds a copy of the program a way of finishing a row.
         let copies = match over {
+            // Rows side by side: one copy a place without a loop, one in
+            // a loop.
+            Over::Rows(_, kinds, Some(_)) if kinds.uniform => (kinds.places as usize).max(1),
             Over::Rows(_, kinds, _) => 1 + usize::from(kinds.long_tail) + usize::from(kinds.short),
             Over::Elements(..) => 1,
         };

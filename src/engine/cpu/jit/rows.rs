@@ -194,6 +194,11 @@ pub const ROWS_HOIST_MIN: u32 = 256;
 /// place.
 pub const ACROSS_UNROLL_MAX: u32 = 32;
 
+/// The most operations (a place's times the places) of code that reads
+/// its rows' places without a loop: a longer program's rows are read in
+/// a loop, whose code compiles in time of one place's.
+const ACROSS_UNROLL_OPS: usize = 1_000;
+
 impl RowKinds {
     /// Code for rows of every length.
     pub const ALL: RowKinds = RowKinds {
@@ -291,6 +296,10 @@ impl Native {
         if !only_folded || layout.first() != Some(&Bound::Row) {
             return None;
         }
+        let kinds = match prog.ops.len() * kinds.places as usize > ACROSS_UNROLL_OPS {
+            true => RowKinds { places: 0, ..kinds },
+            false => kinds,
+        };
         Self::make(prog, layout.len(), Over::Rows(layout, kinds, Some(fold)))
     }
 
