@@ -18,11 +18,13 @@ use super::{Bound, Gen, RowFold, VECTOR_BYTES};
 use crate::engine::cpu::vm::{self, Program};
 
 /// Where folding code over rows side by side is: the byte offset of the
-/// place in the rows being read (the same in every lane), and each
-/// lane's row as a byte offset (a mask-typed vector).
+/// place in the rows being read (the same in every lane; `place` where
+/// it is a constant, the places read without a loop), and each lane's
+/// row as a byte offset (a mask-typed vector).
 #[derive(Debug, Clone, Copy)]
 pub(super) struct Across {
     col: Value,
+    place: Option<i64>,
     rows: Value,
 }
 
@@ -120,6 +122,7 @@ impl Gen<'_> {
             // its lane's row's first synapse (folded into the loads'
             // addresses): no counter, no addresses carried.
             let mut acc = sums;
+            g.column_splats.clear();
             let anchor = g.b.create_sized_stack_slot(StackSlotData::new(
                 StackSlotKind::ExplicitSlot,
                 VECTOR_BYTES as u32,
@@ -131,7 +134,7 @@ impl Gen<'_> {
                     .iter()
                     .map(|&s| (g.b.ins().iadd_imm_u(s, place * step), col))
                     .collect();
-                acc = g.place(prog, &hoisted, offs, rows, acc)?;
+                acc = g.place(prog, &hoisted, (offs, Some(place * step)), rows, acc)?;
                 // Stored at each place, never read: Cranelift computes a
                 // pure value where it is first used, and the sums' first
                 // use was after the last place (every place's loads first,
@@ -169,7 +172,7 @@ impl Gen<'_> {
                 true => g.b.ins().stack_load(ptr, shape.mask, rows_slot, 0),
                 false => rows,
             };
-            let sums = g.place(prog, &hoisted, offs, rows, acc)?;
+            let sums = g.place(prog, &hoisted, (offs, None), rows, acc)?;
             let mut args: Vec<BlockArg> = vec![g.b.ins().iadd_imm_u(col, step).into(), sums.into()];
             for &s in &syn {
                 args.push(g.b.ins().iadd_imm_u(s, step).into());
@@ -208,19 +211,20 @@ impl Gen<'_> {
     }
 
     /// The code of one place of every lane's row: each lane's synapse at
-    /// its `offs` (its byte offset, and the place's), the rows' offsets
-    /// in `rows`, `acc` the sums so far; the sums with this place's.
+    /// its `offs` (its byte offset, and the place's), the place's byte
+    /// offset where it is a constant, the rows' offsets in `rows`, `acc`
+    /// the sums so far; the sums with this place's.
     fn place(
         &mut self,
         prog: &Program,
         hoisted: &[Option<(u16, Option<Kept>)>],
-        offs: Vec<(Value, Value)>,
+        (offs, place): (Vec<(Value, Value)>, Option<i64>),
         rows: Value,
         acc: Value,
     ) -> Option<Value> {
         let col = offs.first()?.1;
         self.tail = Some(offs);
-        self.across = Some(Across { col, rows });
+        self.across = Some(Across { col, place, rows });
         self.acc = Some(acc);
         self.synapses(prog, hoisted)?;
         self.tail = None;
@@ -252,10 +256,26 @@ impl Gen<'_> {
                 // operations); "the row's neuron is further" in one
                 // comparison where "is at or before" took two.
                 let little = MemFlagsData::new().with_endianness(Endianness::Little);
+                // Without a loop, a place's next value is the following
+                // place's own: splatted once.
                 let mut splat_at = |offset: i32| {
+                    let key = across.place.map(|p| (base, p + i64::from(offset)));
+                    let kept = key.and_then(|k| {
+                        self.column_splats
+                            .iter()
+                            .find(|s| (s.0, s.1) == k)
+                            .map(|s| s.2)
+                    });
+                    if let Some(v) = kept {
+                        return v;
+                    }
                     let x = self.b.ins().load(shape.elem, mem, at, offset);
                     let v = self.b.ins().splat(shape.vec, x);
-                    self.b.ins().bitcast(shape.mask, little, v)
+                    let v = self.b.ins().bitcast(shape.mask, little, v);
+                    if let Some((b, o)) = key {
+                        self.column_splats.push((b, o, v));
+                    }
+                    v
                 };
                 let below = splat_at(0);
                 let above = splat_at(1 << shape.shift);

@@ -75,6 +75,10 @@ pub(super) struct Gen<'a> {
     /// Folding code over rows side by side ([`RowKinds::uniform`]): the
     /// place being read and each lane's row.
     pub(super) across: Option<super::across::Across>,
+    /// Rows side by side without a loop: the `pre.x` values splatted so
+    /// far in this group, by array base and byte offset (a place's next
+    /// value is the following place's own).
+    pub(super) column_splats: Vec<(Value, i64, Value)>,
     /// This iteration's byte offset.
     pub(super) off: Value,
     /// Each register's current value.
@@ -225,6 +229,7 @@ pub(super) fn build(
         acc: None,
         own_lanes: None,
         across: None,
+        column_splats: Vec::new(),
         off: n,
         regs: vec![None; prog.n_regs],
         arrays: vec![None; n_arrays + n_draws],
