@@ -174,8 +174,7 @@ pub struct RowKinds {
     /// [`ACROSS_UNROLL_MAX`], that number (else 0): rows side by side
     /// read their places one after the other, without a loop, and such
     /// code runs rows of that length alone. Gap junctions' rows of nine
-    /// spent half their code on the loop's counters and on addresses a
-    /// place.
+    /// spent a third of their loop on its counters and addresses.
     pub places: u32,
     /// The code loads the table's parameters and constants once a call
     /// rather than once a vector: rows of [`ROWS_HOIST_MIN`] synapses or
