@@ -64,7 +64,6 @@ impl Gen<'_> {
         let end = g.b.ins().load(types::I32, words, row_ptr, 4);
         let len = g.b.ins().isub(end, start);
         let len = g.b.ins().uextend(ptr, len);
-        let width = g.b.ins().ishl_imm_u(len, shape.shift);
         let last = g.b.ins().iadd_imm_u(n, -1);
         let shift = shape.shift;
         let mut row_offs = Vec::with_capacity(shape.lanes);
@@ -160,6 +159,7 @@ impl Gen<'_> {
             let zero = g.b.ins().iconst(ptr, 0);
             let mut args: Vec<BlockArg> = vec![zero.into(), sums.into()];
             args.extend(syn_offs.iter().map(|&s| BlockArg::from(s)));
+            let width = g.b.ins().ishl_imm_u(len, shape.shift);
             g.b.ins().jump(inner, &args);
 
             g.b.switch_to_block(inner);

@@ -226,14 +226,13 @@ impl RowKinds {
         };
         kinds.hoist = synapses >= ROWS_HOIST_MIN;
         let len = |w: &[u32]| w[1].wrapping_sub(w[0]);
-        kinds.uniform = match row_ptr.get(..2) {
-            Some(first) => len(first) > 0 && row_ptr.windows(2).all(|w| len(w) == len(first)),
-            None => false,
-        };
-        kinds.places = match row_ptr.get(..2) {
-            Some(first) if kinds.uniform && len(first) <= ACROSS_UNROLL_MAX => len(first),
-            _ => 0,
-        };
+        // The one length of every row, if there is one (and it is not 0).
+        let one = row_ptr
+            .get(..2)
+            .map(len)
+            .filter(|&l| l > 0 && row_ptr.windows(2).all(|w| len(w) == l));
+        kinds.uniform = one.is_some();
+        kinds.places = one.filter(|&l| l <= ACROSS_UNROLL_MAX).unwrap_or(0);
         kinds
     }
 
