@@ -5,7 +5,10 @@
 //! or becomes 1 wherever the value is not 0, and a variable reading them
 //! sees the stored values; an `: int` parameter's value and values set
 //! into int parameters and variables are truncated too (2.7 is 2, -2.5 is
-//! -2, where rounding would give 3 and -3). Exact on both engines.
+//! -2, where rounding would give 3 and -3); so are a synapse's int and
+//! bool variables stored by its pre_spike and post_spike statements, at
+//! the event itself (int_events: script and output beside int_bool's).
+//! Exact on both engines.
 
 use crate::common::{backends, tests};
 use cajal::prelude::*;
@@ -14,6 +17,7 @@ tests! {
     both: [
         int_and_bool_variables_store_as_annarchy,
         int_parameters_and_values_set_truncate,
+        event_statements_store_int_and_bool_as_annarchy,
     ],
 }
 
@@ -89,5 +93,62 @@ fn int_parameters_and_values_set_truncate() {
                 "{b:?} set_neuron {v}"
             );
         }
+    }
+}
+
+/// A pre_spike `c = c + 1.6` and a post_spike `c = c - 2.7` into an int,
+/// a pre_spike `b = 0.3` into a bool: the equations that read them later
+/// in the step (`d = c * 10`, `e = b * 10`) see 1 and 2 (not 1.6 and
+/// 2.6), then 0 (not -0.7), and 1 (not 0.3), as ANNarchy's.
+fn event_statements_store_int_and_bool_as_annarchy() {
+    let text = std::fs::read_to_string(format!("{DATA}/int_events.json")).unwrap();
+    let doc: serde_json::Value = serde_json::from_str(&text).unwrap();
+    let syn = Synapse::new()
+        .equations(
+            "d = c * 10.0
+             e = b * 10.0
+             c = c : int
+             b = b : bool",
+        )
+        .pre_spike("g_target += w\nc = c + 1.6\nb = 0.3")
+        .post_spike("c = c - 2.7");
+    let post_model = Neuron::spiking()
+        .equations("v = v + g_exc")
+        .spike("v > 1.5")
+        .reset("v = 0.0");
+    for b in backends() {
+        let mut net = Network::new().dt(1.0);
+        let src = net
+            .spike_source_array("src", vec![vec![1.0, 3.0, 4.0]])
+            .unwrap();
+        let post = net.population("post", 1, &post_model).unwrap();
+        let spikes = net.monitor(post, &["spike"]).unwrap();
+        let p = net
+            .projection(src, post, "exc")
+            .synapse(&syn)
+            .connect_all_to_all(1.0)
+            .unwrap();
+        let mut sim = net.compile(b).unwrap();
+        for step in 0..8 {
+            sim.simulate(1.0).unwrap();
+            for v in ["c", "b", "d", "e"] {
+                let (_, _, got) = sim.synapses(p, v).unwrap();
+                let want = doc[v][step].as_f64().unwrap();
+                assert_eq!(f64::from(got[0]), want, "{b:?} {v} after step {}", step + 1);
+            }
+        }
+        let fired: Vec<u64> = sim
+            .spikes(spikes)
+            .unwrap()
+            .into_iter()
+            .map(|(s, _)| s)
+            .collect();
+        let want: Vec<u64> = doc["post_spikes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|s| s.as_u64().unwrap())
+            .collect();
+        assert_eq!(fired, want, "{b:?} post spikes");
     }
 }

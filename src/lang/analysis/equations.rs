@@ -187,6 +187,24 @@ pub(super) fn translate(
     Ok(typed_stores(ctx, update))
 }
 
+/// `x` as a slot of type `ty` holds it ([`ValueType::hold`]): truncated
+/// toward zero for `: int`, 1 wherever it is not 0 for `: bool`, as it is
+/// for `: float`. `x` is read once.
+pub(super) fn held(ty: ValueType, x: Expr) -> Expr {
+    match ty {
+        // Toward zero, as C's cast to int (one instruction in native
+        // code, where floor or ceil by the sign took four, with the same
+        // values).
+        ValueType::Int => Expr::Call(Func::Trunc, vec![x]),
+        ValueType::Bool => Expr::Select(
+            Box::new(x),
+            Box::new(Expr::Const(1.0)),
+            Box::new(Expr::Const(0.0)),
+        ),
+        ValueType::Float => x,
+    }
+}
+
 /// The stores of `stmts` into `: int` and `: bool` variables made to
 /// store what [`ValueType::hold`] gives (the value computed once, into a temporary,
 /// so that a random draw in it is drawn once).
@@ -197,18 +215,7 @@ pub(super) fn typed_stores(ctx: &mut Ctx, stmts: Vec<Stmt>) -> Vec<Stmt> {
             Stmt::Store { var, expr, guard } if ctx.vars[var as usize].ty != ValueType::Float => {
                 let t = ctx.temp();
                 out.push(Stmt::Let { temp: t, expr });
-                let x = || Expr::Temp(t);
-                let expr = match ctx.vars[var as usize].ty {
-                    // Toward zero, as C's cast to int (one instruction
-                    // in native code, where floor or ceil by the sign
-                    // took four, with the same values).
-                    ValueType::Int => Expr::Call(Func::Trunc, vec![x()]),
-                    _ => Expr::Select(
-                        Box::new(x()),
-                        Box::new(Expr::Const(1.0)),
-                        Box::new(Expr::Const(0.0)),
-                    ),
-                };
+                let expr = held(ctx.vars[var as usize].ty, Expr::Temp(t));
                 out.push(Stmt::Store { var, expr, guard });
             }
             s => out.push(s),

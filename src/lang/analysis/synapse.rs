@@ -73,6 +73,16 @@ pub fn analyse_synapse(model: &Synapse, globals: &Globals) -> Result<SynapseIr> 
     ctx.section = "equations";
     let mut update = translate(&mut ctx, &eqs, &lhs, &mut rules)?;
     number_random(&mut update, &mut n_random);
+    // An event's store into an `: int` or `: bool` variable (typed by the
+    // equations' flags, read just above) is held as the slot holds it at
+    // the event itself, as in ANNarchy's C++ int and bool: an equation
+    // reading it later in the step sees the stored value.
+    for s in pre_spike.iter_mut().chain(post_spike.iter_mut()) {
+        if let EventStmt::Store { var, expr } = s {
+            let ty = ctx.vars[*var as usize].ty;
+            *expr = super::equations::held(ty, std::mem::replace(expr, Expr::Const(0.0)));
+        }
+    }
     // The default path keeps weights in pre order: post_spike walks them
     // in post order, so a model with post_spike takes the general path.
     // Nor can a model whose equations change w at every step: the copy
