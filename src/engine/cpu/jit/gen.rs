@@ -57,6 +57,11 @@ pub(super) struct Gen<'a> {
     /// while the row's part is computed; then where it waits in
     /// `row_slot`, by byte offset.
     pub(super) row_values: Vec<Option<Value>>,
+    /// Row code: where each [`Bound::Consecutive`] array the rows read
+    /// would start were its row's ranks its synapses' own indices (its
+    /// base plus the row's first rank less the row's first synapse), so
+    /// that a synapse's value is at its own offset, with no rank read.
+    pub(super) row_bases: Vec<Option<Value>>,
     pub(super) row_at: Vec<Option<i32>>,
     pub(super) row_slot: Option<StackSlot>,
     /// Row code's last partial vector: each lane's byte offset, and from
@@ -218,6 +223,7 @@ pub(super) fn build(
         ranks,
         bases,
         row_values: vec![None; n_arrays + n_draws],
+        row_bases: vec![None; n_arrays + n_draws],
         row_at: vec![None; n_arrays + n_draws],
         row_slot: None,
         tail: None,
@@ -414,8 +420,13 @@ impl Gen<'_> {
             self.arrays[k] = Some(v);
             return Some(v);
         }
-        let base = *self.bases.get(k)?;
         let bound = self.columns.get(k).copied().unwrap_or(Bound::Each);
+        // A consecutive row's values lie as its synapses do, from the
+        // row's own origin.
+        let (base, bound) = match self.row_bases.get(k).copied().flatten() {
+            Some(origin) => (origin, Bound::Each),
+            None => (*self.bases.get(k)?, bound),
+        };
         let mem = MemFlagsData::new().with_notrap();
         if let Some(v) = self.across_column(base, bound) {
             self.arrays[k] = Some(v);

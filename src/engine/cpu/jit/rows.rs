@@ -498,11 +498,27 @@ impl Gen<'_> {
         let mem = MemFlagsData::new().with_notrap();
         for (a, bound) in layout.iter().enumerate() {
             match bound {
-                Bound::Each
-                | Bound::Column
-                | Bound::ColumnButSelf
-                | Bound::AtPre
-                | Bound::Consecutive => {}
+                Bound::Each | Bound::Column | Bound::ColumnButSelf | Bound::AtPre => {}
+                // Every synapse of the row reads the element its first
+                // does plus its place: one rank read a row, not a vector.
+                Bound::Consecutive if read[a] => {
+                    let first = g.b.ins().ishl_imm_u(start, shape.shift);
+                    let rank = g.at_rank(first, 0)?;
+                    let origin = g.b.ins().iadd(g.bases[a], rank);
+                    let origin = g.b.ins().isub(origin, first);
+                    // Through the stack: Cranelift would compute a pure
+                    // value again at each vector that reads it (two
+                    // instructions where the rank's load was one); a
+                    // load's value stays in its register.
+                    let slot = g.b.create_sized_stack_slot(StackSlotData::new(
+                        StackSlotKind::ExplicitSlot,
+                        8,
+                        3,
+                    ));
+                    g.b.ins().stack_store(ptr, origin, slot, 0);
+                    g.row_bases[a] = Some(g.b.ins().stack_load(ptr, ptr, slot, 0));
+                }
+                Bound::Consecutive => {}
                 Bound::Row if read[a] => {
                     let at = g.b.ins().iadd(g.bases[a], at_row);
                     let x = g.b.ins().load(shape.elem, mem, at, 0);
