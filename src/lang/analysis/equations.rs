@@ -8,8 +8,8 @@ use super::declare::{Lhs, Rules};
 use super::methods::{integrate_block, Method, Ode};
 use super::Ctx;
 use crate::error::Result;
-use crate::lang::ast::{AssignOp, Ast, Flag, Pos, Statement};
-use crate::lang::ir::{Expr, Func, Guard, Stmt, ValueType, VarKind};
+use crate::lang::ast::{AssignOp, Ast, BinOp, Flag, Pos, Statement};
+use crate::lang::ir::{Expr, Func, Guard, Stmt, ValueType, VarDecl, VarKind};
 
 /// The flags of an equation, but for those that share its variable (read
 /// by [`Rules::share`]).
@@ -188,10 +188,11 @@ pub(super) fn translate(
 }
 
 /// `x` as a slot of type `ty` holds it ([`ValueType::hold`]): truncated
-/// toward zero for `: int`, 1 wherever it is not 0 for `: bool`, as it is
-/// for `: float`. `x` is read once.
-pub(super) fn held(ty: ValueType, x: Expr) -> Expr {
+/// toward zero for `: int` (unless [`integral`] already), 1 wherever it is
+/// not 0 for `: bool`, as it is for `: float`. `x` is read once.
+pub(super) fn held(ty: ValueType, x: Expr, vars: &[VarDecl]) -> Expr {
     match ty {
+        ValueType::Int if integral(&x, vars) => x,
         // Toward zero, as C's cast to int (one instruction in native
         // code, where floor or ceil by the sign took four, with the same
         // values).
@@ -205,6 +206,37 @@ pub(super) fn held(ty: ValueType, x: Expr) -> Expr {
     }
 }
 
+/// Whether every value of `x` is a whole number (or infinite, or NaN),
+/// which truncating leaves as it is, bit for bit: made of whole constants,
+/// `: int` and `: bool` slots of the model (which hold whole numbers:
+/// every store and every value set is held), comparisons, and sums,
+/// differences, products, minima, maxima, selections and roundings of
+/// such. A counter's `n + 1` stores without the truncation (an instruction
+/// a vector of synapses in native code, in a short rule a tenth of it).
+pub(super) fn integral(x: &Expr, vars: &[VarDecl]) -> bool {
+    let all = |xs: &[Expr]| xs.iter().all(|x| integral(x, vars));
+    match x {
+        Expr::Const(c) => *c == c.trunc(),
+        Expr::Var(v) => vars
+            .get(*v as usize)
+            .is_some_and(|d| d.ty != ValueType::Float),
+        Expr::Unary(_, a) => integral(a, vars),
+        Expr::Binary(op, a, b) => match op {
+            BinOp::Add | BinOp::Sub | BinOp::Mul => integral(a, vars) && integral(b, vars),
+            BinOp::Div | BinOp::Pow | BinOp::Rem => false,
+            // 1 or 0.
+            _ => true,
+        },
+        Expr::Select(_, a, b) => integral(a, vars) && integral(b, vars),
+        Expr::Call(f, args) => match f {
+            Func::Round | Func::Floor | Func::Ceil | Func::Trunc | Func::Sign => true,
+            Func::Abs | Func::Pos | Func::Neg | Func::Min | Func::Max | Func::Clip => all(args),
+            _ => false,
+        },
+        _ => false,
+    }
+}
+
 /// The stores of `stmts` into `: int` and `: bool` variables made to
 /// store what [`ValueType::hold`] gives (the value computed once, into a temporary,
 /// so that a random draw in it is drawn once).
@@ -213,13 +245,101 @@ pub(super) fn typed_stores(ctx: &mut Ctx, stmts: Vec<Stmt>) -> Vec<Stmt> {
     for s in stmts {
         match s {
             Stmt::Store { var, expr, guard } if ctx.vars[var as usize].ty != ValueType::Float => {
+                let ty = ctx.vars[var as usize].ty;
+                if ty == ValueType::Int && integral(&expr, &ctx.vars) {
+                    out.push(Stmt::Store { var, expr, guard });
+                    continue;
+                }
                 let t = ctx.temp();
                 out.push(Stmt::Let { temp: t, expr });
-                let expr = held(ctx.vars[var as usize].ty, Expr::Temp(t));
+                let expr = held(ty, Expr::Temp(t), &ctx.vars);
                 out.push(Stmt::Store { var, expr, guard });
             }
             s => out.push(s),
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::lang::analysis::{analyse_neuron, analyse_synapse, Globals};
+    use crate::lang::ir::{EventStmt, Expr, Func, Stmt};
+    use crate::network::model::{Neuron, Synapse};
+
+    /// Whether `e` truncates anywhere.
+    fn truncates(e: &Expr) -> bool {
+        let mut found = false;
+        e.walk(&mut |e| found |= matches!(e, Expr::Call(Func::Trunc, _)));
+        found
+    }
+
+    /// The stores of a model's update (`update`) or events, by slot name:
+    /// whether each truncates.
+    fn stores<'a>(
+        stmts: impl Iterator<Item = (u32, &'a Expr)>,
+        names: &[String],
+    ) -> Vec<(String, bool)> {
+        stmts
+            .map(|(v, e)| (names[v as usize].clone(), truncates(e)))
+            .collect()
+    }
+
+    /// An int store truncates unless its value is whole already: a
+    /// counter (`n + 1`, a reset to 0, a choice between whole values, a
+    /// bool read) keeps it as it is, a product by 0.5, time or a random
+    /// draw is truncated; events likewise.
+    #[test]
+    fn int_stores_truncate_only_what_may_not_be_whole() {
+        let globals = Globals::default();
+        let neuron = Neuron::rate().parameters("k = 3 : int\nh = 0.5").equations(
+            "b = r > 1.0 : bool
+                 n = n + 1 : int
+                 m = if r > 1.0: 0 else: m + k : int
+                 c = n * 2 - b + max(m, 1) : int
+                 q = n * 0.5 : int
+                 u = n + t : int
+                 v = round(h) + clip(n, -2, 2) : int
+                 x = Uniform(0.0, 3.0) : int
+                 r = h",
+        );
+        let ir = analyse_neuron(&neuron, &globals).unwrap();
+        let names: Vec<String> = ir.vars.iter().map(|v| v.name.clone()).collect();
+        let got = stores(
+            ir.update.iter().filter_map(|s| match s {
+                Stmt::Store { var, expr, .. } => Some((*var, expr)),
+                Stmt::Let { .. } => None,
+            }),
+            &names,
+        );
+        let want = [
+            ("n", false),
+            ("m", false),
+            ("c", false),
+            ("q", true),
+            ("u", true),
+            ("v", false),
+            ("x", true),
+        ];
+        for (name, trunc) in want {
+            assert!(
+                got.contains(&(name.to_string(), trunc)),
+                "{name} should{} truncate: {got:?}",
+                if trunc { "" } else { " not" }
+            );
+        }
+        let synapse = Synapse::new()
+            .equations("c = c : int\nd = d : int")
+            .pre_spike("g_target += w\nc += 1\nd += 0.5");
+        let ir = analyse_synapse(&synapse, &globals).unwrap();
+        let names: Vec<String> = ir.vars.iter().map(|v| v.name.clone()).collect();
+        let got = stores(
+            ir.pre_spike.iter().filter_map(|s| match s {
+                EventStmt::Store { var, expr } => Some((*var, expr)),
+                EventStmt::AddConductance(_) => None,
+            }),
+            &names,
+        );
+        assert_eq!(got, [("c".to_string(), false), ("d".to_string(), true)]);
+    }
 }

@@ -80,7 +80,8 @@ pub fn analyse_synapse(model: &Synapse, globals: &Globals) -> Result<SynapseIr> 
     for s in pre_spike.iter_mut().chain(post_spike.iter_mut()) {
         if let EventStmt::Store { var, expr } = s {
             let ty = ctx.vars[*var as usize].ty;
-            *expr = super::equations::held(ty, std::mem::replace(expr, Expr::Const(0.0)));
+            let x = std::mem::replace(expr, Expr::Const(0.0));
+            *expr = super::equations::held(ty, x, &ctx.vars);
         }
     }
     // The default path keeps weights in pre order: post_spike walks them
