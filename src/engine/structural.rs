@@ -15,7 +15,7 @@
 use crate::real::Real;
 use std::sync::Arc;
 
-use super::cpu::spike_propagate::{eval_all, EventCtx, Places};
+use super::cpu::spike_propagate::{eval_all, EventCtx, Idx, Places};
 use super::cpu::PROJ_OBJECT;
 use super::*;
 use crate::connect::SynapseList;
@@ -381,17 +381,23 @@ impl Simulation {
         let object = PROJ_OBJECT | ((p as u32) << 12) | CREATE_STREAM;
         // A post neuron's row of pairs at a time: the condition over the
         // row, then a walk along the row's synapses (sorted by pre rank).
-        let pres: Vec<usize> = (0..n_pre as usize).collect();
-        let mut pairs = vec![0usize; n_pre as usize];
+        // A pair is numbered `i * n_pre + j` in 32 bits (its draws' key):
+        // consecutive along a row unless the numbers wrap.
+        let mut pairs = Vec::new();
         for i in 0..n_post {
             let first = i.wrapping_mul(n_pre);
-            for (j, p) in pairs.iter_mut().enumerate() {
-                *p = first.wrapping_add(j as u32) as usize;
-            }
+            let syn = match first.checked_add(n_pre) {
+                Some(_) => Idx::From(first as usize),
+                None => {
+                    pairs.clear();
+                    pairs.extend((0..n_pre).map(|j| first.wrapping_add(j) as usize));
+                    Idx::Each(&pairs)
+                }
+            };
             let at = Places {
-                syn: &pairs,
-                pre: &pres,
-                post: &[i as usize],
+                syn,
+                pre: Idx::From(0),
+                post: Idx::One(i as usize),
             };
             let holds = eval_all(&rule.cond, &ctx, &at, n_pre as usize);
             let mut row = edit.row(i);
@@ -438,13 +444,10 @@ impl Simulation {
             let consts = self.consts_in::<R>();
             let ctx = self.event_ctx(p, s, &mut syn, (pre_vals, post_vals), &consts);
             let n = edit.post.len();
-            let syns: Vec<usize> = (0..n).collect();
-            let pres: Vec<usize> = edit.pre.iter().map(|&j| j as usize).collect();
-            let posts: Vec<usize> = edit.post.iter().map(|&i| i as usize).collect();
             let at = Places {
-                syn: &syns,
-                pre: &pres,
-                post: &posts,
+                syn: Idx::From(0),
+                pre: Idx::Each32(&edit.pre),
+                post: Idx::Each32(&edit.post),
             };
             let holds = if n == 0 {
                 Vec::new()

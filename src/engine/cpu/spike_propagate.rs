@@ -282,22 +282,47 @@ pub(crate) fn eval<R: Real>(e: &Expr, c: &EventCtx<R>, s: usize, pre: usize, pos
     }
 }
 
-/// Where [`eval_all`] evaluates: place `k` is synapse `syn[k]` between
-/// pre rank `pre[k]` and post rank `post[k]`, each slice holding one
-/// index a place or one for every place.
+/// Where [`eval_all`] evaluates: place `k` is synapse `syn.at(k)` between
+/// pre rank `pre.at(k)` and post rank `post.at(k)`.
 pub(crate) struct Places<'a> {
     /// The synapses (their draws and per-synapse slots).
-    pub syn: &'a [usize],
+    pub syn: Idx<'a>,
     /// The pre-synaptic ranks.
-    pub pre: &'a [usize],
+    pub pre: Idx<'a>,
     /// The post-synaptic ranks.
-    pub post: &'a [usize],
+    pub post: Idx<'a>,
+}
+
+/// The index of each place of [`Places`]: lists only where the places'
+/// indices are not one for all or consecutive (structural plasticity's
+/// pairs, a row of every pre-synaptic neuron at a time: the lists of
+/// their indices were built, and read, at every pair).
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Idx<'a> {
+    /// The same index at every place.
+    One(usize),
+    /// Place `k`'s index is this plus `k`.
+    From(usize),
+    /// Place `k`'s index is the `k`th.
+    Each(&'a [usize]),
+    /// Place `k`'s index is the `k`th.
+    Each32(&'a [u32]),
+}
+
+impl Idx<'_> {
+    fn at(self, k: usize) -> usize {
+        match self {
+            Idx::One(i) => i,
+            Idx::From(i) => i + k,
+            Idx::Each(v) => v[k],
+            Idx::Each32(v) => v[k] as usize,
+        }
+    }
 }
 
 impl Places<'_> {
     fn at(&self, k: usize) -> (usize, usize, usize) {
-        let one = |v: &[usize]| if v.len() == 1 { v[0] } else { v[k] };
-        (one(self.syn), one(self.pre), one(self.post))
+        (self.syn.at(k), self.pre.at(k), self.post.at(k))
     }
 }
 
@@ -308,10 +333,12 @@ impl Places<'_> {
 pub(crate) fn eval_all<R: Real>(e: &Expr, c: &EventCtx<R>, at: &Places, n: usize) -> Vec<R> {
     let one = |x: R| vec![x; n];
     let all = |x: &Expr| eval_all(x, c, at, n);
-    let gather = |v: &[R], idx: &[usize]| -> Vec<R> {
+    let gather = |v: &[R], idx: Idx| -> Vec<R> {
         match idx {
-            [i] => vec![v[*i]; n],
-            _ => idx[..n].iter().map(|&i| v[i]).collect(),
+            Idx::One(i) => vec![v[i]; n],
+            Idx::From(i) => v[i..i + n].to_vec(),
+            Idx::Each(idx) => idx[..n].iter().map(|&i| v[i]).collect(),
+            Idx::Each32(idx) => idx[..n].iter().map(|&i| v[i as usize]).collect(),
         }
     };
     match e {
@@ -527,7 +554,7 @@ mod tests {
 
 #[cfg(test)]
 mod eval_all_tests {
-    use super::{eval, eval_all, EventCtx, Places};
+    use super::{eval, eval_all, EventCtx, Idx, Places};
     use crate::engine::cpu::hostile;
     use crate::prelude::{Network, Neuron, Synapse, Weights};
     use crate::real::Real;
@@ -574,9 +601,9 @@ mod eval_all_tests {
         };
         let places: Vec<usize> = (0..3 * n).collect();
         let at = Places {
-            syn: &places,
-            pre: &places,
-            post: &places,
+            syn: Idx::Each(&places),
+            pre: Idx::Each(&places),
+            post: Idx::From(0),
         };
         for op in [
             Add, Sub, Mul, Div, Pow, Rem, Lt, Gt, Le, Ge, Eq, Ne, And, Or,
@@ -648,15 +675,17 @@ mod eval_all_tests {
         };
         let syns: Vec<usize> = (0..n).collect();
         let pres: Vec<usize> = (0..n).map(|k| (k * 7 + 3) % n).collect();
-        for post_at in [syns.clone(), vec![4]] {
-            let at = Places {
-                syn: &syns,
-                pre: &pres,
-                post: &post_at,
-            };
+        let pres32: Vec<u32> = pres.iter().map(|&j| j as u32).collect();
+        // Every kind of index on each side.
+        let sides = [
+            (Idx::Each(&syns), Idx::Each(&pres), Idx::Each(&syns)),
+            (Idx::From(0), Idx::Each32(&pres32), Idx::One(4)),
+        ];
+        for (syn, pre, post) in sides {
+            let at = Places { syn, pre, post };
             let all = eval_all(cond, &ctx, &at, n);
             for (k, x) in all.iter().enumerate() {
-                let i = if post_at.len() == 1 { 4 } else { k };
+                let i = if matches!(post, Idx::One(_)) { 4 } else { k };
                 let y = eval(cond, &ctx, k, pres[k], i);
                 assert_eq!(x.bits(), y.bits(), "place {k}: {x:?} against eval's {y:?}");
             }
