@@ -1,5 +1,6 @@
 //! [`super::same_inputs`]'s and [`super::scattered`]'s vectors: SSE and
-//! SSE2, which every x86-64 has.
+//! SSE2, which every x86-64 has; [`runs_of_one_length`] in AVX, which
+//! its caller checks the CPU for.
 
 use super::WIDE;
 use std::arch::x86_64::*;
@@ -66,6 +67,58 @@ pub(super) fn runs(s: &mut [f32], ws: [&[f32]; 4], xs: [&[f32]; 4]) -> usize {
     let loaded = |q: usize, j: usize| unsafe { _mm_loadu_ps(xs[q].as_ptr().add(j)) };
     four_rows(s, &ws, head, loaded);
     head
+}
+
+/// [`super::runs_of_one_length`]: eight rows of `len` synapses, row
+/// `q`'s weights from `w.add(ws[q])` and its values from `x.add(xs[q])`,
+/// each summed from +0 in its own order. Four positions at a time: rows
+/// 0-3 in the low lane of each 256-bit vector, rows 4-7 in the high
+/// one, their products turned into positions by [`add_positions`]'
+/// transpose in both lanes at once; the last positions one at a time.
+///
+/// # Safety
+///
+/// The CPU has AVX, and each of the rows' weights and values holds `len`
+/// elements from where it starts.
+#[target_feature(enable = "avx")]
+pub(super) unsafe fn runs_of_one_length(
+    w: *const f32,
+    ws: [usize; WIDE],
+    x: *const f32,
+    xs: [usize; WIDE],
+    len: usize,
+) -> [f32; WIDE] {
+    let head = len / 4 * 4;
+    let mut s = [0f32; WIDE];
+    // SAFETY: every read is of a row's weights or values at a position
+    // below `len` (the caller's promise).
+    unsafe {
+        let mut acc = _mm256_setzero_ps();
+        for j in (0..head).step_by(4) {
+            let p = |q: usize| {
+                let wv = _mm256_loadu2_m128(w.add(ws[q + 4] + j), w.add(ws[q] + j));
+                let xv = _mm256_loadu2_m128(x.add(xs[q + 4] + j), x.add(xs[q] + j));
+                _mm256_mul_ps(wv, xv)
+            };
+            let (p0, p1, p2, p3) = (p(0), p(1), p(2), p(3));
+            let t0 = _mm256_unpacklo_ps(p0, p1);
+            let t1 = _mm256_unpacklo_ps(p2, p3);
+            let t2 = _mm256_unpackhi_ps(p0, p1);
+            let t3 = _mm256_unpackhi_ps(p2, p3);
+            // Position j, j + 1, j + 2, j + 3 of every row, in order.
+            acc = _mm256_add_ps(acc, _mm256_shuffle_ps::<0x44>(t0, t1));
+            acc = _mm256_add_ps(acc, _mm256_shuffle_ps::<0xEE>(t0, t1));
+            acc = _mm256_add_ps(acc, _mm256_shuffle_ps::<0x44>(t2, t3));
+            acc = _mm256_add_ps(acc, _mm256_shuffle_ps::<0xEE>(t2, t3));
+        }
+        _mm256_storeu_ps(s.as_mut_ptr(), acc);
+        for j in head..len {
+            for q in 0..WIDE {
+                s[q] += *w.add(ws[q] + j) * *x.add(xs[q] + j);
+            }
+        }
+    }
+    s
 }
 
 /// The positions four rows of these lengths (`lens`, their values') take

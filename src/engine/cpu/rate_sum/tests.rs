@@ -282,8 +282,9 @@ fn scattered_rows_sum_as_each_row_alone() {
 }
 
 /// Rows of consecutive neurons (`Rows::Runs`: 0 to 20 synapses from
-/// any first neuron, groups of four of one length and of several),
-/// read in order without their indices, against each row folded alone
+/// any first neuron, groups of four and of eight of one length, whole
+/// vectors or not, and of several), read in order without their
+/// indices, against each row folded alone
 /// in synapse order and the same rows as scattered ones: the same
 /// values, in both precisions, over values whose sums round with hostile
 /// ones among them. Rows with a gap, out of order or past the
@@ -293,8 +294,14 @@ fn rows_of_consecutive_neurons_sum_as_each_row_alone() {
     fn check<R: Real>() {
         let n = 61;
         let lengths = [
-            9usize, 9, 9, 9, 4, 13, 0, 7, 8, 12, 12, 5, 6, 17, 16, 20, 2, 1,
-        ];
+            [9usize; 8].as_slice(),
+            &[9, 9, 9, 9, 4, 13, 0, 7],
+            &[6; 8],
+            &[8, 12, 12, 5, 6, 17, 16, 20],
+            &[0; 8],
+            &[2, 1],
+        ]
+        .concat();
         let mut row_ptr = vec![0u32];
         let mut pre = Vec::new();
         for (i, len) in lengths.iter().enumerate() {
