@@ -19,7 +19,7 @@ use super::cpu::spike_propagate::{eval_all, EventCtx, Idx, Places};
 use super::cpu::PROJ_OBJECT;
 use super::*;
 use crate::connect::SynapseList;
-use crate::lang::ir::StructuralRule;
+use crate::lang::ir::{Expr, StructuralRule};
 use crate::network::ProjId;
 
 /// When a structural rule runs: at the steps `s >= offset` with
@@ -74,10 +74,16 @@ struct Edit<R> {
     changed: bool,
 }
 
+/// Synapses of post neuron `i` in synapses of post ranks `post`, in
+/// (post, pre) order: a range of that order.
+fn row_of(post: &[u32], i: u32) -> std::ops::Range<usize> {
+    post.partition_point(|&p| p < i)..post.partition_point(|&p| p <= i)
+}
+
 impl<R: Real> Edit<R> {
     /// Synapses of post neuron `i`: a range of the (post, pre) order.
     fn row(&self, i: u32) -> std::ops::Range<usize> {
-        self.post.partition_point(|&p| p < i)..self.post.partition_point(|&p| p <= i)
+        row_of(&self.post, i)
     }
 
     /// Where synapse (post `i`, pre `j`) is, or would be inserted.
@@ -330,55 +336,85 @@ impl Simulation {
             if creating.is_none() && pruning.is_none() {
                 continue;
             }
-            let mut edit = self.edit::<R>(p)?;
             let ir = self.net.projs[p].ir.clone();
-            // Both rules read the neurons as the step left them.
+            // Both rules read the neurons as the step left them. The
+            // synapses are copied out to be edited only where a rule
+            // changes them (most checks of a grown network change
+            // nothing, and the copy was most of their cost).
             let sides = self.side_values(p)?;
+            let mut edit: Option<Edit<R>> = None;
             if let (Some(_), Some(rule)) = (creating, &ir.creating) {
                 let delay = self.created_delay(p, rule.delay_ms)?;
                 let fresh = self.fresh_values(p, rule.w);
-                self.create_by_rule(p, s, rule, (delay, &fresh), &sides, &mut edit);
+                let new = self.create_by_rule(p, s, rule, &sides)?;
+                if !new.is_empty() {
+                    let mut e = self.edit::<R>(p)?;
+                    // At their places before any was inserted, in order.
+                    for (k, &(at, i, j)) in new.iter().enumerate() {
+                        e.insert(at + k, i, j, delay, &fresh);
+                    }
+                    edit = Some(e);
+                }
             }
             if let (Some(_), Some(rule)) = (pruning, &ir.pruning) {
-                self.prune_by_rule(p, s, rule, &sides, &mut edit);
+                let doomed = match &mut edit {
+                    Some(e) => {
+                        let mut values = std::mem::take(&mut e.values);
+                        let doomed =
+                            self.prune_by_rule(p, s, rule, &sides, (&e.post, &e.pre), &mut values);
+                        e.values = values;
+                        doomed
+                    }
+                    None => {
+                        let mut values = self.rule_values::<R>(p, &rule.cond)?;
+                        let pr = &self.net.projs[p];
+                        let (post, pre) = (&pr.synapses.post, &pr.synapses.pre);
+                        self.prune_by_rule(p, s, rule, &sides, (post, pre), &mut values)
+                    }
+                };
+                if !doomed.is_empty() {
+                    let local = self.local_slots(p);
+                    let e = match &mut edit {
+                        Some(e) => e,
+                        None => edit.insert(self.edit::<R>(p)?),
+                    };
+                    e.remove_all(&doomed, &local);
+                }
             }
-            if edit.changed {
-                self.commit(p, edit)?;
+            if let Some(e) = edit {
+                self.commit(p, e)?;
             }
         }
         Ok(())
     }
 
-    /// Every pair without a synapse whose condition holds gets one (with
-    /// probability `proba`).
+    /// The pairs without a synapse whose condition holds that get one
+    /// (with probability `proba`): each as (where it goes in the
+    /// projection's synapses as they are, post rank, pre rank), in order.
     fn create_by_rule<R: Real>(
         &self,
         p: usize,
         s: u64,
         rule: &StructuralRule,
-        (delay, fresh): (u32, &[(bool, R)]),
         (pre_vals, post_vals): &(Arrays<R>, Arrays<R>),
-        edit: &mut Edit<R>,
-    ) {
+    ) -> Result<Vec<(usize, u32, u32)>> {
         let pr = &self.net.projs[p];
         let n_pre = self.net.pops[pr.pre.0].size() as u32;
         let n_post = self.net.pops[pr.post.0].size() as u32;
         // The condition reads no per-synapse slot (checked by the
         // analysis): the projection-wide values are all it needs.
-        let mut syn: Vec<Vec<R>> = edit
-            .values
-            .iter()
-            .map(|v| {
-                if v.len() == 1 {
-                    v.clone()
-                } else {
-                    vec![R::NAN]
-                }
-            })
-            .collect();
+        let mut syn: Vec<Vec<R>> = Vec::with_capacity(pr.ir.vars.len());
+        for (k, v) in pr.ir.vars.iter().enumerate() {
+            syn.push(match v.locality {
+                Locality::Local => vec![R::NAN],
+                Locality::Global => self.engine.synapse_values(p, k)?.into_vec(),
+            });
+        }
         let consts = self.consts_in::<R>();
         let ctx = self.event_ctx(p, s, &mut syn, (pre_vals, post_vals), &consts);
         let object = PROJ_OBJECT | ((p as u32) << 12) | CREATE_STREAM;
+        let (post, pre) = (&pr.synapses.post, &pr.synapses.pre);
+        let mut new = Vec::new();
         // A post neuron's row of pairs at a time: the condition over the
         // row, then a walk along the row's synapses (sorted by pre rank).
         // A pair is numbered `i * n_pre + j` in 32 bits (its draws' key):
@@ -400,75 +436,94 @@ impl Simulation {
                 post: Idx::One(i as usize),
             };
             let holds = eval_all(&rule.cond, &ctx, &at, n_pre as usize);
-            let mut row = edit.row(i);
+            let row = row_of(post, i);
             let mut c = row.start;
             for (j, &h) in holds.iter().enumerate() {
                 if h == R::ZERO {
                     continue;
                 }
                 let j = j as u32;
-                while c < row.end && edit.pre[c] < j {
+                while c < row.end && pre[c] < j {
                     c += 1;
                 }
-                if c < row.end && edit.pre[c] == j {
+                if c < row.end && pre[c] == j {
                     continue;
                 }
                 let pair = first.wrapping_add(j);
                 if !chance::<R>(rule.proba, ctx.seed, object, s, pair) {
                     continue;
                 }
-                edit.insert(c, i, j, delay, fresh);
-                row.end += 1;
+                new.push((c, i, j));
             }
         }
+        Ok(new)
     }
 
-    /// Every synapse whose condition holds is removed (with probability
-    /// `proba`).
+    /// The synapses (`post`, `pre`, per-synapse `values`) whose condition
+    /// holds that are removed (with probability `proba`), by index.
+    #[allow(clippy::too_many_arguments)]
     fn prune_by_rule<R: Real>(
         &self,
         p: usize,
         s: u64,
         rule: &StructuralRule,
         (pre_vals, post_vals): &(Arrays<R>, Arrays<R>),
-        edit: &mut Edit<R>,
-    ) {
-        let local = self.local_slots(p);
+        (post, pre): (&[u32], &[u32]),
+        values: &mut [Vec<R>],
+    ) -> Vec<usize> {
         let n_pre = self.net.pops[self.net.projs[p].pre.0].size() as u32;
         let object = PROJ_OBJECT | ((p as u32) << 12) | PRUNE_STREAM;
-        // Decide on the values as they are, then remove: a removal does
-        // not change what the others read.
+        // Decide on the values as they are: a removal does not change
+        // what the others read.
         let mut doomed = Vec::new();
-        {
-            let mut syn = std::mem::take(&mut edit.values);
-            let consts = self.consts_in::<R>();
-            let ctx = self.event_ctx(p, s, &mut syn, (pre_vals, post_vals), &consts);
-            let n = edit.post.len();
-            let at = Places {
-                syn: Idx::From(0),
-                pre: Idx::Each32(&edit.pre),
-                post: Idx::Each32(&edit.post),
-            };
-            let holds = if n == 0 {
-                Vec::new()
-            } else {
-                eval_all(&rule.cond, &ctx, &at, n)
-            };
-            for (k, &h) in holds.iter().enumerate() {
-                if h == R::ZERO {
-                    continue;
-                }
-                let (i, j) = (edit.post[k], edit.pre[k]);
-                let pair = i.wrapping_mul(n_pre).wrapping_add(j);
-                if !chance::<R>(rule.proba, ctx.seed, object, s, pair) {
-                    continue;
-                }
-                doomed.push(k);
+        let consts = self.consts_in::<R>();
+        let ctx = self.event_ctx(p, s, values, (pre_vals, post_vals), &consts);
+        let n = post.len();
+        let at = Places {
+            syn: Idx::From(0),
+            pre: Idx::Each32(pre),
+            post: Idx::Each32(post),
+        };
+        let holds = if n == 0 {
+            Vec::new()
+        } else {
+            eval_all(&rule.cond, &ctx, &at, n)
+        };
+        for (k, &h) in holds.iter().enumerate() {
+            if h == R::ZERO {
+                continue;
             }
-            drop(ctx);
-            edit.values = syn;
+            let pair = post[k].wrapping_mul(n_pre).wrapping_add(pre[k]);
+            if !chance::<R>(rule.proba, ctx.seed, object, s, pair) {
+                continue;
+            }
+            doomed.push(k);
         }
-        edit.remove_all(&doomed, &local);
+        doomed
+    }
+
+    /// The projection's values that a condition `cond` reads, each slot
+    /// as stored (per synapse or one for the projection); the slots it
+    /// does not read are empty.
+    fn rule_values<R: Real>(&self, p: usize, cond: &Expr) -> Result<Vec<Vec<R>>> {
+        let n = self.net.projs[p].ir.vars.len();
+        let mut read = vec![false; n];
+        cond.walk(&mut |e| {
+            if let Expr::Var(v) = e {
+                if let Some(r) = read.get_mut(*v as usize) {
+                    *r = true;
+                }
+            }
+        });
+        (0..n)
+            .map(|k| match read[k] {
+                true => self
+                    .engine
+                    .synapse_values(p, k)
+                    .map(crate::real::Reals::into_vec),
+                false => Ok(Vec::new()),
+            })
+            .collect()
     }
 
     /// The constants as the conditions read them.
