@@ -597,17 +597,20 @@ impl Gen<'_> {
             g.col_off = g.b.ins().ishl_imm_u(place, shape.shift);
             let lane_int = shape.mask.lane_type();
             let index = g.lane_ints(1);
-            // Lane l is the row's own where from + l >= vend.
+            // Lane l is the row's own where from + l >= vend, that is
+            // where l > vend - from - 1 = vend + lanes - 1 - end: one
+            // comparison x86 has (a >= took two), from values the row
+            // has computed already.
             let unfolded = g.b.ins().isub(vend, from);
-            let first = if lane_int.bits() < ptr.bits() {
-                g.b.ins().ireduce(lane_int, unfolded)
+            let before = g.b.ins().isub(vend, end);
+            let before = g.b.ins().iadd_imm_u(before, lanes - 1);
+            let before = if lane_int.bits() < ptr.bits() {
+                g.b.ins().ireduce(lane_int, before)
             } else {
-                unfolded
+                before
             };
-            let first = g.b.ins().splat(shape.mask, first);
-            let own =
-                g.b.ins()
-                    .icmp(IntCC::SignedGreaterThanOrEqual, index, first);
+            let before = g.b.ins().splat(shape.mask, before);
+            let own = g.b.ins().icmp(IntCC::SignedGreaterThan, index, before);
             g.blend = Some(own);
             if g.fold.is_some() {
                 // Lane l is not folded yet where from + l >= vend.
