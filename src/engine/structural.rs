@@ -74,16 +74,10 @@ struct Edit<R> {
     changed: bool,
 }
 
-/// Synapses of post neuron `i` in synapses of post ranks `post`, in
-/// (post, pre) order: a range of that order.
-fn row_of(post: &[u32], i: u32) -> std::ops::Range<usize> {
-    post.partition_point(|&p| p < i)..post.partition_point(|&p| p <= i)
-}
-
 impl<R: Real> Edit<R> {
     /// Synapses of post neuron `i`: a range of the (post, pre) order.
     fn row(&self, i: u32) -> std::ops::Range<usize> {
-        row_of(&self.post, i)
+        self.post.partition_point(|&p| p < i)..self.post.partition_point(|&p| p <= i)
     }
 
     /// Where synapse (post `i`, pre `j`) is, or would be inserted.
@@ -402,14 +396,8 @@ impl Simulation {
         let n_pre = self.net.pops[pr.pre.0].size() as u32;
         let n_post = self.net.pops[pr.post.0].size() as u32;
         // The condition reads no per-synapse slot (checked by the
-        // analysis): the projection-wide values are all it needs.
-        let mut syn: Vec<Vec<R>> = Vec::with_capacity(pr.ir.vars.len());
-        for (k, v) in pr.ir.vars.iter().enumerate() {
-            syn.push(match v.locality {
-                Locality::Local => vec![R::NAN],
-                Locality::Global => self.engine.synapse_values(p, k)?.into_vec(),
-            });
-        }
+        // analysis): the projection-wide values it names are all it needs.
+        let mut syn = self.rule_values::<R>(p, &rule.cond)?;
         let consts = self.consts_in::<R>();
         let ctx = self.event_ctx(p, s, &mut syn, (pre_vals, post_vals), &consts);
         let object = PROJ_OBJECT | ((p as u32) << 12) | CREATE_STREAM;
@@ -516,7 +504,7 @@ impl Simulation {
 
     /// The projection's values that a condition `cond` reads, each slot
     /// as stored (per synapse or one for the projection); the slots it
-    /// does not read are empty.
+    /// does not read are empty (creating's and pruning's alike).
     fn rule_values<R: Real>(&self, p: usize, cond: &Expr) -> Result<Vec<Vec<R>>> {
         let n = self.net.projs[p].ir.vars.len();
         let mut read = vec![false; n];

@@ -30,6 +30,10 @@ const ROWS: usize = 4;
 /// each vector's chain of additions waits on the other's less.
 const WIDE: usize = 8;
 
+// A group of `WIDE` rows that does not go eight at a time goes as groups
+// of `ROWS` (`weighted_sum`).
+const _: () = assert!(WIDE.is_multiple_of(ROWS));
+
 /// Slot bindings of a synapse model for per-synapse programs.
 #[derive(Debug, Clone)]
 pub struct SynapseBinding {
@@ -541,7 +545,7 @@ pub fn weighted_sum<'a, R: Real>(
             }
         }
         for (h, o) in o.chunks_mut(ROWS).enumerate() {
-            f((2 * k + h, o));
+            f((first / ROWS + h, o));
         }
     };
     // Parallel when there are many rows or much to add.
