@@ -139,8 +139,10 @@ fn pop_state<R: VmReal>(p: &crate::network::Population, n_consts: usize, dt: f64
     PopState {
         ir: p.ir.clone(),
         n: p.size(),
-        vars: p.init.iter().map(Reals::to).collect(),
-        sums: vec![vec![R::ZERO; p.size()]; p.ir.targets.len()],
+        vars: p.init.iter().map(|v| lane_room(v.to())).collect(),
+        sums: (0..p.ir.targets.len())
+            .map(|_| lane_room(vec![R::ZERO; p.size()]))
+            .collect(),
         kernel: neuron_update::compile_for(&p.ir, n_consts, R::DTYPE, p.size()),
         spike_hist: VecDeque::new(),
         // The firing rate drops the spikes that leave its window from the

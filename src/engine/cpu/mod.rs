@@ -35,7 +35,7 @@ use crate::lang::ir::{Locality, NeuronIr, SynapseIr};
 use crate::network::model::Operation;
 use crate::network::Network;
 use crate::real::{Real, Reals};
-use neuron_update::NeuronKernel;
+use neuron_update::{lane_room, NeuronKernel};
 use rate_sum::PspKernel;
 use spike_propagate::{EventCtx, PreCsr};
 use vm::VmReal;
@@ -577,7 +577,7 @@ impl<R: VmReal> CpuEngine<R> {
     pub(crate) fn restore(&mut self, s: &crate::engine::Snapshot) {
         self.consts = s.constants.iter().map(|&c| R::of(c)).collect();
         for (p, q) in self.pops.iter_mut().zip(&s.pops) {
-            p.vars = q.vars.iter().map(Reals::to).collect();
+            p.vars = q.vars.iter().map(|v| lane_room(v.to())).collect();
             p.spike_hist = q.spikes.iter().cloned().collect();
             if let Some((f, counts)) = &mut p.fr {
                 neuron_update::count_window(counts, &p.spike_hist, f.steps as usize);
@@ -828,7 +828,7 @@ impl<R: VmReal> crate::engine::interface::Engine for CpuEngine<R> {
     }
 
     fn set_slot(&mut self, pop: usize, slot: usize, values: Reals) {
-        self.pops[pop].vars[slot] = values.into_vec();
+        self.pops[pop].vars[slot] = lane_room(values.into_vec());
     }
 
     fn set_one(&mut self, pop: usize, slot: usize, rank: usize, value: f64) {
@@ -890,7 +890,7 @@ impl<R: VmReal> crate::engine::interface::Engine for CpuEngine<R> {
 
     fn reset(&mut self, net: &Network) {
         for (p, init) in self.pops.iter_mut().zip(&net.pops) {
-            p.vars = init.init.iter().map(Reals::to).collect();
+            p.vars = init.init.iter().map(|v| lane_room(v.to())).collect();
         }
         for q in 0..self.projs.len() {
             let values = net.projs[q].values.iter().enumerate();

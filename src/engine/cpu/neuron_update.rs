@@ -271,6 +271,27 @@ pub fn neuron_update_from<R: VmReal>(
     parts.iter().for_each(|p| spikes.extend_from_slice(p));
 }
 
+/// `v` with room past its end for the lanes of a vector, holding copies
+/// of its last element: a population's arrays are made so, and its last
+/// partial vector then runs in place ([`update_in_place`]), each lane past
+/// the population computing on what the code left there at the step
+/// before (lanes are independent; no result of theirs is read). Written
+/// here once: stores into the room at every step, right before the
+/// code's vector loads over them, stalled those loads. An array without
+/// the room (set anew with other capacity) runs that vector in copies.
+pub(super) fn lane_room<R: Copy + Default>(mut v: Vec<R>) -> Vec<R> {
+    v.reserve_exact(ROOM);
+    let last = v.last().copied().unwrap_or_default();
+    if let Some(room) = v.spare_capacity_mut().first_chunk_mut::<ROOM>() {
+        *room = [std::mem::MaybeUninit::new(last); ROOM];
+    }
+    v
+}
+
+/// The elements of [`lane_room`]: those a vector can hold past the last
+/// element of an array.
+const ROOM: usize = super::jit::MAX_LANES - 1;
+
 /// [`neuron_update_from`] of neurons `range` of a population whose
 /// slots are `vars` (each the whole population's) and whose inputs are
 /// `sums`, natively and on one thread, binding the arrays in place:
@@ -305,19 +326,37 @@ pub(super) fn update_in_place<R: VmReal>(
     // One check for all the arrays after the loop (none is read before
     // the code runs), and `start` and `end` held in registers: a small
     // population's update binds a dozen arrays or more at every step.
-    let bind = |ptrs: &mut Vec<*mut u8>| {
+    let bind = |ptrs: &mut Vec<*mut u8>, whole: usize| {
+        // A vector's lanes past `end` fit the room (fewer than its lanes).
+        debug_assert!(start + whole - end <= ROOM);
         let mut short = false;
+        // The last partial vector runs in place where every array ends at
+        // `end` and has the room past it (`lane_room`): its lanes past the
+        // population compute on what the room holds, and their results
+        // (spikes included) are never read.
+        let mut room = true;
         let mut at = |v: &mut Vec<R>| -> *mut u8 {
             short |= v.len() < end;
+            room &= (v.len() == end) & (v.capacity() >= end + ROOM);
             v.as_mut_ptr().wrapping_add(start).cast()
         };
-        ptrs.extend(b.locals.iter().map(|&s| at(&mut vars[s as usize])));
-        ptrs.extend(sums.iter_mut().map(&mut at));
+        // Plain loops: adapters over a closure are left out of line as
+        // often as not, and the update of a small population moved with them.
+        ptrs.reserve(b.locals.len() + sums.len());
+        for &s in b.locals.iter() {
+            ptrs.push(at(&mut vars[s as usize]));
+        }
+        for v in sums.iter_mut() {
+            ptrs.push(at(v));
+        }
         assert!(!short, "a bound array shorter than its population");
+        room
     };
     // SAFETY: each pointer is of a distinct array (the binding's slots
     // are distinct, the sums other arrays), checked above to hold the
-    // range, and `vars` and `sums` stay borrowed for the whole call.
+    // range (and, where `bind` says so, the whole vectors' elements, those
+    // past the range in its allocation's spare capacity), and `vars` and
+    // `sums` stay borrowed for the whole call.
     let ran = unsafe {
         native.execute_raw(
             bind,
@@ -415,6 +454,105 @@ pub fn count_window(
 #[cfg(test)]
 mod tests {
     use super::super::vm::{Op, Src};
+    use crate::real::{Dtype, Reals};
+    use std::mem::MaybeUninit;
+
+    /// What a lane past the population holds before the first step: far
+    /// above the threshold, so that a padding lane spikes at once.
+    const SENTINEL: f32 = 1234.5;
+
+    #[test]
+    fn a_last_partial_vector_in_the_room_gives_the_copies_bits() {
+        let neuron = crate::prelude::Neuron::spiking()
+            .parameters("tau = 10.0")
+            .equations("tau*dv/dt = 1.05 - v + g_exc + Uniform(-0.5, 0.5)")
+            .spike("v > 1.0")
+            .reset("v = 0.0");
+        for n in 1..=9 {
+            let mut net = crate::prelude::Network::new().dt(0.1);
+            net.population("p", n, &neuron).unwrap();
+            let p = &net.pops[0];
+            let k = super::compile_for(&p.ir, 0, Dtype::F32, n);
+            if k.native.is_none() {
+                // No native code on this host: nothing runs in place.
+                return;
+            }
+            let v = p.ir.slot("v").unwrap() as usize;
+            let start: Vec<Reals> = p
+                .init
+                .iter()
+                .enumerate()
+                .map(|(s, x)| match s == v {
+                    true => Reals::F32((0..n).map(|i| i as f32 / n as f32).collect()),
+                    // The conductance: an input that differs by neuron.
+                    false if Some(s as u32) == p.ir.slot("g_exc") => {
+                        Reals::F32((0..n).map(|i| 0.01 * i as f32).collect())
+                    }
+                    false => x.clone(),
+                })
+                .collect();
+            // In the room (`lane_room`, then the sentinel past each
+            // array), and in exact arrays, which run the last partial
+            // vector in copies of the last element.
+            let arrays = |room: bool| {
+                let fit = |a: Vec<f32>| match room {
+                    true => super::lane_room(a),
+                    false => a.into_iter().collect::<Box<[f32]>>().into_vec(),
+                };
+                let mut vars: Vec<Vec<f32>> = start.iter().map(|x| fit(x.to())).collect();
+                let mut sums: Vec<Vec<f32>> = (0..p.ir.targets.len())
+                    .map(|_| fit((0..n).map(|i| 0.01 * i as f32).collect()))
+                    .collect();
+                for a in vars.iter_mut().chain(sums.iter_mut()) {
+                    if room {
+                        a.spare_capacity_mut()[..super::ROOM].fill(MaybeUninit::new(SENTINEL));
+                    } else {
+                        assert_eq!(a.capacity(), n, "an exact array");
+                    }
+                }
+                (vars, sums)
+            };
+            let (mut va, mut sa) = arrays(true);
+            let (mut vb, mut sb) = arrays(false);
+            let (mut spa, mut spb) = (Vec::new(), Vec::new());
+            for step in 0..200u32 {
+                let t = step as f32 * 0.1;
+                let key = (7, step, 0);
+                let mut scalars = vec![t, 0.1];
+                assert!(super::update_in_place(
+                    &k,
+                    &mut va,
+                    &mut sa,
+                    &mut scalars,
+                    key,
+                    0..n,
+                    &mut spa
+                ));
+                let mut scalars = vec![t, 0.1];
+                assert!(super::update_in_place(
+                    &k,
+                    &mut vb,
+                    &mut sb,
+                    &mut scalars,
+                    key,
+                    0..n,
+                    &mut spb
+                ));
+                let bits = |x: &[Vec<f32>]| -> Vec<Vec<u32>> {
+                    x.iter()
+                        .map(|a| a.iter().map(|x| x.to_bits()).collect())
+                        .collect()
+                };
+                assert_eq!(bits(&va), bits(&vb), "n = {n}, step {step}");
+                assert_eq!(spa, spb, "n = {n}, step {step}");
+                assert!(spa.iter().all(|&i| (i as usize) < n), "{spa:?}");
+            }
+            // The code ran in place: it wrote v past the population (the
+            // copies' run leaves the room alone).
+            let past = unsafe { va[v].spare_capacity_mut()[0].assume_init() };
+            assert_eq!(n % 4 == 0, past == SENTINEL, "n = {n}: {past}");
+        }
+    }
 
     fn uniform(s: &Src) -> bool {
         matches!(s, Src::Scalar(_) | Src::Const(_))

@@ -48,7 +48,7 @@ pub(super) use shared::{
 
 /// The most elements a vector holds (f32's four): a run of any precision
 /// fits a padded vector of this many.
-const MAX_LANES: usize = 4;
+pub(super) const MAX_LANES: usize = 4;
 
 /// Bytes of a vector register: every precision's vector, and each entry of
 /// the uniform table, is this wide.
@@ -359,7 +359,10 @@ impl Native {
         // least `len` elements, borrowed for the whole call.
         unsafe {
             self.execute_raw(
-                |ptrs| ptrs.extend(arrays.iter_mut().map(|a| a.as_mut_ptr().cast())),
+                |ptrs, _| {
+                    ptrs.extend(arrays.iter_mut().map(|a| a.as_mut_ptr().cast()));
+                    false
+                },
                 scalars,
                 len,
                 key,
@@ -375,15 +378,22 @@ impl Native {
     /// cost as much again. False, having run nothing, as
     /// [`run`](Self::run).
     ///
+    /// `bind` is given the elements the code would run in whole vectors
+    /// (`len` rounded up to the lanes) and says whether every array it
+    /// bound holds that many in place, the ones past `len` copies of the
+    /// last: then the last partial vector runs in place with the others,
+    /// with no copies made and no second call of the code.
+    ///
     /// # Safety
     ///
     /// `bind` appends exactly the program's number of bound arrays, each
-    /// the first of at least `len` elements of `R`, valid for reads and
-    /// writes and overlapping no other for the whole call.
+    /// the first of at least `len` elements of `R` (of the whole vectors'
+    /// elements where it returns true), valid for reads and writes and
+    /// overlapping no other for the whole call.
     #[must_use]
     pub(crate) unsafe fn execute_raw<R: VmReal>(
         &self,
-        bind: impl FnOnce(&mut Vec<*mut u8>),
+        bind: impl FnOnce(&mut Vec<*mut u8>, usize) -> bool,
         scalars: &[R],
         len: usize,
         key: (u64, u32, u32, u32),
@@ -393,7 +403,6 @@ impl Native {
         assert!(self.runs::<R>(), "native code run in another precision");
         assert!(self.rows.is_none(), "row code run over elements");
         let lanes = self.lanes();
-        let head = len / lanes * lanes;
         let whole = len.next_multiple_of(lanes);
         let index0 = key.3;
         let n = self.n_arrays;
@@ -407,8 +416,9 @@ impl Native {
                 padded: heap,
             } = &mut *s.borrow_mut();
             ptrs.clear();
-            bind(ptrs);
+            let in_place = bind(ptrs, whole);
             assert_eq!(ptrs.len(), n, "bound arrays");
+            let head = if in_place { whole } else { len / lanes * lanes };
             let (slots, table) = self
                 .scalars
                 .slots(scalars, &self.uniforms, &self.timed, cache);
@@ -434,7 +444,8 @@ impl Native {
                 ptrs.extend(drawn.iter_mut().map(|d| d.as_mut_ptr().cast()));
                 // SAFETY: every array (bound or drawn) holds at least
                 // `head` elements of the program's precision (the
-                // caller's promise; drawn ones sized here), the table
+                // caller's promise, `whole` where `bind` said so; drawn
+                // ones sized here), the table
                 // holds a vector for each uniform operand the code reads,
                 // and code that flags writes one flag byte per vector, of
                 // which there are `groups`.
