@@ -369,14 +369,21 @@ impl Native {
             !at_pre || ranks.of.pre.len() >= synapses,
             "a rank a synapse"
         );
-        let need = |bound: &Bound| match bound {
-            Bound::Each => synapses,
-            Bound::Column => widest,
+        // What an array of each kind of bound must hold, by the bound's
+        // discriminant: one table for all the arrays, where a `match` an
+        // array was an indirect jump each (a tenth of a small
+        // projection's glue).
+        let need = {
+            let mut need = [0; 6];
+            need[Bound::Each as usize] = synapses;
+            need[Bound::Column as usize] = widest;
             // A row of `widest` synapses reads up to element `widest`.
-            Bound::ColumnButSelf => widest + 1,
+            need[Bound::ColumnButSelf as usize] = widest + 1;
             // A consecutive row's last synapse has its highest rank.
-            Bound::AtPre | Bound::Consecutive => ranks.end,
-            Bound::Row => rows,
+            need[Bound::AtPre as usize] = ranks.end;
+            need[Bound::Consecutive as usize] = ranks.end;
+            need[Bound::Row as usize] = rows;
+            need
         };
         if synapses == 0 {
             return;
@@ -399,7 +406,7 @@ impl Native {
             // Each array checked as it is bound: it holds what its layout
             // reads.
             let check = |len: usize, bound: &Bound| {
-                let need = need(bound);
+                let need = need[*bound as usize];
                 assert!(len >= need, "bound array of {len} elements, {need} read");
             };
             ptrs.extend(own.iter_mut().zip(own_layout).map(|(a, b)| {
