@@ -26,6 +26,9 @@ pub(super) struct Across {
     col: Value,
     place: Option<i64>,
     rows: Value,
+    /// The byte offset past the last place where the places are read
+    /// without a loop (0 in a loop).
+    width: i64,
 }
 
 impl Gen<'_> {
@@ -122,6 +125,7 @@ impl Gen<'_> {
             // addresses): no counter, no addresses carried.
             let mut acc = sums;
             g.column_splats.clear();
+            g.column_blocks.clear();
             let anchor = g.b.create_sized_stack_slot(StackSlotData::new(
                 StackSlotKind::ExplicitSlot,
                 VECTOR_BYTES as u32,
@@ -133,7 +137,8 @@ impl Gen<'_> {
                     .iter()
                     .map(|&s| (g.b.ins().iadd_imm_u(s, place * step), col))
                     .collect();
-                acc = g.place(prog, &hoisted, (offs, Some(place * step)), rows, acc)?;
+                let at = (Some(place * step), i64::from(places) * step);
+                acc = g.place(prog, &hoisted, offs, at, rows, acc)?;
                 // Stored at each place, never read: Cranelift computes a
                 // pure value where it is first used, and the sums' first
                 // use was after the last place (every place's loads first,
@@ -172,7 +177,7 @@ impl Gen<'_> {
                 true => g.b.ins().stack_load(ptr, shape.mask, rows_slot, 0),
                 false => rows,
             };
-            let sums = g.place(prog, &hoisted, (offs, None), rows, acc)?;
+            let sums = g.place(prog, &hoisted, offs, (None, 0), rows, acc)?;
             let mut args: Vec<BlockArg> = vec![g.b.ins().iadd_imm_u(col, step).into(), sums.into()];
             for &s in &syn {
                 args.push(g.b.ins().iadd_imm_u(s, step).into());
@@ -218,18 +223,104 @@ impl Gen<'_> {
         &mut self,
         prog: &Program,
         hoisted: &[Option<(u16, Option<Kept>)>],
-        (offs, place): (Vec<(Value, Value)>, Option<i64>),
+        offs: Vec<(Value, Value)>,
+        (place, width): (Option<i64>, i64),
         rows: Value,
         acc: Value,
     ) -> Option<Value> {
         let col = offs.first()?.1;
         self.tail = Some(offs);
-        self.across = Some(Across { col, place, rows });
+        self.across = Some(Across {
+            col,
+            place,
+            rows,
+            width,
+        });
         self.acc = Some(acc);
         self.synapses(prog, hoisted)?;
         self.tail = None;
         self.across = None;
         self.acc.take()
+    }
+
+    /// The vector of the per-synapse array at `base` at the place being
+    /// read by rows side by side without a loop, each lane at its row's
+    /// synapse `offs`, where the place lies in a block of a vector's
+    /// places that all rows hold: the block's values are loaded a row's
+    /// vector at a time and transposed, once for the block's places (a
+    /// row's four synapses in one load, where each lane's own load and
+    /// insertion took two operations a synapse). `None` elsewhere.
+    pub(super) fn across_block(&mut self, base: Value, offs: &[(Value, Value)]) -> Option<Value> {
+        let across = self.across?;
+        let (shape, step) = (self.shape, 1i64 << self.shape.shift);
+        let block = step * shape.lanes as i64;
+        let place = across.place?;
+        let first = place - place % block;
+        // Four rows of four f32 (two of two f64) to transpose.
+        if first + block > across.width
+            || offs.len() != shape.lanes
+            || !matches!(shape.lanes, 2 | 4)
+        {
+            return None;
+        }
+        let k = ((place - first) / step) as usize;
+        if let Some(b) = self
+            .column_blocks
+            .iter()
+            .find(|b| (b.0, b.1) == (base, first))
+        {
+            return b.2.get(k).copied();
+        }
+        let mem = MemFlagsData::new().with_notrap();
+        let little = MemFlagsData::new().with_endianness(Endianness::Little);
+        // Each lane's row from the block's first place: its synapse less
+        // the places since.
+        let back = i32::try_from(first - place).ok()?;
+        let mut rows = Vec::with_capacity(shape.lanes);
+        for &(off, _) in offs {
+            let at = self.b.ins().iadd(base, off);
+            let v = self.b.ins().load(shape.vec, mem, at, back);
+            rows.push(self.b.ins().bitcast(types::I8X16, little, v));
+        }
+        // Lane-interleaving byte shuffles Cranelift lowers to single
+        // unpack instructions: the low or high halves of two vectors'
+        // 32-bit (then 64-bit) lanes, interleaved.
+        let shuffle = |b: &mut cranelift_frontend::FunctionBuilder, x, y, mask: [u8; 16]| {
+            let m = b.func.dfg.immediates.push(mask.to_vec().into());
+            b.ins().shuffle(x, y, m)
+        };
+        let lanes_of = |lo: bool, bytes: usize| -> [u8; 16] {
+            let half = if lo { 0 } else { 8 };
+            std::array::from_fn(|i| {
+                let (pair, byte) = (i / (2 * bytes), i % (2 * bytes));
+                let (which, b) = (byte / bytes, byte % bytes);
+                (half + pair * bytes + b + 16 * which) as u8
+            })
+        };
+        let cols: Vec<Value> = if shape.lanes == 4 {
+            let t0 = shuffle(&mut self.b, rows[0], rows[1], lanes_of(true, 4));
+            let t1 = shuffle(&mut self.b, rows[0], rows[1], lanes_of(false, 4));
+            let t2 = shuffle(&mut self.b, rows[2], rows[3], lanes_of(true, 4));
+            let t3 = shuffle(&mut self.b, rows[2], rows[3], lanes_of(false, 4));
+            vec![
+                shuffle(&mut self.b, t0, t2, lanes_of(true, 8)),
+                shuffle(&mut self.b, t0, t2, lanes_of(false, 8)),
+                shuffle(&mut self.b, t1, t3, lanes_of(true, 8)),
+                shuffle(&mut self.b, t1, t3, lanes_of(false, 8)),
+            ]
+        } else {
+            vec![
+                shuffle(&mut self.b, rows[0], rows[1], lanes_of(true, 8)),
+                shuffle(&mut self.b, rows[0], rows[1], lanes_of(false, 8)),
+            ]
+        };
+        let cols: Vec<Value> = cols
+            .into_iter()
+            .map(|c| self.b.ins().bitcast(shape.vec, little, c))
+            .collect();
+        let v = cols.get(k).copied();
+        self.column_blocks.push((base, first, cols));
+        v
     }
 
     /// The vector of the array at `base` at the place being read by rows

@@ -84,6 +84,11 @@ pub(super) struct Gen<'a> {
     /// far in this group, by array base and byte offset (a place's next
     /// value is the following place's own).
     pub(super) column_splats: Vec<(Value, i64, Value)>,
+    /// Rows side by side without a loop: the per-synapse arrays' values
+    /// transposed so far in this group, by array base and the byte offset
+    /// of the block's first place, a vector a place
+    /// ([`Gen::across_block`]).
+    pub(super) column_blocks: Vec<(Value, i64, Vec<Value>)>,
     /// This iteration's byte offset.
     pub(super) off: Value,
     /// Each register's current value.
@@ -236,6 +241,7 @@ pub(super) fn build(
         own_lanes: None,
         across: None,
         column_splats: Vec::new(),
+        column_blocks: Vec::new(),
         off: n,
         regs: vec![None; prog.n_regs],
         arrays: vec![None; n_arrays + n_draws],
@@ -431,6 +437,12 @@ impl Gen<'_> {
         if let Some(v) = self.across_column(base, bound) {
             self.arrays[k] = Some(v);
             return Some(v);
+        }
+        if let (Some(offs), Bound::Each) = (self.tail.clone(), bound) {
+            if let Some(v) = self.across_block(base, &offs) {
+                self.arrays[k] = Some(v);
+                return Some(v);
+            }
         }
         let v = match self.tail.clone() {
             // Lane by lane, each at its own synapse.

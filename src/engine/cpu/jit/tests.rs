@@ -630,53 +630,67 @@ fn code_declines_where_a_divisor_is_tiny() {
 }
 
 /// Folding code over rows of one length reads their places one after
-/// the other while its program is short, and in a loop where a copy a
-/// place would pass `ACROSS_UNROLL_OPS` operations: the same sums, each
-/// row's additions in its synapses' order.
+/// the other while its program is short (a block of a vector's places
+/// loaded a row at a time and transposed, the places past the last
+/// block lane by lane), and in a loop where a copy a place would pass
+/// `ACROSS_UNROLL_OPS` operations: the same sums, each row's additions
+/// in its synapses' order, in both precisions.
 #[test]
 fn long_programs_fold_rows_of_one_length_in_a_loop() {
-    use super::{Bound, Native, Ranks, RowFold, RowKinds, RowPtr};
-    use crate::engine::cpu::vm::Program;
-    use crate::lang::ir::{BinOp, Expr};
-    use crate::real::Dtype;
+    fn run<R: VmReal>(dtype: crate::real::Dtype) {
+        use super::{Bound, Native, Ranks, RowFold, RowKinds, RowPtr};
+        use crate::engine::cpu::vm::Program;
+        use crate::lang::ir::{BinOp, Expr};
 
-    let rows: Vec<u32> = (0..=5).map(|r| r * 30).collect();
-    let x: Vec<f32> = (0..150).map(|k| (k as f32 * 0.37).sin() * 1e3).collect();
-    for (terms, unrolled) in [(1usize, true), (60, false)] {
-        // x + x + ... (`terms` of them), added left to right.
-        let mut e = Expr::Var(1);
-        for _ in 1..terms {
-            e = Expr::Binary(BinOp::Add, Box::new(e), Box::new(Expr::Var(1)));
-        }
-        let mut p = Program::in_dtype(Dtype::F32);
-        p.store(0, &e, None, &Arrays);
-        let kinds = RowKinds::of(&rows, Dtype::F32);
-        assert_eq!(kinds.places, 30);
-        let layout = [Bound::Row, Bound::Each];
-        let Some(code) = Native::compile_row_folds(&p, &layout, kinds, RowFold::Sum) else {
-            return; // No native code on this host.
-        };
-        let places = code.rows.as_ref().map(|r| r.1.places);
-        assert_eq!(places, Some(if unrolled { 30 } else { 0 }), "{terms} terms");
-        let mut out = vec![0.0f32; 5];
-        code.run_rows::<f32>(
-            &mut [&mut out],
-            &[&x],
-            &Ranks::none(),
-            &[],
-            &RowPtr::new(rows.clone()),
-            (0, 0, 0, 0),
-        );
-        for (r, w) in rows.windows(2).enumerate() {
-            let mut sum = -0.0f32;
-            for &xs in &x[w[0] as usize..w[1] as usize] {
-                let mut v = xs;
-                for _ in 1..terms {
-                    v += xs;
-                }
-                sum += v;
+        // Thirty places: seven blocks of four (fifteen of two), two
+        // places past them (none); five rows, so that a group's lanes
+        // past the last row repeat it.
+        let rows: Vec<u32> = (0..=5).map(|r| r * 30).collect();
+        let x: Vec<R> = (0..150)
+            .map(|k| R::of((k as f64 * 0.37).sin() * 1e3))
+            .collect();
+        for (terms, unrolled) in [(1usize, true), (60, false)] {
+            // x + x + ... (`terms` of them), added left to right.
+            let mut e = Expr::Var(1);
+            for _ in 1..terms {
+                e = Expr::Binary(BinOp::Add, Box::new(e), Box::new(Expr::Var(1)));
             }
-            assert_eq!(out[r].to_bits(), sum.to_bits(), "{terms} terms, row {r}");
+            let mut p = Program::in_dtype(dtype);
+            p.store(0, &e, None, &Arrays);
+            let kinds = RowKinds::of(&rows, dtype);
+            assert_eq!(kinds.places, 30);
+            let layout = [Bound::Row, Bound::Each];
+            let Some(code) = Native::compile_row_folds(&p, &layout, kinds, RowFold::Sum) else {
+                return; // No native code on this host.
+            };
+            let places = code.rows.as_ref().map(|r| r.1.places);
+            assert_eq!(places, Some(if unrolled { 30 } else { 0 }), "{terms} terms");
+            let mut out = vec![R::ZERO; 5];
+            code.run_rows::<R>(
+                &mut [&mut out],
+                &[&x],
+                &Ranks::none(),
+                &[],
+                &RowPtr::new(rows.clone()),
+                (0, 0, 0, 0),
+            );
+            for (r, w) in rows.windows(2).enumerate() {
+                let mut sum = R::of(-0.0);
+                for &xs in &x[w[0] as usize..w[1] as usize] {
+                    let mut v = xs;
+                    for _ in 1..terms {
+                        v += xs;
+                    }
+                    sum += v;
+                }
+                assert_eq!(
+                    out[r].bits(),
+                    sum.bits(),
+                    "{dtype:?}, {terms} terms, row {r}"
+                );
+            }
         }
     }
+    run::<f32>(crate::real::Dtype::F32);
+    run::<f64>(crate::real::Dtype::F64);
 }
