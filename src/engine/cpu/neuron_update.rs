@@ -321,7 +321,10 @@ pub(super) fn update_in_place<R: VmReal>(
     }
     let b = &k.binding;
     let frame = scalars.len();
-    scalars.extend(b.globals.iter().map(|&s| vars[s as usize][0]));
+    scalars.reserve(b.globals.len());
+    for &s in &b.globals {
+        scalars.push(vars[s as usize][0]);
+    }
     let (start, end) = (range.start, range.end);
     // One check for all the arrays after the loop (none is read before
     // the code runs), and `start` and `end` held in registers: a small
