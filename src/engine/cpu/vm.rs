@@ -453,8 +453,10 @@ pub trait VmReal: Real {
 thread_local! {
     static REGS: std::cell::RefCell<Regs<f32>> = std::cell::RefCell::new(Regs::default());
     static REGS64: std::cell::RefCell<Regs<f64>> = std::cell::RefCell::new(Regs::default());
-    static NATIVE: std::cell::RefCell<NativeScratch<f32>> = Default::default();
-    static NATIVE64: std::cell::RefCell<NativeScratch<f64>> = Default::default();
+    static NATIVE: std::cell::RefCell<NativeScratch<f32>> =
+        const { std::cell::RefCell::new(NativeScratch::new()) };
+    static NATIVE64: std::cell::RefCell<NativeScratch<f64>> =
+        const { std::cell::RefCell::new(NativeScratch::new()) };
 }
 
 impl VmReal for f32 {

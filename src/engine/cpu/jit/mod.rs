@@ -623,16 +623,24 @@ pub struct Scratch<R> {
     padded: Vec<[R; MAX_LANES]>,
 }
 
-impl<R> Default for Scratch<R> {
-    fn default() -> Self {
+impl<R> Scratch<R> {
+    /// Empty, in a constant: a thread's scratch is then a `const`
+    /// thread-local, whose every access skips the check of a lazy one.
+    pub(crate) const fn new() -> Self {
         Scratch {
             flags: Vec::new(),
             drawn: Vec::new(),
             words: Vec::new(),
             ptrs: Vec::new(),
-            cache: SlotCache::default(),
+            cache: SlotCache::new(),
             padded: Vec::new(),
         }
+    }
+}
+
+impl<R> Default for Scratch<R> {
+    fn default() -> Self {
+        Self::new()
     }
 }
 

@@ -174,11 +174,18 @@ pub(super) struct SlotCache<R> {
     entries: Vec<(u64, Kept<R>)>,
 }
 
-impl<R> Default for SlotCache<R> {
-    fn default() -> Self {
+impl<R> SlotCache<R> {
+    /// Empty (its entries are made at the first run).
+    pub(super) const fn new() -> Self {
         SlotCache {
             entries: Vec::new(),
         }
+    }
+}
+
+impl<R> Default for SlotCache<R> {
+    fn default() -> Self {
+        Self::new()
     }
 }
 
