@@ -276,9 +276,9 @@ pub fn neuron_update_from<R: VmReal>(
 /// partial vector then runs in place ([`update_in_place`]), each lane past
 /// the population computing on what the code left there at the step
 /// before (lanes are independent; no result of theirs is read). Written
-/// here once: stores into the room at every step, right before the
-/// code's vector loads over them, stalled those loads. An array without
-/// the room (set anew with other capacity) runs that vector in copies.
+/// here once, not before each run: the values there need only be
+/// numbers. An array without the room (set anew with other capacity)
+/// runs that vector in copies.
 pub(super) fn lane_room<R: Copy + Default>(mut v: Vec<R>) -> Vec<R> {
     v.reserve_exact(ROOM);
     let last = v.last().copied().unwrap_or_default();
@@ -547,6 +547,8 @@ mod tests {
             }
             // The code ran in place: it wrote v past the population (the
             // copies' run leaves the room alone).
+            // SAFETY: the room was written above (the sentinel), and the
+            // code writes only values of the array's type there.
             let past = unsafe { va[v].spare_capacity_mut()[0].assume_init() };
             assert_eq!(n % 4 == 0, past == SENTINEL, "n = {n}: {past}");
         }
