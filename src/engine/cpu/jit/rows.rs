@@ -48,12 +48,32 @@ pub enum Bound {
 }
 
 impl Bound {
+    /// Every kind, each at the index of its discriminant (checked below).
+    const ALL: [Bound; 6] = [
+        Bound::Each,
+        Bound::Column,
+        Bound::ColumnButSelf,
+        Bound::AtPre,
+        Bound::Consecutive,
+        Bound::Row,
+    ];
+
     /// Whether the array is read at the synapses' pre-synaptic ranks
     /// (the code is given them).
     pub fn by_rank(self) -> bool {
         matches!(self, Bound::AtPre | Bound::Consecutive)
     }
 }
+
+// `Bound::ALL[b as usize] == b` for every kind: a table made over `ALL` is
+// indexed by a bound's discriminant.
+const _: () = {
+    let mut i = 0;
+    while i < Bound::ALL.len() {
+        assert!(Bound::ALL[i] as usize == i);
+        i += 1;
+    }
+};
 
 /// The synapses' pre-synaptic ranks that row code reads a
 /// [`Bound::AtPre`] array at, with their highest, found once (a
@@ -369,22 +389,19 @@ impl Native {
             !at_pre || ranks.of.pre.len() >= synapses,
             "a rank a synapse"
         );
-        // What an array of each kind of bound must hold, by the bound's
-        // discriminant: one table for all the arrays, where a `match` an
+        // What an array of each kind of bound must hold, in a table by
+        // the bound's discriminant made once a call, where a `match` an
         // array was an indirect jump each (a tenth of a small
         // projection's glue).
-        let need = {
-            let mut need = [0; 6];
-            need[Bound::Each as usize] = synapses;
-            need[Bound::Column as usize] = widest;
+        let need = Bound::ALL.map(|bound| match bound {
+            Bound::Each => synapses,
+            Bound::Column => widest,
             // A row of `widest` synapses reads up to element `widest`.
-            need[Bound::ColumnButSelf as usize] = widest + 1;
+            Bound::ColumnButSelf => widest + 1,
             // A consecutive row's last synapse has its highest rank.
-            need[Bound::AtPre as usize] = ranks.end;
-            need[Bound::Consecutive as usize] = ranks.end;
-            need[Bound::Row as usize] = rows;
-            need
-        };
+            Bound::AtPre | Bound::Consecutive => ranks.end,
+            Bound::Row => rows,
+        });
         if synapses == 0 {
             return;
         }
