@@ -391,8 +391,8 @@ impl Native {
         );
         // What an array of each kind of bound must hold, in a table by
         // the bound's discriminant made once a call, where a `match` an
-        // array was an indirect jump each (a tenth of a small
-        // projection's glue).
+        // array was an indirect jump each (perf put a third of gap
+        // junctions' binding loop on it).
         let need = Bound::ALL.map(|bound| match bound {
             Bound::Each => synapses,
             Bound::Column => widest,
