@@ -658,10 +658,11 @@ pub enum ValueType {
 impl ValueType {
     /// A value as a slot of this type holds it: ANNarchy keeps `: int` and
     /// `: bool` in a C++ `int` and `bool`, so a value is truncated toward
-    /// zero, or is 1 where it is not 0 (NaN included).
+    /// zero (to +0 from (-1, 0): an int has one zero), or is 1 where it is
+    /// not 0 (NaN included).
     pub fn hold(self, x: f64) -> f64 {
         match self {
-            ValueType::Int => x.trunc(),
+            ValueType::Int => x.trunc() + 0.0,
             ValueType::Bool => f64::from(u8::from(x != 0.0)),
             ValueType::Float => x,
         }

@@ -8,7 +8,9 @@
 //! -2, where rounding would give 3 and -3); so are a synapse's int and
 //! bool variables stored by its pre_spike and post_spike statements, at
 //! the event itself (int_events: script and output beside int_bool's).
-//! Exact on both engines.
+//! A C++ `int` has one zero: what an int holds of a value in (-1, 0), of
+//! the negation or a product of its zero, is +0, whose reciprocal is
+//! +inf (int_sign). Exact on both engines, the sign of zero included.
 
 use crate::common::{backends, tests};
 use cajal::prelude::*;
@@ -18,6 +20,7 @@ tests! {
         int_and_bool_variables_store_as_annarchy,
         int_parameters_and_values_set_truncate,
         event_statements_store_int_and_bool_as_annarchy,
+        a_zero_an_int_holds_is_positive_as_annarchys,
     ],
 }
 
@@ -134,7 +137,13 @@ fn event_statements_store_int_and_bool_as_annarchy() {
             for v in ["c", "b", "d", "e"] {
                 let (_, _, got) = sim.synapses(p, v).unwrap();
                 let want = doc[v][step].as_f64().unwrap();
-                assert_eq!(f64::from(got[0]), want, "{b:?} {v} after step {}", step + 1);
+                // Bit for bit: `c - 2.7` from 2 holds +0, as a C++ int.
+                assert_eq!(
+                    f64::from(got[0]).to_bits(),
+                    want.to_bits(),
+                    "{b:?} {v} after step {}",
+                    step + 1
+                );
             }
         }
         let fired: Vec<u64> = sim
@@ -150,5 +159,65 @@ fn event_statements_store_int_and_bool_as_annarchy() {
             .map(|s| s.as_u64().unwrap())
             .collect();
         assert_eq!(fired, want, "{b:?} post spikes");
+    }
+}
+
+/// Every zero an `: int` holds is +0, as a C++ `int`'s: truncated from
+/// -0.3 (`a`, and the ODE `d` stepping below 0), the negation `-a` and the
+/// product `a * 2` of that zero (which need no truncation), a parameter
+/// compiled from -0.5 and one set to -0.7 after compile. The `s*`
+/// variables are 1 where 1 / x is +inf, -1 where it would be -inf; the
+/// recorded zeros are compared bit for bit.
+fn a_zero_an_int_holds_is_positive_as_annarchys() {
+    let text = std::fs::read_to_string(format!("{DATA}/int_sign.json")).unwrap();
+    let doc: serde_json::Value = serde_json::from_str(&text).unwrap();
+    let names = ["a", "b", "c", "d", "sa", "sb", "sc", "sd", "sm"];
+    for b in backends() {
+        let mut net = Network::new().dt(1.0);
+        let model = Neuron::rate()
+            .parameters("k = -0.3\nm = -0.5 : int")
+            .equations(
+                "a = k : int
+                 b = -a : int
+                 c = a * 2.0 : int
+                 dd/dt = k : int, init = 0
+                 sa = ite(1.0 / a > 0.0, 1.0, -1.0)
+                 sb = ite(1.0 / b > 0.0, 1.0, -1.0)
+                 sc = ite(1.0 / c > 0.0, 1.0, -1.0)
+                 sd = ite(1.0 / d > 0.0, 1.0, -1.0)
+                 sm = ite(1.0 / m > 0.0, 1.0, -1.0)
+                 r = 0.0",
+            );
+        let pop = net.population("pop", 1, &model).unwrap();
+        let m = net.monitor(pop, &names).unwrap();
+        let mut sim = net.compile(b).unwrap();
+        let m_bits = sim.get_neuron(pop, 0, "m").unwrap().to_bits();
+        assert_eq!(m_bits, 0.0f32.to_bits(), "{b:?} m compiled from -0.5");
+        sim.simulate(3.0).unwrap();
+        for v in names {
+            let got = sim.recorded(m, v).unwrap();
+            let want = doc[v].as_array().unwrap();
+            assert_eq!(got.nrows(), want.len(), "{v}");
+            for (k, w) in want.iter().enumerate() {
+                let w = w.as_f64().unwrap() as f32;
+                assert_eq!(
+                    got[[k, 0]].to_bits(),
+                    w.to_bits(),
+                    "{b:?} {v} step {}",
+                    k + 1
+                );
+            }
+        }
+        sim.set(pop, "m", -0.7).unwrap();
+        let m_bits = sim.get_neuron(pop, 0, "m").unwrap().to_bits();
+        assert_eq!(m_bits, 0.0f32.to_bits(), "{b:?} m set to -0.7");
+        sim.set_neuron(pop, 0, "m", -0.7).unwrap();
+        sim.simulate(1.0).unwrap();
+        let want = doc["sm_after_set"].as_f64().unwrap() as f32;
+        assert_eq!(
+            sim.get_neuron(pop, 0, "sm").unwrap(),
+            want,
+            "{b:?} sm after set"
+        );
     }
 }

@@ -8,7 +8,7 @@ use super::declare::{Lhs, Rules};
 use super::methods::{integrate_block, Method, Ode};
 use super::Ctx;
 use crate::error::Result;
-use crate::lang::ast::{AssignOp, Ast, BinOp, Flag, Pos, Statement};
+use crate::lang::ast::{AssignOp, Ast, BinOp, Flag, Pos, Statement, UnOp};
 use crate::lang::ir::{Expr, Func, Guard, Stmt, ValueType, VarDecl, VarKind};
 
 /// The flags of an equation, but for those that share its variable (read
@@ -189,7 +189,8 @@ pub(super) fn translate(
 
 /// `x` as a slot of type `ty` holds it ([`ValueType::hold`]): truncated
 /// toward zero for `: int` (unless [`integral`] already), 1 wherever it is
-/// not 0 for `: bool`, as it is for `: float`. `x` is read once.
+/// not 0 for `: bool`, as it is for `: float`. `x` is read once. An int's
+/// zero may still be -0 here: [`one_zero`] of the value makes it +0.
 pub(super) fn held(ty: ValueType, x: Expr, vars: &[VarDecl]) -> Expr {
     match ty {
         ValueType::Int if integral(&x, vars) => x,
@@ -204,6 +205,20 @@ pub(super) fn held(ty: ValueType, x: Expr, vars: &[VarDecl]) -> Expr {
         ),
         ValueType::Float => x,
     }
+}
+
+/// The whole number `u` (read twice: a temporary or a slot) with a zero
+/// made +0, as a C++ int has one zero: what ANNarchy's int holds of -0.3
+/// truncated, of `-n` or `2 * n` with n = 0, reads as +0 through `1 / x`
+/// or a sign test. A selection, not `u + 0`: GPU compilers may take `u +
+/// 0` for `u` (WGSL lets them ignore the sign of a zero; lavapipe does),
+/// where the selection of the constant 0 gives +0 on both engines.
+pub(super) fn one_zero(u: Expr) -> Expr {
+    Expr::Select(
+        Box::new(Expr::bin(BinOp::Eq, u.clone(), Expr::Const(0.0))),
+        Box::new(Expr::Const(0.0)),
+        Box::new(u),
+    )
 }
 
 /// Whether every value of `x` is a whole number (or infinite, or NaN),
@@ -237,6 +252,37 @@ pub(super) fn integral(x: &Expr, vars: &[VarDecl]) -> bool {
     }
 }
 
+/// Whether `x` is never -0, with every `: int` and `: bool` slot holding
+/// no -0 ([`held`] makes sure of it): constants other than -0, those
+/// slots, comparisons, and sums, differences, minima, maxima, absolute
+/// values and selections of such (under rounding to nearest, a sum is -0
+/// only where both terms are, a difference only where its first term
+/// is). A product or a negation of a zero is -0 by its sign, a rounding
+/// of a negative fraction too: those are not.
+pub(super) fn never_negative_zero(x: &Expr, vars: &[VarDecl]) -> bool {
+    let never = |x: &Expr| never_negative_zero(x, vars);
+    match x {
+        Expr::Const(c) => !(*c == 0.0 && c.is_sign_negative()),
+        Expr::Var(v) => vars
+            .get(*v as usize)
+            .is_some_and(|d| d.ty != ValueType::Float),
+        Expr::Unary(UnOp::Not, _) => true,
+        Expr::Binary(op, a, b) => match op {
+            BinOp::Add | BinOp::Sub => never(a) && never(b),
+            BinOp::Mul | BinOp::Div | BinOp::Pow | BinOp::Rem => false,
+            // 1 or 0.
+            _ => true,
+        },
+        Expr::Select(_, a, b) => never(a) && never(b),
+        Expr::Call(f, args) => match f {
+            Func::Abs => true,
+            Func::Min | Func::Max | Func::Clip | Func::Pos => args.iter().all(never),
+            _ => false,
+        },
+        _ => false,
+    }
+}
+
 /// The stores of `stmts` into `: int` and `: bool` variables made to
 /// store what [`ValueType::hold`] gives (the value computed once, into a temporary,
 /// so that a random draw in it is drawn once).
@@ -246,13 +292,30 @@ pub(super) fn typed_stores(ctx: &mut Ctx, stmts: Vec<Stmt>) -> Vec<Stmt> {
         match s {
             Stmt::Store { var, expr, guard } if ctx.vars[var as usize].ty != ValueType::Float => {
                 let ty = ctx.vars[var as usize].ty;
-                if ty == ValueType::Int && integral(&expr, &ctx.vars) {
+                // Whole and never -0 (a counter's `n + 1`): stored as it
+                // is. A truncation of a negative fraction is -0.
+                if ty == ValueType::Int
+                    && integral(&expr, &ctx.vars)
+                    && never_negative_zero(&expr, &ctx.vars)
+                {
                     out.push(Stmt::Store { var, expr, guard });
                     continue;
                 }
+                let whole = ty == ValueType::Int && integral(&expr, &ctx.vars);
                 let t = ctx.temp();
                 out.push(Stmt::Let { temp: t, expr });
-                let expr = held(ty, Expr::Temp(t), &ctx.vars);
+                let expr = match ty {
+                    // Whole already (`2 * n`): no truncation.
+                    ValueType::Int if whole => one_zero(Expr::Temp(t)),
+                    ValueType::Int => {
+                        // The truncation once, its value read twice.
+                        let u = ctx.temp();
+                        let expr = held(ty, Expr::Temp(t), &ctx.vars);
+                        out.push(Stmt::Let { temp: u, expr });
+                        one_zero(Expr::Temp(u))
+                    }
+                    _ => held(ty, Expr::Temp(t), &ctx.vars),
+                };
                 out.push(Stmt::Store { var, expr, guard });
             }
             s => out.push(s),
@@ -263,32 +326,52 @@ pub(super) fn typed_stores(ctx: &mut Ctx, stmts: Vec<Stmt>) -> Vec<Stmt> {
 
 #[cfg(test)]
 mod tests {
+    use std::collections::HashMap;
+
     use crate::lang::analysis::{analyse_neuron, analyse_synapse, Globals};
+    use crate::lang::ast::BinOp;
     use crate::lang::ir::{EventStmt, Expr, Func, Stmt};
     use crate::network::model::{Neuron, Synapse};
 
-    /// Whether `e` truncates anywhere.
-    fn truncates(e: &Expr) -> bool {
+    /// Whether `e` truncates anywhere, through the temporaries `lets` it
+    /// reads too.
+    fn truncates(e: &Expr, lets: &HashMap<u32, Expr>) -> bool {
         let mut found = false;
-        e.walk(&mut |e| found |= matches!(e, Expr::Call(Func::Trunc, _)));
+        e.walk(&mut |e| match e {
+            Expr::Call(Func::Trunc, _) => found = true,
+            Expr::Temp(t) => found |= lets.get(t).is_some_and(|x| truncates(x, lets)),
+            _ => {}
+        });
         found
     }
 
+    /// Whether `e` is `one_zero`'s selection: a zero made +0.
+    fn makes_zero_plus(e: &Expr) -> bool {
+        matches!(e, Expr::Select(c, z, _)
+            if matches!(**c, Expr::Binary(BinOp::Eq, _, _)) && **z == Expr::Const(0.0))
+    }
+
     /// The stores of a model's update (`update`) or events, by slot name:
-    /// whether each truncates.
+    /// whether each truncates, whether it makes a zero +0.
     fn stores<'a>(
         stmts: impl Iterator<Item = (u32, &'a Expr)>,
+        lets: &HashMap<u32, Expr>,
         names: &[String],
-    ) -> Vec<(String, bool)> {
+    ) -> Vec<(String, bool, bool)> {
         stmts
-            .map(|(v, e)| (names[v as usize].clone(), truncates(e)))
+            .map(|(v, e)| {
+                let name = names[v as usize].clone();
+                (name, truncates(e, lets), makes_zero_plus(e))
+            })
             .collect()
     }
 
     /// An int store truncates unless its value is whole already: a
     /// counter (`n + 1`, a reset to 0, a choice between whole values, a
     /// bool read) keeps it as it is, a product by 0.5, time or a random
-    /// draw is truncated; events likewise.
+    /// draw is truncated; events likewise. A store whose value may be -0
+    /// (a truncation, a product, a rounding) makes its zero +0; a
+    /// counter's does not need to.
     #[test]
     fn int_stores_truncate_only_what_may_not_be_whole() {
         let globals = Globals::default();
@@ -305,27 +388,37 @@ mod tests {
         );
         let ir = analyse_neuron(&neuron, &globals).unwrap();
         let names: Vec<String> = ir.vars.iter().map(|v| v.name.clone()).collect();
+        let lets: HashMap<u32, Expr> = ir
+            .update
+            .iter()
+            .filter_map(|s| match s {
+                Stmt::Let { temp, expr } => Some((*temp, expr.clone())),
+                Stmt::Store { .. } => None,
+            })
+            .collect();
         let got = stores(
             ir.update.iter().filter_map(|s| match s {
                 Stmt::Store { var, expr, .. } => Some((*var, expr)),
                 Stmt::Let { .. } => None,
             }),
+            &lets,
             &names,
         );
         let want = [
-            ("n", false),
-            ("m", false),
-            ("c", false),
-            ("q", true),
-            ("u", true),
-            ("v", false),
-            ("x", true),
+            ("n", false, false),
+            ("m", false, false),
+            ("c", false, true),
+            ("q", true, true),
+            ("u", true, true),
+            ("v", false, true),
+            ("x", true, true),
         ];
-        for (name, trunc) in want {
+        for (name, trunc, plus) in want {
             assert!(
-                got.contains(&(name.to_string(), trunc)),
-                "{name} should{} truncate: {got:?}",
-                if trunc { "" } else { " not" }
+                got.contains(&(name.to_string(), trunc, plus)),
+                "{name} should{} truncate and{} make its zero +0: {got:?}",
+                if trunc { "" } else { " not" },
+                if plus { "" } else { " not" }
             );
         }
         let synapse = Synapse::new()
@@ -338,8 +431,11 @@ mod tests {
                 EventStmt::Store { var, expr } => Some((*var, expr)),
                 EventStmt::AddConductance(_) => None,
             }),
+            &HashMap::new(),
             &names,
         );
-        assert_eq!(got, [("c".to_string(), false), ("d".to_string(), true)]);
+        // d's truncation, then the selection that reads it back.
+        let want = [("c", false, false), ("d", true, false), ("d", false, true)];
+        assert_eq!(got, want.map(|(n, t, p)| (n.to_string(), t, p)));
     }
 }

@@ -11,7 +11,7 @@ use super::resolve::ast_pos;
 use super::{local_var, Ctx, Globals};
 use crate::error::Result;
 use crate::lang::ast::{AssignOp, Ast, BinOp, Flag, Pos, Statement};
-use crate::lang::ir::{EventStmt, Expr, Locality, StructuralRule, SynapseIr, VarKind};
+use crate::lang::ir::{EventStmt, Expr, Locality, StructuralRule, SynapseIr, ValueType, VarKind};
 use crate::network::model::Synapse;
 
 /// The hidden per-neuron slot holding the time (ms) of a neuron's last
@@ -69,7 +69,7 @@ pub fn analyse_synapse(model: &Synapse, globals: &Globals) -> Result<SynapseIr> 
         psp == Expr::bin(BinOp::Mul, Expr::Var(w), Expr::Pre(r))
             || psp == Expr::bin(BinOp::Mul, Expr::Pre(r), Expr::Var(w))
     });
-    let (mut pre_spike, mut post_spike) = events(&mut ctx, &sections, &mut n_random)?;
+    let (pre_spike, post_spike) = events(&mut ctx, &sections, &mut n_random)?;
     ctx.section = "equations";
     let mut update = translate(&mut ctx, &eqs, &lhs, &mut rules)?;
     number_random(&mut update, &mut n_random);
@@ -77,13 +77,31 @@ pub fn analyse_synapse(model: &Synapse, globals: &Globals) -> Result<SynapseIr> 
     // equations' flags, read just above) is held as the slot holds it at
     // the event itself, as in ANNarchy's C++ int and bool: an equation
     // reading it later in the step sees the stored value.
-    for s in pre_spike.iter_mut().chain(post_spike.iter_mut()) {
-        if let EventStmt::Store { var, expr } = s {
-            let ty = ctx.vars[*var as usize].ty;
-            let x = std::mem::replace(expr, Expr::Const(0.0));
-            *expr = super::equations::held(ty, x, &ctx.vars);
+    // An int's zero is made +0 by a second store that reads the first
+    // (`one_zero`): the value, which may draw a random number, is
+    // computed once.
+    let hold = |stmts: Vec<EventStmt>| -> Vec<EventStmt> {
+        let mut out = Vec::with_capacity(stmts.len());
+        for s in stmts {
+            let EventStmt::Store { var, expr } = s else {
+                out.push(s);
+                continue;
+            };
+            let ty = ctx.vars[var as usize].ty;
+            // A truncation of a negative fraction is -0 too.
+            let signed = ty == ValueType::Int
+                && !(super::equations::integral(&expr, &ctx.vars)
+                    && super::equations::never_negative_zero(&expr, &ctx.vars));
+            let expr = super::equations::held(ty, expr, &ctx.vars);
+            out.push(EventStmt::Store { var, expr });
+            if signed {
+                let expr = super::equations::one_zero(Expr::Var(var));
+                out.push(EventStmt::Store { var, expr });
+            }
         }
-    }
+        out
+    };
+    let (mut pre_spike, mut post_spike) = (hold(pre_spike), hold(post_spike));
     // The default path keeps weights in pre order: post_spike walks them
     // in post order, so a model with post_spike takes the general path.
     // Nor can a model whose equations change w at every step: the copy
