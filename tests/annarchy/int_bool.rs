@@ -220,4 +220,18 @@ fn a_zero_an_int_holds_is_positive_as_annarchys() {
             "{b:?} sm after set"
         );
     }
+    // In double precision too (the CPU engine's native code and its
+    // interpreter share the analysis that makes the zero +0).
+    let mut net = Network::new().dt(1.0).dtype(cajal::real::Dtype::F64);
+    let model = Neuron::rate()
+        .parameters("k = -0.3\nm = -0.5 : int")
+        .equations("a = k : int\nb = -a : int\nsa = ite(1.0 / a > 0.0, 1.0, -1.0)\nr = 0.0");
+    let pop = net.population("pop", 1, &model).unwrap();
+    let mut sim = net.compile(Backend::Cpu).unwrap();
+    sim.simulate(2.0).unwrap();
+    for v in ["a", "b", "m"] {
+        let x = sim.get_f64(pop, v).unwrap()[[0]];
+        assert_eq!(x.to_bits(), 0.0f64.to_bits(), "f64 {v}");
+    }
+    assert_eq!(sim.get_f64(pop, "sa").unwrap()[[0]], 1.0, "f64 sa");
 }
