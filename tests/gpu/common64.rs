@@ -1,5 +1,5 @@
 //! `shaders/common64.wgsl` (the f64 network's shared functions) against
-//! their Rust twins: `impl Real for f64` (src/real.rs), the trait's
+//! their Rust twins: `impl Real for f64` (src/real/mod.rs), the trait's
 //! default methods and `engine::cpu::vm::random_value::<f64>`.
 //!
 //! The naga check always runs. On a Vulkan adapter with f64 and 64-bit
