@@ -181,15 +181,7 @@ impl<R> SlotCache<R> {
             entries: Vec::new(),
         }
     }
-}
 
-impl<R> Default for SlotCache<R> {
-    fn default() -> Self {
-        Self::new()
-    }
-}
-
-impl<R> SlotCache<R> {
     /// Program `id`'s entry, emptied if another program's held its place.
     fn entry(&mut self, id: u64) -> &mut Kept<R> {
         if self.entries.is_empty() {
@@ -245,7 +237,7 @@ mod tests {
         let (mut b, other) = times_dt(3.0);
         assert_eq!(slot, other, "both compute their one slot at the same place");
         b.id = a.id + SLOT_CACHE_SIZE as u64;
-        let mut cache = SlotCache::<f32>::default();
+        let mut cache = SlotCache::<f32>::new();
         let frame = [0.0f32, 0.5];
         // In turns, with the same frame: each finds the other's slots at
         // its place, and must not take them for its own.
