@@ -259,7 +259,7 @@ pub(super) fn integral(x: &Expr, vars: &[VarDecl]) -> bool {
 /// only where both terms are, a difference only where its first term
 /// is). A product or a negation of a zero is -0 by its sign, a rounding
 /// of a negative fraction too: those are not.
-pub(super) fn never_negative_zero(x: &Expr, vars: &[VarDecl]) -> bool {
+fn never_negative_zero(x: &Expr, vars: &[VarDecl]) -> bool {
     let never = |x: &Expr| never_negative_zero(x, vars);
     match x {
         Expr::Const(c) => !(*c == 0.0 && c.is_sign_negative()),
@@ -283,6 +283,14 @@ pub(super) fn never_negative_zero(x: &Expr, vars: &[VarDecl]) -> bool {
     }
 }
 
+/// Whether an `: int` slot holds `x` as it is: whole ([`integral`]) and
+/// never -0 ([`never_negative_zero`]), as a counter's `n + 1`, so its
+/// store needs neither a truncation nor [`one_zero`]. A truncation of a
+/// negative fraction is -0.
+pub(super) fn int_holds_as_is(x: &Expr, vars: &[VarDecl]) -> bool {
+    integral(x, vars) && never_negative_zero(x, vars)
+}
+
 /// The stores of `stmts` into `: int` and `: bool` variables made to
 /// store what [`ValueType::hold`] gives (the value computed once, into a temporary,
 /// so that a random draw in it is drawn once).
@@ -292,29 +300,23 @@ pub(super) fn typed_stores(ctx: &mut Ctx, stmts: Vec<Stmt>) -> Vec<Stmt> {
         match s {
             Stmt::Store { var, expr, guard } if ctx.vars[var as usize].ty != ValueType::Float => {
                 let ty = ctx.vars[var as usize].ty;
-                // Whole and never -0 (a counter's `n + 1`): stored as it
-                // is. A truncation of a negative fraction is -0.
-                if ty == ValueType::Int
-                    && integral(&expr, &ctx.vars)
-                    && never_negative_zero(&expr, &ctx.vars)
-                {
+                if ty == ValueType::Int && int_holds_as_is(&expr, &ctx.vars) {
                     out.push(Stmt::Store { var, expr, guard });
                     continue;
                 }
-                let whole = ty == ValueType::Int && integral(&expr, &ctx.vars);
                 let t = ctx.temp();
-                out.push(Stmt::Let { temp: t, expr });
                 let expr = match ty {
-                    // Whole already (`2 * n`): no truncation.
-                    ValueType::Int if whole => one_zero(Expr::Temp(t)),
+                    // Truncated where not whole, once; the value read
+                    // twice by the selection.
                     ValueType::Int => {
-                        // The truncation once, its value read twice.
-                        let u = ctx.temp();
-                        let expr = held(ty, Expr::Temp(t), &ctx.vars);
-                        out.push(Stmt::Let { temp: u, expr });
-                        one_zero(Expr::Temp(u))
+                        let expr = held(ty, expr, &ctx.vars);
+                        out.push(Stmt::Let { temp: t, expr });
+                        one_zero(Expr::Temp(t))
                     }
-                    _ => held(ty, Expr::Temp(t), &ctx.vars),
+                    _ => {
+                        out.push(Stmt::Let { temp: t, expr });
+                        held(ty, Expr::Temp(t), &ctx.vars)
+                    }
                 };
                 out.push(Stmt::Store { var, expr, guard });
             }

@@ -88,10 +88,8 @@ pub fn analyse_synapse(model: &Synapse, globals: &Globals) -> Result<SynapseIr> 
                 continue;
             };
             let ty = ctx.vars[var as usize].ty;
-            // A truncation of a negative fraction is -0 too.
-            let signed = ty == ValueType::Int
-                && !(super::equations::integral(&expr, &ctx.vars)
-                    && super::equations::never_negative_zero(&expr, &ctx.vars));
+            let signed =
+                ty == ValueType::Int && !super::equations::int_holds_as_is(&expr, &ctx.vars);
             let expr = super::equations::held(ty, expr, &ctx.vars);
             out.push(EventStmt::Store { var, expr });
             if signed {
