@@ -23,6 +23,7 @@ pub mod spike_propagate;
 mod step;
 pub mod synapse_update;
 pub mod vm;
+mod wide;
 
 use std::collections::VecDeque;
 
@@ -60,6 +61,7 @@ fn slices<'a, R>(list: Vec<&'static [R]>, vars: &'a [Vec<R>], slots: &[usize]) -
 
 /// A projection's values as its kernels take them: the per-synapse slots
 /// appended to `arrays`, the projection-wide ones to `scalars`.
+#[inline]
 fn value_args<'a, R: Copy>(
     arrays: &mut Vec<&'a mut [R]>,
     values: &'a mut [Vec<R>],

@@ -300,6 +300,7 @@ const ROOM: usize = super::jit::MAX_LANES - 1;
 /// divisor: [`Native::run`](super::jit::Native::run)). `scalars` holds
 /// the frame's scalars; the population-wide values are appended here
 /// (and removed again where it returns `false`).
+#[inline]
 pub(super) fn update_in_place<R: VmReal>(
     k: &NeuronKernel,
     vars: &mut [Vec<R>],

@@ -421,14 +421,17 @@ mod tests {
         ];
         for (pre_bound, n_pre) in cases {
             // Code that loads the table's values at each vector, and once.
+            // The plain code and the wide (`engine::cpu::wide`).
             for hoist in [false, true] {
-                rows_agree::<f32>(pre_bound, n_pre, hoist);
-                rows_agree::<f64>(pre_bound, n_pre, hoist);
+                for wide in [false, true] {
+                    rows_agree::<f32>(pre_bound, n_pre, hoist, wide);
+                    rows_agree::<f64>(pre_bound, n_pre, hoist, wide);
+                }
             }
         }
     }
 
-    fn rows_agree<R: VmReal>(pre_bound: Bound, n_pre: usize, hoist: bool) {
+    fn rows_agree<R: VmReal>(pre_bound: Bound, n_pre: usize, hoist: bool, wide: bool) {
         let syn = Synapse::new()
             .parameters("eta = 0.01 : projection\ntau = 20.0 : projection\nRt = 0.4 : projection")
             .equations(
@@ -487,6 +490,11 @@ mod tests {
         let mut k = super::compile(&ir, 0, R::DTYPE, true, pre_bound, kinds);
         assert!(k.native.is_some(), "native row code for the rule");
         k.prepare_frozen(&ir);
+        if let Some(code) = k.native.as_mut().filter(|_| wide) {
+            code.all = code.all.pinned_wide().expect("wide code");
+            code.without_w = code.without_w.take().and_then(|c| c.pinned_wide());
+            assert!(code.without_w.is_some(), "wide code without w");
+        }
         let first = k.binding.pre as usize;
         assert!(k.layout[first..k.binding.post as usize]
             .iter()

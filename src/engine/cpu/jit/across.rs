@@ -14,7 +14,7 @@ use cranelift_codegen::ir::{
 };
 
 use super::rows::Kept;
-use super::{Bound, Gen, RowFold, VECTOR_BYTES};
+use super::{fdiv_of, Bound, Gen, RowFold, VECTOR_BYTES};
 use crate::engine::cpu::vm::{self, Program};
 
 /// Where folding code over rows side by side is: the byte offset of the
@@ -204,7 +204,7 @@ impl Gen<'_> {
             };
             let x = g.b.ins().extractlane(total, l as u8);
             let value = match count {
-                Some(c) => g.b.ins().fdiv(x, c),
+                Some(c) => fdiv_of(&mut g.b, x, c, g.wide),
                 None => x,
             };
             let at = g.b.ins().iadd(g.bases[0], off);

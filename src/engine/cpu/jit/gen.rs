@@ -15,7 +15,8 @@ use cranelift_frontend::FunctionBuilder;
 use super::super::vm::{Op, Program, Src};
 use super::lanes::LaneFns;
 use super::{
-    exp_of, max_of, min_of, pick_of, tanh_of, Bound, RowFold, RowKinds, Shape, VECTOR_BYTES,
+    exp_of, fdiv_of, fmul_of, max_of, min_of, pick_of, sqrt_of, tanh_of, Bound, RowFold, RowKinds,
+    Shape, VECTOR_BYTES,
 };
 use crate::lang::ir::{BinOp, Func, UnOp};
 use crate::real::Dtype;
@@ -45,6 +46,9 @@ pub(super) struct Gen<'a> {
     pub(super) columns: Vec<Bound>,
     /// Code over elements (else row code).
     pub(super) over_elements: bool,
+    /// Products, quotients and square roots through f64 (`fmul_of`):
+    /// the code [`super::super::wide`] runs where subnormals are met.
+    pub(super) wide: bool,
     /// Row code: this vector's byte offset from its row's start.
     pub(super) col_off: Value,
     /// Row code: the row's byte offset (its index times a value's bytes),
@@ -135,9 +139,9 @@ pub(super) struct Gen<'a> {
 pub(super) fn build(
     mut b: FunctionBuilder,
     prog: &Program,
-    n_arrays: usize,
-    n_draws: usize,
+    (n_arrays, n_draws): (usize, usize),
     over: Over,
+    wide: bool,
     target: TargetFrontendConfig,
     base_sig: Signature,
 ) -> Option<Vec<Src>> {
@@ -223,6 +227,7 @@ pub(super) fn build(
             Over::Elements(..) => Vec::new(),
         },
         over_elements: matches!(over, Over::Elements(..)),
+        wide,
         col_off: n,
         row_off: n,
         ranks,
@@ -654,7 +659,7 @@ impl Gen<'_> {
     /// f64's a lane at a time.
     pub(super) fn exp(&mut self, x: Value) -> Option<Value> {
         match self.dtype {
-            Dtype::F32 => Some(exp_of(&mut self.b, x, types::F32X4)),
+            Dtype::F32 => Some(exp_of(&mut self.b, x, types::F32X4, self.wide)),
             Dtype::F64 => {
                 let f = (self.fns.one)(Func::Exp)?;
                 Some(self.lanes(self.sig1, f, &[x]))
@@ -670,8 +675,8 @@ impl Gen<'_> {
         match op {
             BinOp::Add => self.b.ins().fadd(x, y),
             BinOp::Sub => self.b.ins().fsub(x, y),
-            BinOp::Mul => self.b.ins().fmul(x, y),
-            BinOp::Div => self.b.ins().fdiv(x, y),
+            BinOp::Mul => fmul_of(&mut self.b, x, y, self.wide),
+            BinOp::Div => fdiv_of(&mut self.b, x, y, self.wide),
             // `pow`'s products for whole exponents 1 to 16, in its order
             // (its first `1.0 * base` is `base` exactly).
             BinOp::Pow
@@ -683,14 +688,14 @@ impl Gen<'_> {
                     if k & 1 == 1 {
                         acc = Some(match acc {
                             None => base,
-                            Some(a) => self.b.ins().fmul(a, base),
+                            Some(a) => fmul_of(&mut self.b, a, base, self.wide),
                         });
                     }
                     k >>= 1;
                     if k == 0 {
                         break acc.unwrap_or(x);
                     }
-                    base = self.b.ins().fmul(base, base);
+                    base = fmul_of(&mut self.b, base, base, self.wide);
                 }
             }
             BinOp::Pow => self.lanes(self.sig2, self.fns.pow, &[x, y]),
@@ -710,8 +715,10 @@ impl Gen<'_> {
         Some(match f {
             Func::Exp => self.exp(a)?,
             // f64's is called, as the other functions.
-            Func::Tanh if self.dtype == Dtype::F32 => tanh_of(&mut self.b, a, types::F32X4),
-            Func::Sqrt => self.b.ins().sqrt(a),
+            Func::Tanh if self.dtype == Dtype::F32 => {
+                tanh_of(&mut self.b, a, types::F32X4, self.wide)
+            }
+            Func::Sqrt => sqrt_of(&mut self.b, a, self.wide),
             Func::Abs => self.b.ins().fabs(a),
             Func::Floor => self.b.ins().floor(a),
             Func::Ceil => self.b.ins().ceil(a),
@@ -812,7 +819,7 @@ impl Gen<'_> {
             Op::Rescale(d, s) => {
                 let x = self.reg(*d)?;
                 let k = self.src(Src::Scalar(*s))?;
-                (*d, self.b.ins().fmul(x, k))
+                (*d, fmul_of(&mut self.b, x, k, self.wide))
             }
             Op::Store(arr, r, mask) => {
                 let mut v = self.reg(*r)?;

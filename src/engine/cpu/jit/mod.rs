@@ -28,6 +28,7 @@ use cranelift_codegen::ir::{types, Type};
 use cranelift_module::Module;
 
 use super::vm::{self, Op, Program, Src, VmReal};
+use super::wide::{Entered, Wide};
 use crate::lang::ir::RandomKind;
 use crate::real::{Dtype, Real};
 use gen::{build, Gen, Over};
@@ -43,7 +44,8 @@ mod scalars;
 mod shared;
 
 pub(super) use shared::{
-    exp_of, four_pointer_function, host_bytes, isa, max_of, min_of, pick_of, tanh_of, Code, Made,
+    exp_of, fdiv_of, fmul_of, four_pointer_function, host_bytes, isa, max_of, min_of, pick_of,
+    sqrt_of, tanh_of, Code, Made,
 };
 
 /// The most elements a vector holds (f32's four): a run of any precision
@@ -153,6 +155,9 @@ pub struct Native {
     /// (`Op::Rescale`), which the code leaves out. It runs only where
     /// every one is 1, else declines (the interpreter then runs).
     scales: Arc<[u16]>,
+    /// The same code with f32 products, quotients and roots through f64,
+    /// run while it meets subnormals ([`super::wide`]).
+    wide: Arc<Wide<Entry>>,
     _code: Arc<Code>,
 }
 
@@ -226,20 +231,26 @@ impl Native {
             Over::Elements(..) => 1,
         };
         let ops = prog.ops.len() * copies;
-        let (code, at, uniforms) = four_pointer_function(name, ops, |b, module| {
-            build(
-                b,
-                prog,
-                n_arrays,
-                draws.len(),
-                over,
-                module.target_config(),
-                module.make_signature(),
-            )
-        })?;
-        // SAFETY: the function has `Entry`'s signature (four pointer-sized
-        // arguments, no result) in the host's calling convention.
-        let entry = unsafe { std::mem::transmute::<*const u8, Entry>(at) };
+        let n_draws = draws.len();
+        let (code, entry, uniforms) = Self::code(name, ops, prog, n_arrays, n_draws, over, false)?;
+        let wide = {
+            let (prog, plain) = (prog.clone(), uniforms.clone());
+            // `over` owned by the closure.
+            let (layout, kind): (Arc<[Bound]>, _) = match over {
+                Over::Rows(layout, kinds, fold) => (layout.into(), Err((kinds, fold))),
+                Over::Elements(flag, hoist) => (Arc::from([]), Ok((flag, hoist))),
+            };
+            Wide::new(move || {
+                let over = match kind {
+                    Ok((flag, hoist)) => Over::Elements(flag, hoist),
+                    Err((kinds, fold)) => Over::Rows(&layout, kinds, fold),
+                };
+                let (code, entry, uniforms) =
+                    Self::code(name, ops, &prog, n_arrays, n_draws, over, true)?;
+                // Both read one table of uniforms.
+                (uniforms == plain).then_some((entry, code))
+            })
+        };
         let scalars = ScalarOps::new(prog);
         Some(Native {
             entry,
@@ -277,8 +288,66 @@ impl Native {
                 Over::Rows(layout, kinds, _) => Some((layout.into(), kinds)),
                 Over::Elements(..) => None,
             },
+            wide: Arc::new(wide),
             _code: code,
         })
+    }
+
+    /// The code of `prog` (plain, or `wide`: see [`super::wide`]), its
+    /// entry point and the uniform operands its table holds.
+    fn code(
+        name: &'static str,
+        ops: usize,
+        prog: &Program,
+        n_arrays: usize,
+        n_draws: usize,
+        over: Over,
+        wide: bool,
+    ) -> Option<(Arc<Code>, Entry, Vec<Src>)> {
+        let (code, at, uniforms) = four_pointer_function(name, ops, |b, module| {
+            build(
+                b,
+                prog,
+                (n_arrays, n_draws),
+                over,
+                wide,
+                module.target_config(),
+                module.make_signature(),
+            )
+        })?;
+        // SAFETY: the function has `Entry`'s signature (four pointer-sized
+        // arguments, no result) in the host's calling convention.
+        let entry = unsafe { std::mem::transmute::<*const u8, Entry>(at) };
+        Some((code, entry, uniforms))
+    }
+
+    /// The entry point to call, plain or wide ([`super::wide`]), and
+    /// what to give [`leave`](Self::leave) after the call.
+    #[inline(always)]
+    fn enter(&self) -> (Entry, Entered) {
+        self.wide.enter(self.entry)
+    }
+
+    /// After a call of what [`enter`](Self::enter) gave.
+    #[inline(always)]
+    fn leave(&self, entered: Entered) {
+        self.wide.leave(entered)
+    }
+
+    /// Whether the code has met subnormals lately: its plain and wide
+    /// makes are timed and the quicker runs ([`super::wide`]).
+    #[cfg(test)]
+    pub(crate) fn is_contested(&self) -> bool {
+        self.wide.is_contested()
+    }
+
+    /// A copy that runs the wide code at every call: `None` where it
+    /// cannot be made.
+    #[cfg(test)]
+    pub(crate) fn pinned_wide(&self) -> Option<Native> {
+        let mut copy = self.clone();
+        copy.wide = Arc::new(self.wide.pinned()?);
+        Some(copy)
     }
 
     /// Whether the code runs on arrays of `R` (its program's precision).
@@ -439,6 +508,9 @@ impl Native {
             if flags.len() < groups {
                 flags.resize(groups, 0);
             }
+            // Both calls (the whole vectors, the last partial one) of one
+            // make, watched as one ([`super::wide`]).
+            let (entry, entered) = self.enter();
             if head > 0 {
                 ptrs.truncate(n);
                 ptrs.extend(drawn.iter_mut().map(|d| d.as_mut_ptr().cast()));
@@ -450,7 +522,7 @@ impl Native {
                 // and code that flags writes one flag byte per vector, of
                 // which there are `groups`.
                 unsafe {
-                    (self.entry)(
+                    entry(
                         ptrs.as_ptr(),
                         table.as_ptr().cast(),
                         head,
@@ -495,9 +567,7 @@ impl Native {
                 // MAX_LANES >= lanes elements, the drawn arrays `whole -
                 // head` = lanes after `head`, and the flag byte of this
                 // vector is the last of the `groups` (where the code flags).
-                unsafe {
-                    (self.entry)(ptrs[n..].as_ptr(), table.as_ptr().cast(), lanes, tail_flags)
-                };
+                unsafe { entry(ptrs[n..].as_ptr(), table.as_ptr().cast(), lanes, tail_flags) };
                 // Back only what the code may have written.
                 for (&a, v) in ptrs[..self.writes].iter().zip(padded.iter()) {
                     // SAFETY: as the reads above; the copies are no longer
@@ -507,6 +577,7 @@ impl Native {
                     dst.iter_mut().zip(v).for_each(|(x, v)| *x = *v);
                 }
             }
+            self.leave(entered);
             let flags = &flags[..groups];
             // Eight flag bytes at a time, a set bit at a time: flags are
             // rare (spikes), and a branch a byte cost more than the code

@@ -11,7 +11,7 @@ use cranelift_codegen::ir::{
 
 use std::sync::Arc;
 
-use super::{Gen, Native, Over, Scratch, Shape, VECTOR_BYTES};
+use super::{fdiv_of, Gen, Native, Over, Scratch, Shape, VECTOR_BYTES};
 use crate::connect::SynapseList;
 use crate::engine::cpu::vm::{self, Op, Program, Src, VmReal};
 use crate::real::Dtype;
@@ -448,14 +448,16 @@ impl Native {
             // synapses, the table holds a vector for each uniform operand,
             // and the code reads `rows + 1` words of `row_ptr` where flags
             // would be.
+            let (entry, entered) = self.enter();
             unsafe {
-                (self.entry)(
+                entry(
                     ptrs.as_ptr(),
                     table.as_ptr().cast(),
                     rows,
                     row_ptr.as_ptr().cast_mut().cast(),
                 )
             };
+            self.leave(entered);
         });
     }
 }
@@ -695,7 +697,7 @@ impl Gen<'_> {
                 RowFold::Sum => total,
                 RowFold::Mean => {
                     let n = g.b.ins().fcvt_from_uint(elem, len);
-                    g.b.ins().fdiv(total, n)
+                    fdiv_of(&mut g.b, total, n, g.wide)
                 }
             };
             let empty = g.b.ins().icmp_imm_u(IntCC::Equal, len, 0);

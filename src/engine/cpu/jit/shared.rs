@@ -225,10 +225,106 @@ fn f32_of(b: &mut FunctionBuilder, v: f32, ty: Type) -> Value {
     }
 }
 
+/// `x * y` of type `ty` (`f32`, `f32x4`, or f64's), IEEE's product:
+/// with `wide`, f32's through f64 (see [`widened`]).
+pub(in crate::engine::cpu) fn fmul_of(
+    b: &mut FunctionBuilder,
+    x: Value,
+    y: Value,
+    wide: bool,
+) -> Value {
+    widened(b, &[x, y], wide, |b, v| b.ins().fmul(v[0], v[1]))
+}
+
+/// `x / y`, IEEE's quotient: with `wide`, f32's through f64 (see
+/// [`widened`]).
+pub(in crate::engine::cpu) fn fdiv_of(
+    b: &mut FunctionBuilder,
+    x: Value,
+    y: Value,
+    wide: bool,
+) -> Value {
+    widened(b, &[x, y], wide, |b, v| b.ins().fdiv(v[0], v[1]))
+}
+
+/// `sqrt(x)`, IEEE's: with `wide`, f32's through f64 (see [`widened`]).
+pub(in crate::engine::cpu) fn sqrt_of(b: &mut FunctionBuilder, x: Value, wide: bool) -> Value {
+    widened(b, &[x], wide, |b, v| b.ins().sqrt(v[0]))
+}
+
+/// `op` of f32 operands (`f32` or `f32x4`) computed in f64 and rounded
+/// once to f32, where `wide`; else as it is. The same bits for a product,
+/// a quotient and a square root: a product of two f32 values is exact in
+/// f64, and f64's 53 bits are at least twice f32's 24 plus 2, so the
+/// rounding to f64 of a quotient or a root never changes its rounding to
+/// f32 (double rounding is innocuous there); NaNs keep their payloads
+/// through the widening and narrowing, and x86's choice among two NaN
+/// operands is the same in either width. Why: on Intel's processors an
+/// f32 product, quotient or root with a subnormal operand or result takes
+/// a microcode assist of some 100 cycles, and f64's of the same values
+/// (all normal there) and the conversions take none (measured on a Xeon,
+/// December 2026: 32 ns against 1.2 ns a vector); [`super::super::wide`]
+/// runs code made so where an engine meets subnormals.
+fn widened(
+    b: &mut FunctionBuilder,
+    args: &[Value],
+    wide: bool,
+    op: impl Fn(&mut FunctionBuilder, &[Value]) -> Value,
+) -> Value {
+    let ty = b.func.dfg.value_type(args[0]);
+    if !wide {
+        return op(b, args);
+    }
+    match ty {
+        types::F32 => {
+            let w: Vec<Value> = args
+                .iter()
+                .map(|&a| b.ins().fpromote(types::F64, a))
+                .collect();
+            let r = op(b, &w);
+            b.ins().fdemote(types::F32, r)
+        }
+        types::F32X4 => {
+            let little = MemFlagsData::new().with_endianness(Endianness::Little);
+            let shuffle = |b: &mut FunctionBuilder, x: Value, y: Value, mask: [u8; 16]| {
+                let m = b.func.dfg.immediates.push(mask.to_vec().into());
+                let (x, y) = (
+                    b.ins().bitcast(types::I8X16, little, x),
+                    b.ins().bitcast(types::I8X16, little, y),
+                );
+                let s = b.ins().shuffle(x, y, m);
+                b.ins().bitcast(types::F32X4, little, s)
+            };
+            // Lanes 2 and 3 moved to 0 and 1 (both halves of the result).
+            let high: [u8; 16] = std::array::from_fn(|i| (8 + i % 8) as u8);
+            let mut halves = [Vec::new(), Vec::new()];
+            for &a in args {
+                halves[0].push(b.ins().fvpromote_low(a));
+                let h = shuffle(b, a, a, high);
+                halves[1].push(b.ins().fvpromote_low(h));
+            }
+            let lo = op(b, &halves[0]);
+            let hi = op(b, &halves[1]);
+            // Each narrowed into lanes 0 and 1 (2 and 3 zero), then the
+            // low lanes of both side by side.
+            let lo = b.ins().fvdemote(lo);
+            let hi = b.ins().fvdemote(hi);
+            let both: [u8; 16] = std::array::from_fn(|i| (i % 8 + 16 * (i / 8)) as u8);
+            shuffle(b, lo, hi, both)
+        }
+        _ => op(b, args),
+    }
+}
+
 /// [`crate::lang::ir::exp`] of `x`, of type `ty` (`f32`, or `f32x4` lane
 /// by lane): the same operations in the same order, the interpreter's
 /// early returns as selections.
-pub(in crate::engine::cpu) fn exp_of(b: &mut FunctionBuilder, x: Value, ty: Type) -> Value {
+pub(in crate::engine::cpu) fn exp_of(
+    b: &mut FunctionBuilder,
+    x: Value,
+    ty: Type,
+    wide: bool,
+) -> Value {
     let vector = ty.is_vector();
     let int = if vector { types::I32X4 } else { types::I32 };
     let little = MemFlagsData::new().with_endianness(Endianness::Little);
@@ -240,14 +336,14 @@ pub(in crate::engine::cpu) fn exp_of(b: &mut FunctionBuilder, x: Value, ty: Type
         c(b, -2.121_944_4e-4),
         c(b, 1.0),
     );
-    let k = b.ins().fmul(log2e, x);
+    let k = fmul_of(b, log2e, x, wide);
     let k = b.ins().fadd(k, half);
     let k = b.ins().floor(k);
-    let kc = b.ins().fmul(k, c1);
+    let kc = fmul_of(b, k, c1, wide);
     let r = b.ins().fsub(x, kc);
-    let kc = b.ins().fmul(k, c2);
+    let kc = fmul_of(b, k, c2, wide);
     let r = b.ins().fsub(r, kc);
-    let z = b.ins().fmul(r, r);
+    let z = fmul_of(b, r, r, wide);
     let mut p = c(b, 1.987_569_1e-4);
     for coef in [
         1.398_199_9e-3,
@@ -256,11 +352,11 @@ pub(in crate::engine::cpu) fn exp_of(b: &mut FunctionBuilder, x: Value, ty: Type
         1.666_666_5e-1,
         0.5,
     ] {
-        let q = b.ins().fmul(p, r);
+        let q = fmul_of(b, p, r, wide);
         let cv = c(b, coef);
         p = b.ins().fadd(q, cv);
     }
-    let y = b.ins().fmul(p, z);
+    let y = fmul_of(b, p, z, wide);
     let y = b.ins().fadd(y, r);
     let y = b.ins().fadd(y, one);
     // k in [-150, 128] where the result is used: y * 2^k1 * 2^k2, k1 = k / 2
@@ -284,8 +380,8 @@ pub(in crate::engine::cpu) fn exp_of(b: &mut FunctionBuilder, x: Value, ty: Type
     let p2 = b.ins().ishl_imm_u(p2, 23);
     let p1 = b.ins().bitcast(ty, little, p1);
     let p2 = b.ins().bitcast(ty, little, p2);
-    let y = b.ins().fmul(y, p1);
-    let y = b.ins().fmul(y, p2);
+    let y = fmul_of(b, y, p1, wide);
+    let y = fmul_of(b, y, p2, wide);
     // The interpreter's early returns, in reverse so the first wins.
     let (inf, lo, hi, zero) = (
         c(b, f32::INFINITY),
@@ -304,31 +400,36 @@ pub(in crate::engine::cpu) fn exp_of(b: &mut FunctionBuilder, x: Value, ty: Type
 /// [`crate::lang::ir::tanh`] of `x`, of type `ty` (`f32`, or `f32x4` lane
 /// by lane): both of its formulas with the same operations in the same
 /// order, its branches as selections.
-pub(in crate::engine::cpu) fn tanh_of(b: &mut FunctionBuilder, x: Value, ty: Type) -> Value {
+pub(in crate::engine::cpu) fn tanh_of(
+    b: &mut FunctionBuilder,
+    x: Value,
+    ty: Type,
+    wide: bool,
+) -> Value {
     use crate::lang::ir::{TANH_POLY, TANH_UNIT, TANH_WIDE};
     let c = |b: &mut FunctionBuilder, v: f32| f32_of(b, v, ty);
     let (zero, one) = (c(b, 0.0), c(b, 1.0));
     let a = b.ins().fabs(x);
     // |x| >= TANH_WIDE: 1 - 2 / (e^2|x| + 1), negated for x < 0.
     let twice = b.ins().fadd(a, a);
-    let e = exp_of(b, twice, ty);
+    let e = exp_of(b, twice, ty, wide);
     let e1 = b.ins().fadd(e, one);
     let two = c(b, 2.0);
-    let q = b.ins().fdiv(two, e1);
+    let q = fdiv_of(b, two, e1, wide);
     let big = b.ins().fsub(one, q);
     let minus_big = b.ins().fneg(big);
     let neg = b.ins().fcmp(FloatCC::LessThan, x, zero);
     let big = pick_of(b, neg, minus_big, big);
     // Below: the odd polynomial.
-    let z = b.ins().fmul(x, x);
+    let z = fmul_of(b, x, x, wide);
     let mut p = c(b, TANH_POLY[0]);
     for &coef in &TANH_POLY[1..] {
-        let pz = b.ins().fmul(p, z);
+        let pz = fmul_of(b, p, z, wide);
         let k = c(b, coef);
         p = b.ins().fadd(pz, k);
     }
-    let y = b.ins().fmul(p, z);
-    let y = b.ins().fmul(y, x);
+    let y = fmul_of(b, p, z, wide);
+    let y = fmul_of(b, y, x, wide);
     let small = b.ins().fadd(y, x);
     // The interpreter's returns, in reverse so the first wins: +-1 past
     // TANH_UNIT, the exponential's formula from TANH_WIDE, x itself at 0

@@ -41,6 +41,14 @@ fn agree_in<R: VmReal>(neuron: &Neuron, steps: u32, frame: impl Fn(u32) -> Vec<f
     let large = compile_for(&ir, 0, R::DTYPE, HOIST_MIN);
     for native in [&small, &large] {
         agree_kernel(native, &ir, &values, steps, &frame);
+        // Its wide code too (products through f64: `engine::cpu::wide`).
+        if let Some(code) = &native.native {
+            let wide = NeuronKernel {
+                native: Some(code.pinned_wide().expect("wide code")),
+                ..native.clone()
+            };
+            agree_kernel(&wide, &ir, &values, steps, &frame);
+        }
     }
     small.native.is_some()
 }
@@ -693,4 +701,50 @@ fn long_programs_fold_rows_of_one_length_in_a_loop() {
     }
     run::<f32>(crate::real::Dtype::F32);
     run::<f64>(crate::real::Dtype::F64);
+}
+
+/// Code that meets subnormals is timed against its wide make (where the
+/// host computes on them slowly), and goes back to its plain code, untimed,
+/// once it meets none; whichever runs, every value is the interpreter's.
+#[test]
+fn code_meeting_subnormals_is_timed_against_its_wide_make() {
+    let neuron = Neuron::rate()
+        .parameters("x = 0.0")
+        .equations("r = x * 0.75 + x / 3.0");
+    let mut net = Network::new();
+    net.population("p", 64, &neuron).unwrap();
+    let ir = net.pops[0].ir.clone();
+    // Made anew, not shared with another test through the cache of code.
+    let kernel = compile_for(&ir, 0, crate::real::Dtype::F32, 64);
+    let Some(native) = kernel.native.clone() else {
+        return;
+    };
+    let mut interpreted = kernel.clone();
+    interpreted.native = None;
+    let run = |x: f32, calls: usize| {
+        for step in 0..calls {
+            let mut a = [vec![x; 64], vec![0.0f32; 64]];
+            let mut b = a.clone();
+            let (ra, rb): (Vec<&mut [f32]>, Vec<&mut [f32]>) = (
+                a.iter_mut().map(|v| v.as_mut_slice()).collect(),
+                b.iter_mut().map(|v| v.as_mut_slice()).collect(),
+            );
+            step_both((&kernel, &interpreted), ra, rb, &[0.0, 0.1], step as u32);
+            assert!(
+                a.iter()
+                    .flatten()
+                    .zip(b.iter().flatten())
+                    .all(|(p, q)| p.to_bits() == q.to_bits()),
+                "{x:e}: native code gave other bits than the interpreter's"
+            );
+        }
+    };
+    let watched = crate::engine::cpu::wide::watched_here();
+    // Subnormal x: met within WATCH_EVERY calls, then timed (both makes
+    // run, the quicker chosen) while they are met.
+    run(1e-40, 100);
+    assert_eq!(native.is_contested(), watched, "subnormals met");
+    // Normal values: back to the plain code.
+    run(1.5, 4 * crate::engine::cpu::wide::CLEAN_CALLS as usize);
+    assert!(!native.is_contested(), "back to the plain code");
 }

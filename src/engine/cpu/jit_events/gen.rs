@@ -484,8 +484,8 @@ impl Gen<'_> {
                 let ty = if self.vector() { ROW } else { types::F32 };
                 match f {
                     // f64's `exp` is called, as the other functions.
-                    Func::Exp if self.dtype == Dtype::F32 => exp_of(&mut self.b, v[0], ty),
-                    Func::Tanh if self.dtype == Dtype::F32 => tanh_of(&mut self.b, v[0], ty),
+                    Func::Exp if self.dtype == Dtype::F32 => exp_of(&mut self.b, v[0], ty, false),
+                    Func::Tanh if self.dtype == Dtype::F32 => tanh_of(&mut self.b, v[0], ty, false),
                     Func::Sqrt => self.b.ins().sqrt(v[0]),
                     Func::Abs => self.b.ins().fabs(v[0]),
                     // The neuron code's: what LLVM makes of Rust's

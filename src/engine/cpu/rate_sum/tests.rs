@@ -421,16 +421,24 @@ fn psp_row_code_matches_the_interpreter_bit_for_bit() {
     ] {
         // Code that loads the table's values at each vector, and once;
         // rows of one length read place after place, and in a loop.
+        // The plain code and the wide (`engine::cpu::wide`).
         for hoist in [false, true] {
             for unroll in [true, false] {
-                psp_rows_agree::<f32>(bound, n, uniform, hoist, unroll);
-                psp_rows_agree::<f64>(bound, n, uniform, hoist, unroll);
+                for wide in [false, true] {
+                    psp_rows_agree::<f32>(bound, n, uniform, (hoist, unroll, wide));
+                    psp_rows_agree::<f64>(bound, n, uniform, (hoist, unroll, wide));
+                }
             }
         }
     }
 }
 
-fn psp_rows_agree<R: VmReal>(bound: Bound, n: u32, uniform: bool, hoist: bool, unroll: bool) {
+fn psp_rows_agree<R: VmReal>(
+    bound: Bound,
+    n: u32,
+    uniform: bool,
+    (hoist, unroll, wide): (bool, bool, bool),
+) {
     let syn = Synapse::new()
         .parameters("k = 0.5 : projection")
         .psp("w * (pre.v - post.v) * k + Uniform(0.0, 1e-3) * pre.u");
@@ -508,6 +516,9 @@ fn psp_rows_agree<R: VmReal>(bound: Bound, n: u32, uniform: bool, hoist: bool, u
         ..of
     };
     k.compile_rows(&ir, bound, kinds, None);
+    if wide {
+        k.native = k.native.and_then(|c| c.pinned_wide());
+    }
     let native = k.native.as_ref().expect("native row code for the psp");
     let b = &k.binding;
     assert_eq!(b.post - b.pre, 2, "pre.v and pre.u");
