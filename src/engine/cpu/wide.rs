@@ -45,7 +45,7 @@ pub(crate) const CLEAN_CALLS: u32 = 16;
 /// call in this many: reading them waits for the code's last operations,
 /// which a small network's step of a few hundred nanoseconds felt (gap
 /// junctions 3 %, BCM 8 % slower with every call watched).
-const WATCH_EVERY: u32 = 16;
+pub(crate) const WATCH_EVERY: u32 = 64;
 
 /// Calls of each make timed, the quicker (least time) chosen.
 const PROBE_CALLS: u32 = 4;
@@ -117,6 +117,11 @@ impl<E: Copy> Wide<E> {
     /// The wide make of a piece of code, made by `make` when first needed
     /// (`None`: it cannot be, and the plain code always runs).
     pub(super) fn new(make: impl Fn() -> Option<(E, Arc<Code>)> + Send + Sync + 'static) -> Self {
+        // Asked now, when code is made, not in a run: `cpuid` traps to
+        // the hypervisor in a virtual machine (10 us on this workplace's),
+        // a tenth of a small network's whole run (BCM's notebook).
+        #[cfg(target_arch = "x86_64")]
+        slow_subnormals();
         Self::with(Arc::new(make), false)
     }
 

@@ -742,7 +742,7 @@ fn code_meeting_subnormals_is_timed_against_its_wide_make() {
     let watched = crate::engine::cpu::wide::watched_here();
     // Subnormal x: met within WATCH_EVERY calls, then timed (both makes
     // run, the quicker chosen) while they are met.
-    run(1e-40, 100);
+    run(1e-40, 2 * crate::engine::cpu::wide::WATCH_EVERY as usize);
     assert_eq!(native.is_contested(), watched, "subnormals met");
     // Normal values: back to the plain code.
     run(1.5, 4 * crate::engine::cpu::wide::CLEAN_CALLS as usize);
