@@ -204,7 +204,7 @@ impl Gen<'_> {
             };
             let x = g.b.ins().extractlane(total, l as u8);
             let value = match count {
-                Some(c) => fdiv_of(&mut g.b, x, c, g.wide),
+                Some(c) => fdiv_of(&mut g.b, x, c, &mut g.widen),
                 None => x,
             };
             let at = g.b.ins().iadd(g.bases[0], off);

@@ -16,7 +16,7 @@ use super::super::vm::{Op, Program, Src};
 use super::lanes::LaneFns;
 use super::{
     exp_of, fdiv_of, fmul_of, max_of, min_of, pick_of, sqrt_of, tanh_of, Bound, RowFold, RowKinds,
-    Shape, VECTOR_BYTES,
+    Shape, Widen, Widening, VECTOR_BYTES,
 };
 use crate::lang::ir::{BinOp, Func, UnOp};
 use crate::real::Dtype;
@@ -46,9 +46,9 @@ pub(super) struct Gen<'a> {
     pub(super) columns: Vec<Bound>,
     /// Code over elements (else row code).
     pub(super) over_elements: bool,
-    /// Products, quotients and square roots through f64 (`fmul_of`):
-    /// the code [`super::super::wide`] runs where subnormals are met.
-    pub(super) wide: bool,
+    /// Which products, quotients and square roots go through f64
+    /// (`fmul_of`, [`super::super::wide`]), and the sites made so far.
+    pub(super) widen: Widening,
     /// Row code: this vector's byte offset from its row's start.
     pub(super) col_off: Value,
     /// Row code: the row's byte offset (its index times a value's bytes),
@@ -141,10 +141,10 @@ pub(super) fn build(
     prog: &Program,
     (n_arrays, n_draws): (usize, usize),
     over: Over,
-    wide: bool,
+    widen: Widen,
     target: TargetFrontendConfig,
     base_sig: Signature,
-) -> Option<Vec<Src>> {
+) -> Option<(Vec<Src>, usize)> {
     let ptr = target.pointer_type();
     let shape = Shape::of(prog.dtype);
     let mut sig1 = base_sig.clone();
@@ -227,7 +227,7 @@ pub(super) fn build(
             Over::Elements(..) => Vec::new(),
         },
         over_elements: matches!(over, Over::Elements(..)),
-        wide,
+        widen: Widening::new(widen),
         col_off: n,
         row_off: n,
         ranks,
@@ -275,8 +275,9 @@ pub(super) fn build(
     g.b.ins().return_(&[]);
     g.b.seal_all_blocks();
     g.drop_unread_preloads();
+    let sites = g.widen.sites();
     g.b.finalize(target);
-    Some(uniforms)
+    Some((uniforms, sites))
 }
 
 impl Gen<'_> {
@@ -659,7 +660,7 @@ impl Gen<'_> {
     /// f64's a lane at a time.
     pub(super) fn exp(&mut self, x: Value) -> Option<Value> {
         match self.dtype {
-            Dtype::F32 => Some(exp_of(&mut self.b, x, types::F32X4, self.wide)),
+            Dtype::F32 => Some(exp_of(&mut self.b, x, types::F32X4, &mut self.widen)),
             Dtype::F64 => {
                 let f = (self.fns.one)(Func::Exp)?;
                 Some(self.lanes(self.sig1, f, &[x]))
@@ -675,8 +676,8 @@ impl Gen<'_> {
         match op {
             BinOp::Add => self.b.ins().fadd(x, y),
             BinOp::Sub => self.b.ins().fsub(x, y),
-            BinOp::Mul => fmul_of(&mut self.b, x, y, self.wide),
-            BinOp::Div => fdiv_of(&mut self.b, x, y, self.wide),
+            BinOp::Mul => fmul_of(&mut self.b, x, y, &mut self.widen),
+            BinOp::Div => fdiv_of(&mut self.b, x, y, &mut self.widen),
             // `pow`'s products for whole exponents 1 to 16, in its order
             // (its first `1.0 * base` is `base` exactly).
             BinOp::Pow
@@ -688,14 +689,14 @@ impl Gen<'_> {
                     if k & 1 == 1 {
                         acc = Some(match acc {
                             None => base,
-                            Some(a) => fmul_of(&mut self.b, a, base, self.wide),
+                            Some(a) => fmul_of(&mut self.b, a, base, &mut self.widen),
                         });
                     }
                     k >>= 1;
                     if k == 0 {
                         break acc.unwrap_or(x);
                     }
-                    base = fmul_of(&mut self.b, base, base, self.wide);
+                    base = fmul_of(&mut self.b, base, base, &mut self.widen);
                 }
             }
             BinOp::Pow => self.lanes(self.sig2, self.fns.pow, &[x, y]),
@@ -716,9 +717,9 @@ impl Gen<'_> {
             Func::Exp => self.exp(a)?,
             // f64's is called, as the other functions.
             Func::Tanh if self.dtype == Dtype::F32 => {
-                tanh_of(&mut self.b, a, types::F32X4, self.wide)
+                tanh_of(&mut self.b, a, types::F32X4, &mut self.widen)
             }
-            Func::Sqrt => sqrt_of(&mut self.b, a, self.wide),
+            Func::Sqrt => sqrt_of(&mut self.b, a, &mut self.widen),
             Func::Abs => self.b.ins().fabs(a),
             Func::Floor => self.b.ins().floor(a),
             Func::Ceil => self.b.ins().ceil(a),
@@ -819,7 +820,7 @@ impl Gen<'_> {
             Op::Rescale(d, s) => {
                 let x = self.reg(*d)?;
                 let k = self.src(Src::Scalar(*s))?;
-                (*d, fmul_of(&mut self.b, x, k, self.wide))
+                (*d, fmul_of(&mut self.b, x, k, &mut self.widen))
             }
             Op::Store(arr, r, mask) => {
                 let mut v = self.reg(*r)?;

@@ -45,7 +45,7 @@ mod shared;
 
 pub(super) use shared::{
     exp_of, fdiv_of, fmul_of, four_pointer_function, host_bytes, isa, max_of, min_of, pick_of,
-    sqrt_of, tanh_of, Code, Made,
+    sqrt_of, tanh_of, Code, Made, Widen, Widening,
 };
 
 /// The most elements a vector holds (f32's four): a run of any precision
@@ -112,6 +112,10 @@ impl Shape {
 /// every use, for want of registers), and writes into `flags[i / lanes]` a
 /// bit per element `i` whose flag register is non-zero.
 type Entry = unsafe extern "C" fn(*const *mut u8, *const u8, usize, *mut u8);
+
+/// A make's uniform operands (the order of its table) and its number of
+/// sites (products, quotients and roots: [`super::wide`]).
+type Table = (Vec<Src>, usize);
 
 /// A random draw of the program, made on the host before the loop (as the
 /// interpreter makes it: `vm::draws`).
@@ -232,7 +236,8 @@ impl Native {
         };
         let ops = prog.ops.len() * copies;
         let n_draws = draws.len();
-        let (code, entry, uniforms) = Self::code(name, ops, prog, n_arrays, n_draws, over, false)?;
+        let (code, entry, (uniforms, sites)) =
+            Self::code(name, ops, prog, (n_arrays, n_draws), over, Widen::None)?;
         let wide = {
             let (prog, plain) = (prog.clone(), uniforms.clone());
             // `over` owned by the closure.
@@ -240,14 +245,14 @@ impl Native {
                 Over::Rows(layout, kinds, fold) => (layout.into(), Err((kinds, fold))),
                 Over::Elements(flag, hoist) => (Arc::from([]), Ok((flag, hoist))),
             };
-            Wide::new(move || {
+            Wide::new(sites, move |widen| {
                 let over = match kind {
                     Ok((flag, hoist)) => Over::Elements(flag, hoist),
                     Err((kinds, fold)) => Over::Rows(&layout, kinds, fold),
                 };
-                let (code, entry, uniforms) =
-                    Self::code(name, ops, &prog, n_arrays, n_draws, over, true)?;
-                // Both read one table of uniforms.
+                let (code, entry, (uniforms, _)) =
+                    Self::code(name, ops, &prog, (n_arrays, n_draws), over, widen)?;
+                // Every make reads one table of uniforms.
                 (uniforms == plain).then_some((entry, code))
             })
         };
@@ -293,24 +298,25 @@ impl Native {
         })
     }
 
-    /// The code of `prog` (plain, or `wide`: see [`super::wide`]), its
-    /// entry point and the uniform operands its table holds.
+    /// The code of `prog` over `n_arrays` bound arrays and `n_draws`
+    /// drawn ones (plain, or wide as `widen` says: see [`super::wide`]),
+    /// its entry point, the uniform operands its table holds and its
+    /// number of sites (products, quotients and roots).
     fn code(
         name: &'static str,
         ops: usize,
         prog: &Program,
-        n_arrays: usize,
-        n_draws: usize,
+        (n_arrays, n_draws): (usize, usize),
         over: Over,
-        wide: bool,
-    ) -> Option<(Arc<Code>, Entry, Vec<Src>)> {
+        widen: Widen,
+    ) -> Option<(Arc<Code>, Entry, Table)> {
         let (code, at, uniforms) = four_pointer_function(name, ops, |b, module| {
             build(
                 b,
                 prog,
                 (n_arrays, n_draws),
                 over,
-                wide,
+                widen,
                 module.target_config(),
                 module.make_signature(),
             )
@@ -341,13 +347,25 @@ impl Native {
         self.wide.is_contested()
     }
 
-    /// A copy that runs the wide code at every call: `None` where it
-    /// cannot be made.
+    /// A copy that runs the make `widen` says at every call: `None` where
+    /// it cannot be made.
+    #[cfg(test)]
+    pub(in crate::engine::cpu) fn pinned(&self, widen: Widen) -> Option<Native> {
+        let mut copy = self.clone();
+        copy.wide = Arc::new(self.wide.pinned(widen)?);
+        Some(copy)
+    }
+
+    /// [`pinned`](Self::pinned) to every site through f64.
     #[cfg(test)]
     pub(crate) fn pinned_wide(&self) -> Option<Native> {
-        let mut copy = self.clone();
-        copy.wide = Arc::new(self.wide.pinned()?);
-        Some(copy)
+        self.pinned(Widen::Sites(vec![true; self.sites()].into()))
+    }
+
+    /// The code's sites: its products, quotients and square roots.
+    #[cfg(test)]
+    pub(crate) fn sites(&self) -> usize {
+        self.wide.sites()
     }
 
     /// Whether the code runs on arrays of `R` (its program's precision).

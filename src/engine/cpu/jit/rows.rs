@@ -697,7 +697,7 @@ impl Gen<'_> {
                 RowFold::Sum => total,
                 RowFold::Mean => {
                     let n = g.b.ins().fcvt_from_uint(elem, len);
-                    fdiv_of(&mut g.b, total, n, g.wide)
+                    fdiv_of(&mut g.b, total, n, &mut g.widen)
                 }
             };
             let empty = g.b.ins().icmp_imm_u(IntCC::Equal, len, 0);

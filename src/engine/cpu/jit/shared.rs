@@ -225,35 +225,137 @@ fn f32_of(b: &mut FunctionBuilder, v: f32, ty: Type) -> Value {
     }
 }
 
-/// `x * y` of type `ty` (`f32`, `f32x4`, or f64's), IEEE's product:
-/// with `wide`, f32's through f64 (see [`widened`]).
+/// Which of a make's f32 products, quotients and square roots (its
+/// *sites*, numbered in the order the generator makes them: the same for
+/// every make of one program) are computed through f64 ([`widened`]).
+#[derive(Debug, Clone)]
+pub(in crate::engine::cpu) enum Widen {
+    /// None: the plain code.
+    None,
+    /// Those whose sites are true.
+    Sites(Arc<[bool]>),
+    /// None, but each site `k` below the census's length sets its byte
+    /// `k` to 1 where an operand or the result of a lane is subnormal
+    /// (the address of byte 0, and the length).
+    Census(usize, usize),
+}
+
+/// A make's [`Widen`] as its generator goes, and the sites made so far.
+#[derive(Debug, Clone)]
+pub(in crate::engine::cpu) struct Widening {
+    widen: Widen,
+    sites: usize,
+}
+
+impl Widening {
+    /// Sites made as `widen` says.
+    pub(in crate::engine::cpu) fn new(widen: Widen) -> Self {
+        Widening { widen, sites: 0 }
+    }
+
+    /// The plain code's.
+    pub(in crate::engine::cpu) fn plain() -> Self {
+        Self::new(Widen::None)
+    }
+
+    /// The sites made so far (all of them once the code is made).
+    pub(in crate::engine::cpu) fn sites(&self) -> usize {
+        self.sites
+    }
+
+    /// `op` of `args` at the next site.
+    fn site(
+        &mut self,
+        b: &mut FunctionBuilder,
+        args: &[Value],
+        op: impl Fn(&mut FunctionBuilder, &[Value]) -> Value,
+    ) -> Value {
+        let site = self.sites;
+        self.sites += 1;
+        match &self.widen {
+            Widen::None => op(b, args),
+            Widen::Sites(wide) => match wide.get(site) {
+                Some(true) => widened(b, args, op),
+                _ => op(b, args),
+            },
+            &Widen::Census(at, len) => {
+                let r = op(b, args);
+                if site < len {
+                    count_subnormals(b, args, r, at + site);
+                }
+                r
+            }
+        }
+    }
+}
+
+/// Sets the byte at `at` to 1 where a lane of `args` or of `r` is
+/// subnormal (f32 values; nothing for others).
+fn count_subnormals(b: &mut FunctionBuilder, args: &[Value], r: Value, at: usize) {
+    let ty = b.func.dfg.value_type(r);
+    if ty != types::F32 && ty != types::F32X4 {
+        return;
+    }
+    let smallest = f32_of(b, f32::MIN_POSITIVE, ty);
+    let zero = f32_of(b, 0.0, ty);
+    let mut any = None;
+    for &v in args.iter().chain([&r]) {
+        let a = b.ins().fabs(v);
+        let below = b.ins().fcmp(FloatCC::LessThan, a, smallest);
+        let nonzero = b.ins().fcmp(FloatCC::NotEqual, v, zero);
+        let tiny = b.ins().band(below, nonzero);
+        any = Some(match any {
+            None => tiny,
+            Some(t) => b.ins().bor(t, tiny),
+        });
+    }
+    let Some(any) = any else { return };
+    let any = match ty.is_vector() {
+        true => b.ins().vany_true(any),
+        false => any,
+    };
+    let ptr = Type::int_with_byte_size(std::mem::size_of::<usize>() as u16).unwrap_or(types::I64);
+    let addr = b.ins().iconst(ptr, at as i64);
+    let mem = MemFlagsData::new().with_notrap();
+    let old = b.ins().load(types::I8, mem, addr, 0);
+    let new = b.ins().bor(old, any);
+    b.ins().store(mem, new, addr, 0);
+}
+
+/// `x * y`, IEEE's product: f32's through f64 where `w` says so (see
+/// [`widened`]).
 pub(in crate::engine::cpu) fn fmul_of(
     b: &mut FunctionBuilder,
     x: Value,
     y: Value,
-    wide: bool,
+    w: &mut Widening,
 ) -> Value {
-    widened(b, &[x, y], wide, |b, v| b.ins().fmul(v[0], v[1]))
+    w.site(b, &[x, y], |b, v| b.ins().fmul(v[0], v[1]))
 }
 
-/// `x / y`, IEEE's quotient: with `wide`, f32's through f64 (see
+/// `x / y`, IEEE's quotient: f32's through f64 where `w` says so (see
 /// [`widened`]).
 pub(in crate::engine::cpu) fn fdiv_of(
     b: &mut FunctionBuilder,
     x: Value,
     y: Value,
-    wide: bool,
+    w: &mut Widening,
 ) -> Value {
-    widened(b, &[x, y], wide, |b, v| b.ins().fdiv(v[0], v[1]))
+    w.site(b, &[x, y], |b, v| b.ins().fdiv(v[0], v[1]))
 }
 
-/// `sqrt(x)`, IEEE's: with `wide`, f32's through f64 (see [`widened`]).
-pub(in crate::engine::cpu) fn sqrt_of(b: &mut FunctionBuilder, x: Value, wide: bool) -> Value {
-    widened(b, &[x], wide, |b, v| b.ins().sqrt(v[0]))
+/// `sqrt(x)`, IEEE's: f32's through f64 where `w` says so (see
+/// [`widened`]).
+pub(in crate::engine::cpu) fn sqrt_of(
+    b: &mut FunctionBuilder,
+    x: Value,
+    w: &mut Widening,
+) -> Value {
+    w.site(b, &[x], |b, v| b.ins().sqrt(v[0]))
 }
 
 /// `op` of f32 operands (`f32` or `f32x4`) computed in f64 and rounded
-/// once to f32, where `wide`; else as it is. The same bits for a product,
+/// once to f32 (of other operands, as it is). The same bits for a product,
 /// a quotient and a square root: a product of two f32 values is exact in
 /// f64, and f64's 53 bits are at least twice f32's 24 plus 2, so the
 /// rounding to f64 of a quotient or a root never changes its rounding to
@@ -268,13 +370,9 @@ pub(in crate::engine::cpu) fn sqrt_of(b: &mut FunctionBuilder, x: Value, wide: b
 fn widened(
     b: &mut FunctionBuilder,
     args: &[Value],
-    wide: bool,
     op: impl Fn(&mut FunctionBuilder, &[Value]) -> Value,
 ) -> Value {
     let ty = b.func.dfg.value_type(args[0]);
-    if !wide {
-        return op(b, args);
-    }
     match ty {
         types::F32 => {
             let w: Vec<Value> = args
@@ -323,7 +421,7 @@ pub(in crate::engine::cpu) fn exp_of(
     b: &mut FunctionBuilder,
     x: Value,
     ty: Type,
-    wide: bool,
+    w: &mut Widening,
 ) -> Value {
     let vector = ty.is_vector();
     let int = if vector { types::I32X4 } else { types::I32 };
@@ -336,14 +434,14 @@ pub(in crate::engine::cpu) fn exp_of(
         c(b, -2.121_944_4e-4),
         c(b, 1.0),
     );
-    let k = fmul_of(b, log2e, x, wide);
+    let k = fmul_of(b, log2e, x, w);
     let k = b.ins().fadd(k, half);
     let k = b.ins().floor(k);
-    let kc = fmul_of(b, k, c1, wide);
+    let kc = fmul_of(b, k, c1, w);
     let r = b.ins().fsub(x, kc);
-    let kc = fmul_of(b, k, c2, wide);
+    let kc = fmul_of(b, k, c2, w);
     let r = b.ins().fsub(r, kc);
-    let z = fmul_of(b, r, r, wide);
+    let z = fmul_of(b, r, r, w);
     let mut p = c(b, 1.987_569_1e-4);
     for coef in [
         1.398_199_9e-3,
@@ -352,11 +450,11 @@ pub(in crate::engine::cpu) fn exp_of(
         1.666_666_5e-1,
         0.5,
     ] {
-        let q = fmul_of(b, p, r, wide);
+        let q = fmul_of(b, p, r, w);
         let cv = c(b, coef);
         p = b.ins().fadd(q, cv);
     }
-    let y = fmul_of(b, p, z, wide);
+    let y = fmul_of(b, p, z, w);
     let y = b.ins().fadd(y, r);
     let y = b.ins().fadd(y, one);
     // k in [-150, 128] where the result is used: y * 2^k1 * 2^k2, k1 = k / 2
@@ -380,8 +478,8 @@ pub(in crate::engine::cpu) fn exp_of(
     let p2 = b.ins().ishl_imm_u(p2, 23);
     let p1 = b.ins().bitcast(ty, little, p1);
     let p2 = b.ins().bitcast(ty, little, p2);
-    let y = fmul_of(b, y, p1, wide);
-    let y = fmul_of(b, y, p2, wide);
+    let y = fmul_of(b, y, p1, w);
+    let y = fmul_of(b, y, p2, w);
     // The interpreter's early returns, in reverse so the first wins.
     let (inf, lo, hi, zero) = (
         c(b, f32::INFINITY),
@@ -404,7 +502,7 @@ pub(in crate::engine::cpu) fn tanh_of(
     b: &mut FunctionBuilder,
     x: Value,
     ty: Type,
-    wide: bool,
+    w: &mut Widening,
 ) -> Value {
     use crate::lang::ir::{TANH_POLY, TANH_UNIT, TANH_WIDE};
     let c = |b: &mut FunctionBuilder, v: f32| f32_of(b, v, ty);
@@ -412,24 +510,24 @@ pub(in crate::engine::cpu) fn tanh_of(
     let a = b.ins().fabs(x);
     // |x| >= TANH_WIDE: 1 - 2 / (e^2|x| + 1), negated for x < 0.
     let twice = b.ins().fadd(a, a);
-    let e = exp_of(b, twice, ty, wide);
+    let e = exp_of(b, twice, ty, w);
     let e1 = b.ins().fadd(e, one);
     let two = c(b, 2.0);
-    let q = fdiv_of(b, two, e1, wide);
+    let q = fdiv_of(b, two, e1, w);
     let big = b.ins().fsub(one, q);
     let minus_big = b.ins().fneg(big);
     let neg = b.ins().fcmp(FloatCC::LessThan, x, zero);
     let big = pick_of(b, neg, minus_big, big);
     // Below: the odd polynomial.
-    let z = fmul_of(b, x, x, wide);
+    let z = fmul_of(b, x, x, w);
     let mut p = c(b, TANH_POLY[0]);
     for &coef in &TANH_POLY[1..] {
-        let pz = fmul_of(b, p, z, wide);
+        let pz = fmul_of(b, p, z, w);
         let k = c(b, coef);
         p = b.ins().fadd(pz, k);
     }
-    let y = fmul_of(b, p, z, wide);
-    let y = fmul_of(b, y, x, wide);
+    let y = fmul_of(b, p, z, w);
+    let y = fmul_of(b, y, x, w);
     let small = b.ins().fadd(y, x);
     // The interpreter's returns, in reverse so the first wins: +-1 past
     // TANH_UNIT, the exponential's formula from TANH_WIDE, x itself at 0

@@ -1,7 +1,10 @@
 //! Native code against the interpreter, bit for bit, in both precisions.
 
+use std::sync::atomic::{AtomicU8, Ordering};
+use std::sync::Arc;
+
 use crate::engine::cpu::hostile;
-use crate::engine::cpu::jit::HOIST_MIN;
+use crate::engine::cpu::jit::{Widen, HOIST_MIN};
 use crate::engine::cpu::neuron_update::{compile, compile_for, neuron_update, NeuronKernel};
 use crate::engine::cpu::vm::VmReal;
 use crate::lang::ir::Locality;
@@ -41,13 +44,24 @@ fn agree_in<R: VmReal>(neuron: &Neuron, steps: u32, frame: impl Fn(u32) -> Vec<f
     let large = compile_for(&ir, 0, R::DTYPE, HOIST_MIN);
     for native in [&small, &large] {
         agree_kernel(native, &ir, &values, steps, &frame);
-        // Its wide code too (products through f64: `engine::cpu::wide`).
+        // Its other makes too (`engine::cpu::wide`): every product,
+        // quotient and root through f64, every other one, and the census
+        // (the plain operations, noting the sites that meet subnormals).
         if let Some(code) = &native.native {
-            let wide = NeuronKernel {
-                native: Some(code.pinned_wide().expect("wide code")),
-                ..native.clone()
-            };
-            agree_kernel(&wide, &ir, &values, steps, &frame);
+            let sites = code.sites();
+            let census: Vec<AtomicU8> = (0..sites).map(|_| AtomicU8::new(0)).collect();
+            let alternate: Arc<[bool]> = (0..sites).map(|k| k % 2 == 0).collect();
+            for widen in [
+                Widen::Sites(vec![true; sites].into()),
+                Widen::Sites(alternate),
+                Widen::Census(census.as_ptr() as usize, sites),
+            ] {
+                let make = NeuronKernel {
+                    native: Some(code.pinned(widen).expect("wide code")),
+                    ..native.clone()
+                };
+                agree_kernel(&make, &ir, &values, steps, &frame);
+            }
         }
     }
     small.native.is_some()
@@ -239,7 +253,6 @@ fn code_made_before_is_reused_while_held() {
     use crate::engine::cpu::vm::Program;
     use crate::lang::ir::{BinOp, Expr};
     use crate::real::Dtype;
-    use std::sync::Arc;
 
     // Array 0 = array 1 * scale.
     let program = |scale: f64| {
@@ -747,4 +760,53 @@ fn code_meeting_subnormals_is_timed_against_its_wide_make() {
     // Normal values: back to the plain code.
     run(1.5, 4 * crate::engine::cpu::wide::CLEAN_CALLS as usize);
     assert!(!native.is_contested(), "back to the plain code");
+}
+
+/// The census make notes the sites (products, quotients, roots) whose
+/// operands or result are subnormal in some lane, and no other.
+#[test]
+fn the_census_notes_the_sites_that_meet_subnormals() {
+    let neuron = Neuron::rate()
+        .parameters("x = 0.0\ny = 0.0")
+        .equations("r = x * 0.75 + y * 2.0 + (y + 1.0) * 1e-39");
+    let mut net = Network::new();
+    net.population("p", 8, &neuron).unwrap();
+    let ir = net.pops[0].ir.clone();
+    let kernel = compile_for(&ir, 0, crate::real::Dtype::F32, 8);
+    let Some(code) = kernel.native.clone() else {
+        return;
+    };
+    let sites = code.sites();
+    assert_eq!(sites, 3, "three products");
+    let census: Vec<AtomicU8> = (0..sites).map(|_| AtomicU8::new(0)).collect();
+    let make = code
+        .pinned(Widen::Census(census.as_ptr() as usize, sites))
+        .expect("census code");
+    let counted = NeuronKernel {
+        native: Some(make),
+        ..kernel.clone()
+    };
+    // x subnormal in one neuron, y normal; the third product's result
+    // is subnormal.
+    let mut x = vec![0.5f32; 8];
+    x[5] = 1e-40;
+    let mut arrays = [x, vec![3.0f32; 8], vec![0.0f32; 8]];
+    let mut other = arrays.clone();
+    step_both(
+        (&counted, &kernel),
+        arrays.iter_mut().map(|v| v.as_mut_slice()).collect(),
+        other.iter_mut().map(|v| v.as_mut_slice()).collect(),
+        &[0.0, 0.1],
+        0,
+    );
+    assert!(
+        arrays
+            .iter()
+            .flatten()
+            .zip(other.iter().flatten())
+            .all(|(a, b)| a.to_bits() == b.to_bits()),
+        "the census make computes the plain code's bits"
+    );
+    let seen: Vec<u8> = census.iter().map(|c| c.load(Ordering::Relaxed)).collect();
+    assert_eq!(seen, [1, 0, 1], "the sites that met subnormals");
 }

@@ -11,7 +11,7 @@ use super::{
     Calls, Shape, ARG_FROZEN, ARG_G, ARG_MASKS, ARG_POST, ARG_PRE, ARG_SCALARS, ARG_SYN, FUNCS,
     RANDOM, RUN_N, RUN_POST_OFF, RUN_PRE,
 };
-use crate::engine::cpu::jit::{exp_of, max_of, min_of, pick_of, tanh_of};
+use crate::engine::cpu::jit::{exp_of, max_of, min_of, pick_of, tanh_of, Widening};
 use crate::lang::ir::{BinOp, EventStmt, Expr, Func, UnOp};
 use crate::real::Dtype;
 
@@ -484,8 +484,12 @@ impl Gen<'_> {
                 let ty = if self.vector() { ROW } else { types::F32 };
                 match f {
                     // f64's `exp` is called, as the other functions.
-                    Func::Exp if self.dtype == Dtype::F32 => exp_of(&mut self.b, v[0], ty, false),
-                    Func::Tanh if self.dtype == Dtype::F32 => tanh_of(&mut self.b, v[0], ty, false),
+                    Func::Exp if self.dtype == Dtype::F32 => {
+                        exp_of(&mut self.b, v[0], ty, &mut Widening::plain())
+                    }
+                    Func::Tanh if self.dtype == Dtype::F32 => {
+                        tanh_of(&mut self.b, v[0], ty, &mut Widening::plain())
+                    }
                     Func::Sqrt => self.b.ins().sqrt(v[0]),
                     Func::Abs => self.b.ins().fabs(v[0]),
                     // The neuron code's: what LLVM makes of Rust's
