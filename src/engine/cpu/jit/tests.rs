@@ -716,9 +716,10 @@ fn long_programs_fold_rows_of_one_length_in_a_loop() {
     run::<f64>(crate::real::Dtype::F64);
 }
 
-/// Code that meets subnormals is timed against its wide make (where the
-/// host computes on them slowly), and goes back to its plain code, untimed,
-/// once it meets none; whichever runs, every value is the interpreter's.
+/// Code that meets subnormals is contested (a census, then its wide make
+/// timed against the plain one) where the host computes on them slowly,
+/// and goes back to its plain code, untimed, once it meets none; whichever
+/// runs, every value is the interpreter's.
 #[test]
 fn code_meeting_subnormals_is_timed_against_its_wide_make() {
     let neuron = Neuron::rate()
@@ -727,7 +728,8 @@ fn code_meeting_subnormals_is_timed_against_its_wide_make() {
     let mut net = Network::new();
     net.population("p", 64, &neuron).unwrap();
     let ir = net.pops[0].ir.clone();
-    // Made anew, not shared with another test through the cache of code.
+    // A program of its own: no other test shares its code, and the
+    // code's state, through the cache of code made.
     let kernel = compile_for(&ir, 0, crate::real::Dtype::F32, 64);
     let Some(native) = kernel.native.clone() else {
         return;
