@@ -159,8 +159,9 @@ pub struct Native {
     /// (`Op::Rescale`), which the code leaves out. It runs only where
     /// every one is 1, else declines (the interpreter then runs).
     scales: Arc<[u16]>,
-    /// The same code with f32 products, quotients and roots through f64,
-    /// run while it meets subnormals ([`super::wide`]).
+    /// Its census and wide makes (f32 products, quotients and roots that
+    /// meet subnormals through f64), and which make runs
+    /// ([`super::wide`]).
     wide: Arc<Wide<Entry>>,
     _code: Arc<Code>,
 }

@@ -716,6 +716,27 @@ fn long_programs_fold_rows_of_one_length_in_a_loop() {
     run::<f64>(crate::real::Dtype::F64);
 }
 
+/// The f32 kernel of `neuron` for a population of `n`, and its native
+/// code where it is made here. Each test gives a program of its own: no
+/// other test shares its code, and the code's state, through the cache of
+/// code made.
+fn f32_code(neuron: &Neuron, n: usize) -> Option<(NeuronKernel, super::Native)> {
+    let mut net = Network::new();
+    net.population("p", n, neuron).unwrap();
+    let ir = net.pops[0].ir.clone();
+    let kernel = compile_for(&ir, 0, crate::real::Dtype::F32, n);
+    let native = kernel.native.clone()?;
+    Some((kernel, native))
+}
+
+/// Whether two lists of arrays hold the same bits.
+fn same_bits(a: &[Vec<f32>], b: &[Vec<f32>]) -> bool {
+    a.iter()
+        .flatten()
+        .zip(b.iter().flatten())
+        .all(|(p, q)| p.to_bits() == q.to_bits())
+}
+
 /// Code that meets subnormals is contested (a census, then its wide make
 /// timed against the plain one) where the host computes on them slowly,
 /// and goes back to its plain code, untimed, once it meets none; whichever
@@ -725,13 +746,7 @@ fn code_meeting_subnormals_is_timed_against_its_wide_make() {
     let neuron = Neuron::rate()
         .parameters("x = 0.0")
         .equations("r = x * 0.75 + x / 3.0");
-    let mut net = Network::new();
-    net.population("p", 64, &neuron).unwrap();
-    let ir = net.pops[0].ir.clone();
-    // A program of its own: no other test shares its code, and the
-    // code's state, through the cache of code made.
-    let kernel = compile_for(&ir, 0, crate::real::Dtype::F32, 64);
-    let Some(native) = kernel.native.clone() else {
+    let Some((kernel, native)) = f32_code(&neuron, 64) else {
         return;
     };
     let mut interpreted = kernel.clone();
@@ -746,10 +761,7 @@ fn code_meeting_subnormals_is_timed_against_its_wide_make() {
             );
             step_both((&kernel, &interpreted), ra, rb, &[0.0, 0.1], step as u32);
             assert!(
-                a.iter()
-                    .flatten()
-                    .zip(b.iter().flatten())
-                    .all(|(p, q)| p.to_bits() == q.to_bits()),
+                same_bits(&a, &b),
                 "{x:e}: native code gave other bits than the interpreter's"
             );
         }
@@ -771,11 +783,7 @@ fn the_census_notes_the_sites_that_meet_subnormals() {
     let neuron = Neuron::rate()
         .parameters("x = 0.0\ny = 0.0")
         .equations("r = x * 0.75 + y * 2.0 + (y + 1.0) * 1e-39");
-    let mut net = Network::new();
-    net.population("p", 8, &neuron).unwrap();
-    let ir = net.pops[0].ir.clone();
-    let kernel = compile_for(&ir, 0, crate::real::Dtype::F32, 8);
-    let Some(code) = kernel.native.clone() else {
+    let Some((kernel, code)) = f32_code(&neuron, 8) else {
         return;
     };
     let sites = code.sites();
@@ -802,11 +810,7 @@ fn the_census_notes_the_sites_that_meet_subnormals() {
         0,
     );
     assert!(
-        arrays
-            .iter()
-            .flatten()
-            .zip(other.iter().flatten())
-            .all(|(a, b)| a.to_bits() == b.to_bits()),
+        same_bits(&arrays, &other),
         "the census make computes the plain code's bits"
     );
     let seen: Vec<u8> = census.iter().map(|c| c.load(Ordering::Relaxed)).collect();
